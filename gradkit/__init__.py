@@ -1,0 +1,56 @@
+"""gradkit: gradients in Python, every way people compute them, on one NumPy engine.
+
+The namespace follows PyTorch: ``gradkit.tensor``, ``gradkit.no_grad``,
+``gradkit.autograd.grad``, ``gradkit.float64``, ... so that
+``import gradkit as torch`` runs PyTorch autograd code.
+
+Examples
+--------
+>>> import gradkit as gk
+>>> x = gk.tensor(1.0, requires_grad=True)
+>>> y = x ** 2 + 2 * x + 3
+>>> y.backward()
+>>> x.grad
+tensor(4.)
+"""
+
+from __future__ import annotations
+
+from . import _dtype
+from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, finfo, float,
+                     float16, float32, float64, get_default_dtype, half, iinfo, int, int8, int16,
+                     int32, int64, long, promote_types, result_type, set_default_dtype, short,
+                     uint8)
+from ._tensor import Size, Tensor
+from . import autograd
+from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
+from .autograd.grad_mode import is_inference_mode_enabled
+from . import ops
+from ._api import *  # noqa: F401,F403
+from ._api import (abs, all, any, max, min, pow, round, sum)  # noqa: F401
+from . import _methods  # noqa: F401  (attaches Tensor methods)
+from ._factories import (Generator, arange, as_tensor, asarray, bernoulli, empty, empty_like, eye,
+                         from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
+                         logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
+                         randint_like, randn, randn_like, randperm, scalar_tensor, seed,
+                         set_rng_state, tensor, zeros, zeros_like)
+from ._printing import get_printoptions, printoptions, set_printoptions
+
+__version__ = "0.1.0"
+
+FloatTensor = DoubleTensor = LongTensor = Tensor
+device = str
+
+__all__ = [
+    "Tensor", "Size", "dtype", "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones",
+    "full", "empty", "arange", "linspace", "logspace", "eye", "zeros_like", "ones_like",
+    "full_like", "empty_like", "rand", "randn", "randint", "randperm", "rand_like", "randn_like",
+    "randint_like", "normal", "bernoulli", "manual_seed", "seed", "initial_seed", "Generator",
+    "get_rng_state", "set_rng_state", "scalar_tensor", "no_grad", "enable_grad",
+    "set_grad_enabled", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled",
+    "autograd", "ops", "float16", "float32", "float64", "half", "float", "double", "int8", "int16",
+    "int32", "int64", "uint8", "short", "int", "long", "bool", "complex64", "complex128", "cfloat",
+    "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "finfo",
+    "iinfo", "set_printoptions", "get_printoptions", "printoptions",
+]
+del _dtype

@@ -1,0 +1,193 @@
+"""Data types: PyTorch-style dtype objects over NumPy dtypes, and PyTorch's promotion rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import builtins as _b
+
+import numpy as np
+
+__all__ = [
+    "dtype", "float16", "float32", "float64", "half", "float", "double",
+    "int8", "int16", "int32", "int64", "uint8", "short", "int", "long", "bool",
+    "complex64", "complex128", "cfloat", "cdouble",
+    "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
+    "is_floating_point", "finfo", "iinfo",
+]
+
+
+class dtype:
+    """A gradkit data type; prints as ``gradkit.float32`` and wraps a NumPy dtype."""
+
+    __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize",
+                 "_kind", "_legacy")
+
+    def __init__(self, name: str, np_dtype: Any, kind: int, legacy: str) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = kind == 2
+        self.is_complex = kind == 3
+        self.is_signed = self.np.kind not in "ub"
+        self.itemsize = self.np.itemsize
+        self._kind = kind            # 0 bool, 1 integer, 2 floating, 3 complex
+        self._legacy = legacy        # name used in PyTorch's legacy type strings
+
+    def __repr__(self) -> str:
+        return f"gradkit.{self.name}"
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, dtype):
+            return other is self
+        try:
+            return np.dtype(other) == self.np  # type: ignore[arg-type]
+        except TypeError:
+            return False
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __reduce__(self) -> str:
+        return self.name
+
+    def to_complex(self) -> dtype:
+        return complex128 if self is float64 else complex64
+
+    def to_real(self) -> dtype:
+        return float64 if self is complex128 else float32 if self is complex64 else self
+
+
+bool = dtype("bool", np.bool_, 0, "BoolTensor")  # noqa: A001 - PyTorch's name
+uint8 = dtype("uint8", np.uint8, 1, "ByteTensor")
+int8 = dtype("int8", np.int8, 1, "CharTensor")
+int16 = dtype("int16", np.int16, 1, "ShortTensor")
+int32 = dtype("int32", np.int32, 1, "IntTensor")
+int64 = dtype("int64", np.int64, 1, "LongTensor")
+float16 = dtype("float16", np.float16, 2, "HalfTensor")
+float32 = dtype("float32", np.float32, 2, "FloatTensor")
+float64 = dtype("float64", np.float64, 2, "DoubleTensor")
+complex64 = dtype("complex64", np.complex64, 3, "ComplexFloatTensor")
+complex128 = dtype("complex128", np.complex128, 3, "ComplexDoubleTensor")
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+cfloat, cdouble = complex64, complex128
+
+_ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+#: NumPy dtype -> gradkit dtype
+FROM_NP: dict[np.dtype, dtype] = {d.np: d for d in _ALL}
+FROM_NP[np.dtype(np.uint16)] = int32
+FROM_NP[np.dtype(np.uint32)] = int64
+FROM_NP[np.dtype(np.uint64)] = int64
+
+_default = [float32]
+
+
+def get_default_dtype() -> dtype:
+    """The floating dtype given to Python floats and to ``rand``/``zeros`` (float32 unless set)."""
+    return _default[0]
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Set the default floating dtype; only ``float32`` and ``float64`` (and float16) are allowed."""
+    d = as_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default[0] = d
+
+
+def is_floating_point(t: Any) -> builtins_bool:
+    return t.dtype.is_floating_point
+
+
+builtins_bool = _b.bool
+
+
+def as_dtype(d: Any) -> dtype:
+    """Turn a gradkit dtype, NumPy dtype, Python type or name into a gradkit dtype."""
+    if isinstance(d, dtype):
+        return d
+    if d is builtins_float_type:
+        return _default[0]
+    if d is builtins_int_type:
+        return int64
+    if d is builtins_bool:
+        return bool
+    if isinstance(d, str):
+        name = d.replace("torch.", "").replace("gradkit.", "")
+        found = globals().get(name)
+        if isinstance(found, dtype):
+            return found
+    try:
+        return FROM_NP[np.dtype(d)]
+    except (TypeError, KeyError):
+        raise TypeError(f"unsupported dtype: {d!r}; use one of gradkit.float32, gradkit.float64, "
+                        "gradkit.int64, gradkit.bool, ...") from None
+
+
+builtins_float_type = _b.float
+builtins_int_type = _b.int
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """The smallest dtype both ``a`` and ``b`` can be cast to, as ``torch.promote_types``."""
+    a, b = as_dtype(a), as_dtype(b)
+    if a is b:
+        return a
+    if a is bool:
+        return b
+    if b is bool:
+        return a
+    if {a, b} == {uint8, int8}:
+        return int16
+    return FROM_NP[np.promote_types(a.np, b.np)]
+
+
+def _category(d: dtype) -> builtins_int_type:
+    return d._kind
+
+
+def result_type(*operands: Any) -> dtype:
+    """PyTorch's result dtype for an operation on tensors and Python numbers.
+
+    Dimensioned tensors take priority over zero-dimensional tensors, which take
+    priority over Python numbers; a lower-priority operand only changes the
+    result when it is of a higher category (bool < integer < floating < complex),
+    and a Python float then gives the default dtype.
+    """
+    groups: list[dtype | None] = [None, None, None]   # dimensioned, zero-dim, scalar
+    for op in operands:
+        d = getattr(op, "dtype", None)
+        if d is not None and not isinstance(d, dtype):
+            d = FROM_NP.get(np.dtype(d))
+        if d is not None:
+            i = 0 if getattr(op, "ndim", 0) else 1
+        else:
+            i = 2
+            if isinstance(op, builtins_bool):
+                d = bool
+            elif isinstance(op, builtins_int_type):
+                d = int64
+            elif isinstance(op, complex):
+                d = complex128 if _default[0] is float64 else complex64
+            else:
+                d = _default[0]
+        groups[i] = d if groups[i] is None else promote_types(groups[i], d)
+    result = None
+    for d in groups:
+        if d is None:
+            continue
+        if result is None:
+            result = d
+        elif _category(d) > _category(result):
+            result = d if d._kind != 3 or result._kind != 2 else promote_types(result, d)
+    return result if result is not None else _default[0]
+
+
+def finfo(d: dtype | None = None) -> np.finfo:
+    """Machine limits of a floating dtype (NumPy's ``finfo``)."""
+    return np.finfo((as_dtype(d) if d is not None else _default[0]).np)
+
+
+def iinfo(d: dtype) -> np.iinfo:
+    """Machine limits of an integer dtype (NumPy's ``iinfo``)."""
+    return np.iinfo(as_dtype(d).np)

@@ -1,0 +1,361 @@
+"""Tensor factories (``tensor``, ``zeros``, ``arange``, ...) and gradkit's random generator."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import _dtype
+from ._tensor import Tensor, _make
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty",
+           "arange", "linspace", "logspace", "eye", "zeros_like", "ones_like", "full_like",
+           "empty_like", "rand", "randn", "randint", "randperm", "rand_like", "randn_like",
+           "randint_like", "normal", "manual_seed", "seed", "initial_seed", "Generator",
+           "get_rng_state", "set_rng_state", "scalar_tensor"]
+
+
+def _check_device(device: Any) -> None:
+    if device is None:
+        return
+    name = str(device)
+    if name != "cpu" and not name.startswith("cpu:"):
+        raise RuntimeError(f"gradkit tensors live on the CPU; device {name!r} is not available "
+                           "(pass device='cpu' or leave it out)")
+
+
+def _np_dtype(dtype: Any) -> Any:
+    return None if dtype is None else _dtype.as_dtype(dtype).np
+
+
+def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _make(arr, False, None)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _infer(data: Any) -> np.ndarray:
+    """Convert nested Python data to an ndarray with PyTorch's dtype inference."""
+    if isinstance(data, Tensor):
+        return np.array(data._data, copy=True)
+    if isinstance(data, np.ndarray):
+        return np.array(data, copy=True)
+    if isinstance(data, np.generic):
+        return np.array(data)
+    if isinstance(data, (list, tuple)):
+        data = _unwrap(data)
+    arr = np.array(data)
+    if arr.dtype == object:
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}: expected numbers, "
+                        "bools, nested lists of them, arrays or tensors")
+    if arr.dtype.kind == "f" and arr.dtype != np.float32 and not _has_np_float(data):
+        arr = arr.astype(_dtype.get_default_dtype().np)
+    elif arr.dtype.kind == "c" and not isinstance(data, np.ndarray):
+        arr = arr.astype(_dtype.get_default_dtype().to_complex().np)
+    elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind in "US":
+        raise TypeError("new(): invalid data type 'str'")
+    return arr
+
+
+def _has_np_float(data: Any) -> bool:
+    if isinstance(data, Tensor):
+        return data._data.dtype == np.float64
+    if isinstance(data, np.ndarray):
+        return data.dtype == np.float64
+    return False
+
+
+def _unwrap(data: Any) -> Any:
+    if isinstance(data, Tensor):
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap(d) for d in data]
+    return data
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """Build a tensor by copying ``data`` (a number, nested lists, an ndarray or a tensor).
+
+    Python floats become the default dtype (float32), ints int64, bools bool;
+    an ndarray keeps its dtype.
+
+    Examples
+    --------
+    >>> gk.tensor([1.0, 2.0], requires_grad=True)
+    tensor([1., 2.], requires_grad=True)
+    """
+    _check_device(device)
+    arr = _infer(data)
+    if dtype is not None:
+        arr = arr.astype(_np_dtype(dtype), copy=False)
+    return _finish(arr, requires_grad)
+
+
+def scalar_tensor(s: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+    return tensor(float(s), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like ``tensor`` but shares memory with an ndarray (or returns a tensor) when it can."""
+    _check_device(device)
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype == _dtype.as_dtype(dtype) else data.to(dtype)
+    if isinstance(data, np.ndarray) and data.dtype in _dtype.FROM_NP:
+        arr = data if dtype is None else data.astype(_np_dtype(dtype), copy=False)
+        return _make(arr, False, None)
+    return tensor(data, dtype=dtype)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray`` (changes to one show in the other)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if ndarray.dtype not in _dtype.FROM_NP:
+        raise TypeError(f"can't convert np.ndarray of type {ndarray.dtype}. The only supported "
+                        "types are: float64, float32, float16, complex64, complex128, int64, "
+                        "int32, int16, int8, uint8, and bool.")
+    return _make(ndarray, False, None)
+
+
+def _size(size: Sequence[Any]) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    out = tuple(int(s) for s in size)
+    for s in out:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(out)}")
+    return out
+
+
+def _float_dtype(dtype: Any) -> Any:
+    return _dtype.get_default_dtype().np if dtype is None else _np_dtype(dtype)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          out: Any = None) -> Tensor:
+    _check_device(device)
+    return _finish(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         out: Any = None) -> Tensor:
+    _check_device(device)
+    return _finish(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          memory_format: Any = None) -> Tensor:
+    _check_device(device)
+    return _finish(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+
+
+def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    _check_device(device)
+    if dtype is None:
+        dtype = _dtype.result_type(fill_value)
+    return _finish(np.full(_size((size,)), fill_value, dtype=_np_dtype(dtype)), requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` up to (not including) ``end``; int64 if all arguments are ints."""
+    _check_device(device)
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        dtype = _dtype.int64 if all(isinstance(v, int) for v in vals) else None
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    npd = _float_dtype(dtype)
+    arr = np.arange(vals[0], vals[1], vals[2], dtype=np.float64 if npd.kind == "f" else None)
+    return _finish(arr.astype(npd), requires_grad)
+
+
+def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    _check_device(device)
+    arr = np.linspace(float(start), float(end), int(steps))
+    return _finish(arr.astype(_float_dtype(dtype)), requires_grad)
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    _check_device(device)
+    arr = np.logspace(float(start), float(end), int(steps), base=base)
+    return _finish(arr.astype(_float_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    _check_device(device)
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+
+
+def _like(input: Any, dtype: Any) -> tuple[tuple[int, ...], Any]:
+    arr = input._data if isinstance(input, Tensor) else np.asarray(input)
+    return arr.shape, (arr.dtype if dtype is None else _np_dtype(dtype))
+
+
+def zeros_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               memory_format: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.zeros(shape, dtype=dt), requires_grad)
+
+
+def ones_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+              memory_format: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.ones(shape, dtype=dt), requires_grad)
+
+
+def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               memory_format: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.empty(shape, dtype=dt), requires_grad)
+
+
+def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.full(shape, fill_value, dtype=dt), requires_grad)
+
+
+# --- random ---------------------------------------------------------------------------
+class Generator:
+    """gradkit's random number generator (NumPy's PCG64 underneath).
+
+    The streams differ from PyTorch's: the same seed gives reproducible but
+    different numbers.
+    """
+
+    def __init__(self, device: Any = "cpu") -> None:
+        self._seed = 67280421310721
+        self._rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        s = int(np.random.SeedSequence().entropy) % (2 ** 63)
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Tensor:
+        import json
+        state = json.dumps(self._rng.bit_generator.state).encode()
+        return _make(np.frombuffer(state, dtype=np.uint8).copy(), False, None)
+
+    def set_state(self, state: Tensor) -> Generator:
+        import json
+        self._rng.bit_generator.state = json.loads(bytes(state._data).decode())
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed gradkit's default generator (``rand``, ``randn``, ``randint``, ...)."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: Tensor) -> None:
+    default_generator.set_state(state)
+
+
+def _gen(generator: Generator | None) -> np.random.Generator:
+    return (generator or default_generator)._rng
+
+
+def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    _check_device(device)
+    arr = _gen(generator).random(_size(size)).astype(_float_dtype(dtype))
+    return _finish(arr, requires_grad)
+
+
+def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal samples."""
+    _check_device(device)
+    arr = _gen(generator).standard_normal(_size(size)).astype(_float_dtype(dtype))
+    return _finish(arr, requires_grad)
+
+
+def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers uniform on [low, high) (int64 unless ``dtype`` says otherwise)."""
+    _check_device(device)
+    if size is None:
+        low, high, size = 0, low, high
+    elif high is None or isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high if size is None else size
+    arr = _gen(generator).integers(low, high, size=_size((size,)))
+    return _finish(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), requires_grad)
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
+             device: Any = None) -> Tensor:
+    arr = _gen(generator).permutation(n)
+    return _make(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), False, None)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(_gen(None).random(shape).astype(dt), requires_grad)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(_gen(None).standard_normal(shape).astype(dt), requires_grad)
+
+
+def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    if high is None:
+        low, high = 0, low
+    return _make(_gen(None).integers(low, high, size=shape).astype(dt), False, None)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *,
+           generator: Generator | None = None) -> Tensor:
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    shape = _size((size,)) if size is not None else np.broadcast(np.asarray(m), np.asarray(s)).shape
+    arr = _gen(generator).normal(m, s, size=shape)
+    dt = mean._data.dtype if isinstance(mean, Tensor) else _dtype.get_default_dtype().np
+    return _make(np.asarray(arr, dtype=dt), False, None)
+
+
+def bernoulli(input: Tensor, *, generator: Generator | None = None) -> Tensor:
+    p = input._data
+    return _make((_gen(generator).random(p.shape) < p).astype(p.dtype), False, None)

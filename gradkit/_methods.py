@@ -1,0 +1,474 @@
+"""Tensor methods, operators, indexing and in-place operations.
+
+Attached to :class:`gradkit.Tensor` at import time. In-place operations
+compute out of place through the derivative table and then write the result
+into the tensor's memory, bump its version and take over the new history, so
+autograd sees them exactly as PyTorch does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from . import _api as A
+from . import _dtype
+from ._tensor import Tensor, _make
+from .autograd.grad_mode import _state
+from .ops import elementwise as E
+from .ops import shape as S
+from .ops._registry import apply
+
+_LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+# --- in-place machinery -------------------------------------------------------------
+def _check_inplace(self: Tensor) -> None:
+    if not _state.grad_enabled:
+        return
+    if self._rg and self._fn is None:
+        raise RuntimeError(_LEAF_INPLACE)
+    base = self._base
+    if base is not None and base._rg:
+        if base._fn is None:
+            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                               "in-place operation.")
+        raise RuntimeError("in-place modification of a view of a tensor that requires grad is "
+                           "not supported by gradkit yet (its base would need its history "
+                           "rewritten); write to the base instead, e.g. base[idx] = value, or use "
+                           "an out-of-place operation")
+
+
+def _alias(self: Tensor) -> Tensor:
+    """A snapshot of ``self`` with its history, safe to save while ``self`` is overwritten."""
+    t = _make(self._data.copy(), self._rg, self._fn)
+    t._oi = self._oi
+    return t
+
+
+def _commit(self: Tensor, out: Tensor) -> Tensor:
+    """Write ``out`` into ``self``'s memory, bump the version and adopt ``out``'s history."""
+    src = out._data
+    if src.shape != self._data.shape:
+        try:
+            np.broadcast_to(src, self._data.shape)
+        except ValueError:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                               f"broadcast shape {list(src.shape)}") from None
+    if self._data.dtype.kind in "iub" and src.dtype.kind in "fc" or (
+            self._data.dtype.kind == "b" and src.dtype.kind in "iu"):
+        names = {np.dtype(k): v for k, v in
+                 (("float32", "Float"), ("float64", "Double"), ("float16", "Half"),
+                  ("int64", "Long"), ("int32", "Int"), ("int16", "Short"), ("int8", "Char"),
+                  ("uint8", "Byte"), ("bool", "Bool"))}
+        raise RuntimeError(f"result type {names.get(src.dtype, src.dtype)} can't be cast to the "
+                           f"desired output type {names.get(self._data.dtype, self._data.dtype)}")
+    if not self._data.flags.writeable:
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
+                           "refers to a single memory location. Please clone() the tensor before "
+                           "performing the operation.")
+    np.copyto(self._data, src, casting="unsafe")
+    self._vc[0] += 1
+    node = out._fn
+    if node is not None:
+        self._fn, self._oi, self._rg = node, out._oi, True
+        if getattr(node, "ans_vc", None) is not None:
+            node.ans_vc = self._vc
+            node.ans_v = self._vc[0]
+    return self
+
+
+def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> Tensor:
+    _check_inplace(self)
+    recording = _state.grad_enabled and (
+        self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
+    src = _alias(self) if recording else _make(self._data, False, None)
+    with _no_record(not recording):
+        out = fn(src, *args, **kwargs)
+    return _commit(self, out)
+
+
+class _no_record:
+    __slots__ = ("on", "prev")
+
+    def __init__(self, on: bool) -> None:
+        self.on = on
+
+    def __enter__(self) -> None:
+        if self.on:
+            self.prev = _state.grad_enabled
+            _state.grad_enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        if self.on:
+            _state.grad_enabled = self.prev
+
+
+def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return _inplace(self, fn, *args, **kwargs)
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In-place ``{fn.__name__}``: bumps the version counter, records on the graph."
+    return method
+
+
+def zero_(self: Tensor) -> Tensor:
+    """Fill with zeros in place."""
+    if not (_state.grad_enabled and self._rg):
+        self._data[...] = 0
+        self._vc[0] += 1
+        return self
+    return _inplace(self, lambda s: E.mul(s, 0.0))
+
+
+def fill_(self: Tensor, value: Any) -> Tensor:
+    """Fill with ``value`` in place."""
+    v = value.item() if isinstance(value, Tensor) and not value._rg else value
+    if isinstance(v, Tensor):
+        return _inplace(self, lambda s, val: E.add(E.mul(s, 0.0), val.to(s.dtype)), v)
+    if not (_state.grad_enabled and self._rg):
+        self._data[...] = v
+        self._vc[0] += 1
+        return self
+    return _inplace(self, lambda s: E.add(E.mul(s, 0.0), v))
+
+
+def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
+    """Copy ``src`` (broadcast to this shape) into this tensor in place."""
+    src = A.as_tensor_arg(src)
+    if not (_state.grad_enabled and (self._rg or src._rg)):
+        np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
+        self._vc[0] += 1
+        return self
+
+    def copy(s: Tensor, val: Tensor) -> Tensor:
+        val = val if val.dtype is s.dtype else val.to(s.dtype)
+        return A.expand(val, tuple(s.shape)) if tuple(val.shape) != tuple(s.shape) else A.clone(val)
+    return _inplace(self, copy, src)
+
+
+# --- indexing ---------------------------------------------------------------------
+def _convert_index(index: Any) -> Any:
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for i in items:
+        if isinstance(i, Tensor):
+            arr = i._data
+            if arr.dtype.kind not in "iub":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(arr.item() if arr.ndim == 0 and arr.dtype.kind in "iu" else arr)
+        elif isinstance(i, list):
+            arr = np.asarray([j._data if isinstance(j, Tensor) else j for j in i])
+            if arr.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(arr)
+        elif isinstance(i, np.ndarray):
+            out.append(i)
+        elif isinstance(i, (float, str)):
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
+                             "byte Variables are valid indices (got %s)" % type(i).__name__)
+        else:
+            out.append(i)
+    return tuple(out) if isinstance(index, tuple) or len(out) != 1 else out[0]
+
+
+def _basic_variant(index: Any) -> int:
+    items = index if isinstance(index, tuple) else (index,)
+    variant = S.GI_ALIAS
+    for i in items:
+        if i is None:
+            variant = S.GI_UNSQUEEZE
+        elif isinstance(i, slice):
+            if i != slice(None):
+                variant = S.SLICE
+        elif i is not Ellipsis:
+            variant = S.SELECT
+    return variant
+
+
+def _check_bounds(shape: tuple[int, ...], index: Any) -> None:
+    items = index if isinstance(index, tuple) else (index,)
+    dim = 0
+    for i in items:
+        if i is None:
+            continue
+        if i is Ellipsis:
+            dim = len(shape) - sum(1 for j in items if j is not None and j is not Ellipsis)
+            continue
+        if dim >= len(shape):
+            raise IndexError(f"too many indices for tensor of dimension {len(shape)}")
+        if isinstance(i, (int, np.integer)) and not isinstance(i, bool):
+            if not -shape[dim] <= i < shape[dim]:
+                raise IndexError(f"index {i} is out of bounds for dimension {dim} with size "
+                                 f"{shape[dim]}")
+        dim += 1
+
+
+def __getitem__(self: Tensor, index: Any) -> Tensor:
+    idx = _convert_index(index)
+    if S._is_basic(idx):
+        _check_bounds(self._data.shape, idx)
+        variant = _basic_variant(idx)
+    else:
+        variant = S.INDEX
+    try:
+        out = apply(S.getitem_p.prim, (self,), {"index": idx}, variant)
+    except IndexError as exc:
+        raise IndexError(str(exc).replace("axis", "dimension")) from None
+    return A._view(out, self) if variant != S.INDEX else out
+
+
+def __setitem__(self: Tensor, index: Any, value: Any) -> None:
+    idx = _convert_index(index)
+    basic = S._is_basic(idx)
+    if basic:
+        _check_bounds(self._data.shape, idx)
+    vrg = isinstance(value, Tensor) and value._rg
+    if not (_state.grad_enabled and (self._rg or vrg)):
+        self._data[idx] = value._data if isinstance(value, Tensor) else value
+        self._vc[0] += 1
+        return
+    _check_inplace(self)
+    val = value if isinstance(value, Tensor) else A.as_tensor_arg(value)
+    if val.dtype is not self.dtype:
+        val = val.to(self.dtype)
+    out = apply(S.index_put_p.prim, (_alias(self), val), {"index": idx}, 0 if basic else 1)
+    _commit(self, out)
+
+
+# --- conversions ---------------------------------------------------------------------
+def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """Convert dtype (``to(gk.float64)``, ``to(other)``, ``to('cpu')``); returns self if unchanged."""
+    dtype = kwargs.get("dtype")
+    copy = kwargs.get("copy", False)
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (_dtype.dtype, type)) or (isinstance(a, str) and not _is_device(a)):
+            dtype = a
+        elif isinstance(a, np.dtype):
+            dtype = a
+        else:
+            from ._factories import _check_device
+            _check_device(a)
+    if "device" in kwargs:
+        from ._factories import _check_device
+        _check_device(kwargs["device"])
+    if dtype is None:
+        return A.clone(self) if copy else self
+    target = _dtype.as_dtype(dtype)
+    if target.np == self._data.dtype and not copy:
+        return self
+    if target.np.kind not in "fc":
+        return _make(self._data.astype(target.np), False, None)
+    return S.to_p(self, dtype=target.np)
+
+
+def _is_device(s: str) -> bool:
+    return s.split(":")[0] in ("cpu", "cuda", "mps", "meta", "xla")
+
+
+def _caster(d: _dtype.dtype) -> Callable[[Tensor], Tensor]:
+    def cast(self: Tensor, memory_format: Any = None) -> Tensor:
+        return to(self, d)
+    cast.__name__ = d.name
+    return cast
+
+
+def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
+    if dtype is None:
+        return f"gradkit.{self.dtype._legacy}"
+    if isinstance(dtype, str):
+        for d in _dtype._ALL:
+            if dtype in (f"torch.{d._legacy}", f"gradkit.{d._legacy}"):
+                return to(self, d)
+    return to(self, dtype)
+
+
+def type_as(self: Tensor, other: Tensor) -> Tensor:
+    return to(self, other.dtype)
+
+
+def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
+    if self._data.flags.c_contiguous:
+        return self
+    return A.clone(self) if self._rg else _make(np.ascontiguousarray(self._data), False, None)
+
+
+def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    from ._factories import tensor
+    return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+
+def _new_factory(name: str) -> Callable[..., Tensor]:
+    def method(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, **kw: Any) -> Tensor:
+        from . import _factories as F
+        d = dtype or self.dtype
+        if name == "full":
+            return F.full(size[0], size[1], dtype=d, requires_grad=requires_grad)
+        return getattr(F, name)(*size, dtype=d, requires_grad=requires_grad)
+    method.__name__ = "new_" + name
+    return method
+
+
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+    from ._factories import _gen
+    with _no_record(True):
+        self._data[...] = _gen(generator).uniform(a, b, self._data.shape)
+    self._vc[0] += 1
+    return self
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    from ._factories import _gen
+    self._data[...] = _gen(generator).normal(mean, std, self._data.shape)
+    self._vc[0] += 1
+    return self
+
+
+def backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """Compute the gradient of this tensor with respect to the graph's leaves.
+
+    Gradients accumulate into ``.grad`` of every leaf that requires grad (or
+    of ``inputs`` only). A non-scalar tensor needs ``gradient``, the vector
+    of the vector-Jacobian product. The graph's saved values are freed
+    unless ``retain_graph=True``.
+    """
+    from .autograd.engine import run_backward
+    run_backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
+                 inputs=inputs)
+
+
+def __array__(self: Tensor, dtype: Any = None, copy: Any = None) -> np.ndarray:
+    if self._rg and _state.grad_enabled:
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                           "tensor.detach().numpy() instead.")
+    arr = self._data
+    if dtype is not None:
+        arr = arr.astype(dtype, copy=False)
+    return arr.copy() if copy else arr
+
+
+# --- operators -----------------------------------------------------------------------
+def _rev(fn: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, Any], Tensor]:
+    def method(self: Tensor, other: Any) -> Tensor:
+        return fn(A._t(other) if not isinstance(other, Tensor) else other, self)
+    return method
+
+
+def _guard(fn: Callable[[Tensor, Any], Any]) -> Callable[[Tensor, Any], Any]:
+    def method(self: Tensor, other: Any) -> Any:
+        if other is None or not isinstance(other, (Tensor, int, float, bool, complex,
+                                                    np.ndarray, np.generic, list, tuple)):
+            return NotImplemented
+        return fn(self, other)
+    return method
+
+
+def _eq(self: Tensor, other: Any) -> Any:
+    if other is None:
+        return False
+    return _guard(A.eq)(self, other)
+
+
+def _ne(self: Tensor, other: Any) -> Any:
+    if other is None:
+        return True
+    return _guard(A.ne)(self, other)
+
+
+def _invert(self: Tensor) -> Tensor:
+    return A.logical_not(self) if self._data.dtype == np.bool_ else A.bitwise_not(self)
+
+
+def _attach() -> None:
+    T = Tensor
+    methods: dict[str, Any] = {
+        "__getitem__": __getitem__, "__setitem__": __setitem__, "backward": backward,
+        "__array__": __array__, "to": to, "type": type_, "type_as": type_as,
+        "contiguous": contiguous, "new_tensor": new_tensor, "zero_": zero_, "fill_": fill_,
+        "copy_": copy_, "uniform_": uniform_, "normal_": normal_,
+        "__add__": _guard(A.add), "__radd__": _guard(A.add), "__sub__": _guard(A.sub),
+        "__rsub__": _guard(lambda s, o: A.rsub(s, o)), "__mul__": _guard(A.mul),
+        "__rmul__": _guard(A.mul), "__truediv__": _guard(A.div), "__rtruediv__": _guard(
+            lambda s, o: A.div(o, s)), "__floordiv__": _guard(A.floor_divide),
+        "__rfloordiv__": _guard(_rev(A.floor_divide)), "__mod__": _guard(A.remainder),
+        "__rmod__": _guard(_rev(A.remainder)), "__pow__": _guard(A.pow),
+        "__rpow__": _guard(lambda s, o: A.pow(o, s)), "__matmul__": _guard(A.matmul),
+        "__rmatmul__": _guard(_rev(A.matmul)), "__neg__": A.neg, "__pos__": A.positive,
+        "__abs__": A.abs, "__invert__": _invert, "__eq__": _eq, "__ne__": _ne,
+        "__lt__": _guard(A.lt), "__le__": _guard(A.le), "__gt__": _guard(A.gt),
+        "__ge__": _guard(A.ge), "__and__": _guard(A.bitwise_and),
+        "__rand__": _guard(A.bitwise_and), "__or__": _guard(A.bitwise_or),
+        "__ror__": _guard(A.bitwise_or), "__xor__": _guard(A.bitwise_xor),
+        "__rxor__": _guard(A.bitwise_xor),
+    }
+    for name, d in (("float", _dtype.float32), ("double", _dtype.float64),
+                    ("half", _dtype.float16), ("long", _dtype.int64), ("int", _dtype.int32),
+                    ("short", _dtype.int16), ("char", _dtype.int8), ("byte", _dtype.uint8),
+                    ("bool", _dtype.bool)):
+        methods[name] = _caster(d)
+    for name in ("zeros", "ones", "empty", "full"):
+        methods["new_" + name] = _new_factory(name)
+    plain = [
+        "neg", "negative", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
+        "rsqrt", "square", "abs", "absolute", "sign", "sgn", "sin", "cos", "tan", "asin",
+        "arcsin", "acos", "arccos", "atan", "arctan", "sinh", "cosh", "tanh", "asinh", "arcsinh",
+        "acosh", "arccosh", "atanh", "arctanh", "sigmoid", "logit", "relu", "erf", "reciprocal",
+        "floor", "ceil", "round", "trunc", "fix", "frac", "isnan", "isinf", "isfinite",
+        "signbit", "logical_not", "bitwise_not", "add", "sub", "subtract", "mul", "multiply",
+        "div", "divide", "true_divide", "floor_divide", "remainder", "fmod", "pow",
+        "float_power", "maximum", "minimum", "logaddexp", "hypot", "atan2", "arctan2", "eq",
+        "ne", "lt", "le", "gt", "ge", "not_equal", "less", "less_equal", "greater",
+        "greater_equal", "logical_and", "logical_or", "logical_xor", "bitwise_and",
+        "bitwise_or", "bitwise_xor", "clamp", "clip", "clamp_min", "clamp_max", "where",
+        "sum", "nansum", "mean", "prod", "max", "min", "amax", "amin", "median", "argmax",
+        "argmin", "all", "any", "logsumexp", "var", "std", "norm", "dist", "cumsum", "cumprod",
+        "reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
+        "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "expand",
+        "broadcast_to", "expand_as", "repeat", "tile", "repeat_interleave", "flip", "fliplr",
+        "flipud", "roll", "rot90", "split", "chunk", "tensor_split", "unbind", "narrow",
+        "index_select", "gather", "scatter", "scatter_add", "masked_fill", "masked_select",
+        "take", "take_along_dim", "nonzero", "argwhere", "tril", "triu", "diagonal", "diag",
+        "diag_embed", "trace", "clone", "sort", "argsort", "topk", "matmul", "mm", "bmm", "mv",
+        "dot", "inner", "vdot", "outer", "ger", "kron", "isclose", "allclose", "equal",
+        "var_mean", "std_mean", "rsub", "positive",
+    ]
+    for name in plain:
+        methods[name] = getattr(A, name)
+    inplace = [
+        "neg", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "rsqrt",
+        "square", "abs", "sign", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh",
+        "tanh", "asinh", "acosh", "atanh", "sigmoid", "logit", "relu", "erf", "reciprocal",
+        "floor", "ceil", "round", "trunc", "frac", "add", "sub", "mul", "div", "floor_divide",
+        "remainder", "fmod", "pow", "maximum", "minimum", "atan2", "clamp", "clip", "clamp_min",
+        "clamp_max", "masked_fill", "scatter", "scatter_add", "tril", "triu", "hypot",
+        "logaddexp", "subtract", "multiply", "divide",
+        "true_divide", "lerp",
+    ]
+    for name in inplace:
+        if hasattr(A, name):
+            methods[name + "_"] = _make_inplace(getattr(A, name))
+    for op, name in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"),
+                     ("floordiv", "floor_divide"), ("mod", "remainder"), ("pow", "pow"),
+                     ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor")):
+        methods[f"__i{op}__"] = _make_inplace(getattr(A, name))
+    for name, fn in methods.items():
+        setattr(T, name, fn)
+    T.T = property(lambda self: A.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+                   if self.ndim >= 2 else self)
+    T.mT = property(lambda self: A.transpose(self, -2, -1))
+    T.H = T.T
+    T.mH = T.mT
+    T.view_as = lambda self, other: A.view(self, tuple(other.shape))
+    T.reshape_as = lambda self, other: A.reshape(self, tuple(other.shape))
+    T.ndimension = lambda self: self._data.ndim
+    T.apply_ = None
+
+
+_attach()
+del Tensor.apply_

@@ -1,0 +1,399 @@
+"""The Tensor: an ndarray plus the autograd state (grad, requires_grad, grad_fn, version).
+
+Operations are attached in ``gradkit/_methods.py`` once the derivative table
+(``gradkit/ops``) is loaded; this module only holds the data model.
+"""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+from . import _dtype
+
+__all__ = ["Tensor", "Size"]
+
+_ndarray = np.ndarray
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints as ``gradkit.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"gradkit.Size({list(self)})"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Create tensors with :func:`gradkit.tensor` and the other factories. The
+    attributes follow PyTorch: ``data``, ``grad``, ``requires_grad``,
+    ``grad_fn``, ``is_leaf``; ``backward()`` fills ``grad`` of the leaves.
+    """
+
+    __slots__ = ("_data", "_rg", "_grad", "_fn", "_oi", "_vc", "_hooks", "_retain", "_base",
+                 "_post_hooks", "_name", "__weakref__")
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any = None, *, requires_grad: bool = False) -> None:
+        if data is None:
+            data = np.zeros((0,), dtype=_dtype.get_default_dtype().np)
+        arr = data._data if isinstance(data, Tensor) else np.asarray(data)
+        _init(self, arr, False, None)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ----------------------------------------------------------------- data model
+    @property
+    def data(self) -> Tensor:
+        """The same values, detached from the graph (sharing memory).
+
+        Unlike ``detach()`` the result has its own version counter, so in-place
+        changes through ``.data`` are invisible to autograd (as in PyTorch).
+        """
+        return _make(self._data, False, None)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = arr
+        # NOTE: like PyTorch, replacing ``.data`` is invisible to autograd and does not
+        # bump the version counter.
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._fn is not None:
+            if not value:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf variables. If you want to "
+                    "use a computed variable in a subgraph that doesn't require differentiation "
+                    "use var_no_grad = var.detach().")
+            return
+        if value and self._data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        self._rg = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return ``self``."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self) -> Tensor | None:
+        if self._fn is not None and not self._retain:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you indeed "
+                "want the .grad field to be populated for a non-leaf Tensor, use .retain_grad() "
+                "on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+                "you access the leaf Tensor instead.", UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
+
+    @property
+    def grad_fn(self) -> Any:
+        """The node that created this tensor (``None`` for leaves)."""
+        return self._fn
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded operation."""
+        return self._fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retain
+
+    @property
+    def output_nr(self) -> int:
+        return self._oi
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0]
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._data.shape)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> _dtype.dtype:
+        return _dtype.FROM_NP[self._data.dtype]
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def layout(self) -> str:
+        return "strided"
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    @property
+    def name(self) -> str | None:
+        return self._name
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the length of one dimension."""
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim)]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        """The values as an ndarray sharing memory (only for tensors that do not require grad)."""
+        if self._rg and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
+        return self._data.copy() if force and self._rg else self._data
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_complex(self) -> bool:
+        return self._data.dtype.kind == "c"
+
+    def is_contiguous(self, memory_format: Any = None) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    def data_ptr(self) -> int:
+        return int(self._data.__array_interface__["data"][0])
+
+    def stride(self, dim: int | None = None) -> Any:
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
+
+    def cpu(self) -> Tensor:
+        return self
+
+    # ----------------------------------------------------------------- autograd state
+    def detach(self) -> Tensor:
+        """A new tensor sharing memory and version counter, outside the graph."""
+        t = _make(self._data, False, None)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        """Detach this tensor from the graph in place, making it a leaf."""
+        self._fn = None
+        self._oi = 0
+        self._rg = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after ``backward()``."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._fn is None:
+            return
+        if not self._retain:
+            self._retain = True
+            self._fn._retain_output(self._oi, weakref.ref(self))
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
+        """Call ``hook(grad)`` when the gradient for this tensor is computed.
+
+        The hook may return a tensor to use in place of ``grad``. Returns a
+        handle with ``remove()``.
+        """
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._fn is not None:
+            return self._fn._add_tensor_hook(self._oi, hook)
+        if self._hooks is None:
+            self._hooks = {}
+        return _HookHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+        """Call ``hook(tensor)`` after a gradient is accumulated into this leaf's ``.grad``."""
+        if self._fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        return _HookHandle(self._post_hooks, hook)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._data.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.reshape(()))
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __iter__(self) -> Any:
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        from ._printing import format_tensor
+        suffixes = []
+        if self._fn is not None:
+            suffixes.append(f"grad_fn=<{self._fn.name()}>")
+        elif self._rg:
+            suffixes.append("requires_grad=True")
+        d = self.dtype
+        default = d is _dtype.get_default_dtype() or d is _dtype.int64 or d is _dtype.bool
+        return format_tensor(self._data, suffixes, dtype_is_default=default, dtype_name=d.name)
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0:
+            return self.item().__format__(spec)
+        return repr(self)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (_rebuild, (self._data, self._rg))
+
+
+def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
+    return Tensor(data, requires_grad=requires_grad)
+
+
+class _HookHandle:
+    """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, table: dict[int, Any], hook: Any) -> None:
+        _HookHandle._next_id += 1
+        self.id = _HookHandle._next_id
+        self._table = table
+        table[self.id] = hook
+
+    def remove(self) -> None:
+        self._table.pop(self.id, None)
+
+    def __enter__(self) -> _HookHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def _init(t: Tensor, data: np.ndarray, rg: bool, fn: Any) -> None:
+    t._data = data
+    t._rg = rg
+    t._grad = None
+    t._fn = fn
+    t._oi = 0
+    t._vc = [0]
+    t._hooks = None
+    t._retain = False
+    t._base = None
+    t._post_hooks = None
+    t._name = None
+
+
+def _make(data: np.ndarray, rg: bool, fn: Any) -> Tensor:
+    """Wrap an ndarray without copying (the hot path of every operation)."""
+    t = Tensor.__new__(Tensor)
+    t._data = data
+    t._rg = rg
+    t._grad = None
+    t._fn = fn
+    t._oi = 0
+    t._vc = [0]
+    t._hooks = None
+    t._retain = False
+    t._base = None
+    t._post_hooks = None
+    t._name = None
+    return t
+
+
+def _wrap_dim(dim: int, ndim: int) -> int:
+    """Turn a possibly negative dimension into a positive one, with PyTorch's error."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim + n if dim < 0 else dim

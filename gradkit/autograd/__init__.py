@@ -1,0 +1,81 @@
+"""Automatic differentiation: ``backward``, ``grad``, grad modes, custom functions, checks.
+
+Examples
+--------
+>>> x = gk.tensor(1.0, requires_grad=True)
+>>> y = x ** 2 + 2 * x + 3
+>>> gk.autograd.grad(y, x)
+(tensor(4.),)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .._tensor import Tensor
+from .engine import run_backward
+from .function import Function, FunctionCtx, once_differentiable
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
+                        is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly,
+                        set_grad_enabled)
+from .graph import Node
+
+__all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "gradcheck",
+           "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled",
+           "inference_mode", "is_grad_enabled", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Node", "graph"]
+
+
+def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """Accumulate into ``.grad`` the gradients of ``tensors`` (weighted by ``grad_tensors``)."""
+    run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=inputs)
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple[Any, ...]:
+    """Return the gradients of ``outputs`` with respect to ``inputs`` (nothing accumulates).
+
+    Parameters
+    ----------
+    outputs, inputs : Tensor or sequence of Tensors
+    grad_outputs : Tensor or sequence, optional
+        The vector of the vector-Jacobian product; required for non-scalar outputs.
+    retain_graph : bool, optional
+        Keep the graph's saved values (defaults to ``create_graph``).
+    create_graph : bool
+        Record the gradient computation, so the result can be differentiated again.
+    allow_unused : bool
+        Return None for an input the outputs do not depend on (instead of raising).
+    materialize_grads : bool
+        Return zeros instead of None for unused inputs (implies ``allow_unused``).
+    """
+    if is_grads_batched:
+        raise NotImplementedError("is_grads_batched is not supported yet; loop over the rows or "
+                                  "use gradkit.autograd.functional.jacobian")
+    single = isinstance(inputs, Tensor)
+    ins = [inputs] if single else list(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True")
+    result = run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=ins,
+                          capture=True, allow_unused=allow_unused or materialize_grads)
+    assert result is not None
+    if materialize_grads:
+        from .._factories import zeros_like
+        result = [zeros_like(t) if g is None else g for g, t in zip(result, ins)]
+    return tuple(result)
+
+
+class _GraphNamespace:
+    Node = Node
+
+
+graph = _GraphNamespace()
+
+
+def _sequence(x: Any) -> Sequence[Any]:
+    return x if isinstance(x, (list, tuple)) else [x]

@@ -1,0 +1,337 @@
+"""The backward engine: iterative, dependency-counted, freeing saved values as it goes.
+
+Each gradient is reduced to its input's shape and dtype here, once, so no
+derivative rule handles broadcasting. Without ``create_graph`` the engine
+works on raw ndarrays with grad mode off; with it, on Tensors with grad mode
+on, so the gradients are themselves differentiable.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .._tensor import Size, Tensor, _make
+from .grad_mode import _state
+
+__all__ = ["run_backward"]
+
+
+def _as_seq(x: Any) -> list[Any]:
+    if x is None:
+        return []
+    if isinstance(x, Tensor):
+        return [x]
+    return list(x)
+
+
+def _root_grads(roots: list[Tensor], grads: list[Any], create: bool) -> list[Any]:
+    out = []
+    for i, (t, g) in enumerate(zip(roots, grads)):
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            arr = np.ones(t._data.shape, dtype=t._data.dtype)
+            out.append(_make(arr, False, None) if create else arr)
+            continue
+        if not isinstance(g, Tensor):
+            g = _make(np.asarray(g, dtype=t._data.dtype), False, None)
+        if g._data.shape != t._data.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
+                               f"{Size(g._data.shape)!r} and output[{i}] has a shape of "
+                               f"{Size(t._data.shape)!r}.".replace("gradkit.Size", "gradkit.Size"))
+        if create:
+            out.append(g if g._data.dtype == t._data.dtype else g.to(t.dtype))
+        else:
+            arr = g._data
+            out.append(arr if arr.dtype == t._data.dtype else arr.astype(t._data.dtype))
+    return out
+
+
+def _discover(root_nodes: list[Any]) -> dict[Any, int]:
+    """Count, for each node reachable from the roots, the edges that lead into it."""
+    deps: dict[Any, int] = {}
+    stack = list(root_nodes)
+    seen = set(root_nodes)
+    while stack:
+        node = stack.pop()
+        for edge in node.next:
+            if type(edge) is tuple:
+                child = edge[0]
+                deps[child] = deps.get(child, 0) + 1
+                if child not in seen:
+                    seen.add(child)
+                    stack.append(child)
+    return deps
+
+
+def _needed(root_nodes: list[Any], deps: dict[Any, int], leaf_ids: set[int],
+            out_targets: set[tuple[Any, int]]) -> set[Any]:
+    """Nodes from which a requested input can be reached (the rest need not run)."""
+    order = []
+    remaining = dict(deps)
+    ready = [n for n in dict.fromkeys(root_nodes) if remaining.get(n, 0) == 0]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for edge in node.next:
+            if type(edge) is tuple:
+                c = edge[0]
+                remaining[c] -= 1
+                if remaining[c] == 0:
+                    ready.append(c)
+    needed: set[Any] = set()
+    for node in reversed(order):
+        for edge in node.next:
+            if edge is None:
+                continue
+            if type(edge) is tuple:
+                if edge[0] in needed or edge in out_targets:
+                    needed.add(node)
+                    break
+            elif id(edge) in leaf_ids:
+                needed.add(node)
+                break
+    return needed
+
+
+def _reduce(g: Any, meta: tuple[Any, Any], create: bool) -> Any:
+    """Sum a gradient down to its input's shape and cast it to the input's dtype."""
+    shape, dt = meta
+    if g.shape != shape:
+        from ..ops.reduction import sum_to
+        g = sum_to(g, shape)
+    if create:
+        if g._data.dtype != dt:
+            g = g.to(dt)
+    elif g.dtype != dt:
+        g = np.asarray(g).astype(dt)
+    return g
+
+
+def _wrap(g: Any, create: bool) -> Tensor:
+    return g if create else _make(np.asarray(g), False, None)
+
+
+def _run_tensor_hooks(hooks: dict[int, Any], g: Any, create: bool) -> Any:
+    for hook in list(hooks.values()):
+        res = hook(_wrap(g, create))
+        if res is not None:
+            g = res if create else res._data
+    return g
+
+
+def _check_nan(node: Any, grads: Sequence[Any]) -> None:
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        arr = g._data if isinstance(g, Tensor) else np.asarray(g)
+        if arr.dtype.kind in "fc" and np.isnan(arr).any():
+            msg = f"Function '{node.name()}' returned nan values in its {i}th output."
+            if node.trace:
+                msg += ("\nThe forward call that created this node (most recent call last):\n"
+                        + "".join(node.trace[-6:]).rstrip())
+            raise RuntimeError(msg)
+
+
+def run_backward(roots: Any, grads: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None, capture: bool = False,
+                 allow_unused: bool = False) -> list[Any] | None:
+    """Backpropagate from ``roots``.
+
+    With ``capture`` (``autograd.grad``) the gradients of ``inputs`` are
+    returned instead of accumulated; otherwise they accumulate into ``.grad``
+    of the leaves (or of ``inputs`` only, when given).
+    """
+    roots = _as_seq(roots)
+    grads = _as_seq(grads) or [None] * len(roots)
+    if len(grads) != len(roots):
+        raise RuntimeError(f"got {len(grads)} tensors and {len(roots)} gradients")
+    for i, t in enumerate(roots):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward expects Tensors, got {type(t).__name__}")
+        if not t._rg:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
+                               "a grad_fn")
+    create = bool(create_graph)
+    retain = create if retain_graph is None else bool(retain_graph)
+    inputs = _as_seq(inputs)
+    prev = _state.grad_enabled
+    _state.grad_enabled = create
+    try:
+        seeds = _root_grads(roots, grads, create)
+        return _execute(roots, seeds, create, retain, inputs, capture, allow_unused)
+    finally:
+        _state.grad_enabled = prev
+
+
+def _execute(roots: list[Tensor], seeds: list[Any], create: bool, retain: bool,
+             inputs: list[Tensor], capture: bool, allow_unused: bool) -> list[Any] | None:
+    buffers: dict[Any, list[Any]] = {}
+    leaf_grads: dict[int, list[Any]] = {}         # id -> [tensor, grad]
+    root_nodes = []
+    for t, g in zip(roots, seeds):
+        if t._fn is None:
+            _add_leaf(leaf_grads, t, g, create)
+            continue
+        node = t._fn
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node.n_out
+            root_nodes.append(node)
+        buf[t._oi] = g if buf[t._oi] is None else buf[t._oi] + g
+    deps = _discover(root_nodes)
+
+    leaf_ids: set[int] = set()
+    out_targets: dict[tuple[Any, int], list[int]] = {}
+    if inputs:
+        for k, t in enumerate(inputs):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"inputs must be Tensors, got {type(t).__name__}")
+            if not t._rg:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            if t._fn is None:
+                leaf_ids.add(id(t))
+            else:
+                out_targets.setdefault((t._fn, t._oi), []).append(k)
+        needed = _needed(root_nodes, deps, leaf_ids, set(out_targets))
+    else:
+        needed = None
+    captured: dict[int, Any] = {}
+
+    ready = [n for n in root_nodes if deps.get(n, 0) == 0]
+    while ready:
+        node = ready.pop()
+        buf = buffers.pop(node, None)
+        if buf is not None:
+            buf = _before_node(node, buf, create, out_targets, captured)
+        if buf is not None and (needed is None or node in needed):
+            grads_in = _call_node(node, buf, create)
+        else:
+            grads_in = None
+        if not retain:
+            node._release()
+        for i, edge in enumerate(node.next):
+            if edge is None:
+                continue
+            g = grads_in[i] if grads_in is not None else None
+            if type(edge) is tuple:
+                child, oi = edge
+                if g is not None:
+                    g = _reduce(g, node.meta[i], create)
+                    cbuf = buffers.get(child)
+                    if cbuf is None:
+                        cbuf = buffers[child] = [None] * child.n_out
+                    cbuf[oi] = g if cbuf[oi] is None else cbuf[oi] + g
+                deps[child] -= 1
+                if deps[child] == 0:
+                    ready.append(child)
+            elif g is not None and (needed is None or id(edge) in leaf_ids):
+                _add_leaf(leaf_grads, edge, _reduce(g, node.meta[i], create), create)
+    return _finish(leaf_grads, inputs, captured, capture, create, allow_unused)
+
+
+def _add_leaf(leaf_grads: dict[int, list[Any]], t: Tensor, g: Any, create: bool) -> None:
+    entry = leaf_grads.get(id(t))
+    if entry is None:
+        leaf_grads[id(t)] = [t, g]
+    else:
+        entry[1] = entry[1] + g
+
+
+def _before_node(node: Any, buf: list[Any], create: bool, out_targets: dict[Any, list[int]],
+                 captured: dict[int, Any]) -> list[Any] | None:
+    """Run tensor hooks, retain_grad and capture on the gradients arriving at ``node``."""
+    if node.hooks:
+        for oi, hooks in node.hooks.items():
+            if buf[oi] is not None and hooks:
+                buf[oi] = _run_tensor_hooks(hooks, buf[oi], create)
+    if node.retains:
+        for oi, ref in node.retains.items():
+            t = ref()
+            if t is not None and buf[oi] is not None:
+                _accumulate(t, buf[oi], create)
+    if out_targets:
+        for oi in range(node.n_out):
+            ks = out_targets.get((node, oi))
+            if ks is not None:
+                for k in ks:
+                    captured[k] = buf[oi]
+    if node.pre_hooks:
+        for hook in list(node.pre_hooks.values()):
+            res = hook(tuple(None if g is None else _wrap(g, create) for g in buf))
+            if res is not None:
+                buf = [None if g is None else (g if create else g._data) for g in res]
+    if all(g is None for g in buf):
+        return None
+    return buf
+
+
+def _call_node(node: Any, buf: list[Any], create: bool) -> tuple[Any, ...]:
+    if node.n_out > 1 and any(g is None for g in buf):
+        outs = node.ans
+        buf = [np.zeros_like(outs[i]) if g is None else g for i, g in enumerate(buf)]
+        if create:
+            buf = [g if isinstance(g, Tensor) else _make(g, False, None) for g in buf]
+    grads_in = node._backward(buf, create)
+    if node.post_hooks:
+        for hook in list(node.post_hooks.values()):
+            res = hook(tuple(None if g is None else _wrap(g, create) for g in grads_in),
+                       tuple(None if g is None else _wrap(g, create) for g in buf))
+            if res is not None:
+                grads_in = tuple(None if g is None else (g if create else g._data) for g in res)
+    if _state.anomaly and _state.anomaly_check_nan:
+        _check_nan(node, grads_in)
+    return grads_in
+
+
+def _accumulate(t: Tensor, g: Any, create: bool) -> None:
+    """Add ``g`` to ``t.grad`` (in place when it is safe, as PyTorch does)."""
+    old = t._grad
+    if old is None:
+        if create:
+            t._grad = g
+        else:
+            arr = np.array(g, dtype=t._data.dtype, copy=True)
+            t._grad = _make(arr, False, None)
+    elif create or old._rg:
+        t._grad = old + _wrap(g, create)
+    elif old._data.shape == np.shape(g) and old._data.flags.writeable:
+        np.add(old._data, g, out=old._data, casting="unsafe")
+        old._vc[0] += 1
+    else:
+        t._grad = _make(np.asarray(old._data + g, dtype=t._data.dtype), False, None)
+
+
+def _finish(leaf_grads: dict[int, list[Any]], inputs: list[Tensor], captured: dict[int, Any],
+            capture: bool, create: bool, allow_unused: bool) -> list[Any] | None:
+    for t, g in leaf_grads.values():
+        if t._hooks:
+            g = _run_tensor_hooks(t._hooks, g, create)
+        if capture:
+            for k, inp in enumerate(inputs):
+                if inp is t:
+                    captured[k] = g
+            continue
+        _accumulate(t, g, create)
+        if t._post_hooks:
+            for hook in list(t._post_hooks.values()):
+                hook(t)
+    if not capture:
+        for k, t in enumerate(inputs):       # backward(inputs=[non-leaf]) fills its .grad
+            if t._fn is not None and k in captured and captured[k] is not None:
+                _accumulate(t, captured[k], create)
+        return None
+    result = []
+    for k in range(len(inputs)):
+        g = captured.get(k)
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"The differentiated Tensor at index {k} appears to not have "
+                                   "been used in the graph. Set allow_unused=True if this is the "
+                                   "desired behavior.")
+            result.append(None)
+        else:
+            result.append(_wrap(g, create))
+    return result

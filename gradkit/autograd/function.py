@@ -1,0 +1,226 @@
+"""Custom differentiable operations: subclass ``Function`` with ``forward`` and ``backward``.
+
+Examples
+--------
+>>> class Cube(gk.autograd.Function):
+...     @staticmethod
+...     def forward(ctx, x):
+...         ctx.save_for_backward(x)
+...         return x ** 3
+...     @staticmethod
+...     def backward(ctx, g):
+...         (x,) = ctx.saved_tensors
+...         return 3 * x ** 2 * g
+>>> x = gk.tensor(2.0, requires_grad=True)
+>>> Cube.apply(x).backward()
+>>> x.grad
+tensor(12.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor, _make
+from .graph import Node, freed_error, version_error
+from .grad_mode import _state
+
+__all__ = ["Function", "FunctionCtx", "once_differentiable"]
+
+
+class FunctionCtx:
+    """The ``ctx`` object handed to ``forward``/``setup_context`` and ``backward``."""
+
+    def __init__(self) -> None:
+        self._saved: tuple[Any, ...] | None = ()
+        self._saved_versions: tuple[int, ...] = ()
+        self._non_diff: set[int] = set()
+        self._dirty: tuple[Any, ...] = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self.materialize_grads = True
+        self._freed = False
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        """Keep tensors for ``backward``; they are checked for in-place changes when unpacked."""
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{len(self._saved or ())} is of type {type(t).__name__}")
+        self._saved = tensors
+        self._saved_versions = tuple(t._vc[0] if isinstance(t, Tensor) else 0 for t in tensors)
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        if self._freed:
+            raise freed_error()
+        for t, v in zip(self._saved or (), self._saved_versions):
+            if isinstance(t, Tensor) and t._vc[0] != v:
+                raise version_error(t, None, v, t._vc[0])
+        return tuple(self._saved or ())
+
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
+        """Outputs that never need a gradient (indices, masks)."""
+        self._non_diff.update(id(t) for t in tensors)
+
+    def mark_dirty(self, *tensors: Tensor) -> None:
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """With False, ``backward`` receives None (not zeros) for outputs without a gradient."""
+        self.materialize_grads = value
+
+
+class _FunctionNode(Node):
+    __slots__ = ("ctx", "fn_cls", "n_out", "out_meta", "ans")
+
+    def name(self) -> str:  # type: ignore[override]
+        return self.fn_cls.__name__ + "Backward"
+
+    def _backward(self, grads: list[Any], create_graph: bool) -> tuple[Any, ...]:
+        ctx = self.ctx
+        if ctx._freed:
+            raise freed_error()
+        gs = []
+        for g, (shape, dt) in zip(grads, self.out_meta):
+            if g is None and ctx.materialize_grads:
+                g = np.zeros(shape, dtype=dt)
+            if g is not None and not isinstance(g, Tensor):
+                g = _make(np.asarray(g), False, None)
+            gs.append(g)
+        result = self.fn_cls.backward(ctx, *gs)
+        if not isinstance(result, tuple):
+            result = (result,)
+        n_in = len(self.next)
+        if len(result) < n_in:
+            raise RuntimeError(f"function {self.fn_cls.__name__}Backward returned an incorrect "
+                               f"number of gradients (expected {n_in}, got {len(result)})")
+        out = []
+        for edge, r in zip(self.next, result[:n_in]):
+            if edge is None or r is None:
+                out.append(None)
+            elif not isinstance(r, Tensor):
+                arr = np.asarray(r)
+                out.append(_make(arr, False, None) if create_graph else arr)
+            else:
+                out.append(r if create_graph else r._data)
+        return tuple(out)
+
+    def _release(self) -> None:
+        self.released = True
+        self.ctx._freed = bool(self.ctx._saved)
+        self.ctx._saved = None
+
+
+class _FunctionMeta(type):
+    def __init__(cls, name: str, bases: Any, ns: dict[str, Any]) -> None:
+        super().__init__(name, bases, ns)
+        cls._node_cls = type(name + "Backward", (_FunctionNode,), {"__slots__": ()})
+
+
+class Function(metaclass=_FunctionMeta):
+    """Base class for custom operations with a hand-written derivative.
+
+    Define ``forward(ctx, *args)`` (or ``forward(*args)`` plus
+    ``setup_context(ctx, inputs, output)``) and ``backward(ctx, *grads)``,
+    which returns one gradient per input of ``forward`` (None for inputs
+    without one). Call it with ``MyFunction.apply(*args)``.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("You must implement either the backward or vjp method for your "
+                                  "custom autograd.Function to use it with backward mode AD.")
+
+    vjp = backward
+
+    @staticmethod
+    def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        ctx = FunctionCtx()
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+        separate = cls.setup_context is not Function.setup_context
+        prev = _state.grad_enabled
+        _state.grad_enabled = False
+        try:
+            if separate:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        finally:
+            _state.grad_enabled = prev
+        record = prev and any(ctx.needs_input_grad)
+        return _wrap_outputs(cls, ctx, args, output, record)
+
+
+def _wrap_outputs(cls: Any, ctx: FunctionCtx, args: tuple[Any, ...], output: Any,
+                  record: bool) -> Any:
+    single = not isinstance(output, tuple)
+    outs = (output,) if single else output
+    tensors = []
+    for o in outs:
+        if isinstance(o, Tensor):
+            tensors.append(o)
+        elif isinstance(o, np.ndarray):
+            tensors.append(_make(o, False, None))
+        else:
+            tensors.append(o)
+    if not record:
+        return tensors[0] if single else tuple(tensors)
+    node = cls._node_cls()
+    node._init_node()
+    node.ctx = ctx
+    node.fn_cls = cls
+    node.n_out = len(tensors)
+    node.ans = None
+    node.out_meta = tuple((t._data.shape, t._data.dtype) if isinstance(t, Tensor) else ((), None)
+                          for t in tensors)
+    edges, meta = [], []
+    for a in args:
+        if isinstance(a, Tensor):
+            meta.append((a._data.shape, a._data.dtype))
+            edges.append((a._fn, a._oi) if a._fn is not None else (a if a._rg else None))
+        else:
+            meta.append((None, None))
+            edges.append(None)
+    node.next = tuple(edges)
+    node.meta = tuple(meta)
+    result = []
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            result.append(t)
+            continue
+        if any(t is a for a in args) and id(t) not in {id(d) for d in ctx._dirty}:
+            t = _make(t._data, False, None)          # an input returned as is: a view of it
+        if id(t) in ctx._non_diff or t._data.dtype.kind not in "fc":
+            out = t if t._fn is None and not t._rg else _make(t._data, False, None)
+        else:
+            out = t
+            out._fn, out._oi, out._rg = node, i, True
+        result.append(out)
+    return result[0] if single else tuple(result)
+
+
+def once_differentiable(fn: Any) -> Any:
+    """Decorator for ``backward``: runs it without recording (no double backward through it)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(ctx: Any, *args: Any) -> Any:
+        prev = _state.grad_enabled
+        _state.grad_enabled = False
+        try:
+            return fn(ctx, *args)
+        finally:
+            _state.grad_enabled = prev
+    return wrapper

@@ -1,0 +1,169 @@
+"""Graph nodes: what the forward pass records and the backward pass walks.
+
+A node holds, for each input of the operation, an *edge* (the node that made
+that input and its output index, the leaf tensor itself, or ``None``), the
+input's shape and dtype (so the engine can reduce a gradient to it), and the
+values the derivative rule needs. Saved tensors carry the version they had
+when saved, so an in-place change is caught when backward unpacks them.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable
+
+import numpy as np
+
+from .grad_mode import _state
+
+__all__ = ["Node", "AccumulateGrad", "Meta", "freed_error", "version_error"]
+
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors after "
+    "they have already been freed). Saved intermediate values of the graph are freed when you call "
+    ".backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the "
+    "graph a second time or if you need to access saved tensors after calling backward.")
+
+
+def freed_error() -> RuntimeError:
+    return RuntimeError(_FREED)
+
+
+def version_error(t: Any, node: Any, saved_version: int, current: int) -> RuntimeError:
+    """PyTorch's message for a saved tensor that was modified in place."""
+    from .._dtype import FROM_NP
+    arr = t._data if hasattr(t, "_data") else t
+    legacy = FROM_NP[arr.dtype]._legacy
+    shape = ", ".join(str(s) for s in arr.shape)
+    producer = ""
+    fn = getattr(t, "_fn", None)
+    if fn is not None:
+        base = fn.name()
+        if base.endswith("Backward0") or base.endswith("Backward1"):
+            base = base[: -len("Backward0")]
+        producer = f", which is output {t._oi} of {base},"
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [gradkit.{legacy} [{shape}]]{producer} is at version {current}; expected "
+        f"version {saved_version} instead. Hint: enable anomaly detection to find the operation "
+        "that failed to compute its gradient, with "
+        "gradkit.autograd.set_detect_anomaly(True, check_nan=False).")
+
+
+class Meta:
+    """Shape and dtype of an input whose value the rule does not need."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+
+class Node:
+    """Base class of graph nodes (``grad_fn``); subclasses are named like ``MulBackward0``."""
+
+    __slots__ = ("next", "meta", "hooks", "retains", "trace", "released", "pre_hooks",
+                 "post_hooks", "metadata", "__weakref__")
+    n_out = 1
+
+    def _init_node(self) -> None:
+        self.hooks = None
+        self.retains = None
+        self.released = False
+        self.pre_hooks = None
+        self.post_hooks = None
+        self.metadata = None
+        self.trace = traceback.format_stack()[:-3] if _state.anomaly else None
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {hex(id(self))}>"
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The nodes this one sends gradients to, as ``(node, output_index)`` pairs."""
+        out = []
+        for edge in self.next:
+            if edge is None:
+                out.append((None, 0))
+            elif isinstance(edge, tuple):
+                out.append(edge)
+            else:
+                out.append((AccumulateGrad(edge), 0))
+        return tuple(out)
+
+    def _backward(self, grads: list[Any], create_graph: bool) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        self.released = True
+
+    def _add_tensor_hook(self, oi: int, hook: Callable[..., Any]) -> Any:
+        from .._tensor import _HookHandle
+        if self.hooks is None:
+            self.hooks = {}
+        return _HookHandle(self.hooks.setdefault(oi, {}), hook)
+
+    def _retain_output(self, oi: int, ref: Any) -> None:
+        if self.retains is None:
+            self.retains = {}
+        self.retains[oi] = ref
+
+    def register_hook(self, fn: Callable[..., Any]) -> Any:
+        """``fn(grad_inputs, grad_outputs)`` runs after this node; may return new grad_inputs."""
+        from .._tensor import _HookHandle
+        if self.post_hooks is None:
+            self.post_hooks = {}
+        return _HookHandle(self.post_hooks, fn)
+
+    def register_prehook(self, fn: Callable[..., Any]) -> Any:
+        """``fn(grad_outputs)`` runs before this node; may return new grad_outputs."""
+        from .._tensor import _HookHandle
+        if self.pre_hooks is None:
+            self.pre_hooks = {}
+        return _HookHandle(self.pre_hooks, fn)
+
+    def __call__(self, *grads: Any) -> Any:
+        """Apply the derivative rule to output gradients (no engine involved)."""
+        from .._tensor import Tensor, _make
+        arrs = [g._data if isinstance(g, Tensor) else g for g in grads]
+        out = self._backward(arrs, False)
+        wrapped = tuple(None if g is None else _make(np.asarray(g), False, None) for g in out)
+        return wrapped[0] if len(wrapped) == 1 else wrapped
+
+
+class AccumulateGrad:
+    """Stand-in for the node that accumulates into a leaf's ``.grad`` (for ``next_functions``)."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Any) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    @property
+    def next_functions(self) -> tuple[()]:
+        return ()
+
+    def __repr__(self) -> str:
+        return f"<AccumulateGrad object at {hex(id(self))}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)

@@ -1,0 +1,315 @@
+"""The derivative table's machinery: ``defop``, ``Primitive`` and how an op is applied.
+
+A primitive is declared once with its forward (a NumPy function) and one
+derivative rule per input, ``vjp(g, ans, *inputs, **params)``. Rules are
+written with gradkit's own operations, which accept either ndarrays or
+Tensors: during a plain ``backward()`` the engine hands them ndarrays (fast,
+nothing is recorded); with ``create_graph=True`` it hands them Tensors, so the
+gradient is itself on the graph and can be differentiated again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import _dtype
+from .._tensor import Tensor, _make
+from ..autograd.graph import Meta, Node, freed_error, version_error
+from ..autograd.grad_mode import _state
+
+__all__ = ["defop", "Primitive", "REGISTRY", "ZERO", "ELEMENTWISE", "LINEAR", "apply", "op"]
+
+
+class _Marker:
+    __slots__ = ("label",)
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __repr__(self) -> str:
+        return self.label
+
+
+#: the gradient is zero (piecewise-constant ops such as ``floor``)
+ZERO = _Marker("ZERO")
+#: forward mode reuses the VJP formulas with the tangent in place of ``g``
+ELEMENTWISE = _Marker("ELEMENTWISE")
+#: forward mode applies the operation itself to the tangent
+LINEAR = _Marker("LINEAR")
+
+#: name -> Primitive
+REGISTRY: dict[str, Primitive] = {}
+
+_ndarray = np.ndarray
+_asarray = np.asarray
+
+
+class PrimNode(Node):
+    """A node made by a table primitive."""
+
+    __slots__ = ("prim", "params", "args", "vers", "ans", "ans_vc", "ans_v", "n_out", "cast")
+
+    def _backward(self, grads: list[Any], create_graph: bool) -> tuple[Any, ...]:
+        prim = self.prim
+        if self.released and (prim.save_inputs or prim.save_ans):
+            raise freed_error()
+        inputs = self._unpack_inputs(create_graph)
+        ans = self._unpack_ans(create_graph)
+        g = grads[0] if prim.n_out == 1 else tuple(grads)
+        params = self.params
+        if prim.vjp_all is not None:
+            res = prim.vjp_all(g, ans, *inputs, **params) if params else prim.vjp_all(g, ans, *inputs)
+            return tuple(None if e is None else r for e, r in zip(self.next, res))
+        out = []
+        for edge, rule, x in zip(self.next, prim.vjp, inputs):
+            if edge is None or rule is None:
+                out.append(None)
+            elif rule is ZERO:
+                out.append(_zeros(x, create_graph))
+            elif params:
+                out.append(rule(g, ans, *inputs, **params))
+            else:
+                out.append(rule(g, ans, *inputs))
+        return tuple(out)
+
+    def _unpack_inputs(self, create_graph: bool) -> list[Any]:
+        args = self.args
+        if args is None:                       # the rule needs only shapes
+            return [Meta(s, d) if s is not None else None for s, d in self.meta]
+        vers = self.vers
+        out = []
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                if a._vc[0] != vers[i]:
+                    raise version_error(a, self, vers[i], a._vc[0])
+                cast = self.cast
+                if create_graph:
+                    out.append(a if cast is None or a._data.dtype == cast else a.to(cast))
+                else:
+                    d = a._data
+                    out.append(d if cast is None or d.dtype == cast else d.astype(cast))
+            else:
+                out.append(a)
+        return out
+
+    def _unpack_ans(self, create_graph: bool) -> Any:
+        ans = self.ans
+        if ans is None:
+            return None
+        if self.ans_vc is not None and self.ans_vc[0] != self.ans_v:
+            t = _make(ans if self.prim.n_out == 1 else ans[0], True, self)
+            raise version_error(t, self, self.ans_v, self.ans_vc[0])
+        if not create_graph:
+            return ans
+        if self.prim.n_out == 1:
+            return _make(ans, True, self)
+        outs = []
+        for i, a in enumerate(ans):
+            t = _make(a, a.dtype.kind in "fc", self if a.dtype.kind in "fc" else None)
+            t._oi = i
+            outs.append(t)
+        return tuple(outs)
+
+    def _release(self) -> None:
+        self.released = True
+        self.args = None
+        if self.prim.n_out == 1:
+            self.ans = None
+
+    def _saved_inputs(self) -> Any:
+        return self.args
+
+
+def _zeros(x: Any, create_graph: bool) -> Any:
+    shape = x.shape
+    dtype = x._data.dtype if isinstance(x, Tensor) else x.dtype
+    z = np.zeros(shape, dtype=dtype)
+    return _make(z, False, None) if create_graph else z
+
+
+class Primitive:
+    """One row of the derivative table."""
+
+    def __init__(self, name: str, fwd: Callable[..., Any], vjp: Any, jvp: Any,
+                 names: Sequence[str], save_inputs: bool, save_ans: bool, promote: str | None,
+                 differentiable: bool, n_out: int, vjp_all: Any = None) -> None:
+        self.name = name
+        self.fwd = fwd
+        self.vjp_all = vjp_all
+        self.vjp = vjp if isinstance(vjp, tuple) else (vjp,)
+        self.jvp = jvp
+        self.save_inputs = save_inputs
+        self.save_ans = save_ans or n_out != 1
+        self.promote = promote
+        self.differentiable = differentiable
+        self.n_out = n_out
+        self.node_classes = tuple(type(n, (PrimNode,), {"__slots__": ()}) for n in names)
+
+    def __repr__(self) -> str:
+        return f"Primitive({self.name!r})"
+
+
+def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, *,
+          names: Sequence[str] | str | None = None, save_inputs: bool = True,
+          save_ans: bool = False, promote: str | None = None, differentiable: bool = True,
+          n_out: int = 1, vjp_all: Any = None) -> Callable[..., Any]:
+    """Declare a primitive and return its function (works on Tensors and on ndarrays).
+
+    Parameters
+    ----------
+    name : str
+        Table key; also gives the default node name (``mul`` -> ``MulBackward0``).
+    fwd : callable
+        ``fwd(*arrays, **params) -> ndarray`` (or a tuple when ``n_out > 1``).
+    vjp : callable, tuple, ZERO or None
+        One rule per positional input, ``vjp(g, ans, *inputs, **params)``.
+    names : str or sequence of str
+        Node class names; ``apply(..., variant=i)`` picks one.
+    save_inputs, save_ans : bool
+        What the rules read; an input that is not saved reaches the rule as an
+        object with only ``shape``, ``ndim`` and ``dtype``.
+    promote : {"same", "float", None}
+        PyTorch's type promotion over the inputs; "float" also turns integer
+        results into the default floating dtype (``exp``, ``div``).
+    differentiable : bool
+        False for ops whose outputs never require grad (comparisons, argmax).
+    vjp_all : callable, optional
+        For ops with a variable number of inputs (``cat``): one rule returning
+        the gradients of all inputs as a tuple.
+    """
+    if names is None:
+        names = ("".join(p.capitalize() for p in name.split("_")) + "Backward0",)
+    elif isinstance(names, str):
+        names = (names,)
+    prim = Primitive(name, fwd, vjp, jvp, names, save_inputs, save_ans, promote,
+                     differentiable and (vjp is not None or vjp_all is not None), n_out, vjp_all)
+    REGISTRY[name] = prim
+    return op(prim)
+
+
+def op(prim: Primitive, variant: int = 0) -> Callable[..., Any]:
+    """The function form of a primitive: Tensors in, Tensor out; ndarrays in, ndarray out."""
+    fwd = prim.fwd
+
+    def fn(*args: Any, **params: Any) -> Any:
+        for a in args:
+            if isinstance(a, Tensor):
+                return apply(prim, args, params, variant)
+        out = fwd(*args, **params)
+        return out if type(out) is _ndarray or prim.n_out != 1 else _asarray(out)
+
+    fn.__name__ = fn.__qualname__ = prim.name
+    fn.prim = prim  # type: ignore[attr-defined]
+    return fn
+
+
+def _promote(prim: Primitive, args: Sequence[Any], arrays: list[Any]) -> Any:
+    """Cast ``arrays`` to PyTorch's result dtype; return the dtype cast to (or None)."""
+    mode = prim.promote
+    first = None
+    same = True
+    for a in args:
+        if isinstance(a, Tensor):
+            d = a._data.dtype
+            if first is None:
+                first = d
+            elif d != first:
+                same = False
+        elif isinstance(a, float) and first is not None and first.kind not in "fc":
+            same = False
+    if first is None:
+        return None
+    if same:
+        for a in args:
+            if isinstance(a, (float, complex)) and not isinstance(a, bool) and first.kind not in "fc":
+                same = False
+    if same and (mode != "float" or first.kind in "fc"):
+        return None
+    rt = _dtype.result_type(*args)
+    if mode == "float" and not (rt.is_floating_point or rt.is_complex):
+        rt = _dtype.get_default_dtype()
+    target = rt.np
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and a._data.dtype != target:
+            arrays[i] = arrays[i].astype(target)
+    return target
+
+
+def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = None,
+          variant: int = 0) -> Any:
+    """Run ``prim`` on Tensors, recording a node when grad mode is on and an input requires grad."""
+    arrays = []
+    rg = False
+    for a in args:
+        if isinstance(a, Tensor):
+            arrays.append(a._data)
+            if a._rg:
+                rg = True
+        else:
+            arrays.append(a)
+    cast = _promote(prim, args, arrays) if prim.promote is not None else None
+    out = prim.fwd(*arrays, **params) if params else prim.fwd(*arrays)
+    record = rg and prim.differentiable and _state.grad_enabled
+    if prim.n_out == 1:
+        if type(out) is not _ndarray:
+            out = _asarray(out)
+        if not record:
+            return _make(out, False, None)
+        node = _node(prim, args, params, variant, cast)
+        node.n_out = 1
+        t = _make(out, out.dtype.kind in "fc", node)
+        if prim.save_ans:
+            node.ans = out
+            node.ans_vc = t._vc
+            node.ans_v = 0
+        else:
+            node.ans = None
+            node.ans_vc = None
+        return t
+    outs = tuple(o if type(o) is _ndarray else _asarray(o) for o in out)
+    if not record:
+        return tuple(_make(o, False, None) for o in outs)
+    node = _node(prim, args, params, variant, cast)
+    node.n_out = len(outs)
+    node.ans = outs
+    node.ans_vc = None
+    result = []
+    for i, o in enumerate(outs):
+        diff = o.dtype.kind in "fc"
+        t = _make(o, diff, node if diff else None)
+        t._oi = i
+        result.append(t)
+    return tuple(result)
+
+
+def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast: Any) -> PrimNode:
+    node = prim.node_classes[variant]()
+    node._init_node()
+    node.prim = prim
+    node.params = params
+    node.cast = cast
+    edges = []
+    meta = []
+    for a in args:
+        if isinstance(a, Tensor):
+            meta.append((a._data.shape, a._data.dtype))
+            if a._fn is not None:
+                edges.append((a._fn, a._oi))
+            elif a._rg:
+                edges.append(a)
+            else:
+                edges.append(None)
+        else:
+            meta.append((None, None))
+            edges.append(None)
+    node.next = tuple(edges)
+    node.meta = tuple(meta)
+    if prim.save_inputs:
+        node.args = tuple(args)
+        node.vers = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
+    else:
+        node.args = None
+        node.vers = None
+    return node

@@ -1,0 +1,384 @@
+"""Reductions: sum, mean, prod, max/min (full, per-dim, amax/amin), logsumexp, var/std,
+norm, cumulative sums and products, and the non-differentiable argmax/all/any.
+
+Rules bring the gradient back to the input's shape with ``_unreduce`` (put
+the reduced dims back as size 1, then expand).
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from ._registry import LINEAR, defop
+from .elementwise import abs as _abs
+from .elementwise import eq, exp, sign, where
+from .shape import expand_p, flip_p, reshape_as
+
+
+def _axis(dim: Any) -> Any:
+    return None if dim is None else tuple(dim)
+
+
+def _keep_shape(shape: tuple[int, ...], dim: Any) -> tuple[int, ...]:
+    if dim is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in dim else s for i, s in enumerate(shape))
+
+
+def _unreduce(g: Any, shape: tuple[int, ...], dim: Any, keepdim: bool) -> Any:
+    """Expand a reduced gradient back to ``shape``."""
+    if not keepdim:
+        g = reshape_as(g, _keep_shape(tuple(shape), dim))
+    return expand_p(g, shape=tuple(shape))
+
+
+def _count(shape: tuple[int, ...], dim: Any) -> int:
+    if dim is None:
+        return int(np.prod(shape, dtype=np.int64))
+    return int(np.prod([shape[d] for d in dim], dtype=np.int64))
+
+
+# --- sum and mean --------------------------------------------------------------------
+def _sum_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
+        return np.sum(x, axis=_axis(dim), keepdims=keepdim, dtype=np.int64)
+    return np.sum(x, axis=_axis(dim), keepdims=keepdim)
+
+
+sum_p = defop("sum", _sum_impl,
+              vjp=lambda g, ans, x, dim=None, keepdim=False: _unreduce(g, x.shape, dim, keepdim),
+              jvp=LINEAR, save_inputs=False, names=("SumBackward0", "SumBackward1"))
+
+
+def sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Polymorphic sum over normalized dims (used by rules and the engine)."""
+    from .shape import norm_dims
+    nd = norm_dims(dim, np.ndim(x) if not hasattr(x, "ndim") else x.ndim)
+    return sum_p(x, dim=nd, keepdim=keepdim)
+
+
+def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``g`` over broadcast dimensions so that it has ``shape``."""
+    shape = tuple(shape)
+    lead = g.ndim - len(shape)
+    if lead < 0:
+        return expand_p(g, shape=shape)
+    dims = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1)
+    if dims:
+        g = sum_p(g, dim=dims, keepdim=True)
+    if tuple(g.shape) != shape:
+        g = reshape_as(g, shape)
+    return g
+
+
+def _mean_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    return np.mean(x, axis=_axis(dim), keepdims=keepdim)
+
+
+def _mean_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    return _unreduce(g, x.shape, dim, keepdim) / builtins.max(_count(x.shape, dim), 1) \
+        if _count(x.shape, dim) else _unreduce(g, x.shape, dim, keepdim) * np.nan
+
+
+mean_p = defop("mean", _mean_impl, vjp=_mean_vjp, jvp=LINEAR, save_inputs=False,
+               names=("MeanBackward0", "MeanBackward1"))
+
+
+# --- products --------------------------------------------------------------------------
+def _prod_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
+        return np.prod(x, axis=_axis(dim), keepdims=keepdim, dtype=np.int64)
+    return np.prod(x, axis=_axis(dim), keepdims=keepdim)
+
+
+def _exclusive_cumprod(x: Any, dim: int) -> Any:
+    """Product of the elements before each position along ``dim`` (exact with zeros)."""
+    from .shape import cat_p, getitem_p
+    n = x.shape[dim]
+    ones_shape = tuple(1 if i == dim else s for i, s in enumerate(x.shape))
+    head = np.ones(ones_shape, dtype=x.dtype if not hasattr(x, "_data") else x._data.dtype)
+    if hasattr(x, "_data"):
+        from .._tensor import _make
+        head = _make(head, False, None)
+    idx = tuple(slice(None) if i != dim else slice(0, n - 1) for i in range(x.ndim))
+    shifted = cat_p(head, getitem_p(x, index=idx), dim=dim)
+    return cumprod_p(shifted, dim=dim)
+
+
+def _prod_others(x: Any, dim: int) -> Any:
+    """For each element, the product of all the other elements along ``dim``."""
+    left = _exclusive_cumprod(x, dim)
+    right = flip_p(_exclusive_cumprod(flip_p(x, dims=(dim,)), dim), dims=(dim,))
+    return left * right
+
+
+def _prod_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    # NOTE: exact when the input holds zeros: uses products of the other elements,
+    # never ans / x.
+    if dim is None:
+        flat = reshape_as(x, (-1,))
+        others = reshape_as(_prod_others(flat, 0), tuple(x.shape))
+        return _unreduce(g, x.shape, None, keepdim) * others
+    return _unreduce(g, x.shape, dim, keepdim) * _prod_others(x, dim[0])
+
+
+prod_p = defop("prod", _prod_impl, vjp=_prod_vjp, jvp=LINEAR, names=("ProdBackward0", "ProdBackward1"))
+
+
+def _cumsum_impl(x: np.ndarray, dim: int) -> np.ndarray:
+    if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
+        return np.cumsum(x, axis=dim, dtype=np.int64)
+    return np.cumsum(x, axis=dim)
+
+
+cumsum_p = defop(
+    "cumsum", _cumsum_impl,
+    vjp=lambda g, ans, x, dim: flip_p(cumsum_p(flip_p(g, dims=(dim,)), dim=dim), dims=(dim,)),
+    jvp=LINEAR, save_inputs=False)
+
+
+def _cumprod_impl(x: np.ndarray, dim: int) -> np.ndarray:
+    return np.cumprod(x, axis=dim)
+
+
+def _cumprod_vjp(g: Any, ans: Any, x: Any, dim: int) -> Any:
+    # d ans_j / d x_k = prod_{i <= j, i != k} x_i for k <= j. Written as a sum over j of
+    # exclusive products so that zeros in x are handled exactly (no division).
+    from .shape import getitem_p, stack_p
+    n = x.shape[dim]
+    cols = []
+    for k in range(n):
+        sel = tuple(slice(None) if i != dim else slice(k, None) for i in range(x.ndim))
+        tail = getitem_p(x, index=sel)
+        one = tuple(slice(None) if i != dim else slice(0, 1) for i in range(x.ndim))
+        rest = tuple(slice(None) if i != dim else slice(1, None) for i in range(x.ndim))
+        before = tuple(slice(None) if i != dim else slice(0, k) for i in range(x.ndim))
+        prefix = prod_p(getitem_p(x, index=before), dim=(dim,), keepdim=True) if k else 1.0
+        ones = getitem_p(tail, index=one) * 0.0 + 1.0
+        partial = cumprod_p(_cat2(ones, getitem_p(tail, index=rest), dim), dim=dim)
+        gk = getitem_p(g, index=sel)
+        cols.append(sum_p(gk * partial * prefix, dim=(dim,), keepdim=False))
+    return stack_p(*cols, dim=dim)
+
+
+def _cat2(a: Any, b: Any, dim: int) -> Any:
+    from .shape import cat_p
+    return cat_p(a, b, dim=dim)
+
+
+def _cumprod_vjp_fast(g: Any, ans: Any, x: Any, dim: int) -> Any:
+    xd = x._data if hasattr(x, "_data") else x
+    if np.all(xd != 0) and x.shape[dim] > 0:
+        rev = flip_p(cumsum_p(flip_p(g * ans, dims=(dim,)), dim=dim), dims=(dim,))
+        return rev / x
+    return _cumprod_vjp(g, ans, x, dim)
+
+
+cumprod_p = defop("cumprod", _cumprod_impl, vjp=_cumprod_vjp_fast, jvp=LINEAR, save_ans=True)
+
+
+# --- max and min -------------------------------------------------------------------------
+def _amax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    _check_nonempty(x, dim, "max")
+    return np.amax(x, axis=_axis(dim), keepdims=keepdim)
+
+
+def _amin_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    _check_nonempty(x, dim, "min")
+    return np.amin(x, axis=_axis(dim), keepdims=keepdim)
+
+
+def _check_nonempty(x: np.ndarray, dim: Any, name: str) -> None:
+    if x.size == 0 and (dim is None or builtins.any(x.shape[d] == 0 for d in dim)):
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
+                           "== 0. Specify the reduction dim with the 'dim' argument.")
+
+
+def _share_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    # NOTE: ties share the gradient equally (max of [1, 3, 3] gives [0, .5, .5]), as PyTorch
+    # does for full max/min and for amax/amin.
+    full = _unreduce(ans, x.shape, dim, keepdim)
+    hit = eq(x, full)
+    count = sum_p(hit * 1.0, dim=dim, keepdim=True)
+    return _unreduce(g, x.shape, dim, keepdim) * hit / count
+
+
+amax_p = defop("amax", _amax_impl, vjp=_share_vjp, jvp=LINEAR, save_ans=True,
+               names=("AmaxBackward0", "MaxBackward1"))
+amin_p = defop("amin", _amin_impl, vjp=_share_vjp, jvp=LINEAR, save_ans=True,
+               names=("AminBackward0", "MinBackward1"))
+
+
+def _max_dim_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.ndarray, ...]:
+    _check_nonempty(x, (dim,), "max")
+    idx = np.argmax(x, axis=dim, keepdims=True)
+    val = np.take_along_axis(x, idx, axis=dim)
+    return _finish_dim(val, idx, dim, keepdim)
+
+
+def _min_dim_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.ndarray, ...]:
+    _check_nonempty(x, (dim,), "min")
+    idx = np.argmin(x, axis=dim, keepdims=True)
+    val = np.take_along_axis(x, idx, axis=dim)
+    return _finish_dim(val, idx, dim, keepdim)
+
+
+def _finish_dim(val: np.ndarray, idx: np.ndarray, dim: int, keepdim: bool) -> tuple[Any, ...]:
+    if not keepdim and val.ndim:
+        val, idx = np.squeeze(val, dim), np.squeeze(idx, dim)
+    return val, idx.astype(np.int64)
+
+
+def _index_dim_vjp(g: Any, ans: Any, x: Any, dim: int, keepdim: bool = False) -> Any:
+    # NOTE: max(dim) sends the whole gradient to the returned index (PyTorch), no tie split.
+    from .shape import _gather_vjp
+    gv, idx = g[0], ans[1]
+    idx_d = idx._data if hasattr(idx, "_data") else idx
+    if not keepdim and x.ndim:
+        gv = reshape_as(gv, _keep_shape(tuple(x.shape), (dim,)))
+        idx_d = np.expand_dims(idx_d, dim)
+    if x.ndim == 0:
+        return gv
+    return _gather_vjp(gv, None, x, dim, idx_d)
+
+
+max_dim_p = defop("max_dim", _max_dim_impl, vjp=_index_dim_vjp, jvp=LINEAR, save_inputs=False,
+                  n_out=2, names="MaxBackward0")
+min_dim_p = defop("min_dim", _min_dim_impl, vjp=_index_dim_vjp, jvp=LINEAR, save_inputs=False,
+                  n_out=2, names="MinBackward0")
+
+
+def _median_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.ndarray, ...]:
+    n = x.shape[dim] if x.ndim else 1
+    order = np.argsort(x, axis=dim, kind="stable") if x.ndim else np.zeros((), np.int64)
+    if x.ndim == 0:
+        return x.copy(), np.zeros((), np.int64)
+    idx = np.take(order, [(n - 1) // 2], axis=dim)
+    val = np.take_along_axis(x, idx, axis=dim)
+    return _finish_dim(val, idx, dim, keepdim)
+
+
+median_dim_p = defop("median_dim", _median_impl, vjp=_index_dim_vjp, jvp=LINEAR,
+                     save_inputs=False, n_out=2, names="MedianBackward1")
+
+
+def _argmax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    if dim is None:
+        out = np.argmax(x.reshape(-1))
+        return np.asarray(out, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ())
+    return np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64)
+
+
+def _argmin_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    if dim is None:
+        out = np.argmin(x.reshape(-1))
+        return np.asarray(out, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ())
+    return np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64)
+
+
+argmax_p = defop("argmax", _argmax_impl)
+argmin_p = defop("argmin", _argmin_impl)
+
+
+def _all_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    return np.all(x, axis=_axis(dim), keepdims=keepdim)
+
+
+def _any_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    return np.any(x, axis=_axis(dim), keepdims=keepdim)
+
+
+all_p = defop("all", _all_impl)
+any_p = defop("any", _any_impl)
+
+
+# --- fused for stability -------------------------------------------------------------
+def _logsumexp_impl(x: np.ndarray, dim: Any, keepdim: bool = False) -> np.ndarray:
+    # NOTE: fused primitive (stability): subtract the max before exp.
+    m = np.amax(x, axis=_axis(dim), keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=_axis(dim), keepdims=True)) + m
+    return out if keepdim else np.squeeze(out, axis=_axis(dim))
+
+
+logsumexp_p = defop(
+    "logsumexp", _logsumexp_impl,
+    vjp=lambda g, ans, x, dim, keepdim=False:
+        _unreduce(g, x.shape, dim, keepdim) * exp(x - _unreduce(ans, x.shape, dim, keepdim)),
+    jvp=LINEAR, save_ans=True)
+
+
+def _var_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
+              keepdim: bool = False) -> np.ndarray:
+    return np.var(x, axis=_axis(dim), ddof=correction, keepdims=keepdim)
+
+
+def _var_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
+             keepdim: bool = False) -> Any:
+    n = _count(tuple(x.shape), dim)
+    centered = x - mean_p(x, dim=dim, keepdim=True)
+    return _unreduce(g, x.shape, dim, keepdim) * centered * (2.0 / (n - correction))
+
+
+var_p = defop("var", _var_impl, vjp=_var_vjp, jvp=LINEAR)
+
+
+def _std_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
+              keepdim: bool = False) -> np.ndarray:
+    return np.std(x, axis=_axis(dim), ddof=correction, keepdims=keepdim)
+
+
+def _std_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
+             keepdim: bool = False) -> Any:
+    n = _count(tuple(x.shape), dim)
+    centered = x - mean_p(x, dim=dim, keepdim=True)
+    denom = _unreduce(ans, x.shape, dim, keepdim) * (n - correction)
+    return _unreduce(g, x.shape, dim, keepdim) * centered / denom
+
+
+std_p = defop("std", _std_impl, vjp=_std_vjp, jvp=LINEAR, save_ans=True)
+
+
+def _norm_impl(x: np.ndarray, ord: float = 2.0, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    a = np.abs(x)
+    ax = _axis(dim)
+    if ord == 2:
+        return np.sqrt(np.sum(a * a, axis=ax, keepdims=keepdim))
+    if ord == np.inf:
+        return np.amax(a, axis=ax, keepdims=keepdim) if a.size else np.zeros(())
+    if ord == -np.inf:
+        return np.amin(a, axis=ax, keepdims=keepdim)
+    if ord == 0:
+        return np.sum(a != 0, axis=ax, keepdims=keepdim).astype(x.dtype)
+    if ord == 1:
+        return np.sum(a, axis=ax, keepdims=keepdim)
+    return np.sum(a ** ord, axis=ax, keepdims=keepdim) ** (1.0 / ord)
+
+
+def _norm_vjp(g: Any, ans: Any, x: Any, ord: float = 2.0, dim: Any = None,
+              keepdim: bool = False) -> Any:
+    gx = _unreduce(g, x.shape, dim, keepdim)
+    full = _unreduce(ans, x.shape, dim, keepdim)
+    if ord == 0:
+        return gx * 0.0
+    if ord == 1:
+        return gx * sign(x)
+    if ord == 2:
+        # NOTE: the gradient of the norm at the zero vector is 0 (PyTorch), not nan.
+        return where(full == 0, 0.0, gx * x / full)
+    if ord in (np.inf, -np.inf):
+        a = _abs(x)
+        hit = eq(a, full)
+        count = sum_p(hit * 1.0, dim=dim, keepdim=True)
+        return gx * sign(x) * hit / count
+    a = _abs(x)
+    scaled = x * a ** (ord - 2.0) / full ** (ord - 1.0)
+    return where(full == 0, 0.0, gx * scaled)
+
+
+norm_p = defop("norm", _norm_impl, vjp=_norm_vjp, jvp=LINEAR, save_ans=True,
+               names="LinalgVectorNormBackward0")

@@ -1,0 +1,417 @@
+"""Shape and indexing primitives: views, permutations, joins, splits, gathers and scatters.
+
+Most rules undo the forward on the gradient (``reshape`` back, ``permute`` by
+the inverse). Expansion needs no rule of its own: the engine sums every
+gradient down to its input's shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from ._registry import LINEAR, defop
+
+
+def norm_dim(dim: int, ndim: int) -> int:
+    """A dimension as a non-negative int, with PyTorch's error when out of range."""
+    n = ndim if ndim > 0 else 1
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim + n if dim < 0 else dim
+
+
+def norm_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
+    """``None`` (all dims) or a sorted tuple of non-negative dims."""
+    if dim is None:
+        return None
+    if isinstance(dim, (list, tuple)):
+        if len(dim) == 0:
+            return None
+        return tuple(sorted(norm_dim(int(d), ndim) for d in dim))
+    return (norm_dim(int(dim), ndim),)
+
+
+# --- views -----------------------------------------------------------------------
+def _reshape_impl(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return np.reshape(x, shape)
+
+
+reshape_p = defop("reshape", _reshape_impl, vjp=lambda g, ans, x, shape: reshape_p(g, shape=x.shape),
+                  jvp=LINEAR, save_inputs=False,
+                  names=("ViewBackward0", "UnsafeViewBackward0", "SqueezeBackward0",
+                         "SqueezeBackward1", "UnsqueezeBackward0", "SqueezeBackward4",
+                         "AliasBackward0", "SqueezeBackward2"))
+(VIEW, UNSAFE_VIEW, SQUEEZE, SQUEEZE_DIM, UNSQUEEZE, SQUEEZE4, ALIAS, SQUEEZE_DIMS) = range(8)
+_reshape_variants = {}
+
+
+def reshape_as(x: Any, shape: tuple[int, ...], variant: int = VIEW) -> Any:
+    """Reshape (any variant name); the polymorphic form used by rules."""
+    from ._registry import apply
+    from .._tensor import Tensor
+    if isinstance(x, Tensor):
+        return apply(reshape_p.prim, (x,), {"shape": tuple(shape)}, variant)
+    return np.reshape(x, shape)
+
+
+def _expand_impl(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    return np.broadcast_to(x, shape)
+
+
+# NOTE: the engine reduces the gradient to the input's shape, which is expand's whole rule.
+expand_p = defop("expand", _expand_impl, vjp=lambda g, ans, x, shape: g, jvp=LINEAR,
+                 save_inputs=False)
+
+
+def _permute_impl(x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
+    return np.transpose(x, dims)
+
+
+def _permute_vjp(g: Any, ans: Any, x: Any, dims: tuple[int, ...]) -> Any:
+    return permute_p(g, dims=tuple(int(i) for i in np.argsort(dims)))
+
+
+permute_p = defop("permute", _permute_impl, vjp=_permute_vjp, jvp=LINEAR, save_inputs=False,
+                  names=("PermuteBackward0", "TransposeBackward0", "TBackward0"))
+PERMUTE, TRANSPOSE, T = range(3)
+
+
+def _flip_impl(x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
+    return np.flip(x, dims)
+
+
+flip_p = defop("flip", _flip_impl, vjp=lambda g, ans, x, dims: flip_p(g, dims=dims), jvp=LINEAR,
+               save_inputs=False)
+
+
+def _roll_impl(x: np.ndarray, shifts: Any, dims: Any) -> np.ndarray:
+    if dims is None:
+        return np.roll(x.reshape(-1), shifts).reshape(x.shape)
+    return np.roll(x, shifts, dims)
+
+
+def _roll_vjp(g: Any, ans: Any, x: Any, shifts: Any, dims: Any) -> Any:
+    neg = tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts
+    return roll_p(g, shifts=neg, dims=dims)
+
+
+roll_p = defop("roll", _roll_impl, vjp=_roll_vjp, jvp=LINEAR, save_inputs=False)
+
+
+def _repeat_impl(x: np.ndarray, repeats: tuple[int, ...]) -> np.ndarray:
+    return np.tile(x, repeats)
+
+
+def _repeat_vjp(g: Any, ans: Any, x: Any, repeats: tuple[int, ...]) -> Any:
+    from .reduction import sum as _sum
+    shape = (1,) * (len(repeats) - x.ndim) + tuple(x.shape)
+    split = []
+    for r, s in zip(repeats, shape):
+        split += [r, s]
+    g = reshape_as(g, tuple(split))
+    g = _sum(g, dim=tuple(range(0, 2 * len(repeats), 2)))
+    return reshape_as(g, tuple(x.shape))
+
+
+repeat_p = defop("repeat", _repeat_impl, vjp=_repeat_vjp, jvp=LINEAR, save_inputs=False)
+
+
+def _tril_impl(x: np.ndarray, diagonal: int = 0) -> np.ndarray:
+    return np.tril(x, diagonal)
+
+
+def _triu_impl(x: np.ndarray, diagonal: int = 0) -> np.ndarray:
+    return np.triu(x, diagonal)
+
+
+tril_p = defop("tril", _tril_impl, vjp=lambda g, ans, x, diagonal=0: tril_p(g, diagonal=diagonal),
+               jvp=LINEAR, save_inputs=False)
+triu_p = defop("triu", _triu_impl, vjp=lambda g, ans, x, diagonal=0: triu_p(g, diagonal=diagonal),
+               jvp=LINEAR, save_inputs=False)
+
+
+def _clone_impl(x: np.ndarray) -> np.ndarray:
+    return np.array(x, copy=True)
+
+
+clone_p = defop("clone", _clone_impl, vjp=lambda g, ans, x: g, jvp=LINEAR, save_inputs=False)
+
+
+def _to_impl(x: np.ndarray, dtype: Any) -> np.ndarray:
+    return x.astype(dtype)
+
+
+# NOTE: the engine casts the gradient back to the input's dtype.
+to_p = defop("to", _to_impl, vjp=lambda g, ans, x, dtype: g, jvp=LINEAR, save_inputs=False,
+             names="ToCopyBackward0")
+
+
+# --- joins and splits ------------------------------------------------------------
+def _cat_impl(*xs: np.ndarray, dim: int = 0) -> np.ndarray:
+    return np.concatenate(xs, axis=dim)
+
+
+def _cat_vjp(g: Any, ans: Any, *xs: Any, dim: int = 0) -> tuple[Any, ...]:
+    sizes = [x.shape[dim] if x.ndim else 1 for x in xs]
+    return split_p(g, sizes=tuple(sizes), dim=dim)
+
+
+cat_p = defop("cat", _cat_impl, vjp_all=_cat_vjp, jvp=LINEAR, save_inputs=False)
+
+
+def _stack_impl(*xs: np.ndarray, dim: int = 0) -> np.ndarray:
+    return np.stack(xs, axis=dim)
+
+
+stack_p = defop("stack", _stack_impl, vjp_all=lambda g, ans, *xs, dim=0: unbind_p(g, dim=dim),
+                jvp=LINEAR, save_inputs=False)
+
+
+def _split_impl(x: np.ndarray, sizes: tuple[int, ...], dim: int) -> tuple[np.ndarray, ...]:
+    bounds = np.cumsum(sizes)[:-1]
+    return tuple(np.split(x, bounds, axis=dim))
+
+
+def _split_vjp(g: tuple[Any, ...], ans: Any, x: Any, sizes: Any, dim: int) -> Any:
+    return cat_p(*g, dim=dim)
+
+
+split_p = defop("split", _split_impl, vjp=_split_vjp, jvp=LINEAR, save_inputs=False, n_out=-1)
+
+
+def _unbind_impl(x: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
+    return tuple(np.moveaxis(x, dim, 0))
+
+
+unbind_p = defop("unbind", _unbind_impl, vjp=lambda g, ans, x, dim: stack_p(*g, dim=dim),
+                 jvp=LINEAR, save_inputs=False, n_out=-1)
+
+
+# --- indexing ----------------------------------------------------------------------
+def _getitem_impl(x: np.ndarray, index: Any) -> np.ndarray:
+    return x[index]
+
+
+def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any) -> Any:
+    return index_backward_p(g, shape=tuple(x.shape), index=index)
+
+
+getitem_p = defop("getitem", _getitem_impl, vjp=_getitem_vjp, jvp=LINEAR, save_inputs=False,
+                  names=("SliceBackward0", "SelectBackward0", "IndexBackward0",
+                         "UnsqueezeBackward0", "AliasBackward0", "TakeBackward0",
+                         "MaskedSelectBackward0", "IndexSelectBackward0"))
+(SLICE, SELECT, INDEX, GI_UNSQUEEZE, GI_ALIAS, TAKE, MASKED_SELECT, INDEX_SELECT) = range(8)
+
+
+def _index_backward_impl(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+index_backward_p = defop(
+    "index_backward", _index_backward_impl,
+    vjp=lambda g, ans, gin, shape, index: getitem_p(g, index=index), jvp=LINEAR,
+    save_inputs=False, names="IndexBackwardBackward0")
+
+
+def _is_basic(index: Any) -> bool:
+    items = index if isinstance(index, tuple) else (index,)
+    for i in items:
+        if not (i is None or i is Ellipsis or isinstance(i, (int, slice, np.integer))):
+            return False
+        if isinstance(i, bool):
+            return False
+    return True
+
+
+def _index_put_impl(x: np.ndarray, value: Any, index: Any) -> np.ndarray:
+    out = np.array(x, copy=True)
+    out[index] = value
+    return out
+
+
+def _index_put_vjp_x(g: Any, ans: Any, x: Any, value: Any, index: Any) -> Any:
+    mask = np.ones(x.shape, dtype=bool)
+    mask[index] = False
+    return g * mask
+
+
+def _index_put_vjp_value(g: Any, ans: Any, x: Any, value: Any, index: Any) -> Any:
+    return getitem_p(g, index=index)
+
+
+index_put_p = defop("index_put", _index_put_impl, vjp=(_index_put_vjp_x, _index_put_vjp_value),
+                    jvp=LINEAR, save_inputs=False, promote=None,
+                    names=("CopySlices", "IndexPutBackward0"))
+
+
+def _gather_impl(x: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
+    return np.take_along_axis(x, index, axis=dim)
+
+
+def _gather_vjp(g: Any, ans: Any, x: Any, dim: int, index: Any) -> Any:
+    from .._tensor import Tensor, _make
+    zeros = np.zeros(x.shape, dtype=g._data.dtype if isinstance(g, Tensor) else g.dtype)
+    if isinstance(g, Tensor):
+        zeros = _make(zeros, False, None)
+    return scatter_add_p(zeros, g, dim=dim, index=index)
+
+
+gather_p = defop("gather", _gather_impl, vjp=_gather_vjp, jvp=LINEAR, save_inputs=False)
+
+
+def _scatter_add_impl(x: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
+    out = np.array(x, copy=True)
+    idx = _scatter_index(index, dim)
+    np.add.at(out, idx, src[tuple(slice(0, s) for s in index.shape)])
+    return out
+
+
+def _scatter_index(index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[dim] = index
+    return tuple(grids)
+
+
+scatter_add_p = defop(
+    "scatter_add", _scatter_add_impl,
+    vjp=(lambda g, ans, x, src, dim, index: g,
+         lambda g, ans, x, src, dim, index: _pad_to(gather_p(g, dim=dim, index=index), src.shape)),
+    jvp=LINEAR, save_inputs=False, promote="same")
+
+
+def _pad_to(g: Any, shape: tuple[int, ...]) -> Any:
+    """Zero-pad ``g`` to ``shape`` (scatter's src may be larger than its index)."""
+    if tuple(g.shape) == tuple(shape):
+        return g
+    return index_backward_p(g, shape=tuple(shape), index=tuple(slice(0, s) for s in g.shape))
+
+
+def _scatter_impl(x: np.ndarray, src: Any, dim: int, index: np.ndarray) -> np.ndarray:
+    out = np.array(x, copy=True)
+    idx = _scatter_index(index, dim)
+    if np.ndim(src) == 0:
+        out[idx] = src
+    else:
+        out[idx] = src[tuple(slice(0, s) for s in index.shape)]
+    return out
+
+
+def _scatter_vjp_x(g: Any, ans: Any, x: Any, src: Any, dim: int, index: Any) -> Any:
+    mask = np.ones(x.shape, dtype=bool)
+    mask[_scatter_index(index, dim)] = False
+    return g * mask
+
+
+scatter_p = defop(
+    "scatter", _scatter_impl,
+    vjp=(_scatter_vjp_x,
+         lambda g, ans, x, src, dim, index: _pad_to(gather_p(g, dim=dim, index=index), src.shape)),
+    jvp=LINEAR, save_inputs=False, names=("ScatterBackward0", "ScatterBackward1"))
+
+
+def _masked_fill_impl(x: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
+    return np.where(mask, np.asarray(value, dtype=x.dtype), x)
+
+
+def _masked_fill_vjp_value(g: Any, ans: Any, x: Any, mask: Any, value: Any) -> Any:
+    from .reduction import sum as _sum
+    from .elementwise import where
+    return _sum(where(mask, g, 0.0))
+
+
+masked_fill_p = defop(
+    "masked_fill", _masked_fill_impl,
+    vjp=(lambda g, ans, x, mask, value: _where(mask, 0.0, g), None, _masked_fill_vjp_value),
+    jvp=LINEAR, save_inputs=True)
+
+
+def _where(c: Any, a: Any, b: Any) -> Any:
+    from .elementwise import where
+    return where(c, a, b)
+
+
+def _diagonal_impl(x: np.ndarray, offset: int = 0, dim1: int = 0, dim2: int = 1) -> np.ndarray:
+    return np.diagonal(x, offset, dim1, dim2)
+
+
+def _diagonal_vjp(g: Any, ans: Any, x: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
+    return diagonal_backward_p(g, shape=tuple(x.shape), offset=offset, dim1=dim1, dim2=dim2)
+
+
+diagonal_p = defop("diagonal", _diagonal_impl, vjp=_diagonal_vjp, jvp=LINEAR, save_inputs=False,
+                   names=("DiagonalBackward0", "DiagonalBackward0_copy"))
+
+
+def _diagonal_backward_impl(g: np.ndarray, shape: tuple[int, ...], offset: int, dim1: int,
+                            dim2: int) -> np.ndarray:
+    out = np.zeros(shape, dtype=g.dtype)
+    view = np.diagonal(out, offset, dim1, dim2)
+    view.setflags(write=True)
+    view[...] = g
+    return out
+
+
+diagonal_backward_p = defop(
+    "diagonal_backward", _diagonal_backward_impl,
+    vjp=lambda g, ans, gin, shape, offset, dim1, dim2: diagonal_p(g, offset=offset, dim1=dim1,
+                                                                   dim2=dim2),
+    jvp=LINEAR, save_inputs=False, names="DiagEmbedBackward0")
+
+
+def _diag_embed_impl(x: np.ndarray, offset: int = 0) -> np.ndarray:
+    return np.diag(x, offset)
+
+
+diag_embed_p = defop("diag_embed", _diag_embed_impl,
+                     vjp=lambda g, ans, x, offset=0: diagonal_p(g, offset=offset),
+                     jvp=LINEAR, save_inputs=False, names="DiagEmbedBackward0")
+
+
+def _trace_impl(x: np.ndarray) -> np.ndarray:
+    return np.trace(x)
+
+
+def _trace_vjp(g: Any, ans: Any, x: Any) -> Any:
+    return g * np.eye(x.shape[0], x.shape[1], dtype=x.dtype)
+
+
+trace_p = defop("trace", _trace_impl, vjp=_trace_vjp, jvp=LINEAR, save_inputs=False)
+
+
+def sizes_from_split(length: int, split_size_or_sections: Any) -> tuple[int, ...]:
+    """Section sizes for ``split``: an int chunk size or an explicit list."""
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = tuple(int(s) for s in split_size_or_sections)
+        if sum(sizes) != length:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {length} "
+                               f"(input tensor's size at dimension), but got split_sizes={list(sizes)}")
+        return sizes
+    step = int(split_size_or_sections)
+    if step <= 0:
+        raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+    if length == 0:
+        return (0,)
+    return tuple(min(step, length - i) for i in range(0, length, step))
+
+
+def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
+    """The shape all ``shapes`` broadcast to, with PyTorch's error message."""
+    nd = max((len(s) for s in shapes), default=0)
+    out = [1] * nd
+    for s in shapes:
+        for i, n in enumerate(s):
+            j = nd - len(s) + i
+            if out[j] == 1:
+                out[j] = n
+            elif n != 1 and n != out[j]:
+                raise RuntimeError(f"The size of tensor a ({out[j]}) must match the size of tensor "
+                                   f"b ({n}) at non-singleton dimension {i}")
+    return tuple(out)
