@@ -18,7 +18,7 @@ from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
-from .ops._registry import apply
+from .ops._registry import apply, apply1, apply2
 
 Dims = Any
 
@@ -68,7 +68,11 @@ def _view(out: Tensor, base: Tensor) -> Tensor:
 
 # --- unary ---------------------------------------------------------------------------
 def _unary(prim_fn: Any) -> Any:
+    prim = prim_fn.prim
+
     def fn(input: Tensor) -> Tensor:
+        if isinstance(input, Tensor):
+            return apply1(prim, input)
         return prim_fn(_t(input))
     fn.__name__ = prim_fn.__name__
     fn.__doc__ = f"Elementwise ``{prim_fn.__name__}``; derivative from the table (ops/elementwise.py)."

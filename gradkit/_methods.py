@@ -18,7 +18,7 @@ from ._tensor import Tensor, _make
 from .autograd.grad_mode import _state
 from .ops import elementwise as E
 from .ops import shape as S
-from .ops._registry import apply
+from .ops._registry import apply, apply1, apply2
 
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -369,6 +369,39 @@ def _guard(fn: Callable[[Tensor, Any], Any]) -> Callable[[Tensor, Any], Any]:
     return method
 
 
+_SCALARS = (float, int, bool)
+
+
+def _fast(prim_fn: Any, slow: Callable[[Tensor, Any], Any]) -> Callable[[Tensor, Any], Any]:
+    """Operator for Tensor (op) Tensor/number that goes straight to the table's fast path."""
+    prim = prim_fn.prim
+    slow = _guard(slow)
+
+    def method(self: Tensor, other: Any) -> Any:
+        if isinstance(other, Tensor) or type(other) in _SCALARS:
+            return apply2(prim, self, other)
+        return slow(self, other)
+    return method
+
+
+def _rsub_op(self: Tensor, other: Any) -> Any:
+    if type(other) in _SCALARS:
+        return apply1(E.rsub.prim, self, {"other": other})
+    return _guard(lambda s, o: A.rsub(s, o))(self, other)
+
+
+def _rdiv_op(self: Tensor, other: Any) -> Any:
+    if type(other) in _SCALARS:
+        return apply2(E.mul.prim, apply1(E.reciprocal.prim, self), other)
+    return _guard(lambda s, o: A.div(o, s))(self, other)
+
+
+def _pow_op(self: Tensor, other: Any) -> Any:
+    if type(other) in _SCALARS:
+        return apply1(E.pow_scalar.prim, self, {"exponent": other})
+    return _guard(A.pow)(self, other)
+
+
 def _eq(self: Tensor, other: Any) -> Any:
     if other is None:
         return False
@@ -392,12 +425,12 @@ def _attach() -> None:
         "__array__": __array__, "to": to, "type": type_, "type_as": type_as,
         "contiguous": contiguous, "new_tensor": new_tensor, "zero_": zero_, "fill_": fill_,
         "copy_": copy_, "uniform_": uniform_, "normal_": normal_,
-        "__add__": _guard(A.add), "__radd__": _guard(A.add), "__sub__": _guard(A.sub),
-        "__rsub__": _guard(lambda s, o: A.rsub(s, o)), "__mul__": _guard(A.mul),
-        "__rmul__": _guard(A.mul), "__truediv__": _guard(A.div), "__rtruediv__": _guard(
-            lambda s, o: A.div(o, s)), "__floordiv__": _guard(A.floor_divide),
+        "__add__": _fast(E.add, A.add), "__radd__": _fast(E.add, A.add),
+        "__sub__": _fast(E.sub, A.sub), "__rsub__": _rsub_op, "__mul__": _fast(E.mul, A.mul),
+        "__rmul__": _fast(E.mul, A.mul), "__truediv__": _fast(E.div, A.div),
+        "__rtruediv__": _rdiv_op, "__floordiv__": _guard(A.floor_divide),
         "__rfloordiv__": _guard(_rev(A.floor_divide)), "__mod__": _guard(A.remainder),
-        "__rmod__": _guard(_rev(A.remainder)), "__pow__": _guard(A.pow),
+        "__rmod__": _guard(_rev(A.remainder)), "__pow__": _pow_op,
         "__rpow__": _guard(lambda s, o: A.pow(o, s)), "__matmul__": _guard(A.matmul),
         "__rmatmul__": _guard(_rev(A.matmul)), "__neg__": A.neg, "__pos__": A.positive,
         "__abs__": A.abs, "__invert__": _invert, "__eq__": _eq, "__ne__": _ne,

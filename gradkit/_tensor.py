@@ -42,9 +42,16 @@ class Tensor:
     ``grad_fn``, ``is_leaf``; ``backward()`` fills ``grad`` of the leaves.
     """
 
-    __slots__ = ("_data", "_rg", "_grad", "_fn", "_oi", "_vc", "_hooks", "_retain", "_base",
-                 "_post_hooks", "_name", "__weakref__")
+    # Hot attributes live in slots; rarely set ones fall back to these class defaults.
+    __slots__ = ("_data", "_rg", "_fn", "_vc", "__dict__", "__weakref__")
     __array_priority__ = 1000
+    _grad: Tensor | None = None
+    _oi = 0
+    _hooks: dict[int, Any] | None = None
+    _retain = False
+    _base: Tensor | None = None
+    _post_hooks: dict[int, Any] | None = None
+    _name: str | None = None
 
     def __init__(self, data: Any = None, *, requires_grad: bool = False) -> None:
         if data is None:
@@ -248,7 +255,7 @@ class Tensor:
     def detach_(self) -> Tensor:
         """Detach this tensor from the graph in place, making it a leaf."""
         self._fn = None
-        self._oi = 0
+        self.__dict__.pop("_oi", None)
         self._rg = False
         return self
 
@@ -362,31 +369,20 @@ class _HookHandle:
 def _init(t: Tensor, data: np.ndarray, rg: bool, fn: Any) -> None:
     t._data = data
     t._rg = rg
-    t._grad = None
     t._fn = fn
-    t._oi = 0
     t._vc = [0]
-    t._hooks = None
-    t._retain = False
-    t._base = None
-    t._post_hooks = None
-    t._name = None
+
+
+_new = object.__new__
 
 
 def _make(data: np.ndarray, rg: bool, fn: Any) -> Tensor:
     """Wrap an ndarray without copying (the hot path of every operation)."""
-    t = Tensor.__new__(Tensor)
+    t = _new(Tensor)
     t._data = data
     t._rg = rg
-    t._grad = None
     t._fn = fn
-    t._oi = 0
     t._vc = [0]
-    t._hooks = None
-    t._retain = False
-    t._base = None
-    t._post_hooks = None
-    t._name = None
     return t
 
 

@@ -99,6 +99,8 @@ def _needed(root_nodes: list[Any], deps: dict[Any, int], leaf_ids: set[int],
 def _reduce(g: Any, meta: tuple[Any, Any], create: bool) -> Any:
     """Sum a gradient down to its input's shape and cast it to the input's dtype."""
     shape, dt = meta
+    if shape is None:
+        return g
     if g.shape != shape:
         from ..ops.reduction import sum_to
         g = sum_to(g, shape)
@@ -201,34 +203,57 @@ def _execute(roots: list[Tensor], seeds: list[Any], create: bool, retain: bool,
     captured: dict[int, Any] = {}
 
     ready = [n for n in root_nodes if deps.get(n, 0) == 0]
+    special = bool(out_targets) or (_state.anomaly and _state.anomaly_check_nan)
+    pop_buffer = buffers.pop
+    get_buffer = buffers.get
+    pop_ready = ready.pop
+    push_ready = ready.append
     while ready:
-        node = ready.pop()
-        buf = buffers.pop(node, None)
+        node = pop_ready()
+        buf = pop_buffer(node, None)
+        grads_in = None
         if buf is not None:
-            buf = _before_node(node, buf, create, out_targets, captured)
-        if buf is not None and (needed is None or node in needed):
-            grads_in = _call_node(node, buf, create)
-        else:
-            grads_in = None
+            if special or node.special:
+                buf = _before_node(node, buf, create, out_targets, captured)
+            if buf is not None and (needed is None or node in needed):
+                if special or node.special or node.n_out > 1:
+                    grads_in = _call_node(node, buf, create)
+                else:
+                    grads_in = node._backward(buf, create)
         if not retain:
             node._release()
-        for i, edge in enumerate(node.next):
+        if grads_in is None:
+            for edge in node.next:
+                if type(edge) is tuple:
+                    child = edge[0]
+                    left = deps[child] - 1
+                    deps[child] = left
+                    if left == 0:
+                        push_ready(child)
+            continue
+        meta = node.meta
+        i = -1
+        for edge, g in zip(node.next, grads_in):
+            i += 1
             if edge is None:
                 continue
-            g = grads_in[i] if grads_in is not None else None
+            if g is not None and meta is not None:
+                g = _reduce(g, meta[i], create)
             if type(edge) is tuple:
-                child, oi = edge
+                child = edge[0]
                 if g is not None:
-                    g = _reduce(g, node.meta[i], create)
-                    cbuf = buffers.get(child)
+                    cbuf = get_buffer(child)
                     if cbuf is None:
                         cbuf = buffers[child] = [None] * child.n_out
-                    cbuf[oi] = g if cbuf[oi] is None else cbuf[oi] + g
-                deps[child] -= 1
-                if deps[child] == 0:
-                    ready.append(child)
+                    oi = edge[1]
+                    old = cbuf[oi]
+                    cbuf[oi] = g if old is None else old + g
+                left = deps[child] - 1
+                deps[child] = left
+                if left == 0:
+                    push_ready(child)
             elif g is not None and (needed is None or id(edge) in leaf_ids):
-                _add_leaf(leaf_grads, edge, _reduce(g, node.meta[i], create), create)
+                _add_leaf(leaf_grads, edge, g, create)
     return _finish(leaf_grads, inputs, captured, capture, create, allow_unused)
 
 
@@ -244,7 +269,7 @@ def _before_node(node: Any, buf: list[Any], create: bool, out_targets: dict[Any,
                  captured: dict[int, Any]) -> list[Any] | None:
     """Run tensor hooks, retain_grad and capture on the gradients arriving at ``node``."""
     if node.hooks:
-        for oi, hooks in node.hooks.items():
+        for oi, hooks in list(node.hooks.items()):
             if buf[oi] is not None and hooks:
                 buf[oi] = _run_tensor_hooks(hooks, buf[oi], create)
     if node.retains:
@@ -268,7 +293,7 @@ def _before_node(node: Any, buf: list[Any], create: bool, out_targets: dict[Any,
     return buf
 
 
-def _call_node(node: Any, buf: list[Any], create: bool) -> tuple[Any, ...]:
+def _call_node(node: Any, buf: list[Any], create: bool) -> Sequence[Any]:
     if node.n_out > 1 and any(g is None for g in buf):
         outs = node.ans
         buf = [np.zeros_like(outs[i]) if g is None else g for i, g in enumerate(buf)]

@@ -71,18 +71,30 @@ class Meta:
 class Node:
     """Base class of graph nodes (``grad_fn``); subclasses are named like ``MulBackward0``."""
 
-    __slots__ = ("next", "meta", "hooks", "retains", "trace", "released", "pre_hooks",
-                 "post_hooks", "metadata", "__weakref__")
+    # Hot attributes are slots; the rarely set ones use these class defaults.
+    __slots__ = ("next", "meta", "__dict__", "__weakref__")
     n_out = 1
+    hooks: dict[int, Any] | None = None
+    retains: dict[int, Any] | None = None
+    trace: list[str] | None = None
+    released = False
+    pre_hooks: dict[int, Any] | None = None
+    post_hooks: dict[int, Any] | None = None
+    #: True once a hook, retain_grad or anomaly trace is attached (the engine's slow path)
+    special = False
 
     def _init_node(self) -> None:
-        self.hooks = None
-        self.retains = None
-        self.released = False
-        self.pre_hooks = None
-        self.post_hooks = None
-        self.metadata = None
-        self.trace = traceback.format_stack()[:-3] if _state.anomaly else None
+        if _state.anomaly:
+            self.trace = traceback.format_stack()[:-3]
+            self.special = True
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """A dict for user data, as ``grad_fn.metadata`` in PyTorch."""
+        md = self.__dict__.get("_metadata")
+        if md is None:
+            md = self.__dict__["_metadata"] = {}
+        return md
 
     @classmethod
     def name(cls) -> str:
@@ -114,11 +126,13 @@ class Node:
         from .._tensor import _HookHandle
         if self.hooks is None:
             self.hooks = {}
+        self.special = True
         return _HookHandle(self.hooks.setdefault(oi, {}), hook)
 
     def _retain_output(self, oi: int, ref: Any) -> None:
         if self.retains is None:
             self.retains = {}
+        self.special = True
         self.retains[oi] = ref
 
     def register_hook(self, fn: Callable[..., Any]) -> Any:
@@ -126,6 +140,7 @@ class Node:
         from .._tensor import _HookHandle
         if self.post_hooks is None:
             self.post_hooks = {}
+        self.special = True
         return _HookHandle(self.post_hooks, fn)
 
     def register_prehook(self, fn: Callable[..., Any]) -> Any:
@@ -133,6 +148,7 @@ class Node:
         from .._tensor import _HookHandle
         if self.pre_hooks is None:
             self.pre_hooks = {}
+        self.special = True
         return _HookHandle(self.pre_hooks, fn)
 
     def __call__(self, *grads: Any) -> Any:

@@ -49,19 +49,35 @@ _asarray = np.asarray
 class PrimNode(Node):
     """A node made by a table primitive."""
 
-    __slots__ = ("prim", "params", "args", "vers", "ans", "ans_vc", "ans_v", "n_out", "cast")
+    __slots__ = ("prim", "params", "args", "vers", "ans")
+    ans_vc: list[int] | None = None
+    ans_v = 0
+    cast: Any = None
 
-    def _backward(self, grads: list[Any], create_graph: bool) -> tuple[Any, ...]:
+    def _backward(self, grads: list[Any], create_graph: bool) -> Sequence[Any]:
         prim = self.prim
-        if self.released and (prim.save_inputs or prim.save_ans):
+        args = self.args
+        if (prim.save_inputs and args is None) or (prim.save_ans and self.ans is None):
             raise freed_error()
-        inputs = self._unpack_inputs(create_graph)
-        ans = self._unpack_ans(create_graph)
         g = grads[0] if prim.n_out == 1 else tuple(grads)
+        if args is None:
+            inputs = self._shapes(create_graph, g)
+        elif create_graph or self.cast is not None:
+            inputs = self._unpack_inputs(create_graph)
+        else:
+            inputs = []
+            for a, v in zip(args, self.vers):
+                if isinstance(a, Tensor):
+                    if a._vc[0] != v:
+                        raise version_error(a, self, v, a._vc[0])
+                    inputs.append(a._data)
+                else:
+                    inputs.append(a)
+        ans = self._unpack_ans(create_graph) if prim.save_ans else None
         params = self.params
         if prim.vjp_all is not None:
             res = prim.vjp_all(g, ans, *inputs, **params) if params else prim.vjp_all(g, ans, *inputs)
-            return tuple(None if e is None else r for e, r in zip(self.next, res))
+            return [None if e is None else r for e, r in zip(self.next, res)]
         out = []
         for edge, rule, x in zip(self.next, prim.vjp, inputs):
             if edge is None or rule is None:
@@ -72,19 +88,25 @@ class PrimNode(Node):
                 out.append(rule(g, ans, *inputs, **params))
             else:
                 out.append(rule(g, ans, *inputs))
-        return tuple(out)
+        return out
+
+    def _shapes(self, create_graph: bool, g: Any) -> list[Any]:
+        """Stand-ins with ``shape``/``dtype`` for inputs whose values the rule does not need."""
+        meta = self.meta
+        if meta is None:                   # every input is shaped like the output
+            m = Meta(tuple(g.shape), g._data.dtype if create_graph else g.dtype)
+            return [m] * len(self.next)
+        return [Meta(s, d) if s is not None else None for s, d in meta]
 
     def _unpack_inputs(self, create_graph: bool) -> list[Any]:
         args = self.args
-        if args is None:                       # the rule needs only shapes
-            return [Meta(s, d) if s is not None else None for s, d in self.meta]
         vers = self.vers
+        cast = self.cast
         out = []
         for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 if a._vc[0] != vers[i]:
                     raise version_error(a, self, vers[i], a._vc[0])
-                cast = self.cast
                 if create_graph:
                     out.append(a if cast is None or a._data.dtype == cast else a.to(cast))
                 else:
@@ -96,8 +118,6 @@ class PrimNode(Node):
 
     def _unpack_ans(self, create_graph: bool) -> Any:
         ans = self.ans
-        if ans is None:
-            return None
         if self.ans_vc is not None and self.ans_vc[0] != self.ans_v:
             t = _make(ans if self.prim.n_out == 1 else ans[0], True, self)
             raise version_error(t, self, self.ans_v, self.ans_vc[0])
@@ -113,13 +133,9 @@ class PrimNode(Node):
         return tuple(outs)
 
     def _release(self) -> None:
-        self.released = True
         self.args = None
         if self.prim.n_out == 1:
             self.ans = None
-
-    def _saved_inputs(self) -> Any:
-        return self.args
 
 
 def _zeros(x: Any, create_graph: bool) -> Any:
@@ -192,17 +208,116 @@ def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, 
 def op(prim: Primitive, variant: int = 0) -> Callable[..., Any]:
     """The function form of a primitive: Tensors in, Tensor out; ndarrays in, ndarray out."""
     fwd = prim.fwd
+    single = prim.n_out == 1
 
     def fn(*args: Any, **params: Any) -> Any:
         for a in args:
             if isinstance(a, Tensor):
+                if single and isinstance(args[0], Tensor):
+                    if len(args) == 1:
+                        return apply1(prim, a, params or None, variant)
+                    if len(args) == 2 and not params and not variant:
+                        return apply2(prim, args[0], args[1])
                 return apply(prim, args, params, variant)
-        out = fwd(*args, **params)
-        return out if type(out) is _ndarray or prim.n_out != 1 else _asarray(out)
+        # NOTE: on raw arrays (rules during a plain backward) a 0-d result may stay a NumPy
+        # scalar; the engine and the rules accept both.
+        return fwd(*args, **params) if params else fwd(*args)
 
     fn.__name__ = fn.__qualname__ = prim.name
     fn.prim = prim  # type: ignore[attr-defined]
     return fn
+
+
+def _edge(a: Tensor) -> Any:
+    fn = a._fn
+    if fn is not None:
+        return (fn, a._oi)
+    return a if a._rg else None
+
+
+def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
+           variant: int = 0) -> Tensor:
+    """Fast path of ``apply`` for a single-output op of one Tensor."""
+    xd = x._data
+    cast = None
+    if xd.dtype.kind not in "fc" and prim.promote is not None and (
+            prim.promote == "float" or (params and any(type(v) is float for v in params.values()))):
+        cast = _dtype.get_default_dtype().np
+        xd = xd.astype(cast)
+    out = prim.fwd(xd, **params) if params else prim.fwd(xd)
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    if not (x._rg and prim.differentiable and _state.grad_enabled):
+        return _make(out, False, None)
+    node = prim.node_classes[variant]()
+    if _state.anomaly:
+        node._init_node()
+    node.prim = prim
+    node.params = params
+    if cast is not None:
+        node.cast = cast
+    node.next = (_edge(x),)
+    node.meta = None if xd.shape == out.shape and xd.dtype is out.dtype else \
+        ((xd.shape, xd.dtype),)
+    if prim.save_inputs:
+        node.args = (x,)
+        node.vers = (x._vc[0],)
+    else:
+        node.args = None
+    t = _make(out, out.dtype.kind in "fc", node)
+    if prim.save_ans:
+        node.ans = out
+        node.ans_vc = t._vc
+    else:
+        node.ans = None
+    return t
+
+
+def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
+    """Fast path of ``apply`` for a binary op on a Tensor and a Tensor or Python number."""
+    xd = x._data
+    if isinstance(y, Tensor):
+        yd = y._data
+        rg = x._rg or y._rg
+        fast = xd.dtype is yd.dtype and (prim.promote != "float" or xd.dtype.kind in "fc")
+    else:
+        yd = y
+        rg = x._rg
+        fast = prim.promote is None or xd.dtype.kind in "fc" or (
+            type(y) is int and prim.promote != "float")
+    if not fast:
+        return apply(prim, (x, y), None, 0)
+    out = prim.fwd(xd, yd)
+    if type(out) is not _ndarray:
+        out = _asarray(out)
+    if not (rg and prim.differentiable and _state.grad_enabled):
+        return _make(out, False, None)
+    node = prim.node_classes[0]()
+    if _state.anomaly:
+        node._init_node()
+    node.prim = prim
+    node.params = None
+    if yd is y:
+        node.next = (_edge(x), None)
+        node.meta = None if xd.shape == out.shape and xd.dtype is out.dtype else \
+            ((xd.shape, xd.dtype), (None, None))
+    else:
+        node.next = (_edge(x), _edge(y))
+        node.meta = None if (xd.shape == out.shape and yd.shape == out.shape and
+                             xd.dtype is out.dtype) else \
+            ((xd.shape, xd.dtype), (yd.shape, yd.dtype))
+    if prim.save_inputs:
+        node.args = (x, y)
+        node.vers = (x._vc[0], y._vc[0] if yd is not y else 0)
+    else:
+        node.args = None
+    t = _make(out, out.dtype.kind in "fc", node)
+    if prim.save_ans:
+        node.ans = out
+        node.ans_vc = t._vc
+    else:
+        node.ans = None
+    return t
 
 
 def _promote(prim: Primitive, args: Sequence[Any], arrays: list[Any]) -> Any:
@@ -257,24 +372,20 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
             out = _asarray(out)
         if not record:
             return _make(out, False, None)
-        node = _node(prim, args, params, variant, cast)
-        node.n_out = 1
+        node = _node(prim, args, params, variant, cast, out)
         t = _make(out, out.dtype.kind in "fc", node)
         if prim.save_ans:
             node.ans = out
             node.ans_vc = t._vc
-            node.ans_v = 0
         else:
             node.ans = None
-            node.ans_vc = None
         return t
     outs = tuple(o if type(o) is _ndarray else _asarray(o) for o in out)
     if not record:
         return tuple(_make(o, False, None) for o in outs)
-    node = _node(prim, args, params, variant, cast)
+    node = _node(prim, args, params, variant, cast, None)
     node.n_out = len(outs)
     node.ans = outs
-    node.ans_vc = None
     result = []
     for i, o in enumerate(outs):
         diff = o.dtype.kind in "fc"
@@ -284,32 +395,33 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
     return tuple(result)
 
 
-def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast: Any) -> PrimNode:
+def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast: Any,
+          out: Any) -> PrimNode:
     node = prim.node_classes[variant]()
-    node._init_node()
+    if _state.anomaly:
+        node._init_node()
     node.prim = prim
     node.params = params
-    node.cast = cast
+    if cast is not None:
+        node.cast = cast
     edges = []
     meta = []
+    plain = out is not None
     for a in args:
         if isinstance(a, Tensor):
-            meta.append((a._data.shape, a._data.dtype))
-            if a._fn is not None:
-                edges.append((a._fn, a._oi))
-            elif a._rg:
-                edges.append(a)
-            else:
-                edges.append(None)
+            d = a._data
+            meta.append((d.shape, d.dtype))
+            if plain and (d.shape != out.shape or d.dtype is not out.dtype):
+                plain = False
+            edges.append(_edge(a))
         else:
             meta.append((None, None))
             edges.append(None)
     node.next = tuple(edges)
-    node.meta = tuple(meta)
+    node.meta = None if plain else tuple(meta)
     if prim.save_inputs:
         node.args = tuple(args)
         node.vers = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
     else:
         node.args = None
-        node.vers = None
     return node
