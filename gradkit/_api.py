@@ -18,7 +18,7 @@ from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import reduction as R
 from .ops import shape as S
-from .ops._registry import apply, apply1, apply2
+from .ops._registry import apply, apply1
 
 Dims = Any
 
