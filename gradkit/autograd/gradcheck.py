@@ -29,26 +29,25 @@ def _outputs(func: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Tensor, .
 def numerical_jacobian(func: Callable[..., Any], inputs: Sequence[Any],
                        eps: float = 1e-6) -> list[list[np.ndarray]]:
     """``J[i][j]``: d output i / d input j by central differences, shape (out.numel, in.numel)."""
-    from .grad_mode import no_grad
-    with no_grad():
-        outs = _outputs(func, inputs)
-        jac = [[np.zeros((o.numel(), x.numel() if isinstance(x, Tensor) else 0))
-                for x in inputs] for o in outs]
-        for j, x in enumerate(inputs):
-            if not (isinstance(x, Tensor) and x._rg):
-                continue
-            flat = x._data.reshape(-1)
-            if not np.shares_memory(flat, x._data):
-                raise ValueError("gradcheck needs contiguous inputs")
-            for k in range(flat.size):
-                orig = flat[k].copy()
-                flat[k] = orig + eps
-                plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
-                flat[k] = orig - eps
-                minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
-                flat[k] = orig
-                for i in range(len(outs)):
-                    jac[i][j][:, k] = (plus[i] - minus[i]) / (2 * eps)
+    # NOTE: not under no_grad: the function may itself differentiate (gradgradcheck).
+    outs = _outputs(func, inputs)
+    jac = [[np.zeros((o.numel(), x.numel() if isinstance(x, Tensor) else 0))
+            for x in inputs] for o in outs]
+    for j, x in enumerate(inputs):
+        if not (isinstance(x, Tensor) and x._rg):
+            continue
+        flat = x._data.reshape(-1)
+        if not np.shares_memory(flat, x._data):
+            raise ValueError("gradcheck needs contiguous inputs")
+        for k in range(flat.size):
+            orig = flat[k].copy()
+            flat[k] = orig + eps
+            plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
+            flat[k] = orig - eps
+            minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
+            flat[k] = orig
+            for i in range(len(outs)):
+                jac[i][j][:, k] = (plus[i] - minus[i]) / (2 * eps)
     return jac
 
 
