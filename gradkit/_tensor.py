@@ -53,10 +53,20 @@ class Tensor:
     _post_hooks: dict[int, Any] | None = None
     _name: str | None = None
 
-    def __init__(self, data: Any = None, *, requires_grad: bool = False) -> None:
-        if data is None:
-            data = np.zeros((0,), dtype=_dtype.get_default_dtype().np)
-        arr = data._data if isinstance(data, Tensor) else np.asarray(data)
+    def __init__(self, *data: Any, requires_grad: bool = False) -> None:
+        # NOTE: like ``torch.Tensor(...)``: sizes give an uninitialised tensor, data is converted
+        # to the default floating dtype.
+        default = _dtype.get_default_dtype().np
+        if not data:
+            arr = np.zeros((0,), dtype=default)
+        elif all(type(d) is int for d in data):
+            arr = np.zeros(data, dtype=default)
+        elif len(data) == 1 and isinstance(data[0], Tensor):
+            arr = data[0]._data
+        elif len(data) == 1:
+            arr = np.array(data[0], dtype=default)
+        else:
+            raise TypeError("Tensor() takes sizes or one sequence of data")
         _init(self, arr, False, None)
         if requires_grad:
             self.requires_grad_(True)

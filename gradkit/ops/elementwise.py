@@ -227,18 +227,19 @@ atan2 = defop("atan2", np.arctan2,
               jvp=ELEMENTWISE, promote="float")
 
 
-def _max_share(x: Any, y: Any) -> Any:
-    # NOTE: ties give each side half the gradient, as in PyTorch.
-    return (x > y) + (x == y) * 0.5
+def _max_share(g: Any, x: Any, y: Any) -> Any:
+    # NOTE: ties give each side half the gradient, as in PyTorch. Built with where so that
+    # the gradient keeps g's dtype (a bool * 0.5 mask would be float64).
+    return where(x > y, g, where(x == y, g * 0.5, 0.0))
 
 
 maximum = defop("maximum", np.maximum,
-                vjp=(lambda g, ans, x, y: g * _max_share(x, y),
-                     lambda g, ans, x, y: g * _max_share(y, x)),
+                vjp=(lambda g, ans, x, y: _max_share(g, x, y),
+                     lambda g, ans, x, y: _max_share(g, y, x)),
                 jvp=ELEMENTWISE, promote="same")
 minimum = defop("minimum", np.minimum,
-                vjp=(lambda g, ans, x, y: g * _max_share(y, x),
-                     lambda g, ans, x, y: g * _max_share(x, y)),
+                vjp=(lambda g, ans, x, y: _max_share(g, y, x),
+                     lambda g, ans, x, y: _max_share(g, x, y)),
                 jvp=ELEMENTWISE, promote="same")
 logaddexp = defop("logaddexp", np.logaddexp,
                   vjp=(lambda g, ans, x, y: g * exp(x - ans), lambda g, ans, x, y: g * exp(y - ans)),
