@@ -163,7 +163,9 @@ def run_backward(roots: Any, grads: Any = None, retain_graph: bool | None = None
     _state.grad_enabled = create
     try:
         seeds = _root_grads(roots, grads, create)
-        return _execute(roots, seeds, create, retain, inputs, capture, allow_unused)
+        # NOTE: like PyTorch, backward does not warn about inf/nan it produces (sqrt'(0) = inf).
+        with np.errstate(all="ignore"):
+            return _execute(roots, seeds, create, retain, inputs, capture, allow_unused)
     finally:
         _state.grad_enabled = prev
 
