@@ -52,17 +52,20 @@ def _root_grads(roots: list[Tensor], grads: list[Any], create: bool) -> list[Any
 def _discover(root_nodes: list[Any]) -> dict[Any, int]:
     """Count, for each node reachable from the roots, the edges that lead into it."""
     deps: dict[Any, int] = {}
-    stack = list(root_nodes)
-    seen = set(root_nodes)
+    roots = set(root_nodes)
+    stack = list(roots)
+    push = stack.append
     while stack:
-        node = stack.pop()
-        for edge in node.next:
+        for edge in stack.pop().next:
             if type(edge) is tuple:
                 child = edge[0]
-                deps[child] = deps.get(child, 0) + 1
-                if child not in seen:
-                    seen.add(child)
-                    stack.append(child)
+                n = deps.get(child)
+                if n is None:
+                    deps[child] = 1
+                    if child not in roots:
+                        push(child)
+                else:
+                    deps[child] = n + 1
     return deps
 
 

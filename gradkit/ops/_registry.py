@@ -10,6 +10,7 @@ gradient is itself on the graph and can be differentiated again.
 
 from __future__ import annotations
 
+import dis
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -61,7 +62,8 @@ class PrimNode(Node):
             raise freed_error()
         g = grads[0] if prim.n_out == 1 else tuple(grads)
         if args is None:
-            inputs = self._shapes(create_graph, g)
+            inputs = self._shapes(create_graph, g) if prim.reads_inputs else \
+                (None,) * len(self.next)
         elif create_graph or self.cast is not None:
             inputs = self._unpack_inputs(create_graph)
         else:
@@ -162,9 +164,29 @@ class Primitive:
         self.differentiable = differentiable
         self.n_out = n_out
         self.node_classes = tuple(type(n, (PrimNode,), {"__slots__": ()}) for n in names)
+        rules = (vjp_all,) if vjp_all is not None else self.vjp
+        #: whether any rule reads its inputs (values or just shapes); if not, none are unpacked
+        self.reads_inputs = any(_reads_inputs(r) for r in rules if r is not None)
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
+
+
+def _reads_inputs(rule: Any) -> bool:
+    """Whether a rule's code refers to any of its input arguments (beyond ``g`` and ``ans``)."""
+    code = getattr(rule, "__code__", None)
+    if code is None:
+        return True                            # ZERO and other markers need the shapes
+    n = code.co_argcount + code.co_kwonlyargcount + bool(code.co_flags & 0x04)
+    names = set(code.co_varnames[2:n]) - set(code.co_varnames[code.co_argcount:
+                                                                code.co_argcount +
+                                                                code.co_kwonlyargcount])
+    if code.co_flags & 0x04:
+        names.add(code.co_varnames[code.co_argcount + code.co_kwonlyargcount])
+    for ins in dis.get_instructions(code):
+        if ins.opname.startswith("LOAD_") and ins.argval in names:
+            return True
+    return False
 
 
 def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, *,
