@@ -29,6 +29,7 @@ from . import ops
 from ._api import *  # noqa: F401,F403
 from ._api import (abs, all, any, max, min, pow, round, sum)  # noqa: F401
 from . import _methods  # noqa: F401  (attaches Tensor methods)
+from . import _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from ._factories import (Generator, arange, as_tensor, asarray, bernoulli, empty, empty_like, eye,
                          from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
                          logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,

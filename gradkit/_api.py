@@ -22,11 +22,20 @@ from .ops._registry import apply, apply1
 
 Dims = Any
 
-_max_ret = namedtuple("max", ["values", "indices"])
-_min_ret = namedtuple("min", ["values", "indices"])
-_median_ret = namedtuple("median", ["values", "indices"])
-_sort_ret = namedtuple("sort", ["values", "indices"])
-_topk_ret = namedtuple("topk", ["values", "indices"])
+def _return_type(name: str) -> Any:
+    """A ``(values, indices)`` named tuple that prints as ``gradkit.return_types.max(...)``."""
+    def __repr__(self: Any) -> str:
+        return f"gradkit.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+    base = namedtuple(name, ["values", "indices"])
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
+                                "__module__": "gradkit.return_types"})
+
+
+_max_ret = _return_type("max")
+_min_ret = _return_type("min")
+_median_ret = _return_type("median")
+_sort_ret = _return_type("sort")
+_topk_ret = _return_type("topk")
 
 
 def as_tensor_arg(x: Any) -> Tensor:
@@ -268,7 +277,7 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     """
     x = _t(input)
     if min is None and max is None:
-        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        raise RuntimeError("gradkit.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, (Tensor, np.ndarray)) or isinstance(max, (Tensor, np.ndarray)):
         lo = _other(min) if min is not None else None
         hi = _other(max) if max is not None else None
@@ -333,9 +342,14 @@ def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any =
         x = x.to(dtype)
     if not (x.is_floating_point() or x.is_complex()):
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
-                           f"floating point or complex dtype. Got: {x.dtype.name.capitalize()}")
+                           f"floating point or complex dtype. Got: {_scalar_name(x.dtype)}")
     d = _dims(x, dim)
     return apply(R.mean_p.prim, (x,), {"dim": d, "keepdim": keepdim}, 0 if dim is None else 1)
+
+
+def _scalar_name(d: _dtype.dtype) -> str:
+    """PyTorch's scalar type name in messages: ``Long``, ``Float``, ``Bool``."""
+    return d._legacy[: -len("Tensor")]
 
 
 def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
@@ -644,9 +658,9 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     shape = _shape_arg(sizes)
     lead = len(shape) - x.ndim
     if lead < 0:
-        raise RuntimeError(f"expand(gradkit.FloatTensor{{{list(x.shape)}}}, size={list(shape)}): "
-                           "the number of sizes provided ({}) must be greater or equal to the "
-                           "number of dimensions in the tensor ({})".format(len(shape), x.ndim))
+        raise RuntimeError(f"expand(gradkit.{x.dtype._legacy}{{{list(x.shape)}}}, size={list(shape)}): "
+                           f"the number of sizes provided ({len(shape)}) must be greater or equal to "
+                           f"the number of dimensions in the tensor ({x.ndim})")
     full = []
     for i, s in enumerate(shape):
         if s == -1:
@@ -748,9 +762,17 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
     """Join tensors along an existing dim."""
     ts = [_t(t) for t in tensors]
     if not ts:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise RuntimeError("gradkit.cat(): expected a non-empty list of Tensors")
     ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]
     d = S.norm_dim(dim, ts[0].ndim)
+    for i, t in enumerate(ts[1:], start=1):
+        if t.ndim != ts[0].ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ts[0].ndim} "
+                               f"and {t.ndim}")
+        for k, (a, b) in enumerate(zip(ts[0].shape, t.shape)):
+            if k != d and a != b:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected "
+                                   f"size {a} but got size {b} for tensor number {i} in the list.")
     dt = _dtype.result_type(*ts)
     ts = [t if t.dtype is dt else t.to(dt) for t in ts]
     return S.cat_p(*ts, dim=d)
@@ -1012,6 +1034,9 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if x.ndim != 3 or y.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if x.ndim != 3 else
                            "batch2 must be a 3D tensor")
+    if y.shape[:2] != (x.shape[0], x.shape[2]):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
     return apply(L.matmul_p.prim, (x, y), None, L.BMM)
 
 
@@ -1019,6 +1044,9 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     x, y = _t(input), _t(vec)
     if x.ndim != 2 or y.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {y.ndim}, {x.ndim}, {y.ndim}")
+    if x.shape[1] != y.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({x.shape[0]}), mat ({x.shape[0]}x{x.shape[1]}), "
+                           f"vec ({y.shape[0]})")
     return apply(L.matmul_p.prim, (x, y), None, L.MV)
 
 

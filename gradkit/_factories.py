@@ -32,12 +32,19 @@ def _np_dtype(dtype: Any) -> Any:
 def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
     t = _make(arr, False, None)
     if requires_grad:
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
         t.requires_grad_(True)
     return t
 
 
-def _infer(data: Any) -> np.ndarray:
-    """Convert nested Python data to an ndarray with PyTorch's dtype inference."""
+def _infer(data: Any, exact: bool = False) -> np.ndarray:
+    """Convert nested Python data to an ndarray with PyTorch's dtype inference.
+
+    With ``exact`` (a dtype was requested) Python floats stay float64 here, so
+    ``tensor(0.7, dtype=float64)`` is not rounded through float32 first.
+    """
     if isinstance(data, Tensor):
         return np.array(data._data, copy=True)
     if isinstance(data, np.ndarray):
@@ -50,7 +57,7 @@ def _infer(data: Any) -> np.ndarray:
     if arr.dtype == object:
         raise TypeError(f"Could not infer dtype of {type(data).__name__}: expected numbers, "
                         "bools, nested lists of them, arrays or tensors")
-    if arr.dtype.kind == "f" and arr.dtype != np.float32 and not _has_np_float(data):
+    if arr.dtype.kind == "f" and arr.dtype != np.float32 and not exact and not _has_np_float(data):
         arr = arr.astype(_dtype.get_default_dtype().np)
     elif arr.dtype.kind == "c" and not isinstance(data, np.ndarray):
         arr = arr.astype(_dtype.get_default_dtype().to_complex().np)
@@ -90,7 +97,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     tensor([1., 2.], requires_grad=True)
     """
     _check_device(device)
-    arr = _infer(data)
+    arr = _infer(data, exact=dtype is not None)
     if dtype is not None:
         arr = arr.astype(_np_dtype(dtype), copy=False)
     return _finish(arr, requires_grad)

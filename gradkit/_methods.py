@@ -229,6 +229,10 @@ def __setitem__(self: Tensor, index: Any, value: Any) -> None:
         self._data[idx] = value._data if isinstance(value, Tensor) else value
         self._vc[0] += 1
         return
+    if self._rg and self._fn is None:
+        # NOTE: PyTorch writes through a view of the leaf, hence its wording.
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
     _check_inplace(self)
     val = value if isinstance(value, Tensor) else A.as_tensor_arg(value)
     if val.dtype is not self.dtype:

@@ -99,6 +99,10 @@ def _needed(root_nodes: list[Any], deps: dict[Any, int], leaf_ids: set[int],
     return needed
 
 
+def _dtype_of(g: Any, create: bool) -> Any:
+    return g._data.dtype if create else getattr(g, "dtype", None)
+
+
 def _reduce(g: Any, meta: tuple[Any, Any], create: bool) -> Any:
     """Sum a gradient down to its input's shape and cast it to the input's dtype."""
     shape, dt = meta
@@ -237,13 +241,19 @@ def _execute(roots: list[Tensor], seeds: list[Any], create: bool, retain: bool,
                         push_ready(child)
             continue
         meta = node.meta
+        # NOTE: without meta every input has the output's dtype; a rule that promoted
+        # (a float64 constant, a bool mask) is cast back here.
+        gdt = None if meta is not None or buf[0] is None else _dtype_of(buf[0], create)
         i = -1
         for edge, g in zip(node.next, grads_in):
             i += 1
             if edge is None:
                 continue
-            if g is not None and meta is not None:
-                g = _reduce(g, meta[i], create)
+            if g is not None:
+                if meta is not None:
+                    g = _reduce(g, meta[i], create)
+                elif gdt is not None and _dtype_of(g, create) is not gdt:
+                    g = g.to(gdt) if create else np.asarray(g).astype(gdt)
             if type(edge) is tuple:
                 child = edge[0]
                 if g is not None:

@@ -37,7 +37,7 @@ def numerical_jacobian(func: Callable[..., Any], inputs: Sequence[Any],
         if not (isinstance(x, Tensor) and x._rg):
             continue
         flat = x._data.reshape(-1)
-        if not np.shares_memory(flat, x._data):
+        if flat.size and not np.shares_memory(flat, x._data):
             raise ValueError("gradcheck needs contiguous inputs")
         for k in range(flat.size):
             orig = flat[k].copy()

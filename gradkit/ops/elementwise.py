@@ -210,7 +210,10 @@ def _pow_vjp_exponent(g: Any, ans: Any, x: Any, y: Any) -> Any:
 
 def _rpow_vjp(g: Any, ans: Any, x: Any, base: Any) -> Any:
     if base == 0:
-        return where(x >= 0, 0.0, g * ans * -np.inf)
+        # NOTE: log(0) = -inf, taken as 0 where the exponent is >= 0 (PyTorch). The factor is
+        # built from x, so it keeps x's dtype and no 0 * inf reaches a second derivative.
+        zero = x * 0.0
+        return g * ans * where(x >= 0, zero, zero - np.inf)
     with np.errstate(invalid="ignore"):
         return g * ans * float(np.log(np.float64(base)))
 

@@ -103,6 +103,7 @@ def _parse_einsum(equation: str, shapes: list[tuple[int, ...]]) -> tuple[list[st
 
 def _einsum_vjp(g: Any, ans: Any, *ops: Any, equation: str) -> tuple[Any, ...]:
     subs, rhs = _parse_einsum(equation, [tuple(o.shape) for o in ops])
+    used = "".join(subs) + rhs
     grads = []
     for k, (sub, op) in enumerate(zip(subs, ops)):
         others = [o for j, o in enumerate(ops) if j != k]
@@ -112,22 +113,47 @@ def _einsum_vjp(g: Any, ans: Any, *ops: Any, equation: str) -> tuple[Any, ...]:
         eq = ",".join([rhs] + other_subs) + "->" + target
         gk = einsum_p(g, *others, equation=eq)
         if target != sub:                       # indices summed only within this operand
-            gk = _expand_subscripts(gk, target, sub, tuple(op.shape))
+            gk = _expand_subscripts(gk, target, sub, tuple(op.shape), used)
         grads.append(gk)
     return tuple(grads)
 
 
-def _expand_subscripts(gk: Any, target: str, sub: str, shape: tuple[int, ...]) -> Any:
-    if len(set(sub)) != len(sub):
-        raise NotImplementedError("einsum backward with a repeated index in one operand "
-                                  "(a diagonal) is not supported yet")
-    order = [target.index(c) if c in target else None for c in sub]
-    view_shape = tuple(gk.shape[i] if i is not None else 1 for i in order)
-    kept = [i for i in order if i is not None]
-    if kept != sorted(kept):
-        gk = permute_p(gk, dims=tuple(kept))
-    gk = reshape_as(gk, view_shape)
-    return expand_p(gk, shape=shape)
+def _expand_subscripts(gk: Any, target: str, sub: str, shape: tuple[int, ...], used: str) -> Any:
+    """Bring a gradient indexed by ``target`` to an operand indexed by ``sub``."""
+    unique = "".join(dict.fromkeys(sub))
+    sizes = dict(zip(sub, shape))
+    if target != unique:                        # broadcast what the operand alone summed over
+        view_shape = tuple(sizes[c] if c in target else 1 for c in unique)
+        gk = expand_p(reshape_as(gk, view_shape), shape=tuple(sizes[c] for c in unique))
+    if unique == sub:
+        return gk
+    # NOTE: a repeated index (``ii->i``) reads a diagonal, so its gradient goes back on the
+    # diagonal: each repeat gets a fresh letter tied to the first by an identity matrix.
+    fresh = (c for c in _LETTERS if c not in used)
+    out, terms, eyes = "", [], []
+    for c in sub:
+        if c in out:
+            d = next(fresh)
+            out, terms = out + d, terms + [c + d]
+            eyes.append(_constant(np.eye(sizes[c], dtype=_dtype_of(gk)), gk))
+        else:
+            out += c
+    return einsum_p(gk, *eyes, equation=",".join([unique] + terms) + "->" + out)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _dtype_of(a: Any) -> Any:
+    return a._data.dtype if hasattr(a, "_data") else a.dtype
+
+
+def _constant(arr: np.ndarray, like: Any) -> Any:
+    """``arr`` as what ``like`` is: a constant Tensor beside a Tensor, else the array."""
+    if hasattr(like, "_data"):
+        from .._tensor import _make
+        return _make(arr, False, None)
+    return arr
 
 
 einsum_p = defop("einsum", _einsum_impl, vjp_all=_einsum_vjp, promote="same")

@@ -8,6 +8,7 @@ the reduced dims back as size 1, then expand).
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import numpy as np
@@ -15,11 +16,12 @@ import numpy as np
 from ._registry import LINEAR, defop
 from .elementwise import abs as _abs
 from .elementwise import eq, exp, sign, where
-from .shape import expand_p, flip_p, reshape_as
+from .shape import expand_p, flip_p, reshape_as, to_p
 
 
-def _axis(dim: Any) -> Any:
-    return None if dim is None else tuple(dim)
+def _axis(dim: Any, x: np.ndarray) -> Any:
+    # NOTE: a 0-d tensor accepts dim 0 (or -1), as in PyTorch; NumPy wants no axis there.
+    return None if dim is None or x.ndim == 0 else tuple(dim)
 
 
 def _keep_shape(shape: tuple[int, ...], dim: Any) -> tuple[int, ...]:
@@ -35,8 +37,13 @@ def _unreduce(g: Any, shape: tuple[int, ...], dim: Any, keepdim: bool) -> Any:
     return expand_p(g, shape=tuple(shape))
 
 
+def _mask_like(mask: Any, x: Any) -> Any:
+    """A boolean mask as 0/1 in ``x``'s dtype (``mask * 1.0`` would be float64)."""
+    return to_p(mask, dtype=x._data.dtype if hasattr(x, "_data") else x.dtype)
+
+
 def _count(shape: tuple[int, ...], dim: Any) -> int:
-    if dim is None:
+    if dim is None or not shape:
         return int(np.prod(shape, dtype=np.int64))
     return int(np.prod([shape[d] for d in dim], dtype=np.int64))
 
@@ -44,8 +51,8 @@ def _count(shape: tuple[int, ...], dim: Any) -> int:
 # --- sum and mean --------------------------------------------------------------------
 def _sum_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
-        return np.sum(x, axis=_axis(dim), keepdims=keepdim, dtype=np.int64)
-    return np.sum(x, axis=_axis(dim), keepdims=keepdim)
+        return np.sum(x, axis=_axis(dim, x), keepdims=keepdim, dtype=np.int64)
+    return np.sum(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
 sum_p = defop("sum", _sum_impl,
@@ -76,7 +83,7 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
 
 
 def _mean_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
-    return np.mean(x, axis=_axis(dim), keepdims=keepdim)
+    return np.mean(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
 def _mean_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
@@ -91,8 +98,8 @@ mean_p = defop("mean", _mean_impl, vjp=_mean_vjp, jvp=LINEAR, save_inputs=False,
 # --- products --------------------------------------------------------------------------
 def _prod_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
-        return np.prod(x, axis=_axis(dim), keepdims=keepdim, dtype=np.int64)
-    return np.prod(x, axis=_axis(dim), keepdims=keepdim)
+        return np.prod(x, axis=_axis(dim, x), keepdims=keepdim, dtype=np.int64)
+    return np.prod(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
 def _exclusive_cumprod(x: Any, dim: int) -> Any:
@@ -111,6 +118,8 @@ def _exclusive_cumprod(x: Any, dim: int) -> Any:
 
 def _prod_others(x: Any, dim: int) -> Any:
     """For each element, the product of all the other elements along ``dim``."""
+    if x.shape[dim] == 0:                   # no elements: nothing to multiply
+        return x
     left = _exclusive_cumprod(x, dim)
     right = flip_p(_exclusive_cumprod(flip_p(x, dims=(dim,)), dim), dims=(dim,))
     return left * right
@@ -119,7 +128,7 @@ def _prod_others(x: Any, dim: int) -> Any:
 def _prod_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     # NOTE: exact when the input holds zeros: uses products of the other elements,
     # never ans / x.
-    if dim is None:
+    if dim is None or x.ndim == 0:
         flat = reshape_as(x, (-1,))
         others = reshape_as(_prod_others(flat, 0), tuple(x.shape))
         return _unreduce(g, x.shape, None, keepdim) * others
@@ -172,7 +181,9 @@ def _cat2(a: Any, b: Any, dim: int) -> Any:
 
 def _cumprod_vjp_fast(g: Any, ans: Any, x: Any, dim: int) -> Any:
     xd = x._data if hasattr(x, "_data") else x
-    if np.all(xd != 0) and x.shape[dim] > 0:
+    if x.shape[dim] == 0:
+        return g
+    if np.all(xd != 0):
         rev = flip_p(cumsum_p(flip_p(g * ans, dims=(dim,)), dim=dim), dims=(dim,))
         return rev / x
     return _cumprod_vjp(g, ans, x, dim)
@@ -184,12 +195,12 @@ cumprod_p = defop("cumprod", _cumprod_impl, vjp=_cumprod_vjp_fast, jvp=LINEAR, s
 # --- max and min -------------------------------------------------------------------------
 def _amax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     _check_nonempty(x, dim, "max")
-    return np.amax(x, axis=_axis(dim), keepdims=keepdim)
+    return np.amax(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
 def _amin_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     _check_nonempty(x, dim, "min")
-    return np.amin(x, axis=_axis(dim), keepdims=keepdim)
+    return np.amin(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
 def _check_nonempty(x: np.ndarray, dim: Any, name: str) -> None:
@@ -202,8 +213,8 @@ def _share_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False)
     # NOTE: ties share the gradient equally (max of [1, 3, 3] gives [0, .5, .5]), as PyTorch
     # does for full max/min and for amax/amin.
     full = _unreduce(ans, x.shape, dim, keepdim)
-    hit = eq(x, full)
-    count = sum_p(hit * 1.0, dim=dim, keepdim=True)
+    hit = _mask_like(eq(x, full), x)
+    count = sum_p(hit, dim=dim, keepdim=True)
     return _unreduce(g, x.shape, dim, keepdim) * hit / count
 
 
@@ -215,6 +226,8 @@ amin_p = defop("amin", _amin_impl, vjp=_share_vjp, jvp=LINEAR, save_ans=True,
 
 def _max_dim_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.ndarray, ...]:
     _check_nonempty(x, (dim,), "max")
+    if x.ndim == 0:
+        return x.copy(), np.zeros((), np.int64)
     idx = np.argmax(x, axis=dim, keepdims=True)
     val = np.take_along_axis(x, idx, axis=dim)
     return _finish_dim(val, idx, dim, keepdim)
@@ -222,6 +235,8 @@ def _max_dim_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.nd
 
 def _min_dim_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.ndarray, ...]:
     _check_nonempty(x, (dim,), "min")
+    if x.ndim == 0:
+        return x.copy(), np.zeros((), np.int64)
     idx = np.argmin(x, axis=dim, keepdims=True)
     val = np.take_along_axis(x, idx, axis=dim)
     return _finish_dim(val, idx, dim, keepdim)
@@ -267,14 +282,14 @@ median_dim_p = defop("median_dim", _median_impl, vjp=_index_dim_vjp, jvp=LINEAR,
 
 
 def _argmax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
-    if dim is None:
+    if dim is None or x.ndim == 0:
         out = np.argmax(x.reshape(-1))
         return np.asarray(out, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ())
     return np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64)
 
 
 def _argmin_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
-    if dim is None:
+    if dim is None or x.ndim == 0:
         out = np.argmin(x.reshape(-1))
         return np.asarray(out, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ())
     return np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64)
@@ -285,11 +300,11 @@ argmin_p = defop("argmin", _argmin_impl)
 
 
 def _all_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
-    return np.all(x, axis=_axis(dim), keepdims=keepdim)
+    return np.all(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
 def _any_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
-    return np.any(x, axis=_axis(dim), keepdims=keepdim)
+    return np.any(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
 all_p = defop("all", _all_impl)
@@ -299,10 +314,11 @@ any_p = defop("any", _any_impl)
 # --- fused for stability -------------------------------------------------------------
 def _logsumexp_impl(x: np.ndarray, dim: Any, keepdim: bool = False) -> np.ndarray:
     # NOTE: fused primitive (stability): subtract the max before exp.
-    m = np.amax(x, axis=_axis(dim), keepdims=True)
+    m = np.amax(x, axis=_axis(dim, x), keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=_axis(dim), keepdims=True)) + m
-    return out if keepdim else np.squeeze(out, axis=_axis(dim))
+    with np.errstate(divide="ignore"):      # an empty sum gives log(0) = -inf, as in PyTorch
+        out = np.log(np.sum(np.exp(x - m), axis=_axis(dim, x), keepdims=True)) + m
+    return out if keepdim else np.squeeze(out, axis=_axis(dim, x))
 
 
 logsumexp_p = defop(
@@ -314,14 +330,16 @@ logsumexp_p = defop(
 
 def _var_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
               keepdim: bool = False) -> np.ndarray:
-    return np.var(x, axis=_axis(dim), ddof=correction, keepdims=keepdim)
+    return np.var(x, axis=_axis(dim, x), ddof=correction, keepdims=keepdim)
 
 
 def _var_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
              keepdim: bool = False) -> Any:
     n = _count(tuple(x.shape), dim)
     centered = x - mean_p(x, dim=dim, keepdim=True)
-    return _unreduce(g, x.shape, dim, keepdim) * centered * (2.0 / (n - correction))
+    # NOTE: no degrees of freedom left (n == correction) gives nan, as in PyTorch, not an error.
+    scale = 2.0 / (n - correction) if n != correction else math.inf
+    return _unreduce(g, x.shape, dim, keepdim) * centered * scale
 
 
 var_p = defop("var", _var_impl, vjp=_var_vjp, jvp=LINEAR)
@@ -329,7 +347,7 @@ var_p = defop("var", _var_impl, vjp=_var_vjp, jvp=LINEAR)
 
 def _std_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
               keepdim: bool = False) -> np.ndarray:
-    return np.std(x, axis=_axis(dim), ddof=correction, keepdims=keepdim)
+    return np.std(x, axis=_axis(dim, x), ddof=correction, keepdims=keepdim)
 
 
 def _std_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
@@ -345,7 +363,7 @@ std_p = defop("std", _std_impl, vjp=_std_vjp, jvp=LINEAR, save_ans=True)
 
 def _norm_impl(x: np.ndarray, ord: float = 2.0, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     a = np.abs(x)
-    ax = _axis(dim)
+    ax = _axis(dim, x)
     if ord == 2:
         return np.sqrt(np.sum(a * a, axis=ax, keepdims=keepdim))
     if ord == np.inf:
@@ -372,8 +390,8 @@ def _norm_vjp(g: Any, ans: Any, x: Any, ord: float = 2.0, dim: Any = None,
         return where(full == 0, 0.0, gx * x / full)
     if ord in (np.inf, -np.inf):
         a = _abs(x)
-        hit = eq(a, full)
-        count = sum_p(hit * 1.0, dim=dim, keepdim=True)
+        hit = _mask_like(eq(a, full), x)
+        count = sum_p(hit, dim=dim, keepdim=True)
         return gx * sign(x) * hit / count
     a = _abs(x)
     scaled = x * a ** (ord - 2.0) / full ** (ord - 1.0)
