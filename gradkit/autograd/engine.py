@@ -33,7 +33,7 @@ def _root_grads(roots: list[Tensor], grads: list[Any], create: bool) -> list[Any
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
             arr = np.ones(t._data.shape, dtype=t._data.dtype)
-            out.append(_make(arr, False, None) if create else arr)
+            out.append(_make(arr, False, None) if create else (arr[()] if arr.ndim == 0 else arr))
             continue
         if not isinstance(g, Tensor):
             g = _make(np.asarray(g, dtype=t._data.dtype), False, None)
@@ -97,10 +97,6 @@ def _needed(root_nodes: list[Any], deps: dict[Any, int], leaf_ids: set[int],
                 needed.add(node)
                 break
     return needed
-
-
-def _dtype_of(g: Any, create: bool) -> Any:
-    return g._data.dtype if create else getattr(g, "dtype", None)
 
 
 def _reduce(g: Any, meta: tuple[Any, Any], create: bool) -> Any:
@@ -243,7 +239,10 @@ def _execute(roots: list[Tensor], seeds: list[Any], create: bool, retain: bool,
         meta = node.meta
         # NOTE: without meta every input has the output's dtype; a rule that promoted
         # (a float64 constant, a bool mask) is cast back here.
-        gdt = None if meta is not None or buf[0] is None else _dtype_of(buf[0], create)
+        if meta is not None or buf[0] is None:
+            gdt = None
+        else:
+            gdt = buf[0]._data.dtype if create else getattr(buf[0], "dtype", None)
         i = -1
         for edge, g in zip(node.next, grads_in):
             i += 1
@@ -252,8 +251,11 @@ def _execute(roots: list[Tensor], seeds: list[Any], create: bool, retain: bool,
             if g is not None:
                 if meta is not None:
                     g = _reduce(g, meta[i], create)
-                elif gdt is not None and _dtype_of(g, create) is not gdt:
-                    g = g.to(gdt) if create else np.asarray(g).astype(gdt)
+                elif create:
+                    if g._data.dtype is not gdt:
+                        g = g.to(gdt)
+                elif g.dtype is not gdt and gdt is not None:
+                    g = np.asarray(g).astype(gdt)
             if type(edge) is tuple:
                 child = edge[0]
                 if g is not None:

@@ -8,12 +8,18 @@ differentiable.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from typing import Any
 
 import numpy as np
 
-from ._registry import ELEMENTWISE, LINEAR, ZERO, defop
+from ._registry import ELEMENTWISE, LINEAR, ZERO
+from ._registry import defop as _defop
+
+# Elementwise forwards also run on NumPy scalars (the 0-d fast path in _registry.apply1/2).
+defop = functools.partial(_defop, scalar_ok=True)
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -170,15 +176,15 @@ def _logit_vjp(g: Any, x: Any, eps: float | None) -> Any:
 
 
 # --- binary --------------------------------------------------------------------
-add = defop("add", np.add, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g), jvp=LINEAR,
+add = defop("add", operator.add, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g), jvp=LINEAR,
             save_inputs=False, promote="same")
-sub = defop("sub", np.subtract, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
+sub = defop("sub", operator.sub, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
             jvp=LINEAR, save_inputs=False, promote="same")
 rsub = defop("rsub", _rsub_impl, vjp=lambda g, ans, x, other: -g, jvp=LINEAR,
              save_inputs=False, promote="same", names="RsubBackward1")
-mul = defop("mul", np.multiply, vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
+mul = defop("mul", operator.mul, vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
             jvp=ELEMENTWISE, promote="same")
-div = defop("div", np.true_divide,
+div = defop("div", operator.truediv,
             vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -(g * x) / (y * y)),
             jvp=ELEMENTWISE, promote="float")
 floor_divide = defop("floor_divide", _floor_divide_impl, vjp=None, promote="same")
