@@ -738,3 +738,9 @@ LINALG_SPECS = [
 #: every spec; the generic tests run each one
 OP_SPECS: list[OpSpec] = (ELEMENTWISE_SPECS + NO_GRAD_ELEMENTWISE_SPECS + REDUCTION_SPECS
                           + NO_GRAD_REDUCTION_SPECS + SHAPE_SPECS + LINALG_SPECS)
+
+# Families defined in their own files (they import OpSpec and the makers from here).
+from op_specs_linalg import LINALG_EXTRA_SPECS  # noqa: E402
+from op_specs_nn import NN_SPECS  # noqa: E402
+
+OP_SPECS = OP_SPECS + LINALG_EXTRA_SPECS + NN_SPECS
