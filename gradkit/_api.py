@@ -67,11 +67,23 @@ def _other(x: Any) -> Any:
     raise TypeError(f"unsupported operand type: {type(x).__name__}")
 
 
-def _view(out: Tensor, base: Tensor) -> Tensor:
-    """Mark ``out`` as a view of ``base`` when they share memory (shared version counter)."""
-    if out._data.base is not None and np.may_share_memory(out._data, base._data):
-        out._vc = base._vc
-        out._base = base._base if base._base is not None else base
+def _view_op(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) -> Tensor:
+    """Apply a view primitive; the result shares memory (and version counter) with ``x``.
+
+    The result remembers how to rebuild itself from its base, so an in-place change
+    through it can be recorded on the base (see ``_methods._inplace_view``).
+    """
+    out = apply(prim, (x,), params, variant)
+    if out._data.base is None or not np.may_share_memory(out._data, x._data):
+        return out
+    out._vc = x._vc
+    parent_fn = getattr(x, "_view_fn", None)
+    if x._base is not None and parent_fn is not None:
+        out._base = x._base
+        out._view_fn = lambda b: apply(prim, (parent_fn(b),), params, variant)
+    else:
+        out._base = x
+        out._view_fn = lambda b: apply(prim, (b,), params, variant)
     return out
 
 
@@ -88,7 +100,27 @@ def _unary(prim_fn: Any) -> Any:
     return fn
 
 
-neg = negative = _unary(E.neg)
+def _no_bool(fn: Any, name: str) -> Any:
+    """Wrap a unary op that PyTorch does not define for bool tensors."""
+    def wrapped(input: Tensor) -> Tensor:
+        if isinstance(input, Tensor) and input._data.dtype == np.bool_:
+            raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
+        return fn(input)
+    wrapped.__name__ = fn.__name__
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
+
+
+def neg(input: Tensor) -> Tensor:
+    """``-input``; not defined for bool tensors (use ``~`` or ``logical_not``)."""
+    if isinstance(input, Tensor) and input._data.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. If you "
+                           "are trying to invert a mask, use the `~` or `logical_not()` operator "
+                           "instead.")
+    return apply1(E.neg.prim, _t(input))
+
+
+negative = neg
 exp = _unary(E.exp)
 exp2 = _unary(E.exp2)
 expm1 = _unary(E.expm1)
@@ -98,8 +130,18 @@ log10 = _unary(E.log10)
 log1p = _unary(E.log1p)
 sqrt = _unary(E.sqrt)
 rsqrt = _unary(E.rsqrt)
-abs = absolute = _unary(E.abs)  # noqa: A001
-sign = sgn = _unary(E.sign)
+abs = absolute = _no_bool(_unary(E.abs), "abs_cpu")  # noqa: A001
+
+
+def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (a bool tensor is its own sign)."""
+    x = _t(input)
+    if x._data.dtype == np.bool_:
+        return _make(x._data.copy(), False, None)
+    return apply1(E.sign.prim, x)
+
+
+sgn = sign
 sin = _unary(E.sin)
 cos = _unary(E.cos)
 tan = _unary(E.tan)
@@ -116,10 +158,10 @@ sigmoid = _unary(E.sigmoid)
 relu = _unary(E.relu)
 erf = _unary(E.erf)
 reciprocal = _unary(E.reciprocal)
-floor = _unary(E.floor)
-ceil = _unary(E.ceil)
-trunc = fix = _unary(E.trunc)
-frac = _unary(E.frac)
+floor = _no_bool(_unary(E.floor), "floor_vml_cpu")
+ceil = _no_bool(_unary(E.ceil), "ceil_vml_cpu")
+trunc = fix = _no_bool(_unary(E.trunc), "trunc_vml_cpu")
+frac = _no_bool(_unary(E.frac), "frac_cpu")
 isnan = _unary(E.isnan)
 isinf = _unary(E.isinf)
 isfinite = _unary(E.isfinite)
@@ -136,6 +178,8 @@ def square(input: Tensor) -> Tensor:
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
     """Round half to even (as PyTorch and NumPy); the gradient is zero."""
     x = _t(input)
+    if x._data.dtype == np.bool_:
+        raise NotImplementedError('"round_vml_cpu" not implemented for \'Bool\'')
     return E.round(x, decimals=decimals) if decimals else E.round(x)
 
 
@@ -258,10 +302,20 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
         exponent = _other(exponent)
         if isinstance(exponent, Tensor):
             return E.pow(input, exponent)
-        return E.pow_scalar(input, exponent=exponent)
+        return _pow_scalar(input, exponent)
     if isinstance(exponent, Tensor):
         return E.rpow(exponent, base=input)
-    return E.pow_scalar(_t(input), exponent=exponent)
+    return _pow_scalar(_t(input), exponent)
+
+
+def _pow_scalar(x: Tensor, exponent: Any) -> Tensor:
+    kind = x._data.dtype.kind
+    if kind in "iub" and isinstance(exponent, int) and not isinstance(exponent, bool):
+        if exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if kind == "b":
+            x = x.to(_dtype.int64)
+    return E.pow_scalar(x, exponent=exponent)
 
 
 float_power = pow
@@ -286,6 +340,8 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
         return E.clamp_tensor(x, lo, hi)
     if x._data.dtype.kind in "iub" and (isinstance(min, float) or isinstance(max, float)):
         x = x.to(_dtype.get_default_dtype())
+    elif x._data.dtype == np.bool_:
+        x = x.to(_dtype.int64)
     return E.clamp_scalar(x, min=min, max=max)
 
 
@@ -535,7 +591,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     x = _t(input)
     target = _infer_shape(_shape_arg(shape), x._data.size)
     variant = S.VIEW if x._data.flags.c_contiguous else S.UNSAFE_VIEW
-    return _view(apply(S.reshape_p.prim, (x,), {"shape": target}, variant), x)
+    return _view_op(x, S.reshape_p.prim, {"shape": target}, variant)
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:
@@ -548,11 +604,11 @@ def view(input: Tensor, *shape: Any) -> Tensor:
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")
     target = _infer_shape(_shape_arg(shape), x._data.size)
-    return _view(apply(S.reshape_p.prim, (x,), {"shape": target}, S.VIEW), x)
+    return _view_op(x, S.reshape_p.prim, {"shape": target}, S.VIEW)
 
 
 def _reshape_variant(x: Tensor, shape: tuple[int, ...], variant: int) -> Tensor:
-    return _view(apply(S.reshape_p.prim, (x,), {"shape": tuple(shape)}, variant), x)
+    return _view_op(x, S.reshape_p.prim, {"shape": tuple(shape)}, variant)
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -605,7 +661,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:
     d = tuple(S.norm_dim(i, x.ndim) for i in d)
     if len(set(d)) != len(d):
         raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return _view(apply(S.permute_p.prim, (x,), {"dims": d}, S.PERMUTE), x)
+    return _view_op(x, S.permute_p.prim, {"dims": d}, S.PERMUTE)
 
 
 def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -616,7 +672,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
     a, b = S.norm_dim(dim0, x.ndim), S.norm_dim(dim1, x.ndim)
     d = list(range(x.ndim))
     d[a], d[b] = d[b], d[a]
-    return _view(apply(S.permute_p.prim, (x,), {"dims": tuple(d)}, S.TRANSPOSE), x)
+    return _view_op(x, S.permute_p.prim, {"dims": tuple(d)}, S.TRANSPOSE)
 
 
 swapaxes = swapdims = transpose
@@ -629,7 +685,7 @@ def t(input: Tensor) -> Tensor:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
     if x.ndim < 2:
         return x
-    return _view(apply(S.permute_p.prim, (x,), {"dims": (1, 0)}, S.T), x)
+    return _view_op(x, S.permute_p.prim, {"dims": (1, 0)}, S.T)
 
 
 def movedim(input: Tensor, source: Dims, destination: Dims) -> Tensor:
@@ -637,7 +693,7 @@ def movedim(input: Tensor, source: Dims, destination: Dims) -> Tensor:
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
     order = _moved(x.ndim, src, dst)
-    return _view(apply(S.permute_p.prim, (x,), {"dims": tuple(order)}, S.PERMUTE), x)
+    return _view_op(x, S.permute_p.prim, {"dims": tuple(order)}, S.PERMUTE)
 
 
 def _moved(ndim: int, src: tuple[int, ...], dst: tuple[int, ...]) -> list[int]:
@@ -673,7 +729,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
                                f"size ({x.shape[i - lead]}) at non-singleton dimension {i}.  "
                                f"Target sizes: {list(shape)}.  Tensor sizes: {list(x.shape)}")
         full.append(s)
-    return _view(S.expand_p(x, shape=tuple(full)), x)
+    return _view_op(x, S.expand_p.prim, {"shape": tuple(full)})
 
 
 def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
@@ -863,7 +919,7 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({x.shape[d]}).")
     idx = (slice(None),) * d + (slice(start, start + length),)
-    return _view(apply(S.getitem_p.prim, (x,), {"index": idx}, S.SLICE), x)
+    return _view_op(x, S.getitem_p.prim, {"index": idx}, S.SLICE)
 
 
 def _index_array(index: Any) -> np.ndarray:
@@ -959,8 +1015,8 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
     x = _t(input)
-    return _view(S.diagonal_p(x, offset=offset, dim1=S.norm_dim(dim1, x.ndim),
-                              dim2=S.norm_dim(dim2, x.ndim)), x)
+    return _view_op(x, S.diagonal_p.prim, {"offset": offset, "dim1": S.norm_dim(dim1, x.ndim),
+                                         "dim2": S.norm_dim(dim2, x.ndim)})
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:

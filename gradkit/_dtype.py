@@ -139,6 +139,13 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         return a
     if {a, b} == {uint8, int8}:
         return int16
+    # NOTE: unlike NumPy, an integer with a floating type gives that floating type
+    # (int64 + float32 -> float32), as in PyTorch.
+    if a._kind != b._kind:
+        hi, lo = (a, b) if a._kind > b._kind else (b, a)
+        if hi._kind == 3 and lo._kind == 2:
+            return complex128 if lo is float64 or hi is complex128 else complex64
+        return hi
     return FROM_NP[np.promote_types(a.np, b.np)]
 
 

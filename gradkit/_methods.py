@@ -30,14 +30,9 @@ def _check_inplace(self: Tensor) -> None:
     if self._rg and self._fn is None:
         raise RuntimeError(_LEAF_INPLACE)
     base = self._base
-    if base is not None and base._rg:
-        if base._fn is None:
-            raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
-                               "in-place operation.")
-        raise RuntimeError("in-place modification of a view of a tensor that requires grad is "
-                           "not supported by gradkit yet (its base would need its history "
-                           "rewritten); write to the base instead, e.g. base[idx] = value, or use "
-                           "an out-of-place operation")
+    if base is not None and base._rg and base._fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
 
 
 def _alias(self: Tensor) -> Tensor:
@@ -83,10 +78,41 @@ def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any)
     _check_inplace(self)
     recording = _state.grad_enabled and (
         self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
+    base = self._base
+    if base is not None and _state.grad_enabled and (recording or base._rg):
+        return _inplace_view(self, base, fn, args, kwargs)
     src = _alias(self) if recording else _make(self._data, False, None)
     with _no_record(not recording):
         out = fn(src, *args, **kwargs)
     return _commit(self, out)
+
+
+def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: Any,
+                  kwargs: Any) -> Tensor:
+    """An in-place change through a view, recorded on the base (PyTorch's CopySlices).
+
+    The view's elements are located in the base by applying the view's own
+    function to an array of flat positions; the base is rewritten with
+    ``index_put`` at those positions and the view takes the history of a fresh
+    view of the new base.
+    """
+    make_view = view._view_fn
+    current = make_view(base)
+    out = fn(_alias(current), *args, **kwargs)
+    if out._data.dtype != base._data.dtype:
+        out = out.to(base.dtype)
+    positions = make_view(_make(np.arange(base._data.size).reshape(base._data.shape), False,
+                                None))._data
+    if out._data.shape != positions.shape:
+        out = A.expand(out, positions.shape)
+    index = np.unravel_index(positions.reshape(-1), base._data.shape)
+    new = apply(S.index_put_p.prim, (_alias(base), A.reshape(out, (-1,))), {"index": index}, 0)
+    _commit(base, new)
+    fresh = make_view(base)
+    view._fn, view._rg = fresh._fn, fresh._rg
+    if fresh._oi:
+        view._oi = fresh._oi
+    return view
 
 
 class _no_record:
@@ -210,13 +236,16 @@ def __getitem__(self: Tensor, index: Any) -> Tensor:
     if S._is_basic(idx):
         _check_bounds(self._data.shape, idx)
         variant = _basic_variant(idx)
-    else:
-        variant = S.INDEX
+        # NOTE: a trailing Ellipsis keeps NumPy returning a view (not a scalar) for x[0], so
+        # basic indexing shares memory with the base as in PyTorch.
+        items = idx if isinstance(idx, tuple) else (idx,)
+        if not any(i is Ellipsis for i in items):
+            idx = items + (Ellipsis,)
+        return A._view_op(self, S.getitem_p.prim, {"index": idx}, variant)
     try:
-        out = apply(S.getitem_p.prim, (self,), {"index": idx}, variant)
+        return apply(S.getitem_p.prim, (self,), {"index": idx}, S.INDEX)
     except IndexError as exc:
         raise IndexError(str(exc).replace("axis", "dimension")) from None
-    return A._view(out, self) if variant != S.INDEX else out
 
 
 def __setitem__(self: Tensor, index: Any, value: Any) -> None:
@@ -225,7 +254,9 @@ def __setitem__(self: Tensor, index: Any, value: Any) -> None:
     if basic:
         _check_bounds(self._data.shape, idx)
     vrg = isinstance(value, Tensor) and value._rg
-    if not (_state.grad_enabled and (self._rg or vrg)):
+    recording = _state.grad_enabled and (self._rg or vrg or (
+        self._base is not None and self._base._rg))
+    if not recording:
         self._data[idx] = value._data if isinstance(value, Tensor) else value
         self._vc[0] += 1
         return
@@ -233,12 +264,14 @@ def __setitem__(self: Tensor, index: Any, value: Any) -> None:
         # NOTE: PyTorch writes through a view of the leaf, hence its wording.
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
-    _check_inplace(self)
     val = value if isinstance(value, Tensor) else A.as_tensor_arg(value)
     if val.dtype is not self.dtype:
         val = val.to(self.dtype)
-    out = apply(S.index_put_p.prim, (_alias(self), val), {"index": idx}, 0 if basic else 1)
-    _commit(self, out)
+    _inplace(self, _index_put, val, index=idx, variant=0 if basic else 1)
+
+
+def _index_put(x: Tensor, value: Tensor, index: Any, variant: int) -> Tensor:
+    return apply(S.index_put_p.prim, (x, value), {"index": index}, variant)
 
 
 # --- conversions ---------------------------------------------------------------------
@@ -401,7 +434,7 @@ def _rdiv_op(self: Tensor, other: Any) -> Any:
 
 
 def _pow_op(self: Tensor, other: Any) -> Any:
-    if type(other) in _SCALARS:
+    if type(other) in _SCALARS and self._data.dtype.kind in "fc":
         return apply1(E.pow_scalar.prim, self, {"exponent": other})
     return _guard(A.pow)(self, other)
 

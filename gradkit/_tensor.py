@@ -94,6 +94,10 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
+        self._set_requires_grad(value, "only Tensors of floating point and complex dtype can "
+                                       "require gradients")
+
+    def _set_requires_grad(self, value: bool, int_message: str) -> None:
         if self._fn is not None:
             if not value:
                 raise RuntimeError(
@@ -102,12 +106,13 @@ class Tensor:
                     "use var_no_grad = var.detach().")
             return
         if value and self._data.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point dtype can require gradients")
+            raise RuntimeError(int_message)
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place and return ``self``."""
-        self.requires_grad = requires_grad
+        self._set_requires_grad(requires_grad, "only Tensors of floating point dtype can require "
+                                               "gradients")
         return self
 
     @property
@@ -128,9 +133,18 @@ class Tensor:
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
             if value.shape != self.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' "
+                                   f"to a tensor of size '{list(self.shape)}'. Please ensure that "
+                                   "the gradient and the tensor are the same size")
             if value._data.dtype != self._data.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_c_name(value._data.dtype)}' to "
+                    f"a tensor with grad_dtype '{self.dtype._legacy[:-len('Tensor')]}'. The "
+                    "gradient must match the tensor's grad_dtype (defaults to the tensor's "
+                    "dtype). You can set the tensor's grad_dtype attribute with a specific dtype, "
+                    "or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes "
+                    "of a tensor and its gradient may break downstream systems that assume they "
+                    "match.")
         self._grad = value
 
     @grad.deleter
@@ -349,6 +363,13 @@ class Tensor:
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (_rebuild, (self._data, self._rg))
+
+
+def _c_name(dt: np.dtype) -> str:
+    """The C type name PyTorch uses in some messages (``double``, ``float``, ``long int``)."""
+    return {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool"}.get(dt.name, dt.name)
 
 
 def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:

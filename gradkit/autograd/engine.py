@@ -311,7 +311,7 @@ def _before_node(node: Any, buf: list[Any], create: bool, out_targets: dict[Any,
 
 
 def _call_node(node: Any, buf: list[Any], create: bool) -> Sequence[Any]:
-    if node.n_out > 1 and any(g is None for g in buf):
+    if node.n_out > 1 and node.ans is not None and any(g is None for g in buf):
         outs = node.ans
         buf = [np.zeros_like(outs[i]) if g is None else g for i, g in enumerate(buf)]
         if create:

@@ -328,7 +328,11 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
     if prim.scalar_ok and xd.ndim == 0 and (yd is y or yd.ndim == 0):
         out = prim.fwd(xd[()], yd if yd is y else yd[()])
     else:
-        out = prim.fwd(xd, yd)
+        try:
+            out = prim.fwd(xd, yd)
+        except ValueError:
+            _check_broadcast((xd, yd))
+            raise
     if type(out) is not _ndarray:
         out = _asarray(out)
     if not (rg and prim.differentiable and _state.grad_enabled):
@@ -406,7 +410,12 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
         else:
             arrays.append(a)
     cast = _promote(prim, args, arrays) if prim.promote is not None else None
-    out = prim.fwd(*arrays, **params) if params else prim.fwd(*arrays)
+    try:
+        out = prim.fwd(*arrays, **params) if params else prim.fwd(*arrays)
+    except ValueError:
+        if prim.promote is not None:
+            _check_broadcast(arrays)
+        raise
     record = rg and prim.differentiable and _state.grad_enabled
     if prim.n_out == 1:
         if type(out) is not _ndarray:
@@ -434,6 +443,12 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
         t._oi = i
         result.append(t)
     return tuple(result)
+
+
+def _check_broadcast(arrays: Sequence[Any]) -> None:
+    """Raise PyTorch's broadcasting error if the operands' shapes are incompatible."""
+    from .shape import broadcast_shapes
+    broadcast_shapes(*(np.shape(a) for a in arrays))
 
 
 def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast: Any,

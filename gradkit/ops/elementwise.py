@@ -227,9 +227,9 @@ def _rpow_vjp(g: Any, ans: Any, x: Any, base: Any) -> Any:
 pow_scalar = defop("pow_scalar", _pow_scalar_impl, vjp=_pow_scalar_vjp, jvp=ELEMENTWISE,
                    names="PowBackward0", promote="same")
 pow = defop("pow", np.power, vjp=(_pow_vjp_base, _pow_vjp_exponent), jvp=ELEMENTWISE,  # noqa: A001
-            names="PowBackward1", save_ans=True, promote="float")
+            names="PowBackward1", save_ans=True, promote="same")
 rpow = defop("rpow", _rpow_impl, vjp=_rpow_vjp, jvp=ELEMENTWISE, names="PowBackward2",
-             save_ans=True, promote="float")
+             save_ans=True, promote="same")
 atan2 = defop("atan2", np.arctan2,
               vjp=(lambda g, ans, y, x: g * x / (x * x + y * y),
                    lambda g, ans, y, x: -(g * y) / (x * x + y * y)),

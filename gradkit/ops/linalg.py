@@ -19,15 +19,28 @@ def _matmul_impl(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if x.ndim == 0 or y.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{x.ndim}D and {y.ndim}D")
-    if x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]:
-        if x.ndim == 1 and y.ndim == 1:
-            raise RuntimeError("inconsistent tensor size, expected tensor [%d] and src [%d] to "
-                               "have the same number of elements, but got %d and %d elements "
-                               "respectively" % (x.shape[0], y.shape[0], x.shape[0], y.shape[0]))
-        xs = "x".join(str(s) for s in (x.shape if x.ndim > 1 else (1,) + x.shape)[-2:])
-        ys = "x".join(str(s) for s in (y.shape if y.ndim > 1 else y.shape + (1,))[-2:])
-        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({xs} and {ys})")
+    k = x.shape[-1]
+    if k != y.shape[-2 if y.ndim > 1 else 0]:
+        raise RuntimeError(_matmul_mismatch(x.shape, y.shape))
     return np.matmul(x, y)
+
+
+def _matmul_mismatch(xs: tuple[int, ...], ys: tuple[int, ...]) -> str:
+    """PyTorch's wording for a matmul of incompatible shapes (it depends on the ranks)."""
+    k = xs[-1]
+    rows = int(np.prod(xs[:-1], dtype=np.int64))
+    if len(xs) == 1 and len(ys) == 1:
+        return ("inconsistent tensor size, expected tensor [%d] and src [%d] to have the same "
+                "number of elements, but got %d and %d elements respectively"
+                % (xs[0], ys[0], xs[0], ys[0]))
+    if len(ys) == 1:
+        return f"size mismatch, got input ({rows}), mat ({rows}x{k}), vec ({ys[0]})"
+    if len(ys) == 2:
+        return f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {ys[0]}x{ys[1]})"
+    batch = np.broadcast_shapes(tuple(xs[:-2]), tuple(ys[:-2]))
+    n = int(np.prod(batch, dtype=np.int64))
+    return (f"Expected size for first two dimensions of batch2 tensor to be: [{n}, {k}] but "
+            f"got: [{n}, {ys[-2]}].")
 
 
 def _mT(a: Any) -> Any:

@@ -404,14 +404,21 @@ def sizes_from_split(length: int, split_size_or_sections: Any) -> tuple[int, ...
 
 def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
     """The shape all ``shapes`` broadcast to, with PyTorch's error message."""
-    nd = max((len(s) for s in shapes), default=0)
-    out = [1] * nd
+    out: tuple[int, ...] = ()
     for s in shapes:
-        for i, n in enumerate(s):
-            j = nd - len(s) + i
-            if out[j] == 1:
-                out[j] = n
-            elif n != 1 and n != out[j]:
-                raise RuntimeError(f"The size of tensor a ({out[j]}) must match the size of tensor "
-                                   f"b ({n}) at non-singleton dimension {i}")
+        out = _broadcast_pair(out, tuple(s))
+    return out
+
+
+def _broadcast_pair(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    nd = max(len(a), len(b))
+    out = [1] * nd
+    for i in range(nd - 1, -1, -1):                # from the last dim, as PyTorch checks
+        off = nd - 1 - i
+        sa = a[len(a) - 1 - off] if len(a) - 1 - off >= 0 else 1
+        sb = b[len(b) - 1 - off] if len(b) - 1 - off >= 0 else 1
+        if sa != sb and sa != 1 and sb != 1:
+            raise RuntimeError(f"The size of tensor a ({sa}) must match the size of tensor b "
+                               f"({sb}) at non-singleton dimension {i}")
+        out[i] = sb if sa == 1 else sa
     return tuple(out)
