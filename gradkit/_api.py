@@ -36,6 +36,9 @@ _min_ret = _return_type("min")
 _median_ret = _return_type("median")
 _sort_ret = _return_type("sort")
 _topk_ret = _return_type("topk")
+_kth_ret = _return_type("kthvalue")
+_cummax_ret = _return_type("cummax")
+_cummin_ret = _return_type("cummin")
 
 
 def as_tensor_arg(x: Any) -> Tensor:
@@ -1068,6 +1071,82 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     sl = (slice(None),) * d + (slice(0, k),)
     idx = i._data[sl]
     return _topk_ret(gather(x, d, idx), _make(np.ascontiguousarray(idx), False, None))
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    """The k-th smallest element along ``dim`` (1-based), as ``(values, indices)``."""
+    x = _t(input)
+    d = S.norm_dim(dim, x.ndim)
+    if not 1 <= k <= (x.shape[d] if x.ndim else 1):
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    order = np.argsort(x._data, axis=d, kind="stable") if x.ndim else np.zeros((), np.int64)
+    idx = np.take(order, [k - 1], axis=d) if x.ndim else order
+    values = gather(x, d, idx) if x.ndim else x.clone()
+    if not keepdim and x.ndim:
+        values, idx = squeeze(values, d), np.squeeze(idx, d)
+    return _kth_ret(values, _make(np.asarray(idx, dtype=np.int64), False, None))
+
+
+def _cum_extreme(x: Tensor, dim: int, better: Any, ret: Any) -> Any:
+    d = S.norm_dim(dim, x.ndim)
+    data = np.moveaxis(x._data, d, 0) if x.ndim else x._data.reshape(1)
+    idx = np.zeros(data.shape, dtype=np.int64)
+    best = data[0].copy()
+    for i in range(1, data.shape[0]):
+        # NOTE: ties move the index forward, as PyTorch's cummax/cummin do.
+        take = better(data[i], best) | (data[i] == best) | np.isnan(data[i])
+        best = np.where(take, data[i], best)
+        idx[i] = np.where(take, i, idx[i - 1])
+    idx = np.moveaxis(idx, 0, d) if x.ndim else idx.reshape(())
+    values = gather(x, d, idx) if x.ndim else x.clone()
+    return ret(values, _make(np.ascontiguousarray(idx), False, None))
+
+
+def cummax(input: Tensor, dim: int) -> Any:
+    """Running maximum along ``dim`` as ``(values, indices)``; the gradient goes to the index."""
+    return _cum_extreme(_t(input), dim, np.greater, _cummax_ret)
+
+
+def cummin(input: Tensor, dim: int) -> Any:
+    """Running minimum along ``dim`` as ``(values, indices)``; the gradient goes to the index."""
+    return _cum_extreme(_t(input), dim, np.less, _cummin_ret)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """Distinct elements (no gradient, as in PyTorch)."""
+    x = _t(input)
+    res = np.unique(x._data, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    if not isinstance(res, tuple):
+        return _make(res, False, None)
+    out = [_make(res[0], False, None)]
+    for extra in res[1:]:
+        out.append(_make(np.asarray(extra, dtype=np.int64).reshape(
+            x.shape if extra is res[1] and return_inverse and dim is None else -1), False, None))
+    return tuple(out)
+
+
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
+                 right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
+    """Insertion indices keeping ``sorted_sequence`` sorted (no gradient)."""
+    seq = _t(sorted_sequence)._data
+    vals = input._data if isinstance(input, Tensor) else np.asarray(input)
+    side = side or ("right" if right else "left")
+    if seq.ndim <= 1:
+        res = np.searchsorted(seq, vals, side=side, sorter=None if sorter is None else
+                              np.asarray(getattr(sorter, "_data", sorter)))
+    else:
+        flat_seq = seq.reshape(-1, seq.shape[-1])
+        flat_val = vals.reshape(-1, vals.shape[-1])
+        res = np.stack([np.searchsorted(a, b, side=side) for a, b in zip(flat_seq, flat_val)])
+        res = res.reshape(vals.shape)
+    return _make(np.asarray(res, dtype=np.int32 if out_int32 else np.int64), False, None)
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
+              right: bool = False) -> Tensor:
+    """Bucket index of each element given sorted ``boundaries`` (no gradient)."""
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 # --- products ---------------------------------------------------------------------------

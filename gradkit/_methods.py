@@ -506,7 +506,7 @@ def _attach() -> None:
         "take", "take_along_dim", "nonzero", "argwhere", "tril", "triu", "diagonal", "diag",
         "diag_embed", "trace", "clone", "sort", "argsort", "topk", "matmul", "mm", "bmm", "mv",
         "dot", "inner", "vdot", "outer", "ger", "kron", "isclose", "allclose", "equal",
-        "var_mean", "std_mean", "rsub", "positive",
+        "var_mean", "std_mean", "rsub", "positive", "kthvalue", "cummax", "cummin", "unique",
     ]
     for name in plain:
         methods[name] = getattr(A, name)
