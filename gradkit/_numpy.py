@@ -550,8 +550,7 @@ def _pad(array: Any, pad_width: Any, mode: str = "constant", **kw: Any) -> Any:
     if mode == "constant":
         value = kw.get("constant_values", 0)
         shape = tuple(int(s + a + b) for s, (a, b) in zip(x.shape, widths))
-        base = A.full(shape, float(np.asarray(value)), dtype=x.dtype) if value else \
-            A.zeros(shape, dtype=x.dtype)
+        base = A_factories().full(shape, float(np.asarray(value)), dtype=x.dtype)
         idx = tuple(slice(int(a), int(a) + s) for s, (a, _) in zip(x.shape, widths))
         out = base.clone()
         out[idx] = x

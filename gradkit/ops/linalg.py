@@ -170,3 +170,398 @@ def _constant(arr: np.ndarray, like: Any) -> Any:
 
 
 einsum_p = defop("einsum", _einsum_impl, vjp_all=_einsum_vjp, promote="same")
+
+
+# =========================================================================================
+# gradkit.linalg: inverses, determinants, solves and decompositions
+# =========================================================================================
+# NOTE: fused primitives (exactness and stability): each forward is one LAPACK call through
+# numpy.linalg, batched over leading dims, and each rule is the closed form from the
+# literature (the formulas of PyTorch's FunctionsManual.cpp), written with table ops so that
+# it can be differentiated again. Norms, powers, lstsq and cross are compositions
+# (gradkit/linalg.py).
+
+from .._tensor import Tensor  # noqa: E402
+from .elementwise import where  # noqa: E402
+from .reduction import _prod_others  # noqa: E402
+from .shape import cat_p, diagonal_backward_p, getitem_p, tril_p  # noqa: E402
+
+
+class LinAlgError(RuntimeError):
+    """A matrix had no inverse or factorization (PyTorch's ``torch.linalg.LinAlgError``)."""
+
+
+# --- helpers for rules (ndarrays in a plain backward, Tensors with create_graph) ----------
+def _data(a: Any) -> np.ndarray:
+    return a._data if isinstance(a, Tensor) else np.asarray(a)
+
+
+def _unused(g: Any) -> bool:
+    """Whether an output's gradient is a constant zero (how the engine fills unused outputs)."""
+    if isinstance(g, Tensor):
+        return not g._rg and not g._data.any()
+    return not np.any(g)
+
+
+def _col(v: Any) -> Any:
+    """``v[..., :, None]``."""
+    return reshape_as(v, tuple(v.shape) + (1,))
+
+
+def _row(v: Any) -> Any:
+    """``v[..., None, :]``."""
+    return reshape_as(v, tuple(v.shape[:-1]) + (1, v.shape[-1]))
+
+
+def _mat(s: Any) -> Any:
+    """A batch of scalars as a batch of 1x1 matrices."""
+    return reshape_as(s, tuple(np.shape(s)) + (1, 1))
+
+
+def _diag_embed(v: Any) -> Any:
+    """Batched ``diag``: ``(..., n) -> (..., n, n)``."""
+    nd = v.ndim
+    return diagonal_backward_p(v, shape=tuple(v.shape) + (v.shape[-1],), offset=0, dim1=nd - 1,
+                               dim2=nd)
+
+
+def _cols(a: Any, stop: int) -> Any:
+    return getitem_p(a, index=(Ellipsis, slice(0, stop)))
+
+
+def _rows(a: Any, stop: int) -> Any:
+    return getitem_p(a, index=(Ellipsis, slice(0, stop), slice(None)))
+
+
+def _rsolve(b: Any, a: Any) -> Any:
+    """``b @ inv(a)``: the ``x`` with ``x @ a = b``."""
+    return _mT(solve_p(_mT(a), _mT(b)))
+
+
+def _batch(a: np.ndarray, i: int) -> str:
+    return f"(Batch element {i}): " if a.ndim > 2 else ""
+
+
+def _first_failure(a: np.ndarray, test: Any) -> tuple[int, int]:
+    """The first batch element of ``a`` where ``test`` (matrix -> int, 0 = fine) fails."""
+    mats = a.reshape((-1,) + a.shape[-2:])
+    for i, m in enumerate(mats):
+        k = test(m)
+        if k:
+            return i, k
+    return 0, a.shape[-1]
+
+
+def _zero_pivot(m: np.ndarray) -> int:
+    """LAPACK getrf's ``info``: the 1-based index of the first zero pivot of LU with partial
+    pivoting (0 when there is none)."""
+    a = np.array(m, dtype=m.dtype, copy=True)
+    n = a.shape[0]
+    pivots = []
+    for j in range(n):
+        p = j + int(np.argmax(np.abs(a[j:, j])))
+        if a[p, j] == 0:
+            return j + 1
+        a[[j, p]] = a[[p, j]]
+        a[j + 1:, j] /= a[j, j]
+        a[j + 1:, j + 1:] -= np.outer(a[j + 1:, j], a[j, j + 1:])
+        pivots.append(abs(a[j, j]))
+    # LAPACK's blocked order of operations found an exact zero that ours rounded away: name
+    # the smallest pivot.
+    return int(np.argmin(pivots)) + 1 if pivots else 0
+
+
+def _not_pd_order(m: np.ndarray) -> int:
+    """The order of the first leading minor that is not positive-definite (0 when none)."""
+    for k in range(1, m.shape[0] + 1):
+        try:
+            np.linalg.cholesky(m[:k, :k])
+        except np.linalg.LinAlgError:
+            return k
+    return 0
+
+
+# --- inverse, determinants, solve ---------------------------------------------------------
+def _inv_impl(x: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.inv(x)
+    except np.linalg.LinAlgError:
+        i, k = _first_failure(x, _zero_pivot)
+        raise LinAlgError(f"linalg.inv: {_batch(x, i)}The diagonal element {k} is zero, the inversion "
+                          "could not be completed because the input matrix is singular.") from None
+
+
+def _inv_vjp(g: Any, ans: Any, x: Any) -> Any:
+    t = _mT(ans)
+    return -matmul_p(t, matmul_p(g, t))              # d inv = -A^-T g A^-T
+
+
+inv_p = defop("inv", _inv_impl, vjp=_inv_vjp, save_inputs=False, save_ans=True,
+              names="LinalgInvExBackward0")
+
+
+def _cofactor(x: Any, det: Any) -> Any:
+    """``det(x) * inv(x)^T``, also where ``x`` is singular (there through the SVD)."""
+    try:
+        return _mat(det) * _mT(inv_p(x))
+    except LinAlgError:
+        pass
+    # NOTE: x = U S Vh gives cofactor = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh, which
+    # stays exact at singular matrices (PyTorch's det gradient is defined there too).
+    u, s, vh = svd_p(x, full_matrices=False)
+    sign = np.sign(np.linalg.det(_data(u)) * np.linalg.det(_data(vh))).astype(_data(s).dtype)
+    others = _prod_others(s, s.ndim - 1) * _col(_constant(sign, s))
+    return matmul_p(u * _row(others), vh)
+
+
+det_p = defop("det", np.linalg.det, vjp=lambda g, ans, x: _mat(g) * _cofactor(x, ans),
+              save_ans=True, names="LinalgDetBackward0")
+
+
+def _slogdet_impl(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    sign, logabsdet = np.linalg.slogdet(x)
+    return sign, logabsdet
+
+
+def _slogdet_vjp(g: Any, ans: Any, x: Any) -> tuple[Any]:
+    glogabs = g[1]                                  # the sign is piecewise constant
+    if _unused(glogabs):
+        return (x * 0.0,)
+    try:
+        inv = inv_p(x)
+    except LinAlgError:
+        raise LinAlgError("linalg.slogdet: the gradient of logabsdet is not defined at a singular "
+                          "matrix (logabsdet is -inf there)") from None
+    return (_mat(glogabs) * _mT(inv),)               # d logabsdet = A^-T
+
+
+slogdet_p = defop("slogdet", _slogdet_impl, vjp_all=_slogdet_vjp, n_out=2,
+                  names="LinalgSlogdetBackward0")
+
+
+def _solve_impl(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    # NOTE: batch dims are broadcast here, so that NumPy 1.x never reads b as a stack of vectors.
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    b = np.broadcast_to(b, batch + b.shape[-2:])
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        i, _ = _first_failure(a, _zero_pivot)
+        raise LinAlgError(f"linalg.solve: {_batch(a, i)}The solver failed because the input matrix "
+                          "is singular.") from None
+
+
+def _solve_vjp(g: Any, ans: Any, a: Any, b: Any) -> tuple[Any, Any]:
+    gb = solve_p(_mT(a), g)                          # gB = A^-T g
+    return -matmul_p(gb, _mT(ans)), gb               # gA = -gB X^T
+
+
+solve_p = defop("solve", _solve_impl, vjp_all=_solve_vjp, save_ans=True, promote="same",
+                names="LinalgSolveExBackward0")
+
+
+# --- factorizations -----------------------------------------------------------------------
+def _cholesky_impl(x: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.cholesky(x)
+    except np.linalg.LinAlgError:
+        i, k = _first_failure(x, _not_pd_order)
+        raise LinAlgError(f"linalg.cholesky: {_batch(x, i)}The factorization could not be completed "
+                          f"because the input is not positive-definite (the leading minor of order "
+                          f"{k} is not positive-definite).") from None
+
+
+def _cholesky_vjp(g: Any, ans: Any, x: Any) -> Any:
+    # Murray (2016), arXiv:1602.07527, as in PyTorch: gA = L^-T Phi(L^T gL) L^-1, symmetric,
+    # where Phi keeps the lower triangle and halves the diagonal (then mirrored).
+    p = tril_p(matmul_p(_mT(ans), g))
+    p = (p + _mT(tril_p(p, diagonal=-1))) * 0.5
+    return _rsolve(solve_p(_mT(ans), p), ans)
+
+
+cholesky_p = defop("cholesky", _cholesky_impl, vjp=_cholesky_vjp, save_inputs=False, save_ans=True,
+                   names="LinalgCholeskyExBackward0")
+
+
+def _qr_impl(x: np.ndarray, mode: str = "reduced") -> tuple[np.ndarray, np.ndarray]:
+    q, r = np.linalg.qr(x, mode=mode)
+    return q, r
+
+
+def _copyltu(m: Any) -> Any:
+    """The symmetric matrix with the lower triangle of ``m``."""
+    return tril_p(m) + _mT(tril_p(m, diagonal=-1))
+
+
+def _qr_tall_vjp(gq: Any, gr: Any, q: Any, r: Any) -> Any:
+    # m >= n (Walter & Lehmann 2018; Liao et al. 2019): M = R gR^T - gQ^T Q,
+    # gA = (gQ + Q copyltu(M)) R^-T.
+    m = matmul_p(r, _mT(gr)) - matmul_p(_mT(gq), q)
+    return _rsolve(gq + matmul_p(q, _copyltu(m)), _mT(r))
+
+
+def _qr_vjp(g: Any, ans: Any, x: Any, mode: str = "reduced") -> tuple[Any]:
+    gq, gr = g
+    q, r = ans
+    rows, cols = x.shape[-2], x.shape[-1]
+    if rows > cols and mode == "complete":
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "
+                           "nrows > ncols.")
+    if rows >= cols:
+        return (_qr_tall_vjp(gq, gr, q, r),)
+    # NOTE: wide A = Q [U | V]: its first ``rows`` columns X = Q U are a square QR; the rest
+    # Y = Q V adds Y gV^T to gQ and gets Q gV (PyTorch's case m < n).
+    nd = x.ndim
+    y = getitem_p(x, index=(Ellipsis, slice(rows, None)))
+    gv = getitem_p(gr, index=(Ellipsis, slice(rows, None)))
+    gx = _qr_tall_vjp(gq + matmul_p(y, _mT(gv)), _cols(gr, rows), q, _cols(r, rows))
+    return (cat_p(gx, matmul_p(q, gv), dim=nd - 1),)
+
+
+qr_p = defop("qr", _qr_impl, vjp_all=_qr_vjp, n_out=2, names="LinalgQrBackward0")
+
+
+def _inverse_gaps(w: Any, used: np.ndarray, what: str, squared: bool = False) -> Any:
+    """``F[i, j] = 1 / (w_j - w_i)`` (of the squares when ``squared``) off the diagonal, else 0.
+
+    Raises where two values are equal up to rounding and the gradient reaches their vectors
+    (``used``: per value, whether its vectors have a nonzero gradient).
+    """
+    wd = _data(w)
+    n = wd.shape[-1]
+    scale = np.abs(wd).max(axis=-1, keepdims=True)[..., None] if n else 0.0
+    close = np.abs(wd[..., None, :] - wd[..., :, None]) <= n * np.finfo(wd.dtype).eps * scale
+    eye = np.eye(n, dtype=bool)
+    bad = close & ~eye & (used[..., None, :] | used[..., :, None])
+    if bad.any():
+        *b, i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise RuntimeError(
+            f"linalg.{what[0]}: the gradient with respect to the {what[2]} is not defined when "
+            f"{what[1]} are repeated ({what[1]} {i} and {j} are equal up to rounding: "
+            f"{wd[tuple(b) + (i,)]!r} and {wd[tuple(b) + (j,)]!r}), because their {what[2]} are "
+            f"then not unique. Differentiate only the {what[1]}, or make them distinct.")
+    skip = close | eye
+    w2 = w * w if squared else w
+    return where(skip, 0.0, 1.0 / where(skip, 1.0, _row(w2) - _col(w2)))
+
+
+def _eigh_impl(x: np.ndarray, UPLO: str = "L") -> tuple[np.ndarray, np.ndarray]:
+    w, v = np.linalg.eigh(x, UPLO=UPLO)
+    return w, v
+
+
+def _eigh_vjp(g: Any, ans: Any, x: Any, UPLO: str = "L") -> tuple[Any]:
+    # gA = V (diag(gL) + F o skew(V^T gV)) V^T with F_ij = 1 / (l_j - l_i): symmetric, as in
+    # PyTorch (the input is taken to be symmetric; only one triangle is read).
+    gw, gv = g
+    w, v = ans
+    inner = _diag_embed(gw)
+    if not _unused(gv):
+        used = np.any(_data(gv) != 0, axis=-2)
+        f = _inverse_gaps(w, used, ("eigh", "eigenvalues", "eigenvectors"))
+        vtgv = matmul_p(_mT(v), gv)
+        inner = inner + f * (vtgv - _mT(vtgv)) * 0.5
+    return (matmul_p(v, matmul_p(inner, _mT(v))),)
+
+
+eigh_p = defop("eigh", _eigh_impl, vjp_all=_eigh_vjp, n_out=2, save_inputs=False,
+               names="LinalgEighBackward0")
+
+
+def _svd_impl(x: np.ndarray, full_matrices: bool = True) -> tuple[np.ndarray, ...]:
+    u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
+    return u, s, vh
+
+
+def _svd_narrow(u: Any, gu: Any, vh: Any, gvh: Any, k: int) -> tuple[Any, ...]:
+    """With ``full_matrices``, keep the ``k`` singular vectors that are functions of ``A``."""
+    extra = gu[..., k:] if u.shape[-1] > k else gvh[..., k:, :]
+    if np.any(_data(extra)):
+        raise RuntimeError("linalg.svd: the gradient with respect to the last columns of U (or rows of "
+                           "Vh) that full_matrices=True adds is not defined: they are any orthonormal "
+                           "completion. Use linalg.svd(A, full_matrices=False).")
+    return _cols(u, k), _cols(gu, k), _rows(vh, k), _rows(gvh, k)
+
+
+def _svd_vjp(g: Any, ans: Any, x: Any, full_matrices: bool = True) -> tuple[Any]:
+    gu, gs, gvh = g
+    u, s, vh = ans
+    rows, cols = x.shape[-2], x.shape[-1]
+    k = min(rows, cols)
+    if full_matrices and rows != cols:
+        u, gu, vh, gvh = _svd_narrow(u, gu, vh, gvh, k)
+    no_u, no_vh = _unused(gu), _unused(gvh)
+    if no_u and no_vh:                               # svdvals: gA = U diag(gS) Vh
+        return (matmul_p(u * _row(gs), vh),)
+    # PyTorch's svd_backward: gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh,
+    # E_ij = s_j^2 - s_i^2, plus the parts of gU (gVh) outside U's (V's) span when m > n (m < n).
+    used = np.any(_data(gu) != 0, axis=-2) | np.any(_data(gvh) != 0, axis=-1)
+    f = _inverse_gaps(s, used, ("svd", "singular values", "singular vectors"), squared=True)
+    inner = _diag_embed(gs)
+    if not no_u:
+        utgu = matmul_p(_mT(u), gu)
+        inner = inner + f * (utgu - _mT(utgu)) * _row(s)
+    if not no_vh:
+        vtgv = matmul_p(vh, _mT(gvh))
+        inner = inner + f * _col(s) * (vtgv - _mT(vtgv))
+    tall, wide = rows > cols and not no_u, rows < cols and not no_vh
+    if tall or wide:
+        _check_no_zero(s, used, "U" if tall else "Vh")
+    if tall:
+        gus = gu / _row(s)
+        ga = matmul_p(u, inner) + gus - matmul_p(u, matmul_p(_mT(u), gus))
+        return (matmul_p(ga, vh),)
+    if wide:
+        sgvh = gvh / _col(s)
+        ga = matmul_p(inner, vh) + sgvh - matmul_p(matmul_p(sgvh, _mT(vh)), vh)
+        return (matmul_p(u, ga),)
+    return (matmul_p(u, matmul_p(inner, vh)),)
+
+
+def _check_no_zero(s: Any, used: np.ndarray, which: str) -> None:
+    sd = _data(s)
+    k = sd.shape[-1]
+    tiny = sd <= k * np.finfo(sd.dtype).eps * (sd.max(axis=-1, keepdims=True) if k else 0.0)
+    if np.any(tiny & used):
+        raise RuntimeError(f"linalg.svd: the gradient with respect to {which} is not defined for a "
+                           f"non-square matrix with a zero singular value (its singular vector is "
+                           f"not unique). Differentiate only the singular values, or use a full-rank "
+                           f"input.")
+
+
+svd_p = defop("svd", _svd_impl, vjp_all=_svd_vjp, n_out=3, save_inputs=False,
+              names="LinalgSvdBackward0")
+
+
+def _pinv_impl(x: np.ndarray, atol: Any = 0.0, rtol: Any = None, hermitian: bool = False) -> np.ndarray:
+    if hermitian:
+        w, v = np.linalg.eigh(x)
+        s, vh, u = np.abs(w), np.swapaxes(v, -1, -2), v * np.sign(w)[..., None, :]
+    else:
+        u, s, vh = np.linalg.svd(x, full_matrices=False)
+    if rtol is None:
+        rtol = max(x.shape[-2:]) * np.finfo(x.dtype).eps
+    smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
+    cutoff = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None] * smax)
+    keep = s > cutoff
+    sinv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0).astype(x.dtype)
+    return np.matmul(np.swapaxes(vh, -1, -2) * sinv[..., None, :], np.swapaxes(u, -1, -2))
+
+
+def _pinv_vjp(g: Any, ans: Any, x: Any, atol: Any = 0.0, rtol: Any = None,
+              hermitian: bool = False) -> Any:
+    # Golub & Pereyra (1973), for inputs of constant rank; PyTorch's pinv_backward.
+    p, ph, gh = ans, _mT(ans), _mT(g)
+    if x.shape[-2] <= x.shape[-1]:
+        k = matmul_p(gh, p)
+        kph = matmul_p(k, ph)
+        return (-_mT(matmul_p(p, k)) + kph - matmul_p(matmul_p(x, p), kph)
+                + matmul_p(matmul_p(ph, p), gh - matmul_p(k, x)))
+    k = matmul_p(p, gh)
+    phk = matmul_p(ph, k)
+    return (-_mT(matmul_p(k, p)) + matmul_p(matmul_p(gh - matmul_p(x, k), p), ph) + phk
+            - matmul_p(matmul_p(phk, p), x))
+
+
+pinv_p = defop("pinv", _pinv_impl, vjp=_pinv_vjp, save_ans=True, names="LinalgPinvBackward0")
