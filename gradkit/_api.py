@@ -390,8 +390,13 @@ def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = 
     x = _t(input)
     if dtype is not None:
         x = x.to(dtype)
+    if dim is None and not keepdim:
+        return apply1(R.sum_p.prim, x, _FULL, 0)
     d = _dims(x, dim)
-    return apply(R.sum_p.prim, (x,), {"dim": d, "keepdim": keepdim}, 0 if dim is None else 1)
+    return apply1(R.sum_p.prim, x, {"dim": d, "keepdim": keepdim}, 0 if dim is None else 1)
+
+
+_FULL = {"dim": None, "keepdim": False}
 
 
 def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -403,7 +408,7 @@ def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any =
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
                            f"floating point or complex dtype. Got: {_scalar_name(x.dtype)}")
     d = _dims(x, dim)
-    return apply(R.mean_p.prim, (x,), {"dim": d, "keepdim": keepdim}, 0 if dim is None else 1)
+    return apply1(R.mean_p.prim, x, {"dim": d, "keepdim": keepdim}, 0 if dim is None else 1)
 
 
 def _scalar_name(d: _dtype.dtype) -> str:

@@ -130,6 +130,14 @@ def _write_out(out: Any, result: Any) -> Any:
 
 def array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
     """``Tensor.__array_ufunc__``: route NumPy ufuncs to gradkit operations."""
+    if method == "__call__" and not kwargs:                    # the common case, kept short
+        fn = UFUNCS.get(ufunc)
+        if fn is not None:
+            if len(inputs) == 1:
+                return fn(self)
+            a, b = inputs
+            if isinstance(a, Tensor) and (isinstance(b, Tensor) or type(b) in (float, int)):
+                return fn(a, b)
     out = kwargs.pop("out", None)
     if out is not None and all(o is None for o in (out if isinstance(out, tuple) else (out,))):
         out = None
@@ -193,6 +201,9 @@ def implements(*funcs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]
 
 
 def _reduction(name: str) -> Callable[..., Any]:
+    fn = {"sum": A.sum, "mean": A.mean, "amax": A.amax, "amin": A.amin,
+          "prod": lambda x, axis, keep: _prod_axes(x, axis, keep)}[name]
+
     def handler(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
                 keepdims: bool = False, **kw: Any) -> Any:
         x = _tensorize(a)
@@ -207,8 +218,6 @@ def _reduction(name: str) -> Callable[..., Any]:
             x = x.to(dtype)
         if name in ("sum", "prod") and x._data.dtype.kind in "biu" and dtype is None:
             x = x.to(np.int64) if x._data.dtype.kind != "u" or x._data.dtype == np.uint8 else x
-        fn = {"sum": A.sum, "mean": A.mean, "amax": A.amax, "amin": A.amin,
-              "prod": _prod_axes}[name]
         res = fn(x, _axis_arg(axis, x.ndim), keepdims)
         return _write_out(out, res) if out is not None else res
     return handler

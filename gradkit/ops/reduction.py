@@ -52,7 +52,7 @@ def _count(shape: tuple[int, ...], dim: Any) -> int:
 def _sum_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
         return np.sum(x, axis=_axis(dim, x), keepdims=keepdim, dtype=np.int64)
-    return np.sum(x, axis=_axis(dim, x), keepdims=keepdim)
+    return x.sum(axis=_axis(dim, x), keepdims=keepdim)
 
 
 sum_p = defop("sum", _sum_impl,
