@@ -192,8 +192,20 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
 def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     _check_device(device)
-    arr = np.linspace(float(start), float(end), int(steps))
-    return _finish(arr.astype(_float_dtype(dtype)), requires_grad)
+    npd = _float_dtype(dtype)
+    calc = np.float32 if npd == np.float32 else np.float64
+    arr = _linspace(calc(start), calc(end), int(steps), calc)
+    return _finish(arr.astype(npd), requires_grad)
+
+
+def _linspace(start: Any, end: Any, steps: int, calc: Any) -> np.ndarray:
+    """PyTorch's linspace: the first half counts up from ``start``, the second down from ``end``."""
+    if steps == 1:
+        return np.array([start], dtype=calc)
+    step = (end - start) / calc(steps - 1)
+    i = np.arange(steps, dtype=calc)
+    half = steps // 2
+    return np.where(i < half, start + step * i, end - step * (calc(steps - 1) - i))
 
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,

@@ -117,7 +117,7 @@ class Tensor:
 
     @property
     def grad(self) -> Tensor | None:
-        if self._fn is not None and not self._retain:
+        if self._fn is not None and not self._retain and self._grad is None:
             warnings.warn(
                 "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
                 "Its .grad attribute won't be populated during autograd.backward(). If you indeed "

@@ -1,7 +1,253 @@
-"""OpSpecs for the gradkit.linalg primitives (inv, det, solve, ...)."""
+"""OpSpecs for the gradkit.linalg primitives (inv, det, solve, ...).
+
+Inputs are well conditioned: square matrices are diagonally dominant, symmetric
+ones have eigenvalues at least 0.5 apart, and SVD inputs have singular values
+at least 0.5 apart, so that finite differences are accurate and no gradient
+meets a repeated eigenvalue. Decompositions whose vectors have a sign chosen by
+LAPACK are checked through a sign-fixed version (first row made positive), which
+is smooth where LAPACK's choice may flip. Symmetric-input functions (cholesky,
+eigh, hermitian pinv) are applied to ``(A + A^T) / 2`` so that gradients with
+respect to both triangles are checked.
+"""
 
 from __future__ import annotations
 
-from op_specs import OpSpec  # noqa: F401
+from typing import Any, Callable
 
-LINALG_EXTRA_SPECS: list[OpSpec] = []
+import numpy as np
+
+import gradkit as gk
+import gradkit.linalg as LA
+from op_specs import OpSpec
+
+__all__ = ["LINALG_EXTRA_SPECS"]
+
+Shape = tuple[int, ...]
+Maker = Callable[[np.random.Generator], list[np.ndarray]]
+
+
+# --- samplers --------------------------------------------------------------------------------
+def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def square(*shapes: Shape, shift: float = 3.0) -> Maker:
+    """Diagonally dominant matrices ``U(-1, 1) + shift I`` with a random sign per row."""
+    def make(rng: np.random.Generator) -> list[np.ndarray]:
+        out = []
+        for s in shapes:
+            n = s[-1]
+            signs = rng.choice([-1.0, 1.0], s[:-1] + (1,))
+            out.append((rng.uniform(-1.0, 1.0, s) + shift * np.eye(n)) * signs)
+        return out
+    return make
+
+
+def _spectrum(rng: np.random.Generator, k: int, low: float, gap: float = 0.5) -> np.ndarray:
+    """``k`` descending values, at least ``gap`` apart, the smallest about ``low``."""
+    return (low + gap * np.arange(k)[::-1] + rng.uniform(0.0, gap / 4, k))
+
+
+def symmetric(shape: Shape, low: float = -1.5, *extra: Shape) -> Maker:
+    """Symmetric matrices ``Q diag(w) Q^T`` with eigenvalues ``w`` at least 0.5 apart."""
+    def make(rng: np.random.Generator) -> list[np.ndarray]:
+        n = shape[-1]
+        mats = []
+        for _ in range(int(np.prod(shape[:-2], dtype=np.int64))):
+            q = _orthogonal(rng, n)
+            m = q @ np.diag(_spectrum(rng, n, low)) @ q.T
+            mats.append((m + m.T) / 2)
+        return [np.reshape(mats, shape)] + [rng.uniform(-1.0, 1.0, e) for e in extra]
+    return make
+
+
+def spd(shape: Shape) -> Maker:
+    """Symmetric positive-definite matrices (eigenvalues from 0.5 up, 0.5 apart)."""
+    return symmetric(shape, low=0.5)
+
+
+def spread(shape: Shape, low: float = 0.5, rank: int | None = None) -> Maker:
+    """``U diag(s) V^T`` with singular values ``s`` at least 0.5 apart (the last ``k - rank``
+    of them zero when ``rank`` is given)."""
+    def make(rng: np.random.Generator) -> list[np.ndarray]:
+        m, n = shape[-2:]
+        k = min(m, n)
+        mats = []
+        for _ in range(int(np.prod(shape[:-2], dtype=np.int64))):
+            s = _spectrum(rng, k, low)
+            if rank is not None:
+                s[rank:] = 0.0
+            mats.append(_orthogonal(rng, m)[:, :k] @ np.diag(s) @ _orthogonal(rng, n)[:k])
+        return [np.reshape(mats, shape)]
+    return make
+
+
+def _then(*makers: Maker) -> Maker:
+    return lambda rng: [a for mk in makers for a in mk(rng)]
+
+
+def _uniform(*shapes: Shape) -> Maker:
+    return lambda rng: [rng.uniform(-1.0, 1.0, s) for s in shapes]
+
+
+def _repeated_row(rng: np.random.Generator) -> list[np.ndarray]:
+    """An exactly singular 3x3 matrix (two equal rows) with distinct nonzero singular values."""
+    a = rng.uniform(-2.0, 2.0, (3, 3))
+    a[1] = a[0]
+    return [a]
+
+
+# --- sign-fixed decompositions (the same on Tensors and on ndarrays) ---------------------------
+def _mT(a: Any) -> Any:
+    return a.mT if isinstance(a, gk.Tensor) else np.swapaxes(a, -1, -2)
+
+
+def _sign(a: Any) -> Any:
+    return gk.sign(a) if isinstance(a, gk.Tensor) else np.sign(a)
+
+
+def _sym(a: Any) -> Any:
+    return (a + _mT(a)) / 2
+
+
+def _fix_cols(v: Any) -> Any:
+    """Flip each column so that its first entry is positive."""
+    return v * _sign(v[..., :1, :])
+
+
+def _fix_svd(u: Any, s: Any, vh: Any) -> tuple[Any, Any, Any]:
+    k = s.shape[-1]
+    sign = _sign(u[..., :1, :k])
+    return u[..., :k] * sign, s, vh[..., :k, :] * _mT(sign)
+
+
+def _eigh(uplo: str = "L") -> tuple[Callable[..., Any], Callable[..., Any]]:
+    def fn(a: Any) -> Any:
+        w, v = LA.eigh(_sym(a), UPLO=uplo)
+        return w, _fix_cols(v)
+
+    def ref(a: np.ndarray) -> Any:
+        w, v = np.linalg.eigh(_sym(a), UPLO=uplo)
+        return w, _fix_cols(v)
+    return fn, ref
+
+
+def _svd(full: bool) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    return (lambda a: _fix_svd(*LA.svd(a, full_matrices=full)),
+            lambda a: _fix_svd(*np.linalg.svd(a, full_matrices=full)))
+
+
+def _vec_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.linalg.solve(a, b[..., None])[..., 0]
+
+
+def _cross_ref(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.cross(x, y)
+
+
+def _matrix_norm_ref(ord: Any) -> Callable[[np.ndarray], np.ndarray]:
+    return lambda a: np.linalg.norm(a, ord, axis=(-2, -1))
+
+
+def _lstsq_ref(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+def _pinv_sym_ref(a: np.ndarray) -> np.ndarray:
+    return np.linalg.pinv(_sym(a), hermitian=True)
+
+
+_EIGH, _EIGH_U = _eigh(), _eigh("U")
+_SVD_REDUCED, _SVD_FULL = _svd(False), _svd(True)
+_INF = float("inf")
+
+LINALG_EXTRA_SPECS: list[OpSpec] = [
+    # --- inverse, determinants ---
+    OpSpec("inv", LA.inv, np.linalg.inv, make=square((3, 3))),
+    OpSpec("inv", LA.inv, np.linalg.inv, make=square((2, 3, 3)), label="batch"),
+    OpSpec("inv", lambda a: LA.matrix_power(a, -2), lambda a: np.linalg.matrix_power(a, -2),
+           make=square((3, 3)), label="matrix_power-neg"),
+    OpSpec("det", LA.det, np.linalg.det, make=square((3, 3))),
+    OpSpec("det", LA.det, np.linalg.det, make=square((2, 3, 3)), label="batch"),
+    OpSpec("det", LA.det, np.linalg.det, make=_repeated_row, label="singular"),
+    OpSpec("slogdet", lambda a: tuple(LA.slogdet(a)), lambda a: tuple(np.linalg.slogdet(a)),
+           make=square((3, 3))),
+    OpSpec("slogdet", lambda a: tuple(LA.slogdet(a)), lambda a: tuple(np.linalg.slogdet(a)),
+           make=square((2, 3, 3)), label="batch"),
+    # --- solve ---
+    OpSpec("solve", LA.solve, np.linalg.solve, make=_then(square((3, 3)), _uniform((3, 2)))),
+    OpSpec("solve", LA.solve, _vec_solve, make=_then(square((3, 3)), _uniform((3,))), label="vector"),
+    OpSpec("solve", LA.solve, np.linalg.solve, make=_then(square((2, 3, 3)), _uniform((3, 2))),
+           label="broadcast-A"),
+    OpSpec("solve", LA.solve, np.linalg.solve, make=_then(square((3, 3)), _uniform((2, 3, 1))),
+           label="broadcast-B"),
+    OpSpec("solve", lambda a, b: LA.solve(a, b, left=False), lambda a, b: b @ np.linalg.inv(a),
+           make=_then(square((3, 3)), _uniform((2, 3))), label="right"),
+    # --- factorizations ---
+    OpSpec("cholesky", lambda a: LA.cholesky(_sym(a)), lambda a: np.linalg.cholesky(_sym(a)),
+           make=spd((3, 3))),
+    OpSpec("cholesky", lambda a: LA.cholesky(_sym(a)), lambda a: np.linalg.cholesky(_sym(a)),
+           make=spd((2, 3, 3)), label="batch"),
+    OpSpec("cholesky", lambda a: LA.cholesky(_sym(a), upper=True),
+           lambda a: _mT(np.linalg.cholesky(_sym(a))), make=spd((3, 3)), label="upper"),
+    OpSpec("qr", lambda a: tuple(LA.qr(a)), lambda a: tuple(np.linalg.qr(a)), shapes=[(4, 3)]),
+    OpSpec("qr", lambda a: tuple(LA.qr(a)), lambda a: tuple(np.linalg.qr(a)), make=square((3, 3)),
+           label="square"),
+    OpSpec("qr", lambda a: tuple(LA.qr(a)), lambda a: tuple(np.linalg.qr(a)), shapes=[(3, 4)],
+           label="wide"),
+    OpSpec("qr", lambda a: tuple(LA.qr(a, "complete")), lambda a: tuple(np.linalg.qr(a, "complete")),
+           shapes=[(2, 3)], label="complete-wide"),
+    OpSpec("qr", lambda a: tuple(LA.qr(a)), lambda a: tuple(np.linalg.qr(a)), shapes=[(2, 4, 2)],
+           label="batch"),
+    OpSpec("qr", lambda a: LA.qr(a, "r").R, lambda a: np.linalg.qr(a, "r"), shapes=[(4, 3)],
+           label="mode-r"),
+    OpSpec("eigh", _EIGH[0], _EIGH[1], make=symmetric((4, 4))),
+    OpSpec("eigh", _EIGH[0], _EIGH[1], make=symmetric((2, 3, 3)), label="batch"),
+    OpSpec("eigh", _EIGH_U[0], _EIGH_U[1], make=symmetric((3, 3)), label="upper"),
+    OpSpec("eigh", lambda a: LA.eigvalsh(_sym(a)), lambda a: np.linalg.eigvalsh(_sym(a)),
+           make=symmetric((3, 3)), label="eigvalsh"),
+    OpSpec("svd", _SVD_REDUCED[0], _SVD_REDUCED[1], make=spread((4, 3))),
+    OpSpec("svd", _SVD_REDUCED[0], _SVD_REDUCED[1], make=spread((3, 4)), label="wide"),
+    OpSpec("svd", _SVD_FULL[0], _SVD_FULL[1], make=spread((3, 3)), label="full-square"),
+    OpSpec("svd", _SVD_FULL[0], _SVD_FULL[1], make=spread((4, 2)), label="full-tall"),
+    OpSpec("svd", _SVD_REDUCED[0], _SVD_REDUCED[1], make=spread((2, 2, 3)), label="batch"),
+    OpSpec("svd", LA.svdvals, lambda a: np.linalg.svd(a, compute_uv=False), make=spread((3, 4)),
+           label="svdvals"),
+    OpSpec("svd", lambda a: LA.matrix_norm(a, "nuc"), _matrix_norm_ref("nuc"), make=spread((2, 4, 3)),
+           label="matrix_norm-nuc"),
+    OpSpec("svd", lambda a: LA.matrix_norm(a, 2), _matrix_norm_ref(2), make=spread((4, 3)),
+           label="matrix_norm-2"),
+    OpSpec("svd", lambda a: LA.matrix_norm(a, -2), _matrix_norm_ref(-2), make=spread((3, 3)),
+           label="matrix_norm-neg2"),
+    # --- pseudoinverse and least squares ---
+    OpSpec("pinv", LA.pinv, np.linalg.pinv, make=spread((3, 4))),
+    OpSpec("pinv", LA.pinv, np.linalg.pinv, make=spread((4, 3)), label="tall"),
+    OpSpec("pinv", LA.pinv, np.linalg.pinv, make=spread((2, 3, 2)), label="batch"),
+    OpSpec("pinv", lambda a: LA.pinv(_sym(a), hermitian=True), _pinv_sym_ref, make=symmetric((3, 3)),
+           label="hermitian"),
+    OpSpec("pinv", lambda a, b: LA.lstsq(a, b).solution, _lstsq_ref,
+           make=_then(spread((4, 3)), _uniform((4, 2))), label="lstsq"),
+    OpSpec("pinv", lambda a, b: LA.lstsq(a, b, driver="gelsd").residuals,
+           lambda a, b: np.linalg.lstsq(a, b, rcond=None)[1],
+           make=_then(spread((4, 2)), _uniform((4, 2))), label="lstsq-residuals"),
+    # --- compositions of other primitives ---
+    OpSpec("matmul", lambda a: LA.matrix_power(a, 3), lambda a: np.linalg.matrix_power(a, 3),
+           shapes=[(3, 3)], label="matrix_power-3"),
+    OpSpec("matmul", lambda a: LA.matrix_power(a, 6), lambda a: np.linalg.matrix_power(a, 6),
+           shapes=[(2, 2, 2)], low=-1.0, high=1.0, label="matrix_power-batch"),
+    OpSpec("norm", lambda a: LA.matrix_norm(a), _matrix_norm_ref("fro"), shapes=[(2, 3, 4)],
+           label="matrix_norm-fro"),
+    OpSpec("norm", lambda a: LA.vector_norm(a, 3, dim=(0, 2)), lambda a: np.sum(np.abs(a) ** 3, (0, 2))
+           ** (1 / 3), shapes=[(2, 3, 2)], label="vector_norm-3"),
+    OpSpec("norm", lambda a: LA.norm(a, -_INF), lambda a: np.linalg.norm(a, -np.inf),
+           make=lambda rng: [np.array([0.5, -2.0, 1.25, 3.0])], label="linalg.norm-neg-inf"),
+    OpSpec("amax", lambda a: LA.matrix_norm(a, 1), _matrix_norm_ref(1), shapes=[(3, 4)],
+           label="matrix_norm-1"),
+    OpSpec("amax", lambda a: LA.norm(a, _INF), lambda a: np.linalg.norm(a, np.inf), shapes=[(3, 4)],
+           label="matrix_norm-inf"),
+    OpSpec("amin", lambda a: LA.matrix_norm(a, -1, dim=(0, 2), keepdim=True),
+           lambda a: np.linalg.norm(np.moveaxis(a, 1, 0), -1, axis=(-2, -1))[None, :, None],
+           shapes=[(3, 2, 4)], label="matrix_norm-neg1-dims"),
+    OpSpec("stack", LA.cross, _cross_ref, shapes=[(2, 3), (3,)], label="cross"),
+]

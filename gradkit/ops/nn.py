@@ -238,16 +238,25 @@ def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
         xp = x
     ho = conv_out(h, kh, stride[0], pt, pb, dilation[0])
     wo = conv_out(w, kw, stride[1], pl, pr, dilation[1])
-    s_n, s_c, s_h, s_w = xp.strides
-    win = as_strided(xp, (n, c, ho, wo, kh, kw),
-                     (s_n, s_c, s_h * stride[0], s_w * stride[1], s_h * dilation[0], s_w * dilation[1]),
-                     writeable=False).reshape(n, c, ho, wo, kh * kw)
-    # NOTE: the first maximum of a window wins a tie, and nan wins over numbers (PyTorch's CPU).
-    arg = np.argmax(win, axis=-1)
-    val = np.take_along_axis(win, arg[..., None], axis=-1)[..., 0]
+    nan = x.dtype.kind == "f" and bool(np.isnan(x).any())
+    best = arg = None
+    # one vectorized pass per kernel tap (kh * kw of them), never a loop over pixels
+    for i in range(kh):
+        for j in range(kw):
+            r, q = i * dilation[0], j * dilation[1]
+            v = xp[:, :, r:r + stride[0] * (ho - 1) + 1:stride[0], q:q + stride[1] * (wo - 1) + 1:stride[1]]
+            if best is None:
+                best, arg = v.copy(), np.zeros(v.shape, np.int64)
+                continue
+            # NOTE: the first maximum of a window wins a tie, and nan wins over numbers (PyTorch's CPU).
+            take = v > best
+            if nan:
+                take |= np.isnan(v) & ~np.isnan(best)
+            np.copyto(best, v, where=take)
+            np.copyto(arg, i * kw + j, where=take)
     rows = np.arange(ho)[:, None] * stride[0] - pt + (arg // kw) * dilation[0]
     cols = np.arange(wo) * stride[1] - pl + (arg % kw) * dilation[1]
-    return val, (rows * w + cols).astype(np.int64)
+    return best, rows * w + cols
 
 
 def _max_pool2d_vjp(g: Any, ans: Any, x: Any, kernel: Pair, stride: Pair, padding: Pad2,
