@@ -49,7 +49,10 @@ def tour() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    print(tour())
+    try:
+        print(tour())
+    except BrokenPipeError:                  # e.g. piped into `head`
+        sys.stderr.close()
     return 0
 
 
