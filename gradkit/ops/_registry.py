@@ -302,6 +302,11 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
         node.vers = (x._vc[0],)
     else:
         node.args = None
+    return _output(prim, node, out)
+
+
+def _output(prim: Primitive, node: PrimNode, out: np.ndarray) -> Tensor:
+    """The result tensor of a recorded single-output op (and the node's saved answer)."""
     t = _make(out, out.dtype.kind in "fc", node)
     if prim.save_ans:
         node.ans = out
@@ -356,13 +361,7 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
         node.vers = (x._vc[0], y._vc[0] if yd is not y else 0)
     else:
         node.args = None
-    t = _make(out, out.dtype.kind in "fc", node)
-    if prim.save_ans:
-        node.ans = out
-        node.ans_vc = t._vc
-    else:
-        node.ans = None
-    return t
+    return _output(prim, node, out)
 
 
 def _promote(prim: Primitive, args: Sequence[Any], arrays: list[Any]) -> Any:
