@@ -361,6 +361,28 @@ class Tensor:
             return self.item().__format__(spec)
         return repr(self)
 
+    def __contains__(self, element: Any) -> bool:
+        if isinstance(element, Tensor):
+            element = element._data
+        return bool(np.any(self._data == element))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        if self._fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
+                               "the deepcopy protocol at the moment.")
+        new = Tensor.__new__(type(self))
+        _init(new, self._data.copy(), False, None)
+        new._rg = self._rg
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        if type(self) is not Tensor and self.__dict__:
+            import copy
+            for k, v in self.__dict__.items():
+                if k not in ("_grad", "_vc", "_hooks", "_post_hooks"):
+                    new.__dict__[k] = copy.deepcopy(v, memo)
+        memo[id(self)] = new
+        return new
+
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (_rebuild, (self._data, self._rg))
 
