@@ -30,6 +30,8 @@ from ._api import *  # noqa: F401,F403
 from ._api import (abs, all, any, max, min, pow, round, sum)  # noqa: F401
 from . import _methods  # noqa: F401  (attaches Tensor methods)
 from . import _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
+from . import linalg
+from ._linalg_aliases import det, inverse, logdet, matrix_power, pinverse, slogdet  # noqa: F401
 from ._factories import (Generator, arange, as_tensor, asarray, bernoulli, empty, empty_like, eye,
                          from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
                          logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
@@ -38,6 +40,23 @@ from ._factories import (Generator, arange, as_tensor, asarray, bernoulli, empty
 from ._printing import get_printoptions, printoptions, set_printoptions
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    # NOTE: subpackages load on first use, so `import gradkit` stays fast.
+    import importlib
+    if name in _LAZY_MODULES:
+        value: object = importlib.import_module(f"gradkit.{name}")
+    elif name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(f"gradkit.{_LAZY_NAMES[name]}"), name)
+    else:
+        raise AttributeError(f"module 'gradkit' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+_LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn")
+_LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape"}
 
 FloatTensor = DoubleTensor = LongTensor = Tensor
 device = str
@@ -52,6 +71,8 @@ __all__ = [
     "autograd", "ops", "float16", "float32", "float64", "half", "float", "double", "int8", "int16",
     "int32", "int64", "uint8", "short", "int", "long", "bool", "complex64", "complex128", "cfloat",
     "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "finfo",
-    "iinfo", "set_printoptions", "get_printoptions", "printoptions",
+    "iinfo", "set_printoptions", "get_printoptions", "printoptions", "linalg", "det", "inverse",
+    "logdet", "slogdet", "pinverse", "matrix_power", "image", "func", "utils", "GradientTape",
+    "Variable", "nn",
 ]
 del _dtype

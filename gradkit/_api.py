@@ -7,7 +7,6 @@ Every function here validates its arguments and calls a primitive from
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 from typing import Any, Sequence
 
 import numpy as np
@@ -22,13 +21,38 @@ from .ops._registry import apply, apply1
 
 Dims = Any
 
+class _ValuesIndices(tuple):
+    """A ``(values, indices)`` pair that prints as ``gradkit.return_types.max(...)``."""
+
+    __slots__ = ()
+    _name = "values_indices"
+
+    def __new__(cls, values: Any, indices: Any) -> Any:
+        return tuple.__new__(cls, (values, indices))
+
+    @property
+    def values(self) -> Any:
+        return self[0]
+
+    @property
+    def indices(self) -> Any:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return (f"gradkit.return_types.{self._name}(\nvalues={self[0]!r},\n"
+                f"indices={self[1]!r})")
+
+    def __reduce__(self) -> Any:
+        return (tuple, (tuple(self),))
+
+
 def _return_type(name: str) -> Any:
-    """A ``(values, indices)`` named tuple that prints as ``gradkit.return_types.max(...)``."""
-    def __repr__(self: Any) -> str:
-        return f"gradkit.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
-    base = namedtuple(name, ["values", "indices"])
-    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
-                                "__module__": "gradkit.return_types"})
+    """A ``(values, indices)`` tuple type named like PyTorch's ``torch.return_types.max``.
+
+    (A plain tuple subclass: ``collections.namedtuple`` would compile code at import time.)
+    """
+    return type(name, (_ValuesIndices,), {"__slots__": (), "_name": name,
+                                         "__module__": "gradkit.return_types"})
 
 
 _max_ret = _return_type("max")
@@ -1283,4 +1307,4 @@ def is_nonzero(input: Tensor) -> bool:
 
 __all__ = [n for n, v in list(globals().items())
            if callable(v) and not n.startswith("_") and getattr(v, "__module__", None) == __name__
-           and n not in ("as_tensor_arg", "namedtuple")]
+           and n not in ("as_tensor_arg",)]

@@ -260,7 +260,18 @@ class Generator:
 
     def __init__(self, device: Any = "cpu") -> None:
         self._seed = 67280421310721
-        self._rng = np.random.default_rng(self._seed)
+        self._state: np.random.Generator | None = None
+
+    @property
+    def _rng(self) -> np.random.Generator:
+        # NOTE: created on first use, so that `import gradkit` does not pay for numpy.random.
+        if self._state is None:
+            self._state = np.random.default_rng(self._seed)
+        return self._state
+
+    @_rng.setter
+    def _rng(self, value: np.random.Generator) -> None:
+        self._state = value
 
     def manual_seed(self, seed: int) -> Generator:
         self._seed = int(seed)

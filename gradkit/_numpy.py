@@ -632,6 +632,39 @@ def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> 
     return L.norm(t, ord, axis, keepdims)
 
 
+def _linalg_handlers() -> None:
+    """np.linalg functions that map onto gradkit.linalg (NumPy's return conventions)."""
+    from . import linalg as L
+
+    implements(np.linalg.inv)(lambda a: L.inv(_tensorize(a)))
+    implements(np.linalg.det)(lambda a: L.det(_tensorize(a)))
+    implements(np.linalg.slogdet)(lambda a: tuple(L.slogdet(_tensorize(a))))
+    implements(np.linalg.cholesky)(lambda a, upper=False: L.cholesky(_tensorize(a), upper=upper))
+    implements(np.linalg.pinv)(lambda a, rcond=None, hermitian=False, **kw:
+                               L.pinv(_tensorize(a), rtol=rcond, hermitian=hermitian))
+    implements(np.linalg.eigvalsh)(lambda a, UPLO="L": L.eigvalsh(_tensorize(a), UPLO))
+    implements(np.linalg.matrix_power)(lambda a, n: L.matrix_power(_tensorize(a), n))
+
+    @implements(np.linalg.solve)
+    def _solve(a: Any, b: Any) -> Any:
+        A_, B_ = _tensorize(a), _tensorize(b)
+        return L.solve(A_, A.as_tensor_arg(B_) if not isinstance(B_, Tensor) else B_)
+
+    @implements(np.linalg.qr)
+    def _qr(a: Any, mode: str = "reduced") -> Any:
+        return tuple(L.qr(_tensorize(a), mode)) if mode != "r" else L.qr(_tensorize(a), "r")[1]
+
+    @implements(np.linalg.eigh)
+    def _eigh(a: Any, UPLO: str = "L") -> Any:
+        return tuple(L.eigh(_tensorize(a), UPLO))
+
+    @implements(np.linalg.svd)
+    def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
+        if not compute_uv:
+            return L.svdvals(_tensorize(a))
+        return tuple(L.svd(_tensorize(a), full_matrices=full_matrices))
+
+
 def array_function(self: Tensor, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
     """``Tensor.__array_function__``: route NumPy functions to gradkit operations."""
     handler = FUNCTIONS.get(func)
@@ -652,5 +685,6 @@ def dispatched_functions() -> list[str]:
     return sorted(names)
 
 
+_linalg_handlers()
 Tensor.__array_ufunc__ = array_ufunc  # type: ignore[attr-defined]
 Tensor.__array_function__ = array_function  # type: ignore[attr-defined]

@@ -24,7 +24,8 @@ from .graph import Node
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "gradcheck",
            "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "detect_anomaly", "set_detect_anomaly",
-           "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Node", "graph"]
+           "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Node", "graph",
+           "forward_ad", "functional"]
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
@@ -79,3 +80,7 @@ graph = _GraphNamespace()
 
 def _sequence(x: Any) -> Sequence[Any]:
     return x if isinstance(x, (list, tuple)) else [x]
+
+
+from . import forward_ad  # noqa: E402  (after grad: these modules use it)
+from . import functional  # noqa: E402

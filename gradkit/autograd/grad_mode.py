@@ -7,7 +7,6 @@ also switches on construction, so a plain call works (as in PyTorch).
 from __future__ import annotations
 
 import functools
-import inspect
 import threading
 from typing import Any, Callable, TypeVar
 
@@ -44,9 +43,9 @@ class _GradMode:
         return self.__class__()
 
     def __call__(self, fn: F) -> F:
-        if inspect.isclass(fn):
+        if isinstance(fn, type):
             raise TypeError(f"{type(self).__name__} cannot decorate a class; decorate its methods")
-        if inspect.isgeneratorfunction(fn):
+        if getattr(getattr(fn, "__code__", None), "co_flags", 0) & 0x20:   # a generator
             @functools.wraps(fn)
             def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
                 gen = fn(*args, **kwargs)

@@ -10,7 +10,7 @@ gradient is itself on the graph and can be differentiated again.
 
 from __future__ import annotations
 
-import dis
+import functools
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -21,6 +21,15 @@ from ..autograd.graph import Meta, Node, freed_error, version_error
 from ..autograd.grad_mode import _state
 
 __all__ = ["defop", "Primitive", "REGISTRY", "ZERO", "ELEMENTWISE", "LINEAR", "apply", "op"]
+
+# NOTE: forward mode (gradkit.autograd.forward_ad) keeps a tensor's tangents in ``_fw``, a dict
+# level -> tangent; the class default keeps plain tensors free of it.
+Tensor._fw = None  # type: ignore[attr-defined]
+
+#: True while a dual level is open; the one check the apply paths make for forward mode
+_fw_on = False
+#: forward_ad's ``apply_dual(prim, args, params, variant)``, installed when a level opens
+_fw_hook: Any = None
 
 
 class _Marker:
@@ -54,6 +63,8 @@ class PrimNode(Node):
     ans_vc: list[int] | None = None
     ans_v = 0
     cast: Any = None
+    #: the output's tangents (forward mode), so a double backward through a dual sees them
+    ans_fw: Any = None
 
     def _backward(self, grads: list[Any], create_graph: bool) -> Sequence[Any]:
         prim = self.prim
@@ -135,12 +146,18 @@ class PrimNode(Node):
             raise version_error(t, self, self.ans_v, self.ans_vc[0])
         if not create_graph:
             return ans
+        fw = self.ans_fw
         if self.prim.n_out == 1:
-            return _make(ans, True, self)
+            t = _make(ans, True, self)
+            if fw is not None:
+                t._fw = fw
+            return t
         outs = []
         for i, a in enumerate(ans):
             t = _make(a, a.dtype.kind in "fc", self if a.dtype.kind in "fc" else None)
             t._oi = i
+            if fw is not None and fw[i] is not None:
+                t._fw = fw[i]
             outs.append(t)
         return tuple(outs)
 
@@ -175,12 +192,18 @@ class Primitive:
         self.differentiable = differentiable
         self.n_out = n_out
         self.node_classes = tuple(type(n, (PrimNode,), {"__slots__": ()}) for n in names)
-        rules = (vjp_all,) if vjp_all is not None else self.vjp
-        #: whether any rule reads its inputs (values or just shapes); if not, none are unpacked
-        self.reads_inputs = any(_reads_inputs(r) for r in rules if r is not None)
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
+
+    @functools.cached_property
+    def reads_inputs(self) -> bool:
+        """Whether any rule reads its inputs (values or just shapes); if not, none are unpacked.
+
+        Worked out from the rules' bytecode on first use, then cached on the instance.
+        """
+        rules = (self.vjp_all,) if self.vjp_all is not None else self.vjp
+        return any(_reads_inputs(r) for r in rules if r is not None)
 
 
 def _reads_inputs(rule: Any) -> bool:
@@ -194,6 +217,7 @@ def _reads_inputs(rule: Any) -> bool:
                                                                 code.co_kwonlyargcount])
     if code.co_flags & 0x04:
         names.add(code.co_varnames[code.co_argcount + code.co_kwonlyargcount])
+    import dis
     for ins in dis.get_instructions(code):
         if ins.opname.startswith("LOAD_") and ins.argval in names:
             return True
@@ -275,6 +299,8 @@ def _edge(a: Tensor) -> Any:
 def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
            variant: int = 0) -> Tensor:
     """Fast path of ``apply`` for a single-output op of one Tensor."""
+    if _fw_on:
+        return _fw_hook(prim, (x,), params, variant)
     xd = x._data
     cast = None
     if xd.dtype.kind not in "fc" and prim.promote is not None and (
@@ -318,6 +344,8 @@ def _output(prim: Primitive, node: PrimNode, out: np.ndarray) -> Tensor:
 
 def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
     """Fast path of ``apply`` for a binary op on a Tensor and a Tensor or Python number."""
+    if _fw_on:
+        return _fw_hook(prim, (x, y), None, 0)
     xd = x._data
     if isinstance(y, Tensor):
         yd = y._data
@@ -397,8 +425,14 @@ def _promote(prim: Primitive, args: Sequence[Any], arrays: list[Any]) -> Any:
 
 
 def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = None,
-          variant: int = 0) -> Any:
-    """Run ``prim`` on Tensors, recording a node when grad mode is on and an input requires grad."""
+          variant: int = 0, _primal: bool = False) -> Any:
+    """Run ``prim`` on Tensors, recording a node when grad mode is on and an input requires grad.
+
+    While a dual level is open the forward-mode hook runs instead; it calls back with
+    ``_primal=True`` for the primal result, then adds the output tangents.
+    """
+    if _fw_on and not _primal:
+        return _fw_hook(prim, args, params, variant)
     arrays = []
     rg = False
     for a in args:

@@ -165,7 +165,8 @@ floor = defop("floor", np.floor, vjp=ZERO, jvp=ELEMENTWISE)
 ceil = defop("ceil", np.ceil, vjp=ZERO, jvp=ELEMENTWISE)
 round = defop("round", _round_impl, vjp=ZERO, jvp=ELEMENTWISE)  # noqa: A001
 trunc = defop("trunc", np.trunc, vjp=ZERO, jvp=ELEMENTWISE)
-frac = defop("frac", _frac_impl, vjp=lambda g, ans, x: g, jvp=LINEAR, save_inputs=False)
+# NOTE: frac is not linear (frac(t) != t); its derivative is 1, so the tangent passes.
+frac = defop("frac", _frac_impl, vjp=lambda g, ans, x: g, jvp=ELEMENTWISE, save_inputs=False)
 
 
 def _logit_vjp(g: Any, x: Any, eps: float | None) -> Any:
@@ -180,7 +181,8 @@ add = defop("add", operator.add, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, 
             save_inputs=False, promote="same")
 sub = defop("sub", operator.sub, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
             jvp=LINEAR, save_inputs=False, promote="same")
-rsub = defop("rsub", _rsub_impl, vjp=lambda g, ans, x, other: -g, jvp=LINEAR,
+# NOTE: not LINEAR: ``other`` is a parameter, so rsub(t) would add it to the tangent.
+rsub = defop("rsub", _rsub_impl, vjp=lambda g, ans, x, other: -g, jvp=ELEMENTWISE,
              save_inputs=False, promote="same", names="RsubBackward1")
 mul = defop("mul", operator.mul, vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
             jvp=ELEMENTWISE, promote="same")

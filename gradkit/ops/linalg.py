@@ -243,18 +243,23 @@ def _batch(a: np.ndarray, i: int) -> str:
 
 
 def _first_failure(a: np.ndarray, test: Any) -> tuple[int, int]:
-    """The first batch element of ``a`` where ``test`` (matrix -> int, 0 = fine) fails."""
+    """The first batch element of ``a`` where ``test`` (matrix -> int, 0 = fine) fails.
+
+    When none does (LAPACK's blocked order of operations met an exact zero that ours rounded
+    away), the element and pivot closest to failing: ``test(m, True)`` names a pivot always.
+    """
     mats = a.reshape((-1,) + a.shape[-2:])
     for i, m in enumerate(mats):
         k = test(m)
         if k:
             return i, k
-    return 0, a.shape[-1]
+    i = int(np.argmin(np.abs(np.linalg.det(mats)))) if len(mats) else 0
+    return i, test(mats[i], True) if len(mats) else 1
 
 
-def _zero_pivot(m: np.ndarray) -> int:
+def _zero_pivot(m: np.ndarray, closest: bool = False) -> int:
     """LAPACK getrf's ``info``: the 1-based index of the first zero pivot of LU with partial
-    pivoting (0 when there is none)."""
+    pivoting (0 when there is none; with ``closest``, the smallest pivot's)."""
     a = np.array(m, dtype=m.dtype, copy=True)
     n = a.shape[0]
     pivots = []
@@ -266,19 +271,18 @@ def _zero_pivot(m: np.ndarray) -> int:
         a[j + 1:, j] /= a[j, j]
         a[j + 1:, j + 1:] -= np.outer(a[j + 1:, j], a[j, j + 1:])
         pivots.append(abs(a[j, j]))
-    # LAPACK's blocked order of operations found an exact zero that ours rounded away: name
-    # the smallest pivot.
-    return int(np.argmin(pivots)) + 1 if pivots else 0
+    return int(np.argmin(pivots)) + 1 if closest and pivots else 0
 
 
-def _not_pd_order(m: np.ndarray) -> int:
-    """The order of the first leading minor that is not positive-definite (0 when none)."""
+def _not_pd_order(m: np.ndarray, closest: bool = False) -> int:
+    """The order of the first leading minor that is not positive-definite (0 when none; with
+    ``closest``, the full order)."""
     for k in range(1, m.shape[0] + 1):
         try:
             np.linalg.cholesky(m[:k, :k])
         except np.linalg.LinAlgError:
             return k
-    return 0
+    return m.shape[0] if closest else 0
 
 
 # --- inverse, determinants, solve ---------------------------------------------------------
@@ -496,8 +500,8 @@ def _svd_vjp(g: Any, ans: Any, x: Any, full_matrices: bool = True) -> tuple[Any]
         return (matmul_p(u * _row(gs), vh),)
     # PyTorch's svd_backward: gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh,
     # E_ij = s_j^2 - s_i^2, plus the parts of gU (gVh) outside U's (V's) span when m > n (m < n).
-    used = np.any(_data(gu) != 0, axis=-2) | np.any(_data(gvh) != 0, axis=-1)
-    f = _inverse_gaps(s, used, ("svd", "singular values", "singular vectors"), squared=True)
+    used_u, used_v = np.any(_data(gu) != 0, axis=-2), np.any(_data(gvh) != 0, axis=-1)
+    f = _inverse_gaps(s, used_u | used_v, ("svd", "singular values", "singular vectors"), squared=True)
     inner = _diag_embed(gs)
     if not no_u:
         utgu = matmul_p(_mT(u), gu)
@@ -507,7 +511,7 @@ def _svd_vjp(g: Any, ans: Any, x: Any, full_matrices: bool = True) -> tuple[Any]
         inner = inner + f * _col(s) * (vtgv - _mT(vtgv))
     tall, wide = rows > cols and not no_u, rows < cols and not no_vh
     if tall or wide:
-        _check_no_zero(s, used, "U" if tall else "Vh")
+        s = _nonzero(s, used_u if tall else used_v, "U" if tall else "Vh")
     if tall:
         gus = gu / _row(s)
         ga = matmul_p(u, inner) + gus - matmul_p(u, matmul_p(_mT(u), gus))
@@ -519,7 +523,9 @@ def _svd_vjp(g: Any, ans: Any, x: Any, full_matrices: bool = True) -> tuple[Any]
     return (matmul_p(u, matmul_p(inner, vh)),)
 
 
-def _check_no_zero(s: Any, used: np.ndarray, which: str) -> None:
+def _nonzero(s: Any, used: np.ndarray, which: str) -> Any:
+    """``s`` to divide by: raises where a zero singular value's vector in ``which`` (the longer
+    side, where it is not unique) has a gradient; elsewhere zeros become ones (0 / 1 = 0)."""
     sd = _data(s)
     k = sd.shape[-1]
     tiny = sd <= k * np.finfo(sd.dtype).eps * (sd.max(axis=-1, keepdims=True) if k else 0.0)
@@ -528,6 +534,8 @@ def _check_no_zero(s: Any, used: np.ndarray, which: str) -> None:
                            f"non-square matrix with a zero singular value (its singular vector is "
                            f"not unique). Differentiate only the singular values, or use a full-rank "
                            f"input.")
+    zero = sd == 0
+    return where(zero, 1.0, s) if zero.any() else s
 
 
 svd_p = defop("svd", _svd_impl, vjp_all=_svd_vjp, n_out=3, save_inputs=False,

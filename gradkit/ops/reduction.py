@@ -42,6 +42,29 @@ def _mask_like(mask: Any, x: Any) -> Any:
     return to_p(mask, dtype=x._data.dtype if hasattr(x, "_data") else x.dtype)
 
 
+def _const(value: np.ndarray, like: Any) -> Any:
+    """``value`` as a constant of the same kind as ``like`` (Tensor or array)."""
+    if hasattr(like, "_data"):
+        from .._tensor import _make
+        return _make(value, False, None)
+    return value
+
+
+def _weighted_sum_jvp(vjp: Any) -> Any:
+    """The JVP of a reduction whose VJP is ``unreduce(g) * F(x)``: ``sum(t * F(x))`` over the dims.
+
+    ``F`` is read off the VJP rule with ``g = 1``, so each row keeps one formula (and its NOTEs
+    on ties, zeros and kinks) for both modes.
+    """
+    def jvp(t: Any, ans: Any, x: Any, **params: Any) -> Any:
+        dt = ans._data.dtype if hasattr(ans, "_data") else np.asarray(ans).dtype
+        ones = _const(np.ones(np.shape(ans), dtype=dt), ans)
+        weight = vjp(ones, ans, x, **params)
+        return sum_p(t * weight, dim=params.get("dim"), keepdim=params.get("keepdim", False))
+    jvp.__name__ = vjp.__name__.replace("vjp", "jvp")
+    return jvp
+
+
 def _count(shape: tuple[int, ...], dim: Any) -> int:
     if dim is None or not shape:
         return int(np.prod(shape, dtype=np.int64))
@@ -135,7 +158,8 @@ def _prod_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) 
     return _unreduce(g, x.shape, dim, keepdim) * _prod_others(x, dim[0])
 
 
-prod_p = defop("prod", _prod_impl, vjp=_prod_vjp, jvp=LINEAR, names=("ProdBackward0", "ProdBackward1"))
+prod_p = defop("prod", _prod_impl, vjp=_prod_vjp, jvp=(_weighted_sum_jvp(_prod_vjp),),
+               names=("ProdBackward0", "ProdBackward1"))
 
 
 def _cumsum_impl(x: np.ndarray, dim: int) -> np.ndarray:
@@ -189,7 +213,35 @@ def _cumprod_vjp_fast(g: Any, ans: Any, x: Any, dim: int) -> Any:
     return _cumprod_vjp(g, ans, x, dim)
 
 
-cumprod_p = defop("cumprod", _cumprod_impl, vjp=_cumprod_vjp_fast, jvp=LINEAR, save_ans=True)
+def _cumprod_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
+    # d ans_j = sum_{k <= j} t_k prod_{i <= j, i != k} x_i = ans_j * cumsum(t / x)_j without zeros.
+    xd = x._data if hasattr(x, "_data") else np.asarray(x)
+    if x.shape[dim] == 0:
+        return t
+    if np.all(xd != 0):
+        return ans * cumsum_p(t / x, dim=dim)
+    # NOTE: exact with zeros: w_k = t_k prod_{i < k} x_i, spread to j >= k by the products
+    # of x over (k, j].
+    from .shape import cat_p, getitem_p
+    w = t * _exclusive_cumprod(x, dim)
+    n = x.shape[dim]
+    total = None
+    for k in range(n):
+        at = tuple(slice(None) if i != dim else slice(k, k + 1) for i in range(x.ndim))
+        after = tuple(slice(None) if i != dim else slice(k + 1, None) for i in range(x.ndim))
+        wk = getitem_p(w, index=at)
+        seg = _const(np.ones(wk.shape, dtype=xd.dtype), x)
+        if k + 1 < n:
+            seg = cat_p(seg, cumprod_p(getitem_p(x, index=after), dim=dim), dim=dim)
+        part = wk * seg
+        if k:
+            pad = tuple(k if i == dim else s for i, s in enumerate(x.shape))
+            part = cat_p(_const(np.zeros(pad, dtype=xd.dtype), x), part, dim=dim)
+        total = part if total is None else total + part
+    return total
+
+
+cumprod_p = defop("cumprod", _cumprod_impl, vjp=_cumprod_vjp_fast, jvp=(_cumprod_jvp,), save_ans=True)
 
 
 # --- max and min -------------------------------------------------------------------------
@@ -218,9 +270,9 @@ def _share_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False)
     return _unreduce(g, x.shape, dim, keepdim) * hit / count
 
 
-amax_p = defop("amax", _amax_impl, vjp=_share_vjp, jvp=LINEAR, save_ans=True,
+amax_p = defop("amax", _amax_impl, vjp=_share_vjp, jvp=(_weighted_sum_jvp(_share_vjp),), save_ans=True,
                names=("AmaxBackward0", "MaxBackward1"))
-amin_p = defop("amin", _amin_impl, vjp=_share_vjp, jvp=LINEAR, save_ans=True,
+amin_p = defop("amin", _amin_impl, vjp=_share_vjp, jvp=(_weighted_sum_jvp(_share_vjp),), save_ans=True,
                names=("AminBackward0", "MinBackward1"))
 
 
@@ -261,9 +313,22 @@ def _index_dim_vjp(g: Any, ans: Any, x: Any, dim: int, keepdim: bool = False) ->
     return _gather_vjp(gv, None, x, dim, idx_d)
 
 
-max_dim_p = defop("max_dim", _max_dim_impl, vjp=_index_dim_vjp, jvp=LINEAR, save_inputs=False,
+def _index_dim_jvp(t: Any, ans: Any, x: Any, dim: int, keepdim: bool = False) -> tuple[Any, None]:
+    # The value's tangent is the tangent at the returned index; the index has none.
+    from .shape import gather_p
+    if x.ndim == 0:
+        return t, None
+    idx = ans[1]
+    idx_d = idx._data if hasattr(idx, "_data") else np.asarray(idx)
+    if not keepdim:
+        idx_d = np.expand_dims(idx_d, dim)
+    val = gather_p(t, dim=dim, index=idx_d)
+    return (val if keepdim else reshape_as(val, tuple(ans[0].shape))), None
+
+
+max_dim_p = defop("max_dim", _max_dim_impl, vjp=_index_dim_vjp, jvp=(_index_dim_jvp,), save_inputs=False,
                   n_out=2, names="MaxBackward0")
-min_dim_p = defop("min_dim", _min_dim_impl, vjp=_index_dim_vjp, jvp=LINEAR, save_inputs=False,
+min_dim_p = defop("min_dim", _min_dim_impl, vjp=_index_dim_vjp, jvp=(_index_dim_jvp,), save_inputs=False,
                   n_out=2, names="MinBackward0")
 
 
@@ -277,7 +342,7 @@ def _median_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.nda
     return _finish_dim(val, idx, dim, keepdim)
 
 
-median_dim_p = defop("median_dim", _median_impl, vjp=_index_dim_vjp, jvp=LINEAR,
+median_dim_p = defop("median_dim", _median_impl, vjp=_index_dim_vjp, jvp=(_index_dim_jvp,),
                      save_inputs=False, n_out=2, names="MedianBackward1")
 
 
@@ -321,11 +386,12 @@ def _logsumexp_impl(x: np.ndarray, dim: Any, keepdim: bool = False) -> np.ndarra
     return out if keepdim else np.squeeze(out, axis=_axis(dim, x))
 
 
-logsumexp_p = defop(
-    "logsumexp", _logsumexp_impl,
-    vjp=lambda g, ans, x, dim, keepdim=False:
-        _unreduce(g, x.shape, dim, keepdim) * exp(x - _unreduce(ans, x.shape, dim, keepdim)),
-    jvp=LINEAR, save_ans=True)
+def _logsumexp_vjp(g: Any, ans: Any, x: Any, dim: Any, keepdim: bool = False) -> Any:
+    return _unreduce(g, x.shape, dim, keepdim) * exp(x - _unreduce(ans, x.shape, dim, keepdim))
+
+
+logsumexp_p = defop("logsumexp", _logsumexp_impl, vjp=_logsumexp_vjp,
+                    jvp=(_weighted_sum_jvp(_logsumexp_vjp),), save_ans=True)
 
 
 def _var_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
@@ -342,7 +408,7 @@ def _var_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
     return _unreduce(g, x.shape, dim, keepdim) * centered * scale
 
 
-var_p = defop("var", _var_impl, vjp=_var_vjp, jvp=LINEAR)
+var_p = defop("var", _var_impl, vjp=_var_vjp, jvp=(_weighted_sum_jvp(_var_vjp),))
 
 
 def _std_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
@@ -358,7 +424,7 @@ def _std_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
     return _unreduce(g, x.shape, dim, keepdim) * centered / denom
 
 
-std_p = defop("std", _std_impl, vjp=_std_vjp, jvp=LINEAR, save_ans=True)
+std_p = defop("std", _std_impl, vjp=_std_vjp, jvp=(_weighted_sum_jvp(_std_vjp),), save_ans=True)
 
 
 def _norm_impl(x: np.ndarray, ord: float = 2.0, dim: Any = None, keepdim: bool = False) -> np.ndarray:
@@ -398,5 +464,5 @@ def _norm_vjp(g: Any, ans: Any, x: Any, ord: float = 2.0, dim: Any = None,
     return where(full == 0, 0.0, gx * scaled)
 
 
-norm_p = defop("norm", _norm_impl, vjp=_norm_vjp, jvp=LINEAR, save_ans=True,
+norm_p = defop("norm", _norm_impl, vjp=_norm_vjp, jvp=(_weighted_sum_jvp(_norm_vjp),), save_ans=True,
                names="LinalgVectorNormBackward0")

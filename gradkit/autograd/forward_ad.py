@@ -1,0 +1,548 @@
+"""Forward-mode automatic differentiation with dual tensors (PyTorch's ``torch.autograd.forward_ad``).
+
+A *dual tensor* carries, besides its value (the primal), one tangent per open
+*dual level*. Every primitive run on a dual tensor also computes the tangent of
+its output from its JVP rule in the derivative table, so a single forward pass
+gives the Jacobian-vector product ``J @ v``: real forward mode, not two reverse
+passes.
+
+Tangents are computed with gradkit operations, so they can themselves require
+grad and be differentiated in reverse (reverse-over-forward), and a backward
+pass with ``create_graph=True`` through dual tensors gives dual gradients
+(forward-over-reverse: the Hessian-vector product is the tangent of a gradient).
+Levels nest: a tangent of an inner level carries the tangents of the outer
+levels, so ``unpack_dual(inner_tangent, level=outer)`` gives mixed second
+derivatives.
+
+Examples
+--------
+>>> import gradkit.autograd.forward_ad as fwAD
+>>> x = gk.tensor([1.0, 2.0, 3.0])
+>>> v = gk.tensor([1.0, 0.0, 0.0])
+>>> with fwAD.dual_level():
+...     y = (fwAD.make_dual(x, v) ** 2).sum()
+...     fwAD.unpack_dual(y).tangent
+tensor(2.)
+
+A Hessian-vector product, forward-over-reverse:
+
+>>> x = gk.tensor([1.0, 2.0], requires_grad=True)
+>>> with fwAD.dual_level():
+...     xd = fwAD.make_dual(x, gk.tensor([1.0, 0.0]))
+...     (g,) = gk.autograd.grad((xd ** 3).sum(), xd, create_graph=True)
+...     fwAD.unpack_dual(g).tangent
+tensor([6., 0.], grad_fn=<MulBackward0>)
+
+Notes
+-----
+Rows of the table give their forward rule as ``jvp=``: ``ELEMENTWISE`` (the VJP
+formulas with the tangent in place of ``g``), ``LINEAR`` (the op applied to the
+tangents: jointly linear in its numeric inputs; boolean inputs such as masks are
+kept) or one rule per input, ``jvp_i(t, ans, *inputs, **params)``. A row without
+one uses the exact transpose of its VJP: ``J t = d/dg <vjp(g), t>``, a reverse
+pass through the VJP rules (``fallback_rows()`` lists them).
+
+While no level is open the operations pay one flag check; the flag is on only
+between ``enter_dual_level`` and the matching ``exit_dual_level``. Levels are
+global, as in PyTorch; which levels a rule's computation sees is thread-local.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any, NamedTuple, Sequence
+
+import numpy as np
+
+from .._tensor import Tensor, _make
+from ..ops import _registry as R
+from ..ops._registry import ELEMENTWISE, LINEAR, ZERO, Primitive
+from .grad_mode import _state
+
+__all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
+           "UnpackedDualTensor", "fallback_rows"]
+
+#: open levels, innermost last; each holds weak references to the tensors with a tangent there
+_levels: list[list[weakref.ref[Tensor]]] = []
+_lock = threading.Lock()
+_INF = 1 << 30
+
+
+class _Cap(threading.local):
+    #: only levels below this are seen (a rule for level L computes with levels < L)
+    cap = _INF
+
+
+_cap = _Cap()
+
+
+class UnpackedDualTensor(NamedTuple):
+    """What ``unpack_dual`` returns: the primal and the tangent (None when there is none)."""
+
+    primal: Tensor
+    tangent: Tensor | None
+
+
+# --- levels ------------------------------------------------------------------------------
+def enter_dual_level() -> int:
+    """Open a new (inner) dual level and return its number.
+
+    Prefer the ``dual_level()`` context manager, which also closes it.
+    """
+    with _lock:
+        _levels.append([])
+        _install()
+        R._fw_on = True
+        return len(_levels) - 1
+
+
+def exit_dual_level(*, level: int | None = None) -> None:
+    """Close the innermost level: every tangent of that level is dropped."""
+    with _lock:
+        if not _levels:
+            raise RuntimeError("Trying to exit a forward AD level but no level is currently active. "
+                               "Use enter_dual_level() or dual_level() first.")
+        if level is not None and level != len(_levels) - 1:
+            raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
+                               "was created. This is not supported.")
+        lvl = len(_levels) - 1
+        for ref in _levels.pop():
+            t = ref()
+            if t is not None and t._fw:
+                t._fw.pop(lvl, None)
+        R._fw_on = bool(_levels)
+
+
+class dual_level:
+    """Context manager for a dual level; ``as`` gives the level number.
+
+    Examples
+    --------
+    >>> import gradkit.autograd.forward_ad as fwAD
+    >>> with fwAD.dual_level() as level:
+    ...     d = fwAD.make_dual(gk.tensor(2.0), gk.tensor(1.0), level=level)
+    ...     fwAD.unpack_dual(gk.exp(d), level=level).tangent
+    tensor(7.3891)
+    """
+
+    def __enter__(self) -> int:
+        self.level = enter_dual_level()
+        return self.level
+
+    def __exit__(self, *exc: object) -> None:
+        exit_dual_level(level=self.level)
+
+
+def _current(level: int | None, what: str) -> int:
+    if level is None:
+        if not _levels:
+            raise RuntimeError(f"Trying to {what} for forward AD but no level exists, make sure "
+                               "to enter_dual_level() first.")
+        return len(_levels) - 1
+    if not 0 <= level < len(_levels):
+        raise RuntimeError(f"Trying to {what} at level {level}, which is not an active dual "
+                           f"level (active levels: {list(range(len(_levels)))}).")
+    return level
+
+
+# --- dual tensors --------------------------------------------------------------------------
+def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:
+    """A view of ``tensor`` that carries ``tangent`` at ``level`` (default: the innermost).
+
+    The result shares memory and autograd history with ``tensor`` (gradients flow
+    back to it), and keeps the tangents ``tensor`` has at other levels.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        The primal, floating point.
+    tangent : Tensor
+        Same shape and dtype as ``tensor``; stored as is (it may require grad).
+    level : int, optional
+        An open dual level.
+
+    Returns
+    -------
+    Tensor
+        The dual tensor.
+    """
+    from ..ops.shape import ALIAS, reshape_p
+    if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
+        raise TypeError("make_dual expects Tensors for both the primal and the tangent, got "
+                        f"{type(tensor).__name__} and {type(tangent).__name__}")
+    lvl = _current(level, "create a dual Tensor")
+    if tensor._data.dtype.kind not in "fc":
+        raise ValueError(f"Expected primal to be floating point or complex, but got: "
+                         f"{tensor.dtype}")
+    if tangent._data.shape != tensor._data.shape:
+        raise RuntimeError("Trying to set a forward gradient that has a different size than that "
+                           "of the original Tensor, this is not supported. Tensor is of size "
+                           f"{list(tensor._data.shape)} while the given forward gradient is of size "
+                           f"{list(tangent._data.shape)}.")
+    if tangent._data.dtype != tensor._data.dtype:
+        raise RuntimeError("Expected tangent to have the same dtype as the primal: the primal is "
+                           f"{tensor.dtype} and the tangent is {tangent.dtype}; convert it with "
+                           "tangent.to(primal.dtype)")
+    with _capped(lvl + 1):                  # keep the other levels' tangents, not this one's
+        dual = R.apply(reshape_p.prim, (tensor,), {"shape": tensor._data.shape}, ALIAS)
+    dual._vc = tensor._vc
+    if tangent._fw and any(k >= lvl for k in tangent._fw):
+        with _capped(lvl):                 # NOTE: eps**2 = 0: a tangent has no tangent of its level
+            tangent = R.apply(reshape_p.prim, (tangent,), {"shape": tangent._data.shape}, ALIAS)
+    _set(dual, lvl, tangent)
+    return dual
+
+
+def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTensor:
+    """Split a dual tensor into ``(primal, tangent)`` at ``level`` (default: the innermost).
+
+    ``primal`` is a view of ``tensor`` without that level's tangent (gradients flow
+    through it); ``tangent`` is None when ``tensor`` has none there. Outside any
+    level, ``(tensor, None)``.
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"unpack_dual expects a Tensor, got {type(tensor).__name__}")
+    if level is None and not _levels:
+        return UnpackedDualTensor(tensor, None)
+    lvl = _current(level, "unpack a dual Tensor")
+    fw = tensor._fw
+    if not fw or lvl not in fw:
+        return UnpackedDualTensor(tensor, None)
+    from ..ops.shape import ALIAS, reshape_p
+    with _capped(0):
+        primal = R.apply(reshape_p.prim, (tensor,), {"shape": tensor._data.shape}, ALIAS)
+    primal._vc = tensor._vc
+    for k, t in fw.items():
+        if k != lvl:
+            _set(primal, k, t)
+    return UnpackedDualTensor(primal, fw[lvl])
+
+
+def fallback_rows() -> list[str]:
+    """Names of the differentiable rows whose JVP is the transpose of their VJP (no ``jvp=``)."""
+    return sorted(name for name, p in R.REGISTRY.items() if p.differentiable and p.jvp is None)
+
+
+# --- the hook every primitive runs while a level is open -------------------------------------
+class _capped:
+    __slots__ = ("cap", "prev")
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+
+    def __enter__(self) -> None:
+        self.prev = _cap.cap
+        _cap.cap = min(self.cap, self.prev)
+
+    def __exit__(self, *exc: object) -> None:
+        _cap.cap = self.prev
+
+
+def _set(t: Tensor, level: int, tangent: Tensor) -> None:
+    fw = t._fw
+    if fw is None:
+        fw = t._fw = {}
+    if level not in fw:
+        _levels[level].append(weakref.ref(t))
+    fw[level] = tangent
+
+
+def _dual_levels(args: Sequence[Any]) -> list[int]:
+    cap = _cap.cap
+    found: set[int] = set()
+    for a in args:
+        if isinstance(a, Tensor):
+            fw = a._fw
+            if fw:
+                found.update(k for k in fw if k < cap)
+    return sorted(found)
+
+
+def apply_dual(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None,
+               variant: int) -> Any:
+    """Run ``prim`` and give its outputs the tangents of every level its inputs carry."""
+    out = R.apply(prim, args, params, variant, True)
+    if not prim.differentiable:
+        return out
+    levels = _dual_levels(args)
+    if not levels:
+        return out
+    outs = (out,) if prim.n_out == 1 else out
+    params = params or {}
+    for lvl in levels:                      # ascending: ``ans`` then carries the lower levels
+        tangents = [a._fw.get(lvl) if isinstance(a, Tensor) and a._fw else None for a in args]
+        with _capped(lvl):
+            tans = _out_tangents(prim, args, params, variant, out, outs, tangents)
+        for o, tan in zip(outs, tans):
+            if tan is not None and o._data.dtype.kind in "fc":
+                _set(o, lvl, _fit(tan, o))
+    if prim.save_ans:
+        _link_ans(prim, outs)
+    return out
+
+
+def _link_ans(prim: Primitive, outs: Sequence[Tensor]) -> None:
+    """Let the node's saved answer carry the tangents (for a double backward through duals)."""
+    node = next((o._fn for o in outs if o._fn is not None), None)
+    if node is None or getattr(node, "prim", None) is not prim:
+        return
+    node.ans_fw = outs[0]._fw if prim.n_out == 1 else tuple(o._fw for o in outs)
+
+
+def _out_tangents(prim: Primitive, args: Sequence[Any], params: dict[str, Any], variant: int,
+                  out: Any, outs: Sequence[Tensor], tangents: list[Any]) -> Sequence[Any]:
+    rule = prim.jvp
+    if rule is LINEAR:
+        targs = [_linear_arg(a, t) for a, t in zip(args, tangents)]
+        res = R.apply(prim, targs, params, variant)
+        return (res,) if prim.n_out == 1 else res
+    if rule is None:
+        return _transpose_jvp(prim, args, params, out, outs, tangents)
+    rargs = _rule_inputs(prim, args, outs[0])
+    if rule is ELEMENTWISE:
+        rules: Sequence[Any] = prim.vjp
+    elif isinstance(rule, tuple):
+        rules = rule
+    else:
+        rules = (rule,)
+    total: list[Any] = [None] * len(outs)
+    for rule_i, t in zip(rules, tangents):
+        if t is None or rule_i is None or rule_i is ZERO:
+            continue
+        r = rule_i(t, out, *rargs, **params)
+        for k, rk in enumerate((r,) if prim.n_out == 1 else r):
+            if rk is not None:
+                rk = _fit(rk, outs[k])
+                total[k] = rk if total[k] is None else total[k] + rk
+    return [_zeros(o) if tot is None else tot for o, tot in zip(outs, total)]
+
+
+def _linear_arg(a: Any, t: Any) -> Any:
+    """An input of a LINEAR op in its tangent computation: numbers become 0, masks stay."""
+    if t is not None:
+        return t
+    if isinstance(a, Tensor):
+        return a if a._data.dtype.kind == "b" else _zeros(a)
+    if isinstance(a, bool) or a is None:
+        return a
+    if isinstance(a, (int, float, complex)):
+        return type(a)(0)
+    if isinstance(a, np.ndarray) and a.dtype.kind in "iufc":
+        return np.zeros_like(a)
+    return a
+
+
+def _rule_inputs(prim: Primitive, args: Sequence[Any], out: Tensor) -> list[Any]:
+    """The inputs as the rules see them: promoted to the output's dtype, as in a double backward."""
+    if prim.promote is None:
+        return list(args)
+    dt = out._data.dtype
+    return [a.to(dt) if isinstance(a, Tensor) and a._data.dtype != dt and dt.kind in "fc" else a
+            for a in args]
+
+
+def _zeros(like: Any) -> Tensor:
+    return _make(np.zeros(like._data.shape, dtype=like._data.dtype), False, None)
+
+
+def _fit(r: Any, o: Tensor) -> Tensor:
+    """A rule's result as a Tensor with the output's shape and dtype."""
+    if not isinstance(r, Tensor):
+        r = _make(np.asarray(r, dtype=o._data.dtype), False, None)
+    if r._data.shape != o._data.shape:
+        from ..ops.shape import expand_p
+        r = expand_p(r, shape=o._data.shape)
+    if r._data.dtype != o._data.dtype:
+        from ..ops.shape import to_p
+        r = to_p(r, dtype=o._data.dtype)
+    return r
+
+
+def _transpose_jvp(prim: Primitive, args: Sequence[Any], params: dict[str, Any], out: Any,
+                   outs: Sequence[Tensor], tangents: list[Any]) -> list[Any]:
+    """``J t = d/dg <vjp(g), t>``: exact, through a reverse pass over the VJP rules."""
+    from .engine import run_backward
+    prev = _state.grad_enabled
+    _state.grad_enabled = True
+    try:
+        seeds = [_make(np.zeros(o._data.shape, dtype=o._data.dtype), o._data.dtype.kind in "fc",
+                       None) for o in outs]
+        g = seeds[0] if prim.n_out == 1 else tuple(seeds)
+        rargs = _rule_inputs(prim, args, outs[0])
+        if prim.vjp_all is not None:
+            us = prim.vjp_all(g, out, *rargs, **params)
+        else:
+            us = [None if t is None or rule is None or rule is ZERO else rule(g, out, *rargs, **params)
+                  for rule, t in zip(prim.vjp, tangents)]
+        s = None
+        for u, t in zip(us, tangents):
+            if u is not None and t is not None and isinstance(u, Tensor) and u._rg:
+                term = (u * t).sum()
+                s = term if s is None else s + term
+        need = [sd for sd in seeds if sd._rg]
+        grads = [None] * len(need)
+        if s is not None and need:
+            grads = run_backward(s, None, True, True, inputs=need, capture=True, allow_unused=True)
+    finally:
+        _state.grad_enabled = prev
+    it = iter(grads)
+    res = []
+    for o, sd in zip(outs, seeds):
+        gk = next(it) if sd._rg else None
+        if gk is None:
+            res.append(_zeros(o) if sd._rg else None)
+        elif not prev:
+            res.append(_detached(gk))
+        else:
+            res.append(gk)
+    return res
+
+
+def _detached(t: Tensor) -> Tensor:
+    d = t.detach()
+    if t._fw:
+        for k, v in t._fw.items():
+            _set(d, k, v)
+    return d
+
+
+# --- in-place operations and custom Functions ---------------------------------------------
+_installed = False
+
+
+def _install() -> None:
+    """Teach in-place methods and ``Function.apply`` about tangents (once, on the first level)."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    R._fw_hook = apply_dual
+    from .. import _methods
+    from .function import Function
+    inplace = [n for n in dir(Tensor) if n.endswith("_") and not n.startswith("_")
+               and hasattr(Tensor, n[:-1]) and n[:-1] not in _NOT_MATH]
+    for name in inplace:
+        _wrap_inplace(name, getattr(Tensor, name[:-1]))
+    for name in ("iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow"):
+        _wrap_inplace(f"__{name}__", getattr(Tensor, f"__{name[1:]}__"))
+    _wrap_inplace("zero_", lambda s: s * 0.0)
+    _wrap_inplace("fill_", lambda s, v: s * 0.0 + v)
+    _wrap_inplace("copy_", lambda s, src, non_blocking=False: s * 0.0 + src)
+    for name in ("uniform_", "normal_"):
+        _wrap_inplace(name, lambda s, *a, **k: s * 0.0)
+    orig_setitem = Tensor.__setitem__
+    convert = _methods._convert_index
+
+    def __setitem__(self: Tensor, index: Any, value: Any) -> None:
+        if not R._fw_on or not (self._fw or isinstance(value, Tensor) and value._fw):
+            return orig_setitem(self, index, value)
+        from ..ops.shape import index_put_p
+        idx = convert(index)
+        val = value if isinstance(value, Tensor) else _make(np.asarray(value), False, None)
+        out = R.apply(index_put_p.prim, (_with_fw(self), val), {"index": idx})
+        orig_setitem(self, index, value)
+        _adopt(self, out)
+
+    Tensor.__setitem__ = __setitem__  # type: ignore[method-assign]
+    orig_apply = Function.apply.__func__  # type: ignore[attr-defined]
+
+    def apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        if not R._fw_on or not _dual_levels(args):
+            return orig_apply(cls, *args, **kwargs)
+        return _function_apply(cls, orig_apply, args, kwargs)
+
+    Function.apply = classmethod(apply)  # type: ignore[assignment]
+
+
+#: in-place methods whose name minus ``_`` is not the same operation out of place
+_NOT_MATH = {"requires_grad", "detach", "zero", "fill", "copy", "uniform", "normal", "share_memory",
+             "resize", "set", "retain_grad", "apply", "map", "random", "exponential",
+             "bernoulli", "geometric", "cauchy", "log_normal", "index_put"}
+
+
+def _with_fw(t: Tensor) -> Tensor:
+    """A snapshot of ``t`` (data copied) that keeps its history and tangents."""
+    s = _make(t._data.copy(), t._rg, t._fn)
+    if t._oi:
+        s._oi = t._oi
+    if t._fw:
+        for k, v in t._fw.items():
+            _set(s, k, v)
+    return s
+
+
+def _wrap_inplace(name: str, outplace: Any) -> None:
+    orig = getattr(Tensor, name)
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if not R._fw_on or not (self._fw or _dual_levels(args) or _dual_levels(kwargs.values())):
+            return orig(self, *args, **kwargs)
+        out = outplace(_with_fw(self), *args, **kwargs)   # the tangents, before self changes
+        res = orig(self, *args, **kwargs)
+        _adopt(self, out)
+        return res
+
+    method.__name__ = name
+    method.__doc__ = orig.__doc__
+    setattr(Tensor, name, method)
+
+
+def _adopt(self: Tensor, out: Tensor) -> None:
+    """Give ``self`` the tangents of ``out`` after an in-place change.
+
+    NOTE: a plain tangent is updated in place (as PyTorch does), so the tangent of a
+    view and of its base stay one memory.
+    """
+    levels = set(self._fw or ()) | set(out._fw or ())
+    for lvl in sorted(k for k in levels if k < len(_levels)):
+        new = (out._fw or {}).get(lvl)
+        if new is None:
+            new = _zeros(self)
+        new = _fit(new, self)
+        old = (self._fw or {}).get(lvl)
+        if (old is not None and not old._rg and not new._rg and old._data.flags.writeable
+                and old._data.shape == new._data.shape and not new._fw):
+            np.copyto(old._data, new._data)
+            old._vc[0] += 1
+        else:
+            _set(self, lvl, new)
+
+
+def _function_apply(cls: Any, orig_apply: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``Function.apply`` on dual inputs: the outputs' tangents come from ``cls.jvp``."""
+    from .function import Function, FunctionCtx, _wrap_outputs
+    if getattr(cls, "jvp", None) is None:
+        raise RuntimeError("You must implement the jvp function for custom autograd.Function to use "
+                           "it with forward mode AD.")
+    levels = _dual_levels(args)
+    ctx = FunctionCtx()
+    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+    separate = cls.setup_context is not Function.setup_context
+    prev = _state.grad_enabled
+    _state.grad_enabled = False
+    try:
+        with _capped(0):                    # forward sees the primals, as in PyTorch
+            if separate:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+    finally:
+        _state.grad_enabled = prev
+    result = _wrap_outputs(cls, ctx, args, output, prev and any(ctx.needs_input_grad))
+    outs = result if isinstance(result, tuple) else (result,)
+    for lvl in levels:
+        tangents = [None if not isinstance(a, Tensor) else
+                    (a._fw or {}).get(lvl, _zeros(a) if a._data.dtype.kind in "fc" else None)
+                    for a in args]
+        with _capped(lvl):
+            res = cls.jvp(ctx, *tangents)
+        res = res if isinstance(res, tuple) else (res,)
+        if len(res) != len(outs):
+            raise RuntimeError(f"function {cls.__name__}.jvp returned an incorrect number of "
+                               f"tangents (expected {len(outs)}, got {len(res)})")
+        for o, t in zip(outs, res):
+            if isinstance(o, Tensor) and t is not None and o._data.dtype.kind in "fc":
+                _set(o, lvl, _fit(t, o))
+    return result

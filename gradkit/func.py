@@ -1,0 +1,561 @@
+"""JAX-style function transforms on gradkit's engine: grad, jacrev, jacfwd, hessian, vmap, ...
+
+Arguments may be Tensors, NumPy arrays, Python numbers or pytrees of them (nested
+tuples, lists and dicts); results keep the structure. When no differentiated argument
+is a Tensor the results come back as NumPy (ndarrays; Python floats for 0-d), so a
+NumPy objective function gets exact derivatives for SciPy unchanged. Transforms nest:
+``grad(grad(f))``, ``jacfwd(jacrev(f))``.
+
+Examples
+--------
+>>> import numpy as np
+>>> import gradkit.func as gf
+>>> gf.grad(lambda x: np.sum(np.sin(x)))(np.array([0.0, np.pi]))
+array([ 1., -1.])
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ._tensor import Tensor, _make
+from .autograd import grad as _autograd_grad
+from .autograd._batched import ForwardMode, batched_vjp
+from .autograd.grad_mode import _state
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "hvp",
+           "linearize", "value_and_jacrev", "value_and_jacfwd", "value_and_hessian", "vmap",
+           "stop_gradient", "tree_flatten", "tree_unflatten"]
+
+_local = threading.local()
+
+
+# --- pytrees -------------------------------------------------------------------------
+def tree_flatten(tree: Any) -> tuple[list[Any], Any]:
+    """Leaves (anything but tuple/list/dict/None) and a structure for ``tree_unflatten``."""
+    if isinstance(tree, (tuple, list)):
+        leaves, specs = [], []
+        for t in tree:
+            lv, sp = tree_flatten(t)
+            leaves += lv
+            specs.append((len(lv), sp))
+        return leaves, (type(tree), specs)
+    if isinstance(tree, dict):
+        keys = sorted(tree)                       # NOTE: JAX orders dict leaves by sorted key
+        leaves, specs = tree_flatten([tree[k] for k in keys])
+        return leaves, (dict, keys, specs)
+    if tree is None:
+        return [], None
+    return [tree], "*"
+
+
+def tree_unflatten(spec: Any, leaves: Sequence[Any]) -> Any:
+    """Rebuild the structure ``spec`` (from ``tree_flatten``) with new ``leaves``."""
+    if spec == "*":
+        return leaves[0]
+    if spec is None:
+        return None
+    if spec[0] is dict:
+        return dict(zip(spec[1], tree_unflatten(spec[2], leaves)))
+    out, i = [], 0
+    for n, sp in spec[1]:
+        out.append(tree_unflatten(sp, leaves[i:i + n]))
+        i += n
+    return tuple(out) if spec[0] is tuple else out
+
+
+# --- leaves in and out ---------------------------------------------------------------------
+def _depth() -> int:
+    return getattr(_local, "depth", 0)
+
+
+class _Scope:
+    """Entered while a transform runs the user function; nested transforms keep graphs."""
+
+    def __enter__(self) -> bool:
+        outer = _depth() > 0
+        _local.depth = _depth() + 1
+        self.prev, _state.grad_enabled = _state.grad_enabled, True
+        return outer
+
+    def __exit__(self, *exc: object) -> None:
+        _local.depth -= 1
+        _state.grad_enabled = self.prev
+
+
+def _to_primal(x: Any) -> tuple[Tensor, bool]:
+    """A tensor to differentiate at ``x`` and whether the result must stay on the graph."""
+    if isinstance(x, Tensor):
+        if x._data.dtype.kind not in "fc":
+            raise TypeError(f"grad requires real- or complex-valued inputs (input dtype that is a "
+                            f"sub-dtype of np.inexact), but got {x._data.dtype.name}.")
+        if x.requires_grad:
+            return x.view_as(x), True             # a node of its own, still on the outer graph
+        return _make(x._data, True, None), False
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fc":
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            arr = arr.astype(np.float64)           # NOTE: Python ints are taken as floats
+        else:
+            raise TypeError(f"grad requires real- or complex-valued inputs (input dtype that is a "
+                            f"sub-dtype of np.inexact), but got {arr.dtype.name}.")
+    return _make(np.array(arr), True, None), False
+
+
+def _argnums(argnums: int | Sequence[int], n: int) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not -n <= a < n:
+            raise ValueError(f"argnums {a} out of bounds for a function of {n} positional "
+                             "arguments")
+    return tuple(a % n for a in nums)
+
+
+class _Call:
+    """One call of a transformed function: differentiated leaves swapped for tensors."""
+
+    def __init__(self, args: tuple[Any, ...], argnums: int | Sequence[int]) -> None:
+        self.single = isinstance(argnums, int)
+        self.nums = _argnums(argnums, len(args))
+        self.args = list(args)
+        self.specs, self.leaves, self.originals = [], [], []
+        self.create = _depth() > 0
+        self.numpy_out = True
+        for a in self.nums:
+            leaves, spec = tree_flatten(args[a])
+            prim = []
+            for leaf in leaves:
+                t, on_graph = _to_primal(leaf)
+                self.create |= on_graph
+                self.numpy_out &= not isinstance(leaf, Tensor)
+                prim.append(t)
+            self.specs.append(spec)
+            self.leaves.append(prim)
+            self.originals.append(leaves)
+            self.args[a] = tree_unflatten(spec, prim)
+        self.flat = [t for group in self.leaves for t in group]
+
+    def per_arg(self, flat: Sequence[Any], convert: bool = True) -> Any:
+        """Split per-leaf results back into the argument structure(s)."""
+        out, i = [], 0
+        for spec, orig in zip(self.specs, self.originals):
+            vals = [self._leaf_out(v, o) if convert else v for v, o in zip(flat[i:i + len(orig)], orig)]
+            out.append(tree_unflatten(spec, vals))
+            i += len(orig)
+        return out[0] if self.single else tuple(out)
+
+    def _leaf_out(self, v: Any, like: Any) -> Any:
+        if isinstance(v, Tensor) and not self.create:
+            v = v.detach()
+        if isinstance(like, Tensor) or self.create:
+            return v if isinstance(v, Tensor) else _make(np.asarray(v), False, None)
+        return _to_numpy(v, like)
+
+    def out(self, tree: Any) -> Any:
+        """Convert a result pytree: detached when outermost, NumPy for NumPy callers."""
+        leaves, spec = tree_flatten(tree)
+        res = []
+        for v in leaves:
+            if isinstance(v, Tensor) and not self.create:
+                v = v.detach()
+            if self.numpy_out and not self.create and isinstance(v, Tensor):
+                v = _to_numpy(v, None)
+            res.append(v)
+        return tree_unflatten(spec, res)
+
+
+def _to_numpy(v: Any, like: Any) -> Any:
+    arr = np.asarray(v._data if isinstance(v, Tensor) else v)
+    if arr.ndim == 0 and (like is None or isinstance(like, (int, float, np.generic))):
+        return arr.item()
+    return arr
+
+
+def _split_aux(out: Any, has_aux: bool, name: str) -> tuple[Any, Any]:
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(f"{name} with has_aux=True requires the function to return a pair "
+                        f"(output, aux), but it returned {type(out).__name__}")
+    return out[0], out[1]
+
+
+def _as_output(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else _make(np.asarray(x), False, None)
+
+
+# --- reverse mode ------------------------------------------------------------------------
+def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+                   has_aux: bool = False) -> Callable[..., Any]:
+    """A function returning ``(fun(*args), gradient)`` (``((value, aux), gradient)`` with aux).
+
+    An int ``argnums`` gives one gradient shaped like that argument (same pytree), a
+    sequence gives a tuple of them. ``fun`` must return a scalar.
+    """
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        call = _Call(args, argnums)
+        with _Scope():
+            out, aux = _split_aux(fun(*call.args, **kwargs), has_aux, "value_and_grad")
+            y = _as_output(out)
+            if y._data.size != 1 or y.ndim != 0:
+                raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
+                                f"shape: {tuple(y.shape)}.")
+            gs = _grads([y], call.flat, None, call.create)
+        value = call.out(y)
+        res = call.per_arg(gs)
+        return ((value, call.out(aux)), res) if has_aux else (value, res)
+    return wrapper
+
+
+def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+         has_aux: bool = False) -> Callable[..., Any]:
+    """The gradient of a scalar function, shaped like argument ``argnums`` (a tuple for a sequence).
+
+    With ``has_aux`` the function returns ``(output, aux)`` and the result is ``(grad, aux)``.
+    """
+    vg = value_and_grad(fun, argnums, has_aux=has_aux)
+
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        (value, g) = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+    return wrapper
+
+
+def _grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], cots: Any, create: bool) -> list[Any]:
+    live = [(o, c) for o, c in zip(outs, cots or [None] * len(outs)) if o.requires_grad]
+    if not live:
+        return [_make(np.zeros_like(t._data), False, None) for t in inputs]
+    gs = _autograd_grad([o for o, _ in live], list(inputs), [c for _, c in live] if cots else None,
+                        create_graph=create, retain_graph=True, allow_unused=True)
+    return [_make(np.zeros_like(t._data), False, None) if g is None else g
+            for g, t in zip(gs, inputs)]
+
+
+def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+    """``(fun(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns a tuple, one entry per primal."""
+    call = _Call(primals, tuple(range(len(primals))))
+    with _Scope():
+        out, aux = _split_aux(fun(*call.args), has_aux, "vjp")
+    leaves, spec = tree_flatten(out)
+    outs = [_as_output(v) for v in leaves]
+
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        cl, _ = tree_flatten(cotangent)
+        cots = [_make(np.asarray(c._data if isinstance(c, Tensor) else c, dtype=o._data.dtype),
+                      False, None) if not isinstance(c, Tensor) else c for c, o in zip(cl, outs)]
+        with _Scope():
+            gs = _grads(outs, call.flat, cots, call.create or _depth() > 1)
+        return call.per_arg(gs)
+
+    res = call.out(out)
+    return (res, vjp_fn, call.out(aux)) if has_aux else (res, vjp_fn)
+
+
+def _flat_outputs(out: Any) -> tuple[list[Tensor], Any]:
+    leaves, spec = tree_flatten(out)
+    return [_as_output(v) for v in leaves], spec
+
+
+def _jac_rev(outs: list[Tensor], inputs: list[Tensor], create: bool) -> list[list[Any]]:
+    """``J[i][j]`` shaped ``outs[i].shape + inputs[j].shape``: one batched backward walk."""
+    from ._api import stack
+    res: list[list[Any]] = []
+    for o in outs:
+        n = o._data.size
+        if not o.requires_grad:
+            res.append([_make(np.zeros(o._data.shape + t._data.shape, t._data.dtype), False, None)
+                        for t in inputs])
+            continue
+        if create and n == 1:                     # a scalar: no indexing or stacking on the graph
+            res.append([g.reshape(tuple(o.shape) + tuple(t.shape))
+                        for g, t in zip(_grads([o], inputs, None, True), inputs)])
+            continue
+        if create:
+            flat = o.reshape(-1)
+            rows = [_grads([flat[k]], inputs, None, True) for k in range(n)]
+            res.append([stack([r[j] for r in rows]).reshape(tuple(o.shape) + tuple(t.shape))
+                        if rows else _make(np.zeros(o._data.shape + t._data.shape), False, None)
+                        for j, t in enumerate(inputs)])
+            continue
+        seed = np.eye(n, dtype=o._data.dtype).reshape((n,) + o._data.shape)
+        gs = batched_vjp([o], [seed], inputs)
+        res.append([_make(np.zeros(o._data.shape + t._data.shape, t._data.dtype) if g is None else
+                          np.ascontiguousarray(g).reshape(o._data.shape + t._data.shape), False, None)
+                    for g, t in zip(gs, inputs)])
+    return res
+
+
+def _jac_tree(call: _Call, jac: list[list[Any]], spec: Any) -> Any:
+    """Outputs' structure outside, arguments' structure inside (as JAX)."""
+    return tree_unflatten(spec, [call.per_arg(row) for row in jac])
+
+
+def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: str) -> Callable[..., Any]:
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        call = _Call(args, argnums)
+        box: dict[str, Any] = {}
+
+        def flat_fun(*flat: Tensor) -> list[Tensor]:
+            a = list(call.args)
+            i = 0
+            for num, spec, grp in zip(call.nums, call.specs, call.leaves):
+                a[num] = tree_unflatten(spec, flat[i:i + len(grp)])
+                i += len(grp)
+            out, box["aux"] = _split_aux(fun(*a, **kwargs), has_aux, "jacobian")
+            outs, box["spec"] = _flat_outputs(out)
+            box["out"] = out
+            return outs
+
+        with _Scope():
+            if mode == "rev":
+                outs = flat_fun(*call.flat)
+                jac = _jac_rev(outs, call.flat, call.create)
+            else:
+                jac, outs = _jac_fwd(flat_fun, call.flat, call.create)
+        value = call.out(box["out"])
+        res = _jac_tree(call, jac, box["spec"])
+        return ((value, call.out(box["aux"])), res) if has_aux else (value, res)
+    return wrapper
+
+
+def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool) -> tuple[Any, Any]:
+    fm = ForwardMode(flat_fun, inputs, create)
+    outs = fm.raw
+    fm.set_outputs(outs)
+    numels = [t._data.size for t in inputs]
+    total = sum(numels)
+    tangents = []
+    start = 0
+    for t, n in zip(inputs, numels):
+        seed = np.zeros((total, n), dtype=t._data.dtype)
+        seed[np.arange(start, start + n), np.arange(n)] = 1
+        tangents.append(seed.reshape((total,) + t._data.shape))
+        start += n
+    cols = fm.apply(tangents)                 # each (total, *out.shape)
+    offs = np.cumsum([0] + numels)
+    jac = []
+    for col, o in zip(cols, outs):
+        row = []
+        for j, t in enumerate(inputs):
+            part = col[offs[j]:offs[j + 1]]
+            nd = part.ndim
+            part = part.permute(tuple(range(1, nd)) + (0,)) if isinstance(part, Tensor) \
+                else _make(np.ascontiguousarray(np.moveaxis(part, 0, -1)), False, None)
+            row.append(part.reshape(tuple(o.shape) + tuple(t.shape)))
+        jac.append(row)
+    return jac, outs
+
+
+def value_and_jacrev(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+                     has_aux: bool = False) -> Callable[..., Any]:
+    """``(fun(*args), jacrev(fun)(*args))`` from one forward pass."""
+    return _value_and_jac(fun, argnums, has_aux, "rev")
+
+
+def value_and_jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+                     has_aux: bool = False) -> Callable[..., Any]:
+    """``(fun(*args), jacfwd(fun)(*args))`` from one forward pass."""
+    return _value_and_jac(fun, argnums, has_aux, "fwd")
+
+
+def _drop_value(vf: Callable[..., Any], fun: Callable[..., Any], has_aux: bool) -> Callable[..., Any]:
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        value, jac = vf(*args, **kwargs)
+        return (jac, value[1]) if has_aux else jac
+    return wrapper
+
+
+def jacrev(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """Jacobian by reverse mode: output dims then input dims; one forward, one batched backward."""
+    return _drop_value(value_and_jacrev(fun, argnums, has_aux=has_aux), fun, has_aux)
+
+
+def jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """Jacobian by forward mode: output dims then input dims (one forward pass)."""
+    return _drop_value(value_and_jacfwd(fun, argnums, has_aux=has_aux), fun, has_aux)
+
+
+def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+            has_aux: bool = False) -> Callable[..., Any]:
+    """The Hessian ``jacfwd(jacrev(fun))``: ``H[i][j]`` shaped ``arg_i.shape + arg_j.shape``.
+
+    Notes
+    -----
+    A Hessian of a twice continuously differentiable function is symmetric, so the
+    outer Jacobian is taken in reverse mode over the gradient's graph: one forward,
+    one differentiable backward and one batched backward walk give the same matrix
+    as forward over reverse, without forward passes per column.
+    """
+    return jacrev(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
+
+
+def value_and_hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+                      has_aux: bool = False) -> Callable[..., Any]:
+    """``(fun(*args), hessian(fun)(*args))``; the value comes from the same forward pass."""
+    def jac_and_value(*args: Any, **kwargs: Any) -> Any:
+        value, jac = value_and_jacrev(fun, argnums, has_aux=has_aux)(*args, **kwargs)
+        return jac, value
+
+    inner = jacrev(jac_and_value, argnums, has_aux=True)      # see hessian's Notes
+
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        hess, value = inner(*args, **kwargs)
+        return value, hess
+    return wrapper
+
+
+# --- forward mode ----------------------------------------------------------------------
+def _tangent_leaves(call: _Call, tangents: Sequence[Any]) -> list[Any]:
+    flat = []
+    for spec_t, grp in zip(tangents, call.leaves):
+        lv, _ = tree_flatten(spec_t)
+        if len(lv) != len(grp):
+            raise ValueError("primal and tangent arguments to jvp must have the same tree structure")
+        for v, p in zip(lv, grp):
+            arr = v if isinstance(v, Tensor) else _make(np.asarray(v, dtype=p._data.dtype), False, None)
+            if tuple(arr.shape) != tuple(p.shape):
+                raise ValueError(f"jvp called with different primal and tangent shapes; got primal "
+                                 f"shape {tuple(p.shape)} and tangent shape {tuple(arr.shape)}")
+            flat.append(arr.reshape((1,) + tuple(arr.shape)))
+    return flat
+
+
+def _linear(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> tuple[Any, ...]:
+    if not isinstance(primals, (tuple, list)):
+        raise TypeError(f"primal values must be a tuple or list, got {type(primals).__name__}")
+    call = _Call(tuple(primals), tuple(range(len(primals))))
+    box: dict[str, Any] = {}
+
+    def flat_fun(*flat: Tensor) -> list[Tensor]:
+        a, i = [], 0
+        for spec, grp in zip(call.specs, call.leaves):
+            a.append(tree_unflatten(spec, flat[i:i + len(grp)]))
+            i += len(grp)
+        out, box["aux"] = _split_aux(fun(*a), has_aux, "jvp")
+        outs, box["spec"] = _flat_outputs(out)
+        box["out"] = out
+        return outs
+
+    with _Scope():
+        fm = ForwardMode(flat_fun, call.flat, call.create)
+        fm.set_outputs(fm.raw)
+    return call, fm, box
+
+
+def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *,
+        has_aux: bool = False) -> tuple[Any, ...]:
+    """``(fun(*primals), J tangents)`` by forward mode."""
+    call, fm, box = _linear(fun, primals, has_aux)
+    with _Scope():
+        cols = fm.apply(_tangent_leaves(call, tangents))
+    tan = tree_unflatten(box["spec"], [c[0] for c in cols])
+    res = (call.out(box["out"]), _out_like(call, tan, box["out"]))
+    return res + (call.out(box["aux"]),) if has_aux else res
+
+
+def _out_like(call: _Call, tree: Any, ref: Any) -> Any:
+    leaves, spec = tree_flatten(tree)
+    vals = [v if isinstance(v, Tensor) else _make(np.ascontiguousarray(v), False, None) for v in leaves]
+    return call.out(tree_unflatten(spec, vals))
+
+
+def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(fun(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the JVP at ``primals``.
+
+    ``fun`` runs once; every ``f_jvp`` call reuses its graph (or, with forward-mode AD,
+    re-runs it with dual numbers).
+    """
+    call, fm, box = _linear(fun, primals, False)
+
+    def f_jvp(*tangents: Any) -> Any:
+        with _Scope():
+            cols = fm.apply(_tangent_leaves(call, tangents))
+        return _out_like(call, tree_unflatten(box["spec"], [c[0] for c in cols]), box["out"])
+
+    return call.out(box["out"]), f_jvp
+
+
+def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+    """Hessian-vector product ``H v`` of a scalar function: forward over reverse."""
+    return jvp(grad(fun, tuple(range(len(primals)))), tuple(primals), tuple(tangents))[1] \
+        if len(primals) > 1 else jvp(grad(fun), tuple(primals), tuple(tangents))[1]
+
+
+# --- batching and gradient stopping -----------------------------------------------------
+def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> Callable[..., Any]:
+    """Map ``fun`` over an axis of its arguments (``None`` in ``in_axes``: not mapped).
+
+    Each example runs separately and the results are stacked at ``out_axes`` (tensors
+    with a differentiable stack, so ``grad(vmap(f))`` works); a NumPy ufunc mapped over
+    axis 0 runs once on the whole batch.
+    """
+    @functools.wraps(fun)
+    def wrapper(*args: Any) -> Any:
+        axes = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(args)
+        if len(axes) != len(args):
+            raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries "
+                             f"corresponding to the positional arguments passed to the function, "
+                             f"but got len(in_axes)={len(axes)}, len(args)={len(args)}")
+        if isinstance(fun, np.ufunc) and all(a == 0 for a in axes) and out_axes == 0:
+            return fun(*args)
+        sizes = {_axis_size(a, ax) for a, ax in zip(args, axes) if ax is not None}
+        if len(sizes) != 1:
+            raise ValueError(f"vmap got inconsistent sizes for the mapped axes: {sorted(sizes)}")
+        (n,) = sizes
+        results = [fun(*(a if ax is None else _take(a, ax, i) for a, ax in zip(args, axes)))
+                   for i in range(n)]
+        return _stack_tree(results, out_axes)
+    return wrapper
+
+
+def _axis_size(tree: Any, axis: int) -> int:
+    leaves, _ = tree_flatten(tree)
+    sizes = {np.shape(v)[axis] for v in leaves}
+    if len(sizes) != 1:
+        raise ValueError(f"vmap got inconsistent sizes for the mapped axes: {sorted(sizes)}")
+    return sizes.pop()
+
+
+def _take(tree: Any, axis: int, i: int) -> Any:
+    leaves, spec = tree_flatten(tree)
+    out = []
+    for v in leaves:
+        idx = (slice(None),) * (axis % np.ndim(v)) + (i,)
+        out.append(v[idx] if isinstance(v, Tensor) else np.asarray(v)[idx])
+    return tree_unflatten(spec, out)
+
+
+def _stack_tree(results: list[Any], out_axes: Any) -> Any:
+    from ._api import stack
+    flats = [tree_flatten(r) for r in results]
+    spec = flats[0][1]
+    n_leaves = len(flats[0][0])
+    axes = out_axes if isinstance(out_axes, (tuple, list)) else (out_axes,) * n_leaves
+    out = []
+    for k in range(n_leaves):
+        col = [f[0][k] for f in flats]
+        ax = axes[k]
+        if any(isinstance(c, Tensor) for c in col):
+            col = [c if isinstance(c, Tensor) else _make(np.asarray(c), False, None) for c in col]
+            out.append(stack(col, dim=ax))
+        else:
+            res = np.stack([np.asarray(c) for c in col], axis=ax)
+            out.append(res)
+    return tree_unflatten(spec, out)
+
+
+def stop_gradient(x: Any) -> Any:
+    """``x`` with no gradient flowing through it (any pytree; NumPy leaves pass as they are)."""
+    leaves, spec = tree_flatten(x)
+    return tree_unflatten(spec, [v.detach() if isinstance(v, Tensor) else v for v in leaves])
