@@ -52,6 +52,8 @@ class Tensor:
     _base: Tensor | None = None
     _post_hooks: dict[int, Any] | None = None
     _name: str | None = None
+    #: forward mode's tangents, ``{level: tangent}`` (see gradkit.autograd.forward_ad)
+    _fw: dict[int, Any] | None = None
 
     def __init__(self, *data: Any, requires_grad: bool = False) -> None:
         # NOTE: like ``torch.Tensor(...)``: sizes give an uninitialised tensor, data is converted

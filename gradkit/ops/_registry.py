@@ -22,10 +22,6 @@ from ..autograd.grad_mode import _state
 
 __all__ = ["defop", "Primitive", "REGISTRY", "ZERO", "ELEMENTWISE", "LINEAR", "apply", "op"]
 
-# NOTE: forward mode (gradkit.autograd.forward_ad) keeps a tensor's tangents in ``_fw``, a dict
-# level -> tangent; the class default keeps plain tensors free of it.
-Tensor._fw = None  # type: ignore[attr-defined]
-
 #: True while a dual level is open; the one check the apply paths make for forward mode
 _fw_on = False
 #: forward_ad's ``apply_dual(prim, args, params, variant)``, installed when a level opens
