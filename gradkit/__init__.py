@@ -31,7 +31,8 @@ from ._api import (abs, all, any, max, min, pow, round, sum)  # noqa: F401
 from . import _methods  # noqa: F401  (attaches Tensor methods)
 from . import _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from . import linalg
-from ._linalg_aliases import det, inverse, logdet, matrix_power, pinverse, slogdet  # noqa: F401
+from ._aliases import (det, inverse, log_softmax, logdet, matrix_power, pinverse,  # noqa: F401
+                       slogdet, softmax)
 from ._factories import (Generator, arange, as_tensor, asarray, bernoulli, empty, empty_like, eye,
                          from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
                          logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
@@ -72,7 +73,7 @@ __all__ = [
     "int32", "int64", "uint8", "short", "int", "long", "bool", "complex64", "complex128", "cfloat",
     "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "finfo",
     "iinfo", "set_printoptions", "get_printoptions", "printoptions", "linalg", "det", "inverse",
-    "logdet", "slogdet", "pinverse", "matrix_power", "image", "func", "utils", "GradientTape",
+    "logdet", "slogdet", "pinverse", "matrix_power", "softmax", "log_softmax", "image", "func", "utils", "GradientTape",
     "Variable", "nn",
 ]
 del _dtype

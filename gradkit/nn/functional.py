@@ -4,8 +4,8 @@ Signatures, defaults, error messages and the derivative at kinks follow
 ``torch.nn.functional``. Most functions are compositions of existing
 primitives (exact, so their gradients come for free); the fused rows in
 ``gradkit/ops/nn.py`` are used where stability (``log_softmax``), speed
-(``conv2d``, ``max_pool2d``) or PyTorch's kink convention (``hardtanh``,
-``hardswish``, ``binary_cross_entropy``) asks for them.
+(``conv2d``, ``max_pool2d``, ``hardswish``) or PyTorch's kink convention
+(``hardtanh``, ``binary_cross_entropy``) asks for them.
 
 Examples
 --------
@@ -227,7 +227,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """``x * relu6(x + 3) / 6``, with PyTorch's derivative at -3 (-1/2) and 3 (3/2)."""
+    """``x * relu6(x + 3) / 6`` (a fused primitive); the derivative is 0 at -3 and 1 at 3 (PyTorch)."""
     return _inplace(_t(input), P.hardswish_p, inplace)
 
 
@@ -365,19 +365,19 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got {input.dtype} instead")
     n = w.shape[0]
-    if idx.size and (idx.min() < -n or idx.max() >= n):
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError("index out of range in self")
     if padding_idx is not None:
         if not -n <= padding_idx < n:
             raise AssertionError("Padding_idx must be within num_embeddings")
         padding_idx = padding_idx % n
     if max_norm is not None:
-        _renorm_rows(w, np.unique(idx % n), max_norm, norm_type)
+        _renorm_rows(w, np.unique(idx), max_norm, norm_type)
     out = S.getitem_p(w, index=idx.astype(np.int64))
-    if padding_idx is not None and np.any(idx % n == padding_idx):
-        out = A.where(_make((idx % n == padding_idx)[..., None], False, None), out.detach(), out)
+    if padding_idx is not None and np.any(idx == padding_idx):
+        out = A.where(_make((idx == padding_idx)[..., None], False, None), out.detach(), out)
     if scale_grad_by_freq:
-        _, inverse, counts = np.unique(idx % n, return_inverse=True, return_counts=True)
+        _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
         scale = (1.0 / counts[inverse.reshape(idx.shape)])[..., None]
         out = out.detach() + (out - out.detach()) * _const(scale, out)   # value kept, grad scaled
     return out
@@ -431,15 +431,13 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
-    index = []
-    for d in range(x.ndim):
-        n = x.shape[d]
-        lo, hi = pairs.get(d, (0, 0))
-        if d not in pairs:
-            index.append(np.arange(n))
-            continue
-        index.append(_pad_index(n, lo, hi, mode, d))
-    return S.getitem_p(x, index=np.ix_(*index))
+    if k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {x.ndim}D input "
+                                  f"tensor. Non-constant padding pads the last 1, 2 or 3 dims of a "
+                                  f"tensor with 1 or 2 more dims (an optional batch and the channels).")
+    # one gather over the padded (trailing) dims: out[..., i, j] = x[..., rows[i], cols[j]]
+    index = [_pad_index(x.shape[d], *pairs[d], mode, d) for d in sorted(pairs)]
+    return S.getitem_p(x, index=(Ellipsis,) + np.ix_(*index))
 
 
 def _pad_index(n: int, lo: int, hi: int, mode: str, d: int) -> np.ndarray:
@@ -467,7 +465,7 @@ def _pad_constant(x: Tensor, pairs: dict[int, tuple[int, int]], value: float) ->
         x = S.getitem_p(x, index=crop)
     grow = {d: (max(lo, 0), max(hi, 0)) for d, (lo, hi) in pairs.items()}
     if not any(lo or hi for lo, hi in grow.values()):
-        return x if x is not None else x
+        return x
     shape = tuple(s + sum(grow.get(d, (0, 0))) for d, s in enumerate(x.shape))
     place = tuple(slice(grow[d][0], grow[d][0] + s) if d in grow else slice(None)
                   for d, s in enumerate(x.shape))
@@ -491,7 +489,7 @@ def _conv_padding(padding: Any, kernel: Sequence[int], dilation: tuple[int, ...]
             # NOTE: an odd total puts the extra element on the right/bottom, as in PyTorch
             return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
                          for k, d in zip(kernel, dilation))
-        raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+        raise RuntimeError(f"Invalid padding string: '{padding}'")
     p = _ntuple(padding, nd, "padding")
     if any(q < 0 for q in p):
         raise RuntimeError("negative padding is not supported")
@@ -517,13 +515,13 @@ def _check_conv(x: Tensor, w: Tensor, groups: int, pads: Any, dilation: tuple[in
                            "greater than actual input size")
 
 
-def _bias(out: Tensor, bias: Any, nd: int) -> Tensor:
+def _bias(out: Tensor, bias: Any, nd: int, w: Tensor) -> Tensor:
     if bias is None:
         return out
     b = _t(bias, "bias")
     if b.ndim != 1 or b.shape[0] != out.shape[1]:
-        raise RuntimeError(f"Given weight of size ..., expected bias to be 1-dimensional with "
-                           f"{out.shape[1]} elements, but got bias of size {list(b.shape)} instead")
+        raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be 1-dimensional "
+                           f"with {out.shape[1]} elements, but got bias of size {list(b.shape)} instead")
     return out + A.reshape(b, (1, -1) + (1,) * nd)
 
 
@@ -553,7 +551,7 @@ def _conv(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilatio
     out = P.conv2d_p(x, w, stride=stride, padding=pads, dilation=dilation, groups=groups)
     if nd == 1:
         out = A.squeeze(out, 2)
-    out = _bias(out, bias, nd)
+    out = _bias(out, bias, nd, w)
     return out if batched else A.squeeze(out, 0)
 
 
@@ -604,7 +602,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     params = {"input_shape": (x.shape[0], w.shape[1] * groups) + size, "stride": s,
               "padding": tuple((q, q) for q in p), "dilation": d, "groups": groups}
     out = apply(P.conv2d_input_grad_p.prim, (x, w), params, 1)
-    out = _bias(out, bias, 2)
+    out = _bias(out, bias, 2, w)
     return out if batched else A.squeeze(out, 0)
 
 
@@ -700,8 +698,8 @@ def _avg_pool(input: Any, nd: int, kernel_size: Any, stride: Any, padding: Any, 
     k, s, p, _, pads, outs = _pool_args(x, nd, kernel_size, stride, padding, 1, ceil_mode, name)
     for pi, ki in zip(p, k):
         if pi > ki // 2:
-            raise RuntimeError(f"pad should be at most half of kernel size, but got pad={pi} and "
-                               f"kernel_size={ki}")
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={pi}, kernel_size={ki} and dilation=1")
     lead = tuple(x.shape[:-nd])
     sizes = tuple(x.shape[-nd:])
     if nd == 1:
@@ -932,9 +930,15 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         w = w * _t(weight, "weight")._data[safe]
     loss = -(picked * _const(w, x))
     if reduction == "mean":
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return loss.sum() / _const(w.sum(), x)
+        return _weighted_mean(loss, w.sum())
     return _reduce(loss, reduction)
+
+
+def _weighted_mean(loss: Tensor, total: Any) -> Tensor:
+    """``loss.sum() / total``; a total of 0 gives nan with a zero gradient, as in PyTorch."""
+    if total == 0:
+        return loss.sum() * 0.0 + _const(np.nan, loss)
+    return loss.sum() / _const(total, loss)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -975,9 +979,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         smooth = -logp.sum(cdim)
     smooth = smooth * _const(valid, x)
     if reduction == "mean":
-        denom = _t(weight)._data[safe][valid].sum() if weight is not None else valid.sum()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            smooth = smooth.sum() / _const(denom, x)
+        smooth = _weighted_mean(smooth, _t(weight)._data[safe][valid].sum() if weight is not None
+                                else valid.sum())
     else:
         smooth = _reduce(smooth, reduction)
     return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)

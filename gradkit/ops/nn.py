@@ -3,9 +3,9 @@
 Every other ``gradkit.nn.functional`` operation is composed from the rows of
 the other families. These are fused for a reason, given beside each row:
 stability (``log_softmax``), speed (convolution by im2col and one BLAS
-``matmul``; max pooling by one ``argmax`` over strided windows), or PyTorch's
+``matmul``; max pooling by a few vectorized passes over strided windows), or PyTorch's
 derivative at a kink that no composition reproduces (``hardtanh``,
-``hardswish``, ``binary_cross_entropy``).
+``binary_cross_entropy``); ``hardswish`` is one node instead of four.
 
 The three convolution rows close under differentiation: the input gradient
 of ``conv2d`` is ``conv2d_input_grad`` (a transposed convolution), its weight
@@ -23,7 +23,7 @@ from numpy.lib.stride_tricks import as_strided
 from ._registry import ELEMENTWISE, LINEAR, defop
 from .elementwise import clamp_scalar, exp, log, log1p, maximum, where
 from .reduction import sum_p
-from .shape import reshape_as, scatter_add_p
+from .shape import gather_p, reshape_as
 
 Pair = tuple[int, int]
 Pad2 = tuple[Pair, Pair]
@@ -87,11 +87,11 @@ def _hardswish_impl(x: np.ndarray) -> np.ndarray:
 
 
 def _hardswish_vjp(g: Any, ans: Any, x: Any) -> Any:
-    # NOTE: PyTorch's one-sided derivative: 0 below -3, x/3 + 1/2 on [-3, 3] (so -1/2 at -3 and
-    # 3/2 at 3), 1 above.
-    return where(x < -3.0, 0.0, where(x <= 3.0, g * (x / 3.0 + 0.5), g))
+    # NOTE: PyTorch's derivative: 0 up to -3 (included), x/3 + 1/2 inside, 1 from 3 on.
+    return where(x <= -3.0, 0.0, where(x < 3.0, g * (x / 3.0 + 0.5), g))
 
 
+# NOTE: fused for speed: one node instead of add / hardtanh / mul / div.
 hardswish_p = defop("hardswish", _hardswish_impl, vjp=_hardswish_vjp, jvp=ELEMENTWISE,
                     names="HardswishBackward0")
 
@@ -100,6 +100,8 @@ hardswish_p = defop("hardswish", _hardswish_impl, vjp=_hardswish_vjp, jvp=ELEMEN
 def _bce_impl(x: np.ndarray, t: np.ndarray) -> np.ndarray:
     if np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
+    if np.any((t < 0) | (t > 1)):
+        raise RuntimeError("all elements of target should be between 0 and 1")
     with np.errstate(divide="ignore"):
         lo = np.asarray(-100.0, dtype=np.result_type(x, t))
         return (t - 1.0) * np.maximum(np.log1p(-x), lo) - t * np.maximum(np.log(x), lo)
@@ -188,11 +190,9 @@ def _conv2d_weight_grad_impl(x: np.ndarray, g: np.ndarray, weight_shape: tuple[i
     o, cg, kh, kw = weight_shape
     n, _, ho, wo = g.shape
     cols = _im2col(x, (kh, kw), stride, padding, dilation, groups)   # (N, G, K, L)
-    og = o // groups
-    # one GEMM per group over all of N * Ho * Wo
-    gm = g.reshape(n, groups, og, ho * wo).transpose(1, 2, 0, 3).reshape(groups, og, n * ho * wo)
-    cm = cols.transpose(1, 0, 3, 2).reshape(groups, n * ho * wo, cols.shape[2])
-    return np.matmul(gm, cm).reshape(weight_shape)
+    gm = g.reshape(n, groups, o // groups, ho * wo)
+    # one GEMM per sample and group against the transposed columns (BLAS reads them in place)
+    return np.matmul(gm, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight_shape)
 
 
 def _conv2d_vjp_x(g: Any, ans: Any, x: Any, w: Any, **p: Any) -> Any:
@@ -203,7 +203,11 @@ def _conv2d_vjp_w(g: Any, ans: Any, x: Any, w: Any, **p: Any) -> Any:
     return conv2d_weight_grad_p(x, g, weight_shape=tuple(w.shape), **p)
 
 
-conv2d_p = defop("conv2d", _conv2d_impl, vjp=(_conv2d_vjp_x, _conv2d_vjp_w), jvp=LINEAR,
+# NOTE: the three rows are bilinear, so each input's tangent goes through the op with the
+# other input held (jvp per input), not LINEAR's joint substitution.
+conv2d_p = defop("conv2d", _conv2d_impl, vjp=(_conv2d_vjp_x, _conv2d_vjp_w),
+                 jvp=(lambda t, ans, x, w, **p: conv2d_p(t, w, **p),
+                      lambda t, ans, x, w, **p: conv2d_p(x, t, **p)),
                  promote="same", names="ConvolutionBackward0")
 
 # The transposed convolution: linear in g and in w. <T_w(g), z> = <g, conv_w(z)>.
@@ -212,7 +216,9 @@ conv2d_input_grad_p = defop(
     vjp=(lambda gg, ans, g, w, input_shape, **p: conv2d_p(gg, w, **p),
          lambda gg, ans, g, w, input_shape, **p:
              conv2d_weight_grad_p(gg, g, weight_shape=tuple(w.shape), **p)),
-    jvp=LINEAR, promote="same", names=("ConvolutionBackwardBackward0", "ConvolutionBackward0"))
+    jvp=(lambda t, ans, g, w, input_shape, **p: conv2d_input_grad_p(t, w, input_shape=input_shape, **p),
+         lambda t, ans, g, w, input_shape, **p: conv2d_input_grad_p(g, t, input_shape=input_shape, **p)),
+    promote="same", names=("ConvolutionBackwardBackward0", "ConvolutionBackward0"))
 
 # The weight gradient: bilinear in x and g. <W(x, g), v> = <conv_v(x), g>.
 conv2d_weight_grad_p = defop(
@@ -220,10 +226,12 @@ conv2d_weight_grad_p = defop(
     vjp=(lambda gw, ans, x, g, weight_shape, **p:
              conv2d_input_grad_p(g, gw, input_shape=tuple(x.shape), **p),
          lambda gw, ans, x, g, weight_shape, **p: conv2d_p(x, gw, **p)),
-    jvp=LINEAR, promote="same", names="ConvolutionBackwardBackward0")
+    jvp=(lambda t, ans, x, g, weight_shape, **p: conv2d_weight_grad_p(t, g, weight_shape=weight_shape, **p),
+         lambda t, ans, x, g, weight_shape, **p: conv2d_weight_grad_p(x, t, weight_shape=weight_shape, **p)),
+    promote="same", names="ConvolutionBackwardBackward0")
 
 
-# --- max pooling (fused for speed: one argmax over strided windows) -------------------------
+# --- max pooling (fused for speed: a few vectorized passes, one per kernel tap) ------------
 def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
                      dilation: Pair) -> tuple[np.ndarray, np.ndarray]:
     """Window maxima and their flat positions in each (H, W) plane, as PyTorch returns them."""
@@ -238,42 +246,66 @@ def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
         xp = x
     ho = conv_out(h, kh, stride[0], pt, pb, dilation[0])
     wo = conv_out(w, kw, stride[1], pl, pr, dilation[1])
-    nan = x.dtype.kind == "f" and bool(np.isnan(x).any())
-    best = arg = None
-    # one vectorized pass per kernel tap (kh * kw of them), never a loop over pixels
-    for i in range(kh):
-        for j in range(kw):
-            r, q = i * dilation[0], j * dilation[1]
-            v = xp[:, :, r:r + stride[0] * (ho - 1) + 1:stride[0], q:q + stride[1] * (wo - 1) + 1:stride[1]]
-            if best is None:
-                best, arg = v.copy(), np.zeros(v.shape, np.int64)
-                continue
-            # NOTE: the first maximum of a window wins a tie, and nan wins over numbers (PyTorch's CPU).
-            take = v > best
-            if nan:
-                take |= np.isnan(v) & ~np.isnan(best)
-            np.copyto(best, v, where=take)
-            np.copyto(arg, i * kw + j, where=take)
-    rows = np.arange(ho)[:, None] * stride[0] - pt + (arg // kw) * dilation[0]
-    cols = np.arange(wo) * stride[1] - pl + (arg % kw) * dilation[1]
-    return best, rows * w + cols
+    sh, sw = stride
+    taps = [xp[:, :, i * dilation[0]:i * dilation[0] + sh * (ho - 1) + 1:sh,
+               j * dilation[1]:j * dilation[1] + sw * (wo - 1) + 1:sw]
+            for i in range(kh) for j in range(kw)]
+    best = taps[0].copy()
+    for v in taps[1:]:
+        np.maximum(best, v, out=best)            # propagates nan, as PyTorch does
+    # NOTE: the first maximum of a window wins a tie (PyTorch's CPU kernel scans in order);
+    # a nan maximum is found at the last nan, since PyTorch takes every nan it meets.
+    k = len(taps)
+    arg = np.zeros(best.shape, np.uint8 if k < 256 else np.int64)
+    found = np.zeros(best.shape, bool)
+    for t, v in enumerate(taps):
+        hit = np.greater(v == best, found)       # equal to the max, and no earlier tap was
+        if t:
+            arg += hit.astype(arg.dtype) * arg.dtype.type(t)
+        found |= hit
+    if x.dtype.kind == "f" and not found.all():
+        for t, v in enumerate(taps):
+            np.copyto(arg, t, where=np.isnan(v))
+    # flat position = window origin + offset of the winning tap
+    tap = np.arange(k)
+    offset = (tap // kw) * dilation[0] * w + (tap % kw) * dilation[1]
+    flat = np.take(offset, arg)
+    flat += (np.arange(ho)[:, None] * sh - pt) * w + np.arange(wo) * sw - pl
+    return best, flat
 
 
 def _max_pool2d_vjp(g: Any, ans: Any, x: Any, kernel: Pair, stride: Pair, padding: Pad2,
                     dilation: Pair) -> Any:
-    # NOTE: the whole gradient goes to the position of each window's maximum; overlapping
-    # windows add up. scatter_add's own rule (a gather) gives the second derivative.
-    gv, idx = g[0], ans[1]
-    idx = idx._data if hasattr(idx, "_data") else idx
-    n, c, h, w = x.shape
-    flat = idx.reshape(n, c, -1)
-    zeros = np.zeros((n, c, h * w), dtype=x._data.dtype if hasattr(x, "_data") else x.dtype)
-    if hasattr(gv, "_data"):
-        from .._tensor import _make
-        zeros = _make(zeros, False, None)
-    out = scatter_add_p(zeros, reshape_as(gv, (n, c, flat.shape[2])), dim=2, index=flat)
-    return reshape_as(out, (n, c, h, w))
+    idx = ans[1]
+    return max_pool2d_backward_p(g[0], input_shape=tuple(x.shape),
+                                 indices=idx._data if hasattr(idx, "_data") else idx)
 
 
-max_pool2d_p = defop("max_pool2d", _max_pool2d_impl, vjp=_max_pool2d_vjp, n_out=2,
-                     names="MaxPool2DWithIndicesBackward0")
+def _max_pool2d_backward_impl(g: np.ndarray, input_shape: tuple[int, ...],
+                              indices: np.ndarray) -> np.ndarray:
+    n, c, h, w = input_shape
+    planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+    out = np.bincount((indices + planes).ravel(), weights=g.ravel(), minlength=n * c * h * w)
+    return out.reshape(input_shape).astype(g.dtype, copy=False)
+
+
+def _gather_maxima(v: Any, indices: np.ndarray) -> Any:
+    """The values of ``v`` (N, C, H, W) at each window's maximum."""
+    n, c, h, w = v.shape
+    flat = reshape_as(v, (n, c, h * w))
+    return reshape_as(gather_p(flat, dim=2, index=indices.reshape(n, c, -1)), tuple(indices.shape))
+
+
+def _max_pool2d_jvp(t: Any, ans: Any, x: Any, **p: Any) -> tuple[Any, None]:
+    idx = ans[1]
+    return _gather_maxima(t, idx._data if hasattr(idx, "_data") else idx), None
+
+
+# NOTE: the whole gradient goes to each window's maximum; overlapping windows add up.
+max_pool2d_p = defop("max_pool2d", _max_pool2d_impl, vjp=_max_pool2d_vjp, jvp=(_max_pool2d_jvp,),
+                     n_out=2, save_inputs=False, names="MaxPool2DWithIndicesBackward0")
+# Linear in g: scatters it to the maxima; its own rule gathers back from them.
+max_pool2d_backward_p = defop("max_pool2d_backward", _max_pool2d_backward_impl,
+                              vjp=lambda gg, ans, g, input_shape, indices: _gather_maxima(gg, indices),
+                              jvp=LINEAR, save_inputs=False,
+                              names="MaxPool2DWithIndicesBackwardBackward0")

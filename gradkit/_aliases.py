@@ -1,5 +1,5 @@
-"""PyTorch's top-level linear-algebra names (``torch.det``, ``torch.inverse``, ...) and the
-matching Tensor methods, routed to :mod:`gradkit.linalg`."""
+"""PyTorch's top-level names for functions that live in submodules (``torch.det``,
+``torch.inverse``, ``torch.softmax``, ...) and the matching Tensor methods."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from . import _api as A
 from . import linalg as L
 from ._tensor import Tensor
 
-__all__ = ["det", "inverse", "logdet", "slogdet", "pinverse", "matrix_power"]
+__all__ = ["det", "inverse", "logdet", "slogdet", "pinverse", "matrix_power", "softmax",
+           "log_softmax"]
 
 
 def det(input: Tensor) -> Tensor:
@@ -41,6 +42,18 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
 def matrix_power(input: Tensor, n: int) -> Tensor:
     """``input`` multiplied by itself ``n`` times (negative ``n`` uses the inverse)."""
     return L.matrix_power(input, n)
+
+
+def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """``exp(x) / sum(exp(x), dim)``, computed stably (see gradkit.nn.functional.softmax)."""
+    from .nn import functional as F
+    return F.softmax(input, dim, dtype=dtype)
+
+
+def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:
+    """``x - logsumexp(x, dim)``, computed stably (see gradkit.nn.functional.log_softmax)."""
+    from .nn import functional as F
+    return F.log_softmax(input, dim, dtype=dtype)
 
 
 for _name in __all__:
