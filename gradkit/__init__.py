@@ -73,7 +73,7 @@ __all__ = [
     "int32", "int64", "uint8", "short", "int", "long", "bool", "complex64", "complex128", "cfloat",
     "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "finfo",
     "iinfo", "set_printoptions", "get_printoptions", "printoptions", "linalg", "det", "inverse",
-    "logdet", "slogdet", "pinverse", "matrix_power", "softmax", "log_softmax", "image", "func", "utils", "GradientTape",
-    "Variable", "nn",
+    "logdet", "slogdet", "pinverse", "matrix_power", "softmax", "log_softmax", "image", "func",
+    "utils", "GradientTape", "Variable", "nn", "numeric",
 ]
 del _dtype
