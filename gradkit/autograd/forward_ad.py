@@ -511,25 +511,13 @@ def _adopt(self: Tensor, out: Tensor) -> None:
 
 def _function_apply(cls: Any, orig_apply: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``Function.apply`` on dual inputs: the outputs' tangents come from ``cls.jvp``."""
-    from .function import Function, FunctionCtx, _wrap_outputs
+    from .function import _run_forward, _wrap_outputs
     if getattr(cls, "jvp", None) is None:
         raise RuntimeError("You must implement the jvp function for custom autograd.Function to use "
                            "it with forward mode AD.")
     levels = _dual_levels(args)
-    ctx = FunctionCtx()
-    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
-    separate = cls.setup_context is not Function.setup_context
-    prev = _state.grad_enabled
-    _state.grad_enabled = False
-    try:
-        with _capped(0):                    # forward sees the primals, as in PyTorch
-            if separate:
-                output = cls.forward(*args, **kwargs)
-                cls.setup_context(ctx, args, output)
-            else:
-                output = cls.forward(ctx, *args, **kwargs)
-    finally:
-        _state.grad_enabled = prev
+    # NOTE: forward sees the primals, as in PyTorch.
+    ctx, output, prev = _run_forward(cls, args, kwargs, scope=_capped(0))
     result = _wrap_outputs(cls, ctx, args, output, prev and any(ctx.needs_input_grad))
     outs = result if isinstance(result, tuple) else (result,)
     for lvl in levels:

@@ -146,21 +146,33 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        ctx = FunctionCtx()
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
-        separate = cls.setup_context is not Function.setup_context
-        prev = _state.grad_enabled
-        _state.grad_enabled = False
-        try:
+        ctx, output, prev = _run_forward(cls, args, kwargs)
+        record = prev and any(ctx.needs_input_grad)
+        return _wrap_outputs(cls, ctx, args, output, record)
+
+
+def _run_forward(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
+                 scope: Any = None) -> tuple[FunctionCtx, Any, bool]:
+    """Run ``cls.forward`` without recording (inside ``scope`` if given).
+
+    Returns the ctx, the raw output and whether grad mode was on before.
+    """
+    import contextlib
+    ctx = FunctionCtx()
+    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._rg for a in args)
+    separate = cls.setup_context is not Function.setup_context
+    prev = _state.grad_enabled
+    _state.grad_enabled = False
+    try:
+        with scope if scope is not None else contextlib.nullcontext():
             if separate:
                 output = cls.forward(*args, **kwargs)
                 cls.setup_context(ctx, args, output)
             else:
                 output = cls.forward(ctx, *args, **kwargs)
-        finally:
-            _state.grad_enabled = prev
-        record = prev and any(ctx.needs_input_grad)
-        return _wrap_outputs(cls, ctx, args, output, record)
+    finally:
+        _state.grad_enabled = prev
+    return ctx, output, prev
 
 
 def _wrap_outputs(cls: Any, ctx: FunctionCtx, args: tuple[Any, ...], output: Any,
