@@ -56,7 +56,8 @@ def __getattr__(name: str) -> object:
     return value
 
 
-_LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn")
+_LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
+                 "optimize", "optim", "data", "io")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape"}
 
 FloatTensor = DoubleTensor = LongTensor = Tensor
@@ -74,6 +75,6 @@ __all__ = [
     "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "finfo",
     "iinfo", "set_printoptions", "get_printoptions", "printoptions", "linalg", "det", "inverse",
     "logdet", "slogdet", "pinverse", "matrix_power", "softmax", "log_softmax", "image", "func",
-    "utils", "GradientTape", "Variable", "nn", "numeric",
+    "utils", "GradientTape", "Variable", "nn", "numeric", "symbolic", "viz",
 ]
 del _dtype

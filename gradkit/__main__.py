@@ -1,4 +1,4 @@
-"""``python -m gradkit``: a short tour, computed live."""
+"""``python -m gradkit``: the ``gradkit`` command (bare, or ``tour``: a short tour computed live)."""
 
 from __future__ import annotations
 
@@ -49,11 +49,9 @@ def tour() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        print(tour())
-    except BrokenPipeError:                  # e.g. piped into `head`
-        sys.stderr.close()
-    return 0
+    """Run the ``gradkit`` command line (:mod:`gradkit.cli`); bare, it prints the tour."""
+    from .cli import main as cli_main
+    return cli_main(argv)
 
 
 if __name__ == "__main__":
