@@ -117,6 +117,11 @@ def _sep_array(src: np.ndarray, pairs: Sequence[tuple[np.ndarray, np.ndarray]], 
     ridx = border_index(np.arange(-ay, h + ly - 1 - ay), h, border)
     cidx = border_index(np.arange(-ax, w + lx - 1 - ax), w, border)
     out = np.empty(src.shape, np.float64)
+    # NOTE: a pair that only scales the anchor pixel (the -8 of the 3x3 Laplacian) needs no
+    # border and no passes: it is added as c * src.
+    scales = [float(kx[ax] * ky[ay]) for kx, ky in pairs[1:] if _is_delta(kx, ax) and _is_delta(ky, ay)]
+    pairs = [pairs[0]] + [(kx, ky) for kx, ky in pairs[1:]
+                          if not (_is_delta(kx, ax) and _is_delta(ky, ay))]
 
     def strip(r0: int, r1: int) -> None:
         n = r1 - r0
@@ -131,9 +136,17 @@ def _sep_array(src: np.ndarray, pairs: Sequence[tuple[np.ndarray, np.ndarray]], 
             _weighted_sum(lambda j: buf[:, j:j + w], kx, out[r0:r1] if p == 0 else acc, tmp)
             if p:
                 np.add(out[r0:r1], acc, out=out[r0:r1])
+        for c in scales:
+            np.multiply(src[r0:r1], c, out=tmp)
+            np.add(out[r0:r1], tmp, out=out[r0:r1])
 
     _run(strip, h, int(np.prod(src.shape[1:])))
     return out
+
+
+def _is_delta(k: np.ndarray, anchor: int) -> bool:
+    """Whether a 1-D kernel is zero except at the anchor."""
+    return bool(k[anchor] != 0 and np.count_nonzero(k) == 1)
 
 
 def _2d_array(src: np.ndarray, kernel: np.ndarray, ax: int, ay: int, border: str,
