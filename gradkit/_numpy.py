@@ -15,6 +15,8 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _api as A
+from .ops import elementwise as E
+from .ops._registry import apply1
 from ._tensor import Tensor, _make
 from .autograd.grad_mode import _state
 
@@ -59,6 +61,14 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
     np.logaddexp2: lambda x, y: A.div(A.logaddexp(A.mul(x, np.log(2.0)), A.mul(y, np.log(2.0))),
                                       np.log(2.0)),
 }
+
+#: unary float ufuncs that map straight onto a table row (the dispatch fast path)
+_UNARY_PRIMS = {u: getattr(E, name).prim for u, name in (
+    (np.exp, "exp"), (np.exp2, "exp2"), (np.expm1, "expm1"), (np.log, "log"), (np.log2, "log2"),
+    (np.log10, "log10"), (np.log1p, "log1p"), (np.sqrt, "sqrt"), (np.sin, "sin"), (np.cos, "cos"),
+    (np.tan, "tan"), (np.arcsin, "asin"), (np.arccos, "acos"), (np.arctan, "atan"),
+    (np.sinh, "sinh"), (np.cosh, "cosh"), (np.tanh, "tanh"), (np.arcsinh, "asinh"),
+    (np.arccosh, "acosh"), (np.arctanh, "atanh"), (np.reciprocal, "reciprocal"))}
 
 _REDUCE = {np.add: "sum", np.multiply: "prod", np.maximum: "amax", np.minimum: "amin",
            np.fmax: "amax", np.fmin: "amin", np.logical_and: "all", np.logical_or: "any"}
@@ -131,6 +141,9 @@ def _write_out(out: Any, result: Any) -> Any:
 def array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
     """``Tensor.__array_ufunc__``: route NumPy ufuncs to gradkit operations."""
     if method == "__call__" and not kwargs:                    # the common case, kept short
+        prim = _UNARY_PRIMS.get(ufunc)
+        if prim is not None:
+            return apply1(prim, self)
         fn = UFUNCS.get(ufunc)
         if fn is not None:
             if len(inputs) == 1:
