@@ -58,7 +58,7 @@ def __getattr__(name: str) -> object:
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io")
-_LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape"}
+_LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io"}
 
 FloatTensor = DoubleTensor = LongTensor = Tensor
 device = str
@@ -75,6 +75,7 @@ __all__ = [
     "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "finfo",
     "iinfo", "set_printoptions", "get_printoptions", "printoptions", "linalg", "det", "inverse",
     "logdet", "slogdet", "pinverse", "matrix_power", "softmax", "log_softmax", "image", "func",
-    "utils", "GradientTape", "Variable", "nn", "numeric", "symbolic", "viz",
+    "utils", "GradientTape", "Variable", "nn", "numeric", "symbolic", "viz", "optim", "data", "io",
+    "save", "load",
 ]
 del _dtype

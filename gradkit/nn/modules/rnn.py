@@ -1,0 +1,274 @@
+"""Recurrent layers ``RNN``, ``LSTM`` and ``GRU`` (multi-layer, bidirectional, ``batch_first``).
+
+Parameter names, shapes, gate order (LSTM: i, f, g, o; GRU: r, z, n) and the
+initialization U(-1/sqrt(hidden), 1/sqrt(hidden)) follow PyTorch, so a PyTorch
+state dict loads and gives the same outputs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ... import _api as A
+from ... import _factories as Fa
+from ..._tensor import Tensor
+from .. import functional as F
+from .. import init
+from .linear import _empty
+from .module import Module
+
+__all__ = ["RNN", "LSTM", "GRU", "RNNBase"]
+
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+class RNNBase(Module):
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if not 0 <= dropout <= 1 or isinstance(dropout, bool):
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an "
+                "element being zeroed"
+            )
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size != 0:
+            raise NotImplementedError("proj_size is not supported")
+        self.mode, self.input_size, self.hidden_size, self.num_layers = (
+            mode,
+            input_size,
+            hidden_size,
+            num_layers,
+        )
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional, self.proj_size = bidirectional, proj_size
+        gates = _GATES[mode] * hidden_size
+        dirs = 2 if bidirectional else 1
+        self._flat_weights_names: list[str] = []
+        for layer in range(num_layers):
+            for d in range(dirs):
+                size_in = input_size if layer == 0 else hidden_size * dirs
+                suffix = f"_l{layer}" + ("_reverse" if d == 1 else "")
+                shapes = [("weight_ih", (gates, size_in)), ("weight_hh", (gates, hidden_size))]
+                if bias:
+                    shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
+                for name, shape in shapes:
+                    setattr(self, name + suffix, _empty(*shape, dtype=dtype))
+                    self._flat_weights_names.append(name + suffix)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            init.uniform_(p, -stdv, stdv)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.mode == "RNN_RELU":
+            s += ", nonlinearity='relu'"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+    # ------------------------------------------------------------------ forward
+    def _cell(self, x: Tensor, state: Any, suffix: str) -> Any:
+        w_ih, w_hh = getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix)
+        b_ih = getattr(self, "bias_ih" + suffix) if self.bias else None
+        b_hh = getattr(self, "bias_hh" + suffix) if self.bias else None
+        if self.mode == "LSTM":
+            h, c = state
+            gates = F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)
+            i, f, g, o = A.chunk(gates, 4, 1)
+            c = A.sigmoid(f) * c + A.sigmoid(i) * A.tanh(g)
+            return A.sigmoid(o) * A.tanh(c), c
+        if self.mode == "GRU":
+            h = state
+            gi, gh = F.linear(x, w_ih, b_ih), F.linear(h, w_hh, b_hh)
+            i_r, i_z, i_n = A.chunk(gi, 3, 1)
+            h_r, h_z, h_n = A.chunk(gh, 3, 1)
+            r, z = A.sigmoid(i_r + h_r), A.sigmoid(i_z + h_z)
+            n = A.tanh(i_n + r * h_n)
+            return (1 - z) * n + z * h
+        pre = F.linear(x, w_ih, b_ih) + F.linear(state, w_hh, b_hh)
+        return A.tanh(pre) if self.mode == "RNN_TANH" else F.relu(pre)
+
+    def _run_direction(
+        self, xs: list[Tensor], state: Any, suffix: str, reverse: bool
+    ) -> tuple[list[Tensor], Any]:
+        outs: list[Tensor] = [None] * len(xs)  # type: ignore[list-item]
+        order = range(len(xs) - 1, -1, -1) if reverse else range(len(xs))
+        for t in order:
+            state = self._cell(xs[t], state, suffix)
+            outs[t] = state[0] if self.mode == "LSTM" else state
+        return outs, state
+
+    def forward(self, input: Tensor, hx: Any = None) -> Any:
+        is_lstm = self.mode == "LSTM"
+        batched = input.dim() == 3
+        if input.dim() not in (2, 3):
+            raise ValueError(
+                f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.dim()}D instead"
+            )
+        x = input if batched else A.unsqueeze(input, 1 if not self.batch_first else 0)
+        if self.batch_first:
+            x = A.transpose(x, 0, 1)
+        seq, batch = x.shape[0], x.shape[1]
+        dirs = 2 if self.bidirectional else 1
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                f"got {input.shape[-1]}"
+            )
+        h0, c0 = self._initial_state(hx, batched, batch, dirs, x)
+        layer_in = list(A.unbind(x, 0))
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                state = (h0[k], c0[k]) if is_lstm else h0[k]
+                suffix = f"_l{layer}" + ("_reverse" if d == 1 else "")
+                o, state = self._run_direction(layer_in, state, suffix, reverse=d == 1)
+                outs.append(o)
+                if is_lstm:
+                    h_n.append(state[0])
+                    c_n.append(state[1])
+                else:
+                    h_n.append(state)
+            layer_in = [A.cat([outs[0][t], outs[1][t]], 1) if dirs == 2 else outs[0][t] for t in range(seq)]
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_in = [F.dropout(t, self.dropout, True) for t in layer_in]
+        output = A.stack(layer_in, 0)
+        if self.batch_first:
+            output = A.transpose(output, 0, 1)
+        h = A.stack(h_n, 0)
+        if not batched:
+            output = A.squeeze(output, 1 if not self.batch_first else 0)
+            h = A.squeeze(h, 1)
+        if is_lstm:
+            c = A.stack(c_n, 0)
+            return output, (h, c if batched else A.squeeze(c, 1))
+        return output, h
+
+    def _initial_state(self, hx: Any, batched: bool, batch: int, dirs: int, x: Tensor) -> tuple[Any, Any]:
+        n = self.num_layers * dirs
+        if hx is None:
+            zeros = Fa.zeros(n, batch, self.hidden_size, dtype=x.dtype)
+            return A.unbind(zeros, 0), A.unbind(zeros, 0)
+        if self.mode == "LSTM":
+            h, c = hx
+        else:
+            h, c = hx, None
+        if not batched:
+            h = A.unsqueeze(h, 1)
+            c = A.unsqueeze(c, 1) if c is not None else None
+        expected = (n, batch, self.hidden_size)
+        if tuple(h.shape) != expected:
+            raise RuntimeError(f"Expected hidden size {expected}, got {list(h.shape)}")
+        return A.unbind(h, 0), (A.unbind(c, 0) if c is not None else None)
+
+
+class RNN(RNNBase):
+    """Elman RNN: ``h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)`` (or ReLU)."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
+        self.nonlinearity = nonlinearity
+        super().__init__(
+            "RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            dtype=dtype,
+        )
+
+
+class LSTM(RNNBase):
+    """Long short-term memory; returns ``output, (h_n, c_n)``."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            dtype=dtype,
+        )
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit; returns ``output, h_n``."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(
+            "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype
+        )

@@ -1,0 +1,104 @@
+"""Gradient clipping and flat-vector views of parameters (``torch.nn.utils``)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from .._tensor import Tensor, _make
+
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "get_total_norm",
+    "parameters_to_vector",
+    "vector_to_parameters",
+]
+
+
+def _list(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
+def get_total_norm(
+    tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0, error_if_nonfinite: bool = False
+) -> Tensor:
+    """The ``norm_type`` norm of all ``tensors`` taken together (as one vector)."""
+    arrays = [t._data for t in _list(tensors)]
+    if not arrays:
+        return _make(np.array(0.0, dtype=np.float32), False, None)
+    norm_type = float(norm_type)
+    if norm_type == float("inf"):
+        total = max(float(np.abs(a).max()) if a.size else 0.0 for a in arrays)
+    else:
+        norms = np.array([np.linalg.norm(a.ravel(), ord=norm_type) for a in arrays])
+        total = float(np.linalg.norm(norms, ord=norm_type))
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
+            "so it cannot be clipped. To disable this error and scale the gradients by the "
+            "non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+    return _make(np.array(total, dtype=arrays[0].dtype), False, None)
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: Any = None,
+) -> Tensor:
+    """Scale the gradients in place so their total norm is at most ``max_norm``.
+
+    Returns the total norm before clipping. As PyTorch, the factor is
+    ``min(1, max_norm / (total_norm + 1e-6))``.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> w = gk.tensor([3.0, 4.0], requires_grad=True)
+    >>> w.grad = gk.tensor([3.0, 4.0])
+    >>> clip_grad_norm_([w], 1.0)
+    tensor(5.)
+    >>> w.grad
+    tensor([0.6000, 0.8000])
+    """
+    grads = [p._grad for p in _list(parameters) if p._grad is not None]
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    if not grads:
+        return total
+    coef = min(float(max_norm) / (float(total._data) + 1e-6), 1.0)
+    for g in grads:
+        g._data *= g._data.dtype.type(coef)
+        g._vc[0] += 1
+    return total
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: Any = None) -> None:
+    """Clamp every gradient entry to ``[-clip_value, clip_value]`` in place."""
+    for p in _list(parameters):
+        if p._grad is not None:
+            np.clip(p._grad._data, -clip_value, clip_value, out=p._grad._data)
+            p._grad._vc[0] += 1
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and concatenated into one vector (differentiable)."""
+    from .. import _api as A
+
+    return A.cat([A.reshape(p, (-1,)) for p in parameters])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive slices of ``vec`` into ``parameters`` (in place)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected torch.Tensor, but got: {type(vec).__name__}")
+    offset = 0
+    data = vec._data.reshape(-1)
+    for p in parameters:
+        n = p._data.size
+        p._data[...] = data[offset : offset + n].reshape(p._data.shape)
+        p._vc[0] += 1
+        offset += n

@@ -1,0 +1,230 @@
+"""The ``Optimizer`` base class, as in ``torch.optim.Optimizer``.
+
+An optimizer holds ``param_groups`` (dicts of parameters and hyper-parameters)
+and a per-parameter ``state``; ``step()`` runs under ``no_grad``. The update
+rules work on the parameters' NumPy buffers in place and bump the version
+counter, so autograd notices the change.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections import defaultdict
+from itertools import chain
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from .._tensor import Tensor, _make
+from ..autograd.grad_mode import enable_grad, no_grad
+
+__all__ = ["Optimizer", "required"]
+
+
+class _RequiredParameter:
+    """Marks a hyper-parameter without a default."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required: Any = _RequiredParameter()
+
+
+def _touch(p: Tensor) -> None:
+    """Record an in-place change of ``p`` (the version counter autograd checks)."""
+    p._vc[0] += 1
+
+
+def _buf(arr: np.ndarray) -> Tensor:
+    """A state tensor wrapping ``arr`` (shared, not copied)."""
+    return _make(arr, False, None)
+
+
+def _step_tensor() -> Tensor:
+    # NOTE: PyTorch keeps ``step`` as a float32 0-d tensor in the state.
+    return _make(np.array(0.0, dtype=np.float32), False, None)
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(message)
+
+
+class Optimizer:
+    """Base class of all optimizers.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        The tensors to optimize, or dicts with a ``"params"`` entry and per-group options.
+    defaults : dict
+        Default hyper-parameters, used by groups that do not set them.
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors "
+                            f"or dicts, but got {type(params).__module__}.{type(params).__name__}")
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
+                            "ordering of tensors in sets will change between runs. Please use a list "
+                            "instead.")
+        self.defaults = defaults
+        self.state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        groups = list(params)
+        if len(groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "step" in cls.__dict__:
+            cls.step = _counted(cls.__dict__["step"])  # type: ignore[method-assign]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __repr__(self) -> str:
+        lines = [self.__class__.__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(group):
+                if key != "params":
+                    lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ groups
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters, with its own options, to ``param_groups``."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the "
+                            "ordering of tensors in sets will change between runs. Please use a list "
+                            "instead.")
+        else:
+            param_group["params"] = list(params)
+        for p in param_group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__module__}.{type(p).__name__}")
+            if p._fn is not None:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError("parameter group didn't specify a value of required optimization "
+                                 f"parameter {name}")
+            param_group.setdefault(name, default)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in param_group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all optimized tensors (to ``None`` by default)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p._grad is not None:
+                    if set_to_none:
+                        p._grad = None
+                    else:
+                        p._grad._fn = None
+                        p._grad._data[...] = 0
+                        _touch(p._grad)
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform one optimization step; ``closure`` re-evaluates the loss when given."""
+        raise NotImplementedError
+
+    def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self) -> dict[str, Any]:
+        """The state and options as a dict, parameters replaced by their indices (as PyTorch)."""
+        mapping: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                mapping.setdefault(id(p), len(mapping))
+            packed["params"] = [mapping[id(p)] for p in group["params"]]
+            groups.append(packed)
+        state = {mapping[id(k)] if isinstance(k, Tensor) else k: v for k, v in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load a state from :meth:`state_dict` (deep-copied; tensors cast to each parameter's dtype)."""
+        groups = self.param_groups
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match the size "
+                             "of optimizer's group")
+        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+        state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                param = id_map[k]
+                state[param] = _cast(param, copy.deepcopy(v))
+            else:
+                state[k] = copy.deepcopy(v)
+        new_groups = []
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            new_groups.append(saved)
+        self.__setstate__({"state": state, "param_groups": new_groups})
+
+
+def _cast(param: Tensor, value: Any, key: Any = None) -> Any:
+    if isinstance(value, Tensor):
+        # NOTE: as PyTorch, ``step`` keeps its own dtype; other floating state follows the param.
+        if key != "step" and value.is_floating_point() and param.is_floating_point():
+            return _make(value._data.astype(param._data.dtype, copy=False), False, None)
+        return value
+    if isinstance(value, np.ndarray) and key != "step" and value.dtype.kind == "f":
+        return value.astype(param._data.dtype, copy=False)
+    if isinstance(value, dict):
+        return {k: _cast(param, v, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast(param, v) for v in value)
+    return value
+
+
+def _counted(step: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``step`` under ``no_grad`` and count the calls (schedulers read ``_step_count``)."""
+    @functools.wraps(step)
+    def wrapper(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        self._step_count = getattr(self, "_step_count", 0) + 1
+        with no_grad():
+            return step(self, *args, **kwargs)
+    wrapper._wrapped_by_counter = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def _grads(group: dict[str, Any]) -> list[tuple[Tensor, np.ndarray]]:
+    """``(param, grad array)`` for the params of ``group`` that have a gradient."""
+    out = []
+    for p in group["params"]:
+        g = p._grad
+        if g is not None:
+            out.append((p, g._data))
+    return out
