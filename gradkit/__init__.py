@@ -76,6 +76,6 @@ __all__ = [
     "iinfo", "set_printoptions", "get_printoptions", "printoptions", "linalg", "det", "inverse",
     "logdet", "slogdet", "pinverse", "matrix_power", "softmax", "log_softmax", "image", "func",
     "utils", "GradientTape", "Variable", "nn", "numeric", "symbolic", "viz", "optim", "data", "io",
-    "save", "load",
+    "save", "load", "optimize",
 ]
 del _dtype

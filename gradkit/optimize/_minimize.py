@@ -1,0 +1,245 @@
+"""``minimize``: every ``scipy.optimize.minimize`` method with exact derivatives from gradkit."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import func as _gf
+from ._core import Objective, Packer, VectorFunction, require_scipy, to_array, to_float
+from ._progress import Progress, make_progress
+
+__all__ = ["minimize"]
+
+_NO_GRAD = {"nelder-mead", "powell", "cobyla", "cobyqa"}
+_HESSP = {"newton-cg", "trust-ncg", "trust-krylov", "trust-constr"}
+_HESS = {"dogleg", "trust-exact"}
+_CONSTRAINED = {"slsqp", "trust-constr", "cobyla", "cobyqa"}
+
+
+def _default_method(constraints: Any, bounds: Any) -> str:
+    # NOTE: SciPy's own rule, needed here to know which derivatives to supply.
+    if constraints:
+        return "slsqp"
+    return "l-bfgs-b" if bounds is not None else "bfgs"
+
+
+def _objective_pair(obj: Objective, meth: str, jac: Any) -> tuple[Callable[..., Any], Any]:
+    """The ``fun`` and ``jac`` SciPy gets: ``jac=True`` with (f, g) from one pass by default."""
+    packer = obj.packer
+    if meth in _NO_GRAD and not callable(jac) and jac is not True:
+        return obj.value, None
+    if jac is None:
+        return obj.value_and_grad, True
+    if jac is True:
+        def pair(x: Any) -> tuple[float, np.ndarray]:
+            obj.nfev += 1
+            obj.njev += 1
+            f, g = obj.fun(packer.unravel(np.array(x, dtype=np.float64)), *obj.args)
+            return to_float(f), packer.flatten(g)
+        return pair, True
+    if callable(jac):
+        def user_jac(x: Any) -> np.ndarray:
+            obj.njev += 1
+            return packer.flatten(jac(packer.unravel(np.array(x, dtype=np.float64)), *obj.args))
+        return obj.value, user_jac
+    return obj.value, jac                     # '2-point', '3-point', 'cs': SciPy's differences
+
+
+def _second_order(obj: Objective, meth: str, hess: Any, hessp: Any) -> tuple[Any, Any]:
+    packer = obj.packer
+    if callable(hess):
+        def user_hess(x: Any) -> Any:
+            obj.nhev += 1
+            h = hess(packer.unravel(np.array(x, dtype=np.float64)), *obj.args)
+            return h if not hasattr(h, "shape") or hasattr(h, "matvec") else to_array(h)
+        return user_hess, None
+    if callable(hessp):
+        def user_hessp(x: Any, p: Any) -> np.ndarray:
+            obj.nhev += 1
+            return packer.flatten(hessp(packer.unravel(np.array(x, dtype=np.float64)),
+                                        packer.unravel(np.asarray(p, dtype=np.float64)), *obj.args))
+        return None, user_hessp
+    if hess is not None:
+        return hess, None                     # a HessianUpdateStrategy or a difference scheme
+    if meth in _HESS:
+        return obj.hess, None
+    if meth in _HESSP:
+        obj.keep_graph = True
+        return None, obj.hessp
+    return None, None
+
+
+def _bounds(bounds: Any, packer: Packer, so: Any) -> Any:
+    """SciPy's forms pass as they are; ``(lower, upper)`` trees shaped like ``x0`` are flattened."""
+    if bounds is None or isinstance(bounds, so.Bounds) or packer.single:
+        return bounds
+    if isinstance(bounds, (tuple, list)) and len(bounds) == 2 and len(bounds) != packer.n:
+        lo, hi = (np.full(packer.n, s) if b is None else
+                  (np.full(packer.n, float(b)) if np.ndim(b) == 0 and not isinstance(b, (dict, list, tuple))
+                   else packer.flatten(b)) for b, s in zip(bounds, (-np.inf, np.inf)))
+        return so.Bounds(lo, hi)
+    return bounds
+
+
+def _constraints(constraints: Any, packer: Packer, so: Any) -> Any:
+    """Constraint functions take ``x`` in the user's structure; missing Jacobians (and, for
+    ``NonlinearConstraint``, Hessians of ``v . c(x)``) are supplied exactly."""
+    single = isinstance(constraints, (dict, so.NonlinearConstraint, so.LinearConstraint))
+    items = [constraints] if single else list(constraints or ())
+    out = [_one_constraint(c, packer, so) for c in items]
+    return out[0] if single else out
+
+
+def _one_constraint(c: Any, packer: Packer, so: Any) -> Any:
+    if isinstance(c, dict):
+        c = dict(c)
+        vf = VectorFunction(c["fun"], packer, c.get("args", ()))
+        user_jac = c.get("jac")
+        c["fun"] = vf.values
+        c["jac"] = vf.jac if user_jac is None else _flat_callable(user_jac, packer, c.get("args", ()))
+        c["args"] = ()
+        return c
+    if isinstance(c, so.NonlinearConstraint):
+        vf = VectorFunction(c.fun, packer)
+        exact = isinstance(c.jac, str)
+        jac = vf.jac if exact else _flat_callable(c.jac, packer, ())
+        hess = c.hess
+        if exact and hess is None:
+            def hess(x: Any, v: Any) -> np.ndarray:
+                v = np.asarray(v, dtype=np.float64)
+                h = _gf.hessian(lambda flat: (vf.call(flat) * v).sum())(np.array(x, dtype=np.float64))
+                return to_array(h).reshape(len(x), len(x))
+        return so.NonlinearConstraint(vf.values, c.lb, c.ub, jac=jac, hess=hess,
+                                      keep_feasible=c.keep_feasible)
+    return c
+
+
+def _flat_callable(fn: Callable[..., Any], packer: Packer, args: Sequence[Any]) -> Callable[..., Any]:
+    def flat(x: Any) -> np.ndarray:
+        return to_array(fn(packer.unravel(np.array(x, dtype=np.float64)), *args))
+    return flat
+
+
+def _wants_result(callback: Callable[..., Any]) -> bool:
+    try:
+        return set(inspect.signature(callback).parameters) == {"intermediate_result"}
+    except (TypeError, ValueError):
+        return False
+
+
+def _callback(user: Callable[..., Any] | None, prog: Progress | None, obj: Objective,
+              meth: str, so: Any) -> Callable[..., Any] | None:
+    """One callback for SciPy that drives the progress line and calls the user's with ``x``
+    in the user's structure, in the style the user's callback asks for."""
+    if user is None and prog is None:
+        return None
+    new_style = user is not None and _wants_result(user)
+
+    def callback(intermediate_result: Any) -> Any:
+        res = intermediate_result
+        x = np.asarray(res.x if isinstance(res, so.OptimizeResult) else res, dtype=np.float64)
+        if prog is not None:
+            f, gn = obj.seen.get(x.tobytes(), (None, None))
+            if f is None and isinstance(res, so.OptimizeResult) and "fun" in res:
+                f = float(res.fun)
+            prog.update(f, gn)
+        if user is None:
+            return None
+        xs = obj.packer.restore(x)
+        if new_style:
+            full = so.OptimizeResult(res) if isinstance(res, so.OptimizeResult) else \
+                so.OptimizeResult(x=x, fun=obj.seen.get(x.tobytes(), (None,))[0])
+            full.x = xs
+            return user(intermediate_result=full)
+        if meth == "trust-constr":
+            return user(xs, res)
+        return user(xs)
+    return callback
+
+
+def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Callable[..., Any] | None = None,
+             jac: Any = None, hess: Any = None, hessp: Any = None, bounds: Any = None,
+             constraints: Any = (), tol: float | None = None, callback: Callable[..., Any] | None = None,
+             options: dict[str, Any] | None = None, progress: Any = False) -> Any:
+    """Minimize ``fun(x, *args)`` with ``scipy.optimize.minimize`` and exact derivatives.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float``, written with gradkit operations or plain NumPy (NumPy
+        functions run on gradkit tensors). A one-element array or tensor counts as a scalar.
+    x0 : float, array_like, Tensor or pytree
+        Starting point: a number, an array, a tensor, or nested tuples/lists/dicts of them (a
+        list of numbers is an array, as in SciPy). ``fun`` receives ``x`` in the same structure;
+        float32 and 0-d leaves are cast to float64 for SciPy.
+    method : str or callable, optional
+        Any ``scipy.optimize.minimize`` method; SciPy's default rule when omitted.
+    jac, hess, hessp : optional
+        When omitted, computed exactly: value and gradient from one forward and one backward
+        pass (``jac=True`` for SciPy); Hessian-vector products for Newton-CG, trust-ncg,
+        trust-krylov and trust-constr; full Hessians for dogleg and trust-exact. Given ones
+        (callables taking ``x`` in the user's structure, ``True``, or SciPy's strings) are used.
+    bounds : Bounds, sequence of (min, max), or (lower, upper) trees shaped like ``x0``
+    constraints : dict, NonlinearConstraint, LinearConstraint or a sequence of them
+        Constraint functions take ``x`` in the user's structure; their Jacobians (and for
+        ``NonlinearConstraint`` the Hessians of ``v . c(x)``) are exact unless given.
+    tol, options : passed to SciPy.
+    callback : callable, optional
+        ``callback(x)`` with ``x`` in the user's structure, or ``callback(intermediate_result)``
+        (``callback(x, state)`` for trust-constr), as in SciPy; raising StopIteration stops.
+    progress : bool or file-like
+        ``True`` prints iteration, f and |g| to stderr (one live line on a terminal, plain lines
+        elsewhere); a stream writes there instead.
+
+    Returns
+    -------
+    scipy.optimize.OptimizeResult
+        SciPy's result with ``x`` and ``jac`` in ``x0``'s structure; ``nfev``, ``njev`` and
+        ``nhev`` count the forward passes, backward passes and Hessian (-vector) products
+        gradkit actually ran.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradkit.optimize import minimize
+    >>> res = minimize(lambda x: x ** 2 - 4 * x + 8, [1.3], method="BFGS")
+    >>> np.round(res.x, 6), res.nfev
+    (array([2.]), 3)
+    """
+    so = require_scipy(f"minimize(method={method!r})" if isinstance(method, str) else "minimize")
+    packer = Packer(x0)
+    obj = Objective(fun, packer, args)
+    meth = method.lower() if isinstance(method, str) else \
+        (_default_method(constraints, bounds) if method is None else "custom")
+    f_s, jac_s = _objective_pair(obj, meth, jac)
+    hess_s, hessp_s = _second_order(obj, meth, hess, hessp) if meth not in _NO_GRAD else (hess, hessp)
+    cons = _constraints(constraints, packer, so) if constraints else ()
+    prog = make_progress(progress, f"minimize[{meth}]")
+    cb = _callback(callback, prog, obj, meth, so)
+    try:
+        res = so.minimize(f_s, packer.x0, args=(), method=method if method is not None else meth,
+                          jac=jac_s, hess=hess_s, hessp=hessp_s, bounds=_bounds(bounds, packer, so),
+                          constraints=cons, tol=tol, callback=cb, options=options)
+    except BaseException:
+        if prog is not None:
+            prog.close()
+        raise
+    if prog is not None:
+        prog.close(res)
+    return _finish(res, obj, meth)
+
+
+def _finish(res: Any, obj: Objective, meth: str) -> Any:
+    packer = obj.packer
+    flat_x = np.asarray(res.x, dtype=np.float64)
+    res.x = packer.restore(flat_x)
+    res.fun = to_float(res.fun)
+    grad = res.get("grad") if meth == "trust-constr" else res.get("jac")
+    if grad is not None and np.size(grad) == packer.n:
+        key = "grad" if meth == "trust-constr" else "jac"
+        res[key] = packer.restore(grad)
+    res.nfev, res.njev, res.nhev = obj.nfev, obj.njev, obj.nhev
+    return res
