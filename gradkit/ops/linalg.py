@@ -49,27 +49,38 @@ def _mT(a: Any) -> Any:
     return permute_p(a, dims=dims)
 
 
-def _matmul_vjp(g: Any, ans: Any, x: Any, y: Any) -> tuple[Any, Any]:
-    x1, y1 = x.ndim == 1, y.ndim == 1
-    if x1 and y1:                                   # dot: g is a scalar
-        return g * y, g * x
-    x2 = reshape_as(x, (1,) + tuple(x.shape)) if x1 else x
-    y2 = reshape_as(y, tuple(y.shape) + (1,)) if y1 else y
+def _as_matrices(g: Any, x: Any, y: Any) -> tuple[Any, Any, Any]:
+    """Promote 1-D operands (and ``g`` with them) to matrices, as the forward does."""
+    x2 = reshape_as(x, (1,) + tuple(x.shape)) if x.ndim == 1 else x
+    y2 = reshape_as(y, tuple(y.shape) + (1,)) if y.ndim == 1 else y
     g2 = g
-    if x1:
+    if x.ndim == 1:
         g2 = reshape_as(g2, tuple(g2.shape[:-1]) + (1, g2.shape[-1]))
-    if y1:
+    if y.ndim == 1:
         g2 = reshape_as(g2, tuple(g2.shape) + (1,))
+    return x2, y2, g2
+
+
+# NOTE: one rule per operand, so no product is computed for an operand that needs no gradient
+# (the input batch of a network); the engine sums broadcast batch dims away.
+def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if x.ndim == 1 and y.ndim == 1:                 # dot: g is a scalar
+        return g * y
+    _, y2, g2 = _as_matrices(g, x, y)
     gx = matmul_p(g2, _mT(y2))
+    return reshape_as(gx, tuple(gx.shape[:-2]) + (gx.shape[-1],)) if x.ndim == 1 else gx
+
+
+def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if x.ndim == 1 and y.ndim == 1:
+        return g * x
+    x2, _, g2 = _as_matrices(g, x, y)
     gy = matmul_p(_mT(x2), g2)
-    if x1:
-        gx = reshape_as(gx, tuple(gx.shape[:-2]) + (gx.shape[-1],))
-    if y1:
-        gy = reshape_as(gy, tuple(gy.shape[:-2]) + (gy.shape[-2],))
-    return gx, gy
+    return reshape_as(gy, tuple(gy.shape[:-2]) + (gy.shape[-2],)) if y.ndim == 1 else gy
 
 
-matmul_p = defop("matmul", _matmul_impl, vjp_all=_matmul_vjp, promote="same",
+matmul_p = defop("matmul", _matmul_impl, vjp=(_matmul_vjp_x, _matmul_vjp_y), promote="same",
+                 jvp=(lambda t, ans, x, y: matmul_p(t, y), lambda t, ans, x, y: matmul_p(x, t)),
                  names=("MmBackward0", "DotBackward0", "MvBackward0", "SqueezeBackward4",
                         "UnsafeViewBackward0", "BmmBackward0"))
 MM, DOT, MV, VM, BATCHED, BMM = range(6)
