@@ -132,11 +132,30 @@ class _no_record:
 
 
 def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    ufunc = _UFUNC_INPLACE.get(fn)
+
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if ufunc is not None and len(args) == 1 and not kwargs:
+            other = args[0]
+            if not (_state.grad_enabled and (self._rg or (isinstance(other, Tensor) and other._rg)
+                                             or (self._base is not None and self._base._rg))):
+                # NOTE: nothing to record (an optimizer step under no_grad): write in place
+                # with NumPy, with no temporary copy; anything unusual takes the general path.
+                o = other._data if isinstance(other, Tensor) else other
+                try:
+                    ufunc(self._data, o, out=self._data, casting="same_kind")
+                except (TypeError, ValueError):
+                    pass
+                else:
+                    self._vc[0] += 1
+                    return self
         return _inplace(self, fn, *args, **kwargs)
     method.__name__ = fn.__name__ + "_"
     method.__doc__ = f"In-place ``{fn.__name__}``: bumps the version counter, records on the graph."
     return method
+
+
+_UFUNC_INPLACE = {A.add: np.add, A.sub: np.subtract, A.mul: np.multiply, A.div: np.true_divide}
 
 
 def zero_(self: Tensor) -> Tensor:
