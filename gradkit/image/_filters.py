@@ -209,9 +209,10 @@ def sobel(img: Any, dx: int = 1, dy: int = 0, ksize: int = 3, scale: float = 1.0
         derivative without smoothing.
     scale, delta : float
         ``out = scale * derivative + delta``.
-    Other parameters as in :func:`sep_filter2d`; the default output is **float64**
-    (OpenCV's ``ddepth=-1`` keeps the input's type, which truncates negative edges of a
-    uint8 image).
+    border, ddepth, border_value, channels_last
+        As in :func:`sep_filter2d`; the default output is **float64** (OpenCV's
+        ``ddepth=-1`` keeps the input's type, which truncates negative edges of a uint8
+        image).
 
     Notes
     -----
