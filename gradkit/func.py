@@ -89,6 +89,9 @@ class _Scope:
 
 def _to_primal(x: Any) -> tuple[Tensor, bool]:
     """A tensor to differentiate at ``x`` and whether the result must stay on the graph."""
+    from . import _vmap as V
+    if V._levels:
+        return _batched_primal(x)
     if isinstance(x, Tensor):
         if x._data.dtype.kind not in "fc":
             raise TypeError(f"grad requires real- or complex-valued inputs (input dtype that is a "
@@ -104,6 +107,37 @@ def _to_primal(x: Any) -> tuple[Tensor, bool]:
             raise TypeError(f"grad requires real- or complex-valued inputs (input dtype that is a "
                             f"sub-dtype of np.inexact), but got {arr.dtype.name}.")
     return _make(np.array(arr), True, None), False
+
+
+def _batched_primal(x: Any) -> tuple[Tensor, bool]:
+    """Inside vmap: a primal batched at every running level (per-example gradients).
+
+    An unmapped argument (parameters) is broadcast along each batch, so that its
+    gradient comes out per example, as JAX's ``vmap(grad(f), in_axes=(None, 0))``.
+    """
+    from . import _vmap as V
+    phys, levels = V.unwrap_all(x) if isinstance(x, Tensor) else (x, [])
+    p, on_graph = _to_primal_plain(phys)
+    shape = tuple(p.shape)
+    lead = len(levels)
+    missing = [k for k in range(1, len(V._levels) + 1) if k not in levels]
+    if missing:
+        sizes = V.level_sizes()
+        target = tuple(sizes[k - 1] for k in range(1, len(sizes) + 1))
+        have = dict(zip(levels, shape[:lead]))
+        inter = tuple(have.get(k, 1) for k in range(1, len(sizes) + 1)) + shape[lead:]
+        p = p.reshape(inter).expand(target + shape[lead:])
+    return V.rewrap(p, range(1, len(V._levels) + 1)), on_graph
+
+
+def _to_primal_plain(x: Any) -> tuple[Tensor, bool]:
+    from . import _vmap as V
+    saved = V._levels[:]
+    V._levels.clear()                     # plain checks and a plain leaf, hook or not
+    try:
+        return _to_primal(x)
+    finally:
+        V._levels[:] = saved
 
 
 def _argnums(argnums: int | Sequence[int], n: int) -> tuple[int, ...]:
@@ -124,7 +158,7 @@ class _Call:
         self.args = list(args)
         self.specs, self.leaves, self.originals = [], [], []
         self.create = _depth() > 0
-        self.numpy_out = True
+        self.numpy_out = not _vmapping()
         for a in self.nums:
             leaves, spec = tree_flatten(args[a])
             prim = []
@@ -151,7 +185,7 @@ class _Call:
     def _leaf_out(self, v: Any, like: Any) -> Any:
         if isinstance(v, Tensor) and not self.create:
             v = v.detach()
-        if isinstance(like, Tensor) or self.create:
+        if isinstance(like, Tensor) or self.create or _vmapping():
             return v if isinstance(v, Tensor) else _make(np.asarray(v), False, None)
         return _to_numpy(v, like)
 
@@ -202,7 +236,7 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
         with _Scope():
             out, aux = _split_aux(fun(*call.args, **kwargs), has_aux, "value_and_grad")
             y = _as_output(out)
-            if y._data.size != 1 or y.ndim != 0:
+            if y.ndim != 0:
                 raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
                                 f"shape: {tuple(y.shape)}.")
             gs = _grads([y], call.flat, None, call.create)
@@ -228,6 +262,8 @@ def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
 
 
 def _grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], cots: Any, create: bool) -> list[Any]:
+    if _vmapping() and cots is None:
+        return _batched_grads(outs, inputs, create)
     live = [(o, c) for o, c in zip(outs, cots or [None] * len(outs)) if o.requires_grad]
     if not live:
         return [_make(np.zeros_like(t._data), False, None) for t in inputs]
@@ -237,8 +273,40 @@ def _grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], cots: Any, create: 
             for g, t in zip(gs, inputs)]
 
 
+def _no_vmap() -> None:
+    """Jacobians and JVPs inside vmap: no batched form yet, so vmap loops instead."""
+    if _vmapping():
+        from ._vmap import Unbatchable
+        raise Unbatchable("vmap: jacobians, vjp and jvp inside vmap run per example")
+
+
+def _vmapping() -> bool:
+    from . import _vmap as V
+    return bool(V._levels)
+
+
+def _batched_grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], create: bool) -> list[Any]:
+    """Gradients of scalar examples: one backward of their sum on the physical graph."""
+    from . import _vmap as V
+    from ._factories import ones_like, zeros_like
+    phys_in = [V.unwrap_all(t) for t in inputs]
+    phys_out = [V.unwrap_all(o)[0] for o in outs]
+    live = [o for o in phys_out if o.requires_grad]
+    saved = V._levels[:]
+    V._levels.clear()                     # NOTE: the backward runs on plain tensors only
+    try:
+        gs = _autograd_grad(live, [p for p, _ in phys_in], [ones_like(o) for o in live],
+                            create_graph=create, retain_graph=True, allow_unused=True) if live \
+            else [None] * len(inputs)
+        gs = [zeros_like(p) if g is None else g for g, (p, _) in zip(gs, phys_in)]
+    finally:
+        V._levels[:] = saved
+    return [V.rewrap(g, levels) for g, (_, levels) in zip(gs, phys_in)]
+
+
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """``(fun(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns a tuple, one entry per primal."""
+    _no_vmap()
     call = _Call(primals, tuple(range(len(primals))))
     with _Scope():
         out, aux = _split_aux(fun(*call.args), has_aux, "vjp")
@@ -299,6 +367,7 @@ def _jac_tree(call: _Call, jac: list[list[Any]], spec: Any) -> Any:
 def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: str) -> Callable[..., Any]:
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _no_vmap()
         call = _Call(args, argnums)
         box: dict[str, Any] = {}
 
@@ -318,15 +387,16 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
                 outs = flat_fun(*call.flat)
                 jac = _jac_rev(outs, call.flat, call.create)
             else:
-                jac, outs = _jac_fwd(flat_fun, call.flat, call.create)
+                jac, outs = _jac_fwd(flat_fun, call.flat, call.create, dual=mode == "fwd-dual")
         value = call.out(box["out"])
         res = _jac_tree(call, jac, box["spec"])
         return ((value, call.out(box["aux"])), res) if has_aux else (value, res)
     return wrapper
 
 
-def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool) -> tuple[Any, Any]:
-    fm = ForwardMode(flat_fun, inputs, create)
+def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
+             dual: bool = False) -> tuple[Any, Any]:
+    fm = ForwardMode(flat_fun, inputs, create, dual=dual)
     outs = fm.raw
     fm.set_outputs(outs)
     numels = [t._data.size for t in inputs]
@@ -386,17 +456,30 @@ def jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
 
 
 def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
-            has_aux: bool = False) -> Callable[..., Any]:
-    """The Hessian ``jacfwd(jacrev(fun))``: ``H[i][j]`` shaped ``arg_i.shape + arg_j.shape``.
+            has_aux: bool = False, mode: str = "rev-over-rev") -> Callable[..., Any]:
+    """The Hessian of a scalar function: ``H[i][j]`` shaped ``arg_i.shape + arg_j.shape``.
+
+    Parameters
+    ----------
+    mode : {"rev-over-rev", "fwd-over-rev"}
+        ``"fwd-over-rev"`` is ``jacfwd(jacrev(fun))`` with real forward mode
+        (``gradkit.autograd.forward_ad``): one dual-number pass of the gradient per input
+        element. ``"rev-over-rev"`` (the default, faster here) is ``jacrev(jacrev(fun))``.
 
     Notes
     -----
     A Hessian of a twice continuously differentiable function is symmetric, so the
-    outer Jacobian is taken in reverse mode over the gradient's graph: one forward,
-    one differentiable backward and one batched backward walk give the same matrix
-    as forward over reverse, without forward passes per column.
+    outer Jacobian may be taken in reverse mode over the gradient's graph: one forward,
+    one differentiable backward and one batched backward walk give the same matrix as
+    forward over reverse, without a pass per column (``benchmarks/bench_hessian.py``
+    times both). Without ``forward_ad``, ``"fwd-over-rev"`` uses the double-VJP trick.
     """
-    return jacrev(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
+    if mode == "rev-over-rev":
+        return jacrev(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
+    if mode != "fwd-over-rev":
+        raise ValueError(f"hessian mode must be 'rev-over-rev' or 'fwd-over-rev', got {mode!r}")
+    inner = jacrev(fun, argnums, has_aux=has_aux)
+    return _drop_value(_value_and_jac(inner, argnums, has_aux, "fwd-dual"), fun, has_aux)
 
 
 def value_and_hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
@@ -432,6 +515,7 @@ def _tangent_leaves(call: _Call, tangents: Sequence[Any]) -> list[Any]:
 
 
 def _linear(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> tuple[Any, ...]:
+    _no_vmap()
     if not isinstance(primals, (tuple, list)):
         raise TypeError(f"primal values must be a tuple or list, got {type(primals).__name__}")
     call = _Call(tuple(primals), tuple(range(len(primals))))
@@ -494,65 +578,168 @@ def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
 
 # --- batching and gradient stopping -----------------------------------------------------
 def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> Callable[..., Any]:
-    """Map ``fun`` over an axis of its arguments (``None`` in ``in_axes``: not mapped).
+    """Map ``fun`` over an axis of its arguments: ``vmap(f)(xs)[i] == f(xs[i])``.
 
-    Each example runs separately and the results are stacked at ``out_axes`` (tensors
-    with a differentiable stack, so ``grad(vmap(f))`` works); a NumPy ufunc mapped over
-    axis 0 runs once on the whole batch.
+    Parameters
+    ----------
+    fun : callable
+        A function of one example; positional arguments are pytrees of Tensors, arrays
+        or numbers.
+    in_axes : int, None or pytree
+        The mapped axis of each argument (``None``: not mapped, passed whole); a tuple
+        has one entry per positional argument, each an int, None or a pytree prefix of
+        that argument.
+    out_axes : int, None or pytree
+        Where the batch axis goes in each output (``None``: an output that does not
+        depend on the batch, returned once).
+
+    Returns
+    -------
+    callable
+        The batched function; NumPy in (nothing a Tensor), NumPy out.
+
+    Notes
+    -----
+    ``fun`` runs once, on batched tensors (``gradkit._vmap``): each shows one example's
+    shape while its primitives run on the whole batch. Elementwise, reduction, shape and
+    product (matmul, einsum) primitives have batching rules; ``grad`` inside ``vmap``
+    differentiates every example at once (per-example gradients, with unmapped arguments
+    such as parameters broadcast along the batch). On anything else (an op with no rule,
+    reading values with ``item()``/``bool()``/NumPy, in-place writes, forward mode) the
+    whole call runs ``fun`` once per example and stacks the results instead; so does any
+    error, which the loop then raises as it is. vmaps nest; ``grad(vmap(f))`` works.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import gradkit.func as gf
+    >>> gf.vmap(gf.grad(lambda x: np.sum(x ** 3)))(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    array([[ 3., 12.],
+           [27., 48.]])
     """
     @functools.wraps(fun)
     def wrapper(*args: Any) -> Any:
         axes = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(args)
+        if not isinstance(in_axes, (tuple, list, int)) and in_axes is not None:
+            raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding "
+                             f"to the positional arguments passed to the function, but got {in_axes}")
         if len(axes) != len(args):
             raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries "
                              f"corresponding to the positional arguments passed to the function, "
                              f"but got len(in_axes)={len(axes)}, len(args)={len(args)}")
         if isinstance(fun, np.ufunc) and all(a == 0 for a in axes) and out_axes == 0:
             return fun(*args)
-        sizes = {_axis_size(a, ax) for a, ax in zip(args, axes) if ax is not None}
+        leaves, spec = tree_flatten(list(args))
+        leaf_axes = _axes_for(list(axes), list(args))
+        sizes = {np.shape(v)[ax] for v, ax in zip(leaves, leaf_axes) if ax is not None}
         if len(sizes) != 1:
-            raise ValueError(f"vmap got inconsistent sizes for the mapped axes: {sorted(sizes)}")
+            raise ValueError("vmap got inconsistent sizes for the mapped axes: "
+                             f"{sorted(sizes)}" if sizes else
+                             "vmap must have at least one non-None value in in_axes")
         (n,) = sizes
-        results = [fun(*(a if ax is None else _take(a, ax, i) for a, ax in zip(args, axes)))
-                   for i in range(n)]
-        return _stack_tree(results, out_axes)
+        numpy_out = not any(isinstance(v, Tensor) for v in leaves)
+        try:
+            res = _vmap_batched(fun, leaves, leaf_axes, spec, n, out_axes)
+            _vmap_stats["batched"] += 1
+        except Exception as exc:                   # NOTE: the loop raises real errors as they are
+            _vmap_stats["why"] = exc
+            res = _vmap_loop(fun, leaves, leaf_axes, spec, n, out_axes)
+            _vmap_stats["loop"] += 1
+        if numpy_out:
+            res = _numpy_tree(res)
+        return res
     return wrapper
 
 
-def _axis_size(tree: Any, axis: int) -> int:
-    leaves, _ = tree_flatten(tree)
-    sizes = {np.shape(v)[axis] for v in leaves}
-    if len(sizes) != 1:
-        raise ValueError(f"vmap got inconsistent sizes for the mapped axes: {sorted(sizes)}")
-    return sizes.pop()
+#: how many vmap calls ran batched and how many fell back to the loop (for tests, benchmarks)
+_vmap_stats: dict[str, Any] = {"batched": 0, "loop": 0, "why": None}
 
 
-def _take(tree: Any, axis: int, i: int) -> Any:
-    leaves, spec = tree_flatten(tree)
-    out = []
-    for v in leaves:
-        idx = (slice(None),) * (axis % np.ndim(v)) + (i,)
-        out.append(v[idx] if isinstance(v, Tensor) else np.asarray(v)[idx])
-    return tree_unflatten(spec, out)
+def _axes_for(ax: Any, tree: Any) -> list[Any]:
+    """One axis per leaf of ``tree``, from ``ax`` (an int, None or a pytree prefix of ``tree``)."""
+    if ax is None or isinstance(ax, int):
+        return [ax] * len(tree_flatten(tree)[0])
+    if isinstance(tree, dict) and isinstance(ax, dict):
+        return [a for k in sorted(tree) for a in _axes_for(ax[k], tree[k])]
+    if isinstance(tree, (tuple, list)) and isinstance(ax, (tuple, list)) and len(ax) == len(tree):
+        return [a for sub_ax, sub in zip(ax, tree) for a in _axes_for(sub_ax, sub)]
+    raise ValueError(f"vmap in_axes/out_axes entry {ax!r} does not match the structure of the "
+                     f"value {type(tree).__name__}; give an int, None or a matching pytree")
+
+
+def _vmap_batched(fun: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec: Any,
+                  n: int, out_axes: Any) -> Any:
+    from . import _vmap as V
+    from .ops.shape import permute_p
+    level = V.enter(n)
+    try:
+        wrapped = []
+        for v, ax in zip(leaves, leaf_axes):
+            if ax is None:
+                wrapped.append(v)
+                continue
+            t = V.as_tensor(v)
+            ax %= t.ndim
+            if ax:
+                t = permute_p(t, dims=(ax,) + tuple(i for i in range(t.ndim) if i != ax))
+            wrapped.append(V._wrap(t, level))
+        out = fun(*tree_unflatten(spec, wrapped))
+        out_leaves, out_spec = tree_flatten(out)
+        res = []
+        for v, ax in zip(out_leaves, _axes_for(out_axes, out)):
+            p, batched = V.physical(v, level)
+            if ax is None:
+                if batched:
+                    raise ValueError("vmap out_axes None given for an output that depends on the batch")
+                res.append(p)
+                continue
+            if not batched:
+                p = V.broadcast_to_level(v, level)._value
+            ax %= p.ndim
+            if ax:
+                p = permute_p(p, dims=tuple(range(1, ax + 1)) + (0,) + tuple(range(ax + 1, p.ndim)))
+            res.append(p)
+        return tree_unflatten(out_spec, res)
+    finally:
+        V.exit_level()
+
+
+def _vmap_loop(fun: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec: Any,
+               n: int, out_axes: Any) -> Any:
+    results = []
+    for i in range(n):
+        ex = [v if ax is None else _take(v, ax, i) for v, ax in zip(leaves, leaf_axes)]
+        results.append(fun(*tree_unflatten(spec, ex)))
+    return _stack_tree(results, out_axes)
+
+
+def _take(v: Any, axis: int, i: int) -> Any:
+    idx = (slice(None),) * (axis % np.ndim(v)) + (i,)
+    return v[idx] if isinstance(v, Tensor) else np.asarray(v)[idx]
 
 
 def _stack_tree(results: list[Any], out_axes: Any) -> Any:
     from ._api import stack
     flats = [tree_flatten(r) for r in results]
     spec = flats[0][1]
-    n_leaves = len(flats[0][0])
-    axes = out_axes if isinstance(out_axes, (tuple, list)) else (out_axes,) * n_leaves
+    axes = _axes_for(out_axes, results[0])
     out = []
-    for k in range(n_leaves):
+    for k, ax in enumerate(axes):
         col = [f[0][k] for f in flats]
-        ax = axes[k]
-        if any(isinstance(c, Tensor) for c in col):
+        if ax is None:
+            out.append(col[0])
+        elif any(isinstance(c, Tensor) for c in col):
             col = [c if isinstance(c, Tensor) else _make(np.asarray(c), False, None) for c in col]
             out.append(stack(col, dim=ax))
         else:
-            res = np.stack([np.asarray(c) for c in col], axis=ax)
-            out.append(res)
+            out.append(np.stack([np.asarray(c) for c in col], axis=ax))
     return tree_unflatten(spec, out)
+
+
+def _numpy_tree(tree: Any) -> Any:
+    leaves, spec = tree_flatten(tree)
+    return tree_unflatten(spec, [np.asarray(v._data) if isinstance(v, Tensor) and not v.requires_grad
+                                 and isinstance(v._data, np.ndarray) else v for v in leaves])
 
 
 def stop_gradient(x: Any) -> Any:

@@ -203,6 +203,8 @@ def batched_vjp(roots: Sequence[Tensor], seeds: Sequence[np.ndarray],
     ``seeds[i]`` has shape ``(B, *roots[i].shape)``; each result ``(B, *inputs[k].shape)``.
     The graph is kept (as with ``retain_graph=True``).
     """
+    from .._vmap import check_plain
+    check_plain(*roots, *inputs)
     bsz = int(seeds[0].shape[0])
     buffers: dict[Any, list[Any]] = {}
     leaf_grads: dict[int, Any] = {}
@@ -285,16 +287,20 @@ class ForwardMode:
 
     ``apply(tangents)`` takes one tangent per primal, each with a leading batch axis of
     size B, and returns one ``(B, *out.shape)`` tangent per output. With
-    ``gradkit.autograd.forward_ad`` available, single tangents and differentiable
-    (``create``) products use dual numbers (``fn`` runs again per tangent); batches
-    otherwise use the vectorized double-VJP trick, which needs the single forward
-    already done. ``create=True`` keeps every result on the graph.
+    ``gradkit.autograd.forward_ad`` available, single tangents, differentiable
+    (``create``) products and, with ``dual=True``, every batch use dual numbers (``fn``
+    runs again per tangent); batches otherwise use the vectorized double-VJP trick,
+    which needs the single forward already done. ``create=True`` keeps every result on the graph.
     """
 
-    def __init__(self, fn: Callable[..., Any], primals: Sequence[Tensor], create: bool) -> None:
+    def __init__(self, fn: Callable[..., Any], primals: Sequence[Tensor], create: bool,
+                 dual: bool = False) -> None:
         self.fn = fn
         self.primals = list(primals)
         self.create = create
+        self.dual = dual                 # dual numbers for batches too (one pass per tangent)
+        from .._vmap import check_plain
+        check_plain(*self.primals)
         self.fwad = forward_ad_module()
         prev = _state.grad_enabled
         _state.grad_enabled = True
@@ -311,7 +317,7 @@ class ForwardMode:
 
     def apply(self, tangents: Sequence[Any]) -> list[Any]:
         bsz = int(np.shape(tangents[0])[0])
-        if self.fwad is not None and (bsz == 1 or self.create):
+        if self.fwad is not None and (bsz == 1 or self.create or self.dual):
             return self._dual(tangents, bsz)
         return self._double_vjp(tangents, bsz)
 

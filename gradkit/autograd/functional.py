@@ -30,8 +30,10 @@ __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
 
 def _as_tuple(inp: Any, arg_name: str, fn_name: str) -> tuple[bool, tuple[Any, ...]]:
+    from .._vmap import check_plain
     is_tuple = isinstance(inp, tuple)
     items = inp if is_tuple else (inp,)
+    check_plain(*items)
     for i, el in enumerate(items):
         if not isinstance(el, Tensor):
             where = f"value at index {i}" if is_tuple else f"given {arg_name}"
