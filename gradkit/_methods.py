@@ -15,6 +15,7 @@ import numpy as np
 from . import _api as A
 from . import _dtype
 from ._tensor import Tensor, _make
+from .autograd._sites import bumped, mark
 from .autograd.grad_mode import _state
 from .ops import elementwise as E
 from .ops import shape as S
@@ -42,7 +43,7 @@ def _alias(self: Tensor) -> Tensor:
     return t
 
 
-def _commit(self: Tensor, out: Tensor) -> Tensor:
+def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
     """Write ``out`` into ``self``'s memory, bump the version and adopt ``out``'s history."""
     src = out._data
     if src.shape != self._data.shape:
@@ -65,8 +66,12 @@ def _commit(self: Tensor, out: Tensor) -> Tensor:
                            "performing the operation.")
     np.copyto(self._data, src, casting="unsafe")
     self._vc[0] += 1
+    if _state.record_sites:
+        bumped(self, name, 5)
     node = out._fn
     if node is not None:
+        if _state.record_sites:
+            node.inplace = name
         self._fn, self._oi, self._rg = node, out._oi, True
         if getattr(node, "ans_vc", None) is not None:
             node.ans_vc = self._vc
@@ -74,21 +79,22 @@ def _commit(self: Tensor, out: Tensor) -> Tensor:
     return self
 
 
-def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, **kwargs: Any) -> Tensor:
+def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, _name: str = "in-place op",
+             **kwargs: Any) -> Tensor:
     _check_inplace(self)
     recording = _state.grad_enabled and (
         self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     base = self._base
     if base is not None and _state.grad_enabled and (recording or base._rg):
-        return _inplace_view(self, base, fn, args, kwargs)
+        return _inplace_view(self, base, fn, args, kwargs, _name)
     src = _alias(self) if recording else _make(self._data, False, None)
     with _no_record(not recording):
         out = fn(src, *args, **kwargs)
-    return _commit(self, out)
+    return _commit(self, out, _name)
 
 
 def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: Any,
-                  kwargs: Any) -> Tensor:
+                  kwargs: Any, name: str = "in-place op") -> Tensor:
     """An in-place change through a view, recorded on the base (PyTorch's CopySlices).
 
     The view's elements are located in the base by applying the view's own
@@ -107,7 +113,7 @@ def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: A
         out = A.expand(out, positions.shape)
     index = np.unravel_index(positions.reshape(-1), base._data.shape)
     new = apply(S.index_put_p.prim, (_alias(base), A.reshape(out, (-1,))), {"index": index}, 0)
-    _commit(base, new)
+    _commit(base, new, name)
     fresh = make_view(base)
     view._fn, view._rg = fresh._fn, fresh._rg
     if fresh._oi:
@@ -148,9 +154,12 @@ def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
                     pass
                 else:
                     self._vc[0] += 1
+                    if _state.record_sites:
+                        bumped(self, name)
                     return self
-        return _inplace(self, fn, *args, **kwargs)
-    method.__name__ = fn.__name__ + "_"
+        return _inplace(self, fn, *args, _name=name, **kwargs)
+    name = fn.__name__ + "_"
+    method.__name__ = name
     method.__doc__ = f"In-place ``{fn.__name__}``: bumps the version counter, records on the graph."
     return method
 
@@ -163,20 +172,23 @@ def zero_(self: Tensor) -> Tensor:
     if not (_state.grad_enabled and self._rg):
         self._data[...] = 0
         self._vc[0] += 1
+        bumped(self, "zero_")
         return self
-    return _inplace(self, lambda s: E.mul(s, 0.0))
+    return _inplace(self, lambda s: E.mul(s, 0.0), _name="zero_")
 
 
 def fill_(self: Tensor, value: Any) -> Tensor:
     """Fill with ``value`` in place."""
     v = value.item() if isinstance(value, Tensor) and not value._rg else value
     if isinstance(v, Tensor):
-        return _inplace(self, lambda s, val: E.add(E.mul(s, 0.0), val.to(s.dtype)), v)
+        return _inplace(self, lambda s, val: E.add(E.mul(s, 0.0), val.to(s.dtype)), v,
+                        _name="fill_")
     if not (_state.grad_enabled and self._rg):
         self._data[...] = v
         self._vc[0] += 1
+        bumped(self, "fill_")
         return self
-    return _inplace(self, lambda s: E.add(E.mul(s, 0.0), v))
+    return _inplace(self, lambda s: E.add(E.mul(s, 0.0), v), _name="fill_")
 
 
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
@@ -185,12 +197,13 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     if not (_state.grad_enabled and (self._rg or src._rg)):
         np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
         self._vc[0] += 1
+        bumped(self, "copy_")
         return self
 
     def copy(s: Tensor, val: Tensor) -> Tensor:
         val = val if val.dtype is s.dtype else val.to(s.dtype)
         return A.expand(val, tuple(s.shape)) if tuple(val.shape) != tuple(s.shape) else A.clone(val)
-    return _inplace(self, copy, src)
+    return _inplace(self, copy, src, _name="copy_")
 
 
 # --- indexing ---------------------------------------------------------------------
@@ -278,6 +291,7 @@ def __setitem__(self: Tensor, index: Any, value: Any) -> None:
     if not recording:
         self._data[idx] = value._data if isinstance(value, Tensor) else value
         self._vc[0] += 1
+        bumped(self, "__setitem__")
         return
     if self._rg and self._fn is None:
         # NOTE: PyTorch writes through a view of the leaf, hence its wording.
@@ -286,7 +300,7 @@ def __setitem__(self: Tensor, index: Any, value: Any) -> None:
     val = value if isinstance(value, Tensor) else A.as_tensor_arg(value)
     if val.dtype is not self.dtype:
         val = val.to(self.dtype)
-    _inplace(self, _index_put, val, index=idx, variant=0 if basic else 1)
+    _inplace(self, _index_put, val, index=idx, variant=0 if basic else 1, _name="__setitem__")
 
 
 def _index_put(x: Tensor, value: Tensor, index: Any, variant: int) -> Tensor:
@@ -317,7 +331,12 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     if target.np == self._data.dtype and not copy:
         return self
     if target.np.kind not in "fc":
-        return _make(self._data.astype(target.np), False, None)
+        out = _make(self._data.astype(target.np), False, None)
+        if self._rg:
+            mark(out, "cast", f"to({target.name})", self)
+        elif self._why is not None:
+            out._why = self._why
+        return out
     return S.to_p(self, dtype=target.np)
 
 
@@ -397,6 +416,16 @@ def backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = Non
     from .autograd.engine import run_backward
     run_backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
                  inputs=inputs)
+
+
+def grad_explain(self: Tensor) -> Any:
+    """Why this tensor's gradient from the last ``backward()`` is None, zero or NaN.
+
+    See :func:`gradkit.autograd.explain`; the graph must still hold its saved values
+    (``retain_graph=True``) for the NaN/zero analysis to name the operation.
+    """
+    from .autograd._explain import grad_explain as _explain
+    return _explain(self)
 
 
 def __array__(self: Tensor, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -480,7 +509,7 @@ def _attach() -> None:
         "__getitem__": __getitem__, "__setitem__": __setitem__, "backward": backward,
         "__array__": __array__, "to": to, "type": type_, "type_as": type_as,
         "contiguous": contiguous, "new_tensor": new_tensor, "zero_": zero_, "fill_": fill_,
-        "copy_": copy_, "uniform_": uniform_, "normal_": normal_,
+        "copy_": copy_, "uniform_": uniform_, "normal_": normal_, "grad_explain": grad_explain,
         "__add__": _fast(E.add, A.add), "__radd__": _fast(E.add, A.add),
         "__sub__": _fast(E.sub, A.sub), "__rsub__": _rsub_op, "__mul__": _fast(E.mul, A.mul),
         "__rmul__": _fast(E.mul, A.mul), "__truediv__": _fast(E.div, A.div),

@@ -52,6 +52,8 @@ class Tensor:
     _base: Tensor | None = None
     _post_hooks: dict[int, Any] | None = None
     _name: str | None = None
+    #: why this tensor has no history although it came from one that had (diagnostics)
+    _why: Any = None
     #: forward mode's tangents, ``{level: tangent}`` (see gradkit.autograd.forward_ad)
     _fw: dict[int, Any] | None = None
 
@@ -81,7 +83,11 @@ class Tensor:
         Unlike ``detach()`` the result has its own version counter, so in-place
         changes through ``.data`` are invisible to autograd (as in PyTorch).
         """
-        return _make(self._data, False, None)
+        t = _make(self._data, False, None)
+        if self._rg:
+            from .autograd._sites import mark
+            mark(t, "detach", ".data", self)
+        return t
 
     @data.setter
     def data(self, value: Any) -> None:
@@ -276,10 +282,16 @@ class Tensor:
         """A new tensor sharing memory and version counter, outside the graph."""
         t = _make(self._data, False, None)
         t._vc = self._vc
+        if self._rg:
+            from .autograd._sites import mark
+            mark(t, "detach", "detach", self)
         return t
 
     def detach_(self) -> Tensor:
         """Detach this tensor from the graph in place, making it a leaf."""
+        if self._rg:
+            from .autograd._sites import mark
+            mark(self, "detach", "detach_")
         self._fn = None
         self.__dict__.pop("_oi", None)
         self._rg = False

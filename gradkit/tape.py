@@ -237,6 +237,11 @@ class GradientTape:
             result[k] = g
         return result
 
+    def explain(self, target: Tensor, source: Tensor) -> Any:
+        """Why ``gradient(target, source)`` is None, zero or NaN (see ``gradkit.autograd.explain``)."""
+        from .autograd._explain import explain
+        return explain(target, source, tape=self)
+
     def jacobian(self, target: Tensor, sources: Any, unconnected_gradients: str = "none",
                  parallel_iterations: Any = None, experimental_use_pfor: bool = True) -> Any:
         """``d target / d source`` shaped ``target.shape + source.shape`` for each source."""

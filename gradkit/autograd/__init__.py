@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .._tensor import Tensor
+from ._explain import Explanation, explain
+from ._sites import is_record_locations_enabled, set_record_locations
 from .engine import run_backward
 from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -25,7 +27,8 @@ __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable",
            "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "detect_anomaly", "set_detect_anomaly",
            "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Node", "graph",
-           "forward_ad", "functional"]
+           "forward_ad", "functional", "explain", "Explanation", "set_record_locations",
+           "is_record_locations_enabled"]
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,

@@ -8,6 +8,7 @@ on, so the gradients are themselves differentiable.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Sequence
 
 import numpy as np
@@ -157,10 +158,13 @@ def run_backward(roots: Any, grads: Any = None, retain_graph: bool | None = None
         if not isinstance(t, Tensor):
             raise TypeError(f"backward expects Tensors, got {type(t).__name__}")
         if not t._rg:
+            from ._explain import no_grad_fn_cause
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
-                               "a grad_fn")
+                               "a grad_fn" + no_grad_fn_cause(t))
     create = bool(create_graph)
     retain = create if retain_graph is None else bool(retain_graph)
+    if _state.record_sites:
+        _state.last_roots = [weakref.ref(t) for t in roots]
     inputs = _as_seq(inputs)
     prev = _state.grad_enabled
     _state.grad_enabled = create

@@ -81,7 +81,7 @@ class _FunctionNode(Node):
     def _backward(self, grads: list[Any], create_graph: bool) -> tuple[Any, ...]:
         ctx = self.ctx
         if ctx._freed:
-            raise freed_error()
+            raise freed_error(self)
         gs = []
         for g, (shape, dt) in zip(grads, self.out_meta):
             if g is None and ctx.materialize_grads:

@@ -22,6 +22,10 @@ class _State(threading.local):
     inference = False
     anomaly = False
     anomaly_check_nan = True
+    #: record source locations for diagnostics (gradkit.autograd.set_record_locations)
+    record_sites = True
+    #: weak references to the roots of the last backward (for ``Tensor.grad_explain``)
+    last_roots: Any = None
 
 
 _state = _State()

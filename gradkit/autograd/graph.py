@@ -25,12 +25,40 @@ _FREED = (
     "graph a second time or if you need to access saved tensors after calling backward.")
 
 
-def freed_error() -> RuntimeError:
-    return RuntimeError(_FREED)
+def op_name(node: Any) -> str:
+    """``exp`` for an ``ExpBackward0`` node: the operation a user wrote."""
+    prim = getattr(node, "prim", None)
+    if prim is not None:
+        return prim.name
+    name = node.name()
+    for suffix in ("Backward0", "Backward1", "Backward"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)].lower()
+    return name
+
+
+def freed_error(node: Any = None) -> RuntimeError:
+    """PyTorch's message, then what was freed and the two fixes that do not keep every graph."""
+    msg = _FREED
+    if node is not None:
+        from ._sites import at
+        msg += (f"\n\nThe saved values of `{op_name(node)}` ({node.name()}"
+                f"{at(getattr(node, 'site', None))}) were freed by an earlier backward through "
+                "this graph.")
+    msg += ("\nUsually retain_graph=True is not the fix you want; instead:\n"
+            "  1. several losses over one graph: add them first and call backward once, "
+            "(loss1 + loss2).backward();\n"
+            "  2. a gradient needed in the middle (a penalty, a meta step): "
+            "gradkit.autograd.grad(out, inputs, retain_graph=True) only for that call, then the "
+            "final backward frees the graph;\n"
+            "  3. a tensor carried over from the previous iteration (an RNN state, a running "
+            "value): .detach() it before reusing it.")
+    return RuntimeError(msg)
 
 
 def version_error(t: Any, node: Any, saved_version: int, current: int) -> RuntimeError:
-    """PyTorch's message for a saved tensor that was modified in place."""
+    """PyTorch's message for a saved tensor that was modified in place, then who saved and
+    who modified it, and where."""
     from .._dtype import FROM_NP
     arr = t._data if hasattr(t, "_data") else t
     legacy = FROM_NP[arr.dtype]._legacy
@@ -42,12 +70,28 @@ def version_error(t: Any, node: Any, saved_version: int, current: int) -> Runtim
         if base.endswith("Backward0") or base.endswith("Backward1"):
             base = base[: -len("Backward0")]
         producer = f", which is output {t._oi} of {base},"
-    return RuntimeError(
-        "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [gradkit.{legacy} [{shape}]]{producer} is at version {current}; expected "
-        f"version {saved_version} instead. Hint: enable anomaly detection to find the operation "
-        "that failed to compute its gradient, with "
-        "gradkit.autograd.set_detect_anomaly(True, check_nan=False).")
+    msg = ("one of the variables needed for gradient computation has been modified by an inplace "
+           f"operation: [gradkit.{legacy} [{shape}]]{producer} is at version {current}; expected "
+           f"version {saved_version} instead. Hint: enable anomaly detection to find the operation "
+           "that failed to compute its gradient, with "
+           "gradkit.autograd.set_detect_anomaly(True, check_nan=False).")
+    return RuntimeError(msg + _version_detail(t, node))
+
+
+def _version_detail(t: Any, node: Any) -> str:
+    from ._sites import at, last_bump
+    if node is None:
+        saved = "saved for backward by a custom Function"
+    else:
+        saved = f"saved by `{op_name(node)}`{at(getattr(node, 'site', None))}"
+    vc = getattr(t, "_vc", None)
+    bump = last_bump(vc) if vc is not None else None
+    if bump is not None:
+        modified = f"modified by `{bump[0]}`{at(bump[1])}"
+    else:
+        modified = "modified in place (where was not recorded)"
+    return (f"\nThe tensor was {saved}, {modified}. Compute the in-place change out of place "
+            "(y = y + 1 instead of y.add_(1)), or .clone() the tensor before changing it.")
 
 
 class Meta:
@@ -82,6 +126,10 @@ class Node:
     post_hooks: dict[int, Any] | None = None
     #: True once a hook, retain_grad or anomaly trace is attached (the engine's slow path)
     special = False
+    #: diagnostics: ``Why`` marks of inputs that arrived without history; the in-place op
+    #: (``add_``) that made this node, if one did
+    breaks: tuple[Any, ...] = ()
+    inplace: str | None = None
 
     def _init_node(self) -> None:
         if _state.anomaly:

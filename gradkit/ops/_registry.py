@@ -18,6 +18,7 @@ import numpy as np
 from .. import _dtype
 from .._tensor import Tensor, _make
 from ..autograd.graph import Meta, Node, freed_error, version_error
+from ..autograd._sites import Why, site
 from ..autograd.grad_mode import _state
 
 __all__ = ["defop", "Primitive", "REGISTRY", "ZERO", "ELEMENTWISE", "LINEAR", "apply", "op"]
@@ -55,7 +56,7 @@ _asarray = np.asarray
 class PrimNode(Node):
     """A node made by a table primitive."""
 
-    __slots__ = ("prim", "params", "args", "vers", "ans")
+    __slots__ = ("prim", "params", "args", "vers", "ans", "site")
     ans_vc: list[int] | None = None
     ans_v = 0
     cast: Any = None
@@ -66,7 +67,7 @@ class PrimNode(Node):
         prim = self.prim
         args = self.args
         if (prim.save_inputs and args is None) or (prim.save_ans and self.ans is None):
-            raise freed_error()
+            raise freed_error(self)
         g = grads[0] if prim.n_out == 1 else tuple(grads)
         if args is None:
             inputs = self._shapes(create_graph, g) if prim.reads_inputs else \
@@ -139,6 +140,7 @@ class PrimNode(Node):
         ans = self.ans
         if self.ans_vc is not None and self.ans_vc[0] != self.ans_v:
             t = _make(ans if self.prim.n_out == 1 else ans[0], True, self)
+            t._vc = self.ans_vc
             raise version_error(t, self, self.ans_v, self.ans_vc[0])
         if not create_graph:
             return ans
@@ -308,12 +310,20 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
     if type(out) is not _ndarray:
         out = _asarray(out)
     if not (x._rg and prim.differentiable and _state.grad_enabled):
-        return _make(out, False, None)
+        t = _make(out, False, None)
+        if x._rg:
+            _dropped(t, prim, (x,))
+        else:
+            w = x._why
+            if w is not None:
+                t._why = w
+        return t
     node = prim.node_classes[variant]()
     if _state.anomaly:
         node._init_node()
     node.prim = prim
     node.params = params
+    node.site = site(3) if _state.record_sites else None
     if cast is not None:
         node.cast = cast
     node.next = (_edge(x),)
@@ -325,6 +335,26 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
     else:
         node.args = None
     return _output(prim, node, out)
+
+
+def _dropped(t: Tensor, prim: Primitive, args: Sequence[Any]) -> None:
+    """Mark an unrecorded result: why its inputs' gradient stops here, or the mark it inherits."""
+    inherited = None
+    for a in args:
+        if isinstance(a, Tensor):
+            if a._rg:
+                if not _state.record_sites:
+                    return
+                if not _state.grad_enabled:
+                    kind = "inference_mode" if _state.inference else "no_grad"
+                else:
+                    kind = "non_differentiable"
+                t._why = Why(kind, prim.name, site(4), a)
+                return
+            if inherited is None and a._why is not None:
+                inherited = a._why
+    if inherited is not None:
+        t._why = inherited
 
 
 def _output(prim: Primitive, node: PrimNode, out: np.ndarray) -> Tensor:
@@ -365,18 +395,30 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
     if type(out) is not _ndarray:
         out = _asarray(out)
     if not (rg and prim.differentiable and _state.grad_enabled):
-        return _make(out, False, None)
+        t = _make(out, False, None)
+        if rg:
+            _dropped(t, prim, (x, y))
+        else:
+            w = x._why
+            if w is not None or (yd is not y and y._why is not None):
+                t._why = w if w is not None else y._why
+        return t
     node = prim.node_classes[0]()
     if _state.anomaly:
         node._init_node()
     node.prim = prim
     node.params = None
+    node.site = site(3) if _state.record_sites else None
     if yd is y:
         node.next = (_edge(x), None)
         node.meta = None if xd.shape == out.shape and xd.dtype is out.dtype else \
             ((xd.shape, xd.dtype), (None, None))
     else:
-        node.next = (_edge(x), _edge(y))
+        ex = _edge(x)
+        ey = _edge(y)
+        node.next = (ex, ey)
+        if (ey is None and y._why is not None) or (ex is None and x._why is not None):
+            node.breaks = tuple(a._why for a in (x, y) if a._why is not None)
         node.meta = None if (xd.shape == out.shape and yd.shape == out.shape and
                              xd.dtype is out.dtype) else \
             ((xd.shape, xd.dtype), (yd.shape, yd.dtype))
@@ -450,7 +492,9 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
         if type(out) is not _ndarray:
             out = _asarray(out)
         if not record:
-            return _make(out, False, None)
+            t = _make(out, False, None)
+            _dropped(t, prim, args)
+            return t
         node = _node(prim, args, params, variant, cast, out)
         t = _make(out, out.dtype.kind in "fc", node)
         if prim.save_ans:
@@ -461,7 +505,10 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
         return t
     outs = tuple(o if type(o) is _ndarray else _asarray(o) for o in out)
     if not record:
-        return tuple(_make(o, False, None) for o in outs)
+        res = tuple(_make(o, False, None) for o in outs)
+        for t in res:
+            _dropped(t, prim, args)
+        return res
     node = _node(prim, args, params, variant, cast, None)
     node.n_out = len(outs)
     node.ans = outs
@@ -487,6 +534,7 @@ def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast:
         node._init_node()
     node.prim = prim
     node.params = params
+    node.site = site(4) if _state.record_sites else None
     if cast is not None:
         node.cast = cast
     edges = []
@@ -503,6 +551,10 @@ def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast:
             meta.append((None, None))
             edges.append(None)
     node.next = tuple(edges)
+    for a, e in zip(args, edges):
+        if e is None and isinstance(a, Tensor) and a._why is not None:
+            node.breaks = tuple(b._why for b in args if isinstance(b, Tensor) and b._why is not None)
+            break
     node.meta = None if plain else tuple(meta)
     if prim.save_inputs:
         node.args = tuple(args)

@@ -1,0 +1,471 @@
+"""Why is this gradient None, zero or NaN? ``explain(output, input)`` walks the graph and says.
+
+The walk uses what the forward pass left behind: each recorded node's source site,
+the :class:`~gradkit.autograd._sites.Why` marks of tensors whose history was dropped
+(``detach``, ``no_grad``, an integer cast, a comparison), the in-place op that made a
+node. When the graph's saved values are still there, a private backward pass (nothing
+accumulates, nothing is freed) follows the gradient node by node and finds the first
+node whose backward produced NaN/inf, or where a non-zero gradient became zero.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor
+from ._sites import _inside, _PKG, at, where_str
+from .graph import op_name
+
+__all__ = ["Explanation", "explain", "no_grad_fn_cause"]
+
+#: ops whose derivative is zero almost everywhere
+_PIECEWISE = {"floor", "ceil", "round", "trunc", "sign", "fix"}
+
+
+@dataclass
+class Explanation:
+    """The answer of :func:`explain`.
+
+    ``cause`` is one of ``'ok'``, ``'not_requires_grad'``, ``'not_watched'``, ``'no_grad'``,
+    ``'inference_mode'``, ``'detach'``, ``'cast'``, ``'non_differentiable'``, ``'unused'``,
+    ``'piecewise_constant'``, ``'replaced_in_place'``, ``'zero'``, ``'nan'``, ``'inf'``,
+    ``'where_branch'``, ``'freed'``. ``location`` is ``file.py:line`` where known, ``op``
+    the operation responsible and ``path`` the node names from the output to it.
+    """
+
+    cause: str
+    message: str
+    location: str | None = None
+    op: str | None = None
+    path: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- names ---------------------------------------------------------------------------
+def _user_frame() -> Any:
+    f = sys._getframe(1)
+    while f is not None:
+        co = f.f_code
+        fn = co.co_filename
+        inside = _inside.get(fn)
+        if inside is None:
+            inside = _inside[fn] = fn.startswith(_PKG)
+        if not inside:
+            return f
+        f = f.f_back
+    return None
+
+
+def _name_of(t: Any, default: str) -> str:
+    """The user's variable name for ``t`` in the innermost frame outside gradkit."""
+    f = _user_frame()
+    if f is not None and t is not None:
+        for k, v in f.f_locals.items():
+            if v is t and not k.startswith("_"):
+                return f"`{k}`"
+    return default
+
+
+def _loc(s: Any) -> str | None:
+    return where_str(s) or None
+
+
+# --- dropped history -------------------------------------------------------------------
+def _why_sentence(why: Any, name: str) -> str:
+    w = at(why.site)
+    if why.kind in ("no_grad", "inference_mode"):
+        mode = "gradkit.no_grad()" if why.kind == "no_grad" else "gradkit.inference_mode()"
+        return (f"{name} was computed under {mode}: `{why.op}`{w} ran on a tensor that requires "
+                f"grad while recording was off, so nothing was recorded. Compute it outside the "
+                f"{mode} block (or under gradkit.enable_grad()).")
+    if why.kind == "detach":
+        return (f"{name} comes from a detached tensor: `{why.op}`{w} cut it from the graph. Use "
+                "the tensor itself (not .detach() or .data) where the gradient must flow.")
+    if why.kind == "cast":
+        return (f"{name} went through `{why.op}`{w}, a cast to an integer/bool dtype: such "
+                "tensors carry no gradient. Keep floating point (round with a straight-through "
+                "estimator if you need integers).")
+    return (f"{name} is the output of `{why.op}`{w}, which has no gradient (comparisons, argmax, "
+            "integer results). Use a differentiable surrogate (softmax instead of argmax, "
+            "sigmoid((a - b) / t) instead of a > b).")
+
+
+def _why_explanation(why: Any, name: str, path: list[str] | None = None) -> Explanation:
+    return Explanation(why.kind, _why_sentence(why, name), _loc(why.site), why.op, path or [])
+
+
+def no_grad_fn_cause(t: Tensor) -> str:
+    """The sentence appended to "element 0 of tensors does not require grad ...": the likely cause."""
+    try:
+        e = _root_cause(t, _name_of(t, "the tensor"))
+    except Exception:                         # a diagnostic must never hide the real error
+        return ""
+    return "\n" + e.message
+
+
+def _root_cause(t: Tensor, name: str, input: Any = None, tape: Any = None) -> Explanation:
+    why = t._why
+    if why is not None:
+        return _why_explanation(why, name)
+    if input is not None and tape is not None and not tape._is_watched(input):
+        return _not_watched(input)
+    msg = (f"{name} does not require grad: none of the tensors it was computed from requires "
+           "grad. Create the parameters with requires_grad=True (or call .requires_grad_()); "
+           "setting requires_grad=True on the result itself only hides this error, and the "
+           "parameters then never get a gradient.")
+    return Explanation("not_requires_grad", msg)
+
+
+def _not_watched(x: Tensor) -> Explanation:
+    name = _name_of(x, "the source")
+    return Explanation("not_watched", f"{name} is not watched by the GradientTape: call "
+                       f"tape.watch({name.strip('`')}) inside the `with` block before using it, "
+                       "or make it a trainable gradkit.tape.Variable.")
+
+
+# --- the graph ---------------------------------------------------------------------------
+def _walk(root: Any) -> tuple[list[Any], dict[Any, Any]]:
+    """Nodes reachable from ``root`` (breadth first) and, for each, the node that reached it."""
+    parent: dict[Any, Any] = {root: None}
+    order = [root]
+    i = 0
+    while i < len(order):
+        node = order[i]
+        i += 1
+        for edge in node.next:
+            if type(edge) is tuple and edge[0] not in parent:
+                parent[edge[0]] = node
+                order.append(edge[0])
+    return order, parent
+
+
+def _path(node: Any, parent: dict[Any, Any]) -> list[str]:
+    out = []
+    while node is not None:
+        out.append(node.name())
+        node = parent.get(node)
+    return out[::-1]
+
+
+def _target(x: Tensor) -> Any:
+    return (x._fn, x._oi) if x._fn is not None else x
+
+
+def _hits(edge: Any, target: Any) -> bool:
+    """Whether a graph edge is the target (a leaf tensor, or a ``(node, index)`` pair)."""
+    return edge is target or (type(edge) is tuple and type(target) is tuple and
+                              edge[0] is target[0] and edge[1] == target[1])
+
+
+def _needed(order: list[Any], target: Any) -> set[Any]:
+    """Nodes from which ``target`` can be reached."""
+    needed: set[Any] = set()
+    changed = True
+    while changed:
+        changed = False
+        for node in order:
+            if node in needed:
+                continue
+            for edge in node.next:
+                if _hits(edge, target) or (type(edge) is tuple and edge[0] in needed):
+                    needed.add(node)
+                    changed = True
+                    break
+    return needed
+
+
+def _source_reaches(why: Any, x: Tensor) -> bool:
+    src = why.source() if why.source is not None else None
+    if src is None:
+        return False
+    if src is x:
+        return True
+    if src._fn is None:
+        return False
+    order, _ = _walk(src._fn)
+    return bool(_needed(order, _target(x)))
+
+
+def explain(output: Tensor, input: Tensor, *, tape: Any = None) -> Explanation:
+    """Why ``input`` gets no gradient, a zero gradient or a NaN/inf gradient from ``output``.
+
+    Parameters
+    ----------
+    output : Tensor
+        What you differentiate (a loss); the graph must not have been freed for the
+        NaN/zero analysis (explain before ``backward()``, or use ``retain_graph=True``).
+    input : Tensor
+        The tensor whose gradient looks wrong.
+    tape : GradientTape, optional
+        With a tape, an unwatched ``input`` is reported as such.
+
+    Returns
+    -------
+    Explanation
+        ``cause``, a plain-sentence ``message`` with the source location, ``location``,
+        ``op`` and ``path``.
+
+    Examples
+    --------
+    >>> x = gk.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x.detach() * 2
+    >>> gk.autograd.explain(y.sum(), x).cause
+    'detach'
+    """
+    out_name = _name_of(output, "the output")
+    in_name = _name_of(input, "the input")
+    if tape is not None and not tape._is_watched(input):
+        return _not_watched(input)
+    if not output._rg:
+        e = _root_cause(output, out_name, input, tape)
+        if e.cause == "not_requires_grad" and not input._rg:
+            e.message = (f"{in_name} does not require grad, so nothing computed from it is "
+                         f"recorded: create it with requires_grad=True. " + e.message)
+        return e
+    if not input._rg:
+        return Explanation("not_requires_grad", f"{in_name} does not require grad: create it "
+                           "with requires_grad=True (or call .requires_grad_()) before computing "
+                           f"{out_name} from it.")
+    if output._fn is None:
+        if output is input:
+            return Explanation("ok", f"{out_name} is {in_name} itself: its gradient is 1.")
+        return Explanation("unused", f"{out_name} is a leaf: it does not depend on {in_name}.")
+    order, parent = _walk(output._fn)
+    target = _target(input)
+    needed = _needed(order, target)
+    if not needed:
+        return _unconnected(order, parent, input, out_name, in_name)
+    return _follow(output, order, parent, needed, target, in_name)
+
+
+def _unconnected(order: list[Any], parent: dict[Any, Any], x: Tensor, out_name: str,
+                 in_name: str) -> Explanation:
+    found = []
+    for node in order:
+        for why in node.breaks:
+            found.append((node, why))
+        for a in getattr(node, "args", None) or ():
+            if isinstance(a, Tensor) and a._why is not None and not a._rg:
+                found.append((node, a._why))
+    for node, why in found:
+        if _source_reaches(why, x):
+            return _why_explanation(why, f"the path from {in_name} to {out_name}",
+                                    _path(node, parent))
+    if found:
+        node, why = found[0]
+        e = _why_explanation(why, f"an input of `{op_name(node)}`{at(getattr(node, 'site', None))}",
+                             _path(node, parent))
+        e.message = f"{out_name} does not depend on {in_name} through the graph. Likely cause: " \
+            + e.message
+        return e
+    return Explanation("unused", f"{out_name} does not depend on {in_name}: no recorded operation "
+                       f"connects them (was {in_name} used at all, or replaced by a new tensor "
+                       "with the same name?).")
+
+
+# --- following the gradient ---------------------------------------------------------------
+def _stats(g: Any) -> tuple[bool, bool]:
+    """(has non-finite, all zero) of a gradient."""
+    if g is None:
+        return False, True
+    a = np.asarray(g._data if isinstance(g, Tensor) else g)
+    if a.dtype.kind not in "fc":
+        return False, not a.any()
+    return bool(not np.isfinite(a).all()), not a.any()
+
+
+def _follow(output: Tensor, order: list[Any], parent: dict[Any, Any], needed: set[Any],
+            target: Any, in_name: str) -> Explanation:
+    from . import engine
+    from .grad_mode import _state
+    seed = np.ones(output._data.shape, dtype=output._data.dtype)
+    buffers: dict[Any, list[Any]] = {output._fn: [None] * output._fn.n_out}
+    buffers[output._fn][output._oi] = seed[()] if seed.ndim == 0 else seed
+    deps: dict[Any, int] = {}
+    for node in order:
+        for edge in node.next:
+            if type(edge) is tuple:
+                deps[edge[0]] = deps.get(edge[0], 0) + 1
+    ready = [output._fn]
+    first_bad = vanished = None
+    total = None
+    prev = _state.grad_enabled
+    _state.grad_enabled = False
+    try:
+        with np.errstate(all="ignore"):
+            while ready:
+                node = ready.pop()
+                buf = buffers.pop(node, None)
+                grads_in: Any = None
+                if buf is not None and node in needed and any(g is not None for g in buf):
+                    try:
+                        grads_in = engine._call_node(node, buf, False)
+                    except RuntimeError as exc:
+                        if "second time" in str(exc):
+                            return _freed(node, parent, in_name, target)
+                        raise
+                    bad_in = any(_stats(g)[0] for g in buf)
+                    zero_in = all(_stats(g)[1] for g in buf)
+                    outs = [g for e, g in zip(node.next, grads_in)
+                            if e is not None and g is not None and (_hits(e, target) or (
+                                type(e) is tuple and e[0] in needed))]
+                    if first_bad is None and not bad_in and any(_stats(g)[0] for g in outs):
+                        first_bad = (node, buf, grads_in)
+                    if vanished is None and not zero_in and outs and all(_stats(g)[1] for g in outs):
+                        vanished = node
+                for i, edge in enumerate(node.next):
+                    g = grads_in[i] if grads_in is not None else None
+                    if g is not None and edge is not None and node.meta is not None:
+                        g = engine._reduce(g, node.meta[i], False)
+                    if _hits(edge, target):
+                        if g is not None:
+                            total = g if total is None else total + g
+                    if type(edge) is tuple:
+                        child = edge[0]
+                        if g is not None:
+                            cb = buffers.setdefault(child, [None] * child.n_out)
+                            cb[edge[1]] = g if cb[edge[1]] is None else cb[edge[1]] + g
+                        deps[child] -= 1
+                        if deps[child] == 0:
+                            ready.append(child)
+    finally:
+        _state.grad_enabled = prev
+    bad, zero = _stats(total)
+    if bad and first_bad is not None:
+        return _nan_explanation(first_bad, order, parent, in_name)
+    if zero:
+        return _zero_explanation(vanished, parent, in_name, total is None)
+    n = len(needed)
+    return Explanation("ok", f"{in_name} gets a finite, non-zero gradient through {n} recorded "
+                       f"operation{'s' if n != 1 else ''}.")
+
+
+def _freed(node: Any, parent: dict[Any, Any], in_name: str, target: Any) -> Explanation:
+    return Explanation("freed", f"The graph's saved values were freed by backward(), so the "
+                       f"gradient of {in_name} cannot be followed again. Call "
+                       "gradkit.autograd.explain(loss, x) before backward(), or backward with "
+                       f"retain_graph=True while debugging. First freed node: {node.name()}"
+                       f"{at(getattr(node, 'site', None))}.", _loc(getattr(node, 'site', None)),
+                       op_name(node), _path(node, parent))
+
+
+def _nan_explanation(first: tuple[Any, Any, Any], order: list[Any], parent: dict[Any, Any],
+                     in_name: str) -> Explanation:
+    node, buf, grads_in = first
+    s = getattr(node, "site", None)
+    kind = "nan" if any(_has_nan(g) for g in grads_in) else "inf"
+    zero_g = all(_zero_where_bad(g, grads_in) for g in buf if g is not None)
+    msg = (f"The gradient of {in_name} contains {'NaN' if kind == 'nan' else 'inf'}. It first "
+           f"appeared in the backward of `{op_name(node)}` ({node.name()}){at(s)}: the incoming "
+           "gradient was finite there")
+    masker = _masking_where(node, parent) if zero_g else None
+    if masker is not None:
+        ms = getattr(masker, "site", None)
+        msg += (f", but zero, and 0 * {'NaN' if kind == 'nan' else 'inf'} is "
+                f"{'NaN' if kind == 'nan' else 'NaN'}. The zero comes from the branch of "
+                f"`where`{at(ms)} that was not selected: its forward value is not finite at "
+                "those elements even though it is never used. Use "
+                "gradkit.where(cond, a, b, safe=True), or make the unselected input safe before "
+                "the op (the double-where trick: sqrt(where(x > 0, x, 1.0))).")
+        return Explanation("where_branch", msg, _loc(s), op_name(node), _path(node, parent))
+    msg += (f", and `{op_name(node)}`'s derivative is not finite at this input (sqrt/log/pow "
+            "at 0, division by 0, overflow). Keep the input away from the singular point "
+            "(add an epsilon, clamp) or mask it before the op.")
+    return Explanation(kind, msg, _loc(s), op_name(node), _path(node, parent))
+
+
+def _has_nan(g: Any) -> bool:
+    if g is None:
+        return False
+    a = np.asarray(g._data if isinstance(g, Tensor) else g)
+    return a.dtype.kind in "fc" and bool(np.isnan(a).any())
+
+
+def _zero_where_bad(g: Any, grads_in: Any) -> bool:
+    """Whether the incoming gradient is zero at every element where an outgoing one is bad."""
+    a = np.asarray(g)
+    for out in grads_in:
+        if out is None:
+            continue
+        o = np.asarray(out)
+        if o.shape != a.shape:
+            return bool(not a.any())
+        bad = ~np.isfinite(o)
+        if bad.any() and np.any(a[bad] != 0):
+            return False
+    return True
+
+
+def _masking_where(node: Any, parent: dict[Any, Any]) -> Any:
+    """The ``where`` node above ``node`` (through up to a few elementwise ops), if any."""
+    p = parent.get(node)
+    for _ in range(8):
+        if p is None:
+            return None
+        if getattr(getattr(p, "prim", None), "name", None) == "where":
+            return p
+        p = parent.get(p)
+    return None
+
+
+def _zero_explanation(node: Any, parent: dict[Any, Any], in_name: str,
+                      none: bool) -> Explanation:
+    if node is None:
+        return Explanation("zero", f"The gradient of {in_name} is zero: the gradient reaching the "
+                           "output is already zero.")
+    s = getattr(node, "site", None)
+    name = op_name(node)
+    path = _path(node, parent)
+    op = _inplace_op(node, parent)
+    if op is not None:
+        return Explanation("replaced_in_place", f"The gradient of {in_name} is zero: its value "
+                           f"was replaced in place by `{op}`{at(s)}, so the result no "
+                           "longer depends on it. Write the new value to a new tensor instead.",
+                           _loc(s), op, path)
+    prim = getattr(node, "prim", None)
+    if name in _PIECEWISE or (prim is not None and all(str(r) == "ZERO" for r in prim.vjp)):
+        return Explanation("piecewise_constant", f"The gradient of {in_name} is zero: it went "
+                           f"through `{name}`{at(s)}, which is piecewise constant (its derivative "
+                           "is 0 almost everywhere). Use a smooth surrogate or a straight-through "
+                           "estimator (x + (round(x) - x).detach()).", _loc(s), name, path)
+    return Explanation("zero", f"The gradient of {in_name} is zero: it vanished in the backward "
+                       f"of `{name}` ({node.name()}){at(s)} (a dead relu, a clamp or max that "
+                       "passed no element, a multiplication by zero).", _loc(s), name, path)
+
+
+def _inplace_op(node: Any, parent: dict[Any, Any]) -> str | None:
+    """The in-place op (``fill_``) that made ``node``, or the node above it from the same call."""
+    s = getattr(node, "site", None)
+    p = node
+    while p is not None and (p is node or (s is not None and getattr(p, "site", None) == s)):
+        if p.inplace is not None:
+            return p.inplace
+        p = parent.get(p)
+    return None
+
+
+def grad_explain(t: Tensor) -> Explanation:
+    """``Tensor.grad_explain()``: explain this tensor's gradient from the last ``backward()``."""
+    from .grad_mode import _state
+    roots = [r() for r in (_state.last_roots or ())]
+    roots = [r for r in roots if r is not None]
+    if not roots:
+        return Explanation("unknown", "No backward() has run in this thread (or its output was "
+                           "garbage-collected): call gradkit.autograd.explain(output, input).")
+    e = explain(roots[0], t)
+    if e.cause == "freed":
+        g = t._grad
+        if g is not None and not np.isfinite(g._data).all():
+            e.cause = "nan" if np.isnan(g._data).any() else "inf"
+            e.message = (f"The gradient contains {'NaN' if e.cause == 'nan' else 'inf'}. " +
+                         e.message)
+        elif g is not None and not g._data.any():
+            e.cause = "zero"
+            e.message = "The gradient is zero. " + e.message
+    return e
