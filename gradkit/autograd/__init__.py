@@ -18,9 +18,9 @@ from ._sites import is_record_locations_enabled, set_record_locations
 from .engine import run_backward
 from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .grad_mode import (detect_anomaly, enable_grad, inference_mode, is_anomaly_check_nan_enabled,
-                        is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly,
-                        set_grad_enabled)
+from .grad_mode import (detect_anomaly, enable_grad, get_subgradient_convention, inference_mode,
+                        is_anomaly_check_nan_enabled, is_anomaly_enabled, is_grad_enabled, no_grad,
+                        set_detect_anomaly, set_grad_enabled, set_subgradient_convention)
 from .graph import Node
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "gradcheck",
@@ -28,7 +28,8 @@ __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable",
            "inference_mode", "is_grad_enabled", "detect_anomaly", "set_detect_anomaly",
            "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Node", "graph",
            "forward_ad", "functional", "explain", "Explanation", "set_record_locations",
-           "is_record_locations_enabled"]
+           "is_record_locations_enabled", "set_subgradient_convention",
+           "get_subgradient_convention"]
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,

@@ -12,12 +12,15 @@ from typing import Any, Callable, TypeVar
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled", "set_detect_anomaly", "detect_anomaly",
-           "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
+           "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_subgradient_convention",
+           "get_subgradient_convention"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _State(threading.local):
+    #: the rules at kinks: "torch" (default), "jax" or "min_norm" (set_subgradient_convention)
+    subgradient = "torch"
     grad_enabled = True
     inference = False
     anomaly = False
@@ -231,3 +234,61 @@ class detect_anomaly(_GradMode):
 
     def clone(self) -> detect_anomaly:
         return self.__class__(self.check_nan)
+
+
+_CONVENTIONS = ("torch", "jax", "min_norm")
+
+
+def get_subgradient_convention() -> str:
+    """The convention in force at kinks in this thread (``'torch'`` unless set)."""
+    return _state.subgradient
+
+
+class set_subgradient_convention(_GradMode):
+    """Choose the gradient at non-smooth points: ``'torch'``, ``'jax'`` or ``'min_norm'``.
+
+    A plain call switches it for this thread; as a context manager (or decorator) the
+    previous convention comes back on exit. What changes:
+
+    =====================================  =========  =========  ==========
+    case                                   torch      jax        min_norm
+    =====================================  =========  =========  ==========
+    ``abs`` at 0                           0          1          0
+    ``clamp``/``clip`` at a bound          1          0.5        0
+    2-norm of the zero vector              0          nan        0
+    ``maximum``/``minimum`` ties           0.5 each   0.5 each   0.5 each
+    full ``max``/``amax`` ties             shared     shared     shared
+    ``relu`` at 0                          0          0          0
+    ``sqrt`` at 0                          inf        inf        inf
+    =====================================  =========  =========  ==========
+
+    Examples
+    --------
+    >>> x = gk.tensor(0.0, requires_grad=True)
+    >>> with gk.autograd.set_subgradient_convention("jax"):
+    ...     gk.abs(x).backward()
+    >>> x.grad
+    tensor(1.)
+    """
+
+    def __init__(self, convention: str) -> None:
+        if convention not in _CONVENTIONS:
+            raise ValueError(f"unknown subgradient convention {convention!r}; use one of "
+                             f"{', '.join(map(repr, _CONVENTIONS))}")
+        self.prev = _state.subgradient
+        self.convention = convention
+        _state.subgradient = convention
+
+    def __call__(self, fn: F) -> F:
+        _state.subgradient = self.prev
+        return super().__call__(fn)
+
+    def __enter__(self) -> None:
+        _state.subgradient = self.convention
+
+    def __exit__(self, *exc: object) -> None:
+        _state.subgradient = self.prev
+
+    def clone(self) -> set_subgradient_convention:
+        return self.__class__(self.convention)
+

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.grad_mode import _state
 from ._registry import ELEMENTWISE, LINEAR, ZERO
 from ._registry import defop as _defop
 
@@ -127,7 +128,14 @@ rsqrt = defop("rsqrt", _rsqrt_impl, vjp=lambda g, ans, x: g * ans * ans * ans * 
               jvp=ELEMENTWISE, save_inputs=False, save_ans=True, promote="float")
 # NOTE: abs'(0) = 0 and sign'(x) = 0, as in PyTorch.
 sign = defop("sign", np.sign, vjp=ZERO, jvp=ELEMENTWISE)
-abs = defop("abs", np.abs, vjp=lambda g, ans, x: g * sign(x), jvp=ELEMENTWISE)  # noqa: A001
+def _abs_vjp(g: Any, ans: Any, x: Any) -> Any:
+    # NOTE: abs'(0) = 0 as in PyTorch; JAX's convention gives 1 (set_subgradient_convention).
+    if _state.subgradient == "jax":
+        return g * where(x >= 0, 1.0, -1.0)
+    return g * sign(x)
+
+
+abs = defop("abs", np.abs, vjp=_abs_vjp, jvp=ELEMENTWISE)  # noqa: A001
 sin = defop("sin", np.sin, vjp=lambda g, ans, x: g * cos(x), jvp=ELEMENTWISE, promote="float")
 cos = defop("cos", np.cos, vjp=lambda g, ans, x: -(g * sin(x)), jvp=ELEMENTWISE, promote="float")
 tan = defop("tan", np.tan, vjp=lambda g, ans, x: g * (ans * ans + 1.0), jvp=ELEMENTWISE,
@@ -282,7 +290,21 @@ signbit = defop("signbit", np.signbit)
 
 # --- clamp and where -----------------------------------------------------------
 def _clamp_vjp(g: Any, ans: Any, x: Any, min: Any = None, max: Any = None) -> Any:
-    # NOTE: the bounds themselves pass the gradient (1 at min and at max), as in PyTorch.
+    # NOTE: the bounds themselves pass the gradient (1 at min and at max), as in PyTorch;
+    # JAX gives 0.5 there and the minimum-norm subgradient 0 (set_subgradient_convention).
+    convention = _state.subgradient
+    if convention != "torch":
+        inside = None
+        at_bound = None
+        for bound, above in ((min, True), (max, False)):
+            if bound is None:
+                continue
+            strict = (x > bound) if above else (x < bound)
+            inside = strict if inside is None else inside & strict
+            hit = x == bound
+            at_bound = hit if at_bound is None else at_bound | hit
+        share = 0.5 if convention == "jax" else 0.0
+        return g * (where(inside, 1.0, 0.0) + where(at_bound, share, 0.0))
     if min is not None and max is not None:
         return where((x >= min) & (x <= max), g, 0.0)
     if min is not None:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.grad_mode import _state
 from ._registry import LINEAR, defop
 from .elementwise import abs as _abs
 from .elementwise import eq, exp, sign, where
@@ -452,7 +453,10 @@ def _norm_vjp(g: Any, ans: Any, x: Any, ord: float = 2.0, dim: Any = None,
     if ord == 1:
         return gx * sign(x)
     if ord == 2:
-        # NOTE: the gradient of the norm at the zero vector is 0 (PyTorch), not nan.
+        # NOTE: the gradient of the norm at the zero vector is 0 (PyTorch, and the minimum-norm
+        # subgradient), not nan; JAX's convention gives nan (set_subgradient_convention).
+        if _state.subgradient == "jax":
+            return gx * x / full
         return where(full == 0, 0.0, gx * x / full)
     if ord in (np.inf, -np.inf):
         a = _abs(x)
