@@ -73,15 +73,20 @@ def analytical_jacobian(func: Callable[..., Any], inputs: Sequence[Any]) -> list
     return jac
 
 
-def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5,
+def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float | None = None, atol: float = 1e-5,
               rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
               check_undefined_grad: bool = True, fast_mode: bool = False,
               **unused: Any) -> bool:
     """Check reverse-mode gradients of ``func`` at ``inputs`` against central differences.
 
-    Use float64 inputs: in float32 the difference quotient is dominated by
-    rounding. On failure the error names the output, the input, the element
-    and both values.
+    With float64 inputs the numerical Jacobian uses central differences with
+    ``eps`` (1e-6 when not given, as PyTorch). With lower-precision inputs and no
+    ``eps`` it is estimated adaptively instead: the function is evaluated on float64
+    copies with Richardson extrapolation (:func:`gradkit.numeric.approx_jacobian`),
+    and the tolerance grows with the estimate's own error and the inputs' precision,
+    so float32 code can be checked without false failures. On failure the error
+    names the output, the input, the element, both values, and the first operation
+    in the graph whose derivative rule disagrees.
 
     Returns
     -------
@@ -90,6 +95,10 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol:
         with ``raise_exception=False``).
     """
     inputs = _as_tuple(inputs)
+    low = [x for x in inputs if isinstance(x, Tensor) and x._rg and x._data.dtype != np.float64]
+    if eps is None and low:
+        return _adaptive_check(func, inputs, atol, rtol, raise_exception)
+    eps = 1e-6 if eps is None else eps
     for x in inputs:
         if isinstance(x, Tensor) and x._rg and x._data.dtype != np.float64:
             warnings.warn("Input #0 requires gradient and is not a double precision floating "
@@ -108,9 +117,53 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float = 1e-6, atol:
             if n.shape == a.shape and np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
                 continue
             msg = _mismatch_message(i, j, n, a, inputs[j])
+            try:
+                from ._locate import first_disagreeing_op
+                hint = first_disagreeing_op(func, inputs)
+            except Exception:  # noqa: BLE001 - the hint is best effort; the mismatch stands
+                hint = ""
+            if hint:
+                msg += "\n" + hint
             if raise_exception:
                 raise GradcheckError(msg)
             return False
+    return True
+
+
+def _adaptive_check(func: Callable[..., Any], inputs: tuple[Any, ...], atol: float, rtol: float,
+                    raise_exception: bool) -> bool:
+    """gradcheck for float32/float16 inputs: a Richardson numerical Jacobian in float64."""
+    from ..numeric import approx_jacobian
+    ana = analytical_jacobian(func, inputs)
+    for j, x in enumerate(inputs):
+        if not (isinstance(x, Tensor) and x._rg):
+            continue
+        tiny = float(np.finfo(x._data.dtype).eps)
+
+        def flat(v: np.ndarray, j: int = j, x: Tensor = x) -> np.ndarray:
+            args = list(inputs)
+            args[j] = _make(v.reshape(x._data.shape), False, None)
+            outs = _outputs(func, tuple(a.detach() if isinstance(a, Tensor) else a for a in args[:j])
+                            + (args[j],) + tuple(a.detach() if isinstance(a, Tensor) else a
+                                                 for a in args[j + 1:]))
+            return np.concatenate([o._data.astype(np.float64).reshape(-1) for o in outs])
+
+        res = approx_jacobian(flat, x._data.astype(np.float64).reshape(-1))
+        num = np.asarray(res.value, dtype=np.float64).reshape(-1, x._data.size)
+        err = np.asarray(res.error, dtype=np.float64).reshape(num.shape)
+        a = np.concatenate([row[j] for row in ana], axis=0) if ana else num * 0
+        scale = np.abs(num) + np.abs(a)
+        tol = atol + rtol * np.abs(num) + 10 * err + 100 * tiny * np.maximum(scale, 1.0)
+        if a.shape == num.shape and np.all(np.abs(a - num) <= tol):
+            continue
+        msg = _mismatch_message(0, j, num, a, x)
+        from ._locate import first_disagreeing_op
+        hint = first_disagreeing_op(func, inputs)
+        if hint:
+            msg += "\n" + hint
+        if raise_exception:
+            raise GradcheckError(msg)
+        return False
     return True
 
 
