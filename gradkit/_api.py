@@ -383,8 +383,15 @@ def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
     return clamp(input, max=max)
 
 
-def where(condition: Any, input: Any = None, other: Any = None) -> Any:
-    """``input`` where ``condition`` holds, else ``other``; with one argument, ``nonzero``."""
+def where(condition: Any, input: Any = None, other: Any = None, *, safe: bool = False) -> Any:
+    """``input`` where ``condition`` holds, else ``other``; with one argument, ``nonzero``.
+
+    With ``safe=True`` the branch that was not selected cannot poison the gradient:
+    the elementwise operations that computed ``input`` and ``other`` give a zero
+    gradient wherever their incoming gradient is zero, so ``where(x > 0, sqrt(x), 0,
+    safe=True)`` has gradient 0 (not nan) at negative ``x``. The default is PyTorch's
+    behaviour (nan there).
+    """
     cond = _t(condition)
     if input is None and other is None:
         return nonzero(cond, as_tuple=True)
@@ -401,7 +408,26 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     out = E.where(cond, x, y)
     if out._data.dtype != dt.np:
         out = out.to(dt)
+    if safe:
+        _mark_zero_safe([v for v in (x, y) if isinstance(v, Tensor)])
     return out
+
+
+def _mark_zero_safe(roots: list[Tensor]) -> None:
+    """Mark the elementwise nodes that computed ``roots`` (see ``where(..., safe=True)``)."""
+    stack = [t._fn for t in roots if t._fn is not None]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        prim = getattr(node, "prim", None)
+        if prim is None or not prim.scalar_ok:       # only elementwise rows map g onto inputs
+            continue
+        node.zero_safe = True
+        node.special = True
+        stack.extend(edge[0] for edge in node.next if type(edge) is tuple)
 
 
 # --- reductions ---------------------------------------------------------------------

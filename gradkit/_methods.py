@@ -543,7 +543,7 @@ def _attach() -> None:
         "float_power", "maximum", "minimum", "logaddexp", "hypot", "atan2", "arctan2", "eq",
         "ne", "lt", "le", "gt", "ge", "not_equal", "less", "less_equal", "greater",
         "greater_equal", "logical_and", "logical_or", "logical_xor", "bitwise_and",
-        "bitwise_or", "bitwise_xor", "clamp", "clip", "clamp_min", "clamp_max", "where",
+        "bitwise_or", "bitwise_xor", "clamp", "clip", "clamp_min", "clamp_max",
         "sum", "nansum", "mean", "prod", "max", "min", "amax", "amin", "median", "argmax",
         "argmin", "all", "any", "logsumexp", "var", "std", "norm", "dist", "cumsum", "cumprod",
         "reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
@@ -583,6 +583,8 @@ def _attach() -> None:
     T.H = T.T
     T.mH = T.mT
     T.view_as = lambda self, other: A.view(self, tuple(other.shape))
+    # NOTE: Tensor.where(condition, other) is where(condition, self, other), as in PyTorch.
+    T.where = lambda self, condition, other: A.where(condition, self, other)
     T.reshape_as = lambda self, other: A.reshape(self, tuple(other.shape))
     T.ndimension = lambda self: self._data.ndim
     T.apply_ = None

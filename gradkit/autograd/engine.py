@@ -321,6 +321,8 @@ def _call_node(node: Any, buf: list[Any], create: bool) -> Sequence[Any]:
         if create:
             buf = [g if isinstance(g, Tensor) else _make(g, False, None) for g in buf]
     grads_in = node._backward(buf, create)
+    if node.zero_safe:
+        grads_in = _zero_where_g_is_zero(grads_in, buf[0], create)
     if node.post_hooks:
         for hook in list(node.post_hooks.values()):
             res = hook(tuple(None if g is None else _wrap(g, create) for g in grads_in),
@@ -330,6 +332,22 @@ def _call_node(node: Any, buf: list[Any], create: bool) -> Sequence[Any]:
     if _state.anomaly and _state.anomaly_check_nan:
         _check_nan(node, grads_in)
     return grads_in
+
+
+def _zero_where_g_is_zero(grads_in: Sequence[Any], g: Any, create: bool) -> list[Any]:
+    """For nodes under a ``where(..., safe=True)``: a zero cotangent contributes exactly zero,
+    even where the local derivative is inf or nan (so 0 * inf does not become nan)."""
+    from ..ops.elementwise import where
+    if g is None:
+        return list(grads_in)
+    zero = g == 0
+    out = []
+    for gi in grads_in:
+        if gi is None or np.shape(gi) != np.shape(g):
+            out.append(gi)
+        else:
+            out.append(where(zero, 0.0, gi))
+    return out
 
 
 def _accumulate(t: Tensor, g: Any, create: bool) -> None:

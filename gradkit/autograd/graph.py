@@ -126,6 +126,8 @@ class Node:
     post_hooks: dict[int, Any] | None = None
     #: True once a hook, retain_grad or anomaly trace is attached (the engine's slow path)
     special = False
+    #: under a ``where(..., safe=True)``: a zero incoming gradient gives zero gradients
+    zero_safe = False
     #: diagnostics: ``Why`` marks of inputs that arrived without history; the in-place op
     #: (``add_``) that made this node, if one did
     breaks: tuple[Any, ...] = ()

@@ -36,6 +36,7 @@ from ..ops import shape as S
 from ..ops._registry import apply
 
 __all__ = [
+    "safe_where",
     "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus",
     "softsign", "hardtanh", "hardsigmoid", "hardswish", "sigmoid", "tanh", "logsigmoid", "softmax",
     "log_softmax", "softmin", "glu", "normalize", "linear", "bilinear", "dropout", "embedding",
@@ -1126,3 +1127,14 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but "
                            f"got sizes: input1: {x1.shape}, input2: {x2.shape}, target: {t.shape} ")
     return _reduce(A.clamp(-t * (x1 - x2) + margin, min=0.0), reduction)
+
+
+def safe_where(condition: Any, input: Any, other: Any) -> Tensor:
+    """``where(condition, input, other)`` whose unselected branch cannot make the gradient nan.
+
+    Same as ``gradkit.where(..., safe=True)``: ``safe_where(x > 0, sqrt(x), 0)`` has
+    gradient 0 at negative ``x`` (PyTorch's ``where`` gives nan there).
+    """
+    import gradkit
+    return gradkit.where(condition, input, other, safe=True)
+
