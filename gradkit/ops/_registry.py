@@ -347,9 +347,15 @@ def _dropped(t: Tensor, prim: Primitive, args: Sequence[Any]) -> None:
                     return
                 if not _state.grad_enabled:
                     kind = "inference_mode" if _state.inference else "no_grad"
-                else:
-                    kind = "non_differentiable"
-                t._why = Why(kind, prim.name, site(4), a)
+                    # NOTE: one location per input and mode: a no_grad loop over a parameter
+                    # would otherwise pay a frame walk on every operation.
+                    cached = a.__dict__.get("_why_off")
+                    if cached is not None and cached.kind == kind:
+                        t._why = cached
+                        return
+                    t._why = a._why_off = Why(kind, prim.name, site(4), a)
+                    return
+                t._why = Why("non_differentiable", prim.name, site(4), a)
                 return
             if inherited is None and a._why is not None:
                 inherited = a._why
