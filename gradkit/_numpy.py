@@ -684,6 +684,9 @@ def array_function(self: Tensor, func: Any, types: Any, args: Any, kwargs: Any) 
     if handler is not None:
         return handler(*args, **kwargs)
     if _needs_graph(*args, *kwargs.values()):
+        if _state.numerical_fallback:
+            from .autograd.numerical import dispatch_fallback
+            return dispatch_fallback(func, args, kwargs)
         raise _unsupported(getattr(func, "__name__", str(func)))
     return _plain_numpy(func, args, kwargs)
 

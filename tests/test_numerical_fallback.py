@@ -52,3 +52,17 @@ def test_warns_once_per_function() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         f(x)
+
+
+def test_dispatch_fallback_is_opt_in() -> None:
+    x = gk.tensor([0.5, 1.5], dtype=gk.float64, requires_grad=True)
+    with pytest.raises(TypeError, match="cannot differentiate numpy.sinc"):
+        np.sinc(x)
+    with gk.autograd.numerical_fallback():
+        with pytest.warns(UserWarning, match="numpy.sinc has no derivative rule"):
+            y = np.sinc(x)
+    y.sum().backward()
+    # d/dx sin(pi x)/(pi x) = cos(pi x)/x - sin(pi x)/(pi x^2)
+    xn = np.array([0.5, 1.5])
+    expected = np.cos(np.pi * xn) / xn - np.sin(np.pi * xn) / (np.pi * xn ** 2)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-8)

@@ -29,7 +29,7 @@ __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable",
            "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Node", "graph",
            "forward_ad", "functional", "explain", "Explanation", "set_record_locations",
            "is_record_locations_enabled", "set_subgradient_convention",
-           "get_subgradient_convention", "numerical"]
+           "get_subgradient_convention", "numerical", "numerical_fallback"]
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
@@ -88,4 +88,4 @@ def _sequence(x: Any) -> Sequence[Any]:
 
 from . import forward_ad  # noqa: E402  (after grad: these modules use it)
 from . import functional  # noqa: E402
-from .numerical import numerical  # noqa: E402
+from .numerical import numerical, numerical_fallback  # noqa: E402

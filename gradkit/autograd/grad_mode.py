@@ -19,6 +19,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _State(threading.local):
+    #: NumPy functions without a rule get finite-difference gradients (numerical_fallback)
+    numerical_fallback = False
     #: the rules at kinks: "torch" (default), "jax" or "min_norm" (set_subgradient_convention)
     subgradient = "torch"
     grad_enabled = True

@@ -31,7 +31,7 @@ import numpy as np
 from .._tensor import Tensor, _make
 from .function import Function
 
-__all__ = ["numerical"]
+__all__ = ["numerical", "numerical_fallback"]
 
 _warned: set[int] = set()
 
@@ -91,3 +91,49 @@ class _Numerical(Function):
             grads.append(_make(gi.astype(ctx.arrays[i].dtype), False, None))
         ctx.wrapper.last_error = worst
         return tuple(grads)
+
+
+class numerical_fallback:
+    """Opt in (per thread, as a context manager) to numerical gradients for NumPy functions.
+
+    Inside the block, a NumPy function that gradkit has no derivative rule for, called on
+    a tensor that requires grad, runs as :func:`numerical` would (finite-difference
+    gradients, a warning once per function) instead of raising ``TypeError``.
+
+    Examples
+    --------
+    >>> x = gk.tensor([0.5, 1.5], dtype=gk.float64, requires_grad=True)
+    >>> with gk.autograd.numerical_fallback():
+    ...     y = np.sinc(x)                   # no rule for sinc: finite differences
+    >>> y.sum().backward()
+    >>> bool(abs(x.grad[0].item() - (-1.2732395)) < 1e-6)
+    True
+    """
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.prev = False
+
+    def __enter__(self) -> None:
+        from .grad_mode import _state
+        self.prev = _state.numerical_fallback
+        _state.numerical_fallback = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        from .grad_mode import _state
+        _state.numerical_fallback = self.prev
+
+
+_fallback_warned: set[Any] = set()
+
+
+def dispatch_fallback(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
+    """Run a NumPy function with no rule through :func:`numerical` (inside numerical_fallback)."""
+    name = getattr(func, "__name__", "function")
+    if func not in _fallback_warned:
+        _fallback_warned.add(func)
+        warnings.warn(f"numpy.{name} has no derivative rule in gradkit: its gradient comes from "
+                      "finite differences (gradkit.autograd.numerical_fallback)", UserWarning,
+                      stacklevel=4)
+    return numerical(lambda *a: func(*a, **kwargs), warn=False)(*args)
+
