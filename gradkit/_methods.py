@@ -72,6 +72,9 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
     if node is not None:
         if _state.record_sites:
             node.inplace = name
+            if getattr(node, "site", None) is None:     # linear ops record no site of their own
+                from .autograd._sites import site
+                node.site = site(3)
         self._fn, self._oi, self._rg = node, out._oi, True
         if getattr(node, "ans_vc", None) is not None:
             node.ans_vc = self._vc

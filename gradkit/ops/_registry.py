@@ -186,6 +186,9 @@ class Primitive:
         self.jvp = jvp
         self.save_inputs = save_inputs
         self.save_ans = save_ans or n_out != 1
+        #: whether nodes keep values for backward; only those record a source location (a
+        #: linear op saving nothing cannot be "modified in place" nor make a nan from finite g)
+        self.saves = self.save_inputs or self.save_ans
         self.promote = promote
         self.differentiable = differentiable
         self.n_out = n_out
@@ -323,7 +326,7 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
         node._init_node()
     node.prim = prim
     node.params = params
-    node.site = site(3) if _state.record_sites else None
+    node.site = site(3) if _state.record_sites and prim.saves else None
     if cast is not None:
         node.cast = cast
     node.next = (_edge(x),)
@@ -414,7 +417,7 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
         node._init_node()
     node.prim = prim
     node.params = None
-    node.site = site(3) if _state.record_sites else None
+    node.site = site(3) if _state.record_sites and prim.saves else None
     if yd is y:
         node.next = (_edge(x), None)
         node.meta = None if xd.shape == out.shape and xd.dtype is out.dtype else \
@@ -540,7 +543,7 @@ def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast:
         node._init_node()
     node.prim = prim
     node.params = params
-    node.site = site(4) if _state.record_sites else None
+    node.site = site(4) if _state.record_sites and prim.saves else None
     if cast is not None:
         node.cast = cast
     edges = []
