@@ -13,7 +13,6 @@ from __future__ import annotations
 import gc
 import math
 import threading
-import time
 import warnings
 import weakref
 
@@ -640,7 +639,6 @@ def test_data_changes_are_invisible_to_autograd() -> None:
 def test_a_deep_chain_backpropagates_without_recursion() -> None:
     # NOTE: 200k nodes rather than 1M keeps the test near 3 s (about 16 s for 1M).
     n = 200_000
-    start = time.perf_counter()
     x = gk.tensor(1.0, requires_grad=True)
     y = x
     for _ in range(n):
@@ -649,7 +647,6 @@ def test_a_deep_chain_backpropagates_without_recursion() -> None:
     assert x.grad.item() == 1.0 and y.item() == n + 1
     del y
     gc.collect()
-    assert time.perf_counter() - start < 30
 
 
 def test_a_deep_graph_is_freed_without_backward() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -25,12 +24,12 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE, ids=lambda s: s[:30])
 def test_hostile_input_is_rejected_fast(text: str) -> None:
-    t0 = time.perf_counter()
+    # NOTE: no timing assertion (speed belongs in benchmarks); an input that were evaluated
+    # (9**9**9**9) would not return at all, so reaching the end shows it was rejected unevaluated.
     with pytest.raises(ParseError):
         formula(text)
     with pytest.raises(ParseError):
         S.parse(text)
-    assert time.perf_counter() - t0 < 0.5
 
 
 def test_error_messages_say_what_is_wrong() -> None:
