@@ -25,7 +25,7 @@ from ._border import border_index
 __all__ = ["correlate_sep", "correlate_2d"]
 
 _POOL: ThreadPoolExecutor | None = None
-_STRIP_BYTES = 1 << 19          # about 512 KiB of float64 per strip buffer
+_STRIP_BYTES = 2 * 1024 * 1024   # rows per strip: ~2 MiB, measured best on 4096x4096 float64
 _MIN_PARALLEL = 1 << 16         # elements; smaller images run on the calling thread
 
 
