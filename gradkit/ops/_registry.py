@@ -74,6 +74,8 @@ class PrimNode(Node):
                 (None,) * len(self.next)
         elif create_graph or self.cast is not None:
             inputs = self._unpack_inputs(create_graph)
+        elif len(args) == 1 and prim.vjp_all is None:
+            return self._backward1(g, args[0])
         else:
             # NOTE: 0-d values are unpacked as NumPy scalars, whose arithmetic is ~10x cheaper
             # than 0-d arrays'.
@@ -109,6 +111,37 @@ class PrimNode(Node):
             else:
                 out.append(rule(g, ans, *inputs))
         return out
+
+    def _backward1(self, g: Any, a: Any) -> Sequence[Any]:
+        """The common case of ``_backward``: one saved input, plain (ndarray) mode."""
+        edge = self.next[0]
+        rule = self.prim.vjp[0]
+        if edge is None or rule is None:
+            return (None,)
+        if not isinstance(a, Tensor):
+            x = a
+        else:
+            v = self.vers[0]
+            if a._vc[0] != v:
+                raise version_error(a, self, v, a._vc[0])
+            x = a._data
+            if x.ndim == 0:
+                x = x[()]
+        if rule is ZERO:
+            return (_zeros(x, False),)
+        ans = None
+        if self.prim.save_ans:
+            if self.ans_vc[0] != self.ans_v:
+                return self._backward_checked(g)
+            ans = self.ans
+            if ans.ndim == 0:
+                ans = ans[()]
+        params = self.params
+        return (rule(g, ans, x, **params) if params else rule(g, ans, x),)
+
+    def _backward_checked(self, g: Any) -> Sequence[Any]:
+        self._unpack_ans(False)                   # raises the version error
+        return (None,)
 
     def _shapes(self, create_graph: bool, g: Any) -> list[Any]:
         """Stand-ins with ``shape``/``dtype`` for inputs whose values the rule does not need."""
