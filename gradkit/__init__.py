@@ -57,11 +57,12 @@ def __getattr__(name: str) -> object:
 
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
-                 "optimize", "optim", "data", "io")
-_LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io"}
+                 "optimize", "optim", "data", "io", "cuda")
+_LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
+               "compute": "_lazy", "persist": "_lazy", "from_dask": "_lazy"}
 
 FloatTensor = DoubleTensor = LongTensor = Tensor
-device = str
+from ._backend import device  # noqa: E402
 
 __all__ = [
     "Tensor", "Size", "dtype", "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones",
@@ -76,6 +77,6 @@ __all__ = [
     "iinfo", "set_printoptions", "get_printoptions", "printoptions", "linalg", "det", "inverse",
     "logdet", "slogdet", "pinverse", "matrix_power", "softmax", "log_softmax", "image", "func",
     "utils", "GradientTape", "Variable", "nn", "numeric", "symbolic", "viz", "optim", "data", "io",
-    "save", "load", "optimize",
+    "save", "load", "optimize", "device", "cuda", "compute", "persist", "from_dask",
 ]
 del _dtype

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import _dtype
+from ._backend import c_contiguous
 from ._tensor import Tensor, _make
 from .ops import elementwise as E
 from .ops import linalg as L
@@ -101,7 +102,7 @@ def _view_op(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) -> 
     through it can be recorded on the base (see ``_methods._inplace_view``).
     """
     out = apply(prim, (x,), params, variant)
-    if out._data.base is None or not np.may_share_memory(out._data, x._data):
+    if getattr(out._data, "base", None) is None or not np.may_share_memory(out._data, x._data):
         return out
     out._vc = x._vc
     parent_fn = getattr(x, "_view_fn", None)
@@ -648,7 +649,7 @@ def reshape(input: Tensor, *shape: Any) -> Tensor:
     """The same elements with a new shape (one dim may be -1)."""
     x = _t(input)
     target = _infer_shape(_shape_arg(shape), x._data.size)
-    variant = S.VIEW if x._data.flags.c_contiguous else S.UNSAFE_VIEW
+    variant = S.VIEW if c_contiguous(x._data) else S.UNSAFE_VIEW
     return _view_op(x, S.reshape_p.prim, {"shape": target}, variant)
 
 
@@ -657,7 +658,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     x = _t(input)
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
         return x.to(shape[0])
-    if not x._data.flags.c_contiguous and x._data.size > 1:
+    if not c_contiguous(x._data) and x._data.size > 1:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from . import _dtype
+from . import _backend, _dtype
 from ._tensor import Tensor, _make
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty",
@@ -17,20 +17,35 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "ful
 
 
 def _check_device(device: Any) -> None:
+    """Raise if ``device`` names no device gradkit can place data on."""
+    if device is not None:
+        _backend.backend_for_device(device)
+
+
+def _place(arr: Any, device: Any) -> Any:
+    """``arr`` (any array library) moved to ``device``; unchanged when ``device`` is None."""
     if device is None:
-        return
-    name = str(device)
-    if name != "cpu" and not name.startswith("cpu:"):
-        raise RuntimeError(f"gradkit tensors live on the CPU; device {name!r} is not available "
-                           "(pass device='cpu' or leave it out)")
+        return arr
+    if isinstance(device, _SameAs):
+        ref = device.arr
+        return _backend.backend_of(ref).from_numpy_like(_backend.to_numpy(arr), ref)
+    target, index = _backend.backend_for_device(device)
+    current = _backend.backend_of(arr)
+    if target is None:
+        return arr if current is None or current.lazy else current.to_numpy(arr)
+    if current is target:
+        return target.to_index(arr, index or 0) if index is not None else arr
+    if current is not None:
+        arr = current.to_numpy(arr)
+    return target.from_numpy(arr, index)
 
 
 def _np_dtype(dtype: Any) -> Any:
     return None if dtype is None else _dtype.as_dtype(dtype).np
 
 
-def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
-    t = _make(arr, False, None)
+def _finish(arr: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
+    t = _make(_place(arr, device) if device is not None else arr, False, None)
     if requires_grad:
         if arr.dtype.kind not in "fc":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
@@ -46,7 +61,11 @@ def _infer(data: Any, exact: bool = False) -> np.ndarray:
     ``tensor(0.7, dtype=float64)`` is not rounded through float32 first.
     """
     if isinstance(data, Tensor):
-        return np.array(data._data, copy=True)
+        return _backend.copy(data._data)
+    if _backend.backend_of(data) is not None:
+        if data.dtype not in _dtype.FROM_NP:
+            raise TypeError(f"can't convert an array of type {data.dtype} to a tensor")
+        return _backend.copy(data)
     if isinstance(data, np.ndarray):
         return np.array(data, copy=True)
     if isinstance(data, np.generic):
@@ -96,11 +115,10 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     >>> gk.tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
-    _check_device(device)
     arr = _infer(data, exact=dtype is not None)
     if dtype is not None:
         arr = arr.astype(_np_dtype(dtype), copy=False)
-    return _finish(arr, requires_grad)
+    return _finish(arr, requires_grad, device)
 
 
 def scalar_tensor(s: Any, dtype: Any = None, device: Any = None,
@@ -110,13 +128,13 @@ def scalar_tensor(s: Any, dtype: Any = None, device: Any = None,
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like ``tensor`` but shares memory with an ndarray (or returns a tensor) when it can."""
-    _check_device(device)
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype == _dtype.as_dtype(dtype) else data.to(dtype)
-    if isinstance(data, np.ndarray) and data.dtype in _dtype.FROM_NP:
+    if (isinstance(data, np.ndarray) or _backend.backend_of(data) is not None) and \
+            data.dtype in _dtype.FROM_NP:
         arr = data if dtype is None else data.astype(_np_dtype(dtype), copy=False)
-        return _make(arr, False, None)
-    return tensor(data, dtype=dtype)
+        return _make(_place(arr, device), False, None)
+    return tensor(data, dtype=dtype, device=device)
 
 
 asarray = as_tensor
@@ -149,34 +167,29 @@ def _float_dtype(dtype: Any) -> Any:
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           out: Any = None) -> Tensor:
-    _check_device(device)
-    return _finish(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _finish(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
          out: Any = None) -> Tensor:
-    _check_device(device)
-    return _finish(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _finish(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
           memory_format: Any = None) -> Tensor:
-    _check_device(device)
-    return _finish(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad)
+    return _finish(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
-    _check_device(device)
     if dtype is None:
         dtype = _dtype.result_type(fill_value)
-    return _finish(np.full(_size((size,)), fill_value, dtype=_np_dtype(dtype)), requires_grad)
+    return _finish(np.full(_size((size,)), fill_value, dtype=_np_dtype(dtype)), requires_grad, device)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
     """Values from ``start`` up to (not including) ``end``; int64 if all arguments are ints."""
-    _check_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -186,16 +199,15 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
         raise RuntimeError("step must be nonzero")
     npd = _float_dtype(dtype)
     arr = np.arange(vals[0], vals[1], vals[2], dtype=np.float64 if npd.kind == "f" else None)
-    return _finish(arr.astype(npd), requires_grad)
+    return _finish(arr.astype(npd), requires_grad, device)
 
 
 def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    _check_device(device)
     npd = _float_dtype(dtype)
     calc = np.float32 if npd == np.float32 else np.float64
     arr = _linspace(calc(start), calc(end), int(steps), calc)
-    return _finish(arr.astype(npd), requires_grad)
+    return _finish(arr.astype(npd), requires_grad, device)
 
 
 def _linspace(start: Any, end: Any, steps: int, calc: Any) -> np.ndarray:
@@ -210,44 +222,57 @@ def _linspace(start: Any, end: Any, steps: int, calc: Any) -> np.ndarray:
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
-    _check_device(device)
     arr = np.logspace(float(start), float(end), int(steps), base=base)
-    return _finish(arr.astype(_float_dtype(dtype)), requires_grad)
+    return _finish(arr.astype(_float_dtype(dtype)), requires_grad, device)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
-    _check_device(device)
-    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad)
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
 def _like(input: Any, dtype: Any) -> tuple[tuple[int, ...], Any]:
-    arr = input._data if isinstance(input, Tensor) else np.asarray(input)
+    arr = input._data if isinstance(input, Tensor) else _backend.as_data(input)
     return arr.shape, (arr.dtype if dtype is None else _np_dtype(dtype))
+
+
+def _like_device(input: Any, device: Any) -> Any:
+    """Where a ``*_like`` result goes: ``device`` if given, else the input's device/library."""
+    if device is not None:
+        return device
+    arr = input._data if isinstance(input, Tensor) else input
+    return _SameAs(arr) if _backend.backend_of(arr) is not None else None
+
+
+class _SameAs:
+    """A ``device`` argument meaning "the library (and GPU) of this array"."""
+
+    def __init__(self, arr: Any) -> None:
+        self.arr = arr
 
 
 def zeros_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.zeros(shape, dtype=dt), requires_grad)
+    return _finish(np.zeros(shape, dtype=dt), requires_grad, _like_device(input, device))
 
 
 def ones_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.ones(shape, dtype=dt), requires_grad)
+    return _finish(np.ones(shape, dtype=dt), requires_grad, _like_device(input, device))
 
 
 def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.empty(shape, dtype=dt), requires_grad)
+    return _finish(np.empty(shape, dtype=dt), requires_grad, _like_device(input, device))
 
 
 def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.full(shape, fill_value, dtype=dt), requires_grad)
+    return _finish(np.full(shape, fill_value, dtype=dt), requires_grad, _like_device(input, device))
 
 
 # --- random ---------------------------------------------------------------------------
@@ -328,29 +353,26 @@ def _gen(generator: Generator | None) -> np.random.Generator:
 def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    _check_device(device)
     arr = _gen(generator).random(_size(size)).astype(_float_dtype(dtype))
-    return _finish(arr, requires_grad)
+    return _finish(arr, requires_grad, device)
 
 
 def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    _check_device(device)
     arr = _gen(generator).standard_normal(_size(size)).astype(_float_dtype(dtype))
-    return _finish(arr, requires_grad)
+    return _finish(arr, requires_grad, device)
 
 
 def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None,
             dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers uniform on [low, high) (int64 unless ``dtype`` says otherwise)."""
-    _check_device(device)
     if size is None:
         low, high, size = 0, low, high
     elif high is None or isinstance(high, (tuple, list)):
         low, high, size = 0, low, high if size is None else size
     arr = _gen(generator).integers(low, high, size=_size((size,)))
-    return _finish(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), requires_grad)
+    return _finish(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), requires_grad, device)
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
@@ -361,12 +383,12 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
 
 def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(_gen(None).random(shape).astype(dt), requires_grad)
+    return _finish(_gen(None).random(shape).astype(dt), requires_grad, _like_device(input, None))
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(_gen(None).standard_normal(shape).astype(dt), requires_grad)
+    return _finish(_gen(None).standard_normal(shape).astype(dt), requires_grad, _like_device(input, None))
 
 
 def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None) -> Tensor:

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _api as A
 from . import _dtype
+from ._backend import c_contiguous, immutable
 from ._tensor import Tensor, _make
 from .autograd._sites import bumped, mark
 from .autograd.grad_mode import _state
@@ -34,6 +35,10 @@ def _check_inplace(self: Tensor) -> None:
     if base is not None and base._rg and base._fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
+
+
+class _WRITEABLE:
+    writeable = True
 
 
 def _alias(self: Tensor) -> Tensor:
@@ -60,11 +65,16 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
                   ("uint8", "Byte"), ("bool", "Bool"))}
         raise RuntimeError(f"result type {names.get(src.dtype, src.dtype)} can't be cast to the "
                            f"desired output type {names.get(self._data.dtype, self._data.dtype)}")
-    if not self._data.flags.writeable:
-        raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
-                           "refers to a single memory location. Please clone() the tensor before "
-                           "performing the operation.")
-    np.copyto(self._data, src, casting="unsafe")
+    if immutable(self._data):
+        # NOTE: a Dask array is a value: the tensor takes the new one (tensors that shared the
+        # old array, like a detach(), keep the old values).
+        self._data = np.broadcast_to(src, self._data.shape).astype(self._data.dtype)
+    else:
+        if not getattr(self._data, "flags", _WRITEABLE).writeable:
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
+        np.copyto(self._data, src, casting="unsafe")
     self._vc[0] += 1
     if _state.record_sites:
         bumped(self, name, 5)
@@ -312,35 +322,57 @@ def _index_put(x: Tensor, value: Tensor, index: Any, variant: int) -> Tensor:
 
 # --- conversions ---------------------------------------------------------------------
 def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-    """Convert dtype (``to(gk.float64)``, ``to(other)``, ``to('cpu')``); returns self if unchanged."""
+    """Convert dtype and/or device (``to(gk.float64)``, ``to(other)``, ``to('cuda')``,
+    ``to('cpu', gk.float32)``); returns self if nothing changes. Device copies are recorded
+    (``ToCopyBackward0``): the gradient goes back to the source device."""
     dtype = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
+    device = kwargs.get("device")
     for a in args:
         if isinstance(a, Tensor):
             dtype = a.dtype
+            device = a.device
         elif isinstance(a, (_dtype.dtype, type)) or (isinstance(a, str) and not _is_device(a)):
             dtype = a
         elif isinstance(a, np.dtype):
             dtype = a
         else:
-            from ._factories import _check_device
-            _check_device(a)
-    if "device" in kwargs:
-        from ._factories import _check_device
-        _check_device(kwargs["device"])
+            device = a
+    out = self
+    if device is not None:
+        out = _to_device(self, device)
+        if out is not self:
+            copy = False
     if dtype is None:
-        return A.clone(self) if copy else self
+        return A.clone(out) if copy else out
     target = _dtype.as_dtype(dtype)
-    if target.np == self._data.dtype and not copy:
-        return self
-    if target.np.kind not in "fc":
-        out = _make(self._data.astype(target.np), False, None)
-        if self._rg:
-            mark(out, "cast", f"to({target.name})", self)
-        elif self._why is not None:
-            out._why = self._why
+    if target.np == out._data.dtype and not copy:
         return out
-    return S.to_p(self, dtype=target.np)
+    if target.np.kind not in "fc":
+        res = _make(out._data.astype(target.np), False, None)
+        if out._rg:
+            mark(res, "cast", f"to({target.name})", out)
+        elif out._why is not None:
+            res._why = out._why
+        return res
+    return S.to_p(out, dtype=target.np)
+
+
+def _to_device(self: Tensor, device: Any) -> Tensor:
+    from ._backend import backend_for_device, device as _device, placement_of
+    dev = device if isinstance(device, _device) else _device(device)
+    backend, index = backend_for_device(dev)
+    source = placement_of(self._data)
+    if backend is None:
+        if source[0] is None or source[0].lazy:
+            return self                     # NOTE: a Dask-backed tensor is on the CPU already
+        target = (None, None)
+    else:
+        target = (backend, index if index is not None else (source[1] or 0)
+                  if source[0] is backend else index)
+        if source == target or (source[0] is backend and index is None):
+            return self
+    return apply(S.to_device_p.prim, (self,), {"target": target, "source": source})
 
 
 def _is_device(s: str) -> bool:
@@ -369,7 +401,7 @@ def type_as(self: Tensor, other: Tensor) -> Tensor:
 
 
 def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
-    if self._data.flags.c_contiguous:
+    if c_contiguous(self._data):
         return self
     return A.clone(self) if self._rg else _make(np.ascontiguousarray(self._data), False, None)
 
@@ -436,6 +468,8 @@ def __array__(self: Tensor, dtype: Any = None, copy: Any = None) -> np.ndarray:
         raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                            "tensor.detach().numpy() instead.")
     arr = self._data
+    if type(arr) is not np.ndarray:
+        arr = self.numpy(force=False) if not self._rg else self.detach().numpy()
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     return arr.copy() if copy else arr

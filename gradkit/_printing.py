@@ -274,6 +274,7 @@ def format_tensor(
     *,
     dtype_is_default: bool = True,
     dtype_name: str = "float32",
+    device: str | None = None,
 ) -> str:
     """Return PyTorch's repr of a tensor holding ``data``.
 
@@ -304,6 +305,11 @@ def format_tensor(
     data = np.asarray(data)
     indent = len(_PREFIX)
     items = []
+    if device is not None:
+        # NOTE: PyTorch shows the device before the dtype
+        suffixes = [f"device='{device}'", *([] if dtype_is_default else
+                                            [f"dtype={_DTYPE_NAMESPACE}.{dtype_name}"]), *suffixes]
+        dtype_is_default = True
     dtype_item = f"dtype={_DTYPE_NAMESPACE}.{dtype_name}"
     if data.size == 0:
         if data.ndim != 1:

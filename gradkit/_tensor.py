@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import _dtype
+from . import _backend, _dtype
 
 __all__ = ["Tensor", "Size"]
 
@@ -194,12 +194,13 @@ class Tensor:
         return _dtype.FROM_NP[self._data.dtype]
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> Any:
+        """Where the data lives: ``device(type='cpu')`` (NumPy, Dask) or ``device(type='cuda', index=0)``."""
+        return _backend.device_of(self._data)
 
     @property
     def is_cuda(self) -> bool:
-        return False
+        return self.device.type == "cuda"
 
     @property
     def layout(self) -> str:
@@ -246,17 +247,32 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
-        return self._data.reshape(()).item()
+        d = self._data
+        if type(d) is not _ndarray:
+            d = _host(d, "item()")
+        return d.reshape(()).item()
 
     def tolist(self) -> Any:
-        return self._data.tolist()
+        d = self._data
+        return (d if type(d) is _ndarray else _host(d, "tolist()")).tolist()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        """The values as an ndarray sharing memory (only for tensors that do not require grad)."""
+        """The values as an ndarray sharing memory (only for tensors that do not require grad).
+
+        A Dask-backed tensor is computed; a GPU tensor must be copied with ``cpu()`` first,
+        as in PyTorch.
+        """
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
-        return self._data.copy() if force and self._rg else self._data
+        d = self._data
+        if type(d) is not _ndarray and _backend.backend_of(d) is not None:
+            dev = _backend.device_of(d)
+            if dev.type != "cpu" and not force:
+                raise TypeError(f"can't convert {dev} device type tensor to numpy. Use "
+                                "Tensor.cpu() to copy the tensor to host memory first.")
+            return _backend.to_numpy(d)
+        return d.copy() if force and self._rg else d
 
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
@@ -265,17 +281,51 @@ class Tensor:
         return self._data.dtype.kind == "c"
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
-        return bool(self._data.flags.c_contiguous)
+        from ._backend import c_contiguous
+        return c_contiguous(self._data)
 
     def data_ptr(self) -> int:
-        return int(self._data.__array_interface__["data"][0])
+        d = self._data
+        if type(d) is _ndarray:
+            return int(d.__array_interface__["data"][0])
+        ptr = getattr(getattr(d, "data", None), "ptr", None)        # CuPy's device pointer
+        if ptr is None:
+            raise RuntimeError(f"a {_backend.backend_of(d).label}-backed tensor has no data "
+                               "pointer (its values are not in memory until computed)")
+        return int(ptr)
 
     def stride(self, dim: int | None = None) -> Any:
         st = tuple(s // self._data.itemsize for s in self._data.strides)
         return st if dim is None else st[_wrap_dim(dim, self._data.ndim)]
 
     def cpu(self) -> Tensor:
-        return self
+        """This tensor on the CPU: a GPU tensor is copied to NumPy (differentiably); others
+        are returned as they are (a Dask-backed tensor stays lazy: see ``compute()``)."""
+        return self.to("cpu")  # type: ignore[attr-defined]
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        """This tensor on a CUDA GPU (CuPy), copied differentiably."""
+        if device is None:
+            dev = "cuda"
+        elif isinstance(device, int):
+            dev = f"cuda:{device}"
+        else:
+            dev = device
+        return self.to(dev)  # type: ignore[attr-defined]
+
+    def compute(self, **kwargs: Any) -> Tensor:
+        """The values of a Dask-backed tensor, computed, as a NumPy-backed tensor.
+
+        Differentiable, like a device copy; ``gradkit.compute(a, b, ...)`` computes several
+        in one pass with shared work. Other tensors are returned as they are.
+        """
+        from ._lazy import compute
+        return compute(self, **kwargs)[0]
+
+    def persist(self, **kwargs: Any) -> Tensor:
+        """Keep a Dask-backed tensor's values in the cluster's memory (``dask.persist``)."""
+        from ._lazy import persist
+        return persist(self, **kwargs)[0]
 
     # ----------------------------------------------------------------- autograd state
     def detach(self) -> Tensor:
@@ -336,7 +386,8 @@ class Tensor:
     def __bool__(self) -> bool:
         if self._data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-        return bool(self._data.reshape(()))
+        d = self._data
+        return bool((d if type(d) is _ndarray else _host(d, "bool()")).reshape(()))
 
     def __float__(self) -> float:
         return float(self.item())
@@ -366,7 +417,21 @@ class Tensor:
             suffixes.append("requires_grad=True")
         d = self.dtype
         default = d is _dtype.get_default_dtype() or d is _dtype.int64 or d is _dtype.bool
-        return format_tensor(self._data, suffixes, dtype_is_default=default, dtype_name=d.name)
+        data = self._data
+        device = None
+        if type(data) is not _ndarray:
+            b = _backend.backend_of(data)
+            if b is not None and b.lazy:
+                # NOTE: printing never computes a lazy tensor; it shows the Dask array instead.
+                items = [repr(data)]
+                if not default:
+                    items.append(f"dtype=gradkit.{d.name}")
+                return "tensor(" + ", ".join(items + suffixes) + ")"
+            if b is not None:
+                device = str(_backend.device_of(data))
+                data = b.to_numpy(data)
+        return format_tensor(data, suffixes, dtype_is_default=default, dtype_name=d.name,
+                             device=device)
 
     __str__ = __repr__
 
@@ -378,14 +443,14 @@ class Tensor:
     def __contains__(self, element: Any) -> bool:
         if isinstance(element, Tensor):
             element = element._data
-        return bool(np.any(self._data == element))
+        return bool(np.any(self._data == element).item())
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
         if self._fn is not None:
             raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support "
                                "the deepcopy protocol at the moment.")
         new = Tensor.__new__(type(self))
-        _init(new, self._data.copy(), False, None)
+        _init(new, _backend.copy(self._data), False, None)
         new._rg = self._rg
         if self._grad is not None:
             new._grad = self._grad.__deepcopy__(memo)
@@ -398,7 +463,14 @@ class Tensor:
         return new
 
     def __reduce_ex__(self, protocol: Any) -> Any:
+        # NOTE: the array pickles itself (a Dask graph stays a graph, CuPy copies to the host)
         return (_rebuild, (self._data, self._rg))
+
+
+def _host(d: Any, what: str) -> np.ndarray:
+    """The values of a non-NumPy array on the host, for an explicit request like ``item()``
+    (a Dask array is computed, a GPU array copied)."""
+    return _backend.to_numpy(d)
 
 
 def _c_name(dt: np.dtype) -> str:
@@ -409,7 +481,9 @@ def _c_name(dt: np.dtype) -> str:
 
 
 def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
-    return Tensor(data, requires_grad=requires_grad)
+    t = _make(data, False, None)
+    t._rg = bool(requires_grad)
+    return t
 
 
 class _HookHandle:

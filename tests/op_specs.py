@@ -579,6 +579,10 @@ SHAPE_SPECS = [
     OpSpec("triu", lambda x: gk.triu(x, 1), lambda x: np.triu(x, 1), label="offset"),
     OpSpec("clone", gk.clone, np.copy),
     OpSpec("to", lambda x: x.to(x.dtype, copy=True), np.copy),
+    # a device copy between NumPy placements is the identity (tests/test_backends.py moves
+    # data between real libraries)
+    OpSpec("to_device", lambda x: S.to_device_p(x, target=(None, None), source=(None, None)),
+           np.copy),
     OpSpec("cat", lambda x, y: gk.cat([x, y]), lambda x, y: np.concatenate([x, y]), shapes=[(2, 3), (1, 3)]),
     OpSpec("cat", lambda x, y, z: gk.cat([x, y, z], dim=-1), lambda x, y, z: np.concatenate([x, y, z], -1),
            shapes=[(2, 1), (2, 3), (2, 2)], label="three"),

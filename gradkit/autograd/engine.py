@@ -13,6 +13,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import _backend
+from .._backend import as_data
 from .._tensor import Size, Tensor, _make
 from .grad_mode import _state
 
@@ -33,11 +35,11 @@ def _root_grads(roots: list[Tensor], grads: list[Any], create: bool) -> list[Any
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            arr = np.ones(t._data.shape, dtype=t._data.dtype)
+            arr = _backend.ones(t._data.shape, t._data.dtype, t._data)
             out.append(_make(arr, False, None) if create else (arr[()] if arr.ndim == 0 else arr))
             continue
         if not isinstance(g, Tensor):
-            g = _make(np.asarray(g, dtype=t._data.dtype), False, None)
+            g = _make(as_data(g, t._data.dtype), False, None)
         if g._data.shape != t._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                f"{Size(g._data.shape)!r} and output[{i}] has a shape of "
@@ -112,12 +114,12 @@ def _reduce(g: Any, meta: tuple[Any, Any], create: bool) -> Any:
         if g._data.dtype != dt:
             g = g.to(dt)
     elif g.dtype != dt:
-        g = np.asarray(g).astype(dt)
+        g = as_data(g).astype(dt)
     return g
 
 
 def _wrap(g: Any, create: bool) -> Tensor:
-    return g if create else _make(np.asarray(g), False, None)
+    return g if create else _make(as_data(g), False, None)
 
 
 def _run_tensor_hooks(hooks: dict[int, Any], g: Any, create: bool) -> Any:
@@ -132,7 +134,7 @@ def _check_nan(node: Any, grads: Sequence[Any]) -> None:
     for i, g in enumerate(grads):
         if g is None:
             continue
-        arr = g._data if isinstance(g, Tensor) else np.asarray(g)
+        arr = g._data if isinstance(g, Tensor) else as_data(g)
         if arr.dtype.kind in "fc" and np.isnan(arr).any():
             msg = f"Function '{node.name()}' returned nan values in its {i}th output."
             if node.trace:
@@ -259,7 +261,7 @@ def _execute(roots: list[Tensor], seeds: list[Any], create: bool, retain: bool,
                     if g._data.dtype is not gdt:
                         g = g.to(gdt)
                 elif g.dtype is not gdt and gdt is not None:
-                    g = np.asarray(g).astype(gdt)
+                    g = as_data(g).astype(gdt)
             if type(edge) is tuple:
                 child = edge[0]
                 if g is not None:
@@ -357,15 +359,16 @@ def _accumulate(t: Tensor, g: Any, create: bool) -> None:
         if create:
             t._grad = g
         else:
-            arr = np.array(g, dtype=t._data.dtype, copy=True)
+            arr = _backend.copy(g, t._data.dtype)
             t._grad = _make(arr, False, None)
     elif create or old._rg:
         t._grad = old + _wrap(g, create)
-    elif old._data.shape == np.shape(g) and old._data.flags.writeable:
+    elif (type(old._data) is np.ndarray and old._data.flags.writeable and
+          old._data.shape == np.shape(g) and _backend.backend_of(g) is None):
         np.add(old._data, g, out=old._data, casting="unsafe")
         old._vc[0] += 1
     else:
-        t._grad = _make(np.asarray(old._data + g, dtype=t._data.dtype), False, None)
+        t._grad = _make(as_data(old._data + g, t._data.dtype), False, None)
 
 
 def _finish(leaf_grads: dict[int, list[Any]], inputs: list[Tensor], captured: dict[int, Any],

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import _dtype
+from .. import _backend, _dtype
 from .._tensor import Tensor, _make
 from ..autograd.graph import Meta, Node, freed_error, version_error
 from ..autograd._sites import Why, site
@@ -51,6 +51,16 @@ REGISTRY: dict[str, Primitive] = {}
 
 _ndarray = np.ndarray
 _asarray = np.asarray
+_KIND = _backend._KIND
+_as_data = _backend.as_data
+
+
+def _as_out(out: Any) -> Any:
+    """A forward's result as an array: NumPy scalars become 0-d ndarrays, Dask/CuPy stay."""
+    b = _KIND.get(type(out), 0)
+    if b is None:
+        return _asarray(out)
+    return out if b else _as_data(out)
 
 
 class PrimNode(Node):
@@ -105,7 +115,7 @@ class PrimNode(Node):
             if edge is None or rule is None:
                 out.append(None)
             elif rule is ZERO:
-                out.append(_zeros(x, create_graph))
+                out.append(_zeros(x, create_graph, g))
             elif params:
                 out.append(rule(g, ans, *inputs, **params))
             else:
@@ -128,7 +138,7 @@ class PrimNode(Node):
             if x.ndim == 0:
                 x = x[()]
         if rule is ZERO:
-            return (_zeros(x, False),)
+            return (_zeros(x, False, g),)
         ans = None
         if self.prim.save_ans:
             if self.ans_vc[0] != self.ans_v:
@@ -198,10 +208,10 @@ class PrimNode(Node):
             self.ans = None
 
 
-def _zeros(x: Any, create_graph: bool) -> Any:
+def _zeros(x: Any, create_graph: bool, g: Any) -> Any:
     shape = x.shape
     dtype = x._data.dtype if isinstance(x, Tensor) else x.dtype
-    z = np.zeros(shape, dtype=dtype)
+    z = _backend.zeros(shape, dtype, g._data if isinstance(g, Tensor) else g)
     return _make(z, False, None) if create_graph else z
 
 
@@ -344,7 +354,7 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
     xs = xd[()] if prim.scalar_ok and xd.ndim == 0 else xd
     out = prim.fwd(xs, **params) if params else prim.fwd(xs)
     if type(out) is not _ndarray:
-        out = _asarray(out)
+        out = _as_out(out)
     if not (x._rg and prim.differentiable and _state.grad_enabled):
         t = _make(out, False, None)
         if x._rg:
@@ -436,8 +446,10 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
         except ValueError:
             _check_broadcast((xd, yd))
             raise
+        except TypeError:
+            out = _across_devices(prim, [xd, yd], None)
     if type(out) is not _ndarray:
-        out = _asarray(out)
+        out = _as_out(out)
     if not (rg and prim.differentiable and _state.grad_enabled):
         t = _make(out, False, None)
         if rg:
@@ -531,10 +543,12 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
         if prim.promote is not None:
             _check_broadcast(arrays)
         raise
+    except TypeError:
+        out = _across_devices(prim, arrays, params)
     record = rg and prim.differentiable and _state.grad_enabled
     if prim.n_out == 1:
         if type(out) is not _ndarray:
-            out = _asarray(out)
+            out = _as_out(out)
         if not record:
             t = _make(out, False, None)
             _dropped(t, prim, args)
@@ -547,7 +561,7 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
         else:
             node.ans = None
         return t
-    outs = tuple(o if type(o) is _ndarray else _asarray(o) for o in out)
+    outs = tuple(o if type(o) is _ndarray else _as_out(o) for o in out)
     if not record:
         res = tuple(_make(o, False, None) for o in outs)
         for t in res:
@@ -563,6 +577,26 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
         t._oi = i
         result.append(t)
     return tuple(result)
+
+
+def _across_devices(prim: Primitive, arrays: list[Any], params: Any) -> Any:
+    """After a TypeError: PyTorch's error if the operands live on different devices.
+
+    As in PyTorch, a 0-d CPU tensor may meet a GPU tensor (it acts as a number); the op is
+    retried with it as a NumPy scalar. Any other TypeError is re-raised as it was.
+    """
+    devices = {_backend.device_of(a) for a in arrays if hasattr(a, "shape")
+               and not isinstance(a, np.generic)}
+    if len(devices) < 2:
+        raise
+    if any(d.type != "cpu" for d in devices):
+        scalars = [a[()] if type(a) is _ndarray and a.ndim == 0 else a for a in arrays]
+        if len({_backend.device_of(a) for a in scalars if hasattr(a, "shape")
+                and not isinstance(a, np.generic)}) < 2:
+            return prim.fwd(*scalars, **params) if params else prim.fwd(*scalars)
+    names = sorted((str(d) for d in devices), key=lambda n: (n == "cpu", n))
+    raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
+                       f"devices, {names[0]} and {names[1]}!") from None
 
 
 def _check_broadcast(arrays: Sequence[Any]) -> None:

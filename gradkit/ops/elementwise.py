@@ -37,7 +37,7 @@ def _erf_impl(x: np.ndarray) -> np.ndarray:
 
 
 def _relu_impl(x: np.ndarray) -> np.ndarray:
-    return np.maximum(x, np.zeros((), dtype=x.dtype))
+    return np.maximum(x, x.dtype.type(0))
 
 
 def _sigmoid_impl(x: np.ndarray) -> np.ndarray:
@@ -71,9 +71,9 @@ def _floor_divide_impl(x: Any, y: Any) -> np.ndarray:
 def _clamp_impl(x: np.ndarray, min: Any = None, max: Any = None) -> np.ndarray:
     out = x
     if min is not None:
-        out = np.maximum(out, np.asarray(min, dtype=x.dtype))
+        out = np.maximum(out, x.dtype.type(min))
     if max is not None:
-        out = np.minimum(out, np.asarray(max, dtype=x.dtype))
+        out = np.minimum(out, x.dtype.type(max))
     return out if out is not x else x.copy()
 
 
@@ -95,7 +95,7 @@ def _pow_scalar_impl(x: np.ndarray, exponent: Any) -> np.ndarray:
 
 
 def _rpow_impl(x: np.ndarray, base: Any) -> np.ndarray:
-    return np.power(np.asarray(base, dtype=x.dtype), x)
+    return np.power(x.dtype.type(base), x)
 
 
 def _rsub_impl(x: np.ndarray, other: Any) -> np.ndarray:

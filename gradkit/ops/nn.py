@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .._backend import arange, is_lazy, max_or_ninf, zeros
 from ._registry import ELEMENTWISE, LINEAR, defop
 from .elementwise import clamp_scalar, exp, log, log1p, maximum, where
 from .reduction import sum_p
@@ -32,7 +33,7 @@ Pad2 = tuple[Pair, Pair]
 # --- softmax family (fused for stability) -------------------------------------------------
 def _shifted(x: np.ndarray, dim: int) -> np.ndarray:
     """``x`` minus its max along ``dim`` (a non-finite max shifts by 0), so exp cannot overflow."""
-    m = np.amax(x, axis=dim, keepdims=True, initial=-np.inf)
+    m = max_or_ninf(x, dim)
     return x - np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
 
 
@@ -72,7 +73,7 @@ softmax_p = defop(
 
 # --- activations with PyTorch's derivative at their kinks ---------------------------------
 def _hardtanh_impl(x: np.ndarray, min_val: float, max_val: float) -> np.ndarray:
-    return np.clip(x, np.asarray(min_val, x.dtype), np.asarray(max_val, x.dtype))
+    return np.clip(x, x.dtype.type(min_val), x.dtype.type(max_val))
 
 
 # NOTE: the gradient is 0 at the bounds themselves (PyTorch's hardtanh_backward), unlike clamp's 1.
@@ -98,12 +99,14 @@ hardswish_p = defop("hardswish", _hardswish_impl, vjp=_hardswish_vjp, jvp=ELEMEN
 
 # --- binary cross-entropy (PyTorch's clamped logs and guarded gradient) --------------------
 def _bce_impl(x: np.ndarray, t: np.ndarray) -> np.ndarray:
-    if np.any((x < 0) | (x > 1)):
+    # NOTE: the range checks need the values; on a lazy (Dask) array they would force a
+    # compute, so they are skipped there.
+    if not is_lazy(x) and np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    if np.any((t < 0) | (t > 1)):
+    if not is_lazy(t) and np.any((t < 0) | (t > 1)):
         raise RuntimeError("all elements of target should be between 0 and 1")
     with np.errstate(divide="ignore"):
-        lo = np.asarray(-100.0, dtype=np.result_type(x, t))
+        lo = np.result_type(x.dtype, t.dtype).type(-100.0)
         return (t - 1.0) * np.maximum(np.log1p(-x), lo) - t * np.maximum(np.log(x), lo)
 
 
@@ -132,7 +135,7 @@ def _pad_hw(x: np.ndarray, padding: Pad2) -> np.ndarray:
     if not (pt or pb or pl or pr):
         return x
     n, c, h, w = x.shape
-    out = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=x.dtype)
+    out = zeros((n, c, h + pt + pb, w + pl + pr), x.dtype, x)
     out[:, :, pt:pt + h, pl:pl + w] = x
     return out
 
@@ -172,7 +175,7 @@ def _conv2d_input_grad_impl(g: np.ndarray, w: np.ndarray, input_shape: tuple[int
     cols = np.matmul(wm.transpose(0, 2, 1), g.reshape(n, groups, o // groups, ho * wo))
     cols = cols.reshape(n, c, kh, kw, ho, wo)
     (pt, pb), (pl, pr) = padding
-    out = np.zeros((n, c, h + pt + pb, wd + pl + pr), dtype=cols.dtype)
+    out = zeros((n, c, h + pt + pb, wd + pl + pr), cols.dtype, cols)
     sh, sw = stride
     dh, dw = dilation
     # col2im: one strided add per kernel tap (kh * kw of them), never a loop over pixels
@@ -240,7 +243,8 @@ def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
     (pt, pb), (pl, pr) = padding
     if pt or pb or pl or pr:
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        xp = np.full((n, c, h + pt + pb, w + pl + pr), fill, dtype=x.dtype)
+        xp = np.full((n, c, h + pt + pb, w + pl + pr), fill, dtype=x.dtype,
+                     **({} if type(x) is np.ndarray else {"like": x}))
         xp[:, :, pt:pt + h, pl:pl + w] = x
     else:
         xp = x
@@ -256,8 +260,8 @@ def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
     # NOTE: the first maximum of a window wins a tie (PyTorch's CPU kernel scans in order);
     # a nan maximum is found at the last nan, since PyTorch takes every nan it meets.
     k = len(taps)
-    arg = np.zeros(best.shape, np.uint8 if k < 256 else np.int64)
-    found = np.zeros(best.shape, bool)
+    arg = zeros(best.shape, np.uint8 if k < 256 else np.int64, best)
+    found = zeros(best.shape, bool, best)
     for t, v in enumerate(taps):
         hit = np.greater(v == best, found)       # equal to the max, and no earlier tap was
         if t:
@@ -267,10 +271,10 @@ def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
         for t, v in enumerate(taps):
             np.copyto(arg, t, where=np.isnan(v))
     # flat position = window origin + offset of the winning tap
-    tap = np.arange(k)
+    tap = arange(k, best)
     offset = (tap // kw) * dilation[0] * w + (tap % kw) * dilation[1]
     flat = np.take(offset, arg)
-    flat += (np.arange(ho)[:, None] * sh - pt) * w + np.arange(wo) * sw - pl
+    flat += (arange(ho, best)[:, None] * sh - pt) * w + arange(wo, best) * sw - pl
     return best, flat
 
 
@@ -284,7 +288,7 @@ def _max_pool2d_vjp(g: Any, ans: Any, x: Any, kernel: Pair, stride: Pair, paddin
 def _max_pool2d_backward_impl(g: np.ndarray, input_shape: tuple[int, ...],
                               indices: np.ndarray) -> np.ndarray:
     n, c, h, w = input_shape
-    planes = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+    planes = arange(n * c, g).reshape(n, c, 1, 1) * (h * w)
     out = np.bincount((indices + planes).ravel(), weights=g.ravel(), minlength=n * c * h * w)
     return out.reshape(input_shape).astype(g.dtype, copy=False)
 

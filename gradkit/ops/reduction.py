@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import data_of, is_lazy, max_or_ninf
+from .._backend import ones as _ones
+from .._backend import zeros as _zeros
 from ..autograd.grad_mode import _state
 from ._registry import LINEAR, defop
 from .elementwise import abs as _abs
@@ -58,8 +61,8 @@ def _weighted_sum_jvp(vjp: Any) -> Any:
     on ties, zeros and kinks) for both modes.
     """
     def jvp(t: Any, ans: Any, x: Any, **params: Any) -> Any:
-        dt = ans._data.dtype if hasattr(ans, "_data") else np.asarray(ans).dtype
-        ones = _const(np.ones(np.shape(ans), dtype=dt), ans)
+        a = data_of(ans)
+        ones = _const(_ones(a.shape, a.dtype, a), ans)
         weight = vjp(ones, ans, x, **params)
         return sum_p(t * weight, dim=params.get("dim"), keepdim=params.get("keepdim", False))
     jvp.__name__ = vjp.__name__.replace("vjp", "jvp")
@@ -131,7 +134,8 @@ def _exclusive_cumprod(x: Any, dim: int) -> Any:
     from .shape import cat_p, getitem_p
     n = x.shape[dim]
     ones_shape = tuple(1 if i == dim else s for i, s in enumerate(x.shape))
-    head = np.ones(ones_shape, dtype=x.dtype if not hasattr(x, "_data") else x._data.dtype)
+    xd = data_of(x)
+    head = _ones(ones_shape, xd.dtype, xd)
     if hasattr(x, "_data"):
         from .._tensor import _make
         head = _make(head, False, None)
@@ -205,10 +209,10 @@ def _cat2(a: Any, b: Any, dim: int) -> Any:
 
 
 def _cumprod_vjp_fast(g: Any, ans: Any, x: Any, dim: int) -> Any:
-    xd = x._data if hasattr(x, "_data") else x
+    xd = data_of(x)
     if x.shape[dim] == 0:
         return g
-    if np.all(xd != 0):
+    if not is_lazy(xd) and np.all(xd != 0):
         rev = flip_p(cumsum_p(flip_p(g * ans, dims=(dim,)), dim=dim), dims=(dim,))
         return rev / x
     return _cumprod_vjp(g, ans, x, dim)
@@ -216,10 +220,10 @@ def _cumprod_vjp_fast(g: Any, ans: Any, x: Any, dim: int) -> Any:
 
 def _cumprod_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
     # d ans_j = sum_{k <= j} t_k prod_{i <= j, i != k} x_i = ans_j * cumsum(t / x)_j without zeros.
-    xd = x._data if hasattr(x, "_data") else np.asarray(x)
+    xd = data_of(x)
     if x.shape[dim] == 0:
         return t
-    if np.all(xd != 0):
+    if not is_lazy(xd) and np.all(xd != 0):
         return ans * cumsum_p(t / x, dim=dim)
     # NOTE: exact with zeros: w_k = t_k prod_{i < k} x_i, spread to j >= k by the products
     # of x over (k, j].
@@ -231,13 +235,13 @@ def _cumprod_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
         at = tuple(slice(None) if i != dim else slice(k, k + 1) for i in range(x.ndim))
         after = tuple(slice(None) if i != dim else slice(k + 1, None) for i in range(x.ndim))
         wk = getitem_p(w, index=at)
-        seg = _const(np.ones(wk.shape, dtype=xd.dtype), x)
+        seg = _const(_ones(wk.shape, xd.dtype, xd), x)
         if k + 1 < n:
             seg = cat_p(seg, cumprod_p(getitem_p(x, index=after), dim=dim), dim=dim)
         part = wk * seg
         if k:
             pad = tuple(k if i == dim else s for i, s in enumerate(x.shape))
-            part = cat_p(_const(np.zeros(pad, dtype=xd.dtype), x), part, dim=dim)
+            part = cat_p(_const(_zeros(pad, xd.dtype, xd), x), part, dim=dim)
         total = part if total is None else total + part
     return total
 
@@ -280,7 +284,7 @@ amin_p = defop("amin", _amin_impl, vjp=_share_vjp, jvp=(_weighted_sum_jvp(_share
 def _max_dim_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.ndarray, ...]:
     _check_nonempty(x, (dim,), "max")
     if x.ndim == 0:
-        return x.copy(), np.zeros((), np.int64)
+        return x.copy(), _zeros((), np.int64, x)
     idx = np.argmax(x, axis=dim, keepdims=True)
     val = np.take_along_axis(x, idx, axis=dim)
     return _finish_dim(val, idx, dim, keepdim)
@@ -289,7 +293,7 @@ def _max_dim_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.nd
 def _min_dim_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.ndarray, ...]:
     _check_nonempty(x, (dim,), "min")
     if x.ndim == 0:
-        return x.copy(), np.zeros((), np.int64)
+        return x.copy(), _zeros((), np.int64, x)
     idx = np.argmin(x, axis=dim, keepdims=True)
     val = np.take_along_axis(x, idx, axis=dim)
     return _finish_dim(val, idx, dim, keepdim)
@@ -337,7 +341,7 @@ def _median_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.nda
     n = x.shape[dim] if x.ndim else 1
     order = np.argsort(x, axis=dim, kind="stable") if x.ndim else np.zeros((), np.int64)
     if x.ndim == 0:
-        return x.copy(), np.zeros((), np.int64)
+        return x.copy(), _zeros((), np.int64, x)
     idx = np.take(order, [(n - 1) // 2], axis=dim)
     val = np.take_along_axis(x, idx, axis=dim)
     return _finish_dim(val, idx, dim, keepdim)
@@ -380,7 +384,7 @@ any_p = defop("any", _any_impl)
 # --- fused for stability -------------------------------------------------------------
 def _logsumexp_impl(x: np.ndarray, dim: Any, keepdim: bool = False) -> np.ndarray:
     # NOTE: fused primitive (stability): subtract the max before exp.
-    m = np.amax(x, axis=_axis(dim, x), keepdims=True, initial=-np.inf)
+    m = max_or_ninf(x, _axis(dim, x))
     m = np.where(np.isfinite(m), m, 0)
     with np.errstate(divide="ignore"):      # an empty sum gives log(0) = -inf, as in PyTorch
         out = np.log(np.sum(np.exp(x - m), axis=_axis(dim, x), keepdims=True)) + m
@@ -434,7 +438,7 @@ def _norm_impl(x: np.ndarray, ord: float = 2.0, dim: Any = None, keepdim: bool =
     if ord == 2:
         return np.sqrt(np.sum(a * a, axis=ax, keepdims=keepdim))
     if ord == np.inf:
-        return np.amax(a, axis=ax, keepdims=keepdim) if a.size else np.zeros(())
+        return np.amax(a, axis=ax, keepdims=keepdim) if a.size else _zeros((), a.dtype, a)
     if ord == -np.inf:
         return np.amin(a, axis=ax, keepdims=keepdim)
     if ord == 0:

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._backend import arange, copy, data_of, eye, move, ones, zeros
 from ._registry import LINEAR, defop
 
 
@@ -134,7 +135,7 @@ triu_p = defop("triu", _triu_impl, vjp=lambda g, ans, x, diagonal=0: triu_p(g, d
 
 
 def _clone_impl(x: np.ndarray) -> np.ndarray:
-    return np.array(x, copy=True)
+    return copy(x)
 
 
 clone_p = defop("clone", _clone_impl, vjp=lambda g, ans, x: g, jvp=LINEAR, save_inputs=False)
@@ -147,6 +148,19 @@ def _to_impl(x: np.ndarray, dtype: Any) -> np.ndarray:
 # NOTE: the engine casts the gradient back to the input's dtype.
 to_p = defop("to", _to_impl, vjp=lambda g, ans, x, dtype: g, jvp=LINEAR, save_inputs=False,
              names="ToCopyBackward0")
+
+
+def _to_device_impl(x: Any, target: Any, source: Any, value: Any = None) -> Any:
+    return value if value is not None else move(x, target)
+
+
+# NOTE: a copy between devices or array libraries (``to('cuda')``, ``cpu()``, ``compute()``);
+# the gradient goes back where the input lives. ``value`` carries a result computed ahead
+# (``gradkit.compute`` computes several lazy tensors in one pass).
+to_device_p = defop(
+    "to_device", _to_device_impl,
+    vjp=lambda g, ans, x, target, source, value=None: to_device_p(g, target=source, source=target),
+    jvp=LINEAR, save_inputs=False, names="ToCopyBackward0")
 
 
 # --- joins and splits ------------------------------------------------------------
@@ -171,7 +185,7 @@ stack_p = defop("stack", _stack_impl, vjp_all=lambda g, ans, *xs, dim=0: unbind_
 
 
 def _split_impl(x: np.ndarray, sizes: tuple[int, ...], dim: int) -> tuple[np.ndarray, ...]:
-    bounds = np.cumsum(sizes)[:-1]
+    bounds = np.cumsum(sizes)[:-1].tolist()
     return tuple(np.split(x, bounds, axis=dim))
 
 
@@ -207,7 +221,7 @@ getitem_p = defop("getitem", _getitem_impl, vjp=_getitem_vjp, jvp=LINEAR, save_i
 
 
 def _index_backward_impl(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
-    out = np.zeros(shape, dtype=g.dtype)
+    out = zeros(shape, g.dtype, g)
     if _is_basic(index):
         out[index] = g
     else:
@@ -232,13 +246,13 @@ def _is_basic(index: Any) -> bool:
 
 
 def _index_put_impl(x: np.ndarray, value: Any, index: Any) -> np.ndarray:
-    out = np.array(x, copy=True)
+    out = copy(x)
     out[index] = value
     return out
 
 
 def _index_put_vjp_x(g: Any, ans: Any, x: Any, value: Any, index: Any) -> Any:
-    mask = np.ones(x.shape, dtype=bool)
+    mask = ones(x.shape, bool, data_of(g))
     mask[index] = False
     return g * mask
 
@@ -258,24 +272,25 @@ def _gather_impl(x: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
 
 def _gather_vjp(g: Any, ans: Any, x: Any, dim: int, index: Any) -> Any:
     from .._tensor import Tensor, _make
-    zeros = np.zeros(x.shape, dtype=g._data.dtype if isinstance(g, Tensor) else g.dtype)
+    z = zeros(x.shape, g._data.dtype if isinstance(g, Tensor) else g.dtype, data_of(g))
     if isinstance(g, Tensor):
-        zeros = _make(zeros, False, None)
-    return scatter_add_p(zeros, g, dim=dim, index=index)
+        z = _make(z, False, None)
+    return scatter_add_p(z, g, dim=dim, index=index)
 
 
 gather_p = defop("gather", _gather_impl, vjp=_gather_vjp, jvp=LINEAR, save_inputs=False)
 
 
 def _scatter_add_impl(x: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
-    out = np.array(x, copy=True)
+    out = copy(x)
     idx = _scatter_index(index, dim)
     np.add.at(out, idx, src[tuple(slice(0, s) for s in index.shape)])
     return out
 
 
 def _scatter_index(index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
-    grids = list(np.indices(index.shape, sparse=True))
+    grids = [arange(n, index).reshape((1,) * i + (n,) + (1,) * (index.ndim - i - 1))
+             for i, n in enumerate(index.shape)]
     grids[dim] = index
     return tuple(grids)
 
@@ -295,7 +310,7 @@ def _pad_to(g: Any, shape: tuple[int, ...]) -> Any:
 
 
 def _scatter_impl(x: np.ndarray, src: Any, dim: int, index: np.ndarray) -> np.ndarray:
-    out = np.array(x, copy=True)
+    out = copy(x)
     idx = _scatter_index(index, dim)
     if np.ndim(src) == 0:
         out[idx] = src
@@ -305,7 +320,7 @@ def _scatter_impl(x: np.ndarray, src: Any, dim: int, index: np.ndarray) -> np.nd
 
 
 def _scatter_vjp_x(g: Any, ans: Any, x: Any, src: Any, dim: int, index: Any) -> Any:
-    mask = np.ones(x.shape, dtype=bool)
+    mask = ones(x.shape, bool, data_of(g))
     mask[_scatter_index(index, dim)] = False
     return g * mask
 
@@ -318,7 +333,8 @@ scatter_p = defop(
 
 
 def _masked_fill_impl(x: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
-    return np.where(mask, np.asarray(value, dtype=x.dtype), x)
+    out = np.where(mask, value, x)
+    return out if out.dtype == x.dtype else out.astype(x.dtype)
 
 
 def _masked_fill_vjp_value(g: Any, ans: Any, x: Any, mask: Any, value: Any) -> Any:
@@ -380,7 +396,7 @@ def _trace_impl(x: np.ndarray) -> np.ndarray:
 
 
 def _trace_vjp(g: Any, ans: Any, x: Any) -> Any:
-    return g * np.eye(x.shape[0], x.shape[1], dtype=x.dtype)
+    return g * eye(x.shape[0], x.shape[1], x.dtype, data_of(g))
 
 
 trace_p = defop("trace", _trace_impl, vjp=_trace_vjp, jvp=LINEAR, save_inputs=False)

@@ -1,0 +1,355 @@
+"""Which array library holds a tensor's data, and the few things that depend on it.
+
+gradkit's forwards and derivative rules call NumPy's API. Arrays of other
+libraries that implement NumPy's dispatch protocols (``__array_ufunc__``,
+``__array_function__`` and NEP 35's ``like=``) run through that same code
+unchanged: Dask arrays build lazy task graphs, CuPy arrays run on a GPU. This
+module recognizes such arrays, keeps them from being converted to NumPy behind
+the user's back, and answers what differs by library: the device, moving data
+to and from NumPy, and computing several lazy results in one pass.
+
+A library is known by its array type (``register``); Dask and CuPy are
+recognized on first sight and neither is imported unless one of their arrays
+shows up or is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["Backend", "backend_of", "register", "as_data", "device", "zeros", "ones",
+           "copy", "is_lazy", "backend_for_device"]
+
+_ndarray = np.ndarray
+_asarray = np.asarray
+
+
+class Backend:
+    """An array library other than NumPy whose arrays a tensor can hold."""
+
+    #: short name used in messages ("Dask", "CuPy")
+    label = "?"
+    #: PyTorch's device type of its arrays
+    device_type = "cpu"
+    #: whether operations build a graph that runs only when computed
+    lazy = False
+    #: how to install it, for messages
+    install = ""
+
+    def from_numpy(self, arr: np.ndarray, index: int | None) -> Any:
+        raise NotImplementedError
+
+    def to_numpy(self, arr: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def from_numpy_like(self, arr: np.ndarray, ref: Any) -> Any:
+        """``arr`` in this library, placed like array ``ref`` (same GPU, same chunks)."""
+        return self.from_numpy(arr, self.device_index(ref))
+
+    def device_index(self, arr: Any) -> int | None:
+        return None
+
+    def to_index(self, arr: Any, index: int) -> Any:
+        """The same values on device ``index`` of this library."""
+        return arr
+
+    def compute(self, arrays: Sequence[Any], **kwargs: Any) -> list[np.ndarray]:
+        return [self.to_numpy(a) for a in arrays]
+
+
+class DaskBackend(Backend):
+    label = "Dask"
+    lazy = True
+    install = 'pip install "gradkit[dask]"'
+
+    def from_numpy(self, arr: np.ndarray, index: int | None) -> Any:
+        import dask.array as da
+        return da.from_array(arr, chunks="auto")
+
+    def to_numpy(self, arr: Any) -> np.ndarray:
+        return _asarray(arr.compute())
+
+    def from_numpy_like(self, arr: np.ndarray, ref: Any) -> Any:
+        import dask.array as da
+        return da.from_array(arr, chunks=ref.chunks if arr.shape == ref.shape else "auto")
+
+    def compute(self, arrays: Sequence[Any], **kwargs: Any) -> list[np.ndarray]:
+        import dask
+        return [_asarray(a) for a in dask.compute(*arrays, **kwargs)]
+
+
+class CupyBackend(Backend):
+    label = "CuPy"
+    device_type = "cuda"
+    install = "pip install cupy-cuda12x (with a CUDA GPU and driver)"
+
+    def _cupy(self) -> Any:
+        return importlib.import_module("cupy")
+
+    def from_numpy(self, arr: np.ndarray, index: int | None) -> Any:
+        cp = self._cupy()
+        with cp.cuda.Device(index or 0):
+            return cp.asarray(arr)
+
+    def to_numpy(self, arr: Any) -> np.ndarray:
+        return arr.get()
+
+    def device_index(self, arr: Any) -> int | None:
+        return int(arr.device.id)
+
+    def to_index(self, arr: Any, index: int) -> Any:
+        if self.device_index(arr) == index:
+            return arr
+        cp = self._cupy()
+        with cp.cuda.Device(index):
+            return cp.asarray(arr)
+
+
+#: array type -> its backend (None for NumPy's own types)
+_KIND: dict[type, Backend | None] = {_ndarray: None}
+#: device type -> the backend that provides it when no array has been seen yet
+_BY_DEVICE: dict[str, Backend] = {}
+_DASK = DaskBackend()
+_CUPY = CupyBackend()
+
+
+def register(array_type: type, backend: Backend, device_type: str | None = None) -> None:
+    """Let tensors hold arrays of ``array_type``, handled by ``backend``.
+
+    Dask and CuPy are registered on first sight; this is for other libraries (and tests).
+    With ``device_type`` the backend also serves ``device=`` in factories and ``.to()``.
+    """
+    _KIND[array_type] = backend
+    if device_type is not None:
+        _BY_DEVICE[device_type] = backend
+
+
+def unregister(array_type: type) -> None:
+    backend = _KIND.pop(array_type, None)
+    for k, v in list(_BY_DEVICE.items()):
+        if v is backend:
+            del _BY_DEVICE[k]
+
+
+def _classify(t: type) -> Backend | None:
+    mod = getattr(t, "__module__", "") or ""
+    if mod.startswith("dask.array") and t.__name__ == "Array":
+        b: Backend | None = _DASK
+    elif mod.startswith("cupy") and t.__name__ == "ndarray":
+        b = _CUPY
+    else:
+        b = None
+    if b is not None or issubclass(t, (_ndarray, np.generic)):
+        _KIND[t] = b
+    return b
+
+
+def backend_of(x: Any) -> Backend | None:
+    """The backend of array ``x``; None for NumPy arrays, NumPy scalars and Python objects."""
+    t = type(x)
+    try:
+        return _KIND[t]
+    except KeyError:
+        return _classify(t)
+
+
+def is_lazy(x: Any) -> bool:
+    b = backend_of(x)
+    return b is not None and b.lazy
+
+
+def as_data(x: Any, dtype: Any = None) -> Any:
+    """``x`` as an array of its own library: NumPy scalars and sequences become ndarrays,
+    Dask and CuPy arrays stay what they are (never converted to NumPy here)."""
+    t = type(x)
+    if t is _ndarray:
+        return x if dtype is None or x.dtype == dtype else x.astype(dtype)
+    b = _KIND[t] if t in _KIND else _classify(t)
+    if b is None:
+        return _asarray(x, dtype=dtype)
+    return x if dtype is None or x.dtype == dtype else x.astype(dtype)
+
+
+def zeros(shape: Any, dtype: Any, like: Any) -> Any:
+    """``np.zeros`` in the library of array ``like``."""
+    if type(like) is _ndarray or backend_of(like) is None:
+        return np.zeros(shape, dtype=dtype)
+    return np.zeros(shape, dtype=dtype, like=like)
+
+
+def ones(shape: Any, dtype: Any, like: Any) -> Any:
+    """``np.ones`` in the library of array ``like``."""
+    if type(like) is _ndarray or backend_of(like) is None:
+        return np.ones(shape, dtype=dtype)
+    return np.ones(shape, dtype=dtype, like=like)
+
+
+def copy(x: Any, dtype: Any = None) -> Any:
+    """A copy of ``x`` (optionally cast) in its own library."""
+    if type(x) is _ndarray or backend_of(x) is None:
+        return np.array(x, dtype=dtype, copy=True)
+    return x.astype(x.dtype if dtype is None else dtype, copy=True)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """``x`` as an ndarray: computes a Dask array, copies a CuPy array to the host."""
+    b = backend_of(x)
+    return _asarray(x) if b is None else b.to_numpy(x)
+
+
+# --------------------------------------------------------------------------- devices
+class device:
+    """Where a tensor's data lives, as PyTorch names it: ``device('cpu')``, ``device('cuda:0')``.
+
+    Compares equal to its string form, so ``t.device == 'cpu'`` works.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: Any, index: int | None = None) -> None:
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif isinstance(type, int) and not isinstance(type, bool):
+            type, index = "cuda", type
+        elif not isinstance(type, str):
+            raise TypeError(f"device() expected a string like 'cpu' or 'cuda:0' (got "
+                            f"{type.__class__.__name__})")
+        elif ":" in type:
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was "
+                                   f"passed explicitly: {type}")
+            type, _, idx = type.partition(":")
+            if not idx.isdigit():
+                raise RuntimeError(f"Invalid device string: '{type}:{idx}'")
+            index = int(idx)
+        if type not in ("cpu", "cuda", "mps", "meta", "xla"):
+            raise RuntimeError(f"Expected one of cpu, cuda, mps, meta, xla device type at start "
+                               f"of device string: {type}")
+        if index is not None and index < 0:
+            raise RuntimeError(f"Device index must not be negative (got {index})")
+        self.type = type
+        self.index = index
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __eq__(self, other: Any) -> bool:
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except (RuntimeError, TypeError):
+                return False
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def device_of(x: Any) -> device:
+    """The device of array ``x`` (Dask arrays are on the CPU, as far as PyTorch's terms go)."""
+    b = backend_of(x)
+    if b is None or b.device_type == "cpu":
+        return CPU
+    return device(b.device_type, b.device_index(x) or 0)
+
+
+def backend_for_device(dev: Any) -> tuple[Backend | None, int | None]:
+    """The backend that places arrays on ``dev`` (None for the CPU) and the device index."""
+    d = dev if isinstance(dev, device) else device(dev)
+    if d.type == "cpu":
+        return None, None
+    if d.type in _BY_DEVICE:
+        return _BY_DEVICE[d.type], d.index
+    if d.type == "cuda":
+        if not cuda_available():
+            raise RuntimeError(
+                f"device '{d}' needs CuPy and a CUDA GPU, and none is usable here: "
+                f"{_CUPY.install}. gradkit.cuda.is_available() tells whether one is.")
+        return _CUPY, d.index
+    raise RuntimeError(f"gradkit runs on the CPU (NumPy, Dask) and on CUDA GPUs (CuPy); "
+                       f"device '{d}' is not supported")
+
+
+def cuda_available() -> bool:
+    """Whether CuPy is installed and sees at least one GPU (or a registered 'cuda' backend)."""
+    if "cuda" in _BY_DEVICE:
+        return True
+    try:
+        cp = importlib.import_module("cupy")
+        return int(cp.cuda.runtime.getDeviceCount()) > 0
+    except Exception:                              # noqa: BLE001 - any failure means "no GPU"
+        return False
+
+
+def c_contiguous(x: Any) -> bool:
+    """Whether ``x`` is laid out in C order (arrays without strides, like Dask's, count as such)."""
+    flags = getattr(x, "flags", None)
+    return True if flags is None else bool(flags.c_contiguous)
+
+
+def immutable(x: Any) -> bool:
+    """Whether writes must replace ``x`` rather than fill it (Dask arrays are values)."""
+    return type(x) is not _ndarray and is_lazy(x)
+
+
+def data_of(x: Any) -> Any:
+    """The array inside a Tensor (rules see Tensors under ``create_graph``), or ``x`` itself."""
+    d = getattr(x, "_data", None)
+    return x if d is None else d
+
+
+def arange(n: int, like: Any) -> Any:
+    """``np.arange(n)`` (int64) in the library of array ``like``."""
+    if type(like) is _ndarray or backend_of(like) is None:
+        return np.arange(n, dtype=np.int64)
+    return np.arange(n, dtype=np.int64, like=like)
+
+
+def eye(n: int, m: int, dtype: Any, like: Any) -> Any:
+    """``np.eye(n, m)`` in the library of array ``like``."""
+    if type(like) is _ndarray or backend_of(like) is None:
+        return np.eye(n, m, dtype=dtype)
+    return np.eye(n, m, dtype=dtype, like=like)
+
+
+def max_or_ninf(x: Any, axis: Any) -> Any:
+    """``amax(x, axis, keepdims=True)``, and -inf where the reduced axes are empty."""
+    axes = range(x.ndim) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    if all(x.shape[a] for a in axes):
+        return np.amax(x, axis=axis, keepdims=True)
+    return np.amax(x, axis=axis, keepdims=True, initial=-np.inf)
+
+
+def placement_of(x: Any) -> tuple[Backend | None, int | None]:
+    """Where array ``x`` lives: its backend (None for NumPy) and device index."""
+    b = backend_of(x)
+    return (None, None) if b is None else (b, b.device_index(x))
+
+
+def move(x: Any, placement: tuple[Backend | None, int | None]) -> Any:
+    """``x`` moved to ``placement`` (from ``placement_of``): to NumPy (computing a Dask array,
+    copying a GPU array to the host), to a GPU, or between GPUs."""
+    target, index = placement
+    current = backend_of(x)
+    if target is None:
+        return x if current is None else current.to_numpy(x)
+    if target.lazy:
+        return x                        # NOTE: a lazy graph takes NumPy arrays as they are
+    if current is target:
+        return x if index is None else target.to_index(x, index)
+    if current is not None:
+        x = current.to_numpy(x)
+    return target.from_numpy(_asarray(x), index)

@@ -1,0 +1,48 @@
+"""``gradkit.cuda``: is a GPU usable, and how many (PyTorch's ``torch.cuda`` basics).
+
+GPU tensors hold CuPy arrays (``pip install cupy-cuda12x``); nothing here
+imports CuPy unless asked.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from . import _backend
+
+__all__ = ["is_available", "device_count", "current_device", "synchronize"]
+
+
+def is_available() -> bool:
+    """Whether CuPy is installed and sees a CUDA GPU."""
+    return _backend.cuda_available()
+
+
+def device_count() -> int:
+    """How many CUDA GPUs CuPy sees (0 without CuPy)."""
+    if "cuda" in _backend._BY_DEVICE:
+        return 1
+    try:
+        return int(importlib.import_module("cupy").cuda.runtime.getDeviceCount())
+    except Exception:                              # noqa: BLE001 - no CuPy, no driver: none
+        return 0
+
+
+def current_device() -> int:
+    """The index of the current CUDA device."""
+    if not is_available():
+        raise RuntimeError("no CUDA GPU is usable: " + _backend._CUPY.install)
+    if "cuda" in _backend._BY_DEVICE:
+        return 0
+    return int(importlib.import_module("cupy").cuda.Device().id)
+
+
+def synchronize(device: int | None = None) -> None:
+    """Wait for the GPU's queued work to finish (for timing)."""
+    if not is_available() or "cuda" in _backend._BY_DEVICE:
+        return
+    cp = importlib.import_module("cupy")
+    if device is None:
+        cp.cuda.Device().synchronize()
+    else:
+        cp.cuda.Device(device).synchronize()
