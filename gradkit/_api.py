@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import _dtype
-from ._backend import c_contiguous
+from ._backend import backend_of, c_contiguous
 from ._tensor import Tensor, _make
 from .ops import elementwise as E
 from .ops import linalg as L
@@ -77,7 +77,8 @@ def as_tensor_arg(x: Any) -> Tensor:
 def _t(x: Any, name: str = "input") -> Tensor:
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (np.ndarray, list, tuple, int, float, bool, np.generic)):
+    if isinstance(x, (np.ndarray, list, tuple, int, float, bool, np.generic)) or \
+            backend_of(x) is not None:
         return as_tensor_arg(x)
     raise TypeError(f"{name} must be a Tensor, not {type(x).__name__}")
 
@@ -1112,6 +1113,11 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     if x.ndim == 0:
         return _sort_ret(x.clone(), _make(np.zeros((), np.int64), False, None))
     d = S.norm_dim(dim, x.ndim)
+    b = backend_of(x._data)
+    if b is not None and b.lazy:
+        raise NotImplementedError(f"sort cannot run lazily on a {b.label}-backed tensor: it "
+                                  "needs argsort, which Dask arrays lack. Compute the input "
+                                  "first (tensor.compute()) and sort the NumPy-backed result.")
     idx = np.argsort(-x._data if descending else x._data, axis=d, kind="stable")
     return _sort_ret(gather(x, d, idx), _make(idx.astype(np.int64), False, None))
 

@@ -322,7 +322,7 @@ def eye(n: int, m: int, dtype: Any, like: Any) -> Any:
     """``np.eye(n, m)`` in the library of array ``like``."""
     if type(like) is _ndarray or backend_of(like) is None:
         return np.eye(n, m, dtype=dtype)
-    return np.eye(n, m, dtype=dtype, like=like)
+    return (arange(n, like)[:, None] == arange(m, like)).astype(dtype)
 
 
 def max_or_ninf(x: Any, axis: Any) -> Any:
@@ -353,3 +353,15 @@ def move(x: Any, placement: tuple[Backend | None, int | None]) -> Any:
     if current is not None:
         x = current.to_numpy(x)
     return target.from_numpy(_asarray(x), index)
+
+
+def index_like(index: Any, like: Any) -> Any:
+    """An index (array, or tuple of arrays, slices, ints) with its host (NumPy) arrays copied
+    to the library of ``like`` (as PyTorch accepts CPU index tensors for GPU data)."""
+    if type(like) is _ndarray or backend_of(like) is None:
+        return index
+    if isinstance(index, tuple):
+        return tuple(index_like(i, like) for i in index)
+    if isinstance(index, _ndarray) and index.dtype != bool:
+        return np.asarray(index, like=like)
+    return index

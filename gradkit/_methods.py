@@ -403,7 +403,10 @@ def type_as(self: Tensor, other: Tensor) -> Tensor:
 def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
     if c_contiguous(self._data):
         return self
-    return A.clone(self) if self._rg else _make(np.ascontiguousarray(self._data), False, None)
+    if self._rg:
+        return A.clone(self)
+    d = self._data
+    return _make(np.ascontiguousarray(d) if type(d) is np.ndarray else d.copy(), False, None)
 
 
 def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,

@@ -56,6 +56,8 @@ class FakeGPUArray:
         return _wrap(res)
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        if func in (np.asarray, np.array) and isinstance(args[0], np.ndarray):
+            return FakeGPUArray(np.array(args[0], dtype=kwargs.get("dtype")))   # host -> device
         res = func(*_unwrap_tree(args), **_unwrap_tree(kwargs))
         return _wrap(res)
 

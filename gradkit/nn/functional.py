@@ -27,6 +27,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _api as A
+from .. import _backend
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import no_grad
 from ..ops import elementwise as E
@@ -59,8 +60,11 @@ def _t(x: Any, name: str = "input") -> Tensor:
 
 
 def _const(arr: Any, like: Tensor) -> Tensor:
-    """A constant (no gradient) in ``like``'s dtype."""
-    return _make(np.asarray(arr, dtype=like._data.dtype), False, None)
+    """A constant (no gradient) in ``like``'s dtype, placed where ``like`` lives (a GPU)."""
+    arr = _backend.as_data(arr, like._data.dtype)
+    if type(like._data) is not np.ndarray:
+        arr = _backend.move(arr, _backend.placement_of(like._data))
+    return _make(arr, False, None)
 
 
 def _inplace(input: Tensor, fn: Any, inplace: bool) -> Tensor:
@@ -897,7 +901,7 @@ def _class_view(weight: Tensor, ndim: int) -> Tensor:
 
 def _targets(input: Tensor, target: Any, ignore_index: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Class indices as int64, the mask of counted ones, and the class dim."""
-    t = target._data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._data if isinstance(target, Tensor) else _backend.as_data(target)
     cdim = 0 if input.ndim == 1 else 1
     expect = () if input.ndim == 1 else tuple(input.shape[:1]) + tuple(input.shape[2:])
     if t.shape != expect:
@@ -910,8 +914,9 @@ def _targets(input: Tensor, target: Any, ignore_index: int) -> tuple[np.ndarray,
     valid = t != ignore_index
     c = input.shape[cdim]
     bad = valid & ((t < 0) | (t >= c))
-    if bad.any():
-        raise IndexError(f"Target {int(t[bad].flat[0])} is out of bounds.")
+    # NOTE: a lazy (Dask) target is not checked: that would compute it
+    if not _backend.is_lazy(bad) and bool(bad.any()):
+        raise IndexError(f"Target {int(_backend.to_numpy(t[bad]).flat[0])} is out of bounds.")
     return np.where(valid, t, 0).astype(np.int64), valid, cdim
 
 

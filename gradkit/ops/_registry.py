@@ -236,6 +236,10 @@ class Primitive:
         self.differentiable = differentiable
         self.n_out = n_out
         self.node_classes = tuple(type(n, (PrimNode,), {"__slots__": ()}) for n in names)
+        #: on lazy (Dask) inputs: True (forward and rules stay lazy), "forward" (only the
+        #: forward does), False (neither), or a function of the params giving one of those
+        self.lazy: Any = True
+        self.lazy_why = ""
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
@@ -346,6 +350,8 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
     if _fw_on:
         return _fw_hook(prim, (x,), params, variant)
     xd = x._data
+    if prim.lazy is not True and type(xd) is not _ndarray:
+        _check_lazy(prim, (xd,), x._rg, params)
     cast = None
     if xd.dtype.kind not in "fc" and prim.promote is not None and (
             prim.promote == "float" or (params and any(type(v) is float for v in params.values()))):
@@ -438,6 +444,9 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
             type(y) is int and prim.promote != "float")
     if not fast:
         return apply(prim, (x, y), None, 0)
+    if prim.lazy is not True and (type(xd) is not _ndarray or
+                                  (yd is not y and type(yd) is not _ndarray)):
+        _check_lazy(prim, (xd, yd), rg, None)
     if prim.scalar_ok and xd.ndim == 0 and (yd is y or yd.ndim == 0):
         out = prim.fwd(xd[()], yd if yd is y else yd[()])
     else:
@@ -536,6 +545,8 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
                 rg = True
         else:
             arrays.append(a)
+    if prim.lazy is not True:
+        _check_lazy(prim, arrays, rg, params)
     cast = _promote(prim, args, arrays) if prim.promote is not None else None
     try:
         out = prim.fwd(*arrays, **params) if params else prim.fwd(*arrays)
@@ -577,6 +588,31 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
         t._oi = i
         result.append(t)
     return tuple(result)
+
+
+def not_lazy(fn: Any, mode: Any, why: str) -> None:
+    """Mark a row that cannot stay lazy on Dask arrays (see ``Primitive.lazy``), and why."""
+    fn.prim.lazy = mode
+    fn.prim.lazy_why = why
+
+
+def _check_lazy(prim: Primitive, arrays: Sequence[Any], rg: bool, params: Any) -> None:
+    """Refuse, naming the op, to run a row on Dask arrays when it would compute them."""
+    mode = prim.lazy
+    if callable(mode):
+        mode = mode(params or {})
+    if mode is True or (mode == "forward" and not (rg and _state.grad_enabled)):
+        return
+    for a in arrays:
+        b = _KIND.get(type(a), 0)
+        if b == 0:
+            b = _backend.backend_of(a)
+        if b is not None and b.lazy:
+            part = "its gradient" if mode == "forward" else "it"
+            raise NotImplementedError(
+                f"{prim.name} cannot run lazily on a {b.label}-backed tensor: {part} "
+                f"{prim.lazy_why}. Compute the input first (tensor.compute(), or "
+                f"gradkit.compute(...) for several) and work on the NumPy-backed result.")
 
 
 def _across_devices(prim: Primitive, arrays: list[Any], params: Any) -> Any:

@@ -11,7 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import defop
+from .._backend import as_data, backend_of, data_of, to_numpy
+from .._backend import eye as _eye
+from .._backend import zeros as _zeros
+from ._registry import defop, not_lazy
 from .shape import expand_p, permute_p, reshape_as
 
 
@@ -159,7 +162,7 @@ def _expand_subscripts(gk: Any, target: str, sub: str, shape: tuple[int, ...], u
         if c in out:
             d = next(fresh)
             out, terms = out + d, terms + [c + d]
-            eyes.append(_constant(np.eye(sizes[c], dtype=_dtype_of(gk)), gk))
+            eyes.append(_constant(_eye(sizes[c], sizes[c], _dtype_of(gk), data_of(gk)), gk))
         else:
             out += c
     return einsum_p(gk, *eyes, equation=",".join([unique] + terms) + "->" + out)
@@ -204,14 +207,14 @@ class LinAlgError(RuntimeError):
 
 # --- helpers for rules (ndarrays in a plain backward, Tensors with create_graph) ----------
 def _data(a: Any) -> np.ndarray:
-    return a._data if isinstance(a, Tensor) else np.asarray(a)
+    return a._data if isinstance(a, Tensor) else as_data(a)
 
 
 def _unused(g: Any) -> bool:
     """Whether an output's gradient is a constant zero (how the engine fills unused outputs)."""
     if isinstance(g, Tensor):
-        return not g._rg and not g._data.any()
-    return not np.any(g)
+        return not g._rg and not bool(g._data.any())
+    return not bool(np.any(g))
 
 
 def _col(v: Any) -> Any:
@@ -325,6 +328,7 @@ def _cofactor(x: Any, det: Any) -> Any:
     # stays exact at singular matrices (PyTorch's det gradient is defined there too).
     u, s, vh = svd_p(x, full_matrices=False)
     sign = np.sign(np.linalg.det(_data(u)) * np.linalg.det(_data(vh))).astype(_data(s).dtype)
+    sign = as_data(sign)
     others = _prod_others(s, s.ndim - 1) * _col(_constant(sign, s))
     return matmul_p(u * _row(others), vh)
 
@@ -447,10 +451,10 @@ def _inverse_gaps(w: Any, used: np.ndarray, what: str, squared: bool = False) ->
     n = wd.shape[-1]
     scale = np.abs(wd).max(axis=-1, keepdims=True)[..., None] if n else 0.0
     close = np.abs(wd[..., None, :] - wd[..., :, None]) <= n * np.finfo(wd.dtype).eps * scale
-    eye = np.eye(n, dtype=bool)
+    eye = _eye(n, n, bool, wd)
     bad = close & ~eye & (used[..., None, :] | used[..., :, None])
-    if bad.any():
-        *b, i, j = (int(v) for v in np.argwhere(bad)[0])
+    if bool(bad.any()):
+        *b, i, j = (int(v) for v in to_numpy(np.argwhere(bad))[0])
         raise RuntimeError(
             f"linalg.{what[0]}: the gradient with respect to the {what[2]} is not defined when "
             f"{what[1]} are repeated ({what[1]} {i} and {j} are equal up to rounding: "
@@ -540,13 +544,13 @@ def _nonzero(s: Any, used: np.ndarray, which: str) -> Any:
     sd = _data(s)
     k = sd.shape[-1]
     tiny = sd <= k * np.finfo(sd.dtype).eps * (sd.max(axis=-1, keepdims=True) if k else 0.0)
-    if np.any(tiny & used):
+    if bool(np.any(tiny & used)):
         raise RuntimeError(f"linalg.svd: the gradient with respect to {which} is not defined for a "
                            f"non-square matrix with a zero singular value (its singular vector is "
                            f"not unique). Differentiate only the singular values, or use a full-rank "
                            f"input.")
     zero = sd == 0
-    return where(zero, 1.0, s) if zero.any() else s
+    return where(zero, 1.0, s) if bool(zero.any()) else s
 
 
 svd_p = defop("svd", _svd_impl, vjp_all=_svd_vjp, n_out=3, save_inputs=False,
@@ -561,8 +565,10 @@ def _pinv_impl(x: np.ndarray, atol: Any = 0.0, rtol: Any = None, hermitian: bool
         u, s, vh = np.linalg.svd(x, full_matrices=False)
     if rtol is None:
         rtol = max(x.shape[-2:]) * np.finfo(x.dtype).eps
-    smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,))
-    cutoff = np.maximum(np.asarray(atol)[..., None], np.asarray(rtol)[..., None] * smax)
+    smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else _zeros(s.shape[:-1] + (1,), s.dtype, s)
+    atol, rtol = (v[..., None] if backend_of(v) is not None else np.asarray(v)[..., None]
+                  if np.ndim(v) else s.dtype.type(v) for v in (atol, rtol))
+    cutoff = np.maximum(atol, rtol * smax)
     keep = s > cutoff
     sinv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0).astype(x.dtype)
     return np.matmul(np.swapaxes(vh, -1, -2) * sinv[..., None, :], np.swapaxes(u, -1, -2))
@@ -584,3 +590,9 @@ def _pinv_vjp(g: Any, ans: Any, x: Any, atol: Any = 0.0, rtol: Any = None,
 
 
 pinv_p = defop("pinv", _pinv_impl, vjp=_pinv_vjp, save_ans=True, names="LinalgPinvBackward0")
+
+
+# --- on lazy (Dask) arrays -----------------------------------------------------------------
+for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, svd_p, pinv_p):
+    not_lazy(_fn, False, "is a dense decomposition (Dask's linear algebra covers only some "
+             "2-D cases)")

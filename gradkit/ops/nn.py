@@ -21,7 +21,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from .._backend import arange, is_lazy, max_or_ninf, zeros
-from ._registry import ELEMENTWISE, LINEAR, defop
+from ._registry import ELEMENTWISE, LINEAR, defop, not_lazy
 from .elementwise import clamp_scalar, exp, log, log1p, maximum, where
 from .reduction import sum_p
 from .shape import gather_p, reshape_as
@@ -148,10 +148,21 @@ def _im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2, dilation: 
     n, c, hp, wp = xp.shape
     ho = (hp - dilation[0] * (kh - 1) - 1) // stride[0] + 1
     wo = (wp - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    s_n, s_c, s_h, s_w = xp.strides
-    win = as_strided(xp, (n, c, kh, kw, ho, wo),
-                     (s_n, s_c, s_h * dilation[0], s_w * dilation[1], s_h * stride[0], s_w * stride[1]),
-                     writeable=False)
+    if type(xp) is np.ndarray:
+        s_n, s_c, s_h, s_w = xp.strides
+        win = as_strided(xp, (n, c, kh, kw, ho, wo),
+                         (s_n, s_c, s_h * dilation[0], s_w * dilation[1], s_h * stride[0],
+                          s_w * stride[1]), writeable=False)
+    else:
+        # NOTE: other array libraries (CuPy) get the same windows through NumPy's dispatched
+        # sliding_window_view, thinned by stride and dilation
+        dh, dw = dilation
+        win = np.lib.stride_tricks.sliding_window_view(
+            xp, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(2, 3))
+        win = win[:, :, :stride[0] * (ho - 1) + 1:stride[0], :stride[1] * (wo - 1) + 1:stride[1],
+                  ::dh, ::dw]
+        win = np.transpose(win, (0, 1, 4, 5, 2, 3))
+        return win.reshape(n, groups, (c // groups) * kh * kw, ho * wo)
     return np.ascontiguousarray(win).reshape(n, groups, (c // groups) * kh * kw, ho * wo)
 
 
@@ -184,7 +195,8 @@ def _conv2d_input_grad_impl(g: np.ndarray, w: np.ndarray, input_shape: tuple[int
             out[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh,
                 j * dw:j * dw + sw * (wo - 1) + 1:sw] += cols[:, :, i, j]
     if pt or pb or pl or pr:
-        out = np.ascontiguousarray(out[:, :, pt:pt + h, pl:pl + wd])
+        out = out[:, :, pt:pt + h, pl:pl + wd]
+        out = np.ascontiguousarray(out) if type(out) is np.ndarray else out.copy()
     return out
 
 
@@ -313,3 +325,9 @@ max_pool2d_backward_p = defop("max_pool2d_backward", _max_pool2d_backward_impl,
                               vjp=lambda gg, ans, g, input_shape, indices: _gather_maxima(gg, indices),
                               jvp=LINEAR, save_inputs=False,
                               names="MaxPool2DWithIndicesBackwardBackward0")
+
+
+# --- on lazy (Dask) arrays -----------------------------------------------------------------
+for _fn in (conv2d_p, conv2d_input_grad_p, conv2d_weight_grad_p, max_pool2d_p,
+            max_pool2d_backward_p):
+    not_lazy(_fn, False, "works on strided windows of a whole array")

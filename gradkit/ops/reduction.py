@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import data_of, is_lazy, max_or_ninf
+from .._backend import as_data, data_of, is_lazy, max_or_ninf
 from .._backend import ones as _ones
 from .._backend import zeros as _zeros
 from ..autograd.grad_mode import _state
-from ._registry import LINEAR, defop
+from ._registry import LINEAR, defop, not_lazy
 from .elementwise import abs as _abs
 from .elementwise import eq, exp, sign, where
 from .shape import expand_p, flip_p, reshape_as, to_p
@@ -354,14 +354,14 @@ median_dim_p = defop("median_dim", _median_impl, vjp=_index_dim_vjp, jvp=(_index
 def _argmax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     if dim is None or x.ndim == 0:
         out = np.argmax(x.reshape(-1))
-        return np.asarray(out, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ())
+        return as_data(out).astype(np.int64).reshape((1,) * x.ndim if keepdim else ())
     return np.argmax(x, axis=dim, keepdims=keepdim).astype(np.int64)
 
 
 def _argmin_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     if dim is None or x.ndim == 0:
         out = np.argmin(x.reshape(-1))
-        return np.asarray(out, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ())
+        return as_data(out).astype(np.int64).reshape((1,) * x.ndim if keepdim else ())
     return np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64)
 
 
@@ -474,3 +474,8 @@ def _norm_vjp(g: Any, ans: Any, x: Any, ord: float = 2.0, dim: Any = None,
 
 norm_p = defop("norm", _norm_impl, vjp=_norm_vjp, jvp=(_weighted_sum_jvp(_norm_vjp),), save_ans=True,
                names="LinalgVectorNormBackward0")
+
+
+# --- on lazy (Dask) arrays: rows that would need the values ---------------------------------
+for _fn in (max_dim_p, min_dim_p, median_dim_p):
+    not_lazy(_fn, False, "picks values with take_along_axis/argsort, which Dask arrays lack")

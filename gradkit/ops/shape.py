@@ -11,7 +11,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._backend import arange, copy, data_of, eye, move, ones, zeros
+from .._backend import (arange, backend_of, copy, data_of, eye, index_like, is_lazy, move, ones,
+                        zeros)
+from ._registry import not_lazy
 from ._registry import LINEAR, defop
 
 
@@ -37,7 +39,17 @@ def norm_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
 
 # --- views -----------------------------------------------------------------------
 def _reshape_impl(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    return np.reshape(x, shape)
+    try:
+        return np.reshape(x, shape)
+    except NotImplementedError:
+        if not is_lazy(x):
+            raise
+        # NOTE: Dask reshapes only along chunk boundaries; keep the first axis' chunks (the
+        # samples, usually) and join the rest.
+        try:
+            return np.reshape(x.rechunk({i: -1 for i in range(1, x.ndim)}), shape)
+        except NotImplementedError:
+            return np.reshape(x.rechunk(-1), shape)
 
 
 reshape_p = defop("reshape", _reshape_impl, vjp=lambda g, ans, x, shape: reshape_p(g, shape=x.shape),
@@ -185,8 +197,13 @@ stack_p = defop("stack", _stack_impl, vjp_all=lambda g, ans, *xs, dim=0: unbind_
 
 
 def _split_impl(x: np.ndarray, sizes: tuple[int, ...], dim: int) -> tuple[np.ndarray, ...]:
-    bounds = np.cumsum(sizes)[:-1].tolist()
-    return tuple(np.split(x, bounds, axis=dim))
+    # NOTE: slices, not np.split, so every array library (Dask too) stays on its own arrays
+    lead = (slice(None),) * dim
+    out, start = [], 0
+    for n in sizes:
+        out.append(x[lead + (slice(start, start + n),)])
+        start += n
+    return tuple(out)
 
 
 def _split_vjp(g: tuple[Any, ...], ans: Any, x: Any, sizes: Any, dim: int) -> Any:
@@ -225,7 +242,7 @@ def _index_backward_impl(g: np.ndarray, shape: tuple[int, ...], index: Any) -> n
     if _is_basic(index):
         out[index] = g
     else:
-        np.add.at(out, index, g)
+        np.add.at(out, index_like(index, g), g)
     return out
 
 
@@ -267,7 +284,7 @@ index_put_p = defop("index_put", _index_put_impl, vjp=(_index_put_vjp_x, _index_
 
 
 def _gather_impl(x: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
-    return np.take_along_axis(x, index, axis=dim)
+    return np.take_along_axis(x, index_like(index, x), axis=dim)
 
 
 def _gather_vjp(g: Any, ans: Any, x: Any, dim: int, index: Any) -> Any:
@@ -283,7 +300,7 @@ gather_p = defop("gather", _gather_impl, vjp=_gather_vjp, jvp=LINEAR, save_input
 
 def _scatter_add_impl(x: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
     out = copy(x)
-    idx = _scatter_index(index, dim)
+    idx = _scatter_index(index_like(index, x), dim)
     np.add.at(out, idx, src[tuple(slice(0, s) for s in index.shape)])
     return out
 
@@ -311,7 +328,7 @@ def _pad_to(g: Any, shape: tuple[int, ...]) -> Any:
 
 def _scatter_impl(x: np.ndarray, src: Any, dim: int, index: np.ndarray) -> np.ndarray:
     out = copy(x)
-    idx = _scatter_index(index, dim)
+    idx = _scatter_index(index_like(index, x), dim)
     if np.ndim(src) == 0:
         out[idx] = src
     else:
@@ -368,6 +385,14 @@ diagonal_p = defop("diagonal", _diagonal_impl, vjp=_diagonal_vjp, jvp=LINEAR, sa
 
 def _diagonal_backward_impl(g: np.ndarray, shape: tuple[int, ...], offset: int, dim1: int,
                             dim2: int) -> np.ndarray:
+    if type(g) is not np.ndarray and backend_of(g) is not None:
+        # NOTE: other libraries' diagonals are read-only: place g with an index instead
+        out = zeros(shape, g.dtype, g)
+        moved = np.moveaxis(out, (dim1, dim2), (-2, -1))
+        n = g.shape[-1]
+        rows = arange(n, g) + max(-offset, 0)
+        moved[..., rows, rows + offset] = g
+        return np.moveaxis(moved, (-2, -1), (dim1, dim2))
     out = np.zeros(shape, dtype=g.dtype)
     view = np.diagonal(out, offset, dim1, dim2)
     view.setflags(write=True)
@@ -438,3 +463,28 @@ def _broadcast_pair(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
                                f"({sb}) at non-singleton dimension {i}")
         out[i] = sb if sa == 1 else sa
     return tuple(out)
+
+
+# --- on lazy (Dask) arrays: rows that would need the values ---------------------------------
+def _getitem_lazy(params: dict[str, Any]) -> Any:
+    index = params.get("index")
+    items = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(i, np.ndarray) and i.dtype == bool for i in items) or any(
+            getattr(i, "dtype", None) == bool for i in items):
+        return False
+    if _is_basic(index) and all(i is Ellipsis or isinstance(i, (int, np.integer)) or
+                                (isinstance(i, slice) and i.step in (None, 1)) for i in items):
+        return True
+    return "forward"
+
+
+not_lazy(getitem_p, _getitem_lazy, "needs values (a boolean mask gives a shape known only "
+         "after computing; the gradient of an integer-array index scatters with np.add.at)")
+not_lazy(index_backward_p, False, "scatters with np.add.at, which Dask arrays lack")
+not_lazy(index_put_p, lambda p: True if _getitem_lazy(p) is True else False,
+         "assigns through an index Dask cannot assign through lazily")
+not_lazy(gather_p, False, "uses take_along_axis, which Dask arrays lack")
+not_lazy(scatter_p, False, "assigns through index arrays, which Dask arrays cannot")
+not_lazy(scatter_add_p, False, "scatters with np.add.at, which Dask arrays lack")
+not_lazy(diagonal_p, "forward", "writes a diagonal in place, which Dask arrays cannot")
+not_lazy(diagonal_backward_p, False, "writes a diagonal in place, which Dask arrays cannot")

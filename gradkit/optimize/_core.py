@@ -10,6 +10,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .._tensor import Tensor, _make
+from .. import _backend
 from .. import func as _gf
 
 _INSTALL = "pip install gradkit[scipy]"
@@ -114,12 +115,28 @@ class Packer:
                                for v, s in zip(leaves, self.shapes)])
 
 
+def _size(data: Any) -> int:
+    """The number of elements, from the shape alone (``np.size`` would compute a Dask array)."""
+    size = getattr(data, "size", None)
+    return int(size) if size is not None and not isinstance(data, (list, tuple)) else int(np.size(data))
+
+
 def _scalar_out(out: Any) -> Any:
     """Shape-(1,) outputs (``x0=[1.3]`` in SciPy's tutorials) become 0-d, on the graph."""
     data = out._data if isinstance(out, Tensor) else out
-    if isinstance(data, np.ndarray) and data.ndim and data.size == 1:
+    if (isinstance(data, np.ndarray) or _backend.backend_of(data) is not None) \
+            and data.ndim and _size(data) == 1:
         return out.reshape(())
     return out
+
+
+def fetch(*values: Tensor) -> tuple[Any, ...]:
+    """Tensors as they are, or computed in one pass when some are Dask-backed (lazy): the
+    forward pass a value and its gradient share then runs once, not once per result."""
+    if any(isinstance(v, Tensor) and _backend.is_lazy(v._data) for v in values):
+        from .._lazy import compute
+        return compute(*values)
+    return values
 
 
 class Objective:
@@ -140,7 +157,7 @@ class Objective:
 
     def call(self, flat: Any) -> Any:
         out = _scalar_out(self.fun(self.packer.unravel(flat), *self.args))
-        if np.size(out._data if isinstance(out, Tensor) else out) != 1:
+        if _size(out._data if isinstance(out, Tensor) else out) != 1:
             raise ValueError(f"The user-provided objective function must return a scalar value, "
                              f"but it returned shape {tuple(np.shape(out))}")
         return out
@@ -166,11 +183,15 @@ class Objective:
         x = np.array(x, dtype=np.float64)
         self.nfev += 1
         self.njev += 1
+        # NOTE: x goes in as a tensor so that f and g come back as tensors, and Dask-backed
+        # ones (a loss over a chunked dataset) are computed together, in one pass.
+        xt = _make(x, False, None)
         if self.keep_graph:
-            g, vjp_fn, f = _gf.vjp(self._grad_and_value, x, has_aux=True)
+            g, vjp_fn, f = _gf.vjp(self._grad_and_value, xt, has_aux=True)
             self._hvp_at = (x.tobytes(), vjp_fn)
         else:
-            f, g = _gf.value_and_grad(self.call)(x)
+            f, g = _gf.value_and_grad(self.call)(xt)
+        f, g = fetch(f, g)
         f, g = to_float(f), to_array(g).reshape(x.shape)
         self._remember(x, f, g)
         return f, g

@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import func as _gf
-from ._core import Objective, Packer, VectorFunction, require_scipy, to_array, to_float
+from ._core import Objective, Packer, VectorFunction, fetch, require_scipy, to_array, to_float
 from ._progress import Progress, make_progress
 
 __all__ = ["minimize"]
@@ -37,7 +37,7 @@ def _objective_pair(obj: Objective, meth: str, jac: Any) -> tuple[Callable[..., 
         def pair(x: Any) -> tuple[float, np.ndarray]:
             obj.nfev += 1
             obj.njev += 1
-            f, g = obj.fun(packer.unravel(np.array(x, dtype=np.float64)), *obj.args)
+            f, g = fetch(*obj.fun(packer.unravel(np.array(x, dtype=np.float64)), *obj.args))
             return to_float(f), packer.flatten(g)
         return pair, True
     if callable(jac):
