@@ -469,8 +469,7 @@ def _broadcast_pair(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
 def _getitem_lazy(params: dict[str, Any]) -> Any:
     index = params.get("index")
     items = index if isinstance(index, tuple) else (index,)
-    if any(isinstance(i, np.ndarray) and i.dtype == bool for i in items) or any(
-            getattr(i, "dtype", None) == bool for i in items):
+    if any(getattr(getattr(i, "dtype", None), "kind", "") == "b" for i in items):
         return False
     if _is_basic(index) and all(i is Ellipsis or isinstance(i, (int, np.integer)) or
                                 (isinstance(i, slice) and i.step in (None, 1)) for i in items):
