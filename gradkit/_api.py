@@ -89,7 +89,7 @@ def _other(x: Any) -> Any:
         return x
     if isinstance(x, np.generic):
         return x.item()
-    if isinstance(x, (np.ndarray, list, tuple)):
+    if isinstance(x, (np.ndarray, list, tuple)) or backend_of(x) is not None:
         return as_tensor_arg(x)
     if isinstance(x, complex):
         return x

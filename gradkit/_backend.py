@@ -330,6 +330,9 @@ def max_or_ninf(x: Any, axis: Any) -> Any:
     axes = range(x.ndim) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
     if all(x.shape[a] for a in axes):
         return np.amax(x, axis=axis, keepdims=True)
+    if type(x) is not _ndarray and backend_of(x) is not None:
+        shape = tuple(1 if i in axes else s for i, s in enumerate(x.shape))
+        return np.full(shape, -np.inf, dtype=x.dtype, like=x)
     return np.amax(x, axis=axis, keepdims=True, initial=-np.inf)
 
 

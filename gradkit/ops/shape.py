@@ -41,9 +41,11 @@ def norm_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
 def _reshape_impl(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     try:
         return np.reshape(x, shape)
-    except NotImplementedError:
+    except (NotImplementedError, TypeError):
         if not is_lazy(x):
             raise
+        if x.size == 0:                         # NOTE: Dask cannot reshape empty arrays
+            return zeros(tuple(0 if s == -1 else s for s in shape), x.dtype, x)
         # NOTE: Dask reshapes only along chunk boundaries; keep the first axis' chunks (the
         # samples, usually) and join the rest.
         try:
@@ -67,7 +69,7 @@ def reshape_as(x: Any, shape: tuple[int, ...], variant: int = VIEW) -> Any:
     from .._tensor import Tensor
     if isinstance(x, Tensor):
         return apply(reshape_p.prim, (x,), {"shape": tuple(shape)}, variant)
-    return np.reshape(x, shape)
+    return np.reshape(x, shape) if type(x) is np.ndarray else _reshape_impl(x, shape)
 
 
 def _expand_impl(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -239,6 +241,8 @@ getitem_p = defop("getitem", _getitem_impl, vjp=_getitem_vjp, jvp=LINEAR, save_i
 
 def _index_backward_impl(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
     out = zeros(shape, g.dtype, g)
+    if g.size == 0:
+        return out
     if _is_basic(index):
         out[index] = g
     else:

@@ -11,7 +11,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer, _check, _touch
+from .. import _backend
+from .optimizer import Optimizer, _check, _grads, _touch
 from ..autograd.grad_mode import enable_grad
 
 __all__ = ["LBFGS"]
@@ -184,12 +185,13 @@ class LBFGS(Optimizer):
         self._params = self.param_groups[0]["params"]
 
     def _gather_flat_grad(self) -> np.ndarray:
-        return np.concatenate(
-            [
-                np.zeros(p._data.size, p._data.dtype) if p._grad is None else p._grad._data.reshape(-1)
-                for p in self._params
-            ]
-        )
+        _grads(self.param_groups[0])               # NOTE: computes lazy (Dask) gradients
+        flat = []
+        for p in self._params:
+            d = p._data
+            flat.append(_backend.zeros(d.size, d.dtype, d) if p._grad is None
+                        else p._grad._data.reshape(-1))
+        return np.concatenate(flat)
 
     def _add_grad(self, step_size: float, update: np.ndarray) -> None:
         offset = 0

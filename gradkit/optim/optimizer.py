@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from .. import _backend
 from .._tensor import Tensor, _make
 from ..autograd.grad_mode import enable_grad, no_grad
 
@@ -221,10 +222,15 @@ def _counted(step: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _grads(group: dict[str, Any]) -> list[tuple[Tensor, np.ndarray]]:
-    """``(param, grad array)`` for the params of ``group`` that have a gradient."""
-    out = []
-    for p in group["params"]:
-        g = p._grad
-        if g is not None:
-            out.append((p, g._data))
-    return out
+    """``(param, grad array)`` for the params of ``group`` that have a gradient.
+
+    Lazy (Dask-backed) gradients, from data held in Dask arrays, are computed here, all of
+    the group's in one pass, and stored back in ``.grad``: a step needs their values.
+    """
+    params = [p for p in group["params"] if p._grad is not None]
+    lazy = [p for p in params if _backend.is_lazy(p._grad._data)]
+    if lazy:
+        values = _backend.backend_of(lazy[0]._grad._data).compute([p._grad._data for p in lazy])
+        for p, v in zip(lazy, values):
+            p._grad = _make(_backend.move(v, _backend.placement_of(p._data)), False, None)
+    return [(p, p._grad._data) for p in params]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-import numpy as np
 
+from .. import _backend
 from .optimizer import Optimizer, _buf, _check, _grads, _touch
 
 __all__ = ["SGD"]
@@ -68,7 +68,7 @@ class SGD(Optimizer):
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        state["momentum_buffer"] = buf = _buf(np.array(g, copy=True))
+                        state["momentum_buffer"] = buf = _buf(_backend.copy(g))
                     else:
                         b = buf._data
                         b *= mu

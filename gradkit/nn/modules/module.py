@@ -344,11 +344,21 @@ class Module:
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
-        """Cast floating parameters and buffers to a dtype (only the "cpu" device exists)."""
+        """Move parameters and buffers to a device and/or cast the floating ones to a dtype
+        (``to('cuda')``, ``to(gk.float64)``, ``to('cpu', gk.float32)``), in place."""
+        from ... import _backend
         dtype = kwargs.get("dtype")
+        device = kwargs.get("device")
         for a in args:
             if isinstance(a, _dtype.dtype):
                 dtype = a
+            elif isinstance(a, (str, _backend.device)):
+                device = a
+            elif hasattr(a, "_data"):                   # to(tensor): its dtype and device
+                dtype, device = a.dtype, a.device
+        if device is not None:
+            from ..._factories import _place
+            self._apply(lambda arr: _place(arr, device))
         if dtype is None:
             return self
         return self._apply(lambda a: a.astype(dtype.np) if a.dtype.kind == "f" else a)
@@ -360,7 +370,11 @@ class Module:
         return self.to(_dtype.float64)
 
     def cpu(self) -> Module:
-        return self
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None) -> Module:
+        return self.to("cuda" if device is None else
+                       (f"cuda:{device}" if isinstance(device, int) else device))
 
     def type(self, dst_type: Any) -> Module:
         return self.to(dst_type)
