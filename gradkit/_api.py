@@ -74,6 +74,16 @@ def as_tensor_arg(x: Any) -> Tensor:
     return tensor(x)
 
 
+def _not_lazy(x: Tensor, name: str, why: str) -> None:
+    """Refuse (naming the op) to work on a lazy tensor when that would compute it."""
+    b = backend_of(x._data)
+    if b is not None and b.lazy:
+        raise NotImplementedError(f"{name} cannot run lazily on a {b.label}-backed tensor: it "
+                                  f"{why}. Compute the input first (tensor.compute(), or "
+                                  f"gradkit.compute(...) for several) and work on the "
+                                  f"NumPy-backed result.")
+
+
 def _t(x: Any, name: str = "input") -> Tensor:
     if isinstance(x, Tensor):
         return x
@@ -1054,6 +1064,7 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     x = _t(input)
+    _not_lazy(x, "nonzero", "has a shape that depends on the values")
     nz = np.nonzero(x._data)
     if as_tuple:
         return tuple(_make(i.astype(np.int64), False, None) for i in nz)
@@ -1113,11 +1124,7 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     if x.ndim == 0:
         return _sort_ret(x.clone(), _make(np.zeros((), np.int64), False, None))
     d = S.norm_dim(dim, x.ndim)
-    b = backend_of(x._data)
-    if b is not None and b.lazy:
-        raise NotImplementedError(f"sort cannot run lazily on a {b.label}-backed tensor: it "
-                                  "needs argsort, which Dask arrays lack. Compute the input "
-                                  "first (tensor.compute()) and sort the NumPy-backed result.")
+    _not_lazy(x, "sort", "needs argsort, which Dask arrays lack")
     idx = np.argsort(-x._data if descending else x._data, axis=d, kind="stable")
     return _sort_ret(gather(x, d, idx), _make(idx.astype(np.int64), False, None))
 
@@ -1178,6 +1185,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
            return_counts: bool = False, dim: int | None = None) -> Any:
     """Distinct elements (no gradient, as in PyTorch)."""
     x = _t(input)
+    _not_lazy(x, "unique", "has a shape that depends on the values")
     res = np.unique(x._data, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
     if not isinstance(res, tuple):
         return _make(res, False, None)
@@ -1191,6 +1199,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
     """Insertion indices keeping ``sorted_sequence`` sorted (no gradient)."""
+    _not_lazy(_t(sorted_sequence), "searchsorted", "needs the sorted values")
     seq = _t(sorted_sequence)._data
     vals = input._data if isinstance(input, Tensor) else np.asarray(input)
     side = side or ("right" if right else "left")

@@ -240,10 +240,23 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
                 raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
                                 f"shape: {tuple(y.shape)}.")
             gs = _grads([y], call.flat, None, call.create)
+        if not call.create:
+            y, gs = _computed(y, gs)
         value = call.out(y)
         res = call.per_arg(gs)
         return ((value, call.out(aux)), res) if has_aux else (value, res)
     return wrapper
+
+
+def _computed(y: Any, gs: list[Any]) -> tuple[Any, list[Any]]:
+    """The value and gradients with the lazy (Dask-backed) ones computed in one pass (their
+    shared forward runs once), before they are handed back."""
+    from ._backend import is_lazy
+    if not any(isinstance(t, Tensor) and is_lazy(t._data) for t in [y, *gs]):
+        return y, gs
+    from ._lazy import compute
+    y, *rest = compute(y, *gs)
+    return y, list(rest)
 
 
 def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,

@@ -55,6 +55,10 @@ _KIND = _backend._KIND
 _as_data = _backend.as_data
 
 
+#: NumPy's scalar types: what a forward on 0-d inputs returns (made 0-d arrays at once)
+_NP_SCALARS = frozenset(t for t in np.sctypeDict.values() if issubclass(t, np.generic))
+
+
 def _as_out(out: Any) -> Any:
     """A forward's result as an array: NumPy scalars become 0-d ndarrays, Dask/CuPy stay."""
     b = _KIND.get(type(out), 0)
@@ -360,7 +364,7 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
     xs = xd[()] if prim.scalar_ok and xd.ndim == 0 else xd
     out = prim.fwd(xs, **params) if params else prim.fwd(xs)
     if type(out) is not _ndarray:
-        out = _as_out(out)
+        out = _asarray(out) if type(out) in _NP_SCALARS else _as_out(out)
     if not (x._rg and prim.differentiable and _state.grad_enabled):
         t = _make(out, False, None)
         if x._rg:
@@ -458,7 +462,7 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
         except TypeError:
             out = _across_devices(prim, [xd, yd], None)
     if type(out) is not _ndarray:
-        out = _as_out(out)
+        out = _asarray(out) if type(out) in _NP_SCALARS else _as_out(out)
     if not (rg and prim.differentiable and _state.grad_enabled):
         t = _make(out, False, None)
         if rg:
@@ -559,7 +563,7 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
     record = rg and prim.differentiable and _state.grad_enabled
     if prim.n_out == 1:
         if type(out) is not _ndarray:
-            out = _as_out(out)
+            out = _asarray(out) if type(out) in _NP_SCALARS else _as_out(out)
         if not record:
             t = _make(out, False, None)
             _dropped(t, prim, args)
