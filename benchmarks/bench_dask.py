@@ -92,7 +92,7 @@ def main() -> None:
         "dask cluster, no gradkit": dask_step(Xc, yc, scheduler=client),
     }
     ref = cases["numpy (in memory)"]()
-    for name, fn in cases.items():
+    for fn in cases.values():
         got = fn()
         for a, b in zip(got, ref):
             np.testing.assert_allclose(np.asarray(getattr(a, "_data", a)),
