@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import _dtype
+from . import _backend
 from ._backend import backend_of, c_contiguous
 from ._tensor import Tensor, _make
 from .ops import elementwise as E
@@ -993,7 +994,7 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 
 def _index_array(index: Any) -> np.ndarray:
-    arr = index._data if isinstance(index, Tensor) else np.asarray(index)
+    arr = index._data if isinstance(index, Tensor) else _backend.as_data(index)
     if arr.dtype.kind not in "iu":
         raise RuntimeError(f"index_select(): Expected dtype int32/int64 for index but got: "
                            f"{arr.dtype}")

@@ -368,3 +368,25 @@ def index_like(index: Any, like: Any) -> Any:
     if isinstance(index, _ndarray) and index.dtype != bool:
         return np.asarray(index, like=like)
     return index
+
+
+def along_blocks(fn: Any, x: Any, index: Any, dim: int, dtype: Any, *more: Any) -> Any:
+    """``fn(x_block, index_block, *more_blocks, dim=dim)`` over Dask blocks that hold whole rows
+    along ``dim`` (gather and scatter-add along a dim, lazily: each block's rows are
+    independent of the others'). The result has ``x``'s shape when ``more`` is given
+    (scatter-add) and ``index``'s otherwise (gather)."""
+    import dask.array as da
+    x, index = da.asarray(x), da.asarray(index)
+    others = [d for d in range(x.ndim) if d != dim]
+    if any(index.shape[d] != x.shape[d] for d in others):
+        raise NotImplementedError(
+            "gather/scatter along a dim cannot run lazily on a Dask-backed tensor when the "
+            "index is smaller than the input in the other dims. Compute the input first "
+            "(tensor.compute()) and work on the NumPy-backed result.")
+    x = x.rechunk({dim: -1})
+    along = tuple(-1 if d == dim else c for d, c in enumerate(x.chunks))
+    index = index.rechunk(along)
+    blocks = [da.asarray(m).rechunk(along) for m in more]
+    chunks = x.chunks if more else index.chunks
+    return da.map_blocks(fn, x, index, *blocks, dim=dim, dtype=dtype, chunks=chunks,
+                         meta=np.empty((0,) * x.ndim, dtype=dtype))

@@ -99,6 +99,23 @@ def test_logistic_gradients_stay_lazy_and_match_numpy() -> None:
     np.testing.assert_allclose(gb.item(), rb.item(), rtol=1e-10)
 
 
+def test_cross_entropy_over_chunked_data_stays_lazy() -> None:
+    rng = np.random.default_rng(2)
+    Xn, tn = rng.normal(size=(240, 6)), rng.integers(0, 4, 240)
+    tn[::7] = -100                                     # some ignored targets
+    W = gk.tensor(rng.normal(size=(6, 4)), requires_grad=True)
+    F = gk.nn.functional
+    X, t = gk.tensor(da.from_array(Xn, chunks=(40, 3))), gk.tensor(da.from_array(tn, chunks=40))
+    with no_compute():
+        loss = F.cross_entropy(X @ W, t)
+        (gW,) = gk.autograd.grad(loss, [W])
+    value, gW = gk.compute(loss, gW)
+    ref = F.cross_entropy(gk.tensor(Xn) @ W, gk.tensor(tn))
+    (rW,) = gk.autograd.grad(ref, [W])
+    np.testing.assert_allclose(value.item(), ref.item(), rtol=1e-12)
+    np.testing.assert_allclose(gW.numpy(), rW.numpy(), rtol=1e-10, atol=1e-14)
+
+
 def test_mixed_broadcast_reduces_to_the_numpy_parameter() -> None:
     rng = np.random.default_rng(1)
     Xn = rng.normal(size=(60, 4))

@@ -942,6 +942,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
 
 def _weighted_mean(loss: Tensor, total: Any) -> Tensor:
     """``loss.sum() / total``; a total of 0 gives nan with a zero gradient, as in PyTorch."""
+    if _backend.is_lazy(total):             # NOTE: the same, without computing the total
+        t = _const(total, loss)
+        zero = t == 0
+        return E.where(zero, _const(np.nan, loss), loss.sum() / E.where(zero, 1.0, t))
     if total == 0:
         return loss.sum() * 0.0 + _const(np.nan, loss)
     return loss.sum() / _const(total, loss)

@@ -11,8 +11,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._backend import (arange, backend_of, copy, data_of, eye, index_like, is_lazy, move, ones,
-                        zeros)
+from .._backend import (along_blocks, arange, backend_of, copy, data_of, eye, index_like, is_lazy,
+                        move, ones, zeros)
 from ._registry import not_lazy
 from ._registry import LINEAR, defop
 
@@ -288,7 +288,13 @@ index_put_p = defop("index_put", _index_put_impl, vjp=(_index_put_vjp_x, _index_
 
 
 def _gather_impl(x: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
+    if is_lazy(x) or is_lazy(index):
+        return along_blocks(_take_along, x, index, dim, x.dtype)
     return np.take_along_axis(x, index_like(index, x), axis=dim)
+
+
+def _take_along(x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray:
+    return np.take_along_axis(x, index, axis=dim)
 
 
 def _gather_vjp(g: Any, ans: Any, x: Any, dim: int, index: Any) -> Any:
@@ -303,9 +309,18 @@ gather_p = defop("gather", _gather_impl, vjp=_gather_vjp, jvp=LINEAR, save_input
 
 
 def _scatter_add_impl(x: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
+    if is_lazy(x) or is_lazy(src) or is_lazy(index):
+        src = src[tuple(slice(0, s) for s in index.shape)]
+        return along_blocks(_scatter_add_block, x, index, dim, x.dtype, src)
     out = copy(x)
     idx = _scatter_index(index_like(index, x), dim)
     np.add.at(out, idx, src[tuple(slice(0, s) for s in index.shape)])
+    return out
+
+
+def _scatter_add_block(x: np.ndarray, index: np.ndarray, src: np.ndarray, dim: int) -> np.ndarray:
+    out = np.array(x, copy=True)
+    np.add.at(out, _scatter_index(index, dim), src)
     return out
 
 
@@ -486,8 +501,8 @@ not_lazy(getitem_p, _getitem_lazy, "needs values (a boolean mask gives a shape k
 not_lazy(index_backward_p, False, "scatters with np.add.at, which Dask arrays lack")
 not_lazy(index_put_p, lambda p: True if _getitem_lazy(p) is True else False,
          "assigns through an index Dask cannot assign through lazily")
-not_lazy(gather_p, False, "uses take_along_axis, which Dask arrays lack")
+
 not_lazy(scatter_p, False, "assigns through index arrays, which Dask arrays cannot")
-not_lazy(scatter_add_p, False, "scatters with np.add.at, which Dask arrays lack")
+
 not_lazy(diagonal_p, "forward", "writes a diagonal in place, which Dask arrays cannot")
 not_lazy(diagonal_backward_p, False, "writes a diagonal in place, which Dask arrays cannot")
