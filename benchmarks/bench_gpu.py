@@ -30,9 +30,11 @@ from typing import Any, Callable
 import numpy as np
 
 sys.path.insert(0, __file__.rsplit("/benchmarks/", 1)[0])
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
 
 import gradkit as gk  # noqa: E402
 import gradkit.nn.functional as F  # noqa: E402
+from bench_nn import _mlp_arrays  # noqa: E402  (the same network as the CPU benchmark)
 
 
 def _timer(fn: Callable[[], Any], sync: Callable[[], None]) -> Callable[[], float]:
@@ -43,15 +45,6 @@ def _timer(fn: Callable[[], Any], sync: Callable[[], None]) -> Callable[[], floa
         sync()
         return time.perf_counter() - t0
     return sample
-
-
-def _mlp_arrays(rng: np.random.Generator) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    sizes = [784, 512, 512, 10]
-    params = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        params.append((rng.standard_normal((a, b)) / np.sqrt(a)).astype(np.float32))
-        params.append(np.zeros(b, np.float32))
-    return params, rng.standard_normal((256, 784)).astype(np.float32), rng.integers(0, 10, 256)
 
 
 def gradkit_mlp(params0: list[np.ndarray], X0: np.ndarray, y0: np.ndarray) -> Callable[[], Any]:
