@@ -43,6 +43,7 @@ from typing import Any, BinaryIO, Union
 
 import numpy as np
 
+from . import _backend
 from ._tensor import Tensor, _make
 
 __all__ = ["save", "load", "SerializationError"]
@@ -91,7 +92,10 @@ class _Encoder:
             from .nn.modules.module import Parameter
 
             kind = "parameter" if isinstance(obj, Parameter) else "tensor"
-            return {kind: self.array(obj, obj._data), "requires_grad": bool(obj.requires_grad)}
+            # NOTE: a Dask-backed tensor is computed and a GPU tensor copied to the host: files
+            # hold values, and load them on the CPU
+            data = obj._data if type(obj._data) is np.ndarray else _backend.to_numpy(obj._data)
+            return {kind: self.array(obj, data), "requires_grad": bool(obj.requires_grad)}
         if isinstance(obj, np.ndarray):
             return {"ndarray": self.array(obj, obj)}
         if isinstance(obj, (list, tuple)):

@@ -239,6 +239,12 @@ def test_in_place_on_a_dask_tensor_replaces_its_array() -> None:
     np.testing.assert_allclose(x.numpy(), [10.0, 4.0, 6.0, 8.0])
 
 
+def test_saving_computes_a_dask_backed_tensor(tmp_path: Any) -> None:
+    t = gk.tensor(da.arange(6.0, chunks=2) * 2)
+    gk.save({"t": t}, tmp_path / "t.gk")
+    np.testing.assert_array_equal(gk.load(tmp_path / "t.gk")["t"].numpy(), np.arange(6.0) * 2)
+
+
 def test_from_dask_rejects_other_data() -> None:
     with pytest.raises(TypeError, match="from_dask expects a dask.array.Array"):
         gk.from_dask(np.ones(3))

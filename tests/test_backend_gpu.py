@@ -168,6 +168,14 @@ def test_training_step_on_the_device(gpu: _Lib) -> None:
         np.testing.assert_allclose(p.detach().cpu().numpy(), q.detach().numpy(), rtol=1e-10)
 
 
+def test_saving_a_gpu_tensor_stores_its_values(gpu: _Lib, tmp_path: Any) -> None:
+    w = gk.tensor([1.5, -2.0], device="cuda", requires_grad=True)
+    gk.save({"w": w}, tmp_path / "w.gk")
+    back = gk.load(tmp_path / "w.gk")["w"]
+    assert back.device == "cpu" and back.requires_grad
+    np.testing.assert_array_equal(back.detach().numpy(), [1.5, -2.0])
+
+
 def test_cuda_namespace(gpu: _Lib) -> None:
     assert gk.cuda.is_available()
     assert gk.cuda.device_count() >= 1
