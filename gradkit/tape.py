@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _backend
 from ._tensor import Tensor, _init, _make
 from .autograd import grad as _grad
 from .autograd._batched import batched_vjp
@@ -65,20 +66,21 @@ class Variable(Tensor):
 
     def assign(self, value: Any) -> Variable:
         """Replace the value in place (not recorded by tapes)."""
-        arr = np.asarray(value._data if isinstance(value, Tensor) else value, dtype=self._data.dtype)
+        arr = _backend.as_data(value._data if isinstance(value, Tensor) else value, self._data.dtype)
+        arr = _backend.move(arr, _backend.placement_of(self._data))
         if arr.shape != self._data.shape:
             raise ValueError(f"Cannot assign value to variable ' {self._name}:0': Shape mismatch."
                              f"The variable shape {self._data.shape}, and the assigned value shape "
                              f"{arr.shape} are incompatible.")
-        self._data = arr.copy()
+        self._data = _backend.copy(arr)
         self._vc[0] += 1
         return self
 
     def assign_add(self, delta: Any) -> Variable:
-        return self.assign(self._data + np.asarray(getattr(delta, "_data", delta)))
+        return self.assign(self._data + _backend.as_data(getattr(delta, "_data", delta)))
 
     def assign_sub(self, delta: Any) -> Variable:
-        return self.assign(self._data - np.asarray(getattr(delta, "_data", delta)))
+        return self.assign(self._data - _backend.as_data(getattr(delta, "_data", delta)))
 
     def numpy(self, *, force: bool = True) -> np.ndarray:  # type: ignore[override]
         """A copy of the value as an ndarray (0-d values as NumPy scalars, as in TensorFlow)."""
@@ -99,7 +101,9 @@ class Variable(Tensor):
 
 def _to_array(value: Any, dtype: Any) -> np.ndarray:
     if isinstance(value, Tensor):
-        arr = np.array(value._data)
+        arr = _backend.copy(value._data)
+    elif _backend.backend_of(value) is not None:
+        arr = _backend.copy(value)
     else:
         arr = np.array(value)
         if arr.dtype == np.float64 and not isinstance(value, np.ndarray):
@@ -110,6 +114,7 @@ def _to_array(value: Any, dtype: Any) -> np.ndarray:
 
 
 def _numpy_value(arr: np.ndarray) -> Any:
+    arr = _backend.to_numpy(arr) if type(arr) is not np.ndarray else arr
     return arr[()] if arr.ndim == 0 else arr.copy()
 
 

@@ -176,6 +176,20 @@ def test_saving_a_gpu_tensor_stores_its_values(gpu: _Lib, tmp_path: Any) -> None
     np.testing.assert_array_equal(back.detach().numpy(), [1.5, -2.0])
 
 
+def test_gradient_tape_on_the_device(gpu: _Lib) -> None:
+    w = gk.Variable(gk.tensor([1.0, -1.0, 2.0], dtype=gk.float64, device="cuda"))
+    X = gk.tensor(np.arange(6.0).reshape(2, 3), device="cuda")
+    with gk.GradientTape() as tape:
+        loss = gk.sum((X @ w) ** 2)
+    g = tape.gradient(loss, w)
+    assert g.device == "cuda:0"
+    Xn, wn = np.arange(6.0).reshape(2, 3), np.array([1.0, -1.0, 2.0])
+    np.testing.assert_allclose(g.cpu().numpy(), 2 * Xn.T @ (Xn @ wn))
+    w.assign_sub(g * 0.5)
+    assert isinstance(w._data, gpu.array_type)
+    np.testing.assert_allclose(w.numpy(), wn - Xn.T @ (Xn @ wn))
+
+
 def test_cuda_namespace(gpu: _Lib) -> None:
     assert gk.cuda.is_available()
     assert gk.cuda.device_count() >= 1
