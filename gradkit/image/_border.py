@@ -30,6 +30,7 @@ _ALIASES = {"reflect_101": "reflect101", "default": "reflect101", "mirror": "ref
             "isolated": "reflect101"}
 # OpenCV's integer codes: BORDER_CONSTANT=0, REPLICATE=1, REFLECT=2, WRAP=3, REFLECT_101=4.
 _CV_CODES = {0: "constant", 1: "replicate", 2: "reflect", 3: "wrap", 4: "reflect101"}
+_CV_ISOLATED = 16
 NP_PAD_MODE = {"reflect101": "reflect", "reflect": "symmetric", "replicate": "edge",
                "constant": "constant", "wrap": "wrap"}
 
@@ -37,8 +38,13 @@ NP_PAD_MODE = {"reflect101": "reflect", "reflect": "symmetric", "replicate": "ed
 def check_border(border: Any) -> str:
     """Canonical border name from a gradkit name, an alias or an OpenCV ``BORDER_*`` code."""
     if isinstance(border, (int, np.integer)) and not isinstance(border, bool):
-        if int(border) in _CV_CODES:
-            return _CV_CODES[int(border)]
+        # NOTE: BORDER_ISOLATED (16) only matters for an ROI of a larger Mat; an array is whole
+        code = int(border) & ~_CV_ISOLATED if int(border) >= 0 else int(border)
+        if code in _CV_CODES:
+            return _CV_CODES[code]
+        if code == 5:
+            raise ValueError("border mode BORDER_TRANSPARENT (5) is not supported by image filters (OpenCV "
+                             "refuses it too); use one of " + ", ".join(map(repr, BORDERS)))
     elif isinstance(border, str):
         name = border.lower()
         name = _ALIASES.get(name, name)

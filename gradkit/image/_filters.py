@@ -162,8 +162,38 @@ def sep_filter2d(img: Any, kx: Any, ky: Any, anchor: Any = None, delta: float = 
     kx, ky = kx.astype(kt).astype(np.float64), ky.astype(kt).astype(np.float64)
     ax, ay = _anchor(anchor, len(kx), len(ky))
     b = check_border(border)
+    if _bit_exact_16s(img, ddepth, kx, ax, ky, ay):
+        delta = float(np.rint(delta))
     return apply(img, lambda x: correlate_sep(x, kx, ky, ax, ay, b, float(border_value)), delta,
                  ddepth, channels_last)
+
+
+def _symmetric_integer(k: np.ndarray, anchor: int) -> bool:
+    """OpenCV's ``getKernelType``: integer taps, centred anchor, (anti)symmetric."""
+    if 2 * anchor + 1 != len(k) or not np.array_equal(k, np.round(k)):
+        return False
+    return bool(np.array_equal(k, k[::-1]) or (np.array_equal(k, -k[::-1]) and k[anchor] == 0))
+
+
+def _bit_exact_16s(img: Any, ddepth: Any, kx: np.ndarray, ax: int, ky: np.ndarray, ay: int) -> bool:
+    """Whether OpenCV takes its integer path (uint8 -> int16, integer (anti)symmetric kernels),
+    which rounds ``delta`` to an integer (half to even) before adding it."""
+    if isinstance(img, Tensor) or ddepth is None:
+        return False
+    src = np.asarray(img).dtype
+    if not (src == np.uint8 and out_dtype(img, ddepth) == np.int16 and _symmetric_integer(kx, ax)
+            and _symmetric_integer(ky, ay)):
+        return False
+    if len(ky) != 3:
+        return True
+    # NOTE: OpenCV's 3-tap integer column filter (SymmColumnSmallVec_32s16s) keeps integers only
+    # for c*[1, 2, 1] and c*[1, -2, 1] (c a positive power of two) and c*[-1, 0, 1] (|c| one);
+    # other 3-tap columns (Scharr's [3, 10, 3], a scaled Sobel) run in float32.
+    c = float(ky[2])
+    power_of_two = c != 0 and np.log2(abs(c)) == int(np.log2(abs(c)))
+    if ky[1] == 0:
+        return bool(power_of_two)
+    return bool(power_of_two and c > 0 and abs(ky[1]) == 2 * c)
 
 
 def filter2d(img: Any, kernel: Any, anchor: Any = None, delta: float = 0.0,

@@ -46,16 +46,24 @@ def approx_fprime(xk: Any, f: Callable[..., Any], epsilon: Any = _epsilon, *args
         raise ValueError("`x0` must have at most 1 dimension.")
     f0 = np.atleast_1d(f(x0, *args))
     if f0.ndim > 1:
-        raise RuntimeError("`fun` return value has more than 1 dimension.")
+        raise ValueError("`f0` passed has more than 1 dimension.")     # SciPy's error and message
+
+    def fun(x: np.ndarray) -> np.ndarray:
+        out = np.atleast_1d(f(x, *args))
+        if out.ndim > 1:
+            raise RuntimeError("`fun` return value has more than 1 dimension.")
+        return out
+
     sign_x0 = (x0 >= 0).astype(float) * 2 - 1
-    h = np.broadcast_to(np.asarray(epsilon, dtype=float), x0.shape)
+    # NOTE: broadcast as SciPy does (no broadcast_to x0's shape), so the same steps work here
+    h = np.asarray(epsilon, dtype=float)
     dx = (x0 + h) - x0
     h = np.where(dx == 0, _eps_for_method(x0.dtype, f0.dtype) * sign_x0 * np.maximum(1.0, np.abs(x0)), h)
     jt = np.empty((x0.size, f0.size))
     for i in range(x0.size):
         x1 = np.copy(x0)
         x1[i] = x0[i] + h[i]
-        jt[i] = (np.atleast_1d(f(x1, *args)) - f0) / ((x0[i] + h[i]) - x0[i])
+        jt[i] = (fun(x1) - f0) / ((x0[i] + h[i]) - x0[i])
     if f0.size == 1:
         jt = np.ravel(jt)
     return jt.T

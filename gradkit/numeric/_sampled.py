@@ -52,6 +52,10 @@ def _as_numpy(v: Any) -> Any:
     return v.detach().numpy() if isinstance(v, Tensor) else v
 
 
+class _TooShort(ValueError, IndexError):
+    """A coordinate array of one sample: NumPy raises IndexError there, ValueError for scalar steps."""
+
+
 def _parse_spacing(varargs: Sequence[Any], shape: tuple[int, ...],
                    axes: tuple[int, ...]) -> list[Any]:
     """``numpy.gradient``'s spacing rules: none, one scalar, or one scalar/coordinates per axis."""
@@ -76,6 +80,9 @@ def _parse_spacing(varargs: Sequence[Any], shape: tuple[int, ...],
         if np.issubdtype(distances.dtype, np.integer):
             distances = distances.astype(np.float64)
         diffx = np.diff(distances)
+        if diffx.size == 0:
+            raise _TooShort("Shape of array too small to calculate a numerical gradient, at least "
+                            "(edge_order + 1) elements are required.")
         if diffx.size and not ((diffx > 0).all() or (diffx < 0).all()):
             # NOTE: numpy/numpy#17867 -- a 1-D argument is read as coordinates, not spacings.
             warnings.warn(f"the coordinates for axis {axes[i]} are not strictly monotonic, so some "
@@ -102,6 +109,18 @@ def _prepare(f: Any) -> tuple[str, Any, Any]:
         f = f.astype(np.float64)
         otype = np.dtype(np.float64)
     return kind, f, otype
+
+
+def _numpy_handles(f: Any, varargs: Sequence[Any], accuracy: int, boundary: Any) -> bool:
+    """Whether ``numpy.gradient`` itself should run: its options, and inputs outside the fast path."""
+    if accuracy != 2 or boundary is not None or _kind(f) != "numpy":
+        return False
+    a = np.asanyarray(f) if not isinstance(f, np.ndarray) else f
+    if type(a) is not np.ndarray or a.dtype == np.bool_:
+        return True
+    return any(isinstance(v, (complex, np.complexfloating)) or
+               (isinstance(v, (np.ndarray, list, tuple)) and np.asarray(v).dtype.kind == "c")
+               for v in varargs)
 
 
 def _weight(w: Any, ndim: int, axis: int) -> Any:
@@ -309,15 +328,21 @@ def gradient(f: Any, *varargs: Any, axis: int | Sequence[int] | None = None, edg
     ...                  accuracy=6, boundary='periodic').round(2)
     array([ 1.  ,  0.71,  0.  , -0.71, -1.  , -0.71, -0.  ,  0.71])
     """
-    periodic = _check_options(edge_order, accuracy, boundary)
+    if _numpy_handles(f, varargs, accuracy, boundary):
+        # NOTE: NumPy's own semantics for what the fast path does not model: masked arrays
+        # (masks propagate through its slicing arithmetic), bool samples (TypeError for
+        # uniform steps) and complex spacings.
+        return np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
     kind, f, otype = _prepare(f)
     if kind == "numpy" and otype.type in (np.datetime64, np.timedelta64):
-        if accuracy != 2 or periodic:
+        if accuracy != 2 or boundary is not None:
             raise TypeError("datetime64/timedelta64 samples support only accuracy=2 without "
                             "boundary='periodic'")
         return np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
     axes = tuple(range(f.ndim)) if axis is None else normalize_axis_tuple(axis, f.ndim)
     spacing = _parse_spacing(varargs, tuple(f.shape), axes)
+    # NOTE: after the axes and the spacing, as numpy.gradient checks them (same first error)
+    periodic = _check_options(edge_order, accuracy, boundary)
     periods = _periods(period, len(axes))
     outs = [derivative_along(f, ax, h, 1, accuracy=accuracy, edge_order=edge_order,
                              periodic=periodic, period=p, kind=kind, otype=otype)

@@ -229,10 +229,10 @@ def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Cal
         raise
     if prog is not None:
         prog.close(res)
-    return _finish(res, obj, meth)
+    return _finish(res, obj, meth, jac)
 
 
-def _finish(res: Any, obj: Objective, meth: str) -> Any:
+def _finish(res: Any, obj: Objective, meth: str, jac: Any = None) -> Any:
     packer = obj.packer
     flat_x = np.asarray(res.x, dtype=np.float64)
     res.x = packer.restore(flat_x)
@@ -241,5 +241,10 @@ def _finish(res: Any, obj: Objective, meth: str) -> Any:
     if grad is not None and np.size(grad) == packer.n:
         key = "grad" if meth == "trust-constr" else "jac"
         res[key] = packer.restore(grad)
+    scipy_njev = res.get("njev")
     res.nfev, res.njev, res.nhev = obj.nfev, obj.njev, obj.nhev
+    if isinstance(jac, str) and scipy_njev is not None:
+        # NOTE: SciPy's differences ('2-point', ...) ran no backward pass, yet each is a
+        # gradient evaluation, which SciPy's njev counts
+        res.njev = scipy_njev
     return res
