@@ -972,7 +972,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     x = _t(input)
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     cdim = 0 if x.ndim == 1 else 1
     n_classes = x.shape[cdim]
     logp = P.log_softmax_p(x, dim=cdim)
@@ -1147,3 +1147,10 @@ def safe_where(condition: Any, input: Any, other: Any) -> Tensor:
     import gradkit
     return gradkit.where(condition, input, other, safe=True)
 
+
+
+# NOTE: more of torch.nn.functional, kept in its own module (imported last: it builds on the above)
+from ._functional_extra import *  # noqa: E402,F401,F403
+from ._functional_extra import __all__ as _extra_all  # noqa: E402
+
+__all__ += _extra_all

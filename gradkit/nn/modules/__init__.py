@@ -6,6 +6,8 @@ from .activation import *  # noqa: F401,F403
 from .activation import __all__ as _act
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
+from .extra import *  # noqa: F401,F403
+from .extra import __all__ as _extra
 from .linear import Dropout, Embedding, Flatten, Identity, Linear, Unflatten
 from .loss import *  # noqa: F401,F403
 from .loss import __all__ as _loss
@@ -16,4 +18,4 @@ from .rnn import GRU, LSTM, RNN, RNNBase
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Flatten",
            "Unflatten", "Dropout", "Embedding", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d",
            "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "RNNBase", "RNN",
-           "LSTM", "GRU", *_act, *_loss]
+           "LSTM", "GRU", *_act, *_loss, *_extra]

@@ -30,13 +30,31 @@ class _ConvNd(Module):
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
-        if padding_mode != "zeros":
-            raise NotImplementedError("only padding_mode='zeros' is supported")
+        valid_modes = {"zeros", "reflect", "replicate", "circular"}
+        if padding_mode not in valid_modes:
+            raise ValueError(f"padding_mode must be one of {valid_modes}, but got "
+                             f"padding_mode='{padding_mode}'")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"Invalid padding string {padding!r}, should be one of "
+                                 f"{{'same', 'valid'}}")
+            if padding == "same" and any(s != 1 for s in _tuple(stride, self._nd)):
+                raise ValueError("padding='same' is not supported for strided convolutions")
         n = self._nd
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size, self.stride = _tuple(kernel_size, n), _tuple(stride, n)
         self.padding = padding if isinstance(padding, str) else _tuple(padding, n)
         self.dilation, self.groups, self.padding_mode = _tuple(dilation, n), groups, padding_mode
+        # F.pad amounts for a non-zeros padding_mode, last dim first (as PyTorch)
+        if isinstance(self.padding, str):
+            pads: list[int] = [0, 0] * n
+            if self.padding == "same":
+                for d, k, i in zip(self.dilation, self.kernel_size, range(n - 1, -1, -1)):
+                    total = d * (k - 1)
+                    pads[2 * i], pads[2 * i + 1] = total // 2, total - total // 2
+        else:
+            pads = [q for p in reversed(self.padding) for q in (p, p)]
+        self._reversed_padding_repeated_twice = pads
         self.weight = _empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype)
         if bias:
             self.bias = _empty(out_channels, dtype=dtype)
@@ -62,7 +80,15 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
+
+    def _conv_forward(self, conv: Any, input: Any) -> Any:
+        if self.padding_mode != "zeros":
+            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return conv(input, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class Conv1d(_ConvNd):
@@ -71,7 +97,7 @@ class Conv1d(_ConvNd):
     _nd = 1
 
     def forward(self, input: Any) -> Any:
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return self._conv_forward(F.conv1d, input)
 
 
 class Conv2d(_ConvNd):
@@ -80,7 +106,7 @@ class Conv2d(_ConvNd):
     _nd = 2
 
     def forward(self, input: Any) -> Any:
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        return self._conv_forward(F.conv2d, input)
 
 
 class _MaxPoolNd(Module):
