@@ -490,7 +490,7 @@ def _conv_padding(padding: Any, kernel: Sequence[int], dilation: tuple[int, ...]
             return ((0, 0),) * nd
         if padding == "same":
             if any(s != 1 for s in stride):
-                raise ValueError("padding='same' is not supported for strided convolutions")
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
             # NOTE: an odd total puts the extra element on the right/bottom, as in PyTorch
             return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2)
                          for k, d in zip(kernel, dilation))
