@@ -480,8 +480,11 @@ def _scalar_name(d: _dtype.dtype) -> str:
 
 
 def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
+    """Sum treating nan as zero; nan entries get no gradient."""
     x = _t(input)
-    return sum(where(isnan(x), 0.0, x), dim, keepdim)
+    if x.is_floating_point():
+        x = where(isnan(x), 0.0, x)
+    return apply1(R.sum_p.prim, x, {"dim": _dims(x, dim), "keepdim": keepdim}, 2)
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -500,7 +503,9 @@ def _minmax(input: Tensor, dim: Any, keepdim: bool, other: Any, full_prim: Any, 
         return pair(x, dim if other is None else other)
     if dim is None:
         return apply(full_prim.prim, (x,), {"dim": None, "keepdim": False}, 1)
-    values, indices = dim_prim(x, dim=S.norm_dim(dim, x.ndim), keepdim=keepdim)
+    d = S.norm_dim(_int_dim(dim, "max" if dim_prim is R.max_dim_p else "min"), x.ndim)
+    R._check_nonempty(x, (d,), "max" if dim_prim is R.max_dim_p else "min")
+    values, indices = dim_prim(x, dim=d, keepdim=keepdim)
     return ret(values, indices)
 
 
@@ -517,33 +522,58 @@ def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = N
 def amax(input: Tensor, dim: Dims = (), keepdim: bool = False) -> Tensor:
     """Max over ``dim`` (all when empty); tied elements share the gradient equally."""
     x = _t(input)
-    return R.amax_p(x, dim=_dims(x, dim), keepdim=keepdim)
+    d = _dims(x, dim)
+    R._check_nonempty(x, d, "amax")
+    return R.amax_p(x, dim=d, keepdim=keepdim)
 
 
 def amin(input: Tensor, dim: Dims = (), keepdim: bool = False) -> Tensor:
     """Min over ``dim`` (all when empty); tied elements share the gradient equally."""
     x = _t(input)
-    return R.amin_p(x, dim=_dims(x, dim), keepdim=keepdim)
+    d = _dims(x, dim)
+    R._check_nonempty(x, d, "amin")
+    return R.amin_p(x, dim=d, keepdim=keepdim)
+
+
+def _int_dim(dim: Any, name: str) -> Any:
+    """``dim`` for ops that take a single int, with PyTorch's TypeError otherwise."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return dim
 
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
-    """Lower median; with ``dim``, ``(values, indices)``."""
+    """Lower median; with ``dim``, ``(values, indices)``.
+
+    The full median splits its gradient evenly over the elements equal to it; ``median(dim)``
+    sends it to the returned index (both as in PyTorch).
+    """
     x = _t(input)
     if dim is None:
-        flat = reshape(x, (-1,))
-        return R.median_dim_p(flat, dim=0, keepdim=False)[0]
-    v, i = R.median_dim_p(x, dim=S.norm_dim(dim, x.ndim), keepdim=keepdim)
+        return apply(R.median_dim_p.prim, (x,), {"dim": None, "keepdim": False}, R.MEDIAN_ALL)[0]
+    d = S.norm_dim(_int_dim(dim, "median"), x.ndim)
+    R._check_nonempty(x, (d,), "median")
+    v, i = R.median_dim_p(x, dim=d, keepdim=keepdim)
     return _median_ret(v, i)
 
 
-def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+def _arg_extreme(prim: Any, name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
     x = _t(input)
-    return R.argmax_p(x, dim=None if dim is None else S.norm_dim(dim, x.ndim), keepdim=keepdim)
+    d = None if dim is None else S.norm_dim(_int_dim(dim, name), x.ndim)
+    if x.numel() == 0:
+        if d is None or x.ndim == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        if x.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return prim(x, dim=d, keepdim=keepdim)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg_extreme(R.argmax_p, "argmax", input, dim, keepdim)
 
 
 def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    x = _t(input)
-    return R.argmin_p(x, dim=None if dim is None else S.norm_dim(dim, x.ndim), keepdim=keepdim)
+    return _arg_extreme(R.argmin_p, "argmin", input, dim, keepdim)
 
 
 def all(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
@@ -623,18 +653,14 @@ def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     x = _t(input)
     if dtype is not None:
         x = x.to(dtype)
-    if x.ndim == 0:
-        return R.cumsum_p(reshape(x, (1,)), dim=0).reshape(())
-    return R.cumsum_p(x, dim=S.norm_dim(dim, x.ndim))
+    return R.cumsum_p(x, dim=S.norm_dim(_int_dim(dim, "cumsum"), x.ndim))
 
 
 def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     x = _t(input)
     if dtype is not None:
         x = x.to(dtype)
-    if x.ndim == 0:
-        return R.cumprod_p(reshape(x, (1,)), dim=0).reshape(())
-    return R.cumprod_p(x, dim=S.norm_dim(dim, x.ndim))
+    return R.cumprod_p(x, dim=S.norm_dim(_int_dim(dim, "cumprod"), x.ndim))
 
 
 # --- shapes -----------------------------------------------------------------------------
@@ -1127,7 +1153,12 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = 
     d = S.norm_dim(dim, x.ndim)
     _not_lazy(x, "sort", "needs argsort, which Dask arrays lack")
     idx = np.argsort(-x._data if descending else x._data, axis=d, kind="stable")
-    return _sort_ret(gather(x, d, idx), _make(idx.astype(np.int64), False, None))
+    return _sort_ret(_gather_as(x, d, idx, 1), _make(idx.astype(np.int64), False, None))
+
+
+def _gather_as(x: Tensor, d: int, idx: np.ndarray, variant: int) -> Tensor:
+    """``gather`` recorded under another PyTorch node name (SortBackward0, TopkBackward0, ...)."""
+    return apply(S.gather_p.prim, (x,), {"dim": d, "index": idx}, variant)
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -1140,7 +1171,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     v, i = sort(x, d, descending=largest)
     sl = (slice(None),) * d + (slice(0, k),)
     idx = i._data[sl]
-    return _topk_ret(gather(x, d, idx), _make(np.ascontiguousarray(idx), False, None))
+    return _topk_ret(_gather_as(x, d, np.ascontiguousarray(idx), 2),
+                     _make(np.ascontiguousarray(idx), False, None))
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
@@ -1149,12 +1181,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
     d = S.norm_dim(dim, x.ndim)
     if not 1 <= k <= (x.shape[d] if x.ndim else 1):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
-    order = np.argsort(x._data, axis=d, kind="stable") if x.ndim else np.zeros((), np.int64)
-    idx = np.take(order, [k - 1], axis=d) if x.ndim else order
-    values = gather(x, d, idx) if x.ndim else x.clone()
-    if not keepdim and x.ndim:
-        values, idx = squeeze(values, d), np.squeeze(idx, d)
-    return _kth_ret(values, _make(np.asarray(idx, dtype=np.int64), False, None))
+    values, idx = apply(R.median_dim_p.prim, (x,), {"dim": d, "keepdim": keepdim, "k": k}, R.KTHVALUE)
+    return _kth_ret(values, idx)
 
 
 def _cum_extreme(x: Tensor, dim: int, better: Any, ret: Any) -> Any:
@@ -1168,7 +1196,9 @@ def _cum_extreme(x: Tensor, dim: int, better: Any, ret: Any) -> Any:
         best = np.where(take, data[i], best)
         idx[i] = np.where(take, i, idx[i - 1])
     idx = np.moveaxis(idx, 0, d) if x.ndim else idx.reshape(())
-    values = gather(x, d, idx) if x.ndim else x.clone()
+    variant = 3 if ret is _cummax_ret else 4
+    values = _gather_as(x, d, idx, variant) if x.ndim else _gather_as(
+        x.reshape(1), 0, np.zeros(1, np.int64), variant).reshape(())
     return ret(values, _make(np.ascontiguousarray(idx), False, None))
 
 

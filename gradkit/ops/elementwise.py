@@ -240,10 +240,18 @@ pow = defop("pow", np.power, vjp=(_pow_vjp_base, _pow_vjp_exponent), jvp=ELEMENT
             names="PowBackward1", save_ans=True, promote="same")
 rpow = defop("rpow", _rpow_impl, vjp=_rpow_vjp, jvp=ELEMENTWISE, names="PowBackward2",
              save_ans=True, promote="same")
-atan2 = defop("atan2", np.arctan2,
-              vjp=(lambda g, ans, y, x: g * x / (x * x + y * y),
-                   lambda g, ans, y, x: -(g * y) / (x * x + y * y)),
-              jvp=ELEMENTWISE, promote="float")
+def _atan2_vjp_y(g: Any, ans: Any, y: Any, x: Any) -> Any:
+    # NOTE: at the origin both partials are 0, as in PyTorch (not 0/0 = nan).
+    r = x * x + y * y
+    return where(r == 0, 0.0, g * x / r)
+
+
+def _atan2_vjp_x(g: Any, ans: Any, y: Any, x: Any) -> Any:
+    r = x * x + y * y
+    return where(r == 0, 0.0, -(g * y) / r)
+
+
+atan2 = defop("atan2", np.arctan2, vjp=(_atan2_vjp_y, _atan2_vjp_x), jvp=ELEMENTWISE, promote="float")
 
 
 def _max_share(g: Any, x: Any, y: Any) -> Any:

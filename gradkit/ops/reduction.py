@@ -84,7 +84,7 @@ def _sum_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarr
 
 sum_p = defop("sum", _sum_impl,
               vjp=lambda g, ans, x, dim=None, keepdim=False: _unreduce(g, x.shape, dim, keepdim),
-              jvp=LINEAR, save_inputs=False, names=("SumBackward0", "SumBackward1"))
+              jvp=LINEAR, save_inputs=False, names=("SumBackward0", "SumBackward1", "NansumBackward0"))
 
 
 def sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
@@ -168,6 +168,8 @@ prod_p = defop("prod", _prod_impl, vjp=_prod_vjp, jvp=(_weighted_sum_jvp(_prod_v
 
 
 def _cumsum_impl(x: np.ndarray, dim: int) -> np.ndarray:
+    if x.ndim == 0:                         # a 0-d tensor is its own running sum (PyTorch)
+        return x.reshape(1).cumsum(0, dtype=np.int64 if x.dtype.kind in "biu" else None).reshape(())
     if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
         return np.cumsum(x, axis=dim, dtype=np.int64)
     return np.cumsum(x, axis=dim)
@@ -175,11 +177,16 @@ def _cumsum_impl(x: np.ndarray, dim: int) -> np.ndarray:
 
 cumsum_p = defop(
     "cumsum", _cumsum_impl,
-    vjp=lambda g, ans, x, dim: flip_p(cumsum_p(flip_p(g, dims=(dim,)), dim=dim), dims=(dim,)),
+    vjp=lambda g, ans, x, dim: g if g.ndim == 0 else flip_p(cumsum_p(flip_p(g, dims=(dim,)), dim=dim),
+                                                           dims=(dim,)),
     jvp=LINEAR, save_inputs=False)
 
 
 def _cumprod_impl(x: np.ndarray, dim: int) -> np.ndarray:
+    if x.ndim == 0:
+        return x.reshape(1).cumprod(0, dtype=np.int64 if x.dtype.kind in "biu" else None).reshape(())
+    if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
+        return np.cumprod(x, axis=dim, dtype=np.int64)
     return np.cumprod(x, axis=dim)
 
 
@@ -210,7 +217,7 @@ def _cat2(a: Any, b: Any, dim: int) -> Any:
 
 def _cumprod_vjp_fast(g: Any, ans: Any, x: Any, dim: int) -> Any:
     xd = data_of(x)
-    if x.shape[dim] == 0:
+    if x.ndim == 0 or x.shape[dim] == 0:
         return g
     if not is_lazy(xd) and np.all(xd != 0):
         rev = flip_p(cumsum_p(flip_p(g * ans, dims=(dim,)), dim=dim), dims=(dim,))
@@ -221,7 +228,7 @@ def _cumprod_vjp_fast(g: Any, ans: Any, x: Any, dim: int) -> Any:
 def _cumprod_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
     # d ans_j = sum_{k <= j} t_k prod_{i <= j, i != k} x_i = ans_j * cumsum(t / x)_j without zeros.
     xd = data_of(x)
-    if x.shape[dim] == 0:
+    if x.ndim == 0 or x.shape[dim] == 0:
         return t
     if not is_lazy(xd) and np.all(xd != 0):
         return ans * cumsum_p(t / x, dim=dim)
@@ -260,10 +267,16 @@ def _amin_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndar
     return np.amin(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
-def _check_nonempty(x: np.ndarray, dim: Any, name: str) -> None:
-    if x.size == 0 and (dim is None or builtins.any(x.shape[d] == 0 for d in dim)):
+def _check_nonempty(x: Any, dim: Any, name: str) -> None:
+    """PyTorch's errors for a max/min-like reduction over no elements."""
+    if 0 not in tuple(x.shape):
+        return
+    if dim is None or x.ndim == 0:
         raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() "
                            "== 0. Specify the reduction dim with the 'dim' argument.")
+    for d in dim:
+        if x.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
 def _share_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
@@ -337,18 +350,52 @@ min_dim_p = defop("min_dim", _min_dim_impl, vjp=_index_dim_vjp, jvp=(_index_dim_
                   n_out=2, names="MinBackward0")
 
 
-def _median_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.ndarray, ...]:
-    n = x.shape[dim] if x.ndim else 1
-    order = np.argsort(x, axis=dim, kind="stable") if x.ndim else np.zeros((), np.int64)
+def _median_impl(x: np.ndarray, dim: Any, keepdim: bool = False,
+                 k: Any = None) -> tuple[np.ndarray, ...]:
+    """Lower median along ``dim`` (all elements when None), or the ``k``-th smallest (kthvalue)."""
+    if dim is None:
+        # NOTE: the full median's second output is the 0/1 mask of the elements equal to it
+        # (its rule splits the gradient over them); median() returns only the value.
+        flat = x.reshape(-1)
+        if flat.size == 0 or (flat.dtype.kind in "fc" and np.isnan(flat).any()):
+            value = np.full((), np.nan, x.dtype)
+            return value, np.isnan(x).astype(np.int64)
+        value = np.sort(flat, kind="stable")[(flat.size - 1) // 2].reshape(())
+        return value.copy(), (x == value).astype(np.int64)
     if x.ndim == 0:
         return x.copy(), _zeros((), np.int64, x)
-    idx = np.take(order, [(n - 1) // 2], axis=dim)
+    n = x.shape[dim]
+    order = np.argsort(x, axis=dim, kind="stable")
+    idx = np.take(order, [(n - 1) // 2 if k is None else k - 1], axis=dim)
     val = np.take_along_axis(x, idx, axis=dim)
     return _finish_dim(val, idx, dim, keepdim)
 
 
-median_dim_p = defop("median_dim", _median_impl, vjp=_index_dim_vjp, jvp=(_index_dim_jvp,),
-                     save_inputs=False, n_out=2, names="MedianBackward1")
+def _median_vjp(g: Any, ans: Any, x: Any, dim: Any, keepdim: bool = False, k: Any = None) -> Any:
+    if dim is None:
+        # NOTE: the full median splits its gradient evenly over the elements equal to it
+        # (PyTorch's evenly_distribute_backward); median(dim) and kthvalue send it all to the
+        # returned index.
+        hit = _mask_like(data_of(ans[1]), x)
+        count = hit.sum()
+        gx = expand_p(reshape_as(g[0], (1,) * x.ndim), shape=tuple(x.shape))
+        return gx * (hit / count if count else hit)
+    return _index_dim_vjp(g, ans, x, dim, keepdim)
+
+
+def _median_jvp(t: Any, ans: Any, x: Any, dim: Any, keepdim: bool = False, k: Any = None) -> Any:
+    if dim is None:
+        hit = _mask_like(data_of(ans[1]), x)
+        count = hit.sum()
+        return sum_p(t * (hit / count if count else hit), dim=None, keepdim=False), None
+    return _index_dim_jvp(t, ans, x, dim, keepdim)
+
+
+#: variants of median_dim_p: median(dim), kthvalue, full median
+KTHVALUE, MEDIAN_ALL = 1, 2
+median_dim_p = defop("median_dim", _median_impl, vjp=_median_vjp, jvp=(_median_jvp,), n_out=2,
+                     save_inputs=False,
+                     names=("MedianBackward1", "KthvalueBackward0", "MedianBackward0"))
 
 
 def _argmax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
@@ -401,6 +448,11 @@ logsumexp_p = defop("logsumexp", _logsumexp_impl, vjp=_logsumexp_vjp,
 
 def _var_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
               keepdim: bool = False) -> np.ndarray:
+    n = _count(x.shape, dim)
+    if n <= correction:                     # PyTorch divides by max(0, N - correction)
+        c = x - np.mean(x, axis=_axis(dim, x), keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.sum(c * c, axis=_axis(dim, x), keepdims=keepdim) / x.dtype.type(0)
     return np.var(x, axis=_axis(dim, x), ddof=correction, keepdims=keepdim)
 
 
@@ -409,7 +461,7 @@ def _var_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
     n = _count(tuple(x.shape), dim)
     centered = x - mean_p(x, dim=dim, keepdim=True)
     # NOTE: no degrees of freedom left (n == correction) gives nan, as in PyTorch, not an error.
-    scale = 2.0 / (n - correction) if n != correction else math.inf
+    scale = 2.0 / (n - correction) if n > correction else math.inf
     return _unreduce(g, x.shape, dim, keepdim) * centered * scale
 
 
@@ -418,6 +470,8 @@ var_p = defop("var", _var_impl, vjp=_var_vjp, jvp=(_weighted_sum_jvp(_var_vjp),)
 
 def _std_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
               keepdim: bool = False) -> np.ndarray:
+    if _count(x.shape, dim) <= correction:
+        return np.sqrt(_var_impl(x, dim, correction, keepdim))
     return np.std(x, axis=_axis(dim, x), ddof=correction, keepdims=keepdim)
 
 
@@ -425,8 +479,10 @@ def _std_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
              keepdim: bool = False) -> Any:
     n = _count(tuple(x.shape), dim)
     centered = x - mean_p(x, dim=dim, keepdim=True)
-    denom = _unreduce(ans, x.shape, dim, keepdim) * (n - correction)
-    return _unreduce(g, x.shape, dim, keepdim) * centered / denom
+    full = _unreduce(ans, x.shape, dim, keepdim)
+    denom = full * builtins.max(n - correction, 0)
+    # NOTE: where the std is 0 the gradient is 0, as in PyTorch (masked_fill(result == 0, 0)).
+    return where(full == 0, 0.0, _unreduce(g, x.shape, dim, keepdim) * centered / denom)
 
 
 std_p = defop("std", _std_impl, vjp=_std_vjp, jvp=(_weighted_sum_jvp(_std_vjp),), save_ans=True)
@@ -469,7 +525,8 @@ def _norm_vjp(g: Any, ans: Any, x: Any, ord: float = 2.0, dim: Any = None,
         return gx * sign(x) * hit / count
     a = _abs(x)
     scaled = x * a ** (ord - 2.0) / full ** (ord - 1.0)
-    return where(full == 0, 0.0, gx * scaled)
+    # NOTE: zero entries get 0 (for ord < 1 the formula would give 0 * inf), as in PyTorch.
+    return where((full == 0) | (x == 0), 0.0, gx * scaled)
 
 
 norm_p = defop("norm", _norm_impl, vjp=_norm_vjp, jvp=(_weighted_sum_jvp(_norm_vjp),), save_ans=True,

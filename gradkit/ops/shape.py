@@ -305,7 +305,11 @@ def _gather_vjp(g: Any, ans: Any, x: Any, dim: int, index: Any) -> Any:
     return scatter_add_p(z, g, dim=dim, index=index)
 
 
-gather_p = defop("gather", _gather_impl, vjp=_gather_vjp, jvp=LINEAR, save_inputs=False)
+# NOTE: sort, topk, cummax and cummin gather their values; the variants give their nodes
+# PyTorch's names.
+gather_p = defop("gather", _gather_impl, vjp=_gather_vjp, jvp=LINEAR, save_inputs=False,
+                 names=("GatherBackward0", "SortBackward0", "TopkBackward0", "CummaxBackward0",
+                        "CumminBackward0"))
 
 
 def _scatter_add_impl(x: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
