@@ -18,7 +18,7 @@ from .. import init
 from .linear import _empty
 from .module import Module
 
-__all__ = ["RNN", "LSTM", "GRU", "RNNBase"]
+__all__ = ["RNN", "LSTM", "GRU", "RNNBase", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -272,3 +272,116 @@ class GRU(RNNBase):
         super().__init__(
             "GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype=dtype
         )
+
+
+class RNNCellBase(Module):
+    """One step of a recurrent layer; parameters ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        self.weight_ih = _empty(num_chunks * hidden_size, input_size, dtype=dtype)
+        self.weight_hh = _empty(num_chunks * hidden_size, hidden_size, dtype=dtype)
+        if bias:
+            self.bias_ih = _empty(num_chunks * hidden_size, dtype=dtype)
+            self.bias_hh = _empty(num_chunks * hidden_size, dtype=dtype)
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for p in self.parameters():
+            init.uniform_(p, -stdv, stdv)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+    def _prepare(self, input: Tensor, hx: Any) -> tuple[Tensor, bool]:
+        if input.dim() not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: Expected input to be 1D or 2D, got {input.dim()}D "
+                             "instead")
+        if input.shape[-1] != self.input_size:
+            raise RuntimeError(f"input has inconsistent input_size: got {input.shape[-1]} expected "
+                               f"{self.input_size}")
+        batched = input.dim() == 2
+        return (input if batched else A.unsqueeze(input, 0)), batched
+
+    def _hidden(self, h: Any, x: Tensor, batched: bool, name: str = "hx") -> Tensor:
+        if h is None:
+            return Fa.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+        if h.dim() != (2 if batched else 1):
+            raise RuntimeError(f"{type(self).__name__}: Expected hidden to be {2 if batched else 1}D when "
+                               f"input is {2 if batched else 1}D, got {h.dim()}D instead")
+        h = h if batched else A.unsqueeze(h, 0)
+        if tuple(h.shape) != (x.shape[0], self.hidden_size):
+            raise RuntimeError(f"{name} has inconsistent hidden_size or batch size: got {list(h.shape)}")
+        return h
+
+    def _gates(self, x: Tensor, h: Tensor) -> tuple[Tensor, Tensor]:
+        return F.linear(x, self.weight_ih, self.bias_ih), F.linear(h, self.weight_hh, self.bias_hh)
+
+
+class RNNCell(RNNCellBase):
+    """``h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)`` (or ReLU)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 1, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        x, batched = self._prepare(input, hx)
+        h = self._hidden(hx, x, batched)
+        gi, gh = self._gates(x, h)
+        if self.nonlinearity == "tanh":
+            out = A.tanh(gi + gh)
+        elif self.nonlinearity == "relu":
+            out = F.relu(gi + gh)
+        else:
+            raise RuntimeError(f"Unknown nonlinearity: {self.nonlinearity}")
+        return out if batched else A.squeeze(out, 0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step (gates i, f, g, o); returns ``(h', c')``."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Tensor]:
+        x, batched = self._prepare(input, hx)
+        h, c = (None, None) if hx is None else hx
+        h, c = self._hidden(h, x, batched, "hx[0]"), self._hidden(c, x, batched, "hx[1]")
+        gi, gh = self._gates(x, h)
+        i, f, g, o = A.chunk(gi + gh, 4, 1)
+        c = A.sigmoid(f) * c + A.sigmoid(i) * A.tanh(g)
+        h = A.sigmoid(o) * A.tanh(c)
+        return (h, c) if batched else (A.squeeze(h, 0), A.squeeze(c, 0))
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step (gates r, z, n)."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        x, batched = self._prepare(input, hx)
+        h = self._hidden(hx, x, batched)
+        gi, gh = self._gates(x, h)
+        i_r, i_z, i_n = A.chunk(gi, 3, 1)
+        h_r, h_z, h_n = A.chunk(gh, 3, 1)
+        r, z = A.sigmoid(i_r + h_r), A.sigmoid(i_z + h_z)
+        n = A.tanh(i_n + r * h_n)
+        out = (1 - z) * n + z * h
+        return out if batched else A.squeeze(out, 0)
