@@ -28,6 +28,7 @@ from .autograd.grad_mode import is_inference_mode_enabled
 from . import ops
 from ._api import *  # noqa: F401,F403
 from ._api import (abs, all, any, max, min, pow, round, sum)  # noqa: F401
+from ._api_more import *  # noqa: F401,F403
 from . import _methods  # noqa: F401  (attaches Tensor methods)
 from . import _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from . import linalg

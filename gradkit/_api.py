@@ -211,8 +211,11 @@ bitwise_not = _unary(E.bitwise_not)
 
 
 def square(input: Tensor) -> Tensor:
-    """``input ** 2`` (recorded as ``PowBackward0``, as in PyTorch)."""
-    return E.pow_scalar(_t(input), exponent=2)
+    """``input ** 2`` (recorded as ``PowBackward0``, as in PyTorch); bool gives int64."""
+    x = _t(input)
+    if x._data.dtype == np.bool_:
+        x = x.to(_dtype.int64)
+    return E.pow_scalar(x, exponent=2)
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001
@@ -234,9 +237,36 @@ def positive(input: Tensor) -> Tensor:
 
 
 # --- binary --------------------------------------------------------------------------
+_SUB_BOOL = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+_SUB_BOOL2 = ("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+              "`logical_xor()` operator instead.")
+
+
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, bool) or (isinstance(v, Tensor) and v._data.dtype == np.bool_)
+
+
+def _check_sub_bool(a: Any, b: Any) -> None:
+    """PyTorch's refusal of ``-`` on bool operands."""
+    ba, bb = _is_bool(a), _is_bool(b)
+    if ba or bb:
+        raise RuntimeError(_SUB_BOOL2 if ba and bb else _SUB_BOOL)
+
+
+def _wrap_int(x: Any, v: Any) -> Any:
+    """A Python int out of an integer tensor's range, wrapped around as PyTorch does (uint8 -3 -> 253)."""
+    if type(v) is not int or not isinstance(x, Tensor) or x._data.dtype.kind not in "iu":
+        return v
+    info = np.iinfo(x._data.dtype)
+    if info.min <= v <= info.max:
+        return v
+    return (v - int(info.min)) % (int(info.max) - int(info.min) + 1) + int(info.min)
+
+
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
-    other = _other(other)
+    other = _wrap_int(input, _other(other))
     if alpha != 1:
         other = E.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     if not isinstance(input, Tensor):
@@ -247,8 +277,9 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
-    """``input - alpha * other`` with broadcasting."""
-    other = _other(other)
+    """``input - alpha * other`` with broadcasting (not on bool tensors, as PyTorch)."""
+    _check_sub_bool(input, other)
+    other = _wrap_int(input, _other(other))
     if alpha != 1:
         other = E.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     if not isinstance(input, Tensor):
@@ -263,6 +294,7 @@ subtract = sub
 
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """``other - alpha * input``."""
+    _check_sub_bool(input, other)
     x = _t(input)
     if alpha != 1:
         x = E.mul(x, alpha)
@@ -273,6 +305,8 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 def _binary(prim_fn: Any, name: str) -> Any:
     def fn(input: Any, other: Any) -> Tensor:
         other = _other(other)
+        if type(other) is int:
+            other = _wrap_int(input, other)
         if not isinstance(input, Tensor):
             input = _t(input) if not isinstance(other, Tensor) else input
         return prim_fn(input, other)
@@ -344,6 +378,8 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
             return E.pow(input, exponent)
         return _pow_scalar(input, exponent)
     if isinstance(exponent, Tensor):
+        if exponent._data.dtype == np.bool_ and isinstance(input, int):
+            exponent = exponent.to(_dtype.int64)          # 2 ** bool_tensor is int64, as PyTorch
         return E.rpow(exponent, base=input)
     return _pow_scalar(_t(input), exponent)
 
@@ -409,6 +445,9 @@ def where(condition: Any, input: Any = None, other: Any = None, *, safe: bool = 
     if input is None and other is None:
         return nonzero(cond, as_tuple=True)
     if cond._data.dtype != np.bool_:
+        if cond._data.dtype != np.uint8:        # NOTE: PyTorch still takes uint8 (deprecated)
+            raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                               f"with dtype {_scalar_name(cond.dtype)}")
         cond = cond.to(_dtype.bool)
     x, y = _other(input), _other(other)
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _api as A
+from . import _api_more as AM
 from . import _dtype
 from ._backend import c_contiguous, immutable
 from ._tensor import Tensor, _make
@@ -504,12 +505,24 @@ def _fast(prim_fn: Any, slow: Callable[[Tensor, Any], Any]) -> Callable[[Tensor,
 
     def method(self: Tensor, other: Any) -> Any:
         if isinstance(other, Tensor) or type(other) in _SCALARS:
-            return apply2(prim, self, other)
+            try:
+                return apply2(prim, self, other)
+            except OverflowError:                  # uint8 + -3 wraps around, as in PyTorch
+                return apply2(prim, self, A._wrap_int(self, other))
         return slow(self, other)
     return method
 
 
+def _sub_op(self: Tensor, other: Any) -> Any:
+    if self._data.dtype.kind == "b" or (isinstance(other, Tensor) and other._data.dtype.kind == "b") \
+            or type(other) is bool:
+        A._check_sub_bool(self, other)
+    return _sub_fast(self, other)
+
+
 def _rsub_op(self: Tensor, other: Any) -> Any:
+    if self._data.dtype.kind == "b" or type(other) is bool:
+        A._check_sub_bool(self, other)
     if type(other) in _SCALARS:
         return apply1(E.rsub.prim, self, {"other": other})
     return _guard(lambda s, o: A.rsub(s, o))(self, other)
@@ -543,6 +556,24 @@ def _invert(self: Tensor) -> Tensor:
     return A.logical_not(self) if self._data.dtype == np.bool_ else A.bitwise_not(self)
 
 
+_sub_fast = _fast(E.sub, A.sub)
+
+
+def _flip(self: Tensor, *dims: Any) -> Tensor:
+    """``flip(0, 1)`` or ``flip((0, 1))``."""
+    if len(dims) == 1 and not isinstance(dims[0], int):
+        dims = dims[0]
+    return A.flip(self, dims)
+
+
+def _index_add_m(self: Tensor, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
+    return AM.index_add(self, dim, index, source, alpha=alpha)
+
+
+def _polygamma_m(self: Tensor, n: int) -> Tensor:
+    return AM.polygamma(n, self)
+
+
 def _attach() -> None:
     T = Tensor
     methods: dict[str, Any] = {
@@ -551,7 +582,7 @@ def _attach() -> None:
         "contiguous": contiguous, "new_tensor": new_tensor, "zero_": zero_, "fill_": fill_,
         "copy_": copy_, "uniform_": uniform_, "normal_": normal_, "grad_explain": grad_explain,
         "__add__": _fast(E.add, A.add), "__radd__": _fast(E.add, A.add),
-        "__sub__": _fast(E.sub, A.sub), "__rsub__": _rsub_op, "__mul__": _fast(E.mul, A.mul),
+        "__sub__": _sub_op, "__rsub__": _rsub_op, "__mul__": _fast(E.mul, A.mul),
         "__rmul__": _fast(E.mul, A.mul), "__truediv__": _fast(E.div, A.div),
         "__rtruediv__": _rdiv_op, "__floordiv__": _guard(A.floor_divide),
         "__rfloordiv__": _guard(_rev(A.floor_divide)), "__mod__": _guard(A.remainder),
@@ -611,6 +642,20 @@ def _attach() -> None:
     for name in inplace:
         if hasattr(A, name):
             methods[name + "_"] = _make_inplace(getattr(A, name))
+    more = ["erfc", "erfinv", "lgamma", "digamma", "sinc", "deg2rad", "rad2deg", "nan_to_num",
+            "lerp", "addcmul", "addcdiv", "fmax", "fmin", "xlogy", "copysign", "heaviside",
+            "logaddexp2", "logcumsumexp", "count_nonzero", "aminmax", "nanmean"]
+    for name in more:
+        methods[name] = getattr(AM, name)
+    for name in ("erfc", "erfinv", "lgamma", "digamma", "sinc", "deg2rad", "rad2deg",
+                 "nan_to_num", "lerp", "addcmul", "addcdiv", "xlogy", "copysign", "heaviside"):
+        methods[name + "_"] = _make_inplace(getattr(AM, name))
+    methods["index_add"] = _index_add_m
+    methods["index_add_"] = _make_inplace(_index_add_m)
+    methods["index_add_"].__name__ = "index_add_"
+    methods["polygamma"] = _polygamma_m
+    methods["polygamma_"] = _make_inplace(_polygamma_m)
+    methods["flip"] = _flip
     for op, name in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"),
                      ("floordiv", "floor_divide"), ("mod", "remainder"), ("pow", "pow"),
                      ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor")):

@@ -15,6 +15,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _api as A
+from . import _api_more as AM
 from .ops import elementwise as E
 from .ops._registry import apply1
 from ._tensor import Tensor, _make
@@ -47,7 +48,8 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
     np.cos: A.cos, np.tan: A.tan, np.arcsin: A.asin, np.arccos: A.acos, np.arctan: A.atan,
     np.sinh: A.sinh, np.cosh: A.cosh, np.tanh: A.tanh, np.arcsinh: A.asinh,
     np.arccosh: A.acosh, np.arctanh: A.atanh, np.arctan2: A.atan2, np.hypot: A.hypot,
-    np.maximum: A.maximum, np.minimum: A.minimum, np.fmax: A.maximum, np.fmin: A.minimum,
+    np.maximum: A.maximum, np.minimum: A.minimum, np.fmax: AM.fmax, np.fmin: AM.fmin,
+    np.copysign: AM.copysign,
     np.logaddexp: A.logaddexp, np.floor: A.floor, np.ceil: A.ceil, np.trunc: A.trunc,
     np.rint: A.round, np.equal: A.eq, np.not_equal: A.ne, np.less: A.lt,
     np.less_equal: A.le, np.greater: A.gt, np.greater_equal: A.ge,
@@ -56,10 +58,10 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
     np.isinf: A.isinf, np.isfinite: A.isfinite, np.signbit: A.signbit,
     np.matmul: A.matmul, np.bitwise_and: A.bitwise_and, np.bitwise_or: A.bitwise_or,
     np.bitwise_xor: A.bitwise_xor, np.invert: A.bitwise_not,
-    np.deg2rad: lambda x: A.mul(x, np.pi / 180.0), np.rad2deg: lambda x: A.mul(x, 180.0 / np.pi),
+    np.deg2rad: AM.deg2rad, np.rad2deg: AM.rad2deg, np.radians: AM.deg2rad,
+    np.degrees: AM.rad2deg,
     np.cbrt: lambda x: A.mul(A.sign(x), A.pow(A.abs(x), 1.0 / 3.0)),
-    np.logaddexp2: lambda x, y: A.div(A.logaddexp(A.mul(x, np.log(2.0)), A.mul(y, np.log(2.0))),
-                                      np.log(2.0)),
+    np.logaddexp2: AM.logaddexp2,
 }
 
 #: unary float ufuncs that map straight onto a table row (the dispatch fast path)
@@ -471,6 +473,37 @@ def _flip(m: Any, axis: Any = None) -> Any:
 @implements(np.roll)
 def _roll(a: Any, shift: Any, axis: Any = None) -> Any:
     return A.roll(_tensorize(a), shift, axis)
+
+
+@implements(np.sinc)
+def _sinc(x: Any) -> Any:
+    return AM.sinc(_tensorize(x))
+
+
+@implements(np.nan_to_num)
+def _nan_to_num(x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None,
+                neginf: Any = None) -> Any:
+    return AM.nan_to_num(_tensorize(x), nan=nan, posinf=posinf, neginf=neginf)
+
+
+@implements(np.count_nonzero)
+def _count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Any:
+    out = AM.count_nonzero(_tensorize(a), dim=axis)
+    if keepdims:
+        return _plain_numpy(np.count_nonzero, (_tensorize(a),), dict(axis=axis, keepdims=True))
+    return out
+
+
+@implements(np.nanmean)
+def _nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+             keepdims: bool = False, **kw: Any) -> Any:
+    x = _tensorize(a)
+    if not isinstance(x, Tensor):
+        x = A.as_tensor_arg(x)
+    if not x.is_floating_point():
+        x = x.to(np.float64)
+    res = AM.nanmean(x, axis, keepdims, dtype=dtype)
+    return res if out is None else _write_out(out, res)
 
 
 @implements(np.cumsum)

@@ -158,6 +158,34 @@ def _perm_rows(rows: int, cols: int, seed: int = 1) -> np.ndarray:
 
 
 # --- NumPy references that need a few lines -----------------------------------------------
+def _erfinv_ref(y: np.ndarray) -> np.ndarray:
+    from statistics import NormalDist
+    return np.vectorize(lambda v: NormalDist().inv_cdf((1.0 + v) / 2.0) / math.sqrt(2.0))(y)
+
+
+def _polygamma_ref(n: int, x: np.ndarray) -> np.ndarray:
+    """(-1)^(n+1) n! sum_k 1/(x+k)^(n+1), summed far enough for float64 (plus the tail integral)."""
+    k = np.arange(200000.0)
+    def one(v: float) -> float:
+        end = v + k[-1] + 1.0
+        tail = end ** (-n) / n + 0.5 * end ** (-n - 1.0)
+        return (-1.0) ** (n + 1) * math.factorial(n) * (float(np.sum((v + k) ** -(n + 1.0))) + tail)
+    return np.vectorize(one)(x)
+
+
+def _trigamma_ref(x: np.ndarray) -> np.ndarray:
+    return _polygamma_ref(1, x)
+
+
+def _digamma_ref(x: np.ndarray) -> np.ndarray:
+    """digamma(x) = digamma(x + 1000) - sum 1/(x + k), the former by its asymptotic series."""
+    def one(v: float) -> float:
+        y = v + 1000.0
+        asym = math.log(y) - 0.5 / y - 1 / (12 * y ** 2) + 1 / (120 * y ** 4)
+        return asym - sum(1.0 / (v + j) for j in range(1000))
+    return np.vectorize(one)(x)
+
+
 def _logit_ref(x: np.ndarray) -> np.ndarray:
     return np.log(x / (1.0 - x))
 
@@ -351,6 +379,21 @@ ELEMENTWISE_SPECS = [
     OpSpec("rpow", lambda x: gk.pow(0.5, x), lambda x: 0.5 ** x, label="fn"),
     OpSpec("rpow", lambda x: gk.pow(0.0, x), lambda x: 0.0 ** x, low=0.3, label="zero-base"),
     OpSpec("atan2", gk.atan2, np.arctan2, make=signed((3, 4), (4,))),
+    OpSpec("erfc", gk.erfc, np.vectorize(math.erfc)),
+    OpSpec("erfinv", gk.erfinv, _erfinv_ref, low=-0.9, high=0.9),
+    OpSpec("lgamma", gk.lgamma, np.vectorize(math.lgamma), make=avoiding((3, 4), [-2.0, -1.0, 0.0])),
+    OpSpec("digamma", gk.digamma, _digamma_ref, low=0.3, high=4.0),
+    OpSpec("polygamma", lambda x: gk.polygamma(1, x), _trigamma_ref, low=0.3, high=4.0),
+    OpSpec("polygamma", lambda x: x.polygamma(2), lambda x: _polygamma_ref(2, x), low=0.3, high=4.0,
+           label="n2"),
+    OpSpec("sinc", gk.sinc, np.sinc),
+    OpSpec("logaddexp2", gk.logaddexp2, np.logaddexp2, shapes=[(3, 4), (4,)]),
+    OpSpec("fmax", gk.fmax, np.fmax, make=_no_ties_pair),
+    OpSpec("fmin", gk.fmin, np.fmin, make=_no_ties_pair),
+    OpSpec("xlogy", gk.xlogy, lambda x, y: x * np.log(y), make=then(uniform((3, 4)), uniform((4,), low=0.3))),
+    OpSpec("xlogy", lambda x: gk.xlogy(x, 2.5), lambda x: x * np.log(2.5), label="number"),
+    OpSpec("copysign", gk.copysign, np.copysign, make=signed((3, 4), (4,))),
+    OpSpec("heaviside", lambda x, v: gk.heaviside(x, v), np.heaviside, make=grid((3, 4), (4,)), grad=False),
     OpSpec("maximum", gk.maximum, np.maximum, make=_no_ties_pair),
     OpSpec("maximum", lambda x, y: gk.max(x, other=y), np.maximum,
            make=_no_ties_pair, label="max-other"),
@@ -501,6 +544,11 @@ REDUCTION_SPECS = [
     OpSpec("norm", lambda x: gk.norm(x, dim=0), np.abs, shapes=[()], label="0d-dim"),
     OpSpec("norm", lambda x, y: gk.dist(x, y), lambda x, y: _norm_ref(2)(x - y), shapes=[(3, 4), (4,)],
            label="dist"),
+    OpSpec("logcumsumexp", lambda x: gk.logcumsumexp(x, 0), lambda x: np.log(np.exp(x).cumsum(0)),
+           label="dim0"),
+    OpSpec("logcumsumexp", lambda x: x.logcumsumexp(-1), lambda x: np.log(np.exp(x).cumsum(-1)),
+           shapes=[(2, 3, 2)], label="3d"),
+    OpSpec("logcumsumexp", lambda x: gk.logcumsumexp(x, 0), np.copy, shapes=[()], label="0d"),
     OpSpec("cumsum", lambda x: gk.cumsum(x, 0), lambda x: x.cumsum(0), label="dim0"),
     OpSpec("cumsum", lambda x: gk.cumsum(x, dim=-1), lambda x: x.cumsum(-1), label="dim1"),
     OpSpec("cumsum", lambda x: gk.cumsum(x, 1), lambda x: x.cumsum(1), shapes=[(2, 3, 2)], label="3d"),

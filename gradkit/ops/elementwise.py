@@ -8,6 +8,7 @@ differentiable.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import math
 import operator
@@ -25,6 +26,7 @@ defop = functools.partial(_defop, scalar_ok=True)
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 
 
 # --- forwards NumPy lacks ------------------------------------------------------
@@ -34,6 +36,143 @@ def _erf_impl(x: np.ndarray) -> np.ndarray:
     except ImportError:  # NOTE: exact to double precision, slower than SciPy's
         return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype if x.dtype.kind == "f" else float)
     return _sp_erf(x)
+
+
+def _special(name: str, fallback: Any) -> Any:
+    """SciPy's ``scipy.special.<name>`` (a ufunc, dispatched on any array type), else ``fallback``."""
+    try:
+        import scipy.special as sp
+    except ImportError:  # NOTE: NumPy is the only hard dependency; the fallbacks are exact but slower
+        return fallback
+    return getattr(sp, name)
+
+
+def _pyfunc(f: Any) -> Any:
+    """A scalar Python function applied elementwise, keeping a floating input's dtype."""
+    uf = np.frompyfunc(f, 1, 1)
+
+    def run(x: Any) -> Any:
+        return uf(x).astype(x.dtype if x.dtype.kind == "f" else float)
+    return run
+
+
+def _lgamma1(v: float) -> float:
+    try:
+        return math.lgamma(v)
+    except ValueError:                     # poles: 0, -1, -2, ...
+        return math.inf
+
+
+def _erfinv1(y: float) -> float:
+    if math.isnan(y) or builtins.abs(y) > 1.0:
+        return math.nan
+    if builtins.abs(y) == 1.0:
+        return math.copysign(math.inf, y)
+    if builtins.abs(y) < 1e-3:
+        x = y * math.sqrt(math.pi) / 2.0
+    else:
+        from statistics import NormalDist
+        x = NormalDist().inv_cdf((1.0 + y) / 2.0) / math.sqrt(2.0)
+    for _ in range(2):                     # Newton steps on erf(x) = y
+        d = _TWO_OVER_SQRT_PI * math.exp(-x * x)
+        if d == 0.0:
+            break
+        x -= (math.erf(x) - y) / d
+    return x
+
+
+def _hurwitz1(s: int, q: float) -> float:
+    """Hurwitz zeta(s, q) for integer s >= 2 (direct sum, then Euler-Maclaurin)."""
+    if q <= 0 and q == math.floor(q):
+        return math.inf
+    total = 0.0
+    while q < 12.0:
+        total += q ** -s
+        q += 1.0
+    total += q ** (1 - s) / (s - 1) + 0.5 * q ** -s
+    fact = s * q ** (-s - 1)               # s (s+1) ... (s+2j-2) q^(-s-2j+1) / (2j)!
+    for j, b in enumerate((1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730), start=1):
+        total += b * fact / math.factorial(2 * j)
+        fact *= (s + 2 * j - 1) * (s + 2 * j) / (q * q)
+    return total
+
+
+def _digamma1(x: float) -> float:
+    if math.isnan(x):
+        return x
+    if x == 0.0:
+        return -math.copysign(math.inf, x)  # digamma(+0) = -inf, digamma(-0) = +inf
+    if x < 0 and x == math.floor(x):
+        return math.nan
+    r = 0.0
+    if x < 0.5:
+        r = -math.pi / math.tan(math.pi * x)
+        x = 1.0 - x
+    while x < 6.0:
+        r -= 1.0 / x
+        x += 1.0
+    f = 1.0 / (x * x)
+    return r + math.log(x) - 0.5 / x - f * (1 / 12 - f * (1 / 120 - f * (1 / 252 - f * (1 / 240 - f / 132))))
+
+
+
+
+def _erfc_impl(x: Any) -> Any:
+    return _special("erfc", _pyfunc(math.erfc))(x)
+
+
+def _erfinv_impl(x: Any) -> Any:
+    return _special("erfinv", _pyfunc(_erfinv1))(x)
+
+
+def _lgamma_impl(x: Any) -> Any:
+    return _special("gammaln", _pyfunc(_lgamma1))(x)
+
+
+def _digamma_impl(x: Any) -> Any:
+    return _special("psi", _pyfunc(_digamma1))(x)
+
+
+def _polygamma_impl(x: Any, n: int) -> Any:
+    if n == 0:
+        return _digamma_impl(x)
+    c = (-1.0) ** (n + 1) * math.factorial(n)
+    zeta = _special("zeta", None)
+    if zeta is None:
+        return _pyfunc(lambda v: c * _hurwitz1(n + 1, v))(x)
+    return (zeta(x.dtype.type(n + 1), x) * x.dtype.type(c)).astype(x.dtype, copy=False)
+
+
+def _sinc_impl(x: Any) -> Any:
+    y = np.where(x == 0, x.dtype.type(1e-20), x) * x.dtype.type(math.pi)
+    return np.sin(y) / y
+
+
+def _xlogy_impl(x: Any, y: Any) -> Any:
+    if type(y) in (int, float):
+        y = x.dtype.type(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = x * np.log(y)
+    return np.where((x == 0) & ~np.isnan(y), out.dtype.type(0), out)
+
+
+def _int_zero(x: Any, y: Any) -> None:
+    """PyTorch refuses integer division by zero (NumPy gives 0 with a warning)."""
+    if getattr(x, "dtype", np.dtype(float)).kind in "iu" and (
+            (type(y) is int and y == 0) or
+            (type(y) in (np.ndarray, ) and y.dtype.kind in "iub" and not y.all()) or
+            (isinstance(y, np.integer) and y == 0)):
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _remainder_impl(x: Any, y: Any) -> Any:
+    _int_zero(x, y)
+    return np.remainder(x, y)
+
+
+def _fmod_impl(x: Any, y: Any) -> Any:
+    _int_zero(x, y)
+    return np.fmod(x, y)
 
 
 def _relu_impl(x: np.ndarray) -> np.ndarray:
@@ -65,6 +204,7 @@ def _round_impl(x: np.ndarray, decimals: int = 0) -> np.ndarray:
 
 
 def _floor_divide_impl(x: Any, y: Any) -> np.ndarray:
+    _int_zero(x, y)
     return np.floor_divide(x, y)
 
 
@@ -175,12 +315,34 @@ round = defop("round", _round_impl, vjp=ZERO, jvp=ELEMENTWISE)  # noqa: A001
 trunc = defop("trunc", np.trunc, vjp=ZERO, jvp=ELEMENTWISE)
 # NOTE: frac is not linear (frac(t) != t); its derivative is 1, so the tangent passes.
 frac = defop("frac", _frac_impl, vjp=lambda g, ans, x: g, jvp=ELEMENTWISE, save_inputs=False)
+erfc = defop("erfc", _erfc_impl, vjp=lambda g, ans, x: -(g * exp(-(x * x)) * _TWO_OVER_SQRT_PI),
+             jvp=ELEMENTWISE, promote="float")
+erfinv = defop("erfinv", _erfinv_impl,
+               vjp=lambda g, ans, x: g * exp(ans * ans) * _SQRT_PI_OVER_TWO, jvp=ELEMENTWISE,
+               save_inputs=False, save_ans=True, promote="float")
+lgamma = defop("lgamma", _lgamma_impl, vjp=lambda g, ans, x: g * digamma(x), jvp=ELEMENTWISE,
+               promote="float")
+digamma = defop("digamma", _digamma_impl, vjp=lambda g, ans, x: g * polygamma(x, n=1),
+                jvp=ELEMENTWISE, promote="float")
+polygamma = defop("polygamma", _polygamma_impl,
+                  vjp=lambda g, ans, x, n: g * polygamma(x, n=n + 1), jvp=ELEMENTWISE,
+                  promote="float")
+
+
+def _sinc_vjp(g: Any, ans: Any, x: Any) -> Any:
+    # NOTE: 0 at x = 0 (PyTorch), where the formula is 0/0.
+    px = x * math.pi
+    return where(x == 0, 0.0, g * (cos(px) * px - sin(px)) / (px * x))
+
+
+sinc = defop("sinc", _sinc_impl, vjp=_sinc_vjp, jvp=ELEMENTWISE, promote="float")
 
 
 def _logit_vjp(g: Any, x: Any, eps: float | None) -> Any:
     out = g / (x * (1.0 - x))
     if eps is None:
-        return out
+        # NOTE: nan outside [0, 1], as in PyTorch (the formula alone would be finite there).
+        return where((x < 0.0) | (x > 1.0), math.nan, out)
     return where((x < eps) | (x > 1.0 - eps), 0.0, out)
 
 
@@ -198,10 +360,10 @@ div = defop("div", operator.truediv,
             vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -(g * x) / (y * y)),
             jvp=ELEMENTWISE, promote="float")
 floor_divide = defop("floor_divide", _floor_divide_impl, vjp=None, promote="same")
-remainder = defop("remainder", np.remainder,
+remainder = defop("remainder", _remainder_impl,
                   vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * floor(x / y))),
                   jvp=ELEMENTWISE, promote="same")
-fmod = defop("fmod", np.fmod,
+fmod = defop("fmod", _fmod_impl,
              vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * trunc(x / y))),
              jvp=ELEMENTWISE, promote="same")
 
@@ -274,6 +436,39 @@ logaddexp = defop("logaddexp", np.logaddexp,
 hypot = defop("hypot", np.hypot,
               vjp=(lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans),
               jvp=ELEMENTWISE, save_ans=True, promote="float")
+
+logaddexp2 = defop("logaddexp2", np.logaddexp2,
+                   vjp=(lambda g, ans, x, y: g * exp2(x - ans), lambda g, ans, x, y: g * exp2(y - ans)),
+                   jvp=ELEMENTWISE, save_ans=True, promote="float")
+
+
+def _fmax_self(x: Any, y: Any) -> Any:
+    # NOTE: ties and a nan ``other`` send the whole gradient to ``input`` (PyTorch).
+    return (x >= y) | isnan(y)
+
+
+def _fmin_self(x: Any, y: Any) -> Any:
+    return (x <= y) | isnan(y)
+
+
+fmax = defop("fmax", np.fmax,
+             vjp=(lambda g, ans, x, y: where(_fmax_self(x, y), g, 0.0),
+                  lambda g, ans, x, y: where(_fmax_self(x, y), 0.0, g)),
+             jvp=ELEMENTWISE, promote="same")
+fmin = defop("fmin", np.fmin,
+             vjp=(lambda g, ans, x, y: where(_fmin_self(x, y), g, 0.0),
+                  lambda g, ans, x, y: where(_fmin_self(x, y), 0.0, g)),
+             jvp=ELEMENTWISE, promote="same")
+# NOTE: 0 * log(0) = 0; d/dx is 0 where x == 0 and y <= 0, d/dy = x / y (nan at 0/0), as PyTorch.
+xlogy = defop("xlogy", _xlogy_impl,
+              vjp=(lambda g, ans, x, y: where((x == 0) & (y <= 0), 0.0, xlogy(g, y)),
+                   lambda g, ans, x, y: g * x / y),
+              jvp=ELEMENTWISE, promote="float")
+# NOTE: d/dx is sign(result / x), 0 at x == 0; nothing flows to the sign source (PyTorch).
+copysign = defop("copysign", np.copysign,
+                 vjp=(lambda g, ans, x, y: where(x == 0, 0.0, g * ans / x), ZERO),
+                 jvp=ELEMENTWISE, save_ans=True, promote="float")
+heaviside = defop("heaviside", lambda x, v: np.heaviside(x, v).astype(x.dtype, copy=False))
 
 # --- comparisons and logic (no gradient) ---------------------------------------
 eq = defop("eq", np.equal)

@@ -19,7 +19,7 @@ from .._backend import zeros as _zeros
 from ..autograd.grad_mode import _state
 from ._registry import LINEAR, defop, not_lazy
 from .elementwise import abs as _abs
-from .elementwise import eq, exp, sign, where
+from .elementwise import eq, exp, log, sign, where
 from .shape import expand_p, flip_p, reshape_as, to_p
 
 
@@ -180,6 +180,51 @@ cumsum_p = defop(
     vjp=lambda g, ans, x, dim: g if g.ndim == 0 else flip_p(cumsum_p(flip_p(g, dims=(dim,)), dim=dim),
                                                            dims=(dim,)),
     jvp=LINEAR, save_inputs=False)
+
+
+def _logcumsumexp_impl(x: np.ndarray, dim: int) -> np.ndarray:
+    if x.ndim == 0:
+        return x.copy()
+    if type(x) is np.ndarray:
+        return np.logaddexp.accumulate(x, axis=dim)
+    # NOTE: other array types may lack ufunc.accumulate: shift by the maximum along dim.
+    m = max_or_ninf(x, dim)
+    m = np.where(np.isfinite(m), m, x.dtype.type(0))
+    return np.log(np.cumsum(np.exp(x - m), axis=dim)) + m
+
+
+def _rev_lcse(v: Any, dim: int) -> Any:
+    return flip_p(logcumsumexp_p(flip_p(v, dims=(dim,)), dim=dim), dims=(dim,))
+
+
+def _logcumsumexp_vjp(g: Any, ans: Any, x: Any, dim: int) -> Any:
+    # grad_i = sum_{j >= i} g_j exp(x_i - ans_j), summed in log space for the positive and the
+    # negative parts of g separately (no overflow, and -inf inputs get 0 as in PyTorch).
+    if g.ndim == 0:
+        return g
+    lp, ln = _signed_logs(g)
+    return exp(x + _rev_lcse(lp - ans, dim)) - exp(x + _rev_lcse(ln - ans, dim))
+
+
+def _signed_logs(v: Any) -> tuple[Any, Any]:
+    # NOTE: a very negative finite stand-in for log(0) = -inf keeps the rule's own derivative
+    # finite (a prefix of -inf entries would give -inf - -inf = nan in a double backward).
+    pos = v > 0
+    neg = v < 0
+    return (where(pos, log(where(pos, v, 1.0)), -1e30),
+            where(neg, log(where(neg, -v, 1.0)), -1e30))
+
+
+def _logcumsumexp_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
+    if t.ndim == 0:
+        return t
+    lp, ln = _signed_logs(t)
+    return (exp(logcumsumexp_p(x + lp, dim=dim) - ans) -
+            exp(logcumsumexp_p(x + ln, dim=dim) - ans))
+
+
+logcumsumexp_p = defop("logcumsumexp", _logcumsumexp_impl, vjp=_logcumsumexp_vjp, save_ans=True,
+                       jvp=(_logcumsumexp_jvp,))
 
 
 def _cumprod_impl(x: np.ndarray, dim: int) -> np.ndarray:
