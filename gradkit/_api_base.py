@@ -1,0 +1,132 @@
+"""Shared helpers of the PyTorch-style functions: argument conversion, return types, views.
+
+Part of ``gradkit._api`` (see its docstring); none carries a derivative of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _dtype
+from ._backend import backend_of
+from ._tensor import Tensor
+from .ops import shape as S
+from .ops._registry import apply
+
+Dims = Any
+
+Dims = Any
+
+class _ValuesIndices(tuple):
+    """A ``(values, indices)`` pair that prints as ``gradkit.return_types.max(...)``."""
+
+    __slots__ = ()
+    _name = "values_indices"
+
+    def __new__(cls, values: Any, indices: Any) -> Any:
+        return tuple.__new__(cls, (values, indices))
+
+    @property
+    def values(self) -> Any:
+        return self[0]
+
+    @property
+    def indices(self) -> Any:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return (f"gradkit.return_types.{self._name}(\nvalues={self[0]!r},\n"
+                f"indices={self[1]!r})")
+
+    def __reduce__(self) -> Any:
+        return (tuple, (tuple(self),))
+
+
+def _return_type(name: str) -> Any:
+    """A ``(values, indices)`` tuple type named like PyTorch's ``torch.return_types.max``.
+
+    (A plain tuple subclass: ``collections.namedtuple`` would compile code at import time.)
+    """
+    return type(name, (_ValuesIndices,), {"__slots__": (), "_name": name,
+                                         "__module__": "gradkit.return_types"})
+
+
+_max_ret = _return_type("max")
+_min_ret = _return_type("min")
+_median_ret = _return_type("median")
+_sort_ret = _return_type("sort")
+_topk_ret = _return_type("topk")
+_kth_ret = _return_type("kthvalue")
+_cummax_ret = _return_type("cummax")
+_cummin_ret = _return_type("cummin")
+
+
+def as_tensor_arg(x: Any) -> Tensor:
+    """Turn an argument into a Tensor (Python numbers and arrays become constants)."""
+    if isinstance(x, Tensor):
+        return x
+    from ._factories import tensor
+    return tensor(x)
+
+
+def _not_lazy(x: Tensor, name: str, why: str) -> None:
+    """Refuse (naming the op) to work on a lazy tensor when that would compute it."""
+    b = backend_of(x._data)
+    if b is not None and b.lazy:
+        raise NotImplementedError(f"{name} cannot run lazily on a {b.label}-backed tensor: it "
+                                  f"{why}. Compute the input first (tensor.compute(), or "
+                                  f"gradkit.compute(...) for several) and work on the "
+                                  f"NumPy-backed result.")
+
+
+def _t(x: Any, name: str = "input") -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, list, tuple, int, float, bool, np.generic)) or \
+            backend_of(x) is not None:
+        return as_tensor_arg(x)
+    raise TypeError(f"{name} must be a Tensor, not {type(x).__name__}")
+
+
+def _other(x: Any) -> Any:
+    """A binary op's second operand: Tensors and Python numbers pass, arrays become Tensors."""
+    if isinstance(x, (Tensor, int, float, bool)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (np.ndarray, list, tuple)) or backend_of(x) is not None:
+        return as_tensor_arg(x)
+    if isinstance(x, complex):
+        return x
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")
+
+
+def _view_op(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) -> Tensor:
+    """Apply a view primitive; the result shares memory (and version counter) with ``x``.
+
+    The result remembers how to rebuild itself from its base, so an in-place change
+    through it can be recorded on the base (see ``_methods._inplace_view``).
+    """
+    out = apply(prim, (x,), params, variant)
+    if getattr(out._data, "base", None) is None or not np.may_share_memory(out._data, x._data):
+        return out
+    out._vc = x._vc
+    parent_fn = getattr(x, "_view_fn", None)
+    if x._base is not None and parent_fn is not None:
+        out._base = x._base
+        out._view_fn = lambda b: apply(prim, (parent_fn(b),), params, variant)
+    else:
+        out._base = x
+        out._view_fn = lambda b: apply(prim, (b,), params, variant)
+    return out
+
+
+def _dims(input: Tensor, dim: Any) -> Any:
+    return S.norm_dims(dim, input._data.ndim)
+
+
+def _scalar_name(d: _dtype.dtype) -> str:
+    """PyTorch's scalar type name in messages: ``Long``, ``Float``, ``Bool``."""
+    return d._legacy[: -len("Tensor")]

@@ -1,0 +1,250 @@
+"""PyTorch-style indexing, sorting and searching (gather, scatter, sort, topk, unique, ...).
+
+Part of ``gradkit._api`` (see its docstring); none carries a derivative of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _backend
+from ._tensor import Tensor, _make
+from .ops import reduction as R
+from .ops import shape as S
+from .ops._registry import apply
+from ._api_base import (_cummax_ret, _cummin_ret, _kth_ret, _not_lazy, _other, _sort_ret, _t,
+                        _topk_ret, _view_op)
+from ._api_shape import expand, reshape
+
+def _index_array(index: Any) -> np.ndarray:
+    arr = index._data if isinstance(index, Tensor) else _backend.as_data(index)
+    if arr.dtype.kind not in "iu":
+        raise RuntimeError(f"index_select(): Expected dtype int32/int64 for index but got: "
+                           f"{arr.dtype}")
+    return arr.astype(np.int64, copy=False)
+
+
+def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
+    x = _t(input)
+    d = S.norm_dim(dim, x.ndim)
+    idx = (slice(None),) * d + (_index_array(index).reshape(-1),)
+    return apply(S.getitem_p.prim, (x,), {"index": idx}, S.INDEX_SELECT)
+
+
+def gather(input: Tensor, dim: int, index: Any) -> Tensor:
+    x = _t(input)
+    d = S.norm_dim(dim, x.ndim)
+    return S.gather_p(x, dim=d, index=_index_array(index))
+
+
+def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
+    x = _t(input)
+    d = S.norm_dim(dim, x.ndim)
+    idx = _index_array(index)
+    if reduce is not None:
+        raise NotImplementedError("scatter(reduce=...) is not supported yet; use scatter_add")
+    src = value if src is None else src
+    if isinstance(src, Tensor):
+        return apply(S.scatter_p.prim, (x, src), {"dim": d, "index": idx}, 0)
+    return apply(S.scatter_p.prim, (x, src), {"dim": d, "index": idx}, 1)
+
+
+def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
+    x = _t(input)
+    return S.scatter_add_p(x, _t(src), dim=S.norm_dim(dim, x.ndim), index=_index_array(index))
+
+
+def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
+    x = _t(input)
+    m = _t(mask)
+    if m._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
+                           f"{m.dtype.name}")
+    return S.masked_fill_p(x, m, _other(value))
+
+
+def masked_select(input: Tensor, mask: Any) -> Tensor:
+    x = _t(input)
+    m = _t(mask)._data
+    shape = S.broadcast_shapes(tuple(x.shape), m.shape)
+    if tuple(x.shape) != shape:
+        x = expand(x, shape)
+    return apply(S.getitem_p.prim, (x,), {"index": np.broadcast_to(m, shape)}, S.MASKED_SELECT)
+
+
+def take(input: Tensor, index: Any) -> Tensor:
+    x = _t(input)
+    flat = reshape(x, (-1,))
+    return apply(S.getitem_p.prim, (flat,), {"index": _index_array(index)}, S.TAKE)
+
+
+def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
+    x = _t(input)
+    if dim is None:
+        return take(x, indices)
+    return gather(x, dim, indices)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    x = _t(input)
+    _not_lazy(x, "nonzero", "has a shape that depends on the values")
+    nz = np.nonzero(x._data)
+    if as_tuple:
+        return tuple(_make(i.astype(np.int64), False, None) for i in nz)
+    return _make(np.stack(nz, axis=1).astype(np.int64) if nz else np.zeros((0, 0), np.int64),
+                 False, None)
+
+
+def argwhere(input: Tensor) -> Tensor:
+    return nonzero(input)
+
+
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:
+    return S.tril_p(_t(input), diagonal=diagonal)
+
+
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:
+    return S.triu_p(_t(input), diagonal=diagonal)
+
+
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    x = _t(input)
+    return _view_op(x, S.diagonal_p.prim, {"offset": offset, "dim1": S.norm_dim(dim1, x.ndim),
+                                         "dim2": S.norm_dim(dim2, x.ndim)})
+
+
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:
+    """The diagonal of a matrix, or a matrix with a vector on its diagonal."""
+    x = _t(input)
+    if x.ndim == 1:
+        return S.diag_embed_p(x, offset=diagonal)
+    if x.ndim != 2:
+        raise RuntimeError("diag(): Supports 1D or 2D tensors. Got %dD" % x.ndim)
+    return apply(S.diagonal_p.prim, (x,), {"offset": diagonal, "dim1": 0, "dim2": 1}, 1)
+
+
+def diag_embed(input: Tensor, offset: int = 0) -> Tensor:
+    x = _t(input)
+    if x.ndim != 1:
+        raise NotImplementedError("diag_embed is supported for 1-D inputs only")
+    return S.diag_embed_p(x, offset=offset)
+
+
+def trace(input: Tensor) -> Tensor:
+    x = _t(input)
+    if x.ndim != 2:
+        raise RuntimeError("trace: expected a matrix, but got tensor with dim %d" % x.ndim)
+    return S.trace_p(x)
+
+
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    """A copy that stays on the graph (gradient passes through unchanged)."""
+    return S.clone_p(_t(input))
+
+
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+    x = _t(input)
+    if x.ndim == 0:
+        return _sort_ret(x.clone(), _make(np.zeros((), np.int64), False, None))
+    d = S.norm_dim(dim, x.ndim)
+    _not_lazy(x, "sort", "needs argsort, which Dask arrays lack")
+    idx = np.argsort(-x._data if descending else x._data, axis=d, kind="stable")
+    return _sort_ret(_gather_as(x, d, idx, 1), _make(idx.astype(np.int64), False, None))
+
+
+def _gather_as(x: Tensor, d: int, idx: np.ndarray, variant: int) -> Tensor:
+    """``gather`` recorded under another PyTorch node name (SortBackward0, TopkBackward0, ...)."""
+    return apply(S.gather_p.prim, (x,), {"dim": d, "index": idx}, variant)
+
+
+def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    return sort(input, dim, descending, stable).indices
+
+
+def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+    x = _t(input)
+    d = S.norm_dim(dim, x.ndim)
+    v, i = sort(x, d, descending=largest)
+    sl = (slice(None),) * d + (slice(0, k),)
+    idx = i._data[sl]
+    return _topk_ret(_gather_as(x, d, np.ascontiguousarray(idx), 2),
+                     _make(np.ascontiguousarray(idx), False, None))
+
+
+def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
+    """The k-th smallest element along ``dim`` (1-based), as ``(values, indices)``."""
+    x = _t(input)
+    d = S.norm_dim(dim, x.ndim)
+    if not 1 <= k <= (x.shape[d] if x.ndim else 1):
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {d}")
+    values, idx = apply(R.median_dim_p.prim, (x,), {"dim": d, "keepdim": keepdim, "k": k}, R.KTHVALUE)
+    return _kth_ret(values, idx)
+
+
+def _cum_extreme(x: Tensor, dim: int, better: Any, ret: Any) -> Any:
+    d = S.norm_dim(dim, x.ndim)
+    data = np.moveaxis(x._data, d, 0) if x.ndim else x._data.reshape(1)
+    idx = np.zeros(data.shape, dtype=np.int64)
+    best = data[0].copy()
+    for i in range(1, data.shape[0]):
+        # NOTE: ties move the index forward, as PyTorch's cummax/cummin do.
+        take = better(data[i], best) | (data[i] == best) | np.isnan(data[i])
+        best = np.where(take, data[i], best)
+        idx[i] = np.where(take, i, idx[i - 1])
+    idx = np.moveaxis(idx, 0, d) if x.ndim else idx.reshape(())
+    variant = 3 if ret is _cummax_ret else 4
+    values = _gather_as(x, d, idx, variant) if x.ndim else _gather_as(
+        x.reshape(1), 0, np.zeros(1, np.int64), variant).reshape(())
+    return ret(values, _make(np.ascontiguousarray(idx), False, None))
+
+
+def cummax(input: Tensor, dim: int) -> Any:
+    """Running maximum along ``dim`` as ``(values, indices)``; the gradient goes to the index."""
+    return _cum_extreme(_t(input), dim, np.greater, _cummax_ret)
+
+
+def cummin(input: Tensor, dim: int) -> Any:
+    """Running minimum along ``dim`` as ``(values, indices)``; the gradient goes to the index."""
+    return _cum_extreme(_t(input), dim, np.less, _cummin_ret)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa: A002
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """Distinct elements (no gradient, as in PyTorch)."""
+    x = _t(input)
+    _not_lazy(x, "unique", "has a shape that depends on the values")
+    res = np.unique(x._data, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    if not isinstance(res, tuple):
+        return _make(res, False, None)
+    out = [_make(res[0], False, None)]
+    for extra in res[1:]:
+        out.append(_make(np.asarray(extra, dtype=np.int64).reshape(
+            x.shape if extra is res[1] and return_inverse and dim is None else -1), False, None))
+    return tuple(out)
+
+
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
+                 right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
+    """Insertion indices keeping ``sorted_sequence`` sorted (no gradient)."""
+    _not_lazy(_t(sorted_sequence), "searchsorted", "needs the sorted values")
+    seq = _t(sorted_sequence)._data
+    vals = input._data if isinstance(input, Tensor) else np.asarray(input)
+    side = side or ("right" if right else "left")
+    if seq.ndim <= 1:
+        res = np.searchsorted(seq, vals, side=side, sorter=None if sorter is None else
+                              np.asarray(getattr(sorter, "_data", sorter)))
+    else:
+        flat_seq = seq.reshape(-1, seq.shape[-1])
+        flat_val = vals.reshape(-1, vals.shape[-1])
+        res = np.stack([np.searchsorted(a, b, side=side) for a, b in zip(flat_seq, flat_val)])
+        res = res.reshape(vals.shape)
+    return _make(np.asarray(res, dtype=np.int32 if out_int32 else np.int64), False, None)
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
+              right: bool = False) -> Tensor:
+    """Bucket index of each element given sorted ``boundaries`` (no gradient)."""
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)

@@ -1,0 +1,373 @@
+"""PyTorch-style shape functions (reshape, permute, expand, cat, split, ...), routed to ops/shape.py.
+
+Part of ``gradkit._api`` (see its docstring); none carries a derivative of its own.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import _dtype
+from ._backend import c_contiguous
+from ._tensor import Tensor
+from .ops import shape as S
+from ._api_base import Dims, _dims, _t, _view_op
+
+# --- shapes -----------------------------------------------------------------------------
+def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def _infer_shape(shape: tuple[int, ...], numel: int) -> tuple[int, ...]:
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+def reshape(input: Tensor, *shape: Any) -> Tensor:
+    """The same elements with a new shape (one dim may be -1)."""
+    x = _t(input)
+    target = _infer_shape(_shape_arg(shape), x._data.size)
+    variant = S.VIEW if c_contiguous(x._data) else S.UNSAFE_VIEW
+    return _view_op(x, S.reshape_p.prim, {"shape": target}, variant)
+
+
+def view(input: Tensor, *shape: Any) -> Tensor:
+    """Like ``reshape``; the tensor must be contiguous, as in PyTorch."""
+    x = _t(input)
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+        return x.to(shape[0])
+    if not c_contiguous(x._data) and x._data.size > 1:
+        raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
+                           "least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.")
+    target = _infer_shape(_shape_arg(shape), x._data.size)
+    return _view_op(x, S.reshape_p.prim, {"shape": target}, S.VIEW)
+
+
+def _reshape_variant(x: Tensor, shape: tuple[int, ...], variant: int) -> Tensor:
+    return _view_op(x, S.reshape_p.prim, {"shape": tuple(shape)}, variant)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    x = _t(input)
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = S.norm_dim(start_dim, x.ndim), S.norm_dim(end_dim, x.ndim)
+    if s > e:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if s == e:
+        return x
+    shp = x.shape
+    new = tuple(shp[:s]) + (int(np.prod(shp[s:e + 1], dtype=np.int64)),) + tuple(shp[e + 1:])
+    return reshape(x, new)
+
+
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    x = _t(input)
+    d = S.norm_dim(dim, x.ndim)
+    sizes = _infer_shape(tuple(sizes), x.shape[d])
+    return reshape(x, tuple(x.shape[:d]) + sizes + tuple(x.shape[d + 1:]))
+
+
+def squeeze(input: Tensor, dim: Dims = None) -> Tensor:
+    """Remove size-1 dims (all, or those in ``dim``)."""
+    x = _t(input)
+    if dim is None:
+        new = tuple(s for s in x.shape if s != 1)
+        return _reshape_variant(x, new, S.SQUEEZE)
+    dims = _dims(x, dim) or ()
+    new = tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1))
+    return _reshape_variant(x, new, S.SQUEEZE_DIM if isinstance(dim, int) else S.SQUEEZE_DIMS)
+
+
+def unsqueeze(input: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dim at ``dim``."""
+    x = _t(input)
+    d = S.norm_dim(dim, x.ndim + 1)
+    new = tuple(x.shape[:d]) + (1,) + tuple(x.shape[d:])
+    return _reshape_variant(x, new, S.UNSQUEEZE)
+
+
+def permute(input: Tensor, *dims: Any) -> Tensor:
+    x = _t(input)
+    d = _shape_arg(dims)
+    if len(d) != x.ndim:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does "
+                           f"not match the length of the desired ordering of dimensions i.e. "
+                           f"input.dim() = {x.ndim} is not equal to len(dims) = {len(d)}")
+    d = tuple(S.norm_dim(i, x.ndim) for i in d)
+    if len(set(d)) != len(d):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
+    return _view_op(x, S.permute_p.prim, {"dims": d}, S.PERMUTE)
+
+
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims."""
+    x = _t(input)
+    if x.ndim == 0:
+        return x
+    a, b = S.norm_dim(dim0, x.ndim), S.norm_dim(dim1, x.ndim)
+    d = list(range(x.ndim))
+    d[a], d[b] = d[b], d[a]
+    return _view_op(x, S.permute_p.prim, {"dims": tuple(d)}, S.TRANSPOSE)
+
+
+swapaxes = swapdims = transpose
+
+
+def t(input: Tensor) -> Tensor:
+    """Transpose a matrix (0-D and 1-D tensors are returned as they are)."""
+    x = _t(input)
+    if x.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
+    if x.ndim < 2:
+        return x
+    return _view_op(x, S.permute_p.prim, {"dims": (1, 0)}, S.T)
+
+
+def movedim(input: Tensor, source: Dims, destination: Dims) -> Tensor:
+    x = _t(input)
+    src = (source,) if isinstance(source, int) else tuple(source)
+    dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    order = _moved(x.ndim, src, dst)
+    return _view_op(x, S.permute_p.prim, {"dims": tuple(order)}, S.PERMUTE)
+
+
+def _moved(ndim: int, src: tuple[int, ...], dst: tuple[int, ...]) -> list[int]:
+    src = tuple(S.norm_dim(s, ndim) for s in src)
+    dst = tuple(S.norm_dim(d, ndim) for d in dst)
+    order = [i for i in range(ndim) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return order
+
+
+moveaxis = movedim
+
+
+def expand(input: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast to a larger shape without copying (-1 keeps a dim)."""
+    x = _t(input)
+    shape = _shape_arg(sizes)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand(gradkit.{x.dtype._legacy}{{{list(x.shape)}}}, size={list(shape)}): "
+                           f"the number of sizes provided ({len(shape)}) must be greater or equal to "
+                           f"the number of dimensions in the tensor ({x.ndim})")
+    full = []
+    for i, s in enumerate(shape):
+        if s == -1:
+            if i < lead:
+                raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a "
+                                   "leading, non-existing dimension")
+            s = x.shape[i - lead]
+        elif i >= lead and x.shape[i - lead] != 1 and x.shape[i - lead] != s:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing "
+                               f"size ({x.shape[i - lead]}) at non-singleton dimension {i}.  "
+                               f"Target sizes: {list(shape)}.  Tensor sizes: {list(x.shape)}")
+        full.append(s)
+    return _view_op(x, S.expand_p.prim, {"shape": tuple(full)})
+
+
+def broadcast_to(input: Tensor, shape: Sequence[int]) -> Tensor:
+    return expand(input, tuple(shape))
+
+
+def expand_as(input: Tensor, other: Tensor) -> Tensor:
+    return expand(input, tuple(other.shape))
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    shape = S.broadcast_shapes(*(tuple(t.shape) for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
+    from ._tensor import Size
+    return Size(S.broadcast_shapes(*shapes))
+
+
+def repeat(input: Tensor, *repeats: Any) -> Tensor:
+    """Tile the tensor ``repeats`` times along each dim (PyTorch's ``Tensor.repeat``)."""
+    x = _t(input)
+    reps = _shape_arg(repeats)
+    if len(reps) < x.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
+                           "of dimensions of tensor")
+    return S.repeat_p(x, repeats=reps)
+
+
+def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
+    x = _t(input)
+    reps = tuple(dims)
+    if len(reps) < x.ndim:
+        reps = (1,) * (x.ndim - len(reps)) + reps
+    return S.repeat_p(x, repeats=reps)
+
+
+def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
+    x = _t(input)
+    if dim is None:
+        x, dim = reshape(x, (-1,)), 0
+    d = S.norm_dim(dim, x.ndim)
+    reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    index = np.repeat(np.arange(x.shape[d]), reps)
+    from ._api_index import index_select
+    return index_select(x, d, index)
+
+
+def flip(input: Tensor, dims: Dims) -> Tensor:
+    x = _t(input)
+    d = (dims,) if isinstance(dims, int) else tuple(dims)
+    return S.flip_p(x, dims=tuple(S.norm_dim(i, x.ndim) for i in d))
+
+
+def fliplr(input: Tensor) -> Tensor:
+    return flip(input, (1,))
+
+
+def flipud(input: Tensor) -> Tensor:
+    return flip(input, (0,))
+
+
+def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    x = _t(input)
+    if dims is None:
+        return S.roll_p(x, shifts=shifts if isinstance(shifts, int) else tuple(shifts), dims=None)
+    sh = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dm = (dims,) if isinstance(dims, int) else tuple(dims)
+    return S.roll_p(x, shifts=sh, dims=tuple(S.norm_dim(d, x.ndim) for d in dm))
+
+
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    x = _t(input)
+    k %= 4
+    a, b = dims
+    if k == 0:
+        return x
+    if k == 1:
+        return transpose(flip(x, (b,)), a, b)
+    if k == 2:
+        return flip(x, (a, b))
+    return flip(transpose(x, a, b), (b,))
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
+    """Join tensors along an existing dim."""
+    ts = [_t(t) for t in tensors]
+    if not ts:
+        raise RuntimeError("gradkit.cat(): expected a non-empty list of Tensors")
+    ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]
+    d = S.norm_dim(dim, ts[0].ndim)
+    for i, t in enumerate(ts[1:], start=1):
+        if t.ndim != ts[0].ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {ts[0].ndim} "
+                               f"and {t.ndim}")
+        for k, (a, b) in enumerate(zip(ts[0].shape, t.shape)):
+            if k != d and a != b:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {d}. Expected "
+                                   f"size {a} but got size {b} for tensor number {i} in the list.")
+    dt = _dtype.result_type(*ts)
+    ts = [t if t.dtype is dt else t.to(dt) for t in ts]
+    return S.cat_p(*ts, dim=d)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along a new dim."""
+    ts = [_t(t) for t in tensors]
+    if not ts:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = ts[0].shape
+    for i, t in enumerate(ts):
+        if t.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got "
+                               f"{list(shape)} at entry 0 and {list(t.shape)} at entry {i}")
+    d = S.norm_dim(dim, ts[0].ndim + 1)
+    dt = _dtype.result_type(*ts)
+    ts = [t if t.dtype is dt else t.to(dt) for t in ts]
+    return S.stack_p(*ts, dim=d)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    ts = [atleast_1d(_t(t)) for t in tensors]
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    return cat([atleast_2d(_t(t)) for t in tensors], 0)
+
+
+def atleast_1d(input: Tensor) -> Tensor:
+    x = _t(input)
+    return reshape(x, (1,)) if x.ndim == 0 else x
+
+
+def atleast_2d(input: Tensor) -> Tensor:
+    x = _t(input)
+    return reshape(x, (1,) * (2 - x.ndim) + tuple(x.shape)) if x.ndim < 2 else x
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into chunks of a given size (the last may be smaller) or of given sizes."""
+    x = _t(tensor)
+    d = S.norm_dim(dim, x.ndim)
+    sizes = S.sizes_from_split(x.shape[d], split_size_or_sections)
+    return tuple(S.split_p(x, sizes=sizes, dim=d))
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    x = _t(input)
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: %d" % chunks)
+    d = S.norm_dim(dim, x.ndim)
+    n = x.shape[d]
+    size = -(-n // chunks) if n else 1
+    return split(x, builtins.max(size, 1), d)
+
+
+def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    x = _t(input)
+    d = S.norm_dim(dim, x.ndim)
+    n = x.shape[d]
+    if isinstance(indices_or_sections, int):
+        k = indices_or_sections
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    else:
+        bounds = [0] + [builtins.min(int(i), n) for i in indices_or_sections] + [n]
+        sizes = [builtins.max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
+    return tuple(S.split_p(x, sizes=tuple(sizes), dim=d))
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """Remove a dim, returning the slices along it."""
+    x = _t(input)
+    return tuple(S.unbind_p(x, dim=S.norm_dim(dim, x.ndim)))
+
+
+def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
+    x = _t(input)
+    d = S.norm_dim(dim, x.ndim)
+    start = int(start)
+    if start < 0:
+        start += x.shape[d]
+    if start < 0 or start + length > x.shape[d]:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
+                           f"({x.shape[d]}).")
+    idx = (slice(None),) * d + (slice(start, start + length),)
+    return _view_op(x, S.getitem_p.prim, {"index": idx}, S.SLICE)
