@@ -31,7 +31,10 @@ from .ops.linalg import LinAlgError
 
 __all__ = ["LinAlgError", "inv", "det", "slogdet", "solve", "cholesky", "qr", "eigh", "eigvalsh",
            "svd", "svdvals", "pinv", "matrix_rank", "norm", "vector_norm", "matrix_norm",
-           "matrix_power", "lstsq", "cross", "vecdot", "multi_dot", "matmul", "diagonal"]
+           "matrix_power", "lstsq", "cross", "vecdot", "multi_dot", "matmul", "diagonal",
+           "solve_triangular", "matrix_exp", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
+           "cholesky_ex", "inv_ex", "solve_ex", "cond", "vander", "householder_product",
+           "tensorinv", "tensorsolve", "cholesky_solve", "triangular_solve"]
 
 _INF = float("inf")
 
@@ -847,3 +850,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """Diagonals of the matrices over the last two dims (alias of :func:`gradkit.diagonal`)."""
     return F.diagonal(A, offset, dim1, dim2)
+
+
+from ._linalg_more import (cholesky_ex, cholesky_solve, cond, householder_product, inv_ex,  # noqa: E402
+                           lu, lu_factor, lu_factor_ex, lu_solve, matrix_exp, solve_ex, solve_triangular,
+                           tensorinv, tensorsolve, triangular_solve, vander)

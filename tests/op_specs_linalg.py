@@ -158,6 +158,41 @@ def _pinv_sym_ref(a: np.ndarray) -> np.ndarray:
     return np.linalg.pinv(_sym(a), hermitian=True)
 
 
+def _lu_ref(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """L and U of LU with partial pivoting (scipy-free: the pivots come from gradkit's own
+    forward, checked against PyTorch in test_oracle_linalg.py; here ``P L U = A``)."""
+    p, low, up = (t.numpy() for t in LA.lu(gk.tensor(a)))
+    assert np.allclose(p @ low @ up, a)
+    return low, up
+
+
+def _tall_lu(rng: np.random.Generator) -> list[np.ndarray]:
+    a = rng.uniform(-1.0, 1.0, (4, 3))
+    a[:3] += 3.0 * np.eye(3)                        # the pivots stay put: smooth in A
+    return [a]
+
+
+def _wide_lu(rng: np.random.Generator) -> list[np.ndarray]:
+    a = rng.uniform(-1.0, 1.0, (3, 4))
+    a[:, :3] += 3.0 * np.eye(3)
+    return [a]
+
+
+def _expm_ref(a: np.ndarray) -> np.ndarray:
+    """Taylor series with scaling and squaring, in float64 (independent of gradkit's Pade)."""
+    a = np.asarray(a, dtype=np.float64)
+    s = 6
+    x = a / 2.0 ** s
+    term = np.broadcast_to(np.eye(a.shape[-1]), a.shape).copy()
+    out = term.copy()
+    for k in range(1, 25):
+        term = term @ x / k
+        out = out + term
+    for _ in range(s):
+        out = out @ out
+    return out
+
+
 _EIGH, _EIGH_U = _eigh(), _eigh("U")
 _SVD_REDUCED, _SVD_FULL = _svd(False), _svd(True)
 _INF = float("inf")
@@ -250,4 +285,25 @@ LINALG_EXTRA_SPECS: list[OpSpec] = [
            lambda a: np.linalg.norm(np.moveaxis(a, 1, 0), -1, axis=(-2, -1))[None, :, None],
            shapes=[(3, 2, 4)], label="matrix_norm-neg1-dims"),
     OpSpec("stack", LA.cross, _cross_ref, shapes=[(2, 3), (3,)], label="cross"),
+    # --- triangular solves, LU, matrix exponential ---
+    OpSpec("solve_triangular", lambda a, b: LA.solve_triangular(a, b, upper=True),
+           lambda a, b: np.linalg.solve(np.triu(a), b), make=_then(square((3, 3)), _uniform((3, 2)))),
+    OpSpec("solve_triangular", lambda a, b: LA.solve_triangular(a, b, upper=False, unitriangular=True),
+           lambda a, b: np.linalg.solve(np.tril(a, -1) + np.eye(3), b),
+           make=_then(square((2, 3, 3)), _uniform((3, 2))), label="lower-unit-broadcast"),
+    OpSpec("solve_triangular", lambda a, b: LA.solve_triangular(a, b, upper=True, left=False),
+           lambda a, b: b @ np.linalg.inv(np.triu(a)), make=_then(square((3, 3)), _uniform((2, 3))),
+           label="right"),
+    OpSpec("solve_triangular", lambda b, a: LA.cholesky_solve(b, LA.cholesky(_sym(a))),
+           lambda b, a: np.linalg.solve(_sym(a), b), make=_then(_uniform((3, 2)), spd((3, 3))),
+           label="cholesky_solve"),
+    OpSpec("lu", lambda a: tuple(LA.lu(a))[1:], _lu_ref, make=square((3, 3))),
+    OpSpec("lu", lambda a: tuple(LA.lu(a))[1:], _lu_ref, make=square((2, 3, 3)), label="batch"),
+    OpSpec("lu", lambda a: tuple(LA.lu(a))[1:], _lu_ref, make=_tall_lu, label="tall"),
+    OpSpec("lu", lambda a: tuple(LA.lu(a))[1:], _lu_ref, make=_wide_lu, label="wide"),
+    OpSpec("lu", lambda a, b: LA.lu_solve(*LA.lu_factor(a), b), np.linalg.solve,
+           make=_then(square((3, 3)), _uniform((3, 2))), label="lu_solve"),
+    OpSpec("matrix_exp", LA.matrix_exp, _expm_ref, shapes=[(3, 3)], low=-1.0, high=1.0),
+    OpSpec("matrix_exp", LA.matrix_exp, _expm_ref, shapes=[(2, 2, 2)], low=-3.0, high=3.0,
+           label="batch-scaled"),
 ]

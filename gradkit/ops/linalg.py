@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import arange as _arange
 from .._backend import as_data, backend_of, data_of, to_numpy
 from .._backend import eye as _eye
 from .._backend import zeros as _zeros
@@ -198,7 +199,7 @@ einsum_p = defop("einsum", _einsum_impl, vjp_all=_einsum_vjp, promote="same")
 from .._tensor import Tensor  # noqa: E402
 from .elementwise import where  # noqa: E402
 from .reduction import _prod_others  # noqa: E402
-from .shape import cat_p, diagonal_backward_p, getitem_p, tril_p  # noqa: E402
+from .shape import cat_p, diagonal_backward_p, getitem_p, tril_p, triu_p  # noqa: E402
 
 
 class LinAlgError(RuntimeError):
@@ -592,7 +593,180 @@ def _pinv_vjp(g: Any, ans: Any, x: Any, atol: Any = 0.0, rtol: Any = None,
 pinv_p = defop("pinv", _pinv_impl, vjp=_pinv_vjp, save_ans=True, names="LinalgPinvBackward0")
 
 
+# --- triangular solves, LU, matrix exponential ----------------------------------------------
+def _triangle(a: Any, upper: bool, unit: bool) -> Any:
+    """The triangle of ``a`` that a triangular solve reads (strict when ``unit``)."""
+    k = (1 if upper else -1) if unit else 0
+    return triu_p(a, diagonal=k) if upper else tril_p(a, diagonal=k)
+
+
+def _trisolve_impl(a: np.ndarray, b: np.ndarray, upper: bool = False,
+                   unitriangular: bool = False) -> np.ndarray:
+    # NOTE: substitution, row by row (vectorized over batch and columns): like LAPACK's trtrs
+    # a zero diagonal gives inf/nan instead of an error, as in PyTorch.
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    b = np.broadcast_to(b, batch + b.shape[-2:])
+    n = a.shape[-1]
+    rows: list[Any] = [None] * n
+    order = range(n - 1, -1, -1) if upper else range(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for i in order:
+            r = b[..., i, :]
+            lo, hi = (i + 1, n) if upper else (0, i)
+            if hi > lo:
+                done = np.stack(rows[lo:hi], axis=-2)
+                r = r - np.matmul(a[..., i:i + 1, lo:hi], done)[..., 0, :]
+            if not unitriangular:
+                r = r / a[..., i, i][..., None]
+            rows[i] = r
+    if not n:
+        return np.broadcast_to(b, batch + b.shape[-2:]) * 1
+    x = np.stack(rows, axis=-2)
+    return x.astype(np.result_type(a.dtype, b.dtype), copy=False)
+
+
+def _trisolve_vjp(g: Any, ans: Any, a: Any, b: Any, upper: bool = False,
+                  unitriangular: bool = False) -> tuple[Any, Any]:
+    gb = trisolve_p(_mT(a), g, upper=not upper, unitriangular=unitriangular)    # A^-T g
+    return _triangle(-matmul_p(gb, _mT(ans)), upper, unitriangular), gb
+
+
+def _trisolve_jvp_a(t: Any, ans: Any, a: Any, b: Any, upper: bool = False,
+                    unitriangular: bool = False) -> Any:
+    return -trisolve_p(a, matmul_p(_triangle(t, upper, unitriangular), ans), upper=upper,
+                       unitriangular=unitriangular)
+
+
+def _trisolve_jvp_b(t: Any, ans: Any, a: Any, b: Any, upper: bool = False,
+                    unitriangular: bool = False) -> Any:
+    return trisolve_p(a, t, upper=upper, unitriangular=unitriangular)
+
+
+trisolve_p = defop("solve_triangular", _trisolve_impl, vjp_all=_trisolve_vjp, save_ans=True,
+                   jvp=(_trisolve_jvp_a, _trisolve_jvp_b), promote="same",
+                   names="LinalgSolveTriangularBackward0")
+
+
+def _lu_steps(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """LU with partial pivoting (LAPACK getrf's choices): the packed factors, the row order
+    ``perm`` (``A[perm] = L U``) and the 1-based LAPACK pivots."""
+    a = a.astype(a.dtype, copy=True)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    idx0 = np.broadcast_to(_arange(m, a), a.shape[:-1])
+    perm = idx0 * 1
+    pivots = []
+    for j in range(k):
+        p = j + np.argmax(np.abs(a[..., j:, j]), axis=-1)
+        pivots.append(p + 1)
+        swap = np.where(idx0 == j, p[..., None], np.where(idx0 == p[..., None], j, idx0))
+        a = np.take_along_axis(a, swap[..., None], axis=-2)
+        perm = np.take_along_axis(perm, swap, axis=-1)
+        piv = a[..., j, j]
+        col = a[..., j + 1:, j] / np.where(piv == 0, 1, piv)[..., None]
+        a[..., j + 1:, j] = col
+        a[..., j + 1:, j + 1:] -= col[..., :, None] * a[..., j:j + 1, j + 1:]
+    piv_arr = np.stack(pivots, axis=-1) if pivots else _zeros(a.shape[:-2] + (0,), np.int64, a)
+    return a, perm, piv_arr.astype(np.int32)
+
+
+def _lu_unpack(packed: np.ndarray, perm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    m, n = packed.shape[-2:]
+    k = min(m, n)
+    eye = _eye(m, k, packed.dtype, packed)
+    low = np.tril(packed[..., :, :k], -1) + eye
+    up = np.triu(packed[..., :k, :])
+    pt = _eye(m, m, packed.dtype, packed)[perm]                   # P^T: rows of I in A's order
+    return np.swapaxes(pt, -1, -2), low, up
+
+
+def _lu_impl(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    packed, perm, _ = _lu_steps(a)
+    return _lu_unpack(packed, perm)
+
+
+def _lu_square_grad(gl: Any, gu: Any, low: Any, up: Any) -> Any:
+    # PyTorch's linalg_lu_backward (m == n): P^T gA = L^-T [tril(L^T gL, -1) + triu(gU U^T)] U^-T
+    inner = tril_p(matmul_p(_mT(low), gl), diagonal=-1) + triu_p(matmul_p(gu, _mT(up)))
+    inner = _mT(trisolve_p(up, _mT(inner), upper=True))                      # inner U^-T
+    return trisolve_p(_mT(low), inner, upper=True, unitriangular=True)      # L^-T inner
+
+
+def _lu_vjp(g: Any, ans: Any, x: Any) -> tuple[Any]:
+    _, gl, gu = g
+    p, low, up = ans
+    m, n = x.shape[-2], x.shape[-1]
+    nd = len(x.shape)
+    if m == n:
+        return (matmul_p(p, _lu_square_grad(gl, gu, low, up)),)
+    if m < n:
+        # A = P L [U1 | U2]: U2 = L^-1 P^T A2 also moves with L.
+        u1, u2 = _cols(up, m), getitem_p(up, index=(Ellipsis, slice(m, None)))
+        gu1, gu2 = _cols(gu, m), getitem_p(gu, index=(Ellipsis, slice(m, None)))
+        lgu2 = trisolve_p(_mT(low), gu2, upper=True, unitriangular=True)    # L^-T gU2
+        top = _lu_square_grad(gl - matmul_p(lgu2, _mT(u2)), gu1, low, u1)
+        return (matmul_p(p, cat_p(top, lgu2, dim=nd - 1)),)
+    # A = P [L1; L2] U: L2 = (P^T A)_2 U^-1 also moves with U.
+    l1, l2 = _rows(low, n), getitem_p(low, index=(Ellipsis, slice(n, None), slice(None)))
+    gl1, gl2 = _rows(gl, n), getitem_p(gl, index=(Ellipsis, slice(n, None), slice(None)))
+    gl2u = _mT(trisolve_p(up, _mT(gl2), upper=True))                         # gL2 U^-T
+    top = _lu_square_grad(gl1, gu - matmul_p(_mT(l2), gl2u), l1, up)
+    return (matmul_p(p, cat_p(top, gl2u, dim=nd - 2)),)
+
+
+lu_p = defop("lu", _lu_impl, vjp_all=_lu_vjp, n_out=3, save_inputs=False, names="LinalgLuBackward0")
+
+
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+
+
+def _expm_impl(a: np.ndarray) -> np.ndarray:
+    """Scaling and squaring with the [13/13] Pade approximant (Higham 2005), in float64."""
+    x = a.astype(np.float64)
+    n = x.shape[-1]
+    if not n or not x.size:
+        return a * 1
+    norm1 = np.abs(x).sum(axis=-2).max(axis=-1)
+    with np.errstate(divide="ignore"):
+        s = np.maximum(0, np.ceil(np.log2(norm1 / 5.371920351148152)))
+    s = np.where(np.isfinite(s), s, 0).astype(np.int64)
+    x = x / (2.0 ** s)[..., None, None]
+    b = _PADE13
+    eye = _eye(n, n, np.float64, x)
+    x2 = np.matmul(x, x)
+    x4 = np.matmul(x2, x2)
+    x6 = np.matmul(x4, x2)
+    u = np.matmul(x, np.matmul(x6, b[13] * x6 + b[11] * x4 + b[9] * x2)
+                  + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * eye)
+    v = (np.matmul(x6, b[12] * x6 + b[10] * x4 + b[8] * x2) + b[6] * x6 + b[4] * x4
+         + b[2] * x2 + b[0] * eye)
+    r = np.linalg.solve(v - u, v + u)
+    steps = int(s.max()) if s.size else 0
+    for i in range(steps):
+        r = np.where((s > i)[..., None, None], np.matmul(r, r), r)
+    return r.astype(a.dtype, copy=False)
+
+
+def _expm_block(a: Any, t: Any) -> Any:
+    """The top-right block of ``exp([[a, t], [0, a]])``: the derivative of ``exp`` at ``a`` in
+    the direction ``t`` (Mathias 1996)."""
+    n, nd = a.shape[-1], len(t.shape)
+    shape = tuple(t.shape)
+    a = expand_p(a, shape=shape) if tuple(a.shape) != shape else a
+    zero = _constant(_zeros(shape, _dtype_of(t), data_of(t)), t)
+    big = cat_p(cat_p(a, t, dim=nd - 1), cat_p(zero, a, dim=nd - 1), dim=nd - 2)
+    return getitem_p(expm_p(big), index=(Ellipsis, slice(0, n), slice(n, None)))
+
+
+expm_p = defop("matrix_exp", _expm_impl, vjp=lambda g, ans, a: _expm_block(_mT(a), g),
+               jvp=lambda t, ans, a: _expm_block(a, t), names="LinalgMatrixExpBackward0")
+
+
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
-for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, svd_p, pinv_p):
+for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, svd_p, pinv_p, trisolve_p,
+            lu_p, expm_p):
     not_lazy(_fn, False, "is a dense decomposition (Dask's linear algebra covers only some "
              "2-D cases)")
