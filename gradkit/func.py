@@ -87,15 +87,20 @@ class _Scope:
         _state.grad_enabled = self.prev
 
 
-def _to_primal(x: Any) -> tuple[Tensor, bool]:
+def _int_input(name: str, dtype: np.dtype) -> TypeError:
+    return TypeError(f"{name} requires real- or complex-valued inputs (input dtype that is a "
+                     f"sub-dtype of np.inexact), but got {dtype.name}. If you want to use Boolean- or "
+                     "integer-valued inputs, convert them to floats first.")
+
+
+def _to_primal(x: Any, name: str = "grad") -> tuple[Tensor, bool]:
     """A tensor to differentiate at ``x`` and whether the result must stay on the graph."""
     from . import _vmap as V
     if V._levels:
-        return _batched_primal(x)
+        return _batched_primal(x, name)
     if isinstance(x, Tensor):
         if x._data.dtype.kind not in "fc":
-            raise TypeError(f"grad requires real- or complex-valued inputs (input dtype that is a "
-                            f"sub-dtype of np.inexact), but got {x._data.dtype.name}.")
+            raise _int_input(name, x._data.dtype)
         if x.requires_grad:
             return x.view_as(x), True             # a node of its own, still on the outer graph
         return _make(x._data, True, None), False
@@ -104,12 +109,11 @@ def _to_primal(x: Any) -> tuple[Tensor, bool]:
         if isinstance(x, (int, float)) and not isinstance(x, bool):
             arr = arr.astype(np.float64)           # NOTE: Python ints are taken as floats
         else:
-            raise TypeError(f"grad requires real- or complex-valued inputs (input dtype that is a "
-                            f"sub-dtype of np.inexact), but got {arr.dtype.name}.")
+            raise _int_input(name, arr.dtype)
     return _make(np.array(arr), True, None), False
 
 
-def _batched_primal(x: Any) -> tuple[Tensor, bool]:
+def _batched_primal(x: Any, name: str = "grad") -> tuple[Tensor, bool]:
     """Inside vmap: a primal batched at every running level (per-example gradients).
 
     An unmapped argument (parameters) is broadcast along each batch, so that its
@@ -117,7 +121,7 @@ def _batched_primal(x: Any) -> tuple[Tensor, bool]:
     """
     from . import _vmap as V
     phys, levels = V.unwrap_all(x) if isinstance(x, Tensor) else (x, [])
-    p, on_graph = _to_primal_plain(phys)
+    p, on_graph = _to_primal_plain(phys, name)
     shape = tuple(p.shape)
     lead = len(levels)
     missing = [k for k in range(1, len(V._levels) + 1) if k not in levels]
@@ -130,12 +134,12 @@ def _batched_primal(x: Any) -> tuple[Tensor, bool]:
     return V.rewrap(p, range(1, len(V._levels) + 1)), on_graph
 
 
-def _to_primal_plain(x: Any) -> tuple[Tensor, bool]:
+def _to_primal_plain(x: Any, name: str = "grad") -> tuple[Tensor, bool]:
     from . import _vmap as V
     saved = V._levels[:]
     V._levels.clear()                     # plain checks and a plain leaf, hook or not
     try:
-        return _to_primal(x)
+        return _to_primal(x, name)
     finally:
         V._levels[:] = saved
 
@@ -144,15 +148,16 @@ def _argnums(argnums: int | Sequence[int], n: int) -> tuple[int, ...]:
     nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
     for a in nums:
         if not -n <= a < n:
-            raise ValueError(f"argnums {a} out of bounds for a function of {n} positional "
-                             "arguments")
+            raise TypeError(f"differentiating with respect to argnums={argnums} requires at least "
+                            f"{(a if a >= 0 else -a - 1) + 1} positional arguments to be passed by "
+                            f"the caller, but got only {n} positional arguments.")
     return tuple(a % n for a in nums)
 
 
 class _Call:
     """One call of a transformed function: differentiated leaves swapped for tensors."""
 
-    def __init__(self, args: tuple[Any, ...], argnums: int | Sequence[int]) -> None:
+    def __init__(self, args: tuple[Any, ...], argnums: int | Sequence[int], name: str = "grad") -> None:
         self.single = isinstance(argnums, int)
         self.nums = _argnums(argnums, len(args))
         self.args = list(args)
@@ -163,7 +168,7 @@ class _Call:
             leaves, spec = tree_flatten(args[a])
             prim = []
             for leaf in leaves:
-                t, on_graph = _to_primal(leaf)
+                t, on_graph = _to_primal(leaf, name)
                 self.create |= on_graph
                 self.numpy_out &= not isinstance(leaf, Tensor)
                 prim.append(t)
@@ -235,10 +240,7 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
         call = _Call(args, argnums)
         with _Scope():
             out, aux = _split_aux(fun(*call.args, **kwargs), has_aux, "value_and_grad")
-            y = _as_output(out)
-            if y.ndim != 0:
-                raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
-                                f"shape: {tuple(y.shape)}.")
+            y = _scalar_output(out)
             gs = _grads([y], call.flat, None, call.create)
         if not call.create:
             y, gs = _computed(y, gs)
@@ -246,6 +248,24 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
         res = call.per_arg(gs)
         return ((value, call.out(aux)), res) if has_aux else (value, res)
     return wrapper
+
+
+def _scalar_output(out: Any) -> Tensor:
+    """The output of a function given to ``grad``: a real scalar (JAX's errors otherwise)."""
+    if isinstance(out, (tuple, list, dict)) or out is None:
+        raise TypeError(f"Gradient only defined for scalar-output functions. Output was {out!r}.")
+    if not isinstance(out, (Tensor, np.ndarray, np.generic, int, float, complex)):
+        raise TypeError(f"grad requires the function to return a scalar array, but it returned "
+                        f"{type(out).__name__}: {out!r}")
+    y = _as_output(out)
+    if y.ndim != 0:
+        raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
+                        f"shape: {tuple(y.shape)}.")
+    if y._data.dtype.kind not in "fiub":
+        raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of "
+                        f"np.floating), but got {y._data.dtype.name}. For differentiation of "
+                        "functions with complex outputs, use vjp directly.")
+    return y
 
 
 def _computed(y: Any, gs: list[Any]) -> tuple[Any, list[Any]]:
@@ -320,14 +340,23 @@ def _batched_grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], create: boo
 def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """``(fun(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns a tuple, one entry per primal."""
     _no_vmap()
-    call = _Call(primals, tuple(range(len(primals))))
+    call = _Call(primals, tuple(range(len(primals))), "vjp")
     with _Scope():
         out, aux = _split_aux(fun(*call.args), has_aux, "vjp")
     leaves, spec = tree_flatten(out)
     outs = [_as_output(v) for v in leaves]
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
-        cl, _ = tree_flatten(cotangent)
+        cl, cspec = tree_flatten(cotangent)
+        if cspec != spec:
+            raise ValueError("unexpected tree structure of argument to vjp function: the cotangent "
+                             "must match the pytree structure of the differentiated function's "
+                             f"output {_describe(out)}, but got {_describe(cotangent)}")
+        for c, o in zip(cl, outs):
+            if tuple(np.shape(c)) != tuple(o.shape):
+                raise ValueError(f"unexpected shape for argument to vjp function: got {tuple(np.shape(c))}, "
+                                 f"but expected {tuple(o.shape)} because the corresponding output of "
+                                 "the function had that shape")
         cots = [_make(np.asarray(c._data if isinstance(c, Tensor) else c, dtype=o._data.dtype),
                       False, None) if not isinstance(c, Tensor) else c for c, o in zip(cl, outs)]
         with _Scope():
@@ -336,6 +365,12 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
 
     res = call.out(out)
     return (res, vjp_fn, call.out(aux)) if has_aux else (res, vjp_fn)
+
+
+def _describe(tree: Any) -> str:
+    """A pytree's structure with shapes for leaves, for error messages."""
+    leaves, spec = tree_flatten(tree)
+    return repr(tree_unflatten(spec, [f"<{tuple(np.shape(v))}>" for v in leaves]))
 
 
 def _flat_outputs(out: Any) -> tuple[list[Tensor], Any]:
@@ -381,7 +416,7 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         _no_vmap()
-        call = _Call(args, argnums)
+        call = _Call(args, argnums, "jacrev" if mode == "rev" else "jacfwd")
         box: dict[str, Any] = {}
 
         def flat_fun(*flat: Tensor) -> list[Tensor]:
@@ -513,11 +548,17 @@ def value_and_hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
 
 # --- forward mode ----------------------------------------------------------------------
 def _tangent_leaves(call: _Call, tangents: Sequence[Any]) -> list[Any]:
+    if not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"tangent values must be a tuple or list, got {type(tangents).__name__}")
+    if len(tangents) != len(call.leaves) or any(tree_flatten(t)[1] != spec
+                                                 for t, spec in zip(tangents, call.specs)):
+        primals = tuple(tree_unflatten(spec, grp) for spec, grp in zip(call.specs, call.originals))
+        raise TypeError("primal and tangent arguments to jvp must have the same tree structure; "
+                        f"primals have structure {_describe(primals)} whereas tangents have "
+                        f"structure {_describe(tuple(tangents))}.")
     flat = []
     for spec_t, grp in zip(tangents, call.leaves):
         lv, _ = tree_flatten(spec_t)
-        if len(lv) != len(grp):
-            raise ValueError("primal and tangent arguments to jvp must have the same tree structure")
         for v, p in zip(lv, grp):
             arr = v if isinstance(v, Tensor) else _make(np.asarray(v, dtype=p._data.dtype), False, None)
             if tuple(arr.shape) != tuple(p.shape):
@@ -531,7 +572,7 @@ def _linear(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> t
     _no_vmap()
     if not isinstance(primals, (tuple, list)):
         raise TypeError(f"primal values must be a tuple or list, got {type(primals).__name__}")
-    call = _Call(tuple(primals), tuple(range(len(primals))))
+    call = _Call(tuple(primals), tuple(range(len(primals))), "jvp")
     box: dict[str, Any] = {}
 
     def flat_fun(*flat: Tensor) -> list[Tensor]:
@@ -563,8 +604,14 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
 
 def _out_like(call: _Call, tree: Any, ref: Any) -> Any:
     leaves, spec = tree_flatten(tree)
-    vals = [v if isinstance(v, Tensor) else _make(np.ascontiguousarray(v), False, None) for v in leaves]
+    vals = [v if isinstance(v, Tensor) else _make(_contiguous(v), False, None) for v in leaves]
     return call.out(tree_unflatten(spec, vals))
+
+
+def _contiguous(v: Any) -> np.ndarray:
+    """A C-contiguous array of ``v``'s shape (``np.ascontiguousarray`` makes 0-d arrays 1-d)."""
+    arr = np.asarray(v)
+    return np.ascontiguousarray(arr).reshape(arr.shape)
 
 
 def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
@@ -590,7 +637,8 @@ def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
 
 
 # --- batching and gradient stopping -----------------------------------------------------
-def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> Callable[..., Any]:
+def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0, *,
+         axis_size: int | None = None) -> Callable[..., Any]:
     """Map ``fun`` over an axis of its arguments: ``vmap(f)(xs)[i] == f(xs[i])``.
 
     Parameters
@@ -605,6 +653,9 @@ def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> Callab
     out_axes : int, None or pytree
         Where the batch axis goes in each output (``None``: an output that does not
         depend on the batch, returned once).
+    axis_size : int, optional
+        The batch size, needed only when no argument is mapped (``in_axes`` all None).
+        Keyword arguments of the batched function are always mapped over axis 0, as in JAX.
 
     Returns
     -------
@@ -631,37 +682,71 @@ def vmap(fun: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0) -> Callab
            [27., 48.]])
     """
     @functools.wraps(fun)
-    def wrapper(*args: Any) -> Any:
-        axes = in_axes if isinstance(in_axes, (tuple, list)) else (in_axes,) * len(args)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not isinstance(in_axes, (tuple, list, int)) and in_axes is not None:
             raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding "
                              f"to the positional arguments passed to the function, but got {in_axes}")
+        axes = list(in_axes) if isinstance(in_axes, (tuple, list)) else [in_axes] * len(args)
         if len(axes) != len(args):
             raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries "
                              f"corresponding to the positional arguments passed to the function, "
                              f"but got len(in_axes)={len(axes)}, len(args)={len(args)}")
-        if isinstance(fun, np.ufunc) and all(a == 0 for a in axes) and out_axes == 0:
+        if not args and not kwargs and axis_size is None:
+            raise ValueError("vmap wrapped function must be passed at least one argument containing "
+                             "an array or axis_size must be specified, got empty *args=() and "
+                             "**kwargs={}")
+        if isinstance(fun, np.ufunc) and not kwargs and axis_size is None \
+                and all(a == 0 for a in axes) and out_axes == 0:
             return fun(*args)
-        leaves, spec = tree_flatten(list(args))
-        leaf_axes = _axes_for(list(axes), list(args))
+        names = list(kwargs)                       # keyword arguments are mapped over axis 0 (JAX)
+        everything = list(args) + [kwargs[k] for k in names]
+        leaves, spec = tree_flatten(everything)
+        leaf_axes = _axes_for(axes + [0] * len(names), everything)
+        for v, ax in zip(leaves, leaf_axes):
+            if ax is not None and not -np.ndim(v) <= ax < np.ndim(v):
+                raise ValueError(f"vmap was requested to map its argument along axis {ax}, which "
+                                 f"implies that its rank should be at least {ax + 1 if ax >= 0 else -ax}, "
+                                 f"but is only {np.ndim(v)} (its shape is {tuple(np.shape(v))})")
         sizes = {np.shape(v)[ax] for v, ax in zip(leaves, leaf_axes) if ax is not None}
+        if axis_size is not None:
+            sizes.add(int(axis_size))
         if len(sizes) != 1:
-            raise ValueError("vmap got inconsistent sizes for the mapped axes: "
+            raise ValueError("vmap got inconsistent sizes for array axes to be mapped: "
                              f"{sorted(sizes)}" if sizes else
-                             "vmap must have at least one non-None value in in_axes")
+                             "vmap must have at least one non-None value in in_axes or axis_size "
+                             "must be specified")
         (n,) = sizes
+        npos = len(args)
+
+        def call(*a: Any) -> Any:
+            return fun(*a[:npos], **dict(zip(names, a[npos:])))
+
         numpy_out = not any(isinstance(v, Tensor) for v in leaves)
         try:
-            res = _vmap_batched(fun, leaves, leaf_axes, spec, n, out_axes)
+            res = _vmap_batched(call, leaves, leaf_axes, spec, n, out_axes)
             _vmap_stats["batched"] += 1
+        except _OutAxesError:
+            raise
         except Exception as exc:                   # NOTE: the loop raises real errors as they are
             _vmap_stats["why"] = exc
-            res = _vmap_loop(fun, leaves, leaf_axes, spec, n, out_axes)
+            res = _vmap_loop(call, leaves, leaf_axes, spec, n, out_axes)
             _vmap_stats["loop"] += 1
         if numpy_out:
             res = _numpy_tree(res)
         return res
     return wrapper
+
+
+class _OutAxesError(ValueError):
+    """An ``out_axes`` that does not fit the output (raised as is, not retried by the loop)."""
+
+
+def _out_axis(ax: int, ndim: int) -> int:
+    """``ax`` for an output of ``ndim`` dims (the batch axis included), checked as JAX does."""
+    if not -ndim <= ax < ndim:
+        raise _OutAxesError(f"axis {ax} is out of bounds for array of dimension {ndim} (vmap "
+                            f"out_axes of an output with {ndim - 1} dims)")
+    return ax % ndim
 
 
 #: how many vmap calls ran batched and how many fell back to the loop (for tests, benchmarks)
@@ -703,12 +788,13 @@ def _vmap_batched(fun: Callable[..., Any], leaves: list[Any], leaf_axes: list[An
             p, batched = V.physical(v, level)
             if ax is None:
                 if batched:
-                    raise ValueError("vmap out_axes None given for an output that depends on the batch")
+                    raise _OutAxesError("at vmap out_axes, got axis spec None but output was "
+                                        "batched on axis 0")
                 res.append(p)
                 continue
             if not batched:
                 p = V.broadcast_to_level(v, level)._value
-            ax %= p.ndim
+            ax = _out_axis(ax, p.ndim)
             if ax:
                 p = permute_p(p, dims=tuple(range(1, ax + 1)) + (0,) + tuple(range(ax + 1, p.ndim)))
             res.append(p)
@@ -740,8 +826,14 @@ def _stack_tree(results: list[Any], out_axes: Any) -> Any:
     for k, ax in enumerate(axes):
         col = [f[0][k] for f in flats]
         if ax is None:
+            vals = [np.asarray(c._data if isinstance(c, Tensor) else c) for c in col]
+            if any(not np.array_equal(v, vals[0], equal_nan=v.dtype.kind in "fc") for v in vals[1:]):
+                raise _OutAxesError("at vmap out_axes, got axis spec None but output was batched "
+                                    "on axis 0")
             out.append(col[0])
-        elif any(isinstance(c, Tensor) for c in col):
+            continue
+        ax = _out_axis(ax, np.ndim(col[0]) + 1)
+        if any(isinstance(c, Tensor) for c in col):
             col = [c if isinstance(c, Tensor) else _make(np.asarray(c), False, None) for c in col]
             out.append(stack(col, dim=ax))
         else:

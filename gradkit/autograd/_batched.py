@@ -319,7 +319,13 @@ class ForwardMode:
         bsz = int(np.shape(tangents[0])[0])
         if self.fwad is not None and (bsz == 1 or self.create or self.dual):
             return self._dual(tangents, bsz)
-        return self._double_vjp(tangents, bsz)
+        res = self._double_vjp(tangents, bsz)
+        if self.fwad is not None and any(isinstance(r, np.ndarray) and r.dtype.kind in "fc"
+                                         and not np.isfinite(r).all() for r in res):
+            # NOTE: the transpose trick turns 0 * inf at a kink (a masked nan, the norm of a
+            # zero vector) into nan for every column; dual numbers give each column its own.
+            return self._dual(tangents, bsz)
+        return res
 
     def _dual(self, tangents: Sequence[Any], bsz: int) -> list[Any]:
         from .._api import stack

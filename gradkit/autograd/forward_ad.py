@@ -294,7 +294,7 @@ def _out_tangents(prim: Primitive, args: Sequence[Any], params: dict[str, Any], 
                   out: Any, outs: Sequence[Tensor], tangents: list[Any]) -> Sequence[Any]:
     rule = prim.jvp
     if rule is LINEAR:
-        targs = [_linear_arg(a, t) for a, t in zip(args, tangents)]
+        targs = [_linear_arg(a, t, prim.name) for a, t in zip(args, tangents)]
         res = R.apply(prim, targs, params, variant)
         return (res,) if prim.n_out == 1 else res
     if rule is None:
@@ -318,11 +318,16 @@ def _out_tangents(prim: Primitive, args: Sequence[Any], params: dict[str, Any], 
     return [_zeros(o) if tot is None else tot for o, tot in zip(outs, total)]
 
 
-def _linear_arg(a: Any, t: Any) -> Any:
-    """An input of a LINEAR op in its tangent computation: numbers become 0, masks stay."""
+def _linear_arg(a: Any, t: Any, name: str = "") -> Any:
+    """An input of a LINEAR op in its tangent computation: numbers become 0, masks stay.
+
+    A boolean operand of a sum (``x + (x == 0)``) is a number, not a mask: it becomes False.
+    """
     if t is not None:
         return t
     if isinstance(a, Tensor):
+        if a._data.dtype.kind == "b" and name in ("add", "sub"):
+            return _make(np.zeros(a._data.shape, dtype=bool), False, None)
         return a if a._data.dtype.kind == "b" else _zeros(a)
     if isinstance(a, bool) or a is None:
         return a

@@ -200,10 +200,22 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
             _, gs = fm._transpose()
             _check_requires_grad(gs, "grad_inputs", strict)
         res = fm.apply([t.reshape((1,) + tuple(t.shape)) for t in v])
-    res = tuple(r[0] if create_graph else _make(np.ascontiguousarray(r[0]), False, None)
+        if strict and create_graph:
+            for i, r in enumerate(res):
+                if not r.requires_grad:
+                    raise RuntimeError(f"The jacobian of the user-provided function is independent "
+                                       f"of input {i}. This is not allowed in strict mode when "
+                                       "create_graph=True.")
+    res = tuple(r[0] if create_graph else _make(_contiguous(r[0]), False, None)
                 for r in res)
     return (_unpack(_postprocess(outputs, create_graph), is_outputs_tuple),
             _unpack(_postprocess(res, create_graph), is_outputs_tuple))
+
+
+def _contiguous(v: Any) -> np.ndarray:
+    """A C-contiguous array of ``v``'s shape (``np.ascontiguousarray`` makes 0-d arrays 1-d)."""
+    arr = np.asarray(v)
+    return np.ascontiguousarray(arr).reshape(arr.shape)
 
 
 def _rows(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], create_graph: bool,
@@ -310,10 +322,11 @@ def _jacfwd(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool
         row = []
         for j, inp in enumerate(inputs):
             part = np.moveaxis(col[offs[j]:offs[j + 1]], 0, -1)
-            row.append(_make(np.ascontiguousarray(part.reshape(tuple(out.shape) + tuple(inp.shape))),
+            row.append(_make(_contiguous(part.reshape(tuple(out.shape) + tuple(inp.shape))),
                              False, None))
-        jac.append(tuple(row))
-    return _unpack(tuple(jac), (is_outputs_tuple, is_inputs_tuple))
+        jac.append(row)
+    # NOTE: lists, not tuples, where the structure is kept (as PyTorch's forward-mode jacobian)
+    return _unpack(jac, (is_outputs_tuple, is_inputs_tuple))
 
 
 def _single_output(func: Callable[..., Any], name: str, strict: bool) -> Callable[..., Any]:
