@@ -32,8 +32,8 @@ from ._api_more import *  # noqa: F401,F403
 from . import _methods  # noqa: F401  (attaches Tensor methods)
 from . import _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from . import linalg
-from ._aliases import (det, inverse, log_softmax, logdet, matrix_power, pinverse,  # noqa: F401
-                       slogdet, softmax)
+from ._aliases import (cholesky_solve, det, inverse, log_softmax, logdet,  # noqa: F401
+                       matrix_exp, matrix_power, pinverse, slogdet, softmax, triangular_solve)
 from ._factories import (Generator, arange, as_tensor, asarray, bernoulli, empty, empty_like, eye,
                          from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
                          logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,

@@ -9,8 +9,10 @@ from . import _api as A
 from . import linalg as L
 from ._tensor import Tensor
 
+_LA = L                                  # NOTE: cholesky_solve's argument is named L, as in torch
+
 __all__ = ["det", "inverse", "logdet", "slogdet", "pinverse", "matrix_power", "softmax",
-           "log_softmax"]
+           "log_softmax", "cholesky_solve", "triangular_solve", "matrix_exp"]
 
 
 def det(input: Tensor) -> Tensor:
@@ -21,6 +23,22 @@ def det(input: Tensor) -> Tensor:
 def inverse(input: Tensor) -> Tensor:
     """Inverse of a square matrix (or a batch); a singular input raises a clear error."""
     return L.inv(input)
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+    """Solve ``A X = B`` given the Cholesky factor of ``A`` (``torch.cholesky_solve``)."""
+    return _LA.cholesky_solve(B, L, upper)
+
+
+def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
+                     unitriangular: bool = False) -> Any:
+    """``(solution, cloned_coefficient)`` of a triangular system (``torch.triangular_solve``)."""
+    return L.triangular_solve(b, A, upper, transpose, unitriangular)
+
+
+def matrix_exp(input: Tensor) -> Tensor:
+    """The matrix exponential (``torch.matrix_exp``)."""
+    return L.matrix_exp(input)
 
 
 def slogdet(input: Tensor) -> Any:

@@ -184,3 +184,21 @@ def test_existing_functions_sweep():
              [SQ])
     for n in (0, 1, 3, -2):
         _run(lambda a, n=n: LA.matrix_power(a, n), lambda a, n=n: torch.linalg.matrix_power(a, n), [SQ])
+
+
+def test_top_level_names_match_torch() -> None:
+    rng = np.random.default_rng(7)
+    M = rng.normal(size=(3, 3))
+    A = M @ M.T + 3 * np.eye(3)
+    B = rng.normal(size=(3, 2))
+    Lc = np.linalg.cholesky(A)
+    got = gk.cholesky_solve(gk.tensor(B), gk.tensor(Lc)).numpy()
+    np.testing.assert_allclose(got, torch.cholesky_solve(torch.tensor(B), torch.tensor(Lc)).numpy(),
+                               rtol=1e-12)
+    np.testing.assert_allclose(gk.matrix_exp(gk.tensor(M)).numpy(),
+                               torch.matrix_exp(torch.tensor(M)).numpy(), rtol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")                  # torch warns that it is deprecated
+        want = torch.triangular_solve(torch.tensor(B), torch.tensor(Lc), upper=False)
+    got = gk.triangular_solve(gk.tensor(B), gk.tensor(Lc), upper=False)
+    np.testing.assert_allclose(got[0].numpy(), want[0].numpy(), rtol=1e-12)
