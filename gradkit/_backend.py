@@ -390,3 +390,11 @@ def along_blocks(fn: Any, x: Any, index: Any, dim: int, dtype: Any, *more: Any) 
     chunks = x.chunks if more else index.chunks
     return da.map_blocks(fn, x, index, *blocks, dim=dim, dtype=dtype, chunks=chunks,
                          meta=np.empty((0,) * x.ndim, dtype=dtype))
+
+
+def contiguous(x: Any) -> Any:
+    """``x`` in C order (``np.ascontiguousarray`` for NumPy, which would make 0-d arrays 1-d
+    here, so the shape is kept); other libraries' arrays as they are."""
+    if type(x) is _ndarray:
+        return np.ascontiguousarray(x).reshape(x.shape)
+    return x if backend_of(x) is not None else contiguous(_asarray(x))

@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._backend import as_data, contiguous, eye, move, placement_of, to_numpy, zeros
 from ._tensor import Tensor, _make
 from .autograd import grad as _autograd_grad
 from .autograd._batched import ForwardMode, batched_vjp
@@ -104,7 +105,7 @@ def _to_primal(x: Any, name: str = "grad") -> tuple[Tensor, bool]:
         if x.requires_grad:
             return x.view_as(x), True             # a node of its own, still on the outer graph
         return _make(x._data, True, None), False
-    arr = np.asarray(x)
+    arr = as_data(x)
     if arr.dtype.kind not in "fc":
         if isinstance(x, (int, float)) and not isinstance(x, bool):
             arr = arr.astype(np.float64)           # NOTE: Python ints are taken as floats
@@ -208,7 +209,7 @@ class _Call:
 
 
 def _to_numpy(v: Any, like: Any) -> Any:
-    arr = np.asarray(v._data if isinstance(v, Tensor) else v)
+    arr = to_numpy(v._data if isinstance(v, Tensor) else v)
     if arr.ndim == 0 and (like is None or isinstance(like, (int, float, np.generic))):
         return arr.item()
     return arr
@@ -224,7 +225,7 @@ def _split_aux(out: Any, has_aux: bool, name: str) -> tuple[Any, Any]:
 
 
 def _as_output(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else _make(np.asarray(x), False, None)
+    return x if isinstance(x, Tensor) else _make(as_data(x), False, None)
 
 
 # --- reverse mode ------------------------------------------------------------------------
@@ -385,8 +386,8 @@ def _jac_rev(outs: list[Tensor], inputs: list[Tensor], create: bool) -> list[lis
     for o in outs:
         n = o._data.size
         if not o.requires_grad:
-            res.append([_make(np.zeros(o._data.shape + t._data.shape, t._data.dtype), False, None)
-                        for t in inputs])
+            res.append([_make(zeros(o._data.shape + t._data.shape, t._data.dtype, t._data), False,
+                              None) for t in inputs])
             continue
         if create and n == 1:                     # a scalar: no indexing or stacking on the graph
             res.append([g.reshape(tuple(o.shape) + tuple(t.shape))
@@ -399,10 +400,10 @@ def _jac_rev(outs: list[Tensor], inputs: list[Tensor], create: bool) -> list[lis
                         if rows else _make(np.zeros(o._data.shape + t._data.shape), False, None)
                         for j, t in enumerate(inputs)])
             continue
-        seed = np.eye(n, dtype=o._data.dtype).reshape((n,) + o._data.shape)
+        seed = eye(n, n, o._data.dtype, o._data).reshape((n,) + o._data.shape)
         gs = batched_vjp([o], [seed], inputs)
-        res.append([_make(np.zeros(o._data.shape + t._data.shape, t._data.dtype) if g is None else
-                          np.ascontiguousarray(g).reshape(o._data.shape + t._data.shape), False, None)
+        res.append([_make(zeros(o._data.shape + t._data.shape, t._data.dtype, t._data) if g is None
+                          else contiguous(g).reshape(o._data.shape + t._data.shape), False, None)
                     for g, t in zip(gs, inputs)])
     return res
 
@@ -454,6 +455,7 @@ def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
     for t, n in zip(inputs, numels):
         seed = np.zeros((total, n), dtype=t._data.dtype)
         seed[np.arange(start, start + n), np.arange(n)] = 1
+        seed = move(seed, placement_of(t._data))     # on the input's device (a GPU)
         tangents.append(seed.reshape((total,) + t._data.shape))
         start += n
     cols = fm.apply(tangents)                 # each (total, *out.shape)
@@ -465,7 +467,7 @@ def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
             part = col[offs[j]:offs[j + 1]]
             nd = part.ndim
             part = part.permute(tuple(range(1, nd)) + (0,)) if isinstance(part, Tensor) \
-                else _make(np.ascontiguousarray(np.moveaxis(part, 0, -1)), False, None)
+                else _make(contiguous(np.moveaxis(part, 0, -1)), False, None)
             row.append(part.reshape(tuple(o.shape) + tuple(t.shape)))
         jac.append(row)
     return jac, outs

@@ -116,6 +116,32 @@ def test_cross_entropy_over_chunked_data_stays_lazy() -> None:
     np.testing.assert_allclose(gW.numpy(), rW.numpy(), rtol=1e-10, atol=1e-14)
 
 
+def test_jacobians_and_hessians_stay_lazy() -> None:
+    Xn, yn = _data(120, 4)
+    X, y = gk.tensor(da.from_array(Xn, chunks=30)), gk.tensor(da.from_array(yn, chunks=30))
+    Xt, yt = gk.tensor(Xn), gk.tensor(yn)
+    w = gk.tensor(np.linspace(-0.5, 0.5, 4))
+
+    def loss(X: Any, y: Any) -> Any:
+        return lambda w: gk.nn.functional.softplus(X @ w).mean() - (y * (X @ w)).mean()
+
+    with no_compute():
+        H = gk.autograd.functional.hessian(loss(X, y), w)       # Newton's method on big data
+        Hf = gk.func.hessian(loss(X, y))(w)
+        J = gk.func.jacrev(lambda w: gk.tanh(X @ w))(w)
+    assert all(isinstance(t._data, da.Array) for t in (H, Hf, J))
+    H, Hf, J = gk.compute(H, Hf, J)
+    ref = gk.autograd.functional.hessian(loss(Xt, yt), w).numpy()
+    np.testing.assert_allclose(H.numpy(), ref, rtol=1e-10)
+    np.testing.assert_allclose(Hf.numpy(), ref, rtol=1e-10)
+    np.testing.assert_allclose(J.numpy(), gk.func.jacrev(lambda w: gk.tanh(Xt @ w))(w).numpy(),
+                               rtol=1e-10)
+    # NumPy in, NumPy out, as gradkit.func promises (computed once, at the end)
+    out = gk.func.hessian(loss(X, y))(np.linspace(-0.5, 0.5, 4))
+    assert type(out) is np.ndarray
+    np.testing.assert_allclose(out, ref, rtol=1e-10)
+
+
 def test_mixed_broadcast_reduces_to_the_numpy_parameter() -> None:
     rng = np.random.default_rng(1)
     Xn = rng.normal(size=(60, 4))

@@ -190,6 +190,20 @@ def test_gradient_tape_on_the_device(gpu: _Lib) -> None:
     np.testing.assert_allclose(w.numpy(), wn - Xn.T @ (Xn @ wn))
 
 
+def test_transforms_on_the_device(gpu: _Lib) -> None:
+    rng = np.random.default_rng(3)
+    Xn = rng.normal(size=(6, 3))
+    X, Xt = gk.tensor(Xn, device="cuda"), gk.tensor(Xn)
+    w, wt = gk.tensor([0.2, -0.1, 0.4], dtype=gk.float64, device="cuda"), gk.tensor([0.2, -0.1, 0.4],
+                                                                                 dtype=gk.float64)
+    f = (lambda X: lambda w: gk.tanh(X @ w).pow(2).sum())
+    for fn in (gk.autograd.functional.hessian, lambda g, v: gk.func.hessian(g)(v),
+               lambda g, v: gk.func.jacrev(g)(v), lambda g, v: gk.func.jacfwd(g)(v)):
+        got, want = fn(f(X), w), fn(f(Xt), wt)
+        assert got.device == "cuda:0"
+        np.testing.assert_allclose(got.cpu().numpy(), want.numpy(), rtol=1e-10, atol=1e-14)
+
+
 def test_cuda_namespace(gpu: _Lib) -> None:
     assert gk.cuda.is_available()
     assert gk.cuda.device_count() >= 1

@@ -20,6 +20,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .. import _backend
+from .._backend import as_data
 from .._tensor import Tensor, _make
 from ..ops._registry import ELEMENTWISE, ZERO, PrimNode
 from .engine import _call_node, _discover, _needed
@@ -43,7 +45,7 @@ def forward_ad_module() -> Any:
 # --- batched reverse mode ---------------------------------------------------------------
 def _reduce_b(g: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
     """Sum a batched gradient ``(B, *s)`` down to ``(B, *shape)`` (broadcasting undone)."""
-    g = np.asarray(g)
+    g = as_data(g)
     if g.shape[1:] != shape:
         lead = g.ndim - 1 - len(shape)
         if lead > 0:
@@ -91,12 +93,12 @@ def _rule_mean(g: Any, ans: Any, xs: Any, p: dict[str, Any]) -> list[Any]:
 def _rule_logsumexp(g: Any, ans: Any, xs: Any, p: dict[str, Any]) -> list[Any]:
     x = xs[0]
     dim, keep = p.get("dim"), p.get("keepdim", False)
-    a = _unreduce_b(np.asarray(ans)[None], x.shape, dim, keep)[0]
+    a = _unreduce_b(as_data(ans)[None], x.shape, dim, keep)[0]
     return [_unreduce_b(g, x.shape, dim, keep) * np.exp(x - a)]
 
 
 def _rule_matmul(g: Any, ans: Any, xs: Any, p: dict[str, Any], need: Any = (True, True)) -> list[Any]:
-    x, y = np.asarray(xs[0]), np.asarray(xs[1])
+    x, y = as_data(xs[0]), as_data(xs[1])
     bsz = g.shape[0]
     gx = gy = None
     if x.ndim <= 2 and y.ndim <= 2:
@@ -169,9 +171,9 @@ def _prim_batched(node: PrimNode, g: np.ndarray) -> list[Any] | None:
         if edge is None or r is None:
             out.append(None)
         elif r is ZERO:
-            out.append(np.zeros(g.shape[:1] + tuple(x.shape), dtype=g.dtype))
+            out.append(_backend.zeros(g.shape[:1] + tuple(x.shape), g.dtype, g))
         else:
-            res = np.asarray(r(g, ans, *inputs, **params))
+            res = as_data(r(g, ans, *inputs, **params))
             if res.ndim != g.ndim or res.shape[0] != g.shape[0]:
                 return None
             out.append(res)
@@ -191,8 +193,8 @@ def _node_batched(node: Any, buf: list[Any], bsz: int) -> Sequence[Any]:
         if ref is None:
             out.append(None)
             continue
-        ref = np.asarray(ref)
-        out.append(np.stack([np.zeros_like(ref) if v is None else np.asarray(v) for v in vals]))
+        ref = as_data(ref)
+        out.append(np.stack([np.zeros_like(ref) if v is None else as_data(v) for v in vals]))
     return out
 
 
@@ -215,7 +217,7 @@ def batched_vjp(roots: Sequence[Tensor], seeds: Sequence[np.ndarray],
             out_targets.setdefault((t._fn, t._oi), []).append(k)
     root_nodes: list[Any] = []
     for t, s in zip(roots, seeds):
-        s = np.asarray(s, dtype=t._data.dtype)
+        s = as_data(s, t._data.dtype)
         if t._fn is None:
             if id(t) in leaf_ids:
                 leaf_grads[id(t)] = s if id(t) not in leaf_grads else leaf_grads[id(t)] + s
@@ -370,9 +372,9 @@ class ForwardMode:
             return [_zeros_batch(o, bsz, self.create) for o in self.outputs]
         if self.create:
             return self._double_vjp_rows(us, pairs, bsz)
-        seeds = [np.asarray(t._data if isinstance(t, Tensor) else t) for _, t in pairs]
+        seeds = [as_data(t._data if isinstance(t, Tensor) else t) for _, t in pairs]
         res = batched_vjp([g for g, _ in pairs], seeds, us)
-        return [np.zeros((bsz,) + o._data.shape, o._data.dtype) if r is None else r
+        return [_backend.zeros((bsz,) + o._data.shape, o._data.dtype, o._data) if r is None else r
                 for r, o in zip(res, self.outputs)]
 
     def _double_vjp_rows(self, us: list[Tensor], pairs: list[Any], bsz: int) -> list[Any]:
@@ -390,7 +392,7 @@ class ForwardMode:
 def _as_tensor(v: Any, like: Tensor) -> Tensor:
     if isinstance(v, Tensor):
         return v if v._data.dtype == like._data.dtype else v.to(like.dtype)
-    return _make(np.asarray(v, dtype=like._data.dtype), False, None)
+    return _make(as_data(v, like._data.dtype), False, None)
 
 
 def _zeros_of(t: Tensor) -> Tensor:
@@ -398,5 +400,5 @@ def _zeros_of(t: Tensor) -> Tensor:
 
 
 def _zeros_batch(t: Tensor, bsz: int, create: bool) -> Any:
-    z = np.zeros((bsz,) + t._data.shape, t._data.dtype)
+    z = _backend.zeros((bsz,) + t._data.shape, t._data.dtype, t._data)
     return _make(z, False, None) if create else z

@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .._backend import as_data, contiguous, move, placement_of, zeros
 from .._tensor import Tensor, _make
 from . import grad as _grad
 from ._batched import ForwardMode, batched_vjp
@@ -214,8 +215,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
 
 def _contiguous(v: Any) -> np.ndarray:
     """A C-contiguous array of ``v``'s shape (``np.ascontiguousarray`` makes 0-d arrays 1-d)."""
-    arr = np.asarray(v)
-    return np.ascontiguousarray(arr).reshape(arr.shape)
+    return contiguous(as_data(v))
 
 
 def _rows(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], create_graph: bool,
@@ -229,10 +229,10 @@ def _rows(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], create_graph:
         seeds = [_basis(numels, k, outputs[k]) for k in live]
         res = batched_vjp([outputs[k] for k in live], seeds, inputs) if live else [None] * len(inputs)
         total = sum(numels)
-        full = [np.zeros((total,) + tuple(inp.shape), inp._data.dtype) if r is None else r
+        full = [zeros((total,) + tuple(inp.shape), inp._data.dtype, inp._data) if r is None else r
                 for r, inp in zip(res, inputs)]
         offs = np.cumsum([0] + numels)
-        return [[_make(np.ascontiguousarray(f[offs[i]:offs[i + 1]]), False, None) for f in full]
+        return [[_make(contiguous(f[offs[i]:offs[i + 1]]), False, None) for f in full]
                 for i in range(len(outputs))]
     jac = []
     for i, out in enumerate(outputs):
@@ -264,6 +264,7 @@ def _basis(numels: list[int], k: int, out: Tensor) -> np.ndarray:
     total, start = sum(numels), sum(numels[:k])
     seed = np.zeros((total, numels[k]), dtype=out._data.dtype)
     seed[np.arange(start, start + numels[k]), np.arange(numels[k])] = 1
+    seed = move(seed, placement_of(out._data))        # a GPU output gets its seed on the GPU
     return seed.reshape((total,) + tuple(out.shape))
 
 
@@ -318,7 +319,7 @@ def _jacfwd(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool
     offs = np.cumsum([0] + numels)
     jac = []
     for col, out in zip(cols, outputs):
-        col = np.asarray(col)
+        col = as_data(col)
         row = []
         for j, inp in enumerate(inputs):
             part = np.moveaxis(col[offs[j]:offs[j + 1]], 0, -1)
