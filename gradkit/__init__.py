@@ -30,6 +30,8 @@ from ._api import *  # noqa: F401,F403
 from ._api import (abs, all, any, max, min, pow, round, sum)  # noqa: F401
 from ._api_more import *  # noqa: F401,F403
 from . import _methods  # noqa: F401  (attaches Tensor methods)
+from . import _methods_more  # noqa: F401  (more Tensor methods: random fills, new_*, unfold, ...)
+from ._api_tensor import *  # noqa: F401,F403
 from . import _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from . import linalg
 from ._aliases import (cholesky_solve, det, inverse, log_softmax, logdet,  # noqa: F401
@@ -79,5 +81,11 @@ __all__ = [
     "logdet", "slogdet", "pinverse", "matrix_power", "softmax", "log_softmax", "image", "func",
     "utils", "GradientTape", "Variable", "nn", "numeric", "symbolic", "viz", "optim", "data", "io",
     "save", "load", "optimize", "device", "cuda", "compute", "persist", "from_dask",
+    "index_fill", "index_copy", "masked_scatter", "put", "select", "narrow_copy", "diff",
+    "gradient", "cdist", "histc", "bincount", "cartesian_prod", "combinations", "meshgrid",
+    "block_diag", "cross", "tril_indices", "triu_indices", "vander", "trapezoid", "trapz",
+    "cumulative_trapezoid", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
+    "chain_matmul", "dstack", "column_stack", "row_stack", "atleast_3d", "scatter_reduce",
+    "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed",
 ]
 del _dtype

@@ -96,6 +96,21 @@ def test_factories_and_moves(gpu: _Lib) -> None:
     assert w.cuda() is w and host.cpu() is host
 
 
+def test_new_tensors_and_random_fills_stay_on_the_device(gpu: _Lib) -> None:
+    x = gk.ones(3, device="cuda", dtype=gk.float64)
+    for made in (x.new_ones(2), x.new_zeros(2), x.new_full((2,), 3.0), x.new_empty(2),
+                 x.new_tensor([1.0, 2.0])):
+        assert made.device == "cuda:0" and made.dtype is gk.float64
+        assert isinstance(made._data, gpu.array_type)
+    y = gk.zeros(1000, device="cuda")
+    y.uniform_(-1.0, 1.0)
+    assert isinstance(y._data, gpu.array_type)
+    values = y.cpu().numpy()
+    assert values.min() >= -1.0 and values.max() < 1.0 and abs(values.mean()) < 0.1
+    y.normal_()
+    assert isinstance(y._data, gpu.array_type)
+
+
 def test_printing_shows_the_device(gpu: _Lib) -> None:
     x = gk.tensor([1.0, 2.0], device="cuda", requires_grad=True)
     assert repr(x) == "tensor([1., 2.], device='cuda:0', requires_grad=True)"
