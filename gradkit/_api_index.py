@@ -145,14 +145,22 @@ def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
     return S.clone_p(_t(input))
 
 
-def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: Any = None) -> Any:
+    """Sorted values and their indices; ties keep their order (also when not ``stable``).
+
+    NOTE: passing ``stable`` (any value) selects PyTorch's ``sort.stable`` overload, whose node
+    is SortBackward1; without it the node is SortBackward0.
+    """
     x = _t(input)
     if x.ndim == 0:
-        return _sort_ret(x.clone(), _make(np.zeros((), np.int64), False, None))
+        S.norm_dim(dim, 0)
+        return _sort_ret(apply(S.clone_p.prim, (x,), None, 1 if stable is None else 2),
+                         _make(np.zeros((), np.int64), False, None))
     d = S.norm_dim(dim, x.ndim)
     _not_lazy(x, "sort", "needs argsort, which Dask arrays lack")
     idx = np.argsort(-x._data if descending else x._data, axis=d, kind="stable")
-    return _sort_ret(_gather_as(x, d, idx, 1), _make(idx.astype(np.int64), False, None))
+    return _sort_ret(_gather_as(x, d, idx, 1 if stable is None else 5),
+                     _make(idx.astype(np.int64), False, None))
 
 
 def _gather_as(x: Tensor, d: int, idx: np.ndarray, variant: int) -> Tensor:
@@ -161,7 +169,7 @@ def _gather_as(x: Tensor, d: int, idx: np.ndarray, variant: int) -> Tensor:
 
 
 def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-    return sort(input, dim, descending, stable).indices
+    return sort(input, dim, descending).indices
 
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002

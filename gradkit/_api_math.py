@@ -12,7 +12,7 @@ import numpy as np
 from . import _dtype
 from ._tensor import Tensor, _make
 from .ops import elementwise as E
-from .ops._registry import apply1
+from .ops._registry import apply, apply1
 from ._api_base import _other, _scalar_name, _t, as_tensor_arg
 
 # --- unary ---------------------------------------------------------------------------
@@ -69,7 +69,14 @@ def sign(input: Tensor) -> Tensor:
     return apply1(E.sign.prim, x)
 
 
-sgn = sign
+def sgn(input: Tensor) -> Tensor:
+    """``sign`` for real tensors (``x / |x|`` for complex ones), recorded as SgnBackward0."""
+    x = _t(input)
+    if x._data.dtype == np.bool_:
+        return _make(x._data.copy(), False, None)
+    return apply1(E.sign.prim, x, None, 1)
+
+
 sin = _unary(E.sin)
 cos = _unary(E.cos)
 tan = _unary(E.tan)
@@ -204,8 +211,22 @@ def _binary(prim_fn: Any, name: str) -> Any:
 
 
 mul = multiply = _binary(E.mul, "mul")
-remainder = _binary(E.remainder, "remainder")
-fmod = _binary(E.fmod, "fmod")
+def _tensor_variant(prim_fn: Any, name: str) -> Any:
+    """A binary op whose node is ``...Backward1`` when ``other`` is a Tensor (PyTorch's
+    Tensor overload) and ``...Backward0`` for a Python scalar."""
+    scalar = _binary(prim_fn, name)
+
+    def fn(input: Any, other: Any) -> Tensor:
+        if isinstance(other, Tensor) and isinstance(input, Tensor):
+            return apply(prim_fn.prim, (input, other), None, 1)
+        return scalar(input, other)
+    fn.__name__ = name
+    fn.__doc__ = scalar.__doc__
+    return fn
+
+
+remainder = _tensor_variant(E.remainder, "remainder")
+fmod = _tensor_variant(E.fmod, "fmod")
 maximum = _binary(E.maximum, "maximum")
 minimum = _binary(E.minimum, "minimum")
 logaddexp = _binary(E.logaddexp, "logaddexp")

@@ -14,7 +14,7 @@ from .ops import reduction as R
 from .ops import shape as S
 from .ops._registry import apply, apply1
 from ._api_base import Dims, _dims, _max_ret, _median_ret, _min_ret, _scalar_name, _t
-from ._api_math import isnan, maximum, minimum, sub, where
+from ._api_math import isnan, maximum, minimum, ne, sub, where
 
 # --- reductions ---------------------------------------------------------------------
 def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
@@ -54,6 +54,10 @@ def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product over one dim (or all); the gradient is exact when the input holds zeros."""
     x = _t(input)
+    if isinstance(dim, (tuple, list)):
+        raise _invalid_combination("prod", dim, " * (Tensor input, *, torch.dtype dtype = None)\n"
+                                   " * (Tensor input, int dim, bool keepdim = False, *, "
+                                   "torch.dtype dtype = None, Tensor out = None)\n")
     if dtype is not None:
         x = x.to(dtype)
     d = None if dim is None else (S.norm_dim(dim, x.ndim),)
@@ -67,8 +71,14 @@ def _minmax(input: Tensor, dim: Any, keepdim: bool, other: Any, full_prim: Any, 
         return pair(x, dim if other is None else other)
     if dim is None:
         return apply(full_prim.prim, (x,), {"dim": None, "keepdim": False}, 1)
-    d = S.norm_dim(_int_dim(dim, "max" if dim_prim is R.max_dim_p else "min"), x.ndim)
-    R._check_nonempty(x, (d,), "max" if dim_prim is R.max_dim_p else "min")
+    name = "max" if dim_prim is R.max_dim_p else "min"
+    if isinstance(dim, (tuple, list)):
+        raise _invalid_combination(name, dim, " * (Tensor input, *, Tensor out = None)\n"
+                                   " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                                   " * (Tensor input, int dim, bool keepdim = False, *, "
+                                   "tuple of Tensors out = None)\n")
+    d = S.norm_dim(dim, x.ndim)
+    R._check_nonempty(x, (d,), name)
     values, indices = dim_prim(x, dim=d, keepdim=keepdim)
     return ret(values, indices)
 
@@ -100,9 +110,40 @@ def amin(input: Tensor, dim: Dims = (), keepdim: bool = False) -> Tensor:
 
 
 def _int_dim(dim: Any, name: str) -> Any:
-    """``dim`` for ops that take a single int, with PyTorch's TypeError otherwise."""
+    """``dim`` for ops that take a single int, with PyTorch's TypeError otherwise.
+
+    NOTE: PyTorch adds "(position N)" when ``dim`` was passed by position; the keyword form's
+    wording is used here.
+    """
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return dim
+
+
+def _invalid_combination(name: str, dim: Any, signatures: str) -> TypeError:
+    """PyTorch's argument-parser error for a tuple ``dim`` given to a single-dim reduction.
+
+    NOTE: PyTorch's wording depends on how ``dim`` was passed (``got (Tensor, tuple)`` by
+    position, ``got (Tensor, dim=tuple)`` by keyword, ``got (tuple)`` from the method); this
+    gives the keyword form of the function, as ``_int_dim`` does.
+    """
+    return TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                     f"dim={type(dim).__name__}), but expected one of:\n{signatures}")
+
+
+class _Missing:
+    """Default of a required ``dim`` (PyTorch's wording for the TypeError, not Python's)."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+_NO_DIM: Any = _Missing()
+
+
+def _required_dim(dim: Any, name: str) -> Any:
+    if dim is _NO_DIM:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
     return dim
 
 
@@ -142,12 +183,22 @@ def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tens
 
 def all(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     x = _t(input)
+    if _no_dims(dim):
+        # NOTE: PyTorch's all/any over an empty dim list reduce nothing (elementwise bool),
+        # unlike sum/mean/std/var, which reduce over every dim.
+        return ne(x, 0)
     return R.all_p(x, dim=_dims(x, dim), keepdim=keepdim)
 
 
 def any(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     x = _t(input)
+    if _no_dims(dim):
+        return ne(x, 0)
     return R.any_p(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
+def _no_dims(dim: Any) -> bool:
+    return isinstance(dim, (tuple, list)) and len(dim) == 0
 
 
 def logsumexp(input: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:
@@ -155,6 +206,11 @@ def logsumexp(input: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:
     x = _t(input)
     if not x.is_floating_point():
         x = x.to(_dtype.get_default_dtype())
+    if _no_dims(dim) and x.ndim and x.numel() and not keepdim:
+        # NOTE: PyTorch 2.13 reduces over every dim for dim=[] but then fails to write the
+        # kept-dims result into its 0-d output; keepdim=True works. Same error here.
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape "
+                           f"[{', '.join(['1'] * x.ndim)}]")
     return R.logsumexp_p(x, dim=_dims(x, dim), keepdim=keepdim)
 
 
@@ -186,14 +242,29 @@ def std(input: Tensor, dim: Dims = None, unbiased: Any = None, keepdim: bool = F
                    keepdim=keepdim)
 
 
+def _stat_mean(input: Tensor, dim: Dims, unbiased: Any, keepdim: bool, correction: Any,
+               std: bool) -> tuple[Tensor, Tensor]:
+    x = _t(input)
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    if not (x.is_floating_point() or x.is_complex()):
+        raise RuntimeError(f"{'std' if std else 'var'}_mean only support floating point and "
+                           "complex dtypes")
+    params = {"dim": _dims(x, dim), "correction": _correction(unbiased, correction),
+              "keepdim": keepdim, "std": std}
+    return tuple(apply(R.std_mean_p.prim, (x,), params, 0 if std else 1))  # type: ignore[return-value]
+
+
 def var_mean(input: Tensor, dim: Dims = None, unbiased: Any = None, keepdim: bool = False, *,
              correction: Any = None) -> tuple[Tensor, Tensor]:
-    return (var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
+    """``(var, mean)`` over ``dim``, one node with two outputs (VarMeanBackward0)."""
+    return _stat_mean(input, dim, unbiased, keepdim, correction, False)
 
 
 def std_mean(input: Tensor, dim: Dims = None, unbiased: Any = None, keepdim: bool = False, *,
              correction: Any = None) -> tuple[Tensor, Tensor]:
-    return (std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim))
+    """``(std, mean)`` over ``dim``, one node with two outputs (StdMeanBackward0)."""
+    return _stat_mean(input, dim, unbiased, keepdim, correction, True)
 
 
 def norm(input: Tensor, p: Any = "fro", dim: Dims = None, keepdim: bool = False,
@@ -213,15 +284,17 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     return norm(sub(input, other), p)
 
 
-def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+def cumsum(input: Tensor, dim: int = _NO_DIM, *, dtype: Any = None) -> Tensor:
     x = _t(input)
+    dim = _required_dim(dim, "cumsum")
     if dtype is not None:
         x = x.to(dtype)
     return R.cumsum_p(x, dim=S.norm_dim(_int_dim(dim, "cumsum"), x.ndim))
 
 
-def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+def cumprod(input: Tensor, dim: int = _NO_DIM, *, dtype: Any = None) -> Tensor:
     x = _t(input)
+    dim = _required_dim(dim, "cumprod")
     if dtype is not None:
         x = x.to(dtype)
     return R.cumprod_p(x, dim=S.norm_dim(_int_dim(dim, "cumprod"), x.ndim))

@@ -14,6 +14,7 @@ from . import _dtype
 from ._backend import c_contiguous
 from ._tensor import Tensor
 from .ops import shape as S
+from .ops._registry import apply
 from ._api_base import Dims, _dims, _t, _view_op
 
 # --- shapes -----------------------------------------------------------------------------
@@ -328,7 +329,9 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
     x = _t(tensor)
     d = S.norm_dim(dim, x.ndim)
     sizes = S.sizes_from_split(x.shape[d], split_size_or_sections)
-    return tuple(S.split_p(x, sizes=sizes, dim=d))
+    # NOTE: a list of sizes is PyTorch's split_with_sizes (SplitWithSizesBackward0)
+    variant = 0 if isinstance(split_size_or_sections, (int, np.integer)) else 1
+    return tuple(apply(S.split_p.prim, (x,), {"sizes": sizes, "dim": d}, variant))
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:

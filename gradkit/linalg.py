@@ -241,8 +241,13 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     a = _square(A, "solve")
     b = _float(B, "solve", "B")
     vector = _is_vector_rhs(a, b)
+    if vector and left:
+        if b.shape[-1] != a.shape[-1]:
+            raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+                               f"({a.shape[-2]}x{a.shape[-1]} and {b.shape[-1]}x1)")
+        return L.solve_p(a, b, vec=True)
     if vector:
-        b = F.unsqueeze(b, -1 if left else -2)
+        b = F.unsqueeze(b, -2)
     if not left:
         a, b = _mT(a), _mT(b)
     if b.ndim < 2 or b.shape[-2] != a.shape[-1]:
@@ -572,8 +577,8 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
         t = t.to(dtype)
     t = _float(t, "vector_norm")
     if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
-        raise TypeError(f"linalg.vector_norm: ord must be a number, not {ord!r}; for 'fro' and "
-                        "'nuc' use linalg.matrix_norm")
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, "
+                        f"not {type(ord).__name__}")
     return R.norm_p(t, ord=float(ord), dim=S.norm_dims(dim, t.ndim), keepdim=keepdim)
 
 
@@ -800,6 +805,8 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     """
     x = input if isinstance(input, Tensor) else F.as_tensor_arg(input)
     y = other if isinstance(other, Tensor) else F.as_tensor_arg(other)
+    if x.ndim != y.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
     x, y = F.broadcast_tensors(x, y)
     d = S.norm_dim(dim, x.ndim)
     if x.shape[d] != 3:
@@ -836,10 +843,29 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     ts = list(tensors)
     if len(ts) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+    _check_multi_dot(ts)
     out = ts[0]
     for t in ts[1:]:
         out = F.matmul(out, t)
     return out
+
+
+def _check_multi_dot(ts: list[Any]) -> None:
+    """PyTorch's checks: 1-D or 2-D ends, 2-D middles, and chained inner sizes."""
+    n = len(ts)
+    for i, t in enumerate(ts):
+        nd = t.ndim
+        if i == 0 and nd not in (1, 2):
+            raise RuntimeError(f"multi_dot(): the first tensor must be 1D or 2D but got {nd}D")
+        if i == n - 1 and nd not in (1, 2):
+            raise RuntimeError(f"multi_dot(): the last tensor must be 1D or 2D but got {nd}D")
+        if 0 < i < n - 1 and nd != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {nd}D")
+    for i in range(n - 1):
+        a, b = ts[i], ts[i + 1]
+        if a.shape[-1] != b.shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(a.shape)} and "
+                               f"{list(b.shape)} cannot be multiplied")
 
 
 def matmul(input: Tensor, other: Tensor) -> Tensor:

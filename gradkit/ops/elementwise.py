@@ -167,7 +167,12 @@ def _int_zero(x: Any, y: Any) -> None:
 
 def _remainder_impl(x: Any, y: Any) -> Any:
     _int_zero(x, y)
-    return np.remainder(x, y)
+    r = np.remainder(x, y)
+    if getattr(r, "dtype", None) is not None and r.dtype.kind == "f":
+        # NOTE: PyTorch's remainder is fmod(x, y), plus y when the signs differ; a zero result
+        # keeps x's sign (NumPy gives 0 the divisor's sign: remainder(3., -3.) is -0.0).
+        r = np.where(r == 0, np.copysign(r, x), r)
+    return r
 
 
 def _fmod_impl(x: Any, y: Any) -> Any:
@@ -267,7 +272,7 @@ sqrt = defop("sqrt", np.sqrt, vjp=lambda g, ans, x: g / (ans * 2.0), jvp=ELEMENT
 rsqrt = defop("rsqrt", _rsqrt_impl, vjp=lambda g, ans, x: g * ans * ans * ans * -0.5,
               jvp=ELEMENTWISE, save_inputs=False, save_ans=True, promote="float")
 # NOTE: abs'(0) = 0 and sign'(x) = 0, as in PyTorch.
-sign = defop("sign", np.sign, vjp=ZERO, jvp=ELEMENTWISE)
+sign = defop("sign", np.sign, vjp=ZERO, jvp=ELEMENTWISE, names=("SignBackward0", "SgnBackward0"))
 def _abs_vjp(g: Any, ans: Any, x: Any) -> Any:
     # NOTE: abs'(0) = 0 as in PyTorch; JAX's convention gives 1 (set_subgradient_convention).
     if _state.subgradient == "jax":
@@ -362,10 +367,10 @@ div = defop("div", operator.truediv,
 floor_divide = defop("floor_divide", _floor_divide_impl, vjp=None, promote="same")
 remainder = defop("remainder", _remainder_impl,
                   vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * floor(x / y))),
-                  jvp=ELEMENTWISE, promote="same")
+                  jvp=ELEMENTWISE, promote="same", names=("RemainderBackward0", "RemainderBackward1"))
 fmod = defop("fmod", _fmod_impl,
              vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * trunc(x / y))),
-             jvp=ELEMENTWISE, promote="same")
+             jvp=ELEMENTWISE, promote="same", names=("FmodBackward0", "FmodBackward1"))
 
 
 def _pow_scalar_vjp(g: Any, ans: Any, x: Any, exponent: Any) -> Any:

@@ -359,8 +359,12 @@ slogdet_p = defop("slogdet", _slogdet_impl, vjp_all=_slogdet_vjp, n_out=2,
                   names="LinalgSlogdetBackward0")
 
 
-def _solve_impl(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def _solve_impl(a: np.ndarray, b: np.ndarray, vec: bool = False) -> np.ndarray:
     # NOTE: batch dims are broadcast here, so that NumPy 1.x never reads b as a stack of vectors.
+    # ``vec``: b is a (batch of) vector(s), solved as one column; one node, as PyTorch's
+    # LinalgSolveExBackward0 for a 1-D b (no Unsqueeze/Squeeze nodes around it).
+    if vec:
+        return _solve_impl(a, b[..., None])[..., 0]
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a = np.broadcast_to(a, batch + a.shape[-2:])
     b = np.broadcast_to(b, batch + b.shape[-2:])
@@ -368,11 +372,16 @@ def _solve_impl(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.linalg.solve(a, b)
     except np.linalg.LinAlgError:
         i, _ = _first_failure(a, _zero_pivot)
-        raise LinAlgError(f"linalg.solve: {_batch(a, i)}The solver failed because the input matrix "
+        raise LinAlgError(f"torch.linalg.solve: {_batch(a, i)}The solver failed because the input matrix "
                           "is singular.") from None
 
 
-def _solve_vjp(g: Any, ans: Any, a: Any, b: Any) -> tuple[Any, Any]:
+def _solve_vjp(g: Any, ans: Any, a: Any, b: Any, vec: bool = False) -> tuple[Any, Any]:
+    if vec:
+        gb = solve_p(_mT(a), g, vec=True)
+        col = reshape_as(gb, tuple(gb.shape) + (1,))
+        x = reshape_as(ans, tuple(ans.shape) + (1,))
+        return -matmul_p(col, _mT(x)), gb
     gb = solve_p(_mT(a), g)                          # gB = A^-T g
     return -matmul_p(gb, _mT(ans)), gb               # gA = -gB X^T
 

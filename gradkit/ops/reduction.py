@@ -172,7 +172,11 @@ def _cumsum_impl(x: np.ndarray, dim: int) -> np.ndarray:
         return x.reshape(1).cumsum(0, dtype=np.int64 if x.dtype.kind in "biu" else None).reshape(())
     if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
         return np.cumsum(x, axis=dim, dtype=np.int64)
-    return np.cumsum(x, axis=dim)
+    out = np.cumsum(x, axis=dim)
+    if out.dtype.kind == "f":
+        # NOTE: PyTorch's running sum starts from +0.0, so a leading -0.0 becomes 0.0.
+        out = out + out.dtype.type(0)
+    return out
 
 
 cumsum_p = defop(
@@ -533,6 +537,36 @@ def _std_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
 std_p = defop("std", _std_impl, vjp=_std_vjp, jvp=(_weighted_sum_jvp(_std_vjp),), save_ans=True)
 
 
+_std_jvp = _weighted_sum_jvp(_std_vjp)
+_var_jvp = _weighted_sum_jvp(_var_vjp)
+
+
+def _stat_mean_impl(x: np.ndarray, dim: Any = None, correction: float = 1, keepdim: bool = False,
+                    std: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    stat = (_std_impl if std else _var_impl)(x, dim, correction, keepdim)
+    return stat, _mean_impl(x, dim, keepdim)
+
+
+def _stat_mean_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
+                   keepdim: bool = False, std: bool = True) -> Any:
+    rule = _std_vjp if std else _var_vjp
+    return rule(g[0], ans[0], x, dim, correction, keepdim) + _mean_vjp(g[1], None, x, dim, keepdim)
+
+
+def _stat_mean_jvp(t: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
+                   keepdim: bool = False, std: bool = True) -> Any:
+    rule = _std_jvp if std else _var_jvp
+    return (rule(t, ans[0], x, dim=dim, correction=correction, keepdim=keepdim),
+            mean_p(t, dim=dim, keepdim=keepdim))
+
+
+# NOTE: std_mean/var_mean are one node with two outputs (StdMeanBackward0/VarMeanBackward0), as in
+# PyTorch; variant 0 goes with std=True, variant 1 with std=False.
+std_mean_p = defop("std_mean", _stat_mean_impl, jvp=(_stat_mean_jvp,), n_out=2,
+                   vjp_all=lambda g, ans, x, **params: (_stat_mean_vjp(g, ans, x, **params),),
+                   names=("StdMeanBackward0", "VarMeanBackward0"))
+
+
 def _norm_impl(x: np.ndarray, ord: float = 2.0, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     a = np.abs(x)
     ax = _axis(dim, x)
@@ -554,7 +588,9 @@ def _norm_vjp(g: Any, ans: Any, x: Any, ord: float = 2.0, dim: Any = None,
     gx = _unreduce(g, x.shape, dim, keepdim)
     full = _unreduce(ans, x.shape, dim, keepdim)
     if ord == 0:
-        return gx * 0.0
+        # NOTE: the count of nonzeros has no gradient: None, as PyTorch's undefined gradient
+        # (x.grad stays None); forward mode gives a zero tangent, as PyTorch's does.
+        return None
     if ord == 1:
         return gx * sign(x)
     if ord == 2:
@@ -574,7 +610,14 @@ def _norm_vjp(g: Any, ans: Any, x: Any, ord: float = 2.0, dim: Any = None,
     return where((full == 0) | (x == 0), 0.0, gx * scaled)
 
 
-norm_p = defop("norm", _norm_impl, vjp=_norm_vjp, jvp=(_weighted_sum_jvp(_norm_vjp),), save_ans=True,
+_norm_jvp_p = _weighted_sum_jvp(_norm_vjp)
+
+
+def _norm_jvp(t: Any, ans: Any, x: Any, **params: Any) -> Any:
+    return None if params.get("ord", 2.0) == 0 else _norm_jvp_p(t, ans, x, **params)
+
+
+norm_p = defop("norm", _norm_impl, vjp=_norm_vjp, jvp=(_norm_jvp,), save_ans=True,
                names="LinalgVectorNormBackward0")
 
 

@@ -152,7 +152,9 @@ def _clone_impl(x: np.ndarray) -> np.ndarray:
     return copy(x)
 
 
-clone_p = defop("clone", _clone_impl, vjp=lambda g, ans, x: g, jvp=LINEAR, save_inputs=False)
+# NOTE: the variants name the node of sort() on a 0-d tensor (a copy), as PyTorch does.
+clone_p = defop("clone", _clone_impl, vjp=lambda g, ans, x: g, jvp=LINEAR, save_inputs=False,
+                names=("CloneBackward0", "SortBackward0", "SortBackward1"))
 
 
 def _to_impl(x: np.ndarray, dtype: Any) -> np.ndarray:
@@ -212,7 +214,8 @@ def _split_vjp(g: tuple[Any, ...], ans: Any, x: Any, sizes: Any, dim: int) -> An
     return cat_p(*g, dim=dim)
 
 
-split_p = defop("split", _split_impl, vjp=_split_vjp, jvp=LINEAR, save_inputs=False, n_out=-1)
+split_p = defop("split", _split_impl, vjp=_split_vjp, jvp=LINEAR, save_inputs=False, n_out=-1,
+                names=("SplitBackward0", "SplitWithSizesBackward0"))
 
 
 def _unbind_impl(x: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
@@ -309,7 +312,7 @@ def _gather_vjp(g: Any, ans: Any, x: Any, dim: int, index: Any) -> Any:
 # PyTorch's names.
 gather_p = defop("gather", _gather_impl, vjp=_gather_vjp, jvp=LINEAR, save_inputs=False,
                  names=("GatherBackward0", "SortBackward0", "TopkBackward0", "CummaxBackward0",
-                        "CumminBackward0"))
+                        "CumminBackward0", "SortBackward1"))
 
 
 def _scatter_add_impl(x: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
