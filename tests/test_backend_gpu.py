@@ -161,6 +161,18 @@ def test_numpy_of_a_gpu_tensor_asks_for_cpu_first(gpu: _Lib) -> None:
     assert x.tolist() == [1.0, 1.0]
 
 
+def test_layers_built_on_the_device(gpu: _Lib) -> None:
+    layers = [gk.nn.Linear(3, 2, device="cuda"), gk.nn.Conv2d(1, 2, 3, device="cuda"),
+              gk.nn.LSTM(3, 4, device="cuda"), gk.nn.BatchNorm1d(3, device="cuda"),
+              gk.nn.Embedding(5, 2, device="cuda")]
+    for layer in layers:
+        tensors = list(layer.parameters()) + list(layer.buffers())
+        assert tensors and all(isinstance(t._data, gpu.array_type) for t in tensors), layer
+    assert gk.nn.Linear(3, 2).weight.device == "cpu"
+    out = layers[0](gk.ones(4, 3, device="cuda"))
+    assert out.device == "cuda:0" and out.shape == (4, 2)
+
+
 def test_training_step_on_the_device(gpu: _Lib) -> None:
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(32, 4)), rng.normal(size=32)

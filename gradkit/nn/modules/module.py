@@ -79,6 +79,33 @@ class Module:
 
     training: bool
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # NOTE: layers take PyTorch's ``device=`` argument; rather than threading it through
+        # every constructor, the outermost ``__init__`` moves what it built to that device.
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None or "device" not in init.__code__.co_varnames[:init.__code__.co_argcount +
+                                                                     init.__code__.co_kwonlyargcount]:
+            return
+        import functools
+        import inspect
+        sig = inspect.signature(init)
+
+        @functools.wraps(init)
+        def __init__(self: Module, *args: Any, **kw: Any) -> None:
+            outer = not self.__dict__.get("_building")
+            self.__dict__["_building"] = True
+            try:
+                init(self, *args, **kw)
+            finally:
+                if outer:
+                    self.__dict__.pop("_building", None)
+            if outer:
+                device = sig.bind(self, *args, **kw).arguments.get("device")
+                if device is not None:
+                    self.to(device)
+        cls.__init__ = __init__  # type: ignore[method-assign]
+
     def __init__(self) -> None:
         d = self.__dict__
         d["training"] = True
