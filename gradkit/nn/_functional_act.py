@@ -1,0 +1,198 @@
+"""Activation functions of gradkit.nn.functional.
+
+Part of ``gradkit.nn.functional`` (see its docstring).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+
+from .. import _api as A
+from .._tensor import Tensor
+from ..ops import elementwise as E
+from ..ops import nn as P
+from ..ops import reduction as R
+from ..ops import shape as S
+from ._functional_base import (_SELU_ALPHA, _SELU_SCALE, _SQRT1_2, _SQRT_2_OVER_PI, _inplace,
+                               _logsigmoid, _t)
+
+# --- activations ------------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(input, 0)``; the gradient at 0 is 0 (PyTorch)."""
+    return _inplace(_t(input), A.relu, inplace)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """Clamp to ``[min_val, max_val]``.
+
+    Notes
+    -----
+    Unlike ``clamp``, the gradient is 0 at the bounds themselves, as in PyTorch.
+    """
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _inplace(_t(input), lambda x: P.hardtanh_p(x, min_val=float(min_val), max_val=float(max_val)),
+                    inplace)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``hardtanh(input, 0, 6)``: the gradient is 0 at 0 and at 6 (PyTorch)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``input`` where positive, ``negative_slope * input`` elsewhere (slope at 0, as PyTorch)."""
+    return _inplace(_t(input), lambda x: A.where(x > 0, x, x * negative_slope), inplace)
+
+
+def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
+    # NOTE: exp only sees min(x, 0), so a large x cannot overflow into a nan gradient; the
+    # derivative at 0 is alpha * input_scale * scale (the negative branch), as in PyTorch.
+    neg = E.expm1(A.clamp(x, max=0.0) * input_scale if input_scale != 1.0 else A.clamp(x, max=0.0))
+    out = A.where(x > 0, x, neg * alpha)
+    return out * scale if scale != 1.0 else out
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``input`` where positive, ``alpha * (exp(input) - 1)`` elsewhere."""
+    return _inplace(_t(input), lambda x: _elu(x, alpha, 1.0, 1.0), inplace)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(input, alpha)`` with the self-normalizing constants."""
+    return _inplace(_t(input), lambda x: _elu(x, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    return _inplace(_t(input), lambda x: _elu(x, alpha, 1.0, 1.0 / alpha), inplace)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)``, exactly through ``erf`` or, with ``approximate='tanh'``, by tanh."""
+    x = _t(input)
+    if approximate == "none":
+        return x * 0.5 * (A.erf(x * _SQRT1_2) + 1.0)
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * _SQRT_2_OVER_PI
+        return x * 0.5 * (A.tanh(inner) + 1.0)
+    raise RuntimeError("approximate argument must be either none or tanh.")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``input * sigmoid(input)``."""
+    return _inplace(_t(input), lambda x: x * A.sigmoid(x), inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``.
+
+    Notes
+    -----
+    The exponential only sees ``min(beta * x, threshold)``, so logits of 1e4 give
+    finite values and gradients.
+    """
+    x = _t(input)
+    xb = x * beta if beta != 1 else x
+    soft = A.log1p(A.exp(A.clamp(xb, max=threshold)))
+    if beta != 1:
+        soft = soft / beta
+    return A.where(xb > threshold, x, soft)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``input * tanh(softplus(input))``."""
+    return _inplace(_t(input), lambda x: x * A.tanh(softplus(x)), inplace)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``input / (1 + |input|)``."""
+    x = _t(input)
+    return x / (A.abs(x) + 1.0)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``; the gradient is 0 at -3 and 3 (PyTorch)."""
+    return _inplace(_t(input), lambda x: P.hardtanh_p(x + 3.0, min_val=0.0, max_val=6.0) / 6.0, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6`` (a fused primitive); the derivative is 0 at -3 and 1 at 3 (PyTorch)."""
+    return _inplace(_t(input), P.hardswish_p, inplace)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return A.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return A.tanh(input)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(input))``, computed without overflow."""
+    return _logsigmoid(_t(input))
+
+
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+                  "include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_input(input: Any, dim: Any, dtype: Any, name: str, stacklevel: int) -> tuple[Tensor, int]:
+    x = _t(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    if dim is None:
+        dim = _softmax_dim(name, x.ndim, stacklevel + 1)
+    return x, S.norm_dim(dim, x.ndim)
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """``exp(x) / sum(exp(x), dim)``, a fused primitive (the max is subtracted first).
+
+    Examples
+    --------
+    >>> F.softmax(gk.tensor([1.0, 2.0, 3.0]), dim=0)
+    tensor([0.0900, 0.2447, 0.6652])
+    """
+    x, d = _softmax_input(input, dim, dtype, "softmax", _stacklevel)
+    return P.softmax_p(x, dim=d)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
+    """``x - logsumexp(x, dim)``, a fused primitive: stable for logits of any size."""
+    x, d = _softmax_input(input, dim, dtype, "log_softmax", _stacklevel)
+    return P.log_softmax_p(x, dim=d)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """``softmax(-input, dim)``."""
+    x, d = _softmax_input(input, dim, dtype, "softmin", _stacklevel)
+    return P.softmax_p(-x, dim=d)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: the first half of ``dim`` times the sigmoid of the second half."""
+    x = _t(input)
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = S.norm_dim(dim, x.ndim)
+    if x.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {x.shape[d]}")
+    a, b = A.chunk(x, 2, d)
+    return a * A.sigmoid(b)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Any = None) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    x = _t(input)
+    d = S.norm_dim(dim, x.ndim)
+    denom = A.clamp(R.norm_p(x, ord=float(p), dim=(d,), keepdim=True), min=eps)
+    return x / denom
