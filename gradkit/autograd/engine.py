@@ -114,8 +114,16 @@ def _reduce(g: Any, meta: tuple[Any, Any], create: bool) -> Any:
         if g._data.dtype != dt:
             g = g.to(dt)
     elif g.dtype != dt:
-        g = as_data(g).astype(dt)
+        g = _cast(g, dt)
     return g
+
+
+def _cast(g: Any, dt: Any) -> Any:
+    """``g`` in dtype ``dt``; a complex gradient of a real input keeps its real part (PyTorch)."""
+    g = as_data(g)
+    if g.dtype.kind == "c" and dt.kind != "c":
+        g = g.real
+    return g.astype(dt)
 
 
 def _wrap(g: Any, create: bool) -> Tensor:
@@ -261,7 +269,7 @@ def _execute(roots: list[Tensor], seeds: list[Any], create: bool, retain: bool,
                     if g._data.dtype is not gdt:
                         g = g.to(gdt)
                 elif g.dtype is not gdt and gdt is not None:
-                    g = as_data(g).astype(gdt)
+                    g = _cast(g, gdt)
             if type(edge) is tuple:
                 child = edge[0]
                 if g is not None:

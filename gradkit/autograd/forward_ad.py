@@ -300,8 +300,12 @@ def _out_tangents(prim: Primitive, args: Sequence[Any], params: dict[str, Any], 
     if rule is None:
         return _transpose_jvp(prim, args, params, out, outs, tangents)
     rargs = _rule_inputs(prim, args, outs[0])
+    flip = False
     if rule is ELEMENTWISE:
         rules: Sequence[Any] = prim.vjp
+        # NOTE: VJP rules give g * conj(f'(z)) (PyTorch's convention for complex inputs); the
+        # JVP t * f'(z) is then conj(vjp(conj(t))). Real dtypes skip this.
+        flip = any(_is_complex(v) for v in (*outs, *tangents))
     elif isinstance(rule, tuple):
         rules = rule
     else:
@@ -310,12 +314,21 @@ def _out_tangents(prim: Primitive, args: Sequence[Any], params: dict[str, Any], 
     for rule_i, t in zip(rules, tangents):
         if t is None or rule_i is None or rule_i is ZERO:
             continue
-        r = rule_i(t, out, *rargs, **params)
+        if flip:
+            from ..ops.elementwise import _cj
+            r = _cj(rule_i(_cj(t), out, *rargs, **params))
+        else:
+            r = rule_i(t, out, *rargs, **params)
         for k, rk in enumerate((r,) if prim.n_out == 1 else r):
             if rk is not None:
                 rk = _fit(rk, outs[k])
                 total[k] = rk if total[k] is None else total[k] + rk
     return [_zeros(o) if tot is None else tot for o, tot in zip(outs, total)]
+
+
+def _is_complex(v: Any) -> bool:
+    d = v._data if isinstance(v, Tensor) else v
+    return getattr(getattr(d, "dtype", None), "kind", "") == "c"
 
 
 def _linear_arg(a: Any, t: Any, name: str = "") -> Any:
@@ -343,8 +356,9 @@ def _rule_inputs(prim: Primitive, args: Sequence[Any], out: Tensor) -> list[Any]
     if prim.promote is None:
         return list(args)
     dt = out._data.dtype
-    return [a.to(dt) if isinstance(a, Tensor) and a._data.dtype != dt and dt.kind in "fc" else a
-            for a in args]
+    # NOTE: a complex input of a real-valued op (angle, abs) keeps its dtype
+    return [a.to(dt) if isinstance(a, Tensor) and a._data.dtype != dt and dt.kind in "fc"
+            and not (a._data.dtype.kind == "c" and dt.kind != "c") else a for a in args]
 
 
 def _zeros(like: Any) -> Tensor:

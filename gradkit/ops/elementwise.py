@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.grad_mode import _state
+from .._tensor import Tensor as _Tensor
 from ._registry import ELEMENTWISE, LINEAR, ZERO
 from ._registry import defop as _defop
 
@@ -185,6 +186,8 @@ def _relu_impl(x: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid_impl(x: np.ndarray) -> np.ndarray:
+    if x.dtype.kind == "c":
+        return 1.0 / (1.0 + np.exp(-x))
     # NOTE: split by sign so that exp never overflows.
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
@@ -251,39 +254,162 @@ def _where_impl(cond: Any, x: Any, y: Any) -> np.ndarray:
     return np.where(cond, x, y)
 
 
+# --- complex parts ---------------------------------------------------------------
+_REAL_SCALARS = frozenset((float, int, np.float64, np.float32, np.float16))
+
+
+def _cj(v: Any) -> Any:
+    """``conj(v)`` for complex values, ``v`` itself otherwise (one dtype check on real inputs).
+
+    PyTorch's gradients of complex inputs are ``g * conj(f'(z))``; rules apply this to their
+    derivative factor, so real dtypes keep their results and their speed.
+    """
+    t = type(v)
+    if t in _REAL_SCALARS:                      # a plain backward of 0-d values: the common case
+        return v
+    if t is np.ndarray:
+        return np.conjugate(v) if v.dtype.kind == "c" else v
+    if isinstance(v, _Tensor):
+        return conj(v) if v._data.dtype.kind == "c" else v
+    d = getattr(v, "dtype", None)
+    if d is None:
+        return v.conjugate() if isinstance(v, complex) else v
+    return conj(v) if getattr(d, "kind", "") == "c" else v
+
+
+def _real_impl(x: Any) -> Any:
+    return np.real(x).copy()
+
+
+def _imag_impl(x: Any) -> Any:
+    return np.imag(x).copy()
+
+
+def _angle_impl(x: Any) -> Any:
+    if x.dtype.kind == "c":
+        return np.arctan2(np.imag(x), np.real(x))
+    # NOTE: a real angle is pi below 0, else 0 (also at -0.0), nan kept (PyTorch).
+    out = np.where(x < 0, x.dtype.type(math.pi), x.dtype.type(0))
+    return np.where(x != x, x, out)
+
+
+def _angle_vjp(g: Any, ans: Any, x: Any) -> Any:
+    # NOTE: d angle = (x dy - y dx) / |z|^2, i.e. g * i z / |z|^2; 0 at the origin (PyTorch).
+    # A real input's angle is piecewise constant (0 or pi): zero gradient.
+    if not _is_complex(x):
+        return g * 0.0
+    r2 = real(x * conj(x))
+    return where(r2 == 0, 0.0, g * x * 1j / where(r2 == 0, 1.0, r2))
+
+
+def _angle_jvp(t: Any, ans: Any, x: Any) -> Any:
+    # NOTE: d angle = Im(conj(z) dz) / |z|^2 (0 at the origin); a real input's angle is constant.
+    if not _is_complex(x):
+        return real(t) * 0.0 if _is_complex(t) else t * 0.0
+    r2 = real(x * conj(x))
+    return where(r2 == 0, 0.0, imag(conj(x) * t) / where(r2 == 0, 1.0, r2))
+
+
+def _is_complex(v: Any) -> bool:
+    if type(v) is np.ndarray:
+        return v.dtype.kind == "c"
+    if isinstance(v, _Tensor):
+        return v._data.dtype.kind == "c"
+    return getattr(getattr(v, "dtype", None), "kind", "") == "c"
+
+
+def _complex_impl(re: Any, im: Any) -> Any:
+    ctype = np.result_type(re.dtype, np.complex64)
+    if type(re) is np.ndarray and type(im) is np.ndarray:
+        out = np.empty(np.broadcast_shapes(re.shape, im.shape), ctype)
+        out.real = re
+        out.imag = im                      # exact, also for inf parts (1j * inf would give nan)
+        return out
+    # NOTE: other backends (Dask, CuPy) and scalars: exact for finite parts.
+    return re.astype(ctype) + im.astype(ctype) * ctype.type(1j)
+
+
+def _polar_impl(r: Any, theta: Any) -> Any:
+    return _complex_impl(r * np.cos(theta), r * np.sin(theta))
+
+
+def _view_as_real_impl(x: Any) -> Any:
+    return np.stack([np.real(x), np.imag(x)], axis=-1)
+
+
+def _view_as_complex_impl(x: Any) -> Any:
+    return _complex_impl(x[..., 0], x[..., 1])
+
+
+conj = defop("conj", np.conjugate, vjp=lambda g, ans, x: conj(g), jvp=LINEAR, save_inputs=False,
+             names=("ConjBackward0", "ConjPhysicalBackward0"))
+real = defop("real", _real_impl, vjp=lambda g, ans, x: g, jvp=LINEAR, save_inputs=False,
+             names="SelectBackward0")
+# NOTE: imag(z) = Im z: a real g flows back as g * 1j (the derivative along the imaginary axis).
+imag = defop("imag", _imag_impl, vjp=lambda g, ans, x: g * 1j, jvp=LINEAR, save_inputs=False,
+             names="SelectBackward0")
+angle = defop("angle", _angle_impl, vjp=_angle_vjp, jvp=(_angle_jvp,), promote="float")
+complex_ = defop("complex", _complex_impl, vjp=(lambda g, ans, re, im: real(g),
+                                                lambda g, ans, re, im: imag(g)),
+                 jvp=LINEAR, save_inputs=False, names="ComplexBackward0")
+
+
+def _polar_vjp_abs(g: Any, ans: Any, r: Any, theta: Any) -> Any:
+    # NOTE: Re(conj(g) * sgn(out)) as in PyTorch, which flips the sign where abs < 0.
+    return (real(g) * cos(theta) + imag(g) * sin(theta)) * sign(r)
+
+
+def _polar_vjp_angle(g: Any, ans: Any, r: Any, theta: Any) -> Any:
+    return imag(g) * real(ans) - real(g) * imag(ans)
+
+
+polar = defop("polar", _polar_impl, vjp=(_polar_vjp_abs, _polar_vjp_angle), save_ans=True,
+              names="PolarBackward0")
+view_as_real = defop("view_as_real", _view_as_real_impl,
+                     vjp=lambda g, ans, x: view_as_complex(g), jvp=LINEAR, save_inputs=False,
+                     names="ViewAsRealBackward0")
+view_as_complex = defop("view_as_complex", _view_as_complex_impl,
+                        vjp=lambda g, ans, x: view_as_real(g), jvp=LINEAR, save_inputs=False,
+                        names="ViewAsComplexBackward0")
+
+
 # --- unary ---------------------------------------------------------------------
 neg = defop("neg", np.negative, vjp=lambda g, ans, x: -g, jvp=LINEAR, save_inputs=False)
-exp = defop("exp", np.exp, vjp=lambda g, ans, x: g * ans, jvp=ELEMENTWISE,
+exp = defop("exp", np.exp, vjp=lambda g, ans, x: g * _cj(ans), jvp=ELEMENTWISE,
             save_inputs=False, save_ans=True, promote="float")
-exp2 = defop("exp2", np.exp2, vjp=lambda g, ans, x: g * ans * _LN2, jvp=ELEMENTWISE,
+exp2 = defop("exp2", np.exp2, vjp=lambda g, ans, x: g * _cj(ans) * _LN2, jvp=ELEMENTWISE,
              save_inputs=False, save_ans=True, promote="float")
-expm1 = defop("expm1", np.expm1, vjp=lambda g, ans, x: g * (ans + 1.0), jvp=ELEMENTWISE,
+expm1 = defop("expm1", np.expm1, vjp=lambda g, ans, x: g * _cj(ans + 1.0), jvp=ELEMENTWISE,
               save_inputs=False, save_ans=True, promote="float")
-log = defop("log", np.log, vjp=lambda g, ans, x: g / x, jvp=ELEMENTWISE, promote="float")
-log2 = defop("log2", np.log2, vjp=lambda g, ans, x: g / (x * _LN2), jvp=ELEMENTWISE,
+log = defop("log", np.log, vjp=lambda g, ans, x: g / _cj(x), jvp=ELEMENTWISE, promote="float")
+log2 = defop("log2", np.log2, vjp=lambda g, ans, x: g / (_cj(x) * _LN2), jvp=ELEMENTWISE,
              promote="float")
-log10 = defop("log10", np.log10, vjp=lambda g, ans, x: g / (x * _LN10), jvp=ELEMENTWISE,
+log10 = defop("log10", np.log10, vjp=lambda g, ans, x: g / (_cj(x) * _LN10), jvp=ELEMENTWISE,
               promote="float")
-log1p = defop("log1p", np.log1p, vjp=lambda g, ans, x: g / (x + 1.0), jvp=ELEMENTWISE,
+log1p = defop("log1p", np.log1p, vjp=lambda g, ans, x: g / _cj(x + 1.0), jvp=ELEMENTWISE,
               promote="float", names="Log1PBackward0")
 # NOTE: sqrt'(0) = inf, as in PyTorch.
-sqrt = defop("sqrt", np.sqrt, vjp=lambda g, ans, x: g / (ans * 2.0), jvp=ELEMENTWISE,
+sqrt = defop("sqrt", np.sqrt, vjp=lambda g, ans, x: g / (_cj(ans) * 2.0), jvp=ELEMENTWISE,
              save_inputs=False, save_ans=True, promote="float")
-rsqrt = defop("rsqrt", _rsqrt_impl, vjp=lambda g, ans, x: g * ans * ans * ans * -0.5,
+rsqrt = defop("rsqrt", _rsqrt_impl, vjp=lambda g, ans, x: g * _cj(ans * ans * ans) * -0.5,
               jvp=ELEMENTWISE, save_inputs=False, save_ans=True, promote="float")
 # NOTE: abs'(0) = 0 and sign'(x) = 0, as in PyTorch.
 sign = defop("sign", np.sign, vjp=ZERO, jvp=ELEMENTWISE, names=("SignBackward0", "SgnBackward0"))
 def _abs_vjp(g: Any, ans: Any, x: Any) -> Any:
     # NOTE: abs'(0) = 0 as in PyTorch; JAX's convention gives 1 (set_subgradient_convention).
+    if _is_complex(x):
+        # NOTE: g * sgn(x) = g * x / |x| (0 at 0), written out so that it has a second derivative.
+        a = abs(x)
+        return where(a == 0, 0.0, g * x / where(a == 0, 1.0, a))
     if _state.subgradient == "jax":
         return g * where(x >= 0, 1.0, -1.0)
     return g * sign(x)
 
 
 abs = defop("abs", np.abs, vjp=_abs_vjp, jvp=ELEMENTWISE)  # noqa: A001
-sin = defop("sin", np.sin, vjp=lambda g, ans, x: g * cos(x), jvp=ELEMENTWISE, promote="float")
-cos = defop("cos", np.cos, vjp=lambda g, ans, x: -(g * sin(x)), jvp=ELEMENTWISE, promote="float")
-tan = defop("tan", np.tan, vjp=lambda g, ans, x: g * (ans * ans + 1.0), jvp=ELEMENTWISE,
+sin = defop("sin", np.sin, vjp=lambda g, ans, x: g * _cj(cos(x)), jvp=ELEMENTWISE, promote="float")
+cos = defop("cos", np.cos, vjp=lambda g, ans, x: -(g * _cj(sin(x))), jvp=ELEMENTWISE, promote="float")
+tan = defop("tan", np.tan, vjp=lambda g, ans, x: g * _cj(ans * ans + 1.0), jvp=ELEMENTWISE,
             save_inputs=False, save_ans=True, promote="float")
 asin = defop("asin", np.arcsin, vjp=lambda g, ans, x: g * rsqrt(1.0 - x * x), jvp=ELEMENTWISE,
              promote="float")
@@ -291,11 +417,11 @@ acos = defop("acos", np.arccos, vjp=lambda g, ans, x: -(g * rsqrt(1.0 - x * x)),
              jvp=ELEMENTWISE, promote="float")
 atan = defop("atan", np.arctan, vjp=lambda g, ans, x: g / (x * x + 1.0), jvp=ELEMENTWISE,
              promote="float")
-sinh = defop("sinh", np.sinh, vjp=lambda g, ans, x: g * cosh(x), jvp=ELEMENTWISE,
+sinh = defop("sinh", np.sinh, vjp=lambda g, ans, x: g * _cj(cosh(x)), jvp=ELEMENTWISE,
              promote="float")
-cosh = defop("cosh", np.cosh, vjp=lambda g, ans, x: g * sinh(x), jvp=ELEMENTWISE,
+cosh = defop("cosh", np.cosh, vjp=lambda g, ans, x: g * _cj(sinh(x)), jvp=ELEMENTWISE,
              promote="float")
-tanh = defop("tanh", np.tanh, vjp=lambda g, ans, x: g * (1.0 - ans * ans), jvp=ELEMENTWISE,
+tanh = defop("tanh", np.tanh, vjp=lambda g, ans, x: g * _cj(1.0 - ans * ans), jvp=ELEMENTWISE,
              save_inputs=False, save_ans=True, promote="float")
 asinh = defop("asinh", np.arcsinh, vjp=lambda g, ans, x: g * rsqrt(x * x + 1.0),
               jvp=ELEMENTWISE, promote="float")
@@ -303,7 +429,7 @@ acosh = defop("acosh", np.arccosh, vjp=lambda g, ans, x: g * rsqrt(x * x - 1.0),
               jvp=ELEMENTWISE, promote="float")
 atanh = defop("atanh", np.arctanh, vjp=lambda g, ans, x: g / (1.0 - x * x), jvp=ELEMENTWISE,
               promote="float")
-sigmoid = defop("sigmoid", _sigmoid_impl, vjp=lambda g, ans, x: g * ans * (1.0 - ans),
+sigmoid = defop("sigmoid", _sigmoid_impl, vjp=lambda g, ans, x: g * _cj(ans * (1.0 - ans)),
                 jvp=ELEMENTWISE, save_inputs=False, save_ans=True, promote="float")
 logit = defop("logit", _logit_impl, vjp=lambda g, ans, x, eps=None: _logit_vjp(g, x, eps),
               jvp=ELEMENTWISE, promote="float")
@@ -312,7 +438,7 @@ relu = defop("relu", _relu_impl, vjp=lambda g, ans, x: where(ans > 0, g, 0.0), j
              save_inputs=False, save_ans=True)
 erf = defop("erf", _erf_impl, vjp=lambda g, ans, x: g * exp(-(x * x)) * _TWO_OVER_SQRT_PI,
             jvp=ELEMENTWISE, promote="float")
-reciprocal = defop("reciprocal", np.reciprocal, vjp=lambda g, ans, x: -(g * ans * ans),
+reciprocal = defop("reciprocal", np.reciprocal, vjp=lambda g, ans, x: -(g * _cj(ans * ans)),
                    jvp=ELEMENTWISE, save_inputs=False, save_ans=True, promote="float")
 floor = defop("floor", np.floor, vjp=ZERO, jvp=ELEMENTWISE)
 ceil = defop("ceil", np.ceil, vjp=ZERO, jvp=ELEMENTWISE)
@@ -359,10 +485,10 @@ sub = defop("sub", operator.sub, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, 
 # NOTE: not LINEAR: ``other`` is a parameter, so rsub(t) would add it to the tangent.
 rsub = defop("rsub", _rsub_impl, vjp=lambda g, ans, x, other: -g, jvp=ELEMENTWISE,
              save_inputs=False, promote="same", names="RsubBackward1")
-mul = defop("mul", operator.mul, vjp=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x),
+mul = defop("mul", operator.mul, vjp=(lambda g, ans, x, y: g * _cj(y), lambda g, ans, x, y: g * _cj(x)),
             jvp=ELEMENTWISE, promote="same")
 div = defop("div", operator.truediv,
-            vjp=(lambda g, ans, x, y: g / y, lambda g, ans, x, y: -(g * x) / (y * y)),
+            vjp=(lambda g, ans, x, y: g / _cj(y), lambda g, ans, x, y: -(g * _cj(x)) / _cj(y * y)),
             jvp=ELEMENTWISE, promote="float")
 floor_divide = defop("floor_divide", _floor_divide_impl, vjp=None, promote="same")
 remainder = defop("remainder", _remainder_impl,
@@ -377,18 +503,18 @@ def _pow_scalar_vjp(g: Any, ans: Any, x: Any, exponent: Any) -> Any:
     if exponent == 0:
         return g * 0.0
     if exponent == 2:
-        return g * x * 2.0
-    return g * exponent * pow_scalar(x, exponent=exponent - 1)
+        return g * _cj(x) * 2.0
+    return g * _cj(pow_scalar(x, exponent=exponent - 1) * exponent)
 
 
 def _pow_vjp_base(g: Any, ans: Any, x: Any, y: Any) -> Any:
     # NOTE: d/dx x**y is 0 where y == 0 (so 0**0 gives 0, not nan), as in PyTorch.
-    return where(y == 0, 0.0, g * y * pow(x, y - 1.0))
+    return where(y == 0, 0.0, g * _cj(y * pow(x, y - 1.0)))
 
 
 def _pow_vjp_exponent(g: Any, ans: Any, x: Any, y: Any) -> Any:
     # NOTE: 0 where base == 0 and exponent >= 0 (PyTorch), instead of 0 * -inf = nan.
-    return where((x == 0) & (y >= 0), 0.0, g * ans * log(x))
+    return where((x == 0) & (y >= 0), 0.0, g * _cj(ans * log(x)))
 
 
 def _rpow_vjp(g: Any, ans: Any, x: Any, base: Any) -> Any:

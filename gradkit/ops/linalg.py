@@ -16,6 +16,7 @@ from .._backend import as_data, backend_of, data_of, to_numpy
 from .._backend import eye as _eye
 from .._backend import zeros as _zeros
 from ._registry import defop, not_lazy
+from .elementwise import _cj
 from .shape import expand_p, permute_p, reshape_as
 
 
@@ -69,17 +70,17 @@ def _as_matrices(g: Any, x: Any, y: Any) -> tuple[Any, Any, Any]:
 # (the input batch of a network); the engine sums broadcast batch dims away.
 def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 1 and y.ndim == 1:                 # dot: g is a scalar
-        return g * y
+        return g * _cj(y)
     _, y2, g2 = _as_matrices(g, x, y)
-    gx = matmul_p(g2, _mT(y2))
+    gx = matmul_p(g2, _cj(_mT(y2)))              # g y^H (y^T for real dtypes)
     return reshape_as(gx, tuple(gx.shape[:-2]) + (gx.shape[-1],)) if x.ndim == 1 else gx
 
 
 def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 1 and y.ndim == 1:
-        return g * x
+        return g * _cj(x)
     x2, _, g2 = _as_matrices(g, x, y)
-    gy = matmul_p(_mT(x2), g2)
+    gy = matmul_p(_cj(_mT(x2)), g2)              # x^H g
     return reshape_as(gy, tuple(gy.shape[:-2]) + (gy.shape[-2],)) if y.ndim == 1 else gy
 
 

@@ -1,0 +1,143 @@
+"""Complex-number functions: ``real``, ``imag``, ``conj``, ``angle``, ``view_as_real``, ...
+
+Re-exported at top level (``gradkit.real``) and attached to :class:`Tensor`
+(``z.real``, ``z.imag`` as properties; ``z.conj()``, ``z.angle()`` as methods).
+Every function is a table primitive (ops/elementwise.py), so gradients follow
+PyTorch's convention for complex autograd: the gradient of a real loss ``L``
+with respect to ``z = x + iy`` is ``dL/dx + i dL/dy``.
+
+Conjugation is physical (gradkit has no lazy conjugate bit): ``conj`` makes a
+new tensor, ``resolve_conj`` returns its input and ``is_conj`` is always False.
+"""
+
+from __future__ import annotations
+
+from . import _dtype
+from ._api_base import _scalar_name, _t
+from ._tensor import Tensor
+from .ops import elementwise as E
+from .ops._registry import apply, apply1
+
+__all__ = ["real", "imag", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj",
+           "angle", "view_as_real", "view_as_complex", "complex", "polar", "is_complex"]
+
+
+def is_complex(input: Tensor) -> bool:
+    """Whether ``input`` has a complex dtype."""
+    return _t(input).is_complex()
+
+
+def real(input: Tensor) -> Tensor:
+    """The real part of ``input``; a real tensor is returned as it is (as in PyTorch)."""
+    x = _t(input)
+    if not x.is_complex():
+        return x
+    return apply1(E.real.prim, x)
+
+
+def imag(input: Tensor) -> Tensor:
+    """The imaginary part of a complex tensor; its gradient flows back as ``g * 1j``."""
+    x = _t(input)
+    if not x.is_complex():
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return apply1(E.imag.prim, x)
+
+
+def conj(input: Tensor) -> Tensor:
+    """The complex conjugate (a real tensor is returned as it is)."""
+    x = _t(input)
+    if not x.is_complex():
+        return x
+    return apply1(E.conj.prim, x)
+
+
+def conj_physical(input: Tensor) -> Tensor:
+    """``conj`` recorded as ``ConjPhysicalBackward0`` (gradkit's conj is always physical)."""
+    x = _t(input)
+    if not x.is_complex():
+        return x
+    return apply1(E.conj.prim, x, None, 1)
+
+
+def resolve_conj(input: Tensor) -> Tensor:
+    """``input`` itself: gradkit never holds a lazily conjugated tensor."""
+    return _t(input)
+
+
+def resolve_neg(input: Tensor) -> Tensor:
+    """``input`` itself: gradkit never holds a lazily negated tensor."""
+    return _t(input)
+
+
+def is_conj(input: Tensor) -> bool:
+    """Always False (conjugation in gradkit is physical)."""
+    _t(input)
+    return False
+
+
+def angle(input: Tensor) -> Tensor:
+    """The argument of each element (``atan2(imag, real)``); 0 or pi for real tensors."""
+    return apply(E.angle.prim, (_t(input),))
+
+
+def view_as_real(input: Tensor) -> Tensor:
+    """A real tensor with a trailing dimension of size 2 holding (real, imag).
+
+    Unlike PyTorch this is a copy, not a view: writing to it leaves ``input`` as it was.
+    """
+    x = _t(input)
+    if not x.is_complex():
+        raise RuntimeError("view_as_real is only supported for complex tensors")
+    return apply1(E.view_as_real.prim, x)
+
+
+def view_as_complex(input: Tensor) -> Tensor:
+    """A complex tensor from a float32/float64 one whose last dimension (size 2) is (real, imag).
+
+    Unlike PyTorch this is a copy, not a view.
+    """
+    x = _t(input)
+    if x.dtype not in (_dtype.float32, _dtype.float64, _dtype.float16):
+        raise RuntimeError("view_as_complex is only supported for half, float and double tensors, "
+                           f"but got a tensor of scalar type: {_scalar_name(x.dtype)}")
+    if x.ndim == 0 or x.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    if x.dtype is _dtype.float16:
+        raise RuntimeError("view_as_complex of float16 tensors is not supported (no complex32)")
+    return apply1(E.view_as_complex.prim, x)
+
+
+def _check_pair(name: str, a: Tensor, b: Tensor) -> None:
+    ok = (_dtype.float32, _dtype.float64)
+    if a.dtype not in ok or b.dtype not in ok:
+        raise RuntimeError(f"Expected both inputs to be Half, Float or Double tensors but got "
+                           f"{_scalar_name(a.dtype)} and {_scalar_name(b.dtype)}")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"Expected object of scalar type {_scalar_name(a.dtype)} but got scalar "
+                           f"type {_scalar_name(b.dtype)} for second argument")
+
+
+def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001
+    """The complex tensor ``real + 1j * imag`` (both float32 or both float64, broadcast)."""
+    re, im = _t(real, "real"), _t(imag, "imag")
+    _check_pair("complex", re, im)
+    return apply(E.complex_.prim, (re, im))
+
+
+def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
+    """The complex tensor ``abs * (cos(angle) + 1j * sin(angle))``."""
+    r, theta = _t(abs, "abs"), _t(angle, "angle")
+    _check_pair("polar", r, theta)
+    return apply(E.polar.prim, (r, theta))
+
+
+# --- Tensor methods and properties --------------------------------------------------------
+def _attach() -> None:
+    T = Tensor
+    T.real = property(real, doc="The real part (the tensor itself when it is real).")
+    T.imag = property(imag, doc="The imaginary part of a complex tensor.")
+    for fn in (conj, conj_physical, resolve_conj, resolve_neg, is_conj, angle):
+        setattr(T, fn.__name__, fn)
+
+
+_attach()
