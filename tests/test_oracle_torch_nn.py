@@ -1016,3 +1016,10 @@ EXTRA_MODULES = [
 @pytest.mark.parametrize("make, inputs, tol", EXTRA_MODULES)
 def test_extra_module_matches_torch(make: Callable[[Any], Any], inputs: tuple[Any, ...], tol: dict) -> None:
     compare_module(make, *inputs, **tol)
+
+
+@pytest.mark.parametrize("kw", [{}, {"affine": True}, {"track_running_stats": True}])
+def test_instance_norm_repr_and_state_match_torch(kw: dict) -> None:
+    ours, theirs = gk.nn.InstanceNorm2d(3, **kw), torch.nn.InstanceNorm2d(3, **kw)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())

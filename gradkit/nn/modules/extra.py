@@ -9,15 +9,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 
-from ..._tensor import _make
 from .. import functional as F
 from .. import init
 from .conv import _tuple
 from .linear import _empty
 from .loss import _Loss, _WeightedLoss
 from .module import Module
+from .normalization import _BatchNorm
 
 __all__ = [
     "Threshold",
@@ -296,7 +295,10 @@ class GroupNorm(Module):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_BatchNorm):
+    """PyTorch's InstanceNorm: BatchNorm's parameters and buffers, other defaults, per-sample
+    statistics."""
+
     _nd = 0
 
     def __init__(
@@ -309,24 +311,7 @@ class _InstanceNorm(Module):
         device: Any = None,
         dtype: Any = None,
     ) -> None:
-        super().__init__()
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        if affine:
-            self.weight = init.ones_(_empty(num_features, dtype=dtype))
-            self.bias = init.zeros_(_empty(num_features, dtype=dtype))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
-        if track_running_stats:
-            dt = np.float32 if dtype is None else dtype.np
-            self.register_buffer("running_mean", _make(np.zeros(num_features, dt), False, None))
-            self.register_buffer("running_var", _make(np.ones(num_features, dt), False, None))
-            self.register_buffer("num_batches_tracked", _make(np.array(0, np.int64), False, None))
-        else:
-            self.register_buffer("running_mean", None)
-            self.register_buffer("running_var", None)
-            self.register_buffer("num_batches_tracked", None)
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
 
     def forward(self, input: Any) -> Any:
         if input.ndim not in (self._nd + 1, self._nd + 2):
@@ -343,7 +328,7 @@ class _InstanceNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-            f"track_running_stats={self.track_running_stats}"
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
         )
 
 
