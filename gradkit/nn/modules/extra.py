@@ -12,7 +12,7 @@ from typing import Any
 
 from .. import functional as F
 from .. import init
-from .conv import _tuple
+from .conv import _ConvNd, _tuple
 from .linear import _empty
 from .loss import _Loss, _WeightedLoss
 from .module import Module
@@ -160,13 +160,8 @@ class _ConvTransposeNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            if fan_in != 0:
-                bound = 1 / math.sqrt(fan_in)
-                init.uniform_(self.bias, -bound, bound)
+    # NOTE: PyTorch initialises transposed convolutions as the others
+    reset_parameters = _ConvNd.reset_parameters
 
     def _output_padding(self, input: Any, output_size: Any) -> tuple[int, ...]:
         if output_size is None:
