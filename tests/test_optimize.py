@@ -41,7 +41,11 @@ def test_minimize_matches_scipy_with_exact_derivatives(method):
         kw["hess"] = so.rosen_hess
     ref = so.minimize(so.rosen, X0, method=method, **kw)
     assert ours.success == ref.success
-    np.testing.assert_allclose(ours.x, ref.x, rtol=1e-5, atol=1e-6)
+    # Both stop once the gradient norm is below gtol (1e-5), not at the exact minimum: the two
+    # paths differ in the last bits of each gradient, so the stopping points agree to about
+    # gtol / (smallest Hessian eigenvalue), not to machine precision (CG differed by 1.5e-5 on
+    # one CPU). The values at the stopping points agree far more tightly.
+    np.testing.assert_allclose(ours.x, ref.x, rtol=1e-4, atol=1e-5)
     assert ours.fun == pytest.approx(ref.fun, abs=1e-8)
     if method != "trust-constr":
         np.testing.assert_allclose(ours.jac, ref.jac, rtol=1e-3, atol=1e-5)
