@@ -62,7 +62,13 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
     np.degrees: AM.rad2deg,
     np.cbrt: lambda x: A.mul(A.sign(x), A.pow(A.abs(x), 1.0 / 3.0)),
     np.logaddexp2: AM.logaddexp2,
+    np.conjugate: lambda x: _complex_api().conj(x),
 }
+
+
+def _complex_api() -> Any:
+    from . import _api_complex
+    return _api_complex
 
 #: unary float ufuncs that map straight onto a table row (the dispatch fast path)
 _UNARY_PRIMS = {u: getattr(E, name).prim for u, name in (
@@ -729,11 +735,45 @@ def dispatched_functions() -> list[str]:
     names = {f"numpy.{getattr(f, '__name__', str(f))}" for f in UFUNCS}
     for f in FUNCTIONS:
         mod = getattr(f, "__module__", "numpy") or "numpy"
-        prefix = "numpy.linalg." if "linalg" in mod else "numpy."
+        prefix = "numpy.linalg." if "linalg" in mod else "numpy.fft." if "fft" in mod else "numpy."
         names.add(prefix + f.__name__)
     return sorted(names)
 
 
+@implements(np.real)
+def _real(val: Any) -> Any:
+    x = _tensorize(val)
+    return _complex_api().real(x) if x.is_complex() else x
+
+
+@implements(np.imag)
+def _imag(val: Any) -> Any:
+    x = _tensorize(val)
+    return _complex_api().imag(x) if x.is_complex() else A.mul(x, 0)
+
+
+@implements(np.angle)
+def _angle(z: Any, deg: bool = False) -> Any:
+    a = _complex_api().angle(_tensorize(z))
+    return AM.rad2deg(a) if deg else a
+
+
+def _fft_handlers() -> None:
+    """np.fft functions: gradkit.fft's rows with NumPy's signatures (gradkit/fft/_numpy.py,
+    imported on the first call so that ``import gradkit`` stays fast)."""
+    import importlib
+
+    def handler(name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return getattr(importlib.import_module("gradkit.fft._numpy"), name)(*args, **kwargs)
+        return call
+
+    for name in ("fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2",
+                 "irfft2", "rfftn", "irfftn", "hfft", "ihfft", "fftshift", "ifftshift"):
+        implements(getattr(np.fft, name))(handler(name))
+
+
 _linalg_handlers()
+_fft_handlers()
 Tensor.__array_ufunc__ = array_ufunc  # type: ignore[attr-defined]
 Tensor.__array_function__ = array_function  # type: ignore[attr-defined]

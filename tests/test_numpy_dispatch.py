@@ -235,8 +235,8 @@ def test_numpy_function_differentiates(name: str, f: Callable[[Any], Any], shape
 
 def test_unsupported_function_raises_instead_of_dropping_the_graph() -> None:
     t = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    with pytest.raises(TypeError, match=r"numpy\.fft.*tensor\.detach\(\)"):
-        np.fft.fft(t)
+    with pytest.raises(TypeError, match=r"numpy\.unwrap.*tensor\.detach\(\)"):
+        np.unwrap(t)
     with pytest.raises(TypeError, match="cannot differentiate numpy.median"):
         np.median(t)
     # detached tensors go through NumPy and come back as tensors

@@ -56,6 +56,8 @@ def _reduce_b(g: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
         if g.shape[1:] != shape:
             g = np.broadcast_to(g, g.shape[:1] + shape)
     if dtype is not None and g.dtype != dtype:
+        if g.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+            g = g.real                  # a real input's gradient is the real part (PyTorch)
         g = g.astype(dtype)
     return g
 
