@@ -836,9 +836,29 @@ COMPLEX_SPECS = [
            make=lambda rng: [rng.uniform(0.3, 2.0, (3, 4)), rng.uniform(-3.0, 3.0, (4,))]),
 ]
 
+# --- Fourier transforms: real views in and out of the three FFT rows ---------------------
+FFT_SPECS = [
+    OpSpec("fft_r2c", lambda x: gk.view_as_real(gk.fft.rfft(x)), lambda x: _vr(np.fft.rfft(x)),
+           shapes=[(3, 6)], label="onesided"),
+    OpSpec("fft_r2c", lambda x: gk.view_as_real(gk.fft.fft(x, n=5, norm="ortho")),
+           lambda x: _vr(np.fft.fft(x, n=5, norm="ortho")), shapes=[(3, 6)], label="full-cropped"),
+    OpSpec("fft_r2c", lambda x: gk.view_as_real(gk.fft.rfftn(x, s=(4, 7), dim=(0, 1))),
+           lambda x: _vr(np.fft.rfftn(x, s=(4, 7), axes=(0, 1))), shapes=[(3, 6)], label="2d-padded"),
+    OpSpec("fft_c2c", lambda x: gk.view_as_real(gk.fft.fft2(_Z(x), s=(2, 6))),
+           lambda x: _vr(np.fft.fft2(_vc(x), s=(2, 6))), shapes=[(3, 5, 2)]),
+    OpSpec("fft_c2c", lambda x: gk.view_as_real(gk.fft.ifft(_Z(x), n=7, norm="forward")),
+           lambda x: _vr(np.fft.ifft(_vc(x), n=7, norm="forward")), shapes=[(3, 5, 2)], label="inverse"),
+    OpSpec("fft_c2r", lambda x: gk.fft.irfft(_Z(x), n=7), lambda x: np.fft.irfft(_vc(x), n=7),
+           shapes=[(3, 4, 2)]),
+    OpSpec("fft_c2r", lambda x: gk.fft.irfftn(_Z(x), s=(3, 6), dim=(0, 1), norm="ortho"),
+           lambda x: np.fft.irfftn(_vc(x), s=(3, 6), axes=(0, 1), norm="ortho"), shapes=[(4, 3, 2)],
+           label="2d"),
+]
+
 #: every spec; the generic tests run each one
 OP_SPECS: list[OpSpec] = (ELEMENTWISE_SPECS + NO_GRAD_ELEMENTWISE_SPECS + REDUCTION_SPECS
-                          + NO_GRAD_REDUCTION_SPECS + SHAPE_SPECS + LINALG_SPECS + COMPLEX_SPECS)
+                          + NO_GRAD_REDUCTION_SPECS + SHAPE_SPECS + LINALG_SPECS + COMPLEX_SPECS
+                          + FFT_SPECS)
 
 # Families defined in their own files (they import OpSpec and the makers from here).
 from op_specs_linalg import LINALG_EXTRA_SPECS  # noqa: E402

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .._backend import is_lazy, move, placement_of
 from ._registry import LINEAR, defop
 from .elementwise import real
 from .shape import getitem_p, index_backward_p
@@ -62,12 +63,20 @@ def fit(x: Any, axes: tuple[int, ...], lengths: tuple[int, ...]) -> Any:
     return x
 
 
+def _whole(x: Any, axes: tuple[int, ...]) -> Any:
+    """Dask transforms an axis only when it is one chunk: join the transformed axes' chunks."""
+    if is_lazy(x):
+        return x.rechunk({a % x.ndim: -1 for a in axes})
+    return x
+
+
 def _lengths(x: Any, axes: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(x.shape[a] for a in axes)
 
 
 # --- complex to complex -------------------------------------------------------------------
 def _c2c_impl(x: np.ndarray, s: Any, axes: tuple[int, ...], norm: Any, inverse: bool) -> np.ndarray:
+    x = _whole(x, axes)
     if len(axes) == 1:
         f = np.fft.ifft if inverse else np.fft.fft
         return f(x, None if s is None else s[0], axes[0], norm)
@@ -87,6 +96,7 @@ fft_c2c = defop("fft_c2c", _c2c_impl, vjp=_c2c_vjp, jvp=LINEAR, save_inputs=Fals
 
 # --- real to complex ----------------------------------------------------------------------
 def _r2c_impl(x: np.ndarray, s: Any, axes: tuple[int, ...], norm: Any, onesided: bool) -> np.ndarray:
+    x = _whole(x, axes)
     if onesided:
         if len(axes) == 1:
             return np.fft.rfft(x, None if s is None else s[0], axes[0], norm)
@@ -109,6 +119,7 @@ fft_r2c = defop("fft_r2c", _r2c_impl, vjp=_r2c_vjp, jvp=LINEAR, save_inputs=Fals
 
 # --- complex to real ----------------------------------------------------------------------
 def _c2r_impl(x: np.ndarray, s: tuple[int, ...], axes: tuple[int, ...], norm: Any) -> np.ndarray:
+    x = _whole(x, axes)
     if len(axes) == 1:
         return np.fft.irfft(x, s[0], axes[0], norm)
     return np.fft.irfftn(x, s, axes, norm)
@@ -123,7 +134,8 @@ def _c2r_vjp(g: Any, ans: Any, x: Any, s: tuple[int, ...], axes: tuple[int, ...]
     if n % 2 == 0:
         w[-1] = 1.0
     a = axes[-1] % g.ndim
-    w = w.reshape((-1,) + (1,) * (g.ndim - 1 - a)).astype(getattr(half, "_data", half).real.dtype)
+    data = getattr(half, "_data", half)
+    w = move(w.reshape((-1,) + (1,) * (g.ndim - 1 - a)).astype(data.real.dtype), placement_of(data))
     return fit(half * w, axes, _lengths(x, axes))
 
 
