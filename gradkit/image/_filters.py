@@ -177,7 +177,11 @@ def _symmetric_integer(k: np.ndarray, anchor: int) -> bool:
 
 def _bit_exact_16s(img: Any, ddepth: Any, kx: np.ndarray, ax: int, ky: np.ndarray, ay: int) -> bool:
     """Whether OpenCV takes its integer path (uint8 -> int16, integer (anti)symmetric kernels),
-    which rounds ``delta`` to an integer (half to even) before adding it."""
+    which rounds ``delta`` to an integer (half to even) before adding it.
+
+    Since OpenCV 5.1 ``cv2.Sobel``/``cv2.Scharr`` leave this path for single-channel images on
+    their common kernels (see :func:`_ipp_deriv`); ``cv2.sepFilter2D`` and the other Sobel
+    kernels still take it."""
     if isinstance(img, Tensor) or ddepth is None:
         return False
     src = np.asarray(img).dtype
@@ -194,6 +198,51 @@ def _bit_exact_16s(img: Any, ddepth: Any, kx: np.ndarray, ax: int, ky: np.ndarra
     if ky[1] == 0:
         return bool(power_of_two)
     return bool(power_of_two and c > 0 and abs(ky[1]) == 2 * c)
+
+
+# OpenCV >= 5.1 (x86 builds, where cv2.ipp.useIPP() is true) runs these Sobel/Scharr derivatives
+# of a single-channel image through Intel IPP; 5.0 and older ran them as separable filters.
+_IPP_UINT8 = {3: {(1, 0), (0, 1), (2, 0), (0, 2)}, 5: {(1, 0), (0, 1), (2, 0), (0, 2)},
+              -1: {(1, 0), (0, 1)}}
+_IPP_INT16 = {3: {(0, 1)}, 5: {(0, 1)}, -1: {(1, 0), (0, 1)}}
+_IPP_BORDERS = ("reflect101", "replicate", "constant")
+
+
+def _ipp_deriv(img: Any, dx: int, dy: int, ksize: int, border: str, ddepth: Any,
+               channels_last: bool | None) -> bool:
+    """Whether OpenCV >= 5.1 computes this ``cv2.Sobel`` to CV_16S on its IPP path.
+
+    That path takes a one-channel uint8 (or int16) image, ``ksize`` 3 or 5 with
+    ``(dx, dy)`` in (1, 0), (0, 1), (2, 0), (0, 2) (int16: (0, 1) only) or Scharr, and
+    the borders reflect101, replicate or constant; it rounds ``raw * scale + delta`` once
+    (see :func:`_ipp_round`). Elsewhere (BORDER_REFLECT, ksize 1 or 7, mixed or third
+    derivatives, several channels) OpenCV 5.1 filters as 5.0 did.
+    """
+    if isinstance(img, Tensor) or ddepth is None or border not in _IPP_BORDERS:
+        return False
+    a = np.asarray(img)
+    if a.ndim < 2 or out_dtype(a, ddepth) != np.int16:
+        return False
+    axes = _image_axes(a.ndim, False, channels_last)
+    if a.size != a.shape[axes[0]] * a.shape[axes[1]]:
+        return False                        # several channels: OpenCV's separable filters
+    table = {np.dtype(np.uint8): _IPP_UINT8, np.dtype(np.int16): _IPP_INT16}.get(a.dtype)
+    return table is not None and (dx, dy) in table.get(ksize, ())
+
+
+def _ipp_round(raw: np.ndarray, src: np.dtype, scale: float, delta: float) -> np.ndarray:
+    """int16 output of the IPP path from the exact derivative ``raw`` (float64).
+
+    IPP keeps an int16 image's derivative in int16 (saturating) before it scales; then
+    ``raw * scale + delta`` is formed in float32 with one rounding (scale and delta as
+    float32), rounded half to even and saturated: no separate rounding of ``delta``.
+    """
+    if src == np.int16:
+        np.clip(raw, -32768, 32767, out=raw)
+    v = (raw * float(np.float32(scale)) + float(np.float32(delta))).astype(np.float32)
+    np.rint(v, out=v)
+    np.clip(v, -32768, 32767, out=v)
+    return v.astype(np.int16)
 
 
 def filter2d(img: Any, kernel: Any, anchor: Any = None, delta: float = 0.0,
@@ -259,6 +308,10 @@ def sobel(img: Any, dx: int = 1, dy: int = 0, ksize: int = 3, scale: float = 1.0
     array([ 0., 16., 32., 48.,  0.])
     """
     kx, ky = deriv_kernels(dx, dy, ksize)
+    if _ipp_deriv(img, dx, dy, ksize, check_border(border), ddepth, channels_last):
+        raw = sep_filter2d(img, kx, ky, None, 0.0, border, None, border_value=border_value,
+                           channels_last=channels_last)
+        return _ipp_round(raw, np.asarray(img).dtype, scale, delta)
     kt = kernel_dtype(img, ddepth)
     kx, ky = kx.astype(kt), ky.astype(kt)
     if scale != 1:
