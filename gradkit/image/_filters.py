@@ -301,6 +301,19 @@ def sobel(img: Any, dx: int = 1, dy: int = 0, ksize: int = 3, scale: float = 1.0
     derivative's direction, OpenCV's ``dx``/``dy`` its order, and scipy 'mirror' is
     our 'reflect101'. Both give positive values where the image grows to the right/down.
 
+    Integer outputs round as OpenCV >= 5.1. A one-channel uint8 image filtered to
+    ``int16`` (``cv2.CV_16S``) with ``ksize`` 3 or 5 and ``(dx, dy)`` one of (1, 0),
+    (0, 1), (2, 0), (0, 2), or with Scharr, on any border but 'reflect', takes OpenCV
+    5.1's Intel IPP path: ``scale * raw + delta`` is formed in float32 (``scale`` and
+    ``delta`` as float32) and rounded once, half to even, then saturated; a one-channel
+    int16 image (``(0, 1)`` with ``ksize`` 3 or 5, or Scharr) also saturates ``raw`` to
+    int16 before the scale. OpenCV 5.0 and older, and 5.1 where IPP is off (ARM builds,
+    ``cv2.ipp.setUseIPP(False)``), ran these as integer separable filters that round
+    ``delta`` first: ``raw + rint(delta)`` at ``scale=1``, so ``raw=1, delta=0.5`` gave 1
+    where 5.1 gives 2. Elsewhere (several channels, 'reflect', ``ksize`` 1 or 7, mixed or
+    third derivatives, :func:`sep_filter2d`) every version, and gradkit, still adds
+    ``rint(delta)`` on that integer path.
+
     Examples
     --------
     >>> ramp = np.tile(np.arange(5.0) ** 2, (3, 1))
@@ -326,7 +339,15 @@ def sobel(img: Any, dx: int = 1, dy: int = 0, ksize: int = 3, scale: float = 1.0
 
 def scharr(img: Any, dx: int = 1, dy: int = 0, scale: float = 1.0, delta: float = 0.0,
            border: Any = "reflect101", ddepth: Any = None, **kw: Any) -> Any:
-    """3x3 Scharr derivative, as ``cv2.Scharr``: ``sobel(img, dx, dy, ksize=-1, ...)``."""
+    """3x3 Scharr derivative, as ``cv2.Scharr``: ``sobel(img, dx, dy, ksize=-1, ...)``.
+
+    Integer outputs round as OpenCV >= 5.1 (see :func:`sobel`): a one-channel uint8 or int16
+    image to ``int16`` on any border but 'reflect' gets ``rint(scale * raw + delta)``, rounded
+    once in float32. OpenCV 5.0 rounded ``delta`` first: ``dy=1`` gave ``raw + rint(delta)``;
+    ``dx=1`` ran a float32 column filter whose SIMD body rounds once and whose scalar tail
+    (the last columns of each row) adds ``rint(delta)``, as 5.1 still does with 'reflect' or
+    several channels; gradkit rounds once there and does not reproduce that column split.
+    """
     return sobel(img, dx, dy, -1, scale, delta, border, ddepth, **kw)
 
 
@@ -344,6 +365,11 @@ def laplacian(img: Any, ksize: int = 1, scale: float = 1.0, delta: float = 0.0,
     ``ksize=1`` uses ``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]``, ``ksize=3`` uses
     ``[[2, 0, 2], [0, -8, 0], [2, 0, 2]]``; 5 and 7 sum the second-order Sobel
     filters in x and y. Other parameters as :func:`sobel`.
+
+    Integer outputs round ``scale * raw + delta`` once, half to even, in OpenCV 5.0 and 5.1
+    alike: OpenCV >= 5.1's change to :func:`sobel` (``delta`` no longer rounded first) does
+    not touch the Laplacian, whose ``ksize`` 3, 5 and 7 values of a uint8 image are even
+    anyway.
 
     Examples
     --------
