@@ -235,7 +235,9 @@ def _ipp_round(raw: np.ndarray, src: np.dtype, scale: float, delta: float) -> np
 
     IPP keeps an int16 image's derivative in int16 (saturating) before it scales; then
     ``raw * scale + delta`` is formed in float32 with one rounding (scale and delta as
-    float32), rounded half to even and saturated: no separate rounding of ``delta``.
+    float32; a fused multiply-add in IPP's AVX2 and AVX-512 code), rounded half to even and
+    saturated: no separate rounding of ``delta``. IPP's SSE4.2 code (CPUs without AVX2)
+    rounds the product first, which differs only for a scale that is not a power of two.
     """
     if src == np.int16:
         np.clip(raw, -32768, 32767, out=raw)
@@ -305,7 +307,8 @@ def sobel(img: Any, dx: int = 1, dy: int = 0, ksize: int = 3, scale: float = 1.0
     ``int16`` (``cv2.CV_16S``) with ``ksize`` 3 or 5 and ``(dx, dy)`` one of (1, 0),
     (0, 1), (2, 0), (0, 2), or with Scharr, on any border but 'reflect', takes OpenCV
     5.1's Intel IPP path: ``scale * raw + delta`` is formed in float32 (``scale`` and
-    ``delta`` as float32) and rounded once, half to even, then saturated; a one-channel
+    ``delta`` as float32, one fused rounding as IPP on AVX2 CPUs) and rounded half to even,
+    then saturated; a one-channel
     int16 image (``(0, 1)`` with ``ksize`` 3 or 5, or Scharr) also saturates ``raw`` to
     int16 before the scale. OpenCV 5.0 and older, and 5.1 where IPP is off (ARM builds,
     ``cv2.ipp.setUseIPP(False)``), ran these as integer separable filters that round
