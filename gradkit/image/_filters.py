@@ -307,15 +307,15 @@ def sobel(img: Any, dx: int = 1, dy: int = 0, ksize: int = 3, scale: float = 1.0
     ``int16`` (``cv2.CV_16S``) with ``ksize`` 3 or 5 and ``(dx, dy)`` one of (1, 0),
     (0, 1), (2, 0), (0, 2), or with Scharr, on any border but 'reflect', takes OpenCV
     5.1's Intel IPP path: ``scale * raw + delta`` is formed in float32 (``scale`` and
-    ``delta`` as float32, one fused rounding as IPP on AVX2 CPUs) and rounded half to even,
-    then saturated; a one-channel
-    int16 image (``(0, 1)`` with ``ksize`` 3 or 5, or Scharr) also saturates ``raw`` to
-    int16 before the scale. OpenCV 5.0 and older, and 5.1 where IPP is off (ARM builds,
-    ``cv2.ipp.setUseIPP(False)``), ran these as integer separable filters that round
-    ``delta`` first: ``raw + rint(delta)`` at ``scale=1``, so ``raw=1, delta=0.5`` gave 1
-    where 5.1 gives 2. Elsewhere (several channels, 'reflect', ``ksize`` 1 or 7, mixed or
-    third derivatives, :func:`sep_filter2d`) every version, and gradkit, still adds
-    ``rint(delta)`` on that integer path.
+    ``delta`` as float32, one fused rounding as IPP on AVX2 CPUs) and rounded half to
+    even, then saturated; a one-channel int16 image (``(0, 1)`` with ``ksize`` 3 or 5,
+    or Scharr) also saturates ``raw`` to int16 before the scale. OpenCV 5.0 and older,
+    and 5.1 where IPP is off (ARM builds, ``cv2.ipp.setUseIPP(False)``), ran these as
+    integer separable filters that round ``delta`` first: ``raw + rint(delta)`` at
+    ``scale=1``, so ``raw=1, delta=0.5`` gave 1 where 5.1 gives 2. Elsewhere (several
+    channels, 'reflect', ``ksize`` 1 or 7, mixed or third derivatives,
+    :func:`sep_filter2d`) every version, and gradkit, still adds ``rint(delta)`` on that
+    integer path.
 
     Examples
     --------
