@@ -98,6 +98,28 @@ def test_ddepth_conventions() -> None:
     assert gi.sobel(img, scale=0.5, delta=1.5, ddepth=3)[0, 1] == 382   # 381.5 rounds to even
 
 
+def test_int16_rounding_follows_opencv_5_1() -> None:
+    """One-channel uint8 -> int16 Sobel/Scharr round raw + delta once (OpenCV >= 5.1, IPP);
+    several channels, 'reflect', ksize 1/7 and sep_filter2d round delta first (as OpenCV 5.0)."""
+    u8 = np.zeros((3, 3), np.uint8)
+    u8[0, 2] = 1                                   # Sobel x at the centre: raw 1
+    assert gi.sobel(u8, 1, 0, delta=0.5, ddepth=np.int16)[1].tolist() == [0, 2, 0]
+    assert gi.sobel(u8, 1, 0, delta=0.5, ddepth=3, border="replicate")[1, 1] == 2
+    assert gi.sobel(u8[:, :, None], 1, 0, delta=0.5, ddepth=np.int16)[1, 1, 0] == 2
+    assert gi.sobel(u8, 1, 0, delta=0.5, ddepth=np.int16, border="reflect")[1, 1] == 1
+    assert gi.sobel(np.dstack([u8, u8]), 1, 0, delta=0.5, ddepth=np.int16)[1, 1].tolist() == [1, 1]
+    assert gi.sobel(u8, 1, 0, ksize=1, delta=0.5, ddepth=np.int16)[0, 1] == 1
+    assert gi.sep_filter2d(u8, [-1, 0, 1], [1, 2, 1], delta=0.5, ddepth=np.int16)[1, 1] == 1
+    assert gi.sobel(u8, 1, 0, delta=0.5)[1, 1] == 1.5                      # float outputs: unrounded
+    # float32, one rounding: 22 * float32(0.1) + float32(0.3) is 2.5 in float32 (3 in float64)
+    assert gi.sobel(u8 * 22, 1, 0, scale=0.1, delta=0.3, ddepth=np.int16)[1, 1] == 2
+    # an int16 image's derivative (40000) saturates to int16 before the scale
+    i16 = np.zeros((3, 3), np.int16)
+    i16[2] = 10000
+    assert gi.sobel(i16, 0, 1, scale=0.5, ddepth=np.int16)[1, 1] == 16384     # 32767 / 2, to even
+    assert gi.sobel(i16, 0, 1, scale=0.5, ddepth=np.int16, border="reflect")[1, 1] == 20000
+
+
 def test_multichannel_filters_each_channel() -> None:
     img = RNG.random((9, 8, 3))
     out = gi.sobel(img, 1, 1, 5)
@@ -305,6 +327,11 @@ def test_sobel_float64_matches_opencv(border: str) -> None:
                    cv2.Scharr(img, cv2.CV_64F, 0, 1, scale=2.0, borderType=CV_BORDERS[border]), 1e-10)
 
 
+def _laplacian_scale(cv2, ksize: int, scale: float) -> float:
+    """The scale OpenCV applies: before 5.0 it scaled the 3x3 kernels (ksize 1, 3) in float32."""
+    return float(np.float32(scale)) if int(cv2.__version__.split(".")[0]) < 5 and ksize in (1, 3) else scale
+
+
 @pytest.mark.parametrize("border", list(CV_BORDERS))
 def test_laplacian_filter2d_sepfilter_float64_match_opencv(border: str) -> None:
     cv2 = pytest.importorskip("cv2")
@@ -312,7 +339,7 @@ def test_laplacian_filter2d_sepfilter_float64_match_opencv(border: str) -> None:
     for shape in ((23, 31), (17, 19, 3), (3, 4)):
         img = RNG.standard_normal(shape)
         for ks in (1, 3, 5, 7):
-            _rel_close(gi.laplacian(img, ks, 0.3, -0.5, border),
+            _rel_close(gi.laplacian(img, ks, _laplacian_scale(cv2, ks, 0.3), -0.5, border),
                        cv2.Laplacian(img, cv2.CV_64F, ksize=ks, scale=0.3, delta=-0.5, borderType=b), 1e-10)
         for kshape, anchor in (((3, 3), (-1, -1)), ((2, 5), (4, 0)), ((9, 9), (2, 7))):  # 9x9: OpenCV's DFT
             k = RNG.standard_normal(kshape)

@@ -177,7 +177,11 @@ def _symmetric_integer(k: np.ndarray, anchor: int) -> bool:
 
 def _bit_exact_16s(img: Any, ddepth: Any, kx: np.ndarray, ax: int, ky: np.ndarray, ay: int) -> bool:
     """Whether OpenCV takes its integer path (uint8 -> int16, integer (anti)symmetric kernels),
-    which rounds ``delta`` to an integer (half to even) before adding it."""
+    which rounds ``delta`` to an integer (half to even) before adding it.
+
+    Since OpenCV 5.1 ``cv2.Sobel``/``cv2.Scharr`` leave this path for single-channel images on
+    their common kernels (see :func:`_ipp_deriv`); ``cv2.sepFilter2D`` and the other Sobel
+    kernels still take it."""
     if isinstance(img, Tensor) or ddepth is None:
         return False
     src = np.asarray(img).dtype
@@ -194,6 +198,53 @@ def _bit_exact_16s(img: Any, ddepth: Any, kx: np.ndarray, ax: int, ky: np.ndarra
     if ky[1] == 0:
         return bool(power_of_two)
     return bool(power_of_two and c > 0 and abs(ky[1]) == 2 * c)
+
+
+# OpenCV >= 5.1 (x86 builds, where cv2.ipp.useIPP() is true) runs these Sobel/Scharr derivatives
+# of a single-channel image through Intel IPP; 5.0 and older ran them as separable filters.
+_IPP_UINT8 = {3: {(1, 0), (0, 1), (2, 0), (0, 2)}, 5: {(1, 0), (0, 1), (2, 0), (0, 2)},
+              -1: {(1, 0), (0, 1)}}
+_IPP_INT16 = {3: {(0, 1)}, 5: {(0, 1)}, -1: {(1, 0), (0, 1)}}
+_IPP_BORDERS = ("reflect101", "replicate", "constant")
+
+
+def _ipp_deriv(img: Any, dx: int, dy: int, ksize: int, border: str, ddepth: Any,
+               channels_last: bool | None) -> bool:
+    """Whether OpenCV >= 5.1 computes this ``cv2.Sobel`` to CV_16S on its IPP path.
+
+    That path takes a one-channel uint8 (or int16) image, ``ksize`` 3 or 5 with
+    ``(dx, dy)`` in (1, 0), (0, 1), (2, 0), (0, 2) (int16: (0, 1) only) or Scharr, and
+    the borders reflect101, replicate or constant; it rounds ``raw * scale + delta`` once
+    (see :func:`_ipp_round`). Elsewhere (BORDER_REFLECT, ksize 1 or 7, mixed or third
+    derivatives, several channels) OpenCV 5.1 filters as 5.0 did.
+    """
+    if isinstance(img, Tensor) or ddepth is None or border not in _IPP_BORDERS:
+        return False
+    a = np.asarray(img)
+    if a.ndim < 2 or out_dtype(a, ddepth) != np.int16:
+        return False
+    axes = _image_axes(a.ndim, False, channels_last)
+    if a.size != a.shape[axes[0]] * a.shape[axes[1]]:
+        return False                        # several channels: OpenCV's separable filters
+    table = {np.dtype(np.uint8): _IPP_UINT8, np.dtype(np.int16): _IPP_INT16}.get(a.dtype)
+    return table is not None and (dx, dy) in table.get(ksize, ())
+
+
+def _ipp_round(raw: np.ndarray, src: np.dtype, scale: float, delta: float) -> np.ndarray:
+    """int16 output of the IPP path from the exact derivative ``raw`` (float64).
+
+    IPP keeps an int16 image's derivative in int16 (saturating) before it scales; then
+    ``raw * scale + delta`` is formed in float32 with one rounding (scale and delta as
+    float32; a fused multiply-add in IPP's AVX2 and AVX-512 code), rounded half to even and
+    saturated: no separate rounding of ``delta``. IPP's SSE4.2 code (CPUs without AVX2)
+    rounds the product first, which differs only for a scale that is not a power of two.
+    """
+    if src == np.int16:
+        np.clip(raw, -32768, 32767, out=raw)
+    v = (raw * float(np.float32(scale)) + float(np.float32(delta))).astype(np.float32)
+    np.rint(v, out=v)
+    np.clip(v, -32768, 32767, out=v)
+    return v.astype(np.int16)
 
 
 def filter2d(img: Any, kernel: Any, anchor: Any = None, delta: float = 0.0,
@@ -252,6 +303,20 @@ def sobel(img: Any, dx: int = 1, dy: int = 0, ksize: int = 3, scale: float = 1.0
     derivative's direction, OpenCV's ``dx``/``dy`` its order, and scipy 'mirror' is
     our 'reflect101'. Both give positive values where the image grows to the right/down.
 
+    Integer outputs round as OpenCV >= 5.1. A one-channel uint8 image filtered to
+    ``int16`` (``cv2.CV_16S``) with ``ksize`` 3 or 5 and ``(dx, dy)`` one of (1, 0),
+    (0, 1), (2, 0), (0, 2), or with Scharr, on any border but 'reflect', takes OpenCV
+    5.1's Intel IPP path: ``scale * raw + delta`` is formed in float32 (``scale`` and
+    ``delta`` as float32, one fused rounding as IPP on AVX2 CPUs) and rounded half to
+    even, then saturated; a one-channel int16 image (``(0, 1)`` with ``ksize`` 3 or 5,
+    or Scharr) also saturates ``raw`` to int16 before the scale. OpenCV 5.0 and older,
+    and 5.1 where IPP is off (ARM builds, ``cv2.ipp.setUseIPP(False)``), ran these as
+    integer separable filters that round ``delta`` first: ``raw + rint(delta)`` at
+    ``scale=1``, so ``raw=1, delta=0.5`` gave 1 where 5.1 gives 2. Elsewhere (several
+    channels, 'reflect', ``ksize`` 1 or 7, mixed or third derivatives,
+    :func:`sep_filter2d`) every version, and gradkit, still adds ``rint(delta)`` on that
+    integer path.
+
     Examples
     --------
     >>> ramp = np.tile(np.arange(5.0) ** 2, (3, 1))
@@ -259,6 +324,10 @@ def sobel(img: Any, dx: int = 1, dy: int = 0, ksize: int = 3, scale: float = 1.0
     array([ 0., 16., 32., 48.,  0.])
     """
     kx, ky = deriv_kernels(dx, dy, ksize)
+    if _ipp_deriv(img, dx, dy, ksize, check_border(border), ddepth, channels_last):
+        raw = sep_filter2d(img, kx, ky, None, 0.0, border, None, border_value=border_value,
+                           channels_last=channels_last)
+        return _ipp_round(raw, np.asarray(img).dtype, scale, delta)
     kt = kernel_dtype(img, ddepth)
     kx, ky = kx.astype(kt), ky.astype(kt)
     if scale != 1:
@@ -273,7 +342,15 @@ def sobel(img: Any, dx: int = 1, dy: int = 0, ksize: int = 3, scale: float = 1.0
 
 def scharr(img: Any, dx: int = 1, dy: int = 0, scale: float = 1.0, delta: float = 0.0,
            border: Any = "reflect101", ddepth: Any = None, **kw: Any) -> Any:
-    """3x3 Scharr derivative, as ``cv2.Scharr``: ``sobel(img, dx, dy, ksize=-1, ...)``."""
+    """3x3 Scharr derivative, as ``cv2.Scharr``: ``sobel(img, dx, dy, ksize=-1, ...)``.
+
+    Integer outputs round as OpenCV >= 5.1 (see :func:`sobel`): a one-channel uint8 or int16
+    image to ``int16`` on any border but 'reflect' gets ``rint(scale * raw + delta)``, rounded
+    once in float32. OpenCV 5.0 rounded ``delta`` first: ``dy=1`` gave ``raw + rint(delta)``;
+    ``dx=1`` ran a float32 column filter whose SIMD body rounds once and whose scalar tail
+    (the last columns of each row) adds ``rint(delta)``, as 5.1 still does with 'reflect' or
+    several channels; gradkit rounds once there and does not reproduce that column split.
+    """
     return sobel(img, dx, dy, -1, scale, delta, border, ddepth, **kw)
 
 
@@ -291,6 +368,11 @@ def laplacian(img: Any, ksize: int = 1, scale: float = 1.0, delta: float = 0.0,
     ``ksize=1`` uses ``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]``, ``ksize=3`` uses
     ``[[2, 0, 2], [0, -8, 0], [2, 0, 2]]``; 5 and 7 sum the second-order Sobel
     filters in x and y. Other parameters as :func:`sobel`.
+
+    Integer outputs round ``scale * raw + delta`` once, half to even, in OpenCV 5.0 and 5.1
+    alike: OpenCV >= 5.1's change to :func:`sobel` (``delta`` no longer rounded first) does
+    not touch the Laplacian, whose ``ksize`` 3, 5 and 7 values of a uint8 image are even
+    anyway.
 
     Examples
     --------
