@@ -25,6 +25,7 @@ from .._backend import as_data, contiguous, move, placement_of, zeros
 from .._tensor import Tensor, _make
 from . import grad as _grad
 from ._batched import ForwardMode, batched_vjp
+from .._concrete import differentiating
 from .grad_mode import _state, enable_grad, set_grad_enabled
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
@@ -160,7 +161,7 @@ def _prepare_v(v: Any, other: tuple[Tensor, ...], is_other_tuple: bool, name: st
 def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(*inputs), v^T J)``; ``v`` may be omitted for a one-element output."""
-    with enable_grad():
+    with enable_grad(), differentiating("gradkit.autograd.functional.vjp"):
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
         outputs = func(*inputs)
@@ -183,7 +184,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
 
     Uses ``gradkit.autograd.forward_ad`` when available, else the exact double-backward trick.
     """
-    with enable_grad():
+    with enable_grad(), differentiating("gradkit.autograd.functional.jvp"):
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
         v = _prepare_v(v, inputs, is_inputs_tuple, "jvp", create_graph,
@@ -282,7 +283,7 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, 
                 '`strategy="forward-mode"` are not supported together (yet). Please either set '
                 '`create_graph=False` or `strategy="reverse-mode"`.')
         return _jacfwd(func, inputs, strict, vectorize)
-    with enable_grad():
+    with enable_grad(), differentiating("gradkit.autograd.functional.jacobian"):
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
         outputs = func(*inputs)
@@ -308,7 +309,7 @@ def _jacfwd(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool
         raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
                                   "Hessian isonly implemented for `vectorize=True`.")
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-    with enable_grad():
+    with enable_grad(), differentiating("gradkit.autograd.functional.jacobian"):
         inputs = _preprocess(inputs, False, need_graph=True)
         fm = ForwardMode(func, inputs, create=False)
         is_outputs_tuple, outputs = _as_tuple(fm.raw, "outputs", "jacobian")
@@ -363,14 +364,15 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, s
         _check_requires_grad(jac, "jacobian", strict)
         return jac
 
-    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize,
-                   strategy=outer_jacobian_strategy)
+    with differentiating("gradkit.autograd.functional.hessian"):
+        res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict,
+                       vectorize=vectorize, strategy=outer_jacobian_strategy)
     return _unpack(res, (is_inputs_tuple, is_inputs_tuple))
 
 
 def _hessian_products(func: Callable[..., Any], inputs: Any, v: Any, create_graph: bool,
                       strict: bool, name: str) -> tuple[Any, ...]:
-    with enable_grad():
+    with enable_grad(), differentiating("gradkit.autograd.functional." + name):
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
         inputs = _preprocess(inputs, create_graph, need_graph=True)
         v = _prepare_v(v, inputs, is_inputs_tuple, name, create_graph,
