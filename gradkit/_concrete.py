@@ -138,8 +138,9 @@ def error(what: str) -> ConcretizationError:
                      "pass jac='2-point' to use finite differences instead.")
     return ConcretizationError(
         f"{what} was called{user_line()} on a tensor that {name} is differentiating. The result "
-        "is a plain Python/NumPy value that gradkit's graph cannot see, so the gradient through "
-        "it would silently be zero. Keep the value a tensor: call NumPy or gradkit functions on "
+        "is a value that gradkit's graph cannot see (a Python/NumPy value, or a copy off the "
+        "graph), so the gradient through it would silently be zero. Keep the value a tensor: "
+        "call NumPy or gradkit functions on "
         "it (np.sin(x[0]) instead of math.sin(x[0]), x ** 2 instead of np.float64(x) ** 2), and "
         "build arrays from tensors with np.stack([...]) or gradkit.stack([...]) instead of "
         "np.array([...]) or filling np.zeros(...) element by element. For a value that must not "

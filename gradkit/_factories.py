@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import _backend, _dtype
+from . import _concrete as _cc
 from ._tensor import Tensor, _make
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty",
@@ -61,6 +62,7 @@ def _infer(data: Any, exact: bool = False) -> np.ndarray:
     ``tensor(0.7, dtype=float64)`` is not rounded through float32 first.
     """
     if isinstance(data, Tensor):
+        _cc.check(data, "gradkit.tensor()")           # a copy off the graph: see _concrete
         return _backend.copy(data._data)
     if _backend.backend_of(data) is not None:
         if data.dtype not in _dtype.FROM_NP:
@@ -97,6 +99,7 @@ def _has_np_float(data: Any) -> bool:
 
 def _unwrap(data: Any) -> Any:
     if isinstance(data, Tensor):
+        _cc.check(data, "gradkit.tensor([...]) of tensors (use gradkit.stack)")
         return data._data
     if isinstance(data, (list, tuple)):
         return [_unwrap(d) for d in data]

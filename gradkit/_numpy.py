@@ -78,22 +78,25 @@ _ACCUMULATE = {np.add: A.cumsum, np.multiply: A.cumprod}
 
 
 def _needs_graph(*xs: Any) -> bool:
-    """Whether any tensor among ``xs`` (searched one list level deep) requires grad."""
-    if not _state.grad_enabled:
-        return False
+    """Whether any tensor among ``xs`` (searched one list level deep) requires grad, or carries
+    a forward-mode tangent (``forward_ad``: the tangent would be lost as silently)."""
+    ge = _state.grad_enabled
     for x in xs:
-        if isinstance(x, Tensor) and x._rg:
-            return True
-        if isinstance(x, (list, tuple)):
-            if any(isinstance(y, Tensor) and y._rg for y in x):
+        if isinstance(x, Tensor):
+            if (x._rg and ge) or x._fw:
                 return True
+        elif isinstance(x, (list, tuple)):
+            for y in x:
+                if isinstance(y, Tensor) and ((y._rg and ge) or y._fw):
+                    return True
     return False
 
 
 def _unsupported(name: str) -> TypeError:
     return TypeError(
-        f"gradkit cannot differentiate numpy.{name}: a tensor that requires grad was passed to it, "
-        "and converting it to an ndarray would silently drop the graph. Use a gradkit operation "
+        f"gradkit cannot differentiate numpy.{name}: a tensor that requires grad (or carries a "
+        "forward-mode tangent) was passed to it, and converting it to an ndarray would silently "
+        "drop the graph. Use a gradkit operation "
         f"instead, or pass tensor.detach() if no gradient should flow through numpy.{name}.")
 
 
