@@ -247,9 +247,16 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if _cc._local.depth:
             _cc.check(self, "item()")
-        return self._item()
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        d = self._data
+        if type(d) is not _ndarray:
+            d = _host(d, "item()")
+        return d.reshape(()).item()
 
     def _item(self) -> Any:
+        """``item()`` without the transform check (for formatting and the conversions)."""
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
@@ -401,7 +408,7 @@ class Tensor:
     # differentiated, and float()/complex() warn once in eager code as PyTorch does
     # (see gradkit/_concrete.py).
     def __float__(self) -> float:
-        if self._rg or _cc._local.depth:
+        if (self._rg and not _cc._warned[0]) or _cc._local.depth:
             _cc.check_scalar(self, "float()")
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
@@ -420,7 +427,7 @@ class Tensor:
         return int(self._data.reshape(()))
 
     def __complex__(self) -> complex:
-        if self._rg or _cc._local.depth:
+        if (self._rg and not _cc._warned[0]) or _cc._local.depth:
             _cc.check_scalar(self, "complex()")
         return complex(self._item())
 
