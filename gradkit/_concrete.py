@@ -110,8 +110,21 @@ def check_scalar(t: Any, what: str) -> None:
     """``check``, plus PyTorch's one-time warning for ``float()``/``complex()`` in eager code."""
     if t._rg and not _warned[0] and not _local.depth and _grad_enabled():
         _warned[0] = True
-        warnings.warn(SCALAR_WARNING, UserWarning, stacklevel=3)
+        warnings.warn(SCALAR_WARNING, UserWarning, stacklevel=user_stacklevel())
     check(t, what)
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` for ``warnings.warn`` in the caller that points at the user's line."""
+    import sys
+
+    from .autograd._sites import _PKG
+    f: Any = sys._getframe(2)
+    level = 2
+    while f is not None and f.f_code.co_filename.startswith(_PKG):
+        f = f.f_back
+        level += 1
+    return level
 
 
 def user_line() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -99,7 +100,9 @@ def _has_np_float(data: Any) -> bool:
 
 def _unwrap(data: Any) -> Any:
     if isinstance(data, Tensor):
-        _cc.check(data, "gradkit.tensor([...]) of tensors (use gradkit.stack)")
+        # NOTE: PyTorch converts each element with float(): its one-time warning, and the error
+        # inside a transform
+        _cc.check_scalar(data, "gradkit.tensor([...]) of tensors (use gradkit.stack)")
         return data._data
     if isinstance(data, (list, tuple)):
         return [_unwrap(d) for d in data]
@@ -118,6 +121,11 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     >>> gk.tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than gradkit.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
     arr = _infer(data, exact=dtype is not None)
     if dtype is not None:
         arr = arr.astype(_np_dtype(dtype), copy=False)

@@ -308,6 +308,16 @@ def test_where_pytorch_does_not_warn(fresh_warning, case):
     assert _warnings_of(fn) == []
 
 
+def test_tensor_of_tensors_warns_as_pytorch(fresh_warning):
+    x = gk.tensor(1.5, requires_grad=True)
+    copy = _warnings_of(lambda: gk.tensor(x * 2))
+    assert len(copy) == 1 and copy[0][0] is UserWarning and copy[0][2] == __file__
+    assert copy[0][1].startswith("To copy construct from a tensor, it is recommended to use "
+                                 "sourceTensor.detach().clone()")
+    assert _warnings_of(lambda: gk.tensor([x * 2, x])) == [(UserWarning, TORCH_WARNING, __file__)]
+    assert _warnings_of(lambda: gk.tensor([gk.tensor(1.0), 2.0])) == []
+
+
 def test_forward_mode_tangent_is_not_dropped_by_an_undispatched_numpy_function():
     with fwAD.dual_level():
         d = fwAD.make_dual(gk.tensor([1.0, 2.0]), gk.tensor([1.0, 1.0]))
@@ -328,14 +338,15 @@ for expr in {exprs!r}:
         warnings.simplefilter("always")
         eval(expr)
     print(expr, [w.category.__name__ + ": " + str(w.message).split(" (Triggered internally")[0]
-                 for w in rec])
+                 .replace("gradkit.tensor(", "torch.tensor(") for w in rec])
 """
 
 # NOTE: PyTorch warns once per process, so each group runs in a fresh one and its order matters
 _GROUPS = [
     ["int(x)", "x.item()", "bool(x)", "(x * 2).tolist()", "f'{x * 2:.2f}'",
      "float(torch.tensor(2.0))", "float(x)", "float(x * 3)"],
-    ["complex(x * 2)", "math.sin(x * 2)", "float(x)"],
+    ["complex(x * 2)", "torch.tensor(x * 2)", "torch.tensor(torch.ones(2))",
+     "torch.tensor([x * 2, x])", "math.sin(x * 2)", "float(x)"],
 ]
 
 
@@ -350,4 +361,4 @@ def test_eager_warnings_match_live_pytorch(group):
         assert proc.returncode == 0, proc.stderr
         out[mod] = proc.stdout.strip().splitlines()
     assert out["gradkit"] == out["torch"]
-    assert sum("UserWarning" in line for line in out["torch"]) == 1
+    assert sum("Converting a tensor" in line for line in out["torch"]) == 1
