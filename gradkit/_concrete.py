@@ -7,9 +7,12 @@ to autograd, so a gradient through them would silently be zero (``math.sin(x[0])
 
 While a transform differentiates user code (``gradkit.func.*``, ``gradkit.autograd.functional.*``,
 ``gradkit.optimize.*``, a recording ``GradientTape``), such a conversion of a tensor that is
-being differentiated (it requires grad or carries a forward-mode tangent) raises
-:class:`ConcretizationError`, in the spirit of JAX's ``ConcretizationTypeError``: what
-happened, at which line, and what to write instead.
+being differentiated raises :class:`ConcretizationError`, in the spirit of JAX's
+``ConcretizationTypeError``: what happened, at which line, and what to write instead. A tensor
+is differentiated when it carries a forward-mode tangent or is computed from the transform's
+inputs (a short walk of its graph, only when a conversion happens); a closed-over parameter
+that requires grad is not, as in JAX, where it would not be traced. Inside a GradientTape every
+tensor that requires grad counts (the tape differentiates whatever it watches).
 
 NOTE: the choice follows JAX: any such conversion raises inside a transform, even one whose
 value only goes to a log line (``print(float(loss))``), because gradkit cannot know where the
@@ -28,7 +31,7 @@ from __future__ import annotations
 import linecache
 import threading
 import warnings
-from typing import Any
+from typing import Any, Sequence
 
 __all__ = ["ConcretizationError", "differentiating", "is_differentiating"]
 
@@ -48,6 +51,8 @@ class _Local(threading.local):
     depth = 0
     #: the outermost one's public name, for messages
     name = ""
+    #: the running contexts, outermost first
+    stack: tuple[Any, ...] = ()
 
 
 _local = _Local()
@@ -59,25 +64,33 @@ _warned = [False]
 
 
 class differentiating:
-    """``with differentiating("gradkit.func.grad"):`` marks user code run by a transform.
+    """``with differentiating("gradkit.func.grad", primals):`` marks user code run by a transform.
 
-    Re-entrant and thread-local; the state is restored on every exit, exceptions included.
+    ``primals`` are the tensors the transform differentiates with respect to (they may be set
+    on the context after entering it); a conversion raises for a tensor computed from them.
+    Contexts without primals (a GradientTape, or an outer one that only names the public
+    function) count every tensor that requires grad as differentiated, unless a context
+    inside them names primals. Re-entrant and thread-local; the state is restored on every
+    exit, exceptions included.
     """
 
-    __slots__ = ("name", "prev")
+    __slots__ = ("name", "primals", "prev")
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, primals: Sequence[Any] | None = None) -> None:
         self.name = name
+        self.primals = primals
 
-    def __enter__(self) -> None:
-        self.prev = _local.name
+    def __enter__(self) -> differentiating:
+        self.prev = (_local.name, _local.stack)
         if _local.depth == 0:
             _local.name = self.name
+        _local.stack = self.prev[1] + (self,)
         _local.depth += 1
+        return self
 
     def __exit__(self, typ: Any, exc: Any, tb: Any) -> None:
         _local.depth -= 1
-        _local.name = self.prev
+        _local.name, _local.stack = self.prev
         if exc is not None and not isinstance(exc, ConcretizationError):
             cause = exc.__cause__ or exc.__context__
             if isinstance(cause, ConcretizationError):
@@ -98,20 +111,51 @@ def _grad_enabled() -> bool:
 
 
 def check(t: Any, what: str) -> None:
-    """Raise for a conversion ``what`` of ``t`` inside a transform; warn where PyTorch does.
+    """Raise for a conversion ``what`` of ``t`` inside a transform when ``t`` is differentiated.
 
     Called by the conversion methods only (never on an operation's hot path).
     """
-    if _local.depth and (t._rg or t._fw) and _grad_enabled():
+    if _local.depth and (t._rg or t._fw) and _grad_enabled() and _differentiated(t):
         raise error(what)
 
 
+def _differentiated(t: Any) -> bool:
+    """Whether ``t`` carries a tangent, or depends on the running transforms' primals (any
+    tensor requiring grad when none names its primals)."""
+    if t._fw:
+        return True
+    prims = [p for ctx in _local.stack if ctx.primals is not None for p in ctx.primals]
+    if not prims:
+        return True
+    leaves = {id(p) for p in prims if p._fn is None}
+    outputs = {(id(p._fn), p._oi) for p in prims if p._fn is not None}
+    if id(t) in leaves or (t._fn is not None and (id(t._fn), t._oi) in outputs):
+        return True
+    if t._fn is None:
+        return False                     # a leaf the transforms do not differentiate
+    # NOTE: a walk of t's graph, only when a conversion happens inside a transform
+    seen = {id(t._fn)}
+    todo = [t._fn]
+    while todo:
+        for edge in todo.pop().next or ():
+            if type(edge) is tuple:
+                node = edge[0]
+                if (id(node), edge[1]) in outputs:
+                    return True
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    todo.append(node)
+            elif edge is not None and id(edge) in leaves:
+                return True
+    return False
+
+
 def check_scalar(t: Any, what: str) -> None:
-    """``check``, plus PyTorch's one-time warning for ``float()``/``complex()`` in eager code."""
-    if t._rg and not _warned[0] and not _local.depth and _grad_enabled():
+    """``check``, plus PyTorch's one-time warning for ``float()``/``complex()`` otherwise."""
+    check(t, what)
+    if t._rg and not _warned[0] and _grad_enabled():
         _warned[0] = True
         warnings.warn(SCALAR_WARNING, UserWarning, stacklevel=user_stacklevel())
-    check(t, what)
 
 
 def user_stacklevel() -> int:

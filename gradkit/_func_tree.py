@@ -64,8 +64,8 @@ class _Scope:
     differentiated tensor to a Python/NumPy value raises (``gradkit._concrete``).
     """
 
-    def __init__(self, name: str = "gradkit.func") -> None:
-        self.mark = differentiating(name)
+    def __init__(self, name: str = "gradkit.func", primals: Sequence[Tensor] | None = None) -> None:
+        self.mark = differentiating(name, primals)
 
     def __enter__(self) -> bool:
         outer = _depth() > 0

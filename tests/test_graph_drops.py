@@ -180,6 +180,32 @@ def test_values_that_do_not_drop_the_graph_stay_allowed(transform):
     np.testing.assert_allclose(gf.grad(f)(np.array([1.0, 2.0])), [4.0, 8.0])
 
 
+@pytest.mark.parametrize("transform", [t for t in TRANSFORMS if t != "GradientTape"])
+def test_tensors_the_transform_does_not_differentiate_convert(transform, fresh_warning):
+    """A closed-over parameter that requires grad is not differentiated by the transform (as
+    in JAX, where it is not traced): converting it, or a value computed from it alone, works
+    (with PyTorch's eager warning); a value that also depends on x raises."""
+    w = gk.tensor([0.5, 1.5], dtype=gk.float64, requires_grad=True)
+    seen = []
+
+    def f(x):
+        seen.append(float((w * w).sum()) + w[0].item())
+        return (x * w).sum() + (x * x).sum()
+
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        TRANSFORMS[transform](f, np.array([1.0, 2.0]))
+    assert seen and seen[0] == 3.0
+    assert [str(r.message) for r in rec] == [TORCH_WARNING]
+
+    def g(x):
+        float((x * w).sum())
+        return (x * w).sum()
+
+    with pytest.raises(gk.ConcretizationError):
+        TRANSFORMS[transform](g, np.array([1.0, 2.0]))
+
+
 def test_the_flag_is_thread_local():
     x = gk.tensor(1.5, requires_grad=True)
     seen = []

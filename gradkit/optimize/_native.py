@@ -161,7 +161,7 @@ def _derivatives(func: Callable[..., Any], x: np.ndarray, args: tuple[Any, ...],
     """``f(x)``, ``f'(x)`` and, for ``order == 2``, ``f''(x)``, elementwise, from one forward
     pass (each element's derivative: ``func`` acts elementwise on an array ``x0``)."""
     xt = _make(x.copy(), True, None)
-    with enable_grad(), differentiating("gradkit.optimize.newton"):
+    with enable_grad(), differentiating("gradkit.optimize.newton", [xt]):
         y = func(xt, *args)
         check_connected(y, xt, "gradkit.optimize.newton", "function")
         y = y if isinstance(y, Tensor) else _make(to_array(y), False, None)
