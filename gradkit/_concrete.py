@@ -125,15 +125,19 @@ def _differentiated(t: Any) -> bool:
     if t._fw:
         return True
     prims = [p for ctx in _local.stack if ctx.primals is not None for p in ctx.primals]
-    if not prims:
-        return True
+    return not prims or depends(t, prims)
+
+
+def depends(t: Any, prims: Sequence[Any]) -> bool:
+    """Whether tensor ``t`` is one of ``prims`` or is computed from one through the graph."""
     leaves = {id(p) for p in prims if p._fn is None}
     outputs = {(id(p._fn), p._oi) for p in prims if p._fn is not None}
     if id(t) in leaves or (t._fn is not None and (id(t._fn), t._oi) in outputs):
         return True
     if t._fn is None:
         return False                     # a leaf the transforms do not differentiate
-    # NOTE: a walk of t's graph, only when a conversion happens inside a transform
+    # NOTE: a depth-first walk of t's graph (the primals sit at its bottom), only when a
+    # conversion happens inside a transform, or once per differentiated call in optimize
     seen = {id(t._fn)}
     todo = [t._fn]
     while todo:

@@ -239,10 +239,14 @@ def test_nested_transforms_name_the_outermost_and_restore_state():
 
 
 # --- optimize: no success for an objective off the graph ----------------------------------
+_W = gk.tensor([1.0, 2.0], dtype=gk.float64, requires_grad=True)
+
+
 @pytest.mark.parametrize("objective,cause", [
     (lambda x: np.sum(x.detach() ** 2), "detach"),
     (lambda x: np.sum(x.data ** 2), "detach"),
     (lambda x: 3.0, "returned a float"),
+    (lambda x: (_W * _W).sum(), "not from x"),
     (lambda x: np.sum(np.asarray(x.numpy(force=True)) ** 2), "returned a float"),
 ])
 def test_minimize_refuses_an_objective_that_does_not_depend_on_x(objective, cause):

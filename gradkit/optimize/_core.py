@@ -9,7 +9,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._concrete import differentiating
+from .._concrete import depends, differentiating
 from .._tensor import Tensor, _make
 from .. import _backend
 from .. import func as _gf
@@ -148,9 +148,13 @@ def check_connected(out: Any, x: Any, owner: str, what: str = "objective functio
     success, and a silent switch to differences would hide a dropped graph that usually is
     a bug (``x.detach()``, ``np.asarray(x.data)``). ``jac='2-point'`` asks for differences.
     """
-    if not (isinstance(x, Tensor) and x._rg) or (isinstance(out, Tensor) and (out._rg or out._fw)):
+    if not (isinstance(x, Tensor) and x._rg) or \
+            (isinstance(out, Tensor) and (out._fw or out._rg and depends(out, [x]))):
         return
-    if isinstance(out, Tensor):
+    if isinstance(out, Tensor) and out._rg:
+        cause = ("it is computed from tensors that require grad, but not from x (parameters "
+                 "closed over by the function?).")
+    elif isinstance(out, Tensor):
         from ..autograd import explain
         cause = explain(out, x).message
     else:
