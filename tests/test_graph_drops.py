@@ -392,3 +392,36 @@ def test_eager_warnings_match_live_pytorch(group):
         out[mod] = proc.stdout.strip().splitlines()
     assert out["gradkit"] == out["torch"]
     assert sum("Converting a tensor" in line for line in out["torch"]) == 1
+
+
+# --- forward mode through a backward that is off the graph ----------------------------------
+class _OnceDiffSquare(gk.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.detach() ** 2
+
+    @staticmethod
+    @gk.autograd.once_differentiable
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 2 * x
+
+
+def test_jacfwd_through_a_non_differentiable_backward_raises_not_zeros():
+    """The batched forward mode transposes a VJP; a backward run without recording made that
+    give a zero Jacobian. PyTorch raises for a Function without jvp; so does gradkit now."""
+    x = np.array([1.0, 2.0])
+    np.testing.assert_allclose(gf.jacrev(_OnceDiffSquare.apply)(x), np.diag([2.0, 4.0]))
+    with pytest.raises(RuntimeError, match="You must implement the jvp function"):
+        gf.jacfwd(_OnceDiffSquare.apply)(x)
+    with pytest.raises(RuntimeError, match="You must implement the jvp function"):
+        AF.jacobian(_OnceDiffSquare.apply, gk.tensor(x), strategy="forward-mode", vectorize=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with gk.autograd.numerical_fallback():
+            with pytest.raises(RuntimeError, match="You must implement the jvp function"):
+                gf.jacfwd(lambda v: np.i0(v))(x)
+    # piecewise-constant rules are not affected: their zero Jacobian is right
+    np.testing.assert_array_equal(gf.jacfwd(lambda v: np.floor(3 * v))(x), np.zeros((2, 2)))
+    np.testing.assert_allclose(gf.jacfwd(lambda v: np.floor(v) + v ** 2)(x), np.diag([2.0, 4.0]))
