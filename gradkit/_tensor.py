@@ -278,6 +278,8 @@ class Tensor:
         as in PyTorch.
         """
         if self._rg and not force:
+            if _cc._local.depth:
+                _cc.check(self, "numpy()")       # inside a transform, detach() would drop it
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         d = self._data

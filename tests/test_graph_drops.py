@@ -110,6 +110,7 @@ CONVERSIONS = {
     "math.floor": lambda v: math.floor(v),
     "np.float64": lambda v: np.float64(v),
     "np.asarray": lambda v: np.asarray(v),
+    "numpy()": lambda v: v.numpy(),
     "np.array_list": lambda v: np.array([v, v]),
     "ndarray_setitem": lambda v: np.zeros(3).__setitem__(1, v),
     "ndarray_fill": lambda v: np.zeros(3).fill(v),
