@@ -204,6 +204,18 @@ def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Cal
         ``nhev`` count the forward passes, backward passes and Hessian (-vector) products
         gradkit actually ran.
 
+    Raises
+    ------
+    gradkit.ConcretizationError
+        When ``fun`` turns ``x`` (or a value computed from it) into a Python or NumPy value
+        while gradkit differentiates it (``math.sin(x[0])``, ``float(...)``, filling
+        ``np.zeros(n)`` element by element): its gradient would silently be zero.
+    RuntimeError
+        When the value of ``fun`` does not depend on ``x`` through gradkit's graph
+        (``x.detach()``, a constant). NOTE: gradkit does not fall back to finite differences
+        by itself, so a dropped graph is never reported as convergence at ``x0``; pass
+        ``jac='2-point'`` for a true black box.
+
     Examples
     --------
     >>> import numpy as np
