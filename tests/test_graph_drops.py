@@ -431,3 +431,11 @@ def test_jacfwd_through_a_non_differentiable_backward_raises_not_zeros():
     # piecewise-constant rules are not affected: their zero Jacobian is right
     np.testing.assert_array_equal(gf.jacfwd(lambda v: np.floor(3 * v))(x), np.zeros((2, 2)))
     np.testing.assert_allclose(gf.jacfwd(lambda v: np.floor(v) + v ** 2)(x), np.diag([2.0, 4.0]))
+
+
+def test_gradient_spacing_that_is_differentiated_raises():
+    y = np.array([1.0, 4.0, 9.0, 16.0])
+    with pytest.raises(gk.ConcretizationError, match="spacing"):
+        gf.grad(lambda h: gk.numeric.gradient(gk.tensor(y), h).sum())(2.0)
+    np.testing.assert_allclose(gk.numeric.gradient(gk.tensor(y), gk.tensor(2.0)).numpy(),
+                               np.gradient(y, 2.0))
