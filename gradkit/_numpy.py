@@ -714,11 +714,22 @@ def _linalg_handlers() -> None:
         return tuple(L.svd(_tensorize(a), full_matrices=full_matrices))
 
 
+#: NumPy functions whose results carry no gradient (bools, indices, counts, dtypes, text):
+#: they run on the values even for tensors that require grad, as ``argmax`` and comparisons do
+_NO_GRADIENT = {np.result_type, np.iscomplexobj, np.isrealobj, np.can_cast, np.min_scalar_type,
+                np.allclose, np.array_equal, np.array_equiv, np.isclose, np.nonzero,
+                np.flatnonzero, np.argwhere, np.searchsorted, np.argsort, np.argpartition,
+                np.any, np.all, np.shares_memory, np.may_share_memory, np.array_repr,
+                np.array_str}
+
+
 def array_function(self: Tensor, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
     """``Tensor.__array_function__``: route NumPy functions to gradkit operations."""
     handler = FUNCTIONS.get(func)
     if handler is not None:
         return handler(*args, **kwargs)
+    if func in _NO_GRADIENT:
+        return _plain_numpy(func, args, kwargs)
     if _needs_graph(*args, *kwargs.values()):
         if _state.numerical_fallback:
             from .autograd.numerical import dispatch_fallback

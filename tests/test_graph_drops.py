@@ -439,3 +439,18 @@ def test_gradient_spacing_that_is_differentiated_raises():
         gf.grad(lambda h: gk.numeric.gradient(gk.tensor(y), h).sum())(2.0)
     np.testing.assert_allclose(gk.numeric.gradient(gk.tensor(y), gk.tensor(2.0)).numpy(),
                                np.gradient(y, 2.0))
+
+
+def test_numpy_functions_without_a_gradient_run_on_requires_grad_tensors():
+    """Bools, indices and dtypes carry no gradient, so nothing is dropped: they run (they used
+    to raise "cannot differentiate"), while value-returning functions without a rule still raise."""
+    def f(x):
+        assert not np.allclose(x, 0.0) and np.any(x) and not np.iscomplexobj(x)
+        order = np.argsort(x)
+        assert np.result_type(x) == np.float64 and order.tolist() == [1, 2, 0]
+        assert np.nonzero(x > 1.5)[0].tolist() == [0, 2]
+        return (x[order] * np.arange(1.0, 4.0)).sum()
+
+    np.testing.assert_allclose(gf.grad(f)(np.array([3.0, 1.0, 2.0])), [3.0, 1.0, 2.0])
+    with pytest.raises(TypeError, match="cannot differentiate numpy.unique"):
+        gf.grad(lambda x: np.unique(x).sum())(np.array([3.0, 1.0, 2.0]))
