@@ -67,7 +67,7 @@ _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load":
 
 FloatTensor = DoubleTensor = LongTensor = Tensor
 from ._backend import device  # noqa: E402
-from ._concrete import ConcretizationError  # noqa: E402
+from ._concrete import ConcretizationError  # noqa: E402,F401  (in __all__ below)
 
 __all__ = [
     "Tensor", "Size", "dtype", "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones",
