@@ -46,6 +46,9 @@ class ConcretizationError(RuntimeError):
     """
 
 
+ConcretizationError.__module__ = "gradkit"          # shown as gradkit.ConcretizationError
+
+
 class _Local(threading.local):
     #: how many differentiating transforms are running user code in this thread
     depth = 0
