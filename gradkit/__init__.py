@@ -67,6 +67,7 @@ _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load":
 
 FloatTensor = DoubleTensor = LongTensor = Tensor
 from ._backend import device  # noqa: E402
+from ._concrete import ConcretizationError  # noqa: E402,F401  (in __all__ below)
 
 __all__ = [
     "Tensor", "Size", "dtype", "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones",
@@ -89,4 +90,5 @@ __all__ = [
     "chain_matmul", "dstack", "column_stack", "row_stack", "atleast_3d", "scatter_reduce",
     "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed",
 ]
+__all__.append("ConcretizationError")
 del _dtype

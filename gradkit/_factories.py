@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
 
 from . import _backend, _dtype
+from . import _concrete as _cc
 from ._tensor import Tensor, _make
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty",
@@ -61,6 +63,7 @@ def _infer(data: Any, exact: bool = False) -> np.ndarray:
     ``tensor(0.7, dtype=float64)`` is not rounded through float32 first.
     """
     if isinstance(data, Tensor):
+        _cc.check(data, "gradkit.tensor()")           # a copy off the graph: see _concrete
         return _backend.copy(data._data)
     if _backend.backend_of(data) is not None:
         if data.dtype not in _dtype.FROM_NP:
@@ -97,6 +100,9 @@ def _has_np_float(data: Any) -> bool:
 
 def _unwrap(data: Any) -> Any:
     if isinstance(data, Tensor):
+        # NOTE: PyTorch converts each element with float(): its one-time warning, and the error
+        # inside a transform
+        _cc.check_scalar(data, "gradkit.tensor([...]) of tensors (use gradkit.stack)")
         return data._data
     if isinstance(data, (list, tuple)):
         return [_unwrap(d) for d in data]
@@ -115,6 +121,11 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     >>> gk.tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than gradkit.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
     arr = _infer(data, exact=dtype is not None)
     if dtype is not None:
         arr = arr.astype(_np_dtype(dtype), copy=False)

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._backend import as_data, to_numpy
+from ._concrete import differentiating
 from ._tensor import Tensor, _make
 from .autograd.grad_mode import _state
 
@@ -57,17 +58,26 @@ def _depth() -> int:
 
 
 class _Scope:
-    """Entered while a transform runs the user function; nested transforms keep graphs."""
+    """Entered while a transform runs the user function; nested transforms keep graphs.
+
+    It also marks the user's code as differentiated by ``name``, so that converting a
+    differentiated tensor to a Python/NumPy value raises (``gradkit._concrete``).
+    """
+
+    def __init__(self, name: str = "gradkit.func", primals: Sequence[Tensor] | None = None) -> None:
+        self.mark = differentiating(name, primals)
 
     def __enter__(self) -> bool:
         outer = _depth() > 0
         _local.depth = _depth() + 1
         self.prev, _state.grad_enabled = _state.grad_enabled, True
+        self.mark.__enter__()
         return outer
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         _local.depth -= 1
         _state.grad_enabled = self.prev
+        self.mark.__exit__(*exc)
 
 
 def _int_input(name: str, dtype: np.dtype) -> TypeError:

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _api as A
 from . import _api_more as AM
+from . import _concrete as _cc
 from . import _dtype
 from ._backend import c_contiguous, immutable
 from ._tensor import Tensor, _make
@@ -468,9 +469,17 @@ def grad_explain(self: Tensor) -> Any:
 
 
 def __array__(self: Tensor, dtype: Any = None, copy: Any = None) -> np.ndarray:
+    if _cc._local.depth:
+        _cc.check(self, "np.asarray() (NumPy converting the tensor to an ndarray)")
     if self._rg and _state.grad_enabled:
-        raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
-                           "tensor.detach().numpy() instead.")
+        # NOTE: PyTorch's first sentence; its advice (.detach().numpy()) would kill the gradient
+        # of the common case, np.array([t1, t2]), so the advice here keeps it
+        raise RuntimeError("Can't call numpy() on Tensor that requires grad. NumPy is converting "
+                           "it to an ndarray (np.array/np.asarray/np.zeros-and-assign), which "
+                           "would drop its gradient: build arrays from tensors with "
+                           "np.stack([...]) or gradkit.stack([...]) instead of np.array([...]), "
+                           "and call NumPy functions on the tensor itself. Only if no gradient "
+                           "should flow through it, pass tensor.detach().")
     arr = self._data
     if type(arr) is not np.ndarray:
         arr = self.numpy(force=False) if not self._rg else self.detach().numpy()

@@ -84,22 +84,25 @@ _ACCUMULATE = {np.add: A.cumsum, np.multiply: A.cumprod}
 
 
 def _needs_graph(*xs: Any) -> bool:
-    """Whether any tensor among ``xs`` (searched one list level deep) requires grad."""
-    if not _state.grad_enabled:
-        return False
+    """Whether any tensor among ``xs`` (searched one list level deep) requires grad, or carries
+    a forward-mode tangent (``forward_ad``: the tangent would be lost as silently)."""
+    ge = _state.grad_enabled
     for x in xs:
-        if isinstance(x, Tensor) and x._rg:
-            return True
-        if isinstance(x, (list, tuple)):
-            if any(isinstance(y, Tensor) and y._rg for y in x):
+        if isinstance(x, Tensor):
+            if (x._rg and ge) or x._fw:
                 return True
+        elif isinstance(x, (list, tuple)):
+            for y in x:
+                if isinstance(y, Tensor) and ((y._rg and ge) or y._fw):
+                    return True
     return False
 
 
 def _unsupported(name: str) -> TypeError:
     return TypeError(
-        f"gradkit cannot differentiate numpy.{name}: a tensor that requires grad was passed to it, "
-        "and converting it to an ndarray would silently drop the graph. Use a gradkit operation "
+        f"gradkit cannot differentiate numpy.{name}: a tensor that requires grad (or carries a "
+        "forward-mode tangent) was passed to it, and converting it to an ndarray would silently "
+        "drop the graph. Use a gradkit operation "
         f"instead, or pass tensor.detach() if no gradient should flow through numpy.{name}.")
 
 
@@ -717,11 +720,22 @@ def _linalg_handlers() -> None:
         return tuple(L.svd(_tensorize(a), full_matrices=full_matrices))
 
 
+#: NumPy functions whose results carry no gradient (bools, indices, counts, dtypes, text):
+#: they run on the values even for tensors that require grad, as ``argmax`` and comparisons do
+_NO_GRADIENT = {np.result_type, np.iscomplexobj, np.isrealobj, np.can_cast, np.min_scalar_type,
+                np.allclose, np.array_equal, np.array_equiv, np.isclose, np.nonzero,
+                np.flatnonzero, np.argwhere, np.searchsorted, np.argsort, np.argpartition,
+                np.any, np.all, np.shares_memory, np.may_share_memory, np.array_repr,
+                np.array_str}
+
+
 def array_function(self: Tensor, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
     """``Tensor.__array_function__``: route NumPy functions to gradkit operations."""
     handler = FUNCTIONS.get(func)
     if handler is not None:
         return handler(*args, **kwargs)
+    if func in _NO_GRADIENT:
+        return _plain_numpy(func, args, kwargs)
     if _needs_graph(*args, *kwargs.values()):
         if _state.numerical_fallback:
             from .autograd.numerical import dispatch_fallback

@@ -13,6 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import _backend, _dtype
+from . import _concrete as _cc
 
 __all__ = ["Tensor", "Size"]
 
@@ -244,6 +245,18 @@ class Tensor:
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
+        if _cc._local.depth:
+            _cc.check(self, "item()")
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        d = self._data
+        if type(d) is not _ndarray:
+            d = _host(d, "item()")
+        return d.reshape(()).item()
+
+    def _item(self) -> Any:
+        """``item()`` without the transform check (for formatting and the conversions)."""
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
@@ -253,6 +266,8 @@ class Tensor:
         return d.reshape(()).item()
 
     def tolist(self) -> Any:
+        if _cc._local.depth:
+            _cc.check(self, "tolist()")
         d = self._data
         return (d if type(d) is _ndarray else _host(d, "tolist()")).tolist()
 
@@ -263,6 +278,8 @@ class Tensor:
         as in PyTorch.
         """
         if self._rg and not force:
+            if _cc._local.depth:
+                _cc.check(self, "numpy()")       # inside a transform, detach() would drop it
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
         d = self._data
@@ -389,15 +406,22 @@ class Tensor:
         d = self._data
         return bool((d if type(d) is _ndarray else _host(d, "bool()")).reshape(()))
 
+    # NOTE: these conversions drop the graph: inside a transform they raise for a tensor being
+    # differentiated, and float()/complex() warn once in eager code as PyTorch does
+    # (see gradkit/_concrete.py).
     def __float__(self) -> float:
+        if (self._rg and not _cc._warned[0]) or _cc._local.depth:
+            _cc.check_scalar(self, "float()")
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return float(self.item())
+        return float(self._item())
 
     def __int__(self) -> int:
+        if _cc._local.depth:
+            _cc.check(self, "int()")
         if self._data.size != 1:
             raise ValueError("only one element tensors can be converted to Python scalars")
-        return int(self.item())
+        return int(self._item())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -405,7 +429,9 @@ class Tensor:
         return int(self._data.reshape(()))
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        if (self._rg and not _cc._warned[0]) or _cc._local.depth:
+            _cc.check_scalar(self, "complex()")
+        return complex(self._item())
 
     def __iter__(self) -> Any:
         if self._data.ndim == 0:
@@ -441,7 +467,7 @@ class Tensor:
 
     def __format__(self, spec: str) -> str:
         if self._data.ndim == 0:
-            return self.item().__format__(spec)
+            return self._item().__format__(spec)       # text, not a value that flows on
         return repr(self)
 
     def __contains__(self, element: Any) -> bool:

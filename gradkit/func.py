@@ -43,7 +43,7 @@ def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         call = _Call(args, argnums)
-        with _Scope():
+        with _Scope("gradkit.func.grad", call.flat):
             out, aux = _split_aux(fun(*call.args, **kwargs), has_aux, "value_and_grad")
             y = _scalar_output(out)
             gs = _grads([y], call.flat, None, call.create)
@@ -141,7 +141,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
     """``(fun(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns a tuple, one entry per primal."""
     _no_vmap()
     call = _Call(primals, tuple(range(len(primals))), "vjp")
-    with _Scope():
+    with _Scope("gradkit.func.vjp", call.flat):
         out, aux = _split_aux(fun(*call.args), has_aux, "vjp")
     leaves, spec = tree_flatten(out)
     outs = [_as_output(v) for v in leaves]
@@ -159,7 +159,7 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
                                  "the function had that shape")
         cots = [_make(np.asarray(c._data if isinstance(c, Tensor) else c, dtype=o._data.dtype),
                       False, None) if not isinstance(c, Tensor) else c for c, o in zip(cl, outs)]
-        with _Scope():
+        with _Scope("gradkit.func.vjp", call.flat):
             gs = _grads(outs, call.flat, cots, call.create or _depth() > 1)
         return call.per_arg(gs)
 
@@ -230,7 +230,7 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
             box["out"] = out
             return outs
 
-        with _Scope():
+        with _Scope("gradkit.func." + ("jacrev" if mode == "rev" else "jacfwd"), call.flat):
             if mode == "rev":
                 outs = flat_fun(*call.flat)
                 jac = _jac_rev(outs, call.flat, call.create)
@@ -386,7 +386,7 @@ def _linear(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> t
         box["out"] = out
         return outs
 
-    with _Scope():
+    with _Scope("gradkit.func.jvp", call.flat):
         fm = ForwardMode(flat_fun, call.flat, call.create)
         fm.set_outputs(fm.raw)
     return call, fm, box
@@ -396,7 +396,7 @@ def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
         has_aux: bool = False) -> tuple[Any, ...]:
     """``(fun(*primals), J tangents)`` by forward mode."""
     call, fm, box = _linear(fun, primals, has_aux)
-    with _Scope():
+    with _Scope("gradkit.func.jvp", call.flat):
         cols = fm.apply(_tangent_leaves(call, tangents))
     tan = tree_unflatten(box["spec"], [c[0] for c in cols])
     res = (call.out(box["out"]), _out_like(call, tan, box["out"]))
@@ -424,7 +424,7 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
     call, fm, box = _linear(fun, primals, False)
 
     def f_jvp(*tangents: Any) -> Any:
-        with _Scope():
+        with _Scope("gradkit.func.linearize", call.flat):
             cols = fm.apply(_tangent_leaves(call, tangents))
         return _out_like(call, tree_unflatten(box["spec"], [c[0] for c in cols]), box["out"])
 

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import _backend
+from ._concrete import differentiating
 from ._tensor import Tensor, _init, _make
 from .autograd import grad as _grad
 from .autograd._batched import batched_vjp
@@ -144,14 +145,19 @@ class GradientTape:
         _active().append(self)
         for t in self._flagged.values():
             t._rg = True
+        # NOTE: while recording, float(t)/t.item()/np.asarray(t) of a watched tensor raise
+        # gradkit.ConcretizationError (the tape could not see what follows; see _concrete.py)
+        self._mark = differentiating("GradientTape")
+        self._mark.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self._recording = False
         tapes = _active()
         if self in tapes:
             tapes.remove(self)
         self._unflag()
+        self._mark.__exit__(*exc)
 
     def _unflag(self) -> None:
         still = {id(t) for tape in _active() for t in tape._flagged.values()}

@@ -369,6 +369,11 @@ class ForwardMode:
 
     def _double_vjp(self, tangents: Sequence[Any], bsz: int) -> list[Any]:
         us, gs = self._transpose()
+        if self.fwad is not None and any(g is not None and not g.requires_grad for g in gs):
+            # NOTE: a VJP off the graph (a backward that is not differentiable: once_differentiable,
+            # a numerical gradient) would make this trick give zeros silently; dual numbers do
+            # real forward mode, or say why they cannot (a Function without jvp)
+            return self._dual(tangents, bsz)
         pairs = [(g, t) for g, t in zip(gs, tangents) if g is not None and g.requires_grad]
         if not pairs:
             return [_zeros_batch(o, bsz, self.create) for o in self.outputs]

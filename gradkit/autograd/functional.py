@@ -25,6 +25,7 @@ from .._backend import as_data, contiguous, move, placement_of, zeros
 from .._tensor import Tensor, _make
 from . import grad as _grad
 from ._batched import ForwardMode, batched_vjp
+from .._concrete import differentiating
 from .grad_mode import _state, enable_grad, set_grad_enabled
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
@@ -160,9 +161,10 @@ def _prepare_v(v: Any, other: tuple[Tensor, ...], is_other_tuple: bool, name: st
 def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(*inputs), v^T J)``; ``v`` may be omitted for a one-element output."""
-    with enable_grad():
+    with enable_grad(), differentiating("gradkit.autograd.functional.vjp") as _dx:
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
+        _dx.primals = inputs
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
         _check_requires_grad(outputs, "outputs", strict)
@@ -183,9 +185,10 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
 
     Uses ``gradkit.autograd.forward_ad`` when available, else the exact double-backward trick.
     """
-    with enable_grad():
+    with enable_grad(), differentiating("gradkit.autograd.functional.jvp") as _dx:
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
+        _dx.primals = inputs
         v = _prepare_v(v, inputs, is_inputs_tuple, "jvp", create_graph,
                        "The vector v can only be None if the input to the user-provided function "
                        "is a single Tensor with a single element.",
@@ -282,9 +285,10 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, 
                 '`strategy="forward-mode"` are not supported together (yet). Please either set '
                 '`create_graph=False` or `strategy="reverse-mode"`.')
         return _jacfwd(func, inputs, strict, vectorize)
-    with enable_grad():
+    with enable_grad(), differentiating("gradkit.autograd.functional.jacobian") as _dx:
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
+        _dx.primals = inputs
         outputs = func(*inputs)
         is_outputs_tuple, outputs = _as_tuple(outputs, "outputs of the user-provided function",
                                               "jacobian")
@@ -308,8 +312,9 @@ def _jacfwd(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool
         raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
                                   "Hessian isonly implemented for `vectorize=True`.")
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-    with enable_grad():
+    with enable_grad(), differentiating("gradkit.autograd.functional.jacobian") as _dx:
         inputs = _preprocess(inputs, False, need_graph=True)
+        _dx.primals = inputs
         fm = ForwardMode(func, inputs, create=False)
         is_outputs_tuple, outputs = _as_tuple(fm.raw, "outputs", "jacobian")
         fm.set_outputs(outputs)
@@ -363,16 +368,18 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, s
         _check_requires_grad(jac, "jacobian", strict)
         return jac
 
-    res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict, vectorize=vectorize,
-                   strategy=outer_jacobian_strategy)
+    with differentiating("gradkit.autograd.functional.hessian"):
+        res = jacobian(jac_func, inputs, create_graph=create_graph, strict=strict,
+                       vectorize=vectorize, strategy=outer_jacobian_strategy)
     return _unpack(res, (is_inputs_tuple, is_inputs_tuple))
 
 
 def _hessian_products(func: Callable[..., Any], inputs: Any, v: Any, create_graph: bool,
                       strict: bool, name: str) -> tuple[Any, ...]:
-    with enable_grad():
+    with enable_grad(), differentiating("gradkit.autograd.functional." + name) as _dx:
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
         inputs = _preprocess(inputs, create_graph, need_graph=True)
+        _dx.primals = inputs
         v = _prepare_v(v, inputs, is_inputs_tuple, name, create_graph,
                        "The vector v can only be None if the input to the user-provided function "
                        "is a single Tensor with a single element.",

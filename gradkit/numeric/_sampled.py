@@ -49,7 +49,11 @@ def _check_options(edge_order: int, accuracy: int, boundary: str | None) -> bool
 
 def _as_numpy(v: Any) -> Any:
     from .._tensor import Tensor
-    return v.detach().numpy() if isinstance(v, Tensor) else v
+    if isinstance(v, Tensor):
+        from .. import _concrete
+        _concrete.check(v, "numeric.gradient's spacing (used as plain numbers)")
+        return v.detach().numpy()
+    return v
 
 
 class _TooShort(ValueError, IndexError):

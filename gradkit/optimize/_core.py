@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .._concrete import depends, differentiating
 from .._tensor import Tensor, _make
 from .. import _backend
 from .. import func as _gf
@@ -139,6 +140,35 @@ def fetch(*values: Tensor) -> tuple[Any, ...]:
     return values
 
 
+def check_connected(out: Any, x: Any, owner: str, what: str = "objective function") -> None:
+    """Raise when a differentiated call's output does not depend on ``x`` through the graph.
+
+    NOTE: gradkit.optimize raises here rather than falling back to finite differences: an
+    exact gradient of zero would make the optimizer stop at the start point and report
+    success, and a silent switch to differences would hide a dropped graph that usually is
+    a bug (``x.detach()``, ``np.asarray(x.data)``). ``jac='2-point'`` asks for differences.
+    """
+    if not (isinstance(x, Tensor) and x._rg) or \
+            (isinstance(out, Tensor) and (out._fw or out._rg and depends(out, [x]))):
+        return
+    if isinstance(out, Tensor) and out._rg:
+        cause = ("it is computed from tensors that require grad, but not from x (parameters "
+                 "closed over by the function?).")
+    elif isinstance(out, Tensor):
+        from ..autograd import explain
+        cause = explain(out, x).message
+    else:
+        cause = (f"it returned a {type(out).__name__}, not a gradkit tensor computed from x: "
+                 "either it does not use x, or x was turned into plain numbers on the way "
+                 "(x.detach(), x.data, x.numpy(), a SciPy call that gradkit does not dispatch).")
+    raise RuntimeError(
+        f"{owner}: the {what}'s value does not depend on x through gradkit's graph: {cause} "
+        "Its exact gradient would be zero, and the optimizer would stop at the start point and "
+        "report success. Compute the value from x with tensor operations (NumPy functions on x "
+        "work: np.sin(x[0]), np.stack([...])) and return it as it is; for a true black-box "
+        "function pass jac='2-point' to use finite differences instead.")
+
+
 class Objective:
     """``fun(x, *args)`` seen from SciPy: value, value and gradient, HVP and Hessian at flat x.
 
@@ -147,8 +177,9 @@ class Objective:
     or Hessian-vector products.
     """
 
-    def __init__(self, fun: Callable[..., Any], packer: Packer, args: Sequence[Any] = ()) -> None:
-        self.fun, self.packer = fun, packer
+    def __init__(self, fun: Callable[..., Any], packer: Packer, args: Sequence[Any] = (),
+                 owner: str = "gradkit.optimize.minimize") -> None:
+        self.fun, self.packer, self.owner = fun, packer, owner
         self.args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
         self.nfev = self.njev = self.nhev = 0
         self.seen: OrderedDict[bytes, tuple[float, float | None]] = OrderedDict()
@@ -160,6 +191,7 @@ class Objective:
         if _size(out._data if isinstance(out, Tensor) else out) != 1:
             raise ValueError(f"The user-provided objective function must return a scalar value, "
                              f"but it returned shape {tuple(np.shape(out))}")
+        check_connected(out, flat, self.owner)
         return out
 
     def _remember(self, x: np.ndarray, f: float, g: np.ndarray | None) -> None:
@@ -186,11 +218,12 @@ class Objective:
         # NOTE: x goes in as a tensor so that f and g come back as tensors, and Dask-backed
         # ones (a loss over a chunked dataset) are computed together, in one pass.
         xt = _make(x, False, None)
-        if self.keep_graph:
-            g, vjp_fn, f = _gf.vjp(self._grad_and_value, xt, has_aux=True)
-            self._hvp_at = (x.tobytes(), vjp_fn)
-        else:
-            f, g = _gf.value_and_grad(self.call)(xt)
+        with differentiating(self.owner):
+            if self.keep_graph:
+                g, vjp_fn, f = _gf.vjp(self._grad_and_value, xt, has_aux=True)
+                self._hvp_at = (x.tobytes(), vjp_fn)
+            else:
+                f, g = _gf.value_and_grad(self.call)(xt)
         f, g = fetch(f, g)
         f, g = to_float(f), to_array(g).reshape(x.shape)
         self._remember(x, f, g)
@@ -208,10 +241,12 @@ class Objective:
         if self._hvp_at is None or self._hvp_at[0] != key:
             self.nfev += 1
             self.njev += 1
-            _, vjp_fn = _gf.vjp(_gf.grad(self.call), x)
+            with differentiating(self.owner):
+                _, vjp_fn = _gf.vjp(_gf.grad(self.call), x)
             self._hvp_at = (key, vjp_fn)
         self.nhev += 1
-        (hv,) = self._hvp_at[1](np.asarray(p, dtype=np.float64))
+        with differentiating(self.owner):
+            (hv,) = self._hvp_at[1](np.asarray(p, dtype=np.float64))
         return to_array(hv).reshape(x.shape)
 
     def hess(self, x: Any) -> np.ndarray:
@@ -219,7 +254,9 @@ class Objective:
         self.nfev += 1
         self.njev += 1
         self.nhev += 1
-        return to_array(_gf.hessian(self.call)(x)).reshape(x.size, x.size)
+        with differentiating(self.owner):
+            h = _gf.hessian(self.call)(x)
+        return to_array(h).reshape(x.size, x.size)
 
 
 class Memo:
@@ -247,8 +284,9 @@ class VectorFunction:
     and the exact Jacobian, shaped (m, n)."""
 
     def __init__(self, fun: Callable[..., Any], packer: Packer, args: Sequence[Any] = (),
-                 kwargs: dict[str, Any] | None = None) -> None:
+                 kwargs: dict[str, Any] | None = None, owner: str = "gradkit.optimize") -> None:
         self.fun, self.packer, self.args, self.kwargs = fun, packer, tuple(args), kwargs or {}
+        self.owner = owner
         self.m: int | None = None
         self.nfev = self.njev = 0
 
@@ -259,7 +297,9 @@ class VectorFunction:
             leaves, _ = _gf.tree_flatten(out)
             out = cat([v.reshape(-1) if isinstance(v, Tensor) else
                        _make(to_array(v).reshape(-1), False, None) for v in leaves])
-        return out.reshape(-1) if isinstance(out, (Tensor, np.ndarray)) else np.atleast_1d(out)
+        out = out.reshape(-1) if isinstance(out, (Tensor, np.ndarray)) else np.atleast_1d(out)
+        check_connected(out, flat, self.owner, "function")
+        return out
 
     def values(self, x: Any) -> np.ndarray:
         self.nfev += 1
@@ -275,7 +315,8 @@ class VectorFunction:
         # NOTE: forward mode costs one tangent per parameter, reverse mode one seed per
         # output; once the output size is known the cheaper one is used.
         mode = _gf.value_and_jacfwd if self.m is not None and x.size <= self.m else _gf.value_and_jacrev
-        f, jac = mode(self.call)(x)
+        with differentiating(self.owner):
+            f, jac = mode(self.call)(x)
         f = to_array(f).ravel()
         self.m = f.size
         return f, to_array(jac).reshape(f.size, x.size)

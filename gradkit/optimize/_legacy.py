@@ -14,7 +14,8 @@ __all__ = ["fmin", "fmin_powell", "fmin_bfgs", "fmin_cg", "fmin_ncg", "fmin_l_bf
 
 def _objective(func: Callable[..., Any], x0: Any, args: Any) -> Objective:
     # NOTE: the legacy interface flattens x0 (SciPy: ``asarray(x0).flatten()``).
-    return Objective(func, Packer(np.asarray(x0, dtype=np.float64).ravel()), args)
+    return Objective(func, Packer(np.asarray(x0, dtype=np.float64).ravel()), args,
+                     owner="gradkit.optimize.fmin")
 
 
 def fmin(func: Callable[..., Any], x0: Any, args: tuple[Any, ...] = (), xtol: float = 1e-4,

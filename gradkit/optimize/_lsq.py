@@ -34,7 +34,8 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: Any = None, bounds: Any
     """
     so = require_scipy("least_squares")
     packer = Packer(x0)
-    vf = VectorFunction(fun, packer, args if isinstance(args, (tuple, list)) else (args,), kwargs)
+    vf = VectorFunction(fun, packer, args if isinstance(args, (tuple, list)) else (args,), kwargs,
+                        owner="gradkit.optimize.least_squares")
     if jac is None:
         jac_s: Any = vf.jac
     elif callable(jac):
@@ -91,7 +92,7 @@ def curve_fit(f: Callable[..., Any], xdata: Any, ydata: Any, p0: Any = None, sig
     def model(flat: Any) -> Any:
         return f(xd, *[flat[i] for i in range(n)])
 
-    vf = VectorFunction(lambda p: model(p), Packer(p0))
+    vf = VectorFunction(lambda p: model(p), Packer(p0), owner="gradkit.optimize.curve_fit")
 
     def value(x: Any, *params: float) -> np.ndarray:
         return to_array(f(x, *params))
@@ -99,7 +100,8 @@ def curve_fit(f: Callable[..., Any], xdata: Any, ydata: Any, p0: Any = None, sig
     if jac is None:
         def jac_s(x: Any, *params: float) -> np.ndarray:
             if x is not xdata and x is not xd:
-                local = VectorFunction(lambda p: f(x, *[p[i] for i in range(n)]), Packer(p0))
+                local = VectorFunction(lambda p: f(x, *[p[i] for i in range(n)]), Packer(p0),
+                                       owner="gradkit.optimize.curve_fit")
                 return local.jac(np.asarray(params))
             return vf.jac(np.asarray(params))
     else:
@@ -133,7 +135,8 @@ def root(fun: Callable[..., Any], x0: Any, args: Any = (), method: str = "hybr",
     """
     so = require_scipy(f"root(method={method!r})")
     packer = Packer(x0)
-    vf = VectorFunction(fun, packer, args if isinstance(args, (tuple, list)) else (args,))
+    vf = VectorFunction(fun, packer, args if isinstance(args, (tuple, list)) else (args,),
+                        owner="gradkit.optimize.root")
     meth = method.lower() if isinstance(method, str) else method
     if jac is None and meth in _ROOT_JAC:
         # NOTE: hybr and lm ask for the Jacobian far less often than for values (Broyden

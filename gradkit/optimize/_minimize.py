@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import func as _gf
+from .._concrete import differentiating
 from ._core import Objective, Packer, VectorFunction, fetch, require_scipy, to_array, to_float
 from ._progress import Progress, make_progress
 
@@ -17,6 +18,7 @@ _NO_GRAD = {"nelder-mead", "powell", "cobyla", "cobyqa"}
 _HESSP = {"newton-cg", "trust-ncg", "trust-krylov", "trust-constr"}
 _HESS = {"dogleg", "trust-exact"}
 _CONSTRAINED = {"slsqp", "trust-constr", "cobyla", "cobyqa"}
+_CONSTRAINT = "gradkit.optimize.minimize (a constraint)"
 
 
 def _default_method(constraints: Any, bounds: Any) -> str:
@@ -96,21 +98,22 @@ def _constraints(constraints: Any, packer: Packer, so: Any) -> Any:
 def _one_constraint(c: Any, packer: Packer, so: Any) -> Any:
     if isinstance(c, dict):
         c = dict(c)
-        vf = VectorFunction(c["fun"], packer, c.get("args", ()))
+        vf = VectorFunction(c["fun"], packer, c.get("args", ()), owner=_CONSTRAINT)
         user_jac = c.get("jac")
         c["fun"] = vf.values
         c["jac"] = vf.jac if user_jac is None else _flat_callable(user_jac, packer, c.get("args", ()))
         c["args"] = ()
         return c
     if isinstance(c, so.NonlinearConstraint):
-        vf = VectorFunction(c.fun, packer)
+        vf = VectorFunction(c.fun, packer, owner=_CONSTRAINT)
         exact = isinstance(c.jac, str)
         jac = vf.jac if exact else _flat_callable(c.jac, packer, ())
         hess = c.hess
         if exact and hess is None:
             def hess(x: Any, v: Any) -> np.ndarray:
                 v = np.asarray(v, dtype=np.float64)
-                h = _gf.hessian(lambda flat: (vf.call(flat) * v).sum())(np.array(x, dtype=np.float64))
+                with differentiating(_CONSTRAINT):
+                    h = _gf.hessian(lambda flat: (vf.call(flat) * v).sum())(np.array(x, dtype=np.float64))
                 return to_array(h).reshape(len(x), len(x))
         return so.NonlinearConstraint(vf.values, c.lb, c.ub, jac=jac, hess=hess,
                                       keep_feasible=c.keep_feasible)
@@ -200,6 +203,18 @@ def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Cal
         SciPy's result with ``x`` and ``jac`` in ``x0``'s structure; ``nfev``, ``njev`` and
         ``nhev`` count the forward passes, backward passes and Hessian (-vector) products
         gradkit actually ran.
+
+    Raises
+    ------
+    gradkit.ConcretizationError
+        When ``fun`` turns ``x`` (or a value computed from it) into a Python or NumPy value
+        while gradkit differentiates it (``math.sin(x[0])``, ``float(...)``, filling
+        ``np.zeros(n)`` element by element): its gradient would silently be zero.
+    RuntimeError
+        When the value of ``fun`` does not depend on ``x`` through gradkit's graph
+        (``x.detach()``, a constant). NOTE: gradkit does not fall back to finite differences
+        by itself, so a dropped graph is never reported as convergence at ``x0``; pass
+        ``jac='2-point'`` for a true black box.
 
     Examples
     --------

@@ -10,7 +10,8 @@ import numpy as np
 from .._tensor import Tensor, _make
 from ..autograd import grad as _autograd_grad
 from ..autograd.grad_mode import enable_grad
-from ._core import Objective, Packer, to_array
+from .._concrete import differentiating
+from ._core import Objective, Packer, check_connected, to_array
 from ._progress import make_progress
 
 __all__ = ["OptimizeResult", "RootResults", "gradient_descent", "newton"]
@@ -112,7 +113,7 @@ def gradient_descent(fun: Callable[..., Any], x0: Any, lr: float = 1e-2, method:
     """
     _check_gd(lr, momentum, nesterov, method)
     packer = Packer(x0)
-    obj = Objective(fun, packer, args)
+    obj = Objective(fun, packer, args, owner="gradkit.optimize.gradient_descent")
     x = packer.x0.copy()
     buf = np.zeros_like(x)
     prog = make_progress(progress, f"gradient_descent[{method}]")
@@ -160,8 +161,9 @@ def _derivatives(func: Callable[..., Any], x: np.ndarray, args: tuple[Any, ...],
     """``f(x)``, ``f'(x)`` and, for ``order == 2``, ``f''(x)``, elementwise, from one forward
     pass (each element's derivative: ``func`` acts elementwise on an array ``x0``)."""
     xt = _make(x.copy(), True, None)
-    with enable_grad():
+    with enable_grad(), differentiating("gradkit.optimize.newton", [xt]):
         y = func(xt, *args)
+        check_connected(y, xt, "gradkit.optimize.newton", "function")
         y = y if isinstance(y, Tensor) else _make(to_array(y), False, None)
         out = [to_array(y).reshape(x.shape)]
         g = None
