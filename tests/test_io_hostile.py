@@ -102,6 +102,28 @@ def test_a_valid_crafted_file_loads(tmp_path):
     assert load(one_array(tmp_path / "ok.gk", blob, "<f8", [2, 3])).tolist() == [[0, 1, 2], [3, 4, 5]]
 
 
+def test_every_layout_and_numeric_dtype_still_round_trips(tmp_path):
+    # the loader parses .npy headers itself now: Fortran order, byte order, 0-d, empty, views
+    objs = {
+        "fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        "big_endian": np.arange(4, dtype=">i4"),
+        "zero_d": np.array(2.5),
+        "empty": np.zeros((0, 3)),
+        "bool": np.array([True, False]),
+        "complex": np.array([1 + 2j], np.complex64),
+        "half": np.ones(3, np.float16),
+        "strided": np.arange(10.0)[::2],
+        "transposed": gk.arange(6.0).reshape(2, 3).t(),
+    }
+    save(objs, tmp_path / "a.gk")
+    back = load(tmp_path / "a.gk")
+    for k, v in objs.items():
+        got = back[k].numpy() if isinstance(back[k], gk.Tensor) else back[k]
+        want = v.numpy() if isinstance(v, gk.Tensor) else v
+        assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want), k
+        assert got.flags.writeable, k
+
+
 def test_deflate_bomb_is_refused_without_inflating(tmp_path):
     # 64 MiB of zeros in ~64 KiB; the manifest tells the truth about it
     n = 8 << 20
@@ -200,7 +222,9 @@ def test_non_numeric_dtypes(tmp_path, arr):
     assert "only bool, integer, float and complex" in msg or "invalid dtype" in msg
 
 
-@pytest.mark.parametrize("code", ["|O", "<U99999999999", "nonsense", 3, None, "f8,f8", "(2,)<f8", "<f8" * 10_000])
+@pytest.mark.parametrize(
+    "code", ["|O", "<U99999999999", "nonsense", 3, None, "f8,f8", "(2,)<f8", "<f8" * 10_000]
+)
 def test_object_and_garbage_dtype_strings(tmp_path, code):
     blob = npy(np.zeros(3))
     load_bounded(one_array(tmp_path / "o.gk", blob, code, [3]))
