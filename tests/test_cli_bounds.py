@@ -95,6 +95,22 @@ def test_without_sympy_high_orders_name_sympy(monkeypatch):
     assert strict_json(out)["autodiff"] == pytest.approx(expected, rel=1e-12)
 
 
+def test_a_symbolic_derivative_that_explodes_is_stopped_early():
+    pytest.importorskip("sympy")
+    product = "*".join(f"sin({i}*x)" for i in range(1, 60))  # Leibniz: ~59x more terms per order
+    t = time.perf_counter()
+    err = one_line_error(["derivative", product, "-n", "25", "--at", "x=1"], "grows too large")
+    assert time.perf_counter() - t < 10
+    assert "order 1 has" in err and "order 2 would have about" in err
+
+
+def test_symbolic_work_is_capped():
+    terms = [f"x{i}*x{i}*1.00000000000000" for i in range(100)]  # 100 variables, ~2800 characters
+    t = time.perf_counter()
+    one_line_error(["hessian", "+".join(terms)], "too much work")
+    assert time.perf_counter() - t < 5
+
+
 def test_matrix_sizes_are_capped():
     names = [f"x{i}" for i in range(101)]
     one_line_error(["hessian", "*".join(names[:60]) + "+" + "*".join(names[60:])], "entries")

@@ -37,6 +37,8 @@ MAX_ORDER = 25  # derivative -n
 MAX_ENTRIES = 10_000  # entries of a Hessian or Jacobian
 MAX_PIXELS = 50_000_000  # default of --max-pixels
 _AD_BUDGET = 300_000  # nested autodiff while len(formula) * 3**n stays under this
+_SYMBOLIC_BUDGET = 20_000_000  # entries * len(formula): ~15 s of SymPy at most
+_MAX_OPS = 10_000  # operations in one symbolic derivative, checked after each order
 
 _EPILOGS = {
     "grad": 'examples:\n  gradkit grad "x**2 + x*y + z" --at x=-1 y=2 z=3\n'
@@ -144,6 +146,27 @@ def _derivative_ad(fn: Any, variables: Sequence[str], point: dict[str, float], v
     return float(out.detach())
 
 
+def _symbolic_derivative(S: Any, f: Any, var: str, n: int) -> Any:
+    """SymPy's n-th derivative, one order at a time, stopping once the formula grows too large."""
+    expr = S.derivative(f, var, 0)
+    symbol = next((s for s in expr.free_symbols if s.name == var), None)
+    if symbol is None:
+        return S.derivative(f, var, n)
+    prev = max(expr.count_ops(), 1)
+    for k in range(1, n + 1):
+        expr = expr.diff(symbol)
+        ops = expr.count_ops()
+        # NOTE: one more order multiplies the size by about ops / prev: refuse before that step
+        # would take minutes, not after
+        guess = ops * ops // max(prev, 1) if k < n else ops
+        if max(ops, guess // 5) > _MAX_OPS:
+            raise CLIError(f"the symbolic derivative grows too large: order {k} has {ops} operations and "
+                           f"order {k + 1} would have about {guess} (the limit is {_MAX_OPS}); ask for a "
+                           "lower order")
+        prev = max(ops, 1)
+    return expr
+
+
 def _evaluate(expr: Any, point: dict[str, float]) -> float:
     """A SymPy expression at ``point``: a float, NaN where it is not real."""
     v = complex(expr.evalf(subs={s: point[s.name] for s in expr.free_symbols}))
@@ -169,6 +192,9 @@ def _calculus(args: argparse.Namespace) -> dict[str, Any]:
     cells = len(names) * (len(names) if kind == "hessian" else len(texts) if kind == "jacobian" else 1)
     if cells > MAX_ENTRIES:
         raise CLIError(f"the {kind} would have {cells} entries; the limit is {MAX_ENTRIES}")
+    if cells * sum(map(len, texts)) > _SYMBOLIC_BUDGET:
+        raise CLIError(f"the {kind} of a {sum(map(len, texts))}-character formula in {len(names)} variables "
+                       "is too much work for the command line; use gradkit.symbolic from Python")
     sym_expr = None
     if _have_sympy():
         if kind == "grad":
@@ -178,7 +204,7 @@ def _calculus(args: argparse.Namespace) -> dict[str, Any]:
         elif kind == "hessian":
             sym = [[str(c) for c in row] for row in S.hessian(fs[0], names).tolist()]
         else:
-            sym_expr = S.derivative(fs[0], var, args.n)
+            sym_expr = _symbolic_derivative(S, fs[0], var, args.n)
             sym = str(sym_expr)
         res["symbolic"] = sym
     elif point is None:
