@@ -336,7 +336,14 @@ class _Decoder:
         key = (kind, index)
         if key in self.cache:
             return self.cache[key]
+        if not isinstance(requires_grad, bool):
+            raise self.fail(f"invalid requires_grad {str(requires_grad)[:20]!r} for array {index}")
         arr = self.array(index)
+        if kind != "ndarray" and requires_grad and arr.dtype.kind not in "fc":
+            raise self.fail(
+                f"array {index} of dtype {arr.dtype} cannot require gradients (only floating "
+                "point and complex tensors can)"
+            )
         if kind == "ndarray":
             out: Any = arr
         elif kind == "parameter":

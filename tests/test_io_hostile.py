@@ -305,6 +305,21 @@ def test_encrypted_member(tmp_path):
     assert "encrypted" in load_bounded(tmp_path / "e.gk")
 
 
+@pytest.mark.parametrize("kind", ["tensor", "parameter"])
+def test_integer_arrays_that_require_grad_and_odd_flags(tmp_path, kind):
+    blob = npy(np.arange(3))
+    spec = [{"dtype": np.arange(3).dtype.str, "shape": [3], "sha256": sha(blob)}]
+    for flag, why in ((True, "cannot require gradients"), ([1], "invalid requires_grad"), ("yes", "invalid")):
+        path = craft(
+            tmp_path / "g.gk", manifest({kind: 0, "requires_grad": flag}, spec), [("arrays/0.npy", blob)]
+        )
+        assert why in load_bounded(path)
+    path = craft(
+        tmp_path / "ok.gk", manifest({kind: 0, "requires_grad": False}, spec), [("arrays/0.npy", blob)]
+    )
+    assert load(path).tolist() == [0, 1, 2]
+
+
 def test_huge_integer_and_bad_float_leaves(tmp_path):
     for leaf in ({"int": "9" * 100_000}, {"float": "0xnope"}, {"int": "1e5"}):
         load_bounded(craft(tmp_path / "i.gk", manifest(leaf, []), []))
