@@ -242,6 +242,14 @@ def test_the_pixel_limit_is_a_flag_and_images_within_it_work(tmp_path):
     )
 
 
+def test_missing_pillow_is_named(monkeypatch, tmp_path):
+    (tmp_path / "a.png").write_bytes(png(4, 4))
+    monkeypatch.setitem(sys.modules, "PIL", None)
+    monkeypatch.setitem(sys.modules, "PIL.Image", None)
+    one_line_error(["focus", str(tmp_path / "a.png")], "pip install pillow")
+    one_line_error(["edges", str(tmp_path / "a.png"), "-o", str(tmp_path / "e.png")], "Pillow")
+
+
 # --------------------------------------------------------------------------- hostile input
 DEEP = "(" * 5000 + "x" + ")" * 5000
 
