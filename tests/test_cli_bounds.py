@@ -164,6 +164,23 @@ def test_a_failed_minimize_exits_nonzero_with_its_result():
     assert rc == 0 and err == ""
 
 
+@pytest.mark.parametrize(
+    "expr, message",
+    [
+        ("x", "iteration limit reached (--maxiter 50)"),  # unbounded below
+        ("log(x)", "the objective or its gradient is -inf"),
+        ("sqrt(x)", "the line search found no decrease"),  # infinite slope at the minimum
+    ],
+)
+def test_gradient_descent_reports_why_it_stopped(expr, message):
+    rc, out, err = cli("minimize", expr, "--x0", "1", "--method", "gd", "--maxiter", "50", "--json")
+    assert rc == 1 and strict_json(out)["success"] is False
+    assert message in strict_json(out)["message"] and message in err
+    rc, out, err = cli("minimize", "(x-1)**2 + (y+2)**2", "--x0", "0", "0", "--method", "gd", "--json")
+    assert rc == 0 and strict_json(out)["x"] == pytest.approx([1.0, -2.0], abs=1e-6)
+    one_line_error(["minimize", "x**2", "--x0", "1", "--maxiter", "100001"], "--maxiter must be between")
+
+
 def test_missing_scipy_is_named_not_replaced(monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy", None)
     monkeypatch.setitem(sys.modules, "scipy.optimize", None)

@@ -9,6 +9,7 @@ import numpy as np
 
 __all__ = ["add_commands", "COMMANDS"]
 
+_MAX_ITER = 100_000  # --maxiter; gradient descent runs ~1,000 iterations a second
 _EDGE_METHODS = ("sobel", "scharr", "prewitt", "laplacian", "canny")
 
 
@@ -30,7 +31,7 @@ def add_commands(sub: Any, epilogs: dict[str, str], common: Callable[[Any], None
     p.add_argument("--method", default="BFGS",
                    help="e.g. BFGS, L-BFGS-B, CG, Newton-CG (these need SciPy), gd (default BFGS)")
     p.add_argument("--vars", help="variable names in order (default: sorted names)")
-    p.add_argument("--maxiter", type=int, default=1000, help="iteration limit (default 1000)")
+    p.add_argument("--maxiter", type=int, default=1000, help="iteration limit, at most 100000 (default 1000)")
     p.add_argument("--plot", metavar="PATH", help="save a plot of the path (needs matplotlib)")
     common(p)
 
@@ -87,13 +88,17 @@ def _value_and_grad(f: Any, n: int) -> Callable[[np.ndarray], tuple[float, np.nd
 
 
 def _native_gd(vg: Any, x0: np.ndarray, maxiter: int) -> dict[str, Any]:
-    """Gradient descent with Armijo backtracking: the fallback without SciPy."""
-    x, nfev, path = x0.copy(), 0, [x0.copy()]
+    """Gradient descent with Armijo backtracking (``--method gd``, no SciPy needed)."""
+    x, path = x0.copy(), [x0.copy()]
     fx, g = vg(x)
-    nfev += 1
-    njev, it, step = 1, 0, 1.0
-    for it in range(1, maxiter + 1):  # noqa: B007
-        if np.linalg.norm(g) < 1e-8:
+    nfev = njev = 1
+    it, step, message = 0, 1.0, f"iteration limit reached (--maxiter {maxiter})"
+    while True:
+        if not (np.isfinite(fx) and np.all(np.isfinite(g))):
+            bad = fx if not np.isfinite(fx) else "not finite"
+            message = f"stopped: the objective or its gradient is {bad}"
+            break
+        if np.linalg.norm(g) < 1e-8 or it == maxiter:
             break
         while True:
             xn = x - step * g
@@ -103,11 +108,15 @@ def _native_gd(vg: Any, x0: np.ndarray, maxiter: int) -> dict[str, Any]:
             if fn <= fx - 1e-4 * step * g @ g or step < 1e-12:
                 break
             step /= 2
+        if not fn <= fx:  # no decrease even with the smallest step (or NaN)
+            message = "stopped: the line search found no decrease"
+            break
+        it += 1
         x, fx, g, step = xn, fn, gn, min(step * 2, 1e3)
         path.append(x.copy())
-    ok = bool(np.linalg.norm(g) < 1e-6)
+    ok = bool(np.isfinite(fx) and np.linalg.norm(g) < 1e-6)
     return {"x": x, "fun": fx, "nit": it, "nfev": nfev, "njev": njev, "success": ok,
-            "message": "gradient norm below 1e-6" if ok else "stopped", "path": path}
+            "message": "gradient norm below 1e-6" if ok else message, "path": path}
 
 
 def _minimize(args: argparse.Namespace) -> tuple[Any, str]:
@@ -119,8 +128,8 @@ def _minimize(args: argparse.Namespace) -> tuple[Any, str]:
     x0 = np.asarray(args.x0, dtype=np.float64)
     if not np.all(np.isfinite(x0)):
         raise _err(f"--x0 must be finite numbers, got {' '.join(map(str, args.x0))}")
-    if args.maxiter < 1:
-        raise _err(f"--maxiter must be >= 1, got {args.maxiter}")
+    if not 1 <= args.maxiter <= _MAX_ITER:
+        raise _err(f"--maxiter must be between 1 and {_MAX_ITER}, got {args.maxiter}")
     if args.plot:
         try:
             import matplotlib.figure  # noqa: F401
