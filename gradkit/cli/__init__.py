@@ -12,7 +12,8 @@ Bounds, so that no input makes the command run away:
   ``"autodiff"``);
 * ``hessian`` and ``jacobian`` have at most :data:`MAX_ENTRIES` entries;
 * images over ``--max-pixels`` (default :data:`MAX_PIXELS`) are refused before decoding;
-* a ``minimize`` that does not converge prints its result and exits with status 1;
+* a ``minimize`` that does not converge prints its result and exits with status 1, and
+  ``--maxiter`` is at most 100,000;
 * ``--json`` is strict JSON (RFC 8259): NaN and infinities, which JSON cannot spell,
   are written as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` (which
   Python's ``float()`` reads back);
