@@ -463,6 +463,8 @@ def _check_members(z: zipfile.ZipFile, infos: list[zipfile.ZipInfo], fh: BinaryI
             raise fail(f"member {member!r} is encrypted")
         if info.compress_size != info.file_size:
             raise fail(f"member {member!r} declares {info.file_size} bytes but stores {info.compress_size}")
+        if info.header_offset < 0:
+            raise fail(f"member {member!r} starts before the file does; truncated or crafted")
         fh.seek(info.header_offset)
         local = fh.read(30)
         if len(local) != 30 or local[:4] != b"PK\x03\x04":
@@ -471,7 +473,7 @@ def _check_members(z: zipfile.ZipFile, infos: list[zipfile.ZipInfo], fh: BinaryI
             )
         start = info.header_offset + 30 + sum(struct.unpack("<HH", local[26:30]))
         end = start + info.compress_size
-        if info.header_offset < 0 or end > end_of_data:
+        if end > end_of_data:
             raise fail(
                 f"member {member!r} declares {info.file_size} bytes, more than the file holds; "
                 "truncated or crafted"
