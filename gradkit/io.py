@@ -11,8 +11,15 @@ The file is a ZIP archive (stored, not compressed) holding
 Loading never executes code: only JSON and ``.npy`` data are parsed, and only
 the types listed below are rebuilt. A truncated, tampered or foreign file
 raises :class:`SerializationError` (a ``ValueError``), never a wrong tensor.
-Files are written atomically: to a temporary file in the same directory,
-flushed and fsynced, then renamed over the target with ``os.replace``.
+Files from elsewhere are untrusted: every member must be stored uncompressed (a
+compressed member could inflate without bound), lie inside the file without
+overlapping another, and match the manifest's dtype, shape and size before a byte
+of it is read, so memory stays bounded by the file's size; dtypes are numeric only.
+Files are written atomically: to a temporary file in the same directory
+(``.<name>.<pid>.<random>.gradkit-tmp``), flushed and fsynced, then renamed over
+the target with ``os.replace``. The new file gets the usual ``0o666 & ~umask`` mode
+(or keeps the mode of the file it replaces), and a save sweeps the temporary files
+that killed saves to the same path left behind.
 
 Storable: ``Tensor`` (and ``nn.Parameter``), ``numpy.ndarray``, ``dict``
 (``OrderedDict``, ``Counter``; keys of the scalar types or tuples of them),
@@ -36,7 +43,10 @@ import hashlib
 import io as _io
 import json
 import os
-import tempfile
+import re
+import secrets
+import struct
+import time
 import zipfile
 from collections import Counter, OrderedDict
 from typing import Any, BinaryIO, Union
@@ -53,6 +63,12 @@ VERSION = 1
 _MANIFEST = "gradkit.json"
 _CHECKSUM = "gradkit.sha256"
 _MAX_DEPTH = 200
+_MAX_MEMBERS = 1 << 20  # members of one file; a state dict has thousands at most
+_MAX_NDIM = 64  # NumPy's own limit
+_NUMERIC_KINDS = "biufc"
+_ARRAY_NAME = re.compile(r"arrays/(0|[1-9][0-9]{0,8})\.npy")
+_TMP_SUFFIX = ".gradkit-tmp"
+_TMP_STALE_S = 24 * 3600  # without process ids (Windows): sweep temporary files older than this
 PathOrFile = Union[str, "os.PathLike[str]", BinaryIO]
 
 
@@ -149,19 +165,86 @@ def save(obj: Any, f: PathOrFile) -> None:
         _write_zip(f, obj)  # type: ignore[arg-type]
         return
     path = os.fspath(f)
+    if os.path.islink(path):  # write through a link, as open(path, "wb") would, not over it
+        path = os.path.realpath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    base = os.path.basename(path)
+    _sweep_temporaries(directory, base)
+    fd, tmp = _create_temporary(directory, base)
     try:
         with os.fdopen(fd, "wb") as out:
             _write_zip(out, obj)
             out.flush()
             os.fsync(out.fileno())
+        _keep_mode(path, tmp)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     _fsync_dir(directory)
+
+
+def _create_temporary(directory: str, base: str) -> tuple[int, str]:
+    """A new file beside the target, named so that a later save can tell it was orphaned.
+
+    Created with mode 0o666 so that the kernel applies the umask, as for any new file
+    (``tempfile.mkstemp`` would give 0o600).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(directory, f".{base}.{os.getpid()}.{secrets.token_hex(6)}{_TMP_SUFFIX}")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:  # pragma: no cover - 48 random bits
+            continue
+
+
+def _keep_mode(path: str, tmp: str) -> None:
+    # NOTE: replacing a file keeps its permissions, as overwriting it in place would
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        return
+    os.chmod(tmp, mode)
+
+
+def _sweep_temporaries(directory: str, base: str) -> None:
+    """Remove the temporary files of earlier saves to ``base`` whose process is gone."""
+    prefix = f".{base}."
+    try:
+        entries = [
+            e for e in os.scandir(directory) if e.name.startswith(prefix) and e.name.endswith(_TMP_SUFFIX)
+        ]
+    except OSError:
+        return
+    for entry in entries:
+        pid, sep, rand = entry.name[len(prefix) : -len(_TMP_SUFFIX)].partition(".")
+        if not (sep and pid.isdigit() and re.fullmatch("[0-9a-f]{12}", rand)):
+            continue
+        if _writer_alive(int(pid), entry):
+            continue
+        try:
+            os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _writer_alive(pid: int, entry: os.DirEntry) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be writing it
+    if os.name == "nt":  # NOTE: os.kill(pid, 0) would terminate the process on Windows
+        try:
+            return time.time() - entry.stat().st_mtime < _TMP_STALE_S
+        except OSError:
+            return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _fsync_dir(directory: str) -> None:
@@ -188,19 +271,32 @@ class _Decoder:
         return SerializationError(f"{self.name}: {why}")
 
     def array(self, index: Any) -> np.ndarray:
-        if not isinstance(index, int) or not 0 <= index < len(self.specs):
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(self.specs):
             raise self.fail(f"invalid array reference {index!r}")
         spec = self.specs[index]
-        try:
-            blob = self.z.read(f"arrays/{index}.npy")
-        except KeyError:
-            raise self.fail(f"array {index} is missing; the file is truncated or corrupted") from None
+        dtype, shape = spec["dtype"], spec["shape"]  # checked by _check_specs
+        blob = self.z.read(f"arrays/{index}.npy")  # its size was checked against the file and the spec
         if _sha(blob) != spec.get("sha256"):
             raise self.fail(f"checksum mismatch for array {index}; the file is corrupted or was modified")
-        arr = np.load(_io.BytesIO(blob), allow_pickle=False)
-        if arr.dtype.str != spec.get("dtype") or list(arr.shape) != spec.get("shape"):
+        head = _io.BytesIO(blob)
+        try:
+            version = np.lib.format.read_magic(head)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f"unsupported .npy version {version}")
+            fmt = np.lib.format
+            read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            npy_shape, fortran, npy_dtype = read_header(head)
+        except ValueError as e:
+            raise self.fail(f"array {index} has a malformed .npy header: {e}") from None
+        offset = head.tell()
+        if (
+            npy_dtype != dtype
+            or tuple(npy_shape) != shape
+            or len(blob) - offset != dtype.itemsize * _count(shape)
+        ):
             raise self.fail(f"array {index} does not match its description in the manifest")
-        return arr
+        arr = np.frombuffer(blob, dtype=dtype, count=_count(shape), offset=offset)
+        return arr.reshape(shape, order="F" if fortran else "C").copy(order="K")
 
     def decode(self, node: Any, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
@@ -240,7 +336,14 @@ class _Decoder:
         key = (kind, index)
         if key in self.cache:
             return self.cache[key]
+        if not isinstance(requires_grad, bool):
+            raise self.fail(f"invalid requires_grad {str(requires_grad)[:20]!r} for array {index}")
         arr = self.array(index)
+        if kind != "ndarray" and requires_grad and arr.dtype.kind not in "fc":
+            raise self.fail(
+                f"array {index} of dtype {arr.dtype} cannot require gradients (only floating "
+                "point and complex tensors can)"
+            )
         if kind == "ndarray":
             out: Any = arr
         elif kind == "parameter":
@@ -259,17 +362,29 @@ def load(f: PathOrFile, map_location: Any = None, weights_only: bool = True, **k
     """Load an object written by :func:`save`.
 
     ``map_location`` and ``weights_only`` are accepted for PyTorch compatibility
-    (gradkit is CPU-only and never unpickles).
+    (gradkit is CPU-only and never unpickles). Files may come from anywhere: what
+    is read is checked first (see the module's notes), and memory stays bounded by
+    the file's size.
 
     Raises
     ------
     SerializationError
-        The file is not a gradkit save file, or it is truncated, corrupted or modified.
+        The file is not a gradkit save file, or it is truncated, corrupted, modified
+        or crafted (compressed or overlapping members, sizes that do not add up,
+        non-numeric dtypes, nesting too deep).
+    OSError
+        The path cannot be opened (missing, a directory, no permission), as ``torch.load``.
     """
-    name = repr(os.fspath(f)) if not hasattr(f, "read") else "file object"
+    if hasattr(f, "read"):
+        return _load_file(f, "file object")  # type: ignore[arg-type]
+    with open(f, "rb") as fh:
+        return _load_file(fh, repr(os.fspath(f)))
+
+
+def _load_file(fh: BinaryIO, name: str) -> Any:
     try:
-        with zipfile.ZipFile(f, "r") as z:  # type: ignore[arg-type]
-            return _load_zip(z, name)
+        with zipfile.ZipFile(fh, "r") as z:
+            return _load_zip(z, fh, name)
     except SerializationError:
         raise
     except (
@@ -282,25 +397,33 @@ def load(f: PathOrFile, map_location: Any = None, weights_only: bool = True, **k
         UnicodeDecodeError,
         NotImplementedError,
         OverflowError,
+        RecursionError,
+        struct.error,
     ) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
         raise SerializationError(
             f"{name} is not a valid gradkit file (truncated, corrupted or another format): "
-            f"{type(exc).__name__}: {exc}"
+            f"{type(exc).__name__}: {str(exc)[:200]}"
         ) from exc
 
 
-def _load_zip(z: zipfile.ZipFile, name: str) -> Any:
-    names = set(z.namelist())
+def _load_zip(z: zipfile.ZipFile, fh: BinaryIO, name: str) -> Any:
+    def fail(why: str) -> SerializationError:
+        return SerializationError(f"{name}: {why}")
+
+    infos = z.infolist()
+    names = {i.filename for i in infos}
     if _MANIFEST not in names or _CHECKSUM not in names:
         raise SerializationError(
             f"{name} is not a gradkit save file (no {_MANIFEST}); it may be a PyTorch or other archive"
         )
+    _check_members(z, infos, fh, fail)
     raw = z.read(_MANIFEST)
     if z.read(_CHECKSUM).decode("ascii", "replace").strip() != _sha(raw):
-        raise SerializationError(f"{name}: manifest checksum mismatch; the file is corrupted or was modified")
-    manifest = json.loads(raw)
+        raise fail("manifest checksum mismatch; the file is corrupted or was modified")
+    try:
+        manifest = json.loads(raw)
+    except RecursionError:
+        raise fail("the manifest is nested too deeply") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise SerializationError(f"{name} is not a gradkit save file")
     if manifest.get("version") != VERSION:
@@ -310,5 +433,99 @@ def _load_zip(z: zipfile.ZipFile, name: str) -> Any:
         )
     specs = manifest.get("arrays")
     if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
-        raise SerializationError(f"{name}: malformed manifest")
-    return _Decoder(z, specs, name).decode(manifest.get("tree"))
+        raise fail("malformed manifest")
+    sizes = {i.filename: i.file_size for i in infos}
+    return _Decoder(z, _check_specs(specs, sizes, fail), name).decode(manifest.get("tree"))
+
+
+def _check_members(z: zipfile.ZipFile, infos: list[zipfile.ZipInfo], fh: BinaryIO, fail: Any) -> None:
+    """Each member: a name of the format, once, stored, unencrypted, inside the file, not overlapping."""
+    if len(infos) > _MAX_MEMBERS:
+        raise fail(f"{len(infos)} members (at most {_MAX_MEMBERS}); not a file gradkit.save writes")
+    seen: set[str] = set()
+    spans = []
+    end_of_data = getattr(z, "start_dir", None)
+    if not isinstance(end_of_data, int):  # pragma: no cover - CPython's zipfile records it
+        end_of_data = fh.seek(0, os.SEEK_END)
+    for info in infos:
+        member = info.filename
+        if member in seen:
+            raise fail(f"member {member!r} appears twice")
+        seen.add(member)
+        if member not in (_MANIFEST, _CHECKSUM) and not _ARRAY_NAME.fullmatch(member):
+            raise fail(f"unexpected member {member[:80]!r}; not a file gradkit.save writes")
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise fail(
+                f"member {member!r} is compressed (method {info.compress_type}); gradkit files are stored "
+                "uncompressed, and compressed members are refused because they can inflate without bound"
+            )
+        if info.flag_bits & 0x1:
+            raise fail(f"member {member!r} is encrypted")
+        if info.compress_size != info.file_size:
+            raise fail(f"member {member!r} declares {info.file_size} bytes but stores {info.compress_size}")
+        if info.header_offset < 0:
+            raise fail(f"member {member!r} starts before the file does; truncated or crafted")
+        fh.seek(info.header_offset)
+        local = fh.read(30)
+        if len(local) != 30 or local[:4] != b"PK\x03\x04":
+            raise fail(
+                f"member {member!r} has no local header where the directory says; truncated or corrupted"
+            )
+        start = info.header_offset + 30 + sum(struct.unpack("<HH", local[26:30]))
+        end = start + info.compress_size
+        if end > end_of_data:
+            raise fail(
+                f"member {member!r} declares {info.file_size} bytes, more than the file holds; "
+                "truncated or crafted"
+            )
+        spans.append((info.header_offset, end, member))
+    spans.sort()
+    for (_, end, a), (begin, _, b) in zip(spans, spans[1:]):
+        if end > begin:
+            raise fail(f"members {a!r} and {b!r} overlap; the file is crafted or corrupted")
+
+
+def _count(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _check_specs(specs: list[dict[str, Any]], sizes: dict[str, int], fail: Any) -> list[dict[str, Any]]:
+    """The manifest's arrays, with dtype and shape checked against their members' sizes."""
+    members = {n for n in sizes if n.startswith("arrays/")}
+    expected = {f"arrays/{i}.npy" for i in range(len(specs))}
+    if members - expected:
+        raise fail(f"members not in the manifest: {', '.join(sorted(members - expected)[:3])}")
+    out = []
+    for i, spec in enumerate(specs):
+        member = f"arrays/{i}.npy"
+        if member not in sizes:
+            raise fail(f"array {i} is missing; the file is truncated or corrupted")
+        code, shape = spec.get("dtype"), spec.get("shape")
+        try:
+            if not isinstance(code, str):
+                raise TypeError
+            dtype = np.dtype(code)
+        except (TypeError, ValueError):
+            raise fail(f"array {i} has an invalid dtype {str(code)[:40]!r}") from None
+        if dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+            raise fail(
+                f"array {i} has dtype {str(code)[:40]!r}; gradkit files hold only bool, integer, "
+                "float and complex arrays"
+            )
+        if (
+            not isinstance(shape, list)
+            or len(shape) > _MAX_NDIM
+            or not all(type(d) is int and d >= 0 for d in shape)
+        ):
+            raise fail(f"array {i} has an invalid shape {str(shape)[:60]}")
+        nbytes = _count(shape) * dtype.itemsize
+        if nbytes > sizes[member]:
+            raise fail(
+                f"array {i} declares shape {tuple(shape)} of {dtype} ({nbytes} bytes) but its member "
+                f"holds {sizes[member]} bytes"
+            )
+        out.append({"dtype": dtype, "shape": tuple(shape), "sha256": spec.get("sha256")})
+    return out

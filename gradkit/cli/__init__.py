@@ -3,19 +3,43 @@
 Every subcommand takes ``--json``; bad input prints one line to stderr and exits with
 status 2 (usage) or 1 (anything else), never a traceback. Run ``gradkit COMMAND --help``
 for examples.
+
+Bounds, so that no input makes the command run away:
+
+* ``derivative -n`` is at most :data:`MAX_ORDER`; nested autodiff (whose cost grows
+  exponentially with the order) is used while it is cheap, and beyond that the value
+  is SymPy's formula evaluated at the point (``"value"`` in the JSON instead of
+  ``"autodiff"``);
+* ``hessian`` and ``jacobian`` have at most :data:`MAX_ENTRIES` entries;
+* images over ``--max-pixels`` (default :data:`MAX_PIXELS`) are refused before decoding;
+* a ``minimize`` that does not converge prints its result and exits with status 1, and
+  ``--maxiter`` is at most 100,000;
+* ``--json`` is strict JSON (RFC 8259): NaN and infinities, which JSON cannot spell,
+  are written as the strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"`` (which
+  Python's ``float()`` reads back);
+* a missing optional dependency is an error that names it, never a switch to another method.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["main", "build_parser", "CLIError"]
+__all__ = ["main", "build_parser", "CLIError", "MAX_ORDER", "MAX_ENTRIES", "MAX_PIXELS"]
+
+MAX_ORDER = 25  # derivative -n
+MAX_ENTRIES = 10_000  # entries of a Hessian or Jacobian
+MAX_PIXELS = 50_000_000  # default of --max-pixels
+_AD_BUDGET = 300_000  # nested autodiff while len(formula) * 3**n stays under this
+_SYMBOLIC_BUDGET = 20_000_000  # entries * len(formula): ~15 s of SymPy at most
+_MAX_OPS = 10_000  # operations in one symbolic derivative, checked after each order
 
 _EPILOGS = {
     "grad": 'examples:\n  gradkit grad "x**2 + x*y + z" --at x=-1 y=2 z=3\n'
@@ -79,6 +103,8 @@ def _point(at: Sequence[str] | None, variables: Sequence[str]) -> dict[str, floa
             out[name] = float(val)
         except ValueError:
             raise CLIError(f"--at {name}: {val!r} is not a number") from None
+        if math.isinf(out[name]) and "inf" not in val.lower():
+            raise CLIError(f"--at {name}: {val.strip()[:40]!r} is out of float64's range (about 1.8e308)")
     missing = [v for v in variables if v not in out]
     if missing:
         raise CLIError(f"--at gives no value for {', '.join(missing)}")
@@ -121,6 +147,33 @@ def _derivative_ad(fn: Any, variables: Sequence[str], point: dict[str, float], v
     return float(out.detach())
 
 
+def _symbolic_derivative(S: Any, f: Any, var: str, n: int) -> Any:
+    """SymPy's n-th derivative, one order at a time, stopping once the formula grows too large."""
+    expr = S.derivative(f, var, 0)
+    symbol = next((s for s in expr.free_symbols if s.name == var), None)
+    if symbol is None:
+        return S.derivative(f, var, n)
+    prev = max(expr.count_ops(), 1)
+    for k in range(1, n + 1):
+        expr = expr.diff(symbol)
+        ops = expr.count_ops()
+        # NOTE: one more order multiplies the size by about ops / prev: refuse before that step
+        # would take minutes, not after
+        guess = ops * ops // max(prev, 1) if k < n else ops
+        if max(ops, guess // 5) > _MAX_OPS:
+            raise CLIError(f"the symbolic derivative grows too large: order {k} has {ops} operations and "
+                           f"order {k + 1} would have about {guess} (the limit is {_MAX_OPS}); ask for a "
+                           "lower order")
+        prev = max(ops, 1)
+    return expr
+
+
+def _evaluate(expr: Any, point: dict[str, float]) -> float:
+    """A SymPy expression at ``point``: a float, NaN where it is not real."""
+    v = complex(expr.evalf(subs={s: point[s.name] for s in expr.free_symbols}))
+    return v.real if v.imag == 0 else math.nan
+
+
 def _calculus(args: argparse.Namespace) -> dict[str, Any]:
     from ..symbolic import _sympy as S
     from ..symbolic._sympy import _split_components
@@ -137,6 +190,13 @@ def _calculus(args: argparse.Namespace) -> dict[str, Any]:
         if var is None or var not in names:
             raise CLIError(f"derivative needs --var (one of: {', '.join(names) or 'none'})")
         res.update(var=var, n=args.n)
+    cells = len(names) * (len(names) if kind == "hessian" else len(texts) if kind == "jacobian" else 1)
+    if cells > MAX_ENTRIES:
+        raise CLIError(f"the {kind} would have {cells} entries; the limit is {MAX_ENTRIES}")
+    if cells * sum(map(len, texts)) > _SYMBOLIC_BUDGET:
+        raise CLIError(f"the {kind} of a {sum(map(len, texts))}-character formula in {len(names)} variables "
+                       "is too much work for the command line; use gradkit.symbolic from Python")
+    sym_expr = None
     if _have_sympy():
         if kind == "grad":
             sym: Any = [str(g) for g in S.gradient(fs[0], names)]
@@ -145,15 +205,24 @@ def _calculus(args: argparse.Namespace) -> dict[str, Any]:
         elif kind == "hessian":
             sym = [[str(c) for c in row] for row in S.hessian(fs[0], names).tolist()]
         else:
-            sym = str(S.derivative(fs[0], var, args.n))
+            sym_expr = _symbolic_derivative(S, fs[0], var, args.n)
+            sym = str(sym_expr)
         res["symbolic"] = sym
     elif point is None:
         raise CLIError("SymPy is not installed (pip install gradkit[sympy]); give --at to "
                        "evaluate by autodiff")
     if point is not None:
         res["at"] = point
-        if kind == "derivative":
+        if kind == "derivative" and len(args.expr) * 3**args.n <= _AD_BUDGET:
             res["autodiff"] = _derivative_ad(fs[0], names, point, var, args.n)
+        elif kind == "derivative":
+            if sym_expr is None:
+                raise CLIError(
+                    f"-n {args.n} is too high an order for nested autodiff of this formula (its cost grows "
+                    "exponentially with the order); install SymPy (pip install sympy) to evaluate the "
+                    "symbolic derivative instead"
+                )
+            res["value"] = _evaluate(sym_expr, point)
         elif kind == "hessian":
             res["autodiff"] = _ad(fs, names, point, 2)
         else:
@@ -180,6 +249,10 @@ def _show_calculus(res: dict[str, Any]) -> str:
             lines += [f"  autodiff at ({at}):"] + [f"    {_fmt(r)}" for r in ad]
         else:
             lines.append(f"  autodiff at ({at}): {_fmt(ad)}")
+    if "value" in res:
+        at = ", ".join(f"{k}={_fmt(v)}" for k, v in res["at"].items())
+        lines.append(f"  value at ({at}): {_fmt(res['value'])}  (the symbolic formula evaluated; nested "
+                     "autodiff of this order would cost too much)")
     return "\n".join(lines)
 
 
@@ -206,7 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--vars", help="variable names in order, e.g. 'x y z' (default: sorted names)")
         if name == "derivative":
             p.add_argument("--var", help="differentiate with respect to this variable")
-            p.add_argument("-n", type=int, default=1, help="order of the derivative (default 1)")
+            p.add_argument("-n", type=int, default=1,
+                           help=f"order of the derivative, 0 to {MAX_ORDER} (default 1)")
         _add_common(p)
     from ._commands import add_commands
     add_commands(sub, _EPILOGS, _add_common)
@@ -214,9 +288,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> tuple[Any, str]:
+    if args.command in (None, "tour"):
+        from ..__main__ import tour
+        text = tour()
+        return {"command": "tour", "text": text}, text
     if args.command in ("grad", "jacobian", "hessian", "derivative"):
-        if getattr(args, "n", 1) < 0:
+        n = getattr(args, "n", 1)
+        if n < 0:
             raise CLIError("-n must be >= 0")
+        if n > MAX_ORDER:
+            raise CLIError(f"-n {n} is too large: at most {MAX_ORDER} (a derivative's formula can grow "
+                           "exponentially with its order)")
         res = _calculus(args)
         return res, _show_calculus(res)
     from ._commands import COMMANDS
@@ -227,31 +309,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``gradkit`` / ``python -m gradkit``; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command in (None, "tour"):
-        from ..__main__ import tour
-        text = tour()
-        res: Any = {"command": "tour", "text": text}
-    else:
-        try:
-            res, text = _run(args)
-        except (CLIError, ValueError, TypeError, ImportError, OSError, ArithmeticError) as e:
-            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-            print(f"gradkit {args.command}: error: {msg}", file=sys.stderr)
-            return 1
+    command = args.command or "tour"
     try:
-        print(json.dumps(res, default=_json_default) if getattr(args, "json", False) else text)
+        with warnings.catch_warnings():
+            # NOTE: NumPy's overflow/divide warnings would add lines; the inf or nan is in the result
+            warnings.simplefilter("ignore", RuntimeWarning)
+            res, text = _run(args)
+    except KeyboardInterrupt:
+        print(f"gradkit {command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # every error of a library below: one line, no traceback
+        print(f"gradkit {command}: error: {_one_line(e)}", file=sys.stderr)
+        return 1
+    status = 0
+    try:
+        as_json = getattr(args, "json", False)
+        print(json.dumps(_strict(res), allow_nan=False, default=str) if as_json else text)
         sys.stdout.flush()
     except BrokenPipeError:                  # e.g. piped into `head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    if command == "minimize" and not res.get("success", True):
+        print(f"gradkit minimize: error: did not converge: {_first_line(res.get('message', ''))}",
+              file=sys.stderr)
+        status = 1
+    return status
 
 
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
+def _first_line(text: str, limit: int = 300) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _one_line(e: BaseException) -> str:
+    expected = (CLIError, ValueError, TypeError, ImportError, OSError, ArithmeticError)
+    if isinstance(e, RecursionError):
+        return "the input is nested too deeply (RecursionError)"
+    if isinstance(e, MemoryError):
+        return "the input is too large: out of memory (MemoryError)"
+    msg = _first_line(str(e))
+    if isinstance(e, expected) and msg:
+        return msg
+    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
+
+
+def _strict(o: Any) -> Any:
+    """``o`` with NumPy values as Python ones, and NaN/infinities as JSON strings."""
+    if isinstance(o, dict):
+        return {k: _strict(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_strict(v) for v in o]
     if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
+        return _strict(o.tolist())
+    if isinstance(o, np.generic):
+        o = o.item()
+    if isinstance(o, float) and not math.isfinite(o):
+        return "NaN" if math.isnan(o) else "Infinity" if o > 0 else "-Infinity"
+    return o
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,6 +9,7 @@ import numpy as np
 
 __all__ = ["add_commands", "COMMANDS"]
 
+_MAX_ITER = 100_000  # --maxiter; gradient descent runs ~1,000 iterations a second
 _EDGE_METHODS = ("sobel", "scharr", "prewitt", "laplacian", "canny")
 
 
@@ -27,9 +28,10 @@ def add_commands(sub: Any, epilogs: dict[str, str], common: Callable[[Any], None
     p = add("minimize", "minimize a formula with exact gradients")
     p.add_argument("expr", help="objective, e.g. 'x**2 - 4*x + 8'")
     p.add_argument("--x0", nargs="+", type=float, required=True, help="start point, one value per variable")
-    p.add_argument("--method", default="BFGS", help="e.g. BFGS, L-BFGS-B, CG, Newton-CG, gd (default BFGS)")
+    p.add_argument("--method", default="BFGS",
+                   help="e.g. BFGS, L-BFGS-B, CG, Newton-CG (these need SciPy), gd (default BFGS)")
     p.add_argument("--vars", help="variable names in order (default: sorted names)")
-    p.add_argument("--maxiter", type=int, default=1000, help="iteration limit (default 1000)")
+    p.add_argument("--maxiter", type=int, default=1000, help="iteration limit, at most 100000 (default 1000)")
     p.add_argument("--plot", metavar="PATH", help="save a plot of the path (needs matplotlib)")
     common(p)
 
@@ -42,12 +44,14 @@ def add_commands(sub: Any, epilogs: dict[str, str], common: Callable[[Any], None
     p.add_argument("--ksize", type=int, default=3, help="Sobel/Laplacian aperture (default 3)")
     p.add_argument("--low", type=float, default=50.0, help="Canny low threshold (default 50)")
     p.add_argument("--high", type=float, default=150.0, help="Canny high threshold (default 150)")
+    _max_pixels(p)
     common(p)
 
     from ..image import FOCUS_METHODS
     p = add("focus", "sharpness score of images (higher is sharper)")
     p.add_argument("images", nargs="+", help="image files")
     p.add_argument("--method", choices=FOCUS_METHODS, default="laplacian_variance")
+    _max_pixels(p)
     common(p)
 
     p = add("graph", "draw the computation graph of a formula (no Graphviz needed)")
@@ -60,6 +64,12 @@ def add_commands(sub: Any, epilogs: dict[str, str], common: Callable[[Any], None
 
     p = add("tour", "a short tour of gradkit, computed live")
     common(p)
+
+
+def _max_pixels(p: argparse.ArgumentParser) -> None:
+    from . import MAX_PIXELS
+    p.add_argument("--max-pixels", type=int, default=MAX_PIXELS, metavar="N",
+                   help=f"refuse images of more pixels, before decoding them (default {MAX_PIXELS})")
 
 
 # --- minimize ------------------------------------------------------------------------
@@ -78,13 +88,17 @@ def _value_and_grad(f: Any, n: int) -> Callable[[np.ndarray], tuple[float, np.nd
 
 
 def _native_gd(vg: Any, x0: np.ndarray, maxiter: int) -> dict[str, Any]:
-    """Gradient descent with Armijo backtracking: the fallback without SciPy."""
-    x, nfev, path = x0.copy(), 0, [x0.copy()]
+    """Gradient descent with Armijo backtracking (``--method gd``, no SciPy needed)."""
+    x, path = x0.copy(), [x0.copy()]
     fx, g = vg(x)
-    nfev += 1
-    njev, it, step = 1, 0, 1.0
-    for it in range(1, maxiter + 1):  # noqa: B007
-        if np.linalg.norm(g) < 1e-8:
+    nfev = njev = 1
+    it, step, message = 0, 1.0, f"iteration limit reached (--maxiter {maxiter})"
+    while True:
+        if not (np.isfinite(fx) and np.all(np.isfinite(g))):
+            bad = fx if not np.isfinite(fx) else "not finite"
+            message = f"stopped: the objective or its gradient is {bad}"
+            break
+        if np.linalg.norm(g) < 1e-8 or it == maxiter:
             break
         while True:
             xn = x - step * g
@@ -94,11 +108,15 @@ def _native_gd(vg: Any, x0: np.ndarray, maxiter: int) -> dict[str, Any]:
             if fn <= fx - 1e-4 * step * g @ g or step < 1e-12:
                 break
             step /= 2
+        if not fn <= fx:  # no decrease even with the smallest step (or NaN)
+            message = "stopped: the line search found no decrease"
+            break
+        it += 1
         x, fx, g, step = xn, fn, gn, min(step * 2, 1e3)
         path.append(x.copy())
-    ok = bool(np.linalg.norm(g) < 1e-6)
+    ok = bool(np.isfinite(fx) and np.linalg.norm(g) < 1e-6)
     return {"x": x, "fun": fx, "nit": it, "nfev": nfev, "njev": njev, "success": ok,
-            "message": "gradient norm below 1e-6" if ok else "stopped", "path": path}
+            "message": "gradient norm below 1e-6" if ok else message, "path": path}
 
 
 def _minimize(args: argparse.Namespace) -> tuple[Any, str]:
@@ -108,6 +126,16 @@ def _minimize(args: argparse.Namespace) -> tuple[Any, str]:
     if len(args.x0) != n:
         raise _err(f"--x0 has {len(args.x0)} value(s) for {n} variable(s) ({', '.join(f.variables)})")
     x0 = np.asarray(args.x0, dtype=np.float64)
+    if not np.all(np.isfinite(x0)):
+        raise _err(f"--x0 must be finite numbers, got {' '.join(map(str, args.x0))}")
+    if not 1 <= args.maxiter <= _MAX_ITER:
+        raise _err(f"--maxiter must be between 1 and {_MAX_ITER}, got {args.maxiter}")
+    if args.plot:
+        try:
+            import matplotlib.figure  # noqa: F401
+        except ImportError:
+            raise _err("--plot needs matplotlib, which is not installed: pip install matplotlib "
+                       "(or pip install gradkit[viz])") from None
     vg = _value_and_grad(f, n)
     path = [x0.copy()]
     if args.method.lower() in ("gd", "gradient-descent"):
@@ -131,25 +159,17 @@ def _minimize(args: argparse.Namespace) -> tuple[Any, str]:
 
 def _scipy_or_native(vg: Any, x0: np.ndarray, args: argparse.Namespace, path: list[Any]
                      ) -> tuple[dict[str, Any], str]:
+    from ..optimize import minimize as gk_minimize
     try:
-        from ..optimize import minimize as gk_minimize  # type: ignore[import-not-found]
+        import scipy.optimize  # noqa: F401
     except ImportError:
-        gk_minimize = None
-    if gk_minimize is not None:
-        try:
-            r = gk_minimize(lambda v: vg.formula(*[v[i] for i in range(len(x0))]), x0,
-                            method=args.method, options={"maxiter": args.maxiter},
-                            callback=lambda xk, *a: path.append(np.array(xk, dtype=float)))
-        except ImportError:                  # gradkit.optimize without SciPy
-            return _native_gd(vg, x0, args.maxiter), "gradkit (gradient descent; SciPy not installed)"
-        return _result(r, path), "gradkit.optimize"
-    try:
-        from scipy.optimize import minimize
-    except ImportError:
-        return _native_gd(vg, x0, args.maxiter), "gradkit (gradient descent; SciPy not installed)"
-    r = minimize(vg, x0, jac=True, method=args.method, options={"maxiter": args.maxiter},
-                 callback=lambda xk, *a: path.append(np.array(xk, dtype=float)))
-    return _result(r, path), "scipy.optimize with gradkit gradients"
+        # NOTE: never a silent switch to another method: the user asked for this one
+        raise _err(f"--method {args.method} needs SciPy, which is not installed: pip install scipy "
+                   "(or pip install gradkit[scipy]); --method gd works without it") from None
+    r = gk_minimize(lambda v: vg.formula(*[v[i] for i in range(len(x0))]), x0,
+                    method=args.method, options={"maxiter": args.maxiter},
+                    callback=lambda xk, *a: path.append(np.array(xk, dtype=float)))
+    return _result(r, path), "gradkit.optimize"
 
 
 def _result(r: Any, path: list[Any]) -> dict[str, Any]:
@@ -160,24 +180,55 @@ def _result(r: Any, path: list[Any]) -> dict[str, Any]:
 
 
 # --- images --------------------------------------------------------------------------
-def _read(path: str) -> np.ndarray:
+def _read(path: str, max_pixels: int) -> np.ndarray:
     import os
+    import warnings
 
     from ..image import read
-    if not os.path.isfile(path):
+    from ..image._io import _pil
+    if not os.path.exists(path):
         raise _err(f"no such image file: {path}")
+    if not os.path.isfile(path):
+        raise _err(f"{path} is not a file")
+    if max_pixels < 1:
+        raise _err(f"--max-pixels must be >= 1, got {max_pixels}")
+    Image = _pil()
+    old = Image.MAX_IMAGE_PIXELS
     try:
-        return read(path, gray=True).astype(np.float64)
-    except ImportError:
+        # NOTE: Pillow's own limit only warns (and errors at twice the limit); ours is checked on
+        # the header, before a pixel is decoded, and stands in for Pillow's while decoding
+        Image.MAX_IMAGE_PIXELS = None
+        with Image.open(path) as im:
+            w, h = im.size
+        if w * h > max_pixels:
+            raise _err(f"{path} is {w}x{h} = {w * h} pixels, over the limit of {max_pixels} (--max-pixels)")
+        Image.MAX_IMAGE_PIXELS = max_pixels
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return read(path, gray=True).astype(np.float64)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise _err(f"{path}: {e} (--max-pixels)") from None
+    except (ImportError, MemoryError):
         raise
     except Exception as e:
+        from . import CLIError
+        if isinstance(e, CLIError):
+            raise
         raise _err(f"cannot read image {path}: {type(e).__name__}: {e}") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = old
 
 
 def _edges(args: argparse.Namespace) -> tuple[Any, str]:
     from .. import image
-    img = _read(args.image)
+    img = _read(args.image, args.max_pixels)
     m = args.method
+    for flag in ("angle", "low", "high"):
+        v = getattr(args, flag)
+        if v is not None and not np.isfinite(v):
+            raise _err(f"--{flag} must be a finite number, got {v}")
+    if m in ("sobel", "laplacian", "canny") and args.ksize not in (1, 3, 5, 7):
+        raise _err(f"--ksize must be 1, 3, 5 or 7, got {args.ksize}")
     if args.angle is not None and m in ("laplacian", "canny"):
         raise _err(f"--angle works with sobel, scharr or prewitt, not {m}")
     if m == "canny":
@@ -210,7 +261,8 @@ def _edges(args: argparse.Namespace) -> tuple[Any, str]:
 
 def _focus(args: argparse.Namespace) -> tuple[Any, str]:
     from ..image import focus_measure
-    scores = [{"image": p, "score": float(focus_measure(_read(p), args.method))} for p in args.images]
+    scores = [{"image": p, "score": float(focus_measure(_read(p, args.max_pixels), args.method))}
+              for p in args.images]
     res = {"command": "focus", "method": args.method, "scores": scores}
     best = max(scores, key=lambda s: s["score"])["image"]
     lines = [f"{s['image']}: {s['score']:.6g}" for s in scores]
@@ -230,6 +282,8 @@ def _graph(args: argparse.Namespace) -> tuple[Any, str]:
     point = _point(args.at, f.variables) or {v: 1.0 for v in f.variables}
     ts = {v: gk.tensor(point[v], dtype=gk.float64, requires_grad=True) for v in f.variables}
     out = f(**ts)
+    if isinstance(out, gk.Tensor) and out.grad_fn is None and out.requires_grad:
+        raise _err(f"{args.expr!r} is a bare variable: there are no operations to draw")
     if not isinstance(out, gk.Tensor) or out.grad_fn is None:
         raise _err(f"{args.expr!r} does not depend on any variable: there is no graph to draw")
     viz.render(out, args.output, names=ts, grads=not args.no_grad)
