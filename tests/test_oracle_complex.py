@@ -94,7 +94,13 @@ def test_unary_forward_matches_torch(name, dtype):
     theirs = getattr(torch, name)(torch.tensor(a)).resolve_conj()
     assert ours.dtype.name == str(theirs.dtype).split(".")[1]
     assert tuple(ours.shape) == tuple(theirs.shape)
-    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    if name == "angle":
+        # NOTE: atan2 comes from each library's own math library, which may differ in the last
+        # bit (seen: 1 ulp in float32 on one CPU); the parts, conjugates and views are exact.
+        eps = np.finfo(ours.numpy().dtype).eps
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=4 * eps, atol=4 * eps)
+    else:
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
 def test_methods_and_properties():
