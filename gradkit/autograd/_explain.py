@@ -3,9 +3,17 @@
 The walk uses what the forward pass left behind: each recorded node's source site,
 the :class:`~gradkit.autograd._sites.Why` marks of tensors whose history was dropped
 (``detach``, ``no_grad``, an integer cast, a comparison), the in-place op that made a
-node. When the graph's saved values are still there, a private backward pass (nothing
-accumulates, nothing is freed) follows the gradient node by node and finds the first
-node whose backward produced NaN/inf, or where a non-zero gradient became zero.
+node. A private backward pass (nothing accumulates, nothing is freed) follows the
+gradient node by node and finds the first node whose backward produced NaN/inf, or where
+a non-zero gradient became zero.
+
+After ``backward()`` has freed the saved values, that pass runs on values recomputed by
+replaying the recorded forward from the leaves that are still alive: each table node
+keeps its structure (op, parameters, edges, source site) and its constant inputs (numbers
+strongly; tensors weakly, with their version and, for a mask such as ``x > 0``, how to
+recompute it), so nothing big outlives the graph's saved values. A leaf or constant
+modified in place since the forward is reported (cause ``'modified'``), never replayed
+with its new values; what cannot be recomputed is reported as ``'freed'``, with the reason.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._sites import _inside, _PKG, at, where_str
-from .graph import op_name
+from .graph import ConstRef, op_name
 
 __all__ = ["Explanation", "explain", "no_grad_fn_cause"]
 
@@ -33,7 +41,7 @@ class Explanation:
     ``cause`` is one of ``'ok'``, ``'not_requires_grad'``, ``'not_watched'``, ``'no_grad'``,
     ``'inference_mode'``, ``'detach'``, ``'cast'``, ``'non_differentiable'``, ``'unused'``,
     ``'piecewise_constant'``, ``'replaced_in_place'``, ``'zero'``, ``'nan'``, ``'inf'``,
-    ``'where_branch'``, ``'freed'``. ``location`` is ``file.py:line`` where known, ``op``
+    ``'where_branch'``, ``'modified'``, ``'freed'``. ``location`` is ``file.py:line`` where known, ``op``
     the operation responsible and ``path`` the node names from the output to it.
     """
 
@@ -253,6 +261,9 @@ def _unconnected(order: list[Any], parent: dict[Any, Any], x: Tensor, out_name: 
         for a in getattr(node, "args", None) or ():
             if isinstance(a, Tensor) and a._why is not None and not a._rg:
                 found.append((node, a._why))
+        for c in getattr(node, "consts", None) or ():   # kept after backward freed ``args``
+            if type(c) is ConstRef and c.why is not None and c.why not in node.breaks:
+                found.append((node, c.why))
     for node, why in found:
         if _source_reaches(why, x):
             return _why_explanation(why, f"the path from {in_name} to {out_name}",
@@ -267,6 +278,180 @@ def _unconnected(order: list[Any], parent: dict[Any, Any], x: Tensor, out_name: 
     return Explanation("unused", f"{out_name} does not depend on {in_name}: no recorded operation "
                        f"connects them (was {in_name} used at all, or replaced by a new tensor "
                        "with the same name?).")
+
+
+# --- recomputing what backward freed ---------------------------------------------------------
+class _Unrecoverable(Exception):
+    """A value the explanation needs cannot be recomputed; ``cause`` and a sentence say why."""
+
+    def __init__(self, cause: str, reason: str, node: Any = None) -> None:
+        super().__init__(reason)
+        self.cause = cause
+        self.reason = reason
+        self.node = node
+
+
+def _released(node: Any) -> bool:
+    """Whether backward freed values that this node's derivative rule needs."""
+    prim = getattr(node, "prim", None)
+    if prim is None:
+        return bool(node.released)
+    return (prim.save_inputs and node.args is None) or (prim.save_ans and node.ans is None)
+
+
+def _modified(t: Tensor, what: str) -> _Unrecoverable:
+    from ._sites import last_bump
+    bump = last_bump(t._vc)
+    how = f"by `{bump[0]}`{at(bump[1])}" if bump is not None else "in place"
+    return _Unrecoverable("modified", f"{what} was modified {how} after the forward pass, and "
+                          "backward() freed the values the graph had saved, so the forward cannot "
+                          "be replayed with the values it saw")
+
+
+class _Replay:
+    """Forward values of a graph whose saved values were freed, recomputed from its leaves.
+
+    Outputs are memoised per node; a node whose values are still saved is read directly.
+    """
+
+    def __init__(self, order: list[Any]) -> None:
+        self.memo: dict[Any, tuple[Any, ...]] = {}
+        self.ghosts: dict[Any, Any] = {}
+        #: id(leaf) -> the version a saving node recorded for it in the forward
+        self.seen: dict[int, int] = {}
+        for node in order:
+            vers = getattr(node, "vers", None) if getattr(node, "prim", None) is not None and \
+                node.prim.save_inputs else None
+            if vers is None:
+                continue
+            for edge, v in zip(node.next, vers):
+                if isinstance(edge, Tensor):
+                    self.seen.setdefault(id(edge), v)
+
+    def _leaf(self, t: Tensor, version: int | None) -> Any:
+        if version is None:
+            version = self.seen.get(id(t))
+        cur = t._vc[0]
+        if cur != (0 if version is None else version):
+            raise _modified(t, _name_of(t, "a leaf tensor of the graph"))
+        return t._data
+
+    def _const(self, c: Any, node: Any) -> Any:
+        if type(c) is not ConstRef:
+            return c
+        t = c.keep if c.keep is not None else c.ref()
+        if t is not None:
+            if t._vc[0] != c.version:
+                raise _modified(t, _name_of(t, f"a constant input of `{op_name(node)}`"))
+            return t._data
+        if c.edge is not None:
+            return self.outputs(c.edge[0])[c.edge[1]]
+        recipe = c.why.recipe if c.why is not None else None
+        if recipe is not None:
+            prim, params, inputs = recipe
+            vals = [self._const(a, node) for a in inputs]
+            with np.errstate(all="ignore"):
+                out = np.asarray(prim.fwd(*vals, **params) if params else prim.fwd(*vals))
+            if out.shape == c.shape and out.dtype == c.dtype:
+                return out
+        raise _Unrecoverable("freed", f"a constant input of `{op_name(node)}`"
+                             f"{at(getattr(node, 'site', None))} (a tensor that does not require "
+                             "grad) has been garbage-collected and cannot be recomputed", node)
+
+    def inputs(self, node: Any) -> list[Any]:
+        """The values the node's forward saw, in argument order."""
+        prim = getattr(node, "prim", None)
+        if prim is None:
+            raise _Unrecoverable("freed", f"`{node.name()}` is not a table primitive (a custom "
+                                 "Function), so its forward cannot be replayed", node)
+        args = node.args
+        if args is not None:
+            vals = []
+            for a, v in zip(args, node.vers):
+                if isinstance(a, Tensor):
+                    if a._vc[0] != v:
+                        raise _modified(a, _name_of(a, f"an input of `{op_name(node)}`"))
+                    vals.append(a._data)
+                else:
+                    vals.append(a)
+            return vals
+        consts = getattr(node, "consts", None)
+        vers = getattr(node, "vers", None) if prim.save_inputs else None
+        vals = []
+        for i, edge in enumerate(node.next):
+            if type(edge) is tuple:
+                vals.append(self.outputs(edge[0])[edge[1]])
+            elif edge is not None:
+                vals.append(self._leaf(edge, vers[i] if vers is not None else None))
+            elif consts is not None:
+                vals.append(self._const(consts[i], node))
+            else:
+                raise _Unrecoverable("freed", f"an input of `{op_name(node)}`"
+                                     f"{at(getattr(node, 'site', None))} that does not require "
+                                     "grad was not recorded", node)
+        return vals
+
+    def outputs(self, node: Any) -> tuple[Any, ...]:
+        """The node's forward outputs (recomputed once)."""
+        out = self.memo.get(node)
+        if out is not None:
+            return out
+        prim = getattr(node, "prim", None)
+        if prim is not None and not _released(node) and prim.save_ans and \
+                (node.ans_vc is None or node.ans_vc[0] == node.ans_v):
+            res = node.ans if prim.n_out != 1 else (node.ans,)
+        else:
+            vals = self.inputs(node)
+            cast = getattr(node, "cast", None)
+            if cast is not None:
+                vals = [v.astype(cast) if isinstance(v, np.ndarray) and v.dtype != cast else v
+                        for v in vals]
+            params = node.params
+            with np.errstate(all="ignore"):
+                res = prim.fwd(*vals, **params) if params else prim.fwd(*vals)
+            res = tuple(np.asarray(r) for r in res) if prim.n_out != 1 else (np.asarray(res),)
+        self.memo[node] = res
+        return res
+
+    def ghost(self, node: Any) -> Any:
+        """``node`` itself if its values are saved, else a copy holding recomputed values."""
+        if not _released(node):
+            return node
+        g = self.ghosts.get(node)
+        if g is not None:
+            return g
+        from .._tensor import _make
+        prim = getattr(node, "prim", None)
+        if prim is None:
+            raise _Unrecoverable("freed", f"`{node.name()}` is not a table primitive (a custom "
+                                 "Function), so its backward cannot be replayed", node)
+        g = type(node)()
+        g.prim = prim
+        g.params = node.params
+        g.site = node.site
+        g.next = node.next
+        g.meta = node.meta
+        for attr in ("cast", "zero_safe", "post_hooks", "n_out"):
+            if attr in node.__dict__:
+                setattr(g, attr, node.__dict__[attr])
+        if node.cast is not None:
+            g.cast = node.cast
+        if prim.save_inputs:
+            consts = getattr(node, "consts", None)
+            vals = self.inputs(node)
+            args = []
+            for i, (edge, v) in enumerate(zip(node.next, vals)):
+                tensor = edge is not None or (consts is not None and type(consts[i]) is ConstRef)
+                args.append(_make(np.asarray(v), False, None) if tensor else v)
+            g.args = tuple(args)
+            g.vers = (0,) * len(args)
+        else:
+            g.args = None
+        outs = self.outputs(node)
+        g.ans = outs[0] if prim.n_out == 1 else outs
+        g.ans_vc = [0]
+        self.ghosts[node] = g
+        return g
 
 
 # --- following the gradient ---------------------------------------------------------------
@@ -295,8 +480,10 @@ def _follow(output: Tensor, order: list[Any], parent: dict[Any, Any], needed: se
     ready = [output._fn]
     first_bad = vanished = None
     total = None
-    prev = _state.grad_enabled
+    replay = _Replay(order) if any(_released(n) for n in needed) else None
+    prev = _state.grad_enabled, _state.anomaly
     _state.grad_enabled = False
+    _state.anomaly = False                    # explain reports a NaN, it does not raise on one
     try:
         with np.errstate(all="ignore"):
             while ready:
@@ -305,10 +492,13 @@ def _follow(output: Tensor, order: list[Any], parent: dict[Any, Any], needed: se
                 grads_in: Any = None
                 if buf is not None and node in needed and any(g is not None for g in buf):
                     try:
-                        grads_in = engine._call_node(node, buf, False)
+                        run = replay.ghost(node) if replay is not None else node
+                        grads_in = engine._call_node(run, buf, False)
+                    except _Unrecoverable as exc:
+                        return _freed(exc.node or node, parent, in_name, exc)
                     except RuntimeError as exc:
                         if "second time" in str(exc):
-                            return _freed(node, parent, in_name, target)
+                            return _freed(node, parent, in_name, None)
                         raise
                     bad_in = any(_stats(g)[0] for g in buf)
                     zero_in = all(_stats(g)[1] for g in buf)
@@ -335,7 +525,7 @@ def _follow(output: Tensor, order: list[Any], parent: dict[Any, Any], needed: se
                         if deps[child] == 0:
                             ready.append(child)
     finally:
-        _state.grad_enabled = prev
+        _state.grad_enabled, _state.anomaly = prev
     bad, zero = _stats(total)
     if bad and first_bad is not None:
         return _nan_explanation(first_bad, order, parent, in_name)
@@ -346,13 +536,19 @@ def _follow(output: Tensor, order: list[Any], parent: dict[Any, Any], needed: se
                        f"operation{'s' if n != 1 else ''}.")
 
 
-def _freed(node: Any, parent: dict[Any, Any], in_name: str, target: Any) -> Explanation:
-    return Explanation("freed", f"The graph's saved values were freed by backward(), so the "
-                       f"gradient of {in_name} cannot be followed again. Call "
-                       "gradkit.autograd.explain(loss, x) before backward(), or backward with "
-                       f"retain_graph=True while debugging. First freed node: {node.name()}"
-                       f"{at(getattr(node, 'site', None))}.", _loc(getattr(node, 'site', None)),
-                       op_name(node), _path(node, parent))
+def _freed(node: Any, parent: dict[Any, Any], in_name: str, exc: Any) -> Explanation:
+    s = getattr(node, "site", None)
+    if exc is not None and exc.cause == "modified":
+        return Explanation("modified", f"The gradient of {in_name} cannot be followed again: "
+                           f"{exc.reason}. Call gradkit.autograd.explain(loss, x) before changing "
+                           "the tensor (before optimizer.step()), or recompute the loss.",
+                           _loc(s), op_name(node), _path(node, parent))
+    why = f" ({exc.reason})" if exc is not None else ""
+    return Explanation("freed", f"The graph's saved values were freed by backward() and cannot "
+                       f"be recomputed{why}, so the gradient of {in_name} cannot be followed "
+                       "again. Call gradkit.autograd.explain(loss, x) before backward(), or "
+                       f"backward with retain_graph=True while debugging. First freed node: "
+                       f"{node.name()}{at(s)}.", _loc(s), op_name(node), _path(node, parent))
 
 
 def _nan_explanation(first: tuple[Any, Any, Any], order: list[Any], parent: dict[Any, Any],

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
-from ..autograd.graph import Meta, Node, freed_error, version_error
+from ..autograd.graph import ConstRef, Meta, Node, freed_error, version_error
 from ..autograd._sites import Why, site
 from ..autograd.grad_mode import _state
 
@@ -70,7 +70,10 @@ def _as_out(out: Any) -> Any:
 class PrimNode(Node):
     """A node made by a table primitive."""
 
-    __slots__ = ("prim", "params", "args", "vers", "ans", "site")
+    # NOTE: ``consts`` (set only when an input is a constant: a number or a tensor that does not
+    # require grad) outlives ``_release``, so ``autograd.explain`` can replay the forward after
+    # backward; tensors are held weakly (see ``graph.ConstRef``).
+    __slots__ = ("prim", "params", "args", "vers", "ans", "site", "consts")
     ans_vc: list[int] | None = None
     ans_v = 0
     cast: Any = None
@@ -368,7 +371,7 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
     if not (x._rg and prim.differentiable and _state.grad_enabled):
         t = _make(out, False, None)
         if x._rg:
-            _dropped(t, prim, (x,))
+            _dropped(t, prim, (x,), params)
         else:
             w = x._why
             if w is not None:
@@ -395,7 +398,7 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
     return _output(prim, node, out)
 
 
-def _dropped(t: Tensor, prim: Primitive, args: Sequence[Any]) -> None:
+def _dropped(t: Tensor, prim: Primitive, args: Sequence[Any], params: Any = None) -> None:
     """Mark an unrecorded result: why its inputs' gradient stops here, or the mark it inherits."""
     inherited = None
     for a in args:
@@ -413,7 +416,10 @@ def _dropped(t: Tensor, prim: Primitive, args: Sequence[Any]) -> None:
                         return
                     t._why = a._why_off = Why(kind, prim.name, site(4), a)
                     return
-                t._why = Why("non_differentiable", prim.name, site(4), a)
+                t._why = w = Why("non_differentiable", prim.name, site(4), a)
+                if prim.n_out == 1:           # how to recompute it (a mask) for explain
+                    w.recipe = (prim, params, tuple(ConstRef(b) if isinstance(b, Tensor) else b
+                                                    for b in args))
                 return
             if inherited is None and a._why is not None:
                 inherited = a._why
@@ -480,12 +486,16 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
     node.site = site(3) if _state.record_sites and prim.saves else None
     if yd is y:
         node.next = (_edge(x), None)
+        node.consts = (None, y)
         node.meta = None if xd.shape == out.shape and xd.dtype is out.dtype else \
             ((xd.shape, xd.dtype), (None, None))
     else:
         ex = _edge(x)
         ey = _edge(y)
         node.next = (ex, ey)
+        if ey is None or ex is None:
+            node.consts = (None if ex is not None else ConstRef(x),
+                           None if ey is not None else ConstRef(y))
         if (ey is None and y._why is not None) or (ex is None and x._why is not None):
             node.breaks = tuple(a._why for a in (x, y) if a._why is not None)
         node.meta = None if (xd.shape == out.shape and yd.shape == out.shape and
@@ -566,7 +576,7 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
             out = _asarray(out) if type(out) in _NP_SCALARS else _as_out(out)
         if not record:
             t = _make(out, False, None)
-            _dropped(t, prim, args)
+            _dropped(t, prim, args, params)
             return t
         node = _node(prim, args, params, variant, cast, out)
         t = _make(out, out.dtype.kind in "fc", node)
@@ -669,6 +679,9 @@ def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast:
             meta.append((None, None))
             edges.append(None)
     node.next = tuple(edges)
+    if None in edges:
+        node.consts = tuple(None if e is not None else ConstRef(a) if isinstance(a, Tensor) else a
+                            for a, e in zip(args, edges))
     for a, e in zip(args, edges):
         if e is None and isinstance(a, Tensor) and a._why is not None:
             node.breaks = tuple(b._why for b in args if isinstance(b, Tensor) and b._why is not None)
