@@ -295,7 +295,8 @@ def _released(node: Any) -> bool:
     """Whether backward freed values that this node's derivative rule needs."""
     prim = getattr(node, "prim", None)
     if prim is None:
-        return bool(node.released)
+        ctx = getattr(node, "ctx", None)           # a custom Function's node
+        return bool(ctx._freed) if ctx is not None else bool(node.released)
     return (prim.save_inputs and node.args is None) or (prim.save_ans and node.ans is None)
 
 
@@ -317,6 +318,7 @@ class _Replay:
     def __init__(self, order: list[Any]) -> None:
         self.memo: dict[Any, tuple[Any, ...]] = {}
         self.ghosts: dict[Any, Any] = {}
+        self.ctxs: dict[Any, Any] = {}
         #: id(leaf) -> the version a saving node recorded for it in the forward
         self.seen: dict[int, int] = {}
         for node in order:
@@ -361,10 +363,10 @@ class _Replay:
     def inputs(self, node: Any) -> list[Any]:
         """The values the node's forward saw, in argument order."""
         prim = getattr(node, "prim", None)
-        if prim is None:
-            raise _Unrecoverable("freed", f"`{node.name()}` is not a table primitive (a custom "
-                                 "Function), so its forward cannot be replayed", node)
-        args = node.args
+        if prim is None and getattr(node, "fn_cls", None) is None:
+            raise _Unrecoverable("freed", f"`{node.name()}` is neither a table primitive nor a "
+                                 "custom Function, so its forward cannot be replayed", node)
+        args = node.args if prim is not None else None
         if args is not None:
             vals = []
             for a, v in zip(args, node.vers):
@@ -376,7 +378,7 @@ class _Replay:
                     vals.append(a)
             return vals
         consts = getattr(node, "consts", None)
-        vers = getattr(node, "vers", None) if prim.save_inputs else None
+        vers = getattr(node, "vers", None) if prim is not None and prim.save_inputs else None
         vals = []
         for i, edge in enumerate(node.next):
             if type(edge) is tuple:
@@ -397,7 +399,9 @@ class _Replay:
         if out is not None:
             return out
         prim = getattr(node, "prim", None)
-        if prim is not None and not _released(node) and prim.save_ans and \
+        if prim is None:
+            return self._function_outputs(node)
+        if not _released(node) and prim.save_ans and \
                 (node.ans_vc is None or node.ans_vc[0] == node.ans_v):
             res = node.ans if prim.n_out != 1 else (node.ans,)
         else:
@@ -413,6 +417,17 @@ class _Replay:
         self.memo[node] = res
         return res
 
+    def _function_outputs(self, node: Any) -> tuple[Any, ...]:
+        """Run a custom Function's forward again (a fresh ctx) on recomputed inputs."""
+        from .function import _run_forward
+        args = _as_args(node, self.inputs(node))
+        ctx, out, _ = _run_forward(node.fn_cls, tuple(args), getattr(node, "kwargs", None) or {})
+        outs = out if isinstance(out, tuple) else (out,)
+        res = tuple(np.asarray(o._data if isinstance(o, Tensor) else o) for o in outs)
+        self.memo[node] = res
+        self.ctxs[node] = ctx
+        return res
+
     def ghost(self, node: Any) -> Any:
         """``node`` itself if its values are saved, else a copy holding recomputed values."""
         if not _released(node):
@@ -420,12 +435,19 @@ class _Replay:
         g = self.ghosts.get(node)
         if g is not None:
             return g
-        from .._tensor import _make
         prim = getattr(node, "prim", None)
-        if prim is None:
-            raise _Unrecoverable("freed", f"`{node.name()}` is not a table primitive (a custom "
-                                 "Function), so its backward cannot be replayed", node)
         g = type(node)()
+        if prim is None:                          # a custom Function: a fresh ctx
+            self.outputs(node)
+            g.ctx = self.ctxs[node]
+            g.fn_cls = node.fn_cls
+            g.n_out = node.n_out
+            g.out_meta = node.out_meta
+            g.ans = None
+            g.next = node.next
+            g.meta = node.meta
+            self.ghosts[node] = g
+            return g
         g.prim = prim
         g.params = node.params
         g.site = node.site
@@ -437,14 +459,8 @@ class _Replay:
         if node.cast is not None:
             g.cast = node.cast
         if prim.save_inputs:
-            consts = getattr(node, "consts", None)
-            vals = self.inputs(node)
-            args = []
-            for i, (edge, v) in enumerate(zip(node.next, vals)):
-                tensor = edge is not None or (consts is not None and type(consts[i]) is ConstRef)
-                args.append(_make(np.asarray(v), False, None) if tensor else v)
-            g.args = tuple(args)
-            g.vers = (0,) * len(args)
+            g.args = tuple(_as_args(node, self.inputs(node)))
+            g.vers = (0,) * len(g.args)
         else:
             g.args = None
         outs = self.outputs(node)
@@ -452,6 +468,18 @@ class _Replay:
         g.ans_vc = [0]
         self.ghosts[node] = g
         return g
+
+def _as_args(node: Any, vals: list[Any]) -> list[Any]:
+    """Recomputed input values as the node's forward got them: tensors where it got tensors."""
+    from .._tensor import _make
+    consts = getattr(node, "consts", None)
+    out = []
+    for i, (edge, v) in enumerate(zip(node.next, vals)):
+        if edge is not None or (consts is not None and type(consts[i]) is ConstRef):
+            out.append(_make(np.asarray(v), edge is not None, None))
+        else:
+            out.append(v)
+    return out
 
 
 # --- following the gradient ---------------------------------------------------------------
