@@ -346,3 +346,19 @@ def test_big_constant_still_referenced_is_used() -> None:
     loss = gk.relu(x @ w - 100).sum()
     loss.backward()
     assert explain(loss, x).cause == "zero"
+
+
+def test_module_parameters_initialised_in_place_are_replayed() -> None:
+    gk.manual_seed(0)
+    m = gk.nn.Sequential(gk.nn.Linear(3, 4), gk.nn.ReLU(), gk.nn.Linear(4, 1))
+    x = gk.randn(5, 3)
+    loss = ((m(x) - gk.ones(5, 1)) ** 2).mean()
+    params = list(m.parameters())
+    assert all(p._version > 0 for p in params)      # their init ran in place
+    before = [explain(loss, p) for p in params]
+    assert [e.cause for e in before] == ["ok"] * 4
+    loss.backward()
+    for p, b in zip(params, before):
+        _same(b, explain(loss, p))
+    gk.optim.SGD(m.parameters(), lr=0.1).step()
+    assert [explain(loss, p).cause for p in params] == ["modified"] * 4

@@ -300,10 +300,15 @@ def _released(node: Any) -> bool:
     return (prim.save_inputs and node.args is None) or (prim.save_ans and node.ans is None)
 
 
-def _modified(t: Tensor, what: str) -> _Unrecoverable:
+def _modified(t: Tensor, what: str, unsure: bool = False) -> _Unrecoverable:
     from ._sites import last_bump
     bump = last_bump(t._vc)
     how = f"by `{bump[0]}`{at(bump[1])}" if bump is not None else "in place"
+    if unsure:
+        return _Unrecoverable("modified", f"{what} was modified {how}, and the graph did not "
+                              "record its version, so it cannot tell whether the forward saw "
+                              "the current values; backward() freed the values the graph had "
+                              "saved, so the forward is not replayed")
     return _Unrecoverable("modified", f"{what} was modified {how} after the forward pass, and "
                           "backward() freed the values the graph had saved, so the forward cannot "
                           "be replayed with the values it saw")
@@ -319,11 +324,10 @@ class _Replay:
         self.memo: dict[Any, tuple[Any, ...]] = {}
         self.ghosts: dict[Any, Any] = {}
         self.ctxs: dict[Any, Any] = {}
-        #: id(leaf) -> the version a saving node recorded for it in the forward
+        #: id(leaf) -> the version a node recorded for it in the forward
         self.seen: dict[int, int] = {}
         for node in order:
-            vers = getattr(node, "vers", None) if getattr(node, "prim", None) is not None and \
-                node.prim.save_inputs else None
+            vers = getattr(node, "vers", None)
             if vers is None:
                 continue
             for edge, v in zip(node.next, vers):
@@ -334,7 +338,9 @@ class _Replay:
         if version is None:
             version = self.seen.get(id(t))
         cur = t._vc[0]
-        if cur != (0 if version is None else version):
+        if version is None and cur != 0:
+            raise _modified(t, _name_of(t, "a leaf tensor of the graph"), unsure=True)
+        if version is not None and cur != version:
             raise _modified(t, _name_of(t, "a leaf tensor of the graph"))
         return t._data
 
@@ -378,7 +384,7 @@ class _Replay:
                     vals.append(a)
             return vals
         consts = getattr(node, "consts", None)
-        vers = getattr(node, "vers", None) if prim is not None and prim.save_inputs else None
+        vers = getattr(node, "vers", None)
         vals = []
         for i, edge in enumerate(node.next):
             if type(edge) is tuple:

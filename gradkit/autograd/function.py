@@ -211,6 +211,7 @@ def _wrap_outputs(cls: Any, ctx: FunctionCtx, args: tuple[Any, ...], output: Any
     node.consts = tuple(None if e is not None else ConstRef(a) if isinstance(a, Tensor) else a
                         for a, e in zip(args, edges))
     node.kwargs = kwargs or None
+    node.vers = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
     result = []
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):

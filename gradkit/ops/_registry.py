@@ -395,6 +395,8 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
         node.vers = (x._vc[0],)
     else:
         node.args = None
+        if x._fn is None:                 # a leaf's version, for explain after backward
+            node.vers = (x._vc[0],)
     return _output(prim, node, out)
 
 
@@ -506,6 +508,8 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
         node.vers = (x._vc[0], y._vc[0] if yd is not y else 0)
     else:
         node.args = None
+        if x._fn is None or (yd is not y and y._fn is None):   # leaves' versions (explain)
+            node.vers = (x._vc[0], y._vc[0] if yd is not y else 0)
     return _output(prim, node, out)
 
 
@@ -692,4 +696,5 @@ def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast:
         node.vers = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
     else:
         node.args = None
+        node.vers = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
     return node
