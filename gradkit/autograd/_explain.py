@@ -206,8 +206,9 @@ def explain(output: Tensor, input: Tensor, *, tape: Any = None) -> Explanation:
     Parameters
     ----------
     output : Tensor
-        What you differentiate (a loss); the graph must not have been freed for the
-        NaN/zero analysis (explain before ``backward()``, or use ``retain_graph=True``).
+        What you differentiate (a loss). Before or after ``backward()``: values that
+        backward freed are recomputed from the leaves (cause ``'modified'`` if a leaf
+        changed in place since the forward).
     input : Tensor
         The tensor whose gradient looks wrong.
     tape : GradientTape, optional

@@ -98,8 +98,9 @@ def _version_detail(t: Any, node: Any) -> str:
 class ConstRef:
     """What a node keeps of a constant tensor input for ``autograd.explain`` after backward.
 
-    A small tensor (at most ``KEEP`` elements) is kept; a larger one is held weakly, so its
-    memory is freed with the graph's saved values. Its shape, dtype and version at the time
+    A small tensor (at most ``KEEP`` elements) without history is kept; a larger one, or
+    an output of a recorded op (recomputed through ``edge``), is held weakly, so its memory
+    is freed with the graph's saved values. Its shape, dtype and version at the time
     of the forward, its ``Why`` mark (which may say how to recompute it) and, for an output
     of a recorded op, the edge to that op are kept.
     """
@@ -113,9 +114,13 @@ class ConstRef:
         d = t._data
         self.shape = d.shape
         self.dtype = d.dtype
-        self.keep = t if d.size <= self.KEEP else None
         self.version = t._vc[0]
-        self.edge = (t._fn, t._oi) if t._fn is not None else None
+        if t._fn is not None:
+            self.edge = (t._fn, t._oi)
+            self.keep = None
+        else:
+            self.edge = None
+            self.keep = t if d.size <= self.KEEP else None
 
 
 class Meta:
