@@ -362,3 +362,36 @@ def test_module_parameters_initialised_in_place_are_replayed() -> None:
         _same(b, explain(loss, p))
     gk.optim.SGD(m.parameters(), lr=0.1).step()
     assert [explain(loss, p).cause for p in params] == ["modified"] * 4
+
+
+def test_small_intermediate_behind_a_mask_is_freed_and_recomputed() -> None:
+    x = gk.tensor([4.0, -1.0, 9.0], requires_grad=True)
+    h = x * 3
+    ref = weakref.ref(h)
+    loss = gk.where(h > 0, gk.sqrt(h), 0 * h).sum()
+    del h
+    loss.backward()
+    gc.collect()
+    assert ref() is None                      # neither the node nor the mask's recipe keeps it
+    assert explain(loss, x).cause == "where_branch"
+
+
+def test_safe_where_after_backward() -> None:
+    x = gk.tensor([4.0, -1.0], requires_grad=True)
+    loss = gk.where(x > 0, gk.sqrt(x), 0 * x, safe=True).sum()
+    assert explain(loss, x).cause == "ok"
+    loss.backward()
+    assert explain(loss, x).cause == "ok"
+    np.testing.assert_allclose(x.grad.numpy(), [0.25, 0.0])
+
+
+def test_tape_explain_after_gradient() -> None:
+    from gradkit.tape import GradientTape, Variable
+    v = Variable([4.0, 0.0])
+    with GradientTape() as tape:
+        y = gk.sqrt(v).sum()
+    before = tape.explain(y, v)
+    assert before.cause == "inf"
+    g = tape.gradient(y, v)                   # a non-persistent tape frees the graph
+    assert np.isinf(g.numpy()[1])
+    _same(before, tape.explain(y, v))
