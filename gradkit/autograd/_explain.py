@@ -41,8 +41,11 @@ class Explanation:
     ``cause`` is one of ``'ok'``, ``'not_requires_grad'``, ``'not_watched'``, ``'no_grad'``,
     ``'inference_mode'``, ``'detach'``, ``'cast'``, ``'non_differentiable'``, ``'unused'``,
     ``'piecewise_constant'``, ``'replaced_in_place'``, ``'zero'``, ``'nan'``, ``'inf'``,
-    ``'where_branch'``, ``'modified'``, ``'freed'``. ``location`` is ``file.py:line`` where known, ``op``
-    the operation responsible and ``path`` the node names from the output to it.
+    ``'where_branch'``, ``'modified'``, ``'unverified'``, ``'freed'``. ``location`` is
+    ``file.py:line`` where known, ``op`` the operation responsible and ``path`` the node
+    names from the output to it. After ``backward()`` freed the graph, ``'modified'`` says
+    a leaf changed in place since the forward and ``'unverified'`` that the recomputed
+    gradient disagrees with ``input.grad``.
     """
 
     cause: str
@@ -563,12 +566,43 @@ def _follow(output: Tensor, order: list[Any], parent: dict[Any, Any], needed: se
         _state.grad_enabled, _state.anomaly = prev
     bad, zero = _stats(total)
     if bad and first_bad is not None:
-        return _nan_explanation(first_bad, order, parent, in_name)
-    if zero:
-        return _zero_explanation(vanished, parent, in_name, total is None)
-    n = len(needed)
-    return Explanation("ok", f"{in_name} gets a finite, non-zero gradient through {n} recorded "
-                       f"operation{'s' if n != 1 else ''}.")
+        e = _nan_explanation(first_bad, order, parent, in_name)
+    elif zero:
+        e = _zero_explanation(vanished, parent, in_name, total is None)
+    else:
+        n = len(needed)
+        e = Explanation("ok", f"{in_name} gets a finite, non-zero gradient through {n} recorded "
+                        f"operation{'s' if n != 1 else ''}.")
+    if replay is not None and type(target) is not tuple:
+        return _check_against_grad(e, target, total, in_name)
+    return e
+
+
+def _check_against_grad(e: Explanation, x: Tensor, total: Any, in_name: str) -> Explanation:
+    """A replayed explanation whose gradient disagrees with ``x.grad`` is not trusted silently.
+
+    ``.data`` changes no version counter, so a leaf changed through it since the forward is
+    caught here (as is a ``.grad`` that holds more than this output's backward).
+    """
+    g = x._grad
+    if g is None:
+        return e
+    got = np.asarray(g._data)
+    mine = np.zeros_like(got) if total is None else np.broadcast_to(np.asarray(total), got.shape)
+    tol = 1e-4 if got.dtype in (np.float16, np.float32, np.complex64) else 1e-9
+    with np.errstate(all="ignore"):
+        same = np.allclose(mine, got, rtol=tol, atol=tol, equal_nan=True)
+    if same:
+        return e
+    name = in_name.strip("`")
+    return Explanation("unverified", f"{in_name}.grad differs from the gradient recomputed from "
+                       "the tensors' current values, so this explanation cannot be trusted: the "
+                       "values the forward saw may have changed without a version bump (an "
+                       f"assignment to or through `{name}.data`), or {in_name}.grad holds more than "
+                       "this output's backward (several backward() calls, another output, a zeroed "
+                       "or replaced .grad). Call gradkit.autograd.explain(loss, x) before "
+                       "backward() for a certain answer. Recomputed, it would say: " + e.message,
+                       e.location, e.op, e.path)
 
 
 def _freed(node: Any, parent: dict[Any, Any], in_name: str, exc: Any) -> Explanation:

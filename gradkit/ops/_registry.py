@@ -672,18 +672,23 @@ def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast:
     edges = []
     meta = []
     plain = out is not None
+    const = False
     for a in args:
         if isinstance(a, Tensor):
             d = a._data
             meta.append((d.shape, d.dtype))
             if plain and (d.shape != out.shape or d.dtype is not out.dtype):
                 plain = False
-            edges.append(_edge(a))
+            e = _edge(a)
+            edges.append(e)
+            if e is None:
+                const = True
         else:
             meta.append((None, None))
             edges.append(None)
+            const = True
     node.next = tuple(edges)
-    if None in edges:
+    if const:
         node.consts = tuple(None if e is not None else ConstRef(a) if isinstance(a, Tensor) else a
                             for a, e in zip(args, edges))
     for a, e in zip(args, edges):
