@@ -286,11 +286,12 @@ def test_leaf_modified_after_backward_through_a_saving_op_is_reported() -> None:
 def test_optimizer_step_then_explain_is_reported_not_recomputed() -> None:
     w = gk.tensor([1.0, 2.0], requires_grad=True)
     b = gk.tensor([0.5], requires_grad=True)
-    loss = gk.relu(-(w + b) * 3).sum()          # dead relu; `b` is read only by `add`
-    assert explain(loss, b).cause == "zero"
+    loss = gk.relu(w + b).sum()               # `w` and `b` are read only by `add` (saves nothing)
+    assert explain(loss, b).cause == "ok"
     loss.backward()
-    gk.optim.SGD([w, b], lr=100.0).step()
-    assert explain(loss, b).cause == "modified"
+    gk.optim.SGD([w, b], lr=100.0).step()     # now w + b < 0: a replay would find a dead relu
+    e = explain(loss, b)
+    assert e.cause == "modified" and "differs from `b`.grad" in e.message
 
 
 def test_constant_modified_in_place_is_reported() -> None:
@@ -413,3 +414,27 @@ def test_tape_explain_after_gradient() -> None:
     g = tape.gradient(y, v)                   # a non-persistent tape frees the graph
     assert np.isinf(g.numpy()[1])
     _same(before, tape.explain(y, v))
+
+
+def test_modified_leaf_without_recorded_version_and_no_grad_to_check() -> None:
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    loss = gk.sqrt(x - 1).sum()                # `x` is read only by `sub`, which saves nothing
+    loss.backward()
+    with gk.no_grad():
+        x.sub_(0.5)
+    x.grad = None
+    e = explain(loss, x)
+    assert e.cause == "modified" and "did not record its version" in e.message
+
+
+def test_big_mask_is_recomputed_from_its_recipe() -> None:
+    x = gk.tensor(np.linspace(-1.0, 1.0, 3000), requires_grad=True)
+    h = x * 2
+    m = h > 0
+    ref = weakref.ref(m)
+    loss = gk.where(m, gk.sqrt(h), 0 * h).sum()
+    del m, h
+    loss.backward()
+    gc.collect()
+    assert ref() is None                       # a big constant is only held weakly
+    assert explain(loss, x).cause == "where_branch"

@@ -19,6 +19,7 @@ with its new values; what cannot be recomputed is reported as ``'freed'``, with 
 from __future__ import annotations
 
 import sys
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -265,7 +266,7 @@ def _unconnected(order: list[Any], parent: dict[Any, Any], x: Tensor, out_name: 
         for a in getattr(node, "args", None) or ():
             if isinstance(a, Tensor) and a._why is not None and not a._rg:
                 found.append((node, a._why))
-        for c in getattr(node, "consts", None) or ():   # kept after backward freed ``args``
+        for c in _consts(node) or ():   # kept after backward freed ``args``
             if type(c) is ConstRef and c.why is not None and c.why not in node.breaks:
                 found.append((node, c.why))
     for node, why in found:
@@ -285,6 +286,18 @@ def _unconnected(order: list[Any], parent: dict[Any, Any], x: Tensor, out_name: 
 
 
 # --- recomputing what backward freed ---------------------------------------------------------
+def _consts(node: Any) -> tuple[Any, ...] | None:
+    """The node's constant inputs by position (``None`` where an input has an edge)."""
+    c = getattr(node, "consts", None)
+    if c is not None:
+        return c
+    c = getattr(node, "const1", _MISSING)  # a binary op's number (see ops._registry.apply2)
+    return None if c is _MISSING else (None, c)
+
+
+_MISSING = object()
+
+
 class _Unrecoverable(Exception):
     """A value the explanation needs cannot be recomputed; ``cause`` and a sentence say why."""
 
@@ -310,9 +323,9 @@ def _modified(t: Tensor, what: str, unsure: bool = False) -> _Unrecoverable:
     how = f"by `{bump[0]}`{at(bump[1])}" if bump is not None else "in place"
     if unsure:
         return _Unrecoverable("modified", f"{what} was modified {how}, and the graph did not "
-                              "record its version, so it cannot tell whether the forward saw "
-                              "the current values; backward() freed the values the graph had "
-                              "saved, so the forward is not replayed")
+                              "record its version, so whether the forward saw its current values "
+                              "cannot be told (and the input has no .grad to check a replay "
+                              "against); backward() freed the values the graph had saved")
     return _Unrecoverable("modified", f"{what} was modified {how} after the forward pass, and "
                           "backward() freed the values the graph had saved, so the forward cannot "
                           "be replayed with the values it saw")
@@ -328,47 +341,90 @@ class _Replay:
         self.memo: dict[Any, tuple[Any, ...]] = {}
         self.ghosts: dict[Any, Any] = {}
         self.ctxs: dict[Any, Any] = {}
-        #: id(leaf) -> the version a node recorded for it in the forward
+        #: id(tensor) -> the version a node recorded for it in the forward (saving nodes do)
         self.seen: dict[int, int] = {}
+        #: (tensor, description) of inputs modified at some time, version at forward unknown
+        self.unsure: list[tuple[Tensor, str]] = []
         for node in order:
             vers = getattr(node, "vers", None)
             if vers is None:
                 continue
-            for edge, v in zip(node.next, vers):
+            consts = _consts(node)
+            for i, (edge, v) in enumerate(zip(node.next, vers)):
+                if edge is None and consts is not None:
+                    edge = consts[i]
                 if isinstance(edge, Tensor):
                     self.seen.setdefault(id(edge), v)
 
-    def _leaf(self, t: Tensor, version: int | None) -> Any:
+    def _check(self, t: Tensor, version: int | None, what: str) -> Any:
+        """``t``'s values, if they are the ones the forward saw as far as versions tell."""
         if version is None:
             version = self.seen.get(id(t))
         cur = t._vc[0]
-        if version is None and cur != 0:
-            raise _modified(t, _name_of(t, "a leaf tensor of the graph"), unsure=True)
-        if version is not None and cur != version:
-            raise _modified(t, _name_of(t, "a leaf tensor of the graph"))
+        if version is None:
+            if cur != 0:
+                self.unsure.append((t, what))    # checked against input.grad in the end
+        elif cur != version:
+            raise _modified(t, what)
         return t._data
 
-    def _const(self, c: Any, node: Any) -> Any:
-        if type(c) is not ConstRef:
-            return c
-        t = c.keep if c.keep is not None else c.ref()
-        if t is not None:
-            if t._vc[0] != c.version:
-                raise _modified(t, _name_of(t, f"a constant input of `{op_name(node)}`"))
-            return t._data
-        if c.edge is not None:
-            return self.outputs(c.edge[0])[c.edge[1]]
-        recipe = c.why.recipe if c.why is not None else None
-        if recipe is not None:
-            prim, params, inputs = recipe
-            vals = [self._const(a, node) for a in inputs]
-            with np.errstate(all="ignore"):
-                out = np.asarray(prim.fwd(*vals, **params) if params else prim.fwd(*vals))
-            if out.shape == c.shape and out.dtype == c.dtype:
+    def _leaf(self, t: Tensor, version: int | None) -> Any:
+        return self._check(t, version, _name_of(t, "a leaf tensor of the graph"))
+
+    def _const(self, c: Any, node: Any, i: int = -1) -> Any:
+        what = f"a constant input of `{op_name(node)}`"
+        if isinstance(c, Tensor):
+            vers = getattr(node, "vers", None)
+            return self._check(c, vers[i] if vers is not None and i >= 0 else None,
+                               _name_of(c, what))
+        if type(c) is weakref.ref:
+            t = c()
+            if t is not None:
+                vers = getattr(node, "vers", None)
+                return self._check(t, vers[i] if vers is not None else None, _name_of(t, what))
+            out = self._from_breaks(node, i)
+            if out is not None:
                 return out
-        raise _Unrecoverable("freed", f"a constant input of `{op_name(node)}`"
-                             f"{at(getattr(node, 'site', None))} (a tensor that does not require "
-                             "grad) has been garbage-collected and cannot be recomputed", node)
+        elif type(c) is ConstRef:
+            t = c.keep if c.keep is not None else c.ref()
+            if t is not None:
+                if t._vc[0] != c.version:
+                    raise _modified(t, _name_of(t, what))
+                return t._data
+            if c.edge is not None:
+                return self.outputs(c.edge[0])[c.edge[1]]
+            out = self._recipe(c.why, (c.shape, c.dtype), node)
+            if out is not None:
+                return out
+        else:
+            return c
+        raise _Unrecoverable("freed", f"{what}{at(getattr(node, 'site', None))} (a tensor that "
+                             "does not require grad) has been garbage-collected and cannot be "
+                             "recomputed", node)
+
+    def _recipe(self, why: Any, expected: tuple[Any, Any], node: Any) -> Any:
+        recipe = why.recipe if why is not None else None
+        if recipe is None:
+            return None
+        prim, params, inputs = recipe
+        vals = [self._const(a, node) for a in inputs]
+        with np.errstate(all="ignore"):
+            out = np.asarray(prim.fwd(*vals, **params) if params else prim.fwd(*vals))
+        return out if (out.shape, out.dtype) == expected else None
+
+    def _from_breaks(self, node: Any, i: int) -> Any:
+        """A garbage-collected constant recomputed from a ``Why`` recipe (a mask ``x > 0``)."""
+        if node.meta is not None:
+            expected = node.meta[i]
+        else:                                     # every input is shaped like the output
+            e = next(e for e in node.next if e is not None)
+            v = self.outputs(e[0])[e[1]] if type(e) is tuple else e._data
+            expected = (np.shape(v), np.asarray(v).dtype)
+        for why in node.breaks:
+            out = self._recipe(why, expected, node)
+            if out is not None:
+                return out
+        return None
 
     def inputs(self, node: Any) -> list[Any]:
         """The values the node's forward saw, in argument order."""
@@ -387,7 +443,7 @@ class _Replay:
                 else:
                     vals.append(a)
             return vals
-        consts = getattr(node, "consts", None)
+        consts = _consts(node)
         vers = getattr(node, "vers", None)
         vals = []
         for i, edge in enumerate(node.next):
@@ -396,7 +452,7 @@ class _Replay:
             elif edge is not None:
                 vals.append(self._leaf(edge, vers[i] if vers is not None else None))
             elif consts is not None:
-                vals.append(self._const(consts[i], node))
+                vals.append(self._const(consts[i], node, i))
             else:
                 raise _Unrecoverable("freed", f"an input of `{op_name(node)}`"
                                      f"{at(getattr(node, 'site', None))} that does not require "
@@ -479,13 +535,16 @@ class _Replay:
         self.ghosts[node] = g
         return g
 
+_TENSORISH = (Tensor, ConstRef, weakref.ref)
+
+
 def _as_args(node: Any, vals: list[Any]) -> list[Any]:
     """Recomputed input values as the node's forward got them: tensors where it got tensors."""
     from .._tensor import _make
-    consts = getattr(node, "consts", None)
+    consts = _consts(node)
     out = []
     for i, (edge, v) in enumerate(zip(node.next, vals)):
-        if edge is not None or (consts is not None and type(consts[i]) is ConstRef):
+        if edge is not None or (consts is not None and isinstance(consts[i], _TENSORISH)):
             out.append(_make(np.asarray(v), edge is not None, None))
         else:
             out.append(v)
@@ -573,12 +632,17 @@ def _follow(output: Tensor, order: list[Any], parent: dict[Any, Any], needed: se
         n = len(needed)
         e = Explanation("ok", f"{in_name} gets a finite, non-zero gradient through {n} recorded "
                         f"operation{'s' if n != 1 else ''}.")
-    if replay is not None and type(target) is not tuple:
-        return _check_against_grad(e, target, total, in_name)
+    if replay is not None:
+        if type(target) is not tuple and target._grad is not None:
+            return _check_against_grad(e, target, total, in_name, replay.unsure)
+        if replay.unsure:
+            t, what = replay.unsure[0]
+            return _freed(output._fn, parent, in_name, _modified(t, what, unsure=True))
     return e
 
 
-def _check_against_grad(e: Explanation, x: Tensor, total: Any, in_name: str) -> Explanation:
+def _check_against_grad(e: Explanation, x: Tensor, total: Any, in_name: str,
+                        unsure: list[tuple[Tensor, str]]) -> Explanation:
     """A replayed explanation whose gradient disagrees with ``x.grad`` is not trusted silently.
 
     ``.data`` changes no version counter, so a leaf changed through it since the forward is
@@ -594,6 +658,17 @@ def _check_against_grad(e: Explanation, x: Tensor, total: Any, in_name: str) -> 
         same = np.allclose(mine, got, rtol=tol, atol=tol, equal_nan=True)
     if same:
         return e
+    if unsure:
+        from ._sites import last_bump
+        t, what = unsure[0]
+        bump = last_bump(t._vc)
+        how = f"by `{bump[0]}`{at(bump[1])}" if bump is not None else "in place"
+        return Explanation("modified", f"The gradient of {in_name} cannot be followed again: "
+                           f"{what} was modified {how}, and the gradient recomputed with its "
+                           f"current values differs from {in_name}.grad, so the forward saw other "
+                           "values (backward() freed the ones the graph had saved). Call "
+                           "gradkit.autograd.explain(loss, x) before changing the tensor (before "
+                           "optimizer.step()), or recompute the loss.", e.location, e.op, e.path)
     name = in_name.strip("`")
     return Explanation("unverified", f"{in_name}.grad differs from the gradient recomputed from "
                        "the tensors' current values, so this explanation cannot be trusted: the "

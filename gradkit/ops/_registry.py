@@ -11,6 +11,7 @@ gradient is itself on the graph and can be differentiated again.
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -72,8 +73,10 @@ class PrimNode(Node):
 
     # NOTE: ``consts`` (set only when an input is a constant: a number or a tensor that does not
     # require grad) outlives ``_release``, so ``autograd.explain`` can replay the forward after
-    # backward; tensors are held weakly (see ``graph.ConstRef``).
-    __slots__ = ("prim", "params", "args", "vers", "ans", "site", "consts")
+    # backward; a tensor of more than ``_KEEP`` elements is held weakly (see ``_kept``). It is
+    # a tuple by input position; ``const1`` is a binary op's second operand when it is not a
+    # Tensor (a number), stored alone because that is the common, per-op-cost-sensitive case.
+    __slots__ = ("prim", "params", "args", "vers", "ans", "site", "consts", "const1")
     ans_vc: list[int] | None = None
     ans_v = 0
     cast: Any = None
@@ -395,9 +398,17 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
         node.vers = (x._vc[0],)
     else:
         node.args = None
-        if x._fn is None:                 # a leaf's version, for explain after backward
-            node.vers = (x._vc[0],)
     return _output(prim, node, out)
+
+
+#: constant tensors up to this many elements are kept by the node (for explain after backward)
+_KEEP = 1024
+_wref = weakref.ref
+
+
+def _kept(t: Tensor) -> Any:
+    """A constant input as a node keeps it: small tensors themselves, larger ones weakly."""
+    return t if t._data.size <= _KEEP else _wref(t)
 
 
 def _dropped(t: Tensor, prim: Primitive, args: Sequence[Any], params: Any = None) -> None:
@@ -488,16 +499,17 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
     node.site = site(3) if _state.record_sites and prim.saves else None
     if yd is y:
         node.next = (_edge(x), None)
-        node.consts = (None, y)
+        node.const1 = y
         node.meta = None if xd.shape == out.shape and xd.dtype is out.dtype else \
             ((xd.shape, xd.dtype), (None, None))
     else:
         ex = _edge(x)
         ey = _edge(y)
         node.next = (ex, ey)
-        if ey is None or ex is None:
-            node.consts = (None if ex is not None else ConstRef(x),
-                           None if ey is not None else ConstRef(y))
+        if ey is None:
+            node.consts = (None, y if yd.size <= _KEEP else _wref(y))
+        elif ex is None:
+            node.consts = (x if xd.size <= _KEEP else _wref(x), None)
         if (ey is None and y._why is not None) or (ex is None and x._why is not None):
             node.breaks = tuple(a._why for a in (x, y) if a._why is not None)
         node.meta = None if (xd.shape == out.shape and yd.shape == out.shape and
@@ -508,8 +520,6 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
         node.vers = (x._vc[0], y._vc[0] if yd is not y else 0)
     else:
         node.args = None
-        if x._fn is None or (yd is not y and y._fn is None):   # leaves' versions (explain)
-            node.vers = (x._vc[0], y._vc[0] if yd is not y else 0)
     return _output(prim, node, out)
 
 
@@ -689,7 +699,7 @@ def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast:
             const = True
     node.next = tuple(edges)
     if const:
-        node.consts = tuple(None if e is not None else ConstRef(a) if isinstance(a, Tensor) else a
+        node.consts = tuple(None if e is not None else _kept(a) if isinstance(a, Tensor) else a
                             for a, e in zip(args, edges))
     for a, e in zip(args, edges):
         if e is None and isinstance(a, Tensor) and a._why is not None:
@@ -701,5 +711,4 @@ def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast:
         node.vers = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
     else:
         node.args = None
-        node.vers = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
     return node
