@@ -438,3 +438,35 @@ def test_big_mask_is_recomputed_from_its_recipe() -> None:
     gc.collect()
     assert ref() is None                       # a big constant is only held weakly
     assert explain(loss, x).cause == "where_branch"
+
+
+# --- PyTorch agrees with the gradient being explained (optional: needs torch) ----------------
+_TORCH_CASES = {
+    "where_branch": (lambda m, x: m.where(x > 0, m.sqrt(x), 0 * x), [4.0, -1.0], "nan"),
+    "dead_relu": (lambda m, x: m.relu(x * 2 - 1), [-4.0, -1.0], "zero"),
+    "log_of_zero": (lambda m, x: m.log(x - 1), [1.0, 2.0], "inf"),
+    "inf_times_zero": (lambda m, x: m.exp(x * 1000) * 0, [1.0, 2.0], "nan"),
+    "floor": (lambda m, x: m.floor(x * 2), [0.3, 1.7], "zero"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_TORCH_CASES))
+def test_torch_gets_the_gradient_that_is_explained(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    f, values, kind = _TORCH_CASES[name]
+    xt = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    f(torch, xt).sum().backward()
+    x = gk.tensor(values, dtype=gk.float64, requires_grad=True)
+    loss = f(gk, x).sum()
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), xt.grad.numpy())
+    g = xt.grad.numpy()
+    if kind == "nan":
+        assert np.isnan(g).any()
+    elif kind == "inf":
+        assert np.isinf(g).any() and not np.isnan(g).any()
+    else:
+        assert not g.any()
+    cause = explain(loss, x).cause               # after backward
+    assert cause in {"nan": ("nan", "where_branch"), "inf": ("inf",),
+                     "zero": ("zero", "piecewise_constant")}[kind]

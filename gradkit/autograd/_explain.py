@@ -267,8 +267,12 @@ def _unconnected(order: list[Any], parent: dict[Any, Any], x: Tensor, out_name: 
             if isinstance(a, Tensor) and a._why is not None and not a._rg:
                 found.append((node, a._why))
         for c in _consts(node) or ():   # kept after backward freed ``args``
-            if type(c) is ConstRef and c.why is not None and c.why not in node.breaks:
-                found.append((node, c.why))
+            if type(c) is weakref.ref:
+                c = c()
+            why = c.why if type(c) is ConstRef else getattr(c, "_why", None) \
+                if isinstance(c, Tensor) else None
+            if why is not None and why not in node.breaks:
+                found.append((node, why))
     for node, why in found:
         if _source_reaches(why, x):
             return _why_explanation(why, f"the path from {in_name} to {out_name}",
@@ -534,6 +538,7 @@ class _Replay:
         g.ans_vc = [0]
         self.ghosts[node] = g
         return g
+
 
 _TENSORISH = (Tensor, ConstRef, weakref.ref)
 
