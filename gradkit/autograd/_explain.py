@@ -383,6 +383,8 @@ class _Replay:
                                _name_of(c, what))
         if type(c) is weakref.ref:
             t = c()
+            if t is not None and not isinstance(t, Tensor):
+                return t                          # a large ndarray argument
             if t is not None:
                 vers = getattr(node, "vers", None)
                 return self._check(t, vers[i] if vers is not None else None, _name_of(t, what))
@@ -549,7 +551,11 @@ def _as_args(node: Any, vals: list[Any]) -> list[Any]:
     consts = _consts(node)
     out = []
     for i, (edge, v) in enumerate(zip(node.next, vals)):
-        if edge is not None or (consts is not None and isinstance(consts[i], _TENSORISH)):
+        c = consts[i] if consts is not None else None
+        if type(c) is weakref.ref:
+            c = c()
+            c = c if c is not None else consts[i]        # gone: recomputed from a mask recipe
+        if edge is not None or isinstance(c, _TENSORISH):
             out.append(_make(np.asarray(v), edge is not None, None))
         else:
             out.append(v)

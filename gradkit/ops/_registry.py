@@ -406,9 +406,14 @@ _KEEP = 1024
 _wref = weakref.ref
 
 
-def _kept(t: Tensor) -> Any:
-    """A constant input as a node keeps it: small tensors themselves, larger ones weakly."""
-    return t if t._data.size <= _KEEP else _wref(t)
+def _kept(a: Any) -> Any:
+    """A constant input as a node keeps it: numbers and small arrays themselves, larger
+    tensors and ndarrays weakly."""
+    if isinstance(a, Tensor):
+        return a if a._data.size <= _KEEP else _wref(a)
+    if isinstance(a, _ndarray) and a.size > _KEEP:
+        return _wref(a)
+    return a
 
 
 def _dropped(t: Tensor, prim: Primitive, args: Sequence[Any], params: Any = None) -> None:
@@ -699,8 +704,7 @@ def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast:
             const = True
     node.next = tuple(edges)
     if const:
-        node.consts = tuple(None if e is not None else _kept(a) if isinstance(a, Tensor) else a
-                            for a, e in zip(args, edges))
+        node.consts = tuple(None if e is not None else _kept(a) for a, e in zip(args, edges))
     for a, e in zip(args, edges):
         if e is None and isinstance(a, Tensor) and a._why is not None:
             node.breaks = tuple(b._why for b in args if isinstance(b, Tensor) and b._why is not None)
