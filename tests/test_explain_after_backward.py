@@ -470,3 +470,16 @@ def test_torch_gets_the_gradient_that_is_explained(name: str) -> None:
     cause = explain(loss, x).cause               # after backward
     assert cause in {"nan": ("nan", "where_branch"), "inf": ("inf",),
                      "zero": ("zero", "piecewise_constant")}[kind]
+
+
+def test_a_mask_does_not_keep_a_branch_outside_the_graph_alive() -> None:
+    x = gk.tensor(np.linspace(0.5, 2.0, 50_000), requires_grad=True)
+    h = gk.exp(x)                             # exp saves its output: a big intermediate
+    ref = weakref.ref(h)
+    m = (h * 2) > 3                           # a mask made from a branch that the loss skips
+    loss = gk.where(m[:10], x[:10], 0 * x[:10]).sum()
+    del h
+    gc.collect()
+    assert ref() is None
+    loss.backward()
+    assert explain(loss, x).cause == "ok"

@@ -397,8 +397,9 @@ class _Replay:
                 if t._vc[0] != c.version:
                     raise _modified(t, _name_of(t, what))
                 return t._data
-            if c.edge is not None:
-                return self.outputs(c.edge[0])[c.edge[1]]
+            fn = c.edge[0]() if c.edge is not None else None
+            if fn is not None:
+                return self.outputs(fn)[c.edge[1]]
             out = self._recipe(c.why, (c.shape, c.dtype), node)
             if out is not None:
                 return out

@@ -102,7 +102,8 @@ class ConstRef:
     an output of a recorded op (recomputed through ``edge``), is held weakly, so its memory
     is freed with the graph's saved values. Its shape, dtype and version at the time
     of the forward, its ``Why`` mark (which may say how to recompute it) and, for an output
-    of a recorded op, the edge to that op are kept.
+    of a recorded op, a weak reference to that op's node and the output index are kept (a
+    node outside the graph being explained is not kept alive by it).
     """
 
     __slots__ = ("ref", "keep", "why", "shape", "dtype", "version", "edge")
@@ -116,7 +117,7 @@ class ConstRef:
         self.dtype = d.dtype
         self.version = t._vc[0]
         if t._fn is not None:
-            self.edge = (t._fn, t._oi)
+            self.edge = (weakref.ref(t._fn), t._oi)
             self.keep = None
         else:
             self.edge = None
