@@ -483,3 +483,16 @@ def test_a_mask_does_not_keep_a_branch_outside_the_graph_alive() -> None:
     assert ref() is None
     loss.backward()
     assert explain(loss, x).cause == "ok"
+
+
+def test_intermediate_input() -> None:
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    loss = gk.relu(h - 10).sum()
+    before = explain(loss, h)
+    assert before.cause == "zero" and before.op == "relu"
+    loss.backward()
+    _same(before, explain(loss, h))
+    with gk.no_grad():
+        x.mul_(10)                                # `mul` saved x: its version says so
+    assert explain(loss, h).cause == "modified"
