@@ -504,15 +504,16 @@ def _grad_specs():
     return [s for s in OP_SPECS if s.grad]
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @pytest.mark.parametrize("spec", _grad_specs(), ids=str)
-def test_every_primitive_replays_after_backward(spec) -> None:
+def test_every_primitive_replays_after_backward(spec, dtype) -> None:
     """Each row of the table, used inside ``(out * out).sum()`` (mul saves ``out``, so the
     replay must recompute it): the replayed output equals the forward's bit for bit, and the
     explanation after backward equals the one before (which also checks that the replayed
     gradient equals the ``.grad`` that backward accumulated, else the cause would be
     'unverified')."""
     from gradkit.autograd._explain import _Replay, _walk
-    arrays = spec.sample(np.random.default_rng(0), np.float64)
+    arrays = spec.sample(np.random.default_rng(0), dtype)
     xs = [gk.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
     outs = spec.fn(*xs, *spec.args)
     outs = [o for o in (outs if isinstance(outs, (tuple, list)) else (outs,))
@@ -531,3 +532,15 @@ def test_every_primitive_replays_after_backward(spec) -> None:
         after = explain(loss, x)
         assert (after.cause, after.op, after.location) == (b.cause, b.op, b.location), \
             after.message
+
+
+def test_mixed_dtypes_are_promoted_in_the_replay_as_in_the_forward() -> None:
+    x = gk.tensor([1.0, 2.0], dtype=gk.float32, requires_grad=True)
+    c = gk.tensor([1.0, 0.5], dtype=gk.float64)
+    i = gk.tensor([1, 2])
+    y = gk.log(x * c - 1) + (x * i).sum()  # <- here
+    loss = y.sum()
+    before = explain(loss, x)
+    assert before.cause == "inf" and before.op == "log"
+    loss.backward()
+    _same(before, explain(loss, x))
