@@ -84,9 +84,11 @@ class Why:
     ``source`` is the tensor that did require grad (held weakly).
     """
 
-    __slots__ = ("kind", "op", "site", "source", "detail")
+    __slots__ = ("kind", "op", "site", "source", "detail", "recipe")
 
     def __init__(self, kind: str, op: str, s: Any, source: Any = None, detail: str = "") -> None:
+        #: ``(prim, params, inputs)`` to recompute the marked tensor (explain after backward)
+        self.recipe: Any = None
         self.kind = kind
         self.op = op
         self.site = s

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor, _make
-from .graph import Node, freed_error, version_error
+from .graph import ConstRef, Node, freed_error, version_error
 from .grad_mode import _state
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
@@ -148,7 +148,7 @@ class Function(metaclass=_FunctionMeta):
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
         ctx, output, prev = _run_forward(cls, args, kwargs)
         record = prev and any(ctx.needs_input_grad)
-        return _wrap_outputs(cls, ctx, args, output, record)
+        return _wrap_outputs(cls, ctx, args, output, record, kwargs)
 
 
 def _run_forward(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
@@ -176,7 +176,7 @@ def _run_forward(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any],
 
 
 def _wrap_outputs(cls: Any, ctx: FunctionCtx, args: tuple[Any, ...], output: Any,
-                  record: bool) -> Any:
+                  record: bool, kwargs: Any = None) -> Any:
     single = not isinstance(output, tuple)
     outs = (output,) if single else output
     tensors = []
@@ -207,6 +207,11 @@ def _wrap_outputs(cls: Any, ctx: FunctionCtx, args: tuple[Any, ...], output: Any
             edges.append(None)
     node.next = tuple(edges)
     node.meta = tuple(meta)
+    # what autograd.explain needs to replay the forward after backward freed ctx's tensors
+    node.consts = tuple(None if e is not None else ConstRef(a) if isinstance(a, Tensor) else a
+                        for a, e in zip(args, edges))
+    node.kwargs = kwargs or None
+    node.vers = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
     result = []
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):

@@ -10,13 +10,14 @@ when saved, so an in-place change is caught when backward unpacks them.
 from __future__ import annotations
 
 import traceback
+import weakref
 from typing import Any, Callable
 
 import numpy as np
 
 from .grad_mode import _state
 
-__all__ = ["Node", "AccumulateGrad", "Meta", "freed_error", "version_error"]
+__all__ = ["Node", "AccumulateGrad", "Meta", "ConstRef", "freed_error", "version_error"]
 
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -92,6 +93,35 @@ def _version_detail(t: Any, node: Any) -> str:
         modified = "modified in place (where was not recorded)"
     return (f"\nThe tensor was {saved}, {modified}. Compute the in-place change out of place "
             "(y = y + 1 instead of y.add_(1)), or .clone() the tensor before changing it.")
+
+
+class ConstRef:
+    """What a node keeps of a constant tensor input for ``autograd.explain`` after backward.
+
+    A small tensor (at most ``KEEP`` elements) without history is kept; a larger one, or
+    an output of a recorded op (recomputed through ``edge``), is held weakly, so its memory
+    is freed with the graph's saved values. Its shape, dtype and version at the time
+    of the forward, its ``Why`` mark (which may say how to recompute it) and, for an output
+    of a recorded op, a weak reference to that op's node and the output index are kept (a
+    node outside the graph being explained is not kept alive by it).
+    """
+
+    __slots__ = ("ref", "keep", "why", "shape", "dtype", "version", "edge")
+    KEEP = 1024
+
+    def __init__(self, t: Any) -> None:
+        self.ref = weakref.ref(t)
+        self.why = t._why
+        d = t._data
+        self.shape = d.shape
+        self.dtype = d.dtype
+        self.version = t._vc[0]
+        if t._fn is not None:
+            self.edge = (weakref.ref(t._fn), t._oi)
+            self.keep = None
+        else:
+            self.edge = None
+            self.keep = t if d.size <= self.KEEP else None
 
 
 class Meta:

@@ -11,13 +11,14 @@ gradient is itself on the graph and can be differentiated again.
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .. import _backend, _dtype
 from .._tensor import Tensor, _make
-from ..autograd.graph import Meta, Node, freed_error, version_error
+from ..autograd.graph import ConstRef, Meta, Node, freed_error, version_error
 from ..autograd._sites import Why, site
 from ..autograd.grad_mode import _state
 
@@ -70,7 +71,12 @@ def _as_out(out: Any) -> Any:
 class PrimNode(Node):
     """A node made by a table primitive."""
 
-    __slots__ = ("prim", "params", "args", "vers", "ans", "site")
+    # NOTE: ``consts`` (set only when an input is a constant: a number or a tensor that does not
+    # require grad) outlives ``_release``, so ``autograd.explain`` can replay the forward after
+    # backward; a tensor of more than ``_KEEP`` elements is held weakly (see ``_kept``). It is
+    # a tuple by input position; ``const1`` is a binary op's second operand when it is not a
+    # Tensor (a number), stored alone because that is the common, per-op-cost-sensitive case.
+    __slots__ = ("prim", "params", "args", "vers", "ans", "site", "consts", "const1")
     ans_vc: list[int] | None = None
     ans_v = 0
     cast: Any = None
@@ -368,7 +374,7 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
     if not (x._rg and prim.differentiable and _state.grad_enabled):
         t = _make(out, False, None)
         if x._rg:
-            _dropped(t, prim, (x,))
+            _dropped(t, prim, (x,), params)
         else:
             w = x._why
             if w is not None:
@@ -395,7 +401,22 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
     return _output(prim, node, out)
 
 
-def _dropped(t: Tensor, prim: Primitive, args: Sequence[Any]) -> None:
+#: constant tensors up to this many elements are kept by the node (for explain after backward)
+_KEEP = 1024
+_wref = weakref.ref
+
+
+def _kept(a: Any) -> Any:
+    """A constant input as a node keeps it: numbers and small arrays themselves, larger
+    tensors and ndarrays weakly."""
+    if isinstance(a, Tensor):
+        return a if a._data.size <= _KEEP else _wref(a)
+    if isinstance(a, _ndarray) and a.size > _KEEP:
+        return _wref(a)
+    return a
+
+
+def _dropped(t: Tensor, prim: Primitive, args: Sequence[Any], params: Any = None) -> None:
     """Mark an unrecorded result: why its inputs' gradient stops here, or the mark it inherits."""
     inherited = None
     for a in args:
@@ -413,7 +434,10 @@ def _dropped(t: Tensor, prim: Primitive, args: Sequence[Any]) -> None:
                         return
                     t._why = a._why_off = Why(kind, prim.name, site(4), a)
                     return
-                t._why = Why("non_differentiable", prim.name, site(4), a)
+                t._why = w = Why("non_differentiable", prim.name, site(4), a)
+                if prim.n_out == 1:           # how to recompute it (a mask) for explain
+                    w.recipe = (prim, params, tuple(ConstRef(b) if isinstance(b, Tensor) else b
+                                                    for b in args))
                 return
             if inherited is None and a._why is not None:
                 inherited = a._why
@@ -480,12 +504,17 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
     node.site = site(3) if _state.record_sites and prim.saves else None
     if yd is y:
         node.next = (_edge(x), None)
+        node.const1 = y
         node.meta = None if xd.shape == out.shape and xd.dtype is out.dtype else \
             ((xd.shape, xd.dtype), (None, None))
     else:
         ex = _edge(x)
         ey = _edge(y)
         node.next = (ex, ey)
+        if ey is None:
+            node.consts = (None, y if yd.size <= _KEEP else _wref(y))
+        elif ex is None:
+            node.consts = (x if xd.size <= _KEEP else _wref(x), None)
         if (ey is None and y._why is not None) or (ex is None and x._why is not None):
             node.breaks = tuple(a._why for a in (x, y) if a._why is not None)
         node.meta = None if (xd.shape == out.shape and yd.shape == out.shape and
@@ -566,7 +595,7 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
             out = _asarray(out) if type(out) in _NP_SCALARS else _as_out(out)
         if not record:
             t = _make(out, False, None)
-            _dropped(t, prim, args)
+            _dropped(t, prim, args, params)
             return t
         node = _node(prim, args, params, variant, cast, out)
         t = _make(out, out.dtype.kind in "fc", node)
@@ -658,17 +687,24 @@ def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast:
     edges = []
     meta = []
     plain = out is not None
+    const = False
     for a in args:
         if isinstance(a, Tensor):
             d = a._data
             meta.append((d.shape, d.dtype))
             if plain and (d.shape != out.shape or d.dtype is not out.dtype):
                 plain = False
-            edges.append(_edge(a))
+            e = _edge(a)
+            edges.append(e)
+            if e is None:
+                const = True
         else:
             meta.append((None, None))
             edges.append(None)
+            const = True
     node.next = tuple(edges)
+    if const:
+        node.consts = tuple(None if e is not None else _kept(a) for a, e in zip(args, edges))
     for a, e in zip(args, edges):
         if e is None and isinstance(a, Tensor) and a._why is not None:
             node.breaks = tuple(b._why for b in args if isinstance(b, Tensor) and b._why is not None)
