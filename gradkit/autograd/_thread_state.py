@@ -1,0 +1,111 @@
+"""Per-thread state of the transforms: vmap levels, dual levels and the table's forward hook.
+
+While a ``vmap`` or a dual level runs in a thread, every primitive that thread applies
+meets a hook (batching rules, tangents). The table checks one global flag on its fast
+path, ``gradkit.ops._registry._fw_on``; it is on while *any* thread has a hook, and the
+hook installed in the table is ``_dispatch``, which runs the calling thread's own hook
+(or the plain primitive when that thread has none). So a transform in one thread never
+changes what an operation computes in another, and once every transform has returned
+(normally or by an exception) the flag is off again and eager ops pay only the check.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from ..ops import _registry as R
+from .grad_mode import _state
+
+__all__ = ["PerThreadList", "current_hook", "set_hook", "active_threads"]
+
+_lock = threading.Lock()
+#: how many threads have a hook set now (the table's flag is ``_active > 0``)
+_active = 0
+
+
+class PerThreadList:
+    """A list whose items belong to the calling thread: each thread sees (and changes) its own.
+
+    It has the list operations the level stacks use (``len``, truth, indexing and slices,
+    ``append``, ``pop``, ``clear``, iteration); anything else is an AttributeError.
+    """
+
+    __slots__ = ("_local",)
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _items(self) -> list[Any]:
+        try:
+            return self._local.items
+        except AttributeError:
+            items: list[Any] = []
+            self._local.items = items
+            return items
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __bool__(self) -> bool:
+        return bool(self._items())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._items()[index]
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._items()[index] = value
+
+    def __iter__(self) -> Any:
+        return iter(self._items())
+
+    def __eq__(self, other: object) -> bool:
+        return self._items() == (other._items() if isinstance(other, PerThreadList) else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._items())
+
+    def append(self, value: Any) -> None:
+        self._items().append(value)
+
+    def pop(self, index: int = -1) -> Any:
+        return self._items().pop(index)
+
+    def clear(self) -> None:
+        self._items().clear()
+
+
+def _dispatch(prim: Any, args: Any, params: Any, variant: int) -> Any:
+    """The table's hook while any thread has one: the calling thread's hook, or the primitive."""
+    hook = _state.fw_hook
+    if hook is None:
+        return R.apply(prim, args, params, variant, True)
+    return hook(prim, args, params, variant)
+
+
+def current_hook() -> Callable[..., Any] | None:
+    """The hook of the calling thread (None: its primitives run as they are)."""
+    return _state.fw_hook
+
+
+def set_hook(hook: Callable[..., Any] | None) -> Callable[..., Any] | None:
+    """Make ``hook`` the calling thread's hook (None removes it); returns the previous one.
+
+    Callers restore the previous hook in a ``finally`` so that no exit path leaves it set.
+    """
+    global _active
+    prev = _state.fw_hook
+    if (prev is None) != (hook is None):
+        with _lock:
+            _active += 1 if prev is None else -1
+            R._fw_hook = _dispatch
+            R._fw_on = _active > 0
+    _state.fw_hook = hook
+    return prev
+
+
+def active_threads() -> int:
+    """How many threads have a hook set now (0 when no transform runs anywhere)."""
+    return _active
