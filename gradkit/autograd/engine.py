@@ -440,19 +440,24 @@ def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
 
 def _finish(leaf_grads: dict[int, list[Any]], inputs: list[Tensor], captured: dict[int, Any],
             capture: bool, create: bool, allow_unused: bool) -> list[Any] | None:
-    for t, g in leaf_grads.values():
-        if t._hooks:
-            g = _run_tensor_hooks(t._hooks, g, create)
-        if capture:
+    if capture:
+        for t, g in leaf_grads.values():
+            if t._hooks:
+                g = _run_tensor_hooks(t._hooks, g, create)
             for k, inp in enumerate(inputs):
                 if inp is t:
                     captured[k] = g
-            continue
+    else:
+        # NOTE: one acquisition per backward, not per leaf (the lock is reentrant, so a hook
+        # may run a backward of its own; hooks of one backward run one thread at a time)
         with _grad_lock:
-            _add_to_grad(t, g, create)
-            if t._post_hooks:
-                for hook in list(t._post_hooks.values()):
-                    hook(t)
+            for t, g in leaf_grads.values():
+                if t._hooks:
+                    g = _run_tensor_hooks(t._hooks, g, create)
+                _add_to_grad(t, g, create)
+                if t._post_hooks:
+                    for hook in list(t._post_hooks.values()):
+                        hook(t)
     if not capture:
         for k, t in enumerate(inputs):       # backward(inputs=[non-leaf]) fills its .grad
             if t._fn is not None and k in captured and captured[k] is not None:
