@@ -391,3 +391,23 @@ def test_hooks_that_keep_size_and_type_still_replace_the_gradient() -> None:
     y.register_hook(lambda g: g + 1.0)
     (y * 2.0).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [12.0, 12.0, 12.0])
+
+
+def test_a_dual_tensor_used_in_another_thread_raises_instead_of_dropping_its_tangent() -> None:
+    with fwAD.dual_level():
+        d = fwAD.make_dual(gk.tensor([1.0, 2.0], dtype=gk.float64),
+                           gk.tensor([1.0, 0.0], dtype=gk.float64))
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            try:
+                d * 2.0
+            except RuntimeError as exc:
+                errors.append(exc)
+
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join(20)
+        np.testing.assert_array_equal(fwAD.unpack_dual(d * 2.0).tangent.numpy(), [2.0, 0.0])
+    assert len(errors) == 1 and "belong to the thread that opened them" in str(errors[0])
+    _assert_clean()

@@ -81,6 +81,14 @@ def _dispatch(prim: Any, args: Any, params: Any, variant: int) -> Any:
     """The table's hook while any thread has one: the calling thread's hook, or the primitive."""
     hook = _state.fw_hook
     if hook is None:
+        for a in args:
+            if getattr(a, "_fw", None):
+                raise RuntimeError(
+                    f"{prim.name}: a dual tensor of a forward-mode level that another thread opened "
+                    "was used in this thread, where that level does not exist (its tangent would be "
+                    "dropped). Dual levels (forward_ad.dual_level, gradkit.func.jvp/jacfwd) belong "
+                    "to the thread that opened them: compute with the dual tensor in that thread, "
+                    "or open a level in this one and make_dual there.")
         return R.apply(prim, args, params, variant, True)
     return hook(prim, args, params, variant)
 
