@@ -1,5 +1,6 @@
-"""Hooks that change a gradient's size, type or count: the same error type and message as a live
-PyTorch (``torch.`` read as ``gradkit.``). Skipped when PyTorch is not installed."""
+"""Hooks (and custom Function backwards) that change a gradient's size, type or count: the same
+error type and message as a live PyTorch (``torch.`` read as ``gradkit.``). Skipped when PyTorch
+is not installed."""
 
 from __future__ import annotations
 
@@ -46,6 +47,20 @@ def _posthook(t: Any, hook: Callable[[Any, Any], Any], dtype: str = "float32") -
     z.sum().backward()
 
 
+def _custom(t: Any, backward: Callable[[Any], Any]) -> None:
+    class Twice(t.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            return backward(g)
+
+    x = t.ones(3, requires_grad=True)
+    Twice.apply(x).sum().backward()
+
+
 CASES = {
     "leaf_sum": lambda t: _leaf(t, lambda g: g.sum()),
     "leaf_bigger": lambda t: _leaf(t, lambda g: t.ones(2, 3)),
@@ -65,6 +80,11 @@ CASES = {
     "prehook_double": lambda t: _prehook(t, lambda go: (go[0].double(),)),
     "posthook_sum": lambda t: _posthook(t, lambda gi, go: (gi[0].sum(), gi[1])),
     "posthook_double": lambda t: _posthook(t, lambda gi, go: (gi[0].double(), gi[1])),
+    "custom_sum": lambda t: _custom(t, lambda g: g.sum()),
+    "custom_slice": lambda t: _custom(t, lambda g: g[:2]),
+    "custom_count": lambda t: _custom(t, lambda g: (g, g)),
+    "custom_extra_none": lambda t: _custom(t, lambda g: (g, None)),
+    "custom_broadcast": lambda t: _custom(t, lambda g: g.expand(2, 3)),
 }
 
 

@@ -411,3 +411,36 @@ def test_a_dual_tensor_used_in_another_thread_raises_instead_of_dropping_its_tan
         np.testing.assert_array_equal(fwAD.unpack_dual(d * 2.0).tangent.numpy(), [2.0, 0.0])
     assert len(errors) == 1 and "belong to the thread that opened them" in str(errors[0])
     _assert_clean()
+
+
+# --- custom Functions whose backward returns a gradient of another shape or count ---------------
+def _custom(backward: Callable[[Any], Any]) -> Any:
+    class Twice(gk.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any) -> Any:
+            return x * 2.0
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            return backward(g)
+
+    x = gk.ones(3, dtype=gk.float64, requires_grad=True)
+    Twice.apply(x).sum().backward()
+    return x.grad.numpy()
+
+
+def test_a_custom_backward_of_an_incompatible_shape_raises() -> None:
+    with pytest.raises(RuntimeError, match=r"^Function TwiceBackward returned an invalid gradient at "
+                                           r"index 0 - got \[\] but expected shape compatible with "
+                                           r"\[3\]$"):
+        _custom(lambda g: g.sum())
+    with pytest.raises(RuntimeError, match=r"got \[2\] but expected shape compatible with \[3\]"):
+        _custom(lambda g: g[:2])
+    with pytest.raises(RuntimeError, match=r"returned an incorrect number of gradients "
+                                           r"\(expected 1, got 2\)"):
+        _custom(lambda g: (g, g))
+
+
+def test_a_custom_backward_of_a_broadcast_shape_is_summed_down_as_in_pytorch() -> None:
+    np.testing.assert_array_equal(_custom(lambda g: g.expand(2, 3) * 2.0), [4.0, 4.0, 4.0])
+    np.testing.assert_array_equal(_custom(lambda g: (g * 3.0, None)), [3.0, 3.0, 3.0])
