@@ -444,3 +444,18 @@ def test_a_custom_backward_of_an_incompatible_shape_raises() -> None:
 def test_a_custom_backward_of_a_broadcast_shape_is_summed_down_as_in_pytorch() -> None:
     np.testing.assert_array_equal(_custom(lambda g: g.expand(2, 3) * 2.0), [4.0, 4.0, 4.0])
     np.testing.assert_array_equal(_custom(lambda g: (g * 3.0, None)), [3.0, 3.0, 3.0])
+
+
+def test_a_thread_that_ends_inside_a_level_does_not_leave_the_table_hooked() -> None:
+    import gc
+
+    def worker() -> None:
+        fwAD.enter_dual_level()          # never exited: the thread just ends
+        assert R._fw_on and T.current_hook() is not None
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join(20)
+    del t
+    gc.collect()
+    _assert_clean()

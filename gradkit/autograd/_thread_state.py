@@ -19,9 +19,35 @@ from .grad_mode import _state
 
 __all__ = ["PerThreadList", "current_hook", "set_hook", "active_threads"]
 
-_lock = threading.Lock()
+_lock = threading.RLock()       # reentrant: a _Token may be collected while the lock is held
 #: how many threads have a hook set now (the table's flag is ``_active > 0``)
 _active = 0
+
+
+class _Token:
+    """Held in a thread's state while it has a hook: a thread that ends with its hook still set
+    (a level entered and never exited) drops its token, and the count goes down with it."""
+
+    __slots__ = ("live",)
+
+    def __init__(self) -> None:
+        self.live = True
+
+    def __del__(self) -> None:
+        if self.live:
+            self.live = False
+            try:
+                _count(-1)
+            except Exception:                # NOTE: only at interpreter shutdown (modules torn down)
+                pass
+
+
+def _count(delta: int) -> None:
+    global _active
+    with _lock:
+        _active += delta
+        R._fw_hook = _dispatch
+        R._fw_on = _active > 0
 
 
 class PerThreadList:
@@ -103,13 +129,16 @@ def set_hook(hook: Callable[..., Any] | None) -> Callable[..., Any] | None:
 
     Callers restore the previous hook in a ``finally`` so that no exit path leaves it set.
     """
-    global _active
     prev = _state.fw_hook
-    if (prev is None) != (hook is None):
-        with _lock:
-            _active += 1 if prev is None else -1
-            R._fw_hook = _dispatch
-            R._fw_on = _active > 0
+    if prev is None and hook is not None:
+        _count(1)
+        _state.fw_token = _Token()
+    elif prev is not None and hook is None:
+        token = _state.fw_token
+        _state.fw_token = None
+        if token is not None and token.live:
+            token.live = False
+            _count(-1)
     _state.fw_hook = hook
     return prev
 

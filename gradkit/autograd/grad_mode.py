@@ -33,6 +33,7 @@ class _State(threading.local):
     last_roots: Any = None
     #: this thread's forward hook (vmap batching, dual tangents); see ``_thread_state``
     fw_hook: Any = None
+    fw_token: Any = None
 
 
 _state = _State()
