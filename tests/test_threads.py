@@ -459,3 +459,20 @@ def test_a_thread_that_ends_inside_a_level_does_not_leave_the_table_hooked() -> 
     del t
     gc.collect()
     _assert_clean()
+
+
+def test_hooks_registered_from_several_threads_are_all_kept(fast_switching: Any) -> None:
+    for _ in range(20):
+        x = gk.ones(2, dtype=gk.float64, requires_grad=True)
+        calls: list[int] = []
+        barrier = threading.Barrier(4)
+
+        def register(k: int, x: Any = x, calls: list[int] = calls,
+                     barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            for j in range(25):
+                x.register_hook(lambda g, tag=k * 100 + j: calls.append(tag))
+
+        _run_threads(4, register)
+        (x * 2.0).sum().backward()
+        assert sorted(calls) == sorted(k * 100 + j for k in range(4) for j in range(25))
