@@ -27,6 +27,7 @@ other threads, and eager code there, never see them.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Sequence
 
 import numpy as np
@@ -78,6 +79,8 @@ class _Refuse:
     __array__ = __len__ = __getitem__ = __iter__ = __bool__ = __float__ = __int__ = _no
     __index__ = __setitem__ = _no
 
+
+_modules = sys.modules
 
 #: sizes of the vmap levels now running in this thread, outermost first (level k at index k - 1)
 _levels: Any = T.PerThreadList()
@@ -255,9 +258,18 @@ def _fw_hook() -> Any:
 
 
 def _fw_levels() -> Any:
-    from .autograd._batched import forward_ad_module
-    fwad = forward_ad_module()
-    return fwad._levels if fwad is not None and fwad._installed else ()
+    """This thread's open dual levels (empty when forward mode is off or was never used).
+
+    NOTE: runs for every primitive inside vmap, so it reads ``sys.modules`` instead of asking
+    ``forward_ad_module()`` (an import-system lookup per call); the answer is the same.
+    """
+    fwad = _modules.get("gradkit.autograd.forward_ad")
+    if fwad is None or not fwad._installed:
+        return ()
+    batched = _modules.get("gradkit.autograd._batched")
+    if batched is not None and batched.USE_FORWARD_AD is False:
+        return ()
+    return fwad._levels.items
 
 
 def _base(prim: Any, args: Sequence[Any], params: Any, variant: int) -> Any:

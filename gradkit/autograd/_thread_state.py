@@ -50,57 +50,48 @@ def _count(delta: int) -> None:
         R._fw_on = _active > 0
 
 
-class PerThreadList:
+class PerThreadList(threading.local):
     """A list whose items belong to the calling thread: each thread sees (and changes) its own.
 
     It has the list operations the level stacks use (``len``, truth, indexing and slices,
-    ``append``, ``pop``, ``clear``, iteration); anything else is an AttributeError.
+    ``append``, ``pop``, ``clear``, iteration); ``.items`` is the calling thread's list itself
+    (one attribute read, for hot paths).
     """
 
-    __slots__ = ("_local",)
-
     def __init__(self) -> None:
-        self._local = threading.local()
-
-    def _items(self) -> list[Any]:
-        try:
-            return self._local.items
-        except AttributeError:
-            items: list[Any] = []
-            self._local.items = items
-            return items
+        self.items: list[Any] = []          # run once per thread, on its first use
 
     def __len__(self) -> int:
-        return len(self._items())
+        return len(self.items)
 
     def __bool__(self) -> bool:
-        return bool(self._items())
+        return bool(self.items)
 
     def __getitem__(self, index: Any) -> Any:
-        return self._items()[index]
+        return self.items[index]
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._items()[index] = value
+        self.items[index] = value
 
     def __iter__(self) -> Any:
-        return iter(self._items())
+        return iter(self.items)
 
     def __eq__(self, other: object) -> bool:
-        return self._items() == (other._items() if isinstance(other, PerThreadList) else other)
+        return self.items == (other.items if isinstance(other, PerThreadList) else other)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return repr(self._items())
+        return repr(self.items)
 
     def append(self, value: Any) -> None:
-        self._items().append(value)
+        self.items.append(value)
 
     def pop(self, index: int = -1) -> Any:
-        return self._items().pop(index)
+        return self.items.pop(index)
 
     def clear(self) -> None:
-        self._items().clear()
+        self.items.clear()
 
 
 def _dispatch(prim: Any, args: Any, params: Any, variant: int) -> Any:

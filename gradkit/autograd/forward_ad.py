@@ -250,7 +250,7 @@ def _set(t: Tensor, level: int, tangent: Tensor) -> None:
     if fw is None:
         fw = t._fw = {}
     if level not in fw:
-        _levels[level].append(weakref.ref(t))
+        _levels.items[level].append(weakref.ref(t))
     fw[level] = tangent
 
 
