@@ -225,6 +225,10 @@ def test_a_running_transform_does_not_reach_other_threads() -> None:
         np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
         np.testing.assert_allclose(gf.jacrev(_square)(_X3[0]), np.diag(3.0 * _X3[0]))
         assert gk.ones(2, 3).sum(0).shape == (3,)
+        np.testing.assert_allclose(gf.jvp(np.sin, (_X2[0],), (np.ones(3),))[1], np.cos(_X2[0]))
+        np.testing.assert_allclose(gf.vmap(gf.grad(_cube_sum))(_X2), 3 * _X2 ** 2)
+        assert T.active_threads() == 1 and T.current_hook() is None
+        assert gk.ones(2, 3).sum(0).shape == (3,)
     finally:
         release.set()
         t.join(20)

@@ -7,6 +7,12 @@ hook installed in the table is ``_dispatch``, which runs the calling thread's ow
 (or the plain primitive when that thread has none). So a transform in one thread never
 changes what an operation computes in another, and once every transform has returned
 (normally or by an exception) the flag is off again and eager ops pay only the check.
+
+NOTE: while exactly one thread has a hook, the table holds that hook itself (one call
+less per primitive). Both hooks are right for a thread without one too: vmap's finds no
+batched tensor and no dual level of the calling thread and runs the primitive; forward
+mode's finds no tangent and returns the primal (a tangent of another thread's level
+raises ``foreign_level_error`` there, as ``_dispatch`` does).
 """
 
 from __future__ import annotations
@@ -42,12 +48,22 @@ class _Token:
                 pass
 
 
-def _count(delta: int) -> None:
+def _count(delta: int, hook: Any = None) -> None:
+    """Change the number of hooked threads by ``delta``; ``hook``: the caller's new hook."""
     global _active
     with _lock:
         _active += delta
-        R._fw_hook = _dispatch
+        R._fw_hook = hook if hook is not None and _active == 1 else _dispatch
         R._fw_on = _active > 0
+
+
+def foreign_level_error(name: str) -> RuntimeError:
+    return RuntimeError(
+        f"{name}: a dual tensor of a forward-mode level that another thread opened was used in "
+        "this thread, where that level does not exist (its tangent would be dropped). Dual "
+        "levels (forward_ad.dual_level, gradkit.func.jvp/jacfwd) belong to the thread that "
+        "opened them: compute with the dual tensor in that thread, or open a level in this one "
+        "and make_dual there.")
 
 
 class PerThreadList(threading.local):
@@ -100,12 +116,7 @@ def _dispatch(prim: Any, args: Any, params: Any, variant: int) -> Any:
     if hook is None:
         for a in args:
             if getattr(a, "_fw", None):
-                raise RuntimeError(
-                    f"{prim.name}: a dual tensor of a forward-mode level that another thread opened "
-                    "was used in this thread, where that level does not exist (its tangent would be "
-                    "dropped). Dual levels (forward_ad.dual_level, gradkit.func.jvp/jacfwd) belong "
-                    "to the thread that opened them: compute with the dual tensor in that thread, "
-                    "or open a level in this one and make_dual there.")
+                raise foreign_level_error(prim.name)
         return R.apply(prim, args, params, variant, True)
     return hook(prim, args, params, variant)
 
@@ -122,7 +133,7 @@ def set_hook(hook: Callable[..., Any] | None) -> Callable[..., Any] | None:
     """
     prev = _state.fw_hook
     if prev is None and hook is not None:
-        _count(1)
+        _count(1, hook)
         _state.fw_token = _Token()
     elif prev is not None and hook is None:
         token = _state.fw_token
@@ -130,6 +141,8 @@ def set_hook(hook: Callable[..., Any] | None) -> Callable[..., Any] | None:
         if token is not None and token.live:
             token.live = False
             _count(-1)
+    elif hook is not prev:
+        _count(0, hook)
     _state.fw_hook = hook
     return prev
 

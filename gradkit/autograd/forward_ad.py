@@ -250,7 +250,10 @@ def _set(t: Tensor, level: int, tangent: Tensor) -> None:
     if fw is None:
         fw = t._fw = {}
     if level not in fw:
-        _levels.items[level].append(weakref.ref(t))
+        levels = _levels.items
+        if level >= len(levels):
+            raise T.foreign_level_error("forward AD")
+        levels[level].append(weakref.ref(t))
     fw[level] = tangent
 
 
