@@ -6,6 +6,8 @@ Operations are attached in ``gradkit/_methods.py`` once the derivative table
 
 from __future__ import annotations
 
+import itertools
+import threading
 import warnings
 import weakref
 from typing import Any, Callable
@@ -384,18 +386,20 @@ class Tensor:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._fn is not None:
             return self._fn._add_tensor_hook(self._oi, hook)
-        if self._hooks is None:
-            self._hooks = {}
-        return _HookHandle(self._hooks, hook)
+        with _hook_lock:
+            if self._hooks is None:
+                self._hooks = {}
+            return _HookHandle(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
         """Call ``hook(tensor)`` after a gradient is accumulated into this leaf's ``.grad``."""
         if self._fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
                                "tensors")
-        if self._post_hooks is None:
-            self._post_hooks = {}
-        return _HookHandle(self._post_hooks, hook)
+        with _hook_lock:
+            if self._post_hooks is None:
+                self._post_hooks = {}
+            return _HookHandle(self._post_hooks, hook)
 
     def __hash__(self) -> int:
         return id(self)
@@ -516,14 +520,16 @@ def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
+#: registrations from several threads at once: one table per tensor, one id per hook
+_hook_lock = threading.Lock()
+_hook_ids = itertools.count(1)
+
+
 class _HookHandle:
     """Returned by ``register_hook``; ``remove()`` unregisters the hook."""
 
-    _next_id = 0
-
     def __init__(self, table: dict[int, Any], hook: Any) -> None:
-        _HookHandle._next_id += 1
-        self.id = _HookHandle._next_id
+        self.id = next(_hook_ids)               # atomic: no two hooks share an id
         self._table = table
         table[self.id] = hook
 

@@ -20,17 +20,20 @@ Levels nest: the physical value of a level-``L`` tensor may be a batched tensor 
 lower (outer) level, so the physical layout is ``(B_outer, ..., B_inner, *logical)``.
 
 NOTE: the hook is the forward-mode one of ``gradkit.ops._registry`` (``_fw_on``,
-``_fw_hook``); it hands every unbatched call on to ``forward_ad`` or the table.
+``_fw_hook``); it hands every unbatched call on to ``forward_ad`` or the table. Levels
+and the hook belong to the calling thread (``gradkit.autograd._thread_state``): vmaps in
+other threads, and eager code there, never see them.
 """
 
 from __future__ import annotations
 
-import threading
+import sys
 from typing import Any, Sequence
 
 import numpy as np
 
 from ._tensor import Size, Tensor, _make
+from .autograd import _thread_state as T
 from .ops import _registry as R
 from .ops._registry import ELEMENTWISE
 
@@ -77,10 +80,12 @@ class _Refuse:
     __index__ = __setitem__ = _no
 
 
-#: sizes of the vmap levels now running, outermost first (level k at index k - 1)
-_levels: list[int] = []
-_lock = threading.Lock()
-_saved: list[Any] = []
+_modules = sys.modules
+
+#: sizes of the vmap levels now running in this thread, outermost first (level k at index k - 1)
+_levels: Any = T.PerThreadList()
+#: the thread's hook from before each outermost level (restored when that level exits)
+_prev_hooks: Any = T.PerThreadList()
 
 
 def level_sizes() -> list[int]:
@@ -220,36 +225,51 @@ def rewrap(phys: Tensor, levels: Sequence[int]) -> Tensor:
 
 # --- entering and leaving -----------------------------------------------------------------
 def enter(size: int) -> int:
-    """Open a vmap level of batch ``size``; returns its number (1 for the outermost)."""
-    with _lock:
-        if not _levels:
-            _install()
-        _levels.append(size)
-        return len(_levels)
+    """Open a vmap level of batch ``size`` in this thread; returns its number (1 for the outermost).
+
+    Every ``enter`` is matched by an ``exit_level`` in a ``finally``.
+    """
+    if not _levels:
+        _install()
+    _levels.append(size)
+    return len(_levels)
 
 
 def exit_level() -> None:
-    with _lock:
-        _levels.pop()
-        if not _levels:
-            R._fw_hook, on = _saved.pop()
-            R._fw_on = on or bool(_fw_levels())
+    _levels.pop()
+    if not _levels:
+        prev = _prev_hooks.pop()
+        if prev is not _hook:               # dual levels may have opened or closed meanwhile
+            prev = _fw_hook() if _fw_levels() else None
+        T.set_hook(prev)
 
 
 def _install() -> None:
     from .autograd._batched import forward_ad_module
     fwad = forward_ad_module()
     if fwad is not None:
-        fwad._install()                   # so that it never replaces this hook mid-vmap
-    _saved.append((R._fw_hook, R._fw_on))
-    R._fw_hook = _hook
-    R._fw_on = True
+        fwad._install()                   # its Tensor methods know tangents before any level opens
+    _prev_hooks.append(T.set_hook(_hook))
+
+
+def _fw_hook() -> Any:
+    from .autograd.forward_ad import apply_dual
+    return apply_dual
 
 
 def _fw_levels() -> Any:
-    from .autograd._batched import forward_ad_module
-    fwad = forward_ad_module()
-    return fwad._levels if fwad is not None and fwad._installed else ()
+    """This thread's open dual levels (empty when forward mode is off or was never used).
+
+    NOTE: runs for every primitive inside vmap, so it reads ``sys.modules`` instead of asking
+    ``forward_ad_module()`` (an import-system lookup per call); the answer is the same.
+    """
+    fwad = _modules.get("gradkit.autograd.forward_ad")
+    if fwad is None or not fwad._installed:
+        return ()
+    batched = _modules.get("gradkit.autograd._batched")
+    if batched is not None and batched.USE_FORWARD_AD is False:
+        return ()
+    return fwad._levels.items
 
 
 def _base(prim: Any, args: Sequence[Any], params: Any, variant: int) -> Any:

@@ -8,6 +8,7 @@ on, so the gradients are themselves differentiable.
 
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Any, Sequence
 
@@ -19,6 +20,11 @@ from .._tensor import Size, Tensor, _make
 from .grad_mode import _state
 
 __all__ = ["run_backward"]
+
+#: held while a ``.grad`` is read, added to and written back (and while the tensor's
+#: post-accumulate hooks run, as in PyTorch), so that backward passes in several threads
+#: into one leaf never lose an update; reentrant, for a hook that runs a backward itself
+_grad_lock = threading.RLock()
 
 
 def _as_seq(x: Any) -> list[Any]:
@@ -134,8 +140,54 @@ def _run_tensor_hooks(hooks: dict[int, Any], g: Any, create: bool) -> Any:
     for hook in list(hooks.values()):
         res = hook(_wrap(g, create))
         if res is not None:
+            _check_hook_value(hook, res, g)
             g = res if create else res._data
     return g
+
+
+def _hook_name(hook: Any) -> str:
+    return getattr(hook, "__name__", type(hook).__name__)
+
+
+def _type_string(dt: Any) -> str:
+    """PyTorch's name of a tensor type in hook errors (``gradkit.FloatTensor``, ``CPUComplexFloatType``)."""
+    from .._dtype import FROM_NP
+    d = FROM_NP.get(np.dtype(dt))
+    if d is None:
+        return str(dt)
+    if d.is_complex:
+        return f"CPU{d._legacy[:-len('Tensor')]}Type"
+    return f"gradkit.{d._legacy}"
+
+
+def _check_hook_value(hook: Any, res: Any, g: Any) -> None:
+    """A gradient returned by a hook has the shape and dtype of the one it was given (PyTorch)."""
+    if not isinstance(res, Tensor):
+        kind = type(res)
+        name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"expected Variable, but hook returned '{name}'")
+    if g is None:
+        return
+    given = g._data if isinstance(g, Tensor) else g
+    if tuple(res._data.shape) != tuple(np.shape(given)):
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the size of value")
+    dt = getattr(given, "dtype", None)
+    if dt is not None and res._data.dtype != dt:
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has changed the type of value (was "
+                           f"{_type_string(dt)} got {_type_string(res._data.dtype)})")
+
+
+def _check_hook_values(hook: Any, res: Any, given: Sequence[Any]) -> None:
+    """The gradients a node hook returns: as many as it was given, each of the same shape and dtype."""
+    if not isinstance(res, (tuple, list)):
+        raise TypeError(f"hook '{_hook_name(hook)}' returned {type(res).__name__}; a node hook "
+                        "returns None or a tuple of gradients")
+    if len(res) != len(given):
+        raise RuntimeError(f"hook '{_hook_name(hook)}' has returned an incorrect number of values "
+                           f"(got {len(res)}, but expected {len(given)})")
+    for r, g in zip(res, given):
+        if r is not None:
+            _check_hook_value(hook, r, g)
 
 
 def _check_nan(node: Any, grads: Sequence[Any]) -> None:
@@ -318,6 +370,7 @@ def _before_node(node: Any, buf: list[Any], create: bool, out_targets: dict[Any,
         for hook in list(node.pre_hooks.values()):
             res = hook(tuple(None if g is None else _wrap(g, create) for g in buf))
             if res is not None:
+                _check_hook_values(hook, res, buf)
                 buf = [None if g is None else (g if create else g._data) for g in res]
     if all(g is None for g in buf):
         return None
@@ -338,6 +391,7 @@ def _call_node(node: Any, buf: list[Any], create: bool) -> Sequence[Any]:
             res = hook(tuple(None if g is None else _wrap(g, create) for g in grads_in),
                        tuple(None if g is None else _wrap(g, create) for g in buf))
             if res is not None:
+                _check_hook_values(hook, res, grads_in)
                 grads_in = tuple(None if g is None else (g if create else g._data) for g in res)
     if _state.anomaly and _state.anomaly_check_nan:
         _check_nan(node, grads_in)
@@ -361,7 +415,12 @@ def _zero_where_g_is_zero(grads_in: Sequence[Any], g: Any, create: bool) -> list
 
 
 def _accumulate(t: Tensor, g: Any, create: bool) -> None:
-    """Add ``g`` to ``t.grad`` (in place when it is safe, as PyTorch does)."""
+    """Add ``g`` to ``t.grad`` (in place when it is safe, as PyTorch does), under ``_grad_lock``."""
+    with _grad_lock:
+        _add_to_grad(t, g, create)
+
+
+def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
     old = t._grad
     if old is None:
         if create:
@@ -381,18 +440,24 @@ def _accumulate(t: Tensor, g: Any, create: bool) -> None:
 
 def _finish(leaf_grads: dict[int, list[Any]], inputs: list[Tensor], captured: dict[int, Any],
             capture: bool, create: bool, allow_unused: bool) -> list[Any] | None:
-    for t, g in leaf_grads.values():
-        if t._hooks:
-            g = _run_tensor_hooks(t._hooks, g, create)
-        if capture:
+    if capture:
+        for t, g in leaf_grads.values():
+            if t._hooks:
+                g = _run_tensor_hooks(t._hooks, g, create)
             for k, inp in enumerate(inputs):
                 if inp is t:
                     captured[k] = g
-            continue
-        _accumulate(t, g, create)
-        if t._post_hooks:
-            for hook in list(t._post_hooks.values()):
-                hook(t)
+    else:
+        # NOTE: one acquisition per backward, not per leaf (the lock is reentrant, so a hook
+        # may run a backward of its own; hooks of one backward run one thread at a time)
+        with _grad_lock:
+            for t, g in leaf_grads.values():
+                if t._hooks:
+                    g = _run_tensor_hooks(t._hooks, g, create)
+                _add_to_grad(t, g, create)
+                if t._post_hooks:
+                    for hook in list(t._post_hooks.values()):
+                        hook(t)
     if not capture:
         for k, t in enumerate(inputs):       # backward(inputs=[non-leaf]) fills its .grad
             if t._fn is not None and k in captured and captured[k] is not None:

@@ -43,8 +43,10 @@ one uses the exact transpose of its VJP: ``J t = d/dg <vjp(g), t>``, a reverse
 pass through the VJP rules (``fallback_rows()`` lists them).
 
 While no level is open the operations pay one flag check; the flag is on only
-between ``enter_dual_level`` and the matching ``exit_dual_level``. Levels are
-global, as in PyTorch; which levels a rule's computation sees is thread-local.
+between ``enter_dual_level`` and the matching ``exit_dual_level``. Levels belong to
+the thread that opened them (PyTorch's are process-wide): two threads can each run
+``jvp``/``jacfwd`` without seeing, closing or renumbering the other's levels, and a
+thread without a level computes plain values while another has one open.
 """
 
 from __future__ import annotations
@@ -58,13 +60,15 @@ import numpy as np
 from .._tensor import Tensor, _make
 from ..ops import _registry as R
 from ..ops._registry import ELEMENTWISE, LINEAR, ZERO, Primitive
+from . import _thread_state as T
 from .grad_mode import _state
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
            "UnpackedDualTensor", "fallback_rows"]
 
-#: open levels, innermost last; each holds weak references to the tensors with a tangent there
-_levels: list[list[weakref.ref[Tensor]]] = []
+#: this thread's open levels, innermost last; each holds weak references to the tensors
+#: with a tangent there
+_levels: Any = T.PerThreadList()
 _lock = threading.Lock()
 _INF = 1 << 30
 
@@ -90,28 +94,30 @@ def enter_dual_level() -> int:
 
     Prefer the ``dual_level()`` context manager, which also closes it.
     """
-    with _lock:
-        _levels.append([])
-        _install()
-        R._fw_on = True
-        return len(_levels) - 1
+    _install()
+    _levels.append([])
+    if T.current_hook() is None:
+        T.set_hook(apply_dual)
+    return len(_levels) - 1
 
 
 def exit_dual_level(*, level: int | None = None) -> None:
     """Close the innermost level: every tangent of that level is dropped."""
-    with _lock:
-        if not _levels:
-            raise RuntimeError("Trying to exit a forward AD level but no level is currently active. "
-                               "Use enter_dual_level() or dual_level() first.")
-        if level is not None and level != len(_levels) - 1:
-            raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
-                               "was created. This is not supported.")
-        lvl = len(_levels) - 1
+    if not _levels:
+        raise RuntimeError("Trying to exit a forward AD level but no level is currently active. "
+                           "Use enter_dual_level() or dual_level() first.")
+    if level is not None and level != len(_levels) - 1:
+        raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
+                           "was created. This is not supported.")
+    lvl = len(_levels) - 1
+    try:
         for ref in _levels.pop():
             t = ref()
             if t is not None and t._fw:
                 t._fw.pop(lvl, None)
-        R._fw_on = bool(_levels)
+    finally:
+        if not _levels and T.current_hook() is apply_dual:
+            T.set_hook(None)
 
 
 class dual_level:
@@ -244,7 +250,10 @@ def _set(t: Tensor, level: int, tangent: Tensor) -> None:
     if fw is None:
         fw = t._fw = {}
     if level not in fw:
-        _levels[level].append(weakref.ref(t))
+        levels = _levels.items
+        if level >= len(levels):
+            raise T.foreign_level_error("forward AD")
+        levels[level].append(weakref.ref(t))
     fw[level] = tangent
 
 
@@ -435,8 +444,13 @@ def _install() -> None:
     global _installed
     if _installed:
         return
-    _installed = True
-    R._fw_hook = apply_dual
+    with _lock:
+        if not _installed:
+            _patch()
+            _installed = True
+
+
+def _patch() -> None:
     from .. import _methods
     from .function import Function
     inplace = [n for n in dir(Tensor) if n.endswith("_") and not n.startswith("_")

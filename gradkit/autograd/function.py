@@ -93,14 +93,17 @@ class _FunctionNode(Node):
         if not isinstance(result, tuple):
             result = (result,)
         n_in = len(self.next)
-        if len(result) < n_in:
+        if len(result) < n_in or any(r is not None for r in result[n_in:]):
             raise RuntimeError(f"function {self.fn_cls.__name__}Backward returned an incorrect "
                                f"number of gradients (expected {n_in}, got {len(result)})")
         out = []
-        for edge, r in zip(self.next, result[:n_in]):
+        for i, (edge, r) in enumerate(zip(self.next, result[:n_in])):
             if edge is None or r is None:
                 out.append(None)
-            elif not isinstance(r, Tensor):
+                continue
+            _check_grad_shape(self.fn_cls.__name__, i, np.shape(r._data if isinstance(r, Tensor)
+                                                                else r), self.meta[i][0])
+            if not isinstance(r, Tensor):
                 arr = np.asarray(r)
                 out.append(_make(arr, False, None) if create_graph else arr)
             else:
@@ -111,6 +114,17 @@ class _FunctionNode(Node):
         self.released = True
         self.ctx._freed = bool(self.ctx._saved)
         self.ctx._saved = None
+
+
+def _check_grad_shape(name: str, i: int, got: tuple[int, ...], shape: Any) -> None:
+    """A gradient from ``backward`` has its input's shape or one the input broadcasts to (then
+    the engine sums it down, as PyTorch does); anything else is PyTorch's error, not a guess."""
+    if shape is None or tuple(got) == tuple(shape):
+        return
+    if len(shape) <= len(got) and all(s == 1 or s == g for s, g in zip(shape[::-1], got[::-1])):
+        return
+    raise RuntimeError(f"Function {name}Backward returned an invalid gradient at index {i} - got "
+                       f"{list(got)} but expected shape compatible with {list(shape)}")
 
 
 class _FunctionMeta(type):

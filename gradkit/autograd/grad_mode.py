@@ -31,6 +31,9 @@ class _State(threading.local):
     record_sites = True
     #: weak references to the roots of the last backward (for ``Tensor.grad_explain``)
     last_roots: Any = None
+    #: this thread's forward hook (vmap batching, dual tangents); see ``_thread_state``
+    fw_hook: Any = None
+    fw_token: Any = None
 
 
 _state = _State()
