@@ -17,6 +17,7 @@ from .ops._registry import apply
 from ._api_base import (_cummax_ret, _cummin_ret, _kth_ret, _not_lazy, _other, _sort_ret, _t,
                         _topk_ret, _view_op)
 from ._api_shape import expand, reshape
+from ._factories import _fill_value
 
 def _index_array(index: Any) -> np.ndarray:
     arr = index._data if isinstance(index, Tensor) else _backend.as_data(index)
@@ -63,6 +64,8 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     if m._data.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{m.dtype.name}")
+    if isinstance(value, (int, float)) and x._data.dtype.kind in "iu":
+        value = _fill_value(value, x._data.dtype)
     return S.masked_fill_p(x, m, _other(value))
 
 

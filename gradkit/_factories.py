@@ -54,7 +54,7 @@ def _finish(arr: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
     return t
 
 
-def _infer(data: Any, exact: bool = False) -> np.ndarray:
+def _infer(data: Any, exact: bool = False, target: Any = None) -> np.ndarray:
     """Convert nested Python data to an ndarray with PyTorch's dtype inference.
 
     With ``exact`` (a dtype was requested) Python floats stay float64 here, so
@@ -73,6 +73,8 @@ def _infer(data: Any, exact: bool = False) -> np.ndarray:
     if isinstance(data, (list, tuple)):
         data = _unwrap(data)
     arr = np.array(data)
+    if arr.dtype == np.uint64 or arr.dtype == object:
+        arr = _big_ints(arr, target)
     if arr.dtype == object:
         raise TypeError(f"Could not infer dtype of {type(data).__name__}: expected numbers, "
                         "bools, nested lists of them, arrays or tensors")
@@ -85,6 +87,18 @@ def _infer(data: Any, exact: bool = False) -> np.ndarray:
     elif arr.dtype.kind in "US":
         raise TypeError("new(): invalid data type 'str'")
     return arr
+
+
+def _big_ints(arr: np.ndarray, target: Any) -> np.ndarray:
+    """Python ints beyond int64 (NumPy made uint64 or object of them): floats when the data
+    holds a float or a floating dtype was asked for; otherwise PyTorch's ValueError, never the
+    wrapped value (``tensor(2**63)`` is not -2**63)."""
+    flat = arr.reshape(-1).tolist()
+    if not all(isinstance(v, (int, float)) for v in flat):
+        return arr
+    if any(isinstance(v, float) for v in flat) or (target is not None and target.kind in "fc"):
+        return np.array(flat, dtype=np.float64).reshape(arr.shape)
+    raise ValueError("Overflow when unpacking long long")
 
 
 def _has_np_float(data: Any) -> bool:
@@ -115,9 +129,12 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     >>> gk.tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
-    arr = _infer(data, exact=dtype is not None)
-    if dtype is not None:
-        arr = arr.astype(_np_dtype(dtype), copy=False)
+    npd = _np_dtype(dtype)
+    arr = _infer(data, exact=dtype is not None, target=npd)
+    if npd is not None:
+        if npd.kind in "iu" and isinstance(data, (int, float, list, tuple)):
+            _dtype.check_int_range(arr, npd)
+        arr = arr.astype(npd, copy=False)
     return _finish(arr, requires_grad, device)
 
 
@@ -184,7 +201,19 @@ def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any
          requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = _dtype.result_type(fill_value)
-    return _finish(np.full(_size((size,)), fill_value, dtype=_np_dtype(dtype)), requires_grad, device)
+    npd = _np_dtype(dtype)
+    return _finish(np.full(_size((size,)), _fill_value(fill_value, npd), dtype=npd), requires_grad,
+                   device)
+
+
+def _fill_value(value: Any, npd: Any) -> Any:
+    """A Python number as a fill of integer dtype ``npd``: PyTorch's overflow error where it does
+    not fit, and a negative int wrapped for an unsigned dtype (``-1`` is 255 in uint8, as in
+    PyTorch) where NumPy would refuse it."""
+    if npd.kind in "iu" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        _dtype.check_int_range(value, npd, scalar=True)
+        return np.array(value).astype(npd)
+    return value
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
@@ -197,6 +226,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
         dtype = _dtype.int64 if all(isinstance(v, int) for v in vals) else None
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    for v in vals:
+        if isinstance(v, int) and not isinstance(v, bool):
+            _dtype.check_int_range(v, np.int64, scalar=True)
     npd = _float_dtype(dtype)
     arr = np.arange(vals[0], vals[1], vals[2], dtype=np.float64 if npd.kind == "f" else None)
     return _finish(arr.astype(npd), requires_grad, device)
@@ -272,7 +304,8 @@ def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_gr
 def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.full(shape, fill_value, dtype=dt), requires_grad, _like_device(input, device))
+    return _finish(np.full(shape, _fill_value(fill_value, np.dtype(dt)), dtype=dt), requires_grad,
+                   _like_device(input, device))
 
 
 # --- random ---------------------------------------------------------------------------

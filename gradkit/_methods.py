@@ -16,6 +16,7 @@ from . import _api as A
 from . import _api_more as AM
 from . import _dtype
 from ._backend import c_contiguous, immutable
+from ._factories import _fill_value
 from ._tensor import Tensor, _make
 from .autograd._sites import bumped, mark
 from .autograd.grad_mode import _state
@@ -194,6 +195,8 @@ def zero_(self: Tensor) -> Tensor:
 def fill_(self: Tensor, value: Any) -> Tensor:
     """Fill with ``value`` in place."""
     v = value.item() if isinstance(value, Tensor) and not value._rg else value
+    if isinstance(v, (int, float)) and self._data.dtype.kind in "iu":
+        v = _fill_value(v, self._data.dtype)
     if isinstance(v, Tensor):
         return _inplace(self, lambda s, val: E.add(E.mul(s, 0.0), val.to(s.dtype)), v,
                         _name="fill_")

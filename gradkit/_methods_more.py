@@ -305,7 +305,8 @@ def _new_factory(name: str) -> Callable[..., Tensor]:
             if "size" in kw:
                 size = (kw.pop("size"),) + size
             shape, value = size[0], size[1]
-            arr = np.full(F._size((shape,)), value, dtype=_dtype.as_dtype(d).np)
+            npd = _dtype.as_dtype(d).np
+            arr = np.full(F._size((shape,)), F._fill_value(value, npd), dtype=npd)
         else:
             if not size and "size" in kw:
                 size = (kw.pop("size"),)
