@@ -30,32 +30,89 @@ def _index_array(index: Any) -> np.ndarray:
 def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
     x = _t(input)
     d = S.norm_dim(dim, x.ndim)
-    idx = (slice(None),) * d + (_index_array(index).reshape(-1),)
+    flat = _index_array(index).reshape(-1)
+    if _first_bad(flat, 0, x.shape[d] if x.ndim else 1) is not None:
+        raise IndexError("index out of range in self")
+    idx = (slice(None),) * d + (flat,)
     return apply(S.getitem_p.prim, (x,), {"index": idx}, S.INDEX_SELECT)
+
+
+def _first_bad(idx: np.ndarray, low: int, size: int) -> int | None:
+    """The first index outside ``[low, size)``, or None (PyTorch refuses it; NumPy would wrap a
+    negative one)."""
+    if idx.size == 0:
+        return None
+    lo, hi = idx.min(), idx.max()
+    if lo >= low and hi < size:
+        return None
+    flat = idx.reshape(-1)
+    return int(flat[(flat < low) | (flat >= size)][0])
+
+
+def _check_along(x: Tensor, d: int, idx: np.ndarray, src: Tensor | None = None) -> None:
+    """PyTorch's shape and range checks of gather/scatter indices along ``d``."""
+    what = "input" if src is None else "self"
+    if max(idx.ndim, 1) != max(x.ndim, 1):
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as {what} "
+                           "tensor")
+    xs, ss = tuple(x.shape) or (1,), (tuple(src.shape) or (1,)) if src is not None else None
+    shape = idx.shape or (1,)
+    for k, n in enumerate(shape):
+        if src is None and k != d and n > xs[k]:
+            raise RuntimeError(f"Size does not match at dimension {k} expected index "
+                               f"{list(idx.shape)} to be no larger than self {list(x.shape)} "
+                               f"apart from dimension {d}")
+        if src is not None and ((k != d and n > xs[k]) or (ss is not None and n > ss[k])):
+            raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self "
+                               f"{list(x.shape)} apart from dimension {d} and to be no larger "
+                               f"size than src {list(src.shape)}")
+    bad = _first_bad(idx, 0, xs[d])
+    if bad is not None:
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {xs[d]}")
 
 
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     x = _t(input)
     d = S.norm_dim(dim, x.ndim)
-    return S.gather_p(x, dim=d, index=_index_array(index))
+    idx = _index_array(index)
+    _check_along(x, d, idx)
+    if idx.ndim == 0 or x.ndim == 0:
+        flat = x.reshape((1,)) if x.ndim == 0 else x
+        return S.gather_p(flat, dim=0, index=idx.reshape(1)).reshape(idx.shape)
+    return S.gather_p(x, dim=d, index=idx)
+
+
+def _scatter_args(x: Tensor, dim: int, index: Any, src: Any) -> tuple[Tensor, int, np.ndarray, Any]:
+    """Checked arguments of scatter/scatter_add, a 0-d input, index or src made 1-D."""
+    d = S.norm_dim(dim, x.ndim)
+    idx = _index_array(index)
+    _check_along(x, d, idx, src if isinstance(src, Tensor) else None)
+    if x.ndim == 0 or idx.ndim == 0:
+        idx = idx.reshape(-1)
+        if isinstance(src, Tensor) and src.ndim == 0:
+            src = src.reshape((1,))
+    return x, d, idx, src
 
 
 def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
     x = _t(input)
-    d = S.norm_dim(dim, x.ndim)
-    idx = _index_array(index)
     if reduce is not None:
         raise NotImplementedError("scatter(reduce=...) is not supported yet; use scatter_add")
     src = value if src is None else src
-    if isinstance(src, Tensor):
-        return apply(S.scatter_p.prim, (x, src), {"dim": d, "index": idx}, 0)
-    return apply(S.scatter_p.prim, (x, src), {"dim": d, "index": idx}, 1)
+    flat = x.reshape((1,)) if x.ndim == 0 else x
+    flat, d, idx, src = _scatter_args(flat, dim if x.ndim else 0, index, src)
+    out = apply(S.scatter_p.prim, (flat, src), {"dim": d, "index": idx},
+                0 if isinstance(src, Tensor) else 1)
+    return out.reshape(()) if x.ndim == 0 else out
 
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     x = _t(input)
-    return S.scatter_add_p(x, _t(src), dim=S.norm_dim(dim, x.ndim), index=_index_array(index))
+    flat = x.reshape((1,)) if x.ndim == 0 else x
+    flat, d, idx, s = _scatter_args(flat, dim if x.ndim else 0, index, _t(src))
+    out = S.scatter_add_p(flat, s, dim=d, index=idx)
+    return out.reshape(()) if x.ndim == 0 else out
 
 
 def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
@@ -81,7 +138,12 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
 def take(input: Tensor, index: Any) -> Tensor:
     x = _t(input)
     flat = reshape(x, (-1,))
-    return apply(S.getitem_p.prim, (flat,), {"index": _index_array(index)}, S.TAKE)
+    idx = _index_array(index)
+    bad = _first_bad(idx, -flat.shape[0], flat.shape[0])
+    if bad is not None:
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of "
+                         f"{flat.shape[0]} elements.")
+    return apply(S.getitem_p.prim, (flat,), {"index": idx}, S.TAKE)
 
 
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
@@ -178,6 +240,11 @@ def argsort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     x = _t(input)
     d = S.norm_dim(dim, x.ndim)
+    if not 0 <= k <= (x.shape[d] if x.ndim else 1):
+        raise RuntimeError("selected index k out of range")
+    if x.ndim == 0:
+        r = topk(x.reshape((1,)), k, 0, largest, sorted)
+        return _topk_ret(r.values.reshape(()), r.indices.reshape(())) if k else r
     v, i = sort(x, d, descending=largest)
     sl = (slice(None),) * d + (slice(0, k),)
     idx = i._data[sl]

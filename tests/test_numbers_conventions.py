@@ -75,3 +75,81 @@ def test_scalar_fills_wrap_negative_ints_into_unsigned_as_pytorch():
     assert gk.zeros(1, dtype=gk.uint8).fill_(-1).tolist() == [255]
     # arange of a small type wraps, as PyTorch's does
     assert gk.arange(250, 258, 3, dtype=gk.uint8).tolist() == [250, 253, 0]
+
+
+# --- out-of-range indices: PyTorch refuses them where NumPy would wrap -1 to the end ------
+def _x():
+    return gk.arange(3.0)
+
+
+@pytest.mark.parametrize("call,exc,msg", [
+    (lambda: gk.gather(_x(), 0, gk.tensor([-1])), RuntimeError,
+     "index -1 is out of bounds for dimension 0 with size 3"),
+    (lambda: gk.gather(_x(), 0, gk.tensor([3])), RuntimeError,
+     "index 3 is out of bounds for dimension 0 with size 3"),
+    (lambda: gk.index_select(_x(), 0, gk.tensor([-1])), IndexError, "index out of range in self"),
+    (lambda: gk.index_select(_x(), 0, gk.tensor([3])), IndexError, "index out of range in self"),
+    (lambda: gk.zeros(3).scatter_add(0, gk.tensor([-1]), gk.ones(1)), RuntimeError,
+     "index -1 is out of bounds for dimension 0 with size 3"),
+    (lambda: gk.zeros(3).scatter(0, gk.tensor([-1]), gk.ones(1)), RuntimeError,
+     "index -1 is out of bounds for dimension 0 with size 3"),
+    (lambda: gk.zeros(3).scatter(0, gk.tensor([3]), 1.0), RuntimeError,
+     "index 3 is out of bounds for dimension 0 with size 3"),
+    (lambda: gk.zeros(3).scatter_reduce(0, gk.tensor([-1]), gk.ones(1), "sum"), RuntimeError,
+     "index -1 is out of bounds for dimension 0 with size 3"),
+    (lambda: gk.zeros(3).index_add(0, gk.tensor([-1]), gk.ones(1)), IndexError,
+     "index out of range in self"),
+    (lambda: gk.zeros(3).index_copy(0, gk.tensor([-1]), gk.ones(1)), IndexError,
+     r"index_copy_\(\): index -1 is out of bounds for dimension 0 with size 3"),
+    (lambda: gk.take(_x(), gk.tensor([3])), IndexError,
+     "out of range: tried to access index 3 on a tensor of 3 elements."),
+    (lambda: gk.topk(_x(), 5), RuntimeError, "selected index k out of range"),
+    (lambda: gk.topk(_x(), -1), RuntimeError, "selected index k out of range"),
+    (lambda: gk.topk(gk.tensor(3.0), 2), RuntimeError, "selected index k out of range"),
+    (lambda: gk.gather(gk.ones(3, 4), 0, gk.tensor([1])), RuntimeError,
+     "Index tensor must have the same number of dimensions as input tensor"),
+    (lambda: gk.gather(gk.ones(3, 4), 0, gk.tensor([[2] * 5])), RuntimeError,
+     r"expected index \[1, 5\] to be no larger than self \[3, 4\] apart from dimension 0"),
+    (lambda: gk.zeros(3, 4).scatter_add(0, gk.tensor([[1] * 4]), gk.ones(1, 2)), RuntimeError,
+     r"to be no larger size than src \[1, 2\]"),
+])
+def test_out_of_range_indices_raise_as_in_pytorch(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def test_negative_indices_that_pytorch_accepts_still_work():
+    assert gk.take(_x(), gk.tensor([-1])).tolist() == [2.0]
+    assert gk.zeros(3).index_fill(0, gk.tensor([-1]), 1.0).tolist() == [0.0, 0.0, 1.0]
+    assert gk.zeros(3).put(gk.tensor([-1]), gk.ones(1)).tolist() == [0.0, 0.0, 1.0]
+    assert gk.topk(gk.tensor(3.0), 1).values.item() == 3.0
+
+
+def test_gather_with_an_index_smaller_in_other_dims_reads_only_that_corner():
+    x = gk.arange(12.0, dtype=gk.float64).reshape(3, 4).requires_grad_()
+    y = gk.gather(x, 0, gk.tensor([[2], [1]]))
+    assert y.tolist() == [[8.0], [4.0]]            # PyTorch; NumPy would broadcast to (2, 4)
+    y.sum().backward()
+    assert x.grad.tolist() == [[0, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0]]
+    assert gk.gather(_x(), 0, gk.tensor(1)).item() == 1.0   # 0-d index of a 1-D input
+
+
+# --- a forward that succeeds must not make backward crash -------------------------------
+def test_scatter_add_backward_with_an_index_smaller_than_src():
+    x = gk.zeros(3, 4, dtype=gk.float64, requires_grad=True)
+    src = gk.ones(3, 4, dtype=gk.float64, requires_grad=True)
+    w = gk.arange(12.0, dtype=gk.float64).reshape(3, 4)
+    (x.scatter_add(0, gk.tensor([[0, 1], [2, 0]]), src) * w).sum().backward()
+    assert x.grad.tolist() == w.tolist()
+    # src[0,0] -> out[0,0] (w 0), src[0,1] -> out[1,1] (5), src[1,0] -> out[2,0] (8),
+    # src[1,1] -> out[0,1] (1); the unused part of src gets 0 (PyTorch 2.13 raises here)
+    assert src.grad.tolist() == [[0, 5, 0, 0], [8, 1, 0, 0], [0, 0, 0, 0]]
+
+
+def test_scatter_add_with_a_0d_index_and_src():
+    x = gk.zeros(3, dtype=gk.float64, requires_grad=True)
+    src = gk.tensor(5.0, dtype=gk.float64, requires_grad=True)
+    y = x.scatter_add(0, gk.tensor(1), src)
+    assert y.tolist() == [0.0, 5.0, 0.0]
+    (y * gk.tensor([1.0, 2.0, 3.0], dtype=gk.float64)).sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 3.0] and src.grad.item() == 2.0

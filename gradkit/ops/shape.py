@@ -293,6 +293,9 @@ index_put_p = defop("index_put", _index_put_impl, vjp=(_index_put_vjp_x, _index_
 def _gather_impl(x: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
     if is_lazy(x) or is_lazy(index):
         return along_blocks(_take_along, x, index, dim, x.dtype)
+    if index.shape != x.shape:
+        # NOTE: PyTorch reads only x[:index.shape] in the other dims; NumPy would broadcast.
+        x = x[tuple(slice(None) if k == dim else slice(0, n) for k, n in enumerate(index.shape))]
     return np.take_along_axis(x, index_like(index, x), axis=dim)
 
 
