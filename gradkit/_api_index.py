@@ -191,11 +191,23 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
     return apply(S.diagonal_p.prim, (x,), {"offset": diagonal, "dim1": 0, "dim2": 1}, 1)
 
 
-def diag_embed(input: Tensor, offset: int = 0) -> Tensor:
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Matrices (in dims ``dim1``, ``dim2``) with the last dim of ``input`` on their diagonal
+    ``offset``; the other dims are batch dims."""
     x = _t(input)
-    if x.ndim != 1:
-        raise NotImplementedError("diag_embed is supported for 1-D inputs only")
-    return S.diag_embed_p(x, offset=offset)
+    nd = max(x.ndim, 1) + 1
+    d1, d2 = S.norm_dim(dim1, nd), S.norm_dim(dim2, nd)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if x.ndim <= 1 and (d1, d2) == (0, 1):
+        return S.diag_embed_p(x.reshape((-1,)), offset=offset)
+    n = (x.shape[-1] if x.ndim else 1) + abs(offset)
+    shape = list(x.shape[:-1])
+    for d in sorted((d1, d2)):
+        shape.insert(d, n)
+    # the gradient of diagonal() places its input on a diagonal of zeros: exactly diag_embed
+    return S.diagonal_backward_p(x.reshape((-1,)) if x.ndim == 0 else x, shape=tuple(shape),
+                                 offset=offset, dim1=d1, dim2=d2)
 
 
 def trace(input: Tensor) -> Tensor:

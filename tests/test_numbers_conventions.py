@@ -153,3 +153,47 @@ def test_scatter_add_with_a_0d_index_and_src():
     assert y.tolist() == [0.0, 5.0, 0.0]
     (y * gk.tensor([1.0, 2.0, 3.0], dtype=gk.float64)).sum().backward()
     assert x.grad.tolist() == [1.0, 2.0, 3.0] and src.grad.item() == 2.0
+
+
+@pytest.mark.parametrize("index,vshape,vgrad", [
+    (0, (1, 1, 2), [[[0.0, 1.0]]]),
+    (0, (1, 1, 1), [[[1.0]]]),                       # broadcast over the row as well
+    (slice(0, 2), (1, 2, 1), [[[1.0], [5.0]]]),
+])
+def test_setitem_of_a_value_with_extra_leading_size1_dims_backpropagates(index, vshape, vgrad):
+    base = gk.zeros(3, 2, dtype=gk.float64, requires_grad=True)
+    v = gk.ones(*vshape, dtype=gk.float64, requires_grad=True)
+    t = base * 1.0
+    t[index] = v
+    (t * gk.arange(6.0, dtype=gk.float64).reshape(3, 2)).sum().backward()
+    assert v.grad.tolist() == vgrad                   # recorded from PyTorch 2.13
+
+
+def _diag_embed_reference(a, offset, d1, d2):
+    n = a.shape[-1] + abs(offset)
+    out = np.zeros(a.shape[:-1] + (n, n))
+    for i in range(a.shape[-1]):
+        r, c = (i, i + offset) if offset >= 0 else (i - offset, i)
+        out[..., r, c] = a[..., i]
+    return np.moveaxis(out, (-2, -1), (d1, d2))
+
+
+@pytest.mark.parametrize("shape,offset,d1,d2", [
+    ((2, 3, 4), 0, -2, -1), ((2, 3), 1, -2, -1), ((2, 3), -2, 0, 2), ((3,), 0, 1, 0),
+    ((2, 3, 4), 1, 1, 3)])
+def test_diag_embed_of_nd_input_and_its_gradient(shape, offset, d1, d2):
+    a = np.random.default_rng(0).standard_normal(shape)
+    x = gk.tensor(a, requires_grad=True)
+    y = gk.diag_embed(x, offset, d1, d2)
+    want = _diag_embed_reference(a, offset, d1 % (len(shape) + 1), d2 % (len(shape) + 1))
+    np.testing.assert_array_equal(y.detach().numpy(), want)
+    w = np.arange(want.size, dtype=np.float64).reshape(want.shape)
+    (y * gk.tensor(w)).sum().backward()
+    # d/dx sum(w * diag_embed(x)) reads w back from the same diagonal positions
+    ref = np.zeros(shape)
+    for i in np.ndindex(*shape):
+        e = np.zeros(shape)
+        e[i] = 1.0
+        ref[i] = (w * _diag_embed_reference(e, offset, d1 % (len(shape) + 1),
+                                            d2 % (len(shape) + 1))).sum()
+    np.testing.assert_array_equal(x.grad.numpy(), ref)

@@ -282,7 +282,13 @@ def _index_put_vjp_x(g: Any, ans: Any, x: Any, value: Any, index: Any) -> Any:
 
 
 def _index_put_vjp_value(g: Any, ans: Any, x: Any, value: Any, index: Any) -> Any:
-    return getitem_p(g, index=index)
+    gv = getitem_p(g, index=index)
+    extra = np.ndim(value) - gv.ndim
+    if extra > 0:
+        # NOTE: a value may carry extra leading size-1 dims (PyTorch drops them to assign):
+        # give them back so the engine's sum to the value's shape sees aligned dims.
+        gv = reshape_as(gv, (1,) * extra + tuple(gv.shape))
+    return gv
 
 
 index_put_p = defop("index_put", _index_put_impl, vjp=(_index_put_vjp_x, _index_put_vjp_value),
