@@ -235,9 +235,21 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: Any = N
                          _make(np.zeros((), np.int64), False, None))
     d = S.norm_dim(dim, x.ndim)
     _not_lazy(x, "sort", "needs argsort, which Dask arrays lack")
-    idx = np.argsort(-x._data if descending else x._data, axis=d, kind="stable")
+    idx = _argsort(x._data, d, descending)
     return _sort_ret(_gather_as(x, d, idx, 1 if stable is None else 5),
                      _make(idx.astype(np.int64), False, None))
+
+
+def _argsort(a: np.ndarray, d: int, descending: bool) -> np.ndarray:
+    """Stable argsort; descending keeps ties in their order and puts nan first, as PyTorch.
+
+    NOTE: not argsort(-a): that wraps unsigned ints (0 would sort first), refuses bools and
+    puts nan last.
+    """
+    if not descending:
+        return np.argsort(a, axis=d, kind="stable")
+    up = np.argsort(np.flip(a, d), axis=d, kind="stable")
+    return (a.shape[d] - 1) - np.flip(up, d)
 
 
 def _gather_as(x: Tensor, d: int, idx: np.ndarray, variant: int) -> Tensor:

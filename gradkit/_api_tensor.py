@@ -640,7 +640,8 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     d = _dim(dim, x.ndim)
     others = tuple(i for i in range(x.ndim) if i != d)
     norm = A.norm(x, p, dim=others, keepdim=True)
-    factor = A.where(A.gt(norm, maxnorm), A.div(maxnorm, A.add(norm, 1e-7)), A.mul(norm, 0.0) + 1)
+    # a nan norm leaves its slice as is (nan > maxnorm is False), as in PyTorch
+    factor = A.where(A.gt(norm, maxnorm), A.div(maxnorm, A.add(norm, 1e-7)), 1.0)
     return A.mul(x, factor)
 
 

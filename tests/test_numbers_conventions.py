@@ -197,3 +197,92 @@ def test_diag_embed_of_nd_input_and_its_gradient(shape, offset, d1, d2):
         ref[i] = (w * _diag_embed_reference(e, offset, d1 % (len(shape) + 1),
                                             d2 % (len(shape) + 1))).sum()
     np.testing.assert_array_equal(x.grad.numpy(), ref)
+
+
+# --- NaN and inf conventions (literals recorded from PyTorch 2.13) ----------------------
+NAN, INF = float("nan"), float("inf")
+F = gk.nn.functional
+
+
+def _value_and_grad(fn, *vals):
+    xs = [gk.tensor(v, dtype=gk.float64, requires_grad=True) for v in vals]
+    y = fn(*xs)
+    y.sum().backward()
+    return y.detach().numpy(), [x.grad.numpy() for x in xs]
+
+
+def _same(got, want):
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want, dtype=np.float64))
+
+
+@pytest.mark.parametrize("fn,x,value,grad", [
+    (gk.relu, [NAN, 1.0, 0.0, -1.0], [NAN, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]),
+    (F.relu, [NAN], [NAN], [1.0]),
+    (F.elu, [NAN, -INF], [NAN, -1.0], [1.0, 0.0]),
+    (F.selu, [NAN], [NAN], [1.0507009873554805]),
+    (F.celu, [NAN], [NAN], [1.0]),
+    (F.softplus, [NAN, INF, -INF], [NAN, INF, 0.0], [NAN, 1.0, 0.0]),
+    (lambda x: F.threshold(x, 0.5, -1.0), [NAN, 0.5, 1.0], [NAN, -1.0, 1.0], [1.0, 0.0, 1.0]),
+    (F.softshrink, [NAN, 0.5, 1.0, -1.0], [NAN, 0.0, 0.5, -0.5], [1.0, 0.0, 1.0, 1.0]),
+    (F.hardshrink, [NAN, 0.25, 1.0], [NAN, 0.0, 1.0], [1.0, 0.0, 1.0]),
+    (gk.sign, [NAN, -0.0, 2.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]),
+    (gk.abs, [NAN, 0.0, -2.0], [NAN, 0.0, 2.0], [0.0, 0.0, -1.0]),
+    (gk.lgamma, [-INF, INF], [INF, INF], [NAN, INF]),
+    (lambda x: x ** 0.5, [-0.0, -INF, 4.0], [-0.0, NAN, 2.0], [-INF, NAN, 0.25]),
+    (lambda x: gk.softmax(x, 0), [INF, 1.0], [NAN, NAN], [NAN, NAN]),
+    (lambda x: gk.log_softmax(x, 0), [INF, 1.0], [NAN, NAN], [NAN, NAN]),
+    (lambda x: gk.softmax(x, 0), [-INF, -INF], [NAN, NAN], [NAN, NAN]),
+    (lambda x: gk.softmax(x, 0), [-INF, 1.0], [0.0, 1.0], [0.0, 0.0]),
+    (lambda x: x.max(), [1.0, NAN, 3.0], NAN, [0.0, 1.0, 0.0]),
+    (lambda x: x.min(), [NAN, NAN, 1.0], NAN, [0.5, 0.5, 0.0]),
+    (lambda x: x.amax(), [1.0, NAN, 3.0], NAN, [NAN, NAN, NAN]),   # PyTorch's amax: 0/0
+    (lambda x: x.median(0).values, [NAN, 1.0, NAN], NAN, [1.0, 0.0, 0.0]),
+    (lambda x: x.topk(2).values, [1.0, NAN, 3.0], [NAN, 3.0], [0.0, 1.0, 1.0]),
+    (lambda x: x.sort(descending=True).values, [1.0, NAN, 3.0], [NAN, 3.0, 1.0],
+     [1.0, 1.0, 1.0]),
+    (lambda x: F.l1_loss(x, gk.zeros(2, dtype=gk.float64), reduction="none"), [NAN, -2.0],
+     [NAN, 2.0], [0.0, -1.0]),
+    (lambda x: F.smooth_l1_loss(x, gk.zeros(3, dtype=gk.float64), reduction="none"),
+     [INF, -INF, NAN], [INF, INF, NAN], [1.0, -1.0, NAN]),
+    (lambda x: F.huber_loss(x, gk.zeros(2, dtype=gk.float64), reduction="none"), [INF, NAN],
+     [INF, NAN], [1.0, NAN]),
+])
+def test_nan_and_inf_follow_pytorch(fn, x, value, grad):
+    v, (g,) = _value_and_grad(fn, x)
+    _same(v, value)
+    _same(g, grad)
+
+
+@pytest.mark.parametrize("fn,gx,gy", [
+    (gk.maximum, [1.0, 1.0, 0.5], [1.0, 1.0, 0.5]),
+    (gk.minimum, [1.0, 1.0, 0.5], [1.0, 1.0, 0.5]),
+])
+def test_maximum_minimum_with_a_nan_operand_pass_the_gradient_to_both(fn, gx, gy):
+    v, (g1, g2) = _value_and_grad(fn, [NAN, 2.0, 1.0], [1.0, NAN, 1.0])
+    _same(v, [NAN, NAN, 1.0])
+    _same(g1, gx)
+    _same(g2, gy)
+
+
+def test_logaddexp_gives_an_infinite_operand_the_whole_gradient():
+    v, (g1, g2) = _value_and_grad(gk.logaddexp, [INF, 0.0, -INF], [-INF, INF, -INF])
+    _same(v, [INF, INF, -INF])
+    _same(g1, [1.0, 0.0, NAN])
+    _same(g2, [0.0, 1.0, NAN])
+    v, (g1, g2) = _value_and_grad(gk.logaddexp2, [INF, 1.0], [0.0, 1.0])
+    _same(g1, [1.0, 0.5])
+    _same(g2, [0.0, 0.5])
+
+
+def test_descending_sort_of_unsigned_and_bool_is_right():
+    # sorting by -x wrapped uint8 (0 came first) and refused bool
+    assert gk.tensor([0, 1, 2], dtype=gk.uint8).sort(descending=True).values.tolist() == [2, 1, 0]
+    r = gk.tensor([True, False, True]).sort(descending=True)
+    assert r.values.tolist() == [True, True, False] and r.indices.tolist() == [0, 2, 1]
+    r = gk.tensor([1.0, 2.0, 1.0, 2.0]).sort(descending=True)        # ties keep their order
+    assert r.indices.tolist() == [1, 3, 0, 2]
+
+
+def test_renorm_leaves_a_slice_with_a_nan_norm_as_is():
+    x = gk.tensor([[1.0, NAN], [3.0, 4.0]], dtype=gk.float64)
+    _same(x.renorm(2, 0, 1.0), [[1.0, NAN], [0.6 * (5 / (5 + 1e-7)), 0.8 * (5 / (5 + 1e-7))]])

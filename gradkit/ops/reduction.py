@@ -306,12 +306,14 @@ cumprod_p = defop("cumprod", _cumprod_impl, vjp=_cumprod_vjp_fast, jvp=(_cumprod
 
 
 # --- max and min -------------------------------------------------------------------------
-def _amax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+def _amax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False,
+               nan_share: bool = False) -> np.ndarray:
     _check_nonempty(x, dim, "max")
     return np.amax(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
-def _amin_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+def _amin_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False,
+               nan_share: bool = False) -> np.ndarray:
     _check_nonempty(x, dim, "min")
     return np.amin(x, axis=_axis(dim, x), keepdims=keepdim)
 
@@ -328,11 +330,18 @@ def _check_nonempty(x: Any, dim: Any, name: str) -> None:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
-def _share_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+def _share_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False,
+               nan_share: bool = False) -> Any:
     # NOTE: ties share the gradient equally (max of [1, 3, 3] gives [0, .5, .5]), as PyTorch
-    # does for full max/min and for amax/amin.
+    # does for full max/min and for amax/amin. A nan result: the full max()/min()
+    # (``nan_share``) share it over the nan elements (PyTorch's evenly_distribute_backward);
+    # amax/amin find no element equal to nan and give nan everywhere (0/0), as PyTorch does.
     full = _unreduce(ans, x.shape, dim, keepdim)
-    hit = _mask_like(eq(x, full), x)
+    if nan_share:
+        xd, fd = data_of(x), data_of(full)
+        hit = _mask_like((xd == fd) | (np.isnan(xd) & np.isnan(fd)), x)
+    else:
+        hit = _mask_like(eq(x, full), x)
     count = sum_p(hit, dim=dim, keepdim=True)
     return _unreduce(g, x.shape, dim, keepdim) * hit / count
 
@@ -416,6 +425,13 @@ def _median_impl(x: np.ndarray, dim: Any, keepdim: bool = False,
     n = x.shape[dim]
     order = np.argsort(x, axis=dim, kind="stable")
     idx = np.take(order, [(n - 1) // 2 if k is None else k - 1], axis=dim)
+    if k is None and x.dtype.kind in "fc":
+        # NOTE: a slice holding nan has median nan, at its first nan (PyTorch); kthvalue
+        # sorts nan last instead.
+        nan = np.isnan(x)
+        has = nan.any(axis=dim, keepdims=True)
+        if has.any():
+            idx = np.where(has, np.argmax(nan, axis=dim, keepdims=True), idx)
     val = np.take_along_axis(x, idx, axis=dim)
     return _finish_dim(val, idx, dim, keepdim)
 
