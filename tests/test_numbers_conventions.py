@@ -286,3 +286,31 @@ def test_descending_sort_of_unsigned_and_bool_is_right():
 def test_renorm_leaves_a_slice_with_a_nan_norm_as_is():
     x = gk.tensor([[1.0, NAN], [3.0, 4.0]], dtype=gk.float64)
     _same(x.renorm(2, 0, 1.0), [[1.0, NAN], [0.6 * (5 / (5 + 1e-7)), 0.8 * (5 / (5 + 1e-7))]])
+
+
+# --- std/var of identical values: exactly 0, and so are their gradient and HVP ----------
+@pytest.mark.parametrize("value,n", [(0.1, 3), (0.1, 100), (2.7, 100), (1 / 3, 10), (2.0, 3)])
+def test_std_and_var_of_identical_values_are_exactly_zero(value, n):
+    for stat in (gk.std, gk.var):
+        x = gk.tensor([value] * n, dtype=gk.float64, requires_grad=True)
+        y = stat(x)
+        assert y.item() == 0.0                     # NumPy's two-pass var gives ~1e-17 here
+        y.backward()
+        assert np.all(x.grad.numpy() == 0.0)       # PyTorch masks std's 0/0 to 0
+
+
+def test_std_hessian_vector_product_at_a_constant_column_is_finite():
+    a = np.array([[0.1, 1.0], [0.1, 1.5], [0.1, 1.2], [0.1, 1.1]])
+    x = gk.tensor(a, requires_grad=True)
+    (g,) = gk.autograd.grad(x.std(0).sum(), x, create_graph=True)
+    (h,) = gk.autograd.grad(g.sum(), x)
+    assert np.all(h.numpy()[:, 0] == 0.0)
+    # column 1: sum_j d2 std / dx_i dx_j = 0 (std is shift invariant)
+    np.testing.assert_allclose(h.numpy()[:, 1], 0.0, atol=1e-14)
+
+
+def test_var_of_a_constant_column_along_a_dim_and_with_a_shift():
+    a = np.full((4, 3), 0.1) + np.array([0.0, 1e8, -5.0])
+    assert gk.tensor(a).var(0).tolist() == [0.0, 0.0, 0.0]
+    b = np.array([1e8 + 1.0, 1e8 + 2.0, 1e8 + 3.0])
+    assert gk.tensor(b).var().item() == 1.0        # shifted two-pass keeps full accuracy

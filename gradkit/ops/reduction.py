@@ -511,20 +511,42 @@ logsumexp_p = defop("logsumexp", _logsumexp_impl, vjp=_logsumexp_vjp,
                     jvp=(_weighted_sum_jvp(_logsumexp_vjp),), save_ans=True)
 
 
+def _first(x: Any, dim: Any) -> Any:
+    """The first element along the reduced dims (keepdims): a shift that makes identical values
+    exactly 0 before the mean is taken."""
+    if x.ndim == 0:
+        return x
+    return x[tuple(slice(0, 1) if dim is None or i in dim else slice(None)
+                   for i in range(x.ndim))]
+
+
 def _var_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
               keepdim: bool = False) -> np.ndarray:
+    # NOTE: two passes over data shifted by its first element (as NumPy's var, plus the
+    # shift): identical values give exactly 0, as PyTorch's Welford does. np.var leaves the
+    # rounding of sum/n (100 times 0.1 gives 7.8e-34, so std 2.8e-17 and an O(1) gradient).
     n = _count(x.shape, dim)
-    if n <= correction:                     # PyTorch divides by max(0, N - correction)
-        c = x - np.mean(x, axis=_axis(dim, x), keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.sum(c * c, axis=_axis(dim, x), keepdims=keepdim) / x.dtype.type(0)
-    return np.var(x, axis=_axis(dim, x), ddof=correction, keepdims=keepdim)
+    ax = _axis(dim, x)
+    d = x - _first(x, dim) if n else x
+    c = d - np.mean(d, axis=ax, keepdims=True)
+    sq = (c.real * c.real + c.imag * c.imag) if c.dtype.kind == "c" else c * c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # PyTorch divides by max(0, N - correction): nan (or inf) with no degrees of freedom
+        return np.sum(sq, axis=ax, keepdims=keepdim) / sq.dtype.type(builtins.max(n - correction, 0))
+
+
+def _centered(x: Any, dim: Any) -> Any:
+    """``x - mean(x)``, exactly 0 for identical values (shifted first, as ``_var_impl``)."""
+    if x.ndim == 0 or _count(tuple(x.shape), dim) == 0:
+        return x - mean_p(x, dim=dim, keepdim=True)
+    d = x - _const(_first(data_of(x), dim), x)
+    return d - mean_p(d, dim=dim, keepdim=True)
 
 
 def _var_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
              keepdim: bool = False) -> Any:
     n = _count(tuple(x.shape), dim)
-    centered = x - mean_p(x, dim=dim, keepdim=True)
+    centered = _centered(x, dim)
     # NOTE: no degrees of freedom left (n == correction) gives nan, as in PyTorch, not an error.
     scale = 2.0 / (n - correction) if n > correction else math.inf
     return _unreduce(g, x.shape, dim, keepdim) * centered * scale
@@ -535,19 +557,20 @@ var_p = defop("var", _var_impl, vjp=_var_vjp, jvp=(_weighted_sum_jvp(_var_vjp),)
 
 def _std_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
               keepdim: bool = False) -> np.ndarray:
-    if _count(x.shape, dim) <= correction:
-        return np.sqrt(_var_impl(x, dim, correction, keepdim))
-    return np.std(x, axis=_axis(dim, x), ddof=correction, keepdims=keepdim)
+    return np.sqrt(_var_impl(x, dim, correction, keepdim))
 
 
 def _std_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
              keepdim: bool = False) -> Any:
     n = _count(tuple(x.shape), dim)
-    centered = x - mean_p(x, dim=dim, keepdim=True)
+    centered = _centered(x, dim)
     full = _unreduce(ans, x.shape, dim, keepdim)
-    denom = full * builtins.max(n - correction, 0)
+    zero = full == 0
     # NOTE: where the std is 0 the gradient is 0, as in PyTorch (masked_fill(result == 0, 0)).
-    return where(full == 0, 0.0, _unreduce(g, x.shape, dim, keepdim) * centered / denom)
+    # The denominator is made safe there too, so the rule's own derivative (a Hessian-vector
+    # product at a constant column) is 0, not 0 * inf = nan.
+    denom = where(zero, 1.0, full) * builtins.max(n - correction, 0)
+    return where(zero, 0.0, _unreduce(g, x.shape, dim, keepdim) * centered / denom)
 
 
 std_p = defop("std", _std_impl, vjp=_std_vjp, jvp=(_weighted_sum_jvp(_std_vjp),), save_ans=True)
