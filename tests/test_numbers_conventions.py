@@ -314,3 +314,9 @@ def test_var_of_a_constant_column_along_a_dim_and_with_a_shift():
     assert gk.tensor(a).var(0).tolist() == [0.0, 0.0, 0.0]
     b = np.array([1e8 + 1.0, 1e8 + 2.0, 1e8 + 3.0])
     assert gk.tensor(b).var().item() == 1.0        # shifted two-pass keeps full accuracy
+
+
+def test_var_with_an_infinite_first_element_keeps_the_other_gradients():
+    x = gk.tensor([[INF, 2.0, 2.0]], dtype=gk.float64, requires_grad=True)
+    x.var(1).sum().backward()
+    _same(x.grad, [[NAN, -INF, -INF]])                # PyTorch: 2 (x - mean) / (n - 1)

@@ -516,8 +516,12 @@ def _first(x: Any, dim: Any) -> Any:
     exactly 0 before the mean is taken."""
     if x.ndim == 0:
         return x
-    return x[tuple(slice(0, 1) if dim is None or i in dim else slice(None)
-                   for i in range(x.ndim))]
+    first = x[tuple(slice(0, 1) if dim is None or i in dim else slice(None)
+                    for i in range(x.ndim))]
+    if first.dtype.kind == "f":
+        # an infinite first element would turn the finite ones into -inf - -inf = nan
+        first = np.where(np.isfinite(first), first, first.dtype.type(0))
+    return first
 
 
 def _var_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
