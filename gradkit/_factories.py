@@ -404,8 +404,28 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
         low, high, size = 0, low, high
     elif high is None or isinstance(high, (tuple, list)):
         low, high, size = 0, low, high if size is None else size
+    npd = np.dtype(np.int64) if dtype is None else _np_dtype(dtype)
+    _check_random_range(low, high, npd)
     arr = _gen(generator).integers(low, high, size=_size((size,)))
-    return _finish(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), requires_grad, device)
+    return _finish(arr.astype(npd), requires_grad, device)
+
+
+# PyTorch's C type names in random_'s range errors
+_C_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short", "int32": "int",
+            "int64": "long"}
+
+
+def _check_random_range(low: Any, high: Any, npd: Any) -> None:
+    """PyTorch's error when [low, high) does not fit an integer dtype (NumPy would wrap the
+    drawn numbers: randint(0, 300, dtype=uint8) gave values mod 256)."""
+    if npd.kind not in "iu":
+        return
+    info = np.iinfo(npd)
+    name = _C_NAMES.get(npd.name, npd.name)
+    if not info.min <= low <= info.max:
+        raise RuntimeError(f"from is out of bounds for {name}")
+    if not info.min <= high - 1 <= info.max:
+        raise RuntimeError(f"to - 1 is out of bounds for {name}")
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
@@ -428,6 +448,7 @@ def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any
     shape, dt = _like(input, dtype)
     if high is None:
         low, high = 0, low
+    _check_random_range(low, high, np.dtype(dt))
     return _make(_gen(None).integers(low, high, size=shape).astype(dt), False, None)
 
 

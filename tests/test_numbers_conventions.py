@@ -70,6 +70,24 @@ def test_scalar_fills_refuse_values_their_dtype_cannot_hold(make, name):
         make()
 
 
+@pytest.mark.parametrize("make,msg", [
+    (lambda: gk.zeros(1).new_tensor([300], dtype=gk.uint8), OVERFLOW.format("uint8")),
+    (lambda: gk.randint(0, 300, (2,), dtype=gk.uint8), "to - 1 is out of bounds for unsigned char"),
+    (lambda: gk.randint(-1, 10, (2,), dtype=gk.uint8), "from is out of bounds for unsigned char"),
+    (lambda: gk.randint(0, 2 ** 40, (2,), dtype=gk.int32), "to - 1 is out of bounds for int"),
+    (lambda: gk.randint_like(gk.zeros(2, dtype=gk.int8), 0, 200), "to - 1 is out of bounds for "
+                                                                      "signed char"),
+])
+def test_new_tensor_and_randint_refuse_ranges_their_dtype_cannot_hold(make, msg):
+    with pytest.raises(RuntimeError, match=msg):
+        make()
+
+
+def test_randint_over_a_full_unsigned_range_still_works():
+    r = gk.randint(0, 256, (1000,), dtype=gk.uint8)
+    assert r.dtype is gk.uint8 and r.max().item() > 200
+
+
 def test_scalar_fills_wrap_negative_ints_into_unsigned_as_pytorch():
     assert gk.full((1,), -1, dtype=gk.uint8).tolist() == [255]
     assert gk.zeros(1, dtype=gk.uint8).fill_(-1).tolist() == [255]
@@ -294,7 +312,7 @@ def test_std_and_var_of_identical_values_are_exactly_zero(value, n):
     for stat in (gk.std, gk.var):
         x = gk.tensor([value] * n, dtype=gk.float64, requires_grad=True)
         y = stat(x)
-        assert y.item() == 0.0                     # NumPy's two-pass var gives ~1e-17 here
+        assert y.item() == 0.0    # np.var gives ~1e-17 here (PyTorch too for 3 x 0.1)
         y.backward()
         assert np.all(x.grad.numpy() == 0.0)       # PyTorch masks std's 0/0 to 0
 
