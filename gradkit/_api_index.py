@@ -86,6 +86,8 @@ def _scatter_args(x: Tensor, dim: int, index: Any, src: Any) -> tuple[Tensor, in
     """Checked arguments of scatter/scatter_add, a 0-d input, index or src made 1-D."""
     d = S.norm_dim(dim, x.ndim)
     idx = _index_array(index)
+    if isinstance(src, Tensor) and src.ndim == 0 and idx.ndim:
+        src = src.reshape((1,) * idx.ndim)      # a 0-d src is one element (PyTorch)
     _check_along(x, d, idx, src if isinstance(src, Tensor) else None)
     if x.ndim == 0 or idx.ndim == 0:
         idx = idx.reshape(-1)
@@ -147,10 +149,25 @@ def take(input: Tensor, index: Any) -> Tensor:
 
 
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
+    """``gather`` with ``input`` and ``indices`` broadcast against each other in the other dims
+    (as PyTorch and ``np.take_along_axis``); ``dim=None`` reads the flattened input."""
     x = _t(input)
+    idx = _index_array(indices)
     if dim is None:
-        return take(x, indices)
-    return gather(x, dim, indices)
+        return gather(reshape(x, (-1,)), 0, idx.reshape(-1))
+    d = S.norm_dim(dim, x.ndim)
+    if idx.ndim != x.ndim:
+        raise RuntimeError(f"torch.take_along_dim(): input and indices should have the same "
+                           f"number of dimensions, but got {x.ndim} dimensions for input, and "
+                           f"{idx.ndim} dimensions for indices")
+    xs, js = list(x.shape), list(idx.shape)
+    xs[d] = js[d] = 1
+    common = list(S.broadcast_shapes(tuple(xs), tuple(js)))
+    want_x, want_i = list(common), list(common)
+    want_x[d], want_i[d] = x.shape[d], idx.shape[d]
+    if tuple(want_x) != tuple(x.shape):
+        x = expand(x, tuple(want_x))
+    return gather(x, d, np.broadcast_to(idx, tuple(want_i)))
 
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
@@ -195,7 +212,7 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     """Matrices (in dims ``dim1``, ``dim2``) with the last dim of ``input`` on their diagonal
     ``offset``; the other dims are batch dims."""
     x = _t(input)
-    nd = max(x.ndim, 1) + 1
+    nd = x.ndim + 1
     d1, d2 = S.norm_dim(dim1, nd), S.norm_dim(dim2, nd)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")

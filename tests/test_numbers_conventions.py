@@ -338,3 +338,30 @@ def test_var_with_an_infinite_first_element_keeps_the_other_gradients():
     x = gk.tensor([[INF, 2.0, 2.0]], dtype=gk.float64, requires_grad=True)
     x.var(1).sum().backward()
     _same(x.grad, [[NAN, -INF, -INF]])                # PyTorch: 2 (x - mean) / (n - 1)
+
+
+def test_take_along_dim_broadcasts_input_and_indices_as_pytorch():
+    x = gk.arange(1.0, 13.0, dtype=gk.float64).reshape(3, 4).requires_grad_()
+    y = gk.take_along_dim(x, gk.tensor([[0], [1]]), 0)     # index (2, 1) broadcast to (2, 4)
+    assert y.tolist() == [[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0]]
+    y.sum().backward()
+    assert x.grad.tolist() == [[1.0] * 4, [1.0] * 4, [0.0] * 4]
+    with pytest.raises(RuntimeError, match="index -1 is out of bounds for dimension 0 with "
+                                           "size 12"):
+        gk.take_along_dim(x, gk.tensor([5, -1]))                # flattened: no wrapping
+
+
+def test_scatter_of_a_0d_src_tensor_fills_and_collects_its_gradient():
+    x = gk.zeros(3, dtype=gk.float64, requires_grad=True)
+    v = gk.tensor(2.0, dtype=gk.float64, requires_grad=True)
+    y = x.scatter(0, gk.tensor([1]), v)
+    assert y.tolist() == [0.0, 2.0, 0.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 1.0] and v.grad.item() == 1.0
+    with pytest.raises(RuntimeError, match="to be no larger size than src"):
+        x.scatter(0, gk.tensor([1, 2]), v)          # a 0-d src is one element
+
+
+def test_diag_embed_of_a_0d_input_is_refused_as_in_pytorch():
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        gk.diag_embed(gk.tensor(1.0))
