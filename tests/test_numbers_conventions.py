@@ -365,3 +365,14 @@ def test_scatter_of_a_0d_src_tensor_fills_and_collects_its_gradient():
 def test_diag_embed_of_a_0d_input_is_refused_as_in_pytorch():
     with pytest.raises(IndexError, match="Dimension out of range"):
         gk.diag_embed(gk.tensor(1.0))
+
+
+def test_numpy_take_along_axis_keeps_numpy_semantics_on_tensors():
+    a = np.arange(6.0).reshape(2, 3)
+    x = gk.tensor(a, requires_grad=True)
+    for idx, axis in ((np.array([[-1], [0]]), 1), (np.array([[-1, 0, 1]]), 0),
+                      (np.array([-1]), None)):
+        got = np.take_along_axis(x, idx, axis=axis)
+        np.testing.assert_array_equal(got.detach().numpy(), np.take_along_axis(a, idx, axis))
+    with pytest.raises(IndexError, match="index 3 is out of bounds for axis 1 with size 3"):
+        np.take_along_axis(x, np.array([[3]]), axis=1)
