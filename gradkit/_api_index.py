@@ -39,8 +39,8 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
 
 def _first_bad(idx: np.ndarray, low: int, size: int) -> int | None:
     """The first index outside ``[low, size)``, or None (PyTorch refuses it; NumPy would wrap a
-    negative one)."""
-    if idx.size == 0:
+    negative one). A lazy (Dask) index is not computed to check it."""
+    if idx.size == 0 or _backend.is_lazy(idx):
         return None
     lo, hi = idx.min(), idx.max()
     if lo >= low and hi < size:
