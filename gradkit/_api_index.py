@@ -123,7 +123,8 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     if m._data.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype "
                            f"{m.dtype.name}")
-    if isinstance(value, (int, float)) and x._data.dtype.kind in "iu":
+    if isinstance(value, (int, float)) and (x._data.dtype.kind in "iu"
+                                            or x._data.dtype == np.float32):
         value = _fill_value(value, x._data.dtype)
     return S.masked_fill_p(x, m, _other(value))
 

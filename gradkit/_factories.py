@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import math
+
 import numpy as np
 
 from . import _backend, _dtype
@@ -213,7 +215,14 @@ def _fill_value(value: Any, npd: Any) -> Any:
     if npd.kind in "iu" and isinstance(value, (int, float)) and not isinstance(value, bool):
         _dtype.check_int_range(value, npd, scalar=True)
         return np.array(value).astype(npd)
+    if npd == np.float32 and isinstance(value, float) and math.isfinite(value) and \
+            abs(value) > _F32_MAX:
+        # NOTE: PyTorch refuses a finite fill that float32 would turn into inf (tensor() does not)
+        raise RuntimeError("value cannot be converted to type float without overflow")
     return value
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,

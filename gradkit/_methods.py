@@ -195,7 +195,8 @@ def zero_(self: Tensor) -> Tensor:
 def fill_(self: Tensor, value: Any) -> Tensor:
     """Fill with ``value`` in place."""
     v = value.item() if isinstance(value, Tensor) and not value._rg else value
-    if isinstance(v, (int, float)) and self._data.dtype.kind in "iu":
+    if isinstance(v, (int, float)) and (self._data.dtype.kind in "iu"
+                                        or self._data.dtype == np.float32):
         v = _fill_value(v, self._data.dtype)
     if isinstance(v, Tensor):
         return _inplace(self, lambda s, val: E.add(E.mul(s, 0.0), val.to(s.dtype)), v,

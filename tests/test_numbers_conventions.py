@@ -88,6 +88,21 @@ def test_randint_over_a_full_unsigned_range_still_works():
     assert r.dtype is gk.uint8 and r.max().item() > 200
 
 
+@pytest.mark.parametrize("make", [
+    lambda: gk.full((2,), 1e300), lambda: gk.zeros(2).fill_(-1e300),
+    lambda: gk.full_like(gk.zeros(1), 1e39),
+    lambda: gk.zeros(2).masked_fill(gk.tensor([True, False]), 1e300)])
+def test_a_finite_float32_fill_that_would_overflow_to_inf_is_refused(make):
+    with pytest.raises(RuntimeError, match=OVERFLOW.format("float")):
+        make()
+
+
+def test_float_fills_that_fit_or_are_meant_to_be_infinite_still_work():
+    assert gk.full((1,), float("inf")).tolist() == [float("inf")]
+    assert gk.full((1,), 1e300, dtype=gk.float64).tolist() == [1e300]
+    assert gk.tensor([1e300], dtype=gk.float32).tolist() == [float("inf")]   # as torch.tensor
+
+
 def test_scalar_fills_wrap_negative_ints_into_unsigned_as_pytorch():
     assert gk.full((1,), -1, dtype=gk.uint8).tolist() == [255]
     assert gk.zeros(1, dtype=gk.uint8).fill_(-1).tolist() == [255]
