@@ -49,23 +49,25 @@ def _first_bad(idx: np.ndarray, low: int, size: int) -> int | None:
     return int(flat[(flat < low) | (flat >= size)][0])
 
 
-def _check_along(x: Tensor, d: int, idx: np.ndarray, src: Tensor | None = None) -> None:
+def _check_along(x: Tensor, d: int, idx: np.ndarray, src: Tensor | None = None,
+                 scatter: bool = False) -> None:
     """PyTorch's shape and range checks of gather/scatter indices along ``d``."""
-    what = "input" if src is None else "self"
+    what = "self" if scatter else "input"
     if max(idx.ndim, 1) != max(x.ndim, 1):
         raise RuntimeError(f"Index tensor must have the same number of dimensions as {what} "
                            "tensor")
     xs, ss = tuple(x.shape) or (1,), (tuple(src.shape) or (1,)) if src is not None else None
     shape = idx.shape or (1,)
     for k, n in enumerate(shape):
-        if src is None and k != d and n > xs[k]:
+        if not scatter and k != d and n > xs[k]:
             raise RuntimeError(f"Size does not match at dimension {k} expected index "
                                f"{list(idx.shape)} to be no larger than self {list(x.shape)} "
                                f"apart from dimension {d}")
-        if src is not None and ((k != d and n > xs[k]) or (ss is not None and n > ss[k])):
+        if scatter and ((k != d and n > xs[k]) or (ss is not None and n > ss[k])):
             raise RuntimeError(f"Expected index {list(idx.shape)} to be no larger than self "
-                               f"{list(x.shape)} apart from dimension {d} and to be no larger "
-                               f"size than src {list(src.shape)}")
+                               f"{list(x.shape)} apart from dimension {d}"
+                               + (f" and to be no larger size than src {list(src.shape)}"
+                                  if src is not None else ""))
     bad = _first_bad(idx, 0, xs[d])
     if bad is not None:
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {xs[d]}")
@@ -88,7 +90,7 @@ def _scatter_args(x: Tensor, dim: int, index: Any, src: Any) -> tuple[Tensor, in
     idx = _index_array(index)
     if isinstance(src, Tensor) and src.ndim == 0 and idx.ndim:
         src = src.reshape((1,) * idx.ndim)      # a 0-d src is one element (PyTorch)
-    _check_along(x, d, idx, src if isinstance(src, Tensor) else None)
+    _check_along(x, d, idx, src if isinstance(src, Tensor) else None, scatter=True)
     if x.ndim == 0 or idx.ndim == 0:
         idx = idx.reshape(-1)
         if isinstance(src, Tensor) and src.ndim == 0:

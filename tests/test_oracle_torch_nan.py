@@ -186,6 +186,12 @@ ERROR_CASES = [
     "t.zeros(3).scatter_add(0, t.tensor(1), t.tensor(5.))",
     "t.diag_embed(t.arange(24.).reshape(2, 3, 4), 1, 0, 2)",
     "t.tensor([0, 1, 2], dtype=t.uint8).sort(descending=True)[0]",
+    "t.zeros(3, 4).scatter(0, t.tensor([1]), 1.0)",
+    "t.zeros(3, 4).scatter(0, t.tensor([[1] * 5]), 1.0)",
+    "t.zeros(1).new_tensor([300], dtype=t.uint8)", "t.randint(0, 300, (2,), dtype=t.uint8)",
+    "t.full((2,), 1e300)", "t.zeros(2).fill_(1e300)", "t.tensor([1e300], dtype=t.float32)",
+    "t.take_along_dim(t.arange(12.).reshape(3, 4), t.tensor([[0], [1]]), 0)",
+    "t.take_along_dim(t.arange(12.).reshape(3, 4), t.tensor([5, -1]))",
 ]
 
 
