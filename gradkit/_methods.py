@@ -303,6 +303,9 @@ def __setitem__(self: Tensor, index: Any, value: Any) -> None:
     basic = S._is_basic(idx)
     if basic:
         _check_bounds(self._data.shape, idx)
+    if type(value) in (int, float) and (self._data.dtype.kind in "iu"
+                                        or self._data.dtype == np.float32):
+        value = _fill_value(value, self._data.dtype)    # PyTorch's overflow error, not a wrap
     vrg = isinstance(value, Tensor) and value._rg
     recording = _state.grad_enabled and (self._rg or vrg or (
         self._base is not None and self._base._rg))

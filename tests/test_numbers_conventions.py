@@ -103,6 +103,22 @@ def test_float_fills_that_fit_or_are_meant_to_be_infinite_still_work():
     assert gk.tensor([1e300], dtype=gk.float32).tolist() == [float("inf")]   # as torch.tensor
 
 
+@pytest.mark.parametrize("dtype,value,name", [
+    (gk.uint8, 300, "uint8_t"), (gk.uint8, 255.9, "uint8_t"), (gk.uint8, -1.0, "uint8_t"),
+    (gk.int8, 128, "int8_t"), (gk.float32, 1e300, "float")])
+def test_setitem_of_a_python_number_its_dtype_cannot_hold_raises(dtype, value, name):
+    t = gk.zeros(2, dtype=dtype)
+    with pytest.raises(RuntimeError, match=OVERFLOW.format(name)):
+        t[0] = value
+    assert t.tolist() == [0, 0]
+
+
+def test_setitem_wraps_a_negative_int_into_unsigned_as_pytorch():
+    t = gk.zeros(2, dtype=gk.uint8)
+    t[0] = -1
+    assert t.tolist() == [255, 0]
+
+
 def test_scalar_fills_wrap_negative_ints_into_unsigned_as_pytorch():
     assert gk.full((1,), -1, dtype=gk.uint8).tolist() == [255]
     assert gk.zeros(1, dtype=gk.uint8).fill_(-1).tolist() == [255]
