@@ -77,6 +77,10 @@ def _infer(data: Any, exact: bool = False, target: Any = None) -> np.ndarray:
     arr = np.array(data)
     if arr.dtype == np.uint64 or arr.dtype == object:
         arr = _big_ints(arr, target)
+    elif arr.dtype == np.float64 and isinstance(data, list) and arr.size and \
+            np.any((np.abs(arr) >= 2.0 ** 63) & np.isfinite(arr)):
+        # NumPy made float64 of int64 and uint64 rows ([[1], [2**63]]): look for the big int
+        _big_ints(np.array(_leaves(data), dtype=object), target)
     if arr.dtype == object:
         raise TypeError(f"Could not infer dtype of {type(data).__name__}: expected numbers, "
                         "bools, nested lists of them, arrays or tensors")
@@ -101,6 +105,19 @@ def _big_ints(arr: np.ndarray, target: Any) -> np.ndarray:
     if any(isinstance(v, float) for v in flat) or (target is not None and target.kind in "fc"):
         return np.array(flat, dtype=np.float64).reshape(arr.shape)
     raise ValueError("Overflow when unpacking long long")
+
+
+def _leaves(data: Any) -> list[Any]:
+    """The numbers of nested lists, in order."""
+    out: list[Any] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        else:
+            out.append(item)
+    return out
 
 
 def _has_np_float(data: Any) -> bool:
