@@ -88,6 +88,8 @@ def _scatter_args(x: Tensor, dim: int, index: Any, src: Any) -> tuple[Tensor, in
     """Checked arguments of scatter/scatter_add, a 0-d input, index or src made 1-D."""
     d = S.norm_dim(dim, x.ndim)
     idx = _index_array(index)
+    if type(src) in (int, float) and (x._data.dtype.kind in "iu" or x._data.dtype == np.float32):
+        src = _fill_value(src, x._data.dtype)
     if isinstance(src, Tensor) and src.ndim == 0 and idx.ndim:
         src = src.reshape((1,) * idx.ndim)      # a 0-d src is one element (PyTorch)
     _check_along(x, d, idx, src if isinstance(src, Tensor) else None, scatter=True)

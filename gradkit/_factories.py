@@ -159,6 +159,8 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 def scalar_tensor(s: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
+    if dtype is not None and isinstance(s, (int, float)):
+        _fill_value(s, _np_dtype(dtype))      # a scalar's overflow message (uint8_t), as torch
     return tensor(float(s), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -263,6 +265,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
 def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     npd = _float_dtype(dtype)
+    for v in (start, end):
+        if isinstance(v, (int, float)):
+            _fill_value(v, npd)             # PyTorch refuses an end its dtype cannot hold
     calc = np.float32 if npd == np.float32 else np.float64
     arr = _linspace(calc(start), calc(end), int(steps), calc)
     return _finish(arr.astype(npd), requires_grad, device)

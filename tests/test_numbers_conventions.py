@@ -65,6 +65,9 @@ def test_tensor_keeps_what_pytorch_keeps():
     (lambda: gk.zeros(2, dtype=gk.int64).fill_(2 ** 63), "int64_t"),
     (lambda: gk.zeros(2, dtype=gk.uint8).masked_fill(gk.tensor([True, False]), 300), "uint8_t"),
     (lambda: gk.arange(2 ** 63 - 2, 2 ** 63 + 1), "int64_t"),
+    (lambda: gk.linspace(0, 300, 4, dtype=gk.uint8), "uint8_t"),       # gave [0, 100, 200, 44]
+    (lambda: gk.zeros(2, dtype=gk.uint8).scatter(0, gk.tensor([0]), 300), "uint8_t"),
+    (lambda: gk.scalar_tensor(300, dtype=gk.uint8), "uint8_t"),
 ])
 def test_scalar_fills_refuse_values_their_dtype_cannot_hold(make, name):
     with pytest.raises(RuntimeError, match=OVERFLOW.format(name)):
