@@ -282,6 +282,7 @@ def _same(got, want):
     (gk.abs, [NAN, 0.0, -2.0], [NAN, 0.0, 2.0], [0.0, 0.0, -1.0]),
     (gk.lgamma, [-INF, INF], [INF, INF], [NAN, INF]),
     (lambda x: x ** 0.5, [-0.0, -INF, 4.0], [-0.0, NAN, 2.0], [-INF, NAN, 0.25]),
+    (lambda x: 0.0 ** x, [INF, -INF, 1.0, -1.0], [0.0, INF, 0.0, INF], [0.0, -INF, 0.0, -INF]),
     (lambda x: gk.softmax(x, 0), [INF, 1.0], [NAN, NAN], [NAN, NAN]),
     (lambda x: gk.log_softmax(x, 0), [INF, 1.0], [NAN, NAN], [NAN, NAN]),
     (lambda x: gk.softmax(x, 0), [-INF, -INF], [NAN, NAN], [NAN, NAN]),

@@ -32,7 +32,8 @@ FUNCTIONAL = ("relu relu6 elu selu celu gelu silu mish softplus softsign hardtan
 UNARY_CODES = ([f"t.{op}(x)" for op in UNARY] + [f"F.{f}(x)" for f in FUNCTIONAL] + [
     "F.gelu(x, approximate='tanh')", "F.threshold(x, 0.5, -1.0)", "t.clamp(x, -1.0, 1.0)",
     "t.clamp(x, min=0.0)", "t.clamp(x, max=0.0)", "x ** 2", "x ** 0.5", "x ** 0", "x ** -1",
-    "x ** 3", "x ** 1.5", "2.0 ** x", "(-2.0) ** x", "t.xlogy(x, 2.0)", "t.polygamma(1, x)"])
+    "x ** 3", "x ** 1.5", "2.0 ** x", "(-2.0) ** x", "0.0 ** x", "t.xlogy(x, 2.0)",
+    "t.polygamma(1, x)"])
 BINARY = ("add sub mul div atan2 maximum minimum fmax fmin hypot pow fmod remainder copysign "
           "xlogy logaddexp logaddexp2 floor_divide").split()
 BINARY_CODES = ([f"t.{op}(x, y)" for op in BINARY] + [

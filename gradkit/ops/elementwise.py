@@ -535,7 +535,9 @@ def _rpow_vjp(g: Any, ans: Any, x: Any, base: Any) -> Any:
     if base == 0:
         # NOTE: log(0) = -inf, taken as 0 where the exponent is >= 0 (PyTorch). The factor is
         # built from x, so it keeps x's dtype and no 0 * inf reaches a second derivative.
-        zero = x * 0.0
+        # (x * 0.0 is nan at x = +-inf: those take a plain 0, so 0 ** inf gives 0 and
+        # 0 ** -inf gives -inf, as PyTorch.)
+        zero = where(isfinite(x), x * 0.0, 0.0)
         return g * ans * where(x >= 0, zero, zero - np.inf)
     with np.errstate(invalid="ignore"):
         return g * ans * float(np.log(np.float64(base)))
