@@ -328,6 +328,13 @@ def test_logaddexp_gives_an_infinite_operand_the_whole_gradient():
     _same(g2, [0.0, 0.5])
 
 
+def test_remainder_divisor_gradient_is_minus_floor_divide():
+    v, (gx, gy) = _value_and_grad(gk.remainder, [-1.5, INF, 7.0], [INF, 1.5, 2.0])
+    _same(v, [INF, NAN, 1.0])
+    _same(gx, [1.0, 1.0, 1.0])
+    _same(gy, [1.0, NAN, -3.0])            # -(-1.5 // inf) = 1, inf // 1.5 = nan, -(7 // 2)
+
+
 def test_descending_sort_of_unsigned_and_bool_is_right():
     # sorting by -x wrapped uint8 (0 came first) and refused bool
     assert gk.tensor([0, 1, 2], dtype=gk.uint8).sort(descending=True).values.tolist() == [2, 1, 0]

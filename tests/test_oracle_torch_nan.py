@@ -63,7 +63,6 @@ DEVIATIONS = {
     "t.digamma(x)": ("grad", "trigamma at the poles: PyTorch's series gives 6.6e32, not inf"),
     "t.polygamma(1, x)": ("all", "trigamma at the poles: PyTorch's series gives 6.6e32"),
     "t.logit(x)": ("grad", "sign of the infinite slope at -0.0"),
-    "t.remainder(x, y)": ("grad", "d/dy at an infinite divisor: PyTorch nan, gradkit -x/y"),
     "F.soft_margin_loss(x, t.sign(y).detach(), reduction='none')": (
         "grad", "at x * y = -inf PyTorch's exp(z) / (1 + exp(z)) is inf / inf = nan; gradkit -y"),
     "x.renorm(2, 0, 1.0)": ("grad", "PyTorch's fused rule; gradkit's composite is nan there"),

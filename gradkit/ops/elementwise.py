@@ -501,8 +501,10 @@ div = defop("div", operator.truediv,
             vjp=(lambda g, ans, x, y: g / _cj(y), lambda g, ans, x, y: -(g * _cj(x)) / _cj(y * y)),
             jvp=ELEMENTWISE, promote="float")
 floor_divide = defop("floor_divide", _floor_divide_impl, vjp=None, promote="same")
+# NOTE: d/dy is -floor_divide(x, y) (Python's //, as PyTorch): -1.5 // inf is -1, inf // 1.5
+# is nan, where floor(x / y) gives -0 and inf.
 remainder = defop("remainder", _remainder_impl,
-                  vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * floor(x / y))),
+                  vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * floor_divide(x, y))),
                   jvp=ELEMENTWISE, promote="same", names=("RemainderBackward0", "RemainderBackward1"))
 fmod = defop("fmod", _fmod_impl,
              vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * trunc(x / y))),
