@@ -208,6 +208,8 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any
         src = src.reshape((1,))
     if x.ndim == 0:
         return index_add(x.reshape((1,)), 0, idx, src, alpha=alpha).reshape(())
+    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
+        raise IndexError("index out of range in self")
     if src.ndim != x.ndim or src.shape[d] != idx.shape[0]:
         raise IndexError(f"index_add_(): Number of indices ({idx.shape[0]}) should be equal to "
                          f"source.size(dim) ({src.shape[d] if src.ndim > d else 1})")

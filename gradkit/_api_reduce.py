@@ -70,7 +70,10 @@ def _minmax(input: Tensor, dim: Any, keepdim: bool, other: Any, full_prim: Any, 
     if isinstance(dim, Tensor) or (other is not None):
         return pair(x, dim if other is None else other)
     if dim is None:
-        return apply(full_prim.prim, (x,), {"dim": None, "keepdim": False}, 1)
+        params = {"dim": None, "keepdim": False}
+        if x._data.dtype.kind == "f":
+            params["nan_share"] = True
+        return apply(full_prim.prim, (x,), params, 1)
     name = "max" if dim_prim is R.max_dim_p else "min"
     if isinstance(dim, (tuple, list)):
         raise _invalid_combination(name, dim, " * (Tensor input, *, Tensor out = None)\n"

@@ -100,8 +100,8 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
         raise IndexError(f"index_copy_(): Number of indices ({flat.size}) should be equal to "
                          f"source.size(dim) ({n})")
     size = x.shape[d]
-    if flat.size and (flat.max() >= size or flat.min() < -size):
-        bad = flat[(flat >= size) | (flat < -size)][0]
+    if flat.size and (flat.max() >= size or flat.min() < 0):
+        bad = flat[(flat >= size) | (flat < 0)][0]
         raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension {d} "
                          f"with size {size}")
     return _write(x, (slice(None),) * d + (flat,), src)
@@ -640,7 +640,8 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     d = _dim(dim, x.ndim)
     others = tuple(i for i in range(x.ndim) if i != d)
     norm = A.norm(x, p, dim=others, keepdim=True)
-    factor = A.where(A.gt(norm, maxnorm), A.div(maxnorm, A.add(norm, 1e-7)), A.mul(norm, 0.0) + 1)
+    # a nan norm leaves its slice as is (nan > maxnorm is False), as in PyTorch
+    factor = A.where(A.gt(norm, maxnorm), A.div(maxnorm, A.add(norm, 1e-7)), 1.0)
     return A.mul(x, factor)
 
 
@@ -813,9 +814,9 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
                                f"from dimension {d} and to be smaller size than src "
                                f"{list(s.shape)}")
     n = x.shape[d]
-    if idx.max() >= n or idx.min() < -n:
-        raise RuntimeError(f"index {int(idx.max())} is out of bounds for dimension {d} with size {n}")
-    idx = np.where(idx < 0, idx + n, idx)
+    if idx.max() >= n or idx.min() < 0:
+        bad = int(idx[(idx >= n) | (idx < 0)][0])
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
     if tuple(s.shape) != idx.shape:
         s = s[tuple(slice(0, m) for m in idx.shape)]
     # positions of the output written to, and a 0/1 mask of them

@@ -198,3 +198,49 @@ def finfo(d: dtype | None = None) -> np.finfo:
 def iinfo(d: dtype) -> np.iinfo:
     """Machine limits of an integer dtype (NumPy's ``iinfo``)."""
     return np.iinfo(as_dtype(d).np)
+
+
+# --- integer range checks: PyTorch refuses a Python number that an integer dtype cannot hold ---
+# (NumPy would wrap 300 to 44 in uint8). Names as PyTorch prints them: the element type of
+# torch.tensor(...) and the C type of a scalar fill (full, fill_, masked_fill).
+_INT_NAMES = {np.dtype(np.int8): ("int8", "int8_t"), np.dtype(np.int16): ("int16", "int16_t"),
+              np.dtype(np.int32): ("int32", "int"), np.dtype(np.int64): ("int64", "int64_t"),
+              np.dtype(np.uint8): ("uint8", "uint8_t")}
+
+
+def _overflow(np_dtype: Any, scalar: builtins_bool) -> RuntimeError:
+    name = _INT_NAMES[np.dtype(np_dtype)][1 if scalar else 0]
+    return RuntimeError(f"value cannot be converted to type {name} without overflow")
+
+
+def check_int_range(values: Any, np_dtype: Any, scalar: builtins_bool = False) -> None:
+    """Raise PyTorch's RuntimeError when Python numbers (``values``: an ndarray built from them,
+    or one number) do not fit the integer ``np_dtype``; do nothing for other dtypes.
+
+    NOTE: PyTorch's rule (c10 ``overflows``): an int fits an unsigned type when ``|v| <= max``
+    (negative ints wrap as two's complement, so ``-1`` is 255 in uint8); a float fits when it is
+    finite and ``lowest <= v <= max`` (then truncates); bools always fit.
+    """
+    np_dtype = np.dtype(np_dtype)
+    if np_dtype not in _INT_NAMES:
+        return
+    if isinstance(values, _b.int) and not isinstance(values, _b.bool):
+        if not -2 ** 63 <= values < 2 ** 64:
+            raise OverflowError("int too big to convert")
+    arr = np.asarray(values)
+    if arr.size == 0 or arr.dtype.kind == "b":
+        return
+    info = np.iinfo(np_dtype)
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr < info.min) | (arr > info.max)
+    elif arr.dtype.kind in "iu":
+        if info.min == 0:
+            bad = (arr > info.max) | ((arr < 0) & (arr < -_b.int(info.max)))
+        else:
+            bad = (arr < info.min) | (arr > info.max)
+    elif arr.dtype == object:
+        bad = np.array([not -2 ** 63 <= _b.int(v) <= 2 ** 63 - 1 for v in arr.reshape(-1)])
+    else:
+        return
+    if bad.any():
+        raise _overflow(np_dtype, scalar)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any, Sequence
 
+import math
+
 import numpy as np
 
 from . import _backend, _dtype
@@ -56,7 +58,7 @@ def _finish(arr: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
     return t
 
 
-def _infer(data: Any, exact: bool = False) -> np.ndarray:
+def _infer(data: Any, exact: bool = False, target: Any = None) -> np.ndarray:
     """Convert nested Python data to an ndarray with PyTorch's dtype inference.
 
     With ``exact`` (a dtype was requested) Python floats stay float64 here, so
@@ -76,6 +78,12 @@ def _infer(data: Any, exact: bool = False) -> np.ndarray:
     if isinstance(data, (list, tuple)):
         data = _unwrap(data)
     arr = np.array(data)
+    if arr.dtype == np.uint64 or arr.dtype == object:
+        arr = _big_ints(arr, target)
+    elif arr.dtype == np.float64 and isinstance(data, list) and arr.size and \
+            np.any((np.abs(arr) >= 2.0 ** 63) & np.isfinite(arr)):
+        # NumPy made float64 of int64 and uint64 rows ([[1], [2**63]]): look for the big int
+        _big_ints(np.array(_leaves(data), dtype=object), target)
     if arr.dtype == object:
         raise TypeError(f"Could not infer dtype of {type(data).__name__}: expected numbers, "
                         "bools, nested lists of them, arrays or tensors")
@@ -88,6 +96,31 @@ def _infer(data: Any, exact: bool = False) -> np.ndarray:
     elif arr.dtype.kind in "US":
         raise TypeError("new(): invalid data type 'str'")
     return arr
+
+
+def _big_ints(arr: np.ndarray, target: Any) -> np.ndarray:
+    """Python ints beyond int64 (NumPy made uint64 or object of them): floats when the data
+    holds a float or a floating dtype was asked for; otherwise PyTorch's ValueError, never the
+    wrapped value (``tensor(2**63)`` is not -2**63)."""
+    flat = arr.reshape(-1).tolist()
+    if not all(isinstance(v, (int, float)) for v in flat):
+        return arr
+    if any(isinstance(v, float) for v in flat) or (target is not None and target.kind in "fc"):
+        return np.array(flat, dtype=np.float64).reshape(arr.shape)
+    raise ValueError("Overflow when unpacking long long")
+
+
+def _leaves(data: Any) -> list[Any]:
+    """The numbers of nested lists, in order."""
+    out: list[Any] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        else:
+            out.append(item)
+    return out
 
 
 def _has_np_float(data: Any) -> bool:
@@ -126,14 +159,19 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than gradkit.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-    arr = _infer(data, exact=dtype is not None)
-    if dtype is not None:
-        arr = arr.astype(_np_dtype(dtype), copy=False)
+    npd = _np_dtype(dtype)
+    arr = _infer(data, exact=dtype is not None, target=npd)
+    if npd is not None:
+        if npd.kind in "iu" and isinstance(data, (int, float, list, tuple)):
+            _dtype.check_int_range(arr, npd)
+        arr = arr.astype(npd, copy=False)
     return _finish(arr, requires_grad, device)
 
 
 def scalar_tensor(s: Any, dtype: Any = None, device: Any = None,
                   requires_grad: bool = False) -> Tensor:
+    if dtype is not None and isinstance(s, (int, float)):
+        _fill_value(s, _np_dtype(dtype))      # a scalar's overflow message (uint8_t), as torch
     return tensor(float(s), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -195,7 +233,26 @@ def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any
          requires_grad: bool = False) -> Tensor:
     if dtype is None:
         dtype = _dtype.result_type(fill_value)
-    return _finish(np.full(_size((size,)), fill_value, dtype=_np_dtype(dtype)), requires_grad, device)
+    npd = _np_dtype(dtype)
+    return _finish(np.full(_size((size,)), _fill_value(fill_value, npd), dtype=npd), requires_grad,
+                   device)
+
+
+def _fill_value(value: Any, npd: Any) -> Any:
+    """A Python number as a fill of integer dtype ``npd``: PyTorch's overflow error where it does
+    not fit, and a negative int wrapped for an unsigned dtype (``-1`` is 255 in uint8, as in
+    PyTorch) where NumPy would refuse it."""
+    if npd.kind in "iu" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        _dtype.check_int_range(value, npd, scalar=True)
+        return np.array(value).astype(npd)
+    if npd == np.float32 and isinstance(value, float) and math.isfinite(value) and \
+            abs(value) > _F32_MAX:
+        # NOTE: PyTorch refuses a finite fill that float32 would turn into inf (tensor() does not)
+        raise RuntimeError("value cannot be converted to type float without overflow")
+    return value
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
@@ -208,6 +265,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
         dtype = _dtype.int64 if all(isinstance(v, int) for v in vals) else None
     if step == 0:
         raise RuntimeError("step must be nonzero")
+    for v in vals:
+        if isinstance(v, int) and not isinstance(v, bool):
+            _dtype.check_int_range(v, np.int64, scalar=True)
     npd = _float_dtype(dtype)
     arr = np.arange(vals[0], vals[1], vals[2], dtype=np.float64 if npd.kind == "f" else None)
     return _finish(arr.astype(npd), requires_grad, device)
@@ -216,6 +276,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
 def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     npd = _float_dtype(dtype)
+    for v in (start, end):
+        if isinstance(v, (int, float)):
+            _fill_value(v, npd)             # PyTorch refuses an end its dtype cannot hold
     calc = np.float32 if npd == np.float32 else np.float64
     arr = _linspace(calc(start), calc(end), int(steps), calc)
     return _finish(arr.astype(npd), requires_grad, device)
@@ -283,7 +346,8 @@ def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_gr
 def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.full(shape, fill_value, dtype=dt), requires_grad, _like_device(input, device))
+    return _finish(np.full(shape, _fill_value(fill_value, np.dtype(dt)), dtype=dt), requires_grad,
+                   _like_device(input, device))
 
 
 # --- random ---------------------------------------------------------------------------
@@ -382,8 +446,28 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
         low, high, size = 0, low, high
     elif high is None or isinstance(high, (tuple, list)):
         low, high, size = 0, low, high if size is None else size
+    npd = np.dtype(np.int64) if dtype is None else _np_dtype(dtype)
+    _check_random_range(low, high, npd)
     arr = _gen(generator).integers(low, high, size=_size((size,)))
-    return _finish(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), requires_grad, device)
+    return _finish(arr.astype(npd), requires_grad, device)
+
+
+# PyTorch's C type names in random_'s range errors
+_C_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short", "int32": "int",
+            "int64": "long"}
+
+
+def _check_random_range(low: Any, high: Any, npd: Any) -> None:
+    """PyTorch's error when [low, high) does not fit an integer dtype (NumPy would wrap the
+    drawn numbers: randint(0, 300, dtype=uint8) gave values mod 256)."""
+    if npd.kind not in "iu":
+        return
+    info = np.iinfo(npd)
+    name = _C_NAMES.get(npd.name, npd.name)
+    if not info.min <= low <= info.max:
+        raise RuntimeError(f"from is out of bounds for {name}")
+    if not info.min <= high - 1 <= info.max:
+        raise RuntimeError(f"to - 1 is out of bounds for {name}")
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
@@ -406,6 +490,7 @@ def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any
     shape, dt = _like(input, dtype)
     if high is None:
         low, high = 0, low
+    _check_random_range(low, high, np.dtype(dt))
     return _make(_gen(None).integers(low, high, size=shape).astype(dt), False, None)
 
 

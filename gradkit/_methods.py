@@ -17,6 +17,7 @@ from . import _api_more as AM
 from . import _concrete as _cc
 from . import _dtype
 from ._backend import c_contiguous, immutable
+from ._factories import _fill_value
 from ._tensor import Tensor, _make
 from .autograd._sites import bumped, mark
 from .autograd.grad_mode import _state
@@ -195,6 +196,9 @@ def zero_(self: Tensor) -> Tensor:
 def fill_(self: Tensor, value: Any) -> Tensor:
     """Fill with ``value`` in place."""
     v = value.item() if isinstance(value, Tensor) and not value._rg else value
+    if isinstance(v, (int, float)) and (self._data.dtype.kind in "iu"
+                                        or self._data.dtype == np.float32):
+        v = _fill_value(v, self._data.dtype)
     if isinstance(v, Tensor):
         return _inplace(self, lambda s, val: E.add(E.mul(s, 0.0), val.to(s.dtype)), v,
                         _name="fill_")
@@ -300,6 +304,9 @@ def __setitem__(self: Tensor, index: Any, value: Any) -> None:
     basic = S._is_basic(idx)
     if basic:
         _check_bounds(self._data.shape, idx)
+    if type(value) in (int, float) and (self._data.dtype.kind in "iu"
+                                        or self._data.dtype == np.float32):
+        value = _fill_value(value, self._data.dtype)    # PyTorch's overflow error, not a wrap
     vrg = isinstance(value, Tensor) and value._rg
     recording = _state.grad_enabled and (self._rg or vrg or (
         self._base is not None and self._base._rg))

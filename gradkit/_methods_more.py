@@ -305,7 +305,8 @@ def _new_factory(name: str) -> Callable[..., Tensor]:
             if "size" in kw:
                 size = (kw.pop("size"),) + size
             shape, value = size[0], size[1]
-            arr = np.full(F._size((shape,)), value, dtype=_dtype.as_dtype(d).np)
+            npd = _dtype.as_dtype(d).np
+            arr = np.full(F._size((shape,)), F._fill_value(value, npd), dtype=npd)
         else:
             if not size and "size" in kw:
                 size = (kw.pop("size"),)
@@ -327,10 +328,13 @@ def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-    arr = F._infer(data, exact=True)
+    npd = (self.dtype if dtype is None else _dtype.as_dtype(dtype)).np
+    arr = F._infer(data, exact=True, target=npd)
     if backend_of(arr) is not None:
         arr = to_numpy(arr)
-    arr = arr.astype((self.dtype if dtype is None else _dtype.as_dtype(dtype)).np, copy=False)
+    if npd.kind in "iu" and isinstance(data, (int, float, list, tuple)):
+        _dtype.check_int_range(arr, npd)
+    arr = arr.astype(npd, copy=False)
     return F._finish(arr, requires_grad, _same_place(self, device))
 
 

@@ -573,7 +573,15 @@ def _take_along_axis(arr: Any, indices: Any, axis: Any) -> Any:
     x = _tensorize(arr)
     if axis is None:
         x, axis = A.reshape(x, (-1,)), 0
-    return A.gather(x, axis, indices)
+    idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
+    ax = axis % max(x.ndim, 1)
+    n = x.shape[ax] if x.ndim else 1
+    # NOTE: NumPy's semantics here (gradkit's gather and take_along_dim follow PyTorch):
+    # negative indices count from the end, and the other dims broadcast.
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = idx[(idx < -n) | (idx >= n)].reshape(-1)[0]
+        raise IndexError(f"index {bad} is out of bounds for axis {ax} with size {n}")
+    return A.take_along_dim(x, np.where(idx < 0, idx + n, idx), ax)
 
 
 @implements(np.atleast_1d)

@@ -51,8 +51,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
     # NOTE: exp only sees min(x, 0), so a large x cannot overflow into a nan gradient; the
     # derivative at 0 is alpha * input_scale * scale (the negative branch), as in PyTorch.
+    # a nan takes the positive branch (gradient scale), as in PyTorch's elu_backward.
     neg = E.expm1(A.clamp(x, max=0.0) * input_scale if input_scale != 1.0 else A.clamp(x, max=0.0))
-    out = A.where(x > 0, x, neg * alpha)
+    out = A.where(x <= 0, neg * alpha, x)
     return out * scale if scale != 1.0 else out
 
 
@@ -97,7 +98,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     """
     x = _t(input)
     xb = x * beta if beta != 1 else x
-    soft = A.log1p(A.exp(A.clamp(xb, max=threshold)))
+    # where, not clamp: a nan input keeps a nan gradient (PyTorch), clamp's would be 0
+    soft = A.log1p(A.exp(A.where(xb > threshold, float(threshold), xb)))
     if beta != 1:
         soft = soft / beta
     return A.where(xb > threshold, x, soft)

@@ -31,7 +31,8 @@ _const = F._const
 # --- activations ------------------------------------------------------------------------
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``input`` where ``input > threshold``, else ``value``."""
-    return F._inplace(_t(input), lambda x: A.where(x > threshold, x, float(value)), inplace)
+    # NOTE: a nan passes through with gradient 1 (PyTorch replaces only x <= threshold)
+    return F._inplace(_t(input), lambda x: A.where(x <= threshold, float(value), x), inplace)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
@@ -45,13 +46,16 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     x = _t(input)
-    return A.where(x > lambd, x - lambd, A.where(x < -lambd, x + lambd, 0.0))
+    # NOTE: x - clamp(x): a nan stays nan with gradient 1, as in PyTorch's scalar kernel
+    # (its vectorized kernel gives 0 there); gradient 0 at the kinks.
+    return x - A.clamp(x, -lambd, lambd)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0."""
     x = _t(input)
-    return A.where((x > lambd) | (x < -lambd), x, 0.0)
+    # NOTE: a nan stays nan with gradient 1, as in PyTorch's scalar kernel
+    return A.where((x >= -lambd) & (x <= lambd), 0.0, x)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:

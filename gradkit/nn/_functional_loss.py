@@ -134,7 +134,12 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     ad = A.abs(d)
     if beta == 0:
         return _reduce(ad, reduction)
-    return _reduce(A.where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta), reduction)
+    # NOTE: the square only sees d where it is selected (an infinite d there would make the
+    # unselected branch's gradient inf * 0 = nan); a nan d takes the square (nan gradient),
+    # both as PyTorch.
+    big = ad >= beta
+    dq = A.where(big, 0.0, d)
+    return _reduce(A.where(big, ad - 0.5 * beta, dq * dq * (0.5 / beta)), reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
@@ -147,7 +152,9 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
     d = x - t
     ad = A.abs(d)
-    loss = A.where(ad < delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    big = ad >= delta                 # as in smooth_l1_loss: no inf * 0, a nan takes the square
+    dq = A.where(big, 0.0, d)
+    loss = A.where(big, (ad - 0.5 * delta) * delta, dq * dq * 0.5)
     return _reduce(loss, reduction) if weight is None else _weighted(loss, x, weight, reduction, False)
 
 

@@ -127,7 +127,9 @@ def _erfinv_impl(x: Any) -> Any:
 
 
 def _lgamma_impl(x: Any) -> Any:
-    return _special("gammaln", _pyfunc(_lgamma1))(x)
+    out = _special("gammaln", _pyfunc(_lgamma1))(x)
+    # NOTE: lgamma(-inf) = inf (C's lgamma, PyTorch); SciPy's gammaln gives -inf.
+    return np.where(x == -np.inf, np.inf, out).astype(out.dtype, copy=False)
 
 
 def _digamma_impl(x: Any) -> Any:
@@ -393,8 +395,16 @@ sqrt = defop("sqrt", np.sqrt, vjp=lambda g, ans, x: g / (_cj(ans) * 2.0), jvp=EL
              save_inputs=False, save_ans=True, promote="float")
 rsqrt = defop("rsqrt", _rsqrt_impl, vjp=lambda g, ans, x: g * _cj(ans * ans * ans) * -0.5,
               jvp=ELEMENTWISE, save_inputs=False, save_ans=True, promote="float")
-# NOTE: abs'(0) = 0 and sign'(x) = 0, as in PyTorch.
-sign = defop("sign", np.sign, vjp=ZERO, jvp=ELEMENTWISE, names=("SignBackward0", "SgnBackward0"))
+def _sign_impl(x: Any) -> Any:
+    out = np.sign(x)
+    if getattr(x, "dtype", None) is not None and x.dtype.kind == "f":
+        # NOTE: sign(nan) = 0, as in PyTorch ((0 < x) - (x < 0)); NumPy gives nan.
+        out = np.where(x != x, x.dtype.type(0), out)
+    return out
+
+
+# NOTE: abs'(0) = 0 and sign'(x) = 0, as in PyTorch; so abs'(nan) = 0 too.
+sign = defop("sign", _sign_impl, vjp=ZERO, jvp=ELEMENTWISE, names=("SignBackward0", "SgnBackward0"))
 def _abs_vjp(g: Any, ans: Any, x: Any) -> Any:
     # NOTE: abs'(0) = 0 as in PyTorch; JAX's convention gives 1 (set_subgradient_convention).
     if _is_complex(x):
@@ -433,8 +443,8 @@ sigmoid = defop("sigmoid", _sigmoid_impl, vjp=lambda g, ans, x: g * _cj(ans * (1
                 jvp=ELEMENTWISE, save_inputs=False, save_ans=True, promote="float")
 logit = defop("logit", _logit_impl, vjp=lambda g, ans, x, eps=None: _logit_vjp(g, x, eps),
               jvp=ELEMENTWISE, promote="float")
-# NOTE: relu'(0) = 0, as in PyTorch.
-relu = defop("relu", _relu_impl, vjp=lambda g, ans, x: where(ans > 0, g, 0.0), jvp=ELEMENTWISE,
+# NOTE: relu'(0) = 0 and relu'(nan) = 1, as in PyTorch (it zeroes where the result is <= 0).
+relu = defop("relu", _relu_impl, vjp=lambda g, ans, x: where(ans <= 0, 0.0, g), jvp=ELEMENTWISE,
              save_inputs=False, save_ans=True)
 erf = defop("erf", _erf_impl, vjp=lambda g, ans, x: g * exp(-(x * x)) * _TWO_OVER_SQRT_PI,
             jvp=ELEMENTWISE, promote="float")
@@ -491,8 +501,10 @@ div = defop("div", operator.truediv,
             vjp=(lambda g, ans, x, y: g / _cj(y), lambda g, ans, x, y: -(g * _cj(x)) / _cj(y * y)),
             jvp=ELEMENTWISE, promote="float")
 floor_divide = defop("floor_divide", _floor_divide_impl, vjp=None, promote="same")
+# NOTE: d/dy is -floor_divide(x, y) (Python's //, as PyTorch): -1.5 // inf is -1, inf // 1.5
+# is nan, where floor(x / y) gives -0 and inf.
 remainder = defop("remainder", _remainder_impl,
-                  vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * floor(x / y))),
+                  vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * floor_divide(x, y))),
                   jvp=ELEMENTWISE, promote="same", names=("RemainderBackward0", "RemainderBackward1"))
 fmod = defop("fmod", _fmod_impl,
              vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * trunc(x / y))),
@@ -504,6 +516,10 @@ def _pow_scalar_vjp(g: Any, ans: Any, x: Any, exponent: Any) -> Any:
         return g * 0.0
     if exponent == 2:
         return g * _cj(x) * 2.0
+    if exponent == 0.5 and not _is_complex(x):
+        # NOTE: x ** 0.5 is sqrt (as in PyTorch): g / (2 sqrt(x)), so -0.0 gives -inf and
+        # -inf gives nan, not 0.5 * (-inf) ** -0.5 = 0.
+        return g / (pow_scalar(x, exponent=0.5) * 2.0)
     return g * _cj(pow_scalar(x, exponent=exponent - 1) * exponent)
 
 
@@ -521,7 +537,9 @@ def _rpow_vjp(g: Any, ans: Any, x: Any, base: Any) -> Any:
     if base == 0:
         # NOTE: log(0) = -inf, taken as 0 where the exponent is >= 0 (PyTorch). The factor is
         # built from x, so it keeps x's dtype and no 0 * inf reaches a second derivative.
-        zero = x * 0.0
+        # (x * 0.0 is nan at x = +-inf: those take a plain 0, so 0 ** inf gives 0 and
+        # 0 ** -inf gives -inf, as PyTorch.)
+        zero = where(isfinite(x), x * 0.0, 0.0)
         return g * ans * where(x >= 0, zero, zero - np.inf)
     with np.errstate(invalid="ignore"):
         return g * ans * float(np.log(np.float64(base)))
@@ -548,9 +566,10 @@ atan2 = defop("atan2", np.arctan2, vjp=(_atan2_vjp_y, _atan2_vjp_x), jvp=ELEMENT
 
 
 def _max_share(g: Any, x: Any, y: Any) -> Any:
-    # NOTE: ties give each side half the gradient, as in PyTorch. Built with where so that
-    # the gradient keeps g's dtype (a bool * 0.5 mask would be float64).
-    return where(x > y, g, where(x == y, g * 0.5, 0.0))
+    # NOTE: ties give each side half the gradient, as in PyTorch. A nan on either side gives
+    # both sides the whole gradient (PyTorch zeroes only where x < y). Built with where so
+    # that the gradient keeps g's dtype (a bool * 0.5 mask would be float64).
+    return where(x < y, 0.0, where(x == y, g * 0.5, g))
 
 
 maximum = defop("maximum", np.maximum,
@@ -561,16 +580,20 @@ minimum = defop("minimum", np.minimum,
                 vjp=(lambda g, ans, x, y: _max_share(g, y, x),
                      lambda g, ans, x, y: _max_share(g, x, y)),
                 jvp=ELEMENTWISE, promote="same")
+# NOTE: written as g / (1 + exp(other - self)), as PyTorch does, so an infinite side gets the
+# whole gradient (exp(x - ans) is exp(inf - inf) = nan there).
 logaddexp = defop("logaddexp", np.logaddexp,
-                  vjp=(lambda g, ans, x, y: g * exp(x - ans), lambda g, ans, x, y: g * exp(y - ans)),
-                  jvp=ELEMENTWISE, save_ans=True, promote="float")
+                  vjp=(lambda g, ans, x, y: g / (exp(y - x) + 1.0),
+                       lambda g, ans, x, y: g / (exp(x - y) + 1.0)),
+                  jvp=ELEMENTWISE, promote="float")
 hypot = defop("hypot", np.hypot,
               vjp=(lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans),
               jvp=ELEMENTWISE, save_ans=True, promote="float")
 
 logaddexp2 = defop("logaddexp2", np.logaddexp2,
-                   vjp=(lambda g, ans, x, y: g * exp2(x - ans), lambda g, ans, x, y: g * exp2(y - ans)),
-                   jvp=ELEMENTWISE, save_ans=True, promote="float")
+                   vjp=(lambda g, ans, x, y: g / (exp2(y - x) + 1.0),
+                        lambda g, ans, x, y: g / (exp2(x - y) + 1.0)),
+                   jvp=ELEMENTWISE, promote="float")
 
 
 def _fmax_self(x: Any, y: Any) -> Any:

@@ -32,9 +32,13 @@ Pad2 = tuple[Pair, Pair]
 
 # --- softmax family (fused for stability) -------------------------------------------------
 def _shifted(x: np.ndarray, dim: int) -> np.ndarray:
-    """``x`` minus its max along ``dim`` (a non-finite max shifts by 0), so exp cannot overflow."""
-    m = max_or_ninf(x, dim)
-    return x - np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+    """``x`` minus its max along ``dim``, so exp cannot overflow.
+
+    NOTE: a slice holding +inf or nan, or only -inf, becomes nan throughout (inf - inf), as in
+    PyTorch: softmax([inf, 1]) is [nan, nan], not [nan, 0].
+    """
+    with np.errstate(invalid="ignore"):
+        return x - max_or_ninf(x, dim)
 
 
 def _log_softmax_impl(x: np.ndarray, dim: int) -> np.ndarray:

@@ -306,12 +306,14 @@ cumprod_p = defop("cumprod", _cumprod_impl, vjp=_cumprod_vjp_fast, jvp=(_cumprod
 
 
 # --- max and min -------------------------------------------------------------------------
-def _amax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+def _amax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False,
+               nan_share: bool = False) -> np.ndarray:
     _check_nonempty(x, dim, "max")
     return np.amax(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
-def _amin_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+def _amin_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False,
+               nan_share: bool = False) -> np.ndarray:
     _check_nonempty(x, dim, "min")
     return np.amin(x, axis=_axis(dim, x), keepdims=keepdim)
 
@@ -328,11 +330,18 @@ def _check_nonempty(x: Any, dim: Any, name: str) -> None:
             raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
 
 
-def _share_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+def _share_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False,
+               nan_share: bool = False) -> Any:
     # NOTE: ties share the gradient equally (max of [1, 3, 3] gives [0, .5, .5]), as PyTorch
-    # does for full max/min and for amax/amin.
+    # does for full max/min and for amax/amin. A nan result: the full max()/min()
+    # (``nan_share``) share it over the nan elements (PyTorch's evenly_distribute_backward);
+    # amax/amin find no element equal to nan and give nan everywhere (0/0), as PyTorch does.
     full = _unreduce(ans, x.shape, dim, keepdim)
-    hit = _mask_like(eq(x, full), x)
+    if nan_share:
+        xd, fd = data_of(x), data_of(full)
+        hit = _mask_like((xd == fd) | (np.isnan(xd) & np.isnan(fd)), x)
+    else:
+        hit = _mask_like(eq(x, full), x)
     count = sum_p(hit, dim=dim, keepdim=True)
     return _unreduce(g, x.shape, dim, keepdim) * hit / count
 
@@ -416,6 +425,13 @@ def _median_impl(x: np.ndarray, dim: Any, keepdim: bool = False,
     n = x.shape[dim]
     order = np.argsort(x, axis=dim, kind="stable")
     idx = np.take(order, [(n - 1) // 2 if k is None else k - 1], axis=dim)
+    if k is None and x.dtype.kind in "fc":
+        # NOTE: a slice holding nan has median nan, at its first nan (PyTorch); kthvalue
+        # sorts nan last instead.
+        nan = np.isnan(x)
+        has = nan.any(axis=dim, keepdims=True)
+        if has.any():
+            idx = np.where(has, np.argmax(nan, axis=dim, keepdims=True), idx)
     val = np.take_along_axis(x, idx, axis=dim)
     return _finish_dim(val, idx, dim, keepdim)
 
@@ -495,20 +511,46 @@ logsumexp_p = defop("logsumexp", _logsumexp_impl, vjp=_logsumexp_vjp,
                     jvp=(_weighted_sum_jvp(_logsumexp_vjp),), save_ans=True)
 
 
+def _first(x: Any, dim: Any) -> Any:
+    """The first element along the reduced dims (keepdims): a shift that makes identical values
+    exactly 0 before the mean is taken."""
+    if x.ndim == 0:
+        return x
+    first = x[tuple(slice(0, 1) if dim is None or i in dim else slice(None)
+                    for i in range(x.ndim))]
+    if first.dtype.kind == "f":
+        # an infinite first element would turn the finite ones into -inf - -inf = nan
+        first = np.where(np.isfinite(first), first, first.dtype.type(0))
+    return first
+
+
 def _var_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
               keepdim: bool = False) -> np.ndarray:
+    # NOTE: two passes over data shifted by its first element (as NumPy's var, plus the
+    # shift): identical values give exactly 0, as PyTorch's Welford does. np.var leaves the
+    # rounding of sum/n (100 times 0.1 gives 7.8e-34, so std 2.8e-17 and an O(1) gradient).
     n = _count(x.shape, dim)
-    if n <= correction:                     # PyTorch divides by max(0, N - correction)
-        c = x - np.mean(x, axis=_axis(dim, x), keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.sum(c * c, axis=_axis(dim, x), keepdims=keepdim) / x.dtype.type(0)
-    return np.var(x, axis=_axis(dim, x), ddof=correction, keepdims=keepdim)
+    ax = _axis(dim, x)
+    d = x - _first(x, dim) if n else x
+    c = d - np.mean(d, axis=ax, keepdims=True)
+    sq = (c.real * c.real + c.imag * c.imag) if c.dtype.kind == "c" else c * c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # PyTorch divides by max(0, N - correction): nan (or inf) with no degrees of freedom
+        return np.sum(sq, axis=ax, keepdims=keepdim) / sq.dtype.type(builtins.max(n - correction, 0))
+
+
+def _centered(x: Any, dim: Any) -> Any:
+    """``x - mean(x)``, exactly 0 for identical values (shifted first, as ``_var_impl``)."""
+    if x.ndim == 0 or _count(tuple(x.shape), dim) == 0:
+        return x - mean_p(x, dim=dim, keepdim=True)
+    d = x - _const(_first(data_of(x), dim), x)
+    return d - mean_p(d, dim=dim, keepdim=True)
 
 
 def _var_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
              keepdim: bool = False) -> Any:
     n = _count(tuple(x.shape), dim)
-    centered = x - mean_p(x, dim=dim, keepdim=True)
+    centered = _centered(x, dim)
     # NOTE: no degrees of freedom left (n == correction) gives nan, as in PyTorch, not an error.
     scale = 2.0 / (n - correction) if n > correction else math.inf
     return _unreduce(g, x.shape, dim, keepdim) * centered * scale
@@ -519,19 +561,20 @@ var_p = defop("var", _var_impl, vjp=_var_vjp, jvp=(_weighted_sum_jvp(_var_vjp),)
 
 def _std_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
               keepdim: bool = False) -> np.ndarray:
-    if _count(x.shape, dim) <= correction:
-        return np.sqrt(_var_impl(x, dim, correction, keepdim))
-    return np.std(x, axis=_axis(dim, x), ddof=correction, keepdims=keepdim)
+    return np.sqrt(_var_impl(x, dim, correction, keepdim))
 
 
 def _std_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
              keepdim: bool = False) -> Any:
     n = _count(tuple(x.shape), dim)
-    centered = x - mean_p(x, dim=dim, keepdim=True)
+    centered = _centered(x, dim)
     full = _unreduce(ans, x.shape, dim, keepdim)
-    denom = full * builtins.max(n - correction, 0)
+    zero = full == 0
     # NOTE: where the std is 0 the gradient is 0, as in PyTorch (masked_fill(result == 0, 0)).
-    return where(full == 0, 0.0, _unreduce(g, x.shape, dim, keepdim) * centered / denom)
+    # The denominator is made safe there too, so the rule's own derivative (a Hessian-vector
+    # product at a constant column) is 0, not 0 * inf = nan.
+    denom = where(zero, 1.0, full) * builtins.max(n - correction, 0)
+    return where(zero, 0.0, _unreduce(g, x.shape, dim, keepdim) * centered / denom)
 
 
 std_p = defop("std", _std_impl, vjp=_std_vjp, jvp=(_weighted_sum_jvp(_std_vjp),), save_ans=True)

@@ -282,7 +282,13 @@ def _index_put_vjp_x(g: Any, ans: Any, x: Any, value: Any, index: Any) -> Any:
 
 
 def _index_put_vjp_value(g: Any, ans: Any, x: Any, value: Any, index: Any) -> Any:
-    return getitem_p(g, index=index)
+    gv = getitem_p(g, index=index)
+    extra = np.ndim(value) - gv.ndim
+    if extra > 0:
+        # NOTE: a value may carry extra leading size-1 dims (PyTorch drops them to assign):
+        # give them back so the engine's sum to the value's shape sees aligned dims.
+        gv = reshape_as(gv, (1,) * extra + tuple(gv.shape))
+    return gv
 
 
 index_put_p = defop("index_put", _index_put_impl, vjp=(_index_put_vjp_x, _index_put_vjp_value),
@@ -293,6 +299,9 @@ index_put_p = defop("index_put", _index_put_impl, vjp=(_index_put_vjp_x, _index_
 def _gather_impl(x: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
     if is_lazy(x) or is_lazy(index):
         return along_blocks(_take_along, x, index, dim, x.dtype)
+    if index.shape != x.shape:
+        # NOTE: PyTorch reads only x[:index.shape] in the other dims; NumPy would broadcast.
+        x = x[tuple(slice(None) if k == dim else slice(0, n) for k, n in enumerate(index.shape))]
     return np.take_along_axis(x, index_like(index, x), axis=dim)
 
 
