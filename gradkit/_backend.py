@@ -388,8 +388,19 @@ def along_blocks(fn: Any, x: Any, index: Any, dim: int, dtype: Any, *more: Any) 
     index = index.rechunk(along)
     blocks = [da.asarray(m).rechunk(along) for m in more]
     chunks = x.chunks if more else index.chunks
-    return da.map_blocks(fn, x, index, *blocks, dim=dim, dtype=dtype, chunks=chunks,
+    return da.map_blocks(_checked_rows, x, index, *blocks, fn=fn, dim=dim, dtype=dtype, chunks=chunks,
                          meta=np.empty((0,) * x.ndim, dtype=dtype))
+
+
+def _checked_rows(xb: Any, ib: Any, *more: Any, fn: Any, dim: int) -> Any:
+    """One block of ``along_blocks``: the index is checked when the block is computed (NumPy
+    would wrap a negative index; PyTorch refuses it, and so does the eager path)."""
+    n = xb.shape[dim]
+    if ib.size and (ib.min() < 0 or ib.max() >= n):
+        flat = ib.reshape(-1)
+        bad = int(flat[(flat < 0) | (flat >= n)][0])
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {dim} with size {n}")
+    return fn(xb, ib, *more, dim=dim)
 
 
 def contiguous(x: Any) -> Any:

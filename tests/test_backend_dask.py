@@ -274,3 +274,17 @@ def test_saving_computes_a_dask_backed_tensor(tmp_path: Any) -> None:
 def test_from_dask_rejects_other_data() -> None:
     with pytest.raises(TypeError, match="from_dask expects a dask.array.Array"):
         gk.from_dask(np.ones(3))
+
+
+def test_lazy_gather_refuses_an_out_of_range_index_when_computed() -> None:
+    """The eager path refuses index -1 (PyTorch); a lazy index cannot be checked without
+    computing it, so each block checks its own rows when it is computed, instead of wrapping."""
+    import dask.array as da
+
+    x = gk.tensor(da.from_array(np.arange(12.0).reshape(4, 3), chunks=(2, 3)))
+    bad = gk.tensor(da.from_array(np.array([[0], [1], [2], [-1]]), chunks=(2, 1)))
+    y = gk.gather(x, 1, bad)                    # still lazy: nothing computed yet
+    with pytest.raises(RuntimeError, match="index -1 is out of bounds for dimension 1 with size 3"):
+        y.compute()
+    good = gk.tensor(da.from_array(np.array([[0], [1], [2], [1]]), chunks=(2, 1)))
+    np.testing.assert_array_equal(gk.gather(x, 1, good).compute().numpy(), [[0.0], [4.0], [8.0], [10.0]])
