@@ -20,7 +20,8 @@ from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .grad_mode import (detect_anomaly, enable_grad, get_subgradient_convention, inference_mode,
                         is_anomaly_check_nan_enabled, is_anomaly_enabled, is_grad_enabled, no_grad,
-                        set_detect_anomaly, set_grad_enabled, set_subgradient_convention)
+                        set_detect_anomaly, set_grad_enabled, set_subgradient_convention,
+                        set_complex_convention, get_complex_convention)
 from .graph import Node
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "gradcheck",
@@ -29,7 +30,8 @@ __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable",
            "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Node", "graph",
            "forward_ad", "functional", "explain", "Explanation", "set_record_locations",
            "is_record_locations_enabled", "set_subgradient_convention",
-           "get_subgradient_convention", "numerical", "numerical_fallback"]
+           "get_subgradient_convention", "set_complex_convention", "get_complex_convention",
+           "numerical", "numerical_fallback"]
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,

@@ -205,8 +205,17 @@ def batched_vjp(roots: Sequence[Tensor], seeds: Sequence[np.ndarray],
     """VJPs of ``roots`` for a batch of cotangents, w.r.t. ``inputs`` (None where unused).
 
     ``seeds[i]`` has shape ``(B, *roots[i].shape)``; each result ``(B, *inputs[k].shape)``.
-    The graph is kept (as with ``retain_graph=True``).
+    The graph is kept (as with ``retain_graph=True``). JAX's complex convention
+    (``set_complex_convention``) conjugates the seeds going in and the results coming out.
     """
+    if not _state.complex_conj:
+        return _batched_vjp(roots, seeds, inputs)
+    res = _batched_vjp(roots, [np.conjugate(s) if s.dtype.kind == "c" else s for s in seeds], inputs)
+    return [np.conjugate(g) if g is not None and g.dtype.kind == "c" else g for g in res]
+
+
+def _batched_vjp(roots: Sequence[Tensor], seeds: Sequence[np.ndarray],
+                 inputs: Sequence[Tensor]) -> list[np.ndarray | None]:
     from .._vmap import check_plain
     check_plain(*roots, *inputs)
     bsz = int(seeds[0].shape[0])

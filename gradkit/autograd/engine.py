@@ -118,7 +118,11 @@ def _reduce(g: Any, meta: tuple[Any, Any], create: bool) -> Any:
         g = sum_to(g, shape)
     if create:
         if g._data.dtype != dt:
-            g = g.to(dt)
+            if g._data.dtype.kind == "c" and dt.kind != "c":
+                from ..ops.elementwise import real
+                g = real(g)             # a real input's gradient is the real part (PyTorch)
+            if g._data.dtype != dt:
+                g = g.to(dt)
     elif g.dtype != dt:
         g = _cast(g, dt)
     return g
@@ -232,6 +236,8 @@ def run_backward(roots: Any, grads: Any = None, retain_graph: bool | None = None
     _state.grad_enabled = create
     try:
         seeds = _root_grads(roots, grads, create)
+        if _state.complex_conj:                 # JAX's convention: conj at both ends
+            seeds = [_conj(g) for g in seeds]
         # NOTE: like PyTorch, backward does not warn about inf/nan it produces (sqrt'(0) = inf).
         with np.errstate(all="ignore"):
             return _execute(roots, seeds, create, retain, inputs, capture, allow_unused)
@@ -438,8 +444,25 @@ def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
         t._grad = _make(as_data(old._data + g, t._data.dtype), False, None)
 
 
+def _conj(g: Any) -> Any:
+    """``g`` conjugated when complex (JAX's convention at the engine's ends)."""
+    if g is None:
+        return g
+    if isinstance(g, Tensor):
+        if g._data.dtype.kind != "c":
+            return g
+        from ..ops.elementwise import conj
+        return conj(g)
+    return np.conjugate(g) if getattr(g, "dtype", np.dtype(float)).kind == "c" else g
+
+
 def _finish(leaf_grads: dict[int, list[Any]], inputs: list[Tensor], captured: dict[int, Any],
             capture: bool, create: bool, allow_unused: bool) -> list[Any] | None:
+    if _state.complex_conj:
+        for v in leaf_grads.values():
+            v[1] = _conj(v[1])
+        for k, g in captured.items():
+            captured[k] = _conj(g)
     if capture:
         for t, g in leaf_grads.values():
             if t._hooks:

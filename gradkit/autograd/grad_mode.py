@@ -13,7 +13,7 @@ from typing import Any, Callable, TypeVar
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled", "set_detect_anomaly", "detect_anomaly",
            "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_subgradient_convention",
-           "get_subgradient_convention"]
+           "get_subgradient_convention", "set_complex_convention", "get_complex_convention"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,6 +23,8 @@ class _State(threading.local):
     numerical_fallback = False
     #: the rules at kinks: "torch" (default), "jax" or "min_norm" (set_subgradient_convention)
     subgradient = "torch"
+    #: gradients of complex values: "torch" (default) or "jax" (set_complex_convention)
+    complex_conj = False
     grad_enabled = True
     inference = False
     anomaly = False
@@ -297,3 +299,57 @@ class set_subgradient_convention(_GradMode):
     def clone(self) -> set_subgradient_convention:
         return self.__class__(self.convention)
 
+
+
+def get_complex_convention() -> str:
+    """The convention for gradients of complex values in this thread (``'torch'`` unless set)."""
+    return "jax" if _state.complex_conj else "torch"
+
+
+class set_complex_convention(_GradMode):
+    """Choose what a gradient with respect to a complex value is: ``'torch'`` or ``'jax'``.
+
+    For a real loss ``L`` of ``z = x + iy``, PyTorch's gradient (the default) is
+    ``dL/dx + i dL/dy``; JAX's and HIPS autograd's is its conjugate, ``dL/dx - i dL/dy``. More
+    generally JAX's vector-Jacobian product with cotangent ``v`` is the conjugate of PyTorch's
+    with cotangent ``conj(v)``. ``backward()`` (``.grad``), ``autograd.grad`` and every
+    ``gradkit.func`` transform obey the switch; the derivative table keeps PyTorch's convention
+    and the engine conjugates at its ends (the seeds going in, the gradients coming out), so
+    real inputs and outputs are unaffected. Hooks on leaves see the chosen convention's
+    gradient (what lands in ``.grad``); hooks on intermediate values see PyTorch's.
+    A plain call switches it for this thread; as a context manager (or decorator) the
+    previous convention comes back on exit.
+
+    Examples
+    --------
+    >>> z = gk.tensor(1.0 + 0j, requires_grad=True)
+    >>> ((2 + 3j) * z).real.backward()
+    >>> z.grad
+    tensor(2.-3.j)
+    >>> z.grad = None
+    >>> with gk.autograd.set_complex_convention("jax"):
+    ...     ((2 + 3j) * z).real.backward()
+    >>> z.grad
+    tensor(2.+3.j)
+    """
+
+    def __init__(self, convention: str) -> None:
+        if convention not in ("torch", "jax"):
+            raise ValueError(f"unknown complex convention {convention!r}; use 'torch' or 'jax'")
+        self.prev = _state.complex_conj
+        self.conj = convention == "jax"
+        self.convention = convention
+        _state.complex_conj = self.conj
+
+    def __call__(self, fn: F) -> F:
+        _state.complex_conj = self.prev
+        return super().__call__(fn)
+
+    def __enter__(self) -> None:
+        _state.complex_conj = self.conj
+
+    def __exit__(self, *exc: object) -> None:
+        _state.complex_conj = self.prev
+
+    def clone(self) -> set_complex_convention:
+        return self.__class__(self.convention)
