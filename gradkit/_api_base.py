@@ -5,6 +5,7 @@ Part of ``gradkit._api`` (see its docstring); none carries a derivative of its o
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from . import _dtype
 from ._backend import backend_of
 from ._tensor import Tensor
 from .ops import shape as S
+from .autograd.grad_mode import _state
 from .ops._registry import apply
 
 Dims = Any
@@ -117,10 +119,56 @@ def _view_op(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) -> 
     if x._base is not None and parent_fn is not None:
         out._base = x._base
         out._view_fn = lambda b: apply(prim, (parent_fn(b),), params, variant)
+        if x._multi:
+            out._multi = True           # a view of a multi-output view inherits its restriction
     else:
         out._base = x
         out._view_fn = lambda b: apply(prim, (b,), params, variant)
+    _register_view(out)
     return out
+
+
+def _multi_view(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) -> tuple[Tensor, ...]:
+    """Apply a primitive returning several views of ``x`` (``split``, ``unbind``).
+
+    Each output shares memory and the version counter with ``x``, so an in-place change of
+    ``x`` after it was saved for backward is detected through any of them; as in PyTorch,
+    an in-place change of such an output while grad mode records is refused
+    (``_methods._check_multi_view``).
+    """
+    outs = apply(prim, (x,), params, variant)
+    parent_fn = getattr(x, "_view_fn", None)
+    chained = x._base is not None and parent_fn is not None
+    base = x._base if chained else x
+    for i, out in enumerate(outs):
+        if getattr(out._data, "base", None) is None or not np.may_share_memory(out._data, x._data):
+            continue
+        out._vc = x._vc
+        out._base = base
+        if chained:
+            out._view_fn = lambda b, i=i: apply(prim, (parent_fn(b),), params, variant)[i]
+        else:
+            out._view_fn = lambda b, i=i: apply(prim, (b,), params, variant)[i]
+        out._multi = True
+        _register_view(out)
+    return outs
+
+
+def _register_view(view: Tensor) -> None:
+    """Remember ``view`` on its base, so an in-place change of the base refreshes its history.
+
+    Only views that take part in autograd are tracked (their base requires grad, or
+    grad mode is on, when a later in-place op may give the base a history).
+    """
+    if not (_state.grad_enabled or view._rg):
+        return
+    base = view._base
+    views = base.__dict__.get("_views")
+    if views is None:
+        base.__dict__["_views"] = views = []
+    elif len(views) >= 16 and len(views) & (len(views) - 1) == 0:
+        views[:] = [r for r in views if r() is not None]     # amortized pruning of dead views
+    views.append(weakref.ref(view))
 
 
 def _dims(input: Tensor, dim: Any) -> Any:

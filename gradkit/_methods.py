@@ -8,6 +8,7 @@ autograd sees them exactly as PyTorch does.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -90,21 +91,60 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
         if getattr(node, "ans_vc", None) is not None:
             node.ans_vc = self._vc
             node.ans_v = self._vc[0]
+        if "_views" in self.__dict__:
+            _refresh_views(self)
     return self
 
 
 def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, _name: str = "in-place op",
              **kwargs: Any) -> Tensor:
-    _check_inplace(self)
     recording = _state.grad_enabled and (
         self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     base = self._base
+    if self._multi and _state.grad_enabled and (recording or base._rg):
+        raise _multi_view_error(self)
+    _check_inplace(self)
     if base is not None and _state.grad_enabled and (recording or base._rg):
         return _inplace_view(self, base, fn, args, kwargs, _name)
     src = _alias(self) if recording else _make(self._data, False, None)
     with _no_record(not recording):
         out = fn(src, *args, **kwargs)
     return _commit(self, out, _name)
+
+
+_MULTI_VIEW = ("This view is the output of a function that returns multiple views. Such "
+               "functions do not allow the output views to be modified inplace. You should "
+               "replace the inplace operation by an out-of-place one.")
+
+
+def _multi_view_error(view: Tensor) -> RuntimeError:
+    """PyTorch's refusal of an in-place change of an output of ``split``/``unbind``/``chunk``."""
+    if view._fn is None:
+        return RuntimeError("A view was created in no_grad mode and is being modified inplace "
+                            "with grad mode enabled. " + _MULTI_VIEW)
+    name = re.sub(r"Backward\d*$", "", view._fn.name())
+    return RuntimeError(f"Output {view._oi} of {name} is a view and is being modified inplace. "
+                        + _MULTI_VIEW)
+
+
+def _refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
+    """Give every live view of ``base`` the history of a fresh view of its new value.
+
+    After an in-place change of ``base`` (directly or through one of its views) the views
+    taken before still see the new values, so their gradient must flow through the new
+    history (PyTorch regenerates a view's ``grad_fn`` when its base's version changed).
+    """
+    views = base.__dict__.get("_views")
+    if not views:
+        return
+    for ref in list(views):
+        v = ref()
+        if v is None or v is skip or v._base is not base:
+            continue
+        fresh = v._view_fn(base)
+        v._fn, v._rg = fresh._fn, fresh._rg
+        if fresh._fn is not None:
+            v._oi = fresh._oi
 
 
 def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: Any,
@@ -621,6 +661,7 @@ def _attach() -> None:
         "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "expand",
         "broadcast_to", "expand_as", "repeat", "tile", "repeat_interleave", "flip", "fliplr",
         "flipud", "roll", "rot90", "split", "chunk", "tensor_split", "unbind", "narrow",
+        "split_with_sizes", "hsplit", "vsplit", "dsplit",
         "index_select", "gather", "scatter", "scatter_add", "masked_fill", "masked_select",
         "take", "take_along_dim", "nonzero", "argwhere", "tril", "triu", "diagonal", "diag",
         "diag_embed", "trace", "clone", "sort", "argsort", "topk", "matmul", "mm", "bmm", "mv",

@@ -50,6 +50,8 @@ class Tensor:
     _hooks: dict[int, Any] | None = None
     _retain = False
     _base: Tensor | None = None
+    #: an output of a multi-output view function (split, unbind) or a view of one
+    _multi = False
     _post_hooks: dict[int, Any] | None = None
     _name: str | None = None
     #: why this tensor has no history although it came from one that had (diagnostics)

@@ -650,7 +650,7 @@ SHAPE_SPECS = [
     OpSpec("split", lambda x: gk.split(x, 3, dim=1), _split_ref([3, 1], 1), label="size"),
     OpSpec("split", lambda x: gk.split(x, [1, 2], dim=0), _split_ref([1, 2], 0), label="sections"),
     OpSpec("split", lambda x: gk.chunk(x, 2, dim=1), _split_ref([2, 2], 1), label="chunk"),
-    OpSpec("split", lambda x: gk.tensor_split(x, 3, dim=1), _split_ref([2, 1, 1], 1), label="tensor_split"),
+    OpSpec("getitem", lambda x: gk.tensor_split(x, 3, dim=1), _split_ref([2, 1, 1], 1), label="tensor_split"),
     OpSpec("unbind", lambda x: gk.unbind(x), lambda x: tuple(x)),
     OpSpec("unbind", lambda x: gk.unbind(x, dim=1), lambda x: tuple(x.T), label="dim1"),
     OpSpec("cat", lambda x, y: gk.cat([x, y]), lambda x, y: np.concatenate([x, y]), shapes=[(0, 3), (2, 3)],

@@ -1,0 +1,161 @@
+"""Views share memory and the version counter with their base; in-place writes through them
+reach the base and backpropagate, or are refused with PyTorch's error (issue 14)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+
+_MULTI = ("This view is the output of a function that returns multiple views. Such functions do "
+          "not allow the output views to be modified inplace. You should replace the inplace "
+          "operation by an out-of-place one.")
+
+
+def _arange(*shape: int, rg: bool = False) -> gk.Tensor:
+    n = int(np.prod(shape))
+    return gk.tensor(np.arange(n, dtype=np.float64).reshape(shape), requires_grad=rg)
+
+
+# --- multi-output views: split, chunk, unbind ---------------------------------------------
+@pytest.mark.parametrize("pieces, node, index", [
+    (lambda b: b.unbind(0), "Unbind", 0),
+    (lambda b: b.unbind(1), "Unbind", 2),
+    (lambda b: b.split(2), "Split", 1),
+    (lambda b: b.chunk(3, 1), "Split", 0),
+    (lambda b: b.split([1, 2]), "SplitWithSizes", 1),
+    (lambda b: b.split_with_sizes([2, 1]), "SplitWithSizes", 0),
+])
+def test_multi_output_views_refuse_inplace_like_pytorch(pieces, node, index) -> None:
+    x = _arange(3, 3, rg=True)
+    b = x * 2
+    out = pieces(b)[index]
+    assert out._base is b
+    with pytest.raises(RuntimeError) as exc:
+        out.add_(1)
+    assert str(exc.value) == f"Output {index} of {node} is a view and is being modified inplace. " \
+        + _MULTI
+    with pytest.raises(RuntimeError, match="Output 0 of Slice is a view"):
+        out[0:1].mul_(2)                      # a view of such a view inherits the restriction
+    assert b.tolist() == (x * 2).tolist()     # nothing was written
+
+
+def test_unbind_of_a_leaf_names_the_view_not_the_leaf() -> None:
+    a = _arange(3, 2, rg=True)
+    with pytest.raises(RuntimeError, match="^Output 0 of Unbind is a view and is being"):
+        a.unbind(0)[0].add_(1)
+
+
+def test_multi_output_view_written_with_a_grad_requiring_value() -> None:
+    c = _arange(3, 2)
+    w = gk.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="^A view was created in no_grad mode and is being "
+                                           "modified inplace with grad mode enabled. This view"):
+        c.unbind(0)[0].add_(w)
+
+
+def test_multi_output_views_share_the_version_counter() -> None:
+    """The issue's case: the version bump through an unbind output is seen by backward."""
+    a = _arange(3, 2, rg=True)
+    b = a * 1
+    y = (b * b).sum()
+    with gk.no_grad():
+        b.unbind(0)[0].add_(1)                # allowed (not recorded), but b changed
+    assert b._version == 1
+    with pytest.raises(RuntimeError, match="one of the variables needed for gradient computation "
+                                           "has been modified by an inplace operation"):
+        y.backward()
+
+
+@pytest.mark.parametrize("pieces", [lambda c: c.unbind(1), lambda c: c.split(1, 1),
+                                    lambda c: c.chunk(2, 1), lambda c: c.tensor_split(2, 1)])
+def test_pieces_write_through_to_the_base_without_grad(pieces) -> None:
+    c = _arange(2, 2)
+    parts = pieces(c)
+    parts[-1].add_(10)
+    assert c.tolist() == [[0.0, 11.0], [2.0, 13.0]]
+    assert c._version == 1 and parts[0]._version == 1
+
+
+# --- tensor_split / hsplit / vsplit / dsplit: plain slices ----------------------------------
+def test_tensor_split_pieces_are_views_whose_inplace_backpropagates() -> None:
+    x = _arange(2, 4, rg=True)
+    b = x * 1
+    piece = b.tensor_split(2, dim=1)[1]       # columns 2, 3
+    assert piece.grad_fn.name() == "SliceBackward0"
+    piece.mul_(3)
+    assert b.tolist() == [[0.0, 1.0, 6.0, 9.0], [4.0, 5.0, 18.0, 21.0]]
+    (b * b).sum().backward()
+    # d/dx sum(b^2) = 2 b * db/dx, db/dx = 3 on the written columns
+    assert x.grad.tolist() == [[0.0, 2.0, 36.0, 54.0], [8.0, 10.0, 108.0, 126.0]]
+
+
+def test_tensor_split_at_indices_follows_slicing() -> None:
+    x = _arange(2, 6)
+    parts = x.tensor_split([3, 1], 1)
+    assert [tuple(p.shape) for p in parts] == [(2, 3), (2, 0), (2, 5)]
+    assert parts[2].tolist() == [[1.0, 2.0, 3.0, 4.0, 5.0], [7.0, 8.0, 9.0, 10.0, 11.0]]
+    parts = x[0].tensor_split(gk.tensor([2, 3]))
+    assert [p.tolist() for p in parts] == [[0.0, 1.0], [2.0], [3.0, 4.0, 5.0]]
+    with pytest.raises(RuntimeError, match="number of sections must be larger than 0, got 0"):
+        x.tensor_split(0)
+
+
+def test_hsplit_vsplit_dsplit() -> None:
+    x = _arange(2, 6)
+    assert [p.tolist() for p in gk.hsplit(x, [1, 4])] == [
+        [[0.0], [6.0]], [[1.0, 2.0, 3.0], [7.0, 8.0, 9.0]], [[4.0, 5.0], [10.0, 11.0]]]
+    assert [p.tolist() for p in x.vsplit(2)] == [[[0.0, 1, 2, 3, 4, 5]], [[6.0, 7, 8, 9, 10, 11]]]
+    assert [tuple(p.shape) for p in _arange(1, 2, 4).dsplit(2)] == [(1, 2, 2), (1, 2, 2)]
+    with pytest.raises(RuntimeError, match=r"^torch.hsplit attempted to split along dimension 1, "
+                                           r"but the size of the dimension 6 is not divisible by "
+                                           r"the split_size 4!$"):
+        gk.hsplit(x, 4)
+    with pytest.raises(RuntimeError, match=r"^torch.vsplit requires a tensor with at least 2 "
+                                           r"dimension, but got a tensor with 1 dimensions!$"):
+        gk.vsplit(x[0], 2)
+    with pytest.raises(RuntimeError, match=r"^torch.dsplit requires a tensor with at least 3 "
+                                           r"dimension, but got a tensor with 2 dimensions!$"):
+        x.dsplit(2)
+
+
+# --- a view's history follows in-place changes of its base ---------------------------------
+def test_view_taken_before_an_inplace_change_of_its_base_sees_the_new_history() -> None:
+    """``v`` holds 2*b after ``b.mul_(2)``; its gradient must say so (PyTorch: [2, 2, 0])."""
+    a = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = a * 1
+    v = b[0:2]
+    b.mul_(2)
+    v.sum().backward()
+    assert a.grad.tolist() == [2.0, 2.0, 0.0]
+
+
+def test_sibling_view_sees_a_write_through_another_view() -> None:
+    a = gk.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    b = a * 1
+    col = b.t()[0]                            # b[:, 0]
+    b[0].mul_(5)                              # b[0, 0] *= 5, seen by col
+    assert col.tolist() == [5.0, 3.0]
+    col.sum().backward()
+    assert a.grad.tolist() == [[5.0, 0.0], [1.0, 0.0]]
+
+
+def test_view_of_a_tensor_without_grad_follows_a_recorded_inplace_change() -> None:
+    c = gk.zeros(3)
+    v = c[0:2]
+    w = gk.ones(3, requires_grad=True)
+    c.add_(w)
+    assert v.requires_grad
+    (v * gk.tensor([2.0, 3.0])).sum().backward()
+    assert w.grad.tolist() == [2.0, 3.0, 0.0]
+
+
+def test_unbind_output_after_its_base_changed_gives_the_right_gradient() -> None:
+    """PyTorch refuses to use such an output; gradkit regenerates its history instead."""
+    a = gk.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    b = a * 1
+    rows = b.unbind(0)
+    b.mul_(3)
+    rows[1].sum().backward()
+    assert a.grad.tolist() == [[0.0, 0.0], [3.0, 3.0]]
