@@ -13,7 +13,7 @@ new tensor, ``resolve_conj`` returns its input and ``is_conj`` is always False.
 from __future__ import annotations
 
 from . import _dtype
-from ._api_base import _scalar_name, _t
+from ._api_base import _scalar_name, _t, _view_op
 from ._tensor import Tensor
 from .ops import elementwise as E
 from .ops._registry import apply, apply1
@@ -32,7 +32,7 @@ def real(input: Tensor) -> Tensor:
     x = _t(input)
     if not x.is_complex():
         return x
-    return apply1(E.real.prim, x)
+    return _view_op(x, E.real.prim, {"view": True})
 
 
 def imag(input: Tensor) -> Tensor:
@@ -40,7 +40,7 @@ def imag(input: Tensor) -> Tensor:
     x = _t(input)
     if not x.is_complex():
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return apply1(E.imag.prim, x)
+    return _view_op(x, E.imag.prim, {"view": True})
 
 
 def conj(input: Tensor) -> Tensor:
@@ -83,12 +83,12 @@ def angle(input: Tensor) -> Tensor:
 def view_as_real(input: Tensor) -> Tensor:
     """A real tensor with a trailing dimension of size 2 holding (real, imag).
 
-    Unlike PyTorch this is a copy, not a view: writing to it leaves ``input`` as it was.
+    A view, as in PyTorch: writing to it changes ``input``.
     """
     x = _t(input)
     if not x.is_complex():
         raise RuntimeError("view_as_real is only supported for complex tensors")
-    return apply1(E.view_as_real.prim, x)
+    return _view_op(x, E.view_as_real.prim, {"view": True})
 
 
 def view_as_complex(input: Tensor) -> Tensor:

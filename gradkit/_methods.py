@@ -43,6 +43,10 @@ class _WRITEABLE:
     writeable = True
 
 
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+
+
 def _alias(self: Tensor) -> Tensor:
     """A snapshot of ``self`` with its history, safe to save while ``self`` is overwritten."""
     t = _make(self._data.copy(), self._rg, self._fn)
@@ -73,9 +77,7 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
         self._data = np.broadcast_to(src, self._data.shape).astype(self._data.dtype)
     else:
         if not getattr(self._data, "flags", _WRITEABLE).writeable:
-            raise RuntimeError("unsupported operation: more than one element of the written-to "
-                               "tensor refers to a single memory location. Please clone() the "
-                               "tensor before performing the operation.")
+            raise RuntimeError(_OVERLAP)
         np.copyto(self._data, src, casting="unsafe")
     self._vc[0] += 1
     if _state.record_sites:
@@ -156,17 +158,36 @@ def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: A
     ``index_put`` at those positions and the view takes the history of a fresh
     view of the new base.
     """
+    if not getattr(view._data, "flags", _WRITEABLE).writeable:
+        raise RuntimeError(_OVERLAP)
     make_view = view._view_fn
     current = make_view(base)
     out = fn(_alias(current), *args, **kwargs)
-    if out._data.dtype != base._data.dtype:
-        out = out.to(base.dtype)
-    positions = make_view(_make(np.arange(base._data.size).reshape(base._data.shape), False,
-                                None))._data
+    shape, n = base._data.shape, base._data.size
+    # a real view of a complex base (``.real``, ``.imag``, ``view_as_real``) writes real parts
+    # (flat positions 0..n-1) and imaginary parts (n..2n-1) of the base
+    parts = base._data.dtype.kind == "c" and current._data.dtype.kind != "c"
+    target = current if parts else base
+    if out._data.dtype != target._data.dtype:
+        out = out.to(target.dtype)
+    grid = np.arange(n).reshape(shape)
+    if parts:
+        grid = grid + 1j * (grid + n)
+    positions = make_view(_make(grid, False, None))._data
+    if parts:
+        positions = positions.real.astype(np.int64)
     if out._data.shape != positions.shape:
         out = A.expand(out, positions.shape)
-    index = np.unravel_index(positions.reshape(-1), base._data.shape)
-    new = apply(S.index_put_p.prim, (_alias(base), A.reshape(out, (-1,))), {"index": index}, 0)
+    values = A.reshape(out, (-1,))
+    if parts:
+        from ._api_complex import complex as _complex
+        flat = A.cat([A.reshape(E.real(_alias(base)), (-1,)),
+                      A.reshape(E.imag(_alias(base)), (-1,))])
+        flat = apply(S.index_put_p.prim, (flat, values), {"index": (positions.reshape(-1),)}, 0)
+        new = A.reshape(_complex(flat[:n], flat[n:]), shape)
+    else:
+        index = np.unravel_index(positions.reshape(-1), shape)
+        new = apply(S.index_put_p.prim, (_alias(base), values), {"index": index}, 0)
     _commit(base, new, name)
     fresh = make_view(base)
     view._fn, view._rg = fresh._fn, fresh._rg
@@ -445,7 +466,7 @@ def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
     if c_contiguous(self._data):
         return self
     if self._rg:
-        return A.clone(self)
+        return apply(S.clone_p.prim, (self,), {"contiguous": True})
     d = self._data
     return _make(np.ascontiguousarray(d) if type(d) is np.ndarray else d.copy(), False, None)
 

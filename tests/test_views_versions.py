@@ -159,3 +159,123 @@ def test_unbind_output_after_its_base_changed_gives_the_right_gradient() -> None
     b.mul_(3)
     rows[1].sum().backward()
     assert a.grad.tolist() == [[0.0, 0.0], [3.0, 3.0]]
+
+
+# --- views that used to be copies: unfold, as_strided, real/imag, view_as_real, diagonal -------
+def test_unfold_is_a_view_and_inplace_through_it_backpropagates() -> None:
+    c = _arange(6)
+    w = c.unfold(0, 2, 2)                     # [[0, 1], [2, 3], [4, 5]]
+    w[1].add_(10)
+    assert c.tolist() == [0.0, 1.0, 12.0, 13.0, 4.0, 5.0]
+    assert c._version == 1 and w._base is c
+    x = _arange(6, rg=True)
+    b = x * 1
+    win = b.unfold(0, 3, 3)
+    assert win.grad_fn.name() == "UnfoldBackward0"
+    win[0].mul_(2)
+    (b * b).sum().backward()
+    assert x.grad.tolist() == [0.0, 8.0, 16.0, 6.0, 8.0, 10.0]
+
+
+def test_unfold_gradient_with_overlapping_windows() -> None:
+    x = _arange(5, rg=True)
+    (x.unfold(0, 3, 1) * gk.tensor([1.0, 10.0, 100.0])).sum().backward()
+    # windows [0:3], [1:4], [2:5]: element i collects the weights of its positions
+    assert x.grad.tolist() == [1.0, 11.0, 111.0, 110.0, 100.0]
+
+
+@pytest.mark.parametrize("make", [lambda c: c.unfold(0, 3, 1),
+                                  lambda c: c.as_strided((2, 3), (1, 1)),
+                                  lambda c: c.expand(2, 6)])
+def test_inplace_through_overlapping_views_is_refused(make) -> None:
+    for rg in (False, True):
+        c = _arange(6, rg=rg)
+        base = c * 1 if rg else c
+        v = make(base)
+        with pytest.raises(RuntimeError, match="^unsupported operation: more than one element of "
+                                               "the written-to tensor refers to a single memory "
+                                               "location. Please clone"):
+            v.add_(1)
+        assert base.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_as_strided_is_a_view_and_inplace_through_it_backpropagates() -> None:
+    c = _arange(2, 4)
+    v = c.as_strided((2, 2), (4, 1), 1)       # [[1, 2], [5, 6]]
+    assert v.tolist() == [[1.0, 2.0], [5.0, 6.0]]
+    v.mul_(-1)
+    assert c.tolist() == [[0.0, -1.0, -2.0, 3.0], [4.0, -5.0, -6.0, 7.0]]
+    x = _arange(2, 4, rg=True)
+    b = x * 1
+    v = b.as_strided((2, 2), (4, 1), 1)
+    assert v.grad_fn.name() == "AsStridedBackward0"
+    v.mul_(3)
+    b.sum().backward()
+    assert x.grad.tolist() == [[1.0, 3.0, 3.0, 1.0], [1.0, 3.0, 3.0, 1.0]]
+
+
+def test_as_strided_refuses_a_storage_it_does_not_model() -> None:
+    c = _arange(3, 4)
+    with pytest.raises(RuntimeError, match=r"Call \.contiguous\(\) first"):
+        c.t().as_strided((2,), (1,))
+    with pytest.raises(RuntimeError, match=r"Call \.contiguous\(\) first"):
+        c[1:].as_strided((2,), (1,))          # PyTorch would read from c's storage start
+    assert c.t().contiguous().as_strided((2,), (1,)).tolist() == [0.0, 4.0]
+
+
+def test_real_imag_and_view_as_real_are_views() -> None:
+    z = gk.tensor([1 + 2j, 3 + 4j])
+    z.real.add_(10)
+    z.imag.mul_(-1)
+    assert z.tolist() == [11 - 2j, 13 - 4j]
+    gk.view_as_real(z)[1, 1].fill_(0.5)
+    assert z.tolist() == [11 - 2j, 13 + 0.5j]
+    assert z._version == 3
+
+
+def test_inplace_through_real_and_imag_backpropagates() -> None:
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = gk.tensor([3.0, 4.0], requires_grad=True)
+    z = gk.complex(x * 1, y * 1)
+    z.real.mul_(2)                            # z = 2x + iy
+    z.imag.add_(x)                            # z = 2x + i(y + x)
+    loss = (z.real * gk.tensor([1.0, 10.0])).sum() + (z.imag ** 2).sum()
+    loss.backward()
+    # d/dx = 2 * [1, 10] + 2 (y + x), d/dy = 2 (y + x)
+    assert x.grad.tolist() == [2.0 + 8.0, 20.0 + 12.0]
+    assert y.grad.tolist() == [8.0, 12.0]
+
+
+def test_diagonal_can_be_written_in_place() -> None:
+    c = _arange(3, 3)
+    c.diagonal().add_(100)
+    assert c.diagonal().tolist() == [100.0, 104.0, 108.0]
+    x = _arange(2, 2, rg=True)
+    b = x * 1
+    b.diagonal().mul_(5)
+    b.sum().backward()
+    assert x.grad.tolist() == [[5.0, 1.0], [1.0, 5.0]]
+
+
+# --- contiguous, clone, strides --------------------------------------------------------------
+@pytest.mark.parametrize("rg", [False, True])
+def test_contiguous_of_a_transposed_tensor_is_contiguous(rg) -> None:
+    """The issue's case: ``x.transpose(1, 2).contiguous().view(2, -1)``."""
+    x = gk.randn(2, 3, 4, requires_grad=rg)
+    c = x.transpose(1, 2).contiguous()
+    assert c.is_contiguous() and c.stride() == (12, 3, 1)
+    assert tuple(c.view(2, -1).shape) == (2, 12)
+    if rg:
+        assert c.grad_fn.name() == "CloneBackward0"
+        c.view(2, -1).sum().backward()
+        assert x.grad.tolist() == np.ones((2, 3, 4)).tolist()
+
+
+def test_strides_after_permute_and_clone_follow_pytorch() -> None:
+    x = gk.randn(2, 3, 4, requires_grad=True)
+    p = x.permute(2, 0, 1)
+    assert p.stride() == (1, 12, 4) and not p.is_contiguous()
+    assert p.clone().stride() == (1, 12, 4)   # clone keeps the layout (preserve_format)
+    assert p.contiguous().stride() == (6, 3, 1)
+    assert x[:, :, ::2].clone().stride() == (6, 2, 1)
+    assert x.contiguous() is x
