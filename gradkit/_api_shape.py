@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _dtype
 from ._backend import c_contiguous
-from ._tensor import Tensor
+from ._tensor import Tensor, _make
 from .ops import shape as S
 from ._api_base import Dims, _dims, _multi_view, _t, _view_op
 
@@ -48,13 +48,37 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     """Like ``reshape``; the tensor must be contiguous, as in PyTorch."""
     x = _t(input)
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        return x.to(shape[0])
+        return _view_dtype(x, shape[0])
     if not c_contiguous(x._data) and x._data.size > 1:
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")
     target = _infer_shape(_shape_arg(shape), x._data.size)
     return _view_op(x, S.reshape_p.prim, {"shape": target}, S.VIEW)
+
+
+def _view_dtype(x: Tensor, dtype: Any) -> Tensor:
+    """``x.view(dtype)``: the same bytes read as another dtype (PyTorch's reinterpretation,
+    not a conversion). Shares memory and the version counter; not differentiable."""
+    d = _dtype.as_dtype(dtype)
+    arr = x._data
+    new = np.dtype(d.np)
+    if new.itemsize != arr.itemsize:
+        old_name, new_name = x.dtype._legacy[:-6], d._legacy[:-6]
+        what = f"to view {old_name} as {new_name} (different element sizes)"
+        if arr.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if arr.shape[-1] != 1 and arr.strides[-1] != arr.itemsize:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got "
+                               f"{arr.strides[-1] // arr.itemsize}")
+        if new.itemsize > arr.itemsize and arr.shape[-1] % (new.itemsize // arr.itemsize):
+            raise RuntimeError(f"self.size(-1) must be divisible by "
+                               f"{new.itemsize // arr.itemsize} {what}, but got {arr.shape[-1]}")
+        if arr.shape[-1] == 1 and arr.strides[-1] != arr.itemsize:
+            arr = np.lib.stride_tricks.as_strided(arr, strides=arr.strides[:-1] + (arr.itemsize,))
+    out = _make(arr.view(new), False, None)
+    out._vc = x._vc
+    return out
 
 
 def _reshape_variant(x: Tensor, shape: tuple[int, ...], variant: int) -> Tensor:

@@ -279,3 +279,29 @@ def test_strides_after_permute_and_clone_follow_pytorch() -> None:
     assert p.contiguous().stride() == (6, 3, 1)
     assert x[:, :, ::2].clone().stride() == (6, 2, 1)
     assert x.contiguous() is x
+
+
+# --- view(dtype) reinterprets the bytes, as PyTorch ------------------------------------------
+def test_view_dtype_reinterprets_bits_instead_of_converting() -> None:
+    x = gk.tensor([1.0, 2.0], dtype=gk.float64)
+    v = x.view(gk.int64)
+    assert v.tolist() == [4607182418800017408, 4611686018427387904]   # IEEE 754 bits
+    assert x.view(gk.float32).tolist() == [0.0, 1.875, 0.0, 2.0]
+    assert tuple(x.view(gk.uint8).shape) == (16,)
+    v.add_(1)                                 # shares memory and the version counter
+    assert x._version == 1 and x.tolist()[0] == 1.0000000000000002
+    with pytest.raises(RuntimeError, match=r"^self.size\(-1\) must be divisible by 4 to view "
+                                           r"Float as ComplexDouble \(different element sizes\), "
+                                           r"but got 3$"):
+        gk.zeros(3, dtype=gk.float32).view(gk.complex128)
+
+
+def test_view_dtype_is_not_differentiable_and_its_writes_are_seen_by_backward() -> None:
+    a = gk.tensor([1.0, 2.0], requires_grad=True)
+    b = a * 2
+    y = (b * b).sum()
+    v = b.view(gk.int64)
+    assert not v.requires_grad
+    v.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
