@@ -7,7 +7,10 @@ PyTorch's convention for complex autograd: the gradient of a real loss ``L``
 with respect to ``z = x + iy`` is ``dL/dx + i dL/dy``.
 
 Conjugation is physical (gradkit has no lazy conjugate bit): ``conj`` makes a
-new tensor, ``resolve_conj`` returns its input and ``is_conj`` is always False.
+new tensor. Where PyTorch's ``conj`` is a view, an in-place write to it would
+change the input; gradkit's copy refuses such writes instead of losing them, and
+says so through ``is_conj`` (True); ``resolve_conj`` gives a writable copy.
+``.real``, ``.imag`` and ``view_as_real`` are views, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -48,7 +51,10 @@ def conj(input: Tensor) -> Tensor:
     x = _t(input)
     if not x.is_complex():
         return x
-    return apply1(E.conj.prim, x)
+    out = apply1(E.conj.prim, x)
+    # NOTE: PyTorch's conj is a view (writing to it writes ``input``); this copy refuses writes
+    out._conj_copy = True
+    return out
 
 
 def conj_physical(input: Tensor) -> Tensor:
@@ -60,8 +66,12 @@ def conj_physical(input: Tensor) -> Tensor:
 
 
 def resolve_conj(input: Tensor) -> Tensor:
-    """``input`` itself: gradkit never holds a lazily conjugated tensor."""
-    return _t(input)
+    """``input`` itself, or for the result of ``conj()`` a copy of it that may be written."""
+    x = _t(input)
+    if x._conj_copy or (x._base is not None and x._base._conj_copy):
+        from .ops.shape import clone_p
+        return clone_p(x)
+    return x
 
 
 def resolve_neg(input: Tensor) -> Tensor:
@@ -70,9 +80,9 @@ def resolve_neg(input: Tensor) -> Tensor:
 
 
 def is_conj(input: Tensor) -> bool:
-    """Always False (conjugation in gradkit is physical)."""
-    _t(input)
-    return False
+    """True for the result of ``conj()`` of a complex tensor (PyTorch's conjugate bit)."""
+    x = _t(input)
+    return bool(x._conj_copy)
 
 
 def angle(input: Tensor) -> Tensor:

@@ -39,6 +39,17 @@ def _check_inplace(self: Tensor) -> None:
                            "in-place operation.")
 
 
+def _refuse_conj_copy(self: Tensor) -> None:
+    """PyTorch's ``conj()`` is a view: writing to it writes the input. gradkit's is a copy,
+    which such a write would not reach, so it is refused rather than silently lost."""
+    if self._conj_copy or (self._base is not None and self._base._conj_copy):
+        raise RuntimeError(
+            "an in-place change of the result of conj() (or .mH/.H/.adjoint() of a complex "
+            "tensor) would not reach its input: PyTorch's conj() is a view of the input, "
+            "gradkit's is a copy. Change the input instead, or call .resolve_conj() (or "
+            ".clone()) first to get a tensor of your own.")
+
+
 class _WRITEABLE:
     writeable = True
 
@@ -100,6 +111,7 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
 
 def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, _name: str = "in-place op",
              **kwargs: Any) -> Tensor:
+    _refuse_conj_copy(self)
     recording = _state.grad_enabled and (
         self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     base = self._base
@@ -216,6 +228,7 @@ def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
     ufunc = _UFUNC_INPLACE.get(fn)
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        _refuse_conj_copy(self)
         if ufunc is not None and len(args) == 1 and not kwargs:
             other = args[0]
             if not (_state.grad_enabled and (self._rg or (isinstance(other, Tensor) and other._rg)
@@ -244,6 +257,7 @@ _UFUNC_INPLACE = {A.add: np.add, A.sub: np.subtract, A.mul: np.multiply, A.div: 
 
 def zero_(self: Tensor) -> Tensor:
     """Fill with zeros in place."""
+    _refuse_conj_copy(self)
     if not (_state.grad_enabled and self._rg):
         self._data[...] = 0
         self._vc[0] += 1
@@ -254,6 +268,7 @@ def zero_(self: Tensor) -> Tensor:
 
 def fill_(self: Tensor, value: Any) -> Tensor:
     """Fill with ``value`` in place."""
+    _refuse_conj_copy(self)
     v = value.item() if isinstance(value, Tensor) and not value._rg else value
     if isinstance(v, Tensor):
         return _inplace(self, lambda s, val: E.add(E.mul(s, 0.0), val.to(s.dtype)), v,
@@ -268,6 +283,7 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     """Copy ``src`` (broadcast to this shape) into this tensor in place."""
+    _refuse_conj_copy(self)
     src = A.as_tensor_arg(src)
     if not (_state.grad_enabled and (self._rg or src._rg)):
         np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
@@ -356,6 +372,7 @@ def __getitem__(self: Tensor, index: Any) -> Tensor:
 
 
 def __setitem__(self: Tensor, index: Any, value: Any) -> None:
+    _refuse_conj_copy(self)
     idx = _convert_index(index)
     basic = S._is_basic(idx)
     if basic:

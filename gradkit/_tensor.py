@@ -52,6 +52,8 @@ class Tensor:
     _base: Tensor | None = None
     #: an output of a multi-output view function (split, unbind) or a view of one
     _multi = False
+    #: made by ``conj()`` of a complex tensor: a copy where PyTorch returns a view
+    _conj_copy = False
     _post_hooks: dict[int, Any] | None = None
     _name: str | None = None
     #: why this tensor has no history although it came from one that had (diagnostics)

@@ -305,3 +305,30 @@ def test_view_dtype_is_not_differentiable_and_its_writes_are_seen_by_backward() 
     v.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
+
+
+# --- conj() is a copy where PyTorch has a view: writes to it are refused, not lost -----------
+@pytest.mark.parametrize("write", [lambda c: c.add_(1), lambda c: c.zero_(),
+                                   lambda c: c.__setitem__(0, 7.0), lambda c: c.real.mul_(2),
+                                   lambda c: c.copy_(gk.zeros(2, dtype=gk.complex128))])
+def test_inplace_write_to_conj_is_refused(write) -> None:
+    z = gk.tensor([1 + 2j, 3 + 4j])
+    c = z.conj()
+    assert c.is_conj()
+    with pytest.raises(RuntimeError, match=r"would not reach its input: PyTorch's conj\(\) is a "
+                                           r"view of the input, gradkit's is a copy"):
+        write(c)
+    assert z.tolist() == [1 + 2j, 3 + 4j] and c.tolist() == [1 - 2j, 3 - 4j]
+
+
+def test_conj_transposes_refuse_writes_and_resolve_conj_gives_a_writable_copy() -> None:
+    z = gk.tensor([[1 + 2j, 3 + 4j]])
+    with pytest.raises(RuntimeError, match="would not reach its input"):
+        z.mH.mul_(2)
+    r = z.conj().resolve_conj()
+    assert not r.is_conj()
+    r.add_(5)
+    assert r.tolist() == [[6 - 2j, 8 - 4j]] and z.tolist() == [[1 + 2j, 3 + 4j]]
+    x = gk.tensor([1.0, 2.0])
+    x.conj().add_(1)                          # a real tensor's conj is the tensor itself
+    assert x.tolist() == [2.0, 3.0]
