@@ -104,7 +104,7 @@ def view_as_real(input: Tensor) -> Tensor:
 def view_as_complex(input: Tensor) -> Tensor:
     """A complex tensor from a float32/float64 one whose last dimension (size 2) is (real, imag).
 
-    Unlike PyTorch this is a copy, not a view.
+    A view, as in PyTorch: writing to it changes ``input``.
     """
     x = _t(input)
     if x.dtype not in (_dtype.float32, _dtype.float64, _dtype.float16):
@@ -114,7 +114,17 @@ def view_as_complex(input: Tensor) -> Tensor:
         raise RuntimeError("Tensor must have a last dimension of size 2")
     if x.dtype is _dtype.float16:
         raise RuntimeError("view_as_complex of float16 tensors is not supported (no complex32)")
-    return apply1(E.view_as_complex.prim, x)
+    d = x._data
+    if hasattr(d, "strides"):
+        strides = [s // d.itemsize for s in d.strides]
+        if strides[-1] != 1:
+            raise RuntimeError("Tensor must have a last dimension with stride 1")
+        if any(s % 2 for n, s in zip(d.shape[:-1], strides[:-1]) if n > 1):
+            raise RuntimeError("Tensor must have a stride divisible by 2 for all but last "
+                               "dimension")
+        if x._base is not None and x.storage_offset() % 2:
+            raise RuntimeError("Tensor must have a storage_offset divisible by 2")
+    return _view_op(x, E.view_as_complex.prim, {"view": True})
 
 
 def _check_pair(name: str, a: Tensor, b: Tensor) -> None:

@@ -177,20 +177,28 @@ def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: A
     out = fn(_alias(current), *args, **kwargs)
     shape, n = base._data.shape, base._data.size
     # a real view of a complex base (``.real``, ``.imag``, ``view_as_real``) writes real parts
-    # (flat positions 0..n-1) and imaginary parts (n..2n-1) of the base
+    # (flat positions 0..n-1) and imaginary parts (n..2n-1) of the base; a complex view of a
+    # real base (``view_as_complex``) writes pairs of its elements
     parts = base._data.dtype.kind == "c" and current._data.dtype.kind != "c"
-    target = current if parts else base
+    pairs = base._data.dtype.kind != "c" and current._data.dtype.kind == "c"
+    target = current if parts or pairs else base
     if out._data.dtype != target._data.dtype:
         out = out.to(target.dtype)
+    if out._data.shape != current._data.shape:
+        out = A.expand(out, current._data.shape)
     grid = np.arange(n).reshape(shape)
     if parts:
         grid = grid + 1j * (grid + n)
+    elif pairs:
+        grid = grid.astype(np.float64)
     positions = make_view(_make(grid, False, None))._data
+    values = A.reshape(out, (-1,))
     if parts:
         positions = positions.real.astype(np.int64)
-    if out._data.shape != positions.shape:
-        out = A.expand(out, positions.shape)
-    values = A.reshape(out, (-1,))
+    elif pairs:
+        positions = np.concatenate([positions.real.reshape(-1), positions.imag.reshape(-1)])
+        positions = positions.astype(np.int64)
+        values = A.cat([A.reshape(E.real(out), (-1,)), A.reshape(E.imag(out), (-1,))])
     if parts:
         from ._api_complex import complex as _complex
         flat = A.cat([A.reshape(E.real(_alias(base)), (-1,)),

@@ -170,3 +170,18 @@ def test_view_dtype_matches_torch() -> None:
         ours = gk.tensor(x).view(getattr(gk, dtype))
         theirs = torch.tensor(x).view(getattr(torch, dtype))
         np.testing.assert_array_equal(np.array(ours.tolist()), theirs.numpy())
+
+
+@pytest.mark.parametrize("make", [lambda L, a: L.view_as_complex(a),
+                                  lambda L, a: L.view_as_complex(a.transpose(0, 1))[1:],
+                                  lambda L, a: L.view_as_complex(a[:, ::2])])
+def test_view_as_complex_writes_match_torch(make) -> None:
+    def run(L: Any) -> tuple[np.ndarray, np.ndarray]:
+        x = L.tensor(np.arange(24, dtype=np.float64).reshape(3, 4, 2) / 6 - 1, requires_grad=True)
+        a = x * 2
+        c = make(L, a)
+        c.mul_(c.exp())
+        (a * a.cos()).sum().backward()
+        return np.array(a.tolist()), np.array(x.grad.tolist())
+    for ours, theirs in zip(run(gk), run(torch)):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)

@@ -332,3 +332,17 @@ def test_conj_transposes_refuse_writes_and_resolve_conj_gives_a_writable_copy() 
     x = gk.tensor([1.0, 2.0])
     x.conj().add_(1)                          # a real tensor's conj is the tensor itself
     assert x.tolist() == [2.0, 3.0]
+
+
+def test_view_as_complex_is_a_view_and_inplace_through_it_backpropagates() -> None:
+    a = gk.arange(4.0, dtype=gk.float64)
+    gk.view_as_complex(a.view(2, 2)).mul_(1j)          # (0+1j)*1j = -1, (2+3j)*1j = -3+2j
+    assert a.tolist() == [-1.0, 0.0, -3.0, 2.0] and a._version == 1
+    x = gk.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
+    b = x * 1
+    c = gk.view_as_complex(b.view(2, 2))
+    c.mul_(gk.tensor([1j, 2.0]))                        # b = [-2, 1, 6, 8]
+    (b * gk.arange(4.0, dtype=gk.float64)).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0, 4.0, 6.0]      # PyTorch's values
+    with pytest.raises(RuntimeError, match="^Tensor must have a last dimension with stride 1$"):
+        gk.view_as_complex(gk.zeros(2, 4).t())

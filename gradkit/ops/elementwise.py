@@ -342,7 +342,10 @@ def _view_as_real_impl(x: Any, view: bool = False) -> Any:
     return np.stack([np.real(x), np.imag(x)], axis=-1)
 
 
-def _view_as_complex_impl(x: Any) -> Any:
+def _view_as_complex_impl(x: Any, view: bool = False) -> Any:
+    if view and type(x) is np.ndarray and x.strides[-1] == x.itemsize:
+        # a view: each pair of floats read as one complex element
+        return x.view(np.result_type(x.dtype, np.complex64))[..., 0]
     return _complex_impl(x[..., 0], x[..., 1])
 
 
@@ -376,7 +379,8 @@ view_as_real = defop("view_as_real", _view_as_real_impl,
                      save_inputs=False,
                      names="ViewAsRealBackward0")
 view_as_complex = defop("view_as_complex", _view_as_complex_impl,
-                        vjp=lambda g, ans, x: view_as_real(g), jvp=LINEAR, save_inputs=False,
+                        vjp=lambda g, ans, x, view=False: view_as_real(g), jvp=LINEAR,
+                        save_inputs=False,
                         names="ViewAsComplexBackward0")
 
 
