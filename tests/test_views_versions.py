@@ -346,3 +346,18 @@ def test_view_as_complex_is_a_view_and_inplace_through_it_backpropagates() -> No
     assert x.grad.tolist() == [1.0, 0.0, 4.0, 6.0]      # PyTorch's values
     with pytest.raises(RuntimeError, match="^Tensor must have a last dimension with stride 1$"):
         gk.view_as_complex(gk.zeros(2, 4).t())
+
+
+# --- NumPy dispatch: np.split and friends give NumPy's pieces as views ----------------------
+def test_numpy_splits_are_writable_views_with_numpy_semantics() -> None:
+    a = np.arange(10.0).reshape(2, 5)
+    t = gk.tensor(a, requires_grad=True)
+    for split in (lambda m: np.array_split(m, 3, axis=1), lambda m: np.hsplit(m, [1, 3]),
+                  lambda m: np.vsplit(m, 2), lambda m: np.split(m, [2, 4], axis=1)):
+        assert [p.tolist() for p in split(t)] == [p.tolist() for p in split(a)]
+    with pytest.raises(ValueError, match="array split does not result in an equal division"):
+        np.split(t, 2, axis=1)
+    b = t * 1
+    np.hsplit(b, [3])[1].mul_(4)              # NumPy pieces may be written in place
+    b.sum().backward()
+    assert t.grad.tolist() == [[1.0, 1.0, 1.0, 4.0, 4.0]] * 2
