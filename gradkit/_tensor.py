@@ -465,7 +465,7 @@ class Tensor:
         if type(self) is not Tensor and self.__dict__:
             import copy
             for k, v in self.__dict__.items():
-                if k not in ("_grad", "_vc", "_hooks", "_post_hooks"):
+                if k not in ("_grad", "_vc", "_hooks", "_post_hooks", "_views"):
                     new.__dict__[k] = copy.deepcopy(v, memo)
         memo[id(self)] = new
         return new

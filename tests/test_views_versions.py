@@ -361,3 +361,11 @@ def test_numpy_splits_are_writable_views_with_numpy_semantics() -> None:
     np.hsplit(b, [3])[1].mul_(4)              # NumPy pieces may be written in place
     b.sum().backward()
     assert t.grad.tolist() == [[1.0, 1.0, 1.0, 4.0, 4.0]] * 2
+
+
+def test_deepcopy_of_a_parameter_does_not_carry_its_views() -> None:
+    import copy
+    p = gk.nn.Parameter(gk.randn(3, 2))
+    v = p.t()
+    q = copy.deepcopy(p)
+    assert "_views" not in q.__dict__ and v._base is p
