@@ -18,6 +18,7 @@ from .autograd.grad_mode import _state
 from .ops._registry import apply
 
 Dims = Any
+_ref = weakref.ref
 
 Dims = Any
 
@@ -124,7 +125,17 @@ def _view_op(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) -> 
     else:
         out._base = x
         out._view_fn = lambda b: apply(prim, (b,), params, variant)
-    _register_view(out)
+    if _state.grad_enabled or out._rg:
+        # NOTE: inline _register_view (a view op's only added cost)
+        d = out._base.__dict__
+        views = d.get("_views")
+        if views is None:
+            d["_views"] = [_ref(out)]
+        else:
+            n = len(views)
+            if n >= 16 and not n & (n - 1):
+                views[:] = [r for r in views if r() is not None]
+            views.append(_ref(out))
     return out
 
 
@@ -157,18 +168,20 @@ def _multi_view(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) 
 def _register_view(view: Tensor) -> None:
     """Remember ``view`` on its base, so an in-place change of the base refreshes its history.
 
-    Only views that take part in autograd are tracked (their base requires grad, or
-    grad mode is on, when a later in-place op may give the base a history).
+    Only views made while grad mode is on (or that require grad) are tracked: a later
+    in-place op may give the base a new history they must follow.
     """
     if not (_state.grad_enabled or view._rg):
         return
-    base = view._base
-    views = base.__dict__.get("_views")
+    d = view._base.__dict__
+    views = d.get("_views")
     if views is None:
-        base.__dict__["_views"] = views = []
-    elif len(views) >= 16 and len(views) & (len(views) - 1) == 0:
+        d["_views"] = [_ref(view)]
+        return
+    n = len(views)
+    if n >= 16 and not n & (n - 1):
         views[:] = [r for r in views if r() is not None]     # amortized pruning of dead views
-    views.append(weakref.ref(view))
+    views.append(_ref(view))
 
 
 def _dims(input: Tensor, dim: Any) -> Any:
