@@ -49,12 +49,24 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     x = _t(input)
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
         return _view_dtype(x, shape[0])
-    if not c_contiguous(x._data) and x._data.size > 1:
+    target = _infer_shape(_shape_arg(shape), x._data.size)
+    if not c_contiguous(x._data) and x._data.size > 1 and not _viewable(x._data, target):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")
-    target = _infer_shape(_shape_arg(shape), x._data.size)
     return _view_op(x, S.reshape_p.prim, {"shape": target}, S.VIEW)
+
+
+def _viewable(arr: Any, shape: tuple[int, ...]) -> bool:
+    """Whether a non-contiguous array can take ``shape`` without a copy (PyTorch's view rule:
+    only dims that are contiguous with each other are merged or split)."""
+    if type(arr) is not np.ndarray:
+        return False
+    try:
+        np.reshape(arr, shape, copy=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _view_dtype(x: Tensor, dtype: Any) -> Tensor:

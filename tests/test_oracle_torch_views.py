@@ -185,3 +185,19 @@ def test_view_as_complex_writes_match_torch(make) -> None:
         return np.array(a.tolist()), np.array(x.grad.tolist())
     for ours, theirs in zip(run(gk), run(torch)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_view_of_non_contiguous_tensors_matches_torch() -> None:
+    for make in (lambda L, x: x.transpose(0, 1).view(3, 2, 4), lambda L, x: x[:, :, ::2].view(6, 2),
+                 lambda L, x: x[:, :, ::2].view(2, 3, 2, 1), lambda L, x: x.permute(2, 0, 1).view(4, 6),
+                 lambda L, x: x[:, 1:].view(2, 8), lambda L, x: x.transpose(1, 2).view(2, 12),
+                 lambda L, x: x[:, 1:].view(4, 4)):
+        results = []
+        for L in (gk, torch):
+            x = L.tensor(np.arange(24.0).reshape(2, 3, 4))
+            try:
+                v = make(L, x)
+                results.append((v.stride(), v.tolist()))
+            except RuntimeError as exc:
+                results.append(str(exc))
+        assert results[0] == results[1]

@@ -369,3 +369,17 @@ def test_deepcopy_of_a_parameter_does_not_carry_its_views() -> None:
     v = p.t()
     q = copy.deepcopy(p)
     assert "_views" not in q.__dict__ and v._base is p
+
+
+def test_view_of_a_non_contiguous_tensor_where_the_strides_allow_it() -> None:
+    x = _arange(2, 3, 4, rg=True)
+    v = x.transpose(0, 1).view(3, 2, 4)       # only contiguous dims merged or split: a view
+    assert v.stride() == (4, 12, 1) and v._base is x
+    assert x[:, :, ::2].view(6, 2).stride() == (4, 2)
+    with pytest.raises(RuntimeError, match="view size is not compatible with input tensor's "
+                                           "size and stride"):
+        x.transpose(1, 2).view(2, 12)
+    b = x * 1
+    b[:, 1:].view(2, 8).mul_(2)
+    b.sum().backward()
+    assert x.grad[:, 0].tolist() == [[1.0] * 4] * 2 and x.grad[:, 1:].tolist() == [[[2.0] * 4] * 2] * 2
