@@ -149,8 +149,8 @@ def _refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
     history (PyTorch regenerates a view's ``grad_fn`` when its base's version changed).
     """
     views = base.__dict__.get("_views")
-    if not views:
-        return
+    if not views or immutable(base._data):
+        return                  # a Dask base takes a new array: its old views keep old values
     for ref in list(views):
         v = ref()
         if v is None or v is skip or v._base is not base:
