@@ -175,23 +175,38 @@ def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: A
     make_view = view._view_fn
     current = make_view(base)
     out = fn(_alias(current), *args, **kwargs)
+    new = _write_through(_alias(base), make_view, out, current._data.dtype)
+    _commit(base, new, name)
+    fresh = make_view(base)
+    view._fn, view._rg = fresh._fn, fresh._rg
+    if fresh._oi:
+        view._oi = fresh._oi
+    return view
+
+
+def _write_through(base: Tensor, make_view: Callable[[Tensor], Tensor], out: Tensor,
+                   view_dtype: Any) -> Tensor:
+    """``base`` with the elements that ``make_view`` selects replaced by ``out`` (differentiable).
+
+    The view's elements are located by applying ``make_view`` to an array of flat positions.
+    A real view of a complex base (``.real``, ``.imag``, ``view_as_real``) writes real parts
+    (flat positions 0..n-1) and imaginary parts (n..2n-1); a complex view of a real base
+    (``view_as_complex``) writes pairs of elements. Also used for forward-mode tangents.
+    """
     shape, n = base._data.shape, base._data.size
-    # a real view of a complex base (``.real``, ``.imag``, ``view_as_real``) writes real parts
-    # (flat positions 0..n-1) and imaginary parts (n..2n-1) of the base; a complex view of a
-    # real base (``view_as_complex``) writes pairs of its elements
-    parts = base._data.dtype.kind == "c" and current._data.dtype.kind != "c"
-    pairs = base._data.dtype.kind != "c" and current._data.dtype.kind == "c"
-    target = current if parts or pairs else base
-    if out._data.dtype != target._data.dtype:
-        out = out.to(target.dtype)
-    if out._data.shape != current._data.shape:
-        out = A.expand(out, current._data.shape)
+    parts = base._data.dtype.kind == "c" and view_dtype.kind != "c"
+    pairs = base._data.dtype.kind != "c" and view_dtype.kind == "c"
     grid = np.arange(n).reshape(shape)
     if parts:
         grid = grid + 1j * (grid + n)
     elif pairs:
         grid = grid.astype(np.float64)
     positions = make_view(_make(grid, False, None))._data
+    target = view_dtype if parts or pairs else base._data.dtype
+    if out._data.dtype != target:
+        out = out.to(_dtype.FROM_NP[target])
+    if out._data.shape != positions.shape:
+        out = A.expand(out, positions.shape)
     values = A.reshape(out, (-1,))
     if parts:
         positions = positions.real.astype(np.int64)
@@ -201,19 +216,11 @@ def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: A
         values = A.cat([A.reshape(E.real(out), (-1,)), A.reshape(E.imag(out), (-1,))])
     if parts:
         from ._api_complex import complex as _complex
-        flat = A.cat([A.reshape(E.real(_alias(base)), (-1,)),
-                      A.reshape(E.imag(_alias(base)), (-1,))])
+        flat = A.cat([A.reshape(E.real(base), (-1,)), A.reshape(E.imag(base), (-1,))])
         flat = apply(S.index_put_p.prim, (flat, values), {"index": (positions.reshape(-1),)}, 0)
-        new = A.reshape(_complex(flat[:n], flat[n:]), shape)
-    else:
-        index = np.unravel_index(positions.reshape(-1), shape)
-        new = apply(S.index_put_p.prim, (_alias(base), values), {"index": index}, 0)
-    _commit(base, new, name)
-    fresh = make_view(base)
-    view._fn, view._rg = fresh._fn, fresh._rg
-    if fresh._oi:
-        view._oi = fresh._oi
-    return view
+        return A.reshape(_complex(flat[:n], flat[n:]), shape)
+    index = np.unravel_index(positions.reshape(-1), shape)
+    return apply(S.index_put_p.prim, (base, values), {"index": index}, 0)
 
 
 class _no_record:

@@ -383,3 +383,32 @@ def test_view_of_a_non_contiguous_tensor_where_the_strides_allow_it() -> None:
     b[:, 1:].view(2, 8).mul_(2)
     b.sum().backward()
     assert x.grad[:, 0].tolist() == [[1.0] * 4] * 2 and x.grad[:, 1:].tolist() == [[[2.0] * 4] * 2] * 2
+
+
+# --- forward mode follows in-place changes through views and of bases -------------------------
+def _program(x: gk.Tensor) -> gk.Tensor:
+    b = x * 1
+    v = b[1:3]                                # taken before b changes: must follow it
+    b.mul_(b.exp() * 0.5)
+    v.add_(v.exp())                           # through a view
+    z = gk.complex(b, b.exp())
+    z.real.mul_(3.0)                          # through a real view of a complex tensor
+    b.unfold(0, 2, 2).mul_(2.0)               # through a strided view
+    return (v * v).sum() + (b * b).sum() + (z.real * z.imag).sum()
+
+
+def _central(f, x0: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    return np.array([(f(x0 + eps * e) - f(x0 - eps * e)) / (2 * eps) for e in np.eye(x0.size)])
+
+
+def test_gradients_of_inplace_through_views_match_finite_differences() -> None:
+    from gradkit import func
+    x0 = np.array([0.3, -0.2, 0.5, 0.1])
+    fd = _central(lambda x: _program(gk.tensor(x)).item(), x0)
+    np.testing.assert_allclose(func.grad(_program)(gk.tensor(x0)).numpy(), fd, rtol=1e-7, atol=1e-8)
+    for k in range(4):
+        _, t = func.jvp(_program, (gk.tensor(x0),), (gk.tensor(np.eye(4)[k]),))
+        assert abs(t.item() - fd[k]) < 1e-7
+    hess = func.hessian(_program)(gk.tensor(x0)).numpy()
+    hfd = _central(lambda x: func.grad(_program)(gk.tensor(x)).numpy(), x0)
+    np.testing.assert_allclose(hess, hfd, rtol=1e-6, atol=1e-6)
