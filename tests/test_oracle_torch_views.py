@@ -201,3 +201,16 @@ def test_view_of_non_contiguous_tensors_matches_torch() -> None:
             except RuntimeError as exc:
                 results.append(str(exc))
         assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name, view", VIEWS, ids=[n for n, _ in VIEWS])
+def test_view_taken_before_the_base_changes_matches_torch(name, view) -> None:
+    def run(L: Any) -> np.ndarray:
+        x = L.tensor(_values(), requires_grad=True)
+        a = x * 1.5
+        v = view(L, a)
+        a.mul_(a.exp())                       # the base changes after the view was taken
+        a[0, 1:].add_(a[1, :2].exp())         # and through another view
+        (v * v).sum().backward()
+        return np.array(x.grad.tolist())
+    np.testing.assert_allclose(run(gk), run(torch), rtol=1e-12, atol=1e-12)
