@@ -9,6 +9,7 @@ autograd sees them exactly as PyTorch does.
 from __future__ import annotations
 
 import re
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -155,10 +156,17 @@ def _refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
         v = ref()
         if v is None or v is skip or v._base is not base:
             continue
-        fresh = v._view_fn(base)
-        v._fn, v._rg = fresh._fn, fresh._rg
-        if fresh._fn is not None:
-            v._oi = fresh._oi
+        _follow(v, v._view_fn(base))
+
+
+def _follow(view: Tensor, fresh: Tensor) -> None:
+    """``view`` takes the history of ``fresh`` (a new view of its changed base); a
+    ``retain_grad()`` moves with it, as in PyTorch (tensor hooks stay with the old history)."""
+    view._fn, view._rg = fresh._fn, fresh._rg
+    if fresh._fn is not None:
+        view._oi = fresh._oi
+        if view._retain:
+            fresh._fn._retain_output(fresh._oi, weakref.ref(view))
 
 
 def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: Any,
@@ -177,10 +185,7 @@ def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: A
     out = fn(_alias(current), *args, **kwargs)
     new = _write_through(_alias(base), make_view, out, current._data.dtype)
     _commit(base, new, name)
-    fresh = make_view(base)
-    view._fn, view._rg = fresh._fn, fresh._rg
-    if fresh._oi:
-        view._oi = fresh._oi
+    _follow(view, make_view(base))
     return view
 
 

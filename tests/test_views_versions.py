@@ -412,3 +412,19 @@ def test_gradients_of_inplace_through_views_match_finite_differences() -> None:
     hess = func.hessian(_program)(gk.tensor(x0)).numpy()
     hfd = _central(lambda x: func.grad(_program)(gk.tensor(x)).numpy(), x0)
     np.testing.assert_allclose(hess, hfd, rtol=1e-6, atol=1e-6)
+
+
+def test_retain_grad_of_a_view_survives_an_inplace_change_of_its_base() -> None:
+    x = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a = x * 1
+    v = a[0:2]
+    v.retain_grad()
+    a.mul_(2)
+    (v * v).sum().backward()
+    assert v.grad.tolist() == [4.0, 8.0]      # PyTorch's values
+    x = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = (x * 1)[0:2]
+    v.retain_grad()
+    v.mul_(3)
+    (v * v).sum().backward()
+    assert v.grad.tolist() == [6.0, 12.0]
