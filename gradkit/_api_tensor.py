@@ -204,19 +204,23 @@ def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int],
     """The elements of ``input``'s storage at ``storage_offset + sum(i * stride)``.
 
     A view, as in PyTorch (read-only where elements repeat, so an in-place write through
-    an overlapping view is refused). gradkit's storage of a tensor is its own elements in
-    row-major order, which is PyTorch's for a contiguous tensor that starts its storage;
-    other tensors are refused (call ``.contiguous()`` first) rather than read differently.
+    an overlapping view is refused). gradkit reads a tensor's own elements in row-major
+    order from its first one, which is what PyTorch reads for a contiguous tensor (with
+    ``storage_offset`` counted from the start of its storage). A non-contiguous tensor, or
+    an explicit ``storage_offset`` on a view that does not start its storage, is refused
+    (call ``.contiguous()`` first) rather than read differently.
     """
     x = _t(input)
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
-    if not x.is_contiguous() or (x._base is not None and x.storage_offset() != 0):
+    if not x.is_contiguous() or (storage_offset is not None and x._base is not None
+                                 and x.storage_offset() != 0):
         raise RuntimeError(
-            "as_strided: gradkit reads a tensor's storage as its own elements in row-major "
-            "order, which is PyTorch's storage only for a contiguous tensor that starts its "
-            "storage; this tensor is a non-contiguous or offset view. Call .contiguous() first.")
+            "as_strided: gradkit reads a tensor's own elements in row-major order, which is "
+            "PyTorch's storage only for a contiguous tensor (and a storage_offset counts from "
+            "the start of the storage, not of this view); this tensor is a non-contiguous or "
+            "offset view. Call .contiguous() first.")
     off = int(storage_offset or 0)
     if any(s < 0 for s in stride):
         raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got "

@@ -219,7 +219,8 @@ def test_as_strided_refuses_a_storage_it_does_not_model() -> None:
     with pytest.raises(RuntimeError, match=r"Call \.contiguous\(\) first"):
         c.t().as_strided((2,), (1,))
     with pytest.raises(RuntimeError, match=r"Call \.contiguous\(\) first"):
-        c[1:].as_strided((2,), (1,))          # PyTorch would read from c's storage start
+        c[1:].as_strided((2,), (1,), 0)       # PyTorch would read from c's storage start
+    assert c[1:].as_strided((2,), (1,)).tolist() == [4.0, 5.0]   # offset: the view's own
     assert c.t().contiguous().as_strided((2,), (1,)).tolist() == [0.0, 4.0]
 
 
