@@ -139,27 +139,32 @@ def _view_op(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) -> 
     return out
 
 
-def _multi_view(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) -> tuple[Tensor, ...]:
+def _multi_view(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0,
+                indices: Any = None) -> tuple[Tensor, ...]:
     """Apply a primitive returning several views of ``x`` (``split``, ``unbind``).
 
     Each output shares memory and the version counter with ``x``, so an in-place change of
     ``x`` after it was saved for backward is detected through any of them; as in PyTorch,
     an in-place change of such an output while grad mode records is refused
-    (``_methods._check_multi_view``).
+    (``_methods._multi_view_error``). ``indices`` gives each output as a basic index of
+    ``x``: how it is rebuilt, alone, after ``x`` changes in place.
     """
     outs = apply(prim, (x,), params, variant)
     parent_fn = getattr(x, "_view_fn", None)
     chained = x._base is not None and parent_fn is not None
     base = x._base if chained else x
-    for i, out in enumerate(outs):
+    for out, index in zip(outs, indices):
         if getattr(out._data, "base", None) is None or not np.may_share_memory(out._data, x._data):
             continue
         out._vc = x._vc
         out._base = base
+        kind = S.SELECT if any(isinstance(i, int) for i in index) else S.SLICE
         if chained:
-            out._view_fn = lambda b, i=i: apply(prim, (parent_fn(b),), params, variant)[i]
+            out._view_fn = (lambda b, index=index, kind=kind:
+                            apply(S.getitem_p.prim, (parent_fn(b),), {"index": index}, kind))
         else:
-            out._view_fn = lambda b, i=i: apply(prim, (b,), params, variant)[i]
+            out._view_fn = (lambda b, index=index, kind=kind:
+                            apply(S.getitem_p.prim, (b,), {"index": index}, kind))
         out._multi = True
         _register_view(out)
     return outs

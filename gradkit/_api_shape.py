@@ -366,7 +366,9 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
     sizes = S.sizes_from_split(x.shape[d], split_size_or_sections)
     # NOTE: a list of sizes is PyTorch's split_with_sizes (SplitWithSizesBackward0)
     variant = 0 if isinstance(split_size_or_sections, (int, np.integer)) else 1
-    return _multi_view(x, S.split_p.prim, {"sizes": sizes, "dim": d}, variant)
+    lead, starts = (slice(None),) * d, np.cumsum((0,) + tuple(sizes))
+    indices = [lead + (slice(int(a), int(a) + n), Ellipsis) for a, n in zip(starts, sizes)]
+    return _multi_view(x, S.split_p.prim, {"sizes": sizes, "dim": d}, variant, indices)
 
 
 def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
@@ -452,7 +454,9 @@ def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """Remove a dim, returning the slices along it."""
     x = _t(input)
-    return _multi_view(x, S.unbind_p.prim, {"dim": S.norm_dim(dim, x.ndim)})
+    d = S.norm_dim(dim, x.ndim)
+    indices = [(slice(None),) * d + (i, Ellipsis) for i in range(x.shape[d])]
+    return _multi_view(x, S.unbind_p.prim, {"dim": d}, 0, indices)
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
