@@ -5,6 +5,7 @@ Part of ``gradkit._api`` (see its docstring); none carries a derivative of its o
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -13,9 +14,11 @@ from . import _dtype
 from ._backend import backend_of
 from ._tensor import Tensor
 from .ops import shape as S
+from .autograd.grad_mode import _state
 from .ops._registry import apply
 
 Dims = Any
+_ref = weakref.ref
 
 Dims = Any
 
@@ -117,10 +120,73 @@ def _view_op(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) -> 
     if x._base is not None and parent_fn is not None:
         out._base = x._base
         out._view_fn = lambda b: apply(prim, (parent_fn(b),), params, variant)
+        if x._multi:
+            out._multi = True           # a view of a multi-output view inherits its restriction
     else:
         out._base = x
         out._view_fn = lambda b: apply(prim, (b,), params, variant)
+    if _state.grad_enabled or out._rg:
+        # NOTE: inline _register_view (a view op's only added cost)
+        d = out._base.__dict__
+        views = d.get("_views")
+        if views is None:
+            d["_views"] = [_ref(out)]
+        else:
+            n = len(views)
+            if n >= 16 and not n & (n - 1):
+                views[:] = [r for r in views if r() is not None]
+            views.append(_ref(out))
     return out
+
+
+def _multi_view(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0,
+                indices: Any = None) -> tuple[Tensor, ...]:
+    """Apply a primitive returning several views of ``x`` (``split``, ``unbind``).
+
+    Each output shares memory and the version counter with ``x``, so an in-place change of
+    ``x`` after it was saved for backward is detected through any of them; as in PyTorch,
+    an in-place change of such an output while grad mode records is refused
+    (``_methods._multi_view_error``). ``indices`` gives each output as a basic index of
+    ``x``: how it is rebuilt, alone, after ``x`` changes in place.
+    """
+    outs = apply(prim, (x,), params, variant)
+    parent_fn = getattr(x, "_view_fn", None)
+    chained = x._base is not None and parent_fn is not None
+    base = x._base if chained else x
+    for out, index in zip(outs, indices):
+        if getattr(out._data, "base", None) is None or not np.may_share_memory(out._data, x._data):
+            continue
+        out._vc = x._vc
+        out._base = base
+        kind = S.SELECT if any(isinstance(i, int) for i in index) else S.SLICE
+        if chained:
+            out._view_fn = (lambda b, index=index, kind=kind:
+                            apply(S.getitem_p.prim, (parent_fn(b),), {"index": index}, kind))
+        else:
+            out._view_fn = (lambda b, index=index, kind=kind:
+                            apply(S.getitem_p.prim, (b,), {"index": index}, kind))
+        out._multi = True
+        _register_view(out)
+    return outs
+
+
+def _register_view(view: Tensor) -> None:
+    """Remember ``view`` on its base, so an in-place change of the base refreshes its history.
+
+    Only views made while grad mode is on (or that require grad) are tracked: a later
+    in-place op may give the base a new history they must follow.
+    """
+    if not (_state.grad_enabled or view._rg):
+        return
+    d = view._base.__dict__
+    views = d.get("_views")
+    if views is None:
+        d["_views"] = [_ref(view)]
+        return
+    n = len(views)
+    if n >= 16 and not n & (n - 1):
+        views[:] = [r for r in views if r() is not None]     # amortized pruning of dead views
+    views.append(_ref(view))
 
 
 def _dims(input: Tensor, dim: Any) -> Any:

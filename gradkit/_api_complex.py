@@ -7,13 +7,16 @@ PyTorch's convention for complex autograd: the gradient of a real loss ``L``
 with respect to ``z = x + iy`` is ``dL/dx + i dL/dy``.
 
 Conjugation is physical (gradkit has no lazy conjugate bit): ``conj`` makes a
-new tensor, ``resolve_conj`` returns its input and ``is_conj`` is always False.
+new tensor. Where PyTorch's ``conj`` is a view, an in-place write to it would
+change the input; gradkit's copy refuses such writes instead of losing them, and
+says so through ``is_conj`` (True); ``resolve_conj`` gives a writable copy.
+``.real``, ``.imag`` and ``view_as_real`` are views, as in PyTorch.
 """
 
 from __future__ import annotations
 
 from . import _dtype
-from ._api_base import _scalar_name, _t
+from ._api_base import _scalar_name, _t, _view_op
 from ._tensor import Tensor
 from .ops import elementwise as E
 from .ops._registry import apply, apply1
@@ -32,7 +35,7 @@ def real(input: Tensor) -> Tensor:
     x = _t(input)
     if not x.is_complex():
         return x
-    return apply1(E.real.prim, x)
+    return _view_op(x, E.real.prim, {"view": True})
 
 
 def imag(input: Tensor) -> Tensor:
@@ -40,7 +43,7 @@ def imag(input: Tensor) -> Tensor:
     x = _t(input)
     if not x.is_complex():
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return apply1(E.imag.prim, x)
+    return _view_op(x, E.imag.prim, {"view": True})
 
 
 def conj(input: Tensor) -> Tensor:
@@ -48,7 +51,10 @@ def conj(input: Tensor) -> Tensor:
     x = _t(input)
     if not x.is_complex():
         return x
-    return apply1(E.conj.prim, x)
+    out = apply1(E.conj.prim, x)
+    # NOTE: PyTorch's conj is a view (writing to it writes ``input``); this copy refuses writes
+    out._conj_copy = True
+    return out
 
 
 def conj_physical(input: Tensor) -> Tensor:
@@ -60,8 +66,12 @@ def conj_physical(input: Tensor) -> Tensor:
 
 
 def resolve_conj(input: Tensor) -> Tensor:
-    """``input`` itself: gradkit never holds a lazily conjugated tensor."""
-    return _t(input)
+    """``input`` itself, or for the result of ``conj()`` a copy of it that may be written."""
+    x = _t(input)
+    if x._conj_copy or (x._base is not None and x._base._conj_copy):
+        from .ops.shape import clone_p
+        return clone_p(x)
+    return x
 
 
 def resolve_neg(input: Tensor) -> Tensor:
@@ -70,9 +80,9 @@ def resolve_neg(input: Tensor) -> Tensor:
 
 
 def is_conj(input: Tensor) -> bool:
-    """Always False (conjugation in gradkit is physical)."""
-    _t(input)
-    return False
+    """True for the result of ``conj()`` of a complex tensor (PyTorch's conjugate bit)."""
+    x = _t(input)
+    return bool(x._conj_copy)
 
 
 def angle(input: Tensor) -> Tensor:
@@ -83,18 +93,18 @@ def angle(input: Tensor) -> Tensor:
 def view_as_real(input: Tensor) -> Tensor:
     """A real tensor with a trailing dimension of size 2 holding (real, imag).
 
-    Unlike PyTorch this is a copy, not a view: writing to it leaves ``input`` as it was.
+    A view, as in PyTorch: writing to it changes ``input``.
     """
     x = _t(input)
     if not x.is_complex():
         raise RuntimeError("view_as_real is only supported for complex tensors")
-    return apply1(E.view_as_real.prim, x)
+    return _view_op(x, E.view_as_real.prim, {"view": True})
 
 
 def view_as_complex(input: Tensor) -> Tensor:
     """A complex tensor from a float32/float64 one whose last dimension (size 2) is (real, imag).
 
-    Unlike PyTorch this is a copy, not a view.
+    A view, as in PyTorch: writing to it changes ``input``.
     """
     x = _t(input)
     if x.dtype not in (_dtype.float32, _dtype.float64, _dtype.float16):
@@ -104,7 +114,17 @@ def view_as_complex(input: Tensor) -> Tensor:
         raise RuntimeError("Tensor must have a last dimension of size 2")
     if x.dtype is _dtype.float16:
         raise RuntimeError("view_as_complex of float16 tensors is not supported (no complex32)")
-    return apply1(E.view_as_complex.prim, x)
+    d = x._data
+    if hasattr(d, "strides"):
+        strides = [s // d.itemsize for s in d.strides]
+        if strides[-1] != 1:
+            raise RuntimeError("Tensor must have a last dimension with stride 1")
+        if any(s % 2 for n, s in zip(d.shape[:-1], strides[:-1]) if n > 1):
+            raise RuntimeError("Tensor must have a stride divisible by 2 for all but last "
+                               "dimension")
+        if x._base is not None and x.storage_offset() % 2:
+            raise RuntimeError("Tensor must have a storage_offset divisible by 2")
+    return _view_op(x, E.view_as_complex.prim, {"view": True})
 
 
 def _check_pair(name: str, a: Tensor, b: Tensor) -> None:

@@ -12,10 +12,9 @@ import numpy as np
 
 from . import _dtype
 from ._backend import c_contiguous
-from ._tensor import Tensor
+from ._tensor import Tensor, _make
 from .ops import shape as S
-from .ops._registry import apply
-from ._api_base import Dims, _dims, _t, _view_op
+from ._api_base import Dims, _dims, _multi_view, _t, _view_op
 
 # --- shapes -----------------------------------------------------------------------------
 def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
@@ -49,13 +48,49 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     """Like ``reshape``; the tensor must be contiguous, as in PyTorch."""
     x = _t(input)
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        return x.to(shape[0])
-    if not c_contiguous(x._data) and x._data.size > 1:
+        return _view_dtype(x, shape[0])
+    target = _infer_shape(_shape_arg(shape), x._data.size)
+    if not c_contiguous(x._data) and x._data.size > 1 and not _viewable(x._data, target):
         raise RuntimeError("view size is not compatible with input tensor's size and stride (at "
                            "least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")
-    target = _infer_shape(_shape_arg(shape), x._data.size)
     return _view_op(x, S.reshape_p.prim, {"shape": target}, S.VIEW)
+
+
+def _viewable(arr: Any, shape: tuple[int, ...]) -> bool:
+    """Whether a non-contiguous array can take ``shape`` without a copy (PyTorch's view rule:
+    only dims that are contiguous with each other are merged or split)."""
+    if type(arr) is not np.ndarray:
+        return False
+    try:
+        np.reshape(arr, shape, copy=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _view_dtype(x: Tensor, dtype: Any) -> Tensor:
+    """``x.view(dtype)``: the same bytes read as another dtype (PyTorch's reinterpretation,
+    not a conversion). Shares memory and the version counter; not differentiable."""
+    d = _dtype.as_dtype(dtype)
+    arr = x._data
+    new = np.dtype(d.np)
+    if new.itemsize != arr.itemsize:
+        old_name, new_name = x.dtype._legacy[:-6], d._legacy[:-6]
+        what = f"to view {old_name} as {new_name} (different element sizes)"
+        if arr.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if arr.shape[-1] != 1 and arr.strides[-1] != arr.itemsize:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got "
+                               f"{arr.strides[-1] // arr.itemsize}")
+        if new.itemsize > arr.itemsize and arr.shape[-1] % (new.itemsize // arr.itemsize):
+            raise RuntimeError(f"self.size(-1) must be divisible by "
+                               f"{new.itemsize // arr.itemsize} {what}, but got {arr.shape[-1]}")
+        if arr.shape[-1] == 1 and arr.strides[-1] != arr.itemsize:
+            arr = np.lib.stride_tricks.as_strided(arr, strides=arr.strides[:-1] + (arr.itemsize,))
+    out = _make(arr.view(new), False, None)
+    out._vc = x._vc
+    return out
 
 
 def _reshape_variant(x: Tensor, shape: tuple[int, ...], variant: int) -> Tensor:
@@ -331,7 +366,14 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
     sizes = S.sizes_from_split(x.shape[d], split_size_or_sections)
     # NOTE: a list of sizes is PyTorch's split_with_sizes (SplitWithSizesBackward0)
     variant = 0 if isinstance(split_size_or_sections, (int, np.integer)) else 1
-    return tuple(apply(S.split_p.prim, (x,), {"sizes": sizes, "dim": d}, variant))
+    lead, starts = (slice(None),) * d, np.cumsum((0,) + tuple(sizes))
+    indices = [lead + (slice(int(a), int(a) + n), Ellipsis) for a, n in zip(starts, sizes)]
+    return _multi_view(x, S.split_p.prim, {"sizes": sizes, "dim": d}, variant, indices)
+
+
+def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into pieces of the given sizes (which must add up to the dimension's size)."""
+    return split(input, [int(s) for s in split_sizes], dim)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
@@ -345,22 +387,76 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 
 
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into ``n`` nearly equal pieces, or at the given indices; each piece is a view
+    (a slice of ``input``, as in PyTorch, so it may be written in place)."""
     x = _t(input)
     d = S.norm_dim(dim, x.ndim)
     n = x.shape[d]
-    if isinstance(indices_or_sections, int):
-        k = indices_or_sections
+    sections = indices_or_sections
+    if isinstance(sections, Tensor):
+        if sections.dtype.is_floating_point or sections.ndim > 1:
+            raise RuntimeError("tensor_split expected tensor_indices_or_sections to have integral "
+                               "dtype and be either a zero-dimensional or one-dimensional tensor")
+        sections = sections.item() if sections.ndim == 0 else sections.tolist()
+    if isinstance(sections, (int, np.integer)):
+        k = int(sections)
+        if k <= 0:
+            raise RuntimeError(f"number of sections must be larger than 0, got {k}")
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        bounds = [0]
+        for size in sizes:
+            bounds.append(bounds[-1] + size)
     else:
-        bounds = [0] + [builtins.min(int(i), n) for i in indices_or_sections] + [n]
-        sizes = [builtins.max(b - a, 0) for a, b in zip(bounds[:-1], bounds[1:])]
-    return tuple(S.split_p(x, sizes=tuple(sizes), dim=d))
+        bounds = [0] + [_clip_index(int(i), n) for i in sections] + [n]
+    return tuple(narrow(x, d, a, builtins.max(b - a, 0))
+                 for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def _clip_index(i: int, n: int) -> int:
+    """A split index as PyTorch's slicing reads it: negative counts from the end, clipped."""
+    if i < 0:
+        i = builtins.max(i + n, 0)
+    return builtins.min(i, n)
+
+
+def _split_at(name: str, x: Tensor, sections: Any, dim: int, min_ndim: int) -> tuple[Tensor, ...]:
+    if x.ndim < min_ndim:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_ndim} dimension, "
+                           f"but got a tensor with {x.ndim} dimensions!")
+    if isinstance(sections, (int, np.integer)):
+        size = x.shape[dim]
+        if sections == 0 or size % sections:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the "
+                               f"size of the dimension {size} is not divisible by the split_size "
+                               f"{sections}!")
+    return tensor_split(x, sections, dim)
+
+
+def hsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along dim 1 (dim 0 for 1-D input); an int must divide the size."""
+    x = _t(input)
+    if x.ndim == 0:
+        raise RuntimeError("torch.hsplit requires a tensor with at least 1 dimension, but got a "
+                           "tensor with 0 dimensions!")
+    return _split_at("hsplit", x, indices_or_sections, 0 if x.ndim == 1 else 1, 1)
+
+
+def vsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along dim 0 of an at least 2-D tensor; an int must divide the size."""
+    return _split_at("vsplit", _t(input), indices_or_sections, 0, 2)
+
+
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along dim 2 of an at least 3-D tensor; an int must divide the size."""
+    return _split_at("dsplit", _t(input), indices_or_sections, 2, 3)
 
 
 def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
     """Remove a dim, returning the slices along it."""
     x = _t(input)
-    return tuple(S.unbind_p(x, dim=S.norm_dim(dim, x.ndim)))
+    d = S.norm_dim(dim, x.ndim)
+    indices = [(slice(None),) * d + (i, Ellipsis) for i in range(x.shape[d])]
+    return _multi_view(x, S.unbind_p.prim, {"dim": d}, 0, indices)
 
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:

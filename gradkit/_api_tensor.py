@@ -18,7 +18,9 @@ from . import _api as A
 from . import _api_more as AM
 from . import _dtype
 from ._backend import to_numpy
+from ._api_base import _view_op
 from ._tensor import Tensor, _make
+from .ops import shape as S
 
 __all__ = [
     "index_fill", "index_copy", "masked_scatter", "put", "select", "narrow_copy", "diff",
@@ -172,10 +174,14 @@ def narrow_copy(input: Tensor, dim: int, start: int, length: int) -> Tensor:
 
 
 def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
-    """All windows of ``size`` elements ``step`` apart along ``dimension``, in a new last dimension."""
+    """All windows of ``size`` elements ``step`` apart along ``dimension``, in a new last dimension.
+
+    A view, as in PyTorch: an in-place write through it changes ``input`` (and is recorded
+    for autograd). Overlapping windows (``step < size``) are refused for in-place writes.
+    """
     x = _t(input)
     if x.ndim == 0:
-        x = x.reshape((1,))
+        x = A.reshape(x, (1,))
         squeeze = True
     else:
         squeeze = False
@@ -187,11 +193,7 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
         raise RuntimeError(f"step is {step} but must be > 0")
     if size < 0:
         raise RuntimeError(f"size is {size} but must be >= 0")
-    nw = (n - size) // step + 1
-    pos = (np.arange(nw)[:, None] * step + np.arange(size)[None, :]).reshape(-1)
-    out = A.index_select(x, d, pos)
-    shape = tuple(x.shape[:d]) + (nw, size) + tuple(x.shape[d + 1:])
-    out = A.movedim(A.reshape(out, shape), d + 1, -1)
+    out = _view_op(x, S.unfold_p.prim, {"dim": d, "size": int(size), "step": int(step)})
     if squeeze:
         out = A.reshape(out, (size,))
     return out
@@ -199,29 +201,38 @@ def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
 
 def as_strided(input: Tensor, size: Sequence[int], stride: Sequence[int],
                storage_offset: int | None = None) -> Tensor:
-    """Elements of ``input`` (read as its contiguous 1-D storage) at ``offset + sum(i*stride)``.
+    """The elements of ``input``'s storage at ``storage_offset + sum(i * stride)``.
 
-    NOTE: unlike PyTorch this returns a copy (differentiable through ``take``),
-    not a view, and the storage is ``input``'s own elements in row-major order
-    (PyTorch's for any contiguous tensor).
+    A view, as in PyTorch (read-only where elements repeat, so an in-place write through
+    an overlapping view is refused). gradkit reads a tensor's own elements in row-major
+    order from its first one, which is what PyTorch reads for a contiguous tensor (with
+    ``storage_offset`` counted from the start of its storage). A non-contiguous tensor, or
+    an explicit ``storage_offset`` on a view that does not start its storage, is refused
+    (call ``.contiguous()`` first) rather than read differently.
     """
     x = _t(input)
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):
         raise RuntimeError("mismatch in length of strides and shape")
+    if not x.is_contiguous() or (storage_offset is not None and x._base is not None
+                                 and x.storage_offset() != 0):
+        raise RuntimeError(
+            "as_strided: gradkit reads a tensor's own elements in row-major order, which is "
+            "PyTorch's storage only for a contiguous tensor (and a storage_offset counts from "
+            "the start of the storage, not of this view); this tensor is a non-contiguous or "
+            "offset view. Call .contiguous() first.")
     off = int(storage_offset or 0)
-    pos = np.full(size, off, dtype=np.int64)
-    for k, (n, s) in enumerate(zip(size, stride)):
-        shape = [1] * len(size)
-        shape[k] = n
-        pos = pos + (np.arange(n, dtype=np.int64) * s).reshape(shape)
+    if any(s < 0 for s in stride):
+        raise RuntimeError(f"as_strided: Negative strides are not supported at the moment, got "
+                           f"strides: {list(stride)}")
+    pos = S.strided_positions(size, stride, off)
     need = int(pos.max()) + 1 if pos.size else 0
-    if need > x.numel() or (pos.size and pos.min() < 0):
+    if need > x.numel() or off < 0:
         raise RuntimeError(f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
                            f"{off}, and itemsize {x.element_size()} requiring a storage size of "
                            f"{need * x.element_size()} are out of bounds for storage of size "
                            f"{x.numel() * x.element_size()}")
-    return A.take(x, pos)
+    return _view_op(x, S.as_strided_p.prim, {"size": size, "stride": stride, "offset": off})
 
 
 # --- differences and integrals ---------------------------------------------------------

@@ -8,6 +8,8 @@ autograd sees them exactly as PyTorch does.
 
 from __future__ import annotations
 
+import re
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -40,8 +42,23 @@ def _check_inplace(self: Tensor) -> None:
                            "in-place operation.")
 
 
+def _refuse_conj_copy(self: Tensor) -> None:
+    """PyTorch's ``conj()`` is a view: writing to it writes the input. gradkit's is a copy,
+    which such a write would not reach, so it is refused rather than silently lost."""
+    if self._conj_copy or (self._base is not None and self._base._conj_copy):
+        raise RuntimeError(
+            "an in-place change of the result of conj() (or .mH/.H/.adjoint() of a complex "
+            "tensor) would not reach its input: PyTorch's conj() is a view of the input, "
+            "gradkit's is a copy. Change the input instead, or call .resolve_conj() (or "
+            ".clone()) first to get a tensor of your own.")
+
+
 class _WRITEABLE:
     writeable = True
+
+
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
 
 
 def _alias(self: Tensor) -> Tensor:
@@ -74,9 +91,7 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
         self._data = np.broadcast_to(src, self._data.shape).astype(self._data.dtype)
     else:
         if not getattr(self._data, "flags", _WRITEABLE).writeable:
-            raise RuntimeError("unsupported operation: more than one element of the written-to "
-                               "tensor refers to a single memory location. Please clone() the "
-                               "tensor before performing the operation.")
+            raise RuntimeError(_OVERLAP)
         np.copyto(self._data, src, casting="unsafe")
     self._vc[0] += 1
     if _state.record_sites:
@@ -92,21 +107,68 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
         if getattr(node, "ans_vc", None) is not None:
             node.ans_vc = self._vc
             node.ans_v = self._vc[0]
+        if "_views" in self.__dict__:
+            _refresh_views(self)
     return self
 
 
 def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, _name: str = "in-place op",
              **kwargs: Any) -> Tensor:
-    _check_inplace(self)
+    _refuse_conj_copy(self)
     recording = _state.grad_enabled and (
         self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     base = self._base
+    if self._multi and _state.grad_enabled and (recording or base._rg):
+        raise _multi_view_error(self)
+    _check_inplace(self)
     if base is not None and _state.grad_enabled and (recording or base._rg):
         return _inplace_view(self, base, fn, args, kwargs, _name)
     src = _alias(self) if recording else _make(self._data, False, None)
     with _no_record(not recording):
         out = fn(src, *args, **kwargs)
     return _commit(self, out, _name)
+
+
+_MULTI_VIEW = ("This view is the output of a function that returns multiple views. Such "
+               "functions do not allow the output views to be modified inplace. You should "
+               "replace the inplace operation by an out-of-place one.")
+
+
+def _multi_view_error(view: Tensor) -> RuntimeError:
+    """PyTorch's refusal of an in-place change of an output of ``split``/``unbind``/``chunk``."""
+    if view._fn is None:
+        return RuntimeError("A view was created in no_grad mode and is being modified inplace "
+                            "with grad mode enabled. " + _MULTI_VIEW)
+    name = re.sub(r"Backward\d*$", "", view._fn.name())
+    return RuntimeError(f"Output {view._oi} of {name} is a view and is being modified inplace. "
+                        + _MULTI_VIEW)
+
+
+def _refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
+    """Give every live view of ``base`` the history of a fresh view of its new value.
+
+    After an in-place change of ``base`` (directly or through one of its views) the views
+    taken before still see the new values, so their gradient must flow through the new
+    history (PyTorch regenerates a view's ``grad_fn`` when its base's version changed).
+    """
+    views = base.__dict__.get("_views")
+    if not views or immutable(base._data):
+        return                  # a Dask base takes a new array: its old views keep old values
+    for ref in list(views):
+        v = ref()
+        if v is None or v is skip or v._base is not base:
+            continue
+        _follow(v, v._view_fn(base))
+
+
+def _follow(view: Tensor, fresh: Tensor) -> None:
+    """``view`` takes the history of ``fresh`` (a new view of its changed base); a
+    ``retain_grad()`` moves with it, as in PyTorch (tensor hooks stay with the old history)."""
+    view._fn, view._rg = fresh._fn, fresh._rg
+    if fresh._fn is not None:
+        view._oi = fresh._oi
+        if view._retain:
+            fresh._fn._retain_output(fresh._oi, weakref.ref(view))
 
 
 def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: Any,
@@ -118,23 +180,54 @@ def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: A
     ``index_put`` at those positions and the view takes the history of a fresh
     view of the new base.
     """
+    if not getattr(view._data, "flags", _WRITEABLE).writeable:
+        raise RuntimeError(_OVERLAP)
     make_view = view._view_fn
     current = make_view(base)
     out = fn(_alias(current), *args, **kwargs)
-    if out._data.dtype != base._data.dtype:
-        out = out.to(base.dtype)
-    positions = make_view(_make(np.arange(base._data.size).reshape(base._data.shape), False,
-                                None))._data
+    new = _write_through(_alias(base), make_view, out, current._data.dtype)
+    _commit(base, new, name)
+    _follow(view, make_view(base))
+    return view
+
+
+def _write_through(base: Tensor, make_view: Callable[[Tensor], Tensor], out: Tensor,
+                   view_dtype: Any) -> Tensor:
+    """``base`` with the elements that ``make_view`` selects replaced by ``out`` (differentiable).
+
+    The view's elements are located by applying ``make_view`` to an array of flat positions.
+    A real view of a complex base (``.real``, ``.imag``, ``view_as_real``) writes real parts
+    (flat positions 0..n-1) and imaginary parts (n..2n-1); a complex view of a real base
+    (``view_as_complex``) writes pairs of elements. Also used for forward-mode tangents.
+    """
+    shape, n = base._data.shape, base._data.size
+    parts = base._data.dtype.kind == "c" and view_dtype.kind != "c"
+    pairs = base._data.dtype.kind != "c" and view_dtype.kind == "c"
+    grid = np.arange(n).reshape(shape)
+    if parts:
+        grid = grid + 1j * (grid + n)
+    elif pairs:
+        grid = grid.astype(np.float64)
+    positions = make_view(_make(grid, False, None))._data
+    target = view_dtype if parts or pairs else base._data.dtype
+    if out._data.dtype != target:
+        out = out.to(_dtype.FROM_NP[target])
     if out._data.shape != positions.shape:
         out = A.expand(out, positions.shape)
-    index = np.unravel_index(positions.reshape(-1), base._data.shape)
-    new = apply(S.index_put_p.prim, (_alias(base), A.reshape(out, (-1,))), {"index": index}, 0)
-    _commit(base, new, name)
-    fresh = make_view(base)
-    view._fn, view._rg = fresh._fn, fresh._rg
-    if fresh._oi:
-        view._oi = fresh._oi
-    return view
+    values = A.reshape(out, (-1,))
+    if parts:
+        positions = positions.real.astype(np.int64)
+    elif pairs:
+        positions = np.concatenate([positions.real.reshape(-1), positions.imag.reshape(-1)])
+        positions = positions.astype(np.int64)
+        values = A.cat([A.reshape(E.real(out), (-1,)), A.reshape(E.imag(out), (-1,))])
+    if parts:
+        from ._api_complex import complex as _complex
+        flat = A.cat([A.reshape(E.real(base), (-1,)), A.reshape(E.imag(base), (-1,))])
+        flat = apply(S.index_put_p.prim, (flat, values), {"index": (positions.reshape(-1),)}, 0)
+        return A.reshape(_complex(flat[:n], flat[n:]), shape)
+    index = np.unravel_index(positions.reshape(-1), shape)
+    return apply(S.index_put_p.prim, (base, values), {"index": index}, 0)
 
 
 class _no_record:
@@ -157,6 +250,7 @@ def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
     ufunc = _UFUNC_INPLACE.get(fn)
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        _refuse_conj_copy(self)
         if ufunc is not None and len(args) == 1 and not kwargs:
             other = args[0]
             if not (_state.grad_enabled and (self._rg or (isinstance(other, Tensor) and other._rg)
@@ -185,6 +279,7 @@ _UFUNC_INPLACE = {A.add: np.add, A.sub: np.subtract, A.mul: np.multiply, A.div: 
 
 def zero_(self: Tensor) -> Tensor:
     """Fill with zeros in place."""
+    _refuse_conj_copy(self)
     if not (_state.grad_enabled and self._rg):
         self._data[...] = 0
         self._vc[0] += 1
@@ -195,6 +290,7 @@ def zero_(self: Tensor) -> Tensor:
 
 def fill_(self: Tensor, value: Any) -> Tensor:
     """Fill with ``value`` in place."""
+    _refuse_conj_copy(self)
     v = value.item() if isinstance(value, Tensor) and not value._rg else value
     if isinstance(v, (int, float)) and (self._data.dtype.kind in "iu"
                                         or self._data.dtype == np.float32):
@@ -212,6 +308,7 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     """Copy ``src`` (broadcast to this shape) into this tensor in place."""
+    _refuse_conj_copy(self)
     src = A.as_tensor_arg(src)
     if not (_state.grad_enabled and (self._rg or src._rg)):
         np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
@@ -300,6 +397,7 @@ def __getitem__(self: Tensor, index: Any) -> Tensor:
 
 
 def __setitem__(self: Tensor, index: Any, value: Any) -> None:
+    _refuse_conj_copy(self)
     idx = _convert_index(index)
     basic = S._is_basic(idx)
     if basic:
@@ -413,7 +511,7 @@ def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
     if c_contiguous(self._data):
         return self
     if self._rg:
-        return A.clone(self)
+        return apply(S.clone_p.prim, (self,), {"contiguous": True})
     d = self._data
     return _make(np.ascontiguousarray(d) if type(d) is np.ndarray else d.copy(), False, None)
 
@@ -637,6 +735,7 @@ def _attach() -> None:
         "transpose", "swapaxes", "swapdims", "t", "movedim", "moveaxis", "expand",
         "broadcast_to", "expand_as", "repeat", "tile", "repeat_interleave", "flip", "fliplr",
         "flipud", "roll", "rot90", "split", "chunk", "tensor_split", "unbind", "narrow",
+        "split_with_sizes", "hsplit", "vsplit", "dsplit",
         "index_select", "gather", "scatter", "scatter_add", "masked_fill", "masked_select",
         "take", "take_along_dim", "nonzero", "argwhere", "tril", "triu", "diagonal", "diag",
         "diag_embed", "trace", "clone", "sort", "argsort", "topk", "matmul", "mm", "bmm", "mv",

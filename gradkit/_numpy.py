@@ -403,15 +403,47 @@ def _vstack(tup: Any, **kw: Any) -> Any:
     return A.vstack(_tensors(tup))
 
 
-@implements(np.split, np.array_split)
+@implements(np.split)
 def _split(ary: Any, indices_or_sections: Any, axis: int = 0) -> Any:
+    # NOTE: NumPy's pieces are plain views (slices), so they may be written in place: the
+    # slices of tensor_split, not the multi-output views of torch.split
     x = _tensorize(ary)
     n = x.shape[axis]
-    if isinstance(indices_or_sections, int):
-        if n % indices_or_sections:
-            raise ValueError("array split does not result in an equal division")
-        return list(A.split(x, n // indices_or_sections, axis))
-    return list(A.tensor_split(x, list(indices_or_sections), axis))
+    if isinstance(indices_or_sections, int) and n % indices_or_sections:
+        raise ValueError("array split does not result in an equal division")
+    return _array_split(x, indices_or_sections, axis)
+
+
+@implements(np.array_split)
+def _array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> Any:
+    x = _tensorize(ary)
+    if not isinstance(indices_or_sections, int):
+        indices_or_sections = list(indices_or_sections)
+    return list(A.tensor_split(x, indices_or_sections, axis))
+
+
+@implements(np.hsplit)
+def _hsplit(ary: Any, indices_or_sections: Any) -> Any:
+    x = _tensorize(ary)
+    if x.ndim == 0:
+        raise ValueError("hsplit only works on arrays of 1 or more dimensions")
+    return _split(x, indices_or_sections, 1 if x.ndim > 1 else 0)
+
+
+@implements(np.vsplit)
+def _vsplit(ary: Any, indices_or_sections: Any) -> Any:
+    x = _tensorize(ary)
+    if x.ndim < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+    return _split(x, indices_or_sections, 0)
+
+
+@implements(np.dsplit)
+def _dsplit(ary: Any, indices_or_sections: Any) -> Any:
+    x = _tensorize(ary)
+    if x.ndim < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return _split(x, indices_or_sections, 2)
 
 
 @implements(np.reshape)

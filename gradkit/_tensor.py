@@ -53,6 +53,10 @@ class Tensor:
     _hooks: dict[int, Any] | None = None
     _retain = False
     _base: Tensor | None = None
+    #: an output of a multi-output view function (split, unbind) or a view of one
+    _multi = False
+    #: made by ``conj()`` of a complex tensor: a copy where PyTorch returns a view
+    _conj_copy = False
     _post_hooks: dict[int, Any] | None = None
     _name: str | None = None
     #: why this tensor has no history although it came from one that had (diagnostics)
@@ -491,7 +495,7 @@ class Tensor:
         if type(self) is not Tensor and self.__dict__:
             import copy
             for k, v in self.__dict__.items():
-                if k not in ("_grad", "_vc", "_hooks", "_post_hooks"):
+                if k not in ("_grad", "_vc", "_hooks", "_post_hooks", "_views"):
                     new.__dict__[k] = copy.deepcopy(v, memo)
         memo[id(self)] = new
         return new

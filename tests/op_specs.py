@@ -272,6 +272,43 @@ def _diagonal_backward_ref(shape: Shape, offset: int, dim1: int,
     return ref
 
 
+def _unfold_ref(dim: int, size: int, step: int) -> Callable[[np.ndarray], np.ndarray]:
+    def ref(x: np.ndarray) -> np.ndarray:
+        starts = range(0, x.shape[dim] - size + 1, step)
+        return np.stack([np.take(x, range(s, s + size), axis=dim) for s in starts], axis=dim)
+    return lambda x: np.moveaxis(ref(x), dim + 1, -1)
+
+
+def _unfold_backward_ref(shape: Shape, dim: int, size: int,
+                         step: int) -> Callable[[np.ndarray], np.ndarray]:
+    def ref(g: np.ndarray) -> np.ndarray:
+        out = np.zeros(shape, dtype=g.dtype)
+        moved = np.moveaxis(out, dim, 0)
+        for w in range(g.shape[dim]):
+            for k in range(size):
+                moved[w * step + k] += np.moveaxis(np.take(g, w, axis=dim), -1, 0)[k]
+        return out
+    return ref
+
+
+def _as_strided_ref(size: Shape, stride: Shape, offset: int) -> Callable[[np.ndarray], np.ndarray]:
+    def ref(x: np.ndarray) -> np.ndarray:
+        flat = x.reshape(-1)
+        return np.array([flat[offset + sum(i * s for i, s in zip(idx, stride))]
+                         for idx in np.ndindex(*size)]).reshape(size)
+    return ref
+
+
+def _as_strided_backward_ref(shape: Shape, size: Shape, stride: Shape,
+                             offset: int) -> Callable[[np.ndarray], np.ndarray]:
+    def ref(g: np.ndarray) -> np.ndarray:
+        out = np.zeros(int(np.prod(shape)), dtype=g.dtype)
+        for idx in np.ndindex(*size):
+            out[offset + sum(i * s for i, s in zip(idx, stride))] += g[idx]
+        return out.reshape(shape)
+    return ref
+
+
 def _einsum(equation: str, *shapes: Shape, label: str) -> OpSpec:
     return OpSpec("einsum", lambda *xs: gk.einsum(equation, *xs), lambda *xs: np.einsum(equation, *xs),
                   shapes=shapes, label=label)
@@ -650,7 +687,7 @@ SHAPE_SPECS = [
     OpSpec("split", lambda x: gk.split(x, 3, dim=1), _split_ref([3, 1], 1), label="size"),
     OpSpec("split", lambda x: gk.split(x, [1, 2], dim=0), _split_ref([1, 2], 0), label="sections"),
     OpSpec("split", lambda x: gk.chunk(x, 2, dim=1), _split_ref([2, 2], 1), label="chunk"),
-    OpSpec("split", lambda x: gk.tensor_split(x, 3, dim=1), _split_ref([2, 1, 1], 1), label="tensor_split"),
+    OpSpec("getitem", lambda x: gk.tensor_split(x, 3, dim=1), _split_ref([2, 1, 1], 1), label="tensor_split"),
     OpSpec("unbind", lambda x: gk.unbind(x), lambda x: tuple(x)),
     OpSpec("unbind", lambda x: gk.unbind(x, dim=1), lambda x: tuple(x.T), label="dim1"),
     OpSpec("cat", lambda x, y: gk.cat([x, y]), lambda x, y: np.concatenate([x, y]), shapes=[(0, 3), (2, 3)],
@@ -736,6 +773,16 @@ SHAPE_SPECS = [
     OpSpec("diagonal_backward",
            lambda g: S.diagonal_backward_p(g, shape=(2, 3, 3), offset=0, dim1=1, dim2=2),
            _diagonal_backward_ref((2, 3, 3), 0, 1, 2), shapes=[(2, 3)], label="3d"),
+    OpSpec("unfold", lambda x: x.unfold(1, 3, 2), _unfold_ref(1, 3, 2), shapes=[(2, 7)]),
+    OpSpec("unfold", lambda x: x.unfold(0, 2, 1), _unfold_ref(0, 2, 1), shapes=[(4, 3)],
+           label="overlapping"),
+    OpSpec("unfold_backward", lambda g: S.unfold_backward_p(g, shape=(4, 3), dim=0, size=2, step=1),
+           _unfold_backward_ref((4, 3), 0, 2, 1), shapes=[(3, 3, 2)]),
+    OpSpec("as_strided", lambda x: x.as_strided((3, 2), (1, 2), 1), _as_strided_ref((3, 2), (1, 2), 1),
+           shapes=[(2, 4)]),
+    OpSpec("as_strided_backward",
+           lambda g: S.as_strided_backward_p(g, shape=(2, 4), size=(3, 2), stride=(1, 2), offset=1),
+           _as_strided_backward_ref((2, 4), (3, 2), (1, 2), 1), shapes=[(3, 2)]),
     OpSpec("diag_embed", gk.diag, np.diag, shapes=[(3,)]),
     OpSpec("diag_embed", lambda x: gk.diag(x, 1), lambda x: np.diag(x, 1), shapes=[(3,)], label="offset"),
     OpSpec("diag_embed", lambda x: gk.diag_embed(x, -1), lambda x: np.diag(x, -1), shapes=[(2,)],

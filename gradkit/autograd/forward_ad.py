@@ -540,6 +540,36 @@ def _adopt(self: Tensor, out: Tensor) -> None:
             old._vc[0] += 1
         else:
             _set(self, lvl, new)
+            if self._base is not None:
+                _adopt_through_view(self, lvl, new)
+            elif "_views" in self.__dict__:
+                _retangent_views(self, lvl, new, None)
+
+
+def _adopt_through_view(view: Tensor, lvl: int, new: Tensor) -> None:
+    """After an in-place change through ``view`` whose tangent could not be written in place
+    (a tangent on the graph), write ``new`` into its base's tangent at the view's elements, and
+    give the base's other live views their part of it."""
+    make_view = getattr(view, "_view_fn", None)
+    base = view._base
+    if make_view is None:
+        return
+    from .._methods import _write_through
+    bt = (base._fw or {}).get(lvl)
+    if bt is None:
+        bt = _zeros(base)
+    base_t = _write_through(bt, make_view, new, view._data.dtype)
+    _set(base, lvl, base_t)
+    _retangent_views(base, lvl, base_t, view)
+
+
+def _retangent_views(base: Tensor, lvl: int, base_t: Tensor, skip: Any) -> None:
+    """Give the live views of ``base`` their part of its new tangent ``base_t``."""
+    for ref in list(base.__dict__.get("_views", ())):
+        other = ref()
+        if other is not None and other is not skip and other._fw and lvl in other._fw \
+                and other._base is base:
+            _set(other, lvl, other._view_fn(base_t))
 
 
 def _function_apply(cls: Any, orig_apply: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

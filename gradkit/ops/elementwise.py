@@ -279,12 +279,14 @@ def _cj(v: Any) -> Any:
     return conj(v) if getattr(d, "kind", "") == "c" else v
 
 
-def _real_impl(x: Any) -> Any:
-    return np.real(x).copy()
+def _real_impl(x: Any, view: bool = False) -> Any:
+    # NOTE: ``view=True`` is ``Tensor.real``: a view sharing memory with a complex input (in
+    # place writes reach it); rules get a copy they may own.
+    return np.real(x) if view and type(x) is np.ndarray else np.real(x).copy()
 
 
-def _imag_impl(x: Any) -> Any:
-    return np.imag(x).copy()
+def _imag_impl(x: Any, view: bool = False) -> Any:
+    return np.imag(x) if view and type(x) is np.ndarray else np.imag(x).copy()
 
 
 def _angle_impl(x: Any) -> Any:
@@ -335,20 +337,27 @@ def _polar_impl(r: Any, theta: Any) -> Any:
     return _complex_impl(r * np.cos(theta), r * np.sin(theta))
 
 
-def _view_as_real_impl(x: Any) -> Any:
+def _view_as_real_impl(x: Any, view: bool = False) -> Any:
+    if view and type(x) is np.ndarray:
+        # a view: each complex element read as its two floats (any strides)
+        return x[..., None].view(x.real.dtype)
     return np.stack([np.real(x), np.imag(x)], axis=-1)
 
 
-def _view_as_complex_impl(x: Any) -> Any:
+def _view_as_complex_impl(x: Any, view: bool = False) -> Any:
+    if view and type(x) is np.ndarray and x.strides[-1] == x.itemsize:
+        # a view: each pair of floats read as one complex element
+        return x.view(np.result_type(x.dtype, np.complex64))[..., 0]
     return _complex_impl(x[..., 0], x[..., 1])
 
 
 conj = defop("conj", np.conjugate, vjp=lambda g, ans, x: conj(g), jvp=LINEAR, save_inputs=False,
              names=("ConjBackward0", "ConjPhysicalBackward0"))
-real = defop("real", _real_impl, vjp=lambda g, ans, x: g, jvp=LINEAR, save_inputs=False,
+real = defop("real", _real_impl, vjp=lambda g, ans, x, view=False: g, jvp=LINEAR, save_inputs=False,
              names="SelectBackward0")
 # NOTE: imag(z) = Im z: a real g flows back as g * 1j (the derivative along the imaginary axis).
-imag = defop("imag", _imag_impl, vjp=lambda g, ans, x: g * 1j, jvp=LINEAR, save_inputs=False,
+imag = defop("imag", _imag_impl, vjp=lambda g, ans, x, view=False: g * 1j, jvp=LINEAR,
+             save_inputs=False,
              names="SelectBackward0")
 angle = defop("angle", _angle_impl, vjp=_angle_vjp, jvp=(_angle_jvp,), promote="float")
 complex_ = defop("complex", _complex_impl, vjp=(lambda g, ans, re, im: real(g),
@@ -368,10 +377,12 @@ def _polar_vjp_angle(g: Any, ans: Any, r: Any, theta: Any) -> Any:
 polar = defop("polar", _polar_impl, vjp=(_polar_vjp_abs, _polar_vjp_angle), save_ans=True,
               names="PolarBackward0")
 view_as_real = defop("view_as_real", _view_as_real_impl,
-                     vjp=lambda g, ans, x: view_as_complex(g), jvp=LINEAR, save_inputs=False,
+                     vjp=lambda g, ans, x, view=False: view_as_complex(g), jvp=LINEAR,
+                     save_inputs=False,
                      names="ViewAsRealBackward0")
 view_as_complex = defop("view_as_complex", _view_as_complex_impl,
-                        vjp=lambda g, ans, x: view_as_real(g), jvp=LINEAR, save_inputs=False,
+                        vjp=lambda g, ans, x, view=False: view_as_real(g), jvp=LINEAR,
+                        save_inputs=False,
                         names="ViewAsComplexBackward0")
 
 

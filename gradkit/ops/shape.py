@@ -148,12 +148,17 @@ triu_p = defop("triu", _triu_impl, vjp=lambda g, ans, x, diagonal=0: triu_p(g, d
                jvp=LINEAR, save_inputs=False)
 
 
-def _clone_impl(x: np.ndarray) -> np.ndarray:
+def _clone_impl(x: np.ndarray, contiguous: bool = False) -> np.ndarray:
+    # NOTE: a clone keeps the input's strides (PyTorch's preserve_format); ``contiguous=True``
+    # is ``Tensor.contiguous()``'s copy, in C order.
+    if contiguous and type(x) is np.ndarray:
+        return np.ascontiguousarray(x).reshape(x.shape)
     return copy(x)
 
 
 # NOTE: the variants name the node of sort() on a 0-d tensor (a copy), as PyTorch does.
-clone_p = defop("clone", _clone_impl, vjp=lambda g, ans, x: g, jvp=LINEAR, save_inputs=False,
+clone_p = defop("clone", _clone_impl, vjp=lambda g, ans, x, contiguous=False: g, jvp=LINEAR,
+                save_inputs=False,
                 names=("CloneBackward0", "SortBackward0", "SortBackward1"))
 
 
@@ -407,7 +412,11 @@ def _where(c: Any, a: Any, b: Any) -> Any:
 
 
 def _diagonal_impl(x: np.ndarray, offset: int = 0, dim1: int = 0, dim2: int = 1) -> np.ndarray:
-    return np.diagonal(x, offset, dim1, dim2)
+    d = np.diagonal(x, offset, dim1, dim2)
+    if type(d) is np.ndarray and x.flags.writeable:
+        # NOTE: NumPy's diagonal is a read-only view; PyTorch's may be written in place
+        d.setflags(write=True)
+    return d
 
 
 def _diagonal_vjp(g: Any, ans: Any, x: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:
@@ -440,6 +449,101 @@ diagonal_backward_p = defop(
     vjp=lambda g, ans, gin, shape, offset, dim1, dim2: diagonal_p(g, offset=offset, dim1=dim1,
                                                                    dim2=dim2),
     jvp=LINEAR, save_inputs=False, names="DiagEmbedBackward0")
+
+
+# --- strided views: unfold, as_strided ------------------------------------------------
+def _strided(x: np.ndarray, shape: tuple[int, ...], strides: tuple[int, ...],
+             overlap: bool) -> np.ndarray:
+    """A view of ``x`` with the given shape and strides (in bytes); read-only where its
+    elements overlap, so an in-place write through it is refused, never half-applied."""
+    return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=not overlap)
+
+
+def _unfold_positions(n: int, size: int, step: int) -> np.ndarray:
+    """The window starts times ``step`` plus the offsets in a window: shape ``(windows, size)``."""
+    windows = (n - size) // step + 1
+    return np.arange(windows)[:, None] * step + np.arange(size)[None, :]
+
+
+def _unfold_impl(x: np.ndarray, dim: int, size: int, step: int) -> np.ndarray:
+    n = x.shape[dim]
+    windows = (n - size) // step + 1
+    shape = x.shape[:dim] + (windows,) + x.shape[dim + 1:] + (size,)
+    if type(x) is np.ndarray:
+        st = x.strides
+        strides = st[:dim] + (st[dim] * step,) + st[dim + 1:] + (st[dim],)
+        return _strided(x, shape, strides, overlap=step < size and windows > 1)
+    pos = _unfold_positions(n, size, step)            # other libraries: a copy
+    out = np.take(x, index_like(pos.reshape(-1), x), axis=dim).reshape(x.shape[:dim] + pos.shape
+                                                          + x.shape[dim + 1:])
+    return np.moveaxis(out, dim + 1, -1)
+
+
+def _unfold_backward_impl(g: np.ndarray, shape: tuple[int, ...], dim: int, size: int,
+                          step: int) -> np.ndarray:
+    out = zeros(shape, g.dtype, g)
+    windows = g.shape[dim]
+    lead = (slice(None),) * dim
+    for k in range(size):
+        # the k-th element of every window: positions k, k + step, ... (distinct for one k)
+        out[lead + (slice(k, k + step * (windows - 1) + 1, step),)] += g[..., k]
+    return out
+
+
+unfold_p = defop("unfold", _unfold_impl,
+                 vjp=lambda g, ans, x, dim, size, step: unfold_backward_p(
+                     g, shape=tuple(x.shape), dim=dim, size=size, step=step),
+                 jvp=LINEAR, save_inputs=False, names="UnfoldBackward0")
+unfold_backward_p = defop(
+    "unfold_backward", _unfold_backward_impl,
+    vjp=lambda g, ans, gin, shape, dim, size, step: unfold_p(g, dim=dim, size=size, step=step),
+    jvp=LINEAR, save_inputs=False, names="UnfoldBackwardBackward0")
+not_lazy(unfold_p, "forward", "adds windows into an array in place")
+not_lazy(unfold_backward_p, False, "adds windows into an array in place")
+
+
+def strided_positions(size: tuple[int, ...], stride: tuple[int, ...], offset: int) -> np.ndarray:
+    """Flat positions read by ``as_strided(size, stride, offset)`` (row-major storage)."""
+    pos = np.full(size, offset, dtype=np.int64)
+    for k, (n, s) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[k] = n
+        pos = pos + (np.arange(n, dtype=np.int64) * s).reshape(shape)
+    return pos
+
+
+def _as_strided_impl(x: np.ndarray, size: tuple[int, ...], stride: tuple[int, ...],
+                     offset: int) -> np.ndarray:
+    pos = strided_positions(size, stride, offset)
+    if type(x) is not np.ndarray or not x.flags.c_contiguous:
+        # other libraries, and rules' non-contiguous gradients: a copy
+        return x.reshape(-1)[index_like(pos.reshape(-1), x)].reshape(size)
+    flat = x.reshape(-1)
+    overlap = pos.size > 0 and np.unique(pos).size < pos.size
+    start = flat[offset:] if offset < flat.size else flat[:0]
+    return _strided(start, size, tuple(s * x.itemsize for s in stride), overlap)
+
+
+def _as_strided_backward_impl(g: np.ndarray, shape: tuple[int, ...], size: tuple[int, ...],
+                              stride: tuple[int, ...], offset: int) -> np.ndarray:
+    out = zeros((int(np.prod(shape, dtype=np.int64)),), g.dtype, g)
+    pos = strided_positions(size, stride, offset).reshape(-1)
+    np.add.at(out, index_like(pos, g), g.reshape(-1))
+    return out.reshape(shape)
+
+
+as_strided_p = defop(
+    "as_strided", _as_strided_impl,
+    vjp=lambda g, ans, x, size, stride, offset: as_strided_backward_p(
+        g, shape=tuple(x.shape), size=size, stride=stride, offset=offset),
+    jvp=LINEAR, save_inputs=False, names="AsStridedBackward0")
+as_strided_backward_p = defop(
+    "as_strided_backward", _as_strided_backward_impl,
+    vjp=lambda g, ans, gin, shape, size, stride, offset: as_strided_p(
+        g, size=size, stride=stride, offset=offset),
+    jvp=LINEAR, save_inputs=False, names="AsStridedBackwardBackward0")
+not_lazy(as_strided_p, "forward", "scatters into an array in place")
+not_lazy(as_strided_backward_p, False, "scatters into an array in place")
 
 
 def _diag_embed_impl(x: np.ndarray, offset: int = 0) -> np.ndarray:
