@@ -39,6 +39,8 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+if __name__ == "__main__":      # run as a script from a checkout: import that checkout's gradkit
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import random_programs as rp  # noqa: E402
 
 import gradkit as gk  # noqa: E402
