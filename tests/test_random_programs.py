@@ -13,8 +13,8 @@ two values with fixed random weights. Checked, for every program:
 - the gradient from ``gradkit.autograd.grad`` against central differences of the loss
   (step ``H``), and against the same gradient from ``gradkit.func.grad``;
 - the Hessian-vector product by double backward (``create_graph=True``) against central
-  differences of the gradient along ``v``, and against forward-over-reverse
-  (``gradkit.func.hvp``);
+  differences of the gradient along ``v``, against ``gradkit.autograd.functional.hvp``, and
+  against forward-over-reverse (``gradkit.func.hvp``);
 - with PyTorch installed (a separate test that skips without it): the loss, the gradient and
   the Hessian-vector product against the same program run through torch.
 
@@ -154,6 +154,12 @@ def check_fd(prog: rp.Program) -> None:
     fd_hv = [(p - m) / (2 * H) for p, m in zip(gp, gm)]
     gscale = scale * (1.0 + sum(float(np.abs(v).sum()) for v in vs))
     _close("hvp (double backward) vs central differences", hvs, fd_hv, RTOL_FD, ATOL_FD * gscale, prog)
+
+    # torch.autograd.functional's API
+    fa = gk.autograd.functional.hvp(f, tuple(gk.tensor(a) for a in arrays),
+                                    tuple(gk.tensor(v) for v in vs))[1]
+    _close("autograd.functional.hvp vs double backward", [h.numpy() for h in fa], hvs,
+           RTOL_AD * 1e2, ATOL_AD * gscale, prog)
 
     # forward over reverse
     if rp.skips_forward_over_reverse(prog, AVOID):       # a known bug: see rp.KNOWN_BUGS
