@@ -25,7 +25,12 @@ def any_tensor(*xs: Any) -> bool:
 def _float_dtype(xs: Any) -> Any:
     dts = [x.dtype for x in xs if isinstance(x, Tensor) and x.is_floating_point()]
     if not dts:
-        return gk.get_default_dtype()
+        # NOTE: no tensor: the floating arrays' own dtype (NumPy's float64), else the default.
+        arrs = [np.asarray(x).dtype for x in xs if x is not None and not isinstance(x, Tensor)]
+        floats = [d for d in arrs if d.kind == "f"]
+        if not floats:
+            return gk.get_default_dtype()
+        return gk.as_tensor(np.empty(0, np.result_type(*floats))).dtype
     dt = dts[0]
     for d in dts[1:]:
         dt = gk.promote_types(dt, d)

@@ -102,8 +102,66 @@ def _flip_conj(x: Tensor) -> Tensor:
     return gk.conj(y) if y.is_complex() else y
 
 
-def convolve(in1: Any, in2: Any, mode: str = "full", method: str = "auto") -> Any:
-    """``scipy.signal.convolve``: n-d convolution, differentiable in both inputs."""
+def _convolve_axes(a: Tensor, b: Tensor, axes: Any, dot_axes: Any, mode: str) -> Tensor:
+    """``autograd.scipy.signal.convolve``'s generalization: convolve along the paired ``axes``,
+    contract the paired ``dot_axes``, take the outer product over the rest. The result's axes
+    are a's other axes, then b's, then the convolved ones."""
+    if mode not in ("full", "same", "valid"):
+        raise ValueError("acceptable mode flags are 'valid', 'same', or 'full'")
+    if axes is None:
+        axes = (tuple(range(a.ndim)), tuple(range(a.ndim)))
+    dot_axes = dot_axes if dot_axes is not None else ((), ())
+    (ca, cb), (da, db) = ([list(x) for x in axes]), ([list(x) for x in dot_axes])
+    if len(ca) != len(cb) or len(da) != len(db):
+        raise ValueError("axes and dot_axes must pair as many axes of each input")
+    ia = [i for i in range(a.ndim) if i not in ca and i not in da]
+    ib = [i for i in range(b.ndim) if i not in cb and i not in db]
+    for x, y in zip(ca, cb):
+        if mode == "valid" and (a.shape[x] - b.shape[y]) * (a.shape[ca[0]] - b.shape[cb[0]]) < 0:
+            raise ValueError("One array must be larger than the other along all convolved "
+                             "dimensions")
+    sa = [a.shape[i] for i in ia]
+    sb = [b.shape[i] for i in ib]
+    na = [a.shape[i] for i in ca]
+    nb = [b.shape[i] for i in cb]
+    dsize = int(np.prod([a.shape[i] for i in da])) if da else 1
+    a3 = gk.permute(a, ia + da + ca).reshape(int(np.prod(sa)), dsize, *na)
+    b3 = gk.permute(b, ib + db + cb).reshape(int(np.prod(sb)), dsize, *nb)
+    nc = len(ca)
+    full_shape = [p + q - 1 for p, q in zip(na, nb)]
+    out = None
+    for k in itertools.product(*(range(n) for n in nb)):
+        term = gk.einsum("ad...,bd->ab...", a3, b3[(slice(None), slice(None)) + k])
+        pads: list[int] = []
+        for d in reversed(range(nc)):
+            pads += [k[d], nb[d] - 1 - k[d]]
+        term = gk.nn.functional.pad(term, pads) if nc else term
+        out = term if out is None else out + term
+    if mode == "same":
+        keep = na
+    elif mode == "valid":
+        keep = [abs(p - q) + 1 for p, q in zip(na, nb)]
+    else:
+        keep = full_shape
+    if keep != full_shape:
+        out = out[(slice(None), slice(None)) + tuple(
+            slice((f - m) // 2, (f - m) // 2 + m) for f, m in zip(full_shape, keep))]
+    return out.reshape(*sa, *sb, *keep)
+
+
+def convolve(in1: Any, in2: Any, mode: str = "full", method: str = "auto", *, axes: Any = None,
+             dot_axes: Any = None) -> Any:
+    """``scipy.signal.convolve``: n-d convolution, differentiable in both inputs.
+
+    ``axes=([axes of in1], [axes of in2])`` and ``dot_axes`` (keywords only) are
+    ``autograd.scipy.signal.convolve``'s generalization: convolve along ``axes``, contract
+    ``dot_axes``, outer product over the other axes (in1's, then in2's, then the convolved).
+    """
+    if axes is not None or dot_axes is not None:
+        tensors = any_tensor(in1, in2)
+        a, b = as_tensors(in1, in2)
+        out = _convolve_axes(a, b, axes, dot_axes, mode)
+        return out if tensors else out.numpy()
     if not any_tensor(in1, in2):
         return _signal().convolve(in1, in2, mode=mode, method=method)
     a, b = as_tensors(in1, in2)
