@@ -81,7 +81,9 @@ def _method(impl: Any, name: str) -> Any:
     def method(self: _Dist, *args: Any, **kwargs: Any) -> Any:
         if not any_tensor(*args, *kwargs.values()):
             return getattr(self._scipy(), name)(*args, **kwargs)
-        return impl(self, *args, **kwargs)
+        # NOTE: log(0) = -inf outside the support is a value here, as in SciPy: no warning.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return impl(self, *args, **kwargs)
     method.__name__ = name
     method.__doc__ = f"``scipy.stats.<dist>.{name}``, differentiable on gradkit tensors."
     return method
