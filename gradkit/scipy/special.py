@@ -284,3 +284,30 @@ def __getattr__(name: str) -> Any:
     # NOTE: the rest of scipy.special, as SciPy's own (no gradient; tensors are refused by
     # NumPy's dispatch when they require grad).
     return getattr(_sp(), name)
+
+
+_UFUNC_NAMES = ("gammaln", "digamma", "psi", "gamma", "rgamma", "gammasgn", "gammainc",
+                "gammaincc", "beta", "betaln", "betainc", "erf", "erfc", "erfinv", "erfcinv",
+                "erfcx", "expit", "logit", "log_expit", "ndtr", "ndtri", "log_ndtr", "xlogy",
+                "xlog1py", "i0", "i1", "i0e", "i1e", "iv", "ive", "jv", "yv", "jn", "yn", "j0",
+                "j1", "y0", "y1", "entr", "rel_entr", "kl_div", "exp10", "cbrt")
+
+
+def ufunc_table() -> dict[Any, Any]:
+    """``{scipy.special ufunc: its gradkit function}`` for NumPy's dispatch.
+
+    SciPy's special functions are NumPy ufuncs, so ``scipy.special.erf(t)`` on a tensor reaches
+    ``Tensor.__array_ufunc__``; this table tells the dispatch which differentiable function
+    answers each of them (the functions take the ufunc's positional arguments). Empty without
+    SciPy.
+    """
+    try:
+        sp = _sp()
+    except ImportError:
+        return {}
+    table = {}
+    for name in _UFUNC_NAMES:
+        uf = getattr(sp, name, None)
+        if isinstance(uf, np.ufunc):
+            table[uf] = globals()[name]
+    return table
