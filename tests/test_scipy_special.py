@@ -29,7 +29,9 @@ UNARY = [("gammaln", POS), ("digamma", POS), ("psi", POS), ("gamma", POS), ("rga
          ("ndtri", UNIT), ("log_ndtr", REAL * 3), ("i0", REAL), ("i1", REAL), ("i0e", REAL + 3),
          ("i1e", REAL + 3), ("j0", POS * 3), ("j1", POS * 3), ("y0", POS * 3), ("y1", POS * 3),
          ("entr", POS), ("expm1", REAL), ("log1p", POS), ("exp2", REAL), ("exp10", REAL),
-         ("cbrt", REAL + 3)]
+         ("cbrt", REAL + 3), ("k0", POS), ("k1", POS), ("k0e", POS), ("k1e", POS), ("exp1", POS),
+         ("expi", POS), ("dawsn", REAL), ("erfi", REAL * 0.7), ("spence", POS),
+         ("ellipk", UNIT), ("ellipe", UNIT), ("softplus", REAL * 5)]
 
 
 @pytest.mark.parametrize("name,x", UNARY, ids=[u[0] for u in UNARY])
@@ -58,7 +60,9 @@ def test_binary_values_and_gradients(name, x, y):
 @pytest.mark.parametrize("name,order,x", [("iv", 1.5, POS), ("ive", 2.0, REAL), ("jv", 2.5, POS * 3),
                                           ("yv", 0.5, POS * 3), ("jn", 2, POS * 3),
                                           ("yn", 1, POS * 3), ("gammainc", 2.5, POS),
-                                          ("gammaincc", 1.5, POS), ("polygamma", 2, POS)])
+                                          ("gammaincc", 1.5, POS), ("polygamma", 2, POS),
+                                          ("kv", 2.5, POS), ("kve", 1.0, POS), ("expn", 2, POS),
+                                          ("gammaincinv", 2.0, UNIT), ("gammainccinv", 0.5, UNIT)])
 def test_order_argument(name, order, x):
     fn = getattr(S, name)
     np.testing.assert_allclose(fn(order, t(x)).detach().numpy(), getattr(sps, name)(order, x),
@@ -87,6 +91,18 @@ def test_multigammaln(d):
     a = RNG.uniform(3.0, 5.0, (2, 3))
     np.testing.assert_allclose(S.multigammaln(t(a), d).detach().numpy(), sps.multigammaln(a, d))
     assert gradgradcheck(lambda u: S.multigammaln(u, d), (t(a),))
+
+
+def test_ternary_poch_and_factorial():
+    np.testing.assert_allclose(S.betaincinv(2.0, 1.5, t(UNIT)).detach().numpy(),
+                               sps.betaincinv(2.0, 1.5, UNIT))
+    np.testing.assert_allclose(S.hyp1f1(1.5, 2.5, t(REAL)).detach().numpy(),
+                               sps.hyp1f1(1.5, 2.5, REAL))
+    assert gradgradcheck(lambda u: S.hyp1f1(1.5, 2.5, u), (t(REAL),))
+    np.testing.assert_allclose(S.poch(t(POS), 1.5).detach().numpy(), sps.poch(POS, 1.5))
+    assert gradcheck(S.poch, (t(POS), t(POS + 0.2)))
+    n = np.array([0.0, 1.5, 3.0, 4.0])
+    np.testing.assert_allclose(S.factorial(t(n)).detach().numpy(), sps.factorial(n))
 
 
 def test_betainc_and_zeta():

@@ -56,6 +56,9 @@ def test_continuous_ppf(name, x, params, _):
     except NotImplementedError:
         pytest.skip("no ppf on tensors")
     np.testing.assert_allclose(got.detach().numpy(), getattr(ss, name).ppf(U, *params), rtol=1e-9)
+    np.testing.assert_allclose(dist.isf(t(U), *params).detach().numpy(),
+                               getattr(ss, name).isf(U, *params), rtol=1e-9)
+    assert gradcheck(lambda q: dist.ppf(q, *params), (t(U),))
 
 
 @pytest.mark.parametrize("name,x,params,_", CONTINUOUS, ids=IDS)

@@ -178,6 +178,66 @@ xlog1py = defop("xlog1py", _sp("xlog1py"),
                 vjp=(_xlog1py_dx, lambda g, ans, x, y: g * x / (y + 1.0)), jvp=ELEMENTWISE,
                 promote="float", names="SpecialXlog1PyBackward0")
 
+
+# --- modified Bessel functions of the second kind ------------------------------------
+kv = defop("kv", _sp("kv"),
+           vjp=(_no_grad("kv", "the order v"),
+                lambda g, ans, v, x: -(g * (kv(v - 1.0, x) + kv(v + 1.0, x)) * 0.5)),
+           jvp=ELEMENTWISE, promote="float")
+kve = defop("kve", _sp("kve"),
+            vjp=(_no_grad("kve", "the order v"),
+                 lambda g, ans, v, x: g * (ans - (kve(v - 1.0, x) + kve(v + 1.0, x)) * 0.5)),
+            jvp=ELEMENTWISE, save_ans=True, promote="float")
+
+# --- exponential integrals, Dawson, erfi, Spence, elliptic integrals ------------------
+exp1 = defop("exp1", _sp("exp1"), vjp=lambda g, ans, x: -(g * exp(-x) / x), jvp=ELEMENTWISE,
+             promote="float")
+expi = defop("expi", _sp("expi"), vjp=lambda g, ans, x: g * exp(x) / x, jvp=ELEMENTWISE,
+             promote="float")
+
+
+def _expn_dx(g: Any, ans: Any, n: Any, x: Any) -> Any:
+    # NOTE: E_n'(x) = -E_{n-1}(x) for n >= 1; E_0(x) = exp(-x) / x, so E_0' = -E_0 (1 + 1/x).
+    e0 = exp(-x) / x
+    return -(g * where(n >= 1, expn(where(n >= 1, n - 1.0, 0.0), x), e0 + e0 / x))
+
+
+expn = defop("expn", _sp("expn"), vjp=(_no_grad("expn", "the order n"), _expn_dx),
+             jvp=ELEMENTWISE, promote="float")
+dawsn = defop("dawsn", _sp("dawsn"), vjp=lambda g, ans, x: g * (1.0 - x * ans * 2.0),
+              jvp=ELEMENTWISE, save_ans=True, promote="float")
+erfi = defop("erfi", _sp("erfi"), vjp=lambda g, ans, x: g * exp(x * x) * (2.0 / math.sqrt(math.pi)),
+             jvp=ELEMENTWISE, promote="float")
+spence = defop("spence", _sp("spence"), vjp=lambda g, ans, z: g * log(z) / (1.0 - z),
+               jvp=ELEMENTWISE, promote="float")
+ellipk = defop("ellipk", _sp("ellipk"),
+               vjp=lambda g, ans, m: g * (ellipe(m) - (1.0 - m) * ans) / (m * (1.0 - m) * 2.0),
+               jvp=ELEMENTWISE, save_ans=True, promote="float")
+ellipe = defop("ellipe", _sp("ellipe"),
+               vjp=lambda g, ans, m: g * (ans - ellipk(m)) / (m * 2.0), jvp=ELEMENTWISE,
+               save_ans=True, promote="float")
+hyp1f1 = defop("hyp1f1", _sp("hyp1f1"),
+               vjp=(_no_grad("hyp1f1", "a"), _no_grad("hyp1f1", "b"),
+                    lambda g, ans, a, b, x: g * a / b * hyp1f1(a + 1.0, b + 1.0, x)),
+               jvp=ELEMENTWISE, promote="float")
+
+# --- inverses of the incomplete gamma and beta functions (in the probability) --------
+gammaincinv = defop("gammaincinv", _sp("gammaincinv"),
+                    vjp=(_no_grad("gammaincinv", "a"),
+                         lambda g, ans, a, y: g * exp(ans - (a - 1.0) * log(ans) + lgamma(a))),
+                    jvp=ELEMENTWISE, save_ans=True, promote="float")
+gammainccinv = defop("gammainccinv", _sp("gammainccinv"),
+                     vjp=(_no_grad("gammainccinv", "a"),
+                          lambda g, ans, a, y: -(g * exp(ans - (a - 1.0) * log(ans) + lgamma(a)))),
+                     jvp=ELEMENTWISE, save_ans=True, promote="float")
+betaincinv = defop("betaincinv", _sp("betaincinv"),
+                   vjp=(_no_grad("betaincinv", "a"), _no_grad("betaincinv", "b"),
+                        lambda g, ans, a, b, y: g * exp(
+                            (lgamma(a) + lgamma(b) - lgamma(a + b))
+                            - (a - 1.0) * log(ans) - (b - 1.0) * log1p(-ans))),
+                   jvp=ELEMENTWISE, save_ans=True, promote="float")
+
 __all__ = ["scipy_special", "gamma", "rgamma", "gammasgn", "gammainc", "gammaincc", "betainc",
            "zeta", "erfcinv", "ndtri", "log_ndtr", "erfcx", "i0", "i1", "i0e", "i1e", "iv", "ive",
-           "jv", "yv", "entr", "xlog1py"]
+           "jv", "yv", "entr", "xlog1py", "kv", "kve", "exp1", "expi", "expn", "dawsn", "erfi",
+           "spence", "ellipk", "ellipe", "hyp1f1", "gammaincinv", "gammainccinv", "betaincinv"]

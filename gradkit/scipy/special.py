@@ -31,7 +31,9 @@ __all__ = [
     "erfinv", "erfcinv", "erfcx", "expit", "logit", "log_expit", "ndtr", "ndtri", "log_ndtr",
     "xlogy", "xlog1py", "i0", "i1", "i0e", "i1e", "iv", "ive", "jv", "yv", "jn", "yn", "j0", "j1",
     "y0", "y1", "entr", "rel_entr", "kl_div", "sinc", "logsumexp", "softmax", "log_softmax",
-    "expm1", "log1p", "exp2", "exp10", "cbrt",
+    "expm1", "log1p", "exp2", "exp10", "cbrt", "kv", "kve", "k0", "k1", "k0e", "k1e", "expn",
+    "exp1", "expi", "dawsn", "erfi", "spence", "ellipk", "ellipe", "hyp1f1", "gammaincinv",
+    "gammainccinv", "betaincinv", "softplus", "factorial", "poch",
 ]
 
 
@@ -94,6 +96,18 @@ ive = _binary("ive", S.ive)
 jv = _binary("jv", S.jv)
 yv = _binary("yv", S.yv)
 jn = _binary("jn", S.jv, "``scipy.special.jn`` (integer order): ``jv``.")
+kv = _binary("kv", S.kv)
+kve = _binary("kve", S.kve)
+expn = _binary("expn", S.expn)
+gammaincinv = _binary("gammaincinv", S.gammaincinv)
+gammainccinv = _binary("gammainccinv", S.gammainccinv)
+exp1 = _unary("exp1", S.exp1)
+expi = _unary("expi", S.expi)
+dawsn = _unary("dawsn", S.dawsn)
+erfi = _unary("erfi", S.erfi)
+spence = _unary("spence", S.spence)
+ellipk = _unary("ellipk", S.ellipk)
+ellipe = _unary("ellipe", S.ellipe)
 yn = _binary("yn", S.yv, "``scipy.special.yn`` (integer order): ``yv``.")
 
 
@@ -111,6 +125,48 @@ j0 = _order("j0", 0.0, S.jv)
 j1 = _order("j1", 1.0, S.jv)
 y0 = _order("y0", 0.0, S.yv)
 y1 = _order("y1", 1.0, S.yv)
+k0 = _order("k0", 0.0, S.kv)
+k1 = _order("k1", 1.0, S.kv)
+k0e = _order("k0e", 0.0, S.kve)
+k1e = _order("k1e", 1.0, S.kve)
+
+
+def _ternary(name: str, row: Any) -> Any:
+    def fn(a: Any, b: Any, x: Any) -> Any:
+        if not any_tensor(a, b, x):
+            return getattr(_sp(), name)(a, b, x)
+        a, b, x = as_tensors(a, b, x)
+        return row(a, b, x)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``scipy.special.{name}``, differentiable in its last argument."
+    return fn
+
+
+betaincinv = _ternary("betaincinv", S.betaincinv)
+hyp1f1 = _ternary("hyp1f1", S.hyp1f1)
+
+
+def softplus(x: Any) -> Any:
+    """``scipy.special.softplus``: ``log(1 + exp(x))``, stable for large |x|."""
+    if not isinstance(x, gk.Tensor):
+        return _sp().softplus(x)
+    return gk.maximum(x, 0.0 * x) + gk.log1p(gk.exp(-gk.abs(x)))
+
+
+def factorial(n: Any, exact: bool = False) -> Any:
+    """``scipy.special.factorial`` (``exact=False``): ``gamma(n + 1)``, 0 for n < 0."""
+    if not isinstance(n, gk.Tensor):
+        return _sp().factorial(n, exact=exact)
+    return gk.where(n < 0, 0.0, S.gamma(gk.where(n < 0, 0.0, n) + 1.0))
+
+
+def poch(z: Any, m: Any) -> Any:
+    """``scipy.special.poch``: the rising factorial ``gamma(z + m) / gamma(z)``."""
+    if not any_tensor(z, m):
+        return _sp().poch(z, m)
+    z, m = as_tensors(z, m)
+    sgn = S.gammasgn(z + m) * S.gammasgn(z)
+    return sgn * gk.exp(E.lgamma(z + m) - E.lgamma(z))
 
 
 def ndtr(x: Any) -> Any:
@@ -194,12 +250,7 @@ def beta(a: Any, b: Any) -> Any:
     return sgn * gk.exp(betaln(a, b))
 
 
-def betainc(a: Any, b: Any, x: Any) -> Any:
-    """``scipy.special.betainc(a, b, x)`` (regularized), differentiable in x."""
-    if not any_tensor(a, b, x):
-        return _sp().betainc(a, b, x)
-    a, b, x = as_tensors(a, b, x)
-    return S.betainc(a, b, x)
+betainc = _ternary("betainc", S.betainc)
 
 
 def zeta(x: Any, q: Any = None) -> Any:
@@ -290,7 +341,10 @@ _UFUNC_NAMES = ("gammaln", "digamma", "psi", "gamma", "rgamma", "gammasgn", "gam
                 "gammaincc", "beta", "betaln", "betainc", "erf", "erfc", "erfinv", "erfcinv",
                 "erfcx", "expit", "logit", "log_expit", "ndtr", "ndtri", "log_ndtr", "xlogy",
                 "xlog1py", "i0", "i1", "i0e", "i1e", "iv", "ive", "jv", "yv", "jn", "yn", "j0",
-                "j1", "y0", "y1", "entr", "rel_entr", "kl_div", "exp10", "cbrt")
+                "j1", "y0", "y1", "entr", "rel_entr", "kl_div", "exp10", "cbrt", "kv", "kve", "k0",
+                "k1", "k0e", "k1e", "expn", "exp1", "expi", "dawsn", "erfi", "spence", "ellipk",
+                "ellipe", "hyp1f1", "gammaincinv", "gammainccinv", "betaincinv", "softplus",
+                "poch")
 
 
 def ufunc_table() -> dict[Any, Any]:

@@ -152,7 +152,8 @@ class _Continuous(_Dist):
         return self._ppf(q, *shapes) * scale + loc
 
     def _isf_t(self, q: Any, *args: Any, **kwargs: Any) -> Any:
-        return self._ppf_t(1.0 - as_tensors(q, *args)[0], *args, **kwargs)
+        (q,) = as_tensors(q)
+        return self._ppf_t(1.0 - q, *args, **kwargs)
 
     # defaults in terms of one another
     def _logcdf(self, z: Any, *s: Any) -> Any:
@@ -221,6 +222,13 @@ class _T(_Continuous):
     def _sf(self, z: Any, df: Any) -> Any:
         return self._cdf(-z, df)
 
+    def _ppf(self, q: Any, df: Any) -> Any:
+        low = q < 0.5
+        p = gk.where(low, q, 1.0 - q)
+        x2 = S.betaincinv(df * 0.5, gk.full_like(df, 0.5), p * 2.0)
+        val = gk.sqrt(df * (1.0 / x2 - 1.0))
+        return gk.where(low, -val, val)
+
 
 class _Gamma(_Continuous):
     name = "gamma"
@@ -238,6 +246,9 @@ class _Gamma(_Continuous):
     def _sf(self, z: Any, a: Any) -> Any:
         return S.gammaincc(a, gk.clamp(z, min=0.0))
 
+    def _ppf(self, q: Any, a: Any) -> Any:
+        return S.gammaincinv(a, q)
+
 
 class _Chi2(_Gamma):
     name = "chi2"
@@ -251,6 +262,9 @@ class _Chi2(_Gamma):
 
     def _sf(self, z: Any, df: Any) -> Any:
         return super()._sf(z * 0.5, df * 0.5)
+
+    def _ppf(self, q: Any, df: Any) -> Any:
+        return super()._ppf(q, df * 0.5) * 2.0
 
 
 class _Beta(_Continuous):
@@ -266,6 +280,9 @@ class _Beta(_Continuous):
 
     def _cdf(self, z: Any, a: Any, b: Any) -> Any:
         return S.betainc(a, b, gk.clamp(z, 0.0, 1.0))
+
+    def _ppf(self, q: Any, a: Any, b: Any) -> Any:
+        return S.betaincinv(a, b, q)
 
 
 class _Expon(_Continuous):
