@@ -9,7 +9,7 @@ import numpy as np
 import gradkit as gk
 from gradkit import Tensor
 
-__all__ = ["any_tensor", "as_tensors", "scipy_module", "axis_dims", "reduce_dims"]
+__all__ = ["any_tensor", "as_tensors", "scipy_module", "axis_dims", "reduce_dims", "passthrough"]
 
 
 def any_tensor(*xs: Any) -> bool:
@@ -86,3 +86,16 @@ def axis_dims(axis: Any, ndim: int) -> Any:
 
 def reduce_dims(x: Tensor, axis: Any) -> tuple[int, ...]:
     return axis_dims(axis, x.ndim)
+
+
+def passthrough(module: str, here: str) -> Any:
+    """A module ``__getattr__`` answering SciPy's other public names from ``scipy.<module>``.
+
+    Private and dunder names are not forwarded (``__path__`` would make the gradkit module look
+    like SciPy's package to the import system).
+    """
+    def __getattr__(name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(f"module {here!r} has no attribute {name!r}")
+        return getattr(scipy_module(module), name)
+    return __getattr__

@@ -27,7 +27,7 @@ import numpy as np
 
 import gradkit as gk
 
-from ._util import any_tensor, as_tensors, scipy_module
+from ._util import any_tensor, as_tensors, passthrough, scipy_module
 
 __all__ = ["solve_triangular", "solve_banded", "solve_sylvester", "sqrtm", "cho_factor",
            "cho_solve", "cholesky", "lu_factor", "lu_solve", "expm", "det", "inv", "solve",
@@ -237,5 +237,5 @@ def pinv(a: Any, **kwargs: Any) -> Any:
     return gk.linalg.pinv(a)
 
 
-def __getattr__(name: str) -> Any:
-    return getattr(_sla(), name)
+# NOTE: the rest of scipy.linalg, as SciPy's own (no gradient).
+__getattr__ = passthrough("linalg", __name__)

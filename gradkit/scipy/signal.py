@@ -21,7 +21,7 @@ import numpy as np
 import gradkit as gk
 from gradkit import Tensor
 
-from ._util import any_tensor, as_tensors, scipy_module
+from ._util import any_tensor, as_tensors, passthrough, scipy_module
 
 __all__ = ["convolve", "correlate", "fftconvolve", "convolve2d", "correlate2d"]
 
@@ -240,5 +240,5 @@ def correlate2d(in1: Any, in2: Any, mode: str = "full", boundary: str = "fill",
     return _conv2d(a, _flip_conj(b), mode, boundary, fillvalue)
 
 
-def __getattr__(name: str) -> Any:
-    return getattr(_signal(), name)
+# NOTE: the rest of scipy.signal, as SciPy's own (no gradient).
+__getattr__ = passthrough("signal", __name__)

@@ -23,7 +23,7 @@ import gradkit as gk
 from gradkit.ops import elementwise as E
 from gradkit.ops import special as S
 
-from ._util import any_tensor, as_tensors, axis_dims, scipy_module
+from ._util import any_tensor, as_tensors, passthrough, axis_dims, scipy_module
 
 __all__ = [
     "gammaln", "loggamma", "digamma", "psi", "polygamma", "multigammaln", "gamma", "rgamma",
@@ -331,10 +331,8 @@ def softmax(x: Any, axis: Any = None) -> Any:
     return gk.exp(log_softmax(x, axis=axis))
 
 
-def __getattr__(name: str) -> Any:
-    # NOTE: the rest of scipy.special, as SciPy's own (no gradient; tensors are refused by
-    # NumPy's dispatch when they require grad).
-    return getattr(_sp(), name)
+# NOTE: the rest of scipy.special, as SciPy's own (no gradient).
+__getattr__ = passthrough("special", __name__)
 
 
 _UFUNC_NAMES = ("gammaln", "digamma", "psi", "gamma", "rgamma", "gammasgn", "gammainc",

@@ -27,7 +27,7 @@ import gradkit as gk
 from gradkit.ops import elementwise as E
 from gradkit.ops import special as S
 
-from ._util import any_tensor, as_tensors, detached, scipy_module
+from ._util import any_tensor, as_tensors, passthrough, detached, scipy_module
 
 __all__ = ["norm", "t", "gamma", "beta", "chi2", "expon", "laplace", "logistic", "cauchy",
            "uniform", "lognorm", "poisson", "binom", "nbinom", "bernoulli", "geom",
@@ -652,6 +652,5 @@ dirichlet = _Dirichlet()
 multivariate_normal = _MultivariateNormal()
 
 
-def __getattr__(name: str) -> Any:
-    # NOTE: the rest of scipy.stats, as SciPy's own (no gradient).
-    return getattr(scipy_module("stats"), name)
+# NOTE: the rest of scipy.stats, as SciPy's own (no gradient).
+__getattr__ = passthrough("stats", __name__)
