@@ -1,5 +1,8 @@
 """``scipy.stats`` distributions with gradients in every continuous parameter.
 
+(A package, as SciPy's is, so that ``import gradkit.scipy.stats`` and imports of names below it
+behave as they do for ``scipy.stats``.)
+
 Each distribution is an object with SciPy's methods and argument names
 (``norm.logpdf(x, loc=0, scale=1)``, ``gamma.cdf(x, a, loc=0, scale=1)``,
 ``poisson.logpmf(k, mu, loc=0)``, ...). With a gradkit Tensor among the arguments the result
@@ -27,7 +30,7 @@ import gradkit as gk
 from gradkit.ops import elementwise as E
 from gradkit.ops import special as S
 
-from ._util import any_tensor, as_tensors, passthrough, detached, scipy_module
+from .._util import any_tensor, as_tensors, passthrough, detached, scipy_module
 
 __all__ = ["norm", "t", "gamma", "beta", "chi2", "expon", "laplace", "logistic", "cauchy",
            "uniform", "lognorm", "poisson", "binom", "nbinom", "bernoulli", "geom",
