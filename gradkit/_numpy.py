@@ -10,6 +10,7 @@ not require grad go through NumPy itself and come back as tensors.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -159,9 +160,10 @@ def array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any, **kwargs: A
         if fn is not None:
             if len(inputs) == 1:
                 return fn(self)
-            a, b = inputs
-            if isinstance(a, Tensor) and (isinstance(b, Tensor) or type(b) in (float, int)):
-                return fn(a, b)
+            if len(inputs) == 2:
+                a, b = inputs
+                if isinstance(a, Tensor) and (isinstance(b, Tensor) or type(b) in (float, int)):
+                    return fn(a, b)
     out = kwargs.pop("out", None)
     if out is not None and all(o is None for o in (out if isinstance(out, tuple) else (out,))):
         out = None
@@ -172,7 +174,24 @@ def array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any, **kwargs: A
     return _write_out(out, result) if out is not None else result
 
 
+_scipy_hooked = False
+
+
+def _hook_scipy() -> bool:
+    """SciPy's special functions are ufuncs too: the first time one reaches the dispatch with
+    SciPy loaded, add gradkit.scipy.special's table (so ``import gradkit`` never imports SciPy)."""
+    global _scipy_hooked
+    if _scipy_hooked or "scipy.special" not in sys.modules:
+        return False
+    _scipy_hooked = True
+    from .scipy.special import ufunc_table
+    UFUNCS.update(ufunc_table())
+    return True
+
+
 def _ufunc_result(ufunc: Any, method: str, name: str, inputs: Any, kwargs: Any) -> Any:
+    if ufunc not in UFUNCS and not _scipy_hooked:
+        _hook_scipy()
     graph = _needs_graph(*inputs)
     kwargs.pop("casting", None)
     dtype = kwargs.pop("dtype", None)
