@@ -61,7 +61,7 @@ def __getattr__(name: str) -> object:
 
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
-                 "optimize", "optim", "data", "io", "cuda", "fft")
+                 "optimize", "optim", "data", "io", "cuda", "fft", "numpy")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_lazy", "persist": "_lazy", "from_dask": "_lazy"}
 
@@ -91,4 +91,5 @@ __all__ = [
     "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed",
 ]
 __all__.append("ConcretizationError")
+__all__.append("numpy")
 del _dtype
