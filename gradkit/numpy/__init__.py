@@ -38,6 +38,7 @@ from ._generate import populate as _populate
 from ._special import SPECIAL as _SPECIAL
 
 __all__ = _populate(globals(), _np, _SPECIAL)
+__version__ = _np.__version__
 
 from . import fft, linalg, random  # noqa: E402  (ours, after NumPy's names)
 

@@ -22,20 +22,43 @@ import gradkit as _gk
 from gradkit import Tensor
 
 _SEQ = (list, tuple)
-_CHECK = (Tensor, list, tuple)
+
+#: argument types that are never, and never hold, a tensor (the one cheap check's fast path)
+_PLAIN = frozenset({_np.ndarray, int, float, bool, complex, str, bytes, type(None), slice,
+                    type(Ellipsis), range, type, _np.float64, _np.float32, _np.float16,
+                    _np.int64, _np.int32, _np.int16, _np.int8, _np.uint8, _np.uint16,
+                    _np.uint32, _np.uint64, _np.bool_, _np.complex128, _np.complex64,
+                    _np.dtype, *(type(_np.dtype(c)) for c in "?bhilqBHILQefdgFDGSUVOMm")})
 
 
 def has_tensor(seq: Any) -> bool:
     """Whether the list/tuple ``seq`` holds a Tensor, at any depth of lists and tuples."""
-    for v in seq:
-        if isinstance(v, Tensor):
+    if len(seq) > 8:
+        if _PLAIN.issuperset(map(type, seq)):
+            return False
+        kinds = set(map(type, seq))
+        if any(issubclass(k, Tensor) for k in kinds):
             return True
-        if isinstance(v, _SEQ) and has_tensor(v):
+        return any(isinstance(v, _SEQ) and has_tensor(v) for v in seq)
+    for v in seq:
+        k = type(v)
+        if k in _PLAIN:
+            continue
+        if k is tuple or k is list:
+            if has_tensor(v):
+                return True
+        elif isinstance(v, Tensor) or (isinstance(v, _SEQ) and has_tensor(v)):
             return True
     return False
 
 
-def _holds_tensor(v: Any) -> bool:
+def holds_tensor(v: Any) -> bool:
+    """Whether ``v`` is a Tensor or a list/tuple holding one."""
+    k = type(v)
+    if k in _PLAIN:
+        return False
+    if k is tuple or k is list:
+        return has_tensor(v)
     return isinstance(v, Tensor) or (isinstance(v, _SEQ) and has_tensor(v))
 
 
@@ -165,14 +188,19 @@ def wrap(func: Callable[..., Any], name: str,
     slow = tensor_call if tensor_call is not None else \
         functools.partial(_tensor_call, func, name)
 
+    plain, plain_all, holds = _PLAIN, _PLAIN.issuperset, holds_tensor
+
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        for a in args:
-            if isinstance(a, _CHECK) and (isinstance(a, Tensor) or has_tensor(a)):
+        # the one cheap check: every argument's type is a plain one (C speed) ...
+        if plain_all(map(type, args)) and (not kwargs or plain_all(map(type, kwargs.values()))):
+            return func(*args, **kwargs)
+        # ... else flat lists/tuples of plain values (shapes, axes) are plain too
+        for a in (*args, *kwargs.values()) if kwargs else args:
+            k = type(a)
+            if k in plain or ((k is tuple or k is list) and plain_all(map(type, a))):
+                continue
+            if holds(a):
                 return slow(args, kwargs)
-        if kwargs:
-            for a in kwargs.values():
-                if isinstance(a, _CHECK) and (isinstance(a, Tensor) or has_tensor(a)):
-                    return slow(args, kwargs)
         return func(*args, **kwargs)
 
     try:
