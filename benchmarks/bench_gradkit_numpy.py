@@ -8,8 +8,9 @@ Run from the repository root::
 The same NumPy-only script (least squares, a logistic-regression loop, statistics, an FFT,
 sorting, shape manipulation: arrays of a few hundred to a few thousand elements, about 150
 NumPy calls) runs once with ``numpy`` and once with ``gradkit.numpy`` as its ``np``, in
-alternating order, each round (best of 3 x 5 runs each); the printed ratio is the median of the per-round ratios
-(``gradkit.numpy`` time / ``numpy`` time), gc frozen after set-up. Target: <= 1.05.
+alternating order, each round (best of 3 x 5 runs each); the printed ratio is the median of
+the per-round ratios (``gradkit.numpy`` time / ``numpy`` time), gc frozen after set-up.
+Target: <= 1.05.
 
 A second table gives the added cost of one call for a few tiny calls, where NumPy's own work is
 smallest (ufuncs are NumPy's own objects and cost nothing extra; wrapped functions pay one check
