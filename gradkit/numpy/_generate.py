@@ -188,19 +188,24 @@ def wrap(func: Callable[..., Any], name: str,
     slow = tensor_call if tensor_call is not None else \
         functools.partial(_tensor_call, func, name)
 
-    plain, plain_all, holds = _PLAIN, _PLAIN.issuperset, holds_tensor
+    plain, holds = _PLAIN, holds_tensor
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        # the one cheap check: every argument's type is a plain one (C speed) ...
-        if plain_all(map(type, args)) and (not kwargs or plain_all(map(type, kwargs.values()))):
-            return func(*args, **kwargs)
-        # ... else flat lists/tuples of plain values (shapes, axes) are plain too
-        for a in (*args, *kwargs.values()) if kwargs else args:
+        # the one cheap check (inline: a Python call or a C iterator costs more than this loop)
+        for a in args:
             k = type(a)
-            if k in plain or ((k is tuple or k is list) and plain_all(map(type, a))):
+            if k in plain:
                 continue
-            if holds(a):
+            if (k is tuple or k is list) and len(a) < 16:   # shapes, axes, a few arrays
+                for v in a:
+                    if type(v) not in plain and holds(v):
+                        return slow(args, kwargs)
+            elif holds(a):
                 return slow(args, kwargs)
+        if kwargs:
+            for a in kwargs.values():
+                if type(a) not in plain and holds(a):
+                    return slow(args, kwargs)
         return func(*args, **kwargs)
 
     try:
