@@ -169,25 +169,41 @@ def _convert_args(args: tuple[Any, ...], kwargs: dict[str, Any], sequence: bool)
     return tuple(conv(a) for a in args), {k: conv(v) for k, v in kwargs.items()}
 
 
-def _tensor_call(func: Callable[..., Any], name: str, args: tuple[Any, ...],
-                 kwargs: dict[str, Any]) -> Any:
-    """The call of NumPy's ``func`` when a tensor is among its arguments."""
-    if name in NO_GRADIENT:
-        try:
-            return func(*args, **kwargs)
-        except (TypeError, RuntimeError, ValueError):
-            return func(*to_value(args), **{k: to_value(v) for k, v in kwargs.items()})
-    if name != "block":
-        args, kwargs = _convert_args(args, kwargs, name in SEQUENCE_FUNCTIONS)
+def _no_gradient_call(func: Callable[..., Any], args: tuple[Any, ...],
+                      kwargs: dict[str, Any]) -> Any:
+    """A function whose result carries no gradient, called with tensors: NumPy's dispatch,
+    else NumPy's function on the tensors' values."""
+    try:
+        args, kwargs = _convert_args(args, kwargs, False)
+        return func(*args, **kwargs)
+    except (TypeError, RuntimeError, ValueError):
+        return func(*to_value(args), **{k: to_value(v) for k, v in kwargs.items()})
+
+
+def _list_call(func: Callable[..., Any], sequence: bool, args: tuple[Any, ...],
+               kwargs: dict[str, Any]) -> Any:
+    """NumPy's ``func`` called with lists holding tensors: those lists are built into tensors
+    first (for functions taking a sequence of arrays, the lists nested in the sequence)."""
+    if sequence and not any(isinstance(e, _SEQ) and has_tensor(e)
+                            for a in (*args, *kwargs.values()) if isinstance(a, _SEQ)
+                            for e in a):
+        return func(*args, **kwargs)       # NumPy's dispatch looks inside the sequence
+    args, kwargs = _convert_args(args, kwargs, sequence)
     return func(*args, **kwargs)
 
 
 def wrap(func: Callable[..., Any], name: str,
          tensor_call: Callable[..., Any] | None = None) -> Callable[..., Any]:
-    """NumPy's ``func``, unless a tensor is among the arguments (then ``tensor_call``)."""
-    slow = tensor_call if tensor_call is not None else \
-        functools.partial(_tensor_call, func, name)
-
+    """NumPy's ``func``, unless a list/tuple among the arguments holds a tensor (then the
+    lists are built into tensors first) or, for ``tensor_call`` and the functions without a
+    gradient, a tensor is among them (then ``tensor_call``/the values). A tensor argument
+    itself reaches gradkit through NumPy's own ``__array_function__`` dispatch."""
+    if tensor_call is not None:
+        slow, top = tensor_call, True
+    elif name in NO_GRADIENT:
+        slow, top = functools.partial(_no_gradient_call, func), True
+    else:
+        slow, top = functools.partial(_list_call, func, name in SEQUENCE_FUNCTIONS), False
     plain, holds = _PLAIN, holds_tensor
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -196,15 +212,26 @@ def wrap(func: Callable[..., Any], name: str,
             k = type(a)
             if k in plain:
                 continue
-            if (k is tuple or k is list) and len(a) < 16:   # shapes, axes, a few arrays
-                for v in a:
-                    if type(v) not in plain and holds(v):
-                        return slow(args, kwargs)
-            elif holds(a):
+            if k is tuple or k is list:
+                if len(a) < 16:                # shapes, axes, a few arrays
+                    for v in a:
+                        if type(v) not in plain and holds(v):
+                            return slow(args, kwargs)
+                elif has_tensor(a):
+                    return slow(args, kwargs)
+            elif isinstance(a, Tensor):
+                if top:
+                    return slow(args, kwargs)
+            elif isinstance(a, _SEQ) and has_tensor(a):
                 return slow(args, kwargs)
         if kwargs:
             for a in kwargs.values():
-                if type(a) not in plain and holds(a):
+                if type(a) in plain:
+                    continue
+                if isinstance(a, Tensor):
+                    if top:
+                        return slow(args, kwargs)
+                elif isinstance(a, _SEQ) and has_tensor(a):
                     return slow(args, kwargs)
         return func(*args, **kwargs)
 
@@ -275,6 +302,8 @@ def populate(namespace: dict[str, Any], module: types.ModuleType,
             namespace[name] = obj      # ufuncs: __array_ufunc__ reaches gradkit, at no cost
         elif isinstance(obj, type):
             namespace[name] = int_scalar_type(obj) if obj in _CONCRETE_INTS else obj
+        elif name == "block":
+            namespace[name] = obj      # NumPy's dispatch looks through block's nested lists
         elif callable(obj):
             namespace[name] = wrap(obj, name)
         else:
