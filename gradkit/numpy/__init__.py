@@ -25,7 +25,7 @@ Examples
 >>> import gradkit as gk
 >>> import gradkit.numpy as np
 >>> gk.func.grad(lambda x: np.sum(np.array([x, 2 * x, 3.0]) ** 2))(1.0)
-array(10.)
+10.0
 """
 
 from __future__ import annotations
