@@ -236,10 +236,11 @@ def wrap(func: Callable[..., Any], name: str,
         return func(*args, **kwargs)
 
     try:
+        # NOTE: NumPy's name, docstring and __module__ (so NumPy's docstring examples stay
+        # NumPy's: doctest collects them under numpy, not gradkit.numpy)
         functools.update_wrapper(wrapper, func)
     except (AttributeError, TypeError):
         pass
-    wrapper.__module__ = "gradkit.numpy"
     return wrapper
 
 
