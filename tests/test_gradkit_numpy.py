@@ -343,3 +343,26 @@ def test_fft_and_linalg_on_tensors():
         return gnp.sum(gnp.abs(gnp.fft.rfft(v)) ** 2) + gnp.linalg.norm(v) + \
             gnp.linalg.det(gnp.array([[v[0], v[1]], [v[2], v[3]]]))
     _check_grad(f, numpy.array([0.3, -0.2, 1.1, 0.5]))
+
+
+def test_transforms_through_built_arrays():
+    def f(x):
+        return (gnp.sum(gnp.array([x[0] * x[1], gnp.sin(x[0]), 2.0]) ** 2)
+                + gnp.mean([x[0], x[1]]) + gnp.sum(gnp.r_[x, 1.0] ** 3))
+
+    x0 = numpy.array([0.3, 0.7])
+    batch = numpy.stack([x0, 2 * x0])
+    numpy.testing.assert_allclose(gk.func.vmap(f)(batch), [f(x0), f(2 * x0)], rtol=1e-13)
+    g = _fd_grad(f, x0)
+    _, tangent = gk.func.jvp(f, (x0,), (numpy.array([1.0, 0.0]),))
+    assert float(tangent) == pytest.approx(g[0], rel=1e-6)
+    numpy.testing.assert_allclose(gk.func.jacfwd(f)(x0), g, rtol=1e-6)
+    h = gk.func.hessian(f)(x0)
+    numpy.testing.assert_allclose(h, h.T, rtol=1e-12)
+    numpy.testing.assert_allclose(h[0], _fd_grad(lambda v: gk.func.grad(f)(v)[0], x0), rtol=1e-5)
+
+    import gradkit.autograd.forward_ad as fwAD
+    with fwAD.dual_level():
+        d = fwAD.make_dual(gk.tensor(x0), gk.tensor(numpy.array([1.0, 0.0])))
+        out = gnp.sum(gnp.array([d[0] ** 2, d[1]]))
+        assert float(fwAD.unpack_dual(out).tangent) == pytest.approx(2 * x0[0])
