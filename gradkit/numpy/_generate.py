@@ -143,6 +143,13 @@ SEQUENCE_FUNCTIONS = {"stack", "concatenate", "concat", "hstack", "vstack", "dst
                       "broadcast_arrays", "meshgrid", "einsum", "einsum_path", "ix_", "savez",
                       "savez_compressed", "lexsort", "choose", "unstack"}
 
+#: functions kept as NumPy's own objects, at no cost: they take shapes, not arrays (``block``:
+#: NumPy's dispatch looks through its nested lists itself)
+RAW_FUNCTIONS = {"zeros", "ones", "empty", "eye", "identity", "tri", "indices", "block",
+                 "seterr", "geterr", "seterrcall", "geterrcall", "set_printoptions",
+                 "get_printoptions", "printoptions", "getbufsize", "setbufsize", "get_include",
+                 "show_config", "show_runtime"}
+
 #: functions whose results carry no gradient (booleans, indices, counts): on tensors that
 #: NumPy's dispatch does not accept, they run on the tensors' values
 NO_GRADIENT = {"allclose", "isclose", "array_equal", "array_equiv", "iscomplex", "isreal",
@@ -204,10 +211,9 @@ def wrap(func: Callable[..., Any], name: str,
         slow, top = functools.partial(_no_gradient_call, func), True
     else:
         slow, top = functools.partial(_list_call, func, name in SEQUENCE_FUNCTIONS), False
-    plain, holds = _PLAIN, holds_tensor
+    plain, holds, ndarray = _PLAIN, holds_tensor, _np.ndarray
 
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        # the one cheap check (inline: a Python call or a C iterator costs more than this loop)
+    def check(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         for a in args:
             k = type(a)
             if k in plain:
@@ -224,16 +230,28 @@ def wrap(func: Callable[..., Any], name: str,
                     return slow(args, kwargs)
             elif isinstance(a, _SEQ) and has_tensor(a):
                 return slow(args, kwargs)
+        for a in kwargs.values():
+            if type(a) in plain:
+                continue
+            if isinstance(a, Tensor):
+                if top:
+                    return slow(args, kwargs)
+            elif isinstance(a, _SEQ) and has_tensor(a):
+                return slow(args, kwargs)
+        return func(*args, **kwargs)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # the one cheap check: arrays, numbers, strings, None, dtypes go straight to NumPy (an
+        # inline loop: a Python call or a C iterator costs more); anything else is looked at
+        for a in args:
+            if type(a) is not ndarray and type(a) not in plain:
+                return check(args, kwargs)
         if kwargs:
             for a in kwargs.values():
-                if type(a) in plain:
-                    continue
-                if isinstance(a, Tensor):
-                    if top:
-                        return slow(args, kwargs)
-                elif isinstance(a, _SEQ) and has_tensor(a):
-                    return slow(args, kwargs)
-        return func(*args, **kwargs)
+                if type(a) not in plain:
+                    return check(args, kwargs)
+            return func(*args, **kwargs)
+        return func(*args)
 
     try:
         # NOTE: NumPy's name, docstring and __module__ (so NumPy's docstring examples stay
@@ -303,8 +321,8 @@ def populate(namespace: dict[str, Any], module: types.ModuleType,
             namespace[name] = obj      # ufuncs: __array_ufunc__ reaches gradkit, at no cost
         elif isinstance(obj, type):
             namespace[name] = int_scalar_type(obj) if obj in _CONCRETE_INTS else obj
-        elif name == "block":
-            namespace[name] = obj      # NumPy's dispatch looks through block's nested lists
+        elif name in RAW_FUNCTIONS:
+            namespace[name] = obj      # NumPy's own: no array input, or dispatch suffices
         elif callable(obj):
             namespace[name] = wrap(obj, name)
         else:
