@@ -61,7 +61,7 @@ def __getattr__(name: str) -> object:
 
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
-                 "optimize", "optim", "data", "io", "cuda", "fft", "scipy")
+                 "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_lazy", "persist": "_lazy", "from_dask": "_lazy"}
 
@@ -82,7 +82,7 @@ __all__ = [
     "iinfo", "set_printoptions", "get_printoptions", "printoptions", "linalg", "det", "inverse",
     "logdet", "slogdet", "pinverse", "matrix_power", "softmax", "log_softmax", "image", "func",
     "utils", "GradientTape", "Variable", "nn", "numeric", "symbolic", "viz", "optim", "data", "io",
-    "save", "load", "optimize", "device", "cuda", "fft", "scipy", "compute", "persist", "from_dask",
+    "save", "load", "optimize", "device", "cuda", "fft", "compute", "persist", "from_dask",
     "index_fill", "index_copy", "masked_scatter", "put", "select", "narrow_copy", "diff",
     "gradient", "cdist", "histc", "bincount", "cartesian_prod", "combinations", "meshgrid",
     "block_diag", "cross", "tril_indices", "triu_indices", "vander", "trapezoid", "trapz",
