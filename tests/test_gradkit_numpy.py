@@ -79,7 +79,8 @@ def test_gradkit_attribute_loads_the_subpackage_lazily():
             "m = gradkit.numpy; assert m.__name__ == 'gradkit.numpy' and m.sum is not None; "
             "import numpy; assert numpy.__name__ == 'numpy'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=gk.__file__.rsplit("/gradkit/", 1)[0])
-    assert gk.numpy is gnp and "numpy" in gk.__all__
+    # NOTE: not in gradkit.__all__, so `from gradkit import *` never shadows the real numpy
+    assert gk.numpy is gnp and "numpy" not in gk.__all__
 
 
 # --- NumPy-only calls are NumPy's -----------------------------------------------------------
