@@ -156,7 +156,8 @@ def _select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
     if len(choicelist) == 0:
         raise ValueError("select with an empty condition list is not possible")
     choices = [_t(c) for c in choicelist]
-    dtype = np.result_type(*[c._data for c in choices], np.asarray(_to_data(default)))
+    d = _to_data(default)
+    dtype = np.result_type(*[c._data for c in choices], d if np.isscalar(d) else np.asarray(d))
     result = _t(default).to(dtype)
     for cond, choice in zip(reversed(condlist), reversed(choices)):
         c = _to_data(cond)
@@ -487,7 +488,9 @@ def _quantile(x: Tensor, q: Any, axis: Any, keepdims: bool, method: str, name: s
     if np.any((qa < 0) | (qa > 1)):
         raise ValueError(f"{'Percentiles' if scale == 100 else 'Quantiles'} must be in the "
                          f"range [0, {int(scale)}]")
-    x = _as_float(x)
+    # NumPy's result dtype (float32 stays float32 for a Python float q, not for a list q)
+    dt = getattr(np, name)(np.zeros(1, dtype=x._data.dtype), _to_data(q)).dtype
+    x = x.to(dt)
     y, axes = _to_last(x, axis)
     n = y.shape[-1]
     s = gk.sort(y, -1).values

@@ -261,3 +261,29 @@ def test_errors_follow_numpy() -> None:
         np.convolve(gk.tensor([1.0]), gk.tensor(np.zeros(0)))
     with pytest.raises(NotImplementedError):
         np.quantile(gk.tensor([1.0, 2.0], requires_grad=True), 0.5, method="nearest")
+
+
+@pytest.mark.parametrize("name,f,arrays", CASES, ids=[c[0] for c in CASES])
+def test_float32_keeps_numpys_dtype(name: str, f: Callable[..., Any],
+                                    arrays: list[np.ndarray]) -> None:
+    a32 = [a.astype(np.float32) for a in arrays]
+    expected, got = f(*a32), f(*[gk.tensor(a) for a in a32])
+    if not isinstance(expected, (tuple, list)):
+        expected, got = [expected], [got]
+    for g, e in zip(got, expected):
+        e = np.asarray(e)
+        assert _data(g).dtype == e.dtype
+        np.testing.assert_allclose(_data(g), e, rtol=2e-6, atol=2e-6)
+
+
+@pytest.mark.parametrize("name,f,arrays", CASES, ids=[c[0] for c in CASES])
+def test_forward_mode_matches_finite_differences(name: str, f: Callable[..., Any],
+                                                 arrays: list[np.ndarray]) -> None:
+    tangents = [np.random.default_rng(2).standard_normal(a.shape) for a in arrays]
+    _, jv = gk.func.jvp(lambda *xs: gk.as_tensor(f(*xs)), tuple(gk.tensor(a) for a in arrays),
+                        tuple(gk.tensor(t) for t in tangents))
+    eps = 1e-6
+    hi = f(*[a + eps * t for a, t in zip(arrays, tangents)])
+    lo = f(*[a - eps * t for a, t in zip(arrays, tangents)])
+    expected = (np.asarray(hi) - np.asarray(lo)) / (2 * eps)
+    np.testing.assert_allclose(_data(jv), expected, rtol=1e-5, atol=1e-6)
