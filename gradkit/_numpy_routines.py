@@ -24,9 +24,20 @@ __all__: list[str] = []
 
 
 def _t(x: Any) -> Tensor:
-    """Anything array-like as a tensor (constants for arrays, lists and numbers)."""
+    """Anything array-like as a tensor (constants for arrays, lists and numbers; a list that
+    holds tensors is stacked on the graph, as NumPy would build an array from it)."""
+    if isinstance(x, (list, tuple)) and _holds_tensor(x):
+        parts = [_t(e) for e in x]
+        dt = np.result_type(*[p._data for p in parts])
+        return gk.stack([p.to(dt) for p in parts], 0)
     x = _tensorize(x)
     return x if isinstance(x, Tensor) else gk.as_tensor(np.asarray(x))
+
+
+def _holds_tensor(x: Any) -> bool:
+    if isinstance(x, Tensor):
+        return True
+    return isinstance(x, (list, tuple)) and any(_holds_tensor(e) for e in x)
 
 
 def _np_dtype(x: Any) -> Any:

@@ -287,3 +287,12 @@ def test_forward_mode_matches_finite_differences(name: str, f: Callable[..., Any
     lo = f(*[a - eps * t for a, t in zip(arrays, tangents)])
     expected = (np.asarray(hi) - np.asarray(lo)) / (2 * eps)
     np.testing.assert_allclose(_data(jv), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_append_of_a_list_of_tensors_stays_on_the_graph() -> None:
+    # a list holding tensors is built into an array on the graph, as NumPy would build one
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    f = lambda a, b: (np.append([a, 2.0 * a], b) * gk.tensor(w)).sum()  # noqa: E731
+    ga, gb = gk.func.grad(f, argnums=(0, 1))(gk.tensor(1.5), gk.tensor([0.5, -1.0]))
+    assert float(_data(ga)) == 1.0 + 2.0 * 2.0
+    np.testing.assert_array_equal(_data(gb), [3.0, 4.0])
