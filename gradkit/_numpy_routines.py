@@ -18,7 +18,8 @@ import numpy as np
 import gradkit as gk
 from gradkit import Tensor
 
-from ._numpy import FUNCTIONS, _needs_graph, _plain_numpy, _tensorize, _unsupported, implements
+from ._numpy import (FUNCTIONS, _needs_graph, _plain_numpy, _tensorize, _unsupported,
+                     _write_out, implements)
 
 __all__: list[str] = []
 
@@ -185,7 +186,8 @@ def _to_data(x: Any) -> Any:
 # --- array creation --------------------------------------------------------------------
 @implements(np.linspace)
 def _linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
-              retstep: bool = False, dtype: Any = None, axis: int = 0, **kw: Any) -> Any:
+              retstep: bool = False, dtype: Any = None, axis: int = 0, *,
+              device: Any = None) -> Any:
     num = int(num)
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
@@ -412,7 +414,8 @@ for _f in (np.iscomplex, np.isreal, np.iscomplexobj, np.isrealobj, np.isscalar):
 @implements(np.ptp)
 def _ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
     x = _t(a)
-    return np.max(x, axis=axis, keepdims=keepdims) - np.min(x, axis=axis, keepdims=keepdims)
+    res = np.max(x, axis=axis, keepdims=keepdims) - np.min(x, axis=axis, keepdims=keepdims)
+    return res if out is None else _write_out(out, res)
 
 
 @implements(np.average)
@@ -485,7 +488,8 @@ def _median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = F
     # NOTE: an even count gives the mean of the two middle values, so each gets half the gradient
     res = s[..., n // 2] if n % 2 else (s[..., n // 2 - 1] + s[..., n // 2]) / 2.0
     res = _nan_if_any(res, y)
-    return _keep(res, tuple(x.shape), axes) if keepdims else res
+    res = _keep(res, tuple(x.shape), axes) if keepdims else res
+    return res if out is None else _write_out(out, res)
 
 
 def _quantile(x: Tensor, q: Any, axis: Any, keepdims: bool, method: str, name: str,
@@ -527,14 +531,16 @@ def _quantile(x: Tensor, q: Any, axis: Any, keepdims: bool, method: str, name: s
 def _np_quantile(a: Any, q: Any, axis: Any = None, out: Any = None,
                  overwrite_input: bool = False, method: str = "linear",
                  keepdims: bool = False, **kw: Any) -> Any:
-    return _quantile(_t(a), q, axis, keepdims, method, "quantile", 1.0)
+    res = _quantile(_t(a), q, axis, keepdims, method, "quantile", 1.0)
+    return res if out is None else _write_out(out, res)
 
 
 @implements(np.percentile)
 def _np_percentile(a: Any, q: Any, axis: Any = None, out: Any = None,
                    overwrite_input: bool = False, method: str = "linear",
                    keepdims: bool = False, **kw: Any) -> Any:
-    return _quantile(_t(a), q, axis, keepdims, method, "percentile", 100.0)
+    res = _quantile(_t(a), q, axis, keepdims, method, "percentile", 100.0)
+    return res if out is None else _write_out(out, res)
 
 
 @implements(np.cov)
@@ -577,7 +583,11 @@ def _cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: A
     XT = Xc.T if w is None else (Xc * gk.as_tensor(w.astype(dt))).T
     if Xc.is_complex():
         XT = gk.conj(XT)
-    c = (Xc @ XT) * (1.0 / max(fact, 0))
+    if fact <= 0:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
+        fact = 0.0
+    with np.errstate(divide="ignore"):
+        c = (Xc @ XT) * float(np.true_divide(1, fact))
     return c.squeeze()
 
 

@@ -296,3 +296,22 @@ def test_append_of_a_list_of_tensors_stays_on_the_graph() -> None:
     ga, gb = gk.func.grad(f, argnums=(0, 1))(gk.tensor(1.5), gk.tensor([0.5, -1.0]))
     assert float(_data(ga)) == 1.0 + 2.0 * 2.0
     np.testing.assert_array_equal(_data(gb), [3.0, 4.0])
+
+
+def test_out_is_written_for_median_ptp_and_quantile() -> None:
+    x = _distinct(3, 4)
+    for fn, args in ((np.median, ()), (np.ptp, ()), (np.quantile, (0.3,)),
+                     (np.percentile, (30.0,))):
+        out = gk.zeros(4, dtype=gk.float64)
+        res = fn(gk.tensor(x), *args, axis=0, out=out)
+        assert res is out
+        np.testing.assert_allclose(_data(out), fn(x, *args, axis=0), rtol=1e-12)
+
+
+def test_cov_with_no_degrees_of_freedom_warns_and_is_inf_as_in_numpy() -> None:
+    x = np.array([[1.0], [2.0]])
+    with pytest.warns(RuntimeWarning):
+        expected = np.cov(x)
+    with pytest.warns(RuntimeWarning, match="Degrees of freedom"):
+        got = np.cov(gk.tensor(x))
+    np.testing.assert_array_equal(_data(got), expected)
