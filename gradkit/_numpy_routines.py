@@ -81,9 +81,11 @@ def _rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
     x = _t(m)
     if len(axes) != 2:
         raise ValueError("len(axes) must be 2.")
-    a0, a1 = _normalize_axis(axes[0], x.ndim), _normalize_axis(axes[1], x.ndim)
-    if a0 == a1:
+    if axes[0] == axes[1] or abs(axes[0] - axes[1]) == x.ndim:
         raise ValueError("Axes must be different.")
+    if any(not -x.ndim <= ax < x.ndim for ax in axes):
+        raise ValueError(f"Axes={tuple(axes)} out of range for array of ndim={x.ndim}.")
+    a0, a1 = axes[0] % x.ndim, axes[1] % x.ndim
     # NOTE: NumPy and PyTorch agree: k > 0 rotates from the first axis towards the second
     return gk.rot90(x, k, (a0, a1))
 
@@ -374,9 +376,8 @@ def _correlate(a: Any, v: Any, mode: str = "valid") -> Any:
         y = gk.conj(y)
     if x.shape[0] >= y.shape[0]:
         return _correlate_core(x, y, mode)
-    # NumPy swaps the inputs and reverses (and conjugates) the result
-    res = gk.flip(_correlate_core(y, x, mode), (0,))
-    return gk.conj(res) if res.is_complex() else res
+    # NumPy swaps the (conjugated) inputs and reverses the result
+    return gk.flip(_correlate_core(y, x, mode), (0,))
 
 
 @implements(np.convolve)

@@ -315,3 +315,23 @@ def test_cov_with_no_degrees_of_freedom_warns_and_is_inf_as_in_numpy() -> None:
     with pytest.warns(RuntimeWarning, match="Degrees of freedom"):
         got = np.cov(gk.tensor(x))
     np.testing.assert_array_equal(_data(got), expected)
+
+
+@pytest.mark.parametrize("n,m", [(2, 3), (3, 2), (2, 5), (4, 4), (1, 3), (6, 1), (7, 2)])
+@pytest.mark.parametrize("mode", ["valid", "same", "full"])
+def test_correlate_and_convolve_complex_every_length_order(n: int, m: int, mode: str) -> None:
+    rng = np.random.default_rng(n * 10 + m)
+    a = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    v = rng.standard_normal(m) + 1j * rng.standard_normal(m)
+    for fn in (np.correlate, np.convolve):
+        got = fn(gk.tensor(a), gk.tensor(v), mode)
+        np.testing.assert_allclose(_data(got), fn(a, v, mode), rtol=1e-12, atol=1e-12)
+
+
+def test_rot90_errors_are_numpys() -> None:
+    for x, axes in ((np.ones(2), (0, 1)), (np.ones((2, 2)), (1, 1)), (np.ones((2, 2)), (0, 2))):
+        with pytest.raises(ValueError) as expected:
+            np.rot90(x, axes=axes)
+        with pytest.raises(ValueError, match=str(expected.value).replace("(", r"\(")
+                           .replace(")", r"\)").replace(".", r"\.")):
+            np.rot90(gk.tensor(x), axes=axes)
