@@ -335,3 +335,36 @@ def test_rot90_errors_are_numpys() -> None:
         with pytest.raises(ValueError, match=str(expected.value).replace("(", r"\(")
                            .replace(")", r"\)").replace(".", r"\.")):
             np.rot90(gk.tensor(x), axes=axes)
+
+
+_X5 = _r(5)
+SECOND_ORDER = [
+    ("cov", lambda x: np.cov(x.reshape(2, 3)), _r(6)),
+    ("corrcoef", lambda x: np.corrcoef(x.reshape(2, 3)), _r(6)),
+    ("polyval_x", lambda x: np.polyval(np.array([0.5, -1.0, 2.0, 0.3]), x), _r(3)),
+    ("average_weights", lambda w: np.average(_X5, weights=w), RNG.uniform(0.5, 1, 5)),
+    ("convolve", lambda x: np.convolve(x, x[::-1] * 2.0, "same"), _r(4)),
+    ("kron", lambda x: np.kron(x, x), _r(3)),
+    ("cross", lambda x: np.cross(x, x ** 2), _r(3)),
+]
+
+
+@pytest.mark.parametrize("name,f,x", SECOND_ORDER, ids=[c[0] for c in SECOND_ORDER])
+def test_hessian_matches_second_differences(name: str, f: Callable[..., Any],
+                                            x: np.ndarray) -> None:
+    w = np.random.default_rng(3).standard_normal(np.shape(f(x)))
+    loss = lambda v: np.sum(np.asarray(f(v)) * w)  # noqa: E731
+    got = gk.func.hessian(lambda v: (gk.as_tensor(f(v)) * gk.tensor(w)).sum())(gk.tensor(x))
+    eps, n = 1e-4, x.size
+    expected = np.zeros((n, n))
+    def at(i: int, j: int, si: float, sj: float) -> float:
+        y = x.copy()
+        y[i] += si * eps
+        y[j] += sj * eps
+        return loss(y)
+
+    for i in range(n):
+        for j in range(n):
+            expected[i, j] = (at(i, j, 1, 1) - at(i, j, 1, -1) - at(i, j, -1, 1)
+                              + at(i, j, -1, -1)) / (4 * eps ** 2)
+    np.testing.assert_allclose(_data(got), expected, rtol=1e-4, atol=1e-5)
