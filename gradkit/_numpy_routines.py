@@ -407,7 +407,7 @@ def _values_only(func: Any) -> Any:
     return handler
 
 
-for _f in (np.iscomplex, np.isreal, np.iscomplexobj, np.isrealobj, np.isscalar):
+for _f in (np.iscomplex, np.isreal):       # iscomplexobj/isrealobj: _numpy._NO_GRADIENT
     implements(_f)(_values_only(_f))
 
 
