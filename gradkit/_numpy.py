@@ -850,3 +850,4 @@ _linalg_handlers()
 _fft_handlers()
 Tensor.__array_ufunc__ = array_ufunc  # type: ignore[attr-defined]
 Tensor.__array_function__ = array_function  # type: ignore[attr-defined]
+from . import _numpy_routines  # noqa: E402,F401  (more handlers, by NumPy's families)

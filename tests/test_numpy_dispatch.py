@@ -235,12 +235,12 @@ def test_numpy_function_differentiates(name: str, f: Callable[[Any], Any], shape
 
 def test_unsupported_function_raises_instead_of_dropping_the_graph() -> None:
     t = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    with pytest.raises(TypeError, match=r"numpy\.unwrap.*tensor\.detach\(\)"):
-        np.unwrap(t)
-    with pytest.raises(TypeError, match="cannot differentiate numpy.median"):
-        np.median(t)
+    with pytest.raises(TypeError, match=r"numpy\.histogram.*tensor\.detach\(\)"):
+        np.histogram(t)
+    with pytest.raises(TypeError, match="cannot differentiate numpy.nanmedian"):
+        np.nanmedian(t)
     # detached tensors go through NumPy and come back as tensors
-    m = np.median(t.detach())
+    m = np.nanmedian(t.detach())
     assert float(m) == 2.0
 
 
