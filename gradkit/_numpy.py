@@ -357,8 +357,13 @@ def _outer(a: Any, b: Any, out: Any = None) -> Any:
 
 
 @implements(np.einsum)
-def _einsum(subscripts: str, *operands: Any, **kw: Any) -> Any:
-    return A.einsum(subscripts, *[_tensorize(o) for o in operands])
+def _einsum(subscripts: str, *operands: Any, out: Any = None, dtype: Any = None, order: str = "K",
+            casting: str = "safe", optimize: Any = False) -> Any:
+    # NOTE: ``optimize`` only picks a contraction order (same values); ``order`` a memory layout.
+    res = A.einsum(subscripts, *[_tensorize(o) for o in operands])
+    if dtype is not None:
+        res = res.to(dtype)
+    return _write_out(out, res) if out is not None else res
 
 
 @implements(np.tensordot)

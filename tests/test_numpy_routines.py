@@ -368,3 +368,16 @@ def test_hessian_matches_second_differences(name: str, f: Callable[..., Any],
             expected[i, j] = (at(i, j, 1, 1) - at(i, j, 1, -1) - at(i, j, -1, 1)
                               + at(i, j, -1, -1)) / (4 * eps ** 2)
     np.testing.assert_allclose(_data(got), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_einsum_honours_out() -> None:
+    """``out=`` receives the result (a gradkit tensor in place, or an ndarray when no gradient
+    is needed); it used to be dropped silently."""
+    a, b = gk.tensor(np.arange(6.0).reshape(2, 3)), gk.tensor(np.arange(6.0).reshape(3, 2))
+    want = np.arange(6.0).reshape(2, 3) @ np.arange(6.0).reshape(3, 2)
+    o = gk.zeros(2, 2, dtype=gk.float64)
+    assert np.einsum("ij,jk->ik", a, b, out=o) is o
+    np.testing.assert_array_equal(o.numpy(), want)
+    o2 = np.zeros((2, 2))
+    np.einsum(a, [0, 1], b, [1, 2], [0, 2], out=o2)
+    np.testing.assert_array_equal(o2, want)
