@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gradkit._numpy import dispatched_functions
+from gradkit._api.numpy_dispatch import dispatched_functions
 
 HEADER = """# NumPy functions that differentiate on gradkit tensors
 

@@ -20,6 +20,8 @@ def public_modules() -> list[str]:
         if any(part.startswith("_") for part in info.name.split(".")):
             continue
         names.append(info.name)
+    # public paths whose modules live elsewhere (gradkit._core) since issue #15
+    names += [n for n in ("gradkit.autograd.graph", "gradkit.autograd.grad_mode") if n not in names]
     return sorted(names)
 
 

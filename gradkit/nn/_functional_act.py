@@ -10,7 +10,7 @@ from typing import Any
 
 
 from .. import _api as A
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 from ..ops import elementwise as E
 from ..ops import nn as P
 from ..ops import reduction as R

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from .. import _api as A
-from .. import _backend
-from .._tensor import Tensor, _make
+from gradkit._core import backend as _backend
+from gradkit._core.tensor import Tensor, _make
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -38,7 +38,7 @@ def _inplace(input: Tensor, fn: Any, inplace: bool) -> Tensor:
     """``fn(input)``, written into ``input`` when ``inplace`` (PyTorch's ``relu_`` and kin)."""
     if not inplace:
         return fn(input)
-    from .._methods import _inplace as run_inplace
+    from gradkit._api.methods import _inplace as run_inplace
     return run_inplace(input, fn)
 
 

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _api as A
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 from ..ops import nn as P
 from ..ops._registry import apply
 from ._functional_base import _const, _ntuple, _t

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import _api as A
-from .._tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _make
 from . import functional as F
 
 __all__ = [
@@ -83,7 +83,7 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     x = _t(input)
     if not training:
         return F.leaky_relu(x, (lower + upper) / 2, inplace)
-    from .._factories import default_generator
+    from gradkit._core.creation import default_generator
     slope = default_generator._rng.uniform(lower, upper, tuple(x.shape))
     return F._inplace(x, lambda v: A.where(v >= 0, v, v * _const(slope, v)), inplace)
 

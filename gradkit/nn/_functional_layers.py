@@ -10,8 +10,8 @@ from typing import Sequence
 import numpy as np
 
 from .. import _api as A
-from .._tensor import Tensor, _make
-from ..autograd.grad_mode import no_grad
+from gradkit._core.tensor import Tensor, _make
+from gradkit._core.grad_mode import no_grad
 from ..ops import shape as S
 from ._functional_base import _const, _inplace, _t
 
@@ -51,7 +51,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     x = _t(input)
     if not training or p == 0.0:
         return x
-    from .._factories import default_generator
+    from gradkit._core.creation import default_generator
     keep = default_generator._rng.random(tuple(x.shape)) >= p
     scale = np.where(keep, 1.0 / (1.0 - p), 0.0) if p < 1.0 else np.zeros(tuple(x.shape))
     return _inplace(x, lambda v: v * _const(scale, v), inplace)

@@ -11,9 +11,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import _api as A
-from .. import _backend
-from .._tensor import Tensor, _make
-from ..autograd.grad_mode import no_grad
+from gradkit._core import backend as _backend
+from gradkit._core.tensor import Tensor, _make
+from gradkit._core.grad_mode import no_grad
 from ..ops import elementwise as E
 from ..ops import nn as P
 from ..ops import reduction as R
@@ -409,5 +409,4 @@ def safe_where(condition: Any, input: Any, other: Any) -> Tensor:
     Same as ``gradkit.where(..., safe=True)``: ``safe_where(x > 0, sqrt(x), 0)`` has
     gradient 0 at negative ``x`` (PyTorch's ``where`` gives nan there).
     """
-    import gradkit
-    return gradkit.where(condition, input, other, safe=True)
+    return A.where(condition, input, other, safe=True)

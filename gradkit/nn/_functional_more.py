@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import _api as A
-from .._tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _make
 from . import functional as F
 
 __all__ = [
@@ -31,7 +31,7 @@ _ALPHA = 1.7580993408473766      # -SELU_ALPHA * SELU_SCALE, negated
 
 
 def _rng() -> Any:
-    from .._factories import default_generator
+    from gradkit._core.creation import default_generator
     return default_generator._rng
 
 
@@ -163,7 +163,6 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
 
     The gradient at a zero distance is 0, as PyTorch's.
     """
-    import gradkit
     x = _t(input)
     if x.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
@@ -179,8 +178,8 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     ad = A.abs(d)
     s = (ad ** p).sum(-1) if p != 2 else (d * d).sum(-1)
     pos = s > 0
-    safe = gradkit.where(pos, s, 1.0, safe=True)
-    return gradkit.where(pos, safe ** (1.0 / p), 0.0, safe=True)
+    safe = A.where(pos, s, 1.0, safe=True)
+    return A.where(pos, safe ** (1.0 / p), 0.0, safe=True)
 
 
 # --- embedding bag ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from ... import _api as A
-from ..._tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _make
 from .. import functional as F
 from .. import init
 from .conv import _ConvNd

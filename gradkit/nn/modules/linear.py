@@ -6,7 +6,7 @@ import math
 from typing import Any, Sequence
 
 from ... import _api as A
-from ... import _factories as Fa
+from gradkit._core import creation as Fa
 from .. import functional as F
 from .. import init
 from .module import Module, Parameter

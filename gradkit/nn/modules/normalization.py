@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..._tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _make
 from .. import functional as F
 from .. import init
 from .linear import _empty
