@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _api as A
+from gradkit import _api as A
 from gradkit._core import backend as _backend
 from gradkit._core.tensor import Tensor, _make
 

@@ -1,103 +1,28 @@
-"""Normalization, losses and similarities of gradkit.nn.functional.
-
-Part of ``gradkit.nn.functional`` (see its docstring).
-"""
+"""Loss functions of gradkit.nn.functional."""
 
 from __future__ import annotations
 
+import math
 import warnings
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from .. import _api as A
+from gradkit import _api as A
 from gradkit._core import backend as _backend
 from gradkit._core.tensor import Tensor, _make
-from gradkit._core.grad_mode import no_grad
-from ..ops import elementwise as E
-from ..ops import nn as P
-from ..ops import reduction as R
-from ..ops import shape as S
-from ._functional_base import (_const, _logsigmoid, _reduce, _reduction, _same_size, _t,
-                               _weighted)
+from gradkit.nn import functional as F
+from gradkit.ops import elementwise as E
+from gradkit.ops import nn as P
+from ._base import _const, _logsigmoid, _reduce, _reduction, _same_size, _t, _weighted
 
-# --- normalization ----------------------------------------------------------------------
-def _normalize_over(x: Tensor, dims: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
-    mean = x.mean(dims, keepdim=True)
-    c = x - mean
-    var = (c * c).mean(dims, keepdim=True)
-    return c * A.rsqrt(var + eps), mean, var
-
-
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-05) -> Tensor:
-    """Normalize each channel (dim 1) by batch statistics (training) or running ones.
-
-    Notes
-    -----
-    In training the running statistics are updated in place with ``momentum``,
-    the variance unbiased, as in PyTorch; normalization uses the biased one.
-    """
-    x = _t(input)
-    dims = (0,) + tuple(range(2, x.ndim))
-    shape = (1, -1) + (1,) * (x.ndim - 2)
-    if training:
-        n = x.numel() // x.shape[1] if x.ndim > 1 else x.shape[0]
-        if n <= 1:
-            raise ValueError(f"Expected more than 1 value per channel when training, got input size "
-                             f"{x.shape}")
-        out, mean, var = _normalize_over(x, dims, eps)
-        with no_grad():
-            m = 0.0 if momentum is None else momentum
-            if running_mean is not None:
-                running_mean.mul_(1.0 - m).add_(A.reshape(mean.detach(), (-1,)) * m)
-            if running_var is not None:
-                running_var.mul_(1.0 - m).add_(A.reshape(var.detach(), (-1,)) * (m * n / (n - 1)))
-    else:
-        if running_mean is None or running_var is None:
-            raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
-        out = (x - A.reshape(running_mean, shape)) * A.rsqrt(A.reshape(running_var, shape) + eps)
-    if weight is not None:
-        out = out * A.reshape(weight, shape)
-    if bias is not None:
-        out = out + A.reshape(bias, shape)
-    return out
-
-
-def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-05) -> Tensor:
-    """Normalize over the trailing ``normalized_shape`` dims, then scale and shift."""
-    x = _t(input)
-    ns = (int(normalized_shape),) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if tuple(x.shape[x.ndim - len(ns):]) != ns or len(ns) > x.ndim:
-        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
-                           f"[*, {', '.join(map(str, ns))}], but got input of size{x.shape}")
-    out, _, _ = _normalize_over(x, tuple(range(x.ndim - len(ns), x.ndim)), eps)
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
-
-
-def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-05) -> Tensor:
-    """Normalize each group of ``C / num_groups`` channels of each sample."""
-    x = _t(input)
-    n, c = x.shape[0], x.shape[1]
-    if c % num_groups:
-        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but "
-                           f"got input of shape {x.shape} and num_groups={num_groups}")
-    g = A.reshape(x, (n, num_groups, -1))
-    out, _, _ = _normalize_over(g, (2,), eps)
-    out = A.reshape(out, tuple(x.shape))
-    shape = (1, c) + (1,) * (x.ndim - 2)
-    if weight is not None:
-        out = out * A.reshape(weight, shape)
-    if bias is not None:
-        out = out + A.reshape(bias, shape)
-    return out
+__all__ = [
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
+    "margin_ranking_loss", "safe_where", "poisson_nll_loss", "gaussian_nll_loss",
+    "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "triplet_margin_loss",
+]
 
 
 # --- regression losses ------------------------------------------------------------------
@@ -343,35 +268,6 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     return _reduce(loss, _reduction(None, None, reduction))
 
 
-# --- similarity and ranking -------------------------------------------------------------
-def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps), dim)``, as PyTorch computes it.
-
-    Notes
-    -----
-    As in PyTorch, the clamp of each norm to ``eps`` is not differentiated:
-    the gradient flows through the norm as if unclamped.
-    """
-    a, b = A.broadcast_tensors(_t(x1, "x1"), _t(x2, "x2"))
-    d = S.norm_dim(dim, a.ndim)
-    na = R.norm_p(a, ord=2.0, dim=(d,), keepdim=True)
-    nb = R.norm_p(b, ord=2.0, dim=(d,), keepdim=True)
-    na = na + _const(np.maximum(na._data, eps) - na._data, na)
-    nb = nb + _const(np.maximum(nb._data, eps) - nb._data, nb)
-    return ((a / na) * (b / nb)).sum(d)
-
-
-def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
-                      keepdim: bool = False) -> Tensor:
-    """``||x1 - x2 + eps||_p`` over the last dim."""
-    a, b = _t(x1, "x1"), _t(x2, "x2")
-    nd = max(a.ndim, b.ndim)
-    diff = a - b + eps
-    if nd == 0:
-        return A.abs(diff)
-    return R.norm_p(diff, ord=float(p), dim=(nd - 1,), keepdim=keepdim)
-
-
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                           size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``1 - cos`` where ``target == 1``, ``max(0, cos - margin)`` where ``target == -1``."""
@@ -410,3 +306,174 @@ def safe_where(condition: Any, input: Any, other: Any) -> Tensor:
     gradient 0 at negative ``x`` (PyTorch's ``where`` gives nan there).
     """
     return A.where(condition, input, other, safe=True)
+
+
+# --- losses -----------------------------------------------------------------------------
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
+    """``exp(x) - t x`` (``log_input``) or ``x - t log(x + eps)``; ``full`` adds Stirling's term."""
+    x, t = _t(input), _t(target, "target")
+    reduction = F._reduction(size_average, reduce, reduction)
+    loss = A.exp(x) - t * x if log_input else x - t * A.log(x + eps)
+    if full:
+        td = t.detach()
+        safe = A.where(td > 1, td, 2.0)
+        stirling = safe * A.log(safe) - safe + A.log(safe * (2 * math.pi)) * 0.5
+        loss = loss + A.where(td > 1, stirling, 0.0)
+    return F._reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = False, eps: float = 1e-6,
+                      reduction: str = "mean") -> Tensor:
+    """``0.5 (log(max(var, eps)) + (x - t)**2 / max(var, eps))`` (+ ``0.5 log(2 pi)`` when ``full``).
+
+    As in PyTorch the clamp of ``var`` is not differentiated.
+    """
+    x, t = _t(input), _t(target, "target")
+    if isinstance(var, (int, float)):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        v = _const(np.full(tuple(x.shape), float(var)), x)
+    else:
+        v = _t(var, "var")
+        if bool(np.any(np.asarray(v.detach().numpy()) < 0)):
+            raise ValueError("var has negative entry/entries")
+    if tuple(v.shape) != tuple(x.shape):
+        if tuple(x.shape[:-1]) == tuple(v.shape):
+            v = A.unsqueeze(v, -1)
+        elif x.ndim == v.ndim and sum(b for a, b in zip(x.shape, v.shape) if a != b) == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    v = v + _const(np.maximum(v._data, eps) - v._data, v)
+    d = x - t
+    loss = (A.log(v) + d * d / v) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return F._reduce(loss, reduction)
+
+
+def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
+                         reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """``x`` where ``target == 1``, ``max(0, margin - x)`` where ``target == -1``."""
+    x, t = _t(input), _t(target, "target")
+    reduction = F._reduction(size_average, reduce, reduction)
+    neg = A.where(t != 1, A.clamp(margin - x, min=0.0), 0.0)
+    pos = A.where(t != -1, x, 0.0)
+    return F._reduce(neg + pos, reduction)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                     reduction: str = "mean") -> Tensor:
+    """``log(1 + exp(-target * input))``."""
+    x, t = _t(input), _t(target, "target")
+    reduction = F._reduction(size_average, reduce, reduction)
+    if tuple(x.shape) != tuple(t.shape):
+        raise ValueError(f"Using a target size ({t.shape}) that is different to the input size "
+                         f"({x.shape}) is deprecated. Please ensure they have the same size.")
+    return F._reduce(-F._logsigmoid(x * t), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                size_average: Any = None, reduce: Any = None,
+                                reduction: str = "mean") -> Tensor:
+    """Per-class binary cross-entropy with logits, averaged over the classes (last dim)."""
+    x, t = _t(input), _t(target, "target")
+    reduction = F._reduction(size_average, reduce, reduction)
+    loss = -(t * F._logsigmoid(x) + (1 - t) * F._logsigmoid(-x))
+    if weight is not None:
+        loss = loss * weight
+    cdim = x.ndim - 1
+    loss = loss.sum(cdim) / x.shape[cdim]
+    return F._reduce(loss, reduction)
+
+
+def _margin_input(x: Tensor, t: Any, name: str) -> tuple[Tensor, np.ndarray, bool]:
+    idx = t._data if isinstance(t, Tensor) else np.asarray(t)
+    if x.ndim > 2:
+        raise RuntimeError(f"{name}: Expected non-empty vector or matrix with optional 0-dim batch size, "
+                           f"but got: {list(x.shape)}")
+    batched = x.ndim == 2
+    return (x if batched else A.reshape(x, (1, -1))), np.asarray(idx), batched
+
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
+                      weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
+                      reduction: str = "mean") -> Tensor:
+    """``sum_{j != y} max(0, margin - x[y] + x[j]) ** p / C`` per sample, ``weight[y]`` scaling it."""
+    reduction = F._reduction(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    x0 = _t(input)
+    x, idx, batched = _margin_input(x0, target, "multi_margin_loss")
+    n, c = x.shape
+    idx = idx.reshape(-1).astype(np.int64)
+    if idx.shape[0] != n:
+        raise RuntimeError(f"inconsistent target size, expected {n} but got {list(np.shape(target))}")
+    if idx.size and (idx.min() < 0 or idx.max() >= c):
+        raise IndexError("target out of range")
+    picked = A.gather(x, 1, _make(idx[:, None], False, None))
+    z = x - picked + margin
+    h = z if p == 1 else z * z
+    if weight is not None:
+        h = h * A.reshape(A.index_select(_t(weight, "weight"), 0, _make(idx, False, None)), (n, 1))
+    other = _const((np.arange(c)[None, :] != idx[:, None]), x)
+    loss = A.where(z > 0, h, 0.0) * other
+    loss = loss.sum(1) / c
+    if not batched and reduction == "none":
+        loss = A.reshape(loss, ())
+    return F._reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                           reduction: str = "mean") -> Tensor:
+    """``sum_{j in targets, i not in targets} max(0, 1 - (x[j] - x[i])) / C``; targets end at the first -1."""
+    reduction = F._reduction(size_average, reduce, reduction)
+    x0 = _t(input)
+    x, idx, batched = _margin_input(x0, target, "multilabel_margin_loss")
+    n, c = x.shape
+    idx = idx.reshape(n, c) if idx.size == n * c else idx
+    if idx.shape != (n, c):
+        raise RuntimeError(f"inconsistent target size: {list(np.shape(target))} for input of size: "
+                           f"{list(x0.shape)}")
+    is_target = np.zeros((n, c), dtype=bool)
+    pair = np.zeros((n, c, c))                 # pair[s, j, i]: j a target, i not one
+    for s in range(n):
+        row = []
+        for v in idx[s]:
+            if v < 0:
+                break
+            if v >= c:
+                raise IndexError("target out of range")
+            row.append(int(v))
+        is_target[s, row] = True
+        for j in row:
+            pair[s, j] += 1.0
+    pair = pair * (~is_target)[:, None, :]
+    z = 1.0 - (A.unsqueeze(x, 2) - A.unsqueeze(x, 1))
+    loss = (A.where(z > 0, z, 0.0) * _const(pair, x)).sum((1, 2)) / c
+    if not batched and reduction == "none":
+        loss = A.reshape(loss, ())
+    return F._reduce(loss, reduction)
+
+
+def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
+                        p: float = 2, eps: float = 1e-6, swap: bool = False, size_average: Any = None,
+                        reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))`` with ``d`` the ``pairwise_distance``."""
+    reduction = F._reduction(size_average, reduce, reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, pos, neg = _t(anchor, "anchor"), _t(positive, "positive"), _t(negative, "negative")
+    if not a.ndim == pos.ndim == neg.ndim:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same "
+                           f"number of dimensions, but got: anchor {a.ndim}D, positive {pos.ndim}D, and "
+                           f"negative {neg.ndim}D inputs")
+    d_pos = F.pairwise_distance(a, pos, p, eps)
+    d_neg = F.pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = A.minimum(d_neg, F.pairwise_distance(pos, neg, p, eps))
+    return F._reduce(A.clamp(d_pos - d_neg + margin, min=0.0), reduction)

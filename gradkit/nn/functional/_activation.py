@@ -1,7 +1,4 @@
-"""Activation functions of gradkit.nn.functional.
-
-Part of ``gradkit.nn.functional`` (see its docstring).
-"""
+"""Activation functions of gradkit.nn.functional (``torch.nn.functional``'s non-linear activations)."""
 
 from __future__ import annotations
 
@@ -9,14 +6,22 @@ import warnings
 from typing import Any
 
 
-from .. import _api as A
+from gradkit import _api as A
 from gradkit._core.tensor import Tensor
-from ..ops import elementwise as E
-from ..ops import nn as P
-from ..ops import reduction as R
-from ..ops import shape as S
-from ._functional_base import (_SELU_ALPHA, _SELU_SCALE, _SQRT1_2, _SQRT_2_OVER_PI, _inplace,
-                               _logsigmoid, _t)
+from gradkit.nn import functional as F
+from gradkit.ops import elementwise as E
+from gradkit.ops import nn as P
+from gradkit.ops import reduction as R
+from gradkit.ops import shape as S
+from ._base import _SELU_ALPHA, _SELU_SCALE, _SQRT1_2, _SQRT_2_OVER_PI, _const, _inplace, _logsigmoid, _t
+
+__all__ = [
+    "relu", "hardtanh", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "softplus",
+    "mish", "softsign", "hardsigmoid", "hardswish", "sigmoid", "tanh", "logsigmoid", "softmax",
+    "log_softmax", "softmin", "glu", "normalize", "threshold", "tanhshrink", "softshrink",
+    "hardshrink", "prelu", "rrelu",
+]
+
 
 # --- activations ------------------------------------------------------------------------
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -198,3 +203,63 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
     d = S.norm_dim(dim, x.ndim)
     denom = A.clamp(R.norm_p(x, ord=float(p), dim=(d,), keepdim=True), min=eps)
     return x / denom
+
+
+# --- activations ------------------------------------------------------------------------
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``input`` where ``input > threshold``, else ``value``."""
+    # NOTE: a nan passes through with gradient 1 (PyTorch replaces only x <= threshold)
+    return F._inplace(_t(input), lambda x: A.where(x <= threshold, float(value), x), inplace)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``input - tanh(input)``."""
+    x = _t(input)
+    return x - A.tanh(x)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between (gradient 0 at the kinks)."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    x = _t(input)
+    # NOTE: x - clamp(x): a nan stays nan with gradient 1, as in PyTorch's scalar kernel
+    # (its vectorized kernel gives 0 there); gradient 0 at the kinks.
+    return x - A.clamp(x, -lambd, lambd)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0."""
+    x = _t(input)
+    # NOTE: a nan stays nan with gradient 1, as in PyTorch's scalar kernel
+    return A.where((x >= -lambd) & (x <= lambd), 0.0, x)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` where positive, ``weight * x`` elsewhere; ``weight`` has 1 or ``C`` (dim 1) entries."""
+    x, w = _t(input), _t(weight, "weight")
+    if w.ndim > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {w.ndim}")
+    n = w.numel()
+    if n != 1:
+        if x.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        c = x.shape[1] if x.ndim >= 2 else x.shape[0]
+        if c != n:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter "
+                               f"numbers = {n} and channel size = {c}.")
+        if x.ndim >= 2:
+            w = A.reshape(w, (1, n) + (1,) * (x.ndim - 2))
+    return A.where(x > 0, x, w * x)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Leaky ReLU whose negative slope is drawn from ``U(lower, upper)`` (their mean in eval)."""
+    x = _t(input)
+    if not training:
+        return F.leaky_relu(x, (lower + upper) / 2, inplace)
+    from gradkit._core.creation import default_generator
+    slope = default_generator._rng.uniform(lower, upper, tuple(x.shape))
+    return F._inplace(x, lambda v: A.where(v >= 0, v, v * _const(slope, v)), inplace)
