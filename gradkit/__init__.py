@@ -16,33 +16,34 @@ tensor(4.)
 
 from __future__ import annotations
 
-from . import _dtype
-from ._dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype, finfo, float,
-                     float16, float32, float64, get_default_dtype, half, iinfo, int, int8, int16,
-                     int32, int64, long, promote_types, result_type, set_default_dtype, short,
-                     uint8)
-from ._tensor import Size, Tensor
+from gradkit._core import dtype as _dtype
+from gradkit._core.dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype,
+                                 finfo, float, float16, float32, float64, get_default_dtype, half,
+                                 iinfo, int, int8, int16, int32, int64, long, promote_types,
+                                 result_type, set_default_dtype, short, uint8)
+from gradkit._core.tensor import Size, Tensor
 from . import autograd
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
-from .autograd.grad_mode import is_inference_mode_enabled
+from gradkit._core.grad_mode import is_inference_mode_enabled
 from . import ops
 from ._api import *  # noqa: F401,F403
 from ._api import (abs, all, any, max, min, pow, round, sum)  # noqa: F401
-from ._api_more import *  # noqa: F401,F403
-from . import _methods  # noqa: F401  (attaches Tensor methods)
-from . import _methods_more  # noqa: F401  (more Tensor methods: random fills, new_*, unfold, ...)
-from ._api_tensor import *  # noqa: F401,F403
-from ._api_complex import *  # noqa: F401,F403  (also attaches .real, .imag, .conj(), ...)
-from . import _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
+from gradkit._api.special import *  # noqa: F401,F403
+from gradkit._api import methods as _methods  # noqa: F401  (attaches Tensor methods)
+from gradkit._api import methods_creation as _methods_more  # noqa: F401  (more Tensor methods: random fills, new_*, unfold, ...)
+from gradkit._api.other_ops import *  # noqa: F401,F403
+from gradkit._api.complex import *  # noqa: F401,F403  (also attaches .real, .imag, .conj(), ...)
+from gradkit._api import numpy_dispatch as _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from . import linalg
-from ._aliases import (cholesky_solve, det, inverse, log_softmax, logdet,  # noqa: F401
-                       matrix_exp, matrix_power, pinverse, slogdet, softmax, triangular_solve)
-from ._factories import (Generator, arange, as_tensor, asarray, bernoulli, empty, empty_like, eye,
-                         from_numpy, full, full_like, get_rng_state, initial_seed, linspace,
-                         logspace, manual_seed, normal, ones, ones_like, rand, rand_like, randint,
-                         randint_like, randn, randn_like, randperm, scalar_tensor, seed,
-                         set_rng_state, tensor, zeros, zeros_like)
-from ._printing import get_printoptions, printoptions, set_printoptions
+from gradkit._api.aliases import (cholesky_solve, det, inverse, log_softmax, logdet, matrix_exp,  # noqa: F401
+                                  matrix_power, pinverse, slogdet, softmax, triangular_solve)
+from gradkit._core.creation import (Generator, arange, as_tensor, asarray, bernoulli, empty,
+                                    empty_like, eye, from_numpy, full, full_like, get_rng_state,
+                                    initial_seed, linspace, logspace, manual_seed, normal, ones,
+                                    ones_like, rand, rand_like, randint, randint_like, randn,
+                                    randn_like, randperm, scalar_tensor, seed, set_rng_state,
+                                    tensor, zeros, zeros_like)
+from gradkit._core.printing import get_printoptions, printoptions, set_printoptions
 
 __version__ = "0.1.0"
 
@@ -63,11 +64,11 @@ def __getattr__(name: str) -> object:
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
-               "compute": "_lazy", "persist": "_lazy", "from_dask": "_lazy"}
+               "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy"}
 
 FloatTensor = DoubleTensor = LongTensor = Tensor
-from ._backend import device  # noqa: E402
-from ._concrete import ConcretizationError  # noqa: E402,F401  (in __all__ below)
+from gradkit._core.backend import device  # noqa: E402
+from gradkit._core.concrete import ConcretizationError  # noqa: E402,F401  (in __all__ below)
 
 __all__ = [
     "Tensor", "Size", "dtype", "tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from . import _backend
+from gradkit._core import backend as _backend
 
 __all__ = ["is_available", "device_count", "current_device", "synchronize"]
 

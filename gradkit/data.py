@@ -18,8 +18,8 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from . import _api as A
-from ._factories import Generator, _gen
-from ._tensor import Tensor, _make
+from gradkit._core.creation import Generator, _gen
+from gradkit._core.tensor import Tensor, _make
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate"]
 
@@ -93,7 +93,7 @@ def default_collate(batch: list[Any]) -> Any:
     if isinstance(first, np.ndarray):
         return _make(np.stack(batch), False, None)
     if isinstance(first, (bool, int, float, np.number)):
-        from ._factories import tensor
+        from gradkit._core.creation import tensor
 
         return tensor(batch)
     if isinstance(first, str):

@@ -53,8 +53,8 @@ from typing import Any, BinaryIO, Union
 
 import numpy as np
 
-from . import _backend
-from ._tensor import Tensor, _make
+from gradkit._core import backend as _backend
+from gradkit._core.tensor import Tensor, _make
 
 __all__ = ["save", "load", "SerializationError"]
 

@@ -24,12 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from . import _backend
-from ._concrete import differentiating
-from ._tensor import Tensor, _init, _make
+from gradkit._core import backend as _backend
+from gradkit._core.concrete import differentiating
+from gradkit._core.tensor import Tensor, _init, _make
 from .autograd import grad as _grad
 from .autograd._batched import batched_vjp
-from .autograd.grad_mode import _state
+from gradkit._core.grad_mode import _state
 from .func import tree_flatten, tree_unflatten
 
 __all__ = ["GradientTape", "Variable"]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import _api
-from ._tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _make
 from .func import tree_flatten, tree_unflatten
 from .tape import GradientTape as _Tape
 from .tape import Variable as _Variable
@@ -192,7 +192,7 @@ def zeros(shape: Any, dtype: Any = np.float32) -> EagerTensor:
 
 def cast(x: Any, dtype: Any) -> EagerTensor:
     t = x if isinstance(x, Tensor) else constant(x)
-    from ._dtype import FROM_NP
+    from gradkit._core.dtype import FROM_NP
     return _wrap(t.to(FROM_NP[np.dtype(dtype)]))
 
 

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 
 import gradkit as gk
-from gradkit._tensor import _make
+from gradkit._core.tensor import _make
 
 from op_specs import OpSpec
 

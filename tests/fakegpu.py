@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 import gradkit as gk
-from gradkit import _backend
+from gradkit._core import backend as _backend
 
 
 class FakeGPUArray:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import gradkit as gk
-from gradkit import _backend
+from gradkit._core import backend as _backend
 
 import fakegpu
 from backend_sweep import run, run_numpy

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import gradkit as gk
-from gradkit._tensor import Tensor
+from gradkit._core.tensor import Tensor
 from gradkit.utils.checkpoint import checkpoint, checkpoint_sequential
 
 RNG = np.random.default_rng(0)

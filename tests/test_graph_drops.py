@@ -19,7 +19,7 @@ import pytest
 
 import gradkit as gk
 import gradkit.func as gf
-from gradkit import _concrete
+from gradkit._core import concrete as _concrete
 from gradkit.autograd import forward_ad as fwAD
 from gradkit.autograd import functional as AF
 from gradkit.tape import GradientTape

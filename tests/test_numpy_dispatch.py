@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import gradkit as gk
-from gradkit._numpy import FUNCTIONS, UFUNCS, dispatched_functions
+from gradkit._api.numpy_dispatch import FUNCTIONS, UFUNCS, dispatched_functions
 
 
 def fd_grad(f: Callable[[np.ndarray], Any], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""NumPy functions dispatched by gradkit/_numpy_routines.py: values equal NumPy's on plain
+"""NumPy functions dispatched by gradkit/_api/numpy_routines.py: values equal NumPy's on plain
 arrays, gradients through gradkit.func.grad equal central finite differences of NumPy's own
 function (float64)."""
 

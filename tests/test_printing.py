@@ -1,4 +1,4 @@
-"""Tests for gradkit._printing: PyTorch-compatible tensor reprs.
+"""Tests for gradkit._core.printing: PyTorch-compatible tensor reprs.
 
 The expected strings in ``CASES`` were recorded from ``repr()`` of tensors in
 PyTorch 2.13.0 (with ``torch.`` replaced by ``gradkit.``). The randomized test
@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 try:
-    import gradkit._printing as printing
+    import gradkit._core.printing as printing
 except Exception:  # noqa: BLE001  (the package may be mid-rewrite)
     _PATH = Path(__file__).resolve().parents[1] / "gradkit" / "_printing.py"
     _SPEC = importlib.util.spec_from_file_location("_gradkit_printing", _PATH)

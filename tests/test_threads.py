@@ -17,7 +17,7 @@ import pytest
 import gradkit as gk
 import gradkit.autograd.forward_ad as fwAD
 import gradkit.func as gf
-from gradkit import _vmap as V
+from gradkit.func import _batching as V
 from gradkit.autograd import _thread_state as T
 from gradkit.ops import _registry as R
 

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 from ._explain import Explanation, explain
-from ._sites import is_record_locations_enabled, set_record_locations
+from gradkit._core.sites import is_record_locations_enabled, set_record_locations
 from .engine import run_backward
 from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .grad_mode import (detect_anomaly, enable_grad, get_subgradient_convention, inference_mode,
-                        is_anomaly_check_nan_enabled, is_anomaly_enabled, is_grad_enabled, no_grad,
-                        set_detect_anomaly, set_grad_enabled, set_subgradient_convention,
-                        set_complex_convention, get_complex_convention)
-from .graph import Node
+from gradkit._core.grad_mode import (detect_anomaly, enable_grad, get_subgradient_convention,
+                                     inference_mode, is_anomaly_check_nan_enabled,
+                                     is_anomaly_enabled, is_grad_enabled, no_grad,
+                                     set_detect_anomaly, set_grad_enabled,
+                                     set_subgradient_convention, set_complex_convention,
+                                     get_complex_convention)
+from gradkit._core.graph import Node
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "gradcheck",
            "gradgradcheck", "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled",
@@ -72,7 +74,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
                           capture=True, allow_unused=allow_unused or materialize_grads)
     assert result is not None
     if materialize_grads:
-        from .._factories import zeros_like
+        from gradkit._core.creation import zeros_like
         result = [zeros_like(t) if g is None else g for g, t in zip(result, ins)]
     return tuple(result)
 
@@ -91,3 +93,13 @@ def _sequence(x: Any) -> Sequence[Any]:
 from . import forward_ad  # noqa: E402  (after grad: these modules use it)
 from . import functional  # noqa: E402
 from .numerical import numerical, numerical_fallback  # noqa: E402
+
+# NOTE: the grad modes and the graph node live on floor 0 (gradkit._core), under the table;
+# their public module paths stay ``gradkit.autograd.grad_mode`` and ``gradkit.autograd.graph``.
+import sys as _sys  # noqa: E402
+from gradkit._core import grad_mode  # noqa: E402
+from gradkit._core import graph as _graph_module  # noqa: E402
+
+_sys.modules[f"{__name__}.grad_mode"] = grad_mode
+_sys.modules[f"{__name__}.graph"] = _graph_module
+del _sys, _graph_module

@@ -20,17 +20,36 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import _backend
-from .._backend import as_data
-from .._tensor import Tensor, _make
+from gradkit._core import backend as _backend
+from gradkit._core import dtype as _dtype
+from gradkit._core.backend import as_data
+from gradkit._core.tensor import Tensor, _make
+from ..ops import shape as S
 from ..ops._registry import ELEMENTWISE, ZERO, PrimNode
 from .engine import _call_node, _discover, _needed
-from .grad_mode import _state
+from gradkit._core.grad_mode import _state
 
 __all__ = ["batched_vjp", "ForwardMode", "forward_ad_module"]
 
 #: None: use ``gradkit.autograd.forward_ad`` when it exists; False: always the double-VJP trick
 USE_FORWARD_AD: bool | None = None
+
+
+#: Checks that refuse tensors only vmap's batching rules understand; ``gradkit.func`` adds its
+#: own when it loads (before that, no batched tensor exists).
+PLAIN_CHECKS: list[Callable[..., None]] = []
+
+
+def check_plain(*tensors: Any) -> None:
+    """Refuse batched tensors where only plain ones work (batched reverse walks, forward mode)."""
+    for check in PLAIN_CHECKS:
+        check(*tensors)
+
+
+def _stack(ts: Sequence[Tensor]) -> Tensor:
+    """Stack one input's gradient columns (same shape) along a new leading dim."""
+    dt = _dtype.result_type(*ts)
+    return S.stack_p(*[t if t.dtype is dt else t.to(dt) for t in ts], dim=0)
 
 
 def forward_ad_module() -> Any:
@@ -216,7 +235,6 @@ def batched_vjp(roots: Sequence[Tensor], seeds: Sequence[np.ndarray],
 
 def _batched_vjp(roots: Sequence[Tensor], seeds: Sequence[np.ndarray],
                  inputs: Sequence[Tensor]) -> list[np.ndarray | None]:
-    from .._vmap import check_plain
     check_plain(*roots, *inputs)
     bsz = int(seeds[0].shape[0])
     buffers: dict[Any, list[Any]] = {}
@@ -312,7 +330,6 @@ class ForwardMode:
         self.primals = list(primals)
         self.create = create
         self.dual = dual                 # dual numbers for batches too (one pass per tangent)
-        from .._vmap import check_plain
         check_plain(*self.primals)
         self.fwad = forward_ad_module()
         prev = _state.grad_enabled
@@ -341,7 +358,6 @@ class ForwardMode:
         return res
 
     def _dual(self, tangents: Sequence[Any], bsz: int) -> list[Any]:
-        from .._api import stack
         fwad = self.fwad
         cols: list[list[Any]] = [[] for _ in self.outputs]
         for b in range(bsz):
@@ -351,7 +367,7 @@ class ForwardMode:
                 for k, o in enumerate(outs):
                     _, tan = fwad.unpack_dual(o)
                     cols[k].append(_zeros_of(self.outputs[k]) if tan is None else tan)
-        res = [stack(c) for c in cols]
+        res = [_stack(c) for c in cols]
         return res if self.create else [r._data for r in res]
 
     def _flat(self, raw: Any) -> list[Tensor]:
@@ -361,7 +377,7 @@ class ForwardMode:
     def _transpose(self) -> tuple[list[Tensor], list[Any]]:
         """``u -> J^T u`` recorded once, with ``u`` a zero cotangent per output."""
         if self._transposed is None:
-            from .._factories import zeros_like
+            from gradkit._core.creation import zeros_like
             from . import grad as autograd_grad
             us = [zeros_like(o).requires_grad_(True) for o in self.outputs]
             live = [(o, u) for o, u in zip(self.outputs, us) if o.requires_grad]
@@ -394,7 +410,6 @@ class ForwardMode:
                 for r, o in zip(res, self.outputs)]
 
     def _double_vjp_rows(self, us: list[Tensor], pairs: list[Any], bsz: int) -> list[Any]:
-        from .._api import stack
         from . import grad as autograd_grad
         cols: list[list[Any]] = [[] for _ in us]
         for b in range(bsz):
@@ -402,7 +417,7 @@ class ForwardMode:
                                 retain_graph=True, create_graph=True, allow_unused=True)
             for k, r in enumerate(res):
                 cols[k].append(_zeros_of(self.outputs[k]) if r is None else r)
-        return [stack(c) for c in cols]
+        return [_stack(c) for c in cols]
 
 
 def _as_tensor(v: Any, like: Tensor) -> Tensor:

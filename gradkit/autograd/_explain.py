@@ -1,7 +1,7 @@
 """Why is this gradient None, zero or NaN? ``explain(output, input)`` walks the graph and says.
 
 The walk uses what the forward pass left behind: each recorded node's source site,
-the :class:`~gradkit.autograd._sites.Why` marks of tensors whose history was dropped
+the :class:`~gradkit._core.sites.Why` marks of tensors whose history was dropped
 (``detach``, ``no_grad``, an integer cast, a comparison), the in-place op that made a
 node. A private backward pass (nothing accumulates, nothing is freed) follows the
 gradient node by node and finds the first node whose backward produced NaN/inf, or where
@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor
-from ._sites import _inside, _PKG, at, where_str
-from .graph import ConstRef, op_name
+from gradkit._core.tensor import Tensor
+from gradkit._core.sites import _inside, _PKG, at, where_str
+from gradkit._core.graph import ConstRef, op_name
 
 __all__ = ["Explanation", "explain", "no_grad_fn_cause"]
 
@@ -322,7 +322,7 @@ def _released(node: Any) -> bool:
 
 
 def _modified(t: Tensor, what: str, unsure: bool = False) -> _Unrecoverable:
-    from ._sites import last_bump
+    from gradkit._core.sites import last_bump
     bump = last_bump(t._vc)
     how = f"by `{bump[0]}`{at(bump[1])}" if bump is not None else "in place"
     if unsure:
@@ -548,7 +548,7 @@ _TENSORISH = (Tensor, ConstRef, weakref.ref)
 
 def _as_args(node: Any, vals: list[Any]) -> list[Any]:
     """Recomputed input values as the node's forward got them: tensors where it got tensors."""
-    from .._tensor import _make
+    from gradkit._core.tensor import _make
     consts = _consts(node)
     out = []
     for i, (edge, v) in enumerate(zip(node.next, vals)):
@@ -577,7 +577,7 @@ def _stats(g: Any) -> tuple[bool, bool]:
 def _follow(output: Tensor, order: list[Any], parent: dict[Any, Any], needed: set[Any],
             target: Any, in_name: str) -> Explanation:
     from . import engine
-    from .grad_mode import _state
+    from gradkit._core.grad_mode import _state
     seed = np.ones(output._data.shape, dtype=output._data.dtype)
     buffers: dict[Any, list[Any]] = {output._fn: [None] * output._fn.n_out}
     buffers[output._fn][output._oi] = seed[()] if seed.ndim == 0 else seed
@@ -671,7 +671,7 @@ def _check_against_grad(e: Explanation, x: Tensor, total: Any, in_name: str,
     if same:
         return e
     if unsure:
-        from ._sites import last_bump
+        from gradkit._core.sites import last_bump
         t, what = unsure[0]
         bump = last_bump(t._vc)
         how = f"by `{bump[0]}`{at(bump[1])}" if bump is not None else "in place"
@@ -804,7 +804,7 @@ def _inplace_op(node: Any, parent: dict[Any, Any]) -> str | None:
 
 def grad_explain(t: Tensor) -> Explanation:
     """``Tensor.grad_explain()``: explain this tensor's gradient from the last ``backward()``."""
-    from .grad_mode import _state
+    from gradkit._core.grad_mode import _state
     roots = [r() for r in (_state.last_roots or ())]
     roots = [r for r in roots if r is not None]
     if not roots:

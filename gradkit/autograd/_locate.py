@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 
 __all__ = ["first_disagreeing_op"]
 
@@ -75,7 +75,7 @@ def _check_node(node: Any, rng: np.random.Generator) -> bool:
 
 def first_disagreeing_op(func: Callable[..., Any], inputs: Sequence[Any]) -> str:
     """A sentence naming the first recorded op whose rule disagrees, or ``''``."""
-    from ._sites import where_str
+    from gradkit._core.sites import where_str
     rng = np.random.default_rng(0)
     out = func(*inputs)
     outs = [o for o in (out if isinstance(out, (tuple, list)) else (out,)) if isinstance(o, Tensor)]

@@ -21,7 +21,7 @@ import threading
 from typing import Any, Callable
 
 from ..ops import _registry as R
-from .grad_mode import _state
+from gradkit._core.grad_mode import _state
 
 __all__ = ["PerThreadList", "current_hook", "set_hook", "active_threads"]
 

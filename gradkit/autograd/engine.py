@@ -14,10 +14,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .. import _backend
-from .._backend import as_data
-from .._tensor import Size, Tensor, _make
-from .grad_mode import _state
+from gradkit._core import backend as _backend
+from gradkit._core.backend import as_data
+from gradkit._core.tensor import Size, Tensor, _make
+from gradkit._core.grad_mode import _state
 
 __all__ = ["run_backward"]
 
@@ -155,7 +155,7 @@ def _hook_name(hook: Any) -> str:
 
 def _type_string(dt: Any) -> str:
     """PyTorch's name of a tensor type in hook errors (``gradkit.FloatTensor``, ``CPUComplexFloatType``)."""
-    from .._dtype import FROM_NP
+    from gradkit._core.dtype import FROM_NP
     d = FROM_NP.get(np.dtype(dt))
     if d is None:
         return str(dt)

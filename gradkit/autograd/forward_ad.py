@@ -53,15 +53,15 @@ from __future__ import annotations
 
 import threading
 import weakref
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from .._tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _make
 from ..ops import _registry as R
 from ..ops._registry import ELEMENTWISE, LINEAR, ZERO, Primitive
 from . import _thread_state as T
-from .grad_mode import _state
+from gradkit._core.grad_mode import _state
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
            "UnpackedDualTensor", "fallback_rows"]
@@ -437,6 +437,9 @@ def _detached(t: Tensor) -> Tensor:
 
 # --- in-place operations and custom Functions ---------------------------------------------
 _installed = False
+#: Helpers from the Tensor surface above this floor (index conversion, writing a view's new
+#: values into its base), registered by ``gradkit._api.methods`` when it loads.
+SURFACE: dict[str, Callable[..., Any]] = {}
 
 
 def _install() -> None:
@@ -451,7 +454,6 @@ def _install() -> None:
 
 
 def _patch() -> None:
-    from .. import _methods
     from .function import Function
     inplace = [n for n in dir(Tensor) if n.endswith("_") and not n.startswith("_")
                and hasattr(Tensor, n[:-1]) and n[:-1] not in _NOT_MATH]
@@ -465,7 +467,7 @@ def _patch() -> None:
     for name in ("uniform_", "normal_"):
         _wrap_inplace(name, lambda s, *a, **k: s * 0.0)
     orig_setitem = Tensor.__setitem__
-    convert = _methods._convert_index
+    convert = SURFACE["convert_index"]
 
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
         if not R._fw_on or not (self._fw or isinstance(value, Tensor) and value._fw):
@@ -565,7 +567,7 @@ def _adopt_through_view(view: Tensor, lvl: int, new: Tensor) -> None:
     base = view._base
     if make_view is None:
         return
-    from .._methods import _write_through
+    _write_through = SURFACE["write_through"]
     bt = (base._fw or {}).get(lvl)
     if bt is None:
         bt = _zeros(base)

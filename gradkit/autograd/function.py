@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor, _make
-from .graph import ConstRef, Node, freed_error, version_error
-from .grad_mode import _state
+from gradkit._core.tensor import Tensor, _make
+from gradkit._core.graph import ConstRef, Node, freed_error, version_error
+from gradkit._core.grad_mode import _state
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 

@@ -21,18 +21,17 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._backend import as_data, contiguous, move, placement_of, zeros
-from .._tensor import Tensor, _make
+from gradkit._core.backend import as_data, contiguous, move, placement_of, zeros
+from gradkit._core.tensor import Tensor, _make
 from . import grad as _grad
-from ._batched import ForwardMode, batched_vjp
-from .._concrete import differentiating
-from .grad_mode import _state, enable_grad, set_grad_enabled
+from ._batched import ForwardMode, _stack, batched_vjp, check_plain
+from gradkit._core.concrete import differentiating
+from gradkit._core.grad_mode import _state, enable_grad, set_grad_enabled
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
 
 def _as_tuple(inp: Any, arg_name: str, fn_name: str) -> tuple[bool, tuple[Any, ...]]:
-    from .._vmap import check_plain
     is_tuple = isinstance(inp, tuple)
     items = inp if is_tuple else (inp,)
     check_plain(*items)
@@ -132,7 +131,7 @@ _FILL = {
 
 
 def _fill_in_zeros(grads: Any, refs: Any, strict: bool, create_graph: bool, stage: str) -> tuple[Any, ...]:
-    from .._factories import zeros_like
+    from gradkit._core.creation import zeros_like
     res = []
     for i, g in enumerate(grads):
         if g is None:
@@ -194,7 +193,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
                        "is a single Tensor with a single element.",
                        len(inputs) == 1 and inputs[0].nelement() == 1)
         if v is None:
-            from .._factories import ones_like
+            from gradkit._core.creation import ones_like
             v = (ones_like(inputs[0]),)
         fm = ForwardMode(func, inputs, create=create_graph)
         is_outputs_tuple, outputs = _as_tuple(fm.raw, "outputs of the user-provided function", "jvp")
@@ -224,8 +223,7 @@ def _contiguous(v: Any) -> np.ndarray:
 def _rows(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], create_graph: bool,
           strict: bool) -> list[list[Any]]:
     """``J[i][j]`` flattened to ``(outputs[i].numel(), *inputs[j].shape)``."""
-    from .._api import stack
-    from .._factories import zeros_like
+    from gradkit._core.creation import zeros_like
     numels = [o.numel() for o in outputs]
     if not create_graph and not strict:
         live = [k for k, o in enumerate(outputs) if o.requires_grad]
@@ -256,7 +254,7 @@ def _rows(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], create_graph:
                                        f"of input {i}. This is not allowed in strict mode when "
                                        "create_graph=True.")
                 col.append(g)
-        jac.append([(c[0].reshape((1,) + tuple(inp.shape)) if len(c) == 1 else stack(c)) if c
+        jac.append([(c[0].reshape((1,) + tuple(inp.shape)) if len(c) == 1 else _stack(c)) if c
                     else zeros_like(inp).reshape((0,) + tuple(inp.shape))
                     for c, inp in zip(cols, inputs)])
     return jac

@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _make
 
 __all__ = ["gradcheck", "gradgradcheck", "GradcheckError", "numerical_jacobian",
            "analytical_jacobian"]
@@ -133,7 +133,7 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float | None = None
 def _adaptive_check(func: Callable[..., Any], inputs: tuple[Any, ...], atol: float, rtol: float,
                     raise_exception: bool) -> bool:
     """gradcheck for float32/float16 inputs: a Richardson numerical Jacobian in float64."""
-    from ..numeric import approx_jacobian
+    from ._finite_diff import approx_jacobian
     ana = analytical_jacobian(func, inputs)
     for j, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x._rg):

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _make
 from .function import Function
 
 __all__ = ["numerical", "numerical_fallback"]
@@ -69,7 +69,7 @@ class _Numerical(Function):
 
     @staticmethod
     def backward(ctx: Any, g: Tensor) -> tuple[Any, ...]:
-        from ..numeric import approx_jacobian
+        from ._finite_diff import approx_jacobian
         grads: list[Any] = [None, None]
         worst = 0.0
         for i, needs in enumerate(ctx.needs_input_grad[2:]):
@@ -115,12 +115,12 @@ class numerical_fallback:
         self.prev = False
 
     def __enter__(self) -> None:
-        from .grad_mode import _state
+        from gradkit._core.grad_mode import _state
         self.prev = _state.numerical_fallback
         _state.numerical_fallback = self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        from .grad_mode import _state
+        from gradkit._core.grad_mode import _state
         _state.numerical_fallback = self.prev
 
 

@@ -289,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> tuple[Any, str]:
     if args.command in (None, "tour"):
-        from ..__main__ import tour
+        from ._tour import tour
         text = tour()
         return {"command": "tour", "text": text}, text
     if args.command in ("grad", "jacobian", "hessian", "derivative"):

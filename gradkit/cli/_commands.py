@@ -295,7 +295,7 @@ def _graph(args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def _tour(args: argparse.Namespace) -> tuple[Any, str]:
-    from ..__main__ import tour
+    from ._tour import tour
     text = tour()
     return {"command": "tour", "text": text}, text
 

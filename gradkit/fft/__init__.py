@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from .. import _dtype
-from .._api_base import _t
-from .._api_complex import conj
-from .._api_shape import roll
-from .._tensor import Tensor
+from gradkit._core import dtype as _dtype
+from gradkit._api.base import _t
+from gradkit._api.complex import conj
+from gradkit._api.shape import roll
+from gradkit._core.tensor import Tensor
 from ..ops.fft import fft_c2c, fft_c2r, fft_r2c
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2",
@@ -269,7 +269,7 @@ def fftfreq(n: int, d: float = 1.0, *, dtype: Any = None, device: Any = None,
     """Sample frequencies ``[0, 1, ..., -1] / (d * n)`` of an ``n``-point transform."""
     import numpy as np
 
-    from .._factories import tensor
+    from gradkit._core.creation import tensor
     dt = dtype if dtype is not None else _dtype.get_default_dtype()
     return tensor(np.fft.fftfreq(int(n), d), dtype=dt, device=device, requires_grad=requires_grad)
 
@@ -279,7 +279,7 @@ def rfftfreq(n: int, d: float = 1.0, *, dtype: Any = None, device: Any = None,
     """Sample frequencies of :func:`rfft` (``n // 2 + 1`` non-negative ones)."""
     import numpy as np
 
-    from .._factories import tensor
+    from gradkit._core.creation import tensor
     dt = dtype if dtype is not None else _dtype.get_default_dtype()
     return tensor(np.fft.rfftfreq(int(n), d), dtype=dt, device=device, requires_grad=requires_grad)
 

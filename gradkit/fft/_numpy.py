@@ -13,11 +13,11 @@ from typing import Any
 
 from numpy.lib.array_utils import normalize_axis_index
 
-from .. import _dtype
-from .._api_base import _t
-from .._tensor import Tensor
+from gradkit._core import dtype as _dtype
+from gradkit._api.base import _t
+from gradkit._core.tensor import Tensor
 from . import _SWAP, _c2c, _c2r, _r2c, _shift
-from .._api_complex import conj
+from gradkit._api.complex import conj
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2",
            "rfftn", "irfftn", "hfft", "ihfft", "fftshift", "ifftshift"]
@@ -48,7 +48,7 @@ def _input(a: Any) -> Tensor:
 def _out(out: Any, result: Tensor) -> Any:
     if out is None:
         return result
-    from .._numpy import _write_out
+    from gradkit._api.numpy_dispatch import _write_out
     return _write_out(out, result)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 from ._filters import laplacian, sep_filter2d, sobel
 
 __all__ = ["gradient_magnitude", "gradient_orientation", "structure_tensor", "harris_response",

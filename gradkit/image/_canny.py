@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 from ._filters import sobel
 
 __all__ = ["canny"]

@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 from ._border import border_index
 
 __all__ = ["correlate_sep", "correlate_2d"]

@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 from ._border import check_border
 from ._filter import correlate_2d, correlate_sep
 from ._kernels import deriv_kernels, directional_kernel, prewitt_kernels

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .._factories import _gen
-from .._tensor import Tensor
+from gradkit._core.creation import _gen
+from gradkit._core.tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",

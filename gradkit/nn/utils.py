@@ -6,7 +6,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .._tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _make
 
 __all__ = [
     "clip_grad_norm_",

@@ -12,7 +12,8 @@
 
 from __future__ import annotations
 
-from ._blackbox import DerivativeResult, approx_grad, approx_hessian, approx_jacobian, derivative
+from gradkit.autograd._finite_diff import (DerivativeResult, approx_grad, approx_hessian,
+                                           approx_jacobian, derivative)
 from ._check import GradComparison, approx_fprime, check_grad, compare_grad
 from ._fields import (curl, directional_derivative, divergence, hessian, jacobian_field, laplacian,
                       spin, strain_rate)

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._blackbox import approx_grad
+from gradkit.autograd._finite_diff import approx_grad
 
 __all__ = ["approx_fprime", "check_grad", "compare_grad", "GradComparison"]
 

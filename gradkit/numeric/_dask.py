@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ._stencil import Coords, make_plan, min_points
+from gradkit.autograd._stencil import Coords, make_plan, min_points
 
 __all__ = ["derivative_along_dask"]
 

@@ -240,7 +240,7 @@ def directional_derivative(f: Callable[..., Any] | Any, direction: Any, *varargs
         norm = np.sqrt((v * v).sum(axis=0))
         v = v / np.where(norm == 0, 1.0, norm)
     if callable(f):
-        from ._blackbox import derivative
+        from gradkit.autograd._finite_diff import derivative
         if x is None:
             raise TypeError("directional_derivative of a function needs the point: pass x=...")
         x0 = np.asarray(x, dtype=np.float64)

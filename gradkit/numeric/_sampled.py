@@ -7,7 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._stencil import Coords, Plan, make_plan, min_points
+from gradkit.autograd._stencil import Coords, Plan, make_plan, min_points
 
 __all__ = ["gradient"]
 
@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover - NumPy 1.x
 
 def _kind(f: Any) -> str:
     """'tensor' for a gradkit Tensor, 'dask' for a Dask array, else 'numpy'."""
-    from .._tensor import Tensor
+    from gradkit._core.tensor import Tensor
     if isinstance(f, Tensor):
         return "tensor"
     if type(f).__module__.startswith("dask."):
@@ -48,9 +48,9 @@ def _check_options(edge_order: int, accuracy: int, boundary: str | None) -> bool
 
 
 def _as_numpy(v: Any) -> Any:
-    from .._tensor import Tensor
+    from gradkit._core.tensor import Tensor
     if isinstance(v, Tensor):
-        from .. import _concrete
+        from gradkit._core import concrete as _concrete
         _concrete.check(v, "numeric.gradient's spacing (used as plain numbers)")
         return v.detach().numpy()
     return v

@@ -16,11 +16,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .. import _backend, _dtype
-from .._tensor import Tensor, _make
-from ..autograd.graph import ConstRef, Meta, Node, freed_error, version_error
-from ..autograd._sites import Why, site
-from ..autograd.grad_mode import _state
+from gradkit._core import backend as _backend
+from gradkit._core import dtype as _dtype
+from gradkit._core.tensor import Tensor, _make
+from gradkit._core.graph import ConstRef, Meta, Node, freed_error, version_error
+from gradkit._core.sites import Why, site
+from gradkit._core.grad_mode import _state
 
 __all__ = ["defop", "Primitive", "REGISTRY", "ZERO", "ELEMENTWISE", "LINEAR", "apply", "op"]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd.grad_mode import _state
-from .._tensor import Tensor as _Tensor
+from gradkit._core.grad_mode import _state
+from gradkit._core.tensor import Tensor as _Tensor
 from ._registry import ELEMENTWISE, LINEAR, ZERO
 from ._registry import defop as _defop
 

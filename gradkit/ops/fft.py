@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import is_lazy, move, placement_of
+from gradkit._core.backend import is_lazy, move, placement_of
 from ._registry import LINEAR, defop
 from .elementwise import real
 from .shape import getitem_p, index_backward_p

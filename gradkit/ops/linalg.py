@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import arange as _arange
-from .._backend import as_data, backend_of, data_of, to_numpy
-from .._backend import eye as _eye
-from .._backend import zeros as _zeros
+from gradkit._core.backend import arange as _arange
+from gradkit._core.backend import as_data, backend_of, data_of, to_numpy
+from gradkit._core.backend import eye as _eye
+from gradkit._core.backend import zeros as _zeros
 from ._registry import defop, not_lazy
 from .elementwise import _cj
 from .shape import expand_p, permute_p, reshape_as
@@ -180,7 +180,7 @@ def _dtype_of(a: Any) -> Any:
 def _constant(arr: np.ndarray, like: Any) -> Any:
     """``arr`` as what ``like`` is: a constant Tensor beside a Tensor, else the array."""
     if hasattr(like, "_data"):
-        from .._tensor import _make
+        from gradkit._core.tensor import _make
         return _make(arr, False, None)
     return arr
 
@@ -197,7 +197,7 @@ einsum_p = defop("einsum", _einsum_impl, vjp_all=_einsum_vjp, promote="same")
 # it can be differentiated again. Norms, powers, lstsq and cross are compositions
 # (gradkit/linalg.py).
 
-from .._tensor import Tensor  # noqa: E402
+from gradkit._core.tensor import Tensor  # noqa: E402
 from .elementwise import where  # noqa: E402
 from .reduction import _prod_others  # noqa: E402
 from .shape import cat_p, diagonal_backward_p, getitem_p, tril_p, triu_p  # noqa: E402

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from .._backend import arange, is_lazy, max_or_ninf, zeros
+from gradkit._core.backend import arange, is_lazy, max_or_ninf, zeros
 from ._registry import ELEMENTWISE, LINEAR, defop, not_lazy
 from .elementwise import clamp_scalar, exp, log, log1p, maximum, where
 from .reduction import sum_p

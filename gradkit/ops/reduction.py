@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from .._backend import as_data, data_of, is_lazy, max_or_ninf
-from .._backend import ones as _ones
-from .._backend import zeros as _zeros
-from ..autograd.grad_mode import _state
+from gradkit._core.backend import as_data, data_of, is_lazy, max_or_ninf
+from gradkit._core.backend import ones as _ones
+from gradkit._core.backend import zeros as _zeros
+from gradkit._core.grad_mode import _state
 from ._registry import LINEAR, defop, not_lazy
 from .elementwise import abs as _abs
 from .elementwise import eq, exp, log, sign, where
@@ -49,7 +49,7 @@ def _mask_like(mask: Any, x: Any) -> Any:
 def _const(value: np.ndarray, like: Any) -> Any:
     """``value`` as a constant of the same kind as ``like`` (Tensor or array)."""
     if hasattr(like, "_data"):
-        from .._tensor import _make
+        from gradkit._core.tensor import _make
         return _make(value, False, None)
     return value
 
@@ -137,7 +137,7 @@ def _exclusive_cumprod(x: Any, dim: int) -> Any:
     xd = data_of(x)
     head = _ones(ones_shape, xd.dtype, xd)
     if hasattr(x, "_data"):
-        from .._tensor import _make
+        from gradkit._core.tensor import _make
         head = _make(head, False, None)
     idx = tuple(slice(None) if i != dim else slice(0, n - 1) for i in range(x.ndim))
     shifted = cat_p(head, getitem_p(x, index=idx), dim=dim)

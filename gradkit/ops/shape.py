@@ -11,8 +11,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._backend import (along_blocks, arange, backend_of, copy, data_of, eye, index_like, is_lazy,
-                        move, ones, zeros)
+from gradkit._core.backend import (along_blocks, arange, backend_of, copy, data_of, eye,
+                                   index_like, is_lazy, move, ones, zeros)
 from ._registry import not_lazy
 from ._registry import LINEAR, defop
 
@@ -66,7 +66,7 @@ _reshape_variants = {}
 def reshape_as(x: Any, shape: tuple[int, ...], variant: int = VIEW) -> Any:
     """Reshape (any variant name); the polymorphic form used by rules."""
     from ._registry import apply
-    from .._tensor import Tensor
+    from gradkit._core.tensor import Tensor
     if isinstance(x, Tensor):
         return apply(reshape_p.prim, (x,), {"shape": tuple(shape)}, variant)
     return np.reshape(x, shape) if type(x) is np.ndarray else _reshape_impl(x, shape)
@@ -315,7 +315,7 @@ def _take_along(x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray:
 
 
 def _gather_vjp(g: Any, ans: Any, x: Any, dim: int, index: Any) -> Any:
-    from .._tensor import Tensor, _make
+    from gradkit._core.tensor import Tensor, _make
     z = zeros(x.shape, g._data.dtype if isinstance(g, Tensor) else g.dtype, data_of(g))
     if isinstance(g, Tensor):
         z = _make(z, False, None)

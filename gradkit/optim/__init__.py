@@ -19,11 +19,18 @@ tensor(0.0400, requires_grad=True)
 from __future__ import annotations
 
 from . import lr_scheduler
-from .adam import Adam, AdamW
-from .extra import ASGD, Adadelta, Adamax, NAdam, RAdam, Rprop
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam
+from .adamax import Adamax
+from .adamw import AdamW
+from .asgd import ASGD
 from .lbfgs import LBFGS
+from .nadam import NAdam
 from .optimizer import Optimizer
-from .rmsprop import Adagrad, RMSprop
+from .radam import RAdam
+from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "NAdam", "RAdam", "Adamax",

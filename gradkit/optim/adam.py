@@ -1,4 +1,4 @@
-"""Adam and AdamW (decoupled weight decay), with AMSGrad."""
+"""Adam, with AMSGrad."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 
 from .optimizer import Optimizer, _buf, _check, _grads, _step_tensor, _touch
 
-__all__ = ["Adam", "AdamW"]
+__all__ = ["Adam"]
 
 
 class Adam(Optimizer):
@@ -81,13 +81,3 @@ class Adam(Optimizer):
         return loss
 
 
-class AdamW(Adam):
-    """Adam with decoupled weight decay (``torch.optim.AdamW``; ``weight_decay`` defaults to 0.01)."""
-
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False, *,
-                 maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
-                 differentiable: bool = False, fused: bool | None = None) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, foreach=foreach, maximize=maximize,
-                         capturable=capturable, differentiable=differentiable, fused=fused,
-                         decoupled_weight_decay=True)

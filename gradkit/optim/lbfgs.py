@@ -11,10 +11,10 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .. import _backend
-from .._tensor import Tensor
+from gradkit._core import backend as _backend
+from gradkit._core.tensor import Tensor
 from .optimizer import Optimizer, _check, _grads, _touch
-from ..autograd.grad_mode import enable_grad
+from gradkit._core.grad_mode import enable_grad
 
 __all__ = ["LBFGS"]
 

@@ -16,9 +16,9 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .. import _backend
-from .._tensor import Tensor, _make
-from ..autograd.grad_mode import enable_grad, no_grad
+from gradkit._core import backend as _backend
+from gradkit._core.tensor import Tensor, _make
+from gradkit._core.grad_mode import enable_grad, no_grad
 
 __all__ = ["Optimizer", "required"]
 
@@ -234,3 +234,23 @@ def _grads(group: dict[str, Any]) -> list[tuple[Tensor, np.ndarray]]:
         for p, v in zip(lazy, values):
             p._grad = _make(_backend.move(v, _backend.placement_of(p._data)), False, None)
     return [(p, p._grad._data) for p in params]
+
+
+# --- shared by the Adam family (NAdam, RAdam, Adamax) and ASGD ---------------------------------
+def _scalar(value: float) -> Any:
+    """A 0-d float32 state tensor (PyTorch keeps ``mu_product``, ``eta``, ``mu`` so)."""
+    return _buf(np.array(value, dtype=np.float32))
+
+
+def _check_adam_like(lr: float, eps: float, betas: tuple[float, float], weight_decay: float) -> None:
+    _check(0.0 <= lr, f"Invalid learning rate: {lr}")
+    _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+    _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
+    _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+    _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")
+
+
+def _moments(state: dict[str, Any], x: np.ndarray) -> None:
+    state["step"] = _step_tensor()
+    state["exp_avg"] = _buf(np.zeros_like(x))
+    state["exp_avg_sq"] = _buf(np.zeros_like(x))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 
-from .. import _backend
+from gradkit._core import backend as _backend
 from .optimizer import Optimizer, _buf, _check, _grads, _touch
 
 __all__ = ["SGD"]

@@ -9,9 +9,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._concrete import depends, differentiating
-from .._tensor import Tensor, _make
-from .. import _backend
+from gradkit._core.concrete import depends, differentiating
+from gradkit._core.tensor import Tensor, _make
+from gradkit._core import backend as _backend
 from .. import func as _gf
 
 _INSTALL = "pip install gradkit[scipy]"
@@ -135,7 +135,7 @@ def fetch(*values: Tensor) -> tuple[Any, ...]:
     """Tensors as they are, or computed in one pass when some are Dask-backed (lazy): the
     forward pass a value and its gradient share then runs once, not once per result."""
     if any(isinstance(v, Tensor) and _backend.is_lazy(v._data) for v in values):
-        from .._lazy import compute
+        from gradkit._api.lazy import compute
         return compute(*values)
     return values
 

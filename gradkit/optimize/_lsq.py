@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 from ._core import Packer, VectorFunction, require_scipy, to_array
 
 __all__ = ["least_squares", "curve_fit", "root"]

@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import func as _gf
-from .._concrete import differentiating
+from gradkit._core.concrete import differentiating
 from ._core import Objective, Packer, VectorFunction, fetch, require_scipy, to_array, to_float
 from ._progress import Progress, make_progress
 

@@ -7,10 +7,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _make
 from ..autograd import grad as _autograd_grad
-from ..autograd.grad_mode import enable_grad
-from .._concrete import differentiating
+from gradkit._core.grad_mode import enable_grad
+from gradkit._core.concrete import differentiating
 from ._core import Objective, Packer, check_connected, to_array
 from ._progress import make_progress
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 
 __all__ = ["NUMERIC", "call"]
 

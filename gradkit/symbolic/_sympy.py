@@ -7,7 +7,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 from ._numeric import call as _ncall
 from ._parser import Formula, ParseError, bind, formula, split_variables
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 from ..autograd import Function
 from ..autograd.engine import _accumulate, run_backward
-from ..autograd.grad_mode import _state, enable_grad
+from gradkit._core.grad_mode import _state, enable_grad
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor
+from gradkit._core.tensor import Tensor
 
 __all__ = ["GraphNode", "Graph", "graph", "to_dot", "to_mermaid", "summary"]
 

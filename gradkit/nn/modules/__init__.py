@@ -1,23 +1,49 @@
-"""``Module``, ``Parameter`` and the layers built on them (``gradkit.nn.Linear``, ...)."""
+"""``Module``, ``Parameter`` and the layers built on them (``gradkit.nn.Linear``, ...).
 
+One module per family, by PyTorch's file names: ``activation``, ``container``, ``conv``,
+``distance``, ``dropout``, ``fold``, ``linear``, ``loss``, ``normalization``, ``padding``,
+``pixelshuffle``, ``pooling``, ``rnn``, ``sparse``, ``upsampling``.
+"""
+
+# ruff: noqa: F405
 from __future__ import annotations
 
 from .activation import *  # noqa: F401,F403
-from .activation import __all__ as _act
-from .container import ModuleDict, ModuleList, Sequential
-from .conv import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
-from .extra import *  # noqa: F401,F403
-from .extra import __all__ as _extra
-from .extra2 import *  # noqa: F401,F403
-from .extra2 import __all__ as _extra2
-from .linear import Dropout, Embedding, Flatten, Identity, Linear, Unflatten
+from .container import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
-from .loss import __all__ as _loss
 from .module import Module, Parameter
-from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .normalization import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403
+from .pixelshuffle import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from .sparse import *  # noqa: F401,F403
+from .upsampling import *  # noqa: F401,F403
 
-__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Flatten",
-           "Unflatten", "Dropout", "Embedding", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d",
-           "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "RNNBase", "RNN",
-           "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell", *_act, *_loss, *_extra, *_extra2]
+__all__ = [
+    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear",
+    "Flatten", "Unflatten", "Dropout", "Embedding", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d",
+    "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+    "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell", "ReLU",
+    "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Softplus", "Softsign",
+    "Hardtanh", "Hardsigmoid", "Hardswish", "Sigmoid", "Tanh", "LogSigmoid", "Softmax",
+    "LogSoftmax", "Softmin", "GLU", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
+    "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
+    "CosineEmbeddingLoss", "MarginRankingLoss", "Threshold", "Tanhshrink", "Softshrink",
+    "Hardshrink", "PReLU", "ConvTranspose1d", "ConvTranspose2d", "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d", "GroupNorm", "InstanceNorm1d",
+    "InstanceNorm2d", "LocalResponseNorm", "Bilinear", "CosineSimilarity", "PairwiseDistance",
+    "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d",
+    "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d",
+    "PoissonNLLLoss", "GaussianNLLLoss", "HingeEmbeddingLoss", "SoftMarginLoss",
+    "MultiLabelSoftMarginLoss", "MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginLoss",
+    "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "RMSNorm",
+    "PixelShuffle", "PixelUnshuffle", "EmbeddingBag", "Upsample", "UpsamplingNearest2d",
+    "UpsamplingBilinear2d", "Unfold", "Fold", "MultiheadAttention", "BatchNorm3d", "ParameterList",
+    "ParameterDict", "Softmax2d", "Conv3d", "MaxPool3d", "AvgPool3d",
+]

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Iterable, Iterator, Mapping
 
-from .module import Module
+from gradkit._core.tensor import Tensor
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict"]
+from .module import Module, Parameter
+
+__all__ = [
+    "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
+]
 
 
 class Sequential(Module):
@@ -173,3 +177,111 @@ class ModuleDict(Module):
 
     def forward(self, *args: Any) -> Any:
         raise NotImplementedError("ModuleDict has no forward; index it")
+
+
+class ParameterList(Module):
+    """A list of parameters, registered under the names ``"0"``, ``"1"``, ..."""
+
+    def __init__(self, values: Iterable[Any] | None = None) -> None:
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self += values
+
+    def _convert(self, value: Any) -> Any:
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
+            return Parameter(value)
+        return value
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __getitem__(self, idx: Any) -> Any:
+        if isinstance(idx, slice):
+            return ParameterList([self[i] for i in range(len(self))[idx]])
+        if not -len(self) <= idx < len(self):
+            raise IndexError(f"index {idx} is out of range")
+        return getattr(self, str(idx % len(self)))
+
+    def __setitem__(self, idx: int, param: Any) -> None:
+        setattr(self, str(idx % len(self)), self._convert(param))
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self[i] for i in range(len(self)))
+
+    def __iadd__(self, parameters: Iterable[Any]) -> ParameterList:
+        return self.extend(parameters)
+
+    def append(self, value: Any) -> ParameterList:
+        self._size += 1
+        setattr(self, str(self._size - 1), self._convert(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> ParameterList:
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({i}): Parameter containing: [{type(p).__name__} of size "
+                         f"{'x'.join(map(str, p.shape))}]" for i, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """An ordered dict of parameters, registered under their keys."""
+
+    def __init__(self, parameters: Any = None) -> None:
+        super().__init__()
+        self._keys: dict[str, None] = OrderedDict()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Any:
+        return getattr(self, key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._keys[key] = None
+        if isinstance(value, Tensor) and not isinstance(value, Parameter):
+            value = Parameter(value)
+        setattr(self, key, value)
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._keys
+
+    def keys(self) -> Iterable[str]:
+        return self._keys.keys()
+
+    def items(self) -> Iterable[tuple[str, Any]]:
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self) -> Iterable[Any]:
+        return (self[k] for k in self._keys)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def pop(self, key: str) -> Any:
+        v = self[key]
+        del self[key]
+        return v
+
+    def clear(self) -> None:
+        for k in list(self._keys):
+            del self[k]
+
+    def update(self, parameters: Any) -> None:
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        if isinstance(parameters, dict) and not isinstance(parameters, OrderedDict):
+            items = sorted(items)
+        for k, v in items:
+            self[k] = v

@@ -5,12 +5,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from gradkit._core.tensor import Tensor
+
 from .. import functional as F
 from .. import init
 from .linear import _empty
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d"]
+__all__ = [
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
+    "ConvTranspose1d", "ConvTranspose2d", "Conv3d",
+]
 
 
 def _tuple(v: Any, n: int) -> tuple[Any, ...]:
@@ -172,3 +177,118 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+class _ConvTransposeNd(Module):
+    _nd = 0
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups != 0:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode != "zeros":
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
+        n = self._nd
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size, self.stride, self.padding = (
+            _tuple(kernel_size, n),
+            _tuple(stride, n),
+            _tuple(padding, n),
+        )
+        self.output_padding, self.dilation = _tuple(output_padding, n), _tuple(dilation, n)
+        self.padding_mode = padding_mode
+        self.weight = _empty(in_channels, out_channels // groups, *self.kernel_size, dtype=dtype)
+        if bias:
+            self.bias = _empty(out_channels, dtype=dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    # NOTE: PyTorch initialises transposed convolutions as the others
+    reset_parameters = _ConvNd.reset_parameters
+
+    def _output_padding(self, input: Any, output_size: Any) -> tuple[int, ...]:
+        if output_size is None:
+            return self.output_padding
+        n = self._nd
+        size = list(output_size)[-n:]
+        out = []
+        for d in range(n):
+            dim = input.shape[input.ndim - n + d]
+            least = (
+                (dim - 1) * self.stride[d]
+                - 2 * self.padding[d]
+                + self.dilation[d] * (self.kernel_size[d] - 1)
+                + 1
+            )
+            if not least <= size[d] < least + self.stride[d]:
+                raise ValueError(
+                    f"requested an output size of {size}, but valid sizes range from {least} "
+                    f"to {least + self.stride[d] - 1} (for an input of {list(input.shape[2:])})"
+                )
+            out.append(size[d] - least)
+        return tuple(out)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        )
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    _nd = 1
+
+    def forward(self, input: Any, output_size: Any = None) -> Any:
+        return F.conv_transpose1d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self._output_padding(input, output_size),
+            self.groups,
+            self.dilation,
+        )
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    _nd = 2
+
+    def forward(self, input: Any, output_size: Any = None) -> Any:
+        return F.conv_transpose2d(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            self._output_padding(input, output_size),
+            self.groups,
+            self.dilation,
+        )
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over ``(N, C_in, D, H, W)`` inputs (weights ``(C_out, C_in / groups, kD, kH, kW)``)."""
+
+    _nd = 3
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._conv_forward(F.conv3d, input)

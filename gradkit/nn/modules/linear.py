@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
+from gradkit._core import creation as Fa
+
 from ... import _api as A
-from ... import _factories as Fa
 from .. import functional as F
 from .. import init
 from .module import Module, Parameter
 
-__all__ = ["Identity", "Linear", "Flatten", "Unflatten", "Dropout", "Embedding"]
+__all__ = [
+    "Identity", "Linear", "Flatten", "Unflatten", "Dropout", "Embedding", "Bilinear",
+]
 
 
 def _empty(*shape: int, dtype: Any = None) -> Parameter:
@@ -170,3 +173,32 @@ class Embedding(Module):
         if self.max_norm is not None:
             s += f", max_norm={self.max_norm}"
         return s
+
+
+class Bilinear(Module):
+    def __init__(
+        self,
+        in1_features: int,
+        in2_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.weight = _empty(out_features, in1_features, in2_features, dtype=dtype)
+        if bias:
+            self.bias = _empty(out_features, dtype=dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Any, input2: Any) -> Any:
+        return F.bilinear(input1, input2, self.weight, self.bias)

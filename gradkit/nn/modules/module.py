@@ -7,8 +7,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ... import _dtype
-from ..._tensor import Tensor, _HookHandle, _init
+from gradkit._core import dtype as _dtype
+from gradkit._core.tensor import Tensor, _HookHandle, _init
 
 __all__ = ["Module", "Parameter"]
 
@@ -373,7 +373,7 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Move parameters and buffers to a device and/or cast the floating ones to a dtype
         (``to('cuda')``, ``to(gk.float64)``, ``to('cpu', gk.float32)``), in place."""
-        from ... import _backend
+        from gradkit._core import backend as _backend
         dtype = kwargs.get("dtype")
         device = kwargs.get("device")
         for a in args:
@@ -384,7 +384,7 @@ class Module:
             elif hasattr(a, "_data"):                   # to(tensor): its dtype and device
                 dtype, device = a.dtype, a.device
         if device is not None:
-            from ..._factories import _place
+            from gradkit._core.creation import _place
             self._apply(lambda arr: _place(arr, device))
         if dtype is None:
             return self

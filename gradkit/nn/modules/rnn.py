@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from gradkit._core import creation as Fa
+from gradkit._core.tensor import Tensor
+
 from ... import _api as A
-from ... import _factories as Fa
-from ..._tensor import Tensor
 from .. import functional as F
 from .. import init
 from .linear import _empty

@@ -1,0 +1,198 @@
+"""Shared helpers of the PyTorch-style functions: argument conversion, return types, views.
+
+Part of ``gradkit._api`` (see its docstring); none carries a derivative of its own.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+from gradkit._core import dtype as _dtype
+from gradkit._core.backend import backend_of
+from gradkit._core.tensor import Tensor
+from gradkit.ops import shape as S
+from gradkit._core.grad_mode import _state
+from gradkit.ops._registry import apply
+
+Dims = Any
+_ref = weakref.ref
+
+Dims = Any
+
+class _ValuesIndices(tuple):
+    """A ``(values, indices)`` pair that prints as ``gradkit.return_types.max(...)``."""
+
+    __slots__ = ()
+    _name = "values_indices"
+
+    def __new__(cls, values: Any, indices: Any) -> Any:
+        return tuple.__new__(cls, (values, indices))
+
+    @property
+    def values(self) -> Any:
+        return self[0]
+
+    @property
+    def indices(self) -> Any:
+        return self[1]
+
+    def __repr__(self) -> str:
+        return (f"gradkit.return_types.{self._name}(\nvalues={self[0]!r},\n"
+                f"indices={self[1]!r})")
+
+    def __reduce__(self) -> Any:
+        return (tuple, (tuple(self),))
+
+
+def _return_type(name: str) -> Any:
+    """A ``(values, indices)`` tuple type named like PyTorch's ``torch.return_types.max``.
+
+    (A plain tuple subclass: ``collections.namedtuple`` would compile code at import time.)
+    """
+    return type(name, (_ValuesIndices,), {"__slots__": (), "_name": name,
+                                         "__module__": "gradkit.return_types"})
+
+
+_max_ret = _return_type("max")
+_min_ret = _return_type("min")
+_median_ret = _return_type("median")
+_sort_ret = _return_type("sort")
+_topk_ret = _return_type("topk")
+_kth_ret = _return_type("kthvalue")
+_cummax_ret = _return_type("cummax")
+_cummin_ret = _return_type("cummin")
+
+
+def as_tensor_arg(x: Any) -> Tensor:
+    """Turn an argument into a Tensor (Python numbers and arrays become constants)."""
+    if isinstance(x, Tensor):
+        return x
+    from gradkit._core.creation import tensor
+    return tensor(x)
+
+
+def _not_lazy(x: Tensor, name: str, why: str) -> None:
+    """Refuse (naming the op) to work on a lazy tensor when that would compute it."""
+    b = backend_of(x._data)
+    if b is not None and b.lazy:
+        raise NotImplementedError(f"{name} cannot run lazily on a {b.label}-backed tensor: it "
+                                  f"{why}. Compute the input first (tensor.compute(), or "
+                                  f"gradkit.compute(...) for several) and work on the "
+                                  f"NumPy-backed result.")
+
+
+def _t(x: Any, name: str = "input") -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, list, tuple, int, float, bool, np.generic)) or \
+            backend_of(x) is not None:
+        return as_tensor_arg(x)
+    raise TypeError(f"{name} must be a Tensor, not {type(x).__name__}")
+
+
+def _other(x: Any) -> Any:
+    """A binary op's second operand: Tensors and Python numbers pass, arrays become Tensors."""
+    if isinstance(x, (Tensor, int, float, bool)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (np.ndarray, list, tuple)) or backend_of(x) is not None:
+        return as_tensor_arg(x)
+    if isinstance(x, complex):
+        return x
+    raise TypeError(f"unsupported operand type: {type(x).__name__}")
+
+
+def _view_op(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) -> Tensor:
+    """Apply a view primitive; the result shares memory (and version counter) with ``x``.
+
+    The result remembers how to rebuild itself from its base, so an in-place change
+    through it can be recorded on the base (see ``_methods._inplace_view``).
+    """
+    out = apply(prim, (x,), params, variant)
+    if getattr(out._data, "base", None) is None or not np.may_share_memory(out._data, x._data):
+        return out
+    out._vc = x._vc
+    parent_fn = getattr(x, "_view_fn", None)
+    if x._base is not None and parent_fn is not None:
+        out._base = x._base
+        out._view_fn = lambda b: apply(prim, (parent_fn(b),), params, variant)
+        if x._multi:
+            out._multi = True           # a view of a multi-output view inherits its restriction
+    else:
+        out._base = x
+        out._view_fn = lambda b: apply(prim, (b,), params, variant)
+    if _state.grad_enabled or out._rg:
+        # NOTE: inline _register_view (a view op's only added cost)
+        d = out._base.__dict__
+        views = d.get("_views")
+        if views is None:
+            d["_views"] = [_ref(out)]
+        else:
+            n = len(views)
+            if n >= 16 and not n & (n - 1):
+                views[:] = [r for r in views if r() is not None]
+            views.append(_ref(out))
+    return out
+
+
+def _multi_view(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0,
+                indices: Any = None) -> tuple[Tensor, ...]:
+    """Apply a primitive returning several views of ``x`` (``split``, ``unbind``).
+
+    Each output shares memory and the version counter with ``x``, so an in-place change of
+    ``x`` after it was saved for backward is detected through any of them; as in PyTorch,
+    an in-place change of such an output while grad mode records is refused
+    (``_methods._multi_view_error``). ``indices`` gives each output as a basic index of
+    ``x``: how it is rebuilt, alone, after ``x`` changes in place.
+    """
+    outs = apply(prim, (x,), params, variant)
+    parent_fn = getattr(x, "_view_fn", None)
+    chained = x._base is not None and parent_fn is not None
+    base = x._base if chained else x
+    for out, index in zip(outs, indices):
+        if getattr(out._data, "base", None) is None or not np.may_share_memory(out._data, x._data):
+            continue
+        out._vc = x._vc
+        out._base = base
+        kind = S.SELECT if any(isinstance(i, int) for i in index) else S.SLICE
+        if chained:
+            out._view_fn = (lambda b, index=index, kind=kind:
+                            apply(S.getitem_p.prim, (parent_fn(b),), {"index": index}, kind))
+        else:
+            out._view_fn = (lambda b, index=index, kind=kind:
+                            apply(S.getitem_p.prim, (b,), {"index": index}, kind))
+        out._multi = True
+        _register_view(out)
+    return outs
+
+
+def _register_view(view: Tensor) -> None:
+    """Remember ``view`` on its base, so an in-place change of the base refreshes its history.
+
+    Only views made while grad mode is on (or that require grad) are tracked: a later
+    in-place op may give the base a new history they must follow.
+    """
+    if not (_state.grad_enabled or view._rg):
+        return
+    d = view._base.__dict__
+    views = d.get("_views")
+    if views is None:
+        d["_views"] = [_ref(view)]
+        return
+    n = len(views)
+    if n >= 16 and not n & (n - 1):
+        views[:] = [r for r in views if r() is not None]     # amortized pruning of dead views
+    views.append(_ref(view))
+
+
+def _dims(input: Tensor, dim: Any) -> Any:
+    return S.norm_dims(dim, input._data.ndim)
+
+
+def _scalar_name(d: _dtype.dtype) -> str:
+    """PyTorch's scalar type name in messages: ``Long``, ``Float``, ``Bool``."""
+    return d._legacy[: -len("Tensor")]

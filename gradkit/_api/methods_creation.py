@@ -1,0 +1,455 @@
+"""More Tensor methods: random in-place fills, index fills, ``new_*`` on the tensor's device,
+``unfold``, ``H``/``mT``/``mH``, products with a bias and their in-place variants.
+
+Attached at import time, after :mod:`gradkit._api.methods`, whose in-place machinery
+(``_inplace``, ``_make_inplace``) gives version bumps, leaf checks and history.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Callable
+
+import numpy as np
+
+from gradkit import _api as A
+from gradkit._api import other_ops as AT
+from gradkit._core import dtype as _dtype
+from gradkit._core.backend import backend_of, immutable, to_numpy
+from gradkit._api.methods import _check_inplace, _inplace, _make_inplace
+from gradkit._core.tensor import Tensor, _make
+from gradkit._core.sites import bumped
+from gradkit._core.grad_mode import _state
+
+
+# --- random in-place fills --------------------------------------------------------------
+def _kind_name(t: Tensor) -> str:
+    return AT._scalar_name(t.dtype)
+
+
+def _fill_random(self: Tensor, name: str, arr: np.ndarray) -> Tensor:
+    """Write the samples ``arr`` into ``self`` in place (its dtype and device)."""
+    _check_inplace(self)
+    arr = np.asarray(arr).astype(self._data.dtype, copy=False)
+    if backend_of(self._data) is not None:
+        from gradkit._core.creation import _SameAs, _place
+        arr = _place(arr, _SameAs(self._data))
+    if _state.grad_enabled and (self._rg or (self._base is not None and self._base._rg)):
+        # NOTE: a non-leaf: the fill is recorded (zero gradient to the old values).
+        value = _make(arr, False, None)
+        return _inplace(self, lambda s: A.add(A.mul(s, 0), value), _name=name)
+    if immutable(self._data):
+        self._data = arr
+    else:
+        self._data[...] = arr
+    self._vc[0] += 1
+    if _state.record_sites:
+        bumped(self, name)
+    return self
+
+
+def _rng(generator: Any) -> np.random.Generator:
+    from gradkit._core.creation import _gen
+    return _gen(generator)
+
+
+def _need_float(self: Tensor, kernel: str) -> None:
+    if not (self.is_floating_point()):
+        raise RuntimeError(f"\"{kernel}\" not implemented for '{_kind_name(self)}'")
+
+
+def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill with samples uniform on [a, b)."""
+    _need_float(self, "check_uniform_bounds")
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
+                           f"to={b}")
+    return _fill_random(self, "uniform_", _rng(generator).uniform(a, b, self.shape))
+
+
+def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill with normal samples of mean ``mean`` and standard deviation ``std``."""
+    _need_float(self, "normal_kernel_cpu")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    return _fill_random(self, "normal_", _rng(generator).normal(mean, std, self.shape))
+
+
+def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
+    """Fill with ``exp(N(mean, std))`` samples."""
+    _need_float(self, "log_normal_cpu")
+    if std <= 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    return _fill_random(self, "log_normal_", _rng(generator).lognormal(mean, std, self.shape))
+
+
+def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill with exponential samples of rate ``lambd``."""
+    if not self.is_floating_point():
+        raise RuntimeError("Exponential distribution is a continuous probability distribution. "
+                           f"dtype must be a floating point but you specified {_kind_name(self)}")
+    if lambd <= 0:
+        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+    return _fill_random(self, "exponential_", _rng(generator).exponential(1.0 / lambd, self.shape))
+
+
+def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
+    """Fill with Cauchy samples ``median + sigma * tan(pi * (U - 1/2))``."""
+    if not self.is_floating_point():
+        raise RuntimeError("Cauchy distribution is a continuous probability distribution. dtype "
+                           f"must be a floating point but you specified {self._data.dtype}")
+    if sigma <= 0:
+        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+    return _fill_random(self, "cauchy_",
+                        median + sigma * _rng(generator).standard_cauchy(self.shape))
+
+
+def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
+    """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+    if not 0 < p < 1:
+        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
+    return _fill_random(self, "geometric_", _rng(generator).geometric(p, self.shape))
+
+
+def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+    """Fill with 0/1 samples, 1 with probability ``p`` (a number or a broadcastable tensor)."""
+    if isinstance(p, Tensor):
+        pd = to_numpy(p._data)
+        if pd.size and (pd.min() < 0 or pd.max() > 1):
+            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
+        pd = np.broadcast_to(pd, tuple(self.shape))
+    else:
+        if not 0 <= p <= 1:
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        pd = p
+    return _fill_random(self, "bernoulli_", _rng(generator).random(tuple(self.shape)) < pd)
+
+
+def bernoulli(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
+    """0/1 samples with probabilities ``self`` (or ``p``), in ``self``'s dtype."""
+    if p is not None:
+        return bernoulli_(A.clone(self.detach()), p, generator=generator)
+    from gradkit._core.creation import bernoulli as _b
+    return _b(self.detach(), generator=generator)
+
+
+def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
+    """Fill with integers uniform on [from, to); ``random_(to)``; ``random_()`` spans the dtype's
+    exactly representable integers (``[0, 2**24]`` for float32)."""
+    lo: Any = kwargs.pop("from", None)
+    hi: Any = kwargs.pop("to", None)
+    if kwargs:
+        raise TypeError(f"random_() got an unexpected keyword argument {next(iter(kwargs))!r}")
+    if len(args) == 1:
+        if lo is None:
+            lo, hi = 0, args[0]
+        else:
+            hi = args[0]
+    elif len(args) == 2:
+        lo, hi = args
+    elif len(args) > 2:
+        raise TypeError("random_() takes at most 2 arguments")
+    lo = 0 if lo is None else int(lo)
+    dt = self._data.dtype
+    if hi is None:
+        if dt.kind == "f":
+            hi = 2 ** {2: 11, 4: 24, 8: 53}[dt.itemsize] + 1
+        elif dt.kind == "b":
+            hi = 2
+        else:
+            hi = int(np.iinfo(dt).max) + (1 if dt.kind == "u" else 0)
+    hi = int(hi)
+    if lo >= hi:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= "
+                           f"to={hi}")
+    rng = _rng(generator)
+    if hi - 1 > np.iinfo(np.int64).max:
+        arr = rng.integers(lo, hi - 1, size=tuple(self.shape), dtype=np.int64, endpoint=True)
+    else:
+        arr = rng.integers(lo, hi, size=tuple(self.shape), dtype=np.int64)
+    return _fill_random(self, "random_", arr)
+
+
+# --- index fills -------------------------------------------------------------------------
+def _index_fill(self: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    return AT.index_fill(self, dim, index, value)
+
+
+def _index_copy(self: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
+    return AT.index_copy(self, dim, index, source)
+
+
+def _masked_scatter(self: Tensor, mask: Any, source: Tensor) -> Tensor:
+    return AT.masked_scatter(self, mask, source)
+
+
+def _masked_scatter_inplace(self: Tensor, mask: Any, source: Tensor) -> Tensor:
+    m = A.as_tensor_arg(mask)
+    try:
+        shape = tuple(np.broadcast_shapes(tuple(self.shape), tuple(m.shape)))
+    except ValueError:
+        shape = None
+    if shape != tuple(self.shape):
+        raise RuntimeError(f"The size of tensor a ({m.shape[-1]}) must match the size of tensor b "
+                           f"({self.shape[-1]}) at non-singleton dimension {self.ndim - 1}")
+    return _inplace(self, AT.masked_scatter, mask, source, _name="masked_scatter_")
+
+
+def _put(self: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> Tensor:
+    return AT.put(self, index, source, accumulate)
+
+
+def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
+    """Fill the main diagonal (of a matrix, or all-equal sizes for ndim > 2) with ``fill_value``;
+    ``wrap`` restarts it every ``ncols + 1`` rows in a tall matrix, as in NumPy."""
+    if self.ndim < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if self.ndim > 2 and len(set(self.shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    mask = np.zeros(tuple(self.shape), dtype=bool)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    m = _make(mask, False, None)
+    if backend_of(self._data) is not None:
+        m = m.to(self.device)
+    return _inplace(self, A.masked_fill, m, fill_value, _name="fill_diagonal_")
+
+
+# --- views and storage -------------------------------------------------------------------
+def _unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    return AT.unfold(self, dimension, size, step)
+
+
+def _as_strided(self: Tensor, size: Any, stride: Any, storage_offset: Any = None) -> Tensor:
+    return AT.as_strided(self, size, stride, storage_offset)
+
+
+def _root(arr: Any) -> Any:
+    while isinstance(getattr(arr, "base", None), np.ndarray):
+        arr = arr.base
+    return arr
+
+
+def storage_offset(self: Tensor) -> int:
+    """Offset, in elements, of the first element from the start of the underlying storage."""
+    d = self._data
+    if type(d) is not np.ndarray or d.size == 0:
+        return 0
+    root = _root(d)
+    if root is d or not isinstance(root, np.ndarray):
+        return 0
+    return int((d.ctypes.data - root.ctypes.data) // d.itemsize)
+
+
+def is_set_to(self: Tensor, tensor: Tensor) -> bool:
+    """True if both tensors use the same storage, offset, sizes and strides."""
+    a, b = self._data, tensor._data
+    if a is b:
+        return True
+    if type(a) is not np.ndarray or type(b) is not np.ndarray:
+        return False
+    return (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
+            and a.ctypes.data == b.ctypes.data and _root(a) is _root(b))
+
+
+def apply_(self: Tensor, callable: Callable[[Any], Any]) -> Tensor:
+    """Apply a Python function to each element in place (CPU tensors only; slow)."""
+    if self._rg:
+        raise RuntimeError("Can't call apply_() on Variable that requires grad. Use "
+                           "var.detach().apply_() instead.")
+    if type(self._data) is not np.ndarray:
+        raise TypeError("apply_ is only implemented on CPU tensors")
+    flat = self._data.reshape(-1) if self._data.flags.c_contiguous else None
+    vals = [callable(v) for v in self._data.reshape(-1).tolist()]
+    new = np.asarray(vals).astype(self._data.dtype).reshape(self._data.shape)
+    if flat is not None:
+        flat[...] = new.reshape(-1)
+    else:
+        self._data[...] = new
+    self._vc[0] += 1
+    return self
+
+
+def map_(self: Tensor, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
+    """``self[i] = callable(self[i], tensor[i])`` in place (``tensor`` broadcast; CPU only)."""
+    if self._rg or tensor._rg:
+        raise RuntimeError("Can't call map_() on Variable that requires grad. Use "
+                           "var.detach().map_() instead.")
+    if type(self._data) is not np.ndarray or type(tensor._data) is not np.ndarray:
+        raise TypeError("map_ is only implemented on CPU tensors")
+    other = np.broadcast_to(tensor._data, self._data.shape).reshape(-1).tolist()
+    vals = [callable(a, b) for a, b in zip(self._data.reshape(-1).tolist(), other)]
+    self._data[...] = np.asarray(vals).astype(self._data.dtype).reshape(self._data.shape)
+    self._vc[0] += 1
+    return self
+
+
+# --- new_* on self's dtype and device ----------------------------------------------------
+def _same_place(self: Tensor, device: Any) -> Any:
+    if device is not None:
+        return device
+    if backend_of(self._data) is not None:
+        from gradkit._core.creation import _SameAs
+        return _SameAs(self._data)
+    return None
+
+
+def _new_factory(name: str) -> Callable[..., Tensor]:
+    def method(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, layout: Any = None, pin_memory: bool = False,
+               **kw: Any) -> Tensor:
+        from gradkit._core import creation as F
+        d = self.dtype if dtype is None else dtype
+        if name == "full":
+            if len(size) == 1 and "fill_value" in kw:
+                size = (size[0], kw.pop("fill_value"))
+            if "size" in kw:
+                size = (kw.pop("size"),) + size
+            shape, value = size[0], size[1]
+            npd = _dtype.as_dtype(d).np
+            arr = np.full(F._size((shape,)), F._fill_value(value, npd), dtype=npd)
+        else:
+            if not size and "size" in kw:
+                size = (kw.pop("size"),)
+            shape = F._size(size)
+            arr = (np.zeros if name != "ones" else np.ones)(shape, dtype=_dtype.as_dtype(d).np)
+        return F._finish(arr, requires_grad, _same_place(self, device))
+    method.__name__ = "new_" + name
+    method.__doc__ = (f"A new tensor of ``{name}`` with this tensor's dtype and device unless "
+                      "``dtype``/``device`` say otherwise.")
+    return method
+
+
+def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
+               requires_grad: bool = False, layout: Any = None, pin_memory: bool = False) -> Tensor:
+    """A copy of ``data`` as a tensor with this tensor's dtype and device (unless given)."""
+    from gradkit._core import creation as F
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than tensor.new_tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+    npd = (self.dtype if dtype is None else _dtype.as_dtype(dtype)).np
+    arr = F._infer(data, exact=True, target=npd)
+    if backend_of(arr) is not None:
+        arr = to_numpy(arr)
+    if npd.kind in "iu" and isinstance(data, (int, float, list, tuple)):
+        _dtype.check_int_range(arr, npd)
+    arr = arr.astype(npd, copy=False)
+    return F._finish(arr, requires_grad, _same_place(self, device))
+
+
+# --- transposes --------------------------------------------------------------------------
+def _conj(x: Tensor) -> Tensor:
+    from gradkit._api.complex import conj
+    return conj(x)
+
+
+def _T(self: Tensor) -> Tensor:
+    if self.ndim != 2:
+        if self.ndim == 0:
+            warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity "
+                          "in these cases.", UserWarning, stacklevel=2)
+        else:
+            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their "
+                          "shape is deprecated and it will throw an error in a future release. "
+                          "Consider `x.mT` to transpose batches of matrices or `x.permute(*torch."
+                          "arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a tensor.",
+                          UserWarning, stacklevel=2)
+    return A.permute(self, tuple(range(self.ndim - 1, -1, -1))) if self.ndim >= 2 else self
+
+
+def _H(self: Tensor) -> Tensor:
+    if self.ndim > 2 or self.ndim == 1:
+        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got "
+                           f"{self.ndim}-D tensor."
+                           + (" For batches of matrices, consider using tensor.mH"
+                              if self.ndim > 2 else ""))
+    out = A.transpose(self, 0, 1) if self.ndim == 2 else self
+    return _conj(out)
+
+
+def _mT(self: Tensor) -> Tensor:
+    if self.ndim < 2:
+        raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got "
+                           f"{self.ndim}-D tensor.")
+    return A.transpose(self, -2, -1)
+
+
+def _mH(self: Tensor) -> Tensor:
+    if self.ndim < 2:
+        raise RuntimeError(f"tensor.mH is only supported on matrices or batches of matrices. Got "
+                           f"{self.ndim}-D tensor.")
+    return _conj(A.transpose(self, -2, -1))
+
+
+def _adjoint(self: Tensor) -> Tensor:
+    return _mH(self)
+
+
+# --- methods built on _api_tensor ---------------------------------------------------------
+def _bind(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        return fn(self, *args, **kwargs)
+    method.__name__ = name
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def _named_inplace(fn: Callable[..., Tensor], name: str) -> Callable[..., Tensor]:
+    def base(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return fn(self, *args, **kwargs)
+    base.__name__ = name
+    m = _make_inplace(base)
+    return m
+
+
+def _pinverse(self: Tensor, rcond: float = 1e-15) -> Tensor:
+    from gradkit._api.aliases import pinverse
+    return pinverse(self, rcond=rcond)
+
+
+def _get_device(self: Tensor) -> int:
+    d = self.device
+    return -1 if d.type == "cpu" else (d.index or 0)
+
+
+def _attach() -> None:
+    T = Tensor
+    methods: dict[str, Any] = {
+        "uniform_": uniform_, "normal_": normal_, "log_normal_": log_normal_,
+        "exponential_": exponential_, "cauchy_": cauchy_, "geometric_": geometric_,
+        "bernoulli_": bernoulli_, "bernoulli": bernoulli, "random_": random_,
+        "index_fill": _index_fill, "index_copy": _index_copy, "masked_scatter": _masked_scatter,
+        "put": _put, "fill_diagonal_": fill_diagonal_, "unfold": _unfold,
+        "as_strided": _as_strided, "storage_offset": storage_offset, "is_set_to": is_set_to,
+        "apply_": apply_, "map_": map_, "new_tensor": new_tensor, "adjoint": _adjoint,
+        "pinverse": _pinverse, "get_device": _get_device,
+        "masked_scatter_": _masked_scatter_inplace,
+    }
+    for name in ("zeros", "ones", "empty", "full"):
+        methods["new_" + name] = _new_factory(name)
+    for name in ("index_fill", "index_copy", "put"):
+        methods[name + "_"] = _named_inplace(methods[name], name)
+    for name in ("diff", "cross", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
+                 "narrow_copy", "select", "scatter_reduce", "index_reduce", "histc", "bincount",
+                 "msort", "ravel", "is_same_size", "is_signed"):
+        methods[name] = _bind(getattr(AT, name), name)
+    for name in ("renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm", "scatter_reduce",
+                 "index_reduce"):
+        methods[name + "_"] = _named_inplace(getattr(AT, name), name)
+    for name in ("cumsum", "cumprod", "eq", "ne", "lt", "le", "gt", "ge", "not_equal", "less",
+                 "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
+                 "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+                 "bitwise_not", "negative", "absolute", "arccos", "arcsin", "arctan", "arccosh",
+                 "arcsinh", "arctanh", "arctan2", "fix", "sgn", "float_power"):
+        if not hasattr(T, name + "_") and hasattr(A, name):
+            methods[name + "_"] = _named_inplace(getattr(A, name), name)
+    for name, fn in methods.items():
+        setattr(T, name, fn)
+    T.T = property(_T)
+    T.H = property(_H)
+    T.mT = property(_mT)
+    T.mH = property(_mH)
+
+
+_attach()

@@ -1,0 +1,144 @@
+"""PyTorch-style products and comparisons of whole tensors (matmul, einsum, kron, isclose, ...).
+
+Part of ``gradkit._api`` (see its docstring); none carries a derivative of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradkit._core.tensor import Tensor, _make
+from gradkit.ops import linalg as L
+from gradkit.ops import shape as S
+from gradkit.ops._registry import apply
+from gradkit._api.base import _t
+from gradkit._api.pointwise import mul
+from gradkit._api.shape import permute, reshape
+
+# --- products ---------------------------------------------------------------------------
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with NumPy/PyTorch semantics for 1-D, 2-D and batched operands."""
+    x, y = _t(input), _t(other)
+    variant = L.matmul_variant(x.ndim, y.ndim)
+    return apply(L.matmul_p.prim, (x, y), None, variant)
+
+
+def mm(input: Tensor, mat2: Tensor) -> Tensor:
+    x, y = _t(input), _t(mat2)
+    if x.ndim != 2 or y.ndim != 2:
+        raise RuntimeError(f"{'self' if x.ndim != 2 else 'mat2'} must be a matrix")
+    return apply(L.matmul_p.prim, (x, y), None, L.MM)
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    x, y = _t(input), _t(mat2)
+    if x.ndim != 3 or y.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if x.ndim != 3 else
+                           "batch2 must be a 3D tensor")
+    if y.shape[:2] != (x.shape[0], x.shape[2]):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
+    return apply(L.matmul_p.prim, (x, y), None, L.BMM)
+
+
+def mv(input: Tensor, vec: Tensor) -> Tensor:
+    x, y = _t(input), _t(vec)
+    if x.ndim != 2 or y.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {y.ndim}, {x.ndim}, {y.ndim}")
+    if x.shape[1] != y.shape[0]:
+        raise RuntimeError(f"size mismatch, got input ({x.shape[0]}), mat ({x.shape[0]}x{x.shape[1]}), "
+                           f"vec ({y.shape[0]})")
+    return apply(L.matmul_p.prim, (x, y), None, L.MV)
+
+
+def dot(input: Tensor, other: Tensor) -> Tensor:
+    x, y = _t(input), _t(other)
+    if x.ndim != 1 or y.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    return apply(L.matmul_p.prim, (x, y), None, L.DOT)
+
+
+inner = dot
+
+
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    return dot(input, other)
+
+
+def outer(input: Tensor, vec2: Tensor) -> Tensor:
+    x, y = _t(input), _t(vec2)
+    return mul(reshape(x, (-1, 1)), y)
+
+
+ger = outer
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation (NumPy's notation, ``...`` included)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ops = [_t(o) for o in operands]
+    return L.einsum_p(*ops, equation=equation)
+
+
+def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
+    """Contract ``dims`` trailing dims of ``a`` with leading dims of ``b`` (or given dim lists)."""
+    x, y = _t(a), _t(b)
+    if isinstance(dims, int):
+        da = list(range(x.ndim - dims, x.ndim))
+        db = list(range(dims))
+    else:
+        da, db = ([dims[0]] if isinstance(dims[0], int) else list(dims[0]),
+                  [dims[1]] if isinstance(dims[1], int) else list(dims[1]))
+    da = [S.norm_dim(i, x.ndim) for i in da]
+    db = [S.norm_dim(i, y.ndim) for i in db]
+    fa = [i for i in range(x.ndim) if i not in da]
+    fb = [i for i in range(y.ndim) if i not in db]
+    k = int(np.prod([x.shape[i] for i in da], dtype=np.int64))
+    xa = reshape(permute(x, fa + da), (-1, k))
+    yb = reshape(permute(y, db + fb), (k, -1))
+    out = matmul(xa, yb)
+    return reshape(out, tuple(x.shape[i] for i in fa) + tuple(y.shape[i] for i in fb))
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    x, y = _t(input), _t(other)
+    if x.ndim != 2 or y.ndim != 2:
+        raise NotImplementedError("kron is supported for matrices only")
+    out = reshape(x, (x.shape[0], 1, x.shape[1], 1)) * reshape(y, (1, y.shape[0], 1, y.shape[1]))
+    return reshape(out, (x.shape[0] * y.shape[0], x.shape[1] * y.shape[1]))
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    a, b = _t(input)._data, _t(other)._data
+    return _make(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    return bool(np.allclose(_t(input)._data, _t(other)._data, rtol=rtol, atol=atol,
+                            equal_nan=equal_nan))
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    a, b = _t(input)._data, _t(other)._data
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def numel(input: Tensor) -> int:
+    return _t(input).numel()
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    return _t(input).is_floating_point()
+
+
+def is_nonzero(input: Tensor) -> bool:
+    return bool(_t(input))

@@ -1,0 +1,303 @@
+"""PyTorch-style reductions (sum, mean, max, var, norm, cumsum, ...), routed to ops/reduction.py.
+
+Part of ``gradkit._api`` (see its docstring); none carries a derivative of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+from gradkit._core import dtype as _dtype
+from gradkit._core.tensor import Tensor
+from gradkit.ops import reduction as R
+from gradkit.ops import shape as S
+from gradkit.ops._registry import apply, apply1
+from gradkit._api.base import Dims, _dims, _max_ret, _median_ret, _min_ret, _scalar_name, _t
+from gradkit._api.pointwise import isnan, maximum, minimum, ne, sub, where
+
+# --- reductions ---------------------------------------------------------------------
+def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
+    """Sum over ``dim`` (all dims when None); integer and bool inputs sum as int64."""
+    x = _t(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    if dim is None and not keepdim:
+        return apply1(R.sum_p.prim, x, _FULL, 0)
+    d = _dims(x, dim)
+    return apply1(R.sum_p.prim, x, {"dim": d, "keepdim": keepdim}, 0 if dim is None else 1)
+
+
+_FULL = {"dim": None, "keepdim": False}
+
+
+def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Arithmetic mean over ``dim``; needs a floating input as in PyTorch."""
+    x = _t(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    if not (x.is_floating_point() or x.is_complex()):
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a "
+                           f"floating point or complex dtype. Got: {_scalar_name(x.dtype)}")
+    d = _dims(x, dim)
+    return apply1(R.mean_p.prim, x, {"dim": d, "keepdim": keepdim}, 0 if dim is None else 1)
+
+
+def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
+    """Sum treating nan as zero; nan entries get no gradient."""
+    x = _t(input)
+    if x.is_floating_point():
+        x = where(isnan(x), 0.0, x)
+    return apply1(R.sum_p.prim, x, {"dim": _dims(x, dim), "keepdim": keepdim}, 2)
+
+
+def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Product over one dim (or all); the gradient is exact when the input holds zeros."""
+    x = _t(input)
+    if isinstance(dim, (tuple, list)):
+        raise _invalid_combination("prod", dim, " * (Tensor input, *, torch.dtype dtype = None)\n"
+                                   " * (Tensor input, int dim, bool keepdim = False, *, "
+                                   "torch.dtype dtype = None, Tensor out = None)\n")
+    if dtype is not None:
+        x = x.to(dtype)
+    d = None if dim is None else (S.norm_dim(dim, x.ndim),)
+    return apply(R.prod_p.prim, (x,), {"dim": d, "keepdim": keepdim}, 0 if dim is None else 1)
+
+
+def _minmax(input: Tensor, dim: Any, keepdim: bool, other: Any, full_prim: Any, dim_prim: Any,
+            pair: Any, ret: Any) -> Any:
+    x = _t(input)
+    if isinstance(dim, Tensor) or (other is not None):
+        return pair(x, dim if other is None else other)
+    if dim is None:
+        params = {"dim": None, "keepdim": False}
+        if x._data.dtype.kind == "f":
+            params["nan_share"] = True
+        return apply(full_prim.prim, (x,), params, 1)
+    name = "max" if dim_prim is R.max_dim_p else "min"
+    if isinstance(dim, (tuple, list)):
+        raise _invalid_combination(name, dim, " * (Tensor input, *, Tensor out = None)\n"
+                                   " * (Tensor input, Tensor other, *, Tensor out = None)\n"
+                                   " * (Tensor input, int dim, bool keepdim = False, *, "
+                                   "tuple of Tensors out = None)\n")
+    d = S.norm_dim(dim, x.ndim)
+    R._check_nonempty(x, (d,), name)
+    values, indices = dim_prim(x, dim=d, keepdim=keepdim)
+    return ret(values, indices)
+
+
+def max(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
+    """Full max (ties share the gradient), ``max(dim)`` -> ``(values, indices)``, or ``max(a, b)``."""
+    return _minmax(input, dim, keepdim, other, R.amax_p, R.max_dim_p, maximum, _max_ret)
+
+
+def min(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001
+    """Full min (ties share the gradient), ``min(dim)`` -> ``(values, indices)``, or ``min(a, b)``."""
+    return _minmax(input, dim, keepdim, other, R.amin_p, R.min_dim_p, minimum, _min_ret)
+
+
+def amax(input: Tensor, dim: Dims = (), keepdim: bool = False) -> Tensor:
+    """Max over ``dim`` (all when empty); tied elements share the gradient equally."""
+    x = _t(input)
+    d = _dims(x, dim)
+    R._check_nonempty(x, d, "amax")
+    return R.amax_p(x, dim=d, keepdim=keepdim)
+
+
+def amin(input: Tensor, dim: Dims = (), keepdim: bool = False) -> Tensor:
+    """Min over ``dim`` (all when empty); tied elements share the gradient equally."""
+    x = _t(input)
+    d = _dims(x, dim)
+    R._check_nonempty(x, d, "amin")
+    return R.amin_p(x, dim=d, keepdim=keepdim)
+
+
+def _int_dim(dim: Any, name: str) -> Any:
+    """``dim`` for ops that take a single int, with PyTorch's TypeError otherwise.
+
+    NOTE: PyTorch adds "(position N)" when ``dim`` was passed by position; the keyword form's
+    wording is used here.
+    """
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(dim).__name__}")
+    return dim
+
+
+def _invalid_combination(name: str, dim: Any, signatures: str) -> TypeError:
+    """PyTorch's argument-parser error for a tuple ``dim`` given to a single-dim reduction.
+
+    NOTE: PyTorch's wording depends on how ``dim`` was passed (``got (Tensor, tuple)`` by
+    position, ``got (Tensor, dim=tuple)`` by keyword, ``got (tuple)`` from the method); this
+    gives the keyword form of the function, as ``_int_dim`` does.
+    """
+    return TypeError(f"{name}() received an invalid combination of arguments - got (Tensor, "
+                     f"dim={type(dim).__name__}), but expected one of:\n{signatures}")
+
+
+class _Missing:
+    """Default of a required ``dim`` (PyTorch's wording for the TypeError, not Python's)."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+_NO_DIM: Any = _Missing()
+
+
+def _required_dim(dim: Any, name: str) -> Any:
+    if dim is _NO_DIM:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "dim"')
+    return dim
+
+
+def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """Lower median; with ``dim``, ``(values, indices)``.
+
+    The full median splits its gradient evenly over the elements equal to it; ``median(dim)``
+    sends it to the returned index (both as in PyTorch).
+    """
+    x = _t(input)
+    if dim is None:
+        return apply(R.median_dim_p.prim, (x,), {"dim": None, "keepdim": False}, R.MEDIAN_ALL)[0]
+    d = S.norm_dim(_int_dim(dim, "median"), x.ndim)
+    R._check_nonempty(x, (d,), "median")
+    v, i = R.median_dim_p(x, dim=d, keepdim=keepdim)
+    return _median_ret(v, i)
+
+
+def _arg_extreme(prim: Any, name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    x = _t(input)
+    d = None if dim is None else S.norm_dim(_int_dim(dim, name), x.ndim)
+    if x.numel() == 0:
+        if d is None or x.ndim == 0:
+            raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+        if x.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+    return prim(x, dim=d, keepdim=keepdim)
+
+
+def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg_extreme(R.argmax_p, "argmax", input, dim, keepdim)
+
+
+def argmin(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg_extreme(R.argmin_p, "argmin", input, dim, keepdim)
+
+
+def all(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    x = _t(input)
+    if _no_dims(dim):
+        # NOTE: PyTorch's all/any over an empty dim list reduce nothing (elementwise bool),
+        # unlike sum/mean/std/var, which reduce over every dim.
+        return ne(x, 0)
+    return R.all_p(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
+def any(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    x = _t(input)
+    if _no_dims(dim):
+        return ne(x, 0)
+    return R.any_p(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
+def _no_dims(dim: Any) -> bool:
+    return isinstance(dim, (tuple, list)) and len(dim) == 0
+
+
+def logsumexp(input: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:
+    """``log(sum(exp(input), dim))`` computed stably (a fused primitive)."""
+    x = _t(input)
+    if not x.is_floating_point():
+        x = x.to(_dtype.get_default_dtype())
+    if _no_dims(dim) and x.ndim and x.numel() and not keepdim:
+        # NOTE: PyTorch 2.13 reduces over every dim for dim=[] but then fails to write the
+        # kept-dims result into its 0-d output; keepdim=True works. Same error here.
+        raise RuntimeError(f"output with shape [] doesn't match the broadcast shape "
+                           f"[{', '.join(['1'] * x.ndim)}]")
+    return R.logsumexp_p(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
+def _correction(unbiased: Any, correction: Any) -> float:
+    if correction is not None:
+        return correction
+    if isinstance(unbiased, bool) or unbiased is None:
+        return 1 if unbiased in (None, True) else 0
+    return 1
+
+
+def var(input: Tensor, dim: Dims = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None) -> Tensor:
+    """Variance over ``dim`` with Bessel's ``correction`` (1 unless told otherwise)."""
+    x = _t(input)
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    return R.var_p(x, dim=_dims(x, dim), correction=_correction(unbiased, correction),
+                   keepdim=keepdim)
+
+
+def std(input: Tensor, dim: Dims = None, unbiased: Any = None, keepdim: bool = False, *,
+        correction: Any = None) -> Tensor:
+    """Standard deviation over ``dim`` with Bessel's ``correction`` (1 unless told otherwise)."""
+    x = _t(input)
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    return R.std_p(x, dim=_dims(x, dim), correction=_correction(unbiased, correction),
+                   keepdim=keepdim)
+
+
+def _stat_mean(input: Tensor, dim: Dims, unbiased: Any, keepdim: bool, correction: Any,
+               std: bool) -> tuple[Tensor, Tensor]:
+    x = _t(input)
+    if isinstance(dim, bool):
+        unbiased, dim = dim, None
+    if not (x.is_floating_point() or x.is_complex()):
+        raise RuntimeError(f"{'std' if std else 'var'}_mean only support floating point and "
+                           "complex dtypes")
+    params = {"dim": _dims(x, dim), "correction": _correction(unbiased, correction),
+              "keepdim": keepdim, "std": std}
+    return tuple(apply(R.std_mean_p.prim, (x,), params, 0 if std else 1))  # type: ignore[return-value]
+
+
+def var_mean(input: Tensor, dim: Dims = None, unbiased: Any = None, keepdim: bool = False, *,
+             correction: Any = None) -> tuple[Tensor, Tensor]:
+    """``(var, mean)`` over ``dim``, one node with two outputs (VarMeanBackward0)."""
+    return _stat_mean(input, dim, unbiased, keepdim, correction, False)
+
+
+def std_mean(input: Tensor, dim: Dims = None, unbiased: Any = None, keepdim: bool = False, *,
+             correction: Any = None) -> tuple[Tensor, Tensor]:
+    """``(std, mean)`` over ``dim``, one node with two outputs (StdMeanBackward0)."""
+    return _stat_mean(input, dim, unbiased, keepdim, correction, True)
+
+
+def norm(input: Tensor, p: Any = "fro", dim: Dims = None, keepdim: bool = False,
+         dtype: Any = None) -> Tensor:
+    """Vector p-norm over ``dim`` (all elements by default); the 2-norm of zeros has gradient 0."""
+    x = _t(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    if p in ("fro", None):
+        p = 2.0
+    if p == "nuc":
+        raise NotImplementedError("the nuclear norm is not supported yet")
+    return R.norm_p(x, ord=float(p), dim=_dims(x, dim), keepdim=keepdim)
+
+
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
+    return norm(sub(input, other), p)
+
+
+def cumsum(input: Tensor, dim: int = _NO_DIM, *, dtype: Any = None) -> Tensor:
+    x = _t(input)
+    dim = _required_dim(dim, "cumsum")
+    if dtype is not None:
+        x = x.to(dtype)
+    return R.cumsum_p(x, dim=S.norm_dim(_int_dim(dim, "cumsum"), x.ndim))
+
+
+def cumprod(input: Tensor, dim: int = _NO_DIM, *, dtype: Any = None) -> Tensor:
+    x = _t(input)
+    dim = _required_dim(dim, "cumprod")
+    if dtype is not None:
+        x = x.to(dtype)
+    return R.cumprod_p(x, dim=S.norm_dim(_int_dim(dim, "cumprod"), x.ndim))

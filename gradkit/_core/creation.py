@@ -1,0 +1,510 @@
+"""Tensor factories (``tensor``, ``zeros``, ``arange``, ...) and gradkit's random generator."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import math
+
+import numpy as np
+
+from gradkit._core import backend as _backend
+from gradkit._core import dtype as _dtype
+from gradkit._core import concrete as _cc
+from gradkit._core.tensor import Tensor, _make
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty",
+           "arange", "linspace", "logspace", "eye", "zeros_like", "ones_like", "full_like",
+           "empty_like", "rand", "randn", "randint", "randperm", "rand_like", "randn_like",
+           "randint_like", "normal", "manual_seed", "seed", "initial_seed", "Generator",
+           "get_rng_state", "set_rng_state", "scalar_tensor"]
+
+
+def _check_device(device: Any) -> None:
+    """Raise if ``device`` names no device gradkit can place data on."""
+    if device is not None:
+        _backend.backend_for_device(device)
+
+
+def _place(arr: Any, device: Any) -> Any:
+    """``arr`` (any array library) moved to ``device``; unchanged when ``device`` is None."""
+    if device is None:
+        return arr
+    if isinstance(device, _SameAs):
+        ref = device.arr
+        return _backend.backend_of(ref).from_numpy_like(_backend.to_numpy(arr), ref)
+    target, index = _backend.backend_for_device(device)
+    current = _backend.backend_of(arr)
+    if target is None:
+        return arr if current is None or current.lazy else current.to_numpy(arr)
+    if current is target:
+        return target.to_index(arr, index or 0) if index is not None else arr
+    if current is not None:
+        arr = current.to_numpy(arr)
+    return target.from_numpy(arr, index)
+
+
+def _np_dtype(dtype: Any) -> Any:
+    return None if dtype is None else _dtype.as_dtype(dtype).np
+
+
+def _finish(arr: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
+    t = _make(_place(arr, device) if device is not None else arr, False, None)
+    if requires_grad:
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        t.requires_grad_(True)
+    return t
+
+
+def _infer(data: Any, exact: bool = False, target: Any = None) -> np.ndarray:
+    """Convert nested Python data to an ndarray with PyTorch's dtype inference.
+
+    With ``exact`` (a dtype was requested) Python floats stay float64 here, so
+    ``tensor(0.7, dtype=float64)`` is not rounded through float32 first.
+    """
+    if isinstance(data, Tensor):
+        _cc.check(data, "gradkit.tensor()")           # a copy off the graph: see _concrete
+        return _backend.copy(data._data)
+    if _backend.backend_of(data) is not None:
+        if data.dtype not in _dtype.FROM_NP:
+            raise TypeError(f"can't convert an array of type {data.dtype} to a tensor")
+        return _backend.copy(data)
+    if isinstance(data, np.ndarray):
+        return np.array(data, copy=True)
+    if isinstance(data, np.generic):
+        return np.array(data)
+    if isinstance(data, (list, tuple)):
+        data = _unwrap(data)
+    arr = np.array(data)
+    if arr.dtype == np.uint64 or arr.dtype == object:
+        arr = _big_ints(arr, target)
+    elif arr.dtype == np.float64 and isinstance(data, list) and arr.size and \
+            np.any((np.abs(arr) >= 2.0 ** 63) & np.isfinite(arr)):
+        # NumPy made float64 of int64 and uint64 rows ([[1], [2**63]]): look for the big int
+        _big_ints(np.array(_leaves(data), dtype=object), target)
+    if arr.dtype == object:
+        raise TypeError(f"Could not infer dtype of {type(data).__name__}: expected numbers, "
+                        "bools, nested lists of them, arrays or tensors")
+    if arr.dtype.kind == "f" and arr.dtype != np.float32 and not exact and not _has_np_float(data):
+        arr = arr.astype(_dtype.get_default_dtype().np)
+    elif arr.dtype.kind == "c" and not isinstance(data, np.ndarray):
+        arr = arr.astype(_dtype.get_default_dtype().to_complex().np)
+    elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind in "US":
+        raise TypeError("new(): invalid data type 'str'")
+    return arr
+
+
+def _big_ints(arr: np.ndarray, target: Any) -> np.ndarray:
+    """Python ints beyond int64 (NumPy made uint64 or object of them): floats when the data
+    holds a float or a floating dtype was asked for; otherwise PyTorch's ValueError, never the
+    wrapped value (``tensor(2**63)`` is not -2**63)."""
+    flat = arr.reshape(-1).tolist()
+    if not all(isinstance(v, (int, float)) for v in flat):
+        return arr
+    if any(isinstance(v, float) for v in flat) or (target is not None and target.kind in "fc"):
+        return np.array(flat, dtype=np.float64).reshape(arr.shape)
+    raise ValueError("Overflow when unpacking long long")
+
+
+def _leaves(data: Any) -> list[Any]:
+    """The numbers of nested lists, in order."""
+    out: list[Any] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        else:
+            out.append(item)
+    return out
+
+
+def _has_np_float(data: Any) -> bool:
+    if isinstance(data, Tensor):
+        return data._data.dtype == np.float64
+    if isinstance(data, np.ndarray):
+        return data.dtype == np.float64
+    return False
+
+
+def _unwrap(data: Any) -> Any:
+    if isinstance(data, Tensor):
+        # NOTE: PyTorch converts each element with float(): its one-time warning, and the error
+        # inside a transform
+        _cc.check_scalar(data, "gradkit.tensor([...]) of tensors (use gradkit.stack)")
+        return data._data
+    if isinstance(data, (list, tuple)):
+        return [_unwrap(d) for d in data]
+    return data
+
+
+def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """Build a tensor by copying ``data`` (a number, nested lists, an ndarray or a tensor).
+
+    Python floats become the default dtype (float32), ints int64, bools bool;
+    an ndarray keeps its dtype.
+
+    Examples
+    --------
+    >>> gk.tensor([1.0, 2.0], requires_grad=True)
+    tensor([1., 2.], requires_grad=True)
+    """
+    if isinstance(data, Tensor):
+        warnings.warn("To copy construct from a tensor, it is recommended to use "
+                      "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
+                      "requires_grad_(True), rather than gradkit.tensor(sourceTensor).",
+                      UserWarning, stacklevel=2)
+    npd = _np_dtype(dtype)
+    arr = _infer(data, exact=dtype is not None, target=npd)
+    if npd is not None:
+        if npd.kind in "iu" and isinstance(data, (int, float, list, tuple)):
+            _dtype.check_int_range(arr, npd)
+        arr = arr.astype(npd, copy=False)
+    return _finish(arr, requires_grad, device)
+
+
+def scalar_tensor(s: Any, dtype: Any = None, device: Any = None,
+                  requires_grad: bool = False) -> Tensor:
+    if dtype is not None and isinstance(s, (int, float)):
+        _fill_value(s, _np_dtype(dtype))      # a scalar's overflow message (uint8_t), as torch
+    return tensor(float(s), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """Like ``tensor`` but shares memory with an ndarray (or returns a tensor) when it can."""
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype == _dtype.as_dtype(dtype) else data.to(dtype)
+    if (isinstance(data, np.ndarray) or _backend.backend_of(data) is not None) and \
+            data.dtype in _dtype.FROM_NP:
+        arr = data if dtype is None else data.astype(_np_dtype(dtype), copy=False)
+        return _make(_place(arr, device), False, None)
+    return tensor(data, dtype=dtype, device=device)
+
+
+asarray = as_tensor
+
+
+def from_numpy(ndarray: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``ndarray`` (changes to one show in the other)."""
+    if not isinstance(ndarray, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
+    if ndarray.dtype not in _dtype.FROM_NP:
+        raise TypeError(f"can't convert np.ndarray of type {ndarray.dtype}. The only supported "
+                        "types are: float64, float32, float16, complex64, complex128, int64, "
+                        "int32, int16, int8, uint8, and bool.")
+    return _make(ndarray, False, None)
+
+
+def _size(size: Sequence[Any]) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    out = tuple(int(s) for s in size)
+    for s in out:
+        if s < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: {list(out)}")
+    return out
+
+
+def _float_dtype(dtype: Any) -> Any:
+    return _dtype.get_default_dtype().np if dtype is None else _np_dtype(dtype)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          out: Any = None) -> Tensor:
+    return _finish(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+         out: Any = None) -> Tensor:
+    return _finish(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+          memory_format: Any = None) -> Tensor:
+    return _finish(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = _dtype.result_type(fill_value)
+    npd = _np_dtype(dtype)
+    return _finish(np.full(_size((size,)), _fill_value(fill_value, npd), dtype=npd), requires_grad,
+                   device)
+
+
+def _fill_value(value: Any, npd: Any) -> Any:
+    """A Python number as a fill of integer dtype ``npd``: PyTorch's overflow error where it does
+    not fit, and a negative int wrapped for an unsigned dtype (``-1`` is 255 in uint8, as in
+    PyTorch) where NumPy would refuse it."""
+    if npd.kind in "iu" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        _dtype.check_int_range(value, npd, scalar=True)
+        return np.array(value).astype(npd)
+    if npd == np.float32 and isinstance(value, float) and math.isfinite(value) and \
+            abs(value) > _F32_MAX:
+        # NOTE: PyTorch refuses a finite fill that float32 would turn into inf (tensor() does not)
+        raise RuntimeError("value cannot be converted to type float without overflow")
+    return value
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Values from ``start`` up to (not including) ``end``; int64 if all arguments are ints."""
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        dtype = _dtype.int64 if all(isinstance(v, int) for v in vals) else None
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    for v in vals:
+        if isinstance(v, int) and not isinstance(v, bool):
+            _dtype.check_int_range(v, np.int64, scalar=True)
+    npd = _float_dtype(dtype)
+    arr = np.arange(vals[0], vals[1], vals[2], dtype=np.float64 if npd.kind == "f" else None)
+    return _finish(arr.astype(npd), requires_grad, device)
+
+
+def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    npd = _float_dtype(dtype)
+    for v in (start, end):
+        if isinstance(v, (int, float)):
+            _fill_value(v, npd)             # PyTorch refuses an end its dtype cannot hold
+    calc = np.float32 if npd == np.float32 else np.float64
+    arr = _linspace(calc(start), calc(end), int(steps), calc)
+    return _finish(arr.astype(npd), requires_grad, device)
+
+
+def _linspace(start: Any, end: Any, steps: int, calc: Any) -> np.ndarray:
+    """PyTorch's linspace: the first half counts up from ``start``, the second down from ``end``."""
+    if steps == 1:
+        return np.array([start], dtype=calc)
+    step = (end - start) / calc(steps - 1)
+    i = np.arange(steps, dtype=calc)
+    half = steps // 2
+    return np.where(i < half, start + step * i, end - step * (calc(steps - 1) - i))
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
+             device: Any = None, requires_grad: bool = False) -> Tensor:
+    arr = np.logspace(float(start), float(end), int(steps), base=base)
+    return _finish(arr.astype(_float_dtype(dtype)), requires_grad, device)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
+        requires_grad: bool = False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+def _like(input: Any, dtype: Any) -> tuple[tuple[int, ...], Any]:
+    arr = input._data if isinstance(input, Tensor) else _backend.as_data(input)
+    return arr.shape, (arr.dtype if dtype is None else _np_dtype(dtype))
+
+
+def _like_device(input: Any, device: Any) -> Any:
+    """Where a ``*_like`` result goes: ``device`` if given, else the input's device/library."""
+    if device is not None:
+        return device
+    arr = input._data if isinstance(input, Tensor) else input
+    return _SameAs(arr) if _backend.backend_of(arr) is not None else None
+
+
+class _SameAs:
+    """A ``device`` argument meaning "the library (and GPU) of this array"."""
+
+    def __init__(self, arr: Any) -> None:
+        self.arr = arr
+
+
+def zeros_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               memory_format: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.zeros(shape, dtype=dt), requires_grad, _like_device(input, device))
+
+
+def ones_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+              memory_format: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.ones(shape, dtype=dt), requires_grad, _like_device(input, device))
+
+
+def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+               memory_format: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.empty(shape, dtype=dt), requires_grad, _like_device(input, device))
+
+
+def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(np.full(shape, _fill_value(fill_value, np.dtype(dt)), dtype=dt), requires_grad,
+                   _like_device(input, device))
+
+
+# --- random ---------------------------------------------------------------------------
+class Generator:
+    """gradkit's random number generator (NumPy's PCG64 underneath).
+
+    The streams differ from PyTorch's: the same seed gives reproducible but
+    different numbers.
+    """
+
+    def __init__(self, device: Any = "cpu") -> None:
+        self._seed = 67280421310721
+        self._state: np.random.Generator | None = None
+
+    @property
+    def _rng(self) -> np.random.Generator:
+        # NOTE: created on first use, so that `import gradkit` does not pay for numpy.random.
+        if self._state is None:
+            self._state = np.random.default_rng(self._seed)
+        return self._state
+
+    @_rng.setter
+    def _rng(self, value: np.random.Generator) -> None:
+        self._state = value
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        s = int(np.random.SeedSequence().entropy) % (2 ** 63)
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Tensor:
+        import json
+        state = json.dumps(self._rng.bit_generator.state).encode()
+        return _make(np.frombuffer(state, dtype=np.uint8).copy(), False, None)
+
+    def set_state(self, state: Tensor) -> Generator:
+        import json
+        self._rng.bit_generator.state = json.loads(bytes(state._data).decode())
+        return self
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed gradkit's default generator (``rand``, ``randn``, ``randint``, ...)."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Tensor:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: Tensor) -> None:
+    default_generator.set_state(state)
+
+
+def _gen(generator: Generator | None) -> np.random.Generator:
+    return (generator or default_generator)._rng
+
+
+def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1)."""
+    arr = _gen(generator).random(_size(size)).astype(_float_dtype(dtype))
+    return _finish(arr, requires_grad, device)
+
+
+def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal samples."""
+    arr = _gen(generator).standard_normal(_size(size)).astype(_float_dtype(dtype))
+    return _finish(arr, requires_grad, device)
+
+
+def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None,
+            dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """Integers uniform on [low, high) (int64 unless ``dtype`` says otherwise)."""
+    if size is None:
+        low, high, size = 0, low, high
+    elif high is None or isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high if size is None else size
+    npd = np.dtype(np.int64) if dtype is None else _np_dtype(dtype)
+    _check_random_range(low, high, npd)
+    arr = _gen(generator).integers(low, high, size=_size((size,)))
+    return _finish(arr.astype(npd), requires_grad, device)
+
+
+# PyTorch's C type names in random_'s range errors
+_C_NAMES = {"uint8": "unsigned char", "int8": "signed char", "int16": "short", "int32": "int",
+            "int64": "long"}
+
+
+def _check_random_range(low: Any, high: Any, npd: Any) -> None:
+    """PyTorch's error when [low, high) does not fit an integer dtype (NumPy would wrap the
+    drawn numbers: randint(0, 300, dtype=uint8) gave values mod 256)."""
+    if npd.kind not in "iu":
+        return
+    info = np.iinfo(npd)
+    name = _C_NAMES.get(npd.name, npd.name)
+    if not info.min <= low <= info.max:
+        raise RuntimeError(f"from is out of bounds for {name}")
+    if not info.min <= high - 1 <= info.max:
+        raise RuntimeError(f"to - 1 is out of bounds for {name}")
+
+
+def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
+             device: Any = None) -> Tensor:
+    arr = _gen(generator).permutation(n)
+    return _make(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), False, None)
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(_gen(None).random(shape).astype(dt), requires_grad, _like_device(input, None))
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(input, dtype)
+    return _finish(_gen(None).standard_normal(shape).astype(dt), requires_grad, _like_device(input, None))
+
+
+def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None) -> Tensor:
+    shape, dt = _like(input, dtype)
+    if high is None:
+        low, high = 0, low
+    _check_random_range(low, high, np.dtype(dt))
+    return _make(_gen(None).integers(low, high, size=shape).astype(dt), False, None)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *,
+           generator: Generator | None = None) -> Tensor:
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    shape = _size((size,)) if size is not None else np.broadcast(np.asarray(m), np.asarray(s)).shape
+    arr = _gen(generator).normal(m, s, size=shape)
+    dt = mean._data.dtype if isinstance(mean, Tensor) else _dtype.get_default_dtype().np
+    return _make(np.asarray(arr, dtype=dt), False, None)
+
+
+def bernoulli(input: Tensor, *, generator: Generator | None = None) -> Tensor:
+    p = input._data
+    return _make((_gen(generator).random(p.shape) < p).astype(p.dtype), False, None)

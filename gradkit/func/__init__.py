@@ -1,0 +1,443 @@
+"""JAX-style function transforms on gradkit's engine: grad, jacrev, jacfwd, hessian, vmap, ...
+
+Arguments may be Tensors, NumPy arrays, Python numbers or pytrees of them (nested
+tuples, lists and dicts); results keep the structure. When no differentiated argument
+is a Tensor the results come back as NumPy (ndarrays; Python floats for 0-d), so a
+NumPy objective function gets exact derivatives for SciPy unchanged. Transforms nest:
+``grad(grad(f))``, ``jacfwd(jacrev(f))``.
+
+Examples
+--------
+>>> import numpy as np
+>>> import gradkit.func as gf
+>>> gf.grad(lambda x: np.sum(np.sin(x)))(np.array([0.0, np.pi]))
+array([ 1., -1.])
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from gradkit._core.backend import contiguous, eye, move, placement_of, zeros
+from gradkit.func._tree import (_as_output, _Call, _depth, _Scope, _split_aux, _vmapping,
+                                tree_flatten, tree_unflatten)
+from gradkit._core.tensor import Tensor, _make
+from gradkit.autograd import grad as _autograd_grad
+from gradkit.autograd._batched import ForwardMode, batched_vjp
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "hvp",
+           "linearize", "value_and_jacrev", "value_and_jacfwd", "value_and_hessian", "vmap",
+           "stop_gradient", "tree_flatten", "tree_unflatten"]
+
+
+# --- reverse mode ------------------------------------------------------------------------
+def value_and_grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+                   has_aux: bool = False) -> Callable[..., Any]:
+    """A function returning ``(fun(*args), gradient)`` (``((value, aux), gradient)`` with aux).
+
+    An int ``argnums`` gives one gradient shaped like that argument (same pytree), a
+    sequence gives a tuple of them. ``fun`` must return a scalar.
+    """
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        call = _Call(args, argnums)
+        with _Scope("gradkit.func.grad", call.flat):
+            out, aux = _split_aux(fun(*call.args, **kwargs), has_aux, "value_and_grad")
+            y = _scalar_output(out)
+            gs = _grads([y], call.flat, None, call.create)
+        if not call.create:
+            y, gs = _computed(y, gs)
+        value = call.out(y)
+        res = call.per_arg(gs)
+        return ((value, call.out(aux)), res) if has_aux else (value, res)
+    return wrapper
+
+
+def _scalar_output(out: Any) -> Tensor:
+    """The output of a function given to ``grad``: a real scalar (JAX's errors otherwise)."""
+    if isinstance(out, (tuple, list, dict)) or out is None:
+        raise TypeError(f"Gradient only defined for scalar-output functions. Output was {out!r}.")
+    if not isinstance(out, (Tensor, np.ndarray, np.generic, int, float, complex)):
+        raise TypeError(f"grad requires the function to return a scalar array, but it returned "
+                        f"{type(out).__name__}: {out!r}")
+    y = _as_output(out)
+    # NOTE: an output of one element in any shape, as HIPS autograd and PyTorch's implicit
+    # scalar backward accept (JAX insists on shape ()).
+    if y.ndim != 0 and y._data.size != 1:
+        raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
+                        f"shape: {tuple(y.shape)}.")
+    if y._data.dtype.kind not in "fiub":
+        raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of "
+                        f"np.floating), but got {y._data.dtype.name}. For differentiation of "
+                        "functions with complex outputs, use vjp directly.")
+    return y
+
+
+def _computed(y: Any, gs: list[Any]) -> tuple[Any, list[Any]]:
+    """The value and gradients with the lazy (Dask-backed) ones computed in one pass (their
+    shared forward runs once), before they are handed back."""
+    from gradkit._core.backend import is_lazy
+    if not any(isinstance(t, Tensor) and is_lazy(t._data) for t in [y, *gs]):
+        return y, gs
+    from gradkit._api.lazy import compute
+    y, *rest = compute(y, *gs)
+    return y, list(rest)
+
+
+def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+         has_aux: bool = False) -> Callable[..., Any]:
+    """The gradient of a scalar function, shaped like argument ``argnums`` (a tuple for a sequence).
+
+    With ``has_aux`` the function returns ``(output, aux)`` and the result is ``(grad, aux)``.
+    """
+    vg = value_and_grad(fun, argnums, has_aux=has_aux)
+
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        (value, g) = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+    return wrapper
+
+
+def _grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], cots: Any, create: bool) -> list[Any]:
+    if _vmapping() and cots is None:
+        return _batched_grads(outs, inputs, create)
+    live = [(o, c) for o, c in zip(outs, cots or [None] * len(outs)) if o.requires_grad]
+    if not live:
+        return [_make(np.zeros_like(t._data), False, None) for t in inputs]
+    gs = _autograd_grad([o for o, _ in live], list(inputs), [c for _, c in live] if cots else None,
+                        create_graph=create, retain_graph=True, allow_unused=True)
+    return [_make(np.zeros_like(t._data), False, None) if g is None else g
+            for g, t in zip(gs, inputs)]
+
+
+def _no_vmap() -> None:
+    """Jacobians and JVPs inside vmap: no batched form yet, so vmap loops instead."""
+    if _vmapping():
+        from gradkit.func._batching import Unbatchable
+        raise Unbatchable("vmap: jacobians, vjp and jvp inside vmap run per example")
+
+
+def _batched_grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], create: bool) -> list[Any]:
+    """Gradients of scalar examples: one backward of their sum on the physical graph."""
+    from gradkit.func import _batching as V
+    from gradkit._core.creation import ones_like, zeros_like
+    phys_in = [V.unwrap_all(t) for t in inputs]
+    phys_out = [V.unwrap_all(o)[0] for o in outs]
+    live = [o for o in phys_out if o.requires_grad]
+    saved = V._levels[:]
+    V._levels.clear()                     # NOTE: the backward runs on plain tensors only
+    try:
+        gs = _autograd_grad(live, [p for p, _ in phys_in], [ones_like(o) for o in live],
+                            create_graph=create, retain_graph=True, allow_unused=True) if live \
+            else [None] * len(inputs)
+        gs = [zeros_like(p) if g is None else g for g, (p, _) in zip(gs, phys_in)]
+    finally:
+        V._levels[:] = saved
+    return [V.rewrap(g, levels) for g, (_, levels) in zip(gs, phys_in)]
+
+
+def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+    """``(fun(*primals), vjp_fn)``; ``vjp_fn(cotangent)`` returns a tuple, one entry per primal."""
+    _no_vmap()
+    call = _Call(primals, tuple(range(len(primals))), "vjp")
+    with _Scope("gradkit.func.vjp", call.flat):
+        out, aux = _split_aux(fun(*call.args), has_aux, "vjp")
+    leaves, spec = tree_flatten(out)
+    outs = [_as_output(v) for v in leaves]
+
+    def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
+        cl, cspec = tree_flatten(cotangent)
+        if cspec != spec:
+            raise ValueError("unexpected tree structure of argument to vjp function: the cotangent "
+                             "must match the pytree structure of the differentiated function's "
+                             f"output {_describe(out)}, but got {_describe(cotangent)}")
+        for c, o in zip(cl, outs):
+            if tuple(np.shape(c)) != tuple(o.shape):
+                raise ValueError(f"unexpected shape for argument to vjp function: got {tuple(np.shape(c))}, "
+                                 f"but expected {tuple(o.shape)} because the corresponding output of "
+                                 "the function had that shape")
+        cots = [_make(np.asarray(c._data if isinstance(c, Tensor) else c, dtype=o._data.dtype),
+                      False, None) if not isinstance(c, Tensor) else c for c, o in zip(cl, outs)]
+        with _Scope("gradkit.func.vjp", call.flat):
+            gs = _grads(outs, call.flat, cots, call.create or _depth() > 1)
+        return call.per_arg(gs)
+
+    res = call.out(out)
+    return (res, vjp_fn, call.out(aux)) if has_aux else (res, vjp_fn)
+
+
+def _describe(tree: Any) -> str:
+    """A pytree's structure with shapes for leaves, for error messages."""
+    leaves, spec = tree_flatten(tree)
+    return repr(tree_unflatten(spec, [f"<{tuple(np.shape(v))}>" for v in leaves]))
+
+
+def _flat_outputs(out: Any) -> tuple[list[Tensor], Any]:
+    leaves, spec = tree_flatten(out)
+    return [_as_output(v) for v in leaves], spec
+
+
+def _jac_rev(outs: list[Tensor], inputs: list[Tensor], create: bool) -> list[list[Any]]:
+    """``J[i][j]`` shaped ``outs[i].shape + inputs[j].shape``: one batched backward walk."""
+    from gradkit._api import stack
+    res: list[list[Any]] = []
+    for o in outs:
+        n = o._data.size
+        if not o.requires_grad:
+            res.append([_make(zeros(o._data.shape + t._data.shape, t._data.dtype, t._data), False,
+                              None) for t in inputs])
+            continue
+        if create and n == 1:                     # a scalar: no indexing or stacking on the graph
+            res.append([g.reshape(tuple(o.shape) + tuple(t.shape))
+                        for g, t in zip(_grads([o], inputs, None, True), inputs)])
+            continue
+        if create:
+            flat = o.reshape(-1)
+            rows = [_grads([flat[k]], inputs, None, True) for k in range(n)]
+            res.append([stack([r[j] for r in rows]).reshape(tuple(o.shape) + tuple(t.shape))
+                        if rows else _make(np.zeros(o._data.shape + t._data.shape), False, None)
+                        for j, t in enumerate(inputs)])
+            continue
+        seed = eye(n, n, o._data.dtype, o._data).reshape((n,) + o._data.shape)
+        gs = batched_vjp([o], [seed], inputs)
+        res.append([_make(zeros(o._data.shape + t._data.shape, t._data.dtype, t._data) if g is None
+                          else contiguous(g).reshape(o._data.shape + t._data.shape), False, None)
+                    for g, t in zip(gs, inputs)])
+    return res
+
+
+def _jac_tree(call: _Call, jac: list[list[Any]], spec: Any) -> Any:
+    """Outputs' structure outside, arguments' structure inside (as JAX)."""
+    return tree_unflatten(spec, [call.per_arg(row) for row in jac])
+
+
+def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: str) -> Callable[..., Any]:
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _no_vmap()
+        call = _Call(args, argnums, "jacrev" if mode == "rev" else "jacfwd")
+        box: dict[str, Any] = {}
+
+        def flat_fun(*flat: Tensor) -> list[Tensor]:
+            a = list(call.args)
+            i = 0
+            for num, spec, grp in zip(call.nums, call.specs, call.leaves):
+                a[num] = tree_unflatten(spec, flat[i:i + len(grp)])
+                i += len(grp)
+            out, box["aux"] = _split_aux(fun(*a, **kwargs), has_aux, "jacobian")
+            outs, box["spec"] = _flat_outputs(out)
+            box["out"] = out
+            return outs
+
+        with _Scope("gradkit.func." + ("jacrev" if mode == "rev" else "jacfwd"), call.flat):
+            if mode == "rev":
+                outs = flat_fun(*call.flat)
+                jac = _jac_rev(outs, call.flat, call.create)
+            else:
+                jac, outs = _jac_fwd(flat_fun, call.flat, call.create, dual=mode == "fwd-dual")
+        value = call.out(box["out"])
+        res = _jac_tree(call, jac, box["spec"])
+        return ((value, call.out(box["aux"])), res) if has_aux else (value, res)
+    return wrapper
+
+
+def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
+             dual: bool = False) -> tuple[Any, Any]:
+    fm = ForwardMode(flat_fun, inputs, create, dual=dual)
+    outs = fm.raw
+    fm.set_outputs(outs)
+    numels = [t._data.size for t in inputs]
+    total = sum(numels)
+    tangents = []
+    start = 0
+    for t, n in zip(inputs, numels):
+        seed = np.zeros((total, n), dtype=t._data.dtype)
+        seed[np.arange(start, start + n), np.arange(n)] = 1
+        seed = move(seed, placement_of(t._data))     # on the input's device (a GPU)
+        tangents.append(seed.reshape((total,) + t._data.shape))
+        start += n
+    cols = fm.apply(tangents)                 # each (total, *out.shape)
+    offs = np.cumsum([0] + numels)
+    jac = []
+    for col, o in zip(cols, outs):
+        row = []
+        for j, t in enumerate(inputs):
+            part = col[offs[j]:offs[j + 1]]
+            nd = part.ndim
+            part = part.permute(tuple(range(1, nd)) + (0,)) if isinstance(part, Tensor) \
+                else _make(contiguous(np.moveaxis(part, 0, -1)), False, None)
+            row.append(part.reshape(tuple(o.shape) + tuple(t.shape)))
+        jac.append(row)
+    return jac, outs
+
+
+def value_and_jacrev(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+                     has_aux: bool = False) -> Callable[..., Any]:
+    """``(fun(*args), jacrev(fun)(*args))`` from one forward pass."""
+    return _value_and_jac(fun, argnums, has_aux, "rev")
+
+
+def value_and_jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+                     has_aux: bool = False) -> Callable[..., Any]:
+    """``(fun(*args), jacfwd(fun)(*args))`` from one forward pass."""
+    return _value_and_jac(fun, argnums, has_aux, "fwd")
+
+
+def _drop_value(vf: Callable[..., Any], fun: Callable[..., Any], has_aux: bool) -> Callable[..., Any]:
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        value, jac = vf(*args, **kwargs)
+        return (jac, value[1]) if has_aux else jac
+    return wrapper
+
+
+def jacrev(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """Jacobian by reverse mode: output dims then input dims; one forward, one batched backward."""
+    return _drop_value(value_and_jacrev(fun, argnums, has_aux=has_aux), fun, has_aux)
+
+
+def jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+           has_aux: bool = False) -> Callable[..., Any]:
+    """Jacobian by forward mode: output dims then input dims (one forward pass)."""
+    return _drop_value(value_and_jacfwd(fun, argnums, has_aux=has_aux), fun, has_aux)
+
+
+def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+            has_aux: bool = False, mode: str = "rev-over-rev") -> Callable[..., Any]:
+    """The Hessian of a scalar function: ``H[i][j]`` shaped ``arg_i.shape + arg_j.shape``.
+
+    Parameters
+    ----------
+    mode : {"rev-over-rev", "fwd-over-rev"}
+        ``"fwd-over-rev"`` is ``jacfwd(jacrev(fun))`` with real forward mode
+        (``gradkit.autograd.forward_ad``): one dual-number pass of the gradient per input
+        element. ``"rev-over-rev"`` (the default, faster here) is ``jacrev(jacrev(fun))``.
+
+    Notes
+    -----
+    A Hessian of a twice continuously differentiable function is symmetric, so the
+    outer Jacobian may be taken in reverse mode over the gradient's graph: one forward,
+    one differentiable backward and one batched backward walk give the same matrix as
+    forward over reverse, without a pass per column (``benchmarks/bench_hessian.py``
+    times both). Without ``forward_ad``, ``"fwd-over-rev"`` uses the double-VJP trick.
+    """
+    if mode == "rev-over-rev":
+        return jacrev(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
+    if mode != "fwd-over-rev":
+        raise ValueError(f"hessian mode must be 'rev-over-rev' or 'fwd-over-rev', got {mode!r}")
+    inner = jacrev(fun, argnums, has_aux=has_aux)
+    return _drop_value(_value_and_jac(inner, argnums, has_aux, "fwd-dual"), fun, has_aux)
+
+
+def value_and_hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
+                      has_aux: bool = False) -> Callable[..., Any]:
+    """``(fun(*args), hessian(fun)(*args))``; the value comes from the same forward pass."""
+    def jac_and_value(*args: Any, **kwargs: Any) -> Any:
+        value, jac = value_and_jacrev(fun, argnums, has_aux=has_aux)(*args, **kwargs)
+        return jac, value
+
+    inner = jacrev(jac_and_value, argnums, has_aux=True)      # see hessian's Notes
+
+    @functools.wraps(fun)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        hess, value = inner(*args, **kwargs)
+        return value, hess
+    return wrapper
+
+
+# --- forward mode ----------------------------------------------------------------------
+def _tangent_leaves(call: _Call, tangents: Sequence[Any]) -> list[Any]:
+    if not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"tangent values must be a tuple or list, got {type(tangents).__name__}")
+    if len(tangents) != len(call.leaves) or any(tree_flatten(t)[1] != spec
+                                                 for t, spec in zip(tangents, call.specs)):
+        primals = tuple(tree_unflatten(spec, grp) for spec, grp in zip(call.specs, call.originals))
+        raise TypeError("primal and tangent arguments to jvp must have the same tree structure; "
+                        f"primals have structure {_describe(primals)} whereas tangents have "
+                        f"structure {_describe(tuple(tangents))}.")
+    flat = []
+    for spec_t, grp in zip(tangents, call.leaves):
+        lv, _ = tree_flatten(spec_t)
+        for v, p in zip(lv, grp):
+            arr = v if isinstance(v, Tensor) else _make(np.asarray(v, dtype=p._data.dtype), False, None)
+            if tuple(arr.shape) != tuple(p.shape):
+                raise ValueError(f"jvp called with different primal and tangent shapes; got primal "
+                                 f"shape {tuple(p.shape)} and tangent shape {tuple(arr.shape)}")
+            flat.append(arr.reshape((1,) + tuple(arr.shape)))
+    return flat
+
+
+def _linear(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> tuple[Any, ...]:
+    _no_vmap()
+    if not isinstance(primals, (tuple, list)):
+        raise TypeError(f"primal values must be a tuple or list, got {type(primals).__name__}")
+    call = _Call(tuple(primals), tuple(range(len(primals))), "jvp")
+    box: dict[str, Any] = {}
+
+    def flat_fun(*flat: Tensor) -> list[Tensor]:
+        a, i = [], 0
+        for spec, grp in zip(call.specs, call.leaves):
+            a.append(tree_unflatten(spec, flat[i:i + len(grp)]))
+            i += len(grp)
+        out, box["aux"] = _split_aux(fun(*a), has_aux, "jvp")
+        outs, box["spec"] = _flat_outputs(out)
+        box["out"] = out
+        return outs
+
+    with _Scope("gradkit.func.jvp", call.flat):
+        fm = ForwardMode(flat_fun, call.flat, call.create)
+        fm.set_outputs(fm.raw)
+    return call, fm, box
+
+
+def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *,
+        has_aux: bool = False) -> tuple[Any, ...]:
+    """``(fun(*primals), J tangents)`` by forward mode."""
+    call, fm, box = _linear(fun, primals, has_aux)
+    with _Scope("gradkit.func.jvp", call.flat):
+        cols = fm.apply(_tangent_leaves(call, tangents))
+    tan = tree_unflatten(box["spec"], [c[0] for c in cols])
+    res = (call.out(box["out"]), _out_like(call, tan, box["out"]))
+    return res + (call.out(box["aux"]),) if has_aux else res
+
+
+def _out_like(call: _Call, tree: Any, ref: Any) -> Any:
+    leaves, spec = tree_flatten(tree)
+    vals = [v if isinstance(v, Tensor) else _make(_contiguous(v), False, None) for v in leaves]
+    return call.out(tree_unflatten(spec, vals))
+
+
+def _contiguous(v: Any) -> np.ndarray:
+    """A C-contiguous array of ``v``'s shape (``np.ascontiguousarray`` makes 0-d arrays 1-d)."""
+    arr = np.asarray(v)
+    return np.ascontiguousarray(arr).reshape(arr.shape)
+
+
+def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[..., Any]]:
+    """``(fun(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the JVP at ``primals``.
+
+    ``fun`` runs once; every ``f_jvp`` call reuses its graph (or, with forward-mode AD,
+    re-runs it with dual numbers).
+    """
+    call, fm, box = _linear(fun, primals, False)
+
+    def f_jvp(*tangents: Any) -> Any:
+        with _Scope("gradkit.func.linearize", call.flat):
+            cols = fm.apply(_tangent_leaves(call, tangents))
+        return _out_like(call, tree_unflatten(box["spec"], [c[0] for c in cols]), box["out"])
+
+    return call.out(box["out"]), f_jvp
+
+
+def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
+    """Hessian-vector product ``H v`` of a scalar function: forward over reverse."""
+    return jvp(grad(fun, tuple(range(len(primals)))), tuple(primals), tuple(tangents))[1] \
+        if len(primals) > 1 else jvp(grad(fun), tuple(primals), tuple(tangents))[1]
+
+
+from gradkit.func._vmap import (_vmap_stats, stop_gradient, vmap)  # noqa: E402,F401  (builds on the above)

@@ -1,0 +1,327 @@
+"""Batched tensors for ``gradkit.func.vmap``: the function runs once on the whole batch.
+
+A ``BatchedTensor`` shows a function one example (its *logical* shape) while it holds
+the whole batch (its *physical* value, the batch axis in front). While a ``vmap`` runs,
+every primitive meets the hook below before it runs: an input batched at the innermost
+level sends it to a *batching rule*, which calls the primitive once on the physical
+values (the batch dimension carried explicitly) and wraps the result again. The rules
+cover the elementwise family (broadcasting does it, once the ranks are aligned),
+reductions and dim-taking ops (dims shifted by one), shape ops (reshape, permute,
+expand, getitem, cat, stack, ...) and matmul. The physical ops are ordinary recorded
+primitives, so reverse mode through a vmapped function (and ``grad`` inside one: the
+per-example gradients) needs nothing more.
+
+Any other primitive, and anything that reads a batched tensor's values (``item()``,
+``bool()``, NumPy conversion, in-place writes), raises ``Unbatchable``: its ``_data`` is
+a stand-in that refuses every use, so nothing can silently compute on the wrong shape.
+``vmap`` then runs the function once per example instead, for the whole call.
+
+Levels nest: the physical value of a level-``L`` tensor may be a batched tensor of a
+lower (outer) level, so the physical layout is ``(B_outer, ..., B_inner, *logical)``.
+
+NOTE: the hook is the forward-mode one of ``gradkit.ops._registry`` (``_fw_on``,
+``_fw_hook``); it hands every unbatched call on to ``forward_ad`` or the table. Levels
+and the hook belong to the calling thread (``gradkit.autograd._thread_state``): vmaps in
+other threads, and eager code there, never see them.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Sequence
+
+import numpy as np
+
+from gradkit._core.tensor import Size, Tensor, _make
+from gradkit.autograd import _batched as _autograd_batched
+from gradkit.autograd import _thread_state as T
+from gradkit.ops import _registry as R
+from gradkit.ops._registry import ELEMENTWISE
+
+__all__ = ["BatchedTensor", "Unbatchable", "level_sizes"]
+
+
+class Unbatchable(RuntimeError):
+    """An operation with no batching rule met a batched tensor (vmap falls back to a loop)."""
+
+
+class _Refuse:
+    """The ``_data`` of a batched tensor: its logical ``shape``/``ndim``/``size``/``dtype``,
+    and ``Unbatchable`` for every use of the values."""
+
+    __slots__ = ("shape", "dtype")
+    __array_ufunc__ = None
+    #: read by view bookkeeping: "not a view" (in-place writes through views are refused anyway)
+    base = None
+    flags = type("_Flags", (), {"c_contiguous": True, "writeable": False})()
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype) -> None:
+        self.shape = shape
+        self.dtype = dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    def __getattr__(self, name: str) -> Any:
+        raise Unbatchable(f"vmap: a batched tensor's values were read (.{name})")
+
+    def _no(self, *a: Any, **k: Any) -> Any:
+        raise Unbatchable("vmap: a batched tensor's values were read")
+
+    __array__ = __len__ = __getitem__ = __iter__ = __bool__ = __float__ = __int__ = _no
+    __index__ = __setitem__ = _no
+
+
+_modules = sys.modules
+
+#: sizes of the vmap levels now running in this thread, outermost first (level k at index k - 1)
+_levels: Any = T.PerThreadList()
+#: the thread's hook from before each outermost level (restored when that level exits)
+_prev_hooks: Any = T.PerThreadList()
+
+
+def level_sizes() -> list[int]:
+    """Batch sizes of the running vmaps, outermost first (empty outside vmap)."""
+    return list(_levels)
+
+
+class BatchedTensor(Tensor):
+    """One example's view of a batch: ``value`` has the batch axis (of ``level``) in front."""
+
+    __slots__ = ("_value", "_level")
+
+    def __repr__(self) -> str:
+        return f"BatchedTensor(level={self._level}, shape={tuple(self.shape)}, value={self._value!r})"
+
+    @property
+    def shape(self) -> Size:
+        return Size(tuple(self._value.shape)[1:])
+
+    @property
+    def ndim(self) -> int:
+        return self._value.ndim - 1
+
+    def dim(self) -> int:
+        return self._value.ndim - 1
+
+    ndimension = dim
+
+    def size(self, dim: int | None = None) -> Any:
+        shape = self.shape
+        return shape if dim is None else shape[dim]
+
+    def numel(self) -> int:
+        return int(np.prod(tuple(self.shape), dtype=np.int64))
+
+    nelement = numel
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Any:
+        return iter([self[i] for i in range(len(self))])
+
+    @property
+    def dtype(self) -> Any:
+        return self._value.dtype
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._value.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        raise Unbatchable("vmap: requires_grad set on a batched tensor")
+
+    @property
+    def grad_fn(self) -> Any:
+        return None
+
+    def is_floating_point(self) -> bool:
+        return self._value.is_floating_point()
+
+    def is_complex(self) -> bool:
+        return self._value.is_complex()
+
+    def detach(self) -> Tensor:
+        return _wrap(self._value.detach(), self._level)
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        return _wrap(self._value.to(*args, **kwargs), self._level)
+
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        return self
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise Unbatchable("vmap: autograd state of a batched tensor (use gradkit.func.grad)")
+
+    requires_grad_ = _set_requires_grad = backward = register_hook = retain_grad = _refuse
+
+    def reshape(self, *shape: Any) -> Tensor:
+        from gradkit.ops.shape import reshape_p
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        if -1 in shape:
+            known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+            shape = tuple(self.numel() // max(known, 1) if s == -1 else s for s in shape)
+        return reshape_p(self, shape=tuple(int(s) for s in shape))
+
+    view = reshape
+
+    def __getitem__(self, index: Any) -> Tensor:
+        from gradkit._api import methods as _methods
+        from gradkit.ops import shape as S
+        idx = _methods._convert_index(index)
+        if S._is_basic(idx):
+            _methods._check_bounds(tuple(self.shape), idx)
+            items = idx if isinstance(idx, tuple) else (idx,)
+            if not any(i is Ellipsis for i in items):
+                idx = items + (Ellipsis,)
+            return R.apply(S.getitem_p.prim, (self,), {"index": idx}, _methods._basic_variant(idx))
+        return R.apply(S.getitem_p.prim, (self,), {"index": idx}, S.INDEX)
+
+
+def _wrap(value: Tensor, level: int) -> BatchedTensor:
+    t = object.__new__(BatchedTensor)
+    t._data = _Refuse(tuple(value._data.shape)[1:], value._data.dtype)
+    t._rg = False
+    t._fn = None
+    t._vc = [0]
+    t._value = value
+    t._level = level
+    return t
+
+
+def check_plain(*tensors: Any) -> None:
+    """Refuse batched tensors where only plain ones work (batched reverse walks, forward mode)."""
+    if any(type(t) is BatchedTensor for t in tensors):
+        raise Unbatchable("vmap: this transform has no batching rule (the loop runs instead)")
+
+
+_autograd_batched.PLAIN_CHECKS.append(check_plain)
+
+
+def unwrap_all(x: Tensor) -> tuple[Tensor, list[int]]:
+    """The plain physical tensor under ``x`` and the levels it carries, outermost first."""
+    levels = []
+    while type(x) is BatchedTensor:
+        levels.append(x._level)
+        x = x._value
+    return x, levels[::-1]
+
+
+def rewrap(phys: Tensor, levels: Sequence[int]) -> Tensor:
+    for lvl in levels:
+        phys = _wrap(phys, lvl)
+    return phys
+
+
+# --- entering and leaving -----------------------------------------------------------------
+def enter(size: int) -> int:
+    """Open a vmap level of batch ``size`` in this thread; returns its number (1 for the outermost).
+
+    Every ``enter`` is matched by an ``exit_level`` in a ``finally``.
+    """
+    if not _levels:
+        _install()
+    _levels.append(size)
+    return len(_levels)
+
+
+def exit_level() -> None:
+    _levels.pop()
+    if not _levels:
+        prev = _prev_hooks.pop()
+        if prev is not _hook:               # dual levels may have opened or closed meanwhile
+            prev = _fw_hook() if _fw_levels() else None
+        T.set_hook(prev)
+
+
+def _install() -> None:
+    from gradkit.autograd._batched import forward_ad_module
+    fwad = forward_ad_module()
+    if fwad is not None:
+        fwad._install()                   # its Tensor methods know tangents before any level opens
+    _prev_hooks.append(T.set_hook(_hook))
+
+
+def _fw_hook() -> Any:
+    from gradkit.autograd.forward_ad import apply_dual
+    return apply_dual
+
+
+def _fw_levels() -> Any:
+    """This thread's open dual levels (empty when forward mode is off or was never used).
+
+    NOTE: runs for every primitive inside vmap, so it reads ``sys.modules`` instead of asking
+    ``forward_ad_module()`` (an import-system lookup per call); the answer is the same.
+    """
+    fwad = _modules.get("gradkit.autograd.forward_ad")
+    if fwad is None or not fwad._installed:
+        return ()
+    batched = _modules.get("gradkit.autograd._batched")
+    if batched is not None and batched.USE_FORWARD_AD is False:
+        return ()
+    return fwad._levels.items
+
+
+def _base(prim: Any, args: Sequence[Any], params: Any, variant: int) -> Any:
+    if _fw_levels():
+        from gradkit.autograd.forward_ad import apply_dual
+        return apply_dual(prim, args, params, variant)
+    return R.apply(prim, args, params, variant, True)
+
+
+def _hook(prim: Any, args: Sequence[Any], params: Any, variant: int) -> Any:
+    level = 0
+    for a in args:
+        if type(a) is BatchedTensor and a._level > level:
+            level = a._level
+    if not level:
+        return _base(prim, args, params, variant)
+    if any(type(a) is BatchedTensor and a._fw for a in args):
+        raise Unbatchable("vmap: forward-mode tangents on a batched tensor")
+    from gradkit.func import _batching_rules as _vmap_rules
+    rule = _vmap_rules.RULES.get(prim.name)
+    if rule is None and (prim.jvp is ELEMENTWISE or prim.name in _vmap_rules.ELEMENTWISE_NAMES):
+        rule = _vmap_rules.elementwise
+    if rule is None:
+        raise Unbatchable(f"vmap: no batching rule for {prim.name}")
+    return rule(prim, args, dict(params or {}), variant, level)
+
+
+def physical(x: Any, level: int) -> tuple[Any, bool]:
+    """``(value with the batch axis in front, True)`` if ``x`` is batched at ``level``."""
+    if type(x) is BatchedTensor and x._level == level:
+        return x._value, True
+    return x, False
+
+
+def call(prim: Any, args: Sequence[Any], params: dict[str, Any], variant: int = 0) -> Any:
+    """Run ``prim`` on physical values (through the hook again, for lower levels)."""
+    return R.apply(prim, tuple(args), params or None, variant)
+
+
+def as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else _make(np.asarray(x), False, None)
+
+
+def broadcast_to_level(x: Any, level: int) -> Tensor:
+    """``x`` batched at ``level`` (copies along the batch axis; a broadcast view)."""
+    from gradkit.ops.shape import expand_p, reshape_p
+    v = as_tensor(x)
+    shape = tuple(v.shape)
+    size = _levels[level - 1]
+    v = reshape_p(v, shape=(1,) + shape)
+    return _wrap(expand_p(v, shape=(size,) + shape), level)

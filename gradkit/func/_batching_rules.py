@@ -1,0 +1,236 @@
+"""Batching rules for ``vmap``: each runs one primitive on the physical (batch-in-front) values.
+
+A rule has the signature ``rule(prim, args, params, variant, level)``; ``args`` are the
+primitive's inputs as the function passed them (batched at ``level`` or not) and the
+result is batched at ``level``. Anything a rule cannot express raises ``Unbatchable``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from gradkit._core.tensor import Tensor
+from gradkit.func._batching import (Unbatchable, _levels, _wrap, as_tensor, broadcast_to_level,
+                                    call, physical)
+from gradkit.ops import shape as S
+
+__all__ = ["RULES", "ELEMENTWISE_NAMES", "elementwise"]
+
+#: elementwise rows not marked ``jvp=ELEMENTWISE`` (linear or not differentiable)
+ELEMENTWISE_NAMES = {
+    "add", "sub", "neg", "clone", "to", "masked_fill", "floor_divide", "eq", "ne", "lt", "le", "gt",
+    "ge", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
+    "bitwise_xor", "bitwise_not", "isfinite", "isinf", "isnan", "signbit",
+}
+
+
+def _ndim(x: Any) -> int:
+    return x.ndim if isinstance(x, (Tensor, np.ndarray)) else 0
+
+
+def _reshape(p: Any, shape: tuple[int, ...]) -> Any:
+    return p if tuple(p.shape) == shape else S.reshape_p(p, shape=shape)
+
+
+def _lift(p: Any, rank: int) -> Any:
+    """A physical value with 1s after the batch axis up to ``rank`` logical dims."""
+    shape = tuple(p.shape)
+    n = len(shape) - 1
+    return p if n >= rank else _reshape(p, shape[:1] + (1,) * (rank - n) + shape[1:])
+
+
+def elementwise(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    rank = max(_ndim(a) for a in args)
+    new = []
+    for a in args:
+        p, batched = physical(a, level)
+        new.append(_lift(p, rank) if batched else a)
+    return _wrap(call(prim, new, params, variant), level)
+
+
+def _dims(dim: Any, n: int) -> tuple[int, ...]:
+    if dim is None:
+        return tuple(range(1, n + 1))
+    if n == 0:
+        return ()
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    return tuple(int(d) % n + 1 for d in dims)
+
+
+def _int_dim(dim: int, n: int) -> int:
+    if n == 0:
+        raise Unbatchable("vmap: a dim of a 0-d example")
+    return int(dim) % n + 1
+
+
+def _out(res: Any, level: int) -> Any:
+    return tuple(_wrap(r, level) for r in res) if isinstance(res, tuple) else _wrap(res, level)
+
+
+def reduction(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    p, _ = physical(args[0], level)
+    params["dim"] = _dims(params.get("dim"), args[0].ndim)
+    return _out(call(prim, [p] + list(args[1:]), params, variant), level)
+
+
+def arg_reduction(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    p, _ = physical(args[0], level)
+    n = args[0].ndim
+    if params.get("dim") is None:
+        if n == 0:
+            raise Unbatchable("vmap: argmax of a 0-d example")
+        flat = _reshape(p, (p.shape[0], -1))
+        res = call(prim, [flat], {"dim": 1, "keepdim": False}, variant)
+        if params.get("keepdim"):
+            res = _reshape(res, (p.shape[0],) + (1,) * n)
+        return _wrap(res, level)
+    params["dim"] = _int_dim(params["dim"], n)
+    return _wrap(call(prim, [p], params, variant), level)
+
+
+def int_dim(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    p, _ = physical(args[0], level)
+    params["dim"] = _int_dim(params["dim"], args[0].ndim)
+    return _out(call(prim, [p] + list(args[1:]), params, variant), level)
+
+
+def reshape(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    p, _ = physical(args[0], level)
+    params["shape"] = (p.shape[0],) + tuple(params["shape"])
+    return _wrap(call(prim, [p], params, variant), level)
+
+
+def expand(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    p, _ = physical(args[0], level)
+    shape = tuple(params["shape"])
+    p = _lift(p, len(shape))
+    params["shape"] = (p.shape[0],) + shape
+    return _wrap(call(prim, [p], params, variant), level)
+
+
+def repeat(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    p, _ = physical(args[0], level)
+    reps = tuple(params["repeats"])
+    params["repeats"] = (1,) + reps
+    return _wrap(call(prim, [_lift(p, len(reps))], params, variant), level)
+
+
+def dims_param(name: str) -> Callable[..., Any]:
+    def rule(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+        p, _ = physical(args[0], level)
+        if params.get(name) is None:
+            raise Unbatchable(f"vmap: {prim.name} without dims")
+        d = _dims(params[name], args[0].ndim)
+        params[name] = (0,) + d if prim.name == "permute" else d
+        return _wrap(call(prim, [p], params, variant), level)
+    return rule
+
+
+def same(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    """Ops on the trailing dims only (tril, triu): the batch axis rides along."""
+    p, _ = physical(args[0], level)
+    if args[0].ndim < 2:
+        raise Unbatchable(f"vmap: {prim.name} of a {args[0].ndim}-d example")
+    return _wrap(call(prim, [p], params, variant), level)
+
+
+def diagonal(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    p, _ = physical(args[0], level)
+    n = args[0].ndim
+    params["dim1"] = _int_dim(params.get("dim1", 0), n)
+    params["dim2"] = _int_dim(params.get("dim2", 1), n)
+    return _wrap(call(prim, [p], params, variant), level)
+
+
+def getitem(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    p, _ = physical(args[0], level)
+    index = params["index"]
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [i for i in items if isinstance(i, (np.ndarray, list))]
+    if len(arrays) > 1:
+        raise Unbatchable("vmap: more than one index array")     # NumPy may move their dims first
+    params["index"] = (slice(None),) + items
+    return _wrap(call(prim, [p], params, variant), level)
+
+
+def _batched_all(args: Any, level: int) -> list[Any]:
+    out = []
+    for a in args:
+        p, batched = physical(a, level)
+        out.append(p if batched else broadcast_to_level(a, level)._value)
+    return out
+
+
+def cat(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    n = args[0].ndim + (prim.name == "stack")
+    params["dim"] = _int_dim(params.get("dim", 0), n)
+    return _wrap(call(prim, _batched_all(args, level), params, variant), level)
+
+
+def unbind(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    p, _ = physical(args[0], level)
+    params["dim"] = _int_dim(params["dim"], args[0].ndim)
+    return _out(tuple(call(prim, [p], params, variant)), level)
+
+
+def einsum(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    eq = params["equation"].replace(" ", "")
+    if "..." in eq or "->" not in eq:
+        raise Unbatchable("vmap: einsum with an ellipsis or an implicit output")
+    lhs, out = eq.split("->")
+    letter = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in eq)
+    terms, ops = [], []
+    for term, a in zip(lhs.split(","), args):
+        p, batched = physical(a, level)
+        terms.append(letter + term if batched else term)
+        ops.append(p)
+    params["equation"] = ",".join(terms) + "->" + letter + out
+    return _wrap(call(prim, ops, params, variant), level)
+
+
+def matmul(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    x, y = args
+    px, bx = physical(x, level)
+    py, by = physical(y, level)
+    nx, ny = _ndim(x), _ndim(y)
+    if nx == 0 or ny == 0:
+        raise Unbatchable("vmap: matmul of a 0-d example")
+    bsz = _levels[level - 1]
+    if bx and not by and ny <= 2:
+        if ny == 2 and nx > 2 or ny == 2 and nx == 2:
+            # One GEMM for the whole batch: (B*m, d) @ (d, k).
+            xs = tuple(px.shape)
+            flat = call(prim, [_reshape(px, (-1, xs[-1])), y], params)
+            return _wrap(_reshape(flat, xs[:-1] + (tuple(y.shape)[-1],)), level)
+        return _wrap(call(prim, [px, y], params), level)          # (B, .., d) @ (d[, k])
+    if by and not bx and nx <= 2 and ny == 1:
+        xt = x if nx == 1 else S.permute_p(as_tensor(x), dims=(1, 0))
+        return _wrap(call(prim, [py, xt], params), level)         # (B, d) @ x^T
+    # General case: 1-D operands promoted to matrices, ranks aligned after the batch axis.
+    xs = (1,) + tuple(x.shape) if nx == 1 else tuple(x.shape)
+    ys = tuple(y.shape) + (1,) if ny == 1 else tuple(y.shape)
+    rank = max(len(xs), len(ys))
+    ox = _lift(_reshape(px, (bsz,) + xs), rank) if bx else _reshape(as_tensor(x), xs)
+    oy = _lift(_reshape(py, (bsz,) + ys), rank) if by else _reshape(as_tensor(y), ys)
+    res = call(prim, [ox, oy], params)
+    shape = tuple(res.shape)
+    if nx == 1:
+        shape = shape[:-2] + shape[-1:]
+    if ny == 1:
+        shape = shape[:-1]
+    return _wrap(_reshape(res, shape), level)
+
+
+RULES: dict[str, Callable[..., Any]] = {
+    **{n: reduction for n in ("sum", "mean", "prod", "amax", "amin", "all", "any", "logsumexp",
+                              "var", "std", "norm")},
+    **{n: int_dim for n in ("softmax", "log_softmax", "cumsum", "cumprod", "max_dim", "min_dim",
+                            "median_dim")},
+    "argmax": arg_reduction, "argmin": arg_reduction,
+    "reshape": reshape, "expand": expand, "repeat": repeat, "permute": dims_param("dims"),
+    "flip": dims_param("dims"), "roll": dims_param("dims"), "tril": same, "triu": same,
+    "diagonal": diagonal, "getitem": getitem, "cat": cat, "stack": cat, "unbind": unbind,
+    "split": unbind, "einsum": einsum, "matmul": matmul,
+}

@@ -1,0 +1,73 @@
+"""Shared pieces of gradkit.linalg: PyTorch's return types and argument checks.
+
+Part of ``gradkit.linalg`` (see its docstring).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any, Sequence
+
+import numpy as np
+
+from gradkit import _api as F
+from gradkit._core.tensor import Tensor
+
+_INF = float("inf")
+
+
+def _return_type(name: str, fields: Sequence[str]) -> Any:
+    """A named tuple that prints as ``gradkit.return_types.<name>(...)``, like PyTorch's."""
+    def __repr__(self: Any) -> str:
+        body = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
+        return f"gradkit.return_types.{name}(\n{body})"
+    base = namedtuple(name, fields)  # type: ignore[misc]
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
+                                "__module__": "gradkit.return_types"})
+
+
+_slogdet_ret = _return_type("linalg_slogdet", ["sign", "logabsdet"])
+_qr_ret = _return_type("linalg_qr", ["Q", "R"])
+_eigh_ret = _return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+_svd_ret = _return_type("linalg_svd", ["U", "S", "Vh"])
+_lstsq_ret = _return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+# --- argument checks, with PyTorch's messages -------------------------------------------------
+def _float(x: Any, name: str, arg: str = "input") -> Tensor:
+    """``x`` as a Tensor; it must hold real floating-point numbers."""
+    t = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
+    if t.is_complex():
+        raise NotImplementedError(f"linalg.{name}: complex inputs are not supported yet; "
+                                  "pass a real floating-point tensor")
+    if not t.is_floating_point():
+        kind = t.dtype._legacy[: -len("Tensor")]
+        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as {arg}. "
+                           f"Got {kind}")
+    return t
+
+
+def _matrix(x: Any, name: str) -> Tensor:
+    t = _float(x, name)
+    if t.ndim < 2:
+        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+    return t
+
+
+def _square(x: Any, name: str) -> Tensor:
+    t = _matrix(x, name)
+    if t.shape[-1] != t.shape[-2]:
+        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+                           f"{t.shape[-2]} by {t.shape[-1]} matrices")
+    return t
+
+
+def _mT(x: Tensor) -> Tensor:
+    return F.transpose(x, -2, -1)
+
+
+def _array(v: Any) -> Any:
+    """A tolerance (number, array or Tensor) as a float or an ndarray (no gradient)."""
+    if isinstance(v, Tensor):
+        return v._data
+    return v if isinstance(v, (int, float)) else np.asarray(v, dtype=np.float64)

@@ -1,0 +1,557 @@
+"""More of ``torch.linalg``: triangular solves, LU, the matrix exponential, the ``*_ex``
+variants, condition numbers, Vandermonde and Householder products, tensor inverses.
+
+Re-exported by :mod:`gradkit.linalg`. ``solve_triangular``, ``lu`` and ``matrix_exp``
+are primitives of the derivative table (``gradkit/ops/linalg.py``); the rest are
+compositions, so gradients of every order come from the table.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from gradkit import _api as F
+from gradkit._core.backend import backend_of
+from gradkit._core.tensor import Tensor, _make
+from gradkit.linalg import (LinAlgError, _float, _matrix, _mT, _return_type, _square, inv,
+                            matrix_norm, solve, svdvals)
+from gradkit.ops import linalg as OL
+
+__all__ = ["solve_triangular", "matrix_exp", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
+           "cholesky_ex", "inv_ex", "solve_ex", "cond", "vander", "householder_product",
+           "tensorinv", "tensorsolve", "cholesky_solve", "triangular_solve"]
+
+_lu_ret = _return_type("linalg_lu", ["P", "L", "U"])
+_lu_factor_ret = _return_type("linalg_lu_factor", ["LU", "pivots"])
+_lu_factor_ex_ret = _return_type("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+_cholesky_ex_ret = _return_type("linalg_cholesky_ex", ["L", "info"])
+_inv_ex_ret = _return_type("linalg_inv_ex", ["inverse", "info"])
+_solve_ex_ret = _return_type("linalg_solve_ex", ["result", "info"])
+_triangular_solve_ret = _return_type("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+def _const(arr: Any, like: Any = None) -> Tensor:
+    """A constant Tensor; a host array moves to the device (library) of Tensor ``like``."""
+    if like is not None and backend_of(like._data) is not None and backend_of(arr) is None:
+        arr = np.asarray(arr, like=like._data)
+    return _make(arr, False, None)
+
+
+def _eye_like(a: Tensor) -> Tensor:
+    n = a.shape[-1]
+    return _const(np.broadcast_to(np.eye(n, dtype=a._data.dtype), tuple(a.shape)), a)
+
+
+def _info(data: np.ndarray, test: Any) -> np.ndarray:
+    """int32 LAPACK ``info`` per matrix of ``data`` (``test``: matrix -> int, 0 = fine)."""
+    mats = np.asarray(data).reshape((-1,) + data.shape[-2:])
+    return np.array([test(m) for m in mats], dtype=np.int32).reshape(data.shape[:-2])
+
+
+def _mask(bad: np.ndarray) -> Tensor:
+    return _const(np.asarray(bad)[..., None, None])
+
+
+# --- triangular solves ----------------------------------------------------------------------
+def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False) -> Tensor:
+    """Solve ``A X = B`` (``X A = B`` with ``left=False``) for triangular ``A``.
+
+    Only the triangle named by ``upper`` is read (without its diagonal, taken as ones,
+    when ``unitriangular``). Batch dims broadcast. A zero on the diagonal gives
+    inf/nan, as in PyTorch, not an error.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> A = gk.tensor([[2.0, 1.0], [0.0, 4.0]])
+    >>> gk.linalg.solve_triangular(A, gk.tensor([[3.0], [4.0]]), upper=True)
+    tensor([[1.],
+            [1.]])
+    """
+    a = _square(A, "solve_triangular")
+    b = _float(B, "solve_triangular", "B")
+    if b.ndim < 2:
+        raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
+                           "dimensions.")
+    n = a.shape[-1]
+    k = b.shape[-2] if left else b.shape[-1]
+    if k != n:
+        eq = "AX = B" if left else "XA = B"
+        raise RuntimeError(f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+                           f"{eq} ({n}x{n} and {b.shape[-2]}x{b.shape[-1]})")
+    if left:
+        return OL.trisolve_p(a, b, upper=bool(upper), unitriangular=bool(unitriangular))
+    x = OL.trisolve_p(_mT(a), _mT(b), upper=not upper, unitriangular=bool(unitriangular))
+    return _mT(x)
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
+    """``A^-1 B`` for ``A = L L^T`` (``U^T U`` with ``upper``), from its Cholesky factor
+    (``torch.cholesky_solve``).
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> Lf = gk.tensor([[2.0, 0.0], [1.0, 1.0]])
+    >>> gk.linalg.cholesky_solve(gk.tensor([[4.0], [2.0]]), Lf)
+    tensor([[1.],
+            [0.]])
+    """
+    lf = _square(L, "cholesky_solve")
+    b = _matrix(B, "cholesky_solve")
+    if b.shape[-2] != lf.shape[-1]:
+        n = lf.shape[-1]
+        raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {n} by {n} "
+                           f"but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
+    low = _mT(lf) if upper else lf
+    y = OL.trisolve_p(low, b, upper=False)
+    return OL.trisolve_p(_mT(low), y, upper=True)
+
+
+def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
+                     unitriangular: bool = False) -> Any:
+    """PyTorch's deprecated ``torch.triangular_solve``: ``(solution, cloned_coefficient)`` of
+    ``A X = b`` (``A^T X = b`` with ``transpose``)."""
+    a = _square(A, "triangular_solve")
+    if transpose:
+        x = solve_triangular(_mT(a), b, upper=not upper, unitriangular=unitriangular)
+    else:
+        x = solve_triangular(a, b, upper=upper, unitriangular=unitriangular)
+    return _triangular_solve_ret(x, F.clone(a))
+
+
+# --- LU -------------------------------------------------------------------------------------
+def _lu_arg(A: Any, name: str) -> Tensor:
+    t = _float(A, name)
+    if t.ndim < 2:
+        raise RuntimeError(f"{name}: Expected tensor with 2 or more dimensions. Got size: "
+                           f"{list(t.shape)} instead")
+    return t
+
+
+def _pivot(pivot: bool, name: str) -> None:
+    if not pivot:
+        raise RuntimeError(f"{name}: LU without pivoting is not implemented on the CPU")
+
+
+def lu(A: Tensor, *, pivot: bool = True) -> Any:
+    """LU decomposition with partial pivoting: ``A = P L U``.
+
+    Returns ``(P, L, U)``: ``P`` a permutation matrix ``(*, m, m)``, ``L`` unit lower
+    ``(*, m, k)``, ``U`` upper ``(*, k, n)``, ``k = min(m, n)``. Pivots as LAPACK's getrf.
+    Differentiable (PyTorch's ``linalg_lu_backward``, all shapes).
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> P, L, U = gk.linalg.lu(gk.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    >>> U
+    tensor([[3.0000, 4.0000],
+            [0.0000, 0.6667]])
+    """
+    _pivot(pivot, "linalg.lu")
+    p, low, up = OL.lu_p(_lu_arg(A, "linalg.lu"))
+    return _lu_ret(p, low, up)
+
+
+def _perm_of(p: np.ndarray) -> np.ndarray:
+    """The row order ``perm`` with ``A[perm] = L U`` from ``P`` (``A = P L U``)."""
+    return np.argmax(p, axis=-2)
+
+
+def _pivots_of(perm: np.ndarray, k: int) -> np.ndarray:
+    """LAPACK's 1-based pivots (row swaps) that put rows in the order ``perm``."""
+    cur = np.array(perm.shape[-1:] and np.broadcast_to(np.arange(perm.shape[-1]), perm.shape))
+    cur = cur.copy()
+    out = []
+    for j in range(k):
+        pos = np.argmax(cur == perm[..., j:j + 1], axis=-1)            # where row perm[j] is now
+        out.append(pos + 1)
+        cj = cur[..., j].copy()
+        np.put_along_axis(cur, pos[..., None], cj[..., None], axis=-1)
+        cur[..., j] = perm[..., j]
+    return (np.stack(out, -1) if out else np.zeros(perm.shape[:-1] + (0,))).astype(np.int32)
+
+
+def _packed(low: Tensor, up: Tensor) -> Tensor:
+    m, k = low.shape[-2], low.shape[-1]
+    n = up.shape[-1]
+    lo = F.tril(low, -1)
+    if m > k:                                       # tall: U sits on top of L's strict part
+        up = F.cat([up, _const(np.zeros(tuple(up.shape[:-2]) + (m - k, n), up._data.dtype), up)], -2)
+    elif n > k:                                     # wide: U runs past L's columns
+        lo = F.cat([lo, _const(np.zeros(tuple(lo.shape[:-2]) + (m, n - k), lo._data.dtype), lo)], -1)
+    return lo + up
+
+
+def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
+    """Compact LU: ``(LU, pivots)``, ``L``'s strict lower part and ``U`` in one matrix and
+    LAPACK's 1-based int32 row swaps (``torch.linalg.lu_factor``). Differentiable in ``LU``.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.lu_factor(gk.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
+    tensor([2, 2], dtype=gradkit.int32)
+    """
+    _pivot(pivot, "torch.lu_factor")
+    lu_, piv, _ = _lu_factor(_lu_arg(A, "torch.lu_factor"))
+    return _lu_factor_ret(lu_, piv)
+
+
+def _lu_factor(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    p, low, up = OL.lu_p(a)
+    k = min(a.shape[-2:])
+    piv = _pivots_of(_perm_of(np.asarray(p._data)), k)
+    diag = np.diagonal(np.asarray(up._data), axis1=-2, axis2=-1)
+    zero = diag == 0
+    info = np.where(zero.any(-1), np.argmax(zero, -1) + 1, 0).astype(np.int32)
+    return _packed(low, up), _const(piv), _const(info)
+
+
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> Any:
+    """:func:`lu_factor` with ``info``: the 1-based index of the first zero pivot (0 when none).
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.lu_factor_ex(gk.tensor([[1.0, 2.0], [2.0, 4.0]])).info
+    tensor(2, dtype=gradkit.int32)
+    """
+    _pivot(pivot, "torch.lu_factor_ex")
+    lu_, piv, info = _lu_factor(_lu_arg(A, "torch.lu_factor_ex"))
+    if check_errors and bool(np.any(info._data)):
+        raise LinAlgError(f"torch.linalg.lu_factor_ex: U[{int(info._data.max())},"
+                          f"{int(info._data.max())}] is zero and using it on lu_solve would result "
+                          f"in a division by zero. If you still want to perform the factorization, "
+                          f"consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+    return _lu_factor_ex_ret(lu_, piv, info)
+
+
+def _perm_from_pivots(piv: np.ndarray, m: int) -> np.ndarray:
+    perm = np.broadcast_to(np.arange(m), piv.shape[:-1] + (m,)).copy()
+    for j in range(piv.shape[-1]):
+        p = piv[..., j:j + 1].astype(np.int64) - 1
+        pj = np.take_along_axis(perm, p, -1)
+        old = perm[..., j:j + 1].copy()
+        np.put_along_axis(perm, p, old, -1)
+        perm[..., j:j + 1] = pj
+    return perm
+
+
+def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:
+    """Solve ``A X = B`` from :func:`lu_factor`'s output (``X A = B`` with ``left=False``;
+    ``A^T`` with ``adjoint``). Differentiable in ``LU`` and ``B``.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> A = gk.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> LU, piv = gk.linalg.lu_factor(A)
+    >>> gk.linalg.lu_solve(LU, piv, gk.tensor([[5.0], [11.0]]))
+    tensor([[1.],
+            [2.]])
+    """
+    lu_ = _float(LU, "torch.linalg.lu_solve")
+    if lu_.ndim < 2 or lu_.shape[-1] != lu_.shape[-2]:
+        raise RuntimeError(f"torch.linalg.lu_solve: A must be batches of square matrices, but they "
+                           f"are {lu_.shape[-2]} by {lu_.shape[-1]} matrices")
+    b = _matrix(B, "lu_solve")
+    n = lu_.shape[-1]
+    piv = np.asarray(pivots._data if isinstance(pivots, Tensor) else pivots)
+    perm = _perm_from_pivots(piv, n)
+    pt = _const(np.eye(n, dtype=lu_._data.dtype)[perm], lu_)               # P^T
+    low, up = lu_, lu_
+    if not left:                                     # X A = B  <=>  A^T X^T = B^T
+        b = _mT(b)
+        adjoint = not adjoint
+    if (b.shape[-2]) != n:
+        raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
+                           f"{'AX = B' if left else 'XA = B'} ({n}x{n} and "
+                           f"{B.shape[-2]}x{B.shape[-1]})")
+    if not adjoint:                                  # A = P L U: X = U^-1 L^-1 P^T B
+        y = OL.trisolve_p(low, F.matmul(pt, b), upper=False, unitriangular=True)
+        x = OL.trisolve_p(up, y, upper=True)
+    else:                                            # A^T = U^T L^T P^T: X = P L^-T U^-T B
+        y = OL.trisolve_p(_mT(up), b, upper=False)
+        x = F.matmul(_mT(pt), OL.trisolve_p(_mT(low), y, upper=True, unitriangular=True))
+    return x if left else _mT(x)
+
+
+# --- the *_ex variants ------------------------------------------------------------------------
+def _raise_first(info: np.ndarray, name: str, what: str) -> None:
+    bad = np.flatnonzero(info.reshape(-1))
+    if not bad.size:
+        return
+    i = int(bad[0])
+    k = int(info.reshape(-1)[i])
+    batch = f"(Batch element {i}): " if info.ndim else ""
+    if what == "cholesky":
+        raise LinAlgError(f"linalg.{name}: {batch}The factorization could not be completed because the "
+                          f"input is not positive-definite (the leading minor of order {k} is not "
+                          f"positive-definite).")
+    if what == "inv":
+        raise LinAlgError(f"linalg.{name}: {batch}The diagonal element {k} is zero, the inversion "
+                          f"could not be completed because the input matrix is singular.")
+    raise LinAlgError(f"torch.linalg.{name}: {batch}The solver failed because the input matrix is "
+                      f"singular.")
+
+
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:
+    """Cholesky factor and ``info`` (int32, per matrix): 0, or the order of the first leading
+    minor that is not positive-definite. Where ``info > 0``, ``L`` holds the input's
+    triangle (not a factor); with ``check_errors`` such a matrix raises instead.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.cholesky_ex(gk.tensor([[-1.0, 0.0], [0.0, 1.0]])).info
+    tensor(1, dtype=gradkit.int32)
+    """
+    from gradkit.linalg import cholesky
+    a = _square(A, "cholesky_ex")
+    data = np.asarray(F.transpose(a, -2, -1)._data if upper else a._data)
+    try:
+        np.linalg.cholesky(data)
+        info = np.zeros(data.shape[:-2], dtype=np.int32)
+    except np.linalg.LinAlgError:
+        info = _info(data, OL._not_pd_order)
+    if check_errors:
+        _raise_first(info, "cholesky_ex", "cholesky")
+    bad = info > 0
+    if not bad.any():
+        return _cholesky_ex_ret(cholesky(a, upper=upper), _const(info))
+    m = _mask(bad)
+    fac = cholesky(F.where(m, _eye_like(a), a), upper=upper)
+    tri = F.triu(a) if upper else F.tril(a)
+    return _cholesky_ex_ret(F.where(m, tri, fac), _const(info))
+
+
+def _raw_lu_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``A^-1 B`` through LU without checks (inf/nan at a zero pivot, as LAPACK's getrs)."""
+    packed, perm, _ = OL._lu_steps(a)
+    pb = np.take_along_axis(np.broadcast_to(b, a.shape[:-2] + b.shape[-2:]), perm[..., None], -2)
+    y = OL._trisolve_impl(packed, pb, upper=False, unitriangular=True)
+    return OL._trisolve_impl(packed, y, upper=True)
+
+
+def _lu_info(data: np.ndarray) -> np.ndarray:
+    return _info(data, OL._zero_pivot)
+
+
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
+    """Inverse and ``info`` (int32, per matrix: 0, or the first zero pivot of LU). Where
+    ``info > 0`` the inverse holds LAPACK-style inf/nan values.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.inv_ex(gk.tensor([[2.0, 0.0], [0.0, 4.0]])).info
+    tensor(0, dtype=gradkit.int32)
+    """
+    a = _square(A, "inv")
+    data = np.asarray(a._data)
+    info = _lu_info(data)
+    if check_errors:
+        _raise_first(info, "inv_ex", "inv")
+    bad = info > 0
+    if not bad.any():
+        return _inv_ex_ret(inv(a), _const(info))
+    m = _mask(bad)
+    with np.errstate(all="ignore"):
+        raw = _raw_lu_solve(data, np.eye(data.shape[-1], dtype=data.dtype))
+    return _inv_ex_ret(F.where(m, _const(raw), inv(F.where(m, _eye_like(a), a))), _const(info))
+
+
+def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = False) -> Any:
+    """:func:`~gradkit.linalg.solve` and ``info`` (int32, per matrix of ``A``: 0, or the first
+    zero pivot of LU). Where ``info > 0`` the result holds LAPACK-style inf/nan values.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.solve_ex(gk.tensor([[2.0, 0.0], [0.0, 4.0]]), gk.tensor([2.0, 4.0])).result
+    tensor([1., 1.])
+    """
+    a = _square(A, "solve_ex")
+    data = np.asarray(a._data)
+    info = _lu_info(data)
+    if check_errors:
+        _raise_first(info, "solve_ex", "solve")
+    bad = info > 0
+    if not bad.any():
+        return _solve_ex_ret(solve(a, B, left=left), _const(info))
+    m = _mask(bad)
+    x = solve(F.where(m, _eye_like(a), a), B, left=left)
+    b = B if isinstance(B, Tensor) else F.as_tensor_arg(B)
+    with np.errstate(all="ignore"):
+        bad_x = _bad_solve(data, np.asarray(b._data), left, tuple(x.shape))
+    mx = _const(np.broadcast_to(bad.reshape(bad.shape + (1,) * (x.ndim - bad.ndim)), tuple(x.shape)))
+    return _solve_ex_ret(F.where(mx, _const(bad_x), x), _const(info))
+
+
+def _bad_solve(a: np.ndarray, b: np.ndarray, left: bool, shape: tuple[int, ...]) -> np.ndarray:
+    """The unchecked LU solve (inf/nan where singular), shaped as the result."""
+    vector = b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+    bm = b[..., None] if vector else b
+    if not left:
+        a, bm = np.swapaxes(a, -1, -2), (np.swapaxes(b[..., None, :], -1, -2) if vector
+                                         else np.swapaxes(bm, -1, -2))
+    batch = np.broadcast_shapes(a.shape[:-2], bm.shape[:-2])
+    x = _raw_lu_solve(np.broadcast_to(a, batch + a.shape[-2:]), bm)
+    if not left and not vector:
+        x = np.swapaxes(x, -1, -2)
+    return np.reshape(x, shape)
+
+
+# --- matrix functions -------------------------------------------------------------------------
+def matrix_exp(A: Tensor) -> Tensor:
+    """Matrix exponential ``sum_k A^k / k!`` by scaling and squaring with a [13/13] Pade
+    approximant (Higham 2005; float32 inputs are computed in float64).
+
+    The gradient is the top-right block of ``exp([[A^T, G], [0, A^T]])`` (Mathias 1996),
+    itself a ``matrix_exp``, so derivatives of every order are exact.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.matrix_exp(gk.tensor([[0.0, 1.0], [0.0, 0.0]]))
+    tensor([[1., 1.],
+            [0., 1.]])
+    """
+    return OL.expm_p(_square(A, "matrix_exp"))
+
+
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """Condition number ``norm(A, p) * norm(inv(A), p)``; for ``p`` None/2/-2 the ratio of
+    extreme singular values (any shape), else square ``A`` only (inf where singular).
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.cond(gk.tensor([[4.0, 0.0], [0.0, 2.0]]))
+    tensor(2.)
+    """
+    a = _matrix(A, "cond")
+    if p is None or (not isinstance(p, str) and p in (2, -2)):
+        s = svdvals(a)
+        big, small = s[..., 0], s[..., -1]
+        return small / big if p == -2 else big / small
+    if a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
+                           f"{a.shape[-2]} by {a.shape[-1]} matrices")
+    data = np.asarray(a._data)
+    bad = _lu_info(data) > 0
+    m = _mask(bad)
+    safe = F.where(m, _eye_like(a), a) if bad.any() else a
+    out = matrix_norm(a, p) * matrix_norm(inv(safe), p)
+    if not bad.any():
+        return out
+    return F.where(_const(bad), _const(np.array(np.inf, dtype=data.dtype)), out)
+
+
+def vander(x: Tensor, *, N: int | None = None) -> Tensor:
+    """Vandermonde matrix ``x[..., :, None] ** arange(N)`` (increasing powers; ``N`` defaults
+    to ``x.shape[-1]``), through a cumulative product.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.vander(gk.tensor([1.0, 2.0, 3.0]))
+    tensor([[1., 1., 1.],
+            [1., 2., 4.],
+            [1., 3., 9.]])
+    """
+    t = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
+    if t.ndim == 0:
+        raise RuntimeError("N must be greater than 1.")
+    n = t.shape[-1] if N is None else int(N)
+    if n <= 1:
+        raise RuntimeError("N must be greater than 1.")
+    col = F.unsqueeze(t, -1)
+    ones = _const(np.ones(tuple(col.shape), dtype=t._data.dtype), t)
+    reps = F.expand(col, tuple(col.shape[:-1]) + (n - 1,))
+    return F.cumprod(F.cat([ones, reps], -1), -1)
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """The first ``n`` columns of ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_i^T`` with ``v_i``
+    the ``i``-th column of ``A`` below the diagonal and a 1 on it (LAPACK's orgqr).
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> Q = gk.linalg.householder_product(gk.tensor([[1.0], [1.0]]), gk.tensor([1.0]))
+    >>> Q
+    tensor([[ 0.],
+            [-1.]])
+    """
+    name = "torch.linalg.householder_product"
+    a = _float(A, "householder_product")
+    t = _float(tau, "householder_product", "tau")
+    if a.ndim < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    m, n = a.shape[-2], a.shape[-1]
+    if m < n:
+        raise RuntimeError(f"{name}: input.shape[-2] must be greater than or equal to input.shape[-1]")
+    k = t.shape[-1] if t.ndim else 0
+    if k > n:
+        raise RuntimeError(f"{name}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    dtype = a._data.dtype
+    x = _const(np.broadcast_to(np.eye(m, n, dtype=dtype), tuple(a.shape[:-2]) + (m, n)), a)
+    for i in range(k - 1, -1, -1):
+        below = a[..., i + 1:, i]
+        head = _const(np.broadcast_to(np.eye(1, i + 1, i, dtype=dtype)[0],
+                                      tuple(below.shape[:-1]) + (i + 1,)), a)
+        v = F.cat([head, below], -1)                                  # (..., m)
+        w = F.matmul(F.unsqueeze(v, -2), x)                           # v^T X: (..., 1, n)
+        x = x - F.unsqueeze(t[..., i], -1)[..., None] * F.unsqueeze(v, -1) * w
+    return x
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of ``A`` read as a linear map from its first ``ind`` dims to the rest:
+    shape ``A.shape[ind:] + A.shape[:ind]``.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.tensorinv(gk.eye(4).reshape(4, 2, 2), ind=1).shape
+    gradkit.Size([2, 2, 4])
+    """
+    a = _float(A, "tensorinv")
+    if ind <= 0:
+        raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
+    out_shape, in_shape = tuple(a.shape[:ind]), tuple(a.shape[ind:])
+    p, q = int(np.prod(out_shape, dtype=np.int64)), int(np.prod(in_shape, dtype=np.int64))
+    if p != q:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
+                           f"prod(self.shape[:ind]), but got {q} != {p}")
+    return F.reshape(inv(F.reshape(a, (p, q))), in_shape + out_shape)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:
+    """The ``X`` with ``tensordot(A, X, X.ndim) = B``; ``dims`` of ``A`` move to the end first.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.tensorsolve(gk.eye(6).reshape(6, 2, 3), gk.ones(6)).shape
+    gradkit.Size([2, 3])
+    """
+    a = _float(A, "tensorsolve")
+    b = _float(B, "tensorsolve", "B")
+    if dims is not None:
+        src = [int(d) % a.ndim for d in dims]
+        a = F.movedim(a, src, list(range(a.ndim - len(src), a.ndim)))
+    x_shape = tuple(a.shape[b.ndim:])
+    p = int(np.prod(tuple(a.shape[:b.ndim]), dtype=np.int64))
+    q = int(np.prod(x_shape, dtype=np.int64))
+    if p != q:
+        raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
+                           f"prod(self.shape[:other.ndim]), but got {q} != {p}")
+    x = solve(F.reshape(a, (p, q)), F.reshape(b, (p,)))
+    return F.reshape(x, x_shape)

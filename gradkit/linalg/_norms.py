@@ -1,0 +1,355 @@
+"""gradkit.linalg: norms, powers, lstsq, cross and other compositions.
+
+Part of ``gradkit.linalg`` (see its docstring).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Sequence
+
+import numpy as np
+
+from gradkit import _api as F
+from gradkit._core.tensor import Tensor, _make
+from gradkit.ops import linalg as L
+from gradkit.ops import reduction as R
+from gradkit.ops import shape as S
+from gradkit.linalg._base import _INF, _float, _lstsq_ret, _matrix, _square
+from gradkit.linalg._decomp import matrix_rank, svdvals
+from gradkit.linalg._solve import _is_vector_rhs, inv
+
+# --- norms ------------------------------------------------------------------------------------
+def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
+                dtype: Any = None) -> Tensor:
+    """Vector norm over ``dim`` (all elements by default): ``sum(|x|^ord)^(1/ord)``.
+
+    Parameters
+    ----------
+    x : Tensor
+        Any shape.
+    ord : float, optional
+        Any real number; ``inf`` (max ``|x|``), ``-inf`` (min ``|x|``), ``0`` (number of
+        nonzeros).
+    dim : int or tuple of int, optional
+        Dims to reduce; ``None`` reduces all.
+    keepdim : bool, optional
+        Keep the reduced dims with size 1.
+    dtype : gradkit dtype, optional
+        Cast ``x`` first.
+
+    Notes
+    -----
+    The 2-norm of a zero vector has gradient 0 (PyTorch's convention); ties in the
+    ``inf`` norms share the gradient equally.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.vector_norm(gk.tensor([3.0, -4.0]))
+    tensor(5.)
+    """
+    t = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
+    if dtype is not None:
+        t = t.to(dtype)
+    t = _float(t, "vector_norm")
+    if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
+        raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, "
+                        f"not {type(ord).__name__}")
+    return R.norm_p(t, ord=float(ord), dim=S.norm_dims(dim, t.ndim), keepdim=keepdim)
+
+
+def _drop(x: Tensor, dims: tuple[int, ...]) -> Tensor:
+    """Remove the size-1 dims ``dims`` (as a reshape)."""
+    return F.reshape(x, tuple(s for i, s in enumerate(x.shape) if i not in dims))
+
+
+def _insert(x: Tensor, dims: tuple[int, ...]) -> Tensor:
+    """Insert size-1 dims at ``dims`` (ascending positions in the result)."""
+    for d in sorted(dims):
+        x = F.unsqueeze(x, d)
+    return x
+
+
+def _is_matrix_ord(ord: Any) -> bool:
+    if isinstance(ord, str):
+        return ord in ("fro", "nuc")
+    return isinstance(ord, (int, float, np.number)) and not isinstance(ord, bool) and \
+        ord in (1, -1, 2, -2, _INF, -_INF)
+
+
+def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), keepdim: bool = False,
+                *, dtype: Any = None) -> Tensor:
+    """Matrix norm over the two dims ``dim``.
+
+    Parameters
+    ----------
+    A : Tensor
+        Shape ``(*, m, n)`` (with the matrix dims where ``dim`` says).
+    ord : {"fro", "nuc", 1, -1, 2, -2, inf, -inf}, optional
+        Frobenius; nuclear (sum of singular values); max / min column sum of ``|A|``;
+        largest / smallest singular value; max / min row sum of ``|A|``.
+    dim : pair of int, optional
+        The row and column dims.
+    keepdim : bool, optional
+        Keep both dims with size 1.
+    dtype : gradkit dtype, optional
+        Cast ``A`` first.
+
+    Notes
+    -----
+    ``"nuc"`` and ``+-2`` go through :func:`svdvals`; ``+-1`` and ``+-inf`` through
+    ``amax``/``amin`` of absolute sums (ties share the gradient).
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> A = gk.tensor([[1.0, -2.0], [3.0, 4.0]])
+    >>> gk.linalg.matrix_norm(A, 1), gk.linalg.matrix_norm(A, float("inf"))
+    (tensor(6.), tensor(7.))
+    """
+    a = A if isinstance(A, Tensor) else F.as_tensor_arg(A)
+    if dtype is not None:
+        a = a.to(dtype)
+    a = _matrix(a, "matrix_norm")
+    if not _is_matrix_ord(ord):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {tuple(dim)}")
+    d0, d1 = (S.norm_dim(int(d), a.ndim) for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
+    pair = tuple(sorted((d0, d1)))
+    if ord == "fro":
+        return R.norm_p(a, ord=2.0, dim=pair, keepdim=keepdim)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(F.movedim(a, (d0, d1), (-2, -1)))
+        out = F.sum(s, -1) if ord == "nuc" else (F.amax if ord == 2 else F.amin)(s, -1)
+        return _insert(out, pair) if keepdim else out
+    inner, outer = (d0, d1) if abs(ord) == 1 else (d1, d0)      # sum over rows, max over columns
+    sums = F.sum(F.abs(a), inner, keepdim=True)
+    out = (F.amax if ord > 0 else F.amin)(sums, outer, keepdim=True)
+    return out if keepdim else _drop(out, pair)
+
+
+def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
+         dtype: Any = None) -> Tensor:
+    """Vector or matrix norm, chosen as PyTorch does.
+
+    With ``dim`` an int or 1-tuple: :func:`vector_norm`; a 2-tuple: :func:`matrix_norm`.
+    Without ``dim``: the 2-norm of all elements when ``ord`` is None, else a vector
+    norm of a 1-D input or a matrix norm of a 2-D input.
+
+    Parameters
+    ----------
+    A : Tensor
+    ord : float or str, optional
+        As in :func:`vector_norm` or :func:`matrix_norm`.
+    dim : int or tuple of int, optional
+    keepdim : bool, optional
+    dtype : gradkit dtype, optional
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> A = gk.tensor([[3.0, 0.0], [0.0, 4.0]])
+    >>> gk.linalg.norm(A), gk.linalg.norm(A, 2), gk.linalg.norm(A, "nuc")
+    (tensor(5.), tensor(4.), tensor(7.))
+    """
+    a = A if isinstance(A, Tensor) else F.as_tensor_arg(A)
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        if len(dims) == 1:
+            return vector_norm(a, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+        if len(dims) == 2:
+            return matrix_norm(a, "fro" if ord is None else ord, dims, keepdim, dtype=dtype)
+        raise RuntimeError(f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {list(dims)}")
+    if ord is None:
+        return vector_norm(a, 2, None, keepdim, dtype=dtype)
+    if a.ndim == 1 and not isinstance(ord, str):
+        return vector_norm(a, ord, None, keepdim, dtype=dtype)
+    if a.ndim == 2:
+        return matrix_norm(a, ord, (-2, -1), keepdim, dtype=dtype)
+    raise RuntimeError(f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D "
+                       f"(a matrix ord such as {ord!r} needs 2D). Got {a.ndim}D.")
+
+
+# --- compositions -------------------------------------------------------------------------------
+def matrix_power(A: Tensor, n: int) -> Tensor:
+    """``A`` multiplied by itself ``n`` times; ``n = 0`` gives the identity, ``n < 0``
+    powers of ``inv(A)``. Uses repeated squaring.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.matrix_power(gk.tensor([[1.0, 1.0], [0.0, 1.0]]), 3)
+    tensor([[1., 3.],
+            [0., 1.]])
+    """
+    a = _square(A, "matrix_power")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"linalg.matrix_power: n must be an int, not {type(n).__name__}")
+    n = operator.index(n)
+    if n == 0:
+        # NOTE: the identity, still on the graph (gradient 0, as in PyTorch), even where A holds nan
+        eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a._data.dtype), a.shape)
+        never = _make(np.zeros(a.shape, dtype=bool), False, None)
+        return F.where(never, a, _make(np.ascontiguousarray(eye), False, None))
+    if n < 0:
+        a, n = inv(a), -n
+    result = None
+    while True:
+        if n & 1:
+            result = a if result is None else F.matmul(result, a)
+        n >>= 1
+        if not n:
+            return result
+        a = F.matmul(a, a)
+
+
+_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> Any:
+    """Least-squares solution of ``A X = B`` (the minimum-norm one when ``A`` is rank deficient).
+
+    Parameters
+    ----------
+    A : Tensor
+        Shape ``(*, m, n)``.
+    B : Tensor
+        Shape ``(*, m, k)`` or ``(*, m)``; batch dims broadcast.
+    rcond : float, optional
+        Singular values below ``rcond * s_max`` count as zero (default ``eps * max(m, n)``).
+    driver : {"gelsy", "gels", "gelsd", "gelss"}, optional
+        Which outputs are filled, as in PyTorch on the CPU (default ``"gelsy"``).
+
+    Returns
+    -------
+    (solution, residuals, rank, singular_values) : named tuple of Tensors
+        ``solution`` of shape ``(*, n, k)`` (or ``(*, n)``); ``residuals``, the squared
+        residual norms of each column, only when ``m > n``, ``A`` has full rank and the
+        driver is not ``"gelsy"`` (else empty); ``rank`` (int64) unless the driver is
+        ``"gels"``; ``singular_values`` for ``"gelsd"``/``"gelss"`` only.
+
+    Notes
+    -----
+    Computed as ``pinv(A) @ B``: ``solution`` and ``residuals`` are differentiable in
+    ``A`` and ``B`` while the rank does not change.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> A = gk.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    >>> gk.linalg.lstsq(A, gk.tensor([1.0, 2.0, 3.0])).solution
+    tensor([1., 2.])
+    """
+    driver = "gelsy" if driver is None else driver
+    if driver not in _DRIVERS:
+        raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
+                           "(gels, gelsy, gelsd, gelss)")
+    a = _matrix(A, "lstsq")
+    b = _float(B, "lstsq", "B")
+    vector = _is_vector_rhs(a, b)
+    if vector:
+        b = F.unsqueeze(b, -1)
+    m, n = a.shape[-2], a.shape[-1]
+    if b.ndim < 2 or b.shape[-2] != m:
+        raise RuntimeError(f"linalg.lstsq: input.size(-2) should match other.size(-2) (got {m} and "
+                           f"{b.shape[-2] if b.ndim > 1 else b.shape[-1]})")
+    rtol = float(np.finfo(a._data.dtype).eps * max(m, n)) if rcond is None or rcond < 0 else rcond
+    x = F.matmul(L.pinv_p(a, atol=0.0, rtol=rtol, hermitian=False), b)
+    rank = matrix_rank(a, rtol=rtol)
+    empty = _make(np.empty((0,), dtype=a._data.dtype), False, None)
+    residuals = empty
+    if driver != "gelsy" and m > n and bool(np.all(rank._data == n)):
+        r = F.matmul(a, x) - b
+        residuals = F.sum(r * r, -2)
+    if driver == "gels":
+        rank = _make(np.empty((0,), dtype=np.int64), False, None)
+    svals = svdvals(a).detach() if driver in ("gelsd", "gelss") else empty
+    return _lstsq_ret(F.squeeze(x, -1) if vector else x, residuals, rank, svals)
+
+
+def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
+    """Cross product of 3-vectors along ``dim``; the other dims broadcast.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.cross(gk.tensor([1.0, 0.0, 0.0]), gk.tensor([0.0, 1.0, 0.0]))
+    tensor([0., 0., 1.])
+    """
+    x = input if isinstance(input, Tensor) else F.as_tensor_arg(input)
+    y = other if isinstance(other, Tensor) else F.as_tensor_arg(other)
+    if x.ndim != y.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    x, y = F.broadcast_tensors(x, y)
+    d = S.norm_dim(dim, x.ndim)
+    if x.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
+                           f"{x.shape[d]} and {y.shape[d]}")
+    a0, a1, a2 = F.unbind(x, d)
+    b0, b1, b2 = F.unbind(y, d)
+    return F.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+    """Dot product of vectors along ``dim`` (the other dims broadcast).
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.vecdot(gk.tensor([1.0, 2.0]), gk.tensor([3.0, 4.0]))
+    tensor(11.)
+    """
+    return F.sum(F.mul(x, y), dim)
+
+
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+    """Chain of matrix products; the first and last may be 1-D (a row and a column vector).
+
+    The products are taken left to right (no reordering by cost).
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.multi_dot([gk.tensor([1.0, 2.0]), gk.eye(2), gk.tensor([3.0, 4.0])])
+    tensor(11.)
+    """
+    ts = list(tensors)
+    if len(ts) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
+    _check_multi_dot(ts)
+    out = ts[0]
+    for t in ts[1:]:
+        out = F.matmul(out, t)
+    return out
+
+
+def _check_multi_dot(ts: list[Any]) -> None:
+    """PyTorch's checks: 1-D or 2-D ends, 2-D middles, and chained inner sizes."""
+    n = len(ts)
+    for i, t in enumerate(ts):
+        nd = t.ndim
+        if i == 0 and nd not in (1, 2):
+            raise RuntimeError(f"multi_dot(): the first tensor must be 1D or 2D but got {nd}D")
+        if i == n - 1 and nd not in (1, 2):
+            raise RuntimeError(f"multi_dot(): the last tensor must be 1D or 2D but got {nd}D")
+        if 0 < i < n - 1 and nd != 2:
+            raise RuntimeError(f"multi_dot(): tensor {i} must be 2D but got {nd}D")
+    for i in range(n - 1):
+        a, b = ts[i], ts[i + 1]
+        if a.shape[-1] != b.shape[0]:
+            raise RuntimeError(f"multi_dot(): tensors {i} and {i + 1} with shapes {list(a.shape)} and "
+                               f"{list(b.shape)} cannot be multiplied")
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Alias of :func:`gradkit.matmul`."""
+    return F.matmul(input, other)
+
+
+def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Diagonals of the matrices over the last two dims (alias of :func:`gradkit.diagonal`)."""
+    return F.diagonal(A, offset, dim1, dim2)

@@ -1,0 +1,265 @@
+"""Activation functions of gradkit.nn.functional (``torch.nn.functional``'s non-linear activations)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+
+from gradkit import _api as A
+from gradkit._core.tensor import Tensor
+from gradkit.nn import functional as F
+from gradkit.ops import elementwise as E
+from gradkit.ops import nn as P
+from gradkit.ops import reduction as R
+from gradkit.ops import shape as S
+from ._base import _SELU_ALPHA, _SELU_SCALE, _SQRT1_2, _SQRT_2_OVER_PI, _const, _inplace, _logsigmoid, _t
+
+__all__ = [
+    "relu", "hardtanh", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "softplus",
+    "mish", "softsign", "hardsigmoid", "hardswish", "sigmoid", "tanh", "logsigmoid", "softmax",
+    "log_softmax", "softmin", "glu", "normalize", "threshold", "tanhshrink", "softshrink",
+    "hardshrink", "prelu", "rrelu",
+]
+
+
+# --- activations ------------------------------------------------------------------------
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``max(input, 0)``; the gradient at 0 is 0 (PyTorch)."""
+    return _inplace(_t(input), A.relu, inplace)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """Clamp to ``[min_val, max_val]``.
+
+    Notes
+    -----
+    Unlike ``clamp``, the gradient is 0 at the bounds themselves, as in PyTorch.
+    """
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    return _inplace(_t(input), lambda x: P.hardtanh_p(x, min_val=float(min_val), max_val=float(max_val)),
+                    inplace)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """``hardtanh(input, 0, 6)``: the gradient is 0 at 0 and at 6 (PyTorch)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """``input`` where positive, ``negative_slope * input`` elsewhere (slope at 0, as PyTorch)."""
+    return _inplace(_t(input), lambda x: A.where(x > 0, x, x * negative_slope), inplace)
+
+
+def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
+    # NOTE: exp only sees min(x, 0), so a large x cannot overflow into a nan gradient; the
+    # derivative at 0 is alpha * input_scale * scale (the negative branch), as in PyTorch.
+    # a nan takes the positive branch (gradient scale), as in PyTorch's elu_backward.
+    neg = E.expm1(A.clamp(x, max=0.0) * input_scale if input_scale != 1.0 else A.clamp(x, max=0.0))
+    out = A.where(x <= 0, neg * alpha, x)
+    return out * scale if scale != 1.0 else out
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``input`` where positive, ``alpha * (exp(input) - 1)`` elsewhere."""
+    return _inplace(_t(input), lambda x: _elu(x, alpha, 1.0, 1.0), inplace)
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``scale * elu(input, alpha)`` with the self-normalizing constants."""
+    return _inplace(_t(input), lambda x: _elu(x, _SELU_ALPHA, _SELU_SCALE, 1.0), inplace)
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
+    return _inplace(_t(input), lambda x: _elu(x, alpha, 1.0, 1.0 / alpha), inplace)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """``x * Phi(x)``, exactly through ``erf`` or, with ``approximate='tanh'``, by tanh."""
+    x = _t(input)
+    if approximate == "none":
+        return x * 0.5 * (A.erf(x * _SQRT1_2) + 1.0)
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * _SQRT_2_OVER_PI
+        return x * 0.5 * (A.tanh(inner) + 1.0)
+    raise RuntimeError("approximate argument must be either none or tanh.")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """``input * sigmoid(input)``."""
+    return _inplace(_t(input), lambda x: x * A.sigmoid(x), inplace)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``.
+
+    Notes
+    -----
+    The exponential only sees ``min(beta * x, threshold)``, so logits of 1e4 give
+    finite values and gradients.
+    """
+    x = _t(input)
+    xb = x * beta if beta != 1 else x
+    # where, not clamp: a nan input keeps a nan gradient (PyTorch), clamp's would be 0
+    soft = A.log1p(A.exp(A.where(xb > threshold, float(threshold), xb)))
+    if beta != 1:
+        soft = soft / beta
+    return A.where(xb > threshold, x, soft)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``input * tanh(softplus(input))``."""
+    return _inplace(_t(input), lambda x: x * A.tanh(softplus(x)), inplace)
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``input / (1 + |input|)``."""
+    x = _t(input)
+    return x / (A.abs(x) + 1.0)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``; the gradient is 0 at -3 and 3 (PyTorch)."""
+    return _inplace(_t(input), lambda x: P.hardtanh_p(x + 3.0, min_val=0.0, max_val=6.0) / 6.0, inplace)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6`` (a fused primitive); the derivative is 0 at -3 and 1 at 3 (PyTorch)."""
+    return _inplace(_t(input), P.hardswish_p, inplace)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return A.sigmoid(input)
+
+
+def tanh(input: Tensor) -> Tensor:
+    return A.tanh(input)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """``log(sigmoid(input))``, computed without overflow."""
+    return _logsigmoid(_t(input))
+
+
+def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+                  "include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_input(input: Any, dim: Any, dtype: Any, name: str, stacklevel: int) -> tuple[Tensor, int]:
+    x = _t(input)
+    if dtype is not None:
+        x = x.to(dtype)
+    if dim is None:
+        dim = _softmax_dim(name, x.ndim, stacklevel + 1)
+    return x, S.norm_dim(dim, x.ndim)
+
+
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """``exp(x) / sum(exp(x), dim)``, a fused primitive (the max is subtracted first).
+
+    Examples
+    --------
+    >>> F.softmax(gk.tensor([1.0, 2.0, 3.0]), dim=0)
+    tensor([0.0900, 0.2447, 0.6652])
+    """
+    x, d = _softmax_input(input, dim, dtype, "softmax", _stacklevel)
+    return P.softmax_p(x, dim=d)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
+                dtype: Any = None) -> Tensor:
+    """``x - logsumexp(x, dim)``, a fused primitive: stable for logits of any size."""
+    x, d = _softmax_input(input, dim, dtype, "log_softmax", _stacklevel)
+    return P.log_softmax_p(x, dim=d)
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """``softmax(-input, dim)``."""
+    x, d = _softmax_input(input, dim, dtype, "softmin", _stacklevel)
+    return P.softmax_p(-x, dim=d)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: the first half of ``dim`` times the sigmoid of the second half."""
+    x = _t(input)
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    d = S.norm_dim(dim, x.ndim)
+    if x.shape[d] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {x.shape[d]}")
+    a, b = A.chunk(x, 2, d)
+    return a * A.sigmoid(b)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
+              out: Any = None) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``."""
+    x = _t(input)
+    d = S.norm_dim(dim, x.ndim)
+    denom = A.clamp(R.norm_p(x, ord=float(p), dim=(d,), keepdim=True), min=eps)
+    return x / denom
+
+
+# --- activations ------------------------------------------------------------------------
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``input`` where ``input > threshold``, else ``value``."""
+    # NOTE: a nan passes through with gradient 1 (PyTorch replaces only x <= threshold)
+    return F._inplace(_t(input), lambda x: A.where(x <= threshold, float(value), x), inplace)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``input - tanh(input)``."""
+    x = _t(input)
+    return x - A.tanh(x)
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between (gradient 0 at the kinks)."""
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    x = _t(input)
+    # NOTE: x - clamp(x): a nan stays nan with gradient 1, as in PyTorch's scalar kernel
+    # (its vectorized kernel gives 0 there); gradient 0 at the kinks.
+    return x - A.clamp(x, -lambd, lambd)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0."""
+    x = _t(input)
+    # NOTE: a nan stays nan with gradient 1, as in PyTorch's scalar kernel
+    return A.where((x >= -lambd) & (x <= lambd), 0.0, x)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``x`` where positive, ``weight * x`` elsewhere; ``weight`` has 1 or ``C`` (dim 1) entries."""
+    x, w = _t(input), _t(weight, "weight")
+    if w.ndim > 1:
+        raise RuntimeError("prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {w.ndim}")
+    n = w.numel()
+    if n != 1:
+        if x.ndim == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        c = x.shape[1] if x.ndim >= 2 else x.shape[0]
+        if c != n:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter "
+                               f"numbers = {n} and channel size = {c}.")
+        if x.ndim >= 2:
+            w = A.reshape(w, (1, n) + (1,) * (x.ndim - 2))
+    return A.where(x > 0, x, w * x)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """Leaky ReLU whose negative slope is drawn from ``U(lower, upper)`` (their mean in eval)."""
+    x = _t(input)
+    if not training:
+        return F.leaky_relu(x, (lower + upper) / 2, inplace)
+    from gradkit._core.creation import default_generator
+    slope = default_generator._rng.uniform(lower, upper, tuple(x.shape))
+    return F._inplace(x, lambda v: A.where(v >= 0, v, v * _const(slope, v)), inplace)

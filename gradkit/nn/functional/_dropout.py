@@ -1,0 +1,103 @@
+"""Dropout functions of gradkit.nn.functional."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradkit._core.tensor import Tensor
+from gradkit.nn import functional as F
+from ._base import _const, _inplace, _t
+
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)``.
+
+    The mask comes from gradkit's default generator (``gk.manual_seed``); with
+    ``training=False`` the input is returned unchanged.
+    """
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    x = _t(input)
+    if not training or p == 0.0:
+        return x
+    from gradkit._core.creation import default_generator
+    keep = default_generator._rng.random(tuple(x.shape)) >= p
+    scale = np.where(keep, 1.0 / (1.0 - p), 0.0) if p < 1.0 else np.zeros(tuple(x.shape))
+    return _inplace(x, lambda v: v * _const(scale, v), inplace)
+
+
+_ALPHA = 1.7580993408473766      # -SELU_ALPHA * SELU_SCALE, negated
+
+
+def _rng() -> Any:
+    from gradkit._core.creation import default_generator
+    return default_generator._rng
+
+
+def _check_p(p: float) -> None:
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+# --- dropouts ---------------------------------------------------------------------------
+def _feature_dropout(input: Any, p: float, training: bool, inplace: bool, nd: int, name: str) -> Tensor:
+    _check_p(p)
+    x = _t(input)
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D input, but received a {x.ndim}D input. "
+                           f"Note that {name} exists to provide channel-wise dropout on inputs with {nd} "
+                           "spatial dimension(s), a channel dimension, and an optional batch dimension "
+                           f"(i.e. {nd + 1}D or {nd + 2}D inputs).")
+    if not training or p == 0.0:
+        return x
+    lead = x.ndim - nd
+    shape = tuple(x.shape[:lead]) + (1,) * nd
+    keep = _rng().random(shape) >= p
+    scale = np.where(keep, 1.0 / (1.0 - p), 0.0) if p < 1.0 else np.zeros(shape)
+    return F._inplace(x, lambda v: v * _const(scale, v), inplace)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, L)`` (or ``(C, L)``) with probability ``p``; scale the rest."""
+    return _feature_dropout(input, p, training, inplace, 1, "dropout1d")
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) with probability ``p``."""
+    return _feature_dropout(input, p, training, inplace, 2, "dropout2d")
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) with probability ``p``."""
+    return _feature_dropout(input, p, training, inplace, 3, "dropout3d")
+
+
+def _alpha(input: Any, p: float, training: bool, inplace: bool, feature: bool) -> Tensor:
+    _check_p(p)
+    x = _t(input)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return F._inplace(x, lambda v: v * 0.0, inplace)
+    if feature and x.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    shape = (tuple(x.shape[:2]) + (1,) * (x.ndim - 2)) if feature else tuple(x.shape)
+    mask = (_rng().random(shape) >= p).astype(np.float64)
+    a = ((1 - p) * (1 + p * _ALPHA ** 2)) ** -0.5
+    b = (mask - 1) * (_ALPHA * a) + _ALPHA * a * p
+    return F._inplace(x, lambda v: v * _const(mask * a, v) + _const(b, v), inplace)
+
+
+def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False) -> Tensor:
+    """Dropout that keeps SELU's zero mean and unit variance (dropped entries become ``-alpha'``)."""
+    return _alpha(input, p, training, inplace, False)
+
+
+def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,
+                          inplace: bool = False) -> Tensor:
+    """Alpha dropout of whole channels (dim 1)."""
+    return _alpha(input, p, training, inplace, True)

@@ -1,0 +1,35 @@
+"""Linear functions of gradkit.nn.functional."""
+
+from __future__ import annotations
+
+
+from gradkit import _api as A
+from gradkit._core.tensor import Tensor
+from ._base import _t
+
+__all__ = ["linear", "bilinear"]
+
+
+# --- linear layers, dropout, embeddings -------------------------------------------------
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``input @ weight.T + bias``."""
+    x, w = _t(input), _t(weight, "weight")
+    out = A.matmul(x, A.t(w))
+    return out if bias is None else out + bias
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """``y_o = x1 @ weight[o] @ x2 + bias_o`` over the last dim of ``input1`` and ``input2``."""
+    x1, x2, w = _t(input1, "input1"), _t(input2, "input2"), _t(weight, "weight")
+    if x1.ndim != x2.ndim or tuple(x1.shape[:-1]) != tuple(x2.shape[:-1]):
+        raise RuntimeError(f"bilinear(): input batch dimensions do not match: got "
+                           f"{list(x1.shape[:-1])} and {list(x2.shape[:-1])}")
+    if w.ndim != 3 or w.shape[1] != x1.shape[-1] or w.shape[2] != x2.shape[-1]:
+        raise RuntimeError(f"bilinear(): weight of size {list(w.shape)} does not match inputs of "
+                           f"sizes {list(x1.shape)} and {list(x2.shape)}")
+    o, i, j = w.shape
+    # x1 @ W as one BLAS product: (..., i) @ (i, o * j), then a dot with x2 over j
+    t = A.matmul(x1, A.reshape(A.permute(w, (1, 0, 2)), (i, o * j)))
+    t = A.reshape(t, tuple(x1.shape[:-1]) + (o, j))
+    out = (t * A.unsqueeze(x2, -2)).sum(-1)
+    return out if bias is None else out + bias

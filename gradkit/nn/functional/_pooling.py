@@ -1,0 +1,315 @@
+"""Pooling functions of gradkit.nn.functional."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradkit import _api as A
+from gradkit._core.tensor import Tensor, _make
+from gradkit.nn import functional as F
+from gradkit.ops import nn as P
+from ._base import _const, _ntuple, _t
+from ._conv import _batched3, _depth_slices, _fold_depth, _triple, _unfold_depth, conv3d
+
+__all__ = [
+    "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "lp_pool1d", "lp_pool2d",
+    "max_pool3d", "avg_pool3d",
+]
+
+
+# --- pooling ----------------------------------------------------------------------------
+def _pool_out(n: int, k: int, s: int, p: int, d: int, ceil_mode: bool) -> int:
+    span = n + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:   # the last window must start inside the input
+        out -= 1
+    return out
+
+
+def _pool_args(x: Tensor, nd: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+               ceil_mode: bool, name: str) -> tuple[Any, ...]:
+    k = _ntuple(kernel_size, nd, "kernel_size")
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and not stride) else \
+        _ntuple(stride, nd, "stride")
+    p = _ntuple(padding, nd, "padding")
+    d = _ntuple(dilation, nd, "dilation")
+    if any(q < 1 for q in k + s):
+        raise RuntimeError(f"{name}: kernel_size and stride must be greater than zero")
+    sizes = tuple(x.shape[-nd:])
+    outs = tuple(_pool_out(n, ki, si, pi, di, ceil_mode) for n, ki, si, pi, di in zip(sizes, k, s, p, d))
+    if any(o < 1 for o in outs):
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, x.shape[-nd - 1:]))}). Calculated "
+                           f"output size: ({'x'.join(map(str, (x.shape[-nd - 1],) + outs))}). Output "
+                           "size is too small")
+    # padding as (before, after), the after side grown so that ceil_mode windows fit
+    pads = tuple((pi, max(pi, (o - 1) * si + di * (ki - 1) + 1 - n - pi))
+                 for n, o, ki, si, pi, di in zip(sizes, outs, k, s, p, d))
+    return k, s, p, d, pads, outs
+
+
+def _pool_input(input: Any, nd: int, name: str) -> tuple[Tensor, bool]:
+    x = _t(input)
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, "
+                           f"but got: {list(x.shape)}")
+    return (x, True) if x.ndim == nd + 2 else (A.unsqueeze(x, 0), False)
+
+
+def _max_pool(input: Any, nd: int, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+              ceil_mode: bool, return_indices: bool, name: str) -> Any:
+    x, batched = _pool_input(input, nd, name)
+    k, s, p, d, pads, _ = _pool_args(x, nd, kernel_size, stride, padding, dilation, ceil_mode, name)
+    for pi, ki, di in zip(p, k, d):
+        if pi > ((ki - 1) * di + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={pi}, kernel_size={ki} and dilation={di}")
+    if nd == 1:
+        x = A.unsqueeze(x, 2)
+        k, s, d, pads = (1,) + k, (1,) + s, (1,) + d, ((0, 0),) + pads
+    out, idx = P.max_pool2d_p(x, kernel=k, stride=s, padding=pads, dilation=d)
+    if nd == 1:
+        out, idx = A.squeeze(out, 2), A.squeeze(idx, 2)
+    if not batched:
+        out, idx = A.squeeze(out, 0), A.squeeze(idx, 0)
+    return (out, idx) if return_indices else out
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Max over sliding windows of ``(N, C, L)``; ``return_indices`` adds the argmax positions."""
+    return _max_pool(input, 1, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                     "max_pool1d")
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Max over sliding windows of ``(N, C, H, W)``.
+
+    Notes
+    -----
+    The gradient goes to the first maximum of each window (PyTorch's CPU
+    convention); indices are flat positions in each ``H * W`` plane.
+    """
+    return _max_pool(input, 2, kernel_size, stride, padding, dilation, ceil_mode, return_indices,
+                     "max_pool2d")
+
+
+def _avg_divisor(n: int, o: int, k: int, s: int, p: int, include_pad: bool) -> np.ndarray:
+    start = np.arange(o) * s - p
+    end = np.minimum(start + k, n + p)
+    size = end - start
+    if not include_pad:
+        size = np.minimum(end, n) - np.maximum(start, 0)
+    return size
+
+
+def _avg_pool(input: Any, nd: int, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
+              count_include_pad: bool, divisor_override: Any, name: str) -> Tensor:
+    x, batched = _pool_input(input, nd, name)
+    k, s, p, _, pads, outs = _pool_args(x, nd, kernel_size, stride, padding, 1, ceil_mode, name)
+    for pi, ki in zip(p, k):
+        if pi > ki // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
+                               f"pad={pi}, kernel_size={ki} and dilation=1")
+    lead = tuple(x.shape[:-nd])
+    sizes = tuple(x.shape[-nd:])
+    if nd == 1:
+        k, s, pads, sizes, outs = (1,) + k, (1,) + s, ((0, 0),) + pads, (1,) + sizes, (1,) + outs
+        p = (0,) + p
+    # NOTE: the window sums are a convolution of every plane with a kernel of ones
+    planes = A.reshape(x, (-1, 1) + sizes)
+    ones = _const(np.ones((1, 1) + k), x)
+    sums = P.conv2d_p(planes, ones, stride=s, padding=pads, dilation=(1, 1), groups=1)
+    if divisor_override:
+        out = sums / float(divisor_override)
+    else:
+        dh = _avg_divisor(sizes[0], outs[0], k[0], s[0], p[0], count_include_pad)
+        dw = _avg_divisor(sizes[1], outs[1], k[1], s[1], p[1], count_include_pad)
+        out = sums / _const(np.outer(dh, dw), x)
+    out = A.reshape(out, lead + outs[-nd:])
+    return out if batched else A.squeeze(out, 0)
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """Mean over sliding windows of ``(N, C, L)``."""
+    return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None,
+                     "avg_pool1d")
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Mean over sliding windows of ``(N, C, H, W)``; the divisor follows PyTorch's rules."""
+    return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, "avg_pool2d")
+
+
+def _adaptive_matrix(n: int, o: int) -> np.ndarray:
+    """(o, n) averaging matrix over PyTorch's adaptive windows [floor(i n / o), ceil((i + 1) n / o))."""
+    i = np.arange(o)
+    start = (i * n) // o
+    end = -((-(i + 1) * n) // o)
+    j = np.arange(n)
+    mask = (j >= start[:, None]) & (j < end[:, None])
+    return mask / (end - start)[:, None]
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average over the adaptive windows that give ``output_size`` (``None`` keeps a size)."""
+    x = _t(input)
+    if x.ndim not in (3, 4):
+        raise RuntimeError(f"adaptive_avg_pool2d(): Expected 3D or 4D tensor, but got {list(x.shape)}")
+    size = output_size if isinstance(output_size, (list, tuple)) else (output_size, output_size)
+    h, w = x.shape[-2:]
+    oh = h if size[0] is None else int(size[0])
+    ow = w if size[1] is None else int(size[1])
+    # NOTE: the windows are separable: rows are averaged by one matrix, columns by another
+    out = A.matmul(_const(_adaptive_matrix(h, oh), x), x)
+    return A.matmul(out, _const(_adaptive_matrix(w, ow).T, x))
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    """Average over the adaptive windows of ``(N, C, L)`` that give ``output_size``."""
+    x = _t(input)
+    if x.ndim not in (2, 3):
+        raise RuntimeError(f"adaptive_avg_pool1d(): Expected 2D or 3D tensor, but got {list(x.shape)}")
+    o = output_size[0] if isinstance(output_size, (list, tuple)) else output_size
+    return A.squeeze(F.adaptive_avg_pool2d(A.unsqueeze(x, -2), (1, int(o))), -2)
+
+
+def _adaptive_starts(n: int, o: int) -> tuple[np.ndarray, np.ndarray]:
+    i = np.arange(o)
+    return (i * n) // o, -((-(i + 1) * n) // o)
+
+
+def _adaptive_max(x: Tensor, sizes: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    """Max and flat argmax (first maximum, nan wins) over adaptive windows of the trailing dims."""
+    nd = len(sizes)
+    lead, spatial = tuple(x.shape[:-nd]), tuple(x.shape[-nd:])
+    data = np.asarray(x.detach().numpy()).reshape((-1,) + spatial)
+    flat_pos = np.arange(int(np.prod(spatial))).reshape(spatial)
+    bounds = [_adaptive_starts(n, o) for n, o in zip(spatial, sizes)]
+    idx = np.empty((data.shape[0],) + sizes, dtype=np.int64)
+    for cell in np.ndindex(*sizes):
+        win = tuple(slice(b[0][c], b[1][c]) for b, c in zip(bounds, cell))
+        vals = data[(slice(None),) + win].reshape(data.shape[0], -1)
+        pos = flat_pos[win].reshape(-1)
+        nan = np.isnan(vals)
+        best = np.where(nan.any(1), nan.argmax(1), np.argmax(np.where(nan, -np.inf, vals), 1))
+        idx[(slice(None),) + cell] = pos[best]
+    planes = A.reshape(x, (-1, int(np.prod(spatial))))
+    gathered = A.gather(planes, 1, _make(idx.reshape(idx.shape[0], -1), False, None))
+    idx = idx.reshape(lead + sizes)
+    return A.reshape(gathered, lead + sizes), _make(idx, False, None)
+
+
+def _adaptive_max_pool(input: Any, output_size: Any, return_indices: bool, nd: int, name: str) -> Any:
+    x = _t(input)
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got {list(x.shape)}")
+    size = tuple(output_size) if isinstance(output_size, (list, tuple)) else (output_size,) * nd
+    if len(size) != nd:
+        raise RuntimeError(f"{name}: internal error: output_size.size() must be {nd}")
+    size = tuple(int(n if s is None else s) for s, n in zip(size, x.shape[-nd:]))
+    if any(n == 0 for n in x.shape[-nd:]):
+        raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, "
+                           f"but input has sizes {list(x.shape)} with dimension {x.ndim - nd} being empty")
+    out, idx = _adaptive_max(x, size)
+    return (out, idx) if return_indices else out
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over the adaptive windows of ``(N, C, L)``; the gradient goes to the first maximum."""
+    return _adaptive_max_pool(input, output_size, return_indices, 1, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over the adaptive windows of ``(N, C, H, W)``; indices are flat in each ``H * W`` plane."""
+    return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
+
+
+def _lp_finish(out: Tensor, norm_type: float, count: int) -> Tensor:
+    return (A.sign(out) * F.relu(A.abs(out)) * float(count)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """``(sum over the window of x ** p) ** (1 / p)``, as PyTorch computes it (via ``avg_pool1d``)."""
+    x = _t(input)
+    k = F._ntuple(kernel_size, 1, "kernel_size")[0]
+    out = F.avg_pool1d(x ** norm_type, k, stride, 0, ceil_mode)
+    return _lp_finish(out, norm_type, k)
+
+
+def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
+              ceil_mode: bool = False) -> Tensor:
+    """``(sum over the window of x ** p) ** (1 / p)``, as PyTorch computes it (via ``avg_pool2d``)."""
+    x = _t(input)
+    kh, kw = F._ntuple(kernel_size, 2, "kernel_size")
+    out = F.avg_pool2d(x ** norm_type, (kh, kw), stride, 0, ceil_mode)
+    return _lp_finish(out, norm_type, kh * kw)
+
+
+def _pool3_args(kernel_size: Any, stride: Any, padding: Any) -> tuple[tuple[int, ...], ...]:
+    k = _triple(kernel_size, "kernel_size")
+    s = k if stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0) else \
+        _triple(stride, "stride")
+    p = _triple(padding, "padding")
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise RuntimeError("pad should be at most half of effective kernel size, but got pad="
+                           f"{p[0]}, kernel_size={k[0]} and dilation=1")
+    return k, s, p
+
+
+def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """Max over ``kD x kH x kW`` windows of ``(N, C, D, H, W)`` (a 2-D max pool, then a max over depth)."""
+    if return_indices:
+        raise NotImplementedError("max_pool3d: return_indices=True is not supported")
+    x, batched = _batched3(_t(input), "max_pool3d")
+    k, s, p = _pool3_args(kernel_size, stride, padding)
+    d = _triple(dilation, "dilation")
+    if p[0]:
+        x = F.pad(x, (0, 0, 0, 0, p[0], p[0]), value=float("-inf"))
+    n = x.shape[0]
+    od = F._pool_out(x.shape[2] - 2 * p[0], k[0], s[0], p[0], d[0], ceil_mode)
+    if ceil_mode and (od - 1) * s[0] + d[0] * (k[0] - 1) + 1 > x.shape[2]:
+        x = F.pad(x, (0, 0, 0, 0, 0, (od - 1) * s[0] + d[0] * (k[0] - 1) + 1 - x.shape[2]),
+                  value=float("-inf"))
+    planes = _depth_slices(x, k[0], s[0], d[0], od)
+    deep = A.amax(A.stack(planes, 0), 0) if len(planes) > 1 else planes[0]
+    out = F.max_pool2d(_fold_depth(deep), k[1:], s[1:], p[1:], d[1:], ceil_mode)
+    res = _unfold_depth(out, n, od)
+    return res if batched else A.squeeze(res, 0)
+
+
+def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """Mean over ``kD x kH x kW`` windows of ``(N, C, D, H, W)`` (``ceil_mode=False``)."""
+    if ceil_mode:
+        raise NotImplementedError("avg_pool3d: ceil_mode=True is not supported")
+    x, batched = _batched3(_t(input), "avg_pool3d")
+    k, s, p = _pool3_args(kernel_size, stride, padding)
+    xp = F.pad(x, (p[2], p[2], p[1], p[1], p[0], p[0]))
+    n = x.shape[0]
+    od = (xp.shape[2] - k[0]) // s[0] + 1
+    ones = np.zeros((1, 1) + tuple(xp.shape[2:]))
+    ones[:, :, p[0]: p[0] + x.shape[2], p[1]: p[1] + x.shape[3], p[2]: p[2] + x.shape[4]] = 1.0
+    win = np.ones((1, 1) + k)
+    total = None
+    for pl in _depth_slices(xp, k[0], s[0], 1, od):
+        y = F.avg_pool2d(_fold_depth(pl), k[1:], s[1:], 0) * float(k[1] * k[2])
+        total = y if total is None else total + y
+    summed = _unfold_depth(total, n, od)
+    if divisor_override:
+        res = summed / float(divisor_override)
+    elif count_include_pad:
+        res = summed / float(np.prod(k))
+    else:
+        cnt = conv3d(_const(ones, x), _const(win, x), None, s).detach()
+        res = summed / cnt
+    return res if batched else A.squeeze(res, 0)

@@ -1,0 +1,152 @@
+"""Sparse functions of gradkit.nn.functional: embeddings and one-hot."""
+
+from __future__ import annotations
+
+
+import numpy as np
+
+from gradkit import _api as A
+from gradkit._core.grad_mode import no_grad
+from gradkit._core.tensor import Tensor, _make
+from gradkit.nn import functional as F
+from gradkit.ops import shape as S
+from ._base import _const, _t
+
+__all__ = ["embedding", "one_hot", "embedding_bag"]
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` picked by the integer tensor ``input``.
+
+    Notes
+    -----
+    ``padding_idx`` rows get no gradient; ``max_norm`` renormalizes the rows it
+    looks up, in place, as PyTorch does; ``scale_grad_by_freq`` divides each
+    row's gradient by its count in ``input``. ``sparse=True`` gives the same
+    gradient, stored dense.
+    """
+    w = _t(weight, "weight")
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
+                           f"scalar types: Long, Int; but got {input.dtype} instead")
+    n = w.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError("index out of range in self")
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx = padding_idx % n
+    if max_norm is not None:
+        _renorm_rows(w, np.unique(idx), max_norm, norm_type)
+    out = S.getitem_p(w, index=idx.astype(np.int64))
+    if padding_idx is not None and np.any(idx == padding_idx):
+        out = A.where(_make((idx == padding_idx)[..., None], False, None), out.detach(), out)
+    if scale_grad_by_freq:
+        _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
+        scale = (1.0 / counts[inverse.reshape(idx.shape)])[..., None]
+        out = out.detach() + (out - out.detach()) * _const(scale, out)   # value kept, grad scaled
+    return out
+
+
+def _renorm_rows(w: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
+    with no_grad():
+        data = w._data
+        norms = np.linalg.norm(data[rows], ord=norm_type, axis=1)
+        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        data[rows] *= scale[:, None].astype(data.dtype)
+        w._vc[0] += 1
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """``int64`` tensor with a trailing dim of size ``num_classes``, 1 at each index."""
+    idx = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if idx.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(idx.max()) + 1
+    if idx.size and idx.min() < 0:
+        raise RuntimeError("Class values must be non-negative.")
+    if idx.size and idx.max() >= num_classes:
+        raise RuntimeError("Class values must be smaller than num_classes.")
+    return _make((idx[..., None] == np.arange(num_classes)).astype(np.int64), False, None)
+
+
+# --- embedding bag ----------------------------------------------------------------------
+def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, max_norm: float | None = None,
+                  norm_type: float = 2, scale_grad_by_freq: bool = False, mode: str = "mean",
+                  sparse: bool = False, per_sample_weights: Tensor | None = None,
+                  include_last_offset: bool = False, padding_idx: int | None = None) -> Tensor:
+    """Sums, means or maxima of bags of embedding rows (``torch.nn.functional.embedding_bag``)."""
+    w = _t(weight, "weight")
+    idx = np.asarray(input._data if isinstance(input, Tensor) else input)
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, but got {mode}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is "
+                                  f"only supported for mode='sum' (got mode='{mode}'). Please open a "
+                                  "feature request on GitHub.")
+    psw = None if per_sample_weights is None else _t(per_sample_weights, "per_sample_weights")
+    if psw is not None and tuple(psw.shape) != idx.shape:
+        raise ValueError(f"embedding_bag: If per_sample_weights ({list(psw.shape)}) is not None, then it "
+                         f"must have the same shape as the input ({list(idx.shape)})")
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a "
+                             "mini-batch of fixed length sequences. However, found offsets of type "
+                             f"{type(offsets).__name__}")
+        b, m = idx.shape
+        starts = np.arange(b) * m
+        idx = idx.reshape(-1)
+        psw = None if psw is None else A.reshape(psw, (-1,))
+        ends = starts + m
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        off = np.asarray(offsets._data if isinstance(offsets, Tensor) else offsets).astype(np.int64)
+        if off.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        if off.size and off[0] != 0:
+            raise RuntimeError(f"offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to "
+                               f"start from position 0. However, got {off[0]}")
+        if off.size and off[-1] > idx.shape[0]:
+            raise RuntimeError(f"offsets[-1] can not be greater than input's length ({idx.shape[0]}), but "
+                               f"got offsets[-1] of {off[-1]}")
+        if include_last_offset:
+            starts, ends = off[:-1], off[1:]
+        else:
+            starts, ends = off, np.append(off[1:], idx.shape[0])
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
+    nrows = w.shape[0]
+    if padding_idx is not None:
+        if not -nrows <= padding_idx < nrows:
+            raise AssertionError("padding_idx must be within num_embeddings")
+        padding_idx %= nrows
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("expected input to have integer dtype")
+    rows = F.embedding(_make(idx.astype(np.int64), False, None), w, None, max_norm, norm_type,
+                       scale_grad_by_freq)
+    if psw is not None:
+        rows = rows * A.unsqueeze(psw, -1)
+    valid = np.ones(idx.shape[0], bool) if padding_idx is None else idx != padding_idx
+    nb = len(starts)
+    pos = np.arange(idx.shape[0])
+    member = (pos[None, :] >= starts[:, None]) & (pos[None, :] < ends[:, None]) & valid[None, :]
+    if mode in ("sum", "mean"):
+        mat = member.astype(np.float64)
+        if mode == "mean":
+            mat = mat / np.maximum(mat.sum(1, keepdims=True), 1)
+        return A.matmul(_const(mat, rows), rows)
+    outs = []
+    for b in range(nb):
+        sel = np.nonzero(member[b])[0]
+        if sel.size == 0:
+            outs.append(_const(np.zeros(w.shape[1]), w))
+        else:
+            outs.append(A.amax(A.index_select(rows, 0, _make(sel, False, None)), 0))
+    return A.stack(outs, 0) if outs else _const(np.zeros((0, w.shape[1])), w)

@@ -1,0 +1,330 @@
+"""Vision functions of gradkit.nn.functional: padding, resampling, pixel shuffles, unfold/fold."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from gradkit import _api as A
+from gradkit._core.tensor import Tensor, _make
+from gradkit.nn import functional as F
+from gradkit.ops import shape as S
+from ._base import _const, _t
+
+__all__ = [
+    "pad", "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
+    "upsample_bilinear", "unfold", "fold",
+]
+
+
+# --- padding ----------------------------------------------------------------------------
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last ``len(pad) // 2`` dims; ``pad`` lists (left, right) from the last dim back.
+
+    ``mode`` is ``'constant'`` (negative amounts crop), ``'reflect'``,
+    ``'replicate'`` or ``'circular'``.
+    """
+    x = _t(input)
+    pad = [int(p) for p in pad]
+    if len(pad) % 2:
+        raise RuntimeError("Padding length must be divisible by 2")
+    k = len(pad) // 2
+    if k > x.ndim:
+        raise RuntimeError("Padding length should be less than or equal to two times the input "
+                           f"dimension but got padding length {len(pad)} and input of dimension {x.ndim}")
+    dims = [x.ndim - 1 - i for i in range(k)]
+    pairs = {d: (pad[2 * i], pad[2 * i + 1]) for i, d in enumerate(dims)}
+    if mode == "constant":
+        return _pad_constant(x, pairs, 0.0 if value is None else value)
+    if value not in (None, 0, 0.0):
+        raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
+    if mode not in ("reflect", "replicate", "circular"):
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    if k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(f"Padding size {len(pad)} is not supported for {x.ndim}D input "
+                                  f"tensor. Non-constant padding pads the last 1, 2 or 3 dims of a "
+                                  f"tensor with 1 or 2 more dims (an optional batch and the channels).")
+    # one gather over the padded (trailing) dims: out[..., i, j] = x[..., rows[i], cols[j]]
+    index = [_pad_index(x.shape[d], *pairs[d], mode, d) for d in sorted(pairs)]
+    return S.getitem_p(x, index=(Ellipsis,) + np.ix_(*index))
+
+
+def _pad_index(n: int, lo: int, hi: int, mode: str, d: int) -> np.ndarray:
+    """Source positions along one padded dim: out[j] = in[src[j]]."""
+    src = np.arange(-lo, n + hi)
+    if mode == "reflect":
+        if lo >= n or hi >= n:
+            raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+                               f"input dimension, but got: padding ({lo}, {hi}) at dimension {d} of input")
+        src = np.abs(src)
+        return np.where(src > n - 1, 2 * (n - 1) - src, src)
+    if mode == "replicate":
+        if n == 0:
+            raise RuntimeError("padding size must be less than the input size for replicate mode")
+        return np.clip(src, 0, n - 1)
+    if lo > n or hi > n:
+        raise RuntimeError("Padding value causes wrapping around more than once.")
+    return np.mod(src, n)
+
+
+def _pad_constant(x: Tensor, pairs: dict[int, tuple[int, int]], value: float) -> Tensor:
+    crop = tuple(slice(max(-pairs[d][0], 0), x.shape[d] - max(-pairs[d][1], 0)) if d in pairs
+                 else slice(None) for d in range(x.ndim))
+    if any(s != slice(None) for s in crop):
+        x = S.getitem_p(x, index=crop)
+    grow = {d: (max(lo, 0), max(hi, 0)) for d, (lo, hi) in pairs.items()}
+    if not any(lo or hi for lo, hi in grow.values()):
+        return x
+    shape = tuple(s + sum(grow.get(d, (0, 0))) for d, s in enumerate(x.shape))
+    place = tuple(slice(grow[d][0], grow[d][0] + s) if d in grow else slice(None)
+                  for d, s in enumerate(x.shape))
+    out = S.index_backward_p(x, shape=shape, index=place)
+    if value != 0:
+        fill = np.full(shape, value, dtype=x._data.dtype)
+        fill[place] = 0
+        out = out + _make(fill, False, None)
+    return out
+
+
+# --- reshuffles -------------------------------------------------------------------------
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """``(*, C r^2, H, W) -> (*, C, H r, W r)``."""
+    x = _t(input)
+    r = int(upscale_factor)
+    if x.ndim < 3:
+        raise RuntimeError(f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+                           f"{x.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
+    *lead, c, h, w = x.shape
+    if c % (r * r):
+        raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
+                           f"square of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
+    lead = tuple(lead)
+    n = len(lead)
+    y = A.reshape(x, lead + (c // (r * r), r, r, h, w))
+    y = A.permute(y, tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2))
+    return A.reshape(y, lead + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """``(*, C, H r, W r) -> (*, C r^2, H, W)``."""
+    x = _t(input)
+    r = int(downscale_factor)
+    if x.ndim < 3:
+        raise RuntimeError(f"pixel_unshuffle expects input to have at least 3 dimensions, but got input "
+                           f"with {x.ndim} dimension(s)")
+    if r <= 0:
+        raise RuntimeError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
+    *lead, c, h, w = x.shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, "
+                           f"but input.size(-2)={h} and input.size(-1)={w} are not divisible by {r}")
+    lead = tuple(lead)
+    n = len(lead)
+    y = A.reshape(x, lead + (c, h // r, r, w // r, r))
+    y = A.permute(y, tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
+    return A.reshape(y, lead + (c * r * r, h // r, w // r))
+
+
+# --- interpolation ----------------------------------------------------------------------
+_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+
+
+def _src_scale(n_in: int, n_out: int, align_corners: bool, scale: float | None) -> float:
+    if align_corners:
+        return (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    return 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
+
+
+def _cubic_coeffs(t: np.ndarray) -> np.ndarray:
+    a = -0.75
+
+    def near(u: np.ndarray) -> np.ndarray:
+        return ((a + 2) * u - (a + 3)) * u * u + 1
+
+    def far(u: np.ndarray) -> np.ndarray:
+        return ((a * u - 5 * a) * u + 8 * a) * u - 4 * a
+
+    return np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], -1)
+
+
+def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, scale: float | None) -> np.ndarray:
+    """``(n_out, n_in)`` weights of one separable interpolation axis, PyTorch's index rules."""
+    dst = np.arange(n_out, dtype=np.float64)
+    mat = np.zeros((n_out, n_in))
+    if mode in ("nearest", "nearest-exact"):
+        s = 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
+        s = np.float32(s)
+        src = (dst.astype(np.float32) + (np.float32(0.5) if mode == "nearest-exact" else 0)) * s
+        i = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+        mat[np.arange(n_out), i] = 1.0
+        return mat
+    s = _src_scale(n_in, n_out, align_corners, scale)
+    src = dst * s if align_corners else s * (dst + 0.5) - 0.5
+    if mode == "cubic":
+        i0 = np.floor(src).astype(np.int64)
+        coeff = _cubic_coeffs(src - i0)
+        for k in range(4):
+            np.add.at(mat, (np.arange(n_out), np.clip(i0 - 1 + k, 0, n_in - 1)), coeff[:, k])
+        return mat
+    src = np.maximum(src, 0.0)
+    i0 = np.minimum(src.astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    lam = src - i0
+    np.add.at(mat, (np.arange(n_out), i0), 1.0 - lam)
+    np.add.at(mat, (np.arange(n_out), i1), lam)
+    return mat
+
+
+def _apply_axis(x: Tensor, mat: np.ndarray, axis: int) -> Tensor:
+    y = A.movedim(x, axis, -1)
+    y = A.matmul(y, _const(mat.T, x))
+    return A.movedim(y, -1, axis)
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize the spatial dims of ``(N, C, *spatial)`` (``torch.nn.functional.interpolate``).
+
+    Modes ``nearest``, ``nearest-exact``, ``linear``, ``bilinear``, ``bicubic`` and ``trilinear``;
+    each axis is a constant interpolation matrix, so the gradient (and its gradient) is exact.
+    """
+    x = _t(input)
+    nd = x.ndim - 2
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: "
+                             "linear | bilinear | bicubic | trilinear")
+    elif align_corners is None:
+        align_corners = False
+    if antialias:
+        raise NotImplementedError("antialias=True is not supported")
+    if nd < 1:
+        raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) for the "
+                         f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
+                         f"(got {mode})")
+    if size is not None and scale_factor is not None:
+        raise ValueError("only one of size or scale_factor should be defined")
+    if size is not None:
+        sizes = list(size) if isinstance(size, (list, tuple)) else [size] * nd
+        if len(sizes) != nd:
+            raise ValueError(f"Input and output must have the same number of spatial dimensions, but got "
+                             f"input with spatial dimensions of {list(x.shape[2:])} and output size of "
+                             f"{sizes}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                             "output size in (o1, o2, ...,oK) format.")
+        out_sizes = [int(s) for s in sizes]
+        scales: list[float | None] = [None] * nd
+    elif scale_factor is not None:
+        sf = list(scale_factor) if isinstance(scale_factor, (list, tuple)) else [scale_factor] * nd
+        if len(sf) != nd:
+            raise ValueError(f"Input and scale_factor must have the same number of spatial dimensions, but "
+                             f"got input with spatial dimensions of {list(x.shape[2:])} and scale_factor of "
+                             f"shape {sf}. Please provide input tensor in (N, C, d1, d2, ...,dK) format and "
+                             "scale_factor in (s1, s2, ...,sK) format.")
+        out_sizes = [int(math.floor(float(n) * float(s))) for n, s in zip(x.shape[2:], sf)]
+        scales = [None] * nd if recompute_scale_factor else [float(s) for s in sf]
+    else:
+        raise ValueError("either size or scale_factor should be defined")
+    if mode in _DIMS and _DIMS[mode] != nd:
+        need = {1: "3D", 2: "4D", 3: "5D"}[_DIMS[mode]]
+        raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs {need} input")
+    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) "
+                                  f"for the modes: nearest | linear | bilinear | bicubic | trilinear | "
+                                  f"nearest-exact (got {mode})")
+    if any(s <= 0 for s in out_sizes):
+        raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
+                           f"({', '.join(str(n) for n in x.shape[2:])}) and output "
+                           f"({', '.join(str(n) for n in out_sizes)})")
+    kind = "cubic" if mode == "bicubic" else ("linear" if mode in _DIMS else mode)
+    out = x
+    for k in range(nd):
+        n_in = x.shape[2 + k]
+        mat = _interp_matrix(n_in, out_sizes[k], kind, bool(align_corners), scales[k])
+        out = _apply_axis(out, mat, 2 + k)
+    return out
+
+
+def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+             align_corners: bool | None = None) -> Tensor:
+    """Deprecated alias of :func:`interpolate`."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: ``interpolate(..., mode='nearest')``."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
+    """Deprecated: ``interpolate(..., mode='bilinear', align_corners=True)``."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` "
+                  "instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# --- im2col / col2im --------------------------------------------------------------------
+def _eye_kernel(c: int, kh: int, kw: int, like: Tensor) -> Tensor:
+    k = kh * kw
+    w = np.zeros((c * k, 1, kh, kw))
+    w[np.arange(c * k), 0, (np.arange(c * k) % k) // kw, np.arange(c * k) % kw] = 1.0
+    return _const(w, like)
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
+    """Sliding local blocks of ``(N, C, H, W)`` as columns ``(N, C kH kW, L)`` (im2col)."""
+    x = _t(input)
+    if x.ndim not in (3, 4):
+        raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got {x.ndim}D)")
+    batched = x.ndim == 4
+    if not batched:
+        x = A.unsqueeze(x, 0)
+    kh, kw = F._ntuple(kernel_size, 2, "kernel_size")
+    d, p, s = (F._ntuple(v, 2, n) for v, n in ((dilation, "dilation"), (padding, "padding"),
+                                                  (stride, "stride")))
+    c = x.shape[1]
+    out = F.conv2d(x, _eye_kernel(c, kh, kw, x), None, s, p, d, c)
+    out = A.reshape(out, (x.shape[0], c * kh * kw, -1))
+    return out if batched else A.squeeze(out, 0)
+
+
+def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
+         stride: Any = 1) -> Tensor:
+    """Sum columns ``(N, C kH kW, L)`` back into ``(N, C, *output_size)`` (col2im, the adjoint of unfold)."""
+    x = _t(input)
+    if x.ndim not in (2, 3):
+        raise NotImplementedError(f"Input Error: Only unbatched (2D) or batched (3D) input Tensors are "
+                                  f"supported (got {x.ndim}D)")
+    batched = x.ndim == 3
+    if not batched:
+        x = A.unsqueeze(x, 0)
+    oh, ow = F._ntuple(output_size, 2, "output_size")
+    kh, kw = F._ntuple(kernel_size, 2, "kernel_size")
+    d, p, s = (F._ntuple(v, 2, n) for v, n in ((dilation, "dilation"), (padding, "padding"),
+                                                  (stride, "stride")))
+    ck = x.shape[1]
+    if ck % (kh * kw):
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={ck} and kernel_size=({kh}, {kw}).")
+    bh = (oh + 2 * p[0] - d[0] * (kh - 1) - 1) // s[0] + 1
+    bw = (ow + 2 * p[1] - d[1] * (kw - 1) - 1) // s[1] + 1
+    if bh * bw != x.shape[2]:
+        raise RuntimeError(f"Given output_size=({oh}, {ow}), kernel_size=({kh}, {kw}), dilation=({d[0]}, "
+                           f"{d[1]}), padding=({p[0]}, {p[1]}), stride=({s[0]}, {s[1]}), expected size of "
+                           f"input's dimension 2 to match the calculated number of sliding blocks "
+                           f"{bh} * {bw} = {bh * bw}, but got input.size(2)={x.shape[2]}.")
+    c = ck // (kh * kw)
+    cols = A.reshape(x, (x.shape[0], ck, bh, bw))
+    op = tuple(o + 2 * pi - ((b - 1) * si + di * (k - 1) + 1)
+               for o, pi, b, si, di, k in zip((oh, ow), p, (bh, bw), s, d, (kh, kw)))
+    out = F.conv_transpose2d(cols, _eye_kernel(c, kh, kw, x), None, s, p, op, c, d)
+    return out if batched else A.squeeze(out, 0)
