@@ -66,6 +66,12 @@ def _no_grad(fn: str, arg: str) -> Any:
     return rule
 
 
+def _lg(v: Any) -> Any:
+    """``lgamma`` of a rule's constant: a Python number stays a number (a host array would not
+    mix with the gradient on a GPU), anything else goes through the row."""
+    return math.lgamma(v) if isinstance(v, (int, float)) else lgamma(v)
+
+
 # --- gamma family --------------------------------------------------------------------
 gamma = defop("gamma", _sp("gamma"), vjp=lambda g, ans, x: g * ans * digamma(x), jvp=ELEMENTWISE,
               save_ans=True, promote="float")
@@ -76,7 +82,7 @@ gammasgn = defop("gammasgn", _sp("gammasgn"), vjp=ZERO, jvp=ELEMENTWISE, promote
 
 def _gammainc_dx(g: Any, ans: Any, a: Any, x: Any) -> Any:
     # NOTE: d/dx P(a, x) = x**(a-1) e**-x / Gamma(a), written in logs (no overflow).
-    return g * exp((a - 1.0) * log(x) - x - lgamma(a))
+    return g * exp((a - 1.0) * log(x) - x - _lg(a))
 
 
 gammainc = defop("gammainc", _sp("gammainc"), vjp=(_no_grad("gammainc", "a"), _gammainc_dx),
@@ -88,7 +94,7 @@ gammaincc = defop("gammaincc", _sp("gammaincc"),
 
 def _betainc_dx(g: Any, ans: Any, a: Any, b: Any, x: Any) -> Any:
     return g * exp((a - 1.0) * log(x) + (b - 1.0) * log1p(-x)
-                   - (lgamma(a) + lgamma(b) - lgamma(a + b)))
+                   - (_lg(a) + _lg(b) - _lg(a + b)))
 
 
 betainc = defop("betainc", _sp("betainc"),
@@ -224,16 +230,16 @@ hyp1f1 = defop("hyp1f1", _sp("hyp1f1"),
 # --- inverses of the incomplete gamma and beta functions (in the probability) --------
 gammaincinv = defop("gammaincinv", _sp("gammaincinv"),
                     vjp=(_no_grad("gammaincinv", "a"),
-                         lambda g, ans, a, y: g * exp(ans - (a - 1.0) * log(ans) + lgamma(a))),
+                         lambda g, ans, a, y: g * exp(ans - (a - 1.0) * log(ans) + _lg(a))),
                     jvp=ELEMENTWISE, save_ans=True, promote="float")
 gammainccinv = defop("gammainccinv", _sp("gammainccinv"),
                      vjp=(_no_grad("gammainccinv", "a"),
-                          lambda g, ans, a, y: -(g * exp(ans - (a - 1.0) * log(ans) + lgamma(a)))),
+                          lambda g, ans, a, y: -(g * exp(ans - (a - 1.0) * log(ans) + _lg(a)))),
                      jvp=ELEMENTWISE, save_ans=True, promote="float")
 betaincinv = defop("betaincinv", _sp("betaincinv"),
                    vjp=(_no_grad("betaincinv", "a"), _no_grad("betaincinv", "b"),
                         lambda g, ans, a, b, y: g * exp(
-                            (lgamma(a) + lgamma(b) - lgamma(a + b))
+                            (_lg(a) + _lg(b) - _lg(a + b))
                             - (a - 1.0) * log(ans) - (b - 1.0) * log1p(-ans))),
                    jvp=ELEMENTWISE, save_ans=True, promote="float")
 

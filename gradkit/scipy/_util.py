@@ -44,13 +44,16 @@ def as_tensors(*xs: Any) -> list[Any]:
     out), as a NumPy float64 would be weak next to a float32 tensor.
     """
     dt = _float_dtype(xs)
+    # NOTE: constants go where the tensors live (a GPU array refuses host arrays in arithmetic)
+    dev = next((x.device for x in xs if isinstance(x, Tensor)), None)
     out = []
     for x in xs:
         if x is None or isinstance(x, Tensor):
             out.append(x)
         else:
             a = np.asarray(x)
-            out.append(gk.as_tensor(a, dtype=dt) if a.dtype.kind in "biuf" else gk.as_tensor(a))
+            t = gk.as_tensor(a, dtype=dt) if a.dtype.kind in "biuf" else gk.as_tensor(a)
+            out.append(t if dev is None or t.device == dev else t.to(dev))
     return out
 
 
