@@ -16,8 +16,8 @@ def _pil() -> Any:
     try:
         from PIL import Image
     except ImportError as e:
-        raise ImportError("gradkit.image.read/write need Pillow: pip install gradkit[image] "
-                          "(or pip install pillow)") from e
+        raise ImportError("gradkit.image.read/write need Pillow: pip install pillow "
+                          "(or pip install gradkit[image])") from e
     return Image
 
 

@@ -14,7 +14,7 @@ from .._tensor import Tensor, _make
 from .. import _backend
 from .. import func as _gf
 
-_INSTALL = "pip install gradkit[scipy]"
+_INSTALL = "pip install scipy"
 
 
 def require_scipy(what: str) -> Any:
