@@ -61,7 +61,7 @@ def __getattr__(name: str) -> object:
 
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
-                 "optimize", "optim", "data", "io", "cuda", "fft", "scipy")
+                 "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "testing", "cv2")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_lazy", "persist": "_lazy", "from_dask": "_lazy"}
 
