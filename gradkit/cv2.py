@@ -20,9 +20,9 @@ array([  0, 255, 255,   0,   0], dtype=uint8)
 
 Not bit for bit: ``phase`` and ``cartToPolar`` use the exact ``atan2`` (OpenCV's fast
 approximation is within about 0.3 degrees of it, 0.01 degrees in OpenCV 5.1);
-``cvtColor(..., COLOR_BGR2GRAY)`` uses OpenCV 4's 14-bit fixed point, which differs
-from OpenCV 5.1's SIMD path by one grey level on about 0.3% of pixels; float32
-``filter2D``/``magnitude`` can differ in the last bit (summation order);
+``cvtColor(..., COLOR_BGR2GRAY)`` on uint8/uint16 is OpenCV 5's 15-bit fixed point
+(OpenCV 4's 14 bits differ by one grey level on some pixels), and on float32 it can differ
+in the last bit; float32 ``filter2D``/``magnitude`` can differ in the last bit (summation order);
 JPEG files decode through Pillow's libjpeg, whose output can differ from OpenCV's build
 by a few grey levels.
 """
@@ -213,8 +213,8 @@ def _saturate(x: np.ndarray, dt: np.dtype) -> np.ndarray:
 def cvtColor(src: Any, code: int, dst: Any = None, dstCn: int = 0) -> np.ndarray:
     """``cv2.cvtColor(src, code)`` for the grey and channel-order conversions.
 
-    ``*2GRAY`` computes ``0.299 R + 0.587 G + 0.114 B`` as OpenCV: in 14-bit fixed point
-    with rounding for uint8 (and uint16), in float32 for float images.
+    ``*2GRAY`` computes ``0.299 R + 0.587 G + 0.114 B`` as OpenCV 5: in 15-bit fixed point
+    with rounding for uint8 and uint16, in float32 for float images.
     """
     a = np.asarray(_src(src))
     code = int(code)
@@ -225,9 +225,10 @@ def cvtColor(src: Any, code: int, dst: Any = None, dstCn: int = 0) -> np.ndarray
         if code in (COLOR_RGB2GRAY, COLOR_RGBA2GRAY):
             b, r = r, b
         if a.dtype in (np.uint8, np.uint16):
-            # OpenCV's fixed point: B 1868, G 9617, R 4899 (sum 2**14), rounded by adding 2**13
-            s = b.astype(np.int64) * 1868 + g.astype(np.int64) * 9617 + r.astype(np.int64) * 4899
-            out = ((s + 8192) >> 14).astype(a.dtype)
+            # OpenCV 5's fixed point: B 3735, G 19235, R 9798 (sum 2**15), rounded by adding 2**14
+            # (OpenCV 4 used 14 bits: 1868, 9617, 4899, which differ by a grey level on some pixels)
+            s = b.astype(np.int64) * 3735 + g.astype(np.int64) * 19235 + r.astype(np.int64) * 9798
+            out = ((s + 16384) >> 15).astype(a.dtype)
         elif a.dtype.kind == "f":
             ft = np.float64 if a.dtype == np.float64 else np.float32
             out = (b.astype(ft) * ft(0.114) + g.astype(ft) * ft(0.587)
