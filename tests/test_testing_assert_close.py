@@ -129,3 +129,9 @@ def test_generator_objects_as_torch():
     assert gk.equal(gk.rand(4, generator=gk.Generator().manual_seed(3)), first)
     assert g.initial_seed() == 3
     assert isinstance(gk.manual_seed(0), gk.Generator)
+    assert str(gk.Generator().device) == "cpu"  # torch.Generator().device prints 'cpu'
+    twin = g.clone_state()
+    assert twin is not g and twin.initial_seed() == g.initial_seed()
+    a = gk.rand(3, generator=g)
+    assert gk.equal(gk.rand(3, generator=twin), a)  # same state, separate streams
+    assert not gk.equal(gk.rand(3, generator=g), a)
