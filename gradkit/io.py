@@ -418,7 +418,9 @@ def load_safetensors(f: PathOrFile, with_metadata: bool = False) -> Any:
 
     With ``with_metadata=True`` returns ``(tensors, metadata)``, metadata being the
     file's ``__metadata__`` dict or None. Dtypes and shapes are kept; BF16 (which
-    gradkit lacks) is widened to float32 exactly, with a warning. The file is untrusted:
+    gradkit lacks) is widened to float32 exactly, with a warning; U16/U32/U64 keep their
+    NumPy data (``.numpy()`` gives them back, and saving writes them back unchanged) under
+    gradkit's nearest dtype label (int32/int64), as for any unsigned NumPy array. The file is untrusted:
     see :mod:`gradkit._io_safetensors` for the checks; a bad file raises
     :class:`SerializationError`.
     """
