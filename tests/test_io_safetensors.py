@@ -131,3 +131,18 @@ def test_roundtrip_with_pytorch(tmp_path):
     assert torch.equal(tm.weight.detach(), torch.from_numpy(model.weight.detach().numpy()))
     with safe_open(str(q), framework="pt") as f:
         assert f.metadata() == {"by": "gradkit"}
+
+
+def test_unsigned_big_endian_and_strided_arrays_roundtrip(tmp_path):
+    st = pytest.importorskip("safetensors.numpy")
+    p, q = tmp_path / "u.safetensors", tmp_path / "g.safetensors"
+    arrays = {"u16": np.array([1, 65535], np.uint16), "u64": np.array([2**63 + 5], np.uint64)}
+    st.save_file(arrays, str(p))
+    gk.save(gk.load(p), q)  # through gradkit and back
+    again = st.load_file(str(q))
+    for k, a in arrays.items():
+        assert again[k].dtype == a.dtype and np.array_equal(again[k], a)
+    big = np.arange(6, dtype=">f8").reshape(2, 3)[:, ::2]  # big-endian, not contiguous
+    gk.save({"b": big}, q)
+    out = st.load_file(str(q))["b"]
+    assert out.dtype == np.float64 and np.array_equal(out, big)
