@@ -38,7 +38,7 @@ def scipy_special() -> Any:
         import scipy.special as sp
     except ImportError as e:  # pragma: no cover - SciPy is installed in the test environment
         raise ImportError("this gradkit function computes its values with SciPy, which is not "
-                          "installed: pip install gradkit[scipy]") from e
+                          "installed: pip install scipy (or pip install gradkit[scipy])") from e
     return sp
 
 

@@ -63,7 +63,8 @@ def scipy_module(name: str) -> Any:
     try:
         return importlib.import_module(f"scipy.{name}")
     except ImportError as e:  # pragma: no cover - SciPy is installed in the test environment
-        raise ImportError(f"gradkit.scipy.{name} needs SciPy: pip install gradkit[scipy]") from e
+        raise ImportError(f"gradkit.scipy.{name} needs SciPy: pip install scipy "
+                          "(or pip install gradkit[scipy])") from e
 
 
 def detached(x: Any) -> Any:
