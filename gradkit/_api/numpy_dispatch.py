@@ -21,6 +21,7 @@ from gradkit.ops import elementwise as E
 from gradkit.ops._registry import REGISTRY, apply1
 from gradkit._core.tensor import Tensor, _make
 from gradkit._core.grad_mode import _state
+from gradkit._core import creation as _factories
 
 __all__ = ["UFUNCS", "FUNCTIONS", "dispatched_functions"]
 
@@ -693,7 +694,6 @@ def _empty_like(a: Any, dtype: Any = None, **kw: Any) -> Any:
 
 
 def A_factories() -> Any:
-    from gradkit._core import creation as _factories
     return _factories
 
 
