@@ -31,6 +31,7 @@ from .autograd import grad as _grad
 from .autograd._batched import batched_vjp
 from gradkit._core.grad_mode import _state
 from .func import tree_flatten, tree_unflatten
+from gradkit.autograd._explain import explain
 
 __all__ = ["GradientTape", "Variable"]
 
@@ -250,7 +251,6 @@ class GradientTape:
 
     def explain(self, target: Tensor, source: Tensor) -> Any:
         """Why ``gradient(target, source)`` is None, zero or NaN (see ``gradkit.autograd.explain``)."""
-        from .autograd._explain import explain
         return explain(target, source, tape=self)
 
     def jacobian(self, target: Tensor, sources: Any, unconnected_gradients: str = "none",

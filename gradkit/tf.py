@@ -26,6 +26,7 @@ from .func import tree_flatten, tree_unflatten
 from .tape import GradientTape as _Tape
 from .tape import Variable as _Variable
 from .tape import _numpy_value, _to_array
+from gradkit._core.dtype import FROM_NP
 
 __all__ = ["Tensor", "Variable", "constant", "convert_to_tensor", "GradientTape", "float32",
            "float64", "int32", "int64", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min",
@@ -192,7 +193,6 @@ def zeros(shape: Any, dtype: Any = np.float32) -> EagerTensor:
 
 def cast(x: Any, dtype: Any) -> EagerTensor:
     t = x if isinstance(x, Tensor) else constant(x)
-    from gradkit._core.dtype import FROM_NP
     return _wrap(t.to(FROM_NP[np.dtype(dtype)]))
 
 

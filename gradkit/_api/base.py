@@ -16,6 +16,7 @@ from gradkit._core.tensor import Tensor
 from gradkit.ops import shape as S
 from gradkit._core.grad_mode import _state
 from gradkit.ops._registry import apply
+from gradkit._core.creation import tensor
 
 Dims = Any
 _ref = weakref.ref
@@ -70,7 +71,6 @@ def as_tensor_arg(x: Any) -> Tensor:
     """Turn an argument into a Tensor (Python numbers and arrays become constants)."""
     if isinstance(x, Tensor):
         return x
-    from gradkit._core.creation import tensor
     return tensor(x)
 
 

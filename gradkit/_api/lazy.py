@@ -14,6 +14,8 @@ from gradkit._core.pytree import tree_flatten, tree_unflatten
 from gradkit._core.tensor import Tensor
 from gradkit.ops._registry import apply
 from gradkit.ops.shape import to_device_p
+from gradkit._core.creation import _finish
+from gradkit._core import dtype as _dtype
 
 __all__ = ["compute", "persist", "from_dask"]
 
@@ -94,8 +96,6 @@ def from_dask(array: Any, requires_grad: bool = False) -> Tensor:
     if not _backend.is_lazy(array):
         raise TypeError(f"from_dask expects a dask.array.Array, got {type(array).__name__}; "
                         "use gradkit.tensor() for other data")
-    from gradkit._core.creation import _finish
-    from gradkit._core import dtype as _dtype
     if array.dtype not in _dtype.FROM_NP:
         raise TypeError(f"can't convert a Dask array of type {array.dtype} to a tensor")
     return _finish(array, requires_grad)

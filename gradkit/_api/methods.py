@@ -28,6 +28,14 @@ from gradkit.ops import shape as S
 from gradkit.ops._registry import apply, apply1, apply2
 from gradkit.autograd import forward_ad as _forward_ad
 from gradkit._api import lazy as _lazy  # noqa: F401  (attaches Tensor.compute, Tensor.persist)
+from gradkit._core.backend import backend_for_device
+from gradkit._core.backend import device as _device
+from gradkit._core.backend import placement_of
+from gradkit._core.creation import tensor
+from gradkit._core.creation import _gen
+from gradkit.autograd.engine import run_backward
+from gradkit.autograd._explain import grad_explain as _explain
+from gradkit._core import creation as F
 
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 
@@ -472,7 +480,6 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
 
 
 def _to_device(self: Tensor, device: Any) -> Tensor:
-    from gradkit._core.backend import backend_for_device, device as _device, placement_of
     dev = device if isinstance(device, _device) else _device(device)
     backend, index = backend_for_device(dev)
     source = placement_of(self._data)
@@ -524,14 +531,12 @@ def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
 
 def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
                requires_grad: bool = False) -> Tensor:
-    from gradkit._core.creation import tensor
     return tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
 
 def _new_factory(name: str) -> Callable[..., Tensor]:
     def method(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
                requires_grad: bool = False, **kw: Any) -> Tensor:
-        from gradkit._core import creation as F
         d = dtype or self.dtype
         if name == "full":
             return F.full(size[0], size[1], dtype=d, requires_grad=requires_grad)
@@ -541,7 +546,6 @@ def _new_factory(name: str) -> Callable[..., Tensor]:
 
 
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
-    from gradkit._core.creation import _gen
     with _no_record(True):
         self._data[...] = _gen(generator).uniform(a, b, self._data.shape)
     self._vc[0] += 1
@@ -549,7 +553,6 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = N
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
-    from gradkit._core.creation import _gen
     self._data[...] = _gen(generator).normal(mean, std, self._data.shape)
     self._vc[0] += 1
     return self
@@ -564,7 +567,6 @@ def backward(self: Tensor, gradient: Any = None, retain_graph: bool | None = Non
     of the vector-Jacobian product. The graph's saved values are freed
     unless ``retain_graph=True``.
     """
-    from gradkit.autograd.engine import run_backward
     run_backward([self], None if gradient is None else [gradient], retain_graph, create_graph,
                  inputs=inputs)
 
@@ -575,7 +577,6 @@ def grad_explain(self: Tensor) -> Any:
     See :func:`gradkit.autograd.explain`; the graph must still hold its saved values
     (``retain_graph=True``) for the NaN/zero analysis to name the operation.
     """
-    from gradkit.autograd._explain import grad_explain as _explain
     return _explain(self)
 
 

@@ -20,6 +20,9 @@ from gradkit._api.methods import _check_inplace, _inplace, _make_inplace
 from gradkit._core.tensor import Tensor, _make
 from gradkit._core.sites import bumped
 from gradkit._core.grad_mode import _state
+from gradkit._core.creation import _gen
+from gradkit._core.creation import bernoulli as _b
+from gradkit._core import creation as F
 
 
 # --- random in-place fills --------------------------------------------------------------
@@ -49,7 +52,6 @@ def _fill_random(self: Tensor, name: str, arr: np.ndarray) -> Tensor:
 
 
 def _rng(generator: Any) -> np.random.Generator:
-    from gradkit._core.creation import _gen
     return _gen(generator)
 
 
@@ -129,7 +131,6 @@ def bernoulli(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
     """0/1 samples with probabilities ``self`` (or ``p``), in ``self``'s dtype."""
     if p is not None:
         return bernoulli_(A.clone(self.detach()), p, generator=generator)
-    from gradkit._core.creation import bernoulli as _b
     return _b(self.detach(), generator=generator)
 
 
@@ -297,7 +298,6 @@ def _new_factory(name: str) -> Callable[..., Tensor]:
     def method(self: Tensor, *size: Any, dtype: Any = None, device: Any = None,
                requires_grad: bool = False, layout: Any = None, pin_memory: bool = False,
                **kw: Any) -> Tensor:
-        from gradkit._core import creation as F
         d = self.dtype if dtype is None else dtype
         if name == "full":
             if len(size) == 1 and "fill_value" in kw:
@@ -322,7 +322,6 @@ def _new_factory(name: str) -> Callable[..., Tensor]:
 def new_tensor(self: Tensor, data: Any, dtype: Any = None, device: Any = None,
                requires_grad: bool = False, layout: Any = None, pin_memory: bool = False) -> Tensor:
     """A copy of ``data`` as a tensor with this tensor's dtype and device (unless given)."""
-    from gradkit._core import creation as F
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."

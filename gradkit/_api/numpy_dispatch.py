@@ -17,11 +17,13 @@ from typing import Any, Callable
 import numpy as np
 
 from gradkit import _api as A
+from gradkit._api import complex as AC
 from gradkit._api import special as AM
 from gradkit.ops import elementwise as E
-from gradkit.ops._registry import apply1
+from gradkit.ops._registry import REGISTRY, apply1
 from gradkit._core.tensor import Tensor, _make
 from gradkit._core.grad_mode import _state
+from gradkit._core import creation as _factories
 
 __all__ = ["UFUNCS", "FUNCTIONS", "dispatched_functions"]
 
@@ -40,37 +42,37 @@ def _tensorize(x: Any) -> Any:
 
 
 # --- ufuncs --------------------------------------------------------------------------
-UFUNCS: dict[Any, Callable[..., Any]] = {
+def _row_ufuncs() -> dict[Any, Callable[..., Any]]:
+    """``np.<ufunc>`` -> gradkit's function, for every table row whose forward is that ufunc.
+
+    Derived from the table: a row ``defop("sin", np.sin, ...)`` makes ``np.sin(t)`` call
+    ``gradkit.sin(t)`` (the function of the same name, with PyTorch's argument handling).
+    """
+    out: dict[Any, Callable[..., Any]] = {}
+    for prim in REGISTRY.values():
+        if isinstance(prim.fwd, np.ufunc):
+            for space in (A, AM, AC):
+                fn = getattr(space, prim.name, None)
+                if callable(fn):
+                    out[prim.fwd] = fn
+                    break
+    return out
+
+
+#: ufuncs whose table row's forward is not the ufunc itself (a faster or stricter kernel),
+#: NumPy's aliases, and ufuncs composed of several rows
+_OTHER_UFUNCS: dict[Any, Callable[..., Any]] = {
     np.add: A.add, np.subtract: A.sub, np.multiply: A.mul, np.true_divide: A.div,
     np.floor_divide: A.floor_divide, np.remainder: A.remainder, np.fmod: A.fmod,
-    np.power: A.pow, np.float_power: A.pow, np.negative: A.neg, np.positive: A.positive,
-    np.absolute: A.abs, np.fabs: A.abs, np.sign: A.sign, np.exp: A.exp, np.exp2: A.exp2,
-    np.expm1: A.expm1, np.log: A.log, np.log2: A.log2, np.log10: A.log10, np.log1p: A.log1p,
-    np.sqrt: A.sqrt, np.square: A.square, np.reciprocal: A.reciprocal, np.sin: A.sin,
-    np.cos: A.cos, np.tan: A.tan, np.arcsin: A.asin, np.arccos: A.acos, np.arctan: A.atan,
-    np.sinh: A.sinh, np.cosh: A.cosh, np.tanh: A.tanh, np.arcsinh: A.asinh,
-    np.arccosh: A.acosh, np.arctanh: A.atanh, np.arctan2: A.atan2, np.hypot: A.hypot,
-    np.maximum: A.maximum, np.minimum: A.minimum, np.fmax: AM.fmax, np.fmin: AM.fmin,
-    np.copysign: AM.copysign,
-    np.logaddexp: A.logaddexp, np.floor: A.floor, np.ceil: A.ceil, np.trunc: A.trunc,
-    np.rint: A.round, np.equal: A.eq, np.not_equal: A.ne, np.less: A.lt,
-    np.less_equal: A.le, np.greater: A.gt, np.greater_equal: A.ge,
-    np.logical_and: A.logical_and, np.logical_or: A.logical_or,
-    np.logical_xor: A.logical_xor, np.logical_not: A.logical_not, np.isnan: A.isnan,
-    np.isinf: A.isinf, np.isfinite: A.isfinite, np.signbit: A.signbit,
-    np.matmul: A.matmul, np.bitwise_and: A.bitwise_and, np.bitwise_or: A.bitwise_or,
-    np.bitwise_xor: A.bitwise_xor, np.invert: A.bitwise_not,
+    np.float_power: A.pow, np.positive: A.positive, np.fabs: A.abs, np.sign: A.sign,
+    np.square: A.square, np.rint: A.round, np.matmul: A.matmul,
     np.deg2rad: AM.deg2rad, np.rad2deg: AM.rad2deg, np.radians: AM.deg2rad,
     np.degrees: AM.rad2deg,
     np.cbrt: lambda x: A.mul(A.sign(x), A.pow(A.abs(x), 1.0 / 3.0)),
-    np.logaddexp2: AM.logaddexp2,
-    np.conjugate: lambda x: _complex_api().conj(x),
 }
 
+UFUNCS: dict[Any, Callable[..., Any]] = {**_row_ufuncs(), **_OTHER_UFUNCS}
 
-def _complex_api() -> Any:
-    from gradkit._api import complex as _api_complex
-    return _api_complex
 
 #: unary float ufuncs that map straight onto a table row (the dispatch fast path)
 _UNARY_PRIMS = {u: getattr(E, name).prim for u, name in (
@@ -717,7 +719,6 @@ def _empty_like(a: Any, dtype: Any = None, **kw: Any) -> Any:
 
 
 def A_factories() -> Any:
-    from gradkit._core import creation as _factories
     return _factories
 
 
@@ -822,18 +823,18 @@ def dispatched_functions() -> list[str]:
 @implements(np.real)
 def _real(val: Any) -> Any:
     x = _tensorize(val)
-    return _complex_api().real(x) if x.is_complex() else x
+    return AC.real(x) if x.is_complex() else x
 
 
 @implements(np.imag)
 def _imag(val: Any) -> Any:
     x = _tensorize(val)
-    return _complex_api().imag(x) if x.is_complex() else A.mul(x, 0)
+    return AC.imag(x) if x.is_complex() else A.mul(x, 0)
 
 
 @implements(np.angle)
 def _angle(z: Any, deg: bool = False) -> Any:
-    a = _complex_api().angle(_tensorize(z))
+    a = AC.angle(_tensorize(z))
     return AM.rad2deg(a) if deg else a
 
 

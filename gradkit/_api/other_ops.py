@@ -21,6 +21,7 @@ from gradkit._core.backend import to_numpy
 from gradkit._api.base import _view_op
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import shape as S
+from gradkit._core.creation import _finish
 
 __all__ = [
     "index_fill", "index_copy", "masked_scatter", "put", "select", "narrow_copy", "diff",
@@ -597,7 +598,6 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
 
 
 def _tri_indices(row: int, col: int, offset: int, upper: bool, dtype: Any, device: Any) -> Tensor:
-    from gradkit._core.creation import _finish
     if row < 0:
         raise RuntimeError(f"row must be non-negative, got{row}")
     if col < 0:

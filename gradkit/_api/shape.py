@@ -15,6 +15,7 @@ from gradkit._core.backend import c_contiguous
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import shape as S
 from gradkit._api.base import Dims, _dims, _multi_view, _t, _view_op
+from gradkit._core.tensor import Size
 
 # --- shapes -----------------------------------------------------------------------------
 def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
@@ -232,7 +233,6 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
-    from gradkit._core.tensor import Size
     return Size(S.broadcast_shapes(*shapes))
 
 

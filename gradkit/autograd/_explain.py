@@ -28,6 +28,9 @@ import numpy as np
 from gradkit._core.tensor import Tensor
 from gradkit._core.sites import _inside, _PKG, at, where_str
 from gradkit._core.graph import ConstRef, op_name
+from gradkit._core.sites import last_bump
+from gradkit._core.tensor import _make
+from gradkit._core.grad_mode import _state
 
 __all__ = ["Explanation", "explain", "no_grad_fn_cause"]
 
@@ -322,7 +325,6 @@ def _released(node: Any) -> bool:
 
 
 def _modified(t: Tensor, what: str, unsure: bool = False) -> _Unrecoverable:
-    from gradkit._core.sites import last_bump
     bump = last_bump(t._vc)
     how = f"by `{bump[0]}`{at(bump[1])}" if bump is not None else "in place"
     if unsure:
@@ -548,7 +550,6 @@ _TENSORISH = (Tensor, ConstRef, weakref.ref)
 
 def _as_args(node: Any, vals: list[Any]) -> list[Any]:
     """Recomputed input values as the node's forward got them: tensors where it got tensors."""
-    from gradkit._core.tensor import _make
     consts = _consts(node)
     out = []
     for i, (edge, v) in enumerate(zip(node.next, vals)):
@@ -577,7 +578,6 @@ def _stats(g: Any) -> tuple[bool, bool]:
 def _follow(output: Tensor, order: list[Any], parent: dict[Any, Any], needed: set[Any],
             target: Any, in_name: str) -> Explanation:
     from . import engine
-    from gradkit._core.grad_mode import _state
     seed = np.ones(output._data.shape, dtype=output._data.dtype)
     buffers: dict[Any, list[Any]] = {output._fn: [None] * output._fn.n_out}
     buffers[output._fn][output._oi] = seed[()] if seed.ndim == 0 else seed
@@ -804,7 +804,6 @@ def _inplace_op(node: Any, parent: dict[Any, Any]) -> str | None:
 
 def grad_explain(t: Tensor) -> Explanation:
     """``Tensor.grad_explain()``: explain this tensor's gradient from the last ``backward()``."""
-    from gradkit._core.grad_mode import _state
     roots = [r() for r in (_state.last_roots or ())]
     roots = [r for r in roots if r is not None]
     if not roots:

@@ -13,6 +13,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from gradkit._core.tensor import Tensor
+from gradkit.ops._registry import PrimNode
+from gradkit._core.sites import where_str
 
 __all__ = ["first_disagreeing_op"]
 
@@ -38,7 +40,6 @@ def _nodes_inputs_first(out: Sequence[Tensor]) -> list[Any]:
 
 def _check_node(node: Any, rng: np.random.Generator) -> bool:
     """Whether the node's VJP agrees with finite differences of its forward (True if unsure)."""
-    from ..ops._registry import PrimNode
     if not isinstance(node, PrimNode) or node.args is None or node.prim.n_out != 1:
         return True
     prim, params = node.prim, node.params or {}
@@ -75,7 +76,6 @@ def _check_node(node: Any, rng: np.random.Generator) -> bool:
 
 def first_disagreeing_op(func: Callable[..., Any], inputs: Sequence[Any]) -> str:
     """A sentence naming the first recorded op whose rule disagrees, or ``''``."""
-    from gradkit._core.sites import where_str
     rng = np.random.default_rng(0)
     out = func(*inputs)
     outs = [o for o in (out if isinstance(out, (tuple, list)) else (out,)) if isinstance(o, Tensor)]

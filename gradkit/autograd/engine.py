@@ -18,6 +18,8 @@ from gradkit._core import backend as _backend
 from gradkit._core.backend import as_data
 from gradkit._core.tensor import Size, Tensor, _make
 from gradkit._core.grad_mode import _state
+from gradkit._core.dtype import FROM_NP
+from gradkit.ops.elementwise import where
 
 __all__ = ["run_backward"]
 
@@ -155,7 +157,6 @@ def _hook_name(hook: Any) -> str:
 
 def _type_string(dt: Any) -> str:
     """PyTorch's name of a tensor type in hook errors (``gradkit.FloatTensor``, ``CPUComplexFloatType``)."""
-    from gradkit._core.dtype import FROM_NP
     d = FROM_NP.get(np.dtype(dt))
     if d is None:
         return str(dt)
@@ -407,7 +408,6 @@ def _call_node(node: Any, buf: list[Any], create: bool) -> Sequence[Any]:
 def _zero_where_g_is_zero(grads_in: Sequence[Any], g: Any, create: bool) -> list[Any]:
     """For nodes under a ``where(..., safe=True)``: a zero cotangent contributes exactly zero,
     even where the local derivative is inf or nan (so 0 * inf does not become nan)."""
-    from ..ops.elementwise import where
     if g is None:
         return list(grads_in)
     zero = g == 0

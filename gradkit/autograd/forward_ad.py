@@ -62,6 +62,9 @@ from ..ops import _registry as R
 from ..ops._registry import ELEMENTWISE, LINEAR, ZERO, Primitive
 from . import _thread_state as T
 from gradkit._core.grad_mode import _state
+from gradkit.ops.shape import ALIAS
+from gradkit.ops.shape import reshape_p
+from gradkit.ops.shape import index_put_p
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
            "UnpackedDualTensor", "fallback_rows"]
@@ -173,7 +176,6 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     Tensor
         The dual tensor.
     """
-    from ..ops.shape import ALIAS, reshape_p
     if not isinstance(tensor, Tensor) or not isinstance(tangent, Tensor):
         raise TypeError("make_dual expects Tensors for both the primal and the tangent, got "
                         f"{type(tensor).__name__} and {type(tangent).__name__}")
@@ -215,7 +217,6 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
     fw = tensor._fw
     if not fw or lvl not in fw:
         return UnpackedDualTensor(tensor, None)
-    from ..ops.shape import ALIAS, reshape_p
     with _capped(0):
         primal = R.apply(reshape_p.prim, (tensor,), {"shape": tensor._data.shape}, ALIAS)
     primal._vc = tensor._vc
@@ -472,7 +473,6 @@ def _patch() -> None:
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
         if not R._fw_on or not (self._fw or isinstance(value, Tensor) and value._fw):
             return orig_setitem(self, index, value)
-        from ..ops.shape import index_put_p
         idx = convert(index)
         val = value if isinstance(value, Tensor) else _make(np.asarray(value), False, None)
         out = R.apply(index_put_p.prim, (_with_fw(self), val), {"index": idx})

@@ -27,6 +27,7 @@ from . import grad as _grad
 from ._batched import ForwardMode, _stack, batched_vjp, check_plain
 from gradkit._core.concrete import differentiating
 from gradkit._core.grad_mode import _state, enable_grad, set_grad_enabled
+from gradkit._core.creation import zeros_like
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
@@ -131,7 +132,6 @@ _FILL = {
 
 
 def _fill_in_zeros(grads: Any, refs: Any, strict: bool, create_graph: bool, stage: str) -> tuple[Any, ...]:
-    from gradkit._core.creation import zeros_like
     res = []
     for i, g in enumerate(grads):
         if g is None:
@@ -223,7 +223,6 @@ def _contiguous(v: Any) -> np.ndarray:
 def _rows(outputs: tuple[Tensor, ...], inputs: tuple[Tensor, ...], create_graph: bool,
           strict: bool) -> list[list[Any]]:
     """``J[i][j]`` flattened to ``(outputs[i].numel(), *inputs[j].shape)``."""
-    from gradkit._core.creation import zeros_like
     numels = [o.numel() for o in outputs]
     if not create_graph and not strict:
         live = [k for k, o in enumerate(outputs) if o.requires_grad]

@@ -30,6 +30,7 @@ import numpy as np
 
 from gradkit._core.tensor import Tensor, _make
 from .function import Function
+from gradkit._core.grad_mode import _state
 
 __all__ = ["numerical", "numerical_fallback"]
 
@@ -115,12 +116,10 @@ class numerical_fallback:
         self.prev = False
 
     def __enter__(self) -> None:
-        from gradkit._core.grad_mode import _state
         self.prev = _state.numerical_fallback
         _state.numerical_fallback = self.enabled
 
     def __exit__(self, *exc: object) -> None:
-        from gradkit._core.grad_mode import _state
         _state.numerical_fallback = self.prev
 
 

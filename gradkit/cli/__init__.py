@@ -31,6 +31,7 @@ import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from gradkit.autograd import functional as F
 
 __all__ = ["main", "build_parser", "CLIError", "MAX_ORDER", "MAX_ENTRIES", "MAX_PIXELS"]
 
@@ -122,7 +123,6 @@ def _formula(text: str, variables: str | None) -> Any:
 def _ad(fns: list[Any], variables: Sequence[str], point: dict[str, float], order: int) -> Any:
     """Autodiff at ``point``: gradient rows (order 1) or Hessian (order 2) of each formula."""
     import gradkit as gk
-    from ..autograd import functional as F
     x0 = gk.tensor([point[v] for v in variables], dtype=gk.float64)
 
     def value(fn: Any) -> Callable[[Any], Any]:

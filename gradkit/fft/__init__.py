@@ -25,6 +25,7 @@ from gradkit._api.complex import conj
 from gradkit._api.shape import roll
 from gradkit._core.tensor import Tensor
 from ..ops.fft import fft_c2c, fft_c2r, fft_r2c
+from gradkit._core.creation import tensor
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2",
            "rfftn", "irfftn", "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq",
@@ -269,7 +270,6 @@ def fftfreq(n: int, d: float = 1.0, *, dtype: Any = None, device: Any = None,
     """Sample frequencies ``[0, 1, ..., -1] / (d * n)`` of an ``n``-point transform."""
     import numpy as np
 
-    from gradkit._core.creation import tensor
     dt = dtype if dtype is not None else _dtype.get_default_dtype()
     return tensor(np.fft.fftfreq(int(n), d), dtype=dt, device=device, requires_grad=requires_grad)
 
@@ -279,7 +279,6 @@ def rfftfreq(n: int, d: float = 1.0, *, dtype: Any = None, device: Any = None,
     """Sample frequencies of :func:`rfft` (``n // 2 + 1`` non-negative ones)."""
     import numpy as np
 
-    from gradkit._core.creation import tensor
     dt = dtype if dtype is not None else _dtype.get_default_dtype()
     return tensor(np.fft.rfftfreq(int(n), d), dtype=dt, device=device, requires_grad=requires_grad)
 

@@ -24,6 +24,8 @@ import numpy as np
 from gradkit._core.backend import contiguous, eye, move, placement_of, zeros
 from gradkit.func._tree import (_as_output, _Call, _depth, _Scope, _split_aux, _vmapping,
                                 tree_flatten, tree_unflatten)
+from gradkit._core.backend import is_lazy
+from gradkit._core.creation import ones_like, zeros_like
 from gradkit._core.tensor import Tensor, _make
 from gradkit.autograd import grad as _autograd_grad
 from gradkit.autograd._batched import ForwardMode, batched_vjp
@@ -79,7 +81,6 @@ def _scalar_output(out: Any) -> Tensor:
 def _computed(y: Any, gs: list[Any]) -> tuple[Any, list[Any]]:
     """The value and gradients with the lazy (Dask-backed) ones computed in one pass (their
     shared forward runs once), before they are handed back."""
-    from gradkit._core.backend import is_lazy
     if not any(isinstance(t, Tensor) and is_lazy(t._data) for t in [y, *gs]):
         return y, gs
     from gradkit._api.lazy import compute
@@ -124,7 +125,6 @@ def _no_vmap() -> None:
 def _batched_grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], create: bool) -> list[Any]:
     """Gradients of scalar examples: one backward of their sum on the physical graph."""
     from gradkit.func import _batching as V
-    from gradkit._core.creation import ones_like, zeros_like
     phys_in = [V.unwrap_all(t) for t in inputs]
     phys_out = [V.unwrap_all(o)[0] for o in outs]
     live = [o for o in phys_out if o.requires_grad]

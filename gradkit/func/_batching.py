@@ -37,6 +37,11 @@ from gradkit.autograd import _batched as _autograd_batched
 from gradkit.autograd import _thread_state as T
 from gradkit.ops import _registry as R
 from gradkit.ops._registry import ELEMENTWISE
+from gradkit.autograd._batched import forward_ad_module
+from gradkit.autograd.forward_ad import apply_dual
+from gradkit.ops.shape import expand_p
+from gradkit.ops.shape import reshape_p
+from gradkit.ops import shape as S
 
 __all__ = ["BatchedTensor", "Unbatchable", "level_sizes"]
 
@@ -169,7 +174,6 @@ class BatchedTensor(Tensor):
     requires_grad_ = _set_requires_grad = backward = register_hook = retain_grad = _refuse
 
     def reshape(self, *shape: Any) -> Tensor:
-        from gradkit.ops.shape import reshape_p
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         if -1 in shape:
@@ -181,7 +185,6 @@ class BatchedTensor(Tensor):
 
     def __getitem__(self, index: Any) -> Tensor:
         from gradkit._api import methods as _methods
-        from gradkit.ops import shape as S
         idx = _methods._convert_index(index)
         if S._is_basic(idx):
             _methods._check_bounds(tuple(self.shape), idx)
@@ -249,7 +252,6 @@ def exit_level() -> None:
 
 
 def _install() -> None:
-    from gradkit.autograd._batched import forward_ad_module
     fwad = forward_ad_module()
     if fwad is not None:
         fwad._install()                   # its Tensor methods know tangents before any level opens
@@ -257,7 +259,6 @@ def _install() -> None:
 
 
 def _fw_hook() -> Any:
-    from gradkit.autograd.forward_ad import apply_dual
     return apply_dual
 
 
@@ -319,7 +320,6 @@ def as_tensor(x: Any) -> Tensor:
 
 def broadcast_to_level(x: Any, level: int) -> Tensor:
     """``x`` batched at ``level`` (copies along the batch axis; a broadcast view)."""
-    from gradkit.ops.shape import expand_p, reshape_p
     v = as_tensor(x)
     shape = tuple(v.shape)
     size = _levels[level - 1]

@@ -12,6 +12,7 @@ import numpy as np
 
 from gradkit.func._tree import tree_flatten, tree_unflatten
 from gradkit._core.tensor import Tensor, _make
+from gradkit.ops.shape import permute_p
 
 
 # --- batching and gradient stopping -----------------------------------------------------
@@ -146,7 +147,6 @@ def _axes_for(ax: Any, tree: Any) -> list[Any]:
 def _vmap_batched(fun: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec: Any,
                   n: int, out_axes: Any) -> Any:
     from gradkit.func import _batching as V
-    from gradkit.ops.shape import permute_p
     level = V.enter(n)
     try:
         wrapped = []

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gradkit.autograd._stencil import Coords, Plan, make_plan, min_points
+from gradkit._core.tensor import Tensor
 
 __all__ = ["gradient"]
 
@@ -19,7 +20,6 @@ except ImportError:  # pragma: no cover - NumPy 1.x
 
 def _kind(f: Any) -> str:
     """'tensor' for a gradkit Tensor, 'dask' for a Dask array, else 'numpy'."""
-    from gradkit._core.tensor import Tensor
     if isinstance(f, Tensor):
         return "tensor"
     if type(f).__module__.startswith("dask."):
@@ -48,7 +48,6 @@ def _check_options(edge_order: int, accuracy: int, boundary: str | None) -> bool
 
 
 def _as_numpy(v: Any) -> Any:
-    from gradkit._core.tensor import Tensor
     if isinstance(v, Tensor):
         from gradkit._core import concrete as _concrete
         _concrete.check(v, "numeric.gradient's spacing (used as plain numbers)")

@@ -15,6 +15,8 @@ from gradkit._core.backend import (along_blocks, arange, backend_of, copy, data_
                                    index_like, is_lazy, move, ones, zeros)
 from ._registry import not_lazy
 from ._registry import LINEAR, defop
+from gradkit._core.tensor import Tensor
+from gradkit._core.tensor import _make
 
 
 def norm_dim(dim: int, ndim: int) -> int:
@@ -66,7 +68,6 @@ _reshape_variants = {}
 def reshape_as(x: Any, shape: tuple[int, ...], variant: int = VIEW) -> Any:
     """Reshape (any variant name); the polymorphic form used by rules."""
     from ._registry import apply
-    from gradkit._core.tensor import Tensor
     if isinstance(x, Tensor):
         return apply(reshape_p.prim, (x,), {"shape": tuple(shape)}, variant)
     return np.reshape(x, shape) if type(x) is np.ndarray else _reshape_impl(x, shape)
@@ -315,7 +316,6 @@ def _take_along(x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray:
 
 
 def _gather_vjp(g: Any, ans: Any, x: Any, dim: int, index: Any) -> Any:
-    from gradkit._core.tensor import Tensor, _make
     z = zeros(x.shape, g._data.dtype if isinstance(g, Tensor) else g.dtype, data_of(g))
     if isinstance(g, Tensor):
         z = _make(z, False, None)

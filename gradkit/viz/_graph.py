@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from gradkit._core.tensor import Tensor
+from gradkit.autograd import grad
 
 __all__ = ["GraphNode", "Graph", "graph", "to_dot", "to_mermaid", "summary"]
 
@@ -182,7 +183,6 @@ def _fill(nodes: dict[int, GraphNode], tensors: dict[int, Tensor], root: Any, ou
 
 
 def _attach_grads(output: Tensor, nodes: dict[int, GraphNode], tensors: dict[int, Tensor]) -> None:
-    from ..autograd import grad
     keys = [k for k, t in tensors.items() if t.requires_grad]
     if not keys:
         return

@@ -14,6 +14,7 @@ from gradkit.ops import nn as P
 from gradkit.ops import reduction as R
 from gradkit.ops import shape as S
 from ._base import _SELU_ALPHA, _SELU_SCALE, _SQRT1_2, _SQRT_2_OVER_PI, _const, _inplace, _logsigmoid, _t
+from gradkit._core.creation import default_generator
 
 __all__ = [
     "relu", "hardtanh", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "softplus",
@@ -260,6 +261,5 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
     x = _t(input)
     if not training:
         return F.leaky_relu(x, (lower + upper) / 2, inplace)
-    from gradkit._core.creation import default_generator
     slope = default_generator._rng.uniform(lower, upper, tuple(x.shape))
     return F._inplace(x, lambda v: A.where(v >= 0, v, v * _const(slope, v)), inplace)

@@ -9,6 +9,7 @@ import numpy as np
 from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 from ._base import _const, _inplace, _t
+from gradkit._core.creation import default_generator
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
@@ -24,7 +25,6 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     x = _t(input)
     if not training or p == 0.0:
         return x
-    from gradkit._core.creation import default_generator
     keep = default_generator._rng.random(tuple(x.shape)) >= p
     scale = np.where(keep, 1.0 / (1.0 - p), 0.0) if p < 1.0 else np.zeros(tuple(x.shape))
     return _inplace(x, lambda v: v * _const(scale, v), inplace)
@@ -34,7 +34,6 @@ _ALPHA = 1.7580993408473766      # -SELU_ALPHA * SELU_SCALE, negated
 
 
 def _rng() -> Any:
-    from gradkit._core.creation import default_generator
     return default_generator._rng
 
 

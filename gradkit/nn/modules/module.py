@@ -9,6 +9,7 @@ import numpy as np
 
 from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor, _HookHandle, _init
+from gradkit._core import backend as _backend
 
 __all__ = ["Module", "Parameter"]
 
@@ -373,7 +374,6 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Move parameters and buffers to a device and/or cast the floating ones to a dtype
         (``to('cuda')``, ``to(gk.float64)``, ``to('cpu', gk.float32)``), in place."""
-        from gradkit._core import backend as _backend
         dtype = kwargs.get("dtype")
         device = kwargs.get("device")
         for a in args:

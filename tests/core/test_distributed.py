@@ -26,7 +26,7 @@ da = pytest.importorskip("dask.array")
 import gradkit as gk  # noqa: E402
 import gradkit.nn.functional as F  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 N, D, CHUNKS = 4000, 6, 8            # 8 row chunks on 2 workers
 RTOL = 1e-10
 

@@ -16,7 +16,7 @@ import pytest
 try:
     import gradkit._core.printing as printing
 except Exception:  # noqa: BLE001  (the package may be mid-rewrite)
-    _PATH = Path(__file__).resolve().parents[1] / "gradkit" / "_printing.py"
+    _PATH = Path(__file__).resolve().parents[2] / "gradkit" / "_core" / "printing.py"
     _SPEC = importlib.util.spec_from_file_location("_gradkit_printing", _PATH)
     printing = importlib.util.module_from_spec(_SPEC)
     _SPEC.loader.exec_module(printing)

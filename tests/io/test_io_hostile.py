@@ -26,7 +26,7 @@ import pytest
 import gradkit as gk
 from gradkit.io import SerializationError, load, save
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def sha(b: bytes) -> str:

@@ -19,7 +19,7 @@ import pytest
 
 import gradkit.cli as gcli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

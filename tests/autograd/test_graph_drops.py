@@ -385,7 +385,7 @@ _GROUPS = [
 def test_eager_warnings_match_live_pytorch(group):
     pytest.importorskip("torch")
     out = {}
-    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
     for mod in ("torch", "gradkit"):
         proc = subprocess.run([sys.executable, "-c", _PROBE.format(mod=mod, exprs=_GROUPS[group])],
                               capture_output=True, text=True, timeout=120, cwd=str(root))

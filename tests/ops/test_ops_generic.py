@@ -1,4 +1,4 @@
-"""Generic checks of every primitive, driven by ``tests/op_specs.py``.
+"""Generic checks of every primitive, driven by ``tests/support/op_specs.py``.
 
 For each spec: the forward matches its NumPy reference (and runs the
 primitive it names); reverse-mode gradients match central differences in
@@ -44,7 +44,7 @@ def _float_outputs(spec: OpSpec):
 
 def test_every_primitive_has_a_spec() -> None:
     missing = set(REGISTRY) - {s.name for s in OP_SPECS}
-    assert not missing, f"primitives without an OpSpec in tests/op_specs.py: {sorted(missing)}"
+    assert not missing, f"primitives without an OpSpec in tests/support/op_specs.py: {sorted(missing)}"
 
 
 def test_every_spec_names_a_primitive() -> None:

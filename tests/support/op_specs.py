@@ -1,6 +1,6 @@
 """One ``OpSpec`` per use of each primitive in ``gradkit.ops.REGISTRY``.
 
-``tests/test_ops_generic.py`` runs every spec: the forward against a NumPy
+``tests/ops/test_ops_generic.py`` runs every spec: the forward against a NumPy
 reference, gradients against central differences (``gradcheck``), second
 derivatives (``gradgradcheck``) and dtype preservation. Adding a primitive
 without a spec here fails ``test_every_primitive_has_a_spec``.

@@ -2,7 +2,7 @@
 PyTorch, return types, and the errors for singular and degenerate inputs.
 
 The primitives' generic checks (gradcheck, gradgradcheck, float32) run from
-``tests/op_specs_linalg.py``; this file covers the public functions' options,
+``tests/support/op_specs_linalg.py``; this file covers the public functions' options,
 batching, the norms, cross-checks with PyTorch (skipped without it) and the
 error paths.
 """

@@ -1,6 +1,6 @@
 """Forward-mode AD (``gradkit.autograd.forward_ad``): every primitive's JVP, and the dual-tensor API.
 
-For every differentiable spec in ``tests/op_specs.py``, the tangent from one forward
+For every differentiable spec in ``tests/support/op_specs.py``, the tangent from one forward
 pass with a random tangent equals the directional derivative from reverse mode
 (``<u, J v> = <J^T u, v>`` for a random ``u``) and central differences.
 """

@@ -1,7 +1,7 @@
 """GPU tensors: device placement, transfers, mixed-device errors, every table row on device.
 
 Runs on two backends for ``device='cuda'``: the strict CuPy stand-in of
-``tests/fakegpu.py`` (everywhere: it proves no NumPy array slips into device
+``tests/support/fakegpu.py`` (everywhere: it proves no NumPy array slips into device
 work and that values and gradients match the NumPy-backed run), and real CuPy
 on a machine with a GPU (skipped where ``gradkit.cuda.is_available()`` is
 false, with that reason).

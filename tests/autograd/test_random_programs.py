@@ -1,7 +1,7 @@
 """Randomized correctness: random differentiable programs, gradients and Hessian-vector
 products against central finite differences, and against PyTorch when it is installed.
 
-Each seed makes one program (``tests/random_programs.py``): float64 inputs of related shapes,
+Each seed makes one program (``tests/support/random_programs.py``): float64 inputs of related shapes,
 then 3-10 ops drawn from elementwise unary/binary ops (with broadcasting), reductions with dims
 and ``keepdim``, shape ops, indexing (slices, integer arrays, boolean masks, ``gather``),
 ``matmul``/``einsum``, NumPy calls on tensors (``np.sin(t)``, ``np.sum(t, axis=...)``,
@@ -20,11 +20,12 @@ two values with fixed random weights. Checked, for every program:
 
 Deterministic per seed. CI runs ``DEFAULT_COUNT`` programs; to run more on demand::
 
-    GRADKIT_RANDOM_PROGRAMS=5000 python -m pytest -q -p no:randomly tests/test_random_programs.py
-    GRADKIT_RANDOM_PROGRAMS=200 GRADKIT_RANDOM_SEED=10000 python -m pytest -q tests/test_random_programs.py
+    GRADKIT_RANDOM_PROGRAMS=5000 python -m pytest -q -p no:randomly tests/autograd/test_random_programs.py
+    GRADKIT_RANDOM_PROGRAMS=200 GRADKIT_RANDOM_SEED=10000 \\
+        python -m pytest -q tests/autograd/test_random_programs.py
 
 (``GRADKIT_RANDOM_SEED`` is the first seed; the seeds are consecutive.) A failure prints the
-seed and the program as a list of op records; ``python tests/test_random_programs.py SEED``
+seed and the program as a list of op records; ``python tests/autograd/test_random_programs.py SEED``
 prints a program and runs its checks outside pytest.
 """
 
@@ -38,9 +39,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "support"))
 if __name__ == "__main__":      # run as a script from a checkout: import that checkout's gradkit
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import random_programs as rp  # noqa: E402
 
 import gradkit as gk  # noqa: E402
@@ -229,7 +230,7 @@ def test_finite_differences_catch_a_wrong_gradient(monkeypatch: pytest.MonkeyPat
         check_fd(prog)
 
 
-if __name__ == "__main__":      # python tests/test_random_programs.py SEED [SEED ...]
+if __name__ == "__main__":      # python tests/autograd/test_random_programs.py SEED [SEED ...]
     for s in map(int, sys.argv[1:]):
         p = rp.generate(s, gk, avoid=AVOID)
         print(p)
