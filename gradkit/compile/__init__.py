@@ -49,8 +49,10 @@ class _TraceBackend:
     def device_index(self, arr: Any) -> None:
         return None
 
-    def to_numpy(self, arr: Any) -> np.ndarray:
-        return np.asarray(arr)
+    def to_numpy(self, arr: Any) -> Any:
+        # NOTE: the host value of a tracer is the tracer: what Python then reads from it
+        # (``.item()``, ``bool()``) becomes a guard.
+        return arr if arr.tr.live else np.asarray(arr.v)
 
 
 _registered = False
@@ -369,8 +371,7 @@ class CompiledFunction:
             self.eager_reason = "hooks on its tensors or modules (a replay would not call them)"
             self._warn(self.eager_reason, "the function's state")
             return self.fn(*args, **kwargs)
-        if len(tensors) > 1 and _shares_memory([t._data for t in tensors]):
-            tr.aliased.update(range(len(tensors)))  # marked below by slot
+        shared = len(tensors) > 1 and _shares_memory([t._data for t in tensors])
         before = []
         in_slots = []
         for t in tensors:
@@ -385,6 +386,10 @@ class CompiledFunction:
             before.append((t, d, box, t._vc[0], t._grad, t._rg))
             in_slots.append(s)
             t._data = box
+        if shared:
+            group = set(in_slots)
+            for s in in_slots:
+                tr.alias[s] = group
         arr_leaves = {}
         new_leaves = []
         for x in leaves:
@@ -457,6 +462,11 @@ class CompiledFunction:
                 kinds.append(("const", x))
                 result_leaves.append(x)
         result = _unflatten(out_tree, iter(result_leaves))
+        if tr_live and any(type(f) is Tracer and f.s in tr.stale for f in finals) or \
+                any(s in tr.stale for s in out_slots):
+            tr_live = False
+            tr.why = "a result is a view read after an in-place write to the array it shares"
+            tr.where = "the function's results"
         if not tr_live:
             self.eager_reason = tr.why
             self._warn(tr.why or "", tr.where)

@@ -77,7 +77,9 @@ class Trace:
         self.n = 0
         self.guards: list[tuple[int, Any]] = []   # (slot, value seen)
         self.meta: dict[int, tuple] = {}           # slot -> (shape, dtype) of array slots
-        self.aliased: set[int] = set()             # tracer ids that are views or have views
+        #: slot -> the group of slots sharing its memory (views); a write makes the others stale
+        self.alias: dict[int, set[int]] = {}
+        self.stale: set[int] = set()
         self.live = True
         self.py: dict[int, tuple[Any, int]] = {}   # id(python value) -> (value, slot)
         self.why: str | None = None                # why the trace stopped (None: it did not)
@@ -108,6 +110,12 @@ class Trace:
         cargs = _concrete(args)
         ckw = _concrete(kwargs)
         out = fn(*cargs, **ckw)
+        if self.stale:
+            for a in _tracers((args, kwargs)):
+                if a.s in self.stale:
+                    self.fail("a view is read after an in-place write to the array it shares "
+                              "memory with")
+                    return out
         targs = _template(args)
         tkw = _template(kwargs)
         if isinstance(out, tuple) and out and all(isinstance(o, (np.ndarray, np.generic))
@@ -119,10 +127,12 @@ class Trace:
             t = self.wrap(out)
             self.ops.append(Op(fn, targs, tkw, t.s, kind))
             if isinstance(out, np.ndarray) and out.base is not None and kind != "ufunc":
-                # a view of an input: an in-place write to either must not be replayed apart
-                self.aliased.add(t.s)
+                # a view of an input: a write to either shows in the other in eager code
+                group = {t.s}
                 for a in _tracers(args):
-                    self.aliased.add(a.s)
+                    group |= self.alias.get(a.s, {a.s})
+                for s in group:
+                    self.alias[s] = group
             return t
         if out is NotImplemented:
             return out
@@ -391,10 +401,11 @@ def _rebind(target: Tracer, res: Any) -> None:
     tr = target.tr
     if not tr.live:
         return
-    if target.s in tr.aliased:
-        tr.fail("an in-place write to an array that shares memory with another traced array "
-                "(a view)")
-        return
+    group = tr.alias.get(target.s)
+    if group is not None:
+        # the program keeps the old values under the other slots; reading them later would
+        # miss this write, so they may not be read again (checked in ``record``)
+        tr.stale |= group - {target.s}
     target.s = res.s
 
 
