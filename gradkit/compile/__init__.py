@@ -49,6 +49,9 @@ class _TraceBackend:
     def device_index(self, arr: Any) -> None:
         return None
 
+    def from_numpy(self, arr: np.ndarray, index: Any) -> np.ndarray:
+        return arr                                  # a constant of the trace
+
     def to_numpy(self, arr: Any) -> Any:
         # NOTE: the host value of a tracer is the tracer: what Python then reads from it
         # (``.item()``, ``bool()``) becomes a guard.
@@ -65,15 +68,10 @@ _saved: dict[str, Any] = {}
 def _register() -> None:
     global _registered
     if not _registered:
+        # NOTE: the one private import of this package: the backend table (gradkit/_backend.py)
         from gradkit import _backend
-        b = _backend.Backend.__new__(_backend.Backend)
-        for k, v in vars(_TraceBackend).items():
-            if not k.startswith("__"):
-                try:
-                    setattr(b, k, v.__get__(b) if callable(v) else v)
-                except AttributeError:
-                    pass
-        _backend.register(Tracer, b)
+        cls = type("TraceBackend", (_TraceBackend, _backend.Backend), {})
+        _backend.register(Tracer, cls())
         _registered = True
 
 
@@ -143,7 +141,9 @@ def _leaf_key(x: Any) -> Any:
     t = type(x)
     if isinstance(x, _Tensor):
         d = x._data
-        return ("T", d.shape, d.dtype, x._rg, type(d))
+        g = x._grad
+        return ("T", d.shape, d.dtype, x._rg, type(d),
+                None if g is None else (g._data.shape, g._data.dtype))
     if t is np.ndarray:
         return ("A", x.shape, x.dtype)
     try:
