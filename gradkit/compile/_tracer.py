@@ -82,6 +82,9 @@ class Trace:
         self.stale: set[int] = set()
         self.live = True
         self.py: dict[int, tuple[Any, int]] = {}   # id(python value) -> (value, slot)
+        #: id(plain ndarray) -> (array, slot, snapshot): a plain array that code wrote traced
+        #: values into (``np.add.at(zeros, idx, g)``); later reads of it read that slot
+        self.adopted: dict[int, tuple[np.ndarray, int, np.ndarray]] = {}
         self.why: str | None = None                # why the trace stopped (None: it did not)
         self.where = ""
 
@@ -116,8 +119,8 @@ class Trace:
                     self.fail("a view is read after an in-place write to the array it shares "
                               "memory with")
                     return out
-        targs = _template(args)
-        tkw = _template(kwargs)
+        targs = self.template(args)
+        tkw = self.template(kwargs)
         if isinstance(out, tuple) and out and all(isinstance(o, (np.ndarray, np.generic))
                                                   for o in out):
             res = tuple(self.wrap(o) for o in out)
@@ -141,6 +144,38 @@ class Trace:
         self.ops.append(Op(fn, targs, tkw, s, kind))
         self.guards.append((s, out))
         return out
+
+    def template(self, x: Any) -> Any:
+        """``x`` with tracers (and adopted arrays) as ``Ref`` and constants copied."""
+        if not self.adopted:
+            return _template(x)
+        return _template(x, self)
+
+    def write(self, fn: Callable[..., Any], target: Any, args: tuple, kwargs: dict,
+              functional: Callable[..., Any]) -> None:
+        """An in-place ``fn(target, *args, **kwargs)``: done on the concrete values, recorded
+        as ``functional(target, *args, **kwargs)`` (a new array) that ``target`` now holds."""
+        if not self.live:
+            fn(_concrete(target), *_concrete(args), **_concrete(kwargs))
+            return
+        if self.stale and any(a.s in self.stale for a in _tracers((target, args, kwargs))):
+            self.fail("a view is read after an in-place write to the array it shares memory "
+                      "with")
+            fn(_concrete(target), *_concrete(args), **_concrete(kwargs))
+            return
+        tt = self.template((target,) + tuple(args))    # before the write: the old value
+        tkw = self.template(kwargs)
+        fn(_concrete(target), *_concrete(args), **_concrete(kwargs))
+        if not self.live:
+            return
+        s = self.slot()
+        new = _concrete(target)
+        self.meta[s] = (np.shape(new), new.dtype)
+        self.ops.append(Op(functional, tt, tkw, s))
+        if type(target) is Tracer:
+            _rebind(target, Tracer(new, s, self))
+        else:
+            self.adopted[id(target)] = (target, s, np.array(target, copy=True))
 
     def guard(self, t: Tracer, conv: Callable[[Any], Any]) -> Any:
         """Python reads a value: record it, and re-check it on every replay."""
@@ -168,16 +203,23 @@ def _concrete(x: Any) -> Any:
     return x
 
 
-def _template(x: Any) -> Any:
+def _template(x: Any, tr: Trace | None = None) -> Any:
     t = type(x)
     if t is Tracer:
         return Ref(x.s)
     if t is tuple or t is list:
-        return t(_template(e) for e in x)
+        return t(_template(e, tr) for e in x)
     if t is dict:
-        return {k: _template(v) for k, v in x.items()}
+        return {k: _template(v, tr) for k, v in x.items()}
     if t is slice:
-        return slice(_template(x.start), _template(x.stop), _template(x.step))
+        return slice(_template(x.start, tr), _template(x.stop, tr), _template(x.step, tr))
+    if tr is not None and t is np.ndarray and id(x) in tr.adopted:
+        arr, s, snap = tr.adopted[id(x)]
+        if arr is x:
+            if not (x.shape == snap.shape and np.array_equal(x, snap, equal_nan=True)):
+                tr.fail("an array holding traced values was changed by code the trace does "
+                        "not follow")
+            return Ref(s)
     if t is np.ndarray and x.flags.writeable:
         # NOTE: a constant array is kept as it is now (a copy): a later write to it must not
         # change the recorded program.
@@ -212,16 +254,40 @@ def _attr(name: str) -> Callable[..., Any]:
     return a
 
 
+def _copyto(dst: Any, src: Any, **kwargs: Any) -> Any:
+    r = np.array(dst, copy=True)
+    np.copyto(r, src, **kwargs)
+    return r
+
+
 def _setitem(a: Any, idx: Any, value: Any) -> Any:
     r = np.array(a, copy=True)
     r[idx] = value
     return r
 
 
-def _ufunc_out(ufunc: Any, method: str, dtype: Any) -> Callable[..., Any]:
-    f = ufunc if method == "__call__" else getattr(ufunc, method)
+@functools.cache
+def _at(ufunc: Any) -> Callable[..., Any]:
+    def at(a: Any, *args: Any, **kwargs: Any) -> Any:
+        r = np.array(a, copy=True)
+        ufunc.at(r, *args, **kwargs)
+        return r
+    at.__name__ = f"{ufunc.__name__}_at"
+    return at
 
-    def g(*args: Any, **kwargs: Any) -> Any:
+
+def _ufunc_out(ufunc: Any, method: str, dtype: Any, masked: bool) -> Callable[..., Any]:
+    """The functional form of ``ufunc(*args, out=old)``: a new array of ``old``'s dtype."""
+    f = ufunc if method == "__call__" else getattr(ufunc, method)
+    if masked:                                   # where=: the old values stay where it is False
+        def h(old: Any, *args: Any, **kwargs: Any) -> Any:
+            r = np.array(old, copy=True)
+            f(*args, out=r, **kwargs)
+            return r
+        h.__name__ = f"{getattr(ufunc, '__name__', 'ufunc')}_into"
+        return h
+
+    def g(_old: Any, *args: Any, **kwargs: Any) -> Any:
         return np.asarray(f(*args, **kwargs)).astype(dtype, copy=False)
     g.__name__ = f"{getattr(ufunc, '__name__', 'ufunc')}_cast"
     return g
@@ -284,37 +350,25 @@ class Tracer:
         tr = self.tr
         out = kwargs.pop("out", None)
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        if method == "at":
+            tr.write(fn, inputs[0], inputs[1:], kwargs, _at(ufunc))
+            return None
         if out is None:
             return tr.record(fn, inputs, kwargs, "ufunc" if method == "__call__" else "call")
         outs = out if isinstance(out, tuple) else (out,)
-        if len(outs) != 1 or type(outs[0]) is not Tracer:
-            tr.fail(f"np.{ufunc.__name__}(..., out=) writes a traced value into an array the "
-                    "trace does not follow")
+        if len(outs) != 1 or type(outs[0]) is not np.ndarray and type(outs[0]) is not Tracer:
+            tr.fail(f"np.{ufunc.__name__}(..., out=) writes into several or foreign arrays")
             return fn(*_concrete(inputs), out=_concrete(out), **_concrete(kwargs))
         target = outs[0]
-        if not tr.live:
-            fn(*_concrete(inputs), out=target.v, **_concrete(kwargs))
-            return target
-        # the concrete write, as eager does it (views of the target see it)
-        fn(*_concrete(inputs), out=target.v, **_concrete(kwargs))
-        res = tr.record(_ufunc_out(ufunc, method, target.v.dtype), inputs, kwargs)
-        _rebind(target, res)
+        tr.write(lambda o, *a, **k: fn(*a, out=o, **k), target, inputs, kwargs,
+                 _ufunc_out(ufunc, method, _concrete(target).dtype, "where" in kwargs))
         return target
 
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
         if "out" in kwargs and kwargs["out"] is not None:
             self.tr.fail(f"np.{func.__name__}(..., out=) on a traced value")
-        if func is np.copyto and not self.tr.live:
-            return np.copyto(_concrete(args[0]), _concrete(args[1]), **_concrete(kwargs))
         if func is np.copyto:
-            dst, src = args[0], args[1]
-            if type(dst) is not Tracer:
-                self.tr.fail("np.copyto into an array the trace does not follow")
-                return np.copyto(_concrete(dst), _concrete(src), **_concrete(kwargs))
-            np.copyto(dst.v, _concrete(src), **_concrete(kwargs))
-            res = self.tr.record(lambda d, s: np.broadcast_to(np.asarray(s, d.dtype), d.shape).copy(),
-                                 (dst, src), {})
-            _rebind(dst, res)
+            self.tr.write(np.copyto, args[0], tuple(args[1:]), kwargs, _copyto)
             return None
         r = self.tr.record(func, args, kwargs)
         if func in _DATA_SHAPED and self.tr.live:
@@ -365,11 +419,7 @@ class Tracer:
         return r
 
     def __setitem__(self, idx: Any, value: Any) -> None:
-        self.v[_concrete(idx)] = _concrete(value)
-        if not self.tr.live:
-            return
-        res = self.tr.record(_setitem, (self, idx, value), {})
-        _rebind(self, res)
+        self.tr.write(operator.setitem, self, (idx, value), {}, _setitem)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
