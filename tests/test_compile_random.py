@@ -4,7 +4,7 @@ Each seed makes one program of ``tests/random_programs.py``; the compiled functi
 program's loss and gradient (``func.value_and_grad``), with a Python branch on the loss's value
 (a guard). It is called on the generated inputs, then on new inputs of the same shapes (its
 replays), including inputs that flip the branch; every result must equal the eager result of
-the same call exactly (the replay runs the same NumPy calls in the same order).
+the same call (up to rounding: see ``_same``).
 
     GRADKIT_RANDOM_PROGRAMS=500 python -m pytest -q -p no:randomly tests/test_compile_random.py
 """
@@ -28,6 +28,7 @@ COUNT = int(os.environ.get("GRADKIT_RANDOM_PROGRAMS", 60))
 FIRST = int(os.environ.get("GRADKIT_RANDOM_SEED", 0))
 SEEDS = list(range(FIRST, FIRST + COUNT))
 STATS = {"replays": 0, "eager": 0}
+RTOL, ATOL = 1e-12, 1e-14
 
 
 def _make(prog: rp.Program):
@@ -47,7 +48,9 @@ def _same(a, b, where):
         for x, y in zip(a, b, strict=True):
             _same(x, y, where)
         return
-    assert np.array_equal(a.numpy(), b.numpy(), equal_nan=True), where
+    # NOTE: equal up to rounding: the replay writes in-place updates into fresh arrays, whose
+    # contiguous layout can change NumPy's summation order (pairwise sums over other strides)
+    assert np.allclose(a.numpy(), b.numpy(), rtol=RTOL, atol=ATOL, equal_nan=True), where
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -406,9 +406,12 @@ class CompiledFunction:
         _patch()
         _tracing.trace = tr
         ok = False
+        error: BaseException | None = None
         try:
             out = self.fn(*targs, **tkwargs)
             ok = True
+        except Exception as exc:        # noqa: BLE001  (decided below: eager's error or a retry)
+            error = exc
         finally:
             _tracing.trace = None
             _unpatch()
@@ -430,6 +433,17 @@ class CompiledFunction:
                                 if isinstance(v, _Tensor):
                                     v._data = _untrace(v._data)
                                     _untrace_grad(v)
+        if error is not None:
+            untouched = all(t._data is d and t._vc[0] == vc and t._grad is g
+                            for t, d, _b, vc, g, _r in before)
+            if not untouched:
+                raise error
+            # NOTE: gradkit checks a few layouts only on NumPy arrays (view's contiguity): run
+            # eagerly; eager raises its own error if the function fails anyway.
+            res = self.fn(*args, **kwargs)
+            self.eager_reason = f"the traced run raised {type(error).__name__}: {error}"
+            self._warn(self.eager_reason, tr.where or "the function")
+            return res
         out_leaves: list[Any] = []
         out_tree = _flatten(out, out_leaves)
         out_slots: list[Any] = []

@@ -103,6 +103,8 @@ class Trace:
         """A new tracer of a fresh slot for an array result; other results as they are."""
         s = self.slot()
         if isinstance(value, (np.ndarray, np.generic)):
+            if not isinstance(value, np.ndarray):
+                value = np.asarray(value)      # 0-d arrays, as tensors hold (they may be written)
             self.meta[s] = (np.shape(value), value.dtype)
             return Tracer(value, s, self)
         return value, s
