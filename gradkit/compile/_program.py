@@ -10,6 +10,7 @@ with one local per slot, the guards inline right where their value is computed.
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -117,6 +118,28 @@ def _key(x: Any) -> Any:
     return ("v", type(x).__name__, x)
 
 
+def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
+    """The slot ``op`` returns unchanged, if any (the program never writes a slot in place,
+    so a copy or a no-op cast or reshape can share its input's array)."""
+    if not args or type(args[0]) is not Ref:
+        return None
+    s = args[0].s
+    meta = tr.meta.get(s)
+    out_meta = tr.meta.get(op.out)
+    if meta is None or out_meta != meta:
+        return None
+    fn = op.fn
+    if fn is operator.getitem and len(args) == 2 and type(args[1]) is tuple and not args[1] \
+            and len(meta[0]) == 0:
+        return s
+    name = getattr(fn, "__name__", "")
+    if name in ("ndarray.copy", "ndarray.astype", "ndarray.reshape", "ndarray.view") or \
+            fn in (np.reshape, np.copy, np.asarray, np.ascontiguousarray, np.squeeze,
+                   np.broadcast_to):
+        return s
+    return None
+
+
 def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bool = True,
           fuse: Callable[..., Any] | None = None) -> Program:
     """Compile ``tr`` into a function of the ``inputs`` slots returning the ``outputs`` slots."""
@@ -141,6 +164,11 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
                 shape, dtype = tr.meta[args[0].s]
                 const[op.out] = op.fn(np.empty(shape, dtype), *_value(args[1:]),
                                       **_value(kwargs))
+                continue
+        if optimize and single and op.out not in guards:
+            same = _identity(op, args, kwargs, tr)
+            if same is not None:
+                env[op.out] = same
                 continue
         new = Op(op.fn, args, kwargs, op.out, op.kind)
         if optimize and single and op.out not in guards:
@@ -244,13 +272,26 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
                 test = f"_neq(v{s}, {g})" if isinstance(guards[s], (float, complex)) else \
                     f"v{s} != {g}"
                 lines.append(f"    if {test}:\n        raise GuardFailed({s})")
-    lines.append("    return (" + "".join(
-        (f"v{s}, " if type(s) is int and s not in const else f"{cname(const[s])}, ")
-        for s in outs) + ")")
+    ret = []
+    given = set(inputs)
+    for s in outs:
+        if s in const:
+            ret.append(f"_copy({cname(const[s])})")
+        elif s in given:                       # never hand out an input's (or a twin's) array
+            ret.append(f"_copy(v{s})")
+        else:
+            ret.append(f"v{s}")
+            given.add(s)
+    ns["_copy"] = _copy
+    lines.append("    return (" + "".join(r + ", " for r in ret) + ")")
     source = "\n".join(lines)
     code = compile(source, "<gradkit.compile>", "exec")
     exec(code, ns)
     return Program(ns["_prog"], source, len(ops), n_traced)
+
+
+def _copy(a: Any) -> Any:
+    return np.array(a, copy=True) if isinstance(a, (np.ndarray, np.generic)) else a
 
 
 def _neq(a: Any, b: Any) -> bool:
