@@ -325,3 +325,77 @@ def test_training_step_matches_eager(opt_cls, kw):
 def test_backend_errors_name_what_to_install():
     with pytest.raises(ValueError, match="backend must be one of"):
         gk.compile(lambda x: x, backend="tpu")
+
+
+class _Holder:
+    """Not a tensor, module or optimizer: compile does not look inside it."""
+
+
+def test_state_in_default_arguments_is_found():
+    (m1, o1), (m2, o2) = _mlp_step_pair(gk.optim.SGD, lr=0.1)
+
+    def step(x, m=m1, o=o1):
+        o.zero_grad()
+        loss = m(x).sum()
+        loss.backward()
+        o.step()
+        return loss
+    cs = gk.compile(step)
+    for i in range(4):
+        x = gk.full((3, 4), float(i))
+        _same(cs(x), step(x, m2, o2))
+        for p1, p2 in zip(m1.parameters(), m2.parameters()):
+            _same(p1, p2)
+    assert cs.stats["replays"] == 2
+
+
+def test_state_in_a_plain_object_is_found_and_replayed():
+    h = _Holder()
+    h.w = gk.tensor([1.0, 2.0])
+
+    def f(x):
+        h.w.add_(x)                 # in place, on an attribute of a closure variable
+        return h.w * 2
+    cf = gk.compile(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for want in ([4.0, 6.0], [6.0, 8.0], [8.0, 10.0]):
+            _same(cf(gk.ones(2)), gk.tensor(want))
+        assert h.w.tolist() == [4.0, 5.0]
+        h.w = gk.tensor([0.0, 0.0])                 # rebound: read again on the next call
+        _same(cf(gk.ones(2)), gk.tensor([2.0, 2.0]))
+    assert cf.stats["replays"] == 3
+
+
+def test_hidden_state_that_changes_runs_eagerly():
+    h = _Holder()
+    h.inner = _Holder()
+    h.inner.w = gk.tensor([1.0, 2.0])
+
+    def f(x):
+        h.inner.w.add_(x)           # two plain objects deep: compile does not look there
+        return h.inner.w * 2
+    cf = gk.compile(f)
+    with pytest.warns(gk.compile.TraceWarning, match="runs eagerly"):
+        _same(cf(gk.ones(2)), gk.tensor([4.0, 6.0]))
+    _same(cf(gk.ones(2)), gk.tensor([6.0, 8.0]))
+    assert h.inner.w.tolist() == [3.0, 4.0]
+
+
+def test_hidden_constant_changed_in_place_outside_retraces():
+    h = _Holder()
+    h.inner = _Holder()
+    h.inner.w = gk.tensor([1.0, 2.0])
+    cf = gk.compile(lambda x: x * h.inner.w)
+    _same(cf(gk.ones(2)), gk.tensor([1.0, 2.0]))
+    _same(cf(gk.ones(2)), gk.tensor([1.0, 2.0]))
+    h.inner.w.mul_(3)                               # in place, outside
+    _same(cf(gk.ones(2)), gk.tensor([3.0, 6.0]))
+    _same(cf(gk.ones(2)), gk.tensor([3.0, 6.0]))
+    assert cf.stats["replays"] == 2 and len(next(iter(cf.cache.values()))) == 1
+
+
+def test_inside_a_transform_runs_eagerly():
+    cf = gk.compile(lambda x: x.sin())
+    got = gk.func.vmap(cf)(gk.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    _same(got, gk.tensor([[1.0, 2.0], [3.0, 4.0]]).sin())

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import threading
 import warnings
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -77,6 +78,19 @@ def _register() -> None:
 
 def _in_trace() -> Trace | None:
     return getattr(_tracing, "trace", None)
+
+
+def _seen_hook(prim: Any, args: Any, params: Any, variant: int) -> Any:
+    """The table's per-thread hook while a trace runs: note every tensor holding a plain
+    NumPy array (state the trace did not find), then apply the primitive as usual."""
+    tr = _tracing.trace
+    if tr is not None:
+        seen = tr.seen
+        for a in args:
+            if isinstance(a, _Tensor) and type(a._data) is np.ndarray and id(a) not in seen:
+                seen[id(a)] = (weakref.ref(a), a._data, a._vc[0], a._grad)
+    from gradkit.ops import _registry
+    return _registry.apply(prim, args, params, variant, True)
 
 
 def _patch() -> None:
@@ -156,35 +170,63 @@ def _leaf_key(x: Any) -> Any:
 # --- the state a function reaches ----------------------------------------------------------
 
 def _discover(fn: Any, depth: int = 0, seen: set[int] | None = None) -> list[Any]:
-    """Modules, optimizers and tensors ``fn`` reaches through its closure and globals."""
+    """Where ``fn`` finds its state: getters of its closure cells, the globals it names, its
+    defaults, bound ``self`` and partial arguments (and those of the functions it reaches).
+
+    They are read again on every call, so a global or closure variable rebound to another
+    tensor, module or optimizer is seen (Dynamo guards those paths the same way).
+    """
     seen = set() if seen is None else seen
-    found: list[Any] = []
+    getters: list[Any] = []
     if id(fn) in seen or depth > 4:
-        return found
+        return getters
     seen.add(id(fn))
-    objs: list[Any] = []
+    fixed: list[Any] = []
     inner = getattr(fn, "__wrapped__", None)
     if inner is not None:
-        objs.append(inner)
+        fixed.append(inner)
     func = getattr(fn, "__func__", fn)            # bound methods
     if getattr(fn, "__self__", None) is not None:
-        objs.append(fn.__self__)
+        fixed.append(fn.__self__)
     if isinstance(fn, functools.partial):
-        objs.extend([fn.func, *fn.args, *fn.keywords.values()])
+        fixed.extend([fn.func, *fn.args, *fn.keywords.values()])
     code = getattr(func, "__code__", None)
     if code is not None:
+        fixed.extend(getattr(func, "__defaults__", None) or ())
+        fixed.extend((getattr(func, "__kwdefaults__", None) or {}).values())
         for cell in func.__closure__ or ():
-            try:
-                objs.append(cell.cell_contents)
-            except ValueError:
-                pass
+            getters.append(functools.partial(_cell, cell))
         g = getattr(func, "__globals__", {})
         for name in _names(code):
             if name in g:
-                objs.append(g[name])
-    for o in objs:
-        _collect(o, found, seen, depth)
-    return found
+                getters.append(functools.partial(g.get, name))
+    getters.extend(functools.partial(_same_obj, o) for o in fixed)
+    for get in list(getters):
+        o = get()
+        if _is_function(o):
+            getters.extend(_discover(o, depth + 1, seen))
+    return getters
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return None
+
+
+def _same_obj(o: Any) -> Any:
+    return o
+
+
+def _is_function(o: Any) -> bool:
+    if isinstance(o, functools.partial) or getattr(o, "__wrapped__", None) is not None:
+        return True
+    if not callable(o) or isinstance(o, type) or _is_state(o):
+        return False
+    mod = getattr(o, "__module__", "") or ""
+    return hasattr(o, "__code__") or hasattr(o, "__func__") or not mod.startswith(
+        ("gradkit", "numpy", "builtins", "scipy"))
 
 
 def _names(code: Any) -> set[str]:
@@ -199,26 +241,34 @@ def _is_state(o: Any) -> bool:
     return isinstance(o, (_Tensor, _gk.nn.Module, _gk.optim.Optimizer))
 
 
-def _collect(o: Any, found: list[Any], seen: set[int], depth: int) -> None:
-    if isinstance(o, (_Tensor, _gk.nn.Module, _gk.optim.Optimizer)):
-        if id(o) not in seen:
-            seen.add(id(o))
+def _roots(getters: list[Any]) -> list[Any]:
+    """The tensors, modules and optimizers the getters reach now (containers and plain
+    objects' attributes one level down included)."""
+    found: list[Any] = []
+    ids: set[int] = set()
+
+    def add(o: Any) -> None:
+        if id(o) not in ids:
+            ids.add(id(o))
             found.append(o)
-    elif isinstance(o, (list, tuple)) and len(o) <= 64:
-        for e in o:
-            if _is_state(e):
-                _collect(e, found, seen, depth)
-    elif isinstance(o, dict) and len(o) <= 64:
-        for e in o.values():
-            if _is_state(e):
-                _collect(e, found, seen, depth)
-    elif callable(o) and not isinstance(o, type) and getattr(o, "__module__", "") and \
-            not (getattr(o, "__module__", "") or "").startswith(("gradkit", "numpy", "builtins")):
-        found.extend(_discover(o, depth + 1, seen))
-    elif callable(o) and getattr(o, "__wrapped__", None) is not None:
-        found.extend(_discover(o, depth + 1, seen))
-    elif isinstance(o, functools.partial) or (callable(o) and getattr(o, "__closure__", None)):
-        found.extend(_discover(o, depth + 1, seen))
+    for get in getters:
+        o = get()
+        if _is_state(o):
+            add(o)
+        elif isinstance(o, (list, tuple)) and len(o) <= 256:
+            for e in o:
+                if _is_state(e):
+                    add(e)
+        elif isinstance(o, dict) and len(o) <= 256:
+            for e in o.values():
+                if _is_state(e):
+                    add(e)
+        elif not _is_function(o) and not isinstance(o, (type, type(np))) and \
+                hasattr(o, "__dict__") and len(o.__dict__) <= 256:
+            for e in list(o.__dict__.values()):
+                if _is_state(e):
+                    add(e)
+    return found
 
 
 def _state_tensors(objs: list[Any]) -> tuple[list[Any], list[Any]]:
@@ -271,7 +321,7 @@ def _hashable(v: Any) -> bool:
 class _Entry:
     """One traced program of a signature and how to write its results back."""
 
-    __slots__ = ("prog", "in_tensors", "writes", "grads", "out_tree", "out_kinds")
+    __slots__ = ("prog", "in_tensors", "writes", "grads", "out_tree", "out_kinds", "watch")
 
     def __init__(self) -> None:
         self.prog: Program | None = None
@@ -290,7 +340,8 @@ class CompiledFunction:
         self.cache: dict[Any, list[_Entry]] = {}
         self.eager_reason: str | None = None
         self.stats = {"traces": 0, "replays": 0, "guard_failures": 0, "eager": 0}
-        self._objs: list[Any] | None = None
+        self._getters: list[Any] | None = None
+        self._objs: list[Any] = []
         self._warned: set[str] = set()
 
     def __repr__(self) -> str:
@@ -309,8 +360,9 @@ class CompiledFunction:
                           f"eagerly: {why} (at {where})", TraceWarning, stacklevel=3)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from gradkit.autograd import _thread_state
         if self.eager_reason is not None or _gk.autograd.is_anomaly_enabled() or \
-                _in_trace() is not None:
+                _in_trace() is not None or _thread_state.current_hook() is not None:
             if _gk.autograd.is_anomaly_enabled():
                 self._warn("anomaly mode is on (it checks every op of the graph, which a "
                            "replay does not build)", "this call")
@@ -318,8 +370,9 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         leaves: list[Any] = []
         tree = _flatten((args, kwargs), leaves)
-        if self._objs is None:
-            self._objs = [o for o in _discover(self.fn) if not any(o is a for a in leaves)]
+        if self._getters is None:
+            self._getters = _discover(self.fn)
+        self._objs = [o for o in _roots(self._getters) if not any(o is a for a in leaves)]
         state, static = _state_tensors(self._objs)
         arg_tensors = [x for x in leaves if isinstance(x, _Tensor)]
         key = (tree, tuple(_leaf_key(x) for x in leaves), tuple(static),
@@ -332,11 +385,13 @@ class CompiledFunction:
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
         if entries:
-            for e in entries:
+            for e in list(entries):
                 try:
                     res = self._replay(e, leaves, state)
-                except GuardFailed:
+                except GuardFailed as exc:
                     self.stats["guard_failures"] += 1
+                    if exc.args == (-1,):             # a constant changed: this one is dead
+                        entries.remove(e)
                     continue
                 self.stats["replays"] += 1
                 return res
@@ -350,6 +405,7 @@ class CompiledFunction:
     # --- tracing ---
     def _trace(self, key: Any, args: Any, kwargs: Any, leaves: list[Any], tree: Any,
                arg_tensors: list[Any], state: list[Any]) -> Any:
+        from gradkit.autograd import _thread_state
         _register()
         tr = Trace()
         self.stats["traces"] += 1
@@ -405,6 +461,7 @@ class CompiledFunction:
         targs, tkwargs = _unflatten(tree, iter(new_leaves))
         _patch()
         _tracing.trace = tr
+        prev_hook = _thread_state.set_hook(_seen_hook)
         ok = False
         error: BaseException | None = None
         try:
@@ -413,6 +470,7 @@ class CompiledFunction:
         except Exception as exc:        # noqa: BLE001  (decided below: eager's error or a retry)
             error = exc
         finally:
+            _thread_state.set_hook(prev_hook)
             _tracing.trace = None
             _unpatch()
             tr_live = tr.live
@@ -476,6 +534,20 @@ class CompiledFunction:
                 kinds.append(("const", x))
                 result_leaves.append(x)
         result = _unflatten(out_tree, iter(result_leaves))
+        watch = []
+        if tr_live:
+            for ref, arr, vc, g in tr.seen.values():
+                t = ref()
+                if t is None:
+                    continue
+                if t._data is not arr or t._vc[0] != vc or t._grad is not g:
+                    tr_live = False
+                    tr.why = ("it changes a tensor it reaches in a way compile cannot see (not "
+                              "an argument, nor in its closure, globals or defaults): pass the "
+                              "tensor, module or optimizer as an argument")
+                    tr.where = "the function's state"
+                    break
+                watch.append((ref, arr, vc))
         if tr_live and any(type(f) is Tracer and f.s in tr.stale for f in finals) or \
                 any(s in tr.stale for s in out_slots):
             tr_live = False
@@ -529,11 +601,17 @@ class CompiledFunction:
         e.grads = grads
         e.out_tree = out_tree
         e.out_kinds = kinds
+        e.watch = watch
         self.cache.setdefault(key, []).append(e)
         return result
 
     # --- replay ---
     def _replay(self, e: _Entry, leaves: list[Any], state: list[Any]) -> Any:
+        for ref, arr, vc in e.watch:
+            # a tensor the trace read as a constant: changed since (by code outside)? retrace
+            t = ref()
+            if t is not None and (t._data is not arr or t._vc[0] != vc):
+                raise GuardFailed(-1)
         tensors = self._tensors_now(e, leaves, state)
         inputs = [t._data for t in tensors] + [x for x in leaves if type(x) is np.ndarray]
         res = e.prog.fn(*inputs)                     # raises GuardFailed before any write
@@ -579,6 +657,8 @@ class CompiledFunction:
                 j += 1
             elif kind[0] == "same":
                 out.append(tensors[kind[1]])
+            elif isinstance(kind[1], _Tensor):         # a constant tensor: a fresh copy
+                out.append(_gk.from_numpy(np.array(kind[1]._data, copy=True)))
             else:
                 out.append(kind[1])
         return _unflatten(e.out_tree, iter(out))

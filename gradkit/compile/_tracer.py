@@ -82,9 +82,9 @@ class Trace:
         self.stale: set[int] = set()
         self.live = True
         self.py: dict[int, tuple[Any, int]] = {}   # id(python value) -> (value, slot)
-        #: id(plain ndarray) -> (array, slot, snapshot): a plain array that code wrote traced
-        #: values into (``np.add.at(zeros, idx, g)``); later reads of it read that slot
-        self.adopted: dict[int, tuple[np.ndarray, int, np.ndarray]] = {}
+        #: id(tensor) -> (weakref, array, version, grad) of tensors holding plain arrays that
+        #: primitives read (constants of the trace; see ``gradkit.compile._seen_hook``)
+        self.seen: dict[int, tuple[Any, Any, int, Any]] = {}
         self.why: str | None = None                # why the trace stopped (None: it did not)
         self.where = ""
 
@@ -148,15 +148,19 @@ class Trace:
         return out
 
     def template(self, x: Any) -> Any:
-        """``x`` with tracers (and adopted arrays) as ``Ref`` and constants copied."""
-        if not self.adopted:
-            return _template(x)
-        return _template(x, self)
+        """``x`` with tracers as ``Ref`` and constant arrays copied."""
+        return _template(x)
 
     def write(self, fn: Callable[..., Any], target: Any, args: tuple, kwargs: dict,
               functional: Callable[..., Any]) -> None:
         """An in-place ``fn(target, *args, **kwargs)``: done on the concrete values, recorded
         as ``functional(target, *args, **kwargs)`` (a new array) that ``target`` now holds."""
+        if self.live and type(target) is not Tracer and _tracers((args, kwargs)):
+            # NOTE: a plain array that now holds traced values could be read by NumPy code
+            # that never dispatches to the trace (``plain * 2``): its result would be a stale
+            # constant. Such a write stops the trace.
+            self.fail("traced values are written into an array the trace does not follow "
+                      "(created from constants only)")
         if not self.live:
             fn(_concrete(target), *_concrete(args), **_concrete(kwargs))
             return
@@ -174,10 +178,7 @@ class Trace:
         new = _concrete(target)
         self.meta[s] = (np.shape(new), new.dtype)
         self.ops.append(Op(functional, tt, tkw, s))
-        if type(target) is Tracer:
-            _rebind(target, Tracer(new, s, self))
-        else:
-            self.adopted[id(target)] = (target, s, np.array(target, copy=True))
+        _rebind(target, Tracer(new, s, self))
 
     def guard(self, t: Tracer, conv: Callable[[Any], Any]) -> Any:
         """Python reads a value: record it, and re-check it on every replay."""
@@ -205,23 +206,16 @@ def _concrete(x: Any) -> Any:
     return x
 
 
-def _template(x: Any, tr: Trace | None = None) -> Any:
+def _template(x: Any) -> Any:
     t = type(x)
     if t is Tracer:
         return Ref(x.s)
     if t is tuple or t is list:
-        return t(_template(e, tr) for e in x)
+        return t(_template(e) for e in x)
     if t is dict:
-        return {k: _template(v, tr) for k, v in x.items()}
+        return {k: _template(v) for k, v in x.items()}
     if t is slice:
-        return slice(_template(x.start, tr), _template(x.stop, tr), _template(x.step, tr))
-    if tr is not None and t is np.ndarray and id(x) in tr.adopted:
-        arr, s, snap = tr.adopted[id(x)]
-        if arr is x:
-            if not (x.shape == snap.shape and np.array_equal(x, snap, equal_nan=True)):
-                tr.fail("an array holding traced values was changed by code the trace does "
-                        "not follow")
-            return Ref(s)
+        return slice(_template(x.start), _template(x.stop), _template(x.step))
     if t is np.ndarray and x.flags.writeable:
         # NOTE: a constant array is kept as it is now (a copy): a later write to it must not
         # change the recorded program.
