@@ -23,6 +23,8 @@ Method: everything is set up and warmed up (the compiled function's first call, 
 JAX's first call, its compilation, are timed separately and reported), then ``gc.freeze()``;
 samples of each entry are interleaved in a random order per repetition and the median per call
 is reported. PyTorch is measured with 1 and 2 threads; ratios are against the faster of the two.
+NumPy's OpenBLAS runs on one thread. gradkit compiled uses ``backend="auto"`` (numexpr where
+installed).
 """
 
 from __future__ import annotations
@@ -328,8 +330,13 @@ def main(argv=None):
     reps, sample = (3, 0.05) if args.quick else (7, 0.2)
     torch = _torch()
     jax, _ = _jax()
+    setter, _ = bench_ops.numpy_blas_threads()
+    if setter is not None:
+        setter(1)           # NumPy's OpenBLAS on one thread (on a small shared machine, more
+        #                     threads only contend; PyTorch gets its best of 1 and 2)
     print(f"gradkit.compile benchmark: PyTorch {torch.__version__ if torch else 'not installed'}, "
-          f"JAX {jax.__version__ if jax else 'not installed'}, NumPy {np.__version__}; "
+          f"JAX {jax.__version__ if jax else 'not installed'}, NumPy {np.__version__} "
+          f"(BLAS threads: {'1' if setter else 'default'}); "
           f"{reps} interleaved repetitions, medians")
     hdr = f"{'workload':<17} {'entry':<25} {'median':>11} {'vs torch':>9} {'first call':>11}"
     print(hdr)

@@ -399,3 +399,23 @@ def test_inside_a_transform_runs_eagerly():
     cf = gk.compile(lambda x: x.sin())
     got = gk.func.vmap(cf)(gk.tensor([[1.0, 2.0], [3.0, 4.0]]))
     _same(got, gk.tensor([[1.0, 2.0], [3.0, 4.0]]).sin())
+
+
+def test_numexpr_backend_fuses_large_elementwise_chains():
+    pytest.importorskip("numexpr")
+
+    def f(x):
+        return ((x.sin() * (-(x * x)).exp()) + x.tanh()).sum()
+    g = gk.func.grad(f)
+    cg = gk.compile(g, backend="numexpr")
+    for lo in (-3.0, -1.0):
+        x = gk.tensor(np.linspace(lo, 3.0, 200_000))
+        want = np.cos(x.numpy()) * np.exp(-x.numpy() ** 2) \
+            - 2 * x.numpy() * np.sin(x.numpy()) * np.exp(-x.numpy() ** 2) + 1 - np.tanh(x.numpy()) ** 2
+        got = cg(x).numpy()
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-14)
+        assert np.allclose(got, g(x).numpy(), rtol=1e-13, atol=1e-15)
+    src = next(iter(cg.cache.values()))[0].prog.source
+    assert "numexpr" in src
+    assert gk.compile(g, backend="numpy").backend == "numpy"
+    assert gk.compile(g).backend == "numexpr"           # auto picks it when installed
