@@ -210,16 +210,40 @@ def test_in_place_on_inputs_is_replayed():
     assert cf.stats["replays"] == 2
 
 
-def test_view_read_after_write_to_its_base_stays_eager():
+def test_writes_through_views_and_bases_are_replayed():
     def f(x):
         v = x[1:]
+        x.mul_(2)                   # the view follows its base
+        w = x[0]
+        w.add_(v.sum())             # the base follows its view
+        return v * 1.0, x * 1.0
+    cf = gk.compile(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for vals in ([1., 2., 3.], [4., 5., 6.], [-1., 0.5, 2.]):
+            x1, x2 = gk.tensor(vals), gk.tensor(vals)
+            _same(cf(x1), f(x2))
+            _same(x1, x2)
+    assert cf.stats["replays"] == 2
+
+
+def test_sibling_views_follow_each_other():
+    def f(x):
+        a, b = x[0:2], x[1:3]       # overlapping views of one base
+        a.mul_(2)
+        return b * 1.0, x * 1.0
+    _check(f, ([1., 2., 3.],), ([4., 5., 6.],), ([0.5, -2., 1.],), traces=1)
+
+
+def test_other_view_read_after_write_stays_eager():
+    def f(x):
+        t = x.t()                   # a transpose view: not followed
         x.mul_(2)
-        return v * 1.0
+        return t * 1.0
     cf = gk.compile(f)
     with pytest.warns(gk.compile.TraceWarning, match="view"):
-        a = cf(gk.tensor([1., 2., 3.]))
-    _same(a, f(gk.tensor([1., 2., 3.])))
-    _same(cf(gk.tensor([4., 5., 6.])), f(gk.tensor([4., 5., 6.])))
+        _same(cf(gk.tensor([[1., 2.], [3., 4.]])), f(gk.tensor([[1., 2.], [3., 4.]])))
+    _same(cf(gk.tensor([[4., 5.], [6., 7.]])), f(gk.tensor([[4., 5.], [6., 7.]])))
 
 
 def test_hooks_stay_eager():

@@ -80,6 +80,8 @@ class Trace:
         #: slot -> the group of slots sharing its memory (views); a write makes the others stale
         self.alias: dict[int, set[int]] = {}
         self.stale: set[int] = set()
+        #: view slot -> (base box, base slot, basic index, view box) of ``base[index]`` views
+        self.views: dict[int, tuple[Any, int, Any, Any]] = {}
         self.live = True
         self.py: dict[int, tuple[Any, int]] = {}   # id(python value) -> (value, slot)
         #: id(tensor) -> (weakref, array, version, grad) of tensors holding plain arrays that
@@ -409,6 +411,10 @@ class Tracer:
     # --- indexing ---
     def __getitem__(self, idx: Any) -> Any:
         r = self.tr.record(operator.getitem, (self, idx), {})
+        tr = self.tr
+        if tr.live and type(r) is Tracer and _basic(idx) and r.s in tr.alias:
+            # a basic-index view: writes through it (or its base) are replayed on the other
+            tr.views[r.s] = (self, self.s, idx, r)
         if self.tr.live and any(getattr(i, "dtype", None) == np.bool_
                                 for i in (idx if isinstance(idx, tuple) else (idx,))):
             _guard_shapes(self.tr, r)
@@ -443,16 +449,59 @@ def _tolist(v: Any) -> Any:
 
 
 def _rebind(target: Tracer, res: Any) -> None:
-    """An in-place write: ``target`` now holds slot ``res.s`` (refused through aliased views)."""
+    """An in-place write: ``target`` now holds slot ``res.s``.
+
+    A basic-index view and its base follow each other (the write is replayed on the other as
+    ``base[idx] = view`` or ``view = base[idx]``); any other array sharing memory with the
+    target keeps its old slot, which may not be read again (checked in ``record``).
+    """
     tr = target.tr
     if not tr.live:
         return
-    group = tr.alias.get(target.s)
-    if group is not None:
-        # the program keeps the old values under the other slots; reading them later would
-        # miss this write, so they may not be read again (checked in ``record``)
-        tr.stale |= group - {target.s}
+    old = target.s
+    group = tr.alias.get(old)
     target.s = res.s
+    if group is None:
+        return
+    follow: list[tuple[Tracer, int]] = []          # (box, new slot) of arrays kept in step
+    v = tr.views.get(old)
+    if v is not None and v[3] is target and v[0].s == v[1]:
+        base, _bs, idx, _ = v
+        s = tr.slot()
+        tr.meta[s] = tr.meta.get(v[1], (np.shape(base.v), base.v.dtype))
+        tr.ops.append(Op(_setitem, (Ref(v[1]), _template(idx), Ref(res.s)), {}, s))
+        follow.append((base, s))
+        tr.views[res.s] = (base, s, idx, target)
+    # the views of the written array (or, written through a view, of its base) read anew
+    moved = [(target, old, res.s)] + [(b, v[1], s) for b, s in follow]
+    for owner, o_old, o_new in moved:
+        for vs, (base, bs, idx, box) in list(tr.views.items()):
+            if base is owner and bs == o_old and box.s == vs and box is not target:
+                s = tr.slot()
+                tr.meta[s] = tr.meta.get(vs, (np.shape(box.v), box.v.dtype))
+                tr.ops.append(Op(operator.getitem, (Ref(o_new), _template(idx)), {}, s))
+                follow.append((box, s))
+                tr.views[s] = (owner, o_new, idx, box)
+    tr.stale |= group - {old}
+    new_group = {res.s}
+    for box, s in follow:
+        tr.stale.discard(box.s)
+        box.s = s
+        new_group.add(s)
+    for s in new_group:
+        tr.alias[s] = new_group
+
+
+def _basic(idx: Any) -> bool:
+    """Whether ``idx`` is a basic index (ints, slices of ints, None, Ellipsis): a view."""
+    for i in (idx if type(idx) is tuple else (idx,)):
+        t = type(i)
+        if t is slice:
+            if not all(e is None or type(e) is int for e in (i.start, i.stop, i.step)):
+                return False
+        elif not (t is int or i is None or i is Ellipsis):
+            return False
+    return True
 
 
 def _guard_shapes(tr: Trace, r: Any) -> None:
