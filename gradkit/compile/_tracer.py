@@ -82,6 +82,8 @@ class Trace:
         self.stale: set[int] = set()
         #: view slot -> (base box, base slot, basic index, view box) of ``base[index]`` views
         self.views: dict[int, tuple[Any, int, Any, Any]] = {}
+        self.views_of: dict[int, list[int]] = {}    # base slot -> its view slots
+
         self.live = True
         self.py: dict[int, tuple[Any, int]] = {}   # id(python value) -> (value, slot)
         #: id(tensor) -> (weakref, array, version, grad) of tensors holding plain arrays that
@@ -96,6 +98,10 @@ class Trace:
             self.live = False
             self.why = why
             self.where = user_site()
+
+    def add_view(self, s: int, v: tuple[Any, int, Any, Any]) -> None:
+        self.views[s] = v
+        self.views_of.setdefault(v[1], []).append(s)
 
     def slot(self) -> int:
         self.n += 1
@@ -414,7 +420,7 @@ class Tracer:
         tr = self.tr
         if tr.live and type(r) is Tracer and _basic(idx) and r.s in tr.alias:
             # a basic-index view: writes through it (or its base) are replayed on the other
-            tr.views[r.s] = (self, self.s, idx, r)
+            tr.add_view(r.s, (self, self.s, idx, r))
         if self.tr.live and any(getattr(i, "dtype", None) == np.bool_
                                 for i in (idx if isinstance(idx, tuple) else (idx,))):
             _guard_shapes(self.tr, r)
@@ -471,17 +477,18 @@ def _rebind(target: Tracer, res: Any) -> None:
         tr.meta[s] = tr.meta.get(v[1], (np.shape(base.v), base.v.dtype))
         tr.ops.append(Op(_setitem, (Ref(v[1]), _template(idx), Ref(res.s)), {}, s))
         follow.append((base, s))
-        tr.views[res.s] = (base, s, idx, target)
+        tr.add_view(res.s, (base, s, idx, target))
     # the views of the written array (or, written through a view, of its base) read anew
     moved = [(target, old, res.s)] + [(b, v[1], s) for b, s in follow]
     for owner, o_old, o_new in moved:
-        for vs, (base, bs, idx, box) in list(tr.views.items()):
+        for vs in list(tr.views_of.get(o_old, ())):
+            base, bs, idx, box = tr.views[vs]
             if base is owner and bs == o_old and box.s == vs and box is not target:
                 s = tr.slot()
                 tr.meta[s] = tr.meta.get(vs, (np.shape(box.v), box.v.dtype))
                 tr.ops.append(Op(operator.getitem, (Ref(o_new), _template(idx)), {}, s))
                 follow.append((box, s))
-                tr.views[s] = (owner, o_new, idx, box)
+                tr.add_view(s, (owner, o_new, idx, box))
     tr.stale |= group - {old}
     new_group = {res.s}
     for box, s in follow:
