@@ -141,11 +141,26 @@ class Trace:
             self.ops.append(Op(fn, targs, tkw, t.s, kind))
             if isinstance(out, np.ndarray) and out.base is not None and kind != "ufunc":
                 # a view of an input: a write to either shows in the other in eager code
-                group = {t.s}
+                # NOTE: one shared set per group, grown in place (a loop taking 2000 views of
+                # one array must not rebuild the group each time)
+                alias = self.alias
+                group = None
                 for a in _tracers(args):
-                    group |= self.alias.get(a.s, {a.s})
-                for s in group:
-                    self.alias[s] = group
+                    g = alias.get(a.s)
+                    if g is None:
+                        g = alias[a.s] = {a.s}
+                    if group is None:
+                        group = g
+                    elif g is not group:
+                        if len(g) > len(group):
+                            group, g = g, group
+                        group |= g
+                        for s in g:
+                            alias[s] = group
+                if group is None:
+                    group = set()
+                group.add(t.s)
+                alias[t.s] = group
             return t
         if out is NotImplemented:
             return out
