@@ -443,3 +443,23 @@ def test_numexpr_backend_fuses_large_elementwise_chains():
     assert "numexpr" in src
     assert gk.compile(g, backend="numpy").backend == "numpy"
     assert gk.compile(g).backend == "numexpr"           # auto picks it when installed
+
+
+def test_module_and_optimizer_as_arguments():
+    (m1, o1), (m2, o2) = _mlp_step_pair(gk.optim.SGD, lr=0.1)
+
+    def step(m, o, x):
+        o.zero_grad()
+        loss = m(x).pow(2).mean()
+        loss.backward()
+        o.step()
+        return loss
+    cs = gk.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for i in range(4):
+            x = gk.full((3, 4), 0.5 * i)
+            _same(cs(m1, o1, x), step(m2, o2, x))
+            for p1, p2 in zip(m1.parameters(), m2.parameters()):
+                _same(p1, p2)
+    assert cs.stats["replays"] == 2

@@ -372,7 +372,9 @@ class CompiledFunction:
         tree = _flatten((args, kwargs), leaves)
         if self._getters is None:
             self._getters = _discover(self.fn)
-        self._objs = [o for o in _roots(self._getters) if not any(o is a for a in leaves)]
+        # modules and optimizers passed as arguments are state too (static by identity)
+        self._objs = [o for o in _roots(self._getters) if not any(o is a for a in leaves)] + \
+            [a for a in leaves if isinstance(a, (_gk.nn.Module, _gk.optim.Optimizer))]
         state, static = _state_tensors(self._objs)
         arg_tensors = [x for x in leaves if isinstance(x, _Tensor)]
         key = (tree, tuple(_leaf_key(x) for x in leaves), tuple(static),
