@@ -463,3 +463,12 @@ def test_module_and_optimizer_as_arguments():
             for p1, p2 in zip(m1.parameters(), m2.parameters()):
                 _same(p1, p2)
     assert cs.stats["replays"] == 2
+
+
+def test_dask_backed_tensors_run_eagerly_with_a_warning():
+    da = pytest.importorskip("dask.array")
+    x = gk.from_dask(da.from_array(np.arange(4.0), chunks=2))
+    cf = gk.compile(lambda t: (t * 2).sum())
+    with pytest.warns(gk.compile.TraceWarning, match="Array, not a NumPy array"):
+        got = cf(x)
+    assert float(got.compute()) == 12.0
