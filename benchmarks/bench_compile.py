@@ -23,8 +23,8 @@ Method: everything is set up and warmed up (the compiled function's first call, 
 JAX's first call, its compilation, are timed separately and reported), then ``gc.freeze()``;
 samples of each entry are interleaved in a random order per repetition and the median per call
 is reported. PyTorch is measured with 1 and 2 threads; ratios are against the faster of the two.
-NumPy's OpenBLAS runs on one thread. gradkit compiled uses ``backend="auto"`` (numexpr where
-installed).
+NumPy's OpenBLAS runs on one thread. gradkit compiled uses ``backend="auto"`` (the NumPy
+replay).
 """
 
 from __future__ import annotations
@@ -265,7 +265,7 @@ def rosenbrock():
             t = torch.tensor(x, requires_grad=True)
             v = rosen(t)
             v.backward()
-            return float(v), t.grad.numpy()
+            return float(v.detach()), t.grad.numpy()
         out["torch eager"] = (lambda: so.minimize(tfg, x0, method="BFGS", jac=True), None)
     jax, jnp = _jax()
     if jax is not None:

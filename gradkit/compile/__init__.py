@@ -714,10 +714,10 @@ def compile(fn: Callable[..., Any] | None = None, *, backend: str = "auto",
         possibly a transform (``gradkit.func.grad(f)``) or a training step that runs a
         module, ``backward()`` and an optimizer step it reaches through its closure or
         globals (their tensors are inputs and outputs of the program).
-    backend : {"auto", "numpy", "numexpr", "numba"}
-        How the replay runs: plain NumPy calls, or elementwise chains fused into numexpr or
-        Numba kernels where installed (``pip install "gradkit[jit]"``). ``"auto"`` picks
-        numexpr when it is installed, else NumPy.
+    backend : {"auto", "numpy", "numexpr"}
+        How the replay runs: plain NumPy calls, or large float64 elementwise chains fused into
+        numexpr kernels (``pip install "gradkit[jit]"``). ``"auto"`` is NumPy: numexpr's
+        transcendental functions measured slower than NumPy 2's (``docs/performance.md``).
     cache_size : int
         Programs kept per signature (one per outcome of the guards); past it, eager.
     optimize : bool

@@ -4,7 +4,8 @@ numexpr (``pip install numexpr``, or ``pip install "gradkit[jit]"``) evaluates a
 elementwise operations in one multi-threaded pass over cache-sized blocks, without the
 temporaries NumPy makes for every step. It pays only on large arrays (a call costs some
 microseconds), so only chains on float64 arrays of at least ``FUSE_MIN`` elements are fused;
-its transcendental functions may differ from NumPy's in the last bit.
+its transcendental functions may differ from NumPy's in the last bit. ``backend="auto"``
+stays with NumPy (see ``resolve``): ask for numexpr by name.
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ def resolve(backend: str) -> str:
     if backend not in BACKENDS:
         raise ValueError(f"gradkit.compile: backend must be one of {BACKENDS}, got {backend!r}")
     if backend == "auto":
-        return "numexpr" if importlib.util.find_spec("numexpr") is not None else "numpy"
+        # NOTE: numexpr is not chosen by itself: measured here (NumPy 2.4, 2 cores) its sin,
+        # exp and tanh are slower than NumPy's SIMD loops, and a fused 1e6-element gradient
+        # ran at 0.95-2x the plain replay's time (benchmarks/bench_compile.py).
+        return "numpy"
     if backend != "numpy" and importlib.util.find_spec(backend) is None:
         raise ImportError(f"gradkit.compile(backend={backend!r}) needs {backend}: "
                           f'pip install {backend} (or pip install "gradkit[jit]")')
