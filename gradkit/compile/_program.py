@@ -121,6 +121,12 @@ def _key(x: Any) -> Any:
 def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
     """The slot ``op`` returns unchanged, if any (the program never writes a slot in place,
     so a copy or a no-op cast or reshape can share its input's array)."""
+    if op.fn is np.multiply and len(args) == 2 and not kwargs:
+        # 1 * x is x exactly (NaN and -0.0 included): the engine's seed gradient of ones
+        for one, other in ((args[0], args[1]), (args[1], args[0])):
+            if type(other) is Ref and type(one) is _Const and _all_ones(one.v) and \
+                    tr.meta.get(other.s) == tr.meta.get(op.out):
+                return other.s
     if not args or type(args[0]) is not Ref:
         return None
     s = args[0].s
@@ -138,6 +144,12 @@ def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
                    np.broadcast_to):
         return s
     return None
+
+
+def _all_ones(v: Any) -> bool:
+    if type(v) is np.ndarray:
+        return v.dtype.kind in "fc" and v.size > 0 and bool((v == 1).all())
+    return False
 
 
 def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bool = True,
