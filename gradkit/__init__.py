@@ -62,7 +62,8 @@ def __getattr__(name: str) -> object:
 
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
-                 "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2")
+                 "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
+                 "compile")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy"}
 
@@ -89,7 +90,7 @@ __all__ = [
     "block_diag", "cross", "tril_indices", "triu_indices", "vander", "trapezoid", "trapz",
     "cumulative_trapezoid", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
     "chain_matmul", "dstack", "column_stack", "row_stack", "atleast_3d", "scatter_reduce",
-    "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed",
+    "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed", "compile",
 ]
 __all__.append("ConcretizationError")
 del _dtype

@@ -1,0 +1,357 @@
+"""gradkit.compile against gradkit eager, PyTorch eager and JAX jit on the workloads of issue #18.
+
+Run from the repository root::
+
+    python benchmarks/bench_compile.py            # full run (a few minutes)
+    python benchmarks/bench_compile.py --quick    # smoke run
+    python benchmarks/bench_compile.py --only rnn
+
+Workloads (each computes a value and its gradient, or runs a training step):
+
+* ``chain-scalar`` / ``chain-vector``: bench_ops' 300-op elementwise chain on a float32 0-d
+  scalar / 100-vector, value and gradient (``func.value_and_grad``; PyTorch ``backward()``).
+* ``rnn``: h = tanh(W h + U x_t) over 2000 steps, hidden 32, input 8 (float64); loss sum(h_T),
+  gradient in W and U. JAX runs it with ``lax.scan``.
+* ``elementwise-1e6``: gradient of sum(sin(x) * exp(-x*x) + tanh(x)) on 1e6 float64.
+* ``mlp-step``: one SGD training step of a 64-128-10 tanh MLP (batch 64, float32): zero_grad,
+  forward, MSE, backward, step (gradkit: ``nn`` + ``optim``; compiled: ``compile(step)``).
+* ``rosenbrock-bfgs``: Rosenbrock-100 minimized with BFGS from -1.2/1 (gradkit:
+  ``gradkit.optimize.minimize`` eager, and with ``jac=True`` and a compiled value_and_grad;
+  PyTorch and JAX: ``scipy.optimize.minimize`` with their value and gradient).
+
+Method: everything is set up and warmed up (the compiled function's first call, its trace, and
+JAX's first call, its compilation, are timed separately and reported), then ``gc.freeze()``;
+samples of each entry are interleaved in a random order per repetition and the median per call
+is reported. PyTorch is measured with 1 and 2 threads; ratios are against the faster of the two.
+NumPy's OpenBLAS runs on one thread. gradkit compiled uses ``backend="auto"`` (the NumPy
+replay).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import statistics
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+for p in (ROOT, HERE):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+import bench_ops  # noqa: E402  (the 300-op chain)
+
+T_RNN, H_RNN, I_RNN = 2000, 32, 8
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def _jax():
+    try:
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+    except ImportError:
+        return None, None
+    return jax, jnp
+
+
+# --- workloads: each returns {entry name: (callable, first-call seconds or None)} ----------
+
+def _first(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def chain(case):
+    import gradkit as gk
+    out = {}
+    x0 = bench_ops.input_array(case)
+    ch = bench_ops.build_chain(gk.sin, gk.cos, gk.tanh, gk.exp, gk.sum)
+    vg = gk.func.value_and_grad(ch)
+    x = gk.tensor(x0)
+    out["gradkit eager"] = (lambda: vg(x), None)
+    cvg = gk.compile(vg)
+    out["gradkit compiled"] = (lambda: cvg(x), _first(lambda: cvg(x)))
+    torch = _torch()
+    if torch is not None:
+        tch = bench_ops.build_chain(torch.sin, torch.cos, torch.tanh, torch.exp, torch.sum)
+        tx = torch.tensor(x0, requires_grad=True)
+
+        def tstep():
+            tx.grad = None
+            tch(tx).backward()
+        out["torch eager"] = (tstep, None)
+    jax, jnp = _jax()
+    if jax is not None:
+        jch = bench_ops.build_chain(jnp.sin, jnp.cos, jnp.tanh, jnp.exp, jnp.sum)
+        jvg = jax.jit(jax.value_and_grad(jch))
+        jx = jnp.asarray(x0)
+        out["jax jit"] = (lambda: jax.block_until_ready(jvg(jx)),
+                          _first(lambda: jax.block_until_ready(jvg(jx))))
+    return out
+
+
+def rnn():
+    import gradkit as gk
+    rng = np.random.default_rng(0)
+    xs0 = rng.normal(size=(T_RNN, I_RNN))
+    W0 = rng.normal(size=(H_RNN, H_RNN)) * 0.3 / np.sqrt(H_RNN)
+    U0 = rng.normal(size=(H_RNN, I_RNN)) * 0.3
+
+    def loss(W, U, xs):
+        h = gk.zeros(H_RNN, dtype=gk.float64)
+        for t in range(T_RNN):
+            h = (W @ h + U @ xs[t]).tanh()
+        return h.sum()
+    vg = gk.func.value_and_grad(loss, argnums=(0, 1))
+    W, U, xs = gk.tensor(W0), gk.tensor(U0), gk.tensor(xs0)
+    out = {"gradkit eager": (lambda: vg(W, U, xs), None)}
+    cvg = gk.compile(vg)
+    out["gradkit compiled"] = (lambda: cvg(W, U, xs), _first(lambda: cvg(W, U, xs)))
+    torch = _torch()
+    if torch is not None:
+        tW = torch.tensor(W0, requires_grad=True)
+        tU = torch.tensor(U0, requires_grad=True)
+        txs = torch.tensor(xs0)
+
+        def tstep():
+            tW.grad = tU.grad = None
+            h = torch.zeros(H_RNN, dtype=torch.float64)
+            for t in range(T_RNN):
+                h = torch.tanh(tW @ h + tU @ txs[t])
+            h.sum().backward()
+        out["torch eager"] = (tstep, None)
+    jax, jnp = _jax()
+    if jax is not None:
+        def jloss(W, U, xs):
+            def body(h, x):
+                h = jnp.tanh(W @ h + U @ x)
+                return h, None
+            h, _ = jax.lax.scan(body, jnp.zeros(H_RNN), xs)
+            return h.sum()
+        jvg = jax.jit(jax.value_and_grad(jloss, argnums=(0, 1)))
+        a = (jnp.asarray(W0), jnp.asarray(U0), jnp.asarray(xs0))
+        out["jax jit"] = (lambda: jax.block_until_ready(jvg(*a)),
+                          _first(lambda: jax.block_until_ready(jvg(*a))))
+    return out
+
+
+def elementwise():
+    import gradkit as gk
+    x0 = np.linspace(-3, 3, 1_000_000)
+
+    def f(x):
+        return ((x.sin() * (-(x * x)).exp()) + x.tanh()).sum()
+    g = gk.func.grad(f)
+    x = gk.tensor(x0)
+    out = {"gradkit eager": (lambda: g(x), None)}
+    cg = gk.compile(g)
+    out["gradkit compiled"] = (lambda: cg(x), _first(lambda: cg(x)))
+    torch = _torch()
+    if torch is not None:
+        tx = torch.tensor(x0, requires_grad=True)
+
+        def tstep():
+            tx.grad = None
+            (torch.sin(tx) * torch.exp(-(tx * tx)) + torch.tanh(tx)).sum().backward()
+        out["torch eager"] = (tstep, None)
+    jax, jnp = _jax()
+    if jax is not None:
+        jg = jax.jit(jax.grad(lambda x: (jnp.sin(x) * jnp.exp(-(x * x)) + jnp.tanh(x)).sum()))
+        jx = jnp.asarray(x0)
+        out["jax jit"] = (lambda: jax.block_until_ready(jg(jx)),
+                          _first(lambda: jax.block_until_ready(jg(jx))))
+    return out
+
+
+def mlp():
+    import gradkit as gk
+    rng = np.random.default_rng(0)
+    X0 = rng.normal(size=(64, 64)).astype(np.float32)
+    Y0 = rng.normal(size=(64, 10)).astype(np.float32)
+
+    def make():
+        gk.manual_seed(0)
+        m = gk.nn.Sequential(gk.nn.Linear(64, 128), gk.nn.Tanh(), gk.nn.Linear(128, 10))
+        return m, gk.optim.SGD(m.parameters(), lr=1e-3)
+    X, Y = gk.tensor(X0), gk.tensor(Y0)
+    out = {}
+    for name in ("gradkit eager", "gradkit compiled"):
+        m, o = make()
+
+        def step(m=m, o=o):
+            o.zero_grad()
+            loss = ((m(X) - Y) ** 2).mean()
+            loss.backward()
+            o.step()
+            return loss
+        if name == "gradkit eager":
+            out[name] = (step, None)
+        else:
+            cs = gk.compile(step)
+            first = _first(cs)
+            cs()                    # the second call retraces once: .grad now exists
+            out[name] = (cs, first)
+    torch = _torch()
+    if torch is not None:
+        torch.manual_seed(0)
+        tm = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.Tanh(), torch.nn.Linear(128, 10))
+        to = torch.optim.SGD(tm.parameters(), lr=1e-3)
+        tX, tY = torch.tensor(X0), torch.tensor(Y0)
+
+        def tstep():
+            to.zero_grad()
+            loss = ((tm(tX) - tY) ** 2).mean()
+            loss.backward()
+            to.step()
+        out["torch eager"] = (tstep, None)
+    jax, jnp = _jax()
+    if jax is not None:
+        k = rng.normal
+        params = [jnp.asarray(k(size=(64, 128)) * 0.1, jnp.float32), jnp.zeros(128, jnp.float32),
+                  jnp.asarray(k(size=(128, 10)) * 0.1, jnp.float32), jnp.zeros(10, jnp.float32)]
+
+        def jl(p, X, Y):
+            h = jnp.tanh(X @ p[0] + p[1])
+            return ((h @ p[2] + p[3] - Y) ** 2).mean()
+
+        @jax.jit
+        def jstep(p, X, Y):
+            g = jax.grad(jl)(p, X, Y)
+            return [a - 1e-3 * b for a, b in zip(p, g)]
+        jX, jY = jnp.asarray(X0), jnp.asarray(Y0)
+        state = {"p": params}
+
+        def js():
+            state["p"] = jax.block_until_ready(jstep(state["p"], jX, jY))
+        out["jax jit"] = (js, _first(js))
+    return out
+
+
+def rosenbrock():
+    import scipy.optimize as so
+
+    import gradkit as gk
+    n = 100
+    x0 = np.tile([-1.2, 1.0], n // 2)
+
+    def rosen(x):
+        return (100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+    out = {"gradkit eager": (lambda: gk.optimize.minimize(rosen, x0, method="BFGS"), None)}
+    cvg = gk.compile(gk.func.value_and_grad(rosen))
+
+    def fg(x):
+        v, g = cvg(gk.from_numpy(x))
+        return float(v), g.numpy()
+    out["gradkit compiled"] = (lambda: gk.optimize.minimize(fg, x0, method="BFGS", jac=True),
+                               _first(lambda: fg(x0)))
+    torch = _torch()
+    if torch is not None:
+        def tfg(x):
+            t = torch.tensor(x, requires_grad=True)
+            v = rosen(t)
+            v.backward()
+            return float(v.detach()), t.grad.numpy()
+        out["torch eager"] = (lambda: so.minimize(tfg, x0, method="BFGS", jac=True), None)
+    jax, jnp = _jax()
+    if jax is not None:
+        jvg = jax.jit(jax.value_and_grad(rosen))
+
+        def jfg(x):
+            v, g = jvg(x)
+            return float(v), np.asarray(g)
+        out["jax jit"] = (lambda: so.minimize(jfg, x0, method="BFGS", jac=True),
+                          _first(lambda: jfg(x0)))
+    return out
+
+
+WORKLOADS = {"chain-scalar": lambda: chain("scalar"), "chain-vector": lambda: chain("vector"),
+             "rnn": rnn, "elementwise-1e6": elementwise, "mlp-step": mlp,
+             "rosenbrock-bfgs": rosenbrock}
+
+
+def measure(entries, reps, sample_s):
+    torch = _torch()
+    names = list(entries)
+    runs = []
+    for n in names:
+        if n == "torch eager":
+            runs += [("torch eager (1 thread)", entries[n][0], 1),
+                     ("torch eager (2 threads)", entries[n][0], 2)]
+        else:
+            runs.append((n, entries[n][0], None))
+    inner = {}
+    for name, fn, threads in runs:
+        if threads:
+            torch.set_num_threads(threads)
+        fn()
+        t0 = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t0
+        inner[name] = max(1, int(sample_s / max(dt, 1e-7)))
+    gc.collect()
+    gc.freeze()
+    times = {name: [] for name, _, _ in runs}
+    for _ in range(reps):
+        order = runs[:]
+        random.shuffle(order)
+        for name, fn, threads in order:
+            if threads:
+                torch.set_num_threads(threads)
+            gc.disable()
+            t0 = time.perf_counter()
+            for _ in range(inner[name]):
+                fn()
+            times[name].append((time.perf_counter() - t0) / inner[name])
+            gc.enable()
+    gc.unfreeze()
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", action="append", choices=sorted(WORKLOADS))
+    args = ap.parse_args(argv)
+    reps, sample = (3, 0.05) if args.quick else (7, 0.2)
+    torch = _torch()
+    jax, _ = _jax()
+    setter, _ = bench_ops.numpy_blas_threads()
+    if setter is not None:
+        setter(1)           # NumPy's OpenBLAS on one thread (on a small shared machine, more
+        #                     threads only contend; PyTorch gets its best of 1 and 2)
+    print(f"gradkit.compile benchmark: PyTorch {torch.__version__ if torch else 'not installed'}, "
+          f"JAX {jax.__version__ if jax else 'not installed'}, NumPy {np.__version__} "
+          f"(BLAS threads: {'1' if setter else 'default'}); "
+          f"{reps} interleaved repetitions, medians")
+    hdr = f"{'workload':<17} {'entry':<25} {'median':>11} {'vs torch':>9} {'first call':>11}"
+    print(hdr)
+    print("-" * len(hdr))
+    for w in args.only or WORKLOADS:
+        entries = WORKLOADS[w]()
+        med = measure(entries, reps, sample)
+        base = min([v for k, v in med.items() if k.startswith("torch")] or [float("nan")])
+        for name, v in med.items():
+            key = "torch eager" if name.startswith("torch") else name
+            first = entries[key][1]
+            fs = f"{first * 1e3:9.1f}ms" if first is not None else ""
+            print(f"{w:<17} {name:<25} {v * 1e3:9.3f}ms {v / base:8.2f}x {fs:>11}")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,749 @@
+"""``gradkit.compile``: trace a function once per input signature, replay it without a graph.
+
+>>> import gradkit as gk
+>>> @gk.compile
+... def f(x):
+...     return (x.sin() * x).sum()
+>>> f(gk.ones(3))                      # first call: traced (an eager run that records)
+tensor(2.5244...)
+>>> f(gk.full((3,), 2.0))              # same shapes and dtypes: replayed
+tensor(5.4557...)
+
+What is recorded, and when the trace cannot be trusted: ``gradkit/compile/_tracer.py``; the
+optimizations and the generated code: ``_program.py``; the fused-kernel backends:
+``_backends.py``. When and how much it helps: ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import warnings
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+import gradkit as _gk
+
+from . import _backends
+from ._program import GuardFailed, Program, build
+from ._tracer import Trace, Tracer
+
+__all__ = ["compile", "CompiledFunction", "Program", "TraceWarning"]
+
+_Tensor = _gk.Tensor
+
+
+class TraceWarning(UserWarning):
+    """``gradkit.compile`` runs a function eagerly (once per function and reason)."""
+
+
+class _TraceBackend:
+    """What gradkit's backend table needs to know of a tracer: a NumPy-like, eager array."""
+
+    label = "gradkit.compile tracer"
+    lazy = False
+    device_type = "cpu"
+    install = ""
+
+    def device_index(self, arr: Any) -> None:
+        return None
+
+    def from_numpy(self, arr: np.ndarray, index: Any) -> np.ndarray:
+        return arr                                  # a constant of the trace
+
+    def to_numpy(self, arr: Any) -> Any:
+        # NOTE: the host value of a tracer is the tracer: what Python then reads from it
+        # (``.item()``, ``bool()``) becomes a guard.
+        return arr if arr.tr.live else np.asarray(arr.v)
+
+
+_registered = False
+_patch_lock = threading.RLock()
+_tracing = threading.local()
+_patch_depth = 0
+_saved: dict[str, Any] = {}
+
+
+def _register() -> None:
+    global _registered
+    if not _registered:
+        # NOTE: the one private import of this package: the backend table (gradkit/_core/backend.py)
+        from gradkit._core import backend as _backend
+        cls = type("TraceBackend", (_TraceBackend, _backend.Backend), {})
+        _backend.register(Tracer, cls())
+        _registered = True
+
+
+def _in_trace() -> Trace | None:
+    return getattr(_tracing, "trace", None)
+
+
+def _seen_hook(prim: Any, args: Any, params: Any, variant: int) -> Any:
+    """The table's per-thread hook while a trace runs: note every tensor holding a plain
+    NumPy array (state the trace did not find), then apply the primitive as usual."""
+    tr = _tracing.trace
+    if tr is not None:
+        seen = tr.seen
+        for a in args:
+            if isinstance(a, _Tensor) and type(a._data) is np.ndarray and id(a) not in seen:
+                seen[id(a)] = (weakref.ref(a), a._data, a._vc[0], a._grad)
+    from gradkit.ops import _registry
+    return _registry.apply(prim, args, params, variant, True)
+
+
+def _patch() -> None:
+    """While a trace runs (in any thread): random draws and hook registration stop it."""
+    global _patch_depth
+    with _patch_lock:
+        _patch_depth += 1
+        if _patch_depth > 1:
+            return
+        gen_rng = _gk.Generator.__dict__["_rng"]
+        _saved["_rng"] = gen_rng
+
+        def rng(self: Any) -> Any:
+            tr = _in_trace()
+            if tr is not None:
+                tr.fail("a random draw (gradkit's generator): a replay would repeat the same "
+                        "numbers")
+            return gen_rng.fget(self)
+        _gk.Generator._rng = property(rng, gen_rng.fset)  # type: ignore[assignment]
+        reg = _Tensor.register_hook
+        _saved["register_hook"] = reg
+
+        def register_hook(self: Any, hook: Any) -> Any:
+            tr = _in_trace()
+            if tr is not None:
+                tr.fail("a tensor hook (Tensor.register_hook): a replay would not call it")
+            return reg(self, hook)
+        _Tensor.register_hook = register_hook  # type: ignore[method-assign]
+
+
+def _unpatch() -> None:
+    global _patch_depth
+    with _patch_lock:
+        _patch_depth -= 1
+        if _patch_depth == 0:
+            _gk.Generator._rng = _saved.pop("_rng")  # type: ignore[assignment]
+            _Tensor.register_hook = _saved.pop("register_hook")  # type: ignore[method-assign]
+
+
+# --- pytrees -----------------------------------------------------------------------------
+
+def _flatten(x: Any, leaves: list[Any]) -> Any:
+    t = type(x)
+    if t is tuple or t is list:
+        return (t, tuple(_flatten(e, leaves) for e in x))
+    if t is dict:
+        return (dict, tuple((k, _flatten(v, leaves)) for k, v in x.items()))
+    leaves.append(x)
+    return None
+
+
+def _unflatten(tree: Any, leaves: Any) -> Any:
+    if tree is None:
+        return next(leaves)
+    t, kids = tree
+    if t is dict:
+        return {k: _unflatten(v, leaves) for k, v in kids}
+    return t(_unflatten(k, leaves) for k in kids)
+
+
+def _leaf_key(x: Any) -> Any:
+    t = type(x)
+    if isinstance(x, _Tensor):
+        d = x._data
+        g = x._grad
+        return ("T", d.shape, d.dtype, x._rg, type(d),
+                None if g is None else (g._data.shape, g._data.dtype))
+    if t is np.ndarray:
+        return ("A", x.shape, x.dtype)
+    try:
+        hash(x)
+    except TypeError:
+        return ("O", id(x))
+    return ("S", t, x)
+
+
+# --- the state a function reaches ----------------------------------------------------------
+
+def _discover(fn: Any, depth: int = 0, seen: set[int] | None = None) -> list[Any]:
+    """Where ``fn`` finds its state: getters of its closure cells, the globals it names, its
+    defaults, bound ``self`` and partial arguments (and those of the functions it reaches).
+
+    They are read again on every call, so a global or closure variable rebound to another
+    tensor, module or optimizer is seen (Dynamo guards those paths the same way).
+    """
+    seen = set() if seen is None else seen
+    getters: list[Any] = []
+    if id(fn) in seen or depth > 4:
+        return getters
+    seen.add(id(fn))
+    fixed: list[Any] = []
+    inner = getattr(fn, "__wrapped__", None)
+    if inner is not None:
+        fixed.append(inner)
+    func = getattr(fn, "__func__", fn)            # bound methods
+    if getattr(fn, "__self__", None) is not None:
+        fixed.append(fn.__self__)
+    if isinstance(fn, functools.partial):
+        fixed.extend([fn.func, *fn.args, *fn.keywords.values()])
+    code = getattr(func, "__code__", None)
+    if code is not None:
+        fixed.extend(getattr(func, "__defaults__", None) or ())
+        fixed.extend((getattr(func, "__kwdefaults__", None) or {}).values())
+        for cell in func.__closure__ or ():
+            getters.append(functools.partial(_cell, cell))
+        g = getattr(func, "__globals__", {})
+        for name in _names(code):
+            if name in g:
+                getters.append(functools.partial(g.get, name))
+    getters.extend(functools.partial(_same_obj, o) for o in fixed)
+    for get in list(getters):
+        o = get()
+        if _is_function(o):
+            getters.extend(_discover(o, depth + 1, seen))
+    return getters
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return None
+
+
+def _same_obj(o: Any) -> Any:
+    return o
+
+
+def _is_function(o: Any) -> bool:
+    if isinstance(o, functools.partial) or getattr(o, "__wrapped__", None) is not None:
+        return True
+    if not callable(o) or isinstance(o, type) or _is_state(o):
+        return False
+    mod = getattr(o, "__module__", "") or ""
+    return hasattr(o, "__code__") or hasattr(o, "__func__") or not mod.startswith(
+        ("gradkit", "numpy", "builtins", "scipy"))
+
+
+def _names(code: Any) -> set[str]:
+    names = set(code.co_names)
+    for c in code.co_consts:
+        if hasattr(c, "co_names"):
+            names |= _names(c)
+    return names
+
+
+def _is_state(o: Any) -> bool:
+    return isinstance(o, (_Tensor, _gk.nn.Module, _gk.optim.Optimizer))
+
+
+def _roots(getters: list[Any]) -> list[Any]:
+    """The tensors, modules and optimizers the getters reach now (containers and plain
+    objects' attributes one level down included)."""
+    found: list[Any] = []
+    ids: set[int] = set()
+
+    def add(o: Any) -> None:
+        if id(o) not in ids:
+            ids.add(id(o))
+            found.append(o)
+    for get in getters:
+        o = get()
+        if _is_state(o):
+            add(o)
+        elif isinstance(o, (list, tuple)) and len(o) <= 256:
+            for e in o:
+                if _is_state(e):
+                    add(e)
+        elif isinstance(o, dict) and len(o) <= 256:
+            for e in o.values():
+                if _is_state(e):
+                    add(e)
+        elif not _is_function(o) and not isinstance(o, (type, type(np))) and \
+                hasattr(o, "__dict__") and len(o.__dict__) <= 256:
+            for e in list(o.__dict__.values()):
+                if _is_state(e):
+                    add(e)
+    return found
+
+
+def _state_tensors(objs: list[Any]) -> tuple[list[Any], list[Any]]:
+    """The tensors of ``objs`` (parameters, buffers, optimizer state) and the Python values of
+    optimizer state and hyperparameters (part of the signature: a change retraces)."""
+    tensors: list[Any] = []
+    static: list[Any] = []
+    ids: set[int] = set()
+
+    def add(t: Any) -> None:
+        if id(t) not in ids:
+            ids.add(id(t))
+            tensors.append(t)
+
+    for o in objs:
+        if isinstance(o, _Tensor):
+            add(o)
+        elif isinstance(o, _gk.nn.Module):
+            for p in o.parameters():
+                add(p)
+            for b in o.buffers():
+                add(b)
+            static.append(("train", o.training))
+        else:                                           # an optimizer
+            for group in o.param_groups:
+                for p in group["params"]:
+                    add(p)
+                static.append(tuple((k, v) for k, v in sorted(group.items())
+                                    if k != "params" and _hashable(v)))
+            for st in o.state.values():
+                for k, v in sorted(st.items(), key=lambda kv: str(kv[0])):
+                    if isinstance(v, _Tensor):
+                        add(v)
+                        static.append((k, "T", id(v)))
+                    else:
+                        static.append((k, v if _hashable(v) else id(v)))
+    return tensors, static
+
+
+def _hashable(v: Any) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
+
+
+# --- the compiled function -----------------------------------------------------------------
+
+class _Entry:
+    """One traced program of a signature and how to write its results back."""
+
+    __slots__ = ("prog", "in_tensors", "writes", "grads", "out_tree", "out_kinds", "watch")
+
+    def __init__(self) -> None:
+        self.prog: Program | None = None
+
+
+class CompiledFunction:
+    """``fn`` traced per input signature and replayed; see :func:`compile`."""
+
+    def __init__(self, fn: Callable[..., Any], backend: str, cache_size: int,
+                 optimize: bool) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.backend = _backends.resolve(backend)
+        self.cache_size = cache_size
+        self.optimize = optimize
+        self.cache: dict[Any, list[_Entry]] = {}
+        self.eager_reason: str | None = None
+        self.stats = {"traces": 0, "replays": 0, "guard_failures": 0, "eager": 0}
+        self._getters: list[Any] | None = None
+        self._objs: list[Any] = []
+        self._warned: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"<compiled {getattr(self.fn, '__qualname__', self.fn)!r} backend={self.backend!r}>"
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is None:
+            return self
+        return functools.partial(self.__call__, obj)
+
+    def _warn(self, why: str, where: str) -> None:
+        key = why + where
+        if key not in self._warned:
+            self._warned.add(key)
+            warnings.warn(f"gradkit.compile: {getattr(self.fn, '__qualname__', self.fn)} runs "
+                          f"eagerly: {why} (at {where})", TraceWarning, stacklevel=3)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from gradkit.autograd import _thread_state
+        if self.eager_reason is not None or _gk.autograd.is_anomaly_enabled() or \
+                _in_trace() is not None or _thread_state.current_hook() is not None:
+            if _gk.autograd.is_anomaly_enabled():
+                self._warn("anomaly mode is on (it checks every op of the graph, which a "
+                           "replay does not build)", "this call")
+            self.stats["eager"] += 1
+            return self.fn(*args, **kwargs)
+        leaves: list[Any] = []
+        tree = _flatten((args, kwargs), leaves)
+        if self._getters is None:
+            self._getters = _discover(self.fn)
+        # modules and optimizers passed as arguments are state too (static by identity)
+        self._objs = [o for o in _roots(self._getters) if not any(o is a for a in leaves)] + \
+            [a for a in leaves if isinstance(a, (_gk.nn.Module, _gk.optim.Optimizer))]
+        state, static = _state_tensors(self._objs)
+        arg_tensors = [x for x in leaves if isinstance(x, _Tensor)]
+        key = (tree, tuple(_leaf_key(x) for x in leaves), tuple(static),
+               tuple((t._data.shape, t._data.dtype, t._rg, t._grad is None,
+                      None if t._grad is None else t._grad._data.shape) for t in state),
+               _gk.is_grad_enabled())
+        try:
+            entries = self.cache.get(key)
+        except TypeError:                            # an unhashable static argument
+            self.stats["eager"] += 1
+            return self.fn(*args, **kwargs)
+        if entries:
+            for e in list(entries):
+                try:
+                    res = self._replay(e, leaves, state)
+                except GuardFailed as exc:
+                    self.stats["guard_failures"] += 1
+                    if exc.args == (-1,):             # a constant changed: this one is dead
+                        entries.remove(e)
+                    continue
+                self.stats["replays"] += 1
+                return res
+            if len(entries) >= self.cache_size:
+                self._warn(f"more than {self.cache_size} guarded variants of one signature "
+                           "(a value read in Python changes on every call)", "this call")
+                self.stats["eager"] += 1
+                return self.fn(*args, **kwargs)
+        return self._trace(key, args, kwargs, leaves, tree, arg_tensors, state)
+
+    # --- tracing ---
+    def _trace(self, key: Any, args: Any, kwargs: Any, leaves: list[Any], tree: Any,
+               arg_tensors: list[Any], state: list[Any]) -> Any:
+        from gradkit.autograd import _thread_state
+        _register()
+        tr = Trace()
+        self.stats["traces"] += 1
+        tensors: list[Any] = []
+        ids: set[int] = set()
+        for t in arg_tensors + state:
+            if id(t) not in ids:
+                ids.add(id(t))
+                tensors.append(t)
+                g = t._grad
+                if g is not None and id(g) not in ids:
+                    ids.add(id(g))
+                    tensors.append(g)
+        hooked = [t for t in tensors if t._hooks or getattr(t, "_post_hooks", None)]
+        mods = [o for o in (self._objs or []) if isinstance(o, _gk.nn.Module)
+                and any(m._forward_hooks or getattr(m, "_forward_pre_hooks", None)
+                        for m in o.modules())]
+        if hooked or mods:
+            self.eager_reason = "hooks on its tensors or modules (a replay would not call them)"
+            self._warn(self.eager_reason, "the function's state")
+            return self.fn(*args, **kwargs)
+        shared = len(tensors) > 1 and _shares_memory([t._data for t in tensors])
+        before = []
+        in_slots = []
+        for t in tensors:
+            d = t._data
+            if type(d) is not np.ndarray:
+                self.eager_reason = f"a tensor holds a {type(d).__name__}, not a NumPy array"
+                self._warn(self.eager_reason, "the arguments")
+                return self.fn(*args, **kwargs)
+            s = tr.slot()
+            tr.meta[s] = (d.shape, d.dtype)
+            box = Tracer(d, s, tr)
+            before.append((t, d, box, t._vc[0], t._grad, t._rg))
+            in_slots.append(s)
+            t._data = box
+        if shared:
+            group = set(in_slots)
+            for s in in_slots:
+                tr.alias[s] = group
+        arr_leaves = {}
+        new_leaves = []
+        for x in leaves:
+            if type(x) is np.ndarray:
+                s = tr.slot()
+                tr.meta[s] = (x.shape, x.dtype)
+                box = Tracer(x, s, tr)
+                arr_leaves[id(x)] = (x, box)
+                in_slots.append(s)
+                new_leaves.append(box)
+            else:
+                new_leaves.append(x)
+        targs, tkwargs = _unflatten(tree, iter(new_leaves))
+        _patch()
+        _tracing.trace = tr
+        prev_hook = _thread_state.set_hook(_seen_hook)
+        ok = False
+        error: BaseException | None = None
+        try:
+            out = self.fn(*targs, **tkwargs)
+            ok = True
+        except Exception as exc:        # noqa: BLE001  (decided below: eager's error or a retry)
+            error = exc
+        finally:
+            _thread_state.set_hook(prev_hook)
+            _tracing.trace = None
+            _unpatch()
+            tr_live = tr.live
+            tr.live = False
+            finals = []
+            for b in before:
+                t = b[0]
+                fin = t._data
+                finals.append(fin)
+                t._data = _untrace(fin)
+            for t in tensors:
+                _untrace_grad(t)
+            if ok:
+                for o in self._objs or []:
+                    if isinstance(o, _gk.optim.Optimizer):
+                        for st in o.state.values():
+                            for v in st.values():
+                                if isinstance(v, _Tensor):
+                                    v._data = _untrace(v._data)
+                                    _untrace_grad(v)
+        if error is not None:
+            untouched = all(t._data is d and t._vc[0] == vc and t._grad is g
+                            for t, d, _b, vc, g, _r in before)
+            if not untouched:
+                raise error
+            # NOTE: gradkit checks a few layouts only on NumPy arrays (view's contiguity): run
+            # eagerly; eager raises its own error if the function fails anyway.
+            res = self.fn(*args, **kwargs)
+            self.eager_reason = f"the traced run raised {type(error).__name__}: {error}"
+            self._warn(self.eager_reason, tr.where or "the function")
+            return res
+        out_leaves: list[Any] = []
+        out_tree = _flatten(out, out_leaves)
+        out_slots: list[Any] = []
+        kinds: list[Any] = []
+        result_leaves = []
+        known = {id(t): i for i, t in enumerate(tensors)}
+        for x in out_leaves:
+            if isinstance(x, _Tensor):
+                d = x._data
+                if id(x) in known:
+                    kinds.append(("same", known[id(x)]))
+                    result_leaves.append(x)
+                    continue
+                if type(d) is Tracer:
+                    x._data = d.v if isinstance(d.v, np.ndarray) else np.asarray(d.v)
+                    out_slots.append(d.s)
+                    kinds.append(("tensor", x._data.dtype))
+                else:
+                    kinds.append(("const", x))
+                result_leaves.append(x)
+            elif type(x) is Tracer:
+                out_slots.append(x.s)
+                kinds.append(("array",))
+                result_leaves.append(x.v)
+            elif type(x) is float and id(x) in tr.py:
+                out_slots.append(tr.py[id(x)][1])
+                kinds.append(("py",))
+                result_leaves.append(x)
+            else:
+                kinds.append(("const", x))
+                result_leaves.append(x)
+        result = _unflatten(out_tree, iter(result_leaves))
+        watch = []
+        if tr_live:
+            for ref, arr, vc, g in tr.seen.values():
+                t = ref()
+                if t is None:
+                    continue
+                if t._data is not arr or t._vc[0] != vc or t._grad is not g:
+                    tr_live = False
+                    tr.why = ("it changes a tensor it reaches in a way compile cannot see (not "
+                              "an argument, nor in its closure, globals or defaults): pass the "
+                              "tensor, module or optimizer as an argument")
+                    tr.where = "the function's state"
+                    break
+                watch.append((ref, arr, vc))
+        if tr_live and any(type(f) is Tracer and f.s in tr.stale for f in finals) or \
+                any(s in tr.stale for s in out_slots):
+            tr_live = False
+            tr.why = "a result is a view read after an in-place write to the array it shares"
+            tr.where = "the function's results"
+        if not tr_live:
+            self.eager_reason = tr.why
+            self._warn(tr.why or "", tr.where)
+            return result
+        # what the replay writes back: tensors whose array or gradient changed
+        writes = []
+        grads = []
+        for i, ((t, _d, box, vc, g, _rg), fin) in enumerate(zip(before, finals)):
+            s0 = in_slots[i]
+            if type(fin) is Tracer and fin.tr is tr:
+                if fin is box and fin.s != s0:
+                    writes.append((i, "into", fin.s, t._vc[0] - vc))
+                elif fin is not box:
+                    writes.append((i, "rebind", fin.s, t._vc[0] - vc))
+            elif fin is not box:
+                self.eager_reason = "a tensor's data was replaced by an array the trace does not follow"
+                self._warn(self.eager_reason, "the function's state")
+                return result
+            gn = t._grad
+            if gn is not g:
+                gd = gn.__dict__.pop("_gk_slot", None) if gn is not None else None
+                if gn is None:
+                    grads.append((i, None, None))
+                elif gd is not None:
+                    grads.append((i, "new", gd))
+                elif id(gn) in known:
+                    grads.append((i, "obj", known[id(gn)]))
+                else:
+                    self.eager_reason = "a gradient the trace does not follow"
+                    self._warn(self.eager_reason, "the function's state")
+                    return result
+        for t in tensors:
+            t.__dict__.pop("_gk_slot", None)
+        try:
+            extra = [w[2] for w in writes] + [gr[2] for gr in grads if gr[1] == "new"]
+            prog = build(tr, in_slots, out_slots + extra, self.optimize,
+                         fuse=_backends.fuser(self.backend))
+        except Exception as exc:                       # pragma: no cover - a bug: stay correct
+            self.eager_reason = f"the trace could not be compiled ({exc!r})"
+            self._warn(self.eager_reason, "gradkit.compile")
+            return result
+        e = _Entry()
+        e.prog = prog
+        e.in_tensors = tensors
+        e.writes = writes
+        e.grads = grads
+        e.out_tree = out_tree
+        e.out_kinds = kinds
+        e.watch = watch
+        self.cache.setdefault(key, []).append(e)
+        return result
+
+    # --- replay ---
+    def _replay(self, e: _Entry, leaves: list[Any], state: list[Any]) -> Any:
+        for ref, arr, vc in e.watch:
+            # a tensor the trace read as a constant: changed since (by code outside)? retrace
+            t = ref()
+            if t is not None and (t._data is not arr or t._vc[0] != vc):
+                raise GuardFailed(-1)
+        tensors = self._tensors_now(e, leaves, state)
+        inputs = [t._data for t in tensors] + [x for x in leaves if type(x) is np.ndarray]
+        res = e.prog.fn(*inputs)                     # raises GuardFailed before any write
+        n_out = len(res) - len(e.writes) - sum(1 for g in e.grads if g[1] == "new")
+        k = n_out
+        for i, mode, _s, dvc in e.writes:
+            t = tensors[i]
+            v = res[k]
+            k += 1
+            d = t._data
+            if mode == "into" and d.shape == np.shape(v) and d.flags.writeable:
+                d[...] = v
+            else:
+                t._data = v if type(v) is np.ndarray and v.dtype == d.dtype else \
+                    np.asarray(v, dtype=d.dtype)
+            t._vc[0] += dvc
+        for i, mode, s in e.grads:
+            t = tensors[i]
+            if mode is None:
+                t._grad = None
+            elif mode == "obj":
+                t._grad = tensors[s]
+            else:
+                v = res[k]
+                k += 1
+                old = t._grad
+                if old is not None and old._data.shape == np.shape(v) and \
+                        old._data.flags.writeable:
+                    old._data[...] = v
+                    old._vc[0] += 1
+                else:
+                    t._grad = _gk.from_numpy(np.array(v, dtype=t._data.dtype, copy=True))
+        out = []
+        j = 0
+        for kind in e.out_kinds:
+            if kind[0] == "tensor":
+                v = res[j]
+                j += 1
+                out.append(_gk.from_numpy(v if type(v) is np.ndarray and v.dtype == kind[1]
+                                          else np.asarray(v, dtype=kind[1])))
+            elif kind[0] == "array" or kind[0] == "py":
+                out.append(res[j])
+                j += 1
+            elif kind[0] == "same":
+                out.append(tensors[kind[1]])
+            elif isinstance(kind[1], _Tensor):         # a constant tensor: a fresh copy
+                out.append(_gk.from_numpy(np.array(kind[1]._data, copy=True)))
+            else:
+                out.append(kind[1])
+        return _unflatten(e.out_tree, iter(out))
+
+    def _tensors_now(self, e: _Entry, leaves: list[Any], state: list[Any]) -> list[Any]:
+        tensors: list[Any] = []
+        ids: set[int] = set()
+        for t in [x for x in leaves if isinstance(x, _Tensor)] + state:
+            if id(t) not in ids:
+                ids.add(id(t))
+                tensors.append(t)
+                g = t._grad
+                if g is not None and id(g) not in ids:
+                    ids.add(id(g))
+                    tensors.append(g)
+        return tensors
+
+
+def _untrace(d: Any) -> Any:
+    if type(d) is Tracer:
+        v = d.v
+        return v if type(v) is np.ndarray else np.asarray(v)
+    return d
+
+
+def _untrace_grad(t: Any) -> None:
+    g = t._grad
+    if g is not None and type(g._data) is Tracer:
+        g.__dict__["_gk_slot"] = g._data.s
+        g._data = _untrace(g._data)
+
+
+def _shares_memory(arrays: list[np.ndarray]) -> bool:
+    bases = {}
+    for a in arrays:
+        b = a.base if a.base is not None else a
+        if id(b) in bases:
+            return True
+        bases[id(b)] = a
+    return False
+
+
+def compile(fn: Callable[..., Any] | None = None, *, backend: str = "auto",
+            cache_size: int = 8, optimize: bool = True) -> Any:
+    """Trace ``fn`` once per input signature and replay the recorded program afterwards.
+
+    Parameters
+    ----------
+    fn : callable
+        A function of tensors, ndarrays and Python values (static: part of the signature),
+        possibly a transform (``gradkit.func.grad(f)``) or a training step that runs a
+        module, ``backward()`` and an optimizer step it reaches through its closure or
+        globals (their tensors are inputs and outputs of the program).
+    backend : {"auto", "numpy", "numexpr"}
+        How the replay runs: plain NumPy calls, or large float64 elementwise chains fused into
+        numexpr kernels (``pip install "gradkit[jit]"``). ``"auto"`` is NumPy: numexpr's
+        transcendental functions measured slower than NumPy 2's (``docs/performance.md``).
+    cache_size : int
+        Programs kept per signature (one per outcome of the guards); past it, eager.
+    optimize : bool
+        Run constant folding, CSE, dead-code elimination and buffer reuse.
+
+    Notes
+    -----
+    Never a stale answer: a value Python reads (``if t.sum() > 0``, ``float(t)``,
+    ``.item()``, a data-dependent shape) is guarded: the replay re-checks it and retraces
+    when it differs. Random draws, hooks, anomaly mode and NumPy code that the trace cannot
+    follow make the function run eagerly, with a one-time ``TraceWarning`` naming the line.
+    Outputs carry no graph (as from ``jax.jit``): differentiate inside the function.
+    """
+    if fn is None:
+        return lambda f: CompiledFunction(f, backend, cache_size, optimize)
+    return CompiledFunction(fn, backend, cache_size, optimize)
+
+
+class _CallableModule(type(functools)):            # type: ignore[misc]
+    """``gradkit.compile`` is this package and the function at once: the import system binds
+    the package to ``gradkit.compile``, and calling it calls :func:`compile`."""
+
+    def __call__(self, fn: Any = None, **kwargs: Any) -> Any:
+        return compile(fn, **kwargs)
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _CallableModule

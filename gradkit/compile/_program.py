@@ -1,0 +1,310 @@
+"""A recorded trace made into a straight-line Python function, optimized.
+
+Passes, in order: constant folding (ops that read only shapes, ``ones_like`` and friends, and
+ops whose every argument is then a constant, are evaluated once), common-subexpression
+elimination (the same function on the same slots and constants), dead-code elimination (what
+no output and no guard reads), buffer reuse (a ufunc writes into a temporary of its shape and
+dtype that nothing reads afterwards, via ``out=``), then code generation: one Python function
+with one local per slot, the guards inline right where their value is computed.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ._tracer import Op, Ref, Trace
+
+__all__ = ["GuardFailed", "Program", "build"]
+
+
+class GuardFailed(Exception):
+    """A value the trace read in Python differs on this call: the program does not apply."""
+
+
+#: ops whose result depends only on their input's shape and dtype
+_SHAPE_ONLY = {np.ones_like, np.zeros_like, np.shape, np.ndim, np.size}
+_REUSE_MIN = 4096          # elements: below this a fresh result is as cheap as out=
+
+
+class Program:
+    """The compiled program: ``fn(*inputs) -> outputs``; the source is kept for inspection."""
+
+    def __init__(self, fn: Callable[..., Any], source: str, n_ops: int, n_traced: int) -> None:
+        self.fn = fn
+        self.source = source
+        self.n_ops = n_ops
+        self.n_traced = n_traced
+
+    def __repr__(self) -> str:
+        return f"<Program: {self.n_ops} ops (traced {self.n_traced})>"
+
+
+def _refs(x: Any, acc: list[int]) -> None:
+    t = type(x)
+    if t is Ref:
+        acc.append(x.s)
+    elif t is tuple or t is list:
+        for e in x:
+            _refs(e, acc)
+    elif t is dict:
+        for e in x.values():
+            _refs(e, acc)
+    elif t is slice:
+        _refs(x.start, acc)
+        _refs(x.stop, acc)
+        _refs(x.step, acc)
+
+
+def _subst(x: Any, env: dict[int, Any], const: dict[int, Any]) -> Any:
+    """The template with slots renamed (CSE) and constant slots replaced by their values."""
+    t = type(x)
+    if t is Ref:
+        s = env.get(x.s, x.s)
+        return _Const(const[s]) if s in const else Ref(s)
+    if t is tuple or t is list:
+        return t(_subst(e, env, const) for e in x)
+    if t is dict:
+        return {k: _subst(v, env, const) for k, v in x.items()}
+    if t is slice:
+        return slice(_subst(x.start, env, const), _subst(x.stop, env, const),
+                     _subst(x.step, env, const))
+    return x
+
+
+class _Const:
+    """A folded slot's value inside a template."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: Any) -> None:
+        self.v = v
+
+
+def _value(x: Any) -> Any:
+    t = type(x)
+    if t is _Const:
+        return x.v
+    if t is tuple or t is list:
+        return t(_value(e) for e in x)
+    if t is dict:
+        return {k: _value(v) for k, v in x.items()}
+    if t is slice:
+        return slice(_value(x.start), _value(x.stop), _value(x.step))
+    return x
+
+
+def _key(x: Any) -> Any:
+    """A hashable key of a template for CSE (constants by identity when unhashable)."""
+    t = type(x)
+    if t is Ref:
+        return ("r", x.s)
+    if t is _Const:
+        return ("c", id(x.v))
+    if t is tuple or t is list:
+        return (t.__name__,) + tuple(_key(e) for e in x)
+    if t is dict:
+        return ("d",) + tuple((k, _key(v)) for k, v in x.items())
+    if t is slice:
+        return ("s", _key(x.start), _key(x.stop), _key(x.step))
+    if isinstance(x, (np.ndarray, np.generic)) and not (isinstance(x, np.generic)):
+        return ("a", id(x))
+    try:
+        hash(x)
+    except TypeError:
+        return ("o", id(x))
+    return ("v", type(x).__name__, x)
+
+
+def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
+    """The slot ``op`` returns unchanged, if any (the program never writes a slot in place,
+    so a copy or a no-op cast or reshape can share its input's array)."""
+    if op.fn is np.multiply and len(args) == 2 and not kwargs:
+        # 1 * x is x exactly (NaN and -0.0 included): the engine's seed gradient of ones
+        for one, other in ((args[0], args[1]), (args[1], args[0])):
+            if type(other) is Ref and type(one) is _Const and _all_ones(one.v) and \
+                    tr.meta.get(other.s) == tr.meta.get(op.out):
+                return other.s
+    if not args or type(args[0]) is not Ref:
+        return None
+    s = args[0].s
+    meta = tr.meta.get(s)
+    out_meta = tr.meta.get(op.out)
+    if meta is None or out_meta != meta:
+        return None
+    fn = op.fn
+    if fn is operator.getitem and len(args) == 2 and type(args[1]) is tuple and not args[1] \
+            and len(meta[0]) == 0:
+        return s
+    name = getattr(fn, "__name__", "")
+    if name in ("ndarray.copy", "ndarray.astype", "ndarray.reshape", "ndarray.view") or \
+            fn in (np.reshape, np.copy, np.asarray, np.ascontiguousarray, np.squeeze,
+                   np.broadcast_to):
+        return s
+    return None
+
+
+def _all_ones(v: Any) -> bool:
+    if type(v) is np.ndarray:
+        return v.dtype.kind in "fc" and v.size > 0 and bool((v == 1).all())
+    return False
+
+
+def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bool = True,
+          fuse: Callable[..., Any] | None = None) -> Program:
+    """Compile ``tr`` into a function of the ``inputs`` slots returning the ``outputs`` slots."""
+    guards = dict(tr.guards)
+    env: dict[int, int] = {}          # slot -> the slot it is a duplicate of (CSE)
+    const: dict[int, Any] = {}        # slot -> folded value
+    seen: dict[Any, Op] = {}
+    ops: list[Op] = []
+    for op in tr.ops:
+        args = _subst(op.args, env, const)
+        kwargs = _subst(op.kwargs, env, const)
+        refs: list[int] = []
+        _refs((args, kwargs), refs)
+        single = not isinstance(op.out, tuple)
+        if optimize and single and op.out not in guards:
+            # constant folding: every argument is known now, or only a shape is read
+            if not refs:
+                const[op.out] = op.fn(*_value(args), **_value(kwargs))
+                continue
+            if op.fn in _SHAPE_ONLY and len(refs) == 1 and args and type(args[0]) is Ref \
+                    and args[0].s in tr.meta:
+                shape, dtype = tr.meta[args[0].s]
+                const[op.out] = op.fn(np.empty(shape, dtype), *_value(args[1:]),
+                                      **_value(kwargs))
+                continue
+        if optimize and single and op.out not in guards:
+            same = _identity(op, args, kwargs, tr)
+            if same is not None:
+                env[op.out] = same
+                continue
+        new = Op(op.fn, args, kwargs, op.out, op.kind)
+        if optimize and single and op.out not in guards:
+            k = (id(op.fn), _key(args), _key(kwargs))
+            prev = seen.get(k)
+            if prev is not None:
+                env[op.out] = prev.out
+                continue
+            seen[k] = new
+        ops.append(new)
+    outs = [env.get(s, s) for s in outputs]
+    # dead-code elimination
+    live = {s for s in outs} | set(guards)
+    kept: list[Op] = []
+    for op in reversed(ops):
+        o = op.out if isinstance(op.out, tuple) else (op.out,)
+        if not optimize or any(s in live for s in o):
+            refs = []
+            _refs((op.args, op.kwargs), refs)
+            live.update(refs)
+            kept.append(op)
+    kept.reverse()
+    if fuse is not None:
+        kept = fuse(kept, tr, set(outs) | set(guards))
+    return _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
+                    n_traced=len(tr.ops))
+
+
+def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
+             guards: dict[int, Any], const: dict[int, Any], optimize: bool,
+             n_traced: int) -> Program:
+    ns: dict[str, Any] = {"GuardFailed": GuardFailed, "_neq": _neq}
+    counter = [0]
+
+    def cname(v: Any, hint: str = "c") -> str:
+        counter[0] += 1
+        name = getattr(v, "__name__", "") if hint == "f" else ""
+        name = "".join(ch if ch.isalnum() else "_" for ch in str(name))[:24]
+        n = f"{hint}{counter[0]}_{name}" if name else f"{hint}{counter[0]}"
+        ns[n] = v
+        return n
+
+    def expr(x: Any) -> str:
+        t = type(x)
+        if t is Ref:
+            return f"v{x.s}"
+        if t is _Const:
+            return cname(x.v)
+        if t is tuple:
+            return "(" + "".join(expr(e) + ", " for e in x) + ")"
+        if t is list:
+            return "[" + ", ".join(expr(e) for e in x) + "]"
+        if t is dict:
+            return "{" + ", ".join(f"{k!r}: {expr(v)}" for k, v in x.items()) + "}"
+        if t is slice:
+            return f"slice({expr(x.start)}, {expr(x.stop)}, {expr(x.step)})"
+        if x is None or t in (bool, int, str):
+            return repr(x)
+        if t is float and np.isfinite(x):
+            return repr(x)
+        return cname(x)
+
+    # last use of each slot (buffer reuse)
+    last: dict[int, int] = {}
+    viewed: set[int] = set()
+    fresh: set[int] = set()
+    for i, op in enumerate(ops):
+        refs: list[int] = []
+        _refs((op.args, op.kwargs), refs)
+        for s in refs:
+            last[s] = i
+            if op.kind != "ufunc":
+                viewed.add(s)
+        if op.kind == "ufunc" and not isinstance(op.out, tuple):
+            fresh.add(op.out)
+    keep = set(outs) | set(guards)
+    lines = [f"def _prog({', '.join(f'v{s}' for s in inputs)}):"]
+    for i, op in enumerate(ops):
+        f = cname(op.fn, "f")
+        args = ", ".join(expr(a) for a in op.args)
+        kw = ", ".join(f"{k}={expr(v)}" for k, v in op.kwargs.items())
+        call_args = ", ".join(p for p in (args, kw) if p)
+        if isinstance(op.out, tuple):
+            target = ", ".join(f"v{s}" for s in op.out) + ","
+        else:
+            target = f"v{op.out}"
+            if optimize and op.kind == "ufunc" and not op.kwargs and op.out in tr.meta:
+                shape, dtype = tr.meta[op.out]
+                if int(np.prod(shape)) >= _REUSE_MIN:
+                    for a in op.args:
+                        if type(a) is Ref and a.s in fresh and a.s not in viewed and \
+                                a.s not in keep and last.get(a.s) == i and \
+                                tr.meta.get(a.s) == (shape, dtype):
+                            call_args += f", out=v{a.s}"
+                            fresh.discard(a.s)
+                            break
+        lines.append(f"    {target} = {f}({call_args})")
+        for s in (op.out if isinstance(op.out, tuple) else (op.out,)):
+            if s in guards:
+                g = cname(guards[s], "g")
+                test = f"_neq(v{s}, {g})" if isinstance(guards[s], (float, complex)) else \
+                    f"v{s} != {g}"
+                lines.append(f"    if {test}:\n        raise GuardFailed({s})")
+    ret = []
+    given = set(inputs)
+    for s in outs:
+        if s in const:
+            ret.append(f"_copy({cname(const[s])})")
+        elif s in given:                       # never hand out an input's (or a twin's) array
+            ret.append(f"_copy(v{s})")
+        else:
+            ret.append(f"v{s}")
+            given.add(s)
+    ns["_copy"] = _copy
+    lines.append("    return (" + "".join(r + ", " for r in ret) + ")")
+    source = "\n".join(lines)
+    code = compile(source, "<gradkit.compile>", "exec")
+    exec(code, ns)
+    return Program(ns["_prog"], source, len(ops), n_traced)
+
+
+def _copy(a: Any) -> Any:
+    return np.array(a, copy=True) if isinstance(a, (np.ndarray, np.generic)) else a
+
+
+def _neq(a: Any, b: Any) -> bool:
+    return a != b and not (a != a and b != b)

@@ -1,0 +1,474 @@
+"""gradkit.compile: replays equal eager runs; guards retrace; untraceable calls stay eager.
+
+Expected values come from the same function run eagerly (uncompiled), and for a few rows from
+closed forms; equality is exact (the replay runs the same NumPy calls in the same order).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+
+
+def _np(x):
+    if isinstance(x, gk.Tensor):
+        return x.detach().numpy()
+    return np.asarray(x)
+
+
+def _same(a, b):
+    if isinstance(a, (tuple, list)):
+        assert type(a) is type(b) and len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+        return
+    if isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            _same(a[k], b[k])
+        return
+    assert np.array_equal(_np(a), _np(b), equal_nan=True), (a, b)
+
+
+def _check(fn, *calls, traces=None):
+    cf = gk.compile(fn)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for args in calls:
+            _same(cf(*[gk.tensor(a) if isinstance(a, list) else a for a in args]),
+                  fn(*[gk.tensor(a) if isinstance(a, list) else a for a in args]))
+    if traces is not None:
+        assert cf.stats["traces"] == traces, cf.stats
+    return cf
+
+
+def test_callable_module_and_decorator():
+    @gk.compile
+    def f(x):
+        return (x.sin() * x).sum()
+    x = np.array([0.5, 1.5, -2.0])
+    assert np.isclose(f(gk.tensor(x)).item(), np.sum(np.sin(x) * x))
+    y = np.array([1.0, 2.0, 3.0])
+    assert np.isclose(f(gk.tensor(y)).item(), np.sum(np.sin(y) * y))
+    assert f.stats == {"traces": 1, "replays": 1, "guard_failures": 0, "eager": 0}
+    assert gk.compile(backend="numpy")(lambda x: x + 1)(gk.ones(2)).tolist() == [2.0, 2.0]
+
+
+def test_forward_replay_and_retrace_on_shape():
+    cf = _check(lambda x, y: (x * y + x.exp()).mean(0), ([[1., 2.], [3., 4.]], [[0.5, 1.], [2., 3.]]),
+                ([[5., 2.], [3., -4.]], [[1.5, 1.], [2., 0.]]), ([[1., 2., 3.]], [[1., 1., 1.]]),
+                traces=2)
+    assert cf.stats["replays"] == 1
+
+
+def test_numpy_dispatch_and_array_inputs():
+    def f(x, a):
+        return np.sum(np.tanh(x) * a) + np.linalg.norm(x)
+    a1, a2 = np.arange(3.0), np.ones(3)
+    _check(f, ([1., 2., 3.], a1), ([-1., 0.5, 3.], a2), traces=1)
+    cf = gk.compile(lambda a: np.cumsum(a * 2) - a)
+    for v in (np.arange(4.0), np.ones(4)):
+        _same(cf(v), np.cumsum(v * 2) - v)
+
+
+def test_static_python_arguments_are_part_of_the_signature():
+    cf = _check(lambda x, k: x * k, ([1., 2.], 2.0), ([1., 2.], 3.0), ([3., 2.], 3.0), traces=2)
+    assert cf.stats["replays"] == 1
+
+
+def test_pytree_inputs_and_outputs():
+    def f(d, xs):
+        return {"s": d["a"] * xs[0], "t": (xs[1].cos(), 3)}
+    cf = gk.compile(f)
+    for s in (1.0, 2.0):
+        d = {"a": gk.tensor([s, 2.0])}
+        xs = [gk.tensor([1.0, s]), gk.tensor(s)]
+        _same(cf(d, xs), f(d, xs))
+    assert cf.stats["replays"] == 1
+
+
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jacrev", "hessian"])
+def test_transforms(transform):
+    tf = getattr(gk.func, transform)
+
+    def loss(x):
+        return (x.sin() * x.cos()).sum() + (x ** 3).sum() + (x[0] * x[1]).exp()
+    _check(tf(loss), ([1., 2.],), ([0.3, -0.2],), ([-1.5, 0.25],), traces=1)
+
+
+def test_grad_matches_closed_form():
+    g = gk.compile(gk.func.grad(lambda x: (x ** 3).sum()))
+    for v in ([1.0, -2.0], [0.5, 4.0]):
+        assert np.allclose(g(gk.tensor(v)).numpy(), 3 * np.array(v) ** 2)
+
+
+def test_backward_sets_grad_of_inputs():
+    def f(x, w):
+        loss = ((x @ w).tanh() ** 2).sum()
+        loss.backward()
+        return loss
+    cf = gk.compile(f)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        xv, wv = rng.normal(size=(3, 4)), rng.normal(size=(4, 2))
+        x1, w1 = gk.tensor(xv), gk.tensor(wv, requires_grad=True)
+        x2, w2 = gk.tensor(xv), gk.tensor(wv, requires_grad=True)
+        _same(cf(x1, w1), f(x2, w2))
+        _same(w1.grad, w2.grad)
+        assert x1.grad is None
+    assert cf.stats["replays"] == 2
+
+
+def test_grad_accumulates_like_eager():
+    def f(w):
+        (w * w).sum().backward()
+        return w.grad
+    cf = gk.compile(f)
+    w1, w2 = gk.tensor([1.0, 2.0], requires_grad=True), gk.tensor([1.0, 2.0], requires_grad=True)
+    for _ in range(3):
+        _same(cf(w1), f(w2))
+        _same(w1.grad, w2.grad)
+    assert w1.grad.tolist() == [6.0, 12.0]
+
+
+def test_value_dependent_branch_is_guarded():
+    def f(x):
+        if x.sum() > 0:
+            return x * 2
+        return x.exp()
+    cf = _check(f, ([1., 2.],), ([-1., -2.],), ([3., 1.],), ([-5., 1.],))
+    assert cf.stats["traces"] == 2 and cf.stats["guard_failures"] == 2
+
+
+def test_float_and_item_are_guarded():
+    def f(x):
+        return x / float(x.max()) + x.min().item()
+    cf = _check(f, ([1., 2.],), ([1., 4.],), ([1., 2.],), ([0.5, 4.],))
+    assert cf.stats["traces"] == 3
+
+
+def test_data_dependent_loop_count():
+    def f(x):
+        n = int((x > 0).sum())
+        for _ in range(n):
+            x = x.sin()
+        return x
+    _check(f, ([1., 2.],), ([-1., 2.],), ([3., 2.],), ([-1., -2.],), traces=3)
+
+
+def test_boolean_mask_nonzero_unique_shapes_are_guarded():
+    _check(lambda x: x[x > 0].sum() * 2, ([1., -2., 3.],), ([1., 2., 3.],), ([-1., 2., 4.],))
+    _check(lambda x: gk.nonzero(x > 0).sum(), ([1., -2., 3.],), ([1., 2., 3.],), ([-1., 2., 4.],))
+    _check(lambda x: np.unique(x) * 2, ([1., 1., 3.],), ([1., 2., 3.],), ([2., 2., 4.],))
+
+
+def test_randomness_runs_eagerly_with_a_warning_naming_the_line():
+    def f(x):
+        return x + gk.randn(2)
+    cf = gk.compile(f)
+    with pytest.warns(gk.compile.TraceWarning, match=r"random draw.*test_compile\.py:\d+"):
+        gk.manual_seed(0)
+        a = cf(gk.ones(2))
+    gk.manual_seed(0)
+    _same(a, f(gk.ones(2)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")              # one warning per function and reason
+        for seed in (1, 2):
+            gk.manual_seed(seed)
+            a = cf(gk.ones(2))
+            gk.manual_seed(seed)
+            _same(a, f(gk.ones(2)))
+    assert cf.stats["eager"] == 2
+
+
+def test_dropout_module_is_random():
+    m = gk.nn.Dropout(0.5)
+    cf = gk.compile(lambda x: m(x))
+    with pytest.warns(gk.compile.TraceWarning, match="random"):
+        cf(gk.ones(8))
+    gk.manual_seed(3)
+    a = cf(gk.ones(8))
+    gk.manual_seed(3)
+    _same(a, m(gk.ones(8)))
+
+
+def test_in_place_on_inputs_is_replayed():
+    def f(x):
+        x.mul_(2)
+        x += 1
+        x[0] = x[1] * 3
+        return x.sum()
+    cf = gk.compile(f)
+    for v in ([1., 2.], [3., 4.], [-1., 0.5]):
+        x1, x2 = gk.tensor(v), gk.tensor(v)
+        _same(cf(x1), f(x2))
+        _same(x1, x2)
+    assert cf.stats["replays"] == 2
+
+
+def test_writes_through_views_and_bases_are_replayed():
+    def f(x):
+        v = x[1:]
+        x.mul_(2)                   # the view follows its base
+        w = x[0]
+        w.add_(v.sum())             # the base follows its view
+        return v * 1.0, x * 1.0
+    cf = gk.compile(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for vals in ([1., 2., 3.], [4., 5., 6.], [-1., 0.5, 2.]):
+            x1, x2 = gk.tensor(vals), gk.tensor(vals)
+            _same(cf(x1), f(x2))
+            _same(x1, x2)
+    assert cf.stats["replays"] == 2
+
+
+def test_sibling_views_follow_each_other():
+    def f(x):
+        a, b = x[0:2], x[1:3]       # overlapping views of one base
+        a.mul_(2)
+        return b * 1.0, x * 1.0
+    _check(f, ([1., 2., 3.],), ([4., 5., 6.],), ([0.5, -2., 1.],), traces=1)
+
+
+def test_other_view_read_after_write_stays_eager():
+    def f(x):
+        t = x.t()                   # a transpose view: not followed
+        x.mul_(2)
+        return t * 1.0
+    cf = gk.compile(f)
+    with pytest.warns(gk.compile.TraceWarning, match="view"):
+        _same(cf(gk.tensor([[1., 2.], [3., 4.]])), f(gk.tensor([[1., 2.], [3., 4.]])))
+    _same(cf(gk.tensor([[4., 5.], [6., 7.]])), f(gk.tensor([[4., 5.], [6., 7.]])))
+
+
+def test_hooks_stay_eager():
+    seen = []
+
+    def f(x):
+        y = x * 2
+        y.register_hook(lambda g: seen.append(1))
+        y.sum().backward()
+        return x.grad
+    cf = gk.compile(f)
+    with pytest.warns(gk.compile.TraceWarning, match="hook"):
+        cf(gk.ones(2, requires_grad=True))
+    cf(gk.ones(2, requires_grad=True))
+    assert len(seen) == 2
+
+
+def test_anomaly_mode_runs_eagerly():
+    cf = gk.compile(lambda x: x.exp())
+    with gk.autograd.detect_anomaly(), pytest.warns(gk.compile.TraceWarning, match="anomaly"):
+        _same(cf(gk.ones(2)), gk.ones(2).exp())
+    assert cf.stats["eager"] == 1
+
+
+def test_guard_cache_is_bounded():
+    cf = gk.compile(lambda x: x * float(x.sum()), cache_size=3)
+    with pytest.warns(gk.compile.TraceWarning, match="more than 3"):
+        for i in range(6):
+            _same(cf(gk.tensor([float(i), 1.0])), gk.tensor([float(i), 1.0]) * (i + 1.0))
+
+
+def test_closure_tensor_is_read_at_replay():
+    w = gk.tensor([1.0, 2.0])
+    cf = gk.compile(lambda x: x * w)
+    _same(cf(gk.ones(2)), gk.tensor([1.0, 2.0]))
+    w.mul_(3)
+    _same(cf(gk.ones(2)), gk.tensor([3.0, 6.0]))
+
+
+def test_program_is_optimized():
+    def f(x):
+        a = x.sin() * 2
+        b = x.sin() * 2                 # CSE
+        x.cos()                         # dead
+        return a + b + gk.ones_like(x) * 3   # folded
+    cf = _check(f, ([1., 2.],), ([3., 4.],))
+    prog = next(iter(cf.cache.values()))[0].prog
+    assert prog.n_ops < prog.n_traced
+    assert prog.source.count("sin") == 1 and "cos" not in prog.source
+    assert "ones_like" not in prog.source
+
+
+def test_buffer_reuse_on_large_arrays_keeps_values():
+    def f(x):
+        return ((x * 2 + 1).exp() * x - x).sum()
+    big1, big2 = np.linspace(-1, 1, 10000), np.linspace(0, 2, 10000)
+    cf = gk.compile(f)
+    for v in (big1, big2):
+        _same(cf(gk.tensor(v)), f(gk.tensor(v)))
+    assert "out=" in next(iter(cf.cache.values()))[0].prog.source
+
+
+def _mlp_step_pair(opt_cls, **kw):
+    nn = gk.nn
+    pairs = []
+    for _ in range(2):
+        gk.manual_seed(0)
+        m = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 2))
+        pairs.append((m, opt_cls(m.parameters(), **kw)))
+    return pairs
+
+
+@pytest.mark.parametrize("opt_cls,kw", [(gk.optim.SGD, {"lr": 0.1}),
+                                        (gk.optim.SGD, {"lr": 0.1, "momentum": 0.9}),
+                                        (gk.optim.Adam, {"lr": 0.01})])
+def test_training_step_matches_eager(opt_cls, kw):
+    (m1, o1), (m2, o2) = _mlp_step_pair(opt_cls, **kw)
+
+    def step(m, o):
+        def run(x, y):
+            o.zero_grad()
+            loss = ((m(x) - y) ** 2).mean()
+            loss.backward()
+            o.step()
+            return loss
+        return run
+    cs, eager = gk.compile(step(m1, o1)), step(m2, o2)
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gk.compile.TraceWarning)   # Adam's step count is read
+        for _ in range(6):
+            x, y = gk.tensor(rng.normal(size=(5, 4))), gk.tensor(rng.normal(size=(5, 2)))
+            _same(cs(x, y), eager(x, y))
+            for p1, p2 in zip(m1.parameters(), m2.parameters()):
+                _same(p1, p2)
+                _same(p1.grad, p2.grad)
+            for s1, s2 in zip(o1.state.values(), o2.state.values()):
+                _same({k: _np(v) for k, v in s1.items()}, {k: _np(v) for k, v in s2.items()})
+    if opt_cls is gk.optim.SGD:
+        assert cs.stats["replays"] == 4
+
+
+def test_backend_errors_name_what_to_install():
+    with pytest.raises(ValueError, match="backend must be one of"):
+        gk.compile(lambda x: x, backend="tpu")
+
+
+class _Holder:
+    """Not a tensor, module or optimizer: compile does not look inside it."""
+
+
+def test_state_in_default_arguments_is_found():
+    (m1, o1), (m2, o2) = _mlp_step_pair(gk.optim.SGD, lr=0.1)
+
+    def step(x, m=m1, o=o1):
+        o.zero_grad()
+        loss = m(x).sum()
+        loss.backward()
+        o.step()
+        return loss
+    cs = gk.compile(step)
+    for i in range(4):
+        x = gk.full((3, 4), float(i))
+        _same(cs(x), step(x, m2, o2))
+        for p1, p2 in zip(m1.parameters(), m2.parameters()):
+            _same(p1, p2)
+    assert cs.stats["replays"] == 2
+
+
+def test_state_in_a_plain_object_is_found_and_replayed():
+    h = _Holder()
+    h.w = gk.tensor([1.0, 2.0])
+
+    def f(x):
+        h.w.add_(x)                 # in place, on an attribute of a closure variable
+        return h.w * 2
+    cf = gk.compile(f)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for want in ([4.0, 6.0], [6.0, 8.0], [8.0, 10.0]):
+            _same(cf(gk.ones(2)), gk.tensor(want))
+        assert h.w.tolist() == [4.0, 5.0]
+        h.w = gk.tensor([0.0, 0.0])                 # rebound: read again on the next call
+        _same(cf(gk.ones(2)), gk.tensor([2.0, 2.0]))
+    assert cf.stats["replays"] == 3
+
+
+def test_hidden_state_that_changes_runs_eagerly():
+    h = _Holder()
+    h.inner = _Holder()
+    h.inner.w = gk.tensor([1.0, 2.0])
+
+    def f(x):
+        h.inner.w.add_(x)           # two plain objects deep: compile does not look there
+        return h.inner.w * 2
+    cf = gk.compile(f)
+    with pytest.warns(gk.compile.TraceWarning, match="runs eagerly"):
+        _same(cf(gk.ones(2)), gk.tensor([4.0, 6.0]))
+    _same(cf(gk.ones(2)), gk.tensor([6.0, 8.0]))
+    assert h.inner.w.tolist() == [3.0, 4.0]
+
+
+def test_hidden_constant_changed_in_place_outside_retraces():
+    h = _Holder()
+    h.inner = _Holder()
+    h.inner.w = gk.tensor([1.0, 2.0])
+    cf = gk.compile(lambda x: x * h.inner.w)
+    _same(cf(gk.ones(2)), gk.tensor([1.0, 2.0]))
+    _same(cf(gk.ones(2)), gk.tensor([1.0, 2.0]))
+    h.inner.w.mul_(3)                               # in place, outside
+    _same(cf(gk.ones(2)), gk.tensor([3.0, 6.0]))
+    _same(cf(gk.ones(2)), gk.tensor([3.0, 6.0]))
+    assert cf.stats["replays"] == 2 and len(next(iter(cf.cache.values()))) == 1
+
+
+def test_inside_a_transform_runs_eagerly():
+    cf = gk.compile(lambda x: x.sin())
+    got = gk.func.vmap(cf)(gk.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    _same(got, gk.tensor([[1.0, 2.0], [3.0, 4.0]]).sin())
+
+
+def test_numexpr_backend_fuses_large_elementwise_chains():
+    pytest.importorskip("numexpr")
+
+    def f(x):
+        return ((x.sin() * (-(x * x)).exp()) + x.tanh()).sum()
+    g = gk.func.grad(f)
+    cg = gk.compile(g, backend="numexpr")
+    for lo in (-3.0, -1.0):
+        x = gk.tensor(np.linspace(lo, 3.0, 200_000))
+        want = np.cos(x.numpy()) * np.exp(-x.numpy() ** 2) \
+            - 2 * x.numpy() * np.sin(x.numpy()) * np.exp(-x.numpy() ** 2) + 1 - np.tanh(x.numpy()) ** 2
+        got = cg(x).numpy()
+        assert np.allclose(got, want, rtol=1e-12, atol=1e-14)
+        assert np.allclose(got, g(x).numpy(), rtol=1e-13, atol=1e-15)
+    src = next(iter(cg.cache.values()))[0].prog.source
+    assert "numexpr" in src
+    assert gk.compile(g, backend="numpy").backend == "numpy"
+    assert gk.compile(g).backend == "numpy"             # auto: NumPy's loops are faster here
+
+
+def test_module_and_optimizer_as_arguments():
+    (m1, o1), (m2, o2) = _mlp_step_pair(gk.optim.SGD, lr=0.1)
+
+    def step(m, o, x):
+        o.zero_grad()
+        loss = m(x).pow(2).mean()
+        loss.backward()
+        o.step()
+        return loss
+    cs = gk.compile(step)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for i in range(4):
+            x = gk.full((3, 4), 0.5 * i)
+            _same(cs(m1, o1, x), step(m2, o2, x))
+            for p1, p2 in zip(m1.parameters(), m2.parameters()):
+                _same(p1, p2)
+    assert cs.stats["replays"] == 2
+
+
+def test_dask_backed_tensors_run_eagerly_with_a_warning():
+    da = pytest.importorskip("dask.array")
+    x = gk.from_dask(da.from_array(np.arange(4.0), chunks=2))
+    cf = gk.compile(lambda t: (t * 2).sum())
+    with pytest.warns(gk.compile.TraceWarning, match="Array, not a NumPy array"):
+        got = cf(x)
+    assert float(got.compute()) == 12.0
