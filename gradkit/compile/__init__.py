@@ -5,9 +5,9 @@
 ... def f(x):
 ...     return (x.sin() * x).sum()
 >>> f(gk.ones(3))                      # first call: traced (an eager run that records)
-tensor(2.5244...)
+tensor(2.5244)
 >>> f(gk.full((3,), 2.0))              # same shapes and dtypes: replayed
-tensor(5.4557...)
+tensor(5.4558)
 
 What is recorded, and when the trace cannot be trusted: ``gradkit/compile/_tracer.py``; the
 optimizations and the generated code: ``_program.py``; the fused-kernel backends:
