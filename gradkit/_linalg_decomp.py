@@ -137,7 +137,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:
     >>> gk.linalg.eigh(gk.tensor([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
     tensor([1., 3.])
     """
-    w, v = L.eigh_p(_square(A, "eigh"), UPLO=_uplo(UPLO))
+    w, v = L.eigh_p(_square(A, "eigh", True), UPLO=_uplo(UPLO))
     return _eigh_ret(w, v)
 
 
@@ -152,7 +152,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     >>> gk.linalg.eigvalsh(gk.tensor([[2.0, 0.0], [0.0, 1.0]]))
     tensor([1., 2.])
     """
-    return L.eigh_p(_square(A, "eigvalsh"), UPLO=_uplo(UPLO))[0]
+    return L.eigh_p(_square(A, "eigvalsh", True), UPLO=_uplo(UPLO))[0]
 
 
 def _no_driver(driver: Any, name: str) -> None:
@@ -205,7 +205,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
     tensor([3., 2.])
     """
     _no_driver(driver, "svd")
-    u, s, vh = L.svd_p(_matrix(A, "svd"), full_matrices=bool(full_matrices))
+    u, s, vh = L.svd_p(_matrix(A, "svd", True), full_matrices=bool(full_matrices))
     return _svd_ret(u, s, vh)
 
 
@@ -221,7 +221,7 @@ def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
     tensor([2., 1.])
     """
     _no_driver(driver, "svdvals")
-    return L.svd_p(_matrix(A, "svdvals"), full_matrices=False)[1]
+    return L.svd_p(_matrix(A, "svdvals", True), full_matrices=False)[1]
 
 
 def _tolerances(a: Tensor, atol: Any, rtol: Any) -> tuple[Any, Any]:

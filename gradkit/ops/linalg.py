@@ -198,9 +198,9 @@ einsum_p = defop("einsum", _einsum_impl, vjp_all=_einsum_vjp, promote="same")
 # (gradkit/linalg.py).
 
 from .._tensor import Tensor  # noqa: E402
-from .elementwise import where  # noqa: E402
+from .elementwise import imag, where  # noqa: E402
 from .reduction import _prod_others  # noqa: E402
-from .shape import cat_p, diagonal_backward_p, getitem_p, tril_p, triu_p  # noqa: E402
+from .shape import cat_p, diagonal_backward_p, diagonal_p, getitem_p, tril_p, triu_p  # noqa: E402
 
 
 class LinAlgError(RuntimeError):
@@ -481,18 +481,34 @@ def _eigh_impl(x: np.ndarray, UPLO: str = "L") -> tuple[np.ndarray, np.ndarray]:
     return w, v
 
 
+def _mH(a: Any) -> Any:
+    """The conjugate transpose (the transpose for real dtypes)."""
+    return _cj(_mT(a))
+
+
+def _phase_check(d: Any, what: str) -> None:
+    """Raise when a complex loss depends on the free phases of the vectors (PyTorch's check,
+    with its tolerance): ``d`` is the diagonal of ``V^H gV`` (summed over both sides for SVD)."""
+    dd = _data(d)
+    if dd.dtype.kind == "c" and not np.allclose(dd.imag, 0.0, rtol=1e-2, atol=1e-2):
+        raise RuntimeError(f"linalg.{what}: the {'singular' if what == 'svd' else 'eigen'}vectors "
+                           "of a complex matrix are defined up to multiplication by e^{i phi}; "
+                           "the loss depends on this phase, so its gradient is not defined.")
+
+
 def _eigh_vjp(g: Any, ans: Any, x: Any, UPLO: str = "L") -> tuple[Any]:
-    # gA = V (diag(gL) + F o skew(V^T gV)) V^T with F_ij = 1 / (l_j - l_i): symmetric, as in
-    # PyTorch (the input is taken to be symmetric; only one triangle is read).
+    # gA = V (diag(gL) + F o skew(V^H gV)) V^H with F_ij = 1 / (l_j - l_i): Hermitian, as in
+    # PyTorch (the input is taken to be Hermitian; only one triangle is read).
     gw, gv = g
     w, v = ans
     inner = _diag_embed(gw)
     if not _unused(gv):
         used = np.any(_data(gv) != 0, axis=-2)
         f = _inverse_gaps(w, used, ("eigh", "eigenvalues", "eigenvectors"))
-        vtgv = matmul_p(_mT(v), gv)
-        inner = inner + f * (vtgv - _mT(vtgv)) * 0.5
-    return (matmul_p(v, matmul_p(inner, _mT(v))),)
+        vtgv = matmul_p(_mH(v), gv)
+        _phase_check(_data(vtgv).diagonal(0, -2, -1), "eigh")
+        inner = inner + f * (vtgv - _mH(vtgv)) * 0.5
+    return (matmul_p(v, matmul_p(inner, _mH(v))),)
 
 
 eigh_p = defop("eigh", _eigh_impl, vjp_all=_eigh_vjp, n_out=2, save_inputs=False,
@@ -524,27 +540,42 @@ def _svd_vjp(g: Any, ans: Any, x: Any, full_matrices: bool = True) -> tuple[Any]
     no_u, no_vh = _unused(gu), _unused(gvh)
     if no_u and no_vh:                               # svdvals: gA = U diag(gS) Vh
         return (matmul_p(u * _row(gs), vh),)
-    # PyTorch's svd_backward: gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh,
-    # E_ij = s_j^2 - s_i^2, plus the parts of gU (gVh) outside U's (V's) span when m > n (m < n).
+    # PyTorch's svd_backward: gA = U [(skew(U^H gU) S + S skew(V^H gV)) / E + diag(gS)] Vh,
+    # E_ij = s_j^2 - s_i^2, plus the parts of gU (gVh) outside U's (V's) span when m > n (m < n);
+    # complex inputs add i Im(diag(U^H gU)) / S on the diagonal (the loss must not depend on
+    # the phases of the (u_i, v_i) pairs: Im diag(U^H gU) + Im diag(V^H gV) = 0).
     used_u, used_v = np.any(_data(gu) != 0, axis=-2), np.any(_data(gvh) != 0, axis=-1)
     f = _inverse_gaps(s, used_u | used_v, ("svd", "singular values", "singular vectors"), squared=True)
     inner = _diag_embed(gs)
+    cplx = _data(u).dtype.kind == "c"
+    phase = 0.0
     if not no_u:
-        utgu = matmul_p(_mT(u), gu)
-        inner = inner + f * (utgu - _mT(utgu)) * _row(s)
+        utgu = matmul_p(_mH(u), gu)
+        inner = inner + f * (utgu - _mH(utgu)) * _row(s)
+        if cplx:
+            phase = _data(utgu).diagonal(0, -2, -1)
     if not no_vh:
-        vtgv = matmul_p(vh, _mT(gvh))
-        inner = inner + f * _col(s) * (vtgv - _mT(vtgv))
+        vtgv = matmul_p(vh, _mH(gvh))
+        inner = inner + f * _col(s) * (vtgv - _mH(vtgv))
+        if cplx:
+            phase = phase + _data(vtgv).diagonal(0, -2, -1)
+    if cplx:
+        _phase_check(phase, "svd")
+        if not no_u:
+            nd = utgu.ndim
+            d = diagonal_p(utgu, offset=0, dim1=nd - 2, dim2=nd - 1)
+            safe = where(_data(s) == 0, 1.0, s)
+            inner = inner + _diag_embed(imag(d) / safe) * 1j
     tall, wide = rows > cols and not no_u, rows < cols and not no_vh
     if tall or wide:
         s = _nonzero(s, used_u if tall else used_v, "U" if tall else "Vh")
     if tall:
         gus = gu / _row(s)
-        ga = matmul_p(u, inner) + gus - matmul_p(u, matmul_p(_mT(u), gus))
+        ga = matmul_p(u, inner) + gus - matmul_p(u, matmul_p(_mH(u), gus))
         return (matmul_p(ga, vh),)
     if wide:
         sgvh = gvh / _col(s)
-        ga = matmul_p(inner, vh) + sgvh - matmul_p(matmul_p(sgvh, _mT(vh)), vh)
+        ga = matmul_p(inner, vh) + sgvh - matmul_p(matmul_p(sgvh, _mH(vh)), vh)
         return (matmul_p(u, ga),)
     return (matmul_p(u, matmul_p(inner, vh)),)
 
