@@ -406,7 +406,9 @@ def _transpose_jvp(prim: Primitive, args: Sequence[Any], params: dict[str, Any],
         s = None
         for u, t in zip(us, tangents):
             if u is not None and t is not None and isinstance(u, Tensor) and u._rg:
-                term = (u * t).sum()
+                # NOTE: the VJP is the adjoint for Re<a, b> = Re sum(conj(a) b) (PyTorch's
+                # convention), so J t is the gradient in g of Re<vjp(g), t>.
+                term = ((u.conj() * t).real if _is_complex(u) or _is_complex(t) else u * t).sum()
                 s = term if s is None else s + term
         need = [sd for sd in seeds if sd._rg]
         grads = [None] * len(need)
