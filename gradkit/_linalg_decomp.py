@@ -289,3 +289,17 @@ def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: boo
     smax = s.max(axis=-1) if s.shape[-1] else np.zeros(s.shape[:-1])
     cutoff = np.maximum(atol, rtol * smax)
     return _make(np.asarray(np.sum(s > cutoff[..., None], axis=-1), dtype=np.int64), False, None)
+
+
+def _numpy_hermitian(a: Tensor, UPLO: str = "L") -> Tensor:
+    """The Hermitian matrix that ``numpy.linalg.eigh(a, UPLO)`` reads: one triangle, mirrored.
+
+    NumPy (LAPACK) reads only the ``UPLO`` triangle (and the real part of the diagonal), so
+    NumPy code differentiated through it gets a one-triangle gradient: zero in the other
+    strict triangle, twice the Hermitian gradient in the read one. ``gradkit.linalg.eigh``
+    keeps PyTorch's Hermitian gradient instead.
+    """
+    t = _square(a, "eigh", True)
+    tri = t.tril(-1) if _uplo(UPLO) == "L" else t.triu(1)
+    d = t.diagonal(dim1=-2, dim2=-1)
+    return tri + tri.mH + L._diag_embed(d.real if t.is_complex() else d)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from ._linalg_base import (_array, _float, _matrix, _mT, _return_type,  # noqa: F401
                            _square)
 from ._linalg_decomp import *  # noqa: F401,F403
+from ._linalg_decomp import _numpy_hermitian  # noqa: F401  (np.linalg.eigh's dispatch)
 from ._linalg_norms import *  # noqa: F401,F403
 from ._linalg_solve import *  # noqa: F401,F403
 from .ops.linalg import LinAlgError  # noqa: F401
