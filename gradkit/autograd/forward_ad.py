@@ -391,8 +391,9 @@ def _transpose_jvp(prim: Primitive, args: Sequence[Any], params: dict[str, Any],
                    outs: Sequence[Tensor], tangents: list[Any]) -> list[Any]:
     """``J t = d/dg <vjp(g), t>``: exact, through a reverse pass over the VJP rules."""
     from .engine import run_backward
-    prev = _state.grad_enabled
+    prev, prev_conj = _state.grad_enabled, _state.complex_conj
     _state.grad_enabled = True
+    _state.complex_conj = False         # an internal backward: the rules' own (PyTorch's) convention
     try:
         seeds = [_make(np.zeros(o._data.shape, dtype=o._data.dtype), o._data.dtype.kind in "fc",
                        None) for o in outs]
@@ -415,7 +416,7 @@ def _transpose_jvp(prim: Primitive, args: Sequence[Any], params: dict[str, Any],
         if s is not None and need:
             grads = run_backward(s, None, True, True, inputs=need, capture=True, allow_unused=True)
     finally:
-        _state.grad_enabled = prev
+        _state.grad_enabled, _state.complex_conj = prev, prev_conj
     it = iter(grads)
     res = []
     for o, sd in zip(outs, seeds):

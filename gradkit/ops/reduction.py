@@ -272,6 +272,14 @@ def _cat2(a: Any, b: Any, dim: int) -> Any:
 
 
 def _cumprod_vjp_fast(g: Any, ans: Any, x: Any, dim: int) -> Any:
+    if data_of(x).dtype.kind == "c" or data_of(g).dtype.kind == "c":
+        # NOTE: the formulas below give sum_j g_j d ans_j / d x_k; PyTorch's convention wants the
+        # conjugate derivative, i.e. conj(formula(conj(g))).
+        return _cj(_cumprod_vjp_holo(_cj(g), ans, x, dim))
+    return _cumprod_vjp_holo(g, ans, x, dim)
+
+
+def _cumprod_vjp_holo(g: Any, ans: Any, x: Any, dim: int) -> Any:
     xd = data_of(x)
     if x.ndim == 0 or x.shape[dim] == 0:
         return g
