@@ -140,7 +140,7 @@ def _einsum_vjp(g: Any, ans: Any, *ops: Any, equation: str) -> tuple[Any, ...]:
         present = set(rhs) | set("".join(other_subs))
         target = "".join(c for c in dict.fromkeys(sub) if c in present)
         eq = ",".join([rhs] + other_subs) + "->" + target
-        gk = einsum_p(g, *others, equation=eq)
+        gk = einsum_p(g, *[_cj(o) for o in others], equation=eq)     # g * conj(d ans / d op)
         if target != sub:                       # indices summed only within this operand
             gk = _expand_subscripts(gk, target, sub, tuple(op.shape), used)
         grads.append(gk)
