@@ -778,6 +778,14 @@ def _linalg_handlers() -> None:
     def _eigh(a: Any, UPLO: str = "L") -> Any:
         return tuple(L.eigh(L._numpy_hermitian(_tensorize(a), UPLO), UPLO))   # one triangle read
 
+    @implements(np.linalg.eig)
+    def _eig(a: Any) -> Any:
+        return L._numpy_eig(_tensorize(a))
+
+    @implements(np.linalg.eigvals)
+    def _eigvals(a: Any) -> Any:
+        return L._numpy_eig(_tensorize(a))[0]
+
     @implements(np.linalg.svd)
     def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
         if not compute_uv:

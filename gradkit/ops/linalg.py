@@ -198,7 +198,7 @@ einsum_p = defop("einsum", _einsum_impl, vjp_all=_einsum_vjp, promote="same")
 # (gradkit/linalg.py).
 
 from .._tensor import Tensor  # noqa: E402
-from .elementwise import imag, where  # noqa: E402
+from .elementwise import imag, real, where  # noqa: E402
 from .reduction import _prod_others  # noqa: E402
 from .shape import cat_p, diagonal_backward_p, diagonal_p, getitem_p, tril_p, triu_p  # noqa: E402
 
@@ -379,12 +379,12 @@ def _solve_impl(a: np.ndarray, b: np.ndarray, vec: bool = False) -> np.ndarray:
 
 def _solve_vjp(g: Any, ans: Any, a: Any, b: Any, vec: bool = False) -> tuple[Any, Any]:
     if vec:
-        gb = solve_p(_mT(a), g, vec=True)
+        gb = solve_p(_mH(a), g, vec=True)
         col = reshape_as(gb, tuple(gb.shape) + (1,))
         x = reshape_as(ans, tuple(ans.shape) + (1,))
-        return -matmul_p(col, _mT(x)), gb
-    gb = solve_p(_mT(a), g)                          # gB = A^-T g
-    return -matmul_p(gb, _mT(ans)), gb               # gA = -gB X^T
+        return -matmul_p(col, _mH(x)), gb
+    gb = solve_p(_mH(a), g)                          # gB = A^-H g (A^-T for real dtypes)
+    return -matmul_p(gb, _mH(ans)), gb               # gA = -gB X^H
 
 
 solve_p = defop("solve", _solve_impl, vjp_all=_solve_vjp, save_ans=True, promote="same",
@@ -513,6 +513,35 @@ def _eigh_vjp(g: Any, ans: Any, x: Any, UPLO: str = "L") -> tuple[Any]:
 
 eigh_p = defop("eigh", _eigh_impl, vjp_all=_eigh_vjp, n_out=2, save_inputs=False,
                names="LinalgEighBackward0")
+
+
+def _eig_impl(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w, v = np.linalg.eig(x)
+    dt = np.result_type(x.dtype, np.complex64)         # always complex, as PyTorch's
+    return w.astype(dt, copy=False), v.astype(dt, copy=False)
+
+
+def _eig_vjp(g: Any, ans: Any, x: Any) -> tuple[Any]:
+    # PyTorch's linalg_eig_backward: gA = V^-H (diag(gL) + (V^H gV - V^H V Re(diag(V^H gV))) / E*) V^H
+    # with E*_ij = conj(l_j) - conj(l_i); the eigenvectors have unit norm (LAPACK's), so the loss
+    # must not depend on their phases: Im diag(V^H gV) = 0.
+    gw, gv = g
+    w, v = ans
+    vh = _mH(v)
+    inner = _diag_embed(gw)
+    if not _unused(gv):
+        used = np.any(_data(gv) != 0, axis=-2)
+        f = _inverse_gaps(_cj(w), used, ("eig", "eigenvalues", "eigenvectors"))
+        vhgv = matmul_p(vh, gv)
+        nd = vhgv.ndim
+        d = diagonal_p(vhgv, offset=0, dim1=nd - 2, dim2=nd - 1)
+        _phase_check(_data(d), "eig")
+        inner = inner + f * (vhgv - matmul_p(vh, v * _row(real(d))))
+    return (solve_p(vh, matmul_p(inner, vh)),)
+
+
+eig_p = defop("eig", _eig_impl, vjp_all=_eig_vjp, n_out=2, save_inputs=False, save_ans=True,
+              names="LinalgEigBackward0")
 
 
 def _svd_impl(x: np.ndarray, full_matrices: bool = True) -> tuple[np.ndarray, ...]:
@@ -807,7 +836,7 @@ expm_p = defop("matrix_exp", _expm_impl, vjp=lambda g, ans, a: _expm_block(_mT(a
 
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
-for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, svd_p, pinv_p, trisolve_p,
+for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, eig_p, svd_p, pinv_p, trisolve_p,
             lu_p, expm_p):
     not_lazy(_fn, False, "is a dense decomposition (Dask's linear algebra covers only some "
              "2-D cases)")
