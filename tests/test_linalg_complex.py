@@ -260,3 +260,51 @@ def test_complex_second_order_of_svdvals_and_prod() -> None:
         (g * gk.tensor(v.conj())).real.sum().backward()
         expect = _fd_grad(lambda x, f=f: (gradient(x, f) * v.conj()).real.sum(), a)
         np.testing.assert_allclose(t.grad.numpy(), expect, atol=1e-5)
+
+
+# --- general eigendecomposition ------------------------------------------------------------
+def _eig_loss(lib: Any, a: Any) -> Any:
+    """Weighted eigenvalues and |V|^2: free of the eigenvectors' phases (values sorted by NumPy's
+    order, which finite steps this small do not change)."""
+    w, v = (np.linalg.eig(a) if lib is np else gk.linalg.eig(a))
+    n = w.shape[-1]
+    c = np.arange(1.0, n + 1) * (1 - 0.5j)
+    absf = np.abs if lib is np else gk.abs
+    return (w * c).real.sum() + (absf(v) ** 2 * W4[:n, :n]).sum() + (w * w).imag.sum()
+
+
+@pytest.mark.parametrize("kind", ["real", "complex", "batch"])
+def test_eig_gradient_matches_finite_differences(kind: str) -> None:
+    r = np.random.default_rng(17)
+    shape = (2, 4, 4) if kind == "batch" else (5, 5)
+    a = r.standard_normal(shape) + (1j * r.standard_normal(shape) if kind != "real" else 0)
+    got = _grad(lambda x: _eig_loss(gk, x), a)
+    assert got.dtype == a.dtype
+    np.testing.assert_allclose(got, _fd_grad(lambda x: _eig_loss(np, x), a), atol=1e-6)
+
+
+def test_eig_values_and_numpy_dtypes() -> None:
+    a = _c(4, 4, seed=18)
+    w, v = gk.linalg.eig(gk.tensor(a))
+    np.testing.assert_allclose((gk.tensor(a) @ v).numpy(), (v * w[None, :]).numpy(), atol=1e-12)
+    np.testing.assert_allclose(w.numpy(), np.linalg.eigvals(a), rtol=1e-12)
+    real_spectrum = np.array([[2.0, 1.0], [0.0, 3.0]])
+    assert gk.linalg.eig(gk.tensor(real_spectrum)).eigenvalues.dtype == gk.complex128   # PyTorch's
+    w2, v2 = np.linalg.eig(gk.tensor(real_spectrum))                                  # NumPy's
+    assert w2.dtype == gk.float64 and v2.dtype == gk.float64
+    np.testing.assert_allclose(w2.numpy(), np.linalg.eig(real_spectrum)[0])
+    rot = np.array([[0.0, -1.0], [1.0, 0.0]])
+    assert np.linalg.eigvals(gk.tensor(rot)).dtype == gk.complex128
+    np.testing.assert_allclose(np.linalg.eigvals(gk.tensor(rot)).numpy(), np.linalg.eigvals(rot))
+
+
+def test_eig_phase_dependent_loss_raises() -> None:
+    a = gk.tensor(_c(3, 3, seed=19), requires_grad=True)
+    with pytest.raises(RuntimeError, match="e\\^\\{i phi\\}"):
+        (gk.linalg.eig(a).eigenvectors[0, 0] * (1 + 2j)).real.backward()
+
+
+def test_eigvals_jvp_matches_finite_differences() -> None:
+    z, t = _c(4, 4, seed=20), _c(4, 4, seed=21)
+    _, jt = gk.func.jvp(gk.linalg.eigvals, (gk.tensor(z),), (gk.tensor(t),))
+    np.testing.assert_allclose(np.asarray(jt), _fd_jvp(np.linalg.eigvals, z, t), atol=1e-7)

@@ -123,3 +123,18 @@ def test_complex_jvps_match_pytorch_forward_mode() -> None:
             want = fwAD.unpack_dual(f(torch, fwAD.make_dual(torch.tensor(a), torch.tensor(t)))).tangent
         _, got = gk.func.jvp(lambda x, f=f: f(gk, x), (gk.tensor(a),), (gk.tensor(t),))
         np.testing.assert_allclose(np.asarray(got), want.numpy(), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["real", "complex", "batch"])
+def test_eig_matches_pytorch(kind: str) -> None:
+    r = np.random.default_rng(41)
+    shape = (3, 4, 4) if kind == "batch" else (5, 5)
+    a = r.standard_normal(shape) + (1j * r.standard_normal(shape) if kind != "real" else 0)
+
+    def loss(m: Any, x: Any) -> Any:
+        w, v = m.linalg.eig(x)
+        n = w.shape[-1]
+        return ((w * m.tensor(np.arange(1.0, n + 1) * (1 + 2j))).real.sum() + (w * w).imag.sum()
+                + (v.abs() ** 2 * m.tensor(W[:n, :n])).sum() + m.linalg.eigvals(x).abs().sum())
+
+    _both(loss, a)
