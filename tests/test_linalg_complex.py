@@ -254,7 +254,21 @@ def test_complex_second_order_of_svdvals_and_prod() -> None:
     def gradient(x: np.ndarray, f: Callable[[gk.Tensor], gk.Tensor]) -> np.ndarray:
         return _grad(f, x)
 
-    for f in (lambda x: gk.linalg.svdvals(x).sum(), lambda x: gk.prod(x, 0).abs().sum()):
+    w = gk.tensor(W4[:3, :3])
+
+    def svd_vectors(x: gk.Tensor) -> gk.Tensor:
+        u, _, vh = gk.linalg.svd(x)
+        return (u.abs() ** 2 * w).sum() + (u[0, :] * vh[:, 0] * (1 + 2j)).real.sum()
+
+    def eigh_vectors(x: gk.Tensor) -> gk.Tensor:
+        return (gk.linalg.eigh((x + x.mH) * 0.5).eigenvectors.abs() ** 2 * w).sum()
+
+    def eig_both(x: gk.Tensor) -> gk.Tensor:
+        val, vec = gk.linalg.eig(x)
+        return (vec.abs() ** 2 * w).sum() + (val * val).real.sum()
+
+    for f in (lambda x: gk.linalg.svdvals(x).sum(), lambda x: gk.prod(x, 0).abs().sum(),
+              svd_vectors, eigh_vectors, eig_both):
         t = gk.tensor(a, requires_grad=True)
         (g,) = gk.autograd.grad(f(t), t, create_graph=True)
         (g * gk.tensor(v.conj())).real.sum().backward()

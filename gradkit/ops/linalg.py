@@ -491,7 +491,7 @@ def _phase_check(d: Any, what: str) -> None:
     with its tolerance): ``d`` is the diagonal of ``V^H gV`` (summed over both sides for SVD)."""
     dd = _data(d)
     if dd.dtype.kind == "c" and not np.allclose(dd.imag, 0.0, rtol=1e-2, atol=1e-2):
-        raise RuntimeError(f"linalg.{what}: the {'singular' if what == 'svd' else 'eigen'}vectors "
+        raise RuntimeError(f"linalg.{what}: the {'singular ' if what == 'svd' else 'eigen'}vectors "
                            "of a complex matrix are defined up to multiplication by e^{i phi}; "
                            "the loss depends on this phase, so its gradient is not defined.")
 
