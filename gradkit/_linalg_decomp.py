@@ -100,12 +100,12 @@ def _uplo(UPLO: str) -> str:
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> Any:
-    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix.
+    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric (Hermitian) matrix.
 
     Parameters
     ----------
     A : Tensor
-        Shape ``(*, n, n)``; only one triangle is read.
+        Shape ``(*, n, n)``, real or complex; only one triangle is read.
     UPLO : {"L", "U"}, optional
         Which triangle.
 
@@ -119,13 +119,15 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:
     ------
     RuntimeError
         In backward, when eigenvalues are repeated and the loss reaches their
-        eigenvectors (which are then not unique).
+        eigenvectors (which are then not unique), or, for complex inputs, when the loss
+        depends on the eigenvectors' phases (``v -> v e^{i phi}``).
 
     Notes
     -----
-    ``gA = V (diag(gw) + F o skew(V^T gV)) V^T`` with ``F_ij = 1 / (w_j - w_i)``: a
-    symmetric gradient, as in PyTorch. Losses that do not depend on the signs of
-    the eigenvectors have well-defined gradients.
+    ``gA = V (diag(gw) + F o skew(V^H gV)) V^H`` with ``F_ij = 1 / (w_j - w_i)``: a
+    symmetric (Hermitian) gradient, as in PyTorch. Losses that do not depend on the
+    signs (phases) of the eigenvectors have well-defined gradients. ``numpy.linalg.eigh``
+    called on a tensor gives NumPy's one-triangle gradient instead.
 
     See Also
     --------
@@ -167,7 +169,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
     Parameters
     ----------
     A : Tensor
-        Shape ``(*, m, n)``.
+        Shape ``(*, m, n)``, real or complex.
     full_matrices : bool, optional
         ``U`` of ``(*, m, m)`` and ``Vh`` of ``(*, n, n)`` (default), else ``(*, m, k)``
         and ``(*, k, n)`` with ``k = min(m, n)``.
@@ -185,14 +187,16 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
         In backward, when singular values are repeated and the loss reaches their
         singular vectors; when a non-square matrix has a zero singular value and the
         loss reaches the extra singular vectors; when the loss reaches the columns
-        that ``full_matrices=True`` adds.
+        that ``full_matrices=True`` adds; for complex inputs, when the loss depends on
+        the joint phase of a ``(u_i, v_i)`` pair.
 
     Notes
     -----
-    PyTorch's rule: ``gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh``
-    with ``E_ij = s_j^2 - s_i^2``, plus the part of ``gU`` (``gVh``) outside the span
-    of ``U`` (``V``) for tall (wide) inputs. Losses that do not depend on the joint
-    sign of each ``(u_i, v_i)`` pair have well-defined gradients.
+    PyTorch's rule: ``gA = U [(skew(U^H gU) S + S skew(V^H gV)) / E + diag(gS)] Vh``
+    with ``E_ij = s_j^2 - s_i^2``, plus ``i Im(diag(U^H gU)) / S`` on the diagonal for
+    complex inputs and the part of ``gU`` (``gVh``) outside the span of ``U`` (``V``)
+    for tall (wide) inputs. Losses that do not depend on the joint sign (phase) of each
+    ``(u_i, v_i)`` pair have well-defined gradients.
 
     See Also
     --------

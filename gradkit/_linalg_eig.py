@@ -43,7 +43,7 @@ def eig(A: Tensor) -> Any:
     --------
     >>> import gradkit as gk
     >>> gk.linalg.eig(gk.tensor([[2.0, 0.0], [0.0, 3.0]])).eigenvalues
-    tensor([2.+0.j, 3.+0.j], dtype=gradkit.complex128)
+    tensor([2.+0.j, 3.+0.j])
     """
     w, v = L.eig_p(_square(A, "eig", True))
     return _eig_ret(w, v)
@@ -56,7 +56,7 @@ def eigvals(A: Tensor) -> Tensor:
     --------
     >>> import gradkit as gk
     >>> gk.linalg.eigvals(gk.tensor([[0.0, -1.0], [1.0, 0.0]]))
-    tensor([0.+1.j, 0.-1.j], dtype=gradkit.complex128)
+    tensor([0.+1.j, 0.-1.j])
     """
     return L.eig_p(_square(A, "eigvals", True))[0]
 
