@@ -492,7 +492,7 @@ polygamma = defop("polygamma", _polygamma_impl,
 def _sinc_vjp(g: Any, ans: Any, x: Any) -> Any:
     # NOTE: 0 at x = 0 (PyTorch), where the formula is 0/0.
     px = x * math.pi
-    return where(x == 0, 0.0, g * (cos(px) * px - sin(px)) / (px * x))
+    return where(x == 0, 0.0, g * _cj((cos(px) * px - sin(px)) / (px * x)))
 
 
 sinc = defop("sinc", _sinc_impl, vjp=_sinc_vjp, jvp=ELEMENTWISE, promote="float")
