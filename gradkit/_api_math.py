@@ -74,6 +74,11 @@ def sgn(input: Tensor) -> Tensor:
     x = _t(input)
     if x._data.dtype == np.bool_:
         return _make(x._data.copy(), False, None)
+    if x._data.dtype.kind == "c" and (x.requires_grad or x._fw):
+        # NOTE: z / |z| is not holomorphic and its derivative is not 0: differentiate the
+        # composition (0 at z = 0, as PyTorch's sgn_backward).
+        zero = x._data == 0
+        return E.where(zero, 0.0, x / E.where(zero, 1.0, E.abs(x)))
     return apply1(E.sign.prim, x, None, 1)
 
 

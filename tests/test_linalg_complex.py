@@ -324,3 +324,22 @@ def test_eigvals_jvp_matches_finite_differences() -> None:
     z, t = _c(4, 4, seed=20), _c(4, 4, seed=21)
     _, jt = gk.func.jvp(gk.linalg.eigvals, (gk.tensor(z),), (gk.tensor(t),))
     np.testing.assert_allclose(np.asarray(jt), _fd_jvp(np.linalg.eigvals, z, t), atol=1e-7)
+
+
+def test_sgn_of_complex_inputs_is_differentiated() -> None:
+    # sgn(z) = z / |z| is not holomorphic; its derivative is not zero (0 at z = 0, as PyTorch's)
+    z, c, t = _c(3, 4, seed=23), _c(3, 4, seed=24), _c(3, 4, seed=25)
+    z[0, 0] = 0.0
+
+    def ref(x: np.ndarray) -> np.ndarray:
+        a = np.abs(x)
+        return np.where(a == 0, 0.0, x / np.where(a == 0, 1.0, a))
+
+    got = _grad(lambda x: (gk.sgn(x) * gk.tensor(c)).real.sum(), z)
+    expect = _fd_grad(lambda x: (ref(x) * c).real.sum(), z)
+    expect[0, 0] = 0.0                                     # PyTorch's value at the kink
+    np.testing.assert_allclose(got, expect, atol=1e-6)
+    z[0, 0] = 1.0 + 1.0j
+    _, jt = gk.func.jvp(gk.sgn, (gk.tensor(z),), (gk.tensor(t),))
+    np.testing.assert_allclose(np.asarray(jt), _fd_jvp(ref, z, t), atol=1e-7)
+    np.testing.assert_allclose(gk.sgn(gk.tensor(z)).numpy(), ref(z), rtol=1e-15)

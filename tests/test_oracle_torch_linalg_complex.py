@@ -84,6 +84,7 @@ ROWS = {
     "asin": lambda m, a: m.asin(a), "acos": lambda m, a: m.acos(a), "atan": lambda m, a: m.atan(a),
     "asinh": lambda m, a: m.asinh(a), "acosh": lambda m, a: m.acosh(a), "atanh": lambda m, a: m.atanh(a),
     "var": lambda m, a: m.var(a, 1), "std": lambda m, a: m.std(a, 0),
+    "sinc": lambda m, a: m.sinc(a), "sgn": lambda m, a: m.sgn(a),
 }
 
 
