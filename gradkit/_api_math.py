@@ -66,6 +66,8 @@ def sign(input: Tensor) -> Tensor:
     x = _t(input)
     if x._data.dtype == np.bool_:
         return _make(x._data.copy(), False, None)
+    if x._data.dtype.kind == "c":               # NumPy's sign (np.sign dispatches here): z / |z|
+        return sgn(x)
     return apply1(E.sign.prim, x)
 
 

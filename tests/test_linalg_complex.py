@@ -343,3 +343,7 @@ def test_sgn_of_complex_inputs_is_differentiated() -> None:
     _, jt = gk.func.jvp(gk.sgn, (gk.tensor(z),), (gk.tensor(t),))
     np.testing.assert_allclose(np.asarray(jt), _fd_jvp(ref, z, t), atol=1e-7)
     np.testing.assert_allclose(gk.sgn(gk.tensor(z)).numpy(), ref(z), rtol=1e-15)
+    # np.sign of a complex tensor is NumPy's z / |z|, with the same gradient
+    x = gk.tensor(z, requires_grad=True)
+    (np.sign(x) * gk.tensor(c)).real.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), _fd_grad(lambda v: (ref(v) * c).real.sum(), z), atol=1e-6)
