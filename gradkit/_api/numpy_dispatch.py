@@ -763,7 +763,8 @@ def _linalg_handlers() -> None:
     implements(np.linalg.cholesky)(lambda a, upper=False: L.cholesky(_tensorize(a), upper=upper))
     implements(np.linalg.pinv)(lambda a, rcond=None, hermitian=False, **kw:
                                L.pinv(_tensorize(a), rtol=rcond, hermitian=hermitian))
-    implements(np.linalg.eigvalsh)(lambda a, UPLO="L": L.eigvalsh(_tensorize(a), UPLO))
+    implements(np.linalg.eigvalsh)(lambda a, UPLO="L": L.eigvalsh(L._numpy_hermitian(_tensorize(a), UPLO),
+                                                                 UPLO))
     implements(np.linalg.matrix_power)(lambda a, n: L.matrix_power(_tensorize(a), n))
 
     @implements(np.linalg.solve)
@@ -777,7 +778,15 @@ def _linalg_handlers() -> None:
 
     @implements(np.linalg.eigh)
     def _eigh(a: Any, UPLO: str = "L") -> Any:
-        return tuple(L.eigh(_tensorize(a), UPLO))
+        return tuple(L.eigh(L._numpy_hermitian(_tensorize(a), UPLO), UPLO))   # one triangle read
+
+    @implements(np.linalg.eig)
+    def _eig(a: Any) -> Any:
+        return L._numpy_eig(_tensorize(a))
+
+    @implements(np.linalg.eigvals)
+    def _eigvals(a: Any) -> Any:
+        return L._numpy_eig(_tensorize(a))[0]
 
     @implements(np.linalg.svd)
     def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:

@@ -66,6 +66,8 @@ def sign(input: Tensor) -> Tensor:
     x = _t(input)
     if x._data.dtype == np.bool_:
         return _make(x._data.copy(), False, None)
+    if x._data.dtype.kind == "c":               # NumPy's sign (np.sign dispatches here): z / |z|
+        return sgn(x)
     return apply1(E.sign.prim, x)
 
 
@@ -74,6 +76,11 @@ def sgn(input: Tensor) -> Tensor:
     x = _t(input)
     if x._data.dtype == np.bool_:
         return _make(x._data.copy(), False, None)
+    if x._data.dtype.kind == "c" and (x.requires_grad or x._fw):
+        # NOTE: z / |z| is not holomorphic and its derivative is not 0: differentiate the
+        # composition (0 at z = 0, as PyTorch's sgn_backward).
+        zero = x._data == 0
+        return E.where(zero, 0.0, x / E.where(zero, 1.0, E.abs(x)))
     return apply1(E.sign.prim, x, None, 1)
 
 

@@ -392,8 +392,9 @@ def _transpose_jvp(prim: Primitive, args: Sequence[Any], params: dict[str, Any],
                    outs: Sequence[Tensor], tangents: list[Any]) -> list[Any]:
     """``J t = d/dg <vjp(g), t>``: exact, through a reverse pass over the VJP rules."""
     from .engine import run_backward
-    prev = _state.grad_enabled
+    prev, prev_conj = _state.grad_enabled, _state.complex_conj
     _state.grad_enabled = True
+    _state.complex_conj = False         # an internal backward: the rules' own (PyTorch's) convention
     try:
         seeds = [_make(np.zeros(o._data.shape, dtype=o._data.dtype), o._data.dtype.kind in "fc",
                        None) for o in outs]
@@ -407,14 +408,16 @@ def _transpose_jvp(prim: Primitive, args: Sequence[Any], params: dict[str, Any],
         s = None
         for u, t in zip(us, tangents):
             if u is not None and t is not None and isinstance(u, Tensor) and u._rg:
-                term = (u * t).sum()
+                # NOTE: the VJP is the adjoint for Re<a, b> = Re sum(conj(a) b) (PyTorch's
+                # convention), so J t is the gradient in g of Re<vjp(g), t>.
+                term = ((u.conj() * t).real if _is_complex(u) or _is_complex(t) else u * t).sum()
                 s = term if s is None else s + term
         need = [sd for sd in seeds if sd._rg]
         grads = [None] * len(need)
         if s is not None and need:
             grads = run_backward(s, None, True, True, inputs=need, capture=True, allow_unused=True)
     finally:
-        _state.grad_enabled = prev
+        _state.grad_enabled, _state.complex_conj = prev, prev_conj
     it = iter(grads)
     res = []
     for o, sd in zip(outs, seeds):

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 from gradkit.linalg._base import _array, _float, _matrix, _mT, _return_type, _square  # noqa: F401
 from gradkit.linalg._decomp import *  # noqa: F401,F403
+from gradkit.linalg._decomp import _numpy_hermitian  # noqa: F401  (np.linalg.eigh's dispatch)
+from gradkit.linalg._eig import _numpy_eig, eig, eigvals  # noqa: F401
 from gradkit.linalg._norms import *  # noqa: F401,F403
 from gradkit.linalg._solve import *  # noqa: F401,F403
 from gradkit.ops.linalg import LinAlgError  # noqa: F401
 
 __all__ = ["LinAlgError", "inv", "det", "slogdet", "solve", "cholesky", "qr", "eigh", "eigvalsh",
-           "svd", "svdvals", "pinv", "matrix_rank", "norm", "vector_norm", "matrix_norm",
+           "eig", "eigvals", "svd", "svdvals", "pinv", "matrix_rank", "norm", "vector_norm", "matrix_norm",
            "matrix_power", "lstsq", "cross", "vecdot", "multi_dot", "matmul", "diagonal",
            "solve_triangular", "matrix_exp", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
            "cholesky_ex", "inv_ex", "solve_ex", "cond", "vander", "householder_product",

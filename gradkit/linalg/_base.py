@@ -34,28 +34,28 @@ _lstsq_ret = _return_type("linalg_lstsq", ["solution", "residuals", "rank", "sin
 
 
 # --- argument checks, with PyTorch's messages -------------------------------------------------
-def _float(x: Any, name: str, arg: str = "input") -> Tensor:
-    """``x`` as a Tensor; it must hold real floating-point numbers."""
+def _float(x: Any, name: str, arg: str = "input", complex_ok: bool = False) -> Tensor:
+    """``x`` as a Tensor; it must hold real (or, with ``complex_ok``, complex) floating-point numbers."""
     t = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
-    if t.is_complex():
+    if t.is_complex() and not complex_ok:
         raise NotImplementedError(f"linalg.{name}: complex inputs are not supported yet; "
                                   "pass a real floating-point tensor")
-    if not t.is_floating_point():
+    if not (t.is_floating_point() or t.is_complex()):
         kind = t.dtype._legacy[: -len("Tensor")]
         raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as {arg}. "
                            f"Got {kind}")
     return t
 
 
-def _matrix(x: Any, name: str) -> Tensor:
-    t = _float(x, name)
+def _matrix(x: Any, name: str, complex_ok: bool = False) -> Tensor:
+    t = _float(x, name, complex_ok=complex_ok)
     if t.ndim < 2:
         raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
     return t
 
 
-def _square(x: Any, name: str) -> Tensor:
-    t = _matrix(x, name)
+def _square(x: Any, name: str, complex_ok: bool = False) -> Tensor:
+    t = _matrix(x, name, complex_ok)
     if t.shape[-1] != t.shape[-2]:
         raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
                            f"{t.shape[-2]} by {t.shape[-1]} matrices")

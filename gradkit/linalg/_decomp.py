@@ -100,12 +100,12 @@ def _uplo(UPLO: str) -> str:
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> Any:
-    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric matrix.
+    """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric (Hermitian) matrix.
 
     Parameters
     ----------
     A : Tensor
-        Shape ``(*, n, n)``; only one triangle is read.
+        Shape ``(*, n, n)``, real or complex; only one triangle is read.
     UPLO : {"L", "U"}, optional
         Which triangle.
 
@@ -119,13 +119,15 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:
     ------
     RuntimeError
         In backward, when eigenvalues are repeated and the loss reaches their
-        eigenvectors (which are then not unique).
+        eigenvectors (which are then not unique), or, for complex inputs, when the loss
+        depends on the eigenvectors' phases (``v -> v e^{i phi}``).
 
     Notes
     -----
-    ``gA = V (diag(gw) + F o skew(V^T gV)) V^T`` with ``F_ij = 1 / (w_j - w_i)``: a
-    symmetric gradient, as in PyTorch. Losses that do not depend on the signs of
-    the eigenvectors have well-defined gradients.
+    ``gA = V (diag(gw) + F o skew(V^H gV)) V^H`` with ``F_ij = 1 / (w_j - w_i)``: a
+    symmetric (Hermitian) gradient, as in PyTorch. Losses that do not depend on the
+    signs (phases) of the eigenvectors have well-defined gradients. ``numpy.linalg.eigh``
+    called on a tensor gives NumPy's one-triangle gradient instead.
 
     See Also
     --------
@@ -137,7 +139,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:
     >>> gk.linalg.eigh(gk.tensor([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
     tensor([1., 3.])
     """
-    w, v = L.eigh_p(_square(A, "eigh"), UPLO=_uplo(UPLO))
+    w, v = L.eigh_p(_square(A, "eigh", True), UPLO=_uplo(UPLO))
     return _eigh_ret(w, v)
 
 
@@ -152,7 +154,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     >>> gk.linalg.eigvalsh(gk.tensor([[2.0, 0.0], [0.0, 1.0]]))
     tensor([1., 2.])
     """
-    return L.eigh_p(_square(A, "eigvalsh"), UPLO=_uplo(UPLO))[0]
+    return L.eigh_p(_square(A, "eigvalsh", True), UPLO=_uplo(UPLO))[0]
 
 
 def _no_driver(driver: Any, name: str) -> None:
@@ -167,7 +169,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
     Parameters
     ----------
     A : Tensor
-        Shape ``(*, m, n)``.
+        Shape ``(*, m, n)``, real or complex.
     full_matrices : bool, optional
         ``U`` of ``(*, m, m)`` and ``Vh`` of ``(*, n, n)`` (default), else ``(*, m, k)``
         and ``(*, k, n)`` with ``k = min(m, n)``.
@@ -185,14 +187,16 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
         In backward, when singular values are repeated and the loss reaches their
         singular vectors; when a non-square matrix has a zero singular value and the
         loss reaches the extra singular vectors; when the loss reaches the columns
-        that ``full_matrices=True`` adds.
+        that ``full_matrices=True`` adds; for complex inputs, when the loss depends on
+        the joint phase of a ``(u_i, v_i)`` pair.
 
     Notes
     -----
-    PyTorch's rule: ``gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh``
-    with ``E_ij = s_j^2 - s_i^2``, plus the part of ``gU`` (``gVh``) outside the span
-    of ``U`` (``V``) for tall (wide) inputs. Losses that do not depend on the joint
-    sign of each ``(u_i, v_i)`` pair have well-defined gradients.
+    PyTorch's rule: ``gA = U [(skew(U^H gU) S + S skew(V^H gV)) / E + diag(gS)] Vh``
+    with ``E_ij = s_j^2 - s_i^2``, plus ``i Im(diag(U^H gU)) / S`` on the diagonal for
+    complex inputs and the part of ``gU`` (``gVh``) outside the span of ``U`` (``V``)
+    for tall (wide) inputs. Losses that do not depend on the joint sign (phase) of each
+    ``(u_i, v_i)`` pair have well-defined gradients.
 
     See Also
     --------
@@ -205,7 +209,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
     tensor([3., 2.])
     """
     _no_driver(driver, "svd")
-    u, s, vh = L.svd_p(_matrix(A, "svd"), full_matrices=bool(full_matrices))
+    u, s, vh = L.svd_p(_matrix(A, "svd", True), full_matrices=bool(full_matrices))
     return _svd_ret(u, s, vh)
 
 
@@ -221,7 +225,7 @@ def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
     tensor([2., 1.])
     """
     _no_driver(driver, "svdvals")
-    return L.svd_p(_matrix(A, "svdvals"), full_matrices=False)[1]
+    return L.svd_p(_matrix(A, "svdvals", True), full_matrices=False)[1]
 
 
 def _tolerances(a: Tensor, atol: Any, rtol: Any) -> tuple[Any, Any]:
@@ -289,3 +293,17 @@ def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: boo
     smax = s.max(axis=-1) if s.shape[-1] else np.zeros(s.shape[:-1])
     cutoff = np.maximum(atol, rtol * smax)
     return _make(np.asarray(np.sum(s > cutoff[..., None], axis=-1), dtype=np.int64), False, None)
+
+
+def _numpy_hermitian(a: Tensor, UPLO: str = "L") -> Tensor:
+    """The Hermitian matrix that ``numpy.linalg.eigh(a, UPLO)`` reads: one triangle, mirrored.
+
+    NumPy (LAPACK) reads only the ``UPLO`` triangle (and the real part of the diagonal), so
+    NumPy code differentiated through it gets a one-triangle gradient: zero in the other
+    strict triangle, twice the Hermitian gradient in the read one. ``gradkit.linalg.eigh``
+    keeps PyTorch's Hermitian gradient instead.
+    """
+    t = _square(a, "eigh", True)
+    tri = t.tril(-1) if _uplo(UPLO) == "L" else t.triu(1)
+    d = t.diagonal(dim1=-2, dim2=-1)
+    return tri + tri.mH + L._diag_embed(d.real if t.is_complex() else d)

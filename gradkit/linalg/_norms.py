@@ -52,7 +52,7 @@ def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = Fals
     t = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
     if dtype is not None:
         t = t.to(dtype)
-    t = _float(t, "vector_norm")
+    t = _float(t, "vector_norm", complex_ok=True)
     if isinstance(ord, str) or not isinstance(ord, (int, float, np.number)):
         raise TypeError(f"linalg_vector_norm(): argument 'ord' (position 2) must be Number, "
                         f"not {type(ord).__name__}")
@@ -111,7 +111,7 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
     a = A if isinstance(A, Tensor) else F.as_tensor_arg(A)
     if dtype is not None:
         a = a.to(dtype)
-    a = _matrix(a, "matrix_norm")
+    a = _matrix(a, "matrix_norm", complex_ok=True)
     if not _is_matrix_ord(ord):
         raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
     if len(dim) != 2:

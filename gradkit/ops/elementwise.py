@@ -432,11 +432,11 @@ sin = defop("sin", np.sin, vjp=lambda g, ans, x: g * _cj(cos(x)), jvp=ELEMENTWIS
 cos = defop("cos", np.cos, vjp=lambda g, ans, x: -(g * _cj(sin(x))), jvp=ELEMENTWISE, promote="float")
 tan = defop("tan", np.tan, vjp=lambda g, ans, x: g * _cj(ans * ans + 1.0), jvp=ELEMENTWISE,
             save_inputs=False, save_ans=True, promote="float")
-asin = defop("asin", np.arcsin, vjp=lambda g, ans, x: g * rsqrt(1.0 - x * x), jvp=ELEMENTWISE,
+asin = defop("asin", np.arcsin, vjp=lambda g, ans, x: g * _cj(rsqrt(1.0 - x * x)), jvp=ELEMENTWISE,
              promote="float")
-acos = defop("acos", np.arccos, vjp=lambda g, ans, x: -(g * rsqrt(1.0 - x * x)),
+acos = defop("acos", np.arccos, vjp=lambda g, ans, x: -(g * _cj(rsqrt(1.0 - x * x))),
              jvp=ELEMENTWISE, promote="float")
-atan = defop("atan", np.arctan, vjp=lambda g, ans, x: g / (x * x + 1.0), jvp=ELEMENTWISE,
+atan = defop("atan", np.arctan, vjp=lambda g, ans, x: g / _cj(x * x + 1.0), jvp=ELEMENTWISE,
              promote="float")
 sinh = defop("sinh", np.sinh, vjp=lambda g, ans, x: g * _cj(cosh(x)), jvp=ELEMENTWISE,
              promote="float")
@@ -444,11 +444,19 @@ cosh = defop("cosh", np.cosh, vjp=lambda g, ans, x: g * _cj(sinh(x)), jvp=ELEMEN
              promote="float")
 tanh = defop("tanh", np.tanh, vjp=lambda g, ans, x: g * _cj(1.0 - ans * ans), jvp=ELEMENTWISE,
              save_inputs=False, save_ans=True, promote="float")
-asinh = defop("asinh", np.arcsinh, vjp=lambda g, ans, x: g * rsqrt(x * x + 1.0),
+def _acosh_vjp(g: Any, ans: Any, x: Any) -> Any:
+    # NOTE: arccosh(z) = log(z + sqrt(z + 1) sqrt(z - 1)), so f'(z) = 1 / (sqrt(z - 1) sqrt(z + 1));
+    # for complex z off the right half-plane this is not rsqrt(z^2 - 1) (the other sign).
+    if _is_complex(x):
+        return g / _cj(sqrt(x - 1.0) * sqrt(x + 1.0))
+    return g * rsqrt(x * x - 1.0)
+
+
+asinh = defop("asinh", np.arcsinh, vjp=lambda g, ans, x: g * _cj(rsqrt(x * x + 1.0)),
               jvp=ELEMENTWISE, promote="float")
-acosh = defop("acosh", np.arccosh, vjp=lambda g, ans, x: g * rsqrt(x * x - 1.0),
+acosh = defop("acosh", np.arccosh, vjp=_acosh_vjp,
               jvp=ELEMENTWISE, promote="float")
-atanh = defop("atanh", np.arctanh, vjp=lambda g, ans, x: g / (1.0 - x * x), jvp=ELEMENTWISE,
+atanh = defop("atanh", np.arctanh, vjp=lambda g, ans, x: g / _cj(1.0 - x * x), jvp=ELEMENTWISE,
               promote="float")
 sigmoid = defop("sigmoid", _sigmoid_impl, vjp=lambda g, ans, x: g * _cj(ans * (1.0 - ans)),
                 jvp=ELEMENTWISE, save_inputs=False, save_ans=True, promote="float")
@@ -484,7 +492,7 @@ polygamma = defop("polygamma", _polygamma_impl,
 def _sinc_vjp(g: Any, ans: Any, x: Any) -> Any:
     # NOTE: 0 at x = 0 (PyTorch), where the formula is 0/0.
     px = x * math.pi
-    return where(x == 0, 0.0, g * (cos(px) * px - sin(px)) / (px * x))
+    return where(x == 0, 0.0, g * _cj((cos(px) * px - sin(px)) / (px * x)))
 
 
 sinc = defop("sinc", _sinc_impl, vjp=_sinc_vjp, jvp=ELEMENTWISE, promote="float")

@@ -140,7 +140,7 @@ def _einsum_vjp(g: Any, ans: Any, *ops: Any, equation: str) -> tuple[Any, ...]:
         present = set(rhs) | set("".join(other_subs))
         target = "".join(c for c in dict.fromkeys(sub) if c in present)
         eq = ",".join([rhs] + other_subs) + "->" + target
-        gk = einsum_p(g, *others, equation=eq)
+        gk = einsum_p(g, *[_cj(o) for o in others], equation=eq)     # g * conj(d ans / d op)
         if target != sub:                       # indices summed only within this operand
             gk = _expand_subscripts(gk, target, sub, tuple(op.shape), used)
         grads.append(gk)
@@ -198,9 +198,9 @@ einsum_p = defop("einsum", _einsum_impl, vjp_all=_einsum_vjp, promote="same")
 # (gradkit/linalg.py).
 
 from gradkit._core.tensor import Tensor  # noqa: E402
-from .elementwise import where  # noqa: E402
+from .elementwise import imag, real, where  # noqa: E402
 from .reduction import _prod_others  # noqa: E402
-from .shape import cat_p, diagonal_backward_p, getitem_p, tril_p, triu_p  # noqa: E402
+from .shape import cat_p, diagonal_backward_p, diagonal_p, getitem_p, tril_p, triu_p  # noqa: E402
 
 
 class LinAlgError(RuntimeError):
@@ -379,12 +379,12 @@ def _solve_impl(a: np.ndarray, b: np.ndarray, vec: bool = False) -> np.ndarray:
 
 def _solve_vjp(g: Any, ans: Any, a: Any, b: Any, vec: bool = False) -> tuple[Any, Any]:
     if vec:
-        gb = solve_p(_mT(a), g, vec=True)
+        gb = solve_p(_mH(a), g, vec=True)
         col = reshape_as(gb, tuple(gb.shape) + (1,))
         x = reshape_as(ans, tuple(ans.shape) + (1,))
-        return -matmul_p(col, _mT(x)), gb
-    gb = solve_p(_mT(a), g)                          # gB = A^-T g
-    return -matmul_p(gb, _mT(ans)), gb               # gA = -gB X^T
+        return -matmul_p(col, _mH(x)), gb
+    gb = solve_p(_mH(a), g)                          # gB = A^-H g (A^-T for real dtypes)
+    return -matmul_p(gb, _mH(ans)), gb               # gA = -gB X^H
 
 
 solve_p = defop("solve", _solve_impl, vjp_all=_solve_vjp, save_ans=True, promote="same",
@@ -481,22 +481,67 @@ def _eigh_impl(x: np.ndarray, UPLO: str = "L") -> tuple[np.ndarray, np.ndarray]:
     return w, v
 
 
+def _mH(a: Any) -> Any:
+    """The conjugate transpose (the transpose for real dtypes)."""
+    return _cj(_mT(a))
+
+
+def _phase_check(d: Any, what: str) -> None:
+    """Raise when a complex loss depends on the free phases of the vectors (PyTorch's check,
+    with its tolerance): ``d`` is the diagonal of ``V^H gV`` (summed over both sides for SVD)."""
+    dd = _data(d)
+    if dd.dtype.kind == "c" and not np.allclose(dd.imag, 0.0, rtol=1e-2, atol=1e-2):
+        raise RuntimeError(f"linalg.{what}: the {'singular ' if what == 'svd' else 'eigen'}vectors "
+                           "of a complex matrix are defined up to multiplication by e^{i phi}; "
+                           "the loss depends on this phase, so its gradient is not defined.")
+
+
 def _eigh_vjp(g: Any, ans: Any, x: Any, UPLO: str = "L") -> tuple[Any]:
-    # gA = V (diag(gL) + F o skew(V^T gV)) V^T with F_ij = 1 / (l_j - l_i): symmetric, as in
-    # PyTorch (the input is taken to be symmetric; only one triangle is read).
+    # gA = V (diag(gL) + F o skew(V^H gV)) V^H with F_ij = 1 / (l_j - l_i): Hermitian, as in
+    # PyTorch (the input is taken to be Hermitian; only one triangle is read).
     gw, gv = g
     w, v = ans
     inner = _diag_embed(gw)
     if not _unused(gv):
         used = np.any(_data(gv) != 0, axis=-2)
         f = _inverse_gaps(w, used, ("eigh", "eigenvalues", "eigenvectors"))
-        vtgv = matmul_p(_mT(v), gv)
-        inner = inner + f * (vtgv - _mT(vtgv)) * 0.5
-    return (matmul_p(v, matmul_p(inner, _mT(v))),)
+        vtgv = matmul_p(_mH(v), gv)
+        _phase_check(_data(vtgv).diagonal(0, -2, -1), "eigh")
+        inner = inner + f * (vtgv - _mH(vtgv)) * 0.5
+    return (matmul_p(v, matmul_p(inner, _mH(v))),)
 
 
 eigh_p = defop("eigh", _eigh_impl, vjp_all=_eigh_vjp, n_out=2, save_inputs=False,
                names="LinalgEighBackward0")
+
+
+def _eig_impl(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    w, v = np.linalg.eig(x)
+    dt = np.result_type(x.dtype, np.complex64)         # always complex, as PyTorch's
+    return w.astype(dt, copy=False), v.astype(dt, copy=False)
+
+
+def _eig_vjp(g: Any, ans: Any, x: Any) -> tuple[Any]:
+    # PyTorch's linalg_eig_backward: gA = V^-H (diag(gL) + (V^H gV - V^H V Re(diag(V^H gV))) / E*) V^H
+    # with E*_ij = conj(l_j) - conj(l_i); the eigenvectors have unit norm (LAPACK's), so the loss
+    # must not depend on their phases: Im diag(V^H gV) = 0.
+    gw, gv = g
+    w, v = ans
+    vh = _mH(v)
+    inner = _diag_embed(gw)
+    if not _unused(gv):
+        used = np.any(_data(gv) != 0, axis=-2)
+        f = _inverse_gaps(_cj(w), used, ("eig", "eigenvalues", "eigenvectors"))
+        vhgv = matmul_p(vh, gv)
+        nd = vhgv.ndim
+        d = diagonal_p(vhgv, offset=0, dim1=nd - 2, dim2=nd - 1)
+        _phase_check(_data(d), "eig")
+        inner = inner + f * (vhgv - matmul_p(vh, v * _row(real(d))))
+    return (solve_p(vh, matmul_p(inner, vh)),)
+
+
+eig_p = defop("eig", _eig_impl, vjp_all=_eig_vjp, n_out=2, save_inputs=False, save_ans=True,
+              names="LinalgEigBackward0")
 
 
 def _svd_impl(x: np.ndarray, full_matrices: bool = True) -> tuple[np.ndarray, ...]:
@@ -524,27 +569,42 @@ def _svd_vjp(g: Any, ans: Any, x: Any, full_matrices: bool = True) -> tuple[Any]
     no_u, no_vh = _unused(gu), _unused(gvh)
     if no_u and no_vh:                               # svdvals: gA = U diag(gS) Vh
         return (matmul_p(u * _row(gs), vh),)
-    # PyTorch's svd_backward: gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh,
-    # E_ij = s_j^2 - s_i^2, plus the parts of gU (gVh) outside U's (V's) span when m > n (m < n).
+    # PyTorch's svd_backward: gA = U [(skew(U^H gU) S + S skew(V^H gV)) / E + diag(gS)] Vh,
+    # E_ij = s_j^2 - s_i^2, plus the parts of gU (gVh) outside U's (V's) span when m > n (m < n);
+    # complex inputs add i Im(diag(U^H gU)) / S on the diagonal (the loss must not depend on
+    # the phases of the (u_i, v_i) pairs: Im diag(U^H gU) + Im diag(V^H gV) = 0).
     used_u, used_v = np.any(_data(gu) != 0, axis=-2), np.any(_data(gvh) != 0, axis=-1)
     f = _inverse_gaps(s, used_u | used_v, ("svd", "singular values", "singular vectors"), squared=True)
     inner = _diag_embed(gs)
+    cplx = _data(u).dtype.kind == "c"
+    phase = 0.0
     if not no_u:
-        utgu = matmul_p(_mT(u), gu)
-        inner = inner + f * (utgu - _mT(utgu)) * _row(s)
+        utgu = matmul_p(_mH(u), gu)
+        inner = inner + f * (utgu - _mH(utgu)) * _row(s)
+        if cplx:
+            phase = _data(utgu).diagonal(0, -2, -1)
     if not no_vh:
-        vtgv = matmul_p(vh, _mT(gvh))
-        inner = inner + f * _col(s) * (vtgv - _mT(vtgv))
+        vtgv = matmul_p(vh, _mH(gvh))
+        inner = inner + f * _col(s) * (vtgv - _mH(vtgv))
+        if cplx:
+            phase = phase + _data(vtgv).diagonal(0, -2, -1)
+    if cplx:
+        _phase_check(phase, "svd")
+        if not no_u:
+            nd = utgu.ndim
+            d = diagonal_p(utgu, offset=0, dim1=nd - 2, dim2=nd - 1)
+            safe = where(_data(s) == 0, 1.0, s)
+            inner = inner + _diag_embed(imag(d) / safe) * 1j
     tall, wide = rows > cols and not no_u, rows < cols and not no_vh
     if tall or wide:
         s = _nonzero(s, used_u if tall else used_v, "U" if tall else "Vh")
     if tall:
         gus = gu / _row(s)
-        ga = matmul_p(u, inner) + gus - matmul_p(u, matmul_p(_mT(u), gus))
+        ga = matmul_p(u, inner) + gus - matmul_p(u, matmul_p(_mH(u), gus))
         return (matmul_p(ga, vh),)
     if wide:
         sgvh = gvh / _col(s)
-        ga = matmul_p(inner, vh) + sgvh - matmul_p(matmul_p(sgvh, _mT(vh)), vh)
+        ga = matmul_p(inner, vh) + sgvh - matmul_p(matmul_p(sgvh, _mH(vh)), vh)
         return (matmul_p(u, ga),)
     return (matmul_p(u, matmul_p(inner, vh)),)
 
@@ -776,7 +836,7 @@ expm_p = defop("matrix_exp", _expm_impl, vjp=lambda g, ans, a: _expm_block(_mT(a
 
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
-for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, svd_p, pinv_p, trisolve_p,
+for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, eig_p, svd_p, pinv_p, trisolve_p,
             lu_p, expm_p):
     not_lazy(_fn, False, "is a dense decomposition (Dask's linear algebra covers only some "
              "2-D cases)")

@@ -19,7 +19,7 @@ from gradkit._core.backend import zeros as _zeros
 from gradkit._core.grad_mode import _state
 from ._registry import LINEAR, defop, not_lazy
 from .elementwise import abs as _abs
-from .elementwise import eq, exp, log, sign, where
+from .elementwise import _cj, eq, exp, log, sign, where
 from .shape import expand_p, flip_p, reshape_as, to_p
 
 
@@ -64,6 +64,13 @@ def _weighted_sum_jvp(vjp: Any) -> Any:
         a = data_of(ans)
         ones = _const(_ones(a.shape, a.dtype, a), ans)
         weight = vjp(ones, ans, x, **params)
+        if data_of(x).dtype.kind == "c":
+            # NOTE: the VJP gives conj(df/dz) (PyTorch's convention): a complex output takes
+            # t * conj(weight); a real one (var, norm) Re(conj(weight) t).
+            from .elementwise import conj, real
+            tw = t * conj(weight)
+            tw = tw if a.dtype.kind == "c" else real(tw)
+            return sum_p(tw, dim=params.get("dim"), keepdim=params.get("keepdim", False))
         return sum_p(t * weight, dim=params.get("dim"), keepdim=params.get("keepdim", False))
     jvp.__name__ = vjp.__name__.replace("vjp", "jvp")
     return jvp
@@ -159,8 +166,8 @@ def _prod_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) 
     if dim is None or x.ndim == 0:
         flat = reshape_as(x, (-1,))
         others = reshape_as(_prod_others(flat, 0), tuple(x.shape))
-        return _unreduce(g, x.shape, None, keepdim) * others
-    return _unreduce(g, x.shape, dim, keepdim) * _prod_others(x, dim[0])
+        return _unreduce(g, x.shape, None, keepdim) * _cj(others)
+    return _unreduce(g, x.shape, dim, keepdim) * _cj(_prod_others(x, dim[0]))
 
 
 prod_p = defop("prod", _prod_impl, vjp=_prod_vjp, jvp=(_weighted_sum_jvp(_prod_vjp),),
@@ -265,6 +272,14 @@ def _cat2(a: Any, b: Any, dim: int) -> Any:
 
 
 def _cumprod_vjp_fast(g: Any, ans: Any, x: Any, dim: int) -> Any:
+    if data_of(x).dtype.kind == "c" or data_of(g).dtype.kind == "c":
+        # NOTE: the formulas below give sum_j g_j d ans_j / d x_k; PyTorch's convention wants the
+        # conjugate derivative, i.e. conj(formula(conj(g))).
+        return _cj(_cumprod_vjp_holo(_cj(g), ans, x, dim))
+    return _cumprod_vjp_holo(g, ans, x, dim)
+
+
+def _cumprod_vjp_holo(g: Any, ans: Any, x: Any, dim: int) -> Any:
     xd = data_of(x)
     if x.ndim == 0 or x.shape[dim] == 0:
         return g

@@ -133,6 +133,14 @@ def _eigh(uplo: str = "L") -> tuple[Callable[..., Any], Callable[..., Any]]:
     return fn, ref
 
 
+def _eig_parts(eig: Callable[..., Any]) -> Callable[..., Any]:
+    """Real, phase-free parts of ``eig``: Re and Im of the eigenvalues and ``|V|^2``."""
+    def f(a: Any) -> tuple[Any, Any, Any]:
+        w, v = eig(a)
+        return w.real, w.imag, abs(v) ** 2
+    return f
+
+
 def _svd(full: bool) -> tuple[Callable[..., Any], Callable[..., Any]]:
     return (lambda a: _fix_svd(*LA.svd(a, full_matrices=full)),
             lambda a: _fix_svd(*np.linalg.svd(a, full_matrices=full)))
@@ -242,6 +250,11 @@ LINALG_EXTRA_SPECS: list[OpSpec] = [
     OpSpec("eigh", _EIGH_U[0], _EIGH_U[1], make=symmetric((3, 3)), label="upper"),
     OpSpec("eigh", lambda a: LA.eigvalsh(_sym(a)), lambda a: np.linalg.eigvalsh(_sym(a)),
            make=symmetric((3, 3)), label="eigvalsh"),
+    OpSpec("eig", _eig_parts(LA.eig), _eig_parts(np.linalg.eig),
+           make=lambda rng: [np.diag([1.0, 2.5, 4.0]) + rng.uniform(-0.4, 0.4, (3, 3))]),
+    OpSpec("eig", _eig_parts(LA.eig), _eig_parts(np.linalg.eig), label="complex-pair",
+           make=lambda rng: [np.array([[1.0, -2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 4.0]])
+                             + rng.uniform(-0.3, 0.3, (3, 3))]),
     OpSpec("svd", _SVD_REDUCED[0], _SVD_REDUCED[1], make=spread((4, 3))),
     OpSpec("svd", _SVD_REDUCED[0], _SVD_REDUCED[1], make=spread((3, 4)), label="wide"),
     OpSpec("svd", _SVD_FULL[0], _SVD_FULL[1], make=spread((3, 3)), label="full-square"),
