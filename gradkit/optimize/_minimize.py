@@ -194,8 +194,11 @@ def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Cal
         ``callback(x)`` with ``x`` in the user's structure, or ``callback(intermediate_result)``
         (``callback(x, state)`` for trust-constr), as in SciPy; raising StopIteration stops.
     progress : bool or file-like
-        ``True`` prints iteration, f and |g| to stderr (one live line on a terminal, plain lines
-        elsewhere); a stream writes there instead.
+        ``True`` reports iteration, f and |g| on stderr: tqdm's bar on a terminal when tqdm is
+        installed, else a live line (rate, ETA when ``options['maxiter']`` is set) rewritten at
+        most every 0.2 s; a stream that is not a terminal (a log file) gets a plain line at the
+        start, at most one every 10 s, and one at the end, never carriage returns. A stream
+        writes there instead of stderr.
 
     Returns
     -------
@@ -232,7 +235,7 @@ def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Cal
     f_s, jac_s = _objective_pair(obj, meth, jac)
     hess_s, hessp_s = _second_order(obj, meth, hess, hessp) if meth not in _NO_GRAD else (hess, hessp)
     cons = _constraints(constraints, packer, so) if constraints else ()
-    prog = make_progress(progress, f"minimize[{meth}]")
+    prog = make_progress(progress, f"minimize[{meth}]", (options or {}).get("maxiter"))
     cb = _callback(callback, prog, obj, meth, so)
     try:
         res = so.minimize(f_s, packer.x0, args=(), method=method if method is not None else meth,

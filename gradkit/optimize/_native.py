@@ -116,7 +116,7 @@ def gradient_descent(fun: Callable[..., Any], x0: Any, lr: float = 1e-2, method:
     obj = Objective(fun, packer, args, owner="gradkit.optimize.gradient_descent")
     x = packer.x0.copy()
     buf = np.zeros_like(x)
-    prog = make_progress(progress, f"gradient_descent[{method}]")
+    prog = make_progress(progress, f"gradient_descent[{method}]", maxiter)
     f, g = obj.value_and_grad(x)
     status, message, nit = 1, "Maximum number of iterations has been exceeded.", 0
     for nit in range(1, maxiter + 1):
