@@ -226,11 +226,14 @@ def plot_optimization_path(f: Any, path_or_result: Any, xlim: Sequence[float] | 
         yl = ylim or (lo[1] - 0.3 * span[1], hi[1] + 0.3 * span[1])
         X, Y = np.meshgrid(np.linspace(*xl, 120), np.linspace(*yl, 120))
         Z = _grid_values(f, [X, Y])
-        lv: Any = levels
-        if log or (log is None and _wants_log(Z)):
-            found = _log_levels(Z, levels)
-            lv = found if found is not None else levels
-        ax.contour(X, Y, Z, levels=lv, cmap="viridis")
+        lv: Any = _log_levels(Z, levels) if log or (log is None and _wants_log(Z)) else None
+        norm = None
+        if lv is None:
+            lv = levels
+        else:                               # spread the colours evenly over the log levels
+            from matplotlib.colors import BoundaryNorm
+            norm = BoundaryNorm(lv, 256)
+        ax.contour(X, Y, Z, levels=lv, cmap="viridis", norm=norm)
         ax.plot(pts[:, 0], pts[:, 1], "o-", color="C3", ms=4, label="iterates")
         ax.plot(*pts[-1, :2], "*", color="k", ms=12, label="last")
         ax.set(xlabel="x", ylabel="y")
