@@ -147,3 +147,16 @@ def test_graphviz_layout_when_installed():
     assert float(root.get("width").rstrip("pt")) < 1200
     assert svg == viz.to_svg(g, engine="graphviz")
     assert svg != viz.to_svg(g, engine="builtin")
+
+
+def test_crossing_count_matches_brute_force():
+    import random
+
+    from gradkit.viz._layout import _crossings
+    rnd = random.Random(0)
+    for _ in range(50):
+        order = [[f"a{i}" for i in range(rnd.randint(1, 6))], [f"b{i}" for i in range(rnd.randint(1, 6))]]
+        down = {u: rnd.sample(order[1], rnd.randint(0, len(order[1]))) for u in order[0]}
+        pairs = [(order[0].index(u), order[1].index(t)) for u in order[0] for t in down[u]]
+        brute = sum((a[0] - b[0]) * (a[1] - b[1]) < 0 for i, a in enumerate(pairs) for b in pairs[i + 1:])
+        assert _crossings(order, down) == brute

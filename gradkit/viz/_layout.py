@@ -14,6 +14,7 @@ inside a band an edge only runs vertically through its own slot.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from ._graph import Graph, GraphNode
@@ -73,14 +74,17 @@ def box_size(n: GraphNode) -> tuple[float, float]:
 
 
 def _crossings(order: list[list[str]], down: dict[str, list[str]]) -> int:
+    """Edge crossings between consecutive layers (inversions counted with bisect)."""
     total = 0
     for k in range(len(order) - 1):
         pos = {v: i for i, v in enumerate(order[k + 1])}
-        pairs = [(i, pos[t]) for i, v in enumerate(order[k]) for t in down.get(v, ()) if t in pos]
-        for a in range(len(pairs)):
-            for b in range(a + 1, len(pairs)):
-                (u1, v1), (u2, v2) = pairs[a], pairs[b]
-                total += (u1 - u2) * (v1 - v2) < 0
+        seen: list[int] = []
+        for v in order[k]:                       # sources left to right
+            ends = sorted(pos[t] for t in down.get(v, ()) if t in pos)
+            for e in ends:                       # earlier sources' edges ending right of e
+                total += len(seen) - bisect.bisect_right(seen, e)
+            for e in ends:
+                bisect.insort(seen, e)
     return total
 
 
