@@ -44,10 +44,14 @@ def load_digits(image: bool = False, seed: int = 0) -> tuple[gk.Tensor, ...]:
 
 
 def progress(epoch: int, epochs: int, done: int, total: int, loss: float, width: int = 30) -> None:
+    """A bar rewritten in place on a terminal; redirected output gets one plain line per epoch."""
     filled = int(width * done / total)
     bar = "#" * filled + "-" * (width - filled)
-    end = "\n" if done == total else ""
-    print(f"\repoch {epoch:3d}/{epochs} [{bar}] {done:3d}/{total} loss {loss:.4f}", end=end, flush=True)
+    text = f"epoch {epoch:3d}/{epochs} [{bar}] {done:3d}/{total} loss {loss:.4f}"
+    if sys.stdout.isatty():
+        print("\r" + text, end="\n" if done == total else "", flush=True)
+    elif done == total:
+        print(text, flush=True)
 
 
 def accuracy(model: nn.Module, x: gk.Tensor, y: gk.Tensor) -> float:

@@ -9,20 +9,22 @@ import numpy as np
 
 from gradkit._core.tensor import Tensor
 from ._core import Packer, VectorFunction, require_scipy, to_array
+from ._progress import make_progress
 
 __all__ = ["least_squares", "curve_fit", "root"]
 
 
 def least_squares(fun: Callable[..., Any], x0: Any, jac: Any = None, bounds: Any = (-np.inf, np.inf),
                   method: str = "trf", args: Any = (), kwargs: dict[str, Any] | None = None,
-                  **options: Any) -> Any:
+                  progress: Any = False, **options: Any) -> Any:
     """``scipy.optimize.least_squares`` with the exact Jacobian of the residuals.
 
     ``fun(x, *args, **kwargs)`` returns the residuals (any shape, or a pytree of arrays; they
     are flattened); ``x0`` may be a pytree and ``result.x`` keeps its structure. ``jac=None``
     computes the Jacobian by forward mode (fewer parameters than residuals) or reverse mode;
     a callable or SciPy's difference schemes (``'2-point'``, ...) are used as given. The other
-    keywords (``ftol``, ``x_scale``, ``loss``, ``max_nfev``, ...) go to SciPy.
+    keywords (``ftol``, ``x_scale``, ``loss``, ``max_nfev``, ...) go to SciPy. ``progress=True``
+    (or a stream) reports residual evaluations with ``0.5 * sum(r**2)`` as ``minimize`` does.
 
     Examples
     --------
@@ -47,10 +49,27 @@ def least_squares(fun: Callable[..., Any], x0: Any, jac: Any = None, bounds: Any
         flat_bounds = bounds
     else:
         flat_bounds = tuple(packer.flatten(b) if not np.isscalar(b) else b for b in bounds)
-    res = so.least_squares(vf.values, packer.x0, jac=jac_s, bounds=flat_bounds, method=method,
-                           **options)
+    prog = make_progress(progress, f"least_squares[{method}]", options.get("max_nfev"), "fev")
+    try:
+        res = so.least_squares(_reporting(vf.values, prog), packer.x0, jac=jac_s, bounds=flat_bounds,
+                               method=method, **options)
+    finally:
+        if prog is not None:
+            prog.close()
     res.x = packer.restore(res.x)
     return res
+
+
+def _reporting(fn: Callable[..., Any], prog: Any) -> Callable[..., Any]:
+    """``fn`` (residuals), counting each call on the progress line with the cost ``0.5 |r|^2``."""
+    if prog is None:
+        return fn
+
+    def wrapped(*a: Any) -> Any:
+        r = fn(*a)
+        prog.update(0.5 * float(np.sum(np.square(np.abs(r)))), None)
+        return r
+    return wrapped
 
 
 def _n_params(f: Callable[..., Any]) -> int:
@@ -65,13 +84,15 @@ def _n_params(f: Callable[..., Any]) -> int:
 def curve_fit(f: Callable[..., Any], xdata: Any, ydata: Any, p0: Any = None, sigma: Any = None,
               absolute_sigma: bool = False, check_finite: bool | None = None,
               bounds: Any = (-np.inf, np.inf), method: str | None = None, jac: Any = None, *,
-              full_output: bool = False, nan_policy: str | None = None, **kwargs: Any) -> Any:
+              full_output: bool = False, nan_policy: str | None = None, progress: Any = False,
+              **kwargs: Any) -> Any:
     """``scipy.optimize.curve_fit`` with the exact Jacobian of the model in its parameters.
 
     ``f(xdata, *params)`` may use gradkit operations or plain NumPy; with ``jac=None`` the
     Jacobian with respect to the parameters comes from forward-mode autodiff (one pass with
     one tangent per parameter), so no finite-difference step is tuned. Returns ``popt, pcov``
-    (and SciPy's extras with ``full_output``), exactly as SciPy.
+    (and SciPy's extras with ``full_output``), exactly as SciPy. ``progress=True`` (or a stream)
+    reports model evaluations as ``least_squares`` does.
 
     Examples
     --------
@@ -106,9 +127,22 @@ def curve_fit(f: Callable[..., Any], xdata: Any, ydata: Any, p0: Any = None, sig
             return vf.jac(np.asarray(params))
     else:
         jac_s = jac
-    return so.curve_fit(value, xdata, ydata, p0=p0, sigma=sigma, absolute_sigma=absolute_sigma,
-                        check_finite=check_finite, bounds=bounds, method=method, jac=jac_s,
-                        full_output=full_output, nan_policy=nan_policy, **kwargs)
+    prog = make_progress(progress, "curve_fit", kwargs.get("max_nfev"), "fev")
+    if prog is not None:
+        model_only = value
+        y = np.asarray(ydata, dtype=np.float64)
+
+        def value(x: Any, *params: float) -> np.ndarray:
+            out = model_only(x, *params)
+            prog.update(0.5 * float(np.sum(np.square(out - y))) if np.shape(out) == y.shape else None)
+            return out
+    try:
+        return so.curve_fit(value, xdata, ydata, p0=p0, sigma=sigma, absolute_sigma=absolute_sigma,
+                            check_finite=check_finite, bounds=bounds, method=method, jac=jac_s,
+                            full_output=full_output, nan_policy=nan_policy, **kwargs)
+    finally:
+        if prog is not None:
+            prog.close()
 
 
 _ROOT_JAC = {"hybr", "lm"}

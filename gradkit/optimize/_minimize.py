@@ -10,7 +10,7 @@ import numpy as np
 from .. import func as _gf
 from gradkit._core.concrete import differentiating
 from ._core import Objective, Packer, VectorFunction, fetch, require_scipy, to_array, to_float
-from ._progress import Progress, make_progress
+from ._progress import make_progress
 
 __all__ = ["minimize"]
 
@@ -133,17 +133,19 @@ def _wants_result(callback: Callable[..., Any]) -> bool:
         return False
 
 
-def _callback(user: Callable[..., Any] | None, prog: Progress | None, obj: Objective,
-              meth: str, so: Any) -> Callable[..., Any] | None:
-    """One callback for SciPy that drives the progress line and calls the user's with ``x``
-    in the user's structure, in the style the user's callback asks for."""
-    if user is None and prog is None:
+def _callback(user: Callable[..., Any] | None, prog: Any, obj: Objective,
+              meth: str, so: Any, path: list[np.ndarray] | None = None) -> Callable[..., Any] | None:
+    """One callback for SciPy that drives the progress line, records the path and calls the
+    user's with ``x`` in the user's structure, in the style the user's callback asks for."""
+    if user is None and prog is None and path is None:
         return None
     new_style = user is not None and _wants_result(user)
 
     def callback(intermediate_result: Any) -> Any:
         res = intermediate_result
         x = np.asarray(res.x if isinstance(res, so.OptimizeResult) else res, dtype=np.float64)
+        if path is not None:
+            path.append(x.copy())
         if prog is not None:
             f, gn = obj.seen.get(x.tobytes(), (None, None))
             if f is None and isinstance(res, so.OptimizeResult) and "fun" in res:
@@ -166,7 +168,8 @@ def _callback(user: Callable[..., Any] | None, prog: Progress | None, obj: Objec
 def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Callable[..., Any] | None = None,
              jac: Any = None, hess: Any = None, hessp: Any = None, bounds: Any = None,
              constraints: Any = (), tol: float | None = None, callback: Callable[..., Any] | None = None,
-             options: dict[str, Any] | None = None, progress: Any = False) -> Any:
+             options: dict[str, Any] | None = None, progress: Any = False,
+             return_path: bool = False) -> Any:
     """Minimize ``fun(x, *args)`` with ``scipy.optimize.minimize`` and exact derivatives.
 
     Parameters
@@ -194,8 +197,15 @@ def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Cal
         ``callback(x)`` with ``x`` in the user's structure, or ``callback(intermediate_result)``
         (``callback(x, state)`` for trust-constr), as in SciPy; raising StopIteration stops.
     progress : bool or file-like
-        ``True`` prints iteration, f and |g| to stderr (one live line on a terminal, plain lines
-        elsewhere); a stream writes there instead.
+        ``True`` reports iteration, f and |g| on stderr: tqdm's bar on a terminal when tqdm is
+        installed, else a live line (rate, ETA when ``options['maxiter']`` is set) rewritten at
+        most every 0.2 s; a stream that is not a terminal (a log file) gets a plain line at the
+        start, at most one every 10 s, and one at the end, never carriage returns. A stream
+        writes there instead of stderr.
+    return_path : bool
+        Record the iterates: ``result.path`` is an ``(nit + 1, n)`` array of the flattened
+        points, ``x0`` first, one row per iteration (SciPy's callback), the last row
+        ``result.x``; ``gradkit.viz.plot_optimization_path(fun, result)`` draws it.
 
     Returns
     -------
@@ -232,8 +242,9 @@ def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Cal
     f_s, jac_s = _objective_pair(obj, meth, jac)
     hess_s, hessp_s = _second_order(obj, meth, hess, hessp) if meth not in _NO_GRAD else (hess, hessp)
     cons = _constraints(constraints, packer, so) if constraints else ()
-    prog = make_progress(progress, f"minimize[{meth}]")
-    cb = _callback(callback, prog, obj, meth, so)
+    prog = make_progress(progress, f"minimize[{meth}]", (options or {}).get("maxiter"))
+    path: list[np.ndarray] | None = [packer.x0.copy()] if return_path else None
+    cb = _callback(callback, prog, obj, meth, so, path)
     try:
         res = so.minimize(f_s, packer.x0, args=(), method=method if method is not None else meth,
                           jac=jac_s, hess=hess_s, hessp=hessp_s, bounds=_bounds(bounds, packer, so),
@@ -244,6 +255,11 @@ def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Cal
         raise
     if prog is not None:
         prog.close(res)
+    if path is not None:
+        last = np.asarray(res.x, dtype=np.float64).ravel()
+        if not np.array_equal(path[-1], last):
+            path.append(last.copy())
+        res.path = np.array(path)
     return _finish(res, obj, meth, jac)
 
 

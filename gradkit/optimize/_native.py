@@ -75,7 +75,7 @@ def _armijo(obj: Objective, x: np.ndarray, f: float, g: np.ndarray, d: np.ndarra
 def gradient_descent(fun: Callable[..., Any], x0: Any, lr: float = 1e-2, method: str = "fixed",
                      momentum: float = 0.0, nesterov: bool = False, maxiter: int = 1000,
                      tol: float = 1e-6, args: Any = (), callback: Callable[..., Any] | None = None,
-                     progress: Any = False) -> OptimizeResult:
+                     progress: Any = False, return_path: bool = False) -> OptimizeResult:
     """Minimize ``fun(x, *args)`` by gradient descent with exact gradients (no SciPy needed).
 
     Parameters
@@ -98,6 +98,9 @@ def gradient_descent(fun: Callable[..., Any], x0: Any, lr: float = 1e-2, method:
         ``callback(x)`` after each step, ``x`` in ``x0``'s structure; StopIteration stops.
     progress : bool or file-like
         A progress line (iteration, f, |g|), as in ``minimize``.
+    return_path : bool
+        ``result.path``: the ``(nit + 1, n)`` flattened iterates, ``x0`` first, for
+        ``gradkit.viz.plot_optimization_path(fun, result)``.
 
     Returns
     -------
@@ -116,7 +119,8 @@ def gradient_descent(fun: Callable[..., Any], x0: Any, lr: float = 1e-2, method:
     obj = Objective(fun, packer, args, owner="gradkit.optimize.gradient_descent")
     x = packer.x0.copy()
     buf = np.zeros_like(x)
-    prog = make_progress(progress, f"gradient_descent[{method}]")
+    prog = make_progress(progress, f"gradient_descent[{method}]", maxiter)
+    path = [x.copy()] if return_path else None
     f, g = obj.value_and_grad(x)
     status, message, nit = 1, "Maximum number of iterations has been exceeded.", 0
     for nit in range(1, maxiter + 1):
@@ -135,6 +139,8 @@ def gradient_descent(fun: Callable[..., Any], x0: Any, lr: float = 1e-2, method:
         else:
             t = lr
         x = x - t * d
+        if path is not None:
+            path.append(x.copy())
         f, g = obj.value_and_grad(x)
         if not np.isfinite(f):
             status, message = 3, "The objective became non-finite; try a smaller lr or method='armijo'."
@@ -150,6 +156,8 @@ def gradient_descent(fun: Callable[..., Any], x0: Any, lr: float = 1e-2, method:
     res = OptimizeResult(x=packer.restore(x), fun=f, jac=packer.restore(g), nit=nit,
                          nfev=obj.nfev, njev=obj.njev, status=status, success=status == 0,
                          message=message)
+    if path is not None:
+        res["path"] = np.array(path)
     if prog is not None:
         prog.close(res)
     return res

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from ._graph import Graph, GraphNode, graph, summary, to_dot, to_mermaid
 from ._plots import plot_edges, plot_gradient_field, plot_loss_curve, plot_optimization_path
-from ._render import layout, render, to_svg
+from ._render import graphviz_available, layout, render, to_html, to_svg
 
-__all__ = ["graph", "Graph", "GraphNode", "summary", "to_dot", "to_mermaid", "to_svg", "layout",
+__all__ = ["graph", "Graph", "GraphNode", "summary", "to_dot", "to_mermaid", "to_svg", "to_html", "layout",
+           "graphviz_available",
            "render", "plot_gradient_field", "plot_optimization_path", "plot_loss_curve", "plot_edges"]

@@ -66,6 +66,38 @@ class Graph:
     def node(self, id: str) -> GraphNode:
         return next(n for n in self.nodes if n.id == id)
 
+    # Jupyter shows the graph inline, as it shows torchviz's graphviz.Digraph
+    def to_svg(self, engine: str = "auto") -> str:
+        """SVG text (Graphviz's layout when installed, else the built-in one)."""
+        from ._render import to_svg
+        return to_svg(self, engine=engine)
+
+    def to_html(self, engine: str = "auto") -> str:
+        """A standalone HTML page with the SVG."""
+        from ._render import to_html
+        return to_html(self, engine=engine)
+
+    def _repr_svg_(self) -> str:
+        return self.to_svg()
+
+    def _repr_html_(self) -> str:
+        svg = self.to_svg()
+        return svg[svg.index("<svg"):] if "<svg" in svg else svg
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        svg = self.to_svg()
+        bundle = {"image/svg+xml": svg, "text/plain": repr(self)}
+        if include:
+            bundle = {k: v for k, v in bundle.items() if k in include}
+        if exclude:
+            bundle = {k: v for k, v in bundle.items() if k not in exclude}
+        return bundle
+
+    def __repr__(self) -> str:
+        out = [n for n in self.nodes if n.kind == "output"]
+        head = f" output={out[0].label}" if out else ""
+        return f"<gradkit.viz.Graph{head} nodes={len(self.nodes)} edges={len(self.edges)}>"
+
 
 def summary(a: np.ndarray) -> str:
     """A short text for an array: the numbers when few, else min/mean/max; NaN/inf counted."""
@@ -204,7 +236,7 @@ def to_dot(output: Tensor | Graph, names: Any = None, grads: bool = False) -> st
     shape and dtype, those with ``requires_grad`` filled blue; NaN/inf nodes red.
     """
     g = output if isinstance(output, Graph) else graph(output, names, grads)
-    out = ["digraph gradkit {", '  rankdir=LR;', '  node [fontname="Helvetica", fontsize=10];']
+    out = ["digraph gradkit {", '  rankdir=TB;', '  node [fontname="Helvetica", fontsize=10];']
     for n in g.nodes:
         label = "\\n".join(_dot_escape(s) for s in n.lines())
         if n.kind == "leaf":

@@ -214,12 +214,14 @@ def test_progress_to_a_non_tty_writes_plain_lines():
     res = gopt.minimize(rosen, X0, method="BFGS", progress=buf)
     lines = buf.getvalue().splitlines()
     assert "\r" not in buf.getvalue()
-    assert len(lines) == res.nit + 1
+    assert res.nit > 2 and len(lines) == 2      # rate-limited: the first iteration and the end
     assert lines[0].startswith("minimize[bfgs]: iter     1  f = ") and "|g| = " in lines[0]
     assert lines[-1].startswith("minimize[bfgs]: done after")
 
 
-def test_progress_on_a_tty_rewrites_one_line():
+def test_progress_on_a_tty_rewrites_one_line(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)       # the built-in line, not tqdm's
+
     class Tty(io.StringIO):
         def isatty(self):
             return True

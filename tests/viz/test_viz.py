@@ -41,7 +41,7 @@ def test_nan_nodes_are_marked() -> None:
     with np.errstate(invalid="ignore"):
         out = gk.log(x).sum()
         g = viz.graph(out, names={"x": x})
-        svg = viz.to_svg(g)
+        svg = viz.to_svg(g, engine="builtin")
     assert any(n.nonfinite for n in g.nodes)
     assert "#d00000" in svg
     assert 'color="red"' in viz.to_dot(g)
@@ -70,7 +70,7 @@ def test_mermaid() -> None:
 
 def test_svg_parses_and_render_writes_files(tmp_path) -> None:
     out, x, y = _example()
-    svg_path = viz.render(out, tmp_path / "g.svg", names={"x": x, "y": y})
+    svg_path = viz.render(out, tmp_path / "g.svg", names={"x": x, "y": y}, engine="builtin")
     root = ET.parse(svg_path).getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     ns = {"s": "http://www.w3.org/2000/svg"}
