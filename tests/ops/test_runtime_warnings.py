@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 SILENT_CASES = r"""
 import json, warnings
@@ -44,7 +44,7 @@ import json, os, sys, warnings
 import numpy as np
 import gradkit as gk
 from gradkit.ops import REGISTRY
-sys.path.insert(0, "tests")
+sys.path.insert(0, os.path.join("tests", "support"))
 from op_specs import OP_SPECS
 GRADKIT = os.path.dirname(gk.__file__)
 SPECIAL = np.array([0.0, -1.0, np.inf, np.nan, -np.inf, 1e300, -0.5, 2.0, 1.0, 710.0])
