@@ -544,7 +544,18 @@ eig_p = defop("eig", _eig_impl, vjp_all=_eig_vjp, n_out=2, save_inputs=False, sa
               names="LinalgEigBackward0")
 
 
+def _finite_for_svd(x: Any, name: str = "linalg.svd") -> None:
+    """LAPACK's SVD may never return on a matrix holding inf (seen with NumPy 2.4): refuse it
+    first, with PyTorch's error (a Dask array is not computed for this check)."""
+    if backend_of(x) is not None and backend_of(x).lazy:
+        return
+    if not np.isfinite(x).all():
+        raise LinAlgError(f"{name}: The algorithm failed to converge because the input matrix "
+                          "contained non-finite values.")
+
+
 def _svd_impl(x: np.ndarray, full_matrices: bool = True) -> tuple[np.ndarray, ...]:
+    _finite_for_svd(x)
     u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
     return u, s, vh
 
@@ -633,6 +644,7 @@ def _pinv_impl(x: np.ndarray, atol: Any = 0.0, rtol: Any = None, hermitian: bool
         w, v = np.linalg.eigh(x)
         s, vh, u = np.abs(w), np.swapaxes(v, -1, -2), v * np.sign(w)[..., None, :]
     else:
+        _finite_for_svd(x, "linalg.pinv")
         u, s, vh = np.linalg.svd(x, full_matrices=False)
     if rtol is None:
         rtol = max(x.shape[-2:]) * np.finfo(x.dtype).eps

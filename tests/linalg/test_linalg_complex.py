@@ -347,3 +347,13 @@ def test_sgn_of_complex_inputs_is_differentiated() -> None:
     x = gk.tensor(z, requires_grad=True)
     (np.sign(x) * gk.tensor(c)).real.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), _fd_grad(lambda v: (ref(v) * c).real.sum(), z), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["svd", "svdvals", "pinv"])
+def test_svd_refuses_non_finite_input(name: str) -> None:
+    """LAPACK's SVD never returned on this matrix (NumPy 2.4): refused first, with PyTorch's
+    error type and message."""
+    a = gk.tensor([[-np.inf, 1e300, -0.5], [2.0, 1.0, -1e-300], [0.5, 700.0, 0.0]], dtype=gk.float64)
+    with pytest.raises(RuntimeError, match="failed to converge because the input matrix contained "
+                                           "non-finite values"):
+        getattr(gk.linalg, name)(a)
