@@ -207,6 +207,8 @@ def _no_dims(dim: Any) -> bool:
 def logsumexp(input: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(input), dim))`` computed stably (a fused primitive)."""
     x = _t(input)
+    if x.is_complex():
+        return _complex_logsumexp(x, dim, keepdim)
     if not x.is_floating_point():
         x = x.to(_dtype.get_default_dtype())
     if _no_dims(dim) and x.ndim and x.numel() and not keepdim:
@@ -215,6 +217,16 @@ def logsumexp(input: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:
         raise RuntimeError(f"output with shape [] doesn't match the broadcast shape "
                            f"[{', '.join(['1'] * x.ndim)}]")
     return R.logsumexp_p(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
+def _complex_logsumexp(x: Tensor, dim: Dims, keepdim: bool) -> Tensor:
+    """Complex inputs (it used to cast them to real): ``m + log(sum(exp(x - m)))`` with ``m``
+    the largest real part, held constant, as PyTorch computes it."""
+    dims = _dims(x, dim)
+    m = x.real.detach().amax(dim=dims, keepdim=True)
+    m = m.masked_fill(~m.isfinite(), 0.0)
+    out = (x - m).exp().sum(dim=dims, keepdim=True).log() + m
+    return out if keepdim else out.squeeze(dims if dims is not None else tuple(range(x.ndim)))
 
 
 def _correction(unbiased: Any, correction: Any) -> float:
