@@ -14,6 +14,9 @@ Run from the repository root::
    GC disabled while timing), peak traced memory (``tracemalloc``) and an estimate of the
    memory-bandwidth floor: the bytes a gradient must move at least (read ``f`` once, write
    each output once) divided by the copy bandwidth measured with ``np.copyto``.
+3. Evaluation counts: ``numeric.derivative`` against ``scipy.differentiate.derivative``
+   (SciPy >= 1.15, when installed) on the accuracy panel: function evaluations, achieved
+   relative error and whether each reports success.
 """
 
 from __future__ import annotations
@@ -133,6 +136,26 @@ def gradient_speed(n: int, reps: int) -> None:
     gc.unfreeze()
 
 
+def evaluation_counts() -> None:
+    try:
+        from scipy.differentiate import derivative as scipy_derivative
+    except ImportError:
+        print("\n(scipy.differentiate not installed: no evaluation-count comparison)")
+        return
+    print("\n== evaluations and relative error: numeric.derivative vs scipy.differentiate.derivative ==")
+    print(f"{'case':28s} {'gradkit nfev':>12s} {'rel. error':>10s} {'ok':>4s}   "
+          f"{'scipy nfev':>10s} {'rel. error':>10s} {'ok':>4s}")
+    for name, f, df, x in PANEL:
+        exact = df(x)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = numeric.derivative(f, x)
+            s = scipy_derivative(f, x)
+        ours, theirs = abs(float(r.value) - exact) / abs(exact), abs(float(s.df) - exact) / abs(exact)
+        print(f"{name:28s} {r.nfev:12d} {ours:10.1e} {'yes' if bool(r.success) else 'no':>4s}   "
+              f"{int(s.nfev):10d} {theirs:10.1e} {'yes' if bool(s.success) else 'no':>4s}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="1024x1024 grid, 5 reps")
@@ -143,6 +166,7 @@ def main() -> None:
     reps = args.reps or (5 if args.quick else 11)
     print(f"numpy {np.__version__}, python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     accuracy_panel()
+    evaluation_counts()
     gradient_speed(n, reps)
 
 

@@ -1,6 +1,8 @@
 """Sobel, Laplacian and Canny edges of a synthetic picture, saved side by side as a PNG.
 
-Run: ``python examples/image_edges.py [out.png]`` (needs Pillow: ``pip install gradkit[image]``).
+Run: ``python examples/image_edges.py [out.png]`` (needs Pillow: ``pip install pillow``). The
+default output is ``examples/output/image_edges.png`` (not tracked by git); the picture in the
+docs is made with ``python examples/image_edges.py docs/images/edges.png``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def to_u8(a: np.ndarray) -> np.ndarray:
 
 
 def main(out: str) -> None:
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
     img = synthetic()
     panels = {
         "input": img,
@@ -69,4 +72,4 @@ def main(out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "docs" / "images" / "edges.png"))
+    main(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "examples" / "output" / "image_edges.png"))

@@ -62,7 +62,7 @@ def __getattr__(name: str) -> object:
 
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
-                 "optimize", "optim", "data", "io", "cuda", "fft")
+                 "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy"}
 

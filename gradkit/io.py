@@ -56,7 +56,7 @@ import numpy as np
 from gradkit._core import backend as _backend
 from gradkit._core.tensor import Tensor, _make
 
-__all__ = ["save", "load", "SerializationError"]
+__all__ = ["save", "load", "SerializationError", "save_safetensors", "load_safetensors"]
 
 FORMAT = "gradkit.save"
 VERSION = 1
@@ -155,14 +155,46 @@ def _write_zip(f: BinaryIO, obj: Any) -> None:
             z.writestr(f"arrays/{i}.npy", blob)
 
 
-def save(obj: Any, f: PathOrFile) -> None:
+def save(obj: Any, f: PathOrFile, *, metadata: Any = None) -> None:
     """Save ``obj`` (tensors, state dicts, nested containers) to a path or a binary file object.
+
+    A path ending in ``.safetensors`` is written in the safetensors format (``obj`` must
+    be a flat ``{name: tensor}`` dict, such as a ``state_dict()``; ``metadata`` is an
+    optional ``str -> str`` dict stored as ``__metadata__``); see :func:`save_safetensors`.
+    Anything else is written in gradkit's zip format.
 
     A path is written atomically: either the old file or the complete new one
     exists afterwards, even if the process dies while writing.
     """
+    if _is_safetensors_path(f):
+        save_safetensors(obj, f, metadata=metadata)
+        return
+    if metadata is not None:
+        raise ValueError("metadata= is stored by the safetensors format only (a path ending in .safetensors)")
+    _save_with(lambda out: _write_zip(out, obj), f)
+
+
+def _is_safetensors_path(f: Any) -> bool:
+    return not hasattr(f, "write") and os.fspath(f).lower().endswith(".safetensors")
+
+
+def save_safetensors(tensors: Any, f: PathOrFile, metadata: Any = None) -> None:
+    """Save a flat ``{name: tensor}`` dict in the safetensors format (as ``safetensors.torch.save_file``).
+
+    The file loads with ``safetensors.torch.load_file`` / ``safetensors.numpy.load_file``
+    and with :func:`load`. ``metadata`` is an optional ``str -> str`` dict. Tensors must
+    be numeric or bool; requires_grad is not stored (the format has no field for it). A
+    path is written atomically, as :func:`save`.
+    """
+    from ._io_safetensors import _arrays, write_safetensors
+
+    _arrays(tensors)  # refuse a nested object before touching the file system
+    _save_with(lambda out: write_safetensors(out, tensors, metadata), f)
+
+
+def _save_with(write: Any, f: PathOrFile) -> None:
     if hasattr(f, "write"):
-        _write_zip(f, obj)  # type: ignore[arg-type]
+        write(f)
         return
     path = os.fspath(f)
     if os.path.islink(path):  # write through a link, as open(path, "wb") would, not over it
@@ -173,7 +205,7 @@ def save(obj: Any, f: PathOrFile) -> None:
     fd, tmp = _create_temporary(directory, base)
     try:
         with os.fdopen(fd, "wb") as out:
-            _write_zip(out, obj)
+            write(out)
             out.flush()
             os.fsync(out.fileno())
         _keep_mode(path, tmp)
@@ -381,7 +413,45 @@ def load(f: PathOrFile, map_location: Any = None, weights_only: bool = True, **k
         return _load_file(fh, repr(os.fspath(f)))
 
 
+def load_safetensors(f: PathOrFile, with_metadata: bool = False) -> Any:
+    """Load a safetensors file as a ``{name: Tensor}`` dict (as ``safetensors.torch.load_file``).
+
+    With ``with_metadata=True`` returns ``(tensors, metadata)``, metadata being the
+    file's ``__metadata__`` dict or None. Dtypes and shapes are kept; BF16 (which
+    gradkit lacks) is widened to float32 exactly, with a warning; U16/U32/U64 keep their
+    NumPy data (``.numpy()`` gives them back, and saving writes them back unchanged) under
+    gradkit's nearest dtype label (int32/int64), as for any unsigned NumPy array. The file is untrusted:
+    see :mod:`gradkit._io_safetensors` for the checks; a bad file raises
+    :class:`SerializationError`.
+    """
+    if hasattr(f, "read"):
+        return _load_safetensors(f, "file object", with_metadata)  # type: ignore[arg-type]
+    with open(f, "rb") as fh:
+        return _load_safetensors(fh, repr(os.fspath(f)), with_metadata)
+
+
+def _load_safetensors(fh: BinaryIO, name: str, with_metadata: bool = False) -> Any:
+    from ._io_safetensors import read_safetensors
+
+    try:
+        arrays, metadata = read_safetensors(fh, name)
+    except (OSError, ValueError, struct.error, OverflowError, MemoryError) as exc:
+        if isinstance(exc, SerializationError):
+            raise
+        raise SerializationError(f"{name} is not a valid safetensors file: {type(exc).__name__}: "
+                                 f"{str(exc)[:200]}") from exc
+    tensors = {k: _make(a, False, None) for k, a in arrays.items()}
+    return (tensors, metadata) if with_metadata else tensors
+
+
 def _load_file(fh: BinaryIO, name: str) -> Any:
+    from ._io_safetensors import is_safetensors
+
+    start = fh.tell()
+    head = fh.read(9)
+    fh.seek(start)
+    if is_safetensors(head):
+        return _load_safetensors(fh, name)
     try:
         with zipfile.ZipFile(fh, "r") as z:
             return _load_zip(z, fh, name)

@@ -75,6 +75,10 @@ def _alias(self: Tensor) -> Tensor:
     """A snapshot of ``self`` with its history, safe to save while ``self`` is overwritten."""
     t = _make(self._data.copy(), self._rg, self._fn)
     t._oi = self._oi
+    if self._fw:                # forward mode: the snapshot keeps the tangents the op reads
+        from gradkit.autograd.forward_ad import _set
+        for level, tangent in self._fw.items():
+            _set(t, level, tangent)
     return t
 
 

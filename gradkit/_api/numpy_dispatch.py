@@ -10,6 +10,8 @@ not require grad go through NumPy itself and come back as tensors.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from typing import Any, Callable
 
 import numpy as np
@@ -161,9 +163,10 @@ def array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any, **kwargs: A
         if fn is not None:
             if len(inputs) == 1:
                 return fn(self)
-            a, b = inputs
-            if isinstance(a, Tensor) and (isinstance(b, Tensor) or type(b) in (float, int)):
-                return fn(a, b)
+            if len(inputs) == 2:
+                a, b = inputs
+                if isinstance(a, Tensor) and (isinstance(b, Tensor) or type(b) in (float, int)):
+                    return fn(a, b)
     out = kwargs.pop("out", None)
     if out is not None and all(o is None for o in (out if isinstance(out, tuple) else (out,))):
         out = None
@@ -174,7 +177,24 @@ def array_ufunc(self: Tensor, ufunc: Any, method: str, *inputs: Any, **kwargs: A
     return _write_out(out, result) if out is not None else result
 
 
+_scipy_hooked = False
+
+
+def _hook_scipy() -> bool:
+    """SciPy's special functions are ufuncs too: the first time one reaches the dispatch with
+    SciPy loaded, add gradkit.scipy.special's table (so ``import gradkit`` never imports SciPy)."""
+    global _scipy_hooked
+    if _scipy_hooked or "scipy.special" not in sys.modules:
+        return False
+    _scipy_hooked = True
+    # NOTE: gradkit.scipy sits above this floor: it is loaded by name, as a plug-in
+    UFUNCS.update(importlib.import_module("gradkit.scipy.special").ufunc_table())
+    return True
+
+
 def _ufunc_result(ufunc: Any, method: str, name: str, inputs: Any, kwargs: Any) -> Any:
+    if ufunc not in UFUNCS and not _scipy_hooked:
+        _hook_scipy()
     graph = _needs_graph(*inputs)
     kwargs.pop("casting", None)
     dtype = kwargs.pop("dtype", None)
@@ -340,8 +360,13 @@ def _outer(a: Any, b: Any, out: Any = None) -> Any:
 
 
 @implements(np.einsum)
-def _einsum(subscripts: str, *operands: Any, **kw: Any) -> Any:
-    return A.einsum(subscripts, *[_tensorize(o) for o in operands])
+def _einsum(subscripts: str, *operands: Any, out: Any = None, dtype: Any = None, order: str = "K",
+            casting: str = "safe", optimize: Any = False) -> Any:
+    # NOTE: ``optimize`` only picks a contraction order (same values); ``order`` a memory layout.
+    res = A.einsum(subscripts, *[_tensorize(o) for o in operands])
+    if dtype is not None:
+        res = res.to(dtype)
+    return _write_out(out, res) if out is not None else res
 
 
 @implements(np.tensordot)
@@ -832,3 +857,4 @@ _linalg_handlers()
 _fft_handlers()
 Tensor.__array_ufunc__ = array_ufunc  # type: ignore[attr-defined]
 Tensor.__array_function__ = array_function  # type: ignore[attr-defined]
+from gradkit._api import numpy_routines  # noqa: E402,F401  (more handlers, by NumPy's families)

@@ -360,8 +360,16 @@ class Generator:
     """
 
     def __init__(self, device: Any = "cpu") -> None:
+        self.device = _backend.device(device)  # as torch.Generator(device).device
         self._seed = 67280421310721
         self._state: np.random.Generator | None = None
+
+    def clone_state(self) -> Generator:
+        """A new generator in the same state (``torch.Generator.clone_state``)."""
+        g = Generator(self.device)
+        g._seed = self._seed
+        g.set_state(self.get_state())
+        return g
 
     @property
     def _rng(self) -> np.random.Generator:

@@ -516,11 +516,22 @@ def _wrap_inplace(name: str, outplace: Any) -> None:
         out = outplace(_with_fw(self), *args, **kwargs)   # the tangents, before self changes
         res = orig(self, *args, **kwargs)
         _adopt(self, out)
+        _link_inplace_ans(self)
         return res
 
     method.__name__ = name
     method.__doc__ = orig.__doc__
     setattr(Tensor, name, method)
+
+
+def _link_inplace_ans(self: Tensor) -> None:
+    """The node an in-place op recorded saves ``self`` as its answer (``exp_``'s rule reads
+    it): let it carry ``self``'s new tangents, as ``_link_ans`` does out of place, so a
+    forward-over-reverse pass (``func.hvp``) sees them instead of a constant."""
+    node = self._fn
+    prim = getattr(node, "prim", None)
+    if prim is not None and prim.save_ans and prim.n_out == 1 and self._fw:
+        node.ans_fw = dict(self._fw)
 
 
 def _adopt(self: Tensor, out: Tensor) -> None:

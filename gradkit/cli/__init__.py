@@ -80,6 +80,9 @@ def _tolist(a: Any) -> Any:
     return a.tolist()
 
 
+_NO_SYMPY = "not shown: SymPy is not installed (pip install sympy)"
+
+
 def _have_sympy() -> bool:
     try:
         import sympy  # noqa: F401
@@ -209,8 +212,10 @@ def _calculus(args: argparse.Namespace) -> dict[str, Any]:
             sym = str(sym_expr)
         res["symbolic"] = sym
     elif point is None:
-        raise CLIError("SymPy is not installed (pip install gradkit[sympy]); give --at to "
-                       "evaluate by autodiff")
+        raise CLIError("SymPy is not installed (pip install sympy), so there is no symbolic form; give --at "
+                       "to evaluate by autodiff")
+    else:
+        res["symbolic_missing"] = _NO_SYMPY
     if point is not None:
         res["at"] = point
         if kind == "derivative" and len(args.expr) * 3**args.n <= _AD_BUDGET:
@@ -242,6 +247,8 @@ def _show_calculus(res: dict[str, Any]) -> str:
             lines += ["  symbolic:"] + [f"    [{', '.join(r)}]" for r in sym]
         else:
             lines.append(f"  symbolic: {'[' + ', '.join(sym) + ']' if isinstance(sym, list) else sym}")
+    if "symbolic_missing" in res:
+        lines.append(f"  symbolic: {res['symbolic_missing']}")
     if "autodiff" in res:
         at = ", ".join(f"{k}={_fmt(v)}" for k, v in res["at"].items())
         ad = res["autodiff"]
@@ -267,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
                      epilog='examples:\n  gradkit grad "x**2 + x*y + z" --at x=-1 y=2 z=3\n'
                             '  gradkit minimize "x**2 - 4*x + 8" --x0 1.3\n'
                             "  gradkit edges photo.png -o edges.png\n  gradkit tour")
+    from .. import __version__
+    parser.add_argument("--version", action="version", version=f"gradkit {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     helps = {"grad": "symbolic gradient and its autodiff value", "jacobian": "Jacobian of "
              "comma-separated formulas", "hessian": "matrix of second derivatives",

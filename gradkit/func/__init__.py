@@ -66,6 +66,8 @@ def _scalar_output(out: Any) -> Tensor:
         raise TypeError(f"grad requires the function to return a scalar array, but it returned "
                         f"{type(out).__name__}: {out!r}")
     y = _as_output(out)
+    # NOTE: shape () only, as JAX (checked live: jax.grad of a (1, 1) output raises this
+    # TypeError); HIPS autograd accepts any one-element output, PyTorch's backward() too.
     if y.ndim != 0:
         raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
                         f"shape: {tuple(y.shape)}.")

@@ -16,19 +16,26 @@ def _pil() -> Any:
     try:
         from PIL import Image
     except ImportError as e:
-        raise ImportError("gradkit.image.read/write need Pillow: pip install gradkit[image] "
-                          "(or pip install pillow)") from e
+        raise ImportError("gradkit.image.read/write need Pillow: pip install pillow "
+                          "(or pip install gradkit[image])") from e
     return Image
 
 
-def read(path: str | os.PathLike[str], gray: bool = False) -> np.ndarray:
+def read(path: str | os.PathLike[str], gray: bool = False, exif_orientation: bool = True) -> np.ndarray:
     """Read an image file into a uint8 array: ``(H, W)``, ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA.
 
-    Channels are in RGB order (Pillow's), not OpenCV's BGR. ``gray=True`` converts to
-    one channel with Pillow's ITU-R 601 luma. 16-bit files come back as uint16.
+    Channels are in RGB order (Pillow's), not OpenCV's BGR (``gradkit.cv2.imread`` gives
+    BGR as ``cv2.imread``). ``gray=True`` converts to one channel with Pillow's ITU-R 601
+    luma. 16-bit files come back as uint16. The EXIF orientation tag is applied
+    (``PIL.ImageOps.exif_transpose``), so phone photos come out upright, as in OpenCV and
+    image viewers; ``exif_orientation=False`` gives the stored pixels.
     """
     Image = _pil()
     with Image.open(path) as im:
+        if exif_orientation:
+            from PIL import ImageOps
+
+            im = ImageOps.exif_transpose(im)
         if gray:
             im = im.convert("L")
         elif im.mode in ("P", "CMYK", "YCbCr", "LAB", "HSV", "1", "LA", "PA"):

@@ -5,8 +5,8 @@ Importing this package registers every row in ``REGISTRY``.
 
 from __future__ import annotations
 
-from . import elementwise, fft, linalg, nn, reduction, shape
+from . import elementwise, fft, linalg, nn, reduction, shape, special
 from ._registry import ELEMENTWISE, LINEAR, REGISTRY, ZERO, Primitive, defop
 
 __all__ = ["REGISTRY", "Primitive", "defop", "ZERO", "ELEMENTWISE", "LINEAR", "elementwise",
-           "reduction", "shape", "linalg", "nn", "fft"]
+           "reduction", "shape", "linalg", "nn", "fft", "special"]

@@ -457,7 +457,7 @@ logit = defop("logit", _logit_impl, vjp=lambda g, ans, x, eps=None: _logit_vjp(g
 # NOTE: relu'(0) = 0 and relu'(nan) = 1, as in PyTorch (it zeroes where the result is <= 0).
 relu = defop("relu", _relu_impl, vjp=lambda g, ans, x: where(ans <= 0, 0.0, g), jvp=ELEMENTWISE,
              save_inputs=False, save_ans=True)
-erf = defop("erf", _erf_impl, vjp=lambda g, ans, x: g * exp(-(x * x)) * _TWO_OVER_SQRT_PI,
+erf = defop("erf", _erf_impl, vjp=lambda g, ans, x: g * _cj(exp(-(x * x))) * _TWO_OVER_SQRT_PI,
             jvp=ELEMENTWISE, promote="float")
 reciprocal = defop("reciprocal", np.reciprocal, vjp=lambda g, ans, x: -(g * _cj(ans * ans)),
                    jvp=ELEMENTWISE, save_inputs=False, save_ans=True, promote="float")
@@ -467,7 +467,7 @@ round = defop("round", _round_impl, vjp=ZERO, jvp=ELEMENTWISE)  # noqa: A001
 trunc = defop("trunc", np.trunc, vjp=ZERO, jvp=ELEMENTWISE)
 # NOTE: frac is not linear (frac(t) != t); its derivative is 1, so the tangent passes.
 frac = defop("frac", _frac_impl, vjp=lambda g, ans, x: g, jvp=ELEMENTWISE, save_inputs=False)
-erfc = defop("erfc", _erfc_impl, vjp=lambda g, ans, x: -(g * exp(-(x * x)) * _TWO_OVER_SQRT_PI),
+erfc = defop("erfc", _erfc_impl, vjp=lambda g, ans, x: -(g * _cj(exp(-(x * x))) * _TWO_OVER_SQRT_PI),
              jvp=ELEMENTWISE, promote="float")
 erfinv = defop("erfinv", _erfinv_impl,
                vjp=lambda g, ans, x: g * exp(ans * ans) * _SQRT_PI_OVER_TWO, jvp=ELEMENTWISE,

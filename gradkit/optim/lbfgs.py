@@ -12,11 +12,18 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from gradkit._core import backend as _backend
+from gradkit._core.tensor import Tensor
 from .optimizer import Optimizer, _check, _grads, _touch
 from gradkit._core.grad_mode import enable_grad
 
 __all__ = ["LBFGS"]
 
+
+
+def _scalar(loss: Any) -> float:
+    """The closure's loss as a float, without PyTorch's "requires_grad to a scalar" warning
+    (the optimizer reads the value on purpose; torch's LBFGS does not warn either)."""
+    return loss.item() if isinstance(loss, Tensor) else float(loss)
 
 def _cubic_interpolate(
     x1: float,
@@ -214,7 +221,7 @@ class LBFGS(Optimizer):
     ) -> tuple[float, np.ndarray]:
         self._add_grad(t, d)
         with enable_grad():
-            loss = float(closure())
+            loss = _scalar(closure())
         flat_grad = self._gather_flat_grad()
         self._set_param(x)
         return loss, flat_grad
@@ -235,7 +242,7 @@ class LBFGS(Optimizer):
 
         with enable_grad():
             orig_loss = closure()
-        loss = float(orig_loss)
+        loss = _scalar(orig_loss)
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
@@ -286,7 +293,7 @@ class LBFGS(Optimizer):
                 opt_cond = False
                 if n_iter != max_iter:
                     with enable_grad():
-                        loss = float(closure())
+                        loss = _scalar(closure())
                     flat_grad = self._gather_flat_grad()
                     opt_cond = np.abs(flat_grad).max() <= tolerance_grad
                     ls_func_evals = 1

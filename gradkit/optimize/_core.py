@@ -14,7 +14,7 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit._core import backend as _backend
 from .. import func as _gf
 
-_INSTALL = "pip install gradkit[scipy]"
+_INSTALL = "pip install scipy"
 
 
 def require_scipy(what: str) -> Any:
@@ -23,7 +23,8 @@ def require_scipy(what: str) -> Any:
         import scipy.optimize as so
     except ImportError as exc:
         raise ImportError(f"gradkit.optimize.{what} needs SciPy, which is not installed; install it "
-                          f"with `{_INSTALL}` (without SciPy, gradkit.optimize.gradient_descent and "
+                          f"with `{_INSTALL}` (or `pip install gradkit[scipy]`; without SciPy, "
+                          "gradkit.optimize.gradient_descent and "
                           "gradkit.optimize.newton still work)") from exc
     return so
 

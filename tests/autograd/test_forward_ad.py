@@ -292,3 +292,35 @@ def test_numpy_code_differentiates_forward() -> None:
         d = fwAD.make_dual(gk.tensor([0.0, 1.0]), gk.tensor([1.0, 1.0]))
         t = fwAD.unpack_dual(np.sum(np.sin(d) * 2.0)).tangent
     np.testing.assert_allclose(t.item(), 2 * (np.cos(0.0) + np.cos(1.0)))
+
+
+@pytest.mark.parametrize("name", ["exp_", "sin_", "tanh_", "sigmoid_", "log_", "reciprocal_"])
+def test_forward_over_reverse_through_an_inplace_op_on_a_non_leaf(name: str) -> None:
+    """func.hvp (jvp of grad) through ``(x * 1.0 + 1).exp_()`` equals the out-of-place result
+    (the in-place snapshot used to lose its tangent: the HVP came out 0 or doubled)."""
+    from gradkit import func
+
+    def inplace(x):
+        return (getattr(x * 1.0 + 1.0, name)() ** 2).sum()
+
+    def outplace(x):
+        return (getattr(x * 1.0 + 1.0, name[:-1])() ** 2).sum()
+
+    x0, v = np.array([0.3, -0.5]), np.array([1.0, 0.3])
+    want = np.asarray(func.hvp(outplace, (x0,), (v,)))
+    g = func.grad(outplace)
+    fd = (np.asarray(g(x0 + 1e-6 * v)) - np.asarray(g(x0 - 1e-6 * v))) / 2e-6
+    np.testing.assert_allclose(want, fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(np.asarray(func.hvp(inplace, (x0,), (v,))), want, rtol=1e-12)
+
+
+def test_forward_mode_through_an_inplace_write_to_a_view() -> None:
+    from gradkit import func
+
+    def f(x):
+        y = x.clone()
+        y[0:1].add_(x[0:1] ** 2)
+        return y
+
+    _, tangent = func.jvp(f, (np.array([0.3, 0.7]),), (np.array([1.0, 0.0]),))
+    np.testing.assert_allclose(np.asarray(tangent), [1.6, 0.0])

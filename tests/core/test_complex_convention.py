@@ -96,3 +96,21 @@ def test_the_switch_is_per_thread() -> None:
 def test_unknown_convention() -> None:
     with pytest.raises(ValueError, match="unknown complex convention"):
         gk.autograd.set_complex_convention("numpy")
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+def test_erf_of_complex_input_matches_finite_differences(name: str) -> None:
+    """PyTorch's convention: dL/dx + i dL/dy for a real loss (erf's rule conjugates its factor)."""
+    sp = pytest.importorskip("scipy.special")
+    z0 = np.array([0.3 + 0.2j, -0.5 + 0.7j])
+    w = 1.3 - 0.4j
+
+    def loss(v):
+        return (getattr(sp, name)(v) * w).real.sum()
+
+    z = gk.tensor(z0, requires_grad=True)
+    (getattr(gk, name)(z) * w).real.sum().backward()
+    h = 1e-6
+    re = [(loss(z0 + h * e) - loss(z0 - h * e)) / (2 * h) for e in np.eye(2)]
+    im = [(loss(z0 + 1j * h * e) - loss(z0 - 1j * h * e)) / (2 * h) for e in np.eye(2)]
+    np.testing.assert_allclose(z.grad.numpy(), np.array(re) + 1j * np.array(im), rtol=1e-7)

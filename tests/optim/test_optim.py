@@ -592,3 +592,23 @@ def test_scheduler_state_dict_resume():
     for s in (sch, sch2):
         s.step()
     assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+
+
+def test_lbfgs_reads_the_closure_loss_without_the_scalar_warning() -> None:
+    """The optimizer reads the loss on purpose: no "requires_grad=True to a scalar" warning
+    (PyTorch's LBFGS gives none either)."""
+    import warnings
+
+    xy = gk.tensor([-1.0, 2.0], requires_grad=True)
+    opt = gk.optim.LBFGS([xy], lr=1, max_iter=100, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = (1 - xy[0]) ** 2 + 100 * (xy[1] - xy[0] ** 2) ** 2
+        loss.backward()
+        return loss
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step(closure)
+    np.testing.assert_allclose(xy.detach().numpy(), [1.0, 1.0], atol=1e-4)

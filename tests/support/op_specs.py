@@ -912,3 +912,66 @@ from op_specs_linalg import LINALG_EXTRA_SPECS  # noqa: E402
 from op_specs_nn import NN_SPECS  # noqa: E402
 
 OP_SPECS = OP_SPECS + LINALG_EXTRA_SPECS + NN_SPECS
+
+# --- scipy.special rows (gradkit/ops/special.py), checked against SciPy itself ------------
+import scipy.special as _sps  # noqa: E402
+
+from gradkit.ops import special as _SP  # noqa: E402
+
+SPECIAL_SPECS = [
+    OpSpec("gamma", _SP.gamma, _sps.gamma, low=0.3, high=3.0),
+    OpSpec("gamma", _SP.gamma, _sps.gamma, low=-0.8, high=-0.2, label="negative"),
+    OpSpec("rgamma", _SP.rgamma, _sps.rgamma, low=0.3, high=3.0),
+    OpSpec("gammasgn", _SP.gammasgn, _sps.gammasgn, make=avoiding((3, 4), [-2.0, -1.0, 0.0])),
+    OpSpec("gammainc", lambda x, a: _SP.gammainc(a, x), lambda x, a: _sps.gammainc(a, x),
+           args=(2.5,), low=0.3, high=4.0),
+    OpSpec("gammaincc", lambda x, a: _SP.gammaincc(a, x), lambda x, a: _sps.gammaincc(a, x),
+           args=(1.5,), low=0.3, high=4.0),
+    OpSpec("betainc", lambda x, a, b: _SP.betainc(a, b, x), lambda x, a, b: _sps.betainc(a, b, x),
+           args=(2.5, 1.5), low=0.1, high=0.9),
+    OpSpec("zeta", lambda q, x: _SP.zeta(x, q), lambda q, x: _sps.zeta(x, q), args=(2.5,),
+           low=0.5, high=3.0),
+    OpSpec("erfcinv", _SP.erfcinv, _sps.erfcinv, low=0.1, high=1.9),
+    OpSpec("ndtri", _SP.ndtri, _sps.ndtri, low=0.05, high=0.95),
+    OpSpec("log_ndtr", _SP.log_ndtr, _sps.log_ndtr, low=-6.0, high=3.0),
+    OpSpec("erfcx", _SP.erfcx, _sps.erfcx, low=-1.0, high=3.0),
+    OpSpec("i0", _SP.i0, _sps.i0, low=-3.0, high=3.0),
+    OpSpec("i1", _SP.i1, _sps.i1, low=-3.0, high=3.0),
+    OpSpec("i0e", _SP.i0e, _sps.i0e, make=signed((3, 4), lo=0.2, hi=3.0)),
+    OpSpec("i1e", _SP.i1e, _sps.i1e, make=signed((3, 4), lo=0.2, hi=3.0)),
+    OpSpec("iv", lambda x, v: _SP.iv(v, x), lambda x, v: _sps.iv(v, x), args=(1.5,), low=0.3,
+           high=4.0),
+    OpSpec("iv", _SP.iv, _sps.iv, kinds="if", shapes=[(4,), (3, 4)], low=0.3, high=4.0,
+           label="int-order"),
+    OpSpec("ive", lambda x, v: _SP.ive(v, x), lambda x, v: _sps.ive(v, x), args=(1.0,),
+           make=signed((3, 4), lo=0.2, hi=4.0)),
+    OpSpec("jv", lambda x, v: _SP.jv(v, x), lambda x, v: _sps.jv(v, x), args=(2.0,), low=0.3,
+           high=6.0),
+    OpSpec("yv", lambda x, v: _SP.yv(v, x), lambda x, v: _sps.yv(v, x), args=(1.0,), low=0.5,
+           high=6.0),
+    OpSpec("entr", _SP.entr, _sps.entr, low=0.2, high=3.0),
+    OpSpec("xlog1py", _SP.xlog1py, _sps.xlog1py, make=then(uniform((3, 4)), uniform((4,), low=-0.7))),
+    OpSpec("kv", lambda x, v: _SP.kv(v, x), lambda x, v: _sps.kv(v, x), args=(1.5,), low=0.3,
+           high=4.0),
+    OpSpec("kve", lambda x, v: _SP.kve(v, x), lambda x, v: _sps.kve(v, x), args=(0.5,), low=0.3,
+           high=4.0),
+    OpSpec("exp1", _SP.exp1, _sps.exp1, low=0.2, high=3.0),
+    OpSpec("expi", _SP.expi, _sps.expi, low=0.2, high=3.0),
+    OpSpec("expn", lambda x, n: _SP.expn(n, x), lambda x, n: _sps.expn(n, x),
+           args=(np.array([0, 1, 2, 5]),), low=0.3, high=3.0),
+    OpSpec("dawsn", _SP.dawsn, _sps.dawsn),
+    OpSpec("erfi", _SP.erfi, _sps.erfi, low=-1.5, high=1.5),
+    OpSpec("spence", _SP.spence, _sps.spence, low=0.2, high=3.0),
+    OpSpec("ellipk", _SP.ellipk, _sps.ellipk, low=0.05, high=0.9),
+    OpSpec("ellipe", _SP.ellipe, _sps.ellipe, low=0.05, high=0.9),
+    OpSpec("hyp1f1", lambda x, a, b: _SP.hyp1f1(a, b, x), lambda x, a, b: _sps.hyp1f1(a, b, x),
+           args=(1.5, 2.5)),
+    OpSpec("gammaincinv", lambda y, a: _SP.gammaincinv(a, y), lambda y, a: _sps.gammaincinv(a, y),
+           args=(2.5,), low=0.1, high=0.9),
+    OpSpec("gammainccinv", lambda y, a: _SP.gammainccinv(a, y),
+           lambda y, a: _sps.gammainccinv(a, y), args=(1.5,), low=0.1, high=0.9),
+    OpSpec("betaincinv", lambda y, a, b: _SP.betaincinv(a, b, y),
+           lambda y, a, b: _sps.betaincinv(a, b, y), args=(2.0, 1.5), low=0.1, high=0.9),
+]
+
+OP_SPECS = OP_SPECS + SPECIAL_SPECS

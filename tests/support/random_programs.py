@@ -29,39 +29,11 @@ MAX_NUMEL = 64      # largest allowed intermediate
 
 # Patterns that expose bugs not fixed yet. ``generate(..., avoid=KNOWN_BUGS)`` (what CI runs)
 # leaves them out; GRADKIT_RANDOM_KNOWN_BUGS=1 generates them. Delete an entry with its fix.
-KNOWN_BUGS = {
-    # gradkit's gather follows np.take_along_axis (the index broadcasts) where PyTorch takes the
-    # leading block of the input: x (3, 4), index (2, 1), dim=1 raises IndexError in gradkit
-    # and gives shape (2, 1) in torch; x (2, 3, 1), index (2, 1, 2), dim=2 gives (2, 3, 2) and a
-    # gradient that disagrees with gradkit's own finite differences. With the bug, CI draws
-    # only indices as large as the input in the dims other than ``dim``.
-    "gather_smaller_index",
-    # Forward-mode AD (dual numbers, so gradkit.func.jvp/hvp/jacfwd) drops an in-place write
-    # through a view when the primal requires grad: y = x.clone(); y[0].mul_(x[1]) leaves y's
-    # tangent at x's (torch: updated). With the bug, CI skips the forward-over-reverse check
-    # of programs with IN_PLACE_VIEW_METHODS.
-    "forward_ad_inplace_view",
-    # Forward over reverse (gradkit.func.hvp, jvp of grad) through a non-linear in-place op
-    # on a non-leaf is wrong (double backward is right): f(x) = sum(1 / (x * 1.0).exp_())
-    # gives twice the Hessian-vector product; likewise sin_, tanh_, sigmoid_, sqrt_, log_,
-    # reciprocal_, pow_, mul_ and y[i] *= t. With the bug, CI skips the forward-over-reverse
-    # check of programs with exp_ or ``y[...] *= ...``.
-    "forward_over_reverse_inplace",
-    # x.transpose(1, 2).contiguous() of a tensor that requires grad is not contiguous, so
-    # .view(2, -1) raises "view size is not compatible" (torch: works; issue 14). With the
-    # bug, CI applies contiguous().view() only to values that are contiguous already.
-    "contiguous_requires_grad",
-    # take_along_dim with an index that broadcasts (x (3, 2, 2), index (1, 1, 2), dim=0): the
-    # values are right, the gradient misses the broadcast copies (gradkit [0,1,0,0,...], torch
-    # [0,1,0,1,...]). With the bug, CI draws indices of the input's sizes in the other dims.
-    "take_along_dim_broadcast_grad",
-    # scatter_add's backward raises ("could not broadcast input array from shape (4,2) into
-    # shape (1,2)") when the index's shape differs from self's in a dim other than dim:
-    # self (4, 1), src and index (1, 2), dim=1; self (3, 2, 2), src and index (3, 2, 1), dim=0
-    # (torch: works). Probably the gather bug above, in the rule for src. With the bug, CI
-    # draws src and index of self's sizes in the dims other than dim.
-    "scatter_add_index_smaller_than_self",
-}
+KNOWN_BUGS: set[str] = set()
+# Fixed since the test found them (the patterns are generated again): "gather_smaller_index",
+# "forward_ad_inplace_view", "forward_over_reverse_inplace" (in-place snapshots lost their
+# tangents, so func.hvp through exp_/sin_/y[i] *= t was wrong), "contiguous_requires_grad",
+# "take_along_dim_broadcast_grad", "scatter_add_index_smaller_than_self".
 # ops whose double backward PyTorch does not implement: no Hessian comparison with torch
 TORCH_NO_DOUBLE_BACKWARD = {"hardsigmoid"}
 # ops where PyTorch (2.13, CPU) is off in float64, so gradients are compared with it to 1e-7

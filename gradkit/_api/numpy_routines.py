@@ -1,0 +1,689 @@
+"""More NumPy dispatch handlers, grouped by NumPy's own routine families.
+
+Each handler takes NumPy's signature and keywords and builds its result from gradkit
+operations (or from NumPy functions that dispatch back to gradkit on tensors), so the
+result stays on the graph. Functions whose results carry no gradient (booleans, dtypes)
+run on the values. Registered into ``gradkit._numpy.FUNCTIONS`` on import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import string
+import types
+import warnings
+from typing import Any
+
+import numpy as np
+
+from gradkit import _api as _A
+from gradkit._api import complex as _C
+from gradkit._api import other_ops as _O
+from gradkit._core import creation as _F
+from gradkit._core import dtype as _D
+from gradkit._api.numpy_dispatch import (FUNCTIONS, _needs_graph, _plain_numpy, _tensorize,
+                                         _unsupported, _write_out, implements)
+from gradkit._core.tensor import Tensor
+
+# NOTE: the handlers read gradkit's functions from the floors below this one (never from the
+# root package, which imports this module); gradkit.numeric loads by name when np.gradient runs.
+gk = types.SimpleNamespace(
+    **{n: getattr(_A, n) for n in _A.__all__},
+    as_tensor=_F.as_tensor, zeros=_F.zeros, zeros_like=_F.zeros_like, ones_like=_F.ones_like,
+    full_like=_F.full_like, real=_C.real, conj=_C.conj, atleast_3d=_O.atleast_3d, diff=_O.diff,
+    float64=_D.float64, float32=_D.float32)
+
+
+__all__: list[str] = []
+
+
+def _t(x: Any) -> Tensor:
+    """Anything array-like as a tensor (constants for arrays, lists and numbers; a list that
+    holds tensors is stacked on the graph, as NumPy would build an array from it)."""
+    if isinstance(x, (list, tuple)) and _holds_tensor(x):
+        parts = [_t(e) for e in x]
+        dt = np.result_type(*[p._data for p in parts])
+        return gk.stack([p.to(dt) for p in parts], 0)
+    x = _tensorize(x)
+    return x if isinstance(x, Tensor) else gk.as_tensor(np.asarray(x))
+
+
+def _holds_tensor(x: Any) -> bool:
+    if isinstance(x, Tensor):
+        return True
+    return isinstance(x, (list, tuple)) and any(_holds_tensor(e) for e in x)
+
+
+def _np_dtype(x: Any) -> Any:
+    return x._data.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
+
+
+def _normalize_axis(axis: int, ndim: int) -> int:
+    if not -ndim <= axis < ndim:
+        raise _AxisError(axis, ndim)
+    return axis % ndim
+
+
+_AxisError = getattr(getattr(np, "exceptions", np), "AxisError", None) or np.AxisError
+
+
+def _as_float(x: Tensor) -> Tensor:
+    """NumPy's statistics compute integers and booleans in float64."""
+    return x if x._data.dtype.kind in "fc" else x.to(gk.float64)
+
+
+# --- array manipulation ----------------------------------------------------------------
+@implements(np.flipud)
+def _flipud(m: Any) -> Any:
+    x = _t(m)
+    if x.ndim < 1:
+        raise ValueError("Input must be >= 1-d.")
+    return gk.flip(x, (0,))
+
+
+@implements(np.fliplr)
+def _fliplr(m: Any) -> Any:
+    x = _t(m)
+    if x.ndim < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return gk.flip(x, (1,))
+
+
+@implements(np.rot90)
+def _rot90(m: Any, k: int = 1, axes: Any = (0, 1)) -> Any:
+    x = _t(m)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    if axes[0] == axes[1] or abs(axes[0] - axes[1]) == x.ndim:
+        raise ValueError("Axes must be different.")
+    if any(not -x.ndim <= ax < x.ndim for ax in axes):
+        raise ValueError(f"Axes={tuple(axes)} out of range for array of ndim={x.ndim}.")
+    a0, a1 = axes[0] % x.ndim, axes[1] % x.ndim
+    # NOTE: NumPy and PyTorch agree: k > 0 rotates from the first axis towards the second
+    return gk.rot90(x, k, (a0, a1))
+
+
+@implements(np.append)
+def _append(arr: Any, values: Any, axis: Any = None) -> Any:
+    x, v = _t(arr), _t(values)
+    if axis is None:
+        return gk.cat([x.reshape(-1), v.reshape(-1)], 0)
+    return gk.cat([x, v], axis)
+
+
+def _atleast_3d_one(x: Tensor) -> Tensor:
+    if x.ndim == 0:
+        return x.reshape(1, 1, 1)
+    if x.ndim == 1:
+        return x.reshape(1, x.shape[0], 1)
+    if x.ndim == 2:
+        return x.reshape(*x.shape, 1)
+    return x
+
+
+@implements(np.atleast_3d)
+def _atleast_3d(*arys: Any) -> Any:
+    res = [_atleast_3d_one(_t(a)) for a in arys]
+    return res[0] if len(res) == 1 else tuple(res)
+
+
+@implements(np.column_stack)
+def _column_stack(tup: Any) -> Any:
+    cols = []
+    for a in tup:
+        x = _t(a)
+        cols.append(x.reshape(-1, 1) if x.ndim < 2 else x)
+    return gk.cat(cols, 1)
+
+
+@implements(np.dstack)
+def _dstack(tup: Any) -> Any:
+    return gk.cat([_atleast_3d_one(_t(a)) for a in tup], 2)
+
+
+@implements(np.rollaxis)
+def _rollaxis(a: Any, axis: int, start: int = 0) -> Any:
+    x = _t(a)
+    n = x.ndim
+    axis = _normalize_axis(axis, n)
+    if not -n <= start <= n:
+        raise _AxisError(f"'start' arg requires {-n} <= start < {n + 1}, "
+                                      f"but {start} was passed in")
+    start = start % (n + 1) if start < 0 else start
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return x[...]
+    axes = list(range(n))
+    axes.remove(axis)
+    axes.insert(start, axis)
+    return x.permute(*axes)
+
+
+@implements(np.diagflat)
+def _diagflat(v: Any, k: int = 0) -> Any:
+    return gk.diag(_t(v).reshape(-1), k)
+
+
+@implements(np.partition)
+def _partition(a: Any, kth: Any, axis: Any = -1, kind: str = "introselect",
+               order: Any = None) -> Any:
+    # NOTE: NumPy's argpartition picks the order; the values are gathered on the graph
+    x = _t(a)
+    if axis is None:
+        x, axis = x.reshape(-1), -1
+    idx = np.argpartition(x._data, kth, axis=axis, kind=kind)
+    return np.take_along_axis(x, idx, axis)
+
+
+@implements(np.select)
+def _select(condlist: Any, choicelist: Any, default: Any = 0) -> Any:
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    if len(choicelist) == 0:
+        raise ValueError("select with an empty condition list is not possible")
+    choices = [_t(c) for c in choicelist]
+    d = _to_data(default)
+    dtype = np.result_type(*[c._data for c in choices], d if np.isscalar(d) else np.asarray(d))
+    result = _t(default).to(dtype)
+    for cond, choice in zip(reversed(condlist), reversed(choices)):
+        c = _to_data(cond)
+        if np.asarray(c).dtype != bool:
+            raise TypeError("invalid entry in condlist: should be boolean ndarray")
+        result = gk.where(gk.as_tensor(np.asarray(c)), choice.to(dtype), result)
+    return result
+
+
+def _to_data(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
+
+
+# --- array creation --------------------------------------------------------------------
+@implements(np.linspace)
+def _linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
+              retstep: bool = False, dtype: Any = None, axis: int = 0, *,
+              device: Any = None) -> Any:
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    s, e = _t(start), _t(stop)
+    dt = np.result_type(_to_data(_tensorize(start)), _to_data(_tensorize(stop)), float(num))
+    s, e = s.to(dt), e.to(dt)
+    div = (num - 1) if endpoint else num
+    delta = e - s
+    # NumPy's formula, kept for equal values: y = arange(num) * (delta / div) + start
+    y = gk.as_tensor(np.arange(0, num, dtype=dt).reshape((-1,) + (1,) * delta.ndim))
+    step: Any
+    if div > 0:
+        step = delta / div
+        if np.any(step._data == 0):
+            y = (y / div) * delta
+        else:
+            y = y * step
+    else:
+        step = gk.as_tensor(np.full(delta.shape, np.nan, dtype=dt))
+        y = y * delta
+    y = y + s
+    if endpoint and num > 1:
+        y = gk.cat([y[:-1], e.reshape(1, *e.shape).expand(1, *y.shape[1:])], 0)
+    if axis != 0:
+        y = gk.movedim(y, 0, axis)
+    if dtype is not None:
+        if np.issubdtype(np.dtype(dtype), np.integer):
+            y = gk.floor(y)
+        y = y.to(np.dtype(dtype))
+    if retstep:
+        return y, (step if step.ndim else step)
+    return y
+
+
+# --- mathematical functions ------------------------------------------------------------
+@implements(np.gradient)
+def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    # gradkit.numeric.gradient is numpy.gradient (same spacing rules), differentiable on tensors
+    numeric = importlib.import_module("gradkit.numeric")
+    return numeric.gradient(_t(f), *varargs, axis=axis, edge_order=edge_order)
+
+
+@implements(np.cross)
+def _cross(a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+           axis: Any = None) -> Any:
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    x, y = _t(a), _t(b)
+    x = gk.movedim(x, _normalize_axis(axisa, x.ndim), -1)
+    y = gk.movedim(y, _normalize_axis(axisb, y.ndim), -1)
+    na, nb = x.shape[-1], y.shape[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n"
+                         "(dimension must be 2 or 3)")
+    if na == 2 or nb == 2:
+        warnings.warn("Arrays of 2-dimensional vectors are deprecated. Use arrays of "
+                      "3-dimensional vectors instead. (deprecated in NumPy 2.0)",
+                      DeprecationWarning, stacklevel=3)
+    x0, x1 = x[..., 0], x[..., 1]
+    y0, y1 = y[..., 0], y[..., 1]
+    cz = x0 * y1 - x1 * y0
+    if na == 2 and nb == 2:
+        return cz
+    if na == 3 and nb == 3:
+        x2, y2 = x[..., 2], y[..., 2]
+        cx, cy = x1 * y2 - x2 * y1, x2 * y0 - x0 * y2
+    elif na == 2:                                    # a2 = 0
+        y2 = y[..., 2]
+        cx, cy = x1 * y2, -(x0 * y2)
+    else:                                            # b2 = 0
+        x2 = x[..., 2]
+        cx, cy = -(x2 * y1), x2 * y0
+    out = gk.stack(gk.broadcast_tensors(cx, cy, cz), -1)
+    return gk.movedim(out, -1, _normalize_axis(axisc, out.ndim))
+
+
+def _nan_fill(name: str, fill: float) -> Any:
+    reduce = getattr(np, name)
+
+    def handler(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+                keepdims: bool = False, **kw: Any) -> Any:
+        x = _t(a)
+        if dtype is not None:
+            kw["dtype"] = dtype
+        if x._data.dtype.kind not in "fc":
+            return reduce(x, axis=axis, out=out, keepdims=keepdims, **kw)
+        nan = gk.isnan(x)
+        res = reduce(gk.where(nan, fill, x), axis=axis, out=out, keepdims=keepdims, **kw)
+        if name in ("max", "min"):                   # an all-NaN slice gives NaN, as in NumPy
+            all_nan = np.all(nan._data, axis=axis, keepdims=keepdims)
+            if np.any(all_nan):
+                res = gk.where(gk.as_tensor(all_nan), math.nan, res)
+        return res
+    return handler
+
+
+implements(np.nansum)(_nan_fill("sum", 0.0))
+implements(np.nanprod)(_nan_fill("prod", 1.0))
+implements(np.nanmax)(_nan_fill("max", -math.inf))
+implements(np.nanmin)(_nan_fill("min", math.inf))
+
+
+@implements(np.round, np.around)
+def _round(a: Any, decimals: int = 0, out: Any = None) -> Any:
+    x = _t(a)
+    if x._data.dtype.kind not in "fc" or out is not None:
+        if _needs_graph(x):
+            raise _unsupported("round with out=")
+        return _plain_numpy(np.round, (x,), dict(decimals=decimals, out=out))
+    # NOTE: half to even, as NumPy (and PyTorch); the gradient is zero almost everywhere.
+    # NumPy scales by 10**decimals, rounds, and scales back; the same steps here.
+    if decimals == 0:
+        return gk.round(x)
+    if decimals > 0:
+        f = 10.0 ** decimals
+        return gk.round(x * f) / f
+    f = 10.0 ** -decimals
+    return gk.round(x / f) * f
+
+
+def _trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Any:
+    yt = _t(y)
+    ax = _normalize_axis(axis, yt.ndim)
+    if x is None:
+        d: Any = dx
+    else:
+        xt = _t(x)
+        if xt.ndim == 1:
+            d = gk.diff(xt)
+            d = d.reshape(*[-1 if i == ax else 1 for i in range(yt.ndim)])
+        else:
+            d = np.diff(xt, axis=axis)
+    hi = (slice(None),) * ax + (slice(1, None),)
+    lo = (slice(None),) * ax + (slice(None, -1),)
+    return np.sum(d * (yt[hi] + yt[lo]) / 2.0, axis=ax)
+
+
+implements(*[getattr(np, n) for n in ("trapezoid", "trapz") if hasattr(np, n)])(_trapezoid)
+
+
+@implements(np.unwrap)
+def _unwrap(p: Any, discont: Any = None, axis: int = -1, *, period: float = 2 * math.pi) -> Any:
+    # NOTE: the correction is a multiple of the period, constant almost everywhere, so it is
+    # computed by NumPy on the values and the gradient of unwrap is the identity
+    x = _t(p)
+    corrected = np.unwrap(x._data, discont=discont, axis=axis, period=period)
+    return x + gk.as_tensor(corrected - x._data)
+
+
+def _correlate_core(a: Tensor, v: Tensor, mode: str) -> Tensor:
+    """out[k] = sum_j a_padded[k + j] * v[j], with NumPy's padding for each mode (len a >= len v)."""
+    n, m = a.shape[0], v.shape[0]
+    left, right = {"full": (m - 1, m - 1), "same": (m // 2, m - m // 2 - 1),
+                   "valid": (0, 0)}[mode]
+    zeros = gk.zeros(left, dtype=a.dtype), gk.zeros(right, dtype=a.dtype)
+    ap = gk.cat([zeros[0], a, zeros[1]], 0)
+    length = n + left + right - m + 1
+    idx = np.arange(length)[:, None] + np.arange(m)[None, :]
+    return (ap[idx] * v).sum(1)
+
+
+def _mode(mode: Any) -> str:
+    names = {0: "valid", 1: "same", 2: "full", "v": "valid", "s": "same", "f": "full"}
+    mode = names.get(mode, mode)
+    if mode not in ("valid", "same", "full"):
+        raise ValueError(f"mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
+    return mode
+
+
+def _vectors(a: Any, v: Any) -> tuple[Tensor, Tensor]:
+    x, y = _t(a).reshape(-1), _t(v).reshape(-1)
+    if x.shape[0] == 0:
+        raise ValueError("a cannot be empty")
+    if y.shape[0] == 0:
+        raise ValueError("v cannot be empty")
+    dt = np.result_type(x._data, y._data)
+    return x.to(dt), y.to(dt)
+
+
+@implements(np.correlate)
+def _correlate(a: Any, v: Any, mode: str = "valid") -> Any:
+    x, y = _vectors(a, v)
+    mode = _mode(mode)
+    if y.is_complex():
+        y = gk.conj(y)
+    if x.shape[0] >= y.shape[0]:
+        return _correlate_core(x, y, mode)
+    # NumPy swaps the (conjugated) inputs and reverses the result
+    return gk.flip(_correlate_core(y, x, mode), (0,))
+
+
+@implements(np.convolve)
+def _convolve(a: Any, v: Any, mode: str = "full") -> Any:
+    x, y = _vectors(a, v)
+    if y.shape[0] > x.shape[0]:
+        x, y = y, x
+    return _correlate_core(x, gk.flip(y, (0,)), _mode(mode))
+
+
+@implements(np.real_if_close)
+def _real_if_close(a: Any, tol: float = 100) -> Any:
+    x = _t(a)
+    if not x.is_complex():
+        return x
+    if tol > 1:
+        tol = np.finfo(x._data.dtype).eps * tol
+    if np.all(np.absolute(x._data.imag) < tol):
+        return gk.real(x)
+    return x
+
+
+# --- logic: results without a gradient ------------------------------------------------
+def _values_only(func: Any) -> Any:
+    def handler(*args: Any, **kwargs: Any) -> Any:
+        return _plain_numpy(func, args, kwargs)
+    return handler
+
+
+for _f in (np.iscomplex, np.isreal):       # iscomplexobj/isrealobj: _numpy._NO_GRADIENT
+    implements(_f)(_values_only(_f))
+
+
+# --- statistics ------------------------------------------------------------------------
+@implements(np.ptp)
+def _ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    x = _t(a)
+    res = np.max(x, axis=axis, keepdims=keepdims) - np.min(x, axis=axis, keepdims=keepdims)
+    return res if out is None else _write_out(out, res)
+
+
+@implements(np.average)
+def _average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *,
+             keepdims: bool = False) -> Any:
+    x = _t(a)
+    if weights is None:
+        avg = np.mean(_as_float(x), axis=axis, keepdims=keepdims)
+        scl = gk.full_like(avg, x.numel() / max(avg.numel(), 1)).detach()
+    else:
+        w = _t(weights)
+        kind = x._data.dtype.kind
+        dt = np.result_type(x._data, w._data, "f8") if kind in "biu" else \
+            np.result_type(x._data, w._data)
+        x, w = x.to(dt), w.to(dt)
+        if x.shape != w.shape:
+            if axis is None:
+                raise TypeError("Axis must be specified when shapes of a and weights differ.")
+            if w.ndim != 1:
+                raise TypeError("1D weights expected when shapes of a and weights differ.")
+            ax = _normalize_axis(axis, x.ndim)
+            if w.shape[0] != x.shape[ax]:
+                raise ValueError("Length of weights not compatible with specified axis.")
+            w = w.reshape(*[-1 if i == ax else 1 for i in range(x.ndim)])
+            w = w.expand(*x.shape)
+        scl = np.sum(w, axis=axis, keepdims=keepdims)
+        if np.any(scl._data == 0.0):
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        avg = np.sum(x * w, axis=axis, keepdims=keepdims) / scl
+    if returned:
+        if scl.shape != avg.shape:
+            scl = scl.expand(*avg.shape)
+        return avg, scl
+    return avg
+
+
+def _to_last(x: Tensor, axis: Any) -> tuple[Tensor, tuple[int, ...]]:
+    """Move the reduced axes to one last axis; also return them (normalized)."""
+    if axis is None:
+        return x.reshape(-1), tuple(range(x.ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = tuple(sorted(_normalize_axis(a, x.ndim) for a in axes))
+    kept = [i for i in range(x.ndim) if i not in axes]
+    y = x.permute(*kept, *axes)
+    return y.reshape(*[x.shape[i] for i in kept], -1), axes
+
+
+def _keep(res: Tensor, shape: tuple[int, ...], axes: tuple[int, ...], lead: int = 0) -> Tensor:
+    new = [1 if i in axes else s for i, s in enumerate(shape)]
+    return res.reshape(*res.shape[:lead], *new)
+
+
+def _nan_if_any(res: Tensor, y: Tensor, lead: int = 0) -> Tensor:
+    """NumPy's median and quantile give NaN for a slice that holds a NaN."""
+    bad = np.isnan(y._data).any(-1)
+    if not np.any(bad):
+        return res
+    return gk.where(gk.as_tensor(np.broadcast_to(bad, res.shape)), math.nan, res)
+
+
+@implements(np.median)
+def _median(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
+            keepdims: bool = False) -> Any:
+    x = _as_float(_t(a))
+    y, axes = _to_last(x, axis)
+    n = y.shape[-1]
+    if n == 0:
+        return np.mean(y, axis=-1)
+    s = gk.sort(y, -1).values
+    # NOTE: an even count gives the mean of the two middle values, so each gets half the gradient
+    res = s[..., n // 2] if n % 2 else (s[..., n // 2 - 1] + s[..., n // 2]) / 2.0
+    res = _nan_if_any(res, y)
+    res = _keep(res, tuple(x.shape), axes) if keepdims else res
+    return res if out is None else _write_out(out, res)
+
+
+def _quantile(x: Tensor, q: Any, axis: Any, keepdims: bool, method: str, name: str,
+              scale: float) -> Any:
+    if method != "linear":
+        raise NotImplementedError(f"numpy.{name} on gradkit tensors supports method='linear' "
+                                  f"only (got {method!r}); pass tensor.detach() for the others")
+    if isinstance(q, Tensor) and _needs_graph(q):
+        raise _unsupported(f"{name} with a q that requires grad")
+    qa = np.asarray(_to_data(q), dtype=np.float64) / scale
+    if np.any((qa < 0) | (qa > 1)):
+        raise ValueError(f"{'Percentiles' if scale == 100 else 'Quantiles'} must be in the "
+                         f"range [0, {int(scale)}]")
+    # NumPy's result dtype (float32 stays float32 for a Python float q, not for a list q)
+    dt = getattr(np, name)(np.zeros(1, dtype=x._data.dtype), _to_data(q)).dtype
+    x = x.to(dt)
+    y, axes = _to_last(x, axis)
+    n = y.shape[-1]
+    s = gk.sort(y, -1).values
+    pos = qa * (n - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    t = gk.as_tensor((pos - lo).astype(x._data.dtype))
+    a_lo = gk.movedim(s[..., lo], tuple(range(y.ndim - 1, y.ndim - 1 + qa.ndim)),
+                      tuple(range(qa.ndim))) if qa.ndim else s[..., lo]
+    a_hi = gk.movedim(s[..., hi], tuple(range(y.ndim - 1, y.ndim - 1 + qa.ndim)),
+                      tuple(range(qa.ndim))) if qa.ndim else s[..., hi]
+    tt = t.reshape(*t.shape, *([1] * (a_lo.ndim - qa.ndim)))
+    diff = a_hi - a_lo
+    # NumPy's _lerp: a + d*t below t = 0.5, b - d*(1 - t) from there (exact at both ends)
+    res = gk.where(tt >= 0.5, a_hi - diff * (1 - tt), a_lo + diff * tt)
+    bad = np.isnan(y._data).any(-1)
+    if np.any(bad):
+        res = gk.where(gk.as_tensor(np.broadcast_to(bad, res.shape)), math.nan, res)
+    return _keep(res, tuple(x.shape), axes, qa.ndim) if keepdims else res
+
+
+@implements(np.quantile)
+def _np_quantile(a: Any, q: Any, axis: Any = None, out: Any = None,
+                 overwrite_input: bool = False, method: str = "linear",
+                 keepdims: bool = False, **kw: Any) -> Any:
+    res = _quantile(_t(a), q, axis, keepdims, method, "quantile", 1.0)
+    return res if out is None else _write_out(out, res)
+
+
+@implements(np.percentile)
+def _np_percentile(a: Any, q: Any, axis: Any = None, out: Any = None,
+                   overwrite_input: bool = False, method: str = "linear",
+                   keepdims: bool = False, **kw: Any) -> Any:
+    res = _quantile(_t(a), q, axis, keepdims, method, "percentile", 100.0)
+    return res if out is None else _write_out(out, res)
+
+
+@implements(np.cov)
+def _cov(m: Any, y: Any = None, rowvar: bool = True, bias: bool = False, ddof: Any = None,
+         fweights: Any = None, aweights: Any = None, *, dtype: Any = None) -> Any:
+    if ddof is not None and ddof != int(ddof):
+        raise ValueError("ddof must be integer")
+    x = _t(m)
+    if x.ndim > 2:
+        raise ValueError("m has more than 2 dimensions")
+    dt = np.dtype(dtype) if dtype is not None else np.result_type(
+        x._data, *([] if y is None else [_np_dtype(_tensorize(y))]), np.float64)
+    X = gk.atleast_2d(x).to(dt)
+    if not rowvar and X.shape[0] != 1:
+        X = X.T
+    if y is not None:
+        Y = gk.atleast_2d(_t(y)).to(dt)
+        if not rowvar and Y.shape[0] != 1:
+            Y = Y.T
+        X = gk.cat([X, Y], 0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    w = None
+    if fweights is not None:
+        w = np.asarray(_to_data(fweights), dtype=float)
+    if aweights is not None:
+        aw = np.asarray(_to_data(aweights), dtype=float)
+        w = aw if w is None else w * aw
+    avg, w_sum = _average(X, axis=1, weights=w, returned=True)
+    w_sum = float(w_sum._data[0])
+    if w is None:
+        fact = X.shape[1] - ddof
+    elif ddof == 0:
+        fact = w_sum
+    elif aweights is None:
+        fact = w_sum - ddof
+    else:
+        fact = w_sum - ddof * float(np.sum(w * aw)) / w_sum
+    Xc = X - avg[:, None]
+    XT = Xc.T if w is None else (Xc * gk.as_tensor(w.astype(dt))).T
+    if Xc.is_complex():
+        XT = gk.conj(XT)
+    if fact <= 0:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
+        fact = 0.0
+    with np.errstate(divide="ignore"):
+        c = (Xc @ XT) * float(np.true_divide(1, fact))
+    return c.squeeze()
+
+
+@implements(np.corrcoef)
+def _corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None,
+              **kw: Any) -> Any:
+    c = _cov(x, y, rowvar, dtype=dtype)
+    if c.ndim == 0:
+        return c / c
+    sd = gk.sqrt(gk.real(gk.diagonal(c)) if c.is_complex() else gk.diagonal(c))
+    c = c / sd[:, None]
+    c = c / sd[None, :]
+    return gk.clamp(c, -1.0, 1.0)
+
+
+# --- polynomials -----------------------------------------------------------------------
+@implements(np.polyval)
+def _polyval(p: Any, x: Any) -> Any:
+    pt, xt = _t(p), _t(x)
+    y = gk.zeros_like(xt)                            # NumPy starts from zeros_like(x)
+    for i in range(pt.shape[0]):
+        y = y * xt + pt[i]
+    return y
+
+
+@implements(np.vander)
+def _vander(x: Any, N: Any = None, increasing: bool = False) -> Any:
+    xt = _t(x)
+    if xt.ndim != 1:
+        raise ValueError("x must be a one-dimensional array or sequence.")
+    n = xt.shape[0] if N is None else int(N)
+    dt = np.promote_types(xt._data.dtype, int)
+    xt = xt.to(dt)
+    # NOTE: successive products (NumPy's multiply.accumulate): no x**0 at x = 0 in the graph
+    cols = [gk.ones_like(xt)] if n > 0 else []
+    for _ in range(1, n):
+        cols.append(cols[-1] * xt)
+    if not cols:
+        return gk.as_tensor(np.empty((xt.shape[0], 0), dtype=dt))
+    v = gk.stack(cols, 1)
+    return v if increasing else gk.flip(v, (1,))
+
+
+# --- linear algebra --------------------------------------------------------------------
+@implements(np.kron)
+def _kron(a: Any, b: Any) -> Any:
+    x, y = _t(a), _t(b)
+    nd = max(x.ndim, y.ndim)
+    xs = (1,) * (nd - x.ndim) + tuple(x.shape)
+    ys = (1,) * (nd - y.ndim) + tuple(y.shape)
+    xe = x.reshape(*[d for s in xs for d in (s, 1)]) if nd else x
+    ye = y.reshape(*[d for s in ys for d in (1, s)]) if nd else y
+    return (xe * ye).reshape(*[p * q for p, q in zip(xs, ys)])
+
+
+_einsum_subscripts = FUNCTIONS[np.einsum]
+_LETTERS = string.ascii_letters
+
+
+def _sublist(labels: Any) -> str:
+    out = []
+    for s in labels:
+        if s is Ellipsis:
+            out.append("...")
+        elif isinstance(s, (int, np.integer)) and 0 <= s < len(_LETTERS):
+            out.append(_LETTERS[s])
+        else:
+            raise ValueError(f"subscript is not within the valid range [0, 52): {s!r}")
+    return "".join(out)
+
+
+@implements(np.einsum)
+def _einsum(*operands: Any, **kw: Any) -> Any:
+    if operands and isinstance(operands[0], str):
+        return _einsum_subscripts(*operands, **kw)
+    # the sublist form: einsum(a, [0, 1], b, [1, 2], [0, 2]) is einsum("ab,bc->ac", a, b)
+    args = list(operands)
+    out = args.pop() if len(args) % 2 else None
+    arrays, labels = args[0::2], args[1::2]
+    spec = ",".join(_sublist(s) for s in labels)
+    if out is not None:
+        spec += "->" + _sublist(out)
+    return _einsum_subscripts(spec, *arrays, **kw)

@@ -1,0 +1,11 @@
+"""``gradkit.utils.data``: PyTorch's ``torch.utils.data`` path for :mod:`gradkit.data`.
+
+With ``import gradkit as torch``, ``torch.utils.data.DataLoader``,
+``torch.utils.data.TensorDataset`` and friends are gradkit's.
+"""
+
+from __future__ import annotations
+
+from ..data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate"]
