@@ -284,23 +284,6 @@ def test_documented_coverage_list_matches_the_tables() -> None:
     assert listed == dispatched_functions(), "regenerate docs/numpy-coverage.md from the tables"
 
 
-def test_scipy_special_ufuncs_on_tensors_stay_on_the_graph() -> None:
-    """SciPy's special functions are ufuncs: plain ``scipy.special.f(t)`` reaches the dispatch
-    (three-input ufuncs such as betainc included) and differentiates like gradkit.scipy."""
-    sp = pytest.importorskip("scipy.special")
-    x0 = np.array([0.3, 0.7])
-
-    def f(v):
-        return np.sum(sp.gammaln(v + 1.0) + sp.erf(v) + sp.betainc(2.0, 3.0, v) + sp.i0(v) + sp.expit(v))
-
-    x = gk.tensor(x0, requires_grad=True)
-    y = f(x)
-    assert isinstance(y, gk.Tensor)
-    y.backward()
-    fd = [(f(x0 + 1e-6 * e) - f(x0 - 1e-6 * e)) / 2e-6 for e in np.eye(2)]
-    np.testing.assert_allclose(x.grad.numpy(), fd, rtol=1e-7)
-
-
 # --- the ufunc map is derived from the table ------------------------------------------------
 def _ufunc_rows() -> list[Any]:
     import gradkit.ops  # noqa: F401  (every family registers its rows)
@@ -326,3 +309,20 @@ def test_every_ufunc_row_dispatches(prim: Any) -> None:
     np.testing.assert_allclose(np.asarray(out.detach()), expected, equal_nan=True)
     if prim.differentiable and not integer and out.dtype.is_floating_point:
         assert out.requires_grad
+
+
+def test_scipy_special_ufuncs_on_tensors_stay_on_the_graph() -> None:
+    """SciPy's special functions are ufuncs: plain ``scipy.special.f(t)`` reaches the dispatch
+    (three-input ufuncs such as betainc included) and differentiates like gradkit.scipy."""
+    sp = pytest.importorskip("scipy.special")
+    x0 = np.array([0.3, 0.7])
+
+    def f(v):
+        return np.sum(sp.gammaln(v + 1.0) + sp.erf(v) + sp.betainc(2.0, 3.0, v) + sp.i0(v) + sp.expit(v))
+
+    x = gk.tensor(x0, requires_grad=True)
+    y = f(x)
+    assert isinstance(y, gk.Tensor)
+    y.backward()
+    fd = [(f(x0 + 1e-6 * e) - f(x0 - 1e-6 * e)) / 2e-6 for e in np.eye(2)]
+    np.testing.assert_allclose(x.grad.numpy(), fd, rtol=1e-7)

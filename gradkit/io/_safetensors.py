@@ -43,7 +43,7 @@ _NAMES = {(dt.kind, dt.itemsize): name for name, dt in DTYPES.items()}
 
 
 def _fail(why: str) -> Exception:
-    from .io import SerializationError
+    from gradkit.io import SerializationError
 
     return SerializationError(why)
 

@@ -105,7 +105,7 @@ class _Encoder:
         if isinstance(obj, np.bool_):
             return bool(obj)
         if isinstance(obj, Tensor):
-            from .nn.modules.module import Parameter
+            from gradkit.nn.modules.module import Parameter
 
             kind = "parameter" if isinstance(obj, Parameter) else "tensor"
             # NOTE: a Dask-backed tensor is computed and a GPU tensor copied to the host: files
@@ -186,7 +186,7 @@ def save_safetensors(tensors: Any, f: PathOrFile, metadata: Any = None) -> None:
     be numeric or bool; requires_grad is not stored (the format has no field for it). A
     path is written atomically, as :func:`save`.
     """
-    from ._io_safetensors import _arrays, write_safetensors
+    from gradkit.io._safetensors import _arrays, write_safetensors
 
     _arrays(tensors)  # refuse a nested object before touching the file system
     _save_with(lambda out: write_safetensors(out, tensors, metadata), f)
@@ -379,7 +379,7 @@ class _Decoder:
         if kind == "ndarray":
             out: Any = arr
         elif kind == "parameter":
-            from .nn.modules.module import Parameter
+            from gradkit.nn.modules.module import Parameter
 
             out = Parameter(_make(arr, False, None), requires_grad=bool(requires_grad))
         else:
@@ -421,7 +421,7 @@ def load_safetensors(f: PathOrFile, with_metadata: bool = False) -> Any:
     gradkit lacks) is widened to float32 exactly, with a warning; U16/U32/U64 keep their
     NumPy data (``.numpy()`` gives them back, and saving writes them back unchanged) under
     gradkit's nearest dtype label (int32/int64), as for any unsigned NumPy array. The file is untrusted:
-    see :mod:`gradkit._io_safetensors` for the checks; a bad file raises
+    see :mod:`gradkit.io._safetensors` for the checks; a bad file raises
     :class:`SerializationError`.
     """
     if hasattr(f, "read"):
@@ -431,7 +431,7 @@ def load_safetensors(f: PathOrFile, with_metadata: bool = False) -> Any:
 
 
 def _load_safetensors(fh: BinaryIO, name: str, with_metadata: bool = False) -> Any:
-    from ._io_safetensors import read_safetensors
+    from gradkit.io._safetensors import read_safetensors
 
     try:
         arrays, metadata = read_safetensors(fh, name)
@@ -445,7 +445,7 @@ def _load_safetensors(fh: BinaryIO, name: str, with_metadata: bool = False) -> A
 
 
 def _load_file(fh: BinaryIO, name: str) -> Any:
-    from ._io_safetensors import is_safetensors
+    from gradkit.io._safetensors import is_safetensors
 
     start = fh.tell()
     head = fh.read(9)
