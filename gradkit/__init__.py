@@ -34,6 +34,7 @@ from gradkit._api import methods_creation as _methods_more  # noqa: F401  (more 
 from gradkit._api.other_ops import *  # noqa: F401,F403
 from gradkit._api.complex import *  # noqa: F401,F403  (also attaches .real, .imag, .conj(), ...)
 from gradkit._api import numpy_dispatch as _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
+from gradkit._api import numpy_methods as _numpy_methods  # noqa: F401  (NumPy's keywords on Tensor methods)
 from . import linalg
 from gradkit._api.aliases import (cholesky_solve, det, inverse, log_softmax, logdet, matrix_exp,  # noqa: F401
                                   matrix_power, pinverse, slogdet, softmax, triangular_solve)
