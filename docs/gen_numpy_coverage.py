@@ -17,8 +17,34 @@ do not require grad go through NumPy unchanged and come back as tensors.
 """
 
 
+SCIPY_MODULES = ("special", "stats", "signal", "linalg", "integrate")
+
+NAMESPACES = """
+## Beyond dispatch: `gradkit.numpy` and `gradkit.scipy`
+
+What NumPy's protocols cannot reach (arrays built from lists of tensors, SciPy functions that
+call `np.asarray` inside) is covered by two namespaces that mirror NumPy's and SciPy's APIs
+([The gradkit.numpy namespace](numpy-namespace.md), [NumPy and SciPy code](scipy.md)).
+
+`gradkit.numpy` holds every public NumPy name; these build tensors on the graph from sequences
+that hold tensors (the rest are NumPy's own functions, which dispatch as listed above):
+"""
+
+NUMPY_BUILDERS = ("array", "asarray", "asanyarray", "ascontiguousarray", "r_", "c_")
+
+
+def namespace_lines() -> list[str]:
+    """The differentiable names of gradkit.numpy and gradkit.scipy (``* `name```` bullets)."""
+    import importlib
+    lines = [NAMESPACES] + [f"* `gradkit.numpy.{n}`" for n in NUMPY_BUILDERS]
+    for mod in SCIPY_MODULES:
+        names = importlib.import_module(f"gradkit.scipy.{mod}").__all__
+        lines += ["", f"`gradkit.scipy.{mod}`:", ""] + [f"* `gradkit.scipy.{mod}.{n}`" for n in names]
+    return lines
+
+
 def main() -> None:
-    lines = [HEADER] + [f"- `{n}`" for n in dispatched_functions()]
+    lines = [HEADER] + [f"- `{n}`" for n in dispatched_functions()] + namespace_lines()
     Path(__file__).with_name("numpy-coverage.md").write_text("\n".join(lines) + "\n")
 
 

@@ -326,3 +326,15 @@ def test_scipy_special_ufuncs_on_tensors_stay_on_the_graph() -> None:
     y.backward()
     fd = [(f(x0 + 1e-6 * e) - f(x0 - 1e-6 * e)) / 2e-6 for e in np.eye(2)]
     np.testing.assert_allclose(x.grad.numpy(), fd, rtol=1e-7)
+
+
+def test_coverage_list_names_the_namespaces() -> None:
+    """docs/numpy-coverage.md also lists gradkit.numpy's builders and every gradkit.scipy name."""
+    import importlib
+    from pathlib import Path
+    doc = Path(__file__).resolve().parents[2] / "docs" / "numpy-coverage.md"
+    listed = {line[3:-1] for line in doc.read_text().splitlines() if line.startswith("* `")}
+    want = {f"gradkit.numpy.{n}" for n in ("array", "asarray", "r_", "c_")}
+    for mod in ("special", "stats", "signal", "linalg", "integrate"):
+        want |= {f"gradkit.scipy.{mod}.{n}" for n in importlib.import_module(f"gradkit.scipy.{mod}").__all__}
+    assert want <= listed, "regenerate docs/numpy-coverage.md (python docs/gen_numpy_coverage.py)"
