@@ -68,7 +68,10 @@ _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbo
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy"}
 
-FloatTensor = DoubleTensor = LongTensor = Tensor
+from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
+                                  FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
+from gradkit._api import legacy as _legacy  # noqa: E402
+autograd.Variable = _legacy.Variable  # type: ignore[attr-defined]  (torch.autograd.Variable)
 from gradkit._core.backend import device  # noqa: E402
 from gradkit._core.concrete import ConcretizationError  # noqa: E402,F401  (in __all__ below)
 

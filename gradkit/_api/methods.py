@@ -446,6 +446,13 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """Convert dtype and/or device (``to(gk.float64)``, ``to(other)``, ``to('cuda')``,
     ``to('cpu', gk.float32)``); returns self if nothing changes. Device copies are recorded
     (``ToCopyBackward0``): the gradient goes back to the source device."""
+    unknown = set(kwargs) - {"dtype", "copy", "device", "non_blocking", "memory_format"}
+    if unknown:
+        # NOTE: PyTorch refuses to(requires_grad=True) too (it used to be ignored silently here)
+        raise TypeError(f"to() received an invalid combination of arguments - got "
+                        f"({', '.join(f'{k}=' for k in sorted(unknown))}), but expected one of: "
+                        "(device, dtype, non_blocking, copy, *, memory_format), (dtype, non_blocking, "
+                        "copy, *, memory_format), (tensor, non_blocking, copy, *, memory_format)")
     dtype = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
     device = kwargs.get("device")

@@ -215,19 +215,41 @@ def _float_dtype(dtype: Any) -> Any:
     return _dtype.get_default_dtype().np if dtype is None else _np_dtype(dtype)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          out: Any = None) -> Tensor:
-    return _finish(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad, device)
+def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False, out: Any = None) -> Tensor:
+    res = _finish(np.zeros(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
+    return res if out is None else _into(out, res)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-         out: Any = None) -> Tensor:
-    return _finish(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad, device)
+def ones(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False, out: Any = None) -> Tensor:
+    res = _finish(np.ones(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
+    return res if out is None else _into(out, res)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False,
-          memory_format: Any = None) -> Tensor:
-    return _finish(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad, device)
+def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
+          requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    return _finish(np.empty(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
+
+
+def _shape(sizes: tuple[Any, ...], size: Any) -> tuple[int, ...]:
+    """Sizes given positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=`` (PyTorch)."""
+    if size is not None:
+        if sizes:
+            raise TypeError("pass the sizes either positionally or as size=, not both")
+        return _size((size,) if isinstance(size, (tuple, list)) else (size,))
+    return _size(sizes)
+
+
+def _into(out: Any, res: Tensor) -> Tensor:
+    """``out=``: the result written into ``out`` (it used to be ignored)."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"out must be a Tensor, not {type(out).__name__}")
+    if tuple(out.shape) != tuple(res.shape):
+        raise RuntimeError(f"out= has shape {list(out.shape)}, the result {list(res.shape)}: gradkit "
+                           "does not resize out= tensors; pass one of the result's shape")
+    out.copy_(res)
+    return out
 
 
 def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
@@ -434,17 +456,17 @@ def _gen(generator: Generator | None) -> np.random.Generator:
     return (generator or default_generator)._rng
 
 
-def rand(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def rand(*sizes: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None,
+         device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    arr = _gen(generator).random(_size(size)).astype(_float_dtype(dtype))
+    arr = _gen(generator).random(_shape(sizes, size)).astype(_float_dtype(dtype))
     return _finish(arr, requires_grad, device)
 
 
-def randn(*size: Any, generator: Generator | None = None, dtype: Any = None, device: Any = None,
-          requires_grad: bool = False) -> Tensor:
+def randn(*sizes: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None,
+          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    arr = _gen(generator).standard_normal(_size(size)).astype(_float_dtype(dtype))
+    arr = _gen(generator).standard_normal(_shape(sizes, size)).astype(_float_dtype(dtype))
     return _finish(arr, requires_grad, device)
 
 
