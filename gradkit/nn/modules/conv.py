@@ -252,37 +252,23 @@ class _ConvTransposeNd(Module):
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         )
 
+    def _transposed(self, conv: Any, input: Any, output_size: Any) -> Any:
+        return conv(input, self.weight, self.bias, self.stride, self.padding,
+                    self._output_padding(input, output_size), self.groups, self.dilation)
+
 
 class ConvTranspose1d(_ConvTransposeNd):
     _nd = 1
 
     def forward(self, input: Any, output_size: Any = None) -> Any:
-        return F.conv_transpose1d(
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            self._output_padding(input, output_size),
-            self.groups,
-            self.dilation,
-        )
+        return self._transposed(F.conv_transpose1d, input, output_size)
 
 
 class ConvTranspose2d(_ConvTransposeNd):
     _nd = 2
 
     def forward(self, input: Any, output_size: Any = None) -> Any:
-        return F.conv_transpose2d(
-            input,
-            self.weight,
-            self.bias,
-            self.stride,
-            self.padding,
-            self._output_padding(input, output_size),
-            self.groups,
-            self.dilation,
-        )
+        return self._transposed(F.conv_transpose2d, input, output_size)
 
 
 class Conv3d(_ConvNd):
