@@ -297,6 +297,32 @@ class Primitive:
         return any(_reads_inputs(r) for r in rules if r is not None)
 
 
+    @functools.cached_property
+    def reads(self) -> tuple[Any, ...] | None:
+        """Per rule, the positions of the inputs its code reads (None: unknown, so all).
+
+        A node saves only the inputs that the rules of its differentiable inputs read, as
+        PyTorch does: ``x * 2`` keeps no reference to ``x`` (its rule is ``g * 2``), so an
+        in-place change of ``x`` afterwards is no error.
+        """
+        if self.vjp_all is not None:
+            return None
+        out = []
+        for rule in self.vjp:
+            code = getattr(rule, "__code__", None)
+            if rule is None:
+                out.append(frozenset())
+            elif code is None or code.co_flags & 0x0C or code.co_argcount != 2 + len(self.vjp):
+                out.append(None)
+            else:
+                import dis
+                names = code.co_varnames[2:code.co_argcount]
+                used = {ins.argval for ins in dis.get_instructions(code)
+                        if ins.opname.startswith("LOAD_")}
+                out.append(frozenset(i for i, nm in enumerate(names) if nm in used))
+        return tuple(out)
+
+
 def _reads_inputs(rule: Any) -> bool:
     """Whether a rule's code refers to any of its input arguments (beyond ``g`` and ``ans``)."""
     code = getattr(rule, "__code__", None)
@@ -558,8 +584,19 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
                              xd.dtype is out.dtype) else \
             ((xd.shape, xd.dtype), (yd.shape, yd.dtype))
     if prim.save_inputs:
+        ex, ey = node.next
+        if (ex is None or ey is None) and x is not y:
+            # only one input takes a gradient: save what its rule reads, no more
+            reads = prim.reads
+            need = None if reads is None else reads[0 if ey is None else 1]
+            if need is not None:
+                if 0 not in need:
+                    x = Meta(xd.shape, xd.dtype)
+                if 1 not in need and yd is not y:
+                    y = Meta(yd.shape, yd.dtype)
         node.args = (x, y)
-        node.vers = (x._vc[0], y._vc[0] if yd is not y else 0)
+        node.vers = (x._vc[0] if type(x) is not Meta else 0,
+                     y._vc[0] if type(y) is not Meta and yd is not y else 0)
     else:
         node.args = None
     return _output(prim, node, out)
