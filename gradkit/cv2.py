@@ -40,7 +40,7 @@ from gradkit._core.tensor import Tensor
 __all__ = [
     "Sobel", "Scharr", "Laplacian", "filter2D", "sepFilter2D", "Canny", "imread", "imwrite",
     "cvtColor", "convertScaleAbs", "magnitude", "phase", "cartToPolar", "addWeighted",
-    "getDerivKernels",
+    "getDerivKernels", "getGaussianKernel", "GaussianBlur", "blur", "boxFilter",
     "CV_8U", "CV_8S", "CV_16U", "CV_16S", "CV_32S", "CV_32F", "CV_64F",
     "BORDER_CONSTANT", "BORDER_REPLICATE", "BORDER_REFLECT", "BORDER_WRAP", "BORDER_REFLECT_101",
     "BORDER_REFLECT101", "BORDER_DEFAULT", "BORDER_TRANSPARENT", "BORDER_ISOLATED",
@@ -136,6 +136,107 @@ def getDerivKernels(dx: int, dy: int, ksize: int, kx: Any = None, ky: Any = None
 
 
 # --------------------------------------------------------------------------- files
+#: OpenCV's fixed small kernels for ``sigma <= 0`` (OpenCV 5 added the 9-tap one)
+_SMALL_GAUSSIAN = {1: [1.0], 3: [0.25, 0.5, 0.25], 5: [0.0625, 0.25, 0.375, 0.25, 0.0625],
+                   7: [0.03125, 0.109375, 0.21875, 0.28125, 0.21875, 0.109375, 0.03125],
+                   9: [x / 256 for x in (4, 13, 30, 51, 60, 51, 30, 13, 4)]}
+
+
+def _gaussian(ksize: int, sigma: float) -> np.ndarray:
+    if ksize in _SMALL_GAUSSIAN and sigma <= 0:
+        return np.array(_SMALL_GAUSSIAN[ksize])
+    if sigma <= 0:
+        sigma = 0.3 * ((ksize - 1) * 0.5 - 1) + 0.8
+    x = np.arange(ksize) - (ksize - 1) * 0.5
+    k = np.exp(-(x * x) / (2.0 * sigma * sigma))
+    return k / k.sum()
+
+
+def getGaussianKernel(ksize: int, sigma: float, ktype: int = CV_64F) -> np.ndarray:
+    """``cv2.getGaussianKernel(ksize, sigma[, ktype])``: a ``(ksize, 1)`` column summing to 1.
+
+    ``sigma <= 0`` takes OpenCV's ``0.3 * ((ksize - 1) * 0.5 - 1) + 0.8`` (and its fixed
+    binomial kernels for ``ksize`` 1, 3, 5, 7).
+    """
+    ksize = int(ksize)
+    if ksize <= 0 or ksize % 2 == 0:
+        raise ValueError(f"getGaussianKernel: ksize must be odd and positive, got {ksize}")
+    dt = np.float32 if ktype == CV_32F else np.float64
+    return _gaussian(ksize, float(sigma)).astype(dt).reshape(-1, 1)
+
+
+def _gaussian_size(sigma: float, dtype: np.dtype) -> int:
+    # OpenCV: round(sigma * (3 for 8-bit images, else 4) * 2 + 1) | 1
+    return int(round(sigma * (3 if dtype == np.uint8 else 4) * 2 + 1)) | 1
+
+
+def GaussianBlur(src: Any, ksize: Any, sigmaX: float, dst: Any = None, sigmaY: float = 0,
+                 borderType: int = BORDER_DEFAULT) -> Any:
+    """``cv2.GaussianBlur(src, ksize, sigmaX[, dst[, sigmaY[, borderType]]])``.
+
+    ``ksize`` is ``(width, height)``, odd, or ``(0, 0)`` to derive it from the sigmas;
+    ``sigmaY = 0`` takes ``sigmaX``. Float images match OpenCV to rounding; 8-bit images
+    are computed in float64 and rounded, where OpenCV's fixed-point arithmetic can differ
+    by one grey level on some pixels.
+    """
+    src = _src(src)
+    kw, kh = (int(k) for k in ksize)
+    sx = float(sigmaX)
+    sy = float(sigmaY) if sigmaY else sx
+    if kw == 0 and kh == 0 and sx <= 0:
+        raise ValueError("GaussianBlur: ksize is (0, 0) and sigmaX <= 0: give a size or a sigma")
+    dt = np.asarray(src._data if isinstance(src, Tensor) else src).dtype
+    if kw <= 0 and sx > 0:
+        kw = _gaussian_size(sx, dt)
+    if kh <= 0 and sy > 0:
+        kh = _gaussian_size(sy, dt)
+    for name, k in (("width", kw), ("height", kh)):
+        if k <= 0 or k % 2 == 0:
+            raise ValueError(f"GaussianBlur: ksize {name} must be odd and positive, got {k}")
+    kx, ky = _gaussian(kw, sx), _gaussian(kh, sy)
+    if dt == np.uint8 and not isinstance(src, Tensor):
+        # OpenCV's 8-bit path is exact fixed point: kernels in 1/256 units (rounded with
+        # error diffusion so they sum to 256), an exact horizontal pass, an exact vertical
+        # pass in 1/65536 units, then round half up. float64 holds every partial sum exactly.
+        raw = _image.sep_filter2d(src, _fixed8(kx), _fixed8(ky), None, 0.0, borderType, None)
+        return _ret(np.clip(np.floor(raw + 0.5), 0, 255).astype(np.uint8), dst)
+    out = _image.sep_filter2d(src, kx, ky, None, 0.0, borderType, -1)
+    return _ret(out, dst)
+
+
+def _fixed8(k: np.ndarray) -> np.ndarray:
+    """``k`` in multiples of 1/256 summing to exactly 1: symmetric error diffusion from the ends."""
+    n = len(k)
+    q = np.empty(n)
+    err, total = 0.0, 0
+    for i in range(n // 2):
+        v = k[i] * 256.0 + err
+        r = int(np.rint(v))
+        err = v - r
+        q[i] = q[n - 1 - i] = r
+        total += 2 * r
+    q[n // 2] = 256 - total
+    return q / 256.0
+
+
+def boxFilter(src: Any, ddepth: int, ksize: Any, dst: Any = None, anchor: Any = (-1, -1),
+              normalize: bool = True, borderType: int = BORDER_DEFAULT) -> Any:
+    """``cv2.boxFilter(src, ddepth, ksize[, dst[, anchor[, normalize[, borderType]]]])``."""
+    kw, kh = (int(k) for k in ksize)
+    if kw <= 0 or kh <= 0:
+        raise ValueError(f"boxFilter: ksize must be positive, got {(kw, kh)}")
+    kx = np.full(kw, 1.0 / kw if normalize else 1.0)
+    ky = np.full(kh, 1.0 / kh if normalize else 1.0)
+    anchor = None if tuple(anchor) == (-1, -1) else anchor
+    return _ret(_image.sep_filter2d(_src(src), kx, ky, anchor, 0.0, borderType, ddepth), dst)
+
+
+def blur(src: Any, ksize: Any, dst: Any = None, anchor: Any = (-1, -1),
+         borderType: int = BORDER_DEFAULT) -> Any:
+    """``cv2.blur(src, ksize[, dst[, anchor[, borderType]]])``: the normalized box filter."""
+    return boxFilter(src, -1, ksize, dst, anchor, True, borderType)
+
+
 def imread(filename: str | os.PathLike[str], flags: int = IMREAD_COLOR) -> np.ndarray | None:
     """``cv2.imread(filename[, flags])``: BGR uint8 by default; None if the file cannot be read.
 

@@ -25,7 +25,7 @@ from gradkit._core.sites import bumped, mark
 from gradkit._core.grad_mode import _state
 from gradkit.ops import elementwise as E
 from gradkit.ops import shape as S
-from gradkit.ops._registry import apply, apply1, apply2
+from gradkit.ops._registry import REGISTRY, apply, apply1, apply2
 from gradkit.autograd import forward_ad as _forward_ad
 from gradkit._api import lazy as _lazy  # noqa: F401  (attaches Tensor.compute, Tensor.persist)
 from gradkit._core.backend import backend_for_device
@@ -288,6 +288,7 @@ def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
     return method
 
 
+_FILL = REGISTRY["fill"]
 _UFUNC_INPLACE = {A.add: np.add, A.sub: np.subtract, A.mul: np.multiply, A.div: np.true_divide}
 
 
@@ -299,25 +300,29 @@ def zero_(self: Tensor) -> Tensor:
         self._vc[0] += 1
         bumped(self, "zero_")
         return self
-    return _inplace(self, lambda s: E.mul(s, 0.0), _name="zero_")
+    zero = _make(np.zeros((), self._data.dtype), False, None)
+    return _inplace(self, lambda s: apply(_FILL, (s, zero), None, 2), _name="zero_")
 
 
 def fill_(self: Tensor, value: Any) -> Tensor:
     """Fill with ``value`` in place."""
     _refuse_conj_copy(self)
+    if isinstance(value, Tensor) and value.dim() != 0:
+        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.dim()} dimensions.")
     v = value.item() if isinstance(value, Tensor) and not value._rg else value
     if isinstance(v, (int, float)) and (self._data.dtype.kind in "iu"
                                         or self._data.dtype == np.float32):
         v = _fill_value(v, self._data.dtype)
     if isinstance(v, Tensor):
-        return _inplace(self, lambda s, val: E.add(E.mul(s, 0.0), val.to(s.dtype)), v,
-                        _name="fill_")
+        return _inplace(self, lambda s, val: apply(_FILL, (s, val)), v, _name="fill_")
     if not (_state.grad_enabled and self._rg):
         self._data[...] = v
         self._vc[0] += 1
         bumped(self, "fill_")
         return self
-    return _inplace(self, lambda s: E.add(E.mul(s, 0.0), v), _name="fill_")
+    value = _make(np.asarray(v, self._data.dtype), False, None)
+    return _inplace(self, lambda s: apply(_FILL, (s, value)), _name="fill_")
 
 
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
@@ -330,10 +335,13 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
         bumped(self, "copy_")
         return self
 
-    def copy(s: Tensor, val: Tensor) -> Tensor:
-        val = val if val.dtype is s.dtype else val.to(s.dtype)
-        return A.expand(val, tuple(s.shape)) if tuple(val.shape) != tuple(s.shape) else A.clone(val)
-    return _inplace(self, copy, src, _name="copy_")
+    try:
+        np.broadcast_shapes(tuple(src.shape), tuple(self.shape))
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a ({self.shape[-1] if self.dim() else 1}) must match "
+                           f"the size of tensor b ({src.shape[-1] if src.dim() else 1}) at "
+                           "non-singleton dimension") from None
+    return _inplace(self, lambda s, val: apply(_FILL, (s, val), None, 1), src, _name="copy_")
 
 
 # --- indexing ---------------------------------------------------------------------

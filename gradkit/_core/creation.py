@@ -423,10 +423,35 @@ class Generator:
         return _make(np.frombuffer(state, dtype=np.uint8).copy(), False, None)
 
     def set_state(self, state: Tensor) -> Generator:
+        """Restore a state from :meth:`get_state` (a uint8 tensor); anything else is refused."""
         import json
-        self._rng.bit_generator.state = json.loads(bytes(state._data).decode())
+        data = state._data if isinstance(state, Tensor) else None
+        if data is None or not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 1:
+            raise TypeError("expected a 1-D uint8 (ByteTensor) state from get_state(), got "
+                            f"{type(state).__name__}"
+                            + (f" of dtype {data.dtype} and shape {tuple(data.shape)}"
+                               if isinstance(data, np.ndarray) else ""))
+        if data.size > _MAX_STATE_BYTES:
+            raise RuntimeError(f"Invalid generator state: {data.size} bytes, more than any "
+                               f"get_state() gives ({_MAX_STATE_BYTES})")
+        try:
+            parsed = json.loads(bytes(data).decode("ascii"))
+        except (ValueError, RecursionError, UnicodeDecodeError):
+            raise RuntimeError("Invalid generator state: not a state from get_state()") from None
+        bitgen = self._rng.bit_generator
+        if not (isinstance(parsed, dict) and set(parsed) == set(bitgen.state)
+                and parsed.get("bit_generator") == bitgen.state["bit_generator"]):
+            raise RuntimeError("Invalid generator state: expected a "
+                               f"{bitgen.state['bit_generator']} state from get_state()")
+        try:
+            bitgen.state = parsed
+        except (ValueError, TypeError, KeyError, OverflowError) as e:
+            raise RuntimeError(f"Invalid generator state: {e}") from None
         return self
 
+
+#: a PCG64 state is about 200 bytes of JSON; nothing valid comes near this
+_MAX_STATE_BYTES = 4096
 
 default_generator = Generator()
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from gradkit._core.tensor import Tensor
 from gradkit._core.sites import _inside, _PKG, at, where_str
-from gradkit._core.graph import ConstRef, op_name
+from gradkit._core.graph import ConstRef, Meta, op_name
 from gradkit._core.sites import last_bump
 from gradkit._core.tensor import _make
 from gradkit._core.grad_mode import _state
@@ -442,7 +442,7 @@ class _Replay:
             raise _Unrecoverable("freed", f"`{node.name()}` is neither a table primitive nor a "
                                  "custom Function, so its forward cannot be replayed", node)
         args = node.args if prim is not None else None
-        if args is not None:
+        if args is not None and not any(type(a) is Meta for a in args):
             vals = []
             for a, v in zip(args, node.vers):
                 if isinstance(a, Tensor):

@@ -51,6 +51,7 @@ thread without a level computes plain values while another has one open.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import weakref
 from typing import Any, Callable, NamedTuple, Sequence
@@ -69,16 +70,30 @@ from gradkit.ops.shape import index_put_p
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
            "UnpackedDualTensor", "fallback_rows"]
 
-#: this thread's open levels, innermost last; each holds weak references to the tensors
-#: with a tangent there
+#: this thread's open levels, innermost last: ``_Level`` entries
 _levels: Any = T.PerThreadList()
 _lock = threading.Lock()
-_INF = 1 << 30
+_INF = 1 << 62
+#: tangents are keyed by a process-wide level id, not by the level's number in its thread:
+#: two threads' "level 0" are different levels, and a tensor one thread made dual carries
+#: nothing into the other thread's level. Ids grow, so nested levels keep their order.
+_ids = itertools.count()
+
+
+class _Level:
+    __slots__ = ("gid", "refs")
+
+    def __init__(self, gid: int) -> None:
+        self.gid = gid
+        #: weak references to the tensors with a tangent at this level
+        self.refs: list[Any] = []
 
 
 class _Cap(threading.local):
     #: only levels below this are seen (a rule for level L computes with levels < L)
     cap = _INF
+    #: the ids of this thread's open levels
+    mine: frozenset[int] = frozenset()
 
 
 _cap = _Cap()
@@ -98,7 +113,9 @@ def enter_dual_level() -> int:
     Prefer the ``dual_level()`` context manager, which also closes it.
     """
     _install()
-    _levels.append([])
+    lv = _Level(next(_ids))
+    _levels.append(lv)
+    _cap.mine = _cap.mine | {lv.gid}
     if T.current_hook() is None:
         T.set_hook(apply_dual)
     return len(_levels) - 1
@@ -112,12 +129,13 @@ def exit_dual_level(*, level: int | None = None) -> None:
     if level is not None and level != len(_levels) - 1:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one that "
                            "was created. This is not supported.")
-    lvl = len(_levels) - 1
+    lv = _levels.pop()
+    _cap.mine = _cap.mine - {lv.gid}
     try:
-        for ref in _levels.pop():
+        for ref in lv.refs:
             t = ref()
             if t is not None and t._fw:
-                t._fw.pop(lvl, None)
+                t._fw.pop(lv.gid, None)
     finally:
         if not _levels and T.current_hook() is apply_dual:
             T.set_hook(None)
@@ -148,11 +166,11 @@ def _current(level: int | None, what: str) -> int:
         if not _levels:
             raise RuntimeError(f"Trying to {what} for forward AD but no level exists, make sure "
                                "to enter_dual_level() first.")
-        return len(_levels) - 1
+        return _levels[-1].gid
     if not 0 <= level < len(_levels):
         raise RuntimeError(f"Trying to {what} at level {level}, which is not an active dual "
                            f"level (active levels: {list(range(len(_levels)))}).")
-    return level
+    return _levels[level].gid
 
 
 # --- dual tensors --------------------------------------------------------------------------
@@ -220,8 +238,9 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
     with _capped(0):
         primal = R.apply(reshape_p.prim, (tensor,), {"shape": tensor._data.shape}, ALIAS)
     primal._vc = tensor._vc
+    mine = _cap.mine
     for k, t in fw.items():
-        if k != lvl:
+        if k != lvl and k in mine:
             _set(primal, k, t)
     return UnpackedDualTensor(primal, fw[lvl])
 
@@ -251,21 +270,24 @@ def _set(t: Tensor, level: int, tangent: Tensor) -> None:
     if fw is None:
         fw = t._fw = {}
     if level not in fw:
-        levels = _levels.items
-        if level >= len(levels):
+        for lv in _levels.items:
+            if lv.gid == level:
+                lv.refs.append(weakref.ref(t))
+                break
+        else:
             raise T.foreign_level_error("forward AD")
-        levels[level].append(weakref.ref(t))
     fw[level] = tangent
 
 
 def _dual_levels(args: Sequence[Any]) -> list[int]:
     cap = _cap.cap
+    mine = _cap.mine
     found: set[int] = set()
     for a in args:
         if isinstance(a, Tensor):
             fw = a._fw
             if fw:
-                found.update(k for k in fw if k < cap)
+                found.update(k for k in fw if k < cap and k in mine)
     return sorted(found)
 
 
@@ -434,8 +456,10 @@ def _transpose_jvp(prim: Primitive, args: Sequence[Any], params: dict[str, Any],
 def _detached(t: Tensor) -> Tensor:
     d = t.detach()
     if t._fw:
+        mine = _cap.mine
         for k, v in t._fw.items():
-            _set(d, k, v)
+            if k in mine:
+                _set(d, k, v)
     return d
 
 
@@ -505,8 +529,10 @@ def _with_fw(t: Tensor) -> Tensor:
     if t._oi:
         s._oi = t._oi
     if t._fw:
+        mine = _cap.mine
         for k, v in t._fw.items():
-            _set(s, k, v)
+            if k in mine:
+                _set(s, k, v)
     return s
 
 
@@ -544,7 +570,8 @@ def _adopt(self: Tensor, out: Tensor) -> None:
     view and of its base stay one memory.
     """
     levels = set(self._fw or ()) | set(out._fw or ())
-    for lvl in sorted(k for k in levels if k < len(_levels)):
+    mine = _cap.mine
+    for lvl in sorted(k for k in levels if k in mine):
         new = (out._fw or {}).get(lvl)
         if new is None:
             new = _zeros(self)

@@ -26,50 +26,79 @@ def _outputs(func: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Tensor, .
     return tuple(o for o in out if isinstance(o, Tensor))
 
 
+def _real(d: Any) -> np.ndarray:
+    """Flat float64 view of values: a complex element becomes two, (real, imag)."""
+    d = np.asarray(d)
+    if d.dtype.kind == "c":
+        return np.stack([d.real, d.imag], axis=-1).astype(np.float64).reshape(-1)
+    return d.astype(np.float64).reshape(-1)
+
+
+def _width(x: Any) -> int:
+    """Real components of a Tensor: a complex element counts twice (its real and imaginary part)."""
+    if not isinstance(x, Tensor):
+        return 0
+    return x.numel() * (2 if x._data.dtype.kind == "c" else 1)
+
+
 def numerical_jacobian(func: Callable[..., Any], inputs: Sequence[Any],
                        eps: float = 1e-6) -> list[list[np.ndarray]]:
-    """``J[i][j]``: d output i / d input j by central differences, shape (out.numel, in.numel)."""
+    """``J[i][j]``: d output i / d input j by central differences, shape (out.numel, in.numel).
+
+    Complex inputs and outputs are split into real and imaginary parts (two rows or
+    columns per element, real first), so a rule that gets the imaginary direction wrong fails.
+    """
     # NOTE: not under no_grad: the function may itself differentiate (gradgradcheck).
     outs = _outputs(func, inputs)
-    jac = [[np.zeros((o.numel(), x.numel() if isinstance(x, Tensor) else 0))
-            for x in inputs] for o in outs]
+    jac = [[np.zeros((_width(o), _width(x))) for x in inputs] for o in outs]
     for j, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x._rg):
             continue
         flat = x._data.reshape(-1)
         if flat.size and not np.shares_memory(flat, x._data):
             raise ValueError("gradcheck needs contiguous inputs")
+        steps = (eps, 1j * eps) if x._data.dtype.kind == "c" else (eps,)
         for k in range(flat.size):
             orig = flat[k].copy()
-            flat[k] = orig + eps
-            plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
-            flat[k] = orig - eps
-            minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(func, inputs)]
-            flat[k] = orig
-            for i in range(len(outs)):
-                jac[i][j][:, k] = (plus[i] - minus[i]) / (2 * eps)
+            for part, h in enumerate(steps):
+                flat[k] = orig + h
+                plus = [_real(o._data) for o in _outputs(func, inputs)]
+                flat[k] = orig - h
+                minus = [_real(o._data) for o in _outputs(func, inputs)]
+                flat[k] = orig
+                for i in range(len(outs)):
+                    jac[i][j][:, k * len(steps) + part] = (plus[i] - minus[i]) / (2 * eps)
     return jac
 
 
 def analytical_jacobian(func: Callable[..., Any], inputs: Sequence[Any]) -> list[list[np.ndarray]]:
-    """``J[i][j]`` from reverse mode, one backward pass per output element."""
+    """``J[i][j]`` from reverse mode, one backward pass per (real component of an) output element.
+
+    A complex output element gives two rows: seeded with 1 (its real part) and with 1j (its
+    imaginary part); PyTorch's convention makes the gradient of a real quantity ``L`` with
+    respect to a complex input ``dL/da + i dL/db``, which fills the input's two columns.
+    """
     from . import grad as _grad
     outs = _outputs(func, inputs)
     diff = [j for j, x in enumerate(inputs) if isinstance(x, Tensor) and x._rg]
-    jac = [[np.zeros((o.numel(), x.numel() if isinstance(x, Tensor) else 0))
-            for x in inputs] for o in outs]
+    jac = [[np.zeros((_width(o), _width(x))) for x in inputs] for o in outs]
     for i, o in enumerate(outs):
         if not o._rg:
             continue
+        seeds = (1, 1j) if o._data.dtype.kind == "c" else (1,)
         for r in range(o.numel()):
-            seed = np.zeros(o._data.size, dtype=o._data.dtype)
-            seed[r] = 1
-            gs = _grad([o], [inputs[j] for j in diff],
-                       grad_outputs=[_make(seed.reshape(o._data.shape), False, None)],
-                       retain_graph=True, allow_unused=True)
-            for j, g in zip(diff, gs):
-                if g is not None:
-                    jac[i][j][r] = g._data.astype(np.float64).reshape(-1)
+            for part, unit in enumerate(seeds):
+                seed = np.zeros(o._data.size, dtype=o._data.dtype)
+                seed[r] = unit
+                gs = _grad([o], [inputs[j] for j in diff],
+                           grad_outputs=[_make(seed.reshape(o._data.shape), False, None)],
+                           retain_graph=True, allow_unused=True)
+                for j, g in zip(diff, gs):
+                    if g is not None:
+                        gd = g._data
+                        if inputs[j]._data.dtype.kind != "c" and gd.dtype.kind == "c":
+                            gd = gd.real
+                        jac[i][j][r * len(seeds) + part] = _real(gd)
     return jac
 
 
@@ -95,12 +124,13 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float | None = None
         with ``raise_exception=False``).
     """
     inputs = _as_tuple(inputs)
-    low = [x for x in inputs if isinstance(x, Tensor) and x._rg and x._data.dtype != np.float64]
+    low = [x for x in inputs if isinstance(x, Tensor) and x._rg
+           and x._data.dtype not in (np.float64, np.complex128)]
     if eps is None and low:
         return _adaptive_check(func, inputs, atol, rtol, raise_exception)
     eps = 1e-6 if eps is None else eps
     for x in inputs:
-        if isinstance(x, Tensor) and x._rg and x._data.dtype != np.float64:
+        if isinstance(x, Tensor) and x._rg and x._data.dtype not in (np.float64, np.complex128):
             warnings.warn("Input #0 requires gradient and is not a double precision floating "
                           "point. gradcheck is only reliable in float64: pass x.double().",
                           UserWarning, stacklevel=2)
@@ -140,16 +170,21 @@ def _adaptive_check(func: Callable[..., Any], inputs: tuple[Any, ...], atol: flo
             continue
         tiny = float(np.finfo(x._data.dtype).eps)
 
-        def flat(v: np.ndarray, j: int = j, x: Tensor = x) -> np.ndarray:
+        cplx = x._data.dtype.kind == "c"
+
+        def flat(v: np.ndarray, j: int = j, x: Tensor = x, cplx: bool = cplx) -> np.ndarray:
+            if cplx:                                  # (real, imag) pairs back to complex128
+                v = v[0::2] + 1j * v[1::2]
             args = list(inputs)
             args[j] = _make(v.reshape(x._data.shape), False, None)
             outs = _outputs(func, tuple(a.detach() if isinstance(a, Tensor) else a for a in args[:j])
                             + (args[j],) + tuple(a.detach() if isinstance(a, Tensor) else a
                                                  for a in args[j + 1:]))
-            return np.concatenate([o._data.astype(np.float64).reshape(-1) for o in outs])
+            return np.concatenate([_real(o._data.astype(np.complex128 if o._data.dtype.kind == "c"
+                                                        else np.float64)) for o in outs])
 
-        res = approx_jacobian(flat, x._data.astype(np.float64).reshape(-1))
-        num = np.asarray(res.value, dtype=np.float64).reshape(-1, x._data.size)
+        res = approx_jacobian(flat, _real(x._data))
+        num = np.asarray(res.value, dtype=np.float64).reshape(-1, _width(x))
         err = np.asarray(res.error, dtype=np.float64).reshape(num.shape)
         a = np.concatenate([row[j] for row in ana], axis=0) if ana else num * 0
         scale = np.abs(num) + np.abs(a)
@@ -171,7 +206,8 @@ def _mismatch_message(i: int, j: int, n: np.ndarray, a: np.ndarray, x: Tensor) -
     diff = np.abs(n - a)
     diff = np.where(np.isnan(diff), np.inf, diff)
     r, k = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else (0, 0)
-    elem = np.unravel_index(k, x._data.shape) if x._data.ndim else ()
+    per = 2 if x._data.dtype.kind == "c" else 1
+    elem = np.unravel_index(k // per, x._data.shape) if x._data.ndim else ()
     return (f"Jacobian mismatch for output {i} with respect to input {j},\n"
             f"numerical:{_fmt(n)}\nanalytical:{_fmt(a)}\n"
             f"largest difference at input {j} element {tuple(int(e) for e in elem)} "

@@ -31,9 +31,31 @@ __all__ = ["defop", "Primitive", "REGISTRY", "ZERO", "ELEMENTWISE", "LINEAR", "a
 # in gradkit.ops modules, so one filter on those modules silences them at no cost per op
 # (``np.errstate`` around each forward costs about 1.6 us, more than the op itself).
 # NumPy's own reductions (np.sum of inf - inf ...) warn from numpy's files and are not
-# covered. A user's later ``warnings.simplefilter("error")`` still takes precedence; an import
-# of gradkit inside ``warnings.catch_warnings()`` (pytest's collection) drops the filter.
-warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"gradkit\.ops\.")
+# covered. A user's later ``warnings.simplefilter("error")`` still takes precedence.
+# ``warnings.catch_warnings()`` swaps in a copy of the filter list and puts the old list back
+# on exit, so a filter added inside such a block (pytest imports test modules, and runs
+# each test, inside one) is lost: the apply paths compare the list they filtered with the
+# current one (an identity check, ~20 ns) and put the filter back when it was swapped.
+_FILTER_MODULE = r"gradkit\.ops\."
+_filtered: list[Any] | None = None
+
+
+def _refilter() -> None:
+    """Install the RuntimeWarning filter on the current ``warnings.filters`` list."""
+    global _filtered
+    filters = warnings.filters
+    for f in filters:
+        mod = f[3]
+        if f[0] == "ignore" and f[2] is RuntimeWarning and mod is not None and \
+                getattr(mod, "pattern", None) == _FILTER_MODULE:
+            break
+    else:
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module=_FILTER_MODULE)
+        filters = warnings.filters
+    _filtered = filters
+
+
+_refilter()
 
 #: True while a dual level is open; the one check the apply paths make for forward mode
 _fw_on = False
@@ -275,6 +297,32 @@ class Primitive:
         return any(_reads_inputs(r) for r in rules if r is not None)
 
 
+    @functools.cached_property
+    def reads(self) -> tuple[Any, ...] | None:
+        """Per rule, the positions of the inputs its code reads (None: unknown, so all).
+
+        A node saves only the inputs that the rules of its differentiable inputs read, as
+        PyTorch does: ``x * 2`` keeps no reference to ``x`` (its rule is ``g * 2``), so an
+        in-place change of ``x`` afterwards is no error.
+        """
+        if self.vjp_all is not None:
+            return None
+        out = []
+        for rule in self.vjp:
+            code = getattr(rule, "__code__", None)
+            if rule is None:
+                out.append(frozenset())
+            elif code is None or code.co_flags & 0x0C or code.co_argcount != 2 + len(self.vjp):
+                out.append(None)
+            else:
+                import dis
+                names = code.co_varnames[2:code.co_argcount]
+                used = {ins.argval for ins in dis.get_instructions(code)
+                        if ins.opname.startswith("LOAD_")}
+                out.append(frozenset(i for i, nm in enumerate(names) if nm in used))
+        return tuple(out)
+
+
 def _reads_inputs(rule: Any) -> bool:
     """Whether a rule's code refers to any of its input arguments (beyond ``g`` and ``ans``)."""
     code = getattr(rule, "__code__", None)
@@ -368,6 +416,8 @@ def _edge(a: Tensor) -> Any:
 def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
            variant: int = 0) -> Tensor:
     """Fast path of ``apply`` for a single-output op of one Tensor."""
+    if warnings.filters is not _filtered:
+        _refilter()
     if _fw_on:
         return _fw_hook(prim, (x,), params, variant)
     xd = x._data
@@ -469,6 +519,8 @@ def _output(prim: Primitive, node: PrimNode, out: np.ndarray) -> Tensor:
 
 def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
     """Fast path of ``apply`` for a binary op on a Tensor and a Tensor or Python number."""
+    if warnings.filters is not _filtered:
+        _refilter()
     if _fw_on:
         return _fw_hook(prim, (x, y), None, 0)
     xd = x._data
@@ -532,8 +584,19 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
                              xd.dtype is out.dtype) else \
             ((xd.shape, xd.dtype), (yd.shape, yd.dtype))
     if prim.save_inputs:
+        ex, ey = node.next
+        if (ex is None or ey is None) and x is not y:
+            # only one input takes a gradient: save what its rule reads, no more
+            reads = prim.reads
+            need = None if reads is None else reads[0 if ey is None else 1]
+            if need is not None:
+                if 0 not in need:
+                    x = Meta(xd.shape, xd.dtype)
+                if 1 not in need and yd is not y:
+                    y = Meta(yd.shape, yd.dtype)
         node.args = (x, y)
-        node.vers = (x._vc[0], y._vc[0] if yd is not y else 0)
+        node.vers = (x._vc[0] if type(x) is not Meta else 0,
+                     y._vc[0] if type(y) is not Meta and yd is not y else 0)
     else:
         node.args = None
     return _output(prim, node, out)
@@ -578,6 +641,8 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
     While a dual level is open the forward-mode hook runs instead; it calls back with
     ``_primal=True`` for the primal result, then adds the output tangents.
     """
+    if warnings.filters is not _filtered:
+        _refilter()
     if _fw_on and not _primal:
         return _fw_hook(prim, args, params, variant)
     arrays = []

@@ -715,6 +715,15 @@ clamp_scalar = defop("clamp_scalar", _clamp_impl, vjp=_clamp_vjp, jvp=ELEMENTWIS
                      names="ClampBackward1")
 clamp_tensor = defop("clamp_tensor", _clamp_tensor_impl, vjp=(_clamp_t_x, _clamp_t_lo, _clamp_t_hi),
                      jvp=ELEMENTWISE, names="ClampBackward0", promote="same")
+def _fill_impl(x: Any, value: Any) -> Any:
+    return np.broadcast_to(value, x.shape).astype(x.dtype, copy=True)
+
+
+#: ``x`` overwritten by ``value`` (broadcast, cast to ``x``'s dtype): ``fill_``, ``copy_``,
+#: ``zero_`` on a tensor with history. The old values get a zero gradient; nothing is saved,
+#: so the in-place change of ``x`` itself cannot trip a version check.
+fill = defop("fill", _fill_impl, vjp=(ZERO, lambda g, ans, x, value: g), jvp=LINEAR,
+             names=("FillBackward0", "CopyBackwards", "ZeroBackward0"), save_inputs=False)
 where = defop("where", _where_impl,
               vjp=(None, lambda g, ans, c, x, y: where(c, g, 0.0),
                    lambda g, ans, c, x, y: where(c, 0.0, g)),

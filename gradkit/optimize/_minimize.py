@@ -240,7 +240,11 @@ def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Cal
     meth = method.lower() if isinstance(method, str) else \
         (_default_method(constraints, bounds) if method is None else "custom")
     f_s, jac_s = _objective_pair(obj, meth, jac)
-    hess_s, hessp_s = _second_order(obj, meth, hess, hessp) if meth not in _NO_GRAD else (hess, hessp)
+    # NOTE: a finite-difference jac says the objective is a black box: its Hessian is not
+    # differentiated either (SciPy's own default, a quasi-Newton update for trust-constr, applies)
+    black_box = isinstance(jac, str) or jac is False
+    hess_s, hessp_s = _second_order(obj, meth, hess, hessp) \
+        if meth not in _NO_GRAD and not black_box else (hess, hessp)
     cons = _constraints(constraints, packer, so) if constraints else ()
     prog = make_progress(progress, f"minimize[{meth}]", (options or {}).get("maxiter"))
     path: list[np.ndarray] | None = [packer.x0.copy()] if return_path else None

@@ -165,3 +165,62 @@ def test_exif_orientation_as_opencv(tmp_path):
             ours, ref = gcv.imread(path, getattr(gcv, flag)), cv2.imread(path, getattr(cv2, flag))
             assert ours.shape == ref.shape, (orientation, flag)
             assert np.abs(ours.astype(int) - ref.astype(int)).max() <= 8, (orientation, flag)
+
+
+def test_gaussian_kernels_known_values():
+    # OpenCV's fixed kernels for sigma <= 0 (recorded from OpenCV 5.1: 9 taps are /256)
+    assert gcv.getGaussianKernel(3, 0).ravel().tolist() == [0.25, 0.5, 0.25]
+    assert (gcv.getGaussianKernel(9, 0).ravel() * 256).tolist() == [4, 13, 30, 51, 60, 51, 30, 13, 4]
+    # sigma > 0: exp(-x^2 / (2 sigma^2)) normalized, computed here independently
+    x = np.arange(-2, 3)
+    ref = np.exp(-x ** 2 / (2 * 1.3 ** 2))
+    np.testing.assert_allclose(gcv.getGaussianKernel(5, 1.3).ravel(), ref / ref.sum(), rtol=1e-14)
+    with pytest.raises(ValueError, match="odd"):
+        gcv.getGaussianKernel(4, 1.0)
+    with pytest.raises(ValueError, match="sigma"):
+        gcv.GaussianBlur(IMG, (0, 0), 0)
+
+
+def test_gaussian_blur_uint8_rounds_half_up_in_fixed_point():
+    # a single bright pixel under the 3x3 kernel [1 2 1]^T [1 2 1] / 16: 255 * 4 / 16 = 63.75 -> 64,
+    # 255 * 2 / 16 = 31.875 -> 32, 255 / 16 = 15.9375 -> 16 at the corners
+    img = np.zeros((5, 5), np.uint8)
+    img[2, 2] = 255
+    out = gcv.GaussianBlur(img, (3, 3), 0)
+    assert out.dtype == np.uint8
+    assert out[1:4, 1:4].tolist() == [[16, 32, 16], [32, 64, 32], [16, 32, 16]]
+    # 2 / 16 * 4 = 0.5 exactly: OpenCV's fixed point rounds half up (half to even would give 0)
+    img = np.zeros((5, 5), np.uint8)
+    img[2, 2] = 4
+    assert gcv.GaussianBlur(img, (3, 3), 0)[1, 1] == 0      # 4/16 = 0.25 -> 0 at the corner
+    assert gcv.GaussianBlur(img, (3, 3), 0)[1, 2] == 1      # 4 * 2/16 = 0.5 -> 1
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("ksize,sx,sy", [((5, 5), 0, 0), ((3, 7), 1.2, 0), ((0, 0), 1.5, 0),
+                                         ((0, 0), 2, 0.7), ((9, 1), 0, 0), ((11, 11), 0, 0)])
+@pytest.mark.parametrize("border", [0, 1, 2, 4])
+def test_gaussian_blur_and_box_equal_opencv(dtype, ksize, sx, sy, border):
+    cv2 = _cv()
+    img = COL.astype(dtype) / (255 if dtype != np.uint8 else 1)
+    img = img.astype(dtype)
+    a = cv2.GaussianBlur(img, ksize, sx, sigmaY=sy, borderType=border)
+    b = gcv.GaussianBlur(img, ksize, sx, sigmaY=sy, borderType=border)
+    assert b.dtype == a.dtype
+    np.testing.assert_allclose(b, a, rtol=0, atol=0 if dtype == np.uint8 else 1e-5)
+    box = (ksize[0] or 3, ksize[1] or 5)
+    np.testing.assert_allclose(gcv.blur(img, box, borderType=border),
+                               cv2.blur(img, box, borderType=border), atol=1 if dtype == np.uint8 else 1e-5)
+    np.testing.assert_allclose(gcv.boxFilter(img, gcv.CV_64F, box, normalize=False, borderType=border),
+                               cv2.boxFilter(img, cv2.CV_64F, box, normalize=False, borderType=border),
+                               rtol=1e-6)
+
+
+def test_gaussian_blur_tensor_is_differentiable():
+    x = gk.tensor(IMG.astype(np.float64), requires_grad=True)
+    y = gcv.GaussianBlur(x, (5, 5), 1.1)
+    y.sum().backward()
+    # the blur is linear: d(sum)/dx = the transposed filter applied to ones
+    assert x.grad is not None and x.grad.shape == x.shape
+    np.testing.assert_allclose(y.detach().numpy(), gcv.GaussianBlur(IMG.astype(np.float64), (5, 5), 1.1),
+                               rtol=1e-12)
