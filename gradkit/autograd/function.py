@@ -338,6 +338,10 @@ def _wrap_outputs(cls: Any, ctx: FunctionCtx, args: tuple[Any, ...], output: Any
     return result[0] if single else tuple(result)
 
 
+class TwiceDifferentiatedError(RuntimeError):
+    """Raised when backward reaches the gradient of a ``@once_differentiable`` backward."""
+
+
 class _OnceError(Node):
     """The node of a gradient computed by a ``@once_differentiable`` backward under
     ``create_graph``: differentiating through it is PyTorch's error."""
@@ -349,8 +353,8 @@ class _OnceError(Node):
         return "Error"
 
     def _backward(self, grads: list[Any], create_graph: bool) -> tuple[Any, ...]:
-        raise RuntimeError("trying to differentiate twice a function that was marked with "
-                           "@once_differentiable")
+        raise TwiceDifferentiatedError("trying to differentiate twice a function that was "
+                                       "marked with @once_differentiable")
 
 
 def once_differentiable(fn: Any) -> Any:
