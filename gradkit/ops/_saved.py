@@ -24,7 +24,7 @@ from gradkit._core.graph import (SavedTensor, current_saved_hooks, freed_error,
 __all__ = ["SPECS", "saved_attr", "saved_names", "pack_node"]
 
 # kinds of entries: an input tensor, the output, a parameter, an input's sizes or numel, a constant
-IN, OUT, PARAM, SIZE, NUMEL, CONST = range(6)
+IN, OUT, PARAM, SIZE, NUMEL, CONST, STRIDES = range(7)
 
 #: node class name -> entries ``(name, kind, where, condition)``: for ``IN`` the input
 #: position and the position of the input whose requiring grad makes PyTorch save it (None:
@@ -62,8 +62,9 @@ _spec("SumBackward0", _SIZES)
 _spec("SumBackward1", _DIM, _KEEPDIM, _SIZES)
 _spec("MeanBackward0", ("self_sym_numel", NUMEL, 0, None), _SIZES)
 _spec("MeanBackward1", _DIM, _KEEPDIM, ("self_sym_numel", NUMEL, 0, None), _SIZES)
-_spec("MmBackward0", ("mat2", IN, 1, 0), ("mat2_sym_sizes", SIZE, 1, None), ("self", IN, 0, 1),
-      _SIZES)
+_spec("MmBackward0", ("mat2", IN, 1, 0), ("mat2_sym_sizes", SIZE, 1, None),
+      ("mat2_sym_strides", STRIDES, 1, None), ("self", IN, 0, 1), _SIZES,
+      ("self_sym_strides", STRIDES, 0, None))
 _spec("MvBackward0", ("self", IN, 0, 1), ("vec", IN, 1, 0))
 _spec("DotBackward0", ("self", IN, 0, 1), ("tensor", IN, 1, 0))
 _spec("ViewBackward0 ExpandBackward0", _SIZES)
@@ -164,6 +165,25 @@ def _sizes(node: Any, i: int) -> tuple[int, ...]:
     raise AttributeError(f"{type(node).__name__}: the input's sizes were not kept by this node")
 
 
+def _strides(node: Any, i: int) -> tuple[int, ...]:
+    """An input's strides in elements: its array's own while the node holds it, else those of a
+    contiguous array of its sizes."""
+    a = node.args[i] if node.args is not None else None
+    if isinstance(a, Tensor) and isinstance(a._data, np.ndarray):
+        d = a._data
+        return tuple(st // d.itemsize for st in d.strides) if d.size else \
+            _contiguous(d.shape)
+    return _contiguous(_sizes(node, i))
+
+
+def _contiguous(shape: tuple[int, ...]) -> tuple[int, ...]:
+    out, acc = [], 1
+    for n in reversed(shape):
+        out.append(acc)
+        acc *= max(n, 1)
+    return tuple(reversed(out))
+
+
 def saved_attr(node: Any, attr: str) -> Any:
     """``node._saved_<name>`` / ``node._raw_saved_<name>``, as in PyTorch."""
     raw = attr.startswith("_raw_saved_")
@@ -184,6 +204,8 @@ def saved_attr(node: Any, attr: str) -> Any:
             return _sizes(node, entry[2])
         if kind == NUMEL:
             return int(np.prod(_sizes(node, entry[2]), dtype=np.int64))
+        if kind == STRIDES:
+            return _strides(node, entry[2])
         return entry[2]
     raise AttributeError(f"'{type(node).__name__}' object has no attribute '{attr}'")
 
