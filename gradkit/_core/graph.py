@@ -386,8 +386,12 @@ class saved_tensors_hooks:
     >>> def pack(t):
     ...     store[len(store)] = t.clone()
     ...     return len(store) - 1
+    >>> x = gk.tensor([0.0, 1.0], requires_grad=True)
     >>> with gk.autograd.graph.saved_tensors_hooks(pack, store.__getitem__):
     ...     y = x.exp()
+    >>> y.sum().backward()
+    >>> x.grad
+    tensor([1.0000, 2.7183])
     """
 
     def __init__(self, pack_hook: Callable[[Any], Any], unpack_hook: Callable[[Any], Any]) -> None:
