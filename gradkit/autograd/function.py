@@ -321,6 +321,9 @@ def _wrap_outputs(cls: Any, ctx: FunctionCtx, args: tuple[Any, ...], output: Any
                 raise RuntimeError("a leaf Variable that requires grad has been used in an "
                                    "in-place operation.")
             d._vc[0] += 1
+    # NOTE: as in PyTorch, saved tensors take their versions when forward has returned (an
+    # in-place change inside forward, after save_for_backward, is not an error)
+    ctx._saved_versions = tuple(t._vc[0] if isinstance(t, Tensor) else 0 for t in ctx._saved or ())
     result = []
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):

@@ -362,3 +362,37 @@ def test_forward_runs_without_recording_so_in_place_numpy_code_works():
     assert out.tolist() == [2.0, 3.0] and out.grad_fn.name() == "AddOneInPlaceBackward"
     out.sum().backward()
     assert x.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("save_first", [True, False])
+def test_mark_dirty_with_the_tensor_saved_before_or_after_its_change(save_first):
+    # recorded from PyTorch 2.13: both give x.grad == [2., 4.] (saved tensors take their
+    # versions when forward returns)
+    class D(gk.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            if save_first:
+                ctx.save_for_backward(x)
+            x.mul_(2)
+            ctx.mark_dirty(x)
+            if not save_first:
+                ctx.save_for_backward(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * x
+
+    b = gk.tensor([1.0, 2.0], requires_grad=True)
+    c = b * 1
+    d = D.apply(c)
+    assert c._version == 2
+    d.sum().backward()
+    assert b.grad.tolist() == [2.0, 4.0]
+    # a change after apply returned is still caught
+    c2 = b * 1
+    d2 = D.apply(c2)
+    d2.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        d2.sum().backward()
