@@ -9,6 +9,7 @@ when saved, so an in-place change is caught when backward unpacks them.
 
 from __future__ import annotations
 
+import threading
 import traceback
 import weakref
 from typing import Any, Callable
@@ -291,6 +292,7 @@ class AccumulateGrad:
 #: how many ``saved_tensors_hooks`` are entered now, over all threads (the table's fast check;
 #: the calling thread's own stack is ``_state.saved_hooks``)
 SAVED_HOOKS_ON = [0]
+_hooks_lock = threading.Lock()            # the count is changed by several threads
 
 _NO_VALUE = object()
 
@@ -403,11 +405,13 @@ class saved_tensors_hooks:
         if msg is not None:
             raise RuntimeError(msg)
         _state.saved_hooks = _state.saved_hooks + ((self.pack_hook, self.unpack_hook),)
-        SAVED_HOOKS_ON[0] += 1
+        with _hooks_lock:
+            SAVED_HOOKS_ON[0] += 1
 
     def __exit__(self, *exc: object) -> None:
         _state.saved_hooks = _state.saved_hooks[:-1]
-        SAVED_HOOKS_ON[0] -= 1
+        with _hooks_lock:
+            SAVED_HOOKS_ON[0] -= 1
 
 
 class save_on_cpu(saved_tensors_hooks):
