@@ -36,6 +36,10 @@ class _State(threading.local):
     #: this thread's forward hook (vmap batching, dual tangents); see ``_thread_state``
     fw_hook: Any = None
     fw_token: Any = None
+    #: ``saved_tensors_hooks`` entered in this thread, innermost last: ``(pack, unpack)`` pairs
+    saved_hooks: tuple[Any, ...] = ()
+    #: the message of an entered ``disable_saved_tensors_hooks`` (None: hooks allowed)
+    saved_hooks_off: str | None = None
 
 
 _state = _State()

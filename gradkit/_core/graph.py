@@ -9,6 +9,7 @@ when saved, so an in-place change is caught when backward unpacks them.
 
 from __future__ import annotations
 
+import threading
 import traceback
 import weakref
 from typing import Any, Callable
@@ -17,7 +18,8 @@ import numpy as np
 
 from gradkit._core.grad_mode import _state
 
-__all__ = ["Node", "AccumulateGrad", "Meta", "ConstRef", "freed_error", "version_error"]
+__all__ = ["Node", "AccumulateGrad", "Meta", "ConstRef", "SavedTensor", "freed_error",
+           "version_error", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
 
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -193,7 +195,7 @@ class Node:
             elif isinstance(edge, tuple):
                 out.append(edge)
             else:
-                out.append((AccumulateGrad(edge), 0))
+                out.append((AccumulateGrad.of(edge), 0))
         return tuple(out)
 
     def _backward(self, grads: list[Any], create_graph: bool) -> tuple[Any, ...]:
@@ -241,15 +243,36 @@ class Node:
 
 
 class AccumulateGrad:
-    """Stand-in for the node that accumulates into a leaf's ``.grad`` (for ``next_functions``)."""
+    """The node that accumulates into a leaf's ``.grad`` (as ``next_functions`` shows it).
 
-    __slots__ = ("variable",)
+    One per leaf while it is referenced (``AccumulateGrad.of``): the leaf holds it weakly and
+    it holds the leaf (``.variable``), as in PyTorch.
+    """
+
+    __slots__ = ("variable", "_metadata", "__weakref__")
 
     def __init__(self, variable: Any) -> None:
         self.variable = variable
+        self._metadata: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, leaf: Any) -> AccumulateGrad:
+        """The leaf's node: the same object while anything holds it."""
+        ref = leaf.__dict__.get("_acc_node")
+        node = ref() if ref is not None else None
+        if node is None or node.variable is not leaf:
+            node = cls(leaf)
+            leaf.__dict__["_acc_node"] = weakref.ref(node)
+        return node
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        if self._metadata is None:
+            self._metadata = {}
+        return self._metadata
 
     @property
     def next_functions(self) -> tuple[()]:
@@ -263,3 +286,162 @@ class AccumulateGrad:
 
     def __hash__(self) -> int:
         return id(self.variable)
+
+
+# --- saved tensors: hooks and the SavedTensor handle ----------------------------------------
+#: how many ``saved_tensors_hooks`` are entered now, over all threads (the table's fast check;
+#: the calling thread's own stack is ``_state.saved_hooks``)
+SAVED_HOOKS_ON = [0]
+_hooks_lock = threading.Lock()            # the count is changed by several threads
+
+_NO_VALUE = object()
+
+
+def current_saved_hooks() -> Any:
+    """The calling thread's innermost ``(pack, unpack)`` pair, or None."""
+    stack = _state.saved_hooks
+    if not stack:
+        return None
+    if _state.saved_hooks_off is not None:
+        raise RuntimeError(_state.saved_hooks_off)
+    return stack[-1]
+
+
+def run_pack(pack: Callable[[Any], Any], t: Any) -> Any:
+    """``pack(t)``, refusing a hook that changes ``t`` in place (PyTorch's error)."""
+    before = t._vc[0]
+    packed = pack(t)
+    if t._vc[0] != before:
+        raise RuntimeError(
+            "A saved tensor pack hook is modifying its input in place. Tensors provided as input "
+            "to pack hook cannot be modified by in-place operations as this can lead to "
+            "unexpected side-effects. Please open an issue if you need to perform in-place "
+            "operations on the input to a pack hook.")
+    return packed
+
+
+def run_unpack(unpack: Callable[[Any], Any], packed: Any) -> Any:
+    """``unpack(packed)``, which must give a Tensor (PyTorch's error otherwise)."""
+    from gradkit._core.tensor import Tensor
+    t = unpack(packed)
+    if not isinstance(t, Tensor):
+        raise TypeError("Output of saved tensor unpack_hook expected to be a Tensor but got "
+                        f"result of type {type(t).__name__}")
+    return t
+
+
+class SavedTensor:
+    """One value a node saved for backward (``grad_fn._raw_saved_self``).
+
+    ``register_hooks(pack, unpack)`` packs the value at once (the node then keeps only what
+    ``pack`` returned) and unpacks it whenever backward or ``grad_fn._saved_self`` needs it.
+    """
+
+    __slots__ = ("_node", "_key")
+
+    def __init__(self, node: Any, key: str) -> None:
+        self._node = node
+        self._key = key
+
+    def register_hooks(self, pack_hook: Callable[[Any], Any],
+                       unpack_hook: Callable[[Any], Any]) -> None:
+        if not callable(pack_hook) or not callable(unpack_hook):
+            raise TypeError("register_hooks(): incompatible function arguments: pack_hook and "
+                            "unpack_hook must be callables, got "
+                            f"{type(pack_hook).__name__} and {type(unpack_hook).__name__}")
+        self._node._register_saved_hooks(self._key, pack_hook, unpack_hook)
+
+    def __repr__(self) -> str:
+        return f"<SavedTensor object at {hex(id(self))}>"
+
+
+def raw_hooks_freed_error() -> RuntimeError:
+    return RuntimeError(
+        "Calling register_hooks on a saved tensor after it has been freed. Saved intermediate "
+        "values of the graph are freed when you call .backward() or autograd.grad(). Specify "
+        "retain_graph=True if you need to backward through the graph a second time or if you "
+        "need to access saved variables after calling backward.")
+
+
+def raw_hooks_errors(state: str) -> RuntimeError:
+    """PyTorch's refusals of ``SavedTensor.register_hooks``: ``state`` is "none" or "set"."""
+    if state == "none":
+        return RuntimeError("Calling register_hooks on a saved tensor with value None is forbidden")
+    return RuntimeError("Calling register_hooks on a saved tensor whose hooks have already been "
+                        "set. Hint: only one pair of hooks is allowed at a time.")
+
+
+class saved_tensors_hooks:
+    """Context manager: every tensor saved for backward inside it goes through ``pack_hook``
+    when it is saved and ``unpack_hook`` when backward (or ``grad_fn._saved_*``) uses it.
+
+    Parameters
+    ----------
+    pack_hook : callable
+        ``pack_hook(tensor) -> Any``; must not modify ``tensor`` in place.
+    unpack_hook : callable
+        ``unpack_hook(packed) -> Tensor``, the value backward uses.
+
+    Examples
+    --------
+    >>> store = {}
+    >>> def pack(t):
+    ...     store[len(store)] = t.clone()
+    ...     return len(store) - 1
+    >>> x = gk.tensor([0.0, 1.0], requires_grad=True)
+    >>> with gk.autograd.graph.saved_tensors_hooks(pack, store.__getitem__):
+    ...     y = x.exp()
+    >>> y.sum().backward()
+    >>> x.grad
+    tensor([1.0000, 2.7183])
+    """
+
+    def __init__(self, pack_hook: Callable[[Any], Any], unpack_hook: Callable[[Any], Any]) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self) -> None:
+        msg = _state.saved_hooks_off
+        if msg is not None:
+            raise RuntimeError(msg)
+        _state.saved_hooks = _state.saved_hooks + ((self.pack_hook, self.unpack_hook),)
+        with _hooks_lock:
+            SAVED_HOOKS_ON[0] += 1
+
+    def __exit__(self, *exc: object) -> None:
+        _state.saved_hooks = _state.saved_hooks[:-1]
+        with _hooks_lock:
+            SAVED_HOOKS_ON[0] -= 1
+
+
+class save_on_cpu(saved_tensors_hooks):
+    """Saved tensors are kept in host (NumPy) memory and moved back to their device when
+    backward uses them. ``pin_memory`` is accepted for PyTorch's signature (host memory is not
+    pinned: there is no asynchronous copy to pin for)."""
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        self.pin_memory = pin_memory
+
+        def pack(t: Any) -> Any:
+            return (t.device, t.cpu())
+
+        def unpack(packed: Any) -> Any:
+            device, t = packed
+            return t.to(device)
+
+        super().__init__(pack, unpack)
+
+
+class disable_saved_tensors_hooks:
+    """Context manager: entering ``saved_tensors_hooks`` (or using one already entered) inside
+    it raises ``RuntimeError(error_message)``."""
+
+    def __init__(self, error_message: str) -> None:
+        self.error_message = error_message
+
+    def __enter__(self) -> None:
+        self.prev = _state.saved_hooks_off
+        _state.saved_hooks_off = self.error_message
+
+    def __exit__(self, *exc: object) -> None:
+        _state.saved_hooks_off = self.prev

@@ -79,13 +79,6 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     return tuple(result)
 
 
-class _GraphNamespace:
-    Node = Node
-
-
-graph = _GraphNamespace()
-
-
 def _sequence(x: Any) -> Sequence[Any]:
     return x if isinstance(x, (list, tuple)) else [x]
 
@@ -102,4 +95,6 @@ from gradkit._core import graph as _graph_module  # noqa: E402
 
 _sys.modules[f"{__name__}.grad_mode"] = grad_mode
 _sys.modules[f"{__name__}.graph"] = _graph_module
+#: ``gradkit.autograd.graph``: ``Node``, ``saved_tensors_hooks``, ``save_on_cpu``, ...
+graph = _graph_module
 del _sys, _graph_module

@@ -27,6 +27,7 @@ from gradkit._core.tensor import Tensor, _make
 from ..ops import shape as S
 from ..ops._registry import ELEMENTWISE, ZERO, PrimNode
 from .engine import _call_node, _discover, _needed
+from .function import TwiceDifferentiatedError
 from gradkit._core.grad_mode import _state
 
 __all__ = ["batched_vjp", "ForwardMode", "forward_ad_module"]
@@ -349,7 +350,14 @@ class ForwardMode:
         bsz = int(np.shape(tangents[0])[0])
         if self.fwad is not None and (bsz == 1 or self.create or self.dual):
             return self._dual(tangents, bsz)
-        res = self._double_vjp(tangents, bsz)
+        try:
+            res = self._double_vjp(tangents, bsz)
+        except TwiceDifferentiatedError:
+            # NOTE: a @once_differentiable backward cannot be transposed; dual numbers do real
+            # forward mode, or say why they cannot (a Function without jvp)
+            if self.fwad is None:
+                raise
+            return self._dual(tangents, bsz)
         if self.fwad is not None and any(isinstance(r, np.ndarray) and r.dtype.kind in "fc"
                                          and not np.isfinite(r).all() for r in res):
             # NOTE: the transpose trick turns 0 * inf at a kink (a masked nan, the norm of a

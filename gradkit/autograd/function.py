@@ -24,10 +24,15 @@ from typing import Any
 import numpy as np
 
 from gradkit._core.tensor import Tensor, _make
-from gradkit._core.graph import ConstRef, Node, freed_error, version_error
+from gradkit._core.graph import (ConstRef, Node, current_saved_hooks, freed_error, run_pack,
+                                 run_unpack, version_error)
 from gradkit._core.grad_mode import _state
 
-__all__ = ["Function", "FunctionCtx", "once_differentiable"]
+__all__ = ["Function", "FunctionCtx", "once_differentiable", "BATCHED_APPLY"]
+
+#: ``Function.apply`` on vmap's batched tensors: ``gradkit.func`` registers its handler here when
+#: it loads (it returns NotImplemented when no argument is batched).
+BATCHED_APPLY: list[Any] = []
 
 
 class FunctionCtx:
@@ -41,6 +46,11 @@ class FunctionCtx:
         self.needs_input_grad: tuple[bool, ...] = ()
         self.materialize_grads = True
         self._freed = False
+        #: what ``saved_tensors_hooks`` packed: ``(packed, unpack)`` per saved tensor (None: not
+        #: packed)
+        self._packed: list[Any] | None = None
+        self._saved_fw: tuple[Any, ...] | None = None
+        self._in_backward = False
 
     def save_for_backward(self, *tensors: Any) -> None:
         """Keep tensors for ``backward``; they are checked for in-place changes when unpacked."""
@@ -51,20 +61,47 @@ class FunctionCtx:
         self._saved = tensors
         self._saved_versions = tuple(t._vc[0] if isinstance(t, Tensor) else 0 for t in tensors)
 
+    def save_for_forward(self, *tensors: Any) -> None:
+        """Keep tensors for ``jvp`` (forward mode); ``ctx.saved_tensors`` gives them there."""
+        if not all(t is None or isinstance(t, Tensor) for t in tensors):
+            raise AssertionError("save_for_forward expects all arguments to be tensors; you "
+                                 "should save non-tensors as attributes on ctx.")
+        self._saved_fw = tensors
+
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
+        if self._saved_fw is not None and not self._in_backward:
+            return self._saved_fw
         if self._freed:
             raise freed_error()
+        if self._packed is not None:
+            # NOTE: as in PyTorch, a value that went through hooks is not version-checked
+            return tuple(t if p is None else run_unpack(p[1], p[0])
+                         for t, p in zip(self._saved or (), self._packed))
         for t, v in zip(self._saved or (), self._saved_versions):
             if isinstance(t, Tensor) and t._vc[0] != v:
                 raise version_error(t, None, v, t._vc[0])
         return tuple(self._saved or ())
+
+    def _pack_saved(self) -> None:
+        """Pack the saved tensors with the thread's ``saved_tensors_hooks`` (when the node is
+        recorded, as in PyTorch); the ctx then keeps only what the hook returned."""
+        hooks = current_saved_hooks()
+        if hooks is None or not self._saved:
+            return
+        pack, unpack = hooks
+        packed = [None if not isinstance(t, Tensor) else (run_pack(pack, t), unpack)
+                  for t in self._saved]
+        self._packed = packed
+        self._saved = tuple(t if p is None else None for t, p in zip(self._saved, packed))
 
     def mark_non_differentiable(self, *tensors: Tensor) -> None:
         """Outputs that never need a gradient (indices, masks)."""
         self._non_diff.update(id(t) for t in tensors)
 
     def mark_dirty(self, *tensors: Tensor) -> None:
+        """Inputs that ``forward`` changed in place (and returns): they become outputs of
+        this node, and their version counter is bumped."""
         self._dirty = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
@@ -73,15 +110,40 @@ class FunctionCtx:
 
 
 class _FunctionNode(Node):
+    """The node of a custom Function (``<MyFnBackward>``); it shows its ctx's attributes
+    (``saved_tensors``, ``needs_input_grad``, what ``forward`` stored), as in PyTorch."""
+
     __slots__ = ("ctx", "fn_cls", "n_out", "out_meta", "ans")
 
     def name(self) -> str:  # type: ignore[override]
         return self.fn_cls.__name__ + "Backward"
 
+    def __repr__(self) -> str:
+        return f"<gradkit.autograd.function.{self.name()} object at {hex(id(self))}>"
+
+    def __getattr__(self, attr: str) -> Any:
+        # only reached for names the node does not have
+        if attr != "ctx" and not attr.startswith("__"):
+            try:
+                ctx = object.__getattribute__(self, "ctx")
+            except AttributeError:
+                ctx = None
+            if ctx is not None:
+                return getattr(ctx, attr)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
+
     def _backward(self, grads: list[Any], create_graph: bool) -> tuple[Any, ...]:
         ctx = self.ctx
         if ctx._freed:
             raise freed_error(self)
+        ctx._in_backward = True
+        try:
+            return self._run_backward(ctx, grads, create_graph)
+        finally:
+            ctx._in_backward = False
+
+    def _run_backward(self, ctx: FunctionCtx, grads: list[Any],
+                      create_graph: bool) -> tuple[Any, ...]:
         gs = []
         for g, (shape, dt) in zip(grads, self.out_meta):
             if g is None and ctx.materialize_grads:
@@ -114,6 +176,7 @@ class _FunctionNode(Node):
         self.released = True
         self.ctx._freed = bool(self.ctx._saved)
         self.ctx._saved = None
+        self.ctx._packed = None
 
 
 def _check_grad_shape(name: str, i: int, got: tuple[int, ...], shape: Any) -> None:
@@ -155,11 +218,36 @@ class Function(metaclass=_FunctionMeta):
     vjp = backward
 
     @staticmethod
+    def jvp(ctx: Any, *grad_inputs: Any) -> Any:
+        raise NotImplementedError("You must implement the jvp function for custom "
+                                  "autograd.Function to use it with forward mode AD.")
+
+    @staticmethod
     def setup_context(ctx: Any, inputs: tuple[Any, ...], output: Any) -> None:
-        raise NotImplementedError
+        raise NotImplementedError("setup_context is not implemented.")
+
+    #: under ``gradkit.func.vmap``: True runs ``forward`` on the batch as it is (its operations
+    #: batch themselves); otherwise a ``vmap`` staticmethod is used, and without one vmap runs
+    #: the Function once per example
+    generate_vmap_rule = False
+
+    @staticmethod
+    def vmap(info: Any, in_dims: Any, *args: Any) -> Any:
+        """``vmap(info, in_dims, *args) -> (output, out_dims)``: the Function on a batch.
+
+        ``info.batch_size`` is the batch size; ``in_dims[i]`` is the batch dim of ``args[i]``
+        (None: not batched). Call ``apply`` on the batched values and say where their batch
+        dims are in the output.
+        """
+        raise NotImplementedError("To use autograd.Function with vmap, you must either override "
+                                  "the vmap staticmethod or set generate_vmap_rule=True.")
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        if BATCHED_APPLY:
+            out = BATCHED_APPLY[0](cls, args, kwargs)
+            if out is not NotImplemented:
+                return out
         ctx, output, prev = _run_forward(cls, args, kwargs)
         record = prev and any(ctx.needs_input_grad)
         return _wrap_outputs(cls, ctx, args, output, record, kwargs)
@@ -226,12 +314,22 @@ def _wrap_outputs(cls: Any, ctx: FunctionCtx, args: tuple[Any, ...], output: Any
                         for a, e in zip(args, edges))
     node.kwargs = kwargs or None
     node.vers = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
+    dirty = {id(d) for d in ctx._dirty}
+    for d in ctx._dirty:
+        if isinstance(d, Tensor):
+            if d._fn is None and d._rg:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                   "in-place operation.")
+            d._vc[0] += 1
+    # NOTE: as in PyTorch, saved tensors take their versions when forward has returned (an
+    # in-place change inside forward, after save_for_backward, is not an error)
+    ctx._saved_versions = tuple(t._vc[0] if isinstance(t, Tensor) else 0 for t in ctx._saved or ())
     result = []
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             result.append(t)
             continue
-        if any(t is a for a in args) and id(t) not in {id(d) for d in ctx._dirty}:
+        if any(t is a for a in args) and id(t) not in dirty:
             t = _make(t._data, False, None)          # an input returned as is: a view of it
         if id(t) in ctx._non_diff or t._data.dtype.kind not in "fc":
             out = t if t._fn is None and not t._rg else _make(t._data, False, None)
@@ -239,11 +337,35 @@ def _wrap_outputs(cls: Any, ctx: FunctionCtx, args: tuple[Any, ...], output: Any
             out = t
             out._fn, out._oi, out._rg = node, i, True
         result.append(out)
+    ctx._pack_saved()
     return result[0] if single else tuple(result)
 
 
+class TwiceDifferentiatedError(RuntimeError):
+    """Raised when backward reaches the gradient of a ``@once_differentiable`` backward."""
+
+
+class _OnceError(Node):
+    """The node of a gradient computed by a ``@once_differentiable`` backward under
+    ``create_graph``: differentiating through it is PyTorch's error."""
+
+    __slots__ = ()
+
+    @classmethod
+    def name(cls) -> str:
+        return "Error"
+
+    def _backward(self, grads: list[Any], create_graph: bool) -> tuple[Any, ...]:
+        raise TwiceDifferentiatedError("trying to differentiate twice a function that was "
+                                       "marked with @once_differentiable")
+
+
 def once_differentiable(fn: Any) -> Any:
-    """Decorator for ``backward``: runs it without recording (no double backward through it)."""
+    """Decorator for ``backward``: runs it without recording (no double backward through it).
+
+    When the incoming gradients require grad (``create_graph=True``), the gradients it returns
+    require grad too, and differentiating them raises PyTorch's error.
+    """
     import functools
 
     @functools.wraps(fn)
@@ -251,7 +373,24 @@ def once_differentiable(fn: Any) -> Any:
         prev = _state.grad_enabled
         _state.grad_enabled = False
         try:
-            return fn(ctx, *args)
+            out = fn(ctx, *args)
         finally:
             _state.grad_enabled = prev
+        if not prev:
+            return out
+        edges = [(a._fn, a._oi) if a._fn is not None else a for a in args
+                 if isinstance(a, Tensor) and a._rg]
+        if not edges:
+            return out
+        single = not isinstance(out, tuple)
+        wrapped = []
+        for o in ((out,) if single else out):
+            if isinstance(o, Tensor) and o._data.dtype.kind in "fc":
+                node = _OnceError()
+                node._init_node()
+                node.next = tuple(edges)
+                node.meta = tuple((None, None) for _ in edges)
+                o = _make(o._data, True, node)
+            wrapped.append(o)
+        return wrapped[0] if single else tuple(wrapped)
     return wrapper

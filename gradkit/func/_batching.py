@@ -325,3 +325,6 @@ def broadcast_to_level(x: Any, level: int) -> Tensor:
     size = _levels[level - 1]
     v = reshape_p(v, shape=(1,) + shape)
     return _wrap(expand_p(v, shape=(size,) + shape), level)
+
+
+from gradkit.func import _custom_function  # noqa: E402,F401  (registers Function.apply under vmap)

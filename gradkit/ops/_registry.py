@@ -20,9 +20,11 @@ import numpy as np
 from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor, _make
-from gradkit._core.graph import ConstRef, Meta, Node, freed_error, version_error
+from gradkit._core.graph import (SAVED_HOOKS_ON, ConstRef, Meta, Node, freed_error,
+                                 version_error)
 from gradkit._core.sites import Why, site
 from gradkit._core.grad_mode import _state
+from . import _saved
 
 __all__ = ["defop", "Primitive", "REGISTRY", "ZERO", "ELEMENTWISE", "LINEAR", "apply", "op"]
 
@@ -115,6 +117,19 @@ class PrimNode(Node):
     cast: Any = None
     #: the output's tangents (forward mode), so a double backward through a dual sees them
     ans_fw: Any = None
+
+    def __getattr__(self, attr: str) -> Any:
+        # only reached for names the node does not have: PyTorch's _saved_* and _raw_saved_*
+        if attr.startswith("_saved_") or attr.startswith("_raw_saved_"):
+            return _saved.saved_attr(self, attr)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(_saved.saved_names(self)))
+
+    def _register_saved_hooks(self, name: str, pack: Callable[..., Any],
+                              unpack: Callable[..., Any]) -> None:
+        _saved.register_saved_hooks(self, name, pack, unpack)
 
     def _backward(self, grads: list[Any], create_graph: bool) -> Sequence[Any]:
         prim = self.prim
@@ -514,6 +529,8 @@ def _output(prim: Primitive, node: PrimNode, out: np.ndarray) -> Tensor:
         node.ans_vc = t._vc
     else:
         node.ans = None
+    if SAVED_HOOKS_ON[0] and prim.saves:
+        _saved.pack_node(node, t)
     return t
 
 
@@ -680,6 +697,8 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
             node.ans_vc = t._vc
         else:
             node.ans = None
+        if SAVED_HOOKS_ON[0] and prim.saves:
+            _saved.pack_node(node, t)
         return t
     outs = tuple(o if type(o) is _ndarray else _as_out(o) for o in out)
     if not record:
@@ -696,6 +715,8 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
         t = _make(o, diff, node if diff else None)
         t._oi = i
         result.append(t)
+    if SAVED_HOOKS_ON[0] and prim.saves:
+        _saved.pack_node(node, result[0])
     return tuple(result)
 
 

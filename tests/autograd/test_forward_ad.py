@@ -133,8 +133,9 @@ def test_make_dual_errors() -> None:
             "Trying to set a forward gradient that has a different size than that of the original "
             "Tensor, this is not supported. Tensor is of size [3] while the given forward gradient "
             "is of size [2].")
-        with pytest.raises(RuntimeError, match="same dtype"):
-            fwAD.make_dual(gk.ones(3, dtype=gk.float64), gk.ones(3, dtype=gk.float32))
+        # PyTorch 2.13 keeps a tangent of another floating dtype (see test_graph_introspection)
+        with pytest.raises(ValueError, match="Expected tangent to be floating point or complex"):
+            fwAD.make_dual(gk.ones(3), gk.tensor([1, 2, 3]))
         with pytest.raises(ValueError, match="floating point"):
             fwAD.make_dual(gk.tensor([1, 2]), gk.tensor([1, 2]))
 
