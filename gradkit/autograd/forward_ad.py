@@ -240,9 +240,8 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
     with _capped(0):
         primal = R.apply(reshape_p.prim, (tensor,), {"shape": tensor._data.shape}, ALIAS)
     primal._vc = tensor._vc
-    mine = _cap.mine
     for k, t in fw.items():
-        if k != lvl and k in mine:
+        if k != lvl:
             _set(primal, k, t)
     return UnpackedDualTensor(primal, fw[lvl])
 
@@ -289,7 +288,13 @@ def _dual_levels(args: Sequence[Any]) -> list[int]:
         if isinstance(a, Tensor):
             fw = a._fw
             if fw:
-                found.update(k for k in fw if k < cap and k in mine)
+                for k in fw:
+                    if k not in mine:
+                        # NOTE: another thread's level (ids are process-wide, so it cannot
+                        # pass for one of this thread's): refuse rather than drop or mix it
+                        raise T.foreign_level_error("forward AD")
+                    if k < cap:
+                        found.add(k)
     return sorted(found)
 
 
@@ -458,10 +463,8 @@ def _transpose_jvp(prim: Primitive, args: Sequence[Any], params: dict[str, Any],
 def _detached(t: Tensor) -> Tensor:
     d = t.detach()
     if t._fw:
-        mine = _cap.mine
         for k, v in t._fw.items():
-            if k in mine:
-                _set(d, k, v)
+            _set(d, k, v)
     return d
 
 
@@ -531,10 +534,8 @@ def _with_fw(t: Tensor) -> Tensor:
     if t._oi:
         s._oi = t._oi
     if t._fw:
-        mine = _cap.mine
         for k, v in t._fw.items():
-            if k in mine:
-                _set(s, k, v)
+            _set(s, k, v)
     return s
 
 
