@@ -515,7 +515,7 @@ def _caster(d: _dtype.dtype) -> Callable[[Tensor], Tensor]:
 
 def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
     if dtype is None:
-        return f"gradkit.{self.dtype._legacy}"
+        return f"torch.{self.dtype._legacy}"  # NOTE: PyTorch's text, as dtypes print
     if isinstance(dtype, str):
         for d in _dtype._ALL:
             if dtype in (f"torch.{d._legacy}", f"gradkit.{d._legacy}"):

@@ -131,8 +131,8 @@ def test_state_dict_roundtrip_and_errors():
     with pytest.raises(
         RuntimeError,
         match=r"size mismatch for fc1.weight: copying a param with shape "
-        r"gradkit.Size\(\[2, 4\]\) from checkpoint, the shape in current "
-        r"model is gradkit.Size\(\[3, 4\]\).",
+        r"torch.Size\(\[2, 4\]\) from checkpoint, the shape in current "
+        r"model is torch.Size\(\[3, 4\]\).",
     ):
         b.load_state_dict(sd, strict=False)
 
