@@ -8,10 +8,17 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from gradkit._core import dtype as _dtype
-from gradkit._core.tensor import Tensor, _HookHandle, _init
+from gradkit._core.tensor import Tensor, _init
 from gradkit._core import backend as _backend
 
-__all__ = ["Module", "Parameter"]
+from . import _hooks
+from ._hooks import (ModuleHooks, register_module_backward_hook,
+                     register_module_forward_hook, register_module_forward_pre_hook,
+                     register_module_full_backward_hook, register_module_full_backward_pre_hook)
+
+__all__ = ["Module", "Parameter", "register_module_forward_pre_hook", "register_module_forward_hook",
+           "register_module_backward_hook", "register_module_full_backward_pre_hook",
+           "register_module_full_backward_hook"]
 
 
 class Parameter(Tensor):
@@ -53,7 +60,7 @@ def _addindent(s: str, n: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
-class Module:
+class Module(ModuleHooks):
     """Base class of all layers and models.
 
     Attributes that are :class:`Parameter`, ``Module`` or registered buffers are
@@ -114,8 +121,11 @@ class Module:
         d["_buffers"] = OrderedDict()
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = OrderedDict()
-        d["_forward_hooks"] = OrderedDict()
-        d["_forward_pre_hooks"] = OrderedDict()
+        for table in ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+                      "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_backward_hooks",
+                      "_backward_pre_hooks"):
+            d[table] = OrderedDict()
+        d["_is_full_backward_hook"] = None
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -123,24 +133,9 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
-            if result is not None:
-                out = result
-        return out
-
-    def register_forward_hook(self, hook: Callable[..., Any]) -> Any:
-        """Call ``hook(module, args, output)`` after ``forward``; a non-None result replaces the output."""
-        return _HookHandle(self._forward_hooks, hook)
-
-    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> Any:
-        """Call ``hook(module, args)`` before ``forward``; a non-None result replaces the arguments."""
-        return _HookHandle(self._forward_pre_hooks, hook)
+        if _hooks.has_hooks(self.__dict__):
+            return _hooks.call(self, args, kwargs)
+        return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ registration
     def register_parameter(self, name: str, param: Parameter | None) -> None:
