@@ -154,7 +154,7 @@ class Module(ModuleHooks):
         _check_name(self, name, "parameter")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{type(param).__module__}.{type(param).__name__}' object to "
+                f"cannot assign '{_typename(param)}' object to "
                 f"parameter '{name}' (torch.nn.Parameter or None required)"
             )
         if param is not None and param.grad_fn is not None:
@@ -171,7 +171,7 @@ class Module(ModuleHooks):
         _check_name(self, name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                 "(torch Tensor or None required)"
             )
         self._buffers[name] = tensor
@@ -208,7 +208,7 @@ class Module(ModuleHooks):
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__module__}.{type(value).__name__}' as "
+                    f"cannot assign '{_typename(value)}' as "
                     f"parameter '{name}' (torch.nn.Parameter or None expected)"
                 )
             params[name] = None
@@ -220,14 +220,14 @@ class Module(ModuleHooks):
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__module__}.{type(value).__name__}' as "
+                    f"cannot assign '{_typename(value)}' as "
                     f"child module '{name}' (torch.nn.Module or None expected)"
                 )
             d["_modules"][name] = None
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    f"cannot assign '{_typename(value)}' as buffer '{name}' "
                     "(torch.Tensor or None expected)"
                 )
             d["_buffers"][name] = value
@@ -318,19 +318,50 @@ class Module(ModuleHooks):
             yield b
 
     def get_submodule(self, target: str) -> Module:
-        mod = self
+        """The submodule at dotted path ``target`` (``"seq.0"``); ``""`` is ``self``."""
+        mod: Any = self
         for item in target.split(".") if target else []:
-            if item not in mod._modules:
-                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
-            mod = mod._modules[item]
+            if not hasattr(mod, item):
+                raise AttributeError(mod._get_name() + " has no attribute `" + item + "`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at dotted path ``target``, replacing what is there."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target`` (``"seq.0.bias"``)."""
         path, _, name = target.rpartition(".")
         mod = self.get_submodule(path)
-        if name not in mod._parameters:
-            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
-        return mod._parameters[name]
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError("`" + name + "` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target`` (``"bn.running_mean"``)."""
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        if name not in mod._buffers:
+            raise AttributeError("`" + name + "` is not a buffer")
+        return mod._buffers[name]
 
     # ------------------------------------------------------------------ modes
     def train(self, mode: bool = True) -> Module:
@@ -393,7 +424,28 @@ class Module(ModuleHooks):
             self._apply(lambda arr: _place(arr, device))
         if dtype is None:
             return self
-        return self._apply(lambda a: a.astype(dtype.np) if a.dtype.kind == "f" else a)
+        dtype = _dtype.as_dtype(dtype)
+        if not (dtype.is_floating_point or dtype.is_complex):
+            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
+                            f"desired dtype={dtype}")
+        # NOTE: integer buffers (num_batches_tracked) keep their dtype; complex tensors are
+        # cast only to a complex dtype, so no imaginary part is dropped
+        kinds = "fc" if dtype.is_complex else "f"
+        return self._apply(lambda a: a.astype(dtype.np) if a.dtype.kind in kinds else a)
+
+    def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
+        """Move to ``device`` with uninitialized storage (values are not copied)."""
+        from gradkit._core.creation import _place
+        if not recurse:
+            raise NotImplementedError("to_empty(recurse=False)")
+        return self._apply(lambda a: _place(np.empty(a.shape, a.dtype), device))
+
+    def half(self) -> Module:
+        return self.to(_dtype.float16)
+
+    def share_memory(self) -> Module:
+        """NumPy arrays are in process memory already; returns ``self`` as PyTorch does."""
+        return self
 
     def float(self) -> Module:
         return self.to(_dtype.float32)
@@ -480,6 +532,16 @@ class Module(ModuleHooks):
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+def _typename(obj: Any) -> str:
+    """How PyTorch names a value in its errors (``torch.typename``): ``torch.FloatTensor``,
+    ``int``, ``collections.OrderedDict``."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = type(obj)
+    return cls.__qualname__ if cls.__module__ in ("", "builtins") else \
+        f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _check_name(module: Module, name: str, kind: str) -> None:
