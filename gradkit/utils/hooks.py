@@ -22,6 +22,15 @@ class RemovableHandle:
             [extra_dict] if isinstance(extra_dict, dict) else list(extra_dict))
         self.extra_dict_ref = tuple(weakref.ref(d) for d in extras)
 
+    def __getstate__(self) -> tuple[Any, ...]:
+        # NOTE: the tables themselves, so a deep copy of a module gets handles to its own tables
+        return (self.hooks_dict_ref(), self.id, tuple(r() for r in self.extra_dict_ref))
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        table, self.id, extras = state
+        self.hooks_dict_ref = weakref.ref(table if table is not None else {}.__class__())
+        self.extra_dict_ref = tuple(weakref.ref(d) for d in extras if d is not None)
+
     def remove(self) -> None:
         for ref in (self.hooks_dict_ref, *self.extra_dict_ref):
             table = ref()

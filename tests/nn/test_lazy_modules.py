@@ -106,3 +106,15 @@ def test_same_as_live_torch():
         assert repr(t) == before
         t(torch.randn(*shape))
         assert repr(t) == after
+
+
+def test_deepcopy_before_the_first_call_is_independent():
+    import copy
+    m = nn.LazyLinear(2)
+    c = copy.deepcopy(m)
+    c(gk.ones(1, 3))
+    c(gk.ones(1, 3))                            # the copy's own hook was removed
+    assert repr(c) == "Linear(in_features=3, out_features=2, bias=True)"
+    assert repr(m) == "LazyLinear(in_features=0, out_features=2, bias=True)"
+    m(gk.ones(1, 4))
+    assert tuple(m.weight.shape) == (2, 4) and tuple(c.weight.shape) == (2, 3)

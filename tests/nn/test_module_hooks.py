@@ -231,3 +231,12 @@ def _hook_trace(lib):
 def test_hook_trace_matches_live_torch():
     torch = pytest.importorskip("torch")
     assert _hook_trace(gk) == _hook_trace(torch)
+
+
+def test_deepcopy_gives_handles_to_the_copy():
+    import copy
+    m = nn.Linear(2, 2)
+    h = m.register_forward_hook(lambda *a: None)
+    pair = copy.deepcopy((m, h))
+    pair[1].remove()
+    assert len(pair[0]._forward_hooks) == 0 and len(m._forward_hooks) == 1

@@ -95,11 +95,6 @@ def register_module_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
     return _add(_global_backward_hooks, hook)
 
 
-def any_global() -> bool:
-    return bool(_global_forward_pre_hooks or _global_forward_hooks or _global_backward_pre_hooks
-                or _global_backward_hooks)
-
-
 # ----------------------------------------------------------------------------- the mixin
 class ModuleHooks:
     """The hook registration methods of ``Module``."""
@@ -157,11 +152,6 @@ class ModuleHooks:
 
 
 # ----------------------------------------------------------------------------- calling
-def has_hooks(d: dict[str, Any]) -> bool:
-    return bool(d.get("_forward_hooks") or d.get("_forward_pre_hooks") or d.get("_backward_hooks")
-                or d.get("_backward_pre_hooks") or any_global())
-
-
 def _backward_hooks(module: Any) -> tuple[list[Any], list[Any]]:
     full: list[Any] = []
     non_full: list[Any] = []

@@ -97,6 +97,11 @@ class _UninitializedMixin:
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (type(self), (self.requires_grad, None, self.dtype))
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        new = type(self)(self.requires_grad, None, self.dtype)  # type: ignore[call-arg]
+        memo[id(self)] = new
+        return new
+
 
 class UninitializedParameter(_UninitializedMixin, Parameter):
     """A parameter without a shape yet; ``materialize(shape)`` makes it a :class:`Parameter`."""

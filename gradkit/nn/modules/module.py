@@ -143,9 +143,17 @@ class Module(ModuleHooks):
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _hooks.has_hooks(self.__dict__):
-            return _hooks.call(self, args, kwargs)
-        return self.forward(*args, **kwargs)
+        d = self.__dict__
+        try:
+            # NOTE: written out (no helper call): this test runs on every layer call
+            if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]
+                    or d["_backward_pre_hooks"] or _hooks._global_forward_pre_hooks
+                    or _hooks._global_forward_hooks or _hooks._global_backward_hooks
+                    or _hooks._global_backward_pre_hooks):
+                return self.forward(*args, **kwargs)
+        except KeyError:                     # a module restored without these tables
+            pass
+        return _hooks.call(self, args, kwargs)
 
     # ------------------------------------------------------------------ registration
     def register_parameter(self, name: str, param: Parameter | None) -> None:
