@@ -64,7 +64,7 @@ def __getattr__(name: str) -> object:
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
-                 "compile")
+                 "compile", "accelerator")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy"}
 
@@ -72,7 +72,7 @@ from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTenso
                                   FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
 from gradkit._api import legacy as _legacy  # noqa: E402
 autograd.Variable = _legacy.Variable  # type: ignore[attr-defined]  (torch.autograd.Variable)
-from gradkit._core.backend import device  # noqa: E402
+from gradkit._core.backend import device, get_default_device, set_default_device  # noqa: E402
 from gradkit._core.concrete import ConcretizationError  # noqa: E402,F401  (in __all__ below)
 
 __all__ = [
@@ -95,6 +95,7 @@ __all__ = [
     "cumulative_trapezoid", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
     "chain_matmul", "dstack", "column_stack", "row_stack", "atleast_3d", "scatter_reduce",
     "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed", "compile",
+    "accelerator", "get_default_device", "set_default_device",
 ]
 __all__.append("ConcretizationError")
 del _dtype

@@ -24,7 +24,7 @@ _ref = weakref.ref
 Dims = Any
 
 class _ValuesIndices(tuple):
-    """A ``(values, indices)`` pair that prints as ``gradkit.return_types.max(...)``."""
+    """A ``(values, indices)`` pair that prints as ``torch.return_types.max(...)``, PyTorch's text."""
 
     __slots__ = ()
     _name = "values_indices"
@@ -41,7 +41,7 @@ class _ValuesIndices(tuple):
         return self[1]
 
     def __repr__(self) -> str:
-        return (f"gradkit.return_types.{self._name}(\nvalues={self[0]!r},\n"
+        return (f"torch.return_types.{self._name}(\nvalues={self[0]!r},\n"
                 f"indices={self[1]!r})")
 
     def __reduce__(self) -> Any:

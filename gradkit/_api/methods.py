@@ -46,6 +46,9 @@ def _check_inplace(self: Tensor) -> None:
         return
     if self._rg and self._fn is None:
         raise RuntimeError(_LEAF_INPLACE)
+    refused = self.__dict__.get("_inplace_refused")   # a custom Function's output returned as-is
+    if refused is not None:
+        raise RuntimeError(refused)
     base = self._base
     if base is not None and base._rg and base._fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
@@ -523,7 +526,7 @@ def _caster(d: _dtype.dtype) -> Callable[[Tensor], Tensor]:
 
 def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
     if dtype is None:
-        return f"gradkit.{self.dtype._legacy}"
+        return f"torch.{self.dtype._legacy}"  # NOTE: PyTorch's text, as dtypes print
     if isinstance(dtype, str):
         for d in _dtype._ALL:
             if dtype in (f"torch.{d._legacy}", f"gradkit.{d._legacy}"):

@@ -201,7 +201,7 @@ def expand(input: Tensor, *sizes: Any) -> Tensor:
     shape = _shape_arg(sizes)
     lead = len(shape) - x.ndim
     if lead < 0:
-        raise RuntimeError(f"expand(gradkit.{x.dtype._legacy}{{{list(x.shape)}}}, size={list(shape)}): "
+        raise RuntimeError(f"expand(torch.{x.dtype._legacy}{{{list(x.shape)}}}, size={list(shape)}): "
                            f"the number of sizes provided ({len(shape)}) must be greater or equal to "
                            f"the number of dimensions in the tensor ({x.ndim})")
     full = []

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 class _aminmax_ret(tuple):
-    """``(min, max)``, printed as ``gradkit.return_types.aminmax(...)``."""
+    """``(min, max)``, printed as ``torch.return_types.aminmax(...)``."""
 
     __slots__ = ()
 
@@ -43,7 +43,7 @@ class _aminmax_ret(tuple):
         return self[1]
 
     def __repr__(self) -> str:
-        return f"gradkit.return_types.aminmax(\nmin={self[0]!r},\nmax={self[1]!r})"
+        return f"torch.return_types.aminmax(\nmin={self[0]!r},\nmax={self[1]!r})"
 
 
 _aminmax_ret.__name__ = _aminmax_ret.__qualname__ = "aminmax"

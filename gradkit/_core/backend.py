@@ -20,7 +20,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["Backend", "backend_of", "register", "as_data", "device", "zeros", "ones",
+__all__ = ["Backend", "backend_of", "register", "as_data", "device", "get_default_device",
+           "set_default_device", "zeros", "ones",
            "copy", "is_lazy", "backend_for_device"]
 
 _ndarray = np.ndarray
@@ -256,6 +257,22 @@ class device:
 
 
 CPU = device("cpu")
+
+
+def get_default_device() -> device:
+    """The device factories use when given none: ``device(type='cpu')`` (PyTorch's name)."""
+    return CPU
+
+
+def set_default_device(dev: Any) -> None:
+    """PyTorch's ``set_default_device``. gradkit's factories always make NumPy (CPU) arrays
+    unless given ``device=``, so ``'cpu'`` and ``None`` are accepted and any other device is
+    refused rather than silently ignored."""
+    if dev is None or device(dev) == CPU:
+        return
+    raise NotImplementedError(f"gradkit.set_default_device({str(device(dev))!r}): only 'cpu' is "
+                              "supported; pass device= to the factories (gradkit.zeros(3, "
+                              "device='cuda')) or move tensors with .to(device)")
 
 
 def device_of(x: Any) -> device:

@@ -18,7 +18,11 @@ __all__ = [
 
 
 class dtype:
-    """A gradkit data type; prints as ``gradkit.float32`` and wraps a NumPy dtype."""
+    """A gradkit data type; prints as ``torch.float32`` and wraps a NumPy dtype.
+
+    NOTE: it prints PyTorch's text (``torch.float32``) so that code written with
+    ``import gradkit as torch`` prints what PyTorch prints.
+    """
 
     __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize",
                  "_kind", "_legacy")
@@ -34,7 +38,7 @@ class dtype:
         self._legacy = legacy        # name used in PyTorch's legacy type strings
 
     def __repr__(self) -> str:
-        return f"gradkit.{self.name}"
+        return f"torch.{self.name}"
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, dtype):

@@ -74,7 +74,7 @@ def version_error(t: Any, node: Any, saved_version: int, current: int) -> Runtim
             base = base[: -len("Backward0")]
         producer = f", which is output {t._oi} of {base},"
     msg = ("one of the variables needed for gradient computation has been modified by an inplace "
-           f"operation: [gradkit.{legacy} [{shape}]]{producer} is at version {current}; expected "
+           f"operation: [torch.{legacy} [{shape}]]{producer} is at version {current}; expected "
            f"version {saved_version} instead. Hint: enable anomaly detection to find the operation "
            "that failed to compute its gradient, with "
            "gradkit.autograd.set_detect_anomaly(True, check_nan=False).")

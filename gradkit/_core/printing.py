@@ -24,7 +24,8 @@ _PREFIX = "tensor("
 
 # Namespace written in ``dtype=`` items. Its length matters: it takes part in
 # deciding whether trailing items still fit on the last line.
-_DTYPE_NAMESPACE = "gradkit"
+# NOTE: PyTorch's text, so ``import gradkit as torch`` code prints what PyTorch prints.
+_DTYPE_NAMESPACE = "torch"
 
 _PROFILES: dict[str, dict[str, Any]] = {
     "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
@@ -323,7 +324,7 @@ def format_tensor(
         or ``'requires_grad=True'``, placed after any size and dtype items.
     dtype_is_default : bool, optional
         Whether the dtype is implied (PyTorch omits float32, int64 and bool).
-        When False, ``dtype=gradkit.<dtype_name>`` is added. The complex dtype
+        When False, ``dtype=torch.<dtype_name>`` is added. The complex dtype
         matching the default floating dtype (complex64 for float32) also counts
         as default, as in PyTorch.
     dtype_name : str, optional
@@ -338,7 +339,7 @@ def format_tensor(
     Notes
     -----
     Empty tensors show the dtype unless it is the default floating dtype,
-    as PyTorch does, so an empty int64 tensor prints ``dtype=gradkit.int64``.
+    as PyTorch does, so an empty int64 tensor prints ``dtype=torch.int64``.
     """
     data = np.asarray(data)
     if not dtype_is_default and dtype_name == _default_complex_name():

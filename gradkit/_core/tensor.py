@@ -24,12 +24,12 @@ _ndarray = np.ndarray
 
 
 class Size(tuple):
-    """A tensor's shape: a tuple that prints as ``gradkit.Size([2, 3])``."""
+    """A tensor's shape: a tuple that prints as ``torch.Size([2, 3])``, PyTorch's text."""
 
     __slots__ = ()
 
     def __repr__(self) -> str:
-        return f"gradkit.Size({list(self)})"
+        return f"torch.Size({list(self)})"
 
     def numel(self) -> int:
         n = 1
@@ -450,7 +450,7 @@ class Tensor:
                 # NOTE: printing never computes a lazy tensor; it shows the Dask array instead.
                 items = [repr(data)]
                 if not default:
-                    items.append(f"dtype=gradkit.{d.name}")
+                    items.append(f"dtype=torch.{d.name}")
                 return "tensor(" + ", ".join(items + suffixes) + ")"
             if b is not None:
                 device = str(_backend.device_of(data))

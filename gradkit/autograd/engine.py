@@ -51,7 +51,7 @@ def _root_grads(roots: list[Tensor], grads: list[Any], create: bool) -> list[Any
         if g._data.shape != t._data.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                f"{Size(g._data.shape)!r} and output[{i}] has a shape of "
-                               f"{Size(t._data.shape)!r}.".replace("gradkit.Size", "gradkit.Size"))
+                               f"{Size(t._data.shape)!r}.")
         if create:
             out.append(g if g._data.dtype == t._data.dtype else g.to(t.dtype))
         else:
@@ -156,13 +156,13 @@ def _hook_name(hook: Any) -> str:
 
 
 def _type_string(dt: Any) -> str:
-    """PyTorch's name of a tensor type in hook errors (``gradkit.FloatTensor``, ``CPUComplexFloatType``)."""
+    """PyTorch's name of a tensor type in hook errors (``torch.FloatTensor``, ``CPUComplexFloatType``)."""
     d = FROM_NP.get(np.dtype(dt))
     if d is None:
         return str(dt)
     if d.is_complex:
         return f"CPU{d._legacy[:-len('Tensor')]}Type"
-    return f"gradkit.{d._legacy}"
+    return f"torch.{d._legacy}"
 
 
 def _check_hook_value(hook: Any, res: Any, g: Any) -> None:

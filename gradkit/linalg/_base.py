@@ -17,10 +17,10 @@ _INF = float("inf")
 
 
 def _return_type(name: str, fields: Sequence[str]) -> Any:
-    """A named tuple that prints as ``gradkit.return_types.<name>(...)``, like PyTorch's."""
+    """A named tuple that prints as ``torch.return_types.<name>(...)``, like PyTorch's."""
     def __repr__(self: Any) -> str:
         body = ",\n".join(f"{f}={getattr(self, f)!r}" for f in fields)
-        return f"gradkit.return_types.{name}(\n{body})"
+        return f"torch.return_types.{name}(\n{body})"
     base = namedtuple(name, fields)  # type: ignore[misc]
     return type(name, (base,), {"__slots__": (), "__repr__": __repr__,
                                 "__module__": "gradkit.return_types"})

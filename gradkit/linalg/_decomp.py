@@ -81,7 +81,7 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
     >>> A = gk.tensor([[3.0, 1.0], [4.0, 2.0], [0.0, 1.0]])
     >>> Q, R = gk.linalg.qr(A)
     >>> Q.shape, R.shape, gk.allclose(Q @ R, A)
-    (gradkit.Size([3, 2]), gradkit.Size([2, 2]), True)
+    (torch.Size([3, 2]), torch.Size([2, 2]), True)
     """
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "

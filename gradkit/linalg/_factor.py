@@ -195,7 +195,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
     --------
     >>> import gradkit as gk
     >>> gk.linalg.lu_factor(gk.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
-    tensor([2, 2], dtype=gradkit.int32)
+    tensor([2, 2], dtype=torch.int32)
     """
     _pivot(pivot, "torch.lu_factor")
     lu_, piv, _ = _lu_factor(_lu_arg(A, "torch.lu_factor"))
@@ -219,7 +219,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     --------
     >>> import gradkit as gk
     >>> gk.linalg.lu_factor_ex(gk.tensor([[1.0, 2.0], [2.0, 4.0]])).info
-    tensor(2, dtype=gradkit.int32)
+    tensor(2, dtype=torch.int32)
     """
     _pivot(pivot, "torch.lu_factor_ex")
     lu_, piv, info = _lu_factor(_lu_arg(A, "torch.lu_factor_ex"))
@@ -309,7 +309,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     --------
     >>> import gradkit as gk
     >>> gk.linalg.cholesky_ex(gk.tensor([[-1.0, 0.0], [0.0, 1.0]])).info
-    tensor(1, dtype=gradkit.int32)
+    tensor(1, dtype=torch.int32)
     """
     from gradkit.linalg import cholesky
     a = _square(A, "cholesky_ex")
@@ -350,7 +350,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
     --------
     >>> import gradkit as gk
     >>> gk.linalg.inv_ex(gk.tensor([[2.0, 0.0], [0.0, 4.0]])).info
-    tensor(0, dtype=gradkit.int32)
+    tensor(0, dtype=torch.int32)
     """
     a = _square(A, "inv")
     data = np.asarray(a._data)
@@ -520,7 +520,7 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     --------
     >>> import gradkit as gk
     >>> gk.linalg.tensorinv(gk.eye(4).reshape(4, 2, 2), ind=1).shape
-    gradkit.Size([2, 2, 4])
+    torch.Size([2, 2, 4])
     """
     a = _float(A, "tensorinv")
     if ind <= 0:
@@ -540,7 +540,7 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
     --------
     >>> import gradkit as gk
     >>> gk.linalg.tensorsolve(gk.eye(6).reshape(6, 2, 3), gk.ones(6)).shape
-    gradkit.Size([2, 3])
+    torch.Size([2, 3])
     """
     a = _float(A, "tensorsolve")
     b = _float(B, "tensorsolve", "B")

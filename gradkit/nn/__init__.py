@@ -6,9 +6,17 @@ beside it; the functional form is the foundation they are built on.
 
 from __future__ import annotations
 
+import sys as _sys
+
 from . import functional
 from . import init, utils
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
+from . import parametrize
 
-__all__ = ["functional", "init", "utils", *_modules_all]
+# NOTE: PyTorch's path is torch.nn.utils.parametrize; nn.utils is a module here, so the
+# submodule is attached to it (and registered for ``import gradkit.nn.utils.parametrize``).
+utils.parametrize = parametrize  # type: ignore[attr-defined]
+_sys.modules[__name__ + ".utils.parametrize"] = parametrize
+
+__all__ = ["functional", "init", "utils", "parametrize", *_modules_all]

@@ -10,7 +10,7 @@ SciPy's signatures (as ``jax.scipy`` and ``autograd.scipy`` do) with gradkit ope
 >>> mu = gk.tensor(0.5, dtype=gk.float64, requires_grad=True)
 >>> stats.norm.logpdf(1.0, loc=mu, scale=2.0).backward()
 >>> mu.grad
-tensor(0.1250, dtype=gradkit.float64)
+tensor(0.1250, dtype=torch.float64)
 
 Convention (the one ``jax.scipy`` follows for its arrays): when any argument is a gradkit
 Tensor the result is a Tensor on the graph; when none is, the call is SciPy's own and returns

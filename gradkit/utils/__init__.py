@@ -1,9 +1,10 @@
 """Utilities: activation checkpointing (``gradkit.utils.checkpoint``) and ``gradkit.utils.data``
-(PyTorch's ``torch.utils.data`` path for :mod:`gradkit.data`)."""
+(PyTorch's ``torch.utils.data`` path for :mod:`gradkit.data`), ``gradkit.utils.hooks``,
+``gradkit.utils.benchmark`` (``Timer``)."""
 
 from __future__ import annotations
 
-from . import data
+from . import benchmark, data, hooks
 from .checkpoint import checkpoint, checkpoint_sequential
 
-__all__ = ["checkpoint", "checkpoint_sequential", "data"]
+__all__ = ["benchmark", "checkpoint", "checkpoint_sequential", "data", "hooks"]

@@ -76,10 +76,10 @@ def test_requires_grad_and_is_leaf() -> None:
 def test_shape_ndim_dtype_device() -> None:
     x = gk.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     assert x.shape == (2, 3) and isinstance(x.shape, gk.Size)
-    assert repr(x.shape) == "gradkit.Size([2, 3])"
+    assert repr(x.shape) == "torch.Size([2, 3])"
     assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-1) == 3
     assert x.ndim == 2 and x.dim() == 2 and x.numel() == 6 and x.nelement() == 6
-    assert x.dtype is gk.float32 and repr(x.dtype) == "gradkit.float32"
+    assert x.dtype is gk.float32 and repr(x.dtype) == "torch.float32"
     assert str(x.device) == "cpu"
     assert len(x) == 2 and list(x.shape) == [2, 3] and gk.Size([2, 3]).numel() == 6
     assert x.element_size() == 4 and gk.tensor([1]).element_size() == 8
@@ -161,16 +161,16 @@ def test_contiguous() -> None:
 def test_dtype_conversions() -> None:
     x = gk.tensor([1.5, -2.5, 3.7])
     assert repr(x.long()) == "tensor([ 1, -2,  3])"
-    assert repr(x.int()) == "tensor([ 1, -2,  3], dtype=gradkit.int32)"
+    assert repr(x.int()) == "tensor([ 1, -2,  3], dtype=torch.int32)"
     assert repr(x.bool()) == "tensor([True, True, True])"
-    assert repr(x.double()) == "tensor([ 1.5000, -2.5000,  3.7000], dtype=gradkit.float64)"
+    assert repr(x.double()) == "tensor([ 1.5000, -2.5000,  3.7000], dtype=torch.float64)"
     assert x.float() is x and x.to(gk.float32) is x
     assert x.half().dtype is gk.float16
     assert x.to(gk.float64).dtype is gk.float64 and x.to(dtype=gk.int32).dtype is gk.int32
     assert x.type_as(gk.tensor([1])).dtype is gk.int64
     assert x.to(gk.tensor([1.0], dtype=gk.float64)).dtype is gk.float64
     assert x.to("cpu") is x and x.cpu() is x
-    assert x.type() == "gradkit.FloatTensor" and gk.tensor([1]).type() == "gradkit.LongTensor"
+    assert x.type() == "torch.FloatTensor" and gk.tensor([1]).type() == "torch.LongTensor"
     assert x.type(gk.float64).dtype is gk.float64
     assert x.type("torch.DoubleTensor").dtype is gk.float64
 
@@ -219,7 +219,7 @@ def test_tensor_factory_dtype_inference() -> None:
     assert gk.tensor([[]]).shape == (1, 0)
     assert gk.tensor(np.array([1.5])).dtype is gk.float64
     assert gk.tensor(np.array([1], dtype=np.int32)).dtype is gk.int32
-    assert repr(gk.tensor([1, 2], dtype=gk.float64)) == "tensor([1., 2.], dtype=gradkit.float64)"
+    assert repr(gk.tensor([1, 2], dtype=gk.float64)) == "tensor([1., 2.], dtype=torch.float64)"
     assert repr(gk.tensor(2, dtype=gk.float32)) == "tensor(2.)"
 
 

@@ -208,7 +208,7 @@ def test_explicit_requests_compute() -> None:
     t = gk.tensor(da.from_array(np.array([1.0, 2.0, 4.0]), chunks=1))
     with no_compute():
         text = repr(t.sum())
-    assert text.startswith("tensor(dask.array<") and "dtype=gradkit.float64" in text
+    assert text.startswith("tensor(dask.array<") and "dtype=torch.float64" in text
     assert t.sum().item() == 7.0 and float(t.max()) == 4.0
     assert t.tolist() == [1.0, 2.0, 4.0]
     np.testing.assert_array_equal(t.numpy(), [1.0, 2.0, 4.0])

@@ -115,7 +115,7 @@ def test_printing_shows_the_device(gpu: _Lib) -> None:
     x = gk.tensor([1.0, 2.0], device="cuda", requires_grad=True)
     assert repr(x) == "tensor([1., 2.], device='cuda:0', requires_grad=True)"
     y = gk.tensor([1.0, 2.0], dtype=gk.float64).cuda()
-    assert repr(y) == "tensor([1., 2.], device='cuda:0', dtype=gradkit.float64)"
+    assert repr(y) == "tensor([1., 2.], device='cuda:0', dtype=torch.float64)"
     assert repr((x * 2).sum()) == "tensor(6., device='cuda:0', grad_fn=<SumBackward0>)"
 
 

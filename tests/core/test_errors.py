@@ -49,7 +49,7 @@ CASES: dict[str, tuple[str, type, str]] = {
                                  "torch.autograd.grad(x.sum(), y)", RuntimeError, _NO_GRAD_FN),
     "grad_output_shape": ("x = torch.ones(3, requires_grad=True); (x * 2).backward(torch.ones(4))",
                           RuntimeError, "Mismatch in shape: grad_output[0] has a shape of "
-                          "gradkit.Size([4]) and output[0] has a shape of gradkit.Size([3])."),
+                          "torch.Size([4]) and output[0] has a shape of torch.Size([3])."),
     "unused_input": ("a = torch.tensor(1., requires_grad=True); "
                      "c = torch.tensor(3., requires_grad=True); torch.autograd.grad(a * 2, [a, c])",
                      RuntimeError, "The differentiated Tensor at index 1 appears to not have been "
@@ -94,19 +94,19 @@ CASES: dict[str, tuple[str, type, str]] = {
         "x = torch.tensor([1., 2., 3.], requires_grad=True); y = x.exp(); y.add_(1); "
         "y.sum().backward()", RuntimeError,
         "one of the variables needed for gradient computation has been modified by an inplace "
-        "operation: [gradkit.FloatTensor [3]], which is output 0 of Exp, is at version 1; expected "
+        "operation: [torch.FloatTensor [3]], which is output 0 of Exp, is at version 1; expected "
         "version 0 instead. " + _HINT),
     "saved_input_modified": (
         "x = torch.tensor([1., 2., 3.], requires_grad=True); a = x * 2; y = a * a; a.mul_(2); "
         "y.sum().backward()", RuntimeError,
         "one of the variables needed for gradient computation has been modified by an inplace "
-        "operation: [gradkit.FloatTensor [3]], which is output 0 of Mul, is at version 1; expected "
+        "operation: [torch.FloatTensor [3]], which is output 0 of Mul, is at version 1; expected "
         "version 0 instead. " + _HINT),
     "saved_leaf_constant_modified": (
         "x = torch.tensor([[1., 2.]], requires_grad=True); w = torch.ones(2, 2, dtype=torch.float64)"
         "; y = x.double() @ w; w.add_(1); y.sum().backward()", RuntimeError,
         "one of the variables needed for gradient computation has been modified by an inplace "
-        "operation: [gradkit.DoubleTensor [2, 2]] is at version 1; expected version 0 instead. "
+        "operation: [torch.DoubleTensor [2, 2]] is at version 1; expected version 0 instead. "
         + _HINT),
     "inplace_int_div": ("x = torch.tensor([1, 2]); x.div_(2)", RuntimeError,
                         "result type Float can't be cast to the desired output type Long"),
@@ -166,7 +166,7 @@ CASES: dict[str, tuple[str, type, str]] = {
                "The expanded size of the tensor (4) must match the existing size (2) at "
                "non-singleton dimension 0.  Target sizes: [4, 3].  Tensor sizes: [2, 3]"),
     "expand_fewer_sizes": ("torch.ones(2, 3).expand(3)", RuntimeError,
-                           "expand(gradkit.FloatTensor{[2, 3]}, size=[3]): the number of sizes "
+                           "expand(torch.FloatTensor{[2, 3]}, size=[3]): the number of sizes "
                            "provided (1) must be greater or equal to the number of dimensions in "
                            "the tensor (2)"),
     "cat_sizes": ("torch.cat([torch.ones(2, 3), torch.ones(2, 4)], dim=0)", RuntimeError,
@@ -294,7 +294,8 @@ def test_recorded_messages_match_live_pytorch(name: str) -> None:
     snippet, kind, message = CASES[name]
     exc = raised_by(snippet, torch)
     assert isinstance(exc, kind)
-    assert str(exc).replace("torch.", "gradkit.") == message
+    # gradkit names its own functions in hints (gradkit.autograd...); the type names are torch.
+    assert str(exc).replace("torch.", "gradkit.") == message.replace("torch.", "gradkit.")
 
 
 def test_error_leaves_grad_mode_and_graph_usable() -> None:

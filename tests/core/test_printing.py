@@ -108,7 +108,7 @@ CASES = [
         np.array(2.5),
         ["requires_grad=True"],
         {},
-        "tensor(2.5000, dtype=gradkit.float64, requires_grad=True)",
+        "tensor(2.5000, dtype=torch.float64, requires_grad=True)",
         id="scalar-float64",
     ),
     pytest.param(
@@ -227,14 +227,14 @@ CASES = [
         np.array([7, -8], dtype=np.int32),
         [],
         {},
-        "tensor([ 7, -8], dtype=gradkit.int32)",
+        "tensor([ 7, -8], dtype=torch.int32)",
         id="int32",
     ),
     pytest.param(
         np.array([0, 255], dtype=np.uint8),
         [],
         {},
-        "tensor([  0, 255], dtype=gradkit.uint8)",
+        "tensor([  0, 255], dtype=torch.uint8)",
         id="uint8",
     ),
     pytest.param(
@@ -248,14 +248,14 @@ CASES = [
         np.array([1.0, 2.0]),
         ["requires_grad=True"],
         {},
-        "tensor([1., 2.], dtype=gradkit.float64, requires_grad=True)",
+        "tensor([1., 2.], dtype=torch.float64, requires_grad=True)",
         id="float64-requires-grad",
     ),
     pytest.param(
         np.array([0.1, 0.2], dtype=np.float16),
         [],
         {},
-        "tensor([0.1000, 0.2000], dtype=gradkit.float16)",
+        "tensor([0.1000, 0.2000], dtype=torch.float16)",
         id="float16",
     ),
     pytest.param(
@@ -426,7 +426,7 @@ CASES = [
         {},
         (
             "tensor([-1.0000, -0.9980, -0.9960,  ...,  0.9960,  0.9980,  1.0000],\n"
-            "       dtype=gradkit.float64, grad_fn=<MulBackward0>)"
+            "       dtype=torch.float64, grad_fn=<MulBackward0>)"
         ),
         id="summarized-float64-grad",
     ),
@@ -448,21 +448,21 @@ CASES = [
         np.zeros(0, dtype=np.int64),
         [],
         {},
-        "tensor([], dtype=gradkit.int64)",
+        "tensor([], dtype=torch.int64)",
         id="empty-int64",
     ),
     pytest.param(
         np.zeros((2, 0)),
         ["requires_grad=True"],
         {},
-        "tensor([], size=(2, 0), dtype=gradkit.float64, requires_grad=True)",
+        "tensor([], size=(2, 0), dtype=torch.float64, requires_grad=True)",
         id="empty-2d-float64",
     ),
     pytest.param(
         np.zeros((0,), dtype=np.bool_),
         [],
         {},
-        "tensor([], dtype=gradkit.bool)",
+        "tensor([], dtype=torch.bool)",
         id="empty-bool",
     ),
     pytest.param(
@@ -573,7 +573,7 @@ def test_dtype_item_precedes_suffixes():
         dtype_is_default=False,
         dtype_name="float64",
     )
-    assert text == "tensor([1., 2.], dtype=gradkit.float64, requires_grad=True)"
+    assert text == "tensor([1., 2.], dtype=torch.float64, requires_grad=True)"
 
 
 def test_accepts_array_like():

@@ -601,7 +601,7 @@ def test_version_counter_catches_a_modified_saved_tensor() -> None:
     a.add_(1)
     assert a._version == 1
     with pytest.raises(RuntimeError, match=r"modified by an inplace operation: "
-                                           r"\[gradkit.FloatTensor \[3\]\], which is output 0 of "
+                                           r"\[torch.FloatTensor \[3\]\], which is output 0 of "
                                            r"Add, is at version 1; expected version 0 instead"):
         y.sum().backward()
 

@@ -358,9 +358,9 @@ def test_a_hook_that_changes_the_size_of_the_gradient_raises(leaf: bool) -> None
 @pytest.mark.parametrize("leaf", [True, False])
 def test_a_hook_that_changes_the_type_of_the_gradient_raises(leaf: bool) -> None:
     with pytest.raises(RuntimeError, match=r"^hook '<lambda>' has changed the type of value "
-                                           r"\(was gradkit.DoubleTensor got gradkit.FloatTensor\)$"):
+                                           r"\(was torch.DoubleTensor got torch.FloatTensor\)$"):
         _backward_with(lambda g: g.float(), leaf=leaf)
-    with pytest.raises(RuntimeError, match=r"\(was gradkit.FloatTensor got CPUComplexDoubleType\)"):
+    with pytest.raises(RuntimeError, match=r"\(was torch.FloatTensor got CPUComplexDoubleType\)"):
         _backward_with(lambda g: g.to(gk.complex128), leaf=leaf, dtype=gk.float32)
 
 

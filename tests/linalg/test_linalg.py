@@ -184,7 +184,7 @@ def test_named_tuples_follow_pytorch() -> None:
              LA.lstsq(a, a): ("solution", "residuals", "rank", "singular_values")}
     for res, fields in cases.items():
         assert res._fields == fields
-        assert repr(res).startswith(f"gradkit.return_types.{type(res).__name__}(\n{fields[0]}=")
+        assert repr(res).startswith(f"torch.return_types.{type(res).__name__}(\n{fields[0]}=")
     assert type(LA.svd(a)).__name__ == "linalg_svd"
     assert LA.inv(a).grad_fn.name() == "LinalgInvExBackward0"
     assert LA.eigvalsh(a).grad_fn.name() == "LinalgEighBackward0"

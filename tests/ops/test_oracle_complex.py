@@ -44,16 +44,16 @@ _PRINT_CASES = [
 @pytest.mark.parametrize("i", range(len(_PRINT_CASES)))
 def test_repr_matches_torch(i):
     a = _PRINT_CASES[i]
-    assert repr(gk.tensor(a)) == repr(torch.tensor(a)).replace("torch.", "gradkit.")
+    assert repr(gk.tensor(a)) == repr(torch.tensor(a))
 
 
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
 def test_repr_suffixes_match_torch(dtype):
     a = _c((2, 3), dtype)
     z, t = gk.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
-    assert repr(z) == repr(t).replace("torch.", "gradkit.")
-    assert repr(z * 2) == repr(t * 2).replace("torch.", "gradkit.")
-    assert repr(z.conj()) == repr(t.conj().resolve_conj()).replace("torch.", "gradkit.").replace(
+    assert repr(z) == repr(t)
+    assert repr(z * 2) == repr(t * 2)
+    assert repr(z.conj()) == repr(t.conj().resolve_conj()).replace(
         "CloneBackward0", "ConjBackward0")
 
 
@@ -64,7 +64,7 @@ def test_repr_default_float64_makes_complex128_default():
         gk.set_default_dtype(gk.float64)
         torch.set_default_dtype(torch.float64)
         for arr in (a, a.astype(np.complex64)):
-            assert repr(gk.tensor(arr)) == repr(torch.tensor(arr)).replace("torch.", "gradkit.")
+            assert repr(gk.tensor(arr)) == repr(torch.tensor(arr))
     finally:
         gk.set_default_dtype(old_gk)
         torch.set_default_dtype(old_t)

@@ -1,7 +1,7 @@
 """``Module``, ``Parameter`` and the layers built on them (``gradkit.nn.Linear``, ...).
 
 One module per family, by PyTorch's file names: ``activation``, ``container``, ``conv``,
-``distance``, ``dropout``, ``fold``, ``linear``, ``loss``, ``normalization``, ``padding``,
+``distance``, ``dropout``, ``fold``, ``lazy``, ``linear``, ``loss``, ``normalization``, ``padding``,
 ``pixelshuffle``, ``pooling``, ``rnn``, ``sparse``, ``upsampling``.
 """
 
@@ -14,6 +14,7 @@ from .conv import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from .fold import *  # noqa: F401,F403
+from .lazy import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .module import Module, Parameter
@@ -45,5 +46,9 @@ __all__ = [
     "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "RMSNorm",
     "PixelShuffle", "PixelUnshuffle", "EmbeddingBag", "Upsample", "UpsamplingNearest2d",
     "UpsamplingBilinear2d", "Unfold", "Fold", "MultiheadAttention", "BatchNorm3d", "ParameterList",
-    "ParameterDict", "Softmax2d", "Conv3d", "MaxPool3d", "AvgPool3d",
+    "ParameterDict", "Softmax2d", "Conv3d", "MaxPool3d", "AvgPool3d", "InstanceNorm3d",
+    "UninitializedParameter", "UninitializedBuffer", "LazyModuleMixin", "LazyLinear", "LazyConv1d",
+    "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d", "LazyBatchNorm1d",
+    "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
 ]

@@ -7,7 +7,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from gradkit._core.tensor import Tensor
 
-from .module import Module, Parameter
+from .module import Module, Parameter, _addindent
 
 __all__ = [
     "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
@@ -78,6 +78,22 @@ class ModuleList(Module):
         super().__init__()
         if modules is not None:
             self.extend(modules)
+
+    def __repr__(self) -> str:
+        """Runs of equal children print once, as PyTorch does:
+        ``(0-2): 3 x Linear(in_features=2, out_features=2, bias=True)``."""
+        reprs = [repr(m) for m in self._modules.values()]
+        if not reprs:
+            return self._get_name() + "()"
+        runs: list[list[Any]] = []            # [first index, last index, repr]
+        for i, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [_addindent(f"({a}): {r}" if a == b else f"({a}-{b}): {b - a + 1} x {r}", 2)
+                 for a, b, r in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
     def _key(self, idx: int) -> str:
         n = len(self._modules)

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
 from gradkit._core import dtype as _dtype
-from gradkit._core.tensor import Tensor, _HookHandle, _init
+from gradkit._core.tensor import Tensor, _init
 from gradkit._core import backend as _backend
 
-__all__ = ["Module", "Parameter"]
+from . import _hooks
+from ._hooks import (ModuleHooks, register_module_backward_hook,
+                     register_module_forward_hook, register_module_forward_pre_hook,
+                     register_module_full_backward_hook, register_module_full_backward_pre_hook)
+
+__all__ = ["Module", "Parameter", "register_module_forward_pre_hook", "register_module_forward_hook",
+           "register_module_backward_hook", "register_module_full_backward_pre_hook",
+           "register_module_full_backward_hook"]
 
 
 class Parameter(Tensor):
@@ -43,7 +50,17 @@ class Parameter(Tensor):
         return (Parameter, (Tensor(self._data), self.requires_grad))
 
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns; prints ``<All keys matched successfully>`` when empty."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
 
 
 def _addindent(s: str, n: int) -> str:
@@ -53,7 +70,7 @@ def _addindent(s: str, n: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
 
 
-class Module:
+class Module(ModuleHooks):
     """Base class of all layers and models.
 
     Attributes that are :class:`Parameter`, ``Module`` or registered buffers are
@@ -114,8 +131,11 @@ class Module:
         d["_buffers"] = OrderedDict()
         d["_non_persistent_buffers_set"] = set()
         d["_modules"] = OrderedDict()
-        d["_forward_hooks"] = OrderedDict()
-        d["_forward_pre_hooks"] = OrderedDict()
+        for table in ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+                      "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_backward_hooks",
+                      "_backward_pre_hooks"):
+            d[table] = OrderedDict()
+        d["_is_full_backward_hook"] = None
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -123,24 +143,17 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
-        out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
-            if result is not None:
-                out = result
-        return out
-
-    def register_forward_hook(self, hook: Callable[..., Any]) -> Any:
-        """Call ``hook(module, args, output)`` after ``forward``; a non-None result replaces the output."""
-        return _HookHandle(self._forward_hooks, hook)
-
-    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> Any:
-        """Call ``hook(module, args)`` before ``forward``; a non-None result replaces the arguments."""
-        return _HookHandle(self._forward_pre_hooks, hook)
+        d = self.__dict__
+        try:
+            # NOTE: written out (no helper call): this test runs on every layer call
+            if not (d["_forward_pre_hooks"] or d["_forward_hooks"] or d["_backward_hooks"]
+                    or d["_backward_pre_hooks"] or _hooks._global_forward_pre_hooks
+                    or _hooks._global_forward_hooks or _hooks._global_backward_hooks
+                    or _hooks._global_backward_pre_hooks):
+                return self.forward(*args, **kwargs)
+        except KeyError:                     # a module restored without these tables
+            pass
+        return _hooks.call(self, args, kwargs)
 
     # ------------------------------------------------------------------ registration
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -149,7 +162,7 @@ class Module:
         _check_name(self, name, "parameter")
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(
-                f"cannot assign '{type(param).__module__}.{type(param).__name__}' object to "
+                f"cannot assign '{_typename(param)}' object to "
                 f"parameter '{name}' (torch.nn.Parameter or None required)"
             )
         if param is not None and param.grad_fn is not None:
@@ -166,7 +179,7 @@ class Module:
         _check_name(self, name, "buffer")
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
-                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
                 "(torch Tensor or None required)"
             )
         self._buffers[name] = tensor
@@ -203,7 +216,7 @@ class Module:
         elif params is not None and name in params:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__module__}.{type(value).__name__}' as "
+                    f"cannot assign '{_typename(value)}' as "
                     f"parameter '{name}' (torch.nn.Parameter or None expected)"
                 )
             params[name] = None
@@ -215,14 +228,14 @@ class Module:
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
                 raise TypeError(
-                    f"cannot assign '{type(value).__module__}.{type(value).__name__}' as "
+                    f"cannot assign '{_typename(value)}' as "
                     f"child module '{name}' (torch.nn.Module or None expected)"
                 )
             d["_modules"][name] = None
         elif "_buffers" in d and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    f"cannot assign '{_typename(value)}' as buffer '{name}' "
                     "(torch.Tensor or None expected)"
                 )
             d["_buffers"][name] = value
@@ -313,19 +326,50 @@ class Module:
             yield b
 
     def get_submodule(self, target: str) -> Module:
-        mod = self
+        """The submodule at dotted path ``target`` (``"seq.0"``); ``""`` is ``self``."""
+        mod: Any = self
         for item in target.split(".") if target else []:
-            if item not in mod._modules:
-                raise AttributeError(f"{type(mod).__name__} has no attribute `{item}`")
-            mod = mod._modules[item]
+            if not hasattr(mod, item):
+                raise AttributeError(mod._get_name() + " has no attribute `" + item + "`")
+            mod = getattr(mod, item)
+            if not isinstance(mod, Module):
+                raise AttributeError("`" + item + "` is not an nn.Module")
         return mod
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at dotted path ``target``, replacing what is there."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target`` (``"seq.0.bias"``)."""
         path, _, name = target.rpartition(".")
         mod = self.get_submodule(path)
-        if name not in mod._parameters:
-            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
-        return mod._parameters[name]
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        param = getattr(mod, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError("`" + name + "` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target`` (``"bn.running_mean"``)."""
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if not hasattr(mod, name):
+            raise AttributeError(mod._get_name() + " has no attribute `" + name + "`")
+        if name not in mod._buffers:
+            raise AttributeError("`" + name + "` is not a buffer")
+        return mod._buffers[name]
 
     # ------------------------------------------------------------------ modes
     def train(self, mode: bool = True) -> Module:
@@ -388,7 +432,28 @@ class Module:
             self._apply(lambda arr: _place(arr, device))
         if dtype is None:
             return self
-        return self._apply(lambda a: a.astype(dtype.np) if a.dtype.kind == "f" else a)
+        dtype = _dtype.as_dtype(dtype)
+        if not (dtype.is_floating_point or dtype.is_complex):
+            raise TypeError("nn.Module.to only accepts floating point or complex dtypes, but got "
+                            f"desired dtype={dtype}")
+        # NOTE: integer buffers (num_batches_tracked) keep their dtype; complex tensors are
+        # cast only to a complex dtype, so no imaginary part is dropped
+        kinds = "fc" if dtype.is_complex else "f"
+        return self._apply(lambda a: a.astype(dtype.np) if a.dtype.kind in kinds else a)
+
+    def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
+        """Move to ``device`` with uninitialized storage (values are not copied)."""
+        from gradkit._core.creation import _place
+        if not recurse:
+            raise NotImplementedError("to_empty(recurse=False)")
+        return self._apply(lambda a: _place(np.empty(a.shape, a.dtype), device))
+
+    def half(self) -> Module:
+        return self.to(_dtype.float16)
+
+    def share_memory(self) -> Module:
+        """NumPy arrays are in process memory already; returns ``self`` as PyTorch does."""
+        return self
 
     def float(self) -> Module:
         return self.to(_dtype.float32)
@@ -425,45 +490,35 @@ class Module:
         return destination
 
     def load_state_dict(self, state_dict: dict[str, Any], strict: bool = True, assign: bool = False) -> Any:
-        """Copy values from ``state_dict``; with ``strict``, missing or unexpected keys are errors.
+        """Copy values from ``state_dict`` into the parameters and persistent buffers.
 
-        Returns ``(missing_keys, unexpected_keys)`` like PyTorch; shape mismatches always raise.
+        Returns PyTorch's ``_IncompatibleKeys(missing_keys, unexpected_keys)``, which prints
+        ``<All keys matched successfully>`` when both are empty. With ``strict`` (the default)
+        missing or unexpected keys are errors; a shape mismatch always is. ``assign`` keeps the
+        given tensors instead of copying into the existing ones.
         """
-        if not isinstance(state_dict, dict):
+        if not isinstance(state_dict, Mapping):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        for key, param in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            if not isinstance(value, Tensor):
-                value = Tensor(np.asarray(value))
-            if tuple(value.shape) != tuple(param.shape):
-                errors.append(
-                    f"size mismatch for {key}: copying a param with shape {value.shape} from "
-                    f"checkpoint, the shape in current model is {param.shape}."
-                )
-                continue
-            param._data[...] = value._data
-            param._vc[0] += 1
+        missing: list[str] = []
+        unexpected: list[str] = []
+        errors: list[str] = []
+
+        def load(module: Module, prefix: str) -> None:
+            _load_own(module, state_dict, prefix, assign, missing, unexpected, errors)
+            for name, child in module._modules.items():
+                if child is not None:
+                    load(child, prefix + name + ".")
+        load(self, "")
         if strict:
             if unexpected:
-                errors.insert(
-                    0, "Unexpected key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in unexpected))
-                )
+                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in unexpected)))
             if missing:
-                errors.insert(
-                    0, "Missing key(s) in state_dict: {}. ".format(", ".join(f'"{k}"' for k in missing))
-                )
+                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(
+                    ", ".join(f'"{k}"' for k in missing)))
         if errors:
-            raise RuntimeError(
-                "Error(s) in loading state_dict for {}:\n\t{}".format(
-                    type(self).__name__, "\n\t".join(errors)
-                )
-            )
+            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(errors)))
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing
@@ -485,6 +540,16 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+def _typename(obj: Any) -> str:
+    """How PyTorch names a value in its errors (``torch.typename``): ``torch.FloatTensor``,
+    ``int``, ``collections.OrderedDict``."""
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = type(obj)
+    return cls.__qualname__ if cls.__module__ in ("", "builtins") else \
+        f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _check_name(module: Module, name: str, kind: str) -> None:
@@ -512,3 +577,39 @@ def _remove_from(module: Module, name: str) -> None:
     for table in ("_parameters", "_buffers", "_modules"):
         d[table].pop(name, None) if table in d else None
     d["_non_persistent_buffers_set"].discard(name)
+
+
+def _load_own(module: Module, state_dict: Mapping[str, Any], prefix: str, assign: bool,
+              missing: list[str], unexpected: list[str], errors: list[str]) -> None:
+    """One module's part of ``load_state_dict`` (PyTorch's ``_load_from_state_dict``)."""
+    lazy_hook = getattr(module, "_lazy_load_hook", None)
+    if lazy_hook is not None:
+        lazy_hook(state_dict, prefix)
+    local = {k: v for k, v in module._parameters.items() if v is not None}
+    local.update((k, v) for k, v in module._buffers.items()
+                 if v is not None and k not in module._non_persistent_buffers_set)
+    for name, own in local.items():
+        key = prefix + name
+        if key not in state_dict:
+            missing.append(key)
+            continue
+        value = state_dict[key]
+        if not isinstance(value, Tensor):
+            value = Tensor(np.asarray(value))
+        if tuple(value.shape) != tuple(own.shape):
+            errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
+                          f"checkpoint, the shape in current model is {own.shape}.")
+            continue
+        if assign:
+            if name in module._parameters:
+                module._parameters[name] = Parameter(value.detach(), own.requires_grad)
+            else:
+                module._buffers[name] = value
+            continue
+        own._data[...] = value._data
+        own._vc[0] += 1
+    for key in state_dict:
+        if key.startswith(prefix):
+            first = key[len(prefix):].split(".", 1)[0]
+            if first not in module._modules and first not in local:
+                unexpected.append(key)

@@ -16,7 +16,7 @@ from .module import Module
 
 __all__ = [
     "BatchNorm1d", "BatchNorm2d", "LayerNorm", "BatchNorm3d", "GroupNorm", "InstanceNorm1d",
-    "InstanceNorm2d", "LocalResponseNorm", "RMSNorm",
+    "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm", "RMSNorm",
 ]
 
 
@@ -224,6 +224,10 @@ class InstanceNorm1d(_InstanceNorm):
 
 class InstanceNorm2d(_InstanceNorm):
     _nd = 2
+
+
+class InstanceNorm3d(_InstanceNorm):
+    _nd = 3
 
 
 class LocalResponseNorm(_Fn):
