@@ -17,6 +17,7 @@ optimizations and the generated code: ``_program.py``; the fused-kernel backends
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import types
 import warnings
@@ -29,7 +30,7 @@ import gradkit as _gk
 
 from . import _backends
 from ._program import GuardFailed, Program, build
-from ._tracer import Trace, Tracer
+from ._tracer import PyScalar, Trace, Tracer
 
 __all__ = ["compile", "CompiledFunction", "Program", "TraceWarning"]
 
@@ -120,6 +121,26 @@ def _patch() -> None:
                 tr.fail("a tensor hook (Tensor.register_hook): a replay would not call it")
             return reg(self, hook)
         _Tensor.register_hook = register_hook  # type: ignore[method-assign]
+        for name in _MATH:
+            orig = getattr(math, name)
+            _saved["math." + name] = orig
+            setattr(math, name, _math_guard(name, orig))
+
+
+_MATH = ("sqrt", "exp", "log", "log1p", "log2", "log10", "expm1", "pow", "sin", "cos", "tan",
+         "tanh", "atan", "atan2", "fabs", "copysign", "fsum", "prod", "isfinite", "isnan",
+         "isinf", "hypot", "erf", "gamma", "lgamma")
+
+
+def _math_guard(name: str, orig: Any) -> Any:
+    def f(*args: Any) -> Any:
+        tr = _in_trace()
+        if tr is not None and any(type(a) is PyScalar for a in args):
+            tr.fail(f"math.{name} on a traced Python scalar (C code reads it: use NumPy or "
+                    "Python arithmetic)")
+        return orig(*args)
+    f.__name__ = name
+    return f
 
 
 def _unpatch() -> None:
@@ -129,6 +150,8 @@ def _unpatch() -> None:
         if _patch_depth == 0:
             _gk.Generator._rng = _saved.pop("_rng")  # type: ignore[assignment]
             _Tensor.register_hook = _saved.pop("register_hook")  # type: ignore[method-assign]
+            for name in _MATH:
+                setattr(math, name, _saved.pop("math." + name))
 
 
 # --- pytrees -----------------------------------------------------------------------------
@@ -521,7 +544,7 @@ class CompiledFunction:
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
         if entries:
-            for e in list(entries):
+            for i, e in enumerate(list(entries)):
                 try:
                     res = self._replay(e, leaves, state)
                 except GuardFailed as exc:
@@ -530,6 +553,9 @@ class CompiledFunction:
                         entries.remove(e)
                     continue
                 self.stats["replays"] += 1
+                if i and entries[0] is not e:         # the variant that applies now goes first
+                    entries.remove(e)
+                    entries.insert(0, e)
                 return res
             if len(entries) >= self.cache_size:
                 self._warn(f"more than {self.cache_size} guarded variants of one signature "
@@ -664,6 +690,10 @@ class CompiledFunction:
                 out_slots.append(x.s)
                 kinds.append(("array",))
                 result_leaves.append(x.v)
+            elif type(x) is PyScalar and x.tr is tr:
+                out_slots.append(x.s)
+                kinds.append(("py",))
+                result_leaves.append(float(x.v))
             elif type(x) is float and id(x) in tr.py:
                 out_slots.append(tr.py[id(x)][1])
                 kinds.append(("py",))

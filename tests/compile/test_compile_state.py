@@ -239,3 +239,25 @@ def test_a_tensor_found_nowhere_but_held_runs_eagerly():
     box["v"] = 2.0
     weights.cache_clear()
     _same(cf(gk.ones(2)), gk.tensor([2.0, 4.0]))
+
+
+def test_step_scalars_are_program_inputs_and_math_on_them_stops_the_trace():
+    import math
+
+    from gradkit.optim.optimizer import _step_value
+    t = gk.tensor(4.0)
+    cf = gk.compile(lambda x: x * (1 - 0.9 ** _step_value(t)) ** 0.5)
+    for v in (4.0, 5.0, 9.0):
+        t.fill_(v)
+        got = cf(gk.ones(2, dtype=gk.float64)).numpy()
+        assert np.array_equal(got, np.full(2, (1 - 0.9 ** v) ** 0.5))
+    assert cf.stats["traces"] == 1 and cf.stats["replays"] == 2
+    cm = gk.compile(lambda x: x * math.sqrt(_step_value(t)))
+    with pytest.warns(gk.compile.TraceWarning, match="math.sqrt"):
+        cm(gk.ones(2, dtype=gk.float64))
+    t.fill_(16.0)
+    assert np.array_equal(cm(gk.ones(2, dtype=gk.float64)).numpy(), np.full(2, 4.0))
+    cb = gk.compile(lambda x: x * 2 if _step_value(t) > 10 else x)      # a guard
+    assert np.array_equal(cb(gk.ones(2, dtype=gk.float64)).numpy(), np.full(2, 2.0))
+    t.fill_(1.0)
+    assert np.array_equal(cb(gk.ones(2, dtype=gk.float64)).numpy(), np.ones(2))
