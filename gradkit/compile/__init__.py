@@ -197,6 +197,8 @@ def _leaf_key(x: Any) -> Any:
 _SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None), range, slice})
 _LIBS = ("gradkit", "numpy", "builtins", "scipy", "torch", "jax", "collections", "functools",
          "typing", "abc", "enum", "types")
+#: objects of these libraries are compared by identity, not walked (gradkit's own are walked)
+_OPAQUE = _LIBS[1:]
 WALK_BUDGET = 5000         # objects visited per call; past it the function runs eagerly
 _RNG_TYPES = (np.random.Generator, np.random.RandomState)
 
@@ -304,7 +306,7 @@ class _Scan:
                     sig.append(k)
                     self.visit(v, depth + 1)
             return
-        elif mod.startswith(_LIBS):
+        elif mod.startswith(_OPAQUE):
             sig.append(("o", id(o)))                  # a library object: by identity
             return
         sig.append(("o", id(o)))
@@ -455,6 +457,7 @@ class CompiledFunction:
         self._objs: list[Any] = []
         self._scan: _Scan | None = None
         self._uncached = 0                       # traces in a row that changed Python state
+        self.quiet = False                       # no TraceWarning (the caller reports why)
         self._warned: set[str] = set()
 
     def __repr__(self) -> str:
@@ -505,7 +508,7 @@ class CompiledFunction:
 
     def _warn(self, why: str, where: str) -> None:
         key = why + where
-        if key not in self._warned:
+        if key not in self._warned and not self.quiet:
             self._warned.add(key)
             warnings.warn(f"gradkit.compile: {getattr(self.fn, '__qualname__', self.fn)} runs "
                           f"eagerly: {why} (at {where})", TraceWarning, stacklevel=3)
