@@ -197,8 +197,9 @@ def _leaf_key(x: Any) -> Any:
 _SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None), range, slice})
 _LIBS = ("gradkit", "numpy", "builtins", "scipy", "torch", "jax", "collections", "functools",
          "typing", "abc", "enum", "types")
-#: objects of these libraries are compared by identity, not walked (gradkit's own are walked)
-_OPAQUE = _LIBS[1:]
+#: objects of these libraries are compared by identity, not walked (but for tensors, modules
+#: and optimizers, found before)
+_OPAQUE = _LIBS
 WALK_BUDGET = 5000         # objects visited per call; past it the function runs eagerly
 _RNG_TYPES = (np.random.Generator, np.random.RandomState)
 

@@ -509,3 +509,22 @@ def test_dask_backed_tensors_run_eagerly_with_a_warning():
     with pytest.warns(gk.compile.TraceWarning, match="Array, not a NumPy array"):
         got = cf(x)
     assert float(got.compute()) == 12.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scalar_chains_use_operators_and_equal_eager_bit_for_bit(dtype):
+    def f(x, y):
+        z = x * 0.9 + y
+        z = (z - 1.5) / y - z * z
+        z = -z / (x - x)                    # 0/0 and x/0: NaN and inf as NumPy makes them
+        return z + (x * 1e30) * (y * 1e30), (x.sin() * y + x / 3).exp()
+    cf = gk.compile(f)
+    with np.errstate(all="ignore"):
+        for a, b in [(0.5, 2.0), (-3.0, 0.25), (0.0, -1.0), (1e-30, 7.0), (2.0, 0.0)]:
+            x, y = gk.tensor(np.array(a, dtype)), gk.tensor(np.array(b, dtype))
+            got, want = cf(x, y), f(x, y)
+            for g, w in zip(got, want):
+                assert g.dtype == w.dtype
+                assert np.array_equal(g.numpy(), w.numpy(), equal_nan=True)
+    src = next(iter(cf.cache.values()))[0].prog.source
+    assert " * 0.9" in src and "multiply" not in src
