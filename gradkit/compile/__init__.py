@@ -593,6 +593,12 @@ class CompiledFunction:
             self.eager_reason = "hooks on its tensors or modules (a replay would not call them)"
             self._warn(self.eager_reason, "the function's state")
             return self.fn(*args, **kwargs)
+        for t in tensors:
+            d = t._data
+            if type(d) is not np.ndarray:
+                self.eager_reason = f"a tensor holds a {type(d).__name__}, not a NumPy array"
+                self._warn(self.eager_reason, "the arguments or the state it reaches")
+                return self.fn(*args, **kwargs)
         shared = len(tensors) > 1 and _shares_memory([t._data for t in tensors])
         before = []
         in_slots = []
