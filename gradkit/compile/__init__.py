@@ -184,6 +184,8 @@ def _leaf_key(x: Any) -> Any:
                 None if g is None else (g._data.shape, g._data.dtype))
     if t is np.ndarray:
         return ("A", x.shape, x.dtype)
+    if t is float or t is complex:
+        return ("S",) + _scalar_key(x)               # -0.0 is not 0.0
     try:
         hash(x)
     except TypeError:
@@ -194,7 +196,7 @@ def _leaf_key(x: Any) -> Any:
 # --- the state a function reaches ----------------------------------------------------------
 
 #: Python values compared by value (part of the signature: a change retraces)
-_SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None), range, slice})
+_SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None), range})
 _LIBS = ("gradkit", "numpy", "builtins", "scipy", "torch", "jax", "collections", "functools",
          "typing", "abc", "enum", "types")
 #: objects of these libraries are compared by identity, not walked (but for tensors, modules
@@ -211,6 +213,14 @@ def _scalar_key(x: Any) -> Any:
     if t is complex:
         return (complex, x.real.hex(), x.imag.hex())
     return (t, x)
+
+
+def _dict_key(k: Any) -> Any:
+    if type(k) in _SCALARS:
+        return _scalar_key(k)
+    if type(k) is tuple and all(type(e) in _SCALARS for e in k):
+        return ("kt",) + tuple(_scalar_key(e) for e in k)
+    return ("k", id(k))
 
 
 class _Scan:
@@ -265,14 +275,16 @@ class _Scan:
             return
         if t is tuple or t is list or t is set or t is frozenset or \
                 isinstance(o, (list, tuple, set, frozenset)):
-            sig.append((t, id(o), len(o)))
+            # NOTE: containers and plain objects by content (and type): an equal new one is
+            # the same state; shared references show as ("@", i)
+            sig.append((t, len(o)))
             for e in (o if not isinstance(o, (set, frozenset)) else _ordered(o)):
                 self.visit(e, depth + 1)
             return
         if isinstance(o, dict):
-            sig.append((t, id(o), len(o)))
+            sig.append((t, len(o)))
             for k, v in list(o.items()):
-                sig.append(_scalar_key(k) if type(k) in _SCALARS else ("k", id(k)))
+                sig.append(_dict_key(k))
                 self.visit(v, depth + 1)
             return
         if isinstance(o, _RNG_TYPES):
@@ -310,7 +322,7 @@ class _Scan:
         elif mod.startswith(_OPAQUE):
             sig.append(("o", id(o)))                  # a library object: by identity
             return
-        sig.append(("o", id(o)))
+        sig.append(("o", t))
         self.cf._methods(t)
         d = getattr(o, "__dict__", None)
         if d is not None:
@@ -575,6 +587,13 @@ class CompiledFunction:
         _register()
         tr = Trace()
         self.stats["traces"] += 1
+        if self.stats["traces"] == 32 and self.stats["replays"] < 32:
+            if not self.quiet:
+                warnings.warn(f"gradkit.compile: {getattr(self.fn, '__qualname__', self.fn)} "
+                              "was traced 32 times: its signature keeps changing (new shapes, "
+                              "static arguments, or Python values or arrays in the state it "
+                              "reaches change between calls); each such call is an eager run "
+                              "plus a trace", TraceWarning, stacklevel=3)
         tensors: list[Any] = []
         ids: set[int] = set()
         for t in arg_tensors + state:

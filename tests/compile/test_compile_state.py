@@ -261,3 +261,27 @@ def test_step_scalars_are_program_inputs_and_math_on_them_stops_the_trace():
     assert np.array_equal(cb(gk.ones(2, dtype=gk.float64)).numpy(), np.full(2, 2.0))
     t.fill_(1.0)
     assert np.array_equal(cb(gk.ones(2, dtype=gk.float64)).numpy(), np.ones(2))
+
+
+def test_float_arguments_keep_their_sign_and_tuple_state_by_content():
+    cf = gk.compile(lambda x, c: x / c)
+    assert cf(gk.ones(1), 0.0).item() == np.inf
+    assert cf(gk.ones(1), -0.0).item() == -np.inf
+    o = _Obj()
+    o.shape = (2, 3)
+    o.table = {(0, 1): 2.0}
+    cs = gk.compile(lambda x: x * o.table[(0, 1)] + o.shape[1])
+    for _ in range(3):
+        o.shape = (2, 3)                    # an equal new tuple: the same state
+        o.table = {(0, 1): 2.0}
+        _same(cs(gk.ones(2)), gk.full((2,), 5.0))
+    o.table[(0, 1)] = 4.0
+    _same(cs(gk.ones(2)), gk.full((2,), 7.0))
+    assert cs.stats["traces"] == 2
+
+
+def test_a_signature_that_changes_on_every_call_warns_once():
+    cf = gk.compile(lambda x, n: x * n)
+    with pytest.warns(gk.compile.TraceWarning, match="traced 32 times"):
+        for n in range(40):
+            _same(cf(gk.ones(2), n), gk.full((2,), float(n)))
