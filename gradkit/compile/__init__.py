@@ -16,6 +16,7 @@ optimizations and the generated code: ``_program.py``; the fused-kernel backends
 
 from __future__ import annotations
 
+import collections
 import functools
 import math
 import threading
@@ -202,6 +203,9 @@ _LIBS = ("gradkit", "numpy", "builtins", "scipy", "torch", "jax", "collections",
 #: objects of these libraries are compared by identity, not walked (but for tensors, modules
 #: and optimizers, found before)
 _OPAQUE = _LIBS
+#: standard-library holders of user values: walked like the user's own objects
+_STDLIB_HOLDERS = (types.SimpleNamespace, collections.ChainMap, collections.UserDict,
+                   collections.UserList)
 WALK_BUDGET = 5000         # objects visited per call; past it the function runs eagerly
 _RNG_TYPES = (np.random.Generator, np.random.RandomState)
 
@@ -274,7 +278,7 @@ class _Scan:
             sig.append(("g", o.dtype.str, o.tobytes()))
             return
         if t is tuple or t is list or t is set or t is frozenset or \
-                isinstance(o, (list, tuple, set, frozenset)):
+                isinstance(o, (list, tuple, set, frozenset, collections.deque)):
             # NOTE: containers and plain objects by content (and type): an equal new one is
             # the same state; shared references show as ("@", i)
             sig.append((t, len(o)))
@@ -319,7 +323,8 @@ class _Scan:
                     sig.append(k)
                     self.visit(v, depth + 1)
             return
-        elif mod.startswith(_OPAQUE):
+        elif mod.startswith(_OPAQUE) and not (t is types.SimpleNamespace or
+                                              isinstance(o, _STDLIB_HOLDERS)):
             sig.append(("o", id(o)))                  # a library object: by identity
             return
         sig.append(("o", t))

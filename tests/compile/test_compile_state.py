@@ -285,3 +285,33 @@ def test_a_signature_that_changes_on_every_call_warns_once():
     with pytest.warns(gk.compile.TraceWarning, match="traced 32 times"):
         for n in range(40):
             _same(cf(gk.ones(2), n), gk.full((2,), float(n)))
+
+
+@pytest.mark.parametrize("holder", ["deque", "namespace", "chainmap", "userlist"])
+def test_standard_library_holders_are_walked(holder):
+    import collections
+    w = gk.tensor([1.0, 2.0])
+    box = {"deque": lambda: collections.deque([w]),
+           "namespace": lambda: types.SimpleNamespace(w=w),
+           "chainmap": lambda: collections.ChainMap({"w": w}),
+           "userlist": lambda: collections.UserList([w])}[holder]()
+
+    def get():
+        return box.w if holder == "namespace" else box["w"] if holder == "chainmap" else box[0]
+
+    def put(v):
+        if holder == "namespace":
+            box.w = v
+        elif holder == "chainmap":
+            box["w"] = v
+        else:
+            box[0] = v
+    cf = gk.compile(lambda x: x * get())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)    # walked, not eager
+        _same(cf(gk.ones(2)), gk.tensor([1.0, 2.0]))
+        put(gk.tensor([5.0, 6.0]))
+        _same(cf(gk.ones(2)), gk.tensor([5.0, 6.0]))
+        put(3.0)
+        _same(cf(gk.ones(2)), gk.tensor([3.0, 3.0]))
+    assert cf.stats["replays"] == 1 and cf.stats["traces"] == 2
