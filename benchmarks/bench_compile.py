@@ -13,10 +13,11 @@ Workloads (each computes a value and its gradient, or runs a training step):
 * ``rnn``: h = tanh(W h + U x_t) over 2000 steps, hidden 32, input 8 (float64); loss sum(h_T),
   gradient in W and U. JAX runs it with ``lax.scan``.
 * ``elementwise-1e6``: gradient of sum(sin(x) * exp(-x*x) + tanh(x)) on 1e6 float64.
-* ``mlp-step``: one SGD training step of a 64-128-10 tanh MLP (batch 64, float32): zero_grad,
-  forward, MSE, backward, step (gradkit: ``nn`` + ``optim``; compiled: ``compile(step)``).
+* ``mlp-step`` / ``mlp-784-step``: one SGD training step of a 64-128-10 / 784-512-512-10 tanh
+  MLP (batch 64, float32): zero_grad, forward, MSE, backward, step (gradkit: ``nn`` + ``optim``;
+  compiled: ``compile(step)``).
 * ``rosenbrock-bfgs``: Rosenbrock-100 minimized with BFGS from -1.2/1 (gradkit:
-  ``gradkit.optimize.minimize`` eager, and with ``jac=True`` and a compiled value_and_grad;
+  ``gradkit.optimize.minimize`` with ``compile=False``, and by default, which compiles;
   PyTorch and JAX: ``scipy.optimize.minimize`` with their value and gradient).
 
 Method: everything is set up and warmed up (the compiled function's first call, its trace, and
@@ -178,15 +179,21 @@ def elementwise():
     return out
 
 
-def mlp():
+def mlp(sizes=(64, 128, 10)):
     import gradkit as gk
     rng = np.random.default_rng(0)
-    X0 = rng.normal(size=(64, 64)).astype(np.float32)
-    Y0 = rng.normal(size=(64, 10)).astype(np.float32)
+    X0 = rng.normal(size=(64, sizes[0])).astype(np.float32)
+    Y0 = rng.normal(size=(64, sizes[-1])).astype(np.float32)
+
+    def layers(nn):
+        out = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            out += [nn.Linear(a, b), nn.Tanh()]
+        return out[:-1]
 
     def make():
         gk.manual_seed(0)
-        m = gk.nn.Sequential(gk.nn.Linear(64, 128), gk.nn.Tanh(), gk.nn.Linear(128, 10))
+        m = gk.nn.Sequential(*layers(gk.nn))
         return m, gk.optim.SGD(m.parameters(), lr=1e-3)
     X, Y = gk.tensor(X0), gk.tensor(Y0)
     out = {}
@@ -209,7 +216,7 @@ def mlp():
     torch = _torch()
     if torch is not None:
         torch.manual_seed(0)
-        tm = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.Tanh(), torch.nn.Linear(128, 10))
+        tm = torch.nn.Sequential(*layers(torch.nn))
         to = torch.optim.SGD(tm.parameters(), lr=1e-3)
         tX, tY = torch.tensor(X0), torch.tensor(Y0)
 
@@ -222,12 +229,15 @@ def mlp():
     jax, jnp = _jax()
     if jax is not None:
         k = rng.normal
-        params = [jnp.asarray(k(size=(64, 128)) * 0.1, jnp.float32), jnp.zeros(128, jnp.float32),
-                  jnp.asarray(k(size=(128, 10)) * 0.1, jnp.float32), jnp.zeros(10, jnp.float32)]
+        params = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            params += [jnp.asarray(k(size=(a, b)) * 0.1, jnp.float32), jnp.zeros(b, jnp.float32)]
 
         def jl(p, X, Y):
-            h = jnp.tanh(X @ p[0] + p[1])
-            return ((h @ p[2] + p[3] - Y) ** 2).mean()
+            h = X
+            for i in range(0, len(p) - 2, 2):
+                h = jnp.tanh(h @ p[i] + p[i + 1])
+            return ((h @ p[-2] + p[-1] - Y) ** 2).mean()
 
         @jax.jit
         def jstep(p, X, Y):
@@ -251,14 +261,15 @@ def rosenbrock():
 
     def rosen(x):
         return (100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
-    out = {"gradkit eager": (lambda: gk.optimize.minimize(rosen, x0, method="BFGS"), None)}
-    cvg = gk.compile(gk.func.value_and_grad(rosen))
+    # gradkit.optimize.minimize compiles the objective by default (compile=False: eager)
+    out = {"gradkit eager": (lambda: gk.optimize.minimize(rosen, x0, method="BFGS",
+                                                          compile=False), None)}
 
-    def fg(x):
-        v, g = cvg(gk.from_numpy(x))
-        return float(v), g.numpy()
-    out["gradkit compiled"] = (lambda: gk.optimize.minimize(fg, x0, method="BFGS", jac=True),
-                               _first(lambda: fg(x0)))
+    def comp():
+        res = gk.optimize.minimize(rosen, x0, method="BFGS")
+        assert res.compiled, res.compile_reason
+        return res
+    out["gradkit compiled"] = (comp, None)
     torch = _torch()
     if torch is not None:
         def tfg(x):
@@ -281,6 +292,7 @@ def rosenbrock():
 
 WORKLOADS = {"chain-scalar": lambda: chain("scalar"), "chain-vector": lambda: chain("vector"),
              "rnn": rnn, "elementwise-1e6": elementwise, "mlp-step": mlp,
+             "mlp-784-step": lambda: mlp((784, 512, 512, 10)),
              "rosenbrock-bfgs": rosenbrock}
 
 

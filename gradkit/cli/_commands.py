@@ -176,7 +176,8 @@ def _result(r: Any, path: list[Any]) -> dict[str, Any]:
     return {"x": np.atleast_1d(np.asarray(r.x, dtype=float)), "fun": float(r.fun),
             "nit": int(getattr(r, "nit", len(path) - 1)), "nfev": int(getattr(r, "nfev", 0)),
             "njev": int(getattr(r, "njev", 0)), "success": bool(getattr(r, "success", True)),
-            "message": str(getattr(r, "message", ""))}
+            "message": str(getattr(r, "message", "")),
+            "compiled": bool(getattr(r, "compiled", False))}
 
 
 # --- images --------------------------------------------------------------------------

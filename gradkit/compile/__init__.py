@@ -16,8 +16,11 @@ optimizations and the generated code: ``_program.py``; the fused-kernel backends
 
 from __future__ import annotations
 
+import collections
 import functools
+import math
 import threading
+import types
 import warnings
 import weakref
 from typing import Any, Callable
@@ -28,7 +31,7 @@ import gradkit as _gk
 
 from . import _backends
 from ._program import GuardFailed, Program, build
-from ._tracer import Trace, Tracer
+from ._tracer import PyScalar, Trace, Tracer
 
 __all__ = ["compile", "CompiledFunction", "Program", "TraceWarning"]
 
@@ -119,6 +122,26 @@ def _patch() -> None:
                 tr.fail("a tensor hook (Tensor.register_hook): a replay would not call it")
             return reg(self, hook)
         _Tensor.register_hook = register_hook  # type: ignore[method-assign]
+        for name in _MATH:
+            orig = getattr(math, name)
+            _saved["math." + name] = orig
+            setattr(math, name, _math_guard(name, orig))
+
+
+_MATH = ("sqrt", "exp", "log", "log1p", "log2", "log10", "expm1", "pow", "sin", "cos", "tan",
+         "tanh", "atan", "atan2", "fabs", "copysign", "fsum", "prod", "isfinite", "isnan",
+         "isinf", "hypot", "erf", "gamma", "lgamma")
+
+
+def _math_guard(name: str, orig: Any) -> Any:
+    def f(*args: Any) -> Any:
+        tr = _in_trace()
+        if tr is not None and any(type(a) is PyScalar for a in args):
+            tr.fail(f"math.{name} on a traced Python scalar (C code reads it: use NumPy or "
+                    "Python arithmetic)")
+        return orig(*args)
+    f.__name__ = name
+    return f
 
 
 def _unpatch() -> None:
@@ -128,6 +151,8 @@ def _unpatch() -> None:
         if _patch_depth == 0:
             _gk.Generator._rng = _saved.pop("_rng")  # type: ignore[assignment]
             _Tensor.register_hook = _saved.pop("register_hook")  # type: ignore[method-assign]
+            for name in _MATH:
+                setattr(math, name, _saved.pop("math." + name))
 
 
 # --- pytrees -----------------------------------------------------------------------------
@@ -160,6 +185,8 @@ def _leaf_key(x: Any) -> Any:
                 None if g is None else (g._data.shape, g._data.dtype))
     if t is np.ndarray:
         return ("A", x.shape, x.dtype)
+    if t is float or t is complex:
+        return ("S",) + _scalar_key(x)               # -0.0 is not 0.0
     try:
         hash(x)
     except TypeError:
@@ -169,7 +196,171 @@ def _leaf_key(x: Any) -> Any:
 
 # --- the state a function reaches ----------------------------------------------------------
 
-def _discover(fn: Any, depth: int = 0, seen: set[int] | None = None) -> list[Any]:
+#: Python values compared by value (part of the signature: a change retraces)
+_SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None), range})
+_LIBS = ("gradkit", "numpy", "builtins", "scipy", "torch", "jax", "collections", "functools",
+         "typing", "abc", "enum", "types")
+#: objects of these libraries are compared by identity, not walked (but for tensors, modules
+#: and optimizers, found before)
+_OPAQUE = _LIBS
+#: standard-library holders of user values: walked like the user's own objects
+_STDLIB_HOLDERS = (types.SimpleNamespace, collections.ChainMap, collections.UserDict,
+                   collections.UserList)
+WALK_BUDGET = 5000         # objects visited per call; past it the function runs eagerly
+_RNG_TYPES = (np.random.Generator, np.random.RandomState)
+
+
+def _scalar_key(x: Any) -> Any:
+    t = type(x)
+    if t is float:
+        return (float, x.hex())                   # -0.0 and 0.0, and NaN, told apart
+    if t is complex:
+        return (complex, x.real.hex(), x.imag.hex())
+    return (t, x)
+
+
+def _dict_key(k: Any) -> Any:
+    if type(k) in _SCALARS:
+        return _scalar_key(k)
+    if type(k) is tuple and all(type(e) in _SCALARS for e in k):
+        return ("kt",) + tuple(_scalar_key(e) for e in k)
+    return ("k", id(k))
+
+
+class _Scan:
+    """One walk over everything a function can reach: its closure, the globals it names, its
+    defaults, bound ``self`` and partial arguments, the objects among its arguments, and,
+    inside those, containers, attributes and slots of plain objects, at any depth (within
+    ``WALK_BUDGET`` objects).
+
+    ``sig`` describes what was found, in order: Python values by value, arrays by content,
+    other objects by identity, tensors by their place in ``tensors`` (their data are program
+    inputs, read again on every call). Two calls with the same ``sig`` reach the same state
+    but for the tensors' values: a replay applies.
+    """
+
+    __slots__ = ("sig", "ids", "tensors", "objs", "names", "over", "rngs", "fns", "cf")
+
+    def __init__(self, cf: Any) -> None:
+        self.sig: list[Any] = []
+        self.ids: dict[int, int] = {}
+        self.tensors: list[Any] = []
+        self.objs: list[Any] = []        # modules and optimizers
+        self.rngs: list[Any] = []        # NumPy generators (a draw stops a trace)
+        self.fns: list[Any] = []         # functions met (their state is read too)
+        self.names = cf._names
+        self.over = False
+        self.cf = cf
+
+    def visit(self, o: Any, depth: int = 0) -> None:
+        sig = self.sig
+        t = type(o)
+        if t in _SCALARS:
+            sig.append(_scalar_key(o))
+            return
+        i = self.ids.get(id(o))
+        if i is not None:
+            sig.append(("@", i))
+            return
+        self.ids[id(o)] = len(self.ids)
+        if len(self.ids) > WALK_BUDGET or depth > 24:
+            self.over = True
+            return
+        if isinstance(o, _Tensor):
+            sig.append(("T", len(self.tensors)))
+            self.tensors.append(o)
+            return
+        if t is np.ndarray:
+            # NOTE: by content: code may read a plain array in ways the trace cannot follow
+            sig.append(("A", o.shape, o.dtype.str, o.tobytes() if o.dtype.kind != "O" else id(o)))
+            return
+        if isinstance(o, np.generic):
+            sig.append(("g", o.dtype.str, o.tobytes()))
+            return
+        if t is tuple or t is list or t is set or t is frozenset or \
+                isinstance(o, (list, tuple, set, frozenset, collections.deque)):
+            # NOTE: containers and plain objects by content (and type): an equal new one is
+            # the same state; shared references show as ("@", i)
+            sig.append((t, len(o)))
+            for e in (o if not isinstance(o, (set, frozenset)) else _ordered(o)):
+                self.visit(e, depth + 1)
+            return
+        if isinstance(o, dict):
+            sig.append((t, len(o)))
+            for k, v in list(o.items()):
+                sig.append(_dict_key(k))
+                self.visit(v, depth + 1)
+            return
+        if isinstance(o, _RNG_TYPES):
+            self.rngs.append(o)
+            sig.append(("rng", id(o)))
+            return
+        if isinstance(o, type(np)):                   # a Python module: the names code reads
+            sig.append(("m", id(o)))
+            if o.__name__.startswith(_LIBS):
+                return
+            d = o.__dict__
+            for name in sorted(self.names):
+                if name in d:
+                    sig.append(name)
+                    self.visit(d[name], depth + 1)
+            return
+        if _is_function(o):
+            sig.append(("f", id(o)))
+            self.fns.append(o)
+            return
+        mod = getattr(t, "__module__", "") or ""
+        is_state = isinstance(o, (_gk.nn.Module, _gk.optim.Optimizer))
+        if is_state:
+            self.objs.append(o)
+        elif isinstance(o, type):
+            sig.append(("t", id(o)))
+            if (o.__module__ or "").startswith(_LIBS):
+                return
+            for k, v in list(vars(o).items()):
+                if not k.startswith("__") and not callable(v) and \
+                        not isinstance(v, (property, staticmethod, classmethod)):
+                    sig.append(k)
+                    self.visit(v, depth + 1)
+            return
+        elif mod.startswith(_OPAQUE) and not (t is types.SimpleNamespace or
+                                              isinstance(o, _STDLIB_HOLDERS)):
+            sig.append(("o", id(o)))                  # a library object: by identity
+            return
+        sig.append(("o", t))
+        self.cf._methods(t)
+        d = getattr(o, "__dict__", None)
+        if d is not None:
+            for k, v in list(d.items()):
+                if is_state and k == "_step_count":
+                    continue                          # replayed as a count (see _Entry.counts)
+                sig.append(k)
+                self.visit(v, depth + 1)
+        for k in _slot_names(t):
+            if hasattr(o, k):
+                sig.append(k)
+                self.visit(getattr(o, k), depth + 1)
+
+
+def _ordered(s: Any) -> list[Any]:
+    try:
+        return sorted(s, key=repr)
+    except Exception:                                 # noqa: BLE001
+        return list(s)
+
+
+@functools.lru_cache(maxsize=512)
+def _slot_names(t: type) -> tuple[str, ...]:
+    names: list[str] = []
+    for c in t.__mro__:
+        s = c.__dict__.get("__slots__", ())
+        names.extend([s] if isinstance(s, str) else
+                     [n for n in s if n not in ("__dict__", "__weakref__")])
+    return tuple(names)
+
+
+def _discover(fn: Any, depth: int = 0, seen: set[int] | None = None,
+              names: set[str] | None = None) -> list[Any]:
     """Where ``fn`` finds its state: getters of its closure cells, the globals it names, its
     defaults, bound ``self`` and partial arguments (and those of the functions it reaches).
 
@@ -178,7 +369,7 @@ def _discover(fn: Any, depth: int = 0, seen: set[int] | None = None) -> list[Any
     """
     seen = set() if seen is None else seen
     getters: list[Any] = []
-    if id(fn) in seen or depth > 4:
+    if id(fn) in seen or depth > 12:
         return getters
     seen.add(id(fn))
     fixed: list[Any] = []
@@ -190,6 +381,8 @@ def _discover(fn: Any, depth: int = 0, seen: set[int] | None = None) -> list[Any
         fixed.append(fn.__self__)
     if isinstance(fn, functools.partial):
         fixed.extend([fn.func, *fn.args, *fn.keywords.values()])
+    if isinstance(fn, CompiledFunction):
+        fixed.append(fn.fn)
     code = getattr(func, "__code__", None)
     if code is not None:
         fixed.extend(getattr(func, "__defaults__", None) or ())
@@ -197,14 +390,22 @@ def _discover(fn: Any, depth: int = 0, seen: set[int] | None = None) -> list[Any
         for cell in func.__closure__ or ():
             getters.append(functools.partial(_cell, cell))
         g = getattr(func, "__globals__", {})
-        for name in _names(code):
+        if (getattr(func, "__module__", "") or "").startswith(_LIBS):
+            g = {}                                   # a library's function: its closure only
+        cn = _names(code)
+        if names is not None:
+            names |= cn
+        for name in sorted(cn):
             if name in g:
                 getters.append(functools.partial(g.get, name))
+    elif not isinstance(fn, functools.partial) and inner is None and \
+            getattr(fn, "__self__", None) is None and not isinstance(fn, CompiledFunction):
+        fixed.append(fn)                             # a callable object: its attributes
     getters.extend(functools.partial(_same_obj, o) for o in fixed)
     for get in list(getters):
         o = get()
-        if _is_function(o):
-            getters.extend(_discover(o, depth + 1, seen))
+        if _is_function(o) and o is not fn:
+            getters.extend(_discover(o, depth + 1, seen, names))
     return getters
 
 
@@ -220,13 +421,11 @@ def _same_obj(o: Any) -> Any:
 
 
 def _is_function(o: Any) -> bool:
-    if isinstance(o, functools.partial) or getattr(o, "__wrapped__", None) is not None:
-        return True
-    if not callable(o) or isinstance(o, type) or _is_state(o):
-        return False
-    mod = getattr(o, "__module__", "") or ""
-    return hasattr(o, "__code__") or hasattr(o, "__func__") or not mod.startswith(
-        ("gradkit", "numpy", "builtins", "scipy"))
+    """A function whose closure and globals hold state (not a callable object: its
+    attributes are walked as an object's)."""
+    return isinstance(o, (types.FunctionType, types.MethodType, functools.partial,
+                          CompiledFunction)) or \
+        (getattr(o, "__wrapped__", None) is not None and callable(o) and not isinstance(o, type))
 
 
 def _names(code: Any) -> set[str]:
@@ -235,77 +434,6 @@ def _names(code: Any) -> set[str]:
         if hasattr(c, "co_names"):
             names |= _names(c)
     return names
-
-
-def _is_state(o: Any) -> bool:
-    return isinstance(o, (_Tensor, _gk.nn.Module, _gk.optim.Optimizer))
-
-
-def _roots(getters: list[Any]) -> list[Any]:
-    """The tensors, modules and optimizers the getters reach now (containers and plain
-    objects' attributes one level down included)."""
-    found: list[Any] = []
-    ids: set[int] = set()
-
-    def add(o: Any) -> None:
-        if id(o) not in ids:
-            ids.add(id(o))
-            found.append(o)
-    for get in getters:
-        o = get()
-        if _is_state(o):
-            add(o)
-        elif isinstance(o, (list, tuple)) and len(o) <= 256:
-            for e in o:
-                if _is_state(e):
-                    add(e)
-        elif isinstance(o, dict) and len(o) <= 256:
-            for e in o.values():
-                if _is_state(e):
-                    add(e)
-        elif not _is_function(o) and not isinstance(o, (type, type(np))) and \
-                hasattr(o, "__dict__") and len(o.__dict__) <= 256:
-            for e in list(o.__dict__.values()):
-                if _is_state(e):
-                    add(e)
-    return found
-
-
-def _state_tensors(objs: list[Any]) -> tuple[list[Any], list[Any]]:
-    """The tensors of ``objs`` (parameters, buffers, optimizer state) and the Python values of
-    optimizer state and hyperparameters (part of the signature: a change retraces)."""
-    tensors: list[Any] = []
-    static: list[Any] = []
-    ids: set[int] = set()
-
-    def add(t: Any) -> None:
-        if id(t) not in ids:
-            ids.add(id(t))
-            tensors.append(t)
-
-    for o in objs:
-        if isinstance(o, _Tensor):
-            add(o)
-        elif isinstance(o, _gk.nn.Module):
-            for p in o.parameters():
-                add(p)
-            for b in o.buffers():
-                add(b)
-            static.append(("train", o.training))
-        else:                                           # an optimizer
-            for group in o.param_groups:
-                for p in group["params"]:
-                    add(p)
-                static.append(tuple((k, v) for k, v in sorted(group.items())
-                                    if k != "params" and _hashable(v)))
-            for st in o.state.values():
-                for k, v in sorted(st.items(), key=lambda kv: str(kv[0])):
-                    if isinstance(v, _Tensor):
-                        add(v)
-                        static.append((k, "T", id(v)))
-                    else:
-                        static.append((k, v if _hashable(v) else id(v)))
-    return tensors, static
 
 
 def _hashable(v: Any) -> bool:
@@ -321,7 +449,8 @@ def _hashable(v: Any) -> bool:
 class _Entry:
     """One traced program of a signature and how to write its results back."""
 
-    __slots__ = ("prog", "in_tensors", "writes", "grads", "out_tree", "out_kinds", "watch")
+    __slots__ = ("prog", "in_tensors", "writes", "grads", "out_tree", "out_kinds", "watch",
+                 "counts")
 
     def __init__(self) -> None:
         self.prog: Program | None = None
@@ -341,7 +470,12 @@ class CompiledFunction:
         self.eager_reason: str | None = None
         self.stats = {"traces": 0, "replays": 0, "guard_failures": 0, "eager": 0}
         self._getters: list[Any] | None = None
+        self._known: set[int] = set()            # functions and types whose state is known
+        self._names: set[str] = set()            # the attribute names their code reads
         self._objs: list[Any] = []
+        self._scan: _Scan | None = None
+        self._uncached = 0                       # traces in a row that changed Python state
+        self.quiet = False                       # no TraceWarning (the caller reports why)
         self._warned: set[str] = set()
 
     def __repr__(self) -> str:
@@ -352,9 +486,47 @@ class CompiledFunction:
             return self
         return functools.partial(self.__call__, obj)
 
+    def _scan_state(self, leaves: list[Any]) -> _Scan:
+        """Walk everything the function reaches now (see ``_Scan``)."""
+        if self._getters is None:
+            self._getters = _discover(self.fn, seen=self._known, names=self._names)
+        sc = _Scan(self)
+        for x in leaves:
+            if type(x) not in _SCALARS and type(x) is not np.ndarray and \
+                    not isinstance(x, _Tensor):
+                sc.visit(x)
+        getters = self._getters
+        i = 0
+        while i < len(getters) and not sc.over:
+            sc.visit(getters[i]())
+            i += 1
+            while sc.fns:
+                f = sc.fns.pop()
+                if id(f) not in self._known:
+                    getters.extend(_discover(f, seen=self._known, names=self._names))
+        return sc
+
+    def _methods(self, t: type) -> None:
+        """The state reached by the methods of a user's class (its objects call them)."""
+        if id(t) in self._known:
+            return
+        self._known.add(id(t))
+        for c in t.__mro__:
+            if (c.__module__ or "").startswith(_LIBS):
+                continue
+            for v in list(vars(c).values()):
+                f = getattr(v, "__func__", v)
+                if isinstance(f, property):
+                    for acc in (f.fget, f.fset):
+                        if acc is not None:
+                            self._getters.extend(_discover(acc, seen=self._known,
+                                                           names=self._names))
+                elif hasattr(f, "__code__"):
+                    self._getters.extend(_discover(f, seen=self._known, names=self._names))
+
     def _warn(self, why: str, where: str) -> None:
         key = why + where
-        if key not in self._warned:
+        if key not in self._warned and not self.quiet:
             self._warned.add(key)
             warnings.warn(f"gradkit.compile: {getattr(self.fn, '__qualname__', self.fn)} runs "
                           f"eagerly: {why} (at {where})", TraceWarning, stacklevel=3)
@@ -370,12 +542,18 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         leaves: list[Any] = []
         tree = _flatten((args, kwargs), leaves)
-        if self._getters is None:
-            self._getters = _discover(self.fn)
-        # modules and optimizers passed as arguments are state too (static by identity)
-        self._objs = [o for o in _roots(self._getters) if not any(o is a for a in leaves)] + \
-            [a for a in leaves if isinstance(a, (_gk.nn.Module, _gk.optim.Optimizer))]
-        state, static = _state_tensors(self._objs)
+        sc = self._scan_state(leaves)
+        if sc.over:
+            self.eager_reason = (f"it reaches more than {WALK_BUDGET} objects of state (compile "
+                                 "re-reads all of them on every call): pass what it uses as "
+                                 "arguments")
+            self._warn(self.eager_reason, "the function's state")
+            self.stats["eager"] += 1
+            return self.fn(*args, **kwargs)
+        self._objs = sc.objs
+        self._scan = sc
+        state = sc.tensors
+        static = sc.sig
         arg_tensors = [x for x in leaves if isinstance(x, _Tensor)]
         key = (tree, tuple(_leaf_key(x) for x in leaves), tuple(static),
                tuple((t._data.shape, t._data.dtype, t._rg, t._grad is None,
@@ -387,7 +565,7 @@ class CompiledFunction:
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
         if entries:
-            for e in list(entries):
+            for i, e in enumerate(list(entries)):
                 try:
                     res = self._replay(e, leaves, state)
                 except GuardFailed as exc:
@@ -396,6 +574,9 @@ class CompiledFunction:
                         entries.remove(e)
                     continue
                 self.stats["replays"] += 1
+                if i and entries[0] is not e:         # the variant that applies now goes first
+                    entries.remove(e)
+                    entries.insert(0, e)
                 return res
             if len(entries) >= self.cache_size:
                 self._warn(f"more than {self.cache_size} guarded variants of one signature "
@@ -411,6 +592,13 @@ class CompiledFunction:
         _register()
         tr = Trace()
         self.stats["traces"] += 1
+        if self.stats["traces"] == 32 and self.stats["replays"] < 32:
+            if not self.quiet:
+                warnings.warn(f"gradkit.compile: {getattr(self.fn, '__qualname__', self.fn)} "
+                              "was traced 32 times: its signature keeps changing (new shapes, "
+                              "static arguments, or Python values or arrays in the state it "
+                              "reaches change between calls); each such call is an eager run "
+                              "plus a trace", TraceWarning, stacklevel=3)
         tensors: list[Any] = []
         ids: set[int] = set()
         for t in arg_tensors + state:
@@ -429,6 +617,12 @@ class CompiledFunction:
             self.eager_reason = "hooks on its tensors or modules (a replay would not call them)"
             self._warn(self.eager_reason, "the function's state")
             return self.fn(*args, **kwargs)
+        for t in tensors:
+            d = t._data
+            if type(d) is not np.ndarray:
+                self.eager_reason = f"a tensor holds a {type(d).__name__}, not a NumPy array"
+                self._warn(self.eager_reason, "the arguments or the state it reaches")
+                return self.fn(*args, **kwargs)
         shared = len(tensors) > 1 and _shares_memory([t._data for t in tensors])
         before = []
         in_slots = []
@@ -461,6 +655,10 @@ class CompiledFunction:
             else:
                 new_leaves.append(x)
         targs, tkwargs = _unflatten(tree, iter(new_leaves))
+        sc = self._scan
+        rngs = [(r, _rng_state(r)) for r in sc.rngs] + [(None, _rng_state(None))]
+        counts = [(i, o.__dict__.get("_step_count", 0)) for i, o in enumerate(sc.objs)
+                  if isinstance(o, _gk.optim.Optimizer)]
         _patch()
         _tracing.trace = tr
         prev_hook = _thread_state.set_hook(_seen_hook)
@@ -486,13 +684,11 @@ class CompiledFunction:
             for t in tensors:
                 _untrace_grad(t)
             if ok:
-                for o in self._objs or []:
-                    if isinstance(o, _gk.optim.Optimizer):
-                        for st in o.state.values():
-                            for v in st.values():
-                                if isinstance(v, _Tensor):
-                                    v._data = _untrace(v._data)
-                                    _untrace_grad(v)
+                # what the function reaches now (new tensors it stored hold traced arrays)
+                after = self._scan_state(leaves)
+                for v in after.tensors:
+                    v._data = _untrace(v._data)
+                    _untrace_grad(v)
         if error is not None:
             untouched = all(t._data is d and t._vc[0] == vc and t._grad is g
                             for t, d, _b, vc, g, _r in before)
@@ -528,6 +724,10 @@ class CompiledFunction:
                 out_slots.append(x.s)
                 kinds.append(("array",))
                 result_leaves.append(x.v)
+            elif type(x) is PyScalar and x.tr is tr:
+                out_slots.append(x.s)
+                kinds.append(("py",))
+                result_leaves.append(float(x.v))
             elif type(x) is float and id(x) in tr.py:
                 out_slots.append(tr.py[id(x)][1])
                 kinds.append(("py",))
@@ -536,7 +736,37 @@ class CompiledFunction:
                 kinds.append(("const", x))
                 result_leaves.append(x)
         result = _unflatten(out_tree, iter(result_leaves))
+        if tr_live and any(_rng_state(r) != st for r, st in rngs):
+            tr_live = False
+            tr.why = "a random draw from a NumPy generator: a replay would repeat the same numbers"
+            tr.where = "the function's state"
+        if tr_live and (after.sig != sc.sig or after.over or
+                        [id(t) for t in after.tensors] != [id(t) for t in sc.tensors]):
+            # NOTE: it rebound, added or removed Python state (a tensor stored on an object, a
+            # counter, an optimizer's new state): a replay would not. This call's result is
+            # right (the trace is an eager run); the next call traces again.
+            self._uncached += 1
+            if self._uncached >= 3:
+                self.eager_reason = ("it changes the Python state it reaches (rebinds, adds or "
+                                     "changes values that are not tensor data) on every call: "
+                                     "a replay would not")
+                self._warn(self.eager_reason, "the function's state")
+            return result
         watch = []
+        if tr_live:
+            gone = [id(o) for o in sc.objs]
+            outs = {id(x) for x in out_leaves}
+            hidden = [r() for r, *_ in tr.seen.values()]
+            hidden = [t for t in hidden if t is not None and id(t) not in known and
+                      id(t) not in outs and id(t) not in gone]
+            del gone
+            if hidden and _held_by_user(hidden):
+                tr_live = False
+                tr.why = ("it reads a tensor held where compile cannot re-read it on every call "
+                          "(not in its arguments, closure, globals, defaults or the objects "
+                          "they hold): pass it as an argument")
+                tr.where = "the function's state"
+            del hidden
         if tr_live:
             for ref, arr, vc, g in tr.seen.values():
                 t = ref()
@@ -604,6 +834,10 @@ class CompiledFunction:
         e.out_tree = out_tree
         e.out_kinds = kinds
         e.watch = watch
+        e.counts = [(i, after.objs[i].__dict__.get("_step_count", 0) - c) for i, c in counts]
+        self._uncached = 0
+        if key not in self.cache and len(self.cache) >= 16 * self.cache_size:
+            self.cache.pop(next(iter(self.cache)))          # the oldest signature
         self.cache.setdefault(key, []).append(e)
         return result
 
@@ -617,6 +851,10 @@ class CompiledFunction:
         tensors = self._tensors_now(e, leaves, state)
         inputs = [t._data for t in tensors] + [x for x in leaves if type(x) is np.ndarray]
         res = e.prog.fn(*inputs)                     # raises GuardFailed before any write
+        if e.counts:
+            objs = self._scan.objs
+            for i, d in e.counts:                  # optimizers' step counts (schedulers read)
+                objs[i]._step_count = objs[i].__dict__.get("_step_count", 0) + d
         n_out = len(res) - len(e.writes) - sum(1 for g in e.grads if g[1] == "new")
         k = n_out
         for i, mode, _s, dvc in e.writes:
@@ -691,6 +929,35 @@ def _untrace_grad(t: Any) -> None:
     if g is not None and type(g._data) is Tracer:
         g.__dict__["_gk_slot"] = g._data.s
         g._data = _untrace(g._data)
+
+
+def _rng_state(r: Any) -> Any:
+    """A NumPy generator's state (``None``: NumPy's global one), to see whether a call drew."""
+    if r is None:
+        st = np.random.get_state()
+        return (st[2], st[1].tobytes())
+    bg = r.bit_generator if isinstance(r, np.random.Generator) else r._bit_generator
+    return repr(bg.state)
+
+
+def _held_by_user(ts: list[Any]) -> bool:
+    """Whether any of ``ts`` is held by something other than gradkit's own objects (a graph's
+    saved tensors) or running frames: state the walk did not find."""
+    import gc
+    frames = types.FrameType
+
+    def internal(o: Any) -> bool:
+        return isinstance(o, frames) or (type(o).__module__ or "").startswith("gradkit")
+    refs = gc.get_referrers(*ts)
+    for r in refs:
+        if internal(r):
+            continue
+        if type(r) in (tuple, list, dict):
+            outer = [x for x in gc.get_referrers(r) if x is not refs]
+            if outer and all(internal(x) for x in outer):
+                continue
+        return True
+    return False
 
 
 def _shares_memory(arrays: list[np.ndarray]) -> bool:

@@ -277,7 +277,16 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
                             call_args += f", out=v{a.s}"
                             fresh.discard(a.s)
                             break
-        lines.append(f"    {target} = {f}({call_args})")
+        sym = _OPERATORS.get(op.fn) if optimize and op.kind == "ufunc" and not op.kwargs \
+            and not isinstance(op.out, tuple) else None
+        if sym is not None and _scalar_operands(op, tr):
+            # NOTE: 0-d operands: NumPy's scalar operators are the same IEEE operation with the
+            # same promotion as the ufunc, without the ufunc call's overhead (exact)
+            a = [expr(x) for x in op.args]
+            lines.append(f"    {target} = " + (f"{sym}{a[0]}" if len(a) == 1 else
+                                                f"{a[0]} {sym} {a[1]}"))
+        else:
+            lines.append(f"    {target} = {f}({call_args})")
         for s in (op.out if isinstance(op.out, tuple) else (op.out,)):
             if s in guards:
                 g = cname(guards[s], "g")
@@ -300,6 +309,28 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     code = compile(source, "<gradkit.compile>", "exec")
     exec(code, ns)
     return Program(ns["_prog"], source, len(ops), n_traced)
+
+
+#: ufuncs whose Python operator on NumPy scalars is the same operation
+_OPERATORS = {np.add: "+", np.subtract: "-", np.multiply: "*", np.true_divide: "/",
+              np.negative: "-"}
+
+
+def _scalar_operands(op: Op, tr: Trace) -> bool:
+    """Whether ``op`` meets only 0-d arrays (NumPy scalars at replay) and Python or NumPy
+    scalar constants, at least one of them a traced array of its result's dtype."""
+    if len(op.args) not in (1, 2) or tr.meta.get(op.out, (None,))[0] != ():
+        return False
+    arrays = 0
+    for a in op.args:
+        if type(a) is Ref:
+            m = tr.meta.get(a.s)
+            if m is None or m[0] != ():
+                return False
+            arrays += 1
+        elif type(a) not in (float, int) and not isinstance(a, np.generic):
+            return False
+    return arrays > 0
 
 
 def _copy(a: Any) -> Any:

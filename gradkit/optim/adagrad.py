@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer, _buf, _check, _grads, _step_tensor, _touch
+from .optimizer import Optimizer, _buf, _check, _grads, _step_tensor, _step_value, _touch
 
 __all__ = ["Adagrad"]
 
@@ -46,7 +46,7 @@ class Adagrad(Optimizer):
                 x = p._data
                 state = self.state[p]
                 state["step"]._data += 1
-                step = float(state["step"]._data)
+                step = _step_value(state["step"])
                 g = -g if group["maximize"] else g
                 if group["weight_decay"] != 0:
                     g = g + group["weight_decay"] * x

@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer, _buf, _check, _grads, _step_tensor, _touch
+from .optimizer import Optimizer, _buf, _check, _grads, _step_tensor, _step_value, _touch
 
 __all__ = ["Adam"]
 
@@ -68,7 +68,7 @@ class Adam(Optimizer):
                 m += (g - m) * (1 - beta1)            # lerp, as PyTorch
                 v *= beta2
                 v += (1 - beta2) * g * g
-                step = float(state["step"]._data)
+                step = _step_value(state["step"])
                 bias_correction1 = 1 - beta1 ** step
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
                 if group["amsgrad"]:

@@ -6,7 +6,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .optimizer import (Optimizer, _buf, _check_adam_like, _grads, _step_tensor, _touch)
+from .optimizer import (Optimizer, _buf, _check_adam_like, _grads, _step_tensor,
+                        _step_value, _touch)
 
 __all__ = ["Adamax"]
 
@@ -48,7 +49,7 @@ class Adamax(Optimizer):
                 m += (g - m) * (1 - beta1)
                 u *= beta2
                 np.maximum(u, np.abs(g) + eps, out=u)
-                clr = lr / (1 - beta1 ** float(state["step"]._data))
+                clr = lr / (1 - beta1 ** _step_value(state["step"]))
                 x += -clr * m / u
                 _touch(p)
         return loss

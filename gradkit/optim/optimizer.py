@@ -48,6 +48,19 @@ def _step_tensor() -> Tensor:
     return _make(np.array(0.0, dtype=np.float32), False, None)
 
 
+def _step_value(t: Tensor) -> float:
+    """The Python float of a 0-d state tensor (``state["step"]``) for plain arithmetic.
+
+    NOTE: under ``gradkit.compile`` the value stays an input of the traced program (the array
+    backend's ``py_float``), so a training step with a step count compiles once.
+    """
+    d = t._data
+    if type(d) is np.ndarray:
+        return float(d)
+    conv = getattr(d, "py_float", None)
+    return float(d) if conv is None else conv()
+
+
 def _check(ok: bool, message: str) -> None:
     if not ok:
         raise ValueError(message)

@@ -6,7 +6,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .optimizer import (Optimizer, _check_adam_like, _grads, _moments, _touch)
+from .optimizer import (Optimizer, _check_adam_like, _grads, _moments, _step_value,
+                        _touch)
 
 __all__ = ["RAdam"]
 
@@ -44,7 +45,7 @@ class RAdam(Optimizer):
                     _moments(state, x)
                 g = -g if group["maximize"] else g
                 state["step"]._data += 1
-                step = float(state["step"]._data)
+                step = _step_value(state["step"])
                 if wd != 0:
                     if group["decoupled_weight_decay"]:
                         x *= 1 - lr * wd

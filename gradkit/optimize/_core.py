@@ -170,6 +170,19 @@ def check_connected(out: Any, x: Any, owner: str, what: str = "objective functio
         "function pass jac='2-point' to use finite differences instead.")
 
 
+def _call(fun: Callable[..., Any], packer: Packer, args: tuple[Any, ...],
+          owner: str) -> Callable[[Any], Any]:
+    """``fun`` of the flat ``x``, checked to return a scalar connected to ``x``."""
+    def call(flat: Any) -> Any:
+        out = _scalar_out(fun(packer.unravel(flat), *args))
+        if _size(out._data if isinstance(out, Tensor) else out) != 1:
+            raise ValueError(f"The user-provided objective function must return a scalar value, "
+                             f"but it returned shape {tuple(np.shape(out))}")
+        check_connected(out, flat, owner)
+        return out
+    return call
+
+
 class Objective:
     """``fun(x, *args)`` seen from SciPy: value, value and gradient, HVP and Hessian at flat x.
 
@@ -179,21 +192,50 @@ class Objective:
     """
 
     def __init__(self, fun: Callable[..., Any], packer: Packer, args: Sequence[Any] = (),
-                 owner: str = "gradkit.optimize.minimize") -> None:
+                 owner: str = "gradkit.optimize.minimize", compile: bool = True) -> None:
         self.fun, self.packer, self.owner = fun, packer, owner
         self.args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
         self.nfev = self.njev = self.nhev = 0
         self.seen: OrderedDict[bytes, tuple[float, float | None]] = OrderedDict()
         self._hvp_at: tuple[bytes, Callable[..., Any]] | None = None
         self.keep_graph = False
+        #: trace the value (and gradient) once, replay it on later calls (``gradkit.compile``);
+        #: it runs eagerly by itself where a trace cannot be trusted
+        self.compile = compile
+        self._compiled: dict[str, Any] = {}
+
+    def _run(self, which: str, fn: Callable[..., Any], x: Any) -> Any:
+        if not self.compile:
+            return fn(x)
+        cf = self._compiled.get(which)
+        if cf is None:
+            from gradkit.compile import CompiledFunction
+            # NOTE: a closure over what the call reads, not this object (its counters and
+            # memo change on every call: compile would see new state each time)
+            call = _call(self.fun, self.packer, self.args, self.owner)
+            if which == "value_and_grad":
+                call = _gf.value_and_grad(call)
+            cf = self._compiled[which] = CompiledFunction(call, "auto", 8, True)
+            cf.quiet = True                   # the reason goes into the result instead
+        return cf(x)
+
+    def compile_report(self) -> tuple[bool, str | None]:
+        """Whether the compiled replay ran (``result.compiled``), and why not."""
+        if not self.compile:
+            return False, "compile=False"
+        if not self._compiled:
+            return False, "no value or gradient was asked for through the compiled path " \
+                "(Hessians and Hessian-vector products run eagerly)"
+        for cf in self._compiled.values():
+            if cf.eager_reason is not None:
+                return False, cf.eager_reason
+        if not any(cf.stats["replays"] for cf in self._compiled.values()):
+            return False, "every call was traced (no replay: the objective was called once, " \
+                "or its Python state changed on every call)"
+        return True, None
 
     def call(self, flat: Any) -> Any:
-        out = _scalar_out(self.fun(self.packer.unravel(flat), *self.args))
-        if _size(out._data if isinstance(out, Tensor) else out) != 1:
-            raise ValueError(f"The user-provided objective function must return a scalar value, "
-                             f"but it returned shape {tuple(np.shape(out))}")
-        check_connected(out, flat, self.owner)
-        return out
+        return _call(self.fun, self.packer, self.args, self.owner)(flat)
 
     def _remember(self, x: np.ndarray, f: float, g: np.ndarray | None) -> None:
         self.seen[x.tobytes()] = (f, None if g is None else float(np.linalg.norm(g)))
@@ -203,7 +245,7 @@ class Objective:
     def value(self, x: Any) -> float:
         x = np.array(x, dtype=np.float64)
         self.nfev += 1
-        f = to_float(self.call(x))
+        f = to_float(self._run("value", self.call, x))
         self._remember(x, f, None)
         return f
 
@@ -224,7 +266,7 @@ class Objective:
                 g, vjp_fn, f = _gf.vjp(self._grad_and_value, xt, has_aux=True)
                 self._hvp_at = (x.tobytes(), vjp_fn)
             else:
-                f, g = _gf.value_and_grad(self.call)(xt)
+                f, g = self._run("value_and_grad", _gf.value_and_grad(self.call), xt)
         f, g = fetch(f, g)
         f, g = to_float(f), to_array(g).reshape(x.shape)
         self._remember(x, f, g)

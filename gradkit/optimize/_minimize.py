@@ -169,7 +169,7 @@ def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Cal
              jac: Any = None, hess: Any = None, hessp: Any = None, bounds: Any = None,
              constraints: Any = (), tol: float | None = None, callback: Callable[..., Any] | None = None,
              options: dict[str, Any] | None = None, progress: Any = False,
-             return_path: bool = False) -> Any:
+             return_path: bool = False, compile: bool = True) -> Any:  # noqa: A002
     """Minimize ``fun(x, *args)`` with ``scipy.optimize.minimize`` and exact derivatives.
 
     Parameters
@@ -207,12 +207,19 @@ def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Cal
         points, ``x0`` first, one row per iteration (SciPy's callback), the last row
         ``result.x``; ``gradkit.viz.plot_optimization_path(fun, result)`` draws it.
 
+    compile : bool
+        Trace the value and gradient once (``gradkit.compile``) and replay the recorded
+        program on later calls, with results identical to eager ones. Where a trace cannot be
+        trusted (randomness, Python state that changes, Dask tensors, ...) it runs eagerly by
+        itself; ``result.compiled`` says which happened and ``result.compile_reason`` why not.
+        Hessians and Hessian-vector products always run eagerly.
+
     Returns
     -------
     scipy.optimize.OptimizeResult
         SciPy's result with ``x`` and ``jac`` in ``x0``'s structure; ``nfev``, ``njev`` and
         ``nhev`` count the forward passes, backward passes and Hessian (-vector) products
-        gradkit actually ran.
+        gradkit actually ran; ``compiled`` and ``compile_reason`` as above.
 
     Raises
     ------
@@ -236,7 +243,7 @@ def minimize(fun: Callable[..., Any], x0: Any, args: Any = (), method: str | Cal
     """
     so = require_scipy(f"minimize(method={method!r})" if isinstance(method, str) else "minimize")
     packer = Packer(x0)
-    obj = Objective(fun, packer, args)
+    obj = Objective(fun, packer, args, compile=compile)
     meth = method.lower() if isinstance(method, str) else \
         (_default_method(constraints, bounds) if method is None else "custom")
     f_s, jac_s = _objective_pair(obj, meth, jac)
@@ -278,6 +285,7 @@ def _finish(res: Any, obj: Objective, meth: str, jac: Any = None) -> Any:
         res[key] = packer.restore(grad)
     scipy_njev = res.get("njev")
     res.nfev, res.njev, res.nhev = obj.nfev, obj.njev, obj.nhev
+    res.compiled, res.compile_reason = obj.compile_report()
     if isinstance(jac, str) and scipy_njev is not None:
         # NOTE: SciPy's differences ('2-point', ...) ran no backward pass, yet each is a
         # gradient evaluation, which SciPy's njev counts

@@ -333,7 +333,7 @@ def test_training_step_matches_eager(opt_cls, kw):
     cs, eager = gk.compile(step(m1, o1)), step(m2, o2)
     rng = np.random.default_rng(0)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", gk.compile.TraceWarning)   # Adam's step count is read
+        warnings.simplefilter("error", gk.compile.TraceWarning)
         for _ in range(6):
             x, y = gk.tensor(rng.normal(size=(5, 4))), gk.tensor(rng.normal(size=(5, 2)))
             _same(cs(x, y), eager(x, y))
@@ -342,8 +342,42 @@ def test_training_step_matches_eager(opt_cls, kw):
                 _same(p1.grad, p2.grad)
             for s1, s2 in zip(o1.state.values(), o2.state.values()):
                 _same({k: _np(v) for k, v in s1.items()}, {k: _np(v) for k, v in s2.items()})
-    if opt_cls is gk.optim.SGD:
-        assert cs.stats["replays"] == 4
+    assert cs.stats["replays"] >= 4
+
+
+@pytest.mark.parametrize("opt_cls", [gk.optim.Adam, gk.optim.AdamW, gk.optim.Adamax,
+                                     gk.optim.RAdam, gk.optim.Adagrad])
+def test_step_counting_optimizers_compile_once_and_match_eager_exactly(opt_cls):
+    # the step count and the bias corrections made of it are inputs of the program: one trace
+    # (after the one that creates the state), then replays, bit for bit equal to eager
+    (m1, o1), (m2, o2) = _mlp_step_pair(opt_cls, lr=0.01)
+
+    def step(m, o):
+        def run(x, y):
+            o.zero_grad()
+            loss = ((m(x) - y) ** 2).mean()
+            loss.backward()
+            o.step()
+            return loss
+        return run
+    cs, eager = gk.compile(step(m1, o1)), step(m2, o2)
+    rng = np.random.default_rng(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for _ in range(12):
+            x, y = gk.tensor(rng.normal(size=(5, 4))), gk.tensor(rng.normal(size=(5, 2)))
+            assert np.array_equal(_np(cs(x, y)), _np(eager(x, y)))
+    for p1, p2 in zip(m1.parameters(), m2.parameters(), strict=True):
+        assert np.array_equal(_np(p1), _np(p2))
+        assert np.array_equal(_np(p1.grad), _np(p2.grad))
+    for s1, s2 in zip(o1.state.values(), o2.state.values(), strict=True):
+        assert s1.keys() == s2.keys()
+        for k in s1:
+            assert np.array_equal(_np(s1[k]), _np(s2[k])), k
+    assert o1._step_count == o2._step_count == 12
+    # RAdam's rectification switches on at step 6 (a guard on a comparison): one more trace
+    assert cs.stats["traces"] == (3 if opt_cls is gk.optim.RAdam else 2)
+    assert cs.stats["replays"] == 12 - cs.stats["traces"]
 
 
 def test_backend_errors_name_what_to_install():
@@ -391,22 +425,24 @@ def test_state_in_a_plain_object_is_found_and_replayed():
     assert cf.stats["replays"] == 3
 
 
-def test_hidden_state_that_changes_runs_eagerly():
+def test_state_two_plain_objects_deep_is_found_and_replayed():
     h = _Holder()
     h.inner = _Holder()
     h.inner.w = gk.tensor([1.0, 2.0])
 
     def f(x):
-        h.inner.w.add_(x)           # two plain objects deep: compile does not look there
+        h.inner.w.add_(x)           # two plain objects deep
         return h.inner.w * 2
     cf = gk.compile(f)
-    with pytest.warns(gk.compile.TraceWarning, match="runs eagerly"):
-        _same(cf(gk.ones(2)), gk.tensor([4.0, 6.0]))
-    _same(cf(gk.ones(2)), gk.tensor([6.0, 8.0]))
-    assert h.inner.w.tolist() == [3.0, 4.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for want in ([4.0, 6.0], [6.0, 8.0], [8.0, 10.0]):
+            _same(cf(gk.ones(2)), gk.tensor(want))
+    assert h.inner.w.tolist() == [4.0, 5.0]
+    assert cf.stats["replays"] == 2
 
 
-def test_hidden_constant_changed_in_place_outside_retraces():
+def test_deep_constant_changed_in_place_outside_is_read_again():
     h = _Holder()
     h.inner = _Holder()
     h.inner.w = gk.tensor([1.0, 2.0])
@@ -415,8 +451,9 @@ def test_hidden_constant_changed_in_place_outside_retraces():
     _same(cf(gk.ones(2)), gk.tensor([1.0, 2.0]))
     h.inner.w.mul_(3)                               # in place, outside
     _same(cf(gk.ones(2)), gk.tensor([3.0, 6.0]))
-    _same(cf(gk.ones(2)), gk.tensor([3.0, 6.0]))
-    assert cf.stats["replays"] == 2 and len(next(iter(cf.cache.values()))) == 1
+    h.inner.w = gk.tensor([5.0, 7.0])               # replaced, outside
+    _same(cf(gk.ones(2)), gk.tensor([5.0, 7.0]))
+    assert cf.stats["traces"] == 1 and cf.stats["replays"] == 3
 
 
 def test_inside_a_transform_runs_eagerly():
@@ -472,3 +509,22 @@ def test_dask_backed_tensors_run_eagerly_with_a_warning():
     with pytest.warns(gk.compile.TraceWarning, match="Array, not a NumPy array"):
         got = cf(x)
     assert float(got.compute()) == 12.0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scalar_chains_use_operators_and_equal_eager_bit_for_bit(dtype):
+    def f(x, y):
+        z = x * 0.9 + y
+        z = (z - 1.5) / y - z * z
+        z = -z / (x - x)                    # 0/0 and x/0: NaN and inf as NumPy makes them
+        return z + (x * 1e30) * (y * 1e30), (x.sin() * y + x / 3).exp()
+    cf = gk.compile(f)
+    with np.errstate(all="ignore"):
+        for a, b in [(0.5, 2.0), (-3.0, 0.25), (0.0, -1.0), (1e-30, 7.0), (2.0, 0.0)]:
+            x, y = gk.tensor(np.array(a, dtype)), gk.tensor(np.array(b, dtype))
+            got, want = cf(x, y), f(x, y)
+            for g, w in zip(got, want):
+                assert g.dtype == w.dtype
+                assert np.array_equal(g.numpy(), w.numpy(), equal_nan=True)
+    src = next(iter(cf.cache.values()))[0].prog.source
+    assert " * 0.9" in src and "multiply" not in src
