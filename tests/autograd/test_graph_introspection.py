@@ -414,7 +414,7 @@ def test_make_dual_keeps_a_tangent_of_another_floating_dtype():
         t = fwAD.unpack_dual(d.sin()).tangent
         np.testing.assert_allclose(t.numpy(), np.cos([1.0, 2.0]) * [1.0, 0.5], rtol=1e-6)
         with pytest.raises(ValueError, match="^Expected tangent to be floating point or complex, "
-                                             "but got: gradkit.int64$"):
+                                             "but got: torch.int64$"):
             fwAD.make_dual(gk.ones(2), gk.tensor([1, 2]))
     p, t = fwAD.unpack_dual(gk.ones(2))
     assert t is None
