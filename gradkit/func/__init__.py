@@ -30,9 +30,10 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.autograd import grad as _autograd_grad
 from gradkit.autograd._batched import ForwardMode, batched_vjp
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "hvp",
-           "linearize", "value_and_jacrev", "value_and_jacfwd", "value_and_hessian", "vmap",
-           "stop_gradient", "tree_flatten", "tree_unflatten"]
+__all__ = ["grad", "value_and_grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
+           "hvp", "linearize", "value_and_jacrev", "value_and_jacfwd", "value_and_hessian", "vmap",
+           "stop_gradient", "tree_flatten", "tree_unflatten", "functional_call",
+           "stack_module_state"]
 
 
 # --- reverse mode ------------------------------------------------------------------------
@@ -101,6 +102,19 @@ def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         (value, g) = vg(*args, **kwargs)
         return (g, value[1]) if has_aux else g
+    return wrapper
+
+
+def grad_and_value(func: Callable[..., Any], argnums: int | Sequence[int] = 0,
+                   has_aux: bool = False) -> Callable[..., Any]:
+    """``torch.func.grad_and_value``: ``(gradient, value)`` (``(gradient, (value, aux))`` with
+    ``has_aux``), the reverse of JAX's ``value_and_grad`` order."""
+    vg = value_and_grad(func, argnums, has_aux=has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        value, g = vg(*args, **kwargs)
+        return g, value
     return wrapper
 
 
@@ -182,7 +196,8 @@ def _flat_outputs(out: Any) -> tuple[list[Tensor], Any]:
     return [_as_output(v) for v in leaves], spec
 
 
-def _jac_rev(outs: list[Tensor], inputs: list[Tensor], create: bool) -> list[list[Any]]:
+def _jac_rev(outs: list[Tensor], inputs: list[Tensor], create: bool,
+             chunk_size: int | None = None) -> list[list[Any]]:
     """``J[i][j]`` shaped ``outs[i].shape + inputs[j].shape``: one batched backward walk."""
     from gradkit._api import stack
     res: list[list[Any]] = []
@@ -203,8 +218,20 @@ def _jac_rev(outs: list[Tensor], inputs: list[Tensor], create: bool) -> list[lis
                         if rows else _make(np.zeros(o._data.shape + t._data.shape), False, None)
                         for j, t in enumerate(inputs)])
             continue
-        seed = eye(n, n, o._data.dtype, o._data).reshape((n,) + o._data.shape)
-        gs = batched_vjp([o], [seed], inputs)
+        if chunk_size is None or chunk_size >= n:
+            seed = eye(n, n, o._data.dtype, o._data).reshape((n,) + o._data.shape)
+            gs = batched_vjp([o], [seed], inputs)
+        else:                                     # at most chunk_size rows at a time (memory)
+            parts = []
+            for lo in range(0, n, chunk_size):
+                hi = min(lo + chunk_size, n)
+                seed = eye(n, n, o._data.dtype, o._data)[lo:hi].reshape((hi - lo,) + o._data.shape)
+                parts.append(batched_vjp([o], [seed], inputs))
+            gs = [None if all(p[j] is None for p in parts) else
+                  np.concatenate([np.zeros((len(range(lo, min(lo + chunk_size, n))),) + t._data.shape,
+                                           t._data.dtype) if p[j] is None else p[j]
+                                  for lo, p in zip(range(0, n, chunk_size), parts)])
+                  for j, t in enumerate(inputs)]
         res.append([_make(zeros(o._data.shape + t._data.shape, t._data.dtype, t._data) if g is None
                           else contiguous(g).reshape(o._data.shape + t._data.shape), False, None)
                     for g, t in zip(gs, inputs)])
@@ -216,9 +243,27 @@ def _jac_tree(call: _Call, jac: list[list[Any]], spec: Any) -> Any:
     return tree_unflatten(spec, [call.per_arg(row) for row in jac])
 
 
-def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: str) -> Callable[..., Any]:
-    @functools.wraps(fun)
+def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: str,
+                   chunk_size: int | None = None, randomness: str | None = None) -> Callable[..., Any]:
+    if randomness is not None and randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. "
+                           f"Got {randomness}")
+    if randomness == "different" and mode == "fwd":
+        mode = "fwd-dual"                         # one pass per column: each draws its own
+    if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool)
+                                   or chunk_size <= 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if randomness is None:
+            return inner(*args, **kwargs)
+        from gradkit.func._vmap import _random_scope
+        with _random_scope(randomness) as replay:
+            return inner(*args, **kwargs, **{_REPLAY: replay})
+
+    @functools.wraps(fun)
+    def inner(*args: Any, **kwargs: Any) -> Any:
+        replay = kwargs.pop(_REPLAY, None)
         _no_vmap()
         call = _Call(args, argnums, "jacrev" if mode == "rev" else "jacfwd")
         box: dict[str, Any] = {}
@@ -229,6 +274,8 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
             for num, spec, grp in zip(call.nums, call.specs, call.leaves):
                 a[num] = tree_unflatten(spec, flat[i:i + len(grp)])
                 i += len(grp)
+            if replay is not None:
+                replay()
             out, box["aux"] = _split_aux(fun(*a, **kwargs), has_aux, "jacobian")
             outs, box["spec"] = _flat_outputs(out)
             box["out"] = out
@@ -237,7 +284,7 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
         with _Scope("gradkit.func." + ("jacfwd" if mode.startswith("fwd") else "jacrev"), call.flat):
             if mode == "rev":
                 outs = flat_fun(*call.flat)
-                jac = _jac_rev(outs, call.flat, call.create)
+                jac = _jac_rev(outs, call.flat, call.create, chunk_size)
             elif mode == "auto":
                 outs = flat_fun(*call.flat)
                 if sum(o._data.size for o in outs) <= sum(t._data.size for t in call.flat):
@@ -250,7 +297,10 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
         value = call.out(box["out"])
         res = _jac_tree(call, jac, box["spec"])
         return ((value, call.out(box["aux"])), res) if has_aux else (value, res)
-    return wrapper
+    return functools.wraps(fun)(wrapper) if randomness is not None else inner
+
+
+_REPLAY = "_gradkit_random_replay"
 
 
 def _first_call_cached(flat_fun: Callable[..., Any], primals: list[Tensor],
@@ -297,15 +347,15 @@ def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
 
 
 def value_and_jacrev(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
-                     has_aux: bool = False) -> Callable[..., Any]:
+                     has_aux: bool = False, chunk_size: int | None = None) -> Callable[..., Any]:
     """``(fun(*args), jacrev(fun)(*args))`` from one forward pass."""
-    return _value_and_jac(fun, argnums, has_aux, "rev")
+    return _value_and_jac(fun, argnums, has_aux, "rev", chunk_size)
 
 
-def value_and_jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
-                     has_aux: bool = False) -> Callable[..., Any]:
+def value_and_jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False,
+                     *, randomness: str = "error") -> Callable[..., Any]:
     """``(fun(*args), jacfwd(fun)(*args))`` from one forward pass."""
-    return _value_and_jac(fun, argnums, has_aux, "fwd")
+    return _value_and_jac(fun, argnums, has_aux, "fwd", randomness=randomness)
 
 
 def _drop_value(vf: Callable[..., Any], fun: Callable[..., Any], has_aux: bool) -> Callable[..., Any]:
@@ -317,15 +367,26 @@ def _drop_value(vf: Callable[..., Any], fun: Callable[..., Any], has_aux: bool) 
 
 
 def jacrev(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
-           has_aux: bool = False) -> Callable[..., Any]:
-    """Jacobian by reverse mode: output dims then input dims; one forward, one batched backward."""
-    return _drop_value(value_and_jacrev(fun, argnums, has_aux=has_aux), fun, has_aux)
+           has_aux: bool = False, chunk_size: int | None = None) -> Callable[..., Any]:
+    """Jacobian by reverse mode: output dims then input dims; one forward, one batched backward.
+
+    ``chunk_size`` (as ``torch.func.jacrev``) walks back at most that many rows at a time,
+    for less memory.
+    """
+    return _drop_value(value_and_jacrev(fun, argnums, has_aux=has_aux, chunk_size=chunk_size),
+                       fun, has_aux)
 
 
-def jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
-           has_aux: bool = False) -> Callable[..., Any]:
-    """Jacobian by forward mode: output dims then input dims (one forward pass)."""
-    return _drop_value(value_and_jacfwd(fun, argnums, has_aux=has_aux), fun, has_aux)
+def jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
+           randomness: str = "error") -> Callable[..., Any]:
+    """Jacobian by forward mode: output dims then input dims (one forward pass).
+
+    ``randomness`` as ``torch.func.jacfwd``: ``"error"`` raises PyTorch's error when ``fun``
+    draws random numbers, ``"same"`` uses one draw for every column, ``"different"`` draws
+    anew for each column (one forward pass per column).
+    """
+    return _drop_value(value_and_jacfwd(fun, argnums, has_aux=has_aux, randomness=randomness),
+                       fun, has_aux)
 
 
 def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
@@ -354,7 +415,8 @@ def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
     """
     if mode == "auto":
         inner = jacrev(fun, argnums, has_aux=has_aux)
-        return _drop_value(_value_and_jac(inner, argnums, has_aux, "auto"), fun, has_aux)
+        return _drop_value(_value_and_jac(inner, argnums, has_aux, "auto", randomness="error"),
+                           fun, has_aux)
     if mode == "rev-over-rev":
         return jacrev(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
     if mode != "fwd-over-rev":
@@ -470,3 +532,4 @@ def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
 
 
 from gradkit.func._vmap import (_vmap_stats, stop_gradient, vmap)  # noqa: E402,F401  (builds on the above)
+from gradkit.func._module import functional_call, stack_module_state  # noqa: E402

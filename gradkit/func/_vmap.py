@@ -5,10 +5,11 @@ Part of ``gradkit.func`` (see its docstring).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -273,6 +274,29 @@ def _on_draw(gen: Any) -> None:
             raise Unbatchable("vmap: random draws with randomness='different' run per example")
         if m.mode == "same" and not m.batched and gen not in m.saved:
             m.saved[gen] = copy.deepcopy(gen._raw_rng().bit_generator.state)
+
+
+@contextlib.contextmanager
+def _random_scope(randomness: str) -> Iterator[Callable[[], None]]:
+    """Random draws in a transform that runs a function more than once (``jacfwd``): ``error``
+    raises, ``same`` replays the first run's draws in every run (call the yielded function
+    before each run), ``different`` lets each run draw anew."""
+    from gradkit._core import creation
+    modes = _random_modes()
+    mode = _Randomness(randomness)
+    mode.batched = False
+    modes.append(mode)
+    prev_hook = getattr(creation._draw_hook, "fn", None)
+    creation._draw_hook.fn = _on_draw
+
+    def replay() -> None:
+        for gen, state in mode.saved.items():
+            gen._raw_rng().bit_generator.state = copy.deepcopy(state)
+    try:
+        yield replay
+    finally:
+        modes.pop()
+        creation._draw_hook.fn = prev_hook
 
 
 def _run(call: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec: Any, n: int,
