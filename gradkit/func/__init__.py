@@ -264,7 +264,9 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
     @functools.wraps(fun)
     def inner(*args: Any, **kwargs: Any) -> Any:
         replay = kwargs.pop(_REPLAY, None)
-        _no_vmap()
+        vmapped = _vmapping()
+        if vmapped and mode not in ("rev", "auto"):
+            _no_vmap()
         call = _Call(args, argnums, "jacrev" if mode == "rev" else "jacfwd")
         box: dict[str, Any] = {}
 
@@ -282,9 +284,12 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
             return outs
 
         with _Scope("gradkit.func." + ("jacfwd" if mode.startswith("fwd") else "jacrev"), call.flat):
-            if mode == "rev":
+            if vmapped:
                 outs = flat_fun(*call.flat)
-                jac = _jac_rev(outs, call.flat, call.create, chunk_size)
+                jac = _jac_vmapped(outs, call, mode)
+            elif mode == "rev":
+                outs = flat_fun(*call.flat)
+                jac = _jac_rev_or_transposed(flat_fun, outs, call, chunk_size)
             elif mode == "auto":
                 outs = flat_fun(*call.flat)
                 if sum(o._data.size for o in outs) <= sum(t._data.size for t in call.flat):
@@ -303,6 +308,123 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
 _REPLAY = "_gradkit_random_replay"
 
 
+def _jac_rev_or_transposed(flat_fun: Callable[..., Any], outs: list[Tensor], call: _Call,
+                           chunk_size: int | None) -> list[list[Any]]:
+    """A reverse-mode Jacobian; when the outputs outnumber the inputs many times over (the
+    outer Jacobian of ``jacrev(jacrev(f))``), by columns instead: the double-VJP trick is
+    reverse mode too (one differentiable backward, then one batched backward per input
+    element instead of one per output element). Off the graph or on any error the rows
+    are walked back as usual."""
+    n_out = sum(o._data.size for o in outs)
+    n_in = sum(t._data.size for t in call.flat)
+    if call.create or chunk_size is not None or n_out <= 4 * n_in or n_out < 4096:
+        return _jac_rev(outs, call.flat, call.create, chunk_size)
+    try:
+        jac, _ = _jac_fwd(_first_call_cached(flat_fun, call.flat, outs), call.flat, False,
+                          transposed_only=True)
+        return jac
+    except _NotTransposable:
+        return _jac_rev(outs, call.flat, call.create, chunk_size)
+
+
+def _jac_vmapped(outs: list[Tensor], call: _Call, mode: str) -> list[list[Any]]:
+    """Per-example Jacobians inside vmap, every example at once on the physical tensors.
+
+    The examples do not interact, so the physical Jacobian is block diagonal: seeding the
+    same unit cotangent (or tangent) in every example gives each example's row (column).
+    ``Unbatchable`` (vmap then loops) where the layout is not the plain one.
+    """
+    from gradkit.func import _batching as V
+    n_out = sum(o._data.size for o in outs)
+    n_in = sum(t._data.size for t in call.flat)
+    columns = mode == "auto" and n_out > n_in or mode == "rev" and n_out > 4 * n_in
+    if call.create:
+        if columns:
+            raise V.Unbatchable("vmap: a differentiable forward-mode Jacobian runs per example")
+        return _jac_rev(outs, call.flat, True)    # rows of per-example gradients, batched
+    depth = len(V._levels)
+    every = list(range(1, depth + 1))
+    phys_in, phys_out = [], []
+    for t in call.flat:
+        p, levels = V.unwrap_all(t)
+        phys_in.append(p)
+        if levels != every:
+            raise V.Unbatchable("vmap: a Jacobian of an argument not batched at every level")
+    for o in outs:
+        p, levels = V.unwrap_all(o)
+        phys_out.append(p)
+        if levels != every or not p.requires_grad:
+            raise V.Unbatchable("vmap: a Jacobian of an output not batched at every level")
+    bshape = tuple(V._levels)
+    saved = V._levels[:]
+    V._levels.clear()                     # NOTE: the walks run on plain tensors only
+    try:
+        if columns:
+            return _jac_vmapped_columns(phys_out, phys_in, bshape)
+        res = []
+        for o, po in zip(outs, phys_out):
+            oshape = tuple(o.shape)
+            n = o._data.size
+            seed = np.broadcast_to(np.eye(n, dtype=po._data.dtype).reshape((n,) + (1,) * depth + oshape),
+                                   (n,) + bshape + oshape)
+            gs = batched_vjp([po], [move(np.array(seed), placement_of(po._data))], phys_in)
+            row = []
+            for g, t, p in zip(gs, call.flat, phys_in):
+                shape = bshape + oshape + tuple(t.shape)
+                g = zeros(shape, p._data.dtype, p._data) if g is None else \
+                    contiguous(np.moveaxis(g, 0, depth)).reshape(shape)
+                row.append(V.rewrap(_make(g, False, None), every))
+            res.append(row)
+        return res
+    finally:
+        V._levels[:] = saved
+
+
+def _jac_vmapped_columns(phys_out: list[Tensor], phys_in: list[Tensor],
+                         bshape: tuple[int, ...]) -> list[list[Any]]:
+    """``_jac_vmapped`` by columns: the double-VJP trick with one unit tangent per input
+    element, the same in every example."""
+    from gradkit.func import _batching as V
+    depth = len(bshape)
+    every = list(range(1, depth + 1))
+    box = [phys_out]
+
+    def once(*a: Any) -> Any:
+        if box:
+            return box.pop()
+        raise V.Unbatchable("vmap: this Jacobian needs forward mode per example")
+
+    fm = ForwardMode(once, phys_in, False)
+    fm.set_outputs(phys_out)
+    fm._dual = lambda *a: once()              # type: ignore[method-assign]
+    sizes = [int(np.prod(p.shape[depth:], dtype=np.int64)) for p in phys_in]
+    total = sum(sizes)
+    tangents, start = [], 0
+    for p, n in zip(phys_in, sizes):
+        lshape = tuple(p.shape[depth:])
+        seed = np.zeros((total, n), dtype=p._data.dtype)
+        seed[np.arange(start, start + n), np.arange(n)] = 1
+        seed = np.broadcast_to(seed.reshape((total,) + (1,) * depth + lshape), (total,) + bshape + lshape)
+        tangents.append(move(np.array(seed), placement_of(p._data)))
+        start += n
+    cols = fm.apply(tangents)                 # each (total, *bshape, *out)
+    offs = np.cumsum([0] + sizes)
+    jac = []
+    for col, o in zip(cols, phys_out):
+        col = col._data if isinstance(col, Tensor) else col
+        row = []
+        for j, p in enumerate(phys_in):
+            part = np.moveaxis(col[offs[j]:offs[j + 1]], 0, -1)
+            shape = bshape + tuple(o.shape[depth:]) + tuple(p.shape[depth:])
+            row.append(V.rewrap(_make(contiguous(part).reshape(shape), False, None), every))
+        jac.append(row)
+    return jac
+
+
+class _NotTransposable(Exception):
+    """The double-VJP trick would need dual numbers (forward mode) here."""
+
+
 def _first_call_cached(flat_fun: Callable[..., Any], primals: list[Tensor],
                        outs: list[Tensor]) -> Callable[..., Any]:
     """``flat_fun`` whose first call on ``primals`` themselves returns ``outs`` (already computed
@@ -317,8 +439,12 @@ def _first_call_cached(flat_fun: Callable[..., Any], primals: list[Tensor],
 
 
 def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
-             dual: bool = False) -> tuple[Any, Any]:
+             dual: bool = False, transposed_only: bool = False) -> tuple[Any, Any]:
     fm = ForwardMode(flat_fun, inputs, create, dual=dual)
+    if transposed_only:
+        def refuse(*a: Any) -> Any:
+            raise _NotTransposable()
+        fm._dual = refuse                         # type: ignore[method-assign]
     outs = fm.raw
     fm.set_outputs(outs)
     numels = [t._data.size for t in inputs]
