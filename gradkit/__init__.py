@@ -54,6 +54,8 @@ def __getattr__(name: str) -> object:
     import importlib
     if name in _LAZY_MODULES:
         value: object = importlib.import_module(f"gradkit.{name}")
+    elif name == "vmap":                           # torch.vmap: PyTorch's keywords and errors
+        value = importlib.import_module("gradkit.func._vmap").torch_vmap
     elif name in _LAZY_NAMES:
         value = getattr(importlib.import_module(f"gradkit.{_LAZY_NAMES[name]}"), name)
     else:
@@ -94,7 +96,7 @@ __all__ = [
     "block_diag", "cross", "tril_indices", "triu_indices", "vander", "trapezoid", "trapz",
     "cumulative_trapezoid", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
     "chain_matmul", "dstack", "column_stack", "row_stack", "atleast_3d", "scatter_reduce",
-    "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed", "compile",
+    "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed", "compile", "vmap",
     "accelerator", "get_default_device", "set_default_device",
 ]
 __all__.append("ConcretizationError")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from typing import Any, Sequence
 
@@ -374,6 +375,10 @@ def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = N
 
 
 # --- random ---------------------------------------------------------------------------
+#: per thread: ``fn(generator)`` called before every draw from a generator (set by vmap)
+_draw_hook = threading.local()
+
+
 class Generator:
     """gradkit's random number generator (NumPy's PCG64 underneath).
 
@@ -396,6 +401,15 @@ class Generator:
     @property
     def _rng(self) -> np.random.Generator:
         # NOTE: created on first use, so that `import gradkit` does not pay for numpy.random.
+        hook = getattr(_draw_hook, "fn", None)
+        if hook is not None:
+            hook(self)                       # vmap's randomness= mode (gradkit.func._vmap)
+        if self._state is None:
+            self._state = np.random.default_rng(self._seed)
+        return self._state
+
+    def _raw_rng(self) -> np.random.Generator:
+        """The NumPy generator, for its state (no draw: vmap's randomness hook not called)."""
         if self._state is None:
             self._state = np.random.default_rng(self._seed)
         return self._state
@@ -419,7 +433,7 @@ class Generator:
 
     def get_state(self) -> Tensor:
         import json
-        state = json.dumps(self._rng.bit_generator.state).encode()
+        state = json.dumps(self._raw_rng().bit_generator.state).encode()
         return _make(np.frombuffer(state, dtype=np.uint8).copy(), False, None)
 
     def set_state(self, state: Tensor) -> Generator:
@@ -438,7 +452,7 @@ class Generator:
             parsed = json.loads(bytes(data).decode("ascii"))
         except (ValueError, RecursionError, UnicodeDecodeError):
             raise RuntimeError("Invalid generator state: not a state from get_state()") from None
-        bitgen = self._rng.bit_generator
+        bitgen = self._raw_rng().bit_generator
         if not (isinstance(parsed, dict) and set(parsed) == set(bitgen.state)
                 and parsed.get("bit_generator") == bitgen.state["bit_generator"]):
             raise RuntimeError("Invalid generator state: expected a "

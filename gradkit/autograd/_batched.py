@@ -158,10 +158,16 @@ def _rule_matmul(g: Any, ans: Any, xs: Any, p: dict[str, Any], need: Any = (True
     return [gx, gy]
 
 
+def _rule_stack(g: Any, ans: Any, xs: Any, p: dict[str, Any]) -> list[Any]:
+    g = as_data(g)
+    dim = p.get("dim", 0) % (g.ndim - 1) + 1                  # the batch axis in front
+    return [g[(slice(None),) * dim + (i,)] for i in range(len(xs))]
+
+
 _BATCH_RULES: dict[str, Callable[..., list[Any]]] = {
     "reshape": _rule_reshape, "expand": _rule_identity, "clone": _rule_identity,
     "to": _rule_identity, "permute": _rule_permute, "sum": _rule_sum, "mean": _rule_mean,
-    "logsumexp": _rule_logsumexp, "matmul": _rule_matmul,
+    "logsumexp": _rule_logsumexp, "matmul": _rule_matmul, "stack": _rule_stack,
 }
 #: linear elementwise primitives whose rules broadcast over a leading batch axis
 _ELEMENTWISE_LINEAR = {"neg", "add", "sub", "rsub"}
@@ -202,7 +208,22 @@ def _prim_batched(node: PrimNode, g: np.ndarray) -> list[Any] | None:
     return out
 
 
+def _rule_unbind(node: Any, buf: list[Any]) -> list[Any] | None:
+    """unbind's VJP (a stack of the outputs' gradients, zeros where none came) on a batch."""
+    ref = next((b for b in buf if b is not None), None)
+    if ref is None or node.params is None:
+        return None
+    ref = as_data(ref)
+    dim = node.params.get("dim", 0) % (ref.ndim) + 1
+    return [np.stack([np.zeros_like(ref) if b is None else as_data(b) for b in buf], axis=dim)]
+
+
 def _node_batched(node: Any, buf: list[Any], bsz: int) -> Sequence[Any]:
+    if isinstance(node, PrimNode) and not node.special and node.prim.name == "unbind" \
+            and node.cast is None:
+        res = _rule_unbind(node, buf)
+        if res is not None:
+            return res
     if isinstance(node, PrimNode) and not node.special and buf[0] is not None:
         res = _prim_batched(node, buf[0])
         if res is not None:

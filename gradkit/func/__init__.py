@@ -30,9 +30,10 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.autograd import grad as _autograd_grad
 from gradkit.autograd._batched import ForwardMode, batched_vjp
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "hvp",
-           "linearize", "value_and_jacrev", "value_and_jacfwd", "value_and_hessian", "vmap",
-           "stop_gradient", "tree_flatten", "tree_unflatten"]
+__all__ = ["grad", "value_and_grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
+           "hvp", "linearize", "value_and_jacrev", "value_and_jacfwd", "value_and_hessian", "vmap",
+           "stop_gradient", "tree_flatten", "tree_unflatten", "functional_call",
+           "stack_module_state"]
 
 
 # --- reverse mode ------------------------------------------------------------------------
@@ -101,6 +102,19 @@ def grad(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         (value, g) = vg(*args, **kwargs)
         return (g, value[1]) if has_aux else g
+    return wrapper
+
+
+def grad_and_value(func: Callable[..., Any], argnums: int | Sequence[int] = 0,
+                   has_aux: bool = False) -> Callable[..., Any]:
+    """``torch.func.grad_and_value``: ``(gradient, value)`` (``(gradient, (value, aux))`` with
+    ``has_aux``), the reverse of JAX's ``value_and_grad`` order."""
+    vg = value_and_grad(func, argnums, has_aux=has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        value, g = vg(*args, **kwargs)
+        return g, value
     return wrapper
 
 
@@ -182,7 +196,8 @@ def _flat_outputs(out: Any) -> tuple[list[Tensor], Any]:
     return [_as_output(v) for v in leaves], spec
 
 
-def _jac_rev(outs: list[Tensor], inputs: list[Tensor], create: bool) -> list[list[Any]]:
+def _jac_rev(outs: list[Tensor], inputs: list[Tensor], create: bool,
+             chunk_size: int | None = None) -> list[list[Any]]:
     """``J[i][j]`` shaped ``outs[i].shape + inputs[j].shape``: one batched backward walk."""
     from gradkit._api import stack
     res: list[list[Any]] = []
@@ -203,8 +218,20 @@ def _jac_rev(outs: list[Tensor], inputs: list[Tensor], create: bool) -> list[lis
                         if rows else _make(np.zeros(o._data.shape + t._data.shape), False, None)
                         for j, t in enumerate(inputs)])
             continue
-        seed = eye(n, n, o._data.dtype, o._data).reshape((n,) + o._data.shape)
-        gs = batched_vjp([o], [seed], inputs)
+        if chunk_size is None or chunk_size >= n:
+            seed = eye(n, n, o._data.dtype, o._data).reshape((n,) + o._data.shape)
+            gs = batched_vjp([o], [seed], inputs)
+        else:                                     # at most chunk_size rows at a time (memory)
+            parts = []
+            for lo in range(0, n, chunk_size):
+                hi = min(lo + chunk_size, n)
+                seed = eye(n, n, o._data.dtype, o._data)[lo:hi].reshape((hi - lo,) + o._data.shape)
+                parts.append(batched_vjp([o], [seed], inputs))
+            gs = [None if all(p[j] is None for p in parts) else
+                  np.concatenate([np.zeros((len(range(lo, min(lo + chunk_size, n))),) + t._data.shape,
+                                           t._data.dtype) if p[j] is None else p[j]
+                                  for lo, p in zip(range(0, n, chunk_size), parts)])
+                  for j, t in enumerate(inputs)]
         res.append([_make(zeros(o._data.shape + t._data.shape, t._data.dtype, t._data) if g is None
                           else contiguous(g).reshape(o._data.shape + t._data.shape), False, None)
                     for g, t in zip(gs, inputs)])
@@ -216,10 +243,30 @@ def _jac_tree(call: _Call, jac: list[list[Any]], spec: Any) -> Any:
     return tree_unflatten(spec, [call.per_arg(row) for row in jac])
 
 
-def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: str) -> Callable[..., Any]:
-    @functools.wraps(fun)
+def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: str,
+                   chunk_size: int | None = None, randomness: str | None = None) -> Callable[..., Any]:
+    if randomness is not None and randomness not in ("error", "different", "same"):
+        raise RuntimeError(f"Only allowed values for randomness are 'error', 'different', or 'same'. "
+                           f"Got {randomness}")
+    if randomness == "different" and mode == "fwd":
+        mode = "fwd-dual"                         # one pass per column: each draws its own
+    if chunk_size is not None and (not isinstance(chunk_size, int) or isinstance(chunk_size, bool)
+                                   or chunk_size <= 0):
+        raise ValueError("jacrev: `chunk_size` should be greater than 0.")
+
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        _no_vmap()
+        if randomness is None:
+            return inner(*args, **kwargs)
+        from gradkit.func._vmap import _random_scope
+        with _random_scope(randomness) as replay:
+            return inner(*args, **kwargs, **{_REPLAY: replay})
+
+    @functools.wraps(fun)
+    def inner(*args: Any, **kwargs: Any) -> Any:
+        replay = kwargs.pop(_REPLAY, None)
+        vmapped = _vmapping()
+        if vmapped and mode not in ("rev", "auto"):
+            _no_vmap()
         call = _Call(args, argnums, "jacrev" if mode == "rev" else "jacfwd")
         box: dict[str, Any] = {}
 
@@ -229,26 +276,175 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
             for num, spec, grp in zip(call.nums, call.specs, call.leaves):
                 a[num] = tree_unflatten(spec, flat[i:i + len(grp)])
                 i += len(grp)
+            if replay is not None:
+                replay()
             out, box["aux"] = _split_aux(fun(*a, **kwargs), has_aux, "jacobian")
             outs, box["spec"] = _flat_outputs(out)
             box["out"] = out
             return outs
 
-        with _Scope("gradkit.func." + ("jacrev" if mode == "rev" else "jacfwd"), call.flat):
-            if mode == "rev":
+        with _Scope("gradkit.func." + ("jacfwd" if mode.startswith("fwd") else "jacrev"), call.flat):
+            if vmapped:
                 outs = flat_fun(*call.flat)
-                jac = _jac_rev(outs, call.flat, call.create)
+                jac = _jac_vmapped(outs, call, mode)
+            elif mode == "rev":
+                outs = flat_fun(*call.flat)
+                jac = _jac_rev_or_transposed(flat_fun, outs, call, chunk_size)
+            elif mode == "auto":
+                outs = flat_fun(*call.flat)
+                if sum(o._data.size for o in outs) <= sum(t._data.size for t in call.flat):
+                    jac = _jac_rev(outs, call.flat, call.create)
+                else:
+                    jac, outs = _jac_fwd(_first_call_cached(flat_fun, call.flat, outs), call.flat,
+                                         call.create)
             else:
                 jac, outs = _jac_fwd(flat_fun, call.flat, call.create, dual=mode == "fwd-dual")
         value = call.out(box["out"])
         res = _jac_tree(call, jac, box["spec"])
         return ((value, call.out(box["aux"])), res) if has_aux else (value, res)
-    return wrapper
+    return functools.wraps(fun)(wrapper) if randomness is not None else inner
+
+
+_REPLAY = "_gradkit_random_replay"
+
+
+def _jac_rev_or_transposed(flat_fun: Callable[..., Any], outs: list[Tensor], call: _Call,
+                           chunk_size: int | None) -> list[list[Any]]:
+    """A reverse-mode Jacobian; when the outputs outnumber the inputs many times over (the
+    outer Jacobian of ``jacrev(jacrev(f))``), by columns instead: the double-VJP trick is
+    reverse mode too (one differentiable backward, then one batched backward per input
+    element instead of one per output element). Off the graph or on any error the rows
+    are walked back as usual."""
+    n_out = sum(o._data.size for o in outs)
+    n_in = sum(t._data.size for t in call.flat)
+    if call.create or chunk_size is not None or n_out <= 4 * n_in or n_out < 4096:
+        return _jac_rev(outs, call.flat, call.create, chunk_size)
+    try:
+        jac, _ = _jac_fwd(_first_call_cached(flat_fun, call.flat, outs), call.flat, False,
+                          transposed_only=True)
+        return jac
+    except _NotTransposable:
+        return _jac_rev(outs, call.flat, call.create, chunk_size)
+
+
+def _jac_vmapped(outs: list[Tensor], call: _Call, mode: str) -> list[list[Any]]:
+    """Per-example Jacobians inside vmap, every example at once on the physical tensors.
+
+    The examples do not interact, so the physical Jacobian is block diagonal: seeding the
+    same unit cotangent (or tangent) in every example gives each example's row (column).
+    ``Unbatchable`` (vmap then loops) where the layout is not the plain one.
+    """
+    from gradkit.func import _batching as V
+    n_out = sum(o._data.size for o in outs)
+    n_in = sum(t._data.size for t in call.flat)
+    columns = mode == "auto" and n_out > n_in or mode == "rev" and n_out > 4 * n_in
+    if call.create:
+        if columns:
+            raise V.Unbatchable("vmap: a differentiable forward-mode Jacobian runs per example")
+        return _jac_rev(outs, call.flat, True)    # rows of per-example gradients, batched
+    depth = len(V._levels)
+    every = list(range(1, depth + 1))
+    phys_in, phys_out = [], []
+    for t in call.flat:
+        p, levels = V.unwrap_all(t)
+        phys_in.append(p)
+        if levels != every:
+            raise V.Unbatchable("vmap: a Jacobian of an argument not batched at every level")
+    for o in outs:
+        p, levels = V.unwrap_all(o)
+        phys_out.append(p)
+        if levels != every or not p.requires_grad:
+            raise V.Unbatchable("vmap: a Jacobian of an output not batched at every level")
+    bshape = tuple(V._levels)
+    saved = V._levels[:]
+    V._levels.clear()                     # NOTE: the walks run on plain tensors only
+    try:
+        if columns:
+            return _jac_vmapped_columns(phys_out, phys_in, bshape)
+        res = []
+        for o, po in zip(outs, phys_out):
+            oshape = tuple(o.shape)
+            n = o._data.size
+            seed = np.broadcast_to(np.eye(n, dtype=po._data.dtype).reshape((n,) + (1,) * depth + oshape),
+                                   (n,) + bshape + oshape)
+            gs = batched_vjp([po], [move(np.array(seed), placement_of(po._data))], phys_in)
+            row = []
+            for g, t, p in zip(gs, call.flat, phys_in):
+                shape = bshape + oshape + tuple(t.shape)
+                g = zeros(shape, p._data.dtype, p._data) if g is None else \
+                    contiguous(np.moveaxis(g, 0, depth)).reshape(shape)
+                row.append(V.rewrap(_make(g, False, None), every))
+            res.append(row)
+        return res
+    finally:
+        V._levels[:] = saved
+
+
+def _jac_vmapped_columns(phys_out: list[Tensor], phys_in: list[Tensor],
+                         bshape: tuple[int, ...]) -> list[list[Any]]:
+    """``_jac_vmapped`` by columns: the double-VJP trick with one unit tangent per input
+    element, the same in every example."""
+    from gradkit.func import _batching as V
+    depth = len(bshape)
+    every = list(range(1, depth + 1))
+    box = [phys_out]
+
+    def once(*a: Any) -> Any:
+        if box:
+            return box.pop()
+        raise V.Unbatchable("vmap: this Jacobian needs forward mode per example")
+
+    fm = ForwardMode(once, phys_in, False)
+    fm.set_outputs(phys_out)
+    fm._dual = lambda *a: once()              # type: ignore[method-assign]
+    sizes = [int(np.prod(p.shape[depth:], dtype=np.int64)) for p in phys_in]
+    total = sum(sizes)
+    tangents, start = [], 0
+    for p, n in zip(phys_in, sizes):
+        lshape = tuple(p.shape[depth:])
+        seed = np.zeros((total, n), dtype=p._data.dtype)
+        seed[np.arange(start, start + n), np.arange(n)] = 1
+        seed = np.broadcast_to(seed.reshape((total,) + (1,) * depth + lshape), (total,) + bshape + lshape)
+        tangents.append(move(np.array(seed), placement_of(p._data)))
+        start += n
+    cols = fm.apply(tangents)                 # each (total, *bshape, *out)
+    offs = np.cumsum([0] + sizes)
+    jac = []
+    for col, o in zip(cols, phys_out):
+        col = col._data if isinstance(col, Tensor) else col
+        row = []
+        for j, p in enumerate(phys_in):
+            part = np.moveaxis(col[offs[j]:offs[j + 1]], 0, -1)
+            shape = bshape + tuple(o.shape[depth:]) + tuple(p.shape[depth:])
+            row.append(V.rewrap(_make(contiguous(part).reshape(shape), False, None), every))
+        jac.append(row)
+    return jac
+
+
+class _NotTransposable(Exception):
+    """The double-VJP trick would need dual numbers (forward mode) here."""
+
+
+def _first_call_cached(flat_fun: Callable[..., Any], primals: list[Tensor],
+                       outs: list[Tensor]) -> Callable[..., Any]:
+    """``flat_fun`` whose first call on ``primals`` themselves returns ``outs`` (already computed
+    on them) instead of running again; any other call (dual numbers) runs it."""
+    box = [outs]
+
+    def fun(*args: Any) -> Any:
+        if box and len(args) == len(primals) and all(a is p for a, p in zip(args, primals)):
+            return box.pop()
+        return flat_fun(*args)
+    return fun
 
 
 def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
-             dual: bool = False) -> tuple[Any, Any]:
+             dual: bool = False, transposed_only: bool = False) -> tuple[Any, Any]:
     fm = ForwardMode(flat_fun, inputs, create, dual=dual)
+    if transposed_only:
+        def refuse(*a: Any) -> Any:
+            raise _NotTransposable()
+        fm._dual = refuse                         # type: ignore[method-assign]
     outs = fm.raw
     fm.set_outputs(outs)
     numels = [t._data.size for t in inputs]
@@ -277,15 +473,15 @@ def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
 
 
 def value_and_jacrev(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
-                     has_aux: bool = False) -> Callable[..., Any]:
+                     has_aux: bool = False, chunk_size: int | None = None) -> Callable[..., Any]:
     """``(fun(*args), jacrev(fun)(*args))`` from one forward pass."""
-    return _value_and_jac(fun, argnums, has_aux, "rev")
+    return _value_and_jac(fun, argnums, has_aux, "rev", chunk_size)
 
 
-def value_and_jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
-                     has_aux: bool = False) -> Callable[..., Any]:
+def value_and_jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False,
+                     *, randomness: str = "error") -> Callable[..., Any]:
     """``(fun(*args), jacfwd(fun)(*args))`` from one forward pass."""
-    return _value_and_jac(fun, argnums, has_aux, "fwd")
+    return _value_and_jac(fun, argnums, has_aux, "fwd", randomness=randomness)
 
 
 def _drop_value(vf: Callable[..., Any], fun: Callable[..., Any], has_aux: bool) -> Callable[..., Any]:
@@ -297,40 +493,60 @@ def _drop_value(vf: Callable[..., Any], fun: Callable[..., Any], has_aux: bool) 
 
 
 def jacrev(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
-           has_aux: bool = False) -> Callable[..., Any]:
-    """Jacobian by reverse mode: output dims then input dims; one forward, one batched backward."""
-    return _drop_value(value_and_jacrev(fun, argnums, has_aux=has_aux), fun, has_aux)
+           has_aux: bool = False, chunk_size: int | None = None) -> Callable[..., Any]:
+    """Jacobian by reverse mode: output dims then input dims; one forward, one batched backward.
+
+    ``chunk_size`` (as ``torch.func.jacrev``) walks back at most that many rows at a time,
+    for less memory.
+    """
+    return _drop_value(value_and_jacrev(fun, argnums, has_aux=has_aux, chunk_size=chunk_size),
+                       fun, has_aux)
 
 
-def jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
-           has_aux: bool = False) -> Callable[..., Any]:
-    """Jacobian by forward mode: output dims then input dims (one forward pass)."""
-    return _drop_value(value_and_jacfwd(fun, argnums, has_aux=has_aux), fun, has_aux)
+def jacfwd(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
+           randomness: str = "error") -> Callable[..., Any]:
+    """Jacobian by forward mode: output dims then input dims (one forward pass).
+
+    ``randomness`` as ``torch.func.jacfwd``: ``"error"`` raises PyTorch's error when ``fun``
+    draws random numbers, ``"same"`` uses one draw for every column, ``"different"`` draws
+    anew for each column (one forward pass per column).
+    """
+    return _drop_value(value_and_jacfwd(fun, argnums, has_aux=has_aux, randomness=randomness),
+                       fun, has_aux)
 
 
 def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
-            has_aux: bool = False, mode: str = "rev-over-rev") -> Callable[..., Any]:
-    """The Hessian of a scalar function: ``H[i][j]`` shaped ``arg_i.shape + arg_j.shape``.
+            has_aux: bool = False, mode: str = "auto") -> Callable[..., Any]:
+    """The Hessian of a function: ``H[i][j]`` shaped ``out.shape + arg_i.shape + arg_j.shape``.
 
     Parameters
     ----------
-    mode : {"rev-over-rev", "fwd-over-rev"}
+    mode : {"auto", "rev-over-rev", "fwd-over-rev"}
         ``"fwd-over-rev"`` is ``jacfwd(jacrev(fun))`` with real forward mode
         (``gradkit.autograd.forward_ad``): one dual-number pass of the gradient per input
-        element. ``"rev-over-rev"`` (the default, faster here) is ``jacrev(jacrev(fun))``.
+        element. ``"rev-over-rev"`` is ``jacrev(jacrev(fun))``. ``"auto"`` (the default)
+        takes the outer Jacobian in reverse mode when ``fun`` returns one number, and
+        otherwise in forward mode by the vectorized double-VJP trick (one batched walk).
 
     Notes
     -----
-    A Hessian of a twice continuously differentiable function is symmetric, so the
-    outer Jacobian may be taken in reverse mode over the gradient's graph: one forward,
-    one differentiable backward and one batched backward walk give the same matrix as
-    forward over reverse, without a pass per column (``benchmarks/bench_hessian.py``
-    times both). Without ``forward_ad``, ``"fwd-over-rev"`` uses the double-VJP trick.
+    A Hessian of a twice continuously differentiable function is symmetric, so for a
+    scalar function the outer Jacobian may be taken in reverse mode over the gradient's
+    graph: one forward, one differentiable backward and one batched backward walk give
+    the same matrix as forward over reverse, without a pass per column
+    (``benchmarks/bench_hessian.py`` times both). For a function with ``m`` outputs the
+    inner Jacobian has ``m`` times as many entries as the inputs, so reverse mode would
+    seed that many cotangents; ``"auto"`` pushes one tangent per input forward instead, as
+    ``torch.func.hessian`` (``jacfwd(jacrev(f))``) does (``benchmarks/bench_func.py``).
     """
+    if mode == "auto":
+        inner = jacrev(fun, argnums, has_aux=has_aux)
+        return _drop_value(_value_and_jac(inner, argnums, has_aux, "auto", randomness="error"),
+                           fun, has_aux)
     if mode == "rev-over-rev":
         return jacrev(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
     if mode != "fwd-over-rev":
-        raise ValueError(f"hessian mode must be 'rev-over-rev' or 'fwd-over-rev', got {mode!r}")
+        raise ValueError(f"hessian mode must be 'auto', 'rev-over-rev' or 'fwd-over-rev', got {mode!r}")
     inner = jacrev(fun, argnums, has_aux=has_aux)
     return _drop_value(_value_and_jac(inner, argnums, has_aux, "fwd-dual"), fun, has_aux)
 
@@ -442,3 +658,4 @@ def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
 
 
 from gradkit.func._vmap import (_vmap_stats, stop_gradient, vmap)  # noqa: E402,F401  (builds on the above)
+from gradkit.func._module import functional_call, stack_module_state  # noqa: E402
