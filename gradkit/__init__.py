@@ -16,6 +16,8 @@ tensor(4.)
 
 from __future__ import annotations
 
+import typing as _typing
+
 from gradkit._core import dtype as _dtype
 from gradkit._core.dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype,
                                  finfo, float, float16, float32, float64, get_default_dtype, half,
@@ -48,6 +50,16 @@ from gradkit._core.printing import get_printoptions, printoptions, set_printopti
 
 __version__ = "0.1.0"
 
+if _typing.TYPE_CHECKING:
+    # What __getattr__ below loads on first use, spelled out for type checkers (mypy, pyright)
+    # so that `gk.nn.Linear` or `gk.optim.SGD` is a real name to them, not `object`.
+    # tests/test_typing.py keeps this in step with _LAZY_MODULES and _LAZY_NAMES.
+    from . import (cli, compile, cuda, cv2, data, fft, func, image, io, nn, numeric, numpy, optim,
+                   optimize, scipy, symbolic, tape, testing, tf, utils, viz)
+    from ._api.lazy import compute, from_dask, persist
+    from .io import load, save
+    from .tape import GradientTape, Variable
+
 
 def __getattr__(name: str) -> object:
     # NOTE: subpackages load on first use, so `import gradkit` stays fast.
@@ -71,7 +83,8 @@ _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load":
 from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
                                   FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
 from gradkit._api import legacy as _legacy  # noqa: E402
-autograd.Variable = _legacy.Variable  # type: ignore[attr-defined]  (torch.autograd.Variable)
+# torch.autograd.Variable
+autograd.Variable = _legacy.Variable  # type: ignore[attr-defined]
 from gradkit._core.backend import device  # noqa: E402
 from gradkit._core.concrete import ConcretizationError  # noqa: E402,F401  (in __all__ below)
 
@@ -97,4 +110,4 @@ __all__ = [
     "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed", "compile",
 ]
 __all__.append("ConcretizationError")
-del _dtype
+del _dtype, _typing
