@@ -54,6 +54,13 @@ if _typing.TYPE_CHECKING:
     # What __getattr__ below loads on first use, spelled out for type checkers (mypy, pyright)
     # so that `gk.nn.Linear` or `gk.optim.SGD` is a real name to them, not `object`.
     # tests/test_typing.py keeps this in step with _LAZY_MODULES and _LAZY_NAMES.
+    # _api's __all__ is computed at import time, which checkers cannot read: name its families
+    from ._api.base import *  # noqa: F401,F403
+    from ._api.indexing import *  # noqa: F401,F403
+    from ._api.pointwise import *  # noqa: F401,F403
+    from ._api.products import *  # noqa: F401,F403
+    from ._api.reduction import *  # noqa: F401,F403
+    from ._api.shape import *  # noqa: F401,F403
     from . import (cli, compile, cuda, cv2, data, fft, func, image, io, nn, numeric, numpy, optim,
                    optimize, scipy, symbolic, tape, testing, tf, utils, viz)
     from ._api.lazy import compute, from_dask, persist
