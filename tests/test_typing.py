@@ -71,6 +71,7 @@ vals: Tensor = x.max(1).values
 top = x.topk(2).indices
 print(x.T, x.mT, x.H, x.dtype, x.device, x.is_leaf, x.grad_fn, x.requires_grad, x.data)
 print(x.sum(0, keepdim=True), x.mean(dim=(0, 1)), x.sum(axis=0), x.std(), x.var())
+print(x.round(2), x.round(decimals=1), x.transpose(0, 1), x.transpose(), x.dot(w))
 print(x.exp().log().sin().cos().tanh().sigmoid().relu().clamp(0, 1).abs().sqrt())
 print(x.to(gk.float64), x.double(), x.float(), x.long(), x.type(gk.float32), x.tolist())
 for row in x:
@@ -119,6 +120,11 @@ t.sum(0, True, 1, 2)  # E: call-arg
 gk.optim.SGD([t], lr=0.1).stepp()  # E: attr-defined
 t.requires_grad = "yes"  # E: assignment
 '''
+
+
+def test_the_checked_code_runs() -> None:
+    """What mypy is asked to accept is code that works (the stub is no looser than that)."""
+    exec(compile(GOOD, "good.py", "exec"), {"reveal_type": lambda value: value})
 
 
 def _readme_blocks() -> list[str]:

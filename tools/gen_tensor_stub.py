@@ -81,6 +81,8 @@ OVERRIDES: dict[str, list[str]] = {
     "reshape_as": ["def reshape_as(self, other: Tensor) -> Tensor: ..."],
     "view_as": ["def view_as(self, other: Tensor) -> Tensor: ..."],
     "where": ["def where(self, condition: Any, other: Any) -> Tensor: ..."],
+    # NumPy's positional decimals (t.round(1)) is moved to decimals= at run time
+    "round": ["def round(self, decimals: builtins.int = ..., **kwargs: Any) -> Tensor: ..."],
     "copy": ["def copy(self, order: builtins.str = ...) -> Tensor: ..."],
     "type": ["@overload", "def type(self, dtype: None = None, non_blocking: builtins.bool = ...) "
              "-> builtins.str: ...",
