@@ -192,6 +192,12 @@ def _is_forwarder(sig: inspect.Signature) -> bool:
 
 def method_signature(name: str, fn: Callable[..., Any], cls: type) -> inspect.Signature:
     own = inspect.signature(fn, follow_wrapped=False)
+    cells = dict(zip(fn.__code__.co_freevars, [c.cell_contents for c in fn.__closure__ or ()]))
+    if _is_forwarder(own) and isinstance(cells.get("orig"), types.FunctionType):
+        # NOTE: forward mode wraps the in-place methods on first use (autograd.forward_ad,
+        # ``_wrap_inplace``), keeping the method it wraps as ``orig``: describe that one, so the
+        # stub is the same before and after
+        return method_signature(name, cells["orig"], cls)
     if hasattr(fn, "__wrapped__") and _is_forwarder(own):
         # NOTE: NumPy's keywords (axis=, keepdims=, out=) pass through **kwargs to the wrapped one
         inner = inspect.signature(fn.__wrapped__)
