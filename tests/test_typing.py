@@ -35,7 +35,7 @@ x = gk.randn(3, 4, requires_grad=True)
 w = gk.tensor([[1.0], [2.0], [3.0], [4.0]])
 y: Tensor = x + 1
 y = 1 + x - 2 * x / 3.0 + x * x - 1.5 / (x + 2)
-y = (-x) ** 2 + 2 ** x + x ** x
+y = (-x) ** 2 + 2 ** x + (x * x) ** x.abs()
 y = x @ w
 y = x @ w.t().t()
 z = x > 0
@@ -104,7 +104,7 @@ with gk.enable_grad(), gk.set_grad_enabled(True):
     print(evaluate(x), gk.is_grad_enabled())
 dt: gk.dtype = gk.float32
 print(gk.tensor([1.0], dtype=gk.float64).to(dt), gk.exp(x), gk.sin(x), gk.matmul(x, w))
-print(gk.autograd.grad(loss, [x], retain_graph=True), gk.linalg.norm(x), gk.randn(2).exp())
+print(gk.autograd.grad((x * x).sum(), [x], retain_graph=True), gk.linalg.norm(x), gk.randn(2).exp())
 tape = gk.GradientTape()
 print(gk.Size([2, 3]).numel(), gk.cat([x, x]), gk.stack([x, x], dim=0), gk.where(x > 0, x, 0.0))
 '''
