@@ -43,8 +43,6 @@ from typing import Any, Callable, Iterator, Sequence, overload
 
 import numpy as np
 
-from gradkit._core import backend as _backend
-from gradkit._core import concrete as _cc
 from gradkit._core import dtype as _dtype
 
 __all__ = ["Tensor", "Size"]
