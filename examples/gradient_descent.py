@@ -24,9 +24,11 @@ def by_hand(steps: int, lr: float = 0.4) -> list[float]:
     for i in range(steps):
         loss = w ** 2
         loss.backward()
+        grad = w.grad
+        assert grad is not None            # backward() filled it (type checkers see Tensor | None)
         with gk.no_grad():
-            w -= lr * w.grad
-        w.grad.zero_()
+            w -= lr * grad
+        grad.zero_()
         history.append(w.item())
         print(f"step {i + 1}: w = {w.item():.6f}, loss = {loss.item():.6f}")
     return history
@@ -48,7 +50,7 @@ def with_sgd(steps: int, lr: float = 0.4) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> tuple[list[float], list[float]]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--steps", type=int, default=10)
     args = parser.parse_args(argv)
     print("by hand:")

@@ -50,7 +50,7 @@ def main(out: str) -> None:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        plt = None
+        plt = None  # type: ignore[assignment]
     if plt is not None:
         fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3))
         for ax, (title, p) in zip(axes, panels.items()):

@@ -16,6 +16,8 @@ tensor(4.)
 
 from __future__ import annotations
 
+import typing as _typing
+
 from gradkit._core import dtype as _dtype
 from gradkit._core.dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype,
                                  finfo, float, float16, float32, float64, get_default_dtype, half,
@@ -48,6 +50,24 @@ from gradkit._core.printing import get_printoptions, printoptions, set_printopti
 
 __version__ = "0.1.0"
 
+if _typing.TYPE_CHECKING:
+    # What __getattr__ below loads on first use, spelled out for type checkers (mypy, pyright)
+    # so that `gk.nn.Linear` or `gk.optim.SGD` is a real name to them, not `object`.
+    # tests/test_typing.py keeps this in step with _LAZY_MODULES and _LAZY_NAMES.
+    # _api's __all__ is computed at import time, which checkers cannot read: name its families
+    from ._api.base import *  # noqa: F401,F403
+    from ._api.indexing import *  # noqa: F401,F403
+    from ._api.pointwise import *  # noqa: F401,F403
+    from ._api.products import *  # noqa: F401,F403
+    from ._api.reduction import *  # noqa: F401,F403
+    from ._api.shape import *  # noqa: F401,F403
+    from . import (accelerator, cli, compile, cuda, cv2, data, fft, func, image, io, nn, numeric,
+                   numpy, optim, optimize, scipy, symbolic, tape, testing, tf, utils, viz)
+    from .func._vmap import torch_vmap as vmap
+    from ._api.lazy import compute, from_dask, persist
+    from .io import load, save
+    from .tape import GradientTape, Variable
+
 
 def __getattr__(name: str) -> object:
     # NOTE: subpackages load on first use, so `import gradkit` stays fast.
@@ -73,7 +93,8 @@ _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load":
 from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
                                   FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
 from gradkit._api import legacy as _legacy  # noqa: E402
-autograd.Variable = _legacy.Variable  # type: ignore[attr-defined]  (torch.autograd.Variable)
+# torch.autograd.Variable
+autograd.Variable = _legacy.Variable  # type: ignore[attr-defined]
 from gradkit._core.backend import device, get_default_device, set_default_device  # noqa: E402
 from gradkit._core.concrete import ConcretizationError  # noqa: E402,F401  (in __all__ below)
 
@@ -100,4 +121,47 @@ __all__ = [
     "accelerator", "get_default_device", "set_default_device",
 ]
 __all__.append("ConcretizationError")
-del _dtype
+
+if _typing.TYPE_CHECKING:
+    # NOTE: pyright takes a package's public names from __all__ alone, so it would call `gk.sin`
+    # private. These are the other names `gk.` offers (functions, lazily loaded modules); type
+    # checkers see them in __all__, `from gradkit import *` at run time stays as above.
+    # BEGIN names written by tools/gen_tensor_stub.py
+    __all__ += ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
+                "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "abs", "absolute", "acos",
+                "acosh", "add", "addcdiv", "addcmul", "all", "allclose", "amax", "amin", "aminmax",
+                "angle", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
+                "arctanh", "argmax", "argmin", "argsort", "argwhere", "asin", "asinh", "atan",
+                "atan2", "atanh", "atleast_1d", "atleast_2d", "bitwise_and", "bitwise_not",
+                "bitwise_or", "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors",
+                "broadcast_to", "bucketize", "cat", "ceil", "cholesky_solve", "chunk", "clamp",
+                "clamp_max", "clamp_min", "cli", "clip", "clone", "complex", "concat",
+                "concatenate", "conj", "conj_physical", "copysign", "cos", "cosh", "count_nonzero",
+                "cummax", "cummin", "cumprod", "cumsum", "cv2", "deg2rad", "diag", "diag_embed",
+                "diagonal", "digamma", "dist", "div", "divide", "dot", "dsplit", "einsum", "eq",
+                "equal", "erf", "erfc", "erfinv", "exp", "exp2", "expand", "expand_as", "expm1",
+                "fix", "flatten", "flip", "fliplr", "flipud", "float_power", "floor",
+                "floor_divide", "fmax", "fmin", "fmod", "frac", "gather", "ge", "ger", "greater",
+                "greater_equal", "gt", "heaviside", "hsplit", "hstack", "hypot", "imag",
+                "index_add", "index_select", "inner", "is_complex", "is_conj", "is_floating_point",
+                "is_nonzero", "is_tensor", "isclose", "isfinite", "isinf", "isnan", "kron",
+                "kthvalue", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10", "log1p",
+                "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and", "logical_not",
+                "logical_or", "logical_xor", "logit", "logsumexp", "lt", "masked_fill",
+                "masked_select", "matmul", "matrix_exp", "max", "maximum", "mean", "median", "min",
+                "minimum", "mm", "moveaxis", "movedim", "mul", "multiply", "mv", "nan_to_num",
+                "nanmean", "nansum", "narrow", "ne", "neg", "negative", "nonzero", "norm",
+                "not_equal", "numel", "numpy", "outer", "permute", "polar", "polygamma",
+                "positive", "pow", "prod", "rad2deg", "real", "reciprocal", "relu", "remainder",
+                "repeat", "repeat_interleave", "reshape", "resolve_conj", "resolve_neg", "roll",
+                "rot90", "round", "rsqrt", "rsub", "scatter", "scatter_add", "scipy",
+                "searchsorted", "sgn", "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "sort",
+                "special_xlogy", "split", "split_with_sizes", "sqrt", "square", "squeeze", "stack",
+                "std", "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "take",
+                "take_along_dim", "tan", "tanh", "tape", "tensor_split", "tensordot", "testing",
+                "tf", "tile", "topk", "trace", "transpose", "triangular_solve", "tril", "triu",
+                "true_divide", "trunc", "unbind", "unflatten", "unfold", "unique", "unsqueeze",
+                "var", "var_mean", "vdot", "view", "view_as_complex", "view_as_real", "vsplit",
+                "vstack", "where", "xlogy"]
+    # END names written by tools/gen_tensor_stub.py
+del _dtype, _typing

@@ -1,4 +1,5 @@
-"""Print gradkit's module import graph (every import, function-level included)."""
+"""Print gradkit's module import graph (every import, function-level included; type-only imports
+under ``if TYPE_CHECKING:`` are not dependencies)."""
 from __future__ import annotations
 
 import ast
@@ -23,6 +24,11 @@ def modules() -> dict[str, Path]:
 def imports(name: str, path: Path, known: set[str]) -> set[str]:
     """The gradkit modules that `name` imports anywhere in its body."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    # NOTE: an import under `if TYPE_CHECKING:` never runs: it names a module for type checkers
+    # (the root package's lazily loaded subpackages), it is no dependency
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test).split(".")[-1] == "TYPE_CHECKING":
+            node.body = []
     is_pkg = path.name == "__init__.py"
     base = name.split(".") if is_pkg else name.split(".")[:-1]
     out: set[str] = set()
