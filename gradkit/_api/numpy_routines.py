@@ -23,7 +23,7 @@ from gradkit._api import construction as _construction
 from gradkit._api import differences as _differences
 from gradkit._core import creation as _F
 from gradkit._core import dtype as _D
-from gradkit._api.numpy_dispatch import (FUNCTIONS, _needs_graph, _plain_numpy, _tensorize,
+from gradkit._api.numpy_protocol import (FUNCTIONS, _needs_graph, _plain_numpy, _tensorize,
                                          _unsupported, _write_out, implements)
 from gradkit._core.tensor import Tensor
 
