@@ -21,7 +21,7 @@ from gradkit._api import mutating as _mutating
 from gradkit._api import views as _views
 from gradkit._core import dtype as _dtype
 from gradkit._core.backend import backend_of, to_numpy
-from gradkit._api.methods import _inplace, _make_inplace
+from gradkit._api.inplace import _inplace, _make_inplace
 from gradkit._core.tensor import Tensor, _make
 from gradkit._core import creation as F
 

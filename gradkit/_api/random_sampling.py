@@ -13,7 +13,7 @@ import numpy as np
 from gradkit import _api as A
 from gradkit._api.histograms import _scalar_name
 from gradkit._core.backend import backend_of, immutable, to_numpy
-from gradkit._api.methods import _check_inplace, _inplace
+from gradkit._api.inplace import _check_inplace, _inplace
 from gradkit._core.tensor import Tensor, _make
 from gradkit._core.sites import bumped
 from gradkit._core.grad_mode import _state
