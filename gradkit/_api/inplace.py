@@ -21,7 +21,9 @@ from gradkit._core.sites import bumped
 from gradkit._core.grad_mode import _state
 from gradkit.ops import elementwise as E
 from gradkit.ops import shape as S
+from gradkit.ops import _registry as _R
 from gradkit.ops._registry import apply
+from gradkit.autograd import forward_ad as _fw
 from gradkit._api import lazy as _lazy  # noqa: F401  (attaches Tensor.compute, Tensor.persist)
 
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -251,6 +253,8 @@ def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
     ufunc = _UFUNC_INPLACE.get(fn)
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if _R._fw_on and _fw._dual_call(self, args, kwargs):
+            return _fw._inplace_dual(self, general, fn, args, kwargs)
         _refuse_conj_copy(self)
         if ufunc is not None and len(args) == 1 and not kwargs:
             other = args[0]
@@ -269,6 +273,9 @@ def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
                         bumped(self, name)
                     return self
         return _inplace(self, fn, *args, _name=name, **kwargs)
+
+    def general(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return _inplace(self, fn, *args, _name=name, **kwargs)
     name = fn.__name__ + "_"
     method.__name__ = name
     method.__doc__ = f"In-place ``{fn.__name__}``: bumps the version counter, records on the graph."
@@ -278,8 +285,18 @@ def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
 _UFUNC_INPLACE = {A.add: np.add, A.sub: np.subtract, A.mul: np.multiply, A.div: np.true_divide}
 
 
+def _zero_tangent(s: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return s * 0.0
+
+
 def zero_(self: Tensor) -> Tensor:
     """Fill with zeros in place."""
+    if _R._fw_on and _fw._dual_call(self, (), {}):
+        return _fw._inplace_dual(self, _zero, _zero_tangent, (), {})
+    return _zero(self)
+
+
+def _zero(self: Tensor) -> Tensor:
     _refuse_conj_copy(self)
     if not (_state.grad_enabled and self._rg):
         self._data[...] = 0
@@ -291,6 +308,12 @@ def zero_(self: Tensor) -> Tensor:
 
 def fill_(self: Tensor, value: Any) -> Tensor:
     """Fill with ``value`` in place."""
+    if _R._fw_on and _fw._dual_call(self, (value,), {}):
+        return _fw._inplace_dual(self, _fill, lambda s, v: s * 0.0 + v, (value,), {})
+    return _fill(self, value)
+
+
+def _fill(self: Tensor, value: Any) -> Tensor:
     _refuse_conj_copy(self)
     v = value.item() if isinstance(value, Tensor) and not value._rg else value
     if isinstance(v, (int, float)) and (self._data.dtype.kind in "iu"
@@ -309,6 +332,13 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 
 def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     """Copy ``src`` (broadcast to this shape) into this tensor in place."""
+    if _R._fw_on and _fw._dual_call(self, (src,), {"non_blocking": non_blocking}):
+        return _fw._inplace_dual(self, _copy, lambda s, src, non_blocking=False: s * 0.0 + src,
+                                 (src,), {"non_blocking": non_blocking})
+    return _copy(self, src, non_blocking)
+
+
+def _copy(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     _refuse_conj_copy(self)
     src = A.as_tensor_arg(src)
     if not (_state.grad_enabled and (self._rg or src._rg)):

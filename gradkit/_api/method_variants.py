@@ -22,6 +22,8 @@ from gradkit._api import views as _views
 from gradkit._core import dtype as _dtype
 from gradkit._core.backend import backend_of, to_numpy
 from gradkit._api.inplace import _inplace, _make_inplace
+from gradkit.autograd import forward_ad as _fw
+from gradkit.ops import _registry as _R
 from gradkit._core.tensor import Tensor, _make
 from gradkit._core import creation as F
 
@@ -41,6 +43,12 @@ def _masked_scatter(self: Tensor, mask: Any, source: Tensor) -> Tensor:
 
 
 def _masked_scatter_inplace(self: Tensor, mask: Any, source: Tensor) -> Tensor:
+    if _R._fw_on and _fw._dual_call(self, (mask, source), {}):
+        return _fw._inplace_dual(self, _masked_scatter_write, _masked_scatter, (mask, source), {})
+    return _masked_scatter_write(self, mask, source)
+
+
+def _masked_scatter_write(self: Tensor, mask: Any, source: Tensor) -> Tensor:
     m = A.as_tensor_arg(mask)
     try:
         shape = tuple(np.broadcast_shapes(tuple(self.shape), tuple(m.shape)))

@@ -22,6 +22,7 @@ from gradkit._core.sites import bumped, mark
 from gradkit._core.grad_mode import _state
 from gradkit.ops import elementwise as E
 from gradkit.ops import shape as S
+from gradkit.ops import _registry as _R
 from gradkit.ops._registry import apply, apply1, apply2
 from gradkit.autograd import forward_ad as _forward_ad
 from gradkit._api import lazy as _lazy  # noqa: F401  (attaches Tensor.compute, Tensor.persist)
@@ -109,6 +110,12 @@ def __getitem__(self: Tensor, index: Any) -> Tensor:
 
 
 def __setitem__(self: Tensor, index: Any, value: Any) -> None:
+    if _R._fw_on and (self._fw or isinstance(value, Tensor) and value._fw):
+        return _forward_ad._setitem_dual(self, index, value, _setitem, _convert_index)
+    _setitem(self, index, value)
+
+
+def _setitem(self: Tensor, index: Any, value: Any) -> None:
     _refuse_conj_copy(self)
     idx = _convert_index(index)
     basic = S._is_basic(idx)
@@ -474,4 +481,4 @@ def _attach() -> None:
 _attach()
 del Tensor.apply_
 # NOTE: forward mode (floor 2) writes tangents through views and indices with these helpers.
-_forward_ad.SURFACE.update(convert_index=_convert_index, write_through=_write_through)
+_forward_ad.SURFACE.update(write_through=_write_through)

@@ -14,6 +14,8 @@ from gradkit import _api as A
 from gradkit._api.histograms import _scalar_name
 from gradkit._core.backend import backend_of, immutable, to_numpy
 from gradkit._api.inplace import _check_inplace, _inplace
+from gradkit.autograd import forward_ad as _fw
+from gradkit.ops import _registry as _R
 from gradkit._core.tensor import Tensor, _make
 from gradkit._core.sites import bumped
 from gradkit._core.grad_mode import _state
@@ -57,8 +59,18 @@ def _need_float(self: Tensor, kernel: str) -> None:
         raise RuntimeError(f"\"{kernel}\" not implemented for '{_kind_name(self)}'")
 
 
+def _zero_tangent(s: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return s * 0.0
+
+
 def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with samples uniform on [a, b)."""
+    if _R._fw_on and _fw._dual_call(self, (a, b), {"generator": generator}):
+        return _fw._inplace_dual(self, _uniform, _zero_tangent, (a, b), {"generator": generator})
+    return _uniform(self, a, b, generator=generator)
+
+
+def _uniform(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
     _need_float(self, "check_uniform_bounds")
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
@@ -68,6 +80,12 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = N
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     """Fill with normal samples of mean ``mean`` and standard deviation ``std``."""
+    if _R._fw_on and _fw._dual_call(self, (mean, std), {"generator": generator}):
+        return _fw._inplace_dual(self, _normal, _zero_tangent, (mean, std), {"generator": generator})
+    return _normal(self, mean, std, generator=generator)
+
+
+def _normal(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
     _need_float(self, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")

@@ -26,6 +26,7 @@ import numpy as np
 from gradkit._core.tensor import Tensor, _make
 from gradkit._core.graph import ConstRef, Node, freed_error, version_error
 from gradkit._core.grad_mode import _state
+from gradkit.ops import _registry as _R
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable"]
 
@@ -160,6 +161,10 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        if _R._fw_on:                            # a dual level is open: tangents through jvp
+            from .forward_ad import _dual_levels, _function_apply
+            if _dual_levels(args):
+                return _function_apply(cls, args, kwargs)
         ctx, output, prev = _run_forward(cls, args, kwargs)
         record = prev and any(ctx.needs_input_grad)
         return _wrap_outputs(cls, ctx, args, output, record, kwargs)

@@ -36,7 +36,6 @@ from gradkit._core.tensor import Size, Tensor, _make
 from gradkit.autograd import _batched as _autograd_batched
 from gradkit.autograd import _thread_state as T
 from gradkit.ops import _registry as R
-from gradkit.autograd._batched import forward_ad_module
 from gradkit.autograd.forward_ad import apply_dual
 from gradkit.ops.shape import expand_p
 from gradkit.ops.shape import reshape_p
@@ -251,9 +250,6 @@ def exit_level() -> None:
 
 
 def _install() -> None:
-    fwad = forward_ad_module()
-    if fwad is not None:
-        fwad._install()                   # its Tensor methods know tangents before any level opens
     _prev_hooks.append(T.set_hook(_hook))
 
 
@@ -267,8 +263,10 @@ def _fw_levels() -> Any:
     NOTE: runs for every primitive inside vmap, so it reads ``sys.modules`` instead of asking
     ``forward_ad_module()`` (an import-system lookup per call); the answer is the same.
     """
+    if not R._fw_on:                         # no dual level is open
+        return ()
     fwad = _modules.get("gradkit.autograd.forward_ad")
-    if fwad is None or not fwad._installed:
+    if fwad is None:
         return ()
     batched = _modules.get("gradkit.autograd._batched")
     if batched is not None and batched.USE_FORWARD_AD is False:
