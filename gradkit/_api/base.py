@@ -21,7 +21,6 @@ from gradkit._core.creation import tensor
 Dims = Any
 _ref = weakref.ref
 
-Dims = Any
 
 class _ValuesIndices(tuple):
     """A ``(values, indices)`` pair that prints as ``gradkit.return_types.max(...)``."""
