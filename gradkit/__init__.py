@@ -32,8 +32,15 @@ from ._api import *  # noqa: F401,F403
 from ._api import (abs, all, any, max, min, pow, round, sum)  # noqa: F401
 from gradkit._api.special import *  # noqa: F401,F403
 from gradkit._api import methods as _methods  # noqa: F401  (attaches Tensor methods)
-from gradkit._api import methods_creation as _methods_more  # noqa: F401  (more Tensor methods: random fills, new_*, unfold, ...)
-from gradkit._api.other_ops import *  # noqa: F401,F403
+from gradkit._api import random_sampling as _random_sampling  # noqa: F401  (uniform_, normal_, ...)
+from gradkit._api import method_variants as _method_variants  # noqa: F401  (index_fill, new_*, T, ...)
+from gradkit._api.mutating import *  # noqa: F401,F403
+from gradkit._api.views import *  # noqa: F401,F403
+from gradkit._api.differences import *  # noqa: F401,F403
+from gradkit._api.distances import *  # noqa: F401,F403
+from gradkit._api.histograms import *  # noqa: F401,F403
+from gradkit._api.construction import *  # noqa: F401,F403
+from gradkit._api.blas import *  # noqa: F401,F403
 from gradkit._api.complex import *  # noqa: F401,F403  (also attaches .real, .imag, .conj(), ...)
 from gradkit._api import numpy_dispatch as _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from gradkit._api import numpy_methods as _numpy_methods  # noqa: F401  (NumPy's keywords on Tensor methods)

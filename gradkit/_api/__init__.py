@@ -3,13 +3,15 @@
 Every function validates its arguments and calls a primitive from ``gradkit/ops`` (or
 composes several); none carries a derivative of its own. They live by family:
 
-- ``_api_base``: argument conversion, return types, views (shared helpers);
-- ``_api_math``: elementwise functions, unary and binary;
-- ``_api_reduce``: reductions;
-- ``_api_shape``: reshapes, joins and splits;
-- ``_api_index``: indexing, sorting and searching;
-- ``_api_products``: products and whole-tensor comparisons;
-- ``_api_more``: the rarer special functions.
+- ``base``: argument conversion, return types, views (shared helpers);
+- ``pointwise``: elementwise functions, unary and binary;
+- ``reduction``: reductions;
+- ``shape``: reshapes, joins and splits;
+- ``indexing``: indexing, sorting and searching;
+- ``products``: products and whole-tensor comparisons;
+- ``special``, ``complex``: the rarer special functions, complex numbers;
+- ``mutating``, ``views``, ``differences``, ``distances``, ``histograms``, ``construction``,
+  ``blas``: the rest of ``torch.*`` by PyTorch's families (exported by ``gradkit/__init__.py``).
 
 This module gathers them, so ``from gradkit import _api as A`` sees every one.
 """

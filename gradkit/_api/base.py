@@ -21,7 +21,6 @@ from gradkit._core.creation import tensor
 Dims = Any
 _ref = weakref.ref
 
-Dims = Any
 
 class _ValuesIndices(tuple):
     """A ``(values, indices)`` pair that prints as ``torch.return_types.max(...)``, PyTorch's text."""
@@ -196,3 +195,12 @@ def _dims(input: Tensor, dim: Any) -> Any:
 def _scalar_name(d: _dtype.dtype) -> str:
     """PyTorch's scalar type name in messages: ``Long``, ``Float``, ``Bool``."""
     return d._legacy[: -len("Tensor")]
+
+
+def _dim(dim: int, ndim: int) -> int:
+    """``dim`` wrapped into ``range(ndim)`` (a 0-d tensor has one), or PyTorch's IndexError."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n

@@ -14,6 +14,7 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import reduction as R
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
+from gradkit._api.base import as_tensor_arg as _as_tensor
 from gradkit._api.base import (_cummax_ret, _cummin_ret, _kth_ret, _not_lazy, _other, _sort_ret,
                                _t, _topk_ret, _view_op)
 from gradkit._api.shape import expand, reshape
@@ -260,6 +261,11 @@ def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: Any = N
     idx = _argsort(x._data, d, descending)
     return _sort_ret(_gather_as(x, d, idx, 1 if stable is None else 5),
                      _make(idx.astype(np.int64), False, None))
+
+
+def msort(input: Tensor) -> Tensor:
+    """Sorted along the first dimension."""
+    return sort(_as_tensor(input), 0)[0]
 
 
 def _argsort(a: np.ndarray, d: int, descending: bool) -> np.ndarray:

@@ -19,10 +19,11 @@ import numpy as np
 
 from gradkit import _api as _A
 from gradkit._api import complex as _C
-from gradkit._api import other_ops as _O
+from gradkit._api import construction as _construction
+from gradkit._api import differences as _differences
 from gradkit._core import creation as _F
 from gradkit._core import dtype as _D
-from gradkit._api.numpy_dispatch import (FUNCTIONS, _needs_graph, _plain_numpy, _tensorize,
+from gradkit._api.numpy_protocol import (FUNCTIONS, _needs_graph, _plain_numpy, _tensorize,
                                          _unsupported, _write_out, implements)
 from gradkit._core.tensor import Tensor
 
@@ -31,7 +32,8 @@ from gradkit._core.tensor import Tensor
 gk = types.SimpleNamespace(
     **{n: getattr(_A, n) for n in _A.__all__},
     as_tensor=_F.as_tensor, zeros=_F.zeros, zeros_like=_F.zeros_like, ones_like=_F.ones_like,
-    full_like=_F.full_like, real=_C.real, conj=_C.conj, atleast_3d=_O.atleast_3d, diff=_O.diff,
+    full_like=_F.full_like, real=_C.real, conj=_C.conj, atleast_3d=_construction.atleast_3d,
+    diff=_differences.diff,
     float64=_D.float64, float32=_D.float32)
 
 

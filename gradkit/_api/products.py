@@ -140,5 +140,13 @@ def is_floating_point(input: Tensor) -> bool:
     return _t(input).is_floating_point()
 
 
+def is_same_size(input: Tensor, other: Tensor) -> bool:
+    return tuple(input.shape) == tuple(other.shape)
+
+
+def is_signed(input: Tensor) -> bool:
+    return input._data.dtype.kind not in "ub"
+
+
 def is_nonzero(input: Tensor) -> bool:
     return bool(_t(input))

@@ -14,6 +14,7 @@ from gradkit._core import dtype as _dtype
 from gradkit._core.backend import c_contiguous
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import shape as S
+from gradkit._api.base import as_tensor_arg as _as_tensor
 from gradkit._api.base import Dims, _dims, _multi_view, _t, _view_op
 from gradkit._core.tensor import Size
 
@@ -110,6 +111,11 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     shp = x.shape
     new = tuple(shp[:s]) + (int(np.prod(shp[s:e + 1], dtype=np.int64)),) + tuple(shp[e + 1:])
     return reshape(x, new)
+
+
+def ravel(input: Tensor) -> Tensor:
+    """Flattened to 1-D."""
+    return reshape(_as_tensor(input), (-1,))
 
 
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:

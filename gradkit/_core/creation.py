@@ -22,12 +22,6 @@ __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "ful
            "get_rng_state", "set_rng_state", "scalar_tensor"]
 
 
-def _check_device(device: Any) -> None:
-    """Raise if ``device`` names no device gradkit can place data on."""
-    if device is not None:
-        _backend.backend_for_device(device)
-
-
 def _place(arr: Any, device: Any) -> Any:
     """``arr`` (any array library) moved to ``device``; unchanged when ``device`` is None."""
     if device is None:

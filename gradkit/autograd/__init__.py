@@ -10,7 +10,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
 from gradkit._core.tensor import Tensor
 from ._explain import Explanation, explain
@@ -79,8 +79,6 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     return tuple(result)
 
 
-def _sequence(x: Any) -> Sequence[Any]:
-    return x if isinstance(x, (list, tuple)) else [x]
 
 
 from . import forward_ad  # noqa: E402  (after grad: these modules use it)

@@ -164,24 +164,25 @@ def _rule_stack(g: Any, ans: Any, xs: Any, p: dict[str, Any]) -> list[Any]:
     return [g[(slice(None),) * dim + (i,)] for i in range(len(xs))]
 
 
+#: the batched rule of each kind; a row names its kind (``defop(..., batched_vjp=...)``, see
+#: ``gradkit.ops._registry.BATCHED_VJP_KINDS``; ``"broadcast"`` runs the row's own rules)
 _BATCH_RULES: dict[str, Callable[..., list[Any]]] = {
-    "reshape": _rule_reshape, "expand": _rule_identity, "clone": _rule_identity,
-    "to": _rule_identity, "permute": _rule_permute, "sum": _rule_sum, "mean": _rule_mean,
-    "logsumexp": _rule_logsumexp, "matmul": _rule_matmul, "stack": _rule_stack,
+    "reshape": _rule_reshape, "identity": _rule_identity, "permute": _rule_permute,
+    "sum": _rule_sum, "mean": _rule_mean, "logsumexp": _rule_logsumexp, "matmul": _rule_matmul,
+    "stack": _rule_stack,
 }
-#: linear elementwise primitives whose rules broadcast over a leading batch axis
-_ELEMENTWISE_LINEAR = {"neg", "add", "sub", "rsub"}
 
 
 def _prim_batched(node: PrimNode, g: np.ndarray) -> list[Any] | None:
     """The batched rule of a table primitive, or None when it has none (loop instead)."""
     prim = node.prim
-    rule = _BATCH_RULES.get(prim.name)
+    kind = prim.batched_vjp
+    rule = _BATCH_RULES.get(kind) if kind is not None else None
     if prim.n_out != 1 or node.cast is not None or (prim.vjp_all is not None and rule is None):
         return None
     if (prim.save_inputs and node.args is None) or (prim.save_ans and node.ans is None):
         return None                                  # freed: the per-row path raises
-    elementwise = prim.jvp is ELEMENTWISE or prim.name in _ELEMENTWISE_LINEAR
+    elementwise = prim.jvp is ELEMENTWISE or kind == "broadcast"
     if rule is None and not elementwise:
         return None
     if node.args is not None:
@@ -190,7 +191,7 @@ def _prim_batched(node: PrimNode, g: np.ndarray) -> list[Any] | None:
         inputs = node._shapes(False, g[0]) if prim.reads_inputs else [None] * len(node.next)
     ans = node._unpack_ans(False) if prim.save_ans else None
     params = node.params or {}
-    if prim.name == "matmul":
+    if kind == "matmul":
         return rule(g, ans, inputs, params, tuple(e is not None for e in node.next))
     if rule is not None:
         return rule(g, ans, inputs, params)
@@ -219,7 +220,7 @@ def _rule_unbind(node: Any, buf: list[Any]) -> list[Any] | None:
 
 
 def _node_batched(node: Any, buf: list[Any], bsz: int) -> Sequence[Any]:
-    if isinstance(node, PrimNode) and not node.special and node.prim.name == "unbind" \
+    if isinstance(node, PrimNode) and not node.special and node.prim.batched_vjp == "unbind" \
             and node.cast is None:
         res = _rule_unbind(node, buf)
         if res is not None:

@@ -72,7 +72,6 @@ __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "un
 
 #: this thread's open levels, innermost last: ``_Level`` entries
 _levels: Any = T.PerThreadList()
-_lock = threading.Lock()
 _INF = 1 << 62
 #: tangents are keyed by a process-wide level id, not by the level's number in its thread:
 #: two threads' "level 0" are different levels, and a tensor one thread made dual carries
@@ -112,7 +111,6 @@ def enter_dual_level() -> int:
 
     Prefer the ``dual_level()`` context manager, which also closes it.
     """
-    _install()
     lv = _Level(next(_ids))
     _levels.append(lv)
     _cap.mine = _cap.mine | {lv.gid}
@@ -469,63 +467,40 @@ def _detached(t: Tensor) -> Tensor:
 
 
 # --- in-place operations and custom Functions ---------------------------------------------
-_installed = False
-#: Helpers from the Tensor surface above this floor (index conversion, writing a view's new
-#: values into its base), registered by ``gradkit._api.methods`` when it loads.
+# NOTE: the in-place methods, ``Tensor.__setitem__`` and ``Function.apply`` check ``R._fw_on``
+# (the flag the apply paths check) and call the helpers below when a dual tensor is involved;
+# nothing here rewrites them.
+
+#: Helpers from the Tensor surface above this floor (writing a view's new values into its
+#: base), registered by ``gradkit._api.methods`` when it loads.
 SURFACE: dict[str, Callable[..., Any]] = {}
 
 
-def _install() -> None:
-    """Teach in-place methods and ``Function.apply`` about tangents (once, on the first level)."""
-    global _installed
-    if _installed:
-        return
-    with _lock:
-        if not _installed:
-            _patch()
-            _installed = True
+def _dual_call(self: Tensor, args: Sequence[Any], kwargs: dict[str, Any]) -> bool:
+    """Whether an in-place call involves a dual tensor (asked only while a level is open)."""
+    return bool(self._fw or _dual_levels(args) or _dual_levels(kwargs.values()))
 
 
-def _patch() -> None:
-    from .function import Function
-    inplace = [n for n in dir(Tensor) if n.endswith("_") and not n.startswith("_")
-               and hasattr(Tensor, n[:-1]) and n[:-1] not in _NOT_MATH]
-    for name in inplace:
-        _wrap_inplace(name, getattr(Tensor, name[:-1]))
-    for name in ("iadd", "isub", "imul", "itruediv", "ifloordiv", "imod", "ipow"):
-        _wrap_inplace(f"__{name}__", getattr(Tensor, f"__{name[1:]}__"))
-    _wrap_inplace("zero_", lambda s: s * 0.0)
-    _wrap_inplace("fill_", lambda s, v: s * 0.0 + v)
-    _wrap_inplace("copy_", lambda s, src, non_blocking=False: s * 0.0 + src)
-    for name in ("uniform_", "normal_"):
-        _wrap_inplace(name, lambda s, *a, **k: s * 0.0)
-    orig_setitem = Tensor.__setitem__
-    convert = SURFACE["convert_index"]
-
-    def __setitem__(self: Tensor, index: Any, value: Any) -> None:
-        if not R._fw_on or not (self._fw or isinstance(value, Tensor) and value._fw):
-            return orig_setitem(self, index, value)
-        idx = convert(index)
-        val = value if isinstance(value, Tensor) else _make(np.asarray(value), False, None)
-        out = R.apply(index_put_p.prim, (_with_fw(self), val), {"index": idx})
-        orig_setitem(self, index, value)
-        _adopt(self, out)
-
-    Tensor.__setitem__ = __setitem__  # type: ignore[method-assign]
-    orig_apply = Function.apply.__func__  # type: ignore[attr-defined]
-
-    def apply(cls: Any, *args: Any, **kwargs: Any) -> Any:
-        if not R._fw_on or not _dual_levels(args):
-            return orig_apply(cls, *args, **kwargs)
-        return _function_apply(cls, orig_apply, args, kwargs)
-
-    Function.apply = classmethod(apply)  # type: ignore[assignment]
+def _inplace_dual(self: Tensor, run: Callable[..., Any], outplace: Callable[..., Any],
+                  args: Sequence[Any], kwargs: dict[str, Any]) -> Any:
+    """An in-place op on dual tensors: ``run`` changes ``self``; its tangents are those of the
+    same op out of place (``outplace``), computed before ``self`` changes."""
+    out = outplace(_with_fw(self), *args, **kwargs)
+    res = run(self, *args, **kwargs)
+    _adopt(self, out)
+    _link_inplace_ans(self)
+    return res
 
 
-#: in-place methods whose name minus ``_`` is not the same operation out of place
-_NOT_MATH = {"requires_grad", "detach", "zero", "fill", "copy", "uniform", "normal", "share_memory",
-             "resize", "set", "retain_grad", "apply", "map", "random", "exponential",
-             "bernoulli", "geometric", "cauchy", "log_normal", "index_put"}
+def _setitem_dual(self: Tensor, index: Any, value: Any, run: Callable[..., Any],
+                  convert_index: Callable[[Any], Any]) -> None:
+    """``self[index] = value`` on dual tensors: ``run`` writes; the tangents come from
+    ``index_put`` of the converted index."""
+    idx = convert_index(index)
+    val = value if isinstance(value, Tensor) else _make(np.asarray(value), False, None)
+    out = R.apply(index_put_p.prim, (_with_fw(self), val), {"index": idx})
+    run(self, index, value)
+    _adopt(self, out)
 
 
 def _with_fw(t: Tensor) -> Tensor:
@@ -537,23 +512,6 @@ def _with_fw(t: Tensor) -> Tensor:
         for k, v in t._fw.items():
             _set(s, k, v)
     return s
-
-
-def _wrap_inplace(name: str, outplace: Any) -> None:
-    orig = getattr(Tensor, name)
-
-    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-        if not R._fw_on or not (self._fw or _dual_levels(args) or _dual_levels(kwargs.values())):
-            return orig(self, *args, **kwargs)
-        out = outplace(_with_fw(self), *args, **kwargs)   # the tangents, before self changes
-        res = orig(self, *args, **kwargs)
-        _adopt(self, out)
-        _link_inplace_ans(self)
-        return res
-
-    method.__name__ = name
-    method.__doc__ = orig.__doc__
-    setattr(Tensor, name, method)
 
 
 def _link_inplace_ans(self: Tensor) -> None:
@@ -618,7 +576,7 @@ def _retangent_views(base: Tensor, lvl: int, base_t: Tensor, skip: Any) -> None:
             _set(other, lvl, other._view_fn(base_t))
 
 
-def _function_apply(cls: Any, orig_apply: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _function_apply(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """``Function.apply`` on dual inputs: the outputs' tangents come from ``cls.jvp``."""
     from .function import _run_forward, _wrap_outputs
     if getattr(cls, "jvp", None) is None:

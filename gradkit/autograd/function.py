@@ -27,6 +27,7 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit._core.graph import (ConstRef, Node, current_saved_hooks, freed_error, run_pack,
                                  run_unpack, version_error)
 from gradkit._core.grad_mode import _state
+from gradkit.ops import _registry as _R
 
 __all__ = ["Function", "FunctionCtx", "once_differentiable", "BATCHED_APPLY"]
 
@@ -244,6 +245,10 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        if _R._fw_on:                            # a dual level is open: tangents through jvp
+            from .forward_ad import _dual_levels, _function_apply
+            if _dual_levels(args):
+                return _function_apply(cls, args, kwargs)
         if BATCHED_APPLY:
             out = BATCHED_APPLY[0](cls, args, kwargs)
             if out is not NotImplemented:

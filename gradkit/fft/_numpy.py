@@ -48,7 +48,7 @@ def _input(a: Any) -> Tensor:
 def _out(out: Any, result: Tensor) -> Any:
     if out is None:
         return result
-    from gradkit._api.numpy_dispatch import _write_out
+    from gradkit._api.numpy_protocol import _write_out
     return _write_out(out, result)
 
 

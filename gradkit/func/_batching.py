@@ -36,8 +36,6 @@ from gradkit._core.tensor import Size, Tensor, _make
 from gradkit.autograd import _batched as _autograd_batched
 from gradkit.autograd import _thread_state as T
 from gradkit.ops import _registry as R
-from gradkit.ops._registry import ELEMENTWISE
-from gradkit.autograd._batched import forward_ad_module
 from gradkit.autograd.forward_ad import apply_dual
 from gradkit.ops.shape import expand_p
 from gradkit.ops.shape import reshape_p
@@ -252,9 +250,6 @@ def exit_level() -> None:
 
 
 def _install() -> None:
-    fwad = forward_ad_module()
-    if fwad is not None:
-        fwad._install()                   # its Tensor methods know tangents before any level opens
     _prev_hooks.append(T.set_hook(_hook))
 
 
@@ -268,8 +263,10 @@ def _fw_levels() -> Any:
     NOTE: runs for every primitive inside vmap, so it reads ``sys.modules`` instead of asking
     ``forward_ad_module()`` (an import-system lookup per call); the answer is the same.
     """
+    if not R._fw_on:                         # no dual level is open
+        return ()
     fwad = _modules.get("gradkit.autograd.forward_ad")
-    if fwad is None or not fwad._installed:
+    if fwad is None:
         return ()
     batched = _modules.get("gradkit.autograd._batched")
     if batched is not None and batched.USE_FORWARD_AD is False:
@@ -294,9 +291,7 @@ def _hook(prim: Any, args: Sequence[Any], params: Any, variant: int) -> Any:
     if any(type(a) is BatchedTensor and a._fw for a in args):
         raise Unbatchable("vmap: forward-mode tangents on a batched tensor")
     from gradkit.func import _batching_rules as _vmap_rules
-    rule = _vmap_rules.RULES.get(prim.name)
-    if rule is None and (prim.jvp is ELEMENTWISE or prim.name in _vmap_rules.ELEMENTWISE_NAMES):
-        rule = _vmap_rules.elementwise
+    rule = _vmap_rules.KINDS.get(prim.batch) if prim.batch is not None else None
     if rule is None:
         raise Unbatchable(f"vmap: no batching rule for {prim.name}")
     return rule(prim, args, dict(params or {}), variant, level)

@@ -26,7 +26,8 @@ from gradkit._core.sites import Why, site
 from gradkit._core.grad_mode import _state
 from . import _saved
 
-__all__ = ["defop", "Primitive", "REGISTRY", "ZERO", "ELEMENTWISE", "LINEAR", "apply", "op"]
+__all__ = ["defop", "Primitive", "REGISTRY", "ZERO", "ELEMENTWISE", "LINEAR", "apply", "op",
+           "BATCH_KINDS", "BATCHED_VJP_KINDS"]
 
 # NOTE: PyTorch returns inf/nan silently for log(0), sqrt(-1), 1/0, overflow, inf - inf;
 # NumPy warns, and the warning would point at gradkit's own files. Forwards and rules run
@@ -84,6 +85,27 @@ LINEAR = _Marker("LINEAR")
 
 #: name -> Primitive
 REGISTRY: dict[str, Primitive] = {}
+
+#: how ``vmap`` batches a row (``defop(..., batch=...)``); ``gradkit/func/_batching_rules.py``
+#: holds one rule per kind. A row marked ``jvp=ELEMENTWISE`` is ``"elementwise"`` unless it says
+#: otherwise; a row with no kind runs per example (vmap's loop).
+BATCH_KINDS = frozenset({
+    "elementwise",     # operands broadcast after the batch axis
+    "reduction",       # a ``dim`` parameter of dims (or None: all of them)
+    "arg_reduction",   # argmax/argmin: an int ``dim`` or None (flattened)
+    "int_dim",         # one int ``dim`` parameter
+    "reshape", "expand", "repeat",   # a shape/repeats parameter gains the batch size in front
+    "dims",            # a ``dims`` parameter (permute, flip, roll)
+    "trailing",        # acts on the trailing two dims only (tril, triu)
+    "diagonal", "getitem", "einsum", "matmul",
+    "cat",             # several operands joined along ``dim`` (cat, stack)
+    "unbind",          # several outputs along ``dim`` (unbind, split)
+})
+#: the batched VJP rules of ``gradkit/autograd/_batched.py`` (``defop(..., batched_vjp=...)``): one
+#: backward walk for a batch of cotangents. ``"broadcast"``: the row's own rules broadcast over
+#: the batch axis (as every ``jvp=ELEMENTWISE`` row's do). A row with none runs its rule per row.
+BATCHED_VJP_KINDS = frozenset({"broadcast", "identity", "reshape", "permute", "sum", "mean",
+                               "logsumexp", "matmul", "stack", "unbind"})
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -298,6 +320,9 @@ class Primitive:
         #: forward does), False (neither), or a function of the params giving one of those
         self.lazy: Any = True
         self.lazy_why = ""
+        #: vmap's batching kind (``BATCH_KINDS``) and the batched VJP kind (``BATCHED_VJP_KINDS``)
+        self.batch: str | None = "elementwise" if jvp is ELEMENTWISE else None
+        self.batched_vjp: str | None = None
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
@@ -359,7 +384,8 @@ def _reads_inputs(rule: Any) -> bool:
 def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, *,
           names: Sequence[str] | str | None = None, save_inputs: bool = True,
           save_ans: bool = False, promote: str | None = None, differentiable: bool = True,
-          n_out: int = 1, vjp_all: Any = None, scalar_ok: bool = False) -> Callable[..., Any]:
+          n_out: int = 1, vjp_all: Any = None, scalar_ok: bool = False, batch: str | None = None,
+          batched_vjp: str | None = None) -> Callable[..., Any]:
     """Declare a primitive and return its function (works on Tensors and on ndarrays).
 
     Parameters
@@ -386,7 +412,17 @@ def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, 
     scalar_ok : bool
         The forward also accepts NumPy scalars; 0-d tensors then skip 0-d array
         overhead (about 10x on scalar arithmetic).
+    batch : str, optional
+        How ``vmap`` batches the row, one of ``BATCH_KINDS`` (default: ``"elementwise"`` for a
+        ``jvp=ELEMENTWISE`` row, else none: vmap runs it per example).
+    batched_vjp : str, optional
+        The batched VJP rule for a batch of cotangents, one of ``BATCHED_VJP_KINDS`` (default:
+        the row's rules broadcast when ``jvp=ELEMENTWISE``, else they run once per row).
     """
+    if batch is not None and batch not in BATCH_KINDS:
+        raise ValueError(f"defop({name!r}): unknown batch kind {batch!r}")
+    if batched_vjp is not None and batched_vjp not in BATCHED_VJP_KINDS:
+        raise ValueError(f"defop({name!r}): unknown batched_vjp kind {batched_vjp!r}")
     if names is None:
         names = ("".join(p.capitalize() for p in name.split("_")) + "Backward0",)
     elif isinstance(names, str):
@@ -394,6 +430,9 @@ def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, 
     prim = Primitive(name, fwd, vjp, jvp, names, save_inputs, save_ans, promote,
                      differentiable and (vjp is not None or vjp_all is not None), n_out, vjp_all)
     prim.scalar_ok = scalar_ok
+    if batch is not None:
+        prim.batch = batch
+    prim.batched_vjp = batched_vjp
     REGISTRY[name] = prim
     return op(prim)
 

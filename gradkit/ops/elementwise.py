@@ -387,7 +387,8 @@ view_as_complex = defop("view_as_complex", _view_as_complex_impl,
 
 
 # --- unary ---------------------------------------------------------------------
-neg = defop("neg", np.negative, vjp=lambda g, ans, x: -g, jvp=LINEAR, save_inputs=False)
+neg = defop("neg", np.negative, vjp=lambda g, ans, x: -g, jvp=LINEAR, save_inputs=False,
+            batch="elementwise", batched_vjp="broadcast")
 exp = defop("exp", np.exp, vjp=lambda g, ans, x: g * _cj(ans), jvp=ELEMENTWISE,
             save_inputs=False, save_ans=True, promote="float")
 exp2 = defop("exp2", np.exp2, vjp=lambda g, ans, x: g * _cj(ans) * _LN2, jvp=ELEMENTWISE,
@@ -508,18 +509,18 @@ def _logit_vjp(g: Any, x: Any, eps: float | None) -> Any:
 
 # --- binary --------------------------------------------------------------------
 add = defop("add", operator.add, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g), jvp=LINEAR,
-            save_inputs=False, promote="same")
+            save_inputs=False, promote="same", batch="elementwise", batched_vjp="broadcast")
 sub = defop("sub", operator.sub, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
-            jvp=LINEAR, save_inputs=False, promote="same")
+            jvp=LINEAR, save_inputs=False, promote="same", batch="elementwise", batched_vjp="broadcast")
 # NOTE: not LINEAR: ``other`` is a parameter, so rsub(t) would add it to the tangent.
 rsub = defop("rsub", _rsub_impl, vjp=lambda g, ans, x, other: -g, jvp=ELEMENTWISE,
-             save_inputs=False, promote="same", names="RsubBackward1")
+             save_inputs=False, promote="same", names="RsubBackward1", batched_vjp="broadcast")
 mul = defop("mul", operator.mul, vjp=(lambda g, ans, x, y: g * _cj(y), lambda g, ans, x, y: g * _cj(x)),
             jvp=ELEMENTWISE, promote="same")
 div = defop("div", operator.truediv,
             vjp=(lambda g, ans, x, y: g / _cj(y), lambda g, ans, x, y: -(g * _cj(x)) / _cj(y * y)),
             jvp=ELEMENTWISE, promote="float")
-floor_divide = defop("floor_divide", _floor_divide_impl, vjp=None, promote="same")
+floor_divide = defop("floor_divide", _floor_divide_impl, vjp=None, promote="same", batch="elementwise")
 # NOTE: d/dy is -floor_divide(x, y) (Python's //, as PyTorch): -1.5 // inf is -1, inf // 1.5
 # is nan, where floor(x / y) gives -0 and inf.
 remainder = defop("remainder", _remainder_impl,
@@ -644,24 +645,24 @@ copysign = defop("copysign", np.copysign,
 heaviside = defop("heaviside", lambda x, v: np.heaviside(x, v).astype(x.dtype, copy=False))
 
 # --- comparisons and logic (no gradient) ---------------------------------------
-eq = defop("eq", np.equal)
-ne = defop("ne", np.not_equal)
-lt = defop("lt", np.less)
-le = defop("le", np.less_equal)
-gt = defop("gt", np.greater)
-ge = defop("ge", np.greater_equal)
-logical_and = defop("logical_and", np.logical_and)
-logical_or = defop("logical_or", np.logical_or)
-logical_xor = defop("logical_xor", np.logical_xor)
-logical_not = defop("logical_not", np.logical_not)
-bitwise_and = defop("bitwise_and", np.bitwise_and)
-bitwise_or = defop("bitwise_or", np.bitwise_or)
-bitwise_xor = defop("bitwise_xor", np.bitwise_xor)
-bitwise_not = defop("bitwise_not", np.invert)
-isnan = defop("isnan", np.isnan)
-isinf = defop("isinf", np.isinf)
-isfinite = defop("isfinite", np.isfinite)
-signbit = defop("signbit", np.signbit)
+eq = defop("eq", np.equal, batch="elementwise")
+ne = defop("ne", np.not_equal, batch="elementwise")
+lt = defop("lt", np.less, batch="elementwise")
+le = defop("le", np.less_equal, batch="elementwise")
+gt = defop("gt", np.greater, batch="elementwise")
+ge = defop("ge", np.greater_equal, batch="elementwise")
+logical_and = defop("logical_and", np.logical_and, batch="elementwise")
+logical_or = defop("logical_or", np.logical_or, batch="elementwise")
+logical_xor = defop("logical_xor", np.logical_xor, batch="elementwise")
+logical_not = defop("logical_not", np.logical_not, batch="elementwise")
+bitwise_and = defop("bitwise_and", np.bitwise_and, batch="elementwise")
+bitwise_or = defop("bitwise_or", np.bitwise_or, batch="elementwise")
+bitwise_xor = defop("bitwise_xor", np.bitwise_xor, batch="elementwise")
+bitwise_not = defop("bitwise_not", np.invert, batch="elementwise")
+isnan = defop("isnan", np.isnan, batch="elementwise")
+isinf = defop("isinf", np.isinf, batch="elementwise")
+isfinite = defop("isfinite", np.isfinite, batch="elementwise")
+signbit = defop("signbit", np.signbit, batch="elementwise")
 
 
 # --- clamp and where -----------------------------------------------------------

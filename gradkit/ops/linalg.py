@@ -87,7 +87,7 @@ def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
 matmul_p = defop("matmul", _matmul_impl, vjp=(_matmul_vjp_x, _matmul_vjp_y), promote="same",
                  jvp=(lambda t, ans, x, y: matmul_p(t, y), lambda t, ans, x, y: matmul_p(x, t)),
                  names=("MmBackward0", "DotBackward0", "MvBackward0", "SqueezeBackward4",
-                        "UnsafeViewBackward0", "BmmBackward0"))
+                        "UnsafeViewBackward0", "BmmBackward0"), batch="matmul", batched_vjp="matmul")
 MM, DOT, MV, VM, BATCHED, BMM = range(6)
 
 
@@ -185,7 +185,7 @@ def _constant(arr: np.ndarray, like: Any) -> Any:
     return arr
 
 
-einsum_p = defop("einsum", _einsum_impl, vjp_all=_einsum_vjp, promote="same")
+einsum_p = defop("einsum", _einsum_impl, vjp_all=_einsum_vjp, promote="same", batch="einsum")
 
 
 # =========================================================================================

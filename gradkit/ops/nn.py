@@ -66,13 +66,13 @@ log_softmax_p = defop(
     "log_softmax", _log_softmax_impl,
     vjp=lambda g, ans, x, dim: g - exp(ans) * _sum_keep(g, dim),
     jvp=(lambda t, ans, x, dim: t - _sum_keep(exp(ans) * t, dim),),
-    save_inputs=False, save_ans=True, names="LogSoftmaxBackward0")
+    save_inputs=False, save_ans=True, names="LogSoftmaxBackward0", batch="int_dim")
 # NOTE: fused (stability and speed): one node instead of exp / sum / div.
 softmax_p = defop(
     "softmax", _softmax_impl,
     vjp=lambda g, ans, x, dim: ans * (g - _sum_keep(g * ans, dim)),
     jvp=(lambda t, ans, x, dim: ans * (t - _sum_keep(ans * t, dim)),),
-    save_inputs=False, save_ans=True, names="SoftmaxBackward0")
+    save_inputs=False, save_ans=True, names="SoftmaxBackward0", batch="int_dim")
 
 
 # --- activations with PyTorch's derivative at their kinks ---------------------------------

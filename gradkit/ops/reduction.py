@@ -91,7 +91,8 @@ def _sum_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarr
 
 sum_p = defop("sum", _sum_impl,
               vjp=lambda g, ans, x, dim=None, keepdim=False: _unreduce(g, x.shape, dim, keepdim),
-              jvp=LINEAR, save_inputs=False, names=("SumBackward0", "SumBackward1", "NansumBackward0"))
+              jvp=LINEAR, save_inputs=False, names=("SumBackward0", "SumBackward1", "NansumBackward0"),
+              batch="reduction", batched_vjp="sum")
 
 
 def sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
@@ -126,7 +127,7 @@ def _mean_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) 
 
 
 mean_p = defop("mean", _mean_impl, vjp=_mean_vjp, jvp=LINEAR, save_inputs=False,
-               names=("MeanBackward0", "MeanBackward1"))
+               names=("MeanBackward0", "MeanBackward1"), batch="reduction", batched_vjp="mean")
 
 
 # --- products --------------------------------------------------------------------------
@@ -171,7 +172,7 @@ def _prod_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) 
 
 
 prod_p = defop("prod", _prod_impl, vjp=_prod_vjp, jvp=(_weighted_sum_jvp(_prod_vjp),),
-               names=("ProdBackward0", "ProdBackward1"))
+               names=("ProdBackward0", "ProdBackward1"), batch="reduction")
 
 
 def _cumsum_impl(x: np.ndarray, dim: int) -> np.ndarray:
@@ -190,7 +191,7 @@ cumsum_p = defop(
     "cumsum", _cumsum_impl,
     vjp=lambda g, ans, x, dim: g if g.ndim == 0 else flip_p(cumsum_p(flip_p(g, dims=(dim,)), dim=dim),
                                                            dims=(dim,)),
-    jvp=LINEAR, save_inputs=False)
+    jvp=LINEAR, save_inputs=False, batch="int_dim")
 
 
 def _logcumsumexp_impl(x: np.ndarray, dim: int) -> np.ndarray:
@@ -317,7 +318,8 @@ def _cumprod_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
     return total
 
 
-cumprod_p = defop("cumprod", _cumprod_impl, vjp=_cumprod_vjp_fast, jvp=(_cumprod_jvp,), save_ans=True)
+cumprod_p = defop("cumprod", _cumprod_impl, vjp=_cumprod_vjp_fast, jvp=(_cumprod_jvp,), save_ans=True,
+                  batch="int_dim")
 
 
 # --- max and min -------------------------------------------------------------------------
@@ -362,9 +364,9 @@ def _share_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False,
 
 
 amax_p = defop("amax", _amax_impl, vjp=_share_vjp, jvp=(_weighted_sum_jvp(_share_vjp),), save_ans=True,
-               names=("AmaxBackward0", "MaxBackward1"))
+               names=("AmaxBackward0", "MaxBackward1"), batch="reduction")
 amin_p = defop("amin", _amin_impl, vjp=_share_vjp, jvp=(_weighted_sum_jvp(_share_vjp),), save_ans=True,
-               names=("AminBackward0", "MinBackward1"))
+               names=("AminBackward0", "MinBackward1"), batch="reduction")
 
 
 def _max_dim_impl(x: np.ndarray, dim: int, keepdim: bool = False) -> tuple[np.ndarray, ...]:
@@ -418,9 +420,9 @@ def _index_dim_jvp(t: Any, ans: Any, x: Any, dim: int, keepdim: bool = False) ->
 
 
 max_dim_p = defop("max_dim", _max_dim_impl, vjp=_index_dim_vjp, jvp=(_index_dim_jvp,), save_inputs=False,
-                  n_out=2, names="MaxBackward0")
+                  n_out=2, names="MaxBackward0", batch="int_dim")
 min_dim_p = defop("min_dim", _min_dim_impl, vjp=_index_dim_vjp, jvp=(_index_dim_jvp,), save_inputs=False,
-                  n_out=2, names="MinBackward0")
+                  n_out=2, names="MinBackward0", batch="int_dim")
 
 
 def _median_impl(x: np.ndarray, dim: Any, keepdim: bool = False,
@@ -475,7 +477,7 @@ def _median_jvp(t: Any, ans: Any, x: Any, dim: Any, keepdim: bool = False, k: An
 KTHVALUE, MEDIAN_ALL = 1, 2
 median_dim_p = defop("median_dim", _median_impl, vjp=_median_vjp, jvp=(_median_jvp,), n_out=2,
                      save_inputs=False,
-                     names=("MedianBackward1", "KthvalueBackward0", "MedianBackward0"))
+                     names=("MedianBackward1", "KthvalueBackward0", "MedianBackward0"), batch="int_dim")
 
 
 def _argmax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
@@ -492,8 +494,8 @@ def _argmin_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.nd
     return np.argmin(x, axis=dim, keepdims=keepdim).astype(np.int64)
 
 
-argmax_p = defop("argmax", _argmax_impl)
-argmin_p = defop("argmin", _argmin_impl)
+argmax_p = defop("argmax", _argmax_impl, batch="arg_reduction")
+argmin_p = defop("argmin", _argmin_impl, batch="arg_reduction")
 
 
 def _all_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
@@ -504,8 +506,8 @@ def _any_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarr
     return np.any(x, axis=_axis(dim, x), keepdims=keepdim)
 
 
-all_p = defop("all", _all_impl)
-any_p = defop("any", _any_impl)
+all_p = defop("all", _all_impl, batch="reduction")
+any_p = defop("any", _any_impl, batch="reduction")
 
 
 # --- fused for stability -------------------------------------------------------------
@@ -523,7 +525,8 @@ def _logsumexp_vjp(g: Any, ans: Any, x: Any, dim: Any, keepdim: bool = False) ->
 
 
 logsumexp_p = defop("logsumexp", _logsumexp_impl, vjp=_logsumexp_vjp,
-                    jvp=(_weighted_sum_jvp(_logsumexp_vjp),), save_ans=True)
+                    jvp=(_weighted_sum_jvp(_logsumexp_vjp),), save_ans=True,
+                    batch="reduction", batched_vjp="logsumexp")
 
 
 def _first(x: Any, dim: Any) -> Any:
@@ -571,7 +574,7 @@ def _var_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
     return _unreduce(g, x.shape, dim, keepdim) * centered * scale
 
 
-var_p = defop("var", _var_impl, vjp=_var_vjp, jvp=(_weighted_sum_jvp(_var_vjp),))
+var_p = defop("var", _var_impl, vjp=_var_vjp, jvp=(_weighted_sum_jvp(_var_vjp),), batch="reduction")
 
 
 def _std_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
@@ -592,7 +595,8 @@ def _std_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
     return where(zero, 0.0, _unreduce(g, x.shape, dim, keepdim) * centered / denom)
 
 
-std_p = defop("std", _std_impl, vjp=_std_vjp, jvp=(_weighted_sum_jvp(_std_vjp),), save_ans=True)
+std_p = defop("std", _std_impl, vjp=_std_vjp, jvp=(_weighted_sum_jvp(_std_vjp),), save_ans=True,
+              batch="reduction")
 
 
 _std_jvp = _weighted_sum_jvp(_std_vjp)
@@ -676,7 +680,7 @@ def _norm_jvp(t: Any, ans: Any, x: Any, **params: Any) -> Any:
 
 
 norm_p = defop("norm", _norm_impl, vjp=_norm_vjp, jvp=(_norm_jvp,), save_ans=True,
-               names="LinalgVectorNormBackward0")
+               names="LinalgVectorNormBackward0", batch="reduction")
 
 
 # --- on lazy (Dask) arrays: rows that would need the values ---------------------------------

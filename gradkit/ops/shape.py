@@ -60,7 +60,7 @@ reshape_p = defop("reshape", _reshape_impl, vjp=lambda g, ans, x, shape: reshape
                   jvp=LINEAR, save_inputs=False,
                   names=("ViewBackward0", "UnsafeViewBackward0", "SqueezeBackward0",
                          "SqueezeBackward1", "UnsqueezeBackward0", "SqueezeBackward4",
-                         "AliasBackward0", "SqueezeBackward2"))
+                         "AliasBackward0", "SqueezeBackward2"), batch="reshape", batched_vjp="reshape")
 (VIEW, UNSAFE_VIEW, SQUEEZE, SQUEEZE_DIM, UNSQUEEZE, SQUEEZE4, ALIAS, SQUEEZE_DIMS) = range(8)
 _reshape_variants = {}
 
@@ -79,7 +79,7 @@ def _expand_impl(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 # NOTE: the engine reduces the gradient to the input's shape, which is expand's whole rule.
 expand_p = defop("expand", _expand_impl, vjp=lambda g, ans, x, shape: g, jvp=LINEAR,
-                 save_inputs=False)
+                 save_inputs=False, batch="expand", batched_vjp="identity")
 
 
 def _permute_impl(x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
@@ -91,7 +91,8 @@ def _permute_vjp(g: Any, ans: Any, x: Any, dims: tuple[int, ...]) -> Any:
 
 
 permute_p = defop("permute", _permute_impl, vjp=_permute_vjp, jvp=LINEAR, save_inputs=False,
-                  names=("PermuteBackward0", "TransposeBackward0", "TBackward0"))
+                  names=("PermuteBackward0", "TransposeBackward0", "TBackward0"),
+                  batch="dims", batched_vjp="permute")
 PERMUTE, TRANSPOSE, T = range(3)
 
 
@@ -100,7 +101,7 @@ def _flip_impl(x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
 
 
 flip_p = defop("flip", _flip_impl, vjp=lambda g, ans, x, dims: flip_p(g, dims=dims), jvp=LINEAR,
-               save_inputs=False)
+               save_inputs=False, batch="dims")
 
 
 def _roll_impl(x: np.ndarray, shifts: Any, dims: Any) -> np.ndarray:
@@ -114,7 +115,7 @@ def _roll_vjp(g: Any, ans: Any, x: Any, shifts: Any, dims: Any) -> Any:
     return roll_p(g, shifts=neg, dims=dims)
 
 
-roll_p = defop("roll", _roll_impl, vjp=_roll_vjp, jvp=LINEAR, save_inputs=False)
+roll_p = defop("roll", _roll_impl, vjp=_roll_vjp, jvp=LINEAR, save_inputs=False, batch="dims")
 
 
 def _repeat_impl(x: np.ndarray, repeats: tuple[int, ...]) -> np.ndarray:
@@ -132,7 +133,7 @@ def _repeat_vjp(g: Any, ans: Any, x: Any, repeats: tuple[int, ...]) -> Any:
     return reshape_as(g, tuple(x.shape))
 
 
-repeat_p = defop("repeat", _repeat_impl, vjp=_repeat_vjp, jvp=LINEAR, save_inputs=False)
+repeat_p = defop("repeat", _repeat_impl, vjp=_repeat_vjp, jvp=LINEAR, save_inputs=False, batch="repeat")
 
 
 def _tril_impl(x: np.ndarray, diagonal: int = 0) -> np.ndarray:
@@ -144,9 +145,9 @@ def _triu_impl(x: np.ndarray, diagonal: int = 0) -> np.ndarray:
 
 
 tril_p = defop("tril", _tril_impl, vjp=lambda g, ans, x, diagonal=0: tril_p(g, diagonal=diagonal),
-               jvp=LINEAR, save_inputs=False)
+               jvp=LINEAR, save_inputs=False, batch="trailing")
 triu_p = defop("triu", _triu_impl, vjp=lambda g, ans, x, diagonal=0: triu_p(g, diagonal=diagonal),
-               jvp=LINEAR, save_inputs=False)
+               jvp=LINEAR, save_inputs=False, batch="trailing")
 
 
 def _clone_impl(x: np.ndarray, contiguous: bool = False) -> np.ndarray:
@@ -160,7 +161,8 @@ def _clone_impl(x: np.ndarray, contiguous: bool = False) -> np.ndarray:
 # NOTE: the variants name the node of sort() on a 0-d tensor (a copy), as PyTorch does.
 clone_p = defop("clone", _clone_impl, vjp=lambda g, ans, x, contiguous=False: g, jvp=LINEAR,
                 save_inputs=False,
-                names=("CloneBackward0", "SortBackward0", "SortBackward1"))
+                names=("CloneBackward0", "SortBackward0", "SortBackward1"),
+                batch="elementwise", batched_vjp="identity")
 
 
 def _to_impl(x: np.ndarray, dtype: Any) -> np.ndarray:
@@ -169,7 +171,7 @@ def _to_impl(x: np.ndarray, dtype: Any) -> np.ndarray:
 
 # NOTE: the engine casts the gradient back to the input's dtype.
 to_p = defop("to", _to_impl, vjp=lambda g, ans, x, dtype: g, jvp=LINEAR, save_inputs=False,
-             names="ToCopyBackward0")
+             names="ToCopyBackward0", batch="elementwise", batched_vjp="identity")
 
 
 def _to_device_impl(x: Any, target: Any, source: Any, value: Any = None) -> Any:
@@ -195,7 +197,7 @@ def _cat_vjp(g: Any, ans: Any, *xs: Any, dim: int = 0) -> tuple[Any, ...]:
     return split_p(g, sizes=tuple(sizes), dim=dim)
 
 
-cat_p = defop("cat", _cat_impl, vjp_all=_cat_vjp, jvp=LINEAR, save_inputs=False)
+cat_p = defop("cat", _cat_impl, vjp_all=_cat_vjp, jvp=LINEAR, save_inputs=False, batch="cat")
 
 
 def _stack_impl(*xs: np.ndarray, dim: int = 0) -> np.ndarray:
@@ -203,7 +205,7 @@ def _stack_impl(*xs: np.ndarray, dim: int = 0) -> np.ndarray:
 
 
 stack_p = defop("stack", _stack_impl, vjp_all=lambda g, ans, *xs, dim=0: unbind_p(g, dim=dim),
-                jvp=LINEAR, save_inputs=False)
+                jvp=LINEAR, save_inputs=False, batch="cat", batched_vjp="stack")
 
 
 def _split_impl(x: np.ndarray, sizes: tuple[int, ...], dim: int) -> tuple[np.ndarray, ...]:
@@ -221,7 +223,7 @@ def _split_vjp(g: tuple[Any, ...], ans: Any, x: Any, sizes: Any, dim: int) -> An
 
 
 split_p = defop("split", _split_impl, vjp=_split_vjp, jvp=LINEAR, save_inputs=False, n_out=-1,
-                names=("SplitBackward0", "SplitWithSizesBackward0"))
+                names=("SplitBackward0", "SplitWithSizesBackward0"), batch="unbind")
 
 
 def _unbind_impl(x: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
@@ -229,7 +231,7 @@ def _unbind_impl(x: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
 
 
 unbind_p = defop("unbind", _unbind_impl, vjp=lambda g, ans, x, dim: stack_p(*g, dim=dim),
-                 jvp=LINEAR, save_inputs=False, n_out=-1)
+                 jvp=LINEAR, save_inputs=False, n_out=-1, batch="unbind", batched_vjp="unbind")
 
 
 # --- indexing ----------------------------------------------------------------------
@@ -244,7 +246,7 @@ def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any) -> Any:
 getitem_p = defop("getitem", _getitem_impl, vjp=_getitem_vjp, jvp=LINEAR, save_inputs=False,
                   names=("SliceBackward0", "SelectBackward0", "IndexBackward0",
                          "UnsqueezeBackward0", "AliasBackward0", "TakeBackward0",
-                         "MaskedSelectBackward0", "IndexSelectBackward0"))
+                         "MaskedSelectBackward0", "IndexSelectBackward0"), batch="getitem")
 (SLICE, SELECT, INDEX, GI_UNSQUEEZE, GI_ALIAS, TAKE, MASKED_SELECT, INDEX_SELECT) = range(8)
 
 
@@ -403,7 +405,7 @@ def _masked_fill_vjp_value(g: Any, ans: Any, x: Any, mask: Any, value: Any) -> A
 masked_fill_p = defop(
     "masked_fill", _masked_fill_impl,
     vjp=(lambda g, ans, x, mask, value: _where(mask, 0.0, g), None, _masked_fill_vjp_value),
-    jvp=LINEAR, save_inputs=True)
+    jvp=LINEAR, save_inputs=True, batch="elementwise")
 
 
 def _where(c: Any, a: Any, b: Any) -> Any:
@@ -424,7 +426,7 @@ def _diagonal_vjp(g: Any, ans: Any, x: Any, offset: int = 0, dim1: int = 0, dim2
 
 
 diagonal_p = defop("diagonal", _diagonal_impl, vjp=_diagonal_vjp, jvp=LINEAR, save_inputs=False,
-                   names=("DiagonalBackward0", "DiagonalBackward0_copy"))
+                   names=("DiagonalBackward0", "DiagonalBackward0_copy"), batch="diagonal")
 
 
 def _diagonal_backward_impl(g: np.ndarray, shape: tuple[int, ...], offset: int, dim1: int,

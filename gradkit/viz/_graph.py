@@ -12,7 +12,6 @@ fields are not touched).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,10 +222,6 @@ def _attach_grads(output: Tensor, nodes: dict[int, GraphNode], tensors: dict[int
     for k, g in zip(keys, gs):
         if g is not None:
             nodes[k].grad = _np(g)
-
-
-def _short(n: GraphNode) -> str:
-    return re.sub(r"Backward\d*$", "", n.label) if n.kind != "leaf" else n.label
 
 
 def to_dot(output: Tensor | Graph, names: Any = None, grads: bool = False) -> str:

@@ -38,7 +38,7 @@ def _inplace(input: Tensor, fn: Any, inplace: bool) -> Tensor:
     """``fn(input)``, written into ``input`` when ``inplace`` (PyTorch's ``relu_`` and kin)."""
     if not inplace:
         return fn(input)
-    from gradkit._api.methods import _inplace as run_inplace
+    from gradkit._api.inplace import _inplace as run_inplace
     return run_inplace(input, fn)
 
 

@@ -1,11 +1,11 @@
-"""More Tensor methods: random in-place fills, index fills, ``new_*`` on the tensor's device,
-``unfold``, ``H``/``mT``/``mH``, products with a bias and their in-place variants.
+"""Tensor methods that are variants of ``torch.*`` functions outside the method table: index
+fills, ``put``, ``unfold``/``as_strided`` and storage queries, ``new_*`` on the tensor's device,
+``T``/``H``/``mT``/``mH``, the products with a bias and their in-place variants.
 
 Attached at import time, after :mod:`gradkit._api.methods`, whose in-place machinery
 (``_inplace``, ``_make_inplace``) gives version bumps, leaf checks and history.
 """
 
-from __future__ import annotations
 
 import warnings
 from typing import Any, Callable
@@ -13,178 +13,42 @@ from typing import Any, Callable
 import numpy as np
 
 from gradkit import _api as A
-from gradkit._api import other_ops as AT
+from gradkit._api import blas as _blas
+from gradkit._api import differences as _differences
+from gradkit._api import distances as _distances
+from gradkit._api import histograms as _histograms
+from gradkit._api import mutating as _mutating
+from gradkit._api import views as _views
 from gradkit._core import dtype as _dtype
-from gradkit._core.backend import backend_of, immutable, to_numpy
-from gradkit._api.methods import _check_inplace, _inplace, _make_inplace
+from gradkit._core.backend import backend_of, to_numpy
+from gradkit._api.inplace import _inplace, _make_inplace
+from gradkit.autograd import forward_ad as _fw
+from gradkit.ops import _registry as _R
 from gradkit._core.tensor import Tensor, _make
-from gradkit._core.sites import bumped
-from gradkit._core.grad_mode import _state
-from gradkit._core.creation import _gen
-from gradkit._core.creation import bernoulli as _b
 from gradkit._core import creation as F
 
-
-# --- random in-place fills --------------------------------------------------------------
-def _kind_name(t: Tensor) -> str:
-    return AT._scalar_name(t.dtype)
-
-
-def _fill_random(self: Tensor, name: str, arr: np.ndarray) -> Tensor:
-    """Write the samples ``arr`` into ``self`` in place (its dtype and device)."""
-    _check_inplace(self)
-    arr = np.asarray(arr).astype(self._data.dtype, copy=False)
-    if backend_of(self._data) is not None:
-        from gradkit._core.creation import _SameAs, _place
-        arr = _place(arr, _SameAs(self._data))
-    if _state.grad_enabled and (self._rg or (self._base is not None and self._base._rg)):
-        # NOTE: a non-leaf: the fill is recorded (zero gradient to the old values).
-        value = _make(arr, False, None)
-        return _inplace(self, lambda s: A.add(A.mul(s, 0), value), _name=name)
-    if immutable(self._data):
-        self._data = arr
-    else:
-        self._data[...] = arr
-    self._vc[0] += 1
-    if _state.record_sites:
-        bumped(self, name)
-    return self
-
-
-def _rng(generator: Any) -> np.random.Generator:
-    return _gen(generator)
-
-
-def _need_float(self: Tensor, kernel: str) -> None:
-    if not (self.is_floating_point()):
-        raise RuntimeError(f"\"{kernel}\" not implemented for '{_kind_name(self)}'")
-
-
-def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
-    """Fill with samples uniform on [a, b)."""
-    _need_float(self, "check_uniform_bounds")
-    if a > b:
-        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
-                           f"to={b}")
-    return _fill_random(self, "uniform_", _rng(generator).uniform(a, b, self.shape))
-
-
-def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
-    """Fill with normal samples of mean ``mean`` and standard deviation ``std``."""
-    _need_float(self, "normal_kernel_cpu")
-    if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _fill_random(self, "normal_", _rng(generator).normal(mean, std, self.shape))
-
-
-def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
-    """Fill with ``exp(N(mean, std))`` samples."""
-    _need_float(self, "log_normal_cpu")
-    if std <= 0:
-        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    return _fill_random(self, "log_normal_", _rng(generator).lognormal(mean, std, self.shape))
-
-
-def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
-    """Fill with exponential samples of rate ``lambd``."""
-    if not self.is_floating_point():
-        raise RuntimeError("Exponential distribution is a continuous probability distribution. "
-                           f"dtype must be a floating point but you specified {_kind_name(self)}")
-    if lambd <= 0:
-        raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    return _fill_random(self, "exponential_", _rng(generator).exponential(1.0 / lambd, self.shape))
-
-
-def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
-    """Fill with Cauchy samples ``median + sigma * tan(pi * (U - 1/2))``."""
-    if not self.is_floating_point():
-        raise RuntimeError("Cauchy distribution is a continuous probability distribution. dtype "
-                           f"must be a floating point but you specified {self._data.dtype}")
-    if sigma <= 0:
-        raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
-    return _fill_random(self, "cauchy_",
-                        median + sigma * _rng(generator).standard_cauchy(self.shape))
-
-
-def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
-    """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
-    if not 0 < p < 1:
-        raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-    return _fill_random(self, "geometric_", _rng(generator).geometric(p, self.shape))
-
-
-def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
-    """Fill with 0/1 samples, 1 with probability ``p`` (a number or a broadcastable tensor)."""
-    if isinstance(p, Tensor):
-        pd = to_numpy(p._data)
-        if pd.size and (pd.min() < 0 or pd.max() > 1):
-            raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-        pd = np.broadcast_to(pd, tuple(self.shape))
-    else:
-        if not 0 <= p <= 1:
-            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-        pd = p
-    return _fill_random(self, "bernoulli_", _rng(generator).random(tuple(self.shape)) < pd)
-
-
-def bernoulli(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
-    """0/1 samples with probabilities ``self`` (or ``p``), in ``self``'s dtype."""
-    if p is not None:
-        return bernoulli_(A.clone(self.detach()), p, generator=generator)
-    return _b(self.detach(), generator=generator)
-
-
-def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> Tensor:
-    """Fill with integers uniform on [from, to); ``random_(to)``; ``random_()`` spans the dtype's
-    exactly representable integers (``[0, 2**24]`` for float32)."""
-    lo: Any = kwargs.pop("from", None)
-    hi: Any = kwargs.pop("to", None)
-    if kwargs:
-        raise TypeError(f"random_() got an unexpected keyword argument {next(iter(kwargs))!r}")
-    if len(args) == 1:
-        if lo is None:
-            lo, hi = 0, args[0]
-        else:
-            hi = args[0]
-    elif len(args) == 2:
-        lo, hi = args
-    elif len(args) > 2:
-        raise TypeError("random_() takes at most 2 arguments")
-    lo = 0 if lo is None else int(lo)
-    dt = self._data.dtype
-    if hi is None:
-        if dt.kind == "f":
-            hi = 2 ** {2: 11, 4: 24, 8: 53}[dt.itemsize] + 1
-        elif dt.kind == "b":
-            hi = 2
-        else:
-            hi = int(np.iinfo(dt).max) + (1 if dt.kind == "u" else 0)
-    hi = int(hi)
-    if lo >= hi:
-        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= "
-                           f"to={hi}")
-    rng = _rng(generator)
-    if hi - 1 > np.iinfo(np.int64).max:
-        arr = rng.integers(lo, hi - 1, size=tuple(self.shape), dtype=np.int64, endpoint=True)
-    else:
-        arr = rng.integers(lo, hi, size=tuple(self.shape), dtype=np.int64)
-    return _fill_random(self, "random_", arr)
 
 
 # --- index fills -------------------------------------------------------------------------
 def _index_fill(self: Tensor, dim: int, index: Any, value: Any) -> Tensor:
-    return AT.index_fill(self, dim, index, value)
+    return _mutating.index_fill(self, dim, index, value)
 
 
 def _index_copy(self: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
-    return AT.index_copy(self, dim, index, source)
+    return _mutating.index_copy(self, dim, index, source)
 
 
 def _masked_scatter(self: Tensor, mask: Any, source: Tensor) -> Tensor:
-    return AT.masked_scatter(self, mask, source)
+    return _mutating.masked_scatter(self, mask, source)
 
 
 def _masked_scatter_inplace(self: Tensor, mask: Any, source: Tensor) -> Tensor:
+    if _R._fw_on and _fw._dual_call(self, (mask, source), {}):
+        return _fw._inplace_dual(self, _masked_scatter_write, _masked_scatter, (mask, source), {})
+    return _masked_scatter_write(self, mask, source)
+
+
+def _masked_scatter_write(self: Tensor, mask: Any, source: Tensor) -> Tensor:
     m = A.as_tensor_arg(mask)
     try:
         shape = tuple(np.broadcast_shapes(tuple(self.shape), tuple(m.shape)))
@@ -193,11 +57,11 @@ def _masked_scatter_inplace(self: Tensor, mask: Any, source: Tensor) -> Tensor:
     if shape != tuple(self.shape):
         raise RuntimeError(f"The size of tensor a ({m.shape[-1]}) must match the size of tensor b "
                            f"({self.shape[-1]}) at non-singleton dimension {self.ndim - 1}")
-    return _inplace(self, AT.masked_scatter, mask, source, _name="masked_scatter_")
+    return _inplace(self, _mutating.masked_scatter, mask, source, _name="masked_scatter_")
 
 
 def _put(self: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> Tensor:
-    return AT.put(self, index, source, accumulate)
+    return _mutating.put(self, index, source, accumulate)
 
 
 def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
@@ -217,11 +81,11 @@ def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
 
 # --- views and storage -------------------------------------------------------------------
 def _unfold(self: Tensor, dimension: int, size: int, step: int) -> Tensor:
-    return AT.unfold(self, dimension, size, step)
+    return _views.unfold(self, dimension, size, step)
 
 
 def _as_strided(self: Tensor, size: Any, stride: Any, storage_offset: Any = None) -> Tensor:
-    return AT.as_strided(self, size, stride, storage_offset)
+    return _views.as_strided(self, size, stride, storage_offset)
 
 
 def _root(arr: Any) -> Any:
@@ -412,12 +276,17 @@ def _get_device(self: Tensor) -> int:
     return -1 if d.type == "cpu" else (d.index or 0)
 
 
+#: the torch.* functions that are bound as methods below, by name
+_FUNCTIONS = {name: getattr(mod, name) for mod in (_blas, _differences, _distances, _histograms,
+                                                   _mutating, _views)
+              for name in mod.__all__}
+_FUNCTIONS.update(msort=A.msort, ravel=A.ravel, is_same_size=A.is_same_size,
+                  is_signed=A.is_signed)
+
+
 def _attach() -> None:
     T = Tensor
     methods: dict[str, Any] = {
-        "uniform_": uniform_, "normal_": normal_, "log_normal_": log_normal_,
-        "exponential_": exponential_, "cauchy_": cauchy_, "geometric_": geometric_,
-        "bernoulli_": bernoulli_, "bernoulli": bernoulli, "random_": random_,
         "index_fill": _index_fill, "index_copy": _index_copy, "masked_scatter": _masked_scatter,
         "put": _put, "fill_diagonal_": fill_diagonal_, "unfold": _unfold,
         "as_strided": _as_strided, "storage_offset": storage_offset, "is_set_to": is_set_to,
@@ -432,10 +301,10 @@ def _attach() -> None:
     for name in ("diff", "cross", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
                  "narrow_copy", "select", "scatter_reduce", "index_reduce", "histc", "bincount",
                  "msort", "ravel", "is_same_size", "is_signed"):
-        methods[name] = _bind(getattr(AT, name), name)
+        methods[name] = _bind(_FUNCTIONS[name], name)
     for name in ("renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm", "scatter_reduce",
                  "index_reduce"):
-        methods[name + "_"] = _named_inplace(getattr(AT, name), name)
+        methods[name + "_"] = _named_inplace(_FUNCTIONS[name], name)
     for name in ("cumsum", "cumprod", "eq", "ne", "lt", "le", "gt", "ge", "not_equal", "less",
                  "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
                  "logical_xor", "logical_not", "bitwise_and", "bitwise_or", "bitwise_xor",

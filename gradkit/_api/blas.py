@@ -1,0 +1,145 @@
+"""PyTorch's "BLAS and LAPACK Operations" beyond ``matmul``: the products with a bias
+(``addmm``, ``addmv``, ``addr``, ``addbmm``, ``baddbmm``), ``chain_matmul`` and ``cross``.
+
+Built from gradkit's own differentiable functions, so gradients (and gradients of
+gradients) come from their rules.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from gradkit import _api as A
+from gradkit._api.base import _dim
+from gradkit._api.base import as_tensor_arg as _t
+from gradkit._core.tensor import Tensor
+
+__all__ = [
+    "cross", "addmm", "addmv", "addr", "addbmm", "baddbmm", "chain_matmul",
+]
+
+
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
+    """Cross product of 3-vectors along ``dim`` (the first dimension of size 3 if None)."""
+    a, b = _t(input), _t(other)
+    if a.ndim != b.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    shape = tuple(np.broadcast_shapes(tuple(a.shape), tuple(b.shape)))
+    if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
+                      "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
+                      "default value of dim will change to agree with that of linalg.cross in a "
+                      "future release.", UserWarning, stacklevel=2)
+        cands = [i for i, s in enumerate(shape) if s == 3]
+        if not cands:
+            raise RuntimeError("no dimension of size 3 in input")
+        dim = cands[0]
+    d = _dim(dim, len(shape))
+    if a.shape[d] != 3 or b.shape[d] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got "
+                           f"{a.shape[d]} and {b.shape[d]}")
+    a, b = A.expand(a, shape), A.expand(b, shape)
+
+    def c(t: Tensor, i: int) -> Tensor:
+        return A.narrow(t, d, i, 1)
+    x = A.sub(A.mul(c(a, 1), c(b, 2)), A.mul(c(a, 2), c(b, 1)))
+    y = A.sub(A.mul(c(a, 2), c(b, 0)), A.mul(c(a, 0), c(b, 2)))
+    z = A.sub(A.mul(c(a, 0), c(b, 1)), A.mul(c(a, 1), c(b, 0)))
+    return A.cat([x, y, z], d)
+
+
+# --- products with a bias ---------------------------------------------------------------
+def _bias(input: Any, prod: Tensor, beta: Any, alpha: Any) -> Tensor:
+    out = prod if alpha == 1 else A.mul(prod, alpha)
+    if beta == 0:
+        return out                      # NOTE: input is ignored (its NaNs do not propagate)
+    inp = _t(input)
+    return A.add(inp if beta == 1 else A.mul(inp, beta), out)
+
+
+def _check_shape(input: Any, shape: tuple[int, ...], name: str) -> None:
+    s = tuple(_t(input).shape)
+    try:
+        if tuple(np.broadcast_shapes(s, shape)) != shape:
+            raise ValueError
+    except ValueError:
+        raise RuntimeError(f"The expanded size of the tensor ({shape[-1]}) must match the existing "
+                           f"size ({s[-1] if s else 1}) at non-singleton dimension "
+                           f"{len(shape) - 1}.  Target sizes: {list(shape)}.  Tensor sizes: "
+                           f"{list(s)}") from None
+
+
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * (mat1 @ mat2)`` (``input`` ignored when ``beta == 0``)."""
+    m1, m2 = _t(mat1), _t(mat2)
+    if m1.ndim != 2:
+        raise RuntimeError("mat1 must be a matrix, got " f"{m1.ndim}-D tensor")
+    if m2.ndim != 2:
+        raise RuntimeError("mat2 must be a matrix, got " f"{m2.ndim}-D tensor")
+    prod = A.mm(m1, m2)
+    _check_shape(input, tuple(prod.shape), "addmm")
+    return _bias(input, prod, beta, alpha)
+
+
+def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * (mat @ vec)``."""
+    prod = A.mv(_t(mat), _t(vec))
+    _check_shape(input, tuple(prod.shape), "addmv")
+    return _bias(input, prod, beta, alpha)
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    v1, v2 = _t(vec1), _t(vec2)
+    if v1.ndim != 1 or v2.ndim != 1:
+        raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {v1.ndim}-D" if v1.ndim != 1
+                           else f"addr: Expected 1-D argument vec2, but got {v2.ndim}-D")
+    prod = A.outer(v1, v2)
+    _check_shape(input, tuple(prod.shape), "addr")
+    return _bias(input, prod, beta, alpha)
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+           alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``."""
+    b1, b2 = _t(batch1), _t(batch2)
+    if b1.ndim != 3 or b2.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if b1.ndim != 3 else
+                           "batch2 must be a 3D tensor")
+    prod = A.sum(A.bmm(b1, b2), 0)
+    _check_shape(input, tuple(prod.shape), "addbmm")
+    return _bias(input, prod, beta, alpha)
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+            alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * (batch1 @ batch2)`` for each batch."""
+    b1, b2 = _t(batch1), _t(batch2)
+    if b1.ndim != 3 or b2.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor" if b1.ndim != 3 else
+                           "batch2 must be a 3D tensor")
+    prod = A.bmm(b1, b2)
+    _check_shape(input, tuple(prod.shape), "baddbmm")
+    return _bias(input, prod, beta, alpha)
+
+
+def chain_matmul(*matrices: Tensor) -> Tensor:
+    """The product of 2-D matrices (deprecated in PyTorch: use ``linalg.multi_dot``)."""
+    warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch "
+                  "release. Use torch.linalg.multi_dot instead, which accepts a list of two or "
+                  "more tensors rather than multiple parameters.", UserWarning, stacklevel=2)
+    if not matrices:
+        raise RuntimeError("chain_matmul(): Expected one or more input tensors")
+    ms = [_t(m) for m in matrices]
+    for m in ms:
+        if m.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {m.ndim}, expected 2 instead.")
+    if len(ms) == 1:
+        return A.clone(ms[0])
+    out = ms[0]
+    for m in ms[1:]:
+        out = A.mm(out, m)
+    return out

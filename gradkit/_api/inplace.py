@@ -1,0 +1,364 @@
+"""In-place Tensor operations: compute out of place through the derivative table, then write the
+result into the tensor's memory, bump its version and take over the new history, so autograd
+sees them exactly as PyTorch does (views write through to their base). ``zero_``, ``fill_`` and
+``copy_``; ``_make_inplace`` turns a function into its in-place method.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+from gradkit import _api as A
+from gradkit._core import dtype as _dtype
+from gradkit._core.backend import immutable
+from gradkit._core.creation import _fill_value
+from gradkit._core.tensor import Tensor, _make
+from gradkit._core.sites import bumped
+from gradkit._core.grad_mode import _state
+from gradkit.ops import elementwise as E
+from gradkit.ops import shape as S
+from gradkit.ops import _registry as _R
+from gradkit.ops._registry import apply
+from gradkit.autograd import forward_ad as _fw
+from gradkit._api import lazy as _lazy  # noqa: F401  (attaches Tensor.compute, Tensor.persist)
+
+_LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+# --- in-place machinery -------------------------------------------------------------
+def _check_inplace(self: Tensor) -> None:
+    if not _state.grad_enabled:
+        return
+    if self._rg and self._fn is None:
+        raise RuntimeError(_LEAF_INPLACE)
+    refused = self.__dict__.get("_inplace_refused")   # a custom Function's output returned as-is
+    if refused is not None:
+        raise RuntimeError(refused)
+    base = self._base
+    if base is not None and base._rg and base._fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+
+
+def _refuse_conj_copy(self: Tensor) -> None:
+    """PyTorch's ``conj()`` is a view: writing to it writes the input. gradkit's is a copy,
+    which such a write would not reach, so it is refused rather than silently lost."""
+    if self._conj_copy or (self._base is not None and self._base._conj_copy):
+        raise RuntimeError(
+            "an in-place change of the result of conj() (or .mH/.H/.adjoint() of a complex "
+            "tensor) would not reach its input: PyTorch's conj() is a view of the input, "
+            "gradkit's is a copy. Change the input instead, or call .resolve_conj() (or "
+            ".clone()) first to get a tensor of your own.")
+
+
+class _WRITEABLE:
+    writeable = True
+
+
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+
+
+def _alias(self: Tensor) -> Tensor:
+    """A snapshot of ``self`` with its history, safe to save while ``self`` is overwritten."""
+    t = _make(self._data.copy(), self._rg, self._fn)
+    t._oi = self._oi
+    if self._fw:                # forward mode: the snapshot keeps the tangents the op reads
+        from gradkit.autograd.forward_ad import _set
+        for level, tangent in self._fw.items():
+            _set(t, level, tangent)
+    return t
+
+
+def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
+    """Write ``out`` into ``self``'s memory, bump the version and adopt ``out``'s history."""
+    src = out._data
+    if src.shape != self._data.shape:
+        try:
+            np.broadcast_to(src, self._data.shape)
+        except ValueError:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                               f"broadcast shape {list(src.shape)}") from None
+    if self._data.dtype.kind in "iub" and src.dtype.kind in "fc" or (
+            self._data.dtype.kind == "b" and src.dtype.kind in "iu"):
+        names = {np.dtype(k): v for k, v in
+                 (("float32", "Float"), ("float64", "Double"), ("float16", "Half"),
+                  ("int64", "Long"), ("int32", "Int"), ("int16", "Short"), ("int8", "Char"),
+                  ("uint8", "Byte"), ("bool", "Bool"))}
+        raise RuntimeError(f"result type {names.get(src.dtype, src.dtype)} can't be cast to the "
+                           f"desired output type {names.get(self._data.dtype, self._data.dtype)}")
+    if immutable(self._data):
+        # NOTE: a Dask array is a value: the tensor takes the new one (tensors that shared the
+        # old array, like a detach(), keep the old values).
+        self._data = np.broadcast_to(src, self._data.shape).astype(self._data.dtype)
+    else:
+        if not getattr(self._data, "flags", _WRITEABLE).writeable:
+            raise RuntimeError(_OVERLAP)
+        np.copyto(self._data, src, casting="unsafe")
+    self._vc[0] += 1
+    if _state.record_sites:
+        bumped(self, name, 5)
+    node = out._fn
+    if node is not None:
+        if _state.record_sites:
+            node.inplace = name
+            if getattr(node, "site", None) is None:     # linear ops record no site of their own
+                from gradkit._core.sites import site
+                node.site = site(3)
+        self._fn, self._oi, self._rg = node, out._oi, True
+        if getattr(node, "ans_vc", None) is not None:
+            node.ans_vc = self._vc
+            node.ans_v = self._vc[0]
+        if "_views" in self.__dict__:
+            _refresh_views(self)
+    return self
+
+
+def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, _name: str = "in-place op",
+             **kwargs: Any) -> Tensor:
+    _refuse_conj_copy(self)
+    recording = _state.grad_enabled and (
+        self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
+    base = self._base
+    if self._multi and _state.grad_enabled and (recording or base._rg):
+        raise _multi_view_error(self)
+    _check_inplace(self)
+    if base is not None and _state.grad_enabled and (recording or base._rg):
+        return _inplace_view(self, base, fn, args, kwargs, _name)
+    src = _alias(self) if recording else _make(self._data, False, None)
+    with _no_record(not recording):
+        out = fn(src, *args, **kwargs)
+    return _commit(self, out, _name)
+
+
+_MULTI_VIEW = ("This view is the output of a function that returns multiple views. Such "
+               "functions do not allow the output views to be modified inplace. You should "
+               "replace the inplace operation by an out-of-place one.")
+
+
+def _multi_view_error(view: Tensor) -> RuntimeError:
+    """PyTorch's refusal of an in-place change of an output of ``split``/``unbind``/``chunk``."""
+    if view._fn is None:
+        return RuntimeError("A view was created in no_grad mode and is being modified inplace "
+                            "with grad mode enabled. " + _MULTI_VIEW)
+    name = re.sub(r"Backward\d*$", "", view._fn.name())
+    return RuntimeError(f"Output {view._oi} of {name} is a view and is being modified inplace. "
+                        + _MULTI_VIEW)
+
+
+def _refresh_views(base: Tensor, skip: Tensor | None = None) -> None:
+    """Give every live view of ``base`` the history of a fresh view of its new value.
+
+    After an in-place change of ``base`` (directly or through one of its views) the views
+    taken before still see the new values, so their gradient must flow through the new
+    history (PyTorch regenerates a view's ``grad_fn`` when its base's version changed).
+    """
+    views = base.__dict__.get("_views")
+    if not views or immutable(base._data):
+        return                  # a Dask base takes a new array: its old views keep old values
+    for ref in list(views):
+        v = ref()
+        if v is None or v is skip or v._base is not base:
+            continue
+        _follow(v, v._view_fn(base))
+
+
+def _follow(view: Tensor, fresh: Tensor) -> None:
+    """``view`` takes the history of ``fresh`` (a new view of its changed base); a
+    ``retain_grad()`` moves with it, as in PyTorch (tensor hooks stay with the old history)."""
+    view._fn, view._rg = fresh._fn, fresh._rg
+    if fresh._fn is not None:
+        view._oi = fresh._oi
+        if view._retain:
+            fresh._fn._retain_output(fresh._oi, weakref.ref(view))
+
+
+def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: Any,
+                  kwargs: Any, name: str = "in-place op") -> Tensor:
+    """An in-place change through a view, recorded on the base (PyTorch's CopySlices).
+
+    The view's elements are located in the base by applying the view's own
+    function to an array of flat positions; the base is rewritten with
+    ``index_put`` at those positions and the view takes the history of a fresh
+    view of the new base.
+    """
+    if not getattr(view._data, "flags", _WRITEABLE).writeable:
+        raise RuntimeError(_OVERLAP)
+    make_view = view._view_fn
+    current = make_view(base)
+    out = fn(_alias(current), *args, **kwargs)
+    new = _write_through(_alias(base), make_view, out, current._data.dtype)
+    _commit(base, new, name)
+    _follow(view, make_view(base))
+    return view
+
+
+def _write_through(base: Tensor, make_view: Callable[[Tensor], Tensor], out: Tensor,
+                   view_dtype: Any) -> Tensor:
+    """``base`` with the elements that ``make_view`` selects replaced by ``out`` (differentiable).
+
+    The view's elements are located by applying ``make_view`` to an array of flat positions.
+    A real view of a complex base (``.real``, ``.imag``, ``view_as_real``) writes real parts
+    (flat positions 0..n-1) and imaginary parts (n..2n-1); a complex view of a real base
+    (``view_as_complex``) writes pairs of elements. Also used for forward-mode tangents.
+    """
+    shape, n = base._data.shape, base._data.size
+    parts = base._data.dtype.kind == "c" and view_dtype.kind != "c"
+    pairs = base._data.dtype.kind != "c" and view_dtype.kind == "c"
+    grid = np.arange(n).reshape(shape)
+    if parts:
+        grid = grid + 1j * (grid + n)
+    elif pairs:
+        grid = grid.astype(np.float64)
+    positions = make_view(_make(grid, False, None))._data
+    target = view_dtype if parts or pairs else base._data.dtype
+    if out._data.dtype != target:
+        out = out.to(_dtype.FROM_NP[target])
+    if out._data.shape != positions.shape:
+        out = A.expand(out, positions.shape)
+    values = A.reshape(out, (-1,))
+    if parts:
+        positions = positions.real.astype(np.int64)
+    elif pairs:
+        positions = np.concatenate([positions.real.reshape(-1), positions.imag.reshape(-1)])
+        positions = positions.astype(np.int64)
+        values = A.cat([A.reshape(E.real(out), (-1,)), A.reshape(E.imag(out), (-1,))])
+    if parts:
+        from gradkit._api.complex import complex as _complex
+        flat = A.cat([A.reshape(E.real(base), (-1,)), A.reshape(E.imag(base), (-1,))])
+        flat = apply(S.index_put_p.prim, (flat, values), {"index": (positions.reshape(-1),)}, 0)
+        return A.reshape(_complex(flat[:n], flat[n:]), shape)
+    index = np.unravel_index(positions.reshape(-1), shape)
+    return apply(S.index_put_p.prim, (base, values), {"index": index}, 0)
+
+
+class _no_record:
+    __slots__ = ("on", "prev")
+
+    def __init__(self, on: bool) -> None:
+        self.on = on
+
+    def __enter__(self) -> None:
+        if self.on:
+            self.prev = _state.grad_enabled
+            _state.grad_enabled = False
+
+    def __exit__(self, *exc: object) -> None:
+        if self.on:
+            _state.grad_enabled = self.prev
+
+
+def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    ufunc = _UFUNC_INPLACE.get(fn)
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if _R._fw_on and _fw._dual_call(self, args, kwargs):
+            return _fw._inplace_dual(self, general, fn, args, kwargs)
+        _refuse_conj_copy(self)
+        if ufunc is not None and len(args) == 1 and not kwargs:
+            other = args[0]
+            if not (_state.grad_enabled and (self._rg or (isinstance(other, Tensor) and other._rg)
+                                             or (self._base is not None and self._base._rg))):
+                # NOTE: nothing to record (an optimizer step under no_grad): write in place
+                # with NumPy, with no temporary copy; anything unusual takes the general path.
+                o = other._data if isinstance(other, Tensor) else other
+                try:
+                    ufunc(self._data, o, out=self._data, casting="same_kind")
+                except (TypeError, ValueError):
+                    pass
+                else:
+                    self._vc[0] += 1
+                    if _state.record_sites:
+                        bumped(self, name)
+                    return self
+        return _inplace(self, fn, *args, _name=name, **kwargs)
+
+    def general(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return _inplace(self, fn, *args, _name=name, **kwargs)
+    name = fn.__name__ + "_"
+    method.__name__ = name
+    method.__doc__ = f"In-place ``{fn.__name__}``: bumps the version counter, records on the graph."
+    return method
+
+
+_FILL = _R.REGISTRY["fill"]
+_UFUNC_INPLACE = {A.add: np.add, A.sub: np.subtract, A.mul: np.multiply, A.div: np.true_divide}
+
+
+def _zero_tangent(s: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    return s * 0.0
+
+
+def zero_(self: Tensor) -> Tensor:
+    """Fill with zeros in place."""
+    if _R._fw_on and _fw._dual_call(self, (), {}):
+        return _fw._inplace_dual(self, _zero, _zero_tangent, (), {})
+    return _zero(self)
+
+
+def _zero(self: Tensor) -> Tensor:
+    _refuse_conj_copy(self)
+    if not (_state.grad_enabled and self._rg):
+        self._data[...] = 0
+        self._vc[0] += 1
+        bumped(self, "zero_")
+        return self
+    zero = _make(np.zeros((), self._data.dtype), False, None)
+    return _inplace(self, lambda s: apply(_FILL, (s, zero), None, 2), _name="zero_")
+
+
+def fill_(self: Tensor, value: Any) -> Tensor:
+    """Fill with ``value`` in place."""
+    if _R._fw_on and _fw._dual_call(self, (value,), {}):
+        return _fw._inplace_dual(self, _fill, lambda s, v: s * 0.0 + v, (value,), {})
+    return _fill(self, value)
+
+
+def _fill(self: Tensor, value: Any) -> Tensor:
+    _refuse_conj_copy(self)
+    if isinstance(value, Tensor) and value.dim() != 0:
+        raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
+                           f"{value.dim()} dimensions.")
+    v = value.item() if isinstance(value, Tensor) and not value._rg else value
+    if isinstance(v, (int, float)) and (self._data.dtype.kind in "iu"
+                                        or self._data.dtype == np.float32):
+        v = _fill_value(v, self._data.dtype)
+    if isinstance(v, Tensor):
+        return _inplace(self, lambda s, val: apply(_FILL, (s, val)), v, _name="fill_")
+    if not (_state.grad_enabled and self._rg):
+        self._data[...] = v
+        self._vc[0] += 1
+        bumped(self, "fill_")
+        return self
+    value = _make(np.asarray(v, self._data.dtype), False, None)
+    return _inplace(self, lambda s: apply(_FILL, (s, value)), _name="fill_")
+
+
+def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
+    """Copy ``src`` (broadcast to this shape) into this tensor in place."""
+    if _R._fw_on and _fw._dual_call(self, (src,), {"non_blocking": non_blocking}):
+        return _fw._inplace_dual(self, _copy, lambda s, src, non_blocking=False: s * 0.0 + src,
+                                 (src,), {"non_blocking": non_blocking})
+    return _copy(self, src, non_blocking)
+
+
+def _copy(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
+    _refuse_conj_copy(self)
+    src = A.as_tensor_arg(src)
+    if not (_state.grad_enabled and (self._rg or src._rg)):
+        np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
+        self._vc[0] += 1
+        bumped(self, "copy_")
+        return self
+
+    try:
+        np.broadcast_shapes(tuple(src.shape), tuple(self.shape))
+    except ValueError:
+        raise RuntimeError(f"The size of tensor a ({self.shape[-1] if self.dim() else 1}) must match "
+                           f"the size of tensor b ({src.shape[-1] if src.dim() else 1}) at "
+                           "non-singleton dimension") from None
+    return _inplace(self, lambda s, val: apply(_FILL, (s, val), None, 1), src, _name="copy_")

@@ -1,0 +1,282 @@
+"""PyTorch-style mutating ops as functions: index fills and copies, ``put``, ``masked_scatter``,
+``scatter_reduce`` and ``index_reduce`` (PyTorch's "Indexing, Slicing, Joining, Mutating Ops").
+
+Built from gradkit's own differentiable functions, so gradients (and gradients of
+gradients) come from their rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gradkit import _api as A
+from gradkit._api import special as AM
+from gradkit._core import dtype as _dtype
+from gradkit._core.backend import to_numpy
+from gradkit._api.base import _dim
+from gradkit._api.base import as_tensor_arg as _t
+from gradkit._core.tensor import Tensor, _make
+
+__all__ = [
+    "index_fill", "index_copy", "masked_scatter", "put", "scatter_reduce", "index_reduce",
+]
+
+
+def _idx(index: Any) -> np.ndarray:
+    arr = to_numpy(index._data) if isinstance(index, Tensor) else np.asarray(index)
+    return arr
+
+
+def _write(x: Tensor, index: Any, value: Any) -> Tensor:
+    """A copy of ``x`` with ``value`` written at ``index`` (recorded, differentiable)."""
+    out = A.clone(x)
+    if isinstance(value, Tensor) and value.dtype is not out.dtype:
+        value = value.to(out.dtype)
+    out[index] = value
+    return out
+
+
+
+# --- index fills ----------------------------------------------------------------------
+def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
+    """``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
+    x = _t(input)
+    idx = _idx(index)
+    if idx.dtype.kind not in "iu":
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if idx.ndim > 1:
+        raise IndexError("Index has to be a vector/scalar")
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError("index_fill_ only supports a 0-dimensional value tensor, but got tensor "
+                           f"with {value.ndim} dimension(s).")
+    if x.ndim == 0:
+        return index_fill(x.reshape((1,)), 0, idx, value).reshape(())
+    d = _dim(dim, x.ndim)
+    size = x.shape[d]
+    flat = idx.reshape(-1)
+    if flat.size and (flat.max() >= size or flat.min() < -size):
+        bad = flat[(flat >= size) | (flat < -size)][0]
+        raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
+    return _write(x, (slice(None),) * d + (flat,), value)
+
+
+def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
+    """``input`` with the slices at ``index`` along ``dim`` replaced by those of ``source``."""
+    x, src = _t(input), _t(source)
+    idx = _idx(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("index_copy_(): Expected a long tensor for index, but got "
+                           f"{idx.dtype}")
+    if idx.ndim > 1:
+        raise IndexError("index_copy_(): Index should have dimension 1 or 0 (got "
+                         f"{idx.ndim})")
+    if x.ndim == 0:
+        return index_copy(x.reshape((1,)), 0, idx, src.reshape((-1,))).reshape(())
+    d = _dim(dim, x.ndim)
+    flat = idx.reshape(-1)
+    if src.ndim == 0:
+        src = src.reshape((1,))
+    n = src.shape[d] if src.ndim > d else 1
+    if n != flat.size:
+        raise IndexError(f"index_copy_(): Number of indices ({flat.size}) should be equal to "
+                         f"source.size(dim) ({n})")
+    size = x.shape[d]
+    if flat.size and (flat.max() >= size or flat.min() < 0):
+        bad = flat[(flat >= size) | (flat < 0)][0]
+        raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension {d} "
+                         f"with size {size}")
+    return _write(x, (slice(None),) * d + (flat,), src)
+
+
+def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:
+    """``input`` with the positions where ``mask`` is True filled, in order, from ``source``."""
+    x, src = _t(input), _t(source)
+    m = _t(mask)
+    if m.dtype is not _dtype.bool:
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype "
+                           f"{m.dtype}")
+    if src.dtype is not x.dtype:
+        raise RuntimeError(f"masked_scatter_: expected self and source to have same dtypes but got"
+                           f" {x.dtype} and {src.dtype}")
+    shape = tuple(np.broadcast_shapes(tuple(x.shape), tuple(m.shape)))
+    mk = np.broadcast_to(to_numpy(m._data), shape)
+    n = int(mk.sum())
+    if n > src.numel():
+        raise RuntimeError("masked_scatter: expected source to have at least as many elements as "
+                           f"ones in mask ({n}), but got {src.numel()}")
+    if tuple(x.shape) != shape:
+        x = A.expand(x, shape)
+    vals = A.reshape(src, (-1,))[:n]
+    return _write(x, np.ascontiguousarray(mk), vals)
+
+
+def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> Tensor:
+    """``input`` (seen as 1-D) with ``source`` written (or added) at the flat positions ``index``."""
+    x, src = _t(input), _t(source)
+    idx = _idx(index).reshape(-1)
+    if idx.dtype.kind not in "iu":
+        raise IndexError("put_(): Expected a long tensor for index, but got " + str(idx.dtype))
+    if src.dtype is not x.dtype:
+        raise RuntimeError(f"put_(): self and source expected to have the same dtype, but got "
+                           f"self.dtype = {x.dtype} and source.dtype = {src.dtype}")
+    if src.numel() != idx.size:
+        raise RuntimeError(f"put_(): Expected source and index to have the same number of "
+                           f"elements, but got source.numel() = {src.numel()}, index.numel() = "
+                           f"{idx.size}")
+    n = x.numel()
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        bad = idx[(idx >= n) | (idx < -n)][0]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    idx = np.where(idx < 0, idx + n, idx)
+    flat = A.reshape(x, (-1,))
+    vals = A.reshape(src, (-1,))
+    out = AM.index_add(flat, 0, idx, vals) if accumulate else _write(flat, idx, vals)
+    return A.reshape(out, tuple(x.shape))
+
+
+# --- scatter_reduce -------------------------------------------------------------------
+_REDUCES = ("sum", "prod", "mean", "amax", "amin")
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str, *,
+                   include_self: bool = True) -> Tensor:
+    """Reduce ``src`` into ``input`` at ``index`` along ``dim`` with ``sum``, ``prod``, ``mean``,
+    ``amax`` or ``amin`` (``input``'s own values take part when ``include_self``).
+
+    Differentiable: ties in ``amax``/``amin`` share the gradient evenly, as in PyTorch.
+    """
+    x, s = _t(input), _t(src)
+    if reduce not in _REDUCES:
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
+    if s.dtype is not x.dtype:
+        raise RuntimeError("scatter_reduce(): Expected self.dtype to be equal to src.dtype")
+    idx = _idx(index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError("scatter_reduce(): Expected dtype int64 for index")
+    if x.ndim == 0:
+        return scatter_reduce(x.reshape((1,)), 0, idx.reshape(-1), s.reshape((-1,)), reduce,
+                              include_self=include_self).reshape(())
+    d = _dim(dim, x.ndim)
+    if idx.ndim != x.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as self tensor")
+    if idx.size == 0:
+        return A.clone(x)
+    for k in range(idx.ndim):
+        if idx.shape[k] > s.shape[k] or (k != d and idx.shape[k] > x.shape[k]):
+            raise RuntimeError(f"Size does not match at dimension {k} expected index "
+                               f"{list(idx.shape)} to be smaller than self {list(x.shape)} apart "
+                               f"from dimension {d} and to be smaller size than src "
+                               f"{list(s.shape)}")
+    n = x.shape[d]
+    if idx.max() >= n or idx.min() < 0:
+        bad = int(idx[(idx >= n) | (idx < 0)][0])
+        raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+    if tuple(s.shape) != idx.shape:
+        s = s[tuple(slice(0, m) for m in idx.shape)]
+    # positions of the output written to, and a 0/1 mask of them
+    hit = np.zeros(tuple(x.shape), dtype=bool)
+    _mark_hits(hit, idx, d)
+    untouched = _make(~hit, False, None)
+    zero = A.mul(x, 0)
+    if reduce in ("sum", "mean"):
+        base = x if include_self else A.where(untouched, x, zero)
+        out = A.scatter_add(base, d, idx, s)
+        if reduce == "sum":
+            return out
+        cnt = np.zeros(tuple(x.shape), dtype=np.int64)
+        _add_at(cnt, idx, d, 1)
+        cnt = cnt + (1 if include_self else 0)
+        cnt = np.where(hit, cnt, 1).astype(x._data.dtype)
+        if x.is_floating_point() or x.is_complex():
+            return A.div(out, _make(cnt, False, None))
+        return A.floor_divide(out, _make(cnt, False, None))
+    if reduce == "prod":
+        return _scatter_prod(x, d, idx, s, hit, include_self)
+    # amax / amin: the extreme value (forward), then a tie-averaging composition for the gradient
+    xd, sd = to_numpy(x._data), to_numpy(s._data)
+    res = xd.copy() if include_self else np.where(hit, _init(xd.dtype, reduce), xd)
+    _ufunc_at(np.maximum if reduce == "amax" else np.minimum, res, idx, d, sd)
+    R = _make(res, False, None)
+    if not (x.is_floating_point() or x.is_complex()):
+        return R
+    # NOTE: as PyTorch, ties share the gradient evenly, and the count includes input elements equal
+    # to the result even when include_self=False (they get no gradient then).
+    xsel = A.eq(x, R).to(x.dtype)
+    ms = A.eq(s, A.gather(R, d, idx)).to(x.dtype)
+    cnt = A.scatter_add(xsel, d, idx, ms)
+    ws = A.div(ms, A.gather(cnt, d, idx))
+    wx = A.div(xsel, cnt) if include_self else untouched.to(x.dtype)
+    srcw = A.scatter_add(A.mul(x, wx), d, idx, A.mul(s, ws))
+    rest = A.sub(A.sub(1.0, wx), A.scatter_add(A.mul(wx, 0), d, idx, ws))
+    return A.add(srcw, A.mul(R, rest))
+
+
+def _init(dt: Any, reduce: str) -> Any:
+    if dt.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    info = np.iinfo(dt) if dt.kind in "iu" else None
+    return (info.min if reduce == "amax" else info.max) if info else (reduce == "amin")
+
+
+def _full_index(idx: np.ndarray, d: int) -> tuple[np.ndarray, ...]:
+    grids = list(np.indices(idx.shape, sparse=True))
+    grids[d] = idx
+    return tuple(np.broadcast_to(g, idx.shape) for g in grids)
+
+
+def _mark_hits(hit: np.ndarray, idx: np.ndarray, d: int) -> None:
+    hit[_full_index(idx, d)] = True
+
+
+def _add_at(arr: np.ndarray, idx: np.ndarray, d: int, val: Any) -> None:
+    np.add.at(arr, _full_index(idx, d), val)
+
+
+def _ufunc_at(uf: Any, arr: np.ndarray, idx: np.ndarray, d: int, src: np.ndarray) -> None:
+    uf.at(arr, _full_index(idx, d), src[tuple(slice(0, m) for m in idx.shape)])
+
+
+def _scatter_prod(x: Tensor, d: int, idx: np.ndarray, s: Tensor, hit: np.ndarray,
+                  include_self: bool) -> Tensor:
+    """Products by rounds: in round k each output slot multiplies in its k-th contribution."""
+    full = _full_index(idx, d)
+    lin = np.ravel_multi_index(full, tuple(x.shape)).reshape(-1)
+    order = np.argsort(lin, kind="stable")
+    sorted_lin = lin[order]
+    first = np.r_[0, np.flatnonzero(np.diff(sorted_lin)) + 1]
+    starts = np.repeat(first, np.diff(np.r_[first, sorted_lin.size]))
+    rank = np.empty_like(lin)
+    rank[order] = np.arange(lin.size) - starts
+    out = x if include_self else A.where(_make(hit, False, None), A.mul(x, 0) + 1, x)
+    flat_s = A.reshape(s, (-1,))
+    numel = x.numel()
+    for k in range(int(rank.max()) + 1):
+        sel = np.flatnonzero(rank == k)
+        ones = _make(np.ones(numel, dtype=x._data.dtype), False, None)
+        factor = _write(ones, lin[sel], A.index_select(flat_s, 0, sel))
+        out = A.mul(out, A.reshape(factor, tuple(x.shape)))
+    return out
+
+
+def index_reduce(input: Tensor, dim: int, index: Any, source: Tensor, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    """``scatter_reduce`` of whole slices: slice ``i`` of ``source`` along ``dim`` goes to
+    ``index[i]`` (``reduce`` is ``prod``, ``mean``, ``amax`` or ``amin``)."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"index_reduce(): Expected reduce to be one of prod, mean, amax or "
+                           f"amin but got {reduce}.")
+    x, s = _t(input), _t(source)
+    d = _dim(dim, x.ndim)
+    idx = _idx(index).reshape(-1)
+    if s.ndim == 0:
+        s = s.reshape((1,))
+    if s.shape[d] != idx.size:
+        raise IndexError(f"index_reduce_(): Number of indices ({idx.size}) should be equal to "
+                         f"source.size(dim) ({s.shape[d]})")
+    shape = [1] * s.ndim
+    shape[d] = idx.size
+    full = np.ascontiguousarray(np.broadcast_to(idx.reshape(shape), tuple(s.shape)))
+    return scatter_reduce(x, d, full, s, reduce, include_self=include_self)
