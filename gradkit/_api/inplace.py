@@ -6,6 +6,7 @@ sees them exactly as PyTorch does (views write through to their base). ``zero_``
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from typing import Any, Callable
@@ -252,6 +253,11 @@ class _no_record:
             _state.grad_enabled = self.prev
 
 
+def _inplace_as(fn: Callable[..., Tensor], name: str, self: Tensor, *args: Any,
+                **kwargs: Any) -> Tensor:
+    return _inplace(self, fn, *args, _name=name, **kwargs)
+
+
 def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
     ufunc = _UFUNC_INPLACE.get(fn)
 
@@ -277,9 +283,9 @@ def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
                     return self
         return _inplace(self, fn, *args, _name=name, **kwargs)
 
-    def general(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return _inplace(self, fn, *args, _name=name, **kwargs)
     name = fn.__name__ + "_"
+    # NOTE: a partial, not a closure: the stub generator reads the one function a method wraps
+    general = functools.partial(_inplace_as, fn, name)
     method.__name__ = name
     method.__doc__ = f"In-place ``{fn.__name__}``: bumps the version counter, records on the graph."
     return method
