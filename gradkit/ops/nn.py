@@ -424,6 +424,39 @@ softplus_p = defop(
     jvp=ELEMENTWISE, promote="float", names="SoftplusBackward0")
 
 
+def _hardsigmoid_impl(x: np.ndarray) -> np.ndarray:
+    return np.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+
+# NOTE: the gradient is 0 at -3 and 3 (PyTorch's hardsigmoid_backward).
+hardsigmoid_p = defop(
+    "hardsigmoid", _hardsigmoid_impl,
+    vjp=lambda g, ans, x: where((x > -3.0) & (x < 3.0), g * (1.0 / 6.0), 0.0),
+    jvp=ELEMENTWISE, promote="float", names="HardsigmoidBackward0")
+
+
+def _logsigmoid_impl(x: np.ndarray) -> np.ndarray:
+    # NOTE: min(x, 0) - log1p(exp(-|x|)) never overflows
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+logsigmoid_p = defop("logsigmoid", _logsigmoid_impl, vjp=lambda g, ans, x: g * sigmoid(-x),
+                     jvp=ELEMENTWISE, promote="float", names="LogSigmoidBackward0")
+
+
+def _mish_impl(x: np.ndarray) -> np.ndarray:
+    return x * np.tanh(np.logaddexp(x.dtype.type(0), x))
+
+
+def _mish_vjp(g: Any, ans: Any, x: Any) -> Any:
+    th = tanh(softplus_p(x, beta=1.0, threshold=20.0))
+    return g * (th + x * sigmoid(x) * (1.0 - th * th))
+
+
+mish_p = defop("mish", _mish_impl, vjp=_mish_vjp, jvp=ELEMENTWISE, promote="float",
+               names="MishBackward0")
+
+
 # --- losses as one node each (PyTorch's MseLossBackward0, NllLossBackward0, ...) ------------
 # NOTE: fused for speed and PyTorch's node names. ``reduction`` is 'none', 'mean' or 'sum';
 # each rule scales ``g`` for the reduction (``_red_g``) and multiplies the elementwise

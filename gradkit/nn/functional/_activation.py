@@ -13,7 +13,7 @@ from gradkit.ops import nn as P
 from gradkit.ops._registry import apply
 from gradkit.ops import reduction as R
 from gradkit.ops import shape as S
-from ._base import _SELU_ALPHA, _SELU_SCALE, _const, _inplace, _logsigmoid, _t
+from ._base import _SELU_ALPHA, _SELU_SCALE, _const, _inplace, _t
 from gradkit._core.creation import default_generator
 
 __all__ = [
@@ -102,7 +102,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``input * tanh(softplus(input))``."""
-    return _inplace(_t(input), lambda x: x * A.tanh(softplus(x)), inplace)
+    return _inplace(_t(input), P.mish_p, inplace)
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -113,7 +113,7 @@ def softsign(input: Tensor) -> Tensor:
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``; the gradient is 0 at -3 and 3 (PyTorch)."""
-    return _inplace(_t(input), lambda x: P.hardtanh_p(x + 3.0, min_val=0.0, max_val=6.0) / 6.0, inplace)
+    return _inplace(_t(input), P.hardsigmoid_p, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -131,7 +131,7 @@ def tanh(input: Tensor) -> Tensor:
 
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(input))``, computed without overflow."""
-    return _logsigmoid(_t(input))
+    return P.logsigmoid_p(_t(input))
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
