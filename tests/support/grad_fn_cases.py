@@ -19,11 +19,15 @@ import numpy as np
 Build = Callable[[Any, Callable[..., Any]], Any]
 
 
-def maker(lib: Any) -> Callable[..., Any]:
-    """``t(seed, *shape, grad=True, lo=-1, hi=1)``: a float64 tensor of ``lib``."""
+def maker(lib: Any, leaves: list[Any] | None = None) -> Callable[..., Any]:
+    """``t(seed, *shape, grad=True, lo=-1, hi=1)``: a float64 tensor of ``lib``; the ones that
+    require grad are appended to ``leaves`` when given."""
     def t(seed: int, *shape: int, grad: bool = True, lo: float = -1.0, hi: float = 1.0) -> Any:
         a = np.random.default_rng(seed).uniform(lo, hi, shape)
-        return lib.tensor(a, dtype=lib.float64, requires_grad=grad)
+        out = lib.tensor(a, dtype=lib.float64, requires_grad=grad)
+        if grad and leaves is not None:
+            leaves.append(out)
+        return out
     return t
 
 
@@ -101,7 +105,7 @@ CASES: list[tuple[str, Build]] = [
         t(0, 4, 3), t(1, 4, 3, lo=0, hi=1, grad=False))),
     ("kl_div", lambda L, t: _F(L).kl_div(t(0, 4, 3), t(1, 4, 3, lo=0.1, hi=1, grad=False),
                                          reduction="batchmean")),
-    ("soft_margin_loss", lambda L, t: _F(L).soft_margin_loss(t(0, 4, 3), t(1, 4, 3).sign())),
+    ("soft_margin_loss", lambda L, t: _F(L).soft_margin_loss(t(0, 4, 3), t(1, 4, 3, grad=False).sign())),
     # --- activations -----------------------------------------------------------------------
     ("softmax", lambda L, t: _F(L).softmax(t(0, 4, 5), 1)),
     ("log_softmax", lambda L, t: _F(L).log_softmax(t(0, 4, 5), 1)),
