@@ -23,7 +23,7 @@ from numpy.lib.stride_tricks import as_strided
 from gradkit._core.backend import arange, is_lazy, max_or_ninf, zeros
 from ._registry import ELEMENTWISE, LINEAR, defop, not_lazy
 from .elementwise import abs as abs_
-from .elementwise import clamp_scalar, erf, exp, log, log1p, maximum, sigmoid, sign, tanh, where
+from .elementwise import clamp_scalar, erf, rsqrt, exp, log, log1p, maximum, sigmoid, sign, tanh, where
 from .reduction import mean_p, sum_p
 from .shape import gather_p, reshape_as
 
@@ -606,6 +606,75 @@ def _nll_vjp(g: Any, ans: Any, x: Any, target: np.ndarray, w: np.ndarray, reduct
 # applies the row to the tangent.
 nll_loss_p = defop("nll_loss", _nll_impl, vjp=_nll_vjp, jvp=LINEAR, save_inputs=False,
                    names=("NllLossBackward0", "NllLoss2DBackward0"))
+
+
+# --- normalization as one node (PyTorch's NativeLayerNorm/BatchNorm/GroupNormBackward0) ----
+# NOTE: fused for speed and PyTorch's node names. One row serves layer, batch and group norm:
+# ``kind`` says which dims the statistics run over and where the per-channel affine goes;
+# ``n`` is the number of normalized trailing dims (layer) or of groups (group). The inputs
+# are always (x, weight, bias) (constant ones and zeros stand for missing ones, so the node's
+# next_functions hold None there, as PyTorch's). The rule is written in table ops, so every
+# order of derivative works; forward mode uses the transpose of the rule.
+def _norm_view(x: Any, kind: str, n: int) -> tuple[Any, tuple[int, ...]]:
+    """``x`` shaped so the statistics run over ``dims`` of it."""
+    nd = len(x.shape)
+    if kind == "layer":
+        return x, tuple(range(nd - n, nd))
+    if kind == "batch" or kind == "eval":
+        return x, (0,) + tuple(range(2, nd))
+    return reshape_as(x, (x.shape[0], n, -1)), (2,)
+
+
+def _channel(v: Any, x: Any, kind: str) -> Any:
+    """A weight or bias shaped to broadcast against ``x``."""
+    if kind == "layer":
+        return v
+    return reshape_as(v, (1, -1) + (1,) * (len(x.shape) - 2))
+
+
+def _xhat(x: Any, kind: str, n: int, eps: float, stats: Any = None) -> tuple[Any, Any, tuple[int, ...]]:
+    """The normalized input (in its view), its 1 / std and the statistics' dims."""
+    xv, dims = _norm_view(x, kind, n)
+    if kind == "eval":                                    # running statistics (constants)
+        mean, var = stats
+        c = xv - mean
+        rstd = rsqrt(var + eps)
+        return c * rstd, rstd, dims
+    c = xv - mean_p(xv, dim=dims, keepdim=True)
+    rstd = rsqrt(mean_p(c * c, dim=dims, keepdim=True) + eps)
+    return c * rstd, rstd, dims
+
+
+def _native_norm_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, kind: str, n: int, eps: float,
+                      stats: Any = None) -> np.ndarray:
+    xh, _, _ = _xhat(x, kind, n, eps, stats)
+    xh = xh.reshape(x.shape)
+    return xh * _channel(w, x, kind) + _channel(b, x, kind)
+
+
+def _native_norm_vjp(g: Any, ans: Any, x: Any, w: Any, b: Any, kind: str, n: int, eps: float,
+                     stats: Any = None) -> tuple[Any, Any, Any]:
+    xv, rstd, dims = _xhat(x, kind, n, eps, stats)
+    shape = tuple(x.shape)
+    gxh = g * _channel(w, x, kind)
+    if kind == "eval":
+        gx = gxh * rstd
+    else:
+        gv, _ = _norm_view(gxh, kind, n)
+        gx = (gv - mean_p(gv, dim=dims, keepdim=True)
+              - xv * mean_p(gv * xv, dim=dims, keepdim=True)) * rstd
+        gx = reshape_as(gx, shape)
+    xh = reshape_as(xv, shape) if kind == "group" else xv
+    if kind == "layer":                       # the engine sums the leading dims away
+        return gx, g * xh, g
+    cdims = (0,) + tuple(range(2, len(shape)))
+    return gx, sum_p(g * xh, dim=cdims), sum_p(g, dim=cdims)
+
+
+native_norm_p = defop("native_norm", _native_norm_impl, vjp_all=_native_norm_vjp, promote="same",
+                      names=("NativeLayerNormBackward0", "NativeBatchNormBackward0",
+                             "NativeGroupNormBackward0"))
+NORM_VARIANT = {"layer": 0, "batch": 1, "eval": 1, "group": 2}
 
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------

@@ -93,6 +93,11 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
     'layer_norm': ('NativeLayerNormBackward0', ('AccumulateGrad', 'AccumulateGrad', 'AccumulateGrad')),
     'layer_norm_noaffine': ('NativeLayerNormBackward0', ('AccumulateGrad', None, None)),
     'batch_norm_train': ('NativeBatchNormBackward0', ('AccumulateGrad', 'AccumulateGrad', 'AccumulateGrad')),
+    'batch_norm_eval': ('NativeBatchNormBackward0', ('AccumulateGrad', 'AccumulateGrad', 'AccumulateGrad')),
+    'instance_norm': ('ViewBackward0', ('NativeBatchNormBackward0',)),
+    'dropout_train': ('MulBackward0', ('AccumulateGrad', None)),
+    'softmin': ('SoftmaxBackward0', ('NegBackward0',)),
+    'rms_norm': ('MulBackward0', ('AccumulateGrad', 'RsqrtBackward0')),
     'group_norm': ('NativeGroupNormBackward0', ('AccumulateGrad', 'AccumulateGrad', 'AccumulateGrad')),
     'conv1d': ('ConvolutionBackward0', ('AccumulateGrad', 'AccumulateGrad', 'AccumulateGrad')),
     'conv2d': ('ConvolutionBackward0', ('AccumulateGrad', 'AccumulateGrad', 'AccumulateGrad')),
@@ -175,8 +180,8 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 #: PyTorch has one kernel, or records one node where PyTorch records a view over a product)
 NAME_DIFFERS = {
     'matmul_2d_3d', 'addmm', 'einsum_ij_jk', 'einsum_trace', 'cross_entropy_probs',
-    'soft_margin_loss', 'prelu', 'glu', 'layer_norm', 'layer_norm_noaffine', 'batch_norm_train',
-    'group_norm', 'conv1d', 'conv2d', 'avg_pool2d', 'adaptive_avg_pool2d',
+    'soft_margin_loss', 'prelu', 'glu', 'instance_norm', 'conv1d', 'conv2d', 'avg_pool2d',
+    'adaptive_avg_pool2d',
 }
 
 #: same grad_fn name, different next_functions: a batched matmul is one node in gradkit
@@ -237,7 +242,8 @@ ROWS = [
     "cross_entropy_none", "cross_entropy_smooth", "nll_loss", "nll_loss_2d", "mse_loss",
     "mse_loss_none", "smooth_l1_loss", "huber_loss", "bce", "bce_with_logits", "gelu", "gelu_tanh",
     "silu", "mish", "leaky_relu", "elu", "selu", "celu", "softplus", "hardsigmoid", "logsigmoid",
-    "embedding",
+    "embedding", "layer_norm", "layer_norm_noaffine", "batch_norm_train", "batch_norm_eval",
+    "group_norm",
 ]
 
 

@@ -138,6 +138,13 @@ CASES: list[tuple[str, Build]] = [
     ("layer_norm_noaffine", lambda L, t: _F(L).layer_norm(t(0, 4, 3), (3,))),
     ("batch_norm_train", lambda L, t: _F(L).batch_norm(
         t(0, 4, 3), None, None, t(1, 3), t(2, 3), training=True)),
+    ("batch_norm_eval", lambda L, t: _F(L).batch_norm(
+        t(0, 4, 3), L.tensor([0.1, -0.2, 0.3], dtype=L.float64),
+        L.tensor([0.5, 1.5, 2.0], dtype=L.float64), t(1, 3), t(2, 3))),
+    ("instance_norm", lambda L, t: _F(L).instance_norm(t(0, 2, 3, 4))),
+    ("dropout_train", lambda L, t: _F(L).dropout(t(0, 4, 3), 0.5, training=True)),
+    ("softmin", lambda L, t: _F(L).softmin(t(0, 4, 5), 1)),
+    ("rms_norm", lambda L, t: _F(L).rms_norm(t(0, 4, 3), (3,))),
     ("group_norm", lambda L, t: _F(L).group_norm(t(0, 2, 4, 3), 2, t(1, 4), t(2, 4))),
     ("conv1d", lambda L, t: _F(L).conv1d(t(0, 2, 3, 7), t(1, 4, 3, 3), t(2, 4))),
     ("conv2d", lambda L, t: _F(L).conv2d(t(0, 2, 3, 6, 6), t(1, 4, 3, 3, 3), t(2, 4))),

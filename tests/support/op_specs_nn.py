@@ -200,6 +200,18 @@ def _nll_ref(x: np.ndarray, t: np.ndarray, w: np.ndarray | None = None, ignore: 
     return loss.sum() if reduction == "sum" else loss.sum() / ws.sum()
 
 
+def _norm_ref(x: np.ndarray, axes: tuple[int, ...], eps: float = 1e-5) -> np.ndarray:
+    m = x.mean(axis=axes, keepdims=True)
+    return (x - m) / np.sqrt(((x - m) ** 2).mean(axis=axes, keepdims=True) + eps)
+
+
+def _group_ref(x: np.ndarray, groups: int, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    xg = _norm_ref(x.reshape(x.shape[0], groups, -1), (2,)).reshape(x.shape)
+    return xg * w[None, :, None] + b[None, :, None]
+
+
+_RM, _RV = np.array([0.1, -0.2, 0.3]), np.array([0.5, 1.5, 2.0])
+
 _POOL_IDX = np.array([[[[0, 3], [9, 6]], [[1, 1], [12, 15]]]], dtype=np.int64)   # (1, 2, 2, 2) into 4x4
 
 NN_SPECS: list[OpSpec] = [
@@ -291,6 +303,18 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("nll_loss", lambda x: F.cross_entropy(x, gk.tensor(_NLL_T)),
            lambda x: _nll_ref(x - np.log(np.exp(x).sum(1, keepdims=True)), _NLL_T), shapes=[(3, 4)],
            label="cross_entropy"),
+    OpSpec("native_norm", lambda x, w, b: F.layer_norm(x, (4,), w, b),
+           lambda x, w, b: _norm_ref(x, (1,)) * w + b, shapes=[(3, 4), (4,), (4,)], label="layer"),
+    OpSpec("native_norm", lambda x: F.layer_norm(x, (2, 3)), lambda x: _norm_ref(x, (1, 2)),
+           shapes=[(2, 2, 3)], label="layer-noaffine"),
+    OpSpec("native_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+           lambda x, w, b: _norm_ref(x, (0, 2)) * w[:, None] + b[:, None],
+           shapes=[(4, 3, 2), (3,), (3,)], label="batch"),
+    OpSpec("native_norm", lambda x, w, b: F.batch_norm(x, gk.tensor(_RM), gk.tensor(_RV), w, b),
+           lambda x, w, b: (x - _RM) / np.sqrt(_RV + 1e-5) * w + b, shapes=[(4, 3), (3,), (3,)],
+           label="batch-eval"),
+    OpSpec("native_norm", lambda x, w, b: F.group_norm(x, 2, w, b),
+           lambda x, w, b: _group_ref(x, 2, w, b), shapes=[(2, 4, 3), (4,), (4,)], label="group"),
     # --- convolution ---
     OpSpec("conv2d", F.conv2d, _conv2d_ref, shapes=[(1, 2, 5, 5), (3, 2, 3, 3)]),
     OpSpec("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=(1, 0)),
