@@ -257,6 +257,47 @@ conv2d_weight_grad_p = defop(
     promote="same", names="ConvolutionBackwardBackward0")
 
 
+# --- convolution with its bias, as one node (PyTorch's ConvolutionBackward0) ---------------
+# NOTE: fused for PyTorch's node: F.conv1d/conv2d record one node over (input, weight, bias)
+# (a missing bias is a constant zero, so the node's next_functions hold None there, as
+# PyTorch's). A 1-D convolution runs as a 2-D one over a height of 1 inside the row. The
+# rules are the conv2d rows, so every order of derivative works.
+def _as2d(a: Any, nd: int) -> Any:
+    return reshape_as(a, tuple(a.shape[:2]) + (1,) + tuple(a.shape[2:])) if nd == 1 else a
+
+
+def _as1d(a: Any, nd: int) -> Any:
+    return reshape_as(a, tuple(a.shape[:2]) + tuple(a.shape[3:])) if nd == 1 else a
+
+
+def _convolution_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, nd: int, **p: Any) -> np.ndarray:
+    out = _conv2d_impl(_as2d(x, nd), _as2d(w, nd), **p)
+    return _as1d(out + b.reshape(1, -1, 1, 1), nd)
+
+
+def _convolution_vjp_x(g: Any, ans: Any, x: Any, w: Any, b: Any, nd: int, **p: Any) -> Any:
+    x2 = tuple(x.shape[:2]) + (1,) + tuple(x.shape[2:]) if nd == 1 else tuple(x.shape)
+    return _as1d(conv2d_input_grad_p(_as2d(g, nd), _as2d(w, nd), input_shape=x2, **p), nd)
+
+
+def _convolution_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any, nd: int, **p: Any) -> Any:
+    w2 = tuple(w.shape[:2]) + (1,) + tuple(w.shape[2:]) if nd == 1 else tuple(w.shape)
+    return _as1d(conv2d_weight_grad_p(_as2d(x, nd), _as2d(g, nd), weight_shape=w2, **p), nd)
+
+
+def _convolution_vjp_b(g: Any, ans: Any, x: Any, w: Any, b: Any, nd: int, **p: Any) -> Any:
+    return sum_p(g, dim=(0,) + tuple(range(2, len(g.shape))))
+
+
+convolution_p = defop(
+    "convolution", _convolution_impl,
+    vjp=(_convolution_vjp_x, _convolution_vjp_w, _convolution_vjp_b),
+    jvp=(lambda t, ans, x, w, b, nd, **p: _as1d(conv2d_p(_as2d(t, nd), _as2d(w, nd), **p), nd),
+         lambda t, ans, x, w, b, nd, **p: _as1d(conv2d_p(_as2d(x, nd), _as2d(t, nd), **p), nd),
+         lambda t, ans, x, w, b, nd, **p: reshape_as(t, (1, -1) + (1,) * nd)),
+    promote="same", names="ConvolutionBackward0")
+
+
 # --- max pooling (fused for speed: a few vectorized passes, one per kernel tap) ------------
 def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
                      dilation: Pair) -> tuple[np.ndarray, np.ndarray]:
@@ -678,6 +719,6 @@ NORM_VARIANT = {"layer": 0, "batch": 1, "eval": 1, "group": 2}
 
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
-for _fn in (conv2d_p, conv2d_input_grad_p, conv2d_weight_grad_p, max_pool2d_p,
+for _fn in (conv2d_p, convolution_p, conv2d_input_grad_p, conv2d_weight_grad_p, max_pool2d_p,
             max_pool2d_backward_p):
     not_lazy(_fn, False, "works on strided windows of a whole array")

@@ -102,6 +102,8 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
     'conv1d': ('ConvolutionBackward0', ('AccumulateGrad', 'AccumulateGrad', 'AccumulateGrad')),
     'conv2d': ('ConvolutionBackward0', ('AccumulateGrad', 'AccumulateGrad', 'AccumulateGrad')),
     'conv2d_nobias': ('ConvolutionBackward0', ('AccumulateGrad', 'AccumulateGrad', None)),
+    'conv2d_unbatched': ('SqueezeBackward1', ('ConvolutionBackward0',)),
+    'conv1d_grouped': ('ConvolutionBackward0', ('AccumulateGrad', 'AccumulateGrad', None)),
     'max_pool2d': ('MaxPool2DWithIndicesBackward0', ('AccumulateGrad',)),
     'avg_pool2d': ('AvgPool2DBackward0', ('AccumulateGrad',)),
     'adaptive_avg_pool2d': ('MeanBackward1', ('AccumulateGrad',)),
@@ -180,8 +182,7 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 #: PyTorch has one kernel, or records one node where PyTorch records a view over a product)
 NAME_DIFFERS = {
     'matmul_2d_3d', 'addmm', 'einsum_ij_jk', 'einsum_trace', 'cross_entropy_probs',
-    'soft_margin_loss', 'prelu', 'glu', 'instance_norm', 'conv1d', 'conv2d', 'avg_pool2d',
-    'adaptive_avg_pool2d',
+    'soft_margin_loss', 'prelu', 'glu', 'instance_norm', 'avg_pool2d', 'adaptive_avg_pool2d',
 }
 
 #: same grad_fn name, different next_functions: a batched matmul is one node in gradkit
@@ -189,8 +190,7 @@ NAME_DIFFERS = {
 #: mask, a scalar factor is MulBackward0 (PyTorch's C++ Scalar overload: MulBackward1), ...
 NEXT_DIFFERS = {
     'linear_nobias_1d', 'linear_nobias_3d', 'bilinear', 'matmul_1d_2d', 'matmul_3d_3d',
-    'matmul_3d_2d', 'matmul_3d_1d', 'cross_entropy_smooth', 'normalize', 'conv2d_nobias',
-    'where', 'masked_fill',
+    'matmul_3d_2d', 'matmul_3d_1d', 'cross_entropy_smooth', 'normalize', 'where', 'masked_fill',
 }
 
 SAME_NAME = [k for k in EXPECTED if k not in NAME_DIFFERS]
@@ -243,7 +243,7 @@ ROWS = [
     "mse_loss_none", "smooth_l1_loss", "huber_loss", "bce", "bce_with_logits", "gelu", "gelu_tanh",
     "silu", "mish", "leaky_relu", "elu", "selu", "celu", "softplus", "hardsigmoid", "logsigmoid",
     "embedding", "layer_norm", "layer_norm_noaffine", "batch_norm_train", "batch_norm_eval",
-    "group_norm",
+    "group_norm", "conv1d", "conv2d", "conv2d_nobias", "conv2d_unbatched", "conv1d_grouped",
 ]
 
 
