@@ -223,6 +223,57 @@ def matmul(prim: Any, args: Any, params: dict[str, Any], variant: int, level: in
     return _wrap(_reshape(res, shape), level)
 
 
+# --- the fused rows (gradkit/ops/nn.py, addmm): run as their parts on the physical values ----
+def addmm(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    """``beta * b + alpha * (x @ w)`` through the matmul rule and elementwise ops."""
+    from gradkit.ops import linalg as L
+    b, x, w = args
+    out = L.matmul_p(x, w)
+    alpha, beta = params.get("alpha", 1), params.get("beta", 1)
+    if alpha != 1:
+        out = out * alpha
+    if beta == 0:                     # b ignored (its nan and inf too), as the row does
+        return out
+    return out + (b if beta == 1 else b * beta)
+
+
+def loss(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    """An elementwise loss row: unreduced on the physical values, then reduced per example."""
+    red = params.get("reduction", "none")
+    params["reduction"] = "none"
+    out = elementwise(prim, args, params, variant, level)
+    if red == "none":
+        return out
+    p = out._value
+    if p.ndim == 1:                   # 0-d examples: nothing to reduce
+        return out
+    from gradkit.ops import reduction as R
+    dims = tuple(range(1, p.ndim))
+    return _wrap((R.sum_p if red == "sum" else R.mean_p)(p, dim=dims), level)
+
+
+def native_norm(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    """Layer norm of batched inputs (a shared weight and bias): the batch axis is one more
+    leading dim. Batch and group norm mix examples' dims and run the loop."""
+    x, w, b = args
+    p, batched = physical(x, level)
+    if params["kind"] != "layer" or not batched or physical(w, level)[1] or physical(b, level)[1]:
+        raise Unbatchable("vmap: batch or group norm (or a batched weight) of a batched tensor")
+    return _wrap(call(prim, [p, w, b], params, variant), level)
+
+
+def convolution(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    """A convolution of batched (N, C, ...) inputs with a shared weight and bias: the batch
+    axis folds into N."""
+    x, w, b = args
+    p, batched = physical(x, level)
+    if not batched or physical(w, level)[1] or physical(b, level)[1]:
+        raise Unbatchable("vmap: convolution with a batched weight or bias")
+    shape = tuple(p.shape)
+    res = call(prim, [_reshape(p, (-1,) + shape[2:]), w, b], params, variant)
+    return _wrap(_reshape(res, shape[:2] + tuple(res.shape[1:])), level)
+
+
 RULES: dict[str, Callable[..., Any]] = {
     **{n: reduction for n in ("sum", "mean", "prod", "amax", "amin", "all", "any", "logsumexp",
                               "var", "std", "norm")},
@@ -232,5 +283,8 @@ RULES: dict[str, Callable[..., Any]] = {
     "reshape": reshape, "expand": expand, "repeat": repeat, "permute": dims_param("dims"),
     "flip": dims_param("dims"), "roll": dims_param("dims"), "tril": same, "triu": same,
     "diagonal": diagonal, "getitem": getitem, "cat": cat, "stack": cat, "unbind": unbind,
-    "split": unbind, "einsum": einsum, "matmul": matmul,
+    "split": unbind, "einsum": einsum, "matmul": matmul, "addmm": addmm,
+    **{n: loss for n in ("mse_loss", "smooth_l1_loss", "binary_cross_entropy",
+                         "binary_cross_entropy_with_logits")},
+    "native_norm": native_norm, "convolution": convolution,
 }
