@@ -21,6 +21,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from gradkit._core.backend import arange, is_lazy, max_or_ninf, zeros
+from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, defop, not_lazy
 from .elementwise import abs as abs_
 from .elementwise import clamp_scalar, erf, rsqrt, exp, log, log1p, maximum, sigmoid, sign, tanh, where
@@ -519,6 +520,14 @@ def _red_g(g: Any, x: Any, reduction: str) -> Any:
     return g
 
 
+def _as_operand(v: Any, ref: Any) -> Any:
+    """A constant array (a weight, a mask) as an operand beside ``ref``: a constant Tensor when
+    ``ref`` is one (a double backward), so a device array stays on its device."""
+    if v is None or not isinstance(ref, Tensor) or isinstance(v, Tensor):
+        return v
+    return _make(v, False, None)
+
+
 def _mse_impl(x: np.ndarray, t: np.ndarray, reduction: str) -> np.ndarray:
     d = x - t
     return _red(d * d, reduction)
@@ -580,6 +589,7 @@ def _bce_logits_impl(x: np.ndarray, t: np.ndarray, reduction: str, weight: Any =
 
 
 def _bce_logits_dx(x: Any, t: Any, weight: Any, pos_weight: Any) -> Any:
+    weight, pos_weight = _as_operand(weight, x), _as_operand(pos_weight, x)
     s = sigmoid(-x)                                 # d log(sigmoid(x)) / dx
     lw = s if pos_weight is None else s * ((pos_weight - 1.0) * t + 1.0)
     d = (1.0 - t) - lw
@@ -587,6 +597,7 @@ def _bce_logits_dx(x: Any, t: Any, weight: Any, pos_weight: Any) -> Any:
 
 
 def _bce_logits_dt(x: Any, t: Any, weight: Any, pos_weight: Any) -> Any:
+    weight, pos_weight = _as_operand(weight, x), _as_operand(pos_weight, x)
     if pos_weight is None:
         d = -x
     else:
@@ -614,7 +625,7 @@ def _nll_coeff(x: Any, target: np.ndarray, w: np.ndarray) -> Any:
     classes = arange(c, target).reshape((c,) + (1,) * (x.ndim - cdim - 1))
     hit = classes == np.expand_dims(target, cdim)
     neg_w = np.expand_dims(-w, cdim).astype(x.dtype, copy=False)
-    return np.where(hit, neg_w, np.zeros((), x.dtype))
+    return np.where(hit, neg_w, x.dtype.type(0))
 
 
 def _nll_impl(x: np.ndarray, target: np.ndarray, w: np.ndarray, reduction: str,
@@ -632,7 +643,7 @@ def _nll_impl(x: np.ndarray, target: np.ndarray, w: np.ndarray, reduction: str,
 
 def _nll_vjp(g: Any, ans: Any, x: Any, target: np.ndarray, w: np.ndarray, reduction: str,
              total: Any) -> Any:
-    coeff = _nll_coeff(x, target, w)
+    coeff = _as_operand(_nll_coeff(x, target, w), g)
     if reduction == "none":
         cdim = 0 if x.ndim == 1 else 1
         shape = tuple(g.shape[:cdim]) + (1,) + tuple(g.shape[cdim:])
@@ -677,7 +688,7 @@ def _xhat(x: Any, kind: str, n: int, eps: float, stats: Any = None) -> tuple[Any
     """The normalized input (in its view), its 1 / std and the statistics' dims."""
     xv, dims = _norm_view(x, kind, n)
     if kind == "eval":                                    # running statistics (constants)
-        mean, var = stats
+        mean, var = (_as_operand(v, xv) for v in stats)
         c = xv - mean
         rstd = rsqrt(var + eps)
         return c * rstd, rstd, dims

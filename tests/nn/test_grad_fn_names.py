@@ -64,6 +64,14 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
     'bce_with_logits': ('BinaryCrossEntropyWithLogitsBackward0', ('AccumulateGrad', None)),
     'kl_div': ('DivBackward0', ('SumBackward0', None)),
     'soft_margin_loss': ('SoftMarginLossBackward0', ('AccumulateGrad',)),
+    'bce_weight': ('BinaryCrossEntropyBackward0', ('AccumulateGrad', None)),
+    'mse_loss_broadcast': ('MseLossBackward0', ('AccumulateGrad', None)),
+    'poisson_nll_loss': ('MeanBackward0', ('SubBackward0',)),
+    'margin_ranking_loss': ('MeanBackward0', ('ClampMinBackward0',)),
+    'triplet_margin_loss': ('MeanBackward0', ('ClampMinBackward0',)),
+    'multi_margin_loss': ('MultiMarginLossBackward0', ('AccumulateGrad',)),
+    'cosine_similarity': ('SumBackward1', ('MulBackward0',)),
+    'pairwise_distance': ('NormBackward1', ('AddBackward1',)),
     'softmax': ('SoftmaxBackward0', ('AccumulateGrad',)),
     'log_softmax': ('LogSoftmaxBackward0', ('AccumulateGrad',)),
     'relu': ('ReluBackward0', ('AccumulateGrad',)),
@@ -89,6 +97,11 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
     'prelu': ('PreluKernelBackward0', ('AccumulateGrad', 'ViewBackward0')),
     'glu': ('GluBackward0', ('AccumulateGrad',)),
     'normalize': ('DivBackward0', ('AccumulateGrad', 'ExpandBackward0')),
+    'softshrink': ('SoftshrinkBackward0', ('AccumulateGrad',)),
+    'hardshrink': ('HardshrinkBackward0', ('AccumulateGrad',)),
+    'threshold': ('ThresholdBackward0', ('AccumulateGrad',)),
+    'embedding_padding_idx': ('EmbeddingBackward0', ('AccumulateGrad',)),
+    'linear_module': ('AddmmBackward0', ('AccumulateGrad', 'AccumulateGrad', 'TBackward0')),
     'dropout_eval': (None, ()),
     'layer_norm': ('NativeLayerNormBackward0', ('AccumulateGrad', 'AccumulateGrad', 'AccumulateGrad')),
     'layer_norm_noaffine': ('NativeLayerNormBackward0', ('AccumulateGrad', None, None)),
@@ -104,6 +117,15 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
     'conv2d_nobias': ('ConvolutionBackward0', ('AccumulateGrad', 'AccumulateGrad', None)),
     'conv2d_unbatched': ('SqueezeBackward1', ('ConvolutionBackward0',)),
     'conv1d_grouped': ('ConvolutionBackward0', ('AccumulateGrad', 'AccumulateGrad', None)),
+    'conv3d': ('ConvolutionBackward0', ('AccumulateGrad', 'AccumulateGrad', 'AccumulateGrad')),
+    'conv_transpose2d': ('ConvolutionBackward0', ('AccumulateGrad', 'AccumulateGrad', 'AccumulateGrad')),
+    'conv_transpose1d': ('ConvolutionBackward0', ('AccumulateGrad', 'AccumulateGrad', None)),
+    'max_pool1d': ('SqueezeBackward1', ('MaxPool2DWithIndicesBackward0',)),
+    'avg_pool1d': ('SqueezeBackward1', ('AvgPool2DBackward0',)),
+    'adaptive_max_pool2d': ('AdaptiveMaxPool2DBackward0', ('AccumulateGrad',)),
+    'pad': ('ConstantPadNdBackward0', ('AccumulateGrad',)),
+    'interpolate': ('UpsampleNearest2DBackward0', ('AccumulateGrad',)),
+    'scaled_dot_product_attention': ('UnsafeViewBackward0', ('BmmBackward0',)),
     'max_pool2d': ('MaxPool2DWithIndicesBackward0', ('AccumulateGrad',)),
     'avg_pool2d': ('AvgPool2DBackward0', ('AccumulateGrad',)),
     'adaptive_avg_pool2d': ('MeanBackward1', ('AccumulateGrad',)),
@@ -182,7 +204,11 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 #: PyTorch has one kernel, or records one node where PyTorch records a view over a product)
 NAME_DIFFERS = {
     'matmul_2d_3d', 'addmm', 'einsum_ij_jk', 'einsum_trace', 'cross_entropy_probs',
-    'soft_margin_loss', 'prelu', 'glu', 'instance_norm', 'avg_pool2d', 'adaptive_avg_pool2d',
+    'soft_margin_loss', 'bce_weight', 'mse_loss_broadcast', 'multi_margin_loss',
+    'pairwise_distance', 'prelu', 'glu', 'softshrink', 'hardshrink', 'threshold',
+    'embedding_padding_idx', 'instance_norm', 'conv3d', 'conv_transpose2d', 'conv_transpose1d',
+    'avg_pool1d', 'adaptive_max_pool2d', 'pad', 'interpolate', 'avg_pool2d',
+    'adaptive_avg_pool2d',
 }
 
 #: same grad_fn name, different next_functions: a batched matmul is one node in gradkit
@@ -190,7 +216,8 @@ NAME_DIFFERS = {
 #: mask, a scalar factor is MulBackward0 (PyTorch's C++ Scalar overload: MulBackward1), ...
 NEXT_DIFFERS = {
     'linear_nobias_1d', 'linear_nobias_3d', 'bilinear', 'matmul_1d_2d', 'matmul_3d_3d',
-    'matmul_3d_2d', 'matmul_3d_1d', 'cross_entropy_smooth', 'normalize', 'where', 'masked_fill',
+    'matmul_3d_2d', 'matmul_3d_1d', 'cross_entropy_smooth', 'margin_ranking_loss',
+    'triplet_margin_loss', 'normalize', 'scaled_dot_product_attention', 'where', 'masked_fill',
 }
 
 SAME_NAME = [k for k in EXPECTED if k not in NAME_DIFFERS]

@@ -280,8 +280,8 @@ NN_SPECS: list[OpSpec] = [
            make=then(uniform((3, 4)), uniform((3, 4), low=0.0, high=1.0))),
     OpSpec("binary_cross_entropy_with_logits",
            lambda x, t: F.binary_cross_entropy_with_logits(
-               x, t, weight=gk.tensor([0.5, 2.0, 1.0, 1.5], dtype=gk.float64),
-               pos_weight=gk.tensor([3.0, 0.5, 1.0, 2.0], dtype=gk.float64), reduction="sum"),
+               x, t, weight=x.new_tensor([0.5, 2.0, 1.0, 1.5]),
+               pos_weight=x.new_tensor([3.0, 0.5, 1.0, 2.0]), reduction="sum"),
            lambda x, t: _bce_logits_ref(x, t, np.array([0.5, 2.0, 1.0, 1.5]),
                                         np.array([3.0, 0.5, 1.0, 2.0])).sum(),
            make=then(uniform((3, 4)), uniform((3, 4), low=0.0, high=1.0)), label="weights"),

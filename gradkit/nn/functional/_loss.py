@@ -131,7 +131,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     x = _t(input)
     reduction = _reduction(size_average, reduce, reduction)
     safe, valid, cdim = _targets(x, target, ignore_index)
-    if not _backend.is_lazy(safe):
+    if not (_backend.is_lazy(safe) or _backend.is_lazy(x._data)):
         return _nll_row(x, safe, valid, weight, reduction)
     picked = A.squeeze(A.gather(x, cdim, _make(np.expand_dims(safe, cdim), False, None)), cdim)
     w = valid.astype(x._data.dtype)
@@ -150,6 +150,9 @@ def _nll_row(x: Tensor, safe: np.ndarray, valid: np.ndarray, weight: Any,
     w = valid.astype(x._data.dtype)
     if weight is not None:
         w = w * _t(weight, "weight")._data[safe]
+    if type(x._data) is not np.ndarray:            # the constants go where the input lives
+        where = _backend.placement_of(x._data)
+        safe, w = _backend.move(_backend.as_data(safe), where), _backend.move(_backend.as_data(w), where)
     total = w.sum() if reduction == "mean" else None
     params = {"target": safe, "w": w, "reduction": reduction, "total": total}
     if x.ndim <= 2:

@@ -84,8 +84,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
         rm, rv = _t(running_mean, "running_mean"), _t(running_var, "running_var")
         if _fusable(x, weight, bias) and not (rm.requires_grad or rv.requires_grad):
-            stats = (np.reshape(rm._data, shape).astype(x._data.dtype, copy=False),
-                     np.reshape(rv._data, shape).astype(x._data.dtype, copy=False))
+            stats = (_const(np.reshape(rm._data, shape), x)._data,
+                     _const(np.reshape(rv._data, shape), x)._data)
             return _native(x, weight, bias, "eval", 0, eps, stats)
         out = (x - A.reshape(running_mean, shape)) * A.rsqrt(A.reshape(running_var, shape) + eps)
     if weight is not None:
