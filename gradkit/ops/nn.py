@@ -499,6 +499,27 @@ mish_p = defop("mish", _mish_impl, vjp=_mish_vjp, jvp=ELEMENTWISE, promote="floa
                names="MishBackward0")
 
 
+# --- threshold and the shrinks: one node each (ThresholdBackward0, Hard/SoftshrinkBackward0) --
+# NOTE: a nan passes through with gradient 1 (PyTorch's scalar kernels replace only values
+# inside the band); the gradient is 0 at the band's edges.
+def _inside(x: Any, lambd: float) -> Any:
+    return (x >= -lambd) & (x <= lambd)
+
+
+threshold_p = defop(
+    "threshold", lambda x, threshold, value: np.where(x <= threshold, x.dtype.type(value), x),
+    vjp=lambda g, ans, x, threshold, value: where(x <= threshold, 0.0, g),
+    jvp=ELEMENTWISE, names="ThresholdBackward0")
+hardshrink_p = defop(
+    "hardshrink", lambda x, lambd: np.where(_inside(x, lambd), x.dtype.type(0), x),
+    vjp=lambda g, ans, x, lambd: where(_inside(x, lambd), 0.0, g),
+    jvp=ELEMENTWISE, names="HardshrinkBackward0")
+softshrink_p = defop(
+    "softshrink", lambda x, lambd: x - np.clip(x, x.dtype.type(-lambd), x.dtype.type(lambd)),
+    vjp=lambda g, ans, x, lambd: where(_inside(x, lambd), 0.0, g),
+    jvp=ELEMENTWISE, names="SoftshrinkBackward0")
+
+
 # --- losses as one node each (PyTorch's MseLossBackward0, NllLossBackward0, ...) ------------
 # NOTE: fused for speed and PyTorch's node names. ``reduction`` is 'none', 'mean' or 'sum';
 # each rule scales ``g`` for the reduction (``_red_g``) and multiplies the elementwise

@@ -205,10 +205,9 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 NAME_DIFFERS = {
     'matmul_2d_3d', 'addmm', 'einsum_ij_jk', 'einsum_trace', 'cross_entropy_probs',
     'soft_margin_loss', 'bce_weight', 'mse_loss_broadcast', 'multi_margin_loss',
-    'pairwise_distance', 'prelu', 'glu', 'softshrink', 'hardshrink', 'threshold',
-    'embedding_padding_idx', 'instance_norm', 'conv3d', 'conv_transpose2d', 'conv_transpose1d',
-    'avg_pool1d', 'adaptive_max_pool2d', 'pad', 'interpolate', 'avg_pool2d',
-    'adaptive_avg_pool2d',
+    'pairwise_distance', 'prelu', 'glu', 'embedding_padding_idx', 'instance_norm', 'conv3d',
+    'conv_transpose2d', 'conv_transpose1d', 'avg_pool1d', 'adaptive_max_pool2d', 'pad',
+    'interpolate', 'avg_pool2d', 'adaptive_avg_pool2d',
 }
 
 #: same grad_fn name, different next_functions: a batched matmul is one node in gradkit
@@ -270,7 +269,7 @@ ROWS = [
     "mse_loss_none", "smooth_l1_loss", "huber_loss", "bce", "bce_with_logits", "gelu", "gelu_tanh",
     "silu", "mish", "leaky_relu", "elu", "selu", "celu", "softplus", "hardsigmoid", "logsigmoid",
     "embedding", "layer_norm", "layer_norm_noaffine", "batch_norm_train", "batch_norm_eval",
-    "group_norm", "conv1d", "conv2d", "conv2d_nobias", "conv2d_unbatched", "conv1d_grouped",
+    "softshrink", "hardshrink", "threshold", "group_norm", "conv1d", "conv2d", "conv2d_nobias", "conv2d_unbatched", "conv1d_grouped",
 ]
 
 

@@ -199,7 +199,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``input`` where ``input > threshold``, else ``value``."""
     # NOTE: a nan passes through with gradient 1 (PyTorch replaces only x <= threshold)
-    return F._inplace(_t(input), lambda x: A.where(x <= threshold, float(value), x), inplace)
+    return F._inplace(_t(input), lambda x: P.threshold_p(x, threshold=float(threshold),
+                                                       value=float(value)), inplace)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
@@ -212,17 +213,15 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between (gradient 0 at the kinks)."""
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    x = _t(input)
-    # NOTE: x - clamp(x): a nan stays nan with gradient 1, as in PyTorch's scalar kernel
-    # (its vectorized kernel gives 0 there); gradient 0 at the kinks.
-    return x - A.clamp(x, -lambd, lambd)
+    # NOTE: a nan stays nan with gradient 1, as in PyTorch's scalar kernel (its vectorized
+    # kernel gives 0 there); gradient 0 at the kinks. One SoftshrinkBackward0 node.
+    return P.softshrink_p(_t(input), lambd=float(lambd))
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0."""
-    x = _t(input)
-    # NOTE: a nan stays nan with gradient 1, as in PyTorch's scalar kernel
-    return A.where((x >= -lambd) & (x <= lambd), 0.0, x)
+    # NOTE: a nan stays nan with gradient 1, as in PyTorch's scalar kernel (HardshrinkBackward0)
+    return P.hardshrink_p(_t(input), lambd=float(lambd))
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
