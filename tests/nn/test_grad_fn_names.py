@@ -269,7 +269,8 @@ ROWS = [
     "mse_loss_none", "smooth_l1_loss", "huber_loss", "bce", "bce_with_logits", "gelu", "gelu_tanh",
     "silu", "mish", "leaky_relu", "elu", "selu", "celu", "softplus", "hardsigmoid", "logsigmoid",
     "embedding", "layer_norm", "layer_norm_noaffine", "batch_norm_train", "batch_norm_eval",
-    "softshrink", "hardshrink", "threshold", "group_norm", "conv1d", "conv2d", "conv2d_nobias", "conv2d_unbatched", "conv1d_grouped",
+    "softshrink", "hardshrink", "threshold", "group_norm", "conv1d", "conv2d", "conv2d_nobias",
+    "conv2d_unbatched", "conv1d_grouped",
 ]
 
 
