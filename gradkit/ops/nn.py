@@ -104,7 +104,7 @@ hardswish_p = defop("hardswish", _hardswish_impl, vjp=_hardswish_vjp, jvp=ELEMEN
 
 
 # --- binary cross-entropy (PyTorch's clamped logs and guarded gradient) --------------------
-def _bce_impl(x: np.ndarray, t: np.ndarray, reduction: str = "none") -> np.ndarray:
+def _bce_impl(x: np.ndarray, t: np.ndarray, reduction: str = "none", weight: Any = None) -> np.ndarray:
     # NOTE: the range checks need the values; on a lazy (Dask) array they would force a
     # compute, so they are skipped there.
     if not is_lazy(x) and np.any((x < 0) | (x > 1)):
@@ -114,25 +114,34 @@ def _bce_impl(x: np.ndarray, t: np.ndarray, reduction: str = "none") -> np.ndarr
     with np.errstate(divide="ignore"):
         lo = np.result_type(x.dtype, t.dtype).type(-100.0)
         loss = (t - 1.0) * np.maximum(np.log1p(-x), lo) - t * np.maximum(np.log(x), lo)
+    if weight is not None:
+        loss = loss * weight
     return _red(loss, reduction)
 
 
-def _bce_dx(x: Any, t: Any) -> Any:
+def _weighted_d(d: Any, weight: Any) -> Any:
+    return d if weight is None else d * _as_operand(weight, d)
+
+
+def _bce_dx(x: Any, t: Any, weight: Any = None) -> Any:
     # NOTE: PyTorch divides by max(x (1 - x), 1e-12), so x = 0 or 1 gives a large finite gradient.
-    return (x - t) / maximum(x * (1.0 - x), 1e-12)
+    return _weighted_d((x - t) / maximum(x * (1.0 - x), 1e-12), weight)
 
 
-def _bce_dt(x: Any, t: Any) -> Any:
-    return clamp_scalar(log1p(-x), min=-100.0) - clamp_scalar(log(x), min=-100.0)
+def _bce_dt(x: Any, t: Any, weight: Any = None) -> Any:
+    return _weighted_d(clamp_scalar(log1p(-x), min=-100.0) - clamp_scalar(log(x), min=-100.0), weight)
 
 
-# ``reduction`` (default 'none') sums or averages inside the node, as PyTorch's
+# ``reduction`` (default 'none') sums or averages inside the node and a constant ``weight``
+# multiplies the loss there, as PyTorch's
 binary_cross_entropy_p = defop(
     "binary_cross_entropy", _bce_impl,
-    vjp=(lambda g, ans, x, t, reduction="none": _red_g(g, x, reduction) * _bce_dx(x, t),
-         lambda g, ans, x, t, reduction="none": _red_g(g, x, reduction) * _bce_dt(x, t)),
-    jvp=(lambda dx, ans, x, t, reduction="none": _red(dx * _bce_dx(x, t), reduction),
-         lambda dt, ans, x, t, reduction="none": _red(dt * _bce_dt(x, t), reduction)),
+    vjp=(lambda g, ans, x, t, reduction="none", weight=None:
+         _red_g(g, x, reduction) * _bce_dx(x, t, weight),
+         lambda g, ans, x, t, reduction="none", weight=None:
+         _red_g(g, x, reduction) * _bce_dt(x, t, weight)),
+    jvp=(lambda dx, ans, x, t, reduction="none", weight=None: _red(dx * _bce_dx(x, t, weight), reduction),
+         lambda dt, ans, x, t, reduction="none", weight=None: _red(dt * _bce_dt(x, t, weight), reduction)),
     promote="float", names="BinaryCrossEntropyBackward0")
 
 

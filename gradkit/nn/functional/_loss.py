@@ -253,9 +253,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if tuple(t.shape) != tuple(x.shape):
         raise ValueError(f"Using a target size ({t.shape}) that is different to the input size "
                          f"({x.shape}) is deprecated. Please ensure they have the same size.")
-    if weight is None and reduction != "none":
-        # one BinaryCrossEntropyBackward0 node, the reduction inside it (PyTorch's)
-        return P.binary_cross_entropy_p(x, t, reduction=reduction)
+    fused = _fused_weights(x, t, weight, None)
+    if fused is not None:
+        # one BinaryCrossEntropyBackward0 node, the weight and the reduction inside it (PyTorch's)
+        return P.binary_cross_entropy_p(x, t, reduction=reduction, **fused)
     loss = P.binary_cross_entropy_p(x, t)
     if weight is not None:
         loss = loss * weight
