@@ -219,6 +219,57 @@ def matmul(prim: Any, args: Any, params: dict[str, Any], variant: int, level: in
     return _wrap(_reshape(res, shape), level)
 
 
+# --- the fused rows (gradkit/ops/nn.py, addmm): run as their parts on the physical values ----
+def addmm(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    """``beta * b + alpha * (x @ w)`` through the matmul rule and elementwise ops."""
+    from gradkit.ops import linalg as L
+    b, x, w = args
+    out = L.matmul_p(x, w)
+    alpha, beta = params.get("alpha", 1), params.get("beta", 1)
+    if alpha != 1:
+        out = out * alpha
+    if beta == 0:                     # b ignored (its nan and inf too), as the row does
+        return out
+    return out + (b if beta == 1 else b * beta)
+
+
+def loss(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    """An elementwise loss row: unreduced on the physical values, then reduced per example."""
+    red = params.get("reduction", "none")
+    params["reduction"] = "none"
+    out = elementwise(prim, args, params, variant, level)
+    if red == "none":
+        return out
+    p = out._value
+    if p.ndim == 1:                   # 0-d examples: nothing to reduce
+        return out
+    from gradkit.ops import reduction as R
+    dims = tuple(range(1, p.ndim))
+    return _wrap((R.sum_p if red == "sum" else R.mean_p)(p, dim=dims), level)
+
+
+def native_norm(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    """Layer norm of batched inputs (a shared weight and bias): the batch axis is one more
+    leading dim. Batch and group norm mix examples' dims and run the loop."""
+    x, w, b = args
+    p, batched = physical(x, level)
+    if params["kind"] != "layer" or not batched or physical(w, level)[1] or physical(b, level)[1]:
+        raise Unbatchable("vmap: batch or group norm (or a batched weight) of a batched tensor")
+    return _wrap(call(prim, [p, w, b], params, variant), level)
+
+
+def convolution(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
+    """A convolution of batched (N, C, ...) inputs with a shared weight and bias: the batch
+    axis folds into N."""
+    x, w, b = args
+    p, batched = physical(x, level)
+    if not batched or physical(w, level)[1] or physical(b, level)[1]:
+        raise Unbatchable("vmap: convolution with a batched weight or bias")
+    shape = tuple(p.shape)
+    res = call(prim, [_reshape(p, (-1,) + shape[2:]), w, b], params, variant)
+    return _wrap(_reshape(res, shape[:2] + tuple(res.shape[1:])), level)
+
+
 #: one rule per batching kind; a row names its kind (``defop(..., batch=...)``, see
 #: ``gradkit.ops._registry.BATCH_KINDS``)
 KINDS: dict[str, Callable[..., Any]] = {
@@ -226,6 +277,7 @@ KINDS: dict[str, Callable[..., Any]] = {
     "arg_reduction": arg_reduction, "reshape": reshape, "expand": expand, "repeat": repeat,
     "dims": dims_param("dims"), "trailing": same, "diagonal": diagonal, "getitem": getitem,
     "cat": cat, "unbind": unbind, "einsum": einsum, "matmul": matmul,
+    "addmm": addmm, "loss": loss, "native_norm": native_norm, "convolution": convolution,
 }
 
 #: the rows vmap runs per example (its loop over the batch): no batching rule yet. Listed so that
@@ -237,5 +289,5 @@ PER_EXAMPLE = frozenset({
     "diag_embed", "trace", "fft_c2c", "fft_r2c", "fft_c2r", "logcumsumexp", "std_mean", "inv",
     "det", "slogdet", "solve", "cholesky", "qr", "eigh", "eig", "svd", "pinv", "solve_triangular",
     "lu", "matrix_exp", "conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d",
-    "max_pool2d_backward",
+    "max_pool2d_backward", "nll_loss", "fill",
 })

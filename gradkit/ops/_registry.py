@@ -100,6 +100,10 @@ BATCH_KINDS = frozenset({
     "diagonal", "getitem", "einsum", "matmul",
     "cat",             # several operands joined along ``dim`` (cat, stack)
     "unbind",          # several outputs along ``dim`` (unbind, split)
+    "addmm",           # the fused linear: its matmul and add
+    "loss",            # an elementwise loss row: unreduced, then reduced per example
+    "native_norm",     # layer norm with a shared weight and bias (batch/group norm: the loop)
+    "convolution",     # the batch axis folds into N (shared weight and bias)
 })
 #: the batched VJP rules of ``gradkit/autograd/_batched.py`` (``defop(..., batched_vjp=...)``): one
 #: backward walk for a batch of cotangents. ``"broadcast"``: the row's own rules broadcast over

@@ -91,6 +91,45 @@ matmul_p = defop("matmul", _matmul_impl, vjp=(_matmul_vjp_x, _matmul_vjp_y), pro
 MM, DOT, MV, VM, BATCHED, BMM = range(6)
 
 
+# --- addmm: ``beta * b + alpha * (x @ w)`` as one node (nn.Linear's product and bias) -----
+def _addmm_impl(b: np.ndarray, x: np.ndarray, w: np.ndarray, beta: Any = 1,
+                alpha: Any = 1) -> np.ndarray:
+    out = _matmul_impl(x, w)
+    if alpha != 1:
+        out = out * alpha
+    if beta == 0:                 # NOTE: PyTorch ignores b then (its nan and inf do not spread)
+        return out + np.zeros_like(b)
+    return out + (b if beta == 1 else b * beta)
+
+
+def _addmm_vjp_b(g: Any, ans: Any, b: Any, x: Any, w: Any, beta: Any = 1, alpha: Any = 1) -> Any:
+    return g if beta == 1 else g * beta          # the engine sums a broadcast bias
+
+
+def _addmm_vjp_x(g: Any, ans: Any, b: Any, x: Any, w: Any, beta: Any = 1, alpha: Any = 1) -> Any:
+    gx = matmul_p(g, _cj(_mT(w)))
+    return gx if alpha == 1 else gx * alpha
+
+
+def _addmm_vjp_w(g: Any, ans: Any, b: Any, x: Any, w: Any, beta: Any = 1, alpha: Any = 1) -> Any:
+    gw = matmul_p(_cj(_mT(x)), g)
+    return gw if alpha == 1 else gw * alpha
+
+
+def _scaled(v: Any, s: Any) -> Any:
+    return v if s == 1 else v * s
+
+
+# NOTE: fused (speed and PyTorch's node): F.linear on a 2-D input is one AddmmBackward0 node
+# instead of mm + add; the rules are matmuls, so every order of derivative works.
+addmm_p = defop(
+    "addmm", _addmm_impl, vjp=(_addmm_vjp_b, _addmm_vjp_x, _addmm_vjp_w), promote="same",
+    jvp=(lambda t, ans, b, x, w, beta=1, alpha=1: _scaled(t, beta),
+         lambda t, ans, b, x, w, beta=1, alpha=1: _scaled(matmul_p(t, w), alpha),
+         lambda t, ans, b, x, w, beta=1, alpha=1: _scaled(matmul_p(x, t), alpha)),
+    names="AddmmBackward0", batch="addmm")
+
+
 def matmul_variant(xnd: int, ynd: int) -> int:
     """Which of PyTorch's node names a matmul of these ranks gets."""
     if xnd == 1 and ynd == 1:

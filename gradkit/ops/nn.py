@@ -21,9 +21,11 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from gradkit._core.backend import arange, is_lazy, max_or_ninf, zeros
+from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, defop, not_lazy
-from .elementwise import clamp_scalar, exp, log, log1p, maximum, where
-from .reduction import sum_p
+from .elementwise import abs as abs_
+from .elementwise import clamp_scalar, erf, rsqrt, exp, log, log1p, maximum, sigmoid, sign, tanh, where
+from .reduction import mean_p, sum_p
 from .shape import gather_p, reshape_as
 
 Pair = tuple[int, int]
@@ -102,7 +104,7 @@ hardswish_p = defop("hardswish", _hardswish_impl, vjp=_hardswish_vjp, jvp=ELEMEN
 
 
 # --- binary cross-entropy (PyTorch's clamped logs and guarded gradient) --------------------
-def _bce_impl(x: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _bce_impl(x: np.ndarray, t: np.ndarray, reduction: str = "none", weight: Any = None) -> np.ndarray:
     # NOTE: the range checks need the values; on a lazy (Dask) array they would force a
     # compute, so they are skipped there.
     if not is_lazy(x) and np.any((x < 0) | (x > 1)):
@@ -111,21 +113,36 @@ def _bce_impl(x: np.ndarray, t: np.ndarray) -> np.ndarray:
         raise RuntimeError("all elements of target should be between 0 and 1")
     with np.errstate(divide="ignore"):
         lo = np.result_type(x.dtype, t.dtype).type(-100.0)
-        return (t - 1.0) * np.maximum(np.log1p(-x), lo) - t * np.maximum(np.log(x), lo)
+        loss = (t - 1.0) * np.maximum(np.log1p(-x), lo) - t * np.maximum(np.log(x), lo)
+    if weight is not None:
+        loss = loss * weight
+    return _red(loss, reduction)
 
 
-def _bce_vjp_x(g: Any, ans: Any, x: Any, t: Any) -> Any:
+def _weighted_d(d: Any, weight: Any) -> Any:
+    return d if weight is None else d * _as_operand(weight, d)
+
+
+def _bce_dx(x: Any, t: Any, weight: Any = None) -> Any:
     # NOTE: PyTorch divides by max(x (1 - x), 1e-12), so x = 0 or 1 gives a large finite gradient.
-    return g * (x - t) / maximum(x * (1.0 - x), 1e-12)
+    return _weighted_d((x - t) / maximum(x * (1.0 - x), 1e-12), weight)
 
 
-def _bce_vjp_t(g: Any, ans: Any, x: Any, t: Any) -> Any:
-    return g * (clamp_scalar(log1p(-x), min=-100.0) - clamp_scalar(log(x), min=-100.0))
+def _bce_dt(x: Any, t: Any, weight: Any = None) -> Any:
+    return _weighted_d(clamp_scalar(log1p(-x), min=-100.0) - clamp_scalar(log(x), min=-100.0), weight)
 
 
-binary_cross_entropy_p = defop("binary_cross_entropy", _bce_impl, vjp=(_bce_vjp_x, _bce_vjp_t),
-                               jvp=ELEMENTWISE, promote="float",
-                               names="BinaryCrossEntropyBackward0")
+# ``reduction`` (default 'none') sums or averages inside the node and a constant ``weight``
+# multiplies the loss there, as PyTorch's
+binary_cross_entropy_p = defop(
+    "binary_cross_entropy", _bce_impl,
+    vjp=(lambda g, ans, x, t, reduction="none", weight=None:
+         _red_g(g, x, reduction) * _bce_dx(x, t, weight),
+         lambda g, ans, x, t, reduction="none", weight=None:
+         _red_g(g, x, reduction) * _bce_dt(x, t, weight)),
+    jvp=(lambda dx, ans, x, t, reduction="none", weight=None: _red(dx * _bce_dx(x, t, weight), reduction),
+         lambda dt, ans, x, t, reduction="none", weight=None: _red(dt * _bce_dt(x, t, weight), reduction)),
+    promote="float", names="BinaryCrossEntropyBackward0", batch="loss")
 
 
 # --- convolution: im2col + BLAS matmul (fused for speed) ------------------------------------
@@ -250,6 +267,47 @@ conv2d_weight_grad_p = defop(
     promote="same", names="ConvolutionBackwardBackward0")
 
 
+# --- convolution with its bias, as one node (PyTorch's ConvolutionBackward0) ---------------
+# NOTE: fused for PyTorch's node: F.conv1d/conv2d record one node over (input, weight, bias)
+# (a missing bias is a constant zero, so the node's next_functions hold None there, as
+# PyTorch's). A 1-D convolution runs as a 2-D one over a height of 1 inside the row. The
+# rules are the conv2d rows, so every order of derivative works.
+def _as2d(a: Any, nd: int) -> Any:
+    return reshape_as(a, tuple(a.shape[:2]) + (1,) + tuple(a.shape[2:])) if nd == 1 else a
+
+
+def _as1d(a: Any, nd: int) -> Any:
+    return reshape_as(a, tuple(a.shape[:2]) + tuple(a.shape[3:])) if nd == 1 else a
+
+
+def _convolution_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, nd: int, **p: Any) -> np.ndarray:
+    out = _conv2d_impl(_as2d(x, nd), _as2d(w, nd), **p)
+    return _as1d(out + b.reshape(1, -1, 1, 1), nd)
+
+
+def _convolution_vjp_x(g: Any, ans: Any, x: Any, w: Any, b: Any, nd: int, **p: Any) -> Any:
+    x2 = tuple(x.shape[:2]) + (1,) + tuple(x.shape[2:]) if nd == 1 else tuple(x.shape)
+    return _as1d(conv2d_input_grad_p(_as2d(g, nd), _as2d(w, nd), input_shape=x2, **p), nd)
+
+
+def _convolution_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any, nd: int, **p: Any) -> Any:
+    w2 = tuple(w.shape[:2]) + (1,) + tuple(w.shape[2:]) if nd == 1 else tuple(w.shape)
+    return _as1d(conv2d_weight_grad_p(_as2d(x, nd), _as2d(g, nd), weight_shape=w2, **p), nd)
+
+
+def _convolution_vjp_b(g: Any, ans: Any, x: Any, w: Any, b: Any, nd: int, **p: Any) -> Any:
+    return sum_p(g, dim=(0,) + tuple(range(2, len(g.shape))))
+
+
+convolution_p = defop(
+    "convolution", _convolution_impl,
+    vjp=(_convolution_vjp_x, _convolution_vjp_w, _convolution_vjp_b),
+    jvp=(lambda t, ans, x, w, b, nd, **p: _as1d(conv2d_p(_as2d(t, nd), _as2d(w, nd), **p), nd),
+         lambda t, ans, x, w, b, nd, **p: _as1d(conv2d_p(_as2d(x, nd), _as2d(t, nd), **p), nd),
+         lambda t, ans, x, w, b, nd, **p: reshape_as(t, (1, -1) + (1,) * nd)),
+    promote="same", names="ConvolutionBackward0", batch="convolution")
+
+
 # --- max pooling (fused for speed: a few vectorized passes, one per kernel tap) ------------
 def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
                      dilation: Pair) -> tuple[np.ndarray, np.ndarray]:
@@ -331,7 +389,377 @@ max_pool2d_backward_p = defop("max_pool2d_backward", _max_pool2d_backward_impl,
                               names="MaxPool2DWithIndicesBackwardBackward0")
 
 
+# --- activations as one node each (PyTorch's nodes: GeluBackward0, SiluBackward0, ...) ------
+# NOTE: fused for speed and PyTorch's node names; each rule is written in table ops, so
+# every order of derivative works. All take nan through the branch PyTorch's kernel does.
+_SQRT1_2 = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+_SQRT_2_OVER_PI = 0.7978845608028654
+
+
+def _gelu_impl(x: np.ndarray, approximate: str = "none") -> np.ndarray:
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * _SQRT_2_OVER_PI
+        return x * 0.5 * (np.tanh(inner) + 1.0)
+    return x * 0.5 * (erf(x * _SQRT1_2) + 1.0)
+
+
+def _gelu_vjp(g: Any, ans: Any, x: Any, approximate: str = "none") -> Any:
+    if approximate == "tanh":
+        th = tanh((x + x * x * x * 0.044715) * _SQRT_2_OVER_PI)
+        d = (th + 1.0) * 0.5 + x * 0.5 * (1.0 - th * th) * _SQRT_2_OVER_PI * \
+            (x * x * (3 * 0.044715) + 1.0)
+        return g * d
+    return g * ((erf(x * _SQRT1_2) + 1.0) * 0.5 + x * exp(x * x * -0.5) * _INV_SQRT_2PI)
+
+
+gelu_p = defop("gelu", _gelu_impl, vjp=_gelu_vjp, jvp=ELEMENTWISE, promote="float",
+               names="GeluBackward0")
+
+
+def _silu_impl(x: np.ndarray) -> np.ndarray:
+    return x * sigmoid(x)
+
+
+def _silu_vjp(g: Any, ans: Any, x: Any) -> Any:
+    s = sigmoid(x)
+    return g * (s * (x * (1.0 - s) + 1.0))
+
+
+silu_p = defop("silu", _silu_impl, vjp=_silu_vjp, jvp=ELEMENTWISE, promote="float",
+               names="SiluBackward0")
+
+
+def _leaky_relu_impl(x: np.ndarray, negative_slope: float) -> np.ndarray:
+    return np.where(x > 0, x, x * x.dtype.type(negative_slope))
+
+
+# NOTE: the slope at 0 is negative_slope, as in PyTorch.
+leaky_relu_p = defop(
+    "leaky_relu", _leaky_relu_impl,
+    vjp=lambda g, ans, x, negative_slope: where(x > 0, g, g * negative_slope),
+    jvp=ELEMENTWISE, names="LeakyReluBackward0")
+
+
+def _elu_impl(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
+    neg = np.expm1(np.minimum(x, 0) * x.dtype.type(input_scale)) * x.dtype.type(alpha)
+    out = np.where(x <= 0, neg, x)
+    return out * x.dtype.type(scale) if scale != 1.0 else out
+
+
+# NOTE: exp only sees min(x, 0), so a large x cannot overflow into a nan gradient; the
+# derivative at 0 is the negative branch's, and a nan takes the positive one (PyTorch).
+def _elu_vjp(g: Any, ans: Any, x: Any, alpha: float, scale: float, input_scale: float) -> Any:
+    neg = exp(clamp_scalar(x, max=0.0) * input_scale) * (alpha * input_scale * scale)
+    return where(x <= 0, g * neg, g * scale if scale != 1.0 else g)
+
+
+elu_p = defop("elu", _elu_impl, vjp=_elu_vjp, jvp=ELEMENTWISE,
+              names=("EluBackward0", "CeluBackward0"))
+
+
+def _softplus_impl(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    xb = x * x.dtype.type(beta) if beta != 1 else x
+    big = xb > threshold
+    soft = np.log1p(np.exp(np.where(big, x.dtype.type(threshold), xb)))
+    if beta != 1:
+        soft = soft / x.dtype.type(beta)
+    return np.where(big, x, soft)
+
+
+# NOTE: the exponential only sees min(beta x, threshold): logits of 1e4 stay finite.
+softplus_p = defop(
+    "softplus", _softplus_impl,
+    vjp=lambda g, ans, x, beta, threshold: where(
+        (x * beta if beta != 1 else x) > threshold, g, g * sigmoid(x * beta if beta != 1 else x)),
+    jvp=ELEMENTWISE, promote="float", names="SoftplusBackward0")
+
+
+def _hardsigmoid_impl(x: np.ndarray) -> np.ndarray:
+    return np.clip(x + 3.0, 0.0, 6.0) / 6.0
+
+
+# NOTE: the gradient is 0 at -3 and 3 (PyTorch's hardsigmoid_backward).
+hardsigmoid_p = defop(
+    "hardsigmoid", _hardsigmoid_impl,
+    vjp=lambda g, ans, x: where((x > -3.0) & (x < 3.0), g * (1.0 / 6.0), 0.0),
+    jvp=ELEMENTWISE, promote="float", names="HardsigmoidBackward0")
+
+
+def _logsigmoid_impl(x: np.ndarray) -> np.ndarray:
+    # NOTE: min(x, 0) - log1p(exp(-|x|)) never overflows
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+logsigmoid_p = defop("logsigmoid", _logsigmoid_impl, vjp=lambda g, ans, x: g * sigmoid(-x),
+                     jvp=ELEMENTWISE, promote="float", names="LogSigmoidBackward0")
+
+
+def _mish_impl(x: np.ndarray) -> np.ndarray:
+    return x * np.tanh(np.logaddexp(x.dtype.type(0), x))
+
+
+def _mish_vjp(g: Any, ans: Any, x: Any) -> Any:
+    th = tanh(softplus_p(x, beta=1.0, threshold=20.0))
+    return g * (th + x * sigmoid(x) * (1.0 - th * th))
+
+
+mish_p = defop("mish", _mish_impl, vjp=_mish_vjp, jvp=ELEMENTWISE, promote="float",
+               names="MishBackward0")
+
+
+# --- threshold and the shrinks: one node each (ThresholdBackward0, Hard/SoftshrinkBackward0) --
+# NOTE: a nan passes through with gradient 1 (PyTorch's scalar kernels replace only values
+# inside the band); the gradient is 0 at the band's edges.
+def _inside(x: Any, lambd: float) -> Any:
+    return (x >= -lambd) & (x <= lambd)
+
+
+threshold_p = defop(
+    "threshold", lambda x, threshold, value: np.where(x <= threshold, x.dtype.type(value), x),
+    vjp=lambda g, ans, x, threshold, value: where(x <= threshold, 0.0, g),
+    jvp=ELEMENTWISE, names="ThresholdBackward0")
+hardshrink_p = defop(
+    "hardshrink", lambda x, lambd: np.where(_inside(x, lambd), x.dtype.type(0), x),
+    vjp=lambda g, ans, x, lambd: where(_inside(x, lambd), 0.0, g),
+    jvp=ELEMENTWISE, names="HardshrinkBackward0")
+softshrink_p = defop(
+    "softshrink", lambda x, lambd: x - np.clip(x, x.dtype.type(-lambd), x.dtype.type(lambd)),
+    vjp=lambda g, ans, x, lambd: where(_inside(x, lambd), 0.0, g),
+    jvp=ELEMENTWISE, names="SoftshrinkBackward0")
+
+
+# --- losses as one node each (PyTorch's MseLossBackward0, NllLossBackward0, ...) ------------
+# NOTE: fused for speed and PyTorch's node names. ``reduction`` is 'none', 'mean' or 'sum';
+# each rule scales ``g`` for the reduction (``_red_g``) and multiplies the elementwise
+# derivative, written in table ops, so every order of derivative works.
+def _red(loss: Any, reduction: str) -> Any:
+    """The reduction in the forward (arrays) and in forward mode (table ops)."""
+    if reduction == "none":
+        return loss
+    if isinstance(loss, np.ndarray) or not hasattr(loss, "_data"):
+        return loss.sum() if reduction == "sum" else loss.mean()
+    return sum_p(loss) if reduction == "sum" else mean_p(loss)
+
+
+def _red_g(g: Any, x: Any, reduction: str) -> Any:
+    """The output gradient of an elementwise loss, spread back over the reduction."""
+    if reduction == "mean":
+        n = int(np.prod(x.shape, dtype=np.int64))
+        return g / n if n else g * np.nan
+    return g
+
+
+def _as_operand(v: Any, ref: Any) -> Any:
+    """A constant array (a weight, a mask) as an operand beside ``ref``: a constant Tensor when
+    ``ref`` is one (a double backward), so a device array stays on its device."""
+    if v is None or not isinstance(ref, Tensor) or isinstance(v, Tensor):
+        return v
+    return _make(v, False, None)
+
+
+def _mse_impl(x: np.ndarray, t: np.ndarray, reduction: str) -> np.ndarray:
+    d = x - t
+    return _red(d * d, reduction)
+
+
+mse_loss_p = defop(
+    "mse_loss", _mse_impl,
+    vjp=(lambda g, ans, x, t, reduction: _red_g(g, x, reduction) * ((x - t) * 2.0),
+         lambda g, ans, x, t, reduction: _red_g(g, x, reduction) * ((t - x) * 2.0)),
+    jvp=(lambda dx, ans, x, t, reduction: _red(dx * ((x - t) * 2.0), reduction),
+         lambda dt, ans, x, t, reduction: _red(dt * ((t - x) * 2.0), reduction)),
+    promote="same", names="MseLossBackward0", batch="loss")
+
+
+def _smooth_impl(x: np.ndarray, t: np.ndarray, reduction: str, beta: float,
+                 huber: bool) -> np.ndarray:
+    d = x - t
+    ad = np.abs(d)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if huber:            # 0.5 d^2 inside, delta (|d| - delta / 2) outside
+            loss = np.where(ad < beta, d * d * 0.5, (ad - 0.5 * beta) * beta)
+        else:                # 0.5 d^2 / beta inside, |d| - beta / 2 outside
+            loss = np.where(ad < beta, d * d * (0.5 / beta), ad - 0.5 * beta)
+    return _red(loss.astype(d.dtype, copy=False), reduction)
+
+
+def _smooth_d(x: Any, t: Any, beta: float, huber: bool) -> Any:
+    """d loss / d x: d (or d / beta) inside, the sign (times delta for huber) outside; a nan
+    d takes the inside branch (a nan gradient), as in PyTorch."""
+    d = x - t
+    inside = d if huber else d * (1.0 / beta)
+    outside = sign(d) * beta if huber else sign(d)
+    return where(abs_(d) >= beta, outside, inside)
+
+
+smooth_l1_loss_p = defop(
+    "smooth_l1_loss", _smooth_impl,
+    vjp=(lambda g, ans, x, t, reduction, beta, huber:
+         _red_g(g, x, reduction) * _smooth_d(x, t, beta, huber),
+         lambda g, ans, x, t, reduction, beta, huber:
+         -(_red_g(g, x, reduction) * _smooth_d(x, t, beta, huber))),
+    jvp=(lambda dx, ans, x, t, reduction, beta, huber:
+         _red(dx * _smooth_d(x, t, beta, huber), reduction),
+         lambda dt, ans, x, t, reduction, beta, huber:
+         _red(-(dt * _smooth_d(x, t, beta, huber)), reduction)),
+    promote="same", names=("SmoothL1LossBackward0", "HuberLossBackward0"), batch="loss")
+
+
+def _bce_logits_impl(x: np.ndarray, t: np.ndarray, reduction: str, weight: Any = None,
+                     pos_weight: Any = None) -> np.ndarray:
+    # NOTE: log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)) never overflows (logits of 1e4)
+    log_sig = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+    if pos_weight is not None:
+        log_sig = log_sig * ((pos_weight - 1.0) * t + 1.0)
+    loss = (1.0 - t) * x - log_sig
+    if weight is not None:
+        loss = loss * weight
+    return _red(loss.astype(np.result_type(x, t), copy=False), reduction)
+
+
+def _bce_logits_dx(x: Any, t: Any, weight: Any, pos_weight: Any) -> Any:
+    weight, pos_weight = _as_operand(weight, x), _as_operand(pos_weight, x)
+    s = sigmoid(-x)                                 # d log(sigmoid(x)) / dx
+    lw = s if pos_weight is None else s * ((pos_weight - 1.0) * t + 1.0)
+    d = (1.0 - t) - lw
+    return d if weight is None else d * weight
+
+
+def _bce_logits_dt(x: Any, t: Any, weight: Any, pos_weight: Any) -> Any:
+    weight, pos_weight = _as_operand(weight, x), _as_operand(pos_weight, x)
+    if pos_weight is None:
+        d = -x
+    else:
+        d = -x - (clamp_scalar(x, max=0.0) - log1p(exp(-abs_(x)))) * (pos_weight - 1.0)
+    return d if weight is None else d * weight
+
+
+binary_cross_entropy_with_logits_p = defop(
+    "binary_cross_entropy_with_logits", _bce_logits_impl,
+    vjp=(lambda g, ans, x, t, reduction, weight=None, pos_weight=None:
+         _red_g(g, x, reduction) * _bce_logits_dx(x, t, weight, pos_weight),
+         lambda g, ans, x, t, reduction, weight=None, pos_weight=None:
+         _red_g(g, x, reduction) * _bce_logits_dt(x, t, weight, pos_weight)),
+    jvp=(lambda dx, ans, x, t, reduction, weight=None, pos_weight=None:
+         _red(dx * _bce_logits_dx(x, t, weight, pos_weight), reduction),
+         lambda dt, ans, x, t, reduction, weight=None, pos_weight=None:
+         _red(dt * _bce_logits_dt(x, t, weight, pos_weight), reduction)),
+    promote="float", names="BinaryCrossEntropyWithLogitsBackward0", batch="loss")
+
+
+def _nll_coeff(x: Any, target: np.ndarray, w: np.ndarray) -> Any:
+    """``-w`` at each sample's target class, 0 elsewhere (x's shape and dtype)."""
+    cdim = 0 if x.ndim == 1 else 1
+    c = x.shape[cdim]
+    classes = arange(c, target).reshape((c,) + (1,) * (x.ndim - cdim - 1))
+    hit = classes == np.expand_dims(target, cdim)
+    neg_w = np.expand_dims(-w, cdim).astype(x.dtype, copy=False)
+    return np.where(hit, neg_w, x.dtype.type(0))
+
+
+def _nll_impl(x: np.ndarray, target: np.ndarray, w: np.ndarray, reduction: str,
+              total: Any) -> np.ndarray:
+    cdim = 0 if x.ndim == 1 else 1
+    picked = np.take_along_axis(x, np.expand_dims(target, cdim), cdim).squeeze(cdim)
+    loss = -(picked * w.astype(x.dtype, copy=False))
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return loss.sum() / x.dtype.type(total)      # no counted target: nan, as PyTorch
+
+
+def _nll_vjp(g: Any, ans: Any, x: Any, target: np.ndarray, w: np.ndarray, reduction: str,
+             total: Any) -> Any:
+    coeff = _as_operand(_nll_coeff(x, target, w), g)
+    if reduction == "none":
+        cdim = 0 if x.ndim == 1 else 1
+        shape = tuple(g.shape[:cdim]) + (1,) + tuple(g.shape[cdim:])
+        return reshape_as(g, shape) * coeff
+    if reduction == "mean":
+        # NOTE: a mean over no counted target is nan with a zero gradient (PyTorch)
+        g = g / float(total) if total else g * 0.0
+    return g * coeff
+
+
+# NOTE: linear in x (target, weights and the mean's total are constants): forward mode
+# applies the row to the tangent.
+nll_loss_p = defop("nll_loss", _nll_impl, vjp=_nll_vjp, jvp=LINEAR, save_inputs=False,
+                   names=("NllLossBackward0", "NllLoss2DBackward0"))
+
+
+# --- normalization as one node (PyTorch's NativeLayerNorm/BatchNorm/GroupNormBackward0) ----
+# NOTE: fused for speed and PyTorch's node names. One row serves layer, batch and group norm:
+# ``kind`` says which dims the statistics run over and where the per-channel affine goes;
+# ``n`` is the number of normalized trailing dims (layer) or of groups (group). The inputs
+# are always (x, weight, bias) (constant ones and zeros stand for missing ones, so the node's
+# next_functions hold None there, as PyTorch's). The rule is written in table ops, so every
+# order of derivative works; forward mode uses the transpose of the rule.
+def _norm_view(x: Any, kind: str, n: int) -> tuple[Any, tuple[int, ...]]:
+    """``x`` shaped so the statistics run over ``dims`` of it."""
+    nd = len(x.shape)
+    if kind == "layer":
+        return x, tuple(range(nd - n, nd))
+    if kind == "batch" or kind == "eval":
+        return x, (0,) + tuple(range(2, nd))
+    return reshape_as(x, (x.shape[0], n, -1)), (2,)
+
+
+def _channel(v: Any, x: Any, kind: str) -> Any:
+    """A weight or bias shaped to broadcast against ``x``."""
+    if kind == "layer":
+        return v
+    return reshape_as(v, (1, -1) + (1,) * (len(x.shape) - 2))
+
+
+def _xhat(x: Any, kind: str, n: int, eps: float, stats: Any = None) -> tuple[Any, Any, tuple[int, ...]]:
+    """The normalized input (in its view), its 1 / std and the statistics' dims."""
+    xv, dims = _norm_view(x, kind, n)
+    if kind == "eval":                                    # running statistics (constants)
+        mean, var = (_as_operand(v, xv) for v in stats)
+        c = xv - mean
+        rstd = rsqrt(var + eps)
+        return c * rstd, rstd, dims
+    c = xv - mean_p(xv, dim=dims, keepdim=True)
+    rstd = rsqrt(mean_p(c * c, dim=dims, keepdim=True) + eps)
+    return c * rstd, rstd, dims
+
+
+def _native_norm_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, kind: str, n: int, eps: float,
+                      stats: Any = None) -> np.ndarray:
+    xh, _, _ = _xhat(x, kind, n, eps, stats)
+    xh = xh.reshape(x.shape)
+    return xh * _channel(w, x, kind) + _channel(b, x, kind)
+
+
+def _native_norm_vjp(g: Any, ans: Any, x: Any, w: Any, b: Any, kind: str, n: int, eps: float,
+                     stats: Any = None) -> tuple[Any, Any, Any]:
+    xv, rstd, dims = _xhat(x, kind, n, eps, stats)
+    shape = tuple(x.shape)
+    gxh = g * _channel(w, x, kind)
+    if kind == "eval":
+        gx = gxh * rstd
+    else:
+        gv, _ = _norm_view(gxh, kind, n)
+        gx = (gv - mean_p(gv, dim=dims, keepdim=True)
+              - xv * mean_p(gv * xv, dim=dims, keepdim=True)) * rstd
+        gx = reshape_as(gx, shape)
+    xh = reshape_as(xv, shape) if kind == "group" else xv
+    if kind == "layer":                       # the engine sums the leading dims away
+        return gx, g * xh, g
+    cdims = (0,) + tuple(range(2, len(shape)))
+    return gx, sum_p(g * xh, dim=cdims), sum_p(g, dim=cdims)
+
+
+native_norm_p = defop("native_norm", _native_norm_impl, vjp_all=_native_norm_vjp, promote="same",
+                      names=("NativeLayerNormBackward0", "NativeBatchNormBackward0",
+                             "NativeGroupNormBackward0"), batch="native_norm")
+NORM_VARIANT = {"layer": 0, "batch": 1, "eval": 1, "group": 2}
+
+
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
-for _fn in (conv2d_p, conv2d_input_grad_p, conv2d_weight_grad_p, max_pool2d_p,
+for _fn in (conv2d_p, convolution_p, conv2d_input_grad_p, conv2d_weight_grad_p, max_pool2d_p,
             max_pool2d_backward_p):
     not_lazy(_fn, False, "works on strided windows of a whole array")

@@ -246,8 +246,10 @@ def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any) -> Any:
 getitem_p = defop("getitem", _getitem_impl, vjp=_getitem_vjp, jvp=LINEAR, save_inputs=False,
                   names=("SliceBackward0", "SelectBackward0", "IndexBackward0",
                          "UnsqueezeBackward0", "AliasBackward0", "TakeBackward0",
-                         "MaskedSelectBackward0", "IndexSelectBackward0"), batch="getitem")
-(SLICE, SELECT, INDEX, GI_UNSQUEEZE, GI_ALIAS, TAKE, MASKED_SELECT, INDEX_SELECT) = range(8)
+                         "MaskedSelectBackward0", "IndexSelectBackward0", "EmbeddingBackward0"),
+                batch="getitem")
+(SLICE, SELECT, INDEX, GI_UNSQUEEZE, GI_ALIAS, TAKE, MASKED_SELECT, INDEX_SELECT,
+ EMBEDDING) = range(9)
 
 
 def _index_backward_impl(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:

@@ -7,12 +7,14 @@ import pytest
 
 import gradkit as gk
 import gradkit.func as gf
+import gradkit.nn.functional as F
 
 RNG = np.random.default_rng(3)
 X = RNG.standard_normal((6, 4, 3))
 W = RNG.standard_normal((3, 5))
 V = RNG.standard_normal(3)
 C = RNG.standard_normal((2, 4))
+K = np.random.default_rng(4).standard_normal((2, 4, 2))
 
 
 def loop(f, xs, *rest):
@@ -58,6 +60,16 @@ FUNS = {
     "batched-both": lambda x: x @ x.T @ x[:, 0],
     "einsum": lambda x: gk.einsum("ij,jk->ik", x, gk.tensor(W)) + gk.einsum("ij,ij->i", x, x)[:, None],
     "numpy-ufuncs": lambda x: np.tanh(x @ W) * np.sum(x),
+    # the fused nn rows (addmm, losses, activations, native_norm, convolution)
+    "linear": lambda x: F.linear(x, gk.tensor(W.T), gk.tensor(W[0])) + F.linear(x[0], gk.tensor(W.T)),
+    "losses": lambda x: F.mse_loss(x, gk.tensor(C.T[:, :1] * X[0])) + F.smooth_l1_loss(
+        x, gk.tensor(X[1]), reduction="sum") + F.binary_cross_entropy_with_logits(
+        x, gk.tensor(X[2] > 0, dtype=gk.float64)) + F.huber_loss(x, gk.tensor(X[3]), reduction="none")
+    + F.binary_cross_entropy(gk.sigmoid(x), gk.tensor(X[2] > 0, dtype=gk.float64)),
+    "activations": lambda x: F.gelu(x) + F.silu(x) + F.elu(x) + F.softplus(x) + F.mish(x)
+    + F.leaky_relu(x) + F.hardsigmoid(x) + F.logsigmoid(x),
+    "layer-norm": lambda x: F.layer_norm(x, (3,), gk.tensor(V), gk.tensor(V * 2)),
+    "conv": lambda x: F.conv1d(x[None], gk.tensor(K), gk.tensor(V[:2])),
 }
 
 
@@ -70,7 +82,8 @@ def test_vmap_matches_loop(name):
 
 
 @pytest.mark.parametrize("name", ["elementwise", "logsumexp-softmax", "getitem", "matmat",
-                                  "batched-both", "cat-stack", "einsum", "reshape-view"])
+                                  "batched-both", "cat-stack", "einsum", "reshape-view", "linear",
+                                  "losses", "activations", "layer-norm", "conv"])
 def test_grad_through_vmap(name):
     f = FUNS[name]
     got = gf.grad(lambda xs: gf.vmap(f)(xs).sum())(gk.tensor(X))

@@ -6,11 +6,14 @@ correct, and independent of the im2col and strided-window tricks they check.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+import gradkit as gk
 import gradkit.nn.functional as F
+from gradkit.ops import linalg as L
 from gradkit.ops import nn as P  # noqa: F401  (registers the nn rows in REGISTRY)
 
 from op_specs import OpSpec, avoiding, distinct, then, uniform
@@ -142,6 +145,73 @@ def _weight_grad(wshape: tuple[int, ...], **kw: Any) -> Any:
             lambda x, g: _weight_grad_ref(x, g, wshape, **params))
 
 
+# --- references of the fused activation and loss rows (independent NumPy/math formulas) ----
+_erf = np.vectorize(math.erf)
+
+
+def _gelu_ref(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)))
+
+
+def _gelu_tanh_ref(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def _elu_ref(x: np.ndarray, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 1.0) -> np.ndarray:
+    return scale * np.where(x > 0, x, alpha * (np.exp(x * input_scale) - 1.0))
+
+
+def _apart(shape: tuple[int, ...], kink: float) -> Any:
+    """``(x, t)`` whose difference keeps clear of 0 and of +-``kink``."""
+    def make(rng: np.random.Generator) -> list[np.ndarray]:
+        t = rng.uniform(-1.0, 1.0, shape)
+        mag = np.where(rng.random(shape) < 0.5, rng.uniform(0.1, 0.8, shape) * kink,
+                       rng.uniform(1.2, 2.0, shape) * kink)
+        return [t + mag * rng.choice([-1.0, 1.0], shape), t]
+    return make
+
+
+def _smooth_ref(x: np.ndarray, t: np.ndarray, beta: float, huber: bool) -> np.ndarray:
+    d = np.abs(x - t)
+    if huber:
+        return np.where(d < beta, 0.5 * d * d, beta * (d - 0.5 * beta))
+    return np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+
+
+def _bce_logits_ref(x: np.ndarray, t: np.ndarray, w: Any = 1.0, pw: Any = 1.0) -> np.ndarray:
+    sig = 1.0 / (1.0 + np.exp(-x))
+    return -w * (pw * t * np.log(sig) + (1.0 - t) * np.log(1.0 - sig))
+
+
+_NLL_T = np.array([2, 0, 3], dtype=np.int64)
+_NLL_W = np.array([0.5, 1.0, 2.0, 1.5])
+_NLL_T4 = np.array([[[0, 2], [1, 3]]], dtype=np.int64)           # (1, 2, 2) for a (1, 4, 2, 2)
+
+
+def _nll_ref(x: np.ndarray, t: np.ndarray, w: np.ndarray | None = None, ignore: int = -100,
+             reduction: str = "mean") -> np.ndarray:
+    xm = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+    tf = t.reshape(-1)
+    keep = tf != ignore
+    ws = np.where(keep, (w if w is not None else np.ones(x.shape[1]))[np.where(keep, tf, 0)], 0.0)
+    loss = -np.array([xm[i, c] if k else 0.0 for i, (c, k) in enumerate(zip(tf, keep))]) * ws
+    if reduction == "none":
+        return loss.reshape(t.shape)
+    return loss.sum() if reduction == "sum" else loss.sum() / ws.sum()
+
+
+def _norm_ref(x: np.ndarray, axes: tuple[int, ...], eps: float = 1e-5) -> np.ndarray:
+    m = x.mean(axis=axes, keepdims=True)
+    return (x - m) / np.sqrt(((x - m) ** 2).mean(axis=axes, keepdims=True) + eps)
+
+
+def _group_ref(x: np.ndarray, groups: int, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    xg = _norm_ref(x.reshape(x.shape[0], groups, -1), (2,)).reshape(x.shape)
+    return xg * w[None, :, None] + b[None, :, None]
+
+
+_RM, _RV = np.array([0.1, -0.2, 0.3]), np.array([0.5, 1.5, 2.0])
+
 _POOL_IDX = np.array([[[[0, 3], [9, 6]], [[1, 1], [12, 15]]]], dtype=np.int64)   # (1, 2, 2, 2) into 4x4
 
 NN_SPECS: list[OpSpec] = [
@@ -161,25 +231,122 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("hardtanh", F.hardtanh, lambda x: np.clip(x, -1.0, 1.0), make=avoiding((3, 4), [-1.0, 1.0])),
     OpSpec("hardtanh", F.relu6, lambda x: np.clip(x, 0.0, 6.0),
            make=avoiding((3, 4), [0.0, 6.0], low=-2.0, high=8.0), label="relu6"),
-    OpSpec("hardtanh", F.hardsigmoid, lambda x: np.clip(x + 3.0, 0.0, 6.0) / 6.0,
-           make=avoiding((3, 4), [-3.0, 3.0], low=-5.0, high=5.0), label="hardsigmoid"),
+    OpSpec("hardsigmoid", F.hardsigmoid, lambda x: np.clip(x + 3.0, 0.0, 6.0) / 6.0,
+           make=avoiding((3, 4), [-3.0, 3.0], low=-5.0, high=5.0)),
+    OpSpec("threshold", lambda x: F.threshold(x, 0.3, -1.0), lambda x: np.where(x > 0.3, x, -1.0),
+           make=avoiding((3, 4), [0.3])),
+    OpSpec("hardshrink", F.hardshrink, lambda x: np.where(np.abs(x) > 0.5, x, 0.0),
+           make=avoiding((3, 4), [-0.5, 0.5])),
+    OpSpec("softshrink", lambda x: F.softshrink(x, 0.4),
+           lambda x: np.sign(x) * np.maximum(np.abs(x) - 0.4, 0),
+           make=avoiding((3, 4), [-0.4, 0.4])),
+    OpSpec("logsigmoid", F.logsigmoid, lambda x: -np.log1p(np.exp(-x)), low=-4.0, high=4.0),
+    OpSpec("mish", F.mish, lambda x: x * np.tanh(np.log1p(np.exp(x))), low=-4.0, high=4.0),
     OpSpec("hardswish", F.hardswish, _hardswish_ref, make=avoiding((3, 4), [-3.0, 3.0], low=-5.0, high=5.0)),
     OpSpec("binary_cross_entropy", lambda x, t: F.binary_cross_entropy(x, t, reduction="none"), _bce_ref,
            make=then(uniform((3, 4), low=0.1, high=0.9), uniform((3, 4), low=0.0, high=1.0))),
+    # --- fused linear, activations and losses (one node each, PyTorch's names) ---
+    OpSpec("addmm", lambda b, x, w: L.addmm_p(b, x, w), lambda b, x, w: b + x @ w,
+           shapes=[(5,), (4, 3), (3, 5)]),
+    OpSpec("addmm", lambda b, x, w: L.addmm_p(b, x, w, beta=0.5, alpha=-2.0),
+           lambda b, x, w: 0.5 * b + -2.0 * (x @ w), shapes=[(4, 5), (4, 3), (3, 5)], label="scaled"),
+    OpSpec("addmm", F.linear, lambda x, w, b: x @ w.T + b, shapes=[(4, 3), (5, 3), (5,)],
+           label="linear"),
+    OpSpec("addmm", F.linear, lambda x, w, b: x @ w.T + b, shapes=[(2, 4, 3), (5, 3), (5,)],
+           label="linear-3d"),
+    OpSpec("addmm", F.linear, lambda x, w, b: x @ w.T + b, shapes=[(3,), (5, 3), (5,)],
+           label="linear-1d"),
+    OpSpec("gelu", F.gelu, _gelu_ref, low=-3.0, high=3.0),
+    OpSpec("gelu", lambda x: F.gelu(x, approximate="tanh"), _gelu_tanh_ref, low=-3.0, high=3.0,
+           label="tanh"),
+    OpSpec("silu", F.silu, lambda x: x / (1.0 + np.exp(-x)), low=-4.0, high=4.0),
+    OpSpec("leaky_relu", lambda x: F.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, 0.2 * x),
+           make=avoiding((3, 4), [0.0])),
+    OpSpec("elu", lambda x: F.elu(x, 0.7), lambda x: _elu_ref(x, 0.7), make=avoiding((3, 4), [0.0])),
+    OpSpec("elu", F.selu, lambda x: _elu_ref(x, 1.6732632423543772, 1.0507009873554805),
+           make=avoiding((3, 4), [0.0]), label="selu"),
+    OpSpec("elu", lambda x: F.celu(x, 2.0), lambda x: _elu_ref(x, 2.0, 1.0, 0.5),
+           make=avoiding((3, 4), [0.0]), label="celu"),
+    OpSpec("softplus", F.softplus, lambda x: np.log1p(np.exp(x)), low=-4.0, high=4.0),
+    OpSpec("softplus", lambda x: F.softplus(x, beta=2.0, threshold=3.0),
+           lambda x: np.where(2.0 * x > 3.0, x, np.log1p(np.exp(2.0 * x)) / 2.0),
+           make=avoiding((3, 4), [1.5], low=-2.0, high=3.0), label="beta-threshold"),
+    OpSpec("mse_loss", F.mse_loss, lambda x, t: ((x - t) ** 2).mean(), shapes=[(3, 4), (3, 4)]),
+    OpSpec("mse_loss", lambda x, t: F.mse_loss(x, t, reduction="none"), lambda x, t: (x - t) ** 2,
+           shapes=[(3, 4), (3, 4)], label="none"),
+    OpSpec("mse_loss", lambda x, t: F.mse_loss(x, t, reduction="sum"), lambda x, t: ((x - t) ** 2).sum(),
+           shapes=[(3, 4), (3, 4)], label="sum"),
+    OpSpec("smooth_l1_loss", F.smooth_l1_loss, lambda x, t: _smooth_ref(x, t, 1.0, False).mean(),
+           make=_apart((3, 4), 1.0)),
+    OpSpec("smooth_l1_loss", lambda x, t: F.smooth_l1_loss(x, t, reduction="none", beta=0.5),
+           lambda x, t: _smooth_ref(x, t, 0.5, False), make=_apart((3, 4), 0.5), label="none-beta"),
+    OpSpec("smooth_l1_loss", lambda x, t: F.huber_loss(x, t, reduction="sum", delta=0.7),
+           lambda x, t: _smooth_ref(x, t, 0.7, True).sum(), make=_apart((3, 4), 0.7), label="huber"),
+    OpSpec("binary_cross_entropy_with_logits", F.binary_cross_entropy_with_logits,
+           lambda x, t: _bce_logits_ref(x, t).mean(),
+           make=then(uniform((3, 4)), uniform((3, 4), low=0.0, high=1.0))),
+    OpSpec("binary_cross_entropy_with_logits",
+           lambda x, t: F.binary_cross_entropy_with_logits(
+               x, t, weight=x.new_tensor([0.5, 2.0, 1.0, 1.5]),
+               pos_weight=x.new_tensor([3.0, 0.5, 1.0, 2.0]), reduction="sum"),
+           lambda x, t: _bce_logits_ref(x, t, np.array([0.5, 2.0, 1.0, 1.5]),
+                                        np.array([3.0, 0.5, 1.0, 2.0])).sum(),
+           make=then(uniform((3, 4)), uniform((3, 4), low=0.0, high=1.0)), label="weights"),
+    OpSpec("binary_cross_entropy", F.binary_cross_entropy, lambda x, t: _bce_ref(x, t).mean(),
+           make=then(uniform((3, 4), low=0.1, high=0.9), uniform((3, 4), low=0.0, high=1.0)),
+           label="mean"),
+    OpSpec("binary_cross_entropy",
+           lambda x, t: F.binary_cross_entropy(x, t, weight=x.new_tensor([0.5, 2.0, 1.0, 1.5]),
+                                               reduction="sum"),
+           lambda x, t: (_bce_ref(x, t) * np.array([0.5, 2.0, 1.0, 1.5])).sum(),
+           make=then(uniform((3, 4), low=0.1, high=0.9), uniform((3, 4), low=0.0, high=1.0)),
+           label="weight"),
+    OpSpec("nll_loss", lambda x: F.nll_loss(x, gk.tensor(_NLL_T)), lambda x: _nll_ref(x, _NLL_T),
+           shapes=[(3, 4)]),
+    OpSpec("nll_loss", lambda x: F.nll_loss(x, gk.tensor([2, -100, 3]), gk.tensor(_NLL_W)),
+           lambda x: _nll_ref(x, np.array([2, -100, 3]), _NLL_W), shapes=[(3, 4)],
+           label="weight-ignore"),
+    OpSpec("nll_loss", lambda x: F.nll_loss(x, gk.tensor(_NLL_T), reduction="none"),
+           lambda x: _nll_ref(x, _NLL_T, reduction="none"), shapes=[(3, 4)], label="none"),
+    OpSpec("nll_loss", lambda x: F.nll_loss(x, gk.tensor(_NLL_T4), reduction="sum"),
+           lambda x: _nll_ref(x, _NLL_T4, reduction="sum"), shapes=[(1, 4, 2, 2)], label="4d"),
+    OpSpec("nll_loss", lambda x: F.nll_loss(x, gk.tensor(_NLL_T4[:, :, 0]), reduction="none"),
+           lambda x: _nll_ref(x, _NLL_T4[:, :, 0], reduction="none"), shapes=[(1, 4, 2)],
+           label="3d"),
+    OpSpec("nll_loss", lambda x: F.cross_entropy(x, gk.tensor(_NLL_T)),
+           lambda x: _nll_ref(x - np.log(np.exp(x).sum(1, keepdims=True)), _NLL_T), shapes=[(3, 4)],
+           label="cross_entropy"),
+    OpSpec("native_norm", lambda x, w, b: F.layer_norm(x, (4,), w, b),
+           lambda x, w, b: _norm_ref(x, (1,)) * w + b, shapes=[(3, 4), (4,), (4,)], label="layer"),
+    OpSpec("native_norm", lambda x: F.layer_norm(x, (2, 3)), lambda x: _norm_ref(x, (1, 2)),
+           shapes=[(2, 2, 3)], label="layer-noaffine"),
+    OpSpec("native_norm", lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+           lambda x, w, b: _norm_ref(x, (0, 2)) * w[:, None] + b[:, None],
+           shapes=[(4, 3, 2), (3,), (3,)], label="batch"),
+    OpSpec("native_norm", lambda x, w, b: F.batch_norm(x, gk.tensor(_RM), gk.tensor(_RV), w, b),
+           lambda x, w, b: (x - _RM) / np.sqrt(_RV + 1e-5) * w + b, shapes=[(4, 3), (3,), (3,)],
+           label="batch-eval"),
+    OpSpec("native_norm", lambda x, w, b: F.group_norm(x, 2, w, b),
+           lambda x, w, b: _group_ref(x, 2, w, b), shapes=[(2, 4, 3), (4,), (4,)], label="group"),
     # --- convolution ---
-    OpSpec("conv2d", F.conv2d, _conv2d_ref, shapes=[(1, 2, 5, 5), (3, 2, 3, 3)]),
-    OpSpec("conv2d", lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=(1, 0)),
+    OpSpec("convolution", F.conv2d, _conv2d_ref, shapes=[(1, 2, 5, 5), (3, 2, 3, 3)]),
+    OpSpec("conv2d", lambda x, w: P.conv2d_p(x, w, stride=(1, 2), padding=((1, 0), (0, 1)),
+                                             dilation=(1, 1), groups=1),
+           lambda x, w: _conv2d_ref(x, w, (1, 2), ((1, 0), (0, 1))), shapes=[(1, 2, 4, 5), (3, 2, 2, 3)],
+           label="row"),
+    OpSpec("convolution", lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=(1, 0)),
            lambda x, w, b: _conv2d_ref(x, w, (2, 1), ((1, 1), (0, 0))) + b[:, None, None],
            shapes=[(1, 2, 5, 4), (2, 2, 3, 2), (2,)], label="stride-pad-bias"),
-    OpSpec("conv2d", lambda x, w: F.conv2d(x, w, dilation=2), lambda x, w: _conv2d_ref(x, w, dilation=(2, 2)),
+    OpSpec("convolution", lambda x, w: F.conv2d(x, w, dilation=2),
+           lambda x, w: _conv2d_ref(x, w, dilation=(2, 2)),
            shapes=[(1, 1, 5, 5), (2, 1, 2, 2)], label="dilation"),
-    OpSpec("conv2d", lambda x, w: F.conv2d(x, w, padding=1, groups=2),
+    OpSpec("convolution", lambda x, w: F.conv2d(x, w, padding=1, groups=2),
            lambda x, w: _conv2d_ref(x, w, padding=((1, 1), (1, 1)), groups=2),
            shapes=[(1, 4, 3, 3), (2, 2, 3, 3)], label="groups"),
-    OpSpec("conv2d", lambda x, w: F.conv2d(x, w, padding="same"),
+    OpSpec("convolution", lambda x, w: F.conv2d(x, w, padding="same"),
            lambda x, w: _conv2d_ref(x, w, padding=((0, 1), (0, 1))),
            shapes=[(2, 1, 3, 3), (1, 1, 2, 2)], label="same-asymmetric"),
-    OpSpec("conv2d", lambda x, w: F.conv1d(x, w, stride=2, padding=1),
+    OpSpec("convolution", lambda x, w: F.conv1d(x, w, stride=2, padding=1),
            lambda x, w: _conv2d_ref(x[:, :, None], w[:, :, None], (1, 2), ((0, 0), (1, 1)))[:, :, 0],
            shapes=[(2, 2, 6), (2, 2, 3)], label="conv1d"),
     OpSpec("conv2d", lambda x: F.avg_pool2d(x, 2), lambda x: _avg_pool_ref(x, 2, 2), shapes=[(1, 2, 4, 4)],

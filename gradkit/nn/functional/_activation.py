@@ -9,11 +9,11 @@ from typing import Any
 from gradkit import _api as A
 from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
-from gradkit.ops import elementwise as E
 from gradkit.ops import nn as P
+from gradkit.ops._registry import apply
 from gradkit.ops import reduction as R
 from gradkit.ops import shape as S
-from ._base import _SELU_ALPHA, _SELU_SCALE, _SQRT1_2, _SQRT_2_OVER_PI, _const, _inplace, _logsigmoid, _t
+from ._base import _SELU_ALPHA, _SELU_SCALE, _const, _inplace, _t
 from gradkit._core.creation import default_generator
 
 __all__ = [
@@ -51,16 +51,14 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``input`` where positive, ``negative_slope * input`` elsewhere (slope at 0, as PyTorch)."""
-    return _inplace(_t(input), lambda x: A.where(x > 0, x, x * negative_slope), inplace)
+    return _inplace(_t(input), lambda x: P.leaky_relu_p(x, negative_slope=float(negative_slope)),
+                    inplace)
 
 
-def _elu(x: Tensor, alpha: float, scale: float, input_scale: float) -> Tensor:
-    # NOTE: exp only sees min(x, 0), so a large x cannot overflow into a nan gradient; the
-    # derivative at 0 is alpha * input_scale * scale (the negative branch), as in PyTorch.
-    # a nan takes the positive branch (gradient scale), as in PyTorch's elu_backward.
-    neg = E.expm1(A.clamp(x, max=0.0) * input_scale if input_scale != 1.0 else A.clamp(x, max=0.0))
-    out = A.where(x <= 0, neg * alpha, x)
-    return out * scale if scale != 1.0 else out
+def _elu(x: Tensor, alpha: float, scale: float, input_scale: float, variant: int = 0) -> Tensor:
+    """One EluBackward0 node (CeluBackward0 for ``variant=1``); see the row's notes."""
+    return apply(P.elu_p.prim, (x,), {"alpha": float(alpha), "scale": float(scale),
+                                      "input_scale": float(input_scale)}, variant)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -75,23 +73,20 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))``."""
-    return _inplace(_t(input), lambda x: _elu(x, alpha, 1.0, 1.0 / alpha), inplace)
+    return _inplace(_t(input), lambda x: _elu(x, alpha, 1.0, 1.0 / alpha, 1), inplace)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """``x * Phi(x)``, exactly through ``erf`` or, with ``approximate='tanh'``, by tanh."""
     x = _t(input)
-    if approximate == "none":
-        return x * 0.5 * (A.erf(x * _SQRT1_2) + 1.0)
-    if approximate == "tanh":
-        inner = (x + x * x * x * 0.044715) * _SQRT_2_OVER_PI
-        return x * 0.5 * (A.tanh(inner) + 1.0)
+    if approximate in ("none", "tanh"):
+        return P.gelu_p(x, approximate=approximate)       # one GeluBackward0 node
     raise RuntimeError("approximate argument must be either none or tanh.")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``input * sigmoid(input)``."""
-    return _inplace(_t(input), lambda x: x * A.sigmoid(x), inplace)
+    return _inplace(_t(input), P.silu_p, inplace)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -102,18 +97,12 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     The exponential only sees ``min(beta * x, threshold)``, so logits of 1e4 give
     finite values and gradients.
     """
-    x = _t(input)
-    xb = x * beta if beta != 1 else x
-    # where, not clamp: a nan input keeps a nan gradient (PyTorch), clamp's would be 0
-    soft = A.log1p(A.exp(A.where(xb > threshold, float(threshold), xb)))
-    if beta != 1:
-        soft = soft / beta
-    return A.where(xb > threshold, x, soft)
+    return P.softplus_p(_t(input), beta=float(beta), threshold=float(threshold))
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``input * tanh(softplus(input))``."""
-    return _inplace(_t(input), lambda x: x * A.tanh(softplus(x)), inplace)
+    return _inplace(_t(input), P.mish_p, inplace)
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -124,7 +113,7 @@ def softsign(input: Tensor) -> Tensor:
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """``relu6(x + 3) / 6``; the gradient is 0 at -3 and 3 (PyTorch)."""
-    return _inplace(_t(input), lambda x: P.hardtanh_p(x + 3.0, min_val=0.0, max_val=6.0) / 6.0, inplace)
+    return _inplace(_t(input), P.hardsigmoid_p, inplace)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
@@ -142,7 +131,7 @@ def tanh(input: Tensor) -> Tensor:
 
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(input))``, computed without overflow."""
-    return _logsigmoid(_t(input))
+    return P.logsigmoid_p(_t(input))
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
@@ -210,7 +199,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """``input`` where ``input > threshold``, else ``value``."""
     # NOTE: a nan passes through with gradient 1 (PyTorch replaces only x <= threshold)
-    return F._inplace(_t(input), lambda x: A.where(x <= threshold, float(value), x), inplace)
+    return F._inplace(_t(input), lambda x: P.threshold_p(x, threshold=float(threshold),
+                                                       value=float(value)), inplace)
 
 
 def tanhshrink(input: Tensor) -> Tensor:
@@ -223,17 +213,15 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between (gradient 0 at the kinks)."""
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
-    x = _t(input)
-    # NOTE: x - clamp(x): a nan stays nan with gradient 1, as in PyTorch's scalar kernel
-    # (its vectorized kernel gives 0 there); gradient 0 at the kinks.
-    return x - A.clamp(x, -lambd, lambd)
+    # NOTE: a nan stays nan with gradient 1, as in PyTorch's scalar kernel (its vectorized
+    # kernel gives 0 there); gradient 0 at the kinks. One SoftshrinkBackward0 node.
+    return P.softshrink_p(_t(input), lambd=float(lambd))
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """``x`` where ``|x| > lambd``, else 0."""
-    x = _t(input)
-    # NOTE: a nan stays nan with gradient 1, as in PyTorch's scalar kernel
-    return A.where((x >= -lambd) & (x <= lambd), 0.0, x)
+    # NOTE: a nan stays nan with gradient 1, as in PyTorch's scalar kernel (HardshrinkBackward0)
+    return P.hardshrink_p(_t(input), lambd=float(lambd))
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:

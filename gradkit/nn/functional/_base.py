@@ -5,7 +5,6 @@ Part of ``gradkit.nn.functional`` (see its docstring).
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any
 
@@ -17,8 +16,6 @@ from gradkit._core.tensor import Tensor, _make
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
-_SQRT1_2 = 1.0 / math.sqrt(2.0)
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 # --- helpers ----------------------------------------------------------------------------

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 
+import numpy as np
+
 from gradkit import _api as A
+from gradkit._core import backend as _backend
 from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from gradkit.ops._registry import apply
-from ._base import _ntuple, _t
+from ._base import _const, _ntuple, _t
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "conv_transpose1d", "conv3d"]
 
@@ -63,6 +66,18 @@ def _bias(out: Tensor, bias: Any, nd: int, w: Tensor) -> Tensor:
     return out + A.reshape(b, (1, -1) + (1,) * nd)
 
 
+def _conv_bias(bias: Any, w: Tensor) -> Tensor:
+    """The bias of a convolution (checked as PyTorch checks it), or a constant zero one."""
+    o = w.shape[0]
+    if bias is None:
+        return _const(np.zeros((o,), w._data.dtype), w)
+    b = _t(bias, "bias")
+    if b.ndim != 1 or b.shape[0] != o:
+        raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be 1-dimensional "
+                           f"with {o} elements, but got bias of size {list(b.shape)} instead")
+    return b
+
+
 def _batched(x: Tensor, nd: int, name: str) -> tuple[Tensor, bool]:
     if x.ndim == nd + 2:
         return x, True
@@ -83,6 +98,14 @@ def _conv(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilatio
     dilation = _ntuple(dilation, nd, "dilation")
     pads = _conv_padding(padding, w.shape[2:], dilation, stride, nd)
     _check_conv(x, w, groups, pads, dilation)
+    if nd <= 2 and not _backend.is_lazy(x._data):
+        # one ConvolutionBackward0 node over (input, weight, bias), as PyTorch's
+        b = _conv_bias(bias, w)
+        if nd == 1:                # a 1-D convolution is a 2-D one over a height of 1
+            stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
+        out = apply(P.convolution_p.prim, (x, w, b), {"nd": nd, "stride": stride, "padding": pads,
+                                                      "dilation": dilation, "groups": groups})
+        return out if batched else A.squeeze(out, 0)
     if nd == 1:                    # a 1-D convolution is a 2-D one over a height of 1
         x, w = A.unsqueeze(x, 2), A.unsqueeze(w, 2)
         stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads

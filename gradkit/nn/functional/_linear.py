@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from gradkit import _api as A
 from gradkit._core.tensor import Tensor
+from gradkit.ops import linalg as L
 from ._base import _t
 
 __all__ = ["linear", "bilinear"]
@@ -14,6 +15,15 @@ __all__ = ["linear", "bilinear"]
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``."""
     x, w = _t(input), _t(weight, "weight")
+    if bias is not None and x.ndim >= 1 and w.ndim == 2:
+        b = _t(bias, "bias")
+        if b.ndim <= 1 and x.shape[-1] == w.shape[1]:
+            # PyTorch's path: one addmm (AddmmBackward0); other ranks go through a 2-D view
+            # of the input and back (ViewBackward0 over AddmmBackward0)
+            if x.ndim == 2:
+                return L.addmm_p(b, x, A.t(w))
+            out = L.addmm_p(b, A.reshape(x, (-1, x.shape[-1])), A.t(w))
+            return A.reshape(out, tuple(x.shape[:-1]) + (w.shape[0],))
     out = A.matmul(x, A.t(w))
     return out if bias is None else out + bias
 

@@ -14,6 +14,7 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
 from gradkit.ops import elementwise as E
 from gradkit.ops import nn as P
+from gradkit.ops._registry import apply
 from ._base import _const, _logsigmoid, _reduce, _reduction, _same_size, _t, _weighted
 
 __all__ = [
@@ -32,6 +33,8 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     x, t = _t(input), _t(target, "target")
     _same_size(x, t)
     reduction = _reduction(size_average, reduce, reduction)
+    if weight is None and tuple(t.shape) == tuple(x.shape):
+        return P.mse_loss_p(x, t, reduction=reduction)       # one MseLossBackward0 node
     d = x - t
     loss = d * d
     return _reduce(loss, reduction) if weight is None else _weighted(loss, x, weight, reduction, True)
@@ -39,7 +42,10 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
 
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
-    """``|input - target|``, reduced; the gradient at 0 is 0 (PyTorch)."""
+    """``|input - target|``, reduced; the gradient at 0 is 0 (PyTorch).
+
+    Composed, as PyTorch's is (``MeanBackward0`` over ``AbsBackward0``).
+    """
     x, t = _t(input), _t(target, "target")
     _same_size(x, t)
     reduction = _reduction(size_average, reduce, reduction)
@@ -55,10 +61,12 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:
+        return l1_loss(x, t, reduction=reduction)
+    if tuple(t.shape) == tuple(x.shape):
+        return P.smooth_l1_loss_p(x, t, reduction=reduction, beta=float(beta), huber=False)
     d = x - t
     ad = A.abs(d)
-    if beta == 0:
-        return _reduce(ad, reduction)
     # NOTE: the square only sees d where it is selected (an infinite d there would make the
     # unselected branch's gradient inf * 0 = nan); a nan d takes the square (nan gradient),
     # both as PyTorch.
@@ -75,6 +83,9 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     reduction = _reduction(None, None, reduction)
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta, got {delta}")
+    if weight is None and tuple(t.shape) == tuple(x.shape):
+        return apply(P.smooth_l1_loss_p.prim, (x, t),
+                     {"reduction": reduction, "beta": float(delta), "huber": True}, 1)
     d = x - t
     ad = A.abs(d)
     big = ad >= delta                 # as in smooth_l1_loss: no inf * 0, a nan takes the square
@@ -120,6 +131,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     x = _t(input)
     reduction = _reduction(size_average, reduce, reduction)
     safe, valid, cdim = _targets(x, target, ignore_index)
+    if not (_backend.is_lazy(safe) or _backend.is_lazy(x._data)):
+        return _nll_row(x, safe, valid, weight, reduction)
     picked = A.squeeze(A.gather(x, cdim, _make(np.expand_dims(safe, cdim), False, None)), cdim)
     w = valid.astype(x._data.dtype)
     if weight is not None:
@@ -128,6 +141,29 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
     if reduction == "mean":
         return _weighted_mean(loss, w.sum())
     return _reduce(loss, reduction)
+
+
+def _nll_row(x: Tensor, safe: np.ndarray, valid: np.ndarray, weight: Any,
+             reduction: str) -> Tensor:
+    """nll_loss as one NllLossBackward0 node (NllLoss2DBackward0 for 4-D input; other ranks
+    over 2 go through a 4-D view of the input and back, as PyTorch's)."""
+    w = valid.astype(x._data.dtype)
+    if weight is not None:
+        w = w * _t(weight, "weight")._data[safe]
+    if type(x._data) is not np.ndarray:            # the constants go where the input lives
+        where = _backend.placement_of(x._data)
+        safe, w = _backend.move(_backend.as_data(safe), where), _backend.move(_backend.as_data(w), where)
+    total = w.sum() if reduction == "mean" else None
+    params = {"target": safe, "w": w, "reduction": reduction, "total": total}
+    if x.ndim <= 2:
+        return apply(P.nll_loss_p.prim, (x,), params, 0)
+    if x.ndim == 4:
+        return apply(P.nll_loss_p.prim, (x,), params, 1)
+    n, c = x.shape[0], x.shape[1]
+    params["target"] = safe.reshape(n, -1, 1)
+    params["w"] = w.reshape(n, -1, 1)
+    out = apply(P.nll_loss_p.prim, (A.reshape(x, (n, c, -1, 1)),), params, 1)
+    return A.reshape(out, safe.shape) if reduction == "none" else out
 
 
 def _weighted_mean(loss: Tensor, total: Any) -> Tensor:
@@ -217,6 +253,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if tuple(t.shape) != tuple(x.shape):
         raise ValueError(f"Using a target size ({t.shape}) that is different to the input size "
                          f"({x.shape}) is deprecated. Please ensure they have the same size.")
+    fused = _fused_weights(x, t, weight, None)
+    if fused is not None:
+        # one BinaryCrossEntropyBackward0 node, the weight and the reduction inside it (PyTorch's)
+        return P.binary_cross_entropy_p(x, t, reduction=reduction, **fused)
     loss = P.binary_cross_entropy_p(x, t)
     if weight is not None:
         loss = loss * weight
@@ -235,6 +275,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     reduction = _reduction(size_average, reduce, reduction)
     if tuple(t.shape) != tuple(x.shape):
         raise ValueError(f"Target size ({t.shape}) must be the same as input size ({x.shape})")
+    fused = _fused_weights(x, t, weight, pos_weight)
+    if fused is not None:            # one BinaryCrossEntropyWithLogitsBackward0 node
+        return P.binary_cross_entropy_with_logits_p(x, t, reduction=reduction, **fused)
     log_sig = _logsigmoid(x)
     if pos_weight is not None:
         log_sig = log_sig * ((pos_weight - 1.0) * t + 1.0)
@@ -242,6 +285,20 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+def _fused_weights(x: Tensor, t: Tensor, weight: Any, pos_weight: Any) -> dict[str, Any] | None:
+    """The weights as constants of the fused row, or None where the composite must run: a
+    weight that needs a gradient, or one that broadcasts the loss past the input's shape."""
+    out: dict[str, Any] = {}
+    for key, v in (("weight", weight), ("pos_weight", pos_weight)):
+        if v is None:
+            continue
+        v = _t(v, key)
+        if v.requires_grad or np.broadcast_shapes(tuple(v.shape), tuple(x.shape)) != tuple(x.shape):
+            return None
+        out[key] = v._data
+    return out
 
 
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,

@@ -10,12 +10,35 @@ from gradkit import _api as A
 from gradkit._core.grad_mode import no_grad
 from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
-from ._base import _t
+from gradkit._core import backend as _backend
+from gradkit.ops import nn as P
+from gradkit.ops._registry import apply
+from ._base import _const, _t
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm", "rms_norm"]
 
 
 # --- normalization ----------------------------------------------------------------------
+def _native(x: Tensor, weight: Any, bias: Any, kind: str, n: int, eps: float,
+            stats: Any = None) -> Tensor:
+    """One NativeLayerNorm/BatchNorm/GroupNormBackward0 node (the ``native_norm`` row); constant
+    ones and zeros stand for a missing weight and bias."""
+    shape = tuple(x.shape[x.ndim - n:]) if kind == "layer" else (x.shape[1],)
+    dt = x._data.dtype
+    w = _t(weight, "weight") if weight is not None else _const(np.ones(shape, dt), x)
+    b = _t(bias, "bias") if bias is not None else _const(np.zeros(shape, dt), x)
+    params = {"kind": kind, "n": n, "eps": float(eps)}
+    if stats is not None:
+        params["stats"] = stats
+    return apply(P.native_norm_p.prim, (x, w, b), params, P.NORM_VARIANT[kind])
+
+
+def _fusable(x: Tensor, *vs: Any) -> bool:
+    """The fused row takes floating tensors whose weight and bias have the affine's shape."""
+    return x._data.dtype.kind == "f" and x.ndim >= 2 and not _backend.is_lazy(x._data) and all(
+        v is None or isinstance(v, Tensor) for v in vs)
+
+
 def _normalize_over(x: Tensor, dims: tuple[int, ...], eps: float) -> tuple[Tensor, Tensor, Tensor]:
     mean = x.mean(dims, keepdim=True)
     c = x - mean
@@ -41,16 +64,29 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if n <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size "
                              f"{x.shape}")
-        out, mean, var = _normalize_over(x, dims, eps)
+        fused = _fusable(x, weight, bias)
+        if fused:
+            with no_grad():
+                _, mean, var = _normalize_over(x.detach(), dims, eps)
+            out = _native(x, weight, bias, "batch", 0, eps)
+        else:
+            out, mean, var = _normalize_over(x, dims, eps)
         with no_grad():
             m = 0.0 if momentum is None else momentum
             if running_mean is not None:
                 running_mean.mul_(1.0 - m).add_(A.reshape(mean.detach(), (-1,)) * m)
             if running_var is not None:
                 running_var.mul_(1.0 - m).add_(A.reshape(var.detach(), (-1,)) * (m * n / (n - 1)))
+        if fused:
+            return out
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+        rm, rv = _t(running_mean, "running_mean"), _t(running_var, "running_var")
+        if _fusable(x, weight, bias) and not (rm.requires_grad or rv.requires_grad):
+            stats = (_const(np.reshape(rm._data, shape), x)._data,
+                     _const(np.reshape(rv._data, shape), x)._data)
+            return _native(x, weight, bias, "eval", 0, eps, stats)
         out = (x - A.reshape(running_mean, shape)) * A.rsqrt(A.reshape(running_var, shape) + eps)
     if weight is not None:
         out = out * A.reshape(weight, shape)
@@ -67,6 +103,8 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
     if tuple(x.shape[x.ndim - len(ns):]) != ns or len(ns) > x.ndim:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
                            f"[*, {', '.join(map(str, ns))}], but got input of size{x.shape}")
+    if _fusable(x, weight, bias) and len(ns) >= 1:
+        return _native(x, weight, bias, "layer", len(ns), eps)
     out, _, _ = _normalize_over(x, tuple(range(x.ndim - len(ns), x.ndim)), eps)
     if weight is not None:
         out = out * weight
@@ -83,6 +121,8 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but "
                            f"got input of shape {x.shape} and num_groups={num_groups}")
+    if _fusable(x, weight, bias):
+        return _native(x, weight, bias, "group", num_groups, eps)
     g = A.reshape(x, (n, num_groups, -1))
     out, _, _ = _normalize_over(g, (2,), eps)
     out = A.reshape(out, tuple(x.shape))

@@ -10,6 +10,7 @@ from gradkit._core.grad_mode import no_grad
 from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
 from gradkit.ops import shape as S
+from gradkit.ops._registry import apply
 from ._base import _const, _t
 
 __all__ = ["embedding", "one_hot", "embedding_bag"]
@@ -41,7 +42,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         padding_idx = padding_idx % n
     if max_norm is not None:
         _renorm_rows(w, np.unique(idx), max_norm, norm_type)
-    out = S.getitem_p(w, index=idx.astype(np.int64))
+    # rows picked by one index node, named as PyTorch's (EmbeddingBackward0)
+    out = apply(S.getitem_p.prim, (w,), {"index": idx.astype(np.int64)}, S.EMBEDDING)
     if padding_idx is not None and np.any(idx == padding_idx):
         out = A.where(_make((idx == padding_idx)[..., None], False, None), out.detach(), out)
     if scale_grad_by_freq:
