@@ -167,7 +167,8 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
     tensor : Tensor
         The primal, floating point.
     tangent : Tensor
-        Same shape and dtype as ``tensor``; stored as is (it may require grad).
+        Same shape as ``tensor``, floating or complex; stored as is (it may require grad,
+        and may have another floating dtype, as in PyTorch).
     level : int, optional
         An open dual level.
 
@@ -188,10 +189,11 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
                            "of the original Tensor, this is not supported. Tensor is of size "
                            f"{list(tensor._data.shape)} while the given forward gradient is of size "
                            f"{list(tangent._data.shape)}.")
-    if tangent._data.dtype != tensor._data.dtype:
-        raise RuntimeError("Expected tangent to have the same dtype as the primal: the primal is "
-                           f"{tensor.dtype} and the tangent is {tangent.dtype}; convert it with "
-                           "tangent.to(primal.dtype)")
+    if tangent._data.dtype.kind not in "fc":
+        raise ValueError(f"Expected tangent to be floating point or complex, but got: "
+                           f"{tangent.dtype}")
+    # NOTE: a tangent of another floating dtype is kept as is, as in PyTorch (the tutorial
+    # pairs a float64 primal with a float32 tangent); the rules' arithmetic promotes it.
     with _capped(lvl + 1):                  # keep the other levels' tangents, not this one's
         dual = R.apply(reshape_p.prim, (tensor,), {"shape": tensor._data.shape}, ALIAS)
     dual._vc = tensor._vc
