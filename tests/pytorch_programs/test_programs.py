@@ -129,6 +129,81 @@ print(torch.autograd.gradcheck(Exp.apply, (x,), check_forward_ad=True, check_bac
                                check_undefined_grad=False, check_batched_grad=False))
 '''
 
+PROGRAM_MODULES_AND_FUNCTIONS = '''
+import io
+import numpy as np
+import torch
+from torch import nn
+
+class Affine(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, b, scale):
+        ctx.save_for_backward(x, w)
+        ctx.scale = scale
+        return scale * (x.mm(w.t()) + b)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        gx = g.mm(w) * ctx.scale if ctx.needs_input_grad[0] else None
+        gw = g.t().mm(x) * ctx.scale if ctx.needs_input_grad[1] else None
+        return gx, gw, g.sum(0) * ctx.scale, None
+
+class Block(nn.Module):
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.n_in, self.n_out = n_in, n_out
+        self.weight = nn.Parameter(torch.zeros(n_out, n_in))
+        self.bias = nn.Parameter(torch.zeros(n_out))
+        self.register_buffer("calls", torch.zeros(()))
+
+    def forward(self, x):
+        self.calls += 1
+        return Affine.apply(x, self.weight, self.bias, 0.5)
+
+    def extra_repr(self):
+        return f"n_in={self.n_in}, n_out={self.n_out}"
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.first = Block(3, 4)
+        self.acts = nn.ModuleDict({"tanh": nn.Tanh(), "relu": nn.ReLU()})
+        self.last = Block(4, 1)
+
+    def forward(self, x, act):
+        return self.last(self.acts[act](self.first(x)))
+
+rng = np.random.default_rng(11)
+net = Net()
+with torch.no_grad():
+    for p in net.parameters():
+        p.copy_(torch.tensor(rng.uniform(-1, 1, tuple(p.shape)), dtype=torch.float32))
+print(net)
+print([name for name, _ in net.named_modules()])
+print([name for name, _ in net.named_buffers()])
+x = torch.tensor(rng.standard_normal((6, 3)), dtype=torch.float32)
+target = torch.tensor(rng.standard_normal((6, 1)), dtype=torch.float32)
+opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2)
+for step in range(25):
+    loss = ((net(x, "tanh" if step % 2 else "relu") - target) ** 2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+print(round(loss.item(), 5), net.first.calls.item())
+buf = io.BytesIO()
+torch.save(net.state_dict(), buf)
+buf.seek(0)
+clone = Net()
+clone.load_state_dict(torch.load(buf))
+print(sorted(clone.state_dict()))
+print(torch.equal(clone(x, "relu"), net(x, "relu")), clone.last.calls.item())
+xd = torch.tensor(rng.standard_normal((2, 3)), dtype=torch.float64, requires_grad=True)
+wd = torch.tensor(rng.standard_normal((2, 3)), dtype=torch.float64, requires_grad=True)
+bd = torch.tensor(rng.standard_normal(2), dtype=torch.float64, requires_grad=True)
+print(torch.autograd.gradcheck(Affine.apply, (xd, wd, bd, 3.0)))
+'''
+
 
 LEGENDRE_FIT = """
 59 49.2244
@@ -159,8 +234,26 @@ True 23.856384
 True
 """
 
+MODULES_AND_FUNCTIONS = """
+Net(
+  (first): Block(n_in=3, n_out=4)
+  (acts): ModuleDict(
+    (tanh): Tanh()
+    (relu): ReLU()
+  )
+  (last): Block(n_in=4, n_out=1)
+)
+['', 'first', 'acts', 'acts.tanh', 'acts.relu', 'last']
+['first.calls', 'last.calls']
+0.59107 25.0
+['first.bias', 'first.calls', 'first.weight', 'last.bias', 'last.calls', 'last.weight']
+True 26.0
+True
+"""
 
-@pytest.mark.parametrize("name", ["LEGENDRE_FIT", "MLP_TRAINING", "FORWARD_AD"])
+
+@pytest.mark.parametrize("name", ["LEGENDRE_FIT", "MLP_TRAINING", "FORWARD_AD",
+                                  "MODULES_AND_FUNCTIONS"])
 def test_program_prints_what_pytorch_printed(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _assert_same(_run_as_torch(globals()["PROGRAM_" + name], monkeypatch), globals()[name])
 
