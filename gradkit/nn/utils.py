@@ -1,4 +1,4 @@
-"""Gradient clipping and flat-vector views of parameters (``torch.nn.utils``)."""
+"""Gradient clipping, flat-vector views of parameters and ``skip_init`` (``torch.nn.utils``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ __all__ = [
     "clip_grad_value_",
     "get_total_norm",
     "parameters_to_vector",
+    "skip_init",
     "vector_to_parameters",
 ]
 
@@ -102,3 +103,27 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
         p._data[...] = data[offset : offset + n].reshape(p._data.shape)
         p._vc[0] += 1
         offset += n
+
+
+def skip_init(module_cls: Any, *args: Any, **kwargs: Any) -> Any:
+    """Build ``module_cls(*args, **kwargs)`` whose parameters are left for the caller to set.
+
+    As ``torch.nn.utils.skip_init``: the class must take a ``device`` argument, and the values
+    of its parameters and buffers are unspecified (here: the default initialization's, drawn
+    without advancing the default generator, so the draws after it match PyTorch's, which
+    skips them).
+    """
+    import inspect
+
+    from gradkit._core import creation
+    from gradkit.nn.modules import Module
+
+    if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
+        raise RuntimeError(f"Expected a Module; got {module_cls}")
+    if "device" not in inspect.signature(module_cls).parameters:
+        raise RuntimeError("Module must support a 'device' arg to skip initialization")
+    state = creation.get_rng_state()
+    try:
+        return module_cls(*args, **kwargs)
+    finally:
+        creation.set_rng_state(state)

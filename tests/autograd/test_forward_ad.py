@@ -7,6 +7,7 @@ pass with a random tangent equals the directional derivative from reverse mode
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -138,6 +139,22 @@ def test_make_dual_errors() -> None:
             fwAD.make_dual(gk.ones(3), gk.tensor([1, 2, 3]))
         with pytest.raises(ValueError, match="floating point"):
             fwAD.make_dual(gk.tensor([1, 2]), gk.tensor([1, 2]))
+        with pytest.raises(ValueError, match="^Expected tangent to be floating point or complex, "
+                                             "but got: gradkit.int64$"):
+            fwAD.make_dual(gk.ones(3), gk.tensor([1, 2, 3]))
+
+
+def test_make_dual_keeps_a_tangent_of_another_float_dtype() -> None:
+    # PyTorch 2.13 (the forward-AD tutorial pairs a float64 primal with a float32 tangent):
+    # the tangent is stored as is and the arithmetic promotes; d/dx sum(2 exp(x)) . t with
+    # x = [0, 1], t = [1, 0.5] is 2 + e = 4.718281828...
+    with fwAD.dual_level():
+        tan = gk.tensor([1.0, 0.5], dtype=gk.float32)
+        d = fwAD.make_dual(gk.tensor([0.0, 1.0], dtype=gk.float64), tan)
+        assert fwAD.unpack_dual(d).tangent is tan
+        out = fwAD.unpack_dual((d.exp() * 2).sum()).tangent
+    assert out.dtype == gk.float64
+    assert abs(out.item() - (2 + math.e)) < 1e-6
 
 
 def test_unpack_dual_is_a_namedtuple_and_works_outside_levels() -> None:

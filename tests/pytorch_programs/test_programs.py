@@ -1,0 +1,265 @@
+"""Small PyTorch programs, written for these tests in the style of the PyTorch tutorials, run
+with ``gradkit`` as ``torch`` and print what PyTorch 2.13 printed for them (recorded below from
+torch 2.13.0+cpu; numbers agree to 1e-4 relative). Inputs are fixed NumPy arrays, so no random
+draw is involved. ``tools/pytorch_programs`` runs the public tutorials the same way."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import re
+import sys
+
+import pytest
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
+_MODULES = ["", ".nn", ".nn.functional", ".optim", ".autograd", ".autograd.forward_ad",
+            ".utils", ".utils.data"]
+
+
+def _run_as_torch(source: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    for suffix in _MODULES:
+        monkeypatch.setitem(sys.modules, "torch" + suffix,
+                            importlib.import_module("gradkit" + suffix))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(source, "<program>", "exec"), {"__name__": "__main__"})
+    return out.getvalue()
+
+
+def _assert_same(got: str, expected: str) -> None:
+    got_lines, want_lines = got.splitlines(), expected.strip("\n").splitlines()
+    assert len(got_lines) == len(want_lines), got
+    for g, w in zip(got_lines, want_lines):
+        assert _NUMBER.sub("#", g) == _NUMBER.sub("#", w), (g, w)
+        for a, b in zip(_NUMBER.findall(g), _NUMBER.findall(w)):
+            assert float(a) == pytest.approx(float(b), rel=1e-4, abs=1e-6), (g, w)
+
+
+PROGRAM_LEGENDRE_FIT = '''
+import math
+import torch
+
+class Cubic(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, v):
+        ctx.save_for_backward(v)
+        return 0.5 * (5 * v ** 3 - 3 * v)
+
+    @staticmethod
+    def backward(ctx, g):
+        v, = ctx.saved_tensors
+        return g * 1.5 * (5 * v ** 2 - 1)
+
+x = torch.linspace(-math.pi, math.pi, 500)
+y = torch.sin(x)
+w = [torch.full((), v, requires_grad=True) for v in (0.0, -1.0, 0.0, 0.3)]
+opt = torch.optim.SGD(w, lr=2e-5, momentum=0.5)
+for step in range(300):
+    a, b, c, d = w
+    loss = (a + b * Cubic.apply(c + d * x) - y).pow(2).sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    if step % 60 == 59:
+        print(step, round(loss.item(), 4))
+print(" ".join(f"{p.item():.5f}" for p in w))
+'''
+
+PROGRAM_MLP_TRAINING = '''
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+rng = np.random.default_rng(7)
+X = torch.tensor(rng.standard_normal((96, 5)), dtype=torch.float32)
+y = torch.tensor((rng.standard_normal(96) > 0).astype(np.int64))
+model = nn.Sequential(nn.Linear(5, 8), nn.Tanh(), nn.Linear(8, 2))
+with torch.no_grad():
+    for p in model.parameters():
+        p.copy_(torch.tensor(rng.uniform(-0.4, 0.4, tuple(p.shape)), dtype=torch.float32))
+loader = DataLoader(TensorDataset(X, y), batch_size=32)
+loss_fn = nn.CrossEntropyLoss()
+opt = torch.optim.Adam(model.parameters(), lr=0.02)
+for epoch in range(4):
+    total = 0.0
+    for xb, yb in loader:
+        loss = loss_fn(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item()
+    with torch.no_grad():
+        acc = (model(X).argmax(1) == y).float().mean().item()
+    print(f"epoch {epoch}: loss {total / len(loader):.5f} accuracy {acc:.4f}")
+print(model[0].bias.detach())
+print(model)
+'''
+
+PROGRAM_FORWARD_AD = '''
+import numpy as np
+import torch
+import torch.autograd.forward_ad as fwAD
+
+class Exp(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, v):
+        ctx.result = torch.exp(v)
+        return ctx.result
+
+    @staticmethod
+    def jvp(ctx, t):
+        return t * ctx.result
+
+rng = np.random.default_rng(3)
+primal = torch.tensor(rng.standard_normal((3, 3)), dtype=torch.float64)
+tangent = torch.tensor(rng.standard_normal((3, 3)), dtype=torch.float32)
+with fwAD.dual_level():
+    dual = fwAD.make_dual(primal, tangent)
+    print(fwAD.unpack_dual(dual).tangent is tangent)
+    out = Exp.apply(dual)
+    t = fwAD.unpack_dual(out).tangent
+    print(t.dtype == torch.float64, round(t.sum().item(), 6))
+    sq = fwAD.unpack_dual((dual ** 2).sum()).tangent
+    print(round(sq.item(), 6))
+x = primal.clone().requires_grad_()
+print(torch.autograd.gradcheck(Exp.apply, (x,), check_forward_ad=True, check_backward_ad=False,
+                               check_undefined_grad=False, check_batched_grad=False))
+'''
+
+PROGRAM_MODULES_AND_FUNCTIONS = '''
+import io
+import numpy as np
+import torch
+from torch import nn
+
+class Affine(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, b, scale):
+        ctx.save_for_backward(x, w)
+        ctx.scale = scale
+        return scale * (x.mm(w.t()) + b)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        gx = g.mm(w) * ctx.scale if ctx.needs_input_grad[0] else None
+        gw = g.t().mm(x) * ctx.scale if ctx.needs_input_grad[1] else None
+        return gx, gw, g.sum(0) * ctx.scale, None
+
+class Block(nn.Module):
+    def __init__(self, n_in, n_out):
+        super().__init__()
+        self.n_in, self.n_out = n_in, n_out
+        self.weight = nn.Parameter(torch.zeros(n_out, n_in))
+        self.bias = nn.Parameter(torch.zeros(n_out))
+        self.register_buffer("calls", torch.zeros(()))
+
+    def forward(self, x):
+        self.calls += 1
+        return Affine.apply(x, self.weight, self.bias, 0.5)
+
+    def extra_repr(self):
+        return f"n_in={self.n_in}, n_out={self.n_out}"
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.first = Block(3, 4)
+        self.acts = nn.ModuleDict({"tanh": nn.Tanh(), "relu": nn.ReLU()})
+        self.last = Block(4, 1)
+
+    def forward(self, x, act):
+        return self.last(self.acts[act](self.first(x)))
+
+rng = np.random.default_rng(11)
+net = Net()
+with torch.no_grad():
+    for p in net.parameters():
+        p.copy_(torch.tensor(rng.uniform(-1, 1, tuple(p.shape)), dtype=torch.float32))
+print(net)
+print([name for name, _ in net.named_modules()])
+print([name for name, _ in net.named_buffers()])
+x = torch.tensor(rng.standard_normal((6, 3)), dtype=torch.float32)
+target = torch.tensor(rng.standard_normal((6, 1)), dtype=torch.float32)
+opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-2)
+for step in range(25):
+    loss = ((net(x, "tanh" if step % 2 else "relu") - target) ** 2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+print(round(loss.item(), 5), net.first.calls.item())
+buf = io.BytesIO()
+torch.save(net.state_dict(), buf)
+buf.seek(0)
+clone = Net()
+clone.load_state_dict(torch.load(buf))
+print(sorted(clone.state_dict()))
+print(torch.equal(clone(x, "relu"), net(x, "relu")), clone.last.calls.item())
+xd = torch.tensor(rng.standard_normal((2, 3)), dtype=torch.float64, requires_grad=True)
+wd = torch.tensor(rng.standard_normal((2, 3)), dtype=torch.float64, requires_grad=True)
+bd = torch.tensor(rng.standard_normal(2), dtype=torch.float64, requires_grad=True)
+print(torch.autograd.gradcheck(Affine.apply, (xd, wd, bd, 3.0)))
+'''
+
+
+LEGENDRE_FIT = """
+59 49.2244
+119 31.5305
+179 20.5341
+239 13.6791
+299 9.3977
+0.00000 -1.84987 0.00000 0.25263
+"""
+
+MLP_TRAINING = """
+epoch 0: loss 0.66878 accuracy 0.6250
+epoch 1: loss 0.65704 accuracy 0.6250
+epoch 2: loss 0.65319 accuracy 0.6146
+epoch 3: loss 0.65162 accuracy 0.6042
+tensor([ 0.0020, -0.3844, -0.0071,  0.3366, -0.2801, -0.2272,  0.2236,  0.1372])
+Sequential(
+  (0): Linear(in_features=5, out_features=8, bias=True)
+  (1): Tanh()
+  (2): Linear(in_features=8, out_features=2, bias=True)
+)
+"""
+
+FORWARD_AD = """
+True
+True 23.856384
+15.262244
+True
+"""
+
+MODULES_AND_FUNCTIONS = """
+Net(
+  (first): Block(n_in=3, n_out=4)
+  (acts): ModuleDict(
+    (tanh): Tanh()
+    (relu): ReLU()
+  )
+  (last): Block(n_in=4, n_out=1)
+)
+['', 'first', 'acts', 'acts.tanh', 'acts.relu', 'last']
+['first.calls', 'last.calls']
+0.59107 25.0
+['first.bias', 'first.calls', 'first.weight', 'last.bias', 'last.calls', 'last.weight']
+True 26.0
+True
+"""
+
+
+@pytest.mark.parametrize("name", ["LEGENDRE_FIT", "MLP_TRAINING", "FORWARD_AD",
+                                  "MODULES_AND_FUNCTIONS"])
+def test_program_prints_what_pytorch_printed(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _assert_same(_run_as_torch(globals()["PROGRAM_" + name], monkeypatch), globals()[name])
+
+
+def test_the_comparison_can_fail() -> None:
+    with pytest.raises(AssertionError):
+        _assert_same("epoch 0: loss 0.66900", "epoch 0: loss 0.66878")
+    with pytest.raises(AssertionError):
+        _assert_same("gradkit.Size([2])", "torch.Size([2])")

@@ -1,0 +1,1 @@
+"""Run PyTorch programs twice, with torch and with gradkit aliased as torch, and compare."""

@@ -1,0 +1,128 @@
+"""Make ``import torch`` (and ``torch.nn``, ``torch.func``, ...) load gradkit, and make
+random draws in both libraries come from one NumPy stream so their outputs can be compared.
+
+Used by ``run.py`` in a fresh interpreter: ``install_alias()`` for the gradkit run, and
+``fix_random(lib)`` for both runs.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+from typing import Any
+
+import numpy as np
+
+
+class _GradkitAsTorch(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """``torch.X.Y`` -> the module ``gradkit.X.Y`` (an ImportError names what is missing)."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != "torch" and not fullname.startswith("torch."):
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec: Any) -> Any:
+        real = "gradkit" + spec.name[len("torch"):]
+        try:
+            module = importlib.import_module(real)
+        except ModuleNotFoundError as exc:
+            raise ModuleNotFoundError(f"gradkit has no {real} (for {spec.name})",
+                                      name=spec.name) from exc
+        sys.modules[spec.name] = module
+        return module
+
+    def exec_module(self, module: Any) -> None:
+        pass
+
+
+def install_alias() -> None:
+    sys.meta_path.insert(0, _GradkitAsTorch())
+
+
+class _Stream:
+    """One NumPy generator shared by both runs; ``manual_seed(s)`` restarts it at ``s``."""
+
+    def __init__(self) -> None:
+        self.rng = np.random.default_rng(0)
+
+    def seed(self, s: int) -> None:
+        self.rng = np.random.default_rng(int(s))
+
+
+def _shape(args: tuple, size: Any) -> tuple:
+    if size is not None:
+        return tuple(size)
+    if len(args) == 1 and isinstance(args[0], (tuple, list)) or (
+            len(args) == 1 and type(args[0]).__name__ == "Size"):
+        return tuple(args[0])
+    return tuple(int(a) for a in args)
+
+
+def fix_random(lib: Any) -> None:
+    """Replace ``lib``'s random draws by draws from one NumPy stream (same in both libraries)."""
+    stream = _Stream()
+    real_seed = lib.manual_seed
+
+    def manual_seed(s: int) -> Any:
+        stream.seed(s)
+        return real_seed(s)
+
+    def _float(arr: np.ndarray, dtype: Any, requires_grad: bool, device: Any = None) -> Any:
+        t = lib.tensor(arr, dtype=dtype if dtype is not None else lib.get_default_dtype())
+        return t.requires_grad_(requires_grad) if requires_grad else t
+
+    def rand(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
+             device: Any = None, generator: Any = None, **_: Any) -> Any:
+        return _float(stream.rng.random(_shape(args, size)), dtype, requires_grad)
+
+    def randn(*args: Any, size: Any = None, dtype: Any = None, requires_grad: bool = False,
+              device: Any = None, generator: Any = None, **_: Any) -> Any:
+        return _float(stream.rng.standard_normal(_shape(args, size)), dtype, requires_grad)
+
+    def rand_like(x: Any, dtype: Any = None, requires_grad: bool = False, **_: Any) -> Any:
+        return _float(stream.rng.random(tuple(x.shape)), dtype or x.dtype, requires_grad)
+
+    def randn_like(x: Any, dtype: Any = None, requires_grad: bool = False, **_: Any) -> Any:
+        return _float(stream.rng.standard_normal(tuple(x.shape)), dtype or x.dtype, requires_grad)
+
+    def randint(low: Any, high: Any = None, size: Any = None, dtype: Any = None,
+                generator: Any = None, device: Any = None, **_: Any) -> Any:
+        if size is None:
+            low, high, size = 0, low, high
+        arr = stream.rng.integers(low, high, size=tuple(size))
+        return lib.tensor(arr, dtype=dtype if dtype is not None else lib.int64)
+
+    def randperm(n: int, dtype: Any = None, generator: Any = None, device: Any = None,
+                 **_: Any) -> Any:
+        return lib.tensor(stream.rng.permutation(n), dtype=dtype if dtype is not None else lib.int64)
+
+    def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
+               **kw: Any) -> Any:
+        if size is not None:
+            return randn(size=size, **kw) * std + mean
+        shape = tuple(getattr(mean, "shape", ())) or tuple(getattr(std, "shape", ()))
+        return lib.tensor(stream.rng.standard_normal(shape), dtype=lib.get_default_dtype()) * std + mean
+
+    def _fill(t: Any, arr: np.ndarray) -> Any:
+        with lib.no_grad():
+            t.copy_(lib.tensor(arr, dtype=t.dtype))
+        return t
+
+    def uniform_(self: Any, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Any:
+        return _fill(self, stream.rng.uniform(a, b, tuple(self.shape)))
+
+    def normal_(self: Any, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Any:
+        return _fill(self, stream.rng.normal(mean, std, tuple(self.shape)))
+
+    for name, fn in [("manual_seed", manual_seed), ("rand", rand), ("randn", randn),
+                     ("rand_like", rand_like), ("randn_like", randn_like), ("randint", randint),
+                     ("randperm", randperm), ("normal", normal)]:
+        setattr(lib, name, fn)
+    lib.Tensor.uniform_ = uniform_
+    lib.Tensor.normal_ = normal_
+    init = importlib.import_module(lib.__name__ + ".nn.init")
+    if lib.__name__ != "torch":   # gradkit's init draws itself instead of calling uniform_
+        init.uniform_ = lambda t, a=0.0, b=1.0, generator=None: uniform_(t, a, b)
+        init.normal_ = lambda t, mean=0.0, std=1.0, generator=None: normal_(t, mean, std)
