@@ -140,7 +140,7 @@ def test_make_dual_errors() -> None:
         with pytest.raises(ValueError, match="floating point"):
             fwAD.make_dual(gk.tensor([1, 2]), gk.tensor([1, 2]))
         with pytest.raises(ValueError, match="^Expected tangent to be floating point or complex, "
-                                             "but got: gradkit.int64$"):
+                                             "but got: torch.int64$"):
             fwAD.make_dual(gk.ones(3), gk.tensor([1, 2, 3]))
 
 
