@@ -21,3 +21,4 @@ __all__ = ["UFUNCS", "FUNCTIONS", "dispatched_functions"]
 Tensor.__array_ufunc__ = array_ufunc  # type: ignore[attr-defined]
 Tensor.__array_function__ = array_function  # type: ignore[attr-defined]
 from gradkit._api import numpy_routines  # noqa: E402,F401  (more handlers, by NumPy's families)
+from gradkit._api import numpy_statistics  # noqa: E402,F401  (NumPy's statistics)

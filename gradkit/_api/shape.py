@@ -14,6 +14,7 @@ from gradkit._core import dtype as _dtype
 from gradkit._core.backend import c_contiguous
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import shape as S
+from gradkit.ops._registry import apply
 from gradkit._api.base import as_tensor_arg as _as_tensor
 from gradkit._api.base import Dims, _dims, _multi_view, _t, _view_op
 from gradkit._core.tensor import Size
@@ -267,8 +268,9 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Te
     d = S.norm_dim(dim, x.ndim)
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
     index = np.repeat(np.arange(x.shape[d]), reps)
-    from gradkit._api.indexing import index_select
-    return index_select(x, d, index)
+    # NOTE: index_select's row, without its checks: an index built from arange is in range
+    idx = (slice(None),) * d + (index.astype(np.int64, copy=False),)
+    return apply(S.getitem_p.prim, (x,), {"index": idx}, S.INDEX_SELECT)
 
 
 def flip(input: Tensor, dims: Dims) -> Tensor:

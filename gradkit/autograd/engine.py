@@ -225,7 +225,7 @@ def run_backward(roots: Any, grads: Any = None, retain_graph: bool | None = None
         if not isinstance(t, Tensor):
             raise TypeError(f"backward expects Tensors, got {type(t).__name__}")
         if not t._rg:
-            from ._explain import no_grad_fn_cause
+            from ._causes import no_grad_fn_cause
             raise RuntimeError(f"element {i} of tensors does not require grad and does not have "
                                "a grad_fn" + no_grad_fn_cause(t))
     create = bool(create_graph)

@@ -601,3 +601,14 @@ def _function_apply(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
             if isinstance(o, Tensor) and t is not None and o._data.dtype.kind in "fc":
                 _set(o, lvl, _fit(t, o))
     return result
+
+
+def _function_apply_if_dual(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``Function.apply``'s forward-mode path: NotImplemented when no argument is dual."""
+    return _function_apply(cls, args, kwargs) if _dual_levels(args) else NotImplemented
+
+
+# NOTE: registered, not imported by function.py, so function.py does not import this module
+from . import function as _function  # noqa: E402
+
+_function._FORWARD_APPLY[:] = [_function_apply_if_dual]

@@ -35,6 +35,10 @@ __all__ = ["Function", "FunctionCtx", "once_differentiable", "BATCHED_APPLY"]
 #: it loads (it returns NotImplemented when no argument is batched).
 BATCHED_APPLY: list[Any] = []
 
+#: ``Function.apply`` with forward-mode tangents: ``forward_ad`` registers its handler here when it
+#: loads (no dual level can open before); it returns NotImplemented when no argument is dual.
+_FORWARD_APPLY: list[Any] = []
+
 
 class FunctionCtx:
     """The ``ctx`` object handed to ``forward``/``setup_context`` and ``backward``."""
@@ -245,10 +249,10 @@ class Function(metaclass=_FunctionMeta):
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        if _R._fw_on:                            # a dual level is open: tangents through jvp
-            from .forward_ad import _dual_levels, _function_apply
-            if _dual_levels(args):
-                return _function_apply(cls, args, kwargs)
+        if _R._fw_on and _FORWARD_APPLY:         # a dual level is open: tangents through jvp
+            out = _FORWARD_APPLY[0](cls, args, kwargs)
+            if out is not NotImplemented:
+                return out
         if BATCHED_APPLY:
             out = BATCHED_APPLY[0](cls, args, kwargs)
             if out is not NotImplemented:

@@ -15,9 +15,12 @@ import numpy as np
 from gradkit import _api as F
 from gradkit._core.backend import backend_of
 from gradkit._core.tensor import Tensor, _make
-from gradkit.linalg import (LinAlgError, _float, _matrix, _mT, _return_type, _square, inv,
-                            matrix_norm, solve, svdvals)
+from gradkit.linalg._base import _float, _matrix, _mT, _return_type, _square
+from gradkit.linalg._decomp import cholesky, svdvals
+from gradkit.linalg._norms import matrix_norm
+from gradkit.linalg._solve import inv, solve
 from gradkit.ops import linalg as OL
+from gradkit.ops.linalg import LinAlgError
 
 __all__ = ["solve_triangular", "matrix_exp", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
            "cholesky_ex", "inv_ex", "solve_ex", "cond", "vander", "householder_product",
@@ -311,7 +314,6 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     >>> gk.linalg.cholesky_ex(gk.tensor([[-1.0, 0.0], [0.0, 1.0]])).info
     tensor(1, dtype=torch.int32)
     """
-    from gradkit.linalg import cholesky
     a = _square(A, "cholesky_ex")
     data = np.asarray(F.transpose(a, -2, -1)._data if upper else a._data)
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict, namedtuple
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor, _init
 from gradkit._core import backend as _backend
 
-from . import _hooks
+from . import _hooks, _state_dict
 from ._hooks import (ModuleHooks, register_module_backward_hook,
                      register_module_forward_hook, register_module_forward_pre_hook,
                      register_module_full_backward_hook, register_module_full_backward_pre_hook)
@@ -497,28 +497,7 @@ class Module(ModuleHooks):
         missing or unexpected keys are errors; a shape mismatch always is. ``assign`` keeps the
         given tensors instead of copying into the existing ones.
         """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        missing: list[str] = []
-        unexpected: list[str] = []
-        errors: list[str] = []
-
-        def load(module: Module, prefix: str) -> None:
-            _load_own(module, state_dict, prefix, assign, missing, unexpected, errors)
-            for name, child in module._modules.items():
-                if child is not None:
-                    load(child, prefix + name + ".")
-        load(self, "")
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected)))
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing)))
-        if errors:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(errors)))
+        missing, unexpected = _state_dict.load(self, state_dict, strict, assign, Parameter)
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ printing
@@ -577,39 +556,3 @@ def _remove_from(module: Module, name: str) -> None:
     for table in ("_parameters", "_buffers", "_modules"):
         d[table].pop(name, None) if table in d else None
     d["_non_persistent_buffers_set"].discard(name)
-
-
-def _load_own(module: Module, state_dict: Mapping[str, Any], prefix: str, assign: bool,
-              missing: list[str], unexpected: list[str], errors: list[str]) -> None:
-    """One module's part of ``load_state_dict`` (PyTorch's ``_load_from_state_dict``)."""
-    lazy_hook = getattr(module, "_lazy_load_hook", None)
-    if lazy_hook is not None:
-        lazy_hook(state_dict, prefix)
-    local = {k: v for k, v in module._parameters.items() if v is not None}
-    local.update((k, v) for k, v in module._buffers.items()
-                 if v is not None and k not in module._non_persistent_buffers_set)
-    for name, own in local.items():
-        key = prefix + name
-        if key not in state_dict:
-            missing.append(key)
-            continue
-        value = state_dict[key]
-        if not isinstance(value, Tensor):
-            value = Tensor(np.asarray(value))
-        if tuple(value.shape) != tuple(own.shape):
-            errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
-                          f"checkpoint, the shape in current model is {own.shape}.")
-            continue
-        if assign:
-            if name in module._parameters:
-                module._parameters[name] = Parameter(value.detach(), own.requires_grad)
-            else:
-                module._buffers[name] = value
-            continue
-        own._data[...] = value._data
-        own._vc[0] += 1
-    for key in state_dict:
-        if key.startswith(prefix):
-            first = key[len(prefix):].split(".", 1)[0]
-            if first not in module._modules and first not in local:
-                unexpected.append(key)
