@@ -346,7 +346,8 @@ def test_training_step_matches_eager(opt_cls, kw):
 
 
 @pytest.mark.parametrize("opt_cls", [gk.optim.Adam, gk.optim.AdamW, gk.optim.Adamax,
-                                     gk.optim.RAdam, gk.optim.Adagrad])
+                                     gk.optim.RAdam, gk.optim.Adagrad, gk.optim.NAdam,
+                                     gk.optim.ASGD])
 def test_step_counting_optimizers_compile_once_and_match_eager_exactly(opt_cls):
     # the step count and the bias corrections made of it are inputs of the program: one trace
     # (after the one that creates the state), then replays, bit for bit equal to eager
@@ -378,6 +379,33 @@ def test_step_counting_optimizers_compile_once_and_match_eager_exactly(opt_cls):
     # RAdam's rectification switches on at step 6 (a guard on a comparison): one more trace
     assert cs.stats["traces"] == (3 if opt_cls is gk.optim.RAdam else 2)
     assert cs.stats["replays"] == 12 - cs.stats["traces"]
+
+def test_asgd_averaging_phase_compiles_and_matches_eager_exactly():
+    # t0=3: the average switches on at step 5 and its weight changes every step after: the two
+    # comparisons are guards (one retrace each), the weights themselves program inputs
+    (m1, o1), (m2, o2) = _mlp_step_pair(gk.optim.ASGD, lr=0.05, t0=3)
+
+    def step(m, o):
+        def run(x, y):
+            o.zero_grad()
+            loss = ((m(x) - y) ** 2).mean()
+            loss.backward()
+            o.step()
+            return loss
+        return run
+    cs, eager = gk.compile(step(m1, o1)), step(m2, o2)
+    rng = np.random.default_rng(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for _ in range(14):
+            x, y = gk.tensor(rng.normal(size=(5, 4))), gk.tensor(rng.normal(size=(5, 2)))
+            assert np.array_equal(_np(cs(x, y)), _np(eager(x, y)))
+    for s1, s2 in zip(o1.state.values(), o2.state.values(), strict=True):
+        for k in s1:
+            assert np.array_equal(_np(s1[k]), _np(s2[k])), k
+    assert float(_np(o1.state[next(iter(o1.state))]["mu"])) == pytest.approx(1 / (14 - 3))
+    assert cs.stats["traces"] <= 4
+    assert cs.stats["replays"] == 14 - cs.stats["traces"]
 
 
 def test_backend_errors_name_what_to_install():
@@ -528,3 +556,34 @@ def test_scalar_chains_use_operators_and_equal_eager_bit_for_bit(dtype):
                 assert np.array_equal(g.numpy(), w.numpy(), equal_nan=True)
     src = next(iter(cf.cache.values()))[0].prog.source
     assert " * 0.9" in src and "multiply" not in src
+
+
+def test_replay_keeps_the_dtype_a_rebinding_gives_state():
+    # NAdam keeps mu_product float32; a state loaded for float64 parameters holds it as float64
+    # until the next step rebinds it: the replay must leave the dtype eager leaves
+    rng = np.random.default_rng(3)
+    w0 = rng.normal(size=(3,))
+    ws = [gk.tensor(w0.copy(), requires_grad=True) for _ in range(2)]
+    opts = [gk.optim.NAdam([w], lr=0.1) for w in ws]
+    for w, o in zip(ws, opts):
+        (w ** 2).sum().backward()
+        o.step()
+        o.state[w]["mu_product"]._data = o.state[w]["mu_product"]._data.astype(np.float64)
+
+    def step(w, o):
+        def run():
+            o.zero_grad()
+            loss = (w ** 3).sum()
+            loss.backward()
+            o.step()
+            return loss
+        return run
+    cs, eager = gk.compile(step(ws[0], opts[0])), step(ws[1], opts[1])
+    for _ in range(5):
+        cs()
+        eager()
+        s1, s2 = opts[0].state[ws[0]]["mu_product"], opts[1].state[ws[1]]["mu_product"]
+        assert _np(s1).dtype == _np(s2).dtype == np.float32
+        assert np.array_equal(_np(s1), _np(s2))
+        assert np.array_equal(_np(ws[0]), _np(ws[1]))
+    assert cs.stats["replays"] >= 1
