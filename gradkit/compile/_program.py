@@ -74,6 +74,37 @@ def _subst(x: Any, env: dict[int, Any], const: dict[int, Any]) -> Any:
     return x
 
 
+_FLAT_SCALARS = frozenset({int, float, bool, str, type(None)})
+
+
+def _flat(args: Any, env: dict[int, int], const: dict[int, Any]) -> Any:
+    """``_subst``, ``_refs`` and ``_key`` in one pass for the common template: a tuple of slots
+    and Python scalars (None when ``args`` is anything else)."""
+    if type(args) is not tuple:
+        return None
+    new: list[Any] = []
+    refs: list[int] = []
+    key: list[Any] = ["tuple"]
+    for a in args:
+        t = type(a)
+        if t is Ref:
+            s = env.get(a.s, a.s)
+            if s in const:
+                c = _Const(const[s])
+                new.append(c)
+                key.append(("c", id(c.v)))
+            else:
+                new.append(a if s == a.s else Ref(s))
+                refs.append(s)
+                key.append(("r", s))
+        elif t in _FLAT_SCALARS:
+            new.append(a)
+            key.append(("v", t.__name__, a.hex() if t is float else a))
+        else:
+            return None
+    return tuple(new), refs, tuple(key)
+
+
 class _Const:
     """A folded slot's value inside a template."""
 
@@ -111,6 +142,8 @@ def _key(x: Any) -> Any:
         return ("s", _key(x.start), _key(x.stop), _key(x.step))
     if isinstance(x, (np.ndarray, np.generic)) and not (isinstance(x, np.generic)):
         return ("a", id(x))
+    if t is float:
+        return ("v", "float", x.hex())           # -0.0 is not 0.0
     try:
         hash(x)
     except TypeError:
@@ -146,6 +179,43 @@ def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
     return None
 
 
+_outer = np.multiply.outer
+
+
+def _column_of(x: Any, defs: dict[int, Op], tr: Trace) -> Any:
+    """The 1-d slot ``a`` if slot ``x`` is ``a`` reshaped to a column (n, 1), else None."""
+    if type(x) is not Ref:
+        return None
+    d = defs.get(x.s)
+    if d is None or d.fn is not np.reshape or d.kwargs or not d.args or type(d.args[0]) is not Ref:
+        return None
+    src = tr.meta.get(d.args[0].s)
+    out = tr.meta.get(x.s)
+    if src is None or out is None or len(src[0]) != 1 or out[0] != (src[0][0], 1) or \
+            src[1] != out[1]:
+        return None
+    return d.args[0]
+
+
+def _outer_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace) -> Any:
+    """``matmul(reshape(a, (n, 1)), transpose(reshape(b, (m, 1))))`` (the outer product the
+    matrix-vector backward builds) as the arguments of ``multiply.outer(a, b)``: one op for
+    four, the same numbers (each element is one product either way)."""
+    if kwargs or len(args) != 2:
+        return None
+    a = _column_of(args[0], defs, tr)
+    if a is None or type(args[1]) is not Ref:
+        return None
+    t = defs.get(args[1].s)
+    if t is None or t.fn is not np.transpose or t.kwargs or len(t.args) != 2 or \
+            type(t.args[1]) not in (tuple, list) or tuple(t.args[1]) != (1, 0):
+        return None
+    b = _column_of(t.args[0], defs, tr)
+    if b is None or tr.meta.get(a.s, (0, None))[1] != tr.meta.get(b.s, (0, 0))[1]:
+        return None
+    return (a, b)
+
+
 def _all_ones(v: Any) -> bool:
     if type(v) is np.ndarray:
         return v.dtype.kind in "fc" and v.size > 0 and bool((v == 1).all())
@@ -159,12 +229,19 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
     env: dict[int, int] = {}          # slot -> the slot it is a duplicate of (CSE)
     const: dict[int, Any] = {}        # slot -> folded value
     seen: dict[Any, Op] = {}
+    defs: dict[int, Op] = {}          # slot -> the op computing it (kept so far)
     ops: list[Op] = []
     for op in tr.ops:
-        args = _subst(op.args, env, const)
-        kwargs = _subst(op.kwargs, env, const)
-        refs: list[int] = []
-        _refs((args, kwargs), refs)
+        flat = _flat(op.args, env, const) if not op.kwargs else None
+        if flat is not None:
+            args, refs, akey = flat
+            kwargs = op.kwargs
+        else:
+            args = _subst(op.args, env, const)
+            kwargs = _subst(op.kwargs, env, const)
+            refs = []
+            _refs((args, kwargs), refs)
+            akey = None
         single = not isinstance(op.out, tuple)
         if optimize and single and op.out not in guards:
             # constant folding: every argument is known now, or only a shape is read
@@ -182,9 +259,16 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
             if same is not None:
                 env[op.out] = same
                 continue
+        if optimize and single and op.fn is np.matmul and op.out not in guards:
+            outer = _outer_of(args, kwargs, defs, tr)
+            if outer is not None:
+                args, kwargs, akey = outer, {}, None
+                op = Op(_outer, args, kwargs, op.out, "ufunc")
         new = Op(op.fn, args, kwargs, op.out, op.kind)
+        if single:
+            defs[op.out] = new
         if optimize and single and op.out not in guards:
-            k = (id(op.fn), _key(args), _key(kwargs))
+            k = (id(op.fn), _key(args) if akey is None else akey, _key(kwargs))
             prev = seen.get(k)
             if prev is not None:
                 env[op.out] = prev.out
@@ -215,7 +299,17 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     ns: dict[str, Any] = {"GuardFailed": GuardFailed, "_neq": _neq}
     counter = [0]
 
+    names: dict[tuple[int, str], str] = {}
+
     def cname(v: Any, hint: str = "c") -> str:
+        # NOTE: one name per object (the namespace holds it: the id stays valid)
+        n = names.get((id(v), hint))
+        if n is not None:
+            return n
+        n = names[(id(v), hint)] = _cname(v, hint)
+        return n
+
+    def _cname(v: Any, hint: str) -> str:
         counter[0] += 1
         name = getattr(v, "__name__", "") if hint == "f" else ""
         name = "".join(ch if ch.isalnum() else "_" for ch in str(name))[:24]

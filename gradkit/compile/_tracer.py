@@ -331,6 +331,17 @@ def _ufunc_out(ufunc: Any, method: str, dtype: Any, masked: bool) -> Callable[..
     return g
 
 
+_OVERLAP = {np.may_share_memory, np.shares_memory}
+
+
+def _is_view_of(tr: Trace, a: Any, b: Any) -> bool:
+    """Whether tracer ``a`` is, as recorded, a non-empty basic-index view of tracer ``b``."""
+    if type(a) is not Tracer or type(b) is not Tracer or np.size(a.v) == 0:
+        return False
+    v = tr.views.get(a.s)
+    return v is not None and v[1] == b.s and v[0] is b and v[3] is a
+
+
 #: NumPy functions whose output shape depends on the input values
 _DATA_SHAPED = {np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.compress, np.extract}
 _MUTATING = {"fill", "sort", "put", "resize", "itemset", "setflags", "partition", "byteswap"}
@@ -408,6 +419,12 @@ class Tracer:
         if func is np.copyto:
             self.tr.write(np.copyto, args[0], tuple(args[1:]), kwargs, _copyto)
             return None
+        if func in _OVERLAP and self.tr.live and len(args) == 2 and not kwargs and \
+                _is_view_of(self.tr, args[0], args[1]):
+            # NOTE: a non-empty basic-index view always overlaps its base (NumPy's basic
+            # indexing never copies; shapes are part of the signature): no guard to re-check
+            # (gradkit's view bookkeeping asks this on every ``x[i]``)
+            return func(_concrete(args[0]), _concrete(args[1]))
         r = self.tr.record(func, args, kwargs)
         if func in _DATA_SHAPED and self.tr.live:
             _guard_shapes(self.tr, r)

@@ -587,3 +587,52 @@ def test_replay_keeps_the_dtype_a_rebinding_gives_state():
         assert np.array_equal(_np(s1), _np(s2))
         assert np.array_equal(_np(ws[0]), _np(ws[1]))
     assert cs.stats["replays"] >= 1
+
+
+def test_cse_tells_negative_zero_from_zero():
+    # x * 0.0 and x * -0.0 differ in the sign of their zeros: not one subexpression
+    cf = gk.compile(lambda x: (x * 0.0, x * -0.0))
+    x = gk.tensor([-1.0, 1.0])
+    for _ in range(2):
+        a, b = cf(x)
+        assert np.signbit(_np(a)).tolist() == [True, False]
+        assert np.signbit(_np(b)).tolist() == [False, True]
+
+
+def _rnn_loss(T, H=6, I=3):
+    def loss(W, U, xs):
+        h = gk.zeros(H, dtype=gk.float64)
+        for t in range(T):
+            h = (W @ h + U @ xs[t]).tanh()
+        return h.sum()
+    rng = np.random.default_rng(4)
+    args = (rng.normal(size=(H, H)) * 0.4, rng.normal(size=(H, I)), rng.normal(size=(T, I)))
+    return gk.func.value_and_grad(loss, argnums=(0, 1)), args
+
+
+def test_rnn_program_uses_outer_products_and_no_per_step_overlap_guard():
+    vg, (W0, U0, xs0) = _rnn_loss(12)
+    cvg = gk.compile(vg)
+    rng = np.random.default_rng(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for k in range(3):
+            args = [gk.tensor(a + 0.1 * k * rng.normal(size=a.shape)) for a in (W0, U0, xs0)]
+            got, want = cvg(*args), vg(*args)
+            assert np.array_equal(_np(got[0]), _np(want[0]))
+            for g, w in zip(got[1], want[1], strict=True):
+                assert np.array_equal(_np(g), _np(w))
+    # the same numbers checked against finite differences (float64, central)
+    W, U, xs = (gk.tensor(a) for a in (W0, U0, xs0))
+    gW = _np(cvg(W, U, xs)[1][0])
+    eps = 1e-6
+    for (i, j) in [(0, 0), (2, 3), (5, 1)]:
+        Wp, Wm = W0.copy(), W0.copy()
+        Wp[i, j] += eps
+        Wm[i, j] -= eps
+        fd = (float(vg(gk.tensor(Wp), U, xs)[0]) - float(vg(gk.tensor(Wm), U, xs)[0])) / (2 * eps)
+        assert gW[i, j] == pytest.approx(fd, rel=1e-6, abs=1e-8)
+    assert cvg.stats["traces"] == 1
+    src = next(iter(cvg.cache.values()))[0].prog.source
+    assert "outer" in src and src.count("_transpose(") == 1        # W.T, once
+    assert "may_share_memory" not in src
