@@ -64,8 +64,10 @@ def _subst(x: Any, env: dict[int, Any], const: dict[int, Any]) -> Any:
     if t is Ref:
         s = env.get(x.s, x.s)
         return _Const(const[s]) if s in const else Ref(s)
-    if t is tuple or t is list:
-        return t(_subst(e, env, const) for e in x)
+    if t is tuple:
+        return tuple([_subst(e, env, const) for e in x])
+    if t is list:
+        return [_subst(e, env, const) for e in x]
     if t is dict:
         return {k: _subst(v, env, const) for k, v in x.items()}
     if t is slice:
@@ -100,6 +102,9 @@ def _flat(args: Any, env: dict[int, int], const: dict[int, Any]) -> Any:
         elif t in _FLAT_SCALARS:
             new.append(a)
             key.append(("v", t.__name__, a.hex() if t is float else a))
+        elif t is tuple and all(type(e) is int for e in a):      # a shape or axes
+            new.append(a)
+            key.append(("tuple",) + tuple([("v", "int", e) for e in a]))
         else:
             return None
     return tuple(new), refs, tuple(key)
@@ -135,7 +140,7 @@ def _key(x: Any) -> Any:
     if t is _Const:
         return ("c", id(x.v))
     if t is tuple or t is list:
-        return (t.__name__,) + tuple(_key(e) for e in x)
+        return (t.__name__,) + tuple([_key(e) for e in x])
     if t is dict:
         return ("d",) + tuple((k, _key(v)) for k, v in x.items())
     if t is slice:
@@ -268,7 +273,8 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
         if single:
             defs[op.out] = new
         if optimize and single and op.out not in guards:
-            k = (id(op.fn), _key(args) if akey is None else akey, _key(kwargs))
+            k = (id(op.fn), _key(args) if akey is None else akey,
+                 _key(kwargs) if kwargs else None)
             prev = seen.get(k)
             if prev is not None:
                 env[op.out] = prev.out
@@ -317,10 +323,20 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
         ns[n] = v
         return n
 
+    # Each line is a template ({0}, {1}: its leaves) and its leaves: slots ("s", slot) and
+    # Python ints ("i", value). Long programs made of repeated blocks (a loop unrolled by the
+    # trace) are rolled back into loops over those leaves (``_reroll``): the same operations
+    # in the same order, with much less source for Python to compile.
+    leaves: list[tuple[str, int]] = []
+
+    def leaf(kind: str, v: int) -> str:
+        leaves.append((kind, v))
+        return "{%d}" % (len(leaves) - 1)
+
     def expr(x: Any) -> str:
         t = type(x)
         if t is Ref:
-            return f"v{x.s}"
+            return leaf("s", x.s)
         if t is _Const:
             return cname(x.v)
         if t is tuple:
@@ -328,11 +344,13 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
         if t is list:
             return "[" + ", ".join(expr(e) for e in x) + "]"
         if t is dict:
-            return "{" + ", ".join(f"{k!r}: {expr(v)}" for k, v in x.items()) + "}"
+            return "{{" + ", ".join(_esc(repr(k)) + f": {expr(v)}" for k, v in x.items()) + "}}"
         if t is slice:
             return f"slice({expr(x.start)}, {expr(x.stop)}, {expr(x.step)})"
-        if x is None or t in (bool, int, str):
-            return repr(x)
+        if t is int:
+            return leaf("i", x)
+        if x is None or t is bool or t is str:
+            return _esc(repr(x))
         if t is float and np.isfinite(x):
             return repr(x)
         return cname(x)
@@ -351,16 +369,16 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
         if op.kind == "ufunc" and not isinstance(op.out, tuple):
             fresh.add(op.out)
     keep = set(outs) | set(guards)
-    lines = [f"def _prog({', '.join(f'v{s}' for s in inputs)}):"]
+    body: list[tuple[str, tuple[tuple[str, int], ...]]] = []
     for i, op in enumerate(ops):
+        leaves = []
         f = cname(op.fn, "f")
         args = ", ".join(expr(a) for a in op.args)
         kw = ", ".join(f"{k}={expr(v)}" for k, v in op.kwargs.items())
         call_args = ", ".join(p for p in (args, kw) if p)
         if isinstance(op.out, tuple):
-            target = ", ".join(f"v{s}" for s in op.out) + ","
+            target = ", ".join(leaf("s", s) for s in op.out) + ","
         else:
-            target = f"v{op.out}"
             if optimize and op.kind == "ufunc" and not op.kwargs and op.out in tr.meta:
                 shape, dtype = tr.meta[op.out]
                 if int(np.prod(shape)) >= _REUSE_MIN:
@@ -368,34 +386,54 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
                         if type(a) is Ref and a.s in fresh and a.s not in viewed and \
                                 a.s not in keep and last.get(a.s) == i and \
                                 tr.meta.get(a.s) == (shape, dtype):
-                            call_args += f", out=v{a.s}"
+                            call_args += f", out={leaf('s', a.s)}"
                             fresh.discard(a.s)
                             break
+            target = leaf("s", op.out)
         sym = _OPERATORS.get(op.fn) if optimize and op.kind == "ufunc" and not op.kwargs \
             and not isinstance(op.out, tuple) else None
         if sym is not None and _scalar_operands(op, tr):
             # NOTE: 0-d operands: NumPy's scalar operators are the same IEEE operation with the
             # same promotion as the ufunc, without the ufunc call's overhead (exact)
+            leaves = []
             a = [expr(x) for x in op.args]
-            lines.append(f"    {target} = " + (f"{sym}{a[0]}" if len(a) == 1 else
-                                                f"{a[0]} {sym} {a[1]}"))
+            target = leaf("s", op.out)
+            body.append((f"{target} = " + (f"{sym}{a[0]}" if len(a) == 1 else
+                                             f"{a[0]} {sym} {a[1]}"), tuple(leaves)))
         else:
-            lines.append(f"    {target} = {f}({call_args})")
+            body.append((f"{target} = {f}({call_args})", tuple(leaves)))
         for s in (op.out if isinstance(op.out, tuple) else (op.out,)):
             if s in guards:
+                leaves = []
                 g = cname(guards[s], "g")
-                test = f"_neq(v{s}, {g})" if isinstance(guards[s], (float, complex)) else \
-                    f"v{s} != {g}"
-                lines.append(f"    if {test}:\n        raise GuardFailed({s})")
+                v = leaf("s", s)
+                test = f"_neq({v}, {g})" if isinstance(guards[s], (float, complex)) else \
+                    f"{v} != {g}"
+                body.append((f"if {test}:\n    raise GuardFailed({leaf('i', s)})",
+                             tuple(leaves)))
+    rolled = len(body) >= REROLL_MIN
+    if rolled:
+        lines = ["def _prog(*_in):", f"    V = [None] * {tr.n}"]
+        lines += [f"    V[{s}] = _in[{k}]" for k, s in enumerate(inputs)]
+        lines += _reroll(body)
+
+        def slot(s: int) -> str:
+            return f"V[{s}]"
+    else:
+        lines = [f"def _prog({', '.join(f'v{s}' for s in inputs)}):"]
+        lines += [_indent(_render(t, lv, False), 1) for t, lv in body]
+
+        def slot(s: int) -> str:
+            return f"v{s}"
     ret = []
     given = set(inputs)
     for s in outs:
         if s in const:
             ret.append(f"_copy({cname(const[s])})")
         elif s in given:                       # never hand out an input's (or a twin's) array
-            ret.append(f"_copy(v{s})")
+            ret.append(f"_copy({slot(s)})")
         else:
-            ret.append(f"v{s}")
+            ret.append(slot(s))
             given.add(s)
     ns["_copy"] = _copy
     lines.append("    return (" + "".join(r + ", " for r in ret) + ")")
@@ -403,6 +441,97 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     code = compile(source, "<gradkit.compile>", "exec")
     exec(code, ns)
     return Program(ns["_prog"], source, len(ops), n_traced)
+
+
+#: lines from which a program is rolled into loops (below, compiling it is quick anyway)
+REROLL_MIN = 3000
+_REROLL_MAX_PERIOD = 128
+_REROLL_MIN_REPEATS = 4
+
+
+def _esc(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _indent(text: str, n: int) -> str:
+    pad = "    " * n
+    return pad + text.replace("\n", "\n" + pad)
+
+
+def _render(template: str, leaves: Any, rolled: bool, strides: Any = None) -> str:
+    parts = []
+    for k, (kind, v) in enumerate(leaves):
+        d = strides[k] if strides is not None else 0
+        if kind == "s":
+            parts.append(f"V[{v}]" if rolled and not d else
+                         f"V[{v} + {d} * m]" if rolled else f"v{v}")
+        else:
+            parts.append(repr(v) if not d else f"({v} + {d} * m)")
+    return template.format(*parts)
+
+
+def _reroll(body: list[tuple[str, tuple[tuple[str, int], ...]]]) -> list[str]:
+    """The lines of ``body`` (a list env ``V``), runs of a repeated block whose leaves move by
+    fixed strides from one repeat to the next written as ``for m in range(k):`` loops."""
+    n = len(body)
+    sigs = [(t, tuple(k for k, _ in lv)) for t, lv in body]
+    vals = [tuple(v for _, v in lv) for _, lv in body]
+    nxt = [0] * n                                   # the next line of the same signature
+    where: dict[Any, int] = {}
+    for i in range(n - 1, -1, -1):
+        nxt[i] = where.get(sigs[i], n)
+        where[sigs[i]] = i
+    out: list[str] = []
+    i = 0
+    while i < n:
+        best = (0, 0, None)                        # (lines covered, period, strides)
+        j = nxt[i]
+        tries = 0
+        while j < n and tries < 4 and j - i <= _REROLL_MAX_PERIOD:
+            p = j - i
+            tries += 1
+            reps, strides = _repeats(sigs, vals, i, p)
+            if reps >= _REROLL_MIN_REPEATS and reps * p > best[0]:
+                best = (reps * p, p, strides)
+            j = nxt[j]
+        covered, p, strides = best
+        if not covered:
+            out.append(_indent(_render(body[i][0], body[i][1], True), 1))
+            i += 1
+            continue
+        out.append(f"    for m in range({covered // p}):")
+        for b in range(p):
+            out.append(_indent(_render(body[i + b][0], body[i + b][1], True, strides[b]), 2))
+        i += covered
+    return out
+
+
+def _repeats(sigs: list[Any], vals: list[Any], i: int, p: int) -> tuple[int, Any]:
+    """How many times the block ``[i, i + p)`` repeats from ``i`` with every leaf moving by a
+    fixed stride, and those strides."""
+    n = len(sigs)
+    if i + 2 * p > n or sigs[i:i + p] != sigs[i + p:i + 2 * p]:
+        return 0, None
+    strides = [tuple(b - a for a, b in zip(vals[i + k], vals[i + p + k])) for k in range(p)]
+    reps = 2
+    while i + (reps + 1) * p <= n:
+        base = i + reps * p
+        ok = True
+        for k in range(p):
+            if sigs[base + k] != sigs[i + k]:
+                ok = False
+                break
+            v0, st, v = vals[i + k], strides[k], vals[base + k]
+            for a, d, c in zip(v0, st, v):
+                if c != a + reps * d:
+                    ok = False
+                    break
+            if not ok:
+                break
+        if not ok:
+            break
+        reps += 1
+    return reps, strides
 
 
 #: ufuncs whose Python operator on NumPy scalars is the same operation

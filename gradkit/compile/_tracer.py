@@ -120,8 +120,10 @@ class Trace:
     def record(self, fn: Callable[..., Any], args: tuple, kwargs: dict, kind: str = "call") -> Any:
         if not self.live:
             return fn(*_concrete(args), **_concrete(kwargs))
-        cargs = _concrete(args)
-        ckw = _concrete(kwargs)
+        # NOTE: the common case inline: a tuple of tracers and plain values, no keywords
+        cargs = tuple([a.v if type(a) is Tracer else _concrete(a) for a in args]) \
+            if type(args) is tuple else _concrete(args)
+        ckw = _concrete(kwargs) if kwargs else kwargs
         out = fn(*cargs, **ckw)
         if self.stale:
             for a in _tracers((args, kwargs)):
@@ -129,8 +131,9 @@ class Trace:
                     self.fail("a view is read after an in-place write to the array it shares "
                               "memory with")
                     return out
-        targs = self.template(args)
-        tkw = self.template(kwargs)
+        targs = tuple([Ref(a.s) if type(a) is Tracer else _template(a) for a in args]) \
+            if type(args) is tuple else _template(args)
+        tkw = _template(kwargs) if kwargs else {}
         if isinstance(out, tuple) and out and all(isinstance(o, (np.ndarray, np.generic))
                                                   for o in out):
             res = tuple(self.wrap(o) for o in out)
@@ -239,8 +242,10 @@ def _concrete(x: Any) -> Any:
     t = type(x)
     if t is Tracer or t is PyScalar:
         return x.v
-    if t is tuple or t is list:
-        return t(_concrete(e) for e in x)
+    if t is tuple:
+        return tuple([_concrete(e) for e in x])
+    if t is list:
+        return [_concrete(e) for e in x]
     if t is dict:
         return {k: _concrete(v) for k, v in x.items()}
     if t is slice:
@@ -252,8 +257,10 @@ def _template(x: Any) -> Any:
     t = type(x)
     if t is Tracer or t is PyScalar:
         return Ref(x.s)
-    if t is tuple or t is list:
-        return t(_template(e) for e in x)
+    if t is tuple:
+        return tuple([_template(e) for e in x])
+    if t is list:
+        return [_template(e) for e in x]
     if t is dict:
         return {k: _template(v) for k, v in x.items()}
     if t is slice:

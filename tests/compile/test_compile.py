@@ -636,3 +636,45 @@ def test_rnn_program_uses_outer_products_and_no_per_step_overlap_guard():
     src = next(iter(cvg.cache.values()))[0].prog.source
     assert "outer" in src and src.count("_transpose(") == 1        # W.T, once
     assert "may_share_memory" not in src
+
+
+def test_long_loop_is_rolled_and_its_guards_still_checked():
+    # 1200 steps, each with a Python branch on the data (a guard per step): the program is
+    # rolled into a loop (the guards inside it); a flipped branch at one step retraces
+    T = 1200
+
+    def f(x, w):
+        h = w * 0.0
+        for t in range(T):
+            if (x[t].sum() > 0).item():
+                h = (h + x[t] * w).tanh()
+            else:
+                h = (h - x[t]).sin()
+        return h.sum()
+    cf = gk.compile(f)
+    rng = np.random.default_rng(6)
+    x0 = np.abs(rng.normal(size=(T, 3))) + 0.1
+    w = gk.tensor(rng.normal(size=3))
+    for x in (x0, x0 * 0.5):
+        assert np.array_equal(_np(cf(gk.tensor(x), w)), _np(f(gk.tensor(x), w)))
+    assert cf.stats == {**cf.stats, "traces": 1, "replays": 1}
+    src = next(iter(cf.cache.values()))[0].prog.source
+    assert "for m in range(" in src and len(src.splitlines()) < 100
+    x2 = x0.copy()
+    x2[700] = -x2[700]                      # the branch flips at step 700 only
+    assert np.array_equal(_np(cf(gk.tensor(x2), w)), _np(f(gk.tensor(x2), w)))
+    assert cf.stats["traces"] == 2
+
+
+def test_long_rnn_gradient_rolled_matches_eager_exactly():
+    vg, (W0, U0, xs0) = _rnn_loss(400)
+    cvg = gk.compile(vg)
+    rng = np.random.default_rng(7)
+    for k in range(3):
+        args = [gk.tensor(a + 0.05 * k * rng.normal(size=a.shape)) for a in (W0, U0, xs0)]
+        got, want = cvg(*args), vg(*args)
+        assert np.array_equal(_np(got[0]), _np(want[0]))
+        for g, w in zip(got[1], want[1], strict=True):
+            assert np.array_equal(_np(g), _np(w))
+    assert cvg.stats["traces"] == 1
+    assert "for m in range(" in next(iter(cvg.cache.values()))[0].prog.source
