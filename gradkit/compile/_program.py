@@ -10,6 +10,7 @@ with one local per slot, the guards inline right where their value is computed.
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any, Callable, Sequence
 
@@ -381,7 +382,7 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
         else:
             if optimize and op.kind == "ufunc" and not op.kwargs and op.out in tr.meta:
                 shape, dtype = tr.meta[op.out]
-                if int(np.prod(shape)) >= _REUSE_MIN:
+                if math.prod(shape) >= _REUSE_MIN:
                     for a in op.args:
                         if type(a) is Ref and a.s in fresh and a.s not in viewed and \
                                 a.s not in keep and last.get(a.s) == i and \

@@ -277,7 +277,14 @@ def _tracers(x: Any) -> list[Tracer]:
     if t is Tracer:
         return [x]
     if t is tuple or t is list:
-        return [a for e in x for a in _tracers(e)]
+        out = []
+        for e in x:
+            te = type(e)
+            if te is Tracer:
+                out.append(e)
+            elif te is tuple or te is list or te is dict:
+                out.extend(_tracers(e))
+        return out
     if t is dict:
         return [a for e in x.values() for a in _tracers(e)]
     return []
