@@ -59,6 +59,14 @@ def _refs(x: Any, acc: list[int]) -> None:
         _refs(x.step, acc)
 
 
+def _op_refs(op: Op) -> list[int]:
+    if op.refs is None:
+        acc: list[int] = []
+        _refs((op.args, op.kwargs), acc)
+        op.refs = acc
+    return op.refs
+
+
 def _subst(x: Any, env: dict[int, Any], const: dict[int, Any]) -> Any:
     """The template with slots renamed (CSE) and constant slots replaced by their values."""
     t = type(x)
@@ -269,8 +277,10 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
             outer = _outer_of(args, kwargs, defs, tr)
             if outer is not None:
                 args, kwargs, akey = outer, {}, None
+                refs = [outer[0].s, outer[1].s]
                 op = Op(_outer, args, kwargs, op.out, "ufunc")
         new = Op(op.fn, args, kwargs, op.out, op.kind)
+        new.refs = refs
         if single:
             defs[op.out] = new
         if optimize and single and op.out not in guards:
@@ -289,9 +299,7 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
     for op in reversed(ops):
         o = op.out if isinstance(op.out, tuple) else (op.out,)
         if not optimize or any(s in live for s in o):
-            refs = []
-            _refs((op.args, op.kwargs), refs)
-            live.update(refs)
+            live.update(_op_refs(op))
             kept.append(op)
     kept.reverse()
     if fuse is not None:
@@ -361,9 +369,7 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     viewed: set[int] = set()
     fresh: set[int] = set()
     for i, op in enumerate(ops):
-        refs: list[int] = []
-        _refs((op.args, op.kwargs), refs)
-        for s in refs:
+        for s in _op_refs(op):
             last[s] = i
             if op.kind != "ufunc":
                 viewed.add(s)

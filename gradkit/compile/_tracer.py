@@ -57,7 +57,7 @@ class Ref:
 
 
 class Op:
-    __slots__ = ("fn", "args", "kwargs", "out", "kind", "shape")
+    __slots__ = ("fn", "args", "kwargs", "out", "kind", "shape", "refs")
 
     def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict, out: Any,
                  kind: str = "call") -> None:
@@ -67,6 +67,7 @@ class Op:
         self.out = out          # slot, or tuple of slots (several outputs)
         self.kind = kind        # "call"; "ufunc" (a fresh result: may take out=)
         self.shape = None       # a data-dependent output shape to guard
+        self.refs: list[int] | None = None    # the slots it reads (set by the optimizer)
 
 
 class Trace:
