@@ -230,6 +230,28 @@ def _outer_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace) -> Any:
     return (a, b)
 
 
+def _matvec_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace, out: int) -> Any:
+    """``reshape(matmul(A, reshape(g, (n, 1))), (m,))`` as ``matmul(A, g)``: NumPy's matmul
+    treats a 1-d second operand as that very column (the same inner loop, the same BLAS
+    call), so the numbers are the same; two reshapes fewer per matrix-vector backward."""
+    if kwargs or len(args) != 2 or type(args[0]) is not Ref:
+        return None
+    mm = defs.get(args[0].s)
+    if mm is None or mm.fn is not np.matmul or mm.kwargs or len(mm.args) != 2:
+        return None
+    g = _column_of(mm.args[1], defs, tr)
+    a = mm.args[0]
+    am = tr.meta.get(a.s) if type(a) is Ref else \
+        ((np.shape(a.v), getattr(a.v, "dtype", None)) if type(a) is _Const else None)
+    om, gm, mmm = tr.meta.get(out), tr.meta.get(g.s) if g is not None else None, \
+        tr.meta.get(args[0].s)
+    if g is None or am is None or om is None or gm is None or mmm is None or \
+            len(am[0]) != 2 or om[0] != (am[0][0],) or mmm[0] != (am[0][0], 1) or \
+            am[1] != gm[1] or om[1] != mmm[1]:
+        return None
+    return (a, g), mm.kind
+
+
 def _all_ones(v: Any) -> bool:
     if type(v) is np.ndarray:
         return v.dtype.kind in "fc" and v.size > 0 and bool((v == 1).all())
@@ -279,6 +301,12 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
                 args, kwargs, akey = outer, {}, None
                 refs = [outer[0].s, outer[1].s]
                 op = Op(_outer, args, kwargs, op.out, "ufunc")
+        if optimize and single and op.fn is np.reshape and op.out not in guards:
+            mv = _matvec_of(args, kwargs, defs, tr, op.out)
+            if mv is not None:
+                args, kwargs, akey = mv[0], {}, None
+                refs = [a.s for a in args if type(a) is Ref]
+                op = Op(np.matmul, args, kwargs, op.out, mv[1])
         new = Op(op.fn, args, kwargs, op.out, op.kind)
         new.refs = refs
         if single:
@@ -465,15 +493,16 @@ def _indent(text: str, n: int) -> str:
     return pad + text.replace("\n", "\n" + pad)
 
 
-def _render(template: str, leaves: Any, rolled: bool, strides: Any = None) -> str:
+def _render(template: str, leaves: Any, rolled: bool, strides: Any = None,
+            counters: dict[int, str] | None = None) -> str:
     parts = []
     for k, (kind, v) in enumerate(leaves):
         d = strides[k] if strides is not None else 0
         if kind == "s":
             parts.append(f"V[{v}]" if rolled and not d else
-                         f"V[{v} + {d} * m]" if rolled else f"v{v}")
+                         f"V[{v} + {counters[d]}]" if rolled else f"v{v}")  # type: ignore
         else:
-            parts.append(repr(v) if not d else f"({v} + {d} * m)")
+            parts.append(repr(v) if not d else f"({v} + {counters[d]})")  # type: ignore
     return template.format(*parts)
 
 
@@ -506,9 +535,18 @@ def _reroll(body: list[tuple[str, tuple[tuple[str, int], ...]]]) -> list[str]:
             out.append(_indent(_render(body[i][0], body[i][1], True), 1))
             i += 1
             continue
-        out.append(f"    for m in range({covered // p}):")
+        # NOTE: one running offset per stride (d * m), advanced by ``range``, not multiplied
+        reps = covered // p
+        ds = sorted({d for st in strides for d in st if d})
+        counters = {d: f"m{k}" for k, d in enumerate(ds)}
+        if len(ds) == 1:
+            out.append(f"    for m0 in range(0, {ds[0] * reps}, {ds[0]}):")
+        else:
+            out.append(f"    for {', '.join(counters[d] for d in ds)} in zip("
+                       + ", ".join(f"range(0, {d * reps}, {d})" for d in ds) + "):")
         for b in range(p):
-            out.append(_indent(_render(body[i + b][0], body[i + b][1], True, strides[b]), 2))
+            out.append(_indent(_render(body[i + b][0], body[i + b][1], True, strides[b],
+                                       counters), 2))
         i += covered
     return out
 

@@ -636,6 +636,8 @@ def test_rnn_program_uses_outer_products_and_no_per_step_overlap_guard():
     src = next(iter(cvg.cache.values()))[0].prog.source
     assert "outer" in src and src.count("_transpose(") == 1        # W.T, once
     assert "may_share_memory" not in src
+    # per step: 5 forward ops, 8 backward (no reshapes around the matrix-vector products)
+    assert next(iter(cvg.cache.values()))[0].prog.n_ops <= 13 * 12 + 12
 
 
 def test_long_loop_is_rolled_and_its_guards_still_checked():
@@ -659,7 +661,7 @@ def test_long_loop_is_rolled_and_its_guards_still_checked():
         assert np.array_equal(_np(cf(gk.tensor(x), w)), _np(f(gk.tensor(x), w)))
     assert cf.stats == {**cf.stats, "traces": 1, "replays": 1}
     src = next(iter(cf.cache.values()))[0].prog.source
-    assert "for m in range(" in src and len(src.splitlines()) < 100
+    assert "for m0" in src and len(src.splitlines()) < 100
     x2 = x0.copy()
     x2[700] = -x2[700]                      # the branch flips at step 700 only
     assert np.array_equal(_np(cf(gk.tensor(x2), w)), _np(f(gk.tensor(x2), w)))
@@ -677,4 +679,4 @@ def test_long_rnn_gradient_rolled_matches_eager_exactly():
         for g, w in zip(got[1], want[1], strict=True):
             assert np.array_equal(_np(g), _np(w))
     assert cvg.stats["traces"] == 1
-    assert "for m in range(" in next(iter(cvg.cache.values()))[0].prog.source
+    assert "for m0" in next(iter(cvg.cache.values()))[0].prog.source
