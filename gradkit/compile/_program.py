@@ -193,7 +193,18 @@ def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
     return None
 
 
-_outer = np.multiply.outer
+_mouter = np.multiply.outer
+
+
+def _outer(a: Any, b: Any) -> Any:
+    """``a[:, None] @ b[None, :]`` as the matmul computes it: each product, plus 0.0 (BLAS and
+    NumPy's loop add it to the zeroed output: a product -0.0 comes out +0.0)."""
+    r = _mouter(a, b)
+    r += 0.0
+    return r
+
+
+_outer.__name__ = "outer_as_matmul"
 
 
 def _column_of(x: Any, defs: dict[int, Op], tr: Trace) -> Any:
@@ -213,8 +224,8 @@ def _column_of(x: Any, defs: dict[int, Op], tr: Trace) -> Any:
 
 def _outer_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace) -> Any:
     """``matmul(reshape(a, (n, 1)), transpose(reshape(b, (m, 1))))`` (the outer product the
-    matrix-vector backward builds) as the arguments of ``multiply.outer(a, b)``: one op for
-    four, the same numbers (each element is one product either way)."""
+    matrix-vector backward builds) as the arguments of ``_outer(a, b)``: one op for four, the
+    same numbers (each element is one product either way, signed zeros included)."""
     if kwargs or len(args) != 2:
         return None
     a = _column_of(args[0], defs, tr)

@@ -680,3 +680,20 @@ def test_long_rnn_gradient_rolled_matches_eager_exactly():
             assert np.array_equal(_np(g), _np(w))
     assert cvg.stats["traces"] == 1
     assert "for m0" in next(iter(cvg.cache.values()))[0].prog.source
+
+
+def test_rewritten_outer_products_keep_eagers_signed_zeros():
+    # a feature that is always -0.0: its gradient column holds products -0.0; eager's matmul
+    # adds them to a zeroed output (+0.0): the compiled program must give the same bits
+    # (one step: the gradient of U is that outer product, -0.0 where the input is -0.0)
+    vg, (W0, U0, xs0) = _rnn_loss(1)
+    xs0 = xs0.copy()
+    xs0[:, 1] = -0.0
+    cvg = gk.compile(vg)
+    for k in range(2):
+        args = [gk.tensor(a * (1 + k)) for a in (W0, U0, xs0)]
+        got, want = cvg(*args), vg(*args)
+        for g, w in zip(got[1], want[1], strict=True):
+            assert np.array_equal(_np(g), _np(w))
+            assert np.array_equal(np.signbit(_np(g)), np.signbit(_np(w)))
+    assert cvg.stats["replays"] == 1
