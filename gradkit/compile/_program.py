@@ -2,10 +2,13 @@
 
 Passes, in order: constant folding (ops that read only shapes, ``ones_like`` and friends, and
 ops whose every argument is then a constant, are evaluated once), common-subexpression
-elimination (the same function on the same slots and constants), dead-code elimination (what
-no output and no guard reads), buffer reuse (a ufunc writes into a temporary of its shape and
-dtype that nothing reads afterwards, via ``out=``), then code generation: one Python function
-with one local per slot, the guards inline right where their value is computed.
+elimination (the same function on the same slots and constants), two rewrites of the
+matrix-vector backward that give the same bits (``_outer_of``, ``_matvec_of``), dead-code
+elimination (what no output and no guard reads), buffer reuse (a ufunc writes into a temporary
+of its shape and dtype that nothing reads afterwards, via ``out=``), then code generation: one
+Python function with one local per slot, the guards inline right where their value is computed;
+a long program keeps its slots in a list instead, with repeated blocks rolled into loops
+(``_reroll``).
 """
 
 from __future__ import annotations
