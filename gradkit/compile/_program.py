@@ -374,10 +374,11 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
         ns[n] = v
         return n
 
-    # Each line is a template ({0}, {1}: its leaves) and its leaves: slots ("s", slot) and
-    # Python ints ("i", value). Long programs made of repeated blocks (a loop unrolled by the
-    # trace) are rolled back into loops over those leaves (``_reroll``): the same operations
-    # in the same order, with much less source for Python to compile.
+    # Each line is a template ({0}, {1}: its leaves) and its leaves: slots read ("s", slot) or
+    # written ("d", slot) and Python ints ("i", value). Long programs made of repeated blocks
+    # (a loop unrolled by the trace) are rolled back into loops over those leaves
+    # (``_reroll``): the same operations in the same order, with much less source for Python
+    # to compile.
     leaves: list[tuple[str, int]] = []
 
     def leaf(kind: str, v: int) -> str:
@@ -426,7 +427,7 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
         kw = ", ".join(f"{k}={expr(v)}" for k, v in op.kwargs.items())
         call_args = ", ".join(p for p in (args, kw) if p)
         if isinstance(op.out, tuple):
-            target = ", ".join(leaf("s", s) for s in op.out) + ","
+            target = ", ".join(leaf("d", s) for s in op.out) + ","
         else:
             if optimize and op.kind == "ufunc" and not op.kwargs and op.out in tr.meta:
                 shape, dtype = tr.meta[op.out]
@@ -438,7 +439,7 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
                             call_args += f", out={leaf('s', a.s)}"
                             fresh.discard(a.s)
                             break
-            target = leaf("s", op.out)
+            target = leaf("d", op.out)
         sym = _OPERATORS.get(op.fn) if optimize and op.kind == "ufunc" and not op.kwargs \
             and not isinstance(op.out, tuple) else None
         if sym is not None and _scalar_operands(op, tr):
@@ -446,7 +447,7 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
             # same promotion as the ufunc, without the ufunc call's overhead (exact)
             leaves = []
             a = [expr(x) for x in op.args]
-            target = leaf("s", op.out)
+            target = leaf("d", op.out)
             body.append((f"{target} = " + (f"{sym}{a[0]}" if len(a) == 1 else
                                              f"{a[0]} {sym} {a[1]}"), tuple(leaves)))
         else:
@@ -464,7 +465,7 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     if rolled:
         lines = ["def _prog(*_in):", f"    V = [None] * {tr.n}"]
         lines += [f"    V[{s}] = _in[{k}]" for k, s in enumerate(inputs)]
-        lines += _reroll(body)
+        lines += _reroll(body, keep)
 
         def slot(s: int) -> str:
             return f"V[{s}]"
@@ -508,11 +509,14 @@ def _indent(text: str, n: int) -> str:
 
 
 def _render(template: str, leaves: Any, rolled: bool, strides: Any = None,
-            counters: dict[int, str] | None = None) -> str:
+            counters: dict[int, str] | None = None,
+            local: dict[tuple[int, int], str] | None = None) -> str:
     parts = []
     for k, (kind, v) in enumerate(leaves):
         d = strides[k] if strides is not None else 0
-        if kind == "s":
+        if local is not None and (v, d) in local:
+            parts.append(local[(v, d)])
+        elif kind != "i":
             parts.append(f"V[{v}]" if rolled and not d else
                          f"V[{v} + {counters[d]}]" if rolled else f"v{v}")  # type: ignore
         else:
@@ -520,10 +524,16 @@ def _render(template: str, leaves: Any, rolled: bool, strides: Any = None,
     return template.format(*parts)
 
 
-def _reroll(body: list[tuple[str, tuple[tuple[str, int], ...]]]) -> list[str]:
+def _reroll(body: list[tuple[str, tuple[tuple[str, int], ...]]], keep: set[int]) -> list[str]:
     """The lines of ``body`` (a list env ``V``), runs of a repeated block whose leaves move by
-    fixed strides from one repeat to the next written as ``for m in range(k):`` loops."""
+    fixed strides from one repeat to the next written as loops; a slot written and read only
+    within one repeat is a local of the loop body instead of a list entry."""
     n = len(body)
+    uses: dict[int, int] = {}
+    for _t, lv in body:
+        for kind, v in lv:
+            if kind == "s":
+                uses[v] = uses.get(v, 0) + 1
     sigs = [(t, tuple(k for k, _ in lv)) for t, lv in body]
     vals = [tuple(v for _, v in lv) for _, lv in body]
     nxt = [0] * n                                   # the next line of the same signature
@@ -558,11 +568,31 @@ def _reroll(body: list[tuple[str, tuple[tuple[str, int], ...]]]) -> list[str]:
         else:
             out.append(f"    for {', '.join(counters[d] for d in ds)} in zip("
                        + ", ".join(f"range(0, {d * reps}, {d})" for d in ds) + "):")
+        local = _loop_locals(body, i, p, reps, strides, uses, keep)
         for b in range(p):
             out.append(_indent(_render(body[i + b][0], body[i + b][1], True, strides[b],
-                                       counters), 2))
+                                       counters, local), 2))
         i += covered
     return out
+
+
+def _loop_locals(body: Any, i: int, p: int, reps: int, strides: Any, uses: dict[int, int],
+                 keep: set[int]) -> dict[tuple[int, int], str]:
+    """(first slot, stride) -> local name, for the slots a loop body writes that no line
+    reads but later lines of the same repeat."""
+    local: dict[tuple[int, int], str] = {}
+    for b in range(p):
+        for k, (kind, v0) in enumerate(body[i + b][1]):
+            d = strides[b][k]
+            if kind != "d" or not d:
+                continue
+            r = sum(1 for b2 in range(b + 1, p)
+                    for k2, (kind2, v2) in enumerate(body[i + b2][1])
+                    if kind2 == "s" and v2 == v0 and strides[b2][k2] == d)
+            if r and all(uses.get(v0 + m * d, 0) == r and v0 + m * d not in keep
+                         for m in range(reps)):
+                local[(v0, d)] = f"t{len(local)}"
+    return local
 
 
 def _repeats(sigs: list[Any], vals: list[Any], i: int, p: int) -> tuple[int, Any]:
