@@ -377,7 +377,8 @@ class Tracer:
     # --- metadata (static for a signature) ---
     @property
     def shape(self) -> tuple:
-        return np.shape(self.v)
+        v = self.v
+        return v.shape if type(v) is np.ndarray else np.shape(v)
 
     @property
     def dtype(self) -> Any:
@@ -385,11 +386,13 @@ class Tracer:
 
     @property
     def ndim(self) -> int:
-        return np.ndim(self.v)
+        v = self.v
+        return v.ndim if type(v) is np.ndarray else np.ndim(v)
 
     @property
     def size(self) -> int:
-        return int(np.size(self.v))
+        v = self.v
+        return v.size if type(v) is np.ndarray else int(np.size(v))
 
     @property
     def itemsize(self) -> int:
