@@ -292,40 +292,40 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
             refs = []
             _refs((args, kwargs), refs)
             akey = None
-        single = not isinstance(op.out, tuple)
-        if optimize and single and op.out not in guards:
+        single = type(op.out) is not tuple
+        plain = optimize and single and op.out not in guards
+        fn = op.fn
+        if plain:
             # constant folding: every argument is known now, or only a shape is read
             if not refs:
-                const[op.out] = op.fn(*_value(args), **_value(kwargs))
+                const[op.out] = fn(*_value(args), **_value(kwargs))
                 continue
-            if op.fn in _SHAPE_ONLY and len(refs) == 1 and args and type(args[0]) is Ref \
+            if fn in _SHAPE_ONLY and len(refs) == 1 and args and type(args[0]) is Ref \
                     and args[0].s in tr.meta:
                 shape, dtype = tr.meta[args[0].s]
-                const[op.out] = op.fn(np.empty(shape, dtype), *_value(args[1:]),
-                                      **_value(kwargs))
+                const[op.out] = fn(np.empty(shape, dtype), *_value(args[1:]), **_value(kwargs))
                 continue
-        if optimize and single and op.out not in guards:
             same = _identity(op, args, kwargs, tr)
             if same is not None:
                 env[op.out] = same
                 continue
-        if optimize and single and op.fn is np.matmul and op.out not in guards:
-            outer = _outer_of(args, kwargs, defs, tr)
-            if outer is not None:
-                args, kwargs, akey = outer, {}, None
-                refs = [outer[0].s, outer[1].s]
-                op = Op(_outer, args, kwargs, op.out, "ufunc")
-        if optimize and single and op.fn is np.reshape and op.out not in guards:
-            mv = _matvec_of(args, kwargs, defs, tr, op.out)
-            if mv is not None:
-                args, kwargs, akey = mv[0], {}, None
-                refs = [a.s for a in args if type(a) is Ref]
-                op = Op(np.matmul, args, kwargs, op.out, mv[1])
+            if fn is np.matmul:
+                outer = _outer_of(args, kwargs, defs, tr)
+                if outer is not None:
+                    args, kwargs, akey = outer, {}, None
+                    refs = [outer[0].s, outer[1].s]
+                    op = Op(_outer, args, kwargs, op.out, "ufunc")
+            elif fn is np.reshape:
+                mv = _matvec_of(args, kwargs, defs, tr, op.out)
+                if mv is not None:
+                    args, kwargs, akey = mv[0], {}, None
+                    refs = [a.s for a in args if type(a) is Ref]
+                    op = Op(np.matmul, args, kwargs, op.out, mv[1])
         new = Op(op.fn, args, kwargs, op.out, op.kind)
         new.refs = refs
         if single:
             defs[op.out] = new
-        if optimize and single and op.out not in guards:
+        if plain:
             k = (id(op.fn), _key(args) if akey is None else akey,
                  _key(kwargs) if kwargs else None)
             prev = seen.get(k)
