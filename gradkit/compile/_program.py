@@ -244,6 +244,33 @@ def _outer_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace) -> Any:
     return (a, b)
 
 
+def _raw_outers(ops: list[Op], keep: set[int]) -> None:
+    """An outer product read only by ``x + outer`` where ``x`` is never -0.0 needs no
+    ``+ 0.0``: ``x + (0.0 + p) == x + p`` then (an IEEE sum is -0.0 only when both terms are).
+    So it is with an accumulation of outer products: the gradient of a matrix over the steps."""
+    uses: dict[int, int] = {}
+    for op in ops:
+        for s in _op_refs(op):
+            uses[s] = uses.get(s, 0) + 1
+    defs = {op.out: op for op in ops if type(op.out) is not tuple}
+    never_neg0: set[int] = set()
+    for op in ops:
+        if op.fn is _outer:
+            never_neg0.add(op.out)
+        elif op.fn is np.add and len(op.args) == 2 and not op.kwargs and \
+                all(type(a) is Ref for a in op.args):
+            a, b = op.args
+            for x, y in ((a, b), (b, a)):
+                d = defs.get(y.s)
+                if x.s in never_neg0 and d is not None and d.fn is _outer and \
+                        uses.get(y.s) == 1 and y.s not in keep:
+                    d.fn = _mouter
+                    never_neg0.discard(y.s)
+                    break
+            if a.s in never_neg0 or b.s in never_neg0:
+                never_neg0.add(op.out)
+
+
 def _matvec_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace, out: int) -> Any:
     """``reshape(matmul(A, reshape(g, (n, 1))), (m,))`` as ``matmul(A, g)``: NumPy's matmul
     treats a 1-d second operand as that very column (the same inner loop, the same BLAS
@@ -344,6 +371,8 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
             live.update(_op_refs(op))
             kept.append(op)
     kept.reverse()
+    if optimize:
+        _raw_outers(kept, set(outs) | set(guards))
     if fuse is not None:
         kept = fuse(kept, tr, set(outs) | set(guards))
     return _codegen(tr, kept, list(inputs), outs, guards, const, optimize,

@@ -687,12 +687,15 @@ def test_long_rnn_gradient_rolled_matches_eager_exactly():
     assert "for m0" in next(iter(cvg.cache.values()))[0].prog.source
 
 
-def test_rewritten_outer_products_keep_eagers_signed_zeros():
+@pytest.mark.parametrize("steps", [1, 5])
+def test_rewritten_outer_products_keep_eagers_signed_zeros(steps):
     # a feature that is always -0.0: its gradient column holds products -0.0; eager's matmul
     # adds them to a zeroed output (+0.0): the compiled program must give the same bits
     # (one step: the gradient of U is that outer product, -0.0 where the input is -0.0)
-    vg, (W0, U0, xs0) = _rnn_loss(1)
-    xs0 = xs0.copy()
+    # (more steps: their sum, the accumulation in the program)
+    vg, (W0, U0, xs0) = _rnn_loss(steps)
+    W0 = np.abs(W0)                   # positive weights: every step's gradient is positive,
+    xs0 = xs0.copy()                  # so every product with the -0.0 input is -0.0
     xs0[:, 1] = -0.0
     cvg = gk.compile(vg)
     for k in range(2):
