@@ -796,9 +796,10 @@ class CompiledFunction:
             s0 = in_slots[i]
             if type(fin) is Tracer and fin.tr is tr:
                 if fin is box and fin.s != s0:
-                    writes.append((i, "into", fin.s, t._vc[0] - vc))
+                    writes.append((i, "into", fin.s, t._vc[0] - vc, None))
                 elif fin is not box:
-                    writes.append((i, "rebind", fin.s, t._vc[0] - vc))
+                    # NOTE: the dtype the eager run left (a rebinding may change it)
+                    writes.append((i, "rebind", fin.s, t._vc[0] - vc, np.asarray(fin.v).dtype))
             elif fin is not box:
                 self.eager_reason = "a tensor's data was replaced by an array the trace does not follow"
                 self._warn(self.eager_reason, "the function's state")
@@ -857,7 +858,7 @@ class CompiledFunction:
                 objs[i]._step_count = objs[i].__dict__.get("_step_count", 0) + d
         n_out = len(res) - len(e.writes) - sum(1 for g in e.grads if g[1] == "new")
         k = n_out
-        for i, mode, _s, dvc in e.writes:
+        for i, mode, _s, dvc, dt in e.writes:
             t = tensors[i]
             v = res[k]
             k += 1
@@ -865,8 +866,9 @@ class CompiledFunction:
             if mode == "into" and d.shape == np.shape(v) and d.flags.writeable:
                 d[...] = v
             else:
-                t._data = v if type(v) is np.ndarray and v.dtype == d.dtype else \
-                    np.asarray(v, dtype=d.dtype)
+                dt = d.dtype if dt is None else dt
+                t._data = v if type(v) is np.ndarray and v.dtype == dt else \
+                    np.asarray(v, dtype=dt)
             t._vc[0] += dvc
         for i, mode, s in e.grads:
             t = tensors[i]

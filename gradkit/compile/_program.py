@@ -2,14 +2,18 @@
 
 Passes, in order: constant folding (ops that read only shapes, ``ones_like`` and friends, and
 ops whose every argument is then a constant, are evaluated once), common-subexpression
-elimination (the same function on the same slots and constants), dead-code elimination (what
-no output and no guard reads), buffer reuse (a ufunc writes into a temporary of its shape and
-dtype that nothing reads afterwards, via ``out=``), then code generation: one Python function
-with one local per slot, the guards inline right where their value is computed.
+elimination (the same function on the same slots and constants), two rewrites of the
+matrix-vector backward that give the same bits (``_outer_of``, ``_matvec_of``), dead-code
+elimination (what no output and no guard reads), buffer reuse (a ufunc writes into a temporary
+of its shape and dtype that nothing reads afterwards, via ``out=``), then code generation: one
+Python function with one local per slot, the guards inline right where their value is computed;
+a long program keeps its slots in a list instead, with repeated blocks rolled into loops
+(``_reroll``).
 """
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any, Callable, Sequence
 
@@ -58,20 +62,64 @@ def _refs(x: Any, acc: list[int]) -> None:
         _refs(x.step, acc)
 
 
+def _op_refs(op: Op) -> list[int]:
+    if op.refs is None:
+        acc: list[int] = []
+        _refs((op.args, op.kwargs), acc)
+        op.refs = acc
+    return op.refs
+
+
 def _subst(x: Any, env: dict[int, Any], const: dict[int, Any]) -> Any:
     """The template with slots renamed (CSE) and constant slots replaced by their values."""
     t = type(x)
     if t is Ref:
         s = env.get(x.s, x.s)
         return _Const(const[s]) if s in const else Ref(s)
-    if t is tuple or t is list:
-        return t(_subst(e, env, const) for e in x)
+    if t is tuple:
+        return tuple([_subst(e, env, const) for e in x])
+    if t is list:
+        return [_subst(e, env, const) for e in x]
     if t is dict:
         return {k: _subst(v, env, const) for k, v in x.items()}
     if t is slice:
         return slice(_subst(x.start, env, const), _subst(x.stop, env, const),
                      _subst(x.step, env, const))
     return x
+
+
+_FLAT_SCALARS = frozenset({int, float, bool, str, type(None)})
+
+
+def _flat(args: Any, env: dict[int, int], const: dict[int, Any]) -> Any:
+    """``_subst``, ``_refs`` and ``_key`` in one pass for the common template: a tuple of slots
+    and Python scalars (None when ``args`` is anything else)."""
+    if type(args) is not tuple:
+        return None
+    new: list[Any] = []
+    refs: list[int] = []
+    key: list[Any] = ["tuple"]
+    for a in args:
+        t = type(a)
+        if t is Ref:
+            s = env.get(a.s, a.s)
+            if s in const:
+                c = _Const(const[s])
+                new.append(c)
+                key.append(("c", id(c.v)))
+            else:
+                new.append(a if s == a.s else Ref(s))
+                refs.append(s)
+                key.append(("r", s))
+        elif t in _FLAT_SCALARS:
+            new.append(a)
+            key.append(("v", t.__name__, a.hex() if t is float else a))
+        elif t is tuple and all(type(e) is int for e in a):      # a shape or axes
+            new.append(a)
+            key.append(("tuple",) + tuple([("v", "int", e) for e in a]))
+        else:
+            return None
+    return tuple(new), refs, tuple(key)
 
 
 class _Const:
@@ -104,13 +152,15 @@ def _key(x: Any) -> Any:
     if t is _Const:
         return ("c", id(x.v))
     if t is tuple or t is list:
-        return (t.__name__,) + tuple(_key(e) for e in x)
+        return (t.__name__,) + tuple([_key(e) for e in x])
     if t is dict:
         return ("d",) + tuple((k, _key(v)) for k, v in x.items())
     if t is slice:
         return ("s", _key(x.start), _key(x.stop), _key(x.step))
     if isinstance(x, (np.ndarray, np.generic)) and not (isinstance(x, np.generic)):
         return ("a", id(x))
+    if t is float:
+        return ("v", "float", x.hex())           # -0.0 is not 0.0
     try:
         hash(x)
     except TypeError:
@@ -146,6 +196,103 @@ def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
     return None
 
 
+_mouter = np.multiply.outer
+
+
+def _outer(a: Any, b: Any) -> Any:
+    """``a[:, None] @ b[None, :]`` as the matmul computes it: each product, plus 0.0 (BLAS and
+    NumPy's loop add it to the zeroed output: a product -0.0 comes out +0.0)."""
+    r = _mouter(a, b)
+    r += 0.0
+    return r
+
+
+_outer.__name__ = "outer_as_matmul"
+
+
+def _column_of(x: Any, defs: dict[int, Op], tr: Trace) -> Any:
+    """The 1-d slot ``a`` if slot ``x`` is ``a`` reshaped to a column (n, 1), else None."""
+    if type(x) is not Ref:
+        return None
+    d = defs.get(x.s)
+    if d is None or d.fn is not np.reshape or d.kwargs or not d.args or type(d.args[0]) is not Ref:
+        return None
+    src = tr.meta.get(d.args[0].s)
+    out = tr.meta.get(x.s)
+    if src is None or out is None or len(src[0]) != 1 or out[0] != (src[0][0], 1) or \
+            src[1] != out[1]:
+        return None
+    return d.args[0]
+
+
+def _outer_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace) -> Any:
+    """``matmul(reshape(a, (n, 1)), transpose(reshape(b, (m, 1))))`` (the outer product the
+    matrix-vector backward builds) as the arguments of ``_outer(a, b)``: one op for four, the
+    same numbers (each element is one product either way, signed zeros included)."""
+    if kwargs or len(args) != 2:
+        return None
+    a = _column_of(args[0], defs, tr)
+    if a is None or type(args[1]) is not Ref:
+        return None
+    t = defs.get(args[1].s)
+    if t is None or t.fn is not np.transpose or t.kwargs or len(t.args) != 2 or \
+            type(t.args[1]) not in (tuple, list) or tuple(t.args[1]) != (1, 0):
+        return None
+    b = _column_of(t.args[0], defs, tr)
+    if b is None or tr.meta.get(a.s, (0, None))[1] != tr.meta.get(b.s, (0, 0))[1]:
+        return None
+    return (a, b)
+
+
+def _raw_outers(ops: list[Op], keep: set[int]) -> None:
+    """An outer product read only by ``x + outer`` where ``x`` is never -0.0 needs no
+    ``+ 0.0``: ``x + (0.0 + p) == x + p`` then (an IEEE sum is -0.0 only when both terms are).
+    So it is with an accumulation of outer products: the gradient of a matrix over the steps."""
+    uses: dict[int, int] = {}
+    for op in ops:
+        for s in _op_refs(op):
+            uses[s] = uses.get(s, 0) + 1
+    defs = {op.out: op for op in ops if type(op.out) is not tuple}
+    never_neg0: set[int] = set()
+    for op in ops:
+        if op.fn is _outer:
+            never_neg0.add(op.out)
+        elif op.fn is np.add and len(op.args) == 2 and not op.kwargs and \
+                all(type(a) is Ref for a in op.args):
+            a, b = op.args
+            for x, y in ((a, b), (b, a)):
+                d = defs.get(y.s)
+                if x.s in never_neg0 and d is not None and d.fn is _outer and \
+                        uses.get(y.s) == 1 and y.s not in keep:
+                    d.fn = _mouter
+                    never_neg0.discard(y.s)
+                    break
+            if a.s in never_neg0 or b.s in never_neg0:
+                never_neg0.add(op.out)
+
+
+def _matvec_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace, out: int) -> Any:
+    """``reshape(matmul(A, reshape(g, (n, 1))), (m,))`` as ``matmul(A, g)``: NumPy's matmul
+    treats a 1-d second operand as that very column (the same inner loop, the same BLAS
+    call), so the numbers are the same; two reshapes fewer per matrix-vector backward."""
+    if kwargs or len(args) != 2 or type(args[0]) is not Ref:
+        return None
+    mm = defs.get(args[0].s)
+    if mm is None or mm.fn is not np.matmul or mm.kwargs or len(mm.args) != 2:
+        return None
+    g = _column_of(mm.args[1], defs, tr)
+    a = mm.args[0]
+    am = tr.meta.get(a.s) if type(a) is Ref else \
+        ((np.shape(a.v), getattr(a.v, "dtype", None)) if type(a) is _Const else None)
+    om, gm, mmm = tr.meta.get(out), tr.meta.get(g.s) if g is not None else None, \
+        tr.meta.get(args[0].s)
+    if g is None or am is None or om is None or gm is None or mmm is None or \
+            len(am[0]) != 2 or om[0] != (am[0][0],) or mmm[0] != (am[0][0], 1) or \
+            am[1] != gm[1] or om[1] != mmm[1]:
+        return None
+    return (a, g), mm.kind
+
+
 def _all_ones(v: Any) -> bool:
     if type(v) is np.ndarray:
         return v.dtype.kind in "fc" and v.size > 0 and bool((v == 1).all())
@@ -159,32 +306,55 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
     env: dict[int, int] = {}          # slot -> the slot it is a duplicate of (CSE)
     const: dict[int, Any] = {}        # slot -> folded value
     seen: dict[Any, Op] = {}
+    defs: dict[int, Op] = {}          # slot -> the op computing it (kept so far)
     ops: list[Op] = []
     for op in tr.ops:
-        args = _subst(op.args, env, const)
-        kwargs = _subst(op.kwargs, env, const)
-        refs: list[int] = []
-        _refs((args, kwargs), refs)
-        single = not isinstance(op.out, tuple)
-        if optimize and single and op.out not in guards:
+        flat = _flat(op.args, env, const) if not op.kwargs else None
+        if flat is not None:
+            args, refs, akey = flat
+            kwargs = op.kwargs
+        else:
+            args = _subst(op.args, env, const)
+            kwargs = _subst(op.kwargs, env, const)
+            refs = []
+            _refs((args, kwargs), refs)
+            akey = None
+        single = type(op.out) is not tuple
+        plain = optimize and single and op.out not in guards
+        fn = op.fn
+        if plain:
             # constant folding: every argument is known now, or only a shape is read
             if not refs:
-                const[op.out] = op.fn(*_value(args), **_value(kwargs))
+                const[op.out] = fn(*_value(args), **_value(kwargs))
                 continue
-            if op.fn in _SHAPE_ONLY and len(refs) == 1 and args and type(args[0]) is Ref \
+            if fn in _SHAPE_ONLY and len(refs) == 1 and args and type(args[0]) is Ref \
                     and args[0].s in tr.meta:
                 shape, dtype = tr.meta[args[0].s]
-                const[op.out] = op.fn(np.empty(shape, dtype), *_value(args[1:]),
-                                      **_value(kwargs))
+                const[op.out] = fn(np.empty(shape, dtype), *_value(args[1:]), **_value(kwargs))
                 continue
-        if optimize and single and op.out not in guards:
             same = _identity(op, args, kwargs, tr)
             if same is not None:
                 env[op.out] = same
                 continue
+            if fn is np.matmul:
+                outer = _outer_of(args, kwargs, defs, tr)
+                if outer is not None:
+                    args, kwargs, akey = outer, {}, None
+                    refs = [outer[0].s, outer[1].s]
+                    op = Op(_outer, args, kwargs, op.out, "ufunc")
+            elif fn is np.reshape:
+                mv = _matvec_of(args, kwargs, defs, tr, op.out)
+                if mv is not None:
+                    args, kwargs, akey = mv[0], {}, None
+                    refs = [a.s for a in args if type(a) is Ref]
+                    op = Op(np.matmul, args, kwargs, op.out, mv[1])
         new = Op(op.fn, args, kwargs, op.out, op.kind)
-        if optimize and single and op.out not in guards:
-            k = (id(op.fn), _key(args), _key(kwargs))
+        new.refs = refs
+        if single:
+            defs[op.out] = new
+        if plain:
+            k = (id(op.fn), _key(args) if akey is None else akey,
+                 _key(kwargs) if kwargs else None)
             prev = seen.get(k)
             if prev is not None:
                 env[op.out] = prev.out
@@ -198,11 +368,11 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
     for op in reversed(ops):
         o = op.out if isinstance(op.out, tuple) else (op.out,)
         if not optimize or any(s in live for s in o):
-            refs = []
-            _refs((op.args, op.kwargs), refs)
-            live.update(refs)
+            live.update(_op_refs(op))
             kept.append(op)
     kept.reverse()
+    if optimize:
+        _raw_outers(kept, set(outs) | set(guards))
     if fuse is not None:
         kept = fuse(kept, tr, set(outs) | set(guards))
     return _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
@@ -215,7 +385,17 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     ns: dict[str, Any] = {"GuardFailed": GuardFailed, "_neq": _neq}
     counter = [0]
 
+    names: dict[tuple[int, str], str] = {}
+
     def cname(v: Any, hint: str = "c") -> str:
+        # NOTE: one name per object (the namespace holds it: the id stays valid)
+        n = names.get((id(v), hint))
+        if n is not None:
+            return n
+        n = names[(id(v), hint)] = _cname(v, hint)
+        return n
+
+    def _cname(v: Any, hint: str) -> str:
         counter[0] += 1
         name = getattr(v, "__name__", "") if hint == "f" else ""
         name = "".join(ch if ch.isalnum() else "_" for ch in str(name))[:24]
@@ -223,10 +403,21 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
         ns[n] = v
         return n
 
+    # Each line is a template ({0}, {1}: its leaves) and its leaves: slots read ("s", slot) or
+    # written ("d", slot) and Python ints ("i", value). Long programs made of repeated blocks
+    # (a loop unrolled by the trace) are rolled back into loops over those leaves
+    # (``_reroll``): the same operations in the same order, with much less source for Python
+    # to compile.
+    leaves: list[tuple[str, int]] = []
+
+    def leaf(kind: str, v: int) -> str:
+        leaves.append((kind, v))
+        return "{%d}" % (len(leaves) - 1)
+
     def expr(x: Any) -> str:
         t = type(x)
         if t is Ref:
-            return f"v{x.s}"
+            return leaf("s", x.s)
         if t is _Const:
             return cname(x.v)
         if t is tuple:
@@ -234,11 +425,13 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
         if t is list:
             return "[" + ", ".join(expr(e) for e in x) + "]"
         if t is dict:
-            return "{" + ", ".join(f"{k!r}: {expr(v)}" for k, v in x.items()) + "}"
+            return "{{" + ", ".join(_esc(repr(k)) + f": {expr(v)}" for k, v in x.items()) + "}}"
         if t is slice:
             return f"slice({expr(x.start)}, {expr(x.stop)}, {expr(x.step)})"
-        if x is None or t in (bool, int, str):
-            return repr(x)
+        if t is int:
+            return leaf("i", x)
+        if x is None or t is bool or t is str:
+            return _esc(repr(x))
         if t is float and np.isfinite(x):
             return repr(x)
         return cname(x)
@@ -248,60 +441,78 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     viewed: set[int] = set()
     fresh: set[int] = set()
     for i, op in enumerate(ops):
-        refs: list[int] = []
-        _refs((op.args, op.kwargs), refs)
-        for s in refs:
+        for s in _op_refs(op):
             last[s] = i
             if op.kind != "ufunc":
                 viewed.add(s)
         if op.kind == "ufunc" and not isinstance(op.out, tuple):
             fresh.add(op.out)
     keep = set(outs) | set(guards)
-    lines = [f"def _prog({', '.join(f'v{s}' for s in inputs)}):"]
+    body: list[tuple[str, tuple[tuple[str, int], ...]]] = []
     for i, op in enumerate(ops):
+        leaves = []
         f = cname(op.fn, "f")
         args = ", ".join(expr(a) for a in op.args)
         kw = ", ".join(f"{k}={expr(v)}" for k, v in op.kwargs.items())
         call_args = ", ".join(p for p in (args, kw) if p)
         if isinstance(op.out, tuple):
-            target = ", ".join(f"v{s}" for s in op.out) + ","
+            target = ", ".join(leaf("d", s) for s in op.out) + ","
         else:
-            target = f"v{op.out}"
             if optimize and op.kind == "ufunc" and not op.kwargs and op.out in tr.meta:
                 shape, dtype = tr.meta[op.out]
-                if int(np.prod(shape)) >= _REUSE_MIN:
+                if math.prod(shape) >= _REUSE_MIN:
                     for a in op.args:
                         if type(a) is Ref and a.s in fresh and a.s not in viewed and \
                                 a.s not in keep and last.get(a.s) == i and \
                                 tr.meta.get(a.s) == (shape, dtype):
-                            call_args += f", out=v{a.s}"
+                            call_args += f", out={leaf('s', a.s)}"
                             fresh.discard(a.s)
                             break
+            target = leaf("d", op.out)
         sym = _OPERATORS.get(op.fn) if optimize and op.kind == "ufunc" and not op.kwargs \
             and not isinstance(op.out, tuple) else None
         if sym is not None and _scalar_operands(op, tr):
             # NOTE: 0-d operands: NumPy's scalar operators are the same IEEE operation with the
             # same promotion as the ufunc, without the ufunc call's overhead (exact)
+            leaves = []
             a = [expr(x) for x in op.args]
-            lines.append(f"    {target} = " + (f"{sym}{a[0]}" if len(a) == 1 else
-                                                f"{a[0]} {sym} {a[1]}"))
+            target = leaf("d", op.out)
+            body.append((f"{target} = " + (f"{sym}{a[0]}" if len(a) == 1 else
+                                             f"{a[0]} {sym} {a[1]}"), tuple(leaves)))
         else:
-            lines.append(f"    {target} = {f}({call_args})")
+            body.append((f"{target} = {f}({call_args})", tuple(leaves)))
         for s in (op.out if isinstance(op.out, tuple) else (op.out,)):
             if s in guards:
+                leaves = []
                 g = cname(guards[s], "g")
-                test = f"_neq(v{s}, {g})" if isinstance(guards[s], (float, complex)) else \
-                    f"v{s} != {g}"
-                lines.append(f"    if {test}:\n        raise GuardFailed({s})")
+                v = leaf("s", s)
+                test = f"_neq({v}, {g})" if isinstance(guards[s], (float, complex)) else \
+                    f"{v} != {g}"
+                body.append((f"if {test}:\n    raise GuardFailed({leaf('i', s)})",
+                             tuple(leaves)))
+    rolled = len(body) >= REROLL_MIN
+    if rolled:
+        lines = ["def _prog(*_in):", f"    V = [None] * {tr.n}"]
+        lines += [f"    V[{s}] = _in[{k}]" for k, s in enumerate(inputs)]
+        lines += _reroll(body, keep)
+
+        def slot(s: int) -> str:
+            return f"V[{s}]"
+    else:
+        lines = [f"def _prog({', '.join(f'v{s}' for s in inputs)}):"]
+        lines += [_indent(_render(t, lv, False), 1) for t, lv in body]
+
+        def slot(s: int) -> str:
+            return f"v{s}"
     ret = []
     given = set(inputs)
     for s in outs:
         if s in const:
             ret.append(f"_copy({cname(const[s])})")
         elif s in given:                       # never hand out an input's (or a twin's) array
-            ret.append(f"_copy(v{s})")
+            ret.append(f"_copy({slot(s)})")
         else:
-            ret.append(f"v{s}")
+            ret.append(slot(s))
             given.add(s)
     ns["_copy"] = _copy
     lines.append("    return (" + "".join(r + ", " for r in ret) + ")")
@@ -309,6 +520,136 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     code = compile(source, "<gradkit.compile>", "exec")
     exec(code, ns)
     return Program(ns["_prog"], source, len(ops), n_traced)
+
+
+#: lines from which a program is rolled into loops (below, compiling it is quick anyway)
+REROLL_MIN = 3000
+_REROLL_MAX_PERIOD = 128
+_REROLL_MIN_REPEATS = 4
+
+
+def _esc(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _indent(text: str, n: int) -> str:
+    pad = "    " * n
+    return pad + text.replace("\n", "\n" + pad)
+
+
+def _render(template: str, leaves: Any, rolled: bool, strides: Any = None,
+            counters: dict[int, str] | None = None,
+            local: dict[tuple[int, int], str] | None = None) -> str:
+    parts = []
+    for k, (kind, v) in enumerate(leaves):
+        d = strides[k] if strides is not None else 0
+        if local is not None and (v, d) in local:
+            parts.append(local[(v, d)])
+        elif kind != "i":
+            parts.append(f"V[{v}]" if rolled and not d else
+                         f"V[{v} + {counters[d]}]" if rolled else f"v{v}")  # type: ignore
+        else:
+            parts.append(repr(v) if not d else f"({v} + {counters[d]})")  # type: ignore
+    return template.format(*parts)
+
+
+def _reroll(body: list[tuple[str, tuple[tuple[str, int], ...]]], keep: set[int]) -> list[str]:
+    """The lines of ``body`` (a list env ``V``), runs of a repeated block whose leaves move by
+    fixed strides from one repeat to the next written as loops; a slot written and read only
+    within one repeat is a local of the loop body instead of a list entry."""
+    n = len(body)
+    uses: dict[int, int] = {}
+    for _t, lv in body:
+        for kind, v in lv:
+            if kind == "s":
+                uses[v] = uses.get(v, 0) + 1
+    sigs = [(t, tuple(k for k, _ in lv)) for t, lv in body]
+    vals = [tuple(v for _, v in lv) for _, lv in body]
+    nxt = [0] * n                                   # the next line of the same signature
+    where: dict[Any, int] = {}
+    for i in range(n - 1, -1, -1):
+        nxt[i] = where.get(sigs[i], n)
+        where[sigs[i]] = i
+    out: list[str] = []
+    i = 0
+    while i < n:
+        best = (0, 0, None)                        # (lines covered, period, strides)
+        j = nxt[i]
+        tries = 0
+        while j < n and tries < 4 and j - i <= _REROLL_MAX_PERIOD:
+            p = j - i
+            tries += 1
+            reps, strides = _repeats(sigs, vals, i, p)
+            if reps >= _REROLL_MIN_REPEATS and reps * p > best[0]:
+                best = (reps * p, p, strides)
+            j = nxt[j]
+        covered, p, strides = best
+        if not covered:
+            out.append(_indent(_render(body[i][0], body[i][1], True), 1))
+            i += 1
+            continue
+        # NOTE: one running offset per stride (d * m), advanced by ``range``, not multiplied
+        reps = covered // p
+        ds = sorted({d for st in strides for d in st if d})
+        counters = {d: f"m{k}" for k, d in enumerate(ds)}
+        if len(ds) == 1:
+            out.append(f"    for m0 in range(0, {ds[0] * reps}, {ds[0]}):")
+        else:
+            out.append(f"    for {', '.join(counters[d] for d in ds)} in zip("
+                       + ", ".join(f"range(0, {d * reps}, {d})" for d in ds) + "):")
+        local = _loop_locals(body, i, p, reps, strides, uses, keep)
+        for b in range(p):
+            out.append(_indent(_render(body[i + b][0], body[i + b][1], True, strides[b],
+                                       counters, local), 2))
+        i += covered
+    return out
+
+
+def _loop_locals(body: Any, i: int, p: int, reps: int, strides: Any, uses: dict[int, int],
+                 keep: set[int]) -> dict[tuple[int, int], str]:
+    """(first slot, stride) -> local name, for the slots a loop body writes that no line
+    reads but later lines of the same repeat."""
+    local: dict[tuple[int, int], str] = {}
+    for b in range(p):
+        for k, (kind, v0) in enumerate(body[i + b][1]):
+            d = strides[b][k]
+            if kind != "d" or not d:
+                continue
+            r = sum(1 for b2 in range(b + 1, p)
+                    for k2, (kind2, v2) in enumerate(body[i + b2][1])
+                    if kind2 == "s" and v2 == v0 and strides[b2][k2] == d)
+            if r and all(uses.get(v0 + m * d, 0) == r and v0 + m * d not in keep
+                         for m in range(reps)):
+                local[(v0, d)] = f"t{len(local)}"
+    return local
+
+
+def _repeats(sigs: list[Any], vals: list[Any], i: int, p: int) -> tuple[int, Any]:
+    """How many times the block ``[i, i + p)`` repeats from ``i`` with every leaf moving by a
+    fixed stride, and those strides."""
+    n = len(sigs)
+    if i + 2 * p > n or sigs[i:i + p] != sigs[i + p:i + 2 * p]:
+        return 0, None
+    strides = [tuple(b - a for a, b in zip(vals[i + k], vals[i + p + k])) for k in range(p)]
+    reps = 2
+    while i + (reps + 1) * p <= n:
+        base = i + reps * p
+        ok = True
+        for k in range(p):
+            if sigs[base + k] != sigs[i + k]:
+                ok = False
+                break
+            v0, st, v = vals[i + k], strides[k], vals[base + k]
+            for a, d, c in zip(v0, st, v):
+                if c != a + reps * d:
+                    ok = False
+                    break
+            if not ok:
+                break
+        if not ok:
+            break
+        reps += 1
+    return reps, strides
 
 
 #: ufuncs whose Python operator on NumPy scalars is the same operation

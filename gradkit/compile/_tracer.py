@@ -57,7 +57,7 @@ class Ref:
 
 
 class Op:
-    __slots__ = ("fn", "args", "kwargs", "out", "kind", "shape")
+    __slots__ = ("fn", "args", "kwargs", "out", "kind", "shape", "refs")
 
     def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict, out: Any,
                  kind: str = "call") -> None:
@@ -67,6 +67,7 @@ class Op:
         self.out = out          # slot, or tuple of slots (several outputs)
         self.kind = kind        # "call"; "ufunc" (a fresh result: may take out=)
         self.shape = None       # a data-dependent output shape to guard
+        self.refs: list[int] | None = None    # the slots it reads (set by the optimizer)
 
 
 class Trace:
@@ -120,8 +121,10 @@ class Trace:
     def record(self, fn: Callable[..., Any], args: tuple, kwargs: dict, kind: str = "call") -> Any:
         if not self.live:
             return fn(*_concrete(args), **_concrete(kwargs))
-        cargs = _concrete(args)
-        ckw = _concrete(kwargs)
+        # NOTE: the common case inline: a tuple of tracers and plain values, no keywords
+        cargs = tuple([a.v if type(a) is Tracer else _concrete(a) for a in args]) \
+            if type(args) is tuple else _concrete(args)
+        ckw = _concrete(kwargs) if kwargs else kwargs
         out = fn(*cargs, **ckw)
         if self.stale:
             for a in _tracers((args, kwargs)):
@@ -129,8 +132,9 @@ class Trace:
                     self.fail("a view is read after an in-place write to the array it shares "
                               "memory with")
                     return out
-        targs = self.template(args)
-        tkw = self.template(kwargs)
+        targs = tuple([Ref(a.s) if type(a) is Tracer else _template(a) for a in args]) \
+            if type(args) is tuple else _template(args)
+        tkw = _template(kwargs) if kwargs else {}
         if isinstance(out, tuple) and out and all(isinstance(o, (np.ndarray, np.generic))
                                                   for o in out):
             res = tuple(self.wrap(o) for o in out)
@@ -239,8 +243,10 @@ def _concrete(x: Any) -> Any:
     t = type(x)
     if t is Tracer or t is PyScalar:
         return x.v
-    if t is tuple or t is list:
-        return t(_concrete(e) for e in x)
+    if t is tuple:
+        return tuple([_concrete(e) for e in x])
+    if t is list:
+        return [_concrete(e) for e in x]
     if t is dict:
         return {k: _concrete(v) for k, v in x.items()}
     if t is slice:
@@ -252,8 +258,10 @@ def _template(x: Any) -> Any:
     t = type(x)
     if t is Tracer or t is PyScalar:
         return Ref(x.s)
-    if t is tuple or t is list:
-        return t(_template(e) for e in x)
+    if t is tuple:
+        return tuple([_template(e) for e in x])
+    if t is list:
+        return [_template(e) for e in x]
     if t is dict:
         return {k: _template(v) for k, v in x.items()}
     if t is slice:
@@ -270,7 +278,14 @@ def _tracers(x: Any) -> list[Tracer]:
     if t is Tracer:
         return [x]
     if t is tuple or t is list:
-        return [a for e in x for a in _tracers(e)]
+        out = []
+        for e in x:
+            te = type(e)
+            if te is Tracer:
+                out.append(e)
+            elif te is tuple or te is list or te is dict:
+                out.extend(_tracers(e))
+        return out
     if t is dict:
         return [a for e in x.values() for a in _tracers(e)]
     return []
@@ -331,6 +346,17 @@ def _ufunc_out(ufunc: Any, method: str, dtype: Any, masked: bool) -> Callable[..
     return g
 
 
+_OVERLAP = {np.may_share_memory, np.shares_memory}
+
+
+def _is_view_of(tr: Trace, a: Any, b: Any) -> bool:
+    """Whether tracer ``a`` is, as recorded, a non-empty basic-index view of tracer ``b``."""
+    if type(a) is not Tracer or type(b) is not Tracer or np.size(a.v) == 0:
+        return False
+    v = tr.views.get(a.s)
+    return v is not None and v[1] == b.s and v[0] is b and v[3] is a
+
+
 #: NumPy functions whose output shape depends on the input values
 _DATA_SHAPED = {np.nonzero, np.flatnonzero, np.argwhere, np.unique, np.compress, np.extract}
 _MUTATING = {"fill", "sort", "put", "resize", "itemset", "setflags", "partition", "byteswap"}
@@ -351,7 +377,8 @@ class Tracer:
     # --- metadata (static for a signature) ---
     @property
     def shape(self) -> tuple:
-        return np.shape(self.v)
+        v = self.v
+        return v.shape if type(v) is np.ndarray else np.shape(v)
 
     @property
     def dtype(self) -> Any:
@@ -359,11 +386,13 @@ class Tracer:
 
     @property
     def ndim(self) -> int:
-        return np.ndim(self.v)
+        v = self.v
+        return v.ndim if type(v) is np.ndarray else np.ndim(v)
 
     @property
     def size(self) -> int:
-        return int(np.size(self.v))
+        v = self.v
+        return v.size if type(v) is np.ndarray else int(np.size(v))
 
     @property
     def itemsize(self) -> int:
@@ -408,6 +437,12 @@ class Tracer:
         if func is np.copyto:
             self.tr.write(np.copyto, args[0], tuple(args[1:]), kwargs, _copyto)
             return None
+        if func in _OVERLAP and self.tr.live and len(args) == 2 and not kwargs and \
+                _is_view_of(self.tr, args[0], args[1]):
+            # NOTE: a non-empty basic-index view always overlaps its base (NumPy's basic
+            # indexing never copies; shapes are part of the signature): no guard to re-check
+            # (gradkit's view bookkeeping asks this on every ``x[i]``)
+            return func(_concrete(args[0]), _concrete(args[1]))
         r = self.tr.record(func, args, kwargs)
         if func in _DATA_SHAPED and self.tr.live:
             _guard_shapes(self.tr, r)

@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .optimizer import (Optimizer, _buf, _check, _grads, _scalar,
-                        _step_tensor, _touch)
+                        _step_tensor, _step_value, _touch)
 
 __all__ = ["ASGD"]
 
@@ -46,16 +46,22 @@ class ASGD(Optimizer):
                 g = -g if group["maximize"] else g
                 if group["weight_decay"] != 0:
                     g = g + group["weight_decay"] * x
-                eta = float(state["eta"]._data)
+                eta = _step_value(state["eta"])
                 x *= 1 - lambd * eta
                 x -= eta * g
                 ax, mu = state["ax"]._data, state["mu"]._data
-                if float(mu) != 1:
+                if _step_value(state["mu"]) != 1:
                     ax += (x - ax) * mu.astype(x.dtype)
                 else:
                     ax[...] = x
-                step = float(state["step"]._data)
-                state["eta"]._data = np.array(lr / ((1 + lambd * lr * step) ** alpha), dtype=np.float32)
-                state["mu"]._data = np.array(1 / max(1, step - t0), dtype=np.float32)
+                step = _step_value(state["step"])
+                # NOTE: new float32 0-d arrays, as ``np.array(value, dtype=np.float32)``, written so
+                # that under gradkit.compile the values stay traced (np.array of a traced Python
+                # float would read it as a constant)
+                for key, value in (("eta", lr / ((1 + lambd * lr * step) ** alpha)),
+                                   ("mu", 1 / max(1, step - t0))):
+                    new = np.zeros_like(state[key]._data, dtype=np.float32)
+                    np.copyto(new, value)
+                    state[key]._data = new
                 _touch(p)
         return loss

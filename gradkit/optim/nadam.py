@@ -7,7 +7,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from .optimizer import (Optimizer, _buf, _check, _check_adam_like, _grads, _scalar,
-                        _step_tensor, _touch)
+                        _step_tensor, _step_value, _touch)
 
 __all__ = ["NAdam"]
 
@@ -50,7 +50,7 @@ class NAdam(Optimizer):
                     state["exp_avg_sq"] = _buf(np.zeros_like(x))
                 g = -g if group["maximize"] else g
                 state["step"]._data += 1
-                step = float(state["step"]._data)
+                step = _step_value(state["step"])
                 bias_correction2 = 1 - beta2 ** step
                 if wd != 0:
                     if group["decoupled_weight_decay"]:
@@ -60,8 +60,13 @@ class NAdam(Optimizer):
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
                 mp = state["mu_product"]
-                mp._data = np.asarray(mp._data * np.float32(mu), dtype=np.float32)
-                mu_product = float(mp._data)
+                # NOTE: ``mu_product * np.float32(mu)``, kept float32, written so that under
+                # gradkit.compile the values stay traced (np.float32 of a traced Python float
+                # would read it as a constant)
+                new = np.zeros_like(mp._data, dtype=np.float32)
+                np.multiply(mp._data, np.multiply(mu, 1.0, dtype=np.float32), out=new)
+                mp._data = new
+                mu_product = _step_value(mp)
                 m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
                 m += (g - m) * (1 - beta1)
                 v *= beta2

@@ -346,7 +346,8 @@ def test_training_step_matches_eager(opt_cls, kw):
 
 
 @pytest.mark.parametrize("opt_cls", [gk.optim.Adam, gk.optim.AdamW, gk.optim.Adamax,
-                                     gk.optim.RAdam, gk.optim.Adagrad])
+                                     gk.optim.RAdam, gk.optim.Adagrad, gk.optim.NAdam,
+                                     gk.optim.ASGD])
 def test_step_counting_optimizers_compile_once_and_match_eager_exactly(opt_cls):
     # the step count and the bias corrections made of it are inputs of the program: one trace
     # (after the one that creates the state), then replays, bit for bit equal to eager
@@ -378,6 +379,33 @@ def test_step_counting_optimizers_compile_once_and_match_eager_exactly(opt_cls):
     # RAdam's rectification switches on at step 6 (a guard on a comparison): one more trace
     assert cs.stats["traces"] == (3 if opt_cls is gk.optim.RAdam else 2)
     assert cs.stats["replays"] == 12 - cs.stats["traces"]
+
+def test_asgd_averaging_phase_compiles_and_matches_eager_exactly():
+    # t0=3: the average switches on at step 5 and its weight changes every step after: the two
+    # comparisons are guards (one retrace each), the weights themselves program inputs
+    (m1, o1), (m2, o2) = _mlp_step_pair(gk.optim.ASGD, lr=0.05, t0=3)
+
+    def step(m, o):
+        def run(x, y):
+            o.zero_grad()
+            loss = ((m(x) - y) ** 2).mean()
+            loss.backward()
+            o.step()
+            return loss
+        return run
+    cs, eager = gk.compile(step(m1, o1)), step(m2, o2)
+    rng = np.random.default_rng(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for _ in range(14):
+            x, y = gk.tensor(rng.normal(size=(5, 4))), gk.tensor(rng.normal(size=(5, 2)))
+            assert np.array_equal(_np(cs(x, y)), _np(eager(x, y)))
+    for s1, s2 in zip(o1.state.values(), o2.state.values(), strict=True):
+        for k in s1:
+            assert np.array_equal(_np(s1[k]), _np(s2[k])), k
+    assert float(_np(o1.state[next(iter(o1.state))]["mu"])) == pytest.approx(1 / (14 - 3))
+    assert cs.stats["traces"] <= 4
+    assert cs.stats["replays"] == 14 - cs.stats["traces"]
 
 
 def test_backend_errors_name_what_to_install():
@@ -528,3 +556,152 @@ def test_scalar_chains_use_operators_and_equal_eager_bit_for_bit(dtype):
                 assert np.array_equal(g.numpy(), w.numpy(), equal_nan=True)
     src = next(iter(cf.cache.values()))[0].prog.source
     assert " * 0.9" in src and "multiply" not in src
+
+
+def test_replay_keeps_the_dtype_a_rebinding_gives_state():
+    # NAdam keeps mu_product float32; a state loaded for float64 parameters holds it as float64
+    # until the next step rebinds it: the replay must leave the dtype eager leaves
+    rng = np.random.default_rng(3)
+    w0 = rng.normal(size=(3,))
+    ws = [gk.tensor(w0.copy(), requires_grad=True) for _ in range(2)]
+    opts = [gk.optim.NAdam([w], lr=0.1) for w in ws]
+    for w, o in zip(ws, opts):
+        (w ** 2).sum().backward()
+        o.step()
+        o.state[w]["mu_product"]._data = o.state[w]["mu_product"]._data.astype(np.float64)
+
+    def step(w, o):
+        def run():
+            o.zero_grad()
+            loss = (w ** 3).sum()
+            loss.backward()
+            o.step()
+            return loss
+        return run
+    cs, eager = gk.compile(step(ws[0], opts[0])), step(ws[1], opts[1])
+    for k in range(6):
+        if k == 4:                                # loaded again as float64: a replay of call 1
+            for w, o in zip(ws, opts):
+                o.state[w]["mu_product"]._data = o.state[w]["mu_product"]._data.astype(np.float64)
+        replays = cs.stats["replays"]
+        cs()
+        eager()
+        if k == 4:
+            assert cs.stats["replays"] == replays + 1
+        s1, s2 = opts[0].state[ws[0]]["mu_product"], opts[1].state[ws[1]]["mu_product"]
+        assert _np(s1).dtype == _np(s2).dtype == np.float32
+        assert np.array_equal(_np(s1), _np(s2))
+        assert np.array_equal(_np(ws[0]), _np(ws[1]))
+
+
+def test_cse_tells_negative_zero_from_zero():
+    # x * 0.0 and x * -0.0 differ in the sign of their zeros: not one subexpression
+    cf = gk.compile(lambda x: (x * 0.0, x * -0.0))
+    x = gk.tensor([-1.0, 1.0])
+    for _ in range(2):
+        a, b = cf(x)
+        assert np.signbit(_np(a)).tolist() == [True, False]
+        assert np.signbit(_np(b)).tolist() == [False, True]
+
+
+def _rnn_loss(T, H=6, I=3):
+    def loss(W, U, xs):
+        h = gk.zeros(H, dtype=gk.float64)
+        for t in range(T):
+            h = (W @ h + U @ xs[t]).tanh()
+        return h.sum()
+    rng = np.random.default_rng(4)
+    args = (rng.normal(size=(H, H)) * 0.4, rng.normal(size=(H, I)), rng.normal(size=(T, I)))
+    return gk.func.value_and_grad(loss, argnums=(0, 1)), args
+
+
+def test_rnn_program_uses_outer_products_and_no_per_step_overlap_guard():
+    vg, (W0, U0, xs0) = _rnn_loss(12)
+    cvg = gk.compile(vg)
+    rng = np.random.default_rng(5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", gk.compile.TraceWarning)
+        for k in range(3):
+            args = [gk.tensor(a + 0.1 * k * rng.normal(size=a.shape)) for a in (W0, U0, xs0)]
+            got, want = cvg(*args), vg(*args)
+            assert np.array_equal(_np(got[0]), _np(want[0]))
+            for g, w in zip(got[1], want[1], strict=True):
+                assert np.array_equal(_np(g), _np(w))
+    # the same numbers checked against finite differences (float64, central)
+    W, U, xs = (gk.tensor(a) for a in (W0, U0, xs0))
+    gW = _np(cvg(W, U, xs)[1][0])
+    eps = 1e-6
+    for (i, j) in [(0, 0), (2, 3), (5, 1)]:
+        Wp, Wm = W0.copy(), W0.copy()
+        Wp[i, j] += eps
+        Wm[i, j] -= eps
+        fd = (float(vg(gk.tensor(Wp), U, xs)[0]) - float(vg(gk.tensor(Wm), U, xs)[0])) / (2 * eps)
+        assert gW[i, j] == pytest.approx(fd, rel=1e-6, abs=1e-8)
+    assert cvg.stats["traces"] == 1
+    src = next(iter(cvg.cache.values()))[0].prog.source
+    assert "outer" in src and src.count("_transpose(") == 1        # W.T, once
+    assert "may_share_memory" not in src
+    # per step: 5 forward ops, 8 backward (no reshapes around the matrix-vector products)
+    assert next(iter(cvg.cache.values()))[0].prog.n_ops <= 13 * 12 + 12
+
+
+def test_long_loop_is_rolled_and_its_guards_still_checked():
+    # 1200 steps, each with a Python branch on the data (a guard per step): the program is
+    # rolled into a loop (the guards inside it); a flipped branch at one step retraces
+    T = 1200
+
+    def f(x, w):
+        h = w * 0.0
+        for t in range(T):
+            if (x[t].sum() > 0).item():
+                h = (h + x[t] * w).tanh()
+            else:
+                h = (h - x[t]).sin()
+        return h.sum()
+    cf = gk.compile(f)
+    rng = np.random.default_rng(6)
+    x0 = np.abs(rng.normal(size=(T, 3))) + 0.1
+    w = gk.tensor(rng.normal(size=3))
+    for x in (x0, x0 * 0.5):
+        assert np.array_equal(_np(cf(gk.tensor(x), w)), _np(f(gk.tensor(x), w)))
+    assert cf.stats == {**cf.stats, "traces": 1, "replays": 1}
+    src = next(iter(cf.cache.values()))[0].prog.source
+    assert "for m0" in src and len(src.splitlines()) < 100
+    x2 = x0.copy()
+    x2[700] = -x2[700]                      # the branch flips at step 700 only
+    assert np.array_equal(_np(cf(gk.tensor(x2), w)), _np(f(gk.tensor(x2), w)))
+    assert cf.stats["traces"] == 2
+
+
+def test_long_rnn_gradient_rolled_matches_eager_exactly():
+    vg, (W0, U0, xs0) = _rnn_loss(400)
+    cvg = gk.compile(vg)
+    rng = np.random.default_rng(7)
+    for k in range(3):
+        args = [gk.tensor(a + 0.05 * k * rng.normal(size=a.shape)) for a in (W0, U0, xs0)]
+        got, want = cvg(*args), vg(*args)
+        assert np.array_equal(_np(got[0]), _np(want[0]))
+        for g, w in zip(got[1], want[1], strict=True):
+            assert np.array_equal(_np(g), _np(w))
+    assert cvg.stats["traces"] == 1
+    assert "for m0" in next(iter(cvg.cache.values()))[0].prog.source
+
+
+@pytest.mark.parametrize("steps", [1, 5])
+def test_rewritten_outer_products_keep_eagers_signed_zeros(steps):
+    # a feature that is always -0.0: its gradient column holds products -0.0; eager's matmul
+    # adds them to a zeroed output (+0.0): the compiled program must give the same bits
+    # (one step: the gradient of U is that outer product, -0.0 where the input is -0.0)
+    # (more steps: their sum, the accumulation in the program)
+    vg, (W0, U0, xs0) = _rnn_loss(steps)
+    W0 = np.abs(W0)                   # positive weights: every step's gradient is positive,
+    xs0 = xs0.copy()                  # so every product with the -0.0 input is -0.0
+    xs0[:, 1] = -0.0
+    cvg = gk.compile(vg)
+    for k in range(2):
+        args = [gk.tensor(a * (1 + k)) for a in (W0, U0, xs0)]
+        got, want = cvg(*args), vg(*args)
+        for g, w in zip(got[1], want[1], strict=True):
+            assert np.array_equal(_np(g), _np(w))
+            assert np.array_equal(np.signbit(_np(g)), np.signbit(_np(w)))
+    assert cvg.stats["replays"] == 1

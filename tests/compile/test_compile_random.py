@@ -80,3 +80,26 @@ def test_most_programs_replay():
         for seed in SEEDS:
             test_compiled_equals_eager(seed)
     assert STATS["replays"] >= 2 * len(SEEDS), STATS
+
+
+@pytest.mark.parametrize("seed", SEEDS[:20])
+def test_compiled_equals_eager_as_rolled_program(seed, monkeypatch):
+    # the long-program form (a list of slots, repeated blocks rolled into loops) on short
+    # programs: every program goes through it, blocks repeated twice become loops
+    from gradkit.compile import _program
+    monkeypatch.setattr(_program, "REROLL_MIN", 0)
+    monkeypatch.setattr(_program, "_REROLL_MIN_REPEATS", 2)
+    prog = rp.generate(seed, gk, avoid=rp.KNOWN_BUGS)
+    f = _make(prog)
+    cf = gk.compile(f)
+    calls = [prog.inputs, [x * 1.1 for x in prog.inputs], [-x for x in prog.inputs]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gk.compile.TraceWarning)
+        for i, arrays in enumerate(calls):
+            with np.errstate(all="ignore"):
+                want = f(*[gk.tensor(a) for a in arrays])
+                got = cf(*[gk.tensor(a) for a in arrays])
+            _same(got, want, f"{prog}\ncall {i}")
+    for entries in cf.cache.values():
+        for e in entries:
+            assert "V = [None]" in e.prog.source
