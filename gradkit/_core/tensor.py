@@ -17,6 +17,9 @@ import numpy as np
 from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
 from gradkit._core import concrete as _cc
+from gradkit._core import grad_mode as _grad_mode
+
+_gm_state = _grad_mode._state
 
 __all__ = ["Tensor", "Size"]
 
@@ -92,6 +95,8 @@ class Tensor:
         changes through ``.data`` are invisible to autograd (as in PyTorch).
         """
         t = _make(self._data, False, None)
+        if self._vc is _INFERENCE_VC:
+            t._vc = _INFERENCE_VC            # PyTorch: ``.data`` of an inference tensor is one
         if self._rg:
             from gradkit._core.sites import mark
             mark(t, "detach", ".data", self)
@@ -123,6 +128,9 @@ class Tensor:
             return
         if value and self._data.dtype.kind not in "fc":
             raise RuntimeError(int_message)
+        if value and self._vc is _INFERENCE_VC and not _gm_state.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -187,7 +195,13 @@ class Tensor:
 
     @property
     def _version(self) -> int:
+        if self._vc is _INFERENCE_VC:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0]
+
+    def is_inference(self) -> bool:
+        """True for an inference tensor: made inside ``inference_mode()`` or a view of one."""
+        return self._vc is _INFERENCE_VC
 
     @property
     def shape(self) -> Size:
@@ -534,11 +548,62 @@ class _HookHandle:
         self.remove()
 
 
+_INPLACE_INFERENCE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details.")
+SAVE_INFERENCE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
+
+
+class _InferenceVersion:
+    """The version counter of every inference tensor (and the mark that makes one).
+
+    Inference tensors track no version: reading gives 0, and bumping it (every in-place
+    change does) outside inference mode raises PyTorch's error. The in-place methods check
+    before they write (``_api.inplace``); this is the backstop for any other writer.
+    """
+
+    __slots__ = ()
+
+    def __getitem__(self, i: int) -> int:
+        return 0
+
+    def __setitem__(self, i: int, value: int) -> None:
+        if not _gm_state.inference:
+            raise RuntimeError(_INPLACE_INFERENCE)
+
+    def __repr__(self) -> str:
+        return "<inference tensor: no version counter>"
+
+
+_INFERENCE_VC = _InferenceVersion()
+#: some thread is inside inference_mode(): only then is the thread's own flag read
+_inference_on = False
+
+
+def _watch_inference(on: bool) -> None:
+    global _inference_on
+    _inference_on = on
+
+
+_grad_mode._inference_watchers.append(_watch_inference)
+
+
+def check_inplace_inference(t: Tensor) -> None:
+    """PyTorch's error for an in-place change of an inference tensor outside inference mode."""
+    if t._vc is _INFERENCE_VC and not _gm_state.inference:
+        raise RuntimeError(_INPLACE_INFERENCE)
+
+
 def _init(t: Tensor, data: np.ndarray, rg: bool, fn: Any) -> None:
     t._data = data
     t._rg = rg
     t._fn = fn
-    t._vc = [0]
+    t._vc = _INFERENCE_VC if _inference_on and _gm_state.inference else [0]
 
 
 _new = object.__new__
@@ -550,7 +615,9 @@ def _make(data: np.ndarray, rg: bool, fn: Any) -> Tensor:
     t._data = data
     t._rg = rg
     t._fn = fn
-    t._vc = [0]
+    # NOTE: one module flag on the hot path; the thread's state only while some thread is
+    # inside inference_mode()
+    t._vc = _INFERENCE_VC if _inference_on and _gm_state.inference else [0]
     return t
 
 
