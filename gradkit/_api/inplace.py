@@ -40,6 +40,8 @@ _INFERENCE_VIEW = (
 
 # --- in-place machinery -------------------------------------------------------------
 def _check_inplace(self: Tensor) -> None:
+    if self._vc is _INFERENCE_VC:
+        check_inplace_inference(self)
     if not _state.grad_enabled:
         return
     if self._rg and self._fn is None:

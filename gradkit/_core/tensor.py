@@ -95,8 +95,9 @@ class Tensor:
         changes through ``.data`` are invisible to autograd (as in PyTorch).
         """
         t = _make(self._data, False, None)
-        if self._vc is _INFERENCE_VC:
-            t._vc = _INFERENCE_VC            # PyTorch: ``.data`` of an inference tensor is one
+        # PyTorch: ``.data`` of an inference tensor is one (writable in place), of a normal
+        # tensor a normal one (inside inference mode too)
+        t._vc = _INFERENCE_DETACHED if self._vc.__class__ is _InferenceVersion else [0]
         if self._rg:
             from gradkit._core.sites import mark
             mark(t, "detach", ".data", self)
@@ -128,7 +129,7 @@ class Tensor:
             return
         if value and self._data.dtype.kind not in "fc":
             raise RuntimeError(int_message)
-        if value and self._vc is _INFERENCE_VC and not _gm_state.inference:
+        if value and self._vc.__class__ is _InferenceVersion and not _gm_state.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside "
                                "InferenceMode is not allowed.")
         self._rg = bool(value)
@@ -200,8 +201,9 @@ class Tensor:
         return self._vc[0]
 
     def is_inference(self) -> bool:
-        """True for an inference tensor: made inside ``inference_mode()`` or a view of one."""
-        return self._vc is _INFERENCE_VC
+        """True for an inference tensor: made inside ``inference_mode()``, or a view,
+        ``detach()`` or ``.data`` of one."""
+        return self._vc.__class__ is _InferenceVersion
 
     @property
     def shape(self) -> Size:
@@ -355,7 +357,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new tensor sharing memory and version counter, outside the graph."""
         t = _make(self._data, False, None)
-        t._vc = self._vc
+        t._vc = _INFERENCE_DETACHED if self._vc is _INFERENCE_VC else self._vc
         if self._rg:
             from gradkit._core.sites import mark
             mark(t, "detach", "detach", self)
@@ -565,22 +567,28 @@ class _InferenceVersion:
     Inference tensors track no version: reading gives 0, and bumping it (every in-place
     change does) outside inference mode raises PyTorch's error. The in-place methods check
     before they write (``_api.inplace``); this is the backstop for any other writer.
+    ``detach()`` and ``.data`` of an inference tensor share the ``writable`` one: as in
+    PyTorch, they are inference tensors that may be changed in place (not through a view).
     """
 
-    __slots__ = ()
+    __slots__ = ("writable",)
+
+    def __init__(self, writable: bool) -> None:
+        self.writable = writable
 
     def __getitem__(self, i: int) -> int:
         return 0
 
     def __setitem__(self, i: int, value: int) -> None:
-        if not _gm_state.inference:
+        if not self.writable and not _gm_state.inference:
             raise RuntimeError(_INPLACE_INFERENCE)
 
     def __repr__(self) -> str:
         return "<inference tensor: no version counter>"
 
 
-_INFERENCE_VC = _InferenceVersion()
+_INFERENCE_VC = _InferenceVersion(False)
+_INFERENCE_DETACHED = _InferenceVersion(True)
 #: some thread is inside inference_mode(): only then is the thread's own flag read
 _inference_on = False
 

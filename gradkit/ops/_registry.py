@@ -19,7 +19,8 @@ import numpy as np
 
 from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
-from gradkit._core.tensor import SAVE_INFERENCE, Tensor, _INFERENCE_VC, _make
+from gradkit._core.tensor import (SAVE_INFERENCE, Tensor, _INFERENCE_DETACHED, _INFERENCE_VC,
+                                  _make)
 from gradkit._core.graph import (SAVED_HOOKS_ON, ConstRef, Meta, Node, freed_error,
                                  version_error)
 from gradkit._core.sites import Why, site
@@ -514,7 +515,7 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
         ((xd.shape, xd.dtype),)
     if prim.save_inputs:
         vc = x._vc
-        if vc is _INFERENCE_VC:
+        if vc is _INFERENCE_VC or vc is _INFERENCE_DETACHED:
             raise RuntimeError(SAVE_INFERENCE)
         node.args = (x,)
         node.vers = (vc[0],)
@@ -659,7 +660,8 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
                     y = Meta(yd.shape, yd.dtype)
         vx = x._vc if type(x) is not Meta else None
         vy = y._vc if type(y) is not Meta and yd is not y else None
-        if vx is _INFERENCE_VC or vy is _INFERENCE_VC:
+        if (vx is _INFERENCE_VC or vy is _INFERENCE_VC or vx is _INFERENCE_DETACHED
+                or vy is _INFERENCE_DETACHED):
             raise RuntimeError(SAVE_INFERENCE)
         node.args = (x, y)
         node.vers = (0 if vx is None else vx[0], 0 if vy is None else vy[0])
@@ -823,7 +825,7 @@ def _check_broadcast(arrays: Sequence[Any]) -> None:
 def _version_saved(t: Tensor) -> int:
     """The version of ``t`` as a node saves it; inference tensors cannot be saved."""
     vc = t._vc
-    if vc is _INFERENCE_VC:
+    if vc is _INFERENCE_VC or vc is _INFERENCE_DETACHED:
         raise RuntimeError(SAVE_INFERENCE)
     return vc[0]
 

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 
 from gradkit._core import dtype as _dtype
-from gradkit._core.tensor import Tensor, _INFERENCE_VC, _init
+from gradkit._core.tensor import Tensor, _INFERENCE_VC, _init, check_inplace_inference
 from gradkit._core import backend as _backend
 
 from . import _hooks
@@ -42,7 +42,7 @@ class Parameter(Tensor):
             # NOTE: as in PyTorch, an alias of ``data``: an inference tensor's parameter is an
             # inference tensor (and refuses requires_grad outside inference mode), a normal
             # tensor's is normal even when made inside inference mode
-            self._vc = _INFERENCE_VC if data._vc is _INFERENCE_VC else [0]
+            self._vc = _INFERENCE_VC if data.is_inference() else [0]
         if requires_grad:
             self.requires_grad_(True)
 
@@ -611,6 +611,7 @@ def _load_own(module: Module, state_dict: Mapping[str, Any], prefix: str, assign
             else:
                 module._buffers[name] = value
             continue
+        check_inplace_inference(own)
         own._data[...] = value._data
         own._vc[0] += 1
     for key in state_dict:
