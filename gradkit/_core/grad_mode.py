@@ -254,6 +254,22 @@ class inference_mode(_GradMode):
         return self.__class__(self.mode)
 
 
+class _normal_mode(_GradMode):
+    """Record in normal mode, inside ``inference_mode`` too: what a transform that builds its
+    own graph enters (``torch.func``'s transforms work inside inference mode; a Jacobian of
+    nothing recorded would be a silently wrong zero)."""
+
+    def __init__(self) -> None:
+        self.prev = (True, False)
+
+    def __enter__(self) -> None:
+        self.prev = (_state.grad_enabled, _state.inference)
+        _state.grad_enabled, _state.inference = True, False
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad_enabled, _state.inference = self.prev
+
+
 def is_anomaly_enabled() -> bool:
     return _state.anomaly
 

@@ -291,6 +291,27 @@ def test_module_forward_in_inference_mode() -> None:
     np.testing.assert_allclose(out.numpy()[0], expected, rtol=1e-6)
 
 
+def test_transforms_inside_inference_mode_differentiate() -> None:
+    # torch.func's transforms work inside inference mode; gradkit's autograd.functional does
+    # too (PyTorch's records nothing there and returns zeros: silently wrong, not followed)
+    x = gk.tensor([1.0, 2.0])
+    with gk.inference_mode():
+        g = gk.func.grad(lambda t: (t * t).sum())(x)
+        j = gk.func.jacrev(lambda t: t * t)(x)
+        jf = gk.autograd.functional.jacobian(lambda t: t * t, x)
+        assert gk.is_inference_mode_enabled()
+    assert g.tolist() == [2.0, 4.0] and not g.is_inference()               # d/dt t.t = 2t
+    assert j.tolist() == [[2.0, 0.0], [0.0, 4.0]] == jf.tolist()
+
+
+def test_create_graph_inside_inference_mode_records_nothing() -> None:
+    w = gk.tensor([1.0, 2.0], requires_grad=True)
+    y = (w ** 3).sum()
+    with gk.inference_mode():
+        g, = gk.autograd.grad(y, w, create_graph=True)
+    assert g.tolist() == [3.0, 12.0] and not g.requires_grad and g.is_inference()   # 3 w^2
+
+
 # --- the same scenario on the installed PyTorch ---------------------------------------------
 
 def _scenario(T) -> list:
