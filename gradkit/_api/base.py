@@ -12,7 +12,7 @@ import numpy as np
 
 from gradkit._core import dtype as _dtype
 from gradkit._core.backend import backend_of
-from gradkit._core.tensor import Tensor
+from gradkit._core.tensor import Tensor, _INFERENCE_DETACHED, _INFERENCE_VC
 from gradkit.ops import shape as S
 from gradkit._core.grad_mode import _state
 from gradkit.ops._registry import apply
@@ -115,6 +115,12 @@ def _view_op(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) -> 
     if getattr(out._data, "base", None) is None or not np.may_share_memory(out._data, x._data):
         return out
     out._vc = x._vc
+    if out._vc is _INFERENCE_DETACHED:
+        out._vc = _INFERENCE_VC         # PyTorch: a view of a detached inference tensor is frozen
+    elif _state.inference and x._vc is not _INFERENCE_VC:
+        # a view of a normal tensor made in inference mode: normal, but PyTorch refuses
+        # recording an in-place change through it later (``inplace._check_inplace``)
+        out._inference_view = True
     parent_fn = getattr(x, "_view_fn", None)
     if x._base is not None and parent_fn is not None:
         out._base = x._base
@@ -155,7 +161,7 @@ def _multi_view(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0,
     for out, index in zip(outs, indices):
         if getattr(out._data, "base", None) is None or not np.may_share_memory(out._data, x._data):
             continue
-        out._vc = x._vc
+        out._vc = x._vc if x._vc is not _INFERENCE_DETACHED else _INFERENCE_VC
         out._base = base
         kind = S.SELECT if any(isinstance(i, int) for i in index) else S.SLICE
         if chained:

@@ -17,7 +17,7 @@ from gradkit import _api as A
 from gradkit._core import dtype as _dtype
 from gradkit._core.backend import immutable
 from gradkit._core.creation import _fill_value
-from gradkit._core.tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _INFERENCE_VC, _make, check_inplace_inference
 from gradkit._core.sites import bumped
 from gradkit._core.grad_mode import _state
 from gradkit.ops import elementwise as E
@@ -30,8 +30,18 @@ from gradkit._api import lazy as _lazy  # noqa: F401  (attaches Tensor.compute, 
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
+_INFERENCE_VIEW = (
+    "A view was created in inference mode and is being modified inplace in normal mode. Given "
+    "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code "
+    "by moving both the view and the inplace either both inside the inference_mode block (if "
+    "you don't want the inplace to be tracked) or both outside (if you want the inplace to be "
+    "tracked).")
+
+
 # --- in-place machinery -------------------------------------------------------------
 def _check_inplace(self: Tensor) -> None:
+    if self._vc is _INFERENCE_VC:
+        check_inplace_inference(self)
     if not _state.grad_enabled:
         return
     if self._rg and self._fn is None:
@@ -43,11 +53,19 @@ def _check_inplace(self: Tensor) -> None:
     if base is not None and base._rg and base._fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
                            "in-place operation.")
+    if base is not None and base._rg and "_inference_view" in self.__dict__:
+        raise RuntimeError(_INFERENCE_VIEW)
 
 
 def _refuse_conj_copy(self: Tensor) -> None:
-    """PyTorch's ``conj()`` is a view: writing to it writes the input. gradkit's is a copy,
-    which such a write would not reach, so it is refused rather than silently lost."""
+    """Refuse an in-place change before anything is written: of an inference tensor outside
+    inference mode (PyTorch's error), and of a ``conj()`` result. PyTorch's ``conj()`` is a
+    view: writing to it writes the input. gradkit's is a copy, which such a write would not
+    reach, so it is refused rather than silently lost."""
+    if self._vc is _INFERENCE_VC:
+        if _state.grad_enabled and self._rg and self._fn is None:
+            raise RuntimeError(_LEAF_INPLACE)           # PyTorch's first complaint
+        check_inplace_inference(self)
     if self._conj_copy or (self._base is not None and self._base._conj_copy):
         raise RuntimeError(
             "an in-place change of the result of conj() (or .mH/.H/.adjoint() of a complex "

@@ -17,7 +17,7 @@ from gradkit._core import concrete as _cc
 from gradkit._core import dtype as _dtype
 from gradkit._core.backend import c_contiguous
 from gradkit._core.creation import _fill_value
-from gradkit._core.tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _INFERENCE_DETACHED, _INPLACE_INFERENCE, _make
 from gradkit._core.sites import bumped, mark
 from gradkit._core.grad_mode import _state
 from gradkit.ops import elementwise as E
@@ -117,6 +117,8 @@ def __setitem__(self: Tensor, index: Any, value: Any) -> None:
 
 def _setitem(self: Tensor, index: Any, value: Any) -> None:
     _refuse_conj_copy(self)
+    if self._vc is _INFERENCE_DETACHED and not _state.inference:
+        raise RuntimeError(_INPLACE_INFERENCE)     # PyTorch writes through a view: refused
     idx = _convert_index(index)
     basic = S._is_basic(idx)
     if basic:

@@ -136,6 +136,11 @@ def is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
 
 
+def is_inference(input: Tensor) -> bool:
+    """True for an inference tensor (see ``gradkit.inference_mode``)."""
+    return _t(input).is_inference()
+
+
 def is_floating_point(input: Tensor) -> bool:
     return _t(input).is_floating_point()
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from gradkit._core import dtype as _dtype
 from gradkit._core.backend import c_contiguous
-from gradkit._core.tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _INFERENCE_DETACHED, _INFERENCE_VC, _make
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
 from gradkit._api.base import as_tensor_arg as _as_tensor
@@ -92,7 +92,7 @@ def _view_dtype(x: Tensor, dtype: Any) -> Tensor:
         if arr.shape[-1] == 1 and arr.strides[-1] != arr.itemsize:
             arr = np.lib.stride_tricks.as_strided(arr, strides=arr.strides[:-1] + (arr.itemsize,))
     out = _make(arr.view(new), False, None)
-    out._vc = x._vc
+    out._vc = x._vc if x._vc is not _INFERENCE_DETACHED else _INFERENCE_VC
     return out
 
 

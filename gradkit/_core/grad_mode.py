@@ -25,8 +25,12 @@ class _State(threading.local):
     subgradient = "torch"
     #: gradients of complex values: "torch" (default) or "jax" (set_complex_convention)
     complex_conj = False
+    #: operations are recorded (PyTorch's grad mode, and never inside inference mode)
     grad_enabled = True
     inference = False
+    #: grad mode as ``is_grad_enabled()`` reports it inside inference mode, where
+    #: ``grad_enabled`` stays False (PyTorch records nothing there, even under ``enable_grad``)
+    inference_grad = False
     anomaly = False
     anomaly_check_nan = True
     #: record source locations for diagnostics (gradkit.autograd.set_record_locations)
@@ -46,12 +50,39 @@ _state = _State()
 
 
 def is_grad_enabled() -> bool:
-    """Whether operations are being recorded for backward in this thread."""
-    return _state.grad_enabled
+    """Whether grad mode is on in this thread (inside ``inference_mode`` nothing is recorded
+    even when it is, as in PyTorch)."""
+    return _state.grad_enabled or _state.inference_grad
 
 
 def is_inference_mode_enabled() -> bool:
+    """Whether this thread is inside ``inference_mode()`` (and not in a nested
+    ``inference_mode(False)``)."""
     return _state.inference
+
+
+def _set_grad(mode: bool) -> None:
+    """Switch grad mode; inside inference mode only the reported mode changes."""
+    if _state.inference:
+        _state.inference_grad = mode
+    else:
+        _state.grad_enabled = mode
+
+
+#: called with True while some thread is inside ``inference_mode()``, False when none is:
+#: tensor creation checks one module flag instead of this thread's state (the hot path)
+_inference_watchers: list[Callable[[bool], None]] = []
+_inference_count = [0]
+_inference_lock = threading.Lock()
+
+
+def _count_inference(delta: int) -> None:
+    with _inference_lock:
+        before = _inference_count[0]
+        _inference_count[0] = after = before + delta
+        if (before == 0) != (after == 0):
+            for watch in _inference_watchers:
+                watch(after != 0)
 
 
 class _GradMode:
@@ -117,11 +148,11 @@ class no_grad(_GradMode):
         return cls()(orig_func)
 
     def __enter__(self) -> None:
-        self.prev = _state.grad_enabled
-        _state.grad_enabled = False
+        self.prev = (_state.grad_enabled, _state.inference_grad)
+        _set_grad(False)
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self.prev
+        _state.grad_enabled, _state.inference_grad = self.prev
 
 
 class enable_grad(_GradMode):
@@ -136,11 +167,11 @@ class enable_grad(_GradMode):
         self.prev = True
 
     def __enter__(self) -> None:
-        self.prev = _state.grad_enabled
-        _state.grad_enabled = True
+        self.prev = (_state.grad_enabled, _state.inference_grad)
+        _set_grad(True)
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self.prev
+        _state.grad_enabled, _state.inference_grad = self.prev
 
 
 class set_grad_enabled(_GradMode):
@@ -154,26 +185,42 @@ class set_grad_enabled(_GradMode):
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not "
                             f"{type(mode).__name__}")
-        self.prev = _state.grad_enabled
+        self.prev = (_state.grad_enabled, _state.inference_grad)
         self.mode = mode
-        _state.grad_enabled = mode
+        _set_grad(mode)
 
     def __call__(self, fn: F) -> F:
-        _state.grad_enabled = self.prev
+        _state.grad_enabled, _state.inference_grad = self.prev
         return super().__call__(fn)
 
     def __enter__(self) -> None:
-        _state.grad_enabled = self.mode
+        _set_grad(self.mode)
 
     def __exit__(self, *exc: object) -> None:
-        _state.grad_enabled = self.prev
+        _state.grad_enabled, _state.inference_grad = self.prev
 
     def clone(self) -> set_grad_enabled:
         return self.__class__(self.mode)
 
 
 class inference_mode(_GradMode):
-    """Like ``no_grad``; tensors made inside are marked as inference tensors."""
+    """Context manager and decorator for inference: like ``no_grad``, and cheaper for autograd.
+
+    Tensors made inside are *inference tensors* (``Tensor.is_inference()``): they never
+    join a graph. Outside inference mode they cannot be changed in place, cannot be given
+    ``requires_grad=True`` and cannot be saved for backward (PyTorch's errors say so); use
+    ``clone()`` for a normal tensor. Views of inference tensors are inference tensors; views
+    of normal tensors stay normal. Nothing is recorded inside, even under ``enable_grad``.
+    ``inference_mode(False)`` inside it switches back to normal mode (grad mode on).
+
+    Examples
+    --------
+    >>> x = gk.ones(3, requires_grad=True)
+    >>> with gk.inference_mode():
+    ...     y = x * 2
+    >>> y.requires_grad, y.is_inference()
+    (False, True)
+    """
 
     def __new__(cls, mode: Any = True) -> Any:
         if callable(mode) and not isinstance(mode, bool):
@@ -182,21 +229,45 @@ class inference_mode(_GradMode):
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = mode
+        self.prev = (True, False, False)
+
+    def __enter__(self) -> None:
+        self.prev = (_state.grad_enabled, _state.inference, _state.inference_grad)
+        if self.mode:
+            _state.grad_enabled = False
+            _state.inference = True
+            _state.inference_grad = False
+            _count_inference(0 if self.prev[1] else 1)
+        else:
+            _state.grad_enabled = True
+            _state.inference = False
+            _state.inference_grad = False
+            _count_inference(-1 if self.prev[1] else 0)
+
+    def __exit__(self, *exc: object) -> None:
+        inside = _state.inference
+        _state.grad_enabled, _state.inference, _state.inference_grad = self.prev
+        if inside != _state.inference:
+            _count_inference(1 if _state.inference else -1)
+
+    def clone(self) -> inference_mode:
+        return self.__class__(self.mode)
+
+
+class _normal_mode(_GradMode):
+    """Record in normal mode, inside ``inference_mode`` too: what a transform that builds its
+    own graph enters (``torch.func``'s transforms work inside inference mode; a Jacobian of
+    nothing recorded would be a silently wrong zero)."""
+
+    def __init__(self) -> None:
         self.prev = (True, False)
 
     def __enter__(self) -> None:
         self.prev = (_state.grad_enabled, _state.inference)
-        if self.mode:
-            _state.grad_enabled = False
-            _state.inference = True
-        else:
-            _state.inference = False
+        _state.grad_enabled, _state.inference = True, False
 
     def __exit__(self, *exc: object) -> None:
         _state.grad_enabled, _state.inference = self.prev
-
-    def clone(self) -> inference_mode:
-        return self.__class__(self.mode)
 
 
 def is_anomaly_enabled() -> bool:

@@ -17,6 +17,9 @@ import numpy as np
 from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
 from gradkit._core import concrete as _cc
+from gradkit._core import grad_mode as _grad_mode
+
+_gm_state = _grad_mode._state
 
 __all__ = ["Tensor", "Size"]
 
@@ -92,6 +95,9 @@ class Tensor:
         changes through ``.data`` are invisible to autograd (as in PyTorch).
         """
         t = _make(self._data, False, None)
+        # PyTorch: ``.data`` of an inference tensor is one (writable in place), of a normal
+        # tensor a normal one (inside inference mode too)
+        t._vc = _INFERENCE_DETACHED if self._vc.__class__ is _InferenceVersion else [0]
         if self._rg:
             from gradkit._core.sites import mark
             mark(t, "detach", ".data", self)
@@ -123,6 +129,9 @@ class Tensor:
             return
         if value and self._data.dtype.kind not in "fc":
             raise RuntimeError(int_message)
+        if value and self._vc.__class__ is _InferenceVersion and not _gm_state.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside "
+                               "InferenceMode is not allowed.")
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -187,7 +196,14 @@ class Tensor:
 
     @property
     def _version(self) -> int:
+        if self._vc is _INFERENCE_VC:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return self._vc[0]
+
+    def is_inference(self) -> bool:
+        """True for an inference tensor: made inside ``inference_mode()``, or a view,
+        ``detach()`` or ``.data`` of one."""
+        return self._vc.__class__ is _InferenceVersion
 
     @property
     def shape(self) -> Size:
@@ -341,7 +357,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new tensor sharing memory and version counter, outside the graph."""
         t = _make(self._data, False, None)
-        t._vc = self._vc
+        t._vc = _INFERENCE_DETACHED if self._vc is _INFERENCE_VC else self._vc
         if self._rg:
             from gradkit._core.sites import mark
             mark(t, "detach", "detach", self)
@@ -534,11 +550,68 @@ class _HookHandle:
         self.remove()
 
 
+_INPLACE_INFERENCE = (
+    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
+    "clone to get a normal tensor before doing inplace update.See "
+    "https://github.com/pytorch/rfcs/pull/17 for more details.")
+SAVE_INFERENCE = (
+    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+    "inference mode in computation tracked by autograd. To work around this, you can make a "
+    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
+    "`torch.inference_mode()`.")
+
+
+class _InferenceVersion:
+    """The version counter of every inference tensor (and the mark that makes one).
+
+    Inference tensors track no version: reading gives 0, and bumping it (every in-place
+    change does) outside inference mode raises PyTorch's error. The in-place methods check
+    before they write (``_api.inplace``); this is the backstop for any other writer.
+    ``detach()`` and ``.data`` of an inference tensor share the ``writable`` one: as in
+    PyTorch, they are inference tensors that may be changed in place (not through a view).
+    """
+
+    __slots__ = ("writable",)
+
+    def __init__(self, writable: bool) -> None:
+        self.writable = writable
+
+    def __getitem__(self, i: int) -> int:
+        return 0
+
+    def __setitem__(self, i: int, value: int) -> None:
+        if not self.writable and not _gm_state.inference:
+            raise RuntimeError(_INPLACE_INFERENCE)
+
+    def __repr__(self) -> str:
+        return "<inference tensor: no version counter>"
+
+
+_INFERENCE_VC = _InferenceVersion(False)
+_INFERENCE_DETACHED = _InferenceVersion(True)
+#: some thread is inside inference_mode(): only then is the thread's own flag read
+_inference_on = False
+
+
+def _watch_inference(on: bool) -> None:
+    global _inference_on
+    _inference_on = on
+
+
+_grad_mode._inference_watchers.append(_watch_inference)
+
+
+def check_inplace_inference(t: Tensor) -> None:
+    """PyTorch's error for an in-place change of an inference tensor outside inference mode."""
+    if t._vc is _INFERENCE_VC and not _gm_state.inference:
+        raise RuntimeError(_INPLACE_INFERENCE)
+
+
 def _init(t: Tensor, data: np.ndarray, rg: bool, fn: Any) -> None:
     t._data = data
     t._rg = rg
     t._fn = fn
-    t._vc = [0]
+    t._vc = _INFERENCE_VC if _inference_on and _gm_state.inference else [0]
 
 
 _new = object.__new__
@@ -550,7 +623,9 @@ def _make(data: np.ndarray, rg: bool, fn: Any) -> Tensor:
     t._data = data
     t._rg = rg
     t._fn = fn
-    t._vc = [0]
+    # NOTE: one module flag on the hot path; the thread's state only while some thread is
+    # inside inference_mode()
+    t._vc = _INFERENCE_VC if _inference_on and _gm_state.inference else [0]
     return t
 
 

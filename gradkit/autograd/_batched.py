@@ -355,12 +355,12 @@ class ForwardMode:
         self.dual = dual                 # dual numbers for batches too (one pass per tangent)
         check_plain(*self.primals)
         self.fwad = forward_ad_module()
-        prev = _state.grad_enabled
-        _state.grad_enabled = True
+        prev = (_state.grad_enabled, _state.inference)
+        _state.grad_enabled, _state.inference = True, False     # normal mode (see func._Scope)
         try:
             self.raw = fn(*self.primals)
         finally:
-            _state.grad_enabled = prev
+            _state.grad_enabled, _state.inference = prev
         self.outputs: list[Tensor] = []
         self._transposed: tuple[list[Tensor], list[Any]] | None = None
 
@@ -411,14 +411,14 @@ class ForwardMode:
             from . import grad as autograd_grad
             us = [zeros_like(o).requires_grad_(True) for o in self.outputs]
             live = [(o, u) for o, u in zip(self.outputs, us) if o.requires_grad]
-            prev = _state.grad_enabled
-            _state.grad_enabled = True
+            prev = (_state.grad_enabled, _state.inference)
+            _state.grad_enabled, _state.inference = True, False
             try:
                 gs = list(autograd_grad([o for o, _ in live], self.primals, [u for _, u in live],
                                         create_graph=True, allow_unused=True)) if live \
                     else [None] * len(self.primals)
             finally:
-                _state.grad_enabled = prev
+                _state.grad_enabled, _state.inference = prev
             self._transposed = (us, gs)
         return self._transposed
 

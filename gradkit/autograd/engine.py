@@ -234,7 +234,8 @@ def run_backward(roots: Any, grads: Any = None, retain_graph: bool | None = None
         _state.last_roots = [weakref.ref(t) for t in roots]
     inputs = _as_seq(inputs)
     prev = _state.grad_enabled
-    _state.grad_enabled = create
+    # NOTE: as in PyTorch, create_graph records nothing inside inference mode
+    _state.grad_enabled = create and not _state.inference
     try:
         seeds = _root_grads(roots, grads, create)
         if _state.complex_conj:                 # JAX's convention: conj at both ends

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit._core.tensor import Tensor, _make
+from gradkit._core.tensor import SAVE_INFERENCE, Tensor, _make
 from gradkit._core.graph import (ConstRef, Node, current_saved_hooks, freed_error, run_pack,
                                  run_unpack, version_error)
 from gradkit._core.grad_mode import _state
@@ -332,6 +332,9 @@ def _wrap_outputs(cls: Any, ctx: FunctionCtx, args: tuple[Any, ...], output: Any
             d._vc[0] += 1
     # NOTE: as in PyTorch, saved tensors take their versions when forward has returned (an
     # in-place change inside forward, after save_for_backward, is not an error)
+    for t in ctx._saved or ():
+        if isinstance(t, Tensor) and t.is_inference():
+            raise RuntimeError(SAVE_INFERENCE)
     ctx._saved_versions = tuple(t._vc[0] if isinstance(t, Tensor) else 0 for t in ctx._saved or ())
     result = []
     for i, t in enumerate(tensors):

@@ -26,7 +26,7 @@ from gradkit._core.tensor import Tensor, _make
 from . import grad as _grad
 from ._batched import ForwardMode, _stack, batched_vjp, check_plain
 from gradkit._core.concrete import differentiating
-from gradkit._core.grad_mode import _state, enable_grad, set_grad_enabled
+from gradkit._core.grad_mode import _normal_mode, _state, set_grad_enabled
 from gradkit._core.creation import zeros_like
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
@@ -160,7 +160,7 @@ def _prepare_v(v: Any, other: tuple[Tensor, ...], is_other_tuple: bool, name: st
 def vjp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool = False,
         strict: bool = False) -> tuple[Any, Any]:
     """``(func(*inputs), v^T J)``; ``v`` may be omitted for a one-element output."""
-    with enable_grad(), differentiating("gradkit.autograd.functional.vjp") as _dx:
+    with _normal_mode(), differentiating("gradkit.autograd.functional.vjp") as _dx:
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
         _dx.primals = inputs
@@ -184,7 +184,7 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
 
     Uses ``gradkit.autograd.forward_ad`` when available, else the exact double-backward trick.
     """
-    with enable_grad(), differentiating("gradkit.autograd.functional.jvp") as _dx:
+    with _normal_mode(), differentiating("gradkit.autograd.functional.jvp") as _dx:
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
         _dx.primals = inputs
@@ -282,7 +282,7 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, 
                 '`strategy="forward-mode"` are not supported together (yet). Please either set '
                 '`create_graph=False` or `strategy="reverse-mode"`.')
         return _jacfwd(func, inputs, strict, vectorize)
-    with enable_grad(), differentiating("gradkit.autograd.functional.jacobian") as _dx:
+    with _normal_mode(), differentiating("gradkit.autograd.functional.jacobian") as _dx:
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _preprocess(inputs, create_graph, need_graph=True)
         _dx.primals = inputs
@@ -309,7 +309,7 @@ def _jacfwd(func: Callable[..., Any], inputs: Any, strict: bool, vectorize: bool
         raise NotImplementedError("Computing Jacobian using forward-AD or forward-over-reverse "
                                   "Hessian isonly implemented for `vectorize=True`.")
     is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-    with enable_grad(), differentiating("gradkit.autograd.functional.jacobian") as _dx:
+    with _normal_mode(), differentiating("gradkit.autograd.functional.jacobian") as _dx:
         inputs = _preprocess(inputs, False, need_graph=True)
         _dx.primals = inputs
         fm = ForwardMode(func, inputs, create=False)
@@ -373,7 +373,7 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, s
 
 def _hessian_products(func: Callable[..., Any], inputs: Any, v: Any, create_graph: bool,
                       strict: bool, name: str) -> tuple[Any, ...]:
-    with enable_grad(), differentiating("gradkit.autograd.functional." + name) as _dx:
+    with _normal_mode(), differentiating("gradkit.autograd.functional." + name) as _dx:
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", name)
         inputs = _preprocess(inputs, create_graph, need_graph=True)
         _dx.primals = inputs

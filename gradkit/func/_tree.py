@@ -37,13 +37,16 @@ class _Scope:
     def __enter__(self) -> bool:
         outer = _depth() > 0
         _local.depth = _depth() + 1
-        self.prev, _state.grad_enabled = _state.grad_enabled, True
+        # NOTE: a transform records its own graph in normal mode, inside inference_mode too
+        # (as torch.func's do): its tensors are normal tensors, so they can be saved
+        self.prev = (_state.grad_enabled, _state.inference)
+        _state.grad_enabled, _state.inference = True, False
         self.mark.__enter__()
         return outer
 
     def __exit__(self, *exc: Any) -> None:
         _local.depth -= 1
-        _state.grad_enabled = self.prev
+        _state.grad_enabled, _state.inference = self.prev
         self.mark.__exit__(*exc)
 
 
@@ -63,14 +66,21 @@ def _to_primal(x: Any, name: str = "grad") -> tuple[Tensor, bool]:
             raise _int_input(name, x._data.dtype)
         if x.requires_grad:
             return x.view_as(x), True             # a node of its own, still on the outer graph
-        return _make(x._data, True, None), False
+        return _primal(x._data), False
     arr = as_data(x)
     if arr.dtype.kind not in "fc":
         if isinstance(x, (int, float)) and not isinstance(x, bool):
             arr = arr.astype(np.float64)           # NOTE: Python ints are taken as floats
         else:
             raise _int_input(name, arr.dtype)
-    return _make(np.array(arr), True, None), False
+    return _primal(np.array(arr)), False
+
+
+def _primal(data: Any) -> Tensor:
+    """A fresh leaf to differentiate at: a normal tensor, inside ``inference_mode`` too."""
+    t = _make(data, True, None)
+    t._vc = [0]
+    return t
 
 
 def _batched_primal(x: Any, name: str = "grad") -> tuple[Tensor, bool]:

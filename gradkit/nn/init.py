@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from gradkit._core.creation import _gen
-from gradkit._core.tensor import Tensor
+from gradkit._core.tensor import Tensor, check_inplace_inference
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
@@ -44,6 +44,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
+    check_inplace_inference(tensor)
     tensor._data[...] = values
     tensor._vc[0] += 1
     return tensor

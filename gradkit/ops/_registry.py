@@ -19,7 +19,8 @@ import numpy as np
 
 from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
-from gradkit._core.tensor import Tensor, _make
+from gradkit._core.tensor import (SAVE_INFERENCE, Tensor, _INFERENCE_DETACHED, _INFERENCE_VC,
+                                  _make)
 from gradkit._core.graph import (SAVED_HOOKS_ON, ConstRef, Meta, Node, freed_error,
                                  version_error)
 from gradkit._core.sites import Why, site
@@ -513,8 +514,11 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
     node.meta = None if xd.shape == out.shape and xd.dtype is out.dtype else \
         ((xd.shape, xd.dtype),)
     if prim.save_inputs:
+        vc = x._vc
+        if vc is _INFERENCE_VC or vc is _INFERENCE_DETACHED:
+            raise RuntimeError(SAVE_INFERENCE)
         node.args = (x,)
-        node.vers = (x._vc[0],)
+        node.vers = (vc[0],)
     else:
         node.args = None
     return _output(prim, node, out)
@@ -654,9 +658,13 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
                     x = Meta(xd.shape, xd.dtype)
                 if 1 not in need and yd is not y:
                     y = Meta(yd.shape, yd.dtype)
+        vx = x._vc if type(x) is not Meta else None
+        vy = y._vc if type(y) is not Meta and yd is not y else None
+        if (vx is _INFERENCE_VC or vy is _INFERENCE_VC or vx is _INFERENCE_DETACHED
+                or vy is _INFERENCE_DETACHED):
+            raise RuntimeError(SAVE_INFERENCE)
         node.args = (x, y)
-        node.vers = (x._vc[0] if type(x) is not Meta else 0,
-                     y._vc[0] if type(y) is not Meta and yd is not y else 0)
+        node.vers = (0 if vx is None else vx[0], 0 if vy is None else vy[0])
     else:
         node.args = None
     return _output(prim, node, out)
@@ -814,6 +822,14 @@ def _check_broadcast(arrays: Sequence[Any]) -> None:
     broadcast_shapes(*(np.shape(a) for a in arrays))
 
 
+def _version_saved(t: Tensor) -> int:
+    """The version of ``t`` as a node saves it; inference tensors cannot be saved."""
+    vc = t._vc
+    if vc is _INFERENCE_VC or vc is _INFERENCE_DETACHED:
+        raise RuntimeError(SAVE_INFERENCE)
+    return vc[0]
+
+
 def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast: Any,
           out: Any) -> PrimNode:
     node = prim.node_classes[variant]()
@@ -852,7 +868,7 @@ def _node(prim: Primitive, args: Sequence[Any], params: Any, variant: int, cast:
     node.meta = None if plain else tuple(meta)
     if prim.save_inputs:
         node.args = tuple(args)
-        node.vers = tuple(a._vc[0] if isinstance(a, Tensor) else 0 for a in args)
+        node.vers = tuple(_version_saved(a) if isinstance(a, Tensor) else 0 for a in args)
     else:
         node.args = None
     return node

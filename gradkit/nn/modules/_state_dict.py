@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from gradkit._core.tensor import Tensor
+from gradkit._core.tensor import Tensor, check_inplace_inference
 
 __all__: list[str] = []
 
@@ -73,6 +73,7 @@ def _load_own(module: Any, state_dict: Mapping[str, Any], prefix: str, assign: b
             else:
                 module._buffers[name] = value
             continue
+        check_inplace_inference(own)
         own._data[...] = value._data
         own._vc[0] += 1
     for key in state_dict:

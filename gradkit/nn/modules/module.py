@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from gradkit._core import dtype as _dtype
-from gradkit._core.tensor import Tensor, _init
+from gradkit._core.tensor import Tensor, _INFERENCE_VC, _init
 from gradkit._core import backend as _backend
 
 from . import _hooks, _state_dict
@@ -38,6 +38,11 @@ class Parameter(Tensor):
         else:
             arr = data._data if isinstance(data, Tensor) else np.asarray(data)
         _init(self, arr, False, None)
+        if isinstance(data, Tensor):
+            # NOTE: as in PyTorch, an alias of ``data``: an inference tensor's parameter is an
+            # inference tensor (and refuses requires_grad outside inference mode), a normal
+            # tensor's is normal even when made inside inference mode
+            self._vc = _INFERENCE_VC if data.is_inference() else [0]
         if requires_grad:
             self.requires_grad_(True)
 
