@@ -313,12 +313,94 @@ def apply_dual(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | No
         tangents = [a._fw.get(lvl) if isinstance(a, Tensor) and a._fw else None for a in args]
         with _capped(lvl):
             tans = _out_tangents(prim, args, params, variant, out, outs, tangents)
+            deps = _grad_deps(prim, args, tangents) if _state.grad_enabled else ()
+            if deps:
+                tans = [None if t is None else _attach(t, deps) for t in tans]
         for o, tan in zip(outs, tans):
             if tan is not None and o._data.dtype.kind in "fc":
                 _set(o, lvl, _fit(tan, o))
     if prim.save_ans:
         _link_ans(prim, outs)
     return out
+
+
+#: per rule function: the argument positions its code reads (1: ``ans``, 2 on: the inputs),
+#: or None when that cannot be told (a marker, ``*args``)
+_rule_reads_cache: dict[Any, frozenset[int] | None] = {}
+
+
+def _rule_reads(rule: Any) -> frozenset[int] | None:
+    try:
+        return _rule_reads_cache[rule]
+    except (KeyError, TypeError):
+        pass
+    code = getattr(rule, "__code__", None)
+    if code is None or code.co_flags & 0x0C:
+        res = None
+    else:
+        import dis
+        names = code.co_varnames[:code.co_argcount]
+        used = {ins.argval for ins in dis.get_instructions(code) if ins.opname.startswith("LOAD_")}
+        res = frozenset(i for i, nm in enumerate(names) if i and nm in used)
+    try:
+        _rule_reads_cache[rule] = res
+    except TypeError:
+        pass
+    return res
+
+
+def _grad_deps(prim: Primitive, args: Sequence[Any], tangents: list[Any]) -> list[Tensor]:
+    """The inputs requiring grad whose values the output's tangent is a function of.
+
+    PyTorch evaluates a JVP formula on the primals (a missing tangent counts as zeros), so
+    with grad mode on, the tangent of ``x * w``, ``x @ w``, ``relu(x)`` or ``linear`` is on
+    the graph of every primal the formula reads that requires grad, even where its
+    derivative there is zero (``jvp.sum().backward()`` gives ``x.grad`` = zeros, not an
+    error). A rule that only moves tangents around (``LINEAR``: sum, index, cat, ...)
+    or reads only masks (``where``) does not make it so.
+    """
+    rule = prim.jvp
+    if rule is LINEAR:
+        return []
+    rg = [a._rg and a._data.dtype.kind in "fc" if isinstance(a, Tensor) else False for a in args]
+    if not any(rg):
+        return []
+    if rule is None:
+        read: set[int] | None = None
+    else:
+        rules = prim.vjp if rule is ELEMENTWISE else rule if isinstance(rule, tuple) else (rule,)
+        read = set()
+        for rule_i, a in zip(rules, args):
+            # NOTE: a float input without a tangent counts too: its zero tangent meets the
+            # other primals in PyTorch's formula (``x_t * w + w_t * x``)
+            if rule_i is None or rule_i is ZERO or not isinstance(a, Tensor) \
+                    or a._data.dtype.kind not in "fc":
+                continue
+            r = _rule_reads(rule_i)
+            if r is None or 1 in r:           # unknown, or the answer: a function of all inputs
+                read = None
+                break
+            read.update(i - 2 for i in r)
+    return [a for i, a in enumerate(args) if rg[i] and (read is None or i in read)]
+
+
+def _attach(tan: Any, deps: Sequence[Tensor]) -> Any:
+    """``tan`` unchanged, on the graph of ``deps`` with a zero gradient (no arithmetic on their
+    values, so an inf or nan there does not leak into the tangent or its gradient)."""
+    if not isinstance(tan, Tensor):
+        return tan
+    from ..ops.elementwise import where
+    for d in deps:
+        if d._data.size == 0 or d is tan:
+            continue
+        s = d.reshape(-1)[0]
+        if s._data.dtype != tan._data.dtype:
+            s = s.to(tan.dtype)
+        tan = where(_FALSE, s, tan)
+    return tan
+
+
+_FALSE = _make(np.asarray(False), False, None)
 
 
 def _link_ans(prim: Primitive, outs: Sequence[Tensor]) -> None:
@@ -405,15 +487,28 @@ def _zeros(like: Any) -> Tensor:
 
 
 def _fit(r: Any, o: Tensor) -> Tensor:
-    """A rule's result as a Tensor with the output's shape and dtype."""
+    """A rule's result as a Tensor with the output's shape, and a floating dtype.
+
+    As in PyTorch, a tangent keeps the dtype its formula computes in, which may differ from
+    the primal's (a float64 tangent of a float32 primal stays float64 through ``exp``, ``sum``
+    or ``x * w``; a float16 tangent of ``x + 1`` stays float16). A complex tangent of a real
+    output becomes real (PyTorch keeps the real part) and an integer or boolean result takes
+    the output's dtype.
+    """
+    od = o._data.dtype
     if not isinstance(r, Tensor):
-        r = _make(np.asarray(r, dtype=o._data.dtype), False, None)
+        r = _make(np.asarray(r, dtype=od), False, None)
     if r._data.shape != o._data.shape:
         from ..ops.shape import expand_p
         r = expand_p(r, shape=o._data.shape)
-    if r._data.dtype != o._data.dtype:
+    rd = r._data.dtype
+    if rd != od and not (rd.kind == "f" or rd.kind == "c" and od.kind == "c"):
         from ..ops.shape import to_p
-        r = to_p(r, dtype=o._data.dtype)
+        if rd.kind == "c" and od.kind == "f":
+            r = r.real
+            if r._data.dtype.kind == "f":
+                return r
+        r = to_p(r, dtype=od)
     return r
 
 
@@ -425,8 +520,12 @@ def _transpose_jvp(prim: Primitive, args: Sequence[Any], params: dict[str, Any],
     _state.grad_enabled = True
     _state.complex_conj = False         # an internal backward: the rules' own (PyTorch's) convention
     try:
-        seeds = [_make(np.zeros(o._data.shape, dtype=o._data.dtype), o._data.dtype.kind in "fc",
-                       None) for o in outs]
+        # NOTE: a tangent of a wider dtype than the primals' widens the seeds: J t is then
+        # computed (and kept) in that dtype, as an explicit rule's arithmetic would
+        tds = [t._data.dtype for t in tangents if isinstance(t, Tensor) and t._data.dtype.kind == "f"]
+        seeds = [_make(np.zeros(o._data.shape, dtype=np.result_type(o._data.dtype, *tds)
+                                if o._data.dtype.kind == "f" else o._data.dtype),
+                       o._data.dtype.kind in "fc", None) for o in outs]
         g = seeds[0] if prim.n_out == 1 else tuple(seeds)
         rargs = _rule_inputs(prim, args, outs[0])
         if prim.vjp_all is not None:
@@ -580,6 +679,12 @@ def _adopt(self: Tensor, out: Tensor) -> None:
             new = _zeros(self)
         new = _fit(new, self)
         old = (self._fw or {}).get(lvl)
+        if old is not None and new._data.dtype != old._data.dtype:
+            # NOTE: PyTorch writes the new tangent into the old one in place: it keeps the
+            # old tangent's dtype (a float32 tangent times a float64 one stays float32)
+            from ..ops.shape import to_p
+            new = to_p(new.real if _is_complex(new) and not _is_complex(old) else new,
+                       dtype=old._data.dtype)
         if (old is not None and not old._rg and not new._rg and old._data.flags.writeable
                 and old._data.shape == new._data.shape and not new._fw):
             np.copyto(old._data, new._data)
