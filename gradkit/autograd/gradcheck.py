@@ -102,9 +102,40 @@ def analytical_jacobian(func: Callable[..., Any], inputs: Sequence[Any]) -> list
     return jac
 
 
+def forward_jacobian(func: Callable[..., Any], inputs: Sequence[Any]) -> list[list[np.ndarray]]:
+    """``J[i][j]`` from forward mode, one dual pass per (real component of an) input element.
+
+    A complex input element gives two columns, from the unit tangents 1 and 1j; a complex
+    output's tangent fills its two rows (real, imaginary), as in ``numerical_jacobian``.
+    """
+    from . import forward_ad as fwad
+    outs = _outputs(func, inputs)
+    jac = [[np.zeros((_width(o), _width(x))) for x in inputs] for o in outs]
+    for j, x in enumerate(inputs):
+        if not (isinstance(x, Tensor) and x._rg):
+            continue
+        units = (1, 1j) if x._data.dtype.kind == "c" else (1,)
+        for k in range(x.numel()):
+            for part, u in enumerate(units):
+                unit = np.zeros(x._data.size, dtype=x._data.dtype)
+                unit[k] = u
+                with fwad.dual_level():
+                    args = list(inputs)
+                    args[j] = fwad.make_dual(x, _make(unit.reshape(x._data.shape), False, None))
+                    for i, o in enumerate(_outputs(func, args)):
+                        t = fwad.unpack_dual(o).tangent
+                        if t is not None:
+                            td = t._data
+                            if o._data.dtype.kind != "c" and td.dtype.kind == "c":
+                                td = td.real
+                            jac[i][j][:, k * len(units) + part] = _real(td)
+    return jac
+
+
 def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float | None = None, atol: float = 1e-5,
               rtol: float = 1e-3, raise_exception: bool = True, nondet_tol: float = 0.0,
               check_undefined_grad: bool = True, fast_mode: bool = False,
+              check_forward_ad: bool = False, check_backward_ad: bool = True,
               **unused: Any) -> bool:
     """Check reverse-mode gradients of ``func`` at ``inputs`` against central differences.
 
@@ -122,12 +153,31 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float | None = None
     bool
         True when they agree (else raises ``GradcheckError``, or returns False
         with ``raise_exception=False``).
+
+    ``check_forward_ad=True`` also checks forward mode (a custom ``Function``'s ``jvp``),
+    ``check_backward_ad=False`` skips reverse mode, as in PyTorch.
     """
     inputs = _as_tuple(inputs)
+    if not check_backward_ad:
+        if not check_forward_ad:
+            # NOTE: PyTorch's words and type: checking nothing is refused, not passed
+            raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad "
+                                 "to be True")
+        return _check(func, inputs, eps, atol, rtol, raise_exception, forward_jacobian)
+    if check_forward_ad and not _check(func, inputs, eps, atol, rtol, raise_exception,
+                                       forward_jacobian):
+        return False
+    return _check(func, inputs, eps, atol, rtol, raise_exception, analytical_jacobian)
+
+
+def _check(func: Callable[..., Any], inputs: tuple[Any, ...], eps: float | None, atol: float,
+           rtol: float, raise_exception: bool,
+           jacobian: Callable[..., list[list[np.ndarray]]]) -> bool:
+    """Compare ``jacobian`` (reverse or forward mode) with the numerical Jacobian."""
     low = [x for x in inputs if isinstance(x, Tensor) and x._rg
            and x._data.dtype not in (np.float64, np.complex128)]
     if eps is None and low:
-        return _adaptive_check(func, inputs, atol, rtol, raise_exception)
+        return _adaptive_check(func, inputs, atol, rtol, raise_exception, jacobian)
     eps = 1e-6 if eps is None else eps
     for x in inputs:
         if isinstance(x, Tensor) and x._rg and x._data.dtype not in (np.float64, np.complex128):
@@ -139,17 +189,18 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float | None = None
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but "
                          "none of the them have requires_grad=True.")
     num = numerical_jacobian(func, inputs, eps)
-    ana = analytical_jacobian(func, inputs)
+    ana = jacobian(func, inputs)
     for i, (nrow, arow) in enumerate(zip(num, ana)):
         for j, (n, a) in enumerate(zip(nrow, arow)):
             if not (isinstance(inputs[j], Tensor) and inputs[j]._rg):
                 continue
             if n.shape == a.shape and np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
                 continue
-            msg = _mismatch_message(i, j, n, a, inputs[j])
+            msg = _mismatch_message(i, j, n, a, inputs[j], jacobian is forward_jacobian)
             try:
                 from ._locate import first_disagreeing_op
-                hint = first_disagreeing_op(func, inputs)
+                # NOTE: the search compares reverse-mode rules: no hint for a forward mismatch
+                hint = "" if jacobian is forward_jacobian else first_disagreeing_op(func, inputs)
             except Exception:  # noqa: BLE001 - the hint is best effort; the mismatch stands
                 hint = ""
             if hint:
@@ -161,10 +212,11 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float | None = None
 
 
 def _adaptive_check(func: Callable[..., Any], inputs: tuple[Any, ...], atol: float, rtol: float,
-                    raise_exception: bool) -> bool:
+                    raise_exception: bool,
+                    jacobian: Callable[..., list[list[np.ndarray]]] = analytical_jacobian) -> bool:
     """gradcheck for float32/float16 inputs: a Richardson numerical Jacobian in float64."""
     from ._finite_diff import approx_jacobian
-    ana = analytical_jacobian(func, inputs)
+    ana = jacobian(func, inputs)
     for j, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x._rg):
             continue
@@ -191,9 +243,10 @@ def _adaptive_check(func: Callable[..., Any], inputs: tuple[Any, ...], atol: flo
         tol = atol + rtol * np.abs(num) + 10 * err + 100 * tiny * np.maximum(scale, 1.0)
         if a.shape == num.shape and np.all(np.abs(a - num) <= tol):
             continue
-        msg = _mismatch_message(0, j, num, a, x)
+        fwd = jacobian is forward_jacobian
+        msg = _mismatch_message(0, j, num, a, x, fwd)
         from ._locate import first_disagreeing_op
-        hint = first_disagreeing_op(func, inputs)
+        hint = "" if fwd else first_disagreeing_op(func, inputs)
         if hint:
             msg += "\n" + hint
         if raise_exception:
@@ -202,13 +255,15 @@ def _adaptive_check(func: Callable[..., Any], inputs: tuple[Any, ...], atol: flo
     return True
 
 
-def _mismatch_message(i: int, j: int, n: np.ndarray, a: np.ndarray, x: Tensor) -> str:
+def _mismatch_message(i: int, j: int, n: np.ndarray, a: np.ndarray, x: Tensor,
+                      forward: bool = False) -> str:
     diff = np.abs(n - a)
     diff = np.where(np.isnan(diff), np.inf, diff)
     r, k = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else (0, 0)
     per = 2 if x._data.dtype.kind == "c" else 1
     elem = np.unravel_index(k // per, x._data.shape) if x._data.ndim else ()
-    return (f"Jacobian mismatch for output {i} with respect to input {j},\n"
+    mode = "computed with forward mode " if forward else ""
+    return (f"Jacobian {mode}mismatch for output {i} with respect to input {j},\n"
             f"numerical:{_fmt(n)}\nanalytical:{_fmt(a)}\n"
             f"largest difference at input {j} element {tuple(int(e) for e in elem)} "
             f"(output element {int(r)}): numerical {n[r, k]!r}, analytical {a[r, k]!r}")
