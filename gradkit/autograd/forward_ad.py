@@ -353,11 +353,11 @@ def _grad_deps(prim: Primitive, args: Sequence[Any], tangents: list[Any]) -> lis
     """The inputs requiring grad whose values the output's tangent is a function of.
 
     PyTorch evaluates a JVP formula on the primals (a missing tangent counts as zeros), so
-    with grad mode on, the tangent of ``x * w``, ``x @ w``, ``relu(x)`` or ``linear`` is on
-    the graph of every primal the formula reads that requires grad, even where its
-    derivative there is zero (``jvp.sum().backward()`` gives ``x.grad`` = zeros, not an
-    error). A rule that only moves tangents around (``LINEAR``: sum, index, cat, ...)
-    or reads only masks (``where``) does not make it so.
+    with grad mode on, the tangent of ``x * w``, ``x @ w``, ``relu(x)`` or ``linear`` requires
+    grad when a primal the formula reads does, even where it does not depend on its value
+    (``jvp.sum().backward()`` works, not an error; see ``_attach``). A rule that only moves
+    tangents around (``LINEAR``: sum, index, cat, ...) or reads only masks (``where``) does
+    not make it so.
     """
     rule = prim.jvp
     if rule is LINEAR:
@@ -385,19 +385,22 @@ def _grad_deps(prim: Primitive, args: Sequence[Any], tangents: list[Any]) -> lis
 
 
 def _attach(tan: Any, deps: Sequence[Tensor]) -> Any:
-    """``tan`` unchanged, on the graph of ``deps`` with a zero gradient (no arithmetic on their
-    values, so an inf or nan there does not leak into the tangent or its gradient)."""
-    if not isinstance(tan, Tensor):
+    """``tan`` unchanged, requiring grad as PyTorch's tangent does when its formula reads
+    primals that require grad (``deps``), though it does not depend on their values.
+
+    PyTorch gives such primals a zero gradient (efficient zero tensors, at no cost). Here they
+    get none (``x.grad`` stays None, ``autograd.grad`` needs ``allow_unused=True``): a dense
+    zero gradient per operation made ``jacfwd(jacfwd(f))`` five times slower
+    (``benchmarks/bench_func.py``). ``backward`` works, and a tangent that does depend on a
+    primal (``exp``, ``tanh``, ``x * x``) is on its graph through the rule's own arithmetic.
+    """
+    if not isinstance(tan, Tensor) or tan._rg or not deps:
         return tan
     from ..ops.elementwise import where
-    for d in deps:
-        if d._data.size == 0 or d is tan:
-            continue
-        s = d.reshape(-1)[0]
-        if s._data.dtype != tan._data.dtype:
-            s = s.to(tan.dtype)
-        tan = where(_FALSE, s, tan)
-    return tan
+    # NOTE: a fresh anchor leaf, never seen by the user: no arithmetic on the tangent's values
+    # (an inf stays an inf), and its gradient stops there
+    anchor = _make(np.zeros((), dtype=tan._data.dtype), True, None)
+    return where(_FALSE, anchor, tan)
 
 
 _FALSE = _make(np.asarray(False), False, None)
