@@ -503,8 +503,8 @@ def _fit(r: Any, o: Tensor) -> Tensor:
     As in PyTorch, a tangent keeps the dtype its formula computes in, which may differ from
     the primal's (a float64 tangent of a float32 primal stays float64 through ``exp``, ``sum``
     or ``x * w``; a float16 tangent of ``x + 1`` stays float16). A complex tangent of a real
-    output becomes real (PyTorch keeps the real part) and an integer or boolean result takes
-    the output's dtype.
+    output becomes real (PyTorch keeps the real part); a real tangent of a complex output, or
+    an integer or boolean result, takes the output's dtype.
     """
     od = o._data.dtype
     if not isinstance(r, Tensor):
@@ -513,7 +513,7 @@ def _fit(r: Any, o: Tensor) -> Tensor:
         from ..ops.shape import expand_p
         r = expand_p(r, shape=o._data.shape)
     rd = r._data.dtype
-    if rd != od and not (rd.kind == "f" or rd.kind == "c" and od.kind == "c"):
+    if rd != od and not (rd.kind == od.kind and rd.kind in "fc"):
         from ..ops.shape import to_p
         if rd.kind == "c" and od.kind == "f":
             r = r.real
