@@ -392,7 +392,7 @@ class ForwardMode:
         cols: list[list[Any]] = [[] for _ in self.outputs]
         for b in range(bsz):
             with fwad.dual_level():
-                duals = [fwad.make_dual(p, _as_tensor(t[b], p)) for p, t in zip(self.primals, tangents)]
+                duals = [fwad.make_dual(p, _as_tangent(t[b], p)) for p, t in zip(self.primals, tangents)]
                 outs = self._flat(self.fn(*duals))
                 for k, o in enumerate(outs):
                     _, tan = fwad.unpack_dual(o)
@@ -454,6 +454,15 @@ def _as_tensor(v: Any, like: Tensor) -> Tensor:
     if isinstance(v, Tensor):
         return v if v._data.dtype == like._data.dtype else v.to(like.dtype)
     return _make(as_data(v, like._data.dtype), False, None)
+
+
+def _as_tangent(v: Any, like: Tensor) -> Tensor:
+    """A tangent for the primal ``like``: a Tensor keeps its dtype, as in ``torch.func.jvp``
+    (a float64 tangent of a float32 primal gives a float64 JVP; ``make_dual`` refuses an
+    integer one with PyTorch's words)."""
+    if isinstance(v, Tensor) and like._data.dtype.kind in "fc":
+        return v
+    return _as_tensor(v, like)
 
 
 def _zeros_of(t: Tensor) -> Tensor:

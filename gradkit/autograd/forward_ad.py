@@ -10,6 +10,14 @@ Tangents are computed with gradkit operations, so they can themselves require
 grad and be differentiated in reverse (reverse-over-forward), and a backward
 pass with ``create_graph=True`` through dual tensors gives dual gradients
 (forward-over-reverse: the Hessian-vector product is the tangent of a gradient).
+As in PyTorch, with grad mode on a tangent requires grad when its tangents do or
+when its formula reads a primal that does (``x * w``, ``x @ w``, ``relu(x)``,
+``linear`` with dual weights), so ``jvp.sum().backward()`` works where PyTorch's
+does; a primal the tangent does not depend on gets no gradient there (PyTorch:
+zeros). A tangent keeps the floating dtype its formula computes in, which may
+differ from its primal's (a float64 tangent of a float32 primal stays float64
+through ``exp``, ``sum`` or ``x * w``); an in-place operation writes into the old
+tangent's dtype; a complex tangent of a real output keeps its real part.
 Levels nest: a tangent of an inner level carries the tangents of the outer
 levels, so ``unpack_dual(inner_tangent, level=outer)`` gives mixed second
 derivatives.
@@ -311,12 +319,97 @@ def apply_dual(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | No
         tangents = [a._fw.get(lvl) if isinstance(a, Tensor) and a._fw else None for a in args]
         with _capped(lvl):
             tans = _out_tangents(prim, args, params, variant, out, outs, tangents)
+            deps = _grad_deps(prim, args, tangents) if _state.grad_enabled else ()
+            if deps:
+                tans = [None if t is None else _attach(t, deps) for t in tans]
         for o, tan in zip(outs, tans):
             if tan is not None and o._data.dtype.kind in "fc":
                 _set(o, lvl, _fit(tan, o))
     if prim.save_ans:
         _link_ans(prim, outs)
     return out
+
+
+#: per rule function: the argument positions its code reads (1: ``ans``, 2 on: the inputs),
+#: or None when that cannot be told (a marker, ``*args``)
+_rule_reads_cache: dict[Any, frozenset[int] | None] = {}
+
+
+def _rule_reads(rule: Any) -> frozenset[int] | None:
+    try:
+        return _rule_reads_cache[rule]
+    except (KeyError, TypeError):
+        pass
+    code = getattr(rule, "__code__", None)
+    if code is None or code.co_flags & 0x0C:
+        res = None
+    else:
+        import dis
+        names = code.co_varnames[:code.co_argcount]
+        used = {ins.argval for ins in dis.get_instructions(code) if ins.opname.startswith("LOAD_")}
+        res = frozenset(i for i, nm in enumerate(names) if i and nm in used)
+    try:
+        _rule_reads_cache[rule] = res
+    except TypeError:
+        pass
+    return res
+
+
+def _grad_deps(prim: Primitive, args: Sequence[Any], tangents: list[Any]) -> list[Tensor]:
+    """The inputs requiring grad whose values the output's tangent is a function of.
+
+    PyTorch evaluates a JVP formula on the primals (a missing tangent counts as zeros), so
+    with grad mode on, the tangent of ``x * w``, ``x @ w``, ``relu(x)`` or ``linear`` requires
+    grad when a primal the formula reads does, even where it does not depend on its value
+    (``jvp.sum().backward()`` works, not an error; see ``_attach``). A rule that only moves
+    tangents around (``LINEAR``: sum, index, cat, ...) or reads only masks (``where``) does
+    not make it so.
+    """
+    rule = prim.jvp
+    if rule is LINEAR:
+        return []
+    rg = [a._rg and a._data.dtype.kind in "fc" if isinstance(a, Tensor) else False for a in args]
+    if not any(rg):
+        return []
+    if rule is None:
+        read: set[int] | None = None
+    else:
+        rules = prim.vjp if rule is ELEMENTWISE else rule if isinstance(rule, tuple) else (rule,)
+        read = set()
+        for rule_i, a in zip(rules, args):
+            # NOTE: a float input without a tangent counts too: its zero tangent meets the
+            # other primals in PyTorch's formula (``x_t * w + w_t * x``)
+            if rule_i is None or rule_i is ZERO or not isinstance(a, Tensor) \
+                    or a._data.dtype.kind not in "fc":
+                continue
+            r = _rule_reads(rule_i)
+            if r is None or 1 in r:           # unknown, or the answer: a function of all inputs
+                read = None
+                break
+            read.update(i - 2 for i in r)
+    return [a for i, a in enumerate(args) if rg[i] and (read is None or i in read)]
+
+
+def _attach(tan: Any, deps: Sequence[Tensor]) -> Any:
+    """``tan`` unchanged, requiring grad as PyTorch's tangent does when its formula reads
+    primals that require grad (``deps``), though it does not depend on their values.
+
+    PyTorch gives such primals a zero gradient (efficient zero tensors, at no cost). Here they
+    get none (``x.grad`` stays None, ``autograd.grad`` needs ``allow_unused=True``): a dense
+    zero gradient per operation made ``jacfwd(jacfwd(f))`` five times slower
+    (``benchmarks/bench_func.py``). ``backward`` works, and a tangent that does depend on a
+    primal (``exp``, ``tanh``, ``x * x``) is on its graph through the rule's own arithmetic.
+    """
+    if not isinstance(tan, Tensor) or tan._rg or not deps:
+        return tan
+    from ..ops.elementwise import where
+    # NOTE: a fresh anchor leaf, never seen by the user: no arithmetic on the tangent's values
+    # (an inf stays an inf), and its gradient stops there
+    anchor = _make(np.zeros((), dtype=tan._data.dtype), True, None)
+    return where(_FALSE, anchor, tan)
+
+
+_FALSE = _make(np.asarray(False), False, None)
 
 
 def _link_ans(prim: Primitive, outs: Sequence[Tensor]) -> None:
@@ -403,15 +496,28 @@ def _zeros(like: Any) -> Tensor:
 
 
 def _fit(r: Any, o: Tensor) -> Tensor:
-    """A rule's result as a Tensor with the output's shape and dtype."""
+    """A rule's result as a Tensor with the output's shape, and a floating dtype.
+
+    As in PyTorch, a tangent keeps the dtype its formula computes in, which may differ from
+    the primal's (a float64 tangent of a float32 primal stays float64 through ``exp``, ``sum``
+    or ``x * w``; a float16 tangent of ``x + 1`` stays float16). A complex tangent of a real
+    output becomes real (PyTorch keeps the real part); a real tangent of a complex output, or
+    an integer or boolean result, takes the output's dtype.
+    """
+    od = o._data.dtype
     if not isinstance(r, Tensor):
-        r = _make(np.asarray(r, dtype=o._data.dtype), False, None)
+        r = _make(np.asarray(r, dtype=od), False, None)
     if r._data.shape != o._data.shape:
         from ..ops.shape import expand_p
         r = expand_p(r, shape=o._data.shape)
-    if r._data.dtype != o._data.dtype:
+    rd = r._data.dtype
+    if rd != od and not (rd.kind == od.kind and rd.kind in "fc"):
         from ..ops.shape import to_p
-        r = to_p(r, dtype=o._data.dtype)
+        if rd.kind == "c" and od.kind == "f":
+            r = r.real
+            if r._data.dtype.kind == "f":
+                return r
+        r = to_p(r, dtype=od)
     return r
 
 
@@ -423,8 +529,12 @@ def _transpose_jvp(prim: Primitive, args: Sequence[Any], params: dict[str, Any],
     _state.grad_enabled = True
     _state.complex_conj = False         # an internal backward: the rules' own (PyTorch's) convention
     try:
-        seeds = [_make(np.zeros(o._data.shape, dtype=o._data.dtype), o._data.dtype.kind in "fc",
-                       None) for o in outs]
+        # NOTE: a tangent of a wider dtype than the primals' widens the seeds: J t is then
+        # computed (and kept) in that dtype, as an explicit rule's arithmetic would
+        tds = [t._data.dtype for t in tangents if isinstance(t, Tensor) and t._data.dtype.kind == "f"]
+        seeds = [_make(np.zeros(o._data.shape, dtype=np.result_type(o._data.dtype, *tds)
+                                if o._data.dtype.kind == "f" else o._data.dtype),
+                       o._data.dtype.kind in "fc", None) for o in outs]
         g = seeds[0] if prim.n_out == 1 else tuple(seeds)
         rargs = _rule_inputs(prim, args, outs[0])
         if prim.vjp_all is not None:
@@ -538,6 +648,12 @@ def _adopt(self: Tensor, out: Tensor) -> None:
             new = _zeros(self)
         new = _fit(new, self)
         old = (self._fw or {}).get(lvl)
+        if old is not None and new._data.dtype != old._data.dtype:
+            # NOTE: PyTorch writes the new tangent into the old one in place: it keeps the
+            # old tangent's dtype (a float32 tangent times a float64 one stays float32)
+            from ..ops.shape import to_p
+            new = to_p(new.real if _is_complex(new) and not _is_complex(old) else new,
+                       dtype=old._data.dtype)
         if (old is not None and not old._rg and not new._rg and old._data.flags.writeable
                 and old._data.shape == new._data.shape and not new._fw):
             np.copyto(old._data, new._data)

@@ -103,8 +103,11 @@ def analytical_jacobian(func: Callable[..., Any], inputs: Sequence[Any]) -> list
 
 
 def forward_jacobian(func: Callable[..., Any], inputs: Sequence[Any]) -> list[list[np.ndarray]]:
-    """``J[i][j]`` from forward mode, one dual pass per real direction of an input element (a
-    unit tangent; a complex element takes ``1`` and ``1j``), laid out as ``numerical_jacobian``."""
+    """``J[i][j]`` from forward mode, one dual pass per (real component of an) input element.
+
+    A complex input element gives two columns, from the unit tangents 1 and 1j; a complex
+    output's tangent fills its two rows (real, imaginary), as in ``numerical_jacobian``.
+    """
     from . import forward_ad as fwad
     outs = _outputs(func, inputs)
     jac = [[np.zeros((_width(o), _width(x))) for x in inputs] for o in outs]
@@ -157,7 +160,9 @@ def gradcheck(func: Callable[..., Any], inputs: Any, *, eps: float | None = None
     inputs = _as_tuple(inputs)
     if not check_backward_ad:
         if not check_forward_ad:
-            return True
+            # NOTE: PyTorch's words and type: checking nothing is refused, not passed
+            raise AssertionError("Expected at least one of check_forward_ad or check_backward_ad "
+                                 "to be True")
         return _check(func, inputs, eps, atol, rtol, raise_exception, forward_jacobian)
     if check_forward_ad and not _check(func, inputs, eps, atol, rtol, raise_exception,
                                        forward_jacobian):
@@ -191,10 +196,11 @@ def _check(func: Callable[..., Any], inputs: tuple[Any, ...], eps: float | None,
                 continue
             if n.shape == a.shape and np.allclose(a, n, rtol=rtol, atol=atol, equal_nan=False):
                 continue
-            msg = _mismatch_message(i, j, n, a, inputs[j])
+            msg = _mismatch_message(i, j, n, a, inputs[j], jacobian is forward_jacobian)
             try:
                 from ._locate import first_disagreeing_op
-                hint = first_disagreeing_op(func, inputs)
+                # NOTE: the search compares reverse-mode rules: no hint for a forward mismatch
+                hint = "" if jacobian is forward_jacobian else first_disagreeing_op(func, inputs)
             except Exception:  # noqa: BLE001 - the hint is best effort; the mismatch stands
                 hint = ""
             if hint:
@@ -237,9 +243,10 @@ def _adaptive_check(func: Callable[..., Any], inputs: tuple[Any, ...], atol: flo
         tol = atol + rtol * np.abs(num) + 10 * err + 100 * tiny * np.maximum(scale, 1.0)
         if a.shape == num.shape and np.all(np.abs(a - num) <= tol):
             continue
-        msg = _mismatch_message(0, j, num, a, x)
+        fwd = jacobian is forward_jacobian
+        msg = _mismatch_message(0, j, num, a, x, fwd)
         from ._locate import first_disagreeing_op
-        hint = first_disagreeing_op(func, inputs)
+        hint = "" if fwd else first_disagreeing_op(func, inputs)
         if hint:
             msg += "\n" + hint
         if raise_exception:
@@ -248,13 +255,15 @@ def _adaptive_check(func: Callable[..., Any], inputs: tuple[Any, ...], atol: flo
     return True
 
 
-def _mismatch_message(i: int, j: int, n: np.ndarray, a: np.ndarray, x: Tensor) -> str:
+def _mismatch_message(i: int, j: int, n: np.ndarray, a: np.ndarray, x: Tensor,
+                      forward: bool = False) -> str:
     diff = np.abs(n - a)
     diff = np.where(np.isnan(diff), np.inf, diff)
     r, k = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.size else (0, 0)
     per = 2 if x._data.dtype.kind == "c" else 1
     elem = np.unravel_index(k // per, x._data.shape) if x._data.ndim else ()
-    return (f"Jacobian mismatch for output {i} with respect to input {j},\n"
+    mode = "computed with forward mode " if forward else ""
+    return (f"Jacobian {mode}mismatch for output {i} with respect to input {j},\n"
             f"numerical:{_fmt(n)}\nanalytical:{_fmt(a)}\n"
             f"largest difference at input {j} element {tuple(int(e) for e in elem)} "
             f"(output element {int(r)}): numerical {n[r, k]!r}, analytical {a[r, k]!r}")
