@@ -295,12 +295,13 @@ class Tensor:
         return (d if type(d) is _ndarray else _host(d, "tolist()")).tolist()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
-        """The values as an ndarray sharing memory (only for tensors that do not require grad).
+        """The values as an ndarray sharing memory (for a tensor that requires grad only where
+        grad mode is off, as in PyTorch: ``no_grad()``, an ``autograd.Function``'s forward).
 
         A Dask-backed tensor is computed; a GPU tensor must be copied with ``cpu()`` first,
         as in PyTorch.
         """
-        if self._rg and not force:
+        if self._rg and not force and _cc._grad_enabled():
             if _cc._local.depth:
                 _cc.check(self, "numpy()")       # inside a transform, detach() would drop it
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "

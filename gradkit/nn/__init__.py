@@ -13,10 +13,14 @@ from . import init, utils
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
 from . import parametrize
+from . import parameter, parallel
+from .parameter import Buffer
+from .parallel import DataParallel
 
 # NOTE: PyTorch's path is torch.nn.utils.parametrize; nn.utils is a module here, so the
 # submodule is attached to it (and registered for ``import gradkit.nn.utils.parametrize``).
 utils.parametrize = parametrize  # type: ignore[attr-defined]
 _sys.modules[__name__ + ".utils.parametrize"] = parametrize
 
-__all__ = ["functional", "init", "utils", "parametrize", *_modules_all]
+__all__ = ["functional", "init", "utils", "parametrize", "parameter", "Buffer", "parallel",
+           "DataParallel", *_modules_all]

@@ -759,3 +759,40 @@ def test_python_numbers_and_defaults() -> None:
     assert gk.tensor([1, 2.5]).dtype is gk.float32
     assert gk.tensor(np.float64(1.5)).dtype is gk.float64
     assert gk.tensor(np.array([1], dtype=np.int32)).dtype is gk.int32
+
+
+def test_numpy_of_a_tensor_that_requires_grad_is_allowed_where_grad_mode_is_off() -> None:
+    # torch 2.13: `with torch.no_grad(): torch.ones(1, requires_grad=True).numpy()` -> array([1.]);
+    # the same call with grad mode on raises (tests/core/test_errors.py)
+    import gradkit as gk
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    with gk.no_grad():
+        a = x.numpy()
+        b = (x * 2).numpy()
+    assert a.tolist() == [1.0, 2.0] and b.tolist() == [2.0, 4.0]
+    with pytest.raises(RuntimeError, match="Can't call numpy\\(\\) on Tensor that requires grad"):
+        x.numpy()
+
+
+def test_function_forward_may_call_numpy_on_its_inputs() -> None:
+    # pytorch docs notes/extending.func.rst: forward calls x.cpu().numpy() (grad mode is off there)
+    import gradkit as gk
+
+    class Twice(gk.autograd.Function):
+        @staticmethod
+        def forward(x):
+            return gk.tensor(np.asarray(x.cpu().numpy()) * 2.0)
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            pass
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+    x = gk.tensor([1.0, 3.0], requires_grad=True)
+    y = Twice.apply(x)
+    y.sum().backward()
+    assert y.tolist() == [2.0, 6.0] and x.grad.tolist() == [2.0, 2.0]
+    assert gk.func.grad(lambda t: Twice.apply(t).sum())(gk.tensor([1.0, 3.0])).tolist() == [2.0, 2.0]

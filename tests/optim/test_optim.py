@@ -612,3 +612,28 @@ def test_lbfgs_reads_the_closure_loss_without_the_scalar_warning() -> None:
         warnings.simplefilter("error")
         opt.step(closure)
     np.testing.assert_allclose(xy.detach().numpy(), [1.0, 1.0], atol=1e-4)
+
+
+def test_repr_of_two_groups_as_pytorch_prints_it():
+    # recorded from torch 2.13.0+cpu: print(SGD([p], lr=0.1) + add_param_group({..., 'lr': 0.5}))
+    opt = optim.SGD([gk.zeros(1, requires_grad=True)], lr=0.1)
+    opt.add_param_group({"params": [gk.zeros(1, requires_grad=True)], "lr": 0.5})
+    group = ["    dampening: 0", "    differentiable: False", "    foreach: None", "    fused: None",
+             "    lr: {}", "    maximize: False", "    momentum: 0", "    nesterov: False",
+             "    weight_decay: 0"]
+    expected = ["SGD (", "Parameter Group 0", *group, "", "Parameter Group 1", *group, ")"]
+    assert repr(opt) == "\n".join(expected).format(0.1, 0.5)
+
+
+def test_scheduler_state_dict_keys_as_pytorch():
+    # recorded from torch 2.13.0+cpu: list(StepLR(opt, step_size=2).state_dict())
+    opt = optim.SGD([gk.zeros(1, requires_grad=True)], lr=0.1)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=2)
+    assert list(sched.state_dict()) == ["step_size", "gamma", "base_lrs", "last_epoch", "_step_count",
+                                        "_is_initial", "_get_lr_called_within_step", "_last_lr"]
+    assert sched.state_dict()["_get_lr_called_within_step"] is False
+    seen = []
+    get_lr = sched.get_lr
+    sched.get_lr = lambda: seen.append(sched._get_lr_called_within_step) or get_lr()
+    sched.step()
+    assert seen == [True] and sched._get_lr_called_within_step is False

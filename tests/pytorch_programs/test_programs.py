@@ -14,8 +14,8 @@ import sys
 import pytest
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
-_MODULES = ["", ".nn", ".nn.functional", ".optim", ".autograd", ".autograd.forward_ad",
-            ".utils", ".utils.data"]
+_MODULES = ["", ".nn", ".nn.functional", ".nn.parameter", ".optim", ".autograd",
+            ".autograd.forward_ad", ".utils", ".utils.data"]
 
 
 def _run_as_torch(source: str, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -252,8 +252,115 @@ True
 """
 
 
+# A module with buffers (nn.Buffer, one not persistent) wrapped in DataParallel, an
+# autograd.Function whose forward calls NumPy, two parameter groups and a step schedule.
+PROGRAM_BUFFERS_AND_GROUPS = '''
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parameter import Buffer, Parameter
+
+
+class NumpyClip(torch.autograd.Function):
+    @staticmethod
+    def forward(x, lo, hi):
+        return torch.tensor(np.clip(x.numpy(), lo, hi))
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        x, lo, hi = inputs
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * ((x > ctx.lo) & (x < ctx.hi)), None, None
+
+
+class Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 2)
+        self.scale = Buffer(torch.tensor([2.0, 0.5]))
+        self.count = Buffer(torch.zeros(()), persistent=False)
+        with torch.no_grad():
+            self.lin.weight.copy_(torch.tensor([[0.5, -1.0, 0.25], [1.0, 0.0, -0.5]]))
+            self.lin.bias.copy_(torch.tensor([0.1, -0.2]))
+
+    def forward(self, x):
+        self.count += 1
+        return NumpyClip.apply(self.lin(x), -1.0, 1.0) * self.scale
+
+
+net = nn.DataParallel(Scaled())
+print(net)
+print(list(net.state_dict()), [n for n, _ in net.named_buffers()])
+print(type(net.module.lin.weight) is Parameter, isinstance(net.module.scale, Buffer))
+x = torch.tensor([[1.0, 0.5, -2.0], [0.2, 0.4, 0.6], [-1.0, 1.0, 2.0]])
+y = torch.tensor([[0.5, 0.0], [0.0, 0.5], [-1.0, 1.0]])
+opt = torch.optim.SGD([{"params": [net.module.lin.weight]}, {"params": [net.module.lin.bias], "lr": 0.5}],
+                      lr=0.1, momentum=0.9)
+print(opt)
+sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+for step in range(4):
+    opt.zero_grad()
+    loss = ((net(x) - y) ** 2).mean()
+    loss.backward()
+    opt.step()
+    sched.step()
+    print(step, round(loss.item(), 6), sched.get_last_lr())
+print(net.module.lin.weight.grad)
+print(net.module.count)
+print(sorted(sched.state_dict())[:4])
+print(sorted(sched.state_dict())[4:])
+'''
+
+BUFFERS_AND_GROUPS = """
+DataParallel(
+  (module): Scaled(
+    (lin): Linear(in_features=3, out_features=2, bias=True)
+  )
+)
+['module.scale', 'module.lin.weight', 'module.lin.bias'] ['module.scale', 'module.count']
+True True
+SGD (
+Parameter Group 0
+    dampening: 0
+    differentiable: False
+    foreach: None
+    fused: None
+    lr: 0.1
+    maximize: False
+    momentum: 0.9
+    nesterov: False
+    weight_decay: 0
+
+Parameter Group 1
+    dampening: 0
+    differentiable: False
+    foreach: None
+    fused: None
+    lr: 0.5
+    maximize: False
+    momentum: 0.9
+    nesterov: False
+    weight_decay: 0
+)
+0 0.877083 [0.1, 0.5]
+1 0.907119 [0.05, 0.25]
+2 0.691623 [0.05, 0.25]
+3 0.593391 [0.025, 0.125]
+tensor([[ 0.6024, -0.4856, -1.0219],
+        [-0.0175, -0.0351, -0.0526]])
+tensor(4.)
+['_get_lr_called_within_step', '_is_initial', '_last_lr', '_step_count']
+['base_lrs', 'gamma', 'last_epoch', 'step_size']
+"""
+
+
 @pytest.mark.parametrize("name", ["LEGENDRE_FIT", "MLP_TRAINING", "FORWARD_AD",
-                                  "MODULES_AND_FUNCTIONS"])
+                                  "MODULES_AND_FUNCTIONS", "BUFFERS_AND_GROUPS"])
 def test_program_prints_what_pytorch_printed(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _assert_same(_run_as_torch(globals()["PROGRAM_" + name], monkeypatch), globals()[name])
 

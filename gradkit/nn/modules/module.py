@@ -225,6 +225,11 @@ class Module(ModuleHooks):
                     f"parameter '{name}' (torch.nn.Parameter or None expected)"
                 )
             params[name] = None
+        elif isinstance(value, Tensor) and getattr(value, "_is_buffer", False):  # nn.Buffer
+            if "_buffers" not in d:
+                raise AttributeError("cannot assign buffer before Module.__init__() call")
+            _remove_from(self, name)
+            self.register_buffer(name, value, getattr(value, "persistent", True))
         elif isinstance(value, Module):
             if "_modules" not in d:
                 raise AttributeError("cannot assign module before Module.__init__() call")
