@@ -407,7 +407,8 @@ def _masked_fill_vjp_value(g: Any, ans: Any, x: Any, mask: Any, value: Any) -> A
 masked_fill_p = defop(
     "masked_fill", _masked_fill_impl,
     vjp=(lambda g, ans, x, mask, value: _where(mask, 0.0, g), None, _masked_fill_vjp_value),
-    jvp=LINEAR, save_inputs=True, batch="elementwise")
+    jvp=LINEAR, save_inputs=True, batch="elementwise",
+    names=("MaskedFillBackward0", "MaskedFillBackward1"), scalar_args=(2,))
 
 
 def _where(c: Any, a: Any, b: Any) -> Any:

@@ -203,7 +203,7 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 #: cases whose grad_fn name still differs from PyTorch's (gradkit composes these where
 #: PyTorch has one kernel, or records one node where PyTorch records a view over a product)
 NAME_DIFFERS = {
-    'matmul_2d_3d', 'addmm', 'einsum_ij_jk', 'einsum_trace', 'cross_entropy_probs',
+    'matmul_2d_3d', 'einsum_ij_jk', 'einsum_trace', 'cross_entropy_probs',
     'soft_margin_loss', 'mse_loss_broadcast', 'multi_margin_loss', 'pairwise_distance', 'prelu',
     'glu', 'embedding_padding_idx', 'instance_norm', 'conv3d', 'conv_transpose2d',
     'conv_transpose1d', 'avg_pool1d', 'adaptive_max_pool2d', 'pad', 'interpolate', 'avg_pool2d',
@@ -211,12 +211,12 @@ NAME_DIFFERS = {
 }
 
 #: same grad_fn name, different next_functions: a batched matmul is one node in gradkit
-#: (PyTorch: a view over Mm/Bmm), ``where``/``masked_fill`` keep an edge slot for their
-#: mask, a scalar factor is MulBackward0 (PyTorch's C++ Scalar overload: MulBackward1), ...
+#: (PyTorch: a view over Mm/Bmm), a scalar factor is MulBackward0 (PyTorch's C++ Scalar
+#: overload: MulBackward1), ...
 NEXT_DIFFERS = {
     'linear_nobias_1d', 'linear_nobias_3d', 'bilinear', 'matmul_1d_2d', 'matmul_3d_3d',
     'matmul_3d_2d', 'matmul_3d_1d', 'cross_entropy_smooth', 'margin_ranking_loss',
-    'triplet_margin_loss', 'normalize', 'scaled_dot_product_attention', 'where', 'masked_fill',
+    'triplet_margin_loss', 'normalize', 'scaled_dot_product_attention',
 }
 
 SAME_NAME = [k for k in EXPECTED if k not in NAME_DIFFERS]
@@ -255,6 +255,23 @@ def test_linear_module_prints_addmm() -> None:
     assert "grad_fn=<ViewBackward0>" in repr(lin(gradkit.ones(3)))
 
 
+def test_no_slot_for_inputs_without_gradient() -> None:
+    # PyTorch: a where condition or a mask has no next_functions slot, nor has the number
+    # of masked_fill's Scalar overload; a tensor value is MaskedFillBackward1 with its edge
+    x = gradkit.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    v = gradkit.tensor(5.0, requires_grad=True)
+    w = gradkit.where(x > 0, x, v)
+    assert [n.variable for n, _ in w.grad_fn.next_functions] == [x, v]
+    m = x.masked_fill(x < 0, v)
+    assert m.grad_fn.name() == "MaskedFillBackward1"
+    assert [n.variable for n, _ in m.grad_fn.next_functions] == [x, v]
+    m.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 1.0])
+    assert v.grad.item() == 1.0
+    c = x.detach().masked_fill(x.detach() < 0, v)        # a constant self keeps its None slot
+    assert [n is None for n, _ in c.grad_fn.next_functions] == [True, False]
+
+
 # --- live PyTorch ---------------------------------------------------------------------------
 @pytest.mark.parametrize("label", sorted(EXPECTED))
 def test_recorded_names_are_pytorchs(label: str) -> None:
@@ -264,7 +281,7 @@ def test_recorded_names_are_pytorchs(label: str) -> None:
 
 #: the cases that run through the fused rows, for gradients and second derivatives
 ROWS = [
-    "linear_2d", "linear_1d", "linear_3d", "linear_const_x", "cross_entropy", "cross_entropy_sum",
+    "linear_2d", "linear_1d", "linear_3d", "linear_const_x", "addmm", "cross_entropy", "cross_entropy_sum",
     "cross_entropy_none", "cross_entropy_smooth", "nll_loss", "nll_loss_2d", "mse_loss",
     "mse_loss_none", "smooth_l1_loss", "huber_loss", "bce", "bce_weight", "bce_with_logits", "gelu",
     "gelu_tanh",
