@@ -156,18 +156,19 @@ class PrimNode(Node):
     @property
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         """As PyTorch shows them: an input the row gives no gradient (a ``where`` condition, a
-        mask) has no slot, nor has a number at a position the row lists in ``scalar_args``
-        (PyTorch's Scalar overloads: ``masked_fill(mask, 0.0)``)."""
+        mask) has no slot, nor has a number in a node of a ``scalar_variants`` name (PyTorch's
+        Scalar overloads: ``masked_fill(mask, 0.0)``, ``MulBackward1``)."""
         out = Node.next_functions.fget(self)  # type: ignore[attr-defined]
         prim = self.prim
-        scalars = prim.scalar_args
-        if prim.vjp_all is not None or (not scalars and None not in prim.vjp):
+        scalar = bool(prim.scalar_variants) and \
+            prim.node_classes.index(type(self)) in prim.scalar_variants
+        if prim.vjp_all is not None or (not scalar and None not in prim.vjp):
             return out
         keep = []
         for i, slot in enumerate(out):
             if i < len(prim.vjp) and prim.vjp[i] is None:
                 continue
-            if i in scalars and slot[0] is None and not self._tensor_input(i):
+            if scalar and slot[0] is None and not self._tensor_input(i):
                 continue
             keep.append(slot)
         return tuple(keep)
@@ -356,8 +357,9 @@ class Primitive:
         #: vmap's batching kind (``BATCH_KINDS``) and the batched VJP kind (``BATCHED_VJP_KINDS``)
         self.batch: str | None = "elementwise" if jvp is ELEMENTWISE else None
         self.batched_vjp: str | None = None
-        #: input positions PyTorch takes as a Scalar: no ``next_functions`` slot for a number
-        self.scalar_args: tuple[int, ...] = ()
+        #: the name variants that are PyTorch's Scalar overloads: no ``next_functions`` slot
+        #: for a number input
+        self.scalar_variants: tuple[int, ...] = ()
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
@@ -420,7 +422,8 @@ def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, 
           names: Sequence[str] | str | None = None, save_inputs: bool = True,
           save_ans: bool = False, promote: str | None = None, differentiable: bool = True,
           n_out: int = 1, vjp_all: Any = None, scalar_ok: bool = False, batch: str | None = None,
-          batched_vjp: str | None = None, scalar_args: tuple[int, ...] = ()) -> Callable[..., Any]:
+          batched_vjp: str | None = None,
+          scalar_variants: tuple[int, ...] = ()) -> Callable[..., Any]:
     """Declare a primitive and return its function (works on Tensors and on ndarrays).
 
     Parameters
@@ -453,9 +456,9 @@ def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, 
     batched_vjp : str, optional
         The batched VJP rule for a batch of cotangents, one of ``BATCHED_VJP_KINDS`` (default:
         the row's rules broadcast when ``jvp=ELEMENTWISE``, else they run once per row).
-    scalar_args : tuple of int
-        Input positions PyTorch takes as a Scalar: given a number, they have no
-        ``next_functions`` slot (as ``masked_fill(mask, 0.0)``'s value).
+    scalar_variants : tuple of int
+        The ``names`` variants that are PyTorch's Scalar overloads: a number input has no
+        ``next_functions`` slot there (``masked_fill(mask, 0.0)``, ``MulBackward1``).
     """
     if batch is not None and batch not in BATCH_KINDS:
         raise ValueError(f"defop({name!r}): unknown batch kind {batch!r}")
@@ -471,7 +474,7 @@ def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, 
     if batch is not None:
         prim.batch = batch
     prim.batched_vjp = batched_vjp
-    prim.scalar_args = tuple(scalar_args)
+    prim.scalar_variants = tuple(scalar_variants)
     REGISTRY[name] = prim
     return op(prim)
 

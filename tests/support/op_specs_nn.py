@@ -362,6 +362,14 @@ NN_SPECS: list[OpSpec] = [
            shapes=[(1, 2, 3, 3), (1, 2, 3, 3)]),
     OpSpec("conv2d_weight_grad", *_weight_grad((2, 1, 2, 2), stride=(2, 1), dilation=(1, 2), groups=2),
            shapes=[(2, 2, 3, 4), (2, 2, 1, 2)], label="stride-dilation-groups"),
+    # --- constant padding (negative amounts crop); reference: np.pad and slicing ---
+    OpSpec("constant_pad_nd", lambda x: F.pad(x, (1, 2)),
+           lambda x: np.pad(x, ((0, 0), (1, 2))), shapes=[(3, 4)]),
+    OpSpec("constant_pad_nd", lambda x: F.pad(x, (2, -1, -1, 1), value=1.5),
+           lambda x: np.pad(x[1:, :-1], ((0, 1), (2, 0)), constant_values=1.5),
+           shapes=[(3, 4)], label="crop-value"),
+    OpSpec("constant_pad_nd", lambda x: F.pad(x, (0, 1, 1, 0, 1, 1)),
+           lambda x: np.pad(x, ((1, 1), (1, 0), (0, 1))), shapes=[(2, 3, 2)], label="3-dims"),
     # --- max pooling (distinct values: no ties) ---
     OpSpec("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: _max_pool_ref(x, (2, 2), (2, 2), (0, 0))[0],
            make=distinct((1, 2, 4, 4))),

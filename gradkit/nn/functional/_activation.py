@@ -191,8 +191,9 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
     """``input / max(||input||_p, eps)`` along ``dim``."""
     x = _t(input)
     d = S.norm_dim(dim, x.ndim)
-    denom = A.clamp(R.norm_p(x, ord=float(p), dim=(d,), keepdim=True), min=eps)
-    return x / denom
+    # PyTorch's graph: norm, clamp_min, expand_as, div
+    denom = A.clamp_min(R.norm_p(x, ord=float(p), dim=(d,), keepdim=True), eps)
+    return x / A.expand(denom, tuple(x.shape))
 
 
 # --- activations ------------------------------------------------------------------------
