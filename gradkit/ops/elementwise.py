@@ -509,7 +509,8 @@ def _logit_vjp(g: Any, x: Any, eps: float | None) -> Any:
 
 # --- binary --------------------------------------------------------------------
 add = defop("add", operator.add, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g), jvp=LINEAR,
-            save_inputs=False, promote="same", batch="elementwise", batched_vjp="broadcast")
+            save_inputs=False, promote="same", batch="elementwise", batched_vjp="broadcast",
+            names=("AddBackward0", "AddBackward1"), scalar_variants=(1,))
 sub = defop("sub", operator.sub, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
             jvp=LINEAR, save_inputs=False, promote="same", batch="elementwise", batched_vjp="broadcast")
 # NOTE: not LINEAR: ``other`` is a parameter, so rsub(t) would add it to the tangent.

@@ -33,8 +33,16 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     x, t = _t(input), _t(target, "target")
     _same_size(x, t)
     reduction = _reduction(size_average, reduce, reduction)
-    if weight is None and tuple(t.shape) == tuple(x.shape):
-        return P.mse_loss_p(x, t, reduction=reduction)       # one MseLossBackward0 node
+    if weight is None:
+        # one MseLossBackward0 node; operands of other shapes are expanded first, as PyTorch's
+        try:
+            shape = tuple(np.broadcast_shapes(tuple(x.shape), tuple(t.shape)))
+        except ValueError:
+            shape = None
+        if shape is not None:
+            x = x if tuple(x.shape) == shape else A.expand(x, shape)
+            t = t if tuple(t.shape) == shape else A.expand(t, shape)
+            return P.mse_loss_p(x, t, reduction=reduction)
     d = x - t
     loss = d * d
     return _reduce(loss, reduction) if weight is None else _weighted(loss, x, weight, reduction, True)
