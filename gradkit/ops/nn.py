@@ -26,7 +26,7 @@ from ._registry import ELEMENTWISE, LINEAR, defop, not_lazy
 from .elementwise import abs as abs_
 from .elementwise import clamp_scalar, erf, rsqrt, exp, log, log1p, maximum, sigmoid, sign, tanh, where
 from .reduction import mean_p, sum_p
-from .shape import gather_p, reshape_as
+from .shape import cat_p, gather_p, getitem_p, reshape_as
 
 Pair = tuple[int, int]
 Pad2 = tuple[Pair, Pair]
@@ -572,6 +572,20 @@ mse_loss_p = defop(
     promote="same", names="MseLossBackward0", batch="loss")
 
 
+def _soft_margin_impl(x: np.ndarray, t: np.ndarray, reduction: str) -> np.ndarray:
+    return _red(np.logaddexp(0.0, -t * x), reduction)           # log(1 + exp(-t x)), stable
+
+
+# NOTE: fused (PyTorch's node, SoftMarginLossBackward0). As in PyTorch the target has no
+# gradient (no next_functions slot); F.soft_margin_loss composes when a target requires grad.
+soft_margin_loss_p = defop(
+    "soft_margin_loss", _soft_margin_impl,
+    vjp=(lambda g, ans, x, t, reduction: _red_g(g, x, reduction) * (-t * sigmoid(-t * x)), None),
+    jvp=(lambda dx, ans, x, t, reduction: _red(dx * (-t * sigmoid(-t * x)), reduction),
+         lambda dt, ans, x, t, reduction: _red(dt * (-x * sigmoid(-t * x)), reduction)),
+    promote="same", names="SoftMarginLossBackward0", batch="loss")
+
+
 def _smooth_impl(x: np.ndarray, t: np.ndarray, reduction: str, beta: float,
                  huber: bool) -> np.ndarray:
     d = x - t
@@ -757,6 +771,37 @@ native_norm_p = defop("native_norm", _native_norm_impl, vjp_all=_native_norm_vjp
                       names=("NativeLayerNormBackward0", "NativeBatchNormBackward0",
                              "NativeGroupNormBackward0"), batch="native_norm")
 NORM_VARIANT = {"layer": 0, "batch": 1, "eval": 1, "group": 2}
+
+
+# --- glu: the first half of ``dim`` times the sigmoid of the second half ---------------------
+def _halves(x: Any, dim: int) -> tuple[Any, Any]:
+    h = x.shape[dim] // 2
+    lead = (slice(None),) * dim
+    return getitem_p(x, index=lead + (slice(0, h),)), getitem_p(x, index=lead + (slice(h, None),))
+
+
+def _glu_impl(x: np.ndarray, dim: int) -> np.ndarray:
+    h = x.shape[dim] // 2
+    lead = (slice(None),) * dim
+    return x[lead + (slice(0, h),)] * sigmoid(x[lead + (slice(h, None),)])
+
+
+def _glu_vjp(g: Any, ans: Any, x: Any, dim: int) -> Any:
+    a, b = _halves(x, dim)
+    s = sigmoid(b)
+    return cat_p(g * s, g * a * s * (1.0 - s), dim=dim)
+
+
+def _glu_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
+    a, b = _halves(x, dim)
+    ta, tb = _halves(t, dim)
+    s = sigmoid(b)
+    return ta * s + a * s * (1.0 - s) * tb
+
+
+# NOTE: fused (PyTorch's node, GluBackward0); the rules are table ops, so every order works.
+glu_p = defop("glu", _glu_impl, vjp=_glu_vjp, jvp=(_glu_jvp,), promote="float",
+              names="GluBackward0", batch="int_dim")
 
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------

@@ -203,8 +203,8 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 #: cases whose grad_fn name still differs from PyTorch's (gradkit composes these where
 #: PyTorch has one kernel, or records one node where PyTorch records a view over a product)
 NAME_DIFFERS = {
-    'matmul_2d_3d', 'einsum_ij_jk', 'einsum_trace', 'soft_margin_loss', 'multi_margin_loss',
-    'prelu', 'glu', 'embedding_padding_idx', 'instance_norm', 'conv3d', 'conv_transpose2d',
+    'matmul_2d_3d', 'einsum_ij_jk', 'einsum_trace', 'multi_margin_loss',
+    'prelu', 'embedding_padding_idx', 'instance_norm', 'conv3d', 'conv_transpose2d',
     'conv_transpose1d', 'avg_pool1d', 'adaptive_max_pool2d', 'interpolate', 'avg_pool2d',
     'adaptive_avg_pool2d',
 }
@@ -285,6 +285,17 @@ def test_scalar_overload_nodes() -> None:
     # smoothing
 
 
+def test_soft_margin_loss_target_that_requires_grad_is_differentiated() -> None:
+    # PyTorch refuses it; gradkit composes then: d/dt log(1 + exp(-t x)) = -x sigmoid(-t x)
+    x = gradkit.tensor([1.0, -2.0], dtype=gradkit.float64, requires_grad=True)
+    t = gradkit.tensor([0.5, 1.0], dtype=gradkit.float64, requires_grad=True)
+    gradkit.nn.functional.soft_margin_loss(x, t).backward()
+    xs, ts = np.array([1.0, -2.0]), np.array([0.5, 1.0])
+    sig = 1.0 / (1.0 + np.exp(ts * xs))
+    np.testing.assert_allclose(t.grad.numpy(), -xs * sig / 2, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), -ts * sig / 2, rtol=1e-12)
+
+
 # --- live PyTorch ---------------------------------------------------------------------------
 @pytest.mark.parametrize("label", sorted(EXPECTED))
 def test_recorded_names_are_pytorchs(label: str) -> None:
@@ -297,7 +308,8 @@ ROWS = [
     "linear_2d", "linear_1d", "linear_3d", "linear_const_x", "addmm", "cross_entropy_probs",
     "margin_ranking_loss", "triplet_margin_loss", "pad", "linear_nobias_1d", "linear_nobias_3d",
     "matmul_1d_2d", "matmul_3d_3d", "matmul_3d_2d", "matmul_3d_1d", "normalize",
-    "scaled_dot_product_attention", "mse_loss_broadcast", "pairwise_distance", "cross_entropy", "cross_entropy_sum",
+    "scaled_dot_product_attention", "mse_loss_broadcast", "pairwise_distance", "glu",
+    "soft_margin_loss", "cross_entropy", "cross_entropy_sum",
     "cross_entropy_none", "cross_entropy_smooth", "nll_loss", "nll_loss_2d", "mse_loss",
     "mse_loss_none", "smooth_l1_loss", "huber_loss", "bce", "bce_weight", "bce_with_logits", "gelu",
     "gelu_tanh",

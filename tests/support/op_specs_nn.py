@@ -18,6 +18,9 @@ from gradkit.ops import nn as P  # noqa: F401  (registers the nn rows in REGISTR
 
 from op_specs import OpSpec, avoiding, distinct, then, uniform
 
+#: soft_margin_loss targets (the target has no gradient, as in PyTorch)
+_SM_T = np.array([[1.0, -1.0, 1.0, 1.0], [-1.0, -1.0, 1.0, -1.0], [1.0, 1.0, -1.0, 1.0]])
+
 Pads = tuple[tuple[int, int], tuple[int, int]]
 
 
@@ -362,6 +365,18 @@ NN_SPECS: list[OpSpec] = [
            shapes=[(1, 2, 3, 3), (1, 2, 3, 3)]),
     OpSpec("conv2d_weight_grad", *_weight_grad((2, 1, 2, 2), stride=(2, 1), dilation=(1, 2), groups=2),
            shapes=[(2, 2, 3, 4), (2, 2, 1, 2)], label="stride-dilation-groups"),
+    # --- glu: a * sigmoid(b) over the halves of dim; soft margin: log(1 + exp(-t x)) ---
+    OpSpec("glu", F.glu, lambda x: x[:, :2] / (1.0 + np.exp(-x[:, 2:])), shapes=[(3, 4)]),
+    OpSpec("glu", lambda x: F.glu(x, 0), lambda x: x[:1] / (1.0 + np.exp(-x[1:])),
+           shapes=[(2, 3, 2)], label="dim0"),
+    OpSpec("soft_margin_loss",
+           lambda x: F.soft_margin_loss(x, gk.tensor(_SM_T, dtype=x.dtype, device=x.device)),
+           lambda x: np.log1p(np.exp(-_SM_T * x)).mean(), shapes=[(3, 4)]),
+    OpSpec("soft_margin_loss",
+           lambda x: F.soft_margin_loss(x, gk.tensor(_SM_T[:2, :3] * 1.5, dtype=x.dtype,
+                                                  device=x.device),
+                                        reduction="none"),
+           lambda x: np.log1p(np.exp(-_SM_T[:2, :3] * 1.5 * x)), shapes=[(2, 3)], label="none"),
     # --- constant padding (negative amounts crop); reference: np.pad and slicing ---
     OpSpec("constant_pad_nd", lambda x: F.pad(x, (1, 2)),
            lambda x: np.pad(x, ((0, 0), (1, 2))), shapes=[(3, 4)]),

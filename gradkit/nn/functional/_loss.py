@@ -10,6 +10,7 @@ import numpy as np
 
 from gradkit import _api as A
 from gradkit._core import backend as _backend
+from gradkit._core.grad_mode import is_grad_enabled
 from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
 from gradkit.ops import elementwise as E
@@ -442,6 +443,9 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
     if tuple(x.shape) != tuple(t.shape):
         raise ValueError(f"Using a target size ({t.shape}) that is different to the input size "
                          f"({x.shape}) is deprecated. Please ensure they have the same size.")
+    if not (t.requires_grad and is_grad_enabled()):
+        return P.soft_margin_loss_p(x, t, reduction=reduction)   # PyTorch's one node
+    # NOTE: PyTorch refuses a target that requires grad; gradkit differentiates it (composed)
     return F._reduce(-F._logsigmoid(x * t), reduction)
 
 
