@@ -308,6 +308,43 @@ convolution_p = defop(
     promote="same", names="ConvolutionBackward0", batch="convolution")
 
 
+# --- transposed convolution with its bias, as one node (PyTorch's ConvolutionBackward0) ------
+# NOTE: fused for PyTorch's node: its output is conv2d's input gradient of ``x`` (``input_shape``
+# the output's shape), plus the bias; the rules are the conv2d rows (the adjoint of the input
+# gradient is conv2d, its weight gradient conv2d_weight_grad with the roles of x and g swapped).
+def _convolution_t_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, nd: int,
+                        input_shape: tuple[int, ...], **p: Any) -> np.ndarray:
+    out = _conv2d_input_grad_impl(_as2d(x, nd), _as2d(w, nd), input_shape=input_shape, **p)
+    return _as1d(out + b.reshape(1, -1, 1, 1), nd)
+
+
+def _convolution_t_vjp_x(g: Any, ans: Any, x: Any, w: Any, b: Any, nd: int,
+                         input_shape: tuple[int, ...], **p: Any) -> Any:
+    return _as1d(conv2d_p(_as2d(g, nd), _as2d(w, nd), **p), nd)
+
+
+def _convolution_t_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any, nd: int,
+                         input_shape: tuple[int, ...], **p: Any) -> Any:
+    w2 = tuple(w.shape[:2]) + (1,) + tuple(w.shape[2:]) if nd == 1 else tuple(w.shape)
+    return _as1d(conv2d_weight_grad_p(_as2d(g, nd), _as2d(x, nd), weight_shape=w2, **p), nd)
+
+
+def _convolution_t_jvp(t: Any, x: Any, w: Any, nd: int, input_shape: tuple[int, ...],
+                       **p: Any) -> Any:
+    return _as1d(conv2d_input_grad_p(_as2d(t, nd), _as2d(w, nd), input_shape=input_shape, **p)
+                 if x is None else
+                 conv2d_input_grad_p(_as2d(x, nd), _as2d(t, nd), input_shape=input_shape, **p), nd)
+
+
+convolution_transpose_p = defop(
+    "convolution_transpose", _convolution_t_impl,
+    vjp=(_convolution_t_vjp_x, _convolution_t_vjp_w, _convolution_vjp_b),
+    jvp=(lambda t, ans, x, w, b, nd, input_shape, **p: _convolution_t_jvp(t, None, w, nd, input_shape, **p),
+         lambda t, ans, x, w, b, nd, input_shape, **p: _convolution_t_jvp(t, x, w, nd, input_shape, **p),
+         lambda t, ans, x, w, b, nd, input_shape, **p: reshape_as(t, (1, -1) + (1,) * nd)),
+    promote="same", names="ConvolutionBackward0")
+
+
 # --- max pooling (fused for speed: a few vectorized passes, one per kernel tap) ------------
 def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
                      dilation: Pair) -> tuple[np.ndarray, np.ndarray]:
