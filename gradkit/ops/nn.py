@@ -810,6 +810,19 @@ native_norm_p = defop("native_norm", _native_norm_impl, vjp_all=_native_norm_vjp
 NORM_VARIANT = {"layer": 0, "batch": 1, "eval": 1, "group": 2}
 
 
+# --- prelu: x where positive, w * x elsewhere (w broadcast: one slope or one per channel) ----
+def _prelu_impl(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.where(x > 0, x, w * x)
+
+
+# NOTE: fused (PyTorch's node, PreluKernelBackward0); at 0 the slope side is taken, as in
+# PyTorch (d/dx = w, d/dw = 0).
+prelu_p = defop("prelu_kernel", _prelu_impl,
+                vjp=(lambda g, ans, x, w: where(x > 0, g, w * g),
+                     lambda g, ans, x, w: where(x > 0, 0.0, g * x)),
+                jvp=ELEMENTWISE, promote="same", names="PreluKernelBackward0")
+
+
 # --- glu: the first half of ``dim`` times the sigmoid of the second half ---------------------
 def _halves(x: Any, dim: int) -> tuple[Any, Any]:
     h = x.shape[dim] // 2

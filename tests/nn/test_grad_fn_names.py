@@ -204,7 +204,7 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 #: PyTorch has one kernel, or records one node where PyTorch records a view over a product)
 NAME_DIFFERS = {
     'matmul_2d_3d', 'einsum_ij_jk', 'einsum_trace', 'multi_margin_loss',
-    'prelu', 'embedding_padding_idx', 'conv3d', 'avg_pool1d', 'adaptive_max_pool2d',
+    'embedding_padding_idx', 'conv3d', 'avg_pool1d', 'adaptive_max_pool2d',
     'interpolate', 'avg_pool2d', 'adaptive_avg_pool2d',
 }
 
@@ -308,7 +308,7 @@ ROWS = [
     "margin_ranking_loss", "triplet_margin_loss", "pad", "linear_nobias_1d", "linear_nobias_3d",
     "matmul_1d_2d", "matmul_3d_3d", "matmul_3d_2d", "matmul_3d_1d", "normalize",
     "scaled_dot_product_attention", "mse_loss_broadcast", "pairwise_distance", "glu",
-    "soft_margin_loss", "instance_norm", "conv_transpose2d", "conv_transpose1d",
+    "soft_margin_loss", "instance_norm", "conv_transpose2d", "conv_transpose1d", "prelu",
     "cross_entropy", "cross_entropy_sum",
     "cross_entropy_none", "cross_entropy_smooth", "nll_loss", "nll_loss_2d", "mse_loss",
     "mse_loss_none", "smooth_l1_loss", "huber_loss", "bce", "bce_weight", "bce_with_logits", "gelu",

@@ -16,7 +16,7 @@ import gradkit.nn.functional as F
 from gradkit.ops import linalg as L
 from gradkit.ops import nn as P  # noqa: F401  (registers the nn rows in REGISTRY)
 
-from op_specs import OpSpec, avoiding, distinct, then, uniform
+from op_specs import OpSpec, avoiding, distinct, signed, then, uniform
 
 #: soft_margin_loss targets (the target has no gradient, as in PyTorch)
 _SM_T = np.array([[1.0, -1.0, 1.0, 1.0], [-1.0, -1.0, 1.0, -1.0], [1.0, 1.0, -1.0, 1.0]])
@@ -374,6 +374,11 @@ NN_SPECS: list[OpSpec] = [
            shapes=[(1, 2, 3, 3), (1, 2, 3, 3)]),
     OpSpec("conv2d_weight_grad", *_weight_grad((2, 1, 2, 2), stride=(2, 1), dilation=(1, 2), groups=2),
            shapes=[(2, 2, 3, 4), (2, 2, 1, 2)], label="stride-dilation-groups"),
+    # --- prelu: x where positive, w * x elsewhere (inputs clear of 0) ---
+    OpSpec("prelu_kernel", F.prelu, lambda x, w: np.where(x > 0, x, w.reshape(1, -1, 1) * x),
+           make=then(signed((2, 3, 4)), uniform((3,)))),
+    OpSpec("prelu_kernel", F.prelu, lambda x, w: np.where(x > 0, x, w * x),
+           make=then(signed((5,)), uniform((1,))), label="one-slope"),
     # --- glu: a * sigmoid(b) over the halves of dim; soft margin: log(1 + exp(-t x)) ---
     OpSpec("glu", F.glu, lambda x: x[:, :2] / (1.0 + np.exp(-x[:, 2:])), shapes=[(3, 4)]),
     OpSpec("glu", lambda x: F.glu(x, 0), lambda x: x[:1] / (1.0 + np.exp(-x[1:])),
