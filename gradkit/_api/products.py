@@ -15,7 +15,8 @@ from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
 from gradkit._api.base import _t
 from gradkit._api.pointwise import mul
-from gradkit._api.shape import expand, permute, reshape
+from gradkit._api.indexing import clone
+from gradkit._api.shape import expand, permute, reshape, transpose
 
 # --- products ---------------------------------------------------------------------------
 def matmul(input: Tensor, other: Tensor) -> Tensor:
@@ -43,6 +44,11 @@ def _matmul_as_pytorch(x: Tensor, y: Tensor) -> Tensor | None:
         flat = S.reshape_as(x, (int(np.prod(x.shape[:-1])), x.shape[-1]))
         out = apply(L.matmul_p.prim, (flat, y), None, L.MM if y.ndim == 2 else L.MV)
         return S.reshape_as(out, tuple(x.shape[:-1]) + tuple(y.shape[1:]), S.UNSAFE_VIEW)
+    if x.ndim == 2 and y.ndim >= 3:
+        # PyTorch folds the transposed product (y^T x^T)^T and makes it contiguous: CloneBackward0
+        # over TransposeBackward0 over the folded mm
+        folded = _matmul_as_pytorch(transpose(y, -1, -2), transpose(x, 0, 1))
+        return None if folded is None else clone(transpose(folded, -1, -2))
     if x.ndim >= 3 and y.ndim >= 3:
         try:
             batch = tuple(np.broadcast_shapes(tuple(x.shape[:-2]), tuple(y.shape[:-2])))
