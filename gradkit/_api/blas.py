@@ -16,6 +16,7 @@ from gradkit import _api as A
 from gradkit._api.base import _dim
 from gradkit._api.base import as_tensor_arg as _t
 from gradkit._core.tensor import Tensor
+from gradkit.ops import linalg as L
 
 __all__ = [
     "cross", "addmm", "addmv", "addr", "addbmm", "baddbmm", "chain_matmul",
@@ -79,9 +80,14 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
         raise RuntimeError("mat1 must be a matrix, got " f"{m1.ndim}-D tensor")
     if m2.ndim != 2:
         raise RuntimeError("mat2 must be a matrix, got " f"{m2.ndim}-D tensor")
-    prod = A.mm(m1, m2)
-    _check_shape(input, tuple(prod.shape), "addmm")
-    return _bias(input, prod, beta, alpha)
+    shape = (m1.shape[0], m2.shape[1])
+    if m1.shape[1] != m2.shape[0]:
+        return _bias(input, A.mm(m1, m2), beta, alpha)      # mm raises PyTorch's error
+    _check_shape(input, shape, "addmm")
+    if isinstance(beta, (int, float)) and isinstance(alpha, (int, float)):
+        # PyTorch's node: one AddmmBackward0 (the fused row of the table)
+        return L.addmm_p(_t(input), m1, m2, beta=beta, alpha=alpha)
+    return _bias(input, A.mm(m1, m2), beta, alpha)
 
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:

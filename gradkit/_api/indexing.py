@@ -131,7 +131,9 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
     if isinstance(value, (int, float)) and (x._data.dtype.kind in "iu"
                                             or x._data.dtype == np.float32):
         value = _fill_value(value, x._data.dtype)
-    return S.masked_fill_p(x, m, _other(value))
+    value = _other(value)
+    # PyTorch's nodes: MaskedFillBackward0 for a number, MaskedFillBackward1 for a tensor value
+    return apply(S.masked_fill_p.prim, (x, m, value), None, int(isinstance(value, Tensor)))
 
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:

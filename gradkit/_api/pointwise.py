@@ -321,6 +321,12 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
     The gradient is 1 where ``min <= input <= max``, bounds included (as in
     PyTorch), and 0 elsewhere.
     """
+    return _clamp(input, min, max, 0)
+
+
+def _clamp(input: Tensor, min: Any, max: Any, variant: int) -> Tensor:  # noqa: A002
+    """``clamp`` with the node name of ``variant`` for number bounds (ClampBackward1,
+    ClampMinBackward0, ClampMaxBackward0)."""
     x = _t(input)
     if min is None and max is None:
         raise RuntimeError("gradkit.clamp: At least one of 'min' or 'max' must not be None")
@@ -334,6 +340,8 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A
         x = x.to(_dtype.get_default_dtype())
     elif x._data.dtype == np.bool_:
         x = x.to(_dtype.int64)
+    if variant:
+        return apply(E.clamp_scalar.prim, (x,), {"min": min, "max": max}, variant)
     return E.clamp_scalar(x, min=min, max=max)
 
 
@@ -341,11 +349,11 @@ clip = clamp
 
 
 def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
-    return clamp(input, min=min)
+    return _clamp(input, min, None, 1)
 
 
 def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
-    return clamp(input, max=max)
+    return _clamp(input, None, max, 2)
 
 
 def where(condition: Any, input: Any = None, other: Any = None, *, safe: bool = False) -> Any:

@@ -15,14 +15,56 @@ from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
 from gradkit._api.base import _t
 from gradkit._api.pointwise import mul
-from gradkit._api.shape import permute, reshape
+from gradkit._api.indexing import clone
+from gradkit._api.shape import expand, permute, reshape, transpose
 
 # --- products ---------------------------------------------------------------------------
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics for 1-D, 2-D and batched operands."""
     x, y = _t(input), _t(other)
     variant = L.matmul_variant(x.ndim, y.ndim)
+    if variant in (L.VM, L.BATCHED) and (x._rg or y._rg) and \
+            x.shape[-1] == y.shape[-2 if y.ndim > 1 else 0]:
+        out = _matmul_as_pytorch(x, y)
+        if out is not None:
+            return out
     return apply(L.matmul_p.prim, (x, y), None, variant)
+
+
+def _matmul_as_pytorch(x: Tensor, y: Tensor) -> Tensor | None:
+    """PyTorch's graph of a matmul with a vector or a batch: views around one mm/mv/bmm
+    (``SqueezeBackward4`` over ``MmBackward0``, ``UnsafeViewBackward0`` over ``MmBackward0``,
+    ``MvBackward0`` or ``BmmBackward0``); None where PyTorch's graph is another one."""
+    if x.ndim == 1 and y.ndim == 2:
+        row = S.reshape_as(x, (1, x.shape[0]), S.UNSQUEEZE)
+        out = apply(L.matmul_p.prim, (row, y), None, L.MM)
+        return S.reshape_as(out, (y.shape[1],), S.SQUEEZE4)
+    if x.ndim >= 3 and y.ndim <= 2:
+        # the batch folds into the rows of one mm (mv for a vector)
+        flat = S.reshape_as(x, (int(np.prod(x.shape[:-1])), x.shape[-1]))
+        out = apply(L.matmul_p.prim, (flat, y), None, L.MM if y.ndim == 2 else L.MV)
+        return S.reshape_as(out, tuple(x.shape[:-1]) + tuple(y.shape[1:]), S.UNSAFE_VIEW)
+    if x.ndim == 2 and y.ndim >= 3:
+        # PyTorch folds the transposed product (y^T x^T)^T and makes it contiguous: CloneBackward0
+        # over TransposeBackward0 over the folded mm
+        folded = _matmul_as_pytorch(transpose(y, -1, -2), transpose(x, 0, 1))
+        return None if folded is None else clone(transpose(folded, -1, -2))
+    if x.ndim >= 3 and y.ndim >= 3:
+        try:
+            batch = tuple(np.broadcast_shapes(tuple(x.shape[:-2]), tuple(y.shape[:-2])))
+        except ValueError:
+            return None
+        xs = batch + tuple(x.shape[-2:])
+        ys = batch + tuple(y.shape[-2:])
+        if tuple(x.shape) != xs:
+            x = expand(x, xs)
+        if tuple(y.shape) != ys:
+            y = expand(y, ys)
+        x3 = x if x.ndim == 3 else S.reshape_as(x, (int(np.prod(batch)),) + tuple(x.shape[-2:]))
+        y3 = y if y.ndim == 3 else S.reshape_as(y, (int(np.prod(batch)),) + tuple(y.shape[-2:]))
+        out = apply(L.matmul_p.prim, (x3, y3), None, L.BMM)
+        return S.reshape_as(out, batch + (x.shape[-2], y.shape[-1]), S.UNSAFE_VIEW)
+    return None
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:

@@ -154,6 +154,36 @@ class PrimNode(Node):
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(_saved.saved_names(self)))
 
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """As PyTorch shows them: an input the row gives no gradient (a ``where`` condition, a
+        mask) has no slot, nor has a number in a node of a ``scalar_variants`` name (PyTorch's
+        Scalar overloads: ``masked_fill(mask, 0.0)``, ``MulBackward1``)."""
+        out = Node.next_functions.fget(self)  # type: ignore[attr-defined]
+        prim = self.prim
+        scalar = bool(prim.scalar_variants) and \
+            prim.node_classes.index(type(self)) in prim.scalar_variants
+        if prim.vjp_all is not None or (not scalar and None not in prim.vjp):
+            return out
+        keep = []
+        for i, slot in enumerate(out):
+            if i < len(prim.vjp) and prim.vjp[i] is None:
+                continue
+            if scalar and slot[0] is None and not self._tensor_input(i):
+                continue
+            keep.append(slot)
+        return tuple(keep)
+
+    def _tensor_input(self, i: int) -> bool:
+        """Whether input ``i`` (one without an edge) was a Tensor rather than a number."""
+        if self.args is not None:
+            return isinstance(self.args[i], Tensor)
+        consts = getattr(self, "consts", None)
+        if consts is not None:
+            c = consts[i]
+            return not isinstance(c, (int, float, complex, bool, np.generic))
+        return False
+
     def _register_saved_hooks(self, name: str, pack: Callable[..., Any],
                               unpack: Callable[..., Any]) -> None:
         _saved.register_saved_hooks(self, name, pack, unpack)
@@ -328,6 +358,9 @@ class Primitive:
         #: vmap's batching kind (``BATCH_KINDS``) and the batched VJP kind (``BATCHED_VJP_KINDS``)
         self.batch: str | None = "elementwise" if jvp is ELEMENTWISE else None
         self.batched_vjp: str | None = None
+        #: the name variants that are PyTorch's Scalar overloads: no ``next_functions`` slot
+        #: for a number input
+        self.scalar_variants: tuple[int, ...] = ()
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
@@ -390,7 +423,8 @@ def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, 
           names: Sequence[str] | str | None = None, save_inputs: bool = True,
           save_ans: bool = False, promote: str | None = None, differentiable: bool = True,
           n_out: int = 1, vjp_all: Any = None, scalar_ok: bool = False, batch: str | None = None,
-          batched_vjp: str | None = None) -> Callable[..., Any]:
+          batched_vjp: str | None = None,
+          scalar_variants: tuple[int, ...] = ()) -> Callable[..., Any]:
     """Declare a primitive and return its function (works on Tensors and on ndarrays).
 
     Parameters
@@ -423,6 +457,9 @@ def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, 
     batched_vjp : str, optional
         The batched VJP rule for a batch of cotangents, one of ``BATCHED_VJP_KINDS`` (default:
         the row's rules broadcast when ``jvp=ELEMENTWISE``, else they run once per row).
+    scalar_variants : tuple of int
+        The ``names`` variants that are PyTorch's Scalar overloads: a number input has no
+        ``next_functions`` slot there (``masked_fill(mask, 0.0)``, ``MulBackward1``).
     """
     if batch is not None and batch not in BATCH_KINDS:
         raise ValueError(f"defop({name!r}): unknown batch kind {batch!r}")
@@ -438,6 +475,7 @@ def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, 
     if batch is not None:
         prim.batch = batch
     prim.batched_vjp = batched_vjp
+    prim.scalar_variants = tuple(scalar_variants)
     REGISTRY[name] = prim
     return op(prim)
 

@@ -509,17 +509,20 @@ def _logit_vjp(g: Any, x: Any, eps: float | None) -> Any:
 
 # --- binary --------------------------------------------------------------------
 add = defop("add", operator.add, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g), jvp=LINEAR,
-            save_inputs=False, promote="same", batch="elementwise", batched_vjp="broadcast")
+            save_inputs=False, promote="same", batch="elementwise", batched_vjp="broadcast",
+            names=("AddBackward0", "AddBackward1"), scalar_variants=(1,))
 sub = defop("sub", operator.sub, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
             jvp=LINEAR, save_inputs=False, promote="same", batch="elementwise", batched_vjp="broadcast")
 # NOTE: not LINEAR: ``other`` is a parameter, so rsub(t) would add it to the tangent.
 rsub = defop("rsub", _rsub_impl, vjp=lambda g, ans, x, other: -g, jvp=ELEMENTWISE,
              save_inputs=False, promote="same", names="RsubBackward1", batched_vjp="broadcast")
 mul = defop("mul", operator.mul, vjp=(lambda g, ans, x, y: g * _cj(y), lambda g, ans, x, y: g * _cj(x)),
-            jvp=ELEMENTWISE, promote="same")
+            jvp=ELEMENTWISE, promote="same", names=("MulBackward0", "MulBackward1"),
+            scalar_variants=(1,))
 div = defop("div", operator.truediv,
             vjp=(lambda g, ans, x, y: g / _cj(y), lambda g, ans, x, y: -(g * _cj(x)) / _cj(y * y)),
-            jvp=ELEMENTWISE, promote="float")
+            jvp=ELEMENTWISE, promote="float", names=("DivBackward0", "DivBackward1"),
+            scalar_variants=(1,))
 floor_divide = defop("floor_divide", _floor_divide_impl, vjp=None, promote="same", batch="elementwise")
 # NOTE: d/dy is -floor_divide(x, y) (Python's //, as PyTorch): -1.5 // inf is -1, inf // 1.5
 # is nan, where floor(x / y) gives -0 and inf.
@@ -713,7 +716,7 @@ def _clamp_t_hi(g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
 
 
 clamp_scalar = defop("clamp_scalar", _clamp_impl, vjp=_clamp_vjp, jvp=ELEMENTWISE,
-                     names="ClampBackward1")
+                     names=("ClampBackward1", "ClampMinBackward0", "ClampMaxBackward0"))
 clamp_tensor = defop("clamp_tensor", _clamp_tensor_impl, vjp=(_clamp_t_x, _clamp_t_lo, _clamp_t_hi),
                      jvp=ELEMENTWISE, names="ClampBackward0", promote="same")
 def _fill_impl(x: Any, value: Any) -> Any:

@@ -26,7 +26,7 @@ from ._registry import ELEMENTWISE, LINEAR, defop, not_lazy
 from .elementwise import abs as abs_
 from .elementwise import clamp_scalar, erf, rsqrt, exp, log, log1p, maximum, sigmoid, sign, tanh, where
 from .reduction import mean_p, sum_p
-from .shape import gather_p, reshape_as
+from .shape import cat_p, gather_p, getitem_p, reshape_as
 
 Pair = tuple[int, int]
 Pad2 = tuple[Pair, Pair]
@@ -308,6 +308,43 @@ convolution_p = defop(
     promote="same", names="ConvolutionBackward0", batch="convolution")
 
 
+# --- transposed convolution with its bias, as one node (PyTorch's ConvolutionBackward0) ------
+# NOTE: fused for PyTorch's node: its output is conv2d's input gradient of ``x`` (``input_shape``
+# the output's shape), plus the bias; the rules are the conv2d rows (the adjoint of the input
+# gradient is conv2d, its weight gradient conv2d_weight_grad with the roles of x and g swapped).
+def _convolution_t_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, nd: int,
+                        input_shape: tuple[int, ...], **p: Any) -> np.ndarray:
+    out = _conv2d_input_grad_impl(_as2d(x, nd), _as2d(w, nd), input_shape=input_shape, **p)
+    return _as1d(out + b.reshape(1, -1, 1, 1), nd)
+
+
+def _convolution_t_vjp_x(g: Any, ans: Any, x: Any, w: Any, b: Any, nd: int,
+                         input_shape: tuple[int, ...], **p: Any) -> Any:
+    return _as1d(conv2d_p(_as2d(g, nd), _as2d(w, nd), **p), nd)
+
+
+def _convolution_t_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any, nd: int,
+                         input_shape: tuple[int, ...], **p: Any) -> Any:
+    w2 = tuple(w.shape[:2]) + (1,) + tuple(w.shape[2:]) if nd == 1 else tuple(w.shape)
+    return _as1d(conv2d_weight_grad_p(_as2d(g, nd), _as2d(x, nd), weight_shape=w2, **p), nd)
+
+
+def _convolution_t_jvp(t: Any, x: Any, w: Any, nd: int, input_shape: tuple[int, ...],
+                       **p: Any) -> Any:
+    return _as1d(conv2d_input_grad_p(_as2d(t, nd), _as2d(w, nd), input_shape=input_shape, **p)
+                 if x is None else
+                 conv2d_input_grad_p(_as2d(x, nd), _as2d(t, nd), input_shape=input_shape, **p), nd)
+
+
+convolution_transpose_p = defop(
+    "convolution_transpose", _convolution_t_impl,
+    vjp=(_convolution_t_vjp_x, _convolution_t_vjp_w, _convolution_vjp_b),
+    jvp=(lambda t, ans, x, w, b, nd, input_shape, **p: _convolution_t_jvp(t, None, w, nd, input_shape, **p),
+         lambda t, ans, x, w, b, nd, input_shape, **p: _convolution_t_jvp(t, x, w, nd, input_shape, **p),
+         lambda t, ans, x, w, b, nd, input_shape, **p: reshape_as(t, (1, -1) + (1,) * nd)),
+    promote="same", names="ConvolutionBackward0")
+
+
 # --- max pooling (fused for speed: a few vectorized passes, one per kernel tap) ------------
 def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
                      dilation: Pair) -> tuple[np.ndarray, np.ndarray]:
@@ -572,6 +609,20 @@ mse_loss_p = defop(
     promote="same", names="MseLossBackward0", batch="loss")
 
 
+def _soft_margin_impl(x: np.ndarray, t: np.ndarray, reduction: str) -> np.ndarray:
+    return _red(np.logaddexp(0.0, -t * x), reduction)           # log(1 + exp(-t x)), stable
+
+
+# NOTE: fused (PyTorch's node, SoftMarginLossBackward0). As in PyTorch the target has no
+# gradient (no next_functions slot); F.soft_margin_loss composes when a target requires grad.
+soft_margin_loss_p = defop(
+    "soft_margin_loss", _soft_margin_impl,
+    vjp=(lambda g, ans, x, t, reduction: _red_g(g, x, reduction) * (-t * sigmoid(-t * x)), None),
+    jvp=(lambda dx, ans, x, t, reduction: _red(dx * (-t * sigmoid(-t * x)), reduction),
+         lambda dt, ans, x, t, reduction: _red(dt * (-x * sigmoid(-t * x)), reduction)),
+    promote="same", names="SoftMarginLossBackward0", batch="loss")
+
+
 def _smooth_impl(x: np.ndarray, t: np.ndarray, reduction: str, beta: float,
                  huber: bool) -> np.ndarray:
     d = x - t
@@ -757,6 +808,50 @@ native_norm_p = defop("native_norm", _native_norm_impl, vjp_all=_native_norm_vjp
                       names=("NativeLayerNormBackward0", "NativeBatchNormBackward0",
                              "NativeGroupNormBackward0"), batch="native_norm")
 NORM_VARIANT = {"layer": 0, "batch": 1, "eval": 1, "group": 2}
+
+
+# --- prelu: x where positive, w * x elsewhere (w broadcast: one slope or one per channel) ----
+def _prelu_impl(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return np.where(x > 0, x, w * x)
+
+
+# NOTE: fused (PyTorch's node, PreluKernelBackward0); at 0 the slope side is taken, as in
+# PyTorch (d/dx = w, d/dw = 0).
+prelu_p = defop("prelu_kernel", _prelu_impl,
+                vjp=(lambda g, ans, x, w: where(x > 0, g, w * g),
+                     lambda g, ans, x, w: where(x > 0, 0.0, g * x)),
+                jvp=ELEMENTWISE, promote="same", names="PreluKernelBackward0")
+
+
+# --- glu: the first half of ``dim`` times the sigmoid of the second half ---------------------
+def _halves(x: Any, dim: int) -> tuple[Any, Any]:
+    h = x.shape[dim] // 2
+    lead = (slice(None),) * dim
+    return getitem_p(x, index=lead + (slice(0, h),)), getitem_p(x, index=lead + (slice(h, None),))
+
+
+def _glu_impl(x: np.ndarray, dim: int) -> np.ndarray:
+    h = x.shape[dim] // 2
+    lead = (slice(None),) * dim
+    return x[lead + (slice(0, h),)] * sigmoid(x[lead + (slice(h, None),)])
+
+
+def _glu_vjp(g: Any, ans: Any, x: Any, dim: int) -> Any:
+    a, b = _halves(x, dim)
+    s = sigmoid(b)
+    return cat_p(g * s, g * a * s * (1.0 - s), dim=dim)
+
+
+def _glu_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
+    a, b = _halves(x, dim)
+    ta, tb = _halves(t, dim)
+    s = sigmoid(b)
+    return ta * s + a * s * (1.0 - s) * tb
+
+
+# NOTE: fused (PyTorch's node, GluBackward0); the rules are table ops, so every order works.
+glu_p = defop("glu", _glu_impl, vjp=_glu_vjp, jvp=(_glu_jvp,), promote="float",
+              names="GluBackward0", batch="int_dim")
 
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------

@@ -680,7 +680,7 @@ def _norm_jvp(t: Any, ans: Any, x: Any, **params: Any) -> Any:
 
 
 norm_p = defop("norm", _norm_impl, vjp=_norm_vjp, jvp=(_norm_jvp,), save_ans=True,
-               names="LinalgVectorNormBackward0", batch="reduction")
+               names=("LinalgVectorNormBackward0", "NormBackward1"), batch="reduction")
 
 
 # --- on lazy (Dask) arrays: rows that would need the values ---------------------------------

@@ -269,6 +269,35 @@ index_backward_p = defop(
     save_inputs=False, names="IndexBackwardBackward0")
 
 
+# --- constant_pad_nd: F.pad(mode="constant") as one node (PyTorch's ConstantPadNdBackward0) --
+def _constant_pad_impl(x: Any, pad: tuple[int, ...], value: Any = 0) -> Any:
+    """``pad`` lists (left, right) amounts from the last dim back; negative ones crop."""
+    crop = [slice(None)] * x.ndim
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        d = x.ndim - 1 - i
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        crop[d] = slice(max(-lo, 0), x.shape[d] - max(-hi, 0))
+        widths[d] = (max(lo, 0), max(hi, 0))
+    out = x[tuple(crop)]
+    if not any(lo or hi for lo, hi in widths):
+        return out.copy()
+    return np.pad(out, widths, mode="constant", constant_values=value)
+
+
+def _negated(pad: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(-p for p in pad)
+
+
+# NOTE: fused (PyTorch's node): the gradient of a pad is the crop by the same amounts, which
+# is this op with the amounts negated, so every order of derivative stays on this row.
+constant_pad_nd_p = defop(
+    "constant_pad_nd", _constant_pad_impl,
+    vjp=lambda g, ans, x, pad, value=0: constant_pad_nd_p(g, pad=_negated(pad), value=0),
+    jvp=(lambda t, ans, x, pad, value=0: constant_pad_nd_p(t, pad=pad, value=0),),
+    save_inputs=False, names="ConstantPadNdBackward0", batch="trailing")
+
+
 def _is_basic(index: Any) -> bool:
     items = index if isinstance(index, tuple) else (index,)
     for i in items:
@@ -407,7 +436,8 @@ def _masked_fill_vjp_value(g: Any, ans: Any, x: Any, mask: Any, value: Any) -> A
 masked_fill_p = defop(
     "masked_fill", _masked_fill_impl,
     vjp=(lambda g, ans, x, mask, value: _where(mask, 0.0, g), None, _masked_fill_vjp_value),
-    jvp=LINEAR, save_inputs=True, batch="elementwise")
+    jvp=LINEAR, save_inputs=True, batch="elementwise",
+    names=("MaskedFillBackward0", "MaskedFillBackward1"), scalar_variants=(0,))
 
 
 def _where(c: Any, a: Any, b: Any) -> Any:

@@ -203,21 +203,13 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 #: cases whose grad_fn name still differs from PyTorch's (gradkit composes these where
 #: PyTorch has one kernel, or records one node where PyTorch records a view over a product)
 NAME_DIFFERS = {
-    'matmul_2d_3d', 'addmm', 'einsum_ij_jk', 'einsum_trace', 'cross_entropy_probs',
-    'soft_margin_loss', 'mse_loss_broadcast', 'multi_margin_loss', 'pairwise_distance', 'prelu',
-    'glu', 'embedding_padding_idx', 'instance_norm', 'conv3d', 'conv_transpose2d',
-    'conv_transpose1d', 'avg_pool1d', 'adaptive_max_pool2d', 'pad', 'interpolate', 'avg_pool2d',
-    'adaptive_avg_pool2d',
+    'einsum_ij_jk', 'einsum_trace', 'multi_margin_loss',
+    'embedding_padding_idx', 'conv3d', 'avg_pool1d', 'adaptive_max_pool2d',
+    'interpolate', 'avg_pool2d', 'adaptive_avg_pool2d',
 }
 
-#: same grad_fn name, different next_functions: a batched matmul is one node in gradkit
-#: (PyTorch: a view over Mm/Bmm), ``where``/``masked_fill`` keep an edge slot for their
-#: mask, a scalar factor is MulBackward0 (PyTorch's C++ Scalar overload: MulBackward1), ...
-NEXT_DIFFERS = {
-    'linear_nobias_1d', 'linear_nobias_3d', 'bilinear', 'matmul_1d_2d', 'matmul_3d_3d',
-    'matmul_3d_2d', 'matmul_3d_1d', 'cross_entropy_smooth', 'margin_ranking_loss',
-    'triplet_margin_loss', 'normalize', 'scaled_dot_product_attention', 'where', 'masked_fill',
-}
+#: same grad_fn name, different next_functions: bilinear (PyTorch: a view over its _trilinear)
+NEXT_DIFFERS = {'bilinear'}
 
 SAME_NAME = [k for k in EXPECTED if k not in NAME_DIFFERS]
 SAME_NEXT = [k for k in SAME_NAME if k not in NEXT_DIFFERS]
@@ -255,6 +247,54 @@ def test_linear_module_prints_addmm() -> None:
     assert "grad_fn=<ViewBackward0>" in repr(lin(gradkit.ones(3)))
 
 
+def test_no_slot_for_inputs_without_gradient() -> None:
+    # PyTorch: a where condition or a mask has no next_functions slot, nor has the number
+    # of masked_fill's Scalar overload; a tensor value is MaskedFillBackward1 with its edge
+    x = gradkit.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    v = gradkit.tensor(5.0, requires_grad=True)
+    w = gradkit.where(x > 0, x, v)
+    assert [n.variable for n, _ in w.grad_fn.next_functions] == [x, v]
+    m = x.masked_fill(x < 0, v)
+    assert m.grad_fn.name() == "MaskedFillBackward1"
+    assert [n.variable for n, _ in m.grad_fn.next_functions] == [x, v]
+    m.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 1.0])
+    assert v.grad.item() == 1.0
+    c = x.detach().masked_fill(x.detach() < 0, v)        # a constant self keeps its None slot
+    assert [n is None for n, _ in c.grad_fn.next_functions] == [True, False]
+
+
+def test_scalar_overload_nodes() -> None:
+    # PyTorch 2.13: x.clamp_min(0) is ClampMinBackward0, x.clamp_max(0) ClampMaxBackward0,
+    # x.clamp(min=0) ClampBackward1; a Scalar product (MulBackward1) has no slot for the number
+    x = gradkit.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    assert x.clamp_min(0).grad_fn.name() == "ClampMinBackward0"
+    assert gradkit.clamp_max(x, 0).grad_fn.name() == "ClampMaxBackward0"
+    assert x.clamp(min=0).grad_fn.name() == "ClampBackward1"
+    y = gradkit.clamp_max(x, 0.5)
+    y.sum().backward()
+    np.testing.assert_array_equal(y.detach().numpy(), [0.5, -2.0, 0.5])
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])
+    loss = gradkit.nn.functional.cross_entropy(
+        gradkit.zeros(2, 3, requires_grad=True), gradkit.tensor([0, 1]), label_smoothing=0.1)
+    terms = [n for n, _ in loss.grad_fn.next_functions]
+    assert [n.name() for n in terms] == ["MulBackward1", "MulBackward1"]
+    assert all(len(n.next_functions) == 1 for n in terms)
+    assert abs(loss.item() - np.log(3.0)) < 1e-6          # uniform logits: log(3) whatever the
+    # smoothing
+
+
+def test_soft_margin_loss_target_that_requires_grad_is_differentiated() -> None:
+    # PyTorch refuses it; gradkit composes then: d/dt log(1 + exp(-t x)) = -x sigmoid(-t x)
+    x = gradkit.tensor([1.0, -2.0], dtype=gradkit.float64, requires_grad=True)
+    t = gradkit.tensor([0.5, 1.0], dtype=gradkit.float64, requires_grad=True)
+    gradkit.nn.functional.soft_margin_loss(x, t).backward()
+    xs, ts = np.array([1.0, -2.0]), np.array([0.5, 1.0])
+    sig = 1.0 / (1.0 + np.exp(ts * xs))
+    np.testing.assert_allclose(t.grad.numpy(), -xs * sig / 2, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), -ts * sig / 2, rtol=1e-12)
+
+
 # --- live PyTorch ---------------------------------------------------------------------------
 @pytest.mark.parametrize("label", sorted(EXPECTED))
 def test_recorded_names_are_pytorchs(label: str) -> None:
@@ -264,7 +304,12 @@ def test_recorded_names_are_pytorchs(label: str) -> None:
 
 #: the cases that run through the fused rows, for gradients and second derivatives
 ROWS = [
-    "linear_2d", "linear_1d", "linear_3d", "linear_const_x", "cross_entropy", "cross_entropy_sum",
+    "linear_2d", "linear_1d", "linear_3d", "linear_const_x", "addmm", "cross_entropy_probs",
+    "margin_ranking_loss", "triplet_margin_loss", "pad", "linear_nobias_1d", "linear_nobias_3d",
+    "matmul_1d_2d", "matmul_3d_3d", "matmul_3d_2d", "matmul_3d_1d", "matmul_2d_3d", "normalize",
+    "scaled_dot_product_attention", "mse_loss_broadcast", "pairwise_distance", "glu",
+    "soft_margin_loss", "instance_norm", "conv_transpose2d", "conv_transpose1d", "prelu",
+    "cross_entropy", "cross_entropy_sum",
     "cross_entropy_none", "cross_entropy_smooth", "nll_loss", "nll_loss_2d", "mse_loss",
     "mse_loss_none", "smooth_l1_loss", "huber_loss", "bce", "bce_weight", "bce_with_logits", "gelu",
     "gelu_tanh",

@@ -16,7 +16,10 @@ import gradkit.nn.functional as F
 from gradkit.ops import linalg as L
 from gradkit.ops import nn as P  # noqa: F401  (registers the nn rows in REGISTRY)
 
-from op_specs import OpSpec, avoiding, distinct, then, uniform
+from op_specs import OpSpec, avoiding, distinct, signed, then, uniform
+
+#: soft_margin_loss targets (the target has no gradient, as in PyTorch)
+_SM_T = np.array([[1.0, -1.0, 1.0, 1.0], [-1.0, -1.0, 1.0, -1.0], [1.0, 1.0, -1.0, 1.0]])
 
 Pads = tuple[tuple[int, int], tuple[int, int]]
 
@@ -355,13 +358,47 @@ NN_SPECS: list[OpSpec] = [
            shapes=[(1, 2, 3, 3), (2, 1, 3, 3)]),
     OpSpec("conv2d_input_grad", *_conv_t((6, 4), dilation=(2, 1), groups=2),
            shapes=[(1, 2, 2, 3), (2, 1, 3, 2)], label="dilation-groups"),
-    OpSpec("conv2d_input_grad", lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+    # transposed convolutions (one row with the bias); reference: the transposed-conv loops
+    OpSpec("convolution_transpose",
+           lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
            lambda x, w: _conv_t_ref(x, w, (4, 4), (2, 2), ((1, 1), (1, 1)), (1, 1), 1),
            shapes=[(1, 2, 2, 2), (2, 1, 3, 3)], label="conv_transpose2d"),
+    OpSpec("convolution_transpose", lambda x, w, b: F.conv_transpose2d(x, w, b, groups=2),
+           lambda x, w, b: _conv_t_ref(x, w, (3, 4), (1, 1), ((0, 0), (0, 0)), (1, 1), 2)
+           + b.reshape(1, -1, 1, 1), shapes=[(2, 2, 2, 3), (2, 1, 2, 2), (2,)], label="bias-groups"),
+    OpSpec("convolution_transpose", lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2, dilation=2),
+           lambda x, w, b: _conv_t_ref(x[:, :, None], w[:, :, None], (1, 9), (1, 2),
+                                       ((0, 0), (0, 0)), (1, 2), 1)[:, :, 0] + b.reshape(1, -1, 1),
+           shapes=[(1, 2, 3), (2, 3, 3), (3,)], label="conv_transpose1d"),
     OpSpec("conv2d_weight_grad", *_weight_grad((2, 2, 2, 2), padding=((1, 0), (0, 1))),
            shapes=[(1, 2, 3, 3), (1, 2, 3, 3)]),
     OpSpec("conv2d_weight_grad", *_weight_grad((2, 1, 2, 2), stride=(2, 1), dilation=(1, 2), groups=2),
            shapes=[(2, 2, 3, 4), (2, 2, 1, 2)], label="stride-dilation-groups"),
+    # --- prelu: x where positive, w * x elsewhere (inputs clear of 0) ---
+    OpSpec("prelu_kernel", F.prelu, lambda x, w: np.where(x > 0, x, w.reshape(1, -1, 1) * x),
+           make=then(signed((2, 3, 4)), uniform((3,)))),
+    OpSpec("prelu_kernel", F.prelu, lambda x, w: np.where(x > 0, x, w * x),
+           make=then(signed((5,)), uniform((1,))), label="one-slope"),
+    # --- glu: a * sigmoid(b) over the halves of dim; soft margin: log(1 + exp(-t x)) ---
+    OpSpec("glu", F.glu, lambda x: x[:, :2] / (1.0 + np.exp(-x[:, 2:])), shapes=[(3, 4)]),
+    OpSpec("glu", lambda x: F.glu(x, 0), lambda x: x[:1] / (1.0 + np.exp(-x[1:])),
+           shapes=[(2, 3, 2)], label="dim0"),
+    OpSpec("soft_margin_loss",
+           lambda x: F.soft_margin_loss(x, gk.tensor(_SM_T, dtype=x.dtype, device=x.device)),
+           lambda x: np.log1p(np.exp(-_SM_T * x)).mean(), shapes=[(3, 4)]),
+    OpSpec("soft_margin_loss",
+           lambda x: F.soft_margin_loss(x, gk.tensor(_SM_T[:2, :3] * 1.5, dtype=x.dtype,
+                                                  device=x.device),
+                                        reduction="none"),
+           lambda x: np.log1p(np.exp(-_SM_T[:2, :3] * 1.5 * x)), shapes=[(2, 3)], label="none"),
+    # --- constant padding (negative amounts crop); reference: np.pad and slicing ---
+    OpSpec("constant_pad_nd", lambda x: F.pad(x, (1, 2)),
+           lambda x: np.pad(x, ((0, 0), (1, 2))), shapes=[(3, 4)]),
+    OpSpec("constant_pad_nd", lambda x: F.pad(x, (2, -1, -1, 1), value=1.5),
+           lambda x: np.pad(x[1:, :-1], ((0, 1), (2, 0)), constant_values=1.5),
+           shapes=[(3, 4)], label="crop-value"),
+    OpSpec("constant_pad_nd", lambda x: F.pad(x, (0, 1, 1, 0, 1, 1)),
+           lambda x: np.pad(x, ((1, 1), (1, 0), (0, 1))), shapes=[(2, 3, 2)], label="3-dims"),
     # --- max pooling (distinct values: no ties) ---
     OpSpec("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: _max_pool_ref(x, (2, 2), (2, 2), (0, 0))[0],
            make=distinct((1, 2, 4, 4))),

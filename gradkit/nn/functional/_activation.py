@@ -182,8 +182,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     d = S.norm_dim(dim, x.ndim)
     if x.shape[d] % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {x.shape[d]}")
-    a, b = A.chunk(x, 2, d)
-    return a * A.sigmoid(b)
+    return P.glu_p(x, dim=d)                          # one GluBackward0 node
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
@@ -191,8 +190,9 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
     """``input / max(||input||_p, eps)`` along ``dim``."""
     x = _t(input)
     d = S.norm_dim(dim, x.ndim)
-    denom = A.clamp(R.norm_p(x, ord=float(p), dim=(d,), keepdim=True), min=eps)
-    return x / denom
+    # PyTorch's graph: norm, clamp_min, expand_as, div
+    denom = A.clamp_min(R.norm_p(x, ord=float(p), dim=(d,), keepdim=True), eps)
+    return x / A.expand(denom, tuple(x.shape))
 
 
 # --- activations ------------------------------------------------------------------------
@@ -240,6 +240,10 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
                                f"numbers = {n} and channel size = {c}.")
         if x.ndim >= 2:
             w = A.reshape(w, (1, n) + (1,) * (x.ndim - 2))
+    elif x.ndim >= 2:
+        w = A.reshape(w, (1,) * x.ndim)          # PyTorch's view of the slope
+    if x._data.dtype.kind in "fc" and x._data.dtype == w._data.dtype:
+        return P.prelu_p(x, w)                   # one PreluKernelBackward0 node
     return A.where(x > 0, x, w * x)
 
 

@@ -146,6 +146,22 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     """Transposed 2-D convolution (the input gradient of ``conv2d``); weight ``(C, O / groups, kH, kW)``."""
     x, batched = _batched(_t(input), 2, "conv_transpose2d")
     w = _t(weight, "weight")
+    out = _conv_transpose(x, w, bias, stride, padding, output_padding, groups, dilation, 2)
+    return out if batched else A.squeeze(out, 0)
+
+
+def _conv_transpose(x: Tensor, w: Tensor, bias: Any, stride: Any, padding: Any, output_padding: Any,
+                    groups: int, dilation: Any, nd: int) -> Tensor:
+    """One ConvolutionBackward0 node (the ``convolution_transpose`` row) over a batched 4-D
+    input, or a 3-D one when ``nd == 1`` (run as 2-D over a height of 1 inside the row)."""
+    x4, w4 = (A.unsqueeze(x, 2), A.unsqueeze(w, 2)) if nd == 1 else (x, w)
+    out = _conv_transpose4(x4, w4, bias, stride, padding, output_padding, groups, dilation,
+                           x if nd == 1 else None, w if nd == 1 else None)
+    return out
+
+
+def _conv_transpose4(x: Tensor, w: Tensor, bias: Any, stride: Any, padding: Any, output_padding: Any,
+                     groups: int, dilation: Any, x3: Any, w3: Any) -> Tensor:
     s = _ntuple(stride, 2, "stride")
     p = _ntuple(padding, 2, "padding")
     op = _ntuple(output_padding, 2, "output_padding")
@@ -160,11 +176,19 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                            "channels instead")
     size = tuple((n - 1) * si - 2 * pi + di * (k - 1) + oi + 1
                  for n, si, pi, di, k, oi in zip(x.shape[2:], s, p, d, w.shape[2:], op))
-    params = {"input_shape": (x.shape[0], w.shape[1] * groups) + size, "stride": s,
+    o = w.shape[1] * groups
+    params = {"nd": 1 if x3 is not None else 2, "input_shape": (x.shape[0], o) + size, "stride": s,
               "padding": tuple((q, q) for q in p), "dilation": d, "groups": groups}
-    out = apply(P.conv2d_input_grad_p.prim, (x, w), params, 1)
-    out = _bias(out, bias, 2, w)
-    return out if batched else A.squeeze(out, 0)
+    if bias is None:
+        b = _const(np.zeros((o,), w._data.dtype), w)
+    else:
+        b = _t(bias, "bias")
+        if b.ndim != 1 or b.shape[0] != o:
+            raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be "
+                               f"1-dimensional with {o} elements, but got bias of size "
+                               f"{list(b.shape)} instead")
+    args = (x, w, b) if x3 is None else (x3, w3, b)
+    return apply(P.convolution_transpose_p.prim, args, params, 0)
 
 
 # --- convolution and pooling ------------------------------------------------------------
@@ -182,10 +206,11 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     def one(v: Any, name: str) -> tuple[int, int]:
         return (0 if name in ("padding", "output_padding") else 1, F._ntuple(v, 1, name)[0])
 
-    out = F.conv_transpose2d(A.unsqueeze(x, -2), A.unsqueeze(w, 2), bias, one(stride, "stride"),
-                             one(padding, "padding"), one(output_padding, "output_padding"), groups,
-                             one(dilation, "dilation"))
-    return A.squeeze(out, -2)
+    batched = x.ndim == 3
+    xb = x if batched else A.unsqueeze(x, 0)
+    out = _conv_transpose(xb, w, bias, one(stride, "stride"), one(padding, "padding"),
+                          one(output_padding, "output_padding"), groups, one(dilation, "dilation"), 1)
+    return out if batched else A.squeeze(out, 0)
 
 
 # --- 3-D convolution and pooling --------------------------------------------------------

@@ -8,7 +8,9 @@ import numpy as np
 
 from gradkit import _api as A
 from gradkit._core.tensor import Tensor, _make
+from gradkit.ops import elementwise as E
 from gradkit.ops import reduction as R
+from gradkit.ops._registry import apply
 from gradkit.ops import shape as S
 from ._base import _const, _t
 
@@ -38,10 +40,11 @@ def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
     """``||x1 - x2 + eps||_p`` over the last dim."""
     a, b = _t(x1, "x1"), _t(x2, "x2")
     nd = max(a.ndim, b.ndim)
-    diff = a - b + eps
+    # PyTorch's graph: at::norm (NormBackward1) of x1 - x2 + eps (a Scalar: AddBackward1)
+    diff = apply(E.add.prim, (a - b, eps), None, 1)
     if nd == 0:
         return A.abs(diff)
-    return R.norm_p(diff, ord=float(p), dim=(nd - 1,), keepdim=keepdim)
+    return apply(R.norm_p.prim, (diff,), {"ord": float(p), "dim": (nd - 1,), "keepdim": keepdim}, 1)
 
 
 def pdist(input: Tensor, p: float = 2.0) -> Tensor:

@@ -10,6 +10,7 @@ import numpy as np
 
 from gradkit import _api as A
 from gradkit._core import backend as _backend
+from gradkit._core.grad_mode import is_grad_enabled
 from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
 from gradkit.ops import elementwise as E
@@ -33,8 +34,16 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     x, t = _t(input), _t(target, "target")
     _same_size(x, t)
     reduction = _reduction(size_average, reduce, reduction)
-    if weight is None and tuple(t.shape) == tuple(x.shape):
-        return P.mse_loss_p(x, t, reduction=reduction)       # one MseLossBackward0 node
+    if weight is None:
+        # one MseLossBackward0 node; operands of other shapes are expanded first, as PyTorch's
+        try:
+            shape = tuple(np.broadcast_shapes(tuple(x.shape), tuple(t.shape)))
+        except ValueError:
+            shape = None
+        if shape is not None:
+            x = x if tuple(x.shape) == shape else A.expand(x, shape)
+            t = t if tuple(t.shape) == shape else A.expand(t, shape)
+            return P.mse_loss_p(x, t, reduction=reduction)
     d = x - t
     loss = d * d
     return _reduce(loss, reduction) if weight is None else _weighted(loss, x, weight, reduction, True)
@@ -219,7 +228,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                 else valid.sum())
     else:
         smooth = _reduce(smooth, reduction)
-    return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / n_classes)
+    # PyTorch's C++ Scalar products: MulBackward1 nodes
+    return (apply(E.mul.prim, (nll, 1.0 - label_smoothing), None, 1)
+            + apply(E.mul.prim, (smooth, label_smoothing / n_classes), None, 1))
 
 
 def _soft_cross_entropy(logp: Tensor, t: Tensor, weight: Any, reduction: str, smoothing: float,
@@ -236,7 +247,8 @@ def _soft_cross_entropy(logp: Tensor, t: Tensor, weight: Any, reduction: str, sm
         return -prod.sum(cdim)
     if reduction == "sum":
         return -prod.sum()
-    return -prod.sum() / (logp.numel() / n_classes)
+    # PyTorch divides by a C++ Scalar: DivBackward1
+    return apply(E.div.prim, (-prod.sum(), logp.numel() / n_classes), None, 1)
 
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
@@ -341,7 +353,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     mag = ((x1 * x1).sum(d) + eps) * ((x2 * x2).sum(d) + eps)
     cos = prod / A.sqrt(mag)
     pos = A.where(t == 1, 1.0 - cos, 0.0)
-    neg = A.where(t == -1, A.clamp(cos - margin, min=0.0), 0.0)
+    neg = A.where(t == -1, A.clamp_min(cos - margin, 0.0), 0.0)
     return _reduce(pos + neg, reduction)
 
 
@@ -353,7 +365,7 @@ def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: 
     if not (x1.ndim == x2.ndim == t.ndim):
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but "
                            f"got sizes: input1: {x1.shape}, input2: {x2.shape}, target: {t.shape} ")
-    return _reduce(A.clamp(-t * (x1 - x2) + margin, min=0.0), reduction)
+    return _reduce(A.clamp_min(-t * (x1 - x2) + margin, 0.0), reduction)
 
 
 def safe_where(condition: Any, input: Any, other: Any) -> Tensor:
@@ -418,7 +430,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     """``x`` where ``target == 1``, ``max(0, margin - x)`` where ``target == -1``."""
     x, t = _t(input), _t(target, "target")
     reduction = F._reduction(size_average, reduce, reduction)
-    neg = A.where(t != 1, A.clamp(margin - x, min=0.0), 0.0)
+    neg = A.where(t != 1, A.clamp_min(margin - x, 0.0), 0.0)
     pos = A.where(t != -1, x, 0.0)
     return F._reduce(neg + pos, reduction)
 
@@ -431,6 +443,9 @@ def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, re
     if tuple(x.shape) != tuple(t.shape):
         raise ValueError(f"Using a target size ({t.shape}) that is different to the input size "
                          f"({x.shape}) is deprecated. Please ensure they have the same size.")
+    if not (t.requires_grad and is_grad_enabled()):
+        return P.soft_margin_loss_p(x, t, reduction=reduction)   # PyTorch's one node
+    # NOTE: PyTorch refuses a target that requires grad; gradkit differentiates it (composed)
     return F._reduce(-F._logsigmoid(x * t), reduction)
 
 
@@ -533,4 +548,4 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     d_neg = F.pairwise_distance(a, neg, p, eps)
     if swap:
         d_neg = A.minimum(d_neg, F.pairwise_distance(pos, neg, p, eps))
-    return F._reduce(A.clamp(d_pos - d_neg + margin, min=0.0), reduction)
+    return F._reduce(A.clamp_min(d_pos - d_neg + margin, 0.0), reduction)

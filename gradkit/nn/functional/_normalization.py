@@ -150,6 +150,24 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
             raise ValueError(f"Expected more than 1 spatial element when training, got input size "
                              f"{list(x.shape)}")
         dims = tuple(range(2, x.ndim))
+        if _fusable(x, weight, bias):
+            # PyTorch's graph: a view over one NativeBatchNormBackward0 of the (1, N C, ...)
+            # view, the weight and bias repeated per sample
+            n = x.shape[0]
+            xr = A.reshape(x, (1, n * c) + tuple(x.shape[2:]))
+            w = None if weight is None else A.repeat(_t(weight, "weight"), n)
+            b = None if bias is None else A.repeat(_t(bias, "bias"), n)
+            out = A.reshape(_native(xr, w, b, "batch", 0, eps), tuple(x.shape))
+            d = x._data
+            stats = [(running_mean, lambda: d.mean(dims)),
+                     (running_var, lambda: d.var(dims, ddof=1 if spatial > 1 else 0))]
+            for buf, stat in stats:
+                if buf is not None:
+                    bd = buf._data
+                    bd *= 1.0 - momentum
+                    bd += momentum * np.asarray(stat()).reshape(n, c).mean(0)
+                    buf._vc[0] += 1
+            return out
         mean = A.mean(x, dims, keepdim=True)
         centered = x - mean
         var = A.mean(centered * centered, dims, keepdim=True)

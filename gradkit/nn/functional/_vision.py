@@ -9,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gradkit import _api as A
-from gradkit._core.tensor import Tensor, _make
+from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 from gradkit.ops import shape as S
 from ._base import _const, _t
@@ -38,7 +38,12 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     dims = [x.ndim - 1 - i for i in range(k)]
     pairs = {d: (pad[2 * i], pad[2 * i + 1]) for i, d in enumerate(dims)}
     if mode == "constant":
-        return _pad_constant(x, pairs, 0.0 if value is None else value)
+        for d, (lo, hi) in pairs.items():
+            if x.shape[d] + lo + hi < 0:
+                # NOTE: PyTorch 2.13's words (its crop is a narrow)
+                raise RuntimeError(f"narrow(): length must be non-negative. (pad {lo}, {hi} of "
+                                   f"dimension {d}, of size {x.shape[d]})")
+        return S.constant_pad_nd_p(x, pad=tuple(pad), value=0.0 if value is None else value)
     if value not in (None, 0, 0.0):
         raise RuntimeError(f"Padding mode \"{mode}\" doesn't take in value argument")
     if mode not in ("reflect", "replicate", "circular"):
@@ -68,25 +73,6 @@ def _pad_index(n: int, lo: int, hi: int, mode: str, d: int) -> np.ndarray:
     if lo > n or hi > n:
         raise RuntimeError("Padding value causes wrapping around more than once.")
     return np.mod(src, n)
-
-
-def _pad_constant(x: Tensor, pairs: dict[int, tuple[int, int]], value: float) -> Tensor:
-    crop = tuple(slice(max(-pairs[d][0], 0), x.shape[d] - max(-pairs[d][1], 0)) if d in pairs
-                 else slice(None) for d in range(x.ndim))
-    if any(s != slice(None) for s in crop):
-        x = S.getitem_p(x, index=crop)
-    grow = {d: (max(lo, 0), max(hi, 0)) for d, (lo, hi) in pairs.items()}
-    if not any(lo or hi for lo, hi in grow.values()):
-        return x
-    shape = tuple(s + sum(grow.get(d, (0, 0))) for d, s in enumerate(x.shape))
-    place = tuple(slice(grow[d][0], grow[d][0] + s) if d in grow else slice(None)
-                  for d, s in enumerate(x.shape))
-    out = S.index_backward_p(x, shape=shape, index=place)
-    if value != 0:
-        fill = np.full(shape, value, dtype=x._data.dtype)
-        fill[place] = 0
-        out = out + _make(fill, False, None)
-    return out
 
 
 # --- reshuffles -------------------------------------------------------------------------
