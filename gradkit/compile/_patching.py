@@ -17,6 +17,7 @@ from ._tracer import PyScalar, Trace, Tracer
 
 _Tensor = _gk.Tensor
 
+
 class _TraceBackend:
     """What gradkit's backend table needs to know of a tracer: a NumPy-like, eager array."""
 

@@ -20,6 +20,7 @@ _Tensor = _gk.Tensor
 #: ``gradkit.compile.CompiledFunction``, set once that class exists (it imports this module)
 CompiledFunction: Any = None
 
+
 def _flatten(x: Any, leaves: list[Any]) -> Any:
     t = type(x)
     if t is tuple or t is list:
