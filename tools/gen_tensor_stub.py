@@ -293,25 +293,31 @@ MODULE_VARIABLES = {"_ndarray": "type[np.ndarray]", "_hook_lock": "threading.Loc
                     "_hook_ids": "itertools.count[int]", "_new": "Callable[..., Any]"}
 
 
+def _here(v: Any, module: types.ModuleType) -> bool:
+    """Whether the stub lists ``v`` as the module's own: defined there, or re-exported from a
+    module beside it (``_core/_inference.py``)."""
+    return v.__module__ == module.__name__ or v.__module__.startswith("gradkit._core.")
+
+
 def render(cls: type, module: types.ModuleType) -> str:
     out = [HEADER]
     names = sorted(vars(module))
     classes = [vars(module)[n] for n in names if isinstance(vars(module)[n], type)
-               and vars(module)[n].__module__ == module.__name__]
+               and _here(vars(module)[n], module)]
     # Tensor first: the others may name it; the stub resolves names lazily anyway
     classes.sort(key=lambda c: (c is not cls, c.__name__))
     for c in classes:
         out.append("\n".join(render_class(c, c is cls)) + "\n")
     for n in names:
         v = vars(module)[n]
-        if isinstance(v, types.FunctionType) and v.__module__ == module.__name__:
+        if isinstance(v, types.FunctionType) and _here(v, module):
             out.append(render_function(n, v, False, inspect.signature(v), False)[0])
     out.append("")
     for n in names:
         v = vars(module)[n]
         if n.startswith("__") or isinstance(v, (types.ModuleType, types.FunctionType)):
             continue
-        if isinstance(v, type) and v.__module__ == module.__name__:
+        if isinstance(v, type) and _here(v, module):
             continue
         if n == "Any" or n == "Callable" or n == "annotations":
             continue

@@ -18,6 +18,9 @@ from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
 from gradkit._core import concrete as _cc
 from gradkit._core import grad_mode as _grad_mode
+from gradkit._core._inference import (_INFERENCE_DETACHED, _INFERENCE_VC,  # noqa: F401
+                                      _INPLACE_INFERENCE, SAVE_INFERENCE, _InferenceVersion,
+                                      check_inplace_inference)
 
 _gm_state = _grad_mode._state
 
@@ -551,45 +554,6 @@ class _HookHandle:
         self.remove()
 
 
-_INPLACE_INFERENCE = (
-    "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a "
-    "clone to get a normal tensor before doing inplace update.See "
-    "https://github.com/pytorch/rfcs/pull/17 for more details.")
-SAVE_INFERENCE = (
-    "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
-    "inference mode in computation tracked by autograd. To work around this, you can make a "
-    "clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` instead of "
-    "`torch.inference_mode()`.")
-
-
-class _InferenceVersion:
-    """The version counter of every inference tensor (and the mark that makes one).
-
-    Inference tensors track no version: reading gives 0, and bumping it (every in-place
-    change does) outside inference mode raises PyTorch's error. The in-place methods check
-    before they write (``_api.inplace``); this is the backstop for any other writer.
-    ``detach()`` and ``.data`` of an inference tensor share the ``writable`` one: as in
-    PyTorch, they are inference tensors that may be changed in place (not through a view).
-    """
-
-    __slots__ = ("writable",)
-
-    def __init__(self, writable: bool) -> None:
-        self.writable = writable
-
-    def __getitem__(self, i: int) -> int:
-        return 0
-
-    def __setitem__(self, i: int, value: int) -> None:
-        if not self.writable and not _gm_state.inference:
-            raise RuntimeError(_INPLACE_INFERENCE)
-
-    def __repr__(self) -> str:
-        return "<inference tensor: no version counter>"
-
-
-_INFERENCE_VC = _InferenceVersion(False)
-_INFERENCE_DETACHED = _InferenceVersion(True)
 #: some thread is inside inference_mode(): only then is the thread's own flag read
 _inference_on = False
 
@@ -600,12 +564,6 @@ def _watch_inference(on: bool) -> None:
 
 
 _grad_mode._inference_watchers.append(_watch_inference)
-
-
-def check_inplace_inference(t: Tensor) -> None:
-    """PyTorch's error for an in-place change of an inference tensor outside inference mode."""
-    if t._vc is _INFERENCE_VC and not _gm_state.inference:
-        raise RuntimeError(_INPLACE_INFERENCE)
 
 
 def _init(t: Tensor, data: np.ndarray, rg: bool, fn: Any) -> None:

@@ -1,0 +1,144 @@
+"""Peephole rewrites of a compiled program that give the same bits: ops that return a slot
+unchanged (``_identity``), and the matrix-vector backward's outer products and matrix-vector
+products (``_outer_of``, ``_raw_outers``, ``_matvec_of``)."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from ._templates import _Const, _op_refs
+from ._tracer import Op, Ref, Trace
+
+
+def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
+    """The slot ``op`` returns unchanged, if any (the program never writes a slot in place,
+    so a copy or a no-op cast or reshape can share its input's array)."""
+    if op.fn is np.multiply and len(args) == 2 and not kwargs:
+        # 1 * x is x exactly (NaN and -0.0 included): the engine's seed gradient of ones
+        for one, other in ((args[0], args[1]), (args[1], args[0])):
+            if type(other) is Ref and type(one) is _Const and _all_ones(one.v) and \
+                    tr.meta.get(other.s) == tr.meta.get(op.out):
+                return other.s
+    if not args or type(args[0]) is not Ref:
+        return None
+    s = args[0].s
+    meta = tr.meta.get(s)
+    out_meta = tr.meta.get(op.out)
+    if meta is None or out_meta != meta:
+        return None
+    fn = op.fn
+    if fn is operator.getitem and len(args) == 2 and type(args[1]) is tuple and not args[1] \
+            and len(meta[0]) == 0:
+        return s
+    name = getattr(fn, "__name__", "")
+    if name in ("ndarray.copy", "ndarray.astype", "ndarray.reshape", "ndarray.view") or \
+            fn in (np.reshape, np.copy, np.asarray, np.ascontiguousarray, np.squeeze,
+                   np.broadcast_to):
+        return s
+    return None
+
+
+_mouter = np.multiply.outer
+
+
+def _outer(a: Any, b: Any) -> Any:
+    """``a[:, None] @ b[None, :]`` as the matmul computes it: each product, plus 0.0 (BLAS and
+    NumPy's loop add it to the zeroed output: a product -0.0 comes out +0.0)."""
+    r = _mouter(a, b)
+    r += 0.0
+    return r
+
+
+_outer.__name__ = "outer_as_matmul"
+
+
+def _column_of(x: Any, defs: dict[int, Op], tr: Trace) -> Any:
+    """The 1-d slot ``a`` if slot ``x`` is ``a`` reshaped to a column (n, 1), else None."""
+    if type(x) is not Ref:
+        return None
+    d = defs.get(x.s)
+    if d is None or d.fn is not np.reshape or d.kwargs or not d.args or type(d.args[0]) is not Ref:
+        return None
+    src = tr.meta.get(d.args[0].s)
+    out = tr.meta.get(x.s)
+    if src is None or out is None or len(src[0]) != 1 or out[0] != (src[0][0], 1) or \
+            src[1] != out[1]:
+        return None
+    return d.args[0]
+
+
+def _outer_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace) -> Any:
+    """``matmul(reshape(a, (n, 1)), transpose(reshape(b, (m, 1))))`` (the outer product the
+    matrix-vector backward builds) as the arguments of ``_outer(a, b)``: one op for four, the
+    same numbers (each element is one product either way, signed zeros included)."""
+    if kwargs or len(args) != 2:
+        return None
+    a = _column_of(args[0], defs, tr)
+    if a is None or type(args[1]) is not Ref:
+        return None
+    t = defs.get(args[1].s)
+    if t is None or t.fn is not np.transpose or t.kwargs or len(t.args) != 2 or \
+            type(t.args[1]) not in (tuple, list) or tuple(t.args[1]) != (1, 0):
+        return None
+    b = _column_of(t.args[0], defs, tr)
+    if b is None or tr.meta.get(a.s, (0, None))[1] != tr.meta.get(b.s, (0, 0))[1]:
+        return None
+    return (a, b)
+
+
+def _raw_outers(ops: list[Op], keep: set[int]) -> None:
+    """An outer product read only by ``x + outer`` where ``x`` is never -0.0 needs no
+    ``+ 0.0``: ``x + (0.0 + p) == x + p`` then (an IEEE sum is -0.0 only when both terms are).
+    So it is with an accumulation of outer products: the gradient of a matrix over the steps."""
+    uses: dict[int, int] = {}
+    for op in ops:
+        for s in _op_refs(op):
+            uses[s] = uses.get(s, 0) + 1
+    defs = {op.out: op for op in ops if type(op.out) is not tuple}
+    never_neg0: set[int] = set()
+    for op in ops:
+        if op.fn is _outer:
+            never_neg0.add(op.out)
+        elif op.fn is np.add and len(op.args) == 2 and not op.kwargs and \
+                all(type(a) is Ref for a in op.args):
+            a, b = op.args
+            for x, y in ((a, b), (b, a)):
+                d = defs.get(y.s)
+                if x.s in never_neg0 and d is not None and d.fn is _outer and \
+                        uses.get(y.s) == 1 and y.s not in keep:
+                    d.fn = _mouter
+                    never_neg0.discard(y.s)
+                    break
+            if a.s in never_neg0 or b.s in never_neg0:
+                never_neg0.add(op.out)
+
+
+def _matvec_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace, out: int) -> Any:
+    """``reshape(matmul(A, reshape(g, (n, 1))), (m,))`` as ``matmul(A, g)``: NumPy's matmul
+    treats a 1-d second operand as that very column (the same inner loop, the same BLAS
+    call), so the numbers are the same; two reshapes fewer per matrix-vector backward."""
+    if kwargs or len(args) != 2 or type(args[0]) is not Ref:
+        return None
+    mm = defs.get(args[0].s)
+    if mm is None or mm.fn is not np.matmul or mm.kwargs or len(mm.args) != 2:
+        return None
+    g = _column_of(mm.args[1], defs, tr)
+    a = mm.args[0]
+    am = tr.meta.get(a.s) if type(a) is Ref else \
+        ((np.shape(a.v), getattr(a.v, "dtype", None)) if type(a) is _Const else None)
+    om, gm, mmm = tr.meta.get(out), tr.meta.get(g.s) if g is not None else None, \
+        tr.meta.get(args[0].s)
+    if g is None or am is None or om is None or gm is None or mmm is None or \
+            len(am[0]) != 2 or om[0] != (am[0][0],) or mmm[0] != (am[0][0], 1) or \
+            am[1] != gm[1] or om[1] != mmm[1]:
+        return None
+    return (a, g), mm.kind
+
+
+def _all_ones(v: Any) -> bool:
+    if type(v) is np.ndarray:
+        return v.dtype.kind in "fc" and v.size > 0 and bool((v == 1).all())
+    return False

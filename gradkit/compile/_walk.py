@@ -1,0 +1,361 @@
+"""The state walk of ``gradkit.compile``: pytrees of arguments and results, and the one walk
+over everything a function can reach (closure, globals, defaults, objects, at any depth) whose
+signature says whether a traced program may replay; plus the small checks a call runs on the
+state it found (tracers left behind, NumPy generators drawn, tensors held elsewhere)."""
+
+from __future__ import annotations
+
+import collections
+import functools
+import types
+from typing import Any
+
+import numpy as np
+
+import gradkit as _gk
+
+from ._tracer import Tracer
+
+_Tensor = _gk.Tensor
+#: ``gradkit.compile.CompiledFunction``, set once that class exists (it imports this module)
+CompiledFunction: Any = None
+
+
+def _flatten(x: Any, leaves: list[Any]) -> Any:
+    t = type(x)
+    if t is tuple or t is list:
+        return (t, tuple(_flatten(e, leaves) for e in x))
+    if t is dict:
+        return (dict, tuple((k, _flatten(v, leaves)) for k, v in x.items()))
+    leaves.append(x)
+    return None
+
+
+def _unflatten(tree: Any, leaves: Any) -> Any:
+    if tree is None:
+        return next(leaves)
+    t, kids = tree
+    if t is dict:
+        return {k: _unflatten(v, leaves) for k, v in kids}
+    return t(_unflatten(k, leaves) for k in kids)
+
+
+def _leaf_key(x: Any) -> Any:
+    t = type(x)
+    if isinstance(x, _Tensor):
+        d = x._data
+        g = x._grad
+        return ("T", d.shape, d.dtype, x._rg, type(d),
+                None if g is None else (g._data.shape, g._data.dtype))
+    if t is np.ndarray:
+        return ("A", x.shape, x.dtype)
+    if t is float or t is complex:
+        return ("S",) + _scalar_key(x)               # -0.0 is not 0.0
+    try:
+        hash(x)
+    except TypeError:
+        return ("O", id(x))
+    return ("S", t, x)
+
+
+# --- the state a function reaches ----------------------------------------------------------
+
+#: Python values compared by value (part of the signature: a change retraces)
+_SCALARS = frozenset({int, float, complex, bool, str, bytes, type(None), range})
+_LIBS = ("gradkit", "numpy", "builtins", "scipy", "torch", "jax", "collections", "functools",
+         "typing", "abc", "enum", "types")
+#: objects of these libraries are compared by identity, not walked (but for tensors, modules
+#: and optimizers, found before)
+_OPAQUE = _LIBS
+#: standard-library holders of user values: walked like the user's own objects
+_STDLIB_HOLDERS = (types.SimpleNamespace, collections.ChainMap, collections.UserDict,
+                   collections.UserList)
+WALK_BUDGET = 5000         # objects visited per call; past it the function runs eagerly
+_RNG_TYPES = (np.random.Generator, np.random.RandomState)
+
+
+def _scalar_key(x: Any) -> Any:
+    t = type(x)
+    if t is float:
+        return (float, x.hex())                   # -0.0 and 0.0, and NaN, told apart
+    if t is complex:
+        return (complex, x.real.hex(), x.imag.hex())
+    return (t, x)
+
+
+def _dict_key(k: Any) -> Any:
+    if type(k) in _SCALARS:
+        return _scalar_key(k)
+    if type(k) is tuple and all(type(e) in _SCALARS for e in k):
+        return ("kt",) + tuple(_scalar_key(e) for e in k)
+    return ("k", id(k))
+
+
+class _Scan:
+    """One walk over everything a function can reach: its closure, the globals it names, its
+    defaults, bound ``self`` and partial arguments, the objects among its arguments, and,
+    inside those, containers, attributes and slots of plain objects, at any depth (within
+    ``WALK_BUDGET`` objects).
+
+    ``sig`` describes what was found, in order: Python values by value, arrays by content,
+    other objects by identity, tensors by their place in ``tensors`` (their data are program
+    inputs, read again on every call). Two calls with the same ``sig`` reach the same state
+    but for the tensors' values: a replay applies.
+    """
+
+    __slots__ = ("sig", "ids", "tensors", "objs", "names", "over", "rngs", "fns", "cf")
+
+    def __init__(self, cf: Any) -> None:
+        self.sig: list[Any] = []
+        self.ids: dict[int, int] = {}
+        self.tensors: list[Any] = []
+        self.objs: list[Any] = []        # modules and optimizers
+        self.rngs: list[Any] = []        # NumPy generators (a draw stops a trace)
+        self.fns: list[Any] = []         # functions met (their state is read too)
+        self.names = cf._names
+        self.over = False
+        self.cf = cf
+
+    def visit(self, o: Any, depth: int = 0) -> None:
+        sig = self.sig
+        t = type(o)
+        if t in _SCALARS:
+            sig.append(_scalar_key(o))
+            return
+        i = self.ids.get(id(o))
+        if i is not None:
+            sig.append(("@", i))
+            return
+        self.ids[id(o)] = len(self.ids)
+        if len(self.ids) > WALK_BUDGET or depth > 24:
+            self.over = True
+            return
+        if isinstance(o, _Tensor):
+            sig.append(("T", len(self.tensors)))
+            self.tensors.append(o)
+            return
+        if t is np.ndarray:
+            # NOTE: by content: code may read a plain array in ways the trace cannot follow
+            sig.append(("A", o.shape, o.dtype.str, o.tobytes() if o.dtype.kind != "O" else id(o)))
+            return
+        if isinstance(o, np.generic):
+            sig.append(("g", o.dtype.str, o.tobytes()))
+            return
+        if t is tuple or t is list or t is set or t is frozenset or \
+                isinstance(o, (list, tuple, set, frozenset, collections.deque)):
+            # NOTE: containers and plain objects by content (and type): an equal new one is
+            # the same state; shared references show as ("@", i)
+            sig.append((t, len(o)))
+            for e in (o if not isinstance(o, (set, frozenset)) else _ordered(o)):
+                self.visit(e, depth + 1)
+            return
+        if isinstance(o, dict):
+            sig.append((t, len(o)))
+            for k, v in list(o.items()):
+                sig.append(_dict_key(k))
+                self.visit(v, depth + 1)
+            return
+        if isinstance(o, _RNG_TYPES):
+            self.rngs.append(o)
+            sig.append(("rng", id(o)))
+            return
+        if isinstance(o, type(np)):                   # a Python module: the names code reads
+            sig.append(("m", id(o)))
+            if o.__name__.startswith(_LIBS):
+                return
+            d = o.__dict__
+            for name in sorted(self.names):
+                if name in d:
+                    sig.append(name)
+                    self.visit(d[name], depth + 1)
+            return
+        if _is_function(o):
+            sig.append(("f", id(o)))
+            self.fns.append(o)
+            return
+        mod = getattr(t, "__module__", "") or ""
+        is_state = isinstance(o, (_gk.nn.Module, _gk.optim.Optimizer))
+        if is_state:
+            self.objs.append(o)
+        elif isinstance(o, type):
+            sig.append(("t", id(o)))
+            if (o.__module__ or "").startswith(_LIBS):
+                return
+            for k, v in list(vars(o).items()):
+                if not k.startswith("__") and not callable(v) and \
+                        not isinstance(v, (property, staticmethod, classmethod)):
+                    sig.append(k)
+                    self.visit(v, depth + 1)
+            return
+        elif mod.startswith(_OPAQUE) and not (t is types.SimpleNamespace or
+                                              isinstance(o, _STDLIB_HOLDERS)):
+            sig.append(("o", id(o)))                  # a library object: by identity
+            return
+        sig.append(("o", t))
+        self.cf._methods(t)
+        d = getattr(o, "__dict__", None)
+        if d is not None:
+            for k, v in list(d.items()):
+                if is_state and k == "_step_count":
+                    continue                          # replayed as a count (see _Entry.counts)
+                sig.append(k)
+                self.visit(v, depth + 1)
+        for k in _slot_names(t):
+            if hasattr(o, k):
+                sig.append(k)
+                self.visit(getattr(o, k), depth + 1)
+
+
+def _ordered(s: Any) -> list[Any]:
+    try:
+        return sorted(s, key=repr)
+    except Exception:                                 # noqa: BLE001
+        return list(s)
+
+
+@functools.lru_cache(maxsize=512)
+def _slot_names(t: type) -> tuple[str, ...]:
+    names: list[str] = []
+    for c in t.__mro__:
+        s = c.__dict__.get("__slots__", ())
+        names.extend([s] if isinstance(s, str) else
+                     [n for n in s if n not in ("__dict__", "__weakref__")])
+    return tuple(names)
+
+
+def _discover(fn: Any, depth: int = 0, seen: set[int] | None = None,
+              names: set[str] | None = None) -> list[Any]:
+    """Where ``fn`` finds its state: getters of its closure cells, the globals it names, its
+    defaults, bound ``self`` and partial arguments (and those of the functions it reaches).
+
+    They are read again on every call, so a global or closure variable rebound to another
+    tensor, module or optimizer is seen (Dynamo guards those paths the same way).
+    """
+    seen = set() if seen is None else seen
+    getters: list[Any] = []
+    if id(fn) in seen or depth > 12:
+        return getters
+    seen.add(id(fn))
+    fixed: list[Any] = []
+    inner = getattr(fn, "__wrapped__", None)
+    if inner is not None:
+        fixed.append(inner)
+    func = getattr(fn, "__func__", fn)            # bound methods
+    if getattr(fn, "__self__", None) is not None:
+        fixed.append(fn.__self__)
+    if isinstance(fn, functools.partial):
+        fixed.extend([fn.func, *fn.args, *fn.keywords.values()])
+    if isinstance(fn, CompiledFunction):
+        fixed.append(fn.fn)
+    code = getattr(func, "__code__", None)
+    if code is not None:
+        fixed.extend(getattr(func, "__defaults__", None) or ())
+        fixed.extend((getattr(func, "__kwdefaults__", None) or {}).values())
+        for cell in func.__closure__ or ():
+            getters.append(functools.partial(_cell, cell))
+        g = getattr(func, "__globals__", {})
+        if (getattr(func, "__module__", "") or "").startswith(_LIBS):
+            g = {}                                   # a library's function: its closure only
+        cn = _names(code)
+        if names is not None:
+            names |= cn
+        for name in sorted(cn):
+            if name in g:
+                getters.append(functools.partial(g.get, name))
+    elif not isinstance(fn, functools.partial) and inner is None and \
+            getattr(fn, "__self__", None) is None and not isinstance(fn, CompiledFunction):
+        fixed.append(fn)                             # a callable object: its attributes
+    getters.extend(functools.partial(_same_obj, o) for o in fixed)
+    for get in list(getters):
+        o = get()
+        if _is_function(o) and o is not fn:
+            getters.extend(_discover(o, depth + 1, seen, names))
+    return getters
+
+
+def _cell(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return None
+
+
+def _same_obj(o: Any) -> Any:
+    return o
+
+
+def _is_function(o: Any) -> bool:
+    """A function whose closure and globals hold state (not a callable object: its
+    attributes are walked as an object's)."""
+    return isinstance(o, (types.FunctionType, types.MethodType, functools.partial,
+                          CompiledFunction)) or \
+        (getattr(o, "__wrapped__", None) is not None and callable(o) and not isinstance(o, type))
+
+
+def _names(code: Any) -> set[str]:
+    names = set(code.co_names)
+    for c in code.co_consts:
+        if hasattr(c, "co_names"):
+            names |= _names(c)
+    return names
+
+
+def _hashable(v: Any) -> bool:
+    try:
+        hash(v)
+    except TypeError:
+        return False
+    return True
+
+
+def _untrace(d: Any) -> Any:
+    if type(d) is Tracer:
+        v = d.v
+        return v if type(v) is np.ndarray else np.asarray(v)
+    return d
+
+
+def _untrace_grad(t: Any) -> None:
+    g = t._grad
+    if g is not None and type(g._data) is Tracer:
+        g.__dict__["_gk_slot"] = g._data.s
+        g._data = _untrace(g._data)
+
+
+def _rng_state(r: Any) -> Any:
+    """A NumPy generator's state (``None``: NumPy's global one), to see whether a call drew."""
+    if r is None:
+        st = np.random.get_state()
+        return (st[2], st[1].tobytes())
+    bg = r.bit_generator if isinstance(r, np.random.Generator) else r._bit_generator
+    return repr(bg.state)
+
+
+def _held_by_user(ts: list[Any]) -> bool:
+    """Whether any of ``ts`` is held by something other than gradkit's own objects (a graph's
+    saved tensors) or running frames: state the walk did not find."""
+    import gc
+    frames = types.FrameType
+
+    def internal(o: Any) -> bool:
+        return isinstance(o, frames) or (type(o).__module__ or "").startswith("gradkit")
+    refs = gc.get_referrers(*ts)
+    for r in refs:
+        if internal(r):
+            continue
+        if type(r) in (tuple, list, dict):
+            outer = [x for x in gc.get_referrers(r) if x is not refs]
+            if outer and all(internal(x) for x in outer):
+                continue
+        return True
+    return False
+
+
+def _shares_memory(arrays: list[np.ndarray]) -> bool:
+    bases = {}
+    for a in arrays:
+        b = a.base if a.base is not None else a
+        if id(b) in bases:
+            return True
+        bases[id(b)] = a
+    return False
