@@ -558,9 +558,16 @@ class _HookHandle:
 _inference_on = False
 
 
+#: whether inference tensors may exist (set once the first inference_mode() opens): the
+#: saving paths check a tensor's version counter against the inference ones only then
+INFERENCE_EVER = [False]
+
+
 def _watch_inference(on: bool) -> None:
     global _inference_on
     _inference_on = on
+    if on:
+        INFERENCE_EVER[0] = True
 
 
 _grad_mode._inference_watchers.append(_watch_inference)

@@ -19,7 +19,8 @@ import numpy as np
 
 from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
-from gradkit._core.tensor import (SAVE_INFERENCE, Tensor, _INFERENCE_DETACHED, _INFERENCE_VC,
+from gradkit._core.tensor import (INFERENCE_EVER as _INF_EVER, SAVE_INFERENCE, Tensor,
+                                  _INFERENCE_DETACHED, _INFERENCE_VC,
                                   _make)
 from gradkit._core.graph import SAVED_HOOKS_ON, ConstRef, Meta
 from gradkit._core.sites import Why, site
@@ -177,6 +178,17 @@ class Primitive:
         rules = (self.vjp_all,) if self.vjp_all is not None else self.vjp
         return any(_reads_inputs(r) for r in rules if r is not None)
 
+
+    @functools.cached_property
+    def keeps(self) -> tuple[tuple[bool, bool], tuple[bool, bool]]:
+        """For a binary row: which inputs (x, y) a node keeps when only x, or only y, takes a
+        gradient (from ``reads``; both when unknown)."""
+        reads = self.reads
+        out = []
+        for i in (0, 1):
+            need = reads[i] if reads is not None and i < len(reads) else None
+            out.append((True, True) if need is None else (0 in need, 1 in need))
+        return (out[0], out[1])
 
     @functools.cached_property
     def reads(self) -> tuple[Any, ...] | None:
@@ -356,7 +368,7 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
         ((xd.shape, xd.dtype),)
     if prim.save_inputs:
         vc = x._vc
-        if vc is _INFERENCE_VC or vc is _INFERENCE_DETACHED:
+        if _INF_EVER[0] and (vc is _INFERENCE_VC or vc is _INFERENCE_DETACHED):
             raise RuntimeError(SAVE_INFERENCE)
         node.args = (x,)
         node.vers = (vc[0],)
@@ -364,6 +376,9 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
         node.args = None
     return _output(prim, node, out)
 
+
+#: what a node keeps in place of an input none of its needed rules reads
+_UNSAVED = Meta((), None)
 
 #: constant tensors up to this many elements are kept by the node (for explain after backward)
 _KEEP = 1024
@@ -491,18 +506,17 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
     if prim.save_inputs:
         ex, ey = node.next
         if (ex is None or ey is None) and x is not y:
-            # only one input takes a gradient: save what its rule reads, no more
-            reads = prim.reads
-            need = None if reads is None else reads[0 if ey is None else 1]
-            if need is not None:
-                if 0 not in need:
-                    x = Meta(xd.shape, xd.dtype)
-                if 1 not in need and yd is not y:
-                    y = Meta(yd.shape, yd.dtype)
-        vx = x._vc if type(x) is not Meta else None
-        vy = y._vc if type(y) is not Meta and yd is not y else None
-        if (vx is _INFERENCE_VC or vy is _INFERENCE_VC or vx is _INFERENCE_DETACHED
-                or vy is _INFERENCE_DETACHED):
+            # only one input takes a gradient: save what its rule reads, no more (a shared
+            # stand-in for the others: the rules never look at it)
+            keep = prim.keeps[0 if ey is None else 1]
+            if not keep[0]:
+                x = _UNSAVED
+            if not keep[1] and yd is not y:
+                y = _UNSAVED
+        vx = x._vc if x is not _UNSAVED else None
+        vy = y._vc if y is not _UNSAVED and yd is not y else None
+        if _INF_EVER[0] and (vx is _INFERENCE_VC or vy is _INFERENCE_VC
+                             or vx is _INFERENCE_DETACHED or vy is _INFERENCE_DETACHED):
             raise RuntimeError(SAVE_INFERENCE)
         node.args = (x, y)
         node.vers = (0 if vx is None else vx[0], 0 if vy is None else vy[0])
@@ -666,7 +680,7 @@ def _check_broadcast(arrays: Sequence[Any]) -> None:
 def _version_saved(t: Tensor) -> int:
     """The version of ``t`` as a node saves it; inference tensors cannot be saved."""
     vc = t._vc
-    if vc is _INFERENCE_VC or vc is _INFERENCE_DETACHED:
+    if _INF_EVER[0] and (vc is _INFERENCE_VC or vc is _INFERENCE_DETACHED):
         raise RuntimeError(SAVE_INFERENCE)
     return vc[0]
 
