@@ -139,13 +139,10 @@ def _grad1(f: Tensor, d: int, c: Any, edge_order: int) -> Tensor:
     return A.cat(parts, d)
 
 
-def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
-    """Integral of ``y`` along ``dim`` by the trapezoidal rule (points ``x`` or spacing ``dx``)."""
-    y = _t(y)
-    d = _dim(dim, y.ndim)
+def _panels(y: Tensor, x: Any, dx: Any, d: int) -> tuple[Tensor, Any]:
+    """Mean of neighbours along ``d``, and the spacing: a Tensor shaped to multiply it (points
+    ``x``) or a number (a step)."""
     n = y.shape[d]
-    if n == 0:
-        return A.sum(y, d)
     avg = A.div(A.add(A.narrow(y, d, 1, n - 1), A.narrow(y, d, 0, n - 1)), 2)
     if x is not None and not isinstance(x, (int, float)):
         xs = _t(x)
@@ -154,8 +151,19 @@ def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Ten
             s = [1] * y.ndim
             s[d] = -1
             dxs = A.reshape(dxs, tuple(s))
-        return A.sum(A.mul(avg, dxs), d)
-    step = x if x is not None else (1 if dx is None else dx)
+        return avg, dxs
+    return avg, x if x is not None else (1 if dx is None else dx)
+
+
+def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
+    """Integral of ``y`` along ``dim`` by the trapezoidal rule (points ``x`` or spacing ``dx``)."""
+    y = _t(y)
+    d = _dim(dim, y.ndim)
+    if y.shape[d] == 0:
+        return A.sum(y, d)
+    avg, step = _panels(y, x, dx, d)
+    if isinstance(step, Tensor):
+        return A.sum(A.mul(avg, step), d)
     return A.mul(A.sum(avg, d), step)
 
 
@@ -167,17 +175,7 @@ def cumulative_trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int =
     """Running trapezoidal integral of ``y`` along ``dim`` (one element fewer)."""
     y = _t(y)
     d = _dim(dim, y.ndim)
-    n = y.shape[d]
-    if n == 0:
+    if y.shape[d] == 0:
         return y
-    avg = A.div(A.add(A.narrow(y, d, 1, n - 1), A.narrow(y, d, 0, n - 1)), 2)
-    if x is not None and not isinstance(x, (int, float)):
-        xs = _t(x)
-        dxs = diff(xs, dim=-1 if xs.ndim == 1 else d)
-        if xs.ndim == 1:
-            s = [1] * y.ndim
-            s[d] = -1
-            dxs = A.reshape(dxs, tuple(s))
-        return A.cumsum(A.mul(avg, dxs), d)
-    step = x if x is not None else (1 if dx is None else dx)
+    avg, step = _panels(y, x, dx, d)
     return A.cumsum(A.mul(avg, step), d)

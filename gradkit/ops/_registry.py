@@ -178,42 +178,33 @@ class Primitive:
         rules = (self.vjp_all,) if self.vjp_all is not None else self.vjp
         return any(_reads_inputs(r) for r in rules if r is not None)
 
-
     @functools.cached_property
     def keeps(self) -> tuple[tuple[bool, bool], tuple[bool, bool]]:
         """For a binary row: which inputs (x, y) a node keeps when only x, or only y, takes a
-        gradient (from ``reads``; both when unknown)."""
-        reads = self.reads
+        gradient, read from the rules' bytecode (both when it cannot be told).
+
+        A node saves only what the rules of its differentiable inputs read, as PyTorch does:
+        ``x * 2`` keeps no reference to ``x`` (its rule is ``g * 2``), so an in-place change of
+        ``x`` afterwards is no error.
+        """
         out = []
         for i in (0, 1):
-            need = reads[i] if reads is not None and i < len(reads) else None
-            out.append((True, True) if need is None else (0 in need, 1 in need))
+            rule = self.vjp[i] if self.vjp_all is None and i < len(self.vjp) else None
+            code = getattr(rule, "__code__", None)
+            if self.vjp_all is None and i < len(self.vjp) and rule is None:
+                out.append((False, False))           # no gradient for it: nothing to keep
+            elif code is None or code.co_flags & 0x0C or code.co_argcount != 2 + len(self.vjp):
+                out.append((True, True))
+            else:
+                used = _loaded(code)
+                out.append(tuple(nm in used for nm in code.co_varnames[2:4]))
         return (out[0], out[1])
 
-    @functools.cached_property
-    def reads(self) -> tuple[Any, ...] | None:
-        """Per rule, the positions of the inputs its code reads (None: unknown, so all).
 
-        A node saves only the inputs that the rules of its differentiable inputs read, as
-        PyTorch does: ``x * 2`` keeps no reference to ``x`` (its rule is ``g * 2``), so an
-        in-place change of ``x`` afterwards is no error.
-        """
-        if self.vjp_all is not None:
-            return None
-        out = []
-        for rule in self.vjp:
-            code = getattr(rule, "__code__", None)
-            if rule is None:
-                out.append(frozenset())
-            elif code is None or code.co_flags & 0x0C or code.co_argcount != 2 + len(self.vjp):
-                out.append(None)
-            else:
-                import dis
-                names = code.co_varnames[2:code.co_argcount]
-                used = {ins.argval for ins in dis.get_instructions(code)
-                        if ins.opname.startswith("LOAD_")}
-                out.append(frozenset(i for i, nm in enumerate(names) if nm in used))
-        return tuple(out)
+def _loaded(code: Any) -> set[Any]:
+    """The names a code object loads (arguments and globals alike)."""
+    import dis
+    return {ins.argval for ins in dis.get_instructions(code) if ins.opname.startswith("LOAD_")}
 
 
 def _reads_inputs(rule: Any) -> bool:
@@ -227,11 +218,7 @@ def _reads_inputs(rule: Any) -> bool:
                                                                 code.co_kwonlyargcount])
     if code.co_flags & 0x04:
         names.add(code.co_varnames[code.co_argcount + code.co_kwonlyargcount])
-    import dis
-    for ins in dis.get_instructions(code):
-        if ins.opname.startswith("LOAD_") and ins.argval in names:
-            return True
-    return False
+    return bool(names & _loaded(code))
 
 
 def defop(name: str, fwd: Callable[..., Any], vjp: Any = None, jvp: Any = None, *,

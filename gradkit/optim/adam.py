@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from .optimizer import Optimizer, _buf, _check, _grads, _step_tensor, _step_value, _touch
+from .optimizer import Optimizer, _buf, _check_adam_like, _grads, _moments, _step_value, _touch
 
 __all__ = ["Adam"]
 
@@ -32,11 +32,7 @@ class Adam(Optimizer):
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
-        _check(lr >= 0.0, f"Invalid learning rate: {lr}")
-        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-        _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
-        _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
-        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        _check_adam_like(lr, eps, betas, weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, foreach=foreach, capturable=capturable,
                         differentiable=differentiable, fused=fused,
@@ -52,9 +48,7 @@ class Adam(Optimizer):
                 x = p._data
                 state = self.state[p]
                 if not state:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _buf(np.zeros_like(x))
-                    state["exp_avg_sq"] = _buf(np.zeros_like(x))
+                    _moments(state, x)
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = _buf(np.zeros_like(x))
                 g = -g if group["maximize"] else g
