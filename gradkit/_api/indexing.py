@@ -213,7 +213,10 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:
         return S.diag_embed_p(x, offset=diagonal)
     if x.ndim != 2:
         raise RuntimeError("diag(): Supports 1D or 2D tensors. Got %dD" % x.ndim)
-    return apply(S.diagonal_p.prim, (x,), {"offset": diagonal, "dim1": 0, "dim2": 1}, 1)
+    out = apply(S.diagonal_p.prim, (x,), {"offset": diagonal, "dim1": 0, "dim2": 1}, 1)
+    # NOTE: diag is a copy in PyTorch (diagonal is the view); the row gives NumPy's view
+    out._data = out._data.copy()
+    return out
 
 
 def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:

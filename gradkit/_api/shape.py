@@ -301,7 +301,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     k %= 4
     a, b = dims
     if k == 0:
-        return x
+        return flip(x, ())                # a copy, as PyTorch's rot90(x, 0)
     if k == 1:
         return transpose(flip(x, (b,)), a, b)
     if k == 2:

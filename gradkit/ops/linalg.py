@@ -144,7 +144,12 @@ def matmul_variant(xnd: int, ynd: int) -> int:
 
 
 def _einsum_impl(*ops: np.ndarray, equation: str) -> np.ndarray:
-    return np.einsum(equation, *ops)
+    out = np.einsum(equation, *ops)
+    if isinstance(out, np.ndarray) and any(np.may_share_memory(out, o) for o in ops):
+        # NOTE: NumPy returns a view for an equation without a sum ('ij->ji', 'ii->i'); an
+        # untracked view would let an in-place change of one silently change the other
+        out = out.copy()
+    return out
 
 
 def _parse_einsum(equation: str, shapes: list[tuple[int, ...]]) -> tuple[list[str], str]:

@@ -97,7 +97,8 @@ PERMUTE, TRANSPOSE, T = range(3)
 
 
 def _flip_impl(x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
-    return np.flip(x, dims)
+    # NOTE: NumPy's flip is a view; PyTorch's flip is a copy (writing to it leaves x alone)
+    return np.flip(x, dims).copy()
 
 
 flip_p = defop("flip", _flip_impl, vjp=lambda g, ans, x, dims: flip_p(g, dims=dims), jvp=LINEAR,
@@ -227,7 +228,10 @@ split_p = defop("split", _split_impl, vjp=_split_vjp, jvp=LINEAR, save_inputs=Fa
 
 
 def _unbind_impl(x: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
-    return tuple(np.moveaxis(x, dim, 0))
+    m = np.moveaxis(x, dim, 0)
+    # NOTE: m[i, ...], not iteration: a 1-D array iterates as NumPy scalars (copies), and
+    # each output must be a 0-d view sharing x's memory
+    return tuple(m[i, ...] for i in range(m.shape[0]))
 
 
 unbind_p = defop("unbind", _unbind_impl, vjp=lambda g, ans, x, dim: stack_p(*g, dim=dim),
