@@ -66,11 +66,11 @@ def _infer(data: Any, exact: bool = False, target: Any = None) -> np.ndarray:
     if _backend.backend_of(data) is not None:
         if data.dtype not in _dtype.FROM_NP:
             raise TypeError(f"can't convert an array of type {data.dtype} to a tensor")
-        return _backend.copy(data)
+        return _dtype.widen_unsigned(_backend.copy(data))
     if isinstance(data, np.ndarray):
-        return np.array(data, copy=True)
+        return _dtype.widen_unsigned(np.array(data, copy=True))
     if isinstance(data, np.generic):
-        return np.array(data)
+        return _dtype.widen_unsigned(np.array(data))
     if isinstance(data, (list, tuple)):
         data = _unwrap(data)
     arr = np.array(data)
@@ -178,7 +178,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if (isinstance(data, np.ndarray) or _backend.backend_of(data) is not None) and \
             data.dtype in _dtype.FROM_NP:
         arr = data if dtype is None else data.astype(_np_dtype(dtype), copy=False)
-        return _make(_place(arr, device), False, None)
+        return _make(_place(_dtype.widen_unsigned(arr), device), False, None)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -189,10 +189,11 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``ndarray`` (changes to one show in the other)."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    if ndarray.dtype not in _dtype.FROM_NP:
-        raise TypeError(f"can't convert np.ndarray of type {ndarray.dtype}. The only supported "
-                        "types are: float64, float32, float16, complex64, complex128, int64, "
-                        "int32, int16, int8, uint8, and bool.")
+    if ndarray.dtype not in _dtype.FROM_NP or ndarray.dtype in _dtype.WIDER_SIGNED:
+        # NOTE: uint16/32/64 would need a widened copy, which cannot share memory
+        raise TypeError(f"can't convert np.ndarray of type numpy.{ndarray.dtype.type.__name__}. "
+                        "The only supported types are: float64, float32, float16, complex64, "
+                        "complex128, int64, int32, int16, int8, uint8, and bool.")
     return _make(ndarray, False, None)
 
 

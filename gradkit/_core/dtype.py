@@ -82,6 +82,24 @@ FROM_NP: dict[np.dtype, dtype] = {d.np: d for d in _ALL}
 FROM_NP[np.dtype(np.uint16)] = int32
 FROM_NP[np.dtype(np.uint32)] = int64
 FROM_NP[np.dtype(np.uint64)] = int64
+#: the unsigned NumPy dtypes gradkit has no dtype for, and the signed one that holds them
+WIDER_SIGNED = {np.dtype(np.uint16): np.dtype(np.int32), np.dtype(np.uint32): np.dtype(np.int64),
+                np.dtype(np.uint64): np.dtype(np.int64)}
+
+
+def widen_unsigned(arr: Any) -> Any:
+    """An array of uint16/uint32/uint64 as int32/int64 (a copy), others unchanged.
+
+    A tensor's data must have its dtype's NumPy type: a uint16 array kept as is while the
+    tensor says int32 would wrap 65535 + 1 to 0. A uint64 value over int64's range is
+    PyTorch's overflow error, never a wrapped number.
+    """
+    wide = WIDER_SIGNED.get(arr.dtype)
+    if wide is None:
+        return arr
+    if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise RuntimeError("value cannot be converted to type int64_t without overflow")
+    return arr.astype(wide)
 
 _default = [float32]
 

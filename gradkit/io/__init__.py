@@ -313,9 +313,9 @@ def load_safetensors(f: PathOrFile, with_metadata: bool = False) -> Any:
 
     With ``with_metadata=True`` returns ``(tensors, metadata)``, metadata being the
     file's ``__metadata__`` dict or None. Dtypes and shapes are kept; BF16 (which
-    gradkit lacks) is widened to float32 exactly, with a warning; U16/U32/U64 keep their
-    NumPy data (``.numpy()`` gives them back, and saving writes them back unchanged) under
-    gradkit's nearest dtype label (int32/int64), as for any unsigned NumPy array. The file is untrusted:
+    gradkit lacks) is widened to float32 exactly, with a warning; U16/U32/U64 (which it
+    also lacks) are widened exactly to int32/int64, and a U64 value over int64's range is
+    refused, so a tensor's arithmetic never wraps at a bound its dtype does not have. The file is untrusted:
     see :mod:`gradkit.io._safetensors` for the checks; a bad file raises
     :class:`SerializationError`.
     """
