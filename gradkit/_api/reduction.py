@@ -23,9 +23,18 @@ def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = 
     if dtype is not None:
         x = x.to(dtype)
     if dim is None and not keepdim:
-        return apply1(R.sum_p.prim, x, _FULL, 0)
+        return _as_asked(apply1(R.sum_p.prim, x, _FULL, 0), dtype)
     d = _dims(x, dim)
-    return apply1(R.sum_p.prim, x, {"dim": d, "keepdim": keepdim}, 0 if dim is None else 1)
+    return _as_asked(apply1(R.sum_p.prim, x, {"dim": d, "keepdim": keepdim}, 0 if dim is None else 1),
+                     dtype)
+
+
+def _as_asked(out: Tensor, dtype: Any) -> Tensor:
+    """The result in the ``dtype=`` asked for: the rows sum integers as int64, PyTorch gives
+    ``sum(dtype=int8)`` in int8 (wrapped as it would be accumulating in int8)."""
+    if dtype is None or out.dtype == dtype:
+        return out
+    return out.to(dtype)
 
 
 _FULL = {"dim": None, "keepdim": False}
@@ -61,7 +70,8 @@ def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype:
     if dtype is not None:
         x = x.to(dtype)
     d = None if dim is None else (S.norm_dim(dim, x.ndim),)
-    return apply(R.prod_p.prim, (x,), {"dim": d, "keepdim": keepdim}, 0 if dim is None else 1)
+    return _as_asked(apply(R.prod_p.prim, (x,), {"dim": d, "keepdim": keepdim},
+                           0 if dim is None else 1), dtype)
 
 
 def _minmax(input: Tensor, dim: Any, keepdim: bool, other: Any, full_prim: Any, dim_prim: Any,
@@ -304,7 +314,7 @@ def cumsum(input: Tensor, dim: int = _NO_DIM, *, dtype: Any = None) -> Tensor:
     dim = _required_dim(dim, "cumsum")
     if dtype is not None:
         x = x.to(dtype)
-    return R.cumsum_p(x, dim=S.norm_dim(_int_dim(dim, "cumsum"), x.ndim))
+    return _as_asked(R.cumsum_p(x, dim=S.norm_dim(_int_dim(dim, "cumsum"), x.ndim)), dtype)
 
 
 def cumprod(input: Tensor, dim: int = _NO_DIM, *, dtype: Any = None) -> Tensor:
@@ -312,4 +322,4 @@ def cumprod(input: Tensor, dim: int = _NO_DIM, *, dtype: Any = None) -> Tensor:
     dim = _required_dim(dim, "cumprod")
     if dtype is not None:
         x = x.to(dtype)
-    return R.cumprod_p(x, dim=S.norm_dim(_int_dim(dim, "cumprod"), x.ndim))
+    return _as_asked(R.cumprod_p(x, dim=S.norm_dim(_int_dim(dim, "cumprod"), x.ndim)), dtype)

@@ -780,6 +780,12 @@ def _xhat(x: Any, kind: str, n: int, eps: float, stats: Any = None) -> tuple[Any
 
 def _native_norm_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, kind: str, n: int, eps: float,
                       stats: Any = None) -> np.ndarray:
+    if x.dtype == np.float16:
+        # NOTE: PyTorch computes a half norm's statistics and result in float32, rounding once
+        f32 = [None if v is None else np.asarray(v, dtype=np.float32) for v in (w, b)]
+        st = None if stats is None else tuple(np.asarray(v, dtype=np.float32) for v in stats)
+        return _native_norm_impl(x.astype(np.float32), f32[0], f32[1], kind, n, eps,
+                                 st).astype(np.float16)
     xh, _, _ = _xhat(x, kind, n, eps, stats)
     xh = xh.reshape(x.shape)
     return xh * _channel(w, x, kind) + _channel(b, x, kind)

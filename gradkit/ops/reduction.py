@@ -180,6 +180,10 @@ def _cumsum_impl(x: np.ndarray, dim: int) -> np.ndarray:
         return x.reshape(1).cumsum(0, dtype=np.int64 if x.dtype.kind in "biu" else None).reshape(())
     if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
         return np.cumsum(x, axis=dim, dtype=np.int64)
+    if x.dtype == np.float16:
+        # NOTE: PyTorch runs a half sum in float32 and rounds each entry once (a float16
+        # running sum of 3000 ones sticks at 2048)
+        return np.cumsum(x, axis=dim, dtype=np.float32).astype(np.float16) + np.float16(0)
     out = np.cumsum(x, axis=dim)
     if out.dtype.kind == "f":
         # NOTE: PyTorch's running sum starts from +0.0, so a leading -0.0 becomes 0.0.
@@ -244,6 +248,8 @@ def _cumprod_impl(x: np.ndarray, dim: int) -> np.ndarray:
         return x.reshape(1).cumprod(0, dtype=np.int64 if x.dtype.kind in "biu" else None).reshape(())
     if x.dtype.kind in "bu" or (x.dtype.kind == "i" and x.dtype.itemsize < 8):
         return np.cumprod(x, axis=dim, dtype=np.int64)
+    if x.dtype == np.float16:           # in float32, as PyTorch (see _cumsum_impl)
+        return np.cumprod(x, axis=dim, dtype=np.float32).astype(np.float16)
     return np.cumprod(x, axis=dim)
 
 
@@ -542,6 +548,19 @@ def _first(x: Any, dim: Any) -> Any:
     return first
 
 
+def _half_in_float32(impl: Any) -> Any:
+    """Run ``impl`` on a float16 input in float32 and round its result once to float16, as
+    PyTorch accumulates half reductions (a float16 sum of squares overflows at 65504)."""
+    def run(x: np.ndarray, *args: Any, **kwargs: Any) -> np.ndarray:
+        if x.dtype != np.float16:
+            return impl(x, *args, **kwargs)
+        return np.asarray(impl(x.astype(np.float32), *args, **kwargs)).astype(np.float16)
+    run.__name__ = impl.__name__
+    run.__doc__ = impl.__doc__
+    return run
+
+
+@_half_in_float32
 def _var_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
               keepdim: bool = False) -> np.ndarray:
     # NOTE: two passes over data shifted by its first element (as NumPy's var, plus the
@@ -629,6 +648,7 @@ std_mean_p = defop("std_mean", _stat_mean_impl, jvp=(_stat_mean_jvp,), n_out=2,
                    names=("StdMeanBackward0", "VarMeanBackward0"))
 
 
+@_half_in_float32
 def _norm_impl(x: np.ndarray, ord: float = 2.0, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     a = np.abs(x)
     ax = _axis(dim, x)
