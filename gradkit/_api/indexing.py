@@ -107,6 +107,9 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
     if reduce is not None:
         raise NotImplementedError("scatter(reduce=...) is not supported yet; use scatter_add")
     src = value if src is None else src
+    if isinstance(src, Tensor) and src.dtype is not x.dtype:
+        # NOTE: PyTorch's check; NumPy would cast (2.5 written into a long tensor as 2)
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     flat = x.reshape((1,)) if x.ndim == 0 else x
     flat, d, idx, src = _scatter_args(flat, dim if x.ndim else 0, index, src)
     out = apply(S.scatter_p.prim, (flat, src), {"dim": d, "index": idx},
@@ -116,6 +119,8 @@ def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any 
 
 def scatter_add(input: Tensor, dim: int, index: Any, src: Tensor) -> Tensor:
     x = _t(input)
+    if _t(src).dtype is not x.dtype:
+        raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
     flat = x.reshape((1,)) if x.ndim == 0 else x
     flat, d, idx, s = _scatter_args(flat, dim if x.ndim else 0, index, _t(src))
     out = S.scatter_add_p(flat, s, dim=d, index=idx)
@@ -351,7 +356,9 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     """Distinct elements (no gradient, as in PyTorch)."""
     x = _t(input)
     _not_lazy(x, "unique", "has a shape that depends on the values")
-    res = np.unique(x._data, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    # NOTE: equal_nan=False: PyTorch keeps every NaN (nan != nan), NumPy would collapse them
+    res = np.unique(x._data, return_inverse=return_inverse, return_counts=return_counts, axis=dim,
+                    equal_nan=False)
     if not isinstance(res, tuple):
         return _make(res, False, None)
     out = [_make(res[0], False, None)]

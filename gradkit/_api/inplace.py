@@ -82,6 +82,27 @@ _OVERLAP = ("unsupported operation: more than one element of the written-to tens
             "single memory location. Please clone() the tensor before performing the operation.")
 
 
+def _check_writable(t: Tensor, fill: bool = False) -> None:
+    """Refuse writing into memory NumPy will not write or whose elements overlap (a broadcast,
+    a zero stride: PyTorch's error), and say which; a read-only array (``from_numpy`` of a
+    non-writeable NumPy array) is named as such. A ``fill`` (``zero_``, ``fill_``, item
+    assignment) may write overlapping elements that NumPy lets it write, as PyTorch's may."""
+    d = t._data
+    if getattr(d, "flags", _WRITEABLE).writeable:
+        if not fill and 0 in getattr(d, "strides", ()) and any(st == 0 and n > 1 for st, n in
+                                                   zip(d.strides, d.shape)):
+            raise RuntimeError(_OVERLAP)
+        return
+    owner = t._base if t._base is not None else t
+    if owner is not t and getattr(owner._data, "flags", _WRITEABLE).writeable:
+        raise RuntimeError(_OVERLAP)      # a view NumPy made read-only: its elements overlap
+    if any(st == 0 and n > 1 for st, n in zip(d.strides, d.shape)):
+        raise RuntimeError(_OVERLAP)
+    raise RuntimeError("unsupported operation: the tensor's memory is read-only (a non-writeable "
+                       "NumPy array given to from_numpy() or as_tensor()). Please clone() the "
+                       "tensor before performing the operation.")
+
+
 def _alias(self: Tensor) -> Tensor:
     """A snapshot of ``self`` with its history, safe to save while ``self`` is overwritten."""
     t = _make(self._data.copy(), self._rg, self._fn)
@@ -103,9 +124,11 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
             raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
                                f"broadcast shape {list(src.shape)}") from None
     if self._data.dtype.kind in "iub" and src.dtype.kind in "fc" or (
-            self._data.dtype.kind == "b" and src.dtype.kind in "iu"):
+            self._data.dtype.kind == "b" and src.dtype.kind in "iu") or (
+            self._data.dtype.kind == "f" and src.dtype.kind == "c"):
         names = {np.dtype(k): v for k, v in
                  (("float32", "Float"), ("float64", "Double"), ("float16", "Half"),
+                  ("complex64", "ComplexFloat"), ("complex128", "ComplexDouble"),
                   ("int64", "Long"), ("int32", "Int"), ("int16", "Short"), ("int8", "Char"),
                   ("uint8", "Byte"), ("bool", "Bool"))}
         raise RuntimeError(f"result type {names.get(src.dtype, src.dtype)} can't be cast to the "
@@ -115,8 +138,7 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
         # old array, like a detach(), keep the old values).
         self._data = np.broadcast_to(src, self._data.shape).astype(self._data.dtype)
     else:
-        if not getattr(self._data, "flags", _WRITEABLE).writeable:
-            raise RuntimeError(_OVERLAP)
+        _check_writable(self)
         np.copyto(self._data, src, casting="unsafe")
     self._vc[0] += 1
     if _state.record_sites:
@@ -205,8 +227,7 @@ def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: A
     ``index_put`` at those positions and the view takes the history of a fresh
     view of the new base.
     """
-    if not getattr(view._data, "flags", _WRITEABLE).writeable:
-        raise RuntimeError(_OVERLAP)
+    _check_writable(view)
     make_view = view._view_fn
     current = make_view(base)
     out = fn(_alias(current), *args, **kwargs)
@@ -286,7 +307,8 @@ def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
         if ufunc is not None and len(args) == 1 and not kwargs:
             other = args[0]
             if not (_state.grad_enabled and (self._rg or (isinstance(other, Tensor) and other._rg)
-                                             or (self._base is not None and self._base._rg))):
+                                             or (self._base is not None and self._base._rg))) \
+                    and 0 not in getattr(self._data, "strides", ()):
                 # NOTE: nothing to record (an optimizer step under no_grad): write in place
                 # with NumPy, with no temporary copy; anything unusual takes the general path.
                 o = other._data if isinstance(other, Tensor) else other
@@ -327,6 +349,7 @@ def zero_(self: Tensor) -> Tensor:
 def _zero(self: Tensor) -> Tensor:
     _refuse_conj_copy(self)
     if not (_state.grad_enabled and self._rg):
+        _check_writable(self, fill=True)
         self._data[...] = 0
         self._vc[0] += 1
         bumped(self, "zero_")
@@ -354,6 +377,7 @@ def _fill(self: Tensor, value: Any) -> Tensor:
     if isinstance(v, Tensor):
         return _inplace(self, lambda s, val: apply(_FILL, (s, val)), v, _name="fill_")
     if not (_state.grad_enabled and self._rg):
+        _check_writable(self, fill=True)
         self._data[...] = v
         self._vc[0] += 1
         bumped(self, "fill_")
@@ -374,6 +398,7 @@ def _copy(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     _refuse_conj_copy(self)
     src = A.as_tensor_arg(src)
     if not (_state.grad_enabled and (self._rg or src._rg)):
+        _check_writable(self)
         np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")
         self._vc[0] += 1
         bumped(self, "copy_")

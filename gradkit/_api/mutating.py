@@ -15,7 +15,7 @@ from gradkit import _api as A
 from gradkit._api import special as AM
 from gradkit._core import dtype as _dtype
 from gradkit._core.backend import to_numpy
-from gradkit._api.base import _dim
+from gradkit._api.base import _dim, _scalar_name
 from gradkit._api.base import as_tensor_arg as _t
 from gradkit._core.tensor import Tensor, _make
 
@@ -65,6 +65,9 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
 def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     """``input`` with the slices at ``index`` along ``dim`` replaced by those of ``source``."""
     x, src = _t(input), _t(source)
+    if src.dtype is not x.dtype:
+        raise RuntimeError("index_copy_(): self and source expected to have the same dtype, but "
+                           f"got (self) {_scalar_name(x.dtype)} and (source) {_scalar_name(src.dtype)}")
     idx = _idx(index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError("index_copy_(): Expected a long tensor for index, but got "

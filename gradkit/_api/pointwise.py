@@ -163,6 +163,12 @@ def _wrap_int(x: Any, v: Any) -> Any:
     info = np.iinfo(x._data.dtype)
     if info.min <= v <= info.max:
         return v
+    # NOTE: PyTorch unpacks a Python int as int64 or uint64 and wraps that; beyond both it
+    # refuses (2**64 would otherwise wrap to 0: x + 2**64 == x, x < 2**64 False)
+    if v >= 2 ** 64:
+        raise OverflowError("int too big to convert")
+    if v < -2 ** 63:
+        raise OverflowError("can't convert negative int to unsigned")
     return (v - int(info.min)) % (int(info.max) - int(info.min) + 1) + int(info.min)
 
 
@@ -258,6 +264,17 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode == "floor":
         return floor_divide(input, other)
     if rounding_mode == "trunc":
+        if _is_int(input, other):
+            dt = _dtype.result_type(input, other)
+            if dt is _dtype.bool:
+                raise NotImplementedError('"div_trunc_cpu" not implemented for \'Bool\'')
+            input, other = (v.to(dt) if isinstance(v, Tensor) and v.dtype is not dt else v
+                            for v in (input, other))
+            # NOTE: exact in integers: x - fmod(x, y) is a multiple of y, so floor division of
+            # it truncates (a float quotient loses int64's low bits, and x / 0 became -2**63;
+            # fmod refuses a zero divisor as PyTorch does)
+            r = fmod(input, other)
+            return floor_divide(sub(input, r), other)
         q = _binary(E.div, "div")(input, other)
         return E.trunc(q).to(_dtype.result_type(input, other)) \
             if not q.is_floating_point() or _is_int(input, other) else E.trunc(q)
@@ -378,6 +395,11 @@ def where(condition: Any, input: Any = None, other: Any = None, *, safe: bool = 
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         x = as_tensor_arg(x)
     dt = _dtype.result_type(*(v for v in (x, y)))
+    for v in (x, y):
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            # NOTE: a scalar branch must fit the result (PyTorch: where(c, int8, 300) is an
+            # error, NumPy would wrap 300 to 44)
+            _dtype.check_int_range(v, dt.np, scalar=True)
     if isinstance(x, Tensor) and x.dtype is not dt:
         x = x.to(dt)
     if isinstance(y, Tensor) and y.dtype is not dt:

@@ -202,6 +202,9 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any
 def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """``input`` with ``alpha * source`` slices added at ``index`` along ``dim`` (repeats add up)."""
     x, src = _t(input), _t(source, "source")
+    if src.dtype is not x.dtype:
+        raise RuntimeError(f"index_add_(): self ({_scalar_name(x.dtype)}) and source "
+                           f"({_scalar_name(src.dtype)}) must have the same scalar type")
     d = S.norm_dim(dim, max(x.ndim, 1)) if x.ndim else 0
     idx = _index_array(index).reshape(-1)
     if src.ndim == 0:
