@@ -368,7 +368,11 @@ class Tensor:
         return t
 
     def detach_(self) -> Tensor:
-        """Detach this tensor from the graph in place, making it a leaf."""
+        """Detach this tensor from the graph in place, making it a leaf (not for a view)."""
+        if self._base is not None:
+            # NOTE: PyTorch refuses: a view keeps following its base (an in-place change of
+            # the base gives it the base's history again), so it cannot become a leaf alone
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         if self._rg:
             from gradkit._core.sites import mark
             mark(self, "detach", "detach_")

@@ -66,6 +66,8 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
                                   "use gradkit.autograd.functional.jacobian")
     single = isinstance(inputs, Tensor)
     ins = [inputs] if single else list(inputs)
+    if not ins:
+        raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")
     if allow_unused is None:
         allow_unused = materialize_grads
     if materialize_grads and allow_unused is False:

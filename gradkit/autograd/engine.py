@@ -232,6 +232,9 @@ def run_backward(roots: Any, grads: Any = None, retain_graph: bool | None = None
     retain = create if retain_graph is None else bool(retain_graph)
     if _state.record_sites:
         _state.last_roots = [weakref.ref(t) for t in roots]
+    if inputs is not None and not capture and not isinstance(inputs, Tensor) and len(inputs) == 0:
+        # NOTE: PyTorch's check: an empty list is not "all leaves" (None is)
+        raise RuntimeError("`inputs` argument to `backward()` cannot be empty.")
     inputs = _as_seq(inputs)
     prev = _state.grad_enabled
     # NOTE: as in PyTorch, create_graph records nothing inside inference mode
