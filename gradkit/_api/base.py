@@ -94,10 +94,12 @@ def _t(x: Any, name: str = "input") -> Tensor:
 
 def _other(x: Any) -> Any:
     """A binary op's second operand: Tensors and Python numbers pass, arrays become Tensors."""
+    if isinstance(x, np.generic):
+        # NOTE: first: np.float64 is a float subclass, and NumPy would keep it float64
+        # (float32 tensor * np.float64(2) is float32 in PyTorch, as with a Python float)
+        return x.item()
     if isinstance(x, (Tensor, int, float, bool)):
         return x
-    if isinstance(x, np.generic):
-        return x.item()
     if isinstance(x, (np.ndarray, list, tuple)) or backend_of(x) is not None:
         return as_tensor_arg(x)
     if isinstance(x, complex):

@@ -26,7 +26,13 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     data = to_numpy(x._data).reshape(-1)
     lo, hi = float(min), float(max)
     if lo == hi and data.size:
+        # NOTE: NumPy's min/max (nan when a nan is there), as PyTorch's aminmax
         lo, hi = float(data.min()), float(data.max())
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        # NOTE: a nan range made every comparison false, so every count was 0
+        def show(v: float) -> str:
+            return "-nan" if np.isnan(v) and min == max else format(v, "g")
+        raise RuntimeError(f"torch.histc: range of [{show(lo)}, {show(hi)}] is not finite")
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     if lo > hi:

@@ -328,7 +328,7 @@ def _cum_extreme(x: Tensor, dim: int, better: Any, ret: Any) -> Any:
     d = S.norm_dim(dim, x.ndim)
     data = np.moveaxis(x._data, d, 0) if x.ndim else x._data.reshape(1)
     idx = np.zeros(data.shape, dtype=np.int64)
-    best = data[0].copy()
+    best = data[0].copy() if data.shape[0] else None        # an empty dim: empty results
     for i in range(1, data.shape[0]):
         # NOTE: ties move the index forward, as PyTorch's cummax/cummin do.
         take = better(data[i], best) | (data[i] == best) | np.isnan(data[i])

@@ -186,6 +186,13 @@ def movedim(input: Tensor, source: Dims, destination: Dims) -> Tensor:
     x = _t(input)
     src = (source,) if isinstance(source, int) else tuple(source)
     dst = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(src)} dims) "
+                           f"should contain the same number of dims as destination ({list(dst)} dims)")
+    for name, dims in (("source", src), ("destination", dst)):
+        if len({S.norm_dim(d, x.ndim) for d in dims}) != len(dims):
+            # NOTE: PyTorch's check; a repeated dim built a wrong permutation silently
+            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
     order = _moved(x.ndim, src, dst)
     return _view_op(x, S.permute_p.prim, {"dims": tuple(order)}, S.PERMUTE)
 
@@ -293,6 +300,8 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         return S.roll_p(x, shifts=shifts if isinstance(shifts, int) else tuple(shifts), dims=None)
     sh = (shifts,) if isinstance(shifts, int) else tuple(shifts)
     dm = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(sh) != len(dm):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(sh)}, dims:{len(dm)}")
     return S.roll_p(x, shifts=sh, dims=tuple(S.norm_dim(d, x.ndim) for d in dm))
 
 

@@ -298,6 +298,8 @@ def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any
     for v in (start, end):
         if isinstance(v, (int, float)):
             _fill_value(v, npd)             # PyTorch refuses an end its dtype cannot hold
+    if int(steps) < 0:
+        raise RuntimeError("number of steps must be non-negative")
     calc = np.float32 if npd == np.float32 else np.float64
     arr = _linspace(calc(start), calc(end), int(steps), calc)
     return _finish(arr.astype(npd), requires_grad, device)

@@ -421,7 +421,9 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            raise RuntimeError("Boolean value of Tensor with "
+                               f"{'no values' if self._data.size == 0 else 'more than one value'} "
+                               "is ambiguous")
         d = self._data
         return bool((d if type(d) is _ndarray else _host(d, "bool()")).reshape(()))
 

@@ -654,10 +654,13 @@ def _norm_impl(x: np.ndarray, ord: float = 2.0, dim: Any = None, keepdim: bool =
     ax = _axis(dim, x)
     if ord == 2:
         return np.sqrt(np.sum(a * a, axis=ax, keepdims=keepdim))
-    if ord == np.inf:
-        return np.amax(a, axis=ax, keepdims=keepdim) if a.size else _zeros((), a.dtype, a)
-    if ord == -np.inf:
-        return np.amin(a, axis=ax, keepdims=keepdim)
+    if ord in (np.inf, -np.inf):
+        if 0 in (a.shape if ax is None else [a.shape[i] for i in ax]):
+            # NOTE: PyTorch's error (a max over nothing has no identity; 0 was returned)
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {'' if ord > 0 else '-'}inf "
+                               "norm on an empty tensor because the operation does not have an "
+                               "identity")
+        return (np.amax if ord > 0 else np.amin)(a, axis=ax, keepdims=keepdim)
     if ord == 0:
         return np.sum(a != 0, axis=ax, keepdims=keepdim).astype(x.dtype)
     if ord == 1:
