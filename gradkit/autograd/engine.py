@@ -43,6 +43,10 @@ def _root_grads(roots: list[Tensor], grads: list[Any], create: bool) -> list[Any
         if g is None:
             if t._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            if t._data.dtype.kind == "c":
+                # NOTE: PyTorch's check: a seed of 1 for a complex output is a choice of phase
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                                   f"but got {t.dtype}")
             arr = _backend.ones(t._data.shape, t._data.dtype, t._data)
             out.append(_make(arr, False, None) if create else (arr[()] if arr.ndim == 0 else arr))
             continue

@@ -29,3 +29,14 @@ def test_empty_inputs_are_refused():
     with pytest.raises(RuntimeError, match="`inputs` argument to `grad\\(\\)` cannot be empty."):
         gk.autograd.grad((x * 2).sum(), [])
     assert x.grad is None
+
+
+def test_complex_scalar_needs_an_explicit_gradient():
+    x = gk.tensor([1 + 1j, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    with pytest.raises(RuntimeError, match="grad can be implicitly created only for real scalar "
+                                           "outputs but got torch.complex64"):
+        y.backward(retain_graph=True)
+    y.backward(gk.tensor(1 + 0j))
+    # PyTorch's convention: the conjugate of d(sum x^2)/dx = 2x
+    assert x.grad.tolist() == [2 - 2j, 4 + 0j]
