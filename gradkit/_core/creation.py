@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import warnings
 from typing import Any, Sequence
-
-import math
 
 import numpy as np
 
@@ -288,6 +287,16 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
         if isinstance(v, int) and not isinstance(v, bool):
             _dtype.check_int_range(v, np.int64, scalar=True)
     npd = _float_dtype(dtype)
+    if npd.kind in "iub":
+        # NOTE: PyTorch casts start, end and step to the integer type first (C truncation):
+        # arange(0, 4.5, dtype=long) is [0, 1, 2, 3], arange(0, 1, 0.3, dtype=long) has step 0
+        vals = [int(v) if isinstance(v, float) and math.isfinite(v) else v for v in vals]
+        if vals[2] == 0:
+            raise ValueError("step must be nonzero")
+    if not all(math.isfinite(v) for v in vals[:2]):
+        raise RuntimeError(f"unsupported range: {vals[0]} -> {vals[1]}")
+    if (vals[1] - vals[0]) * vals[2] < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     arr = np.arange(vals[0], vals[1], vals[2], dtype=np.float64 if npd.kind == "f" else None)
     return _finish(arr.astype(npd), requires_grad, device)
 

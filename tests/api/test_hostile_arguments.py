@@ -67,3 +67,22 @@ def test_numpy_float64_scalar_is_a_python_scalar(op):
     # PyTorch: a float32 tensor with np.float64(2) stays float32, as with 2.0
     out = op(gk.tensor([1.0, 2.0]), np.float64(2.0))
     assert out.dtype == gk.float32
+
+
+@pytest.mark.parametrize("args,expected", [
+    ((0, 4.5, 1), [0, 1, 2, 3]), ((0, -4.5, -1), [0, -1, -2, -3]), ((-1.7, 3), [-1, 0, 1, 2]),
+    ((0, 5, 2.9), [0, 2, 4]), ((0.5, 3, 1), [0, 1, 2]),
+])
+def test_integer_arange_truncates_its_bounds_first(args, expected):
+    # values recorded from PyTorch 2.13 (NumPy's arange in float, then cast, differs)
+    assert gk.arange(*args, dtype=gk.int64).tolist() == expected
+
+
+def test_arange_refuses_what_pytorch_refuses():
+    with pytest.raises(ValueError, match="step must be nonzero"):
+        gk.arange(0, 1, 0.3, dtype=gk.int64)          # the step truncates to 0
+    with pytest.raises(RuntimeError, match="upper bound and lower bound inconsistent with step sign"):
+        gk.arange(5, 0)
+    with pytest.raises(RuntimeError, match="unsupported range: 0 -> inf"):
+        gk.arange(0, inf)
+    assert gk.arange(0, 0).tolist() == []
