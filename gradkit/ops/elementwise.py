@@ -159,8 +159,11 @@ def _xlogy_impl(x: Any, y: Any) -> Any:
     return np.where((x == 0) & ~np.isnan(y), out.dtype.type(0), out)
 
 
-def _int_zero(x: Any, y: Any) -> None:
-    """PyTorch refuses integer division by zero (NumPy gives 0 with a warning)."""
+def _int_zero(x: Any, y: Any, kernel: str = "") -> None:
+    """PyTorch refuses integer division by zero (NumPy gives 0 with a warning), and has no
+    bool kernel for it (NumPy gives int8, True % False is 0)."""
+    if getattr(x, "dtype", None) == np.bool_ and (type(y) is bool or getattr(y, "dtype", None) == np.bool_):
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if getattr(x, "dtype", np.dtype(float)).kind in "iu" and (
             (type(y) is int and y == 0) or
             (type(y) in (np.ndarray, ) and y.dtype.kind in "iub" and not y.all()) or
@@ -169,7 +172,7 @@ def _int_zero(x: Any, y: Any) -> None:
 
 
 def _remainder_impl(x: Any, y: Any) -> Any:
-    _int_zero(x, y)
+    _int_zero(x, y, "remainder_cpu")
     r = np.remainder(x, y)
     if getattr(r, "dtype", None) is not None and r.dtype.kind == "f":
         # NOTE: PyTorch's remainder is fmod(x, y), plus y when the signs differ; a zero result
@@ -179,7 +182,7 @@ def _remainder_impl(x: Any, y: Any) -> Any:
 
 
 def _fmod_impl(x: Any, y: Any) -> Any:
-    _int_zero(x, y)
+    _int_zero(x, y, "fmod_cpu")
     return np.fmod(x, y)
 
 
@@ -214,7 +217,7 @@ def _round_impl(x: np.ndarray, decimals: int = 0) -> np.ndarray:
 
 
 def _floor_divide_impl(x: Any, y: Any) -> np.ndarray:
-    _int_zero(x, y)
+    _int_zero(x, y, "div_floor_cpu")
     return np.floor_divide(x, y)
 
 

@@ -35,3 +35,15 @@ def test_where_scalar_branch_must_fit():
     assert gk.where(cond, u, -1).tolist() == [1, 255]      # PyTorch's uint8 rule
     out = gk.where(cond, x, 2.5)
     assert out.dtype == gk.float32 and out.tolist() == [1.0, 2.5]
+
+
+@pytest.mark.parametrize("op,kernel", [
+    (lambda a, b: a // b, "div_floor_cpu"), (lambda a, b: a % b, "remainder_cpu"),
+    (lambda a, b: gk.fmod(a, b), "fmod_cpu"), (lambda a, b: gk.floor_divide(a, b), "div_floor_cpu"),
+], ids=["floordiv", "mod", "fmod", "floor_divide"])
+def test_bool_division_has_no_kernel(op, kernel):
+    # NumPy gave int8 (True % False was 0); PyTorch has no bool kernel
+    b = gk.tensor([True, False])
+    with pytest.raises(NotImplementedError, match=f'"{kernel}" not implemented for \'Bool\''):
+        op(b, b)
+    assert op(gk.tensor([3]), gk.tensor([True])).tolist() == [0 if kernel != "div_floor_cpu" else 3]
