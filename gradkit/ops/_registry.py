@@ -613,6 +613,23 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
     return tuple(result)
 
 
+def half_in_float32(impl: Any) -> Any:
+    """A forward that runs a float16 input in float32 and rounds its result once to float16.
+
+    PyTorch computes half ops in float32 ("opmath"): a float16 sum of squares overflows at
+    65504, a composite forward (sigmoid's 1 / (1 + e)) rounds at each step, SciPy's loops give
+    float64 for float16, and sinc's guard 1e-20 is 0 in float16 (sinc(0) was nan).
+    """
+    def run(x: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(x, "dtype", None) != np.float16:
+            return impl(x, *args, **kwargs)
+        return impl(x.astype(np.float32), *args, **kwargs).astype(np.float16)
+    run.__name__ = impl.__name__
+    run.__qualname__ = impl.__qualname__
+    run.__doc__ = impl.__doc__
+    return run
+
+
 def not_lazy(fn: Any, mode: Any, why: str) -> None:
     """Mark a row that cannot stay lazy on Dask arrays (see ``Primitive.lazy``), and why."""
     fn.prim.lazy = mode

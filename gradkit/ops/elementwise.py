@@ -18,7 +18,7 @@ import numpy as np
 
 from gradkit._core.grad_mode import _state
 from gradkit._core.tensor import Tensor as _Tensor
-from ._registry import ELEMENTWISE, LINEAR, ZERO
+from ._registry import ELEMENTWISE, LINEAR, ZERO, half_in_float32
 from ._registry import defop as _defop
 
 # Elementwise forwards also run on NumPy scalars (the 0-d fast path in _registry.apply1/2).
@@ -31,6 +31,7 @@ _SQRT_PI_OVER_TWO = math.sqrt(math.pi) / 2.0
 
 
 # --- forwards NumPy lacks ------------------------------------------------------
+@half_in_float32
 def _erf_impl(x: np.ndarray) -> np.ndarray:
     try:
         from scipy.special import erf as _sp_erf
@@ -118,20 +119,24 @@ def _digamma1(x: float) -> float:
 
 
 
+@half_in_float32
 def _erfc_impl(x: Any) -> Any:
     return _special("erfc", _pyfunc(math.erfc))(x)
 
 
+@half_in_float32
 def _erfinv_impl(x: Any) -> Any:
     return _special("erfinv", _pyfunc(_erfinv1))(x)
 
 
+@half_in_float32
 def _lgamma_impl(x: Any) -> Any:
     out = _special("gammaln", _pyfunc(_lgamma1))(x)
     # NOTE: lgamma(-inf) = inf (C's lgamma, PyTorch); SciPy's gammaln gives -inf.
     return np.where(x == -np.inf, np.inf, out).astype(out.dtype, copy=False)
 
 
+@half_in_float32
 def _digamma_impl(x: Any) -> Any:
     return _special("psi", _pyfunc(_digamma1))(x)
 
@@ -146,6 +151,7 @@ def _polygamma_impl(x: Any, n: int) -> Any:
     return (zeta(x.dtype.type(n + 1), x) * x.dtype.type(c)).astype(x.dtype, copy=False)
 
 
+@half_in_float32
 def _sinc_impl(x: Any) -> Any:
     y = np.where(x == 0, x.dtype.type(1e-20), x) * x.dtype.type(math.pi)
     return np.sin(y) / y
@@ -190,6 +196,7 @@ def _relu_impl(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, x.dtype.type(0))
 
 
+@half_in_float32
 def _sigmoid_impl(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind == "c":
         return 1.0 / (1.0 + np.exp(-x))
@@ -204,6 +211,7 @@ def _logit_impl(x: np.ndarray, eps: float | None = None) -> np.ndarray:
     return np.log(x / (1.0 - x))
 
 
+@half_in_float32
 def _rsqrt_impl(x: np.ndarray) -> np.ndarray:
     return 1.0 / np.sqrt(x)
 

@@ -22,7 +22,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from gradkit._core.backend import arange, is_lazy, max_or_ninf, zeros
 from gradkit._core.tensor import Tensor, _make
-from ._registry import ELEMENTWISE, LINEAR, defop, not_lazy
+from ._registry import ELEMENTWISE, LINEAR, defop, half_in_float32, not_lazy
 from .elementwise import abs as abs_
 from .elementwise import clamp_scalar, erf, rsqrt, exp, log, log1p, maximum, sigmoid, sign, tanh, where
 from .reduction import mean_p, sum_p
@@ -89,6 +89,7 @@ hardtanh_p = defop(
     jvp=ELEMENTWISE, names="HardtanhBackward0")
 
 
+@half_in_float32
 def _hardswish_impl(x: np.ndarray) -> np.ndarray:
     return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
 
@@ -434,6 +435,7 @@ _INV_SQRT_2PI = 0.3989422804014327
 _SQRT_2_OVER_PI = 0.7978845608028654
 
 
+@half_in_float32
 def _gelu_impl(x: np.ndarray, approximate: str = "none") -> np.ndarray:
     if approximate == "tanh":
         inner = (x + x * x * x * 0.044715) * _SQRT_2_OVER_PI
@@ -454,6 +456,7 @@ gelu_p = defop("gelu", _gelu_impl, vjp=_gelu_vjp, jvp=ELEMENTWISE, promote="floa
                names="GeluBackward0")
 
 
+@half_in_float32
 def _silu_impl(x: np.ndarray) -> np.ndarray:
     return x * sigmoid(x)
 
@@ -478,6 +481,7 @@ leaky_relu_p = defop(
     jvp=ELEMENTWISE, names="LeakyReluBackward0")
 
 
+@half_in_float32
 def _elu_impl(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
     neg = np.expm1(np.minimum(x, 0) * x.dtype.type(input_scale)) * x.dtype.type(alpha)
     out = np.where(x <= 0, neg, x)
@@ -495,6 +499,7 @@ elu_p = defop("elu", _elu_impl, vjp=_elu_vjp, jvp=ELEMENTWISE,
               names=("EluBackward0", "CeluBackward0"))
 
 
+@half_in_float32
 def _softplus_impl(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
     xb = x * x.dtype.type(beta) if beta != 1 else x
     big = xb > threshold
@@ -523,6 +528,7 @@ hardsigmoid_p = defop(
     jvp=ELEMENTWISE, promote="float", names="HardsigmoidBackward0")
 
 
+@half_in_float32
 def _logsigmoid_impl(x: np.ndarray) -> np.ndarray:
     # NOTE: min(x, 0) - log1p(exp(-|x|)) never overflows
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
@@ -532,6 +538,7 @@ logsigmoid_p = defop("logsigmoid", _logsigmoid_impl, vjp=lambda g, ans, x: g * s
                      jvp=ELEMENTWISE, promote="float", names="LogSigmoidBackward0")
 
 
+@half_in_float32
 def _mish_impl(x: np.ndarray) -> np.ndarray:
     return x * np.tanh(np.logaddexp(x.dtype.type(0), x))
 

@@ -17,7 +17,7 @@ from gradkit._core.backend import as_data, data_of, is_lazy, max_or_ninf
 from gradkit._core.backend import ones as _ones
 from gradkit._core.backend import zeros as _zeros
 from gradkit._core.grad_mode import _state
-from ._registry import LINEAR, defop, not_lazy
+from ._registry import LINEAR, defop, half_in_float32, not_lazy
 from .elementwise import abs as _abs
 from .elementwise import _cj, eq, exp, log, sign, where
 from .shape import expand_p, flip_p, reshape_as, to_p
@@ -548,19 +548,7 @@ def _first(x: Any, dim: Any) -> Any:
     return first
 
 
-def _half_in_float32(impl: Any) -> Any:
-    """Run ``impl`` on a float16 input in float32 and round its result once to float16, as
-    PyTorch accumulates half reductions (a float16 sum of squares overflows at 65504)."""
-    def run(x: np.ndarray, *args: Any, **kwargs: Any) -> np.ndarray:
-        if x.dtype != np.float16:
-            return impl(x, *args, **kwargs)
-        return np.asarray(impl(x.astype(np.float32), *args, **kwargs)).astype(np.float16)
-    run.__name__ = impl.__name__
-    run.__doc__ = impl.__doc__
-    return run
-
-
-@_half_in_float32
+@half_in_float32
 def _var_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
               keepdim: bool = False) -> np.ndarray:
     # NOTE: two passes over data shifted by its first element (as NumPy's var, plus the
@@ -648,7 +636,7 @@ std_mean_p = defop("std_mean", _stat_mean_impl, jvp=(_stat_mean_jvp,), n_out=2,
                    names=("StdMeanBackward0", "VarMeanBackward0"))
 
 
-@_half_in_float32
+@half_in_float32
 def _norm_impl(x: np.ndarray, ord: float = 2.0, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     a = np.abs(x)
     ax = _axis(dim, x)

@@ -53,3 +53,36 @@ def test_float16_layer_norm_statistics_in_float32():
     assert got.dtype == np.float16
     # one float16 rounding of the exact result (a float16 pass is ~3% off here)
     np.testing.assert_allclose(got.astype(np.float64), ref, rtol=2e-3, atol=2e-3)
+
+
+def _ulps(a, b):
+    """Distance in float16 units in the last place (both finite float16 arrays)."""
+    ia = a.view(np.int16).astype(np.int64)
+    ib = b.view(np.int16).astype(np.int64)
+    ia = np.where(ia < 0, -32768 - ia, ia)          # order negative floats monotonically
+    ib = np.where(ib < 0, -32768 - ib, ib)
+    return np.abs(ia - ib)
+
+
+_F16_REFS = {
+    "sigmoid": (lambda t: t.sigmoid(), lambda v: 1 / (1 + np.exp(-v))),
+    "sinc": (lambda t: gk.sinc(t), lambda v: np.sinc(v)),
+    "erf": (lambda t: gk.erf(t), lambda v: np.array([__import__("math").erf(u) for u in v])),
+    "silu": (lambda t: gk.nn.functional.silu(t), lambda v: v / (1 + np.exp(-v))),
+    "softplus": (lambda t: gk.nn.functional.softplus(t), lambda v: np.log1p(np.exp(v))),
+    "rsqrt": (lambda t: t.abs().add(0.5).rsqrt(), lambda v: 1 / np.sqrt(np.abs(v) + 0.5)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_F16_REFS))
+def test_float16_elementwise_is_computed_in_float32(name):
+    # PyTorch rounds a half op once from float32; rounding at each step was 2 ulp off
+    # (sigmoid, silu), SciPy's erf gave float64, and sinc(0) was nan (1e-20 is 0 in half)
+    v = np.linspace(-6, 6, 401).astype(np.float16)
+    run, ref = _F16_REFS[name]
+    got = run(gk.tensor(v)).numpy()
+    assert got.dtype == np.float16
+    exact = ref(v.astype(np.float64)).astype(np.float16)
+    assert _ulps(got, exact).max() <= 1
+    if name == "sinc":
+        assert gk.sinc(gk.tensor([0.0], dtype=gk.float16)).item() == 1.0
