@@ -271,8 +271,9 @@ def _ufunc_result(ufunc: Any, method: str, name: str, inputs: Any, kwargs: Any) 
     dtype = kwargs.pop("dtype", None)
     kwargs.pop("order", None)                     # a memory layout: the values are the same
     kwargs.pop("subok", None)
-    gu = {k: kwargs.pop(k) for k in ("axes", "axis", "keepdims") if k in kwargs}
-    if method == "__call__" and gu:
+    gu = {k: kwargs.pop(k) for k in ("axes", "axis", "keepdims") if k in kwargs} \
+        if method == "__call__" else {}
+    if gu:
         if ufunc not in _GUFUNCS:
             raise TypeError(f"{name}() got unsupported keyword argument(s) {sorted(gu)} on "
                             "gradkit tensors")
