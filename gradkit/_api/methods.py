@@ -267,6 +267,10 @@ def grad_explain(self: Tensor) -> Any:
 
 
 def __array__(self: Tensor, dtype: Any = None, copy: Any = None) -> np.ndarray:
+    if dtype is not None and np.dtype(dtype).kind in "biu":
+        # NOTE: an explicit cast to integers or booleans (np.int64(t), np.asarray(t, dtype=int))
+        # carries no gradient, as t.long() in PyTorch: nothing is dropped, so it is allowed
+        return _int_array(self, dtype, copy)
     if _cc._local.depth:
         _cc.check(self, "np.asarray() (NumPy converting the tensor to an ndarray)")
     if self._rg and _state.grad_enabled:
@@ -284,6 +288,11 @@ def __array__(self: Tensor, dtype: Any = None, copy: Any = None) -> np.ndarray:
     if dtype is not None:
         arr = arr.astype(dtype, copy=False)
     return arr.copy() if copy else arr
+
+
+def _int_array(self: Tensor, dtype: Any, copy: Any) -> np.ndarray:
+    arr = self._data if type(self._data) is np.ndarray else self.detach().numpy()
+    return arr.astype(dtype, copy=bool(copy) or arr.dtype != np.dtype(dtype))
 
 
 # --- operators -----------------------------------------------------------------------

@@ -15,7 +15,7 @@ from gradkit._api import special as AM
 from gradkit._core.tensor import Tensor
 from gradkit._core import creation as _factories
 from gradkit._api.numpy_protocol import (_axis_arg, _plain_numpy, _tensorize, _unsupported,
-                                         _write_out, implements)
+                                         _vecdot, _write_out, implements)
 
 
 def _reduction(name: str) -> Callable[..., Any]:
@@ -330,7 +330,9 @@ def _linalg_handlers() -> None:
     implements(np.linalg.inv)(lambda a: L.inv(_tensorize(a)))
     implements(np.linalg.det)(lambda a: L.det(_tensorize(a)))
     implements(np.linalg.slogdet)(lambda a: tuple(L.slogdet(_tensorize(a))))
-    implements(np.linalg.cholesky)(lambda a, upper=False: L.cholesky(_tensorize(a), upper=upper))
+    # NOTE: NumPy (LAPACK) reads one triangle of a, as for eigh: a one-triangle gradient
+    implements(np.linalg.cholesky)(lambda a, upper=False: L.cholesky(
+        L._numpy_hermitian(_tensorize(a), "U" if upper else "L"), upper=upper))
     implements(np.linalg.pinv)(lambda a, rcond=None, hermitian=False, **kw:
                                L.pinv(_tensorize(a), rtol=rcond, hermitian=hermitian))
     implements(np.linalg.eigvalsh)(lambda a, UPLO="L": L.eigvalsh(L._numpy_hermitian(_tensorize(a), UPLO),
@@ -358,11 +360,87 @@ def _linalg_handlers() -> None:
     def _eigvals(a: Any) -> Any:
         return L._numpy_eig(_tensorize(a))[0]
 
+    @implements(np.linalg.lstsq)
+    def _lstsq(a: Any, b: Any, rcond: Any = None) -> Any:
+        A_, B_ = _as_t(a), _as_t(b)
+        if A_.ndim != 2 or B_.ndim not in (1, 2):
+            raise np.linalg.LinAlgError(f"{A_.ndim}-dimensional array given. Array must be "
+                                        "two-dimensional")
+        m, n = A_.shape
+        if B_.shape[0] != m:
+            raise np.linalg.LinAlgError("Incompatible dimensions")
+        dt = np.result_type(A_._data, B_._data, np.float64)
+        A_, B_ = A_.to(dt), B_.to(dt)
+        if rcond is None:
+            rcond = np.finfo(dt).eps * max(m, n)
+        s = L.svdvals(A_)
+        sv = s._data
+        rank = int(np.sum(sv > rcond * sv.max())) if sv.size else 0
+        # NOTE: NumPy's answer is the minimum-norm least-squares solution, pinv(a) @ b (the same
+        # cut-off rcond * largest singular value); its residuals only for full column rank, m > n
+        x = A.matmul(L.pinv(A_, rtol=float(rcond)), B_)
+        if rank == n and m > n:
+            r = A.sub(A.matmul(A_, x), B_)
+            res = A.sum(A.mul(AC.real(r), AC.real(r)) + A.mul(AC.imag(r), AC.imag(r))
+                        if r.is_complex() else A.mul(r, r), 0)
+            res = A.reshape(res, (1,)) if B_.ndim == 1 else res
+        else:
+            res = _factories.zeros((0,), dtype=np.finfo(dt).dtype)
+        return x, res, np.int32(rank), s
+
+    implements(np.linalg.multi_dot)(lambda arrays, *, out=None: L.multi_dot([_as_t(a) for a in arrays]))
+    implements(np.linalg.cond)(lambda x, p=None: L.cond(_as_t(x), p))
+    implements(np.linalg.tensorsolve)(lambda a, b, axes=None: L.tensorsolve(_as_t(a), _as_t(b), axes))
+    implements(np.linalg.tensorinv)(lambda a, ind=2: L.tensorinv(_as_t(a), ind))
+    implements(np.linalg.matrix_norm)(lambda x, /, *, keepdims=False, ord="fro":
+                                      L.matrix_norm(_as_t(x), ord, keepdim=keepdims))
+    implements(np.linalg.vector_norm)(lambda x, /, *, axis=None, keepdims=False, ord=2:
+                                      L.vector_norm(_as_t(x), ord, axis, keepdims))
+    implements(np.linalg.svdvals)(lambda x, /: L.svdvals(_as_t(x)))
+    implements(np.linalg.diagonal)(lambda x, /, *, offset=0: L.diagonal(_as_t(x), offset=offset))
+    implements(np.linalg.trace)(lambda x, /, *, offset=0, dtype=None:
+                                _trace(x, offset, -2, -1, dtype))
+    implements(np.linalg.cross)(lambda x1, x2, /, *, axis=-1: _linalg_cross(x1, x2, axis))
+    implements(np.linalg.outer)(lambda x1, x2, /: _linalg_outer(x1, x2))
+    implements(np.linalg.matmul)(lambda x1, x2, /: A.matmul(_as_t(x1), _as_t(x2)))
+    implements(np.linalg.tensordot)(lambda x1, x2, /, *, axes=2:
+                                    A.tensordot(_as_t(x1), _as_t(x2), axes))
+    implements(np.linalg.vecdot)(lambda x1, x2, /, *, axis=-1: _vecdot(x1, x2, axis))
+    implements(np.linalg.matrix_transpose, np.matrix_transpose)(lambda x, /: _matrix_transpose(x))
+
+    def _linalg_cross(x1: Any, x2: Any, axis: int) -> Any:
+        a, b = _as_t(x1), _as_t(x2)
+        if a.shape[axis] != 3 or b.shape[axis] != 3:
+            raise ValueError("Both input arrays must be (arrays of) 3-dimensional vectors, "
+                             f"but they are {a.shape[axis]} and {b.shape[axis]} dimensional "
+                             "instead.")
+        return np.cross(a, b, axis=axis)
+
+    def _linalg_outer(x1: Any, x2: Any) -> Any:
+        a, b = _as_t(x1), _as_t(x2)
+        if a.ndim != 1 or b.ndim != 1:
+            raise ValueError(f"Input arrays must be one-dimensional, but they are "
+                             f"x1.ndim={a.ndim} and x2.ndim={b.ndim}.")
+        return A.outer(a, b)
+
     @implements(np.linalg.svd)
     def _svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False) -> Any:
         if not compute_uv:
             return L.svdvals(_tensorize(a))
         return tuple(L.svd(_tensorize(a), full_matrices=full_matrices))
+
+
+def _as_t(x: Any) -> Tensor:
+    t = _tensorize(x)
+    return t if isinstance(t, Tensor) else A.as_tensor_arg(np.asarray(t))
+
+
+def _matrix_transpose(x: Any) -> Any:
+    t = _as_t(x)
+    if t.ndim < 2:
+        raise ValueError("Input array must be at least 2-dimensional, but it is "
+                         f"{t.ndim}-dimensional")
+    return A.transpose(t, -1, -2)
 
 
 @implements(np.real)

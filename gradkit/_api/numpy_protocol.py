@@ -56,6 +56,70 @@ def _row_ufuncs() -> dict[Any, Callable[..., Any]]:
     return out
 
 
+def _as_arg(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else A.as_tensor_arg(np.asarray(x))
+
+
+def _vecdot(x1: Any, x2: Any, axis: int = -1) -> Tensor:
+    """NumPy's vecdot: the sum over ``axis`` of conj(x1) * x2 (broadcast)."""
+    a, b = _as_arg(_tensorize(x1)), _as_arg(_tensorize(x2))
+    if a.shape[axis] != b.shape[axis]:
+        raise ValueError("vecdot: the vectors along the axis must have the same length, got "
+                         f"{a.shape[axis]} and {b.shape[axis]}")
+    return A.sum(A.mul(AC.conj(a) if a.is_complex() else a, b), axis)
+
+
+def _matvec(m: Any, v: Any) -> Tensor:
+    """NumPy's matvec: matrix (last two axes) times vector (last axis), broadcast."""
+    return A.squeeze(A.matmul(_as_arg(m), A.unsqueeze(_as_arg(v), -1)), -1)
+
+
+def _vecmat(v: Any, m: Any) -> Tensor:
+    """NumPy's vecmat: conj(vector) times matrix, broadcast."""
+    v = _as_arg(v)
+    return A.squeeze(A.matmul(A.unsqueeze(AC.conj(v) if v.is_complex() else v, -2), _as_arg(m)), -2)
+
+
+def _promoted(fn: Callable[..., Tensor], a: Any, b: Any) -> Tensor:
+    """``fn`` on two operands cast to NumPy's common dtype (for gradkit functions that, as
+    PyTorch's, insist on one dtype)."""
+    a, b = _as_arg(_tensorize(a)), _as_arg(_tensorize(b))
+    dt = np.result_type(a._data, b._data)
+    return fn(a if a._data.dtype == dt else a.to(dt), b if b._data.dtype == dt else b.to(dt))
+
+
+def _heaviside(x1: Tensor, x2: Tensor) -> Tensor:
+    """NumPy's heaviside as a selection, so that the gradient reaches ``x2`` where x1 == 0
+    (gradkit.heaviside, as PyTorch's, has no derivative); the step's derivative is zero."""
+    step = np.heaviside(x1._data, np.zeros((), dtype=x1._data.dtype))
+    return A.where(_make(x1._data == 0, False, None), x2, _make(step, False, None))
+
+
+def _divmod(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    return A.floor_divide(a, b), A.remainder(a, b)
+
+
+def _modf(x: Any) -> tuple[Tensor, Tensor]:
+    whole = A.trunc(x)
+    return A.sub(x, whole), whole
+
+
+def _frexp(x: Any) -> tuple[Tensor, Tensor]:
+    """Mantissa and exponent: the exponent is an integer (no gradient), the mantissa is
+    x * 2**-e, so its derivative is 2**-e."""
+    _, e = np.frexp(x._data)
+    return A.mul(x, _make(np.ldexp(np.ones_like(x._data), -e), False, None)), _make(e, False, None)
+
+
+def _ldexp(x: Any, e: Any) -> Tensor:
+    ed = e._data if isinstance(e, Tensor) else np.asarray(e)
+    if isinstance(e, Tensor) and e._rg:
+        raise _unsupported("ldexp with an exponent that requires grad (it is an integer)")
+    x = _as_arg(x)
+    return A.mul(x, _make(np.ldexp(np.ones((), dtype=np.result_type(x._data.dtype, np.float16)), ed),
+                          False, None))
+
+
 #: ufuncs whose table row's forward is not the ufunc itself (a faster or stricter kernel),
 #: NumPy's aliases, and ufuncs composed of several rows
 _OTHER_UFUNCS: dict[Any, Callable[..., Any]] = {
@@ -66,9 +130,19 @@ _OTHER_UFUNCS: dict[Any, Callable[..., Any]] = {
     np.deg2rad: AM.deg2rad, np.rad2deg: AM.rad2deg, np.radians: AM.deg2rad,
     np.degrees: AM.rad2deg,
     np.cbrt: lambda x: A.mul(A.sign(x), A.pow(A.abs(x), 1.0 / 3.0)),
+    np.divmod: _divmod, np.modf: _modf, np.frexp: _frexp, np.ldexp: _ldexp,
+    np.heaviside: lambda x1, x2: _promoted(_heaviside, x1, x2),
+    **{u: f for u, f in ((getattr(np, "vecdot", None), _vecdot),
+                         (getattr(np, "matvec", None), _matvec),
+                         (getattr(np, "vecmat", None), _vecmat)) if u is not None},
 }
 
+#: generalized ufuncs whose ``axes``/``axis``/``keepdims`` are honoured (by moving core axes)
+_GUFUNCS = {u for u in (np.matmul, getattr(np, "vecdot", None), getattr(np, "matvec", None),
+                        getattr(np, "vecmat", None)) if u is not None}
+
 UFUNCS: dict[Any, Callable[..., Any]] = {**_row_ufuncs(), **_OTHER_UFUNCS}
+_GUFUNC_DEFAULT: dict[Any, Callable[..., Any]] = {u: UFUNCS[u] for u in _GUFUNCS}
 
 
 #: unary float ufuncs that map straight onto a table row (the dispatch fast path)
@@ -195,7 +269,20 @@ def _ufunc_result(ufunc: Any, method: str, name: str, inputs: Any, kwargs: Any) 
     graph = _needs_graph(*inputs)
     kwargs.pop("casting", None)
     dtype = kwargs.pop("dtype", None)
+    kwargs.pop("order", None)                     # a memory layout: the values are the same
+    kwargs.pop("subok", None)
+    gu = {k: kwargs.pop(k) for k in ("axes", "axis", "keepdims") if k in kwargs} \
+        if method == "__call__" else {}
+    if gu:
+        if ufunc not in _GUFUNCS:
+            raise TypeError(f"{name}() got unsupported keyword argument(s) {sorted(gu)} on "
+                            "gradkit tensors")
+        res = _gufunc_axes(ufunc, [_as_arg(_tensorize(x)) for x in inputs], **gu)
+        return res.to(dtype) if dtype is not None else res
     if method == "__call__" and ufunc in UFUNCS and kwargs.get("where", True) is True:
+        if kwargs.get("signature") is not None:
+            raise TypeError(f"{name}(): signature= is not supported on gradkit tensors; cast "
+                            "the inputs (dtype=) instead")
         args = [_tensorize(x) for x in inputs]
         if not any(isinstance(a, Tensor) for a in args):
             args[0] = A.as_tensor_arg(args[0])
@@ -220,6 +307,48 @@ def _ufunc_result(ufunc: Any, method: str, name: str, inputs: Any, kwargs: Any) 
     if dtype is not None:
         kwargs["dtype"] = dtype
     return _plain_numpy(getattr(ufunc, method) if method != "__call__" else ufunc, inputs, kwargs)
+
+
+def _gufunc_axes(ufunc: Any, xs: list[Tensor], axes: Any = None, axis: Any = None,
+                 keepdims: bool = False) -> Tensor:
+    """A generalized ufunc (matmul, vecdot, matvec, vecmat) with NumPy's ``axes``, ``axis`` and
+    ``keepdims``: each operand's core axes are moved to the end, the default call runs, and
+    the output's core axes go where ``axes`` puts them."""
+    name = ufunc.__name__
+    ins_sig, out_sig = ufunc.signature.split("->")
+    groups = [[d.strip() for d in g.split(",") if d.strip()]
+              for g in ins_sig.replace(")", "").split("(") if g.strip(", ")]
+    out_core = len([d for d in out_sig.strip("() ").split(",") if d.strip()])
+    cores = [len(g) for g in groups]
+    if any(x.ndim < c for x, c in zip(xs, cores)):
+        raise NotImplementedError(f"{name} with axes= on operands with fewer dimensions than "
+                                  "its core dimensions is not supported on gradkit tensors")
+    if axis is not None:
+        if axes is not None:
+            raise TypeError("cannot specify both 'axis' and 'axes'")
+        if any(c != 1 for c in cores) or out_core:
+            raise TypeError(f"{name}: 'axis' can only be used with a single shared core "
+                            "dimension; use 'axes'")
+        axes = [(axis,)] * len(xs) + ([(axis,)] if keepdims else [])
+    if axes is None:
+        axes = [tuple(range(-c, 0)) for c in cores]
+    axes = [tuple(a) if isinstance(a, (tuple, list)) else (a,) for a in axes]
+    if len(axes) not in (len(xs), len(xs) + 1) or \
+            any(len(a) != c for a, c in zip(axes, cores)):
+        raise ValueError(f"{name}: axes= needs one entry per operand (and the output), each "
+                         "with as many axes as its core dimensions")
+    moved = [A.movedim(x, tuple(a), tuple(range(-len(a), 0))) if a else x
+             for x, a in zip(xs, axes)]
+    res = _GUFUNC_DEFAULT[ufunc](*moved)
+    if keepdims:
+        if out_core:
+            raise TypeError(f"{name}: keepdims=True needs outputs without core dimensions")
+        res = A.unsqueeze(res, -1)
+        out_axes = axes[len(xs)] if len(axes) > len(xs) else axes[0]
+        return A.movedim(res, -1, out_axes[0])
+    if len(axes) > len(xs) and out_core:
+        return A.movedim(res, tuple(range(-out_core, 0)), axes[len(xs)])
+    return res
 
 
 def _axis_arg(axis: Any, ndim: int) -> Any:
@@ -249,7 +378,10 @@ _NO_GRADIENT = {np.result_type, np.iscomplexobj, np.isrealobj, np.can_cast, np.m
                 np.allclose, np.array_equal, np.array_equiv, np.isclose, np.nonzero,
                 np.flatnonzero, np.argwhere, np.searchsorted, np.argsort, np.argpartition,
                 np.any, np.all, np.shares_memory, np.may_share_memory, np.array_repr,
-                np.array_str}
+                np.array_str, np.nanargmax, np.nanargmin, np.isneginf, np.isposinf,
+                np.digitize, np.isin, np.lexsort, np.tril_indices_from, np.triu_indices_from,
+                np.diag_indices_from, np.ravel_multi_index, np.unravel_index, np.common_type,
+                np.einsum_path, np.array2string, np.linalg.matrix_rank}
 
 
 def array_function(self: Tensor, func: Any, types: Any, args: Any, kwargs: Any) -> Any:

@@ -20,12 +20,13 @@ import numpy as np
 
 from gradkit import _api as _A
 from gradkit._api import complex as _C
+from gradkit._api import special as _AM
 from gradkit._api import construction as _construction
 from gradkit._api import differences as _differences
 from gradkit._core import creation as _F
 from gradkit._core import dtype as _D
 from gradkit._api.numpy_protocol import (FUNCTIONS, _needs_graph, _plain_numpy, _tensorize,
-                                         _unsupported, implements)
+                                         _unsupported, _write_out, implements)
 from gradkit._core.tensor import Tensor
 
 # NOTE: the handlers read gradkit's functions from the floors below this one (never from the
@@ -232,7 +233,138 @@ def _linspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True,
     return y
 
 
+@implements(np.logspace)
+def _logspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, base: Any = 10.0,
+              dtype: Any = None, axis: int = 0) -> Any:
+    y = _linspace(start, stop, num=num, endpoint=endpoint, axis=0)
+    b = _t(base)
+    if b.ndim:                                       # NumPy: base broadcasts against the bounds
+        b = b.reshape(1, *b.shape)
+    res = np.power(b, y)
+    if axis != 0:
+        res = gk.movedim(res, 0, axis)
+    return res if dtype is None else res.to(np.dtype(dtype))
+
+
+@implements(np.geomspace)
+def _geomspace(start: Any, stop: Any, num: int = 50, endpoint: bool = True, dtype: Any = None,
+               axis: int = 0) -> Any:
+    s, e = _t(start), _t(stop)
+    dt = np.result_type(s._data, e._data, float(num))
+    s, e = s.to(dt), e.to(dt)
+    if s.is_complex() or e.is_complex():
+        raise NotImplementedError("numpy.geomspace of complex bounds is not supported on gradkit "
+                                  "tensors")
+    if np.any(s._data == 0) or np.any(e._data == 0):
+        raise ValueError("Geometric sequence cannot include zero")
+    # NOTE: NumPy's way: negative bounds (both) flip the sign; the ends are exactly the bounds
+    flip = np.sign(s._data)
+    if np.any(np.sign(e._data) != flip):
+        raise NotImplementedError("numpy.geomspace with bounds of opposite signs (a complex "
+                                  "sequence) is not supported on gradkit tensors")
+    sgn = gk.as_tensor(flip)
+    res = np.exp(_linspace(np.log(s * sgn), np.log(e * sgn), num=num, endpoint=endpoint))
+    res = res * sgn
+    if num > 0:
+        ends = [s.reshape(1, *s.shape).expand(1, *res.shape[1:])]
+        mid = res[1:-1] if endpoint and num > 1 else res[1:]
+        parts = ends + [mid] + ([e.reshape(1, *e.shape).expand(1, *res.shape[1:])]
+                                if endpoint and num > 1 else [])
+        res = gk.cat(parts, 0)
+    if axis != 0:
+        res = gk.movedim(res, 0, axis)
+    return res if dtype is None else res.to(np.dtype(dtype))
+
+
 # --- mathematical functions ------------------------------------------------------------
+@implements(np.fix)
+def _fix(x: Any, out: Any = None) -> Any:
+    res = gk.fix(_t(x))
+    return res if out is None else _write_out(out, res)
+
+
+@implements(np.i0)
+def _i0(x: Any) -> Any:
+    from gradkit.ops import special as _S           # SciPy's i0 kernel, loaded on first use
+    t = _t(x)
+    return _S.i0(t if t._data.dtype.kind in "fc" else t.to(gk.float64))
+
+
+@implements(np.interp)
+def _interp(x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None,
+            period: Any = None) -> Any:
+    if period is not None:
+        if _needs_graph(x, xp, fp, left, right):
+            raise _unsupported("interp with period=")
+        return _plain_numpy(np.interp, (x, xp, fp), dict(left=left, right=right, period=period))
+    X, XP, FP = _t(x), _t(xp), _t(fp)
+    if XP.ndim != 1 or FP.ndim != 1:
+        raise ValueError("object too deep for desired array")
+    if XP.shape[0] != FP.shape[0]:
+        raise ValueError("fp and xp are not of the same length.")
+    if XP.shape[0] == 0:
+        raise ValueError("array of sample points is empty")
+    dt = np.result_type(X._data, XP._data, np.float64)
+    X, XP = X.to(dt), XP.to(dt)
+    FP = FP.to(np.result_type(FP._data, np.float64))
+    n = XP.shape[0]
+    xd = X._data
+    if n == 1:
+        res = FP[np.zeros(xd.shape, dtype=np.int64)]
+    else:
+        j = np.clip(np.searchsorted(XP._data, xd, side="right") - 1, 0, n - 2)
+        x0, x1, f0, f1 = XP[j], XP[j + 1], FP[j], FP[j + 1]
+        slope = (f1 - f0) / (x1 - x0)
+        res = slope * (X - x0) + f0
+        at_end = gk.as_tensor(xd == XP._data[-1])
+        res = gk.where(at_end, FP[np.full(xd.shape, n - 1)], res)
+    lo = FP[0] if left is None else _t(left).to(FP._data.dtype)
+    hi = FP[n - 1] if right is None else _t(right).to(FP._data.dtype)
+    res = gk.where(gk.as_tensor(xd < XP._data[0]), lo, res)
+    return gk.where(gk.as_tensor(xd > XP._data[-1]), hi, res)
+
+
+@implements(np.bincount)
+def _bincount(x: Any, weights: Any = None, minlength: int = 0) -> Any:
+    if weights is None or not _needs_graph(weights):
+        return _plain_numpy(np.bincount, (x,), dict(weights=weights, minlength=minlength))
+    idx = np.asarray(_to_data(_tensorize(x)))
+    w = _t(weights)
+    if idx.ndim != 1 or w.shape != tuple(idx.shape):
+        raise ValueError("The weights and list don't have the same length.")
+    if idx.size and idx.min() < 0:
+        raise ValueError("'list' argument must have no negative elements")
+    n = max(int(idx.max()) + 1 if idx.size else 0, int(minlength))
+    w = w.to(np.result_type(w._data, np.float64))
+    return _AM.index_add(gk.zeros((n,), dtype=w._data.dtype), 0, idx, w)
+
+
+@implements(np.histogram)
+def _histogram(a: Any, bins: Any = 10, range: Any = None, density: Any = None,
+               weights: Any = None) -> Any:
+    if _needs_graph(a) or (isinstance(bins, Tensor) and _needs_graph(bins)):
+        raise _unsupported("histogram of values that require grad (its bin edges can depend "
+                           "on them); weights may require grad")
+    if weights is None or not _needs_graph(weights):
+        return _plain_numpy(np.histogram, (a,), dict(bins=bins, range=range, density=density,
+                                                     weights=weights))
+    data = np.asarray(_to_data(_tensorize(a))).reshape(-1)
+    w = _t(weights)
+    if tuple(w.shape) != tuple(np.shape(_to_data(_tensorize(a)))):
+        raise ValueError("weights should have the same shape as a.")
+    _, edges = np.histogram(data, bins=_to_data(bins), range=range)
+    nb = edges.size - 1
+    j = np.searchsorted(edges, data, side="right") - 1
+    j[data == edges[-1]] = nb - 1                  # the last bin includes its right edge
+    inside = (j >= 0) & (j < nb)
+    wf = w.reshape(-1)
+    wf = wf.to(np.result_type(wf._data, np.float64)) if density else wf
+    hist = _AM.index_add(gk.zeros((nb,), dtype=wf._data.dtype), 0, j[inside], wf[inside])
+    if density:
+        hist = hist / (gk.sum(hist) * gk.as_tensor(np.diff(edges)))
+    return hist, edges
+
+
 @implements(np.gradient)
 def _gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
     # gradkit.numeric.gradient is numpy.gradient (same spacing rules), differentiable on tensors
@@ -298,6 +430,20 @@ implements(np.nansum)(_nan_fill("sum", 0.0))
 implements(np.nanprod)(_nan_fill("prod", 1.0))
 implements(np.nanmax)(_nan_fill("max", -math.inf))
 implements(np.nanmin)(_nan_fill("min", math.inf))
+
+
+def _nan_cumulative(name: str, fill: float) -> Any:
+    def handler(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+        x = _t(a)
+        if x._data.dtype.kind in "fc":
+            x = gk.where(gk.isnan(x), fill, x)
+        res = getattr(np, name)(x, axis=axis, dtype=dtype)
+        return res if out is None else _write_out(out, res)
+    return handler
+
+
+implements(np.nancumsum)(_nan_cumulative("cumsum", 0.0))
+implements(np.nancumprod)(_nan_cumulative("cumprod", 1.0))
 
 
 @implements(np.round, np.around)

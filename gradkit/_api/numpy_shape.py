@@ -210,3 +210,177 @@ def _pad(array: Any, pad_width: Any, mode: str = "constant", **kw: Any) -> Any:
         idx = np.pad(np.arange(x.shape[ax]), (a, b), mode=mode)
         x = x[(slice(None),) * ax + (idx,)]
     return x
+
+
+# --- adding, removing and picking elements: NumPy's routine run on element positions -------
+def _as_t(x: Any) -> Tensor:
+    t = _tensorize(x)
+    return t if isinstance(t, Tensor) else A.as_tensor_arg(np.asarray(t))
+
+
+def _data(x: Any) -> Any:
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _positions(*ts: Tensor) -> tuple[Tensor, list[np.ndarray]]:
+    """The tensors raveled into one, and for each an int array of its elements' positions in
+    it (shaped like the tensor): NumPy's own routine run on the positions says where every
+    element of its result comes from, so the result is one gather (its gradient a scatter-add)."""
+    flat, ids, start = [], [], 0
+    for t in ts:
+        n = t.numel()
+        ids.append(np.arange(start, start + n, dtype=np.int64).reshape(tuple(t.shape)))
+        flat.append(A.reshape(t, (-1,)))
+        start += n
+    return (flat[0] if len(flat) == 1 else A.cat(flat, 0)), ids
+
+
+def _gather(flat: Tensor, pos: np.ndarray) -> Tensor:
+    return flat[np.asarray(pos, dtype=np.int64)]
+
+
+@implements(np.copy)
+def _copy(a: Any, order: str = "K", subok: bool = False) -> Any:
+    return A.clone(_as_t(a))
+
+
+if hasattr(np, "astype"):
+    @implements(np.astype)
+    def _astype(x: Any, dtype: Any, /, *, copy: bool = True, device: Any = None) -> Any:
+        t = _as_t(x)
+        if t._data.dtype == np.dtype(dtype):
+            return A.clone(t) if copy else t
+        return t.to(np.dtype(dtype))
+
+
+@implements(np.insert)
+def _insert(arr: Any, obj: Any, values: Any, axis: Any = None) -> Any:
+    x = _as_t(arr)
+    v = _as_t(values)
+    v = v if v._data.dtype == x._data.dtype else v.to(x._data.dtype)   # NumPy casts values
+    flat, (ix, iv) = _positions(x, v)
+    return _gather(flat, np.insert(ix, _data(obj), iv, axis=axis))
+
+
+@implements(np.delete)
+def _delete(arr: Any, obj: Any, axis: Any = None) -> Any:
+    flat, (ix,) = _positions(_as_t(arr))
+    return _gather(flat, np.delete(ix, _data(obj), axis=axis))
+
+
+@implements(np.resize)
+def _resize(a: Any, new_shape: Any) -> Any:
+    flat, (ix,) = _positions(_as_t(a))
+    return _gather(flat, np.resize(ix, new_shape))
+
+
+@implements(np.compress)
+def _compress(condition: Any, a: Any, axis: Any = None, out: Any = None) -> Any:
+    flat, (ix,) = _positions(_as_t(a))
+    return _gather(flat, np.compress(_data(condition), ix, axis=axis))
+
+
+@implements(np.extract)
+def _extract(condition: Any, arr: Any) -> Any:
+    flat, (ix,) = _positions(_as_t(arr))
+    return _gather(flat, np.extract(_data(condition), ix))
+
+
+@implements(np.choose)
+def _choose(a: Any, choices: Any, out: Any = None, mode: str = "raise") -> Any:
+    cs = [_as_t(c) for c in (choices if isinstance(choices, (list, tuple)) else list(choices))]
+    dt = np.result_type(*[c._data for c in cs])
+    cs = [c if c._data.dtype == dt else c.to(dt) for c in cs]
+    flat, ids = _positions(*cs)
+    return _gather(flat, np.choose(_data(a), ids, mode=mode))
+
+
+@implements(np.trim_zeros)
+def _trim_zeros(filt: Any, trim: str = "fb", **kw: Any) -> Any:
+    x = _as_t(filt)
+    d = np.asarray(x._data)
+    # the positions (plus one) of the nonzeros, zeros kept: NumPy trims them exactly as the data
+    marks = np.where(d != 0, np.arange(1, d.size + 1).reshape(d.shape), 0)
+    kept = np.trim_zeros(marks, trim, **kw)
+    if not np.any(kept):
+        return x[tuple(slice(0, n) for n in kept.shape)]
+    first = np.argwhere(kept)[0]
+    origin = np.unravel_index(int(kept[tuple(first)]) - 1, d.shape)
+    start = [int(o) - int(f) for o, f in zip(origin, first)]
+    return x[tuple(slice(s, s + n) for s, n in zip(start, kept.shape))]
+
+
+@implements(np.ediff1d)
+def _ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Any:
+    x = A.reshape(_as_t(ary), (-1,))
+    parts = [A.sub(x[1:], x[:-1])]
+    for extra, front in ((to_begin, True), (to_end, False)):
+        if extra is not None:
+            e = A.reshape(_as_t(extra), (-1,))
+            if not np.can_cast(e._data.dtype, x._data.dtype, casting="same_kind"):
+                raise TypeError(f"dtype of `{'to_begin' if front else 'to_end'}` must be "
+                                f"compatible with input `ary` under the `same_kind` rule.")
+            e = e if e._data.dtype == x._data.dtype else e.to(x._data.dtype)
+            parts.insert(0, e) if front else parts.append(e)
+    return parts[0] if len(parts) == 1 else A.cat(parts, 0)
+
+
+@implements(np.broadcast_arrays)
+def _broadcast_arrays(*args: Any, subok: bool = False) -> Any:
+    ts = [_as_t(a) for a in args]
+    shape = np.broadcast_shapes(*[tuple(t.shape) for t in ts])
+    return tuple(t if tuple(t.shape) == shape else A.expand(t, shape) for t in ts)
+
+
+@implements(np.block)
+def _block(arrays: Any) -> Any:
+    def depth(x: Any) -> int:
+        return 1 + depth(x[0]) if isinstance(x, list) and x else int(isinstance(x, list))
+
+    def deepest_ndim(x: Any) -> int:
+        return max(deepest_ndim(e) for e in x) if isinstance(x, list) else _as_t(x).ndim
+
+    if isinstance(arrays, tuple):
+        raise TypeError("arrays is a tuple. Only lists can be used to arrange blocks, and "
+                        "np.block does not allow implicit conversion from tuple to ndarray.")
+    levels = depth(arrays)
+    nd = max(levels, deepest_ndim(arrays))
+
+    def build(x: Any, level: int) -> Tensor:
+        if isinstance(x, list):
+            return A.cat([build(e, level + 1) for e in x], level - levels)
+        t = _as_t(x)
+        return t if t.ndim == nd else A.reshape(t, (1,) * (nd - t.ndim) + tuple(t.shape))
+    parts = build(arrays, 0)
+    return parts
+
+
+if hasattr(np, "unstack"):
+    @implements(np.unstack)
+    def _unstack(x: Any, /, *, axis: int = 0) -> Any:
+        t = _as_t(x)
+        moved = A.movedim(t, axis, 0)
+        return tuple(moved[i] for i in range(moved.shape[0]))
+
+
+def _cumulative(name: str) -> Any:
+    def handler(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None,
+                include_initial: bool = False) -> Any:
+        t = _as_t(x)
+        if axis is None:
+            if t.ndim > 1:
+                raise ValueError("axis must be specified for multi-dimensional arrays.")
+            t, axis = A.reshape(t, (-1,)), 0
+        res = getattr(np, "cumsum" if name == "sum" else "cumprod")(t, axis=axis, dtype=dtype)
+        if include_initial:
+            shape = list(res.shape)
+            shape[axis] = 1
+            first = _factories.full(tuple(shape), 0 if name == "sum" else 1, dtype=res._data.dtype)
+            res = A.cat([first, res], axis)
+        return res
+    return handler
+
+
+for _name in ("sum", "prod"):
+    if hasattr(np, f"cumulative_{_name}"):
+        implements(getattr(np, f"cumulative_{_name}"))(_cumulative(_name))

@@ -222,3 +222,107 @@ def _corrcoef(x: Any, y: Any = None, rowvar: bool = True, *, dtype: Any = None,
     c = c / sd[:, None]
     c = c / sd[None, :]
     return gk.clamp(c, -1.0, 1.0)
+
+
+# --- statistics that ignore NaNs ------------------------------------------------------------
+def _nan_moments(a: Any, axis: Any, dtype: Any, ddof: float, keepdims: bool) -> Tensor:
+    x = _as_float(_t(a))
+    if dtype is not None:
+        x = x.to(dtype)
+    nan = np.isnan(x._data)
+    if not np.any(nan):
+        return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
+    mask = gk.as_tensor(nan)
+    x0 = gk.where(mask, 0.0, x)
+    cnt = np.sum(~nan, axis=axis, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = np.sum(x0, axis=axis, keepdims=True) / gk.as_tensor(cnt.astype(x._data.dtype))
+    dev = gk.where(mask, 0.0, x0 - mean)
+    sq = gk.real(dev * gk.conj(dev)) if dev.is_complex() else dev * dev
+    dof = np.sum(~nan, axis=axis, keepdims=keepdims) - ddof
+    if np.any(dof <= 0):
+        warnings.warn("Degrees of freedom <= 0 for slice.", RuntimeWarning, stacklevel=3)
+    # NOTE: a slice without degrees of freedom (all NaN, or ddof too large) gives NaN, as NumPy
+    safe = np.where(dof > 0, dof, 1).astype(sq._data.dtype)
+    res = np.sum(sq, axis=axis, keepdims=keepdims) / gk.as_tensor(safe)
+    bad = dof <= 0
+    return gk.where(gk.as_tensor(bad), math.nan, res) if np.any(bad) else res
+
+
+@implements(np.nanvar)
+def _nanvar(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: float = 0,
+            keepdims: bool = False, **kw: Any) -> Any:
+    res = _nan_moments(a, axis, dtype, kw.pop("correction", ddof), keepdims)
+    return res if out is None else _write_out(out, res)
+
+
+@implements(np.nanstd)
+def _nanstd(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: float = 0,
+            keepdims: bool = False, **kw: Any) -> Any:
+    res = gk.sqrt(_nan_moments(a, axis, dtype, kw.pop("correction", ddof), keepdims))
+    return res if out is None else _write_out(out, res)
+
+
+def _nan_order_stat(x: Tensor, q: Any, axis: Any, keepdims: bool, name: str,
+                    scale: float) -> Tensor:
+    """Quantiles (``q`` None: the median) of each slice's non-NaN values: NaNs sort last, so
+    each slice interpolates within its own count of values."""
+    if isinstance(q, Tensor) and _needs_graph(q):
+        raise _unsupported(f"{name} with a q that requires grad")
+    x = _as_float(x)
+    y, axes = _to_last(x, axis)
+    s = gk.sort(y, -1).values
+    cnt = np.sum(~np.isnan(y._data), axis=-1)
+    if q is None:
+        qa = np.asarray(0.5)
+        lo, hi = (cnt - 1) // 2, cnt // 2
+    else:
+        qa = np.asarray(_to_data(q), dtype=np.float64) / scale
+        if np.any((qa < 0) | (qa > 1)):
+            raise ValueError(f"{'Percentiles' if scale == 100 else 'Quantiles'} must be in "
+                             f"the range [0, {int(scale)}]")
+        pos = qa.reshape(qa.shape + (1,) * cnt.ndim) * np.maximum(cnt - 1, 0)
+        lo = np.floor(pos).astype(np.int64)
+        hi = np.minimum(lo + 1, np.maximum(cnt - 1, 0))
+    lo, hi = np.maximum(lo, 0), np.maximum(hi, 0)
+    full = lo.shape + (s.shape[-1],)
+    sb = s if tuple(s.shape) == full else gk.expand(s, full)
+    a_lo = gk.take_along_dim(sb, lo[..., None], -1)[..., 0]
+    a_hi = gk.take_along_dim(sb, hi[..., None], -1)[..., 0]
+    if q is None:
+        res = (a_lo + a_hi) / 2.0
+    else:
+        t = gk.as_tensor((pos - np.floor(pos)).astype(s._data.dtype))
+        diff = a_hi - a_lo
+        res = gk.where(t >= 0.5, a_hi - diff * (1 - t), a_lo + diff * t)
+    empty = np.broadcast_to(cnt == 0, tuple(res.shape))
+    if np.any(empty):
+        warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=3)
+        res = gk.where(gk.as_tensor(empty), math.nan, res)
+    return _keep(res, tuple(x.shape), axes, qa.ndim) if keepdims else res
+
+
+@implements(np.nanmedian)
+def _nanmedian(a: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
+               keepdims: bool = False) -> Any:
+    res = _nan_order_stat(_t(a), None, axis, keepdims, "nanmedian", 1.0)
+    return res if out is None else _write_out(out, res)
+
+
+def _nan_quantile_handler(name: str, scale: float) -> Any:
+    def handler(a: Any, q: Any, axis: Any = None, out: Any = None, overwrite_input: bool = False,
+                method: str = "linear", keepdims: bool = False, **kw: Any) -> Any:
+        if method != "linear":
+            raise NotImplementedError(f"numpy.{name} on gradkit tensors supports "
+                                      f"method='linear' only (got {method!r}); pass "
+                                      "tensor.detach() for the others")
+        if kw.get("weights") is not None:
+            raise NotImplementedError(f"numpy.{name} with weights= is not supported on gradkit "
+                                      "tensors")
+        res = _nan_order_stat(_t(a), q, axis, keepdims, name, scale)
+        return res if out is None else _write_out(out, res)
+    return handler
+
+
+implements(np.nanquantile)(_nan_quantile_handler("nanquantile", 1.0))
+implements(np.nanpercentile)(_nan_quantile_handler("nanpercentile", 100.0))

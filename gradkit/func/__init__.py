@@ -71,7 +71,12 @@ def _scalar_output(out: Any) -> Tensor:
     if y.ndim != 0 and y._data.size != 1:
         raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
                         f"shape: {tuple(y.shape)}.")
-    if y._data.dtype.kind not in "fiub":
+    if y._data.dtype.kind == "b":
+        # NOTE: JAX's words (checked live); a comparison or np.allclose has no derivative
+        raise TypeError("grad requires real-valued outputs (output dtype that is a sub-dtype of "
+                        "np.floating), but got bool. For differentiation of functions with "
+                        "integer outputs, use vjp directly.")
+    if y._data.dtype.kind not in "fiu":
         raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of "
                         f"np.floating), but got {y._data.dtype.name}. For differentiation of "
                         "functions with complex outputs, use vjp directly.")
@@ -138,9 +143,14 @@ def vjp(fun: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[
                                  "the function had that shape")
         cots = [_make(np.asarray(c._data if isinstance(c, Tensor) else c, dtype=o._data.dtype),
                       False, None) if not isinstance(c, Tensor) else c for c, o in zip(cl, outs)]
+        # NOTE: vjp_fn is linear in the cotangent and differentiable in it: called inside another
+        # transform (or on a cotangent that requires grad) it records its backward on the graph
+        # and hands back tensors on it (autograd's make_ggnvp transposes a vjp_fn this way)
+        nested = call.create or _depth() > 0 or any(isinstance(c, Tensor) and c.requires_grad
+                                                    for c in cots)
         with _Scope("gradkit.func.vjp", call.flat):
-            gs = _grads(outs, call.flat, cots, call.create or _depth() > 1)
-        return call.per_arg(gs)
+            gs = _grads(outs, call.flat, cots, nested)
+        return call.per_arg(gs, convert=not nested)
 
     res = call.out(out)
     return (res, vjp_fn, call.out(aux)) if has_aux else (res, vjp_fn)
