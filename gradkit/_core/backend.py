@@ -22,7 +22,7 @@ import numpy as np
 
 __all__ = ["Backend", "backend_of", "register", "as_data", "device", "get_default_device",
            "set_default_device", "zeros", "ones",
-           "copy", "is_lazy", "backend_for_device"]
+           "copy", "is_lazy", "values_unknown", "backend_for_device"]
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -162,6 +162,13 @@ def is_lazy(x: Any) -> bool:
     return b is not None and b.lazy
 
 
+def values_unknown(x: Any) -> bool:
+    """Whether checking ``x``'s values (a range check, a fast path for nonzero values) must
+    be skipped: a lazy array would be computed, a meta array has no values."""
+    b = backend_of(x)
+    return b is not None and (b.lazy or b.device_type == "meta")
+
+
 def as_data(x: Any, dtype: Any = None) -> Any:
     """``x`` as an array of its own library: NumPy scalars and sequences become ndarrays,
     Dask and CuPy arrays stay what they are (never converted to NumPy here)."""
@@ -257,6 +264,7 @@ class device:
 
 
 CPU = device("cpu")
+META = device("meta")
 
 
 def get_default_device() -> device:
@@ -280,6 +288,8 @@ def device_of(x: Any) -> device:
     b = backend_of(x)
     if b is None or b.device_type == "cpu":
         return CPU
+    if b.device_type == "meta":
+        return META
     return device(b.device_type, b.device_index(x) or 0)
 
 
@@ -288,6 +298,8 @@ def backend_for_device(dev: Any) -> tuple[Backend | None, int | None]:
     d = dev if isinstance(dev, device) else device(dev)
     if d.type == "cpu":
         return None, None
+    if d.type in _BY_DEVICE and d.type == "meta":
+        return _BY_DEVICE["meta"], None     # NOTE: PyTorch puts 'meta:1' on device 'meta' too
     if d.type in _BY_DEVICE:
         return _BY_DEVICE[d.type], d.index
     if d.type == "cuda":
@@ -296,7 +308,8 @@ def backend_for_device(dev: Any) -> tuple[Backend | None, int | None]:
                 f"device '{d}' needs CuPy and a CUDA GPU, and none is usable here: "
                 f"{_CUPY.install}. gradkit.cuda.is_available() tells whether one is.")
         return _CUPY, d.index
-    raise RuntimeError(f"gradkit runs on the CPU (NumPy, Dask) and on CUDA GPUs (CuPy); "
+    raise RuntimeError(f"gradkit runs on the CPU (NumPy, Dask), on CUDA GPUs (CuPy) and on the "
+                       f"meta device (shapes without data); "
                        f"device '{d}' is not supported")
 
 

@@ -13,6 +13,8 @@ import numpy as np
 from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
 from gradkit._core import concrete as _cc
+from gradkit._core.meta import META as _META
+from gradkit._core.meta import MetaArray as _MetaArray
 from gradkit._core.tensor import Tensor, _make
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty",
@@ -28,7 +30,10 @@ def _place(arr: Any, device: Any) -> Any:
         return arr
     if isinstance(device, _SameAs):
         ref = device.arr
-        return _backend.backend_of(ref).from_numpy_like(_backend.to_numpy(arr), ref)
+        b = _backend.backend_of(ref)
+        if type(arr) is _MetaArray and b is _META:
+            return arr
+        return b.from_numpy_like(_backend.to_numpy(arr), ref)
     target, index = _backend.backend_for_device(device)
     current = _backend.backend_of(arr)
     if target is None:
@@ -38,6 +43,24 @@ def _place(arr: Any, device: Any) -> Any:
     if current is not None:
         arr = current.to_numpy(arr)
     return target.from_numpy(arr, index)
+
+
+def _on_meta(device: Any) -> bool:
+    """Whether a factory's ``device`` is the meta device (its result gets no values, and
+    random factories draw nothing, as in PyTorch)."""
+    if device is None:
+        return False
+    if isinstance(device, _SameAs):
+        return type(device.arr) is _MetaArray
+    return (device.type if isinstance(device, _backend.device) else
+            _backend.device(device).type) == "meta"
+
+
+def _blank(shape: Any, dtype: Any, device: Any, make: Any) -> Any:
+    """``make()``, or a meta array of ``shape`` and ``dtype`` (no memory) on the meta device."""
+    if _on_meta(device):
+        return _MetaArray(shape, dtype)
+    return make()
 
 
 def _np_dtype(dtype: Any) -> Any:
@@ -174,6 +197,8 @@ def scalar_tensor(s: Any, dtype: Any = None, device: Any = None,
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like ``tensor`` but shares memory with an ndarray (or returns a tensor) when it can."""
     if isinstance(data, Tensor):
+        if device is not None and data.device != _backend.device(device):
+            data = data.to(device)              # NOTE: device= used to be ignored here
         return data if dtype is None or data.dtype == _dtype.as_dtype(dtype) else data.to(dtype)
     if (isinstance(data, np.ndarray) or _backend.backend_of(data) is not None) and \
             data.dtype in _dtype.FROM_NP:
@@ -212,19 +237,22 @@ def _float_dtype(dtype: Any) -> Any:
 
 def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, out: Any = None) -> Tensor:
-    res = _finish(np.zeros(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
+    shape, npd = _shape(sizes, size), _float_dtype(dtype)
+    res = _finish(_blank(shape, npd, device, lambda: np.zeros(shape, dtype=npd)), requires_grad, device)
     return res if out is None else _into(out, res)
 
 
 def ones(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False, out: Any = None) -> Tensor:
-    res = _finish(np.ones(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
+    shape, npd = _shape(sizes, size), _float_dtype(dtype)
+    res = _finish(_blank(shape, npd, device, lambda: np.ones(shape, dtype=npd)), requires_grad, device)
     return res if out is None else _into(out, res)
 
 
 def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, memory_format: Any = None) -> Tensor:
-    return _finish(np.empty(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
+    shape, npd = _shape(sizes, size), _float_dtype(dtype)
+    return _finish(_blank(shape, npd, device, lambda: np.empty(shape, dtype=npd)), requires_grad, device)
 
 
 def _shape(sizes: tuple[Any, ...], size: Any) -> tuple[int, ...]:
@@ -252,8 +280,9 @@ def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any
     if dtype is None:
         dtype = _dtype.result_type(fill_value)
     npd = _np_dtype(dtype)
-    return _finish(np.full(_size((size,)), _fill_value(fill_value, npd), dtype=npd), requires_grad,
-                   device)
+    shape, fill = _size((size,)), _fill_value(fill_value, npd)
+    return _finish(_blank(shape, npd, device, lambda: np.full(shape, fill, dtype=npd)),
+                   requires_grad, device)
 
 
 def _fill_value(value: Any, npd: Any) -> Any:
@@ -346,26 +375,30 @@ class _SameAs:
 def zeros_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.zeros(shape, dtype=dt), requires_grad, _like_device(input, device))
+    where = _like_device(input, device)
+    return _finish(_blank(shape, dt, where, lambda: np.zeros(shape, dtype=dt)), requires_grad, where)
 
 
 def ones_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.ones(shape, dtype=dt), requires_grad, _like_device(input, device))
+    where = _like_device(input, device)
+    return _finish(_blank(shape, dt, where, lambda: np.ones(shape, dtype=dt)), requires_grad, where)
 
 
 def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.empty(shape, dtype=dt), requires_grad, _like_device(input, device))
+    where = _like_device(input, device)
+    return _finish(_blank(shape, dt, where, lambda: np.empty(shape, dtype=dt)), requires_grad, where)
 
 
 def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.full(shape, _fill_value(fill_value, np.dtype(dt)), dtype=dt), requires_grad,
-                   _like_device(input, device))
+    fill, where = _fill_value(fill_value, np.dtype(dt)), _like_device(input, device)
+    return _finish(_blank(shape, dt, where, lambda: np.full(shape, fill, dtype=dt)), requires_grad,
+                   where)
 
 
 # --- random ---------------------------------------------------------------------------
@@ -485,21 +518,44 @@ def set_rng_state(state: Tensor) -> None:
     default_generator.set_state(state)
 
 
-def _gen(generator: Generator | None) -> np.random.Generator:
+def _gen(generator: Generator | None, fills: Any = None) -> Any:
+    """The NumPy generator behind ``generator`` (or the default one); a stand-in that draws
+    nothing when the tensor it ``fills`` is on the meta device (PyTorch's generator does not
+    advance for meta tensors either)."""
+    if fills is not None and type(getattr(fills, "_data", None)) is _MetaArray:
+        return _NO_DRAWS
     return (generator or default_generator)._rng
+
+
+class _NoDraws:
+    """Answers a NumPy generator's sampling methods with zeros of the requested size."""
+
+    def __getattr__(self, name: str) -> Any:
+        def draw(*args: Any, size: Any = None, dtype: Any = None, **kwargs: Any) -> np.ndarray:
+            if name == "permutation":
+                return np.arange(args[0] if isinstance(args[0], int) else len(args[0]))
+            if size is None:
+                size = args[-1] if args else ()
+            return np.zeros(size, dtype=dtype or np.float64)
+        return draw
+
+
+_NO_DRAWS = _NoDraws()
 
 
 def rand(*sizes: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None,
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    arr = _gen(generator).random(_shape(sizes, size)).astype(_float_dtype(dtype))
+    shape, npd = _shape(sizes, size), _float_dtype(dtype)
+    arr = _blank(shape, npd, device, lambda: _gen(generator).random(shape).astype(npd))
     return _finish(arr, requires_grad, device)
 
 
 def randn(*sizes: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None,
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    arr = _gen(generator).standard_normal(_shape(sizes, size)).astype(_float_dtype(dtype))
+    shape, npd = _shape(sizes, size), _float_dtype(dtype)
+    arr = _blank(shape, npd, device, lambda: _gen(generator).standard_normal(shape).astype(npd))
     return _finish(arr, requires_grad, device)
 
 
@@ -512,7 +568,8 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
         low, high, size = 0, low, high if size is None else size
     npd = np.dtype(np.int64) if dtype is None else _np_dtype(dtype)
     _check_random_range(low, high, npd)
-    arr = _gen(generator).integers(low, high, size=_size((size,)))
+    shape = _size((size,))
+    arr = _blank(shape, npd, device, lambda: _gen(generator).integers(low, high, size=shape))
     return _finish(arr.astype(npd), requires_grad, device)
 
 
@@ -536,18 +593,23 @@ def _check_random_range(low: Any, high: Any, npd: Any) -> None:
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
              device: Any = None) -> Tensor:
-    arr = _gen(generator).permutation(n)
-    return _make(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), False, None)
+    npd = np.dtype(np.int64) if dtype is None else _np_dtype(dtype)
+    arr = _blank((n,), npd, device, lambda: _gen(generator).permutation(n))
+    return _finish(arr.astype(npd), False, device)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(_gen(None).random(shape).astype(dt), requires_grad, _like_device(input, None))
+    where = _like_device(input, None)
+    return _finish(_blank(shape, dt, where, lambda: _gen(None).random(shape).astype(dt)),
+                   requires_grad, where)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(_gen(None).standard_normal(shape).astype(dt), requires_grad, _like_device(input, None))
+    where = _like_device(input, None)
+    return _finish(_blank(shape, dt, where, lambda: _gen(None).standard_normal(shape).astype(dt)),
+                   requires_grad, where)
 
 
 def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None) -> Tensor:
@@ -555,7 +617,9 @@ def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any
     if high is None:
         low, high = 0, low
     _check_random_range(low, high, np.dtype(dt))
-    return _make(_gen(None).integers(low, high, size=shape).astype(dt), False, None)
+    where = _like_device(input, None)
+    return _finish(_blank(shape, dt, where, lambda: _gen(None).integers(low, high, size=shape)
+                          ).astype(dt), False, where)
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *,
