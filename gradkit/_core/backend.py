@@ -16,6 +16,7 @@ shows up or is asked for.
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import Any, Sequence
 
 import numpy as np
@@ -262,25 +263,53 @@ class device:
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+    def __enter__(self) -> device:
+        """``with gk.device('meta'):`` makes factories (and layers built inside) use this
+        device when given none, as PyTorch's device context does."""
+        stack = _default.__dict__.setdefault("stack", [])
+        stack.append(_default.__dict__.get("dev"))
+        _default.dev = _checked_default(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _default.dev = _default.stack.pop()
+
 
 CPU = device("cpu")
 META = device("meta")
 
 
+#: the default device of this thread (None: the CPU), set by set_default_device or a
+#: ``with device(...)`` block
+_default = threading.local()
+
+
 def get_default_device() -> device:
     """The device factories use when given none: ``device(type='cpu')`` (PyTorch's name)."""
-    return CPU
+    return getattr(_default, "dev", None) or CPU
+
+
+def default_device(dev: Any) -> Any:
+    """``dev``, or the default device when it is None (None again when that is the CPU)."""
+    return dev if dev is not None else getattr(_default, "dev", None)
+
+
+def _checked_default(dev: Any) -> device | None:
+    d = device(dev)
+    if d == CPU:
+        return None
+    if d.type == "meta":
+        return META
+    raise NotImplementedError(f"gradkit.set_default_device({str(d)!r}): only 'cpu' and 'meta' "
+                              "are supported; pass device= to the factories (gradkit.zeros(3, "
+                              "device='cuda')) or move tensors with .to(device)")
 
 
 def set_default_device(dev: Any) -> None:
-    """PyTorch's ``set_default_device``. gradkit's factories always make NumPy (CPU) arrays
-    unless given ``device=``, so ``'cpu'`` and ``None`` are accepted and any other device is
-    refused rather than silently ignored."""
-    if dev is None or device(dev) == CPU:
-        return
-    raise NotImplementedError(f"gradkit.set_default_device({str(device(dev))!r}): only 'cpu' is "
-                              "supported; pass device= to the factories (gradkit.zeros(3, "
-                              "device='cuda')) or move tensors with .to(device)")
+    """PyTorch's ``set_default_device``: factories given no ``device=`` then make tensors there.
+    ``'cpu'`` (and ``None``) and ``'meta'`` are accepted; any other device is refused rather
+    than silently ignored."""
+    _default.dev = None if dev is None else _checked_default(dev)
 
 
 def device_of(x: Any) -> device:

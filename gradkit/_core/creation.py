@@ -173,6 +173,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     >>> gk.tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
+    device = _backend.default_device(device)
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
@@ -196,6 +197,7 @@ def scalar_tensor(s: Any, dtype: Any = None, device: Any = None,
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like ``tensor`` but shares memory with an ndarray (or returns a tensor) when it can."""
+    device = _backend.default_device(device)
     if isinstance(data, Tensor):
         if device is not None and data.device != _backend.device(device):
             data = data.to(device)              # NOTE: device= used to be ignored here
@@ -237,6 +239,7 @@ def _float_dtype(dtype: Any) -> Any:
 
 def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, out: Any = None) -> Tensor:
+    device = _backend.default_device(device)
     shape, npd = _shape(sizes, size), _float_dtype(dtype)
     res = _finish(_blank(shape, npd, device, lambda: np.zeros(shape, dtype=npd)), requires_grad, device)
     return res if out is None else _into(out, res)
@@ -244,6 +247,7 @@ def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
 
 def ones(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False, out: Any = None) -> Tensor:
+    device = _backend.default_device(device)
     shape, npd = _shape(sizes, size), _float_dtype(dtype)
     res = _finish(_blank(shape, npd, device, lambda: np.ones(shape, dtype=npd)), requires_grad, device)
     return res if out is None else _into(out, res)
@@ -251,6 +255,7 @@ def ones(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
 
 def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    device = _backend.default_device(device)
     shape, npd = _shape(sizes, size), _float_dtype(dtype)
     return _finish(_blank(shape, npd, device, lambda: np.empty(shape, dtype=npd)), requires_grad, device)
 
@@ -277,6 +282,7 @@ def _into(out: Any, res: Tensor) -> Tensor:
 
 def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
+    device = _backend.default_device(device)
     if dtype is None:
         dtype = _dtype.result_type(fill_value)
     npd = _np_dtype(dtype)
@@ -305,6 +311,7 @@ _F32_MAX = float(np.finfo(np.float32).max)
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
     """Values from ``start`` up to (not including) ``end``; int64 if all arguments are ints."""
+    device = _backend.default_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -322,6 +329,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
 
 def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
+    device = _backend.default_device(device)
     npd = _float_dtype(dtype)
     for v in (start, end):
         if isinstance(v, (int, float)):
@@ -343,12 +351,14 @@ def _linspace(start: Any, end: Any, steps: int, calc: Any) -> np.ndarray:
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
+    device = _backend.default_device(device)
     arr = np.logspace(float(start), float(end), int(steps), base=base)
     return _finish(arr.astype(_float_dtype(dtype)), requires_grad, device)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
+    device = _backend.default_device(device)
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
@@ -546,6 +556,7 @@ _NO_DRAWS = _NoDraws()
 def rand(*sizes: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None,
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
+    device = _backend.default_device(device)
     shape, npd = _shape(sizes, size), _float_dtype(dtype)
     arr = _blank(shape, npd, device, lambda: _gen(generator).random(shape).astype(npd))
     return _finish(arr, requires_grad, device)
@@ -554,6 +565,7 @@ def rand(*sizes: Any, size: Any = None, generator: Generator | None = None, dtyp
 def randn(*sizes: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None,
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
+    device = _backend.default_device(device)
     shape, npd = _shape(sizes, size), _float_dtype(dtype)
     arr = _blank(shape, npd, device, lambda: _gen(generator).standard_normal(shape).astype(npd))
     return _finish(arr, requires_grad, device)
@@ -562,6 +574,7 @@ def randn(*sizes: Any, size: Any = None, generator: Generator | None = None, dty
 def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None,
             dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers uniform on [low, high) (int64 unless ``dtype`` says otherwise)."""
+    device = _backend.default_device(device)
     if size is None:
         low, high, size = 0, low, high
     elif high is None or isinstance(high, (tuple, list)):
@@ -593,6 +606,7 @@ def _check_random_range(low: Any, high: Any, npd: Any) -> None:
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
              device: Any = None) -> Tensor:
+    device = _backend.default_device(device)
     npd = np.dtype(np.int64) if dtype is None else _np_dtype(dtype)
     arr = _blank((n,), npd, device, lambda: _gen(generator).permutation(n))
     return _finish(arr.astype(npd), False, device)

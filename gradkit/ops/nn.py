@@ -378,7 +378,7 @@ def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
         if t:
             arg += hit.astype(arg.dtype) * arg.dtype.type(t)
         found |= hit
-    if x.dtype.kind == "f" and not found.all():
+    if x.dtype.kind == "f" and not values_unknown(found) and not found.all():
         for t, v in enumerate(taps):
             np.copyto(arg, t, where=np.isnan(v))
     # flat position = window origin + offset of the winning tap

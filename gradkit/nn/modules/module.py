@@ -118,15 +118,19 @@ class Module(ModuleHooks):
         def __init__(self: Module, *args: Any, **kw: Any) -> None:
             outer = not self.__dict__.get("_building")
             self.__dict__["_building"] = True
+            device = sig.bind(self, *args, **kw).arguments.get("device") if outer else None
             try:
-                init(self, *args, **kw)
+                if device is not None and _backend.device(device).type == "meta":
+                    # NOTE: built on the meta device (no storage, no random draws), as PyTorch
+                    with _backend.device("meta"):
+                        init(self, *args, **kw)
+                else:
+                    init(self, *args, **kw)
             finally:
                 if outer:
                     self.__dict__.pop("_building", None)
-            if outer:
-                device = sig.bind(self, *args, **kw).arguments.get("device")
-                if device is not None:
-                    self.to(device)
+            if device is not None:
+                self.to(device)
         cls.__init__ = __init__  # type: ignore[method-assign]
 
     def __init__(self) -> None:
