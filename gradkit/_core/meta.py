@@ -161,11 +161,14 @@ class MetaArray:
             return _wrap(attr)
 
         def method(*args: Any, **kwargs: Any) -> Any:
-            fn = getattr(np, name, None)
             if name in _NO_META:
                 _refuse(name)
+            fn = attr
+            if name in _REDUCTIONS:
+                axis = kwargs.get("axis", args[0] if args else None)
+                fn = getattr(_reduced_stand_in(self, axis), name)
             with np.errstate(all="ignore"):
-                out = attr(*_unwrap(args, fn), **_unwrap(kwargs, fn))
+                out = fn(*_unwrap(args, None), **_unwrap(kwargs, None))
             return _wrap(out)
         return method
 
@@ -174,6 +177,10 @@ class MetaArray:
 
     def __setitem__(self, key: Any, value: Any) -> None:
         # NOTE: writes store nothing; what they would write must still fit where it goes
+        if isinstance(key, MetaArray) and key.dtype == bool and np.size(value) == 1:
+            # a mask as large as the array, filled with one value: the shape is known
+            np.broadcast_shapes(key.shape, self.shape)
+            return
         target = _stand_in(self.shape, self.dtype)[_index(key)]
         vshape = np.shape(value) if not isinstance(value, MetaArray) else value.shape
         np.broadcast_shapes(vshape, np.shape(target))
@@ -192,7 +199,13 @@ class MetaArray:
             if len(inputs) > 2:
                 np.broadcast_shapes(_shape_of(inputs[2]), target.shape)
             return None
-        if method == "__call__" and ufunc.signature is None:
+        if method == "reduce" and isinstance(inputs[0], MetaArray):
+            axis = kwargs.get("axis", inputs[1] if len(inputs) > 1 else 0)
+            small = _reduced_stand_in(inputs[0], axis)
+            with np.errstate(all="ignore"):
+                result = _wrap(ufunc.reduce(small, *_unwrap(inputs[1:], None),
+                                            **_unwrap(kwargs, None)))
+        elif method == "__call__" and ufunc.signature is None:
             result = _elementwise(ufunc, inputs, kwargs)
         elif method == "__call__" and ufunc is np.matmul:
             result = _matmul(inputs, kwargs)
@@ -223,6 +236,13 @@ class MetaArray:
         _same_device(args, elementwise=func in _STRICT)
         if func is np.matmul:
             return _matmul(args, kwargs)
+        if func is np.einsum and args and isinstance(args[0], str):
+            args = (args[0],) + _einsum_stand_ins(args[0], args[1:])
+        if name in _REDUCTIONS and args and isinstance(args[0], MetaArray) and \
+                getattr(func, "__module__", "").startswith("numpy") and \
+                not getattr(func, "__module__", "").startswith("numpy.linalg"):
+            axis = kwargs.get("axis", args[1] if len(args) > 1 else None)
+            args = (_reduced_stand_in(args[0], axis),) + tuple(args[1:])
         with np.errstate(all="ignore"):
             out = func(*_unwrap(args, func), **_unwrap(kwargs, func))
         return _wrap(out, scalars=True)
@@ -388,6 +408,45 @@ def _copyto(dst: Any, src: Any, casting: str = "same_kind", where: Any = True) -
     np.broadcast_shapes(_shape_of(src), dst.shape)
 
 
+def _reduced_stand_in(x: MetaArray, axis: Any) -> np.ndarray:
+    """A stand-in for reducing ``x`` over ``axis``: the reduced axes cut to one element (none
+    when empty), so a reduction runs in the time of its result, not of ``x``."""
+    if axis is None:
+        axes = set(range(x.ndim))
+    else:
+        try:
+            axes = {a % max(x.ndim, 1) for a in (axis if isinstance(axis, tuple) else (axis,))}
+        except TypeError:                       # not an axis: let NumPy say what is wrong
+            return _stand_in(x.shape, x.dtype)
+    return _stand_in(tuple(min(s, 1) if i in axes else s for i, s in enumerate(x.shape)),
+                     x.dtype)
+
+
+def _einsum_stand_ins(subscripts: str, operands: Any) -> tuple[Any, ...]:
+    """Stand-ins for ``einsum``'s operands with the summed-over labels cut to one element, so
+    the contraction runs in the time of its result."""
+    spec = subscripts.replace(" ", "")
+    terms, _, out = spec.partition("->")
+    inputs = terms.split(",")
+    if "->" not in spec:
+        letters = [c for c in terms if c.isalpha()]
+        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if len(inputs) != len(operands):
+        return tuple(operands)                  # NOTE: NumPy reports the mismatch
+    cut = []
+    for term, op in zip(inputs, operands):
+        shape = _shape_of(op)
+        head, ell, tail = term.partition("...")
+        labels = list(head) + ([None] * (len(shape) - len(head) - len(tail)) if ell else []) + \
+            list(tail)
+        if len(labels) != len(shape):
+            return tuple(operands)
+        small = tuple(min(s, 1) if lab is not None and lab not in out else s
+                      for lab, s in zip(labels, shape))
+        cut.append(_stand_in(small, np.result_type(op)))
+    return tuple(cut)
+
+
 def _elementwise(ufunc: np.ufunc, inputs: Any, kwargs: Any) -> Any:
     shape = np.broadcast_shapes(*(_shape_of(a) for a in inputs))
     small = [np.zeros((), a.dtype) if isinstance(a, MetaArray) else
@@ -459,6 +518,12 @@ _NO_META = {"nonzero", "argwhere", "flatnonzero", "unique", "unique_values", "un
             "unique_inverse", "unique_all", "compress", "extract", "trim_zeros", "bincount",
             "array_equal", "array_equiv", "searchsorted_values",
             "setdiff1d", "intersect1d", "union1d", "setxor1d", "in1d", "isin_values"}
+#: reductions over ``axis`` (their first argument's other axes survive): run on a stand-in
+#: with the reduced axes cut to one element
+_REDUCTIONS = {"sum", "prod", "mean", "std", "var", "max", "min", "amax", "amin", "argmax",
+               "argmin", "any", "all", "nansum", "nanprod", "nanmean", "nanstd", "nanvar",
+               "nanmax", "nanmin", "nanargmax", "nanargmin", "ptp", "median", "nanmedian",
+               "average", "count_nonzero", "logsumexp"}
 #: functions whose operands must all be on one device, as PyTorch's ``cat``, ``where``
 _STRICT = {np.concatenate, np.stack, np.hstack, np.vstack, np.dstack, np.column_stack,
            np.where, np.clip, np.block, np.choose, np.select}
