@@ -236,8 +236,10 @@ class MetaArray:
         _same_device(args, elementwise=func in _STRICT)
         if func is np.matmul:
             return _matmul(args, kwargs)
-        if func is np.einsum and args and isinstance(args[0], str):
-            args = (args[0],) + _einsum_stand_ins(args[0], args[1:])
+        if func is np.einsum and args and isinstance(args[0], str) and "out" not in kwargs:
+            result = _einsum(args[0], args[1:])
+            if result is not None:
+                return result.astype(kwargs["dtype"]) if kwargs.get("dtype") else result
         if name in _REDUCTIONS and args and isinstance(args[0], MetaArray) and \
                 getattr(func, "__module__", "").startswith("numpy") and \
                 not getattr(func, "__module__", "").startswith("numpy.linalg"):
@@ -422,29 +424,40 @@ def _reduced_stand_in(x: MetaArray, axis: Any) -> np.ndarray:
                      x.dtype)
 
 
-def _einsum_stand_ins(subscripts: str, operands: Any) -> tuple[Any, ...]:
-    """Stand-ins for ``einsum``'s operands with the summed-over labels cut to one element, so
-    the contraction runs in the time of its result."""
+def _einsum(subscripts: str, operands: Any) -> MetaArray | None:
+    """``einsum``'s result worked out from its subscripts (None when they are not understood
+    here: NumPy then runs on stand-ins and says what is wrong)."""
     spec = subscripts.replace(" ", "")
-    terms, _, out = spec.partition("->")
+    terms, arrow, out = spec.partition("->")
     inputs = terms.split(",")
-    if "->" not in spec:
-        letters = [c for c in terms if c.isalpha()]
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     if len(inputs) != len(operands):
-        return tuple(operands)                  # NOTE: NumPy reports the mismatch
-    cut = []
+        return None
+    if not arrow:
+        letters = [c for c in terms if c.isalpha()]
+        out = ("..." if "..." in terms else "") + "".join(
+            sorted(c for c in set(letters) if letters.count(c) == 1))
+    sizes: dict[str, int] = {}
+    ellipses = []
     for term, op in zip(inputs, operands):
         shape = _shape_of(op)
         head, ell, tail = term.partition("...")
-        labels = list(head) + ([None] * (len(shape) - len(head) - len(tail)) if ell else []) + \
-            list(tail)
-        if len(labels) != len(shape):
-            return tuple(operands)
-        small = tuple(min(s, 1) if lab is not None and lab not in out else s
-                      for lab, s in zip(labels, shape))
-        cut.append(_stand_in(small, np.result_type(op)))
-    return tuple(cut)
+        n_ell = len(shape) - len(head) - len(tail)
+        if (not ell and n_ell) or n_ell < 0 or not (head + tail).isalpha():
+            return None
+        if ell:
+            ellipses.append(shape[len(head):len(head) + n_ell])
+        for lab, n in zip(head + tail, shape[:len(head)] + shape[len(shape) - len(tail):]):
+            have = sizes.get(lab, 1)
+            if have != n and 1 not in (have, n):
+                raise ValueError(f"einsum(): operands do not broadcast with remapped shapes: "
+                                 f"label {lab!r} has sizes {have} and {n}")
+            sizes[lab] = max(have, n) if have != 1 else n
+    head, ell, tail = out.partition("...")
+    if any(c not in sizes for c in head + tail):
+        return None
+    shape = tuple(sizes[c] for c in head) + (np.broadcast_shapes(*ellipses) if ell else ()) + \
+        tuple(sizes[c] for c in tail)
+    return MetaArray(shape, np.result_type(*[np.zeros((), np.result_type(o)) for o in operands]))
 
 
 def _elementwise(ufunc: np.ufunc, inputs: Any, kwargs: Any) -> Any:
