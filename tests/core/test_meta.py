@@ -232,6 +232,8 @@ def test_random_draws_skip_meta_tensors() -> None:
     gk.nn.init.kaiming_uniform_(meta(10, 10))
     gk.nn.init.orthogonal_(meta(4, 6))
     gk.nn.Linear(30, 40, device="meta")
+    gk.nn.functional.dropout(meta(50), 0.5)
+    gk.nn.functional.dropout2d(meta(2, 3, 4, 4), 0.5)
     np.testing.assert_array_equal(gk.rand(4).numpy(), expected)
 
 
