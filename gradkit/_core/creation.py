@@ -640,12 +640,18 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *,
            generator: Generator | None = None) -> Tensor:
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
+    dt = mean._data.dtype if isinstance(mean, Tensor) else _dtype.get_default_dtype().np
+    if type(m) is _MetaArray or type(s) is _MetaArray:
+        # NOTE: on the meta device: the shape only, and no draws (as PyTorch)
+        shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+        return _make(_MetaArray(shape, dt), False, None)
     shape = _size((size,)) if size is not None else np.broadcast(np.asarray(m), np.asarray(s)).shape
     arr = _gen(generator).normal(m, s, size=shape)
-    dt = mean._data.dtype if isinstance(mean, Tensor) else _dtype.get_default_dtype().np
     return _make(np.asarray(arr, dtype=dt), False, None)
 
 
 def bernoulli(input: Tensor, *, generator: Generator | None = None) -> Tensor:
     p = input._data
+    if type(p) is _MetaArray:
+        return _make(_MetaArray(p.shape, p.dtype), False, None)      # no draws, as PyTorch
     return _make((_gen(generator).random(p.shape) < p).astype(p.dtype), False, None)

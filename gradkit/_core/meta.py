@@ -148,6 +148,9 @@ class MetaArray:
             return self
         return MetaArray(self.shape, dtype)
 
+    def fill(self, value: Any) -> None:
+        """Stores nothing (NumPy's in-place fill)."""
+
     def view(self, *args: Any, **kwargs: Any) -> MetaArray:
         return _wrap(_stand_in(self.shape, self.dtype).view(*args, **kwargs))
 
@@ -529,8 +532,7 @@ _QUERIES = {np.shape, np.ndim, np.size, np.result_type, np.can_cast, np.iscomple
 #: functions whose result's shape depends on the values
 _NO_META = {"nonzero", "argwhere", "flatnonzero", "unique", "unique_values", "unique_counts",
             "unique_inverse", "unique_all", "compress", "extract", "trim_zeros", "bincount",
-            "array_equal", "array_equiv", "searchsorted_values",
-            "setdiff1d", "intersect1d", "union1d", "setxor1d", "in1d", "isin_values"}
+            "array_equal", "array_equiv", "setdiff1d", "intersect1d", "union1d", "setxor1d"}
 #: reductions over ``axis`` (their first argument's other axes survive): run on a stand-in
 #: with the reduced axes cut to one element
 _REDUCTIONS = {"sum", "prod", "mean", "std", "var", "max", "min", "amax", "amin", "argmax",

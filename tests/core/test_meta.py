@@ -302,3 +302,24 @@ def _outcome(expr: str, lib: object) -> str:
 def test_same_as_pytorch(expr: str) -> None:
     torch = pytest.importorskip("torch")
     assert _outcome(expr, gk) == _outcome(expr, torch)
+
+
+def test_sampling_from_meta_parameters_draws_nothing() -> None:
+    gk.manual_seed(5)
+    expected = gk.rand(3).numpy().copy()
+    gk.manual_seed(5)
+    assert gk.normal(meta(4), 1.0).shape == (4,) and gk.normal(meta(4), 1.0).is_meta
+    assert gk.bernoulli(meta(2, 3)).is_meta
+    np.testing.assert_array_equal(gk.rand(3).numpy(), expected)
+
+
+def test_assert_close_compares_meta_tensors_by_shape_device_dtype() -> None:
+    gk.testing.assert_close(meta(3), meta(3))
+    with pytest.raises(AssertionError, match="^The values for attribute 'device' do not match: "
+                                             "meta != cpu.$"):
+        gk.testing.assert_close(meta(3), gk.ones(3))
+    with pytest.raises(AssertionError, match="^The values for attribute 'dtype' do not match: "
+                                             "torch.float32 != torch.float64.$"):
+        gk.testing.assert_close(meta(3), meta(3, dtype=gk.float64))
+    with pytest.raises(AssertionError, match="'shape' do not match"):
+        gk.testing.assert_close(meta(3), meta(4))
