@@ -125,3 +125,15 @@ def test_ensembling_with_a_meta_skeleton() -> None:
                                _numpy_forward(_state(models[2]), 2 * X.astype(np.float64)),
                                rtol=1e-5, atol=1e-6)
     assert all(p.is_meta for p in base.parameters())       # the skeleton is left as it was
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.BatchNorm1d(4), lambda: nn.Conv2d(3, 4, 3), lambda: nn.Embedding(10, 3),
+    lambda: nn.LSTM(3, 4), lambda: nn.LayerNorm(4), lambda: nn.MultiheadAttention(8, 2),
+    lambda: nn.GroupNorm(2, 4), lambda: nn.Bilinear(2, 3, 4),
+])
+def test_layers_built_under_a_meta_default_device(make: object) -> None:
+    with gk.device("meta"):
+        m = make()                                         # type: ignore[operator]
+    tensors = list(m.parameters()) + list(m.buffers())
+    assert tensors and all(t.is_meta for t in tensors)
