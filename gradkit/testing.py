@@ -112,6 +112,9 @@ def _dtype_name(x: Any, arr: np.ndarray) -> str:
 
 def _compare_tensors(actual: Any, expected: Any, rtol: float | None, atol: float | None,
                      equal_nan: bool, check_dtype: bool, msg: Msg) -> None:
+    if _is_meta(actual) or _is_meta(expected):
+        _compare_meta(actual, expected, check_dtype)
+        return
     a, b = _as_array(actual), _as_array(expected)
     if a.shape != b.shape:
         import gradkit
@@ -155,6 +158,26 @@ def _compare_tensors(actual: Any, expected: Any, rtol: float | None, atol: float
     raise _Fail(AssertionError, _mismatch(
         "Tensor-likes", msg, extra, abs_diff[ia].item(), _unravel(ia, matches.shape), rel_diff[ir].item(),
         _unravel(ir, matches.shape), rtol, atol))
+
+
+def _is_meta(x: Any) -> bool:
+    return isinstance(x, Tensor) and x.is_meta
+
+
+def _compare_meta(actual: Any, expected: Any, check_dtype: bool) -> None:
+    """Meta tensors have no values: as PyTorch, only shape, device and dtype are compared."""
+    import gradkit
+
+    sa, sb = gradkit.Size(np.shape(actual)), gradkit.Size(np.shape(expected))
+    if sa != sb:
+        raise _Fail(AssertionError, f"The values for attribute 'shape' do not match: {sa!r} != {sb!r}.")
+    da = actual.device if isinstance(actual, Tensor) else "cpu"
+    db = expected.device if isinstance(expected, Tensor) else "cpu"
+    if da != db:
+        raise _Fail(AssertionError, f"The values for attribute 'device' do not match: {da} != {db}.")
+    if check_dtype and actual.dtype != expected.dtype:
+        raise _Fail(AssertionError, f"The values for attribute 'dtype' do not match: "
+                                    f"{actual.dtype!r} != {expected.dtype!r}.")
 
 
 def _argmax(x: np.ndarray) -> int:

@@ -40,8 +40,8 @@ def index_select(input: Tensor, dim: int, index: Any) -> Tensor:
 
 def _first_bad(idx: np.ndarray, low: int, size: int) -> int | None:
     """The first index outside ``[low, size)``, or None (PyTorch refuses it; NumPy would wrap a
-    negative one). A lazy (Dask) index is not computed to check it."""
-    if idx.size == 0 or _backend.is_lazy(idx):
+    negative one). A lazy (Dask) index is not computed to check it; a meta one has no values."""
+    if idx.size == 0 or _backend.values_unknown(idx):
         return None
     lo, hi = idx.min(), idx.max()
     if lo >= low and hi < size:
@@ -310,8 +310,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     v, i = sort(x, d, descending=largest)
     sl = (slice(None),) * d + (slice(0, k),)
     idx = i._data[sl]
-    return _topk_ret(_gather_as(x, d, np.ascontiguousarray(idx), 2),
-                     _make(np.ascontiguousarray(idx), False, None))
+    idx = _backend.contiguous(idx)
+    return _topk_ret(_gather_as(x, d, idx, 2), _make(idx, False, None))
 
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:

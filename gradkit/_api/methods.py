@@ -223,7 +223,9 @@ def _caster(d: _dtype.dtype) -> Callable[[Tensor], Tensor]:
 
 def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
     if dtype is None:
-        return f"torch.{self.dtype._legacy}"  # NOTE: PyTorch's text, as dtypes print
+        # NOTE: PyTorch's text, as dtypes print ('torch.meta.FloatTensor' off the CPU)
+        kind = self.device.type
+        return f"torch.{self.dtype._legacy}" if kind == "cpu" else f"torch.{kind}.{self.dtype._legacy}"
     if isinstance(dtype, str):
         for d in _dtype._ALL:
             if dtype in (f"torch.{d._legacy}", f"gradkit.{d._legacy}"):

@@ -50,8 +50,8 @@ def _fill_random(self: Tensor, name: str, arr: np.ndarray) -> Tensor:
     return self
 
 
-def _rng(generator: Any) -> np.random.Generator:
-    return _gen(generator)
+def _rng(generator: Any, fills: Tensor) -> Any:
+    return _gen(generator, fills)
 
 
 def _need_float(self: Tensor, kernel: str) -> None:
@@ -75,7 +75,7 @@ def _uniform(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = N
     if a > b:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > "
                            f"to={b}")
-    return _fill_random(self, "uniform_", _rng(generator).uniform(a, b, self.shape))
+    return _fill_random(self, "uniform_", _rng(generator, self).uniform(a, b, self.shape))
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
@@ -89,7 +89,7 @@ def _normal(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     _need_float(self, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return _fill_random(self, "normal_", _rng(generator).normal(mean, std, self.shape))
+    return _fill_random(self, "normal_", _rng(generator, self).normal(mean, std, self.shape))
 
 
 def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
@@ -97,7 +97,7 @@ def log_normal_(self: Tensor, mean: float = 1.0, std: float = 2.0, *, generator:
     _need_float(self, "log_normal_cpu")
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    return _fill_random(self, "log_normal_", _rng(generator).lognormal(mean, std, self.shape))
+    return _fill_random(self, "log_normal_", _rng(generator, self).lognormal(mean, std, self.shape))
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
@@ -107,7 +107,7 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> 
                            f"dtype must be a floating point but you specified {_kind_name(self)}")
     if lambd <= 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
-    return _fill_random(self, "exponential_", _rng(generator).exponential(1.0 / lambd, self.shape))
+    return _fill_random(self, "exponential_", _rng(generator, self).exponential(1.0 / lambd, self.shape))
 
 
 def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
@@ -118,14 +118,14 @@ def cauchy_(self: Tensor, median: float = 0.0, sigma: float = 1.0, *, generator:
     if sigma <= 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     return _fill_random(self, "cauchy_",
-                        median + sigma * _rng(generator).standard_cauchy(self.shape))
+                        median + sigma * _rng(generator, self).standard_cauchy(self.shape))
 
 
 def geometric_(self: Tensor, p: float, *, generator: Any = None) -> Tensor:
     """Fill with the number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-    return _fill_random(self, "geometric_", _rng(generator).geometric(p, self.shape))
+    return _fill_random(self, "geometric_", _rng(generator, self).geometric(p, self.shape))
 
 
 def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
@@ -139,7 +139,7 @@ def bernoulli_(self: Tensor, p: Any = 0.5, *, generator: Any = None) -> Tensor:
         if not 0 <= p <= 1:
             raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
         pd = p
-    return _fill_random(self, "bernoulli_", _rng(generator).random(tuple(self.shape)) < pd)
+    return _fill_random(self, "bernoulli_", _rng(generator, self).random(tuple(self.shape)) < pd)
 
 
 def bernoulli(self: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
@@ -178,7 +178,7 @@ def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> T
     if lo >= hi:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={lo} >= "
                            f"to={hi}")
-    rng = _rng(generator)
+    rng = _rng(generator, self)
     if hi - 1 > np.iinfo(np.int64).max:
         arr = rng.integers(lo, hi - 1, size=tuple(self.shape), dtype=np.int64, endpoint=True)
     else:

@@ -16,13 +16,14 @@ shows up or is asked for.
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import Any, Sequence
 
 import numpy as np
 
 __all__ = ["Backend", "backend_of", "register", "as_data", "device", "get_default_device",
            "set_default_device", "zeros", "ones",
-           "copy", "is_lazy", "backend_for_device"]
+           "copy", "is_lazy", "values_unknown", "backend_for_device"]
 
 _ndarray = np.ndarray
 _asarray = np.asarray
@@ -162,6 +163,13 @@ def is_lazy(x: Any) -> bool:
     return b is not None and b.lazy
 
 
+def values_unknown(x: Any) -> bool:
+    """Whether checking ``x``'s values (a range check, a fast path for nonzero values) must
+    be skipped: a lazy array would be computed, a meta array has no values."""
+    b = backend_of(x)
+    return b is not None and (b.lazy or b.device_type == "meta")
+
+
 def as_data(x: Any, dtype: Any = None) -> Any:
     """``x`` as an array of its own library: NumPy scalars and sequences become ndarrays,
     Dask and CuPy arrays stay what they are (never converted to NumPy here)."""
@@ -255,24 +263,53 @@ class device:
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+    def __enter__(self) -> device:
+        """``with gk.device('meta'):`` makes factories (and layers built inside) use this
+        device when given none, as PyTorch's device context does."""
+        stack = _default.__dict__.setdefault("stack", [])
+        stack.append(_default.__dict__.get("dev"))
+        _default.dev = _checked_default(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _default.dev = _default.stack.pop()
+
 
 CPU = device("cpu")
+META = device("meta")
+
+
+#: the default device of this thread (None: the CPU), set by set_default_device or a
+#: ``with device(...)`` block
+_default = threading.local()
 
 
 def get_default_device() -> device:
     """The device factories use when given none: ``device(type='cpu')`` (PyTorch's name)."""
-    return CPU
+    return getattr(_default, "dev", None) or CPU
+
+
+def default_device(dev: Any) -> Any:
+    """``dev``, or the default device when it is None (None again when that is the CPU)."""
+    return dev if dev is not None else getattr(_default, "dev", None)
+
+
+def _checked_default(dev: Any) -> device | None:
+    d = device(dev)
+    if d == CPU:
+        return None
+    if d.type == "meta":
+        return META
+    raise NotImplementedError(f"gradkit.set_default_device({str(d)!r}): only 'cpu' and 'meta' "
+                              "are supported; pass device= to the factories (gradkit.zeros(3, "
+                              "device='cuda')) or move tensors with .to(device)")
 
 
 def set_default_device(dev: Any) -> None:
-    """PyTorch's ``set_default_device``. gradkit's factories always make NumPy (CPU) arrays
-    unless given ``device=``, so ``'cpu'`` and ``None`` are accepted and any other device is
-    refused rather than silently ignored."""
-    if dev is None or device(dev) == CPU:
-        return
-    raise NotImplementedError(f"gradkit.set_default_device({str(device(dev))!r}): only 'cpu' is "
-                              "supported; pass device= to the factories (gradkit.zeros(3, "
-                              "device='cuda')) or move tensors with .to(device)")
+    """PyTorch's ``set_default_device``: factories given no ``device=`` then make tensors there.
+    ``'cpu'`` (and ``None``) and ``'meta'`` are accepted; any other device is refused rather
+    than silently ignored."""
+    _default.dev = None if dev is None else _checked_default(dev)
 
 
 def device_of(x: Any) -> device:
@@ -280,6 +317,8 @@ def device_of(x: Any) -> device:
     b = backend_of(x)
     if b is None or b.device_type == "cpu":
         return CPU
+    if b.device_type == "meta":
+        return META
     return device(b.device_type, b.device_index(x) or 0)
 
 
@@ -288,6 +327,8 @@ def backend_for_device(dev: Any) -> tuple[Backend | None, int | None]:
     d = dev if isinstance(dev, device) else device(dev)
     if d.type == "cpu":
         return None, None
+    if d.type in _BY_DEVICE and d.type == "meta":
+        return _BY_DEVICE["meta"], None     # NOTE: PyTorch puts 'meta:1' on device 'meta' too
     if d.type in _BY_DEVICE:
         return _BY_DEVICE[d.type], d.index
     if d.type == "cuda":
@@ -296,7 +337,8 @@ def backend_for_device(dev: Any) -> tuple[Backend | None, int | None]:
                 f"device '{d}' needs CuPy and a CUDA GPU, and none is usable here: "
                 f"{_CUPY.install}. gradkit.cuda.is_available() tells whether one is.")
         return _CUPY, d.index
-    raise RuntimeError(f"gradkit runs on the CPU (NumPy, Dask) and on CUDA GPUs (CuPy); "
+    raise RuntimeError(f"gradkit runs on the CPU (NumPy, Dask), on CUDA GPUs (CuPy) and on the "
+                       f"meta device (shapes without data); "
                        f"device '{d}' is not supported")
 
 

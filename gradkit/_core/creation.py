@@ -12,6 +12,8 @@ import numpy as np
 from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
 from gradkit._core import concrete as _cc
+from gradkit._core.meta import META as _META
+from gradkit._core.meta import MetaArray as _MetaArray
 from gradkit._core.tensor import Tensor, _make
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "asarray", "zeros", "ones", "full", "empty",
@@ -27,7 +29,10 @@ def _place(arr: Any, device: Any) -> Any:
         return arr
     if isinstance(device, _SameAs):
         ref = device.arr
-        return _backend.backend_of(ref).from_numpy_like(_backend.to_numpy(arr), ref)
+        b = _backend.backend_of(ref)
+        if type(arr) is _MetaArray and b is _META:
+            return arr
+        return b.from_numpy_like(_backend.to_numpy(arr), ref)
     target, index = _backend.backend_for_device(device)
     current = _backend.backend_of(arr)
     if target is None:
@@ -37,6 +42,24 @@ def _place(arr: Any, device: Any) -> Any:
     if current is not None:
         arr = current.to_numpy(arr)
     return target.from_numpy(arr, index)
+
+
+def _on_meta(device: Any) -> bool:
+    """Whether a factory's ``device`` is the meta device (its result gets no values, and
+    random factories draw nothing, as in PyTorch)."""
+    if device is None:
+        return False
+    if isinstance(device, _SameAs):
+        return type(device.arr) is _MetaArray
+    return (device.type if isinstance(device, _backend.device) else
+            _backend.device(device).type) == "meta"
+
+
+def _blank(shape: Any, dtype: Any, device: Any, make: Any) -> Any:
+    """``make()``, or a meta array of ``shape`` and ``dtype`` (no memory) on the meta device."""
+    if _on_meta(device):
+        return _MetaArray(shape, dtype)
+    return make()
 
 
 def _np_dtype(dtype: Any) -> Any:
@@ -149,6 +172,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     >>> gk.tensor([1.0, 2.0], requires_grad=True)
     tensor([1., 2.], requires_grad=True)
     """
+    device = _backend.default_device(device)
     if isinstance(data, Tensor):
         warnings.warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
@@ -172,7 +196,10 @@ def scalar_tensor(s: Any, dtype: Any = None, device: Any = None,
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like ``tensor`` but shares memory with an ndarray (or returns a tensor) when it can."""
+    device = _backend.default_device(device)
     if isinstance(data, Tensor):
+        if device is not None and data.device != _backend.device(device):
+            data = data.to(device)              # NOTE: device= used to be ignored here
         return data if dtype is None or data.dtype == _dtype.as_dtype(dtype) else data.to(dtype)
     if (isinstance(data, np.ndarray) or _backend.backend_of(data) is not None) and \
             data.dtype in _dtype.FROM_NP:
@@ -212,19 +239,25 @@ def _float_dtype(dtype: Any) -> Any:
 
 def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, out: Any = None) -> Tensor:
-    res = _finish(np.zeros(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
+    device = _backend.default_device(device)
+    shape, npd = _shape(sizes, size), _float_dtype(dtype)
+    res = _finish(_blank(shape, npd, device, lambda: np.zeros(shape, dtype=npd)), requires_grad, device)
     return res if out is None else _into(out, res)
 
 
 def ones(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False, out: Any = None) -> Tensor:
-    res = _finish(np.ones(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
+    device = _backend.default_device(device)
+    shape, npd = _shape(sizes, size), _float_dtype(dtype)
+    res = _finish(_blank(shape, npd, device, lambda: np.ones(shape, dtype=npd)), requires_grad, device)
     return res if out is None else _into(out, res)
 
 
 def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, memory_format: Any = None) -> Tensor:
-    return _finish(np.empty(_shape(sizes, size), dtype=_float_dtype(dtype)), requires_grad, device)
+    device = _backend.default_device(device)
+    shape, npd = _shape(sizes, size), _float_dtype(dtype)
+    return _finish(_blank(shape, npd, device, lambda: np.empty(shape, dtype=npd)), requires_grad, device)
 
 
 def _shape(sizes: tuple[Any, ...], size: Any) -> tuple[int, ...]:
@@ -249,11 +282,13 @@ def _into(out: Any, res: Tensor) -> Tensor:
 
 def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
+    device = _backend.default_device(device)
     if dtype is None:
         dtype = _dtype.result_type(fill_value)
     npd = _np_dtype(dtype)
-    return _finish(np.full(_size((size,)), _fill_value(fill_value, npd), dtype=npd), requires_grad,
-                   device)
+    shape, fill = _size((size,)), _fill_value(fill_value, npd)
+    return _finish(_blank(shape, npd, device, lambda: np.full(shape, fill, dtype=npd)),
+                   requires_grad, device)
 
 
 def _fill_value(value: Any, npd: Any) -> Any:
@@ -276,6 +311,7 @@ _F32_MAX = float(np.finfo(np.float32).max)
 def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
     """Values from ``start`` up to (not including) ``end``; int64 if all arguments are ints."""
+    device = _backend.default_device(device)
     if end is None:
         start, end = 0, start
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
@@ -303,6 +339,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
 
 def linspace(start: Any, end: Any, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
+    device = _backend.default_device(device)
     npd = _float_dtype(dtype)
     for v in (start, end):
         if isinstance(v, (int, float)):
@@ -326,12 +363,14 @@ def _linspace(start: Any, end: Any, steps: int, calc: Any) -> np.ndarray:
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, *, dtype: Any = None,
              device: Any = None, requires_grad: bool = False) -> Tensor:
+    device = _backend.default_device(device)
     arr = np.logspace(float(start), float(end), int(steps), base=base)
     return _finish(arr.astype(_float_dtype(dtype)), requires_grad, device)
 
 
 def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None,
         requires_grad: bool = False) -> Tensor:
+    device = _backend.default_device(device)
     return _finish(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, device)
 
 
@@ -358,26 +397,30 @@ class _SameAs:
 def zeros_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.zeros(shape, dtype=dt), requires_grad, _like_device(input, device))
+    where = _like_device(input, device)
+    return _finish(_blank(shape, dt, where, lambda: np.zeros(shape, dtype=dt)), requires_grad, where)
 
 
 def ones_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.ones(shape, dtype=dt), requires_grad, _like_device(input, device))
+    where = _like_device(input, device)
+    return _finish(_blank(shape, dt, where, lambda: np.ones(shape, dtype=dt)), requires_grad, where)
 
 
 def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.empty(shape, dtype=dt), requires_grad, _like_device(input, device))
+    where = _like_device(input, device)
+    return _finish(_blank(shape, dt, where, lambda: np.empty(shape, dtype=dt)), requires_grad, where)
 
 
 def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(np.full(shape, _fill_value(fill_value, np.dtype(dt)), dtype=dt), requires_grad,
-                   _like_device(input, device))
+    fill, where = _fill_value(fill_value, np.dtype(dt)), _like_device(input, device)
+    return _finish(_blank(shape, dt, where, lambda: np.full(shape, fill, dtype=dt)), requires_grad,
+                   where)
 
 
 # --- random ---------------------------------------------------------------------------
@@ -497,34 +540,61 @@ def set_rng_state(state: Tensor) -> None:
     default_generator.set_state(state)
 
 
-def _gen(generator: Generator | None) -> np.random.Generator:
+def _gen(generator: Generator | None, fills: Any = None) -> Any:
+    """The NumPy generator behind ``generator`` (or the default one); a stand-in that draws
+    nothing when the tensor it ``fills`` is on the meta device (PyTorch's generator does not
+    advance for meta tensors either)."""
+    if fills is not None and type(getattr(fills, "_data", None)) is _MetaArray:
+        return _NO_DRAWS
     return (generator or default_generator)._rng
+
+
+class _NoDraws:
+    """Answers a NumPy generator's sampling methods with zeros of the requested size."""
+
+    def __getattr__(self, name: str) -> Any:
+        def draw(*args: Any, size: Any = None, dtype: Any = None, **kwargs: Any) -> np.ndarray:
+            if name == "permutation":
+                return np.arange(args[0] if isinstance(args[0], int) else len(args[0]))
+            if size is None:
+                size = args[-1] if args else ()
+            return np.zeros(size, dtype=dtype or np.float64)
+        return draw
+
+
+_NO_DRAWS = _NoDraws()
 
 
 def rand(*sizes: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None,
          device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1)."""
-    arr = _gen(generator).random(_shape(sizes, size)).astype(_float_dtype(dtype))
+    device = _backend.default_device(device)
+    shape, npd = _shape(sizes, size), _float_dtype(dtype)
+    arr = _blank(shape, npd, device, lambda: _gen(generator).random(shape).astype(npd))
     return _finish(arr, requires_grad, device)
 
 
 def randn(*sizes: Any, size: Any = None, generator: Generator | None = None, dtype: Any = None,
           device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples."""
-    arr = _gen(generator).standard_normal(_shape(sizes, size)).astype(_float_dtype(dtype))
+    device = _backend.default_device(device)
+    shape, npd = _shape(sizes, size), _float_dtype(dtype)
+    arr = _blank(shape, npd, device, lambda: _gen(generator).standard_normal(shape).astype(npd))
     return _finish(arr, requires_grad, device)
 
 
 def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None,
             dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers uniform on [low, high) (int64 unless ``dtype`` says otherwise)."""
+    device = _backend.default_device(device)
     if size is None:
         low, high, size = 0, low, high
     elif high is None or isinstance(high, (tuple, list)):
         low, high, size = 0, low, high if size is None else size
     npd = np.dtype(np.int64) if dtype is None else _np_dtype(dtype)
     _check_random_range(low, high, npd)
-    arr = _gen(generator).integers(low, high, size=_size((size,)))
+    shape = _size((size,))
+    arr = _blank(shape, npd, device, lambda: _gen(generator).integers(low, high, size=shape))
     return _finish(arr.astype(npd), requires_grad, device)
 
 
@@ -548,18 +618,24 @@ def _check_random_range(low: Any, high: Any, npd: Any) -> None:
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
              device: Any = None) -> Tensor:
-    arr = _gen(generator).permutation(n)
-    return _make(arr.astype(np.int64 if dtype is None else _np_dtype(dtype)), False, None)
+    device = _backend.default_device(device)
+    npd = np.dtype(np.int64) if dtype is None else _np_dtype(dtype)
+    arr = _blank((n,), npd, device, lambda: _gen(generator).permutation(n))
+    return _finish(arr.astype(npd), False, device)
 
 
 def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(_gen(None).random(shape).astype(dt), requires_grad, _like_device(input, None))
+    where = _like_device(input, None)
+    return _finish(_blank(shape, dt, where, lambda: _gen(None).random(shape).astype(dt)),
+                   requires_grad, where)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
-    return _finish(_gen(None).standard_normal(shape).astype(dt), requires_grad, _like_device(input, None))
+    where = _like_device(input, None)
+    return _finish(_blank(shape, dt, where, lambda: _gen(None).standard_normal(shape).astype(dt)),
+                   requires_grad, where)
 
 
 def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any = None) -> Tensor:
@@ -567,19 +643,27 @@ def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any
     if high is None:
         low, high = 0, low
     _check_random_range(low, high, np.dtype(dt))
-    return _make(_gen(None).integers(low, high, size=shape).astype(dt), False, None)
+    where = _like_device(input, None)
+    return _finish(_blank(shape, dt, where, lambda: _gen(None).integers(low, high, size=shape)
+                          ).astype(dt), False, where)
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *,
            generator: Generator | None = None) -> Tensor:
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
+    dt = mean._data.dtype if isinstance(mean, Tensor) else _dtype.get_default_dtype().np
+    if type(m) is _MetaArray or type(s) is _MetaArray:
+        # NOTE: on the meta device: the shape only, and no draws (as PyTorch)
+        shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+        return _make(_MetaArray(shape, dt), False, None)
     shape = _size((size,)) if size is not None else np.broadcast(np.asarray(m), np.asarray(s)).shape
     arr = _gen(generator).normal(m, s, size=shape)
-    dt = mean._data.dtype if isinstance(mean, Tensor) else _dtype.get_default_dtype().np
     return _make(np.asarray(arr, dtype=dt), False, None)
 
 
 def bernoulli(input: Tensor, *, generator: Generator | None = None) -> Tensor:
     p = input._data
+    if type(p) is _MetaArray:
+        return _make(_MetaArray(p.shape, p.dtype), False, None)      # no draws, as PyTorch
     return _make((_gen(generator).random(p.shape) < p).astype(p.dtype), False, None)

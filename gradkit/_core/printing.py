@@ -365,3 +365,14 @@ def format_tensor(
             items.append(dtype_item)
         body = _body_str(data, indent)
     return _add_suffixes(_PREFIX + body, [*items, *suffixes], indent)
+
+
+def format_meta(shape: Sequence[int], suffixes: Sequence[str] = (), *,
+                dtype_is_default: bool = True, dtype_name: str = "float32") -> str:
+    """PyTorch's repr of a meta tensor (no values to show):
+    ``tensor(..., device='meta', size=(3, 4), dtype=torch.int64)``. Only the default
+    floating dtype goes unnamed (int64 and bool are named, unlike a tensor with values)."""
+    items = ["device='meta'", f"size={tuple(shape)}"]
+    if not dtype_is_default:
+        items.append(f"dtype={_DTYPE_NAMESPACE}.{dtype_name}")
+    return _add_suffixes(_PREFIX + "...", [*items, *suffixes], len(_PREFIX))

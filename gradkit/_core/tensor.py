@@ -18,6 +18,7 @@ from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
 from gradkit._core import concrete as _cc
 from gradkit._core import grad_mode as _grad_mode
+from gradkit._core import meta as _meta
 from gradkit._core._inference import (_INFERENCE_DETACHED, _INFERENCE_VC,  # noqa: F401
                                       _INPLACE_INFERENCE, SAVE_INFERENCE, _InferenceVersion,
                                       check_inplace_inference)
@@ -230,6 +231,11 @@ class Tensor:
         return self.device.type == "cuda"
 
     @property
+    def is_meta(self) -> bool:
+        """True for a tensor on the meta device (a shape and a dtype, no values)."""
+        return type(self._data) is _meta.MetaArray
+
+    @property
     def layout(self) -> str:
         return "strided"
 
@@ -295,6 +301,8 @@ class Tensor:
         if _cc._local.depth:
             _cc.check(self, "tolist()")
         d = self._data
+        if type(d) is _meta.MetaArray:
+            raise NotImplementedError(_meta.NO_DATA)
         return (d if type(d) is _ndarray else _host(d, "tolist()")).tolist()
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
@@ -332,6 +340,8 @@ class Tensor:
         d = self._data
         if type(d) is _ndarray:
             return int(d.__array_interface__["data"][0])
+        if type(d) is _meta.MetaArray:
+            return 0                    # NOTE: PyTorch's for a meta tensor (there is no storage)
         ptr = getattr(getattr(d, "data", None), "ptr", None)        # CuPy's device pointer
         if ptr is None:
             raise RuntimeError(f"a {_backend.backend_of(d).label}-backed tensor has no data "
@@ -472,6 +482,10 @@ class Tensor:
         device = None
         if type(data) is not _ndarray:
             b = _backend.backend_of(data)
+            if b is _meta.META:
+                from gradkit._core.printing import format_meta
+                return format_meta(data.shape, suffixes, dtype_is_default=d is
+                                   _dtype.get_default_dtype(), dtype_name=d.name)
             if b is not None and b.lazy:
                 # NOTE: printing never computes a lazy tensor; it shows the Dask array instead.
                 items = [repr(data)]
@@ -487,6 +501,10 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
+        if type(self._data) is _meta.MetaArray:
+            if spec:                            # NOTE: PyTorch formats a meta tensor as an object
+                raise TypeError("unsupported format string passed to Tensor.__format__")
+            return repr(self)
         if self._data.ndim == 0:
             return self._item().__format__(spec)       # text, not a value that flows on
         return repr(self)
@@ -520,7 +538,9 @@ class Tensor:
 
 def _host(d: Any, what: str) -> np.ndarray:
     """The values of a non-NumPy array on the host, for an explicit request like ``item()``
-    (a Dask array is computed, a GPU array copied)."""
+    (a Dask array is computed, a GPU array copied; a meta tensor has none: PyTorch's error)."""
+    if type(d) is _meta.MetaArray:
+        raise RuntimeError(_meta.NO_ITEM)
     return _backend.to_numpy(d)
 
 

@@ -67,18 +67,18 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with draws from U(a, b)."""
-    return _fill(tensor, _gen(generator).uniform(a, b, tensor._data.shape))
+    return _fill(tensor, _gen(generator, tensor).uniform(a, b, tensor._data.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
     """Fill with draws from N(mean, std**2)."""
-    return _fill(tensor, _gen(generator).normal(mean, std, tensor._data.shape))
+    return _fill(tensor, _gen(generator, tensor).normal(mean, std, tensor._data.shape))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator: Any = None) -> Tensor:
     """Fill with N(mean, std**2) draws truncated to [a, b] (by resampling)."""
-    rng = _gen(generator)
+    rng = _gen(generator, tensor)
     out = rng.normal(mean, std, tensor._data.shape)
     bad = (out < a) | (out > b)
     while bad.any():
@@ -154,7 +154,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Ten
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = _gen(generator).normal(0.0, 1.0, (rows, cols))
+    flat = _gen(generator, tensor).normal(0.0, 1.0, (rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)
@@ -168,7 +168,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any =
     """N(0, std**2) with a fraction ``sparsity`` of each column set to zero."""
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
-    rng = _gen(generator)
+    rng = _gen(generator, tensor)
     rows, cols = tensor.shape
     out = rng.normal(0.0, std, (rows, cols))
     zeros = int(math.ceil(sparsity * rows))

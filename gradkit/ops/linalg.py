@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from gradkit._core.backend import arange as _arange
-from gradkit._core.backend import as_data, backend_of, data_of, to_numpy
+from gradkit._core.backend import as_data, backend_of, data_of, to_numpy, values_unknown
 from gradkit._core.backend import eye as _eye
 from gradkit._core.backend import zeros as _zeros
 from ._registry import defop, not_lazy
@@ -591,7 +591,7 @@ eig_p = defop("eig", _eig_impl, vjp_all=_eig_vjp, n_out=2, save_inputs=False, sa
 def _finite_for_svd(x: Any, name: str = "linalg.svd") -> None:
     """LAPACK's SVD may never return on a matrix holding inf (seen with NumPy 2.4): refuse it
     first, with PyTorch's error (a Dask array is not computed for this check)."""
-    if backend_of(x) is not None and backend_of(x).lazy:
+    if values_unknown(x):
         return
     if not np.isfinite(x).all():
         raise LinAlgError(f"{name}: The algorithm failed to converge because the input matrix "

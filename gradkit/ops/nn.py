@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gradkit._core.backend import arange, is_lazy, max_or_ninf, zeros
+from gradkit._core.backend import arange, max_or_ninf, values_unknown, zeros
 from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, defop, half_in_float32, not_lazy
 from .elementwise import abs as abs_
@@ -107,10 +107,10 @@ hardswish_p = defop("hardswish", _hardswish_impl, vjp=_hardswish_vjp, jvp=ELEMEN
 # --- binary cross-entropy (PyTorch's clamped logs and guarded gradient) --------------------
 def _bce_impl(x: np.ndarray, t: np.ndarray, reduction: str = "none", weight: Any = None) -> np.ndarray:
     # NOTE: the range checks need the values; on a lazy (Dask) array they would force a
-    # compute, so they are skipped there.
-    if not is_lazy(x) and np.any((x < 0) | (x > 1)):
+    # compute, so they are skipped there (and on a meta array, which has no values).
+    if not values_unknown(x) and np.any((x < 0) | (x > 1)):
         raise RuntimeError("all elements of input should be between 0 and 1")
-    if not is_lazy(t) and np.any((t < 0) | (t > 1)):
+    if not values_unknown(t) and np.any((t < 0) | (t > 1)):
         raise RuntimeError("all elements of target should be between 0 and 1")
     with np.errstate(divide="ignore"):
         lo = np.result_type(x.dtype, t.dtype).type(-100.0)
@@ -379,7 +379,7 @@ def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
         if t:
             arg += hit.astype(arg.dtype) * arg.dtype.type(t)
         found |= hit
-    if x.dtype.kind == "f" and not found.all():
+    if x.dtype.kind == "f" and not values_unknown(found) and not found.all():
         for t, v in enumerate(taps):
             np.copyto(arg, t, where=np.isnan(v))
     # flat position = window origin + offset of the winning tap
@@ -726,7 +726,9 @@ def _nll_impl(x: np.ndarray, target: np.ndarray, w: np.ndarray, reduction: str,
     if reduction == "sum":
         return loss.sum()
     with np.errstate(invalid="ignore", divide="ignore"):
-        return loss.sum() / x.dtype.type(total)      # no counted target: nan, as PyTorch
+        # no counted target: nan, as PyTorch (a count on the meta device stays an array)
+        return loss.sum() / (total.astype(x.dtype) if hasattr(total, "astype") else
+                             x.dtype.type(total))
 
 
 def _nll_vjp(g: Any, ans: Any, x: Any, target: np.ndarray, w: np.ndarray, reduction: str,

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit._core.backend import as_data, data_of, is_lazy, max_or_ninf
+from gradkit._core.backend import as_data, data_of, max_or_ninf, values_unknown
 from gradkit._core.backend import ones as _ones
 from gradkit._core.backend import zeros as _zeros
 from gradkit._core.grad_mode import _state
@@ -290,7 +290,7 @@ def _cumprod_vjp_holo(g: Any, ans: Any, x: Any, dim: int) -> Any:
     xd = data_of(x)
     if x.ndim == 0 or x.shape[dim] == 0:
         return g
-    if not is_lazy(xd) and np.all(xd != 0):
+    if not values_unknown(xd) and np.all(xd != 0):
         rev = flip_p(cumsum_p(flip_p(g * ans, dims=(dim,)), dim=dim), dims=(dim,))
         return rev / x
     return _cumprod_vjp(g, ans, x, dim)
@@ -301,7 +301,7 @@ def _cumprod_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
     xd = data_of(x)
     if x.ndim == 0 or x.shape[dim] == 0:
         return t
-    if not is_lazy(xd) and np.all(xd != 0):
+    if not values_unknown(xd) and np.all(xd != 0):
         return ans * cumsum_p(t / x, dim=dim)
     # NOTE: exact with zeros: w_k = t_k prod_{i < k} x_i, spread to j >= k by the products
     # of x over (k, j].

@@ -15,7 +15,7 @@ import pytest
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 _MODULES = ["", ".nn", ".nn.functional", ".nn.parameter", ".optim", ".autograd",
-            ".autograd.forward_ad", ".utils", ".utils.data"]
+            ".autograd.forward_ad", ".utils", ".utils.data", ".func"]
 
 
 def _run_as_torch(source: str, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -359,8 +359,99 @@ tensor(4.)
 """
 
 
+# The model-ensembling pattern (PyTorch's ensembling tutorial): a skeleton of the model on the
+# meta device runs under vmap with the stacked real parameters; then what a meta tensor prints,
+# the errors that keep values from being read, and to_empty + load_state_dict.
+PROGRAM_META_ENSEMBLE = '''
+import copy
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.func import functional_call, stack_module_state
+
+
+class TinyMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 3)
+        self.fc2 = nn.Linear(3, 2)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+rows = np.arange(60, dtype=np.float32).reshape(3, 20)
+models = []
+for k in range(3):
+    m = TinyMLP()
+    with torch.no_grad():
+        m.fc1.weight.copy_(torch.from_numpy(np.sin(rows[k, :12]).reshape(3, 4)))
+        m.fc1.bias.copy_(torch.from_numpy(np.cos(rows[k, 12:15])))
+        m.fc2.weight.copy_(torch.from_numpy(np.sin(rows[k, 14:20]).reshape(2, 3)))
+        m.fc2.bias.fill_(0.1 * k)
+    models.append(m)
+x = torch.from_numpy(np.linspace(-1, 1, 20, dtype=np.float32).reshape(5, 4))
+
+params, buffers = stack_module_state(models)
+base = copy.deepcopy(models[0]).to('meta')
+print(base.fc1.weight)
+print(base.fc1.weight.is_meta, base.fc1.weight.device)
+
+def fmodel(params, buffers, x):
+    return functional_call(base, (params, buffers), (x,))
+
+out = torch.vmap(fmodel, in_dims=(0, 0, None))(params, buffers, x)
+print(out.shape)
+print(out[1])
+loop = torch.stack([m(x) for m in models])
+print(torch.allclose(out, loop))
+
+print(base(x.to('meta')))
+y = base(torch.empty(7, 4, device='meta'))
+y.sum().backward()
+print(base.fc1.weight.grad)
+print(torch.empty(2, 3, dtype=torch.int64, device='meta'))
+print(torch.zeros(3, device='meta', requires_grad=True) * 2)
+for what, f in [("item", lambda: y[0, 0].item()), ("cpu", lambda: y.cpu()),
+                ("numpy", lambda: y.detach().numpy()), ("mix", lambda: y + torch.ones(7, 2))]:
+    try:
+        f()
+    except Exception as e:
+        print(what, type(e).__name__, str(e).split(". ")[0])
+
+fresh = TinyMLP().to('meta').to_empty(device='cpu')
+print(fresh.load_state_dict(models[2].state_dict()))
+print(fresh(x)[:2])
+'''
+
+META_ENSEMBLE = """
+Parameter containing:
+tensor(..., device='meta', size=(3, 4), requires_grad=True)
+True meta
+torch.Size([3, 5, 2])
+tensor([[-0.4264,  0.6116],
+        [ 0.1540,  0.0251],
+        [ 0.2305, -0.1323],
+        [ 0.3070, -0.2897],
+        [ 0.3835, -0.4471]], grad_fn=<SelectBackward0>)
+True
+tensor(..., device='meta', size=(5, 2), grad_fn=<AddmmBackward0>)
+tensor(..., device='meta', size=(3, 4))
+tensor(..., device='meta', size=(2, 3), dtype=torch.int64)
+tensor(..., device='meta', size=(3,), grad_fn=<MulBackward0>)
+item RuntimeError Tensor.item() cannot be called on meta tensors
+cpu NotImplementedError Cannot copy out of meta tensor; no data!
+numpy TypeError can't convert meta device type tensor to numpy
+mix RuntimeError Tensor on device cpu is not on the expected device meta!
+<All keys matched successfully>
+tensor([[-0.3763,  0.7740],
+        [ 0.1791,  0.2163]], grad_fn=<SliceBackward0>)
+"""
+
+
 @pytest.mark.parametrize("name", ["LEGENDRE_FIT", "MLP_TRAINING", "FORWARD_AD",
-                                  "MODULES_AND_FUNCTIONS", "BUFFERS_AND_GROUPS"])
+                                  "MODULES_AND_FUNCTIONS", "BUFFERS_AND_GROUPS", "META_ENSEMBLE"])
 def test_program_prints_what_pytorch_printed(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _assert_same(_run_as_torch(globals()["PROGRAM_" + name], monkeypatch), globals()[name])
 

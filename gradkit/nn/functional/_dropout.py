@@ -9,7 +9,7 @@ import numpy as np
 from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 from ._base import _const, _inplace, _t
-from gradkit._core.creation import default_generator
+from gradkit._core.creation import _gen
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
@@ -25,7 +25,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     x = _t(input)
     if not training or p == 0.0:
         return x
-    keep = default_generator._rng.random(tuple(x.shape)) >= p
+    keep = _rng(x).random(tuple(x.shape)) >= p
     scale = np.where(keep, 1.0 / (1.0 - p), 0.0) if p < 1.0 else np.zeros(tuple(x.shape))
     return _inplace(x, lambda v: v * _const(scale, v), inplace)
 
@@ -33,8 +33,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
 _ALPHA = 1.7580993408473766      # -SELU_ALPHA * SELU_SCALE, negated
 
 
-def _rng() -> Any:
-    return default_generator._rng
+def _rng(x: Tensor) -> Any:
+    """The default generator, or one that draws nothing for a meta tensor (as PyTorch's)."""
+    return _gen(None, x)
 
 
 def _check_p(p: float) -> None:
@@ -55,7 +56,7 @@ def _feature_dropout(input: Any, p: float, training: bool, inplace: bool, nd: in
         return x
     lead = x.ndim - nd
     shape = tuple(x.shape[:lead]) + (1,) * nd
-    keep = _rng().random(shape) >= p
+    keep = _rng(x).random(shape) >= p
     scale = np.where(keep, 1.0 / (1.0 - p), 0.0) if p < 1.0 else np.zeros(shape)
     return F._inplace(x, lambda v: v * _const(scale, v), inplace)
 
@@ -85,7 +86,7 @@ def _alpha(input: Any, p: float, training: bool, inplace: bool, feature: bool) -
     if feature and x.ndim < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     shape = (tuple(x.shape[:2]) + (1,) * (x.ndim - 2)) if feature else tuple(x.shape)
-    mask = (_rng().random(shape) >= p).astype(np.float64)
+    mask = (_rng(x).random(shape) >= p).astype(np.float64)
     a = ((1 - p) * (1 + p * _ALPHA ** 2)) ** -0.5
     b = (mask - 1) * (_ALPHA * a) + _ALPHA * a * p
     return F._inplace(x, lambda v: v * _const(mask * a, v) + _const(b, v), inplace)

@@ -124,8 +124,8 @@ def _targets(input: Tensor, target: Any, ignore_index: int) -> tuple[np.ndarray,
     valid = t != ignore_index
     c = input.shape[cdim]
     bad = valid & ((t < 0) | (t >= c))
-    # NOTE: a lazy (Dask) target is not checked: that would compute it
-    if not _backend.is_lazy(bad) and bool(bad.any()):
+    # NOTE: a lazy (Dask) target is not checked: that would compute it; a meta one has no values
+    if not _backend.values_unknown(bad) and bool(bad.any()):
         raise IndexError(f"Target {int(_backend.to_numpy(t[bad]).flat[0])} is out of bounds.")
     return np.where(valid, t, 0).astype(np.int64), valid, cdim
 

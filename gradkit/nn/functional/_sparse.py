@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from gradkit import _api as A
+from gradkit._core import backend as _backend
 from gradkit._core.grad_mode import no_grad
 from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
@@ -34,7 +35,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise RuntimeError("Expected tensor for argument #1 'indices' to have one of the following "
                            f"scalar types: Long, Int; but got {input.dtype} instead")
     n = w.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
+    if idx.size and not _backend.values_unknown(idx) and (idx.min() < 0 or idx.max() >= n):
         raise IndexError("index out of range in self")
     if padding_idx is not None:
         if not -n <= padding_idx < n:
@@ -71,11 +72,11 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         if idx.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(idx.max()) + 1
-    if idx.size and idx.min() < 0:
+    if idx.size and not _backend.values_unknown(idx) and idx.min() < 0:
         raise RuntimeError("Class values must be non-negative.")
-    if idx.size and idx.max() >= num_classes:
+    if idx.size and not _backend.values_unknown(idx) and idx.max() >= num_classes:
         raise RuntimeError("Class values must be smaller than num_classes.")
-    return _make((idx[..., None] == np.arange(num_classes)).astype(np.int64), False, None)
+    return _make((idx[..., None] == _backend.arange(num_classes, idx)).astype(np.int64), False, None)
 
 
 # --- embedding bag ----------------------------------------------------------------------

@@ -7,6 +7,7 @@ Kept apart from ``module.py`` (which calls it) so that file holds the container 
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Mapping
 
 import numpy as np
@@ -74,6 +75,18 @@ def _load_own(module: Any, state_dict: Mapping[str, Any], prefix: str, assign: b
                 module._buffers[name] = value
             continue
         check_inplace_inference(own)
+        if own.is_meta and not value.is_meta:
+            warnings.warn(f"for {key}: copying from a non-meta parameter in the checkpoint to a "
+                          "meta parameter in the current model, which is a no-op. (Did you mean "
+                          "to pass `assign=True` to assign items in the state dictionary to their "
+                          "corresponding key in the module instead of copying them in place?)",
+                          UserWarning, stacklevel=4)
+        elif value.is_meta and not own.is_meta:
+            errors.append(f'While copying the parameter named "{key}", whose dimensions in the '
+                          f"model are {own.shape} and whose dimensions in the checkpoint are "
+                          f"{value.shape}, an exception occurred : ('Cannot copy out of meta "
+                          "tensor; no data!',).")
+            continue
         own._data[...] = value._data
         own._vc[0] += 1
     for key in state_dict:

@@ -118,15 +118,19 @@ class Module(ModuleHooks):
         def __init__(self: Module, *args: Any, **kw: Any) -> None:
             outer = not self.__dict__.get("_building")
             self.__dict__["_building"] = True
+            device = sig.bind(self, *args, **kw).arguments.get("device") if outer else None
             try:
-                init(self, *args, **kw)
+                if device is not None and _backend.device(device).type == "meta":
+                    # NOTE: built on the meta device (no storage, no random draws), as PyTorch
+                    with _backend.device("meta"):
+                        init(self, *args, **kw)
+                else:
+                    init(self, *args, **kw)
             finally:
                 if outer:
                     self.__dict__.pop("_building", None)
-            if outer:
-                device = sig.bind(self, *args, **kw).arguments.get("device")
-                if device is not None:
-                    self.to(device)
+            if device is not None:
+                self.to(device)
         cls.__init__ = __init__  # type: ignore[method-assign]
 
     def __init__(self) -> None:
@@ -452,11 +456,25 @@ class Module(ModuleHooks):
         return self._apply(lambda a: a.astype(dtype.np) if a.dtype.kind in kinds else a)
 
     def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
-        """Move to ``device`` with uninitialized storage (values are not copied)."""
-        from gradkit._core.creation import _place
-        if not recurse:
-            raise NotImplementedError("to_empty(recurse=False)")
-        return self._apply(lambda a: _place(np.empty(a.shape, a.dtype), device))
+        """Move parameters and buffers to ``device`` with new storage whose values are
+        unspecified (PyTorch's; here zeros, or none on the meta device): values are not copied,
+        so a module built on ``'meta'`` can be given storage and then initialised
+        (``reset_parameters()``, ``nn.init``) or loaded (``load_state_dict``).
+        With ``recurse=False`` only this module's own parameters and buffers move."""
+        from gradkit._core.creation import _blank, _place
+
+        def fresh(a: Any) -> Any:
+            return _place(_blank(a.shape, a.dtype, device, lambda: np.zeros(a.shape, a.dtype)),
+                          device)
+        if recurse:
+            return self._apply(fresh)
+        for table in (self._parameters, self._buffers):
+            for t in table.values():
+                if t is not None:
+                    t._data = fresh(t._data)
+                    if t._grad is not None:
+                        t._grad._data = fresh(t._grad._data)
+        return self
 
     def half(self) -> Module:
         return self.to(_dtype.float16)

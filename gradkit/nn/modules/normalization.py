@@ -6,7 +6,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from gradkit._core.tensor import Tensor, _make
+from gradkit._core import creation as _creation
+from gradkit._core.tensor import Tensor
 
 from .. import functional as F
 from .. import init
@@ -49,9 +50,10 @@ class _BatchNorm(Module):
             self.register_parameter("bias", None)
         if track_running_stats:
             dt = np.float32 if dtype is None else dtype.np
-            self.register_buffer("running_mean", _make(np.zeros(num_features, dt), False, None))
-            self.register_buffer("running_var", _make(np.ones(num_features, dt), False, None))
-            self.register_buffer("num_batches_tracked", _make(np.array(0, np.int64), False, None))
+            # NOTE: through the factories, so a default device (``with gk.device('meta')``) applies
+            self.register_buffer("running_mean", _creation.zeros(num_features, dtype=dt))
+            self.register_buffer("running_var", _creation.ones(num_features, dtype=dt))
+            self.register_buffer("num_batches_tracked", _creation.zeros((), dtype=np.int64))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)

@@ -178,7 +178,7 @@ class RNNBase(Module):
     def _initial_state(self, hx: Any, batched: bool, batch: int, dirs: int, x: Tensor) -> tuple[Any, Any]:
         n = self.num_layers * dirs
         if hx is None:
-            zeros = Fa.zeros(n, batch, self.hidden_size, dtype=x.dtype)
+            zeros = Fa.zeros(n, batch, self.hidden_size, dtype=x.dtype, device=x.device)
             return A.unbind(zeros, 0), A.unbind(zeros, 0)
         if self.mode == "LSTM":
             h, c = hx
@@ -317,7 +317,7 @@ class RNNCellBase(Module):
 
     def _hidden(self, h: Any, x: Tensor, batched: bool, name: str = "hx") -> Tensor:
         if h is None:
-            return Fa.zeros(x.shape[0], self.hidden_size, dtype=x.dtype)
+            return Fa.zeros(x.shape[0], self.hidden_size, dtype=x.dtype, device=x.device)
         if h.dim() != (2 if batched else 1):
             raise RuntimeError(f"{type(self).__name__}: Expected hidden to be {2 if batched else 1}D when "
                                f"input is {2 if batched else 1}D, got {h.dim()}D instead")
