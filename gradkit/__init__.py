@@ -41,6 +41,7 @@ from gradkit._api.distances import *  # noqa: F401,F403
 from gradkit._api.histograms import *  # noqa: F401,F403
 from gradkit._api.construction import *  # noqa: F401,F403
 from gradkit._api.blas import *  # noqa: F401,F403
+from gradkit._api.parallelism import *  # noqa: F401,F403
 from gradkit._api.complex import *  # noqa: F401,F403  (also attaches .real, .imag, .conj(), ...)
 from gradkit._api import numpy_dispatch as _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from gradkit._api import numpy_methods as _numpy_methods  # noqa: F401  (NumPy's keywords on Tensor methods)
@@ -125,7 +126,8 @@ __all__ = [
     "cumulative_trapezoid", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
     "chain_matmul", "dstack", "column_stack", "row_stack", "atleast_3d", "scatter_reduce",
     "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed", "compile", "vmap",
-    "accelerator", "get_default_device", "set_default_device",
+    "accelerator", "get_default_device", "set_default_device", "set_num_threads",
+    "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
 ]
 __all__.append("ConcretizationError")
 
