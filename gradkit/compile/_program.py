@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ._batching import batch_families, stack_accumulations
 from ._patterns import (_all_ones, _column_of, _identity, _matvec_of, _mouter,  # noqa: F401
                         _outer, _outer_of, _raw_outers)
 from ._templates import (_FLAT_SCALARS, _Const, _flat, _key, _op_refs, _refs,  # noqa: F401
@@ -113,8 +114,24 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
             seen[k] = new
         ops.append(new)
     outs = [env.get(s, s) for s in outputs]
-    # dead-code elimination
-    live = {s for s in outs} | set(guards)
+    kept = _dce(ops, set(outs) | set(guards), optimize)
+    if optimize:
+        _raw_outers(kept, set(outs) | set(guards))
+        rows: dict[int, tuple[int, int]] = {}
+        n = len(kept)
+        kept = batch_families(kept, tr, set(outs) | set(guards), rows)
+        kept = stack_accumulations(kept, tr, set(outs) | set(guards), rows)
+        if len(kept) != n:
+            kept = _dce(kept, set(outs) | set(guards), True)     # rows no step reads now
+    if fuse is not None:
+        kept = fuse(kept, tr, set(outs) | set(guards))
+    return _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
+                    n_traced=len(tr.ops))
+
+
+def _dce(ops: list[Op], live: set[int], optimize: bool) -> list[Op]:
+    """Dead-code elimination: the ops whose results an output or a guard reads."""
+    live = set(live)
     kept: list[Op] = []
     for op in reversed(ops):
         o = op.out if isinstance(op.out, tuple) else (op.out,)
@@ -122,12 +139,7 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
             live.update(_op_refs(op))
             kept.append(op)
     kept.reverse()
-    if optimize:
-        _raw_outers(kept, set(outs) | set(guards))
-    if fuse is not None:
-        kept = fuse(kept, tr, set(outs) | set(guards))
-    return _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
-                    n_traced=len(tr.ops))
+    return kept
 
 
 def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
