@@ -4,9 +4,11 @@ loop's program (a Python loop of many steps that the trace unrolled, such as an 
 ``_stack_accumulations``: ``acc = acc + outer(a_t, b_t)`` over many steps (the gradient of a
 matrix over the steps of a recurrence) becomes one kernel (``_outer_sum``) that stacks the
 ``a_t`` and ``b_t``, multiplies them in cache-sized blocks and sums each block along the step
-axis with ``np.add.reduce(axis=0)``, which NumPy runs as one elementwise add per step in step
-order (the reduced axis is the outer loop: no pairwise summation): the same additions in the
-same order, so the same bits (tests/compile/test_compile_batching.py checks it).
+axis with ``np.add.reduce(axis=0, initial=-0.0)``, which NumPy runs as one elementwise add per
+step in step order (the reduced axis is the outer loop: no pairwise summation; -0.0 is the
+exact identity of IEEE addition, where NumPy's default start 0.0 would turn a -0.0 sum into
++0.0): the same additions in the same order, so the same bits
+(tests/compile/test_compile_batching.py checks it).
 
 ``_batch_families``: ops repeated across steps (the same function on the same constants and
 shapes) whose inputs are all known before the first of them (``1 - h*h`` of the backward on
@@ -55,11 +57,11 @@ def _outer_sum(A: Any, B: Any, plus_zero: bool) -> Any:
         e = min(T, s + blk)
         if acc is None:
             np.multiply(A[s:e, :, None], B[s:e, None, :], out=buf[:e - s])
-            acc = np.add.reduce(buf[:e - s], axis=0)
+            acc = np.add.reduce(buf[:e - s], axis=0, initial=-0.0)
         else:
             buf[0] = acc
             np.multiply(A[s:e, :, None], B[s:e, None, :], out=buf[1:e - s + 1])
-            np.add.reduce(buf[:e - s + 1], axis=0, out=acc)
+            np.add.reduce(buf[:e - s + 1], axis=0, out=acc, initial=-0.0)
         s = e
     if plus_zero:
         acc += 0.0

@@ -1,0 +1,150 @@
+"""gradkit.compile's batching of an unrolled loop (``gradkit/compile/_batching.py``).
+
+The passes must give eager's bits: each result is compared with ``np.array_equal`` (and the
+sign bits) against the same function run eagerly, and the accumulation kernel against the
+sequence of matrix products and additions that eager code runs (written out here with NumPy).
+The reason equality can be exact: the batched ops are IEEE arithmetic elementwise (one
+rounding per element, the same in any call), matrix-vector products as NumPy's stacked
+``matmul`` (the same BLAS call per row), row reads (no arithmetic), and a sum over the steps
+reduced along NumPy's outer loop (one addition per step, in step order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit.compile._batching import MIN_STEPS, _outer_sum
+
+
+def _np(x):
+    return x.detach().numpy() if isinstance(x, gk.Tensor) else np.asarray(x)
+
+
+def _bits_equal(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n,m", [(1, 4), (4, 1), (2, 2), (5, 3), (32, 8), (32, 32), (40, 70)])
+@pytest.mark.parametrize("T", [MIN_STEPS, 37, 600])
+def test_outer_sum_is_the_stepwise_sum_of_matrix_products(dtype, n, m, T):
+    rng = np.random.default_rng(n * 1000 + m * 10 + T)
+    # magnitudes spread over many decades: any other summation order would round differently
+    A = (rng.normal(size=(T, n)) * np.exp(rng.normal(size=(T, n)) * 6)).astype(dtype)
+    B = rng.normal(size=(T, m)).astype(dtype)
+    A[3, 0] = -0.0
+    B[:, 0] = -0.0
+    # eager: acc = a_0[:, None] @ b_0[None, :]; then acc = acc + a_t[:, None] @ b_t[None, :]
+    acc = A[0][:, None] @ B[0][None, :]
+    for t in range(1, T):
+        acc = acc + A[t][:, None] @ B[t][None, :]
+    assert _bits_equal(_outer_sum(A, B, True), acc)
+
+
+def test_outer_sum_without_plus_zero_keeps_a_negative_zero_sum():
+    A = np.full((MIN_STEPS, 2), -0.0)
+    B = np.ones((MIN_STEPS, 3))
+    r = _outer_sum(A, B, False)                  # (-0.0 * 1) summed: -0.0 + -0.0 = -0.0
+    assert np.signbit(r).all()
+    assert not np.signbit(_outer_sum(A, B, True)).any()
+
+
+def _rnn(T, H, I, dtype=gk.float64, order=None):
+    def loss(W, U, xs):
+        h = gk.zeros(H, dtype=dtype)
+        for t in (range(T) if order is None else order):
+            h = (W @ h + U @ xs[t]).tanh()
+        return h.sum()
+    return gk.func.value_and_grad(loss, argnums=(0, 1))
+
+
+def _check_rnn(vg, W0, U0, xs0, calls=3):
+    cvg = gk.compile(vg)
+    rng = np.random.default_rng(1)
+    for k in range(calls):
+        args = [gk.tensor((a + 0.05 * k * rng.normal(size=a.shape)).astype(a.dtype))
+                for a in (W0, U0, xs0)]
+        got, want = cvg(*args), vg(*args)
+        assert _bits_equal(_np(got[0]), _np(want[0]))
+        for g, w in zip(got[1], want[1], strict=True):
+            assert _bits_equal(_np(g), _np(w))
+    assert cvg.stats["traces"] == 1 and cvg.stats["replays"] == calls - 1
+    return next(iter(cvg.cache.values()))[0].prog
+
+
+def _weights(T, H, I, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    return ((rng.normal(size=(H, H)) * 0.5 / np.sqrt(H)).astype(dtype),
+            (rng.normal(size=(H, I)) * 0.5).astype(dtype),
+            rng.normal(size=(T, I)).astype(dtype))
+
+
+def test_rnn_is_batched_and_equals_eager():
+    T, H, I = 60, 8, 3
+    prog = _check_rnn(_rnn(T, H, I), *_weights(T, H, I))
+    src = prog.source
+    # U @ x_t for every step in one stacked matmul, the rows read at once, 1 - h*h of the
+    # backward on the stacked states, the two weight gradients each one exact sum
+    assert "_batched_matvec" in src and "_take_rows" in src
+    assert src.count("outer_sum(") == 2
+    # per step: add, tanh, W @ h forward; W.T @ g and its product with 1 - h*h backward
+    assert prog.n_ops <= 5 * T + 30
+
+
+def test_rnn_float32_reversed_and_shuffled_steps():
+    T, H, I = 40, 6, 4
+    W0, U0, xs0 = _weights(T, H, I, np.float32, seed=2)
+    _check_rnn(_rnn(T, H, I, gk.float32, order=range(T - 1, -1, -1)), W0, U0, xs0)
+    perm = np.random.default_rng(3).permutation(T).tolist()       # rows by a fancy index
+    prog = _check_rnn(_rnn(T, H, I, order=perm), *_weights(T, H, I, seed=4))
+    assert "_take_rows" in prog.source
+    neg = [-1 - t for t in range(T)]                                  # negative row indices
+    _check_rnn(_rnn(T, H, I, order=neg), *_weights(T, H, I, seed=5))
+
+
+def test_rnn_with_signed_zeros_and_a_one_by_one_state():
+    # a feature that is always -0.0 gives gradient columns of -0.0 products (eager: +0.0);
+    # hidden size 1 with input 1: 1x1 outer products, which the accumulation pass leaves alone
+    T, H, I = 30, 4, 3
+    W0, U0, xs0 = _weights(T, H, I, seed=6)
+    W0 = np.abs(W0)
+    xs0[:, 1] = -0.0
+    cvg = gk.compile(_rnn(T, H, I))
+    got, want = cvg(*map(gk.tensor, (W0, U0, xs0))), _rnn(T, H, I)(*map(gk.tensor, (W0, U0, xs0)))
+    for g, w in zip(got[1], want[1], strict=True):
+        assert _bits_equal(_np(g), _np(w))
+    _check_rnn(_rnn(T, 1, 1), *_weights(T, 1, 1, seed=7))
+
+
+def test_batched_results_handed_out_and_read_by_later_steps():
+    # every step's value is an output (its batch's rows come back as slots), and a value of
+    # step t feeds a later non-batched op; NaN and infinities pass through the batches
+    T = 3 * MIN_STEPS
+
+    def f(xs, w):
+        outs = []
+        acc = w * 0.0
+        for t in range(T):
+            y = xs[t] * 2.0 - 1.0
+            acc = (acc + y * w).sin()
+            outs.append(y)
+        return acc, outs
+
+    rng = np.random.default_rng(8)
+    xs = rng.normal(size=(T, 5))
+    xs[4, 2], xs[7, 0], xs[9, 1] = np.nan, np.inf, -0.0
+    cf = gk.compile(f)
+    w = gk.tensor(rng.normal(size=5))
+    for k in range(2):
+        x = gk.tensor(xs * (1 + k))
+        with np.errstate(invalid="ignore"):               # sin(inf) is NaN, eager and compiled
+            got, want = cf(x, w), f(x, w)
+        assert _bits_equal(_np(got[0]), _np(want[0]))
+        assert len(got[1]) == T
+        for g, e in zip(got[1], want[1], strict=True):
+            assert _bits_equal(_np(g), _np(e))
+    assert cf.stats["replays"] == 1
+    assert "_take_rows" in next(iter(cf.cache.values()))[0].prog.source
