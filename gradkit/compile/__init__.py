@@ -18,6 +18,7 @@ while it runs: ``_patching.py``. When and how much it helps: ``docs/performance.
 from __future__ import annotations
 
 import functools
+import gc
 import warnings
 from typing import Any, Callable
 
@@ -184,7 +185,19 @@ class CompiledFunction:
                            "(a value read in Python changes on every call)", "this call")
                 self.stats["eager"] += 1
                 return self.fn(*args, **kwargs)
-        return self._trace(key, args, kwargs, leaves, tree, arg_tensors, state)
+        # NOTE: no cyclic garbage collection while tracing: a trace allocates an object or
+        # more per recorded op and keeps them all, so the collector's full passes over that
+        # growing heap took 40-45% of a 46000-op trace (the 2000-step RNN of
+        # benchmarks/bench_compile.py); reference counting still frees what it can, and the
+        # collector runs again as usual once the trace returns
+        gc_on = gc.isenabled()
+        if gc_on:
+            gc.disable()
+        try:
+            return self._trace(key, args, kwargs, leaves, tree, arg_tensors, state)
+        finally:
+            if gc_on:
+                gc.enable()
 
     # --- tracing ---
     def _trace(self, key: Any, args: Any, kwargs: Any, leaves: list[Any], tree: Any,

@@ -109,6 +109,8 @@ def stack_accumulations(ops: list[Op], tr: Trace, keep: set[int],
     read only by the next addition, as one ``_outer_sum`` (see the module's docstring).
     ``rows``: slot -> (stacked slot, row) of the stacks ``batch_families`` made (a run of
     them is a slice, not a new stack)."""
+    if sum(1 for op in ops if op.fn is _mouter or op.fn is _outer) < MIN_STEPS:
+        return ops
     uses: dict[int, int] = {}
     for op in ops:
         for s in _op_refs(op):
@@ -207,14 +209,15 @@ def stack_accumulations(ops: list[Op], tr: Trace, keep: set[int],
         if i not in drop:
             res.append(op)
         res.extend(put.get(i, ()))
-    for op in res:
-        op.refs = None
-        _op_refs(op)
     return res
 
 
 #: ufuncs whose every element is one IEEE operation (the same in any call)
 _EXACT_UFUNCS = {np.add, np.subtract, np.multiply, np.true_divide, np.negative}
+
+
+#: the functions ``_signature`` may batch
+_BATCHED = _EXACT_UFUNCS | {np.matmul, operator.getitem}
 
 
 def _signature(op: Op, tr: Trace, src: dict[int, Any]) -> Any:
@@ -331,6 +334,8 @@ def batch_families(ops: list[Op], tr: Trace, keep: set[int],
         if type(op.out) is not tuple:
             src[op.out] = id(op.fn)
     for i, op in enumerate(ops):
+        if op.fn not in _BATCHED:
+            continue
         k = _signature(op, tr, src)
         if k is not None:
             fams.setdefault(k, []).append(i)
@@ -429,7 +434,4 @@ def batch_families(ops: list[Op], tr: Trace, keep: set[int],
         if i not in drop:
             res.append(op)
         place(i)
-    for op in res:
-        op.refs = None
-        _op_refs(op)
     return res
