@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ._batching import batch_families, stack_accumulations
-from ._patterns import (_all_ones, _column_of, _identity, _matvec_of, _mouter,  # noqa: F401
+from ._patterns import (_all_ones, _typed_scalars, _column_of, _identity, _matvec_of, _mouter,  # noqa: F401
                         _outer, _outer_of, _raw_outers)
 from ._templates import (_FLAT_SCALARS, _Const, _flat, _key, _op_refs, _refs,  # noqa: F401
                          _subst, _value)
@@ -125,6 +125,8 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
             kept = _dce(kept, set(outs) | set(guards), True)     # rows no step reads now
     if fuse is not None:
         kept = fuse(kept, tr, set(outs) | set(guards))
+    if optimize:
+        _typed_scalars(kept, tr)
     return _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
                     n_traced=len(tr.ops))
 
