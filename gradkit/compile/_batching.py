@@ -216,20 +216,30 @@ def stack_accumulations(ops: list[Op], tr: Trace, keep: set[int],
 _EXACT_UFUNCS = {np.add, np.subtract, np.multiply, np.true_divide, np.negative}
 
 
+#: unary ufuncs whose SIMD or scalar loop computes each element alone by the same code
+#: whatever the array's length, on contiguous data (the lanes of a vector, the tail masked):
+#: batched only on inputs that a ufunc computed (contiguous, as the stack is)
+_LANE_UFUNCS = {np.sin, np.cos, np.tan, np.tanh, np.exp, np.log, np.sqrt, np.expm1, np.log1p,
+                np.arctan, np.sinh, np.cosh, np.square, np.reciprocal, np.absolute}
 #: the functions ``_signature`` may batch
-_BATCHED = _EXACT_UFUNCS | {np.matmul, operator.getitem}
+_BATCHED = _EXACT_UFUNCS | _LANE_UFUNCS | {np.matmul, operator.getitem}
 
 
-def _signature(op: Op, tr: Trace, src: dict[int, Any]) -> Any:
+def _signature(op: Op, tr: Trace, src: dict[int, Any], fresh: set[int]) -> Any:
     """A key shared by the ops of one family, or None for an op that is never batched.
     ``src``: slot -> the function that computed it (ops of one step that differ in where their
-    arguments come from, ``h * h`` and ``g * d``, are different families)."""
+    arguments come from, ``h * h`` and ``g * d``, are different families); ``fresh``: the
+    slots a ufunc computed (new C-contiguous arrays)."""
     if type(op.out) is tuple or op.kwargs:
         return None
     mo = tr.meta.get(op.out)
     if mo is None or mo[1] not in _FLOATS:
         return None
     fn = op.fn
+    if fn in _LANE_UFUNCS and op.kind == "ufunc" and len(op.args) == 1 and \
+            type(op.args[0]) is Ref and tr.meta.get(op.args[0].s) == mo and \
+            op.args[0].s in fresh:
+        return ("u", fn, (("r", -1, src.get(op.args[0].s)),), mo)
     if fn in _EXACT_UFUNCS and op.kind == "ufunc":
         pat: list[Any] = []
         seen: list[int] = []
@@ -330,13 +340,16 @@ def batch_families(ops: list[Op], tr: Trace, keep: set[int],
     slot -> (stacked slot, row) for the stacks and batched results it makes."""
     fams: dict[Any, list[int]] = {}
     src: dict[int, Any] = {}
+    fresh: set[int] = set()
     for op in ops:
         if type(op.out) is not tuple:
             src[op.out] = id(op.fn)
+            if op.kind == "ufunc":
+                fresh.add(op.out)
     for i, op in enumerate(ops):
         if op.fn not in _BATCHED:
             continue
-        k = _signature(op, tr, src)
+        k = _signature(op, tr, src, fresh)
         if k is not None:
             fams.setdefault(k, []).append(i)
     cands = sorted((v for v in fams.values() if len(v) >= MIN_STEPS), key=lambda v: v[0])
@@ -369,7 +382,7 @@ def batch_families(ops: list[Op], tr: Trace, keep: set[int],
         if not ok:
             continue
         ops0 = ops[members[0]]
-        sig = _signature(ops0, tr, src)
+        sig = _signature(ops0, tr, src, fresh)
         new: list[Op] = []
         N = len(members)
         mo = tr.meta[ops0.out]

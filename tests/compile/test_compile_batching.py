@@ -170,3 +170,27 @@ def test_python_numbers_as_typed_scalars_give_eagers_bits(dtype):
     assert cf.stats["replays"] == 1
     src = next(iter(cf.cache.values()))[0].prog.source
     assert "0.1" not in src and "0.7" not in src
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 7, 100, 1000])
+def test_transcendental_families_on_the_forwards_values(dtype, n):
+    # the backward of a chain of sin/tanh/exp recomputes cos(x_k), and 1 - tanh^2 on forward
+    # values: one call each on the stacked values, the same bits (NumPy computes each element
+    # of a contiguous array by the same code whatever its length)
+    def f(x):
+        y = x
+        for _ in range(2 * MIN_STEPS):
+            y = ((y * 0.9 + x).sin() * x).tanh().exp() - 0.5
+        return y.sum()
+
+    vg = gk.func.value_and_grad(f)
+    cvg = gk.compile(vg)
+    x0 = np.linspace(-0.9, 0.9, n).astype(dtype)
+    for k in range(2):
+        t = gk.tensor(x0 * (1 + 0.5 * k))
+        got, want = cvg(t), vg(t)
+        for g, w in zip(got, want, strict=True):
+            assert _bits_equal(_np(g), _np(w))
+    src = next(iter(cvg.cache.values()))[0].prog.source
+    assert src.count("_stack(") >= 2 and src.count("_cos(") == 1
