@@ -4,11 +4,15 @@ Passes, in order: constant folding (ops that read only shapes, ``ones_like`` and
 ops whose every argument is then a constant, are evaluated once), common-subexpression
 elimination (the same function on the same slots and constants), two rewrites of the
 matrix-vector backward that give the same bits (``_outer_of``, ``_matvec_of``), dead-code
-elimination (what no output and no guard reads), buffer reuse (a ufunc writes into a temporary
-of its shape and dtype that nothing reads afterwards, via ``out=``), then code generation: one
-Python function with one local per slot, the guards inline right where their value is computed;
-a long program keeps its slots in a list instead, with repeated blocks rolled into loops
-(``_reroll``). The templates of ops: ``_templates.py``; the rewrites: ``_patterns.py``.
+elimination (what no output and no guard reads), batching across the steps of an unrolled loop
+(``_batching.py``: ops repeated over the steps on values known early run once on stacked
+inputs; accumulated outer products become one exact sum), Python numbers beside arrays named
+once as NumPy scalars of the array's dtype (``_typed_scalars``), buffer reuse (a ufunc writes
+into a temporary of its shape and dtype that nothing reads afterwards, via ``out=``), then code
+generation: one Python function with one local per slot, the guards inline right where their
+value is computed; a long program keeps its slots in a list instead, with repeated blocks
+rolled into loops (``_reroll``). The templates of ops: ``_templates.py``; the rewrites:
+``_patterns.py``.
 """
 
 from __future__ import annotations
