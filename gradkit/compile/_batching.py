@@ -21,6 +21,7 @@ the same BLAS call per row as the unbatched one.
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -36,6 +37,9 @@ __all__ = ["stack_accumulations", "batch_families"]
 MIN_STEPS = 16
 #: elements of a block of products in ``_outer_sum`` (fits the L2 cache)
 _BLOCK = 32768
+#: most elements of one step's result: past it a NumPy call's overhead is small beside its
+#: work, and stacking would only copy (an outer product: at least 4 steps to a block)
+MAX_ELEMENTS = 8192
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -128,7 +132,7 @@ def stack_accumulations(ops: list[Op], tr: Trace, keep: set[int],
         ma, mb, mo = _meta(a, tr), _meta(b, tr), tr.meta.get(op.out)
         if ma is None or mb is None or mo is None or len(ma[0]) != 1 or len(mb[0]) != 1 or \
                 not (ma[1] == mb[1] == mo[1]) or mo[1] not in _FLOATS or \
-                ma[0][0] * mb[0][0] < 4:
+                not 4 <= ma[0][0] * mb[0][0] <= MAX_ELEMENTS:
             # NOTE: a 1x1 outer product would make the step axis NumPy's inner loop, which it
             # sums pairwise: not eager's order (and nothing to gain on so few elements)
             return None
@@ -233,7 +237,7 @@ def _signature(op: Op, tr: Trace, src: dict[int, Any], fresh: set[int]) -> Any:
     if type(op.out) is tuple or op.kwargs:
         return None
     mo = tr.meta.get(op.out)
-    if mo is None or mo[1] not in _FLOATS:
+    if mo is None or mo[1] not in _FLOATS or math.prod(mo[0]) > MAX_ELEMENTS:
         return None
     fn = op.fn
     if fn in _LANE_UFUNCS and op.kind == "ufunc" and len(op.args) == 1 and \

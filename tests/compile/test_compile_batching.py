@@ -194,3 +194,25 @@ def test_transcendental_families_on_the_forwards_values(dtype, n):
             assert _bits_equal(_np(g), _np(w))
     src = next(iter(cvg.cache.values()))[0].prog.source
     assert src.count("_stack(") >= 2 and src.count("_cos(") == 1
+
+
+def test_large_steps_are_not_stacked():
+    # one step's result past MAX_ELEMENTS: each step's call costs little beside its work, and
+    # a stack would only copy; the program stays one op per step (and equal to eager)
+    from gradkit.compile._batching import MAX_ELEMENTS
+    n = MAX_ELEMENTS + 1
+    T = MIN_STEPS + 2
+
+    def f(xs):
+        acc = xs[0] * 0.0
+        for t in range(T):
+            acc = (acc + xs[t] * 2.0).sin()
+        return acc
+
+    xs = gk.tensor(np.random.default_rng(9).normal(size=(T, n)))
+    cf = gk.compile(f)
+    got = cf(xs)
+    got = cf(xs)
+    assert _bits_equal(_np(got), _np(f(xs)))
+    src = next(iter(cf.cache.values()))[0].prog.source
+    assert "_stack" not in src and "_take_rows" not in src
