@@ -494,7 +494,16 @@ class CompiledFunction:
                 v = res[k]
                 k += 1
                 old = t._grad
-                if old is not None and old._data.shape == np.shape(v) and \
+                if old is not None and type(v) is np.ndarray and v.dtype == t._data.dtype and \
+                        old._data.shape == v.shape and old._base is None:
+                    # NOTE: eager made a new gradient tensor holding this very array (its
+                    # layout too: a weight's gradient is often a transposed view); the old
+                    # tensor object is kept (the state walk knows it) and takes the array,
+                    # with no copy (a transposing copy of a large weight's gradient cost more
+                    # than the rest of an MLP step's update)
+                    old._data = v
+                    old._vc[0] += 1
+                elif old is not None and old._data.shape == np.shape(v) and \
                         old._data.flags.writeable:
                     old._data[...] = v
                     old._vc[0] += 1

@@ -216,3 +216,41 @@ def test_large_steps_are_not_stacked():
     assert _bits_equal(_np(got), _np(f(xs)))
     src = next(iter(cf.cache.values()))[0].prog.source
     assert "_stack" not in src and "_take_rows" not in src
+
+
+def test_training_step_hands_gradients_over_without_copying_them():
+    # eager's zero_grad() + backward() makes new gradient tensors: an array taken from the
+    # previous .grad keeps its values, and a weight's gradient has the layout its rule gave it
+    # (a transposed view); the replay gives the same (the program's array, not a copy of it)
+    def make():
+        gk.manual_seed(0)
+        m = gk.nn.Sequential(gk.nn.Linear(6, 5), gk.nn.Tanh(), gk.nn.Linear(5, 2))
+        return m, gk.optim.SGD(m.parameters(), lr=0.1)
+
+    rng = np.random.default_rng(10)
+    X = gk.tensor(rng.normal(size=(7, 6)).astype(np.float32))
+    Y = gk.tensor(rng.normal(size=(7, 2)).astype(np.float32))
+    runs = {}
+    for name in ("eager", "compiled"):
+        m, o = make()
+
+        def step(m=m, o=o):
+            o.zero_grad()
+            loss = ((m(X) - Y) ** 2).mean()
+            loss.backward()
+            o.step()
+            return loss
+        f = gk.compile(step) if name == "compiled" else step
+        for _ in range(3):
+            f()
+        before = [p.grad.numpy().copy() for p in m.parameters()]
+        held = [p.grad.numpy() for p in m.parameters()]
+        f()
+        assert all(np.array_equal(h, b) for h, b in zip(held, before, strict=True))
+        runs[name] = m
+        if name == "compiled":
+            assert f.stats["replays"] >= 2
+    for pe, pc in zip(runs["eager"].parameters(), runs["compiled"].parameters(), strict=True):
+        assert _bits_equal(pe.detach().numpy(), pc.detach().numpy())
+        ge, gc = pe.grad.numpy(), pc.grad.numpy()
+        assert _bits_equal(ge, gc) and ge.strides == gc.strides
