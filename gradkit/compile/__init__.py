@@ -18,6 +18,7 @@ while it runs: ``_patching.py``. When and how much it helps: ``docs/performance.
 from __future__ import annotations
 
 import functools
+import gc
 import warnings
 from typing import Any, Callable
 
@@ -184,7 +185,19 @@ class CompiledFunction:
                            "(a value read in Python changes on every call)", "this call")
                 self.stats["eager"] += 1
                 return self.fn(*args, **kwargs)
-        return self._trace(key, args, kwargs, leaves, tree, arg_tensors, state)
+        # NOTE: no cyclic garbage collection while tracing: a trace allocates an object or
+        # more per recorded op and keeps them all, so the collector's full passes over that
+        # growing heap took 40-45% of a 46000-op trace (the 2000-step RNN of
+        # benchmarks/bench_compile.py); reference counting still frees what it can, and the
+        # collector runs again as usual once the trace returns
+        gc_on = gc.isenabled()
+        if gc_on:
+            gc.disable()
+        try:
+            return self._trace(key, args, kwargs, leaves, tree, arg_tensors, state)
+        finally:
+            if gc_on:
+                gc.enable()
 
     # --- tracing ---
     def _trace(self, key: Any, args: Any, kwargs: Any, leaves: list[Any], tree: Any,
@@ -481,7 +494,16 @@ class CompiledFunction:
                 v = res[k]
                 k += 1
                 old = t._grad
-                if old is not None and old._data.shape == np.shape(v) and \
+                if old is not None and type(v) is np.ndarray and v.dtype == t._data.dtype and \
+                        old._data.shape == v.shape and old._base is None:
+                    # NOTE: eager made a new gradient tensor holding this very array (its
+                    # layout too: a weight's gradient is often a transposed view); the old
+                    # tensor object is kept (the state walk knows it) and takes the array,
+                    # with no copy (a transposing copy of a large weight's gradient cost more
+                    # than the rest of an MLP step's update)
+                    old._data = v
+                    old._vc[0] += 1
+                elif old is not None and old._data.shape == np.shape(v) and \
                         old._data.flags.writeable:
                     old._data[...] = v
                     old._vc[0] += 1

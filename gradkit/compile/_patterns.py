@@ -142,3 +142,42 @@ def _all_ones(v: Any) -> bool:
     if type(v) is np.ndarray:
         return v.dtype.kind in "fc" and v.size > 0 and bool((v == 1).all())
     return False
+
+
+#: binary ufuncs whose both operands take the common dtype (NEP 50's weak Python numbers)
+_NEP50_BINARY = frozenset({np.add, np.subtract, np.multiply, np.true_divide, np.power,
+                           np.maximum, np.minimum, np.arctan2, np.hypot})
+
+
+def _typed_scalars(ops: list[Op], tr: Trace) -> None:
+    """A Python number beside an array in a ufunc, as the NumPy scalar of that array's dtype
+    (named in the program once): NumPy 2 converts a Python number to the other operand's
+    dtype before the operation (NEP 50), so the operation is the same, without converting the
+    number on every call. Only where the result has that dtype, the array is not 0-d (0-d
+    operands become Python operators instead, ``_program._scalar_operands``) and the number is
+    a float or an int that the dtype holds exactly."""
+    for op in ops:
+        if op.fn not in _NEP50_BINARY or op.kind != "ufunc" or op.kwargs or \
+                type(op.out) is tuple or len(op.args) != 2:
+            continue
+        a, b = op.args
+        if type(a) is Ref and type(b) in (float, int):
+            arr, k = a, 1
+        elif type(b) is Ref and type(a) in (float, int):
+            arr, k = b, 0
+        else:
+            continue
+        m, mo = tr.meta.get(arr.s), tr.meta.get(op.out)
+        if m is None or mo is None or m[1] != mo[1] or mo[1].kind != "f" or not m[0] or \
+                mo[0] != m[0]:
+            continue
+        v = op.args[k]
+        if type(v) is int and not -2 ** 24 < v < 2 ** 24:
+            continue
+        with np.errstate(over="ignore"):
+            c = mo[1].type(v)
+        if np.isfinite(v) and not np.isfinite(c):
+            continue                  # eager warns of the overflow on every call: so must we
+        args = list(op.args)
+        args[k] = _Const(c)
+        op.args = tuple(args)

@@ -4,11 +4,15 @@ Passes, in order: constant folding (ops that read only shapes, ``ones_like`` and
 ops whose every argument is then a constant, are evaluated once), common-subexpression
 elimination (the same function on the same slots and constants), two rewrites of the
 matrix-vector backward that give the same bits (``_outer_of``, ``_matvec_of``), dead-code
-elimination (what no output and no guard reads), buffer reuse (a ufunc writes into a temporary
-of its shape and dtype that nothing reads afterwards, via ``out=``), then code generation: one
-Python function with one local per slot, the guards inline right where their value is computed;
-a long program keeps its slots in a list instead, with repeated blocks rolled into loops
-(``_reroll``). The templates of ops: ``_templates.py``; the rewrites: ``_patterns.py``.
+elimination (what no output and no guard reads), batching across the steps of an unrolled loop
+(``_batching.py``: ops repeated over the steps on values known early run once on stacked
+inputs; accumulated outer products become one exact sum), Python numbers beside arrays named
+once as NumPy scalars of the array's dtype (``_typed_scalars``), buffer reuse (a ufunc writes
+into a temporary of its shape and dtype that nothing reads afterwards, via ``out=``), then code
+generation: one Python function with one local per slot, the guards inline right where their
+value is computed; a long program keeps its slots in a list instead, with repeated blocks
+rolled into loops (``_reroll``). The templates of ops: ``_templates.py``; the rewrites:
+``_patterns.py``.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._patterns import (_all_ones, _column_of, _identity, _matvec_of, _mouter,  # noqa: F401
+from ._batching import batch_families, stack_accumulations
+from ._patterns import (_all_ones, _typed_scalars, _column_of, _identity, _matvec_of, _mouter,  # noqa: F401
                         _outer, _outer_of, _raw_outers)
 from ._templates import (_FLAT_SCALARS, _Const, _flat, _key, _op_refs, _refs,  # noqa: F401
                          _subst, _value)
@@ -113,8 +118,26 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
             seen[k] = new
         ops.append(new)
     outs = [env.get(s, s) for s in outputs]
-    # dead-code elimination
-    live = {s for s in outs} | set(guards)
+    kept = _dce(ops, set(outs) | set(guards), optimize)
+    if optimize:
+        _raw_outers(kept, set(outs) | set(guards))
+        rows: dict[int, tuple[int, int]] = {}
+        n = len(kept)
+        kept = batch_families(kept, tr, set(outs) | set(guards), rows)
+        kept = stack_accumulations(kept, tr, set(outs) | set(guards), rows)
+        if len(kept) != n:
+            kept = _dce(kept, set(outs) | set(guards), True)     # rows no step reads now
+    if fuse is not None:
+        kept = fuse(kept, tr, set(outs) | set(guards))
+    if optimize:
+        _typed_scalars(kept, tr)
+    return _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
+                    n_traced=len(tr.ops))
+
+
+def _dce(ops: list[Op], live: set[int], optimize: bool) -> list[Op]:
+    """Dead-code elimination: the ops whose results an output or a guard reads."""
+    live = set(live)
     kept: list[Op] = []
     for op in reversed(ops):
         o = op.out if isinstance(op.out, tuple) else (op.out,)
@@ -122,12 +145,7 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
             live.update(_op_refs(op))
             kept.append(op)
     kept.reverse()
-    if optimize:
-        _raw_outers(kept, set(outs) | set(guards))
-    if fuse is not None:
-        kept = fuse(kept, tr, set(outs) | set(guards))
-    return _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
-                    n_traced=len(tr.ops))
+    return kept
 
 
 def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
