@@ -54,6 +54,9 @@ from gradkit._core.creation import (Generator, arange, as_tensor, asarray, berno
                                     randn_like, randperm, scalar_tensor, seed, set_rng_state,
                                     tensor, zeros, zeros_like)
 from gradkit._core.printing import get_printoptions, printoptions, set_printoptions
+# torch.e, torch.pi, torch.inf, torch.nan (Python floats) and torch.newaxis (None)
+from math import e, inf, nan, pi  # noqa: E402
+newaxis = None
 
 __version__ = "0.1.0"
 
@@ -127,7 +130,7 @@ __all__ = [
     "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed", "compile", "vmap",
     "accelerator", "get_default_device", "set_default_device",
 ]
-__all__.append("ConcretizationError")
+__all__ += ["ConcretizationError", "e", "pi", "inf", "nan", "newaxis"]
 
 if _typing.TYPE_CHECKING:
     # NOTE: pyright takes a package's public names from __all__ alone, so it would call `gk.sin`

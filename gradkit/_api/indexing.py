@@ -181,6 +181,11 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     x = _t(input)
     _not_lazy(x, "nonzero", "has a shape that depends on the values")
+    if x.ndim == 0:          # a 0-d tensor counts as one element: (1, 0) indices, or one (0,) or (1,)
+        hit = bool(x._data)
+        if as_tuple:
+            return (_make(np.zeros(int(hit), np.int64), False, None),)
+        return _make(np.zeros((int(hit), 0), np.int64), False, None)
     nz = np.nonzero(x._data)
     if as_tuple:
         return tuple(_make(i.astype(np.int64), False, None) for i in nz)

@@ -13,13 +13,15 @@ from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import elementwise as E
 from gradkit.ops._registry import apply, apply1
-from gradkit._api.base import _other, _scalar_name, _t, as_tensor_arg
+from gradkit._api.base import _other, _scalar_name, _store_out, _t, as_tensor_arg
 
 # --- unary ---------------------------------------------------------------------------
 def _unary(prim_fn: Any) -> Any:
     prim = prim_fn.prim
 
-    def fn(input: Tensor) -> Tensor:
+    def fn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return _store_out(prim_fn.__name__, fn(input), out)
         if isinstance(input, Tensor):
             return apply1(prim, input)
         return prim_fn(_t(input))
@@ -205,7 +207,9 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 
 def _binary(prim_fn: Any, name: str) -> Any:
-    def fn(input: Any, other: Any) -> Tensor:
+    def fn(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return _store_out(name, fn(input, other), out)
         other = _other(other)
         if type(other) is int:
             other = _wrap_int(input, other)
@@ -223,7 +227,9 @@ def _tensor_variant(prim_fn: Any, name: str) -> Any:
     Tensor overload) and ``...Backward0`` for a Python scalar."""
     scalar = _binary(prim_fn, name)
 
-    def fn(input: Any, other: Any) -> Tensor:
+    def fn(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return _store_out(name, fn(input, other), out)
         if isinstance(other, Tensor) and isinstance(input, Tensor):
             return apply(prim_fn.prim, (input, other), None, 1)
         return scalar(input, other)
@@ -310,7 +316,22 @@ def _pow_scalar(x: Tensor, exponent: Any) -> Tensor:
     return E.pow_scalar(x, exponent=exponent)
 
 
-float_power = pow
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """``input ** exponent`` computed in double precision: the result is float64 (complex128
+    when either side is complex), whatever the inputs' dtypes, as PyTorch's ``float_power``."""
+    def wide(v: Any) -> Any:
+        if isinstance(v, Tensor):
+            return v.to(_dtype.complex128 if v.is_complex() else _dtype.float64)
+        return complex(v) if isinstance(v, complex) else float(v)
+    complex_ = any(isinstance(v, complex) or isinstance(v, Tensor) and v.is_complex()
+                   for v in (input, exponent))
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        input = _t(input)
+    base, expo = wide(input), wide(exponent)
+    if complex_:
+        base = base.to(_dtype.complex128) if isinstance(base, Tensor) else complex(base)
+        expo = expo.to(_dtype.complex128) if isinstance(expo, Tensor) else complex(expo)
+    return pow(base, expo)
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002

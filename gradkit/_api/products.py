@@ -102,11 +102,27 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return apply(L.matmul_p.prim, (x, y), None, L.DOT)
 
 
-inner = dot
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sum over the last dimension of both (a scalar operand multiplies):
+    ``out[i..., j...] = sum_k input[i..., k] * other[j..., k]``."""
+    x, y = _t(input), _t(other)
+    if x.ndim == 0 or y.ndim == 0:
+        return mul(x, y)
+    if x.shape[-1] != y.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
+                           f"shapes {list(x.shape)} and {list(y.shape)}")
+    return tensordot(x, y, dims=([-1], [-1]))
 
 
 def vdot(input: Tensor, other: Tensor) -> Tensor:
-    return dot(input, other)
+    """``sum(conj(input) * other)`` over two 1-D tensors (the first is conjugated)."""
+    x, y = _t(input), _t(other)
+    if x.ndim != 1 or y.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    if x.is_complex():
+        from gradkit._api.complex import conj
+        x = conj(x)
+    return dot(x, y)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:

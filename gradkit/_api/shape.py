@@ -357,13 +357,24 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
     return cat([atleast_2d(_t(t)) for t in tensors], 0)
 
 
-def atleast_1d(input: Tensor) -> Tensor:
-    x = _t(input)
+def atleast_1d(*tensors: Any) -> Any:
+    """A 0-d tensor viewed as ``(1,)``; several tensors (or one tuple of them) give a tuple."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(atleast_1d(t) for t in tensors[0])
+    if len(tensors) != 1:
+        return tuple(atleast_1d(t) for t in tensors)
+    x = _t(tensors[0])
     return reshape(x, (1,)) if x.ndim == 0 else x
 
 
-def atleast_2d(input: Tensor) -> Tensor:
-    x = _t(input)
+def atleast_2d(*tensors: Any) -> Any:
+    """Tensors viewed with at least two dimensions (``(n,) -> (1, n)``); several tensors (or
+    one tuple of them) give a tuple."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(atleast_2d(t) for t in tensors[0])
+    if len(tensors) != 1:
+        return tuple(atleast_2d(t) for t in tensors)
+    x = _t(tensors[0])
     return reshape(x, (1,) * (2 - x.ndim) + tuple(x.shape)) if x.ndim < 2 else x
 
 

@@ -1,0 +1,135 @@
+"""What the sweep of PyTorch's docstring examples (tools/docexamples.py) found and gradkit now
+does as PyTorch does. Expected values were recorded from PyTorch 2.13 (CPU) or are worked out
+by hand; each test names the docstring whose example showed the difference."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+
+
+def test_constants() -> None:  # torch.aminmax, torch.equal, torch.nanmean use torch.nan
+    assert math.isnan(gk.nan) and gk.inf == math.inf and gk.pi == math.pi and gk.e == math.e
+    assert gk.newaxis is None
+    t = gk.tensor([[gk.nan, 1, 2], [1, 2, 3]])
+    assert gk.nanmean(t).item() == pytest.approx(1.8)
+
+
+def test_vdot_conjugates_its_first_argument() -> None:  # torch.vdot
+    a = gk.tensor((1 + 2j, 3 - 1j))
+    b = gk.tensor((2 + 1j, 4 - 0j))
+    assert gk.vdot(a, b).item() == 16 + 1j          # recorded from PyTorch
+    assert gk.vdot(b, a).item() == 16 - 1j
+    assert gk.vdot(gk.tensor([2, 3]), gk.tensor([2, 1])).item() == 7
+    with pytest.raises(RuntimeError, match="1D tensors expected, but got 2D and 2D tensors"):
+        gk.vdot(gk.ones(2, 2), gk.ones(2, 2))
+
+
+def test_vdot_gradient() -> None:
+    # d/dx sum(conj(x) * y) for real x: y; d/dy: conj(x)
+    x = gk.tensor([1.0, -2.0], requires_grad=True)
+    y = gk.tensor([3.0, 0.5], requires_grad=True)
+    gk.vdot(x, y).backward()
+    assert x.grad.tolist() == [3.0, 0.5] and y.grad.tolist() == [1.0, -2.0]
+
+
+def test_inner_over_last_dimensions() -> None:  # torch.inner
+    a = gk.arange(6.0).reshape(2, 3)
+    b = gk.arange(24.0).reshape(2, 4, 3)
+    r = gk.inner(a, b)
+    assert r.shape == (2, 2, 4)
+    assert r[1, 1].tolist() == [158.0, 194.0, 230.0, 266.0]     # recorded from PyTorch
+    assert gk.inner(gk.tensor(2.0), a)[1].tolist() == [6.0, 8.0, 10.0]
+    assert gk.inner(gk.tensor([1.0, 2.0]), gk.tensor([3.0, 4.0])).item() == 11.0
+    with pytest.raises(RuntimeError, match="last dimension must match"):
+        gk.inner(gk.ones(2, 3), gk.ones(3, 2))
+
+
+def test_float_power_is_double() -> None:  # torch.float_power
+    r = gk.float_power(gk.tensor([4, -3]), 2)
+    assert r.dtype is gk.float64 and r.tolist() == [16.0, 9.0]
+    assert gk.float_power(gk.tensor([2.0]), gk.tensor([3])).dtype is gk.float64
+    assert gk.float_power(gk.tensor([1j]), 2).dtype is gk.complex128
+    assert gk.float_power(2, gk.tensor([1, 2])).tolist() == [2.0, 4.0]
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    gk.float_power(x, 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 12.0]                      # 3 x**2
+
+
+def test_atleast_nd_take_several_tensors() -> None:  # torch.atleast_1d, torch.atleast_2d
+    x, y = gk.tensor(0.5), gk.tensor(1.0)
+    r = gk.atleast_1d((x, y))
+    assert isinstance(r, tuple) and [t.shape for t in r] == [(1,), (1,)]
+    r = gk.atleast_2d(x, y)
+    assert isinstance(r, tuple) and [t.shape for t in r] == [(1, 1), (1, 1)]
+    assert gk.atleast_2d(gk.ones(3)).shape == (1, 3)
+
+
+def test_size_slices_and_joins_are_sizes() -> None:  # torch.linalg.tensorsolve
+    s = gk.Size([2, 3, 4])
+    assert repr(s[1:]) == "torch.Size([3, 4])" and s[0] == 2 and type(s[0]) is int
+    assert repr(s + (5,)) == "torch.Size([2, 3, 4, 5])"
+    assert repr((5,) + s) == "torch.Size([5, 2, 3, 4])"
+    assert repr(s * 2) == "torch.Size([2, 3, 4, 2, 3, 4])"
+    assert repr(gk.ones(6, 4).shape[1:]) == "torch.Size([4])"
+
+
+def test_bool_of_empty_tensor() -> None:  # torch.is_nonzero
+    with pytest.raises(RuntimeError, match="Boolean value of Tensor with no values is ambiguous"):
+        gk.is_nonzero(gk.tensor([]))
+    with pytest.raises(RuntimeError, match="with more than one value is ambiguous"):
+        bool(gk.tensor([1, 2]))
+
+
+def test_nonzero_of_0d_tensor() -> None:  # torch.nonzero
+    assert gk.nonzero(gk.tensor(5)).shape == (1, 0)
+    assert gk.nonzero(gk.tensor(0)).shape == (0, 0)
+    (i,) = gk.nonzero(gk.tensor(5), as_tuple=True)
+    assert i.tolist() == [0] and i.dtype is gk.int64
+    (i,) = gk.nonzero(gk.tensor(0), as_tuple=True)
+    assert i.tolist() == []
+
+
+def test_out_keyword_of_pointwise_functions() -> None:  # torch.logical_and, ...
+    a = gk.tensor([True, False, True])
+    b = gk.tensor([True, False, False])
+    out = gk.empty(3, dtype=gk.bool)
+    r = gk.logical_and(a, b, out=out)
+    assert r is out and out.tolist() == [True, False, False]
+    out = gk.empty(3, dtype=gk.int16)
+    gk.logical_not(gk.tensor([0.0, 1.0, -10.0], dtype=gk.double), out=out)
+    assert out.dtype is gk.int16 and out.tolist() == [1, 0, 0]
+    out = gk.empty(3, dtype=gk.float64)
+    gk.mul(gk.ones(3), 2, out=out)
+    assert out.tolist() == [2.0, 2.0, 2.0] and out.dtype is gk.float64
+    # PyTorch's messages
+    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output "
+                                           "type Long"):
+        gk.sin(gk.ones(3), out=gk.empty(3, dtype=gk.long))
+    with pytest.raises(RuntimeError, match=r"sin\(\): functions with out=... arguments don't "
+                                           "support automatic differentiation"):
+        gk.sin(gk.ones(3, requires_grad=True), out=gk.empty(3))
+    # an empty out is resized silently; a non-empty one of another shape with a warning
+    out = gk.empty(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gk.sin(gk.zeros(2), out=out)
+    assert out.tolist() == [0.0, 0.0]
+    out = gk.empty(1)
+    with pytest.warns(UserWarning, match="An output with one or more elements was resized"):
+        gk.cos(gk.zeros(2), out=out)
+    assert out.tolist() == [1.0, 1.0]
+
+
+def test_vmap_over_autograd_grad_without_retain_graph() -> None:  # torch.func.vmap
+    # PyTorch's example: the rows of the Jacobian of x**3 in one batched backward
+    x = gk.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    y = x ** 3
+    (jac,) = gk.vmap(lambda v: gk.autograd.grad(y, x, v))(gk.eye(3))
+    np.testing.assert_allclose(jac.numpy(), np.diag([0.75, 3.0, 12.0]))
+    assert not jac.requires_grad
