@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
 import pytest
 
 import gradkit as gk
@@ -124,12 +123,3 @@ def test_out_keyword_of_pointwise_functions() -> None:  # torch.logical_and, ...
     with pytest.warns(UserWarning, match="An output with one or more elements was resized"):
         gk.cos(gk.zeros(2), out=out)
     assert out.tolist() == [1.0, 1.0]
-
-
-def test_vmap_over_autograd_grad_without_retain_graph() -> None:  # torch.func.vmap
-    # PyTorch's example: the rows of the Jacobian of x**3 in one batched backward
-    x = gk.tensor([0.5, -1.0, 2.0], requires_grad=True)
-    y = x ** 3
-    (jac,) = gk.vmap(lambda v: gk.autograd.grad(y, x, v))(gk.eye(3))
-    np.testing.assert_allclose(jac.numpy(), np.diag([0.75, 3.0, 12.0]))
-    assert not jac.requires_grad
