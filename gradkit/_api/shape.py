@@ -261,13 +261,18 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     return S.repeat_p(x, repeats=reps)
 
 
-def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
+def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Repeat each element (or each slice along ``dim``) ``repeats`` times; ``output_size``, the
+    total length along ``dim``, is checked against the repeats as PyTorch does."""
     x = _t(input)
     if dim is None:
         x, dim = reshape(x, (-1,)), 0
     d = S.norm_dim(dim, x.ndim)
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
     index = np.repeat(np.arange(x.shape[d]), reps)
+    if output_size is not None and int(output_size) != index.shape[0]:
+        raise RuntimeError("allocated size does not match required size")
     # NOTE: index_select's row, without its checks: an index built from arange is in range
     idx = (slice(None),) * d + (index.astype(np.int64, copy=False),)
     return apply(S.getitem_p.prim, (x,), {"index": idx}, S.INDEX_SELECT)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import warnings
 
+import numpy as np
 import pytest
 
 import gradkit as gk
@@ -123,3 +124,35 @@ def test_out_keyword_of_pointwise_functions() -> None:  # torch.logical_and, ...
     with pytest.warns(UserWarning, match="An output with one or more elements was resized"):
         gk.cos(gk.zeros(2), out=out)
     assert out.tolist() == [1.0, 1.0]
+
+
+def test_asarray_copy_and_requires_grad() -> None:  # torch.asarray
+    a = gk.tensor([1.0, 2.0], requires_grad=True)
+    assert gk.asarray(a) is a
+    b = gk.asarray(a, copy=True)
+    assert b is not a and b.grad_fn.name() == "CloneBackward0"   # a copy keeps the graph
+    n = np.ones(2)
+    shared, copied = gk.asarray(n), gk.asarray(n, copy=True)
+    n[0] = 5.0
+    assert shared.tolist() == [5.0, 1.0] and copied.tolist() == [1.0, 1.0]
+    assert gk.asarray([1, 2], requires_grad=False).dtype is gk.int64
+    assert gk.asarray([1.0], requires_grad=True).requires_grad
+    with pytest.raises(ValueError, match="can't alias arbitrary sequence into a tensor."):
+        gk.asarray([1, 2], copy=False)
+    with pytest.raises(ValueError, match="can't alias tensor with dtype 'Double' into dtype 'Float'."):
+        gk.asarray(np.ones(2), dtype=gk.float32, copy=False)
+
+
+def test_repeat_interleave_output_size() -> None:  # torch.repeat_interleave
+    y = gk.tensor([[1, 2], [3, 4]])
+    r = gk.repeat_interleave(y, gk.tensor([1, 2]), dim=0, output_size=3)
+    assert r.tolist() == [[1, 2], [3, 4], [3, 4]]
+    with pytest.raises(RuntimeError, match="allocated size does not match required size"):
+        gk.repeat_interleave(y, gk.tensor([1, 2]), dim=0, output_size=4)
+
+
+def test_complex_casts_and_negative_bit() -> None:  # torch.linalg.eigh, torch.resolve_neg
+    c = gk.tensor([1.0, 2.0]).cdouble()
+    assert c.dtype is gk.complex128 and c.tolist() == [1 + 0j, 2 + 0j]
+    assert gk.tensor([1]).cfloat().dtype is gk.complex64
+    assert gk.ones(1).is_neg() is False and gk.is_neg(gk.ones(1)) is False
