@@ -104,9 +104,18 @@ def _scatter_args(x: Tensor, dim: int, index: Any, src: Any) -> tuple[Tensor, in
 def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
     x = _t(input)
-    if reduce is not None:
-        raise NotImplementedError("scatter(reduce=...) is not supported yet; use scatter_add")
     src = value if src is None else src
+    if reduce is not None:
+        # PyTorch's older spelling of scatter_reduce (sum or prod, input's values included)
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError("reduce argument must be either add or multiply.")
+        from gradkit._api.mutating import scatter_reduce
+        idx = _t(index)
+        if isinstance(src, Tensor):
+            s = src[tuple(slice(0, n) for n in idx.shape)]    # the part index addresses
+        else:
+            s = _make(np.full(tuple(idx.shape), src, dtype=x._data.dtype), False, None)
+        return scatter_reduce(x, dim, idx, s, "sum" if reduce == "add" else "prod")
     flat = x.reshape((1,)) if x.ndim == 0 else x
     flat, d, idx, src = _scatter_args(flat, dim if x.ndim else 0, index, src)
     out = apply(S.scatter_p.prim, (flat, src), {"dim": d, "index": idx},

@@ -133,8 +133,36 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 ger = outer
 
 
-def einsum(equation: str, *operands: Any) -> Tensor:
-    """Einstein summation (NumPy's notation, ``...`` included)."""
+def _sublist_equation(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """``einsum(op1, [0, 1], op2, [1, 2], [0, 2])`` (PyTorch's and NumPy's sublist format) as
+    an equation over letters (0-25 are ``a``-``z``, 26-51 ``A``-``Z``) and the operands."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def term(sub: Any) -> str:
+        out = []
+        for s in sub:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, (int, np.integer)) and 0 <= s < len(letters):
+                out.append(letters[s])
+            else:
+                raise ValueError(f"einsum(): expected subscript to be within the range [0, 52) or "
+                                 f"Ellipsis, but got {s!r}")
+        return "".join(out)
+    ops, subs = list(args[0::2]), list(args[1::2])
+    tail = None
+    if len(ops) > len(subs):               # an odd count: the last item is the output sublist
+        tail = ops.pop()
+    equation = ",".join(term(sub) for sub in subs)
+    if tail is not None:
+        equation += "->" + term(tail)
+    return equation, tuple(ops)
+
+
+def einsum(equation: Any, *operands: Any) -> Tensor:
+    """Einstein summation (NumPy's notation, ``...`` included; or the sublist format)."""
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ops = [_t(o) for o in operands]

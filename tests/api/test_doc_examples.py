@@ -156,3 +156,26 @@ def test_complex_casts_and_negative_bit() -> None:  # torch.linalg.eigh, torch.r
     assert c.dtype is gk.complex128 and c.tolist() == [1 + 0j, 2 + 0j]
     assert gk.tensor([1]).cfloat().dtype is gk.complex64
     assert gk.ones(1).is_neg() is False and gk.is_neg(gk.ones(1)) is False
+
+
+def test_scatter_with_reduce() -> None:  # torch.Tensor.scatter_
+    index = gk.tensor([[2], [3]])
+    r = gk.full((2, 4), 2.0).scatter_(1, index, 1.23, reduce="multiply")
+    np.testing.assert_allclose(r.numpy(), [[2, 2, 2.46, 2], [2, 2, 2, 2.46]], rtol=1e-6)
+    r = gk.full((2, 4), 2.0).scatter(1, index, gk.tensor([[5.0, 6.0], [7.0, 8.0]]), reduce="add")
+    assert r.tolist() == [[2, 2, 7, 2], [2, 2, 2, 9]]       # recorded from PyTorch
+    with pytest.raises(RuntimeError, match="reduce argument must be either add or multiply."):
+        gk.full((2, 4), 2.0).scatter_(1, index, 1.23, reduce="max")
+    x = gk.ones(2, 4, requires_grad=True)
+    x.scatter(1, index, 3.0, reduce="multiply").sum().backward()
+    assert x.grad.tolist() == [[1, 1, 3, 1], [1, 1, 1, 3]]   # d(3x)/dx where scattered
+
+
+def test_einsum_sublist_format() -> None:  # torch.einsum
+    rng = np.random.default_rng(1)
+    a, b = rng.random((2, 3, 4)), rng.random((2, 4, 5))
+    r = gk.einsum(gk.tensor(a), [..., 0, 1], gk.tensor(b), [..., 1, 2], [..., 0, 2])
+    np.testing.assert_allclose(r.numpy(), a @ b, rtol=1e-12)
+    assert gk.einsum(gk.tensor([[1.0, 2.0], [3.0, 4.0]]), [0, 0]).item() == 5.0     # the trace
+    with pytest.raises(ValueError, match="within the range"):
+        gk.einsum(gk.ones(2), [60])
