@@ -261,10 +261,17 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     return S.repeat_p(x, repeats=reps)
 
 
-def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None, *,
+def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,
                       output_size: int | None = None) -> Tensor:
     """Repeat each element (or each slice along ``dim``) ``repeats`` times; ``output_size``, the
-    total length along ``dim``, is checked against the repeats as PyTorch does."""
+    total length along ``dim``, is checked against the repeats as PyTorch does. With ``input``
+    alone (1-D integer repeats), each index ``i`` repeated ``input[i]`` times."""
+    if repeats is None:
+        reps = _t(input)
+        if reps.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        return repeat_interleave(_make(np.arange(reps.shape[0], dtype=np.int64), False, None),
+                                 reps, 0, output_size=output_size)
     x = _t(input)
     if dim is None:
         x, dim = reshape(x, (-1,)), 0

@@ -179,3 +179,28 @@ def test_einsum_sublist_format() -> None:  # torch.einsum
     assert gk.einsum(gk.tensor([[1.0, 2.0], [3.0, 4.0]]), [0, 0]).item() == 5.0     # the trace
     with pytest.raises(ValueError, match="within the range"):
         gk.einsum(gk.ones(2), [60])
+
+
+def test_asarray_requires_grad_keeps_or_detaches() -> None:  # torch.asarray
+    a = gk.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    b = a + 2
+    assert gk.asarray(b) is b and gk.asarray(b, requires_grad=True) is b
+    c = gk.asarray(b, requires_grad=False)
+    assert c.grad_fn is None and not c.requires_grad and c.tolist() == [3.0, 4.0, 5.0]
+
+
+def test_repeat_interleave_of_repeats_alone() -> None:  # torch.repeat_interleave
+    assert gk.repeat_interleave(gk.tensor([1, 2, 3])).tolist() == [0, 1, 1, 2, 2, 2]
+    assert gk.repeat_interleave(gk.tensor([0, 2, 1])).tolist() == [1, 1, 2]
+    with pytest.raises(RuntimeError, match="only accept 1D vector as repeat"):
+        gk.repeat_interleave(gk.tensor([[1, 2]]))
+
+
+def test_resize_() -> None:  # torch.kthvalue
+    x = gk.arange(1.0, 7.0)
+    assert x.resize_(2, 3) is x and x.tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert gk.arange(4.0).resize_(2).tolist() == [0.0, 1.0]
+    assert gk.ones(2).resize_(gk.Size([1, 2])).shape == (1, 2)
+    assert gk.ones(2).resize_(3).shape == (3,)
+    with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+        gk.ones(2, requires_grad=True).resize_(3)
