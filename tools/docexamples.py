@@ -113,6 +113,14 @@ def _public(obj: Any) -> set[str]:
     return {n for n in dir(obj) if not n.startswith("_")}
 
 
+def _has(obj: Any, name: str) -> bool:
+    """``obj.name`` exists (asking, so that names a package loads on first use count)."""
+    try:
+        return hasattr(obj, name)
+    except Exception:
+        return False
+
+
 def _compiles(source: str) -> bool:
     try:
         compile(source, "<doc>", "single")
@@ -151,7 +159,7 @@ def missing_names() -> list[str]:
             tobj, gobj = _resolve(tmod), _resolve(gmod)
         except (ImportError, AttributeError):
             continue
-        for name in sorted(_public(tobj) - _public(gobj)):
+        for name in sorted(n for n in _public(tobj) if not _has(gobj, n)):
             obj = getattr(tobj, name, None)
             doc = getattr(obj, "__doc__", None)
             if not str(getattr(obj, "__module__", None) or "").startswith("torch") \
@@ -193,7 +201,7 @@ def extract() -> list[dict[str, Any]]:
             tobj, gobj = _resolve(tmod), _resolve(gmod)
         except (ImportError, AttributeError):
             continue
-        for name in sorted(_public(tobj) & _public(gobj)):
+        for name in sorted(n for n in _public(tobj) if _has(gobj, n)):
             try:
                 item = getattr(tobj, name)
             except Exception:
@@ -204,7 +212,7 @@ def extract() -> list[dict[str, Any]]:
             add(f"{tmod}.{name}", item, module)
             if methods and inspect.isclass(item):
                 gcls = getattr(gobj, name)
-                for m in sorted(_public(item) & _public(gcls)):
+                for m in sorted(n for n in _public(item) if _has(gcls, n)):
                     if m in vars(item):
                         add(f"{tmod}.{name}.{m}", getattr(item, m, None), module)
     return blocks
