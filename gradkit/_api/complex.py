@@ -21,8 +21,8 @@ from gradkit._core.tensor import Tensor
 from gradkit.ops import elementwise as E
 from gradkit.ops._registry import apply, apply1
 
-__all__ = ["real", "imag", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj", "is_neg",
-           "angle", "view_as_real", "view_as_complex", "complex", "polar", "is_complex"]
+__all__ = ["real", "imag", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj",
+           "is_neg", "adjoint", "angle", "view_as_real", "view_as_complex", "complex", "polar", "is_complex"]
 
 
 def is_complex(input: Tensor) -> bool:
@@ -77,6 +77,11 @@ def resolve_conj(input: Tensor) -> Tensor:
 def resolve_neg(input: Tensor) -> Tensor:
     """``input`` itself: gradkit never holds a lazily negated tensor."""
     return _t(input)
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dimensions (``input.transpose(-2, -1).conj()``)."""
+    return _t(input).adjoint()
 
 
 def is_neg(input: Tensor) -> bool:

@@ -394,3 +394,20 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
               right: bool = False) -> Tensor:
     """Bucket index of each element given sorted ``boundaries`` (no gradient)."""
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
+    """The coordinates in ``shape`` of flat (row-major) ``indices``: one int64 tensor per
+    dimension, each of ``indices``' shape (negative indices count from the end, as PyTorch)."""
+    idx = indices if isinstance(indices, Tensor) else _make(np.asarray(indices), False, None)
+    if idx._data.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {idx.dtype}")
+    dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if any(s < 0 for s in dims):
+        raise ValueError("'shape' cannot have negative values, but got " + str(tuple(dims)))
+    rest = idx._data.astype(np.int64)
+    coords = []
+    for size in reversed(dims):
+        coords.append(rest % size if size else np.zeros_like(rest))
+        rest = rest // size if size else rest
+    return tuple(_make(np.asarray(c, dtype=np.int64), False, None) for c in reversed(coords))

@@ -426,3 +426,38 @@ def _mark_zero_safe(roots: list[Tensor]) -> None:
         node.zero_safe = True
         node.special = True
         stack.extend(edge[0] for edge in node.next if type(edge) is tuple)
+
+
+def isposinf(input: Tensor) -> Tensor:
+    """Where ``input`` is +inf (always False for integer and bool tensors)."""
+    x = _t(input)
+    if x._data.dtype.kind not in "fc":
+        return isinf(x)
+    return logical_and(isinf(x), gt(x, 0))
+
+
+def isneginf(input: Tensor) -> Tensor:
+    """Where ``input`` is -inf (always False for integer and bool tensors)."""
+    x = _t(input)
+    if x._data.dtype.kind not in "fc":
+        return isinf(x)
+    return logical_and(isinf(x), lt(x, 0))
+
+
+def isreal(input: Tensor) -> Tensor:
+    """Where the imaginary part is zero (everywhere for a real tensor)."""
+    x = _t(input)
+    if x._data.dtype.kind != "c":
+        return _make(np.ones(x._data.shape, dtype=np.bool_), False, None)
+    return _make(np.asarray(x._data.imag == 0), False, None)
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """Whether each of ``elements`` is in ``test_elements`` (either may be a Python number)."""
+    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin() expected at least one Tensor argument")
+    out = np.isin(e, t, assume_unique=assume_unique, invert=invert)
+    return _make(np.asarray(out, dtype=np.bool_), False, None)

@@ -204,3 +204,64 @@ def test_resize_() -> None:  # torch.kthvalue
     assert gk.ones(2).resize_(3).shape == (3,)
     with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
         gk.ones(2, requires_grad=True).resize_(3)
+
+
+# --- functions PyTorch documents with examples that gradkit lacked (python -m tools.docexamples
+# --missing); values recorded from PyTorch 2.13 or computed independently with NumPy
+
+def test_quantile_against_numpy() -> None:
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 5))
+    for interp in ("linear", "lower", "higher", "midpoint", "nearest"):
+        got = gk.quantile(gk.tensor(a), gk.tensor([0.0, 0.25, 0.5, 1.0], dtype=gk.float64),
+                          dim=1, interpolation=interp)
+        np.testing.assert_allclose(got.numpy(), np.quantile(a, [0.0, 0.25, 0.5, 1.0], axis=1,
+                                                            method=interp), rtol=1e-12)
+    assert gk.quantile(gk.tensor(a), 0.3).shape == ()
+    assert gk.quantile(gk.tensor(a), 0.3, dim=0, keepdim=True).shape == (1, 5)
+    assert gk.quantile(gk.tensor(a), gk.tensor([0.2, 0.4], dtype=gk.float64), dim=0,
+                       keepdim=True).shape == (2, 1, 5)
+    b = a.copy()
+    b[1, 2] = np.nan
+    r = gk.quantile(gk.tensor(b), 0.5, dim=1).numpy()
+    assert np.isnan(r[1]) and not np.isnan(r[[0, 2]]).any()
+    assert gk.quantile(gk.tensor([0.0, 1, 2, 3]), 0.5, interpolation="nearest").item() == 2.0
+    with pytest.raises(RuntimeError, match="input tensor must be either float or double dtype"):
+        gk.quantile(gk.tensor([1, 2]), 0.5)
+    with pytest.raises(RuntimeError, match=r"q values must be in the range \[0, 1\]"):
+        gk.quantile(gk.tensor([1.0, 2.0]), 1.5)
+
+
+def test_quantile_gradient() -> None:
+    # linear interpolation between order statistics: at q=0.3 of 5 values, pos 1.2 -> 0.8 to the
+    # second smallest, 0.2 to the third
+    x = gk.tensor([5.0, 1.0, 4.0, 2.0, 3.0], requires_grad=True)
+    gk.quantile(x, 0.3).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0, 0, 0, 0.8, 0.2], atol=1e-7)
+
+
+def test_isposinf_isneginf_isreal_isin() -> None:
+    inf = float("inf")
+    assert gk.isposinf(gk.tensor([-inf, inf, 1.2])).tolist() == [False, True, False]
+    assert gk.isneginf(gk.tensor([-inf, inf, 1.2])).tolist() == [True, False, False]
+    assert gk.isneginf(gk.tensor([1, 2])).tolist() == [False, False]
+    assert gk.isreal(gk.tensor([1, 1 + 1j, 2 + 0j])).tolist() == [True, False, True]
+    assert gk.isreal(gk.tensor([1.0, 2.0])).tolist() == [True, True]
+    r = gk.isin(gk.tensor([[1, 2], [3, 4]]), gk.tensor([2, 3]))
+    assert r.tolist() == [[False, True], [True, False]]
+    assert gk.isin(gk.tensor([1, 2]), 2, invert=True).tolist() == [True, False]
+    assert gk.isin(3, gk.tensor([1, 3])).item() is True
+
+
+def test_diagflat_unravel_index_adjoint() -> None:
+    d = gk.diagflat(gk.tensor([[1.0, 2.0], [3.0, 4.0]]), 1)
+    np.testing.assert_array_equal(d.numpy(), np.diagflat([1.0, 2.0, 3.0, 4.0], 1))
+    r, c = gk.unravel_index(gk.tensor([4, 1]), (2, 3))
+    assert r.tolist() == [1, 0] and c.tolist() == [1, 1]
+    assert [t.item() for t in gk.unravel_index(gk.tensor(4), (2, 3))] == [1, 1]
+    assert [t.tolist() for t in gk.unravel_index(gk.tensor([-1]), (2, 3))] == [[1], [2]]
+    with pytest.raises(TypeError, match="expected 'indices' to be integer dtype"):
+        gk.unravel_index(gk.tensor([1.5]), (2, 3))
+    z = gk.tensor([[1 + 1j, 2], [3, 4 - 2j]])
+    np.testing.assert_array_equal(gk.adjoint(z).numpy(), z.numpy().conj().T)
+    assert gk.cosine_similarity(gk.ones(2, 3), gk.ones(2, 3)).tolist() == pytest.approx([1.0, 1.0])
