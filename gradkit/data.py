@@ -23,7 +23,13 @@ from gradkit._core.tensor import Tensor, _make
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate",
            "IterableDataset", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "BatchSampler"]
+           "BatchSampler", "get_worker_info"]
+
+
+def get_worker_info() -> None:
+    """None: a ``DataLoader`` here reads its dataset in the calling process (no workers), as
+    PyTorch's answers in the main process."""
+    return None
 
 
 class Dataset:

@@ -142,6 +142,12 @@ def _join_statements(pairs: list[list[str]]) -> list[list[str]]:
             src += pairs[j][0]
             want = pairs[j][1]
         if _compiles(src):
+            # the body of a block goes on while the following lines are indented
+            while j > i and j + 1 < len(pairs) and not pairs[j][1].strip() and \
+                    pairs[j + 1][0][:1] in (" ", "\t") and _compiles(src + pairs[j + 1][0]):
+                j += 1
+                src += pairs[j][0]
+                want = pairs[j][1]
             out.append([src, want])
             i = j + 1
         else:

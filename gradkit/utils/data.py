@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ..data import (BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler, Sampler,
                     SequentialSampler, Subset, SubsetRandomSampler, TensorDataset, default_collate,
-                    random_split)
+                    get_worker_info, random_split)
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate",
            "IterableDataset", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "BatchSampler"]
+           "BatchSampler", "get_worker_info"]

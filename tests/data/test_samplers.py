@@ -51,3 +51,8 @@ def test_iterable_dataset() -> None:
         len(DataLoader(Stream()))
     with pytest.raises(ValueError, match="expected unspecified shuffle option"):
         DataLoader(Stream(), shuffle=True)
+
+
+def test_get_worker_info_in_the_calling_process() -> None:
+    from gradkit.utils.data import get_worker_info
+    assert get_worker_info() is None

@@ -60,3 +60,9 @@ def test_sweep_of_three_docstrings(capsys: pytest.CaptureFixture) -> None:
                  "torch.nn.functional.cross_entropy"):
         assert f"pass             {name}:" in out
     assert "3 docstrings with examples; 3 compared" in out
+
+
+def test_an_indented_block_is_joined_to_its_end() -> None:
+    pairs = [["def f(x):\n", ""], ["    y = x\n", ""], ["    return y\n", ""], ["f(1)\n", "1\n"]]
+    assert dx._join_statements(pairs) == [["def f(x):\n    y = x\n    return y\n", ""],
+                                          ["f(1)\n", "1\n"]]
