@@ -55,6 +55,9 @@ from gradkit._core.creation import (Generator, arange, as_tensor, asarray, berno
                                     randn_like, randperm, scalar_tensor, seed, set_rng_state,
                                     tensor, zeros, zeros_like)
 from gradkit._core.printing import get_printoptions, printoptions, set_printoptions
+# torch.e, torch.pi, torch.inf, torch.nan (Python floats) and torch.newaxis (None)
+from math import e, inf, nan, pi  # noqa: E402
+newaxis = None
 
 __version__ = "0.1.0"
 
@@ -74,6 +77,8 @@ if _typing.TYPE_CHECKING:
     from .func._vmap import torch_vmap as vmap
     from ._api.lazy import compute, from_dask, persist
     from .io import load, save
+    from .nn.functional import (avg_pool1d, conv_transpose1d, conv_transpose2d, cosine_similarity,
+                                pixel_shuffle, pixel_unshuffle)
     from .tape import GradientTape, Variable
 
 
@@ -96,7 +101,11 @@ _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbo
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
                  "compile", "accelerator")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
-               "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy"}
+               "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy",
+               # torch.cosine_similarity, ...: nn.functional's, also at the top level in PyTorch
+               "cosine_similarity": "nn.functional", "pixel_shuffle": "nn.functional",
+               "pixel_unshuffle": "nn.functional", "conv_transpose1d": "nn.functional",
+               "conv_transpose2d": "nn.functional", "avg_pool1d": "nn.functional"}
 
 from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
                                   FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
@@ -129,7 +138,7 @@ __all__ = [
     "accelerator", "get_default_device", "set_default_device", "set_num_threads",
     "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
 ]
-__all__.append("ConcretizationError")
+__all__ += ["ConcretizationError", "e", "pi", "inf", "nan", "newaxis", "diagflat", "adjoint"]
 
 if _typing.TYPE_CHECKING:
     # NOTE: pyright takes a package's public names from __all__ alone, so it would call `gk.sin`
@@ -141,36 +150,39 @@ if _typing.TYPE_CHECKING:
                 "acosh", "add", "addcdiv", "addcmul", "all", "allclose", "amax", "amin", "aminmax",
                 "angle", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
                 "arctanh", "argmax", "argmin", "argsort", "argwhere", "asin", "asinh", "atan",
-                "atan2", "atanh", "atleast_1d", "atleast_2d", "bitwise_and", "bitwise_not",
-                "bitwise_or", "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors",
-                "broadcast_to", "bucketize", "cat", "ceil", "cholesky_solve", "chunk", "clamp",
-                "clamp_max", "clamp_min", "cli", "clip", "clone", "complex", "concat",
-                "concatenate", "conj", "conj_physical", "copysign", "cos", "cosh", "count_nonzero",
-                "cummax", "cummin", "cumprod", "cumsum", "cv2", "deg2rad", "diag", "diag_embed",
-                "diagonal", "digamma", "dist", "div", "divide", "dot", "dsplit", "einsum", "eq",
-                "equal", "erf", "erfc", "erfinv", "exp", "exp2", "expand", "expand_as", "expm1",
-                "fix", "flatten", "flip", "fliplr", "flipud", "float_power", "floor",
-                "floor_divide", "fmax", "fmin", "fmod", "frac", "gather", "ge", "ger", "greater",
-                "greater_equal", "gt", "heaviside", "hsplit", "hstack", "hypot", "imag",
+                "atan2", "atanh", "atleast_1d", "atleast_2d", "avg_pool1d", "bitwise_and",
+                "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "broadcast_shapes",
+                "broadcast_tensors", "broadcast_to", "bucketize", "cat", "ceil", "cholesky_solve",
+                "chunk", "clamp", "clamp_max", "clamp_min", "cli", "clip", "clone", "complex",
+                "concat", "concatenate", "conj", "conj_physical", "conv_transpose1d",
+                "conv_transpose2d", "copysign", "cos", "cosh", "cosine_similarity",
+                "count_nonzero", "cummax", "cummin", "cumprod", "cumsum", "cv2", "deg2rad", "diag",
+                "diag_embed", "diagonal", "digamma", "dist", "div", "divide", "dot", "dsplit",
+                "einsum", "eq", "equal", "erf", "erfc", "erfinv", "exp", "exp2", "expand",
+                "expand_as", "expm1", "fix", "flatten", "flip", "fliplr", "flipud", "float_power",
+                "floor", "floor_divide", "fmax", "fmin", "fmod", "frac", "gather", "ge", "ger",
+                "greater", "greater_equal", "gt", "heaviside", "hsplit", "hstack", "hypot", "imag",
                 "index_add", "index_select", "inner", "is_complex", "is_conj", "is_floating_point",
-                "is_inference", "is_nonzero", "is_tensor", "isclose", "isfinite", "isinf", "isnan",
-                "kron", "kthvalue", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10",
-                "log1p", "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and",
-                "logical_not", "logical_or", "logical_xor", "logit", "logsumexp", "lt",
-                "masked_fill", "masked_select", "matmul", "matrix_exp", "max", "maximum", "mean",
-                "median", "min", "minimum", "mm", "moveaxis", "movedim", "mul", "multiply", "mv",
-                "nan_to_num", "nanmean", "nansum", "narrow", "ne", "neg", "negative", "nonzero",
-                "norm", "not_equal", "numel", "numpy", "outer", "permute", "polar", "polygamma",
-                "positive", "pow", "prod", "rad2deg", "real", "reciprocal", "relu", "remainder",
-                "repeat", "repeat_interleave", "reshape", "resolve_conj", "resolve_neg", "roll",
-                "rot90", "round", "rsqrt", "rsub", "scatter", "scatter_add", "scipy",
-                "searchsorted", "sgn", "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "sort",
-                "special_xlogy", "split", "split_with_sizes", "sqrt", "square", "squeeze", "stack",
-                "std", "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "take",
+                "is_inference", "is_neg", "is_nonzero", "is_tensor", "isclose", "isfinite", "isin",
+                "isinf", "isnan", "isneginf", "isposinf", "isreal", "kron", "kthvalue", "le",
+                "lerp", "less", "less_equal", "lgamma", "log", "log10", "log1p", "log2",
+                "logaddexp", "logaddexp2", "logcumsumexp", "logical_and", "logical_not",
+                "logical_or", "logical_xor", "logit", "logsumexp", "lt", "masked_fill",
+                "masked_select", "matmul", "matrix_exp", "max", "maximum", "mean", "median", "min",
+                "minimum", "mm", "moveaxis", "movedim", "mul", "multiply", "mv", "nan_to_num",
+                "nanmean", "nansum", "narrow", "ne", "neg", "negative", "nonzero", "norm",
+                "not_equal", "numel", "numpy", "outer", "permute", "pixel_shuffle",
+                "pixel_unshuffle", "polar", "polygamma", "positive", "pow", "prod", "quantile",
+                "rad2deg", "real", "reciprocal", "relu", "remainder", "repeat",
+                "repeat_interleave", "reshape", "resolve_conj", "resolve_neg", "roll", "rot90",
+                "round", "rsqrt", "rsub", "scatter", "scatter_add", "scipy", "searchsorted", "sgn",
+                "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "sort", "special_xlogy",
+                "split", "split_with_sizes", "sqrt", "square", "squeeze", "stack", "std",
+                "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "take",
                 "take_along_dim", "tan", "tanh", "tape", "tensor_split", "tensordot", "testing",
                 "tf", "tile", "topk", "trace", "transpose", "triangular_solve", "tril", "triu",
-                "true_divide", "trunc", "unbind", "unflatten", "unfold", "unique", "unsqueeze",
-                "var", "var_mean", "vdot", "view", "view_as_complex", "view_as_real", "vsplit",
-                "vstack", "where", "xlogy"]
+                "true_divide", "trunc", "unbind", "unflatten", "unfold", "unique", "unravel_index",
+                "unsqueeze", "var", "var_mean", "vdot", "view", "view_as_complex", "view_as_real",
+                "vsplit", "vstack", "where", "xlogy"]
     # END names written by tools/gen_tensor_stub.py
 del _dtype, _typing

@@ -21,7 +21,15 @@ from . import _api as A
 from gradkit._core.creation import Generator, _gen
 from gradkit._core.tensor import Tensor, _make
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate"]
+__all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate",
+           "IterableDataset", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "BatchSampler", "get_worker_info"]
+
+
+def get_worker_info() -> None:
+    """None: a ``DataLoader`` here reads its dataset in the calling process (no workers), as
+    PyTorch's answers in the main process."""
+    return None
 
 
 class Dataset:
@@ -32,6 +40,108 @@ class Dataset:
 
     def __len__(self) -> int:
         raise NotImplementedError
+
+
+class IterableDataset(Dataset):
+    """A dataset read by iterating over it (``__iter__``), not by index."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+
+class Sampler:
+    """Yields the indices a ``DataLoader`` reads, in order (``__iter__``; ``__len__`` if known)."""
+
+    def __init__(self, data_source: Any = None) -> None:
+        pass
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError
+
+
+class SequentialSampler(Sampler):
+    """``0, 1, ..., len(data_source) - 1``."""
+
+    def __init__(self, data_source: Any) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A random permutation of the indices (or ``num_samples`` draws with ``replacement``),
+    from ``generator`` (gradkit's default when None: its numbers are gradkit's, not PyTorch's)."""
+
+    def __init__(self, data_source: Any, replacement: bool = False, num_samples: int | None = None,
+                 generator: Generator | None = None) -> None:
+        if not isinstance(replacement, bool):
+            raise TypeError(f"replacement should be a boolean value, but got replacement={replacement}")
+        self.data_source, self.replacement = data_source, replacement
+        self._num_samples, self.generator = num_samples, generator
+        if not isinstance(self.num_samples, int) or self.num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={self.num_samples}")
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else self._num_samples
+
+    def __iter__(self) -> Iterator[int]:
+        n, rng = len(self.data_source), _gen(self.generator)
+        if self.replacement:
+            return iter(rng.integers(0, n, size=self.num_samples).tolist())
+        out: list[int] = []
+        while len(out) < self.num_samples:
+            out += rng.permutation(n).tolist()
+        return iter(out[:self.num_samples])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given ``indices`` in a random order."""
+
+    def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
+        self.indices, self.generator = indices, generator
+
+    def __iter__(self) -> Iterator[int]:
+        order = _gen(self.generator).permutation(len(self.indices)).tolist()
+        return iter([self.indices[i] for i in order])
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class BatchSampler(Sampler):
+    """Groups the indices of ``sampler`` into lists of ``batch_size`` (the last one shorter
+    unless ``drop_last``)."""
+
+    def __init__(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+            raise ValueError(f"batch_size should be a positive integer value, but got "
+                             f"batch_size={batch_size}")
+        if not isinstance(drop_last, bool):
+            raise ValueError(f"drop_last should be a boolean value, but got drop_last={drop_last}")
+        self.sampler, self.batch_size, self.drop_last = sampler, batch_size, drop_last
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        batch: list[Any] = []
+        for i in self.sampler:
+            batch.append(i)
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self) -> int:
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
 
 class TensorDataset(Dataset):
@@ -153,10 +263,21 @@ class DataLoader:
             raise ValueError(
                 f"batch_size should be a positive integer value, but got batch_size={batch_size}"
             )
+        if isinstance(dataset, IterableDataset) and (shuffle or sampler is not None
+                                                     or batch_sampler is not None):
+            what = "shuffle" if shuffle else "sampler" if sampler is not None else "batch_sampler"
+            raise ValueError(f"DataLoader with IterableDataset: expected unspecified {what} "
+                             f"option, but got {what}={shuffle if shuffle else sampler or batch_sampler}")
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None:
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
+                                 "shuffle, sampler, and drop_last")
+            batch_size, drop_last = None, False
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, bool(shuffle)
         self.sampler, self.drop_last, self.generator = sampler, drop_last, generator
+        self.batch_sampler = batch_sampler
         self.collate_fn = collate_fn
         self.num_workers = num_workers
 
@@ -168,7 +289,17 @@ class DataLoader:
             return _gen(self.generator).permutation(n).tolist()
         return list(range(n))
 
+    def _collate(self, samples: list[Any]) -> Any:
+        return (self.collate_fn or default_collate)(samples)
+
     def __iter__(self) -> Iterator[Any]:
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._iter_stream()
+            return
+        if self.batch_sampler is not None:
+            for chunk in self.batch_sampler:
+                yield self._collate([self.dataset[i] for i in chunk])
+            return
         indices = self._indices()
         if self.batch_size is None:
             for i in indices:
@@ -186,7 +317,24 @@ class DataLoader:
             else:
                 yield (self.collate_fn or default_collate)([self.dataset[i] for i in chunk])
 
+    def _iter_stream(self) -> Iterator[Any]:
+        if self.batch_size is None:
+            yield from self.dataset  # type: ignore[misc]
+            return
+        batch: list[Any] = []
+        for sample in self.dataset:  # type: ignore[attr-defined]
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield self._collate(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield self._collate(batch)
+
     def __len__(self) -> int:
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        if isinstance(self.dataset, IterableDataset) and type(self.dataset).__len__ is Dataset.__len__:
+            raise TypeError(f"object of type '{type(self.dataset).__name__}' has no len()")
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore[arg-type]
         if self.batch_size is None:
             return n

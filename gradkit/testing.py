@@ -227,12 +227,16 @@ def _is_sequence(x: Any) -> bool:
     return isinstance(x, Sequence) and not isinstance(x, str)
 
 
-def _compare(actual: Any, expected: Any, path: str, **kw: Any) -> None:
+def _compare(actual: Any, expected: Any, path: str, allow_subclasses: bool = True,
+             **kw: Any) -> None:
     scalars = (bool, int, float, complex)
     try:
         if isinstance(actual, Tensor) and isinstance(expected, Tensor) or (
                 isinstance(actual, np.ndarray) and isinstance(expected, np.ndarray)):
-            return _compare_tensors(actual, expected, **kw)
+            if allow_subclasses or type(actual) is type(expected):
+                return _compare_tensors(actual, expected, **kw)
+            raise _Fail(TypeError, f"No comparison pair was able to handle inputs of type "
+                                   f"{type(actual)} and {type(expected)}.")
         if isinstance(actual, scalars) and isinstance(expected, scalars):
             return _compare_scalars(actual, expected, **kw)
     except _Fail as f:
@@ -244,7 +248,7 @@ def _compare(actual: Any, expected: Any, path: str, **kw: Any) -> None:
             raise _Fail(AssertionError,
                         f"The length of the sequences mismatch: {len(actual)} != {len(expected)}")
         for i, (x, y) in enumerate(zip(actual, expected)):
-            _compare(x, y, f"{path}[{i}]", **kw)
+            _compare(x, y, f"{path}[{i}]", allow_subclasses, **kw)
         return
     if isinstance(actual, Mapping) and isinstance(expected, Mapping):
         ka, ke = list(actual), list(expected)
@@ -255,7 +259,7 @@ def _compare(actual: Any, expected: Any, path: str, **kw: Any) -> None:
                                         f"Missing keys in the actual mapping: {missing}\n"
                                         f"Additional keys in the actual mapping: {extra}")
         for k in ka:
-            _compare(actual[k], expected[k], f"{path}[{k!r}]", **kw)
+            _compare(actual[k], expected[k], f"{path}[{k!r}]", allow_subclasses, **kw)
         return
     raise _Fail(TypeError, f"No comparison pair was able to handle inputs of type {type(actual)} "
                            f"and {type(expected)}.")
@@ -279,8 +283,8 @@ def assert_close(actual: Any, expected: Any, *, allow_subclasses: bool = True, r
         raise ValueError(f"Both 'rtol' and 'atol' must be either specified or omitted, but got no "
                          f"{'rtol' if rtol is None else 'atol'}.")
     try:
-        _compare(actual, expected, "", rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=check_dtype,
-                 msg=msg)
+        _compare(actual, expected, "", allow_subclasses, rtol=rtol, atol=atol, equal_nan=equal_nan,
+                 check_dtype=check_dtype, msg=msg)
     except _Fail as f:
         text = f.text
         if f.kind is AssertionError and msg is not None:

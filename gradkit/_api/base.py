@@ -12,6 +12,7 @@ import numpy as np
 
 from gradkit._core import dtype as _dtype
 from gradkit._core.backend import backend_of
+from gradkit._core.backend import zeros as _zeros
 from gradkit._core.tensor import Tensor, _INFERENCE_DETACHED, _INFERENCE_VC
 from gradkit.ops import shape as S
 from gradkit._core.grad_mode import _state
@@ -194,6 +195,46 @@ def _register_view(view: Tensor) -> None:
     if n >= 16 and not n & (n - 1):
         views[:] = [r for r in views if r() is not None]     # amortized pruning of dead views
     views.append(_ref(view))
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _store_out(name: str, result: Tensor, out: Tensor) -> Tensor:
+    """Write ``result`` into ``out`` as PyTorch's ``out=`` does, and return ``out``.
+
+    ``out`` takes the result cast to its dtype (a cast to a lower category, float to integer
+    or anything to bool, is refused), and is resized when its shape differs (with PyTorch's
+    warning unless it was empty). No graph is recorded through ``out=``: an input that
+    requires grad (with grad mode on) is PyTorch's error.
+    """
+    import warnings
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if result._rg and _state.grad_enabled:
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    src, dst = result._data.dtype, out._data.dtype
+    if _CATEGORY.get(src.kind, 3) > _CATEGORY.get(dst.kind, 3):
+        raise RuntimeError(f"result type {_scalar_name(result.dtype)} can't be cast to the desired "
+                           f"output type {_scalar_name(out.dtype)}")
+    from gradkit._core.grad_mode import no_grad
+    with no_grad():
+        if tuple(out.shape) != tuple(result.shape):
+            if out._base is not None:
+                raise RuntimeError(f"{name}(): the out= tensor is a view of shape {list(out.shape)} "
+                                   f"and cannot be resized to {list(result.shape)}")
+            if out._data.size:
+                warnings.warn(f"An output with one or more elements was resized since it had shape "
+                              f"{list(out.shape)}, which does not match the required output shape "
+                              f"{list(result.shape)}. This behavior is deprecated, and in a future "
+                              "PyTorch release outputs will not be resized unless they have zero "
+                              "elements. You can explicitly reuse an out tensor t by resizing it, "
+                              "inplace, to zero elements with t.resize_(0).", UserWarning,
+                              stacklevel=3)
+            out._data = _zeros(tuple(result.shape), dst, out._data)
+        out.copy_(result)
+    return out
 
 
 def _dims(input: Tensor, dim: Any) -> Any:

@@ -22,7 +22,7 @@ from gradkit.ops import elementwise as E
 from gradkit.ops._registry import apply, apply1
 
 __all__ = ["real", "imag", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj",
-           "angle", "view_as_real", "view_as_complex", "complex", "polar", "is_complex"]
+           "is_neg", "adjoint", "angle", "view_as_real", "view_as_complex", "complex", "polar", "is_complex"]
 
 
 def is_complex(input: Tensor) -> bool:
@@ -77,6 +77,18 @@ def resolve_conj(input: Tensor) -> Tensor:
 def resolve_neg(input: Tensor) -> Tensor:
     """``input`` itself: gradkit never holds a lazily negated tensor."""
     return _t(input)
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of the last two dimensions (``input.transpose(-2, -1).conj()``)."""
+    return _t(input).adjoint()
+
+
+def is_neg(input: Tensor) -> bool:
+    """PyTorch's negative bit, always False: gradkit never holds a lazily negated tensor (the
+    imaginary part of a ``conj()`` is a real negated copy, not a view with the bit set)."""
+    _t(input)
+    return False
 
 
 def is_conj(input: Tensor) -> bool:
@@ -156,7 +168,7 @@ def _attach() -> None:
     T = Tensor
     T.real = property(real, doc="The real part (the tensor itself when it is real).")
     T.imag = property(imag, doc="The imaginary part of a complex tensor.")
-    for fn in (conj, conj_physical, resolve_conj, resolve_neg, is_conj, angle):
+    for fn in (conj, conj_physical, resolve_conj, resolve_neg, is_conj, is_neg, angle):
         setattr(T, fn.__name__, fn)
 
 

@@ -19,7 +19,7 @@ from gradkit._core.creation import _finish
 
 __all__ = [
     "meshgrid", "cartesian_prod", "combinations", "block_diag", "tril_indices", "triu_indices",
-    "vander", "atleast_3d", "dstack", "column_stack", "row_stack",
+    "vander", "atleast_3d", "diagflat", "dstack", "column_stack", "row_stack",
 ]
 
 
@@ -151,6 +151,11 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     if not increasing:
         cols = cols[::-1]
     return A.stack(cols, 1)
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    """A square matrix with the flattened ``input`` on its ``offset``-th diagonal."""
+    return A.diag(A.reshape(_t(input), (-1,)), offset)
 
 
 # --- stacking ---------------------------------------------------------------------------

@@ -104,12 +104,21 @@ def _scatter_args(x: Tensor, dim: int, index: Any, src: Any) -> tuple[Tensor, in
 def scatter(input: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
             reduce: str | None = None) -> Tensor:
     x = _t(input)
-    if reduce is not None:
-        raise NotImplementedError("scatter(reduce=...) is not supported yet; use scatter_add")
     src = value if src is None else src
     if isinstance(src, Tensor) and src.dtype is not x.dtype:
         # NOTE: PyTorch's check; NumPy would cast (2.5 written into a long tensor as 2)
         raise RuntimeError("scatter(): Expected self.dtype to be equal to src.dtype")
+    if reduce is not None:
+        # PyTorch's older spelling of scatter_reduce (sum or prod, input's values included)
+        if reduce not in ("add", "multiply"):
+            raise RuntimeError("reduce argument must be either add or multiply.")
+        from gradkit._api.mutating import scatter_reduce
+        idx = _t(index)
+        if isinstance(src, Tensor):
+            s = src[tuple(slice(0, n) for n in idx.shape)]    # the part index addresses
+        else:
+            s = _make(np.full(tuple(idx.shape), src, dtype=x._data.dtype), False, None)
+        return scatter_reduce(x, dim, idx, s, "sum" if reduce == "add" else "prod")
     flat = x.reshape((1,)) if x.ndim == 0 else x
     flat, d, idx, src = _scatter_args(flat, dim if x.ndim else 0, index, src)
     out = apply(S.scatter_p.prim, (flat, src), {"dim": d, "index": idx},
@@ -186,6 +195,11 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     x = _t(input)
     _not_lazy(x, "nonzero", "has a shape that depends on the values")
+    if x.ndim == 0:          # a 0-d tensor counts as one element: (1, 0) indices, or one (0,) or (1,)
+        hit = bool(x._data)
+        if as_tuple:
+            return (_make(np.zeros(int(hit), np.int64), False, None),)
+        return _make(np.zeros((int(hit), 0), np.int64), False, None)
     nz = np.nonzero(x._data)
     if as_tuple:
         return tuple(_make(i.astype(np.int64), False, None) for i in nz)
@@ -390,3 +404,20 @@ def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False,
               right: bool = False) -> Tensor:
     """Bucket index of each element given sorted ``boundaries`` (no gradient)."""
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
+    """The coordinates in ``shape`` of flat (row-major) ``indices``: one int64 tensor per
+    dimension, each of ``indices``' shape (negative indices count from the end, as PyTorch)."""
+    idx = indices if isinstance(indices, Tensor) else _make(np.asarray(indices), False, None)
+    if idx._data.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {idx.dtype}")
+    dims = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+    if any(s < 0 for s in dims):
+        raise ValueError("'shape' cannot have negative values, but got " + str(tuple(dims)))
+    rest = idx._data.astype(np.int64)
+    coords = []
+    for size in reversed(dims):
+        coords.append(rest % size if size else np.zeros_like(rest))
+        rest = rest // size if size else rest
+    return tuple(_make(np.asarray(c, dtype=np.int64), False, None) for c in reversed(coords))

@@ -284,6 +284,32 @@ _FUNCTIONS.update(msort=A.msort, ravel=A.ravel, is_same_size=A.is_same_size,
                   is_signed=A.is_signed)
 
 
+def resize_(self: Tensor, *sizes: Any) -> Tensor:
+    """Give ``self`` the shape ``sizes`` in place, keeping its elements in row-major order (new
+    elements, when it grows, are zeros where PyTorch leaves memory uninitialised). Refused for
+    a tensor that requires grad (PyTorch's error) and for a view (its base would not follow)."""
+    shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) \
+        else tuple(sizes)
+    if any(not isinstance(n, (int, np.integer)) or n < 0 for n in shape):
+        raise RuntimeError(f"resize_: sizes must be non-negative integers, got {list(shape)}")
+    if self._rg:
+        raise RuntimeError("cannot resize variables that require grad")
+    if self._base is not None:
+        raise RuntimeError("resize_ of a view is not supported: its base would not follow; "
+                           "resize a clone() instead")
+    if type(self._data) is not np.ndarray:
+        raise TypeError("resize_ is only implemented on CPU tensors")
+    n = int(np.prod(shape, dtype=np.int64))
+    flat = self._data.reshape(-1)
+    if n <= flat.size:
+        new = flat[:n].copy()
+    else:
+        new = np.concatenate([flat, np.zeros(n - flat.size, flat.dtype)])
+    self._data = new.reshape(shape)
+    self._vc[0] += 1
+    return self
+
+
 def _attach() -> None:
     T = Tensor
     methods: dict[str, Any] = {
@@ -292,7 +318,7 @@ def _attach() -> None:
         "as_strided": _as_strided, "storage_offset": storage_offset, "is_set_to": is_set_to,
         "apply_": apply_, "map_": map_, "new_tensor": new_tensor, "adjoint": _adjoint,
         "pinverse": _pinverse, "get_device": _get_device,
-        "masked_scatter_": _masked_scatter_inplace,
+        "masked_scatter_": _masked_scatter_inplace, "resize_": resize_,
     }
     for name in ("zeros", "ones", "empty", "full"):
         methods["new_" + name] = _new_factory(name)

@@ -417,7 +417,8 @@ def _attach() -> None:
     for name, d in (("float", _dtype.float32), ("double", _dtype.float64),
                     ("half", _dtype.float16), ("long", _dtype.int64), ("int", _dtype.int32),
                     ("short", _dtype.int16), ("char", _dtype.int8), ("byte", _dtype.uint8),
-                    ("bool", _dtype.bool)):
+                    ("bool", _dtype.bool), ("cfloat", _dtype.complex64),
+                    ("cdouble", _dtype.complex128)):
         methods[name] = _caster(d)
     plain = [
         "neg", "negative", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",

@@ -13,13 +13,15 @@ from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import elementwise as E
 from gradkit.ops._registry import apply, apply1
-from gradkit._api.base import _other, _scalar_name, _t, as_tensor_arg
+from gradkit._api.base import _other, _scalar_name, _store_out, _t, as_tensor_arg
 
 # --- unary ---------------------------------------------------------------------------
 def _unary(prim_fn: Any) -> Any:
     prim = prim_fn.prim
 
-    def fn(input: Tensor) -> Tensor:
+    def fn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return _store_out(prim_fn.__name__, fn(input), out)
         if isinstance(input, Tensor):
             return apply1(prim, input)
         return prim_fn(_t(input))
@@ -211,7 +213,9 @@ def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
 
 
 def _binary(prim_fn: Any, name: str) -> Any:
-    def fn(input: Any, other: Any) -> Tensor:
+    def fn(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return _store_out(name, fn(input, other), out)
         other = _other(other)
         if type(other) is int:
             other = _wrap_int(input, other)
@@ -229,7 +233,9 @@ def _tensor_variant(prim_fn: Any, name: str) -> Any:
     Tensor overload) and ``...Backward0`` for a Python scalar."""
     scalar = _binary(prim_fn, name)
 
-    def fn(input: Any, other: Any) -> Tensor:
+    def fn(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+        if out is not None:
+            return _store_out(name, fn(input, other), out)
         if isinstance(other, Tensor) and isinstance(input, Tensor):
             return apply(prim_fn.prim, (input, other), None, 1)
         return scalar(input, other)
@@ -327,7 +333,22 @@ def _pow_scalar(x: Tensor, exponent: Any) -> Tensor:
     return E.pow_scalar(x, exponent=exponent)
 
 
-float_power = pow
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """``input ** exponent`` computed in double precision: the result is float64 (complex128
+    when either side is complex), whatever the inputs' dtypes, as PyTorch's ``float_power``."""
+    def wide(v: Any) -> Any:
+        if isinstance(v, Tensor):
+            return v.to(_dtype.complex128 if v.is_complex() else _dtype.float64)
+        return complex(v) if isinstance(v, complex) else float(v)
+    complex_ = any(isinstance(v, complex) or isinstance(v, Tensor) and v.is_complex()
+                   for v in (input, exponent))
+    if not isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        input = _t(input)
+    base, expo = wide(input), wide(exponent)
+    if complex_:
+        base = base.to(_dtype.complex128) if isinstance(base, Tensor) else complex(base)
+        expo = expo.to(_dtype.complex128) if isinstance(expo, Tensor) else complex(expo)
+    return pow(base, expo)
 
 
 def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -427,3 +448,38 @@ def _mark_zero_safe(roots: list[Tensor]) -> None:
         node.zero_safe = True
         node.special = True
         stack.extend(edge[0] for edge in node.next if type(edge) is tuple)
+
+
+def isposinf(input: Tensor) -> Tensor:
+    """Where ``input`` is +inf (always False for integer and bool tensors)."""
+    x = _t(input)
+    if x._data.dtype.kind not in "fc":
+        return isinf(x)
+    return logical_and(isinf(x), gt(x, 0))
+
+
+def isneginf(input: Tensor) -> Tensor:
+    """Where ``input`` is -inf (always False for integer and bool tensors)."""
+    x = _t(input)
+    if x._data.dtype.kind not in "fc":
+        return isinf(x)
+    return logical_and(isinf(x), lt(x, 0))
+
+
+def isreal(input: Tensor) -> Tensor:
+    """Where the imaginary part is zero (everywhere for a real tensor)."""
+    x = _t(input)
+    if x._data.dtype.kind != "c":
+        return _make(np.ones(x._data.shape, dtype=np.bool_), False, None)
+    return _make(np.asarray(x._data.imag == 0), False, None)
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """Whether each of ``elements`` is in ``test_elements`` (either may be a Python number)."""
+    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin() expected at least one Tensor argument")
+    out = np.isin(e, t, assume_unique=assume_unique, invert=invert)
+    return _make(np.asarray(out, dtype=np.bool_), False, None)

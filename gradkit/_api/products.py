@@ -102,11 +102,27 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return apply(L.matmul_p.prim, (x, y), None, L.DOT)
 
 
-inner = dot
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sum over the last dimension of both (a scalar operand multiplies):
+    ``out[i..., j...] = sum_k input[i..., k] * other[j..., k]``."""
+    x, y = _t(input), _t(other)
+    if x.ndim == 0 or y.ndim == 0:
+        return mul(x, y)
+    if x.shape[-1] != y.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
+                           f"shapes {list(x.shape)} and {list(y.shape)}")
+    return tensordot(x, y, dims=([-1], [-1]))
 
 
 def vdot(input: Tensor, other: Tensor) -> Tensor:
-    return dot(input, other)
+    """``sum(conj(input) * other)`` over two 1-D tensors (the first is conjugated)."""
+    x, y = _t(input), _t(other)
+    if x.ndim != 1 or y.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    if x.is_complex():
+        from gradkit._api.complex import conj
+        x = conj(x)
+    return dot(x, y)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
@@ -117,8 +133,36 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 ger = outer
 
 
-def einsum(equation: str, *operands: Any) -> Tensor:
-    """Einstein summation (NumPy's notation, ``...`` included)."""
+def _sublist_equation(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """``einsum(op1, [0, 1], op2, [1, 2], [0, 2])`` (PyTorch's and NumPy's sublist format) as
+    an equation over letters (0-25 are ``a``-``z``, 26-51 ``A``-``Z``) and the operands."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def term(sub: Any) -> str:
+        out = []
+        for s in sub:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, (int, np.integer)) and 0 <= s < len(letters):
+                out.append(letters[s])
+            else:
+                raise ValueError(f"einsum(): expected subscript to be within the range [0, 52) or "
+                                 f"Ellipsis, but got {s!r}")
+        return "".join(out)
+    ops, subs = list(args[0::2]), list(args[1::2])
+    tail = None
+    if len(ops) > len(subs):               # an odd count: the last item is the output sublist
+        tail = ops.pop()
+    equation = ",".join(term(sub) for sub in subs)
+    if tail is not None:
+        equation += "->" + term(tail)
+    return equation, tuple(ops)
+
+
+def einsum(equation: Any, *operands: Any) -> Tensor:
+    """Einstein summation (NumPy's notation, ``...`` included; or the sublist format)."""
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ops = [_t(o) for o in operands]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 
 from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor
@@ -323,3 +324,73 @@ def cumprod(input: Tensor, dim: int = _NO_DIM, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     return _as_asked(R.cumprod_p(x, dim=S.norm_dim(_int_dim(dim, "cumprod"), x.ndim)), dtype)
+
+
+_QUANTILE_MODES = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+             interpolation: str = "linear") -> Tensor:
+    """The ``q``-th quantiles of ``input`` along ``dim`` (of all its elements when None).
+
+    A tensor ``q`` (1-D) puts its dimension first in the result. Between two order statistics
+    the value is interpolated (``linear``, ``lower``, ``higher``, ``midpoint``, ``nearest``, as
+    PyTorch and NumPy); a slice holding a NaN gives NaN. Differentiable: composed of ``sort``,
+    ``index_select`` and arithmetic, the gradient goes to the order statistics used.
+    """
+    from gradkit import _api as A
+    x = _t(input)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError("quantile() input tensor must be either float or double dtype")
+    if interpolation not in _QUANTILE_MODES:
+        raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest. Got {interpolation}")
+    qs = np.asarray(q._data if isinstance(q, Tensor) else q, dtype=np.float64)
+    if qs.ndim > 1:
+        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
+    if qs.size and (np.isnan(qs).any() or (qs < 0).any() or (qs > 1).any()):
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
+    if dim is None:
+        src, d = A.reshape(x, (-1,)), 0
+    else:
+        d = S.norm_dim(dim, x.ndim if x.ndim else 1)
+        src = A.reshape(x, (1,)) if x.ndim == 0 else x
+    n = src.shape[d]
+    if n == 0:
+        raise RuntimeError("quantile() input tensor must be non-empty")
+    last = A.movedim(src, d, -1)
+    ordered = A.sort(last, dim=-1).values
+    pos = np.atleast_1d(qs) * (n - 1)
+    lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
+    if interpolation == "nearest":
+        lo = hi = np.round(pos).astype(np.int64)
+    v_lo = A.index_select(ordered, -1, _int_tensor(lo))
+    v_hi = A.index_select(ordered, -1, _int_tensor(hi))
+    if interpolation in ("lower", "nearest"):
+        out = v_lo
+    elif interpolation == "higher":
+        out = v_hi
+    elif interpolation == "midpoint":
+        out = (v_lo + v_hi) * 0.5
+    else:
+        frac = _float_like(pos - lo, x)
+        out = v_lo + (v_hi - v_lo) * frac
+    has_nan = A.any(isnan(last), dim=-1, keepdim=True)
+    out = where(has_nan, _float_like(np.array(np.nan), x), out)
+    out = A.movedim(out, -1, 0)                       # (Q, *rest)
+    if keepdim:
+        out = A.unsqueeze(out, d + 1) if dim is not None else \
+            A.reshape(out, (out.shape[0],) + (1,) * x.ndim)
+    if qs.ndim == 0:
+        out = A.squeeze(out, 0)
+    return out
+
+
+def _int_tensor(a: np.ndarray) -> Tensor:
+    from gradkit._core.tensor import _make
+    return _make(np.ascontiguousarray(a, dtype=np.int64), False, None)
+
+
+def _float_like(a: np.ndarray, x: Tensor) -> Tensor:
+    from gradkit._core.tensor import _make
+    return _make(np.asarray(a, dtype=x._data.dtype), False, None)

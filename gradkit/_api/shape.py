@@ -268,13 +268,25 @@ def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
     return S.repeat_p(x, repeats=reps)
 
 
-def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Tensor:
+def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None, *,
+                      output_size: int | None = None) -> Tensor:
+    """Repeat each element (or each slice along ``dim``) ``repeats`` times; ``output_size``, the
+    total length along ``dim``, is checked against the repeats as PyTorch does. With ``input``
+    alone (1-D integer repeats), each index ``i`` repeated ``input[i]`` times."""
+    if repeats is None:
+        reps = _t(input)
+        if reps.ndim != 1:
+            raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
+        return repeat_interleave(_make(np.arange(reps.shape[0], dtype=np.int64), False, None),
+                                 reps, 0, output_size=output_size)
     x = _t(input)
     if dim is None:
         x, dim = reshape(x, (-1,)), 0
     d = S.norm_dim(dim, x.ndim)
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
     index = np.repeat(np.arange(x.shape[d]), reps)
+    if output_size is not None and int(output_size) != index.shape[0]:
+        raise RuntimeError("allocated size does not match required size")
     # NOTE: index_select's row, without its checks: an index built from arange is in range
     idx = (slice(None),) * d + (index.astype(np.int64, copy=False),)
     return apply(S.getitem_p.prim, (x,), {"index": idx}, S.INDEX_SELECT)
@@ -366,13 +378,24 @@ def vstack(tensors: Sequence[Tensor]) -> Tensor:
     return cat([atleast_2d(_t(t)) for t in tensors], 0)
 
 
-def atleast_1d(input: Tensor) -> Tensor:
-    x = _t(input)
+def atleast_1d(*tensors: Any) -> Any:
+    """A 0-d tensor viewed as ``(1,)``; several tensors (or one tuple of them) give a tuple."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(atleast_1d(t) for t in tensors[0])
+    if len(tensors) != 1:
+        return tuple(atleast_1d(t) for t in tensors)
+    x = _t(tensors[0])
     return reshape(x, (1,)) if x.ndim == 0 else x
 
 
-def atleast_2d(input: Tensor) -> Tensor:
-    x = _t(input)
+def atleast_2d(*tensors: Any) -> Any:
+    """Tensors viewed with at least two dimensions (``(n,) -> (1, n)``); several tensors (or
+    one tuple of them) give a tuple."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(atleast_2d(t) for t in tensors[0])
+    if len(tensors) != 1:
+        return tuple(atleast_2d(t) for t in tensors)
+    x = _t(tensors[0])
     return reshape(x, (1,) * (2 - x.ndim) + tuple(x.shape)) if x.ndim < 2 else x
 
 

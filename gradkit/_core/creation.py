@@ -208,7 +208,30 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     return tensor(data, dtype=dtype, device=device)
 
 
-asarray = as_tensor
+def asarray(obj: Any, *, dtype: Any = None, device: Any = None, copy: bool | None = None,
+            requires_grad: bool | None = None) -> Tensor:
+    """``obj`` as a tensor, as ``torch.asarray``: memory is shared with a tensor or an array
+    when it can be (``copy=None``), always (``copy=False``: an error when it cannot) or never
+    (``copy=True``: a copy, which keeps a tensor's graph). A tensor keeps its graph unless
+    ``requires_grad=False`` (then it is detached)."""
+    def name(d: Any) -> str:
+        return _dtype.as_dtype(d)._legacy[: -len("Tensor")]
+    array_like = isinstance(obj, (Tensor, np.ndarray)) or _backend.backend_of(obj) is not None
+    if copy is False:
+        if not array_like:
+            raise ValueError("can't alias arbitrary sequence into a tensor.")
+        have = obj.dtype if isinstance(obj, Tensor) else _dtype.FROM_NP.get(obj.dtype)
+        if dtype is not None and have is not None and _dtype.as_dtype(dtype) != have:
+            raise ValueError(f"can't alias tensor with dtype '{name(have)}' into dtype "
+                             f"'{name(dtype)}'.")
+    out = as_tensor(obj, dtype=dtype, device=device)
+    if copy and array_like and (out is obj or not isinstance(obj, Tensor)):
+        out = out.clone()
+    if requires_grad is False and out._rg:
+        out = out.detach()
+    elif requires_grad and not out._rg:
+        out.requires_grad_(True)
+    return out
 
 
 def from_numpy(ndarray: np.ndarray) -> Tensor:

@@ -44,6 +44,26 @@ class Size(tuple):
             n *= s
         return n
 
+    # NOTE: as PyTorch's, a slice of a Size, a Size joined with a tuple and a repeated Size are Sizes
+    def __getitem__(self, index: Any) -> Any:
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+    def __add__(self, other: Any) -> Any:
+        out = tuple.__add__(self, other)
+        return Size(out) if out is not NotImplemented else out
+
+    def __radd__(self, other: Any) -> Any:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n: Any) -> Any:
+        out = tuple.__mul__(self, n)
+        return Size(out) if out is not NotImplemented else out
+
+    __rmul__ = __mul__
+
 
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.

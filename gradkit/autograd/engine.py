@@ -212,6 +212,16 @@ def _check_nan(node: Any, grads: Sequence[Any]) -> None:
             raise RuntimeError(msg)
 
 
+#: Tests that recognise a gradient only ``vmap``'s batching rules can compute with (a batched
+#: tensor); ``gradkit.func`` adds its own when it loads. Such a seed runs the backward on Tensors
+#: (as ``create_graph`` does, recording nothing unless asked), so the rules see the batch.
+BATCHED_SEEDS: list[Any] = []
+
+
+def _any_batched(grads: list[Any]) -> bool:
+    return any(check(g) for check in BATCHED_SEEDS for g in grads if isinstance(g, Tensor))
+
+
 def run_backward(roots: Any, grads: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None, capture: bool = False,
                  allow_unused: bool = False) -> list[Any] | None:
@@ -243,13 +253,14 @@ def run_backward(roots: Any, grads: Any = None, retain_graph: bool | None = None
     prev = _state.grad_enabled
     # NOTE: as in PyTorch, create_graph records nothing inside inference mode
     _state.grad_enabled = create and not _state.inference
+    tensors = create or (bool(BATCHED_SEEDS) and _any_batched(grads))
     try:
-        seeds = _root_grads(roots, grads, create)
+        seeds = _root_grads(roots, grads, tensors)
         if _state.complex_conj:                 # JAX's convention: conj at both ends
             seeds = [_conj(g) for g in seeds]
         # NOTE: like PyTorch, backward does not warn about inf/nan it produces (sqrt'(0) = inf).
         with np.errstate(all="ignore"):
-            return _execute(roots, seeds, create, retain, inputs, capture, allow_unused)
+            return _execute(roots, seeds, tensors, retain, inputs, capture, allow_unused)
     finally:
         _state.grad_enabled = prev
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from gradkit._core.tensor import Size, Tensor, _make
 from gradkit.autograd import _batched as _autograd_batched
+from gradkit.autograd import engine as _autograd_engine
 from gradkit.autograd import _thread_state as T
 from gradkit.ops import _registry as R
 from gradkit.autograd.forward_ad import apply_dual
@@ -211,6 +212,7 @@ def check_plain(*tensors: Any) -> None:
 
 
 _autograd_batched.PLAIN_CHECKS.append(check_plain)
+_autograd_engine.BATCHED_SEEDS.append(lambda t: type(t) is BatchedTensor)
 
 
 def unwrap_all(x: Tensor) -> tuple[Tensor, list[int]]:

@@ -143,11 +143,12 @@ def _vmap(fun: Callable[..., Any], in_dims: Any, out_dims: Any, randomness: Any,
         if isinstance(fun, np.ufunc) and not kwargs and axis_size is None \
                 and all(a == 0 for a in axes) and out_axes == 0:
             return fun(*args)
-        names = list(kwargs)                       # keyword arguments are mapped over axis 0 (JAX)
+        # keyword arguments are mapped over axis 0 in JAX's spelling; PyTorch's never maps them
+        names = list(kwargs)
         everything = list(args) + [kwargs[k] for k in names]
         leaves, spec = tree_flatten(everything)
         try:
-            leaf_axes = _axes_for(axes + [0] * len(names), everything)
+            leaf_axes = _axes_for(axes + [None if torch_spelling else 0] * len(names), everything)
         except ValueError:
             if not torch_spelling:
                 raise

@@ -6,6 +6,10 @@ With ``import gradkit as torch``, ``torch.utils.data.DataLoader``,
 
 from __future__ import annotations
 
-from ..data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+from ..data import (BatchSampler, DataLoader, Dataset, IterableDataset, RandomSampler, Sampler,
+                    SequentialSampler, Subset, SubsetRandomSampler, TensorDataset, default_collate,
+                    get_worker_info, random_split)
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate"]
+__all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate",
+           "IterableDataset", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
+           "BatchSampler", "get_worker_info"]

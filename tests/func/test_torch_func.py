@@ -518,3 +518,24 @@ def test_functional_call_matches_live_torch():
     g_out = gf.functional_call(
         gm, {"weight": gk.tensor(w), "bias": gk.zeros(3, dtype=gk.float64)}, (gk.tensor(x),))
     np.testing.assert_allclose(g_out.detach().numpy(), t_out.detach().numpy(), rtol=1e-12)
+
+
+# --- found by the sweep of PyTorch's docstring examples (tools/docexamples.py) ---
+def test_vmap_over_autograd_grad_without_retain_graph() -> None:  # torch.func.vmap
+    # PyTorch's example: the rows of the Jacobian of x**3 in one batched backward
+    x = gk.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    y = x ** 3
+    (jac,) = gk.vmap(lambda v: gk.autograd.grad(y, x, v))(gk.eye(3))
+    np.testing.assert_allclose(jac.numpy(), np.diag([0.75, 3.0, 12.0]))
+    assert not jac.requires_grad
+
+
+def test_torch_vmap_does_not_map_keyword_arguments() -> None:  # torch.func.vmap's docstring
+    x = gk.arange(10.0).reshape(2, 5)
+
+    def fn(x: gk.Tensor, scale: float = 4.0) -> gk.Tensor:
+        return x * scale
+
+    out = gk.vmap(fn)(x, scale=x)           # each row times the whole of x
+    assert out.shape == (2, 2, 5)
+    np.testing.assert_allclose(out.numpy(), x.numpy()[:, None, :] * x.numpy()[None])

@@ -22,3 +22,8 @@ def test_other_numbers_on_an_id_line_are_still_compared() -> None:
 def test_first_difference_names_the_line() -> None:
     assert first_difference("a 1.0\nid(Y): 5\n", "a 1.00001\nid(Y): 7\n") is None
     assert first_difference("a 1\nb 2\n", "a 1\nb 3\n") == "line 2: torch `b 2` gradkit `b 3`"
+
+
+def test_nan_matches_nan_only() -> None:
+    assert _same_line("tensor([1.0000,    nan])", "tensor([1.0000,    nan])")
+    assert not _same_line("tensor([1.0000,    nan])", "tensor([1.0000, 2.0000])")

@@ -135,3 +135,14 @@ def test_generator_objects_as_torch():
     a = gk.rand(3, generator=g)
     assert gk.equal(gk.rand(3, generator=twin), a)  # same state, separate streams
     assert not gk.equal(gk.rand(3, generator=g), a)
+
+
+def test_allow_subclasses_false_refuses_a_parameter_against_a_tensor() -> None:
+    # torch.testing.assert_close's docstring example: a Parameter is a Tensor subclass
+    import gradkit.nn as gnn
+    expected = gk.tensor([1.0, 2.0, 3.0])
+    gk.testing.assert_close(gnn.Parameter(expected.clone()), expected)
+    with pytest.raises(TypeError, match="No comparison pair was able to handle inputs of type "
+                                        "<class 'gradkit.nn.parameter.Parameter'>"):
+        gk.testing.assert_close(gnn.Parameter(expected.clone()), expected, allow_subclasses=False)
+    gk.testing.assert_close([expected], [expected.clone()], allow_subclasses=False)

@@ -68,7 +68,7 @@ def _same_line(a: str, b: str, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
         return False
     for x, y in zip(NUMBER.findall(a), NUMBER.findall(b)):
         fx, fy = float(x), float(y)
-        if fx != fy and not abs(fx - fy) <= atol + rtol * abs(fy):
+        if fx != fy and not (fx != fx and fy != fy) and not abs(fx - fy) <= atol + rtol * abs(fy):
             return False
     return True
 
