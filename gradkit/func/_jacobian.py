@@ -24,7 +24,7 @@ __all__: list[str] = []
 
 
 def _grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], cots: Any, create: bool) -> list[Any]:
-    if _vmapping() and cots is None:
+    if cots is None and _vmapping() and _any_batched(*outs, *inputs):
         return _batched_grads(outs, inputs, create)
     live = [(o, c) for o, c in zip(outs, cots or [None] * len(outs)) if o.requires_grad]
     if not live:
@@ -33,6 +33,13 @@ def _grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], cots: Any, create: 
                         create_graph=create, retain_graph=True, allow_unused=True)
     return [_make(np.zeros_like(t._data), False, None) if g is None else g
             for g, t in zip(gs, inputs)]
+
+
+def _any_batched(*ts: Any) -> bool:
+    """Whether a vmap batches any of ``ts`` (plain tensors inside vmap: a dual pass's primals,
+    whose tangents alone are batched, differentiate as outside it)."""
+    from gradkit.func._batching import BatchedTensor
+    return any(type(t) is BatchedTensor for t in ts)
 
 
 def _no_vmap() -> None:
@@ -139,10 +146,10 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
     @functools.wraps(fun)
     def inner(*args: Any, **kwargs: Any) -> Any:
         replay = kwargs.pop(_REPLAY, None)
-        vmapped = _vmapping()
+        call = _Call(args, argnums, "jacrev" if mode == "rev" else "jacfwd")
+        vmapped = _vmapping() and _any_batched(*call.flat)
         if vmapped and mode not in ("rev", "auto"):
             _no_vmap()
-        call = _Call(args, argnums, "jacrev" if mode == "rev" else "jacfwd")
         box: dict[str, Any] = {}
 
         def flat_fun(*flat: Tensor) -> list[Tensor]:
@@ -173,7 +180,8 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
                     jac, outs = _jac_fwd(_first_call_cached(flat_fun, call.flat, outs), call.flat,
                                          call.create)
             else:
-                jac, outs = _jac_fwd(flat_fun, call.flat, call.create, dual=mode == "fwd-dual")
+                jac, outs = _jac_fwd(flat_fun, call.flat, call.create, dual=mode == "fwd-dual",
+                                     randomness=randomness)
         value = call.out(box["out"])
         res = _jac_tree(call, jac, box["spec"])
         return ((value, call.out(box["aux"])), res) if has_aux else (value, res)
@@ -314,8 +322,11 @@ def _first_call_cached(flat_fun: Callable[..., Any], primals: list[Tensor],
 
 
 def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
-             dual: bool = False, transposed_only: bool = False) -> tuple[Any, Any]:
+             dual: bool = False, transposed_only: bool = False,
+             randomness: str | None = None) -> tuple[Any, Any]:
     fm = ForwardMode(flat_fun, inputs, create, dual=dual)
+    if fm.fwad is not None and not transposed_only:
+        _vectorize_dual(fm, randomness)
     if transposed_only:
         def refuse(*a: Any) -> Any:
             raise _NotTransposable()
@@ -345,3 +356,43 @@ def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
             row.append(part.reshape(tuple(o.shape) + tuple(t.shape)))
         jac.append(row)
     return jac, outs
+
+
+def _vectorize_dual(fm: ForwardMode, randomness: str | None) -> None:
+    """Let ``fm`` push a batch of tangents through one dual-number pass under ``vmap``
+    (PyTorch's ``jacfwd``: ``vmap(jvp)``) instead of one pass per tangent.
+
+    The primals stay unbatched; each tangent is a batched tensor, so every JVP rule runs
+    once on the whole batch through vmap's batching rules (and where one has none, vmap
+    runs its loop: the same numbers, one pass per tangent).
+    """
+    per_tangent = fm._dual
+
+    def dual(tangents: Sequence[Any], bsz: int) -> list[Any]:
+        if bsz <= 1:
+            return per_tangent(tangents, bsz)
+        return _dual_vmapped(fm, tangents, randomness)
+    fm._dual = dual                               # type: ignore[method-assign]
+
+
+def _dual_vmapped(fm: ForwardMode, tangents: Sequence[Any], randomness: str | None) -> list[Any]:
+    from gradkit.autograd._batched import _as_tangent, _zeros_of
+    from gradkit.func._vmap import vmap
+    fwad = fm.fwad
+    n_out = len(fm.outputs)
+
+    def one(*ts: Tensor) -> tuple[Tensor, ...]:
+        with fwad.dual_level():
+            duals = [fwad.make_dual(p, _as_tangent(t, p)) for p, t in zip(fm.primals, ts)]
+            outs = fm._flat(fm.fn(*duals))
+            res = []
+            for k, o in enumerate(outs[:n_out]):
+                tan = fwad.unpack_dual(o).tangent
+                res.append(_zeros_of(fm.outputs[k]) if tan is None else tan)
+        return tuple(res)
+
+    seeds = [t if isinstance(t, Tensor) else _make(t, False, None) for t in tangents]
+    # NOTE: each tangent's pass draws its own random numbers unless the Jacobian asked for the
+    # same draws in every pass (vmap's "different" runs its loop when a draw comes)
+    res = vmap(one, randomness="same" if randomness == "same" else "different")(*seeds)
+    return list(res) if fm.create else [r._data for r in res]
