@@ -67,6 +67,15 @@ def _batched_grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], create: boo
     return [V.rewrap(g, levels) for g, (_, levels) in zip(gs, phys_in)]
 
 
+def _writable(a: Any) -> Any:
+    """``a`` itself when it owns writable memory of its own layout (a transposed Jacobian stays a
+    strided view, as torch.func's ``movedim`` gives), else a copy (a broadcast view is
+    read-only, and a user may write into the result)."""
+    if isinstance(a, np.ndarray) and a.flags.writeable:
+        return a
+    return contiguous(a)
+
+
 def _describe(tree: Any) -> str:
     """A pytree's structure with shapes for leaves, for error messages."""
     leaves, spec = tree_flatten(tree)
@@ -255,7 +264,7 @@ def _jac_vmapped(outs: list[Tensor], call: _Call, mode: str) -> list[list[Any]]:
             for g, t, p in zip(gs, call.flat, phys_in):
                 shape = bshape + oshape + tuple(t.shape)
                 g = zeros(shape, p._data.dtype, p._data) if g is None else \
-                    contiguous(np.moveaxis(g, 0, depth)).reshape(shape)
+                    _writable(np.moveaxis(g, 0, depth)).reshape(shape)
                 row.append(V.rewrap(_make(g, False, None), every))
             res.append(row)
         return res
@@ -299,7 +308,7 @@ def _jac_vmapped_columns(phys_out: list[Tensor], phys_in: list[Tensor],
         for j, p in enumerate(phys_in):
             part = np.moveaxis(col[offs[j]:offs[j + 1]], 0, -1)
             shape = bshape + tuple(o.shape[depth:]) + tuple(p.shape[depth:])
-            row.append(V.rewrap(_make(contiguous(part).reshape(shape), False, None), every))
+            row.append(V.rewrap(_make(_writable(part).reshape(shape), False, None), every))
         jac.append(row)
     return jac
 
@@ -352,7 +361,7 @@ def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
             part = col[offs[j]:offs[j + 1]]
             nd = part.ndim
             part = part.permute(tuple(range(1, nd)) + (0,)) if isinstance(part, Tensor) \
-                else _make(contiguous(np.moveaxis(part, 0, -1)), False, None)
+                else _make(_writable(np.moveaxis(part, 0, -1)), False, None)
             row.append(part.reshape(tuple(o.shape) + tuple(t.shape)))
         jac.append(row)
     return jac, outs
