@@ -76,6 +76,40 @@ def _writable(a: Any) -> Any:
     return contiguous(a)
 
 
+def _vmapping_batched(o: Tensor, inputs: Sequence[Tensor]) -> bool:
+    return _vmapping() and _any_batched(o, *inputs)
+
+
+def _rows_on_graph(o: Tensor, inputs: Sequence[Tensor], bshape: tuple[int, ...]) -> list[Tensor]:
+    """A differentiable reverse-mode Jacobian of the plain tensor ``o``: one backward pass with
+    a batch of unit cotangents under ``vmap`` (``vmap(vjp)``, as torch.func's ``jacrev``),
+    instead of one pass per row; vmap's loop does the rows one by one where a rule has no
+    batched form. ``bshape``: leading batch dims that ``o`` and ``inputs`` share (an outer
+    vmap's examples, which do not interact: every example gets the same unit cotangent).
+    Each result is shaped ``bshape + o's own shape + the input's own shape``."""
+    from gradkit._core.creation import zeros_like
+    from gradkit.func._vmap import vmap
+    depth = len(bshape)
+    oshape = tuple(o.shape)[depth:]
+    n = int(np.prod(oshape, dtype=np.int64))
+    eye_n = eye(n, n, o._data.dtype, o._data).reshape((n,) + (1,) * depth + oshape)
+    seed = _make(np.array(np.broadcast_to(eye_n, (n,) + bshape + oshape)), False, None)
+    live = list(inputs)
+
+    def row(u: Tensor) -> tuple[Tensor, ...]:
+        gs = _autograd_grad([o], live, [u], create_graph=True, retain_graph=True, allow_unused=True)
+        return tuple(zeros_like(t) if g is None else g for g, t in zip(gs, live))
+
+    res = vmap(row)(seed)
+    out = []
+    for r, t in zip(res, inputs):
+        ishape = tuple(t.shape)[depth:]
+        if depth:
+            r = r.permute(tuple(range(1, depth + 1)) + (0,) + tuple(range(depth + 1, r.ndim)))
+        out.append(r.reshape(bshape + oshape + ishape))
+    return out
+
+
 def _describe(tree: Any) -> str:
     """A pytree's structure with shapes for leaves, for error messages."""
     leaves, spec = tree_flatten(tree)
@@ -101,6 +135,9 @@ def _jac_rev(outs: list[Tensor], inputs: list[Tensor], create: bool,
         if create and n == 1:                     # a scalar: no indexing or stacking on the graph
             res.append([g.reshape(tuple(o.shape) + tuple(t.shape))
                         for g, t in zip(_grads([o], inputs, None, True), inputs)])
+            continue
+        if create and not _vmapping_batched(o, inputs):
+            res.append(_rows_on_graph(o, inputs, ()))
             continue
         if create:
             flat = o.reshape(-1)
@@ -230,10 +267,8 @@ def _jac_vmapped(outs: list[Tensor], call: _Call, mode: str) -> list[list[Any]]:
     n_out = sum(o._data.size for o in outs)
     n_in = sum(t._data.size for t in call.flat)
     columns = mode == "auto" and n_out > n_in or mode == "rev" and n_out > 4 * n_in
-    if call.create:
-        if columns:
-            raise V.Unbatchable("vmap: a differentiable forward-mode Jacobian runs per example")
-        return _jac_rev(outs, call.flat, True)    # rows of per-example gradients, batched
+    if call.create and columns:
+        raise V.Unbatchable("vmap: a differentiable forward-mode Jacobian runs per example")
     depth = len(V._levels)
     every = list(range(1, depth + 1))
     phys_in, phys_out = [], []
@@ -251,6 +286,9 @@ def _jac_vmapped(outs: list[Tensor], call: _Call, mode: str) -> list[list[Any]]:
     saved = V._levels[:]
     V._levels.clear()                     # NOTE: the walks run on plain tensors only
     try:
+        if call.create:                   # rows of per-example gradients, on the graph
+            return [[V.rewrap(r, every) for r in _rows_on_graph(po, phys_in, bshape)]
+                    for po in phys_out]
         if columns:
             return _jac_vmapped_columns(phys_out, phys_in, bshape)
         res = []
