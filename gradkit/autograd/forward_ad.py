@@ -13,11 +13,12 @@ pass with ``create_graph=True`` through dual tensors gives dual gradients
 As in PyTorch, with grad mode on a tangent requires grad when its tangents do or
 when its formula reads a primal that does (``x * w``, ``x @ w``, ``relu(x)``,
 ``linear`` with dual weights), so ``jvp.sum().backward()`` works where PyTorch's
-does; a primal the formula reads but the tangent does not depend on gets a zero
-gradient there, as in PyTorch (inside gradkit.func's transforms: none, see ``_attach``). A tangent keeps the floating dtype its formula computes in, which may
-differ from its primal's (a float64 tangent of a float32 primal stays float64
-through ``exp``, ``sum`` or ``x * w``); an in-place operation writes into the old
-tangent's dtype; a complex tangent of a real output keeps its real part.
+does; a primal the formula reads but the tangent does not depend on gets a zero gradient
+there, as in PyTorch (inside gradkit.func's transforms: none, see ``_attach``). A
+tangent keeps the floating dtype its formula computes in, which may differ from its
+primal's (a float64 tangent of a float32 primal stays float64 through ``exp``, ``sum``
+or ``x * w``); an in-place operation writes into the old tangent's dtype; a complex
+tangent of a real output keeps its real part.
 Levels nest: a tangent of an inner level carries the tangents of the outer
 levels, so ``unpack_dual(inner_tangent, level=outer)`` gives mixed second
 derivatives.
