@@ -313,6 +313,29 @@ def apply_dual(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | No
     levels = _dual_levels(args)
     if not levels:
         return out
+    return _give_tangents(prim, args, params, variant, out, levels)
+
+
+def apply_dual_over(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None,
+                    variant: int, base: Any, lowest: int) -> Any:
+    """``apply_dual`` for the levels from ``lowest`` on, with ``base(prim, args, params,
+    variant)`` computing the primal output (seeing only the levels below ``lowest``).
+
+    ``gradkit.func`` runs it for dual levels opened inside a vmap (``vmap(jvp)``): ``base``
+    is the batching rule, and the tangents' rules run on batched tensors through vmap.
+    """
+    with _capped(lowest):
+        out = base(prim, args, params, variant)
+    if not prim.differentiable:
+        return out
+    levels = [lv for lv in _dual_levels(args) if lv >= lowest]
+    if not levels:
+        return out
+    return _give_tangents(prim, args, params, variant, out, levels)
+
+
+def _give_tangents(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None,
+                   variant: int, out: Any, levels: list[int]) -> Any:
     outs = (out,) if prim.n_out == 1 else out
     params = params or {}
     for lvl in levels:                      # ascending: ``ans`` then carries the lower levels
