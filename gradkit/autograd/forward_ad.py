@@ -14,7 +14,7 @@ As in PyTorch, with grad mode on a tangent requires grad when its tangents do or
 when its formula reads a primal that does (``x * w``, ``x @ w``, ``relu(x)``,
 ``linear`` with dual weights), so ``jvp.sum().backward()`` works where PyTorch's
 does; a primal the formula reads but the tangent does not depend on gets a zero gradient
-there, as in PyTorch (inside gradkit.func's transforms: none, see ``_attach``). A
+there, as in PyTorch (inside transforms: none, see ``_attach``). A
 tangent keeps the floating dtype its formula computes in, which may differ from its
 primal's (a float64 tangent of a float32 primal stays float64 through ``exp``, ``sum``
 or ``x * w``); an in-place operation writes into the old tangent's dtype; a complex
@@ -71,6 +71,7 @@ from gradkit._core.tensor import Tensor, _make
 from ..ops import _registry as R
 from ..ops._registry import ELEMENTWISE, LINEAR, ZERO, Primitive
 from . import _thread_state as T
+from gradkit._core.concrete import is_differentiating
 from gradkit._core.grad_mode import _state
 from gradkit.ops.shape import ALIAS
 from gradkit.ops.shape import reshape_p
@@ -342,7 +343,8 @@ def _give_tangents(prim: Primitive, args: Sequence[Any], params: dict[str, Any] 
         tangents = [a._fw.get(lvl) if isinstance(a, Tensor) and a._fw else None for a in args]
         with _capped(lvl):
             tans = _out_tangents(prim, args, params, variant, out, outs, tangents)
-            deps = _grad_deps(prim, args, tangents) if _state.grad_enabled else ()
+            deps = _grad_deps(prim, args, tangents, not is_differentiating()) \
+                if _state.grad_enabled else ()
             if deps:
                 tans = [None if t is None else _attach(t, deps) for t in tans]
         for o, tan in zip(outs, tans):
@@ -378,7 +380,8 @@ def _rule_reads(rule: Any) -> frozenset[int] | None:
     return res
 
 
-def _grad_deps(prim: Primitive, args: Sequence[Any], tangents: list[Any]) -> list[Tensor]:
+def _grad_deps(prim: Primitive, args: Sequence[Any], tangents: list[Any],
+               numbers: bool = True) -> list[Tensor]:
     """The inputs requiring grad whose values the output's tangent is a function of.
 
     PyTorch evaluates a JVP formula on the primals (a missing tangent counts as zeros), so
@@ -402,11 +405,11 @@ def _grad_deps(prim: Primitive, args: Sequence[Any], tangents: list[Any]) -> lis
         for rule_i, a in zip(rules, args):
             # NOTE: a float input without a tangent counts too: its zero tangent meets the
             # other primals in PyTorch's formula (``x_t * w + w_t * x``)
-            # (a Python number too: PyTorch wraps it, so ``x * 2`` reads ``x`` for the number's
-            # zero tangent, and ``x.grad`` gets zeros)
+            # (a Python number too, outside transforms: PyTorch wraps it, so ``x * 2`` reads
+            # ``x`` for the number's zero tangent, and ``x.grad`` gets zeros)
             if rule_i is None or rule_i is ZERO or (
                     a._data.dtype.kind not in "fc" if isinstance(a, Tensor)
-                    else isinstance(a, bool) or not isinstance(a, (int, float))):
+                    else not numbers or isinstance(a, bool) or not isinstance(a, (int, float))):
                 continue
             r = _rule_reads(rule_i)
             if r is None or 1 in r:           # unknown, or the answer: a function of all inputs
@@ -428,7 +431,7 @@ def _attach(tan: Any, deps: Sequence[Tensor]) -> Any:
     """
     if not isinstance(tan, Tensor) or not deps:
         return tan
-    inside = any(depth() for depth in TRANSFORM_DEPTH)
+    inside = is_differentiating()
     if tan._rg:
         if inside:
             return tan
@@ -437,7 +440,8 @@ def _attach(tan: Any, deps: Sequence[Tensor]) -> Any:
             return tan
     from ..ops.elementwise import where
     if inside:
-        # NOTE: inside gradkit.func's transforms (jacfwd(jacfwd(f)), hessian) the zero
+        # NOTE: inside transforms (gradkit.func's jacfwd(jacfwd(f)), hessian; autograd.functional,
+        # whose PyTorch counterpart is the double-backward trick) the zero
         # gradients would be dense arrays walked by every outer pass, for nothing: a fresh
         # anchor leaf instead, never seen by the user, where the gradient stops
         anchor = _make(np.zeros((), dtype=tan._data.dtype), True, None)
@@ -480,10 +484,6 @@ def _unreached(tan: Tensor, deps: Sequence[Tensor], hops: int = 4) -> list[Tenso
                 return []
         frontier = nxt
     return list(want.values())
-
-#: callables giving how deeply gradkit.func's transforms are nested in this thread (func
-#: registers its own when it loads; this floor does not import it)
-TRANSFORM_DEPTH: list[Any] = []
 
 
 def _link_ans(prim: Primitive, outs: Sequence[Tensor]) -> None:

@@ -24,15 +24,6 @@ def _depth() -> int:
     return getattr(_local, "depth", 0)
 
 
-def _register_depth() -> None:
-    from gradkit.autograd import forward_ad
-    if _depth not in forward_ad.TRANSFORM_DEPTH:
-        forward_ad.TRANSFORM_DEPTH.append(_depth)
-
-
-_register_depth()
-
-
 class _Scope:
     """Entered while a transform runs the user function; nested transforms keep graphs.
 
