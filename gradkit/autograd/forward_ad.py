@@ -40,7 +40,7 @@ A Hessian-vector product, forward-over-reverse:
 ...     xd = fwAD.make_dual(x, gk.tensor([1.0, 0.0]))
 ...     (g,) = gk.autograd.grad((xd ** 3).sum(), xd, create_graph=True)
 ...     fwAD.unpack_dual(g).tangent
-tensor([6., 0.], grad_fn=<MulBackward0>)
+tensor([6., 0.], grad_fn=<WhereBackward0>)
 
 Notes
 -----
