@@ -49,6 +49,7 @@ def steps(lib: str) -> dict[str, Callable[[], Any]]:
     data = {"d16": _data(rng, 16, 16), "tall": _data(rng, 2048, 32), "wide": _data(rng, 32, 2048),
             "hess": _data(rng, 32, 512), "batch": _data(rng, 33, 31, 64)}
     tang = rng.standard_normal((2, 2048)).astype(np.float32)
+    batch_t = rng.standard_normal((64, 31)).astype(np.float32)
     if lib == "jax":
         import jax
         import jax.numpy as jnp
@@ -60,6 +61,7 @@ def steps(lib: str) -> dict[str, Callable[[], Any]]:
             return jnp.sin(x).sum()
 
         conv = {k: tuple(jnp.asarray(a) for a in v) for k, v in data.items()}
+        conv["batch_t"] = jnp.asarray(batch_t)
         eye = jnp.eye(16)
         xs, ts = jnp.asarray(tang[0]), jnp.asarray(tang[1])
 
@@ -78,6 +80,8 @@ def steps(lib: str) -> dict[str, Callable[[], Any]]:
             "revrev": jit(jax.jacrev(jax.jacrev(predict, argnums=2), argnums=2)),
             "batch_jacobian": jit(jax.vmap(jax.jacrev(predict, argnums=2), in_axes=(None, None, 0))),
             "batch_hessian": jit(jax.vmap(jax.hessian(predict, argnums=2), in_axes=(None, None, 0))),
+            "vmap_jvp": jit(jax.vmap(lambda w, b, x, t: jax.jvp(lambda x: predict(w, b, x), (x,), (t,))[1],
+                                     in_axes=(None, None, 0, 0))),
             "hvp": jit(lambda x, t: jax.jvp(jax.grad(f), (x,), (t,))[1]),
             "hvp_revrev": jit(lambda x, t: jax.vjp(jax.grad(f), x)[1](t)),
         }
@@ -91,11 +95,13 @@ def steps(lib: str) -> dict[str, Callable[[], Any]]:
             from torch import func
             F = torch.nn.functional
             conv = {k: tuple(torch.from_numpy(a) for a in v) for k, v in data.items()}
+            conv["batch_t"] = torch.from_numpy(batch_t)
         else:
             import gradkit as torch
             from gradkit import func
             from gradkit.nn import functional as F
             conv = {k: tuple(torch.from_numpy(a) for a in v) for k, v in data.items()}
+            conv["batch_t"] = torch.from_numpy(batch_t)
 
         def predict(w: Any, b: Any, x: Any) -> Any:
             return F.linear(x, w, b).tanh()
@@ -120,6 +126,8 @@ def steps(lib: str) -> dict[str, Callable[[], Any]]:
             "revrev": func.jacrev(func.jacrev(predict, argnums=2), argnums=2),
             "batch_jacobian": func.vmap(func.jacrev(predict, argnums=2), in_dims=(None, None, 0)),
             "batch_hessian": func.vmap(func.hessian(predict, argnums=2), in_dims=(None, None, 0)),
+            "vmap_jvp": func.vmap(lambda w, b, x, t: func.jvp(lambda x: predict(w, b, x), (x,), (t,))[1],
+                                  in_dims=(None, None, 0, 0)),
             "hvp": lambda x, t: func.jvp(func.grad(f), (x,), (t,))[1],
             "hvp_revrev": lambda x, t: func.vjp(func.grad(f), x)[1](t),
         }
@@ -140,6 +148,7 @@ def steps(lib: str) -> dict[str, Callable[[], Any]]:
         "jacrev(jacrev) 512->32": run(t["revrev"], *c["hess"]),
         "batch jacobian 64x31->33": run(t["batch_jacobian"], *c["batch"]),
         "batch hessian 64x31->33": run(t["batch_hessian"], *c["batch"]),
+        "vmap(jvp) 64x31->33": run(t["vmap_jvp"], *c["batch"], c["batch_t"]),
         "hvp fwd-over-rev 2048": run(t["hvp"], xs, ts),
         "hvp rev-over-rev 2048": run(t["hvp_revrev"], xs, ts),
     }

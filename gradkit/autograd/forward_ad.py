@@ -13,11 +13,12 @@ pass with ``create_graph=True`` through dual tensors gives dual gradients
 As in PyTorch, with grad mode on a tangent requires grad when its tangents do or
 when its formula reads a primal that does (``x * w``, ``x @ w``, ``relu(x)``,
 ``linear`` with dual weights), so ``jvp.sum().backward()`` works where PyTorch's
-does; a primal the tangent does not depend on gets no gradient there (PyTorch:
-zeros). A tangent keeps the floating dtype its formula computes in, which may
-differ from its primal's (a float64 tangent of a float32 primal stays float64
-through ``exp``, ``sum`` or ``x * w``); an in-place operation writes into the old
-tangent's dtype; a complex tangent of a real output keeps its real part.
+does; a primal the formula reads but the tangent does not depend on gets a zero gradient
+there, as in PyTorch (inside transforms: none, see ``_attach``). A
+tangent keeps the floating dtype its formula computes in, which may differ from its
+primal's (a float64 tangent of a float32 primal stays float64 through ``exp``, ``sum``
+or ``x * w``); an in-place operation writes into the old tangent's dtype; a complex
+tangent of a real output keeps its real part.
 Levels nest: a tangent of an inner level carries the tangents of the outer
 levels, so ``unpack_dual(inner_tangent, level=outer)`` gives mixed second
 derivatives.
@@ -39,7 +40,7 @@ A Hessian-vector product, forward-over-reverse:
 ...     xd = fwAD.make_dual(x, gk.tensor([1.0, 0.0]))
 ...     (g,) = gk.autograd.grad((xd ** 3).sum(), xd, create_graph=True)
 ...     fwAD.unpack_dual(g).tangent
-tensor([6., 0.], grad_fn=<MulBackward0>)
+tensor([6., 0.], grad_fn=<WhereBackward0>)
 
 Notes
 -----
@@ -70,6 +71,7 @@ from gradkit._core.tensor import Tensor, _make
 from ..ops import _registry as R
 from ..ops._registry import ELEMENTWISE, LINEAR, ZERO, Primitive
 from . import _thread_state as T
+from gradkit._core.concrete import is_differentiating
 from gradkit._core.grad_mode import _state
 from gradkit.ops.shape import ALIAS
 from gradkit.ops.shape import reshape_p
@@ -312,13 +314,37 @@ def apply_dual(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | No
     levels = _dual_levels(args)
     if not levels:
         return out
+    return _give_tangents(prim, args, params, variant, out, levels)
+
+
+def apply_dual_over(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None,
+                    variant: int, base: Any, lowest: int) -> Any:
+    """``apply_dual`` for the levels from ``lowest`` on, with ``base(prim, args, params,
+    variant)`` computing the primal output (seeing only the levels below ``lowest``).
+
+    ``gradkit.func`` runs it for dual levels opened inside a vmap (``vmap(jvp)``): ``base``
+    is the batching rule, and the tangents' rules run on batched tensors through vmap.
+    """
+    with _capped(lowest):
+        out = base(prim, args, params, variant)
+    if not prim.differentiable:
+        return out
+    levels = [lv for lv in _dual_levels(args) if lv >= lowest]
+    if not levels:
+        return out
+    return _give_tangents(prim, args, params, variant, out, levels)
+
+
+def _give_tangents(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None,
+                   variant: int, out: Any, levels: list[int]) -> Any:
     outs = (out,) if prim.n_out == 1 else out
     params = params or {}
     for lvl in levels:                      # ascending: ``ans`` then carries the lower levels
         tangents = [a._fw.get(lvl) if isinstance(a, Tensor) and a._fw else None for a in args]
         with _capped(lvl):
             tans = _out_tangents(prim, args, params, variant, out, outs, tangents)
-            deps = _grad_deps(prim, args, tangents) if _state.grad_enabled else ()
+            deps = _grad_deps(prim, args, tangents, not is_differentiating()) \
+                if _state.grad_enabled else ()
             if deps:
                 tans = [None if t is None else _attach(t, deps) for t in tans]
         for o, tan in zip(outs, tans):
@@ -354,7 +380,8 @@ def _rule_reads(rule: Any) -> frozenset[int] | None:
     return res
 
 
-def _grad_deps(prim: Primitive, args: Sequence[Any], tangents: list[Any]) -> list[Tensor]:
+def _grad_deps(prim: Primitive, args: Sequence[Any], tangents: list[Any],
+               numbers: bool = True) -> list[Tensor]:
     """The inputs requiring grad whose values the output's tangent is a function of.
 
     PyTorch evaluates a JVP formula on the primals (a missing tangent counts as zeros), so
@@ -378,8 +405,11 @@ def _grad_deps(prim: Primitive, args: Sequence[Any], tangents: list[Any]) -> lis
         for rule_i, a in zip(rules, args):
             # NOTE: a float input without a tangent counts too: its zero tangent meets the
             # other primals in PyTorch's formula (``x_t * w + w_t * x``)
-            if rule_i is None or rule_i is ZERO or not isinstance(a, Tensor) \
-                    or a._data.dtype.kind not in "fc":
+            # (a Python number too, outside transforms: PyTorch wraps it, so ``x * 2`` reads
+            # ``x`` for the number's zero tangent, and ``x.grad`` gets zeros)
+            if rule_i is None or rule_i is ZERO or (
+                    a._data.dtype.kind not in "fc" if isinstance(a, Tensor)
+                    else not numbers or isinstance(a, bool) or not isinstance(a, (int, float))):
                 continue
             r = _rule_reads(rule_i)
             if r is None or 1 in r:           # unknown, or the answer: a function of all inputs
@@ -393,22 +423,67 @@ def _attach(tan: Any, deps: Sequence[Tensor]) -> Any:
     """``tan`` unchanged, requiring grad as PyTorch's tangent does when its formula reads
     primals that require grad (``deps``), though it does not depend on their values.
 
-    PyTorch gives such primals a zero gradient (efficient zero tensors, at no cost). Here they
-    get none (``x.grad`` stays None, ``autograd.grad`` needs ``allow_unused=True``): a dense
-    zero gradient per operation made ``jacfwd(jacfwd(f))`` five times slower
-    (``benchmarks/bench_func.py``). ``backward`` works, and a tangent that does depend on a
-    primal (``exp``, ``tanh``, ``x * x``) is on its graph through the rule's own arithmetic.
+    As in PyTorch, a backward through it gives such primals a zero gradient (``x.grad`` is
+    zeros, not None): ``where(False, z, tan)`` with ``z`` a 0-d zero summed from an empty
+    slice of each dependency (no arithmetic on the tangent's values: an inf stays an inf).
+    A tangent that already requires grad gets the links to the primals its graph does not
+    reach within a few nodes (``x * w``: ``x``; ``sin``: none, its rule reads ``cos(x)``).
     """
-    if not isinstance(tan, Tensor) or tan._rg or not deps:
+    if not isinstance(tan, Tensor) or not deps:
         return tan
+    inside = is_differentiating()
+    if tan._rg:
+        if inside:
+            return tan
+        deps = _unreached(tan, deps)
+        if not deps:
+            return tan
     from ..ops.elementwise import where
-    # NOTE: a fresh anchor leaf, never seen by the user: no arithmetic on the tangent's values
-    # (an inf stays an inf), and its gradient stops there
-    anchor = _make(np.zeros((), dtype=tan._data.dtype), True, None)
-    return where(_FALSE, anchor, tan)
+    if inside:
+        # NOTE: inside transforms (gradkit.func's jacfwd(jacfwd(f)), hessian; autograd.functional,
+        # whose PyTorch counterpart is the double-backward trick) the zero
+        # gradients would be dense arrays walked by every outer pass, for nothing: a fresh
+        # anchor leaf instead, never seen by the user, where the gradient stops
+        anchor = _make(np.zeros((), dtype=tan._data.dtype), True, None)
+        return where(_FALSE, anchor, tan)
+    from ..ops.reduction import sum_p
+    z = None
+    for d in deps:
+        zd = sum_p(reshape_p(d, shape=(-1,))[:0])
+        z = zd if z is None else z + zd
+    if z._data.dtype != tan._data.dtype:
+        from ..ops.shape import to_p
+        z = to_p(z, dtype=tan._data.dtype)
+    return where(_FALSE, z, tan)
 
 
 _FALSE = _make(np.asarray(False), False, None)
+
+
+def _unreached(tan: Tensor, deps: Sequence[Tensor], hops: int = 4) -> list[Tensor]:
+    """The ``deps`` that ``tan``'s graph does not reach within ``hops`` nodes (a rule's own
+    arithmetic is a few nodes deep; one found further is linked again, which adds zeros)."""
+    want = {(id(d) if d._fn is None else (id(d._fn), d._oi)): d for d in deps}
+    frontier = [tan._fn]
+    seen: set[int] = set()
+    for _ in range(hops):
+        nxt = []
+        for node in frontier:
+            if node is None or id(node) in seen:
+                continue
+            seen.add(id(node))
+            for edge in getattr(node, "next", ()):
+                if edge is None:
+                    continue
+                if type(edge) is tuple:
+                    want.pop((id(edge[0]), edge[1]), None)
+                    nxt.append(edge[0])
+                else:
+                    want.pop(id(edge), None)
+            if not want:
+                return []
+        frontier = nxt
+    return list(want.values())
 
 
 def _link_ans(prim: Primitive, outs: Sequence[Tensor]) -> None:

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from gradkit.func._tree import (_as_output, _Call, _depth, _Scope, _split_aux, tree_flatten,
+from gradkit.func._tree import (_as_output, _Call, _depth, _Scope, _split_aux, _vmapping, tree_flatten,
                                 tree_unflatten)
 from gradkit._core.backend import is_lazy
 from gradkit._core.tensor import Tensor, _make
@@ -299,12 +299,54 @@ def _linear(fun: Callable[..., Any], primals: Sequence[Any], has_aux: bool) -> t
 def jvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any], *,
         has_aux: bool = False) -> tuple[Any, ...]:
     """``(fun(*primals), J tangents)`` by forward mode."""
+    if _vmapping() and isinstance(primals, (tuple, list)):
+        res = _jvp_in_vmap(fun, primals, tangents, has_aux)
+        if res is not None:
+            return res
     call, fm, box = _linear(fun, primals, has_aux)
     with _Scope("gradkit.func.jvp", call.flat):
         cols = fm.apply(_tangent_leaves(call, tangents))
     tan = tree_unflatten(box["spec"], [c[0] for c in cols])
     res = (call.out(box["out"]), _out_like(call, tan, box["out"]))
     return res + (call.out(box["aux"]),) if has_aux else res
+
+
+def _jvp_in_vmap(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any],
+                 has_aux: bool) -> tuple[Any, ...] | None:
+    """``jvp`` inside ``vmap`` with batched primals: one dual pass on the batched tensors
+    (PyTorch's ``vmap(jvp)``), every JVP rule run once on the batch by vmap's rules (and,
+    where one has none, ``Unbatchable``: vmap's loop runs instead). None when no primal
+    is batched (the plain path does it)."""
+    from gradkit.autograd._batched import _as_tangent, forward_ad_module
+    from gradkit.func import _batching as V
+    from gradkit._core.creation import zeros_like as _zeros_like
+    from gradkit.func._jacobian import _any_batched
+    fwad = forward_ad_module()
+    leaves = [v for p in primals for v in tree_flatten(p)[0]]
+    if fwad is None or not _any_batched(*leaves):
+        return None
+    call = _Call(tuple(primals), tuple(range(len(primals))), "jvp")
+    flat_t = _tangent_leaves(call, tangents)
+    with _Scope("gradkit.func.jvp", call.flat), fwad.dual_level():
+        gid = fwad._levels[-1].gid
+        V._inner_duals.append((gid, len(V._levels)))
+        try:
+            duals = [fwad.make_dual(p, _as_tangent(t[0], p)) for p, t in zip(call.flat, flat_t)]
+            a, i = [], 0
+            for spec, grp in zip(call.specs, call.leaves):
+                a.append(tree_unflatten(spec, duals[i:i + len(grp)]))
+                i += len(grp)
+            out, aux = _split_aux(fun(*a), has_aux, "jvp")
+            outs, spec = _flat_outputs(out)
+            prim_outs, tan_outs = [], []
+            for o in outs:
+                p, t = fwad.unpack_dual(o)
+                prim_outs.append(p)
+                tan_outs.append(_zeros_like(p) if t is None else t)
+        finally:
+            V._inner_duals.pop()
+    res = (call.out(tree_unflatten(spec, prim_outs)), call.out(tree_unflatten(spec, tan_outs)))
+    return res + (call.out(aux),) if has_aux else res
 
 
 def _out_like(call: _Call, tree: Any, ref: Any) -> Any:

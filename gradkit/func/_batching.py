@@ -291,7 +291,43 @@ def _hook(prim: Any, args: Sequence[Any], params: Any, variant: int) -> Any:
     if not level:
         return _base(prim, args, params, variant)
     if any(type(a) is BatchedTensor and a._fw for a in args):
-        raise Unbatchable("vmap: forward-mode tangents on a batched tensor")
+        lowest = _inner_lowest(args)
+        from gradkit.autograd.forward_ad import apply_dual_over
+        return apply_dual_over(prim, args, params, variant, _rule, lowest)
+    return _rule(prim, args, params, variant, level)
+
+
+#: per thread: the dual levels opened inside a vmap (``vmap(jvp)``, ``gradkit.func.jvp``),
+#: by id, with the number of vmap levels running when each was opened
+_inner_duals: Any = T.PerThreadList()
+
+
+def _inner_lowest(args: Sequence[Any]) -> int:
+    """The lowest dual level on a batched argument that this thread's cap lets through,
+    every such level having been opened inside the vmap of its tensor (else ``Unbatchable``:
+    a tangent of an outer level on a batched tensor would be lost when the vmap unwraps)."""
+    from gradkit.autograd import forward_ad as F
+    cap = F._cap.cap
+    inner = dict(_inner_duals.items)
+    lowest = cap
+    for a in args:
+        if type(a) is BatchedTensor and a._fw:
+            for k in a._fw:
+                if k >= cap:
+                    continue
+                depth = inner.get(k)
+                if depth is None or depth < a._level:
+                    raise Unbatchable("vmap: forward-mode tangents on a batched tensor")
+                lowest = min(lowest, k)
+    return lowest
+
+
+def _rule(prim: Any, args: Sequence[Any], params: Any, variant: int, level: int = 0) -> Any:
+    """Run ``prim`` by its batching rule at the innermost level of its batched arguments."""
+    if not level:
+        for a in args:
+            if type(a) is BatchedTensor and a._level > level:
+                level = a._level
     from gradkit.func import _batching_rules as _vmap_rules
     rule = _vmap_rules.KINDS.get(prim.batch) if prim.batch is not None else None
     if rule is None:

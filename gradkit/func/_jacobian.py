@@ -24,7 +24,7 @@ __all__: list[str] = []
 
 
 def _grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], cots: Any, create: bool) -> list[Any]:
-    if _vmapping() and cots is None:
+    if cots is None and _vmapping() and _any_batched(*outs, *inputs):
         return _batched_grads(outs, inputs, create)
     live = [(o, c) for o, c in zip(outs, cots or [None] * len(outs)) if o.requires_grad]
     if not live:
@@ -33,6 +33,13 @@ def _grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], cots: Any, create: 
                         create_graph=create, retain_graph=True, allow_unused=True)
     return [_make(np.zeros_like(t._data), False, None) if g is None else g
             for g, t in zip(gs, inputs)]
+
+
+def _any_batched(*ts: Any) -> bool:
+    """Whether a vmap batches any of ``ts`` (plain tensors inside vmap: a dual pass's primals,
+    whose tangents alone are batched, differentiate as outside it)."""
+    from gradkit.func._batching import BatchedTensor
+    return any(type(t) is BatchedTensor for t in ts)
 
 
 def _no_vmap() -> None:
@@ -60,6 +67,49 @@ def _batched_grads(outs: Sequence[Tensor], inputs: Sequence[Tensor], create: boo
     return [V.rewrap(g, levels) for g, (_, levels) in zip(gs, phys_in)]
 
 
+def _writable(a: Any) -> Any:
+    """``a`` itself when it owns writable memory of its own layout (a transposed Jacobian stays a
+    strided view, as torch.func's ``movedim`` gives), else a copy (a broadcast view is
+    read-only, and a user may write into the result)."""
+    if isinstance(a, np.ndarray) and a.flags.writeable:
+        return a
+    return contiguous(a)
+
+
+def _vmapping_batched(o: Tensor, inputs: Sequence[Tensor]) -> bool:
+    return _vmapping() and _any_batched(o, *inputs)
+
+
+def _rows_on_graph(o: Tensor, inputs: Sequence[Tensor], bshape: tuple[int, ...]) -> list[Tensor]:
+    """A differentiable reverse-mode Jacobian of the plain tensor ``o``: one backward pass with
+    a batch of unit cotangents under ``vmap`` (``vmap(vjp)``, as torch.func's ``jacrev``),
+    instead of one pass per row; vmap's loop does the rows one by one where a rule has no
+    batched form. ``bshape``: leading batch dims that ``o`` and ``inputs`` share (an outer
+    vmap's examples, which do not interact: every example gets the same unit cotangent).
+    Each result is shaped ``bshape + o's own shape + the input's own shape``."""
+    from gradkit._core.creation import zeros_like
+    from gradkit.func._vmap import vmap
+    depth = len(bshape)
+    oshape = tuple(o.shape)[depth:]
+    n = int(np.prod(oshape, dtype=np.int64))
+    eye_n = eye(n, n, o._data.dtype, o._data).reshape((n,) + (1,) * depth + oshape)
+    seed = _make(np.array(np.broadcast_to(eye_n, (n,) + bshape + oshape)), False, None)
+    live = list(inputs)
+
+    def row(u: Tensor) -> tuple[Tensor, ...]:
+        gs = _autograd_grad([o], live, [u], create_graph=True, retain_graph=True, allow_unused=True)
+        return tuple(zeros_like(t) if g is None else g for g, t in zip(gs, live))
+
+    res = vmap(row)(seed)
+    out = []
+    for r, t in zip(res, inputs):
+        ishape = tuple(t.shape)[depth:]
+        if depth:
+            r = r.permute(tuple(range(1, depth + 1)) + (0,) + tuple(range(depth + 1, r.ndim)))
+        out.append(r.reshape(bshape + oshape + ishape))
+    return out
+
+
 def _describe(tree: Any) -> str:
     """A pytree's structure with shapes for leaves, for error messages."""
     leaves, spec = tree_flatten(tree)
@@ -85,6 +135,9 @@ def _jac_rev(outs: list[Tensor], inputs: list[Tensor], create: bool,
         if create and n == 1:                     # a scalar: no indexing or stacking on the graph
             res.append([g.reshape(tuple(o.shape) + tuple(t.shape))
                         for g, t in zip(_grads([o], inputs, None, True), inputs)])
+            continue
+        if create and not _vmapping_batched(o, inputs):
+            res.append(_rows_on_graph(o, inputs, ()))
             continue
         if create:
             flat = o.reshape(-1)
@@ -139,10 +192,10 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
     @functools.wraps(fun)
     def inner(*args: Any, **kwargs: Any) -> Any:
         replay = kwargs.pop(_REPLAY, None)
-        vmapped = _vmapping()
+        call = _Call(args, argnums, "jacrev" if mode == "rev" else "jacfwd")
+        vmapped = _vmapping() and _any_batched(*call.flat)
         if vmapped and mode not in ("rev", "auto"):
             _no_vmap()
-        call = _Call(args, argnums, "jacrev" if mode == "rev" else "jacfwd")
         box: dict[str, Any] = {}
 
         def flat_fun(*flat: Tensor) -> list[Tensor]:
@@ -173,7 +226,8 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
                     jac, outs = _jac_fwd(_first_call_cached(flat_fun, call.flat, outs), call.flat,
                                          call.create)
             else:
-                jac, outs = _jac_fwd(flat_fun, call.flat, call.create, dual=mode == "fwd-dual")
+                jac, outs = _jac_fwd(flat_fun, call.flat, call.create, dual=mode == "fwd-dual",
+                                     randomness=randomness)
         value = call.out(box["out"])
         res = _jac_tree(call, jac, box["spec"])
         return ((value, call.out(box["aux"])), res) if has_aux else (value, res)
@@ -213,10 +267,8 @@ def _jac_vmapped(outs: list[Tensor], call: _Call, mode: str) -> list[list[Any]]:
     n_out = sum(o._data.size for o in outs)
     n_in = sum(t._data.size for t in call.flat)
     columns = mode == "auto" and n_out > n_in or mode == "rev" and n_out > 4 * n_in
-    if call.create:
-        if columns:
-            raise V.Unbatchable("vmap: a differentiable forward-mode Jacobian runs per example")
-        return _jac_rev(outs, call.flat, True)    # rows of per-example gradients, batched
+    if call.create and columns:
+        raise V.Unbatchable("vmap: a differentiable forward-mode Jacobian runs per example")
     depth = len(V._levels)
     every = list(range(1, depth + 1))
     phys_in, phys_out = [], []
@@ -234,6 +286,9 @@ def _jac_vmapped(outs: list[Tensor], call: _Call, mode: str) -> list[list[Any]]:
     saved = V._levels[:]
     V._levels.clear()                     # NOTE: the walks run on plain tensors only
     try:
+        if call.create:                   # rows of per-example gradients, on the graph
+            return [[V.rewrap(r, every) for r in _rows_on_graph(po, phys_in, bshape)]
+                    for po in phys_out]
         if columns:
             return _jac_vmapped_columns(phys_out, phys_in, bshape)
         res = []
@@ -247,7 +302,7 @@ def _jac_vmapped(outs: list[Tensor], call: _Call, mode: str) -> list[list[Any]]:
             for g, t, p in zip(gs, call.flat, phys_in):
                 shape = bshape + oshape + tuple(t.shape)
                 g = zeros(shape, p._data.dtype, p._data) if g is None else \
-                    contiguous(np.moveaxis(g, 0, depth)).reshape(shape)
+                    _writable(np.moveaxis(g, 0, depth)).reshape(shape)
                 row.append(V.rewrap(_make(g, False, None), every))
             res.append(row)
         return res
@@ -291,7 +346,7 @@ def _jac_vmapped_columns(phys_out: list[Tensor], phys_in: list[Tensor],
         for j, p in enumerate(phys_in):
             part = np.moveaxis(col[offs[j]:offs[j + 1]], 0, -1)
             shape = bshape + tuple(o.shape[depth:]) + tuple(p.shape[depth:])
-            row.append(V.rewrap(_make(contiguous(part).reshape(shape), False, None), every))
+            row.append(V.rewrap(_make(_writable(part).reshape(shape), False, None), every))
         jac.append(row)
     return jac
 
@@ -314,8 +369,11 @@ def _first_call_cached(flat_fun: Callable[..., Any], primals: list[Tensor],
 
 
 def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
-             dual: bool = False, transposed_only: bool = False) -> tuple[Any, Any]:
+             dual: bool = False, transposed_only: bool = False,
+             randomness: str | None = None) -> tuple[Any, Any]:
     fm = ForwardMode(flat_fun, inputs, create, dual=dual)
+    if fm.fwad is not None and not transposed_only:
+        _vectorize_dual(fm, randomness)
     if transposed_only:
         def refuse(*a: Any) -> Any:
             raise _NotTransposable()
@@ -341,7 +399,47 @@ def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
             part = col[offs[j]:offs[j + 1]]
             nd = part.ndim
             part = part.permute(tuple(range(1, nd)) + (0,)) if isinstance(part, Tensor) \
-                else _make(contiguous(np.moveaxis(part, 0, -1)), False, None)
+                else _make(_writable(np.moveaxis(part, 0, -1)), False, None)
             row.append(part.reshape(tuple(o.shape) + tuple(t.shape)))
         jac.append(row)
     return jac, outs
+
+
+def _vectorize_dual(fm: ForwardMode, randomness: str | None) -> None:
+    """Let ``fm`` push a batch of tangents through one dual-number pass under ``vmap``
+    (PyTorch's ``jacfwd``: ``vmap(jvp)``) instead of one pass per tangent.
+
+    The primals stay unbatched; each tangent is a batched tensor, so every JVP rule runs
+    once on the whole batch through vmap's batching rules (and where one has none, vmap
+    runs its loop: the same numbers, one pass per tangent).
+    """
+    per_tangent = fm._dual
+
+    def dual(tangents: Sequence[Any], bsz: int) -> list[Any]:
+        if bsz <= 1:
+            return per_tangent(tangents, bsz)
+        return _dual_vmapped(fm, tangents, randomness)
+    fm._dual = dual                               # type: ignore[method-assign]
+
+
+def _dual_vmapped(fm: ForwardMode, tangents: Sequence[Any], randomness: str | None) -> list[Any]:
+    from gradkit.autograd._batched import _as_tangent, _zeros_of
+    from gradkit.func._vmap import vmap
+    fwad = fm.fwad
+    n_out = len(fm.outputs)
+
+    def one(*ts: Tensor) -> tuple[Tensor, ...]:
+        with fwad.dual_level():
+            duals = [fwad.make_dual(p, _as_tangent(t, p)) for p, t in zip(fm.primals, ts)]
+            outs = fm._flat(fm.fn(*duals))
+            res = []
+            for k, o in enumerate(outs[:n_out]):
+                tan = fwad.unpack_dual(o).tangent
+                res.append(_zeros_of(fm.outputs[k]) if tan is None else tan)
+        return tuple(res)
+
+    seeds = [t if isinstance(t, Tensor) else _make(t, False, None) for t in tangents]
+    # NOTE: each tangent's pass draws its own random numbers unless the Jacobian asked for the
+    # same draws in every pass (vmap's "different" runs its loop when a draw comes)
+    res = vmap(one, randomness="same" if randomness == "same" else "different")(*seeds)
+    return list(res) if fm.create else [r._data for r in res]

@@ -59,7 +59,7 @@ def _int_input(name: str, dtype: np.dtype) -> TypeError:
 def _to_primal(x: Any, name: str = "grad") -> tuple[Tensor, bool]:
     """A tensor to differentiate at ``x`` and whether the result must stay on the graph."""
     from gradkit.func import _batching as V
-    if V._levels:
+    if V._levels and not _batched_tangents_only(x):
         return _batched_primal(x, name)
     if isinstance(x, Tensor):
         if x._data.dtype.kind not in "fc":
@@ -74,6 +74,15 @@ def _to_primal(x: Any, name: str = "grad") -> tuple[Tensor, bool]:
         else:
             raise _int_input(name, arr.dtype)
     return _primal(np.array(arr)), False
+
+
+def _batched_tangents_only(x: Any) -> bool:
+    """A plain tensor whose forward-mode tangents vmap batches (a primal of ``jacfwd``'s
+    one dual pass for all its tangents): differentiated as it is, not per example."""
+    from gradkit.func import _batching as V
+    if type(x) is V.BatchedTensor or not isinstance(x, Tensor) or not x._fw:
+        return False
+    return any(type(t) is V.BatchedTensor for t in x._fw.values())
 
 
 def _primal(data: Any) -> Tensor:

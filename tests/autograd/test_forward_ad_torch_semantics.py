@@ -7,6 +7,8 @@ Expected values are analytic derivatives or numbers recorded from PyTorch 2.13 (
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -86,8 +88,8 @@ def test_backward_through_a_forward_over_reverse_tangent() -> None:
 @pytest.mark.parametrize("name", ["mul", "matmul", "relu", "linear_weight"])
 def test_a_tangent_reading_a_primal_that_requires_grad_is_on_its_graph(name: str) -> None:
     # PyTorch evaluates the JVP formula on the primals: the tangent requires grad even where
-    # it does not depend on the primal, and backward works (recorded from 2.13). NOTE: torch's
-    # x.grad is then zeros; gradkit gives such a primal no gradient (None), see _attach.
+    # it does not depend on the primal, and backward works (recorded from 2.13); x.grad is
+    # then zeros (PyTorch's efficient zeros), not None
     x = gk.tensor([[0.5, -1.0], [2.0, 0.25]], dtype=gk.float64, requires_grad=True)
     t = gk.tensor([[1.0, 2.0], [3.0, -4.0]], dtype=gk.float64)
     w = gk.tensor([[1.5, 0.5], [-1.0, 2.0]], dtype=gk.float64)
@@ -97,7 +99,7 @@ def test_a_tangent_reading_a_primal_that_requires_grad_is_on_its_graph(name: str
         jvp = fwAD.unpack_dual(f(fwAD.make_dual(x, t))).tangent
         assert jvp.requires_grad and jvp.grad_fn is not None
         jvp.sum().backward()
-    assert x.grad is None
+    assert x.grad is not None and x.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
     expected = {"mul": t.numpy() * w.numpy(), "matmul": t.numpy() @ w.numpy(),
                 "relu": t.numpy() * (x.detach().numpy() > 0),
                 "linear_weight": w.numpy() @ t.numpy().T}[name]
@@ -111,7 +113,7 @@ def test_an_inf_primal_does_not_leak_into_the_tangent_or_its_gradient() -> None:
         jvp = fwAD.unpack_dual(fwAD.make_dual(x, gk.tensor([1.0, 1.0], dtype=gk.float64)) * w).tangent
         jvp.sum().backward()
     assert jvp.tolist() == [2.0, 3.0]
-    assert x.grad is None
+    assert x.grad.tolist() == [0.0, 0.0]                   # zeros, as PyTorch's (recorded, 2.13)
 
 
 @pytest.mark.parametrize("name", ["sum", "index", "transpose", "cat", "where"])
@@ -138,8 +140,8 @@ def test_no_grad_keeps_tangents_off_the_graph() -> None:
 
 def test_tutorial_module_jvp_is_differentiable() -> None:
     # PyTorch's forward_ad_usage tutorial: dual parameters of a Linear; the jvp requires grad
-    # (its weight's zero-tangent term reads the weight), the bias is not read (recorded, 2.13;
-    # torch's w.grad is zeros there, gradkit's None: see _attach)
+    # (its weight's zero-tangent term reads the weight, whose .grad is then zeros), the bias is
+    # not read (its .grad stays None) (recorded, 2.13)
     w = gk.tensor([[0.5, -1.0], [2.0, 0.25], [1.5, 1.0]], dtype=gk.float64, requires_grad=True)
     b = gk.tensor([0.1, -0.2, 0.3], dtype=gk.float64, requires_grad=True)
     inp = gk.tensor([[1.0, 2.0], [-1.0, 0.5]], dtype=gk.float64)
@@ -150,7 +152,7 @@ def test_tutorial_module_jvp_is_differentiable() -> None:
         assert jvp.requires_grad
         jvp.sum().backward()
     assert jvp.tolist() == [[4.0, 5.0, 6.0], [0.5, 1.5, 2.5]]
-    assert w.grad is None and b.grad is None
+    assert w.grad.tolist() == [[0.0, 0.0]] * 3 and b.grad is None
 
 
 def _run_both(lib: object, fw: object, fn_name: str) -> tuple[np.ndarray, ...]:
@@ -409,3 +411,23 @@ def test_gradcheck_forward_check_needs_a_jvp() -> None:
     x = gk.tensor([0.1, -0.4], dtype=gk.float64, requires_grad=True)
     with pytest.raises(NotImplementedError, match="You must implement the jvp function"):
         gk.autograd.gradcheck(NoJvp.apply, (x,), check_forward_ad=True)
+
+
+@pytest.mark.parametrize("name", ["mul_number", "relu", "linear_input", "matmul"])
+def test_a_primal_the_tangent_reads_gets_zeros_as_pytorch(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    import torch.autograd.forward_ad as tfw
+
+    def run(lib: Any, fw: Any) -> tuple[Any, Any]:
+        x = lib.tensor([1.0, -2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        w = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        f = {"mul_number": lambda d: d * 2, "relu": lambda d: d.relu(),
+             "linear_input": lambda d: lib.nn.functional.linear(d.reshape(1, 3), w.reshape(1, 3)),
+             "matmul": lambda d: w @ d}[name]
+        with fw.dual_level():
+            tan = fw.unpack_dual(f(fw.make_dual(x, lib.ones(3, dtype=lib.float64)))).tangent
+            assert tan.requires_grad
+            tan.sum().backward()
+        return (None if x.grad is None else (x.grad + 0).tolist(),
+                None if w.grad is None else (w.grad + 0).tolist())
+    assert run(gk, fwAD) == run(torch, tfw)
