@@ -42,11 +42,13 @@ from gradkit._api.histograms import *  # noqa: F401,F403
 from gradkit._api.construction import *  # noqa: F401,F403
 from gradkit._api.blas import *  # noqa: F401,F403
 from gradkit._api.complex import *  # noqa: F401,F403  (also attaches .real, .imag, .conj(), ...)
+from gradkit._api.inplace_functions import *  # noqa: F401,F403  (torch.sin_(t), torch.zero_(t), ...)
+from gradkit._api import inplace_functions as _inplace_functions
 from gradkit._api import numpy_dispatch as _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from gradkit._api import numpy_methods as _numpy_methods  # noqa: F401  (NumPy's keywords on Tensor methods)
 from . import linalg
 from gradkit._api.aliases import (cholesky_solve, det, inverse, log_softmax, logdet, matrix_exp,  # noqa: F401
-                                  matrix_power, pinverse, slogdet, softmax, triangular_solve)
+                                  matrix_power, pinverse, slogdet, softmax, svd, triangular_solve)
 from gradkit._core.creation import (Generator, arange, as_tensor, asarray, bernoulli, empty,
                                     empty_like, eye, from_numpy, full, full_like, get_rng_state,
                                     initial_seed, linspace, logspace, manual_seed, normal, ones,
@@ -116,7 +118,7 @@ __all__ = [
     "int32", "int64", "uint8", "short", "int", "long", "bool", "complex64", "complex128", "cfloat",
     "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "finfo",
     "iinfo", "set_printoptions", "get_printoptions", "printoptions", "linalg", "det", "inverse",
-    "logdet", "slogdet", "pinverse", "matrix_power", "softmax", "log_softmax", "image", "func",
+    "logdet", "slogdet", "pinverse", "matrix_power", "svd", "softmax", "log_softmax", "image", "func",
     "utils", "GradientTape", "Variable", "nn", "numeric", "symbolic", "viz", "optim", "data", "io",
     "save", "load", "optimize", "device", "cuda", "fft", "compute", "persist", "from_dask",
     "index_fill", "index_copy", "masked_scatter", "put", "select", "narrow_copy", "diff",
@@ -128,6 +130,7 @@ __all__ = [
     "accelerator", "get_default_device", "set_default_device",
 ]
 __all__.append("ConcretizationError")
+__all__ += _inplace_functions.__all__
 
 if _typing.TYPE_CHECKING:
     # NOTE: pyright takes a package's public names from __all__ alone, so it would call `gk.sin`

@@ -32,7 +32,8 @@ from gradkit._core.backend import placement_of
 from gradkit.autograd.engine import run_backward
 from gradkit.autograd._explain import grad_explain as _explain
 from gradkit._api.inplace import (_inplace, _make_inplace, _refuse_conj_copy, _write_through,
-                                  copy_, fill_, zero_)
+                                  copy_, fill_, squeeze_, swapaxes_, swapdims_, t_, transpose_,
+                                  unsqueeze_, zero_)
 
 
 # --- indexing ---------------------------------------------------------------------
@@ -386,7 +387,9 @@ def _attach() -> None:
         "__getitem__": __getitem__, "__setitem__": __setitem__, "backward": backward,
         "__array__": __array__, "to": to, "type": type_, "type_as": type_as,
         "contiguous": contiguous, "zero_": zero_, "fill_": fill_,
-        "copy_": copy_, "grad_explain": grad_explain,
+        "copy_": copy_, "grad_explain": grad_explain, "unsqueeze_": unsqueeze_,
+        "squeeze_": squeeze_, "t_": t_, "transpose_": transpose_, "swapdims_": swapdims_,
+        "swapaxes_": swapaxes_,
         "__add__": _fast(E.add, A.add), "__radd__": _fast(E.add, A.add),
         "__sub__": _sub_op, "__rsub__": _rsub_op, "__mul__": _fast(E.mul, A.mul),
         "__rmul__": _fast(E.mul, A.mul), "__truediv__": _fast(E.div, A.div),
