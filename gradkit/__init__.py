@@ -70,8 +70,8 @@ if _typing.TYPE_CHECKING:
     from ._api.products import *  # noqa: F401,F403
     from ._api.reduction import *  # noqa: F401,F403
     from ._api.shape import *  # noqa: F401,F403
-    from . import (accelerator, cli, compile, cuda, cv2, data, fft, func, image, io, nn, numeric,
-                   numpy, optim, optimize, scipy, symbolic, tape, testing, tf, utils, viz)
+    from . import (accelerator, cli, compile, cuda, cv2, data, fft, func, functional, image, io,
+                   nn, numeric, numpy, optim, optimize, scipy, symbolic, tape, testing, tf, utils, viz)
     from .func._vmap import torch_vmap as vmap
     from ._api.lazy import compute, from_dask, persist
     from .io import load, save
@@ -95,7 +95,7 @@ def __getattr__(name: str) -> object:
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
-                 "compile", "accelerator")
+                 "compile", "accelerator", "functional")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy"}
 
@@ -151,27 +151,27 @@ if _typing.TYPE_CHECKING:
                 "diagonal", "digamma", "dist", "div", "divide", "dot", "dsplit", "einsum", "eq",
                 "equal", "erf", "erfc", "erfinv", "exp", "exp2", "expand", "expand_as", "expm1",
                 "fix", "flatten", "flip", "fliplr", "flipud", "float_power", "floor",
-                "floor_divide", "fmax", "fmin", "fmod", "frac", "gather", "ge", "ger", "greater",
-                "greater_equal", "gt", "heaviside", "hsplit", "hstack", "hypot", "imag",
-                "index_add", "index_select", "inner", "is_complex", "is_conj", "is_floating_point",
-                "is_inference", "is_nonzero", "is_tensor", "isclose", "isfinite", "isinf", "isnan",
-                "kron", "kthvalue", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10",
-                "log1p", "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and",
-                "logical_not", "logical_or", "logical_xor", "logit", "logsumexp", "lt",
-                "masked_fill", "masked_select", "matmul", "matrix_exp", "max", "maximum", "mean",
-                "median", "min", "minimum", "mm", "moveaxis", "movedim", "mul", "multiply", "mv",
-                "nan_to_num", "nanmean", "nansum", "narrow", "ne", "neg", "negative", "nonzero",
-                "norm", "not_equal", "numel", "numpy", "outer", "permute", "polar", "polygamma",
-                "positive", "pow", "prod", "rad2deg", "real", "reciprocal", "relu", "remainder",
-                "repeat", "repeat_interleave", "reshape", "resolve_conj", "resolve_neg", "roll",
-                "rot90", "round", "rsqrt", "rsub", "scatter", "scatter_add", "scipy",
-                "searchsorted", "sgn", "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "sort",
-                "special_xlogy", "split", "split_with_sizes", "sqrt", "square", "squeeze", "stack",
-                "std", "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "take",
-                "take_along_dim", "tan", "tanh", "tape", "tensor_split", "tensordot", "testing",
-                "tf", "tile", "topk", "trace", "transpose", "triangular_solve", "tril", "triu",
-                "true_divide", "trunc", "unbind", "unflatten", "unfold", "unique", "unsqueeze",
-                "var", "var_mean", "vdot", "view", "view_as_complex", "view_as_real", "vsplit",
-                "vstack", "where", "xlogy"]
+                "floor_divide", "fmax", "fmin", "fmod", "frac", "functional", "gather", "ge",
+                "ger", "greater", "greater_equal", "gt", "heaviside", "hsplit", "hstack", "hypot",
+                "imag", "index_add", "index_select", "inner", "is_complex", "is_conj",
+                "is_floating_point", "is_inference", "is_nonzero", "is_tensor", "isclose",
+                "isfinite", "isinf", "isnan", "kron", "kthvalue", "le", "lerp", "less",
+                "less_equal", "lgamma", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2",
+                "logcumsumexp", "logical_and", "logical_not", "logical_or", "logical_xor", "logit",
+                "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "matrix_exp", "max",
+                "maximum", "mean", "median", "min", "minimum", "mm", "moveaxis", "movedim", "mul",
+                "multiply", "mv", "nan_to_num", "nanmean", "nansum", "narrow", "ne", "neg",
+                "negative", "nonzero", "norm", "not_equal", "numel", "numpy", "outer", "permute",
+                "polar", "polygamma", "positive", "pow", "prod", "rad2deg", "real", "reciprocal",
+                "relu", "remainder", "repeat", "repeat_interleave", "reshape", "resolve_conj",
+                "resolve_neg", "roll", "rot90", "round", "rsqrt", "rsub", "scatter", "scatter_add",
+                "scipy", "searchsorted", "sgn", "sigmoid", "sign", "signbit", "sin", "sinc",
+                "sinh", "sort", "special_xlogy", "split", "split_with_sizes", "sqrt", "square",
+                "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "swapaxes",
+                "swapdims", "t", "take", "take_along_dim", "tan", "tanh", "tape", "tensor_split",
+                "tensordot", "testing", "tf", "tile", "topk", "trace", "transpose",
+                "triangular_solve", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten",
+                "unfold", "unique", "unsqueeze", "var", "var_mean", "vdot", "view",
+                "view_as_complex", "view_as_real", "vsplit", "vstack", "where", "xlogy"]
     # END names written by tools/gen_tensor_stub.py
 del _dtype, _typing
