@@ -255,6 +255,16 @@ class device:
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+    def __enter__(self) -> device:
+        # PyTorch's ``with torch.device(d):`` makes ``d`` the factories' default inside the block;
+        # gradkit's default is always the CPU, so the CPU is accepted and other devices refused
+        # (``set_default_device``'s error), never silently ignored.
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
 
 CPU = device("cpu")
 
