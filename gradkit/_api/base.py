@@ -5,8 +5,10 @@ Part of ``gradkit._api`` (see its docstring); none carries a derivative of its o
 
 from __future__ import annotations
 
+import functools
+import inspect
 import weakref
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -210,3 +212,70 @@ def _dim(dim: int, ndim: int) -> int:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
     return dim % n
+
+
+# --- out= ---------------------------------------------------------------------------------
+#: PyTorch's names of the scalar types, for its casting errors
+SCALAR_NAMES = {np.dtype(k): v for k, v in
+                (("float32", "Float"), ("float64", "Double"), ("float16", "Half"),
+                 ("complex64", "ComplexFloat"), ("complex128", "ComplexDouble"),
+                 ("int64", "Long"), ("int32", "Int"), ("int16", "Short"), ("int8", "Char"),
+                 ("uint8", "Byte"), ("bool", "Bool"))}
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _requires_grad(args: Any) -> bool:
+    for a in args:
+        if isinstance(a, Tensor) and a._rg:
+            return True
+        if isinstance(a, (list, tuple)) and _requires_grad(a):
+            return True
+    return False
+
+
+def _write_out(name: str, out: Any, result: Tensor, args: Any) -> Tensor:
+    """PyTorch's ``out=``: ``result`` written into ``out``, which is returned.
+
+    As in PyTorch, refused where autograd would record (an argument requires grad) and where
+    the result's kind cannot be cast to ``out``'s (float into an integer tensor). A shape
+    mismatch is refused too (PyTorch resizes ``out``, with a deprecation warning, where it is
+    not empty; gradkit does not resize).
+    """
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if _state.grad_enabled and _requires_grad(args):
+        raise RuntimeError(f"{name}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    src, dst = result._data.dtype, out._data.dtype
+    if _KIND_RANK.get(src.kind, 0) > _KIND_RANK.get(dst.kind, 0):
+        raise RuntimeError(f"result type {SCALAR_NAMES.get(src, src)} can't be cast to the "
+                           f"desired output type {SCALAR_NAMES.get(dst, dst)}")
+    if tuple(out.shape) != tuple(result.shape):
+        raise RuntimeError(f"{name}(): out= has shape {list(out.shape)}, the result "
+                           f"{list(result.shape)}: gradkit does not resize out= tensors; pass one "
+                           "of the result's shape")
+    out.copy_(result)
+    return out
+
+
+def _accepts_out(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``fn`` with PyTorch's keyword ``out=`` (see ``_write_out``)."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def with_out(*args: Any, out: Any = None, **kwargs: Any) -> Tensor:
+        if out is None:
+            return fn(*args, **kwargs)
+        if _state.grad_enabled and _requires_grad(args):
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
+                               "automatic differentiation, but one of the arguments requires "
+                               "grad.")
+        return _write_out(name, out, fn(*args, **kwargs), args)
+
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    at = len(params) - (params and params[-1].kind is inspect.Parameter.VAR_KEYWORD)
+    params.insert(at, inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                        annotation="Any"))
+    with_out.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    return with_out

@@ -25,6 +25,7 @@ from gradkit.ops import shape as S
 from gradkit.ops import _registry as _R
 from gradkit.ops._registry import apply
 from gradkit.autograd import forward_ad as _fw
+from gradkit._api.base import SCALAR_NAMES
 from gradkit._api import lazy as _lazy  # noqa: F401  (attaches Tensor.compute, Tensor.persist)
 
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -104,10 +105,7 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
                                f"broadcast shape {list(src.shape)}") from None
     if self._data.dtype.kind in "iub" and src.dtype.kind in "fc" or (
             self._data.dtype.kind == "b" and src.dtype.kind in "iu"):
-        names = {np.dtype(k): v for k, v in
-                 (("float32", "Float"), ("float64", "Double"), ("float16", "Half"),
-                  ("int64", "Long"), ("int32", "Int"), ("int16", "Short"), ("int8", "Char"),
-                  ("uint8", "Byte"), ("bool", "Bool"))}
+        names = SCALAR_NAMES
         raise RuntimeError(f"result type {names.get(src.dtype, src.dtype)} can't be cast to the "
                            f"desired output type {names.get(self._data.dtype, self._data.dtype)}")
     if immutable(self._data):

@@ -13,7 +13,7 @@ from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import elementwise as E
 from gradkit.ops._registry import apply, apply1
-from gradkit._api.base import _other, _scalar_name, _t, as_tensor_arg
+from gradkit._api.base import _other, _scalar_name, _t, _accepts_out, as_tensor_arg
 
 # --- unary ---------------------------------------------------------------------------
 def _unary(prim_fn: Any) -> Any:
@@ -166,6 +166,7 @@ def _wrap_int(x: Any, v: Any) -> Any:
     return (v - int(info.min)) % (int(info.max) - int(info.min) + 1) + int(info.min)
 
 
+@_accepts_out
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
     other = _wrap_int(input, _other(other))
@@ -178,6 +179,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     return E.add(input, other)
 
 
+@_accepts_out
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """``input - alpha * other`` with broadcasting (not on bool tensors, as PyTorch)."""
     _check_sub_bool(input, other)
@@ -217,7 +219,7 @@ def _binary(prim_fn: Any, name: str) -> Any:
     return fn
 
 
-mul = multiply = _binary(E.mul, "mul")
+mul = multiply = _accepts_out(_binary(E.mul, "mul"))
 def _tensor_variant(prim_fn: Any, name: str) -> Any:
     """A binary op whose node is ``...Backward1`` when ``other`` is a Tensor (PyTorch's
     Tensor overload) and ``...Backward0`` for a Python scalar."""
@@ -253,6 +255,7 @@ bitwise_or = _binary(E.bitwise_or, "bitwise_or")
 bitwise_xor = _binary(E.bitwise_xor, "bitwise_xor")
 
 
+@_accepts_out
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """True division; ``rounding_mode='floor'`` or ``'trunc'`` rounds the quotient."""
     if rounding_mode == "floor":
