@@ -157,10 +157,20 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     unknown = set(kwargs) - {"dtype", "copy", "device", "non_blocking", "memory_format"}
     if unknown:
         # NOTE: PyTorch refuses to(requires_grad=True) too (it used to be ignored silently here)
+        # PyTorch lists what it got: positional types, then the keywords (the unknown ones
+        # first) as name=type, with a trailing ", " where there is no positional argument
+        names = [k for k in kwargs if k in unknown] + [k for k in kwargs if k not in unknown]
+        got = [type(a).__name__ for a in args] + [f"{k}={type(kwargs[k]).__name__}" for k in names]
+        got_text = ", ".join(got) + ("" if args else ", ")
         raise TypeError(f"to() received an invalid combination of arguments - got "
-                        f"({', '.join(f'{k}=' for k in sorted(unknown))}), but expected one of: "
-                        "(device, dtype, non_blocking, copy, *, memory_format), (dtype, non_blocking, "
-                        "copy, *, memory_format), (tensor, non_blocking, copy, *, memory_format)")
+                        f"({got_text}), but expected one of:\n"
+                        " * (torch.device device = None, torch.dtype dtype = None, bool "
+                        "non_blocking = False, bool copy = False, *, torch.memory_format "
+                        "memory_format = None)\n"
+                        " * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+                        "torch.memory_format memory_format = None)\n"
+                        " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+                        "torch.memory_format memory_format = None)\n")
     dtype = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
     device = kwargs.get("device")

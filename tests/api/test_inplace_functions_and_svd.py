@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -142,3 +143,15 @@ def test_shape_in_place_errors() -> None:
     v = y[:2]  # noqa: F841  (a live view)
     with pytest.raises(RuntimeError, match="views of it are alive"):
         y.unsqueeze_(0)
+
+
+@pytest.mark.parametrize("args, kwargs, got", [
+    ((), {"requires_grad": True}, "(requires_grad=bool, )"),
+    ((), {"copy": True, "foo": "x"}, "(foo=str, copy=bool, )"),
+    (("cpu",), {"requires_grad": True}, "(str, requires_grad=bool)"),
+])
+def test_to_with_an_unknown_keyword_names_what_it_got(args: tuple, kwargs: dict, got: str) -> None:
+    # PyTorch 2.13's first line (the former_torchies autograd tutorial's a.to(requires_grad=True))
+    with pytest.raises(TypeError, match=r"^to\(\) received an invalid combination of arguments - "
+                                        r"got " + re.escape(got) + ", but expected one of:"):
+        gk.ones(2).to(*args, **kwargs)
