@@ -278,6 +278,8 @@ def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
     ufunc = _UFUNC_INPLACE.get(fn)
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if "out" in kwargs:         # the function takes out= (_accepts_out); PyTorch's x_() does not
+            raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
         if _R._fw_on and _fw._dual_call(self, args, kwargs):
             return _fw._inplace_dual(self, general, fn, args, kwargs)
         _refuse_conj_copy(self)

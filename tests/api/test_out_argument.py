@@ -78,3 +78,8 @@ def test_cat_of_a_zero_dimensional_tensor_is_pytorchs_error() -> None:
     with pytest.raises(RuntimeError, match=r"zero-dimensional tensor \(at position 1\) cannot be "
                                            "concatenated"):
         gk.cat([gk.ones(2), gk.tensor(2.0)])
+
+
+def test_inplace_methods_refuse_out() -> None:
+    with pytest.raises(TypeError, match=r"add_\(\) got an unexpected keyword argument 'out'"):
+        gk.ones(2).add_(2, out=gk.zeros(2))
