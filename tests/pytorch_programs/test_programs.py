@@ -23,8 +23,13 @@ def _run_as_torch(source: str, monkeypatch: pytest.MonkeyPatch) -> str:
         monkeypatch.setitem(sys.modules, "torch" + suffix,
                             importlib.import_module("gradkit" + suffix))
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(source, "<program>", "exec"), {"__name__": "__main__"})
+    gradkit = importlib.import_module("gradkit")
+    default = gradkit.get_default_dtype()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(source, "<program>", "exec"), {"__name__": "__main__"})
+    finally:
+        gradkit.set_default_dtype(default)      # a program may change it (POLY_REGRESSION does)
     return out.getvalue()
 
 
