@@ -43,11 +43,13 @@ from gradkit._api.construction import *  # noqa: F401,F403
 from gradkit._api.blas import *  # noqa: F401,F403
 from gradkit._api.parallelism import *  # noqa: F401,F403
 from gradkit._api.complex import *  # noqa: F401,F403  (also attaches .real, .imag, .conj(), ...)
+from gradkit._api.inplace_functions import *  # noqa: F401,F403  (torch.sin_(t), torch.zero_(t), ...)
+from gradkit._api import inplace_functions as _inplace_functions
 from gradkit._api import numpy_dispatch as _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from gradkit._api import numpy_methods as _numpy_methods  # noqa: F401  (NumPy's keywords on Tensor methods)
 from . import linalg
 from gradkit._api.aliases import (cholesky_solve, det, inverse, log_softmax, logdet, matrix_exp,  # noqa: F401
-                                  matrix_power, pinverse, slogdet, softmax, triangular_solve)
+                                  matrix_power, pinverse, slogdet, softmax, svd, triangular_solve)
 from gradkit._core.creation import (Generator, arange, as_tensor, asarray, bernoulli, empty,
                                     empty_like, eye, from_numpy, full, full_like, get_rng_state,
                                     initial_seed, linspace, logspace, manual_seed, normal, ones,
@@ -72,8 +74,8 @@ if _typing.TYPE_CHECKING:
     from ._api.products import *  # noqa: F401,F403
     from ._api.reduction import *  # noqa: F401,F403
     from ._api.shape import *  # noqa: F401,F403
-    from . import (accelerator, cli, compile, cuda, cv2, data, fft, func, image, io, nn, numeric,
-                   numpy, optim, optimize, scipy, symbolic, tape, testing, tf, utils, viz)
+    from . import (accelerator, cli, compile, cuda, cv2, data, fft, func, functional, image, io,
+                   nn, numeric, numpy, optim, optimize, scipy, symbolic, tape, testing, tf, utils, viz)
     from .func._vmap import torch_vmap as vmap
     from ._api.lazy import compute, from_dask, persist
     from .io import load, save
@@ -99,7 +101,7 @@ def __getattr__(name: str) -> object:
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
-                 "compile", "accelerator")
+                 "compile", "accelerator", "functional")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy",
                # torch.cosine_similarity, ...: nn.functional's, also at the top level in PyTorch
@@ -126,7 +128,7 @@ __all__ = [
     "int32", "int64", "uint8", "short", "int", "long", "bool", "complex64", "complex128", "cfloat",
     "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "finfo",
     "iinfo", "set_printoptions", "get_printoptions", "printoptions", "linalg", "det", "inverse",
-    "logdet", "slogdet", "pinverse", "matrix_power", "softmax", "log_softmax", "image", "func",
+    "logdet", "slogdet", "pinverse", "matrix_power", "svd", "softmax", "log_softmax", "image", "func",
     "utils", "GradientTape", "Variable", "nn", "numeric", "symbolic", "viz", "optim", "data", "io",
     "save", "load", "optimize", "device", "cuda", "fft", "compute", "persist", "from_dask",
     "index_fill", "index_copy", "masked_scatter", "put", "select", "narrow_copy", "diff",
@@ -139,6 +141,7 @@ __all__ = [
     "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
 ]
 __all__ += ["ConcretizationError", "e", "pi", "inf", "nan", "newaxis", "diagflat", "adjoint"]
+__all__ += _inplace_functions.__all__
 
 if _typing.TYPE_CHECKING:
     # NOTE: pyright takes a package's public names from __all__ alone, so it would call `gk.sin`
@@ -160,18 +163,18 @@ if _typing.TYPE_CHECKING:
                 "diag_embed", "diagonal", "digamma", "dist", "div", "divide", "dot", "dsplit",
                 "einsum", "eq", "equal", "erf", "erfc", "erfinv", "exp", "exp2", "expand",
                 "expand_as", "expm1", "fix", "flatten", "flip", "fliplr", "flipud", "float_power",
-                "floor", "floor_divide", "fmax", "fmin", "fmod", "frac", "gather", "ge", "ger",
-                "greater", "greater_equal", "gt", "heaviside", "hsplit", "hstack", "hypot", "imag",
-                "index_add", "index_select", "inner", "is_complex", "is_conj", "is_floating_point",
-                "is_inference", "is_neg", "is_nonzero", "is_tensor", "isclose", "isfinite", "isin",
-                "isinf", "isnan", "isneginf", "isposinf", "isreal", "kron", "kthvalue", "le",
-                "lerp", "less", "less_equal", "lgamma", "log", "log10", "log1p", "log2",
-                "logaddexp", "logaddexp2", "logcumsumexp", "logical_and", "logical_not",
-                "logical_or", "logical_xor", "logit", "logsumexp", "lt", "masked_fill",
-                "masked_select", "matmul", "matrix_exp", "max", "maximum", "mean", "median", "min",
-                "minimum", "mm", "moveaxis", "movedim", "mul", "multiply", "mv", "nan_to_num",
-                "nanmean", "nansum", "narrow", "ne", "neg", "negative", "nonzero", "norm",
-                "not_equal", "numel", "numpy", "outer", "permute", "pixel_shuffle",
+                "floor", "floor_divide", "fmax", "fmin", "fmod", "frac", "functional", "gather",
+                "ge", "ger", "greater", "greater_equal", "gt", "heaviside", "hsplit", "hstack",
+                "hypot", "imag", "index_add", "index_select", "inner", "is_complex", "is_conj",
+                "is_floating_point", "is_inference", "is_neg", "is_nonzero", "is_tensor",
+                "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf", "isposinf", "isreal",
+                "kron", "kthvalue", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10",
+                "log1p", "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and",
+                "logical_not", "logical_or", "logical_xor", "logit", "logsumexp", "lt",
+                "masked_fill", "masked_select", "matmul", "matrix_exp", "max", "maximum", "mean",
+                "median", "min", "minimum", "mm", "moveaxis", "movedim", "mul", "multiply", "mv",
+                "nan_to_num", "nanmean", "nansum", "narrow", "ne", "neg", "negative", "nonzero",
+                "norm", "not_equal", "numel", "numpy", "outer", "permute", "pixel_shuffle",
                 "pixel_unshuffle", "polar", "polygamma", "positive", "pow", "prod", "quantile",
                 "rad2deg", "real", "reciprocal", "relu", "remainder", "repeat",
                 "repeat_interleave", "reshape", "resolve_conj", "resolve_neg", "roll", "rot90",

@@ -7,12 +7,16 @@ from typing import Any
 
 from gradkit import _api as A
 from gradkit import linalg as L
+from gradkit._core.creation import zeros as _zeros
 from gradkit._core.tensor import Tensor
+from gradkit.linalg._base import _return_type
 
 _LA = L                                  # NOTE: cholesky_solve's argument is named L, as in torch
 
 __all__ = ["det", "inverse", "logdet", "slogdet", "pinverse", "matrix_power", "softmax",
-           "log_softmax", "cholesky_solve", "triangular_solve", "matrix_exp"]
+           "log_softmax", "cholesky_solve", "triangular_solve", "matrix_exp", "svd"]
+
+_svd_ret = _return_type("svd", ["U", "S", "V"])
 
 
 def det(input: Tensor) -> Tensor:
@@ -39,6 +43,22 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
 def matrix_exp(input: Tensor) -> Tensor:
     """The matrix exponential (``torch.matrix_exp``)."""
     return L.matrix_exp(input)
+
+
+def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
+    """``(U, S, V)`` with ``input = U diag(S) V^H`` (``torch.svd``, the older form of
+    ``torch.linalg.svd``: ``V`` rather than ``Vh``; ``some=False`` gives full ``U`` and ``V``).
+
+    With ``compute_uv=False`` only ``S`` is computed; ``U`` and ``V`` are zero matrices of
+    shapes ``(*, m, m)`` and ``(*, n, n)``, as in PyTorch.
+    """
+    if compute_uv:
+        u, s, vh = L.svd(input, full_matrices=not some)
+        return _svd_ret(u, s, vh.mH)
+    s = L.svdvals(input)
+    *batch, m, n = input.shape
+    return _svd_ret(_zeros(*batch, m, m, dtype=input.dtype), s,
+                    _zeros(*batch, n, n, dtype=input.dtype))
 
 
 def slogdet(input: Tensor) -> Any:

@@ -5,8 +5,10 @@ Part of ``gradkit._api`` (see its docstring); none carries a derivative of its o
 
 from __future__ import annotations
 
+import functools
+import inspect
 import weakref
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -253,3 +255,44 @@ def _dim(dim: int, ndim: int) -> int:
         raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], "
                          f"but got {dim})")
     return dim % n
+
+
+# --- out= ---------------------------------------------------------------------------------
+#: PyTorch's names of the scalar types, for its casting errors
+SCALAR_NAMES = {np.dtype(k): v for k, v in
+                (("float32", "Float"), ("float64", "Double"), ("float16", "Half"),
+                 ("complex64", "ComplexFloat"), ("complex128", "ComplexDouble"),
+                 ("int64", "Long"), ("int32", "Int"), ("int16", "Short"), ("int8", "Char"),
+                 ("uint8", "Byte"), ("bool", "Bool"))}
+
+
+def _requires_grad(args: Any) -> bool:
+    for a in args:
+        if isinstance(a, Tensor) and a._rg:
+            return True
+        if isinstance(a, (list, tuple)) and _requires_grad(a):
+            return True
+    return False
+
+
+def _accepts_out(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """``fn`` with PyTorch's keyword ``out=`` (written by ``_store_out``)."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def with_out(*args: Any, out: Any = None, **kwargs: Any) -> Tensor:
+        if out is None:
+            return fn(*args, **kwargs)
+        if _state.grad_enabled and _requires_grad(args):
+            raise RuntimeError(f"{name}(): functions with out=... arguments don't support "
+                               "automatic differentiation, but one of the arguments requires "
+                               "grad.")
+        return _store_out(name, fn(*args, **kwargs), out)
+
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    at = len(params) - (params and params[-1].kind is inspect.Parameter.VAR_KEYWORD)
+    params.insert(at, inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                        annotation="Any"))
+    with_out.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    return with_out

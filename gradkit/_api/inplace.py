@@ -25,6 +25,7 @@ from gradkit.ops import shape as S
 from gradkit.ops import _registry as _R
 from gradkit.ops._registry import apply
 from gradkit.autograd import forward_ad as _fw
+from gradkit._api.base import SCALAR_NAMES
 from gradkit._api import lazy as _lazy  # noqa: F401  (attaches Tensor.compute, Tensor.persist)
 
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -126,11 +127,7 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
     if self._data.dtype.kind in "iub" and src.dtype.kind in "fc" or (
             self._data.dtype.kind == "b" and src.dtype.kind in "iu") or (
             self._data.dtype.kind == "f" and src.dtype.kind == "c"):
-        names = {np.dtype(k): v for k, v in
-                 (("float32", "Float"), ("float64", "Double"), ("float16", "Half"),
-                  ("complex64", "ComplexFloat"), ("complex128", "ComplexDouble"),
-                  ("int64", "Long"), ("int32", "Int"), ("int16", "Short"), ("int8", "Char"),
-                  ("uint8", "Byte"), ("bool", "Bool"))}
+        names = SCALAR_NAMES
         raise RuntimeError(f"result type {names.get(src.dtype, src.dtype)} can't be cast to the "
                            f"desired output type {names.get(self._data.dtype, self._data.dtype)}")
     if immutable(self._data):
@@ -301,6 +298,8 @@ def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
     ufunc = _UFUNC_INPLACE.get(fn)
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        if "out" in kwargs:         # the function takes out= (_accepts_out); PyTorch's x_() does not
+            raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
         if _R._fw_on and _fw._dual_call(self, args, kwargs):
             return _fw._inplace_dual(self, general, fn, args, kwargs)
         _refuse_conj_copy(self)
@@ -411,3 +410,65 @@ def _copy(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
                            f"the size of tensor b ({src.shape[-1] if src.dim() else 1}) at "
                            "non-singleton dimension") from None
     return _inplace(self, lambda s, val: apply(_FILL, (s, val), None, 1), src, _name="copy_")
+
+
+# --- in-place changes of shape: unsqueeze_, squeeze_, t_, transpose_, swapdims_ ----------------
+_RESHAPE_VIEWED = ("{name}: gradkit cannot change the shape of a tensor in place while views of "
+                   "it are alive and autograd records it (their histories would refer to the old "
+                   "shape); call the out-of-place {op}() and use its result instead.")
+
+
+def _reshape_inplace(self: Tensor, name: str, view: Callable[..., Tensor], *args: Any) -> Tensor:
+    """``self`` takes the shape of ``view(self, *args)`` (a view of its own memory), its
+    history, and a bumped version, as PyTorch's ``unsqueeze_`` & co. do."""
+    op = name[:-1]
+    if self._fw:
+        raise RuntimeError(f"{name}: not supported on a tensor with forward-mode tangents in "
+                           f"gradkit; call the out-of-place {op}() instead.")
+    _refuse_conj_copy(self)
+    _check_inplace(self)
+    grad = _state.grad_enabled and (self._rg or (self._base is not None and self._base._rg))
+    if grad and any(r() is not None for r in self.__dict__.get("_views", ())):
+        raise RuntimeError(_RESHAPE_VIEWED.format(name=name, op=op))
+    out = view(self, *args)
+    self._data = out._data
+    if out._fn is not None:
+        self._fn, self._oi, self._rg = out._fn, out._oi, True
+    if self._base is not None and "_view_fn" in out.__dict__:
+        self._view_fn = out._view_fn          # rebuilt from the same base, through the new view
+    self._vc[0] += 1
+    if _state.record_sites:
+        bumped(self, name)
+    return self
+
+
+def unsqueeze_(self: Tensor, dim: int) -> Tensor:
+    """In-place ``unsqueeze``: this tensor gains a dimension of size 1 at ``dim``."""
+    return _reshape_inplace(self, "unsqueeze_", A.unsqueeze, dim)
+
+
+def squeeze_(self: Tensor, dim: Any = None) -> Tensor:
+    """In-place ``squeeze``: drops dimensions of size 1 (all of them, or those in ``dim``)."""
+    if dim is None:
+        return _reshape_inplace(self, "squeeze_", A.squeeze)
+    return _reshape_inplace(self, "squeeze_", A.squeeze, dim)
+
+
+def t_(self: Tensor) -> Tensor:
+    """In-place ``t``: a matrix becomes its transpose (0-D and 1-D tensors stay as they are)."""
+    return _reshape_inplace(self, "t_", A.t)
+
+
+def transpose_(self: Tensor, dim0: int, dim1: int) -> Tensor:
+    """In-place ``transpose``: dimensions ``dim0`` and ``dim1`` swap."""
+    return _reshape_inplace(self, "transpose_", A.transpose, dim0, dim1)
+
+
+def swapdims_(self: Tensor, dim0: int, dim1: int) -> Tensor:
+    """In-place ``swapdims`` (``transpose_``)."""
+    return _reshape_inplace(self, "swapdims_", A.transpose, dim0, dim1)
+
+
+def swapaxes_(self: Tensor, axis0: int, axis1: int) -> Tensor:
+    """In-place ``swapaxes`` (``transpose_``)."""
+    return _reshape_inplace(self, "swapaxes_", A.transpose, axis0, axis1)

@@ -31,8 +31,9 @@ from gradkit._core.backend import device as _device
 from gradkit._core.backend import placement_of
 from gradkit.autograd.engine import run_backward
 from gradkit.autograd._explain import grad_explain as _explain
-from gradkit._api.inplace import (_check_writable, _inplace, _make_inplace, _refuse_conj_copy, _write_through,
-                                  copy_, fill_, zero_)
+from gradkit._api.inplace import (_check_writable, _inplace, _make_inplace, _refuse_conj_copy,
+                                  _write_through, copy_, fill_, squeeze_, swapaxes_, swapdims_, t_,
+                                  transpose_, unsqueeze_, zero_)
 
 
 # --- indexing ---------------------------------------------------------------------
@@ -157,10 +158,20 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     unknown = set(kwargs) - {"dtype", "copy", "device", "non_blocking", "memory_format"}
     if unknown:
         # NOTE: PyTorch refuses to(requires_grad=True) too (it used to be ignored silently here)
+        # PyTorch lists what it got: positional types, then the keywords (the unknown ones
+        # first) as name=type, with a trailing ", " where there is no positional argument
+        names = [k for k in kwargs if k in unknown] + [k for k in kwargs if k not in unknown]
+        got = [type(a).__name__ for a in args] + [f"{k}={type(kwargs[k]).__name__}" for k in names]
+        got_text = ", ".join(got) + ("" if args else ", ")
         raise TypeError(f"to() received an invalid combination of arguments - got "
-                        f"({', '.join(f'{k}=' for k in sorted(unknown))}), but expected one of: "
-                        "(device, dtype, non_blocking, copy, *, memory_format), (dtype, non_blocking, "
-                        "copy, *, memory_format), (tensor, non_blocking, copy, *, memory_format)")
+                        f"({got_text}), but expected one of:\n"
+                        " * (torch.device device = None, torch.dtype dtype = None, bool "
+                        "non_blocking = False, bool copy = False, *, torch.memory_format "
+                        "memory_format = None)\n"
+                        " * (torch.dtype dtype, bool non_blocking = False, bool copy = False, *, "
+                        "torch.memory_format memory_format = None)\n"
+                        " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, "
+                        "torch.memory_format memory_format = None)\n")
     dtype = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
     device = kwargs.get("device")
@@ -398,7 +409,9 @@ def _attach() -> None:
         "__getitem__": __getitem__, "__setitem__": __setitem__, "backward": backward,
         "__array__": __array__, "to": to, "type": type_, "type_as": type_as,
         "contiguous": contiguous, "zero_": zero_, "fill_": fill_,
-        "copy_": copy_, "grad_explain": grad_explain,
+        "copy_": copy_, "grad_explain": grad_explain, "unsqueeze_": unsqueeze_,
+        "squeeze_": squeeze_, "t_": t_, "transpose_": transpose_, "swapdims_": swapdims_,
+        "swapaxes_": swapaxes_,
         "__add__": _fast(E.add, A.add), "__radd__": _fast(E.add, A.add),
         "__sub__": _sub_op, "__rsub__": _rsub_op, "__mul__": _fast(E.mul, A.mul),
         "__rmul__": _fast(E.mul, A.mul), "__truediv__": _fast(E.div, A.div),

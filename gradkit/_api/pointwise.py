@@ -13,7 +13,7 @@ from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import elementwise as E
 from gradkit.ops._registry import apply, apply1
-from gradkit._api.base import _other, _scalar_name, _store_out, _t, as_tensor_arg
+from gradkit._api.base import _accepts_out, _other, _scalar_name, _store_out, _t, as_tensor_arg
 
 # --- unary ---------------------------------------------------------------------------
 def _unary(prim_fn: Any) -> Any:
@@ -174,6 +174,7 @@ def _wrap_int(x: Any, v: Any) -> Any:
     return (v - int(info.min)) % (int(info.max) - int(info.min) + 1) + int(info.min)
 
 
+@_accepts_out
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
     other = _wrap_int(input, _other(other))
@@ -186,6 +187,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     return E.add(input, other)
 
 
+@_accepts_out
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """``input - alpha * other`` with broadcasting (not on bool tensors, as PyTorch)."""
     _check_sub_bool(input, other)
@@ -265,6 +267,7 @@ bitwise_or = _binary(E.bitwise_or, "bitwise_or")
 bitwise_xor = _binary(E.bitwise_xor, "bitwise_xor")
 
 
+@_accepts_out
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """True division; ``rounding_mode='floor'`` or ``'trunc'`` rounds the quotient."""
     if rounding_mode == "floor":

@@ -13,12 +13,13 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import linalg as L
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
-from gradkit._api.base import _t
+from gradkit._api.base import _t, _accepts_out
 from gradkit._api.pointwise import mul
 from gradkit._api.indexing import clone
 from gradkit._api.shape import expand, permute, reshape, transpose
 
 # --- products ---------------------------------------------------------------------------
+@_accepts_out
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics for 1-D, 2-D and batched operands."""
     x, y = _t(input), _t(other)
@@ -67,6 +68,7 @@ def _matmul_as_pytorch(x: Tensor, y: Tensor) -> Tensor | None:
     return None
 
 
+@_accepts_out
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     x, y = _t(input), _t(mat2)
     if x.ndim != 2 or y.ndim != 2:
@@ -74,6 +76,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return apply(L.matmul_p.prim, (x, y), None, L.MM)
 
 
+@_accepts_out
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     x, y = _t(input), _t(mat2)
     if x.ndim != 3 or y.ndim != 3:

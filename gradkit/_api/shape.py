@@ -16,7 +16,7 @@ from gradkit._core.tensor import Tensor, _INFERENCE_DETACHED, _INFERENCE_VC, _ma
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
 from gradkit._api.base import as_tensor_arg as _as_tensor
-from gradkit._api.base import Dims, _dims, _multi_view, _t, _view_op
+from gradkit._api.base import Dims, _dims, _multi_view, _t, _view_op, _accepts_out
 from gradkit._core.tensor import Size
 
 # --- shapes -----------------------------------------------------------------------------
@@ -330,11 +330,15 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     return flip(transpose(x, a, b), (b,))
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
+@_accepts_out
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim."""
     ts = [_t(t) for t in tensors]
     if not ts:
         raise RuntimeError("gradkit.cat(): expected a non-empty list of Tensors")
+    for i, t in enumerate(ts):
+        if t.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
     ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]
     d = S.norm_dim(dim, ts[0].ndim)
     for i, t in enumerate(ts[1:], start=1):
@@ -353,6 +357,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
 concat = concatenate = cat
 
 
+@_accepts_out
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along a new dim."""
     ts = [_t(t) for t in tensors]

@@ -15,7 +15,7 @@ import pytest
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?")
 _MODULES = ["", ".nn", ".nn.functional", ".nn.parameter", ".optim", ".autograd",
-            ".autograd.forward_ad", ".utils", ".utils.data", ".func"]
+            ".autograd.forward_ad", ".utils", ".utils.data", ".func", ".functional"]
 
 
 def _run_as_torch(source: str, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -23,8 +23,13 @@ def _run_as_torch(source: str, monkeypatch: pytest.MonkeyPatch) -> str:
         monkeypatch.setitem(sys.modules, "torch" + suffix,
                             importlib.import_module("gradkit" + suffix))
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(source, "<program>", "exec"), {"__name__": "__main__"})
+    gradkit = importlib.import_module("gradkit")
+    default = gradkit.get_default_dtype()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(source, "<program>", "exec"), {"__name__": "__main__"})
+    finally:
+        gradkit.set_default_dtype(default)      # a program may change it (POLY_REGRESSION does)
     return out.getvalue()
 
 
@@ -450,8 +455,178 @@ tensor([[-0.3763,  0.7740],
 """
 
 
+# The introyt/basics tensor tutorials' less common calls: torch.sin_(t), torch.svd, t_() and
+# unsqueeze_(), out= (and its refusal under autograd), torch.functional, cat's 0-d error.
+PROGRAM_TENSOR_TOUR = '''
+import math
+import torch
+import torch.functional as TF
+
+t = torch.tensor([0.0, math.pi / 6, math.pi / 2])
+print(torch.sin_(t) is t, t)
+m = torch.tensor([[4.0, 0.0], [3.0, -5.0]], dtype=torch.float64)
+u, s, v = torch.svd(m)
+print(s, torch.dist(u @ torch.diag(s) @ v.T, m) < 1e-12)
+print(torch.svd(m, compute_uv=False).V)
+b = torch.arange(6.0).reshape(2, 3)
+b.t_()
+print(b.shape, b.is_contiguous(), b)
+b.unsqueeze_(0)
+print(b.shape, b._version)
+c = torch.empty(3, 3)
+torch.matmul(b[0], torch.ones(2, 3), out=c)
+print(c)
+torch.cat([c[0], c[1]], out=torch.empty(6)).add_(1)
+print(TF.einsum("ij,ij->", c, c), TF.split(torch.arange(5), 2))
+try:
+    torch.mul(torch.ones(2, requires_grad=True), 2, out=torch.empty(2))
+except RuntimeError as e:
+    print("RuntimeError:", str(e)[:70])
+try:
+    torch.cat([torch.ones(2), torch.tensor(1.0)])
+except RuntimeError as e:
+    print("RuntimeError:", e)
+'''
+
+TENSOR_TOUR = """
+True tensor([0.0000, 0.5000, 1.0000])
+tensor([6.3246, 3.1623], dtype=torch.float64) tensor(True)
+tensor([[0., 0.],
+        [0., 0.]], dtype=torch.float64)
+torch.Size([3, 2]) False tensor([[0., 3.],
+        [1., 4.],
+        [2., 5.]])
+torch.Size([1, 3, 2]) 2
+tensor([[3., 3., 3.],
+        [5., 5., 5.],
+        [7., 7., 7.]])
+tensor(249.) (tensor([0, 1]), tensor([2, 3]), tensor([4]))
+RuntimeError: mul(): functions with out=... arguments don't support automatic differ
+RuntimeError: zero-dimensional tensor (at position 1) cannot be concatenated
+"""
+
+
+# The NLP tutorials' LSTM tagger with the recipes' general checkpoint (model and optimizer
+# state in one file, loaded into fresh ones), built inside `with torch.device('cpu')`; its
+# Dropout2d sees 2-D input (elementwise, with PyTorch's warning) and is off in eval().
+PROGRAM_CHECKPOINT_TAGGER = '''
+import io
+import numpy as np
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+rng = np.random.default_rng(42)
+
+
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(7, 4)
+        self.lstm = nn.LSTM(4, 5)
+        self.out = nn.Linear(5, 3)
+        self.drop = nn.Dropout2d(0.3)
+
+    def forward(self, words):
+        h, _ = self.lstm(self.emb(words).view(len(words), 1, -1))
+        return F.log_softmax(self.out(self.drop(h.view(len(words), -1))), dim=1)
+
+
+def fixed(model):
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.tensor(rng.uniform(-0.5, 0.5, tuple(p.shape)), dtype=torch.float32))
+    return model
+
+
+with torch.device("cpu"):
+    model = fixed(Tagger())
+opt = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.5)
+sentences = [(torch.tensor([0, 1, 2, 3]), torch.tensor([0, 1, 2, 0])),
+             (torch.tensor([4, 5, 6]), torch.tensor([1, 2, 0]))]
+model.eval()
+for epoch in range(6):
+    for words, tags in sentences:
+        opt.zero_grad()
+        loss = F.nll_loss(model(words), tags)
+        loss.backward()
+        opt.step()
+    print(epoch, round(loss.item(), 5))
+buf = io.BytesIO()
+torch.save({"epoch": 6, "model": model.state_dict(), "opt": opt.state_dict()}, buf)
+buf.seek(0)
+ckpt = torch.load(buf)
+again = fixed(Tagger())
+print(again.load_state_dict(ckpt["model"]))
+opt2 = torch.optim.SGD(again.parameters(), lr=0.2, momentum=0.5)
+opt2.load_state_dict(ckpt["opt"])
+print(ckpt["epoch"], opt2.state_dict()["param_groups"][0]["params"])
+print(opt2.state_dict()["state"][6]["momentum_buffer"])
+again.eval()
+print(again(sentences[0][0]).argmax(1), torch.equal(again(sentences[1][0]), model(sentences[1][0])))
+'''
+
+CHECKPOINT_TAGGER = """
+0 1.16926
+1 1.13355
+2 1.11394
+3 1.10701
+4 1.10573
+5 1.10619
+<All keys matched successfully>
+6 [0, 1, 2, 3, 4, 5, 6]
+tensor([-0.0068,  0.0417, -0.0349])
+tensor([0, 0, 0, 0]) True
+"""
+
+
+# pytorch/examples' regression: a degree-4 polynomial fitted with smooth_l1_loss and manual
+# updates through .data (float64, fixed data and start, so the run is reproducible).
+PROGRAM_POLY_REGRESSION = '''
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+torch.set_default_dtype(torch.float64)
+rng = np.random.default_rng(3)
+W_target = torch.tensor([[1.5], [-2.0], [0.5], [0.25]])
+b_target = torch.tensor([0.75])
+
+
+def features(x):
+    x = x.unsqueeze(1)
+    return torch.cat([x ** i for i in range(1, 5)], 1)
+
+
+fc = torch.nn.Linear(4, 1)
+with torch.no_grad():
+    fc.weight.copy_(torch.tensor([[0.1, -0.2, 0.3, -0.1]]))
+    fc.bias.fill_(0.0)
+for batch in range(1, 201):
+    x = features(torch.tensor(rng.uniform(-1.5, 1.5, 16)))
+    y = x.mm(W_target) + b_target.item()
+    fc.zero_grad()
+    loss = F.smooth_l1_loss(fc(x), y)
+    loss.backward()
+    for p in fc.parameters():
+        p.data.add_(-0.1 * p.grad)
+    if batch % 50 == 0:
+        print(batch, f"{loss.item():.6f}")
+print(" ".join("{:+.3f}".format(w) for w in fc.weight.view(-1)), "{:+.3f}".format(fc.bias[0]))
+'''
+
+POLY_REGRESSION = """
+50 0.052798
+100 0.031502
+150 0.040299
+200 0.021666
++1.341 -1.036 +0.606 -0.209 +0.492
+"""
+
+
 @pytest.mark.parametrize("name", ["LEGENDRE_FIT", "MLP_TRAINING", "FORWARD_AD",
-                                  "MODULES_AND_FUNCTIONS", "BUFFERS_AND_GROUPS", "META_ENSEMBLE"])
+                                  "MODULES_AND_FUNCTIONS", "BUFFERS_AND_GROUPS", "META_ENSEMBLE",
+                                  "TENSOR_TOUR", "CHECKPOINT_TAGGER", "POLY_REGRESSION"])
 def test_program_prints_what_pytorch_printed(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     _assert_same(_run_as_torch(globals()["PROGRAM_" + name], monkeypatch), globals()[name])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -66,14 +67,62 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
     return _feature_dropout(input, p, training, inplace, 1, "dropout1d")
 
 
+def _deprecated_dims(x: Tensor, nd: int, name: str) -> None:
+    if x.ndim not in (nd + 1, nd + 2):
+        warnings.warn(f"{name}: Received a {x.ndim}-D input to {name}, which is deprecated and will "
+                      "result in an error in a future release. To retain the behavior and silence "
+                      f"this warning, please use dropout instead. Note that {name} exists to provide "
+                      f"channel-wise dropout on inputs with {nd} spatial dimensions, a channel "
+                      "dimension, and an optional batch dimension (i.e. "
+                      f"{nd + 1}D or {nd + 2}D inputs).", stacklevel=3)
+
+
+def _channel_dropout(x: Tensor, p: float, training: bool, inplace: bool, lead: int) -> Tensor:
+    """Zero whole slices ``x[i0, .., i(lead-1)]`` with probability ``p`` (PyTorch's feature
+    dropout with the mask over the first ``lead`` dimensions); scale the rest."""
+    if not training or p == 0.0:
+        return x
+    if x.ndim < 2 and lead == 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    shape = tuple(x.shape[:lead]) + (1,) * (x.ndim - lead)
+    keep = _rng().random(shape) >= p
+    scale = np.where(keep, 1.0 / (1.0 - p), 0.0) if p < 1.0 else np.zeros(shape)
+    return F._inplace(x, lambda v: v * _const(scale, v), inplace)
+
+
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of ``(N, C, H, W)`` (or ``(C, H, W)``) with probability ``p``."""
-    return _feature_dropout(input, p, training, inplace, 2, "dropout2d")
+    """Zero whole channels of ``(N, C, H, W)`` with probability ``p``; scale the rest.
+
+    As in PyTorch 2.13, the mask is always over the first two dimensions: a 3-D input is read as
+    ``(N, C, L)`` (not as an unbatched ``(C, H, W)``; use ``dropout1d`` to say so), with
+    PyTorch's warning; inputs that are not 3-D or 4-D work the same way, with its deprecation
+    warning, and fewer than 2 dimensions raise when training.
+    """
+    _check_p(p)
+    x = _t(input)
+    _deprecated_dims(x, 2, "dropout2d")
+    if x.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
+                      "where C is the channel dim. This behavior will change in a future release "
+                      "to interpret the input as one without a batch dimension, i.e. shape (C, H, "
+                      "W). To maintain the 1D channel-wise dropout behavior, please switch to using "
+                      "dropout1d instead.", stacklevel=2)
+    return _channel_dropout(x, p, training, inplace, 2)
 
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) with probability ``p``."""
-    return _feature_dropout(input, p, training, inplace, 3, "dropout3d")
+    """Zero whole channels of ``(N, C, D, H, W)`` (or ``(C, D, H, W)``) with probability ``p``.
+
+    Inputs that are not 4-D or 5-D get PyTorch's deprecation warning and are read as unbatched
+    (the channel is the first dimension), as PyTorch 2.13 does.
+    """
+    _check_p(p)
+    x = _t(input)
+    _deprecated_dims(x, 3, "dropout3d")
+    if x.ndim == 0 and training and p != 0.0:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _channel_dropout(x, p, training, inplace, 2 if x.ndim == 5 else 1)
 
 
 def _alpha(input: Any, p: float, training: bool, inplace: bool, feature: bool) -> Tensor:
