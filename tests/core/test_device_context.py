@@ -16,6 +16,7 @@ def test_cpu_device_context() -> None:
 
 
 def test_other_device_context_is_refused() -> None:
-    with pytest.raises(NotImplementedError, match="only 'cpu' is supported"):
-        with gk.device("meta"):
+    with pytest.raises(NotImplementedError, match="only 'cpu' and 'meta' are supported"):
+        with gk.device("cuda"):
             pass
+    assert gk.get_default_device() == gk.device("cpu")

@@ -85,7 +85,7 @@ def _channel_dropout(x: Tensor, p: float, training: bool, inplace: bool, lead: i
     if x.ndim < 2 and lead == 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     shape = tuple(x.shape[:lead]) + (1,) * (x.ndim - lead)
-    keep = _rng().random(shape) >= p
+    keep = _rng(x).random(shape) >= p
     scale = np.where(keep, 1.0 / (1.0 - p), 0.0) if p < 1.0 else np.zeros(shape)
     return F._inplace(x, lambda v: v * _const(scale, v), inplace)
 
