@@ -296,7 +296,18 @@ MODULE_VARIABLES = {"_ndarray": "type[np.ndarray]", "_hook_lock": "threading.Loc
 def _here(v: Any, module: types.ModuleType) -> bool:
     """Whether the stub lists ``v`` as the module's own: defined there, or re-exported from a
     module beside it (``_core/_inference.py``)."""
-    return v.__module__ == module.__name__ or v.__module__.startswith("gradkit._core.")
+    home = _home(v)
+    return home == module.__name__ or home.startswith("gradkit._core.")
+
+
+def _home(v: Any) -> str:
+    """The module that defines ``v``: its ``__module__``, but for a class shown under its public
+    path (``gradkit.Tensor``, ``gradkit.Size``) the module its methods were written in."""
+    if isinstance(v, type) and v.__module__ == "gradkit":
+        for f in vars(v).values():
+            if isinstance(f, types.FunctionType):
+                return f.__module__
+    return v.__module__
 
 
 def render(cls: type, module: types.ModuleType) -> str:

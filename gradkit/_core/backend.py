@@ -256,6 +256,7 @@ class device:
         return hash((self.type, self.index))
 
 
+device.__module__ = "gradkit"    # <class 'gradkit.device'>, as torch.device
 CPU = device("cpu")
 
 
