@@ -538,7 +538,7 @@ def _pow_scalar_vjp(g: Any, ans: Any, x: Any, exponent: Any) -> Any:
     if exponent == 0:
         return g * 0.0
     if exponent == 2:
-        return g * _cj(x) * 2.0
+        return g * (_cj(x) * 2.0)
     if exponent == 0.5 and not _is_complex(x):
         # NOTE: x ** 0.5 is sqrt (as in PyTorch): g / (2 sqrt(x)), so -0.0 gives -inf and
         # -inf gives nan, not 0.5 * (-inf) ** -0.5 = 0.

@@ -56,7 +56,25 @@ def _reshape_impl(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
             return np.reshape(x.rechunk(-1), shape)
 
 
-reshape_p = defop("reshape", _reshape_impl, vjp=lambda g, ans, x, shape: reshape_p(g, shape=x.shape),
+def _reshape_vjp(g: Any, ans: Any, x: Any, shape: tuple[int, ...]) -> Any:
+    if type(g) is not Tensor:
+        return reshape_p(g, shape=x.shape)
+    # NOTE: named as PyTorch's rules name it: a reshape that only drops one size-1 dim is a
+    # squeeze(dim) (the gradient of an unsqueeze), one that only adds it an unsqueeze
+    return reshape_as(g, tuple(x.shape), _one_dim_variant(tuple(g.shape), tuple(x.shape)))
+
+
+def _one_dim_variant(src: tuple[int, ...], dst: tuple[int, ...]) -> int:
+    if len(src) == len(dst) + 1:
+        return SQUEEZE_DIM if any(src[i] == 1 and src[:i] + src[i + 1:] == dst
+                                  for i in range(len(src))) else VIEW
+    if len(dst) == len(src) + 1:
+        return UNSQUEEZE if any(dst[i] == 1 and dst[:i] + dst[i + 1:] == src
+                                for i in range(len(dst))) else VIEW
+    return VIEW
+
+
+reshape_p = defop("reshape", _reshape_impl, vjp=_reshape_vjp,
                   jvp=LINEAR, save_inputs=False,
                   names=("ViewBackward0", "UnsafeViewBackward0", "SqueezeBackward0",
                          "SqueezeBackward1", "UnsqueezeBackward0", "SqueezeBackward4",

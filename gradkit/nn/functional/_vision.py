@@ -11,6 +11,7 @@ import numpy as np
 from gradkit import _api as A
 from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
+from gradkit.ops import nn as P
 from gradkit.ops import shape as S
 from ._base import _const, _t
 
@@ -166,12 +167,6 @@ def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, scale:
     return mat
 
 
-def _apply_axis(x: Tensor, mat: np.ndarray, axis: int) -> Tensor:
-    y = A.movedim(x, axis, -1)
-    y = A.matmul(y, _const(mat.T, x))
-    return A.movedim(y, -1, axis)
-
-
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
@@ -219,7 +214,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if mode in _DIMS and _DIMS[mode] != nd:
         need = {1: "3D", 2: "4D", 3: "5D"}[_DIMS[mode]]
         raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs {need} input")
-    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"):
+    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) "
                                   f"for the modes: nearest | linear | bilinear | bicubic | trilinear | "
                                   f"nearest-exact (got {mode})")
@@ -227,13 +222,24 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({', '.join(str(n) for n in x.shape[2:])}) and output "
                            f"({', '.join(str(n) for n in out_sizes)})")
+    if mode == "area":                      # PyTorch: adaptive average pooling
+        if nd == 1:
+            return F.adaptive_avg_pool1d(x, out_sizes[0])
+        if nd == 2:
+            return F.adaptive_avg_pool2d(x, tuple(out_sizes))
+        from ._pooling import _adaptive_matrix
+        if all(o == 1 for o in out_sizes):
+            return A.mean(x, (-1, -2, -3), keepdim=True)
+        return P.resample(x, tuple(_adaptive_matrix(n, o) for n, o in zip(x.shape[2:], out_sizes)),
+                          "AdaptiveAvgPool3D")
     kind = "cubic" if mode == "bicubic" else ("linear" if mode in _DIMS else mode)
-    out = x
-    for k in range(nd):
-        n_in = x.shape[2 + k]
-        mat = _interp_matrix(n_in, out_sizes[k], kind, bool(align_corners), scales[k])
-        out = _apply_axis(out, mat, 2 + k)
-    return out
+    mats = tuple(_interp_matrix(x.shape[2 + k], out_sizes[k], kind, bool(align_corners), scales[k])
+                 for k in range(nd))
+    # one node, PyTorch's (UpsampleNearest2DBackward0, UpsampleBilinear2DBackward0, ...)
+    name = {"nearest": f"UpsampleNearest{nd}D", "nearest-exact": f"UpsampleNearestExact{nd}D",
+            "linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
+            "bicubic": "UpsampleBicubic2D", "trilinear": "UpsampleTrilinear3D"}[mode]
+    return P.resample(x, mats, name)
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
