@@ -15,7 +15,10 @@ from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
 from gradkit._api.base import _t
 from gradkit._api.pointwise import mul
-from gradkit._api.indexing import clone
+from gradkit._api.indexing import clone, diagonal
+from gradkit._api.reduction import sum as rsum
+from gradkit._api.shape import movedim, unsqueeze
+from gradkit._core.grad_mode import is_grad_enabled
 from gradkit._api.shape import expand, permute, reshape, transpose
 
 # --- products ---------------------------------------------------------------------------
@@ -122,7 +125,41 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ops = [_t(o) for o in operands]
-    return L.einsum_p(*ops, equation=equation)
+    if not (is_grad_enabled() and any(o.requires_grad for o in ops)):
+        return L.einsum_p(*ops, equation=equation)
+    # NOTE: recorded with PyTorch's last nodes: one operand is diagonals, a permute and a sum
+    # of what the output lacks; products without a contraction multiply the aligned operands;
+    # a contraction is the einsum row seen through a permute and a view (PyTorch's bmm path ends so)
+    subs, rhs = L._parse_einsum(equation, [tuple(o.shape) for o in ops])
+    if len(ops) == 1:
+        x, labels = _einsum_diagonals(ops[0], subs[0])
+        summed = [c for c in labels if c not in rhs]
+        x = permute(x, [labels.index(c) for c in rhs] + [labels.index(c) for c in summed])
+        return rsum(x, tuple(range(len(rhs), len(labels)))) if summed else x
+    if set("".join(subs)) <= set(rhs):
+        out = None
+        for o, sub in zip(ops, subs):
+            x, labels = _einsum_diagonals(o, sub)
+            for c in rhs:
+                if c not in labels:
+                    x, labels = unsqueeze(x, -1), labels + [c]
+            x = permute(x, [labels.index(c) for c in rhs])
+            out = x if out is None else mul(out, x)
+        return out
+    res = L.einsum_p(*ops, equation=equation)
+    return reshape(permute(res, list(range(res.ndim))), tuple(res.shape))
+
+
+def _einsum_diagonals(x: Tensor, sub: str) -> tuple[Tensor, list[str]]:
+    """``x`` with each repeated label's diagonal taken (kept where the label first stood)."""
+    labels = list(sub)
+    for c in sub:
+        while labels.count(c) > 1:
+            p = labels.index(c)
+            q = labels.index(c, p + 1)
+            x = movedim(diagonal(x, 0, p, q), -1, p)
+            labels = [lab for k, lab in enumerate(labels) if k != q]
+    return x, labels
 
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:

@@ -202,14 +202,10 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 
 #: cases whose grad_fn name still differs from PyTorch's (gradkit composes these where
 #: PyTorch has one kernel, or records one node where PyTorch records a view over a product)
-NAME_DIFFERS = {
-    'einsum_ij_jk', 'einsum_trace', 'multi_margin_loss',
-    'embedding_padding_idx', 'conv3d', 'avg_pool1d', 'adaptive_max_pool2d',
-    'interpolate', 'avg_pool2d', 'adaptive_avg_pool2d',
-}
+NAME_DIFFERS = {'conv3d'}
 
-#: same grad_fn name, different next_functions: bilinear (PyTorch: a view over its _trilinear)
-NEXT_DIFFERS = {'bilinear'}
+#: same grad_fn name, different next_functions
+NEXT_DIFFERS: set[str] = set()
 
 SAME_NAME = [k for k in EXPECTED if k not in NAME_DIFFERS]
 SAME_NEXT = [k for k in SAME_NAME if k not in NEXT_DIFFERS]
@@ -316,13 +312,16 @@ ROWS = [
     "silu", "mish", "leaky_relu", "elu", "selu", "celu", "softplus", "hardsigmoid", "logsigmoid",
     "embedding", "layer_norm", "layer_norm_noaffine", "batch_norm_train", "batch_norm_eval",
     "softshrink", "hardshrink", "threshold", "group_norm", "conv1d", "conv2d", "conv2d_nobias",
-    "conv2d_unbatched", "conv1d_grouped",
+    "conv2d_unbatched", "conv1d_grouped", "multi_margin_loss", "embedding_padding_idx",
+    "avg_pool1d", "avg_pool2d", "adaptive_max_pool2d", "adaptive_avg_pool2d", "interpolate",
+    "einsum_ij_jk", "einsum_trace", "bilinear", "max_pool1d",
 ]
 
 
 #: PyTorch has no second derivative here ("derivative for aten::hardsigmoid_backward is not
-#: implemented"); gradkit's is 0 (checked by finite differences in the OpSpecs)
-FIRST_ORDER_ONLY = {"hardsigmoid"}
+#: implemented", likewise multi_margin_loss_backward); gradkit's is checked by finite differences
+#: (the OpSpecs, ``test_multi_margin_loss_row``)
+FIRST_ORDER_ONLY = {"hardsigmoid", "multi_margin_loss"}
 
 
 def _grads(lib: Any, label: str) -> tuple[list[Any], list[Any]]:
