@@ -26,7 +26,8 @@ from ._registry import ELEMENTWISE, LINEAR, defop, not_lazy
 from .elementwise import abs as abs_
 from .elementwise import clamp_scalar, erf, rsqrt, exp, log, log1p, maximum, sigmoid, sign, tanh, where
 from .reduction import mean_p, sum_p
-from .shape import cat_p, gather_p, getitem_p, index_backward_p, reshape_as
+from .shape import (cat_p, constant_pad_nd_p, gather_p, getitem_p, index_backward_p, permute_p,
+                    reshape_as, stack_p)
 
 Pair = tuple[int, int]
 Pad2 = tuple[Pair, Pair]
@@ -306,6 +307,95 @@ convolution_p = defop(
          lambda t, ans, x, w, b, nd, **p: _as1d(conv2d_p(_as2d(x, nd), _as2d(t, nd), **p), nd),
          lambda t, ans, x, w, b, nd, **p: reshape_as(t, (1, -1) + (1,) * nd)),
     promote="same", names="ConvolutionBackward0", batch="convolution")
+
+
+# --- 3-D convolution with its bias, as one node (PyTorch's ConvolutionBackward0) --------------
+# NOTE: fused for PyTorch's node: a sum over the kernel's depth taps of 2-D convolutions of the
+# input's depth slabs (each slab's output depths folded into the batch). ``padding`` is the depth
+# padding and the (H, W) pairs; the rules are the conv2d rows, so every order of derivative works.
+def _slab(i: int, od: int, stride: int, dil: int) -> slice:
+    return slice(i * dil, i * dil + stride * (od - 1) + 1, stride)
+
+
+def _fold(a: Any) -> Any:
+    """(N, C, D, H, W) -> (N * D, C, H, W)."""
+    n, c, d, h, w = a.shape
+    return reshape_as(permute_p(a, dims=(0, 2, 1, 3, 4)), (n * d, c, h, w))
+
+
+def _unfold(a: Any, n: int) -> Any:
+    """(N * D, C, H, W) -> (N, C, D, H, W)."""
+    nd, c, h, w = a.shape
+    return permute_p(reshape_as(a, (n, nd // n, c, h, w)), dims=(0, 2, 1, 3, 4))
+
+
+def _conv3d_sizes(x: Any, w: Any, stride: tuple[int, int, int], padding: Any,
+                  dilation: tuple[int, int, int]) -> tuple[int, int]:
+    dp = x.shape[2] + 2 * padding[0]
+    return dp, (dp - dilation[0] * (w.shape[2] - 1) - 1) // stride[0] + 1
+
+
+def _conv3d_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: tuple[int, int, int],
+                 padding: Any, dilation: tuple[int, int, int], groups: int) -> np.ndarray:
+    p0 = padding[0]
+    if p0:
+        x = np.pad(x, ((0, 0), (0, 0), (p0, p0), (0, 0), (0, 0)))
+    od = (x.shape[2] - dilation[0] * (w.shape[2] - 1) - 1) // stride[0] + 1
+    n = x.shape[0]
+    out = None
+    for i in range(w.shape[2]):
+        slab = x[:, :, _slab(i, od, stride[0], dilation[0])]
+        y = _conv2d_impl(np.ascontiguousarray(_fold(slab)), w[:, :, i], stride[1:], padding[1],
+                         dilation[1:], groups)
+        out = y if out is None else out + y
+    return _unfold(out, n) + b.reshape(1, -1, 1, 1, 1)
+
+
+def _conv3d_vjp_x(g: Any, ans: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any,
+                  dilation: Any, groups: int) -> Any:
+    n, c, d, h, wd = x.shape
+    dp, od = _conv3d_sizes(x, w, stride, padding, dilation)
+    gf = _fold(g)
+    total = None
+    for i in range(w.shape[2]):
+        gi = conv2d_input_grad_p(gf, getitem_p(w, index=(slice(None), slice(None), i)),
+                                 input_shape=(n * od, c, h, wd), stride=stride[1:],
+                                 padding=padding[1], dilation=dilation[1:], groups=groups)
+        part = index_backward_p(_unfold(gi, n), shape=(n, c, dp, h, wd),
+                                index=(slice(None), slice(None), _slab(i, od, stride[0], dilation[0])))
+        total = part if total is None else total + part
+    p0 = padding[0]
+    return getitem_p(total, index=(slice(None), slice(None), slice(p0, p0 + d))) if p0 else total
+
+
+def _conv3d_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any,
+                  dilation: Any, groups: int) -> Any:
+    _, od = _conv3d_sizes(x, w, stride, padding, dilation)
+    p0 = padding[0]
+    xp = constant_pad_nd_p(x, pad=(0, 0, 0, 0, p0, p0)) if p0 else x
+    gf = _fold(g)
+    o, cg, _, kh, kw = w.shape
+    parts = [conv2d_weight_grad_p(_fold(getitem_p(xp, index=(slice(None), slice(None),
+                                                             _slab(i, od, stride[0], dilation[0])))),
+                                  gf, weight_shape=(o, cg, kh, kw), stride=stride[1:],
+                                  padding=padding[1], dilation=dilation[1:], groups=groups)
+             for i in range(w.shape[2])]
+    return stack_p(*parts, dim=2)
+
+
+def _conv3d_jvp(x: Any, w: Any, **p: Any) -> Any:
+    zero = _like(np.zeros(w.shape[0]), x)
+    return convolution3d_p(x, w, zero, **p)
+
+
+convolution3d_p = defop(
+    "convolution3d", _conv3d_impl,
+    vjp=(_conv3d_vjp_x, _conv3d_vjp_w,
+         lambda g, ans, x, w, b, **p: sum_p(g, dim=(0, 2, 3, 4))),
+    jvp=(lambda t, ans, x, w, b, **p: _conv3d_jvp(t, w, **p),
+         lambda t, ans, x, w, b, **p: _conv3d_jvp(x, t, **p),
+         lambda t, ans, x, w, b, **p: reshape_as(t, (1, -1, 1, 1, 1))),
+    promote="same", names="ConvolutionBackward0")
 
 
 # --- transposed convolution with its bias, as one node (PyTorch's ConvolutionBackward0) ------
@@ -1048,5 +1138,5 @@ multi_margin_loss_p = defop("multi_margin_loss", _multi_margin_impl, vjp=_multi_
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
 for _fn in (conv2d_p, convolution_p, conv2d_input_grad_p, conv2d_weight_grad_p, max_pool2d_p,
-            max_pool2d_backward_p):
+            max_pool2d_backward_p, convolution3d_p, avg_pool2d_p, adaptive_max_pool2d_p):
     not_lazy(_fn, False, "works on strided windows of a whole array")

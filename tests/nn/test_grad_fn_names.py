@@ -202,7 +202,7 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 
 #: cases whose grad_fn name still differs from PyTorch's (gradkit composes these where
 #: PyTorch has one kernel, or records one node where PyTorch records a view over a product)
-NAME_DIFFERS = {'conv3d'}
+NAME_DIFFERS: set[str] = set()
 
 #: same grad_fn name, different next_functions
 NEXT_DIFFERS: set[str] = set()
@@ -314,7 +314,7 @@ ROWS = [
     "softshrink", "hardshrink", "threshold", "group_norm", "conv1d", "conv2d", "conv2d_nobias",
     "conv2d_unbatched", "conv1d_grouped", "multi_margin_loss", "embedding_padding_idx",
     "avg_pool1d", "avg_pool2d", "adaptive_max_pool2d", "adaptive_avg_pool2d", "interpolate",
-    "einsum_ij_jk", "einsum_trace", "bilinear", "max_pool1d",
+    "einsum_ij_jk", "einsum_trace", "bilinear", "max_pool1d", "conv3d",
 ]
 
 

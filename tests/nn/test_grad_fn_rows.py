@@ -166,3 +166,38 @@ def test_jvp_create_graph_prints_pytorchs_node() -> None:
     _, jv2 = gk.autograd.functional.jvp(lambda t: t.sin(), x, gk.ones(4, 4, dtype=gk.float64),
                                        create_graph=True)
     assert jv2.grad_fn.name() == "MulBackward0"
+
+
+#: equations and shapes for gk.einsum (one operand, products, contractions, ellipses)
+EINSUMS = [
+    ("ij,jk->ik", [(2, 3), (3, 2)]), ("ij->ji", [(3, 4)]), ("ijk->kji", [(2, 3, 2)]),
+    ("ij->", [(3, 4)]), ("ijk->j", [(2, 3, 2)]), ("ii->i", [(3, 3)]), ("iij->j", [(2, 2, 3)]),
+    ("i,j->ij", [(3,), (2,)]), ("bi,bi->b", [(3, 4), (3, 4)]), ("ji,jk->ki", [(3, 2), (3, 2)]),
+    ("i,ij,j->", [(2,), (2, 3), (3,)]), ("ij,->ij", [(2, 3), ()]), ("ij,jk", [(2, 3), (3, 2)]),
+    ("...ij,...jk->...ik", [(1, 2, 3), (2, 3, 2)]), ("i...->...", [(2, 3, 2)]),
+    ("...j,j", [(2, 3), (3,)]), ("ii,i->i", [(3, 3), (3,)]), ("ab,cd->abcd", [(2, 1), (1, 3)]),
+]
+
+
+@pytest.mark.parametrize("equation, shapes", EINSUMS, ids=[e for e, _ in EINSUMS])
+def test_einsum_values_and_every_order(equation: str, shapes: list[tuple[int, ...]]) -> None:
+    arrays = [_arr(k, *s) for k, s in enumerate(shapes)]
+    xs = tuple(gk.tensor(a, dtype=gk.float64, requires_grad=True) for a in arrays)
+    out = gk.einsum(equation, *xs)
+    np.testing.assert_allclose(out.detach().numpy(), np.einsum(equation, *arrays), rtol=1e-12,
+                               atol=1e-14)
+    assert gradcheck(lambda *ts: gk.einsum(equation, *ts), xs, check_forward_ad=True)
+    assert gradgradcheck(lambda *ts: gk.einsum(equation, *ts), xs)
+
+
+@pytest.mark.parametrize("equation, shapes", EINSUMS, ids=[e for e, _ in EINSUMS])
+def test_einsum_nodes_match_pytorch(equation: str, shapes: list[tuple[int, ...]]) -> None:
+    torch = pytest.importorskip("torch")
+    names = []
+    for lib in (gk, torch):
+        xs = [lib.tensor(_arr(k, *s), dtype=lib.float64, requires_grad=True)
+              for k, s in enumerate(shapes)]
+        fn = lib.einsum(equation, *xs).grad_fn
+        names.append((fn.name(), [None if n is None else n.name().replace("torch::autograd::", "")
+                                  for n, _ in fn.next_functions]))
+    assert names[0] == names[1]

@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 import gradkit as gk
+from gradkit.ops import linalg as L
 from gradkit.ops import shape as S
 
 __all__ = ["OpSpec", "OP_SPECS"]
@@ -310,7 +311,9 @@ def _as_strided_backward_ref(shape: Shape, size: Shape, stride: Shape,
 
 
 def _einsum(equation: str, *shapes: Shape, label: str) -> OpSpec:
-    return OpSpec("einsum", lambda *xs: gk.einsum(equation, *xs), lambda *xs: np.einsum(equation, *xs),
+    # NOTE: the row itself (gk.einsum records PyTorch's permutes and products around it)
+    return OpSpec("einsum", lambda *xs: L.einsum_p(*xs, equation=equation),
+                  lambda *xs: np.einsum(equation, *xs),
                   shapes=shapes, label=label)
 
 
