@@ -187,7 +187,9 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     if x.ndim != 2 or y.ndim != 2:
         raise NotImplementedError("kron is supported for matrices only")
     out = reshape(x, (x.shape[0], 1, x.shape[1], 1)) * reshape(y, (1, y.shape[0], 1, y.shape[1]))
-    return reshape(out, (x.shape[0] * y.shape[0], x.shape[1] * y.shape[1]))
+    # NOTE: PyTorch's last node is an _unsafe_view (UnsafeViewBackward0)
+    return apply(S.reshape_p.prim, (out,), {"shape": (x.shape[0] * y.shape[0], x.shape[1] * y.shape[1])},
+                 S.UNSAFE_VIEW)
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,

@@ -298,15 +298,15 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
 
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     x = _t(input)
-    k %= 4
-    a, b = dims
-    if k == 0:
-        return x
-    if k == 1:
-        return transpose(flip(x, (b,)), a, b)
-    if k == 2:
-        return flip(x, (a, b))
-    return flip(transpose(x, a, b), (b,))
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if x.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {x.ndim}")
+    a, b = (S.norm_dim(d, x.ndim) for d in dims)
+    if a == b:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and "
+                           f"dim1 = {dims[1]}")
+    return S.rot90_p(x, k=int(k) % 4, dims=(a, b))      # one node, PyTorch's Rot90Backward0
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Any = None) -> Tensor:
@@ -364,6 +364,8 @@ def atleast_1d(input: Tensor) -> Tensor:
 
 def atleast_2d(input: Tensor) -> Tensor:
     x = _t(input)
+    if x.ndim == 1:
+        return unsqueeze(x, 0)                       # PyTorch's UnsqueezeBackward0
     return reshape(x, (1,) * (2 - x.ndim) + tuple(x.shape)) if x.ndim < 2 else x
 
 

@@ -732,3 +732,43 @@ where = defop("where", _where_impl,
               vjp=(None, lambda g, ans, c, x, y: where(c, g, 0.0),
                    lambda g, ans, c, x, y: where(c, 0.0, g)),
               jvp=ELEMENTWISE)
+
+
+# --- fused pointwise rows (PyTorch's nodes: LerpBackward0/1, AddcmulBackward0, ...) ----------
+# NOTE: fused for PyTorch's node names; each rule is written in table ops, so every order of
+# derivative works. Complex inputs take the conjugated partials, as ``mul``.
+def _lerp_impl(x: Any, y: Any, w: Any) -> Any:
+    # NOTE: PyTorch's two-sided formula: exact at w = 0 and at w = 1
+    d = y - x
+    return np.where(np.abs(w) < 0.5, x + w * d, y - d * (1 - w))
+
+
+lerp = defop("lerp", _lerp_impl,
+             vjp=(lambda g, ans, x, y, w: g * _cj(1.0 - w), lambda g, ans, x, y, w: g * _cj(w),
+                  lambda g, ans, x, y, w: g * _cj(y - x)),
+             jvp=ELEMENTWISE, promote="same", names="LerpBackward1")
+lerp_scalar = defop(
+    "lerp_scalar", lambda x, y, weight: _lerp_impl(x, y, x.dtype.type(weight)).astype(
+        np.result_type(x, y), copy=False),
+    vjp=(lambda g, ans, x, y, weight: g * (1.0 - weight), lambda g, ans, x, y, weight: g * weight),
+    jvp=ELEMENTWISE, promote="same", names="LerpBackward0")
+addcmul = defop(
+    "addcmul", lambda x, a, b, value: x + (a * b if value == 1 else (a * b) * value),
+    vjp=(lambda g, ans, x, a, b, value: g, lambda g, ans, x, a, b, value: g * _cj(b * value),
+         lambda g, ans, x, a, b, value: g * _cj(a * value)),
+    jvp=ELEMENTWISE, promote="same", names="AddcmulBackward0")
+addcdiv = defop(
+    "addcdiv", lambda x, a, b, value: x + (a / b if value == 1 else (a / b) * value),
+    vjp=(lambda g, ans, x, a, b, value: g, lambda g, ans, x, a, b, value: g * _cj(value / b),
+         lambda g, ans, x, a, b, value: -(g * _cj(a * value / (b * b)))),
+    jvp=ELEMENTWISE, promote="same", names="AddcdivBackward0")
+deg2rad = defop("deg2rad", lambda x: x * x.dtype.type(math.pi / 180.0),
+                vjp=lambda g, ans, x: g * (math.pi / 180.0), jvp=ELEMENTWISE, promote="float",
+                save_inputs=False, names="Deg2RadBackward0")
+rad2deg = defop("rad2deg", lambda x: x * x.dtype.type(180.0 / math.pi),
+                vjp=lambda g, ans, x: g * (180.0 / math.pi), jvp=ELEMENTWISE, promote="float",
+                save_inputs=False, names="Rad2DegBackward0")
+# NOTE: the gradient passes where x is finite and is 0 at the replaced values (PyTorch)
+nan_to_num = defop("nan_to_num", lambda x, nan, posinf, neginf: np.nan_to_num(
+    x, nan=nan, posinf=posinf, neginf=neginf), vjp=lambda g, ans, x, nan, posinf, neginf:
+    where(isfinite(x), g, 0.0), jvp=ELEMENTWISE, names="NanToNumBackward0")

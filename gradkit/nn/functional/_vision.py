@@ -13,6 +13,7 @@ from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from gradkit.ops import shape as S
+from gradkit.ops._registry import apply
 from ._base import _const, _t
 
 __all__ = [
@@ -55,7 +56,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                                   f"tensor with 1 or 2 more dims (an optional batch and the channels).")
     # one gather over the padded (trailing) dims: out[..., i, j] = x[..., rows[i], cols[j]]
     index = [_pad_index(x.shape[d], *pairs[d], mode, d) for d in sorted(pairs)]
-    return S.getitem_p(x, index=(Ellipsis,) + np.ix_(*index))
+    # one index node, named as PyTorch's (ReflectionPad2DBackward0, ReplicationPad1DBackward0, ...)
+    variant = {"reflect": S.REFLECTION_PAD, "replicate": S.REPLICATION_PAD}.get(mode, {}).get(k, S.INDEX)
+    return apply(S.getitem_p.prim, (x,), {"index": (Ellipsis,) + np.ix_(*index)}, variant)
 
 
 def _pad_index(n: int, lo: int, hi: int, mode: str, d: int) -> np.ndarray:
@@ -90,11 +93,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     if c % (r * r):
         raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
                            f"square of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
-    lead = tuple(lead)
-    n = len(lead)
-    y = A.reshape(x, lead + (c // (r * r), r, r, h, w))
-    y = A.permute(y, tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2))
-    return A.reshape(y, lead + (c // (r * r), h * r, w * r))
+    return S.pixel_shuffle_p(x, r=r)           # one node, PyTorch's PixelShuffleBackward0
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -110,11 +109,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     if h % r or w % r:
         raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, "
                            f"but input.size(-2)={h} and input.size(-1)={w} are not divisible by {r}")
-    lead = tuple(lead)
-    n = len(lead)
-    y = A.reshape(x, lead + (c, h // r, r, w // r, r))
-    y = A.permute(y, tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
-    return A.reshape(y, lead + (c * r * r, h // r, w // r))
+    return S.pixel_unshuffle_p(x, r=r)         # one node, PyTorch's PixelUnshuffleBackward0
 
 
 # --- interpolation ----------------------------------------------------------------------
