@@ -107,7 +107,10 @@ def _addmm_vjp_b(g: Any, ans: Any, b: Any, x: Any, w: Any, beta: Any = 1, alpha:
 
 
 def _addmm_vjp_x(g: Any, ans: Any, b: Any, x: Any, w: Any, beta: Any = 1, alpha: Any = 1) -> Any:
-    gx = matmul_p(g, _cj(_mT(w)))
+    if len(w.shape) == 1:                        # addmv: the outer product of g and the vector
+        gx = matmul_p(reshape_as(g, (-1, 1)), reshape_as(_cj(w), (1, -1)))
+    else:
+        gx = matmul_p(g, _cj(_mT(w)))
     return gx if alpha == 1 else gx * alpha
 
 
@@ -127,7 +130,9 @@ addmm_p = defop(
     jvp=(lambda t, ans, b, x, w, beta=1, alpha=1: _scaled(t, beta),
          lambda t, ans, b, x, w, beta=1, alpha=1: _scaled(matmul_p(t, w), alpha),
          lambda t, ans, b, x, w, beta=1, alpha=1: _scaled(matmul_p(x, t), alpha)),
-    names="AddmmBackward0", batch="addmm")
+    names=("AddmmBackward0", "AddmvBackward0", "BaddbmmBackward0"), batch="addmm")
+#: addmm_p's variants: addmv (matrix @ vector) and baddbmm (batched) run the same row
+ADDMM, ADDMV, BADDBMM = range(3)
 
 
 def matmul_variant(xnd: int, ynd: int) -> int:
