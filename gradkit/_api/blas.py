@@ -43,14 +43,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     if a.shape[d] != 3 or b.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got "
                            f"{a.shape[d]} and {b.shape[d]}")
-    a, b = A.expand(a, shape), A.expand(b, shape)
-
-    def c(t: Tensor, i: int) -> Tensor:
-        return A.narrow(t, d, i, 1)
-    x = A.sub(A.mul(c(a, 1), c(b, 2)), A.mul(c(a, 2), c(b, 1)))
-    y = A.sub(A.mul(c(a, 2), c(b, 0)), A.mul(c(a, 0), c(b, 2)))
-    z = A.sub(A.mul(c(a, 0), c(b, 1)), A.mul(c(a, 1), c(b, 0)))
-    return A.cat([x, y, z], d)
+    # one node (PyTorch's LinalgCrossBackward0); broadcast inputs get summed gradients
+    return L.linalg_cross_p(a, b, dim=d)
 
 
 # --- products with a bias ---------------------------------------------------------------

@@ -896,3 +896,18 @@ for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, eig_p, s
             lu_p, expm_p):
     not_lazy(_fn, False, "is a dense decomposition (Dask's linear algebra covers only some "
              "2-D cases)")
+
+
+# --- cross product as one node (PyTorch's LinalgCrossBackward0) ------------------------------
+# NOTE: bilinear; <a x b, g> = <b x g, a> = <g x a, b>, so the rules are the row again.
+def _cross_impl(a: np.ndarray, b: np.ndarray, dim: int) -> np.ndarray:
+    return np.cross(a, b, axis=dim)
+
+
+linalg_cross_p = defop(
+    "linalg_cross", _cross_impl,
+    vjp=(lambda g, ans, a, b, dim: linalg_cross_p(_cj(b), g, dim=dim),
+         lambda g, ans, a, b, dim: linalg_cross_p(g, _cj(a), dim=dim)),
+    jvp=(lambda t, ans, a, b, dim: linalg_cross_p(t, b, dim=dim),
+         lambda t, ans, a, b, dim: linalg_cross_p(a, t, dim=dim)),
+    promote="same", names="LinalgCrossBackward0")
