@@ -13,7 +13,7 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import linalg as L
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
-from gradkit._api.base import _t
+from gradkit._api.base import _scalar_name, _t
 from gradkit._api.pointwise import mul
 from gradkit._api.indexing import clone, diagonal
 from gradkit._api.reduction import sum as rsum
@@ -105,11 +105,32 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     return apply(L.matmul_p.prim, (x, y), None, L.DOT)
 
 
-inner = dot
+def inner(input: Tensor, other: Tensor) -> Tensor:
+    """Sum over the last dims of ``input`` and ``other`` (a product of two scalars for 0-d)."""
+    x, y = _t(input), _t(other)
+    if x.ndim == 0 or y.ndim == 0:
+        return mul(x, y)
+    if x.ndim == 1 and y.ndim == 1:
+        return dot(x, y)
+    if x.shape[-1] != y.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
+                           f"shapes {list(x.shape)} and {list(y.shape)}")
+    return tensordot(x, y, ([x.ndim - 1], [y.ndim - 1]))
 
 
 def vdot(input: Tensor, other: Tensor) -> Tensor:
-    return dot(input, other)
+    """``sum(conj(input) * other)`` of two 1-D tensors (one node, PyTorch's VdotBackward0)."""
+    x, y = _t(input), _t(other)
+    if x.ndim != 1 or y.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    if x.dtype is not y.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{_scalar_name(x.dtype)} and {_scalar_name(y.dtype)}")
+    if x.shape[0] != y.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{x.shape[0]}] and src "
+                           f"[{y.shape[0]}] to have the same number of elements, but got "
+                           f"{x.shape[0]} and {y.shape[0]} elements respectively")
+    return L.vdot_p(x, y)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:

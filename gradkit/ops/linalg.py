@@ -911,3 +911,11 @@ linalg_cross_p = defop(
     jvp=(lambda t, ans, a, b, dim: linalg_cross_p(t, b, dim=dim),
          lambda t, ans, a, b, dim: linalg_cross_p(a, t, dim=dim)),
     promote="same", names="LinalgCrossBackward0")
+
+
+# --- vdot: sum(conj(x) * y) of two vectors (PyTorch's VdotBackward0) ---------------------------
+vdot_p = defop(
+    "vdot", lambda x, y: np.asarray(np.vdot(x, y)),
+    vjp=(lambda g, ans, x, y: _cj(g) * y, lambda g, ans, x, y: g * x),
+    jvp=(lambda t, ans, x, y: vdot_p(t, y), lambda t, ans, x, y: vdot_p(x, t)),
+    promote="same", names="VdotBackward0")

@@ -201,3 +201,23 @@ def test_einsum_nodes_match_pytorch(equation: str, shapes: list[tuple[int, ...]]
         names.append((fn.name(), [None if n is None else n.name().replace("torch::autograd::", "")
                                   for n, _ in fn.next_functions]))
     assert names[0] == names[1]
+
+
+def test_vdot_conjugates_its_first_argument() -> None:
+    # np.vdot's definition: sum(conj(a) * b); the gradient follows PyTorch's convention, checked
+    # by finite differences (gradcheck treats complex inputs as pairs of reals)
+    a = np.array([1 + 2j, 3 - 1j, -0.5j])
+    b = np.array([2 - 1j, 1 + 1j, 0.25 + 0j])
+    out = gk.vdot(gk.tensor(a), gk.tensor(b))
+    np.testing.assert_allclose(out.numpy(), np.vdot(a, b), rtol=1e-15)
+    xs = (gk.tensor(a, requires_grad=True), gk.tensor(b, requires_grad=True))
+    assert gk.vdot(*xs).grad_fn.name() == "VdotBackward0"
+    assert gradcheck(gk.vdot, xs, check_forward_ad=True)
+    assert gradgradcheck(gk.vdot, xs)
+
+
+def test_inner_of_matrices_sums_the_last_dims() -> None:
+    a, b = _arr(6, 2, 3), _arr(7, 4, 3)
+    np.testing.assert_allclose(gk.inner(gk.tensor(a), gk.tensor(b)).numpy(), np.inner(a, b), rtol=1e-13)
+    with pytest.raises(RuntimeError, match="the last dimension must match"):
+        gk.inner(gk.ones(3, 2), gk.ones(3))
