@@ -16,7 +16,7 @@ from gradkit.ops._registry import apply
 from gradkit._api.base import _scalar_name, _t
 from gradkit._api.pointwise import mul
 from gradkit._api.indexing import clone, diagonal
-from gradkit._api.reduction import sum as rsum
+from gradkit._api.reduction import sum as _rsum
 from gradkit._api.shape import movedim, unsqueeze
 from gradkit._core.grad_mode import is_grad_enabled
 from gradkit._api.shape import expand, permute, reshape, transpose
@@ -156,7 +156,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         x, labels = _einsum_diagonals(ops[0], subs[0])
         summed = [c for c in labels if c not in rhs]
         x = permute(x, [labels.index(c) for c in rhs] + [labels.index(c) for c in summed])
-        return rsum(x, tuple(range(len(rhs), len(labels)))) if summed else x
+        return _rsum(x, tuple(range(len(rhs), len(labels)))) if summed else x
     if set("".join(subs)) <= set(rhs):
         out = None
         for o, sub in zip(ops, subs):

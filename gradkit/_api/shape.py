@@ -253,9 +253,10 @@ def repeat(input: Tensor, *repeats: Any) -> Tensor:
     return S.repeat_p(x, repeats=reps)
 
 
-def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
+def tile(input: Tensor, *sizes: Any, dims: Sequence[int] | None = None) -> Tensor:
+    """``torch.tile(x, dims)``; the method also takes the sizes one by one (``x.tile(2, 2)``)."""
     x = _t(input)
-    reps = tuple(dims)
+    reps = _shape_arg(sizes) if dims is None else tuple(dims)
     if len(reps) < x.ndim:
         reps = (1,) * (x.ndim - len(reps)) + reps
     return S.repeat_p(x, repeats=reps)

@@ -15,7 +15,8 @@ from ._conv import _batched3, _depth_slices, _fold_depth, _triple, _unfold_depth
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
-    "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "lp_pool1d", "lp_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "lp_pool1d", "lp_pool2d",
     "max_pool3d", "avg_pool3d",
 ]
 
@@ -170,6 +171,19 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
         return A.mean(x, (-1, -2), keepdim=True)     # PyTorch's path (MeanBackward1)
     # NOTE: the windows are separable: rows are averaged by one matrix, columns by another
     return P.resample(x, (_adaptive_matrix(h, oh), _adaptive_matrix(w, ow)), "AdaptiveAvgPool2D")
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
+    """Average over the adaptive windows of ``(N, C, D, H, W)`` that give ``output_size``."""
+    x = _t(input)
+    if x.ndim not in (4, 5):
+        raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {list(x.shape)}")
+    size = tuple(output_size) if isinstance(output_size, (list, tuple)) else (output_size,) * 3
+    sizes = tuple(n if o is None else int(o) for o, n in zip(size, x.shape[-3:]))
+    if all(o == 1 for o in sizes):
+        return A.mean(x, (-1, -2, -3), keepdim=True)     # PyTorch's path (MeanBackward1)
+    return P.resample(x, tuple(_adaptive_matrix(n, o) for n, o in zip(x.shape[-3:], sizes)),
+                      "AdaptiveAvgPool3D")
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:

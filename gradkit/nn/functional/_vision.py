@@ -222,11 +222,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
             return F.adaptive_avg_pool1d(x, out_sizes[0])
         if nd == 2:
             return F.adaptive_avg_pool2d(x, tuple(out_sizes))
-        from ._pooling import _adaptive_matrix
-        if all(o == 1 for o in out_sizes):
-            return A.mean(x, (-1, -2, -3), keepdim=True)
-        return P.resample(x, tuple(_adaptive_matrix(n, o) for n, o in zip(x.shape[2:], out_sizes)),
-                          "AdaptiveAvgPool3D")
+        return F.adaptive_avg_pool3d(x, tuple(out_sizes))
     kind = "cubic" if mode == "bicubic" else ("linear" if mode in _DIMS else mode)
     mats = tuple(_interp_matrix(x.shape[2 + k], out_sizes[k], kind, bool(align_corners), scales[k])
                  for k in range(nd))
