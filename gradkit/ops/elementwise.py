@@ -528,10 +528,12 @@ floor_divide = defop("floor_divide", _floor_divide_impl, vjp=None, promote="same
 # is nan, where floor(x / y) gives -0 and inf.
 remainder = defop("remainder", _remainder_impl,
                   vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * floor_divide(x, y))),
-                  jvp=ELEMENTWISE, promote="same", names=("RemainderBackward0", "RemainderBackward1"))
+                  jvp=ELEMENTWISE, promote="same", names=("RemainderBackward0", "RemainderBackward1"),
+                  scalar_variants=(0,))
 fmod = defop("fmod", _fmod_impl,
              vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * trunc(x / y))),
-             jvp=ELEMENTWISE, promote="same", names=("FmodBackward0", "FmodBackward1"))
+             jvp=ELEMENTWISE, promote="same", names=("FmodBackward0", "FmodBackward1"),
+             scalar_variants=(0,))
 
 
 def _pow_scalar_vjp(g: Any, ans: Any, x: Any, exponent: Any) -> Any:
@@ -772,3 +774,10 @@ rad2deg = defop("rad2deg", lambda x: x * x.dtype.type(180.0 / math.pi),
 nan_to_num = defop("nan_to_num", lambda x, nan, posinf, neginf: np.nan_to_num(
     x, nan=nan, posinf=posinf, neginf=neginf), vjp=lambda g, ans, x, nan, posinf, neginf:
     where(isfinite(x), g, 0.0), jvp=ELEMENTWISE, names="NanToNumBackward0")
+
+# NOTE: add/sub with alpha as one node (PyTorch's AddBackward0/SubBackward0 keep alpha on the
+# node): ``x + alpha * y``; sub passes -alpha (exact), its own name as variant 1
+add_alpha = defop("add_alpha", lambda x, y, alpha: x + y * alpha,
+                  vjp=(lambda g, ans, x, y, alpha: g, lambda g, ans, x, y, alpha: g * np.conj(alpha)),
+                  jvp=ELEMENTWISE, promote="same", save_inputs=False,
+                  names=("AddBackward0", "SubBackward0"))
