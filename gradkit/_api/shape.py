@@ -267,6 +267,13 @@ def repeat_interleave(input: Tensor, repeats: Any, dim: int | None = None) -> Te
     if dim is None:
         x, dim = reshape(x, (-1,)), 0
     d = S.norm_dim(dim, x.ndim)
+    if isinstance(repeats, (int, np.integer)) and not isinstance(repeats, bool) and repeats >= 0 \
+            and x.ndim:
+        # PyTorch's path for a number: an unsqueezed expand, cloned and viewed
+        shape = tuple(x.shape)
+        y = expand(unsqueeze(x, d + 1), shape[:d + 1] + (int(repeats),) + shape[d + 1:])
+        return _view_op(y.clone(), S.reshape_p.prim,
+                        {"shape": shape[:d] + (shape[d] * int(repeats),) + shape[d + 1:]}, S.VIEW)
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
     index = np.repeat(np.arange(x.shape[d]), reps)
     # NOTE: index_select's row, without its checks: an index built from arange is in range

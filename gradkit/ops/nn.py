@@ -565,7 +565,7 @@ def _leaky_relu_impl(x: np.ndarray, negative_slope: float) -> np.ndarray:
 leaky_relu_p = defop(
     "leaky_relu", _leaky_relu_impl,
     vjp=lambda g, ans, x, negative_slope: where(x > 0, g, g * negative_slope),
-    jvp=ELEMENTWISE, names="LeakyReluBackward0")
+    jvp=ELEMENTWISE, names=("LeakyReluBackward0", "RreluWithNoiseBackward0"))
 
 
 def _elu_impl(x: np.ndarray, alpha: float, scale: float, input_scale: float) -> np.ndarray:
@@ -944,6 +944,43 @@ glu_p = defop("glu", _glu_impl, vjp=_glu_vjp, jvp=(_glu_jvp,), promote="float",
               names="GluBackward0", batch="int_dim")
 
 
+# --- im2col / col2im as one node each (PyTorch's Im2ColBackward0, Col2ImBackward0) -----------
+# NOTE: F.unfold's sliding blocks (N, C kh kw, L) and F.fold's sum of them back; each is the
+# other's gradient, so every order of derivative works. A 3-D input is one sample.
+def _im2col_impl(x: np.ndarray, kernel: Pair, dilation: Pair, padding: Pair, stride: Pair) -> np.ndarray:
+    x4 = x if x.ndim == 4 else x[None]
+    n, c = x4.shape[:2]
+    cols = _im2col(x4, kernel, stride, ((padding[0],) * 2, (padding[1],) * 2), dilation, 1)
+    out = cols.reshape(n, c * kernel[0] * kernel[1], -1)
+    return out if x.ndim == 4 else out[0]
+
+
+def _col2im_impl(g: np.ndarray, output_size: Pair, kernel: Pair, dilation: Pair, padding: Pair,
+                 stride: Pair) -> np.ndarray:
+    g3 = g if g.ndim == 3 else g[None]
+    (kh, kw), (h, w), (ph, pw) = kernel, output_size, padding
+    ho = (h + 2 * ph - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (w + 2 * pw - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    n, c = g3.shape[0], g3.shape[1] // (kh * kw)
+    cols = g3.reshape(n, c, kh, kw, ho, wo)
+    out = zeros((n, c, h + 2 * ph, w + 2 * pw), g.dtype, g)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dilation[0]:i * dilation[0] + stride[0] * (ho - 1) + 1:stride[0],
+                j * dilation[1]:j * dilation[1] + stride[1] * (wo - 1) + 1:stride[1]] += cols[:, :, i, j]
+    out = out[:, :, ph:ph + h, pw:pw + w]
+    out = out.copy() if ph or pw else out
+    return out if g.ndim == 3 else out[0]
+
+
+im2col_p = defop("im2col", _im2col_impl,
+                 vjp=lambda g, ans, x, **p: col2im_p(g, output_size=tuple(x.shape[-2:]), **p),
+                 jvp=LINEAR, save_inputs=False, names="Im2ColBackward0")
+col2im_p = defop("col2im", _col2im_impl,
+                 vjp=lambda g, ans, x, output_size, **p: im2col_p(g, **p),
+                 jvp=LINEAR, save_inputs=False, names="Col2ImBackward0")
+
+
 # --- average pooling as one node (PyTorch's AvgPool2DBackward0) ------------------------------
 # NOTE: fused for PyTorch's node: the window sums are a convolution of every (H, W) plane with
 # a kernel of ones, divided by each window's divisor (``divisor``, (Ho, Wo)); the gradient is
@@ -1138,5 +1175,6 @@ multi_margin_loss_p = defop("multi_margin_loss", _multi_margin_impl, vjp=_multi_
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
 for _fn in (conv2d_p, convolution_p, conv2d_input_grad_p, conv2d_weight_grad_p, max_pool2d_p,
-            max_pool2d_backward_p, convolution3d_p, avg_pool2d_p, adaptive_max_pool2d_p):
+            max_pool2d_backward_p, convolution3d_p, avg_pool2d_p, adaptive_max_pool2d_p, im2col_p,
+            col2im_p):
     not_lazy(_fn, False, "works on strided windows of a whole array")

@@ -368,9 +368,9 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 #: cases whose grad_fn name still differs from PyTorch's (gradkit composes these where
 #: PyTorch has one kernel; floor_divide has PyTorch's NotImplemented node, gradkit none)
 NAME_DIFFERS = {
-    'max_pool3d', 'avg_pool3d', 'pad_circular', 'unfold', 'fold', 'multilabel_margin_loss',
-    'rrelu_eval', 'embedding_bag', 'aminmax', 'dist', 'cdist', 'renorm', 'trapezoid',
-    'repeat_interleave', 'index_add', 'addbmm', 'addr', 'chain_matmul', 'lstsq', 'floordiv_t',
+    'max_pool3d', 'avg_pool3d', 'pad_circular', 'multilabel_margin_loss', 'embedding_bag',
+    'aminmax', 'dist', 'cdist', 'renorm', 'trapezoid', 'index_add', 'addbmm', 'addr',
+    'chain_matmul', 'lstsq', 'floordiv_t',
 }
 
 #: same grad_fn name, different next_functions (a view or an expand before the op, the order

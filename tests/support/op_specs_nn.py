@@ -197,6 +197,24 @@ def _conv3d_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> np.nda
     return out
 
 
+def _unfold_ref(x: np.ndarray, k: int, s: int) -> np.ndarray:
+    """Each k x k block (stride s) as a column, channel-major then row-major within the block."""
+    n, c, h, w = x.shape
+    blocks = [x[:, :, i:i + k, j:j + k].reshape(n, -1) for i in range(0, h - k + 1, s)
+              for j in range(0, w - k + 1, s)]
+    return np.stack(blocks, -1)
+
+
+def _fold_ref(cols: np.ndarray, out: tuple[int, int], k: int, s: int) -> np.ndarray:
+    n, ck, _ = cols.shape
+    c = ck // (k * k)
+    res = np.zeros((n, c) + out)
+    starts = [(i, j) for i in range(0, out[0] - k + 1, s) for j in range(0, out[1] - k + 1, s)]
+    for b, (i, j) in enumerate(starts):
+        res[:, :, i:i + k, j:j + k] += cols[:, :, b].reshape(n, c, k, k)
+    return res
+
+
 _MM_T = np.array([0, 2, 1])
 _EMB_I = np.array([[0, 2, 2], [3, 0, 1]])
 
@@ -499,6 +517,9 @@ NN_SPECS: list[OpSpec] = [
            lambda x: _multi_margin_ref(x, _MM_T, 2, 0.5), make=distinct((3, 4), gap=0.3)),
     OpSpec("multi_margin_loss", lambda x: F.multi_margin_loss(x, gk.tensor(_MM_T)),
            lambda x: _multi_margin_ref(x, _MM_T, 1, 1.0), make=distinct((3, 4), gap=0.3), label="p1"),
+    OpSpec("im2col", lambda x: F.unfold(x, 2), lambda x: _unfold_ref(x, 2, 1), shapes=[(1, 2, 3, 4)]),
+    OpSpec("col2im", lambda x: F.fold(x, (4, 4), 2, stride=2), lambda x: _fold_ref(x, (4, 4), 2, 2),
+           shapes=[(2, 8, 4)]),
     OpSpec("convolution3d", lambda x, w, b: F.conv3d(x, w, b, padding=1),
            lambda x, w, b: _conv3d_ref(x, w, b, 1), shapes=[(1, 2, 3, 3, 2), (2, 2, 2, 2, 2), (2,)]),
     OpSpec("max_pool2d_backward",

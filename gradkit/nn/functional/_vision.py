@@ -14,7 +14,7 @@ from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
-from ._base import _const, _t
+from ._base import _t
 
 __all__ = [
     "pad", "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
@@ -256,28 +256,22 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
 
 
 # --- im2col / col2im --------------------------------------------------------------------
-def _eye_kernel(c: int, kh: int, kw: int, like: Tensor) -> Tensor:
-    k = kh * kw
-    w = np.zeros((c * k, 1, kh, kw))
-    w[np.arange(c * k), 0, (np.arange(c * k) % k) // kw, np.arange(c * k) % kw] = 1.0
-    return _const(w, like)
-
-
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
     """Sliding local blocks of ``(N, C, H, W)`` as columns ``(N, C kH kW, L)`` (im2col)."""
     x = _t(input)
     if x.ndim not in (3, 4):
         raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got {x.ndim}D)")
-    batched = x.ndim == 4
-    if not batched:
-        x = A.unsqueeze(x, 0)
     kh, kw = F._ntuple(kernel_size, 2, "kernel_size")
     d, p, s = (F._ntuple(v, 2, n) for v, n in ((dilation, "dilation"), (padding, "padding"),
                                                   (stride, "stride")))
-    c = x.shape[1]
-    out = F.conv2d(x, _eye_kernel(c, kh, kw, x), None, s, p, d, c)
-    out = A.reshape(out, (x.shape[0], c * kh * kw, -1))
-    return out if batched else A.squeeze(out, 0)
+    for n_, k_, d_, p_ in zip(x.shape[-2:], (kh, kw), d, p):
+        if n_ + 2 * p_ - d_ * (k_ - 1) - 1 < 0:
+            raise RuntimeError(f"Given input with spatial size ({x.shape[-2]}, {x.shape[-1]}), "
+                               f"kernel_size=({kh}, {kw}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, "
+                               f"{p[1]}), calculated shape of the array of sliding blocks is "
+                               "non-positive.")
+    # one node, PyTorch's Im2ColBackward0
+    return P.im2col_p(x, kernel=(kh, kw), dilation=d, padding=p, stride=s)
 
 
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
@@ -305,9 +299,6 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
                            f"{d[1]}), padding=({p[0]}, {p[1]}), stride=({s[0]}, {s[1]}), expected size of "
                            f"input's dimension 2 to match the calculated number of sliding blocks "
                            f"{bh} * {bw} = {bh * bw}, but got input.size(2)={x.shape[2]}.")
-    c = ck // (kh * kw)
-    cols = A.reshape(x, (x.shape[0], ck, bh, bw))
-    op = tuple(o + 2 * pi - ((b - 1) * si + di * (k - 1) + 1)
-               for o, pi, b, si, di, k in zip((oh, ow), p, (bh, bw), s, d, (kh, kw)))
-    out = F.conv_transpose2d(cols, _eye_kernel(c, kh, kw, x), None, s, p, op, c, d)
-    return out if batched else A.squeeze(out, 0)
+    # one node, PyTorch's Col2ImBackward0 (an unbatched input is one sample for the row)
+    return P.col2im_p(x if batched else _t(input), output_size=(oh, ow), kernel=(kh, kw),
+                      dilation=d, padding=p, stride=s)
