@@ -771,8 +771,16 @@ rad2deg = defop("rad2deg", lambda x: x * x.dtype.type(180.0 / math.pi),
                 vjp=lambda g, ans, x: g * (180.0 / math.pi), jvp=ELEMENTWISE, promote="float",
                 save_inputs=False, names="Rad2DegBackward0")
 # NOTE: the gradient passes where x is finite and is 0 at the replaced values (PyTorch)
-nan_to_num = defop("nan_to_num", lambda x, nan, posinf, neginf: np.nan_to_num(
-    x, nan=nan, posinf=posinf, neginf=neginf), vjp=lambda g, ans, x, nan, posinf, neginf:
+def _nan_to_num_impl(x: Any, nan: float, posinf: float, neginf: float) -> Any:
+    if type(x) is np.ndarray or x.dtype.kind == "c":
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    # NOTE: other array libraries (Dask) may not take nan_to_num's keywords
+    t = x.dtype.type
+    out = np.where(np.isnan(x), t(nan), x)
+    return np.where(x == np.inf, t(posinf), np.where(x == -np.inf, t(neginf), out))
+
+
+nan_to_num = defop("nan_to_num", _nan_to_num_impl, vjp=lambda g, ans, x, nan, posinf, neginf:
     where(isfinite(x), g, 0.0), jvp=ELEMENTWISE, names="NanToNumBackward0")
 
 # NOTE: add/sub with alpha as one node (PyTorch's AddBackward0/SubBackward0 keep alpha on the

@@ -901,7 +901,11 @@ for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, eig_p, s
 # --- cross product as one node (PyTorch's LinalgCrossBackward0) ------------------------------
 # NOTE: bilinear; <a x b, g> = <b x g, a> = <g x a, b>, so the rules are the row again.
 def _cross_impl(a: np.ndarray, b: np.ndarray, dim: int) -> np.ndarray:
-    return np.cross(a, b, axis=dim)
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return np.cross(a, b, axis=dim)
+    # NOTE: other array libraries (Dask) lack np.cross: the three components written out
+    (a0, a1, a2), (b0, b1, b2) = np.moveaxis(a, dim, 0), np.moveaxis(b, dim, 0)
+    return np.moveaxis(np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0]), 0, dim)
 
 
 linalg_cross_p = defop(
@@ -915,7 +919,8 @@ linalg_cross_p = defop(
 
 # --- vdot: sum(conj(x) * y) of two vectors (PyTorch's VdotBackward0) ---------------------------
 vdot_p = defop(
-    "vdot", lambda x, y: np.asarray(np.vdot(x, y)),
+    "vdot", lambda x, y: np.asarray(np.vdot(x, y)) if type(x) is np.ndarray and type(y) is np.ndarray
+    else (np.conj(x) * y).sum(),
     vjp=(lambda g, ans, x, y: _cj(g) * y, lambda g, ans, x, y: g * x),
     jvp=(lambda t, ans, x, y: vdot_p(t, y), lambda t, ans, x, y: vdot_p(x, t)),
     promote="same", names="VdotBackward0")

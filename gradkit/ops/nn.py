@@ -1174,6 +1174,8 @@ multi_margin_loss_p = defop("multi_margin_loss", _multi_margin_impl, vjp=_multi_
 
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
+not_lazy(embedding_p, False, "scatters its gradient with np.add.at")
+not_lazy(multi_margin_loss_p, False, "picks each sample's target value with take_along_axis")
 for _fn in (conv2d_p, convolution_p, conv2d_input_grad_p, conv2d_weight_grad_p, max_pool2d_p,
             max_pool2d_backward_p, convolution3d_p, avg_pool2d_p, adaptive_max_pool2d_p, im2col_p,
             col2im_p):
