@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gradkit._core.backend import arange, is_lazy, max_or_ninf, zeros
+from gradkit._core.backend import arange, is_lazy, max_or_ninf, to_numpy, zeros
 from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, defop, not_lazy
 from .elementwise import abs as abs_
@@ -345,8 +345,7 @@ def _conv3d_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: tuple[int,
     out = None
     for i in range(w.shape[2]):
         slab = x[:, :, _slab(i, od, stride[0], dilation[0])]
-        y = _conv2d_impl(np.ascontiguousarray(_fold(slab)), w[:, :, i], stride[1:], padding[1],
-                         dilation[1:], groups)
+        y = _conv2d_impl(_fold(slab), w[:, :, i], stride[1:], padding[1], dilation[1:], groups)
         out = y if out is None else out + y
     return _unfold(out, n) + b.reshape(1, -1, 1, 1, 1)
 
@@ -1058,7 +1057,9 @@ def _adaptive_bounds(n: int, o: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _adaptive_max_impl(x: np.ndarray, sizes: Pair) -> tuple[np.ndarray, np.ndarray]:
     spatial = x.shape[-2:]
-    data = x.reshape((-1,) + spatial)
+    dev = x.reshape((-1,) + spatial)
+    # NOTE: the window scan runs on the host; the values are gathered where x lives
+    data = dev if type(dev) is np.ndarray else to_numpy(dev)
     flat_pos = np.arange(spatial[0] * spatial[1]).reshape(spatial)
     bounds = [_adaptive_bounds(n, o) for n, o in zip(spatial, sizes)]
     idx = np.empty((data.shape[0],) + tuple(sizes), dtype=np.int64)
@@ -1069,7 +1070,9 @@ def _adaptive_max_impl(x: np.ndarray, sizes: Pair) -> tuple[np.ndarray, np.ndarr
         nan = np.isnan(vals) if vals.dtype.kind == "f" else np.zeros(vals.shape, bool)
         best = np.where(nan.any(1), nan.argmax(1), np.argmax(np.where(nan, -np.inf, vals), 1))
         idx[(slice(None),) + cell] = pos[best]
-    vals = np.take_along_axis(data.reshape(data.shape[0], -1), idx.reshape(idx.shape[0], -1), 1)
+    if type(dev) is not np.ndarray:
+        idx = np.asarray(idx, like=dev)
+    vals = np.take_along_axis(dev.reshape(dev.shape[0], -1), idx.reshape(idx.shape[0], -1), 1)
     lead = x.shape[:-2]
     return vals.reshape(lead + tuple(sizes)), idx.reshape(lead + tuple(sizes))
 
@@ -1121,10 +1124,10 @@ def _mm_parts(x: Any, target: np.ndarray, p: int, margin: float, weight: Any) ->
     n, c = x2.shape
     idx = target.reshape(n, 1)
     z = x2 - gather_p(x2, dim=1, index=idx) + margin
-    other = np.arange(c)[None, :] != idx
+    other = arange(c, target)[None, :] != idx
     d = (z * 2.0) if p == 2 else z * 0.0 + 1.0
     if weight is not None:
-        d = d * _like(np.asarray(weight)[target.reshape(-1)][:, None], x2)
+        d = d * _like(weight[target.reshape(-1)][:, None], x2)
     return z, where(z > 0, d, 0.0) * _like(other.astype(np.float64), x2)
 
 
@@ -1136,18 +1139,19 @@ def _multi_margin_impl(x: np.ndarray, target: np.ndarray, p: int, margin: float,
     z = x2 - np.take_along_axis(x2, idx, 1) + x.dtype.type(margin)
     h = z if p == 1 else z * z
     if weight is not None:
-        h = h * np.asarray(weight)[idx].astype(x.dtype, copy=False)
-    keep = (z > 0) & (np.arange(c)[None, :] != idx)
+        h = h * weight[idx].astype(x.dtype, copy=False)
+    keep = (z > 0) & (arange(c, idx)[None, :] != idx)
     loss = np.where(keep, h, x.dtype.type(0)).sum(1) / x.dtype.type(c)
     loss = loss.reshape(()) if x.ndim == 1 else loss
-    return np.asarray(_red(loss, reduction))
+    out = _red(loss, reduction)
+    return np.asarray(out) if type(loss) is np.ndarray else out
 
 
 def _mm_coeff(x: Any, target: np.ndarray, p: int, margin: float, weight: Any) -> Any:
     """d loss_i / d x_ij (N, C): the hinge terms, minus their sum at the target class."""
     _, d = _mm_parts(x, target, p, margin, weight)
     n, c = d.shape
-    hit = _like((np.arange(c)[None, :] == target.reshape(n, 1)).astype(np.float64), d)
+    hit = _like((arange(c, target)[None, :] == target.reshape(n, 1)).astype(np.float64), d)
     return (d - hit * sum_p(d, dim=(1,), keepdim=True)) / float(c)
 
 
