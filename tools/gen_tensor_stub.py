@@ -62,7 +62,8 @@ KNOWN = {"Tensor", "Size", "Any", "Callable", "Sequence", "Iterator", "np", "Non
 SHADOWED = {"bool", "int", "float", "complex", "str", "type", "list", "dict", "tuple"}
 #: attributes of the class body that say nothing to a type checker
 SKIP = {"__dict__", "__weakref__", "__module__", "__doc__", "__annotations__", "__slots__",
-        "__qualname__", "__firstlineno__", "__static_attributes__"}
+        "__qualname__", "__firstlineno__", "__static_attributes__",
+        "__slotnames__"}  # cached on the class by copyreg once an instance is pickled (Size)
 
 _VI = "_ValuesIndices"
 _BIN = "def {n}(self, other: Any) -> Tensor: ..."
