@@ -62,7 +62,8 @@ KNOWN = {"Tensor", "Size", "Any", "Callable", "Sequence", "Iterator", "np", "Non
 SHADOWED = {"bool", "int", "float", "complex", "str", "type", "list", "dict", "tuple"}
 #: attributes of the class body that say nothing to a type checker
 SKIP = {"__dict__", "__weakref__", "__module__", "__doc__", "__annotations__", "__slots__",
-        "__qualname__", "__firstlineno__", "__static_attributes__"}
+        "__qualname__", "__firstlineno__", "__static_attributes__",
+        "__slotnames__"}  # cached on the class by copyreg once an instance is pickled (Size)
 
 _VI = "_ValuesIndices"
 _BIN = "def {n}(self, other: Any) -> Tensor: ..."
@@ -296,7 +297,18 @@ MODULE_VARIABLES = {"_ndarray": "type[np.ndarray]", "_hook_lock": "threading.Loc
 def _here(v: Any, module: types.ModuleType) -> bool:
     """Whether the stub lists ``v`` as the module's own: defined there, or re-exported from a
     module beside it (``_core/_inference.py``)."""
-    return v.__module__ == module.__name__ or v.__module__.startswith("gradkit._core.")
+    home = _home(v)
+    return home == module.__name__ or home.startswith("gradkit._core.")
+
+
+def _home(v: Any) -> str:
+    """The module that defines ``v``: its ``__module__``, but for a class shown under its public
+    path (``gradkit.Tensor``, ``gradkit.Size``) the module its methods were written in."""
+    if isinstance(v, type) and v.__module__ == "gradkit":
+        for f in vars(v).values():
+            if isinstance(f, types.FunctionType):
+                return f.__module__
+    return v.__module__
 
 
 def render(cls: type, module: types.ModuleType) -> str:

@@ -17,6 +17,7 @@ from gradkit._api.base import _dim
 from gradkit._api.base import as_tensor_arg as _t
 from gradkit._core.tensor import Tensor
 from gradkit.ops import linalg as L
+from gradkit.ops._registry import apply
 
 __all__ = [
     "cross", "addmm", "addmv", "addr", "addbmm", "baddbmm", "chain_matmul",
@@ -42,14 +43,8 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
     if a.shape[d] != 3 or b.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {d} must have length 3. Got "
                            f"{a.shape[d]} and {b.shape[d]}")
-    a, b = A.expand(a, shape), A.expand(b, shape)
-
-    def c(t: Tensor, i: int) -> Tensor:
-        return A.narrow(t, d, i, 1)
-    x = A.sub(A.mul(c(a, 1), c(b, 2)), A.mul(c(a, 2), c(b, 1)))
-    y = A.sub(A.mul(c(a, 2), c(b, 0)), A.mul(c(a, 0), c(b, 2)))
-    z = A.sub(A.mul(c(a, 0), c(b, 1)), A.mul(c(a, 1), c(b, 0)))
-    return A.cat([x, y, z], d)
+    # one node (PyTorch's LinalgCrossBackward0); broadcast inputs get summed gradients
+    return L.linalg_cross_p(a, b, dim=d)
 
 
 # --- products with a bias ---------------------------------------------------------------
@@ -92,7 +87,13 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``."""
-    prod = A.mv(_t(mat), _t(vec))
+    m, v = _t(mat), _t(vec)
+    if m.ndim == 2 and v.ndim == 1 and m.shape[1] == v.shape[0] and \
+            isinstance(beta, (int, float)) and isinstance(alpha, (int, float)):
+        _check_shape(input, (m.shape[0],), "addmv")
+        # PyTorch's node: one AddmvBackward0 (the addmm row of the table)
+        return apply(L.addmm_p.prim, (_t(input), m, v), {"beta": beta, "alpha": alpha}, L.ADDMV)
+    prod = A.mv(m, v)
     _check_shape(input, tuple(prod.shape), "addmv")
     return _bias(input, prod, beta, alpha)
 
@@ -127,6 +128,11 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
     if b1.ndim != 3 or b2.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if b1.ndim != 3 else
                            "batch2 must be a 3D tensor")
+    if b1.shape[0] == b2.shape[0] and b1.shape[2] == b2.shape[1] and \
+            isinstance(beta, (int, float)) and isinstance(alpha, (int, float)):
+        _check_shape(input, (b1.shape[0], b1.shape[1], b2.shape[2]), "baddbmm")
+        # PyTorch's node: one BaddbmmBackward0 (the addmm row of the table)
+        return apply(L.addmm_p.prim, (_t(input), b1, b2), {"beta": beta, "alpha": alpha}, L.BADDBMM)
     prod = A.bmm(b1, b2)
     _check_shape(input, tuple(prod.shape), "baddbmm")
     return _bias(input, prod, beta, alpha)

@@ -174,10 +174,18 @@ def _wrap_int(x: Any, v: Any) -> Any:
     return (v - int(info.min)) % (int(info.max) - int(info.min) + 1) + int(info.min)
 
 
+def _floating_pair(a: Any, b: Any) -> bool:
+    """Both Tensors of a floating or complex dtype (alpha then rides on one node)."""
+    return isinstance(a, Tensor) and isinstance(b, Tensor) and \
+        a._data.dtype.kind in "fc" and b._data.dtype.kind in "fc"
+
+
 @_accepts_out
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
     other = _wrap_int(input, _other(other))
+    if alpha != 1 and _floating_pair(input, other):
+        return E.add_alpha(input, other, alpha=alpha)       # one node, as PyTorch
     if alpha != 1:
         other = E.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     if not isinstance(input, Tensor):
@@ -192,6 +200,8 @@ def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """``input - alpha * other`` with broadcasting (not on bool tensors, as PyTorch)."""
     _check_sub_bool(input, other)
     other = _wrap_int(input, _other(other))
+    if alpha != 1 and _floating_pair(input, other):
+        return apply(E.add_alpha.prim, (input, other), {"alpha": -alpha}, 1)   # SubBackward0
     if alpha != 1:
         other = E.mul(other, alpha) if isinstance(other, Tensor) else other * alpha
     if not isinstance(input, Tensor):

@@ -13,9 +13,12 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import linalg as L
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
-from gradkit._api.base import _t, _accepts_out
+from gradkit._api.base import _accepts_out, _scalar_name, _t
 from gradkit._api.pointwise import mul
-from gradkit._api.indexing import clone
+from gradkit._api.indexing import clone, diagonal
+from gradkit._api.reduction import sum as _rsum
+from gradkit._api.shape import movedim, unsqueeze
+from gradkit._core.grad_mode import is_grad_enabled
 from gradkit._api.shape import expand, permute, reshape, transpose
 
 # --- products ---------------------------------------------------------------------------
@@ -106,26 +109,31 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
 
 
 def inner(input: Tensor, other: Tensor) -> Tensor:
-    """Sum over the last dimension of both (a scalar operand multiplies):
-    ``out[i..., j...] = sum_k input[i..., k] * other[j..., k]``."""
+    """Sum over the last dims of ``input`` and ``other`` (a product of two scalars for 0-d)."""
     x, y = _t(input), _t(other)
     if x.ndim == 0 or y.ndim == 0:
         return mul(x, y)
+    if x.ndim == 1 and y.ndim == 1:
+        return dot(x, y)
     if x.shape[-1] != y.shape[-1]:
         raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
                            f"shapes {list(x.shape)} and {list(y.shape)}")
-    return tensordot(x, y, dims=([-1], [-1]))
+    return tensordot(x, y, ([x.ndim - 1], [y.ndim - 1]))
 
 
 def vdot(input: Tensor, other: Tensor) -> Tensor:
-    """``sum(conj(input) * other)`` over two 1-D tensors (the first is conjugated)."""
+    """``sum(conj(input) * other)`` of two 1-D tensors (one node, PyTorch's VdotBackward0)."""
     x, y = _t(input), _t(other)
     if x.ndim != 1 or y.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
-    if x.is_complex():
-        from gradkit._api.complex import conj
-        x = conj(x)
-    return dot(x, y)
+    if x.dtype is not y.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{_scalar_name(x.dtype)} and {_scalar_name(y.dtype)}")
+    if x.shape[0] != y.shape[0]:
+        raise RuntimeError(f"inconsistent tensor size, expected tensor [{x.shape[0]}] and src "
+                           f"[{y.shape[0]}] to have the same number of elements, but got "
+                           f"{x.shape[0]} and {y.shape[0]} elements respectively")
+    return L.vdot_p(x, y)
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
@@ -169,7 +177,41 @@ def einsum(equation: Any, *operands: Any) -> Tensor:
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     ops = [_t(o) for o in operands]
-    return L.einsum_p(*ops, equation=equation)
+    if not (is_grad_enabled() and any(o.requires_grad for o in ops)):
+        return L.einsum_p(*ops, equation=equation)
+    # NOTE: recorded with PyTorch's last nodes: one operand is diagonals, a permute and a sum
+    # of what the output lacks; products without a contraction multiply the aligned operands;
+    # a contraction is the einsum row seen through a permute and a view (PyTorch's bmm path ends so)
+    subs, rhs = L._parse_einsum(equation, [tuple(o.shape) for o in ops])
+    if len(ops) == 1:
+        x, labels = _einsum_diagonals(ops[0], subs[0])
+        summed = [c for c in labels if c not in rhs]
+        x = permute(x, [labels.index(c) for c in rhs] + [labels.index(c) for c in summed])
+        return _rsum(x, tuple(range(len(rhs), len(labels)))) if summed else x
+    if set("".join(subs)) <= set(rhs):
+        out = None
+        for o, sub in zip(ops, subs):
+            x, labels = _einsum_diagonals(o, sub)
+            for c in rhs:
+                if c not in labels:
+                    x, labels = unsqueeze(x, -1), labels + [c]
+            x = permute(x, [labels.index(c) for c in rhs])
+            out = x if out is None else mul(out, x)
+        return out
+    res = L.einsum_p(*ops, equation=equation)
+    return reshape(permute(res, list(range(res.ndim))), tuple(res.shape))
+
+
+def _einsum_diagonals(x: Tensor, sub: str) -> tuple[Tensor, list[str]]:
+    """``x`` with each repeated label's diagonal taken (kept where the label first stood)."""
+    labels = list(sub)
+    for c in sub:
+        while labels.count(c) > 1:
+            p = labels.index(c)
+            q = labels.index(c, p + 1)
+            x = movedim(diagonal(x, 0, p, q), -1, p)
+            labels = [lab for k, lab in enumerate(labels) if k != q]
+    return x, labels
 
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
@@ -197,7 +239,9 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
     if x.ndim != 2 or y.ndim != 2:
         raise NotImplementedError("kron is supported for matrices only")
     out = reshape(x, (x.shape[0], 1, x.shape[1], 1)) * reshape(y, (1, y.shape[0], 1, y.shape[1]))
-    return reshape(out, (x.shape[0] * y.shape[0], x.shape[1] * y.shape[1]))
+    # NOTE: PyTorch's last node is an _unsafe_view (UnsafeViewBackward0)
+    return apply(S.reshape_p.prim, (out,), {"shape": (x.shape[0] * y.shape[0], x.shape[1] * y.shape[1])},
+                 S.UNSAFE_VIEW)
 
 
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,

@@ -260,9 +260,10 @@ def repeat(input: Tensor, *repeats: Any) -> Tensor:
     return S.repeat_p(x, repeats=reps)
 
 
-def tile(input: Tensor, dims: Sequence[int]) -> Tensor:
+def tile(input: Tensor, *sizes: Any, dims: Sequence[int] | None = None) -> Tensor:
+    """``torch.tile(x, dims)``; the method also takes the sizes one by one (``x.tile(2, 2)``)."""
     x = _t(input)
-    reps = tuple(dims)
+    reps = _shape_arg(sizes) if dims is None else tuple(dims)
     if len(reps) < x.ndim:
         reps = (1,) * (x.ndim - len(reps)) + reps
     return S.repeat_p(x, repeats=reps)
@@ -283,6 +284,13 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
     if dim is None:
         x, dim = reshape(x, (-1,)), 0
     d = S.norm_dim(dim, x.ndim)
+    if isinstance(repeats, (int, np.integer)) and not isinstance(repeats, bool) and repeats >= 0 \
+            and x.ndim:
+        # PyTorch's path for a number: an unsqueezed expand, cloned and viewed
+        shape = tuple(x.shape)
+        y = expand(unsqueeze(x, d + 1), shape[:d + 1] + (int(repeats),) + shape[d + 1:])
+        return _view_op(y.clone(), S.reshape_p.prim,
+                        {"shape": shape[:d] + (shape[d] * int(repeats),) + shape[d + 1:]}, S.VIEW)
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
     index = np.repeat(np.arange(x.shape[d]), reps)
     if output_size is not None and int(output_size) != index.shape[0]:
@@ -319,15 +327,15 @@ def roll(input: Tensor, shifts: Any, dims: Any = None) -> Tensor:
 
 def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     x = _t(input)
-    k %= 4
-    a, b = dims
-    if k == 0:
-        return flip(x, ())                # a copy, as PyTorch's rot90(x, 0)
-    if k == 1:
-        return transpose(flip(x, (b,)), a, b)
-    if k == 2:
-        return flip(x, (a, b))
-    return flip(transpose(x, a, b), (b,))
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if x.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {x.ndim}")
+    a, b = (S.norm_dim(d, x.ndim) for d in dims)
+    if a == b:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} and "
+                           f"dim1 = {dims[1]}")
+    return S.rot90_p(x, k=int(k) % 4, dims=(a, b))      # one node, PyTorch's Rot90Backward0
 
 
 @_accepts_out
@@ -401,6 +409,8 @@ def atleast_2d(*tensors: Any) -> Any:
     if len(tensors) != 1:
         return tuple(atleast_2d(t) for t in tensors)
     x = _t(tensors[0])
+    if x.ndim == 1:
+        return unsqueeze(x, 0)                       # PyTorch's UnsqueezeBackward0
     return reshape(x, (1,) * (2 - x.ndim) + tuple(x.shape)) if x.ndim < 2 else x
 
 

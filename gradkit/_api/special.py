@@ -7,13 +7,12 @@ gradients (of any order) come from the one derivative table.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from gradkit._api import (_binary, _index_array, _other, _scalar_name, _t, _unary, amax, amin,
-                          as_tensor_arg, isnan, logical_not, nansum, scatter_add, where)
+                          as_tensor_arg, isnan, logical_not, nansum, scatter_add)
 from gradkit._api import sum as _sum
 from gradkit._core.tensor import Tensor
 from gradkit.ops import elementwise as E
@@ -68,12 +67,12 @@ def polygamma(n: int, input: Tensor) -> Tensor:
 
 def deg2rad(input: Tensor) -> Tensor:
     """Degrees to radians (integer inputs give the default floating dtype)."""
-    return E.mul(_t(input), math.pi / 180.0)
+    return E.deg2rad(_t(input))
 
 
 def rad2deg(input: Tensor) -> Tensor:
     """Radians to degrees (integer inputs give the default floating dtype)."""
-    return E.mul(_t(input), 180.0 / math.pi)
+    return E.rad2deg(_t(input))
 
 
 def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
@@ -85,9 +84,7 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
     info = np.finfo(x._data.dtype)
     hi = float(info.max) if posinf is None else posinf
     lo = float(info.min) if neginf is None else neginf
-    out = where(E.isnan(x), nan, x)
-    out = where(E.isinf(x) & (x > 0), hi, out)
-    return where(E.isinf(x) & (x < 0), lo, out)
+    return E.nan_to_num(x, nan=nan, posinf=hi, neginf=lo)
 
 
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
@@ -97,21 +94,20 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
         if not (t.is_floating_point() or t.is_complex()):
             raise NotImplementedError(f'"lerp_kernel_scalar" not implemented for '
                                       f"'{_scalar_name(t.dtype)}'")
-    diff = E.sub(y, x)
     if not isinstance(weight, Tensor):
-        w = float(weight)
-        return E.add(x, E.mul(diff, w)) if abs(w) < 0.5 else E.sub(y, E.mul(diff, 1.0 - w))
-    low = E.add(x, E.mul(weight, diff))
-    high = E.sub(y, E.mul(diff, E.rsub(weight, other=1.0)))
-    return where(E.lt(E.abs(weight), 0.5), low, high)
+        return E.lerp_scalar(x, y, weight=float(weight))      # LerpBackward0, as PyTorch
+    return E.lerp(x, y, weight)                                # LerpBackward1
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """``input + value * tensor1 * tensor2``."""
-    prod = E.mul(_t(tensor1, "tensor1"), _other(tensor2))
+    x, t1, t2 = _t(input), _t(tensor1, "tensor1"), _other(tensor2)
+    if isinstance(t2, Tensor) and all(t.is_floating_point() or t.is_complex() for t in (x, t1, t2)):
+        return E.addcmul(x, t1, t2, value=value)               # AddcmulBackward0, as PyTorch
+    prod = E.mul(t1, t2)
     if value != 1:
         prod = E.mul(prod, value)
-    return E.add(_t(input), prod)
+    return E.add(x, prod)
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
@@ -126,10 +122,13 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) 
             "to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) for "
             "float inputs. The future addcdiv behavior is just the latter implementation: "
             "(input + value * tensor1 / tensor2), for all dtypes.")
+    x = _t(input)
+    if all(t.is_floating_point() or t.is_complex() for t in (x, t1, t2)):
+        return E.addcdiv(x, t1, t2, value=value)               # AddcdivBackward0, as PyTorch
     q = E.div(t1, t2)
     if value != 1:
         q = E.mul(q, value)
-    return E.add(_t(input), q)
+    return E.add(x, q)
 
 
 def _scalar_first(input: Any, other: Any) -> tuple[Any, Any]:

@@ -275,6 +275,7 @@ class device:
         _default.dev = _default.stack.pop()
 
 
+device.__module__ = "gradkit"    # <class 'gradkit.device'>, as torch.device
 CPU = device("cpu")
 META = device("meta")
 

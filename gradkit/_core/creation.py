@@ -536,6 +536,10 @@ class Generator:
         return self
 
 
+# NOTE: its public home (PyTorch's is torch._C.Generator, not a public path)
+Generator.__module__ = "gradkit"
+
+
 #: a PCG64 state is about 200 bytes of JSON; nothing valid comes near this
 _MAX_STATE_BYTES = 4096
 

@@ -61,6 +61,8 @@ class dtype:
         return float64 if self is complex128 else float32 if self is complex64 else self
 
 
+dtype.__module__ = "gradkit"     # type(gk.float32) prints <class 'gradkit.dtype'> (torch.dtype)
+
 bool = dtype("bool", np.bool_, 0, "BoolTensor")  # noqa: A001 - PyTorch's name
 uint8 = dtype("uint8", np.uint8, 1, "ByteTensor")
 int8 = dtype("int8", np.int8, 1, "CharTensor")

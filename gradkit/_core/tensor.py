@@ -577,6 +577,10 @@ def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
+# NOTE: printed where users find them, as PyTorch prints ``<class 'torch.Tensor'>``; pickle
+# finds them there too (``gradkit.Tensor``, ``gradkit.Size``)
+Tensor.__module__ = Size.__module__ = "gradkit"
+
 #: registrations from several threads at once: one table per tensor, one id per hook
 _hook_lock = threading.Lock()
 _hook_ids = itertools.count(1)

@@ -439,6 +439,26 @@ class ForwardMode:
         return [_backend.zeros((bsz,) + o._data.shape, o._data.dtype, o._data) if r is None else r
                 for r, o in zip(res, self.outputs)]
 
+    def back_trick(self, tangents: Sequence[Tensor]) -> list[Tensor] | None:
+        """One differentiable ``J v`` by the double-VJP trick, as ``torch.autograd.functional.jvp``
+        computes it (so its nodes are the derivative of the backward, PyTorch's names), or None
+        where a backward is not differentiable (dual numbers then do real forward mode)."""
+        from . import grad as autograd_grad
+        us, gs = self._transpose()
+        if any(g is not None and not g.requires_grad for g in gs):
+            return None
+        pairs = [(g, t) for g, t in zip(gs, tangents) if g is not None]
+        if not pairs:
+            return [_zeros_of(o) for o in self.outputs]
+        prev = (_state.grad_enabled, _state.inference)
+        _state.grad_enabled, _state.inference = True, False
+        try:
+            res = autograd_grad([g for g, _ in pairs], us, [_as_tensor(t, g) for g, t in pairs],
+                                retain_graph=True, create_graph=True, allow_unused=True)
+        finally:
+            _state.grad_enabled, _state.inference = prev
+        return [_zeros_of(o) if r is None else r for r, o in zip(res, self.outputs)]
+
     def _double_vjp_rows(self, us: list[Tensor], pairs: list[Any], bsz: int) -> list[Any]:
         from . import grad as autograd_grad
         cols: list[list[Any]] = [[] for _ in us]

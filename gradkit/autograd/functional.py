@@ -202,15 +202,19 @@ def jvp(func: Callable[..., Any], inputs: Any, v: Any = None, create_graph: bool
         if strict:
             _, gs = fm._transpose()
             _check_requires_grad(gs, "grad_inputs", strict)
-        res = fm.apply([t.reshape((1,) + tuple(t.shape)) for t in v])
+        # NOTE: a differentiable product by the double-VJP trick, as PyTorch computes it (its
+        # nodes are PyTorch's: ``SqueezeBackward1`` over ``SumBackward1`` for a sum's)
+        back = fm.back_trick(v) if create_graph else None
+        res = [r[None] for r in back] if back is not None else \
+            fm.apply([t.reshape((1,) + tuple(t.shape)) for t in v])
         if strict and create_graph:
             for i, r in enumerate(res):
                 if not r.requires_grad:
                     raise RuntimeError(f"The jacobian of the user-provided function is independent "
                                        f"of input {i}. This is not allowed in strict mode when "
                                        "create_graph=True.")
-    res = tuple(r[0] if create_graph else _make(_contiguous(r[0]), False, None)
-                for r in res)
+    res = tuple((back[i] if back is not None else r[0]) if create_graph
+                else _make(_contiguous(r[0]), False, None) for i, r in enumerate(res))
     return (_unpack(_postprocess(outputs, create_graph), is_outputs_tuple),
             _unpack(_postprocess(res, create_graph), is_outputs_tuple))
 

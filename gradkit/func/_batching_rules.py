@@ -290,5 +290,7 @@ PER_EXAMPLE = frozenset({
     "diag_embed", "trace", "fft_c2c", "fft_r2c", "fft_c2r", "logcumsumexp", "std_mean", "inv",
     "det", "slogdet", "solve", "cholesky", "qr", "eigh", "eig", "svd", "pinv", "solve_triangular",
     "lu", "matrix_exp", "conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d",
-    "max_pool2d_backward", "nll_loss", "fill",
+    "max_pool2d_backward", "nll_loss", "fill", "avg_pool2d", "resample", "adaptive_max_pool2d",
+    "embedding", "multi_margin_loss", "convolution3d", "linalg_cross",
+    "im2col", "col2im", "vdot",
 })

@@ -284,14 +284,12 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     y = other if isinstance(other, Tensor) else F.as_tensor_arg(other)
     if x.ndim != y.ndim:
         raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
-    x, y = F.broadcast_tensors(x, y)
+    F.broadcast_shapes(tuple(x.shape), tuple(y.shape))       # PyTorch's broadcast error
     d = S.norm_dim(dim, x.ndim)
-    if x.shape[d] != 3:
+    if x.shape[d] != 3 or y.shape[d] != 3:
         raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got "
                            f"{x.shape[d]} and {y.shape[d]}")
-    a0, a1, a2 = F.unbind(x, d)
-    b0, b1, b2 = F.unbind(y, d)
-    return F.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+    return L.linalg_cross_p(x, y, dim=d)          # one node, PyTorch's LinalgCrossBackward0
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:

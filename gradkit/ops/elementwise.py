@@ -539,17 +539,19 @@ floor_divide = defop("floor_divide", _floor_divide_impl, vjp=None, promote="same
 # is nan, where floor(x / y) gives -0 and inf.
 remainder = defop("remainder", _remainder_impl,
                   vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * floor_divide(x, y))),
-                  jvp=ELEMENTWISE, promote="same", names=("RemainderBackward0", "RemainderBackward1"))
+                  jvp=ELEMENTWISE, promote="same", names=("RemainderBackward0", "RemainderBackward1"),
+                  scalar_variants=(0,))
 fmod = defop("fmod", _fmod_impl,
              vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * trunc(x / y))),
-             jvp=ELEMENTWISE, promote="same", names=("FmodBackward0", "FmodBackward1"))
+             jvp=ELEMENTWISE, promote="same", names=("FmodBackward0", "FmodBackward1"),
+             scalar_variants=(0,))
 
 
 def _pow_scalar_vjp(g: Any, ans: Any, x: Any, exponent: Any) -> Any:
     if exponent == 0:
         return g * 0.0
     if exponent == 2:
-        return g * _cj(x) * 2.0
+        return g * (_cj(x) * 2.0)
     if exponent == 0.5 and not _is_complex(x):
         # NOTE: x ** 0.5 is sqrt (as in PyTorch): g / (2 sqrt(x)), so -0.0 gives -inf and
         # -inf gives nan, not 0.5 * (-inf) ** -0.5 = 0.
@@ -743,3 +745,58 @@ where = defop("where", _where_impl,
               vjp=(None, lambda g, ans, c, x, y: where(c, g, 0.0),
                    lambda g, ans, c, x, y: where(c, 0.0, g)),
               jvp=ELEMENTWISE)
+
+
+# --- fused pointwise rows (PyTorch's nodes: LerpBackward0/1, AddcmulBackward0, ...) ----------
+# NOTE: fused for PyTorch's node names; each rule is written in table ops, so every order of
+# derivative works. Complex inputs take the conjugated partials, as ``mul``.
+def _lerp_impl(x: Any, y: Any, w: Any) -> Any:
+    # NOTE: PyTorch's two-sided formula: exact at w = 0 and at w = 1
+    d = y - x
+    return np.where(np.abs(w) < 0.5, x + w * d, y - d * (1 - w))
+
+
+lerp = defop("lerp", _lerp_impl,
+             vjp=(lambda g, ans, x, y, w: g * _cj(1.0 - w), lambda g, ans, x, y, w: g * _cj(w),
+                  lambda g, ans, x, y, w: g * _cj(y - x)),
+             jvp=ELEMENTWISE, promote="same", names="LerpBackward1")
+lerp_scalar = defop(
+    "lerp_scalar", lambda x, y, weight: _lerp_impl(x, y, x.dtype.type(weight)).astype(
+        np.result_type(x, y), copy=False),
+    vjp=(lambda g, ans, x, y, weight: g * (1.0 - weight), lambda g, ans, x, y, weight: g * weight),
+    jvp=ELEMENTWISE, promote="same", names="LerpBackward0")
+addcmul = defop(
+    "addcmul", lambda x, a, b, value: x + (a * b if value == 1 else (a * b) * value),
+    vjp=(lambda g, ans, x, a, b, value: g, lambda g, ans, x, a, b, value: g * _cj(b * value),
+         lambda g, ans, x, a, b, value: g * _cj(a * value)),
+    jvp=ELEMENTWISE, promote="same", names="AddcmulBackward0")
+addcdiv = defop(
+    "addcdiv", lambda x, a, b, value: x + (a / b if value == 1 else (a / b) * value),
+    vjp=(lambda g, ans, x, a, b, value: g, lambda g, ans, x, a, b, value: g * _cj(value / b),
+         lambda g, ans, x, a, b, value: -(g * _cj(a * value / (b * b)))),
+    jvp=ELEMENTWISE, promote="same", names="AddcdivBackward0")
+deg2rad = defop("deg2rad", lambda x: x * x.dtype.type(math.pi / 180.0),
+                vjp=lambda g, ans, x: g * (math.pi / 180.0), jvp=ELEMENTWISE, promote="float",
+                save_inputs=False, names="Deg2RadBackward0")
+rad2deg = defop("rad2deg", lambda x: x * x.dtype.type(180.0 / math.pi),
+                vjp=lambda g, ans, x: g * (180.0 / math.pi), jvp=ELEMENTWISE, promote="float",
+                save_inputs=False, names="Rad2DegBackward0")
+# NOTE: the gradient passes where x is finite and is 0 at the replaced values (PyTorch)
+def _nan_to_num_impl(x: Any, nan: float, posinf: float, neginf: float) -> Any:
+    if type(x) is np.ndarray or x.dtype.kind == "c":
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+    # NOTE: other array libraries (Dask) may not take nan_to_num's keywords
+    t = x.dtype.type
+    out = np.where(np.isnan(x), t(nan), x)
+    return np.where(x == np.inf, t(posinf), np.where(x == -np.inf, t(neginf), out))
+
+
+nan_to_num = defop("nan_to_num", _nan_to_num_impl, vjp=lambda g, ans, x, nan, posinf, neginf:
+    where(isfinite(x), g, 0.0), jvp=ELEMENTWISE, names="NanToNumBackward0")
+
+# NOTE: add/sub with alpha as one node (PyTorch's AddBackward0/SubBackward0 keep alpha on the
+# node): ``x + alpha * y``; sub passes -alpha (exact), its own name as variant 1
+add_alpha = defop("add_alpha", lambda x, y, alpha: x + y * alpha,
+                  vjp=(lambda g, ans, x, y, alpha: g, lambda g, ans, x, y, alpha: g * np.conj(alpha)),
+                  jvp=ELEMENTWISE, promote="same", save_inputs=False,
+                  names=("AddBackward0", "SubBackward0"))

@@ -107,7 +107,10 @@ def _addmm_vjp_b(g: Any, ans: Any, b: Any, x: Any, w: Any, beta: Any = 1, alpha:
 
 
 def _addmm_vjp_x(g: Any, ans: Any, b: Any, x: Any, w: Any, beta: Any = 1, alpha: Any = 1) -> Any:
-    gx = matmul_p(g, _cj(_mT(w)))
+    if len(w.shape) == 1:                        # addmv: the outer product of g and the vector
+        gx = matmul_p(reshape_as(g, (-1, 1)), reshape_as(_cj(w), (1, -1)))
+    else:
+        gx = matmul_p(g, _cj(_mT(w)))
     return gx if alpha == 1 else gx * alpha
 
 
@@ -127,7 +130,9 @@ addmm_p = defop(
     jvp=(lambda t, ans, b, x, w, beta=1, alpha=1: _scaled(t, beta),
          lambda t, ans, b, x, w, beta=1, alpha=1: _scaled(matmul_p(t, w), alpha),
          lambda t, ans, b, x, w, beta=1, alpha=1: _scaled(matmul_p(x, t), alpha)),
-    names="AddmmBackward0", batch="addmm")
+    names=("AddmmBackward0", "AddmvBackward0", "BaddbmmBackward0"), batch="addmm")
+#: addmm_p's variants: addmv (matrix @ vector) and baddbmm (batched) run the same row
+ADDMM, ADDMV, BADDBMM = range(3)
 
 
 def matmul_variant(xnd: int, ynd: int) -> int:
@@ -896,3 +901,31 @@ for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, eig_p, s
             lu_p, expm_p):
     not_lazy(_fn, False, "is a dense decomposition (Dask's linear algebra covers only some "
              "2-D cases)")
+
+
+# --- cross product as one node (PyTorch's LinalgCrossBackward0) ------------------------------
+# NOTE: bilinear; <a x b, g> = <b x g, a> = <g x a, b>, so the rules are the row again.
+def _cross_impl(a: np.ndarray, b: np.ndarray, dim: int) -> np.ndarray:
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return np.cross(a, b, axis=dim)
+    # NOTE: other array libraries (Dask) lack np.cross: the three components written out
+    (a0, a1, a2), (b0, b1, b2) = np.moveaxis(a, dim, 0), np.moveaxis(b, dim, 0)
+    return np.moveaxis(np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0]), 0, dim)
+
+
+linalg_cross_p = defop(
+    "linalg_cross", _cross_impl,
+    vjp=(lambda g, ans, a, b, dim: linalg_cross_p(_cj(b), g, dim=dim),
+         lambda g, ans, a, b, dim: linalg_cross_p(g, _cj(a), dim=dim)),
+    jvp=(lambda t, ans, a, b, dim: linalg_cross_p(t, b, dim=dim),
+         lambda t, ans, a, b, dim: linalg_cross_p(a, t, dim=dim)),
+    promote="same", names="LinalgCrossBackward0")
+
+
+# --- vdot: sum(conj(x) * y) of two vectors (PyTorch's VdotBackward0) ---------------------------
+vdot_p = defop(
+    "vdot", lambda x, y: np.asarray(np.vdot(x, y)) if type(x) is np.ndarray and type(y) is np.ndarray
+    else (np.conj(x) * y).sum(),
+    vjp=(lambda g, ans, x, y: _cj(g) * y, lambda g, ans, x, y: g * x),
+    jvp=(lambda t, ans, x, y: vdot_p(t, y), lambda t, ans, x, y: vdot_p(x, t)),
+    promote="same", names="VdotBackward0")

@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gradkit._core.backend import arange, max_or_ninf, values_unknown, zeros
+from gradkit._core.backend import arange, max_or_ninf, to_numpy, values_unknown, zeros
 from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, defop, half_in_float32, not_lazy
 from .elementwise import abs as abs_
 from .elementwise import clamp_scalar, erf, rsqrt, exp, log, log1p, maximum, sigmoid, sign, tanh, where
 from .reduction import mean_p, sum_p
-from .shape import cat_p, gather_p, getitem_p, reshape_as
+from .shape import (cat_p, constant_pad_nd_p, gather_p, getitem_p, index_backward_p, permute_p,
+                    reshape_as, stack_p)
 
 Pair = tuple[int, int]
 Pad2 = tuple[Pair, Pair]
@@ -309,6 +310,94 @@ convolution_p = defop(
     promote="same", names="ConvolutionBackward0", batch="convolution")
 
 
+# --- 3-D convolution with its bias, as one node (PyTorch's ConvolutionBackward0) --------------
+# NOTE: fused for PyTorch's node: a sum over the kernel's depth taps of 2-D convolutions of the
+# input's depth slabs (each slab's output depths folded into the batch). ``padding`` is the depth
+# padding and the (H, W) pairs; the rules are the conv2d rows, so every order of derivative works.
+def _slab(i: int, od: int, stride: int, dil: int) -> slice:
+    return slice(i * dil, i * dil + stride * (od - 1) + 1, stride)
+
+
+def _fold(a: Any) -> Any:
+    """(N, C, D, H, W) -> (N * D, C, H, W)."""
+    n, c, d, h, w = a.shape
+    return reshape_as(permute_p(a, dims=(0, 2, 1, 3, 4)), (n * d, c, h, w))
+
+
+def _unfold(a: Any, n: int) -> Any:
+    """(N * D, C, H, W) -> (N, C, D, H, W)."""
+    nd, c, h, w = a.shape
+    return permute_p(reshape_as(a, (n, nd // n, c, h, w)), dims=(0, 2, 1, 3, 4))
+
+
+def _conv3d_sizes(x: Any, w: Any, stride: tuple[int, int, int], padding: Any,
+                  dilation: tuple[int, int, int]) -> tuple[int, int]:
+    dp = x.shape[2] + 2 * padding[0]
+    return dp, (dp - dilation[0] * (w.shape[2] - 1) - 1) // stride[0] + 1
+
+
+def _conv3d_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: tuple[int, int, int],
+                 padding: Any, dilation: tuple[int, int, int], groups: int) -> np.ndarray:
+    p0 = padding[0]
+    if p0:
+        x = np.pad(x, ((0, 0), (0, 0), (p0, p0), (0, 0), (0, 0)))
+    od = (x.shape[2] - dilation[0] * (w.shape[2] - 1) - 1) // stride[0] + 1
+    n = x.shape[0]
+    out = None
+    for i in range(w.shape[2]):
+        slab = x[:, :, _slab(i, od, stride[0], dilation[0])]
+        y = _conv2d_impl(_fold(slab), w[:, :, i], stride[1:], padding[1], dilation[1:], groups)
+        out = y if out is None else out + y
+    return _unfold(out, n) + b.reshape(1, -1, 1, 1, 1)
+
+
+def _conv3d_vjp_x(g: Any, ans: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any,
+                  dilation: Any, groups: int) -> Any:
+    n, c, d, h, wd = x.shape
+    dp, od = _conv3d_sizes(x, w, stride, padding, dilation)
+    gf = _fold(g)
+    total = None
+    for i in range(w.shape[2]):
+        gi = conv2d_input_grad_p(gf, getitem_p(w, index=(slice(None), slice(None), i)),
+                                 input_shape=(n * od, c, h, wd), stride=stride[1:],
+                                 padding=padding[1], dilation=dilation[1:], groups=groups)
+        part = index_backward_p(_unfold(gi, n), shape=(n, c, dp, h, wd),
+                                index=(slice(None), slice(None), _slab(i, od, stride[0], dilation[0])))
+        total = part if total is None else total + part
+    p0 = padding[0]
+    return getitem_p(total, index=(slice(None), slice(None), slice(p0, p0 + d))) if p0 else total
+
+
+def _conv3d_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any,
+                  dilation: Any, groups: int) -> Any:
+    _, od = _conv3d_sizes(x, w, stride, padding, dilation)
+    p0 = padding[0]
+    xp = constant_pad_nd_p(x, pad=(0, 0, 0, 0, p0, p0)) if p0 else x
+    gf = _fold(g)
+    o, cg, _, kh, kw = w.shape
+    parts = [conv2d_weight_grad_p(_fold(getitem_p(xp, index=(slice(None), slice(None),
+                                                             _slab(i, od, stride[0], dilation[0])))),
+                                  gf, weight_shape=(o, cg, kh, kw), stride=stride[1:],
+                                  padding=padding[1], dilation=dilation[1:], groups=groups)
+             for i in range(w.shape[2])]
+    return stack_p(*parts, dim=2)
+
+
+def _conv3d_jvp(x: Any, w: Any, **p: Any) -> Any:
+    zero = _like(np.zeros(w.shape[0]), x)
+    return convolution3d_p(x, w, zero, **p)
+
+
+convolution3d_p = defop(
+    "convolution3d", _conv3d_impl,
+    vjp=(_conv3d_vjp_x, _conv3d_vjp_w,
+         lambda g, ans, x, w, b, **p: sum_p(g, dim=(0, 2, 3, 4))),
+    jvp=(lambda t, ans, x, w, b, **p: _conv3d_jvp(t, w, **p),
+         lambda t, ans, x, w, b, **p: _conv3d_jvp(x, t, **p),
+         lambda t, ans, x, w, b, **p: reshape_as(t, (1, -1, 1, 1, 1))),
+    promote="same", names="ConvolutionBackward0")
+
+
 # --- transposed convolution with its bias, as one node (PyTorch's ConvolutionBackward0) ------
 # NOTE: fused for PyTorch's node: its output is conv2d's input gradient of ``x`` (``input_shape``
 # the output's shape), plus the bias; the rules are the conv2d rows (the adjoint of the input
@@ -478,7 +567,7 @@ def _leaky_relu_impl(x: np.ndarray, negative_slope: float) -> np.ndarray:
 leaky_relu_p = defop(
     "leaky_relu", _leaky_relu_impl,
     vjp=lambda g, ans, x, negative_slope: where(x > 0, g, g * negative_slope),
-    jvp=ELEMENTWISE, names="LeakyReluBackward0")
+    jvp=ELEMENTWISE, names=("LeakyReluBackward0", "RreluWithNoiseBackward0"))
 
 
 @half_in_float32
@@ -869,7 +958,244 @@ glu_p = defop("glu", _glu_impl, vjp=_glu_vjp, jvp=(_glu_jvp,), promote="float",
               names="GluBackward0", batch="int_dim")
 
 
+# --- im2col / col2im as one node each (PyTorch's Im2ColBackward0, Col2ImBackward0) -----------
+# NOTE: F.unfold's sliding blocks (N, C kh kw, L) and F.fold's sum of them back; each is the
+# other's gradient, so every order of derivative works. A 3-D input is one sample.
+def _im2col_impl(x: np.ndarray, kernel: Pair, dilation: Pair, padding: Pair, stride: Pair) -> np.ndarray:
+    x4 = x if x.ndim == 4 else x[None]
+    n, c = x4.shape[:2]
+    cols = _im2col(x4, kernel, stride, ((padding[0],) * 2, (padding[1],) * 2), dilation, 1)
+    out = cols.reshape(n, c * kernel[0] * kernel[1], -1)
+    return out if x.ndim == 4 else out[0]
+
+
+def _col2im_impl(g: np.ndarray, output_size: Pair, kernel: Pair, dilation: Pair, padding: Pair,
+                 stride: Pair) -> np.ndarray:
+    g3 = g if g.ndim == 3 else g[None]
+    (kh, kw), (h, w), (ph, pw) = kernel, output_size, padding
+    ho = (h + 2 * ph - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    wo = (w + 2 * pw - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    n, c = g3.shape[0], g3.shape[1] // (kh * kw)
+    cols = g3.reshape(n, c, kh, kw, ho, wo)
+    out = zeros((n, c, h + 2 * ph, w + 2 * pw), g.dtype, g)
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i * dilation[0]:i * dilation[0] + stride[0] * (ho - 1) + 1:stride[0],
+                j * dilation[1]:j * dilation[1] + stride[1] * (wo - 1) + 1:stride[1]] += cols[:, :, i, j]
+    out = out[:, :, ph:ph + h, pw:pw + w]
+    out = out.copy() if ph or pw else out
+    return out if g.ndim == 3 else out[0]
+
+
+im2col_p = defop("im2col", _im2col_impl,
+                 vjp=lambda g, ans, x, **p: col2im_p(g, output_size=tuple(x.shape[-2:]), **p),
+                 jvp=LINEAR, save_inputs=False, names="Im2ColBackward0")
+col2im_p = defop("col2im", _col2im_impl,
+                 vjp=lambda g, ans, x, output_size, **p: im2col_p(g, **p),
+                 jvp=LINEAR, save_inputs=False, names="Col2ImBackward0")
+
+
+# --- average pooling as one node (PyTorch's AvgPool2DBackward0) ------------------------------
+# NOTE: fused for PyTorch's node: the window sums are a convolution of every (H, W) plane with
+# a kernel of ones, divided by each window's divisor (``divisor``, (Ho, Wo)); the gradient is
+# the transposed convolution of g / divisor, written with the conv2d rows (every order works).
+def _like(a: np.ndarray, ref: Any) -> Any:
+    """A constant array in ``ref``'s dtype, beside ``ref`` (a constant Tensor for a Tensor)."""
+    dt = ref._data.dtype if isinstance(ref, Tensor) else ref.dtype
+    a = a.astype(dt, copy=False)
+    if isinstance(ref, Tensor):
+        return _make(a if type(ref._data) is np.ndarray else np.asarray(a, like=ref._data), False, None)
+    return a if type(ref) is np.ndarray else np.asarray(a, like=ref)
+
+
+def _avg_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
+                     divisor: np.ndarray) -> np.ndarray:
+    planes = x.reshape((-1, 1) + x.shape[-2:])
+    sums = _conv2d_impl(planes, _like(np.ones((1, 1) + tuple(kernel)), x), stride, padding, (1, 1), 1)
+    out = sums / _like(divisor, x)
+    return out.reshape(x.shape[:-2] + out.shape[-2:])
+
+
+def _avg_pool2d_vjp(g: Any, ans: Any, x: Any, kernel: Pair, stride: Pair, padding: Pad2,
+                    divisor: np.ndarray) -> Any:
+    shape = tuple(x.shape)
+    planes = int(np.prod(shape[:-2], dtype=np.int64))
+    gp = reshape_as(g / _like(divisor, g), (planes, 1) + tuple(g.shape[-2:]))
+    gx = conv2d_input_grad_p(gp, _like(np.ones((1, 1) + tuple(kernel)), g),
+                             input_shape=(planes, 1) + shape[-2:], stride=stride, padding=padding,
+                             dilation=(1, 1), groups=1)
+    return reshape_as(gx, shape)
+
+
+avg_pool2d_p = defop("avg_pool2d", _avg_pool2d_impl, vjp=_avg_pool2d_vjp, jvp=LINEAR,
+                     save_inputs=False, promote="same", names="AvgPool2DBackward0")
+
+
+# --- separable resampling as one node (PyTorch's Upsample*Backward0, AdaptiveAvgPool*) -------
+# NOTE: fused for PyTorch's nodes: interpolation (every mode) and adaptive average pooling map
+# each trailing dim by a constant matrix (``mats``, one (out, in) matrix per dim). The row is
+# linear; its gradient is the row again with the matrices transposed, so every order works.
+RESAMPLE_NAMES = ("UpsampleNearest1DBackward0", "UpsampleNearest2DBackward0",
+                  "UpsampleNearest3DBackward0", "UpsampleNearestExact1DBackward0",
+                  "UpsampleNearestExact2DBackward0", "UpsampleNearestExact3DBackward0",
+                  "UpsampleLinear1DBackward0", "UpsampleBilinear2DBackward0",
+                  "UpsampleBicubic2DBackward0", "UpsampleTrilinear3DBackward0",
+                  "AdaptiveAvgPool2DBackward0", "AdaptiveAvgPool3DBackward0")
+
+
+def _resample_impl(x: np.ndarray, mats: tuple[np.ndarray, ...]) -> np.ndarray:
+    out = x
+    for k, m in enumerate(mats):
+        ax = x.ndim - len(mats) + k
+        out = np.moveaxis(np.matmul(np.moveaxis(out, ax, -1), _like(m.T, x)), -1, ax)
+    return out.copy() if type(out) is np.ndarray and not out.flags.c_contiguous else out
+
+
+def resample(x: Any, mats: tuple[np.ndarray, ...], kind: str) -> Any:
+    """``resample_p`` recorded as PyTorch's node ``kind + "Backward0"``."""
+    from ._registry import apply
+    return apply(resample_p.prim, (x,), {"mats": tuple(mats)}, RESAMPLE_NAMES.index(kind + "Backward0"))
+
+
+resample_p = defop("resample", _resample_impl,
+                   vjp=lambda g, ans, x, mats: resample_p(g, mats=tuple(m.T for m in mats)),
+                   jvp=LINEAR, save_inputs=False, promote="same", names=RESAMPLE_NAMES)
+
+
+# --- adaptive max pooling as one node (PyTorch's AdaptiveMaxPool2DBackward0) -----------------
+# NOTE: the whole gradient goes to each window's first maximum (a nan wins), as PyTorch's CPU
+# kernel; the rules are max pooling's scatter and gather rows over (planes, 1, H, W).
+def _adaptive_bounds(n: int, o: int) -> tuple[np.ndarray, np.ndarray]:
+    i = np.arange(o)
+    return (i * n) // o, -((-(i + 1) * n) // o)
+
+
+def _adaptive_max_impl(x: np.ndarray, sizes: Pair) -> tuple[np.ndarray, np.ndarray]:
+    spatial = x.shape[-2:]
+    dev = x.reshape((-1,) + spatial)
+    # NOTE: the window scan runs on the host; the values are gathered where x lives
+    data = dev if type(dev) is np.ndarray else to_numpy(dev)
+    flat_pos = np.arange(spatial[0] * spatial[1]).reshape(spatial)
+    bounds = [_adaptive_bounds(n, o) for n, o in zip(spatial, sizes)]
+    idx = np.empty((data.shape[0],) + tuple(sizes), dtype=np.int64)
+    for cell in np.ndindex(*sizes):
+        win = tuple(slice(b[0][c], b[1][c]) for b, c in zip(bounds, cell))
+        vals = data[(slice(None),) + win].reshape(data.shape[0], -1)
+        pos = flat_pos[win].reshape(-1)
+        nan = np.isnan(vals) if vals.dtype.kind == "f" else np.zeros(vals.shape, bool)
+        best = np.where(nan.any(1), nan.argmax(1), np.argmax(np.where(nan, -np.inf, vals), 1))
+        idx[(slice(None),) + cell] = pos[best]
+    if type(dev) is not np.ndarray:
+        idx = np.asarray(idx, like=dev)
+    vals = np.take_along_axis(dev.reshape(dev.shape[0], -1), idx.reshape(idx.shape[0], -1), 1)
+    lead = x.shape[:-2]
+    return vals.reshape(lead + tuple(sizes)), idx.reshape(lead + tuple(sizes))
+
+
+def _planes(a: Any) -> tuple[int, ...]:
+    return (-1, 1) + tuple(a.shape[-2:])
+
+
+def _adaptive_max_vjp(g: Any, ans: Any, x: Any, sizes: Pair) -> Any:
+    idx = ans[1]._data if hasattr(ans[1], "_data") else ans[1]
+    shape = tuple(x.shape)
+    planes = int(np.prod(shape[:-2], dtype=np.int64))
+    gx = max_pool2d_backward_p(reshape_as(g[0], _planes(g[0])),
+                               input_shape=(planes, 1) + shape[-2:],
+                               indices=idx.reshape((planes, 1) + idx.shape[-2:]))
+    return reshape_as(gx, shape)
+
+
+def _adaptive_max_jvp(t: Any, ans: Any, x: Any, sizes: Pair) -> tuple[Any, None]:
+    idx = ans[1]._data if hasattr(ans[1], "_data") else ans[1]
+    out = _gather_maxima(reshape_as(t, _planes(t)), idx.reshape((-1, 1) + idx.shape[-2:]))
+    return reshape_as(out, tuple(idx.shape)), None
+
+
+adaptive_max_pool2d_p = defop("adaptive_max_pool2d", _adaptive_max_impl, vjp=_adaptive_max_vjp,
+                              jvp=(_adaptive_max_jvp,), n_out=2, save_inputs=False,
+                              names="AdaptiveMaxPool2DBackward0")
+
+
+# --- embedding with padding_idx or scale_grad_by_freq (PyTorch's EmbeddingBackward0) ---------
+# NOTE: the rows picked by ``index``; the gradient of each looked-up row is scaled by ``coeff``
+# (0 at padding_idx, 1 / count with scale_grad_by_freq), a constant of index's shape. Plain
+# lookups are the getitem row's EMBEDDING variant.
+def _embedding_vjp(g: Any, ans: Any, w: Any, index: np.ndarray, coeff: np.ndarray) -> Any:
+    return index_backward_p(g * _like(coeff[..., None], g), shape=tuple(w.shape), index=index)
+
+
+embedding_p = defop("embedding", lambda w, index, coeff: w[index], vjp=_embedding_vjp,
+                    jvp=LINEAR, save_inputs=False, names="EmbeddingBackward0")
+
+
+# --- multi_margin_loss as one node (PyTorch's MultiMarginLossBackward0) ----------------------
+# NOTE: per sample sum_{j != y} w[y] max(0, margin - x[y] + x[j]) ** p / C; the rule is written
+# in table ops (the hinge's mask from x), so every order of derivative works. ``weight`` is a
+# constant (PyTorch does not differentiate it either); 1-D input is one sample.
+def _mm_parts(x: Any, target: np.ndarray, p: int, margin: float, weight: Any) -> tuple[Any, Any]:
+    """``z = margin - x[y] + x`` and d(loss per sample)/dz before the 1/C, both (N, C)."""
+    x2 = reshape_as(x, (-1, x.shape[-1]))
+    n, c = x2.shape
+    idx = target.reshape(n, 1)
+    z = x2 - gather_p(x2, dim=1, index=idx) + margin
+    other = arange(c, target)[None, :] != idx
+    d = (z * 2.0) if p == 2 else z * 0.0 + 1.0
+    if weight is not None:
+        d = d * _like(weight[target.reshape(-1)][:, None], x2)
+    return z, where(z > 0, d, 0.0) * _like(other.astype(np.float64), x2)
+
+
+def _multi_margin_impl(x: np.ndarray, target: np.ndarray, p: int, margin: float, weight: Any,
+                       reduction: str) -> np.ndarray:
+    x2 = x.reshape(-1, x.shape[-1])
+    n, c = x2.shape
+    idx = target.reshape(n, 1)
+    z = x2 - np.take_along_axis(x2, idx, 1) + x.dtype.type(margin)
+    h = z if p == 1 else z * z
+    if weight is not None:
+        h = h * weight[idx].astype(x.dtype, copy=False)
+    keep = (z > 0) & (arange(c, idx)[None, :] != idx)
+    loss = np.where(keep, h, x.dtype.type(0)).sum(1) / x.dtype.type(c)
+    loss = loss.reshape(()) if x.ndim == 1 else loss
+    out = _red(loss, reduction)
+    return np.asarray(out) if type(loss) is np.ndarray else out
+
+
+def _mm_coeff(x: Any, target: np.ndarray, p: int, margin: float, weight: Any) -> Any:
+    """d loss_i / d x_ij (N, C): the hinge terms, minus their sum at the target class."""
+    _, d = _mm_parts(x, target, p, margin, weight)
+    n, c = d.shape
+    hit = _like((arange(c, target)[None, :] == target.reshape(n, 1)).astype(np.float64), d)
+    return (d - hit * sum_p(d, dim=(1,), keepdim=True)) / float(c)
+
+
+def _multi_margin_vjp(g: Any, ans: Any, x: Any, target: np.ndarray, p: int, margin: float,
+                      weight: Any, reduction: str) -> Any:
+    coeff = _mm_coeff(x, target, p, margin, weight)
+    if reduction == "none" and len(g.shape):
+        g = reshape_as(g, (-1, 1))
+    elif reduction == "mean":
+        g = g / float(coeff.shape[0])
+    return reshape_as(g * coeff, tuple(x.shape))
+
+
+def _multi_margin_jvp(t: Any, ans: Any, x: Any, target: np.ndarray, p: int, margin: float,
+                      weight: Any, reduction: str) -> Any:
+    per = sum_p(_mm_coeff(x, target, p, margin, weight) * reshape_as(t, (-1, t.shape[-1])),
+                dim=(1,))
+    return _red(reshape_as(per, ()) if len(x.shape) == 1 else per, reduction)
+
+
+multi_margin_loss_p = defop("multi_margin_loss", _multi_margin_impl, vjp=_multi_margin_vjp,
+                            jvp=(_multi_margin_jvp,), promote="same",
+                            names="MultiMarginLossBackward0")
+
+
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
+not_lazy(embedding_p, False, "scatters its gradient with np.add.at")
+not_lazy(multi_margin_loss_p, False, "picks each sample's target value with take_along_axis")
 for _fn in (conv2d_p, convolution_p, conv2d_input_grad_p, conv2d_weight_grad_p, max_pool2d_p,
-            max_pool2d_backward_p):
+            max_pool2d_backward_p, convolution3d_p, avg_pool2d_p, adaptive_max_pool2d_p, im2col_p,
+            col2im_p):
     not_lazy(_fn, False, "works on strided windows of a whole array")

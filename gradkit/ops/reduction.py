@@ -17,10 +17,10 @@ from gradkit._core.backend import as_data, data_of, max_or_ninf, values_unknown
 from gradkit._core.backend import ones as _ones
 from gradkit._core.backend import zeros as _zeros
 from gradkit._core.grad_mode import _state
-from ._registry import LINEAR, defop, half_in_float32, not_lazy
+from ._registry import LINEAR, defop, half_in_float32, not_lazy, op
 from .elementwise import abs as _abs
 from .elementwise import _cj, eq, exp, log, sign, where
-from .shape import expand_p, flip_p, reshape_as, to_p
+from .shape import UNSQUEEZE, VIEW, expand_p, flip_p, reshape_as, to_p
 
 
 def _axis(dim: Any, x: np.ndarray) -> Any:
@@ -36,8 +36,13 @@ def _keep_shape(shape: tuple[int, ...], dim: Any) -> tuple[int, ...]:
 
 def _unreduce(g: Any, shape: tuple[int, ...], dim: Any, keepdim: bool) -> Any:
     """Expand a reduced gradient back to ``shape``."""
+    if not keepdim and dim is None and hasattr(g, "_data"):
+        return expand_p(g, shape=tuple(shape))     # as PyTorch: a 0-d gradient expands at once
     if not keepdim:
-        g = reshape_as(g, _keep_shape(tuple(shape), dim))
+        # NOTE: PyTorch's rule unsqueezes one reduced dim back (UnsqueezeBackward0 in a double
+        # backward, whose own derivative is SqueezeBackward1)
+        one = dim is not None and len(dim) == 1 and hasattr(g, "_data")
+        g = reshape_as(g, _keep_shape(tuple(shape), dim), UNSQUEEZE if one else VIEW)
     return expand_p(g, shape=tuple(shape))
 
 
@@ -102,16 +107,22 @@ def sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     return sum_p(x, dim=nd, keepdim=keepdim)
 
 
+#: ``sum_p`` over given dims as PyTorch names it (SumBackward1), e.g. for ``sum_to``'s nodes
+_sum_dims = op(sum_p.prim, 1)
+
+
 def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     """Sum ``g`` over broadcast dimensions so that it has ``shape``."""
     shape = tuple(shape)
+    if not shape and g.ndim:
+        return sum_p(g)                           # SumBackward0, as PyTorch's sum_to
     lead = g.ndim - len(shape)
     if lead < 0:
         return expand_p(g, shape=shape)
     dims = tuple(range(lead)) + tuple(
         lead + i for i, s in enumerate(shape) if s == 1 and g.shape[lead + i] != 1)
     if dims:
-        g = sum_p(g, dim=dims, keepdim=True)
+        g = _sum_dims(g, dim=dims, keepdim=True)
     if tuple(g.shape) != shape:
         g = reshape_as(g, shape)
     return g

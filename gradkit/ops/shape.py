@@ -56,7 +56,25 @@ def _reshape_impl(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
             return np.reshape(x.rechunk(-1), shape)
 
 
-reshape_p = defop("reshape", _reshape_impl, vjp=lambda g, ans, x, shape: reshape_p(g, shape=x.shape),
+def _reshape_vjp(g: Any, ans: Any, x: Any, shape: tuple[int, ...]) -> Any:
+    if type(g) is not Tensor:
+        return reshape_p(g, shape=x.shape)
+    # NOTE: named as PyTorch's rules name it: a reshape that only drops one size-1 dim is a
+    # squeeze(dim) (the gradient of an unsqueeze), one that only adds it an unsqueeze
+    return reshape_as(g, tuple(x.shape), _one_dim_variant(tuple(g.shape), tuple(x.shape)))
+
+
+def _one_dim_variant(src: tuple[int, ...], dst: tuple[int, ...]) -> int:
+    if len(src) == len(dst) + 1:
+        return SQUEEZE_DIM if any(src[i] == 1 and src[:i] + src[i + 1:] == dst
+                                  for i in range(len(src))) else VIEW
+    if len(dst) == len(src) + 1:
+        return UNSQUEEZE if any(dst[i] == 1 and dst[:i] + dst[i + 1:] == src
+                                for i in range(len(dst))) else VIEW
+    return VIEW
+
+
+reshape_p = defop("reshape", _reshape_impl, vjp=_reshape_vjp,
                   jvp=LINEAR, save_inputs=False,
                   names=("ViewBackward0", "UnsafeViewBackward0", "SqueezeBackward0",
                          "SqueezeBackward1", "UnsqueezeBackward0", "SqueezeBackward4",
@@ -250,10 +268,16 @@ def _getitem_vjp(g: Any, ans: Any, x: Any, index: Any) -> Any:
 getitem_p = defop("getitem", _getitem_impl, vjp=_getitem_vjp, jvp=LINEAR, save_inputs=False,
                   names=("SliceBackward0", "SelectBackward0", "IndexBackward0",
                          "UnsqueezeBackward0", "AliasBackward0", "TakeBackward0",
-                         "MaskedSelectBackward0", "IndexSelectBackward0", "EmbeddingBackward0"),
+                         "MaskedSelectBackward0", "IndexSelectBackward0", "EmbeddingBackward0",
+                         "ReflectionPad1DBackward0", "ReflectionPad2DBackward0",
+                         "ReflectionPad3DBackward0", "ReplicationPad1DBackward0",
+                         "ReplicationPad2DBackward0", "ReplicationPad3DBackward0"),
                 batch="getitem")
 (SLICE, SELECT, INDEX, GI_UNSQUEEZE, GI_ALIAS, TAKE, MASKED_SELECT, INDEX_SELECT,
  EMBEDDING) = range(9)
+#: F.pad's reflect and replicate modes, by the number of padded dims (1 to 3)
+REFLECTION_PAD = {1: 9, 2: 10, 3: 11}
+REPLICATION_PAD = {1: 12, 2: 13, 3: 14}
 
 
 def _index_backward_impl(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
@@ -664,3 +688,33 @@ not_lazy(scatter_p, False, "assigns through index arrays, which Dask arrays cann
 
 not_lazy(diagonal_p, "forward", "writes a diagonal in place, which Dask arrays cannot")
 not_lazy(diagonal_backward_p, False, "writes a diagonal in place, which Dask arrays cannot")
+
+
+# --- pixel shuffles as one node each (PyTorch's PixelShuffleBackward0, PixelUnshuffleBackward0) --
+# NOTE: (*, C r^2, H, W) <-> (*, C, H r, W r); each is the other's gradient, so every order works.
+def _pixel_shuffle_impl(x: np.ndarray, r: int) -> np.ndarray:
+    lead, (c, h, w), n = x.shape[:-3], x.shape[-3:], x.ndim - 3
+    y = x.reshape(lead + (c // (r * r), r, r, h, w))
+    y = np.transpose(y, tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2))
+    return y.reshape(lead + (c // (r * r), h * r, w * r))
+
+
+def _pixel_unshuffle_impl(x: np.ndarray, r: int) -> np.ndarray:
+    lead, (c, h, w), n = x.shape[:-3], x.shape[-3:], x.ndim - 3
+    y = x.reshape(lead + (c, h // r, r, w // r, r))
+    y = np.transpose(y, tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
+    return y.reshape(lead + (c * r * r, h // r, w // r))
+
+
+pixel_shuffle_p = defop("pixel_shuffle", _pixel_shuffle_impl,
+                        vjp=lambda g, ans, x, r: pixel_unshuffle_p(g, r=r), jvp=LINEAR,
+                        save_inputs=False, names="PixelShuffleBackward0", batch="trailing")
+pixel_unshuffle_p = defop("pixel_unshuffle", _pixel_unshuffle_impl,
+                          vjp=lambda g, ans, x, r: pixel_shuffle_p(g, r=r), jvp=LINEAR,
+                          save_inputs=False, names="PixelUnshuffleBackward0", batch="trailing")
+
+
+# --- rot90 as one node (PyTorch's Rot90Backward0): its gradient turns back by -k ------------
+rot90_p = defop("rot90", lambda x, k, dims: np.rot90(x, k, axes=dims).copy(),
+                vjp=lambda g, ans, x, k, dims: rot90_p(g, k=-k % 4, dims=dims), jvp=LINEAR,
+                save_inputs=False, names="Rot90Backward0", batch="dims")

@@ -16,6 +16,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from grad_fn_wide import WIDE
+
 Build = Callable[[Any, Callable[..., Any]], Any]
 
 
@@ -257,6 +259,9 @@ CASES: list[tuple[str, Build]] = [
     ("masked_fill", lambda L, t: t(0, 4, 3).masked_fill(t(1, 4, 3, grad=False) > 0, 0.0)),
     ("to_float32", lambda L, t: t(0, 4, 3).to(L.float32)),
 ]
+
+
+CASES += WIDE
 
 
 def run(lib: Any, build: Build) -> tuple[str | None, tuple[str | None, ...]]:

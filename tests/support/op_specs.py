@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 import gradkit as gk
+from gradkit.ops import linalg as L
 from gradkit.ops import shape as S
 
 __all__ = ["OpSpec", "OP_SPECS"]
@@ -310,7 +311,9 @@ def _as_strided_backward_ref(shape: Shape, size: Shape, stride: Shape,
 
 
 def _einsum(equation: str, *shapes: Shape, label: str) -> OpSpec:
-    return OpSpec("einsum", lambda *xs: gk.einsum(equation, *xs), lambda *xs: np.einsum(equation, *xs),
+    # NOTE: the row itself (gk.einsum records PyTorch's permutes and products around it)
+    return OpSpec("einsum", lambda *xs: L.einsum_p(*xs, equation=equation),
+                  lambda *xs: np.einsum(equation, *xs),
                   shapes=shapes, label=label)
 
 
@@ -377,8 +380,10 @@ ELEMENTWISE_SPECS = [
     OpSpec("rsub", lambda x: 2.0 - x, lambda x: 2.0 - x),
     OpSpec("rsub", lambda x: gk.sub(2.0, x), lambda x: 2.0 - x, label="fn"),
     OpSpec("mul", lambda x, y: x * y, np.multiply, shapes=[(3, 4), (3, 1)]),
-    OpSpec("mul", lambda x, y: gk.add(x, y, alpha=2.0), lambda x, y: x + 2.0 * y,
-           shapes=[(3, 4), (4,)], label="add-alpha"),
+    OpSpec("add_alpha", lambda x, y: gk.add(x, y, alpha=2.0), lambda x, y: x + 2.0 * y,
+           shapes=[(3, 4), (4,)]),
+    OpSpec("add_alpha", lambda x, y: gk.sub(x, y, alpha=0.5), lambda x, y: x - 0.5 * y,
+           shapes=[(3, 1), (4,)], label="sub"),
     OpSpec("mul", lambda x: x * 3.0, lambda x: x * 3.0, label="number"),
     OpSpec("mul", lambda x, y: x * y, np.multiply, shapes=[(), (3,)], label="0d-broadcast"),
     OpSpec("mul", gk.outer, np.outer, shapes=[(3,), (4,)], label="outer"),
@@ -446,6 +451,20 @@ ELEMENTWISE_SPECS = [
            make=avoiding((3, 4), [0.2]), label="min"),
     OpSpec("clamp_scalar", lambda x: gk.clamp_max(x, -0.3), lambda x: np.minimum(x, -0.3),
            make=avoiding((3, 4), [-0.3]), label="max"),
+    # --- fused pointwise rows (PyTorch's LerpBackward0/1, AddcmulBackward0, ...) ---
+    OpSpec("lerp", gk.lerp, lambda x, y, w: x + w * (y - x), shapes=[(3, 4), (4,), (3, 1)],
+           low=-1.0, high=1.0),
+    OpSpec("lerp_scalar", lambda x, y: gk.lerp(x, y, 0.3), lambda x, y: x + 0.3 * (y - x),
+           shapes=[(3, 4), (3, 4)]),
+    OpSpec("lerp_scalar", lambda x, y: gk.lerp(x, y, 0.75), lambda x, y: x + 0.75 * (y - x),
+           shapes=[(3, 4), (1, 4)], label="upper-half"),
+    OpSpec("addcmul", lambda x, a, b: gk.addcmul(x, a, b, value=0.5), lambda x, a, b: x + 0.5 * a * b,
+           shapes=[(3, 4), (3, 1), (4,)]),
+    OpSpec("addcdiv", lambda x, a, b: gk.addcdiv(x, a, b, value=2.0), lambda x, a, b: x + 2.0 * a / b,
+           make=then(uniform((3, 4), (4,)), signed((3, 4), lo=0.5))),
+    OpSpec("deg2rad", gk.deg2rad, np.deg2rad),
+    OpSpec("rad2deg", gk.rad2deg, np.rad2deg),
+    OpSpec("nan_to_num", lambda x: gk.nan_to_num(x, nan=0.5), lambda x: np.nan_to_num(x, nan=0.5)),
     OpSpec("clamp_tensor", lambda x, lo, hi: gk.clamp(x, lo, hi), _clamp_ref,
            make=lambda rng: [rng.integers(-4, 4, (3, 4)) * 0.5 + 0.25, rng.integers(-3, 0, (4,)) * 0.5,
                              rng.integers(0, 3, (3, 1)) * 0.5]),
@@ -661,7 +680,15 @@ SHAPE_SPECS = [
     OpSpec("flip", lambda x: gk.flip(x, 0), lambda x: np.flip(x, 0)),
     OpSpec("flip", lambda x: gk.flip(x, (0, -1)), lambda x: np.flip(x, (0, 2)), shapes=[(2, 3, 2)],
            label="dims"),
-    OpSpec("flip", lambda x: gk.rot90(x), np.rot90, shapes=[(2, 3)], label="rot90"),
+    OpSpec("rot90", lambda x: gk.rot90(x), np.rot90, shapes=[(2, 3)]),
+    OpSpec("rot90", lambda x: gk.rot90(x, -1, (2, 0)), lambda x: np.rot90(x, -1, (2, 0)),
+           shapes=[(2, 3, 4)], label="k-1-dims"),
+    OpSpec("pixel_shuffle", lambda x: gk.nn.functional.pixel_shuffle(x, 2),
+           lambda x: x.reshape(2, 2, 2, 2, 3).transpose(0, 3, 1, 4, 2).reshape(2, 4, 6),
+           shapes=[(8, 2, 3)]),
+    OpSpec("pixel_unshuffle", lambda x: gk.nn.functional.pixel_unshuffle(x, 2),
+           lambda x: x.reshape(1, 1, 2, 2, 2, 2).transpose(0, 1, 3, 5, 2, 4).reshape(1, 4, 2, 2),
+           shapes=[(1, 1, 4, 4)]),
     OpSpec("roll", lambda x: gk.roll(x, 1, 0), lambda x: np.roll(x, 1, 0)),
     OpSpec("roll", lambda x: gk.roll(x, (1, -2), (0, 1)), lambda x: np.roll(x, (1, -2), (0, 1)),
            label="dims"),
@@ -715,8 +742,10 @@ SHAPE_SPECS = [
            shapes=[(4,)], args=(_MASK,), label="masked_select-broadcast"),
     OpSpec("getitem", lambda x, i: gk.take(x, i), lambda x, i: x.reshape(-1)[i],
            args=(np.array([[0, 11], [5, 5]]),), label="take"),
-    OpSpec("getitem", lambda x: gk.repeat_interleave(x, 2, 0), lambda x: np.repeat(x, 2, 0), shapes=[(2, 3)],
-           label="repeat_interleave"),
+    OpSpec("getitem", lambda x: gk.repeat_interleave(x, gk.tensor([2, 1]), 0),
+           lambda x: np.repeat(x, [2, 1], 0), shapes=[(2, 3)], label="repeat_interleave"),
+    OpSpec("expand", lambda x: gk.repeat_interleave(x, 2, 1), lambda x: np.repeat(x, 2, 1),
+           shapes=[(2, 3)], label="repeat_interleave"),
     OpSpec("getitem", lambda x: x[None], lambda x: x[None], shapes=[()], label="0d"),
     OpSpec("getitem", lambda x: x[gk.tensor([2, 0])], lambda x: x[[2, 0]], label="tensor-index"),
     OpSpec("getitem", lambda x: x[1:1], lambda x: x[1:1], label="empty-slice"),

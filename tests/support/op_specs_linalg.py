@@ -297,7 +297,10 @@ LINALG_EXTRA_SPECS: list[OpSpec] = [
     OpSpec("amin", lambda a: LA.matrix_norm(a, -1, dim=(0, 2), keepdim=True),
            lambda a: np.linalg.norm(np.moveaxis(a, 1, 0), -1, axis=(-2, -1))[None, :, None],
            shapes=[(3, 2, 4)], label="matrix_norm-neg1-dims"),
-    OpSpec("stack", LA.cross, _cross_ref, shapes=[(2, 3), (1, 3)], label="cross"),  # same ndim (PyTorch)
+    OpSpec("linalg_cross", LA.cross, _cross_ref, shapes=[(2, 3), (1, 3)]),  # same ndim (PyTorch)
+    OpSpec("vdot", gk.vdot, np.vdot, shapes=[(4,), (4,)]),
+    OpSpec("linalg_cross", lambda x, y: gk.cross(x, y, dim=0), lambda x, y: np.cross(x, y, axis=0),
+           shapes=[(3, 4), (3, 1)], label="dim0"),
     # --- triangular solves, LU, matrix exponential ---
     OpSpec("solve_triangular", lambda a, b: LA.solve_triangular(a, b, upper=True),
            lambda a, b: np.linalg.solve(np.triu(a), b), make=_then(square((3, 3)), _uniform((3, 2)))),

@@ -134,6 +134,91 @@ def _avg_pool_ref(x: np.ndarray, k: int, s: int) -> np.ndarray:
                      for i in range(ho)]).transpose(2, 3, 0, 1)
 
 
+def _avg_pool_pad_ref(x: np.ndarray, k: int, s: int, p: int) -> np.ndarray:
+    """Window means over the input's cells only (count_include_pad=False)."""
+    h, w = x.shape[-2:]
+    ho, wo = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    out = np.zeros(x.shape[:-2] + (ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            r0, c0 = max(i * s - p, 0), max(j * s - p, 0)
+            r1, c1 = min(i * s - p + k, h), min(j * s - p + k, w)
+            out[..., i, j] = x[..., r0:r1, c0:c1].mean(axis=(-2, -1))
+    return out
+
+
+def _bilinear_ac_ref(x: np.ndarray, oh: int, ow: int) -> np.ndarray:
+    """Bilinear resampling with align_corners=True, one output cell at a time."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            y, z = i * (h - 1) / (oh - 1), j * (w - 1) / (ow - 1)
+            y0, z0 = min(int(y), h - 2), min(int(z), w - 2)
+            a, b = y - y0, z - z0
+            out[:, :, i, j] = ((1 - a) * (1 - b) * x[:, :, y0, z0] + (1 - a) * b * x[:, :, y0, z0 + 1]
+                               + a * (1 - b) * x[:, :, y0 + 1, z0] + a * b * x[:, :, y0 + 1, z0 + 1])
+    return out
+
+
+def _adaptive_windows(n: int, o: int) -> list[slice]:
+    return [slice(i * n // o, -(-(i + 1) * n // o)) for i in range(o)]
+
+
+def _adaptive_avg_ref(x: np.ndarray, oh: int, ow: int) -> np.ndarray:
+    rows, cols = _adaptive_windows(x.shape[-2], oh), _adaptive_windows(x.shape[-1], ow)
+    return np.stack([np.stack([x[..., r, q].mean(axis=(-2, -1)) for q in cols], -1) for r in rows], -2)
+
+
+def _adaptive_max_ref(x: np.ndarray, oh: int, ow: int) -> np.ndarray:
+    rows, cols = _adaptive_windows(x.shape[-2], oh), _adaptive_windows(x.shape[-1], ow)
+    return np.stack([np.stack([x[..., r, q].max(axis=(-2, -1)) for q in cols], -1) for r in rows], -2)
+
+
+def _multi_margin_ref(x: np.ndarray, y: np.ndarray, p: int, margin: float) -> np.ndarray:
+    n, c = x.shape
+    total = 0.0
+    for i in range(n):
+        for j in range(c):
+            if j != y[i]:
+                total += max(0.0, margin - x[i, y[i]] + x[i, j]) ** p
+    return np.asarray(total / c / n)
+
+
+def _conv3d_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> np.ndarray:
+    xp = np.pad(x, ((0, 0), (0, 0)) + ((pad, pad),) * 3)
+    o, _, kd, kh, kw = w.shape
+    shape = tuple(s - k + 1 for s, k in zip(xp.shape[2:], (kd, kh, kw)))
+    out = np.zeros((x.shape[0], o) + shape)
+    for idx in np.ndindex(*shape):
+        i, j, k = idx
+        patch = xp[:, :, i:i + kd, j:j + kh, k:k + kw]
+        out[(slice(None), slice(None)) + idx] = np.einsum("ncdhw,ocdhw->no", patch, w) + b
+    return out
+
+
+def _unfold_ref(x: np.ndarray, k: int, s: int) -> np.ndarray:
+    """Each k x k block (stride s) as a column, channel-major then row-major within the block."""
+    n, c, h, w = x.shape
+    blocks = [x[:, :, i:i + k, j:j + k].reshape(n, -1) for i in range(0, h - k + 1, s)
+              for j in range(0, w - k + 1, s)]
+    return np.stack(blocks, -1)
+
+
+def _fold_ref(cols: np.ndarray, out: tuple[int, int], k: int, s: int) -> np.ndarray:
+    n, ck, _ = cols.shape
+    c = ck // (k * k)
+    res = np.zeros((n, c) + out)
+    starts = [(i, j) for i in range(0, out[0] - k + 1, s) for j in range(0, out[1] - k + 1, s)]
+    for b, (i, j) in enumerate(starts):
+        res[:, :, i:i + k, j:j + k] += cols[:, :, b].reshape(n, c, k, k)
+    return res
+
+
+_MM_T = np.array([0, 2, 1])
+_EMB_I = np.array([[0, 2, 2], [3, 0, 1]])
+
+
 # --- call helpers ---------------------------------------------------------------------------
 def _conv_t(out_hw: tuple[int, int], **kw: Any) -> Any:
     params = {"stride": (1, 1), "padding": ((0, 0), (0, 0)), "dilation": (1, 1), "groups": 1, **kw}
@@ -255,6 +340,10 @@ NN_SPECS: list[OpSpec] = [
            lambda b, x, w: 0.5 * b + -2.0 * (x @ w), shapes=[(4, 5), (4, 3), (3, 5)], label="scaled"),
     OpSpec("addmm", F.linear, lambda x, w, b: x @ w.T + b, shapes=[(4, 3), (5, 3), (5,)],
            label="linear"),
+    OpSpec("addmm", lambda b, x, v: gk.addmv(b, x, v, beta=0.5, alpha=2.0),
+           lambda b, x, v: 0.5 * b + 2.0 * (x @ v), shapes=[(4,), (4, 3), (3,)], label="addmv"),
+    OpSpec("addmm", lambda b, x, w: gk.baddbmm(b, x, w, beta=-1.0),
+           lambda b, x, w: -b + x @ w, shapes=[(4, 1), (2, 4, 3), (2, 3, 2)], label="baddbmm"),
     OpSpec("addmm", F.linear, lambda x, w, b: x @ w.T + b, shapes=[(2, 4, 3), (5, 3), (5,)],
            label="linear-3d"),
     OpSpec("addmm", F.linear, lambda x, w, b: x @ w.T + b, shapes=[(3,), (5, 3), (5,)],
@@ -352,8 +441,6 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("convolution", lambda x, w: F.conv1d(x, w, stride=2, padding=1),
            lambda x, w: _conv2d_ref(x[:, :, None], w[:, :, None], (1, 2), ((0, 0), (1, 1)))[:, :, 0],
            shapes=[(2, 2, 6), (2, 2, 3)], label="conv1d"),
-    OpSpec("conv2d", lambda x: F.avg_pool2d(x, 2), lambda x: _avg_pool_ref(x, 2, 2), shapes=[(1, 2, 4, 4)],
-           label="avg_pool2d"),
     OpSpec("conv2d_input_grad", *_conv_t((5, 5), stride=(2, 2), padding=((1, 1), (1, 1))),
            shapes=[(1, 2, 3, 3), (2, 1, 3, 3)]),
     OpSpec("conv2d_input_grad", *_conv_t((6, 4), dilation=(2, 1), groups=2),
@@ -411,6 +498,30 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("max_pool2d", lambda x: F.max_pool1d(x, 3, stride=2),
            lambda x: _max_pool_ref(x[:, :, None], (1, 3), (1, 2), (0, 0))[0][:, :, 0],
            make=distinct((2, 2, 7)), label="max_pool1d"),
+    # --- the rows behind PyTorch's pooling, resampling, embedding and loss nodes ---
+    OpSpec("avg_pool2d", lambda x: F.avg_pool2d(x, 2), lambda x: _avg_pool_ref(x, 2, 2),
+           shapes=[(1, 2, 4, 5)]),
+    OpSpec("avg_pool2d", lambda x: F.avg_pool2d(x, 3, 2, padding=1, count_include_pad=False),
+           lambda x: _avg_pool_pad_ref(x, 3, 2, 1), shapes=[(2, 5, 4)], label="pad-exclude"),
+    OpSpec("resample", lambda x: F.interpolate(x, size=(4, 5), mode="bilinear", align_corners=True),
+           lambda x: _bilinear_ac_ref(x, 4, 5), shapes=[(1, 2, 3, 3)]),
+    OpSpec("resample", lambda x: F.interpolate(x, scale_factor=2),
+           lambda x: x.repeat(2, axis=2).repeat(2, axis=3), shapes=[(1, 2, 2, 3)], label="nearest"),
+    OpSpec("resample", lambda x: F.adaptive_avg_pool2d(x, (2, 3)), lambda x: _adaptive_avg_ref(x, 2, 3),
+           shapes=[(2, 5, 7)], label="adaptive-avg"),
+    OpSpec("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, (2, 3)),
+           lambda x: _adaptive_max_ref(x, 2, 3), make=distinct((1, 2, 5, 7))),
+    OpSpec("embedding", lambda w: P.embedding_p(w, index=_EMB_I, coeff=np.ones(_EMB_I.shape)),
+           lambda w: w[_EMB_I], shapes=[(4, 3)]),
+    OpSpec("multi_margin_loss", lambda x: F.multi_margin_loss(x, gk.tensor(_MM_T), p=2, margin=0.5),
+           lambda x: _multi_margin_ref(x, _MM_T, 2, 0.5), make=distinct((3, 4), gap=0.3)),
+    OpSpec("multi_margin_loss", lambda x: F.multi_margin_loss(x, gk.tensor(_MM_T)),
+           lambda x: _multi_margin_ref(x, _MM_T, 1, 1.0), make=distinct((3, 4), gap=0.3), label="p1"),
+    OpSpec("im2col", lambda x: F.unfold(x, 2), lambda x: _unfold_ref(x, 2, 1), shapes=[(1, 2, 3, 4)]),
+    OpSpec("col2im", lambda x: F.fold(x, (4, 4), 2, stride=2), lambda x: _fold_ref(x, (4, 4), 2, 2),
+           shapes=[(2, 8, 4)]),
+    OpSpec("convolution3d", lambda x, w, b: F.conv3d(x, w, b, padding=1),
+           lambda x, w, b: _conv3d_ref(x, w, b, 1), shapes=[(1, 2, 3, 3, 2), (2, 2, 2, 2, 2), (2,)]),
     OpSpec("max_pool2d_backward",
            lambda g, i: P.max_pool2d_backward_p(g, input_shape=(1, 2, 4, 4), indices=i),
            lambda g, i: _max_pool_backward_ref(g, (1, 2, 4, 4), i), shapes=[(1, 2, 2, 2)],

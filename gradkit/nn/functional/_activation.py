@@ -251,6 +251,9 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
           inplace: bool = False) -> Tensor:
     """Leaky ReLU whose negative slope is drawn from ``U(lower, upper)`` (their mean in eval)."""
     x = _t(input)
+    if not training and not inplace:
+        # PyTorch's node (RreluWithNoiseBackward0): leaky_relu with the mean slope
+        return apply(P.leaky_relu_p.prim, (x,), {"negative_slope": (lower + upper) / 2}, 1)
     if not training:
         return F.leaky_relu(x, (lower + upper) / 2, inplace)
     slope = default_generator._rng.uniform(lower, upper, tuple(x.shape))

@@ -268,18 +268,13 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
             raise ValueError(f"Invalid padding string '{padding}', should be one of ['valid', 'same']")
     else:
         p = _triple(padding, "padding")
-    if p[0]:
-        x = F.pad(x, (0, 0, 0, 0, p[0], p[0]))
-    kd = w.shape[2]
-    n = x.shape[0]
-    od = (x.shape[2] - d[0] * (kd - 1) - 1) // s[0] + 1
-    if od <= 0:
-        raise RuntimeError("Calculated output size is too small")
-    out = None
-    for i, plane in enumerate(_depth_slices(x, kd, s[0], d[0], od)):
-        y = F.conv2d(_fold_depth(plane), w[:, :, i], None, s[1:], p[1:], d[1:], groups)
-        out = y if out is None else out + y
-    res = _unfold_depth(out, n, od)
-    if bias is not None:
-        res = res + A.reshape(bias, (1, -1, 1, 1, 1))
+    kd, kh, kw = w.shape[2:]
+    for size, k, pi, di in zip(x.shape[2:], (kd, kh, kw), p, d):
+        if size + 2 * pi - di * (k - 1) - 1 < 0:
+            raise RuntimeError("Calculated output size is too small")
+    # one node over (input, weight, bias), PyTorch's ConvolutionBackward0 (a missing bias is a
+    # constant zero: None in next_functions, as PyTorch's)
+    b = _const(np.zeros(w.shape[0]), w) if bias is None else _t(bias, "bias")
+    res = P.convolution3d_p(x, w, b, stride=s, padding=(p[0], ((p[1], p[1]), (p[2], p[2]))),
+                            dilation=d, groups=groups)
     return res if batched else A.squeeze(res, 0)

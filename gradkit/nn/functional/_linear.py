@@ -38,8 +38,11 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         raise RuntimeError(f"bilinear(): weight of size {list(w.shape)} does not match inputs of "
                            f"sizes {list(x1.shape)} and {list(x2.shape)}")
     o, i, j = w.shape
-    # x1 @ W as one BLAS product: (..., i) @ (i, o * j), then a dot with x2 over j
+    lead = tuple(x1.shape[:-1])
+    # as PyTorch: the batch dims flattened (views in and out, so the output's node is a view)
+    x1, x2 = A.reshape(x1, (-1, i)), A.reshape(x2, (-1, j))
+    # x1 @ W as one BLAS product: (n, i) @ (i, o * j), then a dot with x2 over j
     t = A.matmul(x1, A.reshape(A.permute(w, (1, 0, 2)), (i, o * j)))
-    t = A.reshape(t, tuple(x1.shape[:-1]) + (o, j))
-    out = (t * A.unsqueeze(x2, -2)).sum(-1)
+    t = A.reshape(t, (-1, o, j))
+    out = A.reshape((t * A.unsqueeze(x2, -2)).sum(-1), lead + (o,))
     return out if bias is None else out + bias

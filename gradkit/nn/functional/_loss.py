@@ -487,6 +487,11 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
         raise RuntimeError(f"inconsistent target size, expected {n} but got {list(np.shape(target))}")
     if idx.size and (idx.min() < 0 or idx.max() >= c):
         raise IndexError("target out of range")
+    if weight is None or not _t(weight, "weight").requires_grad:
+        where = _backend.placement_of(x0._data)       # the constants live beside the input
+        w = None if weight is None else _backend.move(_t(weight, "weight")._data, where)
+        return P.multi_margin_loss_p(x0, target=_backend.move(idx, where), p=p, margin=float(margin),
+                                     weight=w, reduction=reduction)
     picked = A.gather(x, 1, _make(idx[:, None], False, None))
     z = x - picked + margin
     h = z if p == 1 else z * z

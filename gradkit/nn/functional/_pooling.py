@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from gradkit import _api as A
-from gradkit._core.tensor import Tensor, _make
+from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from ._base import _const, _ntuple, _t
@@ -15,7 +15,8 @@ from ._conv import _batched3, _depth_slices, _fold_depth, _triple, _unfold_depth
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
-    "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "lp_pool1d", "lp_pool2d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "lp_pool1d", "lp_pool2d",
     "max_pool3d", "avg_pool3d",
 ]
 
@@ -108,29 +109,28 @@ def _avg_divisor(n: int, o: int, k: int, s: int, p: int, include_pad: bool) -> n
 
 def _avg_pool(input: Any, nd: int, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool,
               count_include_pad: bool, divisor_override: Any, name: str) -> Tensor:
-    x, batched = _pool_input(input, nd, name)
+    x = _t(input)
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}: Expected {nd + 1}D or {nd + 2}D (batch mode) tensor for input, "
+                           f"but got: {list(x.shape)}")
     k, s, p, _, pads, outs = _pool_args(x, nd, kernel_size, stride, padding, 1, ceil_mode, name)
     for pi, ki in zip(p, k):
         if pi > ki // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "
                                f"pad={pi}, kernel_size={ki} and dilation=1")
-    lead = tuple(x.shape[:-nd])
     sizes = tuple(x.shape[-nd:])
     if nd == 1:
         k, s, pads, sizes, outs = (1,) + k, (1,) + s, ((0, 0),) + pads, (1,) + sizes, (1,) + outs
         p = (0,) + p
-    # NOTE: the window sums are a convolution of every plane with a kernel of ones
-    planes = A.reshape(x, (-1, 1) + sizes)
-    ones = _const(np.ones((1, 1) + k), x)
-    sums = P.conv2d_p(planes, ones, stride=s, padding=pads, dilation=(1, 1), groups=1)
+        x = A.unsqueeze(x, -2)                  # as PyTorch: a 2-D pool over a height of 1
     if divisor_override:
-        out = sums / float(divisor_override)
+        div = np.full(outs, float(divisor_override))
     else:
         dh = _avg_divisor(sizes[0], outs[0], k[0], s[0], p[0], count_include_pad)
         dw = _avg_divisor(sizes[1], outs[1], k[1], s[1], p[1], count_include_pad)
-        out = sums / _const(np.outer(dh, dw), x)
-    out = A.reshape(out, lead + outs[-nd:])
-    return out if batched else A.squeeze(out, 0)
+        div = np.outer(dh, dw).astype(np.float64)
+    out = P.avg_pool2d_p(x, kernel=k, stride=s, padding=pads, divisor=div)
+    return A.squeeze(out, -2) if nd == 1 else out
 
 
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -167,9 +167,23 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     h, w = x.shape[-2:]
     oh = h if size[0] is None else int(size[0])
     ow = w if size[1] is None else int(size[1])
+    if oh == 1 and ow == 1:
+        return A.mean(x, (-1, -2), keepdim=True)     # PyTorch's path (MeanBackward1)
     # NOTE: the windows are separable: rows are averaged by one matrix, columns by another
-    out = A.matmul(_const(_adaptive_matrix(h, oh), x), x)
-    return A.matmul(out, _const(_adaptive_matrix(w, ow).T, x))
+    return P.resample(x, (_adaptive_matrix(h, oh), _adaptive_matrix(w, ow)), "AdaptiveAvgPool2D")
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
+    """Average over the adaptive windows of ``(N, C, D, H, W)`` that give ``output_size``."""
+    x = _t(input)
+    if x.ndim not in (4, 5):
+        raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {list(x.shape)}")
+    size = tuple(output_size) if isinstance(output_size, (list, tuple)) else (output_size,) * 3
+    sizes = tuple(n if o is None else int(o) for o, n in zip(size, x.shape[-3:]))
+    if all(o == 1 for o in sizes):
+        return A.mean(x, (-1, -2, -3), keepdim=True)     # PyTorch's path (MeanBackward1)
+    return P.resample(x, tuple(_adaptive_matrix(n, o) for n, o in zip(x.shape[-3:], sizes)),
+                      "AdaptiveAvgPool3D")
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
@@ -179,32 +193,6 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
         raise RuntimeError(f"adaptive_avg_pool1d(): Expected 2D or 3D tensor, but got {list(x.shape)}")
     o = output_size[0] if isinstance(output_size, (list, tuple)) else output_size
     return A.squeeze(F.adaptive_avg_pool2d(A.unsqueeze(x, -2), (1, int(o))), -2)
-
-
-def _adaptive_starts(n: int, o: int) -> tuple[np.ndarray, np.ndarray]:
-    i = np.arange(o)
-    return (i * n) // o, -((-(i + 1) * n) // o)
-
-
-def _adaptive_max(x: Tensor, sizes: tuple[int, ...]) -> tuple[Tensor, Tensor]:
-    """Max and flat argmax (first maximum, nan wins) over adaptive windows of the trailing dims."""
-    nd = len(sizes)
-    lead, spatial = tuple(x.shape[:-nd]), tuple(x.shape[-nd:])
-    data = np.asarray(x.detach().numpy()).reshape((-1,) + spatial)
-    flat_pos = np.arange(int(np.prod(spatial))).reshape(spatial)
-    bounds = [_adaptive_starts(n, o) for n, o in zip(spatial, sizes)]
-    idx = np.empty((data.shape[0],) + sizes, dtype=np.int64)
-    for cell in np.ndindex(*sizes):
-        win = tuple(slice(b[0][c], b[1][c]) for b, c in zip(bounds, cell))
-        vals = data[(slice(None),) + win].reshape(data.shape[0], -1)
-        pos = flat_pos[win].reshape(-1)
-        nan = np.isnan(vals)
-        best = np.where(nan.any(1), nan.argmax(1), np.argmax(np.where(nan, -np.inf, vals), 1))
-        idx[(slice(None),) + cell] = pos[best]
-    planes = A.reshape(x, (-1, int(np.prod(spatial))))
-    gathered = A.gather(planes, 1, _make(idx.reshape(idx.shape[0], -1), False, None))
-    idx = idx.reshape(lead + sizes)
-    return A.reshape(gathered, lead + sizes), _make(idx, False, None)
 
 
 def _adaptive_max_pool(input: Any, output_size: Any, return_indices: bool, nd: int, name: str) -> Any:
@@ -218,7 +206,11 @@ def _adaptive_max_pool(input: Any, output_size: Any, return_indices: bool, nd: i
     if any(n == 0 for n in x.shape[-nd:]):
         raise RuntimeError(f"{name}(): Expected input to have non-zero size for non-batch dimensions, "
                            f"but input has sizes {list(x.shape)} with dimension {x.ndim - nd} being empty")
-    out, idx = _adaptive_max(x, size)
+    if nd == 2:
+        out, idx = P.adaptive_max_pool2d_p(x, sizes=size)
+    else:                                         # PyTorch's: a 2-D pool over a height of 1
+        out, idx = P.adaptive_max_pool2d_p(A.unsqueeze(x, -2), sizes=(1,) + size)
+        out, idx = A.squeeze(out, -2), A.squeeze(idx, -2)
     return (out, idx) if return_indices else out
 
 

@@ -10,6 +10,7 @@ from gradkit._core import backend as _backend
 from gradkit._core.grad_mode import no_grad
 from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
+from gradkit.ops import nn as P
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
 from ._base import _const, _t
@@ -43,15 +44,20 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         padding_idx = padding_idx % n
     if max_norm is not None:
         _renorm_rows(w, np.unique(idx), max_norm, norm_type)
-    # rows picked by one index node, named as PyTorch's (EmbeddingBackward0)
-    out = apply(S.getitem_p.prim, (w,), {"index": idx.astype(np.int64)}, S.EMBEDDING)
-    if padding_idx is not None and np.any(idx == padding_idx):
-        out = A.where(_make((idx == padding_idx)[..., None], False, None), out.detach(), out)
+    index = idx.astype(np.int64)
+    pad = padding_idx is not None and bool(np.any(idx == padding_idx))
+    if not (pad or scale_grad_by_freq):
+        # rows picked by one index node, named as PyTorch's (EmbeddingBackward0)
+        return apply(S.getitem_p.prim, (w,), {"index": index}, S.EMBEDDING)
+    # one node (EmbeddingBackward0) whose rule scales each looked-up row's gradient: 0 at
+    # padding_idx, 1 / its count in input with scale_grad_by_freq
+    coeff = np.ones(idx.shape)
     if scale_grad_by_freq:
         _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
-        scale = (1.0 / counts[inverse.reshape(idx.shape)])[..., None]
-        out = out.detach() + (out - out.detach()) * _const(scale, out)   # value kept, grad scaled
-    return out
+        coeff = 1.0 / counts[inverse.reshape(idx.shape)]
+    if pad:
+        coeff = np.where(idx == padding_idx, 0.0, coeff)
+    return P.embedding_p(w, index=index, coeff=coeff)
 
 
 def _renorm_rows(w: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:

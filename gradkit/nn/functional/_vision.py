@@ -11,8 +11,10 @@ import numpy as np
 from gradkit import _api as A
 from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
+from gradkit.ops import nn as P
 from gradkit.ops import shape as S
-from ._base import _const, _t
+from gradkit.ops._registry import apply
+from ._base import _t
 
 __all__ = [
     "pad", "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
@@ -54,7 +56,9 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                                   f"tensor with 1 or 2 more dims (an optional batch and the channels).")
     # one gather over the padded (trailing) dims: out[..., i, j] = x[..., rows[i], cols[j]]
     index = [_pad_index(x.shape[d], *pairs[d], mode, d) for d in sorted(pairs)]
-    return S.getitem_p(x, index=(Ellipsis,) + np.ix_(*index))
+    # one index node, named as PyTorch's (ReflectionPad2DBackward0, ReplicationPad1DBackward0, ...)
+    variant = {"reflect": S.REFLECTION_PAD, "replicate": S.REPLICATION_PAD}.get(mode, {}).get(k, S.INDEX)
+    return apply(S.getitem_p.prim, (x,), {"index": (Ellipsis,) + np.ix_(*index)}, variant)
 
 
 def _pad_index(n: int, lo: int, hi: int, mode: str, d: int) -> np.ndarray:
@@ -89,11 +93,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     if c % (r * r):
         raise RuntimeError("pixel_shuffle expects its input's 'channel' dimension to be divisible by the "
                            f"square of upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
-    lead = tuple(lead)
-    n = len(lead)
-    y = A.reshape(x, lead + (c // (r * r), r, r, h, w))
-    y = A.permute(y, tuple(range(n)) + (n, n + 3, n + 1, n + 4, n + 2))
-    return A.reshape(y, lead + (c // (r * r), h * r, w * r))
+    return S.pixel_shuffle_p(x, r=r)           # one node, PyTorch's PixelShuffleBackward0
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -109,11 +109,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     if h % r or w % r:
         raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, "
                            f"but input.size(-2)={h} and input.size(-1)={w} are not divisible by {r}")
-    lead = tuple(lead)
-    n = len(lead)
-    y = A.reshape(x, lead + (c, h // r, r, w // r, r))
-    y = A.permute(y, tuple(range(n)) + (n, n + 2, n + 4, n + 1, n + 3))
-    return A.reshape(y, lead + (c * r * r, h // r, w // r))
+    return S.pixel_unshuffle_p(x, r=r)         # one node, PyTorch's PixelUnshuffleBackward0
 
 
 # --- interpolation ----------------------------------------------------------------------
@@ -166,12 +162,6 @@ def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, scale:
     return mat
 
 
-def _apply_axis(x: Tensor, mat: np.ndarray, axis: int) -> Tensor:
-    y = A.movedim(x, axis, -1)
-    y = A.matmul(y, _const(mat.T, x))
-    return A.movedim(y, -1, axis)
-
-
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
@@ -219,7 +209,7 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if mode in _DIMS and _DIMS[mode] != nd:
         need = {1: "3D", 2: "4D", 3: "5D"}[_DIMS[mode]]
         raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs {need} input")
-    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"):
+    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) "
                                   f"for the modes: nearest | linear | bilinear | bicubic | trilinear | "
                                   f"nearest-exact (got {mode})")
@@ -227,13 +217,20 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         raise RuntimeError(f"Input and output sizes should be greater than 0, but got input "
                            f"({', '.join(str(n) for n in x.shape[2:])}) and output "
                            f"({', '.join(str(n) for n in out_sizes)})")
+    if mode == "area":                      # PyTorch: adaptive average pooling
+        if nd == 1:
+            return F.adaptive_avg_pool1d(x, out_sizes[0])
+        if nd == 2:
+            return F.adaptive_avg_pool2d(x, tuple(out_sizes))
+        return F.adaptive_avg_pool3d(x, tuple(out_sizes))
     kind = "cubic" if mode == "bicubic" else ("linear" if mode in _DIMS else mode)
-    out = x
-    for k in range(nd):
-        n_in = x.shape[2 + k]
-        mat = _interp_matrix(n_in, out_sizes[k], kind, bool(align_corners), scales[k])
-        out = _apply_axis(out, mat, 2 + k)
-    return out
+    mats = tuple(_interp_matrix(x.shape[2 + k], out_sizes[k], kind, bool(align_corners), scales[k])
+                 for k in range(nd))
+    # one node, PyTorch's (UpsampleNearest2DBackward0, UpsampleBilinear2DBackward0, ...)
+    name = {"nearest": f"UpsampleNearest{nd}D", "nearest-exact": f"UpsampleNearestExact{nd}D",
+            "linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
+            "bicubic": "UpsampleBicubic2D", "trilinear": "UpsampleTrilinear3D"}[mode]
+    return P.resample(x, mats, name)
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
@@ -259,28 +256,22 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
 
 
 # --- im2col / col2im --------------------------------------------------------------------
-def _eye_kernel(c: int, kh: int, kw: int, like: Tensor) -> Tensor:
-    k = kh * kw
-    w = np.zeros((c * k, 1, kh, kw))
-    w[np.arange(c * k), 0, (np.arange(c * k) % k) // kw, np.arange(c * k) % kw] = 1.0
-    return _const(w, like)
-
-
 def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
     """Sliding local blocks of ``(N, C, H, W)`` as columns ``(N, C kH kW, L)`` (im2col)."""
     x = _t(input)
     if x.ndim not in (3, 4):
         raise NotImplementedError(f"Input Error: Only 3D or 4D input Tensors are supported (got {x.ndim}D)")
-    batched = x.ndim == 4
-    if not batched:
-        x = A.unsqueeze(x, 0)
     kh, kw = F._ntuple(kernel_size, 2, "kernel_size")
     d, p, s = (F._ntuple(v, 2, n) for v, n in ((dilation, "dilation"), (padding, "padding"),
                                                   (stride, "stride")))
-    c = x.shape[1]
-    out = F.conv2d(x, _eye_kernel(c, kh, kw, x), None, s, p, d, c)
-    out = A.reshape(out, (x.shape[0], c * kh * kw, -1))
-    return out if batched else A.squeeze(out, 0)
+    for n_, k_, d_, p_ in zip(x.shape[-2:], (kh, kw), d, p):
+        if n_ + 2 * p_ - d_ * (k_ - 1) - 1 < 0:
+            raise RuntimeError(f"Given input with spatial size ({x.shape[-2]}, {x.shape[-1]}), "
+                               f"kernel_size=({kh}, {kw}), dilation=({d[0]}, {d[1]}), padding=({p[0]}, "
+                               f"{p[1]}), calculated shape of the array of sliding blocks is "
+                               "non-positive.")
+    # one node, PyTorch's Im2ColBackward0
+    return P.im2col_p(x, kernel=(kh, kw), dilation=d, padding=p, stride=s)
 
 
 def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0,
@@ -308,9 +299,6 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
                            f"{d[1]}), padding=({p[0]}, {p[1]}), stride=({s[0]}, {s[1]}), expected size of "
                            f"input's dimension 2 to match the calculated number of sliding blocks "
                            f"{bh} * {bw} = {bh * bw}, but got input.size(2)={x.shape[2]}.")
-    c = ck // (kh * kw)
-    cols = A.reshape(x, (x.shape[0], ck, bh, bw))
-    op = tuple(o + 2 * pi - ((b - 1) * si + di * (k - 1) + 1)
-               for o, pi, b, si, di, k in zip((oh, ow), p, (bh, bw), s, d, (kh, kw)))
-    out = F.conv_transpose2d(cols, _eye_kernel(c, kh, kw, x), None, s, p, op, c, d)
-    return out if batched else A.squeeze(out, 0)
+    # one node, PyTorch's Col2ImBackward0 (an unbatched input is one sample for the row)
+    return P.col2im_p(x if batched else _t(input), output_size=(oh, ow), kernel=(kh, kw),
+                      dilation=d, padding=p, stride=s)

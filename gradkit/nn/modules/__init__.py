@@ -36,7 +36,7 @@ __all__ = [
     "LogSoftmax", "Softmin", "GLU", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "KLDivLoss",
     "CosineEmbeddingLoss", "MarginRankingLoss", "Threshold", "Tanhshrink", "Softshrink",
-    "Hardshrink", "PReLU", "ConvTranspose1d", "ConvTranspose2d", "AdaptiveAvgPool1d",
+    "Hardshrink", "PReLU", "ConvTranspose1d", "ConvTranspose2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d", "GroupNorm", "InstanceNorm1d",
     "InstanceNorm2d", "LocalResponseNorm", "Bilinear", "CosineSimilarity", "PairwiseDistance",
     "ZeroPad1d", "ZeroPad2d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d",

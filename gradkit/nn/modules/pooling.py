@@ -12,7 +12,8 @@ from .module import Module
 
 __all__ = [
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
-    "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "LPPool1d",
+    "LPPool2d",
     "MaxPool3d", "AvgPool3d",
 ]
 
@@ -84,6 +85,14 @@ class AdaptiveAvgPool2d(Module):
 
 class AdaptiveAvgPool1d(_Fn):
     _name, _keys = "adaptive_avg_pool1d", ("output_size",)
+
+    def __init__(self, output_size: Any) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+
+class AdaptiveAvgPool3d(_Fn):
+    _name, _keys = "adaptive_avg_pool3d", ("output_size",)
 
     def __init__(self, output_size: Any) -> None:
         super().__init__()
