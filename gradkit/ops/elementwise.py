@@ -475,7 +475,8 @@ sigmoid = defop("sigmoid", _sigmoid_impl, vjp=lambda g, ans, x: g * _cj(ans * (1
 logit = defop("logit", _logit_impl, vjp=lambda g, ans, x, eps=None: _logit_vjp(g, x, eps),
               jvp=ELEMENTWISE, promote="float")
 # NOTE: relu'(0) = 0 and relu'(nan) = 1, as in PyTorch (it zeroes where the result is <= 0).
-relu = defop("relu", _relu_impl, vjp=lambda g, ans, x: where(ans <= 0, 0.0, g), jvp=ELEMENTWISE,
+relu = defop("relu", _relu_impl, vjp=lambda g, ans, x: grad_link(where(ans <= 0, 0.0, g), ans),
+             jvp=ELEMENTWISE,
              save_inputs=False, save_ans=True)
 erf = defop("erf", _erf_impl, vjp=lambda g, ans, x: g * _cj(exp(-(x * x))) * _TWO_OVER_SQRT_PI,
             jvp=ELEMENTWISE, promote="float")
@@ -743,3 +744,16 @@ where = defop("where", _where_impl,
               vjp=(None, lambda g, ans, c, x, y: where(c, g, 0.0),
                    lambda g, ans, c, x, y: where(c, 0.0, g)),
               jvp=ELEMENTWISE)
+
+
+def _grad_link_impl(g: Any, x: Any) -> Any:
+    return g
+
+
+#: The gradient of a kinked op (``relu``, ``hardtanh``, ``threshold``, ...): ``g`` passed on,
+#: with ``x`` (the op's input or result) as a second input whose derivative is zero. PyTorch's
+#: nodes for these (``threshold_backward``, ``hardtanh_backward``, ...) take the input too, so
+#: a gradient made with ``create_graph=True`` requires grad even from a constant ``g`` and its
+#: derivative with respect to ``x`` is zeros, not an error.
+grad_link = defop("grad_link", _grad_link_impl, vjp=(lambda g, ans, y, x: g, ZERO),
+                  jvp=ELEMENTWISE, save_inputs=False, names="KinkBackwardBackward0")

@@ -21,6 +21,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 import gradkit as gk
+from gradkit.ops import elementwise as _E
 from gradkit.ops import shape as S
 
 __all__ = ["OpSpec", "OP_SPECS"]
@@ -468,6 +469,7 @@ ELEMENTWISE_SPECS = [
            shapes=[(), (3,)], label="0d"),
     OpSpec("where", lambda x: gk.where(x > 0, x * x, -x), lambda x: np.where(x > 0, x * x, -x),
            make=signed((3, 4)), label="self-cond"),
+    OpSpec("grad_link", lambda g, x: _E.grad_link(g, x), lambda g, x: g, shapes=[(3, 4), (3, 4)]),
 ]
 
 _special = lambda rng: [np.array([[0.5, np.nan, np.inf], [-np.inf, -1.0, 0.0]])]  # noqa: E731
