@@ -119,6 +119,10 @@ def _setitem(self: Tensor, index: Any, value: Any) -> None:
     _refuse_conj_copy(self)
     if self._vc is _INFERENCE_DETACHED and not _state.inference:
         raise RuntimeError(_INPLACE_INFERENCE)     # PyTorch writes through a view: refused
+    if isinstance(value, Tensor) and value._data.dtype != self._data.dtype and _is_index_put(index):
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{A._scalar_name(self.dtype)} for the destination and "
+                           f"{A._scalar_name(value.dtype)} for the source.")
     idx = _convert_index(index)
     basic = S._is_basic(idx)
     if basic:
@@ -143,6 +147,22 @@ def _setitem(self: Tensor, index: Any, value: Any) -> None:
     if val.dtype is not self.dtype:
         val = val.to(self.dtype)
     _inplace(self, _index_put, val, index=idx, variant=0 if basic else 1, _name="__setitem__")
+
+
+def _is_mask(i: Any) -> bool:
+    if isinstance(i, (Tensor, np.ndarray)):
+        return i.ndim > 0 and i.dtype == bool
+    return isinstance(i, list) and len(i) > 0 and all(type(e) is bool for e in i)
+
+
+def _is_index_put(index: Any) -> bool:
+    """Whether PyTorch's ``t[index] = tensor`` runs ``index_put_`` (which wants the value in
+    ``t``'s dtype): an advanced index other than one boolean mask (that one is ``masked_fill``).
+    A 0-d integer tensor is a plain int; a 0-d boolean one is advanced."""
+    items = index if isinstance(index, tuple) else (index,)
+    adv = [i for i in items if isinstance(i, (list, np.ndarray)) or isinstance(i, Tensor)
+           and not (i.ndim == 0 and i._data.dtype.kind in "iu")]
+    return bool(adv) and not (len(adv) == 1 and _is_mask(adv[0]))
 
 
 def _index_put(x: Tensor, value: Tensor, index: Any, variant: int) -> Tensor:

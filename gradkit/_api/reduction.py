@@ -177,6 +177,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 
 def _arg_extreme(prim: Any, name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
     x = _t(input)
+    if x._data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     d = None if dim is None else S.norm_dim(_int_dim(dim, name), x.ndim)
     if x.numel() == 0:
         if d is None or x.ndim == 0:
