@@ -165,6 +165,9 @@ def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, _name: str = "
     recording = _state.grad_enabled and (
         self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     base = self._base
+    if base is not None and "_nograd_view" in self.__dict__ and _state.grad_enabled and (
+            recording or base._rg):
+        raise _nograd_view_error(self)
     if self._multi and _state.grad_enabled and (recording or base._rg):
         raise _multi_view_error(self)
     _check_inplace(self)
@@ -174,6 +177,31 @@ def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, _name: str = "
     with _no_record(not recording):
         out = fn(src, *args, **kwargs)
     return _commit(self, out, _name)
+
+
+_NO_GRAD_VIEW = ("was created in no_grad mode and is being modified inplace with grad mode "
+                 "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+                 "You can clarify your code by moving both the view and the inplace either both "
+                 "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+                 "outside (if you want the inplace to be tracked).")
+
+
+def _check_nograd_view(view: Tensor, other_rg: bool) -> None:
+    """The no_grad-view refusal for the fast paths of ``zero_``/``fill_``/``copy_``."""
+    base = view._base
+    if base is not None and _state.grad_enabled and (view._rg or other_rg or base._rg):
+        raise _nograd_view_error(view)
+
+
+def _nograd_view_error(view: Tensor, op: str | None = None) -> RuntimeError:
+    """PyTorch's refusal of a recorded in-place change of a view made in no_grad mode (or of a
+    view of one, which PyTorch names by its op when the base requires grad). ``op``: the node
+    name of the view a write by index makes first (``SelectBackward0`` for ``v[0] = ...``)."""
+    flag = op or view.__dict__.get("_nograd_view")
+    if isinstance(flag, str) and view._base is not None and view._base._rg:
+        name = re.sub(r"Backward\d*$", "", flag)
+        return RuntimeError(f"Output 0 of {name} is a view of a view which {_NO_GRAD_VIEW}")
+    return RuntimeError(f"A view {_NO_GRAD_VIEW}")
 
 
 _MULTI_VIEW = ("This view is the output of a function that returns multiple views. Such "
@@ -348,6 +376,8 @@ def zero_(self: Tensor) -> Tensor:
 
 def _zero(self: Tensor) -> Tensor:
     _refuse_conj_copy(self)
+    if "_nograd_view" in self.__dict__:
+        _check_nograd_view(self, False)
     if not (_state.grad_enabled and self._rg):
         _check_writable(self, fill=True)
         self._data[...] = 0
@@ -376,6 +406,8 @@ def _fill(self: Tensor, value: Any) -> Tensor:
         v = _fill_value(v, self._data.dtype)
     if isinstance(v, Tensor):
         return _inplace(self, lambda s, val: apply(_FILL, (s, val)), v, _name="fill_")
+    if "_nograd_view" in self.__dict__:
+        _check_nograd_view(self, False)
     if not (_state.grad_enabled and self._rg):
         _check_writable(self, fill=True)
         self._data[...] = v
@@ -397,6 +429,8 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
 def _copy(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     _refuse_conj_copy(self)
     src = A.as_tensor_arg(src)
+    if "_nograd_view" in self.__dict__:
+        _check_nograd_view(self, src._rg)
     if not (_state.grad_enabled and (self._rg or src._rg)):
         _check_writable(self)
         np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")

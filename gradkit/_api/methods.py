@@ -31,7 +31,8 @@ from gradkit._core.backend import device as _device
 from gradkit._core.backend import placement_of
 from gradkit.autograd.engine import run_backward
 from gradkit.autograd._explain import grad_explain as _explain
-from gradkit._api.inplace import (_check_writable, _inplace, _make_inplace, _refuse_conj_copy, _write_through,
+from gradkit._api.inplace import (_check_writable, _inplace, _make_inplace, _nograd_view_error,
+                                  _refuse_conj_copy, _write_through,
                                   copy_, fill_, zero_)
 
 
@@ -139,6 +140,11 @@ def _setitem(self: Tensor, index: Any, value: Any) -> None:
         self._vc[0] += 1
         bumped(self, "__setitem__")
         return
+    if "_nograd_view" in self.__dict__ and self._base is not None:
+        # NOTE: PyTorch writes through a view of this view for a basic index (named in its
+        # message), straight into it otherwise.
+        raise _nograd_view_error(
+            self, S.getitem_p.prim.node_classes[_basic_variant(idx)].__name__ if basic else None)
     if self._rg and self._fn is None:
         # NOTE: PyTorch writes through a view of the leaf, hence its wording.
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
