@@ -93,6 +93,12 @@ def _check_writable(t: Tensor, fill: bool = False) -> None:
                                                    zip(d.strides, d.shape)):
             raise RuntimeError(_OVERLAP)
         return
+    alias = _writable_alias(d)
+    if alias is not None and (fill or not _overlapping(d)):
+        # NOTE: an expanded tensor (NumPy's read-only broadcast) of writeable memory: PyTorch
+        # fills it, or writes a part of it whose elements do not repeat (``e[0].mul_(2)``).
+        t._data = alias
+        return
     owner = t._base if t._base is not None else t
     if owner is not t and getattr(owner._data, "flags", _WRITEABLE).writeable:
         raise RuntimeError(_OVERLAP)      # a view NumPy made read-only: its elements overlap
@@ -101,6 +107,32 @@ def _check_writable(t: Tensor, fill: bool = False) -> None:
     raise RuntimeError("unsupported operation: the tensor's memory is read-only (a non-writeable "
                        "NumPy array given to from_numpy() or as_tensor()). Please clone() the "
                        "tensor before performing the operation.")
+
+
+def _overlapping(d: Any) -> bool:
+    """Whether two elements of the strided array ``d`` share one memory location (a zero
+    stride on a dim of size > 1, or strides too short for the dims under them)."""
+    dims = sorted((abs(st), n) for st, n in zip(getattr(d, "strides", ()), d.shape) if n > 1)
+    span = d.itemsize if dims else 0
+    for st, n in dims:
+        if st < span:
+            return True
+        span = st * n
+    return False
+
+
+def _writable_alias(d: Any) -> Any:
+    """A writeable array over the same memory as the read-only NumPy view ``d``, where the
+    array owning that memory is writeable (NumPy makes broadcasts read-only); else None."""
+    if not isinstance(d, np.ndarray) or d.flags.writeable:
+        return None
+    root = d
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if root is d or not (root.flags.writeable and root.flags.owndata and root.flags.c_contiguous):
+        return None
+    off = d.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(d.shape, d.dtype, buffer=root, offset=off, strides=d.strides)
 
 
 def _alias(self: Tensor) -> Tensor:
@@ -255,7 +287,7 @@ def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: A
     ``index_put`` at those positions and the view takes the history of a fresh
     view of the new base.
     """
-    _check_writable(view)
+    _check_writable(view, fill=name in ("fill_", "zero_"))
     make_view = view._view_fn
     current = make_view(base)
     out = fn(_alias(current), *args, **kwargs)
@@ -400,6 +432,8 @@ def _fill(self: Tensor, value: Any) -> Tensor:
     if isinstance(value, Tensor) and value.dim() != 0:
         raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.dim()} dimensions.")
+    if isinstance(value, Tensor) and _overlapping(self._data):
+        raise RuntimeError(_OVERLAP)        # PyTorch's fill_ with a tensor value checks this
     v = value.item() if isinstance(value, Tensor) and not value._rg else value
     if isinstance(v, (int, float)) and (self._data.dtype.kind in "iu"
                                         or self._data.dtype == np.float32):

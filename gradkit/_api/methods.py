@@ -32,7 +32,7 @@ from gradkit._core.backend import placement_of
 from gradkit.autograd.engine import run_backward
 from gradkit.autograd._explain import grad_explain as _explain
 from gradkit._api.inplace import (_check_writable, _inplace, _make_inplace, _nograd_view_error,
-                                  _refuse_conj_copy, _write_through,
+                                  _overlapping, _refuse_conj_copy, _write_through,
                                   copy_, fill_, zero_)
 
 
@@ -135,7 +135,7 @@ def _setitem(self: Tensor, index: Any, value: Any) -> None:
     recording = _state.grad_enabled and (self._rg or vrg or (
         self._base is not None and self._base._rg))
     if not recording:
-        _check_writable(self, fill=True)
+        _check_writable(self, fill=not basic or not _overlapping(self._data[idx]))
         self._data[idx] = value._data if isinstance(value, Tensor) else value
         self._vc[0] += 1
         bumped(self, "__setitem__")
