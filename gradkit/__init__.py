@@ -85,6 +85,9 @@ def __getattr__(name: str) -> object:
         value = importlib.import_module("gradkit.func._vmap").torch_vmap
     elif name in _LAZY_NAMES:
         value = getattr(importlib.import_module(f"gradkit.{_LAZY_NAMES[name]}"), name)
+    elif name == "bfloat16":
+        from gradkit._core.dtype import BFLOAT16
+        raise AttributeError(f"module 'gradkit' has no attribute 'bfloat16': {BFLOAT16}")
     else:
         raise AttributeError(f"module 'gradkit' has no attribute {name!r}")
     globals()[name] = value
@@ -124,7 +127,8 @@ __all__ = [
     "block_diag", "cross", "tril_indices", "triu_indices", "vander", "trapezoid", "trapz",
     "cumulative_trapezoid", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
     "chain_matmul", "dstack", "column_stack", "row_stack", "atleast_3d", "scatter_reduce",
-    "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed", "compile", "vmap",
+    "index_reduce", "index_put", "as_strided", "msort", "ravel", "is_same_size", "is_signed",
+    "compile", "vmap",
     "accelerator", "get_default_device", "set_default_device",
 ]
 __all__.append("ConcretizationError")
@@ -139,26 +143,27 @@ if _typing.TYPE_CHECKING:
                 "acosh", "add", "addcdiv", "addcmul", "all", "allclose", "amax", "amin", "aminmax",
                 "angle", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
                 "arctanh", "argmax", "argmin", "argsort", "argwhere", "asin", "asinh", "atan",
-                "atan2", "atanh", "atleast_1d", "atleast_2d", "bitwise_and", "bitwise_not",
-                "bitwise_or", "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors",
-                "broadcast_to", "bucketize", "cat", "ceil", "cholesky_solve", "chunk", "clamp",
-                "clamp_max", "clamp_min", "cli", "clip", "clone", "complex", "concat",
-                "concatenate", "conj", "conj_physical", "copysign", "cos", "cosh", "count_nonzero",
-                "cummax", "cummin", "cumprod", "cumsum", "cv2", "deg2rad", "diag", "diag_embed",
-                "diagonal", "digamma", "dist", "div", "divide", "dot", "dsplit", "einsum", "eq",
-                "equal", "erf", "erfc", "erfinv", "exp", "exp2", "expand", "expand_as", "expm1",
-                "fix", "flatten", "flip", "fliplr", "flipud", "float_power", "floor",
-                "floor_divide", "fmax", "fmin", "fmod", "frac", "gather", "ge", "ger", "greater",
-                "greater_equal", "gt", "heaviside", "hsplit", "hstack", "hypot", "imag",
-                "index_add", "index_select", "inner", "is_complex", "is_conj", "is_floating_point",
-                "is_inference", "is_nonzero", "is_tensor", "isclose", "isfinite", "isinf", "isnan",
-                "kron", "kthvalue", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10",
-                "log1p", "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and",
-                "logical_not", "logical_or", "logical_xor", "logit", "logsumexp", "lt",
-                "masked_fill", "masked_select", "matmul", "matrix_exp", "max", "maximum", "mean",
-                "median", "min", "minimum", "mm", "moveaxis", "movedim", "mul", "multiply", "mv",
-                "nan_to_num", "nanmean", "nansum", "narrow", "ne", "neg", "negative", "nonzero",
-                "norm", "not_equal", "numel", "numpy", "outer", "permute", "polar", "polygamma",
+                "atan2", "atanh", "atleast_1d", "atleast_2d", "bitwise_and", "bitwise_left_shift",
+                "bitwise_not", "bitwise_or", "bitwise_right_shift", "bitwise_xor", "bmm",
+                "broadcast_shapes", "broadcast_tensors", "broadcast_to", "bucketize", "cat",
+                "ceil", "cholesky_solve", "chunk", "clamp", "clamp_max", "clamp_min", "cli",
+                "clip", "clone", "complex", "concat", "concatenate", "conj", "conj_physical",
+                "copysign", "cos", "cosh", "count_nonzero", "cummax", "cummin", "cumprod",
+                "cumsum", "cv2", "deg2rad", "diag", "diag_embed", "diagonal", "digamma", "dist",
+                "div", "divide", "dot", "dsplit", "einsum", "eq", "equal", "erf", "erfc", "erfinv",
+                "exp", "exp2", "expand", "expand_as", "expm1", "fix", "flatten", "flip", "fliplr",
+                "flipud", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac",
+                "gather", "gcd", "ge", "ger", "greater", "greater_equal", "gt", "heaviside",
+                "hsplit", "hstack", "hypot", "imag", "index_add", "index_select", "inner",
+                "is_complex", "is_conj", "is_floating_point", "is_inference", "is_nonzero",
+                "is_tensor", "isclose", "isfinite", "isin", "isinf", "isnan", "kron", "kthvalue",
+                "lcm", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10", "log1p",
+                "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and", "logical_not",
+                "logical_or", "logical_xor", "logit", "logsumexp", "lt", "masked_fill",
+                "masked_select", "matmul", "matrix_exp", "max", "maximum", "mean", "median", "min",
+                "minimum", "mm", "moveaxis", "movedim", "mul", "multiply", "mv", "nan_to_num",
+                "nanmean", "nansum", "narrow", "ne", "neg", "negative", "nonzero", "norm",
+                "not_equal", "numel", "numpy", "outer", "permute", "polar", "polygamma",
                 "positive", "pow", "prod", "rad2deg", "real", "reciprocal", "relu", "remainder",
                 "repeat", "repeat_interleave", "reshape", "resolve_conj", "resolve_neg", "roll",
                 "rot90", "round", "rsqrt", "rsub", "scatter", "scatter_add", "scipy",

@@ -427,7 +427,9 @@ def _attach() -> None:
         "__ge__": _guard(A.ge), "__and__": _guard(A.bitwise_and),
         "__rand__": _guard(A.bitwise_and), "__or__": _guard(A.bitwise_or),
         "__ror__": _guard(A.bitwise_or), "__xor__": _guard(A.bitwise_xor),
-        "__rxor__": _guard(A.bitwise_xor),
+        "__rxor__": _guard(A.bitwise_xor), "__lshift__": _guard(A.bitwise_left_shift),
+        "__rlshift__": _guard(_rev(A.bitwise_left_shift)), "__rshift__": _guard(A.bitwise_right_shift),
+        "__rrshift__": _guard(_rev(A.bitwise_right_shift)),
     }
     for name, d in (("float", _dtype.float32), ("double", _dtype.float64),
                     ("half", _dtype.float16), ("long", _dtype.int64), ("int", _dtype.int32),
@@ -445,7 +447,8 @@ def _attach() -> None:
         "float_power", "maximum", "minimum", "logaddexp", "hypot", "atan2", "arctan2", "eq",
         "ne", "lt", "le", "gt", "ge", "not_equal", "less", "less_equal", "greater",
         "greater_equal", "logical_and", "logical_or", "logical_xor", "bitwise_and",
-        "bitwise_or", "bitwise_xor", "clamp", "clip", "clamp_min", "clamp_max",
+        "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm",
+        "clamp", "clip", "clamp_min", "clamp_max",
         "sum", "nansum", "mean", "prod", "max", "min", "amax", "amin", "median", "argmax",
         "argmin", "all", "any", "logsumexp", "var", "std", "norm", "dist", "cumsum", "cumprod",
         "reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
@@ -469,7 +472,7 @@ def _attach() -> None:
         "remainder", "fmod", "pow", "maximum", "minimum", "atan2", "clamp", "clip", "clamp_min",
         "clamp_max", "masked_fill", "scatter", "scatter_add", "tril", "triu", "hypot",
         "logaddexp", "subtract", "multiply", "divide",
-        "true_divide", "lerp",
+        "true_divide", "lerp", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm",
     ]
     for name in inplace:
         if hasattr(A, name):
@@ -490,7 +493,8 @@ def _attach() -> None:
     methods["flip"] = _flip
     for op, name in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"),
                      ("floordiv", "floor_divide"), ("mod", "remainder"), ("pow", "pow"),
-                     ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor")):
+                     ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
+                     ("lshift", "bitwise_left_shift"), ("rshift", "bitwise_right_shift")):
         methods[f"__i{op}__"] = _make_inplace(getattr(A, name))
     for name, fn in methods.items():
         setattr(T, name, fn)

@@ -140,6 +140,20 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 ger = outer
 
 
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """Whether each of ``elements`` is in ``test_elements`` (a bool tensor of ``elements``'s
+    shape; no gradient). Either may be a number; nan is in nothing."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin() received an invalid combination of arguments - got (Number, Number), "
+                        "but expected one of: (Tensor elements, Tensor test_elements), "
+                        "(Scalar element, Tensor test_elements), (Tensor elements, Scalar test_element)")
+    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    out = np.isin(e, t, assume_unique=assume_unique, invert=invert)
+    return _make(np.asarray(out, dtype=bool), False, None)
+
+
 def einsum(equation: str, *operands: Any) -> Tensor:
     """Einstein summation (NumPy's notation, ``...`` included)."""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
