@@ -762,19 +762,22 @@ grad_link = defop("grad_link", _grad_link_impl, vjp=(lambda g, ans, y, x: g, ZER
 # --- shifts, gcd and lcm (integer-only, no gradient) -----------------------------------
 def _shift_impl(x: Any, y: Any, left: bool) -> Any:
     # NOTE: PyTorch's kernels: a shift by a negative count or by at least the width gives 0
-    # (a right shift of a negative signed value gives -1); NumPy's is undefined there.
+    # (a right shift of a negative signed value gives -1); NumPy's is undefined there. Written
+    # with ufuncs only, so device and lazy arrays stay on their backend.
     if x.dtype == np.bool_:
         x = x.astype(np.int64)          # bool << int: PyTorch's int64
     bits = x.dtype.itemsize * 8
-    y = np.asarray(y)
-    # NOTE: the count in x's dtype (a Python int must not widen the result)
-    count = np.clip(y, 0, bits - 1).astype(x.dtype, copy=False)
+    if isinstance(y, (int, np.integer)):
+        count = int(min(max(int(y), 0), bits - 1))      # a Python int keeps x's dtype
+        out = np.left_shift(x, count) if left else np.right_shift(x, count)
+        if 0 <= int(y) < bits:
+            return out
+        return out * 0 if left or x.dtype.kind != "i" else np.where(x < 0, -1, 0).astype(x.dtype)
+    count = np.clip(y, 0, bits - 1).astype(x.dtype)
     out = np.left_shift(x, count) if left else np.right_shift(x, count)
     wide = (y < 0) | (y >= bits)
-    if not wide.any():
-        return out
     fill = 0 if left or x.dtype.kind != "i" else np.where(x < 0, -1, 0)
-    return np.where(wide, fill, out).astype(out.dtype, copy=False)
+    return np.where(wide, fill, out).astype(out.dtype)
 
 
 bitwise_left_shift = defop("bitwise_left_shift", lambda x, y: _shift_impl(x, y, True),
