@@ -93,6 +93,9 @@ def __getattr__(name: str) -> object:
         value = importlib.import_module("gradkit.func._vmap").torch_vmap
     elif name in _LAZY_NAMES:
         value = getattr(importlib.import_module(f"gradkit.{_LAZY_NAMES[name]}"), name)
+    elif name == "bfloat16":
+        from gradkit._core.dtype import BFLOAT16
+        raise AttributeError(f"module 'gradkit' has no attribute 'bfloat16': {BFLOAT16}")
     else:
         raise AttributeError(f"module 'gradkit' has no attribute {name!r}")
     globals()[name] = value
@@ -136,9 +139,9 @@ __all__ = [
     "block_diag", "cross", "tril_indices", "triu_indices", "vander", "trapezoid", "trapz",
     "cumulative_trapezoid", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
     "chain_matmul", "dstack", "column_stack", "row_stack", "atleast_3d", "scatter_reduce",
-    "index_reduce", "as_strided", "msort", "ravel", "is_same_size", "is_signed", "compile", "vmap",
-    "accelerator", "get_default_device", "set_default_device", "set_num_threads",
-    "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
+    "index_reduce", "index_put", "as_strided", "msort", "ravel", "is_same_size", "is_signed",
+    "compile", "vmap", "accelerator", "get_default_device", "set_default_device",
+    "set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
 ]
 __all__ += ["ConcretizationError", "e", "pi", "inf", "nan", "newaxis", "diagflat", "adjoint"]
 __all__ += _inplace_functions.__all__
@@ -154,38 +157,39 @@ if _typing.TYPE_CHECKING:
                 "angle", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
                 "arctanh", "argmax", "argmin", "argsort", "argwhere", "asin", "asinh", "atan",
                 "atan2", "atanh", "atleast_1d", "atleast_2d", "avg_pool1d", "bitwise_and",
-                "bitwise_not", "bitwise_or", "bitwise_xor", "bmm", "broadcast_shapes",
-                "broadcast_tensors", "broadcast_to", "bucketize", "cat", "ceil", "cholesky_solve",
-                "chunk", "clamp", "clamp_max", "clamp_min", "cli", "clip", "clone", "complex",
-                "concat", "concatenate", "conj", "conj_physical", "conv_transpose1d",
-                "conv_transpose2d", "copysign", "cos", "cosh", "cosine_similarity",
-                "count_nonzero", "cummax", "cummin", "cumprod", "cumsum", "cv2", "deg2rad", "diag",
-                "diag_embed", "diagonal", "digamma", "dist", "div", "divide", "dot", "dsplit",
-                "einsum", "eq", "equal", "erf", "erfc", "erfinv", "exp", "exp2", "expand",
-                "expand_as", "expm1", "fix", "flatten", "flip", "fliplr", "flipud", "float_power",
-                "floor", "floor_divide", "fmax", "fmin", "fmod", "frac", "functional", "gather",
-                "ge", "ger", "greater", "greater_equal", "gt", "heaviside", "hsplit", "hstack",
-                "hypot", "imag", "index_add", "index_select", "inner", "is_complex", "is_conj",
-                "is_floating_point", "is_inference", "is_neg", "is_nonzero", "is_tensor",
-                "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf", "isposinf", "isreal",
-                "kron", "kthvalue", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10",
-                "log1p", "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and",
-                "logical_not", "logical_or", "logical_xor", "logit", "logsumexp", "lt",
-                "masked_fill", "masked_select", "matmul", "matrix_exp", "max", "maximum", "mean",
-                "median", "min", "minimum", "mm", "moveaxis", "movedim", "mul", "multiply", "mv",
-                "nan_to_num", "nanmean", "nansum", "narrow", "ne", "neg", "negative", "nonzero",
-                "norm", "not_equal", "numel", "numpy", "outer", "permute", "pixel_shuffle",
-                "pixel_unshuffle", "polar", "polygamma", "positive", "pow", "prod", "quantile",
-                "rad2deg", "real", "reciprocal", "relu", "remainder", "repeat",
-                "repeat_interleave", "reshape", "resolve_conj", "resolve_neg", "roll", "rot90",
-                "round", "rsqrt", "rsub", "scatter", "scatter_add", "scipy", "searchsorted", "sgn",
-                "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "sort", "special_xlogy",
-                "split", "split_with_sizes", "sqrt", "square", "squeeze", "stack", "std",
-                "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "take",
-                "take_along_dim", "tan", "tanh", "tape", "tensor_split", "tensordot", "testing",
-                "tf", "tile", "topk", "trace", "transpose", "triangular_solve", "tril", "triu",
-                "true_divide", "trunc", "unbind", "unflatten", "unfold", "unique", "unravel_index",
-                "unsqueeze", "var", "var_mean", "vdot", "view", "view_as_complex", "view_as_real",
-                "vsplit", "vstack", "where", "xlogy"]
+                "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
+                "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to",
+                "bucketize", "cat", "ceil", "cholesky_solve", "chunk", "clamp", "clamp_max",
+                "clamp_min", "cli", "clip", "clone", "complex", "concat", "concatenate", "conj",
+                "conj_physical", "conv_transpose1d", "conv_transpose2d", "copysign", "cos", "cosh",
+                "cosine_similarity", "count_nonzero", "cummax", "cummin", "cumprod", "cumsum",
+                "cv2", "deg2rad", "diag", "diag_embed", "diagonal", "digamma", "dist", "div",
+                "divide", "dot", "dsplit", "einsum", "eq", "equal", "erf", "erfc", "erfinv", "exp",
+                "exp2", "expand", "expand_as", "expm1", "fix", "flatten", "flip", "fliplr",
+                "flipud", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac",
+                "functional", "gather", "gcd", "ge", "ger", "greater", "greater_equal", "gt",
+                "heaviside", "hsplit", "hstack", "hypot", "imag", "index_add", "index_select",
+                "inner", "is_complex", "is_conj", "is_floating_point", "is_inference", "is_neg",
+                "is_nonzero", "is_tensor", "isclose", "isfinite", "isin", "isinf", "isnan",
+                "isneginf", "isposinf", "isreal", "kron", "kthvalue", "lcm", "le", "lerp", "less",
+                "less_equal", "lgamma", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2",
+                "logcumsumexp", "logical_and", "logical_not", "logical_or", "logical_xor", "logit",
+                "logsumexp", "lt", "masked_fill", "masked_select", "matmul", "matrix_exp", "max",
+                "maximum", "mean", "median", "min", "minimum", "mm", "mode", "moveaxis", "movedim",
+                "mul", "multiply", "mv", "nan_to_num", "nanmean", "nanmedian", "nanquantile",
+                "nansum", "narrow", "ne", "neg", "negative", "nonzero", "norm", "not_equal",
+                "numel", "numpy", "outer", "permute", "pixel_shuffle", "pixel_unshuffle", "polar",
+                "polygamma", "positive", "pow", "prod", "quantile", "rad2deg", "real",
+                "reciprocal", "relu", "remainder", "repeat", "repeat_interleave", "reshape",
+                "resolve_conj", "resolve_neg", "roll", "rot90", "round", "rsqrt", "rsub",
+                "scatter", "scatter_add", "scipy", "searchsorted", "sgn", "sigmoid", "sign",
+                "signbit", "sin", "sinc", "sinh", "sort", "special_xlogy", "split",
+                "split_with_sizes", "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub",
+                "subtract", "sum", "swapaxes", "swapdims", "t", "take", "take_along_dim", "tan",
+                "tanh", "tape", "tensor_split", "tensordot", "testing", "tf", "tile", "topk",
+                "trace", "transpose", "triangular_solve", "tril", "triu", "true_divide", "trunc",
+                "unbind", "unflatten", "unfold", "unique", "unravel_index", "unsqueeze", "var",
+                "var_mean", "vdot", "view", "view_as_complex", "view_as_real", "vsplit", "vstack",
+                "where", "xlogy"]
     # END names written by tools/gen_tensor_stub.py
 del _dtype, _typing

@@ -126,6 +126,10 @@ def _view_op(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0) -> 
         # a view of a normal tensor made in inference mode: normal, but PyTorch refuses
         # recording an in-place change through it later (``inplace._check_inplace``)
         out._inference_view = True
+    if not _state.grad_enabled and not _state.inference:
+        out._nograd_view = True         # PyTorch refuses a recorded in-place change through it
+    elif "_nograd_view" in x.__dict__:
+        out._nograd_view = prim.node_classes[variant].__name__   # its error names this op
     parent_fn = getattr(x, "_view_fn", None)
     if x._base is not None and parent_fn is not None:
         out._base = x._base
@@ -176,6 +180,8 @@ def _multi_view(x: Tensor, prim: Any, params: dict[str, Any], variant: int = 0,
             out._view_fn = (lambda b, index=index, kind=kind:
                             apply(S.getitem_p.prim, (b,), {"index": index}, kind))
         out._multi = True
+        if not _state.grad_enabled and not _state.inference:
+            out._nograd_view = True
         _register_view(out)
     return outs
 

@@ -94,6 +94,12 @@ def _check_writable(t: Tensor, fill: bool = False) -> None:
                                                    zip(d.strides, d.shape)):
             raise RuntimeError(_OVERLAP)
         return
+    alias = _writable_alias(d)
+    if alias is not None and (fill or not _overlapping(d)):
+        # NOTE: an expanded tensor (NumPy's read-only broadcast) of writeable memory: PyTorch
+        # fills it, or writes a part of it whose elements do not repeat (``e[0].mul_(2)``).
+        t._data = alias
+        return
     owner = t._base if t._base is not None else t
     if owner is not t and getattr(owner._data, "flags", _WRITEABLE).writeable:
         raise RuntimeError(_OVERLAP)      # a view NumPy made read-only: its elements overlap
@@ -102,6 +108,32 @@ def _check_writable(t: Tensor, fill: bool = False) -> None:
     raise RuntimeError("unsupported operation: the tensor's memory is read-only (a non-writeable "
                        "NumPy array given to from_numpy() or as_tensor()). Please clone() the "
                        "tensor before performing the operation.")
+
+
+def _overlapping(d: Any) -> bool:
+    """Whether two elements of the strided array ``d`` share one memory location (a zero
+    stride on a dim of size > 1, or strides too short for the dims under them)."""
+    dims = sorted((abs(st), n) for st, n in zip(getattr(d, "strides", ()), d.shape) if n > 1)
+    span = d.itemsize if dims else 0
+    for st, n in dims:
+        if st < span:
+            return True
+        span = st * n
+    return False
+
+
+def _writable_alias(d: Any) -> Any:
+    """A writeable array over the same memory as the read-only NumPy view ``d``, where the
+    array owning that memory is writeable (NumPy makes broadcasts read-only); else None."""
+    if not isinstance(d, np.ndarray) or d.flags.writeable:
+        return None
+    root = d
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if root is d or not (root.flags.writeable and root.flags.owndata and root.flags.c_contiguous):
+        return None
+    off = d.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+    return np.ndarray(d.shape, d.dtype, buffer=root, offset=off, strides=d.strides)
 
 
 def _alias(self: Tensor) -> Tensor:
@@ -162,6 +194,9 @@ def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, _name: str = "
     recording = _state.grad_enabled and (
         self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     base = self._base
+    if base is not None and "_nograd_view" in self.__dict__ and _state.grad_enabled and (
+            recording or base._rg):
+        raise _nograd_view_error(self)
     if self._multi and _state.grad_enabled and (recording or base._rg):
         raise _multi_view_error(self)
     _check_inplace(self)
@@ -171,6 +206,31 @@ def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, _name: str = "
     with _no_record(not recording):
         out = fn(src, *args, **kwargs)
     return _commit(self, out, _name)
+
+
+_NO_GRAD_VIEW = ("was created in no_grad mode and is being modified inplace with grad mode "
+                 "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+                 "You can clarify your code by moving both the view and the inplace either both "
+                 "inside the no_grad block (if you don't want the inplace to be tracked) or both "
+                 "outside (if you want the inplace to be tracked).")
+
+
+def _check_nograd_view(view: Tensor, other_rg: bool) -> None:
+    """The no_grad-view refusal for the fast paths of ``zero_``/``fill_``/``copy_``."""
+    base = view._base
+    if base is not None and _state.grad_enabled and (view._rg or other_rg or base._rg):
+        raise _nograd_view_error(view)
+
+
+def _nograd_view_error(view: Tensor, op: str | None = None) -> RuntimeError:
+    """PyTorch's refusal of a recorded in-place change of a view made in no_grad mode (or of a
+    view of one, which PyTorch names by its op when the base requires grad). ``op``: the node
+    name of the view a write by index makes first (``SelectBackward0`` for ``v[0] = ...``)."""
+    flag = op or view.__dict__.get("_nograd_view")
+    if isinstance(flag, str) and view._base is not None and view._base._rg:
+        name = re.sub(r"Backward\d*$", "", flag)
+        return RuntimeError(f"Output 0 of {name} is a view of a view which {_NO_GRAD_VIEW}")
+    return RuntimeError(f"A view {_NO_GRAD_VIEW}")
 
 
 _MULTI_VIEW = ("This view is the output of a function that returns multiple views. Such "
@@ -224,7 +284,7 @@ def _inplace_view(view: Tensor, base: Tensor, fn: Callable[..., Tensor], args: A
     ``index_put`` at those positions and the view takes the history of a fresh
     view of the new base.
     """
-    _check_writable(view)
+    _check_writable(view, fill=name in ("fill_", "zero_"))
     make_view = view._view_fn
     current = make_view(base)
     out = fn(_alias(current), *args, **kwargs)
@@ -347,6 +407,8 @@ def zero_(self: Tensor) -> Tensor:
 
 def _zero(self: Tensor) -> Tensor:
     _refuse_conj_copy(self)
+    if "_nograd_view" in self.__dict__:
+        _check_nograd_view(self, False)
     if not (_state.grad_enabled and self._rg):
         _check_writable(self, fill=True)
         self._data[...] = 0
@@ -369,12 +431,16 @@ def _fill(self: Tensor, value: Any) -> Tensor:
     if isinstance(value, Tensor) and value.dim() != 0:
         raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.dim()} dimensions.")
+    if isinstance(value, Tensor) and _overlapping(self._data):
+        raise RuntimeError(_OVERLAP)        # PyTorch's fill_ with a tensor value checks this
     v = value.item() if isinstance(value, Tensor) and not value._rg else value
     if isinstance(v, (int, float)) and (self._data.dtype.kind in "iu"
                                         or self._data.dtype == np.float32):
         v = _fill_value(v, self._data.dtype)
     if isinstance(v, Tensor):
         return _inplace(self, lambda s, val: apply(_FILL, (s, val)), v, _name="fill_")
+    if "_nograd_view" in self.__dict__:
+        _check_nograd_view(self, False)
     if not (_state.grad_enabled and self._rg):
         _check_writable(self, fill=True)
         self._data[...] = v
@@ -396,6 +462,8 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
 def _copy(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     _refuse_conj_copy(self)
     src = A.as_tensor_arg(src)
+    if "_nograd_view" in self.__dict__:
+        _check_nograd_view(self, src._rg)
     if not (_state.grad_enabled and (self._rg or src._rg)):
         _check_writable(self)
         np.copyto(self._data, np.broadcast_to(src._data, self._data.shape), casting="unsafe")

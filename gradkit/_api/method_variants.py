@@ -64,6 +64,10 @@ def _put(self: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> 
     return _mutating.put(self, index, source, accumulate)
 
 
+def _index_put(self: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+    return _mutating.index_put(self, indices, values, accumulate)
+
+
 def fill_diagonal_(self: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:
     """Fill the main diagonal (of a matrix, or all-equal sizes for ndim > 2) with ``fill_value``;
     ``wrap`` restarts it every ``ncols + 1`` rows in a tall matrix, as in NumPy."""
@@ -314,7 +318,7 @@ def _attach() -> None:
     T = Tensor
     methods: dict[str, Any] = {
         "index_fill": _index_fill, "index_copy": _index_copy, "masked_scatter": _masked_scatter,
-        "put": _put, "fill_diagonal_": fill_diagonal_, "unfold": _unfold,
+        "put": _put, "index_put": _index_put, "fill_diagonal_": fill_diagonal_, "unfold": _unfold,
         "as_strided": _as_strided, "storage_offset": storage_offset, "is_set_to": is_set_to,
         "apply_": apply_, "map_": map_, "new_tensor": new_tensor, "adjoint": _adjoint,
         "pinverse": _pinverse, "get_device": _get_device,
@@ -322,7 +326,7 @@ def _attach() -> None:
     }
     for name in ("zeros", "ones", "empty", "full"):
         methods["new_" + name] = _new_factory(name)
-    for name in ("index_fill", "index_copy", "put"):
+    for name in ("index_fill", "index_copy", "put", "index_put"):
         methods[name + "_"] = _named_inplace(methods[name], name)
     for name in ("diff", "cross", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
                  "narrow_copy", "select", "scatter_reduce", "index_reduce", "histc", "bincount",

@@ -31,9 +31,9 @@ from gradkit._core.backend import device as _device
 from gradkit._core.backend import placement_of
 from gradkit.autograd.engine import run_backward
 from gradkit.autograd._explain import grad_explain as _explain
-from gradkit._api.inplace import (_check_writable, _inplace, _make_inplace, _refuse_conj_copy,
-                                  _write_through, copy_, fill_, squeeze_, swapaxes_, swapdims_, t_,
-                                  transpose_, unsqueeze_, zero_)
+from gradkit._api.inplace import (_check_writable, _inplace, _make_inplace, _nograd_view_error,
+                                  _overlapping, _refuse_conj_copy, _write_through, copy_, fill_,
+                                  squeeze_, swapaxes_, swapdims_, t_, transpose_, unsqueeze_, zero_)
 
 
 # --- indexing ---------------------------------------------------------------------
@@ -120,6 +120,10 @@ def _setitem(self: Tensor, index: Any, value: Any) -> None:
     _refuse_conj_copy(self)
     if self._vc is _INFERENCE_DETACHED and not _state.inference:
         raise RuntimeError(_INPLACE_INFERENCE)     # PyTorch writes through a view: refused
+    if isinstance(value, Tensor) and value._data.dtype != self._data.dtype and _is_index_put(index):
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{A._scalar_name(self.dtype)} for the destination and "
+                           f"{A._scalar_name(value.dtype)} for the source.")
     idx = _convert_index(index)
     basic = S._is_basic(idx)
     if basic:
@@ -131,11 +135,16 @@ def _setitem(self: Tensor, index: Any, value: Any) -> None:
     recording = _state.grad_enabled and (self._rg or vrg or (
         self._base is not None and self._base._rg))
     if not recording:
-        _check_writable(self, fill=True)
+        _check_writable(self, fill=not basic or not _overlapping(self._data[idx]))
         self._data[idx] = value._data if isinstance(value, Tensor) else value
         self._vc[0] += 1
         bumped(self, "__setitem__")
         return
+    if "_nograd_view" in self.__dict__ and self._base is not None:
+        # NOTE: PyTorch writes through a view of this view for a basic index (named in its
+        # message), straight into it otherwise.
+        raise _nograd_view_error(
+            self, S.getitem_p.prim.node_classes[_basic_variant(idx)].__name__ if basic else None)
     if self._rg and self._fn is None:
         # NOTE: PyTorch writes through a view of the leaf, hence its wording.
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
@@ -144,6 +153,22 @@ def _setitem(self: Tensor, index: Any, value: Any) -> None:
     if val.dtype is not self.dtype:
         val = val.to(self.dtype)
     _inplace(self, _index_put, val, index=idx, variant=0 if basic else 1, _name="__setitem__")
+
+
+def _is_mask(i: Any) -> bool:
+    if isinstance(i, (Tensor, np.ndarray)):
+        return i.ndim > 0 and i.dtype == bool
+    return isinstance(i, list) and len(i) > 0 and all(type(e) is bool for e in i)
+
+
+def _is_index_put(index: Any) -> bool:
+    """Whether PyTorch's ``t[index] = tensor`` runs ``index_put_`` (which wants the value in
+    ``t``'s dtype): an advanced index other than one boolean mask (that one is ``masked_fill``).
+    A 0-d integer tensor is a plain int; a 0-d boolean one is advanced."""
+    items = index if isinstance(index, tuple) else (index,)
+    adv = [i for i in items if isinstance(i, (list, np.ndarray)) or isinstance(i, Tensor)
+           and not (i.ndim == 0 and i._data.dtype.kind in "iu")]
+    return bool(adv) and not (len(adv) == 1 and _is_mask(adv[0]))
 
 
 def _index_put(x: Tensor, value: Tensor, index: Any, variant: int) -> Tensor:
@@ -425,7 +450,9 @@ def _attach() -> None:
         "__ge__": _guard(A.ge), "__and__": _guard(A.bitwise_and),
         "__rand__": _guard(A.bitwise_and), "__or__": _guard(A.bitwise_or),
         "__ror__": _guard(A.bitwise_or), "__xor__": _guard(A.bitwise_xor),
-        "__rxor__": _guard(A.bitwise_xor),
+        "__rxor__": _guard(A.bitwise_xor), "__lshift__": _guard(A.bitwise_left_shift),
+        "__rlshift__": _guard(_rev(A.bitwise_left_shift)), "__rshift__": _guard(A.bitwise_right_shift),
+        "__rrshift__": _guard(_rev(A.bitwise_right_shift)),
     }
     for name, d in (("float", _dtype.float32), ("double", _dtype.float64),
                     ("half", _dtype.float16), ("long", _dtype.int64), ("int", _dtype.int32),
@@ -444,7 +471,8 @@ def _attach() -> None:
         "float_power", "maximum", "minimum", "logaddexp", "hypot", "atan2", "arctan2", "eq",
         "ne", "lt", "le", "gt", "ge", "not_equal", "less", "less_equal", "greater",
         "greater_equal", "logical_and", "logical_or", "logical_xor", "bitwise_and",
-        "bitwise_or", "bitwise_xor", "clamp", "clip", "clamp_min", "clamp_max",
+        "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm",
+        "clamp", "clip", "clamp_min", "clamp_max",
         "sum", "nansum", "mean", "prod", "max", "min", "amax", "amin", "median", "argmax",
         "argmin", "all", "any", "logsumexp", "var", "std", "norm", "dist", "cumsum", "cumprod",
         "reshape", "view", "flatten", "unflatten", "squeeze", "unsqueeze", "permute",
@@ -457,6 +485,7 @@ def _attach() -> None:
         "diag_embed", "trace", "clone", "sort", "argsort", "topk", "matmul", "mm", "bmm", "mv",
         "dot", "inner", "vdot", "outer", "ger", "kron", "isclose", "allclose", "equal",
         "var_mean", "std_mean", "rsub", "positive", "kthvalue", "cummax", "cummin", "unique",
+        "quantile", "nanquantile", "nanmedian", "mode",
     ]
     for name in plain:
         methods[name] = getattr(A, name)
@@ -468,7 +497,7 @@ def _attach() -> None:
         "remainder", "fmod", "pow", "maximum", "minimum", "atan2", "clamp", "clip", "clamp_min",
         "clamp_max", "masked_fill", "scatter", "scatter_add", "tril", "triu", "hypot",
         "logaddexp", "subtract", "multiply", "divide",
-        "true_divide", "lerp",
+        "true_divide", "lerp", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm",
     ]
     for name in inplace:
         if hasattr(A, name):
@@ -489,7 +518,8 @@ def _attach() -> None:
     methods["flip"] = _flip
     for op, name in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"),
                      ("floordiv", "floor_divide"), ("mod", "remainder"), ("pow", "pow"),
-                     ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor")):
+                     ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),
+                     ("lshift", "bitwise_left_shift"), ("rshift", "bitwise_right_shift")):
         methods[f"__i{op}__"] = _make_inplace(getattr(A, name))
     for name, fn in methods.items():
         setattr(T, name, fn)

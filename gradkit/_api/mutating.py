@@ -21,6 +21,7 @@ from gradkit._core.tensor import Tensor, _make
 
 __all__ = [
     "index_fill", "index_copy", "masked_scatter", "put", "scatter_reduce", "index_reduce",
+    "index_put",
 ]
 
 
@@ -136,6 +137,40 @@ def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> 
     flat = A.reshape(x, (-1,))
     vals = A.reshape(src, (-1,))
     out = AM.index_add(flat, 0, idx, vals) if accumulate else _write(flat, idx, vals)
+    return A.reshape(out, tuple(x.shape))
+
+
+def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
+    """``input`` with ``values`` written (or, with ``accumulate``, added: repeated positions
+    add up) at ``input[indices]``; ``indices`` is a tuple of integer or boolean tensors."""
+    name = "index_put_"
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'indices' (position 1) must be tuple of Tensors, "
+                        f"not {type(indices).__name__}")
+    if not isinstance(values, Tensor):
+        raise TypeError(f"{name}(): argument 'values' (position 2) must be Tensor, not "
+                        f"{type(values).__name__}")
+    x = _t(input)
+    arrays = []
+    for k, i in enumerate(indices):
+        if not isinstance(i, Tensor):
+            raise TypeError(f"expected Tensor as element {k} in argument 0, but got {type(i).__name__}")
+        if i._data.dtype.kind not in "iub":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        arrays.append(to_numpy(i._data))
+    if values.dtype is not x.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_scalar_name(x.dtype)} for the destination and "
+                           f"{_scalar_name(values.dtype)} for the source.")
+    index = tuple(arrays)
+    try:
+        pos = np.arange(x.numel()).reshape(tuple(x.shape))[index]
+    except IndexError as exc:
+        raise IndexError(str(exc).replace("axis", "dimension")) from None
+    if not accumulate:
+        return _write(x, index, values)
+    vals = A.reshape(A.broadcast_to(values, pos.shape), (-1,))
+    out = AM.index_add(A.reshape(x, (-1,)), 0, pos.reshape(-1), vals)
     return A.reshape(out, tuple(x.shape))
 
 

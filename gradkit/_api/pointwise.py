@@ -277,6 +277,53 @@ bitwise_or = _binary(E.bitwise_or, "bitwise_or")
 bitwise_xor = _binary(E.bitwise_xor, "bitwise_xor")
 
 
+def _integer_only(kernel: str, input: Any, other: Any) -> None:
+    """PyTorch's NotImplementedError for a float/complex (or, for gcd/lcm, bool) operation type."""
+    kind = _dtype.result_type(input, other)
+    if kind.is_floating_point or kind.is_complex or (kind is _dtype.bool and kernel != "shift"):
+        raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'{_scalar_name(kind)}\'')
+
+
+def _shift(prim_fn: Any, kernel: str, name: str) -> Any:
+    binary = _binary(prim_fn, name)
+
+    def fn(input: Any, other: Any) -> Tensor:
+        _integer_only(kernel, input, other)
+        if _dtype.result_type(input, other) is _dtype.bool:
+            raise NotImplementedError(f'"{kernel}_cpu" not implemented for \'Bool\'')
+        if not isinstance(input, Tensor) and isinstance(other, Tensor):
+            # a number shifted by a tensor: the number in the tensor's integer dtype
+            dt = other._data.dtype if other._data.dtype.kind in "iu" else np.dtype(np.int64)
+            input = _make(np.asarray(_wrap_int(other, input) if dt == other._data.dtype else input,
+                                     dt), False, None)
+        return binary(input, other)
+    fn.__name__ = name
+    fn.__doc__ = (f"Elementwise ``{name}`` of integers (PyTorch's: a count below 0 or not under "
+                  "the width gives 0, or -1 for a right shift of a negative value).")
+    return fn
+
+
+bitwise_left_shift = _shift(E.bitwise_left_shift, "lshift", "bitwise_left_shift")
+bitwise_right_shift = _shift(E.bitwise_right_shift, "rshift", "bitwise_right_shift")
+
+
+def _gcd_like(prim_fn: Any, name: str) -> Any:
+    def fn(input: Tensor, other: Tensor) -> Tensor:
+        for k, (arg, pos) in enumerate(((input, "input"), (other, "other"))):
+            if not isinstance(arg, Tensor):
+                raise TypeError(f"{name}(): argument '{pos}' (position {k + 1}) must be Tensor, "
+                                f"not {type(arg).__name__}")
+        _integer_only(name, input, other)
+        return prim_fn(input, other)
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` of integer tensors (non-negative results)."
+    return fn
+
+
+gcd = _gcd_like(E.gcd, "gcd")
+lcm = _gcd_like(E.lcm, "lcm")
+
+
 @_accepts_out
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """True division; ``rounding_mode='floor'`` or ``'trunc'`` rounds the quotient."""
@@ -487,12 +534,3 @@ def isreal(input: Tensor) -> Tensor:
     return _make(np.asarray(x._data.imag == 0), False, None)
 
 
-def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
-         invert: bool = False) -> Tensor:
-    """Whether each of ``elements`` is in ``test_elements`` (either may be a Python number)."""
-    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
-    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
-    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
-        raise TypeError("isin() expected at least one Tensor argument")
-    out = np.isin(e, t, assume_unique=assume_unique, invert=invert)
-    return _make(np.asarray(out, dtype=np.bool_), False, None)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from gradkit._core.tensor import Tensor, _make
+from gradkit._core.tensor import Tensor, _c_name, _make
 from gradkit.ops import linalg as L
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
@@ -22,10 +22,29 @@ from gradkit._core.grad_mode import is_grad_enabled
 from gradkit._api.shape import expand, permute, reshape, transpose
 
 # --- products ---------------------------------------------------------------------------
+def _same_dtype(x: Tensor, y: Tensor) -> None:
+    """PyTorch's products do not promote: operands of two dtypes are its error, worded as the
+    kernel a product of these ranks reaches (dot, addmv, addmm, bmm)."""
+    if x._data.dtype == y._data.dtype:
+        return
+    if x.ndim == 1 and y.ndim == 1:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{_scalar_name(x.dtype)} and {_scalar_name(y.dtype)}")
+    if y.ndim == 1:
+        raise RuntimeError(f"addmv input tensors must have the same dtype, but got "
+                           f"{_scalar_name(y.dtype)}, {_scalar_name(x.dtype)}, and {_scalar_name(y.dtype)}")
+    if y.ndim == 2:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_c_name(x._data.dtype)} != {_c_name(y._data.dtype)}")
+    raise RuntimeError(f"expected scalar type {_scalar_name(x.dtype)} but found {_scalar_name(y.dtype)}")
+
+
 @_accepts_out
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics for 1-D, 2-D and batched operands."""
     x, y = _t(input), _t(other)
+    if x._data.dtype != y._data.dtype and x.ndim and y.ndim:
+        _same_dtype(x, y)
     variant = L.matmul_variant(x.ndim, y.ndim)
     if variant in (L.VM, L.BATCHED) and (x._rg or y._rg) and \
             x.shape[-1] == y.shape[-2 if y.ndim > 1 else 0]:
@@ -76,6 +95,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     x, y = _t(input), _t(mat2)
     if x.ndim != 2 or y.ndim != 2:
         raise RuntimeError(f"{'self' if x.ndim != 2 else 'mat2'} must be a matrix")
+    _same_dtype(x, y)
     return apply(L.matmul_p.prim, (x, y), None, L.MM)
 
 
@@ -88,6 +108,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     if y.shape[:2] != (x.shape[0], x.shape[2]):
         raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
                            f"[{x.shape[0]}, {x.shape[2]}] but got: [{y.shape[0]}, {y.shape[1]}].")
+    _same_dtype(x, y)
     return apply(L.matmul_p.prim, (x, y), None, L.BMM)
 
 
@@ -98,6 +119,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:
     if x.shape[1] != y.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({x.shape[0]}), mat ({x.shape[0]}x{x.shape[1]}), "
                            f"vec ({y.shape[0]})")
+    _same_dtype(x, y)
     return apply(L.matmul_p.prim, (x, y), None, L.MV)
 
 
@@ -105,6 +127,7 @@ def dot(input: Tensor, other: Tensor) -> Tensor:
     x, y = _t(input), _t(other)
     if x.ndim != 1 or y.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {x.ndim}D and {y.ndim}D tensors")
+    _same_dtype(x, y)
     return apply(L.matmul_p.prim, (x, y), None, L.DOT)
 
 
@@ -142,6 +165,20 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:
 
 
 ger = outer
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False,
+         invert: bool = False) -> Tensor:
+    """Whether each of ``elements`` is in ``test_elements`` (a bool tensor of ``elements``'s
+    shape; no gradient). Either may be a number; nan is in nothing."""
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
+        raise TypeError("isin() received an invalid combination of arguments - got (Number, Number), "
+                        "but expected one of: (Tensor elements, Tensor test_elements), "
+                        "(Scalar element, Tensor test_elements), (Tensor elements, Scalar test_element)")
+    e = elements._data if isinstance(elements, Tensor) else np.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    out = np.isin(e, t, assume_unique=assume_unique, invert=invert)
+    return _make(np.asarray(out, dtype=bool), False, None)
 
 
 def _sublist_equation(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:

@@ -13,7 +13,7 @@ import numpy as np
 from gradkit import _api as A
 from gradkit._api.histograms import _scalar_name
 from gradkit._core.backend import backend_of, immutable, to_numpy
-from gradkit._api.inplace import _check_inplace, _inplace
+from gradkit._api.inplace import _check_inplace, _check_writable, _inplace
 from gradkit.autograd import forward_ad as _fw
 from gradkit.ops import _registry as _R
 from gradkit._core.tensor import Tensor, _make
@@ -32,6 +32,7 @@ def _kind_name(t: Tensor) -> str:
 def _fill_random(self: Tensor, name: str, arr: np.ndarray) -> Tensor:
     """Write the samples ``arr`` into ``self`` in place (its dtype and device)."""
     _check_inplace(self)
+    _check_writable(self)
     arr = np.asarray(arr).astype(self._data.dtype, copy=False)
     if backend_of(self._data) is not None:
         from gradkit._core.creation import _SameAs, _place

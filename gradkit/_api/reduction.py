@@ -178,6 +178,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 
 def _arg_extreme(prim: Any, name: str, input: Tensor, dim: Any, keepdim: bool) -> Tensor:
     x = _t(input)
+    if x._data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     d = None if dim is None else S.norm_dim(_int_dim(dim, name), x.ndim)
     if x.numel() == 0:
         if d is None or x.ndim == 0:
@@ -326,71 +328,141 @@ def cumprod(input: Tensor, dim: int = _NO_DIM, *, dtype: Any = None) -> Tensor:
     return _as_asked(R.cumprod_p(x, dim=S.norm_dim(_int_dim(dim, "cumprod"), x.ndim)), dtype)
 
 
-_QUANTILE_MODES = ("linear", "lower", "higher", "midpoint", "nearest")
+# --- quantiles ----------------------------------------------------------------------
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _quantile(input: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str,
+              ignore_nan: bool) -> Tensor:
+    """PyTorch's quantile: sort the slice (nan last), take the rank ``q * (n - 1)`` among the
+    valid values and interpolate between its neighbours. Composed of sort, gather and lerp,
+    so the gradient goes to the one or two elements each quantile reads."""
+    from gradkit._api.indexing import gather, sort
+    from gradkit._api.shape import movedim, reshape, squeeze, unsqueeze
+    from gradkit._api.special import lerp
+    from gradkit._core.tensor import _make
+
+    name = "quantile"                   # PyTorch's messages say quantile() for nanquantile too
+    x = _t(input)
+    if x.dtype not in (_dtype.float32, _dtype.float64):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q.dtype is not x.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        qs = np.asarray(q.detach().numpy(), np.float64).reshape(-1)
+        one_q = q.ndim == 0
+    else:
+        qs = np.asarray([float(q)])
+        one_q = True
+    if x.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    for v in qs:
+        if not 0 <= v <= 1:
+            raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {v:g}")
+    if interpolation not in _INTERPOLATIONS:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint "
+                           f"or nearest, but got {interpolation}")
+    if dim is None:
+        rows = reshape(x, (-1,))
+    else:
+        d = S.norm_dim(_int_dim(dim, name), x.ndim)
+        rows = movedim(x, d, -1) if x.ndim else reshape(x, (1,))
+    s = sort(rows, dim=-1)[0]                                     # nan sorts last
+    n = s.shape[-1]
+    nan = np.isnan(s.detach().numpy())
+    valid = (n - nan.sum(-1, keepdims=True)) if ignore_nan else np.full(nan.shape[:-1] + (1,), n)
+    rank = qs * (valid - 1)                                      # (..., Q)
+    # a slice holding nan (quantile) or only nan (nanquantile): its last element, nan
+    broken = (valid == 0) if ignore_nan else nan.any(-1, keepdims=True)
+    rank = np.where(broken, n - 1, rank)
+    lo, hi = np.floor(rank), np.ceil(rank)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(rank)                                 # half to even, as PyTorch
+    lo_v = gather(s, -1, _make(lo.astype(np.int64), False, None))
+    if interpolation in ("lower", "higher", "nearest"):
+        out = lo_v
+    else:
+        hi_v = gather(s, -1, _make(hi.astype(np.int64), False, None))
+        w = np.full(rank.shape, 0.5) if interpolation == "midpoint" else rank - lo
+        out = lerp(lo_v, hi_v, _make(w.astype(s._data.dtype), False, None))
+    out = movedim(out, -1, 0)                                    # the q dim first
+    if keepdim:
+        if dim is None:
+            out = reshape(out, (out.shape[0],) + (1,) * x.ndim)
+        elif x.ndim:
+            out = unsqueeze(out, d + 1)
+    return squeeze(out, 0) if one_q else out
 
 
 def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
-    """The ``q``-th quantiles of ``input`` along ``dim`` (of all its elements when None).
+    """The ``q``-th quantiles of ``input`` (over all elements, or along ``dim``); a q tensor's
+    dim comes first. A slice holding nan gives nan."""
+    return _quantile(input, q, dim, keepdim, interpolation, False)
 
-    A tensor ``q`` (1-D) puts its dimension first in the result. Between two order statistics
-    the value is interpolated (``linear``, ``lower``, ``higher``, ``midpoint``, ``nearest``, as
-    PyTorch and NumPy); a slice holding a NaN gives NaN. Differentiable: composed of ``sort``,
-    ``index_select`` and arithmetic, the gradient goes to the order statistics used.
-    """
-    from gradkit import _api as A
+
+def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
+                interpolation: str = "linear") -> Tensor:
+    """``quantile`` ignoring nan (a slice of only nan gives nan)."""
+    return _quantile(input, q, dim, keepdim, interpolation, True)
+
+
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """``median`` ignoring nan (a slice of only nan gives nan); with ``dim``, ``(values, indices)``."""
+    from gradkit._api.indexing import gather, masked_select, sort
+    from gradkit._core.tensor import _make
+
     x = _t(input)
-    if x._data.dtype.kind != "f":
-        raise RuntimeError("quantile() input tensor must be either float or double dtype")
-    if interpolation not in _QUANTILE_MODES:
-        raise RuntimeError("quantile() interpolation must be one of linear, lower, higher, "
-                           f"midpoint or nearest. Got {interpolation}")
-    qs = np.asarray(q._data if isinstance(q, Tensor) else q, dtype=np.float64)
-    if qs.ndim > 1:
-        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
-    if qs.size and (np.isnan(qs).any() or (qs < 0).any() or (qs > 1).any()):
-        raise RuntimeError("quantile() q values must be in the range [0, 1]")
     if dim is None:
-        src, d = A.reshape(x, (-1,)), 0
-    else:
-        d = S.norm_dim(dim, x.ndim if x.ndim else 1)
-        src = A.reshape(x, (1,)) if x.ndim == 0 else x
-    n = src.shape[d]
-    if n == 0:
-        raise RuntimeError("quantile() input tensor must be non-empty")
-    last = A.movedim(src, d, -1)
-    ordered = A.sort(last, dim=-1).values
-    pos = np.atleast_1d(qs) * (n - 1)
-    lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
-    if interpolation == "nearest":
-        lo = hi = np.round(pos).astype(np.int64)
-    v_lo = A.index_select(ordered, -1, _int_tensor(lo))
-    v_hi = A.index_select(ordered, -1, _int_tensor(hi))
-    if interpolation in ("lower", "nearest"):
-        out = v_lo
-    elif interpolation == "higher":
-        out = v_hi
-    elif interpolation == "midpoint":
-        out = (v_lo + v_hi) * 0.5
-    else:
-        frac = _float_like(pos - lo, x)
-        out = v_lo + (v_hi - v_lo) * frac
-    has_nan = A.any(isnan(last), dim=-1, keepdim=True)
-    out = where(has_nan, _float_like(np.array(np.nan), x), out)
-    out = A.movedim(out, -1, 0)                       # (Q, *rest)
-    if keepdim:
-        out = A.unsqueeze(out, d + 1) if dim is not None else \
-            A.reshape(out, (out.shape[0],) + (1,) * x.ndim)
-    if qs.ndim == 0:
-        out = A.squeeze(out, 0)
-    return out
+        ok = ~np.isnan(x.detach().numpy()) if x.dtype.is_floating_point else None
+        if ok is None or ok.all():
+            return median(x)
+        if not ok.any():
+            return median(x)                                      # nan
+        return median(masked_select(x, _make(ok, False, None)))  # gradient split as median's
+    d = S.norm_dim(_int_dim(dim, "nanmedian"), x.ndim)
+    R._check_nonempty(x, (d,), "nanmedian")
+    if not x.dtype.is_floating_point or x.ndim == 0:
+        return median(x, d, keepdim)
+    s, order = sort(x, dim=d, stable=True)                        # nan last, ties in order
+    valid = x.shape[d] - np.isnan(s.detach().numpy()).sum(d, keepdims=True)
+    k = _make(np.maximum(valid - 1, 0) // 2, False, None)
+    v, i = gather(s, d, k), gather(order, d, k)
+    if not keepdim:
+        v, i = S.reshape_as(v, tuple(v.shape[:d] + v.shape[d + 1:])), \
+            S.reshape_as(i, tuple(i.shape[:d] + i.shape[d + 1:]))
+    return _median_ret(v, i)
 
 
-def _int_tensor(a: np.ndarray) -> Tensor:
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
+    """The most frequent value along ``dim`` (the smallest among ties) and the index of its last
+    occurrence, as ``(values, indices)``; the gradient goes to that index."""
+    from gradkit._api.indexing import gather
     from gradkit._core.tensor import _make
-    return _make(np.ascontiguousarray(a, dtype=np.int64), False, None)
 
-
-def _float_like(a: np.ndarray, x: Tensor) -> Tensor:
-    from gradkit._core.tensor import _make
-    return _make(np.asarray(a, dtype=x._data.dtype), False, None)
+    x = _t(input)
+    d = S.norm_dim(_int_dim(dim, "mode"), x.ndim) if x.ndim else 0
+    R._check_nonempty(x, (d,), "mode")
+    a = np.moveaxis(np.atleast_1d(x.detach().numpy()), d, -1)
+    rows = a.reshape(-1, a.shape[-1])
+    idx = np.empty(rows.shape[0], np.int64)
+    for r, row in enumerate(rows):
+        vals, counts = np.unique(row, return_counts=True, equal_nan=True)
+        best = vals[np.argmax(counts)]                            # sorted: the smallest tie
+        hit = np.isnan(row) if best != best else row == best
+        idx[r] = row.shape[0] - 1 - int(np.argmax(hit[::-1]))
+    idx = np.moveaxis(idx.reshape(a.shape[:-1] + (1,)), -1, d)
+    if x.ndim == 0:
+        return _median_ret(x, _make(np.zeros((), np.int64), False, None))
+    i = _make(idx, False, None)
+    v = gather(x, d, i)
+    if not keepdim:
+        shape = tuple(x.shape[:d] + x.shape[d + 1:])
+        v, i = S.reshape_as(v, shape), S.reshape_as(i, shape)
+    return _median_ret(v, i)

@@ -126,6 +126,13 @@ def is_floating_point(t: Any) -> builtins_bool:
 builtins_bool = _b.bool
 
 
+#: why there is no ``bfloat16`` (``gk.bfloat16``, ``dtype="bfloat16"``, ``torch.bfloat16``): it is
+#: not faked as another dtype
+BFLOAT16 = ("bfloat16 is not supported: NumPy, the array library behind gradkit, has no bfloat16 "
+            "dtype, and gradkit does not stand another dtype in for it; use gradkit.float32, or "
+            "gradkit.float16 for half precision")
+
+
 def as_dtype(d: Any) -> dtype:
     """Turn a gradkit dtype, NumPy dtype, Python type or name into a gradkit dtype."""
     if isinstance(d, dtype):
@@ -141,6 +148,8 @@ def as_dtype(d: Any) -> dtype:
         found = globals().get(name)
         if isinstance(found, dtype):
             return found
+    if "bfloat16" in str(d):
+        raise TypeError(BFLOAT16)
     try:
         return FROM_NP[np.dtype(d)]
     except (TypeError, KeyError):

@@ -568,7 +568,8 @@ def _c_name(dt: np.dtype) -> str:
     """The C type name PyTorch uses in some messages (``double``, ``float``, ``long int``)."""
     return {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "long int",
             "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
-            "bool": "bool"}.get(dt.name, dt.name)
+            "bool": "bool", "complex64": "c10::complex<float>",
+            "complex128": "c10::complex<double>"}.get(dt.name, dt.name)
 
 
 def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:

@@ -475,7 +475,8 @@ sigmoid = defop("sigmoid", _sigmoid_impl, vjp=lambda g, ans, x: g * _cj(ans * (1
 logit = defop("logit", _logit_impl, vjp=lambda g, ans, x, eps=None: _logit_vjp(g, x, eps),
               jvp=ELEMENTWISE, promote="float")
 # NOTE: relu'(0) = 0 and relu'(nan) = 1, as in PyTorch (it zeroes where the result is <= 0).
-relu = defop("relu", _relu_impl, vjp=lambda g, ans, x: where(ans <= 0, 0.0, g), jvp=ELEMENTWISE,
+relu = defop("relu", _relu_impl, vjp=lambda g, ans, x: grad_link(where(ans <= 0, 0.0, g), ans),
+             jvp=ELEMENTWISE,
              save_inputs=False, save_ans=True)
 erf = defop("erf", _erf_impl, vjp=lambda g, ans, x: g * _cj(exp(-(x * x))) * _TWO_OVER_SQRT_PI,
             jvp=ELEMENTWISE, promote="float")
@@ -800,3 +801,43 @@ add_alpha = defop("add_alpha", lambda x, y, alpha: x + y * alpha,
                   vjp=(lambda g, ans, x, y, alpha: g, lambda g, ans, x, y, alpha: g * np.conj(alpha)),
                   jvp=ELEMENTWISE, promote="same", save_inputs=False,
                   names=("AddBackward0", "SubBackward0"))
+def _grad_link_impl(g: Any, x: Any) -> Any:
+    return g
+
+
+#: The gradient of a kinked op (``relu``, ``hardtanh``, ``threshold``, ...): ``g`` passed on,
+#: with ``x`` (the op's input or result) as a second input whose derivative is zero. PyTorch's
+#: nodes for these (``threshold_backward``, ``hardtanh_backward``, ...) take the input too, so
+#: a gradient made with ``create_graph=True`` requires grad even from a constant ``g`` and its
+#: derivative with respect to ``x`` is zeros, not an error.
+grad_link = defop("grad_link", _grad_link_impl, vjp=(lambda g, ans, y, x: g, ZERO),
+                  jvp=ELEMENTWISE, save_inputs=False, names="KinkBackwardBackward0")
+
+
+# --- shifts, gcd and lcm (integer-only, no gradient) -----------------------------------
+def _shift_impl(x: Any, y: Any, left: bool) -> Any:
+    # NOTE: PyTorch's kernels: a shift by a negative count or by at least the width gives 0
+    # (a right shift of a negative signed value gives -1); NumPy's is undefined there. Written
+    # with ufuncs only, so device and lazy arrays stay on their backend.
+    if x.dtype == np.bool_:
+        x = x.astype(np.int64)          # bool << int: PyTorch's int64
+    bits = x.dtype.itemsize * 8
+    if isinstance(y, (int, np.integer)):
+        count = int(min(max(int(y), 0), bits - 1))      # a Python int keeps x's dtype
+        out = np.left_shift(x, count) if left else np.right_shift(x, count)
+        if 0 <= int(y) < bits:
+            return out
+        return out * 0 if left or x.dtype.kind != "i" else np.where(x < 0, -1, 0).astype(x.dtype)
+    count = np.clip(y, 0, bits - 1).astype(x.dtype)
+    out = np.left_shift(x, count) if left else np.right_shift(x, count)
+    wide = (y < 0) | (y >= bits)
+    fill = 0 if left or x.dtype.kind != "i" else np.where(x < 0, -1, 0)
+    return np.where(wide, fill, out).astype(out.dtype)
+
+
+bitwise_left_shift = defop("bitwise_left_shift", lambda x, y: _shift_impl(x, y, True),
+                           promote="same", batch="elementwise")
+bitwise_right_shift = defop("bitwise_right_shift", lambda x, y: _shift_impl(x, y, False),
+                            promote="same", batch="elementwise")
+gcd = defop("gcd", np.gcd, promote="same", batch="elementwise")
+lcm = defop("lcm", np.lcm, promote="same", batch="elementwise")

@@ -24,7 +24,8 @@ from gradkit._core.backend import arange, max_or_ninf, to_numpy, values_unknown,
 from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, defop, half_in_float32, not_lazy
 from .elementwise import abs as abs_
-from .elementwise import clamp_scalar, erf, rsqrt, exp, log, log1p, maximum, sigmoid, sign, tanh, where
+from .elementwise import clamp_scalar, erf, grad_link, rsqrt, exp, log, log1p, maximum, sigmoid, sign, tanh
+from .elementwise import where
 from .reduction import mean_p, sum_p
 from .shape import (cat_p, constant_pad_nd_p, gather_p, getitem_p, index_backward_p, permute_p,
                     reshape_as, stack_p)
@@ -86,7 +87,7 @@ def _hardtanh_impl(x: np.ndarray, min_val: float, max_val: float) -> np.ndarray:
 # NOTE: the gradient is 0 at the bounds themselves (PyTorch's hardtanh_backward), unlike clamp's 1.
 hardtanh_p = defop(
     "hardtanh", _hardtanh_impl,
-    vjp=lambda g, ans, x, min_val, max_val: where((x > min_val) & (x < max_val), g, 0.0),
+    vjp=lambda g, ans, x, min_val, max_val: grad_link(where((x > min_val) & (x < max_val), g, 0.0), x),
     jvp=ELEMENTWISE, names="HardtanhBackward0")
 
 
@@ -566,7 +567,7 @@ def _leaky_relu_impl(x: np.ndarray, negative_slope: float) -> np.ndarray:
 # NOTE: the slope at 0 is negative_slope, as in PyTorch.
 leaky_relu_p = defop(
     "leaky_relu", _leaky_relu_impl,
-    vjp=lambda g, ans, x, negative_slope: where(x > 0, g, g * negative_slope),
+    vjp=lambda g, ans, x, negative_slope: grad_link(where(x > 0, g, g * negative_slope), x),
     jvp=ELEMENTWISE, names=("LeakyReluBackward0", "RreluWithNoiseBackward0"))
 
 
@@ -613,7 +614,7 @@ def _hardsigmoid_impl(x: np.ndarray) -> np.ndarray:
 # NOTE: the gradient is 0 at -3 and 3 (PyTorch's hardsigmoid_backward).
 hardsigmoid_p = defop(
     "hardsigmoid", _hardsigmoid_impl,
-    vjp=lambda g, ans, x: where((x > -3.0) & (x < 3.0), g * (1.0 / 6.0), 0.0),
+    vjp=lambda g, ans, x: grad_link(where((x > -3.0) & (x < 3.0), g * (1.0 / 6.0), 0.0), x),
     jvp=ELEMENTWISE, promote="float", names="HardsigmoidBackward0")
 
 
@@ -650,15 +651,15 @@ def _inside(x: Any, lambd: float) -> Any:
 
 threshold_p = defop(
     "threshold", lambda x, threshold, value: np.where(x <= threshold, x.dtype.type(value), x),
-    vjp=lambda g, ans, x, threshold, value: where(x <= threshold, 0.0, g),
+    vjp=lambda g, ans, x, threshold, value: grad_link(where(x <= threshold, 0.0, g), x),
     jvp=ELEMENTWISE, names="ThresholdBackward0")
 hardshrink_p = defop(
     "hardshrink", lambda x, lambd: np.where(_inside(x, lambd), x.dtype.type(0), x),
-    vjp=lambda g, ans, x, lambd: where(_inside(x, lambd), 0.0, g),
+    vjp=lambda g, ans, x, lambd: grad_link(where(_inside(x, lambd), 0.0, g), x),
     jvp=ELEMENTWISE, names="HardshrinkBackward0")
 softshrink_p = defop(
     "softshrink", lambda x, lambd: x - np.clip(x, x.dtype.type(-lambd), x.dtype.type(lambd)),
-    vjp=lambda g, ans, x, lambd: where(_inside(x, lambd), 0.0, g),
+    vjp=lambda g, ans, x, lambd: grad_link(where(_inside(x, lambd), 0.0, g), x),
     jvp=ELEMENTWISE, names="SoftshrinkBackward0")
 
 
@@ -922,7 +923,7 @@ def _prelu_impl(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 # NOTE: fused (PyTorch's node, PreluKernelBackward0); at 0 the slope side is taken, as in
 # PyTorch (d/dx = w, d/dw = 0).
 prelu_p = defop("prelu_kernel", _prelu_impl,
-                vjp=(lambda g, ans, x, w: where(x > 0, g, w * g),
+                vjp=(lambda g, ans, x, w: grad_link(where(x > 0, g, w * g), x),
                      lambda g, ans, x, w: where(x > 0, 0.0, g * x)),
                 jvp=ELEMENTWISE, promote="same", names="PreluKernelBackward0")
 

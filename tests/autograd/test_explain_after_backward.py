@@ -347,7 +347,7 @@ def test_big_intermediates_are_still_freed_by_backward() -> None:
 
 def test_big_constants_are_not_kept_alive() -> None:
     x = gk.tensor([[1.0, 2.0]], requires_grad=True)
-    w = gk.tensor(np.ones((2, 5000)))
+    w = gk.tensor(np.ones((2, 5000), np.float32))
     ref = weakref.ref(w)
     loss = gk.relu(x @ w - 100).sum()
     del w
@@ -361,7 +361,7 @@ def test_big_constants_are_not_kept_alive() -> None:
 
 def test_big_constant_still_referenced_is_used() -> None:
     x = gk.tensor([[1.0, 2.0]], requires_grad=True)
-    w = gk.tensor(np.ones((2, 5000)))
+    w = gk.tensor(np.ones((2, 5000), np.float32))
     loss = gk.relu(x @ w - 100).sum()
     loss.backward()
     assert explain(loss, x).cause == "zero"

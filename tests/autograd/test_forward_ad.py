@@ -192,7 +192,7 @@ def test_hessian_vector_product_forward_over_reverse() -> None:
     v = np.array([1.0, 2.0])
     with fwAD.dual_level():
         xd = fwAD.make_dual(x, gk.tensor(v, dtype=gk.float32))
-        loss = (xd @ gk.tensor(a) @ xd) / 2 + gk.exp(xd).sum()
+        loss = (xd @ gk.tensor(a, dtype=gk.float32) @ xd) / 2 + gk.exp(xd).sum()
         (g,) = gk.autograd.grad(loss, xd, create_graph=True)
         hv = fwAD.unpack_dual(g).tangent
     h = a + np.diag(np.exp(x.detach().numpy()))

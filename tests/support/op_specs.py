@@ -22,6 +22,7 @@ import numpy as np
 
 import gradkit as gk
 from gradkit.ops import linalg as L
+from gradkit.ops import elementwise as _E
 from gradkit.ops import shape as S
 
 __all__ = ["OpSpec", "OP_SPECS"]
@@ -487,6 +488,7 @@ ELEMENTWISE_SPECS = [
            shapes=[(), (3,)], label="0d"),
     OpSpec("where", lambda x: gk.where(x > 0, x * x, -x), lambda x: np.where(x > 0, x * x, -x),
            make=signed((3, 4)), label="self-cond"),
+    OpSpec("grad_link", lambda g, x: _E.grad_link(g, x), lambda g, x: g, shapes=[(3, 4), (3, 4)]),
 ]
 
 _special = lambda rng: [np.array([[0.5, np.nan, np.inf], [-np.inf, -1.0, 0.0]])]  # noqa: E731
@@ -512,6 +514,14 @@ NO_GRAD_ELEMENTWISE_SPECS = [
     OpSpec("bitwise_and", lambda x, y: x & y, np.bitwise_and, grad=False, label="bool", **_BOOLS),
     OpSpec("bitwise_or", lambda x, y: x | y, np.bitwise_or, grad=False, **_INTS),
     OpSpec("bitwise_xor", lambda x, y: x ^ y, np.bitwise_xor, grad=False, **_INTS),
+    # NOTE: PyTorch's shifts: a negative count gives 0 (-1 for a right shift of a negative value)
+    OpSpec("bitwise_left_shift", lambda x, y: x << y,
+           lambda x, y: np.where(y < 0, 0, np.left_shift(x, np.maximum(y, 0))), grad=False, **_INTS),
+    OpSpec("bitwise_right_shift", lambda x, y: x >> y,
+           lambda x, y: np.where(y < 0, np.where(x < 0, -1, 0), np.right_shift(x, np.maximum(y, 0))),
+           grad=False, **_INTS),
+    OpSpec("gcd", lambda x, y: gk.gcd(x, y), np.gcd, grad=False, **_INTS),
+    OpSpec("lcm", lambda x, y: gk.lcm(x, y), np.lcm, grad=False, **_INTS),
     OpSpec("bitwise_not", lambda x: ~x, np.invert, grad=False, kinds="i"),
     OpSpec("isnan", gk.isnan, np.isnan, grad=False, make=_special),
     OpSpec("isinf", gk.isinf, np.isinf, grad=False, make=_special),
