@@ -358,8 +358,11 @@ def _quantile(input: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str
         one_q = True
     if x.numel() == 0:
         raise RuntimeError(f"{name}() input tensor must be non-empty")
+    q_tensor = isinstance(q, Tensor)
     for v in qs:
         if not 0 <= v <= 1:
+            if q_tensor:                       # PyTorch words a tensor q's check without the value
+                raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
             raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {v:g}")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, midpoint "
