@@ -457,6 +457,7 @@ def _attach() -> None:
         "diag_embed", "trace", "clone", "sort", "argsort", "topk", "matmul", "mm", "bmm", "mv",
         "dot", "inner", "vdot", "outer", "ger", "kron", "isclose", "allclose", "equal",
         "var_mean", "std_mean", "rsub", "positive", "kthvalue", "cummax", "cummin", "unique",
+        "unique_consecutive", "cov", "corrcoef",
     ]
     for name in plain:
         methods[name] = getattr(A, name)
