@@ -226,7 +226,7 @@ def histogramdd(input: Tensor, bins: Any = 10, *, range: Any = None,  # noqa: A0
     data = to_numpy(x._data).reshape(-1, d)
     hist, edges = _histdd(data, bins, range, w, density, "torch.histogramdd")
     return _HistogramDD(_make(hist, False, None),
-                            [_make(e, False, None) for e in edges])
+                            tuple(_make(e, False, None) for e in edges))
 
 
 def _weight(x: Tensor, weight: Any, lead: tuple[int, ...], n: int) -> Any:

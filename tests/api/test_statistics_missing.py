@@ -191,3 +191,4 @@ def test_histogramdd_against_torch() -> None:
     a = torch.histogramdd(torch.tensor(x), edges)
     b = gk.histogramdd(gk.tensor(x), [gk.tensor(e.numpy()) for e in edges])
     np.testing.assert_array_equal(b.hist.numpy(), a.hist.numpy())
+    assert isinstance(b.bin_edges, tuple)

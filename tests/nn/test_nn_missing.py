@@ -1,0 +1,197 @@
+"""nn.RReLU, F.gumbel_softmax, max_unpool*d / MaxUnpool*d, the 3-D padding layers (issue #17).
+
+Expected values are recorded from PyTorch 2.13 (CPU) or derived by hand; live comparisons with
+torch skip only when torch is absent. Gradients are checked by finite differences in float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+import gradkit.nn as nn
+import gradkit.nn.functional as F
+from gradkit.autograd import gradcheck
+
+X = [[-2.0, 1.0, -0.5], [3.0, -1.0, 0.0]]
+
+
+def test_rrelu_eval_uses_mean_slope() -> None:
+    m = nn.RReLU(0.1, 0.3)
+    m.eval()
+    # recorded: torch.nn.functional.rrelu(x, 0.1, 0.3, training=False)
+    np.testing.assert_allclose(m(gk.tensor(X)).numpy(),
+                               [[-0.4, 1.0, -0.1], [3.0, -0.2, 0.0]], rtol=1e-6)
+    assert repr(m) == "RReLU(lower=0.1, upper=0.3)"
+    assert repr(nn.RReLU(inplace=True)) == \
+        "RReLU(lower=0.125, upper=0.3333333333333333, inplace=True)"
+
+
+def test_rrelu_training_slopes_are_random_in_range_and_seeded() -> None:
+    m = nn.RReLU(0.1, 0.3)
+    x = gk.tensor(-np.linspace(1.0, 2.0, 200), dtype=gk.float64, requires_grad=True)
+    gk.manual_seed(5)
+    y = m(x)
+    slopes = (y / x).detach().numpy()
+    assert (slopes >= 0.1).all() and (slopes <= 0.3).all()
+    assert slopes.std() > 0.03  # drawn, not fixed
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), slopes, rtol=1e-12)
+    gk.manual_seed(5)
+    np.testing.assert_array_equal(m(x).detach().numpy(), y.detach().numpy())
+    pos = gk.tensor([0.5, 2.0])
+    np.testing.assert_array_equal(m(pos).numpy(), [0.5, 2.0])
+
+
+def test_gumbel_softmax_soft_rows_and_hard_one_hot() -> None:
+    logits = gk.tensor(np.random.default_rng(0).normal(size=(6, 5)), requires_grad=True)
+    gk.manual_seed(1)
+    soft = F.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(soft.sum(-1).detach().numpy(), np.ones(6), rtol=1e-12)
+    gk.manual_seed(1)
+    hard = F.gumbel_softmax(logits, tau=0.5, hard=True)
+    h = hard.detach().numpy()
+    assert set(np.unique(h)) <= {0.0, 1.0} and (h.sum(-1) == 1).all()
+    np.testing.assert_array_equal(h.argmax(-1), soft.detach().numpy().argmax(-1))
+    # straight-through: the hard sample's gradient is the soft sample's (same noise)
+    w = gk.tensor(np.arange(30.0).reshape(6, 5))
+    g_hard = gk.autograd.grad((hard * w).sum(), logits)[0]
+    g_soft = gk.autograd.grad((soft * w).sum(), logits)[0]
+    np.testing.assert_allclose(g_hard.numpy(), g_soft.numpy(), rtol=1e-12)
+    gk.manual_seed(1)
+    cols = F.gumbel_softmax(logits.detach().T, tau=0.5, hard=True, dim=0).numpy()
+    np.testing.assert_array_equal(cols.sum(0), np.ones(6))
+
+
+def test_gumbel_max_frequencies_follow_softmax() -> None:
+    # the Gumbel-max trick: argmax(logits + g) is distributed as softmax(logits)
+    p = np.array([0.5, 0.3, 0.15, 0.05])
+    logits = gk.tensor(np.tile(np.log(p), (40000, 1)))
+    gk.manual_seed(0)
+    hard = F.gumbel_softmax(logits, tau=1.0, hard=True).numpy()
+    np.testing.assert_allclose(hard.mean(0), p, atol=0.01)
+
+
+def test_gumbel_softmax_gradcheck_with_fixed_seed() -> None:
+    logits = gk.tensor(np.random.default_rng(2).normal(size=(3, 4)), requires_grad=True)
+
+    def f(z: gk.Tensor) -> gk.Tensor:
+        gk.manual_seed(3)
+        return F.gumbel_softmax(z, tau=0.7)
+    assert gradcheck(f, (logits,))
+
+
+def test_gumbel_softmax_eps_is_deprecated() -> None:
+    with pytest.warns(UserWarning, match="`eps` parameter is deprecated"):
+        F.gumbel_softmax(gk.zeros(2, 3), eps=1e-5)
+
+
+def test_max_unpool2d_recorded() -> None:
+    x = gk.arange(16.0).reshape(1, 1, 4, 4)
+    out, idx = F.max_pool2d(x, 2, return_indices=True)
+    got = nn.MaxUnpool2d(2, stride=2)(out, idx)
+    expect = np.zeros((1, 1, 4, 4))
+    expect[0, 0, 1, 1], expect[0, 0, 1, 3], expect[0, 0, 3, 1], expect[0, 0, 3, 3] = 5, 7, 13, 15
+    np.testing.assert_array_equal(got.numpy(), expect)
+    assert F.max_unpool2d(out, idx, 2, output_size=(5, 5)).shape == (1, 1, 5, 5)
+    assert F.max_unpool2d(out, idx, 2, output_size=(1, 1, 5, 5)).shape == (1, 1, 5, 5)
+    assert repr(nn.MaxUnpool2d(2, stride=2)) == \
+        "MaxUnpool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
+    assert repr(nn.MaxUnpool3d((2, 2, 2), padding=1)) == \
+        "MaxUnpool3d(kernel_size=(2, 2, 2), stride=(2, 2, 2), padding=(1, 1, 1))"
+
+
+def test_max_unpool1d_recorded() -> None:
+    out, idx = F.max_pool1d(gk.arange(8.0).reshape(1, 1, 8), 2, return_indices=True)
+    assert F.max_unpool1d(out, idx, 2).tolist() == [[[0.0, 1.0, 0.0, 3.0, 0.0, 5.0, 0.0, 7.0]]]
+    assert nn.MaxUnpool1d(2)(out[0], idx[0]).shape == (1, 8)
+
+
+def test_max_unpool_errors() -> None:
+    out, idx = F.max_pool2d(gk.arange(16.0).reshape(1, 1, 4, 4), 2, return_indices=True)
+    with pytest.raises(ValueError, match=r'invalid output_size "\(9, 9\)" \(dim 0 must be '
+                                         r"between 2 and 6\)"):
+        F.max_unpool2d(out, idx, 2, output_size=(9, 9))
+    with pytest.raises(RuntimeError, match=r"Found an invalid max index: \d+ \(output volumes "
+                                           "are of size 3x3"):
+        F.max_unpool2d(out, idx, 2, output_size=(3, 3))
+    with pytest.raises(RuntimeError, match="elements in indices should be type int64 but got: "
+                                           "Float"):
+        F.max_unpool2d(out, idx.float(), 2)
+    with pytest.raises(RuntimeError, match="Expected shape of indices to be same as that of the "
+                                           r"input tensor \(\[1, 1, 2, 2\]\)"):
+        F.max_unpool2d(out, idx[..., :1], 2)
+    with pytest.raises(RuntimeError, match="Input to max_unpooling2d should be a 3d or 4d "
+                                           "Tensor, but got a tensor with 2 dimensions."):
+        F.max_unpool2d(out[0, 0], idx[0, 0], 2)
+
+
+def test_max_unpool_gradcheck() -> None:
+    x = gk.tensor(np.random.default_rng(4).normal(size=(2, 3, 4, 6)))
+    _, idx = F.max_pool2d(x, 2, return_indices=True)
+    v = gk.tensor(np.random.default_rng(5).normal(size=tuple(idx.shape)), requires_grad=True)
+    assert gradcheck(lambda a: F.max_unpool2d(a, idx, 2, output_size=(5, 7)), (v,))
+    flat = gk.tensor(np.array([[[[0, 7], [3, 20]]]]))
+    w = gk.tensor(np.ones((1, 1, 2, 2)), requires_grad=True)
+    assert gradcheck(lambda a: F.max_unpool3d(a.unsqueeze(0), flat.unsqueeze(0), 2), (w,))
+
+
+def test_max_unpool_against_torch() -> None:
+    torch = pytest.importorskip("torch")
+    rs = np.random.default_rng(6)
+    for nd, shape in ((1, (2, 3, 9)), (2, (2, 3, 6, 5)), (3, (1, 2, 4, 6, 4))):
+        x = rs.normal(size=shape)
+        tp = getattr(torch.nn.functional, f"max_pool{nd}d")
+        tu = getattr(torch.nn.functional, f"max_unpool{nd}d")
+        o, i = tp(torch.tensor(x), 2, return_indices=True)
+        t_in = o.clone().requires_grad_(True)
+        ref = tu(t_in, i, 2, output_size=shape[-nd:])
+        g_in = gk.tensor(o.detach().numpy(), requires_grad=True)
+        got = getattr(F, f"max_unpool{nd}d")(g_in, gk.tensor(i.numpy()), 2,
+                                                output_size=shape[-nd:])
+        np.testing.assert_array_equal(got.detach().numpy(), ref.detach().numpy())
+        w = rs.normal(size=tuple(ref.shape))
+        (ref * torch.tensor(w)).sum().backward()
+        (got * gk.tensor(w)).sum().backward()
+        np.testing.assert_allclose(g_in.grad.numpy(), t_in.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, mode, args", [
+    ("ConstantPad3d", "constant", ((1, 2, 0, 1, 2, 1), 3.5)),
+    ("ZeroPad3d", "constant", ((1, 2, 0, 1, 2, 1),)),
+    ("ReflectionPad3d", "reflect", ((1, 2, 0, 1, 2, 1),)),
+    ("ReplicationPad3d", "replicate", ((1, 2, 0, 1, 2, 1),)),
+    ("CircularPad3d", "circular", ((1, 2, 0, 1, 2, 1),)),
+])
+def test_pad3d_modules(name: str, mode: str, args: tuple) -> None:
+    x = np.random.default_rng(7).normal(size=(2, 3, 3, 4, 5))
+    m = getattr(nn, name)(*args)
+    got = m(gk.tensor(x)).numpy()
+    pads = [(0, 0), (0, 0), (2, 1), (0, 1), (1, 2)]
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
+    expect = np.pad(x, pads, mode=np_mode) if np_mode else \
+        np.pad(x, pads, constant_values=args[1] if len(args) > 1 else 0.0)
+    np.testing.assert_array_equal(got, expect)
+    assert getattr(nn, name)(1).padding == (1, 1, 1, 1, 1, 1) if name != "ConstantPad3d" else \
+        nn.ConstantPad3d(1, 0.0).padding == (1, 1, 1, 1, 1, 1)
+
+
+def test_max_pool3d_indices_against_torch() -> None:
+    torch = pytest.importorskip("torch")
+    rs = np.random.default_rng(8)
+    cases = [((2, 3, 5, 6, 7), {"kernel_size": 2}),
+             ((1, 2, 7, 6, 5), {"kernel_size": 3, "stride": 2, "padding": 1}),
+             ((1, 1, 6, 6, 6), {"kernel_size": 2, "stride": 1, "dilation": 2}),
+             ((1, 1, 5, 6, 7), {"kernel_size": 2, "ceil_mode": True}),
+             ((3, 5, 6, 7), {"kernel_size": (1, 2, 3)})]
+    for shape, kw in cases:
+        x = np.round(rs.normal(size=shape))  # ties: the first maximum wins
+        a, ai = torch.nn.functional.max_pool3d(torch.tensor(x), return_indices=True, **kw)
+        b, bi = F.max_pool3d(gk.tensor(x), return_indices=True, **kw)
+        np.testing.assert_array_equal(b.numpy(), a.numpy())
+        np.testing.assert_array_equal(bi.numpy(), ai.numpy())
+        assert bi.dtype == gk.int64
+    pool = nn.MaxPool3d(2, return_indices=True)
+    out, idx = pool(gk.tensor(rs.normal(size=(1, 1, 4, 4, 4))))
+    assert nn.MaxUnpool3d(2)(out, idx).shape == (1, 1, 4, 4, 4)
