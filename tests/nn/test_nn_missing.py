@@ -195,3 +195,31 @@ def test_max_pool3d_indices_against_torch() -> None:
     pool = nn.MaxPool3d(2, return_indices=True)
     out, idx = pool(gk.tensor(rs.normal(size=(1, 1, 4, 4, 4))))
     assert nn.MaxUnpool3d(2)(out, idx).shape == (1, 1, 4, 4, 4)
+
+
+def test_adaptive_pool3d_against_torch() -> None:
+    torch = pytest.importorskip("torch")
+    rs = np.random.default_rng(9)
+    for shape, size in (((2, 3, 5, 6, 7), (2, 3, 4)), ((3, 5, 7, 6), (None, 2, 5)),
+                        ((1, 1, 4, 4, 4), 1)):
+        x = rs.normal(size=shape)
+        for name in ("AdaptiveAvgPool3d", "AdaptiveMaxPool3d"):
+            t_in = torch.tensor(x, requires_grad=True)
+            g_in = gk.tensor(x, requires_grad=True)
+            ref = getattr(torch.nn, name)(size)(t_in)
+            got = getattr(nn, name)(size)(g_in)
+            np.testing.assert_allclose(got.detach().numpy(), ref.detach().numpy(), rtol=1e-12)
+            w = rs.normal(size=tuple(ref.shape))
+            (ref * torch.tensor(w)).sum().backward()
+            (got * gk.tensor(w)).sum().backward()
+            np.testing.assert_allclose(g_in.grad.numpy(), t_in.grad.numpy(), rtol=1e-12)
+        _, ti = torch.nn.functional.adaptive_max_pool3d(torch.tensor(x), size, return_indices=True)
+        _, gi = F.adaptive_max_pool3d(gk.tensor(x), size, return_indices=True)
+        np.testing.assert_array_equal(gi.numpy(), ti.numpy())
+
+
+def test_adaptive_avg_pool3d_gradcheck_and_errors() -> None:
+    x = gk.tensor(np.random.default_rng(10).normal(size=(1, 2, 3, 4, 5)), requires_grad=True)
+    assert gradcheck(lambda a: F.adaptive_avg_pool3d(a, (2, 3, 2)), (x,))
+    with pytest.raises(RuntimeError, match=r"adaptive_avg_pool3d\(\): Expected 4D or 5D tensor"):
+        F.adaptive_avg_pool3d(gk.ones(2, 3, 4), 2)

@@ -17,6 +17,7 @@ __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "lp_pool1d", "lp_pool2d",
     "max_pool3d", "avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+    "adaptive_avg_pool3d", "adaptive_max_pool3d",
 ]
 
 
@@ -230,6 +231,31 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max over the adaptive windows of ``(N, C, H, W)``; indices are flat in each ``H * W`` plane."""
     return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over the adaptive windows of ``(N, C, D, H, W)``; indices are flat in each
+    ``D * H * W`` volume."""
+    return _adaptive_max_pool(input, output_size, return_indices, 3, "adaptive_max_pool3d")
+
+
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
+    """Average over the adaptive windows of ``(N, C, D, H, W)`` that give ``output_size``
+    (``None`` keeps a size): one averaging matrix per dimension, as they are separable."""
+    x = _t(input)
+    if x.ndim not in (4, 5):
+        raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got "
+                           f"{list(x.shape)}")
+    size = tuple(output_size) if isinstance(output_size, (list, tuple)) else (output_size,) * 3
+    if len(size) != 3:
+        raise RuntimeError("adaptive_avg_pool3d: output_size must be 3")
+    d, h, w = x.shape[-3:]
+    od, oh, ow = (n if o is None else int(o) for o, n in zip(size, (d, h, w)))
+    out = A.matmul(x, _const(_adaptive_matrix(w, ow).T, x))
+    out = A.matmul(_const(_adaptive_matrix(h, oh), x), out)
+    # NOTE: depth: move it last, average, move it back
+    out = A.matmul(A.transpose(out, -3, -1), _const(_adaptive_matrix(d, od).T, x))
+    return A.transpose(out, -3, -1)
 
 
 def _lp_finish(out: Tensor, norm_type: float, count: int) -> Tensor:

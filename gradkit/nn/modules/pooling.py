@@ -14,6 +14,7 @@ __all__ = [
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
     "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d",
     "MaxPool3d", "AvgPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
+    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
 ]
 
 
@@ -100,6 +101,15 @@ class AdaptiveMaxPool1d(_Fn):
 
 class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
     _name = "adaptive_max_pool2d"
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool1d):
+    _name = "adaptive_max_pool3d"
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    def forward(self, input: Any) -> Any:
+        return F.adaptive_avg_pool3d(input, self.output_size)
 
 
 class LPPool1d(_Fn):
