@@ -223,3 +223,73 @@ def test_adaptive_avg_pool3d_gradcheck_and_errors() -> None:
     assert gradcheck(lambda a: F.adaptive_avg_pool3d(a, (2, 3, 2)), (x,))
     with pytest.raises(RuntimeError, match=r"adaptive_avg_pool3d\(\): Expected 4D or 5D tensor"):
         F.adaptive_avg_pool3d(gk.ones(2, 3, 4), 2)
+
+
+def test_weight_norm_against_torch() -> None:
+    torch = pytest.importorskip("torch")
+    rs = np.random.default_rng(11)
+    w = rs.normal(size=(4, 2, 3))
+    b = rs.normal(size=4)
+    x = rs.normal(size=(5, 2, 7))
+    for dim in (0, 1, None):
+        tm = torch.nn.Conv1d(2, 4, 3).double()
+        gm = nn.Conv1d(2, 4, 3).double()
+        with torch.no_grad():
+            tm.weight.copy_(torch.tensor(w))
+            tm.bias.copy_(torch.tensor(b))
+        gm.weight.data = gk.tensor(w)
+        gm.bias.data = gk.tensor(b)
+        with pytest.warns(FutureWarning, match="weight_norm` is deprecated"):
+            nn.utils.weight_norm(gm, dim=dim)
+        with pytest.warns(FutureWarning):
+            torch.nn.utils.weight_norm(tm, dim=dim)
+        assert sorted(gm.state_dict()) == sorted(tm.state_dict())
+        np.testing.assert_allclose(gm.weight_g.detach().numpy(), tm.weight_g.detach().numpy(),
+                                   rtol=1e-12)
+        with gk.no_grad():
+            gm.weight_g.mul_(1.5)
+        with torch.no_grad():
+            tm.weight_g.mul_(1.5)
+        ty = tm(torch.tensor(x))
+        gy = gm(gk.tensor(x))
+        np.testing.assert_allclose(gy.detach().numpy(), ty.detach().numpy(), rtol=1e-10)
+        (ty ** 2).sum().backward()
+        (gy ** 2).sum().backward()
+        for n in ("weight_g", "weight_v"):
+            np.testing.assert_allclose(getattr(gm, n).grad.numpy(), getattr(tm, n).grad.numpy(),
+                                       rtol=1e-10, atol=1e-12)
+        nn.utils.remove_weight_norm(gm)
+        torch.nn.utils.remove_weight_norm(tm)
+        np.testing.assert_allclose(gm.weight.detach().numpy(), tm.weight.detach().numpy(),
+                                   rtol=1e-12)
+        assert sorted(gm.state_dict()) == ["bias", "weight"]
+
+
+def test_weight_norm_errors_and_gradcheck() -> None:
+    m = nn.Linear(3, 2).double()
+    with pytest.warns(FutureWarning):
+        nn.utils.weight_norm(m)
+    with pytest.warns(FutureWarning), pytest.raises(
+            RuntimeError, match="Cannot register two weight_norm hooks on the same parameter "
+                                "weight"):
+        nn.utils.weight_norm(m)
+    # the weight the hook recomputes, differentiated by finite differences in float64
+    hook = next(h for h in m._forward_pre_hooks.values() if type(h).__name__ == "_WeightNorm")
+    g0 = gk.tensor(m.weight_g.detach().numpy(), requires_grad=True)
+    v0 = gk.tensor(m.weight_v.detach().numpy(), requires_grad=True)
+
+    class Holder:
+        weight_g: gk.Tensor
+        weight_v: gk.Tensor
+
+    def f(g: gk.Tensor, v: gk.Tensor) -> gk.Tensor:
+        h = Holder()
+        h.weight_g, h.weight_v = g, v
+        return hook.compute_weight(h)
+    assert gradcheck(f, (g0, v0))
+    np.testing.assert_allclose(
+        np.linalg.norm(f(g0, v0).detach().numpy(), axis=1, keepdims=True), g0.detach().numpy(),
+        rtol=1e-12)
+    nn.utils.remove_weight_norm(m)
+    with pytest.raises(ValueError, match="weight_norm of 'weight' not found in Linear"):
+        nn.utils.remove_weight_norm(m)
