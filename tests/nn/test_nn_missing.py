@@ -293,3 +293,47 @@ def test_weight_norm_errors_and_gradcheck() -> None:
     nn.utils.remove_weight_norm(m)
     with pytest.raises(ValueError, match="weight_norm of 'weight' not found in Linear"):
         nn.utils.remove_weight_norm(m)
+
+
+@pytest.mark.parametrize("xs, ws, kw", [
+    ((2, 4, 3, 4, 5), (4, 3, 2, 3, 2), {}),
+    ((1, 4, 3, 4, 5), (4, 2, 3, 2, 3), {"stride": 2, "padding": 1, "output_padding": 1,
+                                        "groups": 2}),
+    ((4, 2, 3, 3), (4, 3, 2, 2, 2), {"stride": (3, 1, 2), "dilation": (2, 1, 1),
+                                     "padding": (1, 0, 1)}),
+    ((1, 2, 2, 3, 3), (2, 2, 3, 3, 3), {"stride": 2, "dilation": 2, "output_padding": 1}),
+])
+def test_conv_transpose3d_against_torch(xs: tuple, ws: tuple, kw: dict) -> None:
+    torch = pytest.importorskip("torch")
+    rs = np.random.default_rng(13)
+    x, w, b = rs.normal(size=xs), rs.normal(size=ws), rs.normal(size=ws[1] * kw.get("groups", 1))
+    tx, tw, tb = (torch.tensor(v, requires_grad=True) for v in (x, w, b))
+    gx, gw, gb = (gk.tensor(v, requires_grad=True) for v in (x, w, b))
+    ty = torch.nn.functional.conv_transpose3d(tx, tw, tb, **kw)
+    gy = F.conv_transpose3d(gx, gw, gb, **kw)
+    assert tuple(gy.shape) == tuple(ty.shape)
+    np.testing.assert_allclose(gy.detach().numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    u = rs.normal(size=tuple(ty.shape))
+    (ty * torch.tensor(u)).sum().backward()
+    (gy * gk.tensor(u)).sum().backward()
+    for a, c in ((tx, gx), (tw, gw), (tb, gb)):
+        np.testing.assert_allclose(c.grad.numpy(), a.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_conv_transpose3d_gradcheck_and_module() -> None:
+    rs = np.random.default_rng(14)
+    x = gk.tensor(rs.normal(size=(1, 2, 2, 2, 3)), requires_grad=True)
+    w = gk.tensor(rs.normal(size=(2, 1, 2, 1, 2)), requires_grad=True)
+    assert gradcheck(lambda a, k: F.conv_transpose3d(a, k, stride=(2, 1, 1), padding=(1, 0, 0)),
+                     (x, w))
+    # a 1x1x1 kernel of ones with stride 2 places the input every other voxel
+    one = F.conv_transpose3d(gk.ones(1, 1, 2, 2, 2), gk.ones(1, 1, 1, 1, 1), stride=2)
+    expect = np.zeros((1, 1, 3, 3, 3))
+    expect[0, 0, ::2, ::2, ::2] = 1.0
+    np.testing.assert_array_equal(one.numpy(), expect)
+    m = nn.ConvTranspose3d(4, 6, 3, stride=2, groups=2)
+    assert tuple(m.weight.shape) == (4, 3, 3, 3, 3)
+    assert m(gk.ones(1, 4, 2, 3, 3), output_size=(6, 8, 8)).shape == (1, 6, 6, 8, 8)
+    with pytest.raises(RuntimeError, match="output padding must be smaller than either stride "
+                                           "or dilation"):
+        F.conv_transpose3d(gk.ones(1, 1, 2, 2, 2), gk.ones(1, 1, 1, 1, 1), output_padding=1)

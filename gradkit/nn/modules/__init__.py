@@ -52,5 +52,5 @@ __all__ = [
     "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d", "LazyInstanceNorm2d",
     "LazyInstanceNorm3d", "RReLU", "ConstantPad3d", "ZeroPad3d", "ReflectionPad3d",
     "ReplicationPad3d", "CircularPad3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
-    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
+    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "ConvTranspose3d",
 ]
