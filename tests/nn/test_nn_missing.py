@@ -337,3 +337,51 @@ def test_conv_transpose3d_gradcheck_and_module() -> None:
     with pytest.raises(RuntimeError, match="output padding must be smaller than either stride "
                                            "or dilation"):
         F.conv_transpose3d(gk.ones(1, 1, 2, 2, 2), gk.ones(1, 1, 1, 1, 1), output_padding=1)
+
+
+@pytest.mark.parametrize("dim", [0, 1, None])
+def test_parametrizations_weight_norm_against_torch(dim: int | None) -> None:
+    torch = pytest.importorskip("torch")
+    from gradkit.nn.utils.parametrizations import weight_norm
+    rs = np.random.default_rng(15)
+    w, b, x = rs.normal(size=(4, 3)), rs.normal(size=4), rs.normal(size=(5, 3))
+    g, t = nn.Linear(3, 4).double(), torch.nn.Linear(3, 4).double()
+    g.weight.data, g.bias.data = gk.tensor(w), gk.tensor(b)
+    with torch.no_grad():
+        t.weight.copy_(torch.tensor(w))
+        t.bias.copy_(torch.tensor(b))
+    weight_norm(g, dim=dim)
+    torch.nn.utils.parametrizations.weight_norm(t, dim=dim)
+    assert sorted(g.state_dict()) == sorted(t.state_dict())
+    assert type(g).__name__ == "ParametrizedLinear"
+    gp, tp = g.parametrizations.weight, t.parametrizations.weight
+    with gk.no_grad():
+        gp.original0.mul_(2.0)
+    with torch.no_grad():
+        tp.original0.mul_(2.0)
+    gy, ty = g(gk.tensor(x)), t(torch.tensor(x))
+    np.testing.assert_allclose(gy.detach().numpy(), ty.detach().numpy(), rtol=1e-12)
+    (gy ** 2).sum().backward()
+    (ty ** 2).sum().backward()
+    for n in ("original0", "original1"):
+        np.testing.assert_allclose(getattr(gp, n).grad.numpy(), getattr(tp, n).grad.numpy(),
+                                   rtol=1e-10)
+    g.weight = gk.tensor(3 * w)
+    with torch.no_grad():
+        t.weight = torch.tensor(3 * w)
+    np.testing.assert_allclose(g.weight.detach().numpy(), 3 * w, rtol=1e-12)
+    np.testing.assert_allclose(gp.original1.detach().numpy(), tp.original1.detach().numpy())
+    with pytest.raises(ValueError, match="Cannot leave unparametrized"):
+        nn.utils.parametrize.remove_parametrizations(g, "weight", leave_parametrized=False)
+    nn.utils.parametrize.remove_parametrizations(g, "weight")
+    assert type(g).__name__ == "Linear" and sorted(g.state_dict()) == ["bias", "weight"]
+    np.testing.assert_allclose(g.weight.detach().numpy(), 3 * w, rtol=1e-12)
+
+
+def test_parametrizations_weight_norm_gradcheck() -> None:
+    from gradkit.nn.utils.parametrizations import weight_norm
+    m = weight_norm(nn.Linear(3, 2).double())
+    fn = m.parametrizations.weight[0]
+    g0 = gk.tensor(m.parametrizations.weight.original0.detach().numpy(), requires_grad=True)
+    v0 = gk.tensor(m.parametrizations.weight.original1.detach().numpy(), requires_grad=True)
+    assert gradcheck(fn, (g0, v0))
