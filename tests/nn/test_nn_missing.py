@@ -385,3 +385,53 @@ def test_parametrizations_weight_norm_gradcheck() -> None:
     g0 = gk.tensor(m.parametrizations.weight.original0.detach().numpy(), requires_grad=True)
     v0 = gk.tensor(m.parametrizations.weight.original1.detach().numpy(), requires_grad=True)
     assert gradcheck(fn, (g0, v0))
+
+
+def test_parametrizations_spectral_norm_converges_to_unit_spectral_norm() -> None:
+    from gradkit.nn.utils.parametrizations import spectral_norm
+    rs = np.random.default_rng(16)
+    w = rs.normal(size=(4, 6))
+    w[0] *= 4.0  # a clear gap between the top two singular values
+    m = nn.Linear(6, 4).double()
+    m.weight.data = gk.tensor(w)
+    spectral_norm(m)
+    assert sorted(m.state_dict()) == ["bias", "parametrizations.weight.0._u",
+                                      "parametrizations.weight.0._v",
+                                      "parametrizations.weight.original"]
+    for _ in range(20):
+        m(gk.ones(1, 6, dtype=gk.float64))
+    np.testing.assert_allclose(np.linalg.norm(m.weight.detach().numpy(), 2), 1.0, rtol=1e-10)
+    np.testing.assert_allclose(m.weight.detach().numpy(), w / np.linalg.svd(w)[1][0], rtol=1e-9)
+    assert spectral_norm(nn.ConvTranspose2d(3, 5, 2)).parametrizations.weight[0].dim == 1
+    assert spectral_norm(nn.Conv2d(3, 5, 2)).parametrizations.weight[0]._u.shape == (5,)
+
+
+def test_parametrizations_spectral_norm_gradient_with_fixed_vectors() -> None:
+    from gradkit.nn.utils.parametrizations import spectral_norm
+    rs = np.random.default_rng(17)
+    w = rs.normal(size=(3, 5))
+    m = nn.Linear(5, 3, bias=False).double()
+    m.weight.data = gk.tensor(w)
+    spectral_norm(m)
+    m.eval()  # u and v stay put: weight / (u^T W v) with constant u, v
+    p = m.parametrizations.weight
+    u, v = p[0]._u.numpy(), p[0]._v.numpy()
+    x = rs.normal(size=(4, 5))
+    ((m(gk.tensor(x))) ** 2).sum().backward()
+    s = u @ w @ v
+    gw = (2 * x @ (w / s).T).T @ x
+    analytic = gw / s - (gw * w).sum() / s ** 2 * np.outer(u, v)
+    np.testing.assert_allclose(p.original.grad.numpy(), analytic, rtol=1e-10, atol=1e-12)
+    assert gradcheck(p[0], (gk.tensor(w, requires_grad=True),))
+
+
+def test_parametrizations_spectral_norm_state_dict_like_torch() -> None:
+    torch = pytest.importorskip("torch")
+    from gradkit.nn.utils.parametrizations import spectral_norm
+    g = spectral_norm(nn.Conv1d(2, 3, 2))
+    t = torch.nn.utils.parametrizations.spectral_norm(torch.nn.Conv1d(2, 3, 2))
+    assert sorted(g.state_dict()) == sorted(t.state_dict())
+    for k, val in t.state_dict().items():
+        assert tuple(g.state_dict()[k].shape) == tuple(val.shape)
+    with pytest.raises(ValueError, match="has no parameter or buffer with name 'kernel'"):
+        spectral_norm(nn.Linear(2, 2), name="kernel")
