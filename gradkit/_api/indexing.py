@@ -382,6 +382,42 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     return tuple(out)
 
 
+def unique_consecutive(input: Tensor, return_inverse: bool = False,
+                       return_counts: bool = False, dim: int | None = None) -> Any:
+    """Collapse each run of equal consecutive elements (or slices along ``dim``) to one
+    (no gradient, as ``unique``)."""
+    x = _t(input)
+    _not_lazy(x, "unique_consecutive", "has a shape that depends on the values")
+    data = x._data
+    if dim is None:
+        flat = data.reshape(-1)
+        new_run = flat[1:] != flat[:-1]
+        moved = flat
+    else:
+        axis = dim + x.ndim if dim < 0 else dim
+        if not 0 <= axis < max(x.ndim, 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-max(x.ndim, 1)}, {max(x.ndim, 1) - 1}], but got {dim})")
+        moved = np.moveaxis(data, axis, 0)
+        rows = moved.reshape(moved.shape[0], -1)
+        new_run = np.any(rows[1:] != rows[:-1], axis=1)
+    n = moved.shape[0]
+    starts = np.flatnonzero(np.concatenate([[n > 0], new_run])) if n else np.zeros(0, np.int64)
+    values = moved[starts]
+    if dim is not None:
+        values = np.moveaxis(values, 0, axis)
+    out = [_make(np.ascontiguousarray(values), False, None)]
+    if return_inverse:
+        inv = np.cumsum(np.concatenate([[0], new_run.astype(np.int64)])) if n else \
+            np.zeros(0, np.int64)
+        out.append(_make(inv.astype(np.int64).reshape(x.shape if dim is None else -1),
+                         False, None))
+    if return_counts:
+        counts = np.diff(np.append(starts, n)).astype(np.int64)
+        out.append(_make(counts, False, None))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
 def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False,
                  right: bool = False, side: str | None = None, sorter: Any = None) -> Tensor:
     """Insertion indices keeping ``sorted_sequence`` sorted (no gradient)."""

@@ -329,7 +329,7 @@ def _attach() -> None:
     for name in ("index_fill", "index_copy", "put", "index_put"):
         methods[name + "_"] = _named_inplace(methods[name], name)
     for name in ("diff", "cross", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
-                 "narrow_copy", "select", "scatter_reduce", "index_reduce", "histc", "bincount",
+                 "narrow_copy", "select", "scatter_reduce", "index_reduce", "histc", "bincount", "histogram",
                  "msort", "ravel", "is_same_size", "is_signed"):
         methods[name] = _bind(_FUNCTIONS[name], name)
     for name in ("renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm", "scatter_reduce",

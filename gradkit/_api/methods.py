@@ -486,6 +486,7 @@ def _attach() -> None:
         "dot", "inner", "vdot", "outer", "ger", "kron", "isclose", "allclose", "equal",
         "var_mean", "std_mean", "rsub", "positive", "kthvalue", "cummax", "cummin", "unique",
         "quantile", "nanquantile", "nanmedian", "mode",
+        "unique_consecutive", "cov", "corrcoef",
     ]
     for name in plain:
         methods[name] = getattr(A, name)

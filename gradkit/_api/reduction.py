@@ -403,6 +403,78 @@ def _quantile(input: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str
     return squeeze(out, 0) if one_q else out
 
 
+def cov(input: Tensor, *, correction: int = 1, fweights: Any = None,
+        aweights: Any = None) -> Tensor:
+    """Covariance of the variables in the rows of ``input`` (columns are observations), with
+    frequency and importance weights as ``torch.cov`` (a composite: its gradient follows)."""
+    x = _t(input)
+    if x.ndim > 2:
+        raise RuntimeError("cov(): expected input to have two or fewer dimensions but got an "
+                           f"input with {x.ndim} dimensions")
+    if not (x.is_floating_point() or x.is_complex()):
+        x = x.to(_dtype.get_default_dtype())
+    x = x.reshape(1, -1) if x.ndim < 2 else x
+    n_obs = x.shape[1]
+    w = None
+    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+        if wt is None:
+            continue
+        wt = _t(wt)
+        if wt.ndim > 1:
+            raise RuntimeError(f"cov(): expected {name} to have one or fewer dimensions but got "
+                               f"{name} with {wt.ndim} dimensions")
+        integral = not (wt.is_floating_point() or wt.is_complex())
+        if (name == "fweights") != integral:
+            kind = "integral" if name == "fweights" else "floating point"
+            raise RuntimeError(f"cov(): expected {name} to have {kind} dtype but got {name} "
+                               f"with {_scalar_name(wt.dtype)} dtype")
+        if wt.numel() != n_obs:
+            raise RuntimeError(f"cov(): expected {name} to have the same numel as there are "
+                               f"observations in the input but got {wt.numel()} != {n_obs}")
+        if bool((wt < 0).any()):
+            raise RuntimeError(f"cov(): {name} cannot be negative")
+        w = wt if w is None else w * wt
+    w_sum = w.sum() if w is not None else n_obs
+    avg = (x * w if w is not None else x).sum(1) / w_sum
+    if w is None:
+        norm_factor: Any = w_sum - correction
+    elif correction == 0:
+        norm_factor = w_sum
+    elif aweights is None:
+        norm_factor = w_sum - correction
+    else:
+        norm_factor = w_sum - correction * (w * _t(aweights)).sum() / w_sum
+    if float(norm_factor.detach() if isinstance(norm_factor, Tensor) else norm_factor) <= 0:
+        import warnings
+        warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
+                      "than the number of observations.", UserWarning, stacklevel=2)
+        norm_factor = 0 * norm_factor if isinstance(norm_factor, Tensor) else 0
+    xc = x - avg.unsqueeze(1)
+    xw = xc * w if w is not None else xc
+    c = xc @ (xw.mT.conj() if xw.is_complex() else xw.mT)
+    return (c / norm_factor).squeeze()
+
+
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson correlation coefficients of the variables in the rows of ``input``, clipped to
+    [-1, 1] as ``torch.corrcoef``."""
+    x = _t(input)
+    if x.ndim > 2:
+        raise RuntimeError("corrcoef(): expected input to have two or fewer dimensions but got "
+                           f"an input with {x.ndim} dimensions")
+    c = cov(x)
+    if c.ndim == 0:
+        return c / c
+    d = c.diagonal()
+    sd = (d.real if d.is_complex() else d).sqrt()
+    c = c / sd.reshape(-1, 1)
+    c = c / sd.reshape(1, -1)
+    if c.is_complex():
+        from gradkit._api.complex import complex as _complex
+        return _complex(c.real.clip(-1, 1), c.imag.clip(-1, 1))
+    return c.clip(-1, 1)
+
+
 def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
     """The ``q``-th quantiles of ``input`` (over all elements, or along ``dim``); a q tensor's

@@ -12,7 +12,7 @@ from . import functional
 from . import init, utils
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
-from . import parametrize
+from . import parametrize, parametrizations
 from . import parameter, parallel
 from .parameter import Buffer
 from .parallel import DataParallel
@@ -21,6 +21,8 @@ from .parallel import DataParallel
 # submodule is attached to it (and registered for ``import gradkit.nn.utils.parametrize``).
 utils.parametrize = parametrize  # type: ignore[attr-defined]
 _sys.modules[__name__ + ".utils.parametrize"] = parametrize
+utils.parametrizations = parametrizations  # type: ignore[attr-defined]
+_sys.modules[__name__ + ".utils.parametrizations"] = parametrizations
 
 __all__ = ["functional", "init", "utils", "parametrize", "parameter", "Buffer", "parallel",
            "DataParallel", *_modules_all]

@@ -56,9 +56,24 @@ class ParametrizationList(ModuleList):
             for module in reversed(list(self)):
                 if hasattr(module, "right_inverse"):
                     new = module.right_inverse(new)
-        if not isinstance(new, Tensor):
-            raise NotImplementedError("gradkit's parametrize: a right_inverse that returns "
-                                      f"{type(new).__name__} (several originals) is not supported")
+        self.is_tensor = isinstance(new, Tensor)
+        self.ntensors = 1 if self.is_tensor else len(new) if isinstance(new, (list, tuple)) else 0
+        if not self.is_tensor:
+            # NOTE: several originals (weight_norm's g and v): original0, original1, ...
+            if not isinstance(new, (list, tuple)):
+                raise ValueError("'right_inverse' must return a Tensor or a Sequence of tensors "
+                                 f"(list, tuple...). Got {type(new).__name__}")
+            for i, part in enumerate(new):
+                if not isinstance(part, Tensor):
+                    raise ValueError("'right_inverse' must return a sequence of tensors. Got "
+                                     f"{type(part).__name__}.")
+                part = part.detach().clone()
+                if isinstance(original, Parameter):
+                    self.register_parameter(f"original{i}",
+                                            Parameter(part, original.requires_grad))
+                else:
+                    self.register_buffer(f"original{i}", part)
+            return
         if new is not original:
             if not unsafe and new.dtype != original.dtype:
                 raise ValueError("When `right_inverse` outputs one tensor, it may not change the "
@@ -78,11 +93,21 @@ class ParametrizationList(ModuleList):
                     raise RuntimeError(f"parametrization {type(module).__name__} does not "
                                        "implement right_inverse.")
                 value = module.right_inverse(value)
-            _set_data(self.original, value)
+            if self.is_tensor:
+                _set_data(self.original, value)
+                return
+            if not isinstance(value, (list, tuple)) or len(value) != self.ntensors:
+                raise ValueError(f"'right_inverse' must return a sequence of {self.ntensors} "
+                                 f"tensors. Got {type(value).__name__}.")
+            for i, part in enumerate(value):
+                _set_data(getattr(self, f"original{i}"), part)
 
     def forward(self) -> Tensor:
-        x = self.original
-        for module in self:
+        if self.is_tensor:
+            x = self[0](self.original)
+        else:
+            x = self[0](*(getattr(self, f"original{i}") for i in range(self.ntensors)))
+        for module in list(self)[1:]:
             x = module(x)
         return x
 
@@ -139,7 +164,9 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
         plist = module.parametrizations[tensor_name]
         if not unsafe:
             with no_grad():
-                _check(plist.original, parametrization(getattr(module, tensor_name)), False)
+                current = getattr(module, tensor_name)
+                _check(plist.original if plist.is_tensor else current, parametrization(current),
+                       False)
         plist.append(parametrization)
         plist.unsafe |= unsafe
         return module
@@ -168,6 +195,22 @@ def remove_parametrizations(module: Module, tensor_name: str,
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"Module {module} does not have a parametrization on {tensor_name}")
     plist = module.parametrizations[tensor_name]
+    if not plist.is_tensor:
+        if not leave_parametrized:
+            raise ValueError("Cannot leave unparametrized (`leave_parametrized=False`) a tensor "
+                             "that is parametrized in terms of a sequence of tensors.")
+        t = getattr(module, tensor_name)
+        original = Parameter(t.detach(), t.requires_grad) if t.requires_grad else t.detach()
+        delattr(type(module), tensor_name)
+        del module.parametrizations[tensor_name]
+        if isinstance(original, Parameter):
+            module.register_parameter(tensor_name, original)
+        else:
+            module.register_buffer(tensor_name, original)
+        if not is_parametrized(module):
+            del module.parametrizations
+            module.__class__ = type(module).__bases__[0]
+        return module
     original = plist.original
     if leave_parametrized:
         with no_grad():

@@ -15,6 +15,8 @@ __all__ = [
     "parameters_to_vector",
     "skip_init",
     "vector_to_parameters",
+    "weight_norm",
+    "remove_weight_norm",
 ]
 
 
@@ -127,3 +129,69 @@ def skip_init(module_cls: Any, *args: Any, **kwargs: Any) -> Any:
         return module_cls(*args, **kwargs)
     finally:
         creation.set_rng_state(state)
+
+
+def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
+    """The 2-norm of ``v`` over every dimension but ``dim``, kept for broadcasting (over all of
+    ``v`` when ``dim`` is -1, as PyTorch's ``norm_except_dim``)."""
+    if dim == -1:
+        return (v * v).sum().sqrt()
+    axes = tuple(i for i in range(v.ndim) if i != dim)
+    return (v * v).sum(axes, keepdim=True).sqrt() if axes else (v * v).sqrt()
+
+
+class _WeightNorm:
+    """The forward pre-hook of :func:`weight_norm`: ``name = name_v * name_g / ||name_v||``."""
+
+    def __init__(self, name: str, dim: int) -> None:
+        self.name, self.dim = name, dim
+
+    def compute_weight(self, module: Any) -> Tensor:
+        g = getattr(module, self.name + "_g")
+        v = getattr(module, self.name + "_v")
+        return v * (g / _norm_except_dim(v, self.dim))
+
+    def __call__(self, module: Any, inputs: Any) -> None:
+        setattr(module, self.name, self.compute_weight(module))
+
+
+def weight_norm(module: Any, name: str = "weight", dim: int | None = 0) -> Any:
+    """Split ``module.<name>`` into a magnitude ``<name>_g`` and a direction ``<name>_v``
+    (both parameters), recomputing ``<name>`` before each forward (the older, hook-based form
+    of ``torch.nn.utils.weight_norm``)."""
+    import warnings
+
+    from gradkit.nn.parameter import Parameter, UninitializedParameter
+    warnings.warn("`torch.nn.utils.weight_norm` is deprecated in favor of "
+                  "`torch.nn.utils.parametrizations.weight_norm`.", FutureWarning, stacklevel=2)
+    for hook in module._forward_pre_hooks.values():
+        if isinstance(hook, _WeightNorm) and hook.name == name:
+            raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
+    fn = _WeightNorm(name, -1 if dim is None else dim)
+    weight = getattr(module, name)
+    if isinstance(weight, UninitializedParameter):
+        raise ValueError("The module passed to `WeightNorm` can't have uninitialized parameters. "
+                         "Make sure to run the dummy forward before applying weight normalization")
+    del module._parameters[name]
+    w = weight.detach()
+    module.register_parameter(name + "_g", Parameter(_norm_except_dim(w, fn.dim)))
+    module.register_parameter(name + "_v", Parameter(w.clone()))
+    setattr(module, name, fn.compute_weight(module))
+    module.register_forward_pre_hook(fn)
+    return module
+
+
+def remove_weight_norm(module: Any, name: str = "weight") -> Any:
+    """Undo :func:`weight_norm`: ``<name>`` becomes a parameter again, with its current value."""
+    from gradkit.nn.parameter import Parameter
+    for key, hook in list(module._forward_pre_hooks.items()):
+        if isinstance(hook, _WeightNorm) and hook.name == name:
+            weight = hook.compute_weight(module).detach()
+            del module._forward_pre_hooks[key]
+            del module._parameters[name + "_g"]
+            del module._parameters[name + "_v"]
+            if name in module.__dict__:
+                del module.__dict__[name]
+            module.register_parameter(name, Parameter(weight))
+            return module
+    raise ValueError(f"weight_norm of '{name}' not found in {module}")

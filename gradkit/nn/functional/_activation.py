@@ -5,6 +5,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+
 
 from gradkit import _api as A
 from gradkit._core.tensor import Tensor
@@ -20,7 +22,7 @@ __all__ = [
     "relu", "hardtanh", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "softplus",
     "mish", "softsign", "hardsigmoid", "hardswish", "sigmoid", "tanh", "logsigmoid", "softmax",
     "log_softmax", "softmin", "glu", "normalize", "threshold", "tanhshrink", "softshrink",
-    "hardshrink", "prelu", "rrelu",
+    "hardshrink", "prelu", "rrelu", "gumbel_softmax",
 ]
 
 
@@ -258,3 +260,21 @@ def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, trainin
         return F.leaky_relu(x, (lower + upper) / 2, inplace)
     slope = default_generator._rng.uniform(lower, upper, tuple(x.shape))
     return F._inplace(x, lambda v: A.where(v >= 0, v, v * _const(slope, v)), inplace)
+
+
+def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """Samples from the Gumbel-softmax distribution: ``softmax((logits + g) / tau)`` with
+    ``g = -log(Exp(1))`` noise from the shared generator; with ``hard`` the one-hot of the
+    arg-max whose gradient is the soft sample's (straight-through)."""
+    x = _t(logits)
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", UserWarning,
+                      stacklevel=2)
+    noise = -np.log(default_generator._rng.exponential(1.0, tuple(x.shape)))
+    y_soft = F.softmax((x + _const(noise, x)) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.detach().argmax(dim, keepdim=True)
+    y_hard = _const(np.zeros(tuple(x.shape)), x).scatter(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

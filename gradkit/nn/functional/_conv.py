@@ -15,7 +15,8 @@ from gradkit.ops import nn as P
 from gradkit.ops._registry import apply
 from ._base import _const, _ntuple, _t
 
-__all__ = ["conv1d", "conv2d", "conv_transpose2d", "conv_transpose1d", "conv3d"]
+__all__ = ["conv1d", "conv2d", "conv_transpose2d", "conv_transpose1d", "conv3d",
+           "conv_transpose3d"]
 
 
 # --- convolution ------------------------------------------------------------------------
@@ -277,4 +278,55 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     b = _const(np.zeros(w.shape[0]), w) if bias is None else _t(bias, "bias")
     res = P.convolution3d_p(x, w, b, stride=s, padding=(p[0], ((p[1], p[1]), (p[2], p[2]))),
                             dilation=d, groups=groups)
+    return res if batched else A.squeeze(res, 0)
+
+
+def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
+                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """Transposed 3-D convolution of ``(N, C, D, H, W)`` with ``(C, O / groups, kD, kH, kW)``.
+
+    A composite: for each kernel depth a 2-D transposed convolution of every input plane, the
+    results spread ``stride`` apart in depth and shifted by ``dilation`` times the kernel depth
+    index, summed and cropped by ``padding`` (so its gradients are those of its parts).
+    """
+    x, batched = _batched3(_t(input), "conv_transpose3d")
+    w = _t(weight, "weight")
+    if w.ndim != 5:
+        raise RuntimeError(f"weight should have 5 dimensions for conv_transpose3d, got "
+                           f"{list(w.shape)}")
+    s, p = _triple(stride, "stride"), _triple(padding, "padding")
+    op, d = _triple(output_padding, "output_padding"), _triple(dilation, "dilation")
+    if any(o >= max(si, di) for o, si, di in zip(op, s, d)):
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
+                           f"got output_padding_depth: {op[0]} output_padding_height: {op[1]} "
+                           f"output_padding_width: {op[2]} stride_depth: {s[0]} stride_height: "
+                           f"{s[1]} stride_width: {s[2]} dilation_depth: {d[0]} dilation_height: "
+                           f"{d[1]} dilation_width: {d[2]}")
+    if x.shape[1] != w.shape[0] or w.shape[0] % groups:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(w.shape)}, expected input"
+                           f"{list(x.shape)} to have {w.shape[0]} channels, but got "
+                           f"{x.shape[1]} channels instead")
+    n, depth, kd = x.shape[0], x.shape[2], w.shape[2]
+    full = (depth - 1) * s[0] + d[0] * (kd - 1) + 1 + op[0]
+    out_d = full - 2 * p[0]
+    if out_d <= 0:
+        raise RuntimeError("Calculated output size is too small")
+    folded = _fold_depth(x)
+    total = None
+    for i in range(kd):
+        y = conv_transpose2d(folded, w[:, :, i], None, s[1:], p[1:], op[1:], groups, d[1:])
+        y = _unfold_depth(y, n, depth)                   # (N, O, D, H', W')
+        if s[0] > 1:
+            # NOTE: spread the planes s apart: a zero slab after each, then drop the last ones
+            zeros = _const(np.zeros(tuple(y.shape)), y)
+            y = A.stack([y] + [zeros] * (s[0] - 1), 3)   # (N, O, D, s, H', W')
+            y = A.reshape(y, (n, y.shape[1], depth * s[0]) + tuple(y.shape[4:]))
+            y = y[:, :, : (depth - 1) * s[0] + 1]
+        before = i * d[0]
+        y = F.pad(y, (0, 0, 0, 0, before, full - before - y.shape[2]))
+        total = y if total is None else total + y
+    res = total[:, :, p[0]: p[0] + out_d]
+    if bias is not None:
+        res = res + A.reshape(_t(bias, "bias"), (1, -1, 1, 1, 1))
     return res if batched else A.squeeze(res, 0)

@@ -15,9 +15,9 @@ from ._conv import _batched3, _depth_slices, _fold_depth, _triple, _unfold_depth
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
-    "adaptive_avg_pool1d", "adaptive_avg_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
-    "lp_pool1d", "lp_pool2d",
-    "max_pool3d", "avg_pool3d",
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "lp_pool1d", "lp_pool2d",
+    "max_pool3d", "avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+    "adaptive_avg_pool3d", "adaptive_max_pool3d",
 ]
 
 
@@ -179,6 +179,8 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     if x.ndim not in (4, 5):
         raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {list(x.shape)}")
     size = tuple(output_size) if isinstance(output_size, (list, tuple)) else (output_size,) * 3
+    if len(size) != 3:
+        raise RuntimeError("adaptive_avg_pool3d: output_size must be 3")
     sizes = tuple(n if o is None else int(o) for o, n in zip(size, x.shape[-3:]))
     if all(o == 1 for o in sizes):
         return A.mean(x, (-1, -2, -3), keepdim=True)     # PyTorch's path (MeanBackward1)
@@ -224,6 +226,12 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
 
 
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over the adaptive windows of ``(N, C, D, H, W)``; indices are flat in each
+    ``D * H * W`` volume."""
+    return _adaptive_max_pool(input, output_size, return_indices, 3, "adaptive_max_pool3d")
+
+
 def _lp_finish(out: Tensor, norm_type: float, count: int) -> Tensor:
     return (A.sign(out) * F.relu(A.abs(out)) * float(count)) ** (1.0 / norm_type)
 
@@ -261,7 +269,12 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Max over ``kD x kH x kW`` windows of ``(N, C, D, H, W)`` (a 2-D max pool, then a max over depth)."""
     if return_indices:
-        raise NotImplementedError("max_pool3d: return_indices=True is not supported")
+        out = max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode)
+        x3, _ = _batched3(_t(input), "max_pool3d")
+        k, s, p = _pool3_args(kernel_size, stride, padding)
+        idx = _max_pool3d_indices(np.asarray(x3._data), k, s, p, _triple(dilation, "dilation"),
+                                  tuple(out.shape[-3:]))
+        return out, _make(idx.reshape(tuple(out.shape)), False, None)
     x, batched = _batched3(_t(input), "max_pool3d")
     k, s, p = _pool3_args(kernel_size, stride, padding)
     d = _triple(dilation, "dilation")
@@ -277,6 +290,31 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     out = F.max_pool2d(_fold_depth(deep), k[1:], s[1:], p[1:], d[1:], ceil_mode)
     res = _unfold_depth(out, n, od)
     return res if batched else A.squeeze(res, 0)
+
+
+def _max_pool3d_indices(x: np.ndarray, k: tuple[int, ...], s: tuple[int, ...],
+                        p: tuple[int, ...], d: tuple[int, ...], out: tuple[int, ...]) -> np.ndarray:
+    """Flat ``D*H*W`` index of each window's maximum, the first one in (d, h, w) order (a NaN
+    counts as the maximum), as PyTorch's ``max_pool3d_with_indices`` reports it."""
+    spatial = x.shape[2:]
+    need = [(o - 1) * si + di * (ki - 1) + 1 for o, si, di, ki in zip(out, s, d, k)]
+    pads = [(0, 0), (0, 0)] + [(pi, max(nd_ - n - pi, 0) + 0) for pi, nd_, n in
+                               zip(p, need, spatial)]
+    xp = np.pad(x.astype(np.float64), pads, constant_values=-np.inf)
+    pos = np.pad(np.arange(int(np.prod(spatial)), dtype=np.int64).reshape(spatial),
+                 pads[2:], constant_values=-1)
+    best = np.full(x.shape[:2] + tuple(out), -np.inf)
+    where = np.full(x.shape[:2] + tuple(out), -1, dtype=np.int64)
+    for a in range(k[0]):
+        for b in range(k[1]):
+            for c in range(k[2]):
+                sl = tuple(slice(o * di, o * di + si * (n - 1) + 1, si) for o, di, si, n in
+                           zip((a, b, c), d, s, out))
+                val = xp[(slice(None), slice(None)) + sl]
+                take = (val > best) | (np.isnan(val) & ~np.isnan(best))
+                best = np.where(take, val, best)
+                where = np.where(take, pos[sl], where)
+    return where
 
 
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
@@ -305,3 +343,77 @@ def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
         cnt = conv3d(_const(ones, x), _const(win, x), None, s).detach()
         res = summed / cnt
     return res if batched else A.squeeze(res, 0)
+
+
+# --- unpooling ----------------------------------------------------------------------------
+def _unpool_size(x: Tensor, nd: int, k: tuple[int, ...], s: tuple[int, ...], p: tuple[int, ...],
+                 output_size: Any) -> list[int]:
+    default = [(x.shape[x.ndim - nd + d] - 1) * s[d] + k[d] - 2 * p[d] for d in range(nd)]
+    if output_size is None:
+        return default
+    size = [int(v) for v in output_size]
+    if len(size) == nd + 2:
+        size = size[2:]
+    if len(size) != nd:
+        raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} "
+                         f"elements, but it has a length of '{len(size)}'")
+    for d in range(nd):
+        lo, hi = default[d] - s[d], default[d] + s[d]
+        if not lo < size[d] < hi:
+            raise ValueError(f'invalid output_size "{tuple(output_size)}" (dim {d} must be '
+                             f"between {lo} and {hi})")
+    return size
+
+
+def _max_unpool(input: Any, indices: Any, nd: int, kernel_size: Any, stride: Any, padding: Any,
+                output_size: Any) -> Tensor:
+    """Put each value of ``input`` at its flat position ``indices`` (from ``max_pool*d(...,
+    return_indices=True)``) in a zero plane of the unpooled size: a scatter, so the gradient
+    gathers back."""
+    x, idx = _t(input), _t(indices)
+    shown = max(nd, 2)  # NOTE: PyTorch runs the 1-d case as 2-d and says so in its messages
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Input to max_unpooling{shown}d should be a {shown + 1}d or "
+                           f"{shown + 2}d Tensor, but got a tensor with {x.ndim} dimensions.")
+    if idx._data.dtype != np.int64:
+        raise RuntimeError("elements in indices should be type int64 but got: "
+                           f"{A._scalar_name(idx.dtype)}")
+    if tuple(idx.shape) != tuple(x.shape):
+        raise RuntimeError("Expected shape of indices to be same as that of the input tensor "
+                           f"({list(x.shape)}) but got indices tensor with shape: "
+                           f"{list(idx.shape)}")
+    k = _ntuple(kernel_size, nd, "kernel_size")
+    s = k if stride is None else _ntuple(stride, nd, "stride")
+    p = _ntuple(padding, nd, "padding")
+    size = _unpool_size(x, nd, k, s, p, output_size)
+    plane = int(np.prod(size))
+    flat_idx = idx._data.reshape(-1)
+    bad = flat_idx[(flat_idx < 0) | (flat_idx >= plane)]
+    if bad.size:
+        dims = "x".join(str(v) for v in (size + [1] if nd == 1 else size))
+        raise RuntimeError(f"Found an invalid max index: {int(bad[0])} (output volumes are of "
+                           f"size {dims}")
+    lead = tuple(x.shape[:x.ndim - nd])
+    rows = int(np.prod(lead))
+    src = A.reshape(x, (rows, -1))
+    where = A.reshape(idx, (rows, -1))
+    out = A.scatter(_const(np.zeros((rows, plane)), x), 1, where, src)
+    return A.reshape(out, lead + tuple(size))
+
+
+def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """The inverse of ``max_pool1d``: the maxima back in place, zeros elsewhere."""
+    return _max_unpool(input, indices, 1, kernel_size, stride, padding, output_size)
+
+
+def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """The inverse of ``max_pool2d``: the maxima back in place, zeros elsewhere."""
+    return _max_unpool(input, indices, 2, kernel_size, stride, padding, output_size)
+
+
+def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
+                 padding: Any = 0, output_size: Any = None) -> Tensor:
+    """The inverse of ``max_pool3d``: the maxima back in place, zeros elsewhere."""
+    return _max_unpool(input, indices, 3, kernel_size, stride, padding, output_size)

@@ -17,7 +17,7 @@ from .pooling import (AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d,  # noq
 
 __all__ = [
     "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
-    "ConvTranspose1d", "ConvTranspose2d", "Conv3d",
+    "ConvTranspose1d", "ConvTranspose2d", "Conv3d", "ConvTranspose3d",
 ]
 
 
@@ -207,6 +207,15 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     def forward(self, input: Any, output_size: Any = None) -> Any:
         return self._transposed(F.conv_transpose2d, input, output_size)
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """Transposed 3-D convolution (weights ``(C_in, C_out / groups, kD, kH, kW)``)."""
+
+    _nd = 3
+
+    def forward(self, input: Any, output_size: Any = None) -> Any:
+        return self._transposed(F.conv_transpose3d, input, output_size)
 
 
 class Conv3d(_ConvNd):

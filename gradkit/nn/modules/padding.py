@@ -12,6 +12,7 @@ from .module import Module
 __all__ = [
     "ConstantPad1d", "ConstantPad2d", "ZeroPad1d", "ZeroPad2d", "ReflectionPad1d",
     "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad1d", "CircularPad2d",
+    "ConstantPad3d", "ZeroPad3d", "ReflectionPad3d", "ReplicationPad3d", "CircularPad3d",
 ]
 
 
@@ -47,6 +48,10 @@ class ConstantPad2d(ConstantPad1d):
     _nd = 2
 
 
+class ConstantPad3d(ConstantPad1d):
+    _nd = 3
+
+
 ZeroPad1d = _pad("ZeroPad1d", 1, "constant")
 
 
@@ -69,3 +74,15 @@ CircularPad1d = _pad("CircularPad1d", 1, "circular")
 
 
 CircularPad2d = _pad("CircularPad2d", 2, "circular")
+
+
+ZeroPad3d = _pad("ZeroPad3d", 3, "constant")
+
+
+ReflectionPad3d = _pad("ReflectionPad3d", 3, "reflect")
+
+
+ReplicationPad3d = _pad("ReplicationPad3d", 3, "replicate")
+
+
+CircularPad3d = _pad("CircularPad3d", 3, "circular")

@@ -12,9 +12,9 @@ from .module import Module
 
 __all__ = [
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
-    "AdaptiveAvgPool1d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "LPPool1d",
-    "LPPool2d",
-    "MaxPool3d", "AvgPool3d",
+    "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d",
+    "MaxPool3d", "AvgPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
+    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
 ]
 
 
@@ -111,6 +111,10 @@ class AdaptiveMaxPool2d(AdaptiveMaxPool1d):
     _name = "adaptive_max_pool2d"
 
 
+class AdaptiveMaxPool3d(AdaptiveMaxPool1d):
+    _name = "adaptive_max_pool3d"
+
+
 class LPPool1d(_Fn):
     _name, _keys = "lp_pool1d", ("norm_type", "kernel_size", "stride", "ceil_mode")
 
@@ -165,3 +169,45 @@ class AvgPool3d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class _MaxUnpoolNd(Module):
+    _nd = 1
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        nd = self._nd
+
+        def tup(v: Any) -> tuple[int, ...]:
+            return tuple(int(i) for i in v) if isinstance(v, (list, tuple)) else (int(v),) * nd
+        self.kernel_size = tup(kernel_size)
+        self.stride = tup(stride if stride is not None else kernel_size)
+        self.padding = tup(padding)
+
+    def forward(self, input: Any, indices: Any, output_size: Any = None) -> Any:
+        fn = (F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)[self._nd - 1]
+        return fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    """The inverse of ``MaxPool1d``: its maxima back in place (given its indices), zeros
+    elsewhere."""
+
+    _nd = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    """The inverse of ``MaxPool2d``: its maxima back in place (given its indices), zeros
+    elsewhere."""
+
+    _nd = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The inverse of ``MaxPool3d``: its maxima back in place (given its indices), zeros
+    elsewhere."""
+
+    _nd = 3
