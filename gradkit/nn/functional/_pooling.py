@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from gradkit import _api as A
-from gradkit._core.tensor import Tensor
+from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from ._base import _const, _ntuple, _t
@@ -197,6 +197,27 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     return A.squeeze(F.adaptive_avg_pool2d(A.unsqueeze(x, -2), (1, int(o))), -2)
 
 
+def _adaptive_max(x: Tensor, sizes: tuple[int, ...]) -> tuple[Tensor, Tensor]:
+    """Max and flat argmax (first maximum, nan wins) over adaptive windows of the trailing dims."""
+    nd = len(sizes)
+    lead, spatial = tuple(x.shape[:-nd]), tuple(x.shape[-nd:])
+    data = np.asarray(x.detach().numpy()).reshape((-1,) + spatial)
+    flat_pos = np.arange(int(np.prod(spatial))).reshape(spatial)
+    bounds = [P._adaptive_bounds(n, o) for n, o in zip(spatial, sizes)]
+    idx = np.empty((data.shape[0],) + sizes, dtype=np.int64)
+    for cell in np.ndindex(*sizes):
+        win = tuple(slice(b[0][c], b[1][c]) for b, c in zip(bounds, cell))
+        vals = data[(slice(None),) + win].reshape(data.shape[0], -1)
+        pos = flat_pos[win].reshape(-1)
+        nan = np.isnan(vals)
+        best = np.where(nan.any(1), nan.argmax(1), np.argmax(np.where(nan, -np.inf, vals), 1))
+        idx[(slice(None),) + cell] = pos[best]
+    planes = A.reshape(x, (-1, int(np.prod(spatial))))
+    gathered = A.gather(planes, 1, _make(idx.reshape(idx.shape[0], -1), False, None))
+    idx = idx.reshape(lead + sizes)
+    return A.reshape(gathered, lead + sizes), _make(idx, False, None)
+
+
 def _adaptive_max_pool(input: Any, output_size: Any, return_indices: bool, nd: int, name: str) -> Any:
     x = _t(input)
     if x.ndim not in (nd + 1, nd + 2):
@@ -210,6 +231,8 @@ def _adaptive_max_pool(input: Any, output_size: Any, return_indices: bool, nd: i
                            f"but input has sizes {list(x.shape)} with dimension {x.ndim - nd} being empty")
     if nd == 2:
         out, idx = P.adaptive_max_pool2d_p(x, sizes=size)
+    elif nd == 3:
+        out, idx = _adaptive_max(x, size)
     else:                                         # PyTorch's: a 2-D pool over a height of 1
         out, idx = P.adaptive_max_pool2d_p(A.unsqueeze(x, -2), sizes=(1,) + size)
         out, idx = A.squeeze(out, -2), A.squeeze(idx, -2)
