@@ -85,3 +85,44 @@ def test_rnn_records_few_ops_per_step_and_replays_eager_bits(monkeypatch):
     # product (2 reshapes, matmul) and accumulation, U's the same, W^T g (transpose, matmul):
     # 18 (it was 23, with the promoted matrix-vector products' reshapes and transposes)
     assert per_step <= 18, per_step
+
+
+def test_first_call_does_not_import_nn_or_optim():
+    # a first call looked for modules and optimizers by importing gradkit.nn and gradkit.optim
+    # (tens of modules, 0.1-0.2 s); no object can be one before they are imported
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np, gradkit as gk\n"
+            "c = gk.compile(gk.func.value_and_grad(lambda W: (W @ W.sum(0)).sum()))\n"
+            "v, g = c(gk.tensor(np.ones((3, 3))))\n"
+            "assert float(v) == 27.0 and np.array_equal(g.numpy(), np.full((3, 3), 6.0))\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('gradkit.nn', 'gradkit.optim'))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_module_state_still_found_when_nn_is_loaded():
+    from gradkit import nn, optim
+    lin = nn.Linear(3, 2, dtype=gk.float64)
+    opt = optim.SGD(lin.parameters(), lr=0.1)
+    x = gk.tensor(np.arange(6.0).reshape(2, 3))
+
+    def step():
+        opt.zero_grad()
+        loss = lin(x).square().sum()
+        loss.backward()
+        opt.step()
+        return loss
+    ref = nn.Linear(3, 2, dtype=gk.float64)
+    ref.load_state_dict(lin.state_dict())
+    ropt = optim.SGD(ref.parameters(), lr=0.1)
+    c = gk.compile(step)
+    for _ in range(3):
+        ropt.zero_grad()
+        rl = ref(x).square().sum()
+        rl.backward()
+        ropt.step()
+        assert np.array_equal(c().detach().numpy(), rl.detach().numpy())
+        assert np.array_equal(lin.weight.detach().numpy(), ref.weight.detach().numpy())
