@@ -13,10 +13,18 @@ from ._templates import _Const, _op_refs
 from ._tracer import Op, Ref, Trace
 
 
+_COPY_NAMES = frozenset({"ndarray.copy", "ndarray.astype", "ndarray.reshape", "ndarray.view"})
+_COPY_FNS = (np.reshape, np.copy, np.asarray, np.ascontiguousarray, np.squeeze, np.broadcast_to)
+
+
 def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
     """The slot ``op`` returns unchanged, if any (the program never writes a slot in place,
     so a copy or a no-op cast or reshape can share its input's array)."""
-    if op.fn is np.multiply and len(args) == 2 and not kwargs:
+    fn = op.fn
+    if fn is not np.multiply and fn is not operator.getitem and fn not in _COPY_FNS and \
+            getattr(fn, "__name__", "") not in _COPY_NAMES:
+        return None           # NOTE: most ops: no metadata looked up
+    if fn is np.multiply and len(args) == 2 and not kwargs:
         # 1 * x is x exactly (NaN and -0.0 included): the engine's seed gradient of ones
         for one, other in ((args[0], args[1]), (args[1], args[0])):
             if type(other) is Ref and type(one) is _Const and _all_ones(one.v) and \
@@ -29,14 +37,10 @@ def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
     out_meta = tr.meta.get(op.out)
     if meta is None or out_meta != meta:
         return None
-    fn = op.fn
     if fn is operator.getitem and len(args) == 2 and type(args[1]) is tuple and not args[1] \
             and len(meta[0]) == 0:
         return s
-    name = getattr(fn, "__name__", "")
-    if name in ("ndarray.copy", "ndarray.astype", "ndarray.reshape", "ndarray.view") or \
-            fn in (np.reshape, np.copy, np.asarray, np.ascontiguousarray, np.squeeze,
-                   np.broadcast_to):
+    if getattr(fn, "__name__", "") in _COPY_NAMES or fn in _COPY_FNS:
         return s
     return None
 
