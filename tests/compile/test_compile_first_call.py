@@ -126,3 +126,39 @@ def test_module_state_still_found_when_nn_is_loaded():
         ropt.step()
         assert np.array_equal(c().detach().numpy(), rl.detach().numpy())
         assert np.array_equal(lin.weight.detach().numpy(), ref.weight.detach().numpy())
+
+
+def _programs(c):
+    progs = []
+    for v in c.cache.values():
+        for e in (v if isinstance(v, list) else [v]):
+            progs.append(e.prog)
+    return progs
+
+
+def test_cse_keys_tell_slots_from_int_constants():
+    # CSE keys name a slot by a bare int: an int constant equal to a slot's number must not
+    # be taken for it (slots here are 0, 1, 2, ...; the constants too)
+    def f(x, y):
+        outs = [x * k + y for k in range(6)] + [x * k + y for k in range(6)]
+        return gk.stack(outs)
+    x = gk.tensor(np.array([1.5, -2.0, 0.25]))
+    y = gk.tensor(np.array([0.5, 3.0, -1.0]))
+    c = gk.compile(f)
+    for _ in range(2):
+        got = c(x, y).numpy()
+        want = np.stack([x.numpy() * k + y.numpy() for k in range(6)] * 2)
+        assert np.array_equal(got, want)
+    prog = _programs(c)[-1]
+    assert prog.n_ops < prog.n_traced      # the repeated six were merged
+
+
+def test_identity_ops_still_elided():
+    # the early exit in _identity must still let a no-op reshape / copy share its input
+    def f(x):
+        return (x.reshape(3).clone() * 2.0).sum()
+    x = gk.tensor(np.array([1.0, 2.0, 4.0]))
+    c = gk.compile(f)
+    assert float(c(x)) == 14.0 and float(c(x)) == 14.0
+    src = _programs(c)[-1].source
+    assert "reshape" not in src and "copy" not in src, src
