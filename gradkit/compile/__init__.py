@@ -224,7 +224,7 @@ class CompiledFunction:
                     ids.add(id(g))
                     tensors.append(g)
         hooked = [t for t in tensors if t._hooks or getattr(t, "_post_hooks", None)]
-        mods = [o for o in (self._objs or []) if isinstance(o, _gk.nn.Module)
+        mods = [o for o in (self._objs or []) if isinstance(o, _walk.state_classes("module"))
                 and any(m._forward_hooks or getattr(m, "_forward_pre_hooks", None)
                         for m in o.modules())]
         if hooked or mods:
@@ -272,7 +272,7 @@ class CompiledFunction:
         sc = self._scan
         rngs = [(r, _rng_state(r)) for r in sc.rngs] + [(None, _rng_state(None))]
         counts = [(i, o.__dict__.get("_step_count", 0)) for i, o in enumerate(sc.objs)
-                  if isinstance(o, _gk.optim.Optimizer)]
+                  if isinstance(o, _walk.state_classes("optimizer"))]
         _patch()
         _tracing.trace = tr
         prev_hook = _thread_state.set_hook(_seen_hook)

@@ -68,8 +68,14 @@ def _seen_hook(prim: Any, args: Any, params: Any, variant: int) -> Any:
         for a in args:
             if isinstance(a, _Tensor) and type(a._data) is np.ndarray and id(a) not in seen:
                 seen[id(a)] = (weakref.ref(a), a._data, a._vc[0], a._grad)
-    from gradkit.ops import _registry
-    return _registry.apply(prim, args, params, variant, True)
+    apply = _APPLY[0]
+    if apply is None:
+        from gradkit.ops import _registry
+        apply = _APPLY[0] = _registry.apply
+    return apply(prim, args, params, variant, True)
+
+
+_APPLY: list[Any] = [None]      # the table's ``apply``, imported on the first use
 
 
 def _patch() -> None:

@@ -13,10 +13,18 @@ from ._templates import _Const, _op_refs
 from ._tracer import Op, Ref, Trace
 
 
+_COPY_NAMES = frozenset({"ndarray.copy", "ndarray.astype", "ndarray.reshape", "ndarray.view"})
+_COPY_FNS = (np.reshape, np.copy, np.asarray, np.ascontiguousarray, np.squeeze, np.broadcast_to)
+
+
 def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
     """The slot ``op`` returns unchanged, if any (the program never writes a slot in place,
     so a copy or a no-op cast or reshape can share its input's array)."""
-    if op.fn is np.multiply and len(args) == 2 and not kwargs:
+    fn = op.fn
+    if fn is not np.multiply and fn is not operator.getitem and fn not in _COPY_FNS and \
+            getattr(fn, "__name__", "") not in _COPY_NAMES:
+        return None           # NOTE: most ops: no metadata looked up
+    if fn is np.multiply and len(args) == 2 and not kwargs:
         # 1 * x is x exactly (NaN and -0.0 included): the engine's seed gradient of ones
         for one, other in ((args[0], args[1]), (args[1], args[0])):
             if type(other) is Ref and type(one) is _Const and _all_ones(one.v) and \
@@ -29,14 +37,10 @@ def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
     out_meta = tr.meta.get(op.out)
     if meta is None or out_meta != meta:
         return None
-    fn = op.fn
     if fn is operator.getitem and len(args) == 2 and type(args[1]) is tuple and not args[1] \
             and len(meta[0]) == 0:
         return s
-    name = getattr(fn, "__name__", "")
-    if name in ("ndarray.copy", "ndarray.astype", "ndarray.reshape", "ndarray.view") or \
-            fn in (np.reshape, np.copy, np.asarray, np.ascontiguousarray, np.squeeze,
-                   np.broadcast_to):
+    if getattr(fn, "__name__", "") in _COPY_NAMES or fn in _COPY_FNS:
         return s
     return None
 
@@ -70,20 +74,39 @@ def _column_of(x: Any, defs: dict[int, Op], tr: Trace) -> Any:
     return d.args[0]
 
 
+def _row_of(x: Any, defs: dict[int, Op], tr: Trace) -> Any:
+    """The 1-d slot ``b`` if slot ``x`` is ``b`` as a row (1, m): ``reshape(b, (1, m))`` or
+    ``transpose(reshape(b, (m, 1)))``, else None."""
+    if type(x) is not Ref:
+        return None
+    t = defs.get(x.s)
+    if t is None or t.kwargs or len(t.args) != 2 or type(t.args[0]) is not Ref:
+        return None
+    if t.fn is np.transpose:
+        if type(t.args[1]) not in (tuple, list) or tuple(t.args[1]) != (1, 0):
+            return None
+        return _column_of(t.args[0], defs, tr)
+    if t.fn is not np.reshape:
+        return None
+    src = tr.meta.get(t.args[0].s)
+    out = tr.meta.get(x.s)
+    if src is None or out is None or len(src[0]) != 1 or out[0] != (1, src[0][0]) or \
+            src[1] != out[1]:
+        return None
+    return t.args[0]
+
+
 def _outer_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace) -> Any:
-    """``matmul(reshape(a, (n, 1)), transpose(reshape(b, (m, 1))))`` (the outer product the
-    matrix-vector backward builds) as the arguments of ``_outer(a, b)``: one op for four, the
-    same numbers (each element is one product either way, signed zeros included)."""
+    """``matmul(reshape(a, (n, 1)), reshape(b, (1, m)))`` (the outer product the
+    matrix-vector backward builds; or with the row as ``transpose(reshape(b, (m, 1)))``) as
+    the arguments of ``_outer(a, b)``: one op for three or four, the same numbers (each
+    element is one product either way, signed zeros included)."""
     if kwargs or len(args) != 2:
         return None
     a = _column_of(args[0], defs, tr)
-    if a is None or type(args[1]) is not Ref:
+    if a is None:
         return None
-    t = defs.get(args[1].s)
-    if t is None or t.fn is not np.transpose or t.kwargs or len(t.args) != 2 or \
-            type(t.args[1]) not in (tuple, list) or tuple(t.args[1]) != (1, 0):
-        return None
-    b = _column_of(t.args[0], defs, tr)
+    b = _row_of(args[1], defs, tr)
     if b is None or tr.meta.get(a.s, (0, None))[1] != tr.meta.get(b.s, (0, 0))[1]:
         return None
     return (a, b)

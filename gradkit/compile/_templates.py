@@ -76,7 +76,7 @@ def _flat(args: Any, env: dict[int, int], const: dict[int, Any]) -> Any:
             else:
                 new.append(a if s == a.s else Ref(s))
                 refs.append(s)
-                key.append(("r", s))
+                key.append(s)         # NOTE: a bare int is a slot here (values are tuples)
         elif t in _FLAT_SCALARS:
             new.append(a)
             key.append(("v", t.__name__, a.hex() if t is float else a))

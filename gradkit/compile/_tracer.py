@@ -139,15 +139,25 @@ class Trace:
         targs = tuple([Ref(a.s) if type(a) is Tracer else _template(a) for a in args]) \
             if type(args) is tuple else _template(args)
         tkw = _template(kwargs) if kwargs else {}
-        if isinstance(out, tuple) and out and all(isinstance(o, (np.ndarray, np.generic))
-                                                  for o in out):
+        if type(out) is np.ndarray:
+            # NOTE: the common case (one array) inline: ``wrap`` without its checks
+            s = self.n
+            self.n = s + 1
+            self.meta[s] = (out.shape, out.dtype)
+            t = Tracer(out, s, self)
+            self.ops.append(Op(fn, targs, tkw, s, kind))
+        elif isinstance(out, tuple) and out and all(isinstance(o, (np.ndarray, np.generic))
+                                                    for o in out):
             res = tuple(self.wrap(o) for o in out)
             self.ops.append(Op(fn, targs, tkw, tuple(r.s for r in res), kind))
             return res
-        if isinstance(out, (np.ndarray, np.generic)):
+        elif isinstance(out, (np.ndarray, np.generic)):
             t = self.wrap(out)
             self.ops.append(Op(fn, targs, tkw, t.s, kind))
-            if isinstance(out, np.ndarray) and out.base is not None and kind != "ufunc":
+        else:
+            t = None
+        if t is not None:
+            if kind != "ufunc" and isinstance(out, np.ndarray) and out.base is not None:
                 # a view of an input: a write to either shows in the other in eager code
                 # NOTE: one shared set per group, grown in place (a loop taking 2000 views of
                 # one array must not rebuild the group each time)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import sys
 import types
 from typing import Any
 
@@ -15,6 +16,23 @@ import numpy as np
 import gradkit as _gk
 
 from ._tracer import Tracer
+
+
+def state_classes(kind: str = "both") -> tuple[type, ...]:
+    """``nn.Module`` and ``optim.Optimizer`` ("module", "optimizer": one of them), as far as
+    they are loaded: no object can be an instance of a class whose module was never imported,
+    and a first call need not import ``gradkit.nn`` and ``gradkit.optim`` (tens of modules) to
+    find that out."""
+    out: tuple[type, ...] = ()
+    if kind != "optimizer":
+        m = sys.modules.get("gradkit.nn.modules.module")
+        if m is not None:
+            out += (m.Module,)
+    if kind != "module":
+        o = sys.modules.get("gradkit.optim.optimizer")
+        if o is not None:
+            out += (o.Optimizer,)
+    return out
 
 _Tensor = _gk.Tensor
 #: ``gradkit.compile.CompiledFunction``, set once that class exists (it imports this module)
@@ -174,7 +192,7 @@ class _Scan:
             self.fns.append(o)
             return
         mod = getattr(t, "__module__", "") or ""
-        is_state = isinstance(o, (_gk.nn.Module, _gk.optim.Optimizer))
+        is_state = isinstance(o, state_classes())
         if is_state:
             self.objs.append(o)
         elif isinstance(o, type):

@@ -71,6 +71,9 @@ def _as_matrices(g: Any, x: Any, y: Any) -> tuple[Any, Any, Any]:
 def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 1 and y.ndim == 1:                 # dot: g is a scalar
         return g * _cj(y)
+    if x.ndim == 2 and y.ndim == 1:                 # mv: the outer product of g and y
+        # NOTE: a column times a row (no transpose): each element is one product either way
+        return matmul_p(reshape_as(g, (g.shape[0], 1)), reshape_as(_cj(y), (1, y.shape[0])))
     _, y2, g2 = _as_matrices(g, x, y)
     gx = matmul_p(g2, _cj(_mT(y2)))              # g y^H (y^T for real dtypes)
     return reshape_as(gx, tuple(gx.shape[:-2]) + (gx.shape[-1],)) if x.ndim == 1 else gx
@@ -79,6 +82,10 @@ def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
 def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 1 and y.ndim == 1:
         return g * _cj(x)
+    if x.ndim == 2 and y.ndim == 1:                 # mv: x^H g, g as a vector
+        # NOTE: NumPy's matmul takes a 1-d second operand as the column (n, 1) (the same
+        # gemv), so this is the promoted product's numbers without its two reshapes
+        return matmul_p(_cj(_mT(x)), g)
     x2, _, g2 = _as_matrices(g, x, y)
     gy = matmul_p(_cj(_mT(x2)), g2)              # x^H g
     return reshape_as(gy, tuple(gy.shape[:-2]) + (gy.shape[-2],)) if y.ndim == 1 else gy

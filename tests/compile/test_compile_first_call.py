@@ -1,0 +1,164 @@
+"""The RNN first call's cost cuts (issue #18): fewer recorded ops per matrix-vector backward,
+with the same numbers as before; expected values from NumPy directly."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import gradkit as gk
+from gradkit.compile import _program
+
+
+def _mv_case(dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(5, 3)).astype(dtype)
+    v = rng.normal(size=3).astype(dtype)
+    g = rng.normal(size=5).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        A = A + 1j * rng.normal(size=A.shape)
+        v = v + 1j * rng.normal(size=v.shape)
+        g = g + 1j * rng.normal(size=g.shape)
+    return A.astype(dtype), v.astype(dtype), g.astype(dtype)
+
+
+def test_mv_backward_equals_numpy_bits():
+    for dtype in (np.float64, np.float32):
+        A, v, g = _mv_case(dtype)
+        v[1] = -0.0                      # a -0.0 product: the matmul gives +0.0 (0 + p)
+        tA = gk.tensor(A, requires_grad=True)
+        tv = gk.tensor(v, requires_grad=True)
+        (tA @ tv).backward(gk.tensor(g))
+        gA, gv = tA.grad.numpy(), tv.grad.numpy()
+        ref_A = g[:, None] @ v[None, :]                  # the promoted product, as before
+        ref_v = (A.T @ g[:, None])[:, 0]
+        assert gA.dtype == dtype and gv.dtype == dtype
+        assert np.array_equal(gA.view(np.uint8), ref_A.view(np.uint8))
+        assert np.array_equal(gv.view(np.uint8), ref_v.view(np.uint8))
+
+
+def test_mv_backward_complex_conjugates():
+    A, v, g = _mv_case(np.complex128, 1)
+    tA = gk.tensor(A, requires_grad=True)
+    tv = gk.tensor(v, requires_grad=True)
+    (tA @ tv).backward(gk.tensor(g))
+    np.testing.assert_allclose(tA.grad.numpy(), np.outer(g, v.conj()), rtol=1e-14)
+    np.testing.assert_allclose(tv.grad.numpy(), A.conj().T @ g, rtol=1e-14)
+
+
+def _rnn(T, H=6, I=3):
+    rng = np.random.default_rng(2)
+    W = gk.tensor(rng.normal(size=(H, H)) * 0.4)
+    U = gk.tensor(rng.normal(size=(H, I)) * 0.4)
+    xs = gk.tensor(rng.normal(size=(T, I)))
+
+    def loss(W, U, xs):
+        h = gk.zeros(H, dtype=gk.float64)
+        for t in range(T):
+            h = (W @ h + U @ xs[t]).tanh()
+        return h.sum()
+    return gk.func.value_and_grad(loss, argnums=(0, 1)), (W, U, xs)
+
+
+def test_rnn_records_few_ops_per_step_and_replays_eager_bits(monkeypatch):
+    traced = []
+    orig = _program.build
+
+    def spy(tr, *a, **k):
+        traced.append(len(tr.ops))
+        return orig(tr, *a, **k)
+    monkeypatch.setattr(_program, "build", spy)
+    import gradkit.compile as C
+    monkeypatch.setattr(C, "build", spy, raising=False)
+    counts = {}
+    for T in (4, 8):
+        vg, args = _rnn(T)
+        c = gk.compile(vg)
+        v0, (gW0, gU0) = vg(*args)
+        for _ in range(2):           # the trace, then a replay
+            v, (gW, gU) = c(*args)
+            assert np.array_equal(v.numpy(), v0.numpy())
+            assert np.array_equal(gW.numpy(), gW0.numpy())
+            assert np.array_equal(gU.numpy(), gU0.numpy())
+        counts[T] = traced[-1]
+    per_step = (counts[8] - counts[4]) / 4
+    # forward: x[t], two products, add, tanh; backward: 1 - h*h and its product, W's outer
+    # product (2 reshapes, matmul) and accumulation, U's the same, W^T g (transpose, matmul):
+    # 18 (it was 23, with the promoted matrix-vector products' reshapes and transposes)
+    assert per_step <= 18, per_step
+
+
+def test_first_call_does_not_import_nn_or_optim():
+    # a first call looked for modules and optimizers by importing gradkit.nn and gradkit.optim
+    # (tens of modules, 0.1-0.2 s); no object can be one before they are imported
+    import subprocess
+    import sys
+    code = ("import sys, numpy as np, gradkit as gk\n"
+            "c = gk.compile(gk.func.value_and_grad(lambda W: (W @ W.sum(0)).sum()))\n"
+            "v, g = c(gk.tensor(np.ones((3, 3))))\n"
+            "assert float(v) == 27.0 and np.array_equal(g.numpy(), np.full((3, 3), 6.0))\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('gradkit.nn', 'gradkit.optim'))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_module_state_still_found_when_nn_is_loaded():
+    from gradkit import nn, optim
+    lin = nn.Linear(3, 2, dtype=gk.float64)
+    opt = optim.SGD(lin.parameters(), lr=0.1)
+    x = gk.tensor(np.arange(6.0).reshape(2, 3))
+
+    def step():
+        opt.zero_grad()
+        loss = lin(x).square().sum()
+        loss.backward()
+        opt.step()
+        return loss
+    ref = nn.Linear(3, 2, dtype=gk.float64)
+    ref.load_state_dict(lin.state_dict())
+    ropt = optim.SGD(ref.parameters(), lr=0.1)
+    c = gk.compile(step)
+    for _ in range(3):
+        ropt.zero_grad()
+        rl = ref(x).square().sum()
+        rl.backward()
+        ropt.step()
+        assert np.array_equal(c().detach().numpy(), rl.detach().numpy())
+        assert np.array_equal(lin.weight.detach().numpy(), ref.weight.detach().numpy())
+
+
+def _programs(c):
+    progs = []
+    for v in c.cache.values():
+        for e in (v if isinstance(v, list) else [v]):
+            progs.append(e.prog)
+    return progs
+
+
+def test_cse_keys_tell_slots_from_int_constants():
+    # CSE keys name a slot by a bare int: an int constant equal to a slot's number must not
+    # be taken for it (slots here are 0, 1, 2, ...; the constants too)
+    def f(x, y):
+        outs = [x * k + y for k in range(6)] + [x * k + y for k in range(6)]
+        return gk.stack(outs)
+    x = gk.tensor(np.array([1.5, -2.0, 0.25]))
+    y = gk.tensor(np.array([0.5, 3.0, -1.0]))
+    c = gk.compile(f)
+    for _ in range(2):
+        got = c(x, y).numpy()
+        want = np.stack([x.numpy() * k + y.numpy() for k in range(6)] * 2)
+        assert np.array_equal(got, want)
+    prog = _programs(c)[-1]
+    assert prog.n_ops < prog.n_traced      # the repeated six were merged
+
+
+def test_identity_ops_still_elided():
+    # the early exit in _identity must still let a no-op reshape / copy share its input
+    def f(x):
+        return (x.reshape(3).clone() * 2.0).sum()
+    x = gk.tensor(np.array([1.0, 2.0, 4.0]))
+    c = gk.compile(f)
+    assert float(c(x)) == 14.0 and float(c(x)) == 14.0
+    src = _programs(c)[-1].source
+    assert "reshape" not in src and "copy" not in src, src
