@@ -14,8 +14,8 @@ from gradkit._api import complex as AC
 from gradkit._api import special as AM
 from gradkit._core.tensor import Tensor
 from gradkit._core import creation as _factories
-from gradkit._api.numpy_protocol import (_axis_arg, _plain_numpy, _tensorize, _unsupported,
-                                         _vecdot, _write_out, implements)
+from gradkit._api.numpy_protocol import (_axis_arg, _common_pair, _plain_numpy, _tensorize,
+                                         _unsupported, _vecdot, _write_out, implements)
 
 
 def _reduction(name: str) -> Callable[..., Any]:
@@ -103,6 +103,7 @@ def _dot(a: Any, b: Any, out: Any = None) -> Any:
     x, y = _tensorize(a), _tensorize(b)
     if not isinstance(x, Tensor) or not isinstance(y, Tensor) or x.ndim == 0 or y.ndim == 0:
         return A.mul(x, y) if isinstance(x, Tensor) else A.mul(y, x)
+    x, y = _common_pair(x, y)
     if y.ndim <= 2:
         return A.matmul(x, y)
     return A.tensordot(x, y, ([x.ndim - 1], [y.ndim - 2]))
@@ -110,12 +111,13 @@ def _dot(a: Any, b: Any, out: Any = None) -> Any:
 
 @implements(np.vdot)
 def _vdot(a: Any, b: Any) -> Any:
-    return A.dot(A.reshape(_tensorize(a), (-1,)), A.reshape(_tensorize(b), (-1,)))
+    x, y = _common_pair(a, b)
+    return A.vdot(A.reshape(x, (-1,)), A.reshape(y, (-1,)))
 
 
 @implements(np.matmul)
 def _matmul(a: Any, b: Any, out: Any = None, **kw: Any) -> Any:
-    return A.matmul(_tensorize(a), _tensorize(b))
+    return A.matmul(*_common_pair(a, b))
 
 
 @implements(np.inner)
@@ -123,12 +125,14 @@ def _inner(a: Any, b: Any) -> Any:
     x, y = _tensorize(a), _tensorize(b)
     if x.ndim == 0 or y.ndim == 0:
         return A.mul(x, y)
+    x, y = _common_pair(x, y)
     return A.tensordot(x, y, ([x.ndim - 1], [y.ndim - 1]))
 
 
 @implements(np.outer)
 def _outer(a: Any, b: Any, out: Any = None) -> Any:
-    return A.outer(A.reshape(_tensorize(a), (-1,)), A.reshape(_tensorize(b), (-1,)))
+    x, y = _common_pair(a, b)
+    return A.outer(A.reshape(x, (-1,)), A.reshape(y, (-1,)))
 
 
 @implements(np.einsum)
@@ -143,7 +147,7 @@ def _einsum(subscripts: str, *operands: Any, out: Any = None, dtype: Any = None,
 
 @implements(np.tensordot)
 def _tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
-    return A.tensordot(_tensorize(a), _tensorize(b), axes)
+    return A.tensordot(*_common_pair(a, b), axes)
 
 
 @implements(np.trace)

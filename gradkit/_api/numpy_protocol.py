@@ -80,12 +80,17 @@ def _vecmat(v: Any, m: Any) -> Tensor:
     return A.squeeze(A.matmul(A.unsqueeze(AC.conj(v) if v.is_complex() else v, -2), _as_arg(m)), -2)
 
 
-def _promoted(fn: Callable[..., Tensor], a: Any, b: Any) -> Tensor:
-    """``fn`` on two operands cast to NumPy's common dtype (for gradkit functions that, as
-    PyTorch's, insist on one dtype)."""
+def _common_pair(a: Any, b: Any) -> tuple[Tensor, Tensor]:
+    """Two operands as tensors of NumPy's common dtype: NumPy's products promote (float with
+    complex, int with float) where gradkit's, as PyTorch's, insist on one dtype."""
     a, b = _as_arg(_tensorize(a)), _as_arg(_tensorize(b))
     dt = np.result_type(a._data, b._data)
-    return fn(a if a._data.dtype == dt else a.to(dt), b if b._data.dtype == dt else b.to(dt))
+    return a if a._data.dtype == dt else a.to(dt), b if b._data.dtype == dt else b.to(dt)
+
+
+def _promoted(fn: Callable[..., Tensor], a: Any, b: Any) -> Tensor:
+    """``fn`` on two operands cast to NumPy's common dtype (see ``_common_pair``)."""
+    return fn(*_common_pair(a, b))
 
 
 def _heaviside(x1: Tensor, x2: Tensor) -> Tensor:
@@ -126,15 +131,17 @@ _OTHER_UFUNCS: dict[Any, Callable[..., Any]] = {
     np.add: A.add, np.subtract: A.sub, np.multiply: A.mul, np.true_divide: A.div,
     np.floor_divide: A.floor_divide, np.remainder: A.remainder, np.fmod: A.fmod,
     np.float_power: A.pow, np.positive: A.positive, np.fabs: A.abs, np.sign: A.sign,
-    np.square: A.square, np.rint: A.round, np.matmul: A.matmul,
+    np.square: A.square, np.rint: A.round,
+    np.matmul: lambda x1, x2: _promoted(A.matmul, x1, x2),
     np.deg2rad: AM.deg2rad, np.rad2deg: AM.rad2deg, np.radians: AM.deg2rad,
     np.degrees: AM.rad2deg,
     np.cbrt: lambda x: A.mul(A.sign(x), A.pow(A.abs(x), 1.0 / 3.0)),
     np.divmod: _divmod, np.modf: _modf, np.frexp: _frexp, np.ldexp: _ldexp,
     np.heaviside: lambda x1, x2: _promoted(_heaviside, x1, x2),
     **{u: f for u, f in ((getattr(np, "vecdot", None), _vecdot),
-                         (getattr(np, "matvec", None), _matvec),
-                         (getattr(np, "vecmat", None), _vecmat)) if u is not None},
+                         (getattr(np, "matvec", None), lambda x1, x2: _promoted(_matvec, x1, x2)),
+                         (getattr(np, "vecmat", None), lambda x1, x2: _promoted(_vecmat, x1, x2)))
+       if u is not None},
 }
 
 #: generalized ufuncs whose ``axes``/``axis``/``keepdims`` are honoured (by moving core axes)

@@ -44,7 +44,13 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics for 1-D, 2-D and batched operands."""
     x, y = _t(input), _t(other)
     if x._data.dtype != y._data.dtype and x.ndim and y.ndim:
-        _same_dtype(x, y)
+        if isinstance(input, Tensor) and isinstance(other, Tensor):
+            _same_dtype(x, y)
+        else:
+            # NOTE: a NumPy array operand (``t @ ndarray``, which PyTorch does not take) is NumPy
+            # code on a tensor: NumPy's promotion, as np.matmul's dispatch gives
+            dt = np.result_type(x._data, y._data)
+            x, y = (v if v._data.dtype == dt else v.to(dt) for v in (x, y))
     variant = L.matmul_variant(x.ndim, y.ndim)
     if variant in (L.VM, L.BATCHED) and (x._rg or y._rg) and \
             x.shape[-1] == y.shape[-2 if y.ndim > 1 else 0]:
