@@ -85,6 +85,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
 
 from . import forward_ad  # noqa: E402  (after grad: these modules use it)
 from . import functional  # noqa: E402
+from . import profiler  # noqa: E402,F401  (torch.autograd.profiler)
 from .numerical import numerical, numerical_fallback  # noqa: E402
 
 # NOTE: the grad modes and the graph node live on floor 0 (gradkit._core), under the table;
