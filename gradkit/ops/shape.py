@@ -223,8 +223,11 @@ def _stack_impl(*xs: np.ndarray, dim: int = 0) -> np.ndarray:
     return np.stack(xs, axis=dim)
 
 
+# NOTE: variant 1 is the name PyTorch's fused CPU LSTM kernel gives the output it stacks
+# (an nn.LSTM's float32 output prints grad_fn=<MkldnnRnnLayerBackward0>)
 stack_p = defop("stack", _stack_impl, vjp_all=lambda g, ans, *xs, dim=0: unbind_p(g, dim=dim),
-                jvp=LINEAR, save_inputs=False, batch="cat", batched_vjp="stack")
+                jvp=LINEAR, save_inputs=False, batch="cat", batched_vjp="stack",
+                names=("StackBackward0", "MkldnnRnnLayerBackward0"))
 
 
 def _split_impl(x: np.ndarray, sizes: tuple[int, ...], dim: int) -> tuple[np.ndarray, ...]:

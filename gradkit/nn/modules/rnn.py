@@ -11,6 +11,9 @@ import math
 from typing import Any
 
 from gradkit._core import creation as Fa
+from gradkit._core import dtype as _dtype
+from gradkit.ops import shape as S
+from gradkit.ops._registry import apply
 from gradkit._core.tensor import Tensor
 
 from ... import _api as A
@@ -160,10 +163,19 @@ class RNNBase(Module):
                     c_n.append(state[1])
                 else:
                     h_n.append(state)
+            if layer == self.num_layers - 1:
+                break
             layer_in = [A.cat([outs[0][t], outs[1][t]], 1) if dirs == 2 else outs[0][t] for t in range(seq)]
-            if self.dropout and self.training and layer < self.num_layers - 1:
+            if self.dropout and self.training:
                 layer_in = [F.dropout(t, self.dropout, True) for t in layer_in]
-        output = A.stack(layer_in, 0)
+        # PyTorch's last nodes: the two directions' outputs joined by one cat; a unidirectional
+        # float32 LSTM's output is its fused kernel's node (same values as a stack)
+        if dirs == 2:
+            output = A.cat([A.stack(outs[0], 0), A.stack(outs[1], 0)], 2)
+        elif is_lstm and x.dtype is _dtype.float32:
+            output = apply(S.stack_p.prim, tuple(outs[0]), {"dim": 0}, 1)
+        else:
+            output = A.stack(outs[0], 0)
         if self.batch_first:
             output = A.transpose(output, 0, 1)
         h = A.stack(h_n, 0)
