@@ -172,7 +172,7 @@ class RNNBase(Module):
         # float32 LSTM's output is its fused kernel's node (same values as a stack)
         if dirs == 2:
             output = A.cat([A.stack(outs[0], 0), A.stack(outs[1], 0)], 2)
-        elif is_lstm and x.dtype is _dtype.float32:
+        elif is_lstm and x.dtype is _dtype.float32 and not x.is_meta:   # meta: no fused kernel
             output = apply(S.stack_p.prim, tuple(outs[0]), {"dim": 0}, 1)
         else:
             output = A.stack(outs[0], 0)
