@@ -109,13 +109,19 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
     return _bias(input, prod, beta, alpha)
 
 
-def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
-           alpha: Any = 1) -> Tensor:
-    """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``."""
+def _batches(batch1: Any, batch2: Any) -> tuple[Tensor, Tensor]:
+    """Both operands of a batched product, checked 3-D (PyTorch's words)."""
     b1, b2 = _t(batch1), _t(batch2)
     if b1.ndim != 3 or b2.ndim != 3:
         raise RuntimeError("batch1 must be a 3D tensor" if b1.ndim != 3 else
                            "batch2 must be a 3D tensor")
+    return b1, b2
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
+           alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``."""
+    b1, b2 = _batches(batch1, batch2)
     prod = A.sum(A.bmm(b1, b2), 0)
     _check_shape(input, tuple(prod.shape), "addbmm")
     return _bias(input, prod, beta, alpha)
@@ -124,10 +130,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
             alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)`` for each batch."""
-    b1, b2 = _t(batch1), _t(batch2)
-    if b1.ndim != 3 or b2.ndim != 3:
-        raise RuntimeError("batch1 must be a 3D tensor" if b1.ndim != 3 else
-                           "batch2 must be a 3D tensor")
+    b1, b2 = _batches(batch1, batch2)
     if b1.shape[0] == b2.shape[0] and b1.shape[2] == b2.shape[1] and \
             isinstance(beta, (int, float)) and isinstance(alpha, (int, float)):
         _check_shape(input, (b1.shape[0], b1.shape[1], b2.shape[2]), "baddbmm")

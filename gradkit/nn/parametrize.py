@@ -201,16 +201,7 @@ def remove_parametrizations(module: Module, tensor_name: str,
                              "that is parametrized in terms of a sequence of tensors.")
         t = getattr(module, tensor_name)
         original = Parameter(t.detach(), t.requires_grad) if t.requires_grad else t.detach()
-        delattr(type(module), tensor_name)
-        del module.parametrizations[tensor_name]
-        if isinstance(original, Parameter):
-            module.register_parameter(tensor_name, original)
-        else:
-            module.register_buffer(tensor_name, original)
-        if not is_parametrized(module):
-            del module.parametrizations
-            module.__class__ = type(module).__bases__[0]
-        return module
+        return _restore(module, tensor_name, original)
     original = plist.original
     if leave_parametrized:
         with no_grad():
@@ -219,6 +210,12 @@ def remove_parametrizations(module: Module, tensor_name: str,
             raise ValueError("The parametrization changed the dtype; cannot leave it "
                              "parametrized in the original tensor.")
         _set_data(original, value)
+    return _restore(module, tensor_name, original)
+
+
+def _restore(module: Any, tensor_name: str, original: Any) -> Any:
+    """``original`` back in the module as a plain parameter or buffer; the parametrized class
+    goes once nothing is parametrized."""
     delattr(type(module), tensor_name)
     del module.parametrizations[tensor_name]
     if isinstance(original, Parameter):
