@@ -8,7 +8,7 @@ import numpy as np
 
 from gradkit._core import dtype as _dtype
 from gradkit._core.backend import to_numpy
-from gradkit._api.base import as_tensor_arg as _t
+from gradkit._api.base import _scalar_name, as_tensor_arg as _t
 from gradkit._core.tensor import Tensor, _make
 
 __all__ = [
@@ -64,12 +64,6 @@ def bincount(input: Tensor, weights: Any = None, minlength: int = 0) -> Tensor:
     wd = to_numpy(w._data)
     dt = wd.dtype if wd.dtype.kind == "f" else np.float64
     return _make(np.bincount(data, weights=wd, minlength=minlength).astype(dt), False, None)
-
-
-def _scalar_name(d: Any) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool"}.get(d.name if hasattr(d, "name") else str(d), str(d))
 
 
 class _Histogram(tuple):

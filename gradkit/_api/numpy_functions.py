@@ -13,6 +13,7 @@ from gradkit import _api as A
 from gradkit._api import complex as AC
 from gradkit._api import special as AM
 from gradkit._core.tensor import Tensor
+from gradkit._core import dtype as _dtype
 from gradkit._core import creation as _factories
 from gradkit._api.numpy_protocol import (_axis_arg, _common_pair, _plain_numpy, _tensorize,
                                          _unsupported, _vecdot, _write_out, implements)
@@ -67,19 +68,26 @@ def _argmin(a: Any, axis: Any = None, out: Any = None, *, keepdims: bool = False
     return A.argmin(_tensorize(a), axis, keepdims)
 
 
+def _np_float(x: Any, dtype: Any = None) -> Any:
+    """``x`` in ``dtype``, or as NumPy computes statistics of integers and booleans: float64."""
+    if dtype is not None:
+        return x.to(dtype)
+    return x if x.is_floating_point() or x.is_complex() else x.to(_dtype.float64)
+
+
 @implements(np.var)
 def _var(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: float = 0,
          keepdims: bool = False, **kw: Any) -> Any:
-    x = _tensorize(a)
-    return A.var(x if dtype is None else x.to(dtype), _axis_arg(axis, x.ndim),
+    x = _np_float(_tensorize(a), dtype)
+    return A.var(x, _axis_arg(axis, x.ndim),
                  keepdim=keepdims, correction=ddof)
 
 
 @implements(np.std)
 def _std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: float = 0,
          keepdims: bool = False, **kw: Any) -> Any:
-    x = _tensorize(a)
-    return A.std(x if dtype is None else x.to(dtype), _axis_arg(axis, x.ndim),
+    x = _np_float(_tensorize(a), dtype)
+    return A.std(x, _axis_arg(axis, x.ndim),
                  keepdim=keepdims, correction=ddof)
 
 
@@ -314,7 +322,7 @@ def _size(a: Any, axis: Any = None) -> int:
 
 @implements(np.linalg.norm)
 def _norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Any:
-    t = _tensorize(x)
+    t = _np_float(_tensorize(x))
     if ord in (None, 2, "fro") and (axis is None or isinstance(axis, int)) and \
             (t.ndim == 1 or axis is not None or ord in (None, "fro")):
         return A.norm(t, 2, axis, keepdims)

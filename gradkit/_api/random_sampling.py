@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from gradkit import _api as A
-from gradkit._api.histograms import _scalar_name
+from gradkit._api.base import _scalar_name
 from gradkit._core.backend import backend_of, immutable, to_numpy
 from gradkit._api.inplace import _check_inplace, _check_writable, _inplace
 from gradkit.autograd import forward_ad as _fw

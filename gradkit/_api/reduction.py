@@ -250,10 +250,17 @@ def _correction(unbiased: Any, correction: Any) -> float:
     return 1
 
 
+def _std_var_input(input: Any) -> Tensor:
+    x = _t(input)
+    if not (x.is_floating_point() or x.is_complex()):
+        raise RuntimeError("std and var only support floating point and complex dtypes")
+    return x
+
+
 def var(input: Tensor, dim: Dims = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
     """Variance over ``dim`` with Bessel's ``correction`` (1 unless told otherwise)."""
-    x = _t(input)
+    x = _std_var_input(input)
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     return R.var_p(x, dim=_dims(x, dim), correction=_correction(unbiased, correction),
@@ -263,7 +270,7 @@ def var(input: Tensor, dim: Dims = None, unbiased: Any = None, keepdim: bool = F
 def std(input: Tensor, dim: Dims = None, unbiased: Any = None, keepdim: bool = False, *,
         correction: Any = None) -> Tensor:
     """Standard deviation over ``dim`` with Bessel's ``correction`` (1 unless told otherwise)."""
-    x = _t(input)
+    x = _std_var_input(input)
     if isinstance(dim, bool):
         unbiased, dim = dim, None
     return R.std_p(x, dim=_dims(x, dim), correction=_correction(unbiased, correction),
@@ -295,10 +302,18 @@ def std_mean(input: Tensor, dim: Dims = None, unbiased: Any = None, keepdim: boo
     return _stat_mean(input, dim, unbiased, keepdim, correction, True)
 
 
+def _vector_norm_input(input: Any) -> Tensor:
+    x = _t(input)
+    if not (x.is_floating_point() or x.is_complex()):
+        raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
+                           f"input. Got {_scalar_name(x.dtype)}")
+    return x
+
+
 def norm(input: Tensor, p: Any = "fro", dim: Dims = None, keepdim: bool = False,
          dtype: Any = None) -> Tensor:
     """Vector p-norm over ``dim`` (all elements by default); the 2-norm of zeros has gradient 0."""
-    x = _t(input)
+    x = _vector_norm_input(input)
     if dtype is not None:
         x = x.to(dtype)
     if p in ("fro", None):

@@ -148,7 +148,12 @@ def _softmax_input(input: Any, dim: Any, dtype: Any, name: str, stacklevel: int)
         x = x.to(dtype)
     if dim is None:
         dim = _softmax_dim(name, x.ndim, stacklevel + 1)
-    return x, S.norm_dim(dim, x.ndim)
+    d = S.norm_dim(dim, x.ndim)
+    if not (x.is_floating_point() or x.is_complex()):
+        kernel = ("log_softmax" if name == "log_softmax" else "softmax") + \
+            ("_lastdim" if d == x.ndim - 1 or x.ndim == 0 else "") + "_kernel_impl"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{A._scalar_name(x.dtype)}\'')
+    return x, d
 
 
 def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
@@ -190,7 +195,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,
               out: Any = None) -> Tensor:
     """``input / max(||input||_p, eps)`` along ``dim``."""
-    x = _t(input)
+    x = A.reduction._vector_norm_input(input)
     d = S.norm_dim(dim, x.ndim)
     # PyTorch's graph: norm, clamp_min, expand_as, div
     denom = A.clamp_min(R.norm_p(x, ord=float(p), dim=(d,), keepdim=True), eps)
