@@ -18,12 +18,14 @@ from typing import Any, Callable, Iterator, Sequence
 import numpy as np
 
 from . import _api as A
+from gradkit._core import dtype as _dtype
 from gradkit._core.creation import Generator, _gen
 from gradkit._core.tensor import Tensor, _make
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate",
            "IterableDataset", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "BatchSampler", "get_worker_info"]
+           "BatchSampler", "get_worker_info", "ConcatDataset", "ChainDataset", "StackDataset",
+           "WeightedRandomSampler", "DistributedSampler", "default_convert"]
 
 
 def get_worker_info() -> None:
@@ -41,12 +43,96 @@ class Dataset:
     def __len__(self) -> int:
         raise NotImplementedError
 
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
 
 class IterableDataset(Dataset):
     """A dataset read by iterating over it (``__iter__``), not by index."""
 
     def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class ConcatDataset(Dataset):
+    """The samples of several map-style datasets one after the other."""
+
+    def __init__(self, datasets: Any) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise AssertionError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise AssertionError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes: list[int] = []
+        total = 0
+        for d in self.datasets:
+            total += len(d)
+            self.cumulative_sizes.append(total)
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx: int) -> Any:
+        n = len(self)
+        if idx < 0:
+            if -idx > n:
+                raise ValueError("absolute value of index should not exceed dataset length")
+            idx += n
+        import bisect
+
+        which = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = self.cumulative_sizes[which - 1] if which else 0
+        return self.datasets[which][idx - start]
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets read one after the other."""
+
+    def __init__(self, datasets: Any) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise AssertionError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total
+
+
+class StackDataset(Dataset):
+    """Samples made of the same index of several datasets: a tuple (positional datasets) or a
+    dict (keyword datasets)."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via "
+                             "``kwargs``) like input/output, but both types are given.")
+        parts = list(args) or list(kwargs.values())
+        if not parts:
+            raise ValueError("At least one dataset should be passed")
+        self._length = len(parts[0])  # type: ignore[arg-type]
+        if any(len(d) != self._length for d in parts):  # type: ignore[arg-type]
+            raise ValueError("Size mismatch between datasets")
+        self.datasets: Any = args if args else kwargs
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
 
 
 class Sampler:
@@ -115,6 +201,95 @@ class SubsetRandomSampler(Sampler):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights`` (with
+    ``replacement`` by default), from ``generator`` (gradkit's default when None)."""
+
+    def __init__(self, weights: Any, num_samples: int, replacement: bool = True,
+                 generator: Generator | None = None) -> None:
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got "
+                             f"replacement={replacement}")
+        w = np.asarray(weights.detach().numpy() if isinstance(weights, Tensor) else weights,
+                       dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape "
+                             f"{tuple(w.shape)}")
+        self.weights = _make(w, False, None)
+        self._w = w
+        self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
+
+    def __iter__(self) -> Iterator[int]:
+        w, n, rng = self._w, self.num_samples, _gen(self.generator)
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+        if w.sum() <= 0:
+            raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
+        if self.replacement:
+            return iter(rng.choice(len(w), size=n, p=w / w.sum()).tolist())
+        if n > len(w):
+            raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without "
+                               "replacement")
+        # PyTorch's draw without replacement: the n largest of w / Exp(1) (zero weights last)
+        keys = w / rng.exponential(size=len(w))
+        return iter(np.argsort(-keys, kind="stable")[:n].tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class DistributedSampler(Sampler):
+    """The share of the indices that replica ``rank`` of ``num_replicas`` reads: every
+    ``num_replicas``-th index of one (per-epoch, ``seed + epoch``) permutation, padded by
+    repetition to equal shares unless ``drop_last``. gradkit has no process group, so
+    ``num_replicas`` and ``rank`` must be given."""
+
+    def __init__(self, dataset: Dataset, num_replicas: int | None = None, rank: int | None = None,
+                 shuffle: bool = True, seed: int = 0, drop_last: bool = False) -> None:
+        if num_replicas is None or rank is None:
+            raise RuntimeError("Requires distributed package to be available: gradkit has no "
+                               "process group, pass num_replicas= and rank= explicitly")
+        if rank >= num_replicas or rank < 0:
+            raise ValueError(f"Invalid rank {rank}, rank should be in the interval "
+                             f"[0, {num_replicas - 1}]")
+        self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
+        self.shuffle, self.seed, self.drop_last, self.epoch = shuffle, seed, drop_last, 0
+        n = len(dataset)  # type: ignore[arg-type]
+        if drop_last and n % num_replicas:
+            self.num_samples = math.ceil((n - num_replicas) / num_replicas)
+        else:
+            self.num_samples = math.ceil(n / num_replicas)
+        self.total_size = self.num_samples * num_replicas
+
+    def __iter__(self) -> Iterator[int]:
+        n = len(self.dataset)  # type: ignore[arg-type]
+        if self.shuffle:
+            g = Generator()
+            g.manual_seed(self.seed + self.epoch)
+            indices = _gen(g).permutation(n).tolist()
+        else:
+            indices = list(range(n))
+        if not self.drop_last:
+            pad = self.total_size - len(indices)
+            if pad <= len(indices):
+                indices += indices[:pad]
+            else:
+                indices += (indices * math.ceil(pad / len(indices)))[:pad]
+        else:
+            indices = indices[:self.total_size]
+        return iter(indices[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """A new permutation for each epoch (with ``shuffle``)."""
+        self.epoch = epoch
 
 
 class BatchSampler(Sampler):
@@ -195,30 +370,70 @@ def random_split(
     return out
 
 
+def _number_tensor(values: list[Any]) -> Tensor:
+    """Python numbers as PyTorch collates them: floats float64, ints int64, bools bool."""
+    from gradkit._core.creation import tensor
+
+    first = values[0]
+    if isinstance(first, bool):
+        return tensor(values, dtype=_dtype.bool)
+    if isinstance(first, int):
+        return tensor(values, dtype=_dtype.int64)
+    if isinstance(first, complex):
+        return tensor(values, dtype=_dtype.complex128)
+    return tensor(values, dtype=_dtype.float64)
+
+
+def _is_namedtuple(x: Any) -> bool:
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
+def default_convert(data: Any) -> Any:
+    """NumPy arrays and scalars in ``data`` (also inside dicts, lists and tuples) become tensors;
+    everything else is kept (PyTorch's ``default_convert``, used when ``batch_size=None``)."""
+    if isinstance(data, np.ndarray):
+        return data if data.dtype.kind in "USO" else _make(np.array(data), False, None)
+    if isinstance(data, np.generic) and not isinstance(data, (np.str_, np.bytes_)):
+        return _make(np.array(data), False, None)
+    if isinstance(data, dict):
+        return type(data)({k: default_convert(v) for k, v in data.items()})
+    if _is_namedtuple(data):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, list):
+        return [default_convert(d) for d in data]
+    return data
+
+
 def default_collate(batch: list[Any]) -> Any:
-    """Stack a list of samples into a batch: tensors are stacked, numbers become tensors, tuples zip."""
+    """Stack a list of samples into a batch as PyTorch's ``default_collate`` does: tensors and
+    NumPy arrays are stacked, Python floats become float64 (ints int64), dicts collate per key,
+    namedtuples per field, other sequences into a list of collated fields."""
     first = batch[0]
     if isinstance(first, Tensor):
         return A.stack(batch, 0)
     if isinstance(first, np.ndarray):
-        return _make(np.stack(batch), False, None)
-    if isinstance(first, (bool, int, float, np.number)):
-        from gradkit._core.creation import tensor
-
-        return tensor(batch)
-    if isinstance(first, str):
+        if first.dtype.kind in "USO":
+            raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, "
+                            f"dicts or lists; found {first.dtype}")
+        return A.stack([_make(np.array(b), False, None) for b in batch], 0)
+    if isinstance(first, np.generic) and not isinstance(first, (np.str_, np.bytes_)):
+        return _make(np.array(batch), False, None)
+    if isinstance(first, (bool, int, float, complex)):
+        return _number_tensor(batch)
+    if isinstance(first, (str, bytes)):
         return batch
     if isinstance(first, dict):
-        return {k: default_collate([b[k] for b in batch]) for k in first}
+        return type(first)({k: default_collate([b[k] for b in batch]) for k in first})
+    if _is_namedtuple(first):
+        return type(first)(*(default_collate(list(items)) for items in zip(*batch)))
     if isinstance(first, (tuple, list)):
-        return (
-            type(first)(default_collate(list(items)) for items in zip(*batch))
-            if isinstance(first, tuple)
-            else [default_collate(list(items)) for items in zip(*batch)]
-        )
-    raise TypeError(
-        f"default_collate: batch must contain tensors, numbers, dicts or lists; found {type(first)}"
-    )
+        if any(len(b) != len(first) for b in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        return [default_collate(list(items)) for items in zip(*batch)]
+    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or "
+                    f"lists; found {type(first)}")
 
 
 class DataLoader:
@@ -302,8 +517,9 @@ class DataLoader:
             return
         indices = self._indices()
         if self.batch_size is None:
+            convert = self.collate_fn or default_convert
             for i in indices:
-                yield self.dataset[i]
+                yield convert(self.dataset[i])
             return
         bs = self.batch_size
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
@@ -313,13 +529,15 @@ class DataLoader:
                 return
             if fast:
                 idx = _make(np.asarray(chunk, dtype=np.int64), False, None)
-                yield tuple(t[idx] for t in self.dataset.tensors)  # type: ignore[attr-defined]
+                yield [t[idx] for t in self.dataset.tensors]  # type: ignore[attr-defined]
             else:
                 yield (self.collate_fn or default_collate)([self.dataset[i] for i in chunk])
 
     def _iter_stream(self) -> Iterator[Any]:
         if self.batch_size is None:
-            yield from self.dataset  # type: ignore[misc]
+            convert = self.collate_fn or default_convert
+            for sample in self.dataset:  # type: ignore[attr-defined]
+                yield convert(sample)
             return
         batch: list[Any] = []
         for sample in self.dataset:  # type: ignore[attr-defined]
