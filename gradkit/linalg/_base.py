@@ -37,12 +37,13 @@ _lstsq_ret = _return_type("linalg_lstsq", ["solution", "residuals", "rank", "sin
 def _float(x: Any, name: str, arg: str = "input", complex_ok: bool = False) -> Tensor:
     """``x`` as a Tensor; it must hold real (or, with ``complex_ok``, complex) floating-point numbers."""
     t = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
+    where = name if "." in name else f"linalg.{name}"    # "torch.lu_factor" is named in full
     if t.is_complex() and not complex_ok:
-        raise NotImplementedError(f"linalg.{name}: complex inputs are not supported yet; "
+        raise NotImplementedError(f"{where}: complex inputs are not supported yet; "
                                   "pass a real floating-point tensor")
     if not (t.is_floating_point() or t.is_complex()):
         kind = t.dtype._legacy[: -len("Tensor")]
-        raise RuntimeError(f"linalg.{name}: Expected a floating point or complex tensor as {arg}. "
+        raise RuntimeError(f"{where}: Expected a floating point or complex tensor as {arg}. "
                            f"Got {kind}")
     return t
 

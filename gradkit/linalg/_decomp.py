@@ -11,7 +11,7 @@ import numpy as np
 
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import linalg as L
-from gradkit.linalg._base import _array, _eigh_ret, _matrix, _mT, _qr_ret, _square, _svd_ret
+from gradkit.linalg._base import _array, _eigh_ret, _matrix, _qr_ret, _square, _svd_ret
 
 # --- factorizations -----------------------------------------------------------------------------
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
@@ -46,9 +46,9 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     tensor([[2., 0.],
             [1., 1.]])
     """
-    a = _square(A, "cholesky")
-    if upper:
-        return _mT(L.cholesky_p(_mT(a)))
+    a = _square(A, "cholesky", True)
+    if upper:                       # U = L^H of A^H's lower triangle (A's upper one)
+        return L.cholesky_upper_p(a)
     return L.cholesky_p(a)
 
 
@@ -270,7 +270,7 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     tensor([[0.5000, 0.0000],
             [0.0000, 0.0000]])
     """
-    a = _matrix(A, "pinv")
+    a = _matrix(A, "pinv", True)
     atol, rtol = _tolerances(a, atol, rtol)
     return L.pinv_p(a, atol=atol, rtol=rtol, hermitian=bool(hermitian))
 
@@ -286,7 +286,7 @@ def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: boo
     >>> gk.linalg.matrix_rank(gk.tensor([[1.0, 2.0], [2.0, 4.0]]))
     tensor(1)
     """
-    a = _matrix(A, "matrix_rank")
+    a = _matrix(A, "matrix_rank", True)
     atol, rtol = _tolerances(a, atol, rtol)
     x = a._data
     s = np.abs(np.linalg.eigvalsh(x)) if hermitian else np.linalg.svd(x, compute_uv=False)

@@ -314,7 +314,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     >>> gk.linalg.cholesky_ex(gk.tensor([[-1.0, 0.0], [0.0, 1.0]])).info
     tensor(1, dtype=torch.int32)
     """
-    a = _square(A, "cholesky_ex")
+    a = _square(A, "cholesky_ex", True)
     data = np.asarray(F.transpose(a, -2, -1)._data if upper else a._data)
     try:
         np.linalg.cholesky(data)
@@ -354,7 +354,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
     >>> gk.linalg.inv_ex(gk.tensor([[2.0, 0.0], [0.0, 4.0]])).info
     tensor(0, dtype=torch.int32)
     """
-    a = _square(A, "inv")
+    a = _square(A, "inv", True)
     data = np.asarray(a._data)
     info = _lu_info(data)
     if check_errors:
@@ -378,7 +378,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     >>> gk.linalg.solve_ex(gk.tensor([[2.0, 0.0], [0.0, 4.0]]), gk.tensor([2.0, 4.0])).result
     tensor([1., 1.])
     """
-    a = _square(A, "solve_ex")
+    a = _square(A, "solve_ex", True)
     data = np.asarray(a._data)
     info = _lu_info(data)
     if check_errors:
@@ -437,7 +437,7 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     >>> gk.linalg.cond(gk.tensor([[4.0, 0.0], [0.0, 2.0]]))
     tensor(2.)
     """
-    a = _matrix(A, "cond")
+    a = _matrix(A, "cond", True)
     if p is None or (not isinstance(p, str) and p in (2, -2)):
         s = svdvals(a)
         big, small = s[..., 0], s[..., -1]
@@ -524,7 +524,7 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     >>> gk.linalg.tensorinv(gk.eye(4).reshape(4, 2, 2), ind=1).shape
     torch.Size([2, 2, 4])
     """
-    a = _float(A, "tensorinv")
+    a = _float(A, "tensorinv", complex_ok=True)
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     out_shape, in_shape = tuple(a.shape[:ind]), tuple(a.shape[ind:])
@@ -544,8 +544,8 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
     >>> gk.linalg.tensorsolve(gk.eye(6).reshape(6, 2, 3), gk.ones(6)).shape
     torch.Size([2, 3])
     """
-    a = _float(A, "tensorsolve")
-    b = _float(B, "tensorsolve", "B")
+    a = _float(A, "tensorsolve", complex_ok=True)
+    b = _float(B, "tensorsolve", "B", complex_ok=True)
     if dims is not None:
         src = [int(d) % a.ndim for d in dims]
         a = F.movedim(a, src, list(range(a.ndim - len(src), a.ndim)))

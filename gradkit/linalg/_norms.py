@@ -186,7 +186,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     tensor([[1., 3.],
             [0., 1.]])
     """
-    a = _square(A, "matrix_power")
+    a = _square(A, "matrix_power", True)
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"linalg.matrix_power: n must be an int, not {type(n).__name__}")
     n = operator.index(n)

@@ -50,7 +50,7 @@ def inv(A: Tensor) -> Tensor:
     tensor([[0.5000, 0.0000],
             [0.0000, 0.2500]], grad_fn=<LinalgInvExBackward0>)
     """
-    return L.inv_p(_square(A, "inv"))
+    return L.inv_p(_square(A, "inv", True))
 
 
 def det(A: Tensor) -> Tensor:
@@ -85,7 +85,7 @@ def det(A: Tensor) -> Tensor:
     tensor([[ 4., -3.],
             [-2.,  1.]])
     """
-    return L.det_p(_square(A, "det"))
+    return L.det_p(_square(A, "det", True))
 
 
 def slogdet(A: Tensor) -> Any:
@@ -112,7 +112,7 @@ def slogdet(A: Tensor) -> Any:
     >>> gk.linalg.slogdet(gk.tensor([[0.0, 2.0], [1.0, 0.0]])).sign
     tensor(-1.)
     """
-    sign, logabsdet = L.slogdet_p(_square(A, "slogdet"))
+    sign, logabsdet = L.slogdet_p(_square(A, "slogdet", True))
     return _slogdet_ret(sign, logabsdet)
 
 
@@ -155,8 +155,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     >>> gk.linalg.solve(A, gk.tensor([1.0, 1.0]))
     tensor([0.5000, 0.2500])
     """
-    a = _square(A, "solve")
-    b = _float(B, "solve", "B")
+    a = _square(A, "solve", True)
+    b = _float(B, "solve", "B", complex_ok=True)
     vector = _is_vector_rhs(a, b)
     if vector and left:
         if b.shape[-1] != a.shape[-1]:

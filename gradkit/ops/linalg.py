@@ -368,8 +368,8 @@ def _inv_impl(x: np.ndarray) -> np.ndarray:
 
 
 def _inv_vjp(g: Any, ans: Any, x: Any) -> Any:
-    t = _mT(ans)
-    return -matmul_p(t, matmul_p(g, t))              # d inv = -A^-T g A^-T
+    t = _mH(ans)
+    return -matmul_p(t, matmul_p(g, t))              # d inv = -A^-H g A^-H (A^-T for reals)
 
 
 inv_p = defop("inv", _inv_impl, vjp=_inv_vjp, save_inputs=False, save_ans=True,
@@ -381,7 +381,9 @@ def _cofactor(x: Any, det: Any) -> Any:
     try:
         return _mat(det) * _mT(inv_p(x))
     except LinAlgError:
-        pass
+        if _data(x).dtype.kind == "c":
+            raise LinAlgError("linalg.det: the gradient of the determinant of a singular complex "
+                              "matrix is not supported yet") from None
     # NOTE: x = U S Vh gives cofactor = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh, which
     # stays exact at singular matrices (PyTorch's det gradient is defined there too).
     u, s, vh = svd_p(x, full_matrices=False)
@@ -391,7 +393,7 @@ def _cofactor(x: Any, det: Any) -> Any:
     return matmul_p(u * _row(others), vh)
 
 
-det_p = defop("det", np.linalg.det, vjp=lambda g, ans, x: _mat(g) * _cofactor(x, ans),
+det_p = defop("det", np.linalg.det, vjp=lambda g, ans, x: _mat(g) * _cj(_cofactor(x, ans)),
               save_ans=True, names="LinalgDetBackward0")
 
 
@@ -401,15 +403,24 @@ def _slogdet_impl(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _slogdet_vjp(g: Any, ans: Any, x: Any) -> tuple[Any]:
-    glogabs = g[1]                                  # the sign is piecewise constant
-    if _unused(glogabs):
+    gsign, glogabs = g
+    complex_ = _data(x).dtype.kind == "c"
+    if complex_ and not _unused(gsign):
+        # d log det = tr(A^-1 dA) = t: logabsdet moves by Re(t), the phase by sign * i Im(t),
+        # so gA = (g_logabsdet - i Im(conj(g_sign) sign)) A^-H
+        c = imag(_cj(gsign) * ans[0]) * -1j
+        if not _unused(glogabs):
+            c = c + glogabs
+    elif _unused(glogabs):                          # a real sign is piecewise constant
         return (x * 0.0,)
+    else:
+        c = glogabs
     try:
         inv = inv_p(x)
     except LinAlgError:
         raise LinAlgError("linalg.slogdet: the gradient of logabsdet is not defined at a singular "
                           "matrix (logabsdet is -inf there)") from None
-    return (_mat(glogabs) * _mT(inv),)               # d logabsdet = A^-T
+    return (_mat(c) * _mH(inv),)                     # d logabsdet = A^-H (A^-T for reals)
 
 
 slogdet_p = defop("slogdet", _slogdet_impl, vjp_all=_slogdet_vjp, n_out=2,
@@ -459,15 +470,28 @@ def _cholesky_impl(x: np.ndarray) -> np.ndarray:
 
 
 def _cholesky_vjp(g: Any, ans: Any, x: Any) -> Any:
-    # Murray (2016), arXiv:1602.07527, as in PyTorch: gA = L^-T Phi(L^T gL) L^-1, symmetric,
-    # where Phi keeps the lower triangle and halves the diagonal (then mirrored).
-    p = tril_p(matmul_p(_mT(ans), g))
-    p = (p + _mT(tril_p(p, diagonal=-1))) * 0.5
-    return _rsolve(solve_p(_mT(ans), p), ans)
+    # Murray (2016), arXiv:1602.07527, as in PyTorch: gA = L^-H P L^-1 with X = tril(L^H gL) and
+    # P = (X + tril(X, -1)^H) / 2 (for real inputs symmetric: the lower triangle mirrored, the
+    # diagonal halved; for complex ones PyTorch's P keeps the halved complex diagonal).
+    p = tril_p(matmul_p(_mH(ans), g))
+    p = (p + _mH(tril_p(p, diagonal=-1))) * 0.5
+    return _rsolve(solve_p(_mH(ans), p), ans)
 
 
 cholesky_p = defop("cholesky", _cholesky_impl, vjp=_cholesky_vjp, save_inputs=False, save_ans=True,
                    names="LinalgCholeskyExBackward0")
+
+
+def _cholesky_upper_impl(x: np.ndarray) -> np.ndarray:
+    """``U`` with ``A = U^H U``, from the upper triangle of ``A``."""
+    swap = (lambda m: np.conj(np.swapaxes(m, -1, -2))) if x.dtype.kind == "c" else \
+        (lambda m: np.swapaxes(m, -1, -2))
+    return swap(_cholesky_impl(swap(x)))
+
+
+cholesky_upper_p = defop("cholesky_upper", _cholesky_upper_impl,
+                         vjp=lambda g, ans, x: _cholesky_vjp(_mH(g), _mH(ans), x),
+                         save_inputs=False, save_ans=True, names="LinalgCholeskyExBackward0")
 
 
 def _qr_impl(x: np.ndarray, mode: str = "reduced") -> tuple[np.ndarray, np.ndarray]:
@@ -698,7 +722,7 @@ svd_p = defop("svd", _svd_impl, vjp_all=_svd_vjp, n_out=3, save_inputs=False,
 def _pinv_impl(x: np.ndarray, atol: Any = 0.0, rtol: Any = None, hermitian: bool = False) -> np.ndarray:
     if hermitian:
         w, v = np.linalg.eigh(x)
-        s, vh, u = np.abs(w), np.swapaxes(v, -1, -2), v * np.sign(w)[..., None, :]
+        s, vh, u = np.abs(w), np.conj(np.swapaxes(v, -1, -2)), v * np.sign(w)[..., None, :]
     else:
         _finite_for_svd(x, "linalg.pinv")
         u, s, vh = np.linalg.svd(x, full_matrices=False)
@@ -710,21 +734,24 @@ def _pinv_impl(x: np.ndarray, atol: Any = 0.0, rtol: Any = None, hermitian: bool
     cutoff = np.maximum(atol, rtol * smax)
     keep = s > cutoff
     sinv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0).astype(x.dtype)
+    if u.dtype.kind == "c":                             # V S^+ U^H
+        u, vh = np.conj(u), np.conj(vh)
     return np.matmul(np.swapaxes(vh, -1, -2) * sinv[..., None, :], np.swapaxes(u, -1, -2))
 
 
 def _pinv_vjp(g: Any, ans: Any, x: Any, atol: Any = 0.0, rtol: Any = None,
               hermitian: bool = False) -> Any:
-    # Golub & Pereyra (1973), for inputs of constant rank; PyTorch's pinv_backward.
-    p, ph, gh = ans, _mT(ans), _mT(g)
+    # Golub & Pereyra (1973), for inputs of constant rank; PyTorch's pinv_backward
+    # (conjugate transposes: the transposes for real inputs).
+    p, ph, gh = ans, _mH(ans), _mH(g)
     if x.shape[-2] <= x.shape[-1]:
         k = matmul_p(gh, p)
         kph = matmul_p(k, ph)
-        return (-_mT(matmul_p(p, k)) + kph - matmul_p(matmul_p(x, p), kph)
+        return (-_mH(matmul_p(p, k)) + kph - matmul_p(matmul_p(x, p), kph)
                 + matmul_p(matmul_p(ph, p), gh - matmul_p(k, x)))
     k = matmul_p(p, gh)
     phk = matmul_p(ph, k)
-    return (-_mT(matmul_p(k, p)) + matmul_p(matmul_p(gh - matmul_p(x, k), p), ph) + phk
+    return (-_mH(matmul_p(k, p)) + matmul_p(matmul_p(gh - matmul_p(x, k), p), ph) + phk
             - matmul_p(matmul_p(phk, p), x))
 
 
