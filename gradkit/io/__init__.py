@@ -104,6 +104,11 @@ class _Encoder:
             from gradkit.nn.modules.module import Parameter
 
             kind = "parameter" if isinstance(obj, Parameter) else "tensor"
+            if obj.device.type == "meta":
+                # a meta tensor has no values: its dtype and shape are stored, as PyTorch does
+                return {"meta": {"kind": kind, "dtype": obj._data.dtype.str,
+                                 "shape": [int(d) for d in obj.shape]},
+                        "requires_grad": bool(obj.requires_grad)}
             # NOTE: a Dask-backed tensor is computed and a GPU tensor copied to the host: files
             # hold values, and load them on the CPU
             data = obj._data if type(obj._data) is np.ndarray else _backend.to_numpy(obj._data)
@@ -242,6 +247,8 @@ class _Decoder:
             return float.fromhex(value)
         if kind in ("tensor", "parameter", "ndarray"):
             return self._array_node(kind, value, node.get("requires_grad", False))
+        if kind == "meta" and isinstance(value, dict):
+            return self._meta_node(value, node.get("requires_grad", False))
         if kind in ("list", "tuple") and isinstance(value, list):
             items = [self.decode(v, depth + 1) for v in value]
             return items if kind == "list" else tuple(items)
@@ -258,6 +265,32 @@ class _Decoder:
                     raise self.fail("unhashable dict key") from None
             return out
         raise self.fail(f"unknown entry type {kind!r}")
+
+    def _meta_node(self, spec: dict[str, Any], requires_grad: Any) -> Any:
+        """A meta tensor (dtype and shape, no values), checked as an array's description is."""
+        code, shape, kind = spec.get("dtype"), spec.get("shape"), spec.get("kind")
+        try:
+            dtype = np.dtype(code) if isinstance(code, str) else None
+        except (TypeError, ValueError):
+            dtype = None
+        if (dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None
+                or dtype.subdtype is not None):
+            raise self.fail(f"meta tensor has an invalid dtype {str(code)[:40]!r}")
+        if (not isinstance(shape, list) or len(shape) > _MAX_NDIM
+                or not all(type(d) is int and 0 <= d < 1 << 62 for d in shape)):
+            raise self.fail(f"meta tensor has an invalid shape {str(shape)[:60]}")
+        if kind not in ("tensor", "parameter") or not isinstance(requires_grad, bool):
+            raise self.fail("malformed meta tensor entry")
+        if requires_grad and dtype.kind not in "fc":
+            raise self.fail(f"a meta tensor of dtype {dtype} cannot require gradients")
+        from gradkit._core.meta import MetaArray
+
+        out = _make(MetaArray(tuple(shape), dtype), False, None)
+        if kind == "parameter":
+            from gradkit.nn.modules.module import Parameter
+
+            return Parameter(out, requires_grad=requires_grad)
+        return out.requires_grad_(True) if requires_grad else out
 
     def _array_node(self, kind: str, index: Any, requires_grad: Any) -> Any:
         key = (kind, index)
