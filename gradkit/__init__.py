@@ -142,7 +142,7 @@ __all__ = [
     "cumulative_trapezoid", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
     "chain_matmul", "dstack", "column_stack", "row_stack", "atleast_3d", "scatter_reduce",
     "index_reduce", "index_put", "as_strided", "msort", "ravel", "is_same_size", "is_signed",
-    "compile", "vmap", "accelerator", "get_default_device", "set_default_device",
+    "compile", "vmap", "accelerator", "distributions", "get_default_device", "set_default_device",
     "set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
 ]
 __all__ += ["ConcretizationError", "e", "pi", "inf", "nan", "newaxis", "diagflat", "adjoint"]
