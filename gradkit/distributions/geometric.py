@@ -44,8 +44,7 @@ class Geometric(Distribution):
                     "Expected parameter probs "
                     f"({type(value).__name__} of shape {tuple(value.shape)}) "
                     f"of distribution {repr(self)} "
-                    f"to satisfy the constraint {repr(constraints.unit_interval)}, "
-                    f"but found invalid values:\n{invalid_value}")
+                    f"to be positive but found invalid values:\n{invalid_value}")
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Geometric:
         return _expand_params(self, Geometric, batch_shape, _instance, ("probs", "logits"))
