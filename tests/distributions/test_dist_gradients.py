@@ -43,7 +43,8 @@ def test_log_prob_gradcheck(case: Case) -> None:
 
 #: no closed-form entropy, in PyTorch either (its entropy() raises NotImplementedError too)
 NO_ENTROPY = {"Poisson", "MixtureSameFamily", "RelaxedBernoulli", "RelaxedOneHotCategorical",
-              "TransformedDistribution-affine-tanh", "TransformedDistribution-sigmoid"}
+              "TransformedDistribution-affine-tanh", "TransformedDistribution-sigmoid",
+              "NegativeBinomial", "NegativeBinomial-logits"}
 ENTROPY_CASES = [c for c in CASES if c.name not in NO_ENTROPY]
 
 
@@ -97,6 +98,13 @@ RSAMPLE = [
     ("Dirichlet", lambda a: D.Dirichlet(a), [[0.7, 4.0, 2.0]]),
     ("StudentT", lambda df, loc, scale: D.StudentT(df, loc, scale), [[3.0, 6.0], [0.0, 1.0], [1.0, 2.0]]),
     ("Chi2", lambda df: D.Chi2(df), [[3.0, 6.0]]),
+    ("LowRankMultivariateNormal", lambda m, W, d: D.LowRankMultivariateNormal(m, W, d),
+     [[0.5, -1.0], [[1.0], [0.4]], [0.5, 2.0]]),
+    ("Gumbel", lambda loc, scale: D.Gumbel(loc, scale), [[0.5, -1.0], [1.0, 2.0]]),
+    ("HalfCauchy", lambda scale: D.HalfCauchy(scale), [[1.0, 2.0]]),
+    ("Weibull", lambda scale, k: D.Weibull(scale, k), [[1.0, 2.0], [0.8, 3.0]]),
+    ("Pareto", lambda scale, a: D.Pareto(scale, a), [[1.0, 2.0], [0.8, 3.0]]),
+    ("InverseGamma", lambda a, rate: D.InverseGamma(a, rate), [[1.5, 4.0], [1.0, 2.5]]),
     ("RelaxedBernoulli", lambda t, p: D.RelaxedBernoulli(t, probs=p), [0.5, [0.3, 0.8]]),
     ("RelaxedOneHotCategorical", lambda t, p: D.RelaxedOneHotCategorical(t, probs=p),
      [0.5, [0.3, 0.2, 0.5]]),

@@ -37,6 +37,11 @@ CONTINUOUS = [
     ("HalfNormal", lambda: D.HalfNormal(t(1.7)), st.halfnorm(scale=1.7)),
     ("StudentT", lambda: D.StudentT(t(4.5), t(0.3), t(2.0)), st.t(4.5, 0.3, 2.0)),
     ("Chi2", lambda: D.Chi2(t(3.5)), st.chi2(3.5)),
+    ("Gumbel", lambda: D.Gumbel(t(0.5), t(2.0)), st.gumbel_r(0.5, 2.0)),
+    ("HalfCauchy", lambda: D.HalfCauchy(t(1.5)), st.halfcauchy(scale=1.5)),
+    ("Weibull", lambda: D.Weibull(t(2.0), t(1.7)), st.weibull_min(1.7, scale=2.0)),
+    ("Pareto", lambda: D.Pareto(t(1.5), t(3.5)), st.pareto(3.5, scale=1.5)),
+    ("InverseGamma", lambda: D.InverseGamma(t(3.5), t(2.0)), st.invgamma(3.5, scale=2.0)),
 ]
 
 
@@ -56,6 +61,7 @@ DISCRETE = [
     ("Binomial", lambda: D.Binomial(12, t(0.3)), st.binom(12, 0.3)),
     ("Geometric", lambda: D.Geometric(t(0.3)), st.geom(0.3, loc=-1)),
     ("Bernoulli", lambda: D.Bernoulli(t(0.3)), st.bernoulli(0.3)),
+    ("NegativeBinomial", lambda: D.NegativeBinomial(t(2.5), t(0.3)), st.nbinom(2.5, 0.7)),
     ("Categorical", lambda: D.Categorical(t([0.1, 0.6, 0.3])),
      st.rv_discrete(values=([0, 1, 2], [0.1, 0.6, 0.3]))),
 ]
@@ -97,6 +103,26 @@ def test_multivariate_normal_moments(method: str) -> None:
     assert np.all(np.abs(x.mean(0) - mean) < 6 * se_mean)
     # each covariance entry's standard error is at most sqrt(2 / N) * max variance
     assert np.all(np.abs(np.cov(x.T) - cov) < 6 * math.sqrt(2 / N) * 2.0)
+
+
+@pytest.mark.parametrize("method", ["sample", "rsample"])
+def test_lowrank_multivariate_normal_moments(method: str) -> None:
+    W = np.array([[1.0, 0.2], [0.3, -0.5], [0.0, 0.7]])
+    diag = np.array([0.5, 1.0, 2.0])
+    cov = W @ W.T + np.diag(diag)
+    gk.manual_seed(8)
+    d = D.LowRankMultivariateNormal(t([0.5, -1.0, 2.0]), t(W), t(diag))
+    x = getattr(d, method)((N,)).detach().numpy()
+    assert np.all(np.abs(x.mean(0) - [0.5, -1.0, 2.0]) < 6 * np.sqrt(np.diag(cov) / N))
+    assert np.all(np.abs(np.cov(x.T) - cov) < 6 * math.sqrt(2 / N) * 3.0)
+
+
+def test_multinomial_moments() -> None:
+    p = np.array([0.1, 0.6, 0.3])
+    gk.manual_seed(9)
+    x = D.Multinomial(7, t(p)).sample((N,)).numpy()
+    assert x.shape == (N, 3) and np.all(x.sum(-1) == 7)
+    assert np.all(np.abs(x.mean(0) - 7 * p) < 6 * np.sqrt(7 * p * (1 - p) / N))
 
 
 @pytest.mark.parametrize("method", ["sample", "rsample"])

@@ -117,6 +117,55 @@ def test_categorical_and_one_hot() -> None:
     np.testing.assert_allclose(c.entropy().item(), ref.entropy(), rtol=1e-10)
 
 
+def test_multinomial() -> None:
+    p = A([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])
+    x = A([[1.0, 2.0, 2.0], [5.0, 0.0, 0.0]])
+    d = D.Multinomial(5, t(p))
+    for i in range(2):
+        ref = st.multinomial(5, p[i])
+        np.testing.assert_allclose(d.log_prob(t(x)).numpy()[i], ref.logpmf(x[i]), rtol=1e-12)
+        np.testing.assert_allclose(d.entropy().numpy()[i], ref.entropy(), rtol=1e-12)
+        np.testing.assert_allclose(d.variance.numpy()[i], np.diag(ref.cov()), rtol=1e-12)
+
+
+def test_lowrank_multivariate_normal() -> None:
+    W = A([[1.0, 0.2], [0.3, -0.5], [0.0, 0.7]])
+    diag = A([0.5, 1.0, 2.0])
+    mean = A([0.5, -1.0, 2.0])
+    cov = W @ W.T + np.diag(diag)
+    x = A([[0.0, 0.0, 0.0], [1.0, -2.0, 2.5]])
+    d, ref = D.LowRankMultivariateNormal(t(mean), t(W), t(diag)), st.multivariate_normal(mean, cov)
+    np.testing.assert_allclose(d.log_prob(t(x)).numpy(), ref.logpdf(x), rtol=1e-12)
+    np.testing.assert_allclose(d.entropy().item(), ref.entropy(), rtol=1e-12)
+    np.testing.assert_allclose(d.covariance_matrix.numpy(), cov, rtol=1e-12)
+    np.testing.assert_allclose(d.precision_matrix.numpy(), np.linalg.inv(cov), rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(d.scale_tril.numpy(), np.linalg.cholesky(cov), rtol=1e-10, atol=1e-13)
+
+
+MORE = [
+    ("NegativeBinomial", lambda: D.NegativeBinomial(t(2.5), t(0.3)), st.nbinom(2.5, 0.7), A([0.0, 2.0, 9.0])),
+    ("Gumbel", lambda: D.Gumbel(t(0.5), t(2.0)), st.gumbel_r(0.5, 2.0), A([-1.0, 0.5, 4.0])),
+    ("HalfCauchy", lambda: D.HalfCauchy(t(1.5)), st.halfcauchy(scale=1.5), A([0.1, 1.0, 6.0])),
+    ("Weibull", lambda: D.Weibull(t(2.0), t(1.7)), st.weibull_min(1.7, scale=2.0), A([0.1, 1.0, 4.0])),
+    ("Pareto", lambda: D.Pareto(t(1.5), t(3.5)), st.pareto(3.5, scale=1.5), A([1.6, 2.0, 9.0])),
+    ("InverseGamma", lambda: D.InverseGamma(t(3.5), t(2.0)), st.invgamma(3.5, scale=2.0), A([0.1, 1.0, 4.0])),
+]
+
+
+@pytest.mark.parametrize("name,make,ref,x", MORE, ids=[m[0] for m in MORE])
+def test_more_families(name: str, make: Any, ref: Any, x: np.ndarray) -> None:
+    """PyTorch's NegativeBinomial counts failures with success probability 1 - probs, so it is
+    SciPy's nbinom(n, 1 - probs)."""
+    d = make()
+    logp = ref.logpmf(x) if name == "NegativeBinomial" else ref.logpdf(x)
+    np.testing.assert_allclose(d.log_prob(t(x)).numpy(), logp, rtol=1e-10)
+    np.testing.assert_allclose(d.mean.item(), ref.mean(), rtol=1e-10)
+    np.testing.assert_allclose(d.variance.item(), ref.var(), rtol=1e-10)
+    if name != "NegativeBinomial":
+        np.testing.assert_allclose(d.entropy().item(), ref.entropy(), rtol=1e-9)
+        np.testing.assert_allclose(d.cdf(t(x)).numpy(), ref.cdf(x), rtol=1e-10)
+
+
 def test_kl_normal_against_quadrature() -> None:
     """KL(N(0.3, 1.2) || N(-0.5, 0.7)) by integrating p log(p / q) numerically."""
     from scipy.integrate import quad

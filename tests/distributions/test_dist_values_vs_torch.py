@@ -71,7 +71,10 @@ def test_moments_and_entropy(case: Case, what: str) -> None:
         return d.entropy() if what == "entropy" else getattr(d, what)
     got, want = _both(case, fn)
     if want is not None:
-        _close(got, want, rtol=1e-9)
+        # PyTorch's Multinomial entropy takes lgamma(total_count + 1) of an int64 tensor, in
+        # float32 (test_dist_scipy checks gradkit's to 1e-12 against SciPy's)
+        rtol = 1e-7 if (case.name, what) == ("Multinomial", "entropy") else 1e-9
+        _close(got, want, rtol=rtol)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
