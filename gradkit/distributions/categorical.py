@@ -17,17 +17,22 @@ __all__ = ["Categorical"]
 
 
 def _draw_categories(probs: Any, n: int) -> np.ndarray:
-    """``n`` category indices per row of ``probs`` (shape ``(rows, K)``), by inverse CDF."""
+    """``n`` category indices per row of ``probs`` (shape ``(rows, K)``), by inverse CDF: the
+    index is the number of cumulative probabilities at or below a uniform draw (vectorized,
+    in chunks of about a million comparisons)."""
     p = np.asarray(probs.detach().numpy(), dtype=np.float64)
     p = p / p.sum(-1, keepdims=True)
     cdf = np.cumsum(p, axis=-1)
     cdf[:, -1] = 1.0
-    u = rng().random((n, p.shape[0]))
-    out = np.empty((n, p.shape[0]), dtype=np.int64)
-    for r in range(p.shape[0]):
-        out[:, r] = np.searchsorted(cdf[r], u[:, r], side="right")
-    # a zero-probability last category is never drawn by rounding
-    return np.minimum(out, p.shape[-1] - 1)
+    rows, k = p.shape
+    u = rng().random((n, rows))
+    out = np.empty((n, rows), dtype=np.int64)
+    step = max(1, 2 ** 20 // max(1, rows * k))
+    for start in range(0, n, step):
+        chunk = u[start:start + step]
+        out[start:start + step] = (cdf[None, :, :] <= chunk[:, :, None]).sum(-1)
+    # u < 1 = the last cumulative probability, so the index is at most k - 1
+    return out
 
 
 class Categorical(Distribution):
