@@ -74,8 +74,9 @@ if _typing.TYPE_CHECKING:
     from ._api.products import *  # noqa: F401,F403
     from ._api.reduction import *  # noqa: F401,F403
     from ._api.shape import *  # noqa: F401,F403
-    from . import (accelerator, cli, compile, cuda, cv2, data, fft, func, functional, image, io,
-                   nn, numeric, numpy, optim, optimize, scipy, symbolic, tape, testing, tf, utils, viz)
+    from . import (accelerator, cli, compile, cuda, cv2, data, distributions, fft, func, functional,
+                   image, io, nn, numeric, numpy, optim, optimize, scipy, symbolic, tape, testing,
+                   tf, utils, viz)
     from .func._vmap import torch_vmap as vmap
     from ._api.lazy import compute, from_dask, persist
     from .io import load, save
@@ -104,7 +105,7 @@ def __getattr__(name: str) -> object:
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
-                 "compile", "accelerator", "functional")
+                 "compile", "accelerator", "functional", "distributions")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy",
                # torch.cosine_similarity, ...: nn.functional's, also at the top level in PyTorch
@@ -141,7 +142,7 @@ __all__ = [
     "cumulative_trapezoid", "renorm", "addmm", "addmv", "addr", "addbmm", "baddbmm",
     "chain_matmul", "dstack", "column_stack", "row_stack", "atleast_3d", "scatter_reduce",
     "index_reduce", "index_put", "as_strided", "msort", "ravel", "is_same_size", "is_signed",
-    "compile", "vmap", "accelerator", "get_default_device", "set_default_device",
+    "compile", "vmap", "accelerator", "distributions", "get_default_device", "set_default_device",
     "set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
 ]
 __all__ += ["ConcretizationError", "e", "pi", "inf", "nan", "newaxis", "diagflat", "adjoint"]
