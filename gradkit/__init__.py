@@ -24,6 +24,8 @@ from gradkit._core.dtype import (bool, cdouble, cfloat, complex64, complex128, d
                                  iinfo, int, int8, int16, int32, int64, long, promote_types,
                                  result_type, set_default_dtype, short, uint8)
 from gradkit._core.tensor import Size, Tensor
+from gradkit._core.formats import (channels_last, channels_last_3d, contiguous_format, layout,
+                                   memory_format, preserve_format, strided)
 from . import autograd
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
 from gradkit._core.grad_mode import is_inference_mode_enabled
@@ -44,6 +46,8 @@ from gradkit._api.blas import *  # noqa: F401,F403
 from gradkit._api.parallelism import *  # noqa: F401,F403
 from gradkit._api.complex import *  # noqa: F401,F403  (also attaches .real, .imag, .conj(), ...)
 from gradkit._api.inplace_functions import *  # noqa: F401,F403  (torch.sin_(t), torch.zero_(t), ...)
+from gradkit._api.flags import *  # noqa: F401,F403  (use_deterministic_algorithms, typename, ...)
+from gradkit._api import flags as _flags
 from gradkit._api import inplace_functions as _inplace_functions
 from gradkit._api import numpy_dispatch as _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from gradkit._api import numpy_methods as _numpy_methods  # noqa: F401  (NumPy's keywords on Tensor methods)
@@ -74,8 +78,9 @@ if _typing.TYPE_CHECKING:
     from ._api.products import *  # noqa: F401,F403
     from ._api.reduction import *  # noqa: F401,F403
     from ._api.shape import *  # noqa: F401,F403
-    from . import (accelerator, cli, compile, cuda, cv2, data, fft, func, functional, image, io,
-                   nn, numeric, numpy, optim, optimize, scipy, symbolic, tape, testing, tf, utils, viz)
+    from . import (accelerator, backends, cli, compile, cuda, cv2, data, fft, func, functional,
+                   image, io, nn, numeric, numpy, optim, optimize, random, scipy, symbolic, tape,
+                   testing, tf, utils, viz)
     from .func._vmap import torch_vmap as vmap
     from ._api.lazy import compute, from_dask, persist
     from .io import load, save
@@ -104,7 +109,7 @@ def __getattr__(name: str) -> object:
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
-                 "compile", "accelerator", "functional")
+                 "compile", "accelerator", "functional", "backends", "random")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy",
                # torch.cosine_similarity, ...: nn.functional's, also at the top level in PyTorch
@@ -146,6 +151,9 @@ __all__ = [
 ]
 __all__ += ["ConcretizationError", "e", "pi", "inf", "nan", "newaxis", "diagflat", "adjoint"]
 __all__ += _inplace_functions.__all__
+__all__ += ["layout", "strided", "memory_format", "contiguous_format", "channels_last",
+            "channels_last_3d", "preserve_format", "backends", "random"]
+__all__ += _flags.__all__
 
 if _typing.TYPE_CHECKING:
     # NOTE: pyright takes a package's public names from __all__ alone, so it would call `gk.sin`
