@@ -48,6 +48,10 @@ from gradkit._api.complex import *  # noqa: F401,F403  (also attaches .real, .im
 from gradkit._api.inplace_functions import *  # noqa: F401,F403  (torch.sin_(t), torch.zero_(t), ...)
 from gradkit._api.flags import *  # noqa: F401,F403  (use_deterministic_algorithms, typename, ...)
 from gradkit._api import flags as _flags
+from gradkit._api.floating import *  # noqa: F401,F403  (frexp, ldexp, i0, hann_window, ...)
+from gradkit._api.sampling import *  # noqa: F401,F403  (multinomial, poisson, binomial)
+from gradkit._api import floating as _floating, sampling as _sampling
+from gradkit._api import surface_methods as _surface_methods  # noqa: F401  (x.i0(), x.is_cpu, ...)
 from gradkit._api import inplace_functions as _inplace_functions
 from gradkit._api import numpy_dispatch as _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from gradkit._api import numpy_methods as _numpy_methods  # noqa: F401  (NumPy's keywords on Tensor methods)
@@ -180,7 +184,7 @@ __all__ += ["ConcretizationError", "e", "pi", "inf", "nan", "newaxis", "diagflat
 __all__ += _inplace_functions.__all__
 __all__ += ["layout", "strided", "memory_format", "contiguous_format", "channels_last",
             "channels_last_3d", "preserve_format", "backends", "random"]
-__all__ += _flags.__all__
+__all__ += _flags.__all__ + _floating.__all__ + _sampling.__all__
 
 if _typing.TYPE_CHECKING:
     # NOTE: pyright takes a package's public names from __all__ alone, so it would call `gk.sin`
