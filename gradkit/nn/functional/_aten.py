@@ -2,12 +2,14 @@
 ``torch.layer_norm``, ``torch.kl_div``, ...), with their own signatures, which differ from
 ``torch.nn.functional``'s: losses take ``reduction`` as an int (0 none, 1 mean, 2 sum),
 ``batch_norm`` takes the affine weights before the running statistics, ``dropout`` needs ``train``,
-``embedding`` takes the weight first. Each one calls the ``nn.functional`` function; the root
+``embedding`` takes the weight first. (The losses' ``reduction`` defaults to 0, none, as
+PyTorch's top-level bindings do.) Each one calls the ``nn.functional`` function; the root
 ``gradkit`` loads them on first use.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 from gradkit._core.tensor import Tensor
@@ -104,9 +106,12 @@ def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
 
 
 # --- losses (``reduction`` an int) ----------------------------------------------------------
-def kl_div(input: Tensor, target: Tensor, reduction: int = 1, *, log_target: bool = False) -> Tensor:
-    return _loss.kl_div(input, target, reduction=_reduction("kl_div", reduction),
-                        log_target=log_target)
+def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *, log_target: bool = False) -> Tensor:
+    # NOTE: PyTorch's top-level kl_div means the plain mean by 1, without F.kl_div's warning
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="reduction: 'mean' divides")
+        return _loss.kl_div(input, target, reduction=_reduction("kl_div", reduction),
+                            log_target=log_target)
 
 
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool, full: bool, eps: float,
@@ -116,33 +121,33 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool, full: bool,
 
 
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
-                        reduction: int = 1) -> Tensor:
+                        reduction: int = 0) -> Tensor:
     return _loss.margin_ranking_loss(input1, input2, target, margin,
                                      reduction=_reduction("margin_ranking_loss", reduction))
 
 
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
-                         reduction: int = 1) -> Tensor:
+                         reduction: int = 0) -> Tensor:
     return _loss.hinge_embedding_loss(input, target, margin,
                                       reduction=_reduction("hinge_embedding_loss", reduction))
 
 
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-06, swap: bool = False,
-                        reduction: int = 1) -> Tensor:
+                        reduction: int = 0) -> Tensor:
     return _loss.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap,
                                      reduction=_reduction("triplet_margin_loss", reduction))
 
 
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
-                          reduction: int = 1) -> Tensor:
+                          reduction: int = 0) -> Tensor:
     return _loss.cosine_embedding_loss(input1, input2, target, margin,
                                        reduction=_reduction("cosine_embedding_loss", reduction))
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      pos_weight: Tensor | None = None,
-                                     reduction: int = 1) -> Tensor:
+                                     reduction: int = 0) -> Tensor:
     return _loss.binary_cross_entropy_with_logits(
         input, target, weight, reduction=_reduction("binary_cross_entropy_with_logits", reduction),
         pos_weight=pos_weight)
