@@ -50,7 +50,10 @@ from gradkit._api.flags import *  # noqa: F401,F403  (use_deterministic_algorith
 from gradkit._api import flags as _flags
 from gradkit._api.floating import *  # noqa: F401,F403  (frexp, ldexp, i0, hann_window, ...)
 from gradkit._api.sampling import *  # noqa: F401,F403  (multinomial, poisson, binomial)
+from gradkit._api.copies import *  # noqa: F401,F403  (select_scatter, view_copy, ...)
+from gradkit._api.buffers import *  # noqa: F401,F403  (empty_strided, frombuffer, from_dlpack)
 from gradkit._api import floating as _floating, sampling as _sampling
+from gradkit._api import buffers as _buffers, copies as _copies
 from gradkit._api import surface_methods as _surface_methods  # noqa: F401  (x.i0(), x.is_cpu, ...)
 from gradkit._api import inplace_functions as _inplace_functions
 from gradkit._api import numpy_dispatch as _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
@@ -101,6 +104,8 @@ if _typing.TYPE_CHECKING:
                                       margin_ranking_loss, max_pool1d, max_pool2d, max_pool3d,
                                       poisson_nll_loss, rms_norm, rrelu, rrelu_, selu, selu_,
                                       threshold, threshold_, triplet_margin_loss)
+    from .linalg._legacy import (cholesky, cholesky_inverse, eig, lstsq, lu, lu_solve, lu_unpack,
+                                 matrix_rank, qr, solve, symeig)
     from .tape import GradientTape, Variable
 
 
@@ -147,6 +152,10 @@ _LAZY_NAMES.update(dict.fromkeys(("dropout", "dropout_", "alpha_dropout", "alpha
                                   "max_pool3d", "constant_pad_nd", "celu", "celu_", "selu",
                                   "selu_", "rrelu", "rrelu_", "threshold", "threshold_", "detach"),
                                  "nn.functional._aten"))
+# torch.qr, torch.lu, torch.cholesky, ... (before torch.linalg) and the removed torch.eig, ...
+_LAZY_NAMES.update(dict.fromkeys(("qr", "lu", "lu_solve", "lu_unpack", "cholesky",
+                                  "cholesky_inverse", "eig", "symeig", "lstsq", "solve",
+                                  "matrix_rank"), "linalg._legacy"))
 
 from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
                                   FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
@@ -184,7 +193,7 @@ __all__ += ["ConcretizationError", "e", "pi", "inf", "nan", "newaxis", "diagflat
 __all__ += _inplace_functions.__all__
 __all__ += ["layout", "strided", "memory_format", "contiguous_format", "channels_last",
             "channels_last_3d", "preserve_format", "backends", "random"]
-__all__ += _flags.__all__ + _floating.__all__ + _sampling.__all__
+__all__ += _flags.__all__ + _floating.__all__ + _sampling.__all__ + _copies.__all__ + _buffers.__all__
 
 if _typing.TYPE_CHECKING:
     # NOTE: pyright takes a package's public names from __all__ alone, so it would call `gk.sin`
@@ -201,40 +210,42 @@ if _typing.TYPE_CHECKING:
                 "bilinear", "binary_cross_entropy_with_logits", "bitwise_and",
                 "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
                 "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to",
-                "bucketize", "cat", "ceil", "celu", "celu_", "channel_shuffle", "cholesky_solve",
-                "chunk", "clamp", "clamp_max", "clamp_min", "cli", "clip", "clone", "complex",
-                "concat", "concatenate", "conj", "conj_physical", "constant_pad_nd", "conv1d",
-                "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
-                "copysign", "corrcoef", "cos", "cosh", "cosine_embedding_loss",
-                "cosine_similarity", "count_nonzero", "cov", "cummax", "cummin", "cumprod",
-                "cumsum", "cv2", "deg2rad", "detach", "diag", "diag_embed", "diagonal", "digamma",
-                "dist", "div", "divide", "dot", "dropout", "dropout_", "dsplit", "einsum",
-                "embedding", "eq", "equal", "erf", "erfc", "erfinv", "exp", "exp2", "expand",
-                "expand_as", "expm1", "feature_alpha_dropout", "feature_alpha_dropout_",
-                "feature_dropout", "fix", "flatten", "flip", "fliplr", "flipud", "float_power",
-                "floor", "floor_divide", "fmax", "fmin", "fmod", "frac", "functional", "gather",
-                "gcd", "ge", "ger", "greater", "greater_equal", "group_norm", "gt", "hardshrink",
-                "heaviside", "hinge_embedding_loss", "hsplit", "hstack", "hypot", "imag",
-                "index_add", "index_select", "inner", "instance_norm", "is_complex", "is_conj",
-                "is_floating_point", "is_inference", "is_neg", "is_nonzero", "is_tensor",
-                "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf", "isposinf", "isreal",
-                "kl_div", "kron", "kthvalue", "layer_norm", "lcm", "le", "lerp", "less",
-                "less_equal", "lgamma", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2",
-                "logcumsumexp", "logical_and", "logical_not", "logical_or", "logical_xor", "logit",
-                "logsumexp", "lt", "margin_ranking_loss", "masked_fill", "masked_select", "matmul",
-                "matrix_exp", "max", "max_pool1d", "max_pool2d", "max_pool3d", "maximum", "mean",
-                "median", "min", "minimum", "mm", "mode", "moveaxis", "movedim", "mul", "multiply",
-                "mv", "nan_to_num", "nanmean", "nanmedian", "nanquantile", "nansum", "narrow",
-                "ne", "neg", "negative", "nonzero", "norm", "not_equal", "numel", "numpy", "outer",
-                "pairwise_distance", "pdist", "permute", "pixel_shuffle", "pixel_unshuffle",
-                "poisson_nll_loss", "polar", "polygamma", "positive", "pow", "prelu", "prod",
-                "quantile", "rad2deg", "real", "reciprocal", "relu", "remainder", "repeat",
-                "repeat_interleave", "reshape", "resolve_conj", "resolve_neg", "rms_norm", "roll",
-                "rot90", "round", "rrelu", "rrelu_", "rsqrt", "rsub", "scatter", "scatter_add",
-                "scipy", "searchsorted", "selu", "selu_", "sgn", "sigmoid", "sign", "signbit",
-                "sin", "sinc", "sinh", "sort", "special_xlogy", "split", "split_with_sizes",
-                "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum",
-                "swapaxes", "swapdims", "t", "take", "take_along_dim", "tan", "tanh", "tape",
+                "bucketize", "cat", "ceil", "celu", "celu_", "channel_shuffle", "cholesky",
+                "cholesky_inverse", "cholesky_solve", "chunk", "clamp", "clamp_max", "clamp_min",
+                "cli", "clip", "clone", "complex", "concat", "concatenate", "conj",
+                "conj_physical", "constant_pad_nd", "conv1d", "conv2d", "conv3d",
+                "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "copysign", "corrcoef",
+                "cos", "cosh", "cosine_embedding_loss", "cosine_similarity", "count_nonzero",
+                "cov", "cummax", "cummin", "cumprod", "cumsum", "cv2", "deg2rad", "detach", "diag",
+                "diag_embed", "diagonal", "digamma", "dist", "div", "divide", "dot", "dropout",
+                "dropout_", "dsplit", "eig", "einsum", "embedding", "eq", "equal", "erf", "erfc",
+                "erfinv", "exp", "exp2", "expand", "expand_as", "expm1", "feature_alpha_dropout",
+                "feature_alpha_dropout_", "feature_dropout", "fix", "flatten", "flip", "fliplr",
+                "flipud", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac",
+                "functional", "gather", "gcd", "ge", "ger", "greater", "greater_equal",
+                "group_norm", "gt", "hardshrink", "heaviside", "hinge_embedding_loss", "hsplit",
+                "hstack", "hypot", "imag", "index_add", "index_select", "inner", "instance_norm",
+                "is_complex", "is_conj", "is_floating_point", "is_inference", "is_neg",
+                "is_nonzero", "is_tensor", "isclose", "isfinite", "isin", "isinf", "isnan",
+                "isneginf", "isposinf", "isreal", "kl_div", "kron", "kthvalue", "layer_norm",
+                "lcm", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10", "log1p",
+                "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and", "logical_not",
+                "logical_or", "logical_xor", "logit", "logsumexp", "lstsq", "lt", "lu", "lu_solve",
+                "lu_unpack", "margin_ranking_loss", "masked_fill", "masked_select", "matmul",
+                "matrix_exp", "matrix_rank", "max", "max_pool1d", "max_pool2d", "max_pool3d",
+                "maximum", "mean", "median", "min", "minimum", "mm", "mode", "moveaxis", "movedim",
+                "mul", "multiply", "mv", "nan_to_num", "nanmean", "nanmedian", "nanquantile",
+                "nansum", "narrow", "ne", "neg", "negative", "nonzero", "norm", "not_equal",
+                "numel", "numpy", "outer", "pairwise_distance", "pdist", "permute",
+                "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "polar", "polygamma",
+                "positive", "pow", "prelu", "prod", "qr", "quantile", "rad2deg", "real",
+                "reciprocal", "relu", "remainder", "repeat", "repeat_interleave", "reshape",
+                "resolve_conj", "resolve_neg", "rms_norm", "roll", "rot90", "round", "rrelu",
+                "rrelu_", "rsqrt", "rsub", "scatter", "scatter_add", "scipy", "searchsorted",
+                "selu", "selu_", "sgn", "sigmoid", "sign", "signbit", "sin", "sinc", "sinh",
+                "solve", "sort", "special_xlogy", "split", "split_with_sizes", "sqrt", "square",
+                "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "swapaxes",
+                "swapdims", "symeig", "t", "take", "take_along_dim", "tan", "tanh", "tape",
                 "tensor_split", "tensordot", "testing", "tf", "threshold", "threshold_", "tile",
                 "topk", "trace", "transpose", "triangular_solve", "tril", "triplet_margin_loss",
                 "triu", "true_divide", "trunc", "unbind", "unflatten", "unfold", "unique",

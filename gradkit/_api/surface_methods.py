@@ -1,7 +1,7 @@
 """Tensor methods PyTorch scripts call that the family modules do not attach: the methods of
 ``floating`` and ``sampling`` (``x.i0()``, ``x.multinomial(2)``, ``x.ldexp_(e)``, ...), the
 predicates ``isneginf``/``isposinf``/``isreal``/``is_nonzero``, ``diagflat``, ``sum_to_size``,
-``new``, and the CPU answers to PyTorch's placement questions (``is_cpu``, ``is_sparse``,
+``new``, ``hardshrink``, and the CPU answers to PyTorch's placement questions (``is_cpu``, ``is_sparse``,
 ``is_pinned``, ``pin_memory``, ...).
 """
 
@@ -11,10 +11,12 @@ from typing import Any
 
 from gradkit import _api as A
 from gradkit._api import construction as _construction
+from gradkit._api import copies as _copies
 from gradkit._api import floating as _fl
 from gradkit._api import sampling as _sm
 from gradkit._api.inplace import _make_inplace
 from gradkit._core.tensor import Tensor
+from gradkit.ops import nn as _P
 
 
 def sum_to_size(self: Tensor, *size: Any) -> Tensor:
@@ -39,6 +41,11 @@ def new(self: Tensor, *args: Any, device: Any = None) -> Tensor:
     from gradkit._api.legacy import _typed
     return _typed(self.type().removeprefix("torch."), self.dtype)(
         *args, device=device if device is not None else self.device)
+
+
+def hardshrink(self: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0 (the row ``nn.functional.hardshrink`` also runs)."""
+    return _P.hardshrink_p(self, lambd=float(lambd))
 
 
 def pin_memory(self: Tensor, device: Any = None) -> Tensor:
@@ -66,6 +73,9 @@ def _attach() -> None:
         setattr(T, name, getattr(A, name))
     T.diagflat = _construction.diagflat
     T.sum_to_size = sum_to_size
+    for name in ("select_scatter", "slice_scatter", "diagonal_scatter"):
+        setattr(T, name, getattr(_copies, name))
+    T.hardshrink = hardshrink
     T.new = new
     T.pin_memory = pin_memory
     T.is_pinned = _false
