@@ -1,0 +1,170 @@
+"""More PyTorch names (issue #17): legacy linalg, the ``*_scatter`` and ``*_copy`` functions,
+``empty_strided``, ``frombuffer`` and DLPack; checked against a live PyTorch (importorskip) and
+against finite differences for gradients."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+
+torch = pytest.importorskip("torch")
+
+
+def _np(t):
+    return t.detach().numpy()
+
+
+# --- legacy linalg -------------------------------------------------------------------------
+def test_legacy_factorizations_match_torch():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 4, 4))
+    spd = a @ a.transpose(0, 2, 1) + 4 * np.eye(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for some in (True, False):
+            q, r = gk.qr(gk.tensor(a[0]), some)
+            tq, tr = torch.qr(torch.tensor(a[0]), some)
+            np.testing.assert_allclose(_np(q), tq.numpy(), atol=1e-12)
+            np.testing.assert_allclose(_np(r), tr.numpy(), atol=1e-12)
+        assert type(gk.qr(gk.tensor(a[0]))).__name__ == "qr"
+        lu, piv = gk.lu(gk.tensor(a))
+        tlu, tpiv = torch.lu(torch.tensor(a))
+        np.testing.assert_allclose(_np(lu), tlu.numpy(), atol=1e-12)
+        np.testing.assert_array_equal(piv.numpy(), tpiv.numpy())
+        assert piv.dtype == gk.int32
+        assert len(gk.lu(gk.tensor(a), get_infos=True)) == 3
+        p, lo, up = gk.lu_unpack(lu, piv)
+        tp, tlo, tup = torch.lu_unpack(tlu, tpiv)
+        for mine, theirs in ((p, tp), (lo, tlo), (up, tup)):
+            np.testing.assert_allclose(_np(mine), theirs.numpy(), atol=1e-12)
+        np.testing.assert_allclose(_np(p @ lo @ up), a, atol=1e-12)
+        b = rng.standard_normal((2, 4, 1))
+        np.testing.assert_allclose(_np(gk.lu_solve(gk.tensor(b), lu, piv)),
+                                   torch.lu_solve(torch.tensor(b), tlu, tpiv).numpy(), atol=1e-12)
+        for upper in (False, True):
+            c = gk.cholesky(gk.tensor(spd), upper)
+            np.testing.assert_allclose(_np(c), torch.cholesky(torch.tensor(spd), upper).numpy(),
+                                       atol=1e-12)
+            np.testing.assert_allclose(_np(gk.cholesky_inverse(c, upper)), np.linalg.inv(spd),
+                                       atol=1e-12)
+        np.testing.assert_allclose(_np(gk.tensor(a[0]).lu()[0]), tlu.numpy()[0], atol=1e-12)
+        np.testing.assert_allclose(_np(gk.tensor(spd[0]).cholesky()),
+                                   np.linalg.cholesky(spd[0]), atol=1e-12)
+    with pytest.warns(UserWarning, match="torch.qr is deprecated in favor of torch.linalg.qr"):
+        gk.qr(gk.tensor(a[0]))
+
+
+def test_lu_unpack_gradient_matches_finite_differences():
+    a = np.random.default_rng(1).standard_normal((3, 3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lu, piv = gk.lu(gk.tensor(a))
+    x = gk.tensor(_np(lu), requires_grad=True)
+    w = np.arange(9.0).reshape(3, 3)
+    _, lo, up = gk.lu_unpack(x, piv)
+    ((lo + up * 2) * gk.tensor(w)).sum().backward()
+    # L takes the strict lower part (plus a constant I), U the upper part: d/dx is w below the
+    # diagonal and 2w on and above it
+    expect = np.where(np.tril(np.ones((3, 3)), -1) > 0, w, 2 * w)
+    np.testing.assert_allclose(_np(x.grad), expect)
+
+
+@pytest.mark.parametrize("name,args", [("eig", 1), ("symeig", 1), ("matrix_rank", 1),
+                                       ("lstsq", 2), ("solve", 2)])
+def test_removed_functions_raise_torchs_errors(name, args):
+    a = np.eye(3)
+    with pytest.raises(RuntimeError) as mine:
+        getattr(gk, name)(*[gk.tensor(a)] * args)
+    with pytest.raises(RuntimeError) as theirs:
+        getattr(torch, name)(*[torch.tensor(a)] * args)
+    assert str(mine.value) == str(theirs.value)
+    if name != "matrix_rank":
+        with pytest.raises(RuntimeError, match="deprecated since version 1.9 and is now removed"):
+            getattr(gk.tensor(a), name)(*[gk.tensor(a)] * (args - 1))
+
+
+# --- scatters and copies -------------------------------------------------------------------
+def test_scatters_values_and_gradients_match_torch():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((4, 5))
+    w = rng.standard_normal((4, 5))
+    cases = [("select_scatter", (5,), (0, 1)), ("slice_scatter", (4, 2), (1, 1, None, 2)),
+             ("diagonal_scatter", (4,), (1,)), ("slice_scatter", (2, 5), (0, 2))]
+    for name, src_shape, args in cases:
+        s = rng.standard_normal(src_shape)
+        x, sx = gk.tensor(a, requires_grad=True), gk.tensor(s, requires_grad=True)
+        tx, tsx = torch.tensor(a, requires_grad=True), torch.tensor(s, requires_grad=True)
+        y, ty = getattr(gk, name)(x, sx, *args), getattr(torch, name)(tx, tsx, *args)
+        np.testing.assert_array_equal(_np(y), ty.detach().numpy())
+        (y * gk.tensor(w)).sum().backward()
+        (ty * torch.tensor(w)).sum().backward()
+        np.testing.assert_array_equal(_np(x.grad), tx.grad.numpy())
+        np.testing.assert_array_equal(_np(sx.grad), tsx.grad.numpy())
+        np.testing.assert_array_equal(a, _np(x))                 # input unchanged
+    with pytest.raises(RuntimeError) as mine:
+        gk.select_scatter(gk.zeros(3, 4), gk.ones(3), 0, 1)
+    with pytest.raises(RuntimeError) as theirs:
+        torch.select_scatter(torch.zeros(3, 4), torch.ones(3), 0, 1)
+    assert str(mine.value) == str(theirs.value)
+    np.testing.assert_array_equal(_np(gk.zeros(3, 3).diagonal_scatter(gk.ones(3))), np.eye(3))
+
+
+def test_copy_variants_are_copies_with_the_views_values():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    x, tx = gk.tensor(a), torch.tensor(a)
+    cases = [("view_copy", ((6, 4),)), ("permute_copy", ((2, 0, 1),)), ("expand_copy", ((3, 2, 3, 4),)),
+             ("transpose_copy", (0, 2)), ("unsqueeze_copy", (1,)), ("squeeze_copy", ()),
+             ("select_copy", (1, 2)), ("slice_copy", (2, 1, 3)), ("diagonal_copy", (0, 1, 2)),
+             ("detach_copy", ()), ("alias_copy", ()), ("as_strided_copy", ((2, 2), (1, 2))),
+             ("unfold_copy", (2, 2, 1))]
+    for name, args in cases:
+        y, ty = getattr(gk, name)(x, *args), getattr(torch, name)(tx, *args)
+        np.testing.assert_array_equal(_np(y), ty.numpy(), err_msg=name)
+        assert y.data_ptr() != x.data_ptr()
+    for name, args in (("split_copy", (2, 2)), ("unbind_copy", (1,)),
+                       ("split_with_sizes_copy", ([1, 3], 2))):
+        ys, tys = getattr(gk, name)(x, *args), getattr(torch, name)(tx, *args)
+        assert len(ys) == len(tys)
+        for y, ty in zip(ys, tys):
+            np.testing.assert_array_equal(_np(y), ty.numpy())
+    np.testing.assert_array_equal(_np(gk.t_copy(gk.tensor(a[0]))), a[0].T)
+    g = gk.tensor(a, requires_grad=True)
+    gk.permute_copy(g, (2, 1, 0)).sum().backward()
+    np.testing.assert_array_equal(_np(g.grad), np.ones_like(a))
+
+
+# --- memory from outside -------------------------------------------------------------------
+def test_empty_strided_frombuffer_dlpack():
+    e, te = gk.empty_strided((2, 3), (1, 2)), torch.empty_strided((2, 3), (1, 2))
+    assert e.stride() == te.stride() and e.shape == te.shape
+    with pytest.raises(RuntimeError, match="must match dimensionality of strides"):
+        gk.empty_strided((2, 3), (1,))
+    buf = bytearray(np.arange(4, dtype=np.float32).tobytes())
+    t = gk.frombuffer(buf, dtype=gk.float32)
+    t[0] = 9.0
+    np.testing.assert_array_equal(np.frombuffer(buf, dtype=np.float32), [9, 1, 2, 3])
+    np.testing.assert_array_equal(_np(gk.frombuffer(buf, dtype=gk.float32, count=2, offset=4)),
+                                  torch.frombuffer(buf, dtype=torch.float32, count=2, offset=4))
+    for kw in (dict(count=5), dict(offset=20), dict(count=0)):
+        with pytest.raises(ValueError) as mine:
+            gk.frombuffer(buf, dtype=gk.float32, **kw)
+        with pytest.raises(ValueError) as theirs:
+            torch.frombuffer(buf, dtype=torch.float32, **kw)
+        assert str(mine.value) == str(theirs.value)
+    with pytest.warns(UserWarning, match="not writable"):
+        ro = gk.frombuffer(bytes(8), dtype=gk.float32)
+    assert ro.shape == (2,)
+    x = gk.arange(6.0).reshape(2, 3)
+    tt = torch.from_dlpack(x)
+    np.testing.assert_array_equal(tt.numpy(), _np(x))
+    tt[0, 0] = 7.0                                  # shared memory
+    assert float(x[0, 0]) == 7.0
+    back = gk.from_dlpack(torch.arange(3.0))
+    np.testing.assert_array_equal(_np(back), [0, 1, 2])
+    np.testing.assert_array_equal(_np(gk.from_dlpack(gk.to_dlpack(x))), _np(x))
+    with pytest.raises(RuntimeError, match="Can't export tensors that require gradient"):
+        gk.ones(2, requires_grad=True).__dlpack__()
