@@ -54,6 +54,7 @@ from gradkit._api.copies import *  # noqa: F401,F403  (select_scatter, view_copy
 from gradkit._api.buffers import *  # noqa: F401,F403  (empty_strided, frombuffer, from_dlpack)
 from gradkit._api import floating as _floating, sampling as _sampling
 from gradkit._api import buffers as _buffers, copies as _copies
+from gradkit._api.spectral import istft, stft  # noqa: F401
 from gradkit._api import surface_methods as _surface_methods  # noqa: F401  (x.i0(), x.is_cpu, ...)
 from gradkit._api import inplace_functions as _inplace_functions
 from gradkit._api import numpy_dispatch as _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
@@ -194,6 +195,7 @@ __all__ += _inplace_functions.__all__
 __all__ += ["layout", "strided", "memory_format", "contiguous_format", "channels_last",
             "channels_last_3d", "preserve_format", "backends", "random"]
 __all__ += _flags.__all__ + _floating.__all__ + _sampling.__all__ + _copies.__all__ + _buffers.__all__
+__all__ += ["stft", "istft"]
 
 if _typing.TYPE_CHECKING:
     # NOTE: pyright takes a package's public names from __all__ alone, so it would call `gk.sin`

@@ -14,6 +14,7 @@ from gradkit._api import construction as _construction
 from gradkit._api import copies as _copies
 from gradkit._api import floating as _fl
 from gradkit._api import sampling as _sm
+from gradkit._api import spectral as _spectral
 from gradkit._api.inplace import _make_inplace
 from gradkit._core.tensor import Tensor
 from gradkit.ops import nn as _P
@@ -73,6 +74,8 @@ def _attach() -> None:
         setattr(T, name, getattr(A, name))
     T.diagflat = _construction.diagflat
     T.sum_to_size = sum_to_size
+    T.stft = _spectral.stft
+    T.istft = _spectral.istft
     for name in ("select_scatter", "slice_scatter", "diagonal_scatter"):
         setattr(T, name, getattr(_copies, name))
     T.hardshrink = hardshrink

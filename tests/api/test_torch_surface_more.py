@@ -168,3 +168,76 @@ def test_empty_strided_frombuffer_dlpack():
     np.testing.assert_array_equal(_np(gk.from_dlpack(gk.to_dlpack(x))), _np(x))
     with pytest.raises(RuntimeError, match="Can't export tensors that require gradient"):
         gk.ones(2, requires_grad=True).__dlpack__()
+
+
+# --- stft / istft --------------------------------------------------------------------------
+_STFT_CASES = [dict(n_fft=8), dict(n_fft=16, hop_length=3, win_length=10, hann=True),
+               dict(n_fft=8, center=False), dict(n_fft=8, pad_mode="constant", normalized=True),
+               dict(n_fft=8, onesided=False, hann=True), dict(n_fft=9, hop_length=2, hann=True)]
+
+
+@pytest.mark.parametrize("shape", [(40,), (2, 37)])
+@pytest.mark.parametrize("case", range(len(_STFT_CASES)))
+def test_stft_istft_match_torch(shape, case):
+    kw = dict(_STFT_CASES[case])
+    hann = kw.pop("hann", False)
+    n = kw.get("win_length", kw["n_fft"])
+    gw = gk.hann_window(n, dtype=gk.float64) if hann else None
+    tw = torch.hann_window(n, dtype=torch.float64) if hann else None
+    x = np.random.default_rng(case).standard_normal(shape)
+    s = gk.stft(gk.tensor(x), window=gw, return_complex=True, **kw)
+    ts = torch.stft(torch.tensor(x), window=tw, return_complex=True, **kw)
+    assert tuple(s.shape) == tuple(ts.shape) and s.dtype == gk.complex128
+    np.testing.assert_allclose(_np(s), ts.numpy(), atol=1e-12)
+    real = gk.stft(gk.tensor(x), window=gw, return_complex=False, **kw)
+    np.testing.assert_allclose(_np(real), torch.view_as_real(ts).numpy(), atol=1e-12)
+    ikw = {k: v for k, v in kw.items() if k != "pad_mode"}
+    y, ty = gk.istft(s, window=gw, **ikw), torch.istft(ts, window=tw, **ikw)
+    assert tuple(y.shape) == tuple(ty.shape)
+    np.testing.assert_allclose(_np(y), ty.numpy(), atol=1e-12)
+    if kw.get("center", True):
+        np.testing.assert_allclose(_np(y), x[..., :y.shape[-1]], atol=1e-12)   # round trip
+    with pytest.warns(UserWarning, match="Result is being padded with zeros in the tail"):
+        z = gk.istft(s, window=gw, length=x.shape[-1] + 3, **ikw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tz = torch.istft(ts, window=tw, length=x.shape[-1] + 3, **ikw)
+    np.testing.assert_allclose(_np(z), tz.numpy(), atol=1e-12)
+
+
+def test_stft_istft_gradients():
+    rng = np.random.default_rng(5)
+    w = gk.hann_window(8, dtype=gk.float64)
+    x = gk.tensor(rng.standard_normal(30), requires_grad=True)
+    assert gk.autograd.gradcheck(
+        lambda t: gk.view_as_real(gk.stft(t, 8, window=w, return_complex=True)), (x,))
+    s = gk.view_as_real(gk.stft(x.detach(), 8, window=w, return_complex=True)).contiguous()
+    s.requires_grad_()
+    assert gk.autograd.gradcheck(lambda v: gk.istft(gk.view_as_complex(v), 8, window=w), (s,))
+    g = rng.standard_normal(30)
+    ts = torch.tensor(_np(s), requires_grad=True)
+    (torch.istft(torch.view_as_complex(ts), 8, window=torch.hann_window(8, dtype=torch.float64))
+     * torch.tensor(g)).sum().backward()
+    (gk.istft(gk.view_as_complex(s), 8, window=w) * gk.tensor(g)).sum().backward()
+    np.testing.assert_allclose(_np(s.grad), ts.grad.numpy(), atol=1e-12)
+
+
+def test_stft_errors():
+    x = gk.randn(20)
+    with pytest.raises(RuntimeError, match="stft requires the return_complex parameter"):
+        gk.stft(x, 8)
+    with pytest.raises(RuntimeError, match="expected hop_length > 0, but got hop_length=0"):
+        gk.stft(x, 8, hop_length=0, return_complex=True)
+    with pytest.raises(RuntimeError, match="expected 0 < win_length <= n_fft, but got win_length=10"):
+        gk.stft(x, 8, win_length=10, return_complex=True)
+    with pytest.raises(RuntimeError, match="expected a 1D window tensor of size equal to win_length=8"):
+        gk.stft(x, 8, window=gk.ones(5), return_complex=True)
+    with pytest.raises(RuntimeError, match="expected 0 < n_fft < 20, but got n_fft=30"):
+        gk.stft(x, 30, center=False, return_complex=True)
+    with pytest.raises(RuntimeError, match="istft requires a complex-valued input tensor"):
+        gk.istft(gk.stft(x, 8, return_complex=False), 8)
+    with pytest.raises(RuntimeError, match="window overlap add min"):
+        gk.istft(gk.stft(x, 8, return_complex=True), 8, window=gk.zeros(8))
+    np.testing.assert_allclose(_np(x.stft(8, return_complex=True)),
+                               torch.tensor(_np(x)).stft(8, return_complex=True).numpy(),
+                               atol=1e-5)
