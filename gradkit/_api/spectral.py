@@ -24,9 +24,23 @@ from gradkit.ops.fft import fft_c2c, fft_c2r, fft_r2c
 
 __all__ = ["stft", "istft"]
 
+#: PyTorch's warnings when no window is given
+_NO_WINDOW = {
+    "stft": "A window was not provided. A rectangular window will be applied,which is known to "
+            "cause spectral leakage. Other windows such as torch.hann_window or "
+            "torch.hamming_window are recommended to reduce spectral leakage.To suppress this "
+            "warning and use a rectangular window, explicitly set "
+            "`window=torch.ones(n_fft, device=<device>)`.",
+    "istft": "A window was not provided. A rectangular window will be applied.Please provide the "
+             "same window used by stft to make the inversion lossless.To suppress this warning "
+             "and use a rectangular window, explicitly set "
+             "`window=torch.ones(n_fft, device=<device>)`.",
+}
+
 
 def _window(window: Tensor | None, win_length: int, n_fft: int, like: Tensor, fn: str) -> Tensor:
     if window is None:
+        warnings.warn(_NO_WINDOW[fn], UserWarning, stacklevel=3)
         w = _make(np.ones(win_length, dtype=np.dtype(like._data.dtype).type(0).real.dtype),
                   False, None)
     else:

@@ -176,6 +176,7 @@ _STFT_CASES = [dict(n_fft=8), dict(n_fft=16, hop_length=3, win_length=10, hann=T
                dict(n_fft=8, onesided=False, hann=True), dict(n_fft=9, hop_length=2, hann=True)]
 
 
+@pytest.mark.filterwarnings("ignore:A window was not provided")
 @pytest.mark.parametrize("shape", [(40,), (2, 37)])
 @pytest.mark.parametrize("case", range(len(_STFT_CASES)))
 def test_stft_istft_match_torch(shape, case):
@@ -185,6 +186,9 @@ def test_stft_istft_match_torch(shape, case):
     gw = gk.hann_window(n, dtype=gk.float64) if hann else None
     tw = torch.hann_window(n, dtype=torch.float64) if hann else None
     x = np.random.default_rng(case).standard_normal(shape)
+    if not hann:                         # PyTorch's advice when no window is given
+        with pytest.warns(UserWarning, match="A window was not provided"):
+            gk.stft(gk.tensor(x), window=None, return_complex=True, **kw)
     s = gk.stft(gk.tensor(x), window=gw, return_complex=True, **kw)
     ts = torch.stft(torch.tensor(x), window=tw, return_complex=True, **kw)
     assert tuple(s.shape) == tuple(ts.shape) and s.dtype == gk.complex128
@@ -197,11 +201,18 @@ def test_stft_istft_match_torch(shape, case):
     np.testing.assert_allclose(_np(y), ty.numpy(), atol=1e-12)
     if kw.get("center", True):
         np.testing.assert_allclose(_np(y), x[..., :y.shape[-1]], atol=1e-12)   # round trip
-    with pytest.warns(UserWarning, match="Result is being padded with zeros in the tail"):
+    with warnings.catch_warnings(record=True) as mine:
+        warnings.simplefilter("always")
         z = gk.istft(s, window=gw, length=x.shape[-1] + 3, **ikw)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore")      # PyTorch warns once per process (TORCH_WARN_ONCE)
         tz = torch.istft(ts, window=tw, length=x.shape[-1] + 3, **ikw)
+    # the zero-padding warning exactly when the frames end before the requested length
+    n_fft, hop = kw["n_fft"], kw.get("hop_length", kw["n_fft"] // 4)
+    start = n_fft // 2 if kw.get("center", True) else 0
+    padded = start + x.shape[-1] + 3 > n_fft + hop * (ts.shape[-1] - 1)
+    assert [str(w.message)[:40] for w in mine] == \
+        ["The length of signal is shorter than the"] * padded
     np.testing.assert_allclose(_np(z), tz.numpy(), atol=1e-12)
 
 
@@ -222,6 +233,7 @@ def test_stft_istft_gradients():
     np.testing.assert_allclose(_np(s.grad), ts.grad.numpy(), atol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:A window was not provided")
 def test_stft_errors():
     x = gk.randn(20)
     with pytest.raises(RuntimeError, match="stft requires the return_complex parameter"):
