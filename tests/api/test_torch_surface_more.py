@@ -211,7 +211,7 @@ def test_stft_istft_match_torch(shape, case):
     n_fft, hop = kw["n_fft"], kw.get("hop_length", kw["n_fft"] // 4)
     start = n_fft // 2 if kw.get("center", True) else 0
     padded = start + x.shape[-1] + 3 > n_fft + hop * (ts.shape[-1] - 1)
-    assert [str(w.message)[:40] for w in mine] == \
+    assert [str(w.message)[:40] for w in mine if "window" not in str(w.message)] == \
         ["The length of signal is shorter than the"] * padded
     np.testing.assert_allclose(_np(z), tz.numpy(), atol=1e-12)
 
