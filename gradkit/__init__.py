@@ -68,6 +68,7 @@ from gradkit._core.creation import (Generator, arange, as_tensor, asarray, berno
                                     ones_like, rand, rand_like, randint, randint_like, randn,
                                     randn_like, randperm, scalar_tensor, seed, set_rng_state,
                                     tensor, zeros, zeros_like)
+from gradkit._core.creation import default_generator
 from gradkit._core.printing import get_printoptions, printoptions, set_printoptions
 # torch.e, torch.pi, torch.inf, torch.nan (Python floats) and torch.newaxis (None)
 from math import e, inf, nan, pi  # noqa: E402
@@ -105,8 +106,9 @@ if _typing.TYPE_CHECKING:
                                       margin_ranking_loss, max_pool1d, max_pool2d, max_pool3d,
                                       poisson_nll_loss, rms_norm, rrelu, rrelu_, selu, selu_,
                                       threshold, threshold_, triplet_margin_loss)
-    from .linalg._legacy import (cholesky, cholesky_inverse, eig, lstsq, lu, lu_solve, lu_unpack,
-                                 matrix_rank, qr, solve, symeig)
+    from .linalg._legacy import (cholesky, cholesky_inverse, eig, frobenius_norm, lstsq, lu,
+                                 lu_solve, lu_unpack, matrix_rank, nuclear_norm, qr, solve,
+                                 symeig)
     from .tape import GradientTape, Variable
 
 
@@ -156,7 +158,8 @@ _LAZY_NAMES.update(dict.fromkeys(("dropout", "dropout_", "alpha_dropout", "alpha
 # torch.qr, torch.lu, torch.cholesky, ... (before torch.linalg) and the removed torch.eig, ...
 _LAZY_NAMES.update(dict.fromkeys(("qr", "lu", "lu_solve", "lu_unpack", "cholesky",
                                   "cholesky_inverse", "eig", "symeig", "lstsq", "solve",
-                                  "matrix_rank"), "linalg._legacy"))
+                                  "matrix_rank", "frobenius_norm", "nuclear_norm"),
+                                 "linalg._legacy"))
 
 from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
                                   FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
@@ -195,7 +198,7 @@ __all__ += _inplace_functions.__all__
 __all__ += ["layout", "strided", "memory_format", "contiguous_format", "channels_last",
             "channels_last_3d", "preserve_format", "backends", "random"]
 __all__ += _flags.__all__ + _floating.__all__ + _sampling.__all__ + _copies.__all__ + _buffers.__all__
-__all__ += ["stft", "istft"]
+__all__ += ["stft", "istft", "default_generator"]
 
 if _typing.TYPE_CHECKING:
     # NOTE: pyright takes a package's public names from __all__ alone, so it would call `gk.sin`
@@ -224,34 +227,35 @@ if _typing.TYPE_CHECKING:
                 "erfinv", "exp", "exp2", "expand", "expand_as", "expm1", "feature_alpha_dropout",
                 "feature_alpha_dropout_", "feature_dropout", "fix", "flatten", "flip", "fliplr",
                 "flipud", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac",
-                "functional", "gather", "gcd", "ge", "ger", "greater", "greater_equal",
-                "group_norm", "gt", "hardshrink", "heaviside", "hinge_embedding_loss", "hsplit",
-                "hstack", "hypot", "imag", "index_add", "index_select", "inner", "instance_norm",
-                "is_complex", "is_conj", "is_floating_point", "is_inference", "is_neg",
-                "is_nonzero", "is_tensor", "isclose", "isfinite", "isin", "isinf", "isnan",
-                "isneginf", "isposinf", "isreal", "kl_div", "kron", "kthvalue", "layer_norm",
-                "lcm", "le", "lerp", "less", "less_equal", "lgamma", "log", "log10", "log1p",
-                "log2", "logaddexp", "logaddexp2", "logcumsumexp", "logical_and", "logical_not",
-                "logical_or", "logical_xor", "logit", "logsumexp", "lstsq", "lt", "lu", "lu_solve",
-                "lu_unpack", "margin_ranking_loss", "masked_fill", "masked_select", "matmul",
-                "matrix_exp", "matrix_rank", "max", "max_pool1d", "max_pool2d", "max_pool3d",
-                "maximum", "mean", "median", "min", "minimum", "mm", "mode", "moveaxis", "movedim",
-                "mul", "multiply", "mv", "nan_to_num", "nanmean", "nanmedian", "nanquantile",
-                "nansum", "narrow", "ne", "neg", "negative", "nonzero", "norm", "not_equal",
-                "numel", "numpy", "outer", "pairwise_distance", "pdist", "permute",
-                "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "polar", "polygamma",
-                "positive", "pow", "prelu", "prod", "qr", "quantile", "rad2deg", "real",
-                "reciprocal", "relu", "remainder", "repeat", "repeat_interleave", "reshape",
-                "resolve_conj", "resolve_neg", "rms_norm", "roll", "rot90", "round", "rrelu",
-                "rrelu_", "rsqrt", "rsub", "scatter", "scatter_add", "scipy", "searchsorted",
-                "selu", "selu_", "sgn", "sigmoid", "sign", "signbit", "sin", "sinc", "sinh",
-                "solve", "sort", "special_xlogy", "split", "split_with_sizes", "sqrt", "square",
-                "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "swapaxes",
-                "swapdims", "symeig", "t", "take", "take_along_dim", "tan", "tanh", "tape",
-                "tensor_split", "tensordot", "testing", "tf", "threshold", "threshold_", "tile",
-                "topk", "trace", "transpose", "triangular_solve", "tril", "triplet_margin_loss",
-                "triu", "true_divide", "trunc", "unbind", "unflatten", "unfold", "unique",
-                "unique_consecutive", "unravel_index", "unsqueeze", "var", "var_mean", "vdot",
-                "view", "view_as_complex", "view_as_real", "vsplit", "vstack", "where", "xlogy"]
+                "frobenius_norm", "functional", "gather", "gcd", "ge", "ger", "greater",
+                "greater_equal", "group_norm", "gt", "hardshrink", "heaviside",
+                "hinge_embedding_loss", "hsplit", "hstack", "hypot", "imag", "index_add",
+                "index_select", "inner", "instance_norm", "is_complex", "is_conj",
+                "is_floating_point", "is_inference", "is_neg", "is_nonzero", "is_tensor",
+                "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf", "isposinf", "isreal",
+                "kl_div", "kron", "kthvalue", "layer_norm", "lcm", "le", "lerp", "less",
+                "less_equal", "lgamma", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2",
+                "logcumsumexp", "logical_and", "logical_not", "logical_or", "logical_xor", "logit",
+                "logsumexp", "lstsq", "lt", "lu", "lu_solve", "lu_unpack", "margin_ranking_loss",
+                "masked_fill", "masked_select", "matmul", "matrix_exp", "matrix_rank", "max",
+                "max_pool1d", "max_pool2d", "max_pool3d", "maximum", "mean", "median", "min",
+                "minimum", "mm", "mode", "moveaxis", "movedim", "mul", "multiply", "mv",
+                "nan_to_num", "nanmean", "nanmedian", "nanquantile", "nansum", "narrow", "ne",
+                "neg", "negative", "nonzero", "norm", "not_equal", "nuclear_norm", "numel",
+                "numpy", "outer", "pairwise_distance", "pdist", "permute", "pixel_shuffle",
+                "pixel_unshuffle", "poisson_nll_loss", "polar", "polygamma", "positive", "pow",
+                "prelu", "prod", "qr", "quantile", "rad2deg", "real", "reciprocal", "relu",
+                "remainder", "repeat", "repeat_interleave", "reshape", "resolve_conj",
+                "resolve_neg", "rms_norm", "roll", "rot90", "round", "rrelu", "rrelu_", "rsqrt",
+                "rsub", "scatter", "scatter_add", "scipy", "searchsorted", "selu", "selu_", "sgn",
+                "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "solve", "sort",
+                "special_xlogy", "split", "split_with_sizes", "sqrt", "square", "squeeze", "stack",
+                "std", "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "symeig", "t",
+                "take", "take_along_dim", "tan", "tanh", "tape", "tensor_split", "tensordot",
+                "testing", "tf", "threshold", "threshold_", "tile", "topk", "trace", "transpose",
+                "triangular_solve", "tril", "triplet_margin_loss", "triu", "true_divide", "trunc",
+                "unbind", "unflatten", "unfold", "unique", "unique_consecutive", "unravel_index",
+                "unsqueeze", "var", "var_mean", "vdot", "view", "view_as_complex", "view_as_real",
+                "vsplit", "vstack", "where", "xlogy"]
     # END names written by tools/gen_tensor_stub.py
 del _dtype, _typing

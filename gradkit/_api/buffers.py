@@ -16,7 +16,7 @@ from gradkit._core.backend import backend_of
 from gradkit._core.creation import _shape, from_numpy
 from gradkit._core.tensor import Tensor, _make
 
-__all__ = ["empty_strided", "frombuffer", "from_dlpack", "to_dlpack"]
+__all__ = ["empty_strided", "empty_permuted", "frombuffer", "from_dlpack", "to_dlpack"]
 
 
 def empty_strided(size: Any, stride: Any, *, dtype: Any = None, layout: Any = None,
@@ -40,6 +40,23 @@ def empty_strided(size: Any, stride: Any, *, dtype: Any = None, layout: Any = No
     extent = 1 + sum((n - 1) * s for n, s in zip(shape, strides)) if all(shape) else 0
     base = np.zeros(max(extent, 0), dtype=dt)
     arr = np.lib.stride_tricks.as_strided(base, shape, tuple(s * base.itemsize for s in strides))
+    return _make(arr, bool(requires_grad), None)
+
+
+def empty_permuted(size: Any, physical_layout: Any, *, dtype: Any = None, layout: Any = None,
+                   device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
+    """A tensor of shape ``size`` laid out in memory in the dimension order ``physical_layout``
+    (outermost first): ``empty_permuted((N, C, H, W), (0, 2, 3, 1))`` is channels-last
+    (zeros here, where PyTorch leaves the memory uninitialised)."""
+    shape = tuple(int(n) for n in size)
+    order = tuple(int(d) for d in physical_layout)
+    if sorted(order) != list(range(len(shape))):
+        raise RuntimeError(f"Number of dimensions in size does not match the length of the "
+                           f"physical_layout; or physical_layout is not a permutation: "
+                           f"size={list(shape)}, physical_layout={list(order)}")
+    dt = (_dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()).np
+    arr = np.zeros(tuple(shape[d] for d in order), dtype=dt).transpose(
+        tuple(int(i) for i in np.argsort(order)))
     return _make(arr, bool(requires_grad), None)
 
 
@@ -126,5 +143,14 @@ def _dlpack_device(self: Tensor) -> Any:
     return (1, 0)
 
 
+def _new_empty_strided(self: Tensor, size: Any, stride: Any, *, dtype: Any = None,
+                       device: Any = None, requires_grad: bool = False, layout: Any = None,
+                       pin_memory: bool = False) -> Tensor:
+    return empty_strided(size, stride, dtype=self.dtype if dtype is None else dtype,
+                         device=device, requires_grad=requires_grad)
+
+
+_new_empty_strided.__name__ = "new_empty_strided"
+Tensor.new_empty_strided = _new_empty_strided
 Tensor.__dlpack__ = _dlpack
 Tensor.__dlpack_device__ = _dlpack_device

@@ -15,13 +15,15 @@ from gradkit import _api as A
 from gradkit._api import complex as _cx
 from gradkit._api import views as _views
 from gradkit._api.base import _t
+from gradkit._core.creation import full_like as _full_like
 from gradkit._core.tensor import Tensor
 
 __all__ = ["select_scatter", "slice_scatter", "diagonal_scatter", "view_copy", "permute_copy",
            "expand_copy", "t_copy", "transpose_copy", "unsqueeze_copy", "squeeze_copy",
            "select_copy", "slice_copy", "diagonal_copy", "detach_copy", "alias_copy",
            "as_strided_copy", "split_copy", "split_with_sizes_copy", "unbind_copy", "unfold_copy",
-           "view_as_real_copy", "view_as_complex_copy"]
+           "view_as_real_copy", "view_as_complex_copy", "unsafe_chunk", "unsafe_split",
+           "unsafe_split_with_sizes", "fill"]
 
 
 def _scatter_into(input: Tensor, src: Tensor, view: Any) -> Tensor:
@@ -94,3 +96,25 @@ unfold_copy = _copy_of(lambda x, dimension, size, step: _views.unfold(x, dimensi
                        "unfold_copy")
 view_as_real_copy = _copy_of(_cx.view_as_real, "view_as_real_copy")
 view_as_complex_copy = _copy_of(_cx.view_as_complex, "view_as_complex_copy")
+
+
+# NOTE: PyTorch's "unsafe" splits skip the views' version checks; gradkit's splits are the same
+# values with the checks kept (an in-place change to a piece is still caught)
+unsafe_chunk = _copy_of(A.chunk, "unsafe_chunk")
+unsafe_split = _copy_of(A.split, "unsafe_split")
+unsafe_split_with_sizes = _copy_of(A.split_with_sizes, "unsafe_split_with_sizes")
+for _f, _v in ((unsafe_chunk, "chunk"), (unsafe_split, "split"),
+               (unsafe_split_with_sizes, "split_with_sizes")):
+    _f.__doc__ = f"``{_v}``'s pieces (PyTorch's spelling without view checks; here copies)."
+
+
+def fill(input: Tensor, value: Any) -> Tensor:
+    """A tensor like ``input`` filled with ``value`` (out of place; ``value`` a number or a
+    0-d tensor, whose gradient is the sum of the result's)."""
+    x = _t(input)
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"fill only supports 0-dimension value tensor but got tensor with "
+                               f"{value.ndim} dimensions.")
+        return A.add(A.mul(x.detach(), 0), value.to(x.dtype))
+    return _full_like(x, value)

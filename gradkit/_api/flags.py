@@ -23,7 +23,7 @@ __all__ = ["use_deterministic_algorithms", "are_deterministic_algorithms_enabled
            "get_deterministic_debug_mode", "set_float32_matmul_precision",
            "get_float32_matmul_precision", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
            "set_anomaly_enabled", "set_flush_denormal", "set_warn_always", "is_warn_always_enabled",
-           "typename", "is_storage", "set_default_tensor_type"]
+           "typename", "is_storage", "set_default_tensor_type", "can_cast", "get_device"]
 
 _flags: dict[str, Any] = {"deterministic": False, "warn_only": False, "precision": "highest",
                           "warn_always": False}
@@ -150,3 +150,18 @@ def set_default_tensor_type(t: Any) -> None:
         raise TypeError(f"invalid type: '{name}'")
     _dtype.set_default_dtype(_TENSOR_TYPES[name])
 
+
+
+_KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def can_cast(from_: Any, to: Any) -> bool:
+    """Whether PyTorch's casting rules allow ``from_`` to ``to`` in type promotion: never to a
+    lower kind (complex > floating > integral > bool); within a kind any size goes."""
+    a, b = _dtype.as_dtype(from_).np, _dtype.as_dtype(to).np
+    return _KIND_ORDER[a.kind] <= _KIND_ORDER[b.kind]
+
+
+def get_device(input: Tensor) -> int:
+    """``input.get_device()``: the GPU index, -1 on the CPU."""
+    return int(input.get_device())

@@ -49,6 +49,13 @@ def hardshrink(self: Tensor, lambd: float = 0.5) -> Tensor:
     return _P.hardshrink_p(self, lambd=float(lambd))
 
 
+def dim_order(self: Tensor, *, ambiguity_check: Any = False) -> tuple[int, ...]:
+    """The dimensions from outermost to innermost in memory (by decreasing stride, ties in
+    dimension order): ``(0, 2, 3, 1)`` for a channels-last tensor."""
+    strides = self.stride()
+    return tuple(sorted(range(self.ndim), key=lambda d: (-strides[d], d)))
+
+
 def pin_memory(self: Tensor, device: Any = None) -> Tensor:
     """PyTorch's answer without an accelerator: pinned memory needs one."""
     from gradkit import accelerator
@@ -74,6 +81,10 @@ def _attach() -> None:
         setattr(T, name, getattr(A, name))
     T.diagflat = _construction.diagflat
     T.sum_to_size = sum_to_size
+    for name in ("unsafe_chunk", "unsafe_split", "unsafe_split_with_sizes"):
+        setattr(T, name, getattr(_copies, name))
+    T.dim_order = dim_order
+    T.const_data_ptr = lambda self: self.data_ptr()
     T.stft = _spectral.stft
     T.istft = _spectral.istft
     for name in ("select_scatter", "slice_scatter", "diagonal_scatter"):

@@ -16,7 +16,7 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.linalg._base import _return_type
 
 __all__ = ["qr", "lu", "lu_solve", "lu_unpack", "cholesky", "cholesky_inverse", "eig", "symeig",
-           "lstsq", "solve", "matrix_rank"]
+           "lstsq", "solve", "matrix_rank", "frobenius_norm", "nuclear_norm"]
 
 _qr_ret = _return_type("qr", ["Q", "R"])
 _lu_unpack_ret = _return_type("lu_unpack", ["P", "L", "U"])
@@ -112,6 +112,24 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
     eye = _make(np.broadcast_to(np.eye(n, dtype=L._data.dtype), tuple(L.shape)).copy(), False,
                 None)
     return linalg.cholesky_solve(eye, L, upper)
+
+
+def frobenius_norm(input: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """``gk.linalg.vector_norm(input, 2, dim, keepdim)`` (kept in PyTorch for TorchScript)."""
+    from gradkit import linalg
+    _deprecated("at::frobenius_norm is deprecated and it is just left for JIT compatibility. It "
+                "will be removed in a future PyTorch release. Please use "
+                "`linalg.vector_norm(A, 2., dim, keepdim)` instead")
+    return linalg.vector_norm(input, 2.0, dim, keepdim)
+
+
+def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """``gk.linalg.matrix_norm(input, 'nuc', dim, keepdim)``; ``dim`` defaults to the last two."""
+    from gradkit import linalg
+    _deprecated("at::nuclear_norm is deprecated and it is just left for JIT compatibility. It will "
+                "be removed in a future PyTorch release. Please use "
+                "`linalg.matrix_norm(A, 'nuc', dim, keepdim)` instead")
+    return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
 
 
 def eig(input: Tensor, eigenvectors: bool = False) -> Any:

@@ -253,3 +253,94 @@ def test_stft_errors():
     np.testing.assert_allclose(_np(x.stft(8, return_complex=True)),
                                torch.tensor(_np(x)).stft(8, return_complex=True).numpy(),
                                atol=1e-5)
+
+
+# --- small helpers -------------------------------------------------------------------------
+def test_small_helpers_match_torch():
+    pairs = [("float32", "int32"), ("int32", "float32"), ("float64", "float32"), ("int64", "bool"),
+             ("bool", "uint8"), ("complex64", "float64"), ("uint8", "int8"), ("float16", "int64")]
+    for a, b in pairs:
+        assert gk.can_cast(getattr(gk, a), getattr(gk, b)) is \
+            torch.can_cast(getattr(torch, a), getattr(torch, b)), (a, b)
+    assert gk.get_device(gk.ones(2)) == torch.get_device(torch.ones(2)) == -1
+    x = gk.ones(2, 3, 4)
+    assert x.dim_order() == torch.ones(2, 3, 4).dim_order()
+    assert x.permute(2, 0, 1).dim_order() == torch.ones(2, 3, 4).permute(2, 0, 1).dim_order()
+    assert x.const_data_ptr() == x.data_ptr()
+    assert gk.empty_permuted((2, 3, 4), (0, 2, 1)).stride() == \
+        torch.empty_permuted((2, 3, 4), (0, 2, 1)).stride()
+    assert gk.ones(2).new_empty_strided((2, 3), (1, 2)).stride() == (1, 2)
+    np.testing.assert_array_equal(_np(gk.fill(gk.ones(2), 3.0)), torch.fill(torch.ones(2), 3.0))
+    v = gk.tensor(2.0, requires_grad=True)
+    gk.fill(gk.ones(3), v).sum().backward()
+    assert float(v.grad) == 3.0
+    a = np.arange(10.0)
+    for name, arg in (("unsafe_chunk", 3), ("unsafe_split", 4)):
+        mine, theirs = getattr(gk, name)(gk.tensor(a), arg), getattr(torch, name)(torch.tensor(a), arg)
+        assert [list(_np(m)) for m in mine] == [list(t.numpy()) for t in theirs]
+        assert [list(_np(m)) for m in getattr(gk.tensor(a), name)(arg)] == \
+            [list(t.numpy()) for t in theirs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = np.random.default_rng(0).standard_normal((3, 4))
+        np.testing.assert_allclose(_np(gk.frobenius_norm(gk.tensor(m), (0, 1))),
+                                   torch.frobenius_norm(torch.tensor(m), (0, 1)).numpy(), rtol=1e-12)
+        np.testing.assert_allclose(_np(gk.nuclear_norm(gk.tensor(m))),
+                                   torch.nuclear_norm(torch.tensor(m)).numpy(), rtol=1e-12)
+    assert gk.default_generator.initial_seed() == gk.initial_seed()
+
+
+def test_functional_with_indices_lp_pool3d_and_distance_triplet():
+    import torch.nn.functional as TF
+
+    import gradkit.nn.functional as F
+    rng = np.random.default_rng(3)
+    for nd, shape in ((1, (2, 3, 8)), (2, (2, 3, 6, 6)), (3, (1, 2, 4, 4, 4))):
+        x = rng.standard_normal(shape)
+        v, i = getattr(F, f"max_pool{nd}d_with_indices")(gk.tensor(x), 2)
+        tv, ti = getattr(TF, f"max_pool{nd}d_with_indices")(torch.tensor(x), 2)
+        np.testing.assert_array_equal(_np(v), tv.numpy())
+        np.testing.assert_array_equal(_np(i), ti.numpy())
+        v, i = getattr(F, f"adaptive_max_pool{nd}d_with_indices")(gk.tensor(x), 2)
+        tv, ti = getattr(TF, f"adaptive_max_pool{nd}d_with_indices")(torch.tensor(x), 2)
+        np.testing.assert_array_equal(_np(v), tv.numpy())
+        np.testing.assert_array_equal(_np(i), ti.numpy())
+    x = np.abs(rng.standard_normal((1, 2, 4, 4, 4))) + 0.1
+    g, t = gk.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = F.lp_pool3d(g, 2.0, 2), TF.lp_pool3d(t, 2.0, 2)
+    np.testing.assert_allclose(_np(y), ty.detach().numpy(), rtol=1e-12)
+    y.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_allclose(_np(g.grad), t.grad.numpy(), rtol=1e-10)
+    a, p, n = (rng.standard_normal((4, 3)) for _ in range(3))
+    for kw in (dict(), dict(swap=True, margin=0.5, reduction="sum"),
+               dict(distance_function=lambda u, w: (u - w).abs().sum(-1), reduction="none")):
+        tkw = dict(kw)
+        if "distance_function" in kw:
+            tkw["distance_function"] = lambda u, w: (u - w).abs().sum(-1)
+        np.testing.assert_allclose(
+            _np(F.triplet_margin_with_distance_loss(gk.tensor(a), gk.tensor(p), gk.tensor(n), **kw)),
+            TF.triplet_margin_with_distance_loss(torch.tensor(a), torch.tensor(p), torch.tensor(n),
+                                                 **tkw).numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="expected margin to be greater than 0"):
+        F.triplet_margin_with_distance_loss(gk.tensor(a), gk.tensor(p), gk.tensor(n), margin=0)
+
+
+def test_convert_conv_weight_memory_format():
+    m = gk.nn.Sequential(gk.nn.Conv2d(3, 4, 3), gk.nn.ReLU(),
+                         gk.nn.Sequential(gk.nn.ConvTranspose2d(4, 2, 3)))
+    tm = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(),
+                             torch.nn.Sequential(torch.nn.ConvTranspose2d(4, 2, 3)))
+    w = m[0].weight
+    before = _np(w).copy()
+    assert gk.nn.utils.convert_conv2d_weight_memory_format(m, gk.channels_last) is m
+    torch.nn.utils.convert_conv2d_weight_memory_format(tm, torch.channels_last)
+    assert m[0].weight is w and w.requires_grad
+    assert m[0].weight.stride() == tm[0].weight.stride()
+    assert m[2][0].weight.stride() == tm[2][0].weight.stride()
+    np.testing.assert_array_equal(_np(w), before)
+    from gradkit.nn.utils.memory_format import convert_conv3d_weight_memory_format
+    c3 = gk.nn.Conv3d(2, 3, 2)
+    convert_conv3d_weight_memory_format(c3, gk.channels_last_3d)
+    assert c3.weight.stride() == torch.nn.utils.convert_conv3d_weight_memory_format(
+        torch.nn.Conv3d(2, 3, 2), torch.channels_last_3d).weight.stride()

@@ -27,6 +27,8 @@ __all__ = [
     "fuse_conv_bn_weights",
     "fuse_linear_bn_eval",
     "fuse_linear_bn_weights",
+    "convert_conv2d_weight_memory_format",
+    "convert_conv3d_weight_memory_format",
 ]
 
 
@@ -232,4 +234,6 @@ def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_
 
 from .fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,  # noqa: E402
                      fuse_linear_bn_weights)
-from . import clip_grad, convert_parameters, fusion, stateless  # noqa: E402,F401
+from .memory_format import (convert_conv2d_weight_memory_format,  # noqa: E402
+                            convert_conv3d_weight_memory_format)
+from . import clip_grad, convert_parameters, fusion, memory_format, stateless  # noqa: E402,F401
