@@ -101,7 +101,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one vector (differentiable)."""
-    from .. import _api as A
+    from gradkit import _api as A
 
     return A.cat([A.reshape(p, (-1,)) for p in parameters])
 
