@@ -24,6 +24,8 @@ from gradkit._core.dtype import (bool, cdouble, cfloat, complex64, complex128, d
                                  iinfo, int, int8, int16, int32, int64, long, promote_types,
                                  result_type, set_default_dtype, short, uint8)
 from gradkit._core.tensor import Size, Tensor
+from gradkit._core.formats import (channels_last, channels_last_3d, contiguous_format, layout,
+                                   memory_format, preserve_format, strided)
 from . import autograd
 from .autograd import (enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled)
 from gradkit._core.grad_mode import is_inference_mode_enabled
@@ -44,6 +46,16 @@ from gradkit._api.blas import *  # noqa: F401,F403
 from gradkit._api.parallelism import *  # noqa: F401,F403
 from gradkit._api.complex import *  # noqa: F401,F403  (also attaches .real, .imag, .conj(), ...)
 from gradkit._api.inplace_functions import *  # noqa: F401,F403  (torch.sin_(t), torch.zero_(t), ...)
+from gradkit._api.flags import *  # noqa: F401,F403  (use_deterministic_algorithms, typename, ...)
+from gradkit._api import flags as _flags
+from gradkit._api.floating import *  # noqa: F401,F403  (frexp, ldexp, i0, hann_window, ...)
+from gradkit._api.sampling import *  # noqa: F401,F403  (multinomial, poisson, binomial)
+from gradkit._api.copies import *  # noqa: F401,F403  (select_scatter, view_copy, ...)
+from gradkit._api.buffers import *  # noqa: F401,F403  (empty_strided, frombuffer, from_dlpack)
+from gradkit._api import floating as _floating, sampling as _sampling
+from gradkit._api import buffers as _buffers, copies as _copies
+from gradkit._api.spectral import istft, stft  # noqa: F401
+from gradkit._api import surface_methods as _surface_methods  # noqa: F401  (x.i0(), x.is_cpu, ...)
 from gradkit._api import inplace_functions as _inplace_functions
 from gradkit._api import numpy_dispatch as _numpy  # noqa: F401  (NumPy dispatch: __array_ufunc__, __array_function__)
 from gradkit._api import numpy_methods as _numpy_methods  # noqa: F401  (NumPy's keywords on Tensor methods)
@@ -56,6 +68,7 @@ from gradkit._core.creation import (Generator, arange, as_tensor, asarray, berno
                                     ones_like, rand, rand_like, randint, randint_like, randn,
                                     randn_like, randperm, scalar_tensor, seed, set_rng_state,
                                     tensor, zeros, zeros_like)
+from gradkit._core.creation import default_generator
 from gradkit._core.printing import get_printoptions, printoptions, set_printoptions
 # torch.e, torch.pi, torch.inf, torch.nan (Python floats) and torch.newaxis (None)
 from math import e, inf, nan, pi  # noqa: E402
@@ -74,14 +87,28 @@ if _typing.TYPE_CHECKING:
     from ._api.products import *  # noqa: F401,F403
     from ._api.reduction import *  # noqa: F401,F403
     from ._api.shape import *  # noqa: F401,F403
-    from . import (accelerator, cli, compile, cuda, cv2, data, distributions, fft, func, functional,
-                   image, io, nn, numeric, numpy, optim, optimize, scipy, symbolic, tape, testing,
-                   tf, utils, viz)
+    from . import (accelerator, backends, cli, compile, cuda, cv2, data, distributions, fft, func,
+                   functional, image, io, nn, numeric, numpy, optim, optimize, random, scipy,
+                   symbolic, tape, testing, tf, utils, viz)
     from .func._vmap import torch_vmap as vmap
     from ._api.lazy import compute, from_dask, persist
     from .io import load, save
-    from .nn.functional import (avg_pool1d, conv_transpose1d, conv_transpose2d, cosine_similarity,
-                                pixel_shuffle, pixel_unshuffle)
+    from .nn.functional import (adaptive_avg_pool1d, avg_pool1d, bilinear, channel_shuffle, conv1d,
+                                conv2d, conv3d, conv_transpose1d, conv_transpose2d,
+                                conv_transpose3d, cosine_similarity, hardshrink, pairwise_distance,
+                                pdist, pixel_shuffle, pixel_unshuffle, prelu)
+    from .nn.functional._aten import (adaptive_max_pool1d, alpha_dropout, alpha_dropout_,
+                                      batch_norm, binary_cross_entropy_with_logits, celu, celu_,
+                                      constant_pad_nd, cosine_embedding_loss, detach, dropout,
+                                      dropout_, embedding, feature_alpha_dropout,
+                                      feature_alpha_dropout_, feature_dropout, group_norm,
+                                      hinge_embedding_loss, instance_norm, kl_div, layer_norm,
+                                      margin_ranking_loss, max_pool1d, max_pool2d, max_pool3d,
+                                      poisson_nll_loss, rms_norm, rrelu, rrelu_, selu, selu_,
+                                      threshold, threshold_, triplet_margin_loss)
+    from .linalg._legacy import (cholesky, cholesky_inverse, eig, frobenius_norm, lstsq, lu,
+                                 lu_solve, lu_unpack, matrix_rank, nuclear_norm, qr, solve,
+                                 symeig)
     from .tape import GradientTape, Variable
 
 
@@ -105,13 +132,34 @@ def __getattr__(name: str) -> object:
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
-                 "compile", "accelerator", "functional", "distributions")
+                 "compile", "accelerator", "functional", "distributions", "backends", "random")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy",
                # torch.cosine_similarity, ...: nn.functional's, also at the top level in PyTorch
                "cosine_similarity": "nn.functional", "pixel_shuffle": "nn.functional",
                "pixel_unshuffle": "nn.functional", "conv_transpose1d": "nn.functional",
                "conv_transpose2d": "nn.functional", "avg_pool1d": "nn.functional"}
+# torch.conv2d, torch.pdist, ...: the same signature as nn.functional's
+_LAZY_NAMES.update(dict.fromkeys(("conv1d", "conv2d", "conv3d", "conv_transpose3d", "pdist",
+                                  "pairwise_distance", "bilinear", "prelu", "hardshrink",
+                                  "adaptive_avg_pool1d", "channel_shuffle"), "nn.functional"))
+# torch.dropout, torch.layer_norm, torch.kl_div, ...: PyTorch's own top-level signatures
+_LAZY_NAMES.update(dict.fromkeys(("dropout", "dropout_", "alpha_dropout", "alpha_dropout_",
+                                  "feature_dropout", "feature_alpha_dropout",
+                                  "feature_alpha_dropout_", "layer_norm", "batch_norm",
+                                  "instance_norm", "group_norm", "rms_norm", "kl_div",
+                                  "poisson_nll_loss", "margin_ranking_loss",
+                                  "hinge_embedding_loss", "triplet_margin_loss",
+                                  "cosine_embedding_loss", "binary_cross_entropy_with_logits",
+                                  "embedding", "adaptive_max_pool1d", "max_pool1d", "max_pool2d",
+                                  "max_pool3d", "constant_pad_nd", "celu", "celu_", "selu",
+                                  "selu_", "rrelu", "rrelu_", "threshold", "threshold_", "detach"),
+                                 "nn.functional._aten"))
+# torch.qr, torch.lu, torch.cholesky, ... (before torch.linalg) and the removed torch.eig, ...
+_LAZY_NAMES.update(dict.fromkeys(("qr", "lu", "lu_solve", "lu_unpack", "cholesky",
+                                  "cholesky_inverse", "eig", "symeig", "lstsq", "solve",
+                                  "matrix_rank", "frobenius_norm", "nuclear_norm"),
+                                 "linalg._legacy"))
 
 from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
                                   FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
@@ -147,6 +195,10 @@ __all__ = [
 ]
 __all__ += ["ConcretizationError", "e", "pi", "inf", "nan", "newaxis", "diagflat", "adjoint"]
 __all__ += _inplace_functions.__all__
+__all__ += ["layout", "strided", "memory_format", "contiguous_format", "channels_last",
+            "channels_last_3d", "preserve_format", "backends", "random"]
+__all__ += _flags.__all__ + _floating.__all__ + _sampling.__all__ + _copies.__all__ + _buffers.__all__
+__all__ += ["stft", "istft", "default_generator"]
 
 if _typing.TYPE_CHECKING:
     # NOTE: pyright takes a package's public names from __all__ alone, so it would call `gk.sin`
@@ -155,43 +207,55 @@ if _typing.TYPE_CHECKING:
     # BEGIN names written by tools/gen_tensor_stub.py
     __all__ += ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
                 "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "abs", "absolute", "acos",
-                "acosh", "add", "addcdiv", "addcmul", "all", "allclose", "amax", "amin", "aminmax",
+                "acosh", "adaptive_avg_pool1d", "adaptive_max_pool1d", "add", "addcdiv", "addcmul",
+                "all", "allclose", "alpha_dropout", "alpha_dropout_", "amax", "amin", "aminmax",
                 "angle", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
                 "arctanh", "argmax", "argmin", "argsort", "argwhere", "asin", "asinh", "atan",
-                "atan2", "atanh", "atleast_1d", "atleast_2d", "avg_pool1d", "bitwise_and",
+                "atan2", "atanh", "atleast_1d", "atleast_2d", "avg_pool1d", "batch_norm",
+                "bilinear", "binary_cross_entropy_with_logits", "bitwise_and",
                 "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
                 "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to",
-                "bucketize", "cat", "ceil", "cholesky_solve", "chunk", "clamp", "clamp_max",
-                "clamp_min", "cli", "clip", "clone", "complex", "concat", "concatenate", "conj",
-                "conj_physical", "conv_transpose1d", "conv_transpose2d", "copysign", "corrcoef",
-                "cos", "cosh", "cosine_similarity", "count_nonzero", "cov", "cummax", "cummin",
-                "cumprod", "cumsum", "cv2", "deg2rad", "diag", "diag_embed", "diagonal", "digamma",
-                "dist", "div", "divide", "dot", "dsplit", "einsum", "eq", "equal", "erf", "erfc",
-                "erfinv", "exp", "exp2", "expand", "expand_as", "expm1", "fix", "flatten", "flip",
-                "fliplr", "flipud", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod",
-                "frac", "functional", "gather", "gcd", "ge", "ger", "greater", "greater_equal",
-                "gt", "heaviside", "hsplit", "hstack", "hypot", "imag", "index_add",
-                "index_select", "inner", "is_complex", "is_conj", "is_floating_point",
-                "is_inference", "is_neg", "is_nonzero", "is_tensor", "isclose", "isfinite", "isin",
-                "isinf", "isnan", "isneginf", "isposinf", "isreal", "kron", "kthvalue", "lcm",
-                "le", "lerp", "less", "less_equal", "lgamma", "log", "log10", "log1p", "log2",
-                "logaddexp", "logaddexp2", "logcumsumexp", "logical_and", "logical_not",
-                "logical_or", "logical_xor", "logit", "logsumexp", "lt", "masked_fill",
-                "masked_select", "matmul", "matrix_exp", "max", "maximum", "mean", "median", "min",
+                "bucketize", "cat", "ceil", "celu", "celu_", "channel_shuffle", "cholesky",
+                "cholesky_inverse", "cholesky_solve", "chunk", "clamp", "clamp_max", "clamp_min",
+                "cli", "clip", "clone", "complex", "concat", "concatenate", "conj",
+                "conj_physical", "constant_pad_nd", "conv1d", "conv2d", "conv3d",
+                "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "copysign", "corrcoef",
+                "cos", "cosh", "cosine_embedding_loss", "cosine_similarity", "count_nonzero",
+                "cov", "cummax", "cummin", "cumprod", "cumsum", "cv2", "deg2rad", "detach", "diag",
+                "diag_embed", "diagonal", "digamma", "dist", "div", "divide", "dot", "dropout",
+                "dropout_", "dsplit", "eig", "einsum", "embedding", "eq", "equal", "erf", "erfc",
+                "erfinv", "exp", "exp2", "expand", "expand_as", "expm1", "feature_alpha_dropout",
+                "feature_alpha_dropout_", "feature_dropout", "fix", "flatten", "flip", "fliplr",
+                "flipud", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac",
+                "frobenius_norm", "functional", "gather", "gcd", "ge", "ger", "greater",
+                "greater_equal", "group_norm", "gt", "hardshrink", "heaviside",
+                "hinge_embedding_loss", "hsplit", "hstack", "hypot", "imag", "index_add",
+                "index_select", "inner", "instance_norm", "is_complex", "is_conj",
+                "is_floating_point", "is_inference", "is_neg", "is_nonzero", "is_tensor",
+                "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf", "isposinf", "isreal",
+                "kl_div", "kron", "kthvalue", "layer_norm", "lcm", "le", "lerp", "less",
+                "less_equal", "lgamma", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2",
+                "logcumsumexp", "logical_and", "logical_not", "logical_or", "logical_xor", "logit",
+                "logsumexp", "lstsq", "lt", "lu", "lu_solve", "lu_unpack", "margin_ranking_loss",
+                "masked_fill", "masked_select", "matmul", "matrix_exp", "matrix_rank", "max",
+                "max_pool1d", "max_pool2d", "max_pool3d", "maximum", "mean", "median", "min",
                 "minimum", "mm", "mode", "moveaxis", "movedim", "mul", "multiply", "mv",
                 "nan_to_num", "nanmean", "nanmedian", "nanquantile", "nansum", "narrow", "ne",
-                "neg", "negative", "nonzero", "norm", "not_equal", "numel", "numpy", "outer",
-                "permute", "pixel_shuffle", "pixel_unshuffle", "polar", "polygamma", "positive",
-                "pow", "prod", "quantile", "rad2deg", "real", "reciprocal", "relu", "remainder",
-                "repeat", "repeat_interleave", "reshape", "resolve_conj", "resolve_neg", "roll",
-                "rot90", "round", "rsqrt", "rsub", "scatter", "scatter_add", "scipy",
-                "searchsorted", "sgn", "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "sort",
+                "neg", "negative", "nonzero", "norm", "not_equal", "nuclear_norm", "numel",
+                "numpy", "outer", "pairwise_distance", "pdist", "permute", "pixel_shuffle",
+                "pixel_unshuffle", "poisson_nll_loss", "polar", "polygamma", "positive", "pow",
+                "prelu", "prod", "qr", "quantile", "rad2deg", "real", "reciprocal", "relu",
+                "remainder", "repeat", "repeat_interleave", "reshape", "resolve_conj",
+                "resolve_neg", "rms_norm", "roll", "rot90", "round", "rrelu", "rrelu_", "rsqrt",
+                "rsub", "scatter", "scatter_add", "scipy", "searchsorted", "selu", "selu_", "sgn",
+                "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "solve", "sort",
                 "special_xlogy", "split", "split_with_sizes", "sqrt", "square", "squeeze", "stack",
-                "std", "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "take",
-                "take_along_dim", "tan", "tanh", "tape", "tensor_split", "tensordot", "testing",
-                "tf", "tile", "topk", "trace", "transpose", "triangular_solve", "tril", "triu",
-                "true_divide", "trunc", "unbind", "unflatten", "unfold", "unique",
-                "unique_consecutive", "unravel_index", "unsqueeze", "var", "var_mean", "vdot",
-                "view", "view_as_complex", "view_as_real", "vsplit", "vstack", "where", "xlogy"]
+                "std", "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "symeig", "t",
+                "take", "take_along_dim", "tan", "tanh", "tape", "tensor_split", "tensordot",
+                "testing", "tf", "threshold", "threshold_", "tile", "topk", "trace", "transpose",
+                "triangular_solve", "tril", "triplet_margin_loss", "triu", "true_divide", "trunc",
+                "unbind", "unflatten", "unfold", "unique", "unique_consecutive", "unravel_index",
+                "unsqueeze", "var", "var_mean", "vdot", "view", "view_as_complex", "view_as_real",
+                "vsplit", "vstack", "where", "xlogy"]
     # END names written by tools/gen_tensor_stub.py
 del _dtype, _typing

@@ -265,8 +265,13 @@ def trace(input: Tensor) -> Tensor:
 
 
 def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
-    """A copy that stays on the graph (gradient passes through unchanged)."""
-    return S.clone_p(_t(input))
+    """A copy that stays on the graph (gradient passes through unchanged); a channels-last
+    ``memory_format`` lays the copy out NHWC (NDHWC), as ``contiguous`` does."""
+    from gradkit._core import formats
+    out = S.clone_p(_t(input))
+    if formats.check(memory_format) in formats.CHANNELS_LAST:
+        return out.contiguous(memory_format=memory_format)
+    return out
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: Any = None) -> Any:

@@ -15,6 +15,7 @@ from gradkit import _api as A
 from gradkit._api import special as AM
 from gradkit._core import concrete as _cc
 from gradkit._core import dtype as _dtype
+from gradkit._core import formats as _formats
 from gradkit._core.backend import c_contiguous
 from gradkit._core.creation import _fill_value
 from gradkit._core.tensor import Tensor, _INFERENCE_DETACHED, _INPLACE_INFERENCE, _make
@@ -197,6 +198,10 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
                         "torch.memory_format memory_format = None)\n"
                         " * (Tensor tensor, bool non_blocking = False, bool copy = False, *, "
                         "torch.memory_format memory_format = None)\n")
+    fmt = _formats.check(kwargs.get("memory_format"))
+    if fmt in _formats.CHANNELS_LAST:
+        return _lay_out(to(self, *args, **{k: v for k, v in kwargs.items()
+                                            if k != "memory_format"}), fmt)
     dtype = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
     device = kwargs.get("device")
@@ -273,7 +278,22 @@ def type_as(self: Tensor, other: Tensor) -> Tensor:
     return to(self, other.dtype)
 
 
+def _lay_out(self: Tensor, memory_format: Any) -> Tensor:
+    """``self`` laid out in memory as a channels-last ``memory_format`` asks (PyTorch's
+    strides, same values); ``self`` when it is already. The copy is a permute, a contiguous
+    copy and the inverse permute, so its gradient is the identity as for ``contiguous()``."""
+    order = _formats.order_of(memory_format, self.ndim)
+    if order is None or _formats.is_laid_out(self._data, order):
+        return self
+    inverse = tuple(int(i) for i in np.argsort(order))
+    return A.permute(contiguous(A.permute(self, order)), inverse)
+
+
 def contiguous(self: Tensor, memory_format: Any = None) -> Tensor:
+    """A C-contiguous tensor with the same values (``self`` if it is one already); with
+    ``memory_format=gk.channels_last`` (``channels_last_3d``) one laid out NHWC (NDHWC)."""
+    if _formats.check(memory_format) in _formats.CHANNELS_LAST:
+        return _lay_out(self, memory_format)
     if c_contiguous(self._data):
         return self
     if self._rg:

@@ -402,6 +402,33 @@ def _like(input: Any, dtype: Any) -> tuple[tuple[int, ...], Any]:
     return arr.shape, (arr.dtype if dtype is None else _np_dtype(dtype))
 
 
+def _laid_out_like(input: Any, memory_format: Any, res: Tensor) -> Tensor:
+    """``res`` (a fresh C-ordered ``*_like`` result) with PyTorch's memory layout: a channels-last
+    ``memory_format``, or for ``preserve_format`` (the default) the input's own order of
+    dimensions in memory; the values are unchanged."""
+    from gradkit._core import formats
+    arr = input._data if isinstance(input, Tensor) else input
+    if type(arr) is not np.ndarray or type(res._data) is not np.ndarray:
+        return res
+    fmt = formats.check(memory_format)
+    if fmt is None or fmt is formats.preserve_format:
+        if arr.ndim < 2 or arr.flags.c_contiguous:
+            return res
+        # NOTE: NumPy's order "K" is PyTorch's preserve_format: the strides' order is kept
+        data = np.empty_like(arr, dtype=res._data.dtype, order="K")
+    else:
+        order = formats.order_of(fmt, arr.ndim)
+        if order is None:
+            return res
+        data = np.empty(tuple(arr.shape[d] for d in order), res._data.dtype).transpose(
+            tuple(int(i) for i in np.argsort(order)))
+    if data.flags.c_contiguous:
+        return res
+    data[...] = res._data
+    res._data = data
+    return res
+
+
 def _like_device(input: Any, device: Any) -> Any:
     """Where a ``*_like`` result goes: ``device`` if given, else the input's device/library."""
     if device is not None:
@@ -421,29 +448,33 @@ def zeros_like(input: Any, *, dtype: Any = None, device: Any = None, requires_gr
                memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
     where = _like_device(input, device)
-    return _finish(_blank(shape, dt, where, lambda: np.zeros(shape, dtype=dt)), requires_grad, where)
+    res = _finish(_blank(shape, dt, where, lambda: np.zeros(shape, dtype=dt)), requires_grad, where)
+    return _laid_out_like(input, memory_format, res)
 
 
 def ones_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
     where = _like_device(input, device)
-    return _finish(_blank(shape, dt, where, lambda: np.ones(shape, dtype=dt)), requires_grad, where)
+    res = _finish(_blank(shape, dt, where, lambda: np.ones(shape, dtype=dt)), requires_grad, where)
+    return _laid_out_like(input, memory_format, res)
 
 
 def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
     where = _like_device(input, device)
-    return _finish(_blank(shape, dt, where, lambda: np.empty(shape, dtype=dt)), requires_grad, where)
+    res = _finish(_blank(shape, dt, where, lambda: np.empty(shape, dtype=dt)), requires_grad, where)
+    return _laid_out_like(input, memory_format, res)
 
 
 def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
     fill, where = _fill_value(fill_value, np.dtype(dt)), _like_device(input, device)
-    return _finish(_blank(shape, dt, where, lambda: np.full(shape, fill, dtype=dt)), requires_grad,
-                   where)
+    res = _finish(_blank(shape, dt, where, lambda: np.full(shape, fill, dtype=dt)), requires_grad,
+                  where)
+    return _laid_out_like(input, memory_format, res)
 
 
 # --- random ---------------------------------------------------------------------------

@@ -256,8 +256,10 @@ class Tensor:
         return type(self._data) is _meta.MetaArray
 
     @property
-    def layout(self) -> str:
-        return "strided"
+    def layout(self) -> Any:
+        """``gk.strided``: every gradkit tensor is a dense strided array."""
+        from gradkit._core.formats import strided
+        return strided
 
     @property
     def itemsize(self) -> int:
@@ -353,6 +355,12 @@ class Tensor:
         return self._data.dtype.kind == "c"
 
     def is_contiguous(self, memory_format: Any = None) -> bool:
+        """Whether the elements lie in memory in C order, or in the order a channels-last
+        ``memory_format`` names (NHWC for ``gk.channels_last``)."""
+        from gradkit._core import formats
+        if formats.check(memory_format) in formats.CHANNELS_LAST:
+            rank, order = formats.CHANNELS_LAST[memory_format]
+            return self._data.ndim == rank and formats.is_laid_out(self._data, order)
         from gradkit._core.backend import c_contiguous
         return c_contiguous(self._data)
 

@@ -39,3 +39,4 @@ from gradkit.linalg._factor import (cholesky_ex, cholesky_solve, cond, household
                                     inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, matrix_exp,
                                     solve_ex, solve_triangular, tensorinv, tensorsolve,
                                     triangular_solve, vander)
+from gradkit.linalg import _legacy  # noqa: E402,F401  (torch.qr, torch.lu, ..., Tensor.qr, ...)

@@ -58,5 +58,9 @@ __all__ = [
     "pdist", "embedding_bag", "interpolate", "upsample", "upsample_nearest",
     "upsample_bilinear", "unfold", "fold", "scaled_dot_product_attention", "conv3d",
     "max_pool3d", "avg_pool3d", "gumbel_softmax", "max_unpool1d", "max_unpool2d", "max_unpool3d",
-    "adaptive_avg_pool3d", "adaptive_max_pool3d", "conv_transpose3d",
+    "adaptive_avg_pool3d", "adaptive_max_pool3d", "conv_transpose3d", "relu_", "elu_",
+    "leaky_relu_", "hardtanh_", "selu_", "celu_", "rrelu_", "threshold_", "channel_shuffle",
+    "lp_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices", "triplet_margin_with_distance_loss",
 ]

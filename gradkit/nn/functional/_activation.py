@@ -22,7 +22,8 @@ __all__ = [
     "relu", "hardtanh", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "softplus",
     "mish", "softsign", "hardsigmoid", "hardswish", "sigmoid", "tanh", "logsigmoid", "softmax",
     "log_softmax", "softmin", "glu", "normalize", "threshold", "tanhshrink", "softshrink",
-    "hardshrink", "prelu", "rrelu", "gumbel_softmax",
+    "hardshrink", "prelu", "rrelu", "gumbel_softmax", "relu_", "elu_", "leaky_relu_", "hardtanh_",
+    "selu_", "celu_", "rrelu_", "threshold_", "channel_shuffle",
 ]
 
 
@@ -283,3 +284,64 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     index = y_soft.detach().argmax(dim, keepdim=True)
     y_hard = _const(np.zeros(tuple(x.shape)), x).scatter(dim, index, 1.0)
     return y_hard - y_soft.detach() + y_soft
+
+
+# --- in-place spellings (``F.relu_(x)`` is ``F.relu(x, inplace=True)``) --------------------
+def relu_(input: Tensor) -> Tensor:
+    """``relu`` written into ``input`` (recorded as an in-place change, as ``x.relu_()``)."""
+    return relu(input, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``elu`` written into ``input``."""
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """``leaky_relu`` written into ``input``."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """``hardtanh`` written into ``input``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """``selu`` written into ``input``."""
+    return selu(input, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """``celu`` written into ``input``."""
+    return celu(input, alpha, inplace=True)
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
+           training: bool = False) -> Tensor:
+    """``rrelu`` written into ``input``."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """``threshold`` written into ``input``."""
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Split the channels (dim 1) into ``groups`` groups of ``k`` and interleave them: channel
+    ``i * groups + g`` of the result is channel ``g * k + i`` of the input."""
+    x = _t(input)
+    if x.ndim < 3:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{list(x.shape)}")
+    groups = int(groups)
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    n, c = x.shape[0], x.shape[1]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and "
+                           f"{groups} groups.")
+    rest = tuple(x.shape[2:])
+    return x.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)

@@ -23,7 +23,7 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
     "margin_ranking_loss", "safe_where", "poisson_nll_loss", "gaussian_nll_loss",
     "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
-    "multilabel_margin_loss", "triplet_margin_loss",
+    "multilabel_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
 ]
 
 
@@ -554,3 +554,26 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     if swap:
         d_neg = A.minimum(d_neg, F.pairwise_distance(pos, neg, p, eps))
     return F._reduce(A.clamp_min(d_pos - d_neg + margin, 0.0), reduction)
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function: Any = None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean") -> Tensor:
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with any distance ``d`` (``pairwise_distance`` by
+    default); ``swap`` uses ``min(d(a, n), d(p, n))`` as the negative distance."""
+    if margin <= 0:
+        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, "
+                         f"got {margin} instead")
+    a, p, n = _t(anchor, "anchor"), _t(positive, "positive"), _t(negative, "negative")
+    if not a.ndim == p.ndim == n.ndim:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {a.ndim}D, positive "
+                           f"{p.ndim}D, and negative {n.ndim}D inputs")
+    if distance_function is None:
+        from ._distance import pairwise_distance
+        distance_function = pairwise_distance
+    d_pos, d_neg = distance_function(a, p), distance_function(a, n)
+    if swap:
+        d_neg = A.minimum(d_neg, distance_function(p, n))
+    loss = A.clamp_min(A.add(A.sub(d_pos, d_neg), margin), 0)
+    return _reduce(loss, _reduction(None, None, reduction))

@@ -1,4 +1,8 @@
-"""Gradient clipping, flat-vector views of parameters and ``skip_init`` (``torch.nn.utils``)."""
+"""Gradient clipping, flat-vector views of parameters and ``skip_init`` (``torch.nn.utils``).
+
+PyTorch's submodule paths are here too: ``nn.utils.clip_grad``, ``nn.utils.convert_parameters``,
+``nn.utils.fusion`` (``fuse_conv_bn_eval``, ...) and ``nn.utils.stateless`` (``functional_call``).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,14 @@ __all__ = [
     "vector_to_parameters",
     "weight_norm",
     "remove_weight_norm",
+    "clip_grad_norm",
+    "clip_grads_with_norm_",
+    "fuse_conv_bn_eval",
+    "fuse_conv_bn_weights",
+    "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
+    "convert_conv2d_weight_memory_format",
+    "convert_conv3d_weight_memory_format",
 ]
 
 
@@ -89,7 +101,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, f
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and concatenated into one vector (differentiable)."""
-    from .. import _api as A
+    from gradkit import _api as A
 
     return A.cat([A.reshape(p, (-1,)) for p in parameters])
 
@@ -195,3 +207,33 @@ def remove_weight_norm(module: Any, name: str = "weight") -> Any:
             module.register_parameter(name, Parameter(weight))
             return module
     raise ValueError(f"weight_norm of '{name}' not found in {module}")
+
+
+def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                          total_norm: Any, foreach: Any = None) -> None:
+    """Scale the gradients in place by ``min(1, max_norm / (total_norm + 1e-6))``, with a
+    ``total_norm`` computed beforehand (``get_total_norm``); ``clip_grad_norm_`` is the two."""
+    grads = [p._grad for p in _list(parameters) if p._grad is not None]
+    if not grads:
+        return
+    total = float(total_norm._data if isinstance(total_norm, Tensor) else total_norm)
+    coef = min(float(max_norm) / (total + 1e-6), 1.0)
+    for g in grads:
+        g._data *= g._data.dtype.type(coef)
+        g._vc[0] += 1
+
+
+def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: Any = None) -> Tensor:
+    """Deprecated spelling of ``clip_grad_norm_`` (PyTorch warns the same)."""
+    import warnings
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
+
+
+from .fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eval,  # noqa: E402
+                     fuse_linear_bn_weights)
+from .memory_format import (convert_conv2d_weight_memory_format,  # noqa: E402
+                            convert_conv3d_weight_memory_format)
+from . import clip_grad, convert_parameters, fusion, memory_format, stateless  # noqa: E402,F401
