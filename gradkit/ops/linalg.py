@@ -931,8 +931,8 @@ expm_p = defop("matrix_exp", _expm_impl, vjp=lambda g, ans, a: _expm_block(_mT(a
 
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
-for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, eig_p, svd_p, pinv_p, trisolve_p,
-            lu_p, expm_p):
+for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, cholesky_upper_p, qr_p, eigh_p, eig_p, svd_p,
+            pinv_p, trisolve_p, lu_p, expm_p):
     not_lazy(_fn, False, "is a dense decomposition (Dask's linear algebra covers only some "
              "2-D cases)")
 
