@@ -129,3 +129,6 @@ def fix_random(lib: Any) -> None:
     if lib.__name__ != "torch":   # gradkit's init draws itself instead of calling uniform_
         init.uniform_ = lambda t, a=0.0, b=1.0, generator=None: uniform_(t, a, b)
         init.normal_ = lambda t, mean=0.0, std=1.0, generator=None: normal_(t, mean, std)
+        real_gen = init._gen   # orthogonal_ draws its Gaussian matrix here; PyTorch's normal_()s it
+        init._gen = lambda generator=None, like=None: (
+            stream.rng if generator is None else real_gen(generator, like))
