@@ -110,7 +110,9 @@ def storage_offset(self: Tensor) -> int:
 
 
 def _storage_root(self: Tensor) -> np.ndarray:
-    d = self._data
+    # a view's storage is its base's (some views, as_strided's, hold their own copy of the
+    # elements and write through to the base)
+    d = (self._base if self._base is not None else self)._data
     if type(d) is not np.ndarray:
         raise NotImplementedError(
             f"storage() / untyped_storage() are available for NumPy-backed (CPU) tensors; this "

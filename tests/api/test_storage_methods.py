@@ -43,7 +43,8 @@ def test_same_as_torch() -> None:
     got, want = [], []
     for lib, out in ((gk, got), (torch, want)):
         a = lib.arange(24).reshape(2, 3, 4)
-        for t in (a, a[1], a[:, 1:], a.transpose(0, 2), a.reshape(6, 4)[2:], a.clone()[0], a + 1):
+        for t in (a, a[1], a[:, 1:], a.transpose(0, 2), a.reshape(6, 4)[2:], a.clone()[0], a + 1,
+                  a.as_strided((2, 2), (1, 2), 3), a.flatten()[::5]):
             out.append((_quiet(lambda t=t: t.storage().size()), t.untyped_storage().nbytes(),
                         t.untyped_storage().data_ptr() == a.untyped_storage().data_ptr()))
     assert got == want
