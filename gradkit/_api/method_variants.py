@@ -109,6 +109,81 @@ def storage_offset(self: Tensor) -> int:
     return int((d.ctypes.data - root.ctypes.data) // d.itemsize)
 
 
+def _storage_root(self: Tensor) -> np.ndarray:
+    # a view's storage is its base's (some views, as_strided's, hold their own copy of the
+    # elements and write through to the base)
+    d = (self._base if self._base is not None else self)._data
+    if type(d) is not np.ndarray:
+        raise NotImplementedError(
+            f"storage() / untyped_storage() are available for NumPy-backed (CPU) tensors; this "
+            f"tensor's data is a {type(d).__module__}.{type(d).__name__}")
+    root = _root(d)
+    return root if isinstance(root, np.ndarray) else d
+
+
+class UntypedStorage:
+    """The bytes under a tensor (``Tensor.untyped_storage()``): its size and address, which a
+    view shares with its base. Read-only facts; gradkit offers no storage-level writes."""
+
+    def __init__(self, root: np.ndarray) -> None:
+        self._root = root
+
+    def nbytes(self) -> int:
+        return int(self._root.nbytes)
+
+    def size(self) -> int:
+        return self.nbytes()
+
+    def __len__(self) -> int:
+        return self.nbytes()
+
+    def data_ptr(self) -> int:
+        return int(self._root.ctypes.data)
+
+    def element_size(self) -> int:
+        return 1
+
+    @property
+    def device(self) -> Any:
+        from gradkit._core.backend import device
+        return device("cpu")
+
+
+class TypedStorage(UntypedStorage):
+    """``Tensor.storage()`` (deprecated in PyTorch): the storage counted in elements of the
+    tensor's dtype."""
+
+    def __init__(self, root: np.ndarray, dtype: Any) -> None:
+        super().__init__(root)
+        self.dtype = dtype
+
+    def size(self) -> int:
+        return int(self._root.size)
+
+    def __len__(self) -> int:
+        return self.size()
+
+    def element_size(self) -> int:
+        return int(self._root.itemsize)
+
+    def tolist(self) -> list[Any]:
+        return self._root.reshape(-1).tolist()
+
+
+def untyped_storage(self: Tensor) -> UntypedStorage:
+    """The storage under this tensor, in bytes (shared by its views)."""
+    return UntypedStorage(_storage_root(self))
+
+
+def storage(self: Tensor) -> TypedStorage:
+    """The storage under this tensor, in elements (PyTorch's deprecated TypedStorage)."""
+    warnings.warn("TypedStorage is deprecated. It will be removed in the future and "
+                  "UntypedStorage will be the only storage class. This should only matter to you "
+                  "if you are using storages directly.  To access UntypedStorage directly, use "
+                  "tensor.untyped_storage() instead of tensor.storage()", UserWarning, stacklevel=2)
+    return TypedStorage(_storage_root(self), self.dtype)
+
+
 def is_set_to(self: Tensor, tensor: Tensor) -> bool:
     """True if both tensors use the same storage, offset, sizes and strides."""
     a, b = self._data, tensor._data
@@ -320,6 +395,7 @@ def _attach() -> None:
         "index_fill": _index_fill, "index_copy": _index_copy, "masked_scatter": _masked_scatter,
         "put": _put, "index_put": _index_put, "fill_diagonal_": fill_diagonal_, "unfold": _unfold,
         "as_strided": _as_strided, "storage_offset": storage_offset, "is_set_to": is_set_to,
+        "storage": storage, "untyped_storage": untyped_storage,
         "apply_": apply_, "map_": map_, "new_tensor": new_tensor, "adjoint": _adjoint,
         "pinverse": _pinverse, "get_device": _get_device,
         "masked_scatter_": _masked_scatter_inplace, "resize_": resize_,

@@ -25,7 +25,10 @@ Storable: ``Tensor`` (and ``nn.Parameter``), ``numpy.ndarray``, ``dict``
 (``OrderedDict``, ``Counter``; keys of the scalar types or tuples of them),
 ``list``, ``tuple``, ``str``, ``int``, ``float``, ``bool``, ``None`` and
 NumPy scalars (stored as Python numbers). A tensor stored twice is restored
-as one object.
+as one object. A view (``numbers[1::2]``, not requiring grad) is stored as its place in
+its base's elements, and the base's elements once, so views loaded together share memory
+again as PyTorch's do (``loaded_evens *= 2`` shows in ``loaded_numbers``); such a file has
+format version 2 (a reader of version 1 refuses it rather than load a view as its base).
 
 Examples
 --------
@@ -59,6 +62,7 @@ __all__ = ["save", "load", "SerializationError", "save_safetensors", "load_safet
 
 FORMAT = "gradkit.save"
 VERSION = 1
+VIEW_VERSION = 2  # a file with view entries: {"tensor": base_array, "view": [offset, shape, strides]}
 _MANIFEST = "gradkit.json"
 _CHECKSUM = "gradkit.sha256"
 _MAX_DEPTH = 200
@@ -78,6 +82,7 @@ class _Encoder:
         self.arrays: list[np.ndarray] = []
         self.memo: dict[int, int] = {}
         self.keep: list[Any] = []  # keeps ids stable while encoding
+        self.views = False
 
     def array(self, obj: Any, arr: np.ndarray) -> int:
         key = id(obj)
@@ -109,6 +114,12 @@ class _Encoder:
                 return {"meta": {"kind": kind, "dtype": obj._data.dtype.str,
                                  "shape": [int(d) for d in obj.shape]},
                         "requires_grad": bool(obj.requires_grad)}
+            view = _view_in_base(obj)
+            if view is not None:
+                base, where = view
+                self.views = True
+                self.keep.append(obj)
+                return {"tensor": self.array(base, base._data), "view": where}
             # NOTE: a Dask-backed tensor is computed and a GPU tensor copied to the host: files
             # hold values, and load them on the CPU
             data = obj._data if type(obj._data) is np.ndarray else _backend.to_numpy(obj._data)
@@ -129,6 +140,31 @@ class _Encoder:
         )
 
 
+def _view_in_base(t: Tensor) -> tuple[Tensor, list[Any]] | None:
+    """``(base, [offset, shape, strides])`` (in elements of the base) for a view that can be
+    stored as a place in its base's elements, else None (stored as a copy of its values).
+    Only plain, grad-free tensors over a C-contiguous NumPy base, with no more elements
+    than the base (no broadcast views) and non-negative strides."""
+    from gradkit.nn.modules.module import Parameter
+
+    base = getattr(t, "_base", None)
+    if base is None or t.requires_grad or base.requires_grad or isinstance(t, Parameter) \
+            or isinstance(base, Parameter):
+        return None
+    b, d = base._data, t._data
+    if type(b) is not np.ndarray or type(d) is not np.ndarray or b.dtype != d.dtype \
+            or not b.flags.c_contiguous or d.size > b.size:
+        return None
+    item = b.itemsize
+    start = d.__array_interface__["data"][0] - b.__array_interface__["data"][0]
+    if start < 0 or start % item or any(s < 0 or s % item for s in d.strides):
+        return None
+    offset, strides = start // item, [s // item for s in d.strides]
+    if d.size and offset + sum((n - 1) * s for n, s in zip(d.shape, strides)) >= b.size:
+        return None
+    return base, [offset, list(d.shape), strides]
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -146,8 +182,9 @@ def _write_zip(f: BinaryIO, obj: Any) -> None:
     arrays = [
         {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": _sha(b)} for a, b in zip(enc.arrays, blobs)
     ]
+    version = VIEW_VERSION if enc.views else VERSION
     manifest = json.dumps(
-        {"format": FORMAT, "version": VERSION, "tree": tree, "arrays": arrays}, separators=(",", ":")
+        {"format": FORMAT, "version": version, "tree": tree, "arrays": arrays}, separators=(",", ":")
     ).encode()
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
         z.writestr(_MANIFEST, manifest)
@@ -197,7 +234,8 @@ def save_safetensors(tensors: Any, f: PathOrFile, metadata: Any = None) -> None:
 class _Decoder:
     def __init__(self, z: zipfile.ZipFile, specs: list[dict[str, Any]], name: str) -> None:
         self.z, self.specs, self.name = z, specs, name
-        self.cache: dict[tuple[str, int], Any] = {}
+        self.cache: dict[tuple[Any, ...], Any] = {}
+        self.views = False
 
     def fail(self, why: str) -> SerializationError:
         return SerializationError(f"{self.name}: {why}")
@@ -245,6 +283,8 @@ class _Decoder:
             return int(value)
         if kind == "float" and isinstance(value, str):
             return float.fromhex(value)
+        if kind == "tensor" and "view" in node:
+            return self._view_node(value, node["view"])
         if kind in ("tensor", "parameter", "ndarray"):
             return self._array_node(kind, value, node.get("requires_grad", False))
         if kind == "meta" and isinstance(value, dict):
@@ -291,6 +331,28 @@ class _Decoder:
 
             return Parameter(out, requires_grad=requires_grad)
         return out.requires_grad_(True) if requires_grad else out
+    def _view_node(self, index: Any, where: Any) -> Any:
+        if not self.views:
+            raise self.fail("view entry in a file of format version 1")
+        ok = isinstance(where, list) and len(where) == 3 and isinstance(where[1], list) \
+            and isinstance(where[2], list) and len(where[1]) == len(where[2]) <= _MAX_NDIM \
+            and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                    for v in [where[0], *where[1], *where[2]])
+        if not ok:
+            raise self.fail(f"invalid view entry {str(where)[:60]!r}")
+        key = ("view", index, json.dumps(where))
+        if key in self.cache:
+            return self.cache[key]
+        base = self._array_node("tensor", index, False)
+        offset, shape, strides = where
+        if _count(shape) > base.numel() or (_count(shape) and offset + sum(
+                (n - 1) * s for n, s in zip(shape, strides)) >= base.numel()):
+            raise self.fail(f"view entry {str(where)[:60]!r} reaches outside array {index}")
+        from gradkit._api.views import as_strided
+
+        out = as_strided(base, shape, strides, offset)
+        self.cache[key] = out
+        return out
 
     def _array_node(self, kind: str, index: Any, requires_grad: Any) -> Any:
         key = (kind, index)
@@ -424,16 +486,18 @@ def _load_zip(z: zipfile.ZipFile, fh: BinaryIO, name: str) -> Any:
         raise fail("the manifest is nested too deeply") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise SerializationError(f"{name} is not a gradkit save file")
-    if manifest.get("version") != VERSION:
+    if manifest.get("version") not in (VERSION, VIEW_VERSION) or isinstance(manifest.get("version"), bool):
         raise SerializationError(
             f"{name} has format version {manifest.get('version')}; this gradkit reads "
-            f"version {VERSION}. Upgrade gradkit to read it"
+            f"versions {VERSION} and {VIEW_VERSION}. Upgrade gradkit to read it"
         )
     specs = manifest.get("arrays")
     if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
         raise fail("malformed manifest")
     sizes = {i.filename: i.file_size for i in infos}
-    return _Decoder(z, _check_specs(specs, sizes, fail), name).decode(manifest.get("tree"))
+    decoder = _Decoder(z, _check_specs(specs, sizes, fail), name)
+    decoder.views = manifest.get("version") == VIEW_VERSION
+    return decoder.decode(manifest.get("tree"))
 
 
 def _check_members(z: zipfile.ZipFile, infos: list[zipfile.ZipInfo], fh: BinaryIO, fail: Any) -> None:

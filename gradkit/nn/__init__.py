@@ -12,7 +12,7 @@ from . import functional
 from . import init, utils
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
-from . import parametrize, parametrizations
+from . import parametrize, parametrizations, prune
 from . import parameter, parallel
 from .parameter import Buffer
 from .parallel import DataParallel
@@ -23,6 +23,12 @@ utils.parametrize = parametrize  # type: ignore[attr-defined]
 _sys.modules[__name__ + ".utils.parametrize"] = parametrize
 utils.parametrizations = parametrizations  # type: ignore[attr-defined]
 _sys.modules[__name__ + ".utils.parametrizations"] = parametrizations
+utils.prune = prune  # type: ignore[attr-defined]
+_sys.modules[__name__ + ".utils.prune"] = prune
+# An empty __path__ makes nn.utils a package to the import system, so an import of
+# ``<alias>.nn.utils.parametrize`` through a finder that maps torch to gradkit (PyTorch code run
+# with ``import gradkit as torch``) reaches the submodules registered above.
+utils.__path__ = []  # type: ignore[attr-defined]
 
 __all__ = ["functional", "init", "utils", "parametrize", "parameter", "Buffer", "parallel",
            "DataParallel", *_modules_all]

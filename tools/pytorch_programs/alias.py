@@ -123,6 +123,12 @@ def fix_random(lib: Any) -> None:
     lib.Tensor.uniform_ = uniform_
     lib.Tensor.normal_ = normal_
     init = importlib.import_module(lib.__name__ + ".nn.init")
+    if lib.__name__ != "torch":   # library code that calls torch.rand/rand_like in PyTorch's
+        creation = importlib.import_module(lib.__name__ + "._core.creation")   # Python source
+        creation.rand, creation.rand_like = rand, rand_like          # (nn.utils.prune) draws here
     if lib.__name__ != "torch":   # gradkit's init draws itself instead of calling uniform_
         init.uniform_ = lambda t, a=0.0, b=1.0, generator=None: uniform_(t, a, b)
         init.normal_ = lambda t, mean=0.0, std=1.0, generator=None: normal_(t, mean, std)
+        real_gen = init._gen   # orthogonal_ draws its Gaussian matrix here; PyTorch's normal_()s it
+        init._gen = lambda generator=None, like=None: (
+            stream.rng if generator is None else real_gen(generator, like))
