@@ -147,8 +147,29 @@ def _alias(self: Tensor) -> Tensor:
     return t
 
 
+class BatchedWriteError(RuntimeError):
+    """Inside ``vmap``, an in-place write of a batched value into a tensor that is not batched
+    (one made outside the function, or an unbatched one made inside). PyTorch refuses it; a
+    per-example loop would write every example into the same memory, so vmap raises it as is."""
+
+
+def _refuse_batched_write(self: Tensor, src: Any, copy: bool = False) -> None:
+    if getattr(src, "_level", None) is None or getattr(self, "_level", None) is not None:
+        return
+    if not copy:                # PyTorch's words for arithmetic: the broadcast shape's batch dim
+        batch = list(src._value.shape)[:1] + list(src.shape)
+        raise BatchedWriteError(f"output with shape {list(self.shape)} doesn't match the "
+                                f"broadcast shape {batch}")
+    raise BatchedWriteError(
+            "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
+            "Tensor `other` in extra_args that has more elements than `self`. This happened due "
+            "to `other` being vmapped over but `self` not being vmapped over in a vmap. Please "
+            "try to use out-of-place operators instead of inplace arithmetic.")
+
+
 def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
     """Write ``out`` into ``self``'s memory, bump the version and adopt ``out``'s history."""
+    _refuse_batched_write(self, out)
     src = out._data
     if src.shape != self._data.shape:
         try:
@@ -462,6 +483,7 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
 def _copy(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     _refuse_conj_copy(self)
     src = A.as_tensor_arg(src)
+    _refuse_batched_write(self, src, copy=True)
     if "_nograd_view" in self.__dict__:
         _check_nograd_view(self, src._rg)
     if not (_state.grad_enabled and (self._rg or src._rg)):

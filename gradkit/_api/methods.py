@@ -33,6 +33,7 @@ from gradkit._core.backend import placement_of
 from gradkit.autograd.engine import run_backward
 from gradkit.autograd._explain import grad_explain as _explain
 from gradkit._api.inplace import (_check_writable, _inplace, _make_inplace, _nograd_view_error,
+                                  _refuse_batched_write,
                                   _overlapping, _refuse_conj_copy, _write_through, copy_, fill_,
                                   squeeze_, swapaxes_, swapdims_, t_, transpose_, unsqueeze_, zero_)
 
@@ -119,6 +120,7 @@ def __setitem__(self: Tensor, index: Any, value: Any) -> None:
 
 def _setitem(self: Tensor, index: Any, value: Any) -> None:
     _refuse_conj_copy(self)
+    _refuse_batched_write(self, value, copy=True)
     if self._vc is _INFERENCE_DETACHED and not _state.inference:
         raise RuntimeError(_INPLACE_INFERENCE)     # PyTorch writes through a view: refused
     if isinstance(value, Tensor) and value._data.dtype != self._data.dtype and _is_index_put(index):

@@ -16,6 +16,7 @@ import numpy as np
 from gradkit.func._tree import tree_flatten, tree_unflatten
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops.shape import permute_p
+from gradkit._api.inplace import BatchedWriteError
 
 
 # --- batching and gradient stopping -----------------------------------------------------
@@ -313,7 +314,7 @@ def _run(call: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec
         try:
             res = _vmap_batched(call, leaves, leaf_axes, spec, n, out_axes)
             _vmap_stats["batched"] += 1
-        except _OutAxesError:
+        except (_OutAxesError, BatchedWriteError):
             raise
         except Exception as exc:                   # NOTE: the loop raises real errors as they are
             if isinstance(exc, RuntimeError) and str(exc).startswith("vmap: called random"):

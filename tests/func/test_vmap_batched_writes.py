@@ -1,0 +1,73 @@
+"""Inside vmap, writing a batched value into a tensor that is not batched raises (PyTorch's
+errors); it used to fall back to the per-example loop, which wrote every example into the same
+memory: `y.add_(x)` accumulated all examples and returned running sums (a silent wrong answer)."""
+import pytest
+
+import gradkit as gk
+from gradkit.func import vmap
+
+
+def _xs():
+    return gk.arange(6.0).reshape(3, 2)
+
+
+def test_inplace_arithmetic_into_a_captured_tensor_raises_and_leaves_it_alone():
+    y = gk.zeros(2)
+
+    def f(x):
+        y.add_(x)
+        return y * 1
+
+    with pytest.raises(RuntimeError, match=r"output with shape \[2\] doesn't match the broadcast "
+                                           r"shape \[3, 2\]"):
+        vmap(f)(_xs())
+    assert y.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("write", [
+    lambda y, x: y.copy_(x),
+    lambda y, x: y.__setitem__(slice(None), x),
+    lambda y, x: y.__setitem__(0, x[0]),
+])
+def test_copies_into_an_unbatched_tensor_raise(write):
+    y = gk.zeros(2)
+
+    def f(x):
+        write(y, x)
+        return x
+
+    with pytest.raises(RuntimeError, match="vmap: inplace arithmetic"):
+        gk.vmap(f)(_xs())
+    assert y.tolist() == [0.0, 0.0]
+
+
+def test_unbatched_tensor_made_inside_raises_like_pytorch():
+    def f(x):
+        z = gk.zeros(2)
+        z += x
+        return z
+
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        vmap(f)(_xs())
+
+
+def test_writes_that_stay_per_example_still_work():
+    def into_batched(x):
+        x.add_(1)
+        return x * 2
+
+    assert vmap(into_batched)(_xs()).tolist() == [[2.0, 4.0], [6.0, 8.0], [10.0, 12.0]]
+
+    def unbatched_into_clone(x):
+        z = x.clone()
+        z[1] = x[0]
+        return z
+
+    assert vmap(unbatched_into_clone)(_xs()).tolist() == [[0.0, 0.0], [2.0, 2.0], [4.0, 4.0]]
+
+    def constant_into_fresh(x):
+        z = gk.zeros(2)
+        z += 1
+        return x + z
+
+    assert vmap(constant_into_fresh)(_xs()).tolist() == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
