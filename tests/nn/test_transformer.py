@@ -61,7 +61,8 @@ def _check(m_t, m_g, inputs, masks=(), kwargs=None, tol=1e-10):
         np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=tol * 10, atol=tol * 10)
     pt = dict(m_t.named_parameters())
     for n, p in m_g.named_parameters():
-        np.testing.assert_allclose(p.grad.numpy(), pt[n].grad.numpy(), rtol=tol * 10, atol=tol * 10, err_msg=n)
+        np.testing.assert_allclose(p.grad.numpy(), pt[n].grad.numpy(), rtol=tol * 10, atol=tol * 10,
+                                   err_msg=n)
 
 
 LAYER_KW = [
@@ -110,7 +111,7 @@ def test_decoder_layer_values_and_grads(kw):
     masks = dict(tgt_mask=np.triu(np.full((4, 4), -np.inf), 1), tgt_is_causal=True,
                  memory_mask=RNG.standard_normal((4, 6)),
                  tgt_key_padding_mask=np.array([[False] * 4, [False] * 3 + [True], [False] * 4]),
-                 memory_key_padding_mask=np.array([[False] * 6, [False] * 2 + [True] * 4, [False] * 5 + [True]]))
+                 memory_key_padding_mask=np.array([[0] * 6, [0] * 2 + [1] * 4, [0] * 5 + [1]], bool))
     _check(m_t, m_g, [tgt, mem], kwargs=masks)
 
 
@@ -135,7 +136,7 @@ def test_encoder_stack_with_norm_and_masks():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m_t = torch.nn.TransformerEncoder(layer_t, 3, torch.nn.LayerNorm(E).double())
-    with pytest.warns(UserWarning, match="self.use_nested_tensor is False because encoder_layer.self_attn.batch_first"):
+    with pytest.warns(UserWarning, match="False because encoder_layer.self_attn.batch_first was not"):
         m_g = gk.nn.TransformerEncoder(layer_g, 3, gk.nn.LayerNorm(E, dtype=gk.float64))
     assert list(m_t.state_dict()) == list(m_g.state_dict())
     assert repr(m_t) == repr(m_g)
@@ -143,7 +144,8 @@ def test_encoder_stack_with_norm_and_masks():
     src = _seq(2, 5, False)
     causal = np.triu(np.full((5, 5), -np.inf), 1)
     _check(m_t, m_g, [src], kwargs=dict(mask=causal))
-    _check(m_t, m_g, [src], kwargs=dict(mask=causal, src_key_padding_mask=np.array([[0, 0, 0, 1, 1], [0] * 5], bool)))
+    kpm = np.array([[0, 0, 0, 1, 1], [0] * 5], bool)
+    _check(m_t, m_g, [src], kwargs=dict(mask=causal, src_key_padding_mask=kpm))
 
 
 @pytest.mark.parametrize("grad", [False, True])
