@@ -59,4 +59,5 @@ __all__ = [
     "upsample_bilinear", "unfold", "fold", "scaled_dot_product_attention", "conv3d",
     "max_pool3d", "avg_pool3d", "gumbel_softmax", "max_unpool1d", "max_unpool2d", "max_unpool3d",
     "adaptive_avg_pool3d", "adaptive_max_pool3d", "conv_transpose3d", "grid_sample", "affine_grid",
+    "ctc_loss",
 ]
