@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys as _sys
 
 from . import functional
+from . import _rnn_utils
 from . import init, utils
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
@@ -23,6 +24,8 @@ utils.parametrize = parametrize  # type: ignore[attr-defined]
 _sys.modules[__name__ + ".utils.parametrize"] = parametrize
 utils.parametrizations = parametrizations  # type: ignore[attr-defined]
 _sys.modules[__name__ + ".utils.parametrizations"] = parametrizations
+utils.rnn = _rnn_utils  # type: ignore[attr-defined]
+_sys.modules[__name__ + ".utils.rnn"] = _rnn_utils
 
 __all__ = ["functional", "init", "utils", "parametrize", "parameter", "Buffer", "parallel",
            "DataParallel", *_modules_all]
