@@ -59,5 +59,8 @@ __all__ = [
     "upsample_bilinear", "unfold", "fold", "scaled_dot_product_attention", "conv3d",
     "max_pool3d", "avg_pool3d", "gumbel_softmax", "max_unpool1d", "max_unpool2d", "max_unpool3d",
     "adaptive_avg_pool3d", "adaptive_max_pool3d", "conv_transpose3d", "grid_sample", "affine_grid",
-    "ctc_loss",
+    "ctc_loss", "triplet_margin_with_distance_loss", "lp_pool3d", "channel_shuffle", "native_channel_shuffle",
+    "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
 ]

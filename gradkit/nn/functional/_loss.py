@@ -23,7 +23,7 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
     "margin_ranking_loss", "safe_where", "poisson_nll_loss", "gaussian_nll_loss",
     "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
-    "multilabel_margin_loss", "triplet_margin_loss", "ctc_loss",
+    "multilabel_margin_loss", "triplet_margin_loss", "ctc_loss", "triplet_margin_with_distance_loss",
 ]
 
 
@@ -542,6 +542,16 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
                         reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``max(0, margin + d(a, p) - d(a, n))`` with ``d`` the ``pairwise_distance``."""
     reduction = F._reduction(size_average, reduce, reduction)
+    a, pos, neg = _triplet_inputs(anchor, positive, negative, margin)
+    d_pos = F.pairwise_distance(a, pos, p, eps)
+    d_neg = F.pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = A.minimum(d_neg, F.pairwise_distance(pos, neg, p, eps))
+    return F._reduce(A.clamp_min(d_pos - d_neg + margin, 0.0), reduction)
+
+
+def _triplet_inputs(anchor: Any, positive: Any, negative: Any,
+                    margin: float) -> tuple[Tensor, Tensor, Tensor]:
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     a, pos, neg = _t(anchor, "anchor"), _t(positive, "positive"), _t(negative, "negative")
@@ -549,11 +559,20 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
         raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same "
                            f"number of dimensions, but got: anchor {a.ndim}D, positive {pos.ndim}D, and "
                            f"negative {neg.ndim}D inputs")
-    d_pos = F.pairwise_distance(a, pos, p, eps)
-    d_neg = F.pairwise_distance(a, neg, p, eps)
+    return a, pos, neg
+
+
+def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
+                                      distance_function: Any = None, margin: float = 1.0,
+                                      swap: bool = False, reduction: str = "mean") -> Tensor:
+    """``max(0, margin + d(a, p) - d(a, n))``, ``d`` any ``distance_function`` (``pairwise_distance``)."""
+    reduction = _reduction(None, None, reduction)
+    a, pos, neg = _triplet_inputs(anchor, positive, negative, margin)
+    dist = distance_function if distance_function is not None else F.pairwise_distance
+    d_pos, d_neg = dist(a, pos), dist(a, neg)
     if swap:
-        d_neg = A.minimum(d_neg, F.pairwise_distance(pos, neg, p, eps))
-    return F._reduce(A.clamp_min(d_pos - d_neg + margin, 0.0), reduction)
+        d_neg = A.minimum(d_neg, dist(pos, neg))
+    return F._reduce(A.clamp_min(margin + d_pos - d_neg, 0.0), reduction)
 
 
 # --- sequence losses --------------------------------------------------------------------

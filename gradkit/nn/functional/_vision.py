@@ -19,7 +19,8 @@ from ._base import _t
 
 __all__ = [
     "pad", "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
-    "upsample_bilinear", "unfold", "fold", "grid_sample", "affine_grid",
+    "upsample_bilinear", "unfold", "fold", "grid_sample", "affine_grid", "channel_shuffle",
+    "native_channel_shuffle",
 ]
 
 
@@ -111,6 +112,27 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
         raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, "
                            f"but input.size(-2)={h} and input.size(-1)={w} are not divisible by {r}")
     return S.pixel_unshuffle_p(x, r=r)         # one node, PyTorch's PixelUnshuffleBackward0
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Split the ``C`` channels of ``(N, C, *)`` into ``groups`` and interleave them (ShuffleNet)."""
+    x = _t(input)
+    if groups <= 0:
+        raise RuntimeError("Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    if x.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{list(x.shape)}")
+    c = x.shape[1]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} "
+                           "groups.")
+    n, rest = x.shape[0], tuple(x.shape[2:])
+    y = A.transpose(A.reshape(x, (n, groups, c // groups, *rest)), 1, 2)
+    return A.reshape(y, (n, c, *rest))
+
+
+native_channel_shuffle = channel_shuffle
 
 
 # --- interpolation ----------------------------------------------------------------------

@@ -55,5 +55,5 @@ __all__ = [
     "ReplicationPad3d", "CircularPad3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
     "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "ConvTranspose3d",
     "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
-    "TransformerDecoderLayer", "CTCLoss",
+    "TransformerDecoderLayer", "CTCLoss", "TripletMarginWithDistanceLoss", "LPPool3d", "ChannelShuffle",
 ]

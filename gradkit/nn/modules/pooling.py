@@ -14,7 +14,7 @@ __all__ = [
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
     "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d",
     "MaxPool3d", "AvgPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
-    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
+    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "LPPool3d",
 ]
 
 
@@ -132,6 +132,10 @@ class LPPool1d(_Fn):
 
 class LPPool2d(LPPool1d):
     _name = "lp_pool2d"
+
+
+class LPPool3d(LPPool1d):
+    _name = "lp_pool3d"
 
 
 class MaxPool3d(_MaxPoolNd):

@@ -1,0 +1,114 @@
+"""LPPool3d, ChannelShuffle, TripletMarginWithDistanceLoss and the F.*_with_indices forms (#17).
+
+Values and gradients against live PyTorch (float64); hand-derived values where cheap.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+import gradkit.nn.functional as F
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+RNG = np.random.default_rng(21)
+
+
+def _cmp(fn_t, fn_g, *arrays, tol=1e-10):
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    gs = [gk.tensor(a, requires_grad=True) for a in arrays]
+    ot, og = fn_t(*ts), fn_g(*gs)
+    assert tuple(ot.shape) == tuple(og.shape)
+    np.testing.assert_allclose(og.detach().numpy(), ot.detach().numpy(), rtol=tol, atol=tol)
+    c = RNG.standard_normal(tuple(ot.shape))
+    (ot * torch.tensor(c)).sum().backward()
+    (og * gk.tensor(c)).sum().backward()
+    for a, b in zip(ts, gs):
+        np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.5, float("inf")])
+@pytest.mark.parametrize("kernel,stride", [(2, None), ((2, 1, 3), (1, 2, 1))])
+def test_lp_pool3d(p, kernel, stride):
+    x = RNG.uniform(0.2, 2.0, (2, 3, 4, 5, 6))
+    _cmp(lambda a: TF.lp_pool3d(a, p, kernel, stride), lambda a: F.lp_pool3d(a, p, kernel, stride), x)
+    m_t, m_g = torch.nn.LPPool3d(p, kernel, stride), gk.nn.LPPool3d(p, kernel, stride)
+    assert repr(m_t) == repr(m_g)
+    _cmp(m_t, m_g, x)
+
+
+def test_lp_pool3d_known_value():
+    x = gk.tensor(np.full((1, 1, 2, 2, 2), 3.0))
+    np.testing.assert_allclose(F.lp_pool3d(x, 2, 2).numpy().ravel(), [np.sqrt(8 * 9.0)])
+
+
+def test_channel_shuffle():
+    x = RNG.standard_normal((2, 6, 3, 2))
+    _cmp(lambda a: TF.channel_shuffle(a, 3), lambda a: F.channel_shuffle(a, 3), x)
+    # PyTorch's native_channel_shuffle has no derivative: values only
+    np.testing.assert_array_equal(F.native_channel_shuffle(gk.tensor(x), 2).numpy(),
+                                  TF.native_channel_shuffle(torch.tensor(x), 2).numpy())
+    assert repr(gk.nn.ChannelShuffle(3)) == repr(torch.nn.ChannelShuffle(3)) == "ChannelShuffle(groups=3)"
+    # channels [0..5] in 3 groups of 2 -> [0, 2, 4, 1, 3, 5]
+    y = gk.nn.ChannelShuffle(3)(gk.arange(6.0).reshape(1, 6, 1))
+    np.testing.assert_array_equal(y.numpy().ravel(), [0, 2, 4, 1, 3, 5])
+    with pytest.raises(RuntimeError, match="Number of channels must be divisible by groups. Got 6 channels"):
+        F.channel_shuffle(gk.tensor(x), 4)
+    with pytest.raises(RuntimeError, match="channel_shuffle expects input with > 2 dims"):
+        F.channel_shuffle(gk.tensor(x[0, 0]), 2)
+
+
+@pytest.mark.parametrize("swap", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_triplet_margin_with_distance_loss(swap, reduction):
+    a, p, n = (RNG.standard_normal((5, 4)) for _ in range(3))
+    kw = dict(swap=swap, reduction=reduction)
+    _cmp(lambda x, y, z: TF.triplet_margin_with_distance_loss(x, y, z, **kw),
+         lambda x, y, z: F.triplet_margin_with_distance_loss(x, y, z, **kw), a, p, n)
+
+    def cos_t(u, v):
+        return 1.0 - TF.cosine_similarity(u, v)
+
+    def cos_g(u, v):
+        return 1.0 - F.cosine_similarity(u, v)
+
+    m_t = torch.nn.TripletMarginWithDistanceLoss(distance_function=cos_t, margin=0.7, swap=swap,
+                                                 reduction=reduction)
+    m_g = gk.nn.TripletMarginWithDistanceLoss(distance_function=cos_g, margin=0.7, swap=swap,
+                                              reduction=reduction)
+    _cmp(m_t, m_g, a, p, n)
+    assert repr(gk.nn.TripletMarginWithDistanceLoss()) == repr(torch.nn.TripletMarginWithDistanceLoss())
+    _cmp(torch.nn.TripletMarginWithDistanceLoss(distance_function=torch.nn.PairwiseDistance(1.0)),
+         gk.nn.TripletMarginWithDistanceLoss(distance_function=gk.nn.PairwiseDistance(1.0)), a, p, n)
+
+
+def test_triplet_margin_with_distance_errors():
+    a = gk.randn(3, 4)
+    with pytest.raises(ValueError, match="expected margin to be greater than 0, got 0 instead"):
+        gk.nn.TripletMarginWithDistanceLoss(margin=0)
+    with pytest.raises(ValueError, match="margin must be greater than 0, got -1"):
+        F.triplet_margin_with_distance_loss(a, a, a, margin=-1)
+    with pytest.raises(RuntimeError, match="anchor 2D, positive 2D, and negative 1D inputs"):
+        F.triplet_margin_with_distance_loss(a, a, a[0])
+    with pytest.raises(ValueError, match="bad is not a valid value for reduction"):
+        F.triplet_margin_with_distance_loss(a, a, a, reduction="bad")
+
+
+@pytest.mark.parametrize("name,shape,args", [
+    ("max_pool1d_with_indices", (2, 3, 7), (3, 2)),
+    ("max_pool2d_with_indices", (2, 3, 6, 5), (2,)),
+    ("max_pool3d_with_indices", (1, 2, 4, 4, 4), (2,)),
+    ("adaptive_max_pool1d_with_indices", (2, 3, 7), (3,)),
+    ("adaptive_max_pool2d_with_indices", (2, 3, 6, 5), ((2, 3),)),
+    ("adaptive_max_pool3d_with_indices", (1, 2, 4, 5, 3), ((2, 2, 2),)),
+])
+def test_with_indices_forms_return_pairs(name, shape, args):
+    x = RNG.standard_normal(shape)
+    vt, it = getattr(TF, name)(torch.tensor(x), *args)
+    vg, ig = getattr(F, name)(gk.tensor(x), *args)
+    np.testing.assert_allclose(vg.numpy(), vt.numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(ig.numpy(), it.numpy())
+    _cmp(lambda a: getattr(TF, name)(a, *args)[0], lambda a: getattr(F, name)(a, *args)[0], x)
