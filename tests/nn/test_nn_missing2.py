@@ -1,4 +1,4 @@
-"""LPPool3d, ChannelShuffle, TripletMarginWithDistanceLoss and the F.*_with_indices forms (#17).
+"""LPPool3d, ChannelShuffle, TripletMarginWithDistanceLoss, FractionalMaxPool2d/3d, F.*_with_indices (#17).
 
 Values and gradients against live PyTorch (float64); hand-derived values where cheap.
 """
@@ -112,3 +112,45 @@ def test_with_indices_forms_return_pairs(name, shape, args):
     np.testing.assert_allclose(vg.numpy(), vt.numpy(), rtol=1e-12)
     np.testing.assert_array_equal(ig.numpy(), it.numpy())
     _cmp(lambda a: getattr(TF, name)(a, *args)[0], lambda a: getattr(F, name)(a, *args)[0], x)
+
+
+@pytest.mark.parametrize("nd,shape,kernel,kw", [
+    (2, (2, 3, 9, 8), (2, 3), dict(output_size=(4, 5))),
+    (2, (3, 9, 8), 2, dict(output_ratio=(0.5, 0.5))),
+    (3, (2, 2, 6, 7, 6), (2, 3, 2), dict(output_size=(4, 4, 4))),
+    (3, (2, 6, 7, 6), 2, dict(output_ratio=(0.5, 0.5, 0.5))),
+])
+def test_fractional_max_pool_with_fixed_samples(nd, shape, kernel, kw):
+    x = RNG.standard_normal(shape)
+    u = RNG.random((shape[0] if len(shape) == nd + 2 else 1, shape[-nd - 1], nd))
+    name = f"fractional_max_pool{nd}d"
+    vt, it = getattr(TF, name)(torch.tensor(x), kernel, return_indices=True,
+                               _random_samples=torch.tensor(u), **kw)
+    vg, ig = getattr(F, name)(gk.tensor(x), kernel, return_indices=True, _random_samples=gk.tensor(u), **kw)
+    np.testing.assert_array_equal(vg.numpy(), vt.numpy())
+    np.testing.assert_array_equal(ig.numpy(), it.numpy())
+    _cmp(lambda a: getattr(TF, name)(a, kernel, _random_samples=torch.tensor(u), **kw),
+         lambda a: getattr(F, name)(a, kernel, _random_samples=gk.tensor(u), **kw), x)
+    cls = f"FractionalMaxPool{nd}d"
+    m_t = getattr(torch.nn, cls)(kernel, _random_samples=torch.tensor(u), **kw)
+    m_g = getattr(gk.nn, cls)(kernel, _random_samples=gk.tensor(u), **kw)
+    assert repr(m_t) == repr(m_g) and list(m_t.state_dict()) == list(m_g.state_dict())
+    _cmp(m_t, m_g, x)
+
+
+def test_fractional_max_pool_random_windows_and_errors():
+    x = gk.randn(2, 3, 10, 10)
+    out, idx = F.fractional_max_pool2d(x, 3, output_size=4, return_indices=True)
+    assert tuple(out.shape) == (2, 3, 4, 4)
+    # every output is the input at its index, and the max of a 3x3 window starting at or before it
+    flat = x.numpy().reshape(2, 3, -1)
+    np.testing.assert_array_equal(np.take_along_axis(flat, idx.numpy().reshape(2, 3, -1), 2).ravel(),
+                                  out.numpy().ravel())
+    with pytest.raises(ValueError, match="requires specifying either an output size, or a pooling ratio"):
+        gk.nn.FractionalMaxPool2d(2)
+    with pytest.raises(ValueError, match=r"output_ratio must be between 0 and 1 \(got 1.5\)"):
+        gk.nn.FractionalMaxPool2d(2, output_ratio=1.5)
+    with pytest.raises(ValueError, match="only one of output_size and output_ratio may be specified"):
+        gk.nn.FractionalMaxPool2d(2, output_size=2, output_ratio=0.5)
+    with pytest.raises(RuntimeError, match=r"fractional_max_pool2d\(\): pool height 2 too large"):
+        F.fractional_max_pool2d(gk.randn(1, 2, 3, 3), 2, output_size=3)
