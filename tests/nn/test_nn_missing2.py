@@ -1,4 +1,4 @@
-"""LPPool3d, ChannelShuffle, TripletMarginWithDistanceLoss, FractionalMaxPool2d/3d, F.*_with_indices (#17).
+"""LPPool3d, ChannelShuffle, TripletMarginWithDistanceLoss, FractionalMaxPool, AdaptiveLogSoftmax... (#17).
 
 Values and gradients against live PyTorch (float64); hand-derived values where cheap.
 """
@@ -154,3 +154,32 @@ def test_fractional_max_pool_random_windows_and_errors():
         gk.nn.FractionalMaxPool2d(2, output_size=2, output_ratio=0.5)
     with pytest.raises(RuntimeError, match=r"fractional_max_pool2d\(\): pool height 2 too large"):
         F.fractional_max_pool2d(gk.randn(1, 2, 3, 3), 2, output_size=3)
+
+
+@pytest.mark.parametrize("head_bias", [False, True])
+def test_adaptive_log_softmax_with_loss(head_bias):
+    torch.manual_seed(0)
+    m_t = torch.nn.AdaptiveLogSoftmaxWithLoss(16, 20, [4, 9, 15], div_value=2.0, head_bias=head_bias).double()
+    m_g = gk.nn.AdaptiveLogSoftmaxWithLoss(16, 20, [4, 9, 15], div_value=2.0, head_bias=head_bias,
+                                           dtype=gk.float64)
+    assert list(m_t.state_dict()) == list(m_g.state_dict())
+    assert repr(m_t) == repr(m_g)
+    m_g.load_state_dict({k: gk.tensor(v.detach().numpy()) for k, v in m_t.state_dict().items()})
+    x = RNG.standard_normal((7, 16))
+    target = np.array([0, 19, 5, 3, 12, 9, 15])
+    _cmp(lambda a: m_t(a, torch.tensor(target)).output, lambda a: m_g(a, gk.tensor(target)).output, x)
+    _cmp(lambda a: m_t(a, torch.tensor(target)).loss, lambda a: m_g(a, gk.tensor(target)).loss, x)
+    pt = dict(m_t.named_parameters())
+    for n, p in m_g.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), pt[n].grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=n)
+    _cmp(m_t.log_prob, m_g.log_prob, x)
+    lp = m_g.log_prob(gk.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(np.exp(lp).sum(1), np.ones(7), rtol=1e-12)     # a distribution per row
+    np.testing.assert_array_equal(m_g.predict(gk.tensor(x)).numpy(), m_t.predict(torch.tensor(x)).numpy())
+    np.testing.assert_array_equal(m_g.predict(gk.tensor(x)).numpy(), lp.argmax(1))
+    out = m_g(gk.tensor(x[0]), gk.tensor(12))
+    np.testing.assert_allclose(out.output.item(), lp[0, 12], rtol=1e-12)
+    with pytest.raises(RuntimeError, match=r"Target values should be in \[0, 19\], but values in range"):
+        m_g(gk.tensor(x[:2]), gk.tensor([1, 20]))
+    with pytest.raises(ValueError, match="cutoffs should be a sequence of unique, positive integers"):
+        gk.nn.AdaptiveLogSoftmaxWithLoss(16, 20, [4, 4])

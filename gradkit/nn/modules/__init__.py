@@ -1,6 +1,6 @@
 """``Module``, ``Parameter`` and the layers built on them (``gradkit.nn.Linear``, ...).
 
-One module per family, by PyTorch's file names: ``activation``, ``container``, ``conv``,
+One module per family, by PyTorch's file names: ``activation``, ``adaptive``, ``container``, ``conv``,
 ``distance``, ``dropout``, ``fold``, ``lazy``, ``linear``, ``loss``, ``normalization``, ``padding``,
 ``pixelshuffle``, ``pooling``, ``rnn``, ``sparse``, ``transformer``, ``upsampling``.
 """
@@ -9,6 +9,7 @@ One module per family, by PyTorch's file names: ``activation``, ``container``, `
 from __future__ import annotations
 
 from .activation import *  # noqa: F401,F403
+from .adaptive import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
@@ -56,5 +57,5 @@ __all__ = [
     "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "ConvTranspose3d",
     "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
     "TransformerDecoderLayer", "CTCLoss", "TripletMarginWithDistanceLoss", "LPPool3d", "ChannelShuffle",
-    "FractionalMaxPool2d", "FractionalMaxPool3d",
+    "FractionalMaxPool2d", "FractionalMaxPool3d", "AdaptiveLogSoftmaxWithLoss",
 ]
