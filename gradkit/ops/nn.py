@@ -1269,15 +1269,31 @@ def _ctc_nll(alpha: np.ndarray, input_lengths: np.ndarray, target_lengths: np.nd
     return np.where(input_lengths == 0, np.where(target_lengths == 0, 0.0, np.inf), nll).astype(alpha.dtype)
 
 
-def _ctc_loss_impl(lp: np.ndarray, targets: np.ndarray, input_lengths: np.ndarray,
-                   target_lengths: np.ndarray, blank: int, zero_infinity: bool) -> np.ndarray:
-    ext, valid, skip, lpe = _ctc_setup(lp, targets, input_lengths, target_lengths, blank)
+def _host(a: Any) -> np.ndarray:
+    return a if type(a) is np.ndarray else to_numpy(a)
+
+
+def _like(out: np.ndarray, dev: Any) -> Any:
+    return out if type(dev) is np.ndarray else np.asarray(out, like=dev)
+
+
+# NOTE: the recursions run on the host; the result goes back where log_probs lives
+def _ctc_loss_impl(lp: Any, targets: Any, input_lengths: Any, target_lengths: Any, blank: int,
+                   zero_infinity: bool) -> Any:
+    host, targets, input_lengths, target_lengths = map(_host, (lp, targets, input_lengths, target_lengths))
+    ext, valid, skip, lpe = _ctc_setup(host, targets, input_lengths, target_lengths, blank)
     # an impossible sample stays inf here (zero_infinity zeroes its gradient; the caller its value)
-    return _ctc_nll(_ctc_alpha(lpe, valid, skip, target_lengths), input_lengths, target_lengths)
+    return _like(_ctc_nll(_ctc_alpha(lpe, valid, skip, target_lengths), input_lengths, target_lengths), lp)
 
 
-def _ctc_loss_backward_impl(g: np.ndarray, lp: np.ndarray, targets: np.ndarray, input_lengths: np.ndarray,
-                            target_lengths: np.ndarray, blank: int, zero_infinity: bool) -> np.ndarray:
+def _ctc_loss_backward_impl(g: Any, lp: Any, targets: Any, input_lengths: Any, target_lengths: Any,
+                            blank: int, zero_infinity: bool) -> Any:
+    return _like(_ctc_grad(_host(g), *map(_host, (lp, targets, input_lengths, target_lengths)), blank,
+                           zero_infinity), lp)
+
+
+def _ctc_grad(g: np.ndarray, lp: np.ndarray, targets: np.ndarray, input_lengths: np.ndarray,
+              target_lengths: np.ndarray, blank: int, zero_infinity: bool) -> np.ndarray:
     ext, valid, skip, lpe = _ctc_setup(lp, targets, input_lengths, target_lengths, blank)
     alpha = _ctc_alpha(lpe, valid, skip, target_lengths)
     beta = _ctc_beta(lpe, valid, skip, input_lengths, target_lengths)
@@ -1302,8 +1318,11 @@ def _ctc_double_backward(*args: Any, **kwargs: Any) -> Any:
 ctc_loss_backward_p = defop("ctc_loss_backward", _ctc_loss_backward_impl,
                             vjp=(_ctc_double_backward, _ctc_double_backward), promote="same",
                             names="CtcLossBackwardBackward0")
+# forward mode: the same gradient (PyTorch has none) contracted with the tangent
 ctc_loss_p = defop("ctc_loss", _ctc_loss_impl,
                    vjp=lambda g, ans, lp, **kw: ctc_loss_backward_p(g, lp, **kw),
+                   jvp=(lambda t, ans, lp, **kw: sum_p(ctc_loss_backward_p(ans * 0.0 + 1.0, lp, **kw) * t,
+                                                       dim=(0, 2)),),
                    promote="same", names="CtcLossBackward0")
 
 
