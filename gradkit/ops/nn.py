@@ -1269,27 +1269,27 @@ def _ctc_nll(alpha: np.ndarray, input_lengths: np.ndarray, target_lengths: np.nd
     return np.where(input_lengths == 0, np.where(target_lengths == 0, 0.0, np.inf), nll).astype(alpha.dtype)
 
 
-def _host(a: Any) -> np.ndarray:
+def _ctc_host(a: Any) -> np.ndarray:
     return a if type(a) is np.ndarray else to_numpy(a)
 
 
-def _like(out: np.ndarray, dev: Any) -> Any:
+def _ctc_back(out: np.ndarray, dev: Any) -> Any:
     return out if type(dev) is np.ndarray else np.asarray(out, like=dev)
 
 
 # NOTE: the recursions run on the host; the result goes back where log_probs lives
 def _ctc_loss_impl(lp: Any, targets: Any, input_lengths: Any, target_lengths: Any, blank: int,
                    zero_infinity: bool) -> Any:
-    host, targets, input_lengths, target_lengths = map(_host, (lp, targets, input_lengths, target_lengths))
-    ext, valid, skip, lpe = _ctc_setup(host, targets, input_lengths, target_lengths, blank)
+    host, targets, in_lens, tgt_lens = map(_ctc_host, (lp, targets, input_lengths, target_lengths))
+    ext, valid, skip, lpe = _ctc_setup(host, targets, in_lens, tgt_lens, blank)
     # an impossible sample stays inf here (zero_infinity zeroes its gradient; the caller its value)
-    return _like(_ctc_nll(_ctc_alpha(lpe, valid, skip, target_lengths), input_lengths, target_lengths), lp)
+    return _ctc_back(_ctc_nll(_ctc_alpha(lpe, valid, skip, tgt_lens), in_lens, tgt_lens), lp)
 
 
 def _ctc_loss_backward_impl(g: Any, lp: Any, targets: Any, input_lengths: Any, target_lengths: Any,
                             blank: int, zero_infinity: bool) -> Any:
-    return _like(_ctc_grad(_host(g), *map(_host, (lp, targets, input_lengths, target_lengths)), blank,
-                           zero_infinity), lp)
+    return _ctc_back(_ctc_grad(_ctc_host(g), *map(_ctc_host, (lp, targets, input_lengths, target_lengths)),
+                               blank, zero_infinity), lp)
 
 
 def _ctc_grad(g: np.ndarray, lp: np.ndarray, targets: np.ndarray, input_lengths: np.ndarray,
