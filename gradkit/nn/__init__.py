@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys as _sys
 
 from . import functional
+from . import _rnn_utils
 from . import init, utils
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
@@ -29,6 +30,8 @@ _sys.modules[__name__ + ".utils.prune"] = prune
 # ``<alias>.nn.utils.parametrize`` through a finder that maps torch to gradkit (PyTorch code run
 # with ``import gradkit as torch``) reaches the submodules registered above.
 utils.__path__ = []  # type: ignore[attr-defined]
+utils.rnn = _rnn_utils  # type: ignore[attr-defined]
+_sys.modules[__name__ + ".utils.rnn"] = _rnn_utils
 
 __all__ = ["functional", "init", "utils", "parametrize", "parameter", "Buffer", "parallel",
            "DataParallel", *_modules_all]

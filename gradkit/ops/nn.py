@@ -1193,9 +1193,144 @@ multi_margin_loss_p = defop("multi_margin_loss", _multi_margin_impl, vjp=_multi_
                             names="MultiMarginLossBackward0")
 
 
+# --- CTC loss ------------------------------------------------------------------------------
+# NOTE: fused (speed, and PyTorch's gradient): the forward and backward recursions over the
+# extended label sequence (blank, l1, blank, l2, ..., blank) run in NumPy over the whole batch
+# at once, one step per frame. The gradient is PyTorch's (eq. 16 of Graves et al. 2006):
+# exp(lp) - exp(log(sum alpha*beta) + nll - lp), which is the gradient with respect to logits
+# feeding a log_softmax (the exp(lp) term cancels in log_softmax's backward), zero past each
+# input length and, with zero_infinity, for each impossible sample.
+def _ctc_setup(lp: np.ndarray, targets: np.ndarray, input_lengths: np.ndarray,
+               target_lengths: np.ndarray, blank: int) -> tuple[Any, ...]:
+    n, s = targets.shape
+    width = 2 * s + 1
+    ext = np.full((n, width), blank, np.int64)
+    ext[:, 1::2] = targets
+    valid = np.arange(width)[None, :] < (2 * target_lengths + 1)[:, None]
+    ext = np.where(valid, ext, blank)
+    skip = np.zeros((n, width), bool)           # a step from s - 2 to s is allowed
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    lpe = np.take_along_axis(lp, np.broadcast_to(ext[None], (lp.shape[0], n, width)), 2)
+    return ext, valid, skip, lpe
+
+
+def _ctc_alpha(lpe: np.ndarray, valid: np.ndarray, skip: np.ndarray,
+               target_lengths: np.ndarray) -> np.ndarray:
+    t_max, n, width = lpe.shape
+    ninf = lpe.dtype.type(-np.inf)
+    alpha = np.full(lpe.shape, ninf, lpe.dtype)
+    if t_max == 0:
+        return alpha
+    alpha[0, :, 0] = lpe[0, :, 0]
+    if width > 1:
+        alpha[0, :, 1] = np.where(target_lengths > 0, lpe[0, :, 1], ninf)
+    for t in range(1, t_max):
+        prev = alpha[t - 1]
+        one = np.concatenate([np.full((n, 1), ninf, lpe.dtype), prev[:, :-1]], 1)
+        two = np.concatenate([np.full((n, 2), ninf, lpe.dtype), prev[:, :-2]], 1)[:, :width]
+        acc = np.logaddexp(np.logaddexp(prev, one), np.where(skip, two, ninf)) + lpe[t]
+        alpha[t] = np.where(valid, acc, ninf)
+    return alpha
+
+
+def _ctc_beta(lpe: np.ndarray, valid: np.ndarray, skip: np.ndarray, input_lengths: np.ndarray,
+              target_lengths: np.ndarray) -> np.ndarray:
+    t_max, n, width = lpe.shape
+    ninf = lpe.dtype.type(-np.inf)
+    beta = np.full(lpe.shape, ninf, lpe.dtype)
+    last = 2 * target_lengths
+    cols = np.arange(width)[None, :]
+    ends = (cols == last[:, None]) | ((cols == last[:, None] - 1) & (target_lengths[:, None] > 0))
+    skip_next = np.concatenate([skip[:, 2:], np.zeros((n, 2), bool)], 1)[:, :width]
+    for t in range(t_max - 1, -1, -1):
+        init = np.where(ends, lpe[t], ninf)
+        if t + 1 < t_max:
+            nxt = beta[t + 1]
+            one = np.concatenate([nxt[:, 1:], np.full((n, 1), ninf, lpe.dtype)], 1)
+            two = np.concatenate([nxt[:, 2:], np.full((n, 2), ninf, lpe.dtype)], 1)[:, :width]
+            rec = np.logaddexp(np.logaddexp(nxt, one), np.where(skip_next, two, ninf)) + lpe[t]
+        else:
+            rec = np.full((n, width), ninf, lpe.dtype)
+        here = np.where((input_lengths - 1 == t)[:, None], init,
+                        np.where((t < input_lengths - 1)[:, None], rec, ninf))
+        beta[t] = np.where(valid, here, ninf)
+    return beta
+
+
+def _ctc_nll(alpha: np.ndarray, input_lengths: np.ndarray, target_lengths: np.ndarray) -> np.ndarray:
+    n = alpha.shape[1]
+    b = np.arange(n)
+    t = np.maximum(input_lengths - 1, 0)
+    last = alpha[t, b, 2 * target_lengths]
+    before = np.where(target_lengths > 0, alpha[t, b, np.maximum(2 * target_lengths - 1, 0)], -np.inf)
+    with np.errstate(over="ignore"):
+        nll = -np.logaddexp(last, before)
+    # no frames: the empty target has probability 1, any other 0
+    return np.where(input_lengths == 0, np.where(target_lengths == 0, 0.0, np.inf), nll).astype(alpha.dtype)
+
+
+def _ctc_host(a: Any) -> np.ndarray:
+    return a if type(a) is np.ndarray else to_numpy(a)
+
+
+def _ctc_back(out: np.ndarray, dev: Any) -> Any:
+    return out if type(dev) is np.ndarray else np.asarray(out, like=dev)
+
+
+# NOTE: the recursions run on the host; the result goes back where log_probs lives
+def _ctc_loss_impl(lp: Any, targets: Any, input_lengths: Any, target_lengths: Any, blank: int,
+                   zero_infinity: bool) -> Any:
+    host, targets, in_lens, tgt_lens = map(_ctc_host, (lp, targets, input_lengths, target_lengths))
+    ext, valid, skip, lpe = _ctc_setup(host, targets, in_lens, tgt_lens, blank)
+    # an impossible sample stays inf here (zero_infinity zeroes its gradient; the caller its value)
+    return _ctc_back(_ctc_nll(_ctc_alpha(lpe, valid, skip, tgt_lens), in_lens, tgt_lens), lp)
+
+
+def _ctc_loss_backward_impl(g: Any, lp: Any, targets: Any, input_lengths: Any, target_lengths: Any,
+                            blank: int, zero_infinity: bool) -> Any:
+    return _ctc_back(_ctc_grad(_ctc_host(g), *map(_ctc_host, (lp, targets, input_lengths, target_lengths)),
+                               blank, zero_infinity), lp)
+
+
+def _ctc_grad(g: np.ndarray, lp: np.ndarray, targets: np.ndarray, input_lengths: np.ndarray,
+              target_lengths: np.ndarray, blank: int, zero_infinity: bool) -> np.ndarray:
+    ext, valid, skip, lpe = _ctc_setup(lp, targets, input_lengths, target_lengths, blank)
+    alpha = _ctc_alpha(lpe, valid, skip, target_lengths)
+    beta = _ctc_beta(lpe, valid, skip, input_lengths, target_lengths)
+    nll = _ctc_nll(alpha, input_lengths, target_lengths)
+    ab = alpha + beta
+    top = ab.max(2, keepdims=True)
+    top = np.where(np.isfinite(top), top, lp.dtype.type(0))
+    onehot = (ext[:, :, None] == np.arange(lp.shape[2])[None, None, :]).astype(lp.dtype)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lcab = np.log(np.einsum("tnl,nlc->tnc", np.exp(ab - top), onehot)) + top
+        grad = (np.exp(lp) - np.exp(lcab + nll[None, :, None] - lp)) * g[None, :, None]
+    inside = np.arange(lp.shape[0])[:, None] < input_lengths[None, :]
+    if zero_infinity:
+        inside = inside & ~np.isposinf(nll)[None, :]
+    return np.where(inside[:, :, None], grad, lp.dtype.type(0)).astype(lp.dtype, copy=False)
+
+
+def _ctc_double_backward(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("derivative for aten::_ctc_loss_backward is not implemented")
+
+
+ctc_loss_backward_p = defop("ctc_loss_backward", _ctc_loss_backward_impl,
+                            vjp=(_ctc_double_backward, _ctc_double_backward), promote="same",
+                            names="CtcLossBackwardBackward0")
+# forward mode: the same gradient (PyTorch has none) contracted with the tangent
+ctc_loss_p = defop("ctc_loss", _ctc_loss_impl,
+                   vjp=lambda g, ans, lp, **kw: ctc_loss_backward_p(g, lp, **kw),
+                   jvp=(lambda t, ans, lp, **kw: sum_p(ctc_loss_backward_p(ans * 0.0 + 1.0, lp, **kw) * t,
+                                                       dim=(0, 2)),),
+                   promote="same", names="CtcLossBackward0")
+
+
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
 not_lazy(embedding_p, False, "scatters its gradient with np.add.at")
 not_lazy(multi_margin_loss_p, False, "picks each sample's target value with take_along_axis")
+for _fn in (ctc_loss_p, ctc_loss_backward_p):
+    not_lazy(_fn, False, "runs a recursion over the frames of the whole array")
 for _fn in (conv2d_p, convolution_p, conv2d_input_grad_p, conv2d_weight_grad_p, max_pool2d_p,
             max_pool2d_backward_p, convolution3d_p, avg_pool2d_p, adaptive_max_pool2d_p, im2col_p,
             col2im_p):

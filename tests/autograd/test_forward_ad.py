@@ -20,7 +20,7 @@ from gradkit.ops import _registry
 
 from op_specs import OP_SPECS, OpSpec
 
-GRAD_SPECS = [s for s in OP_SPECS if s.grad]
+GRAD_SPECS = [s for s in OP_SPECS if s.grad and not s.refused]
 
 
 def _tuple(x: Any) -> tuple[Any, ...]:

@@ -4,7 +4,8 @@ For each spec: the forward matches its NumPy reference (and runs the
 primitive it names); reverse-mode gradients match central differences in
 float64 (``gradcheck``); so do second derivatives (``gradgradcheck``); float32
 inputs give float32 outputs and gradients. Ops without a gradient only get
-the forward check and must return tensors that do not require grad.
+the forward check and must return tensors that do not require grad; a row whose derivative
+PyTorch refuses (``refused``) must raise PyTorch's message.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from gradkit.ops import REGISTRY
 
 from op_specs import OP_SPECS, OpSpec
 
-GRAD_SPECS = [s for s in OP_SPECS if s.grad]
+GRAD_SPECS = [s for s in OP_SPECS if s.grad and not s.refused]
+REFUSED_SPECS = [s for s in OP_SPECS if s.refused]
 SECOND_ORDER_SPECS = [s for s in GRAD_SPECS if s.second_order]
 
 
@@ -101,6 +103,14 @@ def test_gradcheck(spec: OpSpec) -> None:
     assert gk.autograd.gradcheck(_float_outputs(spec), tuple(tensors))
 
 
+@pytest.mark.parametrize("spec", REFUSED_SPECS, ids=str)
+def test_refused_derivative_raises(spec: OpSpec) -> None:
+    _, tensors = _inputs(spec)
+    outs = _float_outputs(spec)(*tensors)
+    with pytest.raises(RuntimeError, match=spec.refused):
+        gk.autograd.grad([o.sum() for o in outs], [t for t in tensors if t.requires_grad])
+
+
 @pytest.mark.parametrize("spec", SECOND_ORDER_SPECS, ids=str)
 def test_gradgradcheck(spec: OpSpec) -> None:
     _, tensors = _inputs(spec)
@@ -120,7 +130,7 @@ def test_float32_kept(spec: OpSpec) -> None:
             np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-4, atol=1e-5)
         else:
             assert out.dtype.is_floating_point is False
-    if not spec.grad:
+    if not spec.grad or spec.refused:
         return
     diff = [t for t in tensors if t.requires_grad]
     float_outs = [o for o in outs if o.is_floating_point()]

@@ -52,7 +52,7 @@ def _outputs_and_grads(spec: OpSpec, tensors: list[Any], args: Any,
     diff = [o for o in outs if o.is_floating_point() and o.requires_grad]
     wrt = [t for t in tensors if t.requires_grad]
     grads: list[Any] = []
-    if spec.grad and diff and wrt:
+    if spec.grad and not spec.refused and diff and wrt:
         gs = gk.autograd.grad([o.sum() for o in diff], wrt, allow_unused=True,
                               create_graph=second_order)
         if second_order:

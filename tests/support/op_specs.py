@@ -47,6 +47,7 @@ class OpSpec:
     second_order: bool = True              # check second derivatives too
     kinds: str = ""                        # one letter per input: f float (default), i int64, b bool
     make: Maker | None = None              # draws the inputs itself (float64 for float inputs)
+    refused: str = ""                      # the row's derivative raises this (as PyTorch's does)
 
     def sample(self, rng: np.random.Generator, dtype: Any = np.float64) -> list[np.ndarray]:
         """Inputs as NumPy arrays; floating ones in ``dtype``."""

@@ -216,6 +216,45 @@ def _fold_ref(cols: np.ndarray, out: tuple[int, int], k: int, s: int) -> np.ndar
 
 
 _MM_T = np.array([0, 2, 1])
+
+
+#: ctc_loss: (T, N, C) = (4, 2, 3), padded targets; sample 1 uses 3 of its 4 frames
+_CTC_T, _CTC_IL, _CTC_TL = np.array([[1, 1], [2, 0]]), np.array([4, 3]), np.array([2, 1])
+
+
+def _ctc_paths(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Brute force over every alignment: each sample's -log p(target) and occupancy p(pi_t = c | target)."""
+    p = _softmax_ref(x, 2)
+    t_max, n, c = x.shape
+    nll, occ = np.zeros(n), np.zeros_like(x)
+    for b in range(n):
+        want = list(_CTC_T[b, :_CTC_TL[b]])
+        frames = _CTC_IL[b]
+        total = 0.0
+        for path in np.ndindex(*(c,) * frames):
+            collapsed = [k for i, k in enumerate(path) if k != 0 and (i == 0 or path[i - 1] != k)]
+            if collapsed == want:
+                prob = np.prod([p[t, b, k] for t, k in enumerate(path)])
+                total += prob
+                for t, k in enumerate(path):
+                    occ[t, b, k] += prob
+        nll[b] = -np.log(total)
+        occ[:, b] /= total
+    return nll, occ
+
+
+def _ctc_ref(x: np.ndarray) -> np.ndarray:
+    return _ctc_paths(x)[0]
+
+
+def _ctc_backward_ref(g: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """PyTorch's CTC gradient for log_softmax inputs: softmax - occupancy, 0 past each input length."""
+    _, occ = _ctc_paths(x)
+    inside = np.arange(x.shape[0])[:, None, None] < _CTC_IL[None, :, None]
+    return np.where(inside, (_softmax_ref(x, 2) - occ) * g[None, :, None], 0.0)
+
+
+_CTC_KW = dict(targets=_CTC_T, input_lengths=_CTC_IL, target_lengths=_CTC_TL, blank=0, zero_infinity=False)
 _EMB_I = np.array([[0, 2, 2], [3, 0, 1]])
 
 
@@ -522,6 +561,11 @@ NN_SPECS: list[OpSpec] = [
            shapes=[(2, 8, 4)]),
     OpSpec("convolution3d", lambda x, w, b: F.conv3d(x, w, b, padding=1),
            lambda x, w, b: _conv3d_ref(x, w, b, 1), shapes=[(1, 2, 3, 3, 2), (2, 2, 2, 2, 2), (2,)]),
+    OpSpec("ctc_loss", lambda x: P.ctc_loss_p(F.log_softmax(x, 2), **_CTC_KW), _ctc_ref, shapes=[(4, 2, 3)],
+           second_order=False),
+    OpSpec("ctc_loss_backward", lambda g, x: P.ctc_loss_backward_p(g, F.log_softmax(x, 2), **_CTC_KW),
+           _ctc_backward_ref, shapes=[(2,), (4, 2, 3)],
+           refused="derivative for aten::_ctc_loss_backward is not implemented"),
     OpSpec("max_pool2d_backward",
            lambda g, i: P.max_pool2d_backward_p(g, input_shape=(1, 2, 4, 4), indices=i),
            lambda g, i: _max_pool_backward_ref(g, (1, 2, 4, 4), i), shapes=[(1, 2, 2, 2)],

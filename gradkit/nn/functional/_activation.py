@@ -23,7 +23,7 @@ __all__ = [
     "mish", "softsign", "hardsigmoid", "hardswish", "sigmoid", "tanh", "logsigmoid", "softmax",
     "log_softmax", "softmin", "glu", "normalize", "threshold", "tanhshrink", "softshrink",
     "hardshrink", "prelu", "rrelu", "gumbel_softmax", "relu_", "elu_", "leaky_relu_", "hardtanh_",
-    "selu_", "celu_", "rrelu_", "threshold_", "channel_shuffle",
+    "selu_", "celu_", "rrelu_", "threshold_",
 ]
 
 
@@ -326,22 +326,3 @@ def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3,
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     """``threshold`` written into ``input``."""
     return globals()["threshold"](input, threshold, value, inplace=True)
-
-
-def channel_shuffle(input: Tensor, groups: int) -> Tensor:
-    """Split the channels (dim 1) into ``groups`` groups of ``k`` and interleave them: channel
-    ``i * groups + g`` of the result is channel ``g * k + i`` of the input."""
-    x = _t(input)
-    if x.ndim < 3:
-        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
-                           f"{list(x.shape)}")
-    groups = int(groups)
-    if groups <= 0:
-        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of "
-                           f"groups:{groups}")
-    n, c = x.shape[0], x.shape[1]
-    if c % groups:
-        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and "
-                           f"{groups} groups.")
-    rest = tuple(x.shape[2:])
-    return x.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)

@@ -23,7 +23,7 @@ __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "cosine_embedding_loss",
     "margin_ranking_loss", "safe_where", "poisson_nll_loss", "gaussian_nll_loss",
     "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
-    "multilabel_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "multilabel_margin_loss", "triplet_margin_loss", "ctc_loss", "triplet_margin_with_distance_loss",
 ]
 
 
@@ -542,13 +542,7 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
                         reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``max(0, margin + d(a, p) - d(a, n))`` with ``d`` the ``pairwise_distance``."""
     reduction = F._reduction(size_average, reduce, reduction)
-    if margin <= 0:
-        raise ValueError(f"margin must be greater than 0, got {margin}")
-    a, pos, neg = _t(anchor, "anchor"), _t(positive, "positive"), _t(negative, "negative")
-    if not a.ndim == pos.ndim == neg.ndim:
-        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same "
-                           f"number of dimensions, but got: anchor {a.ndim}D, positive {pos.ndim}D, and "
-                           f"negative {neg.ndim}D inputs")
+    a, pos, neg = _triplet_inputs(anchor, positive, negative, margin)
     d_pos = F.pairwise_distance(a, pos, p, eps)
     d_neg = F.pairwise_distance(a, neg, p, eps)
     if swap:
@@ -556,24 +550,103 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
     return F._reduce(A.clamp_min(d_pos - d_neg + margin, 0.0), reduction)
 
 
+def _triplet_inputs(anchor: Any, positive: Any, negative: Any,
+                    margin: float) -> tuple[Tensor, Tensor, Tensor]:
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, pos, neg = _t(anchor, "anchor"), _t(positive, "positive"), _t(negative, "negative")
+    if not a.ndim == pos.ndim == neg.ndim:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same "
+                           f"number of dimensions, but got: anchor {a.ndim}D, positive {pos.ndim}D, and "
+                           f"negative {neg.ndim}D inputs")
+    return a, pos, neg
+
+
 def triplet_margin_with_distance_loss(anchor: Tensor, positive: Tensor, negative: Tensor, *,
                                       distance_function: Any = None, margin: float = 1.0,
                                       swap: bool = False, reduction: str = "mean") -> Tensor:
-    """``max(d(a, p) - d(a, n) + margin, 0)`` with any distance ``d`` (``pairwise_distance`` by
-    default); ``swap`` uses ``min(d(a, n), d(p, n))`` as the negative distance."""
-    if margin <= 0:
-        raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, "
-                         f"got {margin} instead")
-    a, p, n = _t(anchor, "anchor"), _t(positive, "positive"), _t(negative, "negative")
-    if not a.ndim == p.ndim == n.ndim:
-        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
-                           f"same number of dimensions, but got: anchor {a.ndim}D, positive "
-                           f"{p.ndim}D, and negative {n.ndim}D inputs")
-    if distance_function is None:
-        from ._distance import pairwise_distance
-        distance_function = pairwise_distance
-    d_pos, d_neg = distance_function(a, p), distance_function(a, n)
+    """``max(0, margin + d(a, p) - d(a, n))``, ``d`` any ``distance_function`` (``pairwise_distance``)."""
+    reduction = _reduction(None, None, reduction)
+    a, pos, neg = _triplet_inputs(anchor, positive, negative, margin)
+    dist = distance_function if distance_function is not None else F.pairwise_distance
+    d_pos, d_neg = dist(a, pos), dist(a, neg)
     if swap:
-        d_neg = A.minimum(d_neg, distance_function(p, n))
-    loss = A.clamp_min(A.add(A.sub(d_pos, d_neg), margin), 0)
-    return _reduce(loss, _reduction(None, None, reduction))
+        d_neg = A.minimum(d_neg, dist(pos, neg))
+    return F._reduce(A.clamp_min(margin + d_pos - d_neg, 0.0), reduction)
+
+
+# --- sequence losses --------------------------------------------------------------------
+def _ctc_ints(x: Any) -> np.ndarray:
+    data = _backend.to_numpy(x._data) if isinstance(x, Tensor) else x
+    return np.asarray(data).astype(np.int64).reshape(-1)
+
+
+def _ctc_check(ok: bool, msg: str) -> None:
+    if not ok:
+        raise RuntimeError(f"{msg} (while checking arguments for ctc_loss_allocate_outputs)")
+
+
+def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any, blank: int = 0,
+             reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
+    """Connectionist Temporal Classification loss, PyTorch's ``F.ctc_loss``.
+
+    ``log_probs`` is ``(T, N, C)`` (or unbatched ``(T, C)``) log-probabilities; ``targets`` is padded
+    ``(N, S)`` or the ``N`` targets concatenated in 1-D; the lengths are tensors or sequences of ints.
+    ``reduction='mean'`` divides each sample's loss by its target length (at least 1) before
+    averaging. The gradient is PyTorch's (the one that is right for ``log_probs`` made by
+    ``log_softmax``); a second derivative is refused, as in PyTorch.
+    """
+    reduction = _reduction(None, None, reduction)
+    lp = _t(log_probs, "log_probs")
+    batched = lp.ndim == 3
+    if lp.ndim not in (2, 3):
+        raise RuntimeError(f"ctc_loss: expected log_probs to be 2-D or 3-D, but got {lp.ndim}-D")
+    if not batched:
+        lp = A.unsqueeze(lp, 1)
+    t_max, n, c = lp.shape
+    tg = np.asarray(_backend.to_numpy(targets._data) if isinstance(targets, Tensor) else targets)
+    if not batched:
+        tg = tg[None]
+    tg = tg.astype(np.int64)
+    il, tl = _ctc_ints(input_lengths), _ctc_ints(target_lengths)
+    if not 0 <= blank < c:
+        raise RuntimeError("blank must be in label range")
+    if il.shape[0] != n:
+        raise RuntimeError("input_lengths must be of size batch_size")
+    if tl.shape[0] != n:
+        raise RuntimeError("target_lengths must be of size batch_size")
+    for b in range(n):
+        _ctc_check(tl[b] >= 0, f"Expected target_lengths to have value at least 0, but got value {tl[b]}")
+    if tg.ndim == 1:   # concatenated
+        _ctc_check(tg.shape[0] == tl.sum(), f"Expected tensor to have size {tl.sum()} at dimension 0, but "
+                   f"got size {tg.shape[0]} for argument #2 'targets'")
+        padded = np.zeros((n, max(int(tl.max(initial=0)), 0)), np.int64)
+        offsets = np.concatenate([[0], np.cumsum(tl)])
+        for b in range(n):
+            padded[b, :tl[b]] = tg[offsets[b]:offsets[b + 1]]
+    else:
+        for b in range(n):
+            _ctc_check(tl[b] <= tg.shape[1], f"Expected tensor to have size at least {tl[b]} at "
+                       f"dimension 1, but got size {tg.shape[1]} for argument #2 'targets'")
+        padded = tg.reshape(n, -1)
+    for b in range(n):
+        _ctc_check(il[b] >= 0, f"Expected input_lengths to have value at least 0, but got value {il[b]}")
+        _ctc_check(il[b] <= t_max, f"Expected input_lengths to have value at most {t_max}, but got value "
+                   f"{il[b]}")
+    used = np.arange(padded.shape[1])[None, :] < tl[:, None]
+    if ((padded < 0) | (padded >= c))[used].any():
+        raise IndexError(f"ctc_loss: target index out of range for {c} classes")
+    if np.asarray(lp._data).dtype.kind != "f":
+        name = str(lp.dtype).split(".")[-1].capitalize()
+        raise RuntimeError(f"\"ctc_loss_cpu\" not implemented for '{name}'")
+    where = _backend.placement_of(lp._data)
+    loss = P.ctc_loss_p(lp, targets=_backend.move(padded, where), input_lengths=_backend.move(il, where),
+                        target_lengths=_backend.move(tl, where), blank=int(blank),
+                        zero_infinity=bool(zero_infinity))
+    if zero_infinity:   # the row zeroes their gradients; their values become 0 here, as PyTorch's where
+        loss = A.where(_make(np.isposinf(np.asarray(loss._data)), False, None), 0.0, loss)
+    if reduction == "mean":
+        return A.mean(loss / _const(np.maximum(tl, 1), loss))
+    if reduction == "sum":
+        return A.sum(loss)
+    return loss if batched else A.squeeze(loss, 0)

@@ -16,10 +16,12 @@ from ._conv import _batched3, _depth_slices, _fold_depth, _triple, _unfold_depth
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
     "adaptive_avg_pool1d", "adaptive_max_pool1d", "adaptive_max_pool2d", "lp_pool1d", "lp_pool2d",
-    "max_pool3d", "avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
-    "adaptive_avg_pool3d", "adaptive_max_pool3d", "lp_pool3d", "max_pool1d_with_indices",
-    "max_pool2d_with_indices", "max_pool3d_with_indices", "adaptive_max_pool1d_with_indices",
-    "adaptive_max_pool2d_with_indices", "adaptive_max_pool3d_with_indices",
+    "lp_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices", "max_pool3d_with_indices",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices", "fractional_max_pool2d", "fractional_max_pool3d",
+    "fractional_max_pool2d_with_indices", "fractional_max_pool3d_with_indices", "max_pool3d",
+    "avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d", "adaptive_avg_pool3d",
+    "adaptive_max_pool3d",
 ]
 
 
@@ -446,42 +448,134 @@ def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
 
 def lp_pool3d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None,
               ceil_mode: bool = False) -> Tensor:
-    """``(sum over the window of x ** p) ** (1 / p)``, as ``lp_pool2d`` in three dimensions."""
+    """``(sum over the window of x ** p) ** (1 / p)`` over ``kD x kH x kW`` windows (via ``avg_pool3d``)."""
     x = _t(input)
-    k = _triple(kernel_size, "kernel_size")
-    out = avg_pool3d(x ** norm_type, k, stride, 0, ceil_mode)
-    return _lp_finish(out, norm_type, k[0] * k[1] * k[2])
+    kd, kh, kw = _triple(kernel_size, "kernel_size")
+    if norm_type == float("inf"):
+        return max_pool3d(A.abs(x), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool3d(-A.abs(x), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool3d(x ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return _lp_finish(out, norm_type, kd * kh * kw)
 
 
-# --- the ``*_with_indices`` spellings: ``(values, indices)`` always -----------------------------
 def max_pool1d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                            dilation: Any = 1, ceil_mode: bool = False,
-                            return_indices: bool = True) -> Any:
+                            dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """``max_pool1d`` returning ``(output, indices)`` whatever ``return_indices`` says (PyTorch's form)."""
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool2d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                            dilation: Any = 1, ceil_mode: bool = False,
-                            return_indices: bool = True) -> Any:
+                            dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """``max_pool2d`` returning ``(output, indices)``."""
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
 def max_pool3d_with_indices(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                            dilation: Any = 1, ceil_mode: bool = False,
-                            return_indices: bool = True) -> Any:
+                            dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """``max_pool3d`` returning ``(output, indices)``."""
     return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
-def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any,
-                                     return_indices: bool = True) -> Any:
+def adaptive_max_pool1d_with_indices(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """``adaptive_max_pool1d`` returning ``(output, indices)``."""
     return adaptive_max_pool1d(input, output_size, True)
 
 
-def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any,
-                                     return_indices: bool = True) -> Any:
+def adaptive_max_pool2d_with_indices(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """``adaptive_max_pool2d`` returning ``(output, indices)``."""
     return adaptive_max_pool2d(input, output_size, True)
 
 
-def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any,
-                                     return_indices: bool = True) -> Any:
+def adaptive_max_pool3d_with_indices(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """``adaptive_max_pool3d`` returning ``(output, indices)``."""
     return adaptive_max_pool3d(input, output_size, True)
+
+
+# --- fractional max pooling ---------------------------------------------------------------
+def _fractional_starts(samples: np.ndarray, n_in: int, n_out: int, k: int) -> np.ndarray:
+    """PyTorch's window starts along one dim: ``trunc((i + u) a) - trunc(u a)``, the last ``n_in - k``."""
+    dt = samples.dtype
+    alpha = dt.type(n_in - k) / dt.type(n_out - 1) if n_out > 1 else dt.type(0)
+    i = np.arange(n_out - 1, dtype=dt)
+    seq = (np.trunc((i + samples[..., None]) * alpha) - np.trunc(samples[..., None] * alpha)).astype(np.int64)
+    return np.concatenate([seq, np.full(samples.shape + (1,), n_in - k, np.int64)], -1)
+
+
+def _fractional_max_pool(input: Tensor, nd: int, kernel_size: Any, output_size: Any, output_ratio: Any,
+                         return_indices: bool, samples: Any, name: str) -> Any:
+    x = _t(input)
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(x.shape)}")
+    batched = x.ndim == nd + 2
+    if not batched:
+        x = A.unsqueeze(x, 0)
+    k = F._ntuple(kernel_size, nd, "kernel_size")
+    spatial = tuple(x.shape[2:])
+    if output_size is None:
+        ratio = output_ratio if isinstance(output_ratio, (list, tuple)) else (output_ratio,) * nd
+        if len(ratio) > nd:
+            raise ValueError(f"{name} requires output_ratio to either be a single Int or tuple of Ints.")
+        out = tuple(int(s * r) for s, r in zip(spatial, ratio))
+    else:
+        out = F._ntuple(output_size, nd, "output_size")
+    dims = ("time", "height", "width")[3 - nd:]
+    for d in range(nd):   # PyTorch's 3-D check is strict, its 2-D one is not
+        if out[d] + k[d] - 1 > spatial[d] - (nd == 3):
+            where = name + ("_out" if nd == 3 else "")
+            raise RuntimeError(f"{where}(): pool {dims[d]} {k[d]} too large relative to input {dims[d]} "
+                               f"{spatial[d]}")
+    n, c = x.shape[0], x.shape[1]
+    if samples is None:
+        from gradkit._core import creation as Fa
+        samples = Fa.rand(n, c, nd, dtype=x.dtype)
+    u = np.asarray(_t(samples, "_random_samples")._data).astype(np.asarray(x._data).dtype)
+    # PyTorch's sample columns: (W, H) for 2-D, (T, H, W) for 3-D
+    cols = [1, 0] if nd == 2 else [0, 1, 2]
+    starts = [_fractional_starts(u[..., cols[d]], spatial[d], out[d], k[d]) for d in range(nd)]
+    flat = np.zeros((n, c) + out + k, np.int64)
+    for d in range(nd):
+        pos = starts[d].reshape((n, c) + (1,) * d + (out[d],) + (1,) * (nd - 1 - d) + (1,) * nd) + \
+            np.arange(k[d]).reshape((1, 1) + (1,) * nd + (1,) * d + (k[d],) + (1,) * (nd - 1 - d))
+        flat = flat * spatial[d] + pos
+    flat = flat.reshape(n, c, -1, int(np.prod(k)))
+    vals = np.take_along_axis(np.asarray(x._data).reshape(n, c, -1)[:, :, :, None],
+                              flat.reshape(n, c, -1)[..., None], 2).reshape(flat.shape)
+    nan = np.isnan(vals)
+    best = np.where(nan.any(-1), nan.argmax(-1), vals.argmax(-1))      # first max; a nan wins
+    idx = np.take_along_axis(flat, best[..., None], -1)[..., 0]          # (n, c, prod(out))
+    res = A.reshape(A.gather(A.reshape(x, (n, c, -1)), 2, _make(idx, False, None)), (n, c) + out)
+    indices = _make(idx.reshape((n, c) + out), False, None)
+    if not batched:
+        res, indices = A.squeeze(res, 0), A.squeeze(indices, 0)
+    return (res, indices) if return_indices else res
+
+
+def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                          return_indices: bool = False, _random_samples: Any = None) -> Any:
+    """Max over pseudo-randomly placed ``kH x kW`` windows (Graham's fractional max pooling)."""
+    return _fractional_max_pool(input, 2, kernel_size, output_size, output_ratio, return_indices,
+                                _random_samples, "fractional_max_pool2d")
+
+
+def fractional_max_pool3d(input: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                          return_indices: bool = False, _random_samples: Any = None) -> Any:
+    """Max over pseudo-randomly placed ``kT x kH x kW`` windows."""
+    return _fractional_max_pool(input, 3, kernel_size, output_size, output_ratio, return_indices,
+                                _random_samples, "fractional_max_pool3d")
+
+
+def fractional_max_pool2d_with_indices(input: Tensor, kernel_size: Any, output_size: Any = None,
+                                       output_ratio: Any = None, return_indices: bool = False,
+                                       _random_samples: Any = None) -> Any:
+    """``fractional_max_pool2d`` returning ``(output, indices)``."""
+    return fractional_max_pool2d(input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def fractional_max_pool3d_with_indices(input: Tensor, kernel_size: Any, output_size: Any = None,
+                                       output_ratio: Any = None, return_indices: bool = False,
+                                       _random_samples: Any = None) -> Any:
+    """``fractional_max_pool3d`` returning ``(output, indices)``."""
+    return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True, _random_samples)

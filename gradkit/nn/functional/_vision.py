@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from typing import Any, Sequence
@@ -9,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gradkit import _api as A
-from gradkit._core.tensor import Tensor
+from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from gradkit.ops import shape as S
@@ -18,7 +19,8 @@ from ._base import _t
 
 __all__ = [
     "pad", "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
-    "upsample_bilinear", "unfold", "fold",
+    "upsample_bilinear", "unfold", "fold", "grid_sample", "affine_grid", "channel_shuffle",
+    "native_channel_shuffle",
 ]
 
 
@@ -112,6 +114,27 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     return S.pixel_unshuffle_p(x, r=r)         # one node, PyTorch's PixelUnshuffleBackward0
 
 
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
+    """Split the ``C`` channels of ``(N, C, *)`` into ``groups`` and interleave them (ShuffleNet)."""
+    x = _t(input)
+    if groups <= 0:
+        raise RuntimeError("Number of groups to divide channels in must be positive. Value of "
+                           f"groups:{groups}")
+    if x.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{list(x.shape)}")
+    c = x.shape[1]
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} "
+                           "groups.")
+    n, rest = x.shape[0], tuple(x.shape[2:])
+    y = A.transpose(A.reshape(x, (n, groups, c // groups, *rest)), 1, 2)
+    return A.reshape(y, (n, c, *rest))
+
+
+native_channel_shuffle = channel_shuffle
+
+
 # --- interpolation ----------------------------------------------------------------------
 _DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 
@@ -122,16 +145,24 @@ def _src_scale(n_in: int, n_out: int, align_corners: bool, scale: float | None) 
     return 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
 
 
-def _cubic_coeffs(t: np.ndarray) -> np.ndarray:
+def _cubic_weights(t: Any) -> list[Any]:
+    """The four cubic-convolution weights (A = -0.75) of taps -1, 0, 1, 2 at fraction ``t``.
+
+    Plain arithmetic, so ``t`` may be an array or a Tensor (``grid_sample`` differentiates it).
+    """
     a = -0.75
 
-    def near(u: np.ndarray) -> np.ndarray:
+    def near(u: Any) -> Any:
         return ((a + 2) * u - (a + 3)) * u * u + 1
 
-    def far(u: np.ndarray) -> np.ndarray:
+    def far(u: Any) -> Any:
         return ((a * u - 5 * a) * u + 8 * a) * u - 4 * a
 
-    return np.stack([far(t + 1), near(t), near(1 - t), far(2 - t)], -1)
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _cubic_coeffs(t: np.ndarray) -> np.ndarray:
+    return np.stack(_cubic_weights(t), -1)
 
 
 def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, scale: float | None) -> np.ndarray:
@@ -302,3 +333,190 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
     # one node, PyTorch's Col2ImBackward0 (an unbatched input is one sample for the row)
     return P.col2im_p(x if batched else _t(input), output_size=(oh, ow), kernel=(kh, kw),
                       dilation=d, padding=p, stride=s)
+
+
+# --- sampling grids ---------------------------------------------------------------------
+def _grid_unnormalize(c: Tensor, size: int, align_corners: bool) -> Tensor:
+    """Grid coordinates in [-1, 1] to pixel coordinates (PyTorch's ``grid_sampler_unnormalize``)."""
+    if align_corners:
+        return (c + 1) / 2 * (size - 1)
+    return ((c + 1) * size - 1) / 2
+
+
+def _grid_coordinates(v: np.ndarray, size: int, padding_mode: str,
+                      align_corners: bool) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's ``compute_coordinates`` on pixel coordinates: the new values and their slopes.
+
+    ``border`` clips to [0, size - 1]; ``reflection`` reflects about the borders (the pixel centres
+    with ``align_corners``, else the image edges) and then clips. As in PyTorch's backward, a
+    coordinate on or past a border gets slope 0, and each reflection flips the slope's sign.
+    """
+    slope = np.ones_like(v)
+    if padding_mode == "zeros":
+        return v, slope
+    if padding_mode == "reflection":
+        lo2, hi2 = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        if lo2 == hi2:
+            return np.zeros_like(v), np.zeros_like(v)
+        low, span = lo2 / 2, (hi2 - lo2) / 2
+        d = v - low
+        slope = np.where(d < 0, -slope, slope)
+        d = np.abs(d)
+        extra = np.fmod(d, span)
+        even = np.floor(d / span) % 2 == 0
+        v = np.where(even, extra + low, span - extra + low).astype(slope.dtype)
+        slope = np.where(even, slope, -slope)
+    inside = (v > 0) & (v < size - 1)
+    return np.clip(v, 0, size - 1).astype(slope.dtype), np.where(inside, slope, 0).astype(slope.dtype)
+
+
+def _grid_gather(flat: Tensor, spatial: Sequence[int], index: Sequence[np.ndarray]) -> Tensor:
+    """``input[n, :, i0, i1, ...]`` at float pixel indices (one array per spatial dim), 0 outside."""
+    n, c, m = flat.shape
+    valid = np.ones(index[0].shape, bool)
+    pos = np.zeros(index[0].shape, np.int64)
+    for i, s in zip(index, spatial):
+        ok = (i >= 0) & (i < s)
+        valid &= ok
+        pos = pos * s + np.where(ok, i, 0).astype(np.int64)
+    pos = np.where(valid, pos, 0).reshape(n, 1, -1)
+    vals = A.gather(flat, 2, _bool(np.broadcast_to(pos, (n, c, pos.shape[-1]))))
+    return A.where(_bool(valid.reshape(n, 1, -1)), vals, 0.0)
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
+                align_corners: bool | None = None) -> Tensor:
+    """Sample ``input`` at the locations in ``grid`` (x, y[, z] in [-1, 1]), PyTorch's ``F.grid_sample``.
+
+    ``mode`` ``'bilinear'`` / ``'nearest'`` (4-D and 5-D input) or ``'bicubic'`` (4-D); padding
+    ``'zeros'``, ``'border'`` or ``'reflection'``. Written with differentiable table operations:
+    gradients flow to ``input`` and (except ``'nearest'``, whose grid gradient is 0) to ``grid``.
+    """
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
+                         f"'bicubic', but got: '{mode}'")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
+                      "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
+                      "documentation of grid_sample for details.", stacklevel=2)
+        align_corners = False
+    x, g = _t(input), _t(grid, "grid")
+    sizes = f"input with sizes {list(x.shape)} and grid with sizes {list(g.shape)}"
+    if x.ndim == 0 or g.ndim == 0 or x.shape[0] != g.shape[0]:
+        raise RuntimeError("grid_sampler(): expected grid and input to have same batch size, but got "
+                           f"{sizes}")
+    if x.ndim not in (4, 5) or g.ndim != x.ndim:
+        raise RuntimeError("grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, "
+                           f"but got {sizes}")
+    nd = x.ndim - 2
+    if g.shape[-1] != nd:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {nd} in last dimension, but got grid "
+                           f"with sizes {list(g.shape)}")
+    for d in range(2, x.ndim):
+        if x.shape[d] == 0:
+            raise RuntimeError("grid_sampler(): expected input to have non-empty spatial dimensions, but "
+                               f"input has sizes {list(x.shape)} with dimension {d} being empty")
+    if mode == "bicubic" and nd != 2:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    if np.asarray(x._data).dtype.kind != "f":
+        raise NotImplementedError(f"grid_sampler(): not implemented for '{x.dtype}'")
+    if x.dtype != g.dtype:
+        raise RuntimeError(f"expected scalar type {x.dtype} but found {g.dtype}")
+    n, c, spatial = x.shape[0], x.shape[1], tuple(x.shape[2:])
+    out_shape = tuple(g.shape[1:-1])
+    flat = A.reshape(x, (n, c, -1))
+    # grid's last dim lists x (width), y (height)[, z (depth)]: reverse to the input's dim order
+    pos = [_grid_unnormalize(g[..., nd - 1 - k], spatial[k], align_corners) for k in range(nd)]
+    if mode == "bicubic":
+        base = [np.floor(np.asarray(p._data)) for p in pos]
+        weights = [_cubic_weights(p - F._const(b, p)) for p, b in zip(pos, base)]
+        out: Any = 0.0
+        for i in range(4):
+            for j in range(4):
+                taps = [_grid_coordinates(base[0] - 1 + i, spatial[0], padding_mode, align_corners)[0],
+                        _grid_coordinates(base[1] - 1 + j, spatial[1], padding_mode, align_corners)[0]]
+                w = A.reshape(weights[0][i] * weights[1][j], (n, 1, -1))
+                out = out + _grid_gather(flat, spatial, [np.trunc(t) for t in taps]) * w
+        return A.reshape(out, (n, c, *out_shape))
+    padded = []
+    for k, p in enumerate(pos):
+        v = np.asarray(p._data)
+        new, slope = _grid_coordinates(v, spatial[k], padding_mode, align_corners)
+        # the new value exactly, with derivative ``slope`` (p - v is 0 in value)
+        padded.append(F._const(new, p) + (p - F._const(v, p)) * F._const(slope, p))
+    if mode == "nearest":
+        vals = _grid_gather(flat, spatial, [np.rint(np.asarray(p._data)) for p in padded])
+        # PyTorch's grid gradient in nearest mode is 0, not missing: keep the grid on the graph
+        keep = sum(A.where(_bool(np.isfinite(np.asarray(p._data))), p, 0.0) for p in padded) * 0.0
+        return A.reshape(vals + A.reshape(keep, (n, 1, -1)), (n, c, *out_shape))
+    base = [np.floor(np.asarray(p._data)) for p in padded]
+    frac = [p - F._const(b, p) for p, b in zip(padded, base)]
+    out = 0.0
+    for corner in itertools.product((0, 1), repeat=nd):
+        w: Any = 1.0
+        for f, o in zip(frac, corner):
+            w = w * (f if o else 1 - f)
+        vals = _grid_gather(flat, spatial, [b + o for b, o in zip(base, corner)])
+        out = out + vals * A.reshape(w, (n, 1, -1))
+    return A.reshape(out, (n, c, *out_shape))
+
+
+def _bool(arr: np.ndarray) -> Tensor:
+    """A constant mask or index tensor (no dtype conversion)."""
+    return _make(np.ascontiguousarray(arr), False, None)
+
+
+def _linspace_from_neg_one(steps: int, align_corners: bool, dtype: Any) -> np.ndarray:
+    if steps <= 1:
+        return np.zeros(steps, dtype)
+    a = 1.0 if align_corners else (steps - 1) / steps
+    return np.linspace(-a, a, steps).astype(dtype)
+
+
+def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
+    """The sampling grid of the affine maps ``theta`` (``(N, 2, 3)`` or ``(N, 3, 4)``) for ``grid_sample``.
+
+    ``size`` is the output's ``(N, C, H, W)`` or ``(N, C, D, H, W)``; the grid is ``(N, H, W, 2)`` or
+    ``(N, D, H, W, 3)``: each output pixel's normalized coordinates (x, y[, z], 1) times ``theta^T``.
+    """
+    if align_corners is None:
+        warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
+                      "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
+                      "documentation of grid_sample for details.", stacklevel=2)
+        align_corners = False
+    th = _t(theta, "theta")
+    if np.asarray(th._data).dtype.kind != "f":
+        raise ValueError(f"Expected theta to have floating point type, but got {th.dtype}")
+    shown = _size_repr(size)
+    size = [int(s) for s in size]
+    if len(size) == 4:
+        if th.ndim != 3 or th.shape[-2] != 2 or th.shape[-1] != 3:
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {shown}. "
+                             f"Got {th.shape}.")
+    elif len(size) == 5:
+        if th.ndim != 3 or th.shape[-2] != 3 or th.shape[-1] != 4:
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {shown}. "
+                             f"Got {th.shape}.")
+    else:
+        raise NotImplementedError("affine_grid only supports 4D and 5D sizes, for 2D and 3D affine "
+                                  f"transforms, respectively. Got size {shown}.")
+    spatial = size[2:]
+    if align_corners and min(spatial) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                      "align_corners=True. This is not an intended use case of affine_grid. See the "
+                      "documentation of affine_grid for details.", stacklevel=2)
+    elif min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {shown}")
+    dtype = np.asarray(th._data).dtype
+    axes = [_linspace_from_neg_one(s, align_corners, dtype) for s in reversed(spatial)]  # x, y[, z]
+    mesh = np.meshgrid(*reversed(axes), indexing="ij")[::-1]  # each of shape spatial
+    base = np.stack([*mesh, np.ones(spatial, dtype)], -1).reshape(1, -1, len(spatial) + 1)
+    grid = A.matmul(F._const(np.broadcast_to(base, (size[0], *base.shape[1:])), th), A.transpose(th, 1, 2))
+    return A.reshape(grid, (size[0], *spatial, len(spatial)))
+
+
+def _size_repr(size: Sequence[int]) -> str:
+    return repr(size) if isinstance(size, (list, tuple)) else repr(list(size))

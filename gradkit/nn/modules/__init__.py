@@ -1,14 +1,15 @@
 """``Module``, ``Parameter`` and the layers built on them (``gradkit.nn.Linear``, ...).
 
-One module per family, by PyTorch's file names: ``activation``, ``container``, ``conv``,
+One module per family, by PyTorch's file names: ``activation``, ``adaptive``, ``container``, ``conv``,
 ``distance``, ``dropout``, ``fold``, ``lazy``, ``linear``, ``loss``, ``normalization``, ``padding``,
-``pixelshuffle``, ``pooling``, ``rnn``, ``sparse``, ``upsampling``.
+``pixelshuffle``, ``pooling``, ``rnn``, ``sparse``, ``transformer``, ``upsampling``.
 """
 
 # ruff: noqa: F405
 from __future__ import annotations
 
 from .activation import *  # noqa: F401,F403
+from .adaptive import *  # noqa: F401,F403
 from .container import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
@@ -24,6 +25,7 @@ from .pixelshuffle import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403
 from .upsampling import *  # noqa: F401,F403
 
 __all__ = [
@@ -53,4 +55,7 @@ __all__ = [
     "LazyInstanceNorm3d", "RReLU", "ConstantPad3d", "ZeroPad3d", "ReflectionPad3d",
     "ReplicationPad3d", "CircularPad3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
     "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "ConvTranspose3d",
+    "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+    "TransformerDecoderLayer", "CTCLoss", "TripletMarginWithDistanceLoss", "LPPool3d", "ChannelShuffle",
+    "FractionalMaxPool2d", "FractionalMaxPool3d", "AdaptiveLogSoftmaxWithLoss",
 ]

@@ -266,8 +266,8 @@ class Softmax2d(Module):
         return F.softmax(input, -3)
 
 
-class _OutProj(Linear):
-    """``out_proj`` of :class:`MultiheadAttention` (PyTorch's ``NonDynamicallyQuantizableLinear``)."""
+class NonDynamicallyQuantizableLinear(Linear):
+    """``out_proj`` of :class:`MultiheadAttention` (a ``Linear``; PyTorch's class name, shown by ``repr``)."""
 
 
 def _float_mask(mask: Any, like: Tensor) -> Tensor | None:
@@ -315,7 +315,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = _empty(3 * embed_dim, dtype=dtype)
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = _OutProj(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dtype)
         if add_bias_kv:
             self.bias_k = _empty(1, 1, embed_dim, dtype=dtype)
             self.bias_v = _empty(1, 1, embed_dim, dtype=dtype)

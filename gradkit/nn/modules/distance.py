@@ -16,6 +16,9 @@ __all__ = [
 class CosineSimilarity(_Fn):
     _name, _keys = "cosine_similarity", ("dim", "eps")
 
+    def extra_repr(self) -> str:   # PyTorch shows no arguments
+        return ""
+
     def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
         super().__init__()
         self.dim, self.eps = dim, eps
@@ -30,3 +33,6 @@ class PairwiseDistance(_Fn):
 
     def forward(self, x1: Any, x2: Any) -> Any:
         return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+    def extra_repr(self) -> str:   # PyTorch shows no arguments
+        return ""

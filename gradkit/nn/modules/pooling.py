@@ -14,7 +14,7 @@ __all__ = [
     "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool2d",
     "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "LPPool1d", "LPPool2d",
     "MaxPool3d", "AvgPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
-    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d",
+    "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "LPPool3d", "FractionalMaxPool2d", "FractionalMaxPool3d",
 ]
 
 
@@ -134,6 +134,10 @@ class LPPool2d(LPPool1d):
     _name = "lp_pool2d"
 
 
+class LPPool3d(LPPool1d):
+    _name = "lp_pool3d"
+
+
 class MaxPool3d(_MaxPoolNd):
     """Max over ``kD x kH x kW`` windows."""
 
@@ -190,3 +194,38 @@ class MaxUnpool3d(_MaxUnpoolNd):
     elsewhere."""
 
     _nd = 3
+
+
+class FractionalMaxPool2d(Module):
+    """Max over pseudo-randomly placed windows (``F.fractional_max_pool2d``); ``_random_samples`` fix them."""
+
+    _nd, _fn = 2, "fractional_max_pool2d"
+
+    def __init__(self, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                 return_indices: bool = False, _random_samples: Any = None) -> None:
+        super().__init__()
+        nd, cls = self._nd, type(self).__name__
+        self.kernel_size = F._ntuple(kernel_size, nd, "kernel_size")
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = F._ntuple(output_size, nd, "output_size") if output_size is not None else None
+        ratio = output_ratio
+        if ratio is not None and not isinstance(ratio, (list, tuple)):
+            ratio = (ratio,) * nd
+        self.output_ratio = tuple(ratio) if ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{cls} requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input: Tensor) -> Any:
+        return getattr(F, self._fn)(input, self.kernel_size, self.output_size, self.output_ratio,
+                                    self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool3d(FractionalMaxPool2d):
+    """Max over pseudo-randomly placed 3-D windows (``F.fractional_max_pool3d``)."""
+
+    _nd, _fn = 3, "fractional_max_pool3d"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from gradkit._core import creation as Fa
 from gradkit._core import dtype as _dtype
 from gradkit.ops import shape as S
@@ -19,6 +21,7 @@ from gradkit._core.tensor import Tensor
 from ... import _api as A
 from .. import functional as F
 from .. import init
+from .._rnn_utils import PackedSequence
 from .linear import _empty
 from .module import Module
 
@@ -130,7 +133,87 @@ class RNNBase(Module):
             outs[t] = state[0] if self.mode == "LSTM" else state
         return outs, state
 
+    def _run_packed(self, xs: list[Tensor], sizes: list[int], state: Any, suffix: str,
+                    reverse: bool) -> tuple[list[Tensor], Any]:
+        """One direction over packed steps: step ``t`` runs the first ``sizes[t]`` sequences.
+
+        Forward, a sequence that has ended keeps its state (its last step's, which h_n reports);
+        in reverse, a sequence joins at its own last step with its initial state.
+        """
+        is_lstm = self.mode == "LSTM"
+        outs: list[Tensor] = [None] * len(xs)  # type: ignore[list-item]
+        if reverse:
+            init, running = state, 0
+            cur: Any = None
+            for t in range(len(xs) - 1, -1, -1):
+                b = sizes[t]
+                if b > running:
+                    if is_lstm:
+                        new = (init[0][running:b], init[1][running:b])
+                        cur = new if cur is None else (A.cat([cur[0], new[0]], 0), A.cat([cur[1], new[1]], 0))
+                    else:
+                        new = init[running:b]
+                        cur = new if cur is None else A.cat([cur, new], 0)
+                    running = b
+                cur = self._cell(xs[t], cur, suffix)
+                outs[t] = cur[0] if is_lstm else cur
+            return outs, cur
+        for t, b in enumerate(sizes):
+            full = state[0].shape[0] if is_lstm else state.shape[0]
+            if is_lstm:
+                h, c = self._cell(xs[t], (state[0][:b], state[1][:b]), suffix)
+                state = (h, c) if b == full else (A.cat([h, state[0][b:]], 0), A.cat([c, state[1][b:]], 0))
+                outs[t] = h
+            else:
+                h = self._cell(xs[t], state[:b], suffix)
+                state = h if b == full else A.cat([h, state[b:]], 0)
+                outs[t] = h
+        return outs, state
+
+    def _forward_packed(self, packed: PackedSequence, hx: Any) -> Any:
+        is_lstm = self.mode == "LSTM"
+        data = packed.data
+        sizes = [int(b) for b in np.asarray(packed.batch_sizes._data).reshape(-1)]
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
+                               f"got {data.shape[-1]}")
+        dirs = 2 if self.bidirectional else 1
+        if hx is not None and packed.sorted_indices is not None:   # hx is in the caller's order
+            idx = packed.sorted_indices
+            hx = ((A.index_select(hx[0], 1, idx), A.index_select(hx[1], 1, idx)) if is_lstm
+                  else A.index_select(hx, 1, idx))
+        h0, c0 = self._initial_state(hx, True, sizes[0], dirs, data)
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+        layer_in = [data[starts[t]:starts[t + 1]] for t in range(len(sizes))]
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                state = (h0[k], c0[k]) if is_lstm else h0[k]
+                suffix = f"_l{layer}" + ("_reverse" if d == 1 else "")
+                o, state = self._run_packed(layer_in, sizes, state, suffix, reverse=d == 1)
+                outs.append(o)
+                h_n.append(state[0] if is_lstm else state)
+                if is_lstm:
+                    c_n.append(state[1])
+            layer_in = [A.cat([outs[0][t], outs[1][t]], 1) if dirs == 2 else outs[0][t]
+                        for t in range(len(sizes))]
+            if layer < self.num_layers - 1 and self.dropout and self.training:
+                layer_in = [F.dropout(t, self.dropout, True) for t in layer_in]
+        output = packed._with_data(A.cat(layer_in, 0))
+        h = A.stack(h_n, 0)
+        back = packed.unsorted_indices
+        if back is not None:
+            h = A.index_select(h, 1, back)
+        if is_lstm:
+            c = A.stack(c_n, 0)
+            return output, (h, c if back is None else A.index_select(c, 1, back))
+        return output, h
+
     def forward(self, input: Tensor, hx: Any = None) -> Any:
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         is_lstm = self.mode == "LSTM"
         batched = input.dim() == 3
         if input.dim() not in (2, 3):
