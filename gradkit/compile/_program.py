@@ -18,6 +18,7 @@ rolled into loops (``_reroll``). The templates of ops: ``_templates.py``; the re
 from __future__ import annotations
 
 import math
+import time
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -49,6 +50,9 @@ class Program:
         self.source = source
         self.n_ops = n_ops
         self.n_traced = n_traced
+        #: CPU seconds of each phase of the first call that made it (the trace, then
+        #: ``build``'s passes in order; ``docs/performance.md`` and ``bench_compile.py --phases``)
+        self.phases: dict[str, float] = {}
 
     def __repr__(self) -> str:
         return f"<Program: {self.n_ops} ops (traced {self.n_traced})>"
@@ -58,6 +62,13 @@ class Program:
 def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bool = True,
           fuse: Callable[..., Any] | None = None) -> Program:
     """Compile ``tr`` into a function of the ``inputs`` slots returning the ``outputs`` slots."""
+    phases: dict[str, float] = {}
+    t0 = [_clock()]
+
+    def mark(name: str) -> None:
+        t = _clock()
+        phases[name] = phases.get(name, 0.0) + t - t0[0]
+        t0[0] = t
     guards = dict(tr.guards)
     env: dict[int, int] = {}          # slot -> the slot it is a duplicate of (CSE)
     const: dict[int, Any] = {}        # slot -> folded value
@@ -118,21 +129,34 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
             seen[k] = new
         ops.append(new)
     outs = [env.get(s, s) for s in outputs]
+    mark("fold+cse")
     kept = _dce(ops, set(outs) | set(guards), optimize)
+    mark("dce")
     if optimize:
         _raw_outers(kept, set(outs) | set(guards))
+        mark("patterns")
         rows: dict[int, tuple[int, int]] = {}
         n = len(kept)
         kept = batch_families(kept, tr, set(outs) | set(guards), rows)
+        mark("batch_families")
         kept = stack_accumulations(kept, tr, set(outs) | set(guards), rows)
+        mark("stack_accumulations")
         if len(kept) != n:
             kept = _dce(kept, set(outs) | set(guards), True)     # rows no step reads now
+            mark("dce")
     if fuse is not None:
         kept = fuse(kept, tr, set(outs) | set(guards))
+        mark("fuse")
     if optimize:
         _typed_scalars(kept, tr)
-    return _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
-                    n_traced=len(tr.ops))
+        mark("patterns")
+    prog = _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
+                    n_traced=len(tr.ops), mark=mark)
+    prog.phases.update(phases)
+    return prog
+
+
+_clock = time.process_time
 
 
 def _dce(ops: list[Op], live: set[int], optimize: bool) -> list[Op]:
@@ -150,7 +174,7 @@ def _dce(ops: list[Op], live: set[int], optimize: bool) -> list[Op]:
 
 def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
              guards: dict[int, Any], const: dict[int, Any], optimize: bool,
-             n_traced: int) -> Program:
+             n_traced: int, mark: Callable[[str], None] = lambda name: None) -> Program:
     ns: dict[str, Any] = {"GuardFailed": GuardFailed, "_neq": _neq}
     counter = [0]
 
@@ -259,6 +283,7 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
                     f"{v} != {g}"
                 body.append((f"if {test}:\n    raise GuardFailed({leaf('i', s)})",
                              tuple(leaves)))
+    mark("codegen")
     rolled = len(body) >= REROLL_MIN
     if rolled:
         lines = ["def _prog(*_in):", f"    V = [None] * {tr.n}"]
@@ -286,8 +311,10 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     ns["_copy"] = _copy
     lines.append("    return (" + "".join(r + ", " for r in ret) + ")")
     source = "\n".join(lines)
+    mark("reroll" if rolled else "codegen")
     code = compile(source, "<gradkit.compile>", "exec")
     exec(code, ns)
+    mark("compile")
     return Program(ns["_prog"], source, len(ops), n_traced)
 
 

@@ -162,3 +162,20 @@ def test_identity_ops_still_elided():
     assert float(c(x)) == 14.0 and float(c(x)) == 14.0
     src = _programs(c)[-1].source
     assert "reshape" not in src and "copy" not in src, src
+
+
+def test_program_phases_account_for_the_first_call():
+    # Program.phases: CPU seconds per phase of the first call (the trace, then each pass of
+    # build), all there and together no more than the first call took
+    import time
+    vg, args = _rnn(40)
+    c = gk.compile(vg)
+    t0 = time.process_time()
+    c(*args)
+    total = time.process_time() - t0
+    ph = _programs(c)[-1].phases
+    assert list(ph)[0] == "trace"
+    for name in ("fold+cse", "dce", "batch_families", "stack_accumulations", "compile"):
+        assert name in ph, ph
+    assert all(v >= 0.0 for v in ph.values())
+    assert sum(ph.values()) <= total + 1e-3
