@@ -10,20 +10,26 @@ from typing import Any
 import numpy as np
 
 from ._templates import _Const, _op_refs
-from ._tracer import Op, Ref, Trace
+from ._tracer import Op, Ref, Trace, _method
 
 
 _COPY_NAMES = frozenset({"ndarray.copy", "ndarray.astype", "ndarray.reshape", "ndarray.view"})
 _COPY_FNS = (np.reshape, np.copy, np.asarray, np.ascontiguousarray, np.squeeze, np.broadcast_to)
+#: every function ``_identity`` may elide: the ``ndarray`` methods are the tracer's cached
+#: wrappers (``_tracer._method``), so one set lookup turns the others away
+_MAYBE_IDENTITY = frozenset((np.multiply, operator.getitem) + _COPY_FNS +
+                            tuple(_method(n.split(".", 1)[1]) for n in _COPY_NAMES))
 
 
 def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
     """The slot ``op`` returns unchanged, if any (the program never writes a slot in place,
     so a copy or a no-op cast or reshape can share its input's array)."""
     fn = op.fn
-    if fn is not np.multiply and fn is not operator.getitem and fn not in _COPY_FNS and \
-            getattr(fn, "__name__", "") not in _COPY_NAMES:
-        return None           # NOTE: most ops: no metadata looked up
+    try:
+        if fn not in _MAYBE_IDENTITY:
+            return None       # NOTE: most ops: no metadata looked up
+    except TypeError:         # an unhashable callable
+        return None
     if fn is np.multiply and len(args) == 2 and not kwargs:
         # 1 * x is x exactly (NaN and -0.0 included): the engine's seed gradient of ones
         for one, other in ((args[0], args[1]), (args[1], args[0])):

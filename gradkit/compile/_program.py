@@ -161,13 +161,18 @@ _clock = time.process_time
 
 def _dce(ops: list[Op], live: set[int], optimize: bool) -> list[Op]:
     """Dead-code elimination: the ops whose results an output or a guard reads."""
+    if not optimize:
+        return list(ops)
     live = set(live)
+    update = live.update
     kept: list[Op] = []
+    keep = kept.append
     for op in reversed(ops):
-        o = op.out if isinstance(op.out, tuple) else (op.out,)
-        if not optimize or any(s in live for s in o):
-            live.update(_op_refs(op))
-            kept.append(op)
+        o = op.out
+        if o in live if type(o) is not tuple else any(s in live for s in o):
+            refs = op.refs
+            update(refs if refs is not None else _op_refs(op))
+            keep(op)
     kept.reverse()
     return kept
 

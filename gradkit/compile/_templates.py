@@ -62,6 +62,29 @@ def _flat(args: Any, env: dict[int, int], const: dict[int, Any]) -> Any:
     and Python scalars (None when ``args`` is anything else)."""
     if type(args) is not tuple:
         return None
+    refs: list[int] = []
+    key: list[Any] = ["tuple"]
+    for a in args:
+        t = type(a)
+        if t is Ref:
+            s = a.s
+            if s in env or s in const:
+                # NOTE: a slot renamed (CSE) or folded: the template is rebuilt (the rare
+                # case; the common one hands back ``args`` itself, no new tuple)
+                return _flat_subst(args, env, const)
+            refs.append(s)
+            key.append(s)             # NOTE: a bare int is a slot here (values are tuples)
+        elif t in _FLAT_SCALARS:
+            key.append(("v", t.__name__, a.hex() if t is float else a))
+        elif t is tuple and all(type(e) is int for e in a):      # a shape or axes
+            key.append(("tuple",) + tuple([("v", "int", e) for e in a]))
+        else:
+            return None
+    return args, refs, tuple(key)
+
+
+def _flat_subst(args: tuple, env: dict[int, int], const: dict[int, Any]) -> Any:
+    """``_flat`` where some slot of ``args`` is renamed or folded."""
     new: list[Any] = []
     refs: list[int] = []
     key: list[Any] = ["tuple"]
@@ -76,11 +99,11 @@ def _flat(args: Any, env: dict[int, int], const: dict[int, Any]) -> Any:
             else:
                 new.append(a if s == a.s else Ref(s))
                 refs.append(s)
-                key.append(s)         # NOTE: a bare int is a slot here (values are tuples)
+                key.append(s)
         elif t in _FLAT_SCALARS:
             new.append(a)
             key.append(("v", t.__name__, a.hex() if t is float else a))
-        elif t is tuple and all(type(e) is int for e in a):      # a shape or axes
+        elif t is tuple and all(type(e) is int for e in a):
             new.append(a)
             key.append(("tuple",) + tuple([("v", "int", e) for e in a]))
         else:
