@@ -125,19 +125,36 @@ class Trace:
     def record(self, fn: Callable[..., Any], args: tuple, kwargs: dict, kind: str = "call") -> Any:
         if not self.live:
             return fn(*_concrete(args), **_concrete(kwargs))
-        # NOTE: the common case inline: a tuple of tracers and plain values, no keywords
-        cargs = tuple([a.v if type(a) is Tracer else _concrete(a) for a in args]) \
-            if type(args) is tuple else _concrete(args)
-        ckw = _concrete(kwargs) if kwargs else kwargs
-        out = fn(*cargs, **ckw)
+        # NOTE: the common case inline: a tuple of tracers and plain values, no keywords;
+        # the concrete arguments and the template in one loop (no comprehension frames)
+        if type(args) is tuple:
+            cargs = []
+            targs = []
+            for a in args:
+                t = type(a)
+                if t is Tracer:
+                    cargs.append(a.v)
+                    targs.append(Ref(a.s))
+                elif t in _PLAIN:
+                    cargs.append(a)
+                    targs.append(a)
+                else:
+                    cargs.append(_concrete(a))
+                    targs.append(_template(a))
+            targs = tuple(targs)
+        else:
+            cargs = _concrete(args)
+            targs = _template(args)
+        if kwargs:
+            out = fn(*cargs, **_concrete(kwargs))
+        else:
+            out = fn(*cargs)
         if self.stale:
             for a in _tracers((args, kwargs)):
                 if a.s in self.stale:
                     self.fail("a view is read after an in-place write to the array it shares "
                               "memory with")
                     return out
-        targs = tuple([Ref(a.s) if type(a) is Tracer else _template(a) for a in args]) \
-            if type(args) is tuple else _template(args)
         tkw = _template(kwargs) if kwargs else {}
         if type(out) is np.ndarray:
             # NOTE: the common case (one array) inline: ``wrap`` without its checks
@@ -251,6 +268,10 @@ class Trace:
         if type(value) is float:
             self.py[id(value)] = (value, s)
         return value
+
+
+#: argument types that are their own concrete value and template
+_PLAIN = frozenset({int, float, bool, str, type(None)})
 
 
 def _concrete(x: Any) -> Any:
