@@ -207,6 +207,17 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     # (``_reroll``): the same operations in the same order, with much less source for Python
     # to compile.
     leaves: list[tuple[str, int]] = []
+    # NOTE: whether the program keeps its slots in a list is known before its lines are
+    # written (one line per op, one more per guard): then a run of slots in a fixed stride
+    # (an unrolled loop's rows stacked or unpacked, thousands of them) is one slice of the
+    # list, not thousands of names for Python to compile
+    n_lines = len(ops)
+    if guards:
+        for op in ops:
+            n_lines += sum(1 for s in (op.out if type(op.out) is tuple else (op.out,))
+                           if s in guards)
+    rolled = n_lines >= REROLL_MIN
+    pinned: set[int] = set()          # slots a slice reads: kept in the list, never a local
 
     def leaf(kind: str, v: int) -> str:
         leaves.append((kind, v))
@@ -221,6 +232,10 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
         if t is tuple:
             return "(" + "".join(expr(e) + ", " for e in x) + ")"
         if t is list:
+            run = _slot_run(x) if rolled else None
+            if run is not None:
+                pinned.update(a.s for a in x)
+                return run
             return "[" + ", ".join(expr(e) for e in x) + "]"
         if t is dict:
             return "{{" + ", ".join(_esc(repr(k)) + f": {expr(v)}" for k, v in x.items()) + "}}"
@@ -254,7 +269,8 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
         kw = ", ".join(f"{k}={expr(v)}" for k, v in op.kwargs.items())
         call_args = ", ".join(p for p in (args, kw) if p)
         if isinstance(op.out, tuple):
-            target = ", ".join(leaf("d", s) for s in op.out) + ","
+            run = _slot_run([Ref(s) for s in op.out]) if rolled else None
+            target = run if run is not None else ", ".join(leaf("d", s) for s in op.out) + ","
         else:
             if optimize and op.kind == "ufunc" and not op.kwargs and op.out in tr.meta:
                 shape, dtype = tr.meta[op.out]
@@ -289,11 +305,10 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
                 body.append((f"if {test}:\n    raise GuardFailed({leaf('i', s)})",
                              tuple(leaves)))
     mark("codegen")
-    rolled = len(body) >= REROLL_MIN
     if rolled:
         lines = ["def _prog(*_in):", f"    V = [None] * {tr.n}"]
         lines += [f"    V[{s}] = _in[{k}]" for k, s in enumerate(inputs)]
-        lines += _reroll(body, keep)
+        lines += _reroll(body, keep | pinned)
 
         def slot(s: int) -> str:
             return f"V[{s}]"
@@ -327,6 +342,30 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
 REROLL_MIN = 3000
 _REROLL_MAX_PERIOD = 128
 _REROLL_MIN_REPEATS = 4
+
+
+#: fewest slots in a stride written as one slice of a long program's list
+_RUN_MIN = 8
+
+
+def _slot_run(xs: list) -> str | None:
+    """``V[a:b:d]`` when ``xs`` are ``_RUN_MIN`` or more slots ``a, a + d, a + 2d, ...``
+    (``d != 0``), else None. The slice is a new list of the same arrays (read), or takes a
+    sequence of that length (written)."""
+    n = len(xs)
+    if n < _RUN_MIN or type(xs[0]) is not Ref or type(xs[1]) is not Ref:
+        return None
+    a = xs[0].s
+    d = xs[1].s - a
+    if d == 0:
+        return None
+    v = a
+    for x in xs:
+        if type(x) is not Ref or x.s != v:
+            return None
+        v += d
+    stop = a + n * d                    # v; past the first slot going down: to the start
+    return f"V[{a}:{stop if stop >= 0 else ''}:{d}]"
 
 
 def _esc(text: str) -> str:

@@ -179,3 +179,39 @@ def test_program_phases_account_for_the_first_call():
         assert name in ph, ph
     assert all(v >= 0.0 for v in ph.values())
     assert sum(ph.values()) <= total + 1e-3
+
+
+def test_slot_run_slices():
+    from gradkit.compile._tracer import Ref
+    run = _program._slot_run
+    assert run([Ref(s) for s in range(5, 45, 5)]) == "V[5:45:5]"
+    assert run([Ref(s) for s in range(38, -2, -5)]) == "V[38::-5]"     # down to the start
+    assert run([Ref(s) for s in range(40, 0, -5)]) == "V[40:0:-5]"
+    xs = list(range(0, 40, 5))
+    V = list(range(100))
+    assert eval(run([Ref(s) for s in xs]), {"V": V}) == [V[s] for s in xs]
+    assert eval(run([Ref(s) for s in range(38, -2, -5)]), {"V": V}) == \
+        [V[s] for s in range(38, -2, -5)]
+    assert run([Ref(s) for s in (1, 2, 3, 4, 5, 6, 7, 9)]) is None     # not one stride
+    assert run([Ref(s) for s in range(7)]) is None                    # too few
+    assert run([Ref(3)] * 9) is None
+    assert run([Ref(s) for s in range(7)] + [1.0]) is None
+
+
+def test_long_program_stacks_and_unpacks_rows_as_slices():
+    # a rolled program (thousands of lines) reads and writes its batched rows as slices of
+    # its list (one expression instead of one per step); the same bits as eager
+    vg, args = _rnn(700)
+    c = gk.compile(vg)
+    v0, (gW0, gU0) = vg(*args)
+    for _ in range(2):
+        v, (gW, gU) = c(*args)
+        assert np.array_equal(v.numpy(), v0.numpy())
+        assert np.array_equal(gW.numpy(), gW0.numpy())
+        assert np.array_equal(gU.numpy(), gU0.numpy())
+    src = _programs(c)[-1].source
+    assert "V = [None]" in src
+    assert len(src) < 20000, len(src)                 # no line of 700 names
+    import re
+    assert re.search(r"V\[\d+:\d*:-?\d+\] = f\d+__rows\(", src), src
+    assert re.search(r"__stack\(V\[\d+:\d*:-?\d+\]\)", src), src
