@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._templates import _Const, _op_refs
+from ._templates import _Const, _uses
 from ._tracer import Op, Ref, Trace, _method
 
 
@@ -122,10 +122,7 @@ def _raw_outers(ops: list[Op], keep: set[int]) -> None:
     """An outer product read only by ``x + outer`` where ``x`` is never -0.0 needs no
     ``+ 0.0``: ``x + (0.0 + p) == x + p`` then (an IEEE sum is -0.0 only when both terms are).
     So it is with an accumulation of outer products: the gradient of a matrix over the steps."""
-    uses: dict[int, int] = {}
-    for op in ops:
-        for s in _op_refs(op):
-            uses[s] = uses.get(s, 0) + 1
+    uses = _uses(ops)
     defs = {op.out: op for op in ops if type(op.out) is not tuple}
     never_neg0: set[int] = set()
     for op in ops:

@@ -24,8 +24,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ._batching import batch_families, stack_accumulations
-from ._patterns import (_all_ones, _typed_scalars, _column_of, _identity, _matvec_of, _mouter,  # noqa: F401
-                        _outer, _outer_of, _raw_outers)
+from ._patterns import (_MAYBE_IDENTITY, _all_ones, _typed_scalars, _column_of, _identity,  # noqa: F401
+                        _matvec_of, _mouter, _outer, _outer_of, _raw_outers)
 from ._templates import (_FLAT_SCALARS, _Const, _flat, _key, _op_refs, _refs,  # noqa: F401
                          _subst, _value)
 from ._tracer import Op, Ref, Trace
@@ -75,59 +75,67 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
     seen: dict[Any, Op] = {}
     defs: dict[int, Op] = {}          # slot -> the op computing it (kept so far)
     ops: list[Op] = []
+    keep_op = ops.append
+    meta = tr.meta
     for op in tr.ops:
-        flat = _flat(op.args, env, const) if not op.kwargs else None
+        fn = op.fn
+        kwargs = op.kwargs
+        flat = _flat(op.args, env, const) if not kwargs else None
         if flat is not None:
             args, refs, akey = flat
-            kwargs = op.kwargs
         else:
             args = _subst(op.args, env, const)
-            kwargs = _subst(op.kwargs, env, const)
+            kwargs = _subst(kwargs, env, const)
             refs = []
             _refs((args, kwargs), refs)
             akey = None
-        single = type(op.out) is not tuple
-        plain = optimize and single and op.out not in guards
-        fn = op.fn
+        out = op.out
+        single = type(out) is not tuple
+        plain = optimize and single and out not in guards
         if plain:
             # constant folding: every argument is known now, or only a shape is read
             if not refs:
-                const[op.out] = fn(*_value(args), **_value(kwargs))
+                const[out] = fn(*_value(args), **_value(kwargs))
                 continue
             if fn in _SHAPE_ONLY and len(refs) == 1 and args and type(args[0]) is Ref \
-                    and args[0].s in tr.meta:
-                shape, dtype = tr.meta[args[0].s]
-                const[op.out] = fn(np.empty(shape, dtype), *_value(args[1:]), **_value(kwargs))
+                    and args[0].s in meta:
+                shape, dtype = meta[args[0].s]
+                const[out] = fn(np.empty(shape, dtype), *_value(args[1:]), **_value(kwargs))
                 continue
-            same = _identity(op, args, kwargs, tr)
-            if same is not None:
-                env[op.out] = same
-                continue
+            try:
+                maybe_same = fn in _MAYBE_IDENTITY
+            except TypeError:                      # an unhashable callable
+                maybe_same = False
+            if maybe_same:
+                same = _identity(op, args, kwargs, tr)
+                if same is not None:
+                    env[out] = same
+                    continue
             if fn is np.matmul:
                 outer = _outer_of(args, kwargs, defs, tr)
                 if outer is not None:
                     args, kwargs, akey = outer, {}, None
                     refs = [outer[0].s, outer[1].s]
-                    op = Op(_outer, args, kwargs, op.out, "ufunc")
+                    op = Op(_outer, args, kwargs, out, "ufunc")
             elif fn is np.reshape:
-                mv = _matvec_of(args, kwargs, defs, tr, op.out)
+                mv = _matvec_of(args, kwargs, defs, tr, out)
                 if mv is not None:
                     args, kwargs, akey = mv[0], {}, None
                     refs = [a.s for a in args if type(a) is Ref]
-                    op = Op(np.matmul, args, kwargs, op.out, mv[1])
-        new = Op(op.fn, args, kwargs, op.out, op.kind)
-        new.refs = refs
-        if single:
-            defs[op.out] = new
-        if plain:
+                    op = Op(np.matmul, args, kwargs, out, mv[1])
             k = (id(op.fn), _key(args) if akey is None else akey,
                  _key(kwargs) if kwargs else None)
             prev = seen.get(k)
             if prev is not None:
-                env[op.out] = prev.out
+                env[out] = prev.out
                 continue
-            seen[k] = new
-        ops.append(new)
+        new = Op(op.fn, args, kwargs, out, op.kind)
+        new.refs = refs
+        if single:
+            defs[out] = new
+            if plain:
+                seen[k] = new
+        keep_op(new)
     outs = [env.get(s, s) for s in outputs]
     mark("fold+cse")
     kept = _dce(ops, set(outs) | set(guards), optimize)

@@ -5,6 +5,8 @@ does all three in one pass for the common template)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,12 @@ def _op_refs(op: Op) -> list[int]:
         _refs((op.args, op.kwargs), acc)
         op.refs = acc
     return op.refs
+
+
+def _uses(ops: list[Op]) -> Counter:
+    """slot -> how many times the ops read it (counted in C: no Python loop per read)."""
+    return Counter(chain.from_iterable([op.refs if op.refs is not None else _op_refs(op)
+                                        for op in ops]))
 
 
 def _subst(x: Any, env: dict[int, Any], const: dict[int, Any]) -> Any:
@@ -76,9 +84,9 @@ def _flat(args: Any, env: dict[int, int], const: dict[int, Any]) -> Any:
             key.append(s)             # NOTE: a bare int is a slot here (values are tuples)
         elif t in _FLAT_SCALARS:
             key.append(("v", t.__name__, a.hex() if t is float else a))
-        elif t is tuple and all(type(e) is int for e in a):      # a shape or axes
-            key.append(("tuple",) + tuple([("v", "int", e) for e in a]))
-        else:
+        elif t is tuple and tuple(map(type, a)).count(int) == len(a):   # a shape or axes
+            key.append(("T", a))      # NOTE: exact ints only (no bool, no float): equal keys
+        else:                         # are equal arguments
             return None
     return args, refs, tuple(key)
 
@@ -103,9 +111,9 @@ def _flat_subst(args: tuple, env: dict[int, int], const: dict[int, Any]) -> Any:
         elif t in _FLAT_SCALARS:
             new.append(a)
             key.append(("v", t.__name__, a.hex() if t is float else a))
-        elif t is tuple and all(type(e) is int for e in a):
+        elif t is tuple and tuple(map(type, a)).count(int) == len(a):
             new.append(a)
-            key.append(("tuple",) + tuple([("v", "int", e) for e in a]))
+            key.append(("T", a))
         else:
             return None
     return tuple(new), refs, tuple(key)
