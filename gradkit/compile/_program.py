@@ -18,7 +18,10 @@ rolled into loops (``_reroll``). The templates of ops: ``_templates.py``; the re
 from __future__ import annotations
 
 import math
+import operator
 import time
+from collections import Counter, deque
+from itertools import chain
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -188,7 +191,7 @@ def _dce(ops: list[Op], live: set[int], optimize: bool) -> list[Op]:
 def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
              guards: dict[int, Any], const: dict[int, Any], optimize: bool,
              n_traced: int, mark: Callable[[str], None] = lambda name: None) -> Program:
-    ns: dict[str, Any] = {"GuardFailed": GuardFailed, "_neq": _neq}
+    ns: dict[str, Any] = {"GuardFailed": GuardFailed, "_neq": _neq, "_put": _put}
     counter = [0]
 
     names: dict[tuple[int, str], str] = {}
@@ -240,10 +243,12 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
         if t is tuple:
             return "(" + "".join(expr(e) + ", " for e in x) + ")"
         if t is list:
-            run = _slot_run(x) if rolled else None
-            if run is not None:
-                pinned.update(a.s for a in x)
-                return run
+            if rolled and len(x) >= _RUN_MIN and all([type(e) is Ref for e in x]):
+                pinned.update([a.s for a in x])
+                run = _slot_run(x)
+                # NOTE: slots in no one stride: read through a constant list of them, in C
+                return run if run is not None else \
+                    f"list(map(V.__getitem__, {cname([a.s for a in x], 'ix')}))"
             return "[" + ", ".join(expr(e) for e in x) + "]"
         if t is dict:
             return "{{" + ", ".join(_esc(repr(k)) + f": {expr(v)}" for k, v in x.items()) + "}}"
@@ -271,13 +276,26 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     keep = set(outs) | set(guards)
     body: list[tuple[str, tuple[tuple[str, int], ...]]] = []
     for i, op in enumerate(ops):
-        leaves = []
         f = cname(op.fn, "f")
-        args = ", ".join(expr(a) for a in op.args)
-        kw = ", ".join(f"{k}={expr(v)}" for k, v in op.kwargs.items())
-        call_args = ", ".join(p for p in (args, kw) if p)
+        if all([type(a) is Ref for a in op.args]):
+            # NOTE: the common op, arguments all slots: its leaves are its refs, in order
+            leaves = [("s", a.s) for a in op.args]
+            n = len(leaves)
+            args = _SLOT_ARGS[n] if n < len(_SLOT_ARGS) else \
+                ", ".join(["{%d}" % k for k in range(n)])
+        else:
+            leaves = []
+            args = ", ".join([expr(a) for a in op.args])
+        if op.kwargs:
+            kw = ", ".join([f"{k}={expr(v)}" for k, v in op.kwargs.items()])
+            call_args = f"{args}, {kw}" if args else kw
+        else:
+            call_args = args
+        put = None
         if isinstance(op.out, tuple):
             run = _slot_run([Ref(s) for s in op.out]) if rolled else None
+            if run is None and rolled and len(op.out) >= _RUN_MIN:
+                put = cname(list(op.out), "ix")     # slots in no one stride: written in C
             target = run if run is not None else ", ".join(leaf("d", s) for s in op.out) + ","
         else:
             if optimize and op.kind == "ufunc" and not op.kwargs and op.out in tr.meta:
@@ -301,9 +319,11 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
             target = leaf("d", op.out)
             body.append((f"{target} = " + (f"{sym}{a[0]}" if len(a) == 1 else
                                              f"{a[0]} {sym} {a[1]}"), tuple(leaves)))
+        elif put is not None:
+            body.append((f"_put(V, {put}, {f}({call_args}))", tuple(leaves)))
         else:
             body.append((f"{target} = {f}({call_args})", tuple(leaves)))
-        for s in (op.out if isinstance(op.out, tuple) else (op.out,)):
+        for s in (op.out if type(op.out) is tuple else (op.out,)) if guards else ():
             if s in guards:
                 leaves = []
                 g = cname(guards[s], "g")
@@ -346,6 +366,9 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     return Program(ns["_prog"], source, len(ops), n_traced)
 
 
+#: the argument list of an op of 0, 1, 2, ... slot arguments (leaves ``{0}``, ``{1}``, ...)
+_SLOT_ARGS = tuple(", ".join("{%d}" % k for k in range(n)) for n in range(8))
+
 #: lines from which a program is rolled into loops (below, compiling it is quick anyway)
 REROLL_MIN = 3000
 _REROLL_MAX_PERIOD = 128
@@ -354,6 +377,12 @@ _REROLL_MIN_REPEATS = 4
 
 #: fewest slots in a stride written as one slice of a long program's list
 _RUN_MIN = 8
+
+
+def _put(V: list, ix: list, values: Any) -> None:
+    """``V[ix[0]], V[ix[1]], ... = values`` (a long program's rows written to slots in no one
+    stride), the loop in C."""
+    deque(map(V.__setitem__, ix, values), maxlen=0)
 
 
 def _slot_run(xs: list) -> str | None:
@@ -406,13 +435,12 @@ def _reroll(body: list[tuple[str, tuple[tuple[str, int], ...]]], keep: set[int])
     fixed strides from one repeat to the next written as loops; a slot written and read only
     within one repeat is a local of the loop body instead of a list entry."""
     n = len(body)
-    uses: dict[int, int] = {}
-    for _t, lv in body:
-        for kind, v in lv:
-            if kind == "s":
-                uses[v] = uses.get(v, 0) + 1
-    sigs = [(t, tuple(k for k, _ in lv)) for t, lv in body]
-    vals = [tuple(v for _, v in lv) for _, lv in body]
+    # NOTE: the leaves' kinds and values as tuples, and the reads counted, in C (zip, Counter)
+    kinds_vals = [tuple(zip(*lv)) or ((), ()) for _t, lv in body]
+    sigs = [(t, kv[0]) for (t, _lv), kv in zip(body, kinds_vals)]
+    vals = [kv[1] for kv in kinds_vals]
+    uses = Counter(chain.from_iterable([lv for _t, lv in body]))
+    uses = {v: c for (kind, v), c in uses.items() if kind == "s"}
     nxt = [0] * n                                   # the next line of the same signature
     where: dict[Any, int] = {}
     for i in range(n - 1, -1, -1):
@@ -424,10 +452,15 @@ def _reroll(body: list[tuple[str, tuple[tuple[str, int], ...]]], keep: set[int])
         best = (0, 0, None)                        # (lines covered, period, strides)
         j = nxt[i]
         tries = 0
+        found: list[tuple[int, int]] = []          # (period, repeats) tried from i
         while j < n and tries < 4 and j - i <= _REROLL_MAX_PERIOD:
             p = j - i
             tries += 1
-            reps, strides = _repeats(sigs, vals, i, p)
+            # NOTE: a multiple of a period that repeats R times repeats at least as far (the
+            # same lines, strides times k): its check starts past them (linear, not k-fold)
+            known = max([r * q // p for q, r in found if p % q == 0], default=0)
+            reps, strides = _repeats(sigs, vals, i, p, known)
+            found.append((p, reps))
             if reps >= _REROLL_MIN_REPEATS and reps * p > best[0]:
                 best = (reps * p, p, strides)
             j = nxt[j]
@@ -472,30 +505,28 @@ def _loop_locals(body: Any, i: int, p: int, reps: int, strides: Any, uses: dict[
     return local
 
 
-def _repeats(sigs: list[Any], vals: list[Any], i: int, p: int) -> tuple[int, Any]:
+def _repeats(sigs: list[Any], vals: list[Any], i: int, p: int,
+             known: int = 0) -> tuple[int, Any]:
     """How many times the block ``[i, i + p)`` repeats from ``i`` with every leaf moving by a
-    fixed stride, and those strides."""
+    fixed stride, and those strides; ``known``: repeats known to hold already (checked from
+    there on)."""
     n = len(sigs)
     if i + 2 * p > n or sigs[i:i + p] != sigs[i + p:i + 2 * p]:
         return 0, None
-    strides = [tuple(b - a for a, b in zip(vals[i + k], vals[i + p + k])) for k in range(p)]
-    reps = 2
+    strides = [tuple(map(operator.sub, vals[i + p + k], vals[i + k])) for k in range(p)]
+    block = sigs[i:i + p]
+    reps = max(2, known)
+    cur = vals[i + (reps - 1) * p:i + reps * p]
+    # NOTE: a whole repeat compared at once (its signatures, and its leaves against the last
+    # repeat's moved by the strides), in C: no Python loop per leaf
     while i + (reps + 1) * p <= n:
         base = i + reps * p
-        ok = True
-        for k in range(p):
-            if sigs[base + k] != sigs[i + k]:
-                ok = False
-                break
-            v0, st, v = vals[i + k], strides[k], vals[base + k]
-            for a, d, c in zip(v0, st, v):
-                if c != a + reps * d:
-                    ok = False
-                    break
-            if not ok:
-                break
-        if not ok:
+        if sigs[base:base + p] != block:
             break
+        moved = [tuple(map(operator.add, c, st)) for c, st in zip(cur, strides)]
+        if vals[base:base + p] != moved:
+            break
+        cur = moved
         reps += 1
     return reps, strides
 

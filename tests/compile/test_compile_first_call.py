@@ -212,6 +212,64 @@ def test_long_program_stacks_and_unpacks_rows_as_slices():
     src = _programs(c)[-1].source
     assert "V = [None]" in src
     assert len(src) < 20000, len(src)                 # no line of 700 names
+    assert max(len(line) for line in src.splitlines()) < 300
     import re
     assert re.search(r"V\[\d+:\d*:-?\d+\] = f\d+__rows\(", src), src
     assert re.search(r"__stack\(V\[\d+:\d*:-?\d+\]\)", src), src
+
+
+def test_put_and_indexed_reads_of_slots_in_no_one_stride():
+    V = list(range(20))
+    _program._put(V, [3, 7, 8, 15], ("a", "b", "c", "d"))
+    assert V[3] == "a" and V[7] == "b" and V[8] == "c" and V[15] == "d" and V[4] == 4
+    # a rolled program's stack of rows whose first step differs (no one stride): read in C
+    # through a constant index list; the same bits as eager
+    vg, args = _rnn(700)
+    c = gk.compile(vg)
+    v0, (gW0, gU0) = vg(*args)
+    for _ in range(2):
+        v, (gW, gU) = c(*args)
+        assert np.array_equal(gW.numpy(), gW0.numpy()) and np.array_equal(gU.numpy(), gU0.numpy())
+    src = _programs(c)[-1].source
+    assert "list(map(V.__getitem__, ix" in src and "_put(V, ix" in src, src
+
+
+def _brute_repeats(sigs, vals, i, p):
+    n = len(sigs)
+    if i + 2 * p > n or sigs[i:i + p] != sigs[i + p:i + 2 * p]:
+        return 0, None
+    strides = [tuple(b - a for a, b in zip(vals[i + k], vals[i + p + k])) for k in range(p)]
+    reps = 2
+    while i + (reps + 1) * p <= n and all(
+            sigs[i + reps * p + k] == sigs[i + k] and
+            all(c == a + reps * d for a, d, c in zip(vals[i + k], strides[k],
+                                                     vals[i + reps * p + k]))
+            for k in range(p)):
+        reps += 1
+    return reps, strides
+
+
+def test_repeats_from_known_repeats_of_a_divisor_period():
+    # _reroll starts a multiple k*p of a period p that repeats R times past the R*p lines
+    # already checked: the same answer as checking from the start (brute force here)
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        q = int(rng.integers(1, 4))
+        blk = [("a", "b", "c")[int(rng.integers(0, 3))] for _ in range(q)]
+        R = int(rng.integers(2, 12))
+        sigs, vals = [], []
+        for r in range(R):
+            for k in range(q):
+                sigs.append((blk[k], ("s",)))
+                vals.append((10 * k + r * 7,))
+        tail = int(rng.integers(0, 6))
+        for t in range(tail):                   # a tail that may or may not keep the pattern
+            k = (R * q + t) % q
+            sigs.append((blk[k] if rng.random() < 0.8 else "z", ("s",)))
+            vals.append((10 * k + (R + t // q) * 7 + (0 if rng.random() < 0.8 else 1),))
+        rq, _ = _program._repeats(sigs, vals, 0, q)
+        assert (rq, _) == _brute_repeats(sigs, vals, 0, q)
+        for k in (2, 3, 4):
+            p = k * q
+            known = rq * q // p if rq else 0
+            assert _program._repeats(sigs, vals, 0, p, known) == _brute_repeats(sigs, vals, 0, p)
