@@ -273,3 +273,16 @@ def test_repeats_from_known_repeats_of_a_divisor_period():
             p = k * q
             known = rq * q // p if rq else 0
             assert _program._repeats(sigs, vals, 0, p, known) == _brute_repeats(sigs, vals, 0, p)
+
+
+def test_tracer_metadata_is_its_arrays_and_read_only():
+    import pytest
+
+    from gradkit.compile._tracer import Trace, Tracer
+    tr = Trace()
+    for v in (np.zeros((3, 2), np.float32), np.array(2.5), np.ma.masked_array([1.0, 2.0])):
+        t = Tracer(v, tr.slot(), tr)
+        assert t.shape == v.shape and t.dtype == v.dtype and t.ndim == v.ndim
+        with pytest.raises(AttributeError):
+            t.shape = (6,)
+    assert tr.wrap(np.float64(1.5)).shape == ()          # a NumPy scalar: a 0-d array
