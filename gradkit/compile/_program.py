@@ -132,7 +132,10 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
             if prev is not None:
                 env[out] = prev.out
                 continue
-        new = Op(op.fn, args, kwargs, out, op.kind)
+        # NOTE: the traced op itself when its template is unchanged (the trace is not read
+        # again: later passes may rewrite what build keeps)
+        new = op if args is op.args and kwargs is op.kwargs else \
+            Op(op.fn, args, kwargs, out, op.kind)
         new.refs = refs
         if single:
             defs[out] = new
