@@ -286,3 +286,24 @@ def test_tracer_metadata_is_its_arrays_and_read_only():
         with pytest.raises(AttributeError):
             t.shape = (6,)
     assert tr.wrap(np.float64(1.5)).shape == ()          # a NumPy scalar: a 0-d array
+
+
+def test_operators_record_the_same_ufuncs_directly():
+    # t + u, 2.0 - t, t @ A, ... on tracers record the ufunc NumPy's dispatch would (now without
+    # it): the same results as eager, float32 kept, and other operand types still dispatched
+    from gradkit.compile._tracer import Trace, Tracer
+    tr = Trace()
+    a = np.array([1.5, -2.0, 0.25], np.float32)
+    A = np.arange(9.0, dtype=np.float32).reshape(3, 3)
+    t = Tracer(a, tr.slot(), tr)
+    outs = [t + t, 2.0 - t, t * 3, True * t, t @ A, A @ t, t / np.float32(2), np.float64(1) - t,
+            t ** 2, t > 0.5]
+    want = [a + a, 2.0 - a, a * 3, True * a, a @ A, A @ a, a / np.float32(2),
+            np.float64(1) - a, a ** 2, a > 0.5]
+    for o, w in zip(outs, want):
+        assert type(o) is Tracer
+        assert o.v.dtype == w.dtype and np.array_equal(o.v, w)
+    assert [op.fn for op in tr.ops] == [np.add, np.subtract, np.multiply, np.multiply, np.matmul,
+                                        np.matmul, np.true_divide, np.subtract, np.power,
+                                        np.greater]
+    assert all(op.kind == "ufunc" for op in tr.ops)
