@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import operator
-from itertools import chain
+from itertools import chain, compress
 from typing import Any
 
 import numpy as np
@@ -212,12 +212,16 @@ def stack_accumulations(ops: list[Op], tr: Trace, keep: set[int],
         new.append(Op(_outer_sum, (A, B, plus_zero), {}, out, "call"))
         drop.update(idx)
         put.setdefault(at, []).extend(new)
+    alive = [True] * len(ops)
+    for i in drop:
+        alive[i] = False
     res: list[Op] = []
-    for i, op in enumerate(ops):
-        if i not in drop:
-            res.append(op)
-        if i in put:
-            res.extend(put[i])
+    a = 0
+    for at in sorted(put):
+        res.extend(compress(ops[a:at + 1], alive[a:at + 1]))
+        res.extend(put[at])
+        a = at + 1
+    res.extend(compress(ops[a:], alive[a:]))
     return res
 
 
@@ -241,20 +245,23 @@ def _signature(op: Op, tr: Trace, src: dict[int, Any], fresh: set[int]) -> Any:
     slots a ufunc computed (new C-contiguous arrays)."""
     if type(op.out) is tuple or op.kwargs:
         return None
-    mo = tr.meta.get(op.out)
+    meta = tr.meta
+    mo = meta.get(op.out)
     if mo is None or mo[1] not in _FLOATS or math.prod(mo[0]) > MAX_ELEMENTS:
         return None
     fn = op.fn
-    if fn in _LANE_UFUNCS and op.kind == "ufunc" and len(op.args) == 1 and \
-            type(op.args[0]) is Ref and tr.meta.get(op.args[0].s) == mo and \
-            op.args[0].s in fresh:
-        return ("u", fn, (("r", -1, src.get(op.args[0].s)),), mo)
+    args = op.args
+    if fn in _LANE_UFUNCS:
+        if op.kind == "ufunc" and len(args) == 1 and type(args[0]) is Ref and \
+                meta.get(args[0].s) == mo and args[0].s in fresh:
+            return ("u", fn, (("r", -1, src.get(args[0].s)),), mo)
+        return None
     if fn in _EXACT_UFUNCS and op.kind == "ufunc":
         pat: list[Any] = []
         seen: list[int] = []
-        for a in op.args:
+        for a in args:
             if type(a) is Ref:
-                if tr.meta.get(a.s) != mo:
+                if meta.get(a.s) != mo:
                     return None
                 pat.append(("r", seen.index(a.s) if a.s in seen else -1, src.get(a.s)))
                 seen.append(a.s)
@@ -440,8 +447,11 @@ def batch_families(ops: list[Op], tr: Trace, keep: set[int],
     if not drop:
         return ops
     # members read by ops that stay (or handed out) come back as slots: the rows of their batch
+    alive = [True] * len(ops)
+    for i in drop:
+        alive[i] = False
     read = set(chain.from_iterable([op.refs if op.refs is not None else _op_refs(op)
-                                    for i, op in enumerate(ops) if i not in drop]))
+                                    for op in compress(ops, alive)]))
     need: set[int] = {batched[s][0] for s in read.intersection(batched)}
     for s in keep:
         if s in batched:
@@ -454,11 +464,11 @@ def batch_families(ops: list[Op], tr: Trace, keep: set[int],
             res.extend(new)
             if B in need:
                 res.append(Op(_rows, (Ref(B),), {}, tuple(rows_of[B]), "call"))
-    if -1 in emit:
-        place(-1)
-    for i, op in enumerate(ops):
-        if i not in drop:
-            res.append(op)
-        if i in emit:
-            place(i)
+    # NOTE: the ops kept between the places of the batches, taken in C (compress)
+    a = 0
+    for at in sorted(emit):
+        res.extend(compress(ops[a:at + 1], alive[a:at + 1]))
+        place(at)
+        a = at + 1
+    res.extend(compress(ops[a:], alive[a:]))
     return res
