@@ -307,3 +307,44 @@ def test_operators_record_the_same_ufuncs_directly():
                                         np.matmul, np.true_divide, np.subtract, np.power,
                                         np.greater]
     assert all(op.kind == "ufunc" for op in tr.ops)
+
+
+def test_flat_templates_and_keys():
+    from gradkit.compile._templates import _Const, _flat
+    from gradkit.compile._tracer import Ref
+    args = (Ref(3), 2.0, (32, 1))
+    new, refs, key = _flat(args, {}, {})
+    assert new is args and refs == [3]                 # unchanged: the template itself
+    new2, refs2, key2 = _flat(args, {3: 7}, {})         # a renamed slot
+    assert type(new2[0]) is Ref and new2[0].s == 7 and refs2 == [7] and key2 != key
+    new3, refs3, _ = _flat(args, {}, {3: np.ones(2)})   # a folded slot
+    assert type(new3[0]) is _Const and refs3 == []
+    # shape keys: equal for equal int tuples; a bool or float inside takes the general path
+    # (whose keys tell them apart); -0.0 is not 0.0
+    assert _flat((Ref(0), (1, 0)), {}, {})[2] == _flat((Ref(0), (1, 0)), {}, {})[2]
+    assert _flat((Ref(0), (1, 0)), {}, {})[2] != _flat((Ref(0), (1, 1)), {}, {})[2]
+    assert _flat((Ref(0), (True, 0)), {}, {}) is None
+    assert _flat((Ref(0), (1.0, 0)), {}, {}) is None
+    assert _flat((Ref(0), 0.0), {}, {})[2] != _flat((Ref(0), -0.0), {}, {})[2]
+
+
+def test_identity_and_dce_edge_cases():
+    from gradkit.compile._patterns import _identity
+    from gradkit.compile._tracer import Op, Ref, Trace
+
+    class Unhashable:
+        __hash__ = None
+
+        def __call__(self, x):
+            return x
+    tr = Trace()
+    s = tr.slot()
+    tr.meta[s] = ((3,), np.dtype(np.float64))
+    op = Op(Unhashable(), (Ref(s),), {}, tr.slot())
+    assert _identity(op, op.args, {}, tr) is None
+    # a several-output op is kept when any of its outputs is live
+    a = Op(np.divmod, (Ref(0), Ref(1)), {}, (2, 3))
+    b = Op(np.negative, (Ref(3),), {}, 4)
+    c = Op(np.negative, (Ref(0),), {}, 5)
+    assert _program._dce([a, b, c], {4}, True) == [a, b]
+    assert _program._dce([a, b, c], set(), False) == [a, b, c]
