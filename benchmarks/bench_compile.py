@@ -4,7 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_compile.py            # full run (a few minutes)
     python benchmarks/bench_compile.py --quick    # smoke run
-    python benchmarks/bench_compile.py --only rnn --cpu --phases   # one row; the first call's phases
+    python benchmarks/bench_compile.py --only rnn --cpu --phases   # one row; its first call's phases
 
 Workloads (each computes a value and its gradient, or runs a training step):
 
