@@ -4,7 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_compile.py            # full run (a few minutes)
     python benchmarks/bench_compile.py --quick    # smoke run
-    python benchmarks/bench_compile.py --only rnn
+    python benchmarks/bench_compile.py --only rnn --cpu --phases   # one row; its first call's phases
 
 Workloads (each computes a value and its gradient, or runs a training step):
 
@@ -83,6 +83,18 @@ def _first(fn):
     return clock() - t0
 
 
+#: the first call's phases (``Program.phases``: the trace and each pass, CPU seconds) of the
+#: last compiled function passed to ``_phases``; printed with ``--phases``
+_PHASES: dict = {}
+
+
+def _phases(cf):
+    progs = [e.prog for v in cf.cache.values() for e in v]
+    _PHASES.clear()
+    if progs:
+        _PHASES.update(progs[0].phases)
+
+
 def chain(case):
     import gradkit as gk
     out = {}
@@ -93,6 +105,7 @@ def chain(case):
     out["gradkit eager"] = (lambda: vg(x), None)
     cvg = gk.compile(vg)
     out["gradkit compiled"] = (lambda: cvg(x), _first(lambda: cvg(x)))
+    _phases(cvg)
     torch = _torch()
     if torch is not None:
         tch = bench_ops.build_chain(torch.sin, torch.cos, torch.tanh, torch.exp, torch.sum)
@@ -129,6 +142,7 @@ def rnn():
     out = {"gradkit eager": (lambda: vg(W, U, xs), None)}
     cvg = gk.compile(vg)
     out["gradkit compiled"] = (lambda: cvg(W, U, xs), _first(lambda: cvg(W, U, xs)))
+    _phases(cvg)
     torch = _torch()
     if torch is not None:
         tW = torch.tensor(W0, requires_grad=True)
@@ -168,6 +182,7 @@ def elementwise():
     out = {"gradkit eager": (lambda: g(x), None)}
     cg = gk.compile(g)
     out["gradkit compiled"] = (lambda: cg(x), _first(lambda: cg(x)))
+    _phases(cg)
     torch = _torch()
     if torch is not None:
         tx = torch.tensor(x0, requires_grad=True)
@@ -217,6 +232,7 @@ def mlp(sizes=(64, 128, 10)):
         else:
             cs = gk.compile(step)
             first = _first(cs)
+            _phases(cs)
             cs()                    # the second call retraces once: .grad now exists
             out[name] = (cs, first)
     torch = _torch()
@@ -359,6 +375,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", action="append", choices=sorted(WORKLOADS))
+    ap.add_argument("--phases", action="store_true",
+                    help="after each workload, the compiled first call's phases (the trace "
+                         "and each pass of the build, CPU ms: Program.phases)")
     ap.add_argument("--cpu", action="store_true",
                     help="time with the process's CPU time instead of the wall clock (on a "
                          "loaded shared machine: less noise; every thread counts, so PyTorch's "
@@ -383,7 +402,9 @@ def main(argv=None):
     print(hdr)
     print("-" * len(hdr))
     for w in args.only or WORKLOADS:
+        _PHASES.clear()
         entries = WORKLOADS[w]()
+        phases = dict(_PHASES)
         med = measure(entries, reps, sample,
                       time.process_time if args.cpu else time.perf_counter,
                       setter if w in BLAS_BOUND else None)
@@ -393,6 +414,9 @@ def main(argv=None):
             first = entries[key][1]
             fs = f"{first * 1e3:9.1f}ms" if first is not None else ""
             print(f"{w:<17} {name:<30} {v * 1e3:9.3f}ms {v / base:8.2f}x {fs:>11}")
+        if args.phases and phases:
+            print(f"{w:<17} first call's phases (CPU ms): "
+                  + ", ".join(f"{k} {v * 1e3:.0f}" for k, v in phases.items()))
         sys.stdout.flush()
 
 

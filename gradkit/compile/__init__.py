@@ -26,7 +26,7 @@ import numpy as np
 
 import gradkit as _gk
 
-from . import _backends, _walk
+from . import _backends, _program, _walk
 from ._program import GuardFailed, Program, build
 from ._patching import (_MATH, _in_trace, _math_guard, _patch, _patch_lock, _register,  # noqa: F401
                         _saved, _seen_hook, _TraceBackend, _tracing, _unpatch)
@@ -203,6 +203,7 @@ class CompiledFunction:
     def _trace(self, key: Any, args: Any, kwargs: Any, leaves: list[Any], tree: Any,
                arg_tensors: list[Any], state: list[Any]) -> Any:
         from gradkit.autograd import _thread_state
+        t_start = _program._clock()
         _register()
         tr = Trace()
         self.stats["traces"] += 1
@@ -435,12 +436,14 @@ class CompiledFunction:
             t.__dict__.pop("_gk_slot", None)
         try:
             extra = [w[2] for w in writes] + [gr[2] for gr in grads if gr[1] == "new"]
+            t_trace = _program._clock() - t_start
             prog = build(tr, in_slots, out_slots + extra, self.optimize,
                          fuse=_backends.fuser(self.backend))
         except Exception as exc:                       # pragma: no cover - a bug: stay correct
             self.eager_reason = f"the trace could not be compiled ({exc!r})"
             self._warn(self.eager_reason, "gradkit.compile")
             return result
+        prog.phases = {"trace": t_trace, **prog.phases}
         e = _Entry()
         e.prog = prog
         e.in_tensors = tensors

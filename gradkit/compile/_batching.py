@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 import operator
+from itertools import chain, compress
 from typing import Any
 
 import numpy as np
 
 from ._patterns import _mouter, _outer
-from ._templates import _Const, _key, _op_refs
+from ._templates import _Const, _key, _op_refs, _uses
 from ._tracer import Op, Ref, Trace
 
 __all__ = ["stack_accumulations", "batch_families"]
@@ -113,12 +114,10 @@ def stack_accumulations(ops: list[Op], tr: Trace, keep: set[int],
     read only by the next addition, as one ``_outer_sum`` (see the module's docstring).
     ``rows``: slot -> (stacked slot, row) of the stacks ``batch_families`` made (a run of
     them is a slice, not a new stack)."""
-    if sum(1 for op in ops if op.fn is _mouter or op.fn is _outer) < MIN_STEPS:
+    fns = [op.fn for op in ops]
+    if fns.count(_mouter) + fns.count(_outer) < MIN_STEPS:
         return ops
-    uses: dict[int, int] = {}
-    for op in ops:
-        for s in _op_refs(op):
-            uses[s] = uses.get(s, 0) + 1
+    uses = _uses(ops)
     defs = {op.out: i for i, op in enumerate(ops) if type(op.out) is not tuple}
 
     def term(x: Any) -> Any:
@@ -139,8 +138,9 @@ def stack_accumulations(ops: list[Op], tr: Trace, keep: set[int],
         return a, b, op.fn, mo
 
     chains: dict[int, list] = {}       # the slot of a chain's running sum -> [terms, op indices]
+    add = np.add
     for i, op in enumerate(ops):
-        if op.fn is not np.add or op.kwargs or len(op.args) != 2 or \
+        if op.fn is not add or op.kwargs or len(op.args) != 2 or \
                 any(type(a) is not Ref for a in op.args) or tr.meta.get(op.out) is None:
             continue
         x, y = op.args
@@ -167,10 +167,14 @@ def stack_accumulations(ops: list[Op], tr: Trace, keep: set[int],
     drop: set[int] = set()
     put: dict[int, list[Op]] = {}
     stacks: dict[tuple, tuple[int, int]] = {}      # slots stacked -> (stack slot, placed after)
+    # NOTE: the first reader of each chain's sum only (not of every slot)
     first_use: dict[int, int] = {}
+    wanted = {out for _t, _i, out in done}
     for i, op in enumerate(ops):
-        for s in _op_refs(op):
-            first_use.setdefault(s, i)
+        if not wanted.isdisjoint(_op_refs(op)):
+            for s in op.refs:
+                if s in wanted:
+                    first_use.setdefault(s, i)
 
     def stacked(refs: list, meta: Any, at: int, before: int) -> tuple[Ref, int]:
         """The stack of ``refs`` and where it is ready: its own op after op ``at``, or the
@@ -208,11 +212,16 @@ def stack_accumulations(ops: list[Op], tr: Trace, keep: set[int],
         new.append(Op(_outer_sum, (A, B, plus_zero), {}, out, "call"))
         drop.update(idx)
         put.setdefault(at, []).extend(new)
+    alive = [True] * len(ops)
+    for i in drop:
+        alive[i] = False
     res: list[Op] = []
-    for i, op in enumerate(ops):
-        if i not in drop:
-            res.append(op)
-        res.extend(put.get(i, ()))
+    a = 0
+    for at in sorted(put):
+        res.extend(compress(ops[a:at + 1], alive[a:at + 1]))
+        res.extend(put[at])
+        a = at + 1
+    res.extend(compress(ops[a:], alive[a:]))
     return res
 
 
@@ -236,20 +245,23 @@ def _signature(op: Op, tr: Trace, src: dict[int, Any], fresh: set[int]) -> Any:
     slots a ufunc computed (new C-contiguous arrays)."""
     if type(op.out) is tuple or op.kwargs:
         return None
-    mo = tr.meta.get(op.out)
+    meta = tr.meta
+    mo = meta.get(op.out)
     if mo is None or mo[1] not in _FLOATS or math.prod(mo[0]) > MAX_ELEMENTS:
         return None
     fn = op.fn
-    if fn in _LANE_UFUNCS and op.kind == "ufunc" and len(op.args) == 1 and \
-            type(op.args[0]) is Ref and tr.meta.get(op.args[0].s) == mo and \
-            op.args[0].s in fresh:
-        return ("u", fn, (("r", -1, src.get(op.args[0].s)),), mo)
+    args = op.args
+    if fn in _LANE_UFUNCS:
+        if op.kind == "ufunc" and len(args) == 1 and type(args[0]) is Ref and \
+                meta.get(args[0].s) == mo and args[0].s in fresh:
+            return ("u", fn, (("r", -1, src.get(args[0].s)),), mo)
+        return None
     if fn in _EXACT_UFUNCS and op.kind == "ufunc":
         pat: list[Any] = []
         seen: list[int] = []
-        for a in op.args:
+        for a in args:
             if type(a) is Ref:
-                if tr.meta.get(a.s) != mo:
+                if meta.get(a.s) != mo:
                     return None
                 pat.append(("r", seen.index(a.s) if a.s in seen else -1, src.get(a.s)))
                 seen.append(a.s)
@@ -345,24 +357,30 @@ def batch_families(ops: list[Op], tr: Trace, keep: set[int],
     fams: dict[Any, list[int]] = {}
     src: dict[int, Any] = {}
     fresh: set[int] = set()
-    for op in ops:
-        if type(op.out) is not tuple:
-            src[op.out] = id(op.fn)
-            if op.kind == "ufunc":
-                fresh.add(op.out)
+    pos: dict[int, int] = {}
+    # NOTE: one pass: an op's arguments are computed before it, so what ``_signature`` reads
+    # of them is known by then
     for i, op in enumerate(ops):
-        if op.fn not in _BATCHED:
+        o = op.out
+        if type(o) is tuple:
+            for s in o:
+                pos[s] = i
             continue
-        k = _signature(op, tr, src, fresh)
-        if k is not None:
-            fams.setdefault(k, []).append(i)
+        pos[o] = i
+        fn = op.fn
+        if fn in _BATCHED:
+            k = _signature(op, tr, src, fresh)
+            if k is not None:
+                if k in fams:
+                    fams[k].append(i)
+                else:
+                    fams[k] = [i]
+        src[o] = id(fn)
+        if op.kind == "ufunc":
+            fresh.add(o)
     cands = sorted((v for v in fams.values() if len(v) >= MIN_STEPS), key=lambda v: v[0])
     if not cands:
         return ops
-    pos: dict[int, int] = {}
-    for i, op in enumerate(ops):
-        for s in (op.out if type(op.out) is tuple else (op.out,)):
-            pos[s] = i
     st = _State()
     batched, rows_of, split = st.batched, st.rows_of, st.split
     where: dict[int, int] = {}                   # batch slot -> the op index it follows
@@ -429,12 +447,12 @@ def batch_families(ops: list[Op], tr: Trace, keep: set[int],
     if not drop:
         return ops
     # members read by ops that stay (or handed out) come back as slots: the rows of their batch
-    need: set[int] = set()
-    for i, op in enumerate(ops):
-        if i not in drop:
-            for s in _op_refs(op):
-                if s in batched:
-                    need.add(batched[s][0])
+    alive = [True] * len(ops)
+    for i in drop:
+        alive[i] = False
+    read = set(chain.from_iterable([op.refs if op.refs is not None else _op_refs(op)
+                                    for op in compress(ops, alive)]))
+    need: set[int] = {batched[s][0] for s in read.intersection(batched)}
     for s in keep:
         if s in batched:
             need.add(batched[s][0])
@@ -442,13 +460,15 @@ def batch_families(ops: list[Op], tr: Trace, keep: set[int],
     res: list[Op] = []
 
     def place(at: int) -> None:
-        for B, new in emit.get(at, ()):
+        for B, new in emit[at]:
             res.extend(new)
             if B in need:
                 res.append(Op(_rows, (Ref(B),), {}, tuple(rows_of[B]), "call"))
-    place(-1)
-    for i, op in enumerate(ops):
-        if i not in drop:
-            res.append(op)
-        place(i)
+    # NOTE: the ops kept between the places of the batches, taken in C (compress)
+    a = 0
+    for at in sorted(emit):
+        res.extend(compress(ops[a:at + 1], alive[a:at + 1]))
+        place(at)
+        a = at + 1
+    res.extend(compress(ops[a:], alive[a:]))
     return res

@@ -9,21 +9,27 @@ from typing import Any
 
 import numpy as np
 
-from ._templates import _Const, _op_refs
-from ._tracer import Op, Ref, Trace
+from ._templates import _Const, _uses
+from ._tracer import Op, Ref, Trace, _method
 
 
 _COPY_NAMES = frozenset({"ndarray.copy", "ndarray.astype", "ndarray.reshape", "ndarray.view"})
 _COPY_FNS = (np.reshape, np.copy, np.asarray, np.ascontiguousarray, np.squeeze, np.broadcast_to)
+#: every function ``_identity`` may elide: the ``ndarray`` methods are the tracer's cached
+#: wrappers (``_tracer._method``), so one set lookup turns the others away
+_MAYBE_IDENTITY = frozenset((np.multiply, operator.getitem) + _COPY_FNS +
+                            tuple(_method(n.split(".", 1)[1]) for n in _COPY_NAMES))
 
 
 def _identity(op: Op, args: Any, kwargs: dict, tr: Trace) -> int | None:
     """The slot ``op`` returns unchanged, if any (the program never writes a slot in place,
     so a copy or a no-op cast or reshape can share its input's array)."""
     fn = op.fn
-    if fn is not np.multiply and fn is not operator.getitem and fn not in _COPY_FNS and \
-            getattr(fn, "__name__", "") not in _COPY_NAMES:
-        return None           # NOTE: most ops: no metadata looked up
+    try:
+        if fn not in _MAYBE_IDENTITY:
+            return None       # NOTE: most ops: no metadata looked up
+    except TypeError:         # an unhashable callable
+        return None
     if fn is np.multiply and len(args) == 2 and not kwargs:
         # 1 * x is x exactly (NaN and -0.0 included): the engine's seed gradient of ones
         for one, other in ((args[0], args[1]), (args[1], args[0])):
@@ -116,27 +122,32 @@ def _raw_outers(ops: list[Op], keep: set[int]) -> None:
     """An outer product read only by ``x + outer`` where ``x`` is never -0.0 needs no
     ``+ 0.0``: ``x + (0.0 + p) == x + p`` then (an IEEE sum is -0.0 only when both terms are).
     So it is with an accumulation of outer products: the gradient of a matrix over the steps."""
-    uses: dict[int, int] = {}
-    for op in ops:
-        for s in _op_refs(op):
-            uses[s] = uses.get(s, 0) + 1
-    defs = {op.out: op for op in ops if type(op.out) is not tuple}
+    fns = [op.fn for op in ops]
+    if _outer not in fns:
+        return
+    uses = None
+    outers: dict[int, Op] = {}        # slot -> the _outer op computing it
     never_neg0: set[int] = set()
-    for op in ops:
-        if op.fn is _outer:
+    add = np.add
+    for op, fn in zip(ops, fns):
+        if fn is _outer:
             never_neg0.add(op.out)
-        elif op.fn is np.add and len(op.args) == 2 and not op.kwargs and \
-                all(type(a) is Ref for a in op.args):
+            outers[op.out] = op
+        elif fn is add and len(op.args) == 2 and not op.kwargs:
             a, b = op.args
+            if type(a) is not Ref or type(b) is not Ref or \
+                    (a.s not in never_neg0 and b.s not in never_neg0):
+                continue
             for x, y in ((a, b), (b, a)):
-                d = defs.get(y.s)
-                if x.s in never_neg0 and d is not None and d.fn is _outer and \
-                        uses.get(y.s) == 1 and y.s not in keep:
-                    d.fn = _mouter
-                    never_neg0.discard(y.s)
-                    break
-            if a.s in never_neg0 or b.s in never_neg0:
-                never_neg0.add(op.out)
+                d = outers.get(y.s)
+                if x.s in never_neg0 and d is not None and d.fn is _outer and y.s not in keep:
+                    if uses is None:
+                        uses = _uses(ops)
+                    if uses.get(y.s) == 1:
+                        d.fn = _mouter
+                        never_neg0.discard(y.s)
+                        break
+            never_neg0.add(op.out)
 
 
 def _matvec_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace, out: int) -> Any:

@@ -18,13 +18,17 @@ rolled into loops (``_reroll``). The templates of ops: ``_templates.py``; the re
 from __future__ import annotations
 
 import math
+import operator
+import time
+from collections import Counter, deque
+from itertools import chain
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from ._batching import batch_families, stack_accumulations
-from ._patterns import (_all_ones, _typed_scalars, _column_of, _identity, _matvec_of, _mouter,  # noqa: F401
-                        _outer, _outer_of, _raw_outers)
+from ._patterns import (_MAYBE_IDENTITY, _all_ones, _typed_scalars, _column_of, _identity,  # noqa: F401
+                        _matvec_of, _mouter, _outer, _outer_of, _raw_outers)
 from ._templates import (_FLAT_SCALARS, _Const, _flat, _key, _op_refs, _refs,  # noqa: F401
                          _subst, _value)
 from ._tracer import Op, Ref, Trace
@@ -49,6 +53,9 @@ class Program:
         self.source = source
         self.n_ops = n_ops
         self.n_traced = n_traced
+        #: CPU seconds of each phase of the first call that made it (the trace, then
+        #: ``build``'s passes in order; ``docs/performance.md`` and ``bench_compile.py --phases``)
+        self.phases: dict[str, float] = {}
 
     def __repr__(self) -> str:
         return f"<Program: {self.n_ops} ops (traced {self.n_traced})>"
@@ -58,100 +65,136 @@ class Program:
 def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bool = True,
           fuse: Callable[..., Any] | None = None) -> Program:
     """Compile ``tr`` into a function of the ``inputs`` slots returning the ``outputs`` slots."""
+    phases: dict[str, float] = {}
+    t0 = [_clock()]
+
+    def mark(name: str) -> None:
+        t = _clock()
+        phases[name] = phases.get(name, 0.0) + t - t0[0]
+        t0[0] = t
     guards = dict(tr.guards)
     env: dict[int, int] = {}          # slot -> the slot it is a duplicate of (CSE)
     const: dict[int, Any] = {}        # slot -> folded value
     seen: dict[Any, Op] = {}
     defs: dict[int, Op] = {}          # slot -> the op computing it (kept so far)
     ops: list[Op] = []
+    keep_op = ops.append
+    meta = tr.meta
     for op in tr.ops:
-        flat = _flat(op.args, env, const) if not op.kwargs else None
+        fn = op.fn
+        kwargs = op.kwargs
+        flat = _flat(op.args, env, const) if not kwargs else None
         if flat is not None:
             args, refs, akey = flat
-            kwargs = op.kwargs
         else:
             args = _subst(op.args, env, const)
-            kwargs = _subst(op.kwargs, env, const)
+            kwargs = _subst(kwargs, env, const)
             refs = []
             _refs((args, kwargs), refs)
             akey = None
-        single = type(op.out) is not tuple
-        plain = optimize and single and op.out not in guards
-        fn = op.fn
+        out = op.out
+        single = type(out) is not tuple
+        plain = optimize and single and out not in guards
         if plain:
             # constant folding: every argument is known now, or only a shape is read
             if not refs:
-                const[op.out] = fn(*_value(args), **_value(kwargs))
+                const[out] = fn(*_value(args), **_value(kwargs))
                 continue
             if fn in _SHAPE_ONLY and len(refs) == 1 and args and type(args[0]) is Ref \
-                    and args[0].s in tr.meta:
-                shape, dtype = tr.meta[args[0].s]
-                const[op.out] = fn(np.empty(shape, dtype), *_value(args[1:]), **_value(kwargs))
+                    and args[0].s in meta:
+                shape, dtype = meta[args[0].s]
+                const[out] = fn(np.empty(shape, dtype), *_value(args[1:]), **_value(kwargs))
                 continue
-            same = _identity(op, args, kwargs, tr)
-            if same is not None:
-                env[op.out] = same
-                continue
+            try:
+                maybe_same = fn in _MAYBE_IDENTITY
+            except TypeError:                      # an unhashable callable
+                maybe_same = False
+            if maybe_same:
+                same = _identity(op, args, kwargs, tr)
+                if same is not None:
+                    env[out] = same
+                    continue
             if fn is np.matmul:
                 outer = _outer_of(args, kwargs, defs, tr)
                 if outer is not None:
                     args, kwargs, akey = outer, {}, None
                     refs = [outer[0].s, outer[1].s]
-                    op = Op(_outer, args, kwargs, op.out, "ufunc")
+                    op = Op(_outer, args, kwargs, out, "ufunc")
             elif fn is np.reshape:
-                mv = _matvec_of(args, kwargs, defs, tr, op.out)
+                mv = _matvec_of(args, kwargs, defs, tr, out)
                 if mv is not None:
                     args, kwargs, akey = mv[0], {}, None
                     refs = [a.s for a in args if type(a) is Ref]
-                    op = Op(np.matmul, args, kwargs, op.out, mv[1])
-        new = Op(op.fn, args, kwargs, op.out, op.kind)
-        new.refs = refs
-        if single:
-            defs[op.out] = new
-        if plain:
+                    op = Op(np.matmul, args, kwargs, out, mv[1])
             k = (id(op.fn), _key(args) if akey is None else akey,
                  _key(kwargs) if kwargs else None)
             prev = seen.get(k)
             if prev is not None:
-                env[op.out] = prev.out
+                env[out] = prev.out
                 continue
-            seen[k] = new
-        ops.append(new)
+        # NOTE: the traced op itself when its template is unchanged (the trace is not read
+        # again: later passes may rewrite what build keeps)
+        new = op if args is op.args and kwargs is op.kwargs else \
+            Op(op.fn, args, kwargs, out, op.kind)
+        new.refs = refs
+        if single:
+            defs[out] = new
+            if plain:
+                seen[k] = new
+        keep_op(new)
     outs = [env.get(s, s) for s in outputs]
+    mark("fold+cse")
     kept = _dce(ops, set(outs) | set(guards), optimize)
+    mark("dce")
     if optimize:
         _raw_outers(kept, set(outs) | set(guards))
+        mark("patterns")
         rows: dict[int, tuple[int, int]] = {}
         n = len(kept)
         kept = batch_families(kept, tr, set(outs) | set(guards), rows)
+        mark("batch_families")
         kept = stack_accumulations(kept, tr, set(outs) | set(guards), rows)
+        mark("stack_accumulations")
         if len(kept) != n:
             kept = _dce(kept, set(outs) | set(guards), True)     # rows no step reads now
+            mark("dce")
     if fuse is not None:
         kept = fuse(kept, tr, set(outs) | set(guards))
+        mark("fuse")
     if optimize:
         _typed_scalars(kept, tr)
-    return _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
-                    n_traced=len(tr.ops))
+        mark("patterns")
+    prog = _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
+                    n_traced=len(tr.ops), mark=mark)
+    prog.phases.update(phases)
+    return prog
+
+
+_clock = time.process_time
 
 
 def _dce(ops: list[Op], live: set[int], optimize: bool) -> list[Op]:
     """Dead-code elimination: the ops whose results an output or a guard reads."""
+    if not optimize:
+        return list(ops)
     live = set(live)
+    update = live.update
     kept: list[Op] = []
+    keep = kept.append
     for op in reversed(ops):
-        o = op.out if isinstance(op.out, tuple) else (op.out,)
-        if not optimize or any(s in live for s in o):
-            live.update(_op_refs(op))
-            kept.append(op)
+        o = op.out
+        if o in live if type(o) is not tuple else any(s in live for s in o):
+            refs = op.refs
+            update(refs if refs is not None else _op_refs(op))
+            keep(op)
     kept.reverse()
     return kept
 
 
 def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
              guards: dict[int, Any], const: dict[int, Any], optimize: bool,
-             n_traced: int) -> Program:
-    ns: dict[str, Any] = {"GuardFailed": GuardFailed, "_neq": _neq}
+             n_traced: int, mark: Callable[[str], None] = lambda name: None) -> Program:
+    ns: dict[str, Any] = {"GuardFailed": GuardFailed, "_neq": _neq, "_put": _put}
     counter = [0]
 
     names: dict[tuple[int, str], str] = {}
@@ -178,6 +221,17 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     # (``_reroll``): the same operations in the same order, with much less source for Python
     # to compile.
     leaves: list[tuple[str, int]] = []
+    # NOTE: whether the program keeps its slots in a list is known before its lines are
+    # written (one line per op, one more per guard): then a run of slots in a fixed stride
+    # (an unrolled loop's rows stacked or unpacked, thousands of them) is one slice of the
+    # list, not thousands of names for Python to compile
+    n_lines = len(ops)
+    if guards:
+        for op in ops:
+            n_lines += sum(1 for s in (op.out if type(op.out) is tuple else (op.out,))
+                           if s in guards)
+    rolled = n_lines >= REROLL_MIN
+    pinned: set[int] = set()          # slots a slice reads: kept in the list, never a local
 
     def leaf(kind: str, v: int) -> str:
         leaves.append((kind, v))
@@ -192,6 +246,12 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
         if t is tuple:
             return "(" + "".join(expr(e) + ", " for e in x) + ")"
         if t is list:
+            if rolled and len(x) >= _RUN_MIN and all([type(e) is Ref for e in x]):
+                pinned.update([a.s for a in x])
+                run = _slot_run(x)
+                # NOTE: slots in no one stride: read through a constant list of them, in C
+                return run if run is not None else \
+                    f"list(map(V.__getitem__, {cname([a.s for a in x], 'ix')}))"
             return "[" + ", ".join(expr(e) for e in x) + "]"
         if t is dict:
             return "{{" + ", ".join(_esc(repr(k)) + f": {expr(v)}" for k, v in x.items()) + "}}"
@@ -219,13 +279,27 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     keep = set(outs) | set(guards)
     body: list[tuple[str, tuple[tuple[str, int], ...]]] = []
     for i, op in enumerate(ops):
-        leaves = []
         f = cname(op.fn, "f")
-        args = ", ".join(expr(a) for a in op.args)
-        kw = ", ".join(f"{k}={expr(v)}" for k, v in op.kwargs.items())
-        call_args = ", ".join(p for p in (args, kw) if p)
+        if all([type(a) is Ref for a in op.args]):
+            # NOTE: the common op, arguments all slots: its leaves are its refs, in order
+            leaves = [("s", a.s) for a in op.args]
+            n = len(leaves)
+            args = _SLOT_ARGS[n] if n < len(_SLOT_ARGS) else \
+                ", ".join(["{%d}" % k for k in range(n)])
+        else:
+            leaves = []
+            args = ", ".join([expr(a) for a in op.args])
+        if op.kwargs:
+            kw = ", ".join([f"{k}={expr(v)}" for k, v in op.kwargs.items()])
+            call_args = f"{args}, {kw}" if args else kw
+        else:
+            call_args = args
+        put = None
         if isinstance(op.out, tuple):
-            target = ", ".join(leaf("d", s) for s in op.out) + ","
+            run = _slot_run([Ref(s) for s in op.out]) if rolled else None
+            if run is None and rolled and len(op.out) >= _RUN_MIN:
+                put = cname(list(op.out), "ix")     # slots in no one stride: written in C
+            target = run if run is not None else ", ".join(leaf("d", s) for s in op.out) + ","
         else:
             if optimize and op.kind == "ufunc" and not op.kwargs and op.out in tr.meta:
                 shape, dtype = tr.meta[op.out]
@@ -248,9 +322,11 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
             target = leaf("d", op.out)
             body.append((f"{target} = " + (f"{sym}{a[0]}" if len(a) == 1 else
                                              f"{a[0]} {sym} {a[1]}"), tuple(leaves)))
+        elif put is not None:
+            body.append((f"_put(V, {put}, {f}({call_args}))", tuple(leaves)))
         else:
             body.append((f"{target} = {f}({call_args})", tuple(leaves)))
-        for s in (op.out if isinstance(op.out, tuple) else (op.out,)):
+        for s in (op.out if type(op.out) is tuple else (op.out,)) if guards else ():
             if s in guards:
                 leaves = []
                 g = cname(guards[s], "g")
@@ -259,11 +335,11 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
                     f"{v} != {g}"
                 body.append((f"if {test}:\n    raise GuardFailed({leaf('i', s)})",
                              tuple(leaves)))
-    rolled = len(body) >= REROLL_MIN
+    mark("codegen")
     if rolled:
         lines = ["def _prog(*_in):", f"    V = [None] * {tr.n}"]
         lines += [f"    V[{s}] = _in[{k}]" for k, s in enumerate(inputs)]
-        lines += _reroll(body, keep)
+        lines += _reroll(body, keep | pinned)
 
         def slot(s: int) -> str:
             return f"V[{s}]"
@@ -286,15 +362,50 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     ns["_copy"] = _copy
     lines.append("    return (" + "".join(r + ", " for r in ret) + ")")
     source = "\n".join(lines)
+    mark("reroll" if rolled else "codegen")
     code = compile(source, "<gradkit.compile>", "exec")
     exec(code, ns)
+    mark("compile")
     return Program(ns["_prog"], source, len(ops), n_traced)
 
+
+#: the argument list of an op of 0, 1, 2, ... slot arguments (leaves ``{0}``, ``{1}``, ...)
+_SLOT_ARGS = tuple(", ".join("{%d}" % k for k in range(n)) for n in range(8))
 
 #: lines from which a program is rolled into loops (below, compiling it is quick anyway)
 REROLL_MIN = 3000
 _REROLL_MAX_PERIOD = 128
 _REROLL_MIN_REPEATS = 4
+
+
+#: fewest slots in a stride written as one slice of a long program's list
+_RUN_MIN = 8
+
+
+def _put(V: list, ix: list, values: Any) -> None:
+    """``V[ix[0]], V[ix[1]], ... = values`` (a long program's rows written to slots in no one
+    stride), the loop in C."""
+    deque(map(V.__setitem__, ix, values), maxlen=0)
+
+
+def _slot_run(xs: list) -> str | None:
+    """``V[a:b:d]`` when ``xs`` are ``_RUN_MIN`` or more slots ``a, a + d, a + 2d, ...``
+    (``d != 0``), else None. The slice is a new list of the same arrays (read), or takes a
+    sequence of that length (written)."""
+    n = len(xs)
+    if n < _RUN_MIN or type(xs[0]) is not Ref or type(xs[1]) is not Ref:
+        return None
+    a = xs[0].s
+    d = xs[1].s - a
+    if d == 0:
+        return None
+    v = a
+    for x in xs:
+        if type(x) is not Ref or x.s != v:
+            return None
+        v += d
+    stop = a + n * d                    # v; past the first slot going down: to the start
+    return f"V[{a}:{stop if stop >= 0 else ''}:{d}]"
 
 
 def _esc(text: str) -> str:
@@ -327,13 +438,12 @@ def _reroll(body: list[tuple[str, tuple[tuple[str, int], ...]]], keep: set[int])
     fixed strides from one repeat to the next written as loops; a slot written and read only
     within one repeat is a local of the loop body instead of a list entry."""
     n = len(body)
-    uses: dict[int, int] = {}
-    for _t, lv in body:
-        for kind, v in lv:
-            if kind == "s":
-                uses[v] = uses.get(v, 0) + 1
-    sigs = [(t, tuple(k for k, _ in lv)) for t, lv in body]
-    vals = [tuple(v for _, v in lv) for _, lv in body]
+    # NOTE: the leaves' kinds and values as tuples, and the reads counted, in C (zip, Counter)
+    kinds_vals = [tuple(zip(*lv)) or ((), ()) for _t, lv in body]
+    sigs = [(t, kv[0]) for (t, _lv), kv in zip(body, kinds_vals)]
+    vals = [kv[1] for kv in kinds_vals]
+    uses = Counter(chain.from_iterable([lv for _t, lv in body]))
+    uses = {v: c for (kind, v), c in uses.items() if kind == "s"}
     nxt = [0] * n                                   # the next line of the same signature
     where: dict[Any, int] = {}
     for i in range(n - 1, -1, -1):
@@ -345,10 +455,15 @@ def _reroll(body: list[tuple[str, tuple[tuple[str, int], ...]]], keep: set[int])
         best = (0, 0, None)                        # (lines covered, period, strides)
         j = nxt[i]
         tries = 0
+        found: list[tuple[int, int]] = []          # (period, repeats) tried from i
         while j < n and tries < 4 and j - i <= _REROLL_MAX_PERIOD:
             p = j - i
             tries += 1
-            reps, strides = _repeats(sigs, vals, i, p)
+            # NOTE: a multiple of a period that repeats R times repeats at least as far (the
+            # same lines, strides times k): its check starts past them (linear, not k-fold)
+            known = max([r * q // p for q, r in found if p % q == 0], default=0)
+            reps, strides = _repeats(sigs, vals, i, p, known)
+            found.append((p, reps))
             if reps >= _REROLL_MIN_REPEATS and reps * p > best[0]:
                 best = (reps * p, p, strides)
             j = nxt[j]
@@ -393,30 +508,28 @@ def _loop_locals(body: Any, i: int, p: int, reps: int, strides: Any, uses: dict[
     return local
 
 
-def _repeats(sigs: list[Any], vals: list[Any], i: int, p: int) -> tuple[int, Any]:
+def _repeats(sigs: list[Any], vals: list[Any], i: int, p: int,
+             known: int = 0) -> tuple[int, Any]:
     """How many times the block ``[i, i + p)`` repeats from ``i`` with every leaf moving by a
-    fixed stride, and those strides."""
+    fixed stride, and those strides; ``known``: repeats known to hold already (checked from
+    there on)."""
     n = len(sigs)
     if i + 2 * p > n or sigs[i:i + p] != sigs[i + p:i + 2 * p]:
         return 0, None
-    strides = [tuple(b - a for a, b in zip(vals[i + k], vals[i + p + k])) for k in range(p)]
-    reps = 2
+    strides = [tuple(map(operator.sub, vals[i + p + k], vals[i + k])) for k in range(p)]
+    block = sigs[i:i + p]
+    reps = max(2, known)
+    cur = vals[i + (reps - 1) * p:i + reps * p]
+    # NOTE: a whole repeat compared at once (its signatures, and its leaves against the last
+    # repeat's moved by the strides), in C: no Python loop per leaf
     while i + (reps + 1) * p <= n:
         base = i + reps * p
-        ok = True
-        for k in range(p):
-            if sigs[base + k] != sigs[i + k]:
-                ok = False
-                break
-            v0, st, v = vals[i + k], strides[k], vals[base + k]
-            for a, d, c in zip(v0, st, v):
-                if c != a + reps * d:
-                    ok = False
-                    break
-            if not ok:
-                break
-        if not ok:
+        if sigs[base:base + p] != block:
             break
+        moved = [tuple(map(operator.add, c, st)) for c, st in zip(cur, strides)]
+        if vals[base:base + p] != moved:
+            break
+        cur = moved
         reps += 1
     return reps, strides
 

@@ -5,6 +5,8 @@ does all three in one pass for the common template)."""
 
 from __future__ import annotations
 
+from collections import Counter
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -36,6 +38,12 @@ def _op_refs(op: Op) -> list[int]:
     return op.refs
 
 
+def _uses(ops: list[Op]) -> Counter:
+    """slot -> how many times the ops read it (counted in C: no Python loop per read)."""
+    return Counter(chain.from_iterable([op.refs if op.refs is not None else _op_refs(op)
+                                        for op in ops]))
+
+
 def _subst(x: Any, env: dict[int, Any], const: dict[int, Any]) -> Any:
     """The template with slots renamed (CSE) and constant slots replaced by their values."""
     t = type(x)
@@ -62,6 +70,29 @@ def _flat(args: Any, env: dict[int, int], const: dict[int, Any]) -> Any:
     and Python scalars (None when ``args`` is anything else)."""
     if type(args) is not tuple:
         return None
+    refs: list[int] = []
+    key: list[Any] = ["tuple"]
+    for a in args:
+        t = type(a)
+        if t is Ref:
+            s = a.s
+            if s in env or s in const:
+                # NOTE: a slot renamed (CSE) or folded: the template is rebuilt (the rare
+                # case; the common one hands back ``args`` itself, no new tuple)
+                return _flat_subst(args, env, const)
+            refs.append(s)
+            key.append(s)             # NOTE: a bare int is a slot here (values are tuples)
+        elif t in _FLAT_SCALARS:
+            key.append(("v", t.__name__, a.hex() if t is float else a))
+        elif t is tuple and tuple(map(type, a)).count(int) == len(a):   # a shape or axes
+            key.append(("T", a))      # NOTE: exact ints only (no bool, no float): equal keys
+        else:                         # are equal arguments
+            return None
+    return args, refs, tuple(key)
+
+
+def _flat_subst(args: tuple, env: dict[int, int], const: dict[int, Any]) -> Any:
+    """``_flat`` where some slot of ``args`` is renamed or folded."""
     new: list[Any] = []
     refs: list[int] = []
     key: list[Any] = ["tuple"]
@@ -76,13 +107,13 @@ def _flat(args: Any, env: dict[int, int], const: dict[int, Any]) -> Any:
             else:
                 new.append(a if s == a.s else Ref(s))
                 refs.append(s)
-                key.append(s)         # NOTE: a bare int is a slot here (values are tuples)
+                key.append(s)
         elif t in _FLAT_SCALARS:
             new.append(a)
             key.append(("v", t.__name__, a.hex() if t is float else a))
-        elif t is tuple and all(type(e) is int for e in a):      # a shape or axes
+        elif t is tuple and tuple(map(type, a)).count(int) == len(a):
             new.append(a)
-            key.append(("tuple",) + tuple([("v", "int", e) for e in a]))
+            key.append(("T", a))
         else:
             return None
     return tuple(new), refs, tuple(key)
