@@ -191,12 +191,18 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         raise TypeError(f"linalg.matrix_power: n must be an int, not {type(n).__name__}")
     n = operator.index(n)
     if n == 0:
-        # NOTE: the identity, still on the graph (gradient 0, as in PyTorch), even where A holds nan
+        # NOTE: the identity, still on the graph (gradient 0, as in PyTorch), even where A holds
+        # nan: PyTorch's clone overwritten by copy_ (CopyBackwards over CloneBackward0)
         eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a._data.dtype), a.shape)
-        never = _make(np.zeros(a.shape, dtype=bool), False, None)
-        return F.where(never, a, _make(np.ascontiguousarray(eye), False, None))
+        return F.clone(a).copy_(_make(np.ascontiguousarray(eye), False, None))
+    # PyTorch's products (its nodes): a clone for 1, inv(a) for -1, (a a) a for 3, else binary
+    # powers multiplied into the result from the lowest bit up
+    if n == 1:
+        return F.clone(a)
     if n < 0:
         a, n = inv(a), -n
+    if n == 3:
+        return F.matmul(F.matmul(a, a), a)
     result = None
     while True:
         if n & 1:
@@ -307,7 +313,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     """Chain of matrix products; the first and last may be 1-D (a row and a column vector).
 
-    The products are taken left to right (no reordering by cost).
+    The products are taken in the order of fewest multiplications, as PyTorch takes them.
 
     Examples
     --------
@@ -319,10 +325,8 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     if len(ts) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
     _check_multi_dot(ts)
-    out = ts[0]
-    for t in ts[1:]:
-        out = F.matmul(out, t)
-    return out
+    from gradkit._api.blas import chain_product
+    return chain_product(ts)
 
 
 def _check_multi_dot(ts: list[Any]) -> None:

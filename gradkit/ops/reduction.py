@@ -19,7 +19,7 @@ from gradkit._core.backend import zeros as _zeros
 from gradkit._core.grad_mode import _state
 from ._registry import LINEAR, defop, half_in_float32, not_lazy, op
 from .elementwise import abs as _abs
-from .elementwise import _cj, eq, exp, log, sign, where
+from .elementwise import _cj, eq, exp, isnan, log, sign, where
 from .shape import UNSQUEEZE, VIEW, expand_p, flip_p, reshape_as, to_p
 
 
@@ -98,6 +98,23 @@ sum_p = defop("sum", _sum_impl,
               vjp=lambda g, ans, x, dim=None, keepdim=False: _unreduce(g, x.shape, dim, keepdim),
               jvp=LINEAR, save_inputs=False, names=("SumBackward0", "SumBackward1", "NansumBackward0"),
               batch="reduction", batched_vjp="sum")
+
+
+def _nansum_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    if x.dtype.kind not in "fc":
+        return _sum_impl(x, dim, keepdim)
+    return np.nansum(x, axis=_axis(dim, x), keepdims=keepdim)
+
+
+# NOTE: one node (PyTorch's NansumBackward0 reads the input itself): a nan entry gets no
+# gradient, in both modes
+nansum_p = defop(
+    "nansum", _nansum_impl,
+    vjp=lambda g, ans, x, dim=None, keepdim=False: where(
+        isnan(x), 0.0, _unreduce(g, tuple(x.shape), dim, keepdim)),
+    jvp=(lambda t, ans, x, dim=None, keepdim=False: sum_p(where(isnan(x), 0.0, t), dim=dim,
+                                                          keepdim=keepdim),),
+    names="NansumBackward0", promote="same", batch="reduction")
 
 
 def sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
