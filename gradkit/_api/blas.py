@@ -104,9 +104,12 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
     if v1.ndim != 1 or v2.ndim != 1:
         raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {v1.ndim}-D" if v1.ndim != 1
                            else f"addr: Expected 1-D argument vec2, but got {v2.ndim}-D")
-    prod = A.outer(v1, v2)
-    _check_shape(input, tuple(prod.shape), "addr")
-    return _bias(input, prod, beta, alpha)
+    shape = (v1.shape[0], v2.shape[0])
+    _check_shape(input, shape, "addr")
+    if isinstance(beta, (int, float)) and isinstance(alpha, (int, float)):
+        # PyTorch's node: one AddrBackward0 (a row of the table)
+        return L.addr_p(_t(input), v1, v2, beta=beta, alpha=alpha)
+    return _bias(input, A.outer(v1, v2), beta, alpha)
 
 
 def _batches(batch1: Any, batch2: Any) -> tuple[Tensor, Tensor]:
@@ -122,6 +125,11 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
            alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``."""
     b1, b2 = _batches(batch1, batch2)
+    if b1.shape[0] == b2.shape[0] and b1.shape[2] == b2.shape[1] and \
+            isinstance(beta, (int, float)) and isinstance(alpha, (int, float)):
+        _check_shape(input, (b1.shape[1], b2.shape[2]), "addbmm")
+        # PyTorch's node: one AddbmmBackward0 (a row of the table)
+        return L.addbmm_p(_t(input), b1, b2, beta=beta, alpha=alpha)
     prod = A.sum(A.bmm(b1, b2), 0)
     _check_shape(input, tuple(prod.shape), "addbmm")
     return _bias(input, prod, beta, alpha)

@@ -307,7 +307,11 @@ def norm(input: Tensor, p: Any = "fro", dim: Dims = None, keepdim: bool = False,
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
-    return norm(sub(input, other), p)
+    x, y = _t(input), _t(other)
+    if not isinstance(p, (int, float)) or isinstance(p, bool):
+        return norm(sub(x, y), p)
+    S.broadcast_shapes(tuple(x.shape), tuple(y.shape))      # PyTorch's error for a mismatch
+    return R.dist_p(x, y, p=float(p))      # PyTorch's node: one DistBackward0
 
 
 def cumsum(input: Tensor, dim: int = _NO_DIM, *, dtype: Any = None) -> Tensor:

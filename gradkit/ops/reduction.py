@@ -722,6 +722,44 @@ norm_p = defop("norm", _norm_impl, vjp=_norm_vjp, jvp=(_norm_jvp,), save_ans=Tru
                names=("LinalgVectorNormBackward0", "NormBackward1"), batch="reduction")
 
 
+# --- dist: ``norm(x - y, p)`` as one node (PyTorch's DistBackward0) --------------------------
+def _dist_impl(x: np.ndarray, y: np.ndarray, p: float = 2.0) -> np.ndarray:
+    return _norm_impl(x - y, ord=p)
+
+
+def _neg(v: Any) -> Any:
+    return None if v is None else -v
+
+
+# NOTE: the rules are the norm's at x - y (the engine sums a broadcast input's gradient)
+dist_p = defop(
+    "dist", _dist_impl, save_ans=True, promote="same", names="DistBackward0",
+    vjp=(lambda g, ans, x, y, p=2.0: _norm_vjp(g, ans, x - y, ord=p),
+         lambda g, ans, x, y, p=2.0: _neg(_norm_vjp(g, ans, x - y, ord=p))),
+    jvp=(lambda t, ans, x, y, p=2.0: _norm_jvp(t, ans, x - y, ord=p),
+         lambda t, ans, x, y, p=2.0: _neg(_norm_jvp(t, ans, x - y, ord=p))))
+
+
+# --- aminmax: both extremes from one node (PyTorch's AminmaxBackward0) -----------------------
+def _aminmax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> tuple[Any, Any]:
+    return _amin_impl(x, dim, keepdim), _amax_impl(x, dim, keepdim)
+
+
+def _aminmax_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    # ties share each extreme's gradient equally, as amin/amax
+    parts = [_share_vjp(gi, a, x, dim, keepdim) for gi, a in zip(g, ans) if gi is not None]
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+
+_share_jvp = _weighted_sum_jvp(_share_vjp)
+aminmax_p = defop(
+    "aminmax", _aminmax_impl, n_out=2, save_ans=True, names="AminmaxBackward0",
+    vjp_all=lambda g, ans, x, dim=None, keepdim=False: (_aminmax_vjp(g, ans, x, dim, keepdim),),
+    jvp=(lambda t, ans, x, dim=None, keepdim=False: (
+        _share_jvp(t, ans[0], x, dim=dim, keepdim=keepdim),
+        _share_jvp(t, ans[1], x, dim=dim, keepdim=keepdim)),))
+
+
 # --- on lazy (Dask) arrays: rows that would need the values ---------------------------------
 for _fn in (max_dim_p, min_dim_p, median_dim_p):
     not_lazy(_fn, False, "picks values with take_along_axis/argsort, which Dask arrays lack")

@@ -61,6 +61,17 @@ class OpSpec:
         return f"{self.name}-{self.label}" if self.label else self.name
 
 
+def _index_add_ref(x: np.ndarray, dim: int, idx: np.ndarray, src: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    for k, i in enumerate(idx):
+        sel = [slice(None)] * x.ndim
+        sel[dim] = i
+        pick = [slice(None)] * x.ndim
+        pick[dim] = k
+        out[tuple(sel)] += src[tuple(pick)]
+    return out
+
+
 def _draw(rng: np.random.Generator, kind: str, shape: Shape, low: float, high: float) -> np.ndarray:
     if kind == "i":
         return rng.integers(-4, 5, shape).astype(np.int64)
@@ -622,8 +633,17 @@ REDUCTION_SPECS = [
            label="p2-dims"),
     OpSpec("norm", lambda x: gk.norm(x, 1.5, dim=0), _norm_ref(1.5, 0), make=signed((3, 4)), label="p1.5"),
     OpSpec("norm", lambda x: gk.norm(x, dim=0), np.abs, shapes=[()], label="0d-dim"),
-    OpSpec("norm", lambda x, y: gk.dist(x, y), lambda x, y: _norm_ref(2)(x - y), shapes=[(3, 4), (4,)],
-           label="dist"),
+    OpSpec("dist", lambda x, y: gk.dist(x, y), lambda x, y: _norm_ref(2)(x - y), shapes=[(3, 4), (4,)],
+           label="p2-broadcast"),
+    OpSpec("dist", lambda x, y: gk.dist(x, y, 3), lambda x, y: _norm_ref(3)(x - y),
+           make=lambda rng: [rng.uniform(-2, 2, (3, 4)), rng.uniform(-2, 2, (3, 4)) + 5.0], label="p3"),
+    OpSpec("dist", lambda x, y: gk.dist(x, y, 1), lambda x, y: _norm_ref(1)(x - y),
+           make=lambda rng: [rng.uniform(-2, 2, (3, 4)), rng.uniform(-2, 2, (3, 4)) + 5.0], label="p1"),
+    OpSpec("aminmax", lambda x: gk.aminmax(x), lambda x: (x.min(), x.max()), make=distinct((3, 4)),
+           label="full"),
+    OpSpec("aminmax", lambda x: tuple(gk.aminmax(x, dim=1, keepdim=True)),
+           lambda x: (x.min(1, keepdims=True), x.max(1, keepdims=True)), make=distinct((3, 4)),
+           label="dim"),
     OpSpec("logcumsumexp", lambda x: gk.logcumsumexp(x, 0), lambda x: np.log(np.exp(x).cumsum(0)),
            label="dim0"),
     OpSpec("logcumsumexp", lambda x: x.logcumsumexp(-1), lambda x: np.log(np.exp(x).cumsum(-1)),
@@ -797,6 +817,12 @@ SHAPE_SPECS = [
            shapes=[(3, 4), (3, 5)], args=(_PERM[:, :2],), label="src-larger"),
     OpSpec("scatter", lambda x, i: gk.scatter(x, 1, i, value=0.5),
            lambda x, i: _scatter_ref(x, 1, i, 0.5), args=(_PERM[:, :2],), label="value"),
+    OpSpec("index_add", lambda x, s, i: gk.index_add(x, 0, i, s),
+           lambda x, s, i: _index_add_ref(x, 0, i, s), shapes=[(3, 4), (4, 4)],
+           args=(np.array([0, 2, 0, 1]),), label="dim0-repeats"),
+    OpSpec("index_add", lambda x, s, i: x.index_add(1, i, s, alpha=-2.0),
+           lambda x, s, i: _index_add_ref(x, 1, i, -2.0 * s), shapes=[(3, 4), (3, 2)],
+           args=(np.array([3, 1]),), label="dim1-alpha"),
     OpSpec("scatter_add", lambda x, s, i: gk.scatter_add(x, 0, i, s),
            lambda x, s, i: _scatter_add_ref(x, s, 0, i), shapes=[(3, 4), (2, 4)], args=(_IDX,),
            label="dim0"),
