@@ -255,7 +255,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
     a = _matrix(A, "lstsq")
-    b = _float(B, "lstsq", "B")
+    b = b_in = _float(B, "lstsq", "B")
     vector = _is_vector_rhs(a, b)
     if vector:
         b = F.unsqueeze(b, -1)
@@ -264,7 +264,9 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         raise RuntimeError(f"linalg.lstsq: input.size(-2) should match other.size(-2) (got {m} and "
                            f"{b.shape[-2] if b.ndim > 1 else b.shape[-1]})")
     rtol = float(np.finfo(a._data.dtype).eps * max(m, n)) if rcond is None or rcond < 0 else rcond
-    x = F.matmul(L.pinv_p(a, atol=0.0, rtol=rtol, hermitian=False), b)
+    # one node, PyTorch's LinalgLstsqBackward0 (pinv(A) @ B and their rules)
+    sol = L.lstsq_p(a, b_in if vector else b, rtol=rtol)
+    x = F.unsqueeze(sol, -1) if vector else sol
     rank = matrix_rank(a, rtol=rtol)
     empty = _make(np.empty((0,), dtype=a._data.dtype), False, None)
     residuals = empty
@@ -274,7 +276,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     if driver == "gels":
         rank = _make(np.empty((0,), dtype=np.int64), False, None)
     svals = svdvals(a).detach() if driver in ("gelsd", "gelss") else empty
-    return _lstsq_ret(F.squeeze(x, -1) if vector else x, residuals, rank, svals)
+    return _lstsq_ret(sol, residuals, rank, svals)
 
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:

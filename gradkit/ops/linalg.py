@@ -781,6 +781,26 @@ def _pinv_vjp(g: Any, ans: Any, x: Any, atol: Any = 0.0, rtol: Any = None,
 pinv_p = defop("pinv", _pinv_impl, vjp=_pinv_vjp, save_ans=True, names="LinalgPinvBackward0")
 
 
+# --- lstsq's solution ``pinv(A) @ B`` as one node (PyTorch's LinalgLstsqBackward0) -----------
+# NOTE: the rules are pinv's (constant rank, as PyTorch's lstsq backward) and the product's;
+# B may be one vector (its 1-D product).
+def _lstsq_impl(a: np.ndarray, b: np.ndarray, rtol: Any = None) -> np.ndarray:
+    return _matmul_impl(_pinv_impl(a, 0.0, rtol), b)
+
+
+def _lstsq_vjp_a(g: Any, ans: Any, a: Any, b: Any, rtol: Any = None) -> Any:
+    p = pinv_p(a, atol=0.0, rtol=rtol, hermitian=False)
+    return _pinv_vjp(_matmul_vjp_x(g, None, p, b), p, a, 0.0, rtol)
+
+
+def _lstsq_vjp_b(g: Any, ans: Any, a: Any, b: Any, rtol: Any = None) -> Any:
+    return _matmul_vjp_y(g, None, pinv_p(a, atol=0.0, rtol=rtol, hermitian=False), b)
+
+
+lstsq_p = defop("lstsq", _lstsq_impl, vjp=(_lstsq_vjp_a, _lstsq_vjp_b), promote="same",
+                names="LinalgLstsqBackward0")
+
+
 # --- triangular solves, LU, matrix exponential ----------------------------------------------
 def _triangle(a: Any, upper: bool, unit: bool) -> Any:
     """The triangle of ``a`` that a triangular solve reads (strict when ``unit``)."""
@@ -954,8 +974,8 @@ expm_p = defop("matrix_exp", _expm_impl, vjp=lambda g, ans, a: _expm_block(_mT(a
 
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
-for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, eig_p, svd_p, pinv_p, trisolve_p,
-            lu_p, expm_p):
+for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, qr_p, eigh_p, eig_p, svd_p, pinv_p, lstsq_p,
+            trisolve_p, lu_p, expm_p):
     not_lazy(_fn, False, "is a dense decomposition (Dask's linear algebra covers only some "
              "2-D cases)")
 

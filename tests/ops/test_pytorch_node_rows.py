@@ -1,5 +1,5 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
-index_add and nansum are table rows; take, take_along_dim, trapezoid, linalg.matrix_power and
+index_add, nansum and lstsq's solution are table rows; take, take_along_dim, trapezoid, linalg.matrix_power and
 linalg.multi_dot compose as PyTorch does. Values, first and second derivatives against finite
 differences in float64 (gradcheck) and, where torch is installed, PyTorch 2.13's nodes, values
 and gradients."""
@@ -58,6 +58,9 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
      [(2, 3), (3, 4), (4, 2), (2, 5)]),
     ("multi_dot5", lambda L, a, b, c, d, e: L.linalg.multi_dot([a, b, c, d, e]),
      [(6, 2), (2, 5), (5, 1), (1, 4), (4, 3)]),
+    ("lstsq", lambda L, a, b: L.linalg.lstsq(a, b).solution, [(4, 3), (4, 2)]),
+    ("lstsq_vector", lambda L, a, b: L.linalg.lstsq(a, b).solution, [(4, 3), (4,)]),
+    ("lstsq_batch", lambda L, a, b: L.linalg.lstsq(a, b).solution, [(2, 4, 3), (2, 4, 2)]),
     ("multi_dot_vectors", lambda L, a, b, c: L.linalg.multi_dot([a, b, c]), [(3,), (3, 4), (4,)]),
 ]
 
