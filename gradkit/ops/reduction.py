@@ -740,6 +740,77 @@ dist_p = defop(
          lambda t, ans, x, y, p=2.0: _neg(_norm_jvp(t, ans, x - y, ord=p))))
 
 
+# --- cdist: the p-norm distance of each row pair as one node (PyTorch's CdistBackward0) ------
+def _pairs(x1: Any, x2: Any) -> Any:
+    """``x1[..., :, None, :] - x2[..., None, :, :]`` (arrays or Tensors)."""
+    a = reshape_as(x1, tuple(x1.shape[:-1]) + (1, x1.shape[-1]))
+    b = reshape_as(x2, tuple(x2.shape[:-2]) + (1,) + tuple(x2.shape[-2:]))
+    return a - b
+
+
+def _cdist_impl(x1: np.ndarray, x2: np.ndarray, p: float = 2.0) -> np.ndarray:
+    d = x1[..., :, None, :] - x2[..., None, :, :]
+    return _norm_impl(d, ord=p, dim=(d.ndim - 1,))
+
+
+def _cdist_vjp(g: Any, ans: Any, x1: Any, x2: Any, p: float, side: int) -> Any:
+    d = _pairs(x1, x2)
+    gd = _norm_vjp(g, ans, d, ord=p, dim=(len(d.shape) - 1,))
+    if gd is None:                       # p = 0: a count, gradient 0 (as PyTorch's)
+        return (x1 if side == 0 else x2) * 0.0
+    # NOTE: at a zero distance the norm's rule gives 0 (PyTorch's cdist convention)
+    if side == 0:
+        return sum_p(gd, dim=(len(d.shape) - 2,))
+    return -sum_p(gd, dim=(len(d.shape) - 3,))
+
+
+def _cdist_jvp(t: Any, ans: Any, x1: Any, x2: Any, p: float, side: int) -> Any:
+    d = _pairs(x1, x2)
+    if p == 0:
+        return ans * 0.0
+    tt = _pairs(t, x2 * 0.0) if side == 0 else _pairs(x1 * 0.0, t)
+    return _norm_jvp_p(tt, ans, d, ord=p, dim=(len(d.shape) - 1,))
+
+
+cdist_p = defop(
+    "cdist", _cdist_impl, save_ans=True, promote="same", names="CdistBackward0",
+    vjp=(lambda g, ans, x1, x2, p=2.0: _cdist_vjp(g, ans, x1, x2, p, 0),
+         lambda g, ans, x1, x2, p=2.0: _cdist_vjp(g, ans, x1, x2, p, 1)),
+    jvp=(lambda t, ans, x1, x2, p=2.0: _cdist_jvp(t, ans, x1, x2, p, 0),
+         lambda t, ans, x1, x2, p=2.0: _cdist_jvp(t, ans, x1, x2, p, 1)))
+
+
+# --- renorm: slices along dim scaled to a p-norm of at most maxnorm (RenormBackward0) --------
+def _renorm_impl(x: np.ndarray, p: float, others: tuple[int, ...], maxnorm: float) -> np.ndarray:
+    n = _norm_impl(x, ord=p, dim=others, keepdim=True)
+    # a nan norm leaves its slice as is (nan > maxnorm is False), as in PyTorch
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(n > maxnorm, maxnorm / (n + 1e-7), 1.0).astype(x.dtype, copy=False)
+    return x * f
+
+
+def _renorm_vjp(g: Any, ans: Any, x: Any, p: float, others: tuple[int, ...],
+                maxnorm: float) -> Any:
+    # PyTorch's renorm_backward: the scale's own derivative through the norm included
+    n = norm_p(x, ord=p, dim=others, keepdim=True)
+    s = sum_p(_cj(x) * g, dim=others, keepdim=True)
+    nb = _norm_vjp(s, n, x, ord=p, dim=others, keepdim=True)
+    inv = 1.0 / (n + 1e-7)
+    return where(n > maxnorm, (inv * maxnorm) * (g - inv * nb), g)
+
+
+def _renorm_jvp(t: Any, ans: Any, x: Any, p: float, others: tuple[int, ...],
+                maxnorm: float) -> Any:
+    n = norm_p(x, ord=p, dim=others, keepdim=True)
+    dn = _norm_jvp(t, n, x, ord=p, dim=others, keepdim=True)
+    inv = 1.0 / (n + 1e-7)
+    return where(n > maxnorm, (inv * maxnorm) * (t - x * (inv * dn)), t)
+
+
+renorm_p = defop("renorm", _renorm_impl, vjp=_renorm_vjp, jvp=(_renorm_jvp,), promote="same",
+                 names="RenormBackward0")
+
+
 # --- aminmax: both extremes from one node (PyTorch's AminmaxBackward0) -----------------------
 def _aminmax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> tuple[Any, Any]:
     return _amin_impl(x, dim, keepdim), _amax_impl(x, dim, keepdim)

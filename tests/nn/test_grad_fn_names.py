@@ -369,7 +369,7 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 #: PyTorch has one kernel; floor_divide has PyTorch's NotImplemented node, gradkit none)
 NAME_DIFFERS = {
     'max_pool3d', 'avg_pool3d', 'pad_circular', 'multilabel_margin_loss', 'embedding_bag',
-    'cdist', 'renorm', 'floordiv_t',
+    'floordiv_t',
 }
 
 #: same grad_fn name, different next_functions (none left)
@@ -484,14 +484,15 @@ ROWS = [
     "avg_pool1d", "avg_pool2d", "adaptive_max_pool2d", "adaptive_avg_pool2d", "interpolate",
     "einsum_ij_jk", "einsum_trace", "bilinear", "max_pool1d", "conv3d",
     "addr", "addbmm", "dist", "aminmax", "index_add", "nansum", "take", "take_along_dim",
-    "trapezoid", "chain_matmul", "matrix_power", "lstsq",
+    "trapezoid", "chain_matmul", "matrix_power", "lstsq", "cdist", "renorm",
 ]
 
 
 #: PyTorch has no second derivative here ("derivative for aten::hardsigmoid_backward is not
-#: implemented", likewise multi_margin_loss_backward); gradkit's is checked by finite differences
-#: (the OpSpecs, ``test_multi_margin_loss_row``)
-FIRST_ORDER_ONLY = {"hardsigmoid", "multi_margin_loss"}
+#: implemented", likewise multi_margin_loss_backward and _cdist_backward); gradkit's is checked
+#: by finite differences (the OpSpecs, ``test_multi_margin_loss_row``,
+#: tests/ops/test_pytorch_node_rows.py)
+FIRST_ORDER_ONLY = {"hardsigmoid", "multi_margin_loss", "cdist"}
 
 
 def _grads(lib: Any, label: str) -> tuple[list[Any], list[Any]]:

@@ -1,8 +1,8 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
-index_add, nansum and lstsq's solution are table rows; take, take_along_dim, trapezoid, linalg.matrix_power and
-linalg.multi_dot compose as PyTorch does. Values, first and second derivatives against finite
-differences in float64 (gradcheck) and, where torch is installed, PyTorch 2.13's nodes, values
-and gradients."""
+index_add, nansum, cdist, renorm and lstsq's solution are table rows; take, take_along_dim,
+trapezoid, linalg.matrix_power and linalg.multi_dot compose as PyTorch does. Values, first and
+second derivatives against finite differences in float64 (gradcheck) and, where torch is
+installed, PyTorch 2.13's nodes, values and gradients."""
 
 from __future__ import annotations
 
@@ -61,6 +61,14 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     ("lstsq", lambda L, a, b: L.linalg.lstsq(a, b).solution, [(4, 3), (4, 2)]),
     ("lstsq_vector", lambda L, a, b: L.linalg.lstsq(a, b).solution, [(4, 3), (4,)]),
     ("lstsq_batch", lambda L, a, b: L.linalg.lstsq(a, b).solution, [(2, 4, 3), (2, 4, 2)]),
+    ("cdist2", lambda L, a, b: L.cdist(a, b), [(4, 3), (5, 3)]),
+    ("cdist1", lambda L, a, b: L.cdist(a, b, 1), [(4, 3), (5, 3)]),
+    ("cdist3_batch", lambda L, a, b: L.cdist(a, b, 3), [(2, 4, 3), (2, 5, 3)]),
+    ("cdist_inf", lambda L, a, b: L.cdist(a, b, float("inf")), [(4, 3), (5, 3)]),
+    ("cdist1_5_broadcast", lambda L, a, b: L.cdist(a, b, 1.5), [(2, 4, 3), (5, 3)]),
+    ("renorm", lambda L, x: L.renorm(x, 2, 0, 1.0), [(4, 3)]),
+    ("renorm_p1_dim1", lambda L, x: L.renorm(x, 1, 1, 1.2), [(4, 3)]),
+    ("renorm_p3_3d", lambda L, x: L.renorm(x, 3, 1, 0.5), [(2, 3, 2)]),
     ("multi_dot_vectors", lambda L, a, b, c: L.linalg.multi_dot([a, b, c]), [(3,), (3, 4), (4,)]),
 ]
 
