@@ -477,7 +477,8 @@ scatter_p = defop(
     "scatter", _scatter_impl,
     vjp=(_scatter_vjp_x,
          lambda g, ans, x, src, dim, index: _pad_to(gather_p(g, dim=dim, index=index), src.shape)),
-    jvp=LINEAR, save_inputs=False, names=("ScatterBackward0", "ScatterBackward1"))
+    jvp=LINEAR, save_inputs=False, names=("ScatterBackward0", "ScatterBackward1"),
+    scalar_variants=(1,))
 
 
 def _masked_fill_impl(x: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
