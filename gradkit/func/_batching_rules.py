@@ -292,5 +292,6 @@ PER_EXAMPLE = frozenset({
     "lu", "matrix_exp", "conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d",
     "max_pool2d_backward", "nll_loss", "fill", "avg_pool2d", "resample", "adaptive_max_pool2d",
     "embedding", "multi_margin_loss", "convolution3d", "linalg_cross",
-    "im2col", "col2im", "vdot", "addr", "addbmm", "dist", "aminmax", "index_add", "lstsq", "cdist", "renorm",
+    "im2col", "col2im", "vdot", "addr", "addbmm", "dist", "aminmax", "index_add", "lstsq", "cdist",
+    "renorm", "pdist",
 })

@@ -780,6 +780,41 @@ cdist_p = defop(
          lambda t, ans, x1, x2, p=2.0: _cdist_jvp(t, ans, x1, x2, p, 1)))
 
 
+# --- pdist: cdist's upper triangle of one matrix with itself (PyTorch's PdistBackward0) -------
+def _pdist_rows(x: Any, which: int) -> Any:
+    from .shape import getitem_p
+    return getitem_p(x, index=(np.triu_indices(x.shape[0], 1)[which],))
+
+
+def _pdist_impl(x: np.ndarray, p: float = 2.0) -> np.ndarray:
+    i, j = np.triu_indices(x.shape[0], 1)
+    return _norm_impl(x[i] - x[j], ord=p, dim=(1,))
+
+
+def _pdist_vjp(g: Any, ans: Any, x: Any, p: float = 2.0) -> Any:
+    from .shape import index_backward_p
+    d = _pdist_rows(x, 0) - _pdist_rows(x, 1)
+    gd = _norm_vjp(g, ans, d, ord=p, dim=(1,))
+    if gd is None:                       # p = 0: a count, gradient 0 (as PyTorch's)
+        return x * 0.0
+    # NOTE: at a zero distance the norm's rule gives 0 (PyTorch's pdist convention)
+    i, j = np.triu_indices(x.shape[0], 1)
+    shape = tuple(x.shape)
+    return index_backward_p(gd, shape=shape, index=(i,)) - index_backward_p(gd, shape=shape, index=(j,))
+
+
+def _pdist_jvp(t: Any, ans: Any, x: Any, p: float = 2.0) -> Any:
+    if p == 0:
+        return ans * 0.0
+    d = _pdist_rows(x, 0) - _pdist_rows(x, 1)
+    return _norm_jvp_p(_pdist_rows(t, 0) - _pdist_rows(t, 1), ans, d, ord=p, dim=(1,))
+
+
+pdist_p = defop("pdist", _pdist_impl, vjp=_pdist_vjp, jvp=(_pdist_jvp,), save_ans=True,
+                names="PdistBackward0")
+not_lazy(pdist_p, False, "scatters its gradient to the row pairs with np.add.at")
+
+
 # --- renorm: slices along dim scaled to a p-norm of at most maxnorm (RenormBackward0) --------
 def _renorm_impl(x: np.ndarray, p: float, others: tuple[int, ...], maxnorm: float) -> np.ndarray:
     n = _norm_impl(x, ord=p, dim=others, keepdim=True)

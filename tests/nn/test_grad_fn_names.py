@@ -498,7 +498,7 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 NAME_DIFFERS = {
     'max_pool3d', 'avg_pool3d', 'pad_circular', 'multilabel_margin_loss', 'embedding_bag',
     'floordiv_t', 'm_scatter_reduce', 'm_index_fill', 'm_index_copy', 'm_masked_scatter', 'm_put',
-    'linalg_norm_ord1', 'F_conv_transpose3d', 'F_pdist',
+    'linalg_norm_ord1', 'F_conv_transpose3d',
 }
 
 #: same grad_fn name, different next_functions (none left)
@@ -613,15 +613,15 @@ ROWS = [
     "avg_pool1d", "avg_pool2d", "adaptive_max_pool2d", "adaptive_avg_pool2d", "interpolate",
     "einsum_ij_jk", "einsum_trace", "bilinear", "max_pool1d", "conv3d",
     "addr", "addbmm", "dist", "aminmax", "index_add", "nansum", "take", "take_along_dim",
-    "trapezoid", "chain_matmul", "matrix_power", "lstsq", "cdist", "renorm",
+    "trapezoid", "chain_matmul", "matrix_power", "lstsq", "cdist", "renorm", "F_pdist",
 ]
 
 
 #: PyTorch has no second derivative here ("derivative for aten::hardsigmoid_backward is not
-#: implemented", likewise multi_margin_loss_backward and _cdist_backward); gradkit's is checked
-#: by finite differences (the OpSpecs, ``test_multi_margin_loss_row``,
+#: implemented", likewise multi_margin_loss_backward, _cdist_backward and _pdist_backward);
+#: gradkit's is checked by finite differences (the OpSpecs, ``test_multi_margin_loss_row``,
 #: tests/ops/test_pytorch_node_rows.py)
-FIRST_ORDER_ONLY = {"hardsigmoid", "multi_margin_loss", "cdist"}
+FIRST_ORDER_ONLY = {"hardsigmoid", "multi_margin_loss", "cdist", "F_pdist"}
 
 
 def _grads(lib: Any, label: str) -> tuple[list[Any], list[Any]]:

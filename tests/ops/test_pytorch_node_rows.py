@@ -1,5 +1,5 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
-index_add, nansum, cdist, renorm and lstsq's solution are table rows; take, take_along_dim,
+index_add, nansum, cdist, pdist, renorm and lstsq's solution are table rows; take, take_along_dim,
 trapezoid, linalg.matrix_power and linalg.multi_dot compose as PyTorch does. Values, first and
 second derivatives against finite differences in float64 (gradcheck) and, where torch is
 installed, PyTorch 2.13's nodes, values and gradients."""
@@ -66,6 +66,10 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     ("cdist3_batch", lambda L, a, b: L.cdist(a, b, 3), [(2, 4, 3), (2, 5, 3)]),
     ("cdist_inf", lambda L, a, b: L.cdist(a, b, float("inf")), [(4, 3), (5, 3)]),
     ("cdist1_5_broadcast", lambda L, a, b: L.cdist(a, b, 1.5), [(2, 4, 3), (5, 3)]),
+    ("pdist", lambda L, x: L.nn.functional.pdist(x), [(4, 3)]),
+    ("pdist1", lambda L, x: L.nn.functional.pdist(x, 1), [(4, 3)]),
+    ("pdist_inf", lambda L, x: L.nn.functional.pdist(x, float("inf")), [(4, 3)]),
+    ("pdist3", lambda L, x: L.nn.functional.pdist(x, 3), [(5, 2)]),
     ("renorm", lambda L, x: L.renorm(x, 2, 0, 1.0), [(4, 3)]),
     ("renorm_p1_dim1", lambda L, x: L.renorm(x, 1, 1, 1.2), [(4, 3)]),
     ("renorm_p3_3d", lambda L, x: L.renorm(x, 3, 1, 0.5), [(2, 3, 2)]),

@@ -644,6 +644,11 @@ REDUCTION_SPECS = [
     OpSpec("cdist", lambda a, b: gk.cdist(a, b, 3),
            lambda a, b: (np.abs(a[..., :, None, :] - b[..., None, :, :]) ** 3).sum(-1) ** (1 / 3),
            shapes=[(2, 4, 3), (5, 3)], label="p3-broadcast"),
+    OpSpec("pdist", lambda x: gk.nn.functional.pdist(x), lambda x: np.sqrt(
+        ((x[np.triu_indices(4, 1)[0]] - x[np.triu_indices(4, 1)[1]]) ** 2).sum(1)), shapes=[(4, 3)]),
+    OpSpec("pdist", lambda x: gk.nn.functional.pdist(x, 1.5), lambda x: (np.abs(
+        x[np.triu_indices(4, 1)[0]] - x[np.triu_indices(4, 1)[1]]) ** 1.5).sum(1) ** (1 / 1.5),
+        shapes=[(4, 3)], label="p1.5"),
     OpSpec("renorm", lambda x: gk.renorm(x, 2, 0, 1.0), lambda x: x * np.where(
         np.sqrt((x * x).sum(1, keepdims=True)) > 1.0, 1.0 / (np.sqrt((x * x).sum(1, keepdims=True)) + 1e-7),
         1.0), make=lambda rng: [rng.uniform(-2, 2, (3, 4)) * np.array([[1.0], [0.1], [1.0]])]),
