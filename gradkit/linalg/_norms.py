@@ -127,9 +127,11 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
         out = F.sum(s, -1) if ord == "nuc" else (F.amax if ord == 2 else F.amin)(s, -1)
         return _insert(out, pair) if keepdim else out
     inner, outer = (d0, d1) if abs(ord) == 1 else (d1, d0)      # sum over rows, max over columns
-    sums = F.sum(F.abs(a), inner, keepdim=True)
-    out = (F.amax if ord > 0 else F.amin)(sums, outer, keepdim=True)
-    return out if keepdim else _drop(out, pair)
+    # PyTorch's composition (its nodes): amax/amin of the 1-norms of the columns (rows)
+    sums = R.norm_p(a, ord=1.0, dim=(inner,), keepdim=keepdim)
+    if not keepdim and inner < outer:
+        outer -= 1
+    return (F.amax if ord > 0 else F.amin)(sums, outer, keepdim=keepdim)
 
 
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,

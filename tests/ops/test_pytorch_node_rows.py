@@ -1,8 +1,8 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
-index_add, nansum, cdist, pdist, renorm and lstsq's solution are table rows; take, take_along_dim,
-trapezoid, linalg.matrix_power and linalg.multi_dot compose as PyTorch does. Values, first and
-second derivatives against finite differences in float64 (gradcheck) and, where torch is
-installed, PyTorch 2.13's nodes, values and gradients."""
+index_add, nansum, cdist, pdist, renorm and lstsq's solution are table rows; take,
+take_along_dim, trapezoid, linalg.matrix_power, linalg.multi_dot and the 1/inf matrix norms
+compose as PyTorch does. Values, first and second derivatives against finite differences in
+float64 (gradcheck) and, where torch is installed, PyTorch 2.13's nodes, values and gradients."""
 
 from __future__ import annotations
 
@@ -66,6 +66,10 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     ("cdist3_batch", lambda L, a, b: L.cdist(a, b, 3), [(2, 4, 3), (2, 5, 3)]),
     ("cdist_inf", lambda L, a, b: L.cdist(a, b, float("inf")), [(4, 3), (5, 3)]),
     ("cdist1_5_broadcast", lambda L, a, b: L.cdist(a, b, 1.5), [(2, 4, 3), (5, 3)]),
+    ("matrix_norm1", lambda L, a: L.linalg.matrix_norm(a, 1), [(3, 4)]),
+    ("matrix_norm_inf_keepdim", lambda L, a: L.linalg.matrix_norm(a, float("inf"), keepdim=True),
+     [(2, 3, 4)]),
+    ("matrix_norm_m1_dims", lambda L, a: L.linalg.matrix_norm(a, -1, dim=(2, 0)), [(3, 2, 4)]),
     ("pdist", lambda L, x: L.nn.functional.pdist(x), [(4, 3)]),
     ("pdist1", lambda L, x: L.nn.functional.pdist(x, 1), [(4, 3)]),
     ("pdist_inf", lambda L, x: L.nn.functional.pdist(x, float("inf")), [(4, 3)]),
