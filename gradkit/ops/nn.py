@@ -489,16 +489,18 @@ def _max_pool2d_vjp(g: Any, ans: Any, x: Any, kernel: Pair, stride: Pair, paddin
 
 def _max_pool2d_backward_impl(g: np.ndarray, input_shape: tuple[int, ...],
                               indices: np.ndarray) -> np.ndarray:
-    n, c, h, w = input_shape
-    planes = arange(n * c, g).reshape(n, c, 1, 1) * (h * w)
-    out = np.bincount((indices + planes).ravel(), weights=g.ravel(), minlength=n * c * h * w)
+    # NOTE: any number of spatial dims (max_pool3d's row shares it): flat positions per plane
+    n, c = input_shape[:2]
+    size = int(np.prod(input_shape[2:], dtype=np.int64))
+    planes = arange(n * c, g).reshape((n, c) + (1,) * (len(input_shape) - 2)) * size
+    out = np.bincount((indices + planes).ravel(), weights=g.ravel(), minlength=n * c * size)
     return out.reshape(input_shape).astype(g.dtype, copy=False)
 
 
 def _gather_maxima(v: Any, indices: np.ndarray) -> Any:
-    """The values of ``v`` (N, C, H, W) at each window's maximum."""
-    n, c, h, w = v.shape
-    flat = reshape_as(v, (n, c, h * w))
+    """The values of ``v`` (N, C, *spatial) at each window's maximum."""
+    n, c = v.shape[:2]
+    flat = reshape_as(v, (n, c, -1))
     return reshape_as(gather_p(flat, dim=2, index=indices.reshape(n, c, -1)), tuple(indices.shape))
 
 
@@ -510,6 +512,55 @@ def _max_pool2d_jvp(t: Any, ans: Any, x: Any, **p: Any) -> tuple[Any, None]:
 # NOTE: the whole gradient goes to each window's maximum; overlapping windows add up.
 max_pool2d_p = defop("max_pool2d", _max_pool2d_impl, vjp=_max_pool2d_vjp, jvp=(_max_pool2d_jvp,),
                      n_out=2, save_inputs=False, names="MaxPool2DWithIndicesBackward0")
+
+
+# --- max_pool3d as one node (PyTorch's MaxPool3DWithIndicesBackward0) ------------------------
+def max_pool3d_indices(x: np.ndarray, k: tuple[int, ...], s: tuple[int, ...], p: tuple[int, ...],
+                       d: tuple[int, ...], out: tuple[int, ...]) -> np.ndarray:
+    """Flat ``D*H*W`` index of each window's maximum, the first one in (d, h, w) order (a NaN
+    counts as the maximum), as PyTorch's ``max_pool3d_with_indices`` reports it."""
+    spatial = x.shape[2:]
+    need = [(o - 1) * si + di * (ki - 1) + 1 for o, si, di, ki in zip(out, s, d, k)]
+    pads = [(0, 0), (0, 0)] + [(pi, max(nd_ - n - pi, 0)) for pi, nd_, n in zip(p, need, spatial)]
+    xp = np.pad(x.astype(np.float64), pads, constant_values=-np.inf)
+    pos = np.pad(np.arange(int(np.prod(spatial)), dtype=np.int64).reshape(spatial),
+                 pads[2:], constant_values=-1)
+    best = np.full(x.shape[:2] + tuple(out), -np.inf)
+    where_ = np.full(x.shape[:2] + tuple(out), -1, dtype=np.int64)
+    for a in range(k[0]):
+        for b in range(k[1]):
+            for c in range(k[2]):
+                sl = tuple(slice(o * di, o * di + si * (n - 1) + 1, si) for o, di, si, n in
+                           zip((a, b, c), d, s, out))
+                val = xp[(slice(None), slice(None)) + sl]
+                take = (val > best) | (np.isnan(val) & ~np.isnan(best))
+                best = np.where(take, val, best)
+                where_ = np.where(take, pos[sl], where_)
+    return where_
+
+
+def _max_pool3d_impl(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
+                     padding: tuple[int, ...], dilation: tuple[int, ...],
+                     out: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    idx = max_pool3d_indices(x, kernel, stride, padding, dilation, out)
+    n, c = x.shape[:2]
+    val = np.take_along_axis(x.reshape(n, c, -1), idx.reshape(n, c, -1), 2)
+    return val.reshape(idx.shape), idx
+
+
+def _max_pool3d_vjp(g: Any, ans: Any, x: Any, **params: Any) -> Any:
+    idx = ans[1]
+    return max_pool2d_backward_p(g[0], input_shape=tuple(x.shape),
+                                 indices=idx._data if hasattr(idx, "_data") else idx)
+
+
+# NOTE: the whole gradient goes to each window's maximum (max_pool2d's backward row, which
+# takes any number of spatial dims); overlapping windows add up.
+max_pool3d_p = defop("max_pool3d", _max_pool3d_impl, vjp=_max_pool3d_vjp, jvp=(_max_pool2d_jvp,),
+                     n_out=2, save_inputs=False, names="MaxPool3DWithIndicesBackward0")
+not_lazy(max_pool3d_p, False, "finds each window's maximum with strided NumPy slices")
+
+
 # Linear in g: scatters it to the maxima; its own rule gathers back from them.
 max_pool2d_backward_p = defop("max_pool2d_backward", _max_pool2d_backward_impl,
                               vjp=lambda gg, ans, g, input_shape, indices: _gather_maxima(gg, indices),

@@ -99,6 +99,20 @@ def _weight_grad_ref(x: np.ndarray, g: np.ndarray, wshape: tuple[int, ...], stri
     return out
 
 
+def _max_pool3d_ref(x: np.ndarray, k: tuple[int, ...], s: tuple[int, ...],
+                    p: tuple[int, ...]) -> np.ndarray:
+    """A loop over the windows of an unbatched (C, D, H, W) input, padded with -inf."""
+    xp = np.pad(x, [(0, 0)] + [(pi, pi) for pi in p], constant_values=-np.inf)
+    out = [(xp.shape[1 + i] - k[i]) // s[i] + 1 for i in range(3)]
+    res = np.empty((x.shape[0],) + tuple(out))
+    for a in range(out[0]):
+        for b in range(out[1]):
+            for c in range(out[2]):
+                win = xp[:, a * s[0]:a * s[0] + k[0], b * s[1]:b * s[1] + k[1], c * s[2]:c * s[2] + k[2]]
+                res[:, a, b, c] = win.reshape(x.shape[0], -1).max(1)
+    return res
+
+
 def _max_pool_ref(x: np.ndarray, k: tuple[int, int], s: tuple[int, int], p: tuple[int, int],
                   d: tuple[int, int] = (1, 1)) -> tuple[np.ndarray, np.ndarray]:
     n, c, h, w = x.shape
@@ -497,6 +511,11 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("constant_pad_nd", lambda x: F.pad(x, (0, 1, 1, 0, 1, 1)),
            lambda x: np.pad(x, ((1, 1), (1, 0), (0, 1))), shapes=[(2, 3, 2)], label="3-dims"),
     # --- max pooling (distinct values: no ties) ---
+    OpSpec("max_pool3d", lambda x: F.max_pool3d(x, 2), lambda x: x.reshape(1, 2, 2, 2, 2, 2, 2, 2)
+           .max(axis=(3, 5, 7)), make=distinct((1, 2, 4, 4, 4))),
+    OpSpec("max_pool3d", lambda x: F.max_pool3d(x, (2, 3, 2), stride=(1, 2, 1), padding=(1, 1, 0)),
+           lambda x: _max_pool3d_ref(x, (2, 3, 2), (1, 2, 1), (1, 1, 0)), make=distinct((2, 3, 4, 3)),
+           label="unbatched-pad"),
     OpSpec("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: _max_pool_ref(x, (2, 2), (2, 2), (0, 0))[0],
            make=distinct((1, 2, 4, 4))),
     OpSpec("max_pool2d", lambda x: F.max_pool2d(x, 3, stride=2, padding=1, return_indices=True),
