@@ -293,5 +293,5 @@ PER_EXAMPLE = frozenset({
     "max_pool2d_backward", "nll_loss", "fill", "avg_pool2d", "resample", "adaptive_max_pool2d",
     "embedding", "multi_margin_loss", "convolution3d", "linalg_cross",
     "im2col", "col2im", "vdot", "addr", "addbmm", "dist", "aminmax", "index_add", "lstsq", "cdist",
-    "renorm", "pdist", "max_pool3d",
+    "renorm", "pdist", "max_pool3d", "avg_pool3d", "avg_pool3d_backward",
 })

@@ -1083,6 +1083,55 @@ avg_pool2d_p = defop("avg_pool2d", _avg_pool2d_impl, vjp=_avg_pool2d_vjp, jvp=LI
                      save_inputs=False, promote="same", names="AvgPool2DBackward0")
 
 
+# --- avg_pool3d as one node (PyTorch's AvgPool3DBackward0) ----------------------------------
+# NOTE: window sums as a sum of strided slices of the zero-padded input (one per kernel tap),
+# divided by ``divisor`` (the output's shape: PyTorch's count rules, computed by the caller);
+# the backward is the adjoint (each tap adds g / divisor back), a row whose own rule is this one.
+def _taps3(kernel: tuple[int, ...], stride: tuple[int, ...], out: tuple[int, ...]) -> Any:
+    for a in range(kernel[0]):
+        for b in range(kernel[1]):
+            for c in range(kernel[2]):
+                yield (Ellipsis,) + tuple(slice(o, o + st * (n - 1) + 1, st) for o, st, n in
+                                          zip((a, b, c), stride, out))
+
+
+def _avg_pool3d_impl(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
+                     padding: tuple[tuple[int, int], ...], divisor: np.ndarray) -> np.ndarray:
+    xp = np.pad(x, [(0, 0)] * (x.ndim - 3) + [tuple(p) for p in padding])
+    out = divisor.shape
+    total = np.zeros(x.shape[:-3] + tuple(out), dtype=x.dtype)
+    for sl in _taps3(kernel, stride, out):
+        total += xp[sl]
+    return total / _like(divisor, x)
+
+
+def _avg_pool3d_backward_impl(g: np.ndarray, input_shape: tuple[int, ...], kernel: tuple[int, ...],
+                              stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
+                              divisor: np.ndarray) -> np.ndarray:
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(input_shape[-3:], padding))
+    gp = zeros(tuple(input_shape[:-3]) + padded, g.dtype, g)
+    share = g / _like(divisor, g)
+    for sl in _taps3(kernel, stride, divisor.shape):
+        gp[sl] += share
+    crop = (Ellipsis,) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(input_shape[-3:], padding))
+    return gp[crop]
+
+
+avg_pool3d_backward_p = defop(
+    "avg_pool3d_backward", _avg_pool3d_backward_impl, jvp=LINEAR, save_inputs=False,
+    vjp=lambda gg, ans, g, input_shape, kernel, stride, padding, divisor: avg_pool3d_p(
+        gg, kernel=kernel, stride=stride, padding=padding, divisor=divisor),
+    names="AvgPool3DBackwardBackward0")
+avg_pool3d_p = defop(
+    "avg_pool3d", _avg_pool3d_impl, jvp=LINEAR, save_inputs=False, promote="same",
+    vjp=lambda g, ans, x, kernel, stride, padding, divisor: avg_pool3d_backward_p(
+        g, input_shape=tuple(x.shape), kernel=kernel, stride=stride, padding=padding,
+        divisor=divisor),
+    names="AvgPool3DBackward0")
+not_lazy(avg_pool3d_p, False, "sums strided slices of a padded whole array")
+not_lazy(avg_pool3d_backward_p, False, "adds into strided slices of a whole array")
+
+
 # --- separable resampling as one node (PyTorch's Upsample*Backward0, AdaptiveAvgPool*) -------
 # NOTE: fused for PyTorch's nodes: interpolation (every mode) and adaptive average pooling map
 # each trailing dim by a constant matrix (``mats``, one (out, in) matrix per dim). The row is

@@ -496,7 +496,7 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 #: cases whose grad_fn name still differs from PyTorch's (gradkit composes these where
 #: PyTorch has one kernel; floor_divide has PyTorch's NotImplemented node, gradkit none)
 NAME_DIFFERS = {
-    'avg_pool3d', 'pad_circular', 'multilabel_margin_loss', 'embedding_bag',
+    'pad_circular', 'multilabel_margin_loss', 'embedding_bag',
     'floordiv_t', 'm_scatter_reduce', 'm_index_fill', 'm_index_copy', 'm_masked_scatter', 'm_put',
     'F_conv_transpose3d',
 }
@@ -612,6 +612,7 @@ ROWS = [
     "conv2d_unbatched", "conv1d_grouped", "multi_margin_loss", "embedding_padding_idx",
     "avg_pool1d", "avg_pool2d", "adaptive_max_pool2d", "adaptive_avg_pool2d", "interpolate",
     "einsum_ij_jk", "einsum_trace", "bilinear", "max_pool1d", "conv3d", "max_pool3d",
+    "avg_pool3d",
     "addr", "addbmm", "dist", "aminmax", "index_add", "nansum", "take", "take_along_dim",
     "trapezoid", "chain_matmul", "matrix_power", "lstsq", "cdist", "renorm", "F_pdist",
 ]

@@ -99,6 +99,16 @@ def _weight_grad_ref(x: np.ndarray, g: np.ndarray, wshape: tuple[int, ...], stri
     return out
 
 
+def _avg_pool3d_ref(x: np.ndarray, k: int, s: int, p: int) -> np.ndarray:
+    """Mean of the real (non-padding) entries of each window of an unbatched (C, D, H, W) input."""
+    out = [(n + 2 * p - k) // s + 1 for n in x.shape[1:]]
+    res = np.empty((x.shape[0],) + tuple(out))
+    for idx in np.ndindex(*out):
+        sl = tuple(slice(max(o * s - p, 0), min(o * s - p + k, n)) for o, n in zip(idx, x.shape[1:]))
+        res[(slice(None),) + idx] = x[(slice(None),) + sl].reshape(x.shape[0], -1).mean(1)
+    return res
+
+
 def _max_pool3d_ref(x: np.ndarray, k: tuple[int, ...], s: tuple[int, ...],
                     p: tuple[int, ...]) -> np.ndarray:
     """A loop over the windows of an unbatched (C, D, H, W) input, padded with -inf."""
@@ -511,6 +521,15 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("constant_pad_nd", lambda x: F.pad(x, (0, 1, 1, 0, 1, 1)),
            lambda x: np.pad(x, ((1, 1), (1, 0), (0, 1))), shapes=[(2, 3, 2)], label="3-dims"),
     # --- max pooling (distinct values: no ties) ---
+    OpSpec("avg_pool3d", lambda x: F.avg_pool3d(x, 2), lambda x: x.reshape(1, 2, 2, 2, 2, 2, 2, 2)
+           .mean(axis=(3, 5, 7)), shapes=[(1, 2, 4, 4, 4)]),
+    OpSpec("avg_pool3d", lambda x: F.avg_pool3d(x, 3, stride=2, padding=1, count_include_pad=False),
+           lambda x: _avg_pool3d_ref(x, 3, 2, 1), shapes=[(2, 5, 4, 3)], label="unbatched-pad-count"),
+    OpSpec("avg_pool3d_backward", lambda g: P.avg_pool3d_backward_p(
+        g, input_shape=(1, 1, 4, 4, 2), kernel=(2, 2, 2), stride=(2, 2, 2),
+        padding=((0, 0),) * 3, divisor=np.full((2, 2, 1), 8.0)),
+        lambda g: np.repeat(np.repeat(np.repeat(g, 2, -1), 2, -2), 2, -3) / 8.0,
+        shapes=[(1, 1, 2, 2, 1)]),
     OpSpec("max_pool3d", lambda x: F.max_pool3d(x, 2), lambda x: x.reshape(1, 2, 2, 2, 2, 2, 2, 2)
            .max(axis=(3, 5, 7)), make=distinct((1, 2, 4, 4, 4))),
     OpSpec("max_pool3d", lambda x: F.max_pool3d(x, (2, 3, 2), stride=(1, 2, 1), padding=(1, 1, 0)),

@@ -11,7 +11,7 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from ._base import _const, _ntuple, _t
-from ._conv import _batched3, _depth_slices, _fold_depth, _triple, _unfold_depth, conv3d
+from ._conv import _batched3, _triple
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
@@ -126,9 +126,14 @@ def _avg_pool(input: Any, nd: int, kernel_size: Any, stride: Any, padding: Any, 
     if divisor_override:
         div = np.full(outs, float(divisor_override))
     else:
-        dh = _avg_divisor(sizes[0], outs[0], k[0], s[0], p[0], count_include_pad)
-        dw = _avg_divisor(sizes[1], outs[1], k[1], s[1], p[1], count_include_pad)
-        div = np.outer(dh, dw).astype(np.float64)
+        div = np.ones(())
+        for i in range(len(outs)):
+            div = np.multiply.outer(div, _avg_divisor(sizes[i], outs[i], k[i], s[i], p[i],
+                                                      count_include_pad))
+        div = div.astype(np.float64)
+    if nd == 3:
+        # PyTorch's node: one AvgPool3DBackward0 (a row of the table)
+        return P.avg_pool3d_p(x, kernel=k, stride=s, padding=pads, divisor=div)
     out = P.avg_pool2d_p(x, kernel=k, stride=s, padding=pads, divisor=div)
     return A.squeeze(out, -2) if nd == 1 else out
 
@@ -308,30 +313,10 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
-    """Mean over ``kD x kH x kW`` windows of ``(N, C, D, H, W)`` (``ceil_mode=False``)."""
-    if ceil_mode:
-        raise NotImplementedError("avg_pool3d: ceil_mode=True is not supported")
-    x, batched = _batched3(_t(input), "avg_pool3d")
-    k, s, p = _pool3_args(kernel_size, stride, padding)
-    xp = F.pad(x, (p[2], p[2], p[1], p[1], p[0], p[0]))
-    n = x.shape[0]
-    od = (xp.shape[2] - k[0]) // s[0] + 1
-    ones = np.zeros((1, 1) + tuple(xp.shape[2:]))
-    ones[:, :, p[0]: p[0] + x.shape[2], p[1]: p[1] + x.shape[3], p[2]: p[2] + x.shape[4]] = 1.0
-    win = np.ones((1, 1) + k)
-    total = None
-    for pl in _depth_slices(xp, k[0], s[0], 1, od):
-        y = F.avg_pool2d(_fold_depth(pl), k[1:], s[1:], 0) * float(k[1] * k[2])
-        total = y if total is None else total + y
-    summed = _unfold_depth(total, n, od)
-    if divisor_override:
-        res = summed / float(divisor_override)
-    elif count_include_pad:
-        res = summed / float(np.prod(k))
-    else:
-        cnt = conv3d(_const(ones, x), _const(win, x), None, s).detach()
-        res = summed / cnt
-    return res if batched else A.squeeze(res, 0)
+    """Mean over ``kD x kH x kW`` windows of ``(N, C, D, H, W)``; the divisor follows PyTorch's
+    rules (one node, PyTorch's AvgPool3DBackward0)."""
+    return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, "avg_pool3d")
 
 
 # --- unpooling ----------------------------------------------------------------------------
