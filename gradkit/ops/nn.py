@@ -542,10 +542,13 @@ def max_pool3d_indices(x: np.ndarray, k: tuple[int, ...], s: tuple[int, ...], p:
 def _max_pool3d_impl(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
                      padding: tuple[int, ...], dilation: tuple[int, ...],
                      out: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    idx = max_pool3d_indices(x, kernel, stride, padding, dilation, out)
+    host = to_numpy(x)                   # NOTE: the windows' scan runs on the host
+    idx = max_pool3d_indices(host, kernel, stride, padding, dilation, out)
     n, c = x.shape[:2]
-    val = np.take_along_axis(x.reshape(n, c, -1), idx.reshape(n, c, -1), 2)
-    return val.reshape(idx.shape), idx
+    val = np.take_along_axis(host.reshape(n, c, -1), idx.reshape(n, c, -1), 2).reshape(idx.shape)
+    if type(x) is not np.ndarray:
+        val, idx = np.asarray(val, like=x), np.asarray(idx, like=x)
+    return val, idx
 
 
 def _max_pool3d_vjp(g: Any, ans: Any, x: Any, **params: Any) -> Any:
@@ -1097,9 +1100,11 @@ def _taps3(kernel: tuple[int, ...], stride: tuple[int, ...], out: tuple[int, ...
 
 def _avg_pool3d_impl(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
                      padding: tuple[tuple[int, int], ...], divisor: np.ndarray) -> np.ndarray:
-    xp = np.pad(x, [(0, 0)] * (x.ndim - 3) + [tuple(p) for p in padding])
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[-3:], padding))
+    xp = zeros(tuple(x.shape[:-3]) + padded, x.dtype, x)
+    xp[(Ellipsis,) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[-3:], padding))] = x
     out = divisor.shape
-    total = np.zeros(x.shape[:-3] + tuple(out), dtype=x.dtype)
+    total = zeros(tuple(x.shape[:-3]) + tuple(out), x.dtype, x)
     for sl in _taps3(kernel, stride, out):
         total += xp[sl]
     return total / _like(divisor, x)
