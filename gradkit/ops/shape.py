@@ -496,7 +496,10 @@ masked_fill_p = defop(
     "masked_fill", _masked_fill_impl,
     vjp=(lambda g, ans, x, mask, value: _where(mask, 0.0, g), None, _masked_fill_vjp_value),
     jvp=LINEAR, save_inputs=True, batch="elementwise",
-    names=("MaskedFillBackward0", "MaskedFillBackward1"), scalar_variants=(0,))
+    names=("MaskedFillBackward0", "MaskedFillBackward1", "IndexFillBackward0", "IndexFillBackward1"),
+    scalar_variants=(0, 2))
+#: masked_fill_p's variants: a number or a 0-d tensor value, as masked_fill or index_fill
+MASKED_FILL, MASKED_FILL_T, INDEX_FILL, INDEX_FILL_T = range(4)
 
 
 def _where(c: Any, a: Any, b: Any) -> Any:

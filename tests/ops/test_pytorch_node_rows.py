@@ -1,5 +1,6 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
-index_add, nansum, cdist, pdist, renorm and lstsq's solution are table rows; take,
+index_add, nansum, cdist, pdist, renorm and lstsq's solution are table rows (index_fill
+the masked_fill row's IndexFillBackward variants); take,
 take_along_dim, trapezoid, linalg.matrix_power, linalg.multi_dot and the 1/inf matrix norms
 compose as PyTorch does. Values, first and second derivatives against finite differences in
 float64 (gradcheck) and, where torch is installed, PyTorch 2.13's nodes, values and gradients."""
@@ -35,6 +36,8 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     ("aminmax_max_only", lambda L, x: L.aminmax(x, dim=0).max, [(3, 4)]),
     ("index_add", lambda L, x, s: x.index_add(1, L.tensor([2, 0, 2]), s, alpha=1.5),
      [(3, 4), (3, 3)]),
+    ("index_fill", lambda L, x: x.index_fill(1, L.tensor([2, 0, 2]), -1.5), [(3, 4)]),
+    ("index_fill_tensor", lambda L, x, v: x.index_fill(0, L.tensor([1]), v), [(3, 4), ()]),
     ("nansum_dim", lambda L, x: L.nansum(x, 0), [(3, 4)]),
     ("take", lambda L, x: L.take(x, L.tensor([[0, -1], [5, 5]])), [(3, 4)]),
     ("take_along_dim", lambda L, x: L.take_along_dim(x, L.tensor([[0], [2], [1]]), 1), [(3, 4)]),
@@ -145,3 +148,15 @@ def test_multi_dot_takes_the_cheapest_order() -> None:
     assert left.variable is a and right.name() == "MmBackward0"
     np.testing.assert_allclose(out.detach().numpy(), a.detach().numpy() @ b.detach().numpy()
                                @ c.detach().numpy(), rtol=1e-12)
+
+
+def test_index_fill_repeated_index_fills_once() -> None:
+    # recorded from PyTorch 2.13: a repeated index fills its slice once, so the value's
+    # gradient is the sum over the 6 filled entries (gradkit gave 9 before the row)
+    x = gk.rand(3, 4, dtype=gk.float64, requires_grad=True)
+    v = gk.tensor(2.0, dtype=gk.float64, requires_grad=True)
+    y = x.index_fill(1, gk.tensor([3, 0, 3]), v)
+    assert y.grad_fn.name() == "IndexFillBackward1"
+    y.sum().backward()
+    assert v.grad.item() == 6.0
+    np.testing.assert_array_equal(x.grad.numpy(), np.tile([0.0, 1.0, 1.0, 0.0], (3, 1)))
