@@ -104,9 +104,12 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
     if v1.ndim != 1 or v2.ndim != 1:
         raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {v1.ndim}-D" if v1.ndim != 1
                            else f"addr: Expected 1-D argument vec2, but got {v2.ndim}-D")
-    prod = A.outer(v1, v2)
-    _check_shape(input, tuple(prod.shape), "addr")
-    return _bias(input, prod, beta, alpha)
+    shape = (v1.shape[0], v2.shape[0])
+    _check_shape(input, shape, "addr")
+    if isinstance(beta, (int, float)) and isinstance(alpha, (int, float)):
+        # PyTorch's node: one AddrBackward0 (a row of the table)
+        return L.addr_p(_t(input), v1, v2, beta=beta, alpha=alpha)
+    return _bias(input, A.outer(v1, v2), beta, alpha)
 
 
 def _batches(batch1: Any, batch2: Any) -> tuple[Tensor, Tensor]:
@@ -122,6 +125,11 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
            alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``."""
     b1, b2 = _batches(batch1, batch2)
+    if b1.shape[0] == b2.shape[0] and b1.shape[2] == b2.shape[1] and \
+            isinstance(beta, (int, float)) and isinstance(alpha, (int, float)):
+        _check_shape(input, (b1.shape[1], b2.shape[2]), "addbmm")
+        # PyTorch's node: one AddbmmBackward0 (a row of the table)
+        return L.addbmm_p(_t(input), b1, b2, beta=beta, alpha=alpha)
     prod = A.sum(A.bmm(b1, b2), 0)
     _check_shape(input, tuple(prod.shape), "addbmm")
     return _bias(input, prod, beta, alpha)
@@ -154,7 +162,53 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
             raise RuntimeError(f"Tensor dimension is {m.ndim}, expected 2 instead.")
     if len(ms) == 1:
         return A.clone(ms[0])
-    out = ms[0]
-    for m in ms[1:]:
-        out = A.mm(out, m)
-    return out
+    return chain_product(ms)
+
+
+def _chain_order(p: list[int]) -> list[list[int]]:
+    """Where to split each sub-chain of the matrix chain with sizes ``p`` (matrix ``i`` is
+    ``p[i] x p[i + 1]``) for the fewest multiplications: the textbook dynamic programme, the
+    first split of least cost winning a tie (PyTorch's order, hence its nodes)."""
+    n = len(p) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for span in range(1, n):
+        for i in range(n - span):
+            j = i + span
+            cost[i][j] = -1
+            for k in range(i, j):
+                q = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
+                if cost[i][j] < 0 or q < cost[i][j]:
+                    cost[i][j], split[i][j] = q, k
+    return split
+
+
+def chain_product(ts: list[Tensor]) -> Tensor:
+    """``linalg.multi_dot``'s product of checked operands (1-D or 2-D ends, 2-D middles) in
+    PyTorch's order and nodes: 1-D ends as a row and a column (UnsqueezeBackward0), the
+    cheapest order of ``mm``s, then a view to the result's shape (ViewBackward0)."""
+    shape = tuple([ts[0].shape[0]] if ts[0].ndim == 2 else []) + \
+        tuple([ts[-1].shape[-1]] if ts[-1].ndim == 2 else [])
+    ms = list(ts)
+    if ms[0].ndim == 1:
+        ms[0] = A.unsqueeze(ms[0], 0)
+    if ms[-1].ndim == 1:
+        ms[-1] = A.unsqueeze(ms[-1], -1)
+    if len(ms) == 2:
+        out = A.mm(ms[0], ms[1])
+    elif len(ms) == 3:
+        a, b, c, d = ms[0].shape[0], ms[1].shape[0], ms[2].shape[0], ms[2].shape[1]
+        if a * c * (b + d) > b * d * (a + c):
+            out = A.mm(ms[0], A.mm(ms[1], ms[2]))
+        else:
+            out = A.mm(A.mm(ms[0], ms[1]), ms[2])
+    else:
+        split = _chain_order([m.shape[0] for m in ms] + [ms[-1].shape[1]])
+
+        def product(i: int, j: int) -> Tensor:
+            if i == j:
+                return ms[i]
+            k = split[i][j]
+            return A.mm(product(i, k), product(k + 1, j))
+        out = product(0, len(ms) - 1)
+    return A.view(out, shape)

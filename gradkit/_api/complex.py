@@ -35,7 +35,14 @@ def real(input: Tensor) -> Tensor:
     x = _t(input)
     if not x.is_complex():
         return x
-    return _view_op(x, E.real.prim, {"view": True})
+    return _part(x, 0)
+
+
+def _part(x: Tensor, k: int) -> Tensor:
+    """``view_as_real(x)[..., k]``: PyTorch's real/imag (SelectBackward0 over
+    ViewAsRealBackward0 when recorded; a view of ``x`` either way)."""
+    from gradkit._api.views import select
+    return select(_view_op(x, E.view_as_real.prim, {"view": True}), -1, k)
 
 
 def imag(input: Tensor) -> Tensor:
@@ -43,7 +50,7 @@ def imag(input: Tensor) -> Tensor:
     x = _t(input)
     if not x.is_complex():
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-    return _view_op(x, E.imag.prim, {"view": True})
+    return _part(x, 1)
 
 
 def conj(input: Tensor) -> Tensor:

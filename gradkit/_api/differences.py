@@ -17,6 +17,9 @@ from gradkit._core.backend import to_numpy
 from gradkit._api.base import _dim
 from gradkit._api.base import as_tensor_arg as _t
 from gradkit._core.tensor import Tensor, _make
+from gradkit.ops import elementwise as E
+from gradkit.ops._registry import apply
+from gradkit._api.views import select as _select
 
 __all__ = [
     "diff", "gradient", "trapezoid", "trapz", "cumulative_trapezoid",
@@ -139,20 +142,26 @@ def _grad1(f: Tensor, d: int, c: Any, edge_order: int) -> Tensor:
     return A.cat(parts, d)
 
 
-def _panels(y: Tensor, x: Any, dx: Any, d: int) -> tuple[Tensor, Any]:
-    """Mean of neighbours along ``d``, and the spacing: a Tensor shaped to multiply it (points
-    ``x``) or a number (a step)."""
+def _by_number(x: Tensor, name: str, s: Any) -> Tensor:
+    """``x * s`` or ``x / s`` by a Python number: PyTorch's C++ Scalar overload (MulBackward1,
+    DivBackward1: no next_functions slot for the number)."""
+    prim = E.mul.prim if name == "mul" else E.div.prim
+    return apply(prim, (x, s), None, 1)
+
+
+def _pairs(y: Tensor, d: int) -> Tensor:
     n = y.shape[d]
-    avg = A.div(A.add(A.narrow(y, d, 1, n - 1), A.narrow(y, d, 0, n - 1)), 2)
-    if x is not None and not isinstance(x, (int, float)):
-        xs = _t(x)
-        dxs = diff(xs, dim=-1 if xs.ndim == 1 else d)
-        if xs.ndim == 1:
-            s = [1] * y.ndim
-            s[d] = -1
-            dxs = A.reshape(dxs, tuple(s))
-        return avg, dxs
-    return avg, x if x is not None else (1 if dx is None else dx)
+    return A.add(A.narrow(y, d, 1, n - 1), A.narrow(y, d, 0, n - 1))
+
+
+def _spacing(y: Tensor, x: Any, d: int) -> Tensor:
+    xs = _t(x)
+    dxs = diff(xs, dim=-1 if xs.ndim == 1 else d)
+    if xs.ndim == 1:
+        s = [1] * y.ndim
+        s[d] = -1
+        dxs = A.reshape(dxs, tuple(s))
+    return dxs
 
 
 def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
@@ -161,10 +170,13 @@ def trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Ten
     d = _dim(dim, y.ndim)
     if y.shape[d] == 0:
         return A.sum(y, d)
-    avg, step = _panels(y, x, dx, d)
-    if isinstance(step, Tensor):
-        return A.sum(A.mul(avg, step), d)
-    return A.mul(A.sum(avg, d), step)
+    if x is not None and not isinstance(x, (int, float)):
+        # PyTorch's composition (its nodes): sum((y[1:] + y[:-1]) * diff(x)) / 2
+        return _by_number(A.sum(A.mul(_pairs(y, d), _spacing(y, x, d)), d), "div", 2.0)
+    step = x if x is not None else (1 if dx is None else dx)
+    # a constant step: (sum(y) - (y[0] + y[-1]) / 2) * dx, as PyTorch composes it
+    ends = A.add(_select(y, d, 0), _select(y, d, -1))
+    return _by_number(A.sub(A.sum(y, d), _by_number(ends, "mul", 0.5)), "mul", step)
 
 
 def trapz(y: Tensor, x: Any = None, *, dx: Any = None, dim: int = -1) -> Tensor:
@@ -177,5 +189,7 @@ def cumulative_trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int =
     d = _dim(dim, y.ndim)
     if y.shape[d] == 0:
         return y
-    avg, step = _panels(y, x, dx, d)
-    return A.cumsum(A.mul(avg, step), d)
+    if x is not None and not isinstance(x, (int, float)):
+        return _by_number(A.cumsum(A.mul(_pairs(y, d), _spacing(y, x, d)), d), "div", 2.0)
+    step = x if x is not None else (1 if dx is None else dx)
+    return A.cumsum(_by_number(_pairs(y, d), "mul", step / 2.0), d)

@@ -8,6 +8,7 @@ from gradkit import _api as A
 from gradkit._api.base import _dim
 from gradkit._api.base import as_tensor_arg as _t
 from gradkit._core.tensor import Tensor
+from gradkit.ops import reduction as R
 
 __all__ = [
     "cdist", "renorm",
@@ -36,6 +37,9 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_fo
         raise RuntimeError(f"cdist only supports floating-point dtypes, X1 got: {a.dtype}")
     if p < 0:
         raise RuntimeError("cdist only supports non-negative p values")
+    if b.dtype is a.dtype and isinstance(p, (int, float)):
+        A.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))   # PyTorch's error
+        return R.cdist_p(a, b, p=float(p))          # PyTorch's node: one CdistBackward0
     dif = A.sub(A.unsqueeze(a, -2), A.unsqueeze(b, -3))
     if p == 0:
         return A.sum(A.ne(dif, 0).to(a.dtype), -1)
@@ -59,6 +63,9 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {x.ndim} dimensions")
     d = _dim(dim, x.ndim)
     others = tuple(i for i in range(x.ndim) if i != d)
+    if isinstance(p, (int, float)) and isinstance(maxnorm, (int, float)):
+        # PyTorch's node: one RenormBackward0 (a row of the table)
+        return R.renorm_p(x, p=float(p), others=others, maxnorm=float(maxnorm))
     norm = A.norm(x, p, dim=others, keepdim=True)
     # a nan norm leaves its slice as is (nan > maxnorm is False), as in PyTorch
     factor = A.where(A.gt(norm, maxnorm), A.div(maxnorm, A.add(norm, 1e-7)), 1.0)

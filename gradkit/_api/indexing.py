@@ -167,7 +167,12 @@ def take(input: Tensor, index: Any) -> Tensor:
     if bad is not None:
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of "
                          f"{flat.shape[0]} elements.")
-    return apply(S.getitem_p.prim, (flat,), {"index": idx}, S.TAKE)
+    if x.ndim < 2:
+        return apply(S.getitem_p.prim, (flat,), {"index": idx}, S.TAKE)
+    # NOTE: PyTorch's TakeBackward0 reads the input itself (no view before it): the flat
+    # positions as one index per dim
+    where = np.unravel_index(np.where(idx < 0, idx + flat.shape[0], idx), tuple(x.shape))
+    return apply(S.getitem_p.prim, (x,), {"index": where}, S.TAKE)
 
 
 def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tensor:
@@ -187,8 +192,8 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
     common = list(S.broadcast_shapes(tuple(xs), tuple(js)))
     want_x, want_i = list(common), list(common)
     want_x[d], want_i[d] = x.shape[d], idx.shape[d]
-    if tuple(want_x) != tuple(x.shape):
-        x = expand(x, tuple(want_x))
+    # NOTE: PyTorch expands the input even to its own shape (an ExpandBackward0 node)
+    x = expand(x, tuple(want_x))
     return gather(x, d, np.broadcast_to(idx, tuple(want_i)))
 
 

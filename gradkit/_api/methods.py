@@ -7,6 +7,7 @@ The in-place machinery (version bumps, leaf checks, views writing through) is in
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 import numpy as np
@@ -362,6 +363,37 @@ def _rev(fn: Callable[[Any, Any], Tensor]) -> Callable[[Tensor, Any], Tensor]:
     return method
 
 
+def _no_out(fn: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """The method form of a function that takes ``out=`` (or any keyword): PyTorch's Tensor
+    methods take no ``out=``, ``x.mul(y, out=z)`` is a TypeError in PyTorch's words, while
+    ``gk.mul(x, y, out=z)`` keeps it."""
+    sig = inspect.signature(fn)
+    params = [p for p in sig.parameters.values() if p.name != "out"]
+    # NOTE: PyTorch's unary methods (one signature, no other arguments) say it their way
+    lone = len(params) == 1 and params[0].kind is not inspect.Parameter.VAR_POSITIONAL
+    msg = (f"Tensor.{name}() takes no keyword arguments" if lone else
+           f"{name}() got an unexpected keyword argument 'out'")
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
+        if "out" in kwargs:
+            raise TypeError(msg)
+        return fn(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = fn.__doc__
+    method.__wrapped__ = fn  # type: ignore[attr-defined]
+    method.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    return method
+
+
+def _takes_out(fn: Any) -> bool:
+    try:
+        ps = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "out" or p.kind is inspect.Parameter.VAR_KEYWORD for p in ps)
+
+
 def _guard(fn: Callable[[Tensor, Any], Any]) -> Callable[[Tensor, Any], Any]:
     def method(self: Tensor, other: Any) -> Any:
         if other is None or not isinstance(other, (Tensor, int, float, bool, complex,
@@ -539,6 +571,9 @@ def _attach() -> None:
     methods["polygamma"] = _polygamma_m
     methods["polygamma_"] = _make_inplace(_polygamma_m)
     methods["flip"] = _flip
+    for name in plain + more + ["index_add", "polygamma"]:
+        if name not in ("flip",) and _takes_out(methods[name]):
+            methods[name] = _no_out(methods[name], name)
     for op, name in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"),
                      ("floordiv", "floor_divide"), ("mod", "remainder"), ("pow", "pow"),
                      ("and", "bitwise_and"), ("or", "bitwise_or"), ("xor", "bitwise_xor"),

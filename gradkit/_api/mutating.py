@@ -17,7 +17,10 @@ from gradkit._core import dtype as _dtype
 from gradkit._core.backend import to_numpy
 from gradkit._api.base import _dim, _scalar_name
 from gradkit._api.base import as_tensor_arg as _t
+from gradkit._core.creation import _fill_value
 from gradkit._core.tensor import Tensor, _make
+from gradkit.ops import shape as S
+from gradkit.ops._registry import apply
 
 __all__ = [
     "index_fill", "index_copy", "masked_scatter", "put", "scatter_reduce", "index_reduce",
@@ -60,7 +63,22 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     if flat.size and (flat.max() >= size or flat.min() < -size):
         bad = flat[(flat >= size) | (flat < -size)][0]
         raise IndexError(f"index {bad} is out of bounds for dimension {d} with size {size}")
-    return _write(x, (slice(None),) * d + (flat,), value)
+    sel = (slice(None),) * d + (flat,)
+    if x.is_floating_point() and (
+            (isinstance(value, (int, float)) and not isinstance(value, bool)) or
+            (isinstance(value, Tensor) and value.dtype is x.dtype and
+             type(value._data) is type(x._data))):
+        # PyTorch's node: one IndexFillBackward0 (a number) or IndexFillBackward1 (a tensor
+        # value), the masked_fill row over the filled slices (a repeated index fills once)
+        mask = np.zeros(tuple(x.shape), dtype=bool)
+        mask[sel] = True
+        m = _make(mask if type(x._data) is np.ndarray else np.asarray(mask, like=x._data),
+                  False, None)
+        if isinstance(value, Tensor):
+            return apply(S.masked_fill_p.prim, (x, m, value), None, S.INDEX_FILL_T)
+        return apply(S.masked_fill_p.prim, (x, m, _fill_value(value, x._data.dtype)), None,
+                     S.INDEX_FILL)
+    return _write(x, sel, value)
 
 
 def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:

@@ -29,7 +29,7 @@ from gradkit._core.tensor import Tensor
 
 __all__: list[str] = []
 
-_NUMPY_KEYS = frozenset(("axis", "keepdims", "ddof", "out"))
+_NUMPY_KEYS = frozenset(("axis", "keepdims", "ddof"))
 
 
 def _axis(x: Tensor, axis: Any) -> Any:
@@ -114,8 +114,12 @@ def _with_numpy_keywords(name: str, torch_style: Callable[..., Any],
                          numpy_style: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(torch_style)
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Any:
-        if kwargs and not _NUMPY_KEYS.isdisjoint(kwargs) and "dim" not in kwargs:
-            return numpy_style(self, *args, **kwargs)
+        if kwargs:
+            if not _NUMPY_KEYS.isdisjoint(kwargs) and "dim" not in kwargs:
+                return numpy_style(self, *args, **kwargs)      # out= too, beside axis=
+            if "out" in kwargs:
+                # NOTE: PyTorch's methods take no out= (t.sum(out=y) is a TypeError there)
+                raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
         return torch_style(self, *args, **kwargs)
     return method
 

@@ -36,7 +36,7 @@ def _no_bool(fn: Any, name: str) -> Any:
         if isinstance(input, Tensor) and input._data.dtype == np.bool_:
             raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
         return fn(input)
-    wrapped.__name__ = fn.__name__
+    wrapped.__name__ = wrapped.__qualname__ = fn.__name__
     wrapped.__doc__ = fn.__doc__
     return wrapped
 

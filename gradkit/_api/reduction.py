@@ -15,7 +15,7 @@ from gradkit.ops import reduction as R
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply, apply1
 from gradkit._api.base import Dims, _dims, _max_ret, _median_ret, _min_ret, _scalar_name, _t
-from gradkit._api.pointwise import isnan, maximum, minimum, ne, sub, where
+from gradkit._api.pointwise import maximum, minimum, ne, sub
 
 # --- reductions ---------------------------------------------------------------------
 def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
@@ -56,9 +56,7 @@ def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any =
 def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     """Sum treating nan as zero; nan entries get no gradient."""
     x = _t(input)
-    if x.is_floating_point():
-        x = where(isnan(x), 0.0, x)
-    return apply1(R.sum_p.prim, x, {"dim": _dims(x, dim), "keepdim": keepdim}, 2)
+    return R.nansum_p(x, dim=_dims(x, dim), keepdim=keepdim)
 
 
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -324,7 +322,11 @@ def norm(input: Tensor, p: Any = "fro", dim: Dims = None, keepdim: bool = False,
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
-    return norm(sub(input, other), p)
+    x, y = _t(input), _t(other)
+    if not isinstance(p, (int, float)) or isinstance(p, bool):
+        return norm(sub(x, y), p)
+    S.broadcast_shapes(tuple(x.shape), tuple(y.shape))      # PyTorch's error for a mismatch
+    return R.dist_p(x, y, p=float(p))      # PyTorch's node: one DistBackward0
 
 
 def cumsum(input: Tensor, dim: int = _NO_DIM, *, dtype: Any = None) -> Tensor:

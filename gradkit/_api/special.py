@@ -182,8 +182,15 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
     """``(amin, amax)`` as ``return_types.aminmax(min, max)``; ties share the gradient."""
     x = _t(input)
-    d: Any = () if dim is None else dim
-    return _aminmax_ret(amin(x, d, keepdim), amax(x, d, keepdim))
+    if dim is None:
+        dims = None
+    else:
+        if x.ndim == 0 and dim not in (0, -1):
+            return _aminmax_ret(amin(x, dim, keepdim), amax(x, dim, keepdim))   # their error
+        dims = (S.norm_dim(dim, x.ndim),) if x.ndim else None
+    # PyTorch's node: both outputs from one AminmaxBackward0 (a row of the table)
+    lo, hi = R.aminmax_p(x, dim=dims, keepdim=keepdim)
+    return _aminmax_ret(lo, hi)
 
 
 def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -215,12 +222,17 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any
     if src.ndim != x.ndim or src.shape[d] != idx.shape[0]:
         raise IndexError(f"index_add_(): Number of indices ({idx.shape[0]}) should be equal to "
                          f"source.size(dim) ({src.shape[d] if src.ndim > d else 1})")
-    shape = [1] * src.ndim
-    shape[d] = idx.shape[0]
-    full = np.broadcast_to(idx.reshape(shape), tuple(src.shape))
-    if alpha != 1:
-        src = E.mul(src, alpha)
-    if src.dtype is not x.dtype:
-        src = src.to(x.dtype)
-    return scatter_add(x, d, full, src)
+    other = [s for i, s in enumerate(src.shape) if i != d]
+    if other != [s for i, s in enumerate(x.shape) if i != d] or \
+            not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
+        shape = [1] * src.ndim
+        shape[d] = idx.shape[0]
+        full = np.broadcast_to(idx.reshape(shape), tuple(src.shape))
+        if alpha != 1:
+            src = E.mul(src, alpha)
+        if src.dtype is not x.dtype:
+            src = src.to(x.dtype)
+        return scatter_add(x, d, full, src)
+    # PyTorch's node: one IndexAddBackward0 (a row of the table)
+    return S.index_add_p(x, src, dim=d, index=idx, alpha=alpha)
 

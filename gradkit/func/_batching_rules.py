@@ -293,5 +293,7 @@ PER_EXAMPLE = frozenset({
     "lu", "matrix_exp", "conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d",
     "max_pool2d_backward", "nll_loss", "fill", "avg_pool2d", "resample", "adaptive_max_pool2d",
     "embedding", "multi_margin_loss", "convolution3d", "linalg_cross",
-    "im2col", "col2im", "vdot", "ctc_loss", "ctc_loss_backward",
+    "im2col", "col2im", "vdot", "ctc_loss", "ctc_loss_backward", "addr", "addbmm", "dist",
+    "aminmax", "index_add", "lstsq", "cdist", "renorm", "pdist", "max_pool3d", "avg_pool3d",
+    "avg_pool3d_backward",
 })

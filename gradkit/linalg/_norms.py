@@ -127,9 +127,11 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
         out = F.sum(s, -1) if ord == "nuc" else (F.amax if ord == 2 else F.amin)(s, -1)
         return _insert(out, pair) if keepdim else out
     inner, outer = (d0, d1) if abs(ord) == 1 else (d1, d0)      # sum over rows, max over columns
-    sums = F.sum(F.abs(a), inner, keepdim=True)
-    out = (F.amax if ord > 0 else F.amin)(sums, outer, keepdim=True)
-    return out if keepdim else _drop(out, pair)
+    # PyTorch's composition (its nodes): amax/amin of the 1-norms of the columns (rows)
+    sums = R.norm_p(a, ord=1.0, dim=(inner,), keepdim=keepdim)
+    if not keepdim and inner < outer:
+        outer -= 1
+    return (F.amax if ord > 0 else F.amin)(sums, outer, keepdim=keepdim)
 
 
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
@@ -191,12 +193,18 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
         raise TypeError(f"linalg.matrix_power: n must be an int, not {type(n).__name__}")
     n = operator.index(n)
     if n == 0:
-        # NOTE: the identity, still on the graph (gradient 0, as in PyTorch), even where A holds nan
+        # NOTE: the identity, still on the graph (gradient 0, as in PyTorch), even where A holds
+        # nan: PyTorch's clone overwritten by copy_ (CopyBackwards over CloneBackward0)
         eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a._data.dtype), a.shape)
-        never = _make(np.zeros(a.shape, dtype=bool), False, None)
-        return F.where(never, a, _make(np.ascontiguousarray(eye), False, None))
+        return F.clone(a).copy_(_make(np.ascontiguousarray(eye), False, None))
+    # PyTorch's products (its nodes): a clone for 1, inv(a) for -1, (a a) a for 3, else binary
+    # powers multiplied into the result from the lowest bit up
+    if n == 1:
+        return F.clone(a)
     if n < 0:
         a, n = inv(a), -n
+    if n == 3:
+        return F.matmul(F.matmul(a, a), a)
     result = None
     while True:
         if n & 1:
@@ -249,7 +257,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
     a = _matrix(A, "lstsq")
-    b = _float(B, "lstsq", "B")
+    b = b_in = _float(B, "lstsq", "B")
     vector = _is_vector_rhs(a, b)
     if vector:
         b = F.unsqueeze(b, -1)
@@ -258,7 +266,9 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         raise RuntimeError(f"linalg.lstsq: input.size(-2) should match other.size(-2) (got {m} and "
                            f"{b.shape[-2] if b.ndim > 1 else b.shape[-1]})")
     rtol = float(np.finfo(a._data.dtype).eps * max(m, n)) if rcond is None or rcond < 0 else rcond
-    x = F.matmul(L.pinv_p(a, atol=0.0, rtol=rtol, hermitian=False), b)
+    # one node, PyTorch's LinalgLstsqBackward0 (pinv(A) @ B and their rules)
+    sol = L.lstsq_p(a, b_in if vector else b, rtol=rtol)
+    x = F.unsqueeze(sol, -1) if vector else sol
     rank = matrix_rank(a, rtol=rtol)
     empty = _make(np.empty((0,), dtype=a._data.dtype), False, None)
     residuals = empty
@@ -268,7 +278,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     if driver == "gels":
         rank = _make(np.empty((0,), dtype=np.int64), False, None)
     svals = svdvals(a).detach() if driver in ("gelsd", "gelss") else empty
-    return _lstsq_ret(F.squeeze(x, -1) if vector else x, residuals, rank, svals)
+    return _lstsq_ret(sol, residuals, rank, svals)
 
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
@@ -307,7 +317,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     """Chain of matrix products; the first and last may be 1-D (a row and a column vector).
 
-    The products are taken left to right (no reordering by cost).
+    The products are taken in the order of fewest multiplications, as PyTorch takes them.
 
     Examples
     --------
@@ -319,10 +329,8 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     if len(ts) < 2:
         raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(ts)}")
     _check_multi_dot(ts)
-    out = ts[0]
-    for t in ts[1:]:
-        out = F.matmul(out, t)
-    return out
+    from gradkit._api.blas import chain_product
+    return chain_product(ts)
 
 
 def _check_multi_dot(ts: list[Any]) -> None:

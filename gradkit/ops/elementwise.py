@@ -552,6 +552,10 @@ def _pow_scalar_vjp(g: Any, ans: Any, x: Any, exponent: Any) -> Any:
     if exponent == 0:
         return g * 0.0
     if exponent == 2:
+        if isinstance(x, _Tensor):
+            # NOTE: on the graph (create_graph=True) PyTorch's 2 * x ** 1: its derivative
+            # 2 * x ** 0 stays on x, so a Hessian of x ** 2 has a grad_fn as PyTorch's has
+            return g * (_cj(pow_scalar(x, exponent=1)) * 2.0)
         return g * (_cj(x) * 2.0)
     if exponent == 0.5 and not _is_complex(x):
         # NOTE: x ** 0.5 is sqrt (as in PyTorch): g / (2 sqrt(x)), so -0.0 gives -inf and

@@ -142,6 +142,56 @@ addmm_p = defop(
 ADDMM, ADDMV, BADDBMM = range(3)
 
 
+def _bias_beta(out: np.ndarray, b: np.ndarray, beta: Any) -> np.ndarray:
+    if beta == 0:                 # NOTE: PyTorch ignores b then (its nan and inf do not spread)
+        return out + np.zeros_like(b)
+    return out + (b if beta == 1 else b * beta)
+
+
+# --- addr: ``beta * b + alpha * outer(v1, v2)`` as one node (PyTorch's AddrBackward0) ------
+def _addr_impl(b: np.ndarray, v1: np.ndarray, v2: np.ndarray, beta: Any = 1,
+               alpha: Any = 1) -> np.ndarray:
+    out = np.multiply.outer(v1, v2)
+    return _bias_beta(out if alpha == 1 else out * alpha, b, beta)
+
+
+def _outer(u: Any, v: Any) -> Any:
+    return matmul_p(reshape_as(u, (-1, 1)), reshape_as(v, (1, -1)))
+
+
+addr_p = defop(
+    "addr", _addr_impl, promote="same",
+    vjp=(_addmm_vjp_b,
+         lambda g, ans, b, v1, v2, beta=1, alpha=1: _scaled(matmul_p(g, _cj(v2)), alpha),
+         lambda g, ans, b, v1, v2, beta=1, alpha=1: _scaled(matmul_p(_mT(g), _cj(v1)), alpha)),
+    jvp=(lambda t, ans, b, v1, v2, beta=1, alpha=1: _scaled(t, beta),
+         lambda t, ans, b, v1, v2, beta=1, alpha=1: _scaled(_outer(t, v2), alpha),
+         lambda t, ans, b, v1, v2, beta=1, alpha=1: _scaled(_outer(v1, t), alpha)),
+    names="AddrBackward0")
+
+
+# --- addbmm: ``beta * b + alpha * sum_i(x[i] @ w[i])`` as one node (AddbmmBackward0) -------
+def _addbmm_impl(b: np.ndarray, x: np.ndarray, w: np.ndarray, beta: Any = 1,
+                 alpha: Any = 1) -> np.ndarray:
+    out = np.matmul(x, w).sum(0)
+    return _bias_beta(out if alpha == 1 else out * alpha, b, beta)
+
+
+def _batch_sum(v: Any) -> Any:
+    from .reduction import sum_p
+    return sum_p(v, dim=(0,))
+
+
+# NOTE: the product rules are addmm's: g (n, p) against each batch's (m, p) or (n, m) factor
+# broadcasts over the batch, which is the gradient of each x[i] and w[i]
+addbmm_p = defop(
+    "addbmm", _addbmm_impl, promote="same", vjp=(_addmm_vjp_b, _addmm_vjp_x, _addmm_vjp_w),
+    jvp=(lambda t, ans, b, x, w, beta=1, alpha=1: _scaled(t, beta),
+         lambda t, ans, b, x, w, beta=1, alpha=1: _scaled(_batch_sum(matmul_p(t, w)), alpha),
+         lambda t, ans, b, x, w, beta=1, alpha=1: _scaled(_batch_sum(matmul_p(x, t)), alpha)),
+    names="AddbmmBackward0")
+
+
 def matmul_variant(xnd: int, ynd: int) -> int:
     """Which of PyTorch's node names a matmul of these ranks gets."""
     if xnd == 1 and ynd == 1:
@@ -758,6 +808,26 @@ def _pinv_vjp(g: Any, ans: Any, x: Any, atol: Any = 0.0, rtol: Any = None,
 pinv_p = defop("pinv", _pinv_impl, vjp=_pinv_vjp, save_ans=True, names="LinalgPinvBackward0")
 
 
+# --- lstsq's solution ``pinv(A) @ B`` as one node (PyTorch's LinalgLstsqBackward0) -----------
+# NOTE: the rules are pinv's (constant rank, as PyTorch's lstsq backward) and the product's;
+# B may be one vector (its 1-D product).
+def _lstsq_impl(a: np.ndarray, b: np.ndarray, rtol: Any = None) -> np.ndarray:
+    return _matmul_impl(_pinv_impl(a, 0.0, rtol), b)
+
+
+def _lstsq_vjp_a(g: Any, ans: Any, a: Any, b: Any, rtol: Any = None) -> Any:
+    p = pinv_p(a, atol=0.0, rtol=rtol, hermitian=False)
+    return _pinv_vjp(_matmul_vjp_x(g, None, p, b), p, a, 0.0, rtol)
+
+
+def _lstsq_vjp_b(g: Any, ans: Any, a: Any, b: Any, rtol: Any = None) -> Any:
+    return _matmul_vjp_y(g, None, pinv_p(a, atol=0.0, rtol=rtol, hermitian=False), b)
+
+
+lstsq_p = defop("lstsq", _lstsq_impl, vjp=(_lstsq_vjp_a, _lstsq_vjp_b), promote="same",
+                names="LinalgLstsqBackward0")
+
+
 # --- triangular solves, LU, matrix exponential ----------------------------------------------
 def _triangle(a: Any, upper: bool, unit: bool) -> Any:
     """The triangle of ``a`` that a triangular solve reads (strict when ``unit``)."""
@@ -932,7 +1002,7 @@ expm_p = defop("matrix_exp", _expm_impl, vjp=lambda g, ans, a: _expm_block(_mT(a
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
 for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, cholesky_upper_p, qr_p, eigh_p, eig_p, svd_p,
-            pinv_p, trisolve_p, lu_p, expm_p):
+            pinv_p, lstsq_p, trisolve_p, lu_p, expm_p):
     not_lazy(_fn, False, "is a dense decomposition (Dask's linear algebra covers only some "
              "2-D cases)")
 

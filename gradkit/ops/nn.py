@@ -489,16 +489,18 @@ def _max_pool2d_vjp(g: Any, ans: Any, x: Any, kernel: Pair, stride: Pair, paddin
 
 def _max_pool2d_backward_impl(g: np.ndarray, input_shape: tuple[int, ...],
                               indices: np.ndarray) -> np.ndarray:
-    n, c, h, w = input_shape
-    planes = arange(n * c, g).reshape(n, c, 1, 1) * (h * w)
-    out = np.bincount((indices + planes).ravel(), weights=g.ravel(), minlength=n * c * h * w)
+    # NOTE: any number of spatial dims (max_pool3d's row shares it): flat positions per plane
+    n, c = input_shape[:2]
+    size = int(np.prod(input_shape[2:], dtype=np.int64))
+    planes = arange(n * c, g).reshape((n, c) + (1,) * (len(input_shape) - 2)) * size
+    out = np.bincount((indices + planes).ravel(), weights=g.ravel(), minlength=n * c * size)
     return out.reshape(input_shape).astype(g.dtype, copy=False)
 
 
 def _gather_maxima(v: Any, indices: np.ndarray) -> Any:
-    """The values of ``v`` (N, C, H, W) at each window's maximum."""
-    n, c, h, w = v.shape
-    flat = reshape_as(v, (n, c, h * w))
+    """The values of ``v`` (N, C, *spatial) at each window's maximum."""
+    n, c = v.shape[:2]
+    flat = reshape_as(v, (n, c, -1))
     return reshape_as(gather_p(flat, dim=2, index=indices.reshape(n, c, -1)), tuple(indices.shape))
 
 
@@ -510,6 +512,58 @@ def _max_pool2d_jvp(t: Any, ans: Any, x: Any, **p: Any) -> tuple[Any, None]:
 # NOTE: the whole gradient goes to each window's maximum; overlapping windows add up.
 max_pool2d_p = defop("max_pool2d", _max_pool2d_impl, vjp=_max_pool2d_vjp, jvp=(_max_pool2d_jvp,),
                      n_out=2, save_inputs=False, names="MaxPool2DWithIndicesBackward0")
+
+
+# --- max_pool3d as one node (PyTorch's MaxPool3DWithIndicesBackward0) ------------------------
+def max_pool3d_indices(x: np.ndarray, k: tuple[int, ...], s: tuple[int, ...], p: tuple[int, ...],
+                       d: tuple[int, ...], out: tuple[int, ...]) -> np.ndarray:
+    """Flat ``D*H*W`` index of each window's maximum, the first one in (d, h, w) order (a NaN
+    counts as the maximum), as PyTorch's ``max_pool3d_with_indices`` reports it."""
+    spatial = x.shape[2:]
+    need = [(o - 1) * si + di * (ki - 1) + 1 for o, si, di, ki in zip(out, s, d, k)]
+    pads = [(0, 0), (0, 0)] + [(pi, max(nd_ - n - pi, 0)) for pi, nd_, n in zip(p, need, spatial)]
+    xp = np.pad(x.astype(np.float64), pads, constant_values=-np.inf)
+    pos = np.pad(np.arange(int(np.prod(spatial)), dtype=np.int64).reshape(spatial),
+                 pads[2:], constant_values=-1)
+    best = np.full(x.shape[:2] + tuple(out), -np.inf)
+    where_ = np.full(x.shape[:2] + tuple(out), -1, dtype=np.int64)
+    for a in range(k[0]):
+        for b in range(k[1]):
+            for c in range(k[2]):
+                sl = tuple(slice(o * di, o * di + si * (n - 1) + 1, si) for o, di, si, n in
+                           zip((a, b, c), d, s, out))
+                val = xp[(slice(None), slice(None)) + sl]
+                take = (val > best) | (np.isnan(val) & ~np.isnan(best))
+                best = np.where(take, val, best)
+                where_ = np.where(take, pos[sl], where_)
+    return where_
+
+
+def _max_pool3d_impl(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
+                     padding: tuple[int, ...], dilation: tuple[int, ...],
+                     out: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    host = to_numpy(x)                   # NOTE: the windows' scan runs on the host
+    idx = max_pool3d_indices(host, kernel, stride, padding, dilation, out)
+    n, c = x.shape[:2]
+    val = np.take_along_axis(host.reshape(n, c, -1), idx.reshape(n, c, -1), 2).reshape(idx.shape)
+    if type(x) is not np.ndarray:
+        val, idx = np.asarray(val, like=x), np.asarray(idx, like=x)
+    return val, idx
+
+
+def _max_pool3d_vjp(g: Any, ans: Any, x: Any, **params: Any) -> Any:
+    idx = ans[1]
+    return max_pool2d_backward_p(g[0], input_shape=tuple(x.shape),
+                                 indices=idx._data if hasattr(idx, "_data") else idx)
+
+
+# NOTE: the whole gradient goes to each window's maximum (max_pool2d's backward row, which
+# takes any number of spatial dims); overlapping windows add up.
+max_pool3d_p = defop("max_pool3d", _max_pool3d_impl, vjp=_max_pool3d_vjp, jvp=(_max_pool2d_jvp,),
+                     n_out=2, save_inputs=False, names="MaxPool3DWithIndicesBackward0")
+not_lazy(max_pool3d_p, False, "finds each window's maximum with strided NumPy slices")
+
+
 # Linear in g: scatters it to the maxima; its own rule gathers back from them.
 max_pool2d_backward_p = defop("max_pool2d_backward", _max_pool2d_backward_impl,
                               vjp=lambda gg, ans, g, input_shape, indices: _gather_maxima(gg, indices),
@@ -1030,6 +1084,57 @@ def _avg_pool2d_vjp(g: Any, ans: Any, x: Any, kernel: Pair, stride: Pair, paddin
 
 avg_pool2d_p = defop("avg_pool2d", _avg_pool2d_impl, vjp=_avg_pool2d_vjp, jvp=LINEAR,
                      save_inputs=False, promote="same", names="AvgPool2DBackward0")
+
+
+# --- avg_pool3d as one node (PyTorch's AvgPool3DBackward0) ----------------------------------
+# NOTE: window sums as a sum of strided slices of the zero-padded input (one per kernel tap),
+# divided by ``divisor`` (the output's shape: PyTorch's count rules, computed by the caller);
+# the backward is the adjoint (each tap adds g / divisor back), a row whose own rule is this one.
+def _taps3(kernel: tuple[int, ...], stride: tuple[int, ...], out: tuple[int, ...]) -> Any:
+    for a in range(kernel[0]):
+        for b in range(kernel[1]):
+            for c in range(kernel[2]):
+                yield (Ellipsis,) + tuple(slice(o, o + st * (n - 1) + 1, st) for o, st, n in
+                                          zip((a, b, c), stride, out))
+
+
+def _avg_pool3d_impl(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
+                     padding: tuple[tuple[int, int], ...], divisor: np.ndarray) -> np.ndarray:
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[-3:], padding))
+    xp = zeros(tuple(x.shape[:-3]) + padded, x.dtype, x)
+    xp[(Ellipsis,) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[-3:], padding))] = x
+    out = divisor.shape
+    total = zeros(tuple(x.shape[:-3]) + tuple(out), x.dtype, x)
+    for sl in _taps3(kernel, stride, out):
+        total += xp[sl]
+    return total / _like(divisor, x)
+
+
+def _avg_pool3d_backward_impl(g: np.ndarray, input_shape: tuple[int, ...], kernel: tuple[int, ...],
+                              stride: tuple[int, ...], padding: tuple[tuple[int, int], ...],
+                              divisor: np.ndarray) -> np.ndarray:
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(input_shape[-3:], padding))
+    gp = zeros(tuple(input_shape[:-3]) + padded, g.dtype, g)
+    share = g / _like(divisor, g)
+    for sl in _taps3(kernel, stride, divisor.shape):
+        gp[sl] += share
+    crop = (Ellipsis,) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(input_shape[-3:], padding))
+    return gp[crop]
+
+
+avg_pool3d_backward_p = defop(
+    "avg_pool3d_backward", _avg_pool3d_backward_impl, jvp=LINEAR, save_inputs=False,
+    vjp=lambda gg, ans, g, input_shape, kernel, stride, padding, divisor: avg_pool3d_p(
+        gg, kernel=kernel, stride=stride, padding=padding, divisor=divisor),
+    names="AvgPool3DBackwardBackward0")
+avg_pool3d_p = defop(
+    "avg_pool3d", _avg_pool3d_impl, jvp=LINEAR, save_inputs=False, promote="same",
+    vjp=lambda g, ans, x, kernel, stride, padding, divisor: avg_pool3d_backward_p(
+        g, input_shape=tuple(x.shape), kernel=kernel, stride=stride, padding=padding,
+        divisor=divisor),
+    names="AvgPool3DBackward0")
+not_lazy(avg_pool3d_p, False, "sums strided slices of a padded whole array")
+not_lazy(avg_pool3d_backward_p, False, "adds into strided slices of a whole array")
 
 
 # --- separable resampling as one node (PyTorch's Upsample*Backward0, AdaptiveAvgPool*) -------

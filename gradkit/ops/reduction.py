@@ -19,7 +19,7 @@ from gradkit._core.backend import zeros as _zeros
 from gradkit._core.grad_mode import _state
 from ._registry import LINEAR, defop, half_in_float32, not_lazy, op
 from .elementwise import abs as _abs
-from .elementwise import _cj, eq, exp, log, sign, where
+from .elementwise import _cj, eq, exp, isnan, log, sign, where
 from .shape import UNSQUEEZE, VIEW, expand_p, flip_p, reshape_as, to_p
 
 
@@ -98,6 +98,23 @@ sum_p = defop("sum", _sum_impl,
               vjp=lambda g, ans, x, dim=None, keepdim=False: _unreduce(g, x.shape, dim, keepdim),
               jvp=LINEAR, save_inputs=False, names=("SumBackward0", "SumBackward1", "NansumBackward0"),
               batch="reduction", batched_vjp="sum")
+
+
+def _nansum_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    if x.dtype.kind not in "fc":
+        return _sum_impl(x, dim, keepdim)
+    return np.nansum(x, axis=_axis(dim, x), keepdims=keepdim)
+
+
+# NOTE: one node (PyTorch's NansumBackward0 reads the input itself): a nan entry gets no
+# gradient, in both modes
+nansum_p = defop(
+    "nansum", _nansum_impl,
+    vjp=lambda g, ans, x, dim=None, keepdim=False: where(
+        isnan(x), 0.0, _unreduce(g, tuple(x.shape), dim, keepdim)),
+    jvp=(lambda t, ans, x, dim=None, keepdim=False: sum_p(where(isnan(x), 0.0, t), dim=dim,
+                                                          keepdim=keepdim),),
+    names="NansumBackward0", promote="same", batch="reduction")
 
 
 def sum(x: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
@@ -703,6 +720,150 @@ def _norm_jvp(t: Any, ans: Any, x: Any, **params: Any) -> Any:
 
 norm_p = defop("norm", _norm_impl, vjp=_norm_vjp, jvp=(_norm_jvp,), save_ans=True,
                names=("LinalgVectorNormBackward0", "NormBackward1"), batch="reduction")
+
+
+# --- dist: ``norm(x - y, p)`` as one node (PyTorch's DistBackward0) --------------------------
+def _dist_impl(x: np.ndarray, y: np.ndarray, p: float = 2.0) -> np.ndarray:
+    return _norm_impl(x - y, ord=p)
+
+
+def _neg(v: Any) -> Any:
+    return None if v is None else -v
+
+
+# NOTE: the rules are the norm's at x - y (the engine sums a broadcast input's gradient)
+dist_p = defop(
+    "dist", _dist_impl, save_ans=True, promote="same", names="DistBackward0",
+    vjp=(lambda g, ans, x, y, p=2.0: _norm_vjp(g, ans, x - y, ord=p),
+         lambda g, ans, x, y, p=2.0: _neg(_norm_vjp(g, ans, x - y, ord=p))),
+    jvp=(lambda t, ans, x, y, p=2.0: _norm_jvp(t, ans, x - y, ord=p),
+         lambda t, ans, x, y, p=2.0: _neg(_norm_jvp(t, ans, x - y, ord=p))))
+
+
+# --- cdist: the p-norm distance of each row pair as one node (PyTorch's CdistBackward0) ------
+def _pairs(x1: Any, x2: Any) -> Any:
+    """``x1[..., :, None, :] - x2[..., None, :, :]`` (arrays or Tensors)."""
+    a = reshape_as(x1, tuple(x1.shape[:-1]) + (1, x1.shape[-1]))
+    b = reshape_as(x2, tuple(x2.shape[:-2]) + (1,) + tuple(x2.shape[-2:]))
+    return a - b
+
+
+def _cdist_impl(x1: np.ndarray, x2: np.ndarray, p: float = 2.0) -> np.ndarray:
+    d = x1[..., :, None, :] - x2[..., None, :, :]
+    return _norm_impl(d, ord=p, dim=(d.ndim - 1,))
+
+
+def _cdist_vjp(g: Any, ans: Any, x1: Any, x2: Any, p: float, side: int) -> Any:
+    d = _pairs(x1, x2)
+    gd = _norm_vjp(g, ans, d, ord=p, dim=(len(d.shape) - 1,))
+    if gd is None:                       # p = 0: a count, gradient 0 (as PyTorch's)
+        return (x1 if side == 0 else x2) * 0.0
+    # NOTE: at a zero distance the norm's rule gives 0 (PyTorch's cdist convention)
+    if side == 0:
+        return sum_p(gd, dim=(len(d.shape) - 2,))
+    return -sum_p(gd, dim=(len(d.shape) - 3,))
+
+
+def _cdist_jvp(t: Any, ans: Any, x1: Any, x2: Any, p: float, side: int) -> Any:
+    d = _pairs(x1, x2)
+    if p == 0:
+        return ans * 0.0
+    tt = _pairs(t, x2 * 0.0) if side == 0 else _pairs(x1 * 0.0, t)
+    return _norm_jvp_p(tt, ans, d, ord=p, dim=(len(d.shape) - 1,))
+
+
+cdist_p = defop(
+    "cdist", _cdist_impl, save_ans=True, promote="same", names="CdistBackward0",
+    vjp=(lambda g, ans, x1, x2, p=2.0: _cdist_vjp(g, ans, x1, x2, p, 0),
+         lambda g, ans, x1, x2, p=2.0: _cdist_vjp(g, ans, x1, x2, p, 1)),
+    jvp=(lambda t, ans, x1, x2, p=2.0: _cdist_jvp(t, ans, x1, x2, p, 0),
+         lambda t, ans, x1, x2, p=2.0: _cdist_jvp(t, ans, x1, x2, p, 1)))
+
+
+# --- pdist: cdist's upper triangle of one matrix with itself (PyTorch's PdistBackward0) -------
+def _pdist_rows(x: Any, which: int) -> Any:
+    from .shape import getitem_p
+    return getitem_p(x, index=(np.triu_indices(x.shape[0], 1)[which],))
+
+
+def _pdist_impl(x: np.ndarray, p: float = 2.0) -> np.ndarray:
+    i, j = np.triu_indices(x.shape[0], 1)
+    return _norm_impl(x[i] - x[j], ord=p, dim=(1,))
+
+
+def _pdist_vjp(g: Any, ans: Any, x: Any, p: float = 2.0) -> Any:
+    from .shape import index_backward_p
+    d = _pdist_rows(x, 0) - _pdist_rows(x, 1)
+    gd = _norm_vjp(g, ans, d, ord=p, dim=(1,))
+    if gd is None:                       # p = 0: a count, gradient 0 (as PyTorch's)
+        return x * 0.0
+    # NOTE: at a zero distance the norm's rule gives 0 (PyTorch's pdist convention)
+    i, j = np.triu_indices(x.shape[0], 1)
+    shape = tuple(x.shape)
+    return index_backward_p(gd, shape=shape, index=(i,)) - index_backward_p(gd, shape=shape, index=(j,))
+
+
+def _pdist_jvp(t: Any, ans: Any, x: Any, p: float = 2.0) -> Any:
+    if p == 0:
+        return ans * 0.0
+    d = _pdist_rows(x, 0) - _pdist_rows(x, 1)
+    return _norm_jvp_p(_pdist_rows(t, 0) - _pdist_rows(t, 1), ans, d, ord=p, dim=(1,))
+
+
+pdist_p = defop("pdist", _pdist_impl, vjp=_pdist_vjp, jvp=(_pdist_jvp,), save_ans=True,
+                names="PdistBackward0")
+not_lazy(pdist_p, False, "scatters its gradient to the row pairs with np.add.at")
+
+
+# --- renorm: slices along dim scaled to a p-norm of at most maxnorm (RenormBackward0) --------
+def _renorm_impl(x: np.ndarray, p: float, others: tuple[int, ...], maxnorm: float) -> np.ndarray:
+    n = _norm_impl(x, ord=p, dim=others, keepdim=True)
+    # a nan norm leaves its slice as is (nan > maxnorm is False), as in PyTorch
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(n > maxnorm, maxnorm / (n + 1e-7), 1.0).astype(x.dtype, copy=False)
+    return x * f
+
+
+def _renorm_vjp(g: Any, ans: Any, x: Any, p: float, others: tuple[int, ...],
+                maxnorm: float) -> Any:
+    # PyTorch's renorm_backward: the scale's own derivative through the norm included
+    n = norm_p(x, ord=p, dim=others, keepdim=True)
+    s = sum_p(_cj(x) * g, dim=others, keepdim=True)
+    nb = _norm_vjp(s, n, x, ord=p, dim=others, keepdim=True)
+    inv = 1.0 / (n + 1e-7)
+    return where(n > maxnorm, (inv * maxnorm) * (g - inv * nb), g)
+
+
+def _renorm_jvp(t: Any, ans: Any, x: Any, p: float, others: tuple[int, ...],
+                maxnorm: float) -> Any:
+    n = norm_p(x, ord=p, dim=others, keepdim=True)
+    dn = _norm_jvp(t, n, x, ord=p, dim=others, keepdim=True)
+    inv = 1.0 / (n + 1e-7)
+    return where(n > maxnorm, (inv * maxnorm) * (t - x * (inv * dn)), t)
+
+
+renorm_p = defop("renorm", _renorm_impl, vjp=_renorm_vjp, jvp=(_renorm_jvp,), promote="same",
+                 names="RenormBackward0")
+
+
+# --- aminmax: both extremes from one node (PyTorch's AminmaxBackward0) -----------------------
+def _aminmax_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> tuple[Any, Any]:
+    return _amin_impl(x, dim, keepdim), _amax_impl(x, dim, keepdim)
+
+
+def _aminmax_vjp(g: Any, ans: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    # ties share each extreme's gradient equally, as amin/amax
+    parts = [_share_vjp(gi, a, x, dim, keepdim) for gi, a in zip(g, ans) if gi is not None]
+    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+
+_share_jvp = _weighted_sum_jvp(_share_vjp)
+aminmax_p = defop(
+    "aminmax", _aminmax_impl, n_out=2, save_ans=True, names="AminmaxBackward0",
+    vjp_all=lambda g, ans, x, dim=None, keepdim=False: (_aminmax_vjp(g, ans, x, dim, keepdim),),
+    jvp=(lambda t, ans, x, dim=None, keepdim=False: (
+        _share_jvp(t, ans[0], x, dim=dim, keepdim=keepdim),
+        _share_jvp(t, ans[1], x, dim=dim, keepdim=keepdim)),))
 
 
 # --- on lazy (Dask) arrays: rows that would need the values ---------------------------------

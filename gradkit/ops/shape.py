@@ -283,6 +283,33 @@ REFLECTION_PAD = {1: 9, 2: 10, 3: 11}
 REPLICATION_PAD = {1: 12, 2: 13, 3: 14}
 
 
+# --- index_add: ``x`` with ``alpha * src`` added at ``index`` along ``dim`` (IndexAddBackward0)
+def _index_add_impl(x: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray,
+                    alpha: Any = 1) -> np.ndarray:
+    out = copy(x)
+    np.add.at(out, (slice(None),) * dim + (index_like(index, out),), src if alpha == 1 else src * alpha)
+    return out
+
+
+def _index_add_src_vjp(g: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray,
+                       alpha: Any = 1) -> Any:
+    picked = getitem_p(g, index=(slice(None),) * dim + (index,))      # index_select of g
+    return picked if alpha == 1 else picked * alpha
+
+
+def _index_add_src_jvp(t: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray,
+                       alpha: Any = 1) -> Any:
+    return index_backward_p(t if alpha == 1 else t * alpha, shape=tuple(x.shape),
+                            index=(slice(None),) * dim + (index,))
+
+
+index_add_p = defop(
+    "index_add", _index_add_impl, promote="same", save_inputs=False, names="IndexAddBackward0",
+    vjp=(lambda g, ans, x, src, dim, index, alpha=1: g, _index_add_src_vjp),
+    jvp=(lambda t, ans, x, src, dim, index, alpha=1: t, _index_add_src_jvp))
+not_lazy(index_add_p, False, "adds the slices with np.add.at")
+
+
 def _index_backward_impl(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
     out = zeros(shape, g.dtype, g)
     if g.size == 0:
@@ -450,7 +477,8 @@ scatter_p = defop(
     "scatter", _scatter_impl,
     vjp=(_scatter_vjp_x,
          lambda g, ans, x, src, dim, index: _pad_to(gather_p(g, dim=dim, index=index), src.shape)),
-    jvp=LINEAR, save_inputs=False, names=("ScatterBackward0", "ScatterBackward1"))
+    jvp=LINEAR, save_inputs=False, names=("ScatterBackward0", "ScatterBackward1"),
+    scalar_variants=(1,))
 
 
 def _masked_fill_impl(x: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
@@ -468,7 +496,10 @@ masked_fill_p = defop(
     "masked_fill", _masked_fill_impl,
     vjp=(lambda g, ans, x, mask, value: _where(mask, 0.0, g), None, _masked_fill_vjp_value),
     jvp=LINEAR, save_inputs=True, batch="elementwise",
-    names=("MaskedFillBackward0", "MaskedFillBackward1"), scalar_variants=(0,))
+    names=("MaskedFillBackward0", "MaskedFillBackward1", "IndexFillBackward0", "IndexFillBackward1"),
+    scalar_variants=(0, 2))
+#: masked_fill_p's variants: a number or a 0-d tensor value, as masked_fill or index_fill
+MASKED_FILL, MASKED_FILL_T, INDEX_FILL, INDEX_FILL_T = range(4)
 
 
 def _where(c: Any, a: Any, b: Any) -> Any:

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from grad_fn_wide import WIDE
+from grad_fn_wider import WIDER
 
 Build = Callable[[Any, Callable[..., Any]], Any]
 
@@ -262,6 +263,7 @@ CASES: list[tuple[str, Build]] = [
 
 
 CASES += WIDE
+CASES += WIDER
 
 
 def run(lib: Any, build: Build) -> tuple[str | None, tuple[str | None, ...]]:

@@ -62,6 +62,17 @@ class OpSpec:
         return f"{self.name}-{self.label}" if self.label else self.name
 
 
+def _index_add_ref(x: np.ndarray, dim: int, idx: np.ndarray, src: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    for k, i in enumerate(idx):
+        sel = [slice(None)] * x.ndim
+        sel[dim] = i
+        pick = [slice(None)] * x.ndim
+        pick[dim] = k
+        out[tuple(sel)] += src[tuple(pick)]
+    return out
+
+
 def _draw(rng: np.random.Generator, kind: str, shape: Shape, low: float, high: float) -> np.ndarray:
     if kind == "i":
         return rng.integers(-4, 5, shape).astype(np.int64)
@@ -538,7 +549,9 @@ REDUCTION_SPECS = [
     OpSpec("sum", lambda x: x.sum((0, 2)), lambda x: x.sum((0, 2)), shapes=[(2, 3, 2)], label="dims"),
     OpSpec("sum", lambda x: gk.sum(x, 0), lambda x: x.sum(), shapes=[()], label="0d-dim"),
     OpSpec("sum", lambda x: gk.sum(x, 0), lambda x: x.sum(0), shapes=[(0, 3)], label="empty"),
-    OpSpec("sum", gk.nansum, np.sum, label="nansum"),
+    OpSpec("nansum", gk.nansum, np.nansum),
+    OpSpec("nansum", lambda x: gk.nansum(x, 1, keepdim=True), lambda x: np.nansum(x, 1, keepdims=True),
+           label="dim"),
     OpSpec("mean", gk.mean, np.mean, label="full"),
     OpSpec("mean", lambda x: gk.mean(x, dim=0), lambda x: x.mean(0), label="dim"),
     OpSpec("mean", lambda x: gk.mean(x, dim=(0, 2), keepdim=True), lambda x: x.mean((0, 2), keepdims=True),
@@ -621,8 +634,30 @@ REDUCTION_SPECS = [
            label="p2-dims"),
     OpSpec("norm", lambda x: gk.norm(x, 1.5, dim=0), _norm_ref(1.5, 0), make=signed((3, 4)), label="p1.5"),
     OpSpec("norm", lambda x: gk.norm(x, dim=0), np.abs, shapes=[()], label="0d-dim"),
-    OpSpec("norm", lambda x, y: gk.dist(x, y), lambda x, y: _norm_ref(2)(x - y), shapes=[(3, 4), (4,)],
-           label="dist"),
+    OpSpec("dist", lambda x, y: gk.dist(x, y), lambda x, y: _norm_ref(2)(x - y), shapes=[(3, 4), (4,)],
+           label="p2-broadcast"),
+    OpSpec("dist", lambda x, y: gk.dist(x, y, 3), lambda x, y: _norm_ref(3)(x - y),
+           make=lambda rng: [rng.uniform(-2, 2, (3, 4)), rng.uniform(-2, 2, (3, 4)) + 5.0], label="p3"),
+    OpSpec("dist", lambda x, y: gk.dist(x, y, 1), lambda x, y: _norm_ref(1)(x - y),
+           make=lambda rng: [rng.uniform(-2, 2, (3, 4)), rng.uniform(-2, 2, (3, 4)) + 5.0], label="p1"),
+    OpSpec("cdist", lambda a, b: gk.cdist(a, b), lambda a, b: np.sqrt(((a[:, None] - b[None]) ** 2).sum(-1)),
+           shapes=[(4, 3), (5, 3)], label="p2"),
+    OpSpec("cdist", lambda a, b: gk.cdist(a, b, 3),
+           lambda a, b: (np.abs(a[..., :, None, :] - b[..., None, :, :]) ** 3).sum(-1) ** (1 / 3),
+           shapes=[(2, 4, 3), (5, 3)], label="p3-broadcast"),
+    OpSpec("pdist", lambda x: gk.nn.functional.pdist(x), lambda x: np.sqrt(
+        ((x[np.triu_indices(4, 1)[0]] - x[np.triu_indices(4, 1)[1]]) ** 2).sum(1)), shapes=[(4, 3)]),
+    OpSpec("pdist", lambda x: gk.nn.functional.pdist(x, 1.5), lambda x: (np.abs(
+        x[np.triu_indices(4, 1)[0]] - x[np.triu_indices(4, 1)[1]]) ** 1.5).sum(1) ** (1 / 1.5),
+        shapes=[(4, 3)], label="p1.5"),
+    OpSpec("renorm", lambda x: gk.renorm(x, 2, 0, 1.0), lambda x: x * np.where(
+        np.sqrt((x * x).sum(1, keepdims=True)) > 1.0, 1.0 / (np.sqrt((x * x).sum(1, keepdims=True)) + 1e-7),
+        1.0), make=lambda rng: [rng.uniform(-2, 2, (3, 4)) * np.array([[1.0], [0.1], [1.0]])]),
+    OpSpec("aminmax", lambda x: gk.aminmax(x), lambda x: (x.min(), x.max()), make=distinct((3, 4)),
+           label="full"),
+    OpSpec("aminmax", lambda x: tuple(gk.aminmax(x, dim=1, keepdim=True)),
+           lambda x: (x.min(1, keepdims=True), x.max(1, keepdims=True)), make=distinct((3, 4)),
+           label="dim"),
     OpSpec("logcumsumexp", lambda x: gk.logcumsumexp(x, 0), lambda x: np.log(np.exp(x).cumsum(0)),
            label="dim0"),
     OpSpec("logcumsumexp", lambda x: x.logcumsumexp(-1), lambda x: np.log(np.exp(x).cumsum(-1)),
@@ -796,6 +831,12 @@ SHAPE_SPECS = [
            shapes=[(3, 4), (3, 5)], args=(_PERM[:, :2],), label="src-larger"),
     OpSpec("scatter", lambda x, i: gk.scatter(x, 1, i, value=0.5),
            lambda x, i: _scatter_ref(x, 1, i, 0.5), args=(_PERM[:, :2],), label="value"),
+    OpSpec("index_add", lambda x, s, i: gk.index_add(x, 0, i, s),
+           lambda x, s, i: _index_add_ref(x, 0, i, s), shapes=[(3, 4), (4, 4)],
+           args=(np.array([0, 2, 0, 1]),), label="dim0-repeats"),
+    OpSpec("index_add", lambda x, s, i: x.index_add(1, i, s, alpha=-2.0),
+           lambda x, s, i: _index_add_ref(x, 1, i, -2.0 * s), shapes=[(3, 4), (3, 2)],
+           args=(np.array([3, 1]),), label="dim1-alpha"),
     OpSpec("scatter_add", lambda x, s, i: gk.scatter_add(x, 0, i, s),
            lambda x, s, i: _scatter_add_ref(x, s, 0, i), shapes=[(3, 4), (2, 4)], args=(_IDX,),
            label="dim0"),
@@ -804,6 +845,9 @@ SHAPE_SPECS = [
            label="dim1-src-larger"),
     OpSpec("masked_fill", lambda x, m: gk.masked_fill(x, gk.tensor(m), 0.5), lambda x, m: np.where(m, 0.5, x),
            args=(_MASK,), label="number"),
+    OpSpec("masked_fill", lambda x, v: x.index_fill(1, gk.tensor([3, 0, 3]), v),
+           lambda x, v: np.where(np.arange(4) % 3 == 0, v, x), shapes=[(3, 4), ()],
+           label="index_fill-tensor"),
     OpSpec("masked_fill", lambda x, v, m: x.masked_fill(gk.tensor(m), v), lambda x, v, m: np.where(m, v, x),
            shapes=[(3, 4), ()], args=(_MASK[0],), label="tensor-broadcast"),
     OpSpec("diagonal", gk.diagonal, np.diagonal),
@@ -915,9 +959,9 @@ COMPLEX_SPECS = [
            lambda x: _vr(np.conj(_vc(x)) * np.sin(_vc(x))), shapes=[(3, 2)]),
     OpSpec("conj", lambda x: gk.view_as_real(gk.conj_physical(_Z(x)) ** 3),
            lambda x: _vr(np.conj(_vc(x)) ** 3), shapes=[(3, 2)], label="physical"),
-    OpSpec("real", lambda x: gk.real(_Z(x) * _Z(x)), lambda x: np.real(_vc(x) ** 2),
+    OpSpec("real", lambda x: _E.real(_Z(x) * _Z(x)), lambda x: np.real(_vc(x) ** 2),
            shapes=[(3, 4, 2)]),
-    OpSpec("imag", lambda x: gk.imag(gk.log(_Z(x)) * _Z(x)), lambda x: np.imag(np.log(_vc(x)) * _vc(x)),
+    OpSpec("imag", lambda x: _E.imag(gk.log(_Z(x)) * _Z(x)), lambda x: np.imag(np.log(_vc(x)) * _vc(x)),
            make=_right_half_plane),
     OpSpec("angle", lambda x: gk.angle(_Z(x)), lambda x: np.angle(_vc(x)), make=_right_half_plane),
     OpSpec("angle", gk.angle, np.angle, make=signed((3, 4)), label="real"),

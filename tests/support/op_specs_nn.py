@@ -99,6 +99,30 @@ def _weight_grad_ref(x: np.ndarray, g: np.ndarray, wshape: tuple[int, ...], stri
     return out
 
 
+def _avg_pool3d_ref(x: np.ndarray, k: int, s: int, p: int) -> np.ndarray:
+    """Mean of the real (non-padding) entries of each window of an unbatched (C, D, H, W) input."""
+    out = [(n + 2 * p - k) // s + 1 for n in x.shape[1:]]
+    res = np.empty((x.shape[0],) + tuple(out))
+    for idx in np.ndindex(*out):
+        sl = tuple(slice(max(o * s - p, 0), min(o * s - p + k, n)) for o, n in zip(idx, x.shape[1:]))
+        res[(slice(None),) + idx] = x[(slice(None),) + sl].reshape(x.shape[0], -1).mean(1)
+    return res
+
+
+def _max_pool3d_ref(x: np.ndarray, k: tuple[int, ...], s: tuple[int, ...],
+                    p: tuple[int, ...]) -> np.ndarray:
+    """A loop over the windows of an unbatched (C, D, H, W) input, padded with -inf."""
+    xp = np.pad(x, [(0, 0)] + [(pi, pi) for pi in p], constant_values=-np.inf)
+    out = [(xp.shape[1 + i] - k[i]) // s[i] + 1 for i in range(3)]
+    res = np.empty((x.shape[0],) + tuple(out))
+    for a in range(out[0]):
+        for b in range(out[1]):
+            for c in range(out[2]):
+                win = xp[:, a * s[0]:a * s[0] + k[0], b * s[1]:b * s[1] + k[1], c * s[2]:c * s[2] + k[2]]
+                res[:, a, b, c] = win.reshape(x.shape[0], -1).max(1)
+    return res
+
+
 def _max_pool_ref(x: np.ndarray, k: tuple[int, int], s: tuple[int, int], p: tuple[int, int],
                   d: tuple[int, int] = (1, 1)) -> tuple[np.ndarray, np.ndarray]:
     n, c, h, w = x.shape
@@ -381,6 +405,16 @@ NN_SPECS: list[OpSpec] = [
            label="linear"),
     OpSpec("addmm", lambda b, x, v: gk.addmv(b, x, v, beta=0.5, alpha=2.0),
            lambda b, x, v: 0.5 * b + 2.0 * (x @ v), shapes=[(4,), (4, 3), (3,)], label="addmv"),
+    OpSpec("addr", lambda b, u, v: gk.addr(b, u, v), lambda b, u, v: b + np.outer(u, v),
+           shapes=[(4, 3), (4,), (3,)]),
+    OpSpec("addr", lambda b, u, v: gk.addr(b, u, v, beta=0.5, alpha=-2.0),
+           lambda b, u, v: 0.5 * b - 2.0 * np.outer(u, v), shapes=[(3,), (4,), (3,)],
+           label="scaled-broadcast"),
+    OpSpec("addbmm", lambda b, x, w: gk.addbmm(b, x, w), lambda b, x, w: b + (x @ w).sum(0),
+           shapes=[(4, 2), (3, 4, 3), (3, 3, 2)]),
+    OpSpec("addbmm", lambda b, x, w: gk.addbmm(b, x, w, beta=2.0, alpha=0.5),
+           lambda b, x, w: 2.0 * b + 0.5 * (x @ w).sum(0), shapes=[(2,), (3, 4, 3), (3, 3, 2)],
+           label="scaled-broadcast"),
     OpSpec("addmm", lambda b, x, w: gk.baddbmm(b, x, w, beta=-1.0),
            lambda b, x, w: -b + x @ w, shapes=[(4, 1), (2, 4, 3), (2, 3, 2)], label="baddbmm"),
     OpSpec("addmm", F.linear, lambda x, w, b: x @ w.T + b, shapes=[(2, 4, 3), (5, 3), (5,)],
@@ -526,6 +560,20 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("constant_pad_nd", lambda x: F.pad(x, (0, 1, 1, 0, 1, 1)),
            lambda x: np.pad(x, ((1, 1), (1, 0), (0, 1))), shapes=[(2, 3, 2)], label="3-dims"),
     # --- max pooling (distinct values: no ties) ---
+    OpSpec("avg_pool3d", lambda x: F.avg_pool3d(x, 2), lambda x: x.reshape(1, 2, 2, 2, 2, 2, 2, 2)
+           .mean(axis=(3, 5, 7)), shapes=[(1, 2, 4, 4, 4)]),
+    OpSpec("avg_pool3d", lambda x: F.avg_pool3d(x, 3, stride=2, padding=1, count_include_pad=False),
+           lambda x: _avg_pool3d_ref(x, 3, 2, 1), shapes=[(2, 5, 4, 3)], label="unbatched-pad-count"),
+    OpSpec("avg_pool3d_backward", lambda g: P.avg_pool3d_backward_p(
+        g, input_shape=(1, 1, 4, 4, 2), kernel=(2, 2, 2), stride=(2, 2, 2),
+        padding=((0, 0),) * 3, divisor=np.full((2, 2, 1), 8.0)),
+        lambda g: np.repeat(np.repeat(np.repeat(g, 2, -1), 2, -2), 2, -3) / 8.0,
+        shapes=[(1, 1, 2, 2, 1)]),
+    OpSpec("max_pool3d", lambda x: F.max_pool3d(x, 2), lambda x: x.reshape(1, 2, 2, 2, 2, 2, 2, 2)
+           .max(axis=(3, 5, 7)), make=distinct((1, 2, 4, 4, 4))),
+    OpSpec("max_pool3d", lambda x: F.max_pool3d(x, (2, 3, 2), stride=(1, 2, 1), padding=(1, 1, 0)),
+           lambda x: _max_pool3d_ref(x, (2, 3, 2), (1, 2, 1), (1, 1, 0)), make=distinct((2, 3, 4, 3)),
+           label="unbatched-pad"),
     OpSpec("max_pool2d", lambda x: F.max_pool2d(x, 2), lambda x: _max_pool_ref(x, (2, 2), (2, 2), (0, 0))[0],
            make=distinct((1, 2, 4, 4))),
     OpSpec("max_pool2d", lambda x: F.max_pool2d(x, 3, stride=2, padding=1, return_indices=True),

@@ -58,6 +58,8 @@ def pdist(input: Tensor, p: float = 2.0) -> Tensor:
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
     n = x.shape[0]
+    if n >= 2 and x.is_floating_point():
+        return R.pdist_p(x, p=float(p))          # PyTorch's node: one PdistBackward0
     i, j = np.triu_indices(n, 1)
     d = A.index_select(x, 0, _make(i, False, None)) - A.index_select(x, 0, _make(j, False, None))
     if p == 0:

@@ -11,7 +11,7 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from ._base import _const, _ntuple, _t
-from ._conv import _batched3, _depth_slices, _fold_depth, _triple, _unfold_depth, conv3d
+from ._conv import _batched3, _triple
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
@@ -130,9 +130,14 @@ def _avg_pool(input: Any, nd: int, kernel_size: Any, stride: Any, padding: Any, 
     if divisor_override:
         div = np.full(outs, float(divisor_override))
     else:
-        dh = _avg_divisor(sizes[0], outs[0], k[0], s[0], p[0], count_include_pad)
-        dw = _avg_divisor(sizes[1], outs[1], k[1], s[1], p[1], count_include_pad)
-        div = np.outer(dh, dw).astype(np.float64)
+        div = np.ones(())
+        for i in range(len(outs)):
+            div = np.multiply.outer(div, _avg_divisor(sizes[i], outs[i], k[i], s[i], p[i],
+                                                      count_include_pad))
+        div = div.astype(np.float64)
+    if nd == 3:
+        # PyTorch's node: one AvgPool3DBackward0 (a row of the table)
+        return P.avg_pool3d_p(x, kernel=k, stride=s, padding=pads, divisor=div)
     out = P.avg_pool2d_p(x, kernel=k, stride=s, padding=pads, divisor=div)
     return A.squeeze(out, -2) if nd == 1 else out
 
@@ -294,82 +299,28 @@ def _pool3_args(kernel_size: Any, stride: Any, padding: Any) -> tuple[tuple[int,
 
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """Max over ``kD x kH x kW`` windows of ``(N, C, D, H, W)`` (a 2-D max pool, then a max over depth)."""
-    if return_indices:
-        out = max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode)
-        x3, _ = _batched3(_t(input), "max_pool3d")
-        k, s, p = _pool3_args(kernel_size, stride, padding)
-        idx = _max_pool3d_indices(np.asarray(x3._data), k, s, p, _triple(dilation, "dilation"),
-                                  tuple(out.shape[-3:]))
-        return out, _make(idx.reshape(tuple(out.shape)), False, None)
+    """Max over ``kD x kH x kW`` windows of ``(N, C, D, H, W)``: one node, PyTorch's
+    MaxPool3DWithIndicesBackward0 (the whole gradient to each window's maximum)."""
     x, batched = _batched3(_t(input), "max_pool3d")
     k, s, p = _pool3_args(kernel_size, stride, padding)
     d = _triple(dilation, "dilation")
-    if p[0]:
-        x = F.pad(x, (0, 0, 0, 0, p[0], p[0]), value=float("-inf"))
-    n = x.shape[0]
-    od = F._pool_out(x.shape[2] - 2 * p[0], k[0], s[0], p[0], d[0], ceil_mode)
-    if ceil_mode and (od - 1) * s[0] + d[0] * (k[0] - 1) + 1 > x.shape[2]:
-        x = F.pad(x, (0, 0, 0, 0, 0, (od - 1) * s[0] + d[0] * (k[0] - 1) + 1 - x.shape[2]),
-                  value=float("-inf"))
-    planes = _depth_slices(x, k[0], s[0], d[0], od)
-    deep = A.amax(A.stack(planes, 0), 0) if len(planes) > 1 else planes[0]
-    out = F.max_pool2d(_fold_depth(deep), k[1:], s[1:], p[1:], d[1:], ceil_mode)
-    res = _unfold_depth(out, n, od)
-    return res if batched else A.squeeze(res, 0)
-
-
-def _max_pool3d_indices(x: np.ndarray, k: tuple[int, ...], s: tuple[int, ...],
-                        p: tuple[int, ...], d: tuple[int, ...], out: tuple[int, ...]) -> np.ndarray:
-    """Flat ``D*H*W`` index of each window's maximum, the first one in (d, h, w) order (a NaN
-    counts as the maximum), as PyTorch's ``max_pool3d_with_indices`` reports it."""
-    spatial = x.shape[2:]
-    need = [(o - 1) * si + di * (ki - 1) + 1 for o, si, di, ki in zip(out, s, d, k)]
-    pads = [(0, 0), (0, 0)] + [(pi, max(nd_ - n - pi, 0) + 0) for pi, nd_, n in
-                               zip(p, need, spatial)]
-    xp = np.pad(x.astype(np.float64), pads, constant_values=-np.inf)
-    pos = np.pad(np.arange(int(np.prod(spatial)), dtype=np.int64).reshape(spatial),
-                 pads[2:], constant_values=-1)
-    best = np.full(x.shape[:2] + tuple(out), -np.inf)
-    where = np.full(x.shape[:2] + tuple(out), -1, dtype=np.int64)
-    for a in range(k[0]):
-        for b in range(k[1]):
-            for c in range(k[2]):
-                sl = tuple(slice(o * di, o * di + si * (n - 1) + 1, si) for o, di, si, n in
-                           zip((a, b, c), d, s, out))
-                val = xp[(slice(None), slice(None)) + sl]
-                take = (val > best) | (np.isnan(val) & ~np.isnan(best))
-                best = np.where(take, val, best)
-                where = np.where(take, pos[sl], where)
-    return where
+    out = tuple(_pool_out(x.shape[2 + i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(3))
+    if min(out) <= 0:
+        raise RuntimeError(f"max_pool3d: Given input size: ({', '.join(map(str, x.shape[1:]))}). "
+                           f"Calculated output size: ({x.shape[1]}x{'x'.join(map(str, out))}). "
+                           "Output size is too small")
+    val, idx = P.max_pool3d_p(x, kernel=k, stride=s, padding=p, dilation=d, out=out)
+    if not batched:
+        val, idx = A.squeeze(val, 0), A.squeeze(idx, 0)
+    return (val, idx) if return_indices else val
 
 
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
-    """Mean over ``kD x kH x kW`` windows of ``(N, C, D, H, W)`` (``ceil_mode=False``)."""
-    if ceil_mode:
-        raise NotImplementedError("avg_pool3d: ceil_mode=True is not supported")
-    x, batched = _batched3(_t(input), "avg_pool3d")
-    k, s, p = _pool3_args(kernel_size, stride, padding)
-    xp = F.pad(x, (p[2], p[2], p[1], p[1], p[0], p[0]))
-    n = x.shape[0]
-    od = (xp.shape[2] - k[0]) // s[0] + 1
-    ones = np.zeros((1, 1) + tuple(xp.shape[2:]))
-    ones[:, :, p[0]: p[0] + x.shape[2], p[1]: p[1] + x.shape[3], p[2]: p[2] + x.shape[4]] = 1.0
-    win = np.ones((1, 1) + k)
-    total = None
-    for pl in _depth_slices(xp, k[0], s[0], 1, od):
-        y = F.avg_pool2d(_fold_depth(pl), k[1:], s[1:], 0) * float(k[1] * k[2])
-        total = y if total is None else total + y
-    summed = _unfold_depth(total, n, od)
-    if divisor_override:
-        res = summed / float(divisor_override)
-    elif count_include_pad:
-        res = summed / float(np.prod(k))
-    else:
-        cnt = conv3d(_const(ones, x), _const(win, x), None, s).detach()
-        res = summed / cnt
-    return res if batched else A.squeeze(res, 0)
+    """Mean over ``kD x kH x kW`` windows of ``(N, C, D, H, W)``; the divisor follows PyTorch's
+    rules (one node, PyTorch's AvgPool3DBackward0)."""
+    return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, "avg_pool3d")
 
 
 # --- unpooling ----------------------------------------------------------------------------

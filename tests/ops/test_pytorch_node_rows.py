@@ -1,0 +1,162 @@
+"""Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
+index_add, nansum, cdist, pdist, renorm and lstsq's solution are table rows (index_fill
+the masked_fill row's IndexFillBackward variants); take,
+take_along_dim, trapezoid, linalg.matrix_power, linalg.multi_dot and the 1/inf matrix norms
+compose as PyTorch does. Values, first and second derivatives against finite differences in
+float64 (gradcheck) and, where torch is installed, PyTorch 2.13's nodes, values and gradients."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit.autograd import gradcheck, gradgradcheck
+
+
+def _arr(seed: int, *shape: int, lo: float = -1.0, hi: float = 1.0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(lo, hi, shape)
+
+
+#: (label, build(lib, *inputs), input shapes)
+CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
+    ("addr", lambda L, b, u, v: L.addr(b, u, v, beta=0.5, alpha=2.0), [(4, 3), (4,), (3,)]),
+    ("addr_broadcast", lambda L, b, u, v: L.addr(b, u, v), [(3,), (4,), (3,)]),
+    ("addbmm", lambda L, b, x, w: L.addbmm(b, x, w, beta=-1.0, alpha=0.5),
+     [(4, 2), (3, 4, 5), (3, 5, 2)]),
+    ("dist2_broadcast", lambda L, x, y: L.dist(x, y), [(3, 4), (4,)]),
+    ("dist1", lambda L, x, y: L.dist(x, y, 1), [(3, 4), (3, 4)]),
+    ("dist3", lambda L, x, y: L.dist(x, y, 3), [(3, 4), (3, 4)]),
+    ("dist_inf", lambda L, x, y: L.dist(x, y, float("inf")), [(3, 4), (3, 4)]),
+    ("dist_1_5", lambda L, x, y: L.dist(x, y, 1.5), [(5,), (5,)]),
+    ("aminmax_full", lambda L, x: L.aminmax(x)[0] * 2 + L.aminmax(x)[1], [(3, 4)]),
+    ("aminmax_dim", lambda L, x: L.stack(list(L.aminmax(x, dim=-1, keepdim=True))), [(3, 4)]),
+    ("aminmax_max_only", lambda L, x: L.aminmax(x, dim=0).max, [(3, 4)]),
+    ("index_add", lambda L, x, s: x.index_add(1, L.tensor([2, 0, 2]), s, alpha=1.5),
+     [(3, 4), (3, 3)]),
+    ("index_fill", lambda L, x: x.index_fill(1, L.tensor([2, 0, 2]), -1.5), [(3, 4)]),
+    ("index_fill_tensor", lambda L, x, v: x.index_fill(0, L.tensor([1]), v), [(3, 4), ()]),
+    ("nansum_dim", lambda L, x: L.nansum(x, 0), [(3, 4)]),
+    ("take", lambda L, x: L.take(x, L.tensor([[0, -1], [5, 5]])), [(3, 4)]),
+    ("take_along_dim", lambda L, x: L.take_along_dim(x, L.tensor([[0], [2], [1]]), 1), [(3, 4)]),
+    ("trapezoid_dx", lambda L, y: L.trapezoid(y, dx=0.5, dim=0), [(4, 3)]),
+    ("trapezoid_x", lambda L, y: L.trapezoid(y, L.tensor([0.0, 0.5, 2.0], dtype=L.float64)),
+     [(4, 3)]),
+    ("cumulative_trapezoid", lambda L, y: L.cumulative_trapezoid(y, dx=2.0), [(4, 3)]),
+    ("cumulative_trapezoid_x", lambda L, y: L.cumulative_trapezoid(
+        y, L.tensor([0.0, 0.5, 2.0], dtype=L.float64)), [(4, 3)]),
+    ("matrix_power0", lambda L, a: L.linalg.matrix_power(a, 0), [(3, 3)]),
+    ("matrix_power1", lambda L, a: L.linalg.matrix_power(a, 1), [(3, 3)]),
+    ("matrix_power3", lambda L, a: L.linalg.matrix_power(a, 3), [(3, 3)]),
+    ("matrix_power6", lambda L, a: L.linalg.matrix_power(a, 6), [(2, 3, 3)]),
+    ("matrix_power_m1", lambda L, a: L.linalg.matrix_power(a + 3 * L.eye(3, dtype=L.float64), -1),
+     [(3, 3)]),
+    ("matrix_power_m3", lambda L, a: L.linalg.matrix_power(a + 3 * L.eye(3, dtype=L.float64), -3),
+     [(3, 3)]),
+    ("multi_dot2", lambda L, a, b: L.linalg.multi_dot([a, b]), [(2, 3), (3, 4)]),
+    ("multi_dot3_left", lambda L, a, b, c: L.linalg.multi_dot([a, b, c]), [(5, 2), (2, 4), (4, 3)]),
+    ("multi_dot4", lambda L, a, b, c, d: L.linalg.multi_dot([a, b, c, d]),
+     [(2, 3), (3, 4), (4, 2), (2, 5)]),
+    ("multi_dot5", lambda L, a, b, c, d, e: L.linalg.multi_dot([a, b, c, d, e]),
+     [(6, 2), (2, 5), (5, 1), (1, 4), (4, 3)]),
+    ("lstsq", lambda L, a, b: L.linalg.lstsq(a, b).solution, [(4, 3), (4, 2)]),
+    ("lstsq_vector", lambda L, a, b: L.linalg.lstsq(a, b).solution, [(4, 3), (4,)]),
+    ("lstsq_batch", lambda L, a, b: L.linalg.lstsq(a, b).solution, [(2, 4, 3), (2, 4, 2)]),
+    ("cdist2", lambda L, a, b: L.cdist(a, b), [(4, 3), (5, 3)]),
+    ("cdist1", lambda L, a, b: L.cdist(a, b, 1), [(4, 3), (5, 3)]),
+    ("cdist3_batch", lambda L, a, b: L.cdist(a, b, 3), [(2, 4, 3), (2, 5, 3)]),
+    ("cdist_inf", lambda L, a, b: L.cdist(a, b, float("inf")), [(4, 3), (5, 3)]),
+    ("cdist1_5_broadcast", lambda L, a, b: L.cdist(a, b, 1.5), [(2, 4, 3), (5, 3)]),
+    ("matrix_norm1", lambda L, a: L.linalg.matrix_norm(a, 1), [(3, 4)]),
+    ("matrix_norm_inf_keepdim", lambda L, a: L.linalg.matrix_norm(a, float("inf"), keepdim=True),
+     [(2, 3, 4)]),
+    ("matrix_norm_m1_dims", lambda L, a: L.linalg.matrix_norm(a, -1, dim=(2, 0)), [(3, 2, 4)]),
+    ("pdist", lambda L, x: L.nn.functional.pdist(x), [(4, 3)]),
+    ("pdist1", lambda L, x: L.nn.functional.pdist(x, 1), [(4, 3)]),
+    ("pdist_inf", lambda L, x: L.nn.functional.pdist(x, float("inf")), [(4, 3)]),
+    ("pdist3", lambda L, x: L.nn.functional.pdist(x, 3), [(5, 2)]),
+    ("renorm", lambda L, x: L.renorm(x, 2, 0, 1.0), [(4, 3)]),
+    ("renorm_p1_dim1", lambda L, x: L.renorm(x, 1, 1, 1.2), [(4, 3)]),
+    ("renorm_p3_3d", lambda L, x: L.renorm(x, 3, 1, 0.5), [(2, 3, 2)]),
+    ("multi_dot_vectors", lambda L, a, b, c: L.linalg.multi_dot([a, b, c]), [(3,), (3, 4), (4,)]),
+]
+
+
+def _inputs(lib: Any, shapes: list[tuple[int, ...]]) -> list[Any]:
+    return [lib.tensor(_arr(10 + i, *s), dtype=lib.float64, requires_grad=True)
+            for i, s in enumerate(shapes)]
+
+
+@pytest.mark.parametrize("label,build,shapes", CASES, ids=[c[0] for c in CASES])
+def test_derivatives_pass_finite_differences(label: str, build: Any, shapes: Any) -> None:
+    xs = _inputs(gk, shapes)
+    assert gradcheck(lambda *a: build(gk, *a), tuple(xs))
+    assert gradgradcheck(lambda *a: build(gk, *a), tuple(xs))
+
+
+def _names(out: Any) -> tuple[str, tuple[Any, ...]]:
+    fn = out.grad_fn
+
+    def nm(f: Any) -> Any:
+        return None if f is None else f.name().replace("torch::autograd::", "")
+    return nm(fn), tuple(nm(n) for n, _ in fn.next_functions)
+
+
+@pytest.mark.parametrize("label,build,shapes", CASES, ids=[c[0] for c in CASES])
+def test_nodes_values_and_gradients_match_pytorch(label: str, build: Any, shapes: Any) -> None:
+    torch = pytest.importorskip("torch")
+    xg, xt = _inputs(gk, shapes), _inputs(torch, shapes)
+    og, ot = build(gk, *xg), build(torch, *xt)
+    assert _names(og) == _names(ot)
+    np.testing.assert_allclose(og.detach().numpy(), ot.detach().numpy(), rtol=1e-10, atol=1e-12)
+    v = _arr(99, *tuple(ot.shape), lo=0.5, hi=1.5)
+    gg = gk.autograd.grad((og * gk.tensor(v)).sum(), xg, allow_unused=True)
+    gt = torch.autograd.grad((ot * torch.tensor(v)).sum(), xt, allow_unused=True)
+    for a, b in zip(gg, gt):
+        a = np.zeros(1) if a is None else a.numpy()
+        b = np.zeros(1) if b is None else b.numpy()
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_nansum_gives_nan_entries_no_gradient() -> None:
+    x = gk.tensor([[1.0, float("nan")], [2.0, 3.0]], dtype=gk.float64, requires_grad=True)
+    y = gk.nansum(x, 1)
+    np.testing.assert_array_equal(y.detach().numpy(), [1.0, 5.0])
+    (y * gk.tensor([2.0, 3.0], dtype=gk.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 0.0], [3.0, 3.0]])
+    assert y.grad_fn.name() == "NansumBackward0"
+
+
+def test_aminmax_ties_share_the_gradient() -> None:
+    # recorded from PyTorch 2.13: (2 * min + 5 * max) of [[1, 3, 3], [2, 2, 0]]
+    x = gk.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]], requires_grad=True)
+    lo, hi = gk.aminmax(x)
+    (lo * 2 + hi * 5).backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 2.5, 2.5], [0.0, 0.0, 2.0]])
+    assert lo.grad_fn is hi.grad_fn and lo.grad_fn.name() == "AminmaxBackward0"
+
+
+def test_multi_dot_takes_the_cheapest_order() -> None:
+    # (5x2)(2x4)(4x3): (AB)C costs 5*2*4 + 5*4*3 = 100, A(BC) 2*4*3 + 5*2*3 = 54
+    a, b, c = (gk.tensor(_arr(i, *s), requires_grad=True) for i, s in
+               enumerate([(5, 2), (2, 4), (4, 3)]))
+    out = gk.linalg.multi_dot([a, b, c])
+    (mm,) = [n for n, _ in out.grad_fn.next_functions]
+    left, right = [n for n, _ in mm.next_functions]
+    assert left.variable is a and right.name() == "MmBackward0"
+    np.testing.assert_allclose(out.detach().numpy(), a.detach().numpy() @ b.detach().numpy()
+                               @ c.detach().numpy(), rtol=1e-12)
+
+
+def test_index_fill_repeated_index_fills_once() -> None:
+    # recorded from PyTorch 2.13: a repeated index fills its slice once, so the value's
+    # gradient is the sum over the 6 filled entries (gradkit gave 9 before the row)
+    x = gk.rand(3, 4, dtype=gk.float64, requires_grad=True)
+    v = gk.tensor(2.0, dtype=gk.float64, requires_grad=True)
+    y = x.index_fill(1, gk.tensor([3, 0, 3]), v)
+    assert y.grad_fn.name() == "IndexFillBackward1"
+    y.sum().backward()
+    assert v.grad.item() == 6.0
+    np.testing.assert_array_equal(x.grad.numpy(), np.tile([0.0, 1.0, 1.0, 0.0], (3, 1)))
