@@ -75,8 +75,8 @@ if _typing.TYPE_CHECKING:
     from ._api.reduction import *  # noqa: F401,F403
     from ._api.shape import *  # noqa: F401,F403
     from . import (accelerator, cli, compile, cuda, cv2, data, fft, func, functional, image, io,
-                   nn, numeric, numpy, optim, optimize, scipy, special, symbolic, tape, testing, tf,
-                   utils, viz)
+                   nn, numeric, numpy, optim, optimize, profiler, scipy, special, symbolic, tape,
+                   testing, tf, utils, viz, xpu)
     from .func._vmap import torch_vmap as vmap
     from ._api.lazy import compute, from_dask, persist
     from .io import load, save
@@ -105,7 +105,7 @@ def __getattr__(name: str) -> object:
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
-                 "compile", "accelerator", "functional", "special")
+                 "compile", "accelerator", "functional", "special", "profiler", "xpu")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy",
                # torch.cosine_similarity, ...: nn.functional's, also at the top level in PyTorch
@@ -182,17 +182,17 @@ if _typing.TYPE_CHECKING:
                 "nan_to_num", "nanmean", "nanmedian", "nanquantile", "nansum", "narrow", "ne",
                 "neg", "negative", "nonzero", "norm", "not_equal", "numel", "numpy", "outer",
                 "permute", "pixel_shuffle", "pixel_unshuffle", "polar", "polygamma", "positive",
-                "pow", "prod", "quantile", "rad2deg", "real", "reciprocal", "relu", "remainder",
-                "repeat", "repeat_interleave", "reshape", "resolve_conj", "resolve_neg", "roll",
-                "rot90", "round", "rsqrt", "rsub", "scatter", "scatter_add", "scipy",
-                "searchsorted", "sgn", "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "sort",
-                "special", "special_xlogy", "split", "split_with_sizes", "sqrt", "square",
-                "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum", "swapaxes",
-                "swapdims", "t", "take", "take_along_dim", "tan", "tanh", "tape", "tensor_split",
-                "tensordot", "testing", "tf", "tile", "topk", "trace", "transpose",
+                "pow", "prod", "profiler", "quantile", "rad2deg", "real", "reciprocal", "relu",
+                "remainder", "repeat", "repeat_interleave", "reshape", "resolve_conj",
+                "resolve_neg", "roll", "rot90", "round", "rsqrt", "rsub", "scatter", "scatter_add",
+                "scipy", "searchsorted", "sgn", "sigmoid", "sign", "signbit", "sin", "sinc",
+                "sinh", "sort", "special", "special_xlogy", "split", "split_with_sizes", "sqrt",
+                "square", "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum",
+                "swapaxes", "swapdims", "t", "take", "take_along_dim", "tan", "tanh", "tape",
+                "tensor_split", "tensordot", "testing", "tf", "tile", "topk", "trace", "transpose",
                 "triangular_solve", "tril", "triu", "true_divide", "trunc", "unbind", "unflatten",
                 "unfold", "unique", "unique_consecutive", "unravel_index", "unsqueeze", "var",
                 "var_mean", "vdot", "view", "view_as_complex", "view_as_real", "vsplit", "vstack",
-                "where", "xlogy"]
+                "where", "xlogy", "xpu"]
     # END names written by tools/gen_tensor_stub.py
 del _dtype, _typing

@@ -203,8 +203,10 @@ class profile:
         key, start, inner, _, shapes, stack = self._stack.pop()
         now = time.perf_counter()
         took = (now - start) * 1e6
-        self._events.append(FunctionEvent(key, (start - self._t0) * 1e6, took, took - inner,
-                                          shapes, stack, threading.get_ident(), len(self._stack)))
+        if self._hooked:                    # (a scheduled profiler keeps nothing between cycles)
+            self._events.append(FunctionEvent(key, (start - self._t0) * 1e6, took, took - inner,
+                                              shapes, stack, threading.get_ident(),
+                                              len(self._stack)))
         if self._stack:
             self._stack[-1][2] += took
 
@@ -263,10 +265,10 @@ class profile:
     def __exit__(self, *exc: Any) -> None:
         if not self.enabled:
             return
-        self._hook_off()
         _active.remove(self)
         while self._stack:
             self._close()
+        self._hook_off()
 
     # --- results ---------------------------------------------------------------------
     def events(self) -> list[FunctionEvent]:
@@ -288,13 +290,16 @@ class profile:
                                "profile with with_stack=True")
         rows: dict[Any, FunctionEventAvg] = {}
         for e in self._events:
+            name = e.name
+            if name.startswith("ProfilerStep#"):
+                name = "ProfilerStep*"      # the steps of a scheduled profile: one row, as PyTorch's
             shapes = e.input_shapes or [] if group_by_input_shape else None
             stack = (e.stack or [])[:group_by_stack_n] if group_by_stack_n else None
-            key = (e.name, None if shapes is None else repr(shapes),
+            key = (name, None if shapes is None else repr(shapes),
                    None if stack is None else tuple(stack))
             row = rows.get(key)
             if row is None:
-                row = rows[key] = FunctionEventAvg(e.name)
+                row = rows[key] = FunctionEventAvg(name)
                 row.input_shapes = shapes
                 row.stack = stack
             row.count += 1
