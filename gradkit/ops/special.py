@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import ELEMENTWISE, ZERO
+from ._registry import ELEMENTWISE, ZERO, not_lazy
 from ._registry import defop as _defop
 from .elementwise import digamma, exp, lgamma, log, log1p, sign, where
 
@@ -252,6 +252,7 @@ def _airy_ai(x: Any) -> Any:
 # NOTE: PyTorch's special_airy_ai and the polynomials below are not differentiable: their
 # outputs do not require grad (differentiable=False rows, as comparisons are).
 airy_ai = defop("airy_ai", _airy_ai, differentiable=False, promote="float", batch="elementwise")
+not_lazy(airy_ai, False, "calls scipy.special.airy, which returns its four functions at once")
 
 
 def _recurrence(p1: Any, step: Any, shift: bool = False) -> Any:
@@ -300,7 +301,9 @@ def _polynomial_row(name: str, shift: bool = False) -> Any:
     p1, step = _POLYNOMIALS[base]
     fwd = _recurrence(p1, step, shift)
     fwd.__name__ = name
-    return defop(name, fwd, differentiable=False, promote="float", batch="elementwise")
+    row = defop(name, fwd, differentiable=False, promote="float", batch="elementwise")
+    not_lazy(row, False, "evaluates its recurrence on whole NumPy arrays")
+    return row
 
 
 chebyshev_polynomial_t = _polynomial_row("chebyshev_polynomial_t")
