@@ -258,24 +258,37 @@ not_lazy(airy_ai, False, "calls scipy.special.airy, which returns its four funct
 def _recurrence(p1: Any, step: Any, shift: bool = False) -> Any:
     """A forward ``f(x, n)`` for the polynomial family with ``P_0 = 1``, ``P_1 = p1(x)`` and
     ``P_{k+1} = step(k, x, P_k, P_{k-1})``; ``n`` is truncated to an integer (PyTorch), a
-    negative degree gives 0; ``shift``: the shifted family, in ``2x - 1``."""
+    negative degree gives 0; ``shift``: the shifted family, in ``2x - 1``. Written with array
+    arithmetic and ``np.where`` only, so a device array stays on its device."""
     def fwd(x: Any, n: Any) -> Any:
-        x, n = np.broadcast_arrays(np.asarray(x), np.asarray(n))
+        if not hasattr(x, "dtype"):
+            x = np.asarray(x)
         # NOTE: the row's promotion has cast x to the result dtype; the degree does not count
         dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
         xs = x.astype(dt)
         if shift:
             xs = xs * 2 - 1
-        deg = np.trunc(n).astype(np.int64) if n.dtype.kind == "f" else n.astype(np.int64)
-        out = np.where(deg < 0, 0.0, 1.0).astype(dt)
-        top = int(deg.max(initial=0))
+        ndt = getattr(n, "dtype", None)
+        if ndt is None or getattr(n, "ndim", 0) == 0:          # one degree for all
+            k = int(n)
+            if k <= 0:
+                return xs * 0 + (1.0 if k == 0 else 0.0)
+            prev, cur = xs * 0 + 1.0, p1(xs)
+            with np.errstate(all="ignore"):
+                for j in range(1, k):
+                    prev, cur = cur, step(j, xs, cur, prev)
+            return cur.astype(dt)
+        deg = n.astype(np.int64) if ndt.kind in "iub" else np.trunc(n).astype(np.int64)
+        zero = xs * 0 + deg * 0                                  # the broadcast shape
+        out = np.where(deg < 0, zero, zero + 1.0)
+        top = int(deg.max()) if deg.size else 0
         if top >= 1:
-            prev, cur = np.ones_like(xs), p1(xs)
+            prev, cur = zero + 1.0, p1(xs) + zero
             out = np.where(deg == 1, cur, out)
             with np.errstate(all="ignore"):
-                for k in range(1, top):
-                    prev, cur = cur, step(k, xs, cur, prev)
-                    out = np.where(deg == k + 1, cur, out)
+                for j in range(1, top):
+                    prev, cur = cur, step(j, xs, cur, prev)
+                    out = np.where(deg == j + 1, cur, out)
         return out.astype(dt)
     return fwd
 
