@@ -471,20 +471,24 @@ class BackwardPass:
     """
 
     _ids = itertools.count(1)
+    __slots__ = ("id", "callbacks", "state", "_graph", "_leaves")
 
     def __init__(self) -> None:
+        # NOTE: one per backward call: kept small (the lists are made when first used)
         self.id = next(BackwardPass._ids)
         #: run in order at the end of the pass (one queued by a callback runs too)
-        self.callbacks: list[Callable[[], None]] = []
+        self.callbacks: list[Callable[[], None]] | None = None
         #: per-pass state of hooks that span several tensors (keyed by the hook's own object)
         self.state: dict[Any, Any] = {}
         #: set by the engine: (reachable nodes -> count, root nodes, root tensors, the ids of
         #: the leaves an ``inputs=`` pass fills or None)
-        self._graph: Any = ({}, (), (), None)
+        self._graph: Any = None
         self._leaves: set[int] | None = None
 
     def queue_callback(self, fn: Callable[[], None]) -> None:
         """Run ``fn()`` at the end of this pass (PyTorch's ``queue_callback``)."""
+        if self.callbacks is None:
+            self.callbacks = []
         self.callbacks.append(fn)
 
     def will_execute(self, t: Any) -> bool:
