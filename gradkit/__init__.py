@@ -88,8 +88,8 @@ if _typing.TYPE_CHECKING:
     from ._api.reduction import *  # noqa: F401,F403
     from ._api.shape import *  # noqa: F401,F403
     from . import (accelerator, backends, cli, compile, cuda, cv2, data, distributions, fft, func,
-                   functional, image, io, nn, numeric, numpy, optim, optimize, random, scipy,
-                   symbolic, tape, testing, tf, utils, viz)
+                   functional, image, io, nn, numeric, numpy, optim, optimize, profiler, random,
+                   scipy, special, symbolic, tape, testing, tf, utils, viz, xpu)
     from .func._vmap import torch_vmap as vmap
     from ._api.lazy import compute, from_dask, persist
     from .io import load, save
@@ -132,7 +132,8 @@ def __getattr__(name: str) -> object:
 
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
-                 "compile", "accelerator", "functional", "distributions", "backends", "random")
+                 "compile", "accelerator", "functional", "distributions", "backends", "random",
+                 "special", "profiler", "xpu")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy",
                # torch.cosine_similarity, ...: nn.functional's, also at the top level in PyTorch
@@ -244,11 +245,11 @@ if _typing.TYPE_CHECKING:
                 "neg", "negative", "nonzero", "norm", "not_equal", "nuclear_norm", "numel",
                 "numpy", "outer", "pairwise_distance", "pdist", "permute", "pixel_shuffle",
                 "pixel_unshuffle", "poisson_nll_loss", "polar", "polygamma", "positive", "pow",
-                "prelu", "prod", "qr", "quantile", "rad2deg", "real", "reciprocal", "relu",
-                "remainder", "repeat", "repeat_interleave", "reshape", "resolve_conj",
+                "prelu", "prod", "profiler", "qr", "quantile", "rad2deg", "real", "reciprocal",
+                "relu", "remainder", "repeat", "repeat_interleave", "reshape", "resolve_conj",
                 "resolve_neg", "rms_norm", "roll", "rot90", "round", "rrelu", "rrelu_", "rsqrt",
                 "rsub", "scatter", "scatter_add", "scipy", "searchsorted", "selu", "selu_", "sgn",
-                "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "solve", "sort",
+                "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "solve", "sort", "special",
                 "special_xlogy", "split", "split_with_sizes", "sqrt", "square", "squeeze", "stack",
                 "std", "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "symeig", "t",
                 "take", "take_along_dim", "tan", "tanh", "tape", "tensor_split", "tensordot",
@@ -256,6 +257,6 @@ if _typing.TYPE_CHECKING:
                 "triangular_solve", "tril", "triplet_margin_loss", "triu", "true_divide", "trunc",
                 "unbind", "unflatten", "unfold", "unique", "unique_consecutive", "unravel_index",
                 "unsqueeze", "var", "var_mean", "vdot", "view", "view_as_complex", "view_as_real",
-                "vsplit", "vstack", "where", "xlogy"]
+                "vsplit", "vstack", "where", "xlogy", "xpu"]
     # END names written by tools/gen_tensor_stub.py
 del _dtype, _typing

@@ -9,6 +9,7 @@ when saved, so an in-place change is caught when backward unpacks them.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import traceback
 import weakref
@@ -19,7 +20,8 @@ import numpy as np
 from gradkit._core.grad_mode import _state
 
 __all__ = ["Node", "AccumulateGrad", "Meta", "ConstRef", "SavedTensor", "freed_error",
-           "version_error", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks"]
+           "version_error", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
+           "BackwardPass", "current_pass", "register_multi_grad_hook"]
 
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -445,3 +447,161 @@ class disable_saved_tensors_hooks:
 
     def __exit__(self, *exc: object) -> None:
         _state.saved_hooks_off = self.prev
+
+
+# --- backward passes: the engine's end-of-pass point and multi-tensor hooks ------------------
+class _Passes(threading.local):
+    stack: list[Any]
+
+    def __init__(self) -> None:
+        self.stack = []
+
+
+#: each thread's open backward passes, innermost last
+_passes = _Passes()
+
+
+class BackwardPass:
+    """One run of the backward engine (PyTorch's graph task), on the thread that started it.
+
+    The engine opens one per ``backward()``/``autograd.grad()`` call (``begin``), runs the
+    callbacks queued on it once every gradient of the pass is computed and accumulated, and
+    closes it (``end``). Each thread keeps its own stack of open passes (a hook may start a
+    backward of its own), so passes running at once in several threads never share state.
+    """
+
+    _ids = itertools.count(1)
+    __slots__ = ("id", "callbacks", "state", "_graph", "_leaves")
+
+    def __init__(self) -> None:
+        # NOTE: one per backward call: kept small (the lists are made when first used)
+        self.id = next(BackwardPass._ids)
+        #: run in order at the end of the pass (one queued by a callback runs too)
+        self.callbacks: list[Callable[[], None]] | None = None
+        #: per-pass state of hooks that span several tensors (keyed by the hook's own object)
+        self.state: dict[Any, Any] = {}
+        #: set by the engine: (reachable nodes -> count, root nodes, root tensors, the ids of
+        #: the leaves an ``inputs=`` pass fills or None)
+        self._graph: Any = None
+        self._leaves: set[int] | None = None
+
+    def queue_callback(self, fn: Callable[[], None]) -> None:
+        """Run ``fn()`` at the end of this pass (PyTorch's ``queue_callback``)."""
+        if self.callbacks is None:
+            self.callbacks = []
+        self.callbacks.append(fn)
+
+    def will_execute(self, t: Any) -> bool:
+        """Whether this pass may compute a gradient for tensor ``t`` (a generous answer: a hook
+        waiting for it is released at the end of the pass if it does not arrive)."""
+        deps, root_nodes, roots, leaf_ids = self._graph
+        fn = t._fn
+        if fn is not None:
+            return fn in deps or fn in root_nodes
+        if leaf_ids is not None:
+            return id(t) in leaf_ids
+        if self._leaves is None:
+            self._leaves = {id(e) for node in (*deps, *root_nodes) for e in node.next
+                            if e is not None and type(e) is not tuple}
+            self._leaves.update(id(r) for r in roots if r._fn is None)
+        return id(t) in self._leaves
+
+    @staticmethod
+    def begin() -> BackwardPass:
+        p = BackwardPass()
+        _passes.stack.append(p)
+        return p
+
+    def run_callbacks(self) -> None:
+        while self.callbacks:
+            self.callbacks.pop(0)()
+
+    def end(self) -> None:
+        stack = _passes.stack
+        if stack and stack[-1] is self:
+            stack.pop()
+
+
+def current_pass() -> BackwardPass | None:
+    """The calling thread's innermost running backward pass, or None outside backward."""
+    stack = _passes.stack
+    return stack[-1] if stack else None
+
+
+class _MultiHandle:
+    """The handle of ``register_multi_grad_hook``: ``remove()`` removes its tensor hooks."""
+
+    def __init__(self, handles: tuple[Any, ...]) -> None:
+        self.handles = handles
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+
+    def __enter__(self) -> _MultiHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def register_multi_grad_hook(tensors: Any, fn: Callable[[Any], None], *,
+                             mode: str = "all") -> _MultiHandle:
+    """Call ``fn`` once per backward pass over the gradients of several tensors.
+
+    ``mode="all"``: after the gradient of every tensor of ``tensors`` that the pass computes,
+    ``fn(grads)`` with the list of gradients (``None`` for a tensor outside the pass, or not
+    needed for its ``inputs=``). ``mode="any"``: ``fn(grad)`` with the first gradient the pass
+    computes of any of them. Returns a handle with ``remove()``. Each pass keeps its own count,
+    so backward passes in several threads at once do not mix their gradients.
+    """
+    supported = ("all", "any")
+    if mode not in supported:
+        raise ValueError(f"Expects mode to be one of {supported} but got {mode}")
+    tensors = tuple(tensors)
+    for t in tensors:
+        if not getattr(t, "requires_grad", False):
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    key = object()                          # this hook's slot in each pass's state
+    n = len(tensors)
+
+    def pass_now() -> BackwardPass:
+        p = current_pass()
+        if p is None:
+            raise RuntimeError("expected this hook to be called inside a backward call")
+        return p
+
+    if mode == "any":
+        def any_hook(grad: Any) -> None:
+            p = pass_now()
+            if key in p.state:
+                return
+            p.state[key] = True
+            fn(grad)
+
+        return _MultiHandle(tuple(t.register_hook(any_hook) for t in tensors))
+
+    def flush(p: BackwardPass) -> None:
+        entry = p.state.get(key)
+        if entry is not None and not entry[2]:
+            entry[2] = True
+            fn(entry[0])
+
+    def inner(idx: int) -> Callable[[Any], None]:
+        def hook(grad: Any) -> None:
+            p = pass_now()
+            entry = p.state.get(key)
+            if entry is None:
+                expected = sum(1 for t in tensors if p.will_execute(t))
+                # [grads, hooks still awaited, fired]
+                entry = p.state[key] = [[None] * n, expected, False]
+                p.queue_callback(lambda: flush(p))
+            if entry[2]:
+                return
+            entry[0][idx] = grad
+            entry[1] -= 1
+            if entry[1] <= 0:
+                flush(p)
+        return hook
+
+    return _MultiHandle(tuple(t.register_hook(inner(i)) for i, t in enumerate(tensors)))

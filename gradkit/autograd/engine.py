@@ -18,6 +18,7 @@ from gradkit._core import backend as _backend
 from gradkit._core.backend import as_data
 from gradkit._core.tensor import Size, Tensor, _make
 from gradkit._core.grad_mode import _state
+from gradkit._core.graph import BackwardPass
 from gradkit._core.dtype import FROM_NP
 from gradkit.ops.elementwise import where
 
@@ -254,19 +255,26 @@ def run_backward(roots: Any, grads: Any = None, retain_graph: bool | None = None
     # NOTE: as in PyTorch, create_graph records nothing inside inference mode
     _state.grad_enabled = create and not _state.inference
     tensors = create or (bool(BATCHED_SEEDS) and _any_batched(grads))
+    # the end-of-pass point: callbacks queued on the pass (register_multi_grad_hook's) run
+    # after every gradient is computed and accumulated, before backward returns
+    bpass = BackwardPass.begin()
     try:
         seeds = _root_grads(roots, grads, tensors)
         if _state.complex_conj:                 # JAX's convention: conj at both ends
             seeds = [_conj(g) for g in seeds]
         # NOTE: like PyTorch, backward does not warn about inf/nan it produces (sqrt'(0) = inf).
         with np.errstate(all="ignore"):
-            return _execute(roots, seeds, tensors, retain, inputs, capture, allow_unused)
+            result = _execute(roots, seeds, tensors, retain, inputs, capture, allow_unused, bpass)
+        bpass.run_callbacks()
+        return result
     finally:
+        bpass.end()
         _state.grad_enabled = prev
 
 
 def _execute(roots: list[Tensor], seeds: list[Any], create: bool, retain: bool,
-             inputs: list[Tensor], capture: bool, allow_unused: bool) -> list[Any] | None:
+             inputs: list[Tensor], capture: bool, allow_unused: bool,
+             bpass: BackwardPass) -> list[Any] | None:
     buffers: dict[Any, list[Any]] = {}
     leaf_grads: dict[int, list[Any]] = {}         # id -> [tensor, grad]
     root_nodes = []
@@ -297,6 +305,7 @@ def _execute(roots: list[Tensor], seeds: list[Any], create: bool, retain: bool,
         needed = _needed(root_nodes, deps, leaf_ids, set(out_targets))
     else:
         needed = None
+    bpass._graph = (deps, root_nodes, roots, leaf_ids if inputs else None)
     captured: dict[int, Any] = {}
 
     ready = [n for n in root_nodes if deps.get(n, 0) == 0]

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import ELEMENTWISE, ZERO
+from ._registry import ELEMENTWISE, ZERO, not_lazy
 from ._registry import defop as _defop
 from .elementwise import digamma, exp, lgamma, log, log1p, sign, where
 
@@ -243,10 +243,104 @@ betaincinv = defop("betaincinv", _sp("betaincinv"),
                             - (a - 1.0) * log(ans) - (b - 1.0) * log1p(-ans))),
                    jvp=ELEMENTWISE, save_ans=True, promote="float")
 
+# --- Airy function and orthogonal polynomials (no derivative, as in PyTorch) ------------
+def _airy_ai(x: Any) -> Any:
+    out = scipy_special().airy(x)[0]
+    return out.astype(x.dtype) if x.dtype.kind == "f" and out.dtype != x.dtype else out
+
+
+# NOTE: PyTorch's special_airy_ai and the polynomials below are not differentiable: their
+# outputs do not require grad (differentiable=False rows, as comparisons are).
+airy_ai = defop("airy_ai", _airy_ai, differentiable=False, promote="float", batch="elementwise")
+not_lazy(airy_ai, False, "calls scipy.special.airy, which returns its four functions at once")
+
+
+def _recurrence(p1: Any, step: Any, shift: bool = False) -> Any:
+    """A forward ``f(x, n)`` for the polynomial family with ``P_0 = 1``, ``P_1 = p1(x)`` and
+    ``P_{k+1} = step(k, x, P_k, P_{k-1})``; ``n`` is truncated to an integer (PyTorch), a
+    negative degree gives 0; ``shift``: the shifted family, in ``2x - 1``. Written with array
+    arithmetic and ``np.where`` only, so a device array stays on its device."""
+    def fwd(x: Any, n: Any) -> Any:
+        if not hasattr(x, "dtype"):
+            x = np.asarray(x)
+        # NOTE: the row's promotion has cast x to the result dtype; the degree does not count
+        dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+        xs = x.astype(dt)
+        if shift:
+            xs = xs * 2 - 1
+        ndt = getattr(n, "dtype", None)
+        if ndt is None or getattr(n, "ndim", 0) == 0:          # one degree for all
+            k = int(n)
+            if k <= 0:
+                return xs * 0 + (1.0 if k == 0 else 0.0)
+            prev, cur = xs * 0 + 1.0, p1(xs)
+            with np.errstate(all="ignore"):
+                for j in range(1, k):
+                    prev, cur = cur, step(j, xs, cur, prev)
+            return cur.astype(dt)
+        deg = n.astype(np.int64) if ndt.kind in "iub" else np.trunc(n).astype(np.int64)
+        zero = xs * 0 + deg * 0                                  # the broadcast shape
+        out = np.where(deg < 0, zero, zero + 1.0)
+        top = int(deg.max()) if deg.size else 0
+        if top >= 1:
+            prev, cur = zero + 1.0, p1(xs) + zero
+            out = np.where(deg == 1, cur, out)
+            with np.errstate(all="ignore"):
+                for j in range(1, top):
+                    prev, cur = cur, step(j, xs, cur, prev)
+                    out = np.where(deg == j + 1, cur, out)
+        return out.astype(dt)
+    return fwd
+
+
+def _chebyshev(k: int, x: Any, cur: Any, prev: Any) -> Any:
+    return 2 * x * cur - prev
+
+
+_POLYNOMIALS = {
+    "chebyshev_polynomial_t": (lambda x: x, _chebyshev),
+    "chebyshev_polynomial_u": (lambda x: 2 * x, _chebyshev),
+    "chebyshev_polynomial_v": (lambda x: 2 * x - 1, _chebyshev),
+    "chebyshev_polynomial_w": (lambda x: 2 * x + 1, _chebyshev),
+    "hermite_polynomial_h": (lambda x: 2 * x, lambda k, x, c, p: 2 * x * c - 2 * k * p),
+    "hermite_polynomial_he": (lambda x: x, lambda k, x, c, p: x * c - k * p),
+    "laguerre_polynomial_l": (lambda x: 1 - x, lambda k, x, c, p: ((2 * k + 1 - x) * c - k * p) / (k + 1)),
+    "legendre_polynomial_p": (lambda x: x, lambda k, x, c, p: ((2 * k + 1) * x * c - k * p) / (k + 1)),
+}
+
+
+def _polynomial_row(name: str, shift: bool = False) -> Any:
+    base = name.replace("shifted_", "")
+    p1, step = _POLYNOMIALS[base]
+    fwd = _recurrence(p1, step, shift)
+    fwd.__name__ = name
+    row = defop(name, fwd, differentiable=False, promote="float", batch="elementwise")
+    not_lazy(row, False, "evaluates its recurrence on whole NumPy arrays")
+    return row
+
+
+chebyshev_polynomial_t = _polynomial_row("chebyshev_polynomial_t")
+chebyshev_polynomial_u = _polynomial_row("chebyshev_polynomial_u")
+chebyshev_polynomial_v = _polynomial_row("chebyshev_polynomial_v")
+chebyshev_polynomial_w = _polynomial_row("chebyshev_polynomial_w")
+shifted_chebyshev_polynomial_t = _polynomial_row("shifted_chebyshev_polynomial_t", shift=True)
+shifted_chebyshev_polynomial_u = _polynomial_row("shifted_chebyshev_polynomial_u", shift=True)
+shifted_chebyshev_polynomial_v = _polynomial_row("shifted_chebyshev_polynomial_v", shift=True)
+shifted_chebyshev_polynomial_w = _polynomial_row("shifted_chebyshev_polynomial_w", shift=True)
+hermite_polynomial_h = _polynomial_row("hermite_polynomial_h")
+hermite_polynomial_he = _polynomial_row("hermite_polynomial_he")
+laguerre_polynomial_l = _polynomial_row("laguerre_polynomial_l")
+legendre_polynomial_p = _polynomial_row("legendre_polynomial_p")
+
 __all__ = ["scipy_special", "gamma", "rgamma", "gammasgn", "gammainc", "gammaincc", "betainc",
            "zeta", "erfcinv", "ndtri", "log_ndtr", "erfcx", "i0", "i1", "i0e", "i1e", "iv", "ive",
            "jv", "yv", "entr", "xlog1py", "kv", "kve", "exp1", "expi", "expn", "dawsn", "erfi",
-           "spence", "ellipk", "ellipe", "hyp1f1", "gammaincinv", "gammainccinv", "betaincinv"]
+           "spence", "ellipk", "ellipe", "hyp1f1", "gammaincinv", "gammainccinv", "betaincinv",
+           "airy_ai", "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+           "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
+           "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
+           "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
+           "laguerre_polynomial_l", "legendre_polynomial_p"]
 
 
 # --- reparameterized Gamma samples (gradkit.distributions) -----------------------------

@@ -1074,6 +1074,40 @@ SPECIAL_SPECS = [
     # Gamma quantiles differentiable in the shape too (second order in the shape refused)
     OpSpec("gamma_reparam", _SP.gamma_reparam, _sps.gammaincinv, second_order=False,
            make=lambda rng: [rng.uniform(0.5, 3.0, (3, 4)), rng.uniform(0.1, 0.9, (3, 4))]),
+    OpSpec("airy_ai", _SP.airy_ai, lambda x: _sps.airy(x)[0], grad=False, low=-4.0, high=3.0),
 ]
+
+
+def _cheb_v(n: Any, x: Any) -> Any:
+    """Chebyshev polynomials of the third and fourth kind from the second kind (SciPy has
+    only T and U): ``V_n = U_n - U_{n-1}``, ``W_n = U_n + U_{n-1}`` (SciPy's ``U_{-1}`` is 0)."""
+    return _sps.eval_chebyu(n, x) - _sps.eval_chebyu(n - 1, x)
+
+
+def _cheb_w(n: Any, x: Any) -> Any:
+    return _sps.eval_chebyu(n, x) + _sps.eval_chebyu(n - 1, x)
+
+
+# (row, reference f(n, x)); each at a few degrees, x in [-1.5, 1.5] (also outside [-1, 1])
+_POLY_REFS = [
+    ("chebyshev_polynomial_t", _sps.eval_chebyt),
+    ("chebyshev_polynomial_u", _sps.eval_chebyu),
+    ("chebyshev_polynomial_v", _cheb_v),
+    ("chebyshev_polynomial_w", _cheb_w),
+    ("shifted_chebyshev_polynomial_t", _sps.eval_sh_chebyt),
+    ("shifted_chebyshev_polynomial_u", _sps.eval_sh_chebyu),
+    ("shifted_chebyshev_polynomial_v", lambda n, x: _cheb_v(n, 2 * x - 1)),
+    ("shifted_chebyshev_polynomial_w", lambda n, x: _cheb_w(n, 2 * x - 1)),
+    ("hermite_polynomial_h", _sps.eval_hermite),
+    ("hermite_polynomial_he", _sps.eval_hermitenorm),
+    ("laguerre_polynomial_l", _sps.eval_laguerre),
+    ("legendre_polynomial_p", _sps.eval_legendre),
+]
+for _name, _ref in _POLY_REFS:
+    for _n in (0, 1, 4, 9):
+        SPECIAL_SPECS.append(OpSpec(
+            _name, lambda x, n, _row=getattr(_SP, _name): _row(x, n),
+            lambda x, n, _f=_ref: _f(n, x), args=(_n,), grad=False, low=-1.5, high=1.5,
+            label=f"n{_n}"))
 
 OP_SPECS = OP_SPECS + SPECIAL_SPECS

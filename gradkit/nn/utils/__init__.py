@@ -1,9 +1,9 @@
-"""Gradient clipping, flat-vector views of parameters and ``skip_init`` (``torch.nn.utils``).
+"""Gradient clipping, flat-vector views of parameters, ``skip_init`` and the hook-based
+``weight_norm`` and ``spectral_norm`` (``torch.nn.utils``).
 
 PyTorch's submodule paths are here too: ``nn.utils.clip_grad``, ``nn.utils.convert_parameters``,
 ``nn.utils.fusion`` (``fuse_conv_bn_eval``, ...) and ``nn.utils.stateless`` (``functional_call``).
 """
-
 from __future__ import annotations
 
 from typing import Any, Iterable
@@ -29,6 +29,8 @@ __all__ = [
     "fuse_linear_bn_weights",
     "convert_conv2d_weight_memory_format",
     "convert_conv3d_weight_memory_format",
+    "spectral_norm",
+    "remove_spectral_norm",
 ]
 
 
@@ -237,3 +239,109 @@ from .fusion import (fuse_conv_bn_eval, fuse_conv_bn_weights, fuse_linear_bn_eva
 from .memory_format import (convert_conv2d_weight_memory_format,  # noqa: E402
                             convert_conv3d_weight_memory_format)
 from . import clip_grad, convert_parameters, fusion, memory_format, stateless  # noqa: E402,F401
+class SpectralNorm:
+    """The forward pre-hook of :func:`spectral_norm`: before each forward, ``<name>`` becomes
+    ``<name>_orig / sigma``, with ``sigma`` estimated from the buffers ``<name>_u`` and
+    ``<name>_v`` (refined in place by power iteration while the module is training)."""
+
+    _version = 1
+
+    def __init__(self, name: str = "weight", n_power_iterations: int = 1, dim: int = 0,
+                 eps: float = 1e-12) -> None:
+        if n_power_iterations <= 0:
+            raise ValueError("Expected n_power_iterations to be positive, but got "
+                             f"n_power_iterations={n_power_iterations}")
+        self.name, self.dim = name, dim
+        self.n_power_iterations, self.eps = n_power_iterations, eps
+
+    def reshape_weight_to_matrix(self, weight: Tensor) -> Tensor:
+        """``weight`` as a matrix with dimension ``dim`` as its rows."""
+        if self.dim != 0:
+            weight = weight.movedim(self.dim, 0)
+        return weight.reshape(weight.shape[0], -1)
+
+    def compute_weight(self, module: Any, do_power_iteration: bool) -> Tensor:
+        from gradkit import dot, mv, no_grad
+        from gradkit.nn.functional import normalize
+        weight = getattr(module, self.name + "_orig")
+        u = getattr(module, self.name + "_u")
+        v = getattr(module, self.name + "_v")
+        mat = self.reshape_weight_to_matrix(weight)
+        if do_power_iteration:
+            # NOTE: the buffers are updated in place (the state dict holds them), outside the
+            # graph; sigma's gradient then treats u and v as constants, as PyTorch's does
+            with no_grad():
+                for _ in range(self.n_power_iterations):
+                    v.copy_(normalize(mv(mat.t(), u), dim=0, eps=self.eps))
+                    u.copy_(normalize(mv(mat, v), dim=0, eps=self.eps))
+                u, v = u.clone(), v.clone()
+        sigma = dot(u, mv(mat, v))
+        return weight / sigma
+
+    def remove(self, module: Any) -> None:
+        from gradkit import no_grad
+        from gradkit.nn.parameter import Parameter
+        with no_grad():
+            weight = self.compute_weight(module, do_power_iteration=False)
+        for suffix in ("", "_u", "_v", "_orig"):
+            delattr(module, self.name + suffix)
+        module.register_parameter(self.name, Parameter(weight.detach()))
+
+    def __call__(self, module: Any, inputs: Any) -> None:
+        setattr(module, self.name, self.compute_weight(module, do_power_iteration=module.training))
+
+    @staticmethod
+    def apply(module: Any, name: str, n_power_iterations: int, dim: int, eps: float) -> SpectralNorm:
+        from gradkit import no_grad, randn
+        from gradkit.nn.functional import normalize
+        from gradkit.nn.parameter import UninitializedParameter
+        for hook in module._forward_pre_hooks.values():
+            if isinstance(hook, SpectralNorm) and hook.name == name:
+                raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
+        fn = SpectralNorm(name, n_power_iterations, dim, eps)
+        weight = module._parameters[name]
+        if weight is None:
+            raise ValueError(f"`SpectralNorm` cannot be applied as parameter `{name}` is None")
+        if isinstance(weight, UninitializedParameter):
+            raise ValueError("The module passed to `SpectralNorm` can't have uninitialized "
+                             "parameters. Make sure to run the dummy forward before applying "
+                             "spectral normalization")
+        with no_grad():
+            h, w = fn.reshape_weight_to_matrix(weight).shape
+            # random unit starting vectors, as PyTorch draws them (standard normal, normalized)
+            u = normalize(randn(h, dtype=weight.dtype, device=weight.device), dim=0, eps=eps)
+            v = normalize(randn(w, dtype=weight.dtype, device=weight.device), dim=0, eps=eps)
+        del module._parameters[name]
+        module.register_parameter(name + "_orig", weight)
+        setattr(module, name, weight.detach())     # PyTorch's ``weight.data`` until the first forward
+        module.register_buffer(name + "_u", u)
+        module.register_buffer(name + "_v", v)
+        module.register_forward_pre_hook(fn)
+        return fn
+
+
+def spectral_norm(module: Any, name: str = "weight", n_power_iterations: int = 1,
+                  eps: float = 1e-12, dim: int | None = None) -> Any:
+    """Spectral normalization through a forward pre-hook (the older form of
+    ``torch.nn.utils.parametrizations.spectral_norm``): ``module.<name>`` is recomputed before
+    each forward as ``<name>_orig / sigma``, ``sigma`` the largest singular value of the weight
+    (as a matrix with ``dim`` as rows; ``dim`` defaults to 1 for transposed convolutions, else
+    0) estimated by ``n_power_iterations`` steps of power iteration per training forward. The
+    state dict holds ``<name>_orig``, ``<name>_u`` and ``<name>_v``, as PyTorch's.
+    """
+    if dim is None:
+        from gradkit.nn.modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
+    SpectralNorm.apply(module, name, n_power_iterations, dim, eps)
+    return module
+
+
+def remove_spectral_norm(module: Any, name: str = "weight") -> Any:
+    """Undo :func:`spectral_norm`: ``<name>`` becomes a parameter again, holding the normalized
+    weight computed from the current ``u`` and ``v`` (no power iteration)."""
+    for key, hook in list(module._forward_pre_hooks.items()):
+        if isinstance(hook, SpectralNorm) and hook.name == name:
+            hook.remove(module)
+            del module._forward_pre_hooks[key]
+            return module
+    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
