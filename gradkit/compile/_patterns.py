@@ -204,3 +204,113 @@ def _typed_scalars(ops: list[Op], tr: Trace) -> None:
         args = list(op.args)
         args[k] = _Const(c)
         op.args = tuple(args)
+
+
+def _array_constants(ops: list[Op], tr: Trace) -> None:
+    """A NumPy scalar beside an array in a ufunc, as a read-only 0-d array of the same value
+    and dtype: NumPy converts a scalar operand to an array on every call (measured here: a
+    float32 product of a 100-vector and a NumPy scalar costs 1.5-2.7x the product of two
+    arrays; with a 0-d array, as much as two arrays). The same operation: NumPy 2 promotes a
+    NumPy scalar and a 0-d array alike (NEP 50: both strongly typed)."""
+    for op in ops:
+        if op.kind != "ufunc" or op.kwargs or type(op.out) is tuple or \
+                type(op.fn) is not np.ufunc:
+            continue
+        mo = tr.meta.get(op.out)
+        if mo is None or not mo[0] or not any(type(a) is Ref for a in op.args):
+            continue                      # a 0-d result: the scalar path of _program
+        if not any(type(a) is _Const and isinstance(a.v, np.generic) for a in op.args):
+            continue
+        args = []
+        for a in op.args:
+            if type(a) is _Const and isinstance(a.v, np.generic):
+                z = np.array(a.v)
+                z.flags.writeable = False
+                a = _Const(z)
+            args.append(a)
+        op.args = tuple(args)
+
+
+def _matmul_tn(y: Any, a: Any, out: Any = None) -> Any:
+    """``matmul(a.T, y).T`` as ``matmul(y.T, a)``: the transpose of a product made as the
+    product of the transposes (a C-contiguous result instead of a transposed view; NumPy hands
+    both transposed operands to BLAS as they are, without copying)."""
+    return np.matmul(y.T, a, out=out)
+
+
+_matmul_tn.__name__ = "matmul_tn"
+
+#: below this many elements a transposed gradient costs little to read: left as eager has it
+_TN_MIN = 4096
+
+
+def _tn_exact(k: int, m: int, n: int, dtype: Any) -> bool:
+    """Whether BLAS gives ``matmul(a.T, y).T`` and ``matmul(y.T, a)`` the same bits for
+    ``a`` (k, m) and ``y`` (k, n) of ``dtype``, checked on two draws of those shapes: one
+    random, one whose products cancel in pairs along ``k`` (so that a fused multiply-add
+    against a separate multiply and add, or another order of the sum, shows in nearly every
+    element). BLAS picks its kernels by shape, dtype and layout, not by value; OpenBLAS 0.3
+    agreed on most shapes here but not on all (float64, (300, 2) by (200, 2): the edge
+    kernels round differently), so each shape is checked before the rewrite is used."""
+    rng = np.random.default_rng(20261207)
+    for pairs in (False, True):
+        a = rng.standard_normal((k, m)).astype(dtype)
+        y = rng.standard_normal((k, n)).astype(dtype)
+        if pairs and k >= 2:
+            h = k // 2 * 2
+            a[1:h:2] = a[0:h:2] * (1 + rng.uniform(-2 ** -8, 2 ** -8, (h // 2, m))).astype(dtype)
+            y[1:h:2] = -y[0:h:2]
+        if not np.array_equal(np.matmul(a.T, y).T, np.matmul(y.T, a), equal_nan=True):
+            return False
+    return True
+
+
+def _gemm_layouts(ops: list[Op], keep: set[int], tr: Trace) -> None:
+    """``transpose(matmul(transpose(a), y))`` (a weight's gradient in a linear layer's
+    backward: ``(x.T @ g).T``) as ``_matmul_tn(y, a)``, where BLAS gives the same bits
+    (``_tn_exact``): a C-contiguous gradient, as PyTorch's, instead of a transposed view. An
+    optimizer's update ``w - lr * grad`` then reads both arrays in the same order: on a
+    512x784 float32 weight the update took 1.1 ms with the transposed gradient against
+    0.1 ms (NumPy walks one of the two across rows, a cache line and a TLB entry per
+    element)."""
+    uses: dict[int, int] = {}
+    for op in ops:
+        for s in _op_refs(op):
+            uses[s] = uses.get(s, 0) + 1
+    defs = {op.out: op for op in ops if type(op.out) is not tuple}
+    for op in ops:
+        t = _transpose_of(op, tr)
+        if t is None or uses.get(t.s) != 1 or t.s in keep:
+            continue
+        mm = defs.get(t.s)
+        if mm is None or mm.fn is not np.matmul or mm.kwargs or len(mm.args) != 2 or \
+                type(mm.args[1]) is not Ref:
+            continue
+        d = defs.get(mm.args[0].s) if type(mm.args[0]) is Ref else None
+        a = _transpose_of(d, tr) if d is not None else None
+        y = mm.args[1]
+        if a is None:
+            continue
+        ma, my, mr = tr.meta.get(a.s), tr.meta.get(y.s), tr.meta.get(op.out)
+        if ma is None or my is None or mr is None or len(ma[0]) != 2 or len(my[0]) != 2 or \
+                ma[1] != my[1] or mr[1] != ma[1] or ma[1] not in (np.float32, np.float64):
+            continue
+        (k, m), (k2, n) = ma[0], my[0]
+        if k2 != k or m < 2 or n < 2 or m * n < _TN_MIN or mr[0] != (n, m) or \
+                not _tn_exact(k, m, n, ma[1]):
+            continue
+        op.fn, op.args, op.kwargs, op.kind, op.refs = _matmul_tn, (y, a), {}, "ufunc", None
+
+
+def _transpose_of(op: Op | None, tr: Trace) -> Any:
+    """The slot ``a`` if ``op`` is ``transpose(a, (1, 0))`` of a 2-d ``a``, else None."""
+    if op is None or op.fn is not np.transpose or op.kwargs or not op.args or \
+            type(op.args[0]) is not Ref or type(op.out) is tuple:
+        return None
+    if len(op.args) == 2 and (type(op.args[1]) not in (tuple, list) or
+                              tuple(op.args[1]) != (1, 0)):
+        return None
+    if len(op.args) > 2:
+        return None
+    m = tr.meta.get(op.args[0].s)
+    return op.args[0] if m is not None and len(m[0]) == 2 else None

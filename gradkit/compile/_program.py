@@ -23,8 +23,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ._batching import batch_families, stack_accumulations
-from ._patterns import (_all_ones, _typed_scalars, _column_of, _identity, _matvec_of, _mouter,  # noqa: F401
-                        _outer, _outer_of, _raw_outers)
+from ._patterns import (_all_ones, _array_constants, _column_of, _gemm_layouts,  # noqa: F401
+                        _identity, _matvec_of, _mouter, _outer, _outer_of, _raw_outers,
+                        _typed_scalars)
 from ._templates import (_FLAT_SCALARS, _Const, _flat, _key, _op_refs, _refs,  # noqa: F401
                          _subst, _value)
 from ._tracer import Op, Ref, Trace
@@ -49,6 +50,7 @@ class Program:
         self.source = source
         self.n_ops = n_ops
         self.n_traced = n_traced
+        self.written: set[int] = set()       # input slots whose arrays the program writes
 
     def __repr__(self) -> str:
         return f"<Program: {self.n_ops} ops (traced {self.n_traced})>"
@@ -56,8 +58,14 @@ class Program:
 
 
 def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bool = True,
-          fuse: Callable[..., Any] | None = None) -> Program:
-    """Compile ``tr`` into a function of the ``inputs`` slots returning the ``outputs`` slots."""
+          fuse: Callable[..., Any] | None = None,
+          into: dict[int, int] | None = None) -> Program:
+    """Compile ``tr`` into a function of the ``inputs`` slots returning the ``outputs`` slots.
+
+    ``into``: position in ``outputs`` -> input slot, for the outputs that the caller copies
+    into that input's array after the call (an in-place update of a tensor); only for inputs
+    whose array may be written (``_inplace_updates`` may then write them there directly, and
+    the program returns the input's array itself for that output)."""
     guards = dict(tr.guards)
     env: dict[int, int] = {}          # slot -> the slot it is a duplicate of (CSE)
     const: dict[int, Any] = {}        # slot -> folded value
@@ -127,12 +135,97 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
         kept = stack_accumulations(kept, tr, set(outs) | set(guards), rows)
         if len(kept) != n:
             kept = _dce(kept, set(outs) | set(guards), True)     # rows no step reads now
+    written: set[int] = set()
+    if optimize:
+        _gemm_layouts(kept, set(outs) | set(guards), tr)
+        kept = _dce(kept, set(outs) | set(guards), True)      # the transposes no one reads
     if fuse is not None:
         kept = fuse(kept, tr, set(outs) | set(guards))
     if optimize:
         _typed_scalars(kept, tr)
-    return _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
+        _array_constants(kept, tr)
+        if into:
+            targets: dict[int, list[int]] = {}
+            plain = set()
+            for pos, o in enumerate(outs):
+                if pos in into:
+                    targets.setdefault(o, []).append(into[pos])
+                else:
+                    plain.add(o)
+            written = _inplace_updates(kept, tr, {o: t[0] for o, t in targets.items()
+                                                  if len(t) == 1 and o not in plain},
+                                       outs, guards)
+    prog = _codegen(tr, kept, list(inputs), outs, guards, const, optimize,
                     n_traced=len(tr.ops))
+    prog.written = written
+    return prog
+
+
+def _inplace_updates(ops: list[Op], tr: Trace, into: dict[int, int], outs: list[Any],
+                     guards: dict[int, Any]) -> set[int]:
+    """``ufunc(old, *args) -> new`` (an in-place ``ufunc(*args, out=old)`` as the trace
+    records it: a new array) written into the input's own array, ``ufunc(*args, out=old)``,
+    where the program hands ``new`` back to be copied into ``old``'s array anyway (an
+    optimizer's update of a parameter): no new array, and no copy after the call. Only where
+    nothing later reads ``old`` or a view of it (its alias group), no guard is checked later
+    (a failed guard must leave the inputs as they were), no output is a view of it, the
+    operation's result has ``old``'s shape and dtype (so ``out=`` computes the same numbers:
+    the same loop, no cast), and ``old`` is in ``into`` (the caller found it writeable).
+    Returns the input slots written."""
+    written: set[int] = set()
+    last_guard = -1
+    for i, op in enumerate(ops):
+        o = op.out if type(op.out) is tuple else (op.out,)
+        if any(s in guards for s in o):
+            last_guard = i
+    last: dict[int, int] = {}
+    for i, op in enumerate(ops):
+        for r in _op_refs(op):
+            last[r] = i
+    out_set = set(outs)
+    for i, op in enumerate(ops):
+        s0 = into.get(op.out) if type(op.out) is not tuple else None
+        if s0 is None or i <= last_guard or op.kwargs or not op.args:
+            continue
+        uf = getattr(op.fn, "ufunc", None)
+        a0 = op.args[0]
+        if uf is None or type(uf) is not np.ufunc or type(a0) is not Ref or a0.s != s0:
+            continue
+        group = tr.alias.get(s0, {s0})
+        if any(last.get(g, -1) > i for g in group) or (group - {op.out}) & out_set or \
+                s0 in out_set:
+            continue
+        m0, mo = tr.meta.get(s0), tr.meta.get(op.out)
+        if m0 is None or m0 != mo:
+            continue
+        probe = []
+        ok = True
+        for a in op.args[1:]:
+            if type(a) is Ref:
+                m = tr.meta.get(a.s)
+                if m is None:
+                    ok = False
+                    break
+                probe.append(np.zeros(m[0], m[1]))
+            elif type(a) is _Const:
+                probe.append(a.v)
+            elif type(a) in (int, float, bool, complex):
+                probe.append(a)
+            else:
+                ok = False
+                break
+        if not ok:
+            continue
+        try:
+            with np.errstate(all="ignore"):
+                r = np.asarray(uf(*probe))
+        except Exception:                         # noqa: BLE001 - then it is left as it is
+            continue
+        if r.shape != m0[0] or r.dtype != m0[1]:
+            continue
+        op.fn, op.args, op.kwargs, op.kind, op.refs = uf, op.args[1:], {"out": a0}, "call", None
+        written.add(s0)
+    return written
 
 
 def _dce(ops: list[Op], live: set[int], optimize: bool) -> list[Op]:
