@@ -362,10 +362,11 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
             return f"V[{s}]"
     else:
         lines = [f"def _prog({', '.join(f'v{s}' for s in inputs)}):"]
-        lines += [_indent(_render(t, lv, False), 1) for t, lv in body]
+        regs = _registers(body, inputs, keep | set(outs)) if optimize else {}
+        lines += [_indent(_render(t, lv, False, names=regs), 1) for t, lv in body]
 
         def slot(s: int) -> str:
-            return f"v{s}"
+            return regs.get(s, f"v{s}")
     ret = []
     given = set(inputs)
     for s in outs:
@@ -399,14 +400,55 @@ def _indent(text: str, n: int) -> str:
     return pad + text.replace("\n", "\n" + pad)
 
 
+def _registers(body: list[tuple[str, tuple[tuple[str, int], ...]]], inputs: list[int],
+               live: set[int]) -> dict[int, str]:
+    """slot -> local name, names reused once the slot they held is read for the last time
+    (as registers are allocated): rebinding a name frees the array it held, so a long program
+    of small arrays keeps a few of them alive instead of all (measured: 20-25% of the time of
+    700 ufunc calls on 100-element float32 arrays, NumPy reusing its cached small blocks
+    instead of growing the heap). Inputs keep their names; ``live`` slots (the outputs and
+    guarded values) are never given up."""
+    last: dict[int, int] = {}
+    for i, (_t, lv) in enumerate(body):
+        for kind, v in lv:
+            if kind == "s":
+                last[v] = i
+    fixed = set(inputs)
+    names: dict[int, str] = {}
+    free: list[str] = []
+    n = 0
+    for i, (_t, lv) in enumerate(body):
+        # NOTE: a name read for the last time on this line may be its target: Python
+        # evaluates the right-hand side first
+        for kind, v in lv:
+            if kind == "s" and last.get(v) == i and v not in fixed and v not in live and \
+                    v in names and names[v] not in free:
+                free.append(names[v])
+        for kind, v in lv:
+            if kind == "d" and v not in names:
+                if free:
+                    names[v] = free.pop()
+                else:
+                    names[v] = f"r{n}"
+                    n += 1
+        for kind, v in lv:
+            if kind == "d" and v not in last and v not in live and v not in fixed and \
+                    names[v] not in free:
+                free.append(names[v])         # never read: its name is free again at once
+    return names
+
+
 def _render(template: str, leaves: Any, rolled: bool, strides: Any = None,
             counters: dict[int, str] | None = None,
-            local: dict[tuple[int, int], str] | None = None) -> str:
+            local: dict[tuple[int, int], str] | None = None,
+            names: dict[int, str] | None = None) -> str:
     parts = []
     for k, (kind, v) in enumerate(leaves):
         d = strides[k] if strides is not None else 0
         if local is not None and (v, d) in local:
             parts.append(local[(v, d)])
+        elif names is not None and kind != "i" and v in names:
+            parts.append(names[v])
         elif kind != "i":
             parts.append(f"V[{v}]" if rolled and not d else
                          f"V[{v} + {counters[d]}]" if rolled else f"v{v}")  # type: ignore
