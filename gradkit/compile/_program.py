@@ -305,10 +305,10 @@ def _codegen(tr: Trace, ops: list[Op], inputs: list[int], outs: list[Any],
     for i, op in enumerate(ops):
         for s in _op_refs(op):
             last[s] = i
-            if op.kind != "ufunc":
+            if op.kind != "ufunc" and op.kind != "fresh":
                 viewed.add(s)
-        if op.kind == "ufunc" and not isinstance(op.out, tuple):
-            fresh.add(op.out)
+        if (op.kind == "ufunc" or op.kind == "fresh") and not isinstance(op.out, tuple):
+            fresh.add(op.out)          # "fresh": a new array (no view) that takes no out=
     keep = set(outs) | set(guards)
     body: list[tuple[str, tuple[tuple[str, int], ...]]] = []
     for i, op in enumerate(ops):
