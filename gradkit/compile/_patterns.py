@@ -232,13 +232,9 @@ def _array_constants(ops: list[Op], tr: Trace) -> None:
 
 
 class _SwappedMatmul:
-    """A product of two 2-d arrays made in the other orientation, where BLAS gives the same
-    bits. ``"tn"``: ``f(y, a)`` is ``matmul(a.T, y).T`` (a linear layer's weight gradient,
-    ``(x.T @ g).T``), made as ``matmul(y.T, a)``: C-contiguous, as PyTorch's, instead of a
-    transposed view. ``"nt"``: ``f(x, w)`` is ``matmul(x, w.T)`` (a linear layer's forward),
-    made as ``matmul(w, x.T).T``: OpenBLAS's kernel for that orientation was 15-25% faster
-    here on the 784-512-512-10 MLP's shapes. NumPy hands transposed operands to BLAS as they
-    are (no copy) either way.
+    """``f(y, a)`` is ``matmul(a.T, y).T`` (a linear layer's weight gradient, ``(x.T @ g).T``),
+    made as ``matmul(y.T, a)``: C-contiguous, as PyTorch's, instead of a transposed view. NumPy
+    hands transposed operands to BLAS as they are (no copy) either way.
 
     BLAS picks its kernels by shape, dtype and layout, not by value, and on most shapes the
     two orientations round alike; not on all (OpenBLAS 0.3, float64, (300, 2) by (2, 200): its
@@ -251,21 +247,19 @@ class _SwappedMatmul:
 
     __slots__ = ("kind", "verdicts", "__name__")
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str = "tn") -> None:
         self.kind = kind
         self.verdicts: dict[Any, bool] = {}
         self.__name__ = f"matmul_{kind}"
 
-    def __call__(self, p: Any, q: Any) -> Any:
-        fp, fq = p.flags, q.flags
-        key = (fp.c_contiguous, fp.f_contiguous, fq.c_contiguous, fq.f_contiguous,
-               p.shape, q.shape, p.dtype, q.dtype)
+    def __call__(self, y: Any, a: Any) -> Any:
+        fy, fa = y.flags, a.flags
+        key = (fy.c_contiguous, fy.f_contiguous, fa.c_contiguous, fa.f_contiguous,
+               y.shape, a.shape, y.dtype, a.dtype)
         ok = self.verdicts.get(key)
         if ok is None:
-            ok = self.verdicts[key] = _swap_exact(self.kind, p, q)
-        if self.kind == "tn":
-            return np.matmul(p.T, q) if ok else np.matmul(q.T, p).T
-        return np.matmul(q, p.T).T if ok else np.matmul(p, q.T)
+            ok = self.verdicts[key] = _swap_exact(y, a)
+        return np.matmul(y.T, a) if ok else np.matmul(a.T, y).T
 
 
 def _like(x: Any, rng: Any) -> Any:
@@ -275,33 +269,23 @@ def _like(x: Any, rng: Any) -> Any:
     return r
 
 
-def _swap_exact(kind: str, p: Any, q: Any) -> bool:
-    """Whether the two orientations of ``_SwappedMatmul`` give the same bits for operands of
-    ``p``'s and ``q``'s shapes, dtypes and layouts (see there)."""
-    if p.dtype != q.dtype or p.dtype not in (np.float32, np.float64) or p.ndim != 2 or \
-            q.ndim != 2 or not (p.flags.c_contiguous or p.flags.f_contiguous) or \
-            not (q.flags.c_contiguous or q.flags.f_contiguous):
+def _swap_exact(y: Any, a: Any) -> bool:
+    """Whether ``matmul(a.T, y).T`` and ``matmul(y.T, a)`` give the same bits for operands of
+    ``y``'s and ``a``'s shapes, dtypes and layouts (see ``_SwappedMatmul``)."""
+    if y.dtype != a.dtype or y.dtype not in (np.float32, np.float64) or y.ndim != 2 or \
+            a.ndim != 2 or not (y.flags.c_contiguous or y.flags.f_contiguous) or \
+            not (a.flags.c_contiguous or a.flags.f_contiguous):
         return False
     rng = np.random.default_rng(20261207)
-    ax = 0 if kind == "tn" else 1                 # the summed axis of both operands
     for pairs in (False, True):
-        a, b = _like(p, rng), _like(q, rng)
-        k = a.shape[ax]
+        yy, aa = _like(y, rng), _like(a, rng)
+        k = aa.shape[0]                            # the summed axis of both
         if pairs and k >= 2:
             h = k // 2 * 2
-            ev, od = (slice(0, h, 2), slice(1, h, 2))
-            if ax == 0:
-                b[od] = b[ev] * (1 + rng.uniform(-2 ** -8, 2 ** -8, b[ev].shape)).astype(b.dtype)
-                a[od] = -a[ev]
-            else:
-                b[:, od] = b[:, ev] * (1 + rng.uniform(-2 ** -8, 2 ** -8,
-                                                       b[:, ev].shape)).astype(b.dtype)
-                a[:, od] = -a[:, ev]
-        if kind == "tn":
-            same = np.array_equal(np.matmul(b.T, a).T, np.matmul(a.T, b), equal_nan=True)
-        else:
-            same = np.array_equal(np.matmul(a, b.T), np.matmul(b, a.T).T, equal_nan=True)
-        if not same:
+            d = rng.uniform(-2 ** -8, 2 ** -8, aa[0:h:2].shape)
+            aa[1:h:2] = aa[0:h:2] * (1 + d).astype(aa.dtype)
+            yy[1:h:2] = -yy[0:h:2]
+        if not np.array_equal(np.matmul(aa.T, yy).T, np.matmul(yy.T, aa), equal_nan=True):
             return False
     return True
 
@@ -311,33 +295,29 @@ _SWAP_MIN = 4096
 
 
 def _gemm_layouts(ops: list[Op], keep: set[int], tr: Trace) -> None:
-    """Linear layers' products in the orientation that is faster here (``_SwappedMatmul``):
-    ``transpose(matmul(transpose(a), y))`` (the weight gradient) as ``tn(y, a)``, and
-    ``matmul(x, transpose(w))`` (the forward) as ``nt(x, w)``. The weight gradient then has
-    the weight's layout, and an optimizer's update ``w - lr * grad`` reads both arrays in the
-    same order: on a 512x784 float32 weight the update took 1.1 ms with the transposed
-    gradient against 0.1 ms (NumPy walks one of the two across rows, a cache line and a TLB
-    entry per element). Only on products of at least ``_SWAP_MIN`` elements."""
+    """``transpose(matmul(transpose(a), y))`` (a linear layer's weight gradient) as
+    ``_SwappedMatmul()(y, a)``: the gradient then has the weight's layout, and an optimizer's
+    update ``w - lr * grad`` reads both arrays in the same order: on a 512x784 float32 weight
+    the update took 1.1 ms with the transposed gradient against 0.1 ms (NumPy walks one of
+    the two across rows, a cache line and a TLB entry per element). Only on products of at
+    least ``_SWAP_MIN`` elements, and only where nothing but elementwise operations read the
+    gradient in the program (``_layout_free``); the gradient handed out is C-contiguous where
+    eager's is a transposed view (the same values).
+
+    NOTE: the forward ``x @ w.T`` as ``(w @ x.T).T`` was 15-25% faster here on the MLP's
+    shapes, and gave the same bits, but leaves the activations F-ordered: the bias gradient's
+    ``sum(axis=0)`` downstream then sums in another order (measured: last-bit differences), so
+    it is not done."""
     uses: dict[int, int] = {}
     for op in ops:
         for s in _op_refs(op):
             uses[s] = uses.get(s, 0) + 1
     defs = {op.out: op for op in ops if type(op.out) is not tuple}
+    readers: dict[int, list[Op]] = {}
     for op in ops:
-        if op.fn is np.matmul and not op.kwargs and len(op.args) == 2 and \
-                type(op.args[0]) is Ref and type(op.args[1]) is Ref:
-            w = _transpose_of(defs.get(op.args[1].s), tr)
-            if w is not None and _transpose_of(defs.get(w.s), tr) is not None:
-                continue                  # w.T is a plain array: the product is one already
-            x = op.args[0]
-            mx, mo = tr.meta.get(x.s), tr.meta.get(op.out)
-            if w is None or mx is None or mo is None or len(mx[0]) != 2 or \
-                    len(mo[0]) != 2 or mo[0][0] < 2 or mo[0][1] < 2 or \
-                    mo[0][0] * mo[0][1] < _SWAP_MIN or tr.meta[w.s][1] != mx[1] or \
-                    mx[1] not in (np.float32, np.float64) or mo[1] != mx[1]:
-                continue
-            op.fn, op.args, op.kind, op.refs = _SwappedMatmul("nt"), (x, w), "fresh", None
-            continue
+        for s in set(_op_refs(op)):
+            readers.setdefault(s, []).append(op)
+    for op in ops:
         t = _transpose_of(op, tr)
         if t is None or uses.get(t.s) != 1 or t.s in keep:
             continue
@@ -354,10 +334,32 @@ def _gemm_layouts(ops: list[Op], keep: set[int], tr: Trace) -> None:
                 ma[1] != my[1] or mr[1] != ma[1] or ma[1] not in (np.float32, np.float64):
             continue
         (k, m), (k2, n) = ma[0], my[0]
-        if k2 != k or m < 2 or n < 2 or m * n < _SWAP_MIN or mr[0] != (n, m):
+        if k2 != k or m < 2 or n < 2 or m * n < _SWAP_MIN or mr[0] != (n, m) or \
+                not _layout_free(op.out, readers, keep):
             continue
-        op.fn, op.args, op.kwargs, op.kind, op.refs = _SwappedMatmul("tn"), (y, a), {}, "fresh", \
-            None
+        op.fn, op.args, op.kwargs, op.kind, op.refs = _SwappedMatmul(), (y, a), {}, "fresh", None
+
+
+def _layout_free(s: int, readers: dict[int, list[Op]], keep: set[int]) -> bool:
+    """Whether what the program computes from slot ``s`` is the same whatever its layout:
+    read only by elementwise ufuncs (or their in-place forms) whose results are read so in
+    turn, or handed out. A reduction sums in memory order, and BLAS picks its kernel by
+    layout: either would round otherwise."""
+    todo, seen = [s], set()
+    while todo:
+        v = todo.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        for op in readers.get(v, ()):
+            if type(op.out) is tuple:
+                return False
+            f = op.fn
+            if not (op.kind == "ufunc" and type(f) is np.ufunc or
+                    type(getattr(f, "ufunc", None)) is np.ufunc and op.kwargs == {}):
+                return False
+            todo.append(op.out)
+    return True
 
 
 def _transpose_of(op: Op | None, tr: Trace) -> Any:
