@@ -232,9 +232,14 @@ def _array_constants(ops: list[Op], tr: Trace) -> None:
 
 
 class _SwappedMatmul:
-    """``f(y, a)`` is ``matmul(a.T, y).T`` (a linear layer's weight gradient, ``(x.T @ g).T``),
-    made as ``matmul(y.T, a)``: C-contiguous, as PyTorch's, instead of a transposed view. NumPy
-    hands transposed operands to BLAS as they are (no copy) either way.
+    """A product of two 2-d arrays made in the other orientation, where BLAS gives the same
+    bits. ``"tn"``: ``f(y, a)`` is ``matmul(a.T, y).T`` (a linear layer's weight gradient,
+    ``(x.T @ g).T``), made as ``matmul(y.T, a)``: C-contiguous, as PyTorch's, instead of a
+    transposed view. ``"nt"``: ``f(x, w)`` is ``matmul(x, w.T)`` (a linear layer's forward),
+    made as ``matmul(w, x.T).T`` copied to C order (eager's layout; the copy of the small
+    activation is cheap beside the product): OpenBLAS's kernel for that orientation was
+    15-20% faster here on the 784-512-512-10 MLP's forward. NumPy hands transposed operands
+    to BLAS as they are (no copy).
 
     BLAS picks its kernels by shape, dtype and layout, not by value, and on most shapes the
     two orientations round alike; not on all (OpenBLAS 0.3, float64, (300, 2) by (2, 200): its
@@ -252,14 +257,16 @@ class _SwappedMatmul:
         self.verdicts: dict[Any, bool] = {}
         self.__name__ = f"matmul_{kind}"
 
-    def __call__(self, y: Any, a: Any) -> Any:
-        fy, fa = y.flags, a.flags
-        key = (fy.c_contiguous, fy.f_contiguous, fa.c_contiguous, fa.f_contiguous,
-               y.shape, a.shape, y.dtype, a.dtype)
+    def __call__(self, p: Any, q: Any) -> Any:
+        fp, fq = p.flags, q.flags
+        key = (fp.c_contiguous, fp.f_contiguous, fq.c_contiguous, fq.f_contiguous,
+               p.shape, q.shape, p.dtype, q.dtype)
         ok = self.verdicts.get(key)
         if ok is None:
-            ok = self.verdicts[key] = _swap_exact(y, a)
-        return np.matmul(y.T, a) if ok else np.matmul(a.T, y).T
+            ok = self.verdicts[key] = _swap_exact(p, q, self.kind)
+        if self.kind == "tn":
+            return np.matmul(p.T, q) if ok else np.matmul(q.T, p).T
+        return np.ascontiguousarray(np.matmul(q, p.T).T) if ok else np.matmul(p, q.T)
 
 
 def _like(x: Any, rng: Any) -> Any:
@@ -269,23 +276,30 @@ def _like(x: Any, rng: Any) -> Any:
     return r
 
 
-def _swap_exact(y: Any, a: Any) -> bool:
-    """Whether ``matmul(a.T, y).T`` and ``matmul(y.T, a)`` give the same bits for operands of
-    ``y``'s and ``a``'s shapes, dtypes and layouts (see ``_SwappedMatmul``)."""
-    if y.dtype != a.dtype or y.dtype not in (np.float32, np.float64) or y.ndim != 2 or \
-            a.ndim != 2 or not (y.flags.c_contiguous or y.flags.f_contiguous) or \
-            not (a.flags.c_contiguous or a.flags.f_contiguous):
+def _swap_exact(p: Any, q: Any, kind: str = "tn") -> bool:
+    """Whether the two orientations of ``_SwappedMatmul(kind)`` give the same bits for
+    operands of ``p``'s and ``q``'s shapes, dtypes and layouts (see there)."""
+    if p.dtype != q.dtype or p.dtype not in (np.float32, np.float64) or p.ndim != 2 or \
+            q.ndim != 2 or not (p.flags.c_contiguous or p.flags.f_contiguous) or \
+            not (q.flags.c_contiguous or q.flags.f_contiguous):
         return False
     rng = np.random.default_rng(20261207)
+    ax = 0 if kind == "tn" else 1                 # the summed axis of both operands
     for pairs in (False, True):
-        yy, aa = _like(y, rng), _like(a, rng)
-        k = aa.shape[0]                            # the summed axis of both
+        a, b = _like(p, rng), _like(q, rng)
+        k = a.shape[ax]
         if pairs and k >= 2:
             h = k // 2 * 2
-            d = rng.uniform(-2 ** -8, 2 ** -8, aa[0:h:2].shape)
-            aa[1:h:2] = aa[0:h:2] * (1 + d).astype(aa.dtype)
-            yy[1:h:2] = -yy[0:h:2]
-        if not np.array_equal(np.matmul(aa.T, yy).T, np.matmul(yy.T, aa), equal_nan=True):
+            ev = (slice(0, h, 2),) if ax == 0 else (slice(None), slice(0, h, 2))
+            od = (slice(1, h, 2),) if ax == 0 else (slice(None), slice(1, h, 2))
+            d = rng.uniform(-2 ** -8, 2 ** -8, b[ev].shape)
+            b[od] = b[ev] * (1 + d).astype(b.dtype)
+            a[od] = -a[ev]
+        if kind == "tn":
+            same = np.array_equal(np.matmul(b.T, a).T, np.matmul(a.T, b), equal_nan=True)
+        else:
+            same = np.array_equal(np.matmul(a, b.T), np.matmul(b, a.T).T, equal_nan=True)
+        if not same:
             return False
     return True
 
@@ -304,10 +318,9 @@ def _gemm_layouts(ops: list[Op], keep: set[int], tr: Trace) -> None:
     gradient in the program (``_layout_free``); the gradient handed out is C-contiguous where
     eager's is a transposed view (the same values).
 
-    NOTE: the forward ``x @ w.T`` as ``(w @ x.T).T`` was 15-25% faster here on the MLP's
-    shapes, and gave the same bits, but leaves the activations F-ordered: the bias gradient's
-    ``sum(axis=0)`` downstream then sums in another order (measured: last-bit differences), so
-    it is not done."""
+    And ``matmul(x, transpose(w))`` (the forward) as ``_SwappedMatmul("nt")(x, w)``: its
+    result is C-contiguous as eager's (an F-ordered one, tried first, made the bias
+    gradient's ``sum(axis=0)`` downstream sum in another order: last-bit differences)."""
     uses: dict[int, int] = {}
     for op in ops:
         for s in _op_refs(op):
@@ -318,6 +331,20 @@ def _gemm_layouts(ops: list[Op], keep: set[int], tr: Trace) -> None:
         for s in set(_op_refs(op)):
             readers.setdefault(s, []).append(op)
     for op in ops:
+        if op.fn is np.matmul and not op.kwargs and len(op.args) == 2 and \
+                type(op.args[0]) is Ref and type(op.args[1]) is Ref:
+            w = _transpose_of(defs.get(op.args[1].s), tr)
+            if w is None or _transpose_of(defs.get(w.s), tr) is not None:
+                continue                  # w.T is a plain array: the product is one already
+            x = op.args[0]
+            mx, mw, mo = tr.meta.get(x.s), tr.meta.get(w.s), tr.meta.get(op.out)
+            if mx is None or mw is None or mo is None or len(mx[0]) != 2 or \
+                    len(mo[0]) != 2 or mo[0][0] < 2 or mo[0][1] < 2 or \
+                    mo[0][0] * mo[0][1] < _SWAP_MIN or mw[1] != mx[1] or mo[1] != mx[1] or \
+                    mx[1] not in (np.float32, np.float64):
+                continue
+            op.fn, op.args, op.kind, op.refs = _SwappedMatmul("nt"), (x, w), "fresh", None
+            continue
         t = _transpose_of(op, tr)
         if t is None or uses.get(t.s) != 1 or t.s in keep:
             continue

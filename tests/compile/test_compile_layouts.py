@@ -65,20 +65,21 @@ def test_training_step_with_swapped_products_equals_eager(dtype):
         assert _bits_equal(_np(pe), _np(pc))
         assert _bits_equal(_np(pe.grad), _np(pc.grad))
     src = _programs(f)[-1].source
-    # the 80x96 and 64x80 weight gradients (>= 4096 elements; not the 3x64 one)
-    assert src.count("matmul_tn(") == 2, src
+    # the 80x96 and 64x80 weight gradients (>= 4096 elements; not the 3x64 one), the 64x80
+    # and 64x64 forward products
+    assert src.count("matmul_tn(") == 2 and src.count("matmul_nt(") == 2, src
     swapped = {id(v): v for v in _programs(f)[-1].fn.__globals__.values()
                if isinstance(v, _SwappedMatmul)}
-    assert len(swapped) == 2 and all(len(s.verdicts) == 1 for s in swapped.values())
+    assert len(swapped) == 4 and all(len(s.verdicts) == 1 for s in swapped.values())
     # where the probe found the orientations equal, the gradient is C-contiguous (as
     # PyTorch's); else it is eager's transposed view
-    ok = all(next(iter(v.verdicts.values())) for v in swapped.values())
+    ok = all(next(iter(v.verdicts.values())) for v in swapped.values() if v.kind == "tn")
     assert all(_np(p.grad).flags.c_contiguous == ok for p in (mc[0].weight, mc[2].weight))
     assert not _np(me[0].weight.grad).flags.c_contiguous      # eager's: a transposed view
 
 
 def test_probe_refusal_gives_eagers_expression_and_layout(monkeypatch):
-    monkeypatch.setattr(_patterns, "_swap_exact", lambda y, a: False)
+    monkeypatch.setattr(_patterns, "_swap_exact", lambda p, q, kind="tn": False)
     me, le, _ = _train(False)
     mc, lc, f = _train(True)
     for a, b in zip(le, lc, strict=True):
@@ -108,8 +109,9 @@ def test_probe_sees_an_orientation_that_sums_in_another_order(monkeypatch):
     with monkeypatch.context() as mp:
         mp.setattr(np, "matmul", product(True))
         assert not _swap_exact(y, a)
+        assert not _swap_exact(a.T.copy(), y.T.copy(), "nt")
         mp.setattr(np, "matmul", product(False))
-        assert _swap_exact(y, a)
+        assert _swap_exact(y, a) and _swap_exact(a.T.copy(), y.T.copy(), "nt")
     # neither C- nor F-contiguous operands, or two dtypes: never swapped
     assert not _swap_exact(np.zeros((9, 10), np.float32)[:, ::2], a)
     assert not _swap_exact(y, a.astype(np.float64))
@@ -126,6 +128,13 @@ def test_swapped_product_uses_eagers_expression_for_other_layouts():
         assert _bits_equal(got, np.matmul(aa.T, yy).T)
     assert len(g.verdicts) == 4
     assert got.strides == np.matmul(aa.T, yy).T.strides     # not swapped: eager's layout
+    f = _SwappedMatmul("nt")
+    x = rng.normal(size=(8, 12))
+    w = rng.normal(size=(10, 12))
+    for xx, ww in ((x, w), (np.asfortranarray(x), w), (x, np.asfortranarray(w)),
+                   (np.repeat(x, 2, axis=1)[:, ::2], w)):
+        got = f(xx, ww)
+        assert _bits_equal(got, np.matmul(xx, ww.T)) and got.flags.c_contiguous
 
 
 def test_update_is_written_into_the_parameters_array():
