@@ -24,8 +24,8 @@ import numpy as np
 
 from ._batching import batch_families, stack_accumulations
 from ._patterns import (_all_ones, _array_constants, _column_of, _gemm_layouts,  # noqa: F401
-                        _identity, _matvec_of, _mouter, _outer, _outer_of, _raw_outers,
-                        _typed_scalars)
+                        _identity, _matvec_of, _means, _mouter, _outer, _outer_of,
+                        _raw_outers, _typed_scalars)
 from ._templates import (_FLAT_SCALARS, _Const, _flat, _key, _op_refs, _refs,  # noqa: F401
                          _subst, _value)
 from ._tracer import Op, Ref, Trace
@@ -144,6 +144,7 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
     if optimize:
         _typed_scalars(kept, tr)
         _array_constants(kept, tr)
+        _means(kept, tr)
         if into:
             targets: dict[int, list[int]] = {}
             plain = set()

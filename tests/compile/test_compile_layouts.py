@@ -234,3 +234,24 @@ def test_long_chain_reuses_few_locals_and_equals_eager():
     # one value per line without the reuse; the forward values the backward reads (about a
     # quarter of the lines) stay alive until then
     assert n_lines > 300 and len(names) < n_lines // 2, (n_lines, len(names))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1,), (7,), (64, 10), (1000,), (33, 17, 3), (100_003,)])
+def test_mean_of_all_elements_is_numpys_mean(dtype, shape):
+    from gradkit.compile._patterns import _mean_all
+    rng = np.random.default_rng(len(shape) * 7 + shape[0])
+    # magnitudes over many decades: a sum in another order, or a division in another
+    # precision, would round differently
+    x = (rng.normal(size=shape) * np.exp(rng.normal(size=shape) * 4)).astype(dtype)
+    want = np.mean(x)
+    got = _mean_all(x, np.intp(x.size))
+    assert type(got) is type(want) and got.tobytes() == want.tobytes()
+
+    def f(t):
+        return (t * t).mean()
+    cf = gk.compile(f)
+    for k in range(2):
+        tk = gk.tensor(x * (1 + k))
+        assert _bits_equal(_np(cf(tk)), _np(f(tk)))
+    assert "mean_all(" in _programs(cf)[-1].source
