@@ -272,7 +272,7 @@ class _SwappedMatmul:
 def _like(x: Any, rng: Any) -> Any:
     """A random array of ``x``'s shape, dtype and (C or F) layout."""
     r = np.empty(x.shape, x.dtype, order="C" if x.flags.c_contiguous else "F")
-    r[...] = rng.standard_normal(x.shape)
+    r[...] = rng.random(x.shape, dtype=x.dtype) * 2 - 1     # random mantissas, both signs
     return r
 
 
