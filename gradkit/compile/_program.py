@@ -7,11 +7,15 @@ matrix-vector backward that give the same bits (``_outer_of``, ``_matvec_of``), 
 elimination (what no output and no guard reads), batching across the steps of an unrolled loop
 (``_batching.py``: ops repeated over the steps on values known early run once on stacked
 inputs; accumulated outer products become one exact sum), Python numbers beside arrays named
-once as NumPy scalars of the array's dtype (``_typed_scalars``), buffer reuse (a ufunc writes
-into a temporary of its shape and dtype that nothing reads afterwards, via ``out=``), then code
-generation: one Python function with one local per slot, the guards inline right where their
-value is computed; a long program keeps its slots in a list instead, with repeated blocks
-rolled into loops (``_reroll``). The templates of ops: ``_templates.py``; the rewrites:
+once as NumPy scalars of the array's dtype (``_typed_scalars``) and NumPy scalar constants
+as 0-d arrays (``_array_constants``), linear layers' products in the faster orientation where
+BLAS gives the same bits (``_gemm_layouts``), ``np.mean`` of a whole array without NumPy's
+Python layers (``_means``), in-place updates of inputs written into their arrays
+(``_inplace_updates``), buffer reuse (a ufunc writes into a temporary of its shape and dtype
+that nothing reads afterwards, via ``out=``), then code generation: one Python function, its
+locals reused once a value is read for the last time (``_registers``), the guards inline right
+where their value is computed; a long program keeps its slots in a list instead, with
+repeated blocks rolled into loops (``_reroll``). The templates of ops: ``_templates.py``; the rewrites:
 ``_patterns.py``.
 """
 
