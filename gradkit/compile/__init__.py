@@ -52,7 +52,7 @@ class _Entry:
     """One traced program of a signature and how to write its results back."""
 
     __slots__ = ("prog", "in_tensors", "writes", "grads", "out_tree", "out_kinds", "watch",
-                 "counts")
+                 "counts", "written")
 
     def __init__(self) -> None:
         self.prog: Program | None = None
@@ -437,8 +437,14 @@ class CompiledFunction:
         try:
             extra = [w[2] for w in writes] + [gr[2] for gr in grads if gr[1] == "new"]
             t_trace = _program._clock() - t_start
+            # an in-place update the replay copies into the tensor's own array: the program
+            # may write it there itself (when that array is writeable and shares no memory
+            # with another input)
+            into = {len(out_slots) + k: in_slots[w[0]] for k, w in enumerate(writes)
+                    if w[1] == "into" and not shared and before[w[0]][1].flags.writeable and
+                    before[w[0]][1].shape == np.shape(finals[w[0]].v)}
             prog = build(tr, in_slots, out_slots + extra, self.optimize,
-                         fuse=_backends.fuser(self.backend))
+                         fuse=_backends.fuser(self.backend), into=into)
         except Exception as exc:                       # pragma: no cover - a bug: stay correct
             self.eager_reason = f"the trace could not be compiled ({exc!r})"
             self._warn(self.eager_reason, "gradkit.compile")
@@ -453,6 +459,7 @@ class CompiledFunction:
         e.out_kinds = kinds
         e.watch = watch
         e.counts = [(i, after.objs[i].__dict__.get("_step_count", 0) - c) for i, c in counts]
+        e.written = [k for k, s in enumerate(in_slots) if s in prog.written]
         self._uncached = 0
         if key not in self.cache and len(self.cache) >= 16 * self.cache_size:
             self.cache.pop(next(iter(self.cache)))          # the oldest signature
@@ -468,6 +475,9 @@ class CompiledFunction:
                 raise GuardFailed(-1)
         tensors = self._tensors_now(e, leaves, state)
         inputs = [t._data for t in tensors] + [x for x in leaves if type(x) is np.ndarray]
+        for k in e.written:
+            if not inputs[k].flags.writeable:       # traced writeable: trace this one again
+                raise GuardFailed(-1)
         res = e.prog.fn(*inputs)                     # raises GuardFailed before any write
         if e.counts:
             objs = self._scan.objs
@@ -480,7 +490,9 @@ class CompiledFunction:
             v = res[k]
             k += 1
             d = t._data
-            if mode == "into" and d.shape == np.shape(v) and d.flags.writeable:
+            if v is d:
+                pass                               # the program wrote it in place
+            elif mode == "into" and d.shape == np.shape(v) and d.flags.writeable:
                 d[...] = v
             else:
                 dt = d.dtype if dt is None else dt

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ._templates import _Const, _uses
+from ._templates import _Const, _op_refs, _uses
 from ._tracer import Op, Ref, Trace, _method
 
 
@@ -215,3 +215,235 @@ def _typed_scalars(ops: list[Op], tr: Trace) -> None:
         args = list(op.args)
         args[k] = _Const(c)
         op.args = tuple(args)
+
+
+def _array_constants(ops: list[Op], tr: Trace) -> None:
+    """A NumPy scalar beside an array in a ufunc, as a read-only 0-d array of the same value
+    and dtype: NumPy converts a scalar operand to an array on every call (measured here: a
+    float32 product of a 100-vector and a NumPy scalar costs 1.5-2.7x the product of two
+    arrays; with a 0-d array, as much as two arrays). The same operation: NumPy 2 promotes a
+    NumPy scalar and a 0-d array alike (NEP 50: both strongly typed)."""
+    for op in ops:
+        if op.kind != "ufunc" or op.kwargs or type(op.out) is tuple or \
+                type(op.fn) is not np.ufunc:
+            continue
+        mo = tr.meta.get(op.out)
+        if mo is None or not mo[0] or not any(type(a) is Ref for a in op.args):
+            continue                      # a 0-d result: the scalar path of _program
+        if not any(type(a) is _Const and isinstance(a.v, np.generic) for a in op.args):
+            continue
+        args = []
+        for a in op.args:
+            if type(a) is _Const and isinstance(a.v, np.generic):
+                z = np.array(a.v)
+                z.flags.writeable = False
+                a = _Const(z)
+            args.append(a)
+        op.args = tuple(args)
+
+
+class _SwappedMatmul:
+    """A product of two 2-d arrays made in the other orientation, where BLAS gives the same
+    bits. ``"tn"``: ``f(y, a)`` is ``matmul(a.T, y).T`` (a linear layer's weight gradient,
+    ``(x.T @ g).T``), made as ``matmul(y.T, a)``: C-contiguous, as PyTorch's, instead of a
+    transposed view. ``"nt"``: ``f(x, w)`` is ``matmul(x, w.T)`` (a linear layer's forward),
+    made as ``matmul(w, x.T).T`` copied to C order (eager's layout; the copy of the small
+    activation is cheap beside the product): OpenBLAS's kernel for that orientation was
+    15-20% faster here on the 784-512-512-10 MLP's forward. NumPy hands transposed operands
+    to BLAS as they are (no copy).
+
+    BLAS picks its kernels by shape, dtype and layout, not by value, and on most shapes the
+    two orientations round alike; not on all (OpenBLAS 0.3, float64, (300, 2) by (2, 200): its
+    edge kernels differ). So the first call with each layout of the operands checks the two
+    orientations on two draws of those very shapes, dtypes and layouts (one random, one whose
+    products cancel in pairs along the summed axis, so that a fused multiply-add against a
+    separate multiply and add, or another order of the sum, shows in nearly every element)
+    and uses the swap only if every bit agreed; otherwise, and for operands that are neither
+    C- nor F-contiguous, it computes eager's own expression."""
+
+    __slots__ = ("kind", "verdicts", "__name__")
+
+    def __init__(self, kind: str = "tn") -> None:
+        self.kind = kind
+        self.verdicts: dict[Any, bool] = {}
+        self.__name__ = f"matmul_{kind}"
+
+    def __call__(self, p: Any, q: Any) -> Any:
+        fp, fq = p.flags, q.flags
+        key = (fp.c_contiguous, fp.f_contiguous, fq.c_contiguous, fq.f_contiguous,
+               p.shape, q.shape, p.dtype, q.dtype)
+        ok = self.verdicts.get(key)
+        if ok is None:
+            ok = self.verdicts[key] = _swap_exact(p, q, self.kind)
+        if self.kind == "tn":
+            return np.matmul(p.T, q) if ok else np.matmul(q.T, p).T
+        return np.ascontiguousarray(np.matmul(q, p.T).T) if ok else np.matmul(p, q.T)
+
+
+def _like(x: Any, rng: Any) -> Any:
+    """A random array of ``x``'s shape, dtype and (C or F) layout."""
+    r = np.empty(x.shape, x.dtype, order="C" if x.flags.c_contiguous else "F")
+    r[...] = rng.random(x.shape, dtype=x.dtype) * 2 - 1     # random mantissas, both signs
+    return r
+
+
+def _swap_exact(p: Any, q: Any, kind: str = "tn") -> bool:
+    """Whether the two orientations of ``_SwappedMatmul(kind)`` give the same bits for
+    operands of ``p``'s and ``q``'s shapes, dtypes and layouts (see there)."""
+    if p.dtype != q.dtype or p.dtype not in (np.float32, np.float64) or p.ndim != 2 or \
+            q.ndim != 2 or not (p.flags.c_contiguous or p.flags.f_contiguous) or \
+            not (q.flags.c_contiguous or q.flags.f_contiguous):
+        return False
+    rng = np.random.default_rng(20261207)
+    ax = 0 if kind == "tn" else 1                 # the summed axis of both operands
+    for pairs in (False, True):
+        a, b = _like(p, rng), _like(q, rng)
+        k = a.shape[ax]
+        if pairs and k >= 2:
+            h = k // 2 * 2
+            ev = (slice(0, h, 2),) if ax == 0 else (slice(None), slice(0, h, 2))
+            od = (slice(1, h, 2),) if ax == 0 else (slice(None), slice(1, h, 2))
+            d = rng.uniform(-2 ** -8, 2 ** -8, b[ev].shape)
+            b[od] = b[ev] * (1 + d).astype(b.dtype)
+            a[od] = -a[ev]
+        if kind == "tn":
+            same = np.array_equal(np.matmul(b.T, a).T, np.matmul(a.T, b), equal_nan=True)
+        else:
+            same = np.array_equal(np.matmul(a, b.T), np.matmul(b, a.T).T, equal_nan=True)
+        if not same:
+            return False
+    return True
+
+
+#: below this many elements a product's layout costs little: left as eager has it
+_SWAP_MIN = 4096
+
+
+def _gemm_layouts(ops: list[Op], keep: set[int], tr: Trace) -> None:
+    """``transpose(matmul(transpose(a), y))`` (a linear layer's weight gradient) as
+    ``_SwappedMatmul()(y, a)``: the gradient then has the weight's layout, and an optimizer's
+    update ``w - lr * grad`` reads both arrays in the same order: on a 512x784 float32 weight
+    the update took 1.1 ms with the transposed gradient against 0.1 ms (NumPy walks one of
+    the two across rows, a cache line and a TLB entry per element). Only on products of at
+    least ``_SWAP_MIN`` elements, and only where nothing but elementwise operations read the
+    gradient in the program (``_layout_free``); the gradient handed out is C-contiguous where
+    eager's is a transposed view (the same values).
+
+    And ``matmul(x, transpose(w))`` (the forward) as ``_SwappedMatmul("nt")(x, w)``: its
+    result is C-contiguous as eager's (an F-ordered one, tried first, made the bias
+    gradient's ``sum(axis=0)`` downstream sum in another order: last-bit differences)."""
+    uses: dict[int, int] = {}
+    for op in ops:
+        for s in _op_refs(op):
+            uses[s] = uses.get(s, 0) + 1
+    defs = {op.out: op for op in ops if type(op.out) is not tuple}
+    readers: dict[int, list[Op]] = {}
+    for op in ops:
+        for s in set(_op_refs(op)):
+            readers.setdefault(s, []).append(op)
+    for op in ops:
+        if op.fn is np.matmul and not op.kwargs and len(op.args) == 2 and \
+                type(op.args[0]) is Ref and type(op.args[1]) is Ref:
+            w = _transpose_of(defs.get(op.args[1].s), tr)
+            if w is None or _transpose_of(defs.get(w.s), tr) is not None:
+                continue                  # w.T is a plain array: the product is one already
+            x = op.args[0]
+            mx, mw, mo = tr.meta.get(x.s), tr.meta.get(w.s), tr.meta.get(op.out)
+            if mx is None or mw is None or mo is None or len(mx[0]) != 2 or \
+                    len(mo[0]) != 2 or mo[0][0] < 2 or mo[0][1] < 2 or \
+                    mo[0][0] * mo[0][1] < _SWAP_MIN or mw[1] != mx[1] or mo[1] != mx[1] or \
+                    mx[1] not in (np.float32, np.float64):
+                continue
+            op.fn, op.args, op.kind, op.refs = _SwappedMatmul("nt"), (x, w), "fresh", None
+            continue
+        t = _transpose_of(op, tr)
+        if t is None or uses.get(t.s) != 1 or t.s in keep:
+            continue
+        mm = defs.get(t.s)
+        if mm is None or mm.fn is not np.matmul or mm.kwargs or len(mm.args) != 2 or \
+                type(mm.args[1]) is not Ref or type(mm.args[0]) is not Ref:
+            continue
+        a = _transpose_of(defs.get(mm.args[0].s), tr)
+        y = mm.args[1]
+        if a is None:
+            continue
+        ma, my, mr = tr.meta.get(a.s), tr.meta.get(y.s), tr.meta.get(op.out)
+        if ma is None or my is None or mr is None or len(ma[0]) != 2 or len(my[0]) != 2 or \
+                ma[1] != my[1] or mr[1] != ma[1] or ma[1] not in (np.float32, np.float64):
+            continue
+        (k, m), (k2, n) = ma[0], my[0]
+        if k2 != k or m < 2 or n < 2 or m * n < _SWAP_MIN or mr[0] != (n, m) or \
+                not _layout_free(op.out, readers, keep):
+            continue
+        op.fn, op.args, op.kwargs, op.kind, op.refs = _SwappedMatmul(), (y, a), {}, "fresh", None
+
+
+def _layout_free(s: int, readers: dict[int, list[Op]], keep: set[int]) -> bool:
+    """Whether what the program computes from slot ``s`` is the same whatever its layout:
+    read only by elementwise ufuncs (or their in-place forms) whose results are read so in
+    turn, or handed out. A reduction sums in memory order, and BLAS picks its kernel by
+    layout: either would round otherwise."""
+    todo, seen = [s], set()
+    while todo:
+        v = todo.pop()
+        if v in seen:
+            continue
+        seen.add(v)
+        for op in readers.get(v, ()):
+            if type(op.out) is tuple:
+                return False
+            f = op.fn
+            if not (op.kind == "ufunc" and type(f) is np.ufunc or
+                    type(getattr(f, "ufunc", None)) is np.ufunc and op.kwargs == {}):
+                return False
+            todo.append(op.out)
+    return True
+
+
+def _transpose_of(op: Op | None, tr: Trace) -> Any:
+    """The slot ``a`` if ``op`` is ``transpose(a, (1, 0))`` of a 2-d ``a``, else None."""
+    if op is None or op.fn is not np.transpose or op.kwargs or not op.args or \
+            type(op.args[0]) is not Ref or type(op.out) is tuple:
+        return None
+    if len(op.args) == 2 and (type(op.args[1]) not in (tuple, list) or
+                              tuple(op.args[1]) != (1, 0)):
+        return None
+    if len(op.args) > 2:
+        return None
+    m = tr.meta.get(op.args[0].s)
+    return op.args[0] if m is not None and len(m[0]) == 2 else None
+
+
+_add_reduce = np.add.reduce
+
+
+def _mean_all(x: Any, n: Any) -> Any:
+    """``np.mean(x)`` of a non-empty float32/float64 array, as NumPy computes it (its
+    ``_methods._mean``: the sum by ``np.add.reduce``, divided by the count as an ``intp``,
+    then cast back to the sum's type), without the Python layers around it (about 15 µs
+    here, for a few µs of work)."""
+    r = _add_reduce(x, axis=None)
+    return r.dtype.type(r / n)
+
+
+_mean_all.__name__ = "mean_all"
+
+
+def _means(ops: list[Op], tr: Trace) -> None:
+    """``np.mean(x, axis=None, keepdims=False)`` of a float32/float64 array as ``_mean_all``."""
+    for op in ops:
+        if op.fn is not np.mean or len(op.args) != 1 or type(op.args[0]) is not Ref or \
+                type(op.out) is tuple or \
+                any(k not in ("axis", "keepdims") for k in op.kwargs) or \
+                op.kwargs.get("axis", None) is not None or op.kwargs.get("keepdims", False):
+            continue
+        m = tr.meta.get(op.args[0].s)
+        if m is None or m[1] not in (np.float32, np.float64):
+            continue
+        size = 1
+        for d in m[0]:
+            size *= d
+        if size == 0:
+            continue                     # NumPy warns of the empty mean: left to it
+        op.fn, op.args, op.kwargs, op.refs = _mean_all, (op.args[0], _Const(np.intp(size))), \
+            {}, None

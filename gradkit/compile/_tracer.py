@@ -378,6 +378,7 @@ def _ufunc_out(ufunc: Any, method: str, dtype: Any, masked: bool) -> Callable[..
     def g(_old: Any, *args: Any, **kwargs: Any) -> Any:
         return np.asarray(f(*args, **kwargs)).astype(dtype, copy=False)
     g.__name__ = f"{getattr(ufunc, '__name__', 'ufunc')}_cast"
+    g.ufunc = ufunc if method == "__call__" else None  # type: ignore[attr-defined]
     return g
 
 

@@ -4,6 +4,7 @@
 PyTorch's submodule paths are here too: ``nn.utils.clip_grad``, ``nn.utils.convert_parameters``,
 ``nn.utils.fusion`` (``fuse_conv_bn_eval``, ...) and ``nn.utils.stateless`` (``functional_call``).
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterable
