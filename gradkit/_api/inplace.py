@@ -147,10 +147,14 @@ def _alias(self: Tensor) -> Tensor:
     return t
 
 
-class BatchedWriteError(RuntimeError):
+def _batched_write_error(msg: str) -> RuntimeError:
     """Inside ``vmap``, an in-place write of a batched value into a tensor that is not batched
-    (one made outside the function, or an unbatched one made inside). PyTorch refuses it; a
-    per-example loop would write every example into the same memory, so vmap raises it as is."""
+    (one made outside the function, or an unbatched one made inside). PyTorch refuses it (a
+    ``RuntimeError``); a per-example loop would write every example into the same memory, so
+    ``vmap`` raises it as it is (the mark ``_vmap_final``) instead of falling back to the loop."""
+    exc = RuntimeError(msg)
+    exc._vmap_final = True  # type: ignore[attr-defined]
+    return exc
 
 
 def _refuse_batched_write(self: Tensor, src: Any, copy: bool = False) -> None:
@@ -158,13 +162,14 @@ def _refuse_batched_write(self: Tensor, src: Any, copy: bool = False) -> None:
         return
     if not copy:                # PyTorch's words for arithmetic: the broadcast shape's batch dim
         batch = list(src._value.shape)[:1] + list(src.shape)
-        raise BatchedWriteError(f"output with shape {list(self.shape)} doesn't match the "
-                                f"broadcast shape {batch}")
-    raise BatchedWriteError(
+        raise _batched_write_error(f"output with shape {list(self.shape)} doesn't match the "
+                                   f"broadcast shape {batch}")
+    raise _batched_write_error(
             "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
             "Tensor `other` in extra_args that has more elements than `self`. This happened due "
             "to `other` being vmapped over but `self` not being vmapped over in a vmap. Please "
-            "try to use out-of-place operators instead of inplace arithmetic.")
+            "try to use out-of-place operators instead of inplace arithmetic. If said operator is "
+            "being called inside the PyTorch framework, please file a bug report instead.")
 
 
 def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:

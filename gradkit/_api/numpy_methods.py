@@ -120,6 +120,9 @@ def _with_numpy_keywords(name: str, torch_style: Callable[..., Any],
             if "out" in kwargs:
                 # NOTE: PyTorch's methods take no out= (t.sum(out=y) is a TypeError there)
                 raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
+            if "keepdims" in kwargs and "keepdim" not in kwargs:
+                # PyTorch takes NumPy's spelling beside dim= (t.sum(dim=1, keepdims=True))
+                kwargs["keepdim"] = kwargs.pop("keepdims")
         return torch_style(self, *args, **kwargs)
     return method
 

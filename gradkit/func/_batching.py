@@ -194,6 +194,29 @@ class BatchedTensor(Tensor):
         return R.apply(S.getitem_p.prim, (self,), {"index": idx}, S.INDEX)
 
 
+def _new_batched(name: str) -> Any:
+    """``new_zeros``/``new_ones``/``new_empty``/``new_full`` of a batched tensor: a batched
+    result (its own memory per example), as PyTorch's vmap gives, so that writing a batched
+    value into it stays per-example."""
+    plain = getattr(Tensor, "new_" + name)
+
+    def method(self: BatchedTensor, *size: Any, **kwargs: Any) -> Tensor:
+        if type(self._value) is BatchedTensor:
+            raise Unbatchable(f"vmap: new_{name} of a tensor batched at several levels")
+        base = plain(self._value, *size, **kwargs)
+        if base.requires_grad:
+            raise Unbatchable(f"vmap: new_{name}(requires_grad=True) of a batched tensor")
+        n = self._value.shape[0]
+        phys = np.broadcast_to(base._data, (n,) + tuple(base._data.shape)).copy()
+        return _wrap(_make(phys, False, None), self._level)
+    method.__name__ = "new_" + name
+    return method
+
+
+for _name in ("zeros", "ones", "empty", "full"):
+    setattr(BatchedTensor, "new_" + _name, _new_batched(_name))
+
+
 def _wrap(value: Tensor, level: int) -> BatchedTensor:
     t = object.__new__(BatchedTensor)
     t._data = _Refuse(tuple(value._data.shape)[1:], value._data.dtype)

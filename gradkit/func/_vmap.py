@@ -16,7 +16,6 @@ import numpy as np
 from gradkit.func._tree import tree_flatten, tree_unflatten
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops.shape import permute_p
-from gradkit._api.inplace import BatchedWriteError
 
 
 # --- batching and gradient stopping -----------------------------------------------------
@@ -314,10 +313,11 @@ def _run(call: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec
         try:
             res = _vmap_batched(call, leaves, leaf_axes, spec, n, out_axes)
             _vmap_stats["batched"] += 1
-        except (_OutAxesError, BatchedWriteError):
+        except _OutAxesError:
             raise
         except Exception as exc:                   # NOTE: the loop raises real errors as they are
-            if isinstance(exc, RuntimeError) and str(exc).startswith("vmap: called random"):
+            if isinstance(exc, RuntimeError) and (str(exc).startswith("vmap: called random")
+                                                  or getattr(exc, "_vmap_final", False)):
                 raise
             _vmap_stats["why"] = exc
             mode.batched = False

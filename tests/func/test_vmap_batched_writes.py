@@ -71,3 +71,29 @@ def test_writes_that_stay_per_example_still_work():
         return x + z
 
     assert vmap(constant_into_fresh)(_xs()).tolist() == [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+
+
+def test_new_zeros_of_a_batched_tensor_is_batched():
+    # PyTorch's UX-limitations page: new_zeros inside vmap gives a per-example tensor, so a
+    # write of the batched value into it works (torch.zeros would raise)
+    def diag_embed(vec):
+        result = vec.new_zeros(vec.shape[0], vec.shape[0])
+        result.diagonal().copy_(vec)
+        return result
+
+    out = vmap(diag_embed)(gk.tensor([[0.0, 1, 2], [3.0, 4, 5]]))
+    assert out.tolist() == [[[0.0, 0, 0], [0, 1, 0], [0, 0, 2]], [[3.0, 0, 0], [0, 4, 0], [0, 0, 5]]]
+    ones = vmap(lambda v: v.new_ones(2) + v.sum())(gk.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    assert ones.tolist() == [[4.0, 4.0], [8.0, 8.0]]
+    full = vmap(lambda v: v.new_full((2,), 5.0) * v)(gk.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    assert full.tolist() == [[5.0, 10.0], [15.0, 20.0]]
+
+
+def test_the_error_is_a_plain_runtime_error_as_pytorchs():
+    y = gk.zeros(2)
+    try:
+        vmap(lambda x: y.copy_(x))(_xs())
+    except RuntimeError as exc:
+        assert type(exc) is RuntimeError
+    else:
+        raise AssertionError("no error")
