@@ -53,3 +53,18 @@ def test_frexp_subnormal(dtype: type) -> None:
     wm, we = np.frexp(x)
     np.testing.assert_array_equal(m.numpy(), wm)
     np.testing.assert_array_equal(e.numpy(), we)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16])
+def test_numpy_ldexp_frexp_dispatch_exact(dtype: type) -> None:
+    with np.errstate(over="ignore", under="ignore"):
+        x = np.array([0.0, 1e-310, 1e-40, 3.0, -2.5], dtype=np.float64).astype(dtype)
+        for e in (2000, -1100, 3, np.array([1, 2, 3, 2000, -3])):
+            want = np.ldexp(x, e)
+            got = np.ldexp(gk.tensor(x), e)
+            assert got.numpy().dtype == want.dtype
+            np.testing.assert_array_equal(got.numpy(), want)
+    m, e = np.frexp(gk.tensor(x))
+    wm, we = np.frexp(x)
+    np.testing.assert_array_equal(m.numpy(), wm)
+    np.testing.assert_array_equal(e.numpy(), we)
