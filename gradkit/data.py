@@ -371,14 +371,15 @@ def random_split(
 
 
 def _number_tensor(values: list[Any]) -> Tensor:
-    """Python numbers as PyTorch collates them: floats float64, ints int64, bools bool."""
+    """Python numbers as PyTorch collates them: a float first gives float64; an int or bool
+    first, the dtype ``tensor(batch)`` infers (int64, bool, or float when a float follows)."""
     from gradkit._core.creation import tensor
 
     first = values[0]
-    if isinstance(first, bool):
-        return tensor(values, dtype=_dtype.bool)
     if isinstance(first, int):
-        return tensor(values, dtype=_dtype.int64)
+        # PyTorch's torch.tensor(batch): the dtype is inferred from every element, so [1, 2.5]
+        # is float (the default dtype) and [True, 2] int64, not truncated to the first's type
+        return tensor(values)
     if isinstance(first, complex):
         return tensor(values, dtype=_dtype.complex128)
     return tensor(values, dtype=_dtype.float64)

@@ -62,9 +62,24 @@ def frexp(input: Tensor) -> Any:
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     _, e = np.frexp(to_numpy(x._data))
     exponent = _make(np.asarray(e, dtype=np.int32), False, None)
-    scale = _make(np.ldexp(np.ones((), x._data.dtype), -np.asarray(e)).astype(x._data.dtype),
-                  False, None)
-    return _frexp_ret(E.mul(x, scale), exponent)
+    # 2**-exponent in two factors: one would overflow for subnormal inputs (2**1074 in float64)
+    half = -(np.asarray(e) // 2)
+    one = np.ones((), x._data.dtype)
+    first = _make(np.ldexp(one, half).astype(x._data.dtype), False, None)
+    second = _make(np.ldexp(one, -np.asarray(e) - half).astype(x._data.dtype), False, None)
+    return _frexp_ret(E.mul(E.mul(x, first), second), exponent)
+
+
+def _exponent_range(dt: np.dtype) -> tuple[int, int]:
+    """``(C, P)`` for a float dtype: ``x * 2**e`` for ``|e| > C`` is what it is at ``|e| = C``
+    (every nonzero finite ``x`` has overflowed or rounded to 0), and ``2**k`` is finite for
+    ``|k| <= P``."""
+    try:
+        fi = np.finfo(dt)
+        maxexp, minexp, nmant = int(fi.maxexp), int(fi.minexp), int(fi.nmant)
+    except (TypeError, ValueError):  # bfloat16 (ml_dtypes)
+        maxexp, minexp, nmant = 128, -126, 7
+    return maxexp - (minexp - nmant) + 2, maxexp - 2
 
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
@@ -72,7 +87,30 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
     x, e = _t(input), _t(other, "other")
     if not x.is_floating_point() and not x.is_complex():
         x = x.to(_dtype.get_default_dtype())
-    return _pw.mul(x, _pw.pow(2.0, e))
+    # 2**other as n factors, each finite in x's dtype, with other clamped to the range beyond
+    # which the result no longer changes: one factor 2**other overflows to inf (and 0 * inf is
+    # NaN) where x * 2**other is finite or 0 (1e-310 * 2**2000, 0 * 2**2000)
+    real = np.zeros((), x._data.dtype).real.dtype
+    big, each = _exponent_range(real)
+    n = -(-big // (each - 4))
+    ed = to_numpy(e._data)
+    if ed.dtype.kind not in "iuf":
+        return _pw.mul(x, _pw.pow(2.0, e))
+    finite = np.isfinite(ed)
+    kd = np.where(finite, np.clip(ed, -big, big), 0)
+    # split only where one factor would not do, so the usual exponents round once, as x * 2**e
+    part = np.where(np.abs(kd) > each - 4, np.trunc(kd / n), 0)
+    shift = np.where(finite, (n - 1) * part + (ed - kd), 0).astype(ed.dtype)
+    out = x
+    if part.any():
+        for _ in range(n - 1):
+            out = E.mul(out, _make(np.exp2(part).astype(real), False, None))
+    last = E.sub(e, _make(shift, False, None)) if shift.any() else e
+    if ed.dtype.kind != "f":
+        # an integer exponent: 2**last in x's dtype (pow(2.0, int) would be the default dtype,
+        # float32, whose 2**200 is inf for a float64 x)
+        last = last.to(_dtype.as_dtype(real))
+    return _pw.mul(out, _pw.pow(2.0, last))
 
 
 def nextafter(input: Tensor, other: Tensor) -> Tensor:

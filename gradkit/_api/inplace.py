@@ -157,19 +157,39 @@ def _batched_write_error(msg: str) -> RuntimeError:
     return exc
 
 
-def _refuse_batched_write(self: Tensor, src: Any, copy: bool = False) -> None:
+def _batched_op_message(op: str) -> str:
+    return (f"vmap: {op}(self, *extra_args) is not possible because there exists a "
+            "Tensor `other` in extra_args that has more elements than `self`. This happened due "
+            "to `other` being vmapped over but `self` not being vmapped over in a vmap. Please "
+            "try to use out-of-place operators instead of inplace arithmetic. If said operator is "
+            "being called inside the PyTorch framework, please file a bug report instead.")
+
+
+def _refuse_batched_write(self: Tensor, src: Any, copy: bool = False,
+                          op: str = "inplace arithmetic") -> None:
     if getattr(src, "_level", None) is None or getattr(self, "_level", None) is not None:
         return
     if not copy:                # PyTorch's words for arithmetic: the broadcast shape's batch dim
         batch = list(src._value.shape)[:1] + list(src.shape)
         raise _batched_write_error(f"output with shape {list(self.shape)} doesn't match the "
                                    f"broadcast shape {batch}")
-    raise _batched_write_error(
-            "vmap: inplace arithmetic(self, *extra_args) is not possible because there exists a "
-            "Tensor `other` in extra_args that has more elements than `self`. This happened due "
-            "to `other` being vmapped over but `self` not being vmapped over in a vmap. Please "
-            "try to use out-of-place operators instead of inplace arithmetic. If said operator is "
-            "being called inside the PyTorch framework, please file a bug report instead.")
+    raise _batched_write_error(_batched_op_message(op))
+
+
+def _refusing_batched(fn: Callable[..., Tensor], name: str) -> Callable[..., Tensor]:
+    """``fn`` for an in-place op on an unbatched tensor with a batched argument: where the op
+    has no batching rule (it fails), vmap would fall back to its per-example loop and write
+    every example into the same memory (index_add_ summed them, scatter_ kept the last): the
+    failure becomes PyTorch's refusal instead. An op that runs batched reaches ``_commit``,
+    which refuses its batched result in PyTorch's words for arithmetic."""
+    def run(*args: Any, **kwargs: Any) -> Tensor:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if getattr(exc, "_vmap_final", False):
+                raise
+            raise _batched_write_error(_batched_op_message(name)) from None
+    return run
 
 
 def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
@@ -217,6 +237,9 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
 def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, _name: str = "in-place op",
              **kwargs: Any) -> Tensor:
     _refuse_conj_copy(self)
+    if getattr(self, "_level", None) is None and any(
+            getattr(a, "_level", None) is not None for a in (*args, *kwargs.values())):
+        fn = _refusing_batched(fn, _name)
     recording = _state.grad_enabled and (
         self._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     base = self._base
@@ -454,6 +477,7 @@ def fill_(self: Tensor, value: Any) -> Tensor:
 
 def _fill(self: Tensor, value: Any) -> Tensor:
     _refuse_conj_copy(self)
+    _refuse_batched_write(self, value, copy=True, op="fill_")  # before .item(): one example's
     if isinstance(value, Tensor) and value.dim() != 0:
         raise RuntimeError("fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value.dim()} dimensions.")

@@ -20,6 +20,7 @@ from gradkit.ops import elementwise as E
 from gradkit.ops._registry import REGISTRY, apply1
 from gradkit._core.tensor import Tensor, _make
 from gradkit._core.grad_mode import _state
+from gradkit._core import dtype as _dtype
 
 __all__ = ["UFUNCS", "FUNCTIONS", "implements", "array_ufunc", "array_function",
            "dispatched_functions"]
@@ -112,6 +113,11 @@ def _modf(x: Any) -> tuple[Tensor, Tensor]:
 def _frexp(x: Any) -> tuple[Tensor, Tensor]:
     """Mantissa and exponent: the exponent is an integer (no gradient), the mantissa is
     x * 2**-e, so its derivative is 2**-e."""
+    if x.is_floating_point():
+        # torch.frexp's path: 2**-e in two factors (one overflows for subnormal x)
+        from gradkit._api.floating import frexp
+        m, e = frexp(x)
+        return m, e
     _, e = np.frexp(x._data)
     return A.mul(x, _make(np.ldexp(np.ones_like(x._data), -e), False, None)), _make(e, False, None)
 
@@ -121,8 +127,14 @@ def _ldexp(x: Any, e: Any) -> Tensor:
     if isinstance(e, Tensor) and e._rg:
         raise _unsupported("ldexp with an exponent that requires grad (it is an integer)")
     x = _as_arg(x)
-    return A.mul(x, _make(np.ldexp(np.ones((), dtype=np.result_type(x._data.dtype, np.float16)), ed),
-                          False, None))
+    dt = np.result_type(x._data.dtype, np.float16)
+    if np.asarray(ed).dtype.kind in "iub" and dt.kind == "f":
+        # torch.ldexp's path: exact where one factor 2**e would overflow (0 * 2**2000 is 0)
+        from gradkit._api.floating import ldexp
+        if x._data.dtype != dt:
+            x = x.to(_dtype.as_dtype(dt))
+        return ldexp(x, _make(np.asarray(ed).astype(np.int64), False, None))
+    return A.mul(x, _make(np.ldexp(np.ones((), dtype=dt), ed), False, None))
 
 
 #: ufuncs whose table row's forward is not the ufunc itself (a faster or stricter kernel),

@@ -83,7 +83,8 @@ def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
                              f"{_scalar_name(t.dtype)}")
     if np.any(p < 0) or np.any(p > 1) or np.any(np.isnan(p)):
         raise RuntimeError("binomial: prob must be in [0, 1]")
-    if np.any(n < 0) or np.any(n != np.floor(n)):
+    if np.any(n < 0) or np.any(n != np.floor(n)) or not np.all(np.isfinite(n)):
+        # (an infinite count reached NumPy as a negative int64: "n < 0")
         raise RuntimeError("binomial: count must be a non-negative whole number")
     draws = _gen(generator, count).binomial(n.astype(np.int64), p.astype(np.float64))
     dtype = np.result_type(n.dtype, p.dtype)

@@ -122,9 +122,19 @@ modified_bessel_k0 = _unary("modified_bessel_k0", lambda x: _S.kv(0.0, x),
                             "The modified Bessel function of the second kind, order 0.")
 modified_bessel_k1 = _unary("modified_bessel_k1", lambda x: _S.kv(1.0, x),
                             "The modified Bessel function of the second kind, order 1.")
-scaled_modified_bessel_k0 = _unary("scaled_modified_bessel_k0", lambda x: _S.kve(0.0, x),
+
+
+def _kve_at_inf(v: float) -> Callable[[Tensor], Tensor]:
+    # SciPy's kve gives NaN at x = +inf; the limit (PyTorch's value) is 0
+    def fn(x: Tensor) -> Tensor:
+        y = _S.kve(v, x)
+        return _A.where(x == math.inf, _A.zeros_like(y), y)
+    return fn
+
+
+scaled_modified_bessel_k0 = _unary("scaled_modified_bessel_k0", _kve_at_inf(0.0),
                                    "``exp(x) * modified_bessel_k0(x)``.")
-scaled_modified_bessel_k1 = _unary("scaled_modified_bessel_k1", lambda x: _S.kve(1.0, x),
+scaled_modified_bessel_k1 = _unary("scaled_modified_bessel_k1", _kve_at_inf(1.0),
                                    "``exp(x) * modified_bessel_k1(x)``.")
 bessel_j0 = _unary("bessel_j0", lambda x: _S.jv(0.0, x), "The Bessel function of the first kind, order 0.")
 bessel_j1 = _unary("bessel_j1", lambda x: _S.jv(1.0, x), "The Bessel function of the first kind, order 1.")
@@ -139,8 +149,13 @@ def _spherical_j0(x: Tensor) -> Tensor:
         x = x.to(get_default_dtype())
     small = _A.abs(x) < 1e-3
     safe = _A.where(small, _A.ones_like(x), x)
-    x2 = x * x
-    return _A.where(small, 1.0 - x2 / 6.0 + x2 * x2 / 120.0, _A.sin(safe) / safe)
+    xs = _A.where(small, x, _A.zeros_like(x))  # keeps huge x out of the polynomial's gradient
+    x2 = xs * xs
+    # sin(+-inf) is NaN; the limit sin(x)/x at +-inf is 0 (PyTorch's value)
+    inf = _A.isinf(x)
+    safe = _A.where(inf, _A.ones_like(x), safe)
+    far = _A.where(inf, _A.zeros_like(x), _A.sin(safe) / safe)
+    return _A.where(small, 1.0 - x2 / 6.0 + x2 * x2 / 120.0, far)
 
 
 spherical_bessel_j0 = _unary("spherical_bessel_j0", _spherical_j0,

@@ -186,6 +186,9 @@ def test_poisson_and_binomial():
         gk.binomial(gk.tensor([1, 2]), gk.tensor([0.5, 0.5]))
     with pytest.raises(RuntimeError, match="prob must be in"):
         gk.binomial(gk.tensor([1.0]), gk.tensor([1.5]))
+    # an infinite count was cast to a negative int64 and NumPy said only "n < 0"
+    with pytest.raises(RuntimeError, match="count must be a non-negative whole number"):
+        gk.binomial(gk.tensor([float("inf")]), gk.tensor([0.5]))
 
 
 # --- floating-point helpers and special functions ------------------------------------------

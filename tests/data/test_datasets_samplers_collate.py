@@ -133,3 +133,20 @@ def test_distributed_sampler_shares():
         DistributedSampler(ds)
     with pytest.raises(ValueError, match="Invalid rank 3"):
         DistributedSampler(ds, 3, 3)
+
+
+def test_collate_numbers_infer_the_dtype_from_every_element():
+    # PyTorch collates an int-first batch with torch.tensor(batch): a float later in the batch
+    # makes it float (the default dtype), not truncated to int64 ([1, 2.5] was [1, 2])
+    out = default_collate([1, 2.5])
+    assert out.dtype == gk.float32
+    np.testing.assert_array_equal(out.numpy(), [1.0, 2.5])
+    out = default_collate([True, 2])
+    assert out.dtype == gk.int64
+    np.testing.assert_array_equal(out.numpy(), [1, 2])  # was [True, True]
+    out = default_collate([True, 2.5])
+    assert out.dtype == gk.float32
+    np.testing.assert_array_equal(out.numpy(), [1.0, 2.5])
+    assert default_collate([True, False]).dtype == gk.bool
+    assert default_collate([3, 4]).dtype == gk.int64
+    assert default_collate([2.5, 1]).dtype == gk.float64

@@ -97,3 +97,25 @@ def test_the_error_is_a_plain_runtime_error_as_pytorchs():
         assert type(exc) is RuntimeError
     else:
         raise AssertionError("no error")
+@pytest.mark.parametrize("write", [
+    lambda y, x: y.index_add_(0, gk.tensor([1]), x[:1]),
+    lambda y, x: y.scatter_(0, gk.tensor([1]), x[:1]),
+    lambda y, x: y.scatter_add_(0, gk.tensor([1]), x[:1]),
+    lambda y, x: y.scatter_reduce_(0, gk.tensor([1]), x[:1], "sum"),
+    lambda y, x: y.index_put_((gk.tensor([1]),), x[:1]),
+    lambda y, x: y.fill_(x[0]),
+], ids=["index_add_", "scatter_", "scatter_add_", "scatter_reduce_", "index_put_", "fill_"])
+def test_indexed_writes_and_fill_into_a_captured_tensor_raise(write):
+    # these ops have no batching rule for an unbatched self: the per-example loop ran them and
+    # wrote into y once per example (index_add_ left y[1] = 0 + 2 + 4 = 6, fill_ one example's
+    # value, and every returned row was the final y)
+    y = gk.zeros(2)
+    with pytest.raises(RuntimeError, match=r"vmap: [\w ]+\(self, \*extra_args\) is not possible "
+                                           "because there exists a Tensor `other`"):
+        vmap(lambda x: write(y, x) * 1)(_xs())
+    assert y.tolist() == [0.0, 0.0]
+
+
+def test_indexed_write_into_a_per_example_clone_still_works():
+    out = vmap(lambda x: x.clone().index_add_(0, gk.tensor([1]), x[:1]))(_xs())
+    assert out.tolist() == [[0.0, 1.0], [2.0, 5.0], [4.0, 9.0]]

@@ -161,3 +161,20 @@ def test_spatial_transformer_gradient_reaches_theta():
         return F.grid_sample(x, F.affine_grid(th, (2, 1, 4, 4), align_corners=False), align_corners=False)
 
     assert gradcheck(f, (gk.tensor(theta0, requires_grad=True),))
+
+
+_EMPTY = [((0, 3, 5, 6), (0, 4, 7, 2)), ((2, 0, 5, 6), (2, 4, 7, 2)), ((2, 3, 5, 6), (2, 0, 7, 2)),
+          ((0, 2, 3, 4, 5), (0, 1, 2, 3, 3)), ((2, 0, 3, 4, 5), (2, 1, 2, 3, 3))]
+
+
+@pytest.mark.parametrize("mode,shapes", [(m, s) for m in ("bilinear", "nearest", "bicubic")
+                                         for s in _EMPTY if not (m == "bicubic" and len(s[0]) == 5)])
+def test_empty_batch_channels_or_grid(mode: str, shapes: tuple) -> None:
+    # an empty batch, channel or output dimension gives an empty result of the right shape (a
+    # reshape to -1 could not be resolved there); its gradient is an empty tensor too
+    xs, gs = shapes
+    x = gk.zeros(*xs, dtype=gk.float64, requires_grad=True)
+    out = F.grid_sample(x, gk.zeros(*gs, dtype=gk.float64), mode=mode, align_corners=False)
+    assert tuple(out.shape) == (xs[0], xs[1], *gs[1:-1])
+    out.sum().backward()
+    assert tuple(x.grad.shape) == xs

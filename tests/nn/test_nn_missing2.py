@@ -183,3 +183,15 @@ def test_adaptive_log_softmax_with_loss(head_bias):
         m_g(gk.tensor(x[:2]), gk.tensor([1, 20]))
     with pytest.raises(ValueError, match="cutoffs should be a sequence of unique, positive integers"):
         gk.nn.AdaptiveLogSoftmaxWithLoss(16, 20, [4, 4])
+
+
+def test_adaptive_log_softmax_empty_batch():
+    # an empty batch gives an empty output and the mean of no losses, NaN (as PyTorch); it
+    # raised NumPy's "need at least one array to concatenate"
+    m = gk.nn.AdaptiveLogSoftmaxWithLoss(8, 20, [5, 12]).double()
+    x = gk.zeros(0, 8, dtype=gk.float64, requires_grad=True)
+    out = m(x, gk.zeros(0, dtype=gk.int64))
+    assert tuple(out.output.shape) == (0,) and out.output.dtype == gk.float64
+    assert np.isnan(out.loss.item())
+    out.loss.backward()
+    assert tuple(x.grad.shape) == (0, 8)

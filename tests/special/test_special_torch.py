@@ -221,3 +221,22 @@ def test_tutorial_names() -> None:
     np.testing.assert_allclose(gk.special.expit(gk.special.logit(x)).numpy(), x.numpy(), rtol=1e-6)
     t = torch.tensor([0.25, 0.5])
     np.testing.assert_allclose(gk.special.xlogy(x, x).numpy(), torch.special.xlogy(t, t).numpy())
+
+
+def test_limits_at_infinity() -> None:
+    # exp(x) K_v(x) ~ sqrt(pi / 2x) -> 0 and sin(x)/x -> 0 at infinity (PyTorch's values too);
+    # SciPy's kve and sin(inf)/inf give NaN there, which these functions must not pass on
+    x = np.array([-np.inf, np.inf, np.nan])
+    for f in (gs.scaled_modified_bessel_k0, gs.scaled_modified_bessel_k1):
+        np.testing.assert_array_equal(f(gk.tensor(x[1:])).numpy(), [0.0, np.nan])
+    np.testing.assert_array_equal(gs.spherical_bessel_j0(gk.tensor(x)).numpy(), [0.0, 0.0, np.nan])
+    for f, t in ((gs.scaled_modified_bessel_k0, torch.special.scaled_modified_bessel_k0),
+                 (gs.scaled_modified_bessel_k1, torch.special.scaled_modified_bessel_k1),
+                 (gs.spherical_bessel_j0, torch.special.spherical_bessel_j0)):
+        np.testing.assert_array_equal(f(gk.tensor(x)).numpy(), t(torch.tensor(x)).numpy())
+    # the gradient of sin(x)/x, (x cos x - sin x) / x**2, tends to 0 as well (no NaN leaking
+    # from the small-x polynomial's branch)
+    gx = gk.tensor(np.array([-np.inf, 2.0, np.inf]), requires_grad=True)
+    gs.spherical_bessel_j0(gx).sum().backward()
+    np.testing.assert_allclose(gx.grad.numpy(), [0.0, np.cos(2.0) / 2.0 - np.sin(2.0) / 4.0, 0.0],
+                               rtol=1e-12)

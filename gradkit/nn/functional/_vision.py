@@ -379,9 +379,10 @@ def _grid_gather(flat: Tensor, spatial: Sequence[int], index: Sequence[np.ndarra
         ok = (i >= 0) & (i < s)
         valid &= ok
         pos = pos * s + np.where(ok, i, 0).astype(np.int64)
-    pos = np.where(valid, pos, 0).reshape(n, 1, -1)
-    vals = A.gather(flat, 2, _bool(np.broadcast_to(pos, (n, c, pos.shape[-1]))))
-    return A.where(_bool(valid.reshape(n, 1, -1)), vals, 0.0)
+    k = int(np.prod(index[0].shape[1:], dtype=np.int64))  # not -1: n may be 0
+    pos = np.where(valid, pos, 0).reshape(n, 1, k)
+    vals = A.gather(flat, 2, _bool(np.broadcast_to(pos, (n, c, k))))
+    return A.where(_bool(valid.reshape(n, 1, k)), vals, 0.0)
 
 
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
@@ -427,7 +428,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         raise RuntimeError(f"expected scalar type {x.dtype} but found {g.dtype}")
     n, c, spatial = x.shape[0], x.shape[1], tuple(x.shape[2:])
     out_shape = tuple(g.shape[1:-1])
-    flat = A.reshape(x, (n, c, -1))
+    # explicit sizes, not -1: an empty batch or channel dimension leaves -1 undetermined
+    points = int(np.prod(out_shape, dtype=np.int64))
+    flat = A.reshape(x, (n, c, int(np.prod(spatial, dtype=np.int64))))
     # grid's last dim lists x (width), y (height)[, z (depth)]: reverse to the input's dim order
     pos = [_grid_unnormalize(g[..., nd - 1 - k], spatial[k], align_corners) for k in range(nd)]
     if mode == "bicubic":
@@ -438,7 +441,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
             for j in range(4):
                 taps = [_grid_coordinates(base[0] - 1 + i, spatial[0], padding_mode, align_corners)[0],
                         _grid_coordinates(base[1] - 1 + j, spatial[1], padding_mode, align_corners)[0]]
-                w = A.reshape(weights[0][i] * weights[1][j], (n, 1, -1))
+                w = A.reshape(weights[0][i] * weights[1][j], (n, 1, points))
                 out = out + _grid_gather(flat, spatial, [np.trunc(t) for t in taps]) * w
         return A.reshape(out, (n, c, *out_shape))
     padded = []
@@ -451,7 +454,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         vals = _grid_gather(flat, spatial, [np.rint(np.asarray(p._data)) for p in padded])
         # PyTorch's grid gradient in nearest mode is 0, not missing: keep the grid on the graph
         keep = sum(A.where(_bool(np.isfinite(np.asarray(p._data))), p, 0.0) for p in padded) * 0.0
-        return A.reshape(vals + A.reshape(keep, (n, 1, -1)), (n, c, *out_shape))
+        return A.reshape(vals + A.reshape(keep, (n, 1, points)), (n, c, *out_shape))
     base = [np.floor(np.asarray(p._data)) for p in padded]
     frac = [p - F._const(b, p) for p, b in zip(padded, base)]
     out = 0.0
@@ -460,7 +463,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
         for f, o in zip(frac, corner):
             w = w * (f if o else 1 - f)
         vals = _grid_gather(flat, spatial, [b + o for b, o in zip(base, corner)])
-        out = out + vals * A.reshape(w, (n, 1, -1))
+        out = out + vals * A.reshape(w, (n, 1, points))
     return A.reshape(out, (n, c, *out_shape))
 
 

@@ -101,8 +101,11 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         if rows_seen != target.shape[0]:
             raise RuntimeError(f"Target values should be in [0, {self.n_classes - 1}], but values in range "
                                f"[{target.min()}, {target.max()}] were found. ")
-        where = np.argsort(np.concatenate(order), kind="stable")   # back to the batch order
-        cluster_part = A.index_select(A.cat(pieces, 0), 0, _index(where))
+        if order:
+            where = np.argsort(np.concatenate(order), kind="stable")   # back to the batch order
+            cluster_part = A.index_select(A.cat(pieces, 0), 0, _index(where))
+        else:                   # an empty batch: an empty output, and a NaN loss (mean of none)
+            cluster_part = F._const(np.zeros(0), input)
         head_logprob = F.log_softmax(self.head(input), 1)
         output = cluster_part + A.reshape(A.gather(head_logprob, 1, _index(gather_inds[:, None])), (-1,))
         loss = A.mean(-output)
