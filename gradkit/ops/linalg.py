@@ -72,8 +72,9 @@ def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 1 and y.ndim == 1:                 # dot: g is a scalar
         return g * _cj(y)
     if x.ndim == 2 and y.ndim == 1:                 # mv: the outer product of g and y
-        # NOTE: a column times a row (no transpose): each element is one product either way
-        return matmul_p(reshape_as(g, (g.shape[0], 1)), reshape_as(_cj(y), (1, y.shape[0])))
+        # NOTE: one node (PyTorch's ``grad.ger(vec.conj())``, a product: its -0.0 stay), not
+        # two reshapes and a matmul: the RNN's step records one op instead of three
+        return outer_mul_p(g, _cj(y))
     _, y2, g2 = _as_matrices(g, x, y)
     gx = matmul_p(g2, _cj(_mT(y2)))              # g y^H (y^T for real dtypes)
     return reshape_as(gx, tuple(gx.shape[:-2]) + (gx.shape[-1],)) if x.ndim == 1 else gx
@@ -96,6 +97,27 @@ matmul_p = defop("matmul", _matmul_impl, vjp=(_matmul_vjp_x, _matmul_vjp_y), pro
                  names=("MmBackward0", "DotBackward0", "MvBackward0", "SqueezeBackward4",
                         "UnsafeViewBackward0", "BmmBackward0"), batch="matmul", batched_vjp="matmul")
 MM, DOT, MV, VM, BATCHED, BMM = range(6)
+
+
+# --- outer_mul: ``u[:, None] * v[None, :]`` of two vectors (matrix-vector backward) --------
+def _outer_mul_impl(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    if u.ndim == 1 and v.ndim == 1:
+        try:
+            return np.multiply.outer(u, v)
+        except TypeError:        # an array type whose protocol has no ufunc.outer (meta)
+            pass
+    # leading dims broadcast (vmap's physical operands: its "elementwise" rule fits)
+    return u[..., :, None] * v[..., None, :]
+
+
+# NOTE: PyTorch's ``outer`` is ``u.reshape(-1, 1) * v``, so the node is its MulBackward0;
+# the rules are matrix-vector products, which broadcast over a batch of cotangents
+outer_mul_p = defop(
+    "outer_mul", _outer_mul_impl, promote="same",
+    vjp=(lambda g, ans, u, v: matmul_p(g, _cj(v)),
+         lambda g, ans, u, v: matmul_p(_mT(g), _cj(u))),
+    jvp=(lambda t, ans, u, v: outer_mul_p(t, v), lambda t, ans, u, v: outer_mul_p(u, t)),
+    names="MulBackward0", batch="elementwise", batched_vjp="broadcast")
 
 
 # --- addmm: ``beta * b + alpha * (x @ w)`` as one node (nn.Linear's product and bias) -----

@@ -405,6 +405,8 @@ NN_SPECS: list[OpSpec] = [
            label="linear"),
     OpSpec("addmm", lambda b, x, v: gk.addmv(b, x, v, beta=0.5, alpha=2.0),
            lambda b, x, v: 0.5 * b + 2.0 * (x @ v), shapes=[(4,), (4, 3), (3,)], label="addmv"),
+    OpSpec("outer_mul", lambda u, v: L.outer_mul_p(u, v), lambda u, v: np.outer(u, v),
+           shapes=[(4,), (3,)]),
     OpSpec("addr", lambda b, u, v: gk.addr(b, u, v), lambda b, u, v: b + np.outer(u, v),
            shapes=[(4, 3), (4,), (3,)]),
     OpSpec("addr", lambda b, u, v: gk.addr(b, u, v, beta=0.5, alpha=-2.0),
