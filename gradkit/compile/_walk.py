@@ -63,10 +63,12 @@ def _leaf_key(x: Any) -> Any:
     if isinstance(x, _Tensor):
         d = x._data
         g = x._grad
-        return ("T", d.shape, d.dtype, x._rg, type(d),
+        # NOTE: strides too: eager picks a product's orientation by an operand's layout
+        # (ops.linalg._transposed_layout), so another layout is another program
+        return ("T", d.shape, d.dtype, getattr(d, "strides", None), x._rg, type(d),
                 None if g is None else (g._data.shape, g._data.dtype))
     if t is np.ndarray:
-        return ("A", x.shape, x.dtype)
+        return ("A", x.shape, x.dtype, x.strides)
     if t is float or t is complex:
         return ("S",) + _scalar_key(x)               # -0.0 is not 0.0
     try:
