@@ -282,3 +282,49 @@ def test_weight_layout_change_traces_again_and_equals_eager():
         assert _bits_equal(a, b)
     # traced at calls 1, 2 (.grad exists now) and 3 (the new layout); call 4 replays
     assert (g.stats["traces"], g.stats["replays"]) == (3, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_zero_where_gives_wheres_bits(dtype):
+    from gradkit.compile._patterns import _zero_where
+    rng = np.random.default_rng(7)
+    g = rng.normal(size=(33, 70)).astype(dtype)
+    g.flat[:6] = [np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0]
+    g.view(np.int32 if dtype == np.float32 else np.int64).flat[6] |= 1   # a subnormal-ish bit
+    for mask in (rng.random(g.shape) < 0.5, np.zeros(g.shape, bool), np.ones(g.shape, bool)):
+        mask.flat[:6] = [False, True, False, True, False, True]
+        want = np.where(mask, 0.0, g)
+        got = _zero_where(mask, g)
+        assert got.dtype == want.dtype and got.flags.c_contiguous and _bits_equal(got, want)
+        # other layouts and broadcasting: np.where itself, same bits and layout
+        for m2, g2 in ((mask.T, g.T), (mask[:, ::2], g[:, ::2]), (mask[:1], g)):
+            w2, r2 = np.where(m2, 0.0, g2), _zero_where(m2, g2)
+            assert _bits_equal(r2, w2) and r2.strides == w2.strides
+
+
+def test_relu_training_step_uses_zero_where_and_equals_eager():
+    def run(compiled):
+        gk.manual_seed(0)
+        m = gk.nn.Sequential(gk.nn.Linear(96, 80), gk.nn.ReLU(), gk.nn.Linear(80, 64),
+                             gk.nn.ReLU(), gk.nn.Linear(64, 3))
+        o = gk.optim.SGD(m.parameters(), lr=0.05)
+        rng = np.random.default_rng(5)
+        X = gk.tensor(rng.normal(size=(64, 96)).astype(np.float32))
+        Y = gk.tensor(rng.integers(0, 3, 64))
+
+        def step():
+            o.zero_grad()
+            loss = gk.nn.functional.cross_entropy(m(X), Y)
+            loss.backward()
+            o.step()
+            return loss
+        f = gk.compile(step) if compiled else step
+        return m, [_np(f()).copy() for _ in range(4)], f
+    me, le, _ = run(False)
+    mc, lc, f = run(True)
+    assert f.stats["replays"] >= 2
+    assert _programs(f)[-1].source.count("zero_where(") == 2
+    for a, b in zip(le, lc, strict=True):
+        assert _bits_equal(a, b)
+    for pe, pc in zip(me.parameters(), mc.parameters(), strict=True):
+        assert _bits_equal(_np(pe), _np(pc)) and _bits_equal(_np(pe.grad), _np(pc.grad))
