@@ -158,8 +158,9 @@ class CompiledFunction:
         static = sc.sig
         arg_tensors = [x for x in leaves if isinstance(x, _Tensor)]
         key = (tree, tuple(_leaf_key(x) for x in leaves), tuple(static),
-               tuple((t._data.shape, t._data.dtype, t._rg, t._grad is None,
-                      None if t._grad is None else t._grad._data.shape) for t in state),
+               tuple((t._data.shape, t._data.dtype, getattr(t._data, "strides", None), t._rg,
+                      t._grad is None, None if t._grad is None else t._grad._data.shape)
+                     for t in state),
                _gk.is_grad_enabled())
         try:
             entries = self.cache.get(key)

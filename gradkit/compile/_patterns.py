@@ -447,3 +447,42 @@ def _means(ops: list[Op], tr: Trace) -> None:
             continue                     # NumPy warns of the empty mean: left to it
         op.fn, op.args, op.kwargs, op.refs = _mean_all, (op.args[0], _Const(np.intp(size))), \
             {}, None
+
+
+_BITS_OF = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
+
+
+def _zero_where(mask: Any, g: Any) -> Any:
+    """``np.where(mask, 0.0, g)`` (ReLU's and other masks' backward) as two integer passes
+    over the bits: ``g & keep`` with ``keep`` 0 where ``mask`` holds and -1 (all bits set)
+    elsewhere. Bit for bit ``where``'s result (+0.0 where masked; every other element,
+    NaN payloads and -0.0 included, as it was) and C-contiguous like it, in about a fifth of
+    its time on a 64x512 float32 gradient (10 against 50 µs here). Other layouts, shapes or
+    dtypes take ``np.where`` itself."""
+    if type(mask) is np.ndarray and type(g) is np.ndarray and mask.dtype == np.bool_ and \
+            mask.shape == g.shape and mask.flags.c_contiguous and g.flags.c_contiguous:
+        it = _BITS_OF.get(g.dtype)
+        if it is not None:
+            keep = np.subtract(mask.view(np.int8), 1, dtype=it)      # True -> 0, False -> -1
+            return np.bitwise_and(g.view(it), keep, out=keep).view(g.dtype)
+    return np.where(mask, 0.0, g)
+
+
+_zero_where.__name__ = "zero_where"
+
+
+def _masked_zeros(ops: list[Op], tr: Trace) -> None:
+    """``np.where(mask, 0.0, g)`` of a boolean mask and a float32/float64 array of its shape,
+    giving that dtype, as ``_zero_where``."""
+    for op in ops:
+        if op.fn is not np.where or op.kwargs or len(op.args) != 3 or type(op.out) is tuple:
+            continue
+        m, z, g = op.args
+        if type(m) is not Ref or type(g) is not Ref or type(z) is not float or z != 0.0 or \
+                np.copysign(1.0, z) < 0:
+            continue
+        mm, mg, mo = tr.meta.get(m.s), tr.meta.get(g.s), tr.meta.get(op.out)
+        if mm is None or mg is None or mo is None or mm[1] != np.bool_ or \
+                mg[1] not in _BITS_OF or mo[1] != mg[1] or mm[0] != mg[0] or mo[0] != mg[0]:
+            continue
+        op.fn, op.args, op.refs = _zero_where, (m, g), None

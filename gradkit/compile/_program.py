@@ -32,8 +32,8 @@ import numpy as np
 
 from ._batching import batch_families, stack_accumulations
 from ._patterns import (_MAYBE_IDENTITY, _all_ones, _array_constants, _column_of,  # noqa: F401
-                        _gemm_layouts, _identity, _matvec_of, _means, _mouter, _outer, _outer_of,
-                        _raw_outers, _typed_scalars)
+                        _gemm_layouts, _identity, _masked_zeros, _matvec_of, _means, _mouter,
+                        _outer, _outer_of, _raw_outers, _typed_scalars)
 from ._templates import (_FLAT_SCALARS, _Const, _flat, _key, _op_refs, _refs,  # noqa: F401
                          _subst, _value)
 from ._tracer import Op, Ref, Trace
@@ -179,6 +179,7 @@ def build(tr: Trace, inputs: Sequence[int], outputs: Sequence[int], optimize: bo
         kept = fuse(kept, tr, set(outs) | set(guards))
         mark("fuse")
     if optimize:
+        _masked_zeros(kept, tr)
         _typed_scalars(kept, tr)
         _array_constants(kept, tr)
         _means(kept, tr)

@@ -80,6 +80,23 @@ def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
     return reshape_as(gx, tuple(gx.shape[:-2]) + (gx.shape[-1],)) if x.ndim == 1 else gx
 
 
+#: below this many elements a weight gradient's layout costs little: made as ``x^H g``
+_LAYOUT_MIN = 4096
+
+
+def _transposed_layout(y: Any, x: Any, g: Any) -> bool:
+    """Whether ``y`` (a 2-d operand of a product ``x @ y`` of 2-d ``x`` and ``g``) is a
+    transposed view (F- and not C-contiguous, as ``linear``'s ``weight.T``) of at least
+    ``_LAYOUT_MIN`` elements. Its gradient is then made as ``(g^T x^*)^T``, in ``y``'s own
+    layout, as PyTorch's ``mm`` backward does: the transpose back to the weight is then
+    C-contiguous, and an optimizer's update ``w - lr * grad`` reads both arrays in one order
+    (on a 512x784 float32 weight 1.1 ms against 0.1 ms with a transposed-view gradient)."""
+    if y.ndim != 2 or x.ndim != 2 or g.ndim != 2 or y.shape[0] * y.shape[1] < _LAYOUT_MIN:
+        return False
+    f = getattr(data_of(y), "flags", None)
+    return f is not None and f.f_contiguous and not f.c_contiguous
+
+
 def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     if x.ndim == 1 and y.ndim == 1:
         return g * _cj(x)
@@ -87,6 +104,8 @@ def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
         # NOTE: NumPy's matmul takes a 1-d second operand as the column (n, 1) (the same
         # gemv), so this is the promoted product's numbers without its two reshapes
         return matmul_p(_cj(_mT(x)), g)
+    if _transposed_layout(y, x, g):
+        return _mT(matmul_p(_mT(g), _cj(x)))       # (g^T x^*)^T = x^H g, in y's layout
     x2, _, g2 = _as_matrices(g, x, y)
     gy = matmul_p(_cj(_mT(x2)), g2)              # x^H g
     return reshape_as(gy, tuple(gy.shape[:-2]) + (gy.shape[-2],)) if y.ndim == 1 else gy
@@ -144,7 +163,10 @@ def _addmm_vjp_x(g: Any, ans: Any, b: Any, x: Any, w: Any, beta: Any = 1, alpha:
 
 
 def _addmm_vjp_w(g: Any, ans: Any, b: Any, x: Any, w: Any, beta: Any = 1, alpha: Any = 1) -> Any:
-    gw = matmul_p(_cj(_mT(x)), g)
+    if _transposed_layout(w, x, g):
+        gw = _mT(matmul_p(_mT(g), _cj(x)))        # in w's layout (see _transposed_layout)
+    else:
+        gw = matmul_p(_cj(_mT(x)), g)
     return gw if alpha == 1 else gw * alpha
 
 

@@ -65,17 +65,16 @@ def test_training_step_with_swapped_products_equals_eager(dtype):
         assert _bits_equal(_np(pe), _np(pc))
         assert _bits_equal(_np(pe.grad), _np(pc.grad))
     src = _programs(f)[-1].source
-    # the 80x96 and 64x80 weight gradients (>= 4096 elements; not the 3x64 one), the 64x80
-    # and 64x64 forward products
-    assert src.count("matmul_tn(") == 2 and src.count("matmul_nt(") == 2, src
+    # eager makes the 80x96 and 64x80 weight gradients (>= 4096 elements; not the 3x64 one)
+    # in their C layout itself (``g.T @ x``, ops.linalg._transposed_layout), so no "tn" swap
+    # is left to the compiler; the 64x80 and 64x64 forward products are swapped
+    assert src.count("matmul_tn(") == 0 and src.count("matmul_nt(") == 2, src
     swapped = {id(v): v for v in _programs(f)[-1].fn.__globals__.values()
                if isinstance(v, _SwappedMatmul)}
-    assert len(swapped) == 4 and all(len(s.verdicts) == 1 for s in swapped.values())
-    # where the probe found the orientations equal, the gradient is C-contiguous (as
-    # PyTorch's); else it is eager's transposed view
-    ok = all(next(iter(v.verdicts.values())) for v in swapped.values() if v.kind == "tn")
-    assert all(_np(p.grad).flags.c_contiguous == ok for p in (mc[0].weight, mc[2].weight))
-    assert not _np(me[0].weight.grad).flags.c_contiguous      # eager's: a transposed view
+    assert len(swapped) == 2 and all(len(s.verdicts) == 1 for s in swapped.values())
+    for p in (me[0].weight, me[2].weight, mc[0].weight, mc[2].weight):
+        assert _np(p.grad).flags.c_contiguous                 # as PyTorch's
+    assert not _np(me[4].weight.grad).flags.c_contiguous      # 3x64: eager's transposed view
 
 
 def test_probe_refusal_gives_eagers_expression_and_layout(monkeypatch):
@@ -255,3 +254,77 @@ def test_mean_of_all_elements_is_numpys_mean(dtype, shape):
         tk = gk.tensor(x * (1 + k))
         assert _bits_equal(_np(cf(tk)), _np(f(tk)))
     assert "mean_all(" in _programs(cf)[-1].source
+
+
+def test_weight_layout_change_traces_again_and_equals_eager():
+    # eager picks the weight gradient's orientation by the operand's layout, so a parameter
+    # whose array changes layout between calls must not replay the other layout's program
+    def run(compiled):
+        gk.manual_seed(0)
+        lin = gk.nn.Linear(96, 80)
+        x = gk.tensor(np.random.default_rng(2).normal(size=(16, 96)).astype(np.float32))
+
+        def f():
+            lin.zero_grad()
+            (lin(x) ** 2).sum().backward()
+            return lin.weight.grad.detach().clone()
+        g = gk.compile(f) if compiled else f
+        out = [_np(g()), _np(g())]
+        with gk.no_grad():
+            # the same values, stored as the transpose of a C-ordered (96, 80) array
+            lin.weight.data = gk.tensor(np.ascontiguousarray(_np(lin.weight).T)).t()
+        assert not _np(lin.weight).flags.c_contiguous
+        out += [_np(g()), _np(g())]
+        return out, g
+    eager, _ = run(False)
+    comp, g = run(True)
+    for a, b in zip(eager, comp, strict=True):
+        assert _bits_equal(a, b)
+    # traced at calls 1, 2 (.grad exists now) and 3 (the new layout); call 4 replays
+    assert (g.stats["traces"], g.stats["replays"]) == (3, 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_zero_where_gives_wheres_bits(dtype):
+    from gradkit.compile._patterns import _zero_where
+    rng = np.random.default_rng(7)
+    g = rng.normal(size=(33, 70)).astype(dtype)
+    g.flat[:6] = [np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0]
+    g.view(np.int32 if dtype == np.float32 else np.int64).flat[6] |= 1   # a subnormal-ish bit
+    for mask in (rng.random(g.shape) < 0.5, np.zeros(g.shape, bool), np.ones(g.shape, bool)):
+        mask.flat[:6] = [False, True, False, True, False, True]
+        want = np.where(mask, 0.0, g)
+        got = _zero_where(mask, g)
+        assert got.dtype == want.dtype and got.flags.c_contiguous and _bits_equal(got, want)
+        # other layouts and broadcasting: np.where itself, same bits and layout
+        for m2, g2 in ((mask.T, g.T), (mask[:, ::2], g[:, ::2]), (mask[:1], g)):
+            w2, r2 = np.where(m2, 0.0, g2), _zero_where(m2, g2)
+            assert _bits_equal(r2, w2) and r2.strides == w2.strides
+
+
+def test_relu_training_step_uses_zero_where_and_equals_eager():
+    def run(compiled):
+        gk.manual_seed(0)
+        m = gk.nn.Sequential(gk.nn.Linear(96, 80), gk.nn.ReLU(), gk.nn.Linear(80, 64),
+                             gk.nn.ReLU(), gk.nn.Linear(64, 3))
+        o = gk.optim.SGD(m.parameters(), lr=0.05)
+        rng = np.random.default_rng(5)
+        X = gk.tensor(rng.normal(size=(64, 96)).astype(np.float32))
+        Y = gk.tensor(rng.integers(0, 3, 64))
+
+        def step():
+            o.zero_grad()
+            loss = gk.nn.functional.cross_entropy(m(X), Y)
+            loss.backward()
+            o.step()
+            return loss
+        f = gk.compile(step) if compiled else step
+        return m, [_np(f()).copy() for _ in range(4)], f
+    me, le, _ = run(False)
+    mc, lc, f = run(True)
+    assert f.stats["replays"] >= 2
+    assert _programs(f)[-1].source.count("zero_where(") == 2
+    for a, b in zip(le, lc, strict=True):
+        assert _bits_equal(a, b)
+    for pe, pc in zip(me.parameters(), mc.parameters(), strict=True):
+        assert _bits_equal(_np(pe), _np(pc)) and _bits_equal(_np(pe.grad), _np(pc.grad))
