@@ -109,6 +109,10 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
         bad = flat[(flat >= size) | (flat < 0)][0]
         raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension {d} "
                          f"with size {size}")
+    want = tuple(x.shape[:d]) + (flat.size,) + tuple(x.shape[d + 1:])
+    if tuple(src.shape) == want:
+        # PyTorch's node: one IndexCopyBackward0 (a row of the table)
+        return S.index_copy_p(x, src, dim=d, index=flat)
     return _write(x, (slice(None),) * d + (flat,), src)
 
 
@@ -130,8 +134,8 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:
                            f"ones in mask ({n}), but got {src.numel()}")
     if tuple(x.shape) != shape:
         x = A.expand(x, shape)
-    vals = A.reshape(src, (-1,))[:n]
-    return _write(x, np.ascontiguousarray(mk), vals)
+    # PyTorch's node: one MaskedScatterBackward0 (a row of the table)
+    return S.masked_scatter_p(x, src, mask=np.ascontiguousarray(mk))
 
 
 def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> Tensor:
@@ -152,10 +156,8 @@ def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> 
         bad = idx[(idx >= n) | (idx < -n)][0]
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     idx = np.where(idx < 0, idx + n, idx)
-    flat = A.reshape(x, (-1,))
-    vals = A.reshape(src, (-1,))
-    out = AM.index_add(flat, 0, idx, vals) if accumulate else _write(flat, idx, vals)
-    return A.reshape(out, tuple(x.shape))
+    # PyTorch's node: one PutBackward0 (a row of the table)
+    return S.put_p(x, src, index=idx, accumulate=bool(accumulate))
 
 
 def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:

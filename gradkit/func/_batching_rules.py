@@ -295,5 +295,5 @@ PER_EXAMPLE = frozenset({
     "embedding", "multi_margin_loss", "convolution3d", "linalg_cross",
     "im2col", "col2im", "vdot", "ctc_loss", "ctc_loss_backward", "addr", "addbmm", "dist",
     "aminmax", "index_add", "lstsq", "cdist", "renorm", "pdist", "max_pool3d", "avg_pool3d",
-    "avg_pool3d_backward",
+    "avg_pool3d_backward", "index_copy", "put", "masked_scatter",
 })

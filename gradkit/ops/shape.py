@@ -310,6 +310,88 @@ index_add_p = defop(
 not_lazy(index_add_p, False, "adds the slices with np.add.at")
 
 
+# --- index_copy: ``x`` with the slices at ``index`` along ``dim`` replaced by ``src``'s
+# (IndexCopyBackward0); linear in (x, src) together
+def _index_copy_impl(x: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
+    out = copy(x)
+    out[(slice(None),) * dim + (index_like(index, out),)] = src
+    return out
+
+
+def _index_copy_vjp_x(g: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray) -> Any:
+    mask = ones(x.shape, bool, data_of(g))
+    mask[(slice(None),) * dim + (index,)] = False
+    return g * mask
+
+
+index_copy_p = defop(
+    "index_copy", _index_copy_impl, promote="same", save_inputs=False, names="IndexCopyBackward0",
+    vjp=(_index_copy_vjp_x,
+         lambda g, ans, x, src, dim, index: getitem_p(g, index=(slice(None),) * dim + (index,))),
+    jvp=LINEAR)
+not_lazy(index_copy_p, False, "writes the slices with fancy indexing")
+
+
+# --- put: ``x`` seen flat with ``src`` written (or, with ``accumulate``, added) at the flat
+# positions ``index`` (non-negative, checked by the caller) (PutBackward0)
+def _put_impl(x: np.ndarray, src: np.ndarray, index: np.ndarray, accumulate: bool = False) -> np.ndarray:
+    out = copy(x).reshape(-1)
+    idx = index_like(index, out)
+    if accumulate:
+        np.add.at(out, idx, src.reshape(-1))
+    else:
+        out[idx] = src.reshape(-1)
+    return out.reshape(x.shape)
+
+
+def _put_vjp_x(g: Any, ans: Any, x: Any, src: Any, index: np.ndarray, accumulate: bool = False) -> Any:
+    if accumulate:
+        return g
+    mask = ones(x.shape, bool, data_of(g))
+    mask.reshape(-1)[index] = False
+    return g * mask
+
+
+def _put_vjp_src(g: Any, ans: Any, x: Any, src: Any, index: np.ndarray, accumulate: bool = False) -> Any:
+    flat = g if g.ndim == 1 else reshape_as(g, (int(np.prod(tuple(g.shape))),))
+    picked = getitem_p(flat, index=index)
+    return reshape_as(picked, tuple(src.shape))
+
+
+put_p = defop("put", _put_impl, promote="same", save_inputs=False, names="PutBackward0",
+              vjp=(_put_vjp_x, _put_vjp_src), jvp=LINEAR)
+not_lazy(put_p, False, "writes flat positions with fancy indexing")
+
+
+# --- masked_scatter: ``x`` with its positions where ``mask`` is True filled, in order, from
+# ``src``'s first elements (MaskedScatterBackward0); ``mask`` has ``x``'s shape
+def _masked_scatter_impl(x: np.ndarray, src: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = copy(x)
+    m = index_like(mask, out)
+    out[m] = src.reshape(-1)[:int(mask.sum())]
+    return out
+
+
+def _masked_scatter_vjp_x(g: Any, ans: Any, x: Any, src: Any, mask: np.ndarray) -> Any:
+    keep = ones(x.shape, bool, data_of(g))
+    keep[mask] = False
+    return g * keep
+
+
+def _masked_scatter_vjp_src(g: Any, ans: Any, x: Any, src: Any, mask: np.ndarray) -> Any:
+    n = int(src.size if not isinstance(src, Tensor) else src.numel())
+    picked = getitem_p(g, index=mask)                     # the masked positions, in order
+    if picked.shape[0] != n:
+        picked = index_backward_p(picked, shape=(n,), index=(slice(0, picked.shape[0]),))
+    return reshape_as(picked, tuple(src.shape))
+
+
+masked_scatter_p = defop("masked_scatter", _masked_scatter_impl, promote="same", save_inputs=False,
+                         names="MaskedScatterBackward0",
+                         vjp=(_masked_scatter_vjp_x, _masked_scatter_vjp_src), jvp=LINEAR)
+not_lazy(masked_scatter_p, False, "writes the masked positions with boolean indexing")
+
+
 def _index_backward_impl(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
     out = zeros(shape, g.dtype, g)
     if g.size == 0:

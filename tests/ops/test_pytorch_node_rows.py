@@ -1,5 +1,6 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
-index_add, nansum, cdist, pdist, renorm and lstsq's solution are table rows (index_fill
+index_add, index_copy, put, masked_scatter, nansum, cdist, pdist, renorm and lstsq's solution
+are table rows (index_fill
 the masked_fill row's IndexFillBackward variants); take,
 take_along_dim, trapezoid, linalg.matrix_power, linalg.multi_dot and the 1/inf matrix norms
 compose as PyTorch does. Values, first and second derivatives against finite differences in
@@ -81,6 +82,16 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     ("renorm_p1_dim1", lambda L, x: L.renorm(x, 1, 1, 1.2), [(4, 3)]),
     ("renorm_p3_3d", lambda L, x: L.renorm(x, 3, 1, 0.5), [(2, 3, 2)]),
     ("multi_dot_vectors", lambda L, a, b, c: L.linalg.multi_dot([a, b, c]), [(3,), (3, 4), (4,)]),
+    ("index_copy", lambda L, x, s: x.index_copy(1, L.tensor([3, 0]), s), [(3, 4), (3, 2)]),
+    ("index_copy_dim0", lambda L, x, s: L.index_copy(x, 0, L.tensor([2]), s), [(3, 4), (1, 4)]),
+    ("put", lambda L, x, s: x.put(L.tensor([[0, -1], [5, 7]]), s), [(3, 4), (2, 2)]),
+    ("put_accumulate", lambda L, x, s: x.put(L.tensor([1, 1, -1]), s, accumulate=True),
+     [(3, 4), (3,)]),
+    ("masked_scatter", lambda L, x, s: x.masked_scatter(
+        L.tensor([[True, False, True, False], [False, False, True, True], [True] * 4]), s),
+     [(3, 4), (2, 5)]),
+    ("masked_scatter_broadcast_mask", lambda L, x, s: x.masked_scatter(
+        L.tensor([False, True, True, False]), s), [(3, 4), (7,)]),
 ]
 
 

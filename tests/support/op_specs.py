@@ -62,6 +62,31 @@ class OpSpec:
         return f"{self.name}-{self.label}" if self.label else self.name
 
 
+def _index_copy_ref(x: np.ndarray, dim: int, idx: np.ndarray, src: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    for k, i in enumerate(idx):
+        out[(slice(None),) * dim + (i,)] = src[(slice(None),) * dim + (k,)]
+    return out
+
+
+def _put_ref(x: np.ndarray, idx: np.ndarray, src: np.ndarray, accumulate: bool) -> np.ndarray:
+    out = x.copy().ravel()
+    for i, v in zip(idx.ravel(), src.ravel()):
+        out[i] = out[i] + v if accumulate else v
+    return out.reshape(x.shape)
+
+
+def _masked_scatter_ref(x: np.ndarray, mask: np.ndarray, src: np.ndarray) -> np.ndarray:
+    out, flat, k = x.copy(), src.ravel(), 0
+    for pos in zip(*np.nonzero(mask)):
+        out[pos] = flat[k]
+        k += 1
+    return out
+
+
+_MS_MASK = np.array([[True, False, True, False], [False, False, False, True], [True, True, False, True]])
+
+
 def _index_add_ref(x: np.ndarray, dim: int, idx: np.ndarray, src: np.ndarray) -> np.ndarray:
     out = x.copy()
     for k, i in enumerate(idx):
@@ -837,6 +862,19 @@ SHAPE_SPECS = [
     OpSpec("index_add", lambda x, s, i: x.index_add(1, i, s, alpha=-2.0),
            lambda x, s, i: _index_add_ref(x, 1, i, -2.0 * s), shapes=[(3, 4), (3, 2)],
            args=(np.array([3, 1]),), label="dim1-alpha"),
+    OpSpec("index_copy", lambda x, s, i: gk.index_copy(x, 1, i, s),
+           lambda x, s, i: _index_copy_ref(x, 1, i, s), shapes=[(3, 4), (3, 2)],
+           args=(np.array([3, 0]),), label="dim1"),
+    OpSpec("index_copy", lambda x, s, i: x.index_copy(0, i, s),
+           lambda x, s, i: _index_copy_ref(x, 0, i, s), shapes=[(3, 4), (2, 4)],
+           args=(np.array([1, 2]),), label="dim0"),
+    OpSpec("put", lambda x, s, i: gk.put(x, gk.tensor(i), s), lambda x, s, i: _put_ref(x, i, s, False),
+           shapes=[(3, 4), (2, 2)], args=(np.array([[0, 11], [5, 7]]),)),
+    OpSpec("put", lambda x, s, i: gk.put(x, gk.tensor(i), s, accumulate=True),
+           lambda x, s, i: _put_ref(x, i, s, True), shapes=[(3, 4), (4,)],
+           args=(np.array([1, 1, 6, 1]),), label="accumulate-repeats"),
+    OpSpec("masked_scatter", lambda x, s: gk.masked_scatter(x, gk.tensor(_MS_MASK), s),
+           lambda x, s: _masked_scatter_ref(x, _MS_MASK, s), shapes=[(3, 4), (9,)]),
     OpSpec("scatter_add", lambda x, s, i: gk.scatter_add(x, 0, i, s),
            lambda x, s, i: _scatter_add_ref(x, s, 0, i), shapes=[(3, 4), (2, 4)], args=(_IDX,),
            label="dim0"),
