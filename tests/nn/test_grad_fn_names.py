@@ -494,10 +494,10 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
 }
 
 #: cases whose grad_fn name still differs from PyTorch's (gradkit composes these where
-#: PyTorch has one kernel; floor_divide has PyTorch's NotImplemented node, gradkit none)
+#: PyTorch has one kernel)
 NAME_DIFFERS = {
     'pad_circular', 'multilabel_margin_loss', 'embedding_bag',
-    'floordiv_t', 'm_scatter_reduce',
+    'm_scatter_reduce',
     'F_conv_transpose3d',
 }
 
