@@ -563,6 +563,103 @@ scatter_p = defop(
     scalar_variants=(1,))
 
 
+# --- scatter_reduce with sum, mean, amax or amin (ScatterReduceBackward0): ``src`` reduced into
+# ``x`` at ``index`` along ``dim`` (``x``'s own values take part when ``include_self``). Each of
+# these is linear in (x, src) with weights that are constant almost everywhere, so the rules
+# are the weights times the cotangent (gather for src); amax/amin ties share evenly (PyTorch).
+_SR_UFUNC = {"sum": np.add, "mean": np.add, "amax": np.maximum, "amin": np.minimum}
+
+
+def _sr_crop(index: np.ndarray) -> tuple[slice, ...]:
+    return tuple(slice(0, m) for m in index.shape)
+
+
+def _sr_init(dt: Any, reduce: str) -> Any:
+    if reduce in ("sum", "mean"):
+        return 0
+    if dt.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return info.min if reduce == "amax" else info.max
+    return reduce == "amin"                               # bool
+
+
+def _scatter_reduce_impl(x: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray,
+                         reduce: str, include_self: bool = True) -> np.ndarray:
+    full = _scatter_index(index_like(index, x), dim)
+    hit = zeros(x.shape, bool, x)
+    hit[full] = True
+    out = copy(x) if include_self else np.where(hit, x.dtype.type(_sr_init(x.dtype, reduce)), x)
+    _SR_UFUNC[reduce].at(out, full, src[_sr_crop(index)])
+    if reduce != "mean":
+        return out
+    cnt = zeros(x.shape, np.int64, x)
+    np.add.at(cnt, full, 1)
+    cnt = np.where(hit, cnt + (1 if include_self else 0), 1)
+    if x.dtype.kind in "fc":
+        return (out / cnt).astype(x.dtype)
+    return np.floor_divide(out, cnt).astype(x.dtype)
+
+
+def _sr_weights(x: Any, src: Any, ans: Any, dim: int, index: np.ndarray, reduce: str,
+                include_self: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(weight of each x element, weight of each used src element) in the result."""
+    xd, sd, ad = data_of(x), data_of(src), data_of(ans)
+    full = _scatter_index(index_like(index, xd), dim)
+    hit = zeros(xd.shape, bool, xd)
+    hit[full] = True
+    dt = xd.dtype
+    if reduce == "sum":
+        wx = ones(xd.shape, dt, xd) if include_self else (~hit).astype(dt)
+        return wx, ones(index.shape, dt, xd)
+    if reduce == "mean":
+        cnt = zeros(xd.shape, np.int64, xd)
+        np.add.at(cnt, full, 1)
+        inv = 1.0 / np.where(hit, cnt + (1 if include_self else 0), 1)
+        wx = inv.astype(dt) if include_self else (~hit).astype(dt)
+        return wx, inv[full].astype(dt)
+    # NOTE: as PyTorch, the count of ties includes x's elements equal to the result even when
+    # include_self=False (they get no gradient then)
+    xsel = (xd == ad).astype(dt)
+    ms = (sd[_sr_crop(index)] == ad[full]).astype(dt)
+    cnt = xsel.copy()
+    np.add.at(cnt, full, ms)
+    ws = ms / cnt[full]
+    wx = xsel / np.where(cnt == 0, 1, cnt) if include_self else (~hit).astype(dt)
+    return wx.astype(dt), ws.astype(dt)
+
+
+def _sr_vjp_x(g: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray, reduce: str,
+              include_self: bool = True) -> Any:
+    return g * _sr_weights(x, src, ans, dim, index, reduce, include_self)[0]
+
+
+def _sr_vjp_src(g: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray, reduce: str,
+                include_self: bool = True) -> Any:
+    ws = _sr_weights(x, src, ans, dim, index, reduce, include_self)[1]
+    return _pad_to(gather_p(g, dim=dim, index=index) * ws, tuple(src.shape))
+
+
+def _sr_jvp_src(t: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray, reduce: str,
+                include_self: bool = True) -> Any:
+    ws = _sr_weights(x, src, ans, dim, index, reduce, include_self)[1]
+    if tuple(t.shape) != index.shape:
+        t = getitem_p(t, index=_sr_crop(index))
+    z = zeros(tuple(x.shape), data_of(t).dtype, data_of(t))
+    if isinstance(t, Tensor):
+        z = _make(z, False, None)
+    return scatter_add_p(z, t * ws, dim=dim, index=index)
+
+
+scatter_reduce_p = defop(
+    "scatter_reduce", _scatter_reduce_impl, promote="same", save_ans=True,
+    names="ScatterReduceBackward0", vjp=(_sr_vjp_x, _sr_vjp_src),
+    jvp=(lambda t, ans, x, src, dim, index, reduce, include_self=True:
+         t * _sr_weights(x, src, ans, dim, index, reduce, include_self)[0], _sr_jvp_src))
+not_lazy(scatter_reduce_p, False, "reduces into positions with ufunc.at")
+
+
 def _masked_fill_impl(x: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
     out = np.where(mask, value, x)
     return out if out.dtype == x.dtype else out.astype(x.dtype)

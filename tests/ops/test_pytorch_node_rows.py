@@ -1,6 +1,6 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
-index_add, index_copy, put, masked_scatter, nansum, cdist, pdist, renorm and lstsq's solution
-are table rows (index_fill
+index_add, index_copy, put, masked_scatter, scatter_reduce (not prod), nansum, cdist, pdist,
+renorm and lstsq's solution are table rows (index_fill
 the masked_fill row's IndexFillBackward variants); take,
 take_along_dim, trapezoid, linalg.matrix_power, linalg.multi_dot and the 1/inf matrix norms
 compose as PyTorch does. Values, first and second derivatives against finite differences in
@@ -92,6 +92,9 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
      [(3, 4), (2, 5)]),
     ("masked_scatter_broadcast_mask", lambda L, x, s: x.masked_scatter(
         L.tensor([False, True, True, False]), s), [(3, 4), (7,)]),
+    *[(f"scatter_reduce_{r}_{inc}", lambda L, x, s, r=r, inc=inc: x.scatter_reduce(
+        1, L.tensor([[3, 0, 3], [1, 1, 2], [0, 2, 0]]), s, r, include_self=inc), [(3, 4), (3, 3)])
+      for r in ("sum", "mean", "amax", "amin") for inc in (True, False)],
 ]
 
 

@@ -84,6 +84,20 @@ def _masked_scatter_ref(x: np.ndarray, mask: np.ndarray, src: np.ndarray) -> np.
     return out
 
 
+def _scatter_reduce_ref(x: np.ndarray, s: np.ndarray, dim: int, idx: np.ndarray, reduce: str,
+                        include_self: bool) -> np.ndarray:
+    groups: dict[tuple[int, ...], list[float]] = {}
+    for pos in np.ndindex(*idx.shape):
+        tgt = list(pos)
+        tgt[dim] = int(idx[pos])
+        groups.setdefault(tuple(tgt), []).append(s[pos])
+    out = x.copy()
+    for tgt, vals in groups.items():
+        vals = ([x[tgt]] if include_self else []) + vals
+        out[tgt] = {"sum": sum, "mean": lambda v: sum(v) / len(v), "amax": max, "amin": min}[reduce](vals)
+    return out
+
+
 _MS_MASK = np.array([[True, False, True, False], [False, False, False, True], [True, True, False, True]])
 
 
@@ -877,6 +891,14 @@ SHAPE_SPECS = [
     OpSpec("scatter_add", lambda x, s, i: gk.scatter_add(x, 0, i, s),
            lambda x, s, i: _scatter_add_ref(x, s, 0, i), shapes=[(3, 4), (2, 4)], args=(_IDX,),
            label="dim0"),
+    *[OpSpec("scatter_reduce",
+             lambda x, s, i, r=r, inc=inc: gk.scatter_reduce(x, 1, i, s, r, include_self=inc),
+             lambda x, s, i, r=r, inc=inc: _scatter_reduce_ref(x, s, 1, i, r, inc),
+             make=distinct((3, 4), (3, 5)), args=(_IDX1,), label=f"{r}-{'self' if inc else 'noself'}")
+      for r in ("sum", "mean", "amax", "amin") for inc in (True, False)],
+    OpSpec("scatter_reduce", lambda x, s, i: x.scatter_reduce(0, i, s, "mean"),
+           lambda x, s, i: _scatter_reduce_ref(x, s, 0, i, "mean", True), shapes=[(3, 4), (2, 4)],
+           args=(_IDX,), label="dim0-mean"),
     OpSpec("scatter_add", lambda x, s, i: gk.scatter_add(x, 1, i, s),
            lambda x, s, i: _scatter_add_ref(x, s, 1, i), shapes=[(3, 4), (3, 5)], args=(_IDX1,),
            label="dim1-src-larger"),
