@@ -436,6 +436,50 @@ convolution_transpose_p = defop(
     promote="same", names="ConvolutionBackward0")
 
 
+# --- transposed 3-D convolution with its bias, as one node (PyTorch's ConvolutionBackward0) --
+# NOTE: fused for PyTorch's node: its output is conv3d's input gradient of ``x`` (``out_shape``
+# the output's shape) plus the bias; so its input rule is conv3d (the convolution3d row) and its
+# weight rule conv3d's weight gradient with the roles of x and g swapped.
+class _Shaped:
+    """Stands for an array of ``shape`` where only the shape is read."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+
+def _convolution_t3_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: Any, padding: Any,
+                         dilation: Any, groups: int, out_shape: tuple[int, ...]) -> np.ndarray:
+    out = _conv3d_vjp_x(x, None, _Shaped(out_shape), w, None, stride, padding, dilation, groups)
+    return out + b.reshape(1, -1, 1, 1, 1)
+
+
+def _convolution_t3_zero_b(w: Any, ref: Any) -> Any:
+    return _like(np.zeros(w.shape[0]), ref)
+
+
+def _convolution_t3_vjp_x(g: Any, ans: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any,
+                          dilation: Any, groups: int, out_shape: tuple[int, ...]) -> Any:
+    return convolution3d_p(g, w, _convolution_t3_zero_b(w, g), stride=stride, padding=padding,
+                           dilation=dilation, groups=groups)
+
+
+def _convolution_t3_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any,
+                          dilation: Any, groups: int, out_shape: tuple[int, ...]) -> Any:
+    return _conv3d_vjp_w(x, None, g, w, None, stride, padding, dilation, groups)
+
+
+convolution_transpose3d_p = defop(
+    "convolution_transpose3d", _convolution_t3_impl,
+    vjp=(_convolution_t3_vjp_x, _convolution_t3_vjp_w,
+         lambda g, ans, x, w, b, **p: sum_p(g, dim=(0, 2, 3, 4))),
+    jvp=(lambda t, ans, x, w, b, **p: convolution_transpose3d_p(
+             t, w, _like(np.zeros(p["out_shape"][1]), t), **p),
+         lambda t, ans, x, w, b, **p: convolution_transpose3d_p(
+             x, t, _like(np.zeros(p["out_shape"][1]), t), **p),
+         lambda t, ans, x, w, b, **p: reshape_as(t, (1, -1, 1, 1, 1))),
+    promote="same", names="ConvolutionBackward0")
+
+
 # --- max pooling (fused for speed: a few vectorized passes, one per kernel tap) ------------
 def _max_pool2d_impl(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pad2,
                      dilation: Pair) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,6 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
-index_add, index_copy, put, masked_scatter, scatter_reduce (not prod), nansum, cdist, pdist,
-renorm and lstsq's solution are table rows (index_fill
+index_add, index_copy, put, masked_scatter, scatter_reduce (not prod), conv_transpose3d, nansum,
+cdist, pdist, renorm and lstsq's solution are table rows (index_fill
 the masked_fill row's IndexFillBackward variants); take,
 take_along_dim, trapezoid, linalg.matrix_power, linalg.multi_dot and the 1/inf matrix norms
 compose as PyTorch does. Values, first and second derivatives against finite differences in
@@ -95,6 +95,13 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     *[(f"scatter_reduce_{r}_{inc}", lambda L, x, s, r=r, inc=inc: x.scatter_reduce(
         1, L.tensor([[3, 0, 3], [1, 1, 2], [0, 2, 0]]), s, r, include_self=inc), [(3, 4), (3, 3)])
       for r in ("sum", "mean", "amax", "amin") for inc in (True, False)],
+    ("conv_transpose3d", lambda L, x, w, b: L.nn.functional.conv_transpose3d(x, w, b),
+     [(1, 2, 2, 3, 2), (2, 3, 2, 2, 2), (3,)]),
+    ("conv_transpose3d_strided", lambda L, x, w, b: L.nn.functional.conv_transpose3d(
+        x, w, b, stride=(2, 1, 2), padding=(1, 0, 1), output_padding=(1, 0, 0), groups=2,
+        dilation=(1, 2, 1)), [(2, 4, 2, 3, 3), (4, 1, 3, 2, 2), (2,)]),
+    ("conv_transpose3d_unbatched_no_bias", lambda L, x, w: L.nn.functional.conv_transpose3d(
+        x, w, stride=2, padding=1, dilation=2, output_padding=1), [(2, 3, 2, 2), (2, 2, 2, 1, 2)]),
 ]
 
 

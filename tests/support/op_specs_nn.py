@@ -209,6 +209,25 @@ def _multi_margin_ref(x: np.ndarray, y: np.ndarray, p: int, margin: float) -> np
     return np.asarray(total / c / n)
 
 
+def _conv_t3d_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int,
+                  dil: int, groups: int) -> np.ndarray:
+    """Each input element spreads ``x * w`` over its output window (the transposed conv)."""
+    n, c, *size = x.shape
+    og, k = w.shape[1], w.shape[2:]
+    full = [(m - 1) * stride + dil * (kk - 1) + 1 for m, kk in zip(size, k)]
+    out = np.zeros((n, og * groups) + tuple(full))
+    cg = c // groups
+    for ci in range(c):
+        g = ci // cg
+        for pos in np.ndindex(*size):
+            for kp in np.ndindex(*k):
+                at = tuple(q * stride + kq * dil for q, kq in zip(pos, kp))
+                out[(slice(None), slice(g * og, (g + 1) * og)) + at] += \
+                    x[(slice(None), ci) + pos][:, None] * w[(ci, slice(None)) + kp]
+    crop = (slice(None), slice(None)) + tuple(slice(pad, f - pad) for f in full)
+    return out[crop] + b.reshape(1, -1, 1, 1, 1)
+
+
 def _conv3d_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> np.ndarray:
     xp = np.pad(x, ((0, 0), (0, 0)) + ((pad, pad),) * 3)
     o, _, kd, kh, kw = w.shape
@@ -607,6 +626,14 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("im2col", lambda x: F.unfold(x, 2), lambda x: _unfold_ref(x, 2, 1), shapes=[(1, 2, 3, 4)]),
     OpSpec("col2im", lambda x: F.fold(x, (4, 4), 2, stride=2), lambda x: _fold_ref(x, (4, 4), 2, 2),
            shapes=[(2, 8, 4)]),
+    OpSpec("convolution_transpose3d", lambda x, w, b: F.conv_transpose3d(x, w, b),
+           lambda x, w, b: _conv_t3d_ref(x, w, b, 1, 0, 1, 1),
+           shapes=[(1, 2, 2, 3, 2), (2, 3, 2, 2, 2), (3,)]),
+    OpSpec("convolution_transpose3d",
+           lambda x, w, b: F.conv_transpose3d(x, w, b, stride=2, padding=1, groups=2, dilation=2),
+           lambda x, w, b: _conv_t3d_ref(x, w, b, 2, 1, 2, 2),
+           shapes=[(1, 4, 2, 2, 2), (4, 1, 2, 2, 2), (2,)],
+           label="strided-groups"),
     OpSpec("convolution3d", lambda x, w, b: F.conv3d(x, w, b, padding=1),
            lambda x, w, b: _conv3d_ref(x, w, b, 1), shapes=[(1, 2, 3, 3, 2), (2, 2, 2, 2, 2), (2,)]),
     OpSpec("ctc_loss", lambda x: P.ctc_loss_p(F.log_softmax(x, 2), **_CTC_KW), _ctc_ref, shapes=[(4, 2, 3)],
