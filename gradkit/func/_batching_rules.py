@@ -296,5 +296,5 @@ PER_EXAMPLE = frozenset({
     "im2col", "col2im", "vdot", "ctc_loss", "ctc_loss_backward", "addr", "addbmm", "dist",
     "aminmax", "index_add", "lstsq", "cdist", "renorm", "pdist", "max_pool3d", "avg_pool3d",
     "avg_pool3d_backward", "index_copy", "put", "masked_scatter",
-    "scatter_reduce", "convolution_transpose3d",
+    "scatter_reduce", "convolution_transpose3d", "multilabel_margin_loss",
 })

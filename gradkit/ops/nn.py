@@ -1342,6 +1342,49 @@ multi_margin_loss_p = defop("multi_margin_loss", _multi_margin_impl, vjp=_multi_
                             names="MultiMarginLossBackward0")
 
 
+# --- multilabel_margin_loss as one node (PyTorch's MultilabelMarginLossBackward0) -----------
+# ``pair[s, j, i]`` counts target j against non-target i of sample s (a constant from the
+# targets); loss_s = sum_ji pair * max(0, 1 - (x_j - x_i)) / C. Its derivative is constant
+# almost everywhere (the hinge's), so the rules multiply by that constant.
+def _mlm_impl(x: np.ndarray, pair: np.ndarray, reduction: str) -> np.ndarray:
+    x2 = x.reshape(-1, x.shape[-1])
+    c = x2.shape[1]
+    z = x.dtype.type(1) - (x2[:, :, None] - x2[:, None, :])
+    loss = (np.where(z > 0, z, x.dtype.type(0)) * pair.astype(x.dtype, copy=False)).sum((1, 2))
+    loss = loss / x.dtype.type(c)
+    loss = loss.reshape(()) if x.ndim == 1 else loss
+    out = _red(loss, reduction)
+    return np.asarray(out) if type(loss) is np.ndarray else out
+
+
+def _mlm_coeff(x: Any, pair: np.ndarray) -> Any:
+    """d loss_s / d x_sk, (N, C), a constant beside ``x``."""
+    xd = x._data if isinstance(x, Tensor) else x
+    x2 = xd.reshape(-1, xd.shape[-1])
+    c = x2.shape[1]
+    active = pair * ((1.0 - (x2[:, :, None] - x2[:, None, :])) > 0)
+    coeff = (active.sum(1) - active.sum(2)) / c
+    return _like(np.asarray(to_numpy(coeff), dtype=np.float64), x)
+
+
+def _mlm_vjp(g: Any, ans: Any, x: Any, pair: np.ndarray, reduction: str) -> Any:
+    coeff = _mlm_coeff(x, pair)
+    if reduction == "none" and len(g.shape):
+        g = reshape_as(g, (-1, 1))
+    elif reduction == "mean":
+        g = g / float(coeff.shape[0])
+    return reshape_as(g * coeff, tuple(x.shape))
+
+
+def _mlm_jvp(t: Any, ans: Any, x: Any, pair: np.ndarray, reduction: str) -> Any:
+    per = sum_p(_mlm_coeff(x, pair) * reshape_as(t, (-1, t.shape[-1])), dim=(1,))
+    return _red(reshape_as(per, ()) if len(x.shape) == 1 else per, reduction)
+
+
+multilabel_margin_loss_p = defop("multilabel_margin_loss", _mlm_impl, vjp=_mlm_vjp, jvp=(_mlm_jvp,),
+                                 promote="same", names="MultilabelMarginLossBackward0")
+
+
 # --- CTC loss ------------------------------------------------------------------------------
 # NOTE: fused (speed, and PyTorch's gradient): the forward and backward recursions over the
 # extended label sequence (blank, l1, blank, l2, ..., blank) run in NumPy over the whole batch
@@ -1478,6 +1521,7 @@ ctc_loss_p = defop("ctc_loss", _ctc_loss_impl,
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
 not_lazy(embedding_p, False, "scatters its gradient with np.add.at")
 not_lazy(multi_margin_loss_p, False, "picks each sample's target value with take_along_axis")
+not_lazy(multilabel_margin_loss_p, False, "compares every pair of classes of each sample in memory")
 for _fn in (ctc_loss_p, ctc_loss_backward_p):
     not_lazy(_fn, False, "runs a recursion over the frames of the whole array")
 for _fn in (conv2d_p, convolution_p, conv2d_input_grad_p, conv2d_weight_grad_p, max_pool2d_p,

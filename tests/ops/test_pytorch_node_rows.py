@@ -1,6 +1,6 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
-index_add, index_copy, put, masked_scatter, scatter_reduce (not prod), conv_transpose3d, nansum,
-cdist, pdist, renorm and lstsq's solution are table rows (index_fill
+index_add, index_copy, put, masked_scatter, scatter_reduce (not prod), conv_transpose3d,
+multilabel_margin_loss, nansum, cdist, pdist, renorm and lstsq's solution are table rows (index_fill
 the masked_fill row's IndexFillBackward variants); take,
 take_along_dim, trapezoid, linalg.matrix_power, linalg.multi_dot and the 1/inf matrix norms
 compose as PyTorch does. Values, first and second derivatives against finite differences in
@@ -102,6 +102,11 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
         dilation=(1, 2, 1)), [(2, 4, 2, 3, 3), (4, 1, 3, 2, 2), (2,)]),
     ("conv_transpose3d_unbatched_no_bias", lambda L, x, w: L.nn.functional.conv_transpose3d(
         x, w, stride=2, padding=1, dilation=2, output_padding=1), [(2, 3, 2, 2), (2, 2, 2, 1, 2)]),
+    *[(f"multilabel_margin_loss_{r}", lambda L, x, r=r: L.nn.functional.multilabel_margin_loss(
+        x, L.tensor([[3, 0, -1, 1], [1, 2, 3, -1], [0, 1, 2, 3]]), reduction=r), [(3, 4)])
+      for r in ("mean", "sum", "none")],
+    ("multilabel_margin_loss_unbatched", lambda L, x: L.nn.functional.multilabel_margin_loss(
+        x, L.tensor([2, -1, 0, 1])), [(4,)]),
 ]
 
 

@@ -209,6 +209,24 @@ def _multi_margin_ref(x: np.ndarray, y: np.ndarray, p: int, margin: float) -> np
     return np.asarray(total / c / n)
 
 
+def _mlm_ref(x: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
+    """Loop form of multilabel_margin_loss: targets up to the first -1, hinge against the rest."""
+    losses = []
+    for xs, ts in zip(x, target):
+        tg = []
+        for t in ts:
+            if t < 0:
+                break
+            tg.append(int(t))
+        others = [i for i in range(len(xs)) if i not in tg]
+        losses.append(sum(max(0.0, 1.0 - (xs[j] - xs[i])) for j in tg for i in others) / len(xs))
+    out = np.array(losses)
+    return out if reduction == "none" else (out.sum() if reduction == "sum" else out.mean())
+
+
+_MLM_T = np.array([[3, 0, -1, 1], [1, 2, 3, -1], [2, 2, 0, -1]])
+
+
 def _conv_t3d_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int,
                   dil: int, groups: int) -> np.ndarray:
     """Each input element spreads ``x * w`` over its output window (the transposed conv)."""
@@ -626,6 +644,10 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("im2col", lambda x: F.unfold(x, 2), lambda x: _unfold_ref(x, 2, 1), shapes=[(1, 2, 3, 4)]),
     OpSpec("col2im", lambda x: F.fold(x, (4, 4), 2, stride=2), lambda x: _fold_ref(x, (4, 4), 2, 2),
            shapes=[(2, 8, 4)]),
+    *[OpSpec("multilabel_margin_loss",
+             lambda x, r=r: F.multilabel_margin_loss(x, gk.tensor(_MLM_T), reduction=r),
+             lambda x, r=r: _mlm_ref(x, _MLM_T, r), make=distinct((3, 4), gap=0.3), label=r)
+      for r in ("mean", "sum", "none")],
     OpSpec("convolution_transpose3d", lambda x, w, b: F.conv_transpose3d(x, w, b),
            lambda x, w, b: _conv_t3d_ref(x, w, b, 1, 0, 1, 1),
            shapes=[(1, 2, 2, 3, 2), (2, 3, 2, 2, 2), (3,)]),
