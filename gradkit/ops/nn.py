@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gradkit._core.backend import arange, max_or_ninf, to_numpy, values_unknown, zeros
+from gradkit._core.backend import arange, index_like, max_or_ninf, to_numpy, values_unknown, zeros
 from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, defop, half_in_float32, not_lazy
 from .elementwise import abs as abs_
@@ -1342,6 +1342,35 @@ multi_margin_loss_p = defop("multi_margin_loss", _multi_margin_impl, vjp=_multi_
                             names="MultiMarginLossBackward0")
 
 
+# --- embedding_bag with mode sum or mean as one node (PyTorch's EmbeddingBagBackward0) --------
+# ``out[bag[i]] += coef[i] * psw[i] * w[idx[i]]``: ``bag`` the bag of each index, ``coef`` 1 (sum),
+# 1 / bag size (mean) or 0 (padding_idx); linear in ``w`` and in ``psw`` (per_sample_weights).
+def _ebag_impl(w: np.ndarray, psw: np.ndarray, idx: np.ndarray, bag: np.ndarray, coef: np.ndarray,
+               nb: int) -> np.ndarray:
+    rows = w[index_like(idx, w)] * (_like(coef, w) * psw).astype(w.dtype, copy=False)[:, None]
+    out = zeros((nb, w.shape[1]), w.dtype, w)
+    np.add.at(out, index_like(bag, w), rows)
+    return out
+
+
+def _ebag_vjp_w(g: Any, ans: Any, w: Any, psw: Any, idx: np.ndarray, bag: np.ndarray,
+                coef: np.ndarray, nb: int) -> Any:
+    scale = reshape_as(psw * _like(coef, psw), (-1, 1))
+    return index_backward_p(getitem_p(g, index=bag) * scale, shape=tuple(w.shape), index=idx)
+
+
+def _ebag_vjp_psw(g: Any, ans: Any, w: Any, psw: Any, idx: np.ndarray, bag: np.ndarray,
+                  coef: np.ndarray, nb: int) -> Any:
+    return sum_p(getitem_p(g, index=bag) * getitem_p(w, index=idx), dim=(1,)) * _like(coef, g)
+
+
+embedding_bag_p = defop(
+    "embedding_bag", _ebag_impl, vjp=(_ebag_vjp_w, _ebag_vjp_psw),
+    jvp=(lambda t, ans, w, psw, **p: embedding_bag_p(t, psw, **p),
+         lambda t, ans, w, psw, **p: embedding_bag_p(w, t, **p)),
+    promote="same", names="EmbeddingBagBackward0")
+
+
 # --- multilabel_margin_loss as one node (PyTorch's MultilabelMarginLossBackward0) -----------
 # ``pair[s, j, i]`` counts target j against non-target i of sample s (a constant from the
 # targets); loss_s = sum_ji pair * max(0, 1 - (x_j - x_i)) / C. Its derivative is constant
@@ -1521,6 +1550,7 @@ ctc_loss_p = defop("ctc_loss", _ctc_loss_impl,
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
 not_lazy(embedding_p, False, "scatters its gradient with np.add.at")
 not_lazy(multi_margin_loss_p, False, "picks each sample's target value with take_along_axis")
+not_lazy(embedding_bag_p, False, "adds the rows into their bags with np.add.at")
 not_lazy(multilabel_margin_loss_p, False, "compares every pair of classes of each sample in memory")
 for _fn in (ctc_loss_p, ctc_loss_backward_p):
     not_lazy(_fn, False, "runs a recursion over the frames of the whole array")

@@ -493,11 +493,9 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
     'F_identity_module': ('MulBackward0', ('AccumulateGrad', None)),
 }
 
-#: cases whose grad_fn name still differs from PyTorch's (gradkit composes these where
+#: cases whose grad_fn name still differs from PyTorch's (none left; gradkit composed these where
 #: PyTorch has one kernel)
-NAME_DIFFERS = {
-    'embedding_bag',
-}
+NAME_DIFFERS: set[str] = set()
 
 #: same grad_fn name, different next_functions (none left)
 NEXT_DIFFERS: set[str] = set()

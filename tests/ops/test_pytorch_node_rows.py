@@ -1,7 +1,7 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
 index_add, index_copy, put, masked_scatter, scatter_reduce (not prod), conv_transpose3d,
-multilabel_margin_loss, nansum, cdist, pdist, renorm and lstsq's solution are table rows (index_fill
-the masked_fill row's IndexFillBackward variants); take,
+multilabel_margin_loss, embedding_bag (sum, mean), nansum, cdist, pdist, renorm and lstsq's
+solution are table rows (index_fill the masked_fill row's IndexFillBackward variants); take,
 take_along_dim, trapezoid, linalg.matrix_power, linalg.multi_dot and the 1/inf matrix norms
 compose as PyTorch does. Values, first and second derivatives against finite differences in
 float64 (gradcheck) and, where torch is installed, PyTorch 2.13's nodes, values and gradients."""
@@ -107,6 +107,13 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
       for r in ("mean", "sum", "none")],
     ("multilabel_margin_loss_unbatched", lambda L, x: L.nn.functional.multilabel_margin_loss(
         x, L.tensor([2, -1, 0, 1])), [(4,)]),
+    ("embedding_bag_mean", lambda L, w: L.nn.functional.embedding_bag(
+        L.tensor([0, 2, 1, 3, 5, 5]), w, L.tensor([0, 2, 2, 5])), [(6, 3)]),
+    ("embedding_bag_sum_weights_last_offset", lambda L, w, p: L.nn.functional.embedding_bag(
+        L.tensor([0, 2, 1, 3, 5]), w, L.tensor([0, 3, 5]), mode="sum", per_sample_weights=p,
+        include_last_offset=True), [(6, 3), (5,)]),
+    ("embedding_bag_2d_padding_idx", lambda L, w: L.nn.functional.embedding_bag(
+        L.tensor([[0, 2], [1, 5], [4, 4]]), w, padding_idx=4), [(6, 3)]),
 ]
 
 

@@ -224,6 +224,19 @@ def _mlm_ref(x: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
     return out if reduction == "none" else (out.sum() if reduction == "sum" else out.mean())
 
 
+def _ebag_ref(w: np.ndarray, psw: np.ndarray, idx: np.ndarray, starts: list[int], ends: list[int],
+              mean: bool) -> np.ndarray:
+    out = np.zeros((len(starts), w.shape[1]))
+    for b, (lo, hi) in enumerate(zip(starts, ends)):
+        for i in range(lo, hi):
+            out[b] += psw[i] * w[idx[i]] / (max(hi - lo, 1) if mean else 1)
+    return out
+
+
+_EBAG_I = np.array([0, 2, 1, 3, 5, 5, 2])
+_EBAG_OFF = np.array([0, 2, 2, 5])
+
+
 _MLM_T = np.array([[3, 0, -1, 1], [1, 2, 3, -1], [2, 2, 0, -1]])
 
 
@@ -644,6 +657,13 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("im2col", lambda x: F.unfold(x, 2), lambda x: _unfold_ref(x, 2, 1), shapes=[(1, 2, 3, 4)]),
     OpSpec("col2im", lambda x: F.fold(x, (4, 4), 2, stride=2), lambda x: _fold_ref(x, (4, 4), 2, 2),
            shapes=[(2, 8, 4)]),
+    OpSpec("embedding_bag", lambda w, p: F.embedding_bag(gk.tensor(_EBAG_I), w, gk.tensor(_EBAG_OFF),
+                                                         mode="sum", per_sample_weights=p),
+           lambda w, p: _ebag_ref(w, p, _EBAG_I, [0, 2, 2, 5], [2, 2, 5, 7], False),
+           shapes=[(6, 3), (7,)], label="sum-weights"),
+    OpSpec("embedding_bag", lambda w: F.embedding_bag(gk.tensor(_EBAG_I), w, gk.tensor(_EBAG_OFF)),
+           lambda w: _ebag_ref(w, np.ones(7), _EBAG_I, [0, 2, 2, 5], [2, 2, 5, 7], True),
+           shapes=[(6, 3)], label="mean"),
     *[OpSpec("multilabel_margin_loss",
              lambda x, r=r: F.multilabel_margin_loss(x, gk.tensor(_MLM_T), reduction=r),
              lambda x, r=r: _mlm_ref(x, _MLM_T, r), make=distinct((3, 4), gap=0.3), label=r)
