@@ -1371,6 +1371,26 @@ embedding_bag_p = defop(
     promote="same", names="EmbeddingBagBackward0")
 
 
+# --- affine_grid as one node (PyTorch's AffineGridGeneratorBackward0) -----------------------
+# ``out[n, p] = theta[n] @ base[p]``: ``base`` (1, P, k + 1) the output pixels' normalized
+# coordinates with a 1 appended (a constant), ``spatial`` the output's spatial shape; linear
+# in ``theta``.
+def _affine_grid_impl(theta: np.ndarray, base: np.ndarray, spatial: tuple[int, ...]) -> np.ndarray:
+    out = np.matmul(_like(base, theta), theta.transpose(0, 2, 1))
+    return out.reshape((theta.shape[0],) + tuple(spatial) + (theta.shape[1],))
+
+
+def _affine_grid_vjp(g: Any, ans: Any, theta: Any, base: np.ndarray, spatial: tuple[int, ...]) -> Any:
+    n, k = theta.shape[0], theta.shape[1]
+    g4 = reshape_as(g, (n, base.shape[1], k, 1))
+    b4 = _like(base.reshape(1, base.shape[1], 1, base.shape[2]), g)
+    return sum_p(g4 * b4, dim=(1,))
+
+
+affine_grid_p = defop("affine_grid", _affine_grid_impl, vjp=_affine_grid_vjp, jvp=LINEAR,
+                      save_inputs=False, promote="same", names="AffineGridGeneratorBackward0")
+
+
 # --- multilabel_margin_loss as one node (PyTorch's MultilabelMarginLossBackward0) -----------
 # ``pair[s, j, i]`` counts target j against non-target i of sample s (a constant from the
 # targets); loss_s = sum_ji pair * max(0, 1 - (x_j - x_i)) / C. Its derivative is constant
@@ -1550,6 +1570,7 @@ ctc_loss_p = defop("ctc_loss", _ctc_loss_impl,
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
 not_lazy(embedding_p, False, "scatters its gradient with np.add.at")
 not_lazy(multi_margin_loss_p, False, "picks each sample's target value with take_along_axis")
+not_lazy(affine_grid_p, False, "multiplies its constant grid in memory")
 not_lazy(embedding_bag_p, False, "adds the rows into their bags with np.add.at")
 not_lazy(multilabel_margin_loss_p, False, "compares every pair of classes of each sample in memory")
 for _fn in (ctc_loss_p, ctc_loss_backward_p):

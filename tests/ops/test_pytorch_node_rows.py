@@ -1,6 +1,6 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
 index_add, index_copy, put, masked_scatter, scatter_reduce (not prod), conv_transpose3d,
-multilabel_margin_loss, embedding_bag (sum, mean), nansum, cdist, pdist, renorm and lstsq's
+multilabel_margin_loss, embedding_bag (sum, mean), affine_grid, nansum, cdist, pdist, renorm and lstsq's
 solution are table rows (index_fill the masked_fill row's IndexFillBackward variants); take,
 take_along_dim, trapezoid, linalg.matrix_power, linalg.multi_dot and the 1/inf matrix norms
 compose as PyTorch does. Values, first and second derivatives against finite differences in
@@ -114,6 +114,10 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
         include_last_offset=True), [(6, 3), (5,)]),
     ("embedding_bag_2d_padding_idx", lambda L, w: L.nn.functional.embedding_bag(
         L.tensor([[0, 2], [1, 5], [4, 4]]), w, padding_idx=4), [(6, 3)]),
+    ("affine_grid_2d", lambda L, t: L.nn.functional.affine_grid(t, [2, 3, 4, 5], align_corners=False),
+     [(2, 2, 3)]),
+    ("affine_grid_3d", lambda L, t: L.nn.functional.affine_grid(t, [2, 1, 2, 3, 4], align_corners=True),
+     [(2, 3, 4)]),
 ]
 
 

@@ -233,6 +233,17 @@ def _ebag_ref(w: np.ndarray, psw: np.ndarray, idx: np.ndarray, starts: list[int]
     return out
 
 
+def _affine_grid_ref(theta: np.ndarray, h: int, w: int) -> np.ndarray:
+    """align_corners=False: pixel centres at (2 i + 1) / n - 1."""
+    out = np.zeros((theta.shape[0], h, w, 2))
+    for n in range(theta.shape[0]):
+        for i in range(h):
+            for j in range(w):
+                p = np.array([(2 * j + 1) / w - 1, (2 * i + 1) / h - 1, 1.0])
+                out[n, i, j] = theta[n] @ p
+    return out
+
+
 _EBAG_I = np.array([0, 2, 1, 3, 5, 5, 2])
 _EBAG_OFF = np.array([0, 2, 2, 5])
 
@@ -664,6 +675,8 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("embedding_bag", lambda w: F.embedding_bag(gk.tensor(_EBAG_I), w, gk.tensor(_EBAG_OFF)),
            lambda w: _ebag_ref(w, np.ones(7), _EBAG_I, [0, 2, 2, 5], [2, 2, 5, 7], True),
            shapes=[(6, 3)], label="mean"),
+    OpSpec("affine_grid", lambda t: F.affine_grid(t, [2, 1, 3, 4], align_corners=False),
+           lambda t: _affine_grid_ref(t, 3, 4), shapes=[(2, 2, 3)]),
     *[OpSpec("multilabel_margin_loss",
              lambda x, r=r: F.multilabel_margin_loss(x, gk.tensor(_MLM_T), reduction=r),
              lambda x, r=r: _mlm_ref(x, _MLM_T, r), make=distinct((3, 4), gap=0.3), label=r)

@@ -523,7 +523,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
                       "documentation of grid_sample for details.", stacklevel=2)
         align_corners = False
     th = _t(theta, "theta")
-    if np.asarray(th._data).dtype.kind != "f":
+    if th._data.dtype.kind != "f":           # (the dtype only: a lazy array stays lazy)
         raise ValueError(f"Expected theta to have floating point type, but got {th.dtype}")
     shown = _size_repr(size)
     size = [int(s) for s in size]
@@ -545,10 +545,13 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
                       "documentation of affine_grid for details.", stacklevel=2)
     elif min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {shown}")
-    dtype = np.asarray(th._data).dtype
+    dtype = np.dtype(th._data.dtype)
     axes = [_linspace_from_neg_one(s, align_corners, dtype) for s in reversed(spatial)]  # x, y[, z]
     mesh = np.meshgrid(*reversed(axes), indexing="ij")[::-1]  # each of shape spatial
     base = np.stack([*mesh, np.ones(spatial, dtype)], -1).reshape(1, -1, len(spatial) + 1)
+    if th.shape[0] == size[0]:
+        # one node, PyTorch's AffineGridGeneratorBackward0 (a row of the table)
+        return P.affine_grid_p(th, base=base, spatial=tuple(spatial))
     grid = A.matmul(F._const(np.broadcast_to(base, (size[0], *base.shape[1:])), th), A.transpose(th, 1, 2))
     return A.reshape(grid, (size[0], *spatial, len(spatial)))
 
