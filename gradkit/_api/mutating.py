@@ -109,6 +109,10 @@ def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
         bad = flat[(flat >= size) | (flat < 0)][0]
         raise IndexError(f"index_copy_(): index {bad} is out of bounds for dimension {d} "
                          f"with size {size}")
+    want = tuple(x.shape[:d]) + (flat.size,) + tuple(x.shape[d + 1:])
+    if tuple(src.shape) == want:
+        # PyTorch's node: one IndexCopyBackward0 (a row of the table)
+        return S.index_copy_p(x, src, dim=d, index=flat)
     return _write(x, (slice(None),) * d + (flat,), src)
 
 
@@ -130,8 +134,8 @@ def masked_scatter(input: Tensor, mask: Any, source: Tensor) -> Tensor:
                            f"ones in mask ({n}), but got {src.numel()}")
     if tuple(x.shape) != shape:
         x = A.expand(x, shape)
-    vals = A.reshape(src, (-1,))[:n]
-    return _write(x, np.ascontiguousarray(mk), vals)
+    # PyTorch's node: one MaskedScatterBackward0 (a row of the table)
+    return S.masked_scatter_p(x, src, mask=np.ascontiguousarray(mk))
 
 
 def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> Tensor:
@@ -152,10 +156,8 @@ def put(input: Tensor, index: Any, source: Tensor, accumulate: bool = False) -> 
         bad = idx[(idx >= n) | (idx < -n)][0]
         raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
     idx = np.where(idx < 0, idx + n, idx)
-    flat = A.reshape(x, (-1,))
-    vals = A.reshape(src, (-1,))
-    out = AM.index_add(flat, 0, idx, vals) if accumulate else _write(flat, idx, vals)
-    return A.reshape(out, tuple(x.shape))
+    # PyTorch's node: one PutBackward0 (a row of the table)
+    return S.put_p(x, src, index=idx, accumulate=bool(accumulate))
 
 
 def index_put(input: Tensor, indices: Any, values: Tensor, accumulate: bool = False) -> Tensor:
@@ -230,51 +232,16 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     if idx.max() >= n or idx.min() < 0:
         bad = int(idx[(idx >= n) | (idx < 0)][0])
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
+    if reduce != "prod":
+        # PyTorch's node: one ScatterReduceBackward0 (a row of the table)
+        return S.scatter_reduce_p(x, s, dim=d, index=idx, reduce=reduce,
+                                  include_self=bool(include_self))
     if tuple(s.shape) != idx.shape:
         s = s[tuple(slice(0, m) for m in idx.shape)]
-    # positions of the output written to, and a 0/1 mask of them
+    # prod: a composition (PyTorch's node differs), products by rounds
     hit = np.zeros(tuple(x.shape), dtype=bool)
     _mark_hits(hit, idx, d)
-    untouched = _make(~hit, False, None)
-    zero = A.mul(x, 0)
-    if reduce in ("sum", "mean"):
-        base = x if include_self else A.where(untouched, x, zero)
-        out = A.scatter_add(base, d, idx, s)
-        if reduce == "sum":
-            return out
-        cnt = np.zeros(tuple(x.shape), dtype=np.int64)
-        _add_at(cnt, idx, d, 1)
-        cnt = cnt + (1 if include_self else 0)
-        cnt = np.where(hit, cnt, 1).astype(x._data.dtype)
-        if x.is_floating_point() or x.is_complex():
-            return A.div(out, _make(cnt, False, None))
-        return A.floor_divide(out, _make(cnt, False, None))
-    if reduce == "prod":
-        return _scatter_prod(x, d, idx, s, hit, include_self)
-    # amax / amin: the extreme value (forward), then a tie-averaging composition for the gradient
-    xd, sd = to_numpy(x._data), to_numpy(s._data)
-    res = xd.copy() if include_self else np.where(hit, _init(xd.dtype, reduce), xd)
-    _ufunc_at(np.maximum if reduce == "amax" else np.minimum, res, idx, d, sd)
-    R = _make(res, False, None)
-    if not (x.is_floating_point() or x.is_complex()):
-        return R
-    # NOTE: as PyTorch, ties share the gradient evenly, and the count includes input elements equal
-    # to the result even when include_self=False (they get no gradient then).
-    xsel = A.eq(x, R).to(x.dtype)
-    ms = A.eq(s, A.gather(R, d, idx)).to(x.dtype)
-    cnt = A.scatter_add(xsel, d, idx, ms)
-    ws = A.div(ms, A.gather(cnt, d, idx))
-    wx = A.div(xsel, cnt) if include_self else untouched.to(x.dtype)
-    srcw = A.scatter_add(A.mul(x, wx), d, idx, A.mul(s, ws))
-    rest = A.sub(A.sub(1.0, wx), A.scatter_add(A.mul(wx, 0), d, idx, ws))
-    return A.add(srcw, A.mul(R, rest))
-
-
-def _init(dt: Any, reduce: str) -> Any:
-    if dt.kind == "f":
-        return -np.inf if reduce == "amax" else np.inf
-    info = np.iinfo(dt) if dt.kind in "iu" else None
-    return (info.min if reduce == "amax" else info.max) if info else (reduce == "amin")
+    return _scatter_prod(x, d, idx, s, hit, include_self)
 
 
 def _full_index(idx: np.ndarray, d: int) -> tuple[np.ndarray, ...]:
@@ -285,14 +252,6 @@ def _full_index(idx: np.ndarray, d: int) -> tuple[np.ndarray, ...]:
 
 def _mark_hits(hit: np.ndarray, idx: np.ndarray, d: int) -> None:
     hit[_full_index(idx, d)] = True
-
-
-def _add_at(arr: np.ndarray, idx: np.ndarray, d: int, val: Any) -> None:
-    np.add.at(arr, _full_index(idx, d), val)
-
-
-def _ufunc_at(uf: Any, arr: np.ndarray, idx: np.ndarray, d: int, src: np.ndarray) -> None:
-    uf.at(arr, _full_index(idx, d), src[tuple(slice(0, m) for m in idx.shape)])
 
 
 def _scatter_prod(x: Tensor, d: int, idx: np.ndarray, s: Tensor, hit: np.ndarray,

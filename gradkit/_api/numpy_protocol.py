@@ -101,8 +101,14 @@ def _heaviside(x1: Tensor, x2: Tensor) -> Tensor:
     return A.where(_make(x1._data == 0, False, None), x2, _make(step, False, None))
 
 
+def _floor_quotient(a: Any, b: Any) -> Tensor:
+    """``np.floor_divide``: the quotient as a constant, its derivative zero almost everywhere
+    (gradkit.floor_divide, as PyTorch's, records a node whose backward refuses)."""
+    return A.div(a, b, rounding_mode="floor")
+
+
 def _divmod(a: Any, b: Any) -> tuple[Tensor, Tensor]:
-    return A.floor_divide(a, b), A.remainder(a, b)
+    return _floor_quotient(a, b), A.remainder(a, b)
 
 
 def _modf(x: Any) -> tuple[Tensor, Tensor]:
@@ -141,7 +147,7 @@ def _ldexp(x: Any, e: Any) -> Tensor:
 #: NumPy's aliases, and ufuncs composed of several rows
 _OTHER_UFUNCS: dict[Any, Callable[..., Any]] = {
     np.add: A.add, np.subtract: A.sub, np.multiply: A.mul, np.true_divide: A.div,
-    np.floor_divide: A.floor_divide, np.remainder: A.remainder, np.fmod: A.fmod,
+    np.floor_divide: _floor_quotient, np.remainder: A.remainder, np.fmod: A.fmod,
     np.float_power: A.pow, np.positive: A.positive, np.fabs: A.abs, np.sign: A.sign,
     np.square: A.square, np.rint: A.round,
     np.matmul: lambda x1, x2: _promoted(A.matmul, x1, x2),

@@ -328,7 +328,9 @@ lcm = _gcd_like(E.lcm, "lcm")
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
     """True division; ``rounding_mode='floor'`` or ``'trunc'`` rounds the quotient."""
     if rounding_mode == "floor":
-        return floor_divide(input, other)
+        # NOTE: no NotImplemented node here (PyTorch's DivBackward2 gives zeros): the quotient
+        # of the detached inputs, a constant as before
+        return floor_divide(*(v.detach() if isinstance(v, Tensor) else v for v in (input, other)))
     if rounding_mode == "trunc":
         if _is_int(input, other):
             dt = _dtype.result_type(input, other)
@@ -340,7 +342,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
             # it truncates (a float quotient loses int64's low bits, and x / 0 became -2**63;
             # fmod refuses a zero divisor as PyTorch does)
             r = fmod(input, other)
-            return floor_divide(sub(input, r), other)
+            return floor_divide(sub(input, r).detach(), other)
         q = _binary(E.div, "div")(input, other)
         return E.trunc(q).to(_dtype.result_type(input, other)) \
             if not q.is_floating_point() or _is_int(input, other) else E.trunc(q)

@@ -295,5 +295,7 @@ PER_EXAMPLE = frozenset({
     "embedding", "multi_margin_loss", "convolution3d", "linalg_cross",
     "im2col", "col2im", "vdot", "ctc_loss", "ctc_loss_backward", "addr", "addbmm", "dist",
     "aminmax", "index_add", "lstsq", "cdist", "renorm", "pdist", "max_pool3d", "avg_pool3d",
-    "avg_pool3d_backward",
+    "avg_pool3d_backward", "index_copy", "put", "masked_scatter",
+    "scatter_reduce", "convolution_transpose3d", "multilabel_margin_loss",
+    "embedding_bag", "affine_grid",
 })

@@ -44,9 +44,14 @@ class PrimNode(Node):
     def next_functions(self) -> tuple[tuple[Any, int], ...]:
         """As PyTorch shows them: an input the row gives no gradient (a ``where`` condition, a
         mask) has no slot, nor has a number in a node of a ``scalar_variants`` name (PyTorch's
-        Scalar overloads: ``masked_fill(mask, 0.0)``, ``MulBackward1``)."""
+        Scalar overloads: ``masked_fill(mask, 0.0)``, ``MulBackward1``); a NotImplemented node
+        keeps only the inputs that require grad."""
         out = Node.next_functions.fget(self)  # type: ignore[attr-defined]
         prim = self.prim
+        if type(self).__name__ == "NotImplemented":
+            # PyTorch's node for a refused derivative (floor_divide) has edges only to the
+            # inputs that require grad
+            return tuple(slot for slot in out if slot[0] is not None)
         scalar = bool(prim.scalar_variants) and \
             prim.node_classes.index(type(self)) in prim.scalar_variants
         if prim.vjp_all is not None or (not scalar and None not in prim.vjp):

@@ -535,11 +535,34 @@ div = defop("div", operator.truediv,
             vjp=(lambda g, ans, x, y: g / _cj(y), lambda g, ans, x, y: -(g * _cj(x)) / _cj(y * y)),
             jvp=ELEMENTWISE, promote="float", names=("DivBackward0", "DivBackward1"),
             scalar_variants=(1,))
-floor_divide = defop("floor_divide", _floor_divide_impl, vjp=None, promote="same", batch="elementwise")
+def _floor_divide_refused(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("derivative for aten::floor_divide is not implemented")
+
+
+def _floor_divide_no_forward(*args: Any, **kwargs: Any) -> Any:
+    raise NotImplementedError("Trying to use forward AD with aten::floor_divide that does not "
+                              "support it.")
+
+
+# NOTE: PyTorch records a NotImplemented node whose backward refuses (its quotient's derivative
+# is zero almost everywhere, but PyTorch does not define it); div(rounding_mode="floor") and
+# remainder's rule take the quotient of detached inputs (_floor_quotient) instead.
+floor_divide = defop("floor_divide", _floor_divide_impl, promote="same", batch="elementwise",
+                     vjp=(_floor_divide_refused, _floor_divide_refused),
+                     jvp=(_floor_divide_no_forward, _floor_divide_no_forward), save_inputs=False,
+                     names="NotImplemented")
+
+
+def _floor_quotient(x: Any, y: Any) -> Any:
+    """``floor_divide`` of ``x`` and ``y`` as a constant (no node)."""
+    return floor_divide(x.detach() if isinstance(x, _Tensor) else x,
+                        y.detach() if isinstance(y, _Tensor) else y)
+
+
 # NOTE: d/dy is -floor_divide(x, y) (Python's //, as PyTorch): -1.5 // inf is -1, inf // 1.5
 # is nan, where floor(x / y) gives -0 and inf.
 remainder = defop("remainder", _remainder_impl,
-                  vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * floor_divide(x, y))),
+                  vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -(g * _floor_quotient(x, y))),
                   jvp=ELEMENTWISE, promote="same", names=("RemainderBackward0", "RemainderBackward1"),
                   scalar_variants=(0,))
 fmod = defop("fmod", _fmod_impl,

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gradkit._core.backend import arange, max_or_ninf, to_numpy, values_unknown, zeros
+from gradkit._core.backend import arange, index_like, max_or_ninf, to_numpy, values_unknown, zeros
 from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, defop, half_in_float32, not_lazy
 from .elementwise import abs as abs_
@@ -433,6 +433,50 @@ convolution_transpose_p = defop(
     jvp=(lambda t, ans, x, w, b, nd, input_shape, **p: _convolution_t_jvp(t, None, w, nd, input_shape, **p),
          lambda t, ans, x, w, b, nd, input_shape, **p: _convolution_t_jvp(t, x, w, nd, input_shape, **p),
          lambda t, ans, x, w, b, nd, input_shape, **p: reshape_as(t, (1, -1) + (1,) * nd)),
+    promote="same", names="ConvolutionBackward0")
+
+
+# --- transposed 3-D convolution with its bias, as one node (PyTorch's ConvolutionBackward0) --
+# NOTE: fused for PyTorch's node: its output is conv3d's input gradient of ``x`` (``out_shape``
+# the output's shape) plus the bias; so its input rule is conv3d (the convolution3d row) and its
+# weight rule conv3d's weight gradient with the roles of x and g swapped.
+class _Shaped:
+    """Stands for an array of ``shape`` where only the shape is read."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+
+def _convolution_t3_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: Any, padding: Any,
+                         dilation: Any, groups: int, out_shape: tuple[int, ...]) -> np.ndarray:
+    out = _conv3d_vjp_x(x, None, _Shaped(out_shape), w, None, stride, padding, dilation, groups)
+    return out + b.reshape(1, -1, 1, 1, 1)
+
+
+def _convolution_t3_zero_b(w: Any, ref: Any) -> Any:
+    return _like(np.zeros(w.shape[0]), ref)
+
+
+def _convolution_t3_vjp_x(g: Any, ans: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any,
+                          dilation: Any, groups: int, out_shape: tuple[int, ...]) -> Any:
+    return convolution3d_p(g, w, _convolution_t3_zero_b(w, g), stride=stride, padding=padding,
+                           dilation=dilation, groups=groups)
+
+
+def _convolution_t3_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any, stride: Any, padding: Any,
+                          dilation: Any, groups: int, out_shape: tuple[int, ...]) -> Any:
+    return _conv3d_vjp_w(x, None, g, w, None, stride, padding, dilation, groups)
+
+
+convolution_transpose3d_p = defop(
+    "convolution_transpose3d", _convolution_t3_impl,
+    vjp=(_convolution_t3_vjp_x, _convolution_t3_vjp_w,
+         lambda g, ans, x, w, b, **p: sum_p(g, dim=(0, 2, 3, 4))),
+    jvp=(lambda t, ans, x, w, b, **p: convolution_transpose3d_p(
+             t, w, _like(np.zeros(p["out_shape"][1]), t), **p),
+         lambda t, ans, x, w, b, **p: convolution_transpose3d_p(
+             x, t, _like(np.zeros(p["out_shape"][1]), t), **p),
+         lambda t, ans, x, w, b, **p: reshape_as(t, (1, -1, 1, 1, 1))),
     promote="same", names="ConvolutionBackward0")
 
 
@@ -1298,6 +1342,98 @@ multi_margin_loss_p = defop("multi_margin_loss", _multi_margin_impl, vjp=_multi_
                             names="MultiMarginLossBackward0")
 
 
+# --- embedding_bag with mode sum or mean as one node (PyTorch's EmbeddingBagBackward0) --------
+# ``out[bag[i]] += coef[i] * psw[i] * w[idx[i]]``: ``bag`` the bag of each index, ``coef`` 1 (sum),
+# 1 / bag size (mean) or 0 (padding_idx); linear in ``w`` and in ``psw`` (per_sample_weights).
+def _ebag_impl(w: np.ndarray, psw: np.ndarray, idx: np.ndarray, bag: np.ndarray, coef: np.ndarray,
+               nb: int) -> np.ndarray:
+    rows = w[index_like(idx, w)] * (_like(coef, w) * psw).astype(w.dtype, copy=False)[:, None]
+    out = zeros((nb, w.shape[1]), w.dtype, w)
+    np.add.at(out, index_like(bag, w), rows)
+    return out
+
+
+def _ebag_vjp_w(g: Any, ans: Any, w: Any, psw: Any, idx: np.ndarray, bag: np.ndarray,
+                coef: np.ndarray, nb: int) -> Any:
+    scale = reshape_as(psw * _like(coef, psw), (-1, 1))
+    return index_backward_p(getitem_p(g, index=bag) * scale, shape=tuple(w.shape), index=idx)
+
+
+def _ebag_vjp_psw(g: Any, ans: Any, w: Any, psw: Any, idx: np.ndarray, bag: np.ndarray,
+                  coef: np.ndarray, nb: int) -> Any:
+    return sum_p(getitem_p(g, index=bag) * getitem_p(w, index=idx), dim=(1,)) * _like(coef, g)
+
+
+embedding_bag_p = defop(
+    "embedding_bag", _ebag_impl, vjp=(_ebag_vjp_w, _ebag_vjp_psw),
+    jvp=(lambda t, ans, w, psw, **p: embedding_bag_p(t, psw, **p),
+         lambda t, ans, w, psw, **p: embedding_bag_p(w, t, **p)),
+    promote="same", names="EmbeddingBagBackward0")
+
+
+# --- affine_grid as one node (PyTorch's AffineGridGeneratorBackward0) -----------------------
+# ``out[n, p] = theta[n] @ base[p]``: ``base`` (1, P, k + 1) the output pixels' normalized
+# coordinates with a 1 appended (a constant), ``spatial`` the output's spatial shape; linear
+# in ``theta``.
+def _affine_grid_impl(theta: np.ndarray, base: np.ndarray, spatial: tuple[int, ...]) -> np.ndarray:
+    out = np.matmul(_like(base, theta), theta.transpose(0, 2, 1))
+    return out.reshape((theta.shape[0],) + tuple(spatial) + (theta.shape[1],))
+
+
+def _affine_grid_vjp(g: Any, ans: Any, theta: Any, base: np.ndarray, spatial: tuple[int, ...]) -> Any:
+    n, k = theta.shape[0], theta.shape[1]
+    g4 = reshape_as(g, (n, base.shape[1], k, 1))
+    b4 = _like(base.reshape(1, base.shape[1], 1, base.shape[2]), g)
+    return sum_p(g4 * b4, dim=(1,))
+
+
+affine_grid_p = defop("affine_grid", _affine_grid_impl, vjp=_affine_grid_vjp, jvp=LINEAR,
+                      save_inputs=False, promote="same", names="AffineGridGeneratorBackward0")
+
+
+# --- multilabel_margin_loss as one node (PyTorch's MultilabelMarginLossBackward0) -----------
+# ``pair[s, j, i]`` counts target j against non-target i of sample s (a constant from the
+# targets); loss_s = sum_ji pair * max(0, 1 - (x_j - x_i)) / C. Its derivative is constant
+# almost everywhere (the hinge's), so the rules multiply by that constant.
+def _mlm_impl(x: np.ndarray, pair: np.ndarray, reduction: str) -> np.ndarray:
+    x2 = x.reshape(-1, x.shape[-1])
+    c = x2.shape[1]
+    z = x.dtype.type(1) - (x2[:, :, None] - x2[:, None, :])
+    loss = (np.where(z > 0, z, x.dtype.type(0)) * pair.astype(x.dtype, copy=False)).sum((1, 2))
+    loss = loss / x.dtype.type(c)
+    loss = loss.reshape(()) if x.ndim == 1 else loss
+    out = _red(loss, reduction)
+    return np.asarray(out) if type(loss) is np.ndarray else out
+
+
+def _mlm_coeff(x: Any, pair: np.ndarray) -> Any:
+    """d loss_s / d x_sk, (N, C), a constant beside ``x``."""
+    xd = x._data if isinstance(x, Tensor) else x
+    x2 = xd.reshape(-1, xd.shape[-1])
+    c = x2.shape[1]
+    active = pair * ((1.0 - (x2[:, :, None] - x2[:, None, :])) > 0)
+    coeff = (active.sum(1) - active.sum(2)) / c
+    return _like(np.asarray(to_numpy(coeff), dtype=np.float64), x)
+
+
+def _mlm_vjp(g: Any, ans: Any, x: Any, pair: np.ndarray, reduction: str) -> Any:
+    coeff = _mlm_coeff(x, pair)
+    if reduction == "none" and len(g.shape):
+        g = reshape_as(g, (-1, 1))
+    elif reduction == "mean":
+        g = g / float(coeff.shape[0])
+    return reshape_as(g * coeff, tuple(x.shape))
+
+
+def _mlm_jvp(t: Any, ans: Any, x: Any, pair: np.ndarray, reduction: str) -> Any:
+    per = sum_p(_mlm_coeff(x, pair) * reshape_as(t, (-1, t.shape[-1])), dim=(1,))
+    return _red(reshape_as(per, ()) if len(x.shape) == 1 else per, reduction)
+
+
+multilabel_margin_loss_p = defop("multilabel_margin_loss", _mlm_impl, vjp=_mlm_vjp, jvp=(_mlm_jvp,),
+                                 promote="same", names="MultilabelMarginLossBackward0")
+
+
 # --- CTC loss ------------------------------------------------------------------------------
 # NOTE: fused (speed, and PyTorch's gradient): the forward and backward recursions over the
 # extended label sequence (blank, l1, blank, l2, ..., blank) run in NumPy over the whole batch
@@ -1434,6 +1570,9 @@ ctc_loss_p = defop("ctc_loss", _ctc_loss_impl,
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
 not_lazy(embedding_p, False, "scatters its gradient with np.add.at")
 not_lazy(multi_margin_loss_p, False, "picks each sample's target value with take_along_axis")
+not_lazy(affine_grid_p, False, "multiplies its constant grid in memory")
+not_lazy(embedding_bag_p, False, "adds the rows into their bags with np.add.at")
+not_lazy(multilabel_margin_loss_p, False, "compares every pair of classes of each sample in memory")
 for _fn in (ctc_loss_p, ctc_loss_backward_p):
     not_lazy(_fn, False, "runs a recursion over the frames of the whole array")
 for _fn in (conv2d_p, convolution_p, conv2d_input_grad_p, conv2d_weight_grad_p, max_pool2d_p,

@@ -310,6 +310,88 @@ index_add_p = defop(
 not_lazy(index_add_p, False, "adds the slices with np.add.at")
 
 
+# --- index_copy: ``x`` with the slices at ``index`` along ``dim`` replaced by ``src``'s
+# (IndexCopyBackward0); linear in (x, src) together
+def _index_copy_impl(x: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
+    out = copy(x)
+    out[(slice(None),) * dim + (index_like(index, out),)] = src
+    return out
+
+
+def _index_copy_vjp_x(g: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray) -> Any:
+    mask = ones(x.shape, bool, data_of(g))
+    mask[(slice(None),) * dim + (index,)] = False
+    return g * mask
+
+
+index_copy_p = defop(
+    "index_copy", _index_copy_impl, promote="same", save_inputs=False, names="IndexCopyBackward0",
+    vjp=(_index_copy_vjp_x,
+         lambda g, ans, x, src, dim, index: getitem_p(g, index=(slice(None),) * dim + (index,))),
+    jvp=LINEAR)
+not_lazy(index_copy_p, False, "writes the slices with fancy indexing")
+
+
+# --- put: ``x`` seen flat with ``src`` written (or, with ``accumulate``, added) at the flat
+# positions ``index`` (non-negative, checked by the caller) (PutBackward0)
+def _put_impl(x: np.ndarray, src: np.ndarray, index: np.ndarray, accumulate: bool = False) -> np.ndarray:
+    out = copy(x).reshape(-1)
+    idx = index_like(index, out)
+    if accumulate:
+        np.add.at(out, idx, src.reshape(-1))
+    else:
+        out[idx] = src.reshape(-1)
+    return out.reshape(x.shape)
+
+
+def _put_vjp_x(g: Any, ans: Any, x: Any, src: Any, index: np.ndarray, accumulate: bool = False) -> Any:
+    if accumulate:
+        return g
+    mask = ones(x.shape, bool, data_of(g))
+    mask.reshape(-1)[index] = False
+    return g * mask
+
+
+def _put_vjp_src(g: Any, ans: Any, x: Any, src: Any, index: np.ndarray, accumulate: bool = False) -> Any:
+    flat = g if g.ndim == 1 else reshape_as(g, (int(np.prod(tuple(g.shape))),))
+    picked = getitem_p(flat, index=index)
+    return reshape_as(picked, tuple(src.shape))
+
+
+put_p = defop("put", _put_impl, promote="same", save_inputs=False, names="PutBackward0",
+              vjp=(_put_vjp_x, _put_vjp_src), jvp=LINEAR)
+not_lazy(put_p, False, "writes flat positions with fancy indexing")
+
+
+# --- masked_scatter: ``x`` with its positions where ``mask`` is True filled, in order, from
+# ``src``'s first elements (MaskedScatterBackward0); ``mask`` has ``x``'s shape
+def _masked_scatter_impl(x: np.ndarray, src: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = copy(x)
+    m = index_like(mask, out)
+    out[m] = src.reshape(-1)[:int(mask.sum())]
+    return out
+
+
+def _masked_scatter_vjp_x(g: Any, ans: Any, x: Any, src: Any, mask: np.ndarray) -> Any:
+    keep = ones(x.shape, bool, data_of(g))
+    keep[mask] = False
+    return g * keep
+
+
+def _masked_scatter_vjp_src(g: Any, ans: Any, x: Any, src: Any, mask: np.ndarray) -> Any:
+    n = int(src.size if not isinstance(src, Tensor) else src.numel())
+    picked = getitem_p(g, index=mask)                     # the masked positions, in order
+    if picked.shape[0] != n:
+        picked = index_backward_p(picked, shape=(n,), index=(slice(0, picked.shape[0]),))
+    return reshape_as(picked, tuple(src.shape))
+
+
+masked_scatter_p = defop("masked_scatter", _masked_scatter_impl, promote="same", save_inputs=False,
+                         names="MaskedScatterBackward0",
+                         vjp=(_masked_scatter_vjp_x, _masked_scatter_vjp_src), jvp=LINEAR)
+not_lazy(masked_scatter_p, False, "writes the masked positions with boolean indexing")
+
+
 def _index_backward_impl(g: np.ndarray, shape: tuple[int, ...], index: Any) -> np.ndarray:
     out = zeros(shape, g.dtype, g)
     if g.size == 0:
@@ -479,6 +561,103 @@ scatter_p = defop(
          lambda g, ans, x, src, dim, index: _pad_to(gather_p(g, dim=dim, index=index), src.shape)),
     jvp=LINEAR, save_inputs=False, names=("ScatterBackward0", "ScatterBackward1"),
     scalar_variants=(1,))
+
+
+# --- scatter_reduce with sum, mean, amax or amin (ScatterReduceBackward0): ``src`` reduced into
+# ``x`` at ``index`` along ``dim`` (``x``'s own values take part when ``include_self``). Each of
+# these is linear in (x, src) with weights that are constant almost everywhere, so the rules
+# are the weights times the cotangent (gather for src); amax/amin ties share evenly (PyTorch).
+_SR_UFUNC = {"sum": np.add, "mean": np.add, "amax": np.maximum, "amin": np.minimum}
+
+
+def _sr_crop(index: np.ndarray) -> tuple[slice, ...]:
+    return tuple(slice(0, m) for m in index.shape)
+
+
+def _sr_init(dt: Any, reduce: str) -> Any:
+    if reduce in ("sum", "mean"):
+        return 0
+    if dt.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        return info.min if reduce == "amax" else info.max
+    return reduce == "amin"                               # bool
+
+
+def _scatter_reduce_impl(x: np.ndarray, src: np.ndarray, dim: int, index: np.ndarray,
+                         reduce: str, include_self: bool = True) -> np.ndarray:
+    full = _scatter_index(index_like(index, x), dim)
+    hit = zeros(x.shape, bool, x)
+    hit[full] = True
+    out = copy(x) if include_self else np.where(hit, x.dtype.type(_sr_init(x.dtype, reduce)), x)
+    _SR_UFUNC[reduce].at(out, full, src[_sr_crop(index)])
+    if reduce != "mean":
+        return out
+    cnt = zeros(x.shape, np.int64, x)
+    np.add.at(cnt, full, 1)
+    cnt = np.where(hit, cnt + (1 if include_self else 0), 1)
+    if x.dtype.kind in "fc":
+        return (out / cnt).astype(x.dtype)
+    return np.floor_divide(out, cnt).astype(x.dtype)
+
+
+def _sr_weights(x: Any, src: Any, ans: Any, dim: int, index: np.ndarray, reduce: str,
+                include_self: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(weight of each x element, weight of each used src element) in the result."""
+    xd, sd, ad = data_of(x), data_of(src), data_of(ans)
+    full = _scatter_index(index_like(index, xd), dim)
+    hit = zeros(xd.shape, bool, xd)
+    hit[full] = True
+    dt = xd.dtype
+    if reduce == "sum":
+        wx = ones(xd.shape, dt, xd) if include_self else (~hit).astype(dt)
+        return wx, ones(index.shape, dt, xd)
+    if reduce == "mean":
+        cnt = zeros(xd.shape, np.int64, xd)
+        np.add.at(cnt, full, 1)
+        inv = 1.0 / np.where(hit, cnt + (1 if include_self else 0), 1)
+        wx = inv.astype(dt) if include_self else (~hit).astype(dt)
+        return wx, inv[full].astype(dt)
+    # NOTE: as PyTorch, the count of ties includes x's elements equal to the result even when
+    # include_self=False (they get no gradient then)
+    xsel = (xd == ad).astype(dt)
+    ms = (sd[_sr_crop(index)] == ad[full]).astype(dt)
+    cnt = xsel.copy()
+    np.add.at(cnt, full, ms)
+    ws = ms / cnt[full]
+    wx = xsel / np.where(cnt == 0, 1, cnt) if include_self else (~hit).astype(dt)
+    return wx.astype(dt), ws.astype(dt)
+
+
+def _sr_vjp_x(g: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray, reduce: str,
+              include_self: bool = True) -> Any:
+    return g * _sr_weights(x, src, ans, dim, index, reduce, include_self)[0]
+
+
+def _sr_vjp_src(g: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray, reduce: str,
+                include_self: bool = True) -> Any:
+    ws = _sr_weights(x, src, ans, dim, index, reduce, include_self)[1]
+    return _pad_to(gather_p(g, dim=dim, index=index) * ws, tuple(src.shape))
+
+
+def _sr_jvp_src(t: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray, reduce: str,
+                include_self: bool = True) -> Any:
+    ws = _sr_weights(x, src, ans, dim, index, reduce, include_self)[1]
+    if tuple(t.shape) != index.shape:
+        t = getitem_p(t, index=_sr_crop(index))
+    z = zeros(tuple(x.shape), data_of(t).dtype, data_of(t))
+    if isinstance(t, Tensor):
+        z = _make(z, False, None)
+    return scatter_add_p(z, t * ws, dim=dim, index=index)
+
+
+scatter_reduce_p = defop(
+    "scatter_reduce", _scatter_reduce_impl, promote="same", save_ans=True,
+    names="ScatterReduceBackward0", vjp=(_sr_vjp_x, _sr_vjp_src),
+    jvp=(lambda t, ans, x, src, dim, index, reduce, include_self=True:
+         t * _sr_weights(x, src, ans, dim, index, reduce, include_self)[0], _sr_jvp_src))
+not_lazy(scatter_reduce_p, False, "reduces into positions with ufunc.at")
 
 
 def _masked_fill_impl(x: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:

@@ -491,15 +491,25 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
     'F_flatten_module': ('ViewBackward0', ('AccumulateGrad',)),
     'F_unflatten_module': ('ViewBackward0', ('AccumulateGrad',)),
     'F_identity_module': ('MulBackward0', ('AccumulateGrad', None)),
+    'F_affine_grid_2d': ('AffineGridGeneratorBackward0', ('AccumulateGrad',)),
+    'F_affine_grid_3d': ('AffineGridGeneratorBackward0', ('AccumulateGrad',)),
+    'F_lp_pool1d_inf': ('SqueezeBackward1', ('MaxPool2DWithIndicesBackward0',)),
+    'F_lp_pool2d_neg_inf': ('NegBackward0', ('MaxPool2DWithIndicesBackward0',)),
+    'F_pad_circular_crop_2d': ('CopySlices', ('CopySlices', 'SliceBackward0')),
+    'floordiv_tensors': ('NotImplemented', ('AccumulateGrad', 'AccumulateGrad')),
+    'm_scatter_reduce_amax': ('ScatterReduceBackward0', ('AccumulateGrad', 'AccumulateGrad')),
+    'm_scatter_reduce_mean': ('ScatterReduceBackward0', ('AccumulateGrad', 'AccumulateGrad')),
+    'F_conv_transpose3d_groups': ('ConvolutionBackward0',
+                                  ('AccumulateGrad', 'AccumulateGrad', 'AccumulateGrad')),
+    'F_embedding_bag_sum_weights': ('EmbeddingBagBackward0', ('AccumulateGrad', 'AccumulateGrad')),
+    'F_multilabel_margin_loss_sum': ('MultilabelMarginLossBackward0', ('AccumulateGrad',)),
+    'm_index_copy_0d': ('IndexCopyBackward0', ('AccumulateGrad', 'AccumulateGrad')),
+    'm_put_accumulate': ('PutBackward0', ('AccumulateGrad', 'AccumulateGrad')),
 }
 
-#: cases whose grad_fn name still differs from PyTorch's (gradkit composes these where
-#: PyTorch has one kernel; floor_divide has PyTorch's NotImplemented node, gradkit none)
-NAME_DIFFERS = {
-    'pad_circular', 'multilabel_margin_loss', 'embedding_bag',
-    'floordiv_t', 'm_scatter_reduce', 'm_index_copy', 'm_masked_scatter', 'm_put',
-    'F_conv_transpose3d',
-}
+#: cases whose grad_fn name still differs from PyTorch's (none left; gradkit composed these where
+#: PyTorch has one kernel)
+NAME_DIFFERS: set[str] = set()
 
 #: same grad_fn name, different next_functions (none left)
 NEXT_DIFFERS: set[str] = set()

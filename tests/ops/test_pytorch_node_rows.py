@@ -1,6 +1,7 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
-index_add, nansum, cdist, pdist, renorm and lstsq's solution are table rows (index_fill
-the masked_fill row's IndexFillBackward variants); take,
+index_add, index_copy, put, masked_scatter, scatter_reduce (not prod), conv_transpose3d,
+multilabel_margin_loss, embedding_bag (sum, mean), affine_grid, nansum, cdist, pdist, renorm and lstsq's
+solution are table rows (index_fill the masked_fill row's IndexFillBackward variants); take,
 take_along_dim, trapezoid, linalg.matrix_power, linalg.multi_dot and the 1/inf matrix norms
 compose as PyTorch does. Values, first and second derivatives against finite differences in
 float64 (gradcheck) and, where torch is installed, PyTorch 2.13's nodes, values and gradients."""
@@ -81,6 +82,42 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
     ("renorm_p1_dim1", lambda L, x: L.renorm(x, 1, 1, 1.2), [(4, 3)]),
     ("renorm_p3_3d", lambda L, x: L.renorm(x, 3, 1, 0.5), [(2, 3, 2)]),
     ("multi_dot_vectors", lambda L, a, b, c: L.linalg.multi_dot([a, b, c]), [(3,), (3, 4), (4,)]),
+    ("index_copy", lambda L, x, s: x.index_copy(1, L.tensor([3, 0]), s), [(3, 4), (3, 2)]),
+    ("index_copy_dim0", lambda L, x, s: L.index_copy(x, 0, L.tensor([2]), s), [(3, 4), (1, 4)]),
+    ("put", lambda L, x, s: x.put(L.tensor([[0, -1], [5, 7]]), s), [(3, 4), (2, 2)]),
+    ("put_accumulate", lambda L, x, s: x.put(L.tensor([1, 1, -1]), s, accumulate=True),
+     [(3, 4), (3,)]),
+    ("masked_scatter", lambda L, x, s: x.masked_scatter(
+        L.tensor([[True, False, True, False], [False, False, True, True], [True] * 4]), s),
+     [(3, 4), (2, 5)]),
+    ("masked_scatter_broadcast_mask", lambda L, x, s: x.masked_scatter(
+        L.tensor([False, True, True, False]), s), [(3, 4), (7,)]),
+    *[(f"scatter_reduce_{r}_{inc}", lambda L, x, s, r=r, inc=inc: x.scatter_reduce(
+        1, L.tensor([[3, 0, 3], [1, 1, 2], [0, 2, 0]]), s, r, include_self=inc), [(3, 4), (3, 3)])
+      for r in ("sum", "mean", "amax", "amin") for inc in (True, False)],
+    ("conv_transpose3d", lambda L, x, w, b: L.nn.functional.conv_transpose3d(x, w, b),
+     [(1, 2, 2, 3, 2), (2, 3, 2, 2, 2), (3,)]),
+    ("conv_transpose3d_strided", lambda L, x, w, b: L.nn.functional.conv_transpose3d(
+        x, w, b, stride=(2, 1, 2), padding=(1, 0, 1), output_padding=(1, 0, 0), groups=2,
+        dilation=(1, 2, 1)), [(2, 4, 2, 3, 3), (4, 1, 3, 2, 2), (2,)]),
+    ("conv_transpose3d_unbatched_no_bias", lambda L, x, w: L.nn.functional.conv_transpose3d(
+        x, w, stride=2, padding=1, dilation=2, output_padding=1), [(2, 3, 2, 2), (2, 2, 2, 1, 2)]),
+    *[(f"multilabel_margin_loss_{r}", lambda L, x, r=r: L.nn.functional.multilabel_margin_loss(
+        x, L.tensor([[3, 0, -1, 1], [1, 2, 3, -1], [0, 1, 2, 3]]), reduction=r), [(3, 4)])
+      for r in ("mean", "sum", "none")],
+    ("multilabel_margin_loss_unbatched", lambda L, x: L.nn.functional.multilabel_margin_loss(
+        x, L.tensor([2, -1, 0, 1])), [(4,)]),
+    ("embedding_bag_mean", lambda L, w: L.nn.functional.embedding_bag(
+        L.tensor([0, 2, 1, 3, 5, 5]), w, L.tensor([0, 2, 2, 5])), [(6, 3)]),
+    ("embedding_bag_sum_weights_last_offset", lambda L, w, p: L.nn.functional.embedding_bag(
+        L.tensor([0, 2, 1, 3, 5]), w, L.tensor([0, 3, 5]), mode="sum", per_sample_weights=p,
+        include_last_offset=True), [(6, 3), (5,)]),
+    ("embedding_bag_2d_padding_idx", lambda L, w: L.nn.functional.embedding_bag(
+        L.tensor([[0, 2], [1, 5], [4, 4]]), w, padding_idx=4), [(6, 3)]),
+    ("affine_grid_2d", lambda L, t: L.nn.functional.affine_grid(t, [2, 3, 4, 5], align_corners=False),
+     [(2, 2, 3)]),
+    ("affine_grid_3d", lambda L, t: L.nn.functional.affine_grid(t, [2, 1, 2, 3, 4], align_corners=True),
+     [(2, 3, 4)]),
 ]
 
 

@@ -153,4 +153,18 @@ WIDER: list[tuple[str, _Build]] = [
     ("F_flatten_module", lambda L, t: L.nn.Flatten()(t(0, 2, 3, 2))),
     ("F_unflatten_module", lambda L, t: L.nn.Unflatten(1, (2, 3))(t(0, 2, 6))),
     ("F_identity_module", lambda L, t: L.nn.Identity()(t(0, 2)) * 1),
+    # --- rows added for #17 (s16b-names5) and lp_pool's infinite norms ---------------------------
+    ("F_affine_grid_2d", lambda L, t: _F(L).affine_grid(t(0, 2, 2, 3), [2, 1, 3, 4], align_corners=False)),
+    ("F_affine_grid_3d", lambda L, t: _F(L).affine_grid(t(0, 1, 3, 4), [1, 1, 2, 3, 2], align_corners=True)),
+    ("F_lp_pool1d_inf", lambda L, t: _F(L).lp_pool1d(t(0, 1, 2, 6), float("inf"), 2)),
+    ("F_lp_pool2d_neg_inf", lambda L, t: _F(L).lp_pool2d(t(0, 1, 2, 4, 4), -float("inf"), 2)),
+    ("F_pad_circular_crop_2d", lambda L, t: _F(L).pad(t(0, 1, 2, 3, 4), (2, -1, 1, 1), mode="circular")),
+    ("floordiv_tensors", lambda L, t: L.floor_divide(t(0, 4, 3), t(1, 4, 3, lo=0.5))),
+    ("m_scatter_reduce_amax", lambda L, t: t(0, 3, 4).scatter_reduce(1, L.tensor([[0, 1], [2, 2], [3, 0]]), t(1, 3, 2), "amax", include_self=False)),
+    ("m_scatter_reduce_mean", lambda L, t: L.scatter_reduce(t(0, 3, 4), 0, L.tensor([[0, 1, 2, 2]]), t(1, 1, 4), "mean")),
+    ("F_conv_transpose3d_groups", lambda L, t: _F(L).conv_transpose3d(t(0, 1, 4, 2, 2, 2), t(1, 4, 1, 2, 2, 2), t(2, 2), stride=2, groups=2)),
+    ("F_embedding_bag_sum_weights", lambda L, t: _F(L).embedding_bag(_idx(L, 0, 2, 1, 3), t(0, 4, 3), _idx(L, 0, 2), mode="sum", per_sample_weights=t(1, 4))),
+    ("F_multilabel_margin_loss_sum", lambda L, t: _F(L).multilabel_margin_loss(t(0, 4), L.tensor([1, 3, -1, 0]), reduction="sum")),
+    ("m_index_copy_0d", lambda L, t: t(0, 5).index_copy(0, L.tensor([2]), t(1, 1))),
+    ("m_put_accumulate", lambda L, t: t(0, 3, 2).put(L.tensor([0, 5, 0]), t(1, 3), accumulate=True)),
 ]

@@ -209,6 +209,67 @@ def _multi_margin_ref(x: np.ndarray, y: np.ndarray, p: int, margin: float) -> np
     return np.asarray(total / c / n)
 
 
+def _mlm_ref(x: np.ndarray, target: np.ndarray, reduction: str) -> np.ndarray:
+    """Loop form of multilabel_margin_loss: targets up to the first -1, hinge against the rest."""
+    losses = []
+    for xs, ts in zip(x, target):
+        tg = []
+        for t in ts:
+            if t < 0:
+                break
+            tg.append(int(t))
+        others = [i for i in range(len(xs)) if i not in tg]
+        losses.append(sum(max(0.0, 1.0 - (xs[j] - xs[i])) for j in tg for i in others) / len(xs))
+    out = np.array(losses)
+    return out if reduction == "none" else (out.sum() if reduction == "sum" else out.mean())
+
+
+def _ebag_ref(w: np.ndarray, psw: np.ndarray, idx: np.ndarray, starts: list[int], ends: list[int],
+              mean: bool) -> np.ndarray:
+    out = np.zeros((len(starts), w.shape[1]))
+    for b, (lo, hi) in enumerate(zip(starts, ends)):
+        for i in range(lo, hi):
+            out[b] += psw[i] * w[idx[i]] / (max(hi - lo, 1) if mean else 1)
+    return out
+
+
+def _affine_grid_ref(theta: np.ndarray, h: int, w: int) -> np.ndarray:
+    """align_corners=False: pixel centres at (2 i + 1) / n - 1."""
+    out = np.zeros((theta.shape[0], h, w, 2))
+    for n in range(theta.shape[0]):
+        for i in range(h):
+            for j in range(w):
+                p = np.array([(2 * j + 1) / w - 1, (2 * i + 1) / h - 1, 1.0])
+                out[n, i, j] = theta[n] @ p
+    return out
+
+
+_EBAG_I = np.array([0, 2, 1, 3, 5, 5, 2])
+_EBAG_OFF = np.array([0, 2, 2, 5])
+
+
+_MLM_T = np.array([[3, 0, -1, 1], [1, 2, 3, -1], [2, 2, 0, -1]])
+
+
+def _conv_t3d_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int,
+                  dil: int, groups: int) -> np.ndarray:
+    """Each input element spreads ``x * w`` over its output window (the transposed conv)."""
+    n, c, *size = x.shape
+    og, k = w.shape[1], w.shape[2:]
+    full = [(m - 1) * stride + dil * (kk - 1) + 1 for m, kk in zip(size, k)]
+    out = np.zeros((n, og * groups) + tuple(full))
+    cg = c // groups
+    for ci in range(c):
+        g = ci // cg
+        for pos in np.ndindex(*size):
+            for kp in np.ndindex(*k):
+                at = tuple(q * stride + kq * dil for q, kq in zip(pos, kp))
+                out[(slice(None), slice(g * og, (g + 1) * og)) + at] += \
+                    x[(slice(None), ci) + pos][:, None] * w[(ci, slice(None)) + kp]
+    crop = (slice(None), slice(None)) + tuple(slice(pad, f - pad) for f in full)
+    return out[crop] + b.reshape(1, -1, 1, 1, 1)
+
+
 def _conv3d_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, pad: int) -> np.ndarray:
     xp = np.pad(x, ((0, 0), (0, 0)) + ((pad, pad),) * 3)
     o, _, kd, kh, kw = w.shape
@@ -609,6 +670,27 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("im2col", lambda x: F.unfold(x, 2), lambda x: _unfold_ref(x, 2, 1), shapes=[(1, 2, 3, 4)]),
     OpSpec("col2im", lambda x: F.fold(x, (4, 4), 2, stride=2), lambda x: _fold_ref(x, (4, 4), 2, 2),
            shapes=[(2, 8, 4)]),
+    OpSpec("embedding_bag", lambda w, p: F.embedding_bag(gk.tensor(_EBAG_I), w, gk.tensor(_EBAG_OFF),
+                                                         mode="sum", per_sample_weights=p),
+           lambda w, p: _ebag_ref(w, p, _EBAG_I, [0, 2, 2, 5], [2, 2, 5, 7], False),
+           shapes=[(6, 3), (7,)], label="sum-weights"),
+    OpSpec("embedding_bag", lambda w: F.embedding_bag(gk.tensor(_EBAG_I), w, gk.tensor(_EBAG_OFF)),
+           lambda w: _ebag_ref(w, np.ones(7), _EBAG_I, [0, 2, 2, 5], [2, 2, 5, 7], True),
+           shapes=[(6, 3)], label="mean"),
+    OpSpec("affine_grid", lambda t: F.affine_grid(t, [2, 1, 3, 4], align_corners=False),
+           lambda t: _affine_grid_ref(t, 3, 4), shapes=[(2, 2, 3)]),
+    *[OpSpec("multilabel_margin_loss",
+             lambda x, r=r: F.multilabel_margin_loss(x, gk.tensor(_MLM_T), reduction=r),
+             lambda x, r=r: _mlm_ref(x, _MLM_T, r), make=distinct((3, 4), gap=0.3), label=r)
+      for r in ("mean", "sum", "none")],
+    OpSpec("convolution_transpose3d", lambda x, w, b: F.conv_transpose3d(x, w, b),
+           lambda x, w, b: _conv_t3d_ref(x, w, b, 1, 0, 1, 1),
+           shapes=[(1, 2, 2, 3, 2), (2, 3, 2, 2, 2), (3,)]),
+    OpSpec("convolution_transpose3d",
+           lambda x, w, b: F.conv_transpose3d(x, w, b, stride=2, padding=1, groups=2, dilation=2),
+           lambda x, w, b: _conv_t3d_ref(x, w, b, 2, 1, 2, 2),
+           shapes=[(1, 4, 2, 2, 2), (4, 1, 2, 2, 2), (2,)],
+           label="strided-groups"),
     OpSpec("convolution3d", lambda x, w, b: F.conv3d(x, w, b, padding=1),
            lambda x, w, b: _conv3d_ref(x, w, b, 1), shapes=[(1, 2, 3, 3, 2), (2, 2, 2, 2, 2), (2,)]),
     OpSpec("ctc_loss", lambda x: P.ctc_loss_p(F.log_softmax(x, 2), **_CTC_KW), _ctc_ref, shapes=[(4, 2, 3)],

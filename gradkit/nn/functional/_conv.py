@@ -307,26 +307,21 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
         raise RuntimeError(f"Given transposed=1, weight of size {list(w.shape)}, expected input"
                            f"{list(x.shape)} to have {w.shape[0]} channels, but got "
                            f"{x.shape[1]} channels instead")
-    n, depth, kd = x.shape[0], x.shape[2], w.shape[2]
-    full = (depth - 1) * s[0] + d[0] * (kd - 1) + 1 + op[0]
-    out_d = full - 2 * p[0]
-    if out_d <= 0:
+    size = tuple((n - 1) * si - 2 * pi + di * (k - 1) + oi + 1
+                 for n, si, pi, di, k, oi in zip(x.shape[2:], s, p, d, w.shape[2:], op))
+    if min(size) <= 0:
         raise RuntimeError("Calculated output size is too small")
-    folded = _fold_depth(x)
-    total = None
-    for i in range(kd):
-        y = conv_transpose2d(folded, w[:, :, i], None, s[1:], p[1:], op[1:], groups, d[1:])
-        y = _unfold_depth(y, n, depth)                   # (N, O, D, H', W')
-        if s[0] > 1:
-            # NOTE: spread the planes s apart: a zero slab after each, then drop the last ones
-            zeros = _const(np.zeros(tuple(y.shape)), y)
-            y = A.stack([y] + [zeros] * (s[0] - 1), 3)   # (N, O, D, s, H', W')
-            y = A.reshape(y, (n, y.shape[1], depth * s[0]) + tuple(y.shape[4:]))
-            y = y[:, :, : (depth - 1) * s[0] + 1]
-        before = i * d[0]
-        y = F.pad(y, (0, 0, 0, 0, before, full - before - y.shape[2]))
-        total = y if total is None else total + y
-    res = total[:, :, p[0]: p[0] + out_d]
-    if bias is not None:
-        res = res + A.reshape(_t(bias, "bias"), (1, -1, 1, 1, 1))
+    o = w.shape[1] * groups
+    if bias is None:
+        # a missing bias is a constant zero: None in next_functions, as PyTorch's
+        b = _const(np.zeros((o,), w._data.dtype), w)
+    else:
+        b = _t(bias, "bias")
+        if b.ndim != 1 or b.shape[0] != o:
+            raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be "
+                               f"1-dimensional with {o} elements, but got bias of size "
+                               f"{list(b.shape)} instead")
+    # one node over (input, weight, bias), PyTorch's ConvolutionBackward0
+    res = P.convolution_transpose3d_p(x, w, b, stride=s, padding=(p[0], ((p[1], p[1]), (p[2], p[2]))),
+                                      dilation=d, groups=groups, out_shape=(x.shape[0], o) + size)
     return res if batched else A.squeeze(res, 0)

@@ -530,6 +530,10 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
         for j in row:
             pair[s, j] += 1.0
     pair = pair * (~is_target)[:, None, :]
+    if x0.is_floating_point():
+        # one node, PyTorch's MultilabelMarginLossBackward0 (a row of the table)
+        return P.multilabel_margin_loss_p(
+            x0, pair=_backend.move(pair, _backend.placement_of(x0._data)), reduction=reduction)
     z = 1.0 - (A.unsqueeze(x, 2) - A.unsqueeze(x, 1))
     loss = (A.where(z > 0, z, 0.0) * _const(pair, x)).sum((1, 2)) / c
     if not batched and reduction == "none":

@@ -273,6 +273,10 @@ def lp_pool1d(input: Tensor, norm_type: float, kernel_size: int, stride: Any = N
     """``(sum over the window of x ** p) ** (1 / p)``, as PyTorch computes it (via ``avg_pool1d``)."""
     x = _t(input)
     k = F._ntuple(kernel_size, 1, "kernel_size")[0]
+    if norm_type == float("inf"):           # PyTorch switches to max pooling of |x|
+        return max_pool1d(A.abs(x), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool1d(-A.abs(x), kernel_size, stride, 0, 1, ceil_mode)
     out = F.avg_pool1d(x ** norm_type, k, stride, 0, ceil_mode)
     return _lp_finish(out, norm_type, k)
 
@@ -282,6 +286,10 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size: Any, stride: Any = N
     """``(sum over the window of x ** p) ** (1 / p)``, as PyTorch computes it (via ``avg_pool2d``)."""
     x = _t(input)
     kh, kw = F._ntuple(kernel_size, 2, "kernel_size")
+    if norm_type == float("inf"):           # PyTorch switches to max pooling of |x|
+        return max_pool2d(A.abs(x), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool2d(-A.abs(x), kernel_size, stride, 0, 1, ceil_mode)
     out = F.avg_pool2d(x ** norm_type, (kh, kw), stride, 0, ceil_mode)
     return _lp_finish(out, norm_type, kh * kw)
 

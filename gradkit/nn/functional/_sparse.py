@@ -138,11 +138,25 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         padding_idx %= nrows
     if idx.dtype.kind not in "iu":
         raise RuntimeError("expected input to have integer dtype")
+    valid = np.ones(idx.shape[0], bool) if padding_idx is None else idx != padding_idx
+    if mode != "max" and max_norm is None and not scale_grad_by_freq and w.is_floating_point():
+        # one node, PyTorch's EmbeddingBagBackward0 (a row of the table); a missing
+        # per_sample_weights is a constant 1 (None in next_functions, as PyTorch's)
+        if idx.size and (idx.min() < 0 or idx.max() >= nrows):
+            raise IndexError("index out of range in self")
+        n = idx.shape[0]
+        bag = np.zeros(n, np.int64)
+        coef = np.zeros(n)
+        for b, (lo, hi) in enumerate(zip(starts, ends)):
+            inside = np.flatnonzero(valid[lo:hi]) + lo
+            bag[inside] = b
+            coef[inside] = 1.0 if mode == "sum" else 1.0 / max(inside.size, 1)
+        ones = _const(np.ones(n), w) if psw is None else psw
+        return P.embedding_bag_p(w, ones, idx=idx.astype(np.int64), bag=bag, coef=coef, nb=len(starts))
     rows = F.embedding(_make(idx.astype(np.int64), False, None), w, None, max_norm, norm_type,
                        scale_grad_by_freq)
     if psw is not None:
         rows = rows * A.unsqueeze(psw, -1)
-    valid = np.ones(idx.shape[0], bool) if padding_idx is None else idx != padding_idx
     nb = len(starts)
     pos = np.arange(idx.shape[0])
     member = (pos[None, :] >= starts[:, None]) & (pos[None, :] < ends[:, None]) & valid[None, :]

@@ -58,9 +58,44 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
                                   f"tensor with 1 or 2 more dims (an optional batch and the channels).")
     # one gather over the padded (trailing) dims: out[..., i, j] = x[..., rows[i], cols[j]]
     index = [_pad_index(x.shape[d], *pairs[d], mode, d) for d in sorted(pairs)]
+    if mode == "circular":
+        return _pad_circular(x, pairs, tuple(pad))
     # one index node, named as PyTorch's (ReflectionPad2DBackward0, ReplicationPad1DBackward0, ...)
     variant = {"reflect": S.REFLECTION_PAD, "replicate": S.REPLICATION_PAD}.get(mode, {}).get(k, S.INDEX)
     return apply(S.getitem_p.prim, (x,), {"index": (Ellipsis,) + np.ix_(*index)}, variant)
+
+
+def _pad_circular(x: Tensor, pairs: dict[int, tuple[int, int]], pad: tuple[int, ...]) -> Tensor:
+    """Circular padding as PyTorch writes it (its nodes: CopySlices): ``x`` (cropped where a
+    pad is negative) copied into the middle of a new tensor, then each padded dim's wrapped
+    edges copied from the opposite side of that tensor."""
+    shape = list(x.shape)
+    for d, (lo, hi) in pairs.items():
+        kept = x.shape[d] + min(lo, 0) + min(hi, 0)
+        if lo > kept or hi > kept:
+            # NOTE: PyTorch 2.13 checks the pads against the uncropped size only and then reads
+            # memory it never wrote (a pad wider than what a negative pad leaves)
+            raise RuntimeError("Padding value causes wrapping around more than once (a pad is "
+                               f"wider than the {kept} elements dimension {d} keeps after cropping).")
+        shape[d] += lo + hi
+    # a new tensor of the padded shape made from x (batched where x is, under vmap); every
+    # element is written below
+    out = S.constant_pad_nd_p(x.detach(), pad=pad, value=0.0)
+    dst: list[Any] = [slice(None)] * x.ndim
+    src: list[Any] = [slice(None)] * x.ndim
+    for d, (lo, hi) in pairs.items():
+        dst[d] = slice(max(lo, 0), shape[d] - max(hi, 0))
+        src[d] = slice(max(-lo, 0), x.shape[d] - max(-hi, 0))
+    out[tuple(dst)] = x[tuple(src)]
+    for d in sorted(pairs):
+        lo, hi = pairs[d]
+        n = shape[d]
+        pre = (slice(None),) * d
+        if lo > 0:
+            out[pre + (slice(0, lo),)] = out[pre + (slice(n - lo - max(hi, 0), n - max(hi, 0)),)]
+        if hi > 0:
+            out[pre + (slice(n - hi, n),)] = out[pre + (slice(max(lo, 0), max(lo, 0) + hi),)]
+    return out
 
 
 def _pad_index(n: int, lo: int, hi: int, mode: str, d: int) -> np.ndarray:
@@ -491,7 +526,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
                       "documentation of grid_sample for details.", stacklevel=2)
         align_corners = False
     th = _t(theta, "theta")
-    if np.asarray(th._data).dtype.kind != "f":
+    if th._data.dtype.kind != "f":           # (the dtype only: a lazy array stays lazy)
         raise ValueError(f"Expected theta to have floating point type, but got {th.dtype}")
     shown = _size_repr(size)
     size = [int(s) for s in size]
@@ -513,10 +548,13 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
                       "documentation of affine_grid for details.", stacklevel=2)
     elif min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {shown}")
-    dtype = np.asarray(th._data).dtype
+    dtype = np.dtype(th._data.dtype)
     axes = [_linspace_from_neg_one(s, align_corners, dtype) for s in reversed(spatial)]  # x, y[, z]
     mesh = np.meshgrid(*reversed(axes), indexing="ij")[::-1]  # each of shape spatial
     base = np.stack([*mesh, np.ones(spatial, dtype)], -1).reshape(1, -1, len(spatial) + 1)
+    if th.shape[0] == size[0]:
+        # one node, PyTorch's AffineGridGeneratorBackward0 (a row of the table)
+        return P.affine_grid_p(th, base=base, spatial=tuple(spatial))
     grid = A.matmul(F._const(np.broadcast_to(base, (size[0], *base.shape[1:])), th), A.transpose(th, 1, 2))
     return A.reshape(grid, (size[0], *spatial, len(spatial)))
 
