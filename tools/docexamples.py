@@ -68,6 +68,12 @@ MODULES = [
     ("torch.nn", "gradkit.nn", True),
     ("torch.nn.init", "gradkit.nn.init", False),
     ("torch.nn.utils", "gradkit.nn.utils", False),
+    ("torch.nn.utils.rnn", "gradkit.nn.utils.rnn", True),
+    ("torch.nn.utils.prune", "gradkit.nn.utils.prune", True),
+    ("torch.nn.utils.parametrize", "gradkit.nn.utils.parametrize", False),
+    ("torch.nn.utils.parametrizations", "gradkit.nn.utils.parametrizations", False),
+    ("torch.distributions", "gradkit.distributions", True),
+    ("torch.profiler", "gradkit.profiler", True),
     ("torch.linalg", "gradkit.linalg", False),
     ("torch.special", "gradkit.special", False),
     ("torch.fft", "gradkit.fft", False),
@@ -87,7 +93,7 @@ OUT_OF_SCOPE = re.compile(
     r"device\s*=\s*['\"]cuda|torch\.distributed|torch\.jit|torch\.compile|\bmps\b|"
     r"torch\.onnx|torch\.fx|torch\.export|torch\.package|_like\(.*memory_format|"
     r"channels_last|torch\.masked|MaskedTensor|to_mkldnn|torch\.utils\.checkpoint"
-    r"|torch\.profiler|complex32|float8|bfloat16|torch\.library|DTensor|DeviceMesh")
+    r"|complex32|float8|bfloat16|torch\.library|DTensor|DeviceMesh")
 
 BLOCK_SECONDS = 20
 
