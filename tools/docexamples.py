@@ -360,7 +360,14 @@ UNDETERMINED = {
     "torch.nn.utils.skip_init": "uninitialised memory",
     "torch.bernoulli": "a random draw outside the shared stream",
     "torch.nn.init.trunc_normal_": "a random draw outside the shared stream",
+    "torch.utils.data.WeightedRandomSampler": "a random draw outside the shared stream",
+    "torch.profiler.record_function": "measured times",
 }
+# distributions whose ``sample()`` draws with ``exponential_``, ``cauchy_``, ``_standard_gamma``
+# (outside the shared stream)
+UNDETERMINED.update({f"torch.distributions.{n}": "a random draw outside the shared stream"
+                     for n in ("Beta", "Cauchy", "Chi2", "Dirichlet", "Exponential", "Gamma",
+                               "HalfCauchy", "InverseGamma", "Pareto", "StudentT", "Weibull")})
 
 
 def _mask(text: str) -> str:
