@@ -268,3 +268,16 @@ def test_diagflat_unravel_index_adjoint() -> None:
     z = gk.tensor([[1 + 1j, 2], [3, 4 - 2j]])
     np.testing.assert_array_equal(gk.adjoint(z).numpy(), z.numpy().conj().T)
     assert gk.cosine_similarity(gk.ones(2, 3), gk.ones(2, 3)).tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_mode_and_nanmedian_name_their_return_types() -> None:  # torch.mode, torch.nanmedian
+    # recorded from PyTorch: torch.return_types.mode( / torch.return_types.nanmedian(
+    r = gk.mode(gk.tensor([[1, 2, 2], [3, 3, 1]]), 1)
+    assert repr(r).splitlines()[0] == "torch.return_types.mode("
+    assert r.values.tolist() == [2, 3] and r.indices.tolist() == [2, 1]
+    r = gk.tensor([[2.0, 3.0, 1.0], [gk.nan, 1.0, 1.0]]).nanmedian(0)
+    assert repr(r).splitlines()[0] == "torch.return_types.nanmedian("
+    assert r.values.tolist() == [2.0, 1.0, 1.0] and r.indices.tolist() == [0, 1, 0]
+    r = gk.nanmedian(gk.tensor([[4, 1, 2]]), 1)          # integer input
+    assert type(r).__name__ == "nanmedian" and r.values.tolist() == [2]
+    assert type(gk.median(gk.tensor([[4.0, 1.0]]), 1)).__name__ == "median"
