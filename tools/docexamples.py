@@ -360,6 +360,9 @@ UNDETERMINED = {
     "torch.nn.utils.skip_init": "uninitialised memory",
     "torch.bernoulli": "a random draw outside the shared stream",
     "torch.nn.init.trunc_normal_": "a random draw outside the shared stream",
+    "torch.Tensor.new_empty_strided": "uninitialised memory",
+    "torch.poisson": "a random draw outside the shared stream",
+    "torch.nn.functional.gumbel_softmax": "a random draw outside the shared stream",
     "torch.utils.data.WeightedRandomSampler": "a random draw outside the shared stream",
     "torch.profiler.record_function": "measured times",
 }
