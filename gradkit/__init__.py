@@ -106,8 +106,8 @@ if _typing.TYPE_CHECKING:
                                       margin_ranking_loss, max_pool1d, max_pool2d, max_pool3d,
                                       poisson_nll_loss, rms_norm, rrelu, rrelu_, selu, selu_,
                                       threshold, threshold_, triplet_margin_loss)
-    from .linalg._legacy import (cholesky, cholesky_inverse, eig, frobenius_norm, lstsq, lu,
-                                 lu_solve, lu_unpack, matrix_rank, nuclear_norm, qr, solve,
+    from .linalg._legacy import (cholesky, cholesky_inverse, eig, frobenius_norm, geqrf, lstsq,
+                                 lu, lu_solve, lu_unpack, matrix_rank, nuclear_norm, qr, solve,
                                  symeig)
     from .tape import GradientTape, Variable
 
@@ -159,7 +159,7 @@ _LAZY_NAMES.update(dict.fromkeys(("dropout", "dropout_", "alpha_dropout", "alpha
 # torch.qr, torch.lu, torch.cholesky, ... (before torch.linalg) and the removed torch.eig, ...
 _LAZY_NAMES.update(dict.fromkeys(("qr", "lu", "lu_solve", "lu_unpack", "cholesky",
                                   "cholesky_inverse", "eig", "symeig", "lstsq", "solve",
-                                  "matrix_rank", "frobenius_norm", "nuclear_norm"),
+                                  "matrix_rank", "frobenius_norm", "nuclear_norm", "geqrf"),
                                  "linalg._legacy"))
 
 from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
@@ -228,7 +228,7 @@ if _typing.TYPE_CHECKING:
                 "erfinv", "exp", "exp2", "expand", "expand_as", "expm1", "feature_alpha_dropout",
                 "feature_alpha_dropout_", "feature_dropout", "fix", "flatten", "flip", "fliplr",
                 "flipud", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac",
-                "frobenius_norm", "functional", "gather", "gcd", "ge", "ger", "greater",
+                "frobenius_norm", "functional", "gather", "gcd", "ge", "geqrf", "ger", "greater",
                 "greater_equal", "group_norm", "gt", "hardshrink", "heaviside",
                 "hinge_embedding_loss", "hsplit", "hstack", "hypot", "imag", "index_add",
                 "index_select", "inner", "instance_norm", "is_complex", "is_conj",

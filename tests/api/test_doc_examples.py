@@ -281,3 +281,41 @@ def test_mode_and_nanmedian_name_their_return_types() -> None:  # torch.mode, to
     r = gk.nanmedian(gk.tensor([[4, 1, 2]]), 1)          # integer input
     assert type(r).__name__ == "nanmedian" and r.values.tolist() == [2]
     assert type(gk.median(gk.tensor([[4.0, 1.0]]), 1)).__name__ == "median"
+
+
+def test_geqrf_and_complex_householder_product() -> None:  # torch.linalg.householder_product
+    a = np.array([[3.0, 1.0], [4.0, 2.0], [0.0, 5.0]])
+    h, tau = gk.geqrf(gk.tensor(a))
+    # recorded from PyTorch 2.13: torch.geqrf(torch.tensor(a, dtype=torch.float64))
+    np.testing.assert_allclose(h.numpy(), [[-5.0, -2.2], [0.5, -5.015974481593782],
+                                           [0.0, 0.923194896318756]], atol=1e-12)
+    np.testing.assert_allclose(tau.numpy(), [1.6, 1.07974522228289], atol=1e-12)
+    q = gk.linalg.householder_product(h, tau)
+    np.testing.assert_allclose((q @ gk.triu(h[:2])).numpy(), a, atol=1e-12)
+    x = gk.tensor(a, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="the derivative for 'geqrf' is not implemented"):
+        gk.geqrf(x).a.sum().backward()
+    with pytest.raises(RuntimeError, match="input must have at least 2 dimensions"):
+        gk.geqrf(gk.ones(3))
+    # complex: H_i = I - tau_i v_i v_i^H (recorded from PyTorch 2.13)
+    hc = gk.tensor([[1 + 1j, 2.0], [0.5 - 1j, 1j]])
+    tc = gk.tensor([0.5 + 0.5j, 0.25j])
+    np.testing.assert_allclose(gk.linalg.householder_product(hc, tc).numpy(),
+                               [[0.5 - 0.5j, 0.0625 - 0.8125j], [-0.75 + 0.25j, 0.21875 - 0.71875j]],
+                               atol=1e-6)
+    with pytest.raises(RuntimeError, match="tau dtype Float does not match input dtype ComplexFloat"):
+        gk.linalg.householder_product(hc, gk.tensor([0.5, 0.25]))
+
+
+def test_complex_householder_product_gradient_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    h = rng.standard_normal((2, 3, 2)) + 1j * rng.standard_normal((2, 3, 2))
+    tau = rng.standard_normal((2, 2)) + 1j * rng.standard_normal((2, 2))
+    w = rng.standard_normal((2, 3, 2)) + 1j * rng.standard_normal((2, 3, 2))
+    ht, tt = torch.tensor(h, requires_grad=True), torch.tensor(tau, requires_grad=True)
+    (torch.linalg.householder_product(ht, tt) * torch.tensor(w)).sum().abs().backward()
+    hg, tg = gk.tensor(h, requires_grad=True), gk.tensor(tau, requires_grad=True)
+    (gk.linalg.householder_product(hg, tg) * gk.tensor(w)).sum().abs().backward()
+    np.testing.assert_allclose(hg.grad.numpy(), ht.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(tg.grad.numpy(), tt.grad.numpy(), atol=1e-12)
