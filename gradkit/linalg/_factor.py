@@ -103,13 +103,21 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     tensor([[1.],
             [0.]])
     """
-    lf = _square(L, "cholesky_solve")
-    b = _matrix(B, "cholesky_solve")
+    lf = _square(L, "cholesky_solve", complex_ok=True)
+    b = _matrix(B, "cholesky_solve", complex_ok=True)
+    if lf.is_complex() != b.is_complex():
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{b.dtype._legacy[:-6]} and A of type {lf.dtype._legacy[:-6]} instead.")
     if b.shape[-2] != lf.shape[-1]:
         n = lf.shape[-1]
         raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {n} by {n} "
                            f"but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
     low = _mT(lf) if upper else lf
+    if lf.is_complex():
+        # NOTE: the triangular-solve row is real only; A = L L^H through the complex solve
+        # row (only L's triangle is read, as LAPACK's potrs reads it)
+        low = F.tril(lf.mH if upper else lf)
+        return solve(low @ low.mH, b)
     y = OL.trisolve_p(low, b, upper=False)
     return OL.trisolve_p(_mT(low), y, upper=True)
 
