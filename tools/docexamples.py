@@ -351,7 +351,8 @@ DTYPE = re.compile(r"dtype=torch\.\w+|torch\.(?:float|int|uint|bool|complex|doub
 MISSING = re.compile(r"has no attribute|cannot import name|No module named|gradkit has no")
 # the class of an object printed by its default repr: its module path necessarily differs
 OBJECT = re.compile(r"<(?:[\w]+\.)*(\w+) object at 0x[0-9a-fA-F]+>|<class '(?:[\w]+\.)*(\w+)'>"
-                    r"|<(?:built-in method|function) (\w+)(?: of [^>]*)? at 0x[0-9a-fA-F]+>")
+                    r"|<(?:built-in method|function) (\w+)(?: of [^>]*)? at 0x[0-9a-fA-F]+>"
+                    r"|<(capsule) object \"\w+\" at 0x[0-9a-fA-F]+>")
 
 # Examples whose printed values are not determined (not a difference between the libraries)
 UNDETERMINED = {
@@ -374,7 +375,7 @@ UNDETERMINED.update({f"torch.distributions.{n}": "a random draw outside the shar
 
 
 def _mask(text: str) -> str:
-    return OBJECT.sub(lambda m: f"<{m.group(1) or m.group(2) or m.group(3)}>", text)
+    return OBJECT.sub(lambda m: f"<{m.group(1) or m.group(2) or m.group(3) or m.group(4)}>", text)
 
 
 def _floating(text: str) -> list[bool]:

@@ -351,3 +351,11 @@ def test_complex_cholesky_solve_gradient_matches_torch() -> None:
     # the lower triangle (the part read); above it PyTorch's formula gives numbers that gradkit's
     # real and complex paths leave at zero
     np.testing.assert_allclose(np.tril(lg.grad.numpy()), np.tril(lt.grad.numpy()), atol=1e-12)
+
+
+def test_utils_dlpack_module() -> None:  # torch.from_dlpack: `import torch.utils.dlpack`
+    import gradkit.utils.dlpack as dl
+    t = gk.arange(4)
+    t3 = gk.from_dlpack(dl.to_dlpack(t))
+    t[0] = -9                                            # the memory is shared, as in PyTorch
+    assert t3.tolist() == [-9, 1, 2, 3] and dl.from_dlpack is gk.from_dlpack
