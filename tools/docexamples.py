@@ -362,6 +362,7 @@ UNDETERMINED = {
     "torch.bernoulli": "a random draw outside the shared stream",
     "torch.nn.init.trunc_normal_": "a random draw outside the shared stream",
     "torch.Tensor.new_empty_strided": "uninitialised memory",
+    "torch.empty_strided": "uninitialised memory",
     "torch.poisson": "a random draw outside the shared stream",
     "torch.nn.functional.gumbel_softmax": "a random draw outside the shared stream",
     "torch.utils.data.WeightedRandomSampler": "a random draw outside the shared stream",
