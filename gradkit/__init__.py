@@ -119,6 +119,10 @@ def __getattr__(name: str) -> object:
         value: object = importlib.import_module(f"gradkit.{name}")
     elif name == "vmap":                           # torch.vmap: PyTorch's keywords and errors
         value = importlib.import_module("gradkit.func._vmap").torch_vmap
+    elif name == "range":
+        # torch.range (deprecated): not in __all__ and never cached in the module's globals, so
+        # `from gradkit import *` and code in this module keep Python's range
+        return importlib.import_module("gradkit._api.construction").torch_range
     elif name in _LAZY_NAMES:
         value = getattr(importlib.import_module(f"gradkit.{_LAZY_NAMES[name]}"), name)
     elif name == "bfloat16":

@@ -359,3 +359,23 @@ def test_utils_dlpack_module() -> None:  # torch.from_dlpack: `import torch.util
     t3 = gk.from_dlpack(dl.to_dlpack(t))
     t[0] = -9                                            # the memory is shared, as in PyTorch
     assert t3.tolist() == [-9, 1, 2, 3] and dl.from_dlpack is gk.from_dlpack
+
+
+def test_deprecated_range_includes_its_end() -> None:  # torch.range
+    # recorded from PyTorch 2.13 (each call warns)
+    with pytest.warns(UserWarning, match="torch.range is deprecated"):
+        r = gk.range(1, 4)
+    assert r.dtype == gk.float32 and r.tolist() == [1.0, 2.0, 3.0, 4.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert gk.range(1, 4, 0.5).tolist() == [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
+        assert gk.range(1, 4, dtype=gk.int64).tolist() == [1, 2, 3, 4]
+        assert gk.range(0.5, 3.7, dtype=gk.long).tolist() == [0, 1, 2, 3]
+        assert gk.range(0, 1, 0.1).shape == (11,)
+        assert gk.range(0, 2, 0.7, dtype=gk.float64).tolist() == [0.0, 0.7, 1.4]
+        assert gk.range(4, 1, -1).tolist() == [4.0, 3.0, 2.0, 1.0]
+        with pytest.raises(RuntimeError, match="step must be nonzero"):
+            gk.range(1, 4, 0)
+        with pytest.raises(RuntimeError, match="upper bound and lower bound inconsistent with step sign"):
+            gk.range(4, 1)
+    assert "range" not in gk.__all__            # `from gradkit import *` keeps Python's range
