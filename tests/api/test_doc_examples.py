@@ -379,3 +379,22 @@ def test_deprecated_range_includes_its_end() -> None:  # torch.range
         with pytest.raises(RuntimeError, match="upper bound and lower bound inconsistent with step sign"):
             gk.range(4, 1)
     assert "range" not in gk.__all__            # `from gradkit import *` keeps Python's range
+
+
+def test_is_tensor_like() -> None:  # torch.autograd.is_tensor_like (answers from its docstring)
+    class SubTensor(gk.Tensor):
+        pass
+
+    class NotATensor:
+        pass
+
+    class TensorLike:
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            return -1
+
+    assert gk.autograd.is_tensor_like(gk.tensor([0]))
+    assert gk.autograd.is_tensor_like(SubTensor([0]))
+    assert not gk.autograd.is_tensor_like(6) and not gk.autograd.is_tensor_like(None)
+    assert not gk.autograd.is_tensor_like(NotATensor())
+    assert gk.autograd.is_tensor_like(TensorLike())
