@@ -398,3 +398,15 @@ def test_is_tensor_like() -> None:  # torch.autograd.is_tensor_like (answers fro
     assert not gk.autograd.is_tensor_like(6) and not gk.autograd.is_tensor_like(None)
     assert not gk.autograd.is_tensor_like(NotATensor())
     assert gk.autograd.is_tensor_like(TensorLike())
+
+
+def test_nonzero_static() -> None:  # torch.nonzero_static (values recorded from PyTorch 2.13)
+    x = gk.tensor([[1, 0], [3, 2]])
+    assert gk.nonzero_static(x, size=4).tolist() == [[0, 0], [1, 0], [1, 1], [-1, -1]]
+    assert gk.nonzero_static(x, size=4, fill_value=7).tolist()[-1] == [7, 7]
+    assert gk.nonzero_static(x, size=2).tolist() == [[0, 0], [1, 0]]
+    assert gk.nonzero_static(gk.tensor([10]), size=0).shape == (0, 1)
+    assert gk.nonzero_static(gk.tensor(10), size=2).shape == (2, 0)
+    assert gk.tensor([1, 0]).nonzero_static(size=3).tolist() == [[0], [-1], [-1]]
+    with pytest.raises(RuntimeError, match="'size' must be an non-negative integer"):
+        gk.nonzero_static(x, size=-1)
