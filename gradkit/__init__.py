@@ -106,8 +106,8 @@ if _typing.TYPE_CHECKING:
                                       margin_ranking_loss, max_pool1d, max_pool2d, max_pool3d,
                                       poisson_nll_loss, rms_norm, rrelu, rrelu_, selu, selu_,
                                       threshold, threshold_, triplet_margin_loss)
-    from .linalg._legacy import (cholesky, cholesky_inverse, eig, frobenius_norm, lstsq, lu,
-                                 lu_solve, lu_unpack, matrix_rank, nuclear_norm, qr, solve,
+    from .linalg._legacy import (cholesky, cholesky_inverse, eig, frobenius_norm, geqrf, lstsq,
+                                 lu, lu_solve, lu_unpack, matrix_rank, nuclear_norm, qr, solve,
                                  symeig)
     from .tape import GradientTape, Variable
 
@@ -119,6 +119,10 @@ def __getattr__(name: str) -> object:
         value: object = importlib.import_module(f"gradkit.{name}")
     elif name == "vmap":                           # torch.vmap: PyTorch's keywords and errors
         value = importlib.import_module("gradkit.func._vmap").torch_vmap
+    elif name == "range":
+        # torch.range (deprecated): not in __all__ and never cached in the module's globals, so
+        # `from gradkit import *` and code in this module keep Python's range
+        return importlib.import_module("gradkit._api.construction").torch_range
     elif name in _LAZY_NAMES:
         value = getattr(importlib.import_module(f"gradkit.{_LAZY_NAMES[name]}"), name)
     elif name == "bfloat16":
@@ -159,7 +163,7 @@ _LAZY_NAMES.update(dict.fromkeys(("dropout", "dropout_", "alpha_dropout", "alpha
 # torch.qr, torch.lu, torch.cholesky, ... (before torch.linalg) and the removed torch.eig, ...
 _LAZY_NAMES.update(dict.fromkeys(("qr", "lu", "lu_solve", "lu_unpack", "cholesky",
                                   "cholesky_inverse", "eig", "symeig", "lstsq", "solve",
-                                  "matrix_rank", "frobenius_norm", "nuclear_norm"),
+                                  "matrix_rank", "frobenius_norm", "nuclear_norm", "geqrf"),
                                  "linalg._legacy"))
 
 from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
@@ -228,7 +232,7 @@ if _typing.TYPE_CHECKING:
                 "erfinv", "exp", "exp2", "expand", "expand_as", "expm1", "feature_alpha_dropout",
                 "feature_alpha_dropout_", "feature_dropout", "fix", "flatten", "flip", "fliplr",
                 "flipud", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac",
-                "frobenius_norm", "functional", "gather", "gcd", "ge", "ger", "greater",
+                "frobenius_norm", "functional", "gather", "gcd", "ge", "geqrf", "ger", "greater",
                 "greater_equal", "group_norm", "gt", "hardshrink", "heaviside",
                 "hinge_embedding_loss", "hsplit", "hstack", "hypot", "imag", "index_add",
                 "index_select", "inner", "instance_norm", "is_complex", "is_conj",
@@ -242,21 +246,22 @@ if _typing.TYPE_CHECKING:
                 "max_pool1d", "max_pool2d", "max_pool3d", "maximum", "mean", "median", "min",
                 "minimum", "mm", "mode", "moveaxis", "movedim", "mul", "multiply", "mv",
                 "nan_to_num", "nanmean", "nanmedian", "nanquantile", "nansum", "narrow", "ne",
-                "neg", "negative", "nonzero", "norm", "not_equal", "nuclear_norm", "numel",
-                "numpy", "outer", "pairwise_distance", "pdist", "permute", "pixel_shuffle",
-                "pixel_unshuffle", "poisson_nll_loss", "polar", "polygamma", "positive", "pow",
-                "prelu", "prod", "profiler", "qr", "quantile", "rad2deg", "real", "reciprocal",
-                "relu", "remainder", "repeat", "repeat_interleave", "reshape", "resolve_conj",
-                "resolve_neg", "rms_norm", "roll", "rot90", "round", "rrelu", "rrelu_", "rsqrt",
-                "rsub", "scatter", "scatter_add", "scipy", "searchsorted", "selu", "selu_", "sgn",
-                "sigmoid", "sign", "signbit", "sin", "sinc", "sinh", "solve", "sort", "special",
-                "special_xlogy", "split", "split_with_sizes", "sqrt", "square", "squeeze", "stack",
-                "std", "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "symeig", "t",
-                "take", "take_along_dim", "tan", "tanh", "tape", "tensor_split", "tensordot",
-                "testing", "tf", "threshold", "threshold_", "tile", "topk", "trace", "transpose",
-                "triangular_solve", "tril", "triplet_margin_loss", "triu", "true_divide", "trunc",
-                "unbind", "unflatten", "unfold", "unique", "unique_consecutive", "unravel_index",
-                "unsqueeze", "var", "var_mean", "vdot", "view", "view_as_complex", "view_as_real",
-                "vsplit", "vstack", "where", "xlogy", "xpu"]
+                "neg", "negative", "nonzero", "nonzero_static", "norm", "not_equal",
+                "nuclear_norm", "numel", "numpy", "outer", "pairwise_distance", "pdist", "permute",
+                "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "polar", "polygamma",
+                "positive", "pow", "prelu", "prod", "profiler", "qr", "quantile", "rad2deg",
+                "real", "reciprocal", "relu", "remainder", "repeat", "repeat_interleave",
+                "reshape", "resolve_conj", "resolve_neg", "rms_norm", "roll", "rot90", "round",
+                "rrelu", "rrelu_", "rsqrt", "rsub", "scatter", "scatter_add", "scipy",
+                "searchsorted", "selu", "selu_", "sgn", "sigmoid", "sign", "signbit", "sin",
+                "sinc", "sinh", "solve", "sort", "special", "special_xlogy", "split",
+                "split_with_sizes", "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub",
+                "subtract", "sum", "swapaxes", "swapdims", "symeig", "t", "take", "take_along_dim",
+                "tan", "tanh", "tape", "tensor_split", "tensordot", "testing", "tf", "threshold",
+                "threshold_", "tile", "topk", "trace", "transpose", "triangular_solve", "tril",
+                "triplet_margin_loss", "triu", "true_divide", "trunc", "unbind", "unflatten",
+                "unfold", "unique", "unique_consecutive", "unravel_index", "unsqueeze", "var",
+                "var_mean", "vdot", "view", "view_as_complex", "view_as_real", "vsplit", "vstack",
+                "where", "xlogy", "xpu"]
     # END names written by tools/gen_tensor_stub.py
 del _dtype, _typing

@@ -68,6 +68,12 @@ MODULES = [
     ("torch.nn", "gradkit.nn", True),
     ("torch.nn.init", "gradkit.nn.init", False),
     ("torch.nn.utils", "gradkit.nn.utils", False),
+    ("torch.nn.utils.rnn", "gradkit.nn.utils.rnn", True),
+    ("torch.nn.utils.prune", "gradkit.nn.utils.prune", True),
+    ("torch.nn.utils.parametrize", "gradkit.nn.utils.parametrize", False),
+    ("torch.nn.utils.parametrizations", "gradkit.nn.utils.parametrizations", False),
+    ("torch.distributions", "gradkit.distributions", True),
+    ("torch.profiler", "gradkit.profiler", True),
     ("torch.linalg", "gradkit.linalg", False),
     ("torch.special", "gradkit.special", False),
     ("torch.fft", "gradkit.fft", False),
@@ -87,7 +93,7 @@ OUT_OF_SCOPE = re.compile(
     r"device\s*=\s*['\"]cuda|torch\.distributed|torch\.jit|torch\.compile|\bmps\b|"
     r"torch\.onnx|torch\.fx|torch\.export|torch\.package|_like\(.*memory_format|"
     r"channels_last|torch\.masked|MaskedTensor|to_mkldnn|torch\.utils\.checkpoint"
-    r"|torch\.profiler|complex32|float8|bfloat16|torch\.library|DTensor|DeviceMesh")
+    r"|complex32|float8|bfloat16|torch\.library|DTensor|DeviceMesh")
 
 BLOCK_SECONDS = 20
 
@@ -345,7 +351,8 @@ DTYPE = re.compile(r"dtype=torch\.\w+|torch\.(?:float|int|uint|bool|complex|doub
 MISSING = re.compile(r"has no attribute|cannot import name|No module named|gradkit has no")
 # the class of an object printed by its default repr: its module path necessarily differs
 OBJECT = re.compile(r"<(?:[\w]+\.)*(\w+) object at 0x[0-9a-fA-F]+>|<class '(?:[\w]+\.)*(\w+)'>"
-                    r"|<(?:built-in method|function) (\w+)(?: of [^>]*)? at 0x[0-9a-fA-F]+>")
+                    r"|<(?:built-in method|function) (\w+)(?: of [^>]*)? at 0x[0-9a-fA-F]+>"
+                    r"|<(capsule) object \"\w+\" at 0x[0-9a-fA-F]+>")
 
 # Examples whose printed values are not determined (not a difference between the libraries)
 UNDETERMINED = {
@@ -354,11 +361,22 @@ UNDETERMINED = {
     "torch.nn.utils.skip_init": "uninitialised memory",
     "torch.bernoulli": "a random draw outside the shared stream",
     "torch.nn.init.trunc_normal_": "a random draw outside the shared stream",
+    "torch.Tensor.new_empty_strided": "uninitialised memory",
+    "torch.empty_strided": "uninitialised memory",
+    "torch.poisson": "a random draw outside the shared stream",
+    "torch.nn.functional.gumbel_softmax": "a random draw outside the shared stream",
+    "torch.utils.data.WeightedRandomSampler": "a random draw outside the shared stream",
+    "torch.profiler.record_function": "measured times",
 }
+# distributions whose ``sample()`` draws with ``exponential_``, ``cauchy_``, ``_standard_gamma``
+# (outside the shared stream)
+UNDETERMINED.update({f"torch.distributions.{n}": "a random draw outside the shared stream"
+                     for n in ("Beta", "Cauchy", "Chi2", "Dirichlet", "Exponential", "Gamma",
+                               "HalfCauchy", "InverseGamma", "Pareto", "StudentT", "Weibull")})
 
 
 def _mask(text: str) -> str:
-    return OBJECT.sub(lambda m: f"<{m.group(1) or m.group(2) or m.group(3)}>", text)
+    return OBJECT.sub(lambda m: f"<{m.group(1) or m.group(2) or m.group(3) or m.group(4)}>", text)
 
 
 def _floating(text: str) -> list[bool]:

@@ -62,6 +62,8 @@ def _return_type(name: str) -> Any:
 _max_ret = _return_type("max")
 _min_ret = _return_type("min")
 _median_ret = _return_type("median")
+_nanmedian_ret = _return_type("nanmedian")
+_mode_ret = _return_type("mode")
 _sort_ret = _return_type("sort")
 _topk_ret = _return_type("topk")
 _kth_ret = _return_type("kthvalue")

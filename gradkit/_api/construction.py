@@ -196,3 +196,35 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
 def row_stack(tensors: Sequence[Tensor]) -> Tensor:
     """Alias of ``vstack``."""
     return A.vstack(tensors)
+
+
+_RANGE_DEPRECATED = ("torch.range is deprecated and will be removed in a future release because "
+                     "its behavior is inconsistent with Python's range builtin. Instead, use "
+                     "torch.arange, which produces values in [start, end).")
+
+
+def torch_range(start: Any, end: Any, step: Any = 1, *, dtype: Any = None, layout: Any = None,
+                device: Any = None, requires_grad: bool = False) -> Tensor:
+    """PyTorch's deprecated ``torch.range`` (``gk.range``; not in ``__all__``, so a star import
+    keeps Python's ``range``): ``start, start + step, ...`` up to and including ``end``, in the
+    default floating dtype unless ``dtype`` says otherwise; warns as PyTorch does."""
+    import math
+
+    from gradkit._core import backend as _backend
+    from gradkit._core.creation import _float_dtype
+    warnings.warn(_RANGE_DEPRECATED, UserWarning, stacklevel=2)
+    device = _backend.default_device(device)
+    npd = _float_dtype(dtype)
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if not all(math.isfinite(v) for v in vals):
+        raise RuntimeError(f"unsupported range: {vals[0]} -> {vals[1]}")
+    if npd.kind in "iub":
+        vals = [int(v) for v in vals]          # C truncation, as PyTorch casts them
+    lo, hi, st = vals
+    if st == 0:
+        raise RuntimeError("step must be nonzero")
+    if (hi - lo) * st < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    n = int((hi - lo) / st + 1)
+    arr = lo + st * np.arange(n, dtype=np.int64 if npd.kind in "iub" else np.float64)
+    return _finish(arr.astype(npd), requires_grad, device)

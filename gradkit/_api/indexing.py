@@ -216,6 +216,18 @@ def argwhere(input: Tensor) -> Tensor:
     return nonzero(input)
 
 
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """``nonzero(input)`` with exactly ``size`` rows: cut after ``size`` or filled with
+    ``fill_value`` (a shape that does not depend on the values)."""
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    idx = nonzero(input)._data
+    out = np.full((int(size), idx.shape[1]), fill_value, dtype=np.int64)
+    k = min(int(size), idx.shape[0])
+    out[:k] = idx[:k]
+    return _make(out, False, None)
+
+
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
     return S.tril_p(_t(input), diagonal=diagonal)
 

@@ -535,7 +535,7 @@ def _attach() -> None:
         "flipud", "roll", "rot90", "split", "chunk", "tensor_split", "unbind", "narrow",
         "split_with_sizes", "hsplit", "vsplit", "dsplit",
         "index_select", "gather", "scatter", "scatter_add", "masked_fill", "masked_select",
-        "take", "take_along_dim", "nonzero", "argwhere", "tril", "triu", "diagonal", "diag",
+        "take", "take_along_dim", "nonzero", "nonzero_static", "argwhere", "tril", "triu", "diagonal", "diag",
         "diag_embed", "trace", "clone", "sort", "argsort", "topk", "matmul", "mm", "bmm", "mv",
         "dot", "inner", "vdot", "outer", "ger", "kron", "isclose", "allclose", "equal",
         "var_mean", "std_mean", "rsub", "positive", "kthvalue", "cummax", "cummin", "unique",

@@ -14,7 +14,8 @@ from gradkit._core.tensor import Tensor
 from gradkit.ops import reduction as R
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply, apply1
-from gradkit._api.base import Dims, _dims, _max_ret, _median_ret, _min_ret, _scalar_name, _t
+from gradkit._api.base import (Dims, _dims, _max_ret, _median_ret, _min_ret, _mode_ret, _nanmedian_ret,
+                              _scalar_name, _t)
 from gradkit._api.pointwise import maximum, minimum, ne, sub
 
 # --- reductions ---------------------------------------------------------------------
@@ -521,7 +522,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     d = S.norm_dim(_int_dim(dim, "nanmedian"), x.ndim)
     R._check_nonempty(x, (d,), "nanmedian")
     if not x.dtype.is_floating_point or x.ndim == 0:
-        return median(x, d, keepdim)
+        return _nanmedian_ret(*median(x, d, keepdim))
     s, order = sort(x, dim=d, stable=True)                        # nan last, ties in order
     valid = x.shape[d] - np.isnan(s.detach().numpy()).sum(d, keepdims=True)
     k = _make(np.maximum(valid - 1, 0) // 2, False, None)
@@ -529,7 +530,7 @@ def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> A
     if not keepdim:
         v, i = S.reshape_as(v, tuple(v.shape[:d] + v.shape[d + 1:])), \
             S.reshape_as(i, tuple(i.shape[:d] + i.shape[d + 1:]))
-    return _median_ret(v, i)
+    return _nanmedian_ret(v, i)
 
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
@@ -551,10 +552,10 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
         idx[r] = row.shape[0] - 1 - int(np.argmax(hit[::-1]))
     idx = np.moveaxis(idx.reshape(a.shape[:-1] + (1,)), -1, d)
     if x.ndim == 0:
-        return _median_ret(x, _make(np.zeros((), np.int64), False, None))
+        return _mode_ret(x, _make(np.zeros((), np.int64), False, None))
     i = _make(idx, False, None)
     v = gather(x, d, i)
     if not keepdim:
         shape = tuple(x.shape[:d] + x.shape[d + 1:])
         v, i = S.reshape_as(v, shape), S.reshape_as(i, shape)
-    return _median_ret(v, i)
+    return _mode_ret(v, i)

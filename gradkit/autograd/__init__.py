@@ -33,7 +33,7 @@ __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable",
            "forward_ad", "functional", "explain", "Explanation", "set_record_locations",
            "is_record_locations_enabled", "set_subgradient_convention",
            "get_subgradient_convention", "set_complex_convention", "get_complex_convention",
-           "numerical", "numerical_fallback"]
+           "numerical", "numerical_fallback", "is_tensor_like"]
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
@@ -99,3 +99,10 @@ _sys.modules[f"{__name__}.graph"] = _graph_module
 #: ``gradkit.autograd.graph``: ``Node``, ``saved_tensors_hooks``, ``save_on_cpu``, ...
 graph = _graph_module
 del _sys, _graph_module
+
+
+def is_tensor_like(inp: Any) -> bool:
+    """``True`` for a Tensor (or subclass) and for objects whose class defines
+    ``__torch_function__``, PyTorch's test (``torch.overrides.is_tensor_like``; gradkit itself
+    does not dispatch through ``__torch_function__``)."""
+    return isinstance(inp, Tensor) or hasattr(inp, "__torch_function__")

@@ -103,13 +103,21 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     tensor([[1.],
             [0.]])
     """
-    lf = _square(L, "cholesky_solve")
-    b = _matrix(B, "cholesky_solve")
+    lf = _square(L, "cholesky_solve", complex_ok=True)
+    b = _matrix(B, "cholesky_solve", complex_ok=True)
+    if lf.is_complex() != b.is_complex():
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{b.dtype._legacy[:-6]} and A of type {lf.dtype._legacy[:-6]} instead.")
     if b.shape[-2] != lf.shape[-1]:
         n = lf.shape[-1]
         raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {n} by {n} "
                            f"but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
     low = _mT(lf) if upper else lf
+    if lf.is_complex():
+        # NOTE: the triangular-solve row is real only; A = L L^H through the complex solve
+        # row (only L's triangle is read, as LAPACK's potrs reads it)
+        low = F.tril(lf.mH if upper else lf)
+        return solve(low @ low.mH, b)
     y = OL.trisolve_p(low, b, upper=False)
     return OL.trisolve_p(_mT(low), y, upper=True)
 
@@ -480,7 +488,7 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:
-    """The first ``n`` columns of ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_i^T`` with ``v_i``
+    """The first ``n`` columns of ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_i^H`` with ``v_i``
     the ``i``-th column of ``A`` below the diagonal and a 1 on it (LAPACK's orgqr).
 
     Examples
@@ -492,8 +500,11 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
             [-1.]])
     """
     name = "torch.linalg.householder_product"
-    a = _float(A, "householder_product")
-    t = _float(tau, "householder_product", "tau")
+    a = _float(A, "householder_product", complex_ok=True)
+    t = _float(tau, "householder_product", "tau", complex_ok=True)
+    if a.dtype != t.dtype:
+        raise RuntimeError(f"{name}: tau dtype {t.dtype._legacy[:-6]} does not match input "
+                           f"dtype {a.dtype._legacy[:-6]}")
     if a.ndim < 2:
         raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
     m, n = a.shape[-2], a.shape[-1]
@@ -509,7 +520,8 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
         head = _const(np.broadcast_to(np.eye(1, i + 1, i, dtype=dtype)[0],
                                       tuple(below.shape[:-1]) + (i + 1,)), a)
         v = F.cat([head, below], -1)                                  # (..., m)
-        w = F.matmul(F.unsqueeze(v, -2), x)                           # v^T X: (..., 1, n)
+        vh = v.conj() if a.is_complex() else v
+        w = F.matmul(F.unsqueeze(vh, -2), x)                          # v^H X: (..., 1, n)
         x = x - F.unsqueeze(t[..., i], -1)[..., None] * F.unsqueeze(v, -1) * w
     return x
 

@@ -16,10 +16,11 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.linalg._base import _return_type
 
 __all__ = ["qr", "lu", "lu_solve", "lu_unpack", "cholesky", "cholesky_inverse", "eig", "symeig",
-           "lstsq", "solve", "matrix_rank", "frobenius_norm", "nuclear_norm"]
+           "lstsq", "solve", "matrix_rank", "frobenius_norm", "nuclear_norm", "geqrf"]
 
 _qr_ret = _return_type("qr", ["Q", "R"])
 _lu_unpack_ret = _return_type("lu_unpack", ["P", "L", "U"])
+_geqrf_ret = _return_type("geqrf", ["a", "tau"])
 
 _REMOVED = "This function was deprecated since version 1.9 and is now removed."
 
@@ -37,6 +38,19 @@ def qr(input: Tensor, some: bool = True) -> Any:
                 "torch.linalg.qr(A, 'reduced' if some else 'complete')")
     q, r = linalg.qr(input, "reduced" if some else "complete")
     return _qr_ret(q, r)
+
+
+def geqrf(input: Tensor) -> Any:
+    """``(a, tau)``: LAPACK's geqrf, ``R`` on and above the diagonal of ``a`` and the Householder
+    vectors below it (``gk.linalg.householder_product(a, tau)`` is ``Q``). Not differentiable:
+    backward raises, as PyTorch's."""
+    from gradkit.linalg._base import _float
+    from gradkit.ops import linalg as OL
+    x = _float(input, "torch.geqrf", complex_ok=True)
+    if x.ndim < 2:
+        raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+    a, tau = OL.geqrf_p(x)
+    return _geqrf_ret(a, tau)
 
 
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
@@ -178,7 +192,7 @@ def matrix_rank(input: Tensor, tol: Any = None, symmetric: bool = False) -> Any:
 
 
 def _attach() -> None:
-    for name in ("qr", "cholesky", "cholesky_inverse", "lu_solve", "eig", "symeig", "lstsq",
+    for name in ("qr", "geqrf", "cholesky", "cholesky_inverse", "lu_solve", "eig", "symeig", "lstsq",
                  "solve"):
         setattr(Tensor, name, globals()[name])
 

@@ -626,6 +626,22 @@ def _qr_vjp(g: Any, ans: Any, x: Any, mode: str = "reduced") -> tuple[Any]:
 qr_p = defop("qr", _qr_impl, vjp_all=_qr_vjp, n_out=2, names="LinalgQrBackward0")
 
 
+def _geqrf_impl(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # LAPACK's geqrf: R on and above the diagonal, the Householder vectors below it, and their
+    # scales tau (NumPy's mode="raw" returns the factored matrix transposed)
+    if 0 in x.shape[-2:]:
+        return x.copy(), np.zeros(x.shape[:-2] + (min(x.shape[-2:]),), x.dtype)
+    h, tau = np.linalg.qr(x, mode="raw")
+    return np.ascontiguousarray(np.swapaxes(h, -1, -2), dtype=x.dtype), tau.astype(x.dtype, copy=False)
+
+
+def _geqrf_vjp(g: Any, ans: Any, x: Any) -> tuple[Any]:
+    raise NotImplementedError("the derivative for 'geqrf' is not implemented.")
+
+
+geqrf_p = defop("geqrf", _geqrf_impl, vjp_all=_geqrf_vjp, n_out=2, save_inputs=False)
+
+
 def _inverse_gaps(w: Any, used: np.ndarray, what: str, squared: bool = False) -> Any:
     """``F[i, j] = 1 / (w_j - w_i)`` (of the squares when ``squared``) off the diagonal, else 0.
 

@@ -268,3 +268,145 @@ def test_diagflat_unravel_index_adjoint() -> None:
     z = gk.tensor([[1 + 1j, 2], [3, 4 - 2j]])
     np.testing.assert_array_equal(gk.adjoint(z).numpy(), z.numpy().conj().T)
     assert gk.cosine_similarity(gk.ones(2, 3), gk.ones(2, 3)).tolist() == pytest.approx([1.0, 1.0])
+
+
+def test_mode_and_nanmedian_name_their_return_types() -> None:  # torch.mode, torch.nanmedian
+    # recorded from PyTorch: torch.return_types.mode( / torch.return_types.nanmedian(
+    r = gk.mode(gk.tensor([[1, 2, 2], [3, 3, 1]]), 1)
+    assert repr(r).splitlines()[0] == "torch.return_types.mode("
+    assert r.values.tolist() == [2, 3] and r.indices.tolist() == [2, 1]
+    r = gk.tensor([[2.0, 3.0, 1.0], [gk.nan, 1.0, 1.0]]).nanmedian(0)
+    assert repr(r).splitlines()[0] == "torch.return_types.nanmedian("
+    assert r.values.tolist() == [2.0, 1.0, 1.0] and r.indices.tolist() == [0, 1, 0]
+    r = gk.nanmedian(gk.tensor([[4, 1, 2]]), 1)          # integer input
+    assert type(r).__name__ == "nanmedian" and r.values.tolist() == [2]
+    assert type(gk.median(gk.tensor([[4.0, 1.0]]), 1)).__name__ == "median"
+
+
+def test_geqrf_and_complex_householder_product() -> None:  # torch.linalg.householder_product
+    a = np.array([[3.0, 1.0], [4.0, 2.0], [0.0, 5.0]])
+    h, tau = gk.geqrf(gk.tensor(a))
+    # recorded from PyTorch 2.13: torch.geqrf(torch.tensor(a, dtype=torch.float64))
+    np.testing.assert_allclose(h.numpy(), [[-5.0, -2.2], [0.5, -5.015974481593782],
+                                           [0.0, 0.923194896318756]], atol=1e-12)
+    np.testing.assert_allclose(tau.numpy(), [1.6, 1.07974522228289], atol=1e-12)
+    q = gk.linalg.householder_product(h, tau)
+    np.testing.assert_allclose((q @ gk.triu(h[:2])).numpy(), a, atol=1e-12)
+    x = gk.tensor(a, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="the derivative for 'geqrf' is not implemented"):
+        gk.geqrf(x).a.sum().backward()
+    with pytest.raises(RuntimeError, match="input must have at least 2 dimensions"):
+        gk.geqrf(gk.ones(3))
+    # complex: H_i = I - tau_i v_i v_i^H (recorded from PyTorch 2.13)
+    hc = gk.tensor([[1 + 1j, 2.0], [0.5 - 1j, 1j]])
+    tc = gk.tensor([0.5 + 0.5j, 0.25j])
+    np.testing.assert_allclose(gk.linalg.householder_product(hc, tc).numpy(),
+                               [[0.5 - 0.5j, 0.0625 - 0.8125j], [-0.75 + 0.25j, 0.21875 - 0.71875j]],
+                               atol=1e-6)
+    with pytest.raises(RuntimeError, match="tau dtype Float does not match input dtype ComplexFloat"):
+        gk.linalg.householder_product(hc, gk.tensor([0.5, 0.25]))
+
+
+def test_complex_householder_product_gradient_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    h = rng.standard_normal((2, 3, 2)) + 1j * rng.standard_normal((2, 3, 2))
+    tau = rng.standard_normal((2, 2)) + 1j * rng.standard_normal((2, 2))
+    w = rng.standard_normal((2, 3, 2)) + 1j * rng.standard_normal((2, 3, 2))
+    ht, tt = torch.tensor(h, requires_grad=True), torch.tensor(tau, requires_grad=True)
+    (torch.linalg.householder_product(ht, tt) * torch.tensor(w)).sum().abs().backward()
+    hg, tg = gk.tensor(h, requires_grad=True), gk.tensor(tau, requires_grad=True)
+    (gk.linalg.householder_product(hg, tg) * gk.tensor(w)).sum().abs().backward()
+    np.testing.assert_allclose(hg.grad.numpy(), ht.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(tg.grad.numpy(), tt.grad.numpy(), atol=1e-12)
+
+
+def test_complex_cholesky_solve_and_inverse() -> None:  # torch.cholesky_solve, cholesky_inverse
+    lo = gk.tensor([[2 + 0j, 0], [1 - 1j, 3 + 0j]], dtype=gk.complex128)
+    b = gk.tensor([[1 + 2j], [3 - 1j]], dtype=gk.complex128)
+    x = [[0.08333333333333334 + 0.5j], [0.16666666666666666 - 0.16666666666666666j]]
+    # recorded from PyTorch 2.13
+    np.testing.assert_allclose(gk.cholesky_solve(b, lo).numpy(), x, atol=1e-14)
+    np.testing.assert_allclose(gk.cholesky_solve(b, lo.mH, upper=True).numpy(), x, atol=1e-14)
+    np.testing.assert_allclose(gk.cholesky_inverse(lo).numpy(),
+                               [[0.3055555555555556, -0.05555555555555555 - 0.05555555555555555j],
+                                [-0.05555555555555555 + 0.05555555555555555j, 0.1111111111111111]],
+                               atol=1e-14)
+    with pytest.raises(RuntimeError, match="Expected b and A to have the same dtype, but found b "
+                                           "of type Double and A of type ComplexDouble instead."):
+        gk.cholesky_solve(b.real.clone(), lo)
+
+
+def test_complex_cholesky_solve_gradient_matches_torch() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    lo = np.tril(rng.standard_normal((2, 3, 3)) + 1j * rng.standard_normal((2, 3, 3))) + 3 * np.eye(3)
+    b = rng.standard_normal((2, 3, 2)) + 1j * rng.standard_normal((2, 3, 2))
+    w = rng.standard_normal((2, 3, 2)) + 1j * rng.standard_normal((2, 3, 2))
+    lt, bt = torch.tensor(lo, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (torch.cholesky_solve(bt, lt) * torch.tensor(w)).sum().abs().backward()
+    lg, bg = gk.tensor(lo, requires_grad=True), gk.tensor(b, requires_grad=True)
+    (gk.cholesky_solve(bg, lg) * gk.tensor(w)).sum().abs().backward()
+    np.testing.assert_allclose(bg.grad.numpy(), bt.grad.numpy(), atol=1e-12)
+    # the lower triangle (the part read); above it PyTorch's formula gives numbers that gradkit's
+    # real and complex paths leave at zero
+    np.testing.assert_allclose(np.tril(lg.grad.numpy()), np.tril(lt.grad.numpy()), atol=1e-12)
+
+
+def test_utils_dlpack_module() -> None:  # torch.from_dlpack: `import torch.utils.dlpack`
+    import gradkit.utils.dlpack as dl
+    t = gk.arange(4)
+    t3 = gk.from_dlpack(dl.to_dlpack(t))
+    t[0] = -9                                            # the memory is shared, as in PyTorch
+    assert t3.tolist() == [-9, 1, 2, 3] and dl.from_dlpack is gk.from_dlpack
+
+
+def test_deprecated_range_includes_its_end() -> None:  # torch.range
+    # recorded from PyTorch 2.13 (each call warns)
+    with pytest.warns(UserWarning, match="torch.range is deprecated"):
+        r = gk.range(1, 4)
+    assert r.dtype == gk.float32 and r.tolist() == [1.0, 2.0, 3.0, 4.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert gk.range(1, 4, 0.5).tolist() == [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]
+        assert gk.range(1, 4, dtype=gk.int64).tolist() == [1, 2, 3, 4]
+        assert gk.range(0.5, 3.7, dtype=gk.long).tolist() == [0, 1, 2, 3]
+        assert gk.range(0, 1, 0.1).shape == (11,)
+        assert gk.range(0, 2, 0.7, dtype=gk.float64).tolist() == [0.0, 0.7, 1.4]
+        assert gk.range(4, 1, -1).tolist() == [4.0, 3.0, 2.0, 1.0]
+        with pytest.raises(RuntimeError, match="step must be nonzero"):
+            gk.range(1, 4, 0)
+        with pytest.raises(RuntimeError, match="upper bound and lower bound inconsistent with step sign"):
+            gk.range(4, 1)
+    assert "range" not in gk.__all__            # `from gradkit import *` keeps Python's range
+
+
+def test_is_tensor_like() -> None:  # torch.autograd.is_tensor_like (answers from its docstring)
+    class SubTensor(gk.Tensor):
+        pass
+
+    class NotATensor:
+        pass
+
+    class TensorLike:
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            return -1
+
+    assert gk.autograd.is_tensor_like(gk.tensor([0]))
+    assert gk.autograd.is_tensor_like(SubTensor([0]))
+    assert not gk.autograd.is_tensor_like(6) and not gk.autograd.is_tensor_like(None)
+    assert not gk.autograd.is_tensor_like(NotATensor())
+    assert gk.autograd.is_tensor_like(TensorLike())
+
+
+def test_nonzero_static() -> None:  # torch.nonzero_static (values recorded from PyTorch 2.13)
+    x = gk.tensor([[1, 0], [3, 2]])
+    assert gk.nonzero_static(x, size=4).tolist() == [[0, 0], [1, 0], [1, 1], [-1, -1]]
+    assert gk.nonzero_static(x, size=4, fill_value=7).tolist()[-1] == [7, 7]
+    assert gk.nonzero_static(x, size=2).tolist() == [[0, 0], [1, 0]]
+    assert gk.nonzero_static(gk.tensor([10]), size=0).shape == (0, 1)
+    assert gk.nonzero_static(gk.tensor(10), size=2).shape == (2, 0)
+    assert gk.tensor([1, 0]).nonzero_static(size=3).tolist() == [[0], [-1], [-1]]
+    with pytest.raises(RuntimeError, match="'size' must be an non-negative integer"):
+        gk.nonzero_static(x, size=-1)

@@ -27,6 +27,27 @@ Maker = Callable[[np.random.Generator], list[np.ndarray]]
 
 
 # --- samplers --------------------------------------------------------------------------------
+
+def _geqrf_ref(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Householder QR column by column, LAPACK's convention (beta = -sign(alpha) |x|,
+    v = x / (alpha - beta) below the diagonal, tau = (beta - alpha) / beta)."""
+    a = np.array(a, dtype=np.float64)
+    if a.ndim > 2:
+        outs = [_geqrf_ref(m) for m in a]
+        return np.stack([o[0] for o in outs]), np.stack([o[1] for o in outs])
+    m, n = a.shape
+    tau = np.zeros(min(m, n))
+    for j in range(min(m, n)):
+        alpha, x = a[j, j], a[j + 1:, j]
+        if not np.any(x):
+            continue
+        beta = -np.copysign(np.hypot(alpha, np.linalg.norm(x)), alpha)
+        tau[j] = (beta - alpha) / beta
+        v = np.concatenate([[1.0], x / (alpha - beta)])
+        a[j:, j + 1:] -= tau[j] * np.outer(v, v @ a[j:, j + 1:])
+        a[j, j], a[j + 1:, j] = beta, v[1:]
+    return a, tau
+
 def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
     q, r = np.linalg.qr(rng.standard_normal((n, n)))
     return q * np.sign(np.diag(r))
@@ -247,6 +268,10 @@ LINALG_EXTRA_SPECS: list[OpSpec] = [
            label="batch"),
     OpSpec("qr", lambda a: LA.qr(a, "r").R, lambda a: np.linalg.qr(a, "r"), shapes=[(4, 3)],
            label="mode-r"),
+    OpSpec("geqrf", lambda a: tuple(gk.geqrf(a)), _geqrf_ref, shapes=[(4, 3)],
+           refused="the derivative for 'geqrf' is not implemented"),
+    OpSpec("geqrf", lambda a: tuple(gk.geqrf(a)), _geqrf_ref, shapes=[(2, 3, 4)], label="wide-batch",
+           refused="the derivative for 'geqrf' is not implemented"),
     OpSpec("eigh", _EIGH[0], _EIGH[1], make=symmetric((4, 4))),
     OpSpec("eigh", _EIGH[0], _EIGH[1], make=symmetric((2, 3, 3)), label="batch"),
     OpSpec("eigh", _EIGH_U[0], _EIGH_U[1], make=symmetric((3, 3)), label="upper"),
