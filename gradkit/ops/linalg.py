@@ -629,10 +629,17 @@ qr_p = defop("qr", _qr_impl, vjp_all=_qr_vjp, n_out=2, names="LinalgQrBackward0"
 def _geqrf_impl(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # LAPACK's geqrf: R on and above the diagonal, the Householder vectors below it, and their
     # scales tau (NumPy's mode="raw" returns the factored matrix transposed)
-    if 0 in x.shape[-2:]:
-        return x.copy(), np.zeros(x.shape[:-2] + (min(x.shape[-2:]),), x.dtype)
-    h, tau = np.linalg.qr(x, mode="raw")
-    return np.ascontiguousarray(np.swapaxes(h, -1, -2), dtype=x.dtype), tau.astype(x.dtype, copy=False)
+    # NOTE: mode="raw" is NumPy's alone: other array libraries' values go through the host
+    from gradkit._core.backend import move, placement_of
+    where = placement_of(x)
+    a = to_numpy(x)
+    if 0 in a.shape[-2:]:
+        h, tau = a.copy(), np.zeros(a.shape[:-2] + (min(a.shape[-2:]),), a.dtype)
+    else:
+        raw, t = np.linalg.qr(a, mode="raw")
+        h = np.ascontiguousarray(np.swapaxes(raw, -1, -2), dtype=a.dtype)
+        tau = t.astype(a.dtype, copy=False)
+    return move(h, where), move(tau, where)
 
 
 def _geqrf_vjp(g: Any, ans: Any, x: Any) -> tuple[Any]:
@@ -1061,8 +1068,8 @@ expm_p = defop("matrix_exp", _expm_impl, vjp=lambda g, ans, a: _expm_block(_mT(a
 
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
-for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, cholesky_upper_p, qr_p, eigh_p, eig_p, svd_p,
-            pinv_p, lstsq_p, trisolve_p, lu_p, expm_p):
+for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, cholesky_upper_p, qr_p, geqrf_p, eigh_p, eig_p,
+            svd_p, pinv_p, lstsq_p, trisolve_p, lu_p, expm_p):
     not_lazy(_fn, False, "is a dense decomposition (Dask's linear algebra covers only some "
              "2-D cases)")
 
