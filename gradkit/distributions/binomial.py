@@ -9,7 +9,7 @@ import gradkit as gk
 from . import constraints
 from ._sampling import as_dtype, np_of, rng
 from .distribution import Distribution, _expand_params
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import _BinaryParamsShaped, broadcast_all
 
 __all__ = ["Binomial"]
 
@@ -19,7 +19,7 @@ def _clamp_by_zero(x: Any) -> Any:
     return (x.clamp(min=0) + x - x.clamp(max=0)) / 2
 
 
-class Binomial(Distribution):
+class Binomial(_BinaryParamsShaped, Distribution):
     """Number of successes in ``total_count`` independent trials of probability ``probs``."""
 
     arg_constraints = {"total_count": constraints.nonnegative_integer,
@@ -61,18 +61,6 @@ class Binomial(Distribution):
     @property
     def variance(self) -> Any:
         return self.total_count * self.probs * (1 - self.probs)
-
-    @lazy_property
-    def logits(self) -> Any:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Any:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> gk.Size:
-        return self._param.size()
 
     def sample(self, sample_shape: Any = ()) -> Any:
         shape = self._extended_shape(sample_shape)

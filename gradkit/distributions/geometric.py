@@ -11,12 +11,12 @@ import gradkit.nn.functional as F
 from . import constraints
 from ._sampling import uniform_open
 from .distribution import Distribution, _expand_params
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import _BinaryParams, broadcast_all
 
 __all__ = ["Geometric"]
 
 
-class Geometric(Distribution):
+class Geometric(_BinaryParams, Distribution):
     """``P(k) = (1 - p)^k p`` for ``k = 0, 1, 2, ...``."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -60,14 +60,6 @@ class Geometric(Distribution):
     @property
     def variance(self) -> Any:
         return (1.0 / self.probs - 1.0) / self.probs
-
-    @lazy_property
-    def logits(self) -> Any:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Any:
-        return logits_to_probs(self.logits, is_binary=True)
 
     def sample(self, sample_shape: Any = ()) -> Any:
         shape = self._extended_shape(sample_shape)

@@ -10,12 +10,12 @@ import gradkit.nn.functional as F
 from . import constraints
 from ._sampling import as_dtype, rng
 from .distribution import Distribution, _expand_params
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import _BinaryParamsShaped, broadcast_all
 
 __all__ = ["NegativeBinomial"]
 
 
-class NegativeBinomial(Distribution):
+class NegativeBinomial(_BinaryParamsShaped, Distribution):
     """Failures before ``total_count`` successes, each trial succeeding with ``probs``
     (PyTorch's convention: mean ``total_count * exp(logits)``)."""
 
@@ -53,18 +53,6 @@ class NegativeBinomial(Distribution):
     @property
     def variance(self) -> Any:
         return self.mean / gk.sigmoid(-self.logits)
-
-    @lazy_property
-    def logits(self) -> Any:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Any:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> gk.Size:
-        return self._param.size()
 
     def sample(self, sample_shape: Any = ()) -> Any:
         # a Gamma-Poisson mixture: rate ~ Gamma(total_count, exp(-logits)), k ~ Poisson(rate)

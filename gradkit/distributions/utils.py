@@ -83,6 +83,29 @@ class lazy_property:
         return value
 
 
+class _BinaryParams:
+    """``probs`` and ``logits`` (log-odds) of a binary event, each derived from the other on
+    first use (Bernoulli, Binomial, Geometric, ...)."""
+
+    @lazy_property
+    def logits(self) -> Any:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Any:
+        return logits_to_probs(self.logits, is_binary=True)
+
+
+class _BinaryParamsShaped(_BinaryParams):
+    """:class:`_BinaryParams` and ``param_shape``: the shape of the parameter given."""
+
+    _param: Any
+
+    @property
+    def param_shape(self) -> gk.Size:
+        return self._param.size()
+
+
 class _lazy_property_and_property(lazy_property, property):
     """What ``Class.attr`` gives for a lazy property: both a ``lazy_property`` and a ``property``."""
 
