@@ -161,6 +161,19 @@ def _conv_transpose(x: Tensor, w: Tensor, bias: Any, stride: Any, padding: Any, 
     return out
 
 
+def _transpose_bias(bias: Any, w: Tensor, o: int) -> Tensor:
+    """The bias of a transposed convolution with ``o`` output channels, checked; a missing one
+    is a constant zero (None in next_functions, as PyTorch's)."""
+    if bias is None:
+        return _const(np.zeros((o,), w._data.dtype), w)
+    b = _t(bias, "bias")
+    if b.ndim != 1 or b.shape[0] != o:
+        raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be "
+                           f"1-dimensional with {o} elements, but got bias of size "
+                           f"{list(b.shape)} instead")
+    return b
+
+
 def _conv_transpose4(x: Tensor, w: Tensor, bias: Any, stride: Any, padding: Any, output_padding: Any,
                      groups: int, dilation: Any, x3: Any, w3: Any) -> Tensor:
     s = _ntuple(stride, 2, "stride")
@@ -180,14 +193,7 @@ def _conv_transpose4(x: Tensor, w: Tensor, bias: Any, stride: Any, padding: Any,
     o = w.shape[1] * groups
     params = {"nd": 1 if x3 is not None else 2, "input_shape": (x.shape[0], o) + size, "stride": s,
               "padding": tuple((q, q) for q in p), "dilation": d, "groups": groups}
-    if bias is None:
-        b = _const(np.zeros((o,), w._data.dtype), w)
-    else:
-        b = _t(bias, "bias")
-        if b.ndim != 1 or b.shape[0] != o:
-            raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be "
-                               f"1-dimensional with {o} elements, but got bias of size "
-                               f"{list(b.shape)} instead")
+    b = _transpose_bias(bias, w, o)
     args = (x, w, b) if x3 is None else (x3, w3, b)
     return apply(P.convolution_transpose_p.prim, args, params, 0)
 
@@ -312,15 +318,7 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
     if min(size) <= 0:
         raise RuntimeError("Calculated output size is too small")
     o = w.shape[1] * groups
-    if bias is None:
-        # a missing bias is a constant zero: None in next_functions, as PyTorch's
-        b = _const(np.zeros((o,), w._data.dtype), w)
-    else:
-        b = _t(bias, "bias")
-        if b.ndim != 1 or b.shape[0] != o:
-            raise RuntimeError(f"Given weight of size {list(w.shape)}, expected bias to be "
-                               f"1-dimensional with {o} elements, but got bias of size "
-                               f"{list(b.shape)} instead")
+    b = _transpose_bias(bias, w, o)
     # one node over (input, weight, bias), PyTorch's ConvolutionBackward0
     res = P.convolution_transpose3d_p(x, w, b, stride=s, padding=(p[0], ((p[1], p[1]), (p[2], p[2]))),
                                       dilation=d, groups=groups, out_shape=(x.shape[0], o) + size)
