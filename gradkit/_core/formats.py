@@ -14,34 +14,31 @@ __all__ = ["layout", "strided", "memory_format", "contiguous_format", "channels_
            "channels_last_3d", "preserve_format"]
 
 
-class layout:
+class _TorchConstant:
+    """A named constant that prints as PyTorch's (``torch.strided``) and pickles by name."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self._name}"
+
+    def __reduce__(self) -> Any:
+        return self._name
+
+
+class layout(_TorchConstant):
     """A tensor layout; gradkit has one, ``strided`` (dense arrays)."""
 
-    __slots__ = ("_name",)
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __repr__(self) -> str:
-        return f"torch.{self._name}"
-
-    def __reduce__(self) -> Any:
-        return self._name
+    __slots__ = ()
 
 
-class memory_format:
+class memory_format(_TorchConstant):
     """How a tensor's elements are ordered in memory."""
 
-    __slots__ = ("_name",)
-
-    def __init__(self, name: str) -> None:
-        self._name = name
-
-    def __repr__(self) -> str:
-        return f"torch.{self._name}"
-
-    def __reduce__(self) -> Any:
-        return self._name
+    __slots__ = ()
 
 
 for _cls in (layout, memory_format):
