@@ -167,7 +167,10 @@ def _batched_op_message(op: str) -> str:
 
 def _refuse_batched_write(self: Tensor, src: Any, copy: bool = False,
                           op: str = "inplace arithmetic") -> None:
-    if getattr(src, "_level", None) is None or getattr(self, "_level", None) is not None:
+    # NOTE: batched tensors exist only while a vmap's hook is set (``_fw_on``): one global read
+    # on the hot path of every in-place op otherwise
+    if not _R._fw_on or getattr(src, "_level", None) is None or \
+            getattr(self, "_level", None) is not None:
         return
     if not copy:                # PyTorch's words for arithmetic: the broadcast shape's batch dim
         batch = list(src._value.shape)[:1] + list(src.shape)
@@ -237,7 +240,7 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
 def _inplace(self: Tensor, fn: Callable[..., Tensor], *args: Any, _name: str = "in-place op",
              **kwargs: Any) -> Tensor:
     _refuse_conj_copy(self)
-    if getattr(self, "_level", None) is None and any(
+    if _R._fw_on and getattr(self, "_level", None) is None and any(
             getattr(a, "_level", None) is not None for a in (*args, *kwargs.values())):
         fn = _refusing_batched(fn, _name)
     recording = _state.grad_enabled and (
