@@ -12,6 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gradkit import _api as A
+from gradkit._api.shape import _tensor_sequence
 from gradkit._core import dtype as _dtype
 from gradkit._api.base import as_tensor_arg as _t
 from gradkit._core.tensor import Tensor, _make
@@ -177,14 +178,14 @@ def atleast_3d(*tensors: Any) -> Any:
 
 def dstack(tensors: Sequence[Tensor]) -> Tensor:
     """Concatenate along the third dimension after ``atleast_3d``."""
-    if not len(tensors):
+    if not len(_tensor_sequence(tensors, "dstack")):
         raise RuntimeError("dstack expects a non-empty TensorList")
     return A.cat([atleast_3d(t) for t in tensors], 2)
 
 
 def column_stack(tensors: Sequence[Tensor]) -> Tensor:
     """Stack 0-/1-D tensors as columns (and concatenate 2-D ones) horizontally."""
-    if not len(tensors):
+    if not len(_tensor_sequence(tensors, "column_stack")):
         raise RuntimeError("column_stack expects a non-empty TensorList")
     cols = []
     for t in tensors:
@@ -195,7 +196,7 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
 
 def row_stack(tensors: Sequence[Tensor]) -> Tensor:
     """Alias of ``vstack``."""
-    return A.vstack(tensors)
+    return A.vstack(_tensor_sequence(tensors, "row_stack"))
 
 
 _RANGE_DEPRECATED = ("torch.range is deprecated and will be removed in a future release because "

@@ -134,7 +134,11 @@ def _grad1(f: Tensor, d: int, c: Any, edge_order: int) -> Tensor:
         last = A.add(A.add(A.mul(sl(n - 3, n - 2), la), A.mul(sl(n - 2, n - 1), lb)),
                      A.mul(sl(n - 1, n), lc))
     parts.append(first)
-    if n > 2:
+    if n > 2 and not isinstance(c, np.ndarray):
+        # NOTE: even spacing: PyTorch's (f[i+1] - f[i-1]) / 2h, which leaves f[i] out (the
+        # three-point form below would carry a nan or inf at f[i] into its neighbours' slopes)
+        parts.append(A.div(A.sub(sl(2, n), sl(0, n - 2)), 2 * float(c)))
+    elif n > 2:
         mid = A.add(A.add(A.mul(sl(0, n - 2), k(a)), A.mul(sl(1, n - 1), k(b))),
                     A.mul(sl(2, n), k(cc)))
         parts.append(mid)

@@ -228,12 +228,18 @@ def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
     return _make(out, False, None)
 
 
+def _two_dims(x: Tensor, name: str) -> Tensor:
+    if x.ndim < 2:  # NumPy's np.tril/np.triu broadcast a vector to a matrix; PyTorch refuses
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions")
+    return x
+
+
 def tril(input: Tensor, diagonal: int = 0) -> Tensor:
-    return S.tril_p(_t(input), diagonal=diagonal)
+    return S.tril_p(_two_dims(_t(input), "tril"), diagonal=diagonal)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:
-    return S.triu_p(_t(input), diagonal=diagonal)
+    return S.triu_p(_two_dims(_t(input), "triu"), diagonal=diagonal)
 
 
 def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:

@@ -15,6 +15,7 @@ from gradkit._api import special as AM
 from gradkit._core.tensor import Tensor
 from gradkit._core import dtype as _dtype
 from gradkit._core import creation as _factories
+from gradkit.ops import shape as S
 from gradkit._api.numpy_protocol import (_axis_arg, _common_pair, _plain_numpy, _tensorize,
                                          _unsupported, _vecdot, _write_out, implements)
 
@@ -176,12 +177,12 @@ def _diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
 
 @implements(np.tril)
 def _tril(m: Any, k: int = 0) -> Any:
-    return A.tril(_tensorize(m), k)
+    return S.tril_p(_tensorize(m), diagonal=k)  # NumPy's: a vector becomes a matrix
 
 
 @implements(np.triu)
 def _triu(m: Any, k: int = 0) -> Any:
-    return A.triu(_tensorize(m), k)
+    return S.triu_p(_tensorize(m), diagonal=k)
 
 
 @implements(np.sinc)

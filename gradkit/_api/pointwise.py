@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import elementwise as E
@@ -372,17 +373,34 @@ def floor_divide(input: Any, other: Any) -> Tensor:
 def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001
     """``input ** exponent``; either side may be a Python number."""
     if isinstance(input, Tensor):
+        if not isinstance(exponent, Tensor):
+            exponent = _other(exponent)
         if isinstance(exponent, Tensor):
-            return E.pow(input, exponent)
-        exponent = _other(exponent)
-        if isinstance(exponent, Tensor):
-            return E.pow(input, exponent)
+            return _int_negative_powers(input, exponent, E.pow(input, exponent.clamp(min=0))) \
+                if _negative_int_exponents(input, exponent) else E.pow(input, exponent)
         return _pow_scalar(input, exponent)
     if isinstance(exponent, Tensor):
         if exponent._data.dtype == np.bool_ and isinstance(input, int):
             exponent = exponent.to(_dtype.int64)          # 2 ** bool_tensor is int64, as PyTorch
+        if isinstance(input, int) and _negative_int_exponents(exponent, exponent):
+            return _int_negative_powers(input, exponent, E.rpow(exponent.clamp(min=0), base=input))
         return E.rpow(exponent, base=input)
     return _pow_scalar(_t(input), exponent)
+
+
+def _negative_int_exponents(input: Tensor, exponent: Tensor) -> bool:
+    return (input._data.dtype.kind in "iu" and exponent._data.dtype.kind in "iu"
+            and bool((exponent._data < 0).any()))
+
+
+def _int_negative_powers(base: Any, exponent: Tensor, out: Tensor) -> Tensor:
+    """PyTorch's integer powers with negative exponents in a tensor (NumPy raises): ``1 ** -n``
+    is 1, ``(-1) ** -n`` is 1 or -1 by the parity of n, any other base gives 0 (``1 // b**n``)."""
+    b = _backend.to_numpy(base._data) if isinstance(base, Tensor) else np.asarray(base)
+    e = _backend.to_numpy(exponent._data)
+    neg = np.where(b == 1, 1, np.where(b == -1, np.where(e % 2 == 0, 1, -1), 0))
+    data = np.where(e < 0, neg, _backend.to_numpy(out._data)).astype(out._data.dtype)
+    return _make(_backend.move(data, _backend.placement_of(out._data)), False, None)
 
 
 def _pow_scalar(x: Tensor, exponent: Any) -> Tensor:

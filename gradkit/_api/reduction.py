@@ -201,15 +201,20 @@ def all(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # no
     if _no_dims(dim):
         # NOTE: PyTorch's all/any over an empty dim list reduce nothing (elementwise bool),
         # unlike sum/mean/std/var, which reduce over every dim.
-        return ne(x, 0)
-    return R.all_p(x, dim=_dims(x, dim), keepdim=keepdim)
+        return _uint8_kept(x, ne(x, 0))
+    return _uint8_kept(x, R.all_p(x, dim=_dims(x, dim), keepdim=keepdim))
 
 
 def any(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     x = _t(input)
     if _no_dims(dim):
-        return ne(x, 0)
-    return R.any_p(x, dim=_dims(x, dim), keepdim=keepdim)
+        return _uint8_kept(x, ne(x, 0))
+    return _uint8_kept(x, R.any_p(x, dim=_dims(x, dim), keepdim=keepdim))
+
+
+def _uint8_kept(x: Tensor, out: Tensor) -> Tensor:
+    """PyTorch's all/any of a uint8 tensor answer in uint8 (0 or 1), a legacy it keeps."""
+    return out.to(x.dtype) if x._data.dtype == np.uint8 else out
 
 
 def _no_dims(dim: Any) -> bool:

@@ -341,7 +341,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
 @_accepts_out
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim."""
-    ts = [_t(t) for t in tensors]
+    ts = [_t(t) for t in _tensor_sequence(tensors, "cat")]
     if not ts:
         raise RuntimeError("gradkit.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(ts):
@@ -368,7 +368,7 @@ concat = concatenate = cat
 @_accepts_out
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along a new dim."""
-    ts = [_t(t) for t in tensors]
+    ts = [_t(t) for t in _tensor_sequence(tensors, "stack")]
     if not ts:
         raise RuntimeError("stack expects a non-empty TensorList")
     shape = ts[0].shape
@@ -383,12 +383,21 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
-    ts = [atleast_1d(_t(t)) for t in tensors]
+    ts = [atleast_1d(_t(t)) for t in _tensor_sequence(tensors, "hstack")]
     return cat(ts, 0 if ts[0].ndim == 1 else 1)
 
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
-    return cat([atleast_2d(_t(t)) for t in tensors], 0)
+    return cat([atleast_2d(_t(t)) for t in _tensor_sequence(tensors, "vstack")], 0)
+
+
+def _tensor_sequence(tensors: Any, name: str) -> Any:
+    """PyTorch's TypeError for one tensor where a sequence of tensors is expected (iterating
+    over its rows, as NumPy does, would join the rows instead)."""
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, "
+                        "not Tensor")
+    return tensors
 
 
 def atleast_1d(*tensors: Any) -> Any:

@@ -161,7 +161,7 @@ def heaviside(input: Tensor, values: Any) -> Tensor:
     x, v = _t(input), _t(values, "values")
     if x.dtype is not v.dtype:
         raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
-    return E.heaviside(x, v)
+    return E.heaviside(x, v, nan_zero=True)
 
 
 def logcumsumexp(input: Tensor, dim: int) -> Tensor:

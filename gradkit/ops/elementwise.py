@@ -686,7 +686,17 @@ xlogy = defop("xlogy", _xlogy_impl,
 copysign = defop("copysign", np.copysign,
                  vjp=(lambda g, ans, x, y: where(x == 0, 0.0, g * ans / x), ZERO),
                  jvp=ELEMENTWISE, save_ans=True, promote="float")
-heaviside = defop("heaviside", lambda x, v: np.heaviside(x, v).astype(x.dtype, copy=False))
+
+
+def _heaviside_impl(x: Any, v: Any, nan_zero: bool = False) -> Any:
+    # NOTE: PyTorch's rule is x == 0 ? v : x > 0, so a nan input gives 0; NumPy's gives nan
+    out = np.heaviside(x, v)
+    if nan_zero and x.dtype.kind in "fc":
+        out = np.where(np.isnan(x), out.dtype.type(0), out)
+    return out.astype(x.dtype, copy=False)
+
+
+heaviside = defop("heaviside", _heaviside_impl)
 
 # --- comparisons and logic (no gradient) ---------------------------------------
 eq = defop("eq", np.equal, batch="elementwise")
@@ -803,10 +813,10 @@ addcdiv = defop(
     vjp=(lambda g, ans, x, a, b, value: g, lambda g, ans, x, a, b, value: g * _cj(value / b),
          lambda g, ans, x, a, b, value: -(g * _cj(a * value / (b * b)))),
     jvp=ELEMENTWISE, promote="same", names="AddcdivBackward0")
-deg2rad = defop("deg2rad", lambda x: x * x.dtype.type(math.pi / 180.0),
+deg2rad = defop("deg2rad", half_in_float32(lambda x: x * x.dtype.type(math.pi / 180.0)),
                 vjp=lambda g, ans, x: g * (math.pi / 180.0), jvp=ELEMENTWISE, promote="float",
                 save_inputs=False, names="Deg2RadBackward0")
-rad2deg = defop("rad2deg", lambda x: x * x.dtype.type(180.0 / math.pi),
+rad2deg = defop("rad2deg", half_in_float32(lambda x: x * x.dtype.type(180.0 / math.pi)),
                 vjp=lambda g, ans, x: g * (180.0 / math.pi), jvp=ELEMENTWISE, promote="float",
                 save_inputs=False, names="Rad2DegBackward0")
 # NOTE: the gradient passes where x is finite and is 0 at the replaced values (PyTorch)
