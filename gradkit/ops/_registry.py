@@ -11,6 +11,7 @@ gradient is itself on the graph and can be differentiated again.
 from __future__ import annotations
 
 import functools
+import sys
 import warnings
 import weakref
 from typing import Any, Callable, Sequence
@@ -328,7 +329,11 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
         cast = _dtype.get_default_dtype().np
         xd = xd.astype(cast)
     xs = xd[()] if prim.scalar_ok and xd.ndim == 0 else xd
-    out = prim.fwd(xs, **params) if params else prim.fwd(xs)
+    try:
+        out = prim.fwd(xs, **params) if params else prim.fwd(xs)
+    except TypeError:
+        _no_kernel(prim, [xd])
+        raise
     if type(out) is not _ndarray:
         out = _asarray(out) if type(out) in _NP_SCALARS else _as_out(out)
     if not (x._rg and prim.differentiable and _state.grad_enabled):
@@ -664,6 +669,7 @@ def _across_devices(prim: Primitive, arrays: list[Any], params: Any) -> Any:
     devices = {_backend.device_of(a) for a in arrays if hasattr(a, "shape")
                and not isinstance(a, np.generic)}
     if len(devices) < 2:
+        _no_kernel(prim, arrays)
         raise
     if any(d.type != "cpu" for d in devices):
         scalars = [a[()] if type(a) is _ndarray and a.ndim == 0 else a for a in arrays]
@@ -673,6 +679,27 @@ def _across_devices(prim: Primitive, arrays: list[Any], params: Any) -> Any:
     names = sorted((str(d) for d in devices), key=lambda n: (n == "cpu", n))
     raise RuntimeError(f"Expected all tensors to be on the same device, but found at least two "
                        f"devices, {names[0]} and {names[1]}!") from None
+
+
+class KernelDtypeError(NotImplementedError, TypeError):
+    """An op has no kernel for its operands' dtype (``bitwise_and`` of floats, ``ceil`` of
+    complex numbers). PyTorch raises NotImplementedError (``"bitwise_and_cpu" not implemented
+    for 'Float'``); NumPy's ufuncs raise TypeError. This is both, so either ``except`` works."""
+
+
+def _no_kernel(prim: Primitive, arrays: Sequence[Any]) -> None:
+    """After a TypeError: PyTorch's error if it was NumPy's ufunc finding no loop for the dtypes."""
+    exc = sys.exc_info()[1]
+    if not (isinstance(exc, TypeError) and "not supported for the input types" in str(exc)):
+        return
+    try:
+        kind = _dtype.FROM_NP.get(np.result_type(*arrays))
+    except (TypeError, ValueError):
+        return
+    if kind is None:
+        return
+    name = kind._legacy[: -len("Tensor")]
+    raise KernelDtypeError(f'"{prim.name}_cpu" not implemented for \'{name}\'') from exc
 
 
 def _check_broadcast(arrays: Sequence[Any]) -> None:

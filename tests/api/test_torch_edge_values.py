@@ -100,3 +100,24 @@ def test_against_live_torch():
     e = rng.integers(-3, 4, 40)
     np.testing.assert_array_equal((torch.tensor(b) ** torch.tensor(e)).numpy(),
                                   (gk.tensor(b) ** gk.tensor(e)).numpy())
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: gk.bitwise_and(gk.tensor([1.5]), gk.tensor([2.0])),
+     "\"bitwise_and_cpu\" not implemented for 'Float'"),
+    (lambda: ~gk.tensor([1.5], dtype=gk.float64), "\"bitwise_not_cpu\" not implemented for 'Double'"),
+    (lambda: gk.ceil(gk.tensor([1j])), "\"ceil_cpu\" not implemented for 'ComplexFloat'"),
+    (lambda: gk.atan2(gk.tensor([1j]), gk.tensor([1j])),
+     "\"atan2_cpu\" not implemented for 'ComplexFloat'"),
+])
+def test_no_kernel_for_a_dtype_is_pytorchs_error_and_numpys(call, message):
+    # PyTorch raises NotImplementedError, NumPy's ufuncs TypeError: either except clause works
+    with pytest.raises(NotImplementedError, match=message):
+        call()
+    with pytest.raises(TypeError):
+        call()
+
+
+def test_numpy_ufunc_without_a_loop_on_tensors_still_raises_typeerror():
+    with pytest.raises(TypeError):
+        np.bitwise_and(gk.tensor([1.5]), gk.tensor([2.0]))
