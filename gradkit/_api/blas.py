@@ -56,6 +56,18 @@ def _bias(input: Any, prod: Tensor, beta: Any, alpha: Any) -> Tensor:
     return A.add(inp if beta == 1 else A.mul(inp, beta), out)
 
 
+def same_mm_dtypes(input: Any, mat1: Tensor, mat2: Tensor) -> None:
+    """PyTorch's addmm (and ``F.linear``) refuse mixed dtypes rather than promote."""
+    from gradkit._api.base import _scalar_name
+
+    if mat1.dtype is not mat2.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{_scalar_name(mat1.dtype)} and {_scalar_name(mat2.dtype)}")
+    if isinstance(input, Tensor) and input.dtype is not mat2.dtype:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{_scalar_name(input.dtype)} and {_scalar_name(mat2.dtype)}")
+
+
 def _check_shape(input: Any, shape: tuple[int, ...], name: str) -> None:
     s = tuple(_t(input).shape)
     try:
@@ -79,6 +91,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
     if m1.shape[1] != m2.shape[0]:
         return _bias(input, A.mm(m1, m2), beta, alpha)      # mm raises PyTorch's error
     _check_shape(input, shape, "addmm")
+    same_mm_dtypes(input, m1, m2)
     if isinstance(beta, (int, float)) and isinstance(alpha, (int, float)):
         # PyTorch's node: one AddmmBackward0 (the fused row of the table)
         return L.addmm_p(_t(input), m1, m2, beta=beta, alpha=alpha)

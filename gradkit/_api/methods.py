@@ -51,6 +51,8 @@ def _convert_index(index: Any) -> Any:
             out.append(arr.item() if arr.ndim == 0 and arr.dtype.kind in "iu" else arr)
         elif isinstance(i, list):
             arr = np.asarray([j._data if isinstance(j, Tensor) else j for j in i])
+            if arr.size == 0 and arr.dtype.kind == "f":
+                arr = arr.astype(np.int64)           # x[[]]: no rows, as PyTorch and NumPy
             if arr.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
@@ -116,7 +118,18 @@ def __getitem__(self: Tensor, index: Any) -> Tensor:
 def __setitem__(self: Tensor, index: Any, value: Any) -> None:
     if _R._fw_on and (self._fw or isinstance(value, Tensor) and value._fw):
         return _forward_ad._setitem_dual(self, index, value, _setitem, _convert_index)
-    _setitem(self, index, value)
+    try:
+        _setitem(self, index, value)
+    except ValueError as exc:
+        if "could not broadcast" in str(exc):      # PyTorch's messages, not NumPy's
+            target = self._data[_convert_index(index)].shape
+            A.expand(A.as_tensor_arg(value), target)
+        elif "could not be broadcast to indexing result" in str(exc):
+            target = self._data[_convert_index(index)].shape
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(value))} "
+                               f"cannot be broadcast to indexing result of shape {list(target)}"
+                               ) from None
+        raise
 
 
 def _setitem(self: Tensor, index: Any, value: Any) -> None:

@@ -348,7 +348,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         return E.trunc(q).to(_dtype.result_type(input, other)) \
             if not q.is_floating_point() or _is_int(input, other) else E.trunc(q)
     if rounding_mode is not None:
-        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
                          f"found '{rounding_mode}'")
     other = _other(other)
     if not isinstance(input, Tensor):

@@ -121,3 +121,27 @@ def test_no_kernel_for_a_dtype_is_pytorchs_error_and_numpys(call, message):
 def test_numpy_ufunc_without_a_loop_on_tensors_still_raises_typeerror():
     with pytest.raises(TypeError):
         np.bitwise_and(gk.tensor([1.5]), gk.tensor([2.0]))
+
+
+def test_empty_list_index_selects_no_rows():
+    assert gk.arange(12.0).reshape(3, 4)[[]].shape == (0, 4)
+
+
+@pytest.mark.parametrize("rg", [False, True])
+def test_setitem_shape_mismatch_messages(rg):
+    x = gk.ones(3, 4, requires_grad=rg) * 1
+    with pytest.raises(RuntimeError, match=r"The expanded size of the tensor \(4\) must match the "
+                                           r"existing size \(2\) at non-singleton dimension 0"):
+        x[0] = gk.ones(2)
+    with pytest.raises(RuntimeError, match=r"shape mismatch: value tensor of shape \[3, 4\] cannot "
+                                           r"be broadcast to indexing result of shape \[2, 4\]"):
+        x[[0, 1]] = gk.ones(3, 4)
+
+
+def test_small_argument_errors_are_runtime_errors():
+    with pytest.raises(RuntimeError, match="n must be greater or equal to 0, got -1"):
+        gk.eye(-1)
+    with pytest.raises(RuntimeError, match="m must be greater or equal to 0, got -2"):
+        gk.eye(2, -2)
+    with pytest.raises(RuntimeError, match="div expected rounding_mode to be one of None"):
+        gk.tensor([5, -5]).div(2, rounding_mode="bad")

@@ -38,6 +38,16 @@ def _conv_padding(padding: Any, kernel: Sequence[int], dilation: tuple[int, ...]
     return tuple((q, q) for q in p)
 
 
+def _positive_steps(stride: tuple[int, ...], dilation: tuple[int, ...], nd: int) -> None:
+    """PyTorch's errors for a stride or dilation below 1 (NumPy slicing would accept a negative
+    step and read the input backwards)."""
+    if any(v <= 0 for v in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(v <= 0 for v in dilation):
+        shown = [1, *dilation] if nd == 1 else list(dilation)
+        raise RuntimeError(f"dilation should be greater than zero, but got {shown}")
+
+
 def _check_conv(x: Tensor, w: Tensor, groups: int, pads: Any, dilation: tuple[int, ...]) -> None:
     c = x.shape[1]
     if groups <= 0:
@@ -97,6 +107,7 @@ def _conv(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilatio
                            f"{list(w.shape)} for {name})")
     stride = _ntuple(stride, nd, "stride")
     dilation = _ntuple(dilation, nd, "dilation")
+    _positive_steps(stride, dilation, nd)
     pads = _conv_padding(padding, w.shape[2:], dilation, stride, nd)
     _check_conv(x, w, groups, pads, dilation)
     if nd <= 2 and not _backend.is_lazy(x._data):
@@ -180,6 +191,9 @@ def _conv_transpose4(x: Tensor, w: Tensor, bias: Any, stride: Any, padding: Any,
     p = _ntuple(padding, 2, "padding")
     op = _ntuple(output_padding, 2, "output_padding")
     d = _ntuple(dilation, 2, "dilation")
+    _positive_steps(s, d, 2)
+    if any(q < 0 for q in p):
+        raise RuntimeError("negative padding is not supported")
     if any(o >= max(si, di) for o, si, di in zip(op, s, d)):
         raise RuntimeError("output padding must be smaller than either stride or dilation, but got "
                            f"output_padding_height: {op[0]} output_padding_width: {op[1]} stride_height: "
@@ -262,6 +276,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
                            f"{list(x.shape)} to have {w.shape[1] * groups} channels, but got {x.shape[1]} "
                            "channels instead")
     s, d = _triple(stride, "stride"), _triple(dilation, "dilation")
+    _positive_steps(s, d, 3)
     if isinstance(padding, str):
         if padding == "valid":
             p: tuple[int, ...] = (0, 0, 0)
@@ -275,6 +290,8 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
             raise ValueError(f"Invalid padding string '{padding}', should be one of ['valid', 'same']")
     else:
         p = _triple(padding, "padding")
+        if any(q < 0 for q in p):
+            raise RuntimeError("negative padding is not supported")
     kd, kh, kw = w.shape[2:]
     for size, k, pi, di in zip(x.shape[2:], (kd, kh, kw), p, d):
         if size + 2 * pi - di * (k - 1) - 1 < 0:
@@ -303,6 +320,9 @@ def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, 
                            f"{list(w.shape)}")
     s, p = _triple(stride, "stride"), _triple(padding, "padding")
     op, d = _triple(output_padding, "output_padding"), _triple(dilation, "dilation")
+    _positive_steps(s, d, 3)
+    if any(q < 0 for q in p):
+        raise RuntimeError("negative padding is not supported")
     if any(o >= max(si, di) for o, si, di in zip(op, s, d)):
         raise RuntimeError("output padding must be smaller than either stride or dilation, but "
                            f"got output_padding_depth: {op[0]} output_padding_height: {op[1]} "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from gradkit import _api as A
+from gradkit._api.blas import same_mm_dtypes
 from gradkit._core.tensor import Tensor
 from gradkit.ops import linalg as L
 from ._base import _t
@@ -18,6 +19,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and x.ndim >= 1 and w.ndim == 2:
         b = _t(bias, "bias")
         if b.ndim <= 1 and x.shape[-1] == w.shape[1]:
+            same_mm_dtypes(b, x, w)
             # PyTorch's path: one addmm (AddmmBackward0); other ranks go through a 2-D view
             # of the input and back (ViewBackward0 over AddmmBackward0)
             if x.ndim == 2:

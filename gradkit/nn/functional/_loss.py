@@ -486,7 +486,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if idx.shape[0] != n:
         raise RuntimeError(f"inconsistent target size, expected {n} but got {list(np.shape(target))}")
     if idx.size and (idx.min() < 0 or idx.max() >= c):
-        raise IndexError("target out of range")
+        raise RuntimeError("target out of range")
     if weight is None or not _t(weight, "weight").requires_grad:
         where = _backend.placement_of(x0._data)       # the constants live beside the input
         w = None if weight is None else _backend.move(_t(weight, "weight")._data, where)
@@ -524,7 +524,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
             if v < 0:
                 break
             if v >= c:
-                raise IndexError("target out of range")
+                raise RuntimeError("argument #2 'target' is out of range")
             row.append(int(v))
         is_target[s, row] = True
         for j in row:
