@@ -1190,7 +1190,9 @@ RESAMPLE_NAMES = ("UpsampleNearest1DBackward0", "UpsampleNearest2DBackward0",
                   "UpsampleNearestExact2DBackward0", "UpsampleNearestExact3DBackward0",
                   "UpsampleLinear1DBackward0", "UpsampleBilinear2DBackward0",
                   "UpsampleBicubic2DBackward0", "UpsampleTrilinear3DBackward0",
-                  "AdaptiveAvgPool2DBackward0", "AdaptiveAvgPool3DBackward0")
+                  "AdaptiveAvgPool2DBackward0", "AdaptiveAvgPool3DBackward0",
+                  "UpsampleBilinear2DAaBackward0", "UpsampleBicubic2DAaBackward0",
+                  "UpsampleLanczos2DAaBackward0")
 
 
 def _resample_impl(x: np.ndarray, mats: tuple[np.ndarray, ...]) -> np.ndarray:

@@ -171,7 +171,7 @@ native_channel_shuffle = channel_shuffle
 
 
 # --- interpolation ----------------------------------------------------------------------
-_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
+_DIMS = {"linear": 1, "bilinear": 2, "bicubic": 2, "lanczos": 2, "trilinear": 3}
 
 
 def _src_scale(n_in: int, n_out: int, align_corners: bool, scale: float | None) -> float:
@@ -228,6 +228,38 @@ def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, scale:
     return mat
 
 
+def _aa_filter(x: np.ndarray, mode: str) -> np.ndarray:
+    """The anti-aliasing kernels: a triangle (bilinear), Keys' cubic with a = -0.5 (bicubic),
+    Lanczos with three lobes."""
+    x = np.abs(x)
+    if mode == "linear":
+        return np.where(x < 1, 1 - x, 0.0)
+    if mode == "lanczos":                     # sinc(x) sinc(x / 3) on |x| < 3
+        return np.where(x < 3, np.sinc(x) * np.sinc(x / 3), 0.0)
+    a = -0.5
+    return np.where(x < 1, ((a + 2) * x - (a + 3)) * x * x + 1,
+                    np.where(x < 2, (((x - 5) * x + 8) * x - 4) * a, 0.0))
+
+
+def _aa_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, scale: float | None) -> np.ndarray:
+    """``(n_out, n_in)`` weights of PyTorch's anti-aliased resize along one axis: each output
+    sample averages the inputs under a kernel stretched by the downscale factor (Pillow's way)."""
+    if n_in == n_out:                         # PyTorch leaves an axis of unchanged size as is
+        return np.eye(n_in)
+    s = _src_scale(n_in, n_out, align_corners, scale)
+    support = {"linear": 1.0, "cubic": 2.0, "lanczos": 3.0}[mode] * max(s, 1.0)
+    inv = 1.0 / s if s >= 1.0 else 1.0
+    mat = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        center = s * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        hi = min(int(center + support + 0.5), n_in)
+        w = _aa_filter((np.arange(lo, hi) - center + 0.5) * inv, mode)
+        total = w.sum()
+        mat[i, lo:hi] = w / total if total != 0 else w
+    return mat
+
+
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
@@ -244,8 +276,14 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
                              "linear | bilinear | bicubic | trilinear")
     elif align_corners is None:
         align_corners = False
-    if antialias:
-        raise NotImplementedError("antialias=True is not supported")
+    if antialias and (mode not in ("bilinear", "bicubic", "lanczos") or x.ndim != 4):
+        raise ValueError("Anti-alias option is restricted to bilinear, bicubic, and lanczos modes "
+                         "and requires a 4-D tensor as input")
+    if mode == "lanczos":
+        if not antialias:
+            raise ValueError("Lanczos mode requires antialias=True")
+        if align_corners:
+            raise ValueError("Lanczos mode does not support align_corners=True")
     if nd < 1:
         raise ValueError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) for the "
                          f"modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact "
@@ -275,7 +313,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
     if mode in _DIMS and _DIMS[mode] != nd:
         need = {1: "3D", 2: "4D", 3: "5D"}[_DIMS[mode]]
         raise NotImplementedError(f"Got {x.ndim}D input, but {mode} mode needs {need} input")
-    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area"):
+    if mode not in ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "lanczos", "trilinear",
+                    "area"):
         raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {x.ndim}D) "
                                   f"for the modes: nearest | linear | bilinear | bicubic | trilinear | "
                                   f"nearest-exact (got {mode})")
@@ -289,14 +328,16 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         if nd == 2:
             return F.adaptive_avg_pool2d(x, tuple(out_sizes))
         return F.adaptive_avg_pool3d(x, tuple(out_sizes))
-    kind = "cubic" if mode == "bicubic" else ("linear" if mode in _DIMS else mode)
-    mats = tuple(_interp_matrix(x.shape[2 + k], out_sizes[k], kind, bool(align_corners), scales[k])
+    kind = {"bicubic": "cubic", "lanczos": "lanczos"}.get(mode, "linear" if mode in _DIMS else mode)
+    build = _aa_matrix if antialias else _interp_matrix
+    mats = tuple(build(x.shape[2 + k], out_sizes[k], kind, bool(align_corners), scales[k])
                  for k in range(nd))
     # one node, PyTorch's (UpsampleNearest2DBackward0, UpsampleBilinear2DBackward0, ...)
     name = {"nearest": f"UpsampleNearest{nd}D", "nearest-exact": f"UpsampleNearestExact{nd}D",
             "linear": "UpsampleLinear1D", "bilinear": "UpsampleBilinear2D",
-            "bicubic": "UpsampleBicubic2D", "trilinear": "UpsampleTrilinear3D"}[mode]
-    return P.resample(x, mats, name)
+            "bicubic": "UpsampleBicubic2D", "lanczos": "UpsampleLanczos2D",
+            "trilinear": "UpsampleTrilinear3D"}[mode]
+    return P.resample(x, mats, name + ("Aa" if antialias else ""))
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
