@@ -335,7 +335,8 @@ def test_training_step_matches_eager(opt_cls, kw):
     with warnings.catch_warnings():
         warnings.simplefilter("error", gk.compile.TraceWarning)
         for _ in range(6):
-            x, y = gk.tensor(rng.normal(size=(5, 4))), gk.tensor(rng.normal(size=(5, 2)))
+            x = gk.tensor(rng.normal(size=(5, 4)), dtype=gk.float32)
+            y = gk.tensor(rng.normal(size=(5, 2)), dtype=gk.float32)
             _same(cs(x, y), eager(x, y))
             for p1, p2 in zip(m1.parameters(), m2.parameters()):
                 _same(p1, p2)
@@ -366,7 +367,8 @@ def test_step_counting_optimizers_compile_once_and_match_eager_exactly(opt_cls):
     with warnings.catch_warnings():
         warnings.simplefilter("error", gk.compile.TraceWarning)
         for _ in range(12):
-            x, y = gk.tensor(rng.normal(size=(5, 4))), gk.tensor(rng.normal(size=(5, 2)))
+            x = gk.tensor(rng.normal(size=(5, 4)), dtype=gk.float32)
+            y = gk.tensor(rng.normal(size=(5, 2)), dtype=gk.float32)
             assert np.array_equal(_np(cs(x, y)), _np(eager(x, y)))
     for p1, p2 in zip(m1.parameters(), m2.parameters(), strict=True):
         assert np.array_equal(_np(p1), _np(p2))
@@ -398,7 +400,8 @@ def test_asgd_averaging_phase_compiles_and_matches_eager_exactly():
     with warnings.catch_warnings():
         warnings.simplefilter("error", gk.compile.TraceWarning)
         for _ in range(14):
-            x, y = gk.tensor(rng.normal(size=(5, 4))), gk.tensor(rng.normal(size=(5, 2)))
+            x = gk.tensor(rng.normal(size=(5, 4)), dtype=gk.float32)
+            y = gk.tensor(rng.normal(size=(5, 2)), dtype=gk.float32)
             assert np.array_equal(_np(cs(x, y)), _np(eager(x, y)))
     for s1, s2 in zip(o1.state.values(), o2.state.values(), strict=True):
         for k in s1:
