@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from gradkit import _api as A
+from gradkit._api import special as _special
 from gradkit._core import backend as _backend
 from gradkit._core.grad_mode import is_grad_enabled
 from gradkit._core.tensor import Tensor, _make
@@ -331,7 +332,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     if log_target:
         loss = A.exp(t) * (t - x)
     else:
-        loss = t * A.log(A.where(t == 0, 1.0, t)) - t * x
+        loss = _special.xlogy(t, t) - t * x           # PyTorch: 0 log 0 is 0; d/dt there is nan
     if reduction == "batchmean":
         return loss.sum() / x.shape[0] if x.ndim else loss.sum()
     return _reduce(loss, _reduction(None, None, reduction))
