@@ -21,7 +21,9 @@ class ContinuousBernoulli(ExponentialFamily):
     normalizer ``C(p) = 2 artanh(1 - 2p) / (1 - 2p)``. ``probs`` is not a probability nor
     ``logits`` log-odds; the names follow :class:`Bernoulli`. Inside ``lims`` (around
     ``p = 1/2``, where the closed forms lose precision) PyTorch's Taylor expansions in
-    ``p - 1/2`` are used."""
+    ``p - 1/2`` are used for the normalizer, mean and variance, and forms in the natural
+    parameter for ``cdf`` and ``icdf`` (hence ``rsample``), where PyTorch 2.13 takes the uniform
+    law's."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
@@ -134,20 +136,39 @@ class ContinuousBernoulli(ExponentialFamily):
         return (-F.binary_cross_entropy_with_logits(logits, value, reduction="none")
                 + self._log_norm_probs())
 
+    def _near_half_logits(self) -> tuple[Any, Any]:
+        """``logits`` (``lambda``) and the same with 1 where it is exactly 0, for the forms in
+        ``lambda`` used inside ``lims``: there the density is ``lambda e^(lambda x) /
+        expm1(lambda)``, whose ``expm1`` forms stay accurate as ``lambda -> 0``."""
+        lam = self.logits
+        zero = lam == 0
+        return lam, gk.where(zero, gk.ones_like(lam), lam)
+
     def cdf(self, value: Any) -> Any:
+        """``(p^x (1-p)^(1-x) + p - 1) / (2p - 1)``; inside ``lims`` the same function written
+        ``expm1(lambda x) / expm1(lambda)`` (PyTorch returns ``x`` there, off by up to
+        ``|lambda| / 8``)."""
         if self._validate_args:
             self._validate_sample(value)
         p = self._cut_probs()
         exact = (p.pow(value) * (1.0 - p).pow(1.0 - value) + p - 1.0) / (2.0 * p - 1.0)
-        inner = gk.where(self._stable(), exact, value)
+        lam, safe = self._near_half_logits()
+        near = gk.where(lam == 0, value + lam * value * (value - 1) / 2,
+                        gk.expm1(safe * value) / gk.expm1(safe))
+        inner = gk.where(self._stable(), exact, near)
         return gk.where(value <= 0.0, gk.zeros_like(value),
                         gk.where(value >= 1.0, gk.ones_like(value), inner))
 
     def icdf(self, value: Any) -> Any:
+        """The inverse of :meth:`cdf`; inside ``lims`` ``log1p(u expm1(lambda)) / lambda``
+        (PyTorch returns ``u`` there)."""
         p = self._cut_probs()
         exact = ((gk.log1p(-p + value * (2.0 * p - 1.0)) - gk.log1p(-p))
                  / (gk.log(p) - gk.log1p(-p)))
-        return gk.where(self._stable(), exact, value)
+        lam, safe = self._near_half_logits()
+        near = gk.where(lam == 0, value + lam * value * (1 - value) / 2,
+                        gk.log1p(value * gk.expm1(safe)) / safe)
+        return gk.where(self._stable(), exact, near)
 
     def entropy(self) -> Any:
         log_q = gk.log1p(-self.probs)

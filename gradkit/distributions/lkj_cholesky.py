@@ -33,12 +33,15 @@ class LKJCholesky(Distribution):
         super().__init__(self.concentration.size(), gk.Size((dim, dim)), validate_args)
 
     def _row_betas(self, concentration: Any) -> Beta:
-        """Row ``i``'s squared norm of the off-diagonal part is ``Beta(i/2, eta + (dim - 1 - i)/2)``
-        (row 0 is a dummy, its draw is unused)."""
+        """The onion method's laws of the squared norms of the rows' off-diagonal parts: row
+        ``i >= 1`` (``i`` entries) has ``Beta(i/2, eta + (dim - 2)/2 - (i - 1)/2)``; row 0's is
+        a dummy, its draw unused. (PyTorch 2.13 takes ``Beta(i - 1/2, ...)``, the same for row
+        1 only: its samples for ``dim >= 3`` do not follow the LKJ law, whose correlations have
+        the marginal ``2 Beta(eta - 1 + dim/2, same) - 1``; test_dist_more_families checks it.)"""
         k = gk.arange(self.dim - 1, dtype=concentration.dtype)
         k = gk.cat([gk.zeros(1, dtype=concentration.dtype), k])
         marginal = concentration + 0.5 * (self.dim - 2)
-        return Beta(k + 0.5, marginal.unsqueeze(-1) - 0.5 * k)
+        return Beta(0.5 * k + 0.5, marginal.unsqueeze(-1) - 0.5 * k)
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> LKJCholesky:
         new = self._get_checked_instance(LKJCholesky, _instance)

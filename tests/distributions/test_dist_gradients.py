@@ -64,7 +64,9 @@ def test_no_entropy_raises(name: str) -> None:
 
 
 CDF_CASES = [c for c in CASES if c.name in ("Normal", "Uniform", "Exponential", "Laplace", "Cauchy",
-                                            "Gamma", "LogNormal", "HalfNormal")]
+                                            "Gamma", "LogNormal", "HalfNormal",
+                                            "ContinuousBernoulli-probs", "ContinuousBernoulli-logits",
+                                            "GeneralizedPareto", "Kumaraswamy")]
 
 
 @pytest.mark.parametrize("case", CDF_CASES, ids=[c.name for c in CDF_CASES])
@@ -109,6 +111,15 @@ RSAMPLE = [
     ("RelaxedBernoulli", lambda t, p: D.RelaxedBernoulli(t, probs=p), [0.5, [0.3, 0.8]]),
     ("RelaxedOneHotCategorical", lambda t, p: D.RelaxedOneHotCategorical(t, probs=p),
      [0.5, [0.3, 0.2, 0.5]]),
+    ("ContinuousBernoulli", lambda p: D.ContinuousBernoulli(p), [[0.2, 0.4995, 0.8]]),
+    ("ContinuousBernoulli-logits", lambda lg: D.ContinuousBernoulli(logits=lg), [[-2.0, 0.5]]),
+    ("FisherSnedecor", lambda d1, d2: D.FisherSnedecor(d1, d2), [[2.0, 7.0], [3.0, 12.0]]),
+    ("GeneralizedPareto", lambda loc, s, c: D.GeneralizedPareto(loc, s, c),
+     [[0.5, -1.0, 0.0], [1.0, 2.0, 0.5], [0.3, 0.0, -0.4]]),
+    ("Kumaraswamy", lambda a, b: D.Kumaraswamy(a, b), [[0.7, 4.0], [1.5, 2.5]]),
+    ("LogisticNormal", lambda loc, s: D.LogisticNormal(loc, s), [[0.5, -1.0], [1.0, 0.3]]),
+    ("Wishart", lambda df, L: D.Wishart(df, scale_tril=L.tril()),
+     [[4.5], [[1.0, 0.0], [0.4, 2.0]]]),
 ]
 
 

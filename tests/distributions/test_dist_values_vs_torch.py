@@ -101,11 +101,18 @@ def test_log_prob(case: Case) -> None:
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_cdf_icdf(case: Case) -> None:
     got, want = _both(case, lambda d, lib: d.cdf(lib.tensor(case.values, dtype=lib.float64)))
+    keep = slice(None)
+    if case.name.startswith("ContinuousBernoulli"):
+        # probs[1] = 0.4995 (logits[1] = 0.001) is inside lims, where PyTorch returns the
+        # uniform law's cdf and icdf (x and u); gradkit's are exact there
+        # (test_dist_more_families, by quadrature)
+        keep = [0, 2]
+        assert np.array_equal(_np(want)[:, 1], case.values[:, 1])
     if want is not None:
-        _close(got, want, rtol=1e-9)
+        _close(got[..., keep], want[..., keep], rtol=1e-9)
     if case.probs is not None:
         got, want = _both(case, lambda d, lib: d.icdf(lib.tensor(case.probs, dtype=lib.float64)))
-        _close(got, want, rtol=1e-9)
+        _close(got[..., keep], want[..., keep], rtol=1e-9)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
