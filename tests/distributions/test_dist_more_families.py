@@ -186,10 +186,9 @@ def test_lkj_cholesky_is_a_density_in_the_correlation() -> None:
 
 
 def test_lkj_cholesky_normalized_in_three_dimensions() -> None:
-    """The density of the three free correlations (det(C)^(eta - 1) normalized) integrates to
-    1 over the positive definite region: log_prob(L) + log|dL/dC| is that density, and the
-    Jacobian of C -> L's off-diagonal part is 1 / (L11 L22^2)... checked here instead by the
-    LKJ normalizing constant of Lewandowski et al. (2009), eq. 16, computed independently."""
+    """log_prob(L) is the LKJ density of C = L L^T, det(C)^(eta - 1) / c_d(eta) with c_d from
+    Lewandowski, Kurowicka and Joe (2009, the onion method's constant), times the Jacobian
+    prod_i L_ii^(d - 1 - i) of the map from L's free (off-diagonal) entries to C's."""
     eta, dim = 2.5, 3
     C = A([[1.0, 0.3, -0.2], [0.3, 1.0, 0.5], [-0.2, 0.5, 1.0]])
     L = np.linalg.cholesky(C)
@@ -200,9 +199,6 @@ def test_lkj_cholesky_normalized_in_three_dimensions() -> None:
         log_c += (2 * eta - 2 + dim - k) * (dim - k) * math.log(2)
         log_c += (dim - k) * (2 * special.gammaln(b) - special.gammaln(2 * b))
     log_density_corr = (eta - 1) * math.log(np.linalg.det(C)) - log_c
-    # change of variables C -> L: the density of L's free entries is p(C) |dC/dL| with
-    # |dC/dL| = prod_{i>=1} L_ii^(i) ... for the row-normalized entries this is
-    # prod_i L_ii^(dim - 1 - i) over the diagonal (i = 1, ..., dim - 1)
     jac = sum((dim - 1 - i) * math.log(L[i, i]) for i in range(1, dim))
     got = D.LKJCholesky(dim, t(eta)).log_prob(t(L)).item()
     np.testing.assert_allclose(got, log_density_corr + jac, rtol=1e-10)
