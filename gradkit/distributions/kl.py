@@ -183,7 +183,11 @@ def _kl_expfamily_expfamily(p: Any, q: Any) -> Any:
     if type(p) is not type(q):
         raise NotImplementedError("The cross KL-divergence between different exponential "
                                   "families cannot be computed using Bregman divergences")
-    p_nparams = [np_.detach().requires_grad_() for np_ in p._natural_params]
+    # p's natural parameters stay on their graph (only constants get a fresh leaf), so the
+    # divergence is differentiable in p's parameters: detaching them, as PyTorch 2.13 does, makes
+    # that gradient 0
+    p_nparams = [np_ if np_.requires_grad else np_.detach().requires_grad_()
+                 for np_ in p._natural_params]
     q_nparams = q._natural_params
     lg_normal = p._log_normalizer(*p_nparams)
     gradients = gk.autograd.grad(lg_normal.sum(), p_nparams, create_graph=True)
