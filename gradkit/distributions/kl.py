@@ -370,8 +370,7 @@ def _kl_lowrank_lowrank(p: Any, q: Any) -> Any:
                          "different event shapes cannot be computed")
     pW, pD = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag
     logdet_p = _batch_lowrank_logdet(pW, pD, p._capacitance_tril)
-    # p's covariance is S S^T with S = [W_p, diag(sqrt(D_p))]
-    trace = _lowrank_q_trace(q, [pW, gk.diag_embed(pD.sqrt())], (pD / q._unbroadcasted_cov_diag).sum(-1))
+    trace = _lowrank_q_trace(q, pW, pD)
     return _gaussian_kl(p, q, logdet_p, _lowrank_logdet(q), trace, _lowrank_mahalanobis(q, p))
 
 
@@ -382,7 +381,7 @@ def _kl_multivariatenormal_lowrank(p: Any, q: Any) -> Any:
                          "different event shapes cannot be computed")
     pL = p._unbroadcasted_scale_tril
     logdet_p = 2 * pL.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-    trace = _lowrank_q_trace(q, [pL], None)
+    trace = _lowrank_q_trace(q, pL)
     return _gaussian_kl(p, q, logdet_p, _lowrank_logdet(q), trace, _lowrank_mahalanobis(q, p))
 
 
@@ -413,21 +412,16 @@ def _lowrank_mahalanobis(q: Any, p: Any) -> Any:
                                       q.loc - p.loc, q._capacitance_tril)
 
 
-def _lowrank_q_trace(q: Any, p_factors: list[Any], diag_term: Any) -> Any:
-    """``trace(Sigma_q^-1 Sigma_p)`` for a low-rank ``q`` and ``Sigma_p = sum_k S_k S_k^T``, by
-    Woodbury: ``Sigma_q^-1 = D^-1 - A^T A`` with ``A = L_c^-1 W^T D^-1`` (``L_c`` the
-    capacitance's Cholesky factor); ``diag_term`` is ``trace(D^-1 diag(D_p))`` when a factor is
-    ``diag(sqrt(D_p))`` (computed from the diagonals directly)."""
+def _lowrank_q_trace(q: Any, factor: Any, diag: Any = None) -> Any:
+    """``trace(Sigma_q^-1 Sigma_p)`` for a low-rank ``q`` and ``Sigma_p = S S^T (+ diag(d))``
+    (``S`` = ``factor``, ``d`` = ``diag``), by Woodbury: ``Sigma_q^-1 = D^-1 - A^T A`` with
+    ``A = L_c^-1 W^T D^-1``, ``L_c`` the Cholesky factor of q's capacitance matrix."""
     qW, qD = q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag
     A = gk.linalg.solve_triangular(q._capacitance_tril, qW.mT / qD.unsqueeze(-2), upper=False)
-    total: Any = 0
-    for k, S in enumerate(p_factors):
-        if diag_term is not None and k == len(p_factors) - 1:
-            total = total + diag_term
-        else:
-            total = total + _trace_xxt(S * qD.rsqrt().unsqueeze(-1))
-        total = total - _trace_xxt(A @ S)
-    return total
+    trace = _trace_xxt(factor * qD.rsqrt().unsqueeze(-1)) - _trace_xxt(A @ factor)
+    if diag is not None:
+        trace = trace + (diag / qD).sum(-1) - _trace_xxt(A * diag.sqrt().unsqueeze(-2))
+    return trace
 
 
 def _gaussian_kl(p: Any, q: Any, logdet_p: Any, logdet_q: Any, trace: Any, mahalanobis: Any) -> Any:
