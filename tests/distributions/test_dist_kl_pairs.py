@@ -251,3 +251,28 @@ def test_exponential_family_fallbacks_are_differentiable_in_p() -> None:
     np.testing.assert_allclose(h.detach().numpy(), 1 - np.log(a), rtol=1e-12)
     h.sum().backward()
     np.testing.assert_allclose(r.grad.numpy(), -1 / a, rtol=1e-12)
+
+
+def test_lowrank_pairs_broadcast_batches() -> None:
+    """Batched loc/diag with an unbatched factor, against a batch-broadcast factor and a plain
+    MultivariateNormal: the dense Gaussian KL in NumPy, element by element. (PyTorch 2.13's
+    LowRank/MVN pair fails on the first: it broadcasts the diagonal by the factor's batch.)"""
+    rng = np.random.default_rng(1)
+    m1, W1, d1 = rng.normal(size=(2, 3)), rng.normal(size=(3, 2)), rng.uniform(0.5, 2, (2, 3))
+    m2, W2, d2 = rng.normal(size=3), rng.normal(size=(2, 1, 3, 1)), rng.uniform(0.5, 2, 3)
+    L = np.linalg.cholesky(np.eye(3) * 2 + 0.3)
+    ds = [D.LowRankMultivariateNormal(t(m1), t(W1), t(d1)),
+          D.LowRankMultivariateNormal(t(m2), t(W2), t(d2)),
+          D.MultivariateNormal(t(m2), scale_tril=t(L))]
+
+    def dense(p: Any, q: Any) -> np.ndarray:
+        S1, S2 = np.broadcast_arrays(p.covariance_matrix.numpy(), q.covariance_matrix.numpy())
+        inv = np.linalg.inv(S2)
+        dm = np.broadcast_to(q.loc.numpy() - p.loc.numpy(), S1.shape[:-1])
+        return 0.5 * (np.einsum("...ii", inv @ S1) + np.einsum("...i,...ij,...j", dm, inv, dm) - 3
+                      + np.linalg.slogdet(S2)[1] - np.linalg.slogdet(S1)[1])
+    for i, j in [(0, 1), (1, 0), (0, 2), (2, 0), (1, 2), (2, 1)]:
+        got = D.kl_divergence(ds[i], ds[j]).numpy()
+        want = dense(ds[i], ds[j])
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
