@@ -31,22 +31,23 @@ def _best_fisher(loc: np.ndarray, kappa: np.ndarray, gen: np.random.Generator) -
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = (tau - np.sqrt(2 * tau)) / (2 * kappa)
         r = np.where(kappa < 1e-5, 1 / kappa + kappa, (1 + rho ** 2) / (2 * rho))
-    out = np.zeros(loc.shape)
-    todo = np.ones(loc.shape, dtype=bool)
-    while todo.any():
-        idx = np.nonzero(todo)
-        k, rr = kappa[idx], r[idx]
-        u1, u2, u3 = gen.random((3,) + k.shape)
+    shape = loc.shape
+    kappa, r = kappa.ravel(), r.ravel()
+    out = np.zeros(kappa.shape)
+    todo = np.arange(kappa.size)
+    while todo.size:
+        k, rr = kappa[todo], r[todo]
+        u1, u2, u3 = gen.random((3, todo.size))
         z = np.cos(math.pi * u1)
         f = (1 + rr * z) / (rr + z)
         c = k * (rr - f)
         with np.errstate(divide="ignore"):
             accept = (c * (2 - c) - u2 > 0) | (np.log(c / u2) + 1 - c >= 0)
-        theta = np.sign(u3 - 0.5) * np.arccos(np.clip(f, -1.0, 1.0))
-        hit = tuple(i[accept] for i in idx)
-        out[hit] = theta[accept]
-        todo[hit] = False
-    return np.mod(out + math.pi + loc, 2 * math.pi) - math.pi
+        out[todo[accept]] = (np.sign(u3 - 0.5) * np.arccos(np.clip(f, -1.0, 1.0)))[accept]
+        todo = todo[~accept]
+    wrapped = np.mod(out.reshape(shape) + math.pi + loc, 2 * math.pi) - math.pi
+    # np.mod can round up to 2 pi exactly
+    return np.where(wrapped >= math.pi, wrapped - 2 * math.pi, wrapped)
 
 
 class VonMises(Distribution):

@@ -249,6 +249,8 @@ def test_von_mises_samples_wrap_and_follow_loc() -> None:
     r = np.abs(np.exp(1j * x).mean(0))
     np.testing.assert_allclose(1 - r, d.variance.numpy(), atol=6 * 0.5 / math.sqrt(N))
     assert d.sample().dtype == gk.float64
+    assert D.VonMises(t(0.5), t(2.0)).sample().shape == ()   # a 0-d batch, no sample shape
+    assert D.VonMises(0.5, 2.0).sample((3,)).shape == (3,)
     assert D.VonMises(gk.zeros(2), gk.ones(2)).sample().dtype == gk.float32
 
 
