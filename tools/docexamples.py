@@ -372,7 +372,8 @@ UNDETERMINED = {
 # (outside the shared stream)
 UNDETERMINED.update({f"torch.distributions.{n}": "a random draw outside the shared stream"
                      for n in ("Beta", "Cauchy", "Chi2", "Dirichlet", "Exponential", "Gamma",
-                               "HalfCauchy", "InverseGamma", "Pareto", "StudentT", "Weibull")})
+                               "HalfCauchy", "InverseGamma", "Pareto", "StudentT", "Weibull",
+                               "FisherSnedecor", "LKJCholesky", "Wishart")})
 
 
 def _mask(text: str) -> str:

@@ -30,7 +30,10 @@ class ExponentialFamily(Distribution):
     def entropy(self) -> Any:
         # H = F(theta) - <theta, grad F(theta)> - E[k(x)]
         result = -self._mean_carrier_measure
-        nparams = [p.detach().requires_grad_() for p in self._natural_params]
+        # kept on their graph (a fresh leaf only for constants): the entropy stays differentiable
+        # in the parameters
+        nparams = [p if p.requires_grad else p.detach().requires_grad_()
+                   for p in self._natural_params]
         lg_normal = self._log_normalizer(*nparams)
         gradients = gk.autograd.grad(lg_normal.sum(), nparams, create_graph=True)
         result = result + lg_normal

@@ -12,13 +12,14 @@ import gradkit as gk
 import gradkit.nn.functional as F
 
 from . import constraints
-from .utils import _sum_rightmost, clamp_probs
+from .utils import _sum_rightmost, clamp_probs, tril_matrix_to_vec, vec_to_tril_matrix
 
 __all__ = [
-    "AbsTransform", "AffineTransform", "ComposeTransform", "ExpTransform", "IndependentTransform",
-    "LowerCholeskyTransform", "PowerTransform", "ReshapeTransform", "SigmoidTransform",
-    "SoftplusTransform", "TanhTransform", "SoftmaxTransform", "StickBreakingTransform", "Transform",
-    "identity_transform",
+    "AbsTransform", "AffineTransform", "CatTransform", "ComposeTransform", "CorrCholeskyTransform",
+    "CumulativeDistributionTransform", "ExpTransform", "IndependentTransform",
+    "LowerCholeskyTransform", "PositiveDefiniteTransform", "PowerTransform", "ReshapeTransform",
+    "SigmoidTransform", "SoftplusTransform", "StackTransform", "TanhTransform", "SoftmaxTransform",
+    "StickBreakingTransform", "Transform", "identity_transform",
 ]
 
 
@@ -730,3 +731,237 @@ class LowerCholeskyTransform(Transform):
 
     def _inverse(self, y: Any) -> Any:
         return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
+
+
+class PositiveDefiniteTransform(Transform):
+    """Square matrices to positive definite ones: ``L L^T`` of :class:`LowerCholeskyTransform`'s
+    ``L`` (no log-det, as in PyTorch)."""
+
+    domain = constraints.independent(constraints.real, 2)
+    codomain = constraints.positive_definite
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PositiveDefiniteTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x: Any) -> Any:
+        L = LowerCholeskyTransform()(x)
+        return L @ L.mT
+
+    def _inverse(self, y: Any) -> Any:
+        return LowerCholeskyTransform().inv(gk.linalg.cholesky(y))
+
+
+class CorrCholeskyTransform(Transform):
+    """Vectors of ``D (D - 1) / 2`` reals to Cholesky factors of ``D x D`` correlation matrices
+    (lower triangular, positive diagonal, unit rows): the vector fills the strict lower
+    triangle row by row, ``tanh`` maps it into (-1, 1), and each row is a signed stick breaking:
+    ``y_ij = r_ij sqrt(1 - sum_{k<j} y_ik^2)``, the diagonal taking what is left."""
+
+    domain = constraints.real_vector
+    codomain = constraints.corr_cholesky
+    bijective = True
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CorrCholeskyTransform)
+
+    __hash__ = object.__hash__
+
+    def _call(self, x: Any) -> Any:
+        eps = gk.finfo(x.dtype).eps
+        r = vec_to_tril_matrix(gk.tanh(x).clamp(min=-1 + eps, max=1 - eps), diag=-1)
+        # the stick left before entry j of each row: prod_{k<j} sqrt(1 - r_ik^2)
+        left = (1 - r.pow(2)).sqrt().cumprod(-1)
+        left = F.pad(left[..., :-1], [1, 0], value=1)
+        return (r + gk.eye(r.shape[-1], dtype=r.dtype)) * left
+
+    @staticmethod
+    def _stick_left(y: Any) -> Any:
+        """``1 - sum_{k<j} y_ik^2`` at every entry ``(i, j)``."""
+        return F.pad((1 - (y * y).cumsum(-1))[..., :-1], [1, 0], value=1)
+
+    def _inverse(self, y: Any) -> Any:
+        r = tril_matrix_to_vec(y, diag=-1) / tril_matrix_to_vec(self._stick_left(y), diag=-1).sqrt()
+        return gk.atanh(r)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        # within a row, dy_ij / dr_ij = sqrt(stick left) (a triangular Jacobian); and
+        # log(tanh'(x)) = 2 (log 2 - x - softplus(-2x))
+        stick = 0.5 * tril_matrix_to_vec(self._stick_left(y), diag=-1).log().sum(-1)
+        tanh = 2 * (math.log(2.0) - x - F.softplus(-2 * x)).sum(-1)
+        return stick + tanh
+
+    def forward_shape(self, shape: Any) -> Any:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        n = shape[-1]
+        d = round((0.25 + 2 * n) ** 0.5 + 0.5)
+        if d * (d - 1) // 2 != n:
+            raise ValueError("Input is not a flattened lower-diagonal number")
+        return gk.Size(tuple(shape[:-1]) + (d, d))
+
+    def inverse_shape(self, shape: Any) -> Any:
+        if len(shape) < 2:
+            raise ValueError("Too few dimensions on input")
+        if shape[-2] != shape[-1]:
+            raise ValueError("Input is not square")
+        d = shape[-1]
+        return gk.Size(tuple(shape[:-2]) + (d * (d - 1) // 2,))
+
+
+def _check_dim(t: Any, dim: int, size: int, name: str, letter: str, what: str) -> None:
+    """PyTorch's checks (and words) of the dimension a Cat/StackTransform splits."""
+    if not -t.dim() <= dim < t.dim():
+        raise AssertionError(f"dim {dim} out of range for {name} with {t.dim()} dimensions")
+    if t.size(dim) != size:
+        raise AssertionError(f"{letter}.size({dim}) = {t.size(dim)} must equal {what} {size}")
+
+
+class CatTransform(Transform):
+    """Applies ``tseq[k]`` to the ``k``-th block of ``lengths[k]`` consecutive slices along
+    ``dim`` and concatenates the results (a transform for :func:`constraints.cat`)."""
+
+    def __init__(self, tseq: Any, dim: int = 0, lengths: Any = None, cache_size: int = 0) -> None:
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.lengths = [1] * len(self.transforms) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.transforms):
+            raise AssertionError(f"lengths ({len(self.lengths)}) must match transforms "
+                                 f"({len(self.transforms)})")
+        self.dim = dim
+
+    @property
+    def event_dim(self) -> int:
+        return max(t.event_dim for t in self.transforms)
+
+    @property
+    def length(self) -> int:
+        return sum(self.lengths)
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return CatTransform(self.transforms, self.dim, self.lengths, cache_size)
+
+    def _blocks(self, *ts: Any) -> Any:
+        start = 0
+        for trans, length in zip(self.transforms, self.lengths):
+            yield (trans,) + tuple(t.narrow(self.dim, start, length) for t in ts)
+            start += length
+
+    def _call(self, x: Any) -> Any:
+        _check_dim(x, self.dim, self.length, "tensor", "x", "length")
+        return gk.cat([trans(xs) for trans, xs in self._blocks(x)], dim=self.dim)
+
+    def _inverse(self, y: Any) -> Any:
+        _check_dim(y, self.dim, self.length, "tensor", "y", "length")
+        return gk.cat([trans.inv(ys) for trans, ys in self._blocks(y)], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        _check_dim(x, self.dim, self.length, "x", "x", "length")
+        _check_dim(y, self.dim, self.length, "y", "y", "length")
+        parts = []
+        for trans, xs, ys in self._blocks(x, y):
+            part = trans.log_abs_det_jacobian(xs, ys)
+            if trans.event_dim < self.event_dim:
+                part = _sum_rightmost(part, self.event_dim - trans.event_dim)
+            parts.append(part)
+        # the concatenated dim, counted among the log-det's dims (the event dims are summed out)
+        dim = (self.dim - x.dim() if self.dim >= 0 else self.dim) + self.event_dim
+        return gk.cat(parts, dim=dim) if dim < 0 else sum(parts)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self) -> Any:  # type: ignore[override]
+        return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
+
+    @constraints.dependent_property
+    def codomain(self) -> Any:  # type: ignore[override]
+        return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
+
+
+class StackTransform(Transform):
+    """Applies ``tseq[k]`` to the ``k``-th slice along ``dim`` and stacks the results (a
+    transform for :func:`constraints.stack`)."""
+
+    def __init__(self, tseq: Any, dim: int = 0, cache_size: int = 0) -> None:
+        if not all(isinstance(t, Transform) for t in tseq):
+            raise AssertionError("All elements of tseq must be Transform instances")
+        if cache_size:
+            tseq = [t.with_cache(cache_size) for t in tseq]
+        super().__init__(cache_size=cache_size)
+        self.transforms = list(tseq)
+        self.dim = dim
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return StackTransform(self.transforms, self.dim, cache_size)
+
+    def _slice(self, z: Any) -> list[Any]:
+        return [z.select(self.dim, i) for i in range(z.size(self.dim))]
+
+    def _call(self, x: Any) -> Any:
+        _check_dim(x, self.dim, len(self.transforms), "tensor", "x", "len(transforms)")
+        return gk.stack([t(xs) for xs, t in zip(self._slice(x), self.transforms)], dim=self.dim)
+
+    def _inverse(self, y: Any) -> Any:
+        _check_dim(y, self.dim, len(self.transforms), "tensor", "y", "len(transforms)")
+        return gk.stack([t.inv(ys) for ys, t in zip(self._slice(y), self.transforms)], dim=self.dim)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        _check_dim(x, self.dim, len(self.transforms), "x", "x", "len(transforms)")
+        _check_dim(y, self.dim, len(self.transforms), "y", "y", "len(transforms)")
+        return gk.stack([t.log_abs_det_jacobian(xs, ys)
+                         for xs, ys, t in zip(self._slice(x), self._slice(y), self.transforms)],
+                        dim=self.dim)
+
+    @property
+    def bijective(self) -> bool:  # type: ignore[override]
+        return all(t.bijective for t in self.transforms)
+
+    @constraints.dependent_property
+    def domain(self) -> Any:  # type: ignore[override]
+        return constraints.stack([t.domain for t in self.transforms], self.dim)
+
+    @constraints.dependent_property
+    def codomain(self) -> Any:  # type: ignore[override]
+        return constraints.stack([t.codomain for t in self.transforms], self.dim)
+
+
+class CumulativeDistributionTransform(Transform):
+    """``x -> distribution.cdf(x)``, onto the unit interval; the log-det is the log density."""
+
+    bijective = True
+    codomain = constraints.unit_interval
+    sign = +1  # type: ignore[assignment]
+
+    def __init__(self, distribution: Any, cache_size: int = 0) -> None:
+        super().__init__(cache_size=cache_size)
+        self.distribution = distribution
+
+    @property
+    def domain(self) -> Any:  # type: ignore[override]
+        return self.distribution.support
+
+    def _call(self, x: Any) -> Any:
+        return self.distribution.cdf(x)
+
+    def _inverse(self, y: Any) -> Any:
+        return self.distribution.icdf(y)
+
+    def log_abs_det_jacobian(self, x: Any, y: Any) -> Any:
+        return self.distribution.log_prob(x)
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        if self._cache_size == cache_size:
+            return self
+        return CumulativeDistributionTransform(self.distribution, cache_size=cache_size)

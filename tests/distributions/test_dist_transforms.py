@@ -86,6 +86,15 @@ TRANSFORMS = [
     ("LowerCholesky", lambda T: T.LowerCholeskyTransform(), X[:, :4].reshape(2, 2, 2)),
     ("Softmax", lambda T: T.SoftmaxTransform(), X),
     ("Inverse", lambda T: T.SigmoidTransform().inv, np.clip(np.abs(X) / 4, 0.01, 0.99)),
+    ("CorrCholesky", lambda T: T.CorrCholeskyTransform(), np.concatenate([X, X[:, :1] * 0.3], 1)),
+    ("PositiveDefinite", lambda T: T.PositiveDefiniteTransform(), X[:, :4].reshape(2, 2, 2)),
+    ("Cat", lambda T: T.CatTransform([T.ExpTransform(), T.SigmoidTransform(),
+                                      T.AffineTransform(0.5, 2.0)], dim=1, lengths=[2, 1, 2]), X),
+    ("Cat-event", lambda T: T.CatTransform([T.IndependentTransform(T.ExpTransform(), 1),
+                                            T.SigmoidTransform()], dim=0), X),
+    ("Stack", lambda T: T.StackTransform([T.ExpTransform(), T.TanhTransform()], dim=0), X),
+    ("Stack-last", lambda T: T.StackTransform([T.ExpTransform()] * 4 + [T.SoftplusTransform()],
+                                              dim=-1), X),
 ]
 
 
@@ -107,7 +116,8 @@ def test_transform_against_torch(name: str, make: Any, x: np.ndarray) -> None:
     assert tuple(gt.forward_shape(gx.shape)) == tuple(tt.forward_shape(tx.shape))
     assert gt.bijective == tt.bijective
     assert repr(gt.domain) == repr(tt.domain) and repr(gt.codomain) == repr(tt.codomain)
-    if name not in ("LowerCholesky", "Softmax"):   # PyTorch gives no log-det for these either
+    # PyTorch gives no log-det for these either
+    if name not in ("LowerCholesky", "Softmax", "PositiveDefinite"):
         np.testing.assert_allclose(gt.log_abs_det_jacobian(gx, gy).numpy(),
                                    tt.log_abs_det_jacobian(tx, ty).numpy(), rtol=1e-10, atol=1e-12)
 
@@ -215,3 +225,96 @@ def test_transformed_distribution_shapes_and_errors() -> None:
     assert d.log_prob(s).shape == gk.Size([2, 4])
     with pytest.raises(ValueError, match="transforms must be a Transform or list"):
         D.TransformedDistribution(base, "exp")
+
+
+def test_corr_cholesky_transform_log_det_by_finite_differences() -> None:
+    """log|det dy/dx| over the D (D - 1) / 2 free entries of y (its strict lower triangle)."""
+    x = np.array([0.3, -1.2, 0.8, 0.1, 2.0, -0.4])
+    tr = D.CorrCholeskyTransform()
+    rows, cols = np.tril_indices(4, -1)
+
+    def free(v: np.ndarray) -> np.ndarray:
+        return tr(t(v)).numpy()[rows, cols]
+    h = 1e-6
+    J = np.stack([(free(x + h * e) - free(x - h * e)) / (2 * h) for e in np.eye(6)], 1)
+    y = tr(t(x))
+    np.testing.assert_allclose(tr.log_abs_det_jacobian(t(x), y).item(),
+                               np.linalg.slogdet(J)[1], rtol=1e-7)
+    assert bool(C.corr_cholesky.check(y))
+    np.testing.assert_allclose(tr.inv(y).numpy(), x, rtol=1e-10)
+    np.testing.assert_allclose((y @ y.mT).diagonal().numpy(), np.ones(4), rtol=1e-12)
+
+
+def test_cat_and_stack_transforms_invert_and_check() -> None:
+    cat = D.CatTransform([D.ExpTransform(), D.AffineTransform(1.0, 2.0)], dim=-1, lengths=[3, 2])
+    y = cat(t(X))
+    np.testing.assert_allclose(y.numpy()[:, :3], np.exp(X[:, :3]))
+    np.testing.assert_allclose(y.numpy()[:, 3:], 1.0 + 2.0 * X[:, 3:])
+    np.testing.assert_allclose(cat.inv(y).numpy(), X, rtol=1e-12)
+    np.testing.assert_allclose(cat.log_abs_det_jacobian(t(X), y).numpy()[:, :3], X[:, :3])
+    assert cat.bijective and cat.event_dim == 0 and cat.length == 5
+    with pytest.raises(AssertionError, match=r"x.size\(-1\) = 4 must equal length 5"):
+        cat(t(X[:, :4]))
+    with pytest.raises(AssertionError, match="lengths \\(1\\) must match transforms \\(2\\)"):
+        D.CatTransform([D.ExpTransform(), D.ExpTransform()], lengths=[2])
+    stack = D.StackTransform([D.ExpTransform(), D.AbsTransform()], dim=0)
+    assert not stack.bijective
+    np.testing.assert_allclose(stack(t(X)).numpy(), np.stack([np.exp(X[0]), np.abs(X[1])]))
+    with pytest.raises(AssertionError, match=r"must equal len\(transforms\) 2"):
+        stack(t(X[:1]))
+    with pytest.raises(AssertionError, match="All elements of tseq must be Transform instances"):
+        D.StackTransform([D.ExpTransform(), 3])
+    assert cat.with_cache(1)._cache_size == 1 and stack.with_cache(1)._cache_size == 1
+
+
+def test_cumulative_distribution_transform() -> None:
+    st = pytest.importorskip("scipy.stats")
+    d = D.Normal(t(0.5), t(2.0))
+    tr = D.CumulativeDistributionTransform(d)
+    x = np.array([-1.0, 0.5, 3.0])
+    y = tr(t(x))
+    np.testing.assert_allclose(y.numpy(), st.norm(0.5, 2.0).cdf(x), rtol=1e-12)
+    np.testing.assert_allclose(tr.inv(y).numpy(), x, rtol=1e-10)
+    np.testing.assert_allclose(tr.log_abs_det_jacobian(t(x), y).numpy(),
+                               st.norm(0.5, 2.0).logpdf(x), rtol=1e-12)
+    assert tr.domain is d.support and repr(tr.codomain) == "Interval(lower_bound=0.0, upper_bound=1.0)"
+    assert tr.with_cache(1).distribution is d
+    # an Exponential pushed through its own cdf is uniform
+    e = D.Exponential(t(1.5))
+    u = D.TransformedDistribution(e, [D.CumulativeDistributionTransform(e)])
+    np.testing.assert_allclose(u.log_prob(t([0.1, 0.5, 0.9])).numpy(), 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("constraint,value", [
+    (C.corr_cholesky, [0.3, -1.0, 0.5]),
+    (C.positive_definite, [[0.3, 2.0], [-1.0, 0.5]]),
+    (C.positive_semidefinite, [[0.3, 2.0], [-1.0, 0.5]]),
+    (C.cat([C.positive, C.unit_interval], 0, [2, 1]), [0.3, -1.0, 0.5]),
+    (C.stack([C.positive, C.real, C.interval(-1.0, 2.0)], 0), [0.3, -1.0, 0.5]),
+])
+def test_new_transform_to_and_biject_to(constraint: Any, value: Any) -> None:
+    torch = pytest.importorskip("torch")
+    for name in ("transform_to", "biject_to"):
+        try:
+            ttr = getattr(torch.distributions, name)(_torch_constraint(torch, constraint))
+        except NotImplementedError:
+            with pytest.raises(NotImplementedError):
+                getattr(D, name)(constraint)
+            continue
+        tr = getattr(D, name)(constraint)
+        assert type(tr).__name__ == type(ttr).__name__
+        y = tr(t(value))
+        assert bool(constraint.check(y).all())
+        np.testing.assert_allclose(y.numpy(), ttr(torch.tensor(value, dtype=torch.float64)).numpy(),
+                                   rtol=1e-12)
+
+
+def _torch_constraint(torch: Any, c: Any) -> Any:
+    TC = torch.distributions.constraints
+    if isinstance(c, type(C.cat([C.real]))):
+        return TC.cat([_torch_constraint(torch, k) for k in c.cseq], c.dim, c.lengths)
+    if isinstance(c, type(C.stack([C.real]))):
+        return TC.stack([_torch_constraint(torch, k) for k in c.cseq], c.dim)
+    if isinstance(c, type(C.interval(0.0, 1.0))):
+        return TC.interval(c.lower_bound, c.upper_bound)
+    return getattr(TC, {v: k for k, v in vars(C).items() if isinstance(v, C.Constraint)}[c])

@@ -188,7 +188,7 @@ def test_kl_registry() -> None:
                                                   "Normal and q type Cauchy"):
         D.kl_divergence(D.Normal(t(0.0), t(1.0)), D.Cauchy(t(0.0), t(1.0)))
     with pytest.raises(NotImplementedError, match="different exponential families"):
-        D.kl_divergence(D.Gamma(t(1.0), t(1.0)), D.Exponential(t(1.0)))
+        D.kl_divergence(D.Beta(t(1.0), t(1.0)), D.Dirichlet(t([1.0, 2.0])))
 
 
 def test_kl_infinite_where_supports_differ() -> None:
