@@ -67,8 +67,12 @@ def slogdet(input: Tensor) -> Any:
 
 
 def logdet(input: Tensor) -> Tensor:
-    """``log(det(input))``: nan for a negative determinant, -inf for a zero one (as PyTorch)."""
+    """``log(det(input))``: nan for a negative determinant, -inf for a zero one (as PyTorch);
+    complex for a complex input (``logabsdet + i angle(det)``; ``-inf+nanj`` where singular)."""
     sign, logabs = L.slogdet(input)
+    if sign.is_complex():
+        out = A.add(logabs, A.log(sign))
+        return A.where(sign == 0, complex(float("-inf"), float("nan")), out)
     return A.where(sign < 0, float("nan"), logabs)
 
 

@@ -70,7 +70,7 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
 
     Notes
     -----
-    For ``m >= n``: ``M = R gR^T - gQ^T Q`` and ``gA = (gQ + Q copyltu(M)) R^-T``; wide
+    For ``m >= n``: ``M = R gR^H - gQ^H Q`` and ``gA = (gQ + Q copyltu(M)) R^-H``; wide
     inputs split ``A = Q [U | V]`` as PyTorch does. ``mode="complete"`` with ``m > n`` is
     not differentiable (the extra columns of ``Q`` are not unique); unlike PyTorch,
     ``mode="r"`` is.
@@ -86,7 +86,7 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
                            "(default), 'r', or 'complete'")
-    a = _matrix(A, "qr")
+    a = _matrix(A, "qr", True)
     q, r = L.qr_p(a, mode="complete" if mode == "complete" else "reduced")
     if mode == "r":
         q = _make(np.empty((0,), dtype=a._data.dtype), False, None)

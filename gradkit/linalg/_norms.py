@@ -256,8 +256,8 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     if driver not in _DRIVERS:
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
-    a = _matrix(A, "lstsq")
-    b = b_in = _float(B, "lstsq", "B")
+    a = _matrix(A, "lstsq", True)
+    b = b_in = _float(B, "lstsq", "B", complex_ok=True)
     vector = _is_vector_rhs(a, b)
     if vector:
         b = F.unsqueeze(b, -1)
@@ -270,11 +270,12 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     sol = L.lstsq_p(a, b_in if vector else b, rtol=rtol)
     x = F.unsqueeze(sol, -1) if vector else sol
     rank = matrix_rank(a, rtol=rtol)
-    empty = _make(np.empty((0,), dtype=a._data.dtype), False, None)
+    real = np.empty((0,), dtype=a._data.dtype).real.dtype        # complex inputs: real residuals
+    empty = _make(np.empty((0,), dtype=real), False, None)
     residuals = empty
     if driver != "gelsy" and m > n and bool(np.all(rank._data == n)):
         r = F.matmul(a, x) - b
-        residuals = F.sum(r * r, -2)
+        residuals = F.sum((r.conj() * r).real if r.is_complex() else r * r, -2)
     if driver == "gels":
         rank = _make(np.empty((0,), dtype=np.int64), False, None)
     svals = svdvals(a).detach() if driver in ("gelsd", "gelss") else empty
@@ -311,7 +312,8 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     >>> gk.linalg.vecdot(gk.tensor([1.0, 2.0]), gk.tensor([3.0, 4.0]))
     tensor(11.)
     """
-    return F.sum(F.mul(x, y), dim)
+    xt = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
+    return F.sum(F.mul(xt.conj() if xt.is_complex() else xt, y), dim)
 
 
 def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
