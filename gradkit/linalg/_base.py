@@ -37,7 +37,7 @@ _lstsq_ret = _return_type("linalg_lstsq", ["solution", "residuals", "rank", "sin
 def _float(x: Any, name: str, arg: str = "input", complex_ok: bool = False) -> Tensor:
     """``x`` as a Tensor; it must hold real (or, with ``complex_ok``, complex) floating-point numbers."""
     t = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
-    where = name if "." in name else f"linalg.{name}"    # "torch.lu_factor" is named in full
+    where = _where(name)                                   # "torch.lu_factor" is named in full
     if t.is_complex() and not complex_ok:
         raise NotImplementedError(f"{where}: complex inputs are not supported yet; "
                                   "pass a real floating-point tensor")
@@ -48,17 +48,25 @@ def _float(x: Any, name: str, arg: str = "input", complex_ok: bool = False) -> T
     return t
 
 
+def _where(name: str) -> str:
+    """The name PyTorch's messages give: ``linalg.<name>``, or ``name`` itself when it holds a
+    dot (``torch.lu_factor``) or ends in a colon (``logdet:``, named without a prefix)."""
+    if name.endswith(":"):
+        return name[:-1]
+    return name if "." in name else f"linalg.{name}"
+
+
 def _matrix(x: Any, name: str, complex_ok: bool = False) -> Tensor:
     t = _float(x, name, complex_ok=complex_ok)
     if t.ndim < 2:
-        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError(f"{_where(name)}: The input tensor A must have at least 2 dimensions.")
     return t
 
 
 def _square(x: Any, name: str, complex_ok: bool = False) -> Tensor:
     t = _matrix(x, name, complex_ok)
     if t.shape[-1] != t.shape[-2]:
-        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+        raise RuntimeError(f"{_where(name)}: A must be batches of square matrices, but they are "
                            f"{t.shape[-2]} by {t.shape[-1]} matrices")
     return t
 

@@ -52,7 +52,8 @@ def _eye_like(a: Tensor) -> Tensor:
 
 def _info(data: np.ndarray, test: Any) -> np.ndarray:
     """int32 LAPACK ``info`` per matrix of ``data`` (``test``: matrix -> int, 0 = fine)."""
-    mats = np.asarray(data).reshape((-1,) + data.shape[-2:])
+    count = int(np.prod(data.shape[:-2], dtype=np.int64))
+    mats = np.asarray(data).reshape((count,) + data.shape[-2:])
     return np.array([test(m) for m in mats], dtype=np.int32).reshape(data.shape[:-2])
 
 
@@ -106,7 +107,15 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     tensor([[1.],
             [0.]])
     """
-    lf = _square(L, "cholesky_solve", complex_ok=True)
+    for x, arg in ((B, "b"), (L, "u")):
+        t = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
+        if t.ndim < 2:
+            raise RuntimeError(f"{arg} should have at least 2 dimensions, but has {t.ndim} dimensions "
+                               f"instead")
+    lf = _float(L, "cholesky_solve", complex_ok=True)
+    if lf.shape[-1] != lf.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {lf.shape[-2]} by "
+                           f"{lf.shape[-1]} matrices")
     b = _matrix(B, "cholesky_solve", complex_ok=True)
     if lf.is_complex() != b.is_complex():
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
@@ -115,14 +124,9 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
         n = lf.shape[-1]
         raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {n} by {n} "
                            f"but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
-    low = _mT(lf) if upper else lf
-    if lf.is_complex():
-        # NOTE: the triangular-solve row is real only; A = L L^H through the complex solve
-        # row (only L's triangle is read, as LAPACK's potrs reads it)
-        low = F.tril(lf.mH if upper else lf)
-        return solve(low @ low.mH, b)
+    low = lf.mH if upper else lf                     # A = L L^H: only L's triangle is read
     y = OL.trisolve_p(low, b, upper=False)
-    return OL.trisolve_p(_mT(low), y, upper=True)
+    return OL.trisolve_p(low.mH, y, upper=True)
 
 
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
@@ -173,6 +177,8 @@ def lu(A: Tensor, *, pivot: bool = True) -> Any:
 
 def _perm_of(p: np.ndarray) -> np.ndarray:
     """The row order ``perm`` with ``A[perm] = L U`` from ``P`` (``A = P L U``)."""
+    if not p.shape[-1]:                              # no rows
+        return np.zeros(p.shape[:-1], dtype=np.int64)
     return np.argmax(p, axis=-2)
 
 
@@ -204,6 +210,8 @@ def _packed(low: Tensor, up: Tensor) -> Tensor:
 def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
     """Compact LU: ``(LU, pivots)``, ``L``'s strict lower part and ``U`` in one matrix and
     LAPACK's 1-based int32 row swaps (``torch.linalg.lu_factor``). Differentiable in ``LU``.
+    A zero on ``U``'s diagonal (a singular matrix) raises a RuntimeError, as in PyTorch;
+    :func:`lu_factor_ex` returns the factors with ``info`` instead.
 
     Examples
     --------
@@ -212,7 +220,8 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
     tensor([2, 2], dtype=torch.int32)
     """
     _pivot(pivot, "torch.lu_factor")
-    lu_, piv, _ = _lu_factor(_lu_arg(A, "torch.lu_factor"))
+    lu_, piv, info = _lu_factor(_lu_arg(A, "torch.lu_factor"))
+    _check_lu(info, "torch.linalg.lu_factor")
     return _lu_factor_ret(lu_, piv)
 
 
@@ -222,8 +231,24 @@ def _lu_factor(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     piv = _pivots_of(_perm_of(np.asarray(p._data)), k)
     diag = np.diagonal(np.asarray(up._data), axis1=-2, axis2=-1)
     zero = diag == 0
-    info = np.where(zero.any(-1), np.argmax(zero, -1) + 1, 0).astype(np.int32)
+    if not k:                                        # empty matrices: nothing can fail
+        info = np.zeros(zero.shape[:-1], dtype=np.int32)
+    else:
+        info = np.where(zero.any(-1), np.argmax(zero, -1) + 1, 0).astype(np.int32)
     return _packed(low, up), _const(piv), _const(info)
+
+
+def _check_lu(info: Tensor, name: str) -> None:
+    """PyTorch's error for a zero pivot (a RuntimeError, not a LinAlgError, as PyTorch's)."""
+    flat = np.asarray(info._data).reshape(-1)
+    bad = np.flatnonzero(flat)
+    if bad.size:
+        i = int(bad[0])
+        k = int(flat[i])
+        batch = f"(Batch element {i}): " if info.ndim else ""
+        raise RuntimeError(f"{name}: {batch}U[{k},{k}] is zero and using it on lu_solve would result in "
+                           f"a division by zero. If you still want to perform the factorization, "
+                           f"consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
 
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> Any:
@@ -236,12 +261,9 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     tensor(2, dtype=torch.int32)
     """
     _pivot(pivot, "torch.lu_factor_ex")
-    lu_, piv, info = _lu_factor(_lu_arg(A, "torch.lu_factor_ex"))
-    if check_errors and bool(np.any(info._data)):
-        raise LinAlgError(f"torch.linalg.lu_factor_ex: U[{int(info._data.max())},"
-                          f"{int(info._data.max())}] is zero and using it on lu_solve would result "
-                          f"in a division by zero. If you still want to perform the factorization, "
-                          f"consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+    lu_, piv, info = _lu_factor(_lu_arg(A, "torch.lu_factor"))       # PyTorch's name for both
+    if check_errors:
+        _check_lu(info, "torch.linalg.lu_factor_ex")
     return _lu_factor_ex_ret(lu_, piv, info)
 
 
@@ -436,13 +458,13 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     >>> gk.linalg.cholesky_ex(gk.tensor([[-1.0, 0.0], [0.0, 1.0]])).info
     tensor(1, dtype=torch.int32)
     """
-    a = _square(A, "cholesky_ex", True)
+    a = _square(A, "cholesky", True)                 # PyTorch's messages name cholesky
     data = np.asarray(F.transpose(a, -2, -1)._data if upper else a._data)
     try:
-        np.linalg.cholesky(data)
-        info = np.zeros(data.shape[:-2], dtype=np.int32)
+        ok = not OL._nan_pivot(np.linalg.cholesky(data))
     except np.linalg.LinAlgError:
-        info = _info(data, OL._not_pd_order)
+        ok = False
+    info = np.zeros(data.shape[:-2], dtype=np.int32) if ok else _info(data, OL._not_pd_order)
     if check_errors:
         _raise_first(info, "cholesky_ex", "cholesky")
     bad = info > 0
@@ -500,7 +522,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     >>> gk.linalg.solve_ex(gk.tensor([[2.0, 0.0], [0.0, 4.0]]), gk.tensor([2.0, 4.0])).result
     tensor([1., 1.])
     """
-    a = _square(A, "solve_ex", True)
+    a = _square(A, "solve", True)                    # PyTorch's messages name solve
     data = np.asarray(a._data)
     info = _lu_info(data)
     if check_errors:
@@ -559,22 +581,30 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     >>> gk.linalg.cond(gk.tensor([[4.0, 0.0], [0.0, 2.0]]))
     tensor(2.)
     """
-    a = _matrix(A, "cond", True)
+    t = A if isinstance(A, Tensor) else F.as_tensor_arg(A)
+    if t.ndim < 2:
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    a = _matrix(t, "cond", True)
     if p is None or (not isinstance(p, str) and p in (2, -2)):
         s = svdvals(a)
+        if not s.shape[-1]:                          # 0x0 matrices: 0, as in PyTorch
+            return F.sum(s, -1)
         big, small = s[..., 0], s[..., -1]
         return small / big if p == -2 else big / small
     if a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
                            f"{a.shape[-2]} by {a.shape[-1]} matrices")
     data = np.asarray(a._data)
+    if not data.shape[-1]:                           # 0x0 matrices: 0, as in PyTorch
+        return F.sum(F.sum(F.abs(a), -1), -1)
     bad = _lu_info(data) > 0
     m = _mask(bad)
     safe = F.where(m, _eye_like(a), a) if bad.any() else a
     out = matrix_norm(a, p) * matrix_norm(inv(safe), p)
+    bad = bad | np.isnan(np.asarray(out._data))      # PyTorch: a NaN condition number is inf
     if not bad.any():
         return out
-    return F.where(_const(bad), _const(np.array(np.inf, dtype=data.dtype)), out)
+    return F.where(_const(bad), _const(np.array(np.inf, dtype=out._data.dtype)), out)
 
 
 def vander(x: Tensor, *, N: int | None = None) -> Tensor:
@@ -658,7 +688,11 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     if p != q:
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
                            f"prod(self.shape[:ind]), but got {q} != {p}")
-    return F.reshape(inv(F.reshape(a, (p, q))), in_shape + out_shape)
+    try:
+        square_inv = inv(F.reshape(a, (p, q)))
+    except LinAlgError as e:                     # PyTorch's message names the inverse "inv"
+        raise LinAlgError(str(e).replace("linalg.inv: ", "inv: ", 1)) from None
+    return F.reshape(square_inv, in_shape + out_shape)
 
 
 def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:

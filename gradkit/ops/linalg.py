@@ -445,8 +445,10 @@ def _not_pd_order(m: np.ndarray, closest: bool = False) -> int:
     ``closest``, the full order)."""
     for k in range(1, m.shape[0] + 1):
         try:
-            np.linalg.cholesky(m[:k, :k])
+            c = np.linalg.cholesky(m[:k, :k])
         except np.linalg.LinAlgError:
+            return k
+        if np.isnan(c[k - 1, k - 1]):               # LAPACK's potrf stops at a NaN pivot too
             return k
     return m.shape[0] if closest else 0
 
@@ -493,6 +495,9 @@ det_p = defop("det", np.linalg.det, vjp=lambda g, ans, x: _mat(g) * _cj(_cofacto
 
 def _slogdet_impl(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sign, logabsdet = np.linalg.slogdet(x)
+    nan = np.isnan(logabsdet)
+    if values_unknown(nan) or nan.any():             # no sign for a NaN determinant (PyTorch: 0)
+        sign = np.where(nan, 0, sign).astype(sign.dtype, copy=False)
     return sign, logabsdet
 
 
@@ -553,9 +558,18 @@ solve_p = defop("solve", _solve_impl, vjp_all=_solve_vjp, save_ans=True, promote
 
 
 # --- factorizations -----------------------------------------------------------------------
+def _nan_pivot(c: np.ndarray) -> bool:
+    """Whether a Cholesky factor from NumPy has a NaN on its diagonal: LAPACK's potrf (PyTorch's)
+    reports that as a failure, NumPy returns it."""
+    return not values_unknown(c) and bool(np.isnan(c.diagonal(0, -2, -1)).any())
+
+
 def _cholesky_impl(x: np.ndarray) -> np.ndarray:
     try:
-        return np.linalg.cholesky(x)
+        c = np.linalg.cholesky(x)
+        if not _nan_pivot(c):
+            return c
+        raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
         i, k = _first_failure(x, _not_pd_order)
         raise LinAlgError(f"linalg.cholesky: {_batch(x, i)}The factorization could not be completed "
@@ -802,7 +816,14 @@ eigh_p = defop("eigh", _eigh_impl, vjp_all=_eigh_vjp, n_out=2, save_inputs=False
 
 
 def _eig_impl(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # NOTE: LAPACK's geev refuses inf/nan; those matrices get NaN (linalg.eig raises before)
+    bad = None if values_unknown(x) or np.isfinite(x).all() else ~np.isfinite(x).all(axis=(-2, -1))
+    if bad is not None:
+        x = np.where(bad[..., None, None], 0, x)
     w, v = np.linalg.eig(x)
+    if bad is not None:
+        w, v = _nan_where(bad, w.astype(np.result_type(w.dtype, np.complex64)),
+                          v.astype(np.result_type(v.dtype, np.complex64)))
     dt = np.result_type(x.dtype, np.complex64)         # always complex, as PyTorch's
     return w.astype(dt, copy=False), v.astype(dt, copy=False)
 
@@ -830,19 +851,38 @@ eig_p = defop("eig", _eig_impl, vjp_all=_eig_vjp, n_out=2, save_inputs=False, sa
               names="LinalgEigBackward0")
 
 
-def _finite_for_svd(x: Any, name: str = "linalg.svd") -> None:
-    """LAPACK's SVD may never return on a matrix holding inf (seen with NumPy 2.4): refuse it
-    first, with PyTorch's error (a Dask array is not computed for this check)."""
+def _finite_for_svd(x: Any, name: str = "linalg.svd") -> Any:
+    """A matrix holding NaN raises PyTorch's error (naming its batch element). LAPACK's SVD may
+    never return on a matrix holding inf (seen with NumPy 2.4), so such matrices are not given to
+    it: returns the mask of them (None when there is none), whose results are NaN, as PyTorch's
+    singular values are there. A Dask array is not computed for this check."""
     if values_unknown(x):
-        return
-    if not np.isfinite(x).all():
-        raise LinAlgError(f"{name}: The algorithm failed to converge because the input matrix "
-                          "contained non-finite values.")
+        return None
+    finite = np.isfinite(x)
+    if finite.all():
+        return None
+    nan = np.isnan(x).any(axis=(-2, -1))
+    if nan.any():
+        i = int(np.flatnonzero(np.reshape(nan, -1))[0])
+        raise LinAlgError(f"{name}: {_batch(x, i)}The algorithm failed to converge because the input "
+                          "matrix contained non-finite values.")
+    return ~finite.all(axis=(-2, -1))
+
+
+def _nan_where(bad: Any, *outs: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``outs`` (of a batch of matrices) with NaN in the elements that ``bad`` marks."""
+    return tuple(np.where(np.reshape(bad, np.shape(bad) + (1,) * (o.ndim - np.ndim(bad))),
+                          complex(np.nan, np.nan) if o.dtype.kind == "c" else np.nan, o)
+                 .astype(o.dtype, copy=False) for o in outs)
 
 
 def _svd_impl(x: np.ndarray, full_matrices: bool = True) -> tuple[np.ndarray, ...]:
-    _finite_for_svd(x)
+    bad = _finite_for_svd(x)
+    if bad is not None:
+        x = np.where(bad[..., None, None], 0, x)
     u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
+    if bad is not None:
+        u, s, vh = _nan_where(bad, u, s, vh)
     return u, s, vh
 
 
@@ -930,8 +970,7 @@ def _pinv_impl(x: np.ndarray, atol: Any = 0.0, rtol: Any = None, hermitian: bool
         w, v = np.linalg.eigh(x)
         s, vh, u = np.abs(w), np.conj(np.swapaxes(v, -1, -2)), v * np.sign(w)[..., None, :]
     else:
-        _finite_for_svd(x, "linalg.pinv")
-        u, s, vh = np.linalg.svd(x, full_matrices=False)
+        u, s, vh = _svd_impl(x, full_matrices=False)
     if rtol is None:
         rtol = max(x.shape[-2:]) * np.finfo(x.dtype).eps
     smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else _zeros(s.shape[:-1] + (1,), s.dtype, s)

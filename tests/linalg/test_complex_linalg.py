@@ -181,3 +181,36 @@ def test_lstsq_of_complex_has_real_residuals_and_singular_values():
     for driver in ("gels", "gelsy", "gelsd", "gelss"):
         r = gk.linalg.lstsq(a, b, driver=driver)
         assert r.residuals.dtype is gk.float64 and r.singular_values.dtype is gk.float64
+
+
+SECOND_ORDER = ["qr_Q", "qr_wide_R", "lu_U", "lu_tall_L", "matrix_exp", "solve_triangular_upper",
+                "lu_solve_right_adjoint", "lstsq", "logdet"]
+
+
+@pytest.mark.parametrize("name", SECOND_ORDER)
+def test_second_derivatives_by_finite_differences(name):
+    f, _, args = CASES[name]
+    ts = tuple(gk.tensor(a, requires_grad=True) for a in args)
+    assert gk.autograd.gradgradcheck(lambda *xs: f(gk, *xs), ts)
+
+
+@pytest.mark.parametrize("name", ["qr_Q", "qr_R", "lu_U", "lu_wide_L", "matrix_exp",
+                                  "solve_triangular_upper", "lu_solve_adjoint", "lstsq", "vecdot",
+                                  "logdet"])
+def test_forward_mode_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    f, _, args = CASES[name]
+    r = np.random.default_rng(3)
+    tans = [r.standard_normal(a.shape) + 1j * r.standard_normal(a.shape) for a in args]
+    _, want = torch.func.jvp(lambda *xs: f(torch, *xs), tuple(torch.tensor(a) for a in args),
+                             tuple(torch.tensor(t) for t in tans))
+    _, got = gk.func.jvp(lambda *xs: f(gk, *xs), tuple(gk.tensor(a) for a in args),
+                         tuple(gk.tensor(t) for t in tans))
+    np.testing.assert_allclose(got.numpy(), want.resolve_conj().numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [lambda x: gk.linalg.qr(x).Q, lambda x: gk.linalg.lu(x).U,
+                                gk.linalg.matrix_exp], ids=["qr", "lu", "matrix_exp"])
+def test_batched_complex_gradients(fn):
+    a = np.random.default_rng(0).standard_normal((2, 3, 3, 2)) @ np.array([1, 1j])
+    assert gk.autograd.gradcheck(fn, (gk.tensor(a, requires_grad=True),))
