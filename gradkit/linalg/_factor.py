@@ -583,6 +583,9 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     """
     t = A if isinstance(A, Tensor) else F.as_tensor_arg(A)
     if t.ndim < 2:
+        if isinstance(p, str):                       # PyTorch's wording differs by ord
+            raise RuntimeError(f"linalg.cond(ord={p}): The input tensor A must have at least 2 "
+                               f"dimensions.")
         raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     a = _matrix(t, "cond", True)
     if p is None or (not isinstance(p, str) and p in (2, -2)):

@@ -477,14 +477,18 @@ def _cofactor(x: Any, det: Any) -> Any:
     try:
         return _mat(det) * _mT(inv_p(x))
     except LinAlgError:
-        if _data(x).dtype.kind == "c":
-            raise LinAlgError("linalg.det: the gradient of the determinant of a singular complex "
-                              "matrix is not supported yet") from None
+        pass
     # NOTE: x = U S Vh gives cofactor = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh, which
-    # stays exact at singular matrices (PyTorch's det gradient is defined there too).
+    # stays exact at singular matrices (PyTorch's det gradient is defined there too). For complex
+    # x, det(U) det(Vh) is a unit phase and the cofactor phase conj(U diag(...) Vh): the
+    # phase is unchanged when a pair (u_i, v_i) turns by the same e^{i phi}.
     u, s, vh = svd_p(x, full_matrices=False)
-    sign = np.sign(np.linalg.det(_data(u)) * np.linalg.det(_data(vh))).astype(_data(s).dtype)
-    sign = as_data(sign)
+    phase = np.linalg.det(_data(u)) * np.linalg.det(_data(vh))
+    if _data(u).dtype.kind == "c":
+        phase = as_data((phase / np.abs(phase)).astype(_data(u).dtype))
+        others = _prod_others(s, s.ndim - 1) * _col(_constant(np.conj(phase), s))
+        return _cj(matmul_p(u * _row(others), vh))
+    sign = as_data(np.sign(phase).astype(_data(s).dtype))
     others = _prod_others(s, s.ndim - 1) * _col(_constant(sign, s))
     return matmul_p(u * _row(others), vh)
 
