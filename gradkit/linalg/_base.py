@@ -34,6 +34,32 @@ _lstsq_ret = _return_type("linalg_lstsq", ["solution", "residuals", "rank", "sin
 
 
 # --- argument checks, with PyTorch's messages -------------------------------------------------
+_NO_LAPACK = "This function doesn't handle types other than float and double"
+#: LAPACK has no half precision: what PyTorch raises for a float16 input, by the name a check is
+#: called with (a kernel name: NotImplementedError; else a RuntimeError with that text)
+_HALF = {"det": '"lu_cpu"', "solve": '"lu_cpu"', "torch.lu_factor": '"lu_cpu"', "linalg.lu": '"lu_cpu"',
+         "torch.linalg.lu_solve": '"linalg.lu_solve_cpu"', "cholesky": '"cholesky_cpu"',
+         "qr": '"geqrf_cpu"', "torch.geqrf": '"geqrf_cpu"', "eigh": '"linalg_eigh_cpu"',
+         "eig": '"linalg_eig_out_cpu"', "eigvals": '"linalg_eig_out_cpu"', "svd": '"linalg_svd_cpu"',
+         "solve_triangular": '"triangular_solve_cpu"', "triangular_solve": '"triangular_solve_cpu"',
+         "cholesky_solve": '"cholesky_solve_cpu"', "householder_product": '"orgqr_cpu"',
+         "inv": "linalg.inv: Low precision dtypes not supported. Got Half",
+         "slogdet": "linalg.slogdet: Low precision dtypes not supported. Got Half",
+         "logdet:": "logdet: Low precision dtypes not supported. Got Half",
+         "matrix_rank": _NO_LAPACK, "lstsq": _NO_LAPACK}
+
+
+def _refuse_half(t: Tensor, name: str) -> None:
+    """PyTorch's error for a float16 input to a LAPACK-backed function (NumPy's linalg raises a
+    TypeError of its own)."""
+    what = _HALF.get(name)
+    if what is None or t._data.dtype != np.float16:
+        return
+    if what.startswith('"'):
+        raise NotImplementedError(f"{what} not implemented for 'Half'")
+    raise RuntimeError(what)
+
+
 def _float(x: Any, name: str, arg: str = "input", complex_ok: bool = False) -> Tensor:
     """``x`` as a Tensor; it must hold real (or, with ``complex_ok``, complex) floating-point numbers."""
     t = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
@@ -45,6 +71,7 @@ def _float(x: Any, name: str, arg: str = "input", complex_ok: bool = False) -> T
         kind = t.dtype._legacy[: -len("Tensor")]
         raise RuntimeError(f"{where}: Expected a floating point or complex tensor as {arg}. "
                            f"Got {kind}")
+    _refuse_half(t, name)
     return t
 
 

@@ -272,7 +272,7 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
             [0.0000, 0.0000]])
     """
     t = A if isinstance(A, Tensor) else F.as_tensor_arg(A)
-    if t.ndim < 2:
+    if t.ndim < 2 or t._data.dtype == np.float16:
         raise RuntimeError(f"linalg.pinv({t.dtype._legacy[:-6]}{{{list(t.shape)}}}): expected a tensor "
                            "with 2 or more dimensions of float, double, cfloat or cdouble types")
     a = _matrix(t, "pinv", True)

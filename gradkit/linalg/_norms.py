@@ -120,6 +120,8 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
     pair = tuple(sorted((d0, d1)))
+    if ord in ("nuc", 2, -2) and a._data.dtype == np.float16:
+        raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got Half")
     if ord == "fro":
         return R.norm_p(a, ord=2.0, dim=pair, keepdim=keepdim)
     if ord in ("nuc", 2, -2):

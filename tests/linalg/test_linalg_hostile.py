@@ -213,3 +213,35 @@ def test_det_gradient_at_singular_complex_matrices() -> None:
         assert gk.autograd.gradcheck(gk.linalg.det, (t,))
         gk.linalg.det(t).real.backward()
         assert (np.abs(t.grad.numpy()).max() > 0.1) == (rank == 2)
+
+
+HALF = [  # recorded from PyTorch 2.13 with a float16 eye(3) (and float16 right-hand sides)
+    (lambda a, b: gk.linalg.inv(a), RuntimeError, "linalg.inv: Low precision dtypes not supported. Got Half"),
+    (lambda a, b: gk.linalg.matrix_power(a, -1), RuntimeError,
+     "linalg.inv: Low precision dtypes not supported. Got Half"),
+    (lambda a, b: gk.linalg.slogdet(a), RuntimeError,
+     "linalg.slogdet: Low precision dtypes not supported. Got Half"),
+    (lambda a, b: gk.linalg.matrix_norm(a, 2), RuntimeError,
+     "linalg.matrix_norm: Low precision dtypes not supported. Got Half"),
+    (lambda a, b: gk.linalg.det(a), NotImplementedError, "\"lu_cpu\" not implemented for 'Half'"),
+    (lambda a, b: gk.linalg.solve(a, b), NotImplementedError, "\"lu_cpu\" not implemented for 'Half'"),
+    (lambda a, b: gk.linalg.cholesky(a), NotImplementedError, "\"cholesky_cpu\" not implemented for 'Half'"),
+    (lambda a, b: gk.linalg.qr(a), NotImplementedError, "\"geqrf_cpu\" not implemented for 'Half'"),
+    (lambda a, b: gk.linalg.eigh(a), NotImplementedError, "\"linalg_eigh_cpu\" not implemented for 'Half'"),
+    (lambda a, b: gk.linalg.svd(a), NotImplementedError, "\"linalg_svd_cpu\" not implemented for 'Half'"),
+    (lambda a, b: gk.linalg.lstsq(a, b), RuntimeError,
+     "This function doesn't handle types other than float and double"),
+    (lambda a, b: gk.linalg.pinv(a), RuntimeError, r"linalg.pinv(Half{[3, 3]}): expected a tensor with 2 or "
+     "more dimensions of float, double, cfloat or cdouble types"),
+]
+
+
+@pytest.mark.parametrize("case", range(len(HALF)))
+def test_float16_refused_as_pytorch(case: int) -> None:
+    f, kind, message = HALF[case]
+    a, b = gk.eye(3, dtype=gk.float16), gk.ones(3, 2, dtype=gk.float16)
+    with pytest.raises(kind) as info:
+        f(a, b)
+    assert type(info.value) is kind and str(info.value) == message
+    # functions PyTorch computes in half precision still work
+    np.testing.assert_array_equal(gk.linalg.matrix_norm(a).numpy(), np.float16(np.sqrt(3)))
