@@ -9,7 +9,7 @@ from gradkit import _api as A
 from gradkit import linalg as L
 from gradkit._core.creation import zeros as _zeros
 from gradkit._core.tensor import Tensor
-from gradkit.linalg._base import _return_type
+from gradkit.linalg._base import _return_type, _square
 
 _LA = L                                  # NOTE: cholesky_solve's argument is named L, as in torch
 
@@ -67,8 +67,12 @@ def slogdet(input: Tensor) -> Any:
 
 
 def logdet(input: Tensor) -> Tensor:
-    """``log(det(input))``: nan for a negative determinant, -inf for a zero one (as PyTorch)."""
-    sign, logabs = L.slogdet(input)
+    """``log(det(input))``: nan for a negative determinant, -inf for a zero one (as PyTorch);
+    complex for a complex input (``logabsdet + i angle(det)``; ``-inf+nanj`` where singular)."""
+    sign, logabs = L.slogdet(_square(input, "logdet:", True))
+    if sign.is_complex():
+        out = A.add(logabs, A.log(sign))
+        return A.where(sign == 0, complex(float("-inf"), float("nan")), out)
     return A.where(sign < 0, float("nan"), logabs)
 
 

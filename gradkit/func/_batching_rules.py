@@ -289,6 +289,7 @@ PER_EXAMPLE = frozenset({
     "diagonal_backward", "unfold", "unfold_backward", "as_strided", "as_strided_backward",
     "diag_embed", "trace", "fft_c2c", "fft_r2c", "fft_c2r", "logcumsumexp", "std_mean", "inv",
     "det", "slogdet", "solve", "cholesky", "cholesky_upper", "qr", "geqrf", "eigh", "eig", "svd", "pinv",
+    "ldl_factor", "ldl_solve",
     "solve_triangular",
     "lu", "matrix_exp", "conv2d", "conv2d_input_grad", "conv2d_weight_grad", "max_pool2d",
     "max_pool2d_backward", "nll_loss", "fill", "avg_pool2d", "resample", "adaptive_max_pool2d",

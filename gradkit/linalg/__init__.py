@@ -33,10 +33,12 @@ __all__ = ["LinAlgError", "inv", "det", "slogdet", "solve", "cholesky", "qr", "e
            "matrix_power", "lstsq", "cross", "vecdot", "multi_dot", "matmul", "diagonal",
            "solve_triangular", "matrix_exp", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
            "cholesky_ex", "inv_ex", "solve_ex", "cond", "vander", "householder_product",
-           "tensorinv", "tensorsolve", "cholesky_solve", "triangular_solve"]
+           "tensorinv", "tensorsolve", "cholesky_solve", "triangular_solve", "ldl_factor",
+           "ldl_factor_ex", "ldl_solve"]
 
 from gradkit.linalg._factor import (cholesky_ex, cholesky_solve, cond, householder_product,  # noqa: E402
-                                    inv_ex, lu, lu_factor, lu_factor_ex, lu_solve, matrix_exp,
+                                    inv_ex, ldl_factor, ldl_factor_ex, ldl_solve, lu, lu_factor,
+                                    lu_factor_ex, lu_solve, matrix_exp,
                                     solve_ex, solve_triangular, tensorinv, tensorsolve,
                                     triangular_solve, vander)
 from gradkit.linalg import _legacy  # noqa: E402,F401  (torch.qr, torch.lu, ..., Tensor.qr, ...)

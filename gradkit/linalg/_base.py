@@ -34,10 +34,36 @@ _lstsq_ret = _return_type("linalg_lstsq", ["solution", "residuals", "rank", "sin
 
 
 # --- argument checks, with PyTorch's messages -------------------------------------------------
+_NO_LAPACK = "This function doesn't handle types other than float and double"
+#: LAPACK has no half precision: what PyTorch raises for a float16 input, by the name a check is
+#: called with (a kernel name: NotImplementedError; else a RuntimeError with that text)
+_HALF = {"det": '"lu_cpu"', "solve": '"lu_cpu"', "torch.lu_factor": '"lu_cpu"', "linalg.lu": '"lu_cpu"',
+         "torch.linalg.lu_solve": '"linalg.lu_solve_cpu"', "cholesky": '"cholesky_cpu"',
+         "qr": '"geqrf_cpu"', "torch.geqrf": '"geqrf_cpu"', "eigh": '"linalg_eigh_cpu"',
+         "eig": '"linalg_eig_out_cpu"', "eigvals": '"linalg_eig_out_cpu"', "svd": '"linalg_svd_cpu"',
+         "solve_triangular": '"triangular_solve_cpu"', "triangular_solve": '"triangular_solve_cpu"',
+         "cholesky_solve": '"cholesky_solve_cpu"', "householder_product": '"orgqr_cpu"',
+         "inv": "linalg.inv: Low precision dtypes not supported. Got Half",
+         "slogdet": "linalg.slogdet: Low precision dtypes not supported. Got Half",
+         "logdet:": "logdet: Low precision dtypes not supported. Got Half",
+         "matrix_rank": _NO_LAPACK, "lstsq": _NO_LAPACK}
+
+
+def _refuse_half(t: Tensor, name: str) -> None:
+    """PyTorch's error for a float16 input to a LAPACK-backed function (NumPy's linalg raises a
+    TypeError of its own)."""
+    what = _HALF.get(name)
+    if what is None or t._data.dtype != np.float16:
+        return
+    if what.startswith('"'):
+        raise NotImplementedError(f"{what} not implemented for 'Half'")
+    raise RuntimeError(what)
+
+
 def _float(x: Any, name: str, arg: str = "input", complex_ok: bool = False) -> Tensor:
     """``x`` as a Tensor; it must hold real (or, with ``complex_ok``, complex) floating-point numbers."""
     t = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
-    where = name if "." in name else f"linalg.{name}"    # "torch.lu_factor" is named in full
+    where = _where(name)                                   # "torch.lu_factor" is named in full
     if t.is_complex() and not complex_ok:
         raise NotImplementedError(f"{where}: complex inputs are not supported yet; "
                                   "pass a real floating-point tensor")
@@ -45,20 +71,29 @@ def _float(x: Any, name: str, arg: str = "input", complex_ok: bool = False) -> T
         kind = t.dtype._legacy[: -len("Tensor")]
         raise RuntimeError(f"{where}: Expected a floating point or complex tensor as {arg}. "
                            f"Got {kind}")
+    _refuse_half(t, name)
     return t
+
+
+def _where(name: str) -> str:
+    """The name PyTorch's messages give: ``linalg.<name>``, or ``name`` itself when it holds a
+    dot (``torch.lu_factor``) or ends in a colon (``logdet:``, named without a prefix)."""
+    if name.endswith(":"):
+        return name[:-1]
+    return name if "." in name else f"linalg.{name}"
 
 
 def _matrix(x: Any, name: str, complex_ok: bool = False) -> Tensor:
     t = _float(x, name, complex_ok=complex_ok)
     if t.ndim < 2:
-        raise RuntimeError(f"linalg.{name}: The input tensor A must have at least 2 dimensions.")
+        raise RuntimeError(f"{_where(name)}: The input tensor A must have at least 2 dimensions.")
     return t
 
 
 def _square(x: Any, name: str, complex_ok: bool = False) -> Tensor:
     t = _matrix(x, name, complex_ok)
     if t.shape[-1] != t.shape[-2]:
-        raise RuntimeError(f"linalg.{name}: A must be batches of square matrices, but they are "
+        raise RuntimeError(f"{_where(name)}: A must be batches of square matrices, but they are "
                            f"{t.shape[-2]} by {t.shape[-1]} matrices")
     return t
 

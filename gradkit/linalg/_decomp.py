@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit import _api as F
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import linalg as L
 from gradkit.linalg._base import _array, _eigh_ret, _matrix, _qr_ret, _square, _svd_ret
@@ -70,7 +71,7 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
 
     Notes
     -----
-    For ``m >= n``: ``M = R gR^T - gQ^T Q`` and ``gA = (gQ + Q copyltu(M)) R^-T``; wide
+    For ``m >= n``: ``M = R gR^H - gQ^H Q`` and ``gA = (gQ + Q copyltu(M)) R^-H``; wide
     inputs split ``A = Q [U | V]`` as PyTorch does. ``mode="complete"`` with ``m > n`` is
     not differentiable (the extra columns of ``Q`` are not unique); unlike PyTorch,
     ``mode="r"`` is.
@@ -86,7 +87,7 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
                            "(default), 'r', or 'complete'")
-    a = _matrix(A, "qr")
+    a = _matrix(A, "qr", True)
     q, r = L.qr_p(a, mode="complete" if mode == "complete" else "reduced")
     if mode == "r":
         q = _make(np.empty((0,), dtype=a._data.dtype), False, None)
@@ -154,7 +155,7 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     >>> gk.linalg.eigvalsh(gk.tensor([[2.0, 0.0], [0.0, 1.0]]))
     tensor([1., 2.])
     """
-    return L.eigh_p(_square(A, "eigvalsh", True), UPLO=_uplo(UPLO))[0]
+    return L.eigh_p(_square(A, "eigh", True), UPLO=_uplo(UPLO))[0]     # PyTorch names eigh
 
 
 def _no_driver(driver: Any, name: str) -> None:
@@ -225,7 +226,7 @@ def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
     tensor([2., 1.])
     """
     _no_driver(driver, "svdvals")
-    return L.svd_p(_matrix(A, "svdvals", True), full_matrices=False)[1]
+    return L.svd_p(_matrix(A, "svd", True), full_matrices=False)[1]     # PyTorch names svd
 
 
 def _tolerances(a: Tensor, atol: Any, rtol: Any) -> tuple[Any, Any]:
@@ -270,7 +271,11 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     tensor([[0.5000, 0.0000],
             [0.0000, 0.0000]])
     """
-    a = _matrix(A, "pinv", True)
+    t = A if isinstance(A, Tensor) else F.as_tensor_arg(A)
+    if t.ndim < 2 or t._data.dtype == np.float16:
+        raise RuntimeError(f"linalg.pinv({t.dtype._legacy[:-6]}{{{list(t.shape)}}}): expected a tensor "
+                           "with 2 or more dimensions of float, double, cfloat or cdouble types")
+    a = _matrix(t, "pinv", True)
     atol, rtol = _tolerances(a, atol, rtol)
     return L.pinv_p(a, atol=atol, rtol=rtol, hermitian=bool(hermitian))
 
@@ -286,10 +291,14 @@ def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: boo
     >>> gk.linalg.matrix_rank(gk.tensor([[1.0, 2.0], [2.0, 4.0]]))
     tensor(1)
     """
-    a = _matrix(A, "matrix_rank", True)
+    t = A if isinstance(A, Tensor) else F.as_tensor_arg(A)
+    if t.ndim < 2:
+        raise RuntimeError("torch.linalg.matrix_rank: The input tensor input must have at least 2 "
+                           "dimensions.")
+    a = _matrix(t, "matrix_rank", True)
     atol, rtol = _tolerances(a, atol, rtol)
     x = a._data
-    s = np.abs(np.linalg.eigvalsh(x)) if hermitian else np.linalg.svd(x, compute_uv=False)
+    s = np.abs(np.linalg.eigvalsh(x)) if hermitian else L._svd_impl(x, full_matrices=False)[1]
     smax = s.max(axis=-1) if s.shape[-1] else np.zeros(s.shape[:-1])
     cutoff = np.maximum(atol, rtol * smax)
     return _make(np.asarray(np.sum(s > cutoff[..., None], axis=-1), dtype=np.int64), False, None)

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from gradkit.linalg._base import _return_type, _square
+from gradkit._core.backend import values_unknown
 from gradkit._core.tensor import Tensor
 from gradkit.ops import linalg as L
 
@@ -45,7 +48,10 @@ def eig(A: Tensor) -> Any:
     >>> gk.linalg.eig(gk.tensor([[2.0, 0.0], [0.0, 3.0]])).eigenvalues
     tensor([2.+0.j, 3.+0.j])
     """
-    w, v = L.eig_p(_square(A, "eig", True))
+    a = _square(A, "eig", True)
+    if not values_unknown(a._data) and not bool(np.isfinite(a._data).all()):
+        raise RuntimeError("torch.linalg.eig: input tensor should not contain infs or NaNs.")
+    w, v = L.eig_p(a)
     return _eig_ret(w, v)
 
 

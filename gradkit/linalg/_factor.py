@@ -24,7 +24,8 @@ from gradkit.ops.linalg import LinAlgError
 
 __all__ = ["solve_triangular", "matrix_exp", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
            "cholesky_ex", "inv_ex", "solve_ex", "cond", "vander", "householder_product",
-           "tensorinv", "tensorsolve", "cholesky_solve", "triangular_solve"]
+           "tensorinv", "tensorsolve", "cholesky_solve", "triangular_solve", "ldl_factor",
+           "ldl_factor_ex", "ldl_solve"]
 
 _lu_ret = _return_type("linalg_lu", ["P", "L", "U"])
 _lu_factor_ret = _return_type("linalg_lu_factor", ["LU", "pivots"])
@@ -33,6 +34,8 @@ _cholesky_ex_ret = _return_type("linalg_cholesky_ex", ["L", "info"])
 _inv_ex_ret = _return_type("linalg_inv_ex", ["inverse", "info"])
 _solve_ex_ret = _return_type("linalg_solve_ex", ["result", "info"])
 _triangular_solve_ret = _return_type("triangular_solve", ["solution", "cloned_coefficient"])
+_ldl_factor_ret = _return_type("linalg_ldl_factor", ["LD", "pivots"])
+_ldl_factor_ex_ret = _return_type("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
 
 
 def _const(arr: Any, like: Any = None) -> Tensor:
@@ -49,7 +52,8 @@ def _eye_like(a: Tensor) -> Tensor:
 
 def _info(data: np.ndarray, test: Any) -> np.ndarray:
     """int32 LAPACK ``info`` per matrix of ``data`` (``test``: matrix -> int, 0 = fine)."""
-    mats = np.asarray(data).reshape((-1,) + data.shape[-2:])
+    count = int(np.prod(data.shape[:-2], dtype=np.int64))
+    mats = np.asarray(data).reshape((count,) + data.shape[-2:])
     return np.array([test(m) for m in mats], dtype=np.int32).reshape(data.shape[:-2])
 
 
@@ -74,8 +78,8 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     tensor([[1.],
             [1.]])
     """
-    a = _square(A, "solve_triangular")
-    b = _float(B, "solve_triangular", "B")
+    a = _square(A, "solve_triangular", True)
+    b = _float(B, "solve_triangular", "B", complex_ok=True)
     if b.ndim < 2:
         raise RuntimeError("linalg.solve_triangular: The input tensor B must have at least 2 "
                            "dimensions.")
@@ -103,7 +107,15 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     tensor([[1.],
             [0.]])
     """
-    lf = _square(L, "cholesky_solve", complex_ok=True)
+    for x, arg in ((B, "b"), (L, "u")):
+        t = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
+        if t.ndim < 2:
+            raise RuntimeError(f"{arg} should have at least 2 dimensions, but has {t.ndim} dimensions "
+                               f"instead")
+    lf = _float(L, "cholesky_solve", complex_ok=True)
+    if lf.shape[-1] != lf.shape[-2]:
+        raise RuntimeError(f"A must be batches of square matrices, but they are {lf.shape[-2]} by "
+                           f"{lf.shape[-1]} matrices")
     b = _matrix(B, "cholesky_solve", complex_ok=True)
     if lf.is_complex() != b.is_complex():
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
@@ -112,21 +124,16 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
         n = lf.shape[-1]
         raise RuntimeError(f"Incompatible matrix sizes for cholesky_solve: each A matrix is {n} by {n} "
                            f"but each b matrix is {b.shape[-2]} by {b.shape[-1]}")
-    low = _mT(lf) if upper else lf
-    if lf.is_complex():
-        # NOTE: the triangular-solve row is real only; A = L L^H through the complex solve
-        # row (only L's triangle is read, as LAPACK's potrs reads it)
-        low = F.tril(lf.mH if upper else lf)
-        return solve(low @ low.mH, b)
+    low = lf.mH if upper else lf                     # A = L L^H: only L's triangle is read
     y = OL.trisolve_p(low, b, upper=False)
-    return OL.trisolve_p(_mT(low), y, upper=True)
+    return OL.trisolve_p(low.mH, y, upper=True)
 
 
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False) -> Any:
     """PyTorch's deprecated ``torch.triangular_solve``: ``(solution, cloned_coefficient)`` of
     ``A X = b`` (``A^T X = b`` with ``transpose``)."""
-    a = _square(A, "triangular_solve")
+    a = _square(A, "triangular_solve", True)
     if transpose:
         x = solve_triangular(_mT(a), b, upper=not upper, unitriangular=unitriangular)
     else:
@@ -136,7 +143,7 @@ def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool =
 
 # --- LU -------------------------------------------------------------------------------------
 def _lu_arg(A: Any, name: str) -> Tensor:
-    t = _float(A, name)
+    t = _float(A, name, complex_ok=True)
     if t.ndim < 2:
         raise RuntimeError(f"{name}: Expected tensor with 2 or more dimensions. Got size: "
                            f"{list(t.shape)} instead")
@@ -170,6 +177,8 @@ def lu(A: Tensor, *, pivot: bool = True) -> Any:
 
 def _perm_of(p: np.ndarray) -> np.ndarray:
     """The row order ``perm`` with ``A[perm] = L U`` from ``P`` (``A = P L U``)."""
+    if not p.shape[-1]:                              # no rows
+        return np.zeros(p.shape[:-1], dtype=np.int64)
     return np.argmax(p, axis=-2)
 
 
@@ -201,6 +210,8 @@ def _packed(low: Tensor, up: Tensor) -> Tensor:
 def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
     """Compact LU: ``(LU, pivots)``, ``L``'s strict lower part and ``U`` in one matrix and
     LAPACK's 1-based int32 row swaps (``torch.linalg.lu_factor``). Differentiable in ``LU``.
+    A zero on ``U``'s diagonal (a singular matrix) raises a RuntimeError, as in PyTorch;
+    :func:`lu_factor_ex` returns the factors with ``info`` instead.
 
     Examples
     --------
@@ -209,7 +220,8 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
     tensor([2, 2], dtype=torch.int32)
     """
     _pivot(pivot, "torch.lu_factor")
-    lu_, piv, _ = _lu_factor(_lu_arg(A, "torch.lu_factor"))
+    lu_, piv, info = _lu_factor(_lu_arg(A, "torch.lu_factor"))
+    _check_lu(info, "torch.linalg.lu_factor")
     return _lu_factor_ret(lu_, piv)
 
 
@@ -219,8 +231,24 @@ def _lu_factor(a: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     piv = _pivots_of(_perm_of(np.asarray(p._data)), k)
     diag = np.diagonal(np.asarray(up._data), axis1=-2, axis2=-1)
     zero = diag == 0
-    info = np.where(zero.any(-1), np.argmax(zero, -1) + 1, 0).astype(np.int32)
+    if not k:                                        # empty matrices: nothing can fail
+        info = np.zeros(zero.shape[:-1], dtype=np.int32)
+    else:
+        info = np.where(zero.any(-1), np.argmax(zero, -1) + 1, 0).astype(np.int32)
     return _packed(low, up), _const(piv), _const(info)
+
+
+def _check_lu(info: Tensor, name: str) -> None:
+    """PyTorch's error for a zero pivot (a RuntimeError, not a LinAlgError, as PyTorch's)."""
+    flat = np.asarray(info._data).reshape(-1)
+    bad = np.flatnonzero(flat)
+    if bad.size:
+        i = int(bad[0])
+        k = int(flat[i])
+        batch = f"(Batch element {i}): " if info.ndim else ""
+        raise RuntimeError(f"{name}: {batch}U[{k},{k}] is zero and using it on lu_solve would result in "
+                           f"a division by zero. If you still want to perform the factorization, "
+                           f"consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
 
 
 def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> Any:
@@ -233,12 +261,9 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     tensor(2, dtype=torch.int32)
     """
     _pivot(pivot, "torch.lu_factor_ex")
-    lu_, piv, info = _lu_factor(_lu_arg(A, "torch.lu_factor_ex"))
-    if check_errors and bool(np.any(info._data)):
-        raise LinAlgError(f"torch.linalg.lu_factor_ex: U[{int(info._data.max())},"
-                          f"{int(info._data.max())}] is zero and using it on lu_solve would result "
-                          f"in a division by zero. If you still want to perform the factorization, "
-                          f"consider calling linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)")
+    lu_, piv, info = _lu_factor(_lu_arg(A, "torch.lu_factor"))       # PyTorch's name for both
+    if check_errors:
+        _check_lu(info, "torch.linalg.lu_factor_ex")
     return _lu_factor_ex_ret(lu_, piv, info)
 
 
@@ -266,18 +291,18 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     tensor([[1.],
             [2.]])
     """
-    lu_ = _float(LU, "torch.linalg.lu_solve")
+    lu_ = _float(LU, "torch.linalg.lu_solve", complex_ok=True)
     if lu_.ndim < 2 or lu_.shape[-1] != lu_.shape[-2]:
         raise RuntimeError(f"torch.linalg.lu_solve: A must be batches of square matrices, but they "
                            f"are {lu_.shape[-2]} by {lu_.shape[-1]} matrices")
-    b = _matrix(B, "lu_solve")
+    b = _matrix(B, "lu_solve", True)
     n = lu_.shape[-1]
     piv = np.asarray(pivots._data if isinstance(pivots, Tensor) else pivots)
     perm = _perm_from_pivots(piv, n)
     pt = _const(np.eye(n, dtype=lu_._data.dtype)[perm], lu_)               # P^T
     low, up = lu_, lu_
-    if not left:                                     # X A = B  <=>  A^T X^T = B^T
-        b = _mT(b)
+    if not left:                                     # X A = B  <=>  A^H X^H = B^H
+        b = b.mH
         adjoint = not adjoint
     if (b.shape[-2]) != n:
         raise RuntimeError(f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
@@ -286,10 +311,121 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
     if not adjoint:                                  # A = P L U: X = U^-1 L^-1 P^T B
         y = OL.trisolve_p(low, F.matmul(pt, b), upper=False, unitriangular=True)
         x = OL.trisolve_p(up, y, upper=True)
-    else:                                            # A^T = U^T L^T P^T: X = P L^-T U^-T B
-        y = OL.trisolve_p(_mT(up), b, upper=False)
-        x = F.matmul(_mT(pt), OL.trisolve_p(_mT(low), y, upper=True, unitriangular=True))
-    return x if left else _mT(x)
+    else:                                            # A^H = U^H L^H P^T: X = P L^-H U^-H B
+        y = OL.trisolve_p(up.mH, b, upper=False)
+        x = F.matmul(_mT(pt), OL.trisolve_p(low.mH, y, upper=True, unitriangular=True))
+    return x if left else x.mH
+
+
+# --- LDL (Bunch-Kaufman) ----------------------------------------------------------------------
+def _ldl_arg(A: Any, name: str, arg: str = "A") -> Tensor:
+    """A (batch of) square floating-point matri(x/ces), checked with PyTorch's messages."""
+    t = A if isinstance(A, Tensor) else F.as_tensor_arg(A)
+    if not (t.is_floating_point() or t.is_complex()):
+        raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
+                           f"Got {t.dtype._legacy[:-6]}")
+    if t.ndim < 2:
+        raise RuntimeError(f"{name}: The input tensor {arg} must have at least 2 dimensions.")
+    if t.shape[-1] != t.shape[-2]:
+        raise RuntimeError(f"{name}: A must be batches of square matrices, but they are "
+                           f"{t.shape[-2]} by {t.shape[-1]} matrices")
+    if t._data.dtype.itemsize < 4:             # float16: LAPACK has no half precision
+        kernel = "ldl_factor_kernel_cpu" if "factor" in name else "ldl_solve_kernel_cpu"
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{t.dtype._legacy[:-6]}\'')
+    return t
+
+
+def ldl_factor_ex(A: Tensor, *, hermitian: bool = False, check_errors: bool = False) -> Any:
+    """:func:`ldl_factor` with ``info`` (int32, per matrix): 0, or the 1-based index of the
+    first exactly zero diagonal element of ``D`` (the factorization is then complete but ``D``
+    is singular). With ``check_errors`` such a matrix raises :class:`LinAlgError` instead.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.ldl_factor_ex(gk.tensor([[1.0, 1.0], [1.0, 1.0]])).info
+    tensor(2, dtype=torch.int32)
+    """
+    return _ldl(A, hermitian, check_errors, "torch.linalg.ldl_factor_ex", True)
+
+
+def ldl_factor(A: Tensor, *, hermitian: bool = False) -> Any:
+    """LDL factorization with Bunch-Kaufman pivoting of a symmetric (``hermitian=True``:
+    Hermitian) matrix, as LAPACK's ``?sytrf`` (``?hetrf``) returns it: ``(LD, pivots)``.
+
+    Only the lower triangle of ``A`` is read. ``LD`` holds ``L`` below the diagonal and the
+    block-diagonal ``D`` on it (its 2x2 blocks' off-diagonal entries below it); its strict upper
+    triangle is zero. ``pivots`` (int32) are LAPACK's: ``pivots[i] = k > 0`` swapped rows ``i``
+    and ``k - 1`` for a 1x1 block, a negative pair marks a 2x2 block. Raises
+    :class:`LinAlgError` when ``D`` is singular (use :func:`ldl_factor_ex` to get ``info``).
+    Needs SciPy (``pip install gradkit[scipy]``). Not differentiable, as in PyTorch.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> gk.linalg.ldl_factor(gk.tensor([[4.0, 2.0], [2.0, 3.0]])).LD
+    tensor([[4.0000, 0.0000],
+            [0.5000, 2.0000]])
+    """
+    ld, piv, _ = _ldl(A, hermitian, True, "torch.linalg.ldl_factor", False)
+    return _ldl_factor_ret(ld, piv)
+
+
+def _ldl(A: Any, hermitian: bool, check: bool, name: str, ex: bool) -> Any:
+    a = _ldl_arg(A, "torch.linalg.ldl_factor_ex")
+    ld, piv, info = OL.ldl_factor_p(a, hermitian=bool(hermitian))
+    if check:
+        bad = np.flatnonzero(np.asarray(info._data).reshape(-1))
+        if bad.size:
+            i = int(bad[0])
+            k = int(np.asarray(info._data).reshape(-1)[i])
+            batch = f"(Batch element {i}): " if info.ndim else ""
+            raise LinAlgError(f"{name}: {batch}The input is singular: D[{k}, {k}] of its factorization "
+                              f"is exactly zero, so ldl_solve would divide by zero. Use "
+                              f"torch.linalg.ldl_factor_ex(A) to get the factors and info.")
+    return _ldl_factor_ex_ret(ld, piv, info) if ex else (ld, piv, info)
+
+
+def ldl_solve(LD: Tensor, pivots: Tensor, B: Tensor, *, hermitian: bool = False) -> Tensor:
+    """Solve ``A X = B`` from :func:`ldl_factor`'s ``(LD, pivots)`` (LAPACK's ``?sytrs``;
+    ``?hetrs`` with ``hermitian=True``). Batch dimensions broadcast. Needs SciPy. Not
+    differentiable, as in PyTorch.
+
+    Examples
+    --------
+    >>> import gradkit as gk
+    >>> LD, piv = gk.linalg.ldl_factor(gk.tensor([[4.0, 2.0], [2.0, 3.0]]))
+    >>> gk.linalg.ldl_solve(LD, piv, gk.tensor([[6.0], [5.0]]))
+    tensor([[1.],
+            [1.]])
+    """
+    name = "torch.linalg.ldl_solve"
+    ld = _ldl_arg(LD, name)
+    b = B if isinstance(B, Tensor) else F.as_tensor_arg(B)
+    p = pivots if isinstance(pivots, Tensor) else F.as_tensor_arg(pivots)
+    if tuple(p.shape) != tuple(ld.shape[:-1]):
+        raise RuntimeError(f"{name}: Expected LD.shape[:-1] and pivots.shape to be the same, but got "
+                           f"pivots with shape {list(p.shape)} instead")
+    if p.is_floating_point() or p.is_complex() or p._data.dtype.kind == "b":
+        raise RuntimeError(f"{name}: Expected pivots to be integers. Got {p.dtype._legacy[:-6]}")
+    if b.ndim < 2:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-max(b.ndim, 1)}, "
+                         f"{max(b.ndim, 1) - 1}], but got -2)")
+    if b.dtype != ld.dtype:
+        raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
+                           f"{b.dtype._legacy[:-6]} and A of type {ld.dtype._legacy[:-6]} instead.")
+    n = ld.shape[-1]
+    if b.shape[-2] != n:
+        raise RuntimeError(f"Incompatible matrix sizes for {name}: each A matrix is {n} by {n} but "
+                           f"each b matrix is {b.shape[-2]} by {b.shape[-1]}")
+    pv = np.asarray(p._data)
+    if pv.size and int(np.abs(pv).min()) < 1:
+        raise RuntimeError("Pivots given to ldl_solve must all satisfy |pivot| >= 1. Did you properly "
+                           "pass the result of ldl_factor?")
+    if pv.size and int(np.abs(pv).max()) > n:
+        raise RuntimeError("Pivots given to ldl_solve must all satisfy |pivot| <= LD.size(-2). Did you "
+                           "properly pass the result of ldl_factor?")
+    return OL.ldl_solve_p(ld, p, b, hermitian=bool(hermitian))
 
 
 # --- the *_ex variants ------------------------------------------------------------------------
@@ -322,13 +458,13 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     >>> gk.linalg.cholesky_ex(gk.tensor([[-1.0, 0.0], [0.0, 1.0]])).info
     tensor(1, dtype=torch.int32)
     """
-    a = _square(A, "cholesky_ex", True)
+    a = _square(A, "cholesky", True)                 # PyTorch's messages name cholesky
     data = np.asarray(F.transpose(a, -2, -1)._data if upper else a._data)
     try:
-        np.linalg.cholesky(data)
-        info = np.zeros(data.shape[:-2], dtype=np.int32)
+        ok = not OL._nan_pivot(np.linalg.cholesky(data))
     except np.linalg.LinAlgError:
-        info = _info(data, OL._not_pd_order)
+        ok = False
+    info = np.zeros(data.shape[:-2], dtype=np.int32) if ok else _info(data, OL._not_pd_order)
     if check_errors:
         _raise_first(info, "cholesky_ex", "cholesky")
     bad = info > 0
@@ -386,7 +522,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     >>> gk.linalg.solve_ex(gk.tensor([[2.0, 0.0], [0.0, 4.0]]), gk.tensor([2.0, 4.0])).result
     tensor([1., 1.])
     """
-    a = _square(A, "solve_ex", True)
+    a = _square(A, "solve", True)                    # PyTorch's messages name solve
     data = np.asarray(a._data)
     info = _lu_info(data)
     if check_errors:
@@ -432,7 +568,7 @@ def matrix_exp(A: Tensor) -> Tensor:
     tensor([[1., 1.],
             [0., 1.]])
     """
-    return OL.expm_p(_square(A, "matrix_exp"))
+    return OL.expm_p(_square(A, "matrix_exp", True))
 
 
 def cond(A: Tensor, p: Any = None) -> Tensor:
@@ -445,22 +581,33 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     >>> gk.linalg.cond(gk.tensor([[4.0, 0.0], [0.0, 2.0]]))
     tensor(2.)
     """
-    a = _matrix(A, "cond", True)
+    t = A if isinstance(A, Tensor) else F.as_tensor_arg(A)
+    if t.ndim < 2:
+        if isinstance(p, str):                       # PyTorch's wording differs by ord
+            raise RuntimeError(f"linalg.cond(ord={p}): The input tensor A must have at least 2 "
+                               f"dimensions.")
+        raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
+    a = _matrix(t, "cond", True)
     if p is None or (not isinstance(p, str) and p in (2, -2)):
         s = svdvals(a)
+        if not s.shape[-1]:                          # 0x0 matrices: 0, as in PyTorch
+            return F.sum(s, -1)
         big, small = s[..., 0], s[..., -1]
         return small / big if p == -2 else big / small
     if a.shape[-1] != a.shape[-2]:
         raise RuntimeError(f"linalg.cond(ord={p}): A must be batches of square matrices, but they are "
                            f"{a.shape[-2]} by {a.shape[-1]} matrices")
     data = np.asarray(a._data)
+    if not data.shape[-1]:                           # 0x0 matrices: 0, as in PyTorch
+        return F.sum(F.sum(F.abs(a), -1), -1)
     bad = _lu_info(data) > 0
     m = _mask(bad)
     safe = F.where(m, _eye_like(a), a) if bad.any() else a
     out = matrix_norm(a, p) * matrix_norm(inv(safe), p)
+    bad = bad | np.isnan(np.asarray(out._data))      # PyTorch: a NaN condition number is inf
     if not bad.any():
         return out
-    return F.where(_const(bad), _const(np.array(np.inf, dtype=data.dtype)), out)
+    return F.where(_const(bad), _const(np.array(np.inf, dtype=out._data.dtype)), out)
 
 
 def vander(x: Tensor, *, N: int | None = None) -> Tensor:
@@ -544,7 +691,11 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     if p != q:
         raise RuntimeError(f"Expected self to satisfy the requirement prod(self.shape[ind:]) == "
                            f"prod(self.shape[:ind]), but got {q} != {p}")
-    return F.reshape(inv(F.reshape(a, (p, q))), in_shape + out_shape)
+    try:
+        square_inv = inv(F.reshape(a, (p, q)))
+    except LinAlgError as e:                     # PyTorch's message names the inverse "inv"
+        raise LinAlgError(str(e).replace("linalg.inv: ", "inv: ", 1)) from None
+    return F.reshape(square_inv, in_shape + out_shape)
 
 
 def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:

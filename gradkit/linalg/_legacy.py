@@ -120,8 +120,26 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
-    """``A^-1`` for ``A = L L^H`` (``U^H U`` with ``upper``), from its Cholesky factor."""
+    """``A^-1`` for ``A = L L^H`` (``U^H U`` with ``upper``), from its Cholesky factor. A zero on
+    the factor's diagonal raises :class:`~gradkit.linalg.LinAlgError`, as in PyTorch."""
     from gradkit import linalg
+    from gradkit import _api as A
+    from gradkit.linalg._base import _square
+    t = L if isinstance(L, Tensor) else A.as_tensor_arg(L)
+    if not (t.is_floating_point() or t.is_complex()) or t._data.dtype.itemsize < 4:
+        raise NotImplementedError(f'"cholesky_inverse_out_cpu" not implemented for '
+                                  f"'{t.dtype._legacy[:-6]}'")
+    L = _square(t, "cholesky_inverse:", True)
+    diag = np.diagonal(np.asarray(L._data), axis1=-2, axis2=-1)
+    zero = (diag == 0).reshape((-1, diag.shape[-1])) if diag.size else np.zeros((0, 1), bool)
+    bad = np.flatnonzero(zero.any(-1))
+    if bad.size:
+        i = int(bad[0])
+        k = int(np.argmax(zero[i])) + 1
+        batch = f"(Batch element {i}): " if L.ndim > 2 else ""
+        raise linalg.LinAlgError(f"cholesky_inverse: {batch}The diagonal element {k} is zero, the "
+                                 f"inversion could not be completed because the input matrix is "
+                                 f"singular.")
     n = L.shape[-1]
     eye = _make(np.broadcast_to(np.eye(n, dtype=L._data.dtype), tuple(L.shape)).copy(), False,
                 None)

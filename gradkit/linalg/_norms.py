@@ -120,18 +120,24 @@ def matrix_norm(A: Tensor, ord: Any = "fro", dim: tuple[int, int] = (-2, -1), ke
     if d0 == d1:
         raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({dim[0]}, {dim[1]})")
     pair = tuple(sorted((d0, d1)))
+    if ord in ("nuc", 2, -2) and a._data.dtype == np.float16:
+        raise RuntimeError("linalg.matrix_norm: Low precision dtypes not supported. Got Half")
     if ord == "fro":
         return R.norm_p(a, ord=2.0, dim=pair, keepdim=keepdim)
     if ord in ("nuc", 2, -2):
         s = svdvals(F.movedim(a, (d0, d1), (-2, -1)))
-        out = F.sum(s, -1) if ord == "nuc" else (F.amax if ord == 2 else F.amin)(s, -1)
+        # NOTE: no singular values: the norm is 0 (a sum), as PyTorch's; ord=-2 raises in amin
+        top = F.amax if s.shape[-1] else F.sum
+        out = F.sum(s, -1) if ord == "nuc" else (top if ord == 2 else F.amin)(s, -1)
         return _insert(out, pair) if keepdim else out
     inner, outer = (d0, d1) if abs(ord) == 1 else (d1, d0)      # sum over rows, max over columns
     # PyTorch's composition (its nodes): amax/amin of the 1-norms of the columns (rows)
     sums = R.norm_p(a, ord=1.0, dim=(inner,), keepdim=keepdim)
     if not keepdim and inner < outer:
         outer -= 1
-    return (F.amax if ord > 0 else F.amin)(sums, outer, keepdim=keepdim)
+    # NOTE: no columns (rows): the norm is 0 (a sum), as PyTorch's; a negative ord raises in amin
+    top = F.amax if sums.shape[outer] else F.sum
+    return (top if ord > 0 else F.amin)(sums, outer, keepdim=keepdim)
 
 
 def norm(A: Tensor, ord: Any = None, dim: Any = None, keepdim: bool = False, *,
@@ -192,6 +198,8 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
         raise TypeError(f"linalg.matrix_power: n must be an int, not {type(n).__name__}")
     n = operator.index(n)
+    if n == 0 and not a._data.size:                 # no matrices, or 0x0 ones
+        return F.clone(a)
     if n == 0:
         # NOTE: the identity, still on the graph (gradient 0, as in PyTorch), even where A holds
         # nan: PyTorch's clone overwritten by copy_ (CopyBackwards over CloneBackward0)
@@ -256,8 +264,11 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     if driver not in _DRIVERS:
         raise RuntimeError("torch.linalg.lstsq: parameter `driver` should be one of "
                            "(gels, gelsy, gelsd, gelss)")
-    a = _matrix(A, "lstsq")
-    b = b_in = _float(B, "lstsq", "B")
+    t = A if isinstance(A, Tensor) else F.as_tensor_arg(A)
+    if t.ndim < 2:
+        raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    a = _matrix(t, "lstsq", True)
+    b = b_in = _float(B, "lstsq", "B", complex_ok=True)
     vector = _is_vector_rhs(a, b)
     if vector:
         b = F.unsqueeze(b, -1)
@@ -270,11 +281,12 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
     sol = L.lstsq_p(a, b_in if vector else b, rtol=rtol)
     x = F.unsqueeze(sol, -1) if vector else sol
     rank = matrix_rank(a, rtol=rtol)
-    empty = _make(np.empty((0,), dtype=a._data.dtype), False, None)
+    real = np.empty((0,), dtype=a._data.dtype).real.dtype        # complex inputs: real residuals
+    empty = _make(np.empty((0,), dtype=real), False, None)
     residuals = empty
     if driver != "gelsy" and m > n and bool(np.all(rank._data == n)):
         r = F.matmul(a, x) - b
-        residuals = F.sum(r * r, -2)
+        residuals = F.sum((r.conj() * r).real if r.is_complex() else r * r, -2)
     if driver == "gels":
         rank = _make(np.empty((0,), dtype=np.int64), False, None)
     svals = svdvals(a).detach() if driver in ("gelsd", "gelss") else empty
@@ -311,7 +323,8 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     >>> gk.linalg.vecdot(gk.tensor([1.0, 2.0]), gk.tensor([3.0, 4.0]))
     tensor(11.)
     """
-    return F.sum(F.mul(x, y), dim)
+    xt = x if isinstance(x, Tensor) else F.as_tensor_arg(x)
+    return F.sum(F.mul(xt.conj() if xt.is_complex() else xt, y), dim)
 
 
 def multi_dot(tensors: Sequence[Tensor]) -> Tensor:

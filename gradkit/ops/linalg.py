@@ -430,7 +430,7 @@ def _zero_pivot(m: np.ndarray, closest: bool = False) -> int:
     n = a.shape[0]
     pivots = []
     for j in range(n):
-        p = j + int(np.argmax(np.abs(a[j:, j])))
+        p = j + int(np.argmax(_pivot_size(a[j:, j])))
         if a[p, j] == 0:
             return j + 1
         a[[j, p]] = a[[p, j]]
@@ -445,8 +445,10 @@ def _not_pd_order(m: np.ndarray, closest: bool = False) -> int:
     ``closest``, the full order)."""
     for k in range(1, m.shape[0] + 1):
         try:
-            np.linalg.cholesky(m[:k, :k])
+            c = np.linalg.cholesky(m[:k, :k])
         except np.linalg.LinAlgError:
+            return k
+        if np.isnan(c[k - 1, k - 1]):               # LAPACK's potrf stops at a NaN pivot too
             return k
     return m.shape[0] if closest else 0
 
@@ -475,14 +477,18 @@ def _cofactor(x: Any, det: Any) -> Any:
     try:
         return _mat(det) * _mT(inv_p(x))
     except LinAlgError:
-        if _data(x).dtype.kind == "c":
-            raise LinAlgError("linalg.det: the gradient of the determinant of a singular complex "
-                              "matrix is not supported yet") from None
+        pass
     # NOTE: x = U S Vh gives cofactor = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh, which
-    # stays exact at singular matrices (PyTorch's det gradient is defined there too).
+    # stays exact at singular matrices (PyTorch's det gradient is defined there too). For complex
+    # x, det(U) det(Vh) is a unit phase and the cofactor phase conj(U diag(...) Vh): the
+    # phase is unchanged when a pair (u_i, v_i) turns by the same e^{i phi}.
     u, s, vh = svd_p(x, full_matrices=False)
-    sign = np.sign(np.linalg.det(_data(u)) * np.linalg.det(_data(vh))).astype(_data(s).dtype)
-    sign = as_data(sign)
+    phase = np.linalg.det(_data(u)) * np.linalg.det(_data(vh))
+    if _data(u).dtype.kind == "c":
+        phase = as_data((phase / np.abs(phase)).astype(_data(u).dtype))
+        others = _prod_others(s, s.ndim - 1) * _col(_constant(np.conj(phase), s))
+        return _cj(matmul_p(u * _row(others), vh))
+    sign = as_data(np.sign(phase).astype(_data(s).dtype))
     others = _prod_others(s, s.ndim - 1) * _col(_constant(sign, s))
     return matmul_p(u * _row(others), vh)
 
@@ -493,6 +499,9 @@ det_p = defop("det", np.linalg.det, vjp=lambda g, ans, x: _mat(g) * _cj(_cofacto
 
 def _slogdet_impl(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sign, logabsdet = np.linalg.slogdet(x)
+    nan = np.isnan(logabsdet)
+    if values_unknown(nan) or nan.any():             # no sign for a NaN determinant (PyTorch: 0)
+        sign = np.where(nan, 0, sign).astype(sign.dtype, copy=False)
     return sign, logabsdet
 
 
@@ -553,9 +562,18 @@ solve_p = defop("solve", _solve_impl, vjp_all=_solve_vjp, save_ans=True, promote
 
 
 # --- factorizations -----------------------------------------------------------------------
+def _nan_pivot(c: np.ndarray) -> bool:
+    """Whether a Cholesky factor from NumPy has a NaN on its diagonal: LAPACK's potrf (PyTorch's)
+    reports that as a failure, NumPy returns it."""
+    return not values_unknown(c) and bool(np.isnan(c.diagonal(0, -2, -1)).any())
+
+
 def _cholesky_impl(x: np.ndarray) -> np.ndarray:
     try:
-        return np.linalg.cholesky(x)
+        c = np.linalg.cholesky(x)
+        if not _nan_pivot(c):
+            return c
+        raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
         i, k = _first_failure(x, _not_pd_order)
         raise LinAlgError(f"linalg.cholesky: {_batch(x, i)}The factorization could not be completed "
@@ -594,15 +612,21 @@ def _qr_impl(x: np.ndarray, mode: str = "reduced") -> tuple[np.ndarray, np.ndarr
 
 
 def _copyltu(m: Any) -> Any:
-    """The symmetric matrix with the lower triangle of ``m``."""
+    """The symmetric (for complex ``m`` Hermitian) matrix with the lower triangle of ``m``; a
+    complex diagonal keeps its real part."""
+    if _data(m).dtype.kind == "c":
+        nd = m.ndim
+        low = tril_p(m, diagonal=-1)
+        return low + _mH(low) + _diag_embed(real(diagonal_p(m, offset=0, dim1=nd - 2, dim2=nd - 1)))
     return tril_p(m) + _mT(tril_p(m, diagonal=-1))
 
 
 def _qr_tall_vjp(gq: Any, gr: Any, q: Any, r: Any) -> Any:
-    # m >= n (Walter & Lehmann 2018; Liao et al. 2019): M = R gR^T - gQ^T Q,
-    # gA = (gQ + Q copyltu(M)) R^-T.
-    m = matmul_p(r, _mT(gr)) - matmul_p(_mT(gq), q)
-    return _rsolve(gq + matmul_p(q, _copyltu(m)), _mT(r))
+    # m >= n (Walter & Lehmann 2018; Liao et al. 2019): M = R gR^H - gQ^H Q,
+    # gA = (gQ + Q copyltu(M)) R^-H. For complex inputs LAPACK's R has a real diagonal, so
+    # Q^H dQ is skew-Hermitian with an imaginary diagonal and copyltu keeps Re diag(M).
+    m = matmul_p(r, _mH(gr)) - matmul_p(_mH(gq), q)
+    return _rsolve(gq + matmul_p(q, _copyltu(m)), _mH(r))
 
 
 def _qr_vjp(g: Any, ans: Any, x: Any, mode: str = "reduced") -> tuple[Any]:
@@ -615,11 +639,11 @@ def _qr_vjp(g: Any, ans: Any, x: Any, mode: str = "reduced") -> tuple[Any]:
     if rows >= cols:
         return (_qr_tall_vjp(gq, gr, q, r),)
     # NOTE: wide A = Q [U | V]: its first ``rows`` columns X = Q U are a square QR; the rest
-    # Y = Q V adds Y gV^T to gQ and gets Q gV (PyTorch's case m < n).
+    # Y = Q V adds Y gV^H to gQ and gets Q gV (PyTorch's case m < n).
     nd = x.ndim
     y = getitem_p(x, index=(Ellipsis, slice(rows, None)))
     gv = getitem_p(gr, index=(Ellipsis, slice(rows, None)))
-    gx = _qr_tall_vjp(gq + matmul_p(y, _mT(gv)), _cols(gr, rows), q, _cols(r, rows))
+    gx = _qr_tall_vjp(gq + matmul_p(y, _mH(gv)), _cols(gr, rows), q, _cols(r, rows))
     return (cat_p(gx, matmul_p(q, gv), dim=nd - 1),)
 
 
@@ -647,6 +671,89 @@ def _geqrf_vjp(g: Any, ans: Any, x: Any) -> tuple[Any]:
 
 
 geqrf_p = defop("geqrf", _geqrf_impl, vjp_all=_geqrf_vjp, n_out=2, save_inputs=False)
+
+
+# --- LDL (Bunch-Kaufman): LAPACK's ?sytrf / ?hetrf and ?sytrs / ?hetrs through SciPy ----------
+def _scipy_lapack() -> Any:
+    """``scipy.linalg.lapack``, or an ImportError naming the extra that installs it."""
+    try:
+        import scipy.linalg.lapack as lapack
+    except ImportError as e:  # pragma: no cover - SciPy is installed in the test environment
+        raise ImportError("torch.linalg.ldl_factor and ldl_solve call LAPACK through SciPy, which is "
+                          "not installed: pip install scipy (or pip install gradkit[scipy])") from e
+    return lapack
+
+
+def _ldl_routine(dtype: np.dtype, what: str, hermitian: bool) -> Any:
+    """LAPACK's ``?sytr<what>`` (``?hetr<what>`` for a Hermitian complex matrix) for ``dtype``
+    (``what``: "f", "s" or "f_lwork")."""
+    if dtype.kind == "c":
+        kind = "he" if hermitian else "sy"
+    else:
+        kind = "sy"
+    prefix = {np.dtype(np.float32): "s", np.dtype(np.float64): "d",
+              np.dtype(np.complex64): "c", np.dtype(np.complex128): "z"}[np.dtype(dtype)]
+    return getattr(_scipy_lapack(), f"{prefix}{kind}tr{what}")
+
+
+def _ldl_factor_impl(x: np.ndarray, hermitian: bool = False) -> tuple[np.ndarray, ...]:
+    # NOTE: the lower triangle is read and written (PyTorch's uplo); the strict upper triangle
+    # of LD is zero. Pivots are LAPACK's (1-based; a negative pair marks a 2x2 block of D) and
+    # info the 1-based index of an exactly zero D(i, i) (0 when D is nonsingular).
+    from gradkit._core.backend import move, placement_of
+    where_ = placement_of(x)
+    a = to_numpy(x)
+    n = a.shape[-1]
+    mats = a.reshape((int(np.prod(a.shape[:-2], dtype=np.int64)), n, n))
+    ld = np.zeros_like(mats)
+    piv = np.zeros(mats.shape[:-1], dtype=np.int32)
+    info = np.zeros(mats.shape[:1], dtype=np.int32)
+    if n and len(mats):
+        fn = _ldl_routine(a.dtype, "f", hermitian)
+        # NOTE: the optimal work size (LAPACK's blocked algorithm, as PyTorch's query gets)
+        lwork = max(int(np.real(_ldl_routine(a.dtype, "f_lwork", hermitian)(n, lower=1)[0])), n, 1)
+        for i, m in enumerate(mats):
+            out, p, k = fn(m, lower=1, lwork=lwork)
+            ld[i], piv[i], info[i] = np.tril(out), p, k
+    shape = a.shape[:-2]
+    return (move(ld.reshape(a.shape), where_), move(piv.reshape(shape + (n,)), where_),
+            move(info.reshape(shape), where_))
+
+
+def _ldl_factor_vjp(g: Any, ans: Any, x: Any, hermitian: bool = False) -> tuple[Any]:
+    raise RuntimeError("derivative for aten::linalg_ldl_factor_ex is not implemented")
+
+
+ldl_factor_p = defop("ldl_factor", _ldl_factor_impl, vjp_all=_ldl_factor_vjp, n_out=3,
+                     save_inputs=False, names="NotImplemented")
+
+
+def _ldl_solve_impl(ld: np.ndarray, piv: np.ndarray, b: np.ndarray,
+                    hermitian: bool = False) -> np.ndarray:
+    from gradkit._core.backend import move, placement_of
+    where_ = placement_of(b)
+    ld, piv, b = to_numpy(ld), to_numpy(piv), to_numpy(b)
+    n, k = b.shape[-2:]
+    batch = np.broadcast_shapes(ld.shape[:-2], b.shape[:-2])
+    count = int(np.prod(batch, dtype=np.int64))
+    lds = np.broadcast_to(ld, batch + (n, n)).reshape((count, n, n))
+    pivs = np.broadcast_to(piv, batch + (n,)).reshape((count, n)).astype(np.int32)
+    bs = np.broadcast_to(b, batch + (n, k)).reshape((count, n, k))
+    out = np.zeros(bs.shape, dtype=b.dtype)
+    if n and k and len(bs):
+        fn = _ldl_routine(b.dtype, "s", hermitian)
+        for i in range(len(bs)):
+            out[i] = fn(lds[i], pivs[i], bs[i], lower=1)[0]
+    return move(out.reshape(batch + (n, k)), where_)
+
+
+def _ldl_solve_vjp(g: Any, ans: Any, ld: Any, piv: Any, b: Any,
+                   hermitian: bool = False) -> tuple[Any, ...]:
+    raise RuntimeError("derivative for aten::linalg_ldl_solve is not implemented")
+
+
+ldl_solve_p = defop("ldl_solve", _ldl_solve_impl, vjp_all=_ldl_solve_vjp, save_inputs=False,
+                    names="NotImplemented")
 
 
 def _inverse_gaps(w: Any, used: np.ndarray, what: str, squared: bool = False) -> Any:
@@ -713,7 +820,14 @@ eigh_p = defop("eigh", _eigh_impl, vjp_all=_eigh_vjp, n_out=2, save_inputs=False
 
 
 def _eig_impl(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # NOTE: LAPACK's geev refuses inf/nan; those matrices get NaN (linalg.eig raises before)
+    bad = None if values_unknown(x) or np.isfinite(x).all() else ~np.isfinite(x).all(axis=(-2, -1))
+    if bad is not None:
+        x = np.where(bad[..., None, None], 0, x)
     w, v = np.linalg.eig(x)
+    if bad is not None:
+        w, v = _nan_where(bad, w.astype(np.result_type(w.dtype, np.complex64)),
+                          v.astype(np.result_type(v.dtype, np.complex64)))
     dt = np.result_type(x.dtype, np.complex64)         # always complex, as PyTorch's
     return w.astype(dt, copy=False), v.astype(dt, copy=False)
 
@@ -741,19 +855,38 @@ eig_p = defop("eig", _eig_impl, vjp_all=_eig_vjp, n_out=2, save_inputs=False, sa
               names="LinalgEigBackward0")
 
 
-def _finite_for_svd(x: Any, name: str = "linalg.svd") -> None:
-    """LAPACK's SVD may never return on a matrix holding inf (seen with NumPy 2.4): refuse it
-    first, with PyTorch's error (a Dask array is not computed for this check)."""
+def _finite_for_svd(x: Any, name: str = "linalg.svd") -> Any:
+    """A matrix holding NaN raises PyTorch's error (naming its batch element). LAPACK's SVD may
+    never return on a matrix holding inf (seen with NumPy 2.4), so such matrices are not given to
+    it: returns the mask of them (None when there is none), whose results are NaN, as PyTorch's
+    singular values are there. A Dask array is not computed for this check."""
     if values_unknown(x):
-        return
-    if not np.isfinite(x).all():
-        raise LinAlgError(f"{name}: The algorithm failed to converge because the input matrix "
-                          "contained non-finite values.")
+        return None
+    finite = np.isfinite(x)
+    if finite.all():
+        return None
+    nan = np.isnan(x).any(axis=(-2, -1))
+    if nan.any():
+        i = int(np.flatnonzero(np.reshape(nan, -1))[0])
+        raise LinAlgError(f"{name}: {_batch(x, i)}The algorithm failed to converge because the input "
+                          "matrix contained non-finite values.")
+    return ~finite.all(axis=(-2, -1))
+
+
+def _nan_where(bad: Any, *outs: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``outs`` (of a batch of matrices) with NaN in the elements that ``bad`` marks."""
+    return tuple(np.where(np.reshape(bad, np.shape(bad) + (1,) * (o.ndim - np.ndim(bad))),
+                          complex(np.nan, np.nan) if o.dtype.kind == "c" else np.nan, o)
+                 .astype(o.dtype, copy=False) for o in outs)
 
 
 def _svd_impl(x: np.ndarray, full_matrices: bool = True) -> tuple[np.ndarray, ...]:
-    _finite_for_svd(x)
+    bad = _finite_for_svd(x)
+    if bad is not None:
+        x = np.where(bad[..., None, None], 0, x)
     u, s, vh = np.linalg.svd(x, full_matrices=full_matrices)
+    if bad is not None:
+        u, s, vh = _nan_where(bad, u, s, vh)
     return u, s, vh
 
 
@@ -841,8 +974,7 @@ def _pinv_impl(x: np.ndarray, atol: Any = 0.0, rtol: Any = None, hermitian: bool
         w, v = np.linalg.eigh(x)
         s, vh, u = np.abs(w), np.conj(np.swapaxes(v, -1, -2)), v * np.sign(w)[..., None, :]
     else:
-        _finite_for_svd(x, "linalg.pinv")
-        u, s, vh = np.linalg.svd(x, full_matrices=False)
+        u, s, vh = _svd_impl(x, full_matrices=False)
     if rtol is None:
         rtol = max(x.shape[-2:]) * np.finfo(x.dtype).eps
     smax = s.max(axis=-1, keepdims=True) if s.shape[-1] else _zeros(s.shape[:-1] + (1,), s.dtype, s)
@@ -930,8 +1062,8 @@ def _trisolve_impl(a: np.ndarray, b: np.ndarray, upper: bool = False,
 
 def _trisolve_vjp(g: Any, ans: Any, a: Any, b: Any, upper: bool = False,
                   unitriangular: bool = False) -> tuple[Any, Any]:
-    gb = trisolve_p(_mT(a), g, upper=not upper, unitriangular=unitriangular)    # A^-T g
-    return _triangle(-matmul_p(gb, _mT(ans)), upper, unitriangular), gb
+    gb = trisolve_p(_mH(a), g, upper=not upper, unitriangular=unitriangular)    # A^-H g
+    return _triangle(-matmul_p(gb, _mH(ans)), upper, unitriangular), gb
 
 
 def _trisolve_jvp_a(t: Any, ans: Any, a: Any, b: Any, upper: bool = False,
@@ -950,6 +1082,12 @@ trisolve_p = defop("solve_triangular", _trisolve_impl, vjp_all=_trisolve_vjp, sa
                    names="LinalgSolveTriangularBackward0")
 
 
+def _pivot_size(col: np.ndarray) -> np.ndarray:
+    """How LAPACK's getrf ranks pivot candidates (i?amax): ``|x|``, for complex ``x`` the cheaper
+    ``|Re x| + |Im x|``, which can pick another row than the modulus would."""
+    return np.abs(col.real) + np.abs(col.imag) if col.dtype.kind == "c" else np.abs(col)
+
+
 def _lu_steps(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """LU with partial pivoting (LAPACK getrf's choices): the packed factors, the row order
     ``perm`` (``A[perm] = L U``) and the 1-based LAPACK pivots."""
@@ -960,7 +1098,7 @@ def _lu_steps(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     perm = idx0 * 1
     pivots = []
     for j in range(k):
-        p = j + np.argmax(np.abs(a[..., j:, j]), axis=-1)
+        p = j + np.argmax(_pivot_size(a[..., j:, j]), axis=-1)
         pivots.append(p + 1)
         swap = np.where(idx0 == j, p[..., None], np.where(idx0 == p[..., None], j, idx0))
         a = np.take_along_axis(a, swap[..., None], axis=-2)
@@ -989,10 +1127,11 @@ def _lu_impl(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _lu_square_grad(gl: Any, gu: Any, low: Any, up: Any) -> Any:
-    # PyTorch's linalg_lu_backward (m == n): P^T gA = L^-T [tril(L^T gL, -1) + triu(gU U^T)] U^-T
-    inner = tril_p(matmul_p(_mT(low), gl), diagonal=-1) + triu_p(matmul_p(gu, _mT(up)))
-    inner = _mT(trisolve_p(up, _mT(inner), upper=True))                      # inner U^-T
-    return trisolve_p(_mT(low), inner, upper=True, unitriangular=True)      # L^-T inner
+    # PyTorch's linalg_lu_backward (m == n): P^T gA = L^-H [tril(L^H gL, -1) + triu(gU U^H)] U^-H
+    # (conjugate transposes: the transposes for real inputs)
+    inner = tril_p(matmul_p(_mH(low), gl), diagonal=-1) + triu_p(matmul_p(gu, _mH(up)))
+    inner = _mH(trisolve_p(up, _mH(inner), upper=True))                      # inner U^-H
+    return trisolve_p(_mH(low), inner, upper=True, unitriangular=True)      # L^-H inner
 
 
 def _lu_vjp(g: Any, ans: Any, x: Any) -> tuple[Any]:
@@ -1006,14 +1145,14 @@ def _lu_vjp(g: Any, ans: Any, x: Any) -> tuple[Any]:
         # A = P L [U1 | U2]: U2 = L^-1 P^T A2 also moves with L.
         u1, u2 = _cols(up, m), getitem_p(up, index=(Ellipsis, slice(m, None)))
         gu1, gu2 = _cols(gu, m), getitem_p(gu, index=(Ellipsis, slice(m, None)))
-        lgu2 = trisolve_p(_mT(low), gu2, upper=True, unitriangular=True)    # L^-T gU2
-        top = _lu_square_grad(gl - matmul_p(lgu2, _mT(u2)), gu1, low, u1)
+        lgu2 = trisolve_p(_mH(low), gu2, upper=True, unitriangular=True)    # L^-H gU2
+        top = _lu_square_grad(gl - matmul_p(lgu2, _mH(u2)), gu1, low, u1)
         return (matmul_p(p, cat_p(top, lgu2, dim=nd - 1)),)
     # A = P [L1; L2] U: L2 = (P^T A)_2 U^-1 also moves with U.
     l1, l2 = _rows(low, n), getitem_p(low, index=(Ellipsis, slice(n, None), slice(None)))
     gl1, gl2 = _rows(gl, n), getitem_p(gl, index=(Ellipsis, slice(n, None), slice(None)))
-    gl2u = _mT(trisolve_p(up, _mT(gl2), upper=True))                         # gL2 U^-T
-    top = _lu_square_grad(gl1, gu - matmul_p(_mT(l2), gl2u), l1, up)
+    gl2u = _mH(trisolve_p(up, _mH(gl2), upper=True))                         # gL2 U^-H
+    top = _lu_square_grad(gl1, gu - matmul_p(_mH(l2), gl2u), l1, up)
     return (matmul_p(p, cat_p(top, gl2u, dim=nd - 2)),)
 
 
@@ -1026,8 +1165,9 @@ _PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353
 
 
 def _expm_impl(a: np.ndarray) -> np.ndarray:
-    """Scaling and squaring with the [13/13] Pade approximant (Higham 2005), in float64."""
-    x = a.astype(np.float64)
+    """Scaling and squaring with the [13/13] Pade approximant (Higham 2005), in float64
+    (complex128 for complex inputs)."""
+    x = a.astype(np.complex128 if a.dtype.kind == "c" else np.float64)
     n = x.shape[-1]
     if not n or not x.size:
         return a * 1
@@ -1037,7 +1177,7 @@ def _expm_impl(a: np.ndarray) -> np.ndarray:
     s = np.where(np.isfinite(s), s, 0).astype(np.int64)
     x = x / (2.0 ** s)[..., None, None]
     b = _PADE13
-    eye = _eye(n, n, np.float64, x)
+    eye = _eye(n, n, x.dtype, x)
     x2 = np.matmul(x, x)
     x4 = np.matmul(x2, x2)
     x6 = np.matmul(x4, x2)
@@ -1063,13 +1203,15 @@ def _expm_block(a: Any, t: Any) -> Any:
     return getitem_p(expm_p(big), index=(Ellipsis, slice(0, n), slice(n, None)))
 
 
-expm_p = defop("matrix_exp", _expm_impl, vjp=lambda g, ans, a: _expm_block(_mT(a), g),
+# NOTE: exp has real Taylor coefficients, so the adjoint of its derivative at A is its
+# derivative at A^H (A^T for real inputs)
+expm_p = defop("matrix_exp", _expm_impl, vjp=lambda g, ans, a: _expm_block(_mH(a), g),
                jvp=lambda t, ans, a: _expm_block(a, t), names="LinalgMatrixExpBackward0")
 
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
 for _fn in (inv_p, det_p, slogdet_p, solve_p, cholesky_p, cholesky_upper_p, qr_p, geqrf_p, eigh_p, eig_p,
-            svd_p, pinv_p, lstsq_p, trisolve_p, lu_p, expm_p):
+            svd_p, pinv_p, lstsq_p, trisolve_p, lu_p, expm_p, ldl_factor_p, ldl_solve_p):
     not_lazy(_fn, False, "is a dense decomposition (Dask's linear algebra covers only some "
              "2-D cases)")
 

@@ -156,7 +156,16 @@ def lu_factor(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> A
     """``scipy.linalg.lu_factor``: ``(lu, piv)`` with 0-based pivots."""
     if not isinstance(a, gk.Tensor):
         return _sla().lu_factor(a, check_finite=check_finite)
-    lu, piv = gk.linalg.lu_factor(a)
+    # NOTE: SciPy factors a singular matrix too, with a LinAlgWarning (lu_factor would raise)
+    lu, piv, info = gk.linalg.lu_factor_ex(a)
+    if info.ndim == 0 and int(info) > 0:
+        import warnings
+        try:
+            from scipy.linalg import LinAlgWarning
+        except ImportError:  # pragma: no cover - SciPy is installed in the test environment
+            LinAlgWarning = RuntimeWarning  # noqa: N806
+        warnings.warn(f"Diagonal number {int(info)} is exactly zero. Singular matrix.", LinAlgWarning,
+                      stacklevel=2)
     return lu, piv.numpy().astype(np.int32) - 1
 
 

@@ -62,6 +62,27 @@ def test_lu(trans):
     assert gradcheck(lambda m, y: G.lu_solve(G.lu_factor(m), y, trans=trans), (t(A), t(b)))
 
 
+def test_lu_factor_of_singular_matrix_warns_as_scipy():
+    s = np.array([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.warns(sl.LinAlgWarning, match="Diagonal number 2 is exactly zero. Singular matrix."):
+        lu, piv = G.lu_factor(t(s, grad=False))
+    ref_lu, ref_piv = sl.lu_factor(s)
+    np.testing.assert_array_equal(lu.numpy(), ref_lu)
+    np.testing.assert_array_equal(piv, ref_piv)
+
+
+@pytest.mark.parametrize("trans", [0, 1, 2])
+def test_lu_of_complex(trans):
+    a = A + 1j * RNG.normal(size=(4, 4))
+    rhs = B + 1j * RNG.normal(size=(4, 3))
+    lu, piv = G.lu_factor(gk.tensor(a))
+    ref = sl.lu_factor(a)
+    np.testing.assert_allclose(lu.numpy(), ref[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(piv, ref[1])
+    np.testing.assert_allclose(G.lu_solve((lu, piv), gk.tensor(rhs), trans=trans).numpy(),
+                               sl.lu_solve(ref, rhs, trans=trans), rtol=1e-10)
+
+
 @pytest.mark.parametrize("lu", [(1, 1), (2, 1), (0, 2)])
 def test_solve_banded(lu):
     n = 6

@@ -48,6 +48,28 @@ def _geqrf_ref(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         a[j, j], a[j + 1:, j] = beta, v[1:]
     return a, tau
 
+def _dominant_sym(*shapes: Shape) -> Maker:
+    """Symmetric matrices with a diagonal that dominates each column by far: Bunch-Kaufman
+    takes every pivot in place as a 1x1 block, so the LDL factors are Cholesky's rescaled."""
+    def make(rng: np.random.Generator) -> list[np.ndarray]:
+        out = []
+        for s in shapes:
+            a = rng.uniform(-1.0, 1.0, s)
+            out.append(a + _mT(a) + 4.0 * s[-1] * np.eye(s[-1]) if len(s) > 1 and s[-1] == s[-2] else a)
+        return out
+    return make
+
+
+def _ldl_ref(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """LD from Cholesky (``A = C C^T = L D L^T``, ``L = C / diag(C)``, ``D = diag(C)^2``), pivots
+    1..n (no interchanges on a dominant diagonal)."""
+    c = np.linalg.cholesky(np.tril(a) + _mT(np.tril(a, -1)))
+    d = np.diagonal(c, axis1=-2, axis2=-1)
+    ld = np.tril(c / d[..., None, :], -1) + d[..., None, :] ** 2 * np.eye(a.shape[-1])
+    piv = np.broadcast_to(np.arange(1, a.shape[-1] + 1, dtype=np.int32), a.shape[:-1])
+    return ld, piv
+
+
 def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
     q, r = np.linalg.qr(rng.standard_normal((n, n)))
     return q * np.sign(np.diag(r))
@@ -272,6 +294,14 @@ LINALG_EXTRA_SPECS: list[OpSpec] = [
            refused="the derivative for 'geqrf' is not implemented"),
     OpSpec("geqrf", lambda a: tuple(gk.geqrf(a)), _geqrf_ref, shapes=[(2, 3, 4)], label="wide-batch",
            refused="the derivative for 'geqrf' is not implemented"),
+    OpSpec("ldl_factor", lambda a: tuple(LA.ldl_factor(a)), _ldl_ref, make=_dominant_sym((4, 4)),
+           refused="derivative for aten::linalg_ldl_factor_ex is not implemented"),
+    OpSpec("ldl_factor", lambda a: tuple(LA.ldl_factor(a)), _ldl_ref, make=_dominant_sym((2, 3, 3)),
+           label="batch", refused="derivative for aten::linalg_ldl_factor_ex is not implemented"),
+    OpSpec("ldl_solve", lambda a, b: LA.ldl_solve(*LA.ldl_factor(a), b),
+           lambda a, b: np.linalg.solve(np.tril(a) + _mT(np.tril(a, -1)), b),
+           make=_dominant_sym((3, 3), (3, 2)),
+           refused="derivative for aten::linalg_ldl_solve is not implemented"),
     OpSpec("eigh", _EIGH[0], _EIGH[1], make=symmetric((4, 4))),
     OpSpec("eigh", _EIGH[0], _EIGH[1], make=symmetric((2, 3, 3)), label="batch"),
     OpSpec("eigh", _EIGH_U[0], _EIGH_U[1], make=symmetric((3, 3)), label="upper"),
