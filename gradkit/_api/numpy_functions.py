@@ -355,7 +355,9 @@ def _linalg_handlers() -> None:
     @implements(np.linalg.solve)
     def _solve(a: Any, b: Any) -> Any:
         A_, B_ = _tensorize(a), _tensorize(b)
-        return L.solve(A_, A.as_tensor_arg(B_) if not isinstance(B_, Tensor) else B_)
+        A_, B_ = _as_t(A_), _as_t(B_)
+        dt = _dtype.result_type(A_, B_)            # NumPy promotes where PyTorch refuses
+        return L.solve(A_.to(dt), B_.to(dt))
 
     @implements(np.linalg.qr)
     def _qr(a: Any, mode: str = "reduced") -> Any:

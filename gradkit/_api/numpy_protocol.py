@@ -426,7 +426,10 @@ def array_function(self: Tensor, func: Any, types: Any, args: Any, kwargs: Any) 
 
 def dispatched_functions() -> list[str]:
     """Names of the NumPy functions and ufuncs that keep gradkit tensors on the graph."""
-    names = {f"numpy.{getattr(f, '__name__', str(f))}" for f in UFUNCS}
+    # NumPy's own ufuncs (SciPy's, registered once gradkit.scipy.special is imported, are listed
+    # with SciPy's coverage)
+    names = {f"numpy.{getattr(f, '__name__', str(f))}" for f in UFUNCS
+             if getattr(np, getattr(f, "__name__", ""), None) is f}
     for f in FUNCTIONS:
         mod = getattr(f, "__module__", "numpy") or "numpy"
         prefix = "numpy.linalg." if "linalg" in mod else "numpy.fft." if "fft" in mod else "numpy."

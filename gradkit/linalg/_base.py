@@ -107,3 +107,15 @@ def _array(v: Any) -> Any:
     if isinstance(v, Tensor):
         return v._data
     return v if isinstance(v, (int, float)) else np.asarray(v, dtype=np.float64)
+
+
+def _same_dtype(name: str, a: Tensor, b: Tensor, a_name: str = "A", b_name: str = "B",
+                lead: str = "linalg.") -> None:
+    """PyTorch's solvers refuse operands of different dtypes (NumPy's and SciPy's promote,
+    in their own wrappers, before they get here)."""
+    if a.dtype is not b.dtype:
+        from gradkit._api.base import _scalar_name
+
+        raise RuntimeError(f"{lead}{name}: Expected {a_name} and {b_name} to have the same dtype, "
+                           f"but found {a_name} of type {_scalar_name(a.dtype)} and {b_name} of "
+                           f"type {_scalar_name(b.dtype)} instead")

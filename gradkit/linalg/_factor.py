@@ -15,7 +15,7 @@ import numpy as np
 from gradkit import _api as F
 from gradkit._core.backend import backend_of
 from gradkit._core.tensor import Tensor, _make
-from gradkit.linalg._base import _float, _matrix, _mT, _return_type, _square
+from gradkit.linalg._base import _float, _matrix, _mT, _return_type, _same_dtype, _square
 from gradkit.linalg._decomp import cholesky, svdvals
 from gradkit.linalg._norms import matrix_norm
 from gradkit.linalg._solve import inv, solve
@@ -117,7 +117,8 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
         raise RuntimeError(f"A must be batches of square matrices, but they are {lf.shape[-2]} by "
                            f"{lf.shape[-1]} matrices")
     b = _matrix(B, "cholesky_solve", complex_ok=True)
-    if lf.is_complex() != b.is_complex():
+    if lf.is_complex() != b.is_complex() or (isinstance(B, Tensor) and isinstance(L, Tensor)
+                                              and lf.dtype is not b.dtype):
         raise RuntimeError(f"Expected b and A to have the same dtype, but found b of type "
                            f"{b.dtype._legacy[:-6]} and A of type {lf.dtype._legacy[:-6]} instead.")
     if b.shape[-2] != lf.shape[-1]:
@@ -296,6 +297,8 @@ def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoin
         raise RuntimeError(f"torch.linalg.lu_solve: A must be batches of square matrices, but they "
                            f"are {lu_.shape[-2]} by {lu_.shape[-1]} matrices")
     b = _matrix(B, "lu_solve", True)
+    if isinstance(LU, Tensor) and isinstance(B, Tensor):
+        _same_dtype("lu_solve", lu_, b, "LU")
     n = lu_.shape[-1]
     piv = np.asarray(pivots._data if isinstance(pivots, Tensor) else pivots)
     perm = _perm_from_pivots(piv, n)

@@ -269,6 +269,10 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
     a = _matrix(t, "lstsq", True)
     b = b_in = _float(B, "lstsq", "B", complex_ok=True)
+    if isinstance(B, Tensor) and a.dtype is not b.dtype:
+        raise RuntimeError(f"torch.linalg.lstsq: Expected input and other to have the same dtype, "
+                           f"but got input's dtype {a.dtype._legacy[:-6]} and other's dtype "
+                           f"{b.dtype._legacy[:-6]}")
     vector = _is_vector_rhs(a, b)
     if vector:
         b = F.unsqueeze(b, -1)

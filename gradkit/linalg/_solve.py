@@ -11,7 +11,7 @@ from typing import Any
 from gradkit import _api as F
 from gradkit._core.tensor import Tensor
 from gradkit.ops import linalg as L
-from gradkit.linalg._base import _float, _mT, _slogdet_ret, _square
+from gradkit.linalg._base import _float, _mT, _same_dtype, _slogdet_ret, _square
 
 # --- inverse, determinants, solve ---------------------------------------------------------------
 def inv(A: Tensor) -> Tensor:
@@ -157,6 +157,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """
     a = _square(A, "solve", True)
     b = _float(B, "solve", "B", complex_ok=True)
+    if isinstance(A, Tensor) and isinstance(B, Tensor):
+        _same_dtype("solve", a, b)
     vector = _is_vector_rhs(a, b)
     if vector and left:
         if b.shape[-1] != a.shape[-1]:

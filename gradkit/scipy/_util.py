@@ -48,8 +48,11 @@ def as_tensors(*xs: Any) -> list[Any]:
     dev = next((x.device for x in xs if isinstance(x, Tensor)), None)
     out = []
     for x in xs:
-        if x is None or isinstance(x, Tensor):
+        if x is None:
             out.append(x)
+        elif isinstance(x, Tensor):
+            # SciPy promotes (float32 with float64 is float64); the torch-style solvers refuse
+            out.append(x.to(dt) if x.is_floating_point() and x.dtype is not dt else x)
         else:
             a = np.asarray(x)
             t = gk.as_tensor(a, dtype=dt) if a.dtype.kind in "biuf" else gk.as_tensor(a)

@@ -96,7 +96,7 @@ def test_ex_variants_info_and_good_elements():
         np.testing.assert_array_equal(go.info.numpy(), to.info.numpy())
         assert go.info.dtype == gk.int32
         np.testing.assert_allclose(go[0].numpy()[1], to[0].numpy()[1])
-    go = LA.solve_ex(gk.tensor(SINGULAR), gk.ones(3, 2, 1))
+    go = LA.solve_ex(gk.tensor(SINGULAR), gk.ones(3, 2, 1, dtype=gk.float64))
     to = torch.linalg.solve_ex(torch.tensor(SINGULAR), torch.ones(3, 2, 1, dtype=torch.float64))
     np.testing.assert_array_equal(go.info.numpy(), to.info.numpy())
     np.testing.assert_allclose(go.result.numpy()[1:], to.result.numpy()[1:])
