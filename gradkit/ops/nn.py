@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gradkit._core.backend import arange, index_like, max_or_ninf, to_numpy, values_unknown, zeros
+from gradkit._core.backend import (arange, data_of, index_like, max_or_ninf, to_numpy, values_unknown,
+                                   zeros)
 from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, defop, half_in_float32, not_lazy
 from .elementwise import abs as abs_
@@ -1342,11 +1343,37 @@ multi_margin_loss_p = defop("multi_margin_loss", _multi_margin_impl, vjp=_multi_
                             names="MultiMarginLossBackward0")
 
 
-# --- embedding_bag with mode sum or mean as one node (PyTorch's EmbeddingBagBackward0) --------
-# ``out[bag[i]] += coef[i] * psw[i] * w[idx[i]]``: ``bag`` the bag of each index, ``coef`` 1 (sum),
-# 1 / bag size (mean) or 0 (padding_idx); linear in ``w`` and in ``psw`` (per_sample_weights).
+# --- embedding_bag as one node (PyTorch's EmbeddingBagBackward0) ------------------------------
+# sum and mean: ``out[bag[i]] += coef[i] * psw[i] * w[idx[i]]``: ``bag`` the bag of each index,
+# ``coef`` 1 (sum), 1 / bag size (mean) or 0 (padding_idx); linear in ``w`` and in ``psw``
+# (per_sample_weights). ``freq`` (scale_grad_by_freq) scales each index's gradient in ``w`` by
+# 1 / its count. max: each column of a bag takes its members' maximum (``coef`` 0 leaves an
+# index out; an empty bag gives 0), the first one of a tie (PyTorch's CPU kernel) and a nan
+# when there is one (as ``amax``); the gradient goes to that member's row.
+def _ebag_argmax(w: np.ndarray, idx: np.ndarray, bag: np.ndarray, coef: np.ndarray,
+                 nb: int) -> tuple[np.ndarray, np.ndarray]:
+    """The row of ``w`` holding each ``(bag, column)`` maximum, and whether the bag has one."""
+    w = to_numpy(w)                          # NOTE: the bags' scan runs on the host
+    n, d = idx.shape[0], w.shape[1]
+    member = coef != 0
+    rows = w[idx[member]]
+    mb = bag[member]
+    best = np.full((nb, d), -np.inf if w.dtype.kind == "f" else np.iinfo(w.dtype).min, w.dtype)
+    np.maximum.at(best, mb, rows)            # propagates nan
+    top = best[mb]
+    hit = (rows == top) | (np.isnan(rows) & np.isnan(top)) if w.dtype.kind == "f" else rows == top
+    first = np.full((nb, d), n, np.int64)
+    np.minimum.at(first, mb, np.where(hit, np.flatnonzero(member)[:, None], n))
+    found = first < n
+    return idx[np.where(found, first, 0)], found
+
+
 def _ebag_impl(w: np.ndarray, psw: np.ndarray, idx: np.ndarray, bag: np.ndarray, coef: np.ndarray,
-               nb: int) -> np.ndarray:
+               nb: int, mode: str = "sum", freq: Any = None) -> np.ndarray:
+    if mode == "max":
+        src, found = _ebag_argmax(w, idx, bag, coef, nb)
+        vals = w[index_like(src, w), arange(w.shape[1], w)]
+        return np.where(index_like(found, w), vals, w.dtype.type(0))
     rows = w[index_like(idx, w)] * (_like(coef, w) * psw).astype(w.dtype, copy=False)[:, None]
     out = zeros((nb, w.shape[1]), w.dtype, w)
     np.add.at(out, index_like(bag, w), rows)
@@ -1354,20 +1381,33 @@ def _ebag_impl(w: np.ndarray, psw: np.ndarray, idx: np.ndarray, bag: np.ndarray,
 
 
 def _ebag_vjp_w(g: Any, ans: Any, w: Any, psw: Any, idx: np.ndarray, bag: np.ndarray,
-                coef: np.ndarray, nb: int) -> Any:
-    scale = reshape_as(psw * _like(coef, psw), (-1, 1))
+                coef: np.ndarray, nb: int, mode: str = "sum", freq: Any = None) -> Any:
+    if mode == "max":
+        src, found = _ebag_argmax(data_of(w), idx, bag, coef, nb)
+        cols = np.broadcast_to(np.arange(src.shape[1]), src.shape)
+        return index_backward_p(where(found, g, 0.0), shape=tuple(w.shape), index=(src, cols))
+    scale = reshape_as(psw * _like(coef if freq is None else coef * freq, psw), (-1, 1))
     return index_backward_p(getitem_p(g, index=bag) * scale, shape=tuple(w.shape), index=idx)
 
 
 def _ebag_vjp_psw(g: Any, ans: Any, w: Any, psw: Any, idx: np.ndarray, bag: np.ndarray,
-                  coef: np.ndarray, nb: int) -> Any:
+                  coef: np.ndarray, nb: int, mode: str = "sum", freq: Any = None) -> Any:
+    if mode == "max":                        # psw is a constant 1 there (PyTorch refuses one)
+        return None
     return sum_p(getitem_p(g, index=bag) * getitem_p(w, index=idx), dim=(1,)) * _like(coef, g)
+
+
+def _ebag_jvp_w(t: Any, ans: Any, w: Any, psw: Any, **p: Any) -> Any:
+    if p.get("mode") == "max":
+        src, found = _ebag_argmax(data_of(w), p["idx"], p["bag"], p["coef"], p["nb"])
+        cols = np.broadcast_to(np.arange(src.shape[1]), src.shape)
+        return where(found, getitem_p(t, index=(src, cols)), 0.0)
+    return embedding_bag_p(t, psw, **p)
 
 
 embedding_bag_p = defop(
     "embedding_bag", _ebag_impl, vjp=(_ebag_vjp_w, _ebag_vjp_psw),
-    jvp=(lambda t, ans, w, psw, **p: embedding_bag_p(t, psw, **p),
-         lambda t, ans, w, psw, **p: embedding_bag_p(w, t, **p)),
+    jvp=(_ebag_jvp_w, lambda t, ans, w, psw, **p: embedding_bag_p(w, t, **p)),
     promote="same", names="EmbeddingBagBackward0")
 
 

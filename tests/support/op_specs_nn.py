@@ -244,6 +244,14 @@ def _affine_grid_ref(theta: np.ndarray, h: int, w: int) -> np.ndarray:
     return out
 
 
+def _ebag_max_ref(w: np.ndarray, idx: np.ndarray, starts: list[int], ends: list[int]) -> np.ndarray:
+    out = np.zeros((len(starts), w.shape[1]))
+    for b, (lo, hi) in enumerate(zip(starts, ends)):
+        if hi > lo:
+            out[b] = np.max([w[idx[i]] for i in range(lo, hi)], axis=0)
+    return out
+
+
 _EBAG_I = np.array([0, 2, 1, 3, 5, 5, 2])
 _EBAG_OFF = np.array([0, 2, 2, 5])
 
@@ -677,6 +685,10 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("embedding_bag", lambda w: F.embedding_bag(gk.tensor(_EBAG_I), w, gk.tensor(_EBAG_OFF)),
            lambda w: _ebag_ref(w, np.ones(7), _EBAG_I, [0, 2, 2, 5], [2, 2, 5, 7], True),
            shapes=[(6, 3)], label="mean"),
+    OpSpec("embedding_bag", lambda w: F.embedding_bag(gk.tensor(_EBAG_I), w, gk.tensor(_EBAG_OFF),
+                                                      mode="max"),
+           lambda w: _ebag_max_ref(w, _EBAG_I, [0, 2, 2, 5], [2, 2, 5, 7]), make=distinct((6, 3)),
+           label="max"),
     OpSpec("affine_grid", lambda t: F.affine_grid(t, [2, 1, 3, 4], align_corners=False),
            lambda t: _affine_grid_ref(t, 3, 4), shapes=[(2, 2, 3)]),
     *[OpSpec("multilabel_margin_loss",
