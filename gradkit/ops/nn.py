@@ -1350,30 +1350,48 @@ multi_margin_loss_p = defop("multi_margin_loss", _multi_margin_impl, vjp=_multi_
 # 1 / its count. max: each column of a bag takes its members' maximum (``coef`` 0 leaves an
 # index out; an empty bag gives 0), the first one of a tie (PyTorch's CPU kernel) and a nan
 # when there is one (as ``amax``); the gradient goes to that member's row.
-def _ebag_argmax(w: np.ndarray, idx: np.ndarray, bag: np.ndarray, coef: np.ndarray,
-                 nb: int) -> tuple[np.ndarray, np.ndarray]:
-    """The row of ``w`` holding each ``(bag, column)`` maximum, and whether the bag has one."""
+def _ebag_argmax(w: np.ndarray, idx: np.ndarray, bag: np.ndarray, coef: np.ndarray, nb: int,
+                 best: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The row of ``w`` holding each ``(bag, column)`` maximum, whether the bag has one, and the
+    maxima (``best``, when given, are the maxima already found: the rules read the result)."""
     w = to_numpy(w)                          # NOTE: the bags' scan runs on the host
     n, d = idx.shape[0], w.shape[1]
-    member = coef != 0
-    rows = w[idx[member]]
-    mb = bag[member]
-    best = np.full((nb, d), -np.inf if w.dtype.kind == "f" else np.iinfo(w.dtype).min, w.dtype)
-    np.maximum.at(best, mb, rows)            # propagates nan
-    top = best[mb]
-    hit = (rows == top) | (np.isnan(rows) & np.isnan(top)) if w.dtype.kind == "f" else rows == top
     first = np.full((nb, d), n, np.int64)
-    np.minimum.at(first, mb, np.where(hit, np.flatnonzero(member)[:, None], n))
+    pos = np.flatnonzero(coef != 0)
+    if best is not None:
+        best = to_numpy(best)
+    if pos.size == n and n and n % nb == 0 and (bag == np.arange(n) // (n // nb)).all():
+        # equal bags in order (a 2-D input, even offsets): one reshape, no segments
+        rows = w[idx].reshape(nb, n // nb, d)
+        if best is None:
+            best = rows.max(1)               # propagates nan
+        hit = rows == best[:, None]
+        if w.dtype.kind == "f":
+            hit |= np.isnan(rows) & np.isnan(best)[:, None]
+        first = hit.argmax(1) + np.arange(nb)[:, None] * (n // nb)
+        return idx[first], np.ones((nb, d), bool), best
+    if pos.size:
+        pos = pos[np.argsort(bag[pos], kind="stable")]        # each bag's members together
+        sb = bag[pos]
+        starts = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])
+        rows = w[idx[pos]]
+        top = np.maximum.reduceat(rows, starts, axis=0) if best is None else best[sb[starts]]
+        top = np.repeat(top, np.diff(np.r_[starts, pos.size]), axis=0)
+        hit = rows == top
+        if w.dtype.kind == "f":
+            hit |= np.isnan(rows) & np.isnan(top)
+        first[sb[starts]] = np.minimum.reduceat(np.where(hit, pos[:, None], n), starts, axis=0)
     found = first < n
-    return idx[np.where(found, first, 0)], found
+    if best is None:
+        best = np.where(found, w[idx[np.where(found, first, 0)], np.arange(d)], w.dtype.type(0))
+    return idx[np.where(found, first, 0)], found, best
 
 
 def _ebag_impl(w: np.ndarray, psw: np.ndarray, idx: np.ndarray, bag: np.ndarray, coef: np.ndarray,
                nb: int, mode: str = "sum", freq: Any = None) -> np.ndarray:
     if mode == "max":
-        src, found = _ebag_argmax(w, idx, bag, coef, nb)
-        vals = w[index_like(src, w), arange(w.shape[1], w)]
-        return np.where(index_like(found, w), vals, w.dtype.type(0))
+        best = _ebag_argmax(w, idx, bag, coef, nb)[2]
+        return best if type(w) is np.ndarray else np.asarray(best, like=w)
     rows = w[index_like(idx, w)] * (_like(coef, w) * psw).astype(w.dtype, copy=False)[:, None]
     out = zeros((nb, w.shape[1]), w.dtype, w)
     np.add.at(out, index_like(bag, w), rows)
@@ -1383,7 +1401,7 @@ def _ebag_impl(w: np.ndarray, psw: np.ndarray, idx: np.ndarray, bag: np.ndarray,
 def _ebag_vjp_w(g: Any, ans: Any, w: Any, psw: Any, idx: np.ndarray, bag: np.ndarray,
                 coef: np.ndarray, nb: int, mode: str = "sum", freq: Any = None) -> Any:
     if mode == "max":
-        src, found = _ebag_argmax(data_of(w), idx, bag, coef, nb)
+        src, found, _ = _ebag_argmax(data_of(w), idx, bag, coef, nb, data_of(ans))
         cols = np.broadcast_to(np.arange(src.shape[1]), src.shape)
         return index_backward_p(where(found, g, 0.0), shape=tuple(w.shape), index=(src, cols))
     scale = reshape_as(psw * _like(coef if freq is None else coef * freq, psw), (-1, 1))
@@ -1399,7 +1417,7 @@ def _ebag_vjp_psw(g: Any, ans: Any, w: Any, psw: Any, idx: np.ndarray, bag: np.n
 
 def _ebag_jvp_w(t: Any, ans: Any, w: Any, psw: Any, **p: Any) -> Any:
     if p.get("mode") == "max":
-        src, found = _ebag_argmax(data_of(w), p["idx"], p["bag"], p["coef"], p["nb"])
+        src, found, _ = _ebag_argmax(data_of(w), p["idx"], p["bag"], p["coef"], p["nb"], data_of(ans))
         cols = np.broadcast_to(np.arange(src.shape[1]), src.shape)
         return where(found, getitem_p(t, index=(src, cols)), 0.0)
     return embedding_bag_p(t, psw, **p)
@@ -1408,7 +1426,7 @@ def _ebag_jvp_w(t: Any, ans: Any, w: Any, psw: Any, **p: Any) -> Any:
 embedding_bag_p = defop(
     "embedding_bag", _ebag_impl, vjp=(_ebag_vjp_w, _ebag_vjp_psw),
     jvp=(_ebag_jvp_w, lambda t, ans, w, psw, **p: embedding_bag_p(w, t, **p)),
-    promote="same", names="EmbeddingBagBackward0")
+    promote="same", save_ans=True, names="EmbeddingBagBackward0")
 
 
 # --- affine_grid as one node (PyTorch's AffineGridGeneratorBackward0) -----------------------

@@ -254,6 +254,11 @@ def test_embedding_bag_max_ties_nan_and_empty_bags() -> None:
     np.testing.assert_array_equal(out.detach().numpy(), [[0.0, 0.0], [3.0, 2.0]])
     out.sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), [[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
+    w.grad = None
+    out = gk.nn.functional.embedding_bag(gk.tensor([[0, 1, 2], [2, 1, 0]]), w, mode="max")   # equal bags
+    np.testing.assert_array_equal(out.detach().numpy(), [[3.0, 2.0], [3.0, 2.0]])
+    (out * gk.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=gk.float64)).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [[0.0, 2.0], [1.0, 4.0], [3.0, 0.0]])
     # a nan is the maximum wherever it is in its bag (as amax and max pooling); PyTorch keeps
     # it only when it comes first ([3, 5] here), which hides it
     w = gk.tensor([[1.0, 2.0], [float("nan"), 5.0], [3.0, float("nan")], [3.0, 0.0]],
