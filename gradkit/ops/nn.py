@@ -1268,6 +1268,78 @@ adaptive_max_pool2d_p = defop("adaptive_max_pool2d", _adaptive_max_impl, vjp=_ad
                               names="AdaptiveMaxPool2DBackward0")
 
 
+# --- fractional max pooling as one node (PyTorch's FractionalMaxPool2DBackward0 / 3D) ----------
+# ``starts[d]`` (lead dims + (out_d,), a constant drawn from the random samples) is where each
+# window begins along spatial dim d; the windows are ``kernel`` wide. The input is (C, *spatial)
+# or (N, C, *spatial), as PyTorch's kernel takes it. The whole gradient goes to each window's
+# first maximum (a nan wins); the rules are max pooling's scatter and gather rows over planes.
+def _fractional_positions(spatial: tuple[int, ...], starts: tuple[np.ndarray, ...],
+                          kernel: tuple[int, ...]) -> np.ndarray:
+    """Flat in-plane positions of each window's taps: lead + out + (prod(kernel),)."""
+    nd = len(spatial)
+    lead = starts[0].shape[:-1]
+    out = tuple(st.shape[-1] for st in starts)
+    flat = np.zeros(lead + out + tuple(kernel), np.int64)
+    for d in range(nd):
+        pos = starts[d].reshape(lead + (1,) * d + (out[d],) + (1,) * (nd - 1 - d) + (1,) * nd) + \
+            np.arange(kernel[d]).reshape((1,) * len(lead) + (1,) * nd + (1,) * d + (kernel[d],) +
+                                         (1,) * (nd - 1 - d))
+        flat = flat * spatial[d] + pos
+    return flat.reshape(lead + out + (int(np.prod(kernel)),))
+
+
+def _fractional_impl(x: np.ndarray, starts: tuple[np.ndarray, ...],
+                     kernel: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    nd = len(kernel)
+    spatial = tuple(x.shape[-nd:])
+    host = x if type(x) is np.ndarray else to_numpy(x)       # NOTE: the window scan runs on the host
+    flat = _fractional_positions(spatial, starts, kernel)
+    lead = flat.shape[:-1 - nd]
+    size, taps = int(np.prod(spatial)), int(np.prod(flat.shape[-1 - nd:]))   # explicit: lead may hold a 0
+    vals = np.take_along_axis(host.reshape(lead + (size,)), flat.reshape(lead + (taps,)), -1)
+    vals = vals.reshape(flat.shape)
+    best = vals.argmax(-1)                                  # the first maximum
+    if vals.dtype.kind == "f":
+        nan = np.isnan(vals)
+        best = np.where(nan.any(-1), nan.argmax(-1), best)  # a nan wins
+    idx = np.take_along_axis(flat, best[..., None], -1)[..., 0]
+    if type(x) is not np.ndarray:
+        idx = np.asarray(idx, like=x)
+    out = np.take_along_axis(x.reshape(lead + (size,)), idx.reshape(lead + (taps // flat.shape[-1],)),
+                             -1).reshape(idx.shape)
+    return out, idx
+
+
+def _as_planes(a: Any, nd: int) -> Any:
+    """(C, *s) or (N, C, *s) as (N, C, *s): one sample for an unbatched input."""
+    return reshape_as(a, (1,) + tuple(a.shape)) if len(a.shape) == nd + 1 else a
+
+
+def _fractional_vjp(g: Any, ans: Any, x: Any, starts: tuple[np.ndarray, ...],
+                    kernel: tuple[int, ...]) -> Any:
+    nd = len(kernel)
+    idx = ans[1]._data if hasattr(ans[1], "_data") else ans[1]
+    shape = tuple(x.shape)
+    full = shape if len(shape) == nd + 2 else (1,) + shape
+    gx = max_pool2d_backward_p(_as_planes(g[0], nd), input_shape=full,
+                               indices=idx.reshape(full[:2] + idx.shape[-nd:]))
+    return reshape_as(gx, shape)
+
+
+def _fractional_jvp(t: Any, ans: Any, x: Any, starts: tuple[np.ndarray, ...],
+                    kernel: tuple[int, ...]) -> tuple[Any, None]:
+    nd = len(kernel)
+    idx = ans[1]._data if hasattr(ans[1], "_data") else ans[1]
+    planes = _as_planes(t, nd)
+    out = _gather_maxima(planes, idx.reshape(tuple(planes.shape[:2]) + idx.shape[-nd:]))
+    return reshape_as(out, tuple(idx.shape)), None
+
+
+fractional_max_pool_p = defop("fractional_max_pool", _fractional_impl, vjp=_fractional_vjp,
+                              jvp=(_fractional_jvp,), n_out=2, save_inputs=False,
+                              names=("FractionalMaxPool2DBackward0", "FractionalMaxPool3DBackward0"))
+
+
 # --- embedding with padding_idx or scale_grad_by_freq (PyTorch's EmbeddingBackward0) ---------
 # NOTE: the rows picked by ``index``; the gradient of each looked-up row is scaled by ``coeff``
 # (0 at padding_idx, 1 / count with scale_grad_by_freq), a constant of index's shape. Plain
@@ -1627,6 +1699,7 @@ ctc_loss_p = defop("ctc_loss", _ctc_loss_impl,
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
 not_lazy(embedding_p, False, "scatters its gradient with np.add.at")
+not_lazy(fractional_max_pool_p, False, "finds each window's maximum on the host")
 not_lazy(multi_margin_loss_p, False, "picks each sample's target value with take_along_axis")
 not_lazy(affine_grid_p, False, "multiplies its constant grid in memory")
 not_lazy(embedding_bag_p, False, "adds the rows into their bags with np.add.at")

@@ -1,10 +1,11 @@
 """Rows and compositions that give PyTorch's nodes (#17): addr, addbmm, dist, aminmax,
 index_add, index_copy, put, masked_scatter, scatter_reduce (prod too), conv_transpose3d,
-multilabel_margin_loss, embedding_bag (sum, mean, max), affine_grid, nansum, cdist, pdist, renorm and lstsq's
-solution are table rows (index_fill the masked_fill row's IndexFillBackward variants); take,
-take_along_dim, trapezoid, linalg.matrix_power, linalg.multi_dot and the 1/inf matrix norms
-compose as PyTorch does. Values, first and second derivatives against finite differences in
-float64 (gradcheck) and, where torch is installed, PyTorch 2.13's nodes, values and gradients."""
+multilabel_margin_loss, embedding_bag (sum, mean, max), fractional max pooling, grid_sample,
+affine_grid, nansum, cdist, pdist, renorm and lstsq's solution are table rows (index_fill the
+masked_fill row's IndexFillBackward variants); take, take_along_dim, trapezoid,
+linalg.matrix_power, linalg.multi_dot and the 1/inf matrix norms compose as PyTorch does. Values,
+first and second derivatives against finite differences in float64 (gradcheck) and, where torch
+is installed, PyTorch 2.13's nodes, values and gradients."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ from gradkit.autograd import gradcheck, gradgradcheck
 
 def _arr(seed: int, *shape: int, lo: float = -1.0, hi: float = 1.0) -> np.ndarray:
     return np.random.default_rng(seed).uniform(lo, hi, shape)
+
+
+def _u(lib: Any, *shape: int) -> Any:
+    """Fixed random samples in [0, 1) for fractional max pooling."""
+    return lib.tensor(_arr(5, *shape, lo=0.0, hi=1.0), dtype=lib.float64)
 
 
 #: (label, build(lib, *inputs), input shapes)
@@ -118,6 +124,14 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
         L.tensor([0, 2, 1, 3, 5, 5, 2]), w, L.tensor([0, 2, 2, 5]), mode="max"), [(6, 3)]),
     ("embedding_bag_max_2d_padding_idx", lambda L, w: L.nn.functional.embedding_bag(
         L.tensor([[0, 2], [1, 5], [4, 4]]), w, mode="max", padding_idx=4), [(6, 3)]),
+    ("fractional_max_pool2d", lambda L, x: L.nn.functional.fractional_max_pool2d(
+        x, (2, 3), output_size=(4, 3), _random_samples=_u(L, 2, 3, 2)), [(2, 3, 7, 8)]),
+    ("fractional_max_pool2d_unbatched_ratio", lambda L, x: L.nn.functional.fractional_max_pool2d(
+        x, 2, output_ratio=(0.5, 0.7), _random_samples=_u(L, 1, 2, 2)), [(2, 9, 7)]),
+    ("fractional_max_pool3d", lambda L, x: L.nn.functional.fractional_max_pool3d(
+        x, (2, 1, 2), output_size=(3, 4, 2), _random_samples=_u(L, 1, 2, 3)), [(1, 2, 6, 5, 6)]),
+    ("fractional_max_pool3d_unbatched", lambda L, x: L.nn.functional.fractional_max_pool3d(
+        x, 2, output_size=3, _random_samples=_u(L, 1, 3, 3)), [(3, 5, 6, 5)]),
     ("affine_grid_2d", lambda L, t: L.nn.functional.affine_grid(t, [2, 3, 4, 5], align_corners=False),
      [(2, 2, 3)]),
     ("affine_grid_3d", lambda L, t: L.nn.functional.affine_grid(t, [2, 1, 2, 3, 4], align_corners=True),
@@ -305,3 +319,28 @@ def test_embedding_bag_scale_grad_by_freq_is_one_node() -> None:
     # (mean mode: recorded from PyTorch 2.13)
     np.testing.assert_allclose(w.grad.numpy(), [[0.5, 1], [1.5, 2], [0.5, 1], [0, 0], [0, 0],
                                                 [(1.5 + 5) / 3, (2 + 6) / 3]], rtol=1e-12)
+
+
+def test_fractional_max_pool_nan_wins_and_empty_batch() -> None:
+    # recorded from PyTorch 2.13: a nan is its window's maximum and takes the gradient
+    x = gk.tensor(np.arange(36.0).reshape(1, 1, 6, 6), dtype=gk.float64)
+    x[0, 0, 1, 1] = float("nan")
+    x[0, 0, 4, 4] = float("nan")
+    x[0, 0, 0, 0] = 100.0
+    x.requires_grad_(True)
+    u = gk.tensor([[[0.3, 0.6]]], dtype=gk.float64)
+    out, idx = gk.nn.functional.fractional_max_pool2d(x, 2, output_size=3, return_indices=True,
+                                                      _random_samples=u)
+    assert out.grad_fn.name() == "FractionalMaxPool2DBackward0"
+    np.testing.assert_array_equal(out.detach().numpy().ravel(),
+                                  [np.nan, 9.0, 11.0, 19.0, 21.0, 23.0, 31.0, 33.0, np.nan])
+    np.testing.assert_array_equal(idx.numpy().ravel(), [7, 9, 11, 19, 21, 23, 31, 33, 28])
+    out.sum().backward()
+    np.testing.assert_array_equal(np.flatnonzero(x.grad.numpy()), [7, 9, 11, 19, 21, 23, 28, 31, 33])
+    for shape, fn in (((0, 2, 6, 6), gk.nn.functional.fractional_max_pool2d),
+                      ((0, 2, 6, 6, 6), gk.nn.functional.fractional_max_pool3d)):
+        e = gk.rand(*shape, dtype=gk.float64, requires_grad=True)
+        y = fn(e, 2, output_size=3)
+        assert tuple(y.shape) == shape[:2] + (3,) * (len(shape) - 2)
+        y.sum().backward()
+        assert tuple(e.grad.shape) == shape

@@ -252,6 +252,27 @@ def _ebag_max_ref(w: np.ndarray, idx: np.ndarray, starts: list[int], ends: list[
     return out
 
 
+def _frac_starts_ref(u: float, n_in: int, n_out: int, k: int) -> list[int]:
+    """Graham's pseudo-random window starts (PyTorch's sequence): the last window ends the input."""
+    alpha = (n_in - k) / (n_out - 1) if n_out > 1 else 0.0
+    return [math.floor((i + u) * alpha) - math.floor(u * alpha) for i in range(n_out - 1)] + [n_in - k]
+
+
+def _frac_pool2d_ref(x: np.ndarray, u: np.ndarray, k: int, out: int) -> np.ndarray:
+    n, c, h, w = x.shape
+    res = np.zeros((n, c, out, out))
+    for a in range(n):
+        for b in range(c):
+            rows = _frac_starts_ref(u[a, b, 1], h, out, k)
+            cols = _frac_starts_ref(u[a, b, 0], w, out, k)
+            for i, r in enumerate(rows):
+                for j, q in enumerate(cols):
+                    res[a, b, i, j] = x[a, b, r:r + k, q:q + k].max()
+    return res
+
+
+_FRAC_U = np.random.default_rng(4).uniform(0.0, 1.0, (2, 3, 2))
+
 _EBAG_I = np.array([0, 2, 1, 3, 5, 5, 2])
 _EBAG_OFF = np.array([0, 2, 2, 5])
 
@@ -689,6 +710,9 @@ NN_SPECS: list[OpSpec] = [
                                                       mode="max"),
            lambda w: _ebag_max_ref(w, _EBAG_I, [0, 2, 2, 5], [2, 2, 5, 7]), make=distinct((6, 3)),
            label="max"),
+    OpSpec("fractional_max_pool", lambda x: F.fractional_max_pool2d(
+        x, 2, output_size=3, _random_samples=gk.tensor(_FRAC_U, dtype=x.dtype)),
+           lambda x: _frac_pool2d_ref(x, _FRAC_U, 2, 3), make=distinct((2, 3, 6, 7))),
     OpSpec("affine_grid", lambda t: F.affine_grid(t, [2, 1, 3, 4], align_corners=False),
            lambda t: _affine_grid_ref(t, 3, 4), shapes=[(2, 2, 3)]),
     *[OpSpec("multilabel_margin_loss",
