@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gradkit._core.backend import (arange, data_of, index_like, max_or_ninf, to_numpy, values_unknown,
-                                   zeros)
+from gradkit._core.backend import (arange, backend_of, data_of, index_like, max_or_ninf, to_numpy,
+                                   values_unknown, zeros)
 from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, defop, half_in_float32, not_lazy
 from .elementwise import abs as abs_
@@ -1099,6 +1099,12 @@ col2im_p = defop("col2im", _col2im_impl,
 # NOTE: fused for PyTorch's node: the window sums are a convolution of every (H, W) plane with
 # a kernel of ones, divided by each window's divisor (``divisor``, (Ho, Wo)); the gradient is
 # the transposed convolution of g / divisor, written with the conv2d rows (every order works).
+def _beside(a: np.ndarray, ref: Any) -> Any:
+    """A host array (a mask, an index) moved to where ``ref``'s data lives, dtype kept."""
+    d = data_of(ref)
+    return a if type(d) is np.ndarray or backend_of(d) is None else np.asarray(a, like=d)
+
+
 def _like(a: np.ndarray, ref: Any) -> Any:
     """A constant array in ``ref``'s dtype, beside ``ref`` (a constant Tensor for a Tensor)."""
     dt = ref._data.dtype if isinstance(ref, Tensor) else ref.dtype
@@ -1475,7 +1481,7 @@ def _ebag_vjp_w(g: Any, ans: Any, w: Any, psw: Any, idx: np.ndarray, bag: np.nda
     if mode == "max":
         src, found, _ = _ebag_argmax(data_of(w), idx, bag, coef, nb, data_of(ans))
         cols = np.broadcast_to(np.arange(src.shape[1]), src.shape)
-        return index_backward_p(where(found, g, 0.0), shape=tuple(w.shape), index=(src, cols))
+        return index_backward_p(where(_beside(found, g), g, 0.0), shape=tuple(w.shape), index=(src, cols))
     scale = reshape_as(psw * _like(coef if freq is None else coef * freq, psw), (-1, 1))
     return index_backward_p(getitem_p(g, index=bag) * scale, shape=tuple(w.shape), index=idx)
 
@@ -1491,7 +1497,7 @@ def _ebag_jvp_w(t: Any, ans: Any, w: Any, psw: Any, **p: Any) -> Any:
     if p.get("mode") == "max":
         src, found, _ = _ebag_argmax(data_of(w), p["idx"], p["bag"], p["coef"], p["nb"], data_of(ans))
         cols = np.broadcast_to(np.arange(src.shape[1]), src.shape)
-        return where(found, getitem_p(t, index=(src, cols)), 0.0)
+        return where(_beside(found, t), getitem_p(t, index=(src, cols)), 0.0)
     return embedding_bag_p(t, psw, **p)
 
 
@@ -1519,6 +1525,243 @@ def _affine_grid_vjp(g: Any, ans: Any, theta: Any, base: np.ndarray, spatial: tu
 
 affine_grid_p = defop("affine_grid", _affine_grid_impl, vjp=_affine_grid_vjp, jvp=LINEAR,
                       save_inputs=False, promote="same", names="AffineGridGeneratorBackward0")
+
+
+# --- grid_sample as one node (PyTorch's GridSampler2DBackward0 / GridSampler3DBackward0) -------
+# ``out[n, c, p] = sum_t x[n, c, idx[t, n, p]] * w[t, n, p]``: for each output point p the taps t
+# of its mode (2 per dim for bilinear, 4 for bicubic, 1 for nearest), their flat positions in
+# the input plane (constants, 0 where a tap falls outside under zeros padding, its weight 0)
+# and their weights, products of one weight per dim. The weights are written in table ops of
+# the grid, so the rules differentiate again: the input's rule scatters g * w, the grid's
+# gathers x at the taps against the weights' derivatives. A nan or infinite coordinate gives a
+# nan value and grid gradient (nearest: 0) and no input gradient (PyTorch's answer there
+# depends on the mode, and some of its kernels crash).
+_CUBIC_A = -0.75
+
+
+def _cubic_near(u: Any) -> Any:
+    return ((_CUBIC_A + 2) * u - (_CUBIC_A + 3)) * u * u + 1
+
+
+def _cubic_far(u: Any) -> Any:
+    return ((_CUBIC_A * u - 5 * _CUBIC_A) * u + 8 * _CUBIC_A) * u - 4 * _CUBIC_A
+
+
+def cubic_weights(t: Any) -> list[Any]:
+    """The four cubic-convolution weights (A = -0.75) of taps -1, 0, 1, 2 at fraction ``t``
+    (plain arithmetic: an array or a table expression)."""
+    return [_cubic_far(t + 1), _cubic_near(t), _cubic_near(1 - t), _cubic_far(2 - t)]
+
+
+def _cubic_slopes(t: Any) -> list[Any]:
+    """d/dt of ``cubic_weights(t)``."""
+    a = _CUBIC_A
+
+    def near(u: Any) -> Any:
+        return (3 * (a + 2) * u - 2 * (a + 3)) * u
+
+    def far(u: Any) -> Any:
+        return (3 * a * u - 10 * a) * u + 8 * a
+    return [far(t + 1), near(t), -near(1 - t), -far(2 - t)]
+
+
+def grid_coordinates(v: np.ndarray, size: int, padding_mode: str,
+                     align_corners: bool) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's ``compute_coordinates`` on pixel coordinates: the new values and their slopes.
+
+    ``border`` clips to [0, size - 1]; ``reflection`` reflects about the borders (the pixel centres
+    with ``align_corners``, else the image edges) and then clips. As in PyTorch's backward, a
+    coordinate on or past a border gets slope 0, and each reflection flips the slope's sign.
+    """
+    slope = np.ones_like(v)
+    if padding_mode == "zeros":
+        return v, slope
+    if padding_mode == "reflection":
+        lo2, hi2 = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        if lo2 == hi2:
+            return np.zeros_like(v), np.zeros_like(v)
+        low, span = lo2 / 2, (hi2 - lo2) / 2
+        d = v - low
+        slope = np.where(d < 0, -slope, slope)
+        d = np.abs(d)
+        extra = np.fmod(d, span)
+        even = np.floor(d / span) % 2 == 0
+        v = np.where(even, extra + low, span - extra + low).astype(slope.dtype)
+        slope = np.where(even, slope, -slope)
+    inside = (v > 0) & (v < size - 1)
+    return np.clip(v, 0, size - 1).astype(slope.dtype), np.where(inside, slope, 0).astype(slope.dtype)
+
+
+def _gs_taps(grid: Any, spatial: tuple[int, ...], mode: str, padding_mode: str,
+             align_corners: bool, slopes: bool) -> tuple[Any, ...]:
+    """The taps of every output point: ``(idx, w, dw, finite)``.
+
+    ``idx`` (T, N, P) flat positions in the input plane; ``w`` (T, N, P) the weights, 0 for a tap
+    outside; ``dw`` (with ``slopes``) one (T, N, P) array per grid component (x, y[, z]): d w / d
+    that component; ``finite`` (N, P) whether the point's coordinates are finite.
+    """
+    nd = len(spatial)
+    gd = to_numpy(data_of(grid))             # NOTE: the taps are found on the host
+    n = gd.shape[0]
+    pts = int(np.prod(gd.shape[1:-1], dtype=np.int64))
+    finite = np.isfinite(gd.reshape(n, pts, nd)).all(-1)
+    fin = _beside(finite, grid)
+    dims = []                                # per input dim: (index (T_k,N,P), ok, w, dw)
+    for k in range(nd):
+        size = spatial[k]
+        scale = (size - 1) / 2 if align_corners else size / 2
+        comp = reshape_as(getitem_p(grid, index=(Ellipsis, nd - 1 - k)), (n, pts))
+        pos = where(fin, comp, 0.0) * scale + (scale if align_corners else scale - 0.5)
+        pv = to_numpy(data_of(pos))
+        if mode == "bicubic":
+            base = np.floor(pv)
+            frac = pos - _like(base, pos)
+            taps = []
+            for i in range(4):
+                c = base - 1 + i
+                if padding_mode != "zeros":
+                    c = np.trunc(grid_coordinates(c, size, padding_mode, align_corners)[0])
+                taps.append(c)
+            pos_idx = np.stack(taps)
+            w = cubic_weights(frac)
+            dw = [d * scale for d in _cubic_slopes(frac)] if slopes else None
+        else:
+            new, slope = grid_coordinates(pv, size, padding_mode, align_corners)
+            # the padded value exactly, with derivative ``slope`` (pos - pv is 0 in value)
+            padded = _like(new, pos) + (pos - _like(pv, pos)) * _like(slope, pos)
+            if mode == "nearest":
+                pos_idx = np.rint(new)[None]
+                w = [padded * 0.0 + 1.0]
+                dw = [padded * 0.0] if slopes else None
+            else:
+                base = np.floor(new)
+                frac = padded - _like(base, padded)
+                pos_idx = np.stack([base, base + 1])
+                w = [1.0 - frac, frac]
+                ds = _like(slope * scale, pos)
+                dw = [ds * -1.0, ds] if slopes else None
+        # NOTE: clipped before the cast: a coordinate of 1e30 must stay outside, not wrap around
+        pos_idx = np.clip(pos_idx, -1, size).astype(np.int64)
+        ok = (pos_idx >= 0) & (pos_idx < size) & finite
+        dims.append((np.where(ok, pos_idx, 0), ok, w, dw))
+    # the taps of all dims: the product over dims, tap axes first
+    t_shape = tuple(len(d[2]) for d in dims)
+    idx = np.zeros(t_shape + (n, pts), np.int64)
+    ok = np.ones(t_shape + (n, pts), bool)
+    for k, (pi, pk, _, _) in enumerate(dims):
+        shape = (1,) * k + (t_shape[k],) + (1,) * (nd - 1 - k) + (n, pts)
+        idx = idx * spatial[k] + pi.reshape(shape)
+        ok = ok & pk.reshape(shape)
+    count = int(np.prod(t_shape))
+    idx, ok = idx.reshape(count, n, pts), ok.reshape(count, n, pts)
+
+    def product(factors: list[list[Any]]) -> Any:
+        out = None
+        for k, f in enumerate(factors):
+            shape = (1,) * k + (t_shape[k],) + (1,) * (nd - 1 - k) + (n, pts)
+            term = reshape_as(stack_p(*f, dim=0) if len(f) > 1 else reshape_as(f[0], (1, n, pts)), shape)
+            out = term if out is None else out * term
+        return reshape_as(out, (count, n, pts)) * _like(ok.astype(np.float64), pos)
+
+    w = product([d[2] for d in dims])
+    dw = None
+    if slopes:
+        # d w / d component of dim k: dim k's weight slopes times the other dims' weights
+        by_dim = [product([d[3] if j == k else d[2] for j, d in enumerate(dims)]) for k in range(nd)]
+        dw = by_dim[::-1]                    # grid order: x (the last input dim) first
+    return idx, w, dw, finite
+
+
+def _gs_gather(x: Any, idx: np.ndarray) -> Any:
+    """``x[n, c, idx[t, n, p]]`` as (N, C, T, P)."""
+    n, c = x.shape[0], x.shape[1]
+    count, _, pts = idx.shape
+    plane = int(np.prod(x.shape[2:], dtype=np.int64))
+    full = np.broadcast_to(idx.transpose(1, 0, 2).reshape(n, 1, count * pts), (n, c, count * pts))
+    return reshape_as(gather_p(reshape_as(x, (n, c, plane)), dim=2, index=full), (n, c, count, pts))
+
+
+def _gs_weights_nt(w: Any) -> Any:
+    """(T, N, P) weights as (N, 1, T, P), to multiply the gathered taps."""
+    count, n, pts = w.shape
+    return reshape_as(permute_p(w, dims=(1, 0, 2)), (n, 1, count, pts))
+
+
+def _gs_nan(v: Any, finite: np.ndarray, shape: tuple[int, ...]) -> Any:
+    """``v`` with nan where a point's coordinates are not finite (``finite`` broadcast to ``shape``)."""
+    if finite.all():
+        return v
+    return where(_beside(np.broadcast_to(finite.reshape(shape), tuple(v.shape)), v), v, float("nan"))
+
+
+def _grid_sampler_impl(x: np.ndarray, grid: np.ndarray, mode: str, padding_mode: str,
+                       align_corners: bool) -> np.ndarray:
+    n, c = x.shape[:2]
+    out_sp = tuple(grid.shape[1:-1])
+    idx, w, _, finite = _gs_taps(grid, tuple(x.shape[2:]), mode, padding_mode, align_corners, False)
+    vals = _gs_gather(x, idx)                                      # (N, C, T, P)
+    out = np.einsum("nctp,tnp->ncp", vals, w.astype(x.dtype, copy=False))
+    out = _gs_nan(out, finite, (n, 1, -1))
+    return out.reshape((n, c) + out_sp)
+
+
+def _grid_sampler_vjp_x(g: Any, ans: Any, x: Any, grid: Any, mode: str, padding_mode: str,
+                        align_corners: bool) -> Any:
+    shape = tuple(x.shape)
+    n, c = shape[:2]
+    plane = int(np.prod(shape[2:], dtype=np.int64))
+    idx, w, _, _ = _gs_taps(grid, shape[2:], mode, padding_mode, align_corners, False)
+    count, _, pts = idx.shape
+    contrib = reshape_as(reshape_as(g, (n, c, 1, pts)) * _gs_weights_nt(w), (n, c, count * pts))
+    full = np.broadcast_to(idx.transpose(1, 0, 2).reshape(n, 1, count * pts), (n, c, count * pts))
+    gx = max_pool2d_backward_p(contrib, input_shape=(n, c, plane), indices=_beside(full, g))
+    return reshape_as(gx, shape)
+
+
+def _grid_sampler_vjp_grid(g: Any, ans: Any, x: Any, grid: Any, mode: str, padding_mode: str,
+                           align_corners: bool) -> Any:
+    gshape = tuple(grid.shape)
+    if mode == "nearest":                   # PyTorch's grid gradient in nearest mode: 0
+        return _like(np.zeros(gshape), g)
+    n, c = x.shape[:2]
+    idx, _, dw, finite = _gs_taps(grid, tuple(x.shape[2:]), mode, padding_mode, align_corners, True)
+    count, _, pts = idx.shape
+    # sum over channels of g times the taps' values: (N, T, P)
+    gv = sum_p(reshape_as(g, (n, c, 1, pts)) * _gs_gather(x, idx), dim=(1,))
+    comps = [sum_p(gv * permute_p(d, dims=(1, 0, 2)), dim=(1,)) for d in dw]    # each (N, P)
+    out = reshape_as(stack_p(*comps, dim=2), gshape)
+    return _gs_nan(out, finite, (n,) + gshape[1:-1] + (1,))
+
+
+def _grid_sampler_jvp_x(t: Any, ans: Any, x: Any, grid: Any, mode: str, padding_mode: str,
+                        align_corners: bool) -> Any:
+    # linear in x: the same sampling of the tangent
+    n, c = x.shape[:2]
+    idx, w, _, finite = _gs_taps(grid, tuple(x.shape[2:]), mode, padding_mode, align_corners, False)
+    out = sum_p(_gs_gather(t, idx) * _gs_weights_nt(w), dim=(2,))
+    return reshape_as(_gs_nan(out, finite, (n, 1, -1)), tuple(ans.shape))
+
+
+def _grid_sampler_jvp_grid(t: Any, ans: Any, x: Any, grid: Any, mode: str, padding_mode: str,
+                           align_corners: bool) -> Any:
+    n, c = x.shape[:2]
+    if mode == "nearest":
+        return _like(np.zeros(tuple(ans.shape)), t)
+    idx, _, dw, finite = _gs_taps(grid, tuple(x.shape[2:]), mode, padding_mode, align_corners, True)
+    count, _, pts = idx.shape
+    tg = reshape_as(t, (n, pts, len(dw)))
+    dsum = None
+    for k, d in enumerate(dw):
+        term = d * reshape_as(getitem_p(tg, index=(slice(None), slice(None), k)), (1, n, pts))
+        dsum = term if dsum is None else dsum + term
+    out = sum_p(_gs_gather(x, idx) * _gs_weights_nt(dsum), dim=(2,))
+    return reshape_as(_gs_nan(out, finite, (n, 1, -1)), tuple(ans.shape))
+
+
+grid_sampler_p = defop("grid_sampler", _grid_sampler_impl,
+                       vjp=(_grid_sampler_vjp_x, _grid_sampler_vjp_grid),
+                       jvp=(_grid_sampler_jvp_x, _grid_sampler_jvp_grid), promote="same",
+                       names=("GridSampler2DBackward0", "GridSampler3DBackward0"))
 
 
 # --- multilabel_margin_loss as one node (PyTorch's MultilabelMarginLossBackward0) -----------
@@ -1699,6 +1942,7 @@ ctc_loss_p = defop("ctc_loss", _ctc_loss_impl,
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
 not_lazy(embedding_p, False, "scatters its gradient with np.add.at")
+not_lazy(grid_sampler_p, False, "gathers the taps of every point by position")
 not_lazy(fractional_max_pool_p, False, "finds each window's maximum on the host")
 not_lazy(multi_margin_loss_p, False, "picks each sample's target value with take_along_axis")
 not_lazy(affine_grid_p, False, "multiplies its constant grid in memory")

@@ -132,6 +132,13 @@ CASES: list[tuple[str, Callable[..., Any], list[tuple[int, ...]]]] = [
         x, (2, 1, 2), output_size=(3, 4, 2), _random_samples=_u(L, 1, 2, 3)), [(1, 2, 6, 5, 6)]),
     ("fractional_max_pool3d_unbatched", lambda L, x: L.nn.functional.fractional_max_pool3d(
         x, 2, output_size=3, _random_samples=_u(L, 1, 3, 3)), [(3, 5, 6, 5)]),
+    *[(f"grid_sample_{m}_{p}_{ac}", lambda L, x, g, m=m, p=p, ac=ac: L.nn.functional.grid_sample(
+        x, g * 1.3, mode=m, padding_mode=p, align_corners=ac), [(2, 2, 3, 4), (2, 2, 3, 2)])
+      for m in ("bilinear", "bicubic", "nearest") for p in ("zeros", "border", "reflection")
+      for ac in (False, True) if m != "nearest" or p == "reflection"],
+    *[(f"grid_sample_3d_{m}_{p}", lambda L, x, g, m=m, p=p: L.nn.functional.grid_sample(
+        x, g * 1.2, mode=m, padding_mode=p, align_corners=False), [(1, 2, 3, 2, 4), (1, 2, 2, 1, 3)])
+      for m in ("bilinear", "nearest") for p in ("zeros", "reflection")],
     ("affine_grid_2d", lambda L, t: L.nn.functional.affine_grid(t, [2, 3, 4, 5], align_corners=False),
      [(2, 2, 3)]),
     ("affine_grid_3d", lambda L, t: L.nn.functional.affine_grid(t, [2, 1, 2, 3, 4], align_corners=True),
@@ -344,3 +351,71 @@ def test_fractional_max_pool_nan_wins_and_empty_batch() -> None:
         assert tuple(y.shape) == shape[:2] + (3,) * (len(shape) - 2)
         y.sum().backward()
         assert tuple(e.grad.shape) == shape
+
+
+def _hostile_grid(mode: str, padding: str, ac: bool) -> tuple[Any, Any, Any, Any]:
+    x = gk.tensor(_arr(0, 1, 1, 3, 4), dtype=gk.float64, requires_grad=True)
+    g = gk.tensor([[[[float("nan"), 0.1], [0.2, float("inf")], [-float("inf"), 0.3], [1e30, 0.0],
+                     [-1e30, 0.4], [0.3, -0.2]]]], dtype=gk.float64, requires_grad=True)
+    out = gk.nn.functional.grid_sample(x, g, mode=mode, padding_mode=padding, align_corners=ac)
+    out.sum().backward()
+    return x, g, out.detach().numpy().ravel(), g.grad.numpy().reshape(-1, 2)
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "nearest"])
+@pytest.mark.parametrize("padding", ["zeros", "border", "reflection"])
+def test_grid_sample_nan_inf_and_far_coordinates(mode: str, padding: str) -> None:
+    # A nan or infinite coordinate samples nan in every mode; its grid gradient is nan (nearest:
+    # 0, as every nearest grid gradient) and the input gets nothing from it. PyTorch 2.13 gives
+    # nan for bilinear and bicubic with zeros padding and for bicubic with any padding, but 0
+    # (nearest, zeros), an edge pixel (border, +-inf) or pixel 0 (nearest, nan) elsewhere, and
+    # its bilinear border/reflection kernels crash (segfault) on a nan.
+    x, g, out, gg = _hostile_grid(mode, padding, False)
+    assert np.isnan(out[:3]).all()
+    np.testing.assert_array_equal(np.isnan(gg[:3]), np.full((3, 2), mode != "nearest"))
+    if mode == "nearest":
+        np.testing.assert_array_equal(gg, np.zeros((6, 2)))
+    # only the finite points reach the input
+    xs = gk.tensor(x.detach().numpy(), requires_grad=True)
+    gs = gk.tensor(g.detach().numpy()[:, :, 3:], requires_grad=True)
+    F = gk.nn.functional
+    F.grid_sample(xs, gs, mode=mode, padding_mode=padding, align_corners=False).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), xs.grad.numpy())
+    np.testing.assert_array_equal(gg[3:], gs.grad.numpy().reshape(-1, 2))
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic", "nearest"])
+@pytest.mark.parametrize("padding", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("ac", [False, True])
+def test_grid_sample_far_coordinates_match_pytorch(mode: str, padding: str, ac: bool) -> None:
+    # far coordinates (1e30, 1e10) clamp or fall outside without an integer overflow; reflected
+    # ones are compared up to 1e8 (PyTorch counts the reflections in an int, which overflows
+    # past 2**31 of them: then only that the sample is finite)
+    torch = pytest.importorskip("torch")
+    xa = _arr(0, 1, 2, 3, 4)
+    far, mid = (1e8, 1e7) if padding == "reflection" else (1e30, 1e10)
+    ga = np.array([[[[far, 0.1], [-far, 0.3], [0.2, mid], [mid, -mid], [0.3, -0.2]]]])
+    if padding == "reflection":
+        x = gk.tensor(xa, dtype=gk.float64)
+        g = gk.tensor([[[[1e30, 0.1], [-1e30, 1e30]]]], dtype=gk.float64)
+        out = gk.nn.functional.grid_sample(x, g, mode=mode, padding_mode=padding, align_corners=ac)
+        assert np.isfinite(out.numpy()).all()
+    outs = []
+    for lib in (gk, torch):
+        x = lib.tensor(xa, dtype=lib.float64, requires_grad=True)
+        g = lib.tensor(ga, dtype=lib.float64, requires_grad=True)
+        out = lib.nn.functional.grid_sample(x, g, mode=mode, padding_mode=padding, align_corners=ac)
+        (out * lib.tensor(_arr(1, *tuple(out.shape)), dtype=lib.float64)).sum().backward()
+        outs.append((out.detach().numpy(), x.grad.numpy(), g.grad.numpy()))
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+def test_grid_sample_empty_batch_with_grid_gradient() -> None:
+    for xs, gs in (((0, 2, 3, 4), (0, 5, 2, 2)), ((0, 2, 3, 4, 2), (0, 1, 5, 2, 3))):
+        x = gk.zeros(*xs, dtype=gk.float64, requires_grad=True)
+        g = gk.zeros(*gs, dtype=gk.float64, requires_grad=True)
+        out = gk.nn.functional.grid_sample(x, g, align_corners=False)
+        assert out.grad_fn.name() == f"GridSampler{len(xs) - 2}DBackward0"
+        out.sum().backward()
+        assert tuple(x.grad.shape) == xs and tuple(g.grad.shape) == gs

@@ -271,6 +271,22 @@ def _frac_pool2d_ref(x: np.ndarray, u: np.ndarray, k: int, out: int) -> np.ndarr
     return res
 
 
+def _grid_sample_ref(x: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Bilinear sampling with zeros padding, align_corners=False, one point at a time."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, c) + grid.shape[1:3])
+    for b in range(n):
+        for i, j in np.ndindex(*grid.shape[1:3]):
+            px = ((grid[b, i, j, 0] + 1) * w - 1) / 2
+            py = ((grid[b, i, j, 1] + 1) * h - 1) / 2
+            x0, y0 = math.floor(px), math.floor(py)
+            for yy, wy in ((y0, y0 + 1 - py), (y0 + 1, py - y0)):
+                for xx, wx in ((x0, x0 + 1 - px), (x0 + 1, px - x0)):
+                    if 0 <= yy < h and 0 <= xx < w:
+                        out[b, :, i, j] += wy * wx * x[b, :, yy, xx]
+    return out
+
+
 _FRAC_U = np.random.default_rng(4).uniform(0.0, 1.0, (2, 3, 2))
 
 _EBAG_I = np.array([0, 2, 1, 3, 5, 5, 2])
@@ -713,6 +729,8 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("fractional_max_pool", lambda x: F.fractional_max_pool2d(
         x, 2, output_size=3, _random_samples=gk.tensor(_FRAC_U, dtype=x.dtype)),
            lambda x: _frac_pool2d_ref(x, _FRAC_U, 2, 3), make=distinct((2, 3, 6, 7))),
+    OpSpec("grid_sampler", lambda x, g: F.grid_sample(x, g, align_corners=False),
+           _grid_sample_ref, shapes=[(2, 3, 4, 5), (2, 3, 2, 2)], low=-1.2, high=1.2),
     OpSpec("affine_grid", lambda t: F.affine_grid(t, [2, 1, 3, 4], align_corners=False),
            lambda t: _affine_grid_ref(t, 3, 4), shapes=[(2, 2, 3)]),
     *[OpSpec("multilabel_margin_loss",

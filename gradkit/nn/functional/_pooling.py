@@ -489,7 +489,7 @@ def _fractional_max_pool(input: Tensor, nd: int, kernel_size: Any, output_size: 
     if samples is None:
         from gradkit._core import creation as Fa
         samples = Fa.rand(n, c, nd, dtype=x.dtype)
-    u = np.asarray(_t(samples, "_random_samples")._data).astype(np.asarray(x._data).dtype)
+    u = np.asarray(_t(samples, "_random_samples")._data).astype(x._data.dtype)
     # PyTorch's sample columns: (W, H) for 2-D, (T, H, W) for 3-D
     cols = [1, 0] if nd == 2 else [0, 1, 2]
     starts = tuple(_fractional_starts(u[..., cols[d]], spatial[d], out[d], k[d]).reshape(lead + (out[d],))
