@@ -72,12 +72,35 @@ log_softmax_p = defop(
     vjp=lambda g, ans, x, dim: g - exp(ans) * _sum_keep(g, dim),
     jvp=(lambda t, ans, x, dim: t - _sum_keep(exp(ans) * t, dim),),
     save_inputs=False, save_ans=True, names="LogSoftmaxBackward0", batch="int_dim")
+def _softmax_vjp(g: Any, ans: Any, x: Any, dim: int) -> Any:
+    return ans * (g - _sum_keep(g * ans, dim))
+
+
+def _softmax_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
+    return ans * (t - _sum_keep(ans * t, dim))
+
+
 # NOTE: fused (stability and speed): one node instead of exp / sum / div.
 softmax_p = defop(
-    "softmax", _softmax_impl,
-    vjp=lambda g, ans, x, dim: ans * (g - _sum_keep(g * ans, dim)),
-    jvp=(lambda t, ans, x, dim: ans * (t - _sum_keep(ans * t, dim)),),
+    "softmax", _softmax_impl, vjp=_softmax_vjp, jvp=(_softmax_jvp,),
     save_inputs=False, save_ans=True, names="SoftmaxBackward0", batch="int_dim")
+
+
+def _safe_softmax_impl(x: np.ndarray, dim: int) -> np.ndarray:
+    out = _softmax_impl(x, dim)
+    if x.ndim == 0:
+        return out
+    dead = np.all(x == -np.inf, axis=dim, keepdims=True)
+    if type(x) is np.ndarray and not dead.any():
+        return out
+    return np.where(dead, x.dtype.type(0), out)
+
+
+# PyTorch's ``_safe_softmax`` (its attention's math path): a row that is -inf throughout (every key
+# masked) gives 0, not nan. Softmax's rules hold as they are: they are 0 on a row of 0.
+safe_softmax_p = defop(
+    "safe_softmax", _safe_softmax_impl, vjp=_softmax_vjp, jvp=(_softmax_jvp,),
+    save_inputs=False, save_ans=True, names="SafeSoftmaxBackward0", batch="int_dim")
 
 
 # --- activations with PyTorch's derivative at their kinks ---------------------------------

@@ -287,6 +287,19 @@ def _grid_sample_ref(x: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return out
 
 
+#: row 1 masked throughout, row 2 in part: safe_softmax gives row 1 zeros (PyTorch's _safe_softmax)
+_SAFE_MASK = np.array([[0.0] * 4, [-np.inf] * 4, [0.0, -np.inf, 0.0, -np.inf]])
+
+
+def _safe_softmax_ref(x: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(x)
+    for i, row in enumerate(x):
+        if np.isfinite(row).any():
+            e = np.exp(row - row[np.isfinite(row)].max())
+            out[i] = e / e.sum()
+    return out
+
+
 _FRAC_U = np.random.default_rng(4).uniform(0.0, 1.0, (2, 3, 2))
 
 _EBAG_I = np.array([0, 2, 1, 3, 5, 5, 2])
@@ -482,6 +495,9 @@ NN_SPECS: list[OpSpec] = [
            lambda x, t: -_log_softmax_ref(x, 1)[np.arange(3), t], args=(np.array([2, 0, 3]),),
            label="cross_entropy"),
     OpSpec("softmax", lambda x: F.softmax(x, dim=-1), lambda x: _softmax_ref(x, -1)),
+    OpSpec("safe_softmax",
+           lambda x: P.safe_softmax_p(x + gk.tensor(_SAFE_MASK, dtype=x.dtype, device=x.device), dim=1),
+           lambda x: _safe_softmax_ref(x + _SAFE_MASK)),
     OpSpec("softmax", lambda x: F.softmin(x, dim=1), lambda x: _softmax_ref(-x, 1), shapes=[(2, 3, 2)],
            label="softmin"),
     # --- kinked activations, sampled clear of their kinks ---
