@@ -1846,7 +1846,9 @@ def _ctc_setup(lp: np.ndarray, targets: np.ndarray, input_lengths: np.ndarray,
     valid = np.arange(width)[None, :] < (2 * target_lengths + 1)[:, None]
     ext = np.where(valid, ext, blank)
     skip = np.zeros((n, width), bool)           # a step from s - 2 to s is allowed
-    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    # NOTE: PyTorch's rule: whenever the labels at s - 2 and s differ. A blank among the targets
+    # (an odd s) may then be reached from the label before it, as its kernels do.
+    skip[:, 2:] = ext[:, 2:] != ext[:, :-2]
     lpe = np.take_along_axis(lp, np.broadcast_to(ext[None], (lp.shape[0], n, width)), 2)
     return ext, valid, skip, lpe
 
