@@ -232,48 +232,8 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     if idx.max() >= n or idx.min() < 0:
         bad = int(idx[(idx >= n) | (idx < 0)][0])
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
-    if reduce != "prod":
-        # PyTorch's node: one ScatterReduceBackward0 (a row of the table)
-        return S.scatter_reduce_p(x, s, dim=d, index=idx, reduce=reduce,
-                                  include_self=bool(include_self))
-    if tuple(s.shape) != idx.shape:
-        s = s[tuple(slice(0, m) for m in idx.shape)]
-    # prod: a composition (PyTorch's node differs), products by rounds
-    hit = np.zeros(tuple(x.shape), dtype=bool)
-    _mark_hits(hit, idx, d)
-    return _scatter_prod(x, d, idx, s, hit, include_self)
-
-
-def _full_index(idx: np.ndarray, d: int) -> tuple[np.ndarray, ...]:
-    grids = list(np.indices(idx.shape, sparse=True))
-    grids[d] = idx
-    return tuple(np.broadcast_to(g, idx.shape) for g in grids)
-
-
-def _mark_hits(hit: np.ndarray, idx: np.ndarray, d: int) -> None:
-    hit[_full_index(idx, d)] = True
-
-
-def _scatter_prod(x: Tensor, d: int, idx: np.ndarray, s: Tensor, hit: np.ndarray,
-                  include_self: bool) -> Tensor:
-    """Products by rounds: in round k each output slot multiplies in its k-th contribution."""
-    full = _full_index(idx, d)
-    lin = np.ravel_multi_index(full, tuple(x.shape)).reshape(-1)
-    order = np.argsort(lin, kind="stable")
-    sorted_lin = lin[order]
-    first = np.r_[0, np.flatnonzero(np.diff(sorted_lin)) + 1]
-    starts = np.repeat(first, np.diff(np.r_[first, sorted_lin.size]))
-    rank = np.empty_like(lin)
-    rank[order] = np.arange(lin.size) - starts
-    out = x if include_self else A.where(_make(hit, False, None), A.mul(x, 0) + 1, x)
-    flat_s = A.reshape(s, (-1,))
-    numel = x.numel()
-    for k in range(int(rank.max()) + 1):
-        sel = np.flatnonzero(rank == k)
-        ones = _make(np.ones(numel, dtype=x._data.dtype), False, None)
-        factor = _write(ones, lin[sel], A.index_select(flat_s, 0, sel))
-        out = A.mul(out, A.reshape(factor, tuple(x.shape)))
-    return out
+    # PyTorch's node: one ScatterReduceBackward0 (a row of the table)
+    return S.scatter_reduce_p(x, s, dim=d, index=idx, reduce=reduce, include_self=bool(include_self))
 
 
 def index_reduce(input: Tensor, dim: int, index: Any, source: Tensor, reduce: str, *,

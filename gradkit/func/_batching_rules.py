@@ -298,5 +298,5 @@ PER_EXAMPLE = frozenset({
     "aminmax", "index_add", "lstsq", "cdist", "renorm", "pdist", "max_pool3d", "avg_pool3d",
     "avg_pool3d_backward", "index_copy", "put", "masked_scatter",
     "scatter_reduce", "convolution_transpose3d", "multilabel_margin_loss",
-    "embedding_bag", "affine_grid",
+    "embedding_bag", "affine_grid", "fractional_max_pool", "grid_sampler",
 })

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gradkit._core.backend import arange, index_like, max_or_ninf, to_numpy, values_unknown, zeros
+from gradkit._core.backend import (arange, backend_of, data_of, index_like, max_or_ninf, to_numpy,
+                                   values_unknown, zeros)
 from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, defop, half_in_float32, not_lazy
 from .elementwise import abs as abs_
@@ -71,12 +72,35 @@ log_softmax_p = defop(
     vjp=lambda g, ans, x, dim: g - exp(ans) * _sum_keep(g, dim),
     jvp=(lambda t, ans, x, dim: t - _sum_keep(exp(ans) * t, dim),),
     save_inputs=False, save_ans=True, names="LogSoftmaxBackward0", batch="int_dim")
+def _softmax_vjp(g: Any, ans: Any, x: Any, dim: int) -> Any:
+    return ans * (g - _sum_keep(g * ans, dim))
+
+
+def _softmax_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
+    return ans * (t - _sum_keep(ans * t, dim))
+
+
 # NOTE: fused (stability and speed): one node instead of exp / sum / div.
 softmax_p = defop(
-    "softmax", _softmax_impl,
-    vjp=lambda g, ans, x, dim: ans * (g - _sum_keep(g * ans, dim)),
-    jvp=(lambda t, ans, x, dim: ans * (t - _sum_keep(ans * t, dim)),),
+    "softmax", _softmax_impl, vjp=_softmax_vjp, jvp=(_softmax_jvp,),
     save_inputs=False, save_ans=True, names="SoftmaxBackward0", batch="int_dim")
+
+
+def _safe_softmax_impl(x: np.ndarray, dim: int) -> np.ndarray:
+    out = _softmax_impl(x, dim)
+    if x.ndim == 0:
+        return out
+    dead = np.all(x == -np.inf, axis=dim, keepdims=True)
+    if type(x) is np.ndarray and not dead.any():
+        return out
+    return np.where(dead, x.dtype.type(0), out)
+
+
+# PyTorch's ``_safe_softmax`` (its attention's math path): a row that is -inf throughout (every key
+# masked) gives 0, not nan. Softmax's rules hold as they are: they are 0 on a row of 0.
+safe_softmax_p = defop(
+    "safe_softmax", _safe_softmax_impl, vjp=_softmax_vjp, jvp=(_softmax_jvp,),
+    save_inputs=False, save_ans=True, names="SafeSoftmaxBackward0", batch="int_dim")
 
 
 # --- activations with PyTorch's derivative at their kinks ---------------------------------
@@ -1098,6 +1122,12 @@ col2im_p = defop("col2im", _col2im_impl,
 # NOTE: fused for PyTorch's node: the window sums are a convolution of every (H, W) plane with
 # a kernel of ones, divided by each window's divisor (``divisor``, (Ho, Wo)); the gradient is
 # the transposed convolution of g / divisor, written with the conv2d rows (every order works).
+def _beside(a: np.ndarray, ref: Any) -> Any:
+    """A host array (a mask, an index) moved to where ``ref``'s data lives, dtype kept."""
+    d = data_of(ref)
+    return a if type(d) is np.ndarray or backend_of(d) is None else np.asarray(a, like=d)
+
+
 def _like(a: np.ndarray, ref: Any) -> Any:
     """A constant array in ``ref``'s dtype, beside ``ref`` (a constant Tensor for a Tensor)."""
     dt = ref._data.dtype if isinstance(ref, Tensor) else ref.dtype
@@ -1269,6 +1299,78 @@ adaptive_max_pool2d_p = defop("adaptive_max_pool2d", _adaptive_max_impl, vjp=_ad
                               names="AdaptiveMaxPool2DBackward0")
 
 
+# --- fractional max pooling as one node (PyTorch's FractionalMaxPool2DBackward0 / 3D) ----------
+# ``starts[d]`` (lead dims + (out_d,), a constant drawn from the random samples) is where each
+# window begins along spatial dim d; the windows are ``kernel`` wide. The input is (C, *spatial)
+# or (N, C, *spatial), as PyTorch's kernel takes it. The whole gradient goes to each window's
+# first maximum (a nan wins); the rules are max pooling's scatter and gather rows over planes.
+def _fractional_positions(spatial: tuple[int, ...], starts: tuple[np.ndarray, ...],
+                          kernel: tuple[int, ...]) -> np.ndarray:
+    """Flat in-plane positions of each window's taps: lead + out + (prod(kernel),)."""
+    nd = len(spatial)
+    lead = starts[0].shape[:-1]
+    out = tuple(st.shape[-1] for st in starts)
+    flat = np.zeros(lead + out + tuple(kernel), np.int64)
+    for d in range(nd):
+        pos = starts[d].reshape(lead + (1,) * d + (out[d],) + (1,) * (nd - 1 - d) + (1,) * nd) + \
+            np.arange(kernel[d]).reshape((1,) * len(lead) + (1,) * nd + (1,) * d + (kernel[d],) +
+                                         (1,) * (nd - 1 - d))
+        flat = flat * spatial[d] + pos
+    return flat.reshape(lead + out + (int(np.prod(kernel)),))
+
+
+def _fractional_impl(x: np.ndarray, starts: tuple[np.ndarray, ...],
+                     kernel: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    nd = len(kernel)
+    spatial = tuple(x.shape[-nd:])
+    host = x if type(x) is np.ndarray else to_numpy(x)       # NOTE: the window scan runs on the host
+    flat = _fractional_positions(spatial, starts, kernel)
+    lead = flat.shape[:-1 - nd]
+    size, taps = int(np.prod(spatial)), int(np.prod(flat.shape[-1 - nd:]))   # explicit: lead may hold a 0
+    vals = np.take_along_axis(host.reshape(lead + (size,)), flat.reshape(lead + (taps,)), -1)
+    vals = vals.reshape(flat.shape)
+    best = vals.argmax(-1)                                  # the first maximum
+    if vals.dtype.kind == "f":
+        nan = np.isnan(vals)
+        best = np.where(nan.any(-1), nan.argmax(-1), best)  # a nan wins
+    idx = np.take_along_axis(flat, best[..., None], -1)[..., 0]
+    if type(x) is not np.ndarray:
+        idx = np.asarray(idx, like=x)
+    out = np.take_along_axis(x.reshape(lead + (size,)), idx.reshape(lead + (taps // flat.shape[-1],)),
+                             -1).reshape(idx.shape)
+    return out, idx
+
+
+def _as_planes(a: Any, nd: int) -> Any:
+    """(C, *s) or (N, C, *s) as (N, C, *s): one sample for an unbatched input."""
+    return reshape_as(a, (1,) + tuple(a.shape)) if len(a.shape) == nd + 1 else a
+
+
+def _fractional_vjp(g: Any, ans: Any, x: Any, starts: tuple[np.ndarray, ...],
+                    kernel: tuple[int, ...]) -> Any:
+    nd = len(kernel)
+    idx = ans[1]._data if hasattr(ans[1], "_data") else ans[1]
+    shape = tuple(x.shape)
+    full = shape if len(shape) == nd + 2 else (1,) + shape
+    gx = max_pool2d_backward_p(_as_planes(g[0], nd), input_shape=full,
+                               indices=idx.reshape(full[:2] + idx.shape[-nd:]))
+    return reshape_as(gx, shape)
+
+
+def _fractional_jvp(t: Any, ans: Any, x: Any, starts: tuple[np.ndarray, ...],
+                    kernel: tuple[int, ...]) -> tuple[Any, None]:
+    nd = len(kernel)
+    idx = ans[1]._data if hasattr(ans[1], "_data") else ans[1]
+    planes = _as_planes(t, nd)
+    out = _gather_maxima(planes, idx.reshape(tuple(planes.shape[:2]) + idx.shape[-nd:]))
+    return reshape_as(out, tuple(idx.shape)), None
+
+
+fractional_max_pool_p = defop("fractional_max_pool", _fractional_impl, vjp=_fractional_vjp,
+                              jvp=(_fractional_jvp,), n_out=2, save_inputs=False,
+                              names=("FractionalMaxPool2DBackward0", "FractionalMaxPool3DBackward0"))
+
+
 # --- embedding with padding_idx or scale_grad_by_freq (PyTorch's EmbeddingBackward0) ---------
 # NOTE: the rows picked by ``index``; the gradient of each looked-up row is scaled by ``coeff``
 # (0 at padding_idx, 1 / count with scale_grad_by_freq), a constant of index's shape. Plain
@@ -1344,11 +1446,55 @@ multi_margin_loss_p = defop("multi_margin_loss", _multi_margin_impl, vjp=_multi_
                             names="MultiMarginLossBackward0")
 
 
-# --- embedding_bag with mode sum or mean as one node (PyTorch's EmbeddingBagBackward0) --------
-# ``out[bag[i]] += coef[i] * psw[i] * w[idx[i]]``: ``bag`` the bag of each index, ``coef`` 1 (sum),
-# 1 / bag size (mean) or 0 (padding_idx); linear in ``w`` and in ``psw`` (per_sample_weights).
+# --- embedding_bag as one node (PyTorch's EmbeddingBagBackward0) ------------------------------
+# sum and mean: ``out[bag[i]] += coef[i] * psw[i] * w[idx[i]]``: ``bag`` the bag of each index,
+# ``coef`` 1 (sum), 1 / bag size (mean) or 0 (padding_idx); linear in ``w`` and in ``psw``
+# (per_sample_weights). ``freq`` (scale_grad_by_freq) scales each index's gradient in ``w`` by
+# 1 / its count. max: each column of a bag takes its members' maximum (``coef`` 0 leaves an
+# index out; an empty bag gives 0), the first one of a tie (PyTorch's CPU kernel) and a nan
+# when there is one (as ``amax``); the gradient goes to that member's row.
+def _ebag_argmax(w: np.ndarray, idx: np.ndarray, bag: np.ndarray, coef: np.ndarray, nb: int,
+                 best: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The row of ``w`` holding each ``(bag, column)`` maximum, whether the bag has one, and the
+    maxima (``best``, when given, are the maxima already found: the rules read the result)."""
+    w = to_numpy(w)                          # NOTE: the bags' scan runs on the host
+    n, d = idx.shape[0], w.shape[1]
+    first = np.full((nb, d), n, np.int64)
+    pos = np.flatnonzero(coef != 0)
+    if best is not None:
+        best = to_numpy(best)
+    if pos.size == n and n and n % nb == 0 and (bag == np.arange(n) // (n // nb)).all():
+        # equal bags in order (a 2-D input, even offsets): one reshape, no segments
+        rows = w[idx].reshape(nb, n // nb, d)
+        if best is None:
+            best = rows.max(1)               # propagates nan
+        hit = rows == best[:, None]
+        if w.dtype.kind == "f":
+            hit |= np.isnan(rows) & np.isnan(best)[:, None]
+        first = hit.argmax(1) + np.arange(nb)[:, None] * (n // nb)
+        return idx[first], np.ones((nb, d), bool), best
+    if pos.size:
+        pos = pos[np.argsort(bag[pos], kind="stable")]        # each bag's members together
+        sb = bag[pos]
+        starts = np.flatnonzero(np.r_[True, sb[1:] != sb[:-1]])
+        rows = w[idx[pos]]
+        top = np.maximum.reduceat(rows, starts, axis=0) if best is None else best[sb[starts]]
+        top = np.repeat(top, np.diff(np.r_[starts, pos.size]), axis=0)
+        hit = rows == top
+        if w.dtype.kind == "f":
+            hit |= np.isnan(rows) & np.isnan(top)
+        first[sb[starts]] = np.minimum.reduceat(np.where(hit, pos[:, None], n), starts, axis=0)
+    found = first < n
+    if best is None:
+        best = np.where(found, w[idx[np.where(found, first, 0)], np.arange(d)], w.dtype.type(0))
+    return idx[np.where(found, first, 0)], found, best
+
+
 def _ebag_impl(w: np.ndarray, psw: np.ndarray, idx: np.ndarray, bag: np.ndarray, coef: np.ndarray,
-               nb: int) -> np.ndarray:
+               nb: int, mode: str = "sum", freq: Any = None) -> np.ndarray:
+    if mode == "max":
+        best = _ebag_argmax(w, idx, bag, coef, nb)[2]
+        return best if type(w) is np.ndarray else np.asarray(best, like=w)
     rows = w[index_like(idx, w)] * (_like(coef, w) * psw).astype(w.dtype, copy=False)[:, None]
     out = zeros((nb, w.shape[1]), w.dtype, w)
     np.add.at(out, index_like(bag, w), rows)
@@ -1356,21 +1502,34 @@ def _ebag_impl(w: np.ndarray, psw: np.ndarray, idx: np.ndarray, bag: np.ndarray,
 
 
 def _ebag_vjp_w(g: Any, ans: Any, w: Any, psw: Any, idx: np.ndarray, bag: np.ndarray,
-                coef: np.ndarray, nb: int) -> Any:
-    scale = reshape_as(psw * _like(coef, psw), (-1, 1))
+                coef: np.ndarray, nb: int, mode: str = "sum", freq: Any = None) -> Any:
+    if mode == "max":
+        src, found, _ = _ebag_argmax(data_of(w), idx, bag, coef, nb, data_of(ans))
+        cols = np.broadcast_to(np.arange(src.shape[1]), src.shape)
+        return index_backward_p(where(_beside(found, g), g, 0.0), shape=tuple(w.shape), index=(src, cols))
+    scale = reshape_as(psw * _like(coef if freq is None else coef * freq, psw), (-1, 1))
     return index_backward_p(getitem_p(g, index=bag) * scale, shape=tuple(w.shape), index=idx)
 
 
 def _ebag_vjp_psw(g: Any, ans: Any, w: Any, psw: Any, idx: np.ndarray, bag: np.ndarray,
-                  coef: np.ndarray, nb: int) -> Any:
+                  coef: np.ndarray, nb: int, mode: str = "sum", freq: Any = None) -> Any:
+    if mode == "max":                        # psw is a constant 1 there (PyTorch refuses one)
+        return None
     return sum_p(getitem_p(g, index=bag) * getitem_p(w, index=idx), dim=(1,)) * _like(coef, g)
+
+
+def _ebag_jvp_w(t: Any, ans: Any, w: Any, psw: Any, **p: Any) -> Any:
+    if p.get("mode") == "max":
+        src, found, _ = _ebag_argmax(data_of(w), p["idx"], p["bag"], p["coef"], p["nb"], data_of(ans))
+        cols = np.broadcast_to(np.arange(src.shape[1]), src.shape)
+        return where(_beside(found, t), getitem_p(t, index=(src, cols)), 0.0)
+    return embedding_bag_p(t, psw, **p)
 
 
 embedding_bag_p = defop(
     "embedding_bag", _ebag_impl, vjp=(_ebag_vjp_w, _ebag_vjp_psw),
-    jvp=(lambda t, ans, w, psw, **p: embedding_bag_p(t, psw, **p),
-         lambda t, ans, w, psw, **p: embedding_bag_p(w, t, **p)),
-    promote="same", names="EmbeddingBagBackward0")
+    jvp=(_ebag_jvp_w, lambda t, ans, w, psw, **p: embedding_bag_p(w, t, **p)),
+    promote="same", save_ans=True, names="EmbeddingBagBackward0")
 
 
 # --- affine_grid as one node (PyTorch's AffineGridGeneratorBackward0) -----------------------
@@ -1391,6 +1550,243 @@ def _affine_grid_vjp(g: Any, ans: Any, theta: Any, base: np.ndarray, spatial: tu
 
 affine_grid_p = defop("affine_grid", _affine_grid_impl, vjp=_affine_grid_vjp, jvp=LINEAR,
                       save_inputs=False, promote="same", names="AffineGridGeneratorBackward0")
+
+
+# --- grid_sample as one node (PyTorch's GridSampler2DBackward0 / GridSampler3DBackward0) -------
+# ``out[n, c, p] = sum_t x[n, c, idx[t, n, p]] * w[t, n, p]``: for each output point p the taps t
+# of its mode (2 per dim for bilinear, 4 for bicubic, 1 for nearest), their flat positions in
+# the input plane (constants, 0 where a tap falls outside under zeros padding, its weight 0)
+# and their weights, products of one weight per dim. The weights are written in table ops of
+# the grid, so the rules differentiate again: the input's rule scatters g * w, the grid's
+# gathers x at the taps against the weights' derivatives. A nan or infinite coordinate gives a
+# nan value and grid gradient (nearest: 0) and no input gradient (PyTorch's answer there
+# depends on the mode, and some of its kernels crash).
+_CUBIC_A = -0.75
+
+
+def _cubic_near(u: Any) -> Any:
+    return ((_CUBIC_A + 2) * u - (_CUBIC_A + 3)) * u * u + 1
+
+
+def _cubic_far(u: Any) -> Any:
+    return ((_CUBIC_A * u - 5 * _CUBIC_A) * u + 8 * _CUBIC_A) * u - 4 * _CUBIC_A
+
+
+def cubic_weights(t: Any) -> list[Any]:
+    """The four cubic-convolution weights (A = -0.75) of taps -1, 0, 1, 2 at fraction ``t``
+    (plain arithmetic: an array or a table expression)."""
+    return [_cubic_far(t + 1), _cubic_near(t), _cubic_near(1 - t), _cubic_far(2 - t)]
+
+
+def _cubic_slopes(t: Any) -> list[Any]:
+    """d/dt of ``cubic_weights(t)``."""
+    a = _CUBIC_A
+
+    def near(u: Any) -> Any:
+        return (3 * (a + 2) * u - 2 * (a + 3)) * u
+
+    def far(u: Any) -> Any:
+        return (3 * a * u - 10 * a) * u + 8 * a
+    return [far(t + 1), near(t), -near(1 - t), -far(2 - t)]
+
+
+def grid_coordinates(v: np.ndarray, size: int, padding_mode: str,
+                     align_corners: bool) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's ``compute_coordinates`` on pixel coordinates: the new values and their slopes.
+
+    ``border`` clips to [0, size - 1]; ``reflection`` reflects about the borders (the pixel centres
+    with ``align_corners``, else the image edges) and then clips. As in PyTorch's backward, a
+    coordinate on or past a border gets slope 0, and each reflection flips the slope's sign.
+    """
+    slope = np.ones_like(v)
+    if padding_mode == "zeros":
+        return v, slope
+    if padding_mode == "reflection":
+        lo2, hi2 = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        if lo2 == hi2:
+            return np.zeros_like(v), np.zeros_like(v)
+        low, span = lo2 / 2, (hi2 - lo2) / 2
+        d = v - low
+        slope = np.where(d < 0, -slope, slope)
+        d = np.abs(d)
+        extra = np.fmod(d, span)
+        even = np.floor(d / span) % 2 == 0
+        v = np.where(even, extra + low, span - extra + low).astype(slope.dtype)
+        slope = np.where(even, slope, -slope)
+    inside = (v > 0) & (v < size - 1)
+    return np.clip(v, 0, size - 1).astype(slope.dtype), np.where(inside, slope, 0).astype(slope.dtype)
+
+
+def _gs_taps(grid: Any, spatial: tuple[int, ...], mode: str, padding_mode: str,
+             align_corners: bool, slopes: bool) -> tuple[Any, ...]:
+    """The taps of every output point: ``(idx, w, dw, finite)``.
+
+    ``idx`` (T, N, P) flat positions in the input plane; ``w`` (T, N, P) the weights, 0 for a tap
+    outside; ``dw`` (with ``slopes``) one (T, N, P) array per grid component (x, y[, z]): d w / d
+    that component; ``finite`` (N, P) whether the point's coordinates are finite.
+    """
+    nd = len(spatial)
+    gd = to_numpy(data_of(grid))             # NOTE: the taps are found on the host
+    n = gd.shape[0]
+    pts = int(np.prod(gd.shape[1:-1], dtype=np.int64))
+    finite = np.isfinite(gd.reshape(n, pts, nd)).all(-1)
+    fin = _beside(finite, grid)
+    dims = []                                # per input dim: (index (T_k,N,P), ok, w, dw)
+    for k in range(nd):
+        size = spatial[k]
+        scale = (size - 1) / 2 if align_corners else size / 2
+        comp = reshape_as(getitem_p(grid, index=(Ellipsis, nd - 1 - k)), (n, pts))
+        pos = where(fin, comp, 0.0) * scale + (scale if align_corners else scale - 0.5)
+        pv = to_numpy(data_of(pos))
+        if mode == "bicubic":
+            base = np.floor(pv)
+            frac = pos - _like(base, pos)
+            taps = []
+            for i in range(4):
+                c = base - 1 + i
+                if padding_mode != "zeros":
+                    c = np.trunc(grid_coordinates(c, size, padding_mode, align_corners)[0])
+                taps.append(c)
+            pos_idx = np.stack(taps)
+            w = cubic_weights(frac)
+            dw = [d * scale for d in _cubic_slopes(frac)] if slopes else None
+        else:
+            new, slope = grid_coordinates(pv, size, padding_mode, align_corners)
+            # the padded value exactly, with derivative ``slope`` (pos - pv is 0 in value)
+            padded = _like(new, pos) + (pos - _like(pv, pos)) * _like(slope, pos)
+            if mode == "nearest":
+                pos_idx = np.rint(new)[None]
+                w = [padded * 0.0 + 1.0]
+                dw = [padded * 0.0] if slopes else None
+            else:
+                base = np.floor(new)
+                frac = padded - _like(base, padded)
+                pos_idx = np.stack([base, base + 1])
+                w = [1.0 - frac, frac]
+                ds = _like(slope * scale, pos)
+                dw = [ds * -1.0, ds] if slopes else None
+        # NOTE: clipped before the cast: a coordinate of 1e30 must stay outside, not wrap around
+        pos_idx = np.clip(pos_idx, -1, size).astype(np.int64)
+        ok = (pos_idx >= 0) & (pos_idx < size) & finite
+        dims.append((np.where(ok, pos_idx, 0), ok, w, dw))
+    # the taps of all dims: the product over dims, tap axes first
+    t_shape = tuple(len(d[2]) for d in dims)
+    idx = np.zeros(t_shape + (n, pts), np.int64)
+    ok = np.ones(t_shape + (n, pts), bool)
+    for k, (pi, pk, _, _) in enumerate(dims):
+        shape = (1,) * k + (t_shape[k],) + (1,) * (nd - 1 - k) + (n, pts)
+        idx = idx * spatial[k] + pi.reshape(shape)
+        ok = ok & pk.reshape(shape)
+    count = int(np.prod(t_shape))
+    idx, ok = idx.reshape(count, n, pts), ok.reshape(count, n, pts)
+
+    def product(factors: list[list[Any]]) -> Any:
+        out = None
+        for k, f in enumerate(factors):
+            shape = (1,) * k + (t_shape[k],) + (1,) * (nd - 1 - k) + (n, pts)
+            term = reshape_as(stack_p(*f, dim=0) if len(f) > 1 else reshape_as(f[0], (1, n, pts)), shape)
+            out = term if out is None else out * term
+        return reshape_as(out, (count, n, pts)) * _like(ok.astype(np.float64), pos)
+
+    w = product([d[2] for d in dims])
+    dw = None
+    if slopes:
+        # d w / d component of dim k: dim k's weight slopes times the other dims' weights
+        by_dim = [product([d[3] if j == k else d[2] for j, d in enumerate(dims)]) for k in range(nd)]
+        dw = by_dim[::-1]                    # grid order: x (the last input dim) first
+    return idx, w, dw, finite
+
+
+def _gs_gather(x: Any, idx: np.ndarray) -> Any:
+    """``x[n, c, idx[t, n, p]]`` as (N, C, T, P)."""
+    n, c = x.shape[0], x.shape[1]
+    count, _, pts = idx.shape
+    plane = int(np.prod(x.shape[2:], dtype=np.int64))
+    full = np.broadcast_to(idx.transpose(1, 0, 2).reshape(n, 1, count * pts), (n, c, count * pts))
+    return reshape_as(gather_p(reshape_as(x, (n, c, plane)), dim=2, index=full), (n, c, count, pts))
+
+
+def _gs_weights_nt(w: Any) -> Any:
+    """(T, N, P) weights as (N, 1, T, P), to multiply the gathered taps."""
+    count, n, pts = w.shape
+    return reshape_as(permute_p(w, dims=(1, 0, 2)), (n, 1, count, pts))
+
+
+def _gs_nan(v: Any, finite: np.ndarray, shape: tuple[int, ...]) -> Any:
+    """``v`` with nan where a point's coordinates are not finite (``finite`` broadcast to ``shape``)."""
+    if finite.all():
+        return v
+    return where(_beside(np.broadcast_to(finite.reshape(shape), tuple(v.shape)), v), v, float("nan"))
+
+
+def _grid_sampler_impl(x: np.ndarray, grid: np.ndarray, mode: str, padding_mode: str,
+                       align_corners: bool) -> np.ndarray:
+    n, c = x.shape[:2]
+    out_sp = tuple(grid.shape[1:-1])
+    idx, w, _, finite = _gs_taps(grid, tuple(x.shape[2:]), mode, padding_mode, align_corners, False)
+    vals = _gs_gather(x, idx)                                      # (N, C, T, P)
+    out = np.einsum("nctp,tnp->ncp", vals, w.astype(x.dtype, copy=False))
+    out = _gs_nan(out, finite, (n, 1, -1))
+    return out.reshape((n, c) + out_sp)
+
+
+def _grid_sampler_vjp_x(g: Any, ans: Any, x: Any, grid: Any, mode: str, padding_mode: str,
+                        align_corners: bool) -> Any:
+    shape = tuple(x.shape)
+    n, c = shape[:2]
+    plane = int(np.prod(shape[2:], dtype=np.int64))
+    idx, w, _, _ = _gs_taps(grid, shape[2:], mode, padding_mode, align_corners, False)
+    count, _, pts = idx.shape
+    contrib = reshape_as(reshape_as(g, (n, c, 1, pts)) * _gs_weights_nt(w), (n, c, count * pts))
+    full = np.broadcast_to(idx.transpose(1, 0, 2).reshape(n, 1, count * pts), (n, c, count * pts))
+    gx = max_pool2d_backward_p(contrib, input_shape=(n, c, plane), indices=_beside(full, g))
+    return reshape_as(gx, shape)
+
+
+def _grid_sampler_vjp_grid(g: Any, ans: Any, x: Any, grid: Any, mode: str, padding_mode: str,
+                           align_corners: bool) -> Any:
+    gshape = tuple(grid.shape)
+    if mode == "nearest":                   # PyTorch's grid gradient in nearest mode: 0
+        return _like(np.zeros(gshape), g)
+    n, c = x.shape[:2]
+    idx, _, dw, finite = _gs_taps(grid, tuple(x.shape[2:]), mode, padding_mode, align_corners, True)
+    count, _, pts = idx.shape
+    # sum over channels of g times the taps' values: (N, T, P)
+    gv = sum_p(reshape_as(g, (n, c, 1, pts)) * _gs_gather(x, idx), dim=(1,))
+    comps = [sum_p(gv * permute_p(d, dims=(1, 0, 2)), dim=(1,)) for d in dw]    # each (N, P)
+    out = reshape_as(stack_p(*comps, dim=2), gshape)
+    return _gs_nan(out, finite, (n,) + gshape[1:-1] + (1,))
+
+
+def _grid_sampler_jvp_x(t: Any, ans: Any, x: Any, grid: Any, mode: str, padding_mode: str,
+                        align_corners: bool) -> Any:
+    # linear in x: the same sampling of the tangent
+    n, c = x.shape[:2]
+    idx, w, _, finite = _gs_taps(grid, tuple(x.shape[2:]), mode, padding_mode, align_corners, False)
+    out = sum_p(_gs_gather(t, idx) * _gs_weights_nt(w), dim=(2,))
+    return reshape_as(_gs_nan(out, finite, (n, 1, -1)), tuple(ans.shape))
+
+
+def _grid_sampler_jvp_grid(t: Any, ans: Any, x: Any, grid: Any, mode: str, padding_mode: str,
+                           align_corners: bool) -> Any:
+    n, c = x.shape[:2]
+    if mode == "nearest":
+        return _like(np.zeros(tuple(ans.shape)), t)
+    idx, _, dw, finite = _gs_taps(grid, tuple(x.shape[2:]), mode, padding_mode, align_corners, True)
+    count, _, pts = idx.shape
+    tg = reshape_as(t, (n, pts, len(dw)))
+    dsum = None
+    for k, d in enumerate(dw):
+        term = d * reshape_as(getitem_p(tg, index=(slice(None), slice(None), k)), (1, n, pts))
+        dsum = term if dsum is None else dsum + term
+    out = sum_p(_gs_gather(x, idx) * _gs_weights_nt(dsum), dim=(2,))
+    return reshape_as(_gs_nan(out, finite, (n, 1, -1)), tuple(ans.shape))
+
+
+grid_sampler_p = defop("grid_sampler", _grid_sampler_impl,
+                       vjp=(_grid_sampler_vjp_x, _grid_sampler_vjp_grid),
+                       jvp=(_grid_sampler_jvp_x, _grid_sampler_jvp_grid), promote="same",
+                       names=("GridSampler2DBackward0", "GridSampler3DBackward0"))
 
 
 # --- multilabel_margin_loss as one node (PyTorch's MultilabelMarginLossBackward0) -----------
@@ -1452,7 +1848,9 @@ def _ctc_setup(lp: np.ndarray, targets: np.ndarray, input_lengths: np.ndarray,
     valid = np.arange(width)[None, :] < (2 * target_lengths + 1)[:, None]
     ext = np.where(valid, ext, blank)
     skip = np.zeros((n, width), bool)           # a step from s - 2 to s is allowed
-    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    # NOTE: PyTorch's rule: whenever the labels at s - 2 and s differ. A blank among the targets
+    # (an odd s) may then be reached from the label before it, as its kernels do.
+    skip[:, 2:] = ext[:, 2:] != ext[:, :-2]
     lpe = np.take_along_axis(lp, np.broadcast_to(ext[None], (lp.shape[0], n, width)), 2)
     return ext, valid, skip, lpe
 
@@ -1571,6 +1969,8 @@ ctc_loss_p = defop("ctc_loss", _ctc_loss_impl,
 
 # --- on lazy (Dask) arrays -----------------------------------------------------------------
 not_lazy(embedding_p, False, "scatters its gradient with np.add.at")
+not_lazy(grid_sampler_p, False, "gathers the taps of every point by position")
+not_lazy(fractional_max_pool_p, False, "finds each window's maximum on the host")
 not_lazy(multi_margin_loss_p, False, "picks each sample's target value with take_along_axis")
 not_lazy(affine_grid_p, False, "multiplies its constant grid in memory")
 not_lazy(embedding_bag_p, False, "adds the rows into their bags with np.add.at")

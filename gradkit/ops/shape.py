@@ -15,6 +15,7 @@ from gradkit._core.backend import (along_blocks, arange, backend_of, copy, data_
                                    index_like, is_lazy, move, ones, zeros)
 from ._registry import not_lazy
 from ._registry import LINEAR, defop
+from .elementwise import where
 from gradkit._core.tensor import Tensor
 from gradkit._core.tensor import _make
 
@@ -563,11 +564,13 @@ scatter_p = defop(
     scalar_variants=(1,))
 
 
-# --- scatter_reduce with sum, mean, amax or amin (ScatterReduceBackward0): ``src`` reduced into
-# ``x`` at ``index`` along ``dim`` (``x``'s own values take part when ``include_self``). Each of
-# these is linear in (x, src) with weights that are constant almost everywhere, so the rules
-# are the weights times the cotangent (gather for src); amax/amin ties share evenly (PyTorch).
-_SR_UFUNC = {"sum": np.add, "mean": np.add, "amax": np.maximum, "amin": np.minimum}
+# --- scatter_reduce (ScatterReduceBackward0): ``src`` reduced into ``x`` at ``index`` along
+# ``dim`` (``x``'s own values take part when ``include_self``). sum, mean, amax and amin are
+# linear in (x, src) with weights that are constant almost everywhere, so the rules are the
+# weights times the cotangent (gather for src); amax/amin ties share evenly (PyTorch). prod's
+# rules are PyTorch's: the product of the others, exact where inputs are 0 (below).
+_SR_UFUNC = {"sum": np.add, "mean": np.add, "amax": np.maximum, "amin": np.minimum,
+             "prod": np.multiply}
 
 
 def _sr_crop(index: np.ndarray) -> tuple[slice, ...]:
@@ -577,6 +580,8 @@ def _sr_crop(index: np.ndarray) -> tuple[slice, ...]:
 def _sr_init(dt: Any, reduce: str) -> Any:
     if reduce in ("sum", "mean"):
         return 0
+    if reduce == "prod":
+        return 1
     if dt.kind == "f":
         return -np.inf if reduce == "amax" else np.inf
     if dt.kind in "iu":
@@ -630,22 +635,79 @@ def _sr_weights(x: Any, src: Any, ans: Any, dim: int, index: np.ndarray, reduce:
     return wx.astype(dt), ws.astype(dt)
 
 
+def _nonzero(v: Any, zero: np.ndarray) -> Any:
+    """``v`` with 1 where the constant mask ``zero`` is set (PyTorch's ``masked_fill(v == 0, 1)``)."""
+    return where(zero, 1.0, v)
+
+
+def _sr_prod_dx(x: Any, src: Any, ans: Any, dim: int, index: np.ndarray, include_self: bool) -> Any:
+    """d result / d x for prod: the product of the others (x's zeros put back to 1 first)."""
+    zero = data_of(x) == 0
+    mx = _nonzero(x, zero)
+    out = scatter_reduce_p(mx, src, dim=dim, index=index, reduce="prod",
+                           include_self=include_self) / mx
+    if include_self:
+        return out
+    hit = zeros(tuple(x.shape), bool, data_of(x))
+    hit[_scatter_index(index_like(index, hit), dim)] = True
+    return where(hit, 0.0, out)
+
+
+def _sr_prod_src(g: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray,
+                 include_self: bool) -> Any:
+    """The gradient of the used part of ``src`` for prod (PyTorch's rule): ``g * result / src``,
+    and for a src that is the only 0 of its slot the product of the others."""
+    s = getitem_p(src, index=_sr_crop(index)) if tuple(src.shape) != index.shape else src
+    sz = data_of(s) == 0
+    nz = zeros(tuple(x.shape), np.int64, sz)
+    np.add.at(nz, _scatter_index(index_like(index, nz), dim), sz)
+    zeros_at = np.take_along_axis(nz, index_like(index, nz), dim)
+    single = sz & (zeros_at == 1)
+    others = scatter_reduce_p(x, _nonzero(s, single), dim=dim, index=index, reduce="prod",
+                              include_self=include_self)
+    out = where(single, gather_p(g * others, dim=dim, index=index),
+                gather_p(g * ans, dim=dim, index=index) / _nonzero(s, sz))
+    if isinstance(out, Tensor) and (zeros_at > 1).any():
+        # NOTE: two zeros of src in one slot: this rule is right in value but not in its
+        # derivative, which PyTorch refuses too
+        out = refuse_p(out, msg="scatter_reduce(): Double backward is unsupported for src when "
+                                ">1 zeros in src are scattered to the same position in self")
+    return out
+
+
 def _sr_vjp_x(g: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray, reduce: str,
               include_self: bool = True) -> Any:
+    if reduce == "prod":
+        return g * _sr_prod_dx(x, src, ans, dim, index, include_self)
     return g * _sr_weights(x, src, ans, dim, index, reduce, include_self)[0]
 
 
 def _sr_vjp_src(g: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray, reduce: str,
                 include_self: bool = True) -> Any:
+    if reduce == "prod":
+        return _pad_to(_sr_prod_src(g, ans, x, src, dim, index, include_self), tuple(src.shape))
     ws = _sr_weights(x, src, ans, dim, index, reduce, include_self)[1]
     return _pad_to(gather_p(g, dim=dim, index=index) * ws, tuple(src.shape))
 
 
+def _sr_jvp_x(t: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray, reduce: str,
+              include_self: bool = True) -> Any:
+    if reduce == "prod":
+        return t * _sr_prod_dx(x, src, ans, dim, index, include_self)
+    return t * _sr_weights(x, src, ans, dim, index, reduce, include_self)[0]
+
+
 def _sr_jvp_src(t: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray, reduce: str,
                 include_self: bool = True) -> Any:
-    ws = _sr_weights(x, src, ans, dim, index, reduce, include_self)[1]
     if tuple(t.shape) != index.shape:
         t = getitem_p(t, index=_sr_crop(index))
+    if reduce == "prod":
+        # each slot's tangent: the sum of t_j times the product of the others, which is the
+        # src rule's product of the others with g = 1
+        one = ones(tuple(ans.shape), data_of(ans).dtype, data_of(ans))
+        ws = _sr_prod_src(one, ans, x, src, dim, index, include_self)
+    else:
+        ws = _sr_weights(x, src, ans, dim, index, reduce, include_self)[1]
     z = zeros(tuple(x.shape), data_of(t).dtype, data_of(t))
     if isinstance(t, Tensor):
         z = _make(z, False, None)
@@ -655,9 +717,18 @@ def _sr_jvp_src(t: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray,
 scatter_reduce_p = defop(
     "scatter_reduce", _scatter_reduce_impl, promote="same", save_ans=True,
     names="ScatterReduceBackward0", vjp=(_sr_vjp_x, _sr_vjp_src),
-    jvp=(lambda t, ans, x, src, dim, index, reduce, include_self=True:
-         t * _sr_weights(x, src, ans, dim, index, reduce, include_self)[0], _sr_jvp_src))
+    jvp=(_sr_jvp_x, _sr_jvp_src))
 not_lazy(scatter_reduce_p, False, "reduces into positions with ufunc.at")
+
+
+def _refuse(*args: Any, msg: str) -> Any:
+    raise RuntimeError(msg)
+
+
+# A derivative that is right in value but whose own derivative is not: the value passes
+# through, differentiating it again raises ``msg`` (PyTorch's DelayedError node).
+refuse_p = defop("refuse", lambda x, msg: copy(x), vjp=_refuse, jvp=(_refuse,), save_inputs=False,
+                 names="DelayedError", batch="elementwise")
 
 
 def _masked_fill_impl(x: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:

@@ -147,3 +147,75 @@ def test_ctc_errors():
     g, = gk.autograd.grad(F.ctc_loss(lp, tg, (5, 5), (2, 2)), lp, create_graph=True)
     with pytest.raises(RuntimeError, match="derivative for aten::_ctc_loss_backward is not implemented"):
         g.sum().backward()
+
+
+# --- hostile targets (#17) ------------------------------------------------------------------
+_LP = np.random.default_rng(0).standard_normal((6, 2, 4))
+
+
+def _ctc(lib, x, targets, il, tl, blank, **kw):
+    return lib.nn.functional.ctc_loss(lib.nn.functional.log_softmax(x, 2), lib.tensor(targets),
+                                      lib.tensor(il), lib.tensor(tl), blank=blank, **kw)
+
+
+@pytest.mark.parametrize("targets,tl,blank", [([[1, 0, 2], [0, 0, 3]], [3, 3], 0),
+                                              ([[1, 2, 2], [3, 1, 0]], [3, 2], 2)])
+def test_ctc_blank_among_targets_is_pytorchs(targets, tl, blank):
+    # PyTorch allows the step from s - 2 to s whenever the two labels differ, so a blank inside
+    # the targets may be reached from the label before it; values recorded from PyTorch 2.13
+    want = {0: [5.059432, 8.105777], 2: [6.033824, 3.820389]}[blank]
+    x = gk.tensor(_LP, requires_grad=True)
+    loss = _ctc(gk, x, targets, [6, 6], tl, blank, reduction="none")
+    np.testing.assert_allclose(loss.detach().numpy(), want, atol=1e-6)
+    # the gradient is that loss's derivative (finite differences)
+    assert gradcheck(lambda a: _ctc(gk, a, targets, [6, 6], tl, blank, reduction="none"), (x,))
+
+
+def test_ctc_blank_among_targets_gradient_against_pytorch():
+    # Same gradients as PyTorch 2.13 except at the last frame of a sample whose last target is
+    # the blank: PyTorch's kernel overwrites the blank's term there instead of adding the two
+    # ("we know they are different"), so its gradient is not its loss's derivative (finite
+    # differences of PyTorch's own loss give gradkit's [0.026157, 0.418683, -0.646082, 0.201241])
+    torch = pytest.importorskip("torch")
+    targets, tl = [[1, 2, 2], [3, 1, 0]], [3, 2]
+    grads = []
+    for lib in (torch, gk):
+        x = lib.tensor(_LP, dtype=lib.float64, requires_grad=True)
+        _ctc(lib, x, targets, [6, 6], tl, 2, reduction="sum").backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[1][:5], grads[0][:5], atol=1e-10)
+    np.testing.assert_allclose(grads[1][:, 1], grads[0][:, 1], atol=1e-10)
+    np.testing.assert_allclose(grads[1][5, 0], [0.026157, 0.418683, -0.646082, 0.201241], atol=1e-6)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_ctc_impossible_samples_and_zero_infinity(reduction, zero_infinity):
+    # sample 0: 2 frames for 3 labels; sample 1: [1, 1, 1] needs 5 frames, has 4 (both
+    # impossible: inf, nan gradient; zero_infinity makes them 0 with a 0 gradient); values and
+    # gradient sums recorded from PyTorch 2.13
+    x = gk.tensor(np.random.default_rng(0).standard_normal((6, 3, 4)), requires_grad=True)
+    loss = _ctc(gk, x, [[1, 2, 3], [1, 1, 1], [2, 0, 3]], [2, 4, 6], [3, 3, 3], 0,
+                reduction=reduction, zero_infinity=zero_infinity)
+    loss.sum().backward()
+    g = x.grad.numpy()
+    want = {"none": [0.0, 0.0, 5.04462], "mean": 0.56051, "sum": 5.04462}[reduction]
+    if zero_infinity:
+        np.testing.assert_allclose(loss.detach().numpy(), want, atol=1e-5)
+        np.testing.assert_array_equal(g[:, :2], np.zeros((6, 2, 4)))
+    else:
+        assert np.isinf(loss.detach().numpy()).any()
+        # nan within each impossible sample's frames, 0 past them (as every sample's)
+        assert np.isnan(g[:2, 0]).all() and np.isnan(g[:4, 1]).all()
+        np.testing.assert_array_equal(g[2:, 0], np.zeros((4, 4)))
+        np.testing.assert_array_equal(g[4:, 1], np.zeros((2, 4)))
+    np.testing.assert_allclose(np.abs(g[:, 2]).sum(), 0.63127 if reduction == "mean" else 5.68145,
+                               atol=1e-5)
+
+
+def test_ctc_target_out_of_range_is_refused():
+    # PyTorch 2.13 reads past the classes (a number from another sample's memory); gradkit refuses
+    x = gk.tensor(_LP, requires_grad=True)
+    for bad in ([[1, 5, 1], [2, 3, 2]], [[1, -1, 1], [2, 3, 2]]):
+        with pytest.raises(IndexError, match="target index out of range"):
+            _ctc(gk, x, bad, [6, 3], [3, 2], 0)

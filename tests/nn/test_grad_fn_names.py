@@ -198,6 +198,23 @@ EXPECTED: dict[str, tuple[str, tuple[str | None, ...]]] = {
     'trace': ('TraceBackward0', ('AccumulateGrad',)),
     'masked_fill': ('MaskedFillBackward0', ('AccumulateGrad',)),
     'to_float32': ('ToCopyBackward0', ('AccumulateGrad',)),
+    # --- #17: rows that were compositions (recorded from PyTorch 2.13.0+cpu) ---
+    'grid_sample': ('GridSampler2DBackward0', ('AccumulateGrad', 'AccumulateGrad')),
+    'grid_sample_bicubic_border': ('GridSampler2DBackward0', ('AccumulateGrad', 'AccumulateGrad')),
+    'grid_sample_nearest_reflection':
+        ('GridSampler2DBackward0', ('AccumulateGrad', 'AccumulateGrad')),
+    'grid_sample_const_grid': ('GridSampler2DBackward0', ('AccumulateGrad', None)),
+    'grid_sample_3d': ('GridSampler3DBackward0', ('AccumulateGrad', 'AccumulateGrad')),
+    'grid_sample_3d_nearest': ('GridSampler3DBackward0', ('AccumulateGrad', 'AccumulateGrad')),
+    'fractional_max_pool2d': ('FractionalMaxPool2DBackward0', ('AccumulateGrad',)),
+    'fractional_max_pool2d_unbatched': ('FractionalMaxPool2DBackward0', ('AccumulateGrad',)),
+    'fractional_max_pool3d': ('FractionalMaxPool3DBackward0', ('AccumulateGrad',)),
+    'fractional_max_pool3d_unbatched': ('FractionalMaxPool3DBackward0', ('AccumulateGrad',)),
+    'FractionalMaxPool2d': ('FractionalMaxPool2DBackward0', ('AccumulateGrad',)),
+    'scatter_reduce_prod': ('ScatterReduceBackward0', ('AccumulateGrad', 'AccumulateGrad')),
+    'scatter_reduce_prod_noself': ('ScatterReduceBackward0', ('AccumulateGrad', 'AccumulateGrad')),
+    'embedding_bag_max': ('EmbeddingBagBackward0', ('AccumulateGrad', None)),
+    'embedding_bag_max_2d': ('EmbeddingBagBackward0', ('AccumulateGrad', None)),
     # --- the wide sweep (tests/support/grad_fn_wide.py) ---
     'max_pool3d': ('MaxPool3DWithIndicesBackward0', ('AccumulateGrad',)),
     'avg_pool3d': ('AvgPool3DBackward0', ('AccumulateGrad',)),
@@ -625,6 +642,11 @@ ROWS = [
     "avg_pool3d",
     "addr", "addbmm", "dist", "aminmax", "index_add", "nansum", "take", "take_along_dim",
     "trapezoid", "chain_matmul", "matrix_power", "lstsq", "cdist", "renorm", "F_pdist",
+    "grid_sample", "grid_sample_bicubic_border", "grid_sample_nearest_reflection",
+    "grid_sample_const_grid", "grid_sample_3d", "grid_sample_3d_nearest", "fractional_max_pool2d",
+    "fractional_max_pool2d_unbatched", "fractional_max_pool3d", "fractional_max_pool3d_unbatched",
+    "FractionalMaxPool2d", "scatter_reduce_prod", "scatter_reduce_prod_noself", "embedding_bag_max",
+    "embedding_bag_max_2d",
 ]
 
 

@@ -259,6 +259,41 @@ CASES: list[tuple[str, Build]] = [
     ("trace", lambda L, t: t(0, 3, 3).trace()),
     ("masked_fill", lambda L, t: t(0, 4, 3).masked_fill(t(1, 4, 3, grad=False) > 0, 0.0)),
     ("to_float32", lambda L, t: t(0, 4, 3).to(L.float32)),
+    # --- #17: rows that were compositions ------------------------------------------------------
+    ("grid_sample", lambda L, t: _F(L).grid_sample(t(0, 2, 3, 4, 5), t(1, 2, 3, 2, 2),
+                                                   align_corners=False)),
+    ("grid_sample_bicubic_border", lambda L, t: _F(L).grid_sample(
+        t(0, 1, 2, 4, 5), t(1, 1, 3, 2, 2, lo=-1.3, hi=1.3), mode="bicubic", padding_mode="border",
+        align_corners=True)),
+    ("grid_sample_nearest_reflection", lambda L, t: _F(L).grid_sample(
+        t(0, 1, 2, 4, 5), t(1, 1, 3, 2, 2, lo=-2, hi=2), mode="nearest", padding_mode="reflection",
+        align_corners=False)),
+    ("grid_sample_const_grid", lambda L, t: _F(L).grid_sample(t(0, 1, 2, 4, 5),
+                                                              t(1, 1, 3, 2, 2, grad=False),
+                                                              align_corners=False)),
+    ("grid_sample_3d", lambda L, t: _F(L).grid_sample(t(0, 1, 2, 3, 4, 3), t(1, 1, 2, 2, 2, 3),
+                                                      align_corners=False)),
+    ("grid_sample_3d_nearest", lambda L, t: _F(L).grid_sample(
+        t(0, 1, 2, 3, 4, 3), t(1, 1, 2, 2, 2, 3), mode="nearest", padding_mode="border",
+        align_corners=True)),
+    ("fractional_max_pool2d", lambda L, t: _F(L).fractional_max_pool2d(
+        t(0, 2, 3, 7, 7), 2, output_size=3, _random_samples=t(1, 2, 3, 2, grad=False, lo=0))),
+    ("fractional_max_pool2d_unbatched", lambda L, t: _F(L).fractional_max_pool2d(
+        t(0, 3, 7, 6), (2, 3), output_ratio=(0.5, 0.5), _random_samples=t(1, 1, 3, 2, grad=False, lo=0))),
+    ("fractional_max_pool3d", lambda L, t: _F(L).fractional_max_pool3d(
+        t(0, 1, 2, 6, 7, 6), 2, output_size=(3, 4, 2), _random_samples=t(1, 1, 2, 3, grad=False, lo=0))),
+    ("fractional_max_pool3d_unbatched", lambda L, t: _F(L).fractional_max_pool3d(
+        t(0, 2, 5, 5, 5), 2, output_size=3, _random_samples=t(1, 1, 2, 3, grad=False, lo=0))),
+    ("FractionalMaxPool2d", lambda L, t: L.nn.FractionalMaxPool2d(
+        2, output_ratio=0.5, _random_samples=t(1, 1, 2, 2, grad=False, lo=0))(t(0, 1, 2, 6, 6))),
+    ("scatter_reduce_prod", lambda L, t: t(0, 3, 4).scatter_reduce(
+        1, L.tensor([[0, 1], [2, 2], [3, 0]]), t(1, 3, 2), "prod")),
+    ("scatter_reduce_prod_noself", lambda L, t: t(0, 3, 4).scatter_reduce(
+        0, L.tensor([[0, 1, 2, 2], [0, 0, 1, 2]]), t(1, 2, 4), "prod", include_self=False)),
+    ("embedding_bag_max", lambda L, t: _F(L).embedding_bag(_idx(L, 0, 2, 1, 3, 3), t(0, 4, 3),
+                                                           _idx(L, 0, 2, 2), mode="max")),
+    ("embedding_bag_max_2d", lambda L, t: _F(L).embedding_bag(
+        L.tensor([[0, 2], [1, 3], [2, 2]]), t(0, 4, 3), mode="max", padding_idx=2)),
 ]
 
 

@@ -94,7 +94,8 @@ def _scatter_reduce_ref(x: np.ndarray, s: np.ndarray, dim: int, idx: np.ndarray,
     out = x.copy()
     for tgt, vals in groups.items():
         vals = ([x[tgt]] if include_self else []) + vals
-        out[tgt] = {"sum": sum, "mean": lambda v: sum(v) / len(v), "amax": max, "amin": min}[reduce](vals)
+        out[tgt] = {"sum": sum, "mean": lambda v: sum(v) / len(v), "amax": max, "amin": min,
+                    "prod": np.prod}[reduce](vals)
     return out
 
 
@@ -833,6 +834,8 @@ SHAPE_SPECS = [
     OpSpec("getitem", lambda x: x[None], lambda x: x[None], shapes=[()], label="0d"),
     OpSpec("getitem", lambda x: x[gk.tensor([2, 0])], lambda x: x[[2, 0]], label="tensor-index"),
     OpSpec("getitem", lambda x: x[1:1], lambda x: x[1:1], label="empty-slice"),
+    OpSpec("refuse", lambda x: S.refuse_p(x, msg="no second derivative here"), lambda x: x,
+           refused="no second derivative here"),
     OpSpec("index_backward", lambda g: S.index_backward_p(g, shape=(3, 4), index=(slice(None), 1)),
            _index_backward_ref((3, 4), (slice(None), 1)), shapes=[(3,)], label="basic"),
     OpSpec("index_backward", lambda g: S.index_backward_p(g, shape=(3, 4), index=np.array([0, 2, 0])),
@@ -895,7 +898,7 @@ SHAPE_SPECS = [
              lambda x, s, i, r=r, inc=inc: gk.scatter_reduce(x, 1, i, s, r, include_self=inc),
              lambda x, s, i, r=r, inc=inc: _scatter_reduce_ref(x, s, 1, i, r, inc),
              make=distinct((3, 4), (3, 5)), args=(_IDX1,), label=f"{r}-{'self' if inc else 'noself'}")
-      for r in ("sum", "mean", "amax", "amin") for inc in (True, False)],
+      for r in ("sum", "mean", "amax", "amin", "prod") for inc in (True, False)],
     OpSpec("scatter_reduce", lambda x, s, i: x.scatter_reduce(0, i, s, "mean"),
            lambda x, s, i: _scatter_reduce_ref(x, s, 0, i, "mean", True), shapes=[(3, 4), (2, 4)],
            args=(_IDX,), label="dim0-mean"),

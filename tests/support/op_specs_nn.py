@@ -244,6 +244,64 @@ def _affine_grid_ref(theta: np.ndarray, h: int, w: int) -> np.ndarray:
     return out
 
 
+def _ebag_max_ref(w: np.ndarray, idx: np.ndarray, starts: list[int], ends: list[int]) -> np.ndarray:
+    out = np.zeros((len(starts), w.shape[1]))
+    for b, (lo, hi) in enumerate(zip(starts, ends)):
+        if hi > lo:
+            out[b] = np.max([w[idx[i]] for i in range(lo, hi)], axis=0)
+    return out
+
+
+def _frac_starts_ref(u: float, n_in: int, n_out: int, k: int) -> list[int]:
+    """Graham's pseudo-random window starts (PyTorch's sequence): the last window ends the input."""
+    alpha = (n_in - k) / (n_out - 1) if n_out > 1 else 0.0
+    return [math.floor((i + u) * alpha) - math.floor(u * alpha) for i in range(n_out - 1)] + [n_in - k]
+
+
+def _frac_pool2d_ref(x: np.ndarray, u: np.ndarray, k: int, out: int) -> np.ndarray:
+    n, c, h, w = x.shape
+    res = np.zeros((n, c, out, out))
+    for a in range(n):
+        for b in range(c):
+            rows = _frac_starts_ref(u[a, b, 1], h, out, k)
+            cols = _frac_starts_ref(u[a, b, 0], w, out, k)
+            for i, r in enumerate(rows):
+                for j, q in enumerate(cols):
+                    res[a, b, i, j] = x[a, b, r:r + k, q:q + k].max()
+    return res
+
+
+def _grid_sample_ref(x: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Bilinear sampling with zeros padding, align_corners=False, one point at a time."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, c) + grid.shape[1:3])
+    for b in range(n):
+        for i, j in np.ndindex(*grid.shape[1:3]):
+            px = ((grid[b, i, j, 0] + 1) * w - 1) / 2
+            py = ((grid[b, i, j, 1] + 1) * h - 1) / 2
+            x0, y0 = math.floor(px), math.floor(py)
+            for yy, wy in ((y0, y0 + 1 - py), (y0 + 1, py - y0)):
+                for xx, wx in ((x0, x0 + 1 - px), (x0 + 1, px - x0)):
+                    if 0 <= yy < h and 0 <= xx < w:
+                        out[b, :, i, j] += wy * wx * x[b, :, yy, xx]
+    return out
+
+
+#: row 1 masked throughout, row 2 in part: safe_softmax gives row 1 zeros (PyTorch's _safe_softmax)
+_SAFE_MASK = np.array([[0.0] * 4, [-np.inf] * 4, [0.0, -np.inf, 0.0, -np.inf]])
+
+
+def _safe_softmax_ref(x: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(x)
+    for i, row in enumerate(x):
+        if np.isfinite(row).any():
+            e = np.exp(row - row[np.isfinite(row)].max())
+            out[i] = e / e.sum()
+    return out
+
+
+_FRAC_U = np.random.default_rng(4).uniform(0.0, 1.0, (2, 3, 2))
+
 _EBAG_I = np.array([0, 2, 1, 3, 5, 5, 2])
 _EBAG_OFF = np.array([0, 2, 2, 5])
 
@@ -437,6 +495,9 @@ NN_SPECS: list[OpSpec] = [
            lambda x, t: -_log_softmax_ref(x, 1)[np.arange(3), t], args=(np.array([2, 0, 3]),),
            label="cross_entropy"),
     OpSpec("softmax", lambda x: F.softmax(x, dim=-1), lambda x: _softmax_ref(x, -1)),
+    OpSpec("safe_softmax",
+           lambda x: P.safe_softmax_p(x + gk.tensor(_SAFE_MASK, dtype=x.dtype, device=x.device), dim=1),
+           lambda x: _safe_softmax_ref(x + _SAFE_MASK)),
     OpSpec("softmax", lambda x: F.softmin(x, dim=1), lambda x: _softmax_ref(-x, 1), shapes=[(2, 3, 2)],
            label="softmin"),
     # --- kinked activations, sampled clear of their kinks ---
@@ -677,6 +738,15 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("embedding_bag", lambda w: F.embedding_bag(gk.tensor(_EBAG_I), w, gk.tensor(_EBAG_OFF)),
            lambda w: _ebag_ref(w, np.ones(7), _EBAG_I, [0, 2, 2, 5], [2, 2, 5, 7], True),
            shapes=[(6, 3)], label="mean"),
+    OpSpec("embedding_bag", lambda w: F.embedding_bag(gk.tensor(_EBAG_I), w, gk.tensor(_EBAG_OFF),
+                                                      mode="max"),
+           lambda w: _ebag_max_ref(w, _EBAG_I, [0, 2, 2, 5], [2, 2, 5, 7]), make=distinct((6, 3)),
+           label="max"),
+    OpSpec("fractional_max_pool", lambda x: F.fractional_max_pool2d(
+        x, 2, output_size=3, _random_samples=gk.tensor(_FRAC_U, dtype=x.dtype)),
+           lambda x: _frac_pool2d_ref(x, _FRAC_U, 2, 3), make=distinct((2, 3, 6, 7))),
+    OpSpec("grid_sampler", lambda x, g: F.grid_sample(x, g, align_corners=False),
+           _grid_sample_ref, shapes=[(2, 3, 4, 5), (2, 3, 2, 2)], low=-1.2, high=1.2),
     OpSpec("affine_grid", lambda t: F.affine_grid(t, [2, 1, 3, 4], align_corners=False),
            lambda t: _affine_grid_ref(t, 3, 4), shapes=[(2, 2, 3)]),
     *[OpSpec("multilabel_margin_loss",

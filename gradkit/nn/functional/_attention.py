@@ -9,6 +9,7 @@ import numpy as np
 from gradkit import _api as A
 from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
+from gradkit.ops import nn as P
 from ._base import _t
 
 __all__ = ["scaled_dot_product_attention"]
@@ -39,7 +40,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             scores = A.masked_fill(scores, _make(~np.asarray(m._data), False, None), float("-inf"))
         else:
             scores = scores + m
-    attn = F.softmax(scores, -1)
+    # PyTorch's math path: a query whose keys are all masked attends to nothing (0, not nan)
+    attn = P.safe_softmax_p(scores, dim=scores.ndim - 1)
     if dropout_p > 0.0:
         attn = F.dropout(attn, dropout_p, True)
     return A.matmul(attn, v)

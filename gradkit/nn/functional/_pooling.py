@@ -10,6 +10,7 @@ from gradkit import _api as A
 from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
+from gradkit.ops._registry import apply
 from ._base import _const, _ntuple, _t
 from ._conv import _batched3, _triple
 
@@ -468,11 +469,9 @@ def _fractional_max_pool(input: Tensor, nd: int, kernel_size: Any, output_size: 
         raise ValueError(f"{name} requires specifying either an output_size or an output_ratio")
     if x.ndim not in (nd + 1, nd + 2):
         raise RuntimeError(f"{name}(): Expected {nd + 1}D or {nd + 2}D tensor, but got: {list(x.shape)}")
-    batched = x.ndim == nd + 2
-    if not batched:
-        x = A.unsqueeze(x, 0)
     k = F._ntuple(kernel_size, nd, "kernel_size")
-    spatial = tuple(x.shape[2:])
+    lead = tuple(x.shape[:-nd])
+    spatial = tuple(x.shape[-nd:])
     if output_size is None:
         ratio = output_ratio if isinstance(output_ratio, (list, tuple)) else (output_ratio,) * nd
         if len(ratio) > nd:
@@ -486,29 +485,17 @@ def _fractional_max_pool(input: Tensor, nd: int, kernel_size: Any, output_size: 
             where = name + ("_out" if nd == 3 else "")
             raise RuntimeError(f"{where}(): pool {dims[d]} {k[d]} too large relative to input {dims[d]} "
                                f"{spatial[d]}")
-    n, c = x.shape[0], x.shape[1]
+    n, c = (lead[0], lead[1]) if len(lead) == 2 else (1, lead[0])
     if samples is None:
         from gradkit._core import creation as Fa
         samples = Fa.rand(n, c, nd, dtype=x.dtype)
-    u = np.asarray(_t(samples, "_random_samples")._data).astype(np.asarray(x._data).dtype)
+    u = np.asarray(_t(samples, "_random_samples")._data).astype(x._data.dtype)
     # PyTorch's sample columns: (W, H) for 2-D, (T, H, W) for 3-D
     cols = [1, 0] if nd == 2 else [0, 1, 2]
-    starts = [_fractional_starts(u[..., cols[d]], spatial[d], out[d], k[d]) for d in range(nd)]
-    flat = np.zeros((n, c) + out + k, np.int64)
-    for d in range(nd):
-        pos = starts[d].reshape((n, c) + (1,) * d + (out[d],) + (1,) * (nd - 1 - d) + (1,) * nd) + \
-            np.arange(k[d]).reshape((1, 1) + (1,) * nd + (1,) * d + (k[d],) + (1,) * (nd - 1 - d))
-        flat = flat * spatial[d] + pos
-    flat = flat.reshape(n, c, -1, int(np.prod(k)))
-    vals = np.take_along_axis(np.asarray(x._data).reshape(n, c, -1)[:, :, :, None],
-                              flat.reshape(n, c, -1)[..., None], 2).reshape(flat.shape)
-    nan = np.isnan(vals)
-    best = np.where(nan.any(-1), nan.argmax(-1), vals.argmax(-1))      # first max; a nan wins
-    idx = np.take_along_axis(flat, best[..., None], -1)[..., 0]          # (n, c, prod(out))
-    res = A.reshape(A.gather(A.reshape(x, (n, c, -1)), 2, _make(idx, False, None)), (n, c) + out)
-    indices = _make(idx.reshape((n, c) + out), False, None)
-    if not batched:
-        res, indices = A.squeeze(res, 0), A.squeeze(indices, 0)
+    starts = tuple(_fractional_starts(u[..., cols[d]], spatial[d], out[d], k[d]).reshape(lead + (out[d],))
+                   for d in range(nd))
+    # one node, PyTorch's FractionalMaxPool2DBackward0 / 3D (a row of the table)
+    res, indices = apply(P.fractional_max_pool_p.prim, (x,), {"starts": starts, "kernel": k}, nd - 2)
     return (res, indices) if return_indices else res
 
 

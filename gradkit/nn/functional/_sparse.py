@@ -9,7 +9,6 @@ from gradkit import _api as A
 from gradkit._core import backend as _backend
 from gradkit._core.grad_mode import no_grad
 from gradkit._core.tensor import Tensor, _make
-from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
@@ -138,38 +137,35 @@ def embedding_bag(input: Tensor, weight: Tensor, offsets: Tensor | None = None, 
         padding_idx %= nrows
     if idx.dtype.kind not in "iu":
         raise RuntimeError("expected input to have integer dtype")
+    if not w.is_floating_point():
+        raise RuntimeError("Expected tensor for argument #1 'weight' to have one of the following scalar "
+                           f"types: Half, BFloat16, Float, Double; but got {w.type()} instead (while "
+                           "checking arguments for embedding_bag)")
+    if idx.size and (idx.min() < 0 or idx.max() >= nrows):
+        raise IndexError("index out of range in self")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if max_norm is not None:
+        _renorm_rows(w, np.unique(idx), max_norm, norm_type)
+    # one node, PyTorch's EmbeddingBagBackward0 (a row of the table); a missing
+    # per_sample_weights is a constant 1 (None in next_functions, as PyTorch's)
     valid = np.ones(idx.shape[0], bool) if padding_idx is None else idx != padding_idx
-    if mode != "max" and max_norm is None and not scale_grad_by_freq and w.is_floating_point():
-        # one node, PyTorch's EmbeddingBagBackward0 (a row of the table); a missing
-        # per_sample_weights is a constant 1 (None in next_functions, as PyTorch's)
-        if idx.size and (idx.min() < 0 or idx.max() >= nrows):
-            raise IndexError("index out of range in self")
-        n = idx.shape[0]
+    n = idx.shape[0]
+    sizes = np.asarray(ends) - np.asarray(starts)
+    bag = np.repeat(np.arange(len(starts)), np.maximum(sizes, 0))
+    if bag.size != n:                        # offsets that skip or repeat indices
         bag = np.zeros(n, np.int64)
-        coef = np.zeros(n)
+        inside = np.zeros(n, bool)
         for b, (lo, hi) in enumerate(zip(starts, ends)):
-            inside = np.flatnonzero(valid[lo:hi]) + lo
-            bag[inside] = b
-            coef[inside] = 1.0 if mode == "sum" else 1.0 / max(inside.size, 1)
-        ones = _const(np.ones(n), w) if psw is None else psw
-        return P.embedding_bag_p(w, ones, idx=idx.astype(np.int64), bag=bag, coef=coef, nb=len(starts))
-    rows = F.embedding(_make(idx.astype(np.int64), False, None), w, None, max_norm, norm_type,
-                       scale_grad_by_freq)
-    if psw is not None:
-        rows = rows * A.unsqueeze(psw, -1)
-    nb = len(starts)
-    pos = np.arange(idx.shape[0])
-    member = (pos[None, :] >= starts[:, None]) & (pos[None, :] < ends[:, None]) & valid[None, :]
-    if mode in ("sum", "mean"):
-        mat = member.astype(np.float64)
-        if mode == "mean":
-            mat = mat / np.maximum(mat.sum(1, keepdims=True), 1)
-        return A.matmul(_const(mat, rows), rows)
-    outs = []
-    for b in range(nb):
-        sel = np.nonzero(member[b])[0]
-        if sel.size == 0:
-            outs.append(_const(np.zeros(w.shape[1]), w))
-        else:
-            outs.append(A.amax(A.index_select(rows, 0, _make(sel, False, None)), 0))
-    return A.stack(outs, 0) if outs else _const(np.zeros((0, w.shape[1])), w)
+            bag[lo:hi] = b
+            inside[lo:hi] = True
+        valid = valid & inside
+    counts = np.bincount(bag[valid], minlength=len(starts))
+    coef = np.where(valid, 1.0 if mode != "mean" else 1.0 / np.maximum(counts[bag], 1), 0.0)
+    freq = None
+    if scale_grad_by_freq:
+        _, inverse, uses = np.unique(idx, return_inverse=True, return_counts=True)
+        freq = 1.0 / uses[inverse.reshape(-1)]
+    ones = _const(np.ones(n), w) if psw is None else psw
+    return P.embedding_bag_p(w, ones, idx=idx.astype(np.int64), bag=bag, coef=coef, nb=len(starts),
+                             mode="max" if mode == "max" else "sum", freq=freq)

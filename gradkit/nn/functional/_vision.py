@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
 from typing import Any, Sequence
@@ -10,7 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gradkit import _api as A
-from gradkit._core.tensor import Tensor, _make
+from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from gradkit.ops import shape as S
@@ -180,24 +179,8 @@ def _src_scale(n_in: int, n_out: int, align_corners: bool, scale: float | None) 
     return 1.0 / scale if scale is not None and scale > 0 else n_in / n_out
 
 
-def _cubic_weights(t: Any) -> list[Any]:
-    """The four cubic-convolution weights (A = -0.75) of taps -1, 0, 1, 2 at fraction ``t``.
-
-    Plain arithmetic, so ``t`` may be an array or a Tensor (``grid_sample`` differentiates it).
-    """
-    a = -0.75
-
-    def near(u: Any) -> Any:
-        return ((a + 2) * u - (a + 3)) * u * u + 1
-
-    def far(u: Any) -> Any:
-        return ((a * u - 5 * a) * u + 8 * a) * u - 4 * a
-
-    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
-
-
 def _cubic_coeffs(t: np.ndarray) -> np.ndarray:
-    return np.stack(_cubic_weights(t), -1)
+    return np.stack(P.cubic_weights(t), -1)
 
 
 def _interp_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, scale: float | None) -> np.ndarray:
@@ -412,62 +395,14 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
 
 
 # --- sampling grids ---------------------------------------------------------------------
-def _grid_unnormalize(c: Tensor, size: int, align_corners: bool) -> Tensor:
-    """Grid coordinates in [-1, 1] to pixel coordinates (PyTorch's ``grid_sampler_unnormalize``)."""
-    if align_corners:
-        return (c + 1) / 2 * (size - 1)
-    return ((c + 1) * size - 1) / 2
-
-
-def _grid_coordinates(v: np.ndarray, size: int, padding_mode: str,
-                      align_corners: bool) -> tuple[np.ndarray, np.ndarray]:
-    """PyTorch's ``compute_coordinates`` on pixel coordinates: the new values and their slopes.
-
-    ``border`` clips to [0, size - 1]; ``reflection`` reflects about the borders (the pixel centres
-    with ``align_corners``, else the image edges) and then clips. As in PyTorch's backward, a
-    coordinate on or past a border gets slope 0, and each reflection flips the slope's sign.
-    """
-    slope = np.ones_like(v)
-    if padding_mode == "zeros":
-        return v, slope
-    if padding_mode == "reflection":
-        lo2, hi2 = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
-        if lo2 == hi2:
-            return np.zeros_like(v), np.zeros_like(v)
-        low, span = lo2 / 2, (hi2 - lo2) / 2
-        d = v - low
-        slope = np.where(d < 0, -slope, slope)
-        d = np.abs(d)
-        extra = np.fmod(d, span)
-        even = np.floor(d / span) % 2 == 0
-        v = np.where(even, extra + low, span - extra + low).astype(slope.dtype)
-        slope = np.where(even, slope, -slope)
-    inside = (v > 0) & (v < size - 1)
-    return np.clip(v, 0, size - 1).astype(slope.dtype), np.where(inside, slope, 0).astype(slope.dtype)
-
-
-def _grid_gather(flat: Tensor, spatial: Sequence[int], index: Sequence[np.ndarray]) -> Tensor:
-    """``input[n, :, i0, i1, ...]`` at float pixel indices (one array per spatial dim), 0 outside."""
-    n, c, m = flat.shape
-    valid = np.ones(index[0].shape, bool)
-    pos = np.zeros(index[0].shape, np.int64)
-    for i, s in zip(index, spatial):
-        ok = (i >= 0) & (i < s)
-        valid &= ok
-        pos = pos * s + np.where(ok, i, 0).astype(np.int64)
-    k = int(np.prod(index[0].shape[1:], dtype=np.int64))  # not -1: n may be 0
-    pos = np.where(valid, pos, 0).reshape(n, 1, k)
-    vals = A.gather(flat, 2, _bool(np.broadcast_to(pos, (n, c, k))))
-    return A.where(_bool(valid.reshape(n, 1, k)), vals, 0.0)
-
-
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """Sample ``input`` at the locations in ``grid`` (x, y[, z] in [-1, 1]), PyTorch's ``F.grid_sample``.
 
     ``mode`` ``'bilinear'`` / ``'nearest'`` (4-D and 5-D input) or ``'bicubic'`` (4-D); padding
-    ``'zeros'``, ``'border'`` or ``'reflection'``. Written with differentiable table operations:
-    gradients flow to ``input`` and (except ``'nearest'``, whose grid gradient is 0) to ``grid``.
+    ``'zeros'``, ``'border'`` or ``'reflection'``. One node of the table: gradients (of any order)
+    flow to ``input`` and (except ``'nearest'``, whose grid gradient is 0) to ``grid``. A nan or
+    infinite grid coordinate samples nan.
     """
     if mode not in ("bilinear", "nearest", "bicubic"):
         raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
@@ -498,54 +433,13 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
                                f"input has sizes {list(x.shape)} with dimension {d} being empty")
     if mode == "bicubic" and nd != 2:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
-    if np.asarray(x._data).dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise NotImplementedError(f"grid_sampler(): not implemented for '{x.dtype}'")
     if x.dtype != g.dtype:
         raise RuntimeError(f"expected scalar type {x.dtype} but found {g.dtype}")
-    n, c, spatial = x.shape[0], x.shape[1], tuple(x.shape[2:])
-    out_shape = tuple(g.shape[1:-1])
-    # explicit sizes, not -1: an empty batch or channel dimension leaves -1 undetermined
-    points = int(np.prod(out_shape, dtype=np.int64))
-    flat = A.reshape(x, (n, c, int(np.prod(spatial, dtype=np.int64))))
-    # grid's last dim lists x (width), y (height)[, z (depth)]: reverse to the input's dim order
-    pos = [_grid_unnormalize(g[..., nd - 1 - k], spatial[k], align_corners) for k in range(nd)]
-    if mode == "bicubic":
-        base = [np.floor(np.asarray(p._data)) for p in pos]
-        weights = [_cubic_weights(p - F._const(b, p)) for p, b in zip(pos, base)]
-        out: Any = 0.0
-        for i in range(4):
-            for j in range(4):
-                taps = [_grid_coordinates(base[0] - 1 + i, spatial[0], padding_mode, align_corners)[0],
-                        _grid_coordinates(base[1] - 1 + j, spatial[1], padding_mode, align_corners)[0]]
-                w = A.reshape(weights[0][i] * weights[1][j], (n, 1, points))
-                out = out + _grid_gather(flat, spatial, [np.trunc(t) for t in taps]) * w
-        return A.reshape(out, (n, c, *out_shape))
-    padded = []
-    for k, p in enumerate(pos):
-        v = np.asarray(p._data)
-        new, slope = _grid_coordinates(v, spatial[k], padding_mode, align_corners)
-        # the new value exactly, with derivative ``slope`` (p - v is 0 in value)
-        padded.append(F._const(new, p) + (p - F._const(v, p)) * F._const(slope, p))
-    if mode == "nearest":
-        vals = _grid_gather(flat, spatial, [np.rint(np.asarray(p._data)) for p in padded])
-        # PyTorch's grid gradient in nearest mode is 0, not missing: keep the grid on the graph
-        keep = sum(A.where(_bool(np.isfinite(np.asarray(p._data))), p, 0.0) for p in padded) * 0.0
-        return A.reshape(vals + A.reshape(keep, (n, 1, points)), (n, c, *out_shape))
-    base = [np.floor(np.asarray(p._data)) for p in padded]
-    frac = [p - F._const(b, p) for p, b in zip(padded, base)]
-    out = 0.0
-    for corner in itertools.product((0, 1), repeat=nd):
-        w: Any = 1.0
-        for f, o in zip(frac, corner):
-            w = w * (f if o else 1 - f)
-        vals = _grid_gather(flat, spatial, [b + o for b, o in zip(base, corner)])
-        out = out + vals * A.reshape(w, (n, 1, points))
-    return A.reshape(out, (n, c, *out_shape))
-
-
-def _bool(arr: np.ndarray) -> Tensor:
-    """A constant mask or index tensor (no dtype conversion)."""
-    return _make(np.ascontiguousarray(arr), False, None)
+    # one node, PyTorch's GridSampler2DBackward0 / GridSampler3DBackward0 (a row of the table)
+    return apply(P.grid_sampler_p.prim, (x, g), {"mode": mode, "padding_mode": padding_mode,
+                                                 "align_corners": bool(align_corners)}, nd - 2)
 
 
 def _linspace_from_neg_one(steps: int, align_corners: bool, dtype: Any) -> np.ndarray:

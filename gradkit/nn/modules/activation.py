@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 
 from gradkit import _api as A
+from gradkit._core import grad_mode
 from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import init
+from gradkit.ops import nn as P
 
 from .. import functional as F
 from .linear import Linear, _empty
@@ -339,6 +341,23 @@ class MultiheadAttention(Module):
         if self.bias_v is not None:
             init.xavier_normal_(self.bias_v)
 
+    def _fast_path(self, query: Tensor, key: Tensor, value: Tensor, attn_mask: Any, key_padding_mask: Any,
+                   batched: bool) -> bool:
+        """Whether PyTorch 2.13 would run its fused kernel here (``why_not_fast_path`` empty): its
+        values are the math path's except that a query whose keys are all masked gets nan."""
+        if _is_float_mask(attn_mask) or _is_float_mask(key_padding_mask):
+            return False
+        if not batched or query is not key or key is not value or self.training or self.num_heads % 2:
+            return False
+        if not self.batch_first or self.bias_k is not None or self.bias_v is not None:
+            return False
+        if self.add_zero_attn or not self._qkv_same_embed_dim or self.in_proj_bias is None:
+            return False
+        if query.dtype != self.in_proj_weight.dtype or query.dtype != self.in_proj_bias.dtype:
+            return False
+        args = (query, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight, self.out_proj.bias)
+        return not (grad_mode.is_grad_enabled() and any(a is not None and a.requires_grad for a in args))
+
     def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
                 need_weights: bool = True, attn_mask: Tensor | None = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
@@ -346,6 +365,7 @@ class MultiheadAttention(Module):
         if query.dim() not in (2, 3):
             raise AssertionError(f"query should be unbatched 2D or batched 3D tensor but received "
                                  f"{query.dim()}-D query tensor")
+        fast = not need_weights and self._fast_path(query, key, value, attn_mask, key_padding_mask, batched)
         if self.batch_first and batched:
             query, key, value = (A.transpose(t, 0, 1) for t in (query, key, value))
         if not batched:
@@ -394,7 +414,12 @@ class MultiheadAttention(Module):
         scores = A.matmul(q * (1.0 / math.sqrt(hd)), A.transpose(k, 1, 2))
         if mask is not None:
             scores = scores + mask
-        attn = F.softmax(scores, -1)
+        if need_weights or fast:
+            attn = F.softmax(scores, -1)
+        else:
+            # PyTorch's slow path without weights runs scaled_dot_product_attention, whose
+            # softmax gives 0 (not nan) to a query whose keys are all masked
+            attn = P.safe_softmax_p(scores, dim=2)
         if self.dropout > 0.0 and self.training:
             attn = F.dropout(attn, self.dropout, True)
         out = A.matmul(attn, v)
@@ -411,6 +436,10 @@ class MultiheadAttention(Module):
             out = A.squeeze(out, 1)
             weights = None if weights is None else A.squeeze(weights, 0)
         return out, weights
+
+
+def _is_float_mask(mask: Any) -> bool:
+    return mask is not None and np.dtype(_mask_tensor(mask)._data.dtype).kind == "f"
 
 
 def _mask_tensor(mask: Any) -> Tensor:

@@ -4,10 +4,13 @@ Built on :class:`MultiheadAttention`, with PyTorch's parameter names, initialisa
 post-/pre-norm residual blocks, so a PyTorch state dict loads and gives the same outputs.
 
 PyTorch's eval-mode "fast path" computes the same values by a fused kernel; it is not copied. What
-it changes is visible in one place: ``TransformerEncoder`` in eval mode, without gradients, with a
+it changes is visible in two places. ``TransformerEncoder`` in eval mode, without gradients, with a
 left-aligned ``src_key_padding_mask`` and no ``mask``, runs PyTorch's nested-tensor path, which
 returns zeros at the padded positions (before the final ``norm``). The same condition gives the
-same zeros here; the nested tensor itself is not built (``enable_nested_tensor`` is accepted).
+same zeros here; the nested tensor itself is not built (``enable_nested_tensor`` is accepted). And
+a query whose keys are all masked gets nan from the fused layer (and from attention with weights)
+but 0 from the math path without weights: the layers take PyTorch's path decision
+(``TransformerEncoderLayer._fast_path``, ``MultiheadAttention._fast_path``) to give the same.
 """
 
 from __future__ import annotations
@@ -118,16 +121,39 @@ class TransformerEncoderLayer(Module):
                                                "src_mask", src)
         src_mask = _canonical_mask(src_mask, "src_mask", None, "", src)
         x = src
+        fast = self._fast_path(src)
         if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal, fast)
             return x + self._ff_block(self.norm2(x))
-        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal, fast))
         return self.norm2(x + self._ff_block(x))
 
+    def _fast_path(self, src: Tensor) -> bool:
+        """Whether PyTorch 2.13 would run its fused layer here (``why_not_sparsity_fast_path``
+        empty): the same values, except that a query whose keys are all masked gets nan."""
+        attn = self.self_attn
+        if src.dim() != 3 or self.training or not attn.batch_first or attn.in_proj_bias is None:
+            return False
+        if not attn._qkv_same_embed_dim or not self.activation_relu_or_gelu or attn.num_heads % 2:
+            return False
+        if self.norm1.eps != self.norm2.eps:
+            return False
+        if any(m._forward_hooks or m._forward_pre_hooks for m in self.modules()):
+            return False
+        if grad_mode.is_grad_enabled():
+            args = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias,
+                    self.norm1.weight, self.norm1.bias, self.norm2.weight, self.norm2.bias,
+                    self.linear1.weight, self.linear1.bias, self.linear2.weight, self.linear2.bias)
+            if any(a is not None and a.requires_grad for a in args):
+                return False
+        return True
+
     def _sa_block(self, x: Tensor, attn_mask: Tensor | None, key_padding_mask: Tensor | None,
-                  is_causal: bool = False) -> Tensor:
+                  is_causal: bool = False, fast: bool = False) -> Tensor:
+        # NOTE: the fused layer's softmax is the plain one (nan for a query whose keys are all
+        # masked), as MultiheadAttention's with weights; without, its math path gives 0 there
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                           need_weights=False, is_causal=is_causal)[0]
+                           need_weights=fast, is_causal=is_causal)[0]
         return self.dropout1(x)
 
     def _ff_block(self, x: Tensor) -> Tensor:
