@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 import gradkit as _gk
+from gradkit.autograd import _thread_state
 
 from . import _backends, _program, _walk
 from ._program import GuardFailed, Program, build
@@ -52,7 +53,7 @@ class _Entry:
     """One traced program of a signature and how to write its results back."""
 
     __slots__ = ("prog", "in_tensors", "writes", "grads", "out_tree", "out_kinds", "watch",
-                 "counts", "written")
+                 "counts", "written", "n_out")
 
     def __init__(self) -> None:
         self.prog: Program | None = None
@@ -134,7 +135,6 @@ class CompiledFunction:
                           f"eagerly: {why} (at {where})", TraceWarning, stacklevel=3)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from gradkit.autograd import _thread_state
         if self.eager_reason is not None or _gk.autograd.is_anomaly_enabled() or \
                 _in_trace() is not None or _thread_state.current_hook() is not None:
             if _gk.autograd.is_anomaly_enabled():
@@ -203,7 +203,6 @@ class CompiledFunction:
     # --- tracing ---
     def _trace(self, key: Any, args: Any, kwargs: Any, leaves: list[Any], tree: Any,
                arg_tensors: list[Any], state: list[Any]) -> Any:
-        from gradkit.autograd import _thread_state
         t_start = _program._clock()
         _register()
         tr = Trace()
@@ -461,6 +460,7 @@ class CompiledFunction:
         e.watch = watch
         e.counts = [(i, after.objs[i].__dict__.get("_step_count", 0) - c) for i, c in counts]
         e.written = [k for k, s in enumerate(in_slots) if s in prog.written]
+        e.n_out = len(out_slots)      # the program returns these, then the writes' and grads'
         self._uncached = 0
         if key not in self.cache and len(self.cache) >= 16 * self.cache_size:
             self.cache.pop(next(iter(self.cache)))          # the oldest signature
@@ -484,8 +484,7 @@ class CompiledFunction:
             objs = self._scan.objs
             for i, d in e.counts:                  # optimizers' step counts (schedulers read)
                 objs[i]._step_count = objs[i].__dict__.get("_step_count", 0) + d
-        n_out = len(res) - len(e.writes) - sum(1 for g in e.grads if g[1] == "new")
-        k = n_out
+        k = e.n_out
         for i, mode, _s, dvc, dt in e.writes:
             t = tensors[i]
             v = res[k]
