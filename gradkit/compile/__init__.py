@@ -59,6 +59,19 @@ class _Entry:
         self.prog: Program | None = None
 
 
+class _Sig(tuple):
+    """A walk's signature (``_Scan.sig``) as part of a cache key, its hash computed once: a
+    call whose walk equals the last call's (compared as lists) reuses that key, so the
+    signature (hundreds of entries for a training step) is neither copied nor hashed again."""
+
+    def __hash__(self) -> int:
+        try:
+            return self.__dict__["h"]
+        except KeyError:
+            h = self.__dict__["h"] = tuple.__hash__(self)
+            return h
+
+
 class CompiledFunction:
     """``fn`` traced per input signature and replayed; see :func:`compile`."""
 
@@ -80,6 +93,7 @@ class CompiledFunction:
         self._uncached = 0                       # traces in a row that changed Python state
         self.quiet = False                       # no TraceWarning (the caller reports why)
         self._warned: set[str] = set()
+        self._last_sig: tuple[list[Any], _Sig] | None = None     # the last walk and its key
 
     def __repr__(self) -> str:
         return f"<compiled {getattr(self.fn, '__qualname__', self.fn)!r} backend={self.backend!r}>"
@@ -157,7 +171,13 @@ class CompiledFunction:
         state = sc.tensors
         static = sc.sig
         arg_tensors = [x for x in leaves if isinstance(x, _Tensor)]
-        key = (tree, tuple(_leaf_key(x) for x in leaves), tuple(static),
+        last = self._last_sig
+        if last is not None and last[0] == static:
+            sig = last[1]                 # the same walk as the last call's: its key, hashed
+        else:
+            sig = _Sig(static)
+            self._last_sig = (static, sig)
+        key = (tree, tuple(_leaf_key(x) for x in leaves), sig,
                tuple((t._data.shape, t._data.dtype, getattr(t._data, "strides", None), t._rg,
                       t._grad is None, None if t._grad is None else t._grad._data.shape)
                      for t in state),
