@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 import gradkit as _gk
+from gradkit.autograd import _thread_state
 
 from . import _backends, _program, _walk
 from ._program import GuardFailed, Program, build
@@ -52,10 +53,23 @@ class _Entry:
     """One traced program of a signature and how to write its results back."""
 
     __slots__ = ("prog", "in_tensors", "writes", "grads", "out_tree", "out_kinds", "watch",
-                 "counts", "written")
+                 "counts", "written", "n_out")
 
     def __init__(self) -> None:
         self.prog: Program | None = None
+
+
+class _Sig(tuple):
+    """A walk's signature (``_Scan.sig``) as part of a cache key, its hash computed once: a
+    call whose walk equals the last call's (compared as lists) reuses that key, so the
+    signature (hundreds of entries for a training step) is neither copied nor hashed again."""
+
+    def __hash__(self) -> int:
+        try:
+            return self.__dict__["h"]
+        except KeyError:
+            h = self.__dict__["h"] = tuple.__hash__(self)
+            return h
 
 
 class CompiledFunction:
@@ -79,6 +93,7 @@ class CompiledFunction:
         self._uncached = 0                       # traces in a row that changed Python state
         self.quiet = False                       # no TraceWarning (the caller reports why)
         self._warned: set[str] = set()
+        self._last_sig: tuple[list[Any], _Sig] | None = None     # the last walk and its key
 
     def __repr__(self) -> str:
         return f"<compiled {getattr(self.fn, '__qualname__', self.fn)!r} backend={self.backend!r}>"
@@ -134,7 +149,6 @@ class CompiledFunction:
                           f"eagerly: {why} (at {where})", TraceWarning, stacklevel=3)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from gradkit.autograd import _thread_state
         if self.eager_reason is not None or _gk.autograd.is_anomaly_enabled() or \
                 _in_trace() is not None or _thread_state.current_hook() is not None:
             if _gk.autograd.is_anomaly_enabled():
@@ -157,7 +171,13 @@ class CompiledFunction:
         state = sc.tensors
         static = sc.sig
         arg_tensors = [x for x in leaves if isinstance(x, _Tensor)]
-        key = (tree, tuple(_leaf_key(x) for x in leaves), tuple(static),
+        last = self._last_sig
+        if last is not None and last[0] == static:
+            sig = last[1]                 # the same walk as the last call's: its key, hashed
+        else:
+            sig = _Sig(static)
+            self._last_sig = (static, sig)
+        key = (tree, tuple(_leaf_key(x) for x in leaves), sig,
                tuple((t._data.shape, t._data.dtype, getattr(t._data, "strides", None), t._rg,
                       t._grad is None, None if t._grad is None else t._grad._data.shape)
                      for t in state),
@@ -203,7 +223,6 @@ class CompiledFunction:
     # --- tracing ---
     def _trace(self, key: Any, args: Any, kwargs: Any, leaves: list[Any], tree: Any,
                arg_tensors: list[Any], state: list[Any]) -> Any:
-        from gradkit.autograd import _thread_state
         t_start = _program._clock()
         _register()
         tr = Trace()
@@ -461,6 +480,7 @@ class CompiledFunction:
         e.watch = watch
         e.counts = [(i, after.objs[i].__dict__.get("_step_count", 0) - c) for i, c in counts]
         e.written = [k for k, s in enumerate(in_slots) if s in prog.written]
+        e.n_out = len(out_slots)      # the program returns these, then the writes' and grads'
         self._uncached = 0
         if key not in self.cache and len(self.cache) >= 16 * self.cache_size:
             self.cache.pop(next(iter(self.cache)))          # the oldest signature
@@ -484,8 +504,7 @@ class CompiledFunction:
             objs = self._scan.objs
             for i, d in e.counts:                  # optimizers' step counts (schedulers read)
                 objs[i]._step_count = objs[i].__dict__.get("_step_count", 0) + d
-        n_out = len(res) - len(e.writes) - sum(1 for g in e.grads if g[1] == "new")
-        k = n_out
+        k = e.n_out
         for i, mode, _s, dvc, dt in e.writes:
             t = tensors[i]
             v = res[k]

@@ -126,7 +126,8 @@ class _Scan:
     but for the tensors' values: a replay applies.
     """
 
-    __slots__ = ("sig", "ids", "tensors", "objs", "names", "over", "rngs", "fns", "cf")
+    __slots__ = ("sig", "ids", "tensors", "objs", "names", "over", "rngs", "fns", "cf",
+                 "state")
 
     def __init__(self, cf: Any) -> None:
         self.sig: list[Any] = []
@@ -138,6 +139,8 @@ class _Scan:
         self.names = cf._names
         self.over = False
         self.cf = cf
+        # modules and optimizers as far as loaded now (nothing the walk does imports)
+        self.state = state_classes()
 
     def visit(self, o: Any, depth: int = 0) -> None:
         sig = self.sig
@@ -145,12 +148,13 @@ class _Scan:
         if t in _SCALARS:
             sig.append(_scalar_key(o))
             return
-        i = self.ids.get(id(o))
+        ids = self.ids
+        i = ids.get(id(o))
         if i is not None:
             sig.append(("@", i))
             return
-        self.ids[id(o)] = len(self.ids)
-        if len(self.ids) > WALK_BUDGET or depth > 24:
+        ids[id(o)] = len(ids)
+        if len(ids) > WALK_BUDGET or depth > 24:
             self.over = True
             return
         if t is dict or t is _ODict:
@@ -158,9 +162,7 @@ class _Scan:
             # hook and parameter dicts (60 of the 132 objects of a 3-layer MLP with SGD)
             sig.append((t, len(o)))
             if o:
-                for k, v in list(o.items()):
-                    sig.append(_dict_key(k))
-                    self.visit(v, depth + 1)
+                self._items(o, depth + 1)
             return
         if isinstance(o, _Tensor):
             sig.append(("T", len(self.tensors)))
@@ -183,9 +185,7 @@ class _Scan:
             return
         if isinstance(o, dict):
             sig.append((t, len(o)))
-            for k, v in list(o.items()):
-                sig.append(_dict_key(k))
-                self.visit(v, depth + 1)
+            self._items(o, depth + 1)
             return
         if isinstance(o, _RNG_TYPES):
             self.rngs.append(o)
@@ -201,12 +201,12 @@ class _Scan:
                     sig.append(name)
                     self.visit(d[name], depth + 1)
             return
-        if _is_function(o):
+        if _is_function(o, t):
             sig.append(("f", id(o)))
             self.fns.append(o)
             return
         mod = getattr(t, "__module__", "") or ""
-        is_state = isinstance(o, state_classes())
+        is_state = isinstance(o, self.state)
         if is_state:
             self.objs.append(o)
         elif isinstance(o, type):
@@ -227,15 +227,61 @@ class _Scan:
         self.cf._methods(t)
         d = getattr(o, "__dict__", None)
         if d is not None:
-            for k, v in list(d.items()):
-                if is_state and k == "_step_count":
-                    continue                          # replayed as a count (see _Entry.counts)
-                sig.append(k)
-                self.visit(v, depth + 1)
+            if is_state and "_step_count" in d:       # replayed as a count (_Entry.counts)
+                d = {k: v for k, v in d.items() if k != "_step_count"}
+            self._attrs(d, depth + 1)
         for k in _slot_names(t):
             if hasattr(o, k):
                 sig.append(k)
                 self.visit(getattr(o, k), depth + 1)
+
+    def _attrs(self, d: Any, depth: int) -> None:
+        """An object's attributes, in order: each name, then its value as in ``_items``."""
+        app = self.sig.append
+        ids = self.ids
+        for k, v in list(d.items()):
+            app(k)
+            tv = type(v)
+            if tv in _SCALARS and tv is not float and tv is not complex:
+                app((tv, v))
+            elif (tv is _ODict or tv is dict) and not v:
+                i = ids.get(id(v))
+                if i is not None:
+                    app(("@", i))
+                    continue
+                ids[id(v)] = len(ids)
+                if len(ids) > WALK_BUDGET or depth > 24:
+                    self.over = True
+                else:
+                    app((tv, 0))
+            else:
+                self.visit(v, depth)
+
+    def _items(self, o: Any, depth: int) -> None:
+        """A dict's items, in order: each key as ``_dict_key``, each value visited; the
+        commonest values of a module's dicts are written here without a call to ``visit``
+        (plain Python values, empty dicts: a 3-layer MLP's modules hold 60 hook and parameter
+        dicts, nearly all empty, most of a training step's state)."""
+        app = self.sig.append
+        ids = self.ids
+        for k, v in list(o.items()):
+            tk = type(k)
+            app((tk, k) if tk is str or tk is int else _dict_key(k))
+            tv = type(v)
+            if tv in _SCALARS and tv is not float and tv is not complex:
+                app((tv, v))                          # _scalar_key's
+            elif (tv is _ODict or tv is dict) and not v:
+                i = ids.get(id(v))                    # visit's own steps for an empty dict
+                if i is not None:
+                    app(("@", i))
+                    continue
+                ids[id(v)] = len(ids)
+                if len(ids) > WALK_BUDGET or depth > 24:
+                    self.over = True
+                else:
+                    app((tv, 0))
+            else:
+                self.visit(v, depth)
 
 
 def _ordered(s: Any) -> list[Any]:
@@ -316,12 +362,38 @@ def _same_obj(o: Any) -> Any:
     return o
 
 
-def _is_function(o: Any) -> bool:
+def _is_function(o: Any, t: Any = None) -> bool:
     """A function whose closure and globals hold state (not a callable object: its
     attributes are walked as an object's)."""
-    return isinstance(o, (types.FunctionType, types.MethodType, functools.partial,
-                          CompiledFunction)) or \
-        (getattr(o, "__wrapped__", None) is not None and callable(o) and not isinstance(o, type))
+    if isinstance(o, (types.FunctionType, types.MethodType, functools.partial,
+                      CompiledFunction)):
+        return True
+    if isinstance(o, type) or not callable(o):
+        return False
+    return _wrapped_attr(o, type(o) if t is None else t) is not None
+
+
+_MODULE_TABLES = ("_parameters", "_buffers", "_modules")
+
+
+def _wrapped_attr(o: Any, t: type) -> Any:
+    """``getattr(o, "__wrapped__", None)``. On an ``nn.Module`` that lookup ends in the
+    module's ``__getattr__``, which raises AttributeError (4-5 us each, several per call of a
+    compiled training step); where the type keeps Python's attribute lookup and
+    ``Module.__getattr__`` and defines no ``__wrapped__``, the same answer is read from the
+    instance's dict and then, as ``Module.__getattr__`` does, from its parameter, buffer and
+    submodule tables."""
+    m = sys.modules.get("gradkit.nn.modules.module")
+    if m is not None and getattr(t, "__getattr__", None) is m.Module.__getattr__ and \
+            t.__getattribute__ is object.__getattribute__ and not hasattr(t, "__wrapped__"):
+        d = o.__dict__
+        if "__wrapped__" in d:
+            return d["__wrapped__"]
+        for table in _MODULE_TABLES:
+            if table in d and "__wrapped__" in d[table]:
+                return d[table]["__wrapped__"]
+        return None
+    return getattr(o, "__wrapped__", None)
 
 
 def _names(code: Any) -> set[str]:

@@ -315,3 +315,30 @@ def test_standard_library_holders_are_walked(holder):
         put(3.0)
         _same(cf(gk.ones(2)), gk.tensor([3.0, 3.0]))
     assert cf.stats["replays"] == 1 and cf.stats["traces"] == 2
+
+
+def test_modules_wrapping_a_function_are_told_apart_as_getattr_tells():
+    """The walk reads a module's ``__wrapped__`` without its ``__getattr__`` (a raised
+    AttributeError per module per call); what it finds is what Python's ``getattr`` finds:
+    on the instance, on the class, or in the module's parameter/submodule tables."""
+    from gradkit.compile import _walk
+
+    plain = gk.nn.Linear(2, 2)
+    wrapped = functools.update_wrapper(gk.nn.Linear(2, 2), lambda x: x)   # in __dict__
+    tabled = gk.nn.Module()
+    tabled.add_module("__wrapped__", gk.nn.Tanh())                       # in _modules
+
+    class Marked(gk.nn.Module):
+        __wrapped__ = staticmethod(lambda x: x)                          # on the class
+
+    class Looked(gk.nn.Module):
+        def __getattr__(self, name):                                     # its own lookup
+            if name == "__wrapped__":
+                return print
+            return super().__getattr__(name)
+
+    cases = [plain, wrapped, tabled, Marked(), Looked(), gk.nn.Tanh()]
+    expect = [False, True, True, True, True, False]        # getattr(m, "__wrapped__", None)
+    assert [getattr(m, "__wrapped__", None) is not None for m in cases] == expect
+    assert [_walk._is_function(m) for m in cases] == expect
+
