@@ -126,8 +126,8 @@ def __getattr__(name: str) -> object:
     elif name in _LAZY_NAMES:
         value = getattr(importlib.import_module(f"gradkit.{_LAZY_NAMES[name]}"), name)
     elif name == "bfloat16":
-        from gradkit._core.dtype import BFLOAT16
-        raise AttributeError(f"module 'gradkit' has no attribute 'bfloat16': {BFLOAT16}")
+        from gradkit._core import dtype as _bf
+        value = _bf.__getattr__("bfloat16")     # ml_dtypes imported now (an optional extra)
     else:
         raise AttributeError(f"module 'gradkit' has no attribute {name!r}")
     globals()[name] = value

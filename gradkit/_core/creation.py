@@ -69,7 +69,7 @@ def _np_dtype(dtype: Any) -> Any:
 def _finish(arr: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
     t = _make(_place(arr, device) if device is not None else arr, False, None)
     if requires_grad:
-        if arr.dtype.kind not in "fc":
+        if arr.dtype.kind not in "fcV":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                                "gradients")
         t.requires_grad_(True)
@@ -123,7 +123,7 @@ def _big_ints(arr: np.ndarray, target: Any) -> np.ndarray:
     flat = arr.reshape(-1).tolist()
     if not all(isinstance(v, (int, float)) for v in flat):
         return arr
-    if any(isinstance(v, float) for v in flat) or (target is not None and target.kind in "fc"):
+    if any(isinstance(v, float) for v in flat) or (target is not None and target.kind in "fcV"):
         return np.array(flat, dtype=np.float64).reshape(arr.shape)
     raise ValueError("Overflow when unpacking long long")
 
@@ -183,7 +183,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     if npd is not None:
         if npd.kind in "iu" and isinstance(data, (int, float, list, tuple)):
             _dtype.check_int_range(arr, npd)
-        arr = arr.astype(npd, copy=False)
+        arr = arr.astype(npd, copy=False) if npd.kind != "V" else _dtype.astype(arr, npd)
     return _finish(arr, requires_grad, device)
 
 

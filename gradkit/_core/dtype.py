@@ -126,11 +126,67 @@ def is_floating_point(t: Any) -> builtins_bool:
 builtins_bool = _b.bool
 
 
-#: why there is no ``bfloat16`` (``gk.bfloat16``, ``dtype="bfloat16"``, ``torch.bfloat16``): it is
-#: not faked as another dtype
-BFLOAT16 = ("bfloat16 is not supported: NumPy, the array library behind gradkit, has no bfloat16 "
-            "dtype, and gradkit does not stand another dtype in for it; use gradkit.float32, or "
+#: why ``bfloat16`` (``gk.bfloat16``, ``dtype="bfloat16"``, ``torch.bfloat16``) is unavailable when
+#: ml_dtypes is not installed: it is never faked as another dtype
+BFLOAT16 = ("bfloat16 needs the ml_dtypes package (NumPy, the array library behind gradkit, has no "
+            "bfloat16 dtype of its own): pip install ml_dtypes (or pip install gradkit[bfloat16]); "
+            "gradkit does not stand another dtype in for it. Without it use gradkit.float32, or "
             "gradkit.float16 for half precision")
+
+#: ml_dtypes' NumPy bfloat16 once gradkit's ``bfloat16`` is made (``load_bfloat16``), else None.
+#: NOTE: its NumPy kind is "V" (not "f"): code that sorts arrays by kind treats it with this.
+BF16_NP: list[Any] = [None]
+
+
+def load_bfloat16() -> dtype:
+    """gradkit's ``bfloat16`` (one object), backed by ml_dtypes' NumPy dtype, imported now.
+
+    Raises TypeError naming ``pip install ml_dtypes`` when ml_dtypes is not installed.
+    """
+    found = globals().get("bfloat16")
+    if found is not None:
+        return found
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise TypeError(BFLOAT16) from None
+    d = dtype("bfloat16", ml_dtypes.bfloat16, 2, "BFloat16Tensor")
+    d.is_signed = True
+    globals()["bfloat16"] = d
+    FROM_NP[d.np] = d
+    BF16_NP[0] = d.np
+    return d
+
+
+def astype(arr: Any, np_dtype: Any) -> Any:
+    """``arr.astype(np_dtype)``, to or from bfloat16 through float32 as PyTorch converts:
+    float64 1 + 2**-8 + 2**-30 becomes float32 1 + 2**-8, then bfloat16 1.0 (ml_dtypes would
+    round the float64 straight to 1.0078125); bfloat16 to an integer type is float32's cast."""
+    bf = BF16_NP[0]
+    if bf is not None and arr.dtype != np_dtype and (arr.dtype == bf or np_dtype == bf) and \
+            arr.dtype != np.float32 and arr.dtype.kind != "c" and np.dtype(np_dtype).kind != "c":
+        return arr.astype(np.float32).astype(np_dtype)
+    return arr.astype(np_dtype)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "bfloat16":
+        try:
+            return load_bfloat16()
+        except TypeError as e:
+            raise AttributeError(f"module 'gradkit' has no attribute 'bfloat16': {e}") from None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def from_np(np_dtype: Any) -> dtype | None:
+    """The gradkit dtype of a NumPy dtype, or None; a bfloat16 array (ml_dtypes imported by the
+    user) makes gradkit's ``bfloat16``."""
+    d = FROM_NP.get(np_dtype)
+    if d is None and BF16_NP[0] is None and getattr(np_dtype, "name", None) == "bfloat16":
+        d = load_bfloat16()
+        if d.np != np_dtype:
+            return None
+    return d
 
 
 def as_dtype(d: Any) -> dtype:
@@ -149,7 +205,7 @@ def as_dtype(d: Any) -> dtype:
         if isinstance(found, dtype):
             return found
     if "bfloat16" in str(d):
-        raise TypeError(BFLOAT16)
+        return load_bfloat16()
     try:
         return FROM_NP[np.dtype(d)]
     except (TypeError, KeyError):
@@ -224,8 +280,12 @@ def result_type(*operands: Any) -> dtype:
 
 
 def finfo(d: dtype | None = None) -> np.finfo:
-    """Machine limits of a floating dtype (NumPy's ``finfo``)."""
-    return np.finfo((as_dtype(d) if d is not None else _default[0]).np)
+    """Machine limits of a floating dtype (NumPy's ``finfo``; ml_dtypes' for bfloat16)."""
+    d = as_dtype(d) if d is not None else _default[0]
+    if d.np is BF16_NP[0]:
+        import ml_dtypes
+        return ml_dtypes.finfo(d.np)
+    return np.finfo(d.np)
 
 
 def iinfo(d: dtype) -> np.iinfo:

@@ -216,7 +216,7 @@ def _cast(param: Tensor, value: Any, key: Any = None) -> Any:
         if key != "step" and value.is_floating_point() and param.is_floating_point():
             return _make(value._data.astype(param._data.dtype, copy=False), False, None)
         return value
-    if isinstance(value, np.ndarray) and key != "step" and value.dtype.kind == "f":
+    if isinstance(value, np.ndarray) and key != "step" and value.dtype.kind in "fV":
         return value.astype(param._data.dtype, copy=False)
     if isinstance(value, dict):
         return {k: _cast(param, v, k) for k, v in value.items()}
