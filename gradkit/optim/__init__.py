@@ -26,6 +26,7 @@ from .adamax import Adamax
 from .adamw import AdamW
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
@@ -34,4 +35,4 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "NAdam", "RAdam", "Adamax",
-           "Adadelta", "Rprop", "ASGD", "lr_scheduler"]
+           "Adadelta", "Rprop", "ASGD", "Muon", "lr_scheduler"]
