@@ -22,7 +22,8 @@ from gradkit._core import dtype as _dtype
 from gradkit._core.dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype,
                                  finfo, float, float16, float32, float64, get_default_dtype, half,
                                  iinfo, int, int8, int16, int32, int64, long, promote_types,
-                                 result_type, set_default_dtype, short, uint8)
+                                 result_type, set_default_dtype, short, uint8, uint16, uint32,
+                                 uint64)
 from gradkit._core.tensor import Size, Tensor
 from gradkit._core.formats import (channels_last, channels_last_3d, contiguous_format, layout,
                                    memory_format, preserve_format, strided)
@@ -182,7 +183,8 @@ __all__ = [
     "get_rng_state", "set_rng_state", "scalar_tensor", "no_grad", "enable_grad",
     "set_grad_enabled", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled",
     "autograd", "ops", "float16", "float32", "float64", "half", "float", "double", "int8", "int16",
-    "int32", "int64", "uint8", "short", "int", "long", "bool", "complex64", "complex128", "cfloat",
+    "int32", "int64", "uint8", "uint16", "uint32", "uint64", "short", "int", "long", "bool",
+    "complex64", "complex128", "cfloat",
     "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "finfo",
     "iinfo", "set_printoptions", "get_printoptions", "printoptions", "linalg", "det", "inverse",
     "logdet", "slogdet", "pinverse", "matrix_power", "svd", "softmax", "log_softmax", "image", "func",

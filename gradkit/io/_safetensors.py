@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, Mapping
 
 import numpy as np
 
-from gradkit._core.dtype import widen_unsigned
+from gradkit._core.dtype import note_unsigned
 
 __all__ = ["write_safetensors", "read_safetensors", "is_safetensors", "DTYPES"]
 
@@ -220,11 +220,7 @@ def read_safetensors(fh: BinaryIO, name: str) -> tuple[dict[str, np.ndarray], di
         else:
             arr = np.frombuffer(raw, dtype=DTYPES[entry["dtype"]])
             arr = arr.astype(arr.dtype.newbyteorder("="))  # native order, and a writable copy
-            try:
-                arr = widen_unsigned(arr)                   # U16/U32/U64: int32/int64
-            except RuntimeError:
-                raise _fail(f"{name}: tensor {key!r} of dtype U64 holds a value over int64's "
-                            "range (gradkit has no uint64)") from None
+            arr = note_unsigned(arr)                        # U16/U32/U64 kept, as PyTorch
         out[key] = arr.reshape(entry["shape"])
     if bf16:
         warnings.warn(f"{name}: gradkit has no bfloat16 without ml_dtypes; {len(bf16)} BF16 "

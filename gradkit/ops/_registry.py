@@ -175,6 +175,9 @@ class Primitive:
         self.bf16_vjp: Any = None
         #: PyTorch rounds a Python number operand to bfloat16 first (add, sub: not mul, div)
         self.bf16_round_numbers = False
+        #: on uint16/uint32/uint64 arrays (PyTorch's limited support): False (PyTorch's "not
+        #: implemented" error), True (run), or "int64" (run on them as int64: sums, products)
+        self.uint_ok: Any = False
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
@@ -342,6 +345,10 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
                 params and any(type(v) is float for v in params.values()))):
             cast = _dtype.get_default_dtype().np
             xd = xd.astype(cast)
+        elif _UINT_ON[0] and xd.dtype in _WIDE_U:
+            one = [xd]
+            _uint_rows(prim, one)
+            xd = one[0]
     xs = xd[()] if prim.scalar_ok and xd.ndim == 0 else xd
     out = prim.fwd(xs, **params) if params else prim.fwd(xs)
     if type(out) is not _ndarray:
@@ -455,7 +462,8 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
         rg = x._rg
         fast = prim.promote is None or xd.dtype.kind in "fcV" or (
             type(y) is int and prim.promote != "float")
-    if not fast or (_BF16[0] is not None and xd.dtype.kind == "V"):
+    if not fast or (_BF16[0] is not None and xd.dtype.kind == "V") or (
+            _UINT_ON[0] and xd.dtype.kind == "u"):
         return apply(prim, (x, y), None, 0)
     if prim.lazy is not True and (type(xd) is not _ndarray or
                                   (yd is not y and type(yd) is not _ndarray)):
@@ -582,6 +590,8 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
     if prim.lazy is not True:
         _check_lazy(prim, arrays, rg, params)
     cast = _promote(prim, args, arrays) if prim.promote is not None else None
+    if _UINT_ON[0]:
+        _uint_rows(prim, arrays)
     try:
         if _BF16[0] is not None and not prim.bf16_native and _has_bf16(arrays):
             out = _bf16_forward(prim, arrays, params)
@@ -682,6 +692,42 @@ def bf16_rules(fn: Any, fwd: Any = None, vjp: Any = None, round_numbers: bool = 
     prim.bf16_fwd = fwd
     prim.bf16_vjp = vjp
     prim.bf16_round_numbers = round_numbers
+
+
+_UINT_ON = _dtype.UINT_ON
+_WIDE_U = _dtype.WIDE_UNSIGNED
+#: PyTorch's kernel names in its error for a row it does not run on uint16/32/64 (others:
+#: "<row>_cpu")
+_UINT_KERNELS = {"add": "add_stub", "sub": "add_stub", "rsub": "add_stub", "add_alpha": "add_stub",
+                 "neg": "neg_cpu", "abs": "abs_cpu", "sign": "sign_cpu", "pow": "pow",
+                 "pow_scalar": "pow", "rpow": "pow", "floor_divide": "div_floor_cpu",
+                 "remainder": "remainder_cpu", "bitwise_left_shift": "lshift_cpu",
+                 "bitwise_right_shift": "rshift_cpu", "amax": "max_all", "amin": "min_all",
+                 "max_dim": "max_cpu", "min_dim": "min_cpu", "clamp_scalar": "clamp_scalar_cpu",
+                 "clamp_tensor": "clamp_cpu", "gather": "scatter_gather_tensor_cpu",
+                 "masked_fill": "masked_fill", "matmul": "dot", "fill": "fill_cpu"}
+
+
+def _uint_rows(prim: Primitive, arrays: list[Any]) -> None:
+    """PyTorch's NotImplementedError for a row it does not run on uint16/uint32/uint64 arrays;
+    a sum or product of them runs in int64 (``arrays`` cast in place), as PyTorch's."""
+    for i, a in enumerate(arrays):
+        d = getattr(a, "dtype", None)
+        if d is None or d not in _WIDE_U:
+            continue
+        ok = prim.uint_ok
+        if ok == "int64":
+            arrays[i] = a.astype(np.int64)
+        elif not ok:
+            name = _UINT_KERNELS.get(prim.name, prim.name + "_cpu")
+            raise NotImplementedError(f'"{name}" not implemented for '
+                                      f"'{_dtype._SCALAR_NAMES[d.name]}'")
+
+
+def uint_rows(*fns: Any, how: Any = True) -> None:
+    """Mark rows PyTorch runs on uint16/uint32/uint64 (``how="int64"``: on them as int64)."""
+    for fn in fns:
+        fn.prim.uint_ok = how
 
 
 def bf16_native(*fns: Any) -> None:

@@ -18,7 +18,7 @@ import numpy as np
 
 from gradkit._core.grad_mode import _state
 from gradkit._core.tensor import Tensor as _Tensor
-from ._registry import ELEMENTWISE, LINEAR, ZERO, bf16_rules, half_in_float32
+from ._registry import ELEMENTWISE, LINEAR, ZERO, bf16_rules, half_in_float32, uint_rows
 from ._registry import round_bf16 as _round_bf16
 from ._registry import defop as _defop
 
@@ -906,3 +906,8 @@ bitwise_right_shift = defop("bitwise_right_shift", lambda x, y: _shift_impl(x, y
                             promote="same", batch="elementwise")
 gcd = defop("gcd", np.gcd, promote="same", batch="elementwise")
 lcm = defop("lcm", np.lcm, promote="same", batch="elementwise")
+
+
+# the rows PyTorch 2.13 runs on uint16/uint32/uint64 (others raise its "not implemented for
+# 'UInt32'"): div turns them into floats first
+uint_rows(mul, div, eq, ne, bitwise_and, bitwise_or, bitwise_xor, where)

@@ -17,7 +17,7 @@ from gradkit._core.backend import as_data, data_of, max_or_ninf, values_unknown
 from gradkit._core.backend import ones as _ones
 from gradkit._core.backend import zeros as _zeros
 from gradkit._core.grad_mode import _state
-from ._registry import LINEAR, bf16_rules, defop, half_in_float32, not_lazy, op, round_bf16
+from ._registry import LINEAR, bf16_rules, defop, half_in_float32, not_lazy, op, round_bf16, uint_rows
 from .elementwise import abs as _abs
 from .elementwise import _cj, eq, exp, isnan, log, sign, where
 from .shape import UNSQUEEZE, VIEW, expand_p, flip_p, reshape_as, to_p
@@ -894,3 +894,8 @@ aminmax_p = defop(
 # --- on lazy (Dask) arrays: rows that would need the values ---------------------------------
 for _fn in (max_dim_p, min_dim_p, median_dim_p):
     not_lazy(_fn, False, "picks values with take_along_axis/argsort, which Dask arrays lack")
+
+
+# on uint16/uint32/uint64 PyTorch sums and multiplies in int64 (its result dtype), and tests all/any
+uint_rows(sum_p, prod_p, cumsum_p, how="int64")
+uint_rows(all_p, any_p)

@@ -14,7 +14,7 @@ import numpy as np
 from gradkit._core.backend import (along_blocks, arange, backend_of, copy, data_of, eye,
                                    index_like, is_lazy, move, ones, zeros)
 from ._registry import not_lazy
-from ._registry import LINEAR, bf16_native, defop
+from ._registry import LINEAR, bf16_native, defop, uint_rows
 from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor
 from gradkit._core.tensor import _make
@@ -943,3 +943,8 @@ bf16_native(reshape_p, expand_p, permute_p, flip_p, roll_p, repeat_p, tril_p, tr
             to_device_p, cat_p, stack_p, split_p, unbind_p, getitem_p, index_copy_p, masked_scatter_p,
             gather_p, diagonal_p, unfold_p, as_strided_p, diag_embed_p, pixel_shuffle_p,
             pixel_unshuffle_p, rot90_p)
+# PyTorch moves and views uint16/uint32/uint64 tensors (flip it refuses; gather too, but its sort
+# gives them back in order, which gradkit's sort does through gather)
+uint_rows(gather_p, reshape_p, expand_p, permute_p, roll_p, repeat_p, tril_p, triu_p, clone_p, to_p,
+          to_device_p, cat_p, stack_p, split_p, unbind_p, getitem_p, diagonal_p, unfold_p, as_strided_p,
+          diag_embed_p, pixel_shuffle_p, pixel_unshuffle_p)
