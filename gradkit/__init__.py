@@ -127,8 +127,11 @@ def __getattr__(name: str) -> object:
     elif name in _LAZY_NAMES:
         value = getattr(importlib.import_module(f"gradkit.{_LAZY_NAMES[name]}"), name)
     elif name == "bfloat16":
+        # NOTE: ml_dtypes is imported now (an optional extra); the dtype module keeps the one
+        # object, and it is not cached here, so gradkit's public names do not depend on whether
+        # it was asked for (tools/gen_tensor_stub.py reads them)
         from gradkit._core import dtype as _bf
-        value = _bf.__getattr__("bfloat16")     # ml_dtypes imported now (an optional extra)
+        return _bf.__getattr__("bfloat16")
     else:
         raise AttributeError(f"module 'gradkit' has no attribute {name!r}")
     globals()[name] = value
