@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from gradkit._core import dtype as _dtype
-from .optimizer import Optimizer, _buf, _grads, _touch
+from .optimizer import Optimizer, _buf, _fma, _grads, _lerp, _touch
 
 __all__ = ["Muon"]
 
@@ -17,23 +17,6 @@ DEFAULT_A = 3.4445
 DEFAULT_B = -4.7750
 DEFAULT_C = 2.0315
 DEFAULT_NS_STEPS = 5
-
-
-def _fma(a: Any, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``a * b + c`` rounded once to ``c``'s dtype, as PyTorch's vectorized CPU kernels (fmadd)
-    compute lerp and ``add(alpha=)``: the float32 product is exact in float64."""
-    if c.dtype != np.float32:
-        return a * b + c
-    return (np.float64(a) * b.astype(np.float64) + c.astype(np.float64)).astype(np.float32)
-
-
-def _lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
-    """PyTorch's lerp: ``fma(w, end - start, start)`` for ``|w| < 0.5``, else
-    ``fma(w - 1, end - start, end)`` (each form exact at its own end)."""
-    w = start.dtype.type(weight)
-    if abs(w) < 0.5:
-        return _fma(w, end - start, start)
-    return _fma(w - start.dtype.type(1), end - start, end)
 
 
 def _rounder() -> Callable[[np.ndarray], np.ndarray]:

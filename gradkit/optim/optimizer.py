@@ -251,6 +251,24 @@ def _grads(group: dict[str, Any]) -> list[tuple[Tensor, np.ndarray]]:
     return [(p, p._grad._data) for p in params]
 
 
+# --- PyTorch's fused arithmetic (Muon, Adafactor) ---------------------------------------------
+def _fma(a: Any, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``a * b + c`` rounded once to ``c``'s dtype, as PyTorch's vectorized CPU kernels (fmadd)
+    compute lerp and ``add(alpha=)``: the float32 product is exact in float64."""
+    if c.dtype != np.float32:
+        return a * b + c
+    return (np.float64(a) * b.astype(np.float64) + c.astype(np.float64)).astype(np.float32)
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
+    """PyTorch's lerp: ``fma(w, end - start, start)`` for ``|w| < 0.5``, else
+    ``fma(w - 1, end - start, end)`` (each form exact at its own end)."""
+    w = start.dtype.type(weight)
+    if abs(w) < 0.5:
+        return _fma(w, end - start, start)
+    return _fma(w - start.dtype.type(1), end - start, end)
+
+
 # --- shared by the Adam family (NAdam, RAdam, Adamax) and ASGD ---------------------------------
 def _scalar(value: float) -> Any:
     """A 0-d float32 state tensor (PyTorch keeps ``mu_product``, ``eta``, ``mu`` so)."""
