@@ -92,6 +92,8 @@ FROM_NP: dict[np.dtype, dtype] = {d.np: d for d in _ALL}
 #: table's apply paths check rows against them only then)
 WIDE_UNSIGNED = frozenset((np.dtype(np.uint16), np.dtype(np.uint32), np.dtype(np.uint64)))
 UINT_ON = [False]
+#: whether bfloat16 was made or a uint16/32/64 tensor seen: one check on the binary fast path
+EXOTIC = [False]
 #: PyTorch's ScalarType names, as its promotion error prints them
 _SCALAR_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
                  "int64": "Long", "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
@@ -101,7 +103,7 @@ def note_unsigned(arr: Any) -> Any:
     """``arr`` unchanged; a uint16/uint32/uint64 array switches on the table's checks of rows
     that PyTorch does not run on those types (``UINT_ON``)."""
     if not UINT_ON[0] and getattr(arr, "dtype", None) in WIDE_UNSIGNED:
-        UINT_ON[0] = True
+        UINT_ON[0] = EXOTIC[0] = True
     return arr
 
 
@@ -157,6 +159,7 @@ def load_bfloat16() -> dtype:
     globals()["bfloat16"] = d
     FROM_NP[d.np] = d
     BF16_NP[0] = d.np
+    EXOTIC[0] = True
     return d
 
 
@@ -195,7 +198,7 @@ def as_dtype(d: Any) -> dtype:
     """Turn a gradkit dtype, NumPy dtype, Python type or name into a gradkit dtype."""
     if isinstance(d, dtype):
         if d.np in WIDE_UNSIGNED:
-            UINT_ON[0] = True
+            UINT_ON[0] = EXOTIC[0] = True
         return d
     if d is builtins_float_type:
         return _default[0]
@@ -208,7 +211,7 @@ def as_dtype(d: Any) -> dtype:
         found = globals().get(name)
         if isinstance(found, dtype):
             if found.np in WIDE_UNSIGNED:
-                UINT_ON[0] = True
+                UINT_ON[0] = EXOTIC[0] = True
             return found
     if "bfloat16" in str(d):
         return load_bfloat16()
@@ -218,7 +221,7 @@ def as_dtype(d: Any) -> dtype:
         raise TypeError(f"unsupported dtype: {d!r}; use one of gradkit.float32, gradkit.float64, "
                         "gradkit.int64, gradkit.bool, ...") from None
     if found.np in WIDE_UNSIGNED:
-        UINT_ON[0] = True
+        UINT_ON[0] = EXOTIC[0] = True
     return found
 
 

@@ -462,8 +462,7 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
         rg = x._rg
         fast = prim.promote is None or xd.dtype.kind in "fcV" or (
             type(y) is int and prim.promote != "float")
-    if not fast or (_BF16[0] is not None and xd.dtype.kind == "V") or (
-            _UINT_ON[0] and xd.dtype.kind == "u"):
+    if not fast or (_EXOTIC[0] and xd.dtype.kind in "uV"):    # uint16/32/64, bfloat16
         return apply(prim, (x, y), None, 0)
     if prim.lazy is not True and (type(xd) is not _ndarray or
                                   (yd is not y and type(yd) is not _ndarray)):
@@ -695,6 +694,7 @@ def bf16_rules(fn: Any, fwd: Any = None, vjp: Any = None, round_numbers: bool = 
 
 
 _UINT_ON = _dtype.UINT_ON
+_EXOTIC = _dtype.EXOTIC
 _WIDE_U = _dtype.WIDE_UNSIGNED
 #: PyTorch's kernel names in its error for a row it does not run on uint16/32/64 (others:
 #: "<row>_cpu")
