@@ -22,7 +22,8 @@ from gradkit._core import dtype as _dtype
 from gradkit._core.dtype import (bool, cdouble, cfloat, complex64, complex128, double, dtype,
                                  finfo, float, float16, float32, float64, get_default_dtype, half,
                                  iinfo, int, int8, int16, int32, int64, long, promote_types,
-                                 result_type, set_default_dtype, short, uint8)
+                                 result_type, set_default_dtype, short, uint8, uint16, uint32,
+                                 uint64)
 from gradkit._core.tensor import Size, Tensor
 from gradkit._core.formats import (channels_last, channels_last_3d, contiguous_format, layout,
                                    memory_format, preserve_format, strided)
@@ -126,8 +127,11 @@ def __getattr__(name: str) -> object:
     elif name in _LAZY_NAMES:
         value = getattr(importlib.import_module(f"gradkit.{_LAZY_NAMES[name]}"), name)
     elif name == "bfloat16":
-        from gradkit._core.dtype import BFLOAT16
-        raise AttributeError(f"module 'gradkit' has no attribute 'bfloat16': {BFLOAT16}")
+        # NOTE: ml_dtypes is imported now (an optional extra); the dtype module keeps the one
+        # object, and it is not cached here, so gradkit's public names do not depend on whether
+        # it was asked for (tools/gen_tensor_stub.py reads them)
+        from gradkit._core import dtype as _bf
+        return _bf.__getattr__("bfloat16")
     else:
         raise AttributeError(f"module 'gradkit' has no attribute {name!r}")
     globals()[name] = value
@@ -182,7 +186,8 @@ __all__ = [
     "get_rng_state", "set_rng_state", "scalar_tensor", "no_grad", "enable_grad",
     "set_grad_enabled", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled",
     "autograd", "ops", "float16", "float32", "float64", "half", "float", "double", "int8", "int16",
-    "int32", "int64", "uint8", "short", "int", "long", "bool", "complex64", "complex128", "cfloat",
+    "int32", "int64", "uint8", "uint16", "uint32", "uint64", "short", "int", "long", "bool",
+    "complex64", "complex128", "cfloat",
     "cdouble", "get_default_dtype", "set_default_dtype", "promote_types", "result_type", "finfo",
     "iinfo", "set_printoptions", "get_printoptions", "printoptions", "linalg", "det", "inverse",
     "logdet", "slogdet", "pinverse", "matrix_power", "svd", "softmax", "log_softmax", "image", "func",

@@ -62,7 +62,7 @@ class Variable(Tensor):
     def __init__(self, value: Any, trainable: bool = True, name: str | None = None,
                  dtype: Any = None) -> None:
         arr = _to_array(value, dtype)
-        _init(self, arr, bool(trainable) and arr.dtype.kind in "fc", None)
+        _init(self, arr, bool(trainable) and arr.dtype.kind in "fcV", None)
         self.trainable = bool(trainable)
         self._name = name or "Variable"
 
@@ -173,7 +173,7 @@ class GradientTape:
             if not isinstance(t, Tensor):
                 raise ValueError(f"Passed in object {t!r} of type {type(t).__name__!r}, not tf.Tensor "
                                  "or tf.Variable or ExtensionType.")
-            if t._data.dtype.kind not in "fc":
+            if t._data.dtype.kind not in "fcV":
                 continue                           # TensorFlow: integer tensors are not watched
             self._watched[id(t)] = t
             if not t._rg and t._fn is None:

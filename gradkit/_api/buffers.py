@@ -119,7 +119,7 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
                                "CuPy (gradkit reads CPU memory with NumPy)") from None
         return _make(cupy.from_dlpack(src), False, None)
     arr = np.from_dlpack(src)
-    if arr.dtype in _dtype.FROM_NP and arr.dtype not in _dtype.WIDER_SIGNED:
+    if arr.dtype in _dtype.FROM_NP:
         return from_numpy(arr)
     raise TypeError(f"from_dlpack: gradkit has no dtype for {arr.dtype}")
 

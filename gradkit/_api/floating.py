@@ -106,7 +106,7 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:
         for _ in range(n - 1):
             out = E.mul(out, _make(np.exp2(part).astype(real), False, None))
     last = E.sub(e, _make(shift, False, None)) if shift.any() else e
-    if ed.dtype.kind != "f":
+    if ed.dtype.kind not in "fV":
         # an integer exponent: 2**last in x's dtype (pow(2.0, int) would be the default dtype,
         # float32, whose 2**200 is inf for a float64 x)
         last = last.to(_dtype.as_dtype(real))
@@ -117,8 +117,8 @@ def nextafter(input: Tensor, other: Tensor) -> Tensor:
     """The next floating-point value after ``input`` towards ``other`` (no derivative)."""
     x, o = _t(input), _t(other, "other")
     a, b = to_numpy(x._data), to_numpy(o._data)
-    if a.dtype.kind != "f" or b.dtype.kind != "f":
-        bad = x if a.dtype.kind != "f" else o
+    if a.dtype.kind not in "fV" or b.dtype.kind not in "fV":
+        bad = x if a.dtype.kind not in "fV" else o
         raise NotImplementedError(f"\"nextafter_cpu\" not implemented for '{_scalar_name(bad.dtype)}'")
     dt = np.result_type(a.dtype, b.dtype)
     return _make(np.nextafter(a.astype(dt), b.astype(dt)), False, None)
@@ -152,7 +152,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:
 def _window(name: str, window_length: int, periodic: bool, dtype: Any, device: Any,
             requires_grad: bool, symmetric: Any) -> Tensor:
     dt = _dtype.as_dtype(dtype) if dtype is not None else _dtype.get_default_dtype()
-    if dt.np.kind != "f":
+    if dt.np.kind not in "fV":
         raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
     n = int(window_length)
     if n < 0:

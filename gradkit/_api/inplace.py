@@ -205,9 +205,9 @@ def _commit(self: Tensor, out: Tensor, name: str = "in-place op") -> Tensor:
         except ValueError:
             raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
                                f"broadcast shape {list(src.shape)}") from None
-    if self._data.dtype.kind in "iub" and src.dtype.kind in "fc" or (
+    if self._data.dtype.kind in "iub" and src.dtype.kind in "fcV" or (
             self._data.dtype.kind == "b" and src.dtype.kind in "iu") or (
-            self._data.dtype.kind == "f" and src.dtype.kind == "c"):
+            self._data.dtype.kind in "fV" and src.dtype.kind == "c"):
         names = SCALAR_NAMES
         raise RuntimeError(f"result type {names.get(src.dtype, src.dtype)} can't be cast to the "
                            f"desired output type {names.get(self._data.dtype, self._data.dtype)}")

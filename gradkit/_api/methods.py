@@ -53,7 +53,7 @@ def _convert_index(index: Any) -> Any:
             arr = np.asarray([j._data if isinstance(j, Tensor) else j for j in i])
             if arr.size == 0 and arr.dtype.kind == "f":
                 arr = arr.astype(np.int64)           # x[[]]: no rows, as PyTorch and NumPy
-            if arr.dtype.kind == "f":
+            if arr.dtype.kind in "fV":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr)
         elif isinstance(i, np.ndarray):
@@ -241,8 +241,8 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     target = _dtype.as_dtype(dtype)
     if target.np == out._data.dtype and not copy:
         return out
-    if target.np.kind not in "fc":
-        res = _make(out._data.astype(target.np), False, None)
+    if target.np.kind not in "fcV":
+        res = _make(_dtype.astype(out._data, target.np), False, None)
         if out._rg:
             mark(res, "cast", f"to({target.name})", out)
         elif out._why is not None:
@@ -276,6 +276,11 @@ def _caster(d: _dtype.dtype) -> Callable[[Tensor], Tensor]:
         return to(self, d)
     cast.__name__ = d.name
     return cast
+
+
+def bfloat16(self: Tensor, memory_format: Any = None) -> Tensor:
+    """This tensor in bfloat16 (``to(torch.bfloat16)``); needs ml_dtypes (an optional extra)."""
+    return to(self, _dtype.load_bfloat16())
 
 
 def type_(self: Tensor, dtype: Any = None, non_blocking: bool = False) -> Any:
@@ -456,7 +461,7 @@ def _rdiv_op(self: Tensor, other: Any) -> Any:
 
 
 def _pow_op(self: Tensor, other: Any) -> Any:
-    if type(other) in _SCALARS and self._data.dtype.kind in "fc":
+    if type(other) in _SCALARS and self._data.dtype.kind in "fcV":
         return apply1(E.pow_scalar.prim, self, {"exponent": other})
     return _guard(A.pow)(self, other)
 
@@ -527,6 +532,7 @@ def _attach() -> None:
                     ("bool", _dtype.bool), ("cfloat", _dtype.complex64),
                     ("cdouble", _dtype.complex128)):
         methods[name] = _caster(d)
+    methods["bfloat16"] = bfloat16
     plain = [
         "neg", "negative", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt",
         "rsqrt", "square", "abs", "absolute", "sign", "sgn", "sin", "cos", "tan", "asin",

@@ -287,7 +287,7 @@ def _fix(x: Any, out: Any = None) -> Any:
 def _i0(x: Any) -> Any:
     from gradkit.ops import special as _S           # SciPy's i0 kernel, loaded on first use
     t = _t(x)
-    return _S.i0(t if t._data.dtype.kind in "fc" else t.to(gk.float64))
+    return _S.i0(t if t._data.dtype.kind in "fcV" else t.to(gk.float64))
 
 
 @implements(np.interp)
@@ -414,7 +414,7 @@ def _nan_fill(name: str, fill: float) -> Any:
         x = _t(a)
         if dtype is not None:
             kw["dtype"] = dtype
-        if x._data.dtype.kind not in "fc":
+        if x._data.dtype.kind not in "fcV":
             return reduce(x, axis=axis, out=out, keepdims=keepdims, **kw)
         nan = gk.isnan(x)
         res = reduce(gk.where(nan, fill, x), axis=axis, out=out, keepdims=keepdims, **kw)
@@ -435,7 +435,7 @@ implements(np.nanmin)(_nan_fill("min", math.inf))
 def _nan_cumulative(name: str, fill: float) -> Any:
     def handler(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
         x = _t(a)
-        if x._data.dtype.kind in "fc":
+        if x._data.dtype.kind in "fcV":
             x = gk.where(gk.isnan(x), fill, x)
         res = getattr(np, name)(x, axis=axis, dtype=dtype)
         return res if out is None else _write_out(out, res)
@@ -449,7 +449,7 @@ implements(np.nancumprod)(_nan_cumulative("cumprod", 1.0))
 @implements(np.round, np.around)
 def _round(a: Any, decimals: int = 0, out: Any = None) -> Any:
     x = _t(a)
-    if x._data.dtype.kind not in "fc" or out is not None:
+    if x._data.dtype.kind not in "fcV" or out is not None:
         if _needs_graph(x):
             raise _unsupported("round with out=")
         return _plain_numpy(np.round, (x,), dict(decimals=decimals, out=out))

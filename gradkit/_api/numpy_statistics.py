@@ -24,7 +24,7 @@ __all__: list[str] = []
 
 def _as_float(x: Tensor) -> Tensor:
     """NumPy's statistics compute integers and booleans in float64."""
-    return x if x._data.dtype.kind in "fc" else x.to(gk.float64)
+    return x if x._data.dtype.kind in "fcV" else x.to(gk.float64)
 
 
 def _np_dtype(x: Any) -> Any:

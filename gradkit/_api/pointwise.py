@@ -178,7 +178,7 @@ def _wrap_int(x: Any, v: Any) -> Any:
 def _floating_pair(a: Any, b: Any) -> bool:
     """Both Tensors of a floating or complex dtype (alpha then rides on one node)."""
     return isinstance(a, Tensor) and isinstance(b, Tensor) and \
-        a._data.dtype.kind in "fc" and b._data.dtype.kind in "fc"
+        a._data.dtype.kind in "fcV" and b._data.dtype.kind in "fcV"
 
 
 @_accepts_out
@@ -533,7 +533,7 @@ def _mark_zero_safe(roots: list[Tensor]) -> None:
 def isposinf(input: Tensor) -> Tensor:
     """Where ``input`` is +inf (always False for integer and bool tensors)."""
     x = _t(input)
-    if x._data.dtype.kind not in "fc":
+    if x._data.dtype.kind not in "fcV":
         return isinf(x)
     return logical_and(isinf(x), gt(x, 0))
 
@@ -541,7 +541,7 @@ def isposinf(input: Tensor) -> Tensor:
 def isneginf(input: Tensor) -> Tensor:
     """Where ``input`` is -inf (always False for integer and bool tensors)."""
     x = _t(input)
-    if x._data.dtype.kind not in "fc":
+    if x._data.dtype.kind not in "fcV":
         return isinf(x)
     return logical_and(isinf(x), lt(x, 0))
 

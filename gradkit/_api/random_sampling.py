@@ -169,7 +169,7 @@ def random_(self: Tensor, *args: Any, generator: Any = None, **kwargs: Any) -> T
     lo = 0 if lo is None else int(lo)
     dt = self._data.dtype
     if hi is None:
-        if dt.kind == "f":
+        if dt.kind in "fV":
             hi = 2 ** {2: 11, 4: 24, 8: 53}[dt.itemsize] + 1
         elif dt.kind == "b":
             hi = 2

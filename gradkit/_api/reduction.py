@@ -81,7 +81,7 @@ def _minmax(input: Tensor, dim: Any, keepdim: bool, other: Any, full_prim: Any, 
         return pair(x, dim if other is None else other)
     if dim is None:
         params = {"dim": None, "keepdim": False}
-        if x._data.dtype.kind == "f":
+        if x._data.dtype.kind in "fV":
             params["nan_share"] = True
         return apply(full_prim.prim, (x,), params, 1)
     name = "max" if dim_prim is R.max_dim_p else "min"

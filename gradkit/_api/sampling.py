@@ -33,7 +33,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     p = _host(input, "multinomial")
     if p.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
-    if p.dtype.kind not in "f":
+    if p.dtype.kind not in "fV":
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
                            f"{_scalar_name(input.dtype)}")
     n = int(num_samples)
@@ -66,7 +66,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
 def poisson(input: Tensor, generator: Any = None) -> Tensor:
     """Poisson samples with the rates in ``input`` (same shape and dtype)."""
     rate = _host(input, "poisson")
-    if rate.dtype.kind != "f":
+    if rate.dtype.kind not in "fV":
         raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{_scalar_name(input.dtype)}'")
     if np.any(rate < 0) or np.any(np.isnan(rate)):
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
@@ -78,7 +78,7 @@ def binomial(count: Tensor, prob: Tensor, generator: Any = None) -> Tensor:
     """Binomial samples: successes in ``count`` trials of probability ``prob`` (float results)."""
     n, p = _host(count, "binomial"), _host(prob, "binomial")
     for t, a, name in ((count, n, "count"), (prob, p, "prob")):
-        if a.dtype.kind != "f":
+        if a.dtype.kind not in "fV":
             raise ValueError(f"binomial only supports floating-point dtypes for {name}, got: "
                              f"{_scalar_name(t.dtype)}")
     if np.any(p < 0) or np.any(p > 1) or np.any(np.isnan(p)):

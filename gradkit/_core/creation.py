@@ -69,7 +69,7 @@ def _np_dtype(dtype: Any) -> Any:
 def _finish(arr: np.ndarray, requires_grad: bool, device: Any = None) -> Tensor:
     t = _make(_place(arr, device) if device is not None else arr, False, None)
     if requires_grad:
-        if arr.dtype.kind not in "fc":
+        if arr.dtype.kind not in "fcV":
             raise RuntimeError("Only Tensors of floating point and complex dtype can require "
                                "gradients")
         t.requires_grad_(True)
@@ -88,11 +88,11 @@ def _infer(data: Any, exact: bool = False, target: Any = None) -> np.ndarray:
     if _backend.backend_of(data) is not None:
         if data.dtype not in _dtype.FROM_NP:
             raise TypeError(f"can't convert an array of type {data.dtype} to a tensor")
-        return _dtype.widen_unsigned(_backend.copy(data))
+        return _dtype.note_unsigned(_backend.copy(data))
     if isinstance(data, np.ndarray):
-        return _dtype.widen_unsigned(np.array(data, copy=True))
+        return _dtype.note_unsigned(np.array(data, copy=True))
     if isinstance(data, np.generic):
-        return _dtype.widen_unsigned(np.array(data))
+        return _dtype.note_unsigned(np.array(data))
     if isinstance(data, (list, tuple)):
         data = _unwrap(data)
     arr = np.array(data)
@@ -101,7 +101,9 @@ def _infer(data: Any, exact: bool = False, target: Any = None) -> np.ndarray:
     elif arr.dtype == np.float64 and isinstance(data, list) and arr.size and \
             np.any((np.abs(arr) >= 2.0 ** 63) & np.isfinite(arr)):
         # NumPy made float64 of int64 and uint64 rows ([[1], [2**63]]): look for the big int
-        _big_ints(np.array(_leaves(data), dtype=object), target)
+        big = _big_ints(np.array(_leaves(data), dtype=object), target)
+        if big.dtype == np.uint64:                      # all of them fit torch.uint64
+            arr = big.reshape(arr.shape)
     if arr.dtype == object:
         raise TypeError(f"Could not infer dtype of {type(data).__name__}: expected numbers, "
                         "bools, nested lists of them, arrays or tensors")
@@ -109,7 +111,8 @@ def _infer(data: Any, exact: bool = False, target: Any = None) -> np.ndarray:
         arr = arr.astype(_dtype.get_default_dtype().np)
     elif arr.dtype.kind == "c" and not isinstance(data, np.ndarray):
         arr = arr.astype(_dtype.get_default_dtype().to_complex().np)
-    elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
+    elif arr.dtype.kind in "iu" and arr.dtype != np.uint8 and not (
+            arr.dtype == np.uint64 and target == np.uint64):
         arr = arr.astype(np.int64)
     elif arr.dtype.kind in "US":
         raise TypeError("new(): invalid data type 'str'")
@@ -123,8 +126,10 @@ def _big_ints(arr: np.ndarray, target: Any) -> np.ndarray:
     flat = arr.reshape(-1).tolist()
     if not all(isinstance(v, (int, float)) for v in flat):
         return arr
-    if any(isinstance(v, float) for v in flat) or (target is not None and target.kind in "fc"):
+    if any(isinstance(v, float) for v in flat) or (target is not None and target.kind in "fcV"):
         return np.array(flat, dtype=np.float64).reshape(arr.shape)
+    if target == np.uint64 and all(isinstance(v, int) and 0 <= v < 2 ** 64 for v in flat):
+        return np.array(flat, dtype=np.uint64).reshape(arr.shape)     # torch.uint64 holds them
     raise ValueError("Overflow when unpacking long long")
 
 
@@ -183,7 +188,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     if npd is not None:
         if npd.kind in "iu" and isinstance(data, (int, float, list, tuple)):
             _dtype.check_int_range(arr, npd)
-        arr = arr.astype(npd, copy=False)
+        arr = arr.astype(npd, copy=False) if npd.kind != "V" else _dtype.astype(arr, npd)
     return _finish(arr, requires_grad, device)
 
 
@@ -204,7 +209,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if (isinstance(data, np.ndarray) or _backend.backend_of(data) is not None) and \
             data.dtype in _dtype.FROM_NP:
         arr = data if dtype is None else data.astype(_np_dtype(dtype), copy=False)
-        return _make(_place(_dtype.widen_unsigned(arr), device), False, None)
+        return _make(_place(_dtype.note_unsigned(arr), device), False, None)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -238,12 +243,12 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``ndarray`` (changes to one show in the other)."""
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
-    if ndarray.dtype not in _dtype.FROM_NP or ndarray.dtype in _dtype.WIDER_SIGNED:
-        # NOTE: uint16/32/64 would need a widened copy, which cannot share memory
+    if ndarray.dtype not in _dtype.FROM_NP:
         raise TypeError(f"can't convert np.ndarray of type numpy.{ndarray.dtype.type.__name__}. "
                         "The only supported types are: float64, float32, float16, complex64, "
-                        "complex128, int64, int32, int16, int8, uint8, and bool.")
-    return _make(ndarray, False, None)
+                        "complex128, int64, int32, int16, int8, uint64, uint32, uint16, uint8, "
+                        "and bool.")
+    return _make(_dtype.note_unsigned(ndarray), False, None)
 
 
 def _size(size: Sequence[Any]) -> tuple[int, ...]:
@@ -346,6 +351,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
         if isinstance(v, int) and not isinstance(v, bool):
             _dtype.check_int_range(v, np.int64, scalar=True)
     npd = _float_dtype(dtype)
+    if npd in _dtype.WIDE_UNSIGNED:
+        raise NotImplementedError(f'"arange_cpu" not implemented for '
+                                  f"'{_dtype._SCALAR_NAMES[npd.name]}'")
     if npd.kind in "iub":
         # NOTE: PyTorch casts start, end and step to the integer type first (C truncation):
         # arange(0, 4.5, dtype=long) is [0, 1, 2, 3], arange(0, 1, 0.3, dtype=long) has step 0

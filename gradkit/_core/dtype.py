@@ -10,7 +10,8 @@ import numpy as np
 
 __all__ = [
     "dtype", "float16", "float32", "float64", "half", "float", "double",
-    "int8", "int16", "int32", "int64", "uint8", "short", "int", "long", "bool",
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "short", "int", "long",
+    "bool",
     "complex64", "complex128", "cfloat", "cdouble",
     "get_default_dtype", "set_default_dtype", "promote_types", "result_type",
     "is_floating_point", "finfo", "iinfo",
@@ -65,6 +66,11 @@ dtype.__module__ = "gradkit"     # type(gk.float32) prints <class 'gradkit.dtype
 
 bool = dtype("bool", np.bool_, 0, "BoolTensor")  # noqa: A001 - PyTorch's name
 uint8 = dtype("uint8", np.uint8, 1, "ByteTensor")
+#: PyTorch's "limited support" unsigned types: kept, never widened; rows that PyTorch does not
+#: run on them refuse (``UINT_OK``), and mixing them with another integer type is PyTorch's error
+uint16 = dtype("uint16", np.uint16, 1, "UInt16Tensor")
+uint32 = dtype("uint32", np.uint32, 1, "UInt32Tensor")
+uint64 = dtype("uint64", np.uint64, 1, "UInt64Tensor")
 int8 = dtype("int8", np.int8, 1, "CharTensor")
 int16 = dtype("int16", np.int16, 1, "ShortTensor")
 int32 = dtype("int32", np.int32, 1, "IntTensor")
@@ -78,30 +84,28 @@ half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
 cfloat, cdouble = complex64, complex128
 
-_ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128)
+_ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64, complex64, complex128,
+        uint16, uint32, uint64)
 #: NumPy dtype -> gradkit dtype
 FROM_NP: dict[np.dtype, dtype] = {d.np: d for d in _ALL}
-FROM_NP[np.dtype(np.uint16)] = int32
-FROM_NP[np.dtype(np.uint32)] = int64
-FROM_NP[np.dtype(np.uint64)] = int64
-#: the unsigned NumPy dtypes gradkit has no dtype for, and the signed one that holds them
-WIDER_SIGNED = {np.dtype(np.uint16): np.dtype(np.int32), np.dtype(np.uint32): np.dtype(np.int64),
-                np.dtype(np.uint64): np.dtype(np.int64)}
+#: the unsigned types with limited support, and whether a tensor of one was ever made (the
+#: table's apply paths check rows against them only then)
+WIDE_UNSIGNED = frozenset((np.dtype(np.uint16), np.dtype(np.uint32), np.dtype(np.uint64)))
+UINT_ON = [False]
+#: whether bfloat16 was made or a uint16/32/64 tensor seen: one check on the binary fast path
+EXOTIC = [False]
+#: PyTorch's ScalarType names, as its promotion error prints them
+_SCALAR_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+                 "int64": "Long", "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
 
 
-def widen_unsigned(arr: Any) -> Any:
-    """An array of uint16/uint32/uint64 as int32/int64 (a copy), others unchanged.
+def note_unsigned(arr: Any) -> Any:
+    """``arr`` unchanged; a uint16/uint32/uint64 array switches on the table's checks of rows
+    that PyTorch does not run on those types (``UINT_ON``)."""
+    if not UINT_ON[0] and getattr(arr, "dtype", None) in WIDE_UNSIGNED:
+        UINT_ON[0] = EXOTIC[0] = True
+    return arr
 
-    A tensor's data must have its dtype's NumPy type: a uint16 array kept as is while the
-    tensor says int32 would wrap 65535 + 1 to 0. A uint64 value over int64's range is
-    PyTorch's overflow error, never a wrapped number.
-    """
-    wide = WIDER_SIGNED.get(arr.dtype)
-    if wide is None:
-        return arr
-    if arr.dtype == np.uint64 and arr.size and arr.max() > np.iinfo(np.int64).max:
-        raise RuntimeError("value cannot be converted to type int64_t without overflow")
-    return arr.astype(wide)
 
 _default = [float32]
 
@@ -126,16 +130,75 @@ def is_floating_point(t: Any) -> builtins_bool:
 builtins_bool = _b.bool
 
 
-#: why there is no ``bfloat16`` (``gk.bfloat16``, ``dtype="bfloat16"``, ``torch.bfloat16``): it is
-#: not faked as another dtype
-BFLOAT16 = ("bfloat16 is not supported: NumPy, the array library behind gradkit, has no bfloat16 "
-            "dtype, and gradkit does not stand another dtype in for it; use gradkit.float32, or "
+#: why ``bfloat16`` (``gk.bfloat16``, ``dtype="bfloat16"``, ``torch.bfloat16``) is unavailable when
+#: ml_dtypes is not installed: it is never faked as another dtype
+BFLOAT16 = ("bfloat16 needs the ml_dtypes package (NumPy, the array library behind gradkit, has no "
+            "bfloat16 dtype of its own): pip install ml_dtypes (or pip install gradkit[bfloat16]); "
+            "gradkit does not stand another dtype in for it. Without it use gradkit.float32, or "
             "gradkit.float16 for half precision")
+
+#: ml_dtypes' NumPy bfloat16 once gradkit's ``bfloat16`` is made (``load_bfloat16``), else None.
+#: NOTE: its NumPy kind is "V" (not "f"): code that sorts arrays by kind treats it with this.
+BF16_NP: list[Any] = [None]
+
+
+def load_bfloat16() -> dtype:
+    """gradkit's ``bfloat16`` (one object), backed by ml_dtypes' NumPy dtype, imported now.
+
+    Raises TypeError naming ``pip install ml_dtypes`` when ml_dtypes is not installed.
+    """
+    found = globals().get("bfloat16")
+    if found is not None:
+        return found
+    try:
+        import ml_dtypes
+    except ImportError:
+        raise TypeError(BFLOAT16) from None
+    d = dtype("bfloat16", ml_dtypes.bfloat16, 2, "BFloat16Tensor")
+    d.is_signed = True
+    globals()["bfloat16"] = d
+    FROM_NP[d.np] = d
+    BF16_NP[0] = d.np
+    EXOTIC[0] = True
+    return d
+
+
+def astype(arr: Any, np_dtype: Any) -> Any:
+    """``arr.astype(np_dtype)``, to or from bfloat16 through float32 as PyTorch converts:
+    float64 1 + 2**-8 + 2**-30 becomes float32 1 + 2**-8, then bfloat16 1.0 (ml_dtypes would
+    round the float64 straight to 1.0078125); bfloat16 to an integer type is float32's cast."""
+    bf = BF16_NP[0]
+    if bf is not None and arr.dtype != np_dtype and (arr.dtype == bf or np_dtype == bf) and \
+            arr.dtype != np.float32 and arr.dtype.kind != "c" and np.dtype(np_dtype).kind != "c":
+        return arr.astype(np.float32).astype(np_dtype)
+    return arr.astype(np_dtype)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "bfloat16":
+        try:
+            return load_bfloat16()
+        except TypeError as e:
+            raise AttributeError(f"module 'gradkit' has no attribute 'bfloat16': {e}") from None
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def from_np(np_dtype: Any) -> dtype | None:
+    """The gradkit dtype of a NumPy dtype, or None; a bfloat16 array (ml_dtypes imported by the
+    user) makes gradkit's ``bfloat16``."""
+    d = FROM_NP.get(np_dtype)
+    if d is None and BF16_NP[0] is None and getattr(np_dtype, "name", None) == "bfloat16":
+        d = load_bfloat16()
+        if d.np != np_dtype:
+            return None
+    return d
 
 
 def as_dtype(d: Any) -> dtype:
     """Turn a gradkit dtype, NumPy dtype, Python type or name into a gradkit dtype."""
     if isinstance(d, dtype):
+        if d.np in WIDE_UNSIGNED:
+            UINT_ON[0] = EXOTIC[0] = True
         return d
     if d is builtins_float_type:
         return _default[0]
@@ -147,14 +210,19 @@ def as_dtype(d: Any) -> dtype:
         name = d.replace("torch.", "").replace("gradkit.", "")
         found = globals().get(name)
         if isinstance(found, dtype):
+            if found.np in WIDE_UNSIGNED:
+                UINT_ON[0] = EXOTIC[0] = True
             return found
     if "bfloat16" in str(d):
-        raise TypeError(BFLOAT16)
+        return load_bfloat16()
     try:
-        return FROM_NP[np.dtype(d)]
+        found = FROM_NP[np.dtype(d)]
     except (TypeError, KeyError):
         raise TypeError(f"unsupported dtype: {d!r}; use one of gradkit.float32, gradkit.float64, "
                         "gradkit.int64, gradkit.bool, ...") from None
+    if found.np in WIDE_UNSIGNED:
+        UINT_ON[0] = EXOTIC[0] = True
+    return found
 
 
 builtins_float_type = _b.float
@@ -166,12 +234,13 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     a, b = as_dtype(a), as_dtype(b)
     if a is b:
         return a
-    if a is bool:
-        return b
-    if b is bool:
-        return a
+    if (a is bool or b is bool) and a.np not in WIDE_UNSIGNED and b.np not in WIDE_UNSIGNED:
+        return b if a is bool else a
     if {a, b} == {uint8, int8}:
         return int16
+    if (a.np in WIDE_UNSIGNED or b.np in WIDE_UNSIGNED) and a._kind <= 1 and b._kind <= 1:
+        raise RuntimeError("Promotion for uint16, uint32, uint64 types is not supported, attempted "
+                           f"to promote {_SCALAR_NAMES[a.name]} and {_SCALAR_NAMES[b.name]}")
     # NOTE: unlike NumPy, an integer with a floating type gives that floating type
     # (int64 + float32 -> float32), as in PyTorch.
     if a._kind != b._kind:
@@ -224,8 +293,12 @@ def result_type(*operands: Any) -> dtype:
 
 
 def finfo(d: dtype | None = None) -> np.finfo:
-    """Machine limits of a floating dtype (NumPy's ``finfo``)."""
-    return np.finfo((as_dtype(d) if d is not None else _default[0]).np)
+    """Machine limits of a floating dtype (NumPy's ``finfo``; ml_dtypes' for bfloat16)."""
+    d = as_dtype(d) if d is not None else _default[0]
+    if d.np is BF16_NP[0]:
+        import ml_dtypes
+        return ml_dtypes.finfo(d.np)
+    return np.finfo(d.np)
 
 
 def iinfo(d: dtype) -> np.iinfo:
@@ -238,7 +311,8 @@ def iinfo(d: dtype) -> np.iinfo:
 # torch.tensor(...) and the C type of a scalar fill (full, fill_, masked_fill).
 _INT_NAMES = {np.dtype(np.int8): ("int8", "int8_t"), np.dtype(np.int16): ("int16", "int16_t"),
               np.dtype(np.int32): ("int32", "int"), np.dtype(np.int64): ("int64", "int64_t"),
-              np.dtype(np.uint8): ("uint8", "uint8_t")}
+              np.dtype(np.uint8): ("uint8", "uint8_t"), np.dtype(np.uint16): ("uint16", "uint16_t"),
+              np.dtype(np.uint32): ("uint32", "uint32_t"), np.dtype(np.uint64): ("uint64", "uint64_t")}
 
 
 def _overflow(np_dtype: Any, scalar: builtins_bool) -> RuntimeError:
@@ -267,6 +341,8 @@ def check_int_range(values: Any, np_dtype: Any, scalar: builtins_bool = False) -
     if arr.dtype.kind == "f":
         bad = ~np.isfinite(arr) | (arr < info.min) | (arr > info.max)
     elif arr.dtype.kind in "iu":
+        if np_dtype == np.uint64 and (arr < 0).any():
+            raise OverflowError("can't convert negative int to unsigned")
         if info.min == 0:
             bad = (arr > info.max) | ((arr < 0) & (arr < -_b.int(info.max)))
         else:

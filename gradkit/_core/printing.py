@@ -342,6 +342,8 @@ def format_tensor(
     as PyTorch does, so an empty int64 tensor prints ``dtype=torch.int64``.
     """
     data = np.asarray(data)
+    if data.dtype.kind == "V":          # bfloat16 (ml_dtypes): every value is exact in float32
+        data = data.astype(np.float32)
     if not dtype_is_default and dtype_name == _default_complex_name():
         dtype_is_default = True
     indent = len(_PREFIX)

@@ -151,7 +151,7 @@ class Tensor:
                     "use a computed variable in a subgraph that doesn't require differentiation "
                     "use var_no_grad = var.detach().")
             return
-        if value and self._data.dtype.kind not in "fc":
+        if value and self._data.dtype.kind not in "fcV":
             raise RuntimeError(int_message)
         if value and self._vc.__class__ is _InferenceVersion and not _gm_state.inference:
             raise RuntimeError("Setting requires_grad=True on inference tensor outside "
@@ -349,7 +349,7 @@ class Tensor:
         return d.copy() if force and self._rg else d
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in "fV"       # V: bfloat16 (ml_dtypes)
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"

@@ -380,7 +380,7 @@ class ForwardMode:
             if self.fwad is None:
                 raise
             return self._dual(tangents, bsz)
-        if self.fwad is not None and any(isinstance(r, np.ndarray) and r.dtype.kind in "fc"
+        if self.fwad is not None and any(isinstance(r, np.ndarray) and r.dtype.kind in "fcV"
                                          and not np.isfinite(r).all() for r in res):
             # NOTE: the transpose trick turns 0 * inf at a kink (a masked nan, the norm of a
             # zero vector) into nan for every column; dual numbers give each column its own.
@@ -480,7 +480,7 @@ def _as_tangent(v: Any, like: Tensor) -> Tensor:
     """A tangent for the primal ``like``: a Tensor keeps its dtype, as in ``torch.func.jvp``
     (a float64 tangent of a float32 primal gives a float64 JVP; ``make_dual`` refuses an
     integer one with PyTorch's words)."""
-    if isinstance(v, Tensor) and like._data.dtype.kind in "fc":
+    if isinstance(v, Tensor) and like._data.dtype.kind in "fcV":
         return v
     return _as_tensor(v, like)
 

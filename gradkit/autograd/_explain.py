@@ -193,7 +193,7 @@ def _stats(g: Any) -> tuple[bool, bool]:
     if g is None:
         return False, True
     a = np.asarray(g._data if isinstance(g, Tensor) else g)
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         return False, not a.any()
     return bool(not np.isfinite(a).all()), not a.any()
 
@@ -359,7 +359,7 @@ def _has_nan(g: Any) -> bool:
     if g is None:
         return False
     a = np.asarray(g._data if isinstance(g, Tensor) else g)
-    return a.dtype.kind in "fc" and bool(np.isnan(a).any())
+    return a.dtype.kind in "fcV" and bool(np.isnan(a).any())
 
 
 def _zero_where_bad(g: Any, grads_in: Any) -> bool:

@@ -142,7 +142,7 @@ def _function_apply(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     outs = result if isinstance(result, tuple) else (result,)
     for lvl in levels:
         tangents = [None if not isinstance(a, Tensor) else
-                    (a._fw or {}).get(lvl, _zeros(a) if a._data.dtype.kind in "fc" else None)
+                    (a._fw or {}).get(lvl, _zeros(a) if a._data.dtype.kind in "fcV" else None)
                     for a in args]
         with _capped(lvl):
             res = cls.jvp(ctx, *tangents)
@@ -151,7 +151,7 @@ def _function_apply(cls: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
             raise RuntimeError(f"function {cls.__name__}.jvp returned an incorrect number of "
                                f"tangents (expected {len(outs)}, got {len(res)})")
         for o, t in zip(outs, res):
-            if isinstance(o, Tensor) and t is not None and o._data.dtype.kind in "fc":
+            if isinstance(o, Tensor) and t is not None and o._data.dtype.kind in "fcV":
                 _set(o, lvl, _fit(t, o))
     return result
 

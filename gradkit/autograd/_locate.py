@@ -46,14 +46,14 @@ def _check_node(node: Any, rng: np.random.Generator) -> bool:
     if any(type(a) is Meta for a in node.args):
         return True                    # an input the rules do not read was not kept
     prim, params = node.prim, node.params or {}
-    arrays = [a._data.astype(np.float64) if isinstance(a, Tensor) and a._data.dtype.kind == "f"
+    arrays = [a._data.astype(np.float64) if isinstance(a, Tensor) and a._data.dtype.kind in "fV"
               else (a._data if isinstance(a, Tensor) else a) for a in node.args]
     base = np.asarray(prim.fwd(*arrays, **params), dtype=np.float64)
     g = rng.standard_normal(base.shape)
     with np.errstate(all="ignore"):
         grads = node._backward([g], False)
     for i, (a, gi) in enumerate(zip(node.args, grads)):
-        if gi is None or not isinstance(a, Tensor) or a._data.dtype.kind != "f":
+        if gi is None or not isinstance(a, Tensor) or a._data.dtype.kind not in "fV":
             continue
         gi = np.asarray(gi, dtype=np.float64)
         if gi.shape != a._data.shape:

@@ -205,7 +205,7 @@ def _check_nan(node: Any, grads: Sequence[Any]) -> None:
         if g is None:
             continue
         arr = g._data if isinstance(g, Tensor) else as_data(g)
-        if arr.dtype.kind in "fc" and np.isnan(arr).any():
+        if arr.dtype.kind in "fcV" and np.isnan(arr).any():
             msg = f"Function '{node.name()}' returned nan values in its {i}th output."
             if node.trace:
                 msg += ("\nThe forward call that created this node (most recent call last):\n"

@@ -206,7 +206,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
         raise TypeError("make_dual expects Tensors for both the primal and the tangent, got "
                         f"{type(tensor).__name__} and {type(tangent).__name__}")
     lvl = _current(level, "create a dual Tensor")
-    if tensor._data.dtype.kind not in "fc":
+    if tensor._data.dtype.kind not in "fcV":
         raise ValueError(f"Expected primal to be floating point or complex, but got: "
                          f"{tensor.dtype}")
     if tangent._data.shape != tensor._data.shape:
@@ -214,7 +214,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
                            "of the original Tensor, this is not supported. Tensor is of size "
                            f"{list(tensor._data.shape)} while the given forward gradient is of size "
                            f"{list(tangent._data.shape)}.")
-    if tangent._data.dtype.kind not in "fc":
+    if tangent._data.dtype.kind not in "fcV":
         raise ValueError(f"Expected tangent to be floating point or complex, but got: "
                          f"{tangent.dtype}")
     # NOTE: a tangent of another floating dtype is kept as it is (PyTorch does the same): the
@@ -348,7 +348,7 @@ def _give_tangents(prim: Primitive, args: Sequence[Any], params: dict[str, Any] 
             if deps:
                 tans = [None if t is None else _attach(t, deps) for t in tans]
         for o, tan in zip(outs, tans):
-            if tan is not None and o._data.dtype.kind in "fc":
+            if tan is not None and o._data.dtype.kind in "fcV":
                 _set(o, lvl, _fit(tan, o))
     if prim.save_ans:
         _link_ans(prim, outs)
@@ -394,7 +394,7 @@ def _grad_deps(prim: Primitive, args: Sequence[Any], tangents: list[Any],
     rule = prim.jvp
     if rule is LINEAR:
         return []
-    rg = [a._rg and a._data.dtype.kind in "fc" if isinstance(a, Tensor) else False for a in args]
+    rg = [a._rg and a._data.dtype.kind in "fcV" if isinstance(a, Tensor) else False for a in args]
     if not any(rg):
         return []
     if rule is None:
@@ -408,7 +408,7 @@ def _grad_deps(prim: Primitive, args: Sequence[Any], tangents: list[Any],
             # (a Python number too, outside transforms: PyTorch wraps it, so ``x * 2`` reads
             # ``x`` for the number's zero tangent, and ``x.grad`` gets zeros)
             if rule_i is None or rule_i is ZERO or (
-                    a._data.dtype.kind not in "fc" if isinstance(a, Tensor)
+                    a._data.dtype.kind not in "fcV" if isinstance(a, Tensor)
                     else not numbers or isinstance(a, bool) or not isinstance(a, (int, float))):
                 continue
             r = _rule_reads(rule_i)
@@ -561,7 +561,7 @@ def _rule_inputs(prim: Primitive, args: Sequence[Any], out: Tensor) -> list[Any]
         return list(args)
     dt = out._data.dtype
     # NOTE: a complex input of a real-valued op (angle, abs) keeps its dtype
-    return [a.to(dt) if isinstance(a, Tensor) and a._data.dtype != dt and dt.kind in "fc"
+    return [a.to(dt) if isinstance(a, Tensor) and a._data.dtype != dt and dt.kind in "fcV"
             and not (a._data.dtype.kind == "c" and dt.kind != "c") else a for a in args]
 
 
@@ -585,11 +585,11 @@ def _fit(r: Any, o: Tensor) -> Tensor:
         from ..ops.shape import expand_p
         r = expand_p(r, shape=o._data.shape)
     rd = r._data.dtype
-    if rd != od and not (rd.kind == od.kind and rd.kind in "fc"):
+    if rd != od and not (rd.kind == od.kind and rd.kind in "fcV"):
         from ..ops.shape import to_p
-        if rd.kind == "c" and od.kind == "f":
+        if rd.kind == "c" and od.kind in "fV":
             r = r.real
-            if r._data.dtype.kind == "f":
+            if r._data.dtype.kind in "fV":
                 return r
         r = to_p(r, dtype=od)
     return r
@@ -605,10 +605,10 @@ def _transpose_jvp(prim: Primitive, args: Sequence[Any], params: dict[str, Any],
     try:
         # NOTE: a tangent of a wider dtype than the primals' widens the seeds: J t is then
         # computed (and kept) in that dtype, as an explicit rule's arithmetic would
-        tds = [t._data.dtype for t in tangents if isinstance(t, Tensor) and t._data.dtype.kind == "f"]
+        tds = [t._data.dtype for t in tangents if isinstance(t, Tensor) and t._data.dtype.kind in "fV"]
         seeds = [_make(np.zeros(o._data.shape, dtype=np.result_type(o._data.dtype, *tds)
-                                if o._data.dtype.kind == "f" else o._data.dtype),
-                       o._data.dtype.kind in "fc", None) for o in outs]
+                                if o._data.dtype.kind in "fV" else o._data.dtype),
+                       o._data.dtype.kind in "fcV", None) for o in outs]
         g = seeds[0] if prim.n_out == 1 else tuple(seeds)
         rargs = _rule_inputs(prim, args, outs[0])
         if prim.vjp_all is not None:

@@ -343,7 +343,7 @@ def _wrap_outputs(cls: Any, ctx: FunctionCtx, args: tuple[Any, ...], output: Any
             continue
         if any(t is a for a in args) and id(t) not in dirty:
             t = _make(t._data, False, None)          # an input returned as is: a view of it
-        if id(t) in ctx._non_diff or t._data.dtype.kind not in "fc":
+        if id(t) in ctx._non_diff or t._data.dtype.kind not in "fcV":
             out = t if t._fn is None and not t._rg else _make(t._data, False, None)
         else:
             out = t
@@ -397,7 +397,7 @@ def once_differentiable(fn: Any) -> Any:
         single = not isinstance(out, tuple)
         wrapped = []
         for o in ((out,) if single else out):
-            if isinstance(o, Tensor) and o._data.dtype.kind in "fc":
+            if isinstance(o, Tensor) and o._data.dtype.kind in "fcV":
                 node = _OnceError()
                 node._init_node()
                 node.next = tuple(edges)

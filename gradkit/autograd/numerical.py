@@ -64,7 +64,7 @@ class _Numerical(Function):
         arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         ctx.fn, ctx.wrapper, ctx.arrays = fn, wrapper, arrays
         out = np.asarray(fn(*arrays))
-        if out.dtype.kind not in "fc":
+        if out.dtype.kind not in "fcV":
             out = out.astype(np.float64)
         return _make(out, False, None)
 

@@ -174,7 +174,7 @@ def _matvec_of(args: Any, kwargs: dict, defs: dict[int, Op], tr: Trace, out: int
 
 def _all_ones(v: Any) -> bool:
     if type(v) is np.ndarray:
-        return v.dtype.kind in "fc" and v.size > 0 and bool((v == 1).all())
+        return v.dtype.kind in "fcV" and v.size > 0 and bool((v == 1).all())
     return False
 
 

@@ -76,7 +76,7 @@ def _scalar_output(out: Any) -> Tensor:
         raise TypeError("grad requires real-valued outputs (output dtype that is a sub-dtype of "
                         "np.floating), but got bool. For differentiation of functions with "
                         "integer outputs, use vjp directly.")
-    if y._data.dtype.kind not in "fiu":
+    if y._data.dtype.kind not in "fiuV":           # V: bfloat16 (ml_dtypes)
         raise TypeError(f"grad requires real-valued outputs (output dtype that is a sub-dtype of "
                         f"np.floating), but got {y._data.dtype.name}. For differentiation of "
                         "functions with complex outputs, use vjp directly.")

@@ -62,13 +62,13 @@ def _to_primal(x: Any, name: str = "grad") -> tuple[Tensor, bool]:
     if V._levels and not _batched_tangents_only(x):
         return _batched_primal(x, name)
     if isinstance(x, Tensor):
-        if x._data.dtype.kind not in "fc":
+        if x._data.dtype.kind not in "fcV":
             raise _int_input(name, x._data.dtype)
         if x.requires_grad:
             return x.view_as(x), True             # a node of its own, still on the outer graph
         return _primal(x._data), False
     arr = as_data(x)
-    if arr.dtype.kind not in "fc":
+    if arr.dtype.kind not in "fcV":
         if isinstance(x, (int, float)) and not isinstance(x, bool):
             arr = arr.astype(np.float64)           # NOTE: Python ints are taken as floats
         else:

@@ -425,7 +425,7 @@ def _stack_tree(results: list[Any], out_axes: Any) -> Any:
         col = [f[0][k] for f in flats]
         if ax is None:
             vals = [np.asarray(c._data if isinstance(c, Tensor) else c) for c in col]
-            if any(not np.array_equal(v, vals[0], equal_nan=v.dtype.kind in "fc") for v in vals[1:]):
+            if any(not np.array_equal(v, vals[0], equal_nan=v.dtype.kind in "fcV") for v in vals[1:]):
                 raise _OutAxesError("at vmap out_axes, got axis spec None but output was batched "
                                     "on axis 0")
             out.append(col[0])

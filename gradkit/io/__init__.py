@@ -69,6 +69,9 @@ _MAX_DEPTH = 200
 _MAX_MEMBERS = 1 << 20  # members of one file; a state dict has thousands at most
 _MAX_NDIM = 64  # NumPy's own limit
 _NUMERIC_KINDS = "biufc"
+#: a bfloat16 array's dtype in the manifest; its member holds the raw bits as a little-endian
+#: uint16 .npy (NumPy has no bfloat16; loading it needs ml_dtypes, as making one does)
+_BF16_CODE = "bfloat16"
 _ARRAY_NAME = re.compile(r"arrays/(0|[1-9][0-9]{0,8})\.npy")
 
 
@@ -87,7 +90,7 @@ class _Encoder:
     def array(self, obj: Any, arr: np.ndarray) -> int:
         key = id(obj)
         if key not in self.memo:
-            if arr.dtype.kind not in "biufc":
+            if arr.dtype.kind not in "biufc" and not _is_bf16(arr.dtype):
                 raise TypeError(f"gradkit.save cannot store arrays of dtype {arr.dtype}")
             self.memo[key] = len(self.arrays)
             self.arrays.append(arr)
@@ -111,7 +114,7 @@ class _Encoder:
             kind = "parameter" if isinstance(obj, Parameter) else "tensor"
             if obj.device.type == "meta":
                 # a meta tensor has no values: its dtype and shape are stored, as PyTorch does
-                return {"meta": {"kind": kind, "dtype": obj._data.dtype.str,
+                return {"meta": {"kind": kind, "dtype": _code(obj._data.dtype),
                                  "shape": [int(d) for d in obj.shape]},
                         "requires_grad": bool(obj.requires_grad)}
             view = _view_in_base(obj)
@@ -169,8 +172,28 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _is_bf16(dt: Any) -> bool:
+    return dt.kind == "V" and dt.name == "bfloat16" and dt.itemsize == 2
+
+
+def _code(dt: Any) -> str:
+    """An array's dtype as the manifest writes it."""
+    return _BF16_CODE if _is_bf16(dt) else dt.str
+
+
+def _bf16_np(fail: Any) -> Any:
+    """ml_dtypes' bfloat16 for a file that holds one, or the reader's error naming the extra."""
+    from gradkit._core import dtype as _dtype
+    try:
+        return _dtype.load_bfloat16().np
+    except TypeError as e:
+        raise fail(f"the file holds bfloat16 arrays: {e}") from None
+
+
 def _npy_bytes(arr: np.ndarray) -> bytes:
     buf = _io.BytesIO()
+    if _is_bf16(arr.dtype):
+        arr = np.ascontiguousarray(arr).view("<u2")
     np.save(buf, arr, allow_pickle=False)
     return buf.getvalue()
 
@@ -180,7 +203,8 @@ def _write_zip(f: BinaryIO, obj: Any) -> None:
     tree = enc.encode(obj)
     blobs = [_npy_bytes(a) for a in enc.arrays]
     arrays = [
-        {"dtype": a.dtype.str, "shape": list(a.shape), "sha256": _sha(b)} for a, b in zip(enc.arrays, blobs)
+        {"dtype": _code(a.dtype), "shape": list(a.shape), "sha256": _sha(b)}
+        for a, b in zip(enc.arrays, blobs)
     ]
     version = VIEW_VERSION if enc.views else VERSION
     manifest = json.dumps(
@@ -259,14 +283,16 @@ class _Decoder:
         except ValueError as e:
             raise self.fail(f"array {index} has a malformed .npy header: {e}") from None
         offset = head.tell()
+        bits = _is_bf16(dtype)                   # stored as its uint16 bits
         if (
-            npy_dtype != dtype
+            npy_dtype != (np.dtype("<u2") if bits else dtype)
             or tuple(npy_shape) != shape
             or len(blob) - offset != dtype.itemsize * _count(shape)
         ):
             raise self.fail(f"array {index} does not match its description in the manifest")
-        arr = np.frombuffer(blob, dtype=dtype, count=_count(shape), offset=offset)
-        return arr.reshape(shape, order="F" if fortran else "C").copy(order="K")
+        arr = np.frombuffer(blob, dtype=npy_dtype, count=_count(shape), offset=offset)
+        arr = arr.reshape(shape, order="F" if fortran else "C").copy(order="K")
+        return arr.view(dtype) if bits else arr
 
     def decode(self, node: Any, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
@@ -310,18 +336,19 @@ class _Decoder:
         """A meta tensor (dtype and shape, no values), checked as an array's description is."""
         code, shape, kind = spec.get("dtype"), spec.get("shape"), spec.get("kind")
         try:
-            dtype = np.dtype(code) if isinstance(code, str) else None
+            dtype = None if not isinstance(code, str) else _bf16_np(self.fail) \
+                if code == _BF16_CODE else np.dtype(code)
         except (TypeError, ValueError):
             dtype = None
-        if (dtype is None or dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None
-                or dtype.subdtype is not None):
+        if (dtype is None or (dtype.kind not in _NUMERIC_KINDS and code != _BF16_CODE)
+                or dtype.fields is not None or dtype.subdtype is not None):
             raise self.fail(f"meta tensor has an invalid dtype {str(code)[:40]!r}")
         if (not isinstance(shape, list) or len(shape) > _MAX_NDIM
                 or not all(type(d) is int and 0 <= d < 1 << 62 for d in shape)):
             raise self.fail(f"meta tensor has an invalid shape {str(shape)[:60]}")
         if kind not in ("tensor", "parameter") or not isinstance(requires_grad, bool):
             raise self.fail("malformed meta tensor entry")
-        if requires_grad and dtype.kind not in "fc":
+        if requires_grad and dtype.kind not in "fcV":
             raise self.fail(f"a meta tensor of dtype {dtype} cannot require gradients")
         from gradkit._core.meta import MetaArray
 
@@ -361,7 +388,7 @@ class _Decoder:
         if not isinstance(requires_grad, bool):
             raise self.fail(f"invalid requires_grad {str(requires_grad)[:20]!r} for array {index}")
         arr = self.array(index)
-        if kind != "ndarray" and requires_grad and arr.dtype.kind not in "fc":
+        if kind != "ndarray" and requires_grad and arr.dtype.kind not in "fcV":
             raise self.fail(
                 f"array {index} of dtype {arr.dtype} cannot require gradients (only floating "
                 "point and complex tensors can)"
@@ -569,10 +596,11 @@ def _check_specs(specs: list[dict[str, Any]], sizes: dict[str, int], fail: Any) 
         try:
             if not isinstance(code, str):
                 raise TypeError
-            dtype = np.dtype(code)
+            dtype = _bf16_np(fail) if code == _BF16_CODE else np.dtype(code)
         except (TypeError, ValueError):
             raise fail(f"array {i} has an invalid dtype {str(code)[:40]!r}") from None
-        if dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        if (dtype.kind not in _NUMERIC_KINDS and code != _BF16_CODE) or dtype.fields is not None \
+                or dtype.subdtype is not None:
             raise fail(
                 f"array {i} has dtype {str(code)[:40]!r}; gradkit files hold only bool, integer, "
                 "float and complex arrays"

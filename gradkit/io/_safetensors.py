@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, Mapping
 
 import numpy as np
 
-from gradkit._core.dtype import widen_unsigned
+from gradkit._core.dtype import note_unsigned
 
 __all__ = ["write_safetensors", "read_safetensors", "is_safetensors", "DTYPES"]
 
@@ -42,6 +42,22 @@ DTYPES = {
 }
 _ITEMSIZE = {name: dt.itemsize for name, dt in DTYPES.items()} | {"BF16": 2}
 _NAMES = {(dt.kind, dt.itemsize): name for name, dt in DTYPES.items()}
+
+
+def _name(dt: np.dtype) -> str | None:
+    """The safetensors name of a NumPy dtype (BF16 for ml_dtypes' bfloat16), or None."""
+    if dt.kind == "V":
+        return "BF16" if dt.name == "bfloat16" and dt.itemsize == 2 else None
+    return _NAMES.get((dt.kind, dt.itemsize))
+
+
+def _bf16() -> Any:
+    """ml_dtypes' bfloat16 through gradkit's dtype, or None when ml_dtypes is not installed."""
+    from gradkit._core import dtype as _dtype
+    try:
+        return _dtype.load_bfloat16().np
+    except TypeError:
+        return None
 
 
 def _fail(why: str) -> Exception:
@@ -81,7 +97,7 @@ def _arrays(tensors: Any) -> dict[str, np.ndarray]:
                 f"a .safetensors file holds only tensors, but {name!r} is a {type(value).__name__}; "
                 "save nested objects or optimizer state to another extension (gradkit's zip format)"
             )
-        if (arr.dtype.kind, arr.dtype.itemsize) not in _NAMES:
+        if _name(arr.dtype) is None:
             raise TypeError(f"safetensors has no dtype for {name!r} ({arr.dtype})")
         out[name] = arr
     return out
@@ -101,7 +117,7 @@ def write_safetensors(f: BinaryIO, tensors: Any, metadata: Mapping[str, str] | N
     order = sorted(arrays, key=lambda k: (-arrays[k].dtype.itemsize, k))
     for name in order:
         a = arrays[name]
-        header[name] = {"dtype": _NAMES[(a.dtype.kind, a.dtype.itemsize)], "shape": list(a.shape),
+        header[name] = {"dtype": _name(a.dtype), "shape": list(a.shape),
                         "data_offsets": [offset, offset + a.nbytes]}
         offset += a.nbytes
     raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
@@ -110,6 +126,8 @@ def write_safetensors(f: BinaryIO, tensors: Any, metadata: Mapping[str, str] | N
     f.write(raw)
     for name in order:
         a = arrays[name]
+        if a.dtype.kind == "V":                 # bfloat16: its bits, little-endian
+            a = np.ascontiguousarray(a).view(np.uint16)
         f.write(np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("<")).tobytes())
 
 
@@ -185,13 +203,16 @@ def read_safetensors(fh: BinaryIO, name: str) -> tuple[dict[str, np.ndarray], di
     start, header, metadata, _ = read_header(fh, name)
     out: dict[str, np.ndarray] = {}
     bf16 = []
+    bf = _bf16() if any(e["dtype"] == "BF16" for e in header.values()) else None
     for key, entry in header.items():
         b, e = entry["data_offsets"]
         fh.seek(start + b)
         raw = fh.read(e - b)
         if len(raw) != e - b:
             raise _fail(f"{name}: tensor {key!r} is truncated")
-        if entry["dtype"] == "BF16":
+        if entry["dtype"] == "BF16" and bf is not None:
+            arr = np.frombuffer(raw, dtype="<u2").astype(np.uint16).view(bf)    # a copy
+        elif entry["dtype"] == "BF16":
             # bfloat16 is the top half of a float32: widening is exact
             bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
             arr = bits.view(np.float32)
@@ -199,14 +220,12 @@ def read_safetensors(fh: BinaryIO, name: str) -> tuple[dict[str, np.ndarray], di
         else:
             arr = np.frombuffer(raw, dtype=DTYPES[entry["dtype"]])
             arr = arr.astype(arr.dtype.newbyteorder("="))  # native order, and a writable copy
-            try:
-                arr = widen_unsigned(arr)                   # U16/U32/U64: int32/int64
-            except RuntimeError:
-                raise _fail(f"{name}: tensor {key!r} of dtype U64 holds a value over int64's "
-                            "range (gradkit has no uint64)") from None
+            arr = note_unsigned(arr)                        # U16/U32/U64 kept, as PyTorch
         out[key] = arr.reshape(entry["shape"])
     if bf16:
-        warnings.warn(f"{name}: gradkit has no bfloat16; {len(bf16)} BF16 tensor(s) "
-                      f"({', '.join(map(repr, bf16[:3]))}{', ...' if len(bf16) > 3 else ''}) "
-                      "were widened to float32 (exactly)", UserWarning, stacklevel=4)
+        warnings.warn(f"{name}: gradkit has no bfloat16 without ml_dtypes; {len(bf16)} BF16 "
+                      f"tensor(s) ({', '.join(map(repr, bf16[:3]))}"
+                      f"{', ...' if len(bf16) > 3 else ''}) were widened to float32 (exactly); "
+                      "pip install ml_dtypes (or gradkit[bfloat16]) to keep them bfloat16",
+                      UserWarning, stacklevel=4)
     return out, metadata

@@ -12,8 +12,42 @@ from gradkit._core import backend as _backend
 from gradkit._core.graph import Meta, Node, freed_error, version_error
 from gradkit._core.tensor import Tensor, _make
 
+from gradkit._core.dtype import BF16_NP as _BF16
+
 from . import _saved
 from ._registry import ZERO
+
+
+def _f32(a: Any) -> Any:
+    if isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind == "V":
+        return a.astype(np.float32)
+    return a
+
+
+def _rule_f32(rule: Any, g: Any, ans: Any, inputs: Sequence[Any], params: Any, i: Any) -> Any:
+    """A VJP rule of a bfloat16 op run as PyTorch's CPU backward kernels do: in float32, each
+    gradient rounded once to bfloat16 (``tanh``'s ``g * (1 - y**2)``, softmax's, layer_norm's).
+    A gradient still to be summed to its input's shape (a broadcast input) stays float32: the
+    engine sums it and rounds the sum (input ``i``, or all for a ``vjp_all`` rule)."""
+    g = tuple(_f32(x) for x in g) if type(g) is tuple else _f32(g)
+    ans = tuple(_f32(x) for x in ans) if type(ans) is tuple else _f32(ans)
+    res = rule(g, ans, *[_f32(x) for x in inputs], **params) if params else \
+        rule(g, ans, *[_f32(x) for x in inputs])
+    bf = _BF16[0]
+
+    def done(r: Any, x: Any) -> Any:
+        if getattr(r, "dtype", None) != np.float32 or np.shape(r) != tuple(getattr(x, "shape", ())):
+            return r
+        return r.astype(bf)
+    if i is None:
+        return tuple(done(r, x) for r, x in zip(res, inputs))
+    return done(res, inputs[i])
+
+
+def _bf16_grad(g: Any) -> bool:
+    if type(g) is tuple:
+        return any(getattr(getattr(x, "dtype", None), "kind", None) == "V" for x in g)
+    return getattr(getattr(g, "dtype", None), "kind", None) == "V"
 
 
 class PrimNode(Node):
@@ -85,12 +119,13 @@ class PrimNode(Node):
         if (prim.save_inputs and args is None) or (prim.save_ans and self.ans is None):
             raise freed_error(self)
         g = grads[0] if prim.n_out == 1 else tuple(grads)
+        bf = _BF16[0] is not None and not create_graph and not prim.bf16_native and _bf16_grad(g)
         if args is None:
             inputs = self._shapes(create_graph, g) if prim.reads_inputs else \
                 (None,) * len(self.next)
         elif create_graph or self.cast is not None:
             inputs = self._unpack_inputs(create_graph)
-        elif len(args) == 1 and prim.vjp_all is None:
+        elif len(args) == 1 and prim.vjp_all is None and not bf:
             return self._backward1(g, args[0])
         else:
             # NOTE: 0-d values are unpacked as NumPy scalars, whose arithmetic is ~10x cheaper
@@ -114,14 +149,22 @@ class PrimNode(Node):
                 ans = ans[()]
         params = self.params
         if prim.vjp_all is not None:
-            res = prim.vjp_all(g, ans, *inputs, **params) if params else prim.vjp_all(g, ans, *inputs)
+            if bf:
+                res = _rule_f32(prim.vjp_all if prim.bf16_vjp is None else prim.bf16_vjp, g, ans,
+                                inputs, params, None)
+            else:
+                res = prim.vjp_all(g, ans, *inputs, **params) if params else \
+                    prim.vjp_all(g, ans, *inputs)
             return [None if e is None else r for e, r in zip(self.next, res)]
         out = []
-        for edge, rule, x in zip(self.next, prim.vjp, inputs):
+        rules = prim.vjp if not bf or prim.bf16_vjp is None else prim.bf16_vjp
+        for i, (edge, rule, x) in enumerate(zip(self.next, rules, inputs)):
             if edge is None or rule is None:
                 out.append(None)
             elif rule is ZERO:
                 out.append(_zeros(x, create_graph, g))
+            elif bf:
+                out.append(_rule_f32(rule, g, ans, inputs, params, i))
             elif params:
                 out.append(rule(g, ans, *inputs, **params))
             else:
@@ -201,7 +244,7 @@ class PrimNode(Node):
             return t
         outs = []
         for i, a in enumerate(ans):
-            t = _make(a, a.dtype.kind in "fc", self if a.dtype.kind in "fc" else None)
+            t = _make(a, a.dtype.kind in "fcV", self if a.dtype.kind in "fcV" else None)
             t._oi = i
             if fw is not None and fw[i] is not None:
                 t._fw = fw[i]

@@ -166,6 +166,19 @@ class Primitive:
         #: the name variants that are PyTorch's Scalar overloads: no ``next_functions`` slot
         #: for a number input
         self.scalar_variants: tuple[int, ...] = ()
+        #: on bfloat16 inputs: False (the forward runs in float32 and rounds its floating
+        #: results once to bfloat16, as PyTorch's CPU kernels do) or True (it runs on the
+        #: bfloat16 arrays themselves: views, copies, dtype casts)
+        self.bf16_native = False
+        #: on bfloat16 inputs, a forward and VJP rules (on float32 arrays, like ``fwd``'s) that
+        #: round where PyTorch's kernel does (``bf16_rules``); None: ``fwd`` and ``vjp``
+        self.bf16_fwd: Any = None
+        self.bf16_vjp: Any = None
+        #: PyTorch rounds a Python number operand to bfloat16 first (add, sub: not mul, div)
+        self.bf16_round_numbers = False
+        #: on uint16/uint32/uint64 arrays (PyTorch's limited support): False (PyTorch's "not
+        #: implemented" error), True (run), or "int64" (run on them as int64: sums, products)
+        self.uint_ok: Any = False
 
     def __repr__(self) -> str:
         return f"Primitive({self.name!r})"
@@ -299,6 +312,8 @@ def op(prim: Primitive, variant: int = 0) -> Callable[..., Any]:
                 return apply(prim, args, params, variant)
         # NOTE: on raw arrays (rules during a plain backward) a 0-d result may stay a NumPy
         # scalar; the engine and the rules accept both.
+        if _BF16[0] is not None and not prim.bf16_native and _has_bf16(args):
+            return _bf16_forward(prim, args, params)
         return fwd(*args, **params) if params else fwd(*args)
 
     fn.__name__ = fn.__qualname__ = prim.name
@@ -324,10 +339,17 @@ def apply1(prim: Primitive, x: Tensor, params: dict[str, Any] | None = None,
     if prim.lazy is not True and type(xd) is not _ndarray:
         _check_lazy(prim, (xd,), x._rg, params)
     cast = None
-    if xd.dtype.kind not in "fc" and prim.promote is not None and (
-            prim.promote == "float" or (params and any(type(v) is float for v in params.values()))):
-        cast = _dtype.get_default_dtype().np
-        xd = xd.astype(cast)
+    if xd.dtype.kind not in "fc":
+        if xd.dtype.kind == "V":                 # bfloat16
+            return apply(prim, (x,), params, variant)
+        if prim.promote is not None and (prim.promote == "float" or (
+                params and any(type(v) is float for v in params.values()))):
+            cast = _dtype.get_default_dtype().np
+            xd = xd.astype(cast)
+        elif _UINT_ON[0] and xd.dtype in _WIDE_U:
+            one = [xd]
+            _uint_rows(prim, one)
+            xd = one[0]
     xs = xd[()] if prim.scalar_ok and xd.ndim == 0 else xd
     try:
         out = prim.fwd(xs, **params) if params else prim.fwd(xs)
@@ -418,7 +440,7 @@ def _dropped(t: Tensor, prim: Primitive, args: Sequence[Any], params: Any = None
 
 def _output(prim: Primitive, node: PrimNode, out: np.ndarray) -> Tensor:
     """The result tensor of a recorded single-output op (and the node's saved answer)."""
-    t = _make(out, out.dtype.kind in "fc", node)
+    t = _make(out, out.dtype.kind in "fcV", node)
     if prim.save_ans:
         node.ans = out
         node.ans_vc = t._vc
@@ -439,13 +461,13 @@ def apply2(prim: Primitive, x: Tensor, y: Any) -> Tensor:
     if isinstance(y, Tensor):
         yd = y._data
         rg = x._rg or y._rg
-        fast = xd.dtype is yd.dtype and (prim.promote != "float" or xd.dtype.kind in "fc")
+        fast = xd.dtype is yd.dtype and (prim.promote != "float" or xd.dtype.kind in "fcV")
     else:
         yd = y
         rg = x._rg
-        fast = prim.promote is None or xd.dtype.kind in "fc" or (
+        fast = prim.promote is None or xd.dtype.kind in "fcV" or (
             type(y) is int and prim.promote != "float")
-    if not fast:
+    if not fast or (_EXOTIC[0] and xd.dtype.kind in "uV"):    # uint16/32/64, bfloat16
         return apply(prim, (x, y), None, 0)
     if prim.lazy is not True and (type(xd) is not _ndarray or
                                   (yd is not y and type(yd) is not _ndarray)):
@@ -529,15 +551,15 @@ def _promote(prim: Primitive, args: Sequence[Any], arrays: list[Any]) -> Any:
                 first = d
             elif d != first:
                 same = False
-        elif isinstance(a, float) and first is not None and first.kind not in "fc":
+        elif isinstance(a, float) and first is not None and first.kind not in "fcV":
             same = False
     if first is None:
         return None
     if same:
         for a in args:
-            if isinstance(a, (float, complex)) and not isinstance(a, bool) and first.kind not in "fc":
+            if isinstance(a, (float, complex)) and not isinstance(a, bool) and first.kind not in "fcV":
                 same = False
-    if same and (mode != "float" or first.kind in "fc"):
+    if same and (mode != "float" or first.kind in "fcV"):
         return None
     rt = _dtype.result_type(*args)
     if mode == "float" and not (rt.is_floating_point or rt.is_complex):
@@ -572,8 +594,13 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
     if prim.lazy is not True:
         _check_lazy(prim, arrays, rg, params)
     cast = _promote(prim, args, arrays) if prim.promote is not None else None
+    if _UINT_ON[0]:
+        _uint_rows(prim, arrays)
     try:
-        out = prim.fwd(*arrays, **params) if params else prim.fwd(*arrays)
+        if _BF16[0] is not None and not prim.bf16_native and _has_bf16(arrays):
+            out = _bf16_forward(prim, arrays, params)
+        else:
+            out = prim.fwd(*arrays, **params) if params else prim.fwd(*arrays)
     except ValueError:
         if prim.promote is not None:
             _check_broadcast(arrays)
@@ -589,7 +616,7 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
             _dropped(t, prim, args, params)
             return t
         node = _node(prim, args, params, variant, cast, out)
-        t = _make(out, out.dtype.kind in "fc", node)
+        t = _make(out, out.dtype.kind in "fcV", node)
         if prim.save_ans:
             node.ans = out
             node.ans_vc = t._vc
@@ -609,13 +636,109 @@ def apply(prim: Primitive, args: Sequence[Any], params: dict[str, Any] | None = 
     node.ans = outs
     result = []
     for i, o in enumerate(outs):
-        diff = o.dtype.kind in "fc"
+        diff = o.dtype.kind in "fcV"
         t = _make(o, diff, node if diff else None)
         t._oi = i
         result.append(t)
     if SAVED_HOOKS_ON[0] and prim.saves:
         _saved.pack_node(node, result[0])
     return tuple(result)
+
+
+#: ml_dtypes' bfloat16 NumPy dtype once gradkit's bfloat16 is made (``_dtype.load_bfloat16``)
+_BF16 = _dtype.BF16_NP
+
+
+def _has_bf16(arrays: Sequence[Any]) -> bool:
+    for a in arrays:
+        d = getattr(a, "dtype", None)
+        if d is not None and getattr(d, "kind", None) == "V":
+            return True
+    return False
+
+
+def _bf16_forward(prim: Primitive, arrays: Sequence[Any], params: Any) -> Any:
+    """Run a row on bfloat16 arrays as PyTorch's CPU kernels do: in float32, each floating
+    result rounded once (to nearest even) to bfloat16. A result whose dtype the call names
+    (``sum(dtype=torch.float32)``) keeps it."""
+    xs = [a.astype(np.float32) if getattr(getattr(a, "dtype", None), "kind", None) == "V" else a
+          for a in arrays]
+    if prim.bf16_round_numbers:
+        xs = [round_bf16(a) if type(a) is float else a for a in xs]
+        if params:
+            params = {k: round_bf16(v) if type(v) is float else v for k, v in params.items()}
+    fwd = prim.fwd if prim.bf16_fwd is None else prim.bf16_fwd
+    out = fwd(*xs, **params) if params else fwd(*xs)
+    if params and params.get("dtype") is not None:
+        return out
+    bf = _BF16[0]
+    if prim.n_out != 1:
+        return tuple(o.astype(bf) if getattr(o, "dtype", None) == np.float32 else o for o in out)
+    if getattr(out, "dtype", None) == np.float32:
+        return np.asarray(out).astype(bf)
+    return out
+
+
+def round_bf16(a: Any) -> Any:
+    """``a`` (float32 values, or a Python float) rounded to bfloat16, back in float32: where a
+    PyTorch kernel stores an intermediate in bfloat16 (``bf16_rules``)."""
+    if type(a) is float:
+        return float(np.float32(a).astype(_BF16[0]))
+    return np.asarray(a, np.float32).astype(_BF16[0]).astype(np.float32)
+
+
+def bf16_rules(fn: Any, fwd: Any = None, vjp: Any = None, round_numbers: bool = False) -> None:
+    """State on a row how PyTorch's CPU kernels round on bfloat16: a forward ``fwd`` and rules
+    ``vjp`` (a tuple, one per input; or one for ``vjp_all``) run on float32 arrays and call
+    ``round_bf16`` where the kernel keeps a bfloat16 intermediate; ``round_numbers``: a Python
+    number operand is rounded to bfloat16 first."""
+    prim = fn.prim
+    prim.bf16_fwd = fwd
+    prim.bf16_vjp = vjp
+    prim.bf16_round_numbers = round_numbers
+
+
+_UINT_ON = _dtype.UINT_ON
+_EXOTIC = _dtype.EXOTIC
+_WIDE_U = _dtype.WIDE_UNSIGNED
+#: PyTorch's kernel names in its error for a row it does not run on uint16/32/64 (others:
+#: "<row>_cpu")
+_UINT_KERNELS = {"add": "add_stub", "sub": "add_stub", "rsub": "add_stub", "add_alpha": "add_stub",
+                 "neg": "neg_cpu", "abs": "abs_cpu", "sign": "sign_cpu", "pow": "pow",
+                 "pow_scalar": "pow", "rpow": "pow", "floor_divide": "div_floor_cpu",
+                 "remainder": "remainder_cpu", "bitwise_left_shift": "lshift_cpu",
+                 "bitwise_right_shift": "rshift_cpu", "amax": "max_all", "amin": "min_all",
+                 "max_dim": "max_cpu", "min_dim": "min_cpu", "clamp_scalar": "clamp_scalar_cpu",
+                 "clamp_tensor": "clamp_cpu", "gather": "scatter_gather_tensor_cpu",
+                 "masked_fill": "masked_fill", "matmul": "dot", "fill": "fill_cpu"}
+
+
+def _uint_rows(prim: Primitive, arrays: list[Any]) -> None:
+    """PyTorch's NotImplementedError for a row it does not run on uint16/uint32/uint64 arrays;
+    a sum or product of them runs in int64 (``arrays`` cast in place), as PyTorch's."""
+    for i, a in enumerate(arrays):
+        d = getattr(a, "dtype", None)
+        if d is None or d not in _WIDE_U:
+            continue
+        ok = prim.uint_ok
+        if ok == "int64":
+            arrays[i] = a.astype(np.int64)
+        elif not ok:
+            name = _UINT_KERNELS.get(prim.name, prim.name + "_cpu")
+            raise NotImplementedError(f'"{name}" not implemented for '
+                                      f"'{_dtype._SCALAR_NAMES[d.name]}'")
+
+
+def uint_rows(*fns: Any, how: Any = True) -> None:
+    """Mark rows PyTorch runs on uint16/uint32/uint64 (``how="int64"``: on them as int64)."""
+    for fn in fns:
+        fn.prim.uint_ok = how
+
+
+def bf16_native(*fns: Any) -> None:
+    """Mark rows that run on bfloat16 arrays as they are (views, copies, dtype casts)."""
+    for fn in fns:
+        fn.prim.bf16_native = True
 
 
 def half_in_float32(impl: Any) -> Any:

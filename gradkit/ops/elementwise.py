@@ -18,7 +18,8 @@ import numpy as np
 
 from gradkit._core.grad_mode import _state
 from gradkit._core.tensor import Tensor as _Tensor
-from ._registry import ELEMENTWISE, LINEAR, ZERO, half_in_float32
+from ._registry import ELEMENTWISE, LINEAR, ZERO, bf16_rules, half_in_float32, uint_rows
+from ._registry import round_bf16 as _round_bf16
 from ._registry import defop as _defop
 
 # Elementwise forwards also run on NumPy scalars (the 0-d fast path in _registry.apply1/2).
@@ -528,6 +529,10 @@ sub = defop("sub", operator.sub, vjp=(lambda g, ans, x, y: g, lambda g, ans, x, 
 # NOTE: not LINEAR: ``other`` is a parameter, so rsub(t) would add it to the tangent.
 rsub = defop("rsub", _rsub_impl, vjp=lambda g, ans, x, other: -g, jvp=ELEMENTWISE,
              save_inputs=False, promote="same", names="RsubBackward1", batched_vjp="broadcast")
+# PyTorch rounds a number added to (or subtracted from) bfloat16 to bfloat16 first: x + 0.1 adds
+# 0.10009765625 (x * 0.1 multiplies by 0.1 in float32)
+for _f in (add, sub, rsub):
+    bf16_rules(_f, round_numbers=True)
 mul = defop("mul", operator.mul, vjp=(lambda g, ans, x, y: g * _cj(y), lambda g, ans, x, y: g * _cj(x)),
             jvp=ELEMENTWISE, promote="same", names=("MulBackward0", "MulBackward1"),
             scalar_variants=(1,))
@@ -535,6 +540,9 @@ div = defop("div", operator.truediv,
             vjp=(lambda g, ans, x, y: g / _cj(y), lambda g, ans, x, y: -(g * _cj(x)) / _cj(y * y)),
             jvp=ELEMENTWISE, promote="float", names=("DivBackward0", "DivBackward1"),
             scalar_variants=(1,))
+# PyTorch's bfloat16 formula for the divisor: -g * ((x / y) / y), each quotient rounded
+bf16_rules(div, vjp=(lambda g, ans, x, y: g / y,
+                     lambda g, ans, x, y: -g * _round_bf16(_round_bf16(x / y) / y)))
 def _floor_divide_refused(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("derivative for aten::floor_divide is not implemented")
 
@@ -615,6 +623,36 @@ pow = defop("pow", np.power, vjp=(_pow_vjp_base, _pow_vjp_exponent), jvp=ELEMENT
             names="PowBackward1", save_ans=True, promote="same")
 rpow = defop("rpow", _rpow_impl, vjp=_rpow_vjp, jvp=ELEMENTWISE, names="PowBackward2",
              save_ans=True, promote="same")
+
+
+def _pow_bf16(x: np.ndarray, exponent: Any) -> np.ndarray:
+    """``x ** exponent`` (float32 values of a bfloat16 tensor) as PyTorch's bfloat16 kernel:
+    x * x * x and 1 / (x * x) with each product rounded, another exponent rounded to bfloat16
+    first (x ** 2.7 is x ** 2.703125)."""
+    if exponent == 3:
+        return _round_bf16(x * x) * x
+    if exponent == -2:
+        return 1.0 / _round_bf16(x * x)
+    if exponent in (2, 0.5, -1, -0.5):
+        return _pow_scalar_impl(x, exponent)
+    return np.power(x, np.float32(_round_bf16(float(exponent))))
+
+
+def _pow_scalar_vjp_bf16(g: Any, ans: Any, x: Any, exponent: Any) -> Any:
+    """PyTorch's ``g * (exponent * x ** (exponent - 1))`` on bfloat16, each step rounded."""
+    if exponent == 0:
+        return g * 0.0
+    return g * _round_bf16(exponent * _round_bf16(_pow_bf16(x, exponent - 1)))
+
+
+def _rpow_vjp_bf16(g: Any, ans: Any, x: Any, base: Any) -> Any:
+    if base == 0:
+        return _rpow_vjp(g, ans, x, base)
+    return g * _round_bf16(ans * np.float32(np.log(np.float64(base))))
+
+
+bf16_rules(pow_scalar, fwd=_pow_bf16, vjp=(_pow_scalar_vjp_bf16,))
+bf16_rules(rpow, vjp=(_rpow_vjp_bf16,), round_numbers=True)
 def _atan2_vjp_y(g: Any, ans: Any, y: Any, x: Any) -> Any:
     # NOTE: at the origin both partials are 0, as in PyTorch (not 0/0 = nan).
     r = x * x + y * y
@@ -878,3 +916,8 @@ bitwise_right_shift = defop("bitwise_right_shift", lambda x, y: _shift_impl(x, y
                             promote="same", batch="elementwise")
 gcd = defop("gcd", np.gcd, promote="same", batch="elementwise")
 lcm = defop("lcm", np.lcm, promote="same", batch="elementwise")
+
+
+# the rows PyTorch 2.13 runs on uint16/uint32/uint64 (others raise its "not implemented for
+# 'UInt32'"): div turns them into floats first
+uint_rows(mul, div, eq, ne, bitwise_and, bitwise_or, bitwise_xor, where)

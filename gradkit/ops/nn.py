@@ -23,7 +23,7 @@ from numpy.lib.stride_tricks import as_strided
 from gradkit._core.backend import (arange, backend_of, data_of, index_like, max_or_ninf, to_numpy,
                                    values_unknown, zeros)
 from gradkit._core.tensor import Tensor, _make
-from ._registry import ELEMENTWISE, LINEAR, defop, half_in_float32, not_lazy
+from ._registry import ELEMENTWISE, LINEAR, bf16_rules, defop, half_in_float32, not_lazy, round_bf16
 from .elementwise import abs as abs_
 from .elementwise import clamp_scalar, erf, grad_link, rsqrt, exp, log, log1p, maximum, sigmoid, sign, tanh
 from .elementwise import where
@@ -72,6 +72,8 @@ log_softmax_p = defop(
     vjp=lambda g, ans, x, dim: g - exp(ans) * _sum_keep(g, dim),
     jvp=(lambda t, ans, x, dim: t - _sum_keep(exp(ans) * t, dim),),
     save_inputs=False, save_ans=True, names="LogSoftmaxBackward0", batch="int_dim")
+
+
 def _softmax_vjp(g: Any, ans: Any, x: Any, dim: int) -> Any:
     return ans * (g - _sum_keep(g * ans, dim))
 
@@ -80,10 +82,33 @@ def _softmax_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
     return ans * (t - _sum_keep(ans * t, dim))
 
 
+def _log_softmax_bf16(x: np.ndarray, dim: int) -> np.ndarray:
+    """On bfloat16 over the last dim PyTorch's kernel keeps the sum of exponentials and its log
+    in bfloat16: ``(x - max) - bf16(log(bf16(sum)))`` (over another dim: all in float32)."""
+    if x.ndim == 0 or dim % x.ndim != x.ndim - 1:
+        return _log_softmax_impl(x, dim)
+    s = _shifted(x, dim)
+    with np.errstate(divide="ignore"):
+        return s - round_bf16(np.log(round_bf16(np.sum(np.exp(s), axis=dim, keepdims=True))))
+
+
+bf16_rules(log_softmax_p, fwd=_log_softmax_bf16)
+
+
+def _softmax_bf16(x: np.ndarray, dim: int) -> np.ndarray:
+    """On bfloat16 over a dim other than the last PyTorch's kernel keeps the exponentials in
+    bfloat16 before dividing by their (float32) sum; over the last dim all is float32."""
+    if x.ndim == 0 or dim % x.ndim == x.ndim - 1:
+        return _softmax_impl(x, dim)
+    e = np.exp(_shifted(x, dim))
+    return round_bf16(e) / np.sum(e, axis=dim, keepdims=True)
+
+
 # NOTE: fused (stability and speed): one node instead of exp / sum / div.
 softmax_p = defop(
     "softmax", _softmax_impl, vjp=_softmax_vjp, jvp=(_softmax_jvp,),
     save_inputs=False, save_ans=True, names="SoftmaxBackward0", batch="int_dim")
+bf16_rules(softmax_p, fwd=_softmax_bf16)
 
 
 def _safe_softmax_impl(x: np.ndarray, dim: int) -> np.ndarray:
@@ -828,6 +853,25 @@ mse_loss_p = defop(
     promote="same", names="MseLossBackward0", batch="loss")
 
 
+def _mse_bf16_vjp(sign: float) -> Any:
+    """PyTorch's bfloat16 kernel: ``norm * (x - t) * g`` with each product and the number
+    ``norm`` (2 / n for 'mean', else 2) rounded to bfloat16."""
+    def rule(g: Any, ans: Any, x: Any, t: Any, reduction: str) -> Any:
+        norm = round_bf16(2.0 / np.size(x) if reduction == "mean" else 2.0)
+        d = round_bf16(x - t) if sign > 0 else round_bf16(t - x)
+        return round_bf16(norm * d) * g
+    return rule
+
+
+def _mse_bf16(x: np.ndarray, t: np.ndarray, reduction: str) -> np.ndarray:
+    """PyTorch's bfloat16 loss: the difference and its square rounded, then reduced in float32."""
+    d = round_bf16(x - t)
+    return _red(round_bf16(d * d), reduction)
+
+
+bf16_rules(mse_loss_p, fwd=_mse_bf16, vjp=(_mse_bf16_vjp(1.0), _mse_bf16_vjp(-1.0)))
+
+
 def _soft_margin_impl(x: np.ndarray, t: np.ndarray, reduction: str) -> np.ndarray:
     return _red(np.logaddexp(0.0, -t * x), reduction)           # log(1 + exp(-t x)), stable
 
@@ -962,6 +1006,40 @@ nll_loss_p = defop("nll_loss", _nll_impl, vjp=_nll_vjp, jvp=LINEAR, save_inputs=
                    names=("NllLossBackward0", "NllLoss2DBackward0"))
 
 
+def _nll_bf16(x: np.ndarray, target: np.ndarray, w: np.ndarray, reduction: str,
+              total: Any) -> np.ndarray:
+    """PyTorch's bfloat16 kernel for one or a batch of samples: the losses are summed in a
+    cascade of 8 bfloat16 partial sums (a level flushed every 16 samples), each addition
+    rounded, and the mean divides by the bfloat16 count (a weight of 0, as an ignored target's,
+    adds nothing)."""
+    if reduction == "none" or x.ndim > 2:
+        return _nll_impl(x, target, w, reduction, total)
+    cdim = 0 if x.ndim == 1 else 1
+    picked = np.take_along_axis(x, np.expand_dims(target, cdim), cdim).reshape(-1)
+    ws = np.broadcast_to(np.asarray(w, np.float32), picked.shape)
+    losses = round_bf16(picked * ws)
+    parts = [0.0] * 8
+    for b, (v, wb) in enumerate(zip(losses.tolist(), ws.tolist())):
+        if wb == 0:
+            continue
+        parts[0] = float(round_bf16(parts[0] - v))
+        for j in range(7):
+            if b & (15 << (4 * j)):
+                break
+            parts[j + 1] = float(round_bf16(parts[j + 1] + parts[j]))
+            parts[j] = 0.0
+    out = 0.0
+    for p in parts:
+        out = float(round_bf16(out + p))
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = float(np.float32(out) / np.float32(round_bf16(float(total))))
+    return np.asarray(out, dtype=np.float32)
+
+
+bf16_rules(nll_loss_p, fwd=_nll_bf16)
+
+
 # --- normalization as one node (PyTorch's NativeLayerNorm/BatchNorm/GroupNormBackward0) ----
 # NOTE: fused for speed and PyTorch's node names. One row serves layer, batch and group norm:
 # ``kind`` says which dims the statistics run over and where the per-channel affine goes;
@@ -986,9 +1064,16 @@ def _channel(v: Any, x: Any, kind: str) -> Any:
     return reshape_as(v, (1, -1) + (1,) * (len(x.shape) - 2))
 
 
-def _xhat(x: Any, kind: str, n: int, eps: float, stats: Any = None) -> tuple[Any, Any, tuple[int, ...]]:
-    """The normalized input (in its view), its 1 / std and the statistics' dims."""
+def _xhat(x: Any, kind: str, n: int, eps: float, stats: Any = None,
+          bf16: bool = False) -> tuple[Any, Any, tuple[int, ...]]:
+    """The normalized input (in its view), its 1 / std and the statistics' dims; ``bf16``: the
+    mean and 1 / std rounded to bfloat16, as PyTorch's layer norm saves them for backward."""
     xv, dims = _norm_view(x, kind, n)
+    if bf16:
+        mean = mean_p(xv, dim=dims, keepdim=True)
+        c = xv - mean
+        rstd = round_bf16(rsqrt(mean_p(c * c, dim=dims, keepdim=True) + eps))
+        return (xv - round_bf16(mean)) * rstd, rstd, dims
     if kind == "eval":                                    # running statistics (constants)
         mean, var = (_as_operand(v, xv) for v in stats)
         c = xv - mean
@@ -1013,8 +1098,8 @@ def _native_norm_impl(x: np.ndarray, w: np.ndarray, b: np.ndarray, kind: str, n:
 
 
 def _native_norm_vjp(g: Any, ans: Any, x: Any, w: Any, b: Any, kind: str, n: int, eps: float,
-                     stats: Any = None) -> tuple[Any, Any, Any]:
-    xv, rstd, dims = _xhat(x, kind, n, eps, stats)
+                     stats: Any = None, _bf16: bool = False) -> tuple[Any, Any, Any]:
+    xv, rstd, dims = _xhat(x, kind, n, eps, stats, _bf16 and kind == "layer")
     shape = tuple(x.shape)
     gxh = g * _channel(w, x, kind)
     if kind == "eval":
@@ -1034,6 +1119,8 @@ def _native_norm_vjp(g: Any, ans: Any, x: Any, w: Any, b: Any, kind: str, n: int
 native_norm_p = defop("native_norm", _native_norm_impl, vjp_all=_native_norm_vjp, promote="same",
                       names=("NativeLayerNormBackward0", "NativeBatchNormBackward0",
                              "NativeGroupNormBackward0"), batch="native_norm")
+bf16_rules(native_norm_p, vjp=lambda g, ans, x, w, b, kind, n, eps, stats=None: _native_norm_vjp(
+    g, ans, x, w, b, kind, n, eps, stats, _bf16=True))
 NORM_VARIANT = {"layer": 0, "batch": 1, "eval": 1, "group": 2}
 
 

@@ -17,7 +17,7 @@ from gradkit._core.backend import as_data, data_of, max_or_ninf, values_unknown
 from gradkit._core.backend import ones as _ones
 from gradkit._core.backend import zeros as _zeros
 from gradkit._core.grad_mode import _state
-from ._registry import LINEAR, defop, half_in_float32, not_lazy, op
+from ._registry import LINEAR, bf16_rules, defop, half_in_float32, not_lazy, op, round_bf16, uint_rows
 from .elementwise import abs as _abs
 from .elementwise import _cj, eq, exp, isnan, log, sign, where
 from .shape import UNSQUEEZE, VIEW, expand_p, flip_p, reshape_as, to_p
@@ -101,7 +101,7 @@ sum_p = defop("sum", _sum_impl,
 
 
 def _nansum_impl(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         return _sum_impl(x, dim, keepdim)
     return np.nansum(x, axis=_axis(dim, x), keepdims=keepdim)
 
@@ -466,7 +466,7 @@ def _median_impl(x: np.ndarray, dim: Any, keepdim: bool = False,
         # NOTE: the full median's second output is the 0/1 mask of the elements equal to it
         # (its rule splits the gradient over them); median() returns only the value.
         flat = x.reshape(-1)
-        if flat.size == 0 or (flat.dtype.kind in "fc" and np.isnan(flat).any()):
+        if flat.size == 0 or (flat.dtype.kind in "fcV" and np.isnan(flat).any()):
             value = np.full((), np.nan, x.dtype)
             return value, np.isnan(x).astype(np.int64)
         value = np.sort(flat, kind="stable")[(flat.size - 1) // 2].reshape(())
@@ -476,7 +476,7 @@ def _median_impl(x: np.ndarray, dim: Any, keepdim: bool = False,
     n = x.shape[dim]
     order = np.argsort(x, axis=dim, kind="stable")
     idx = np.take(order, [(n - 1) // 2 if k is None else k - 1], axis=dim)
-    if k is None and x.dtype.kind in "fc":
+    if k is None and x.dtype.kind in "fcV":
         # NOTE: a slice holding nan has median nan, at its first nan (PyTorch); kthvalue
         # sorts nan last instead.
         nan = np.isnan(x)
@@ -612,6 +612,19 @@ def _var_vjp(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
 var_p = defop("var", _var_impl, vjp=_var_vjp, jvp=(_weighted_sum_jvp(_var_vjp),), batch="reduction")
 
 
+def _var_vjp_bf16(g: Any, ans: Any, x: Any, dim: Any = None, correction: float = 1,
+                  keepdim: bool = False) -> Any:
+    """PyTorch's formula on bfloat16, ``(2 / dof * g) * (x - x.mean())``, each tensor op's result
+    (the mean included) rounded to bfloat16."""
+    n = _count(tuple(x.shape), dim)
+    scale = 2.0 / (n - correction) if n > correction else math.inf
+    centered = round_bf16(x - round_bf16(mean_p(x, dim=dim, keepdim=True)))
+    return round_bf16(_unreduce(g, x.shape, dim, keepdim) * scale) * centered
+
+
+bf16_rules(var_p, vjp=(_var_vjp_bf16,))
+
+
 def _std_impl(x: np.ndarray, dim: Any = None, correction: float = 1,
               keepdim: bool = False) -> np.ndarray:
     return np.sqrt(_var_impl(x, dim, correction, keepdim))
@@ -711,6 +724,17 @@ def _norm_vjp(g: Any, ans: Any, x: Any, ord: float = 2.0, dim: Any = None,
     return where((full == 0) | (x == 0), 0.0, gx * scaled)
 
 
+def _norm_vjp_bf16(g: Any, ans: Any, x: Any, ord: float = 2.0, dim: Any = None,
+                   keepdim: bool = False) -> Any:
+    """PyTorch's 2-norm formula on bfloat16, ``(x / norm) * g``, the quotient rounded."""
+    if ord != 2 or _state.subgradient == "jax":
+        return _norm_vjp(g, ans, x, ord, dim, keepdim)
+    full = _unreduce(ans, x.shape, dim, keepdim)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = round_bf16(x / full)
+    return where(full == 0, 0.0, q * _unreduce(g, x.shape, dim, keepdim))
+
+
 _norm_jvp_p = _weighted_sum_jvp(_norm_vjp)
 
 
@@ -720,6 +744,7 @@ def _norm_jvp(t: Any, ans: Any, x: Any, **params: Any) -> Any:
 
 norm_p = defop("norm", _norm_impl, vjp=_norm_vjp, jvp=(_norm_jvp,), save_ans=True,
                names=("LinalgVectorNormBackward0", "NormBackward1"), batch="reduction")
+bf16_rules(norm_p, vjp=(_norm_vjp_bf16,))
 
 
 # --- dist: ``norm(x - y, p)`` as one node (PyTorch's DistBackward0) --------------------------
@@ -869,3 +894,8 @@ aminmax_p = defop(
 # --- on lazy (Dask) arrays: rows that would need the values ---------------------------------
 for _fn in (max_dim_p, min_dim_p, median_dim_p):
     not_lazy(_fn, False, "picks values with take_along_axis/argsort, which Dask arrays lack")
+
+
+# on uint16/uint32/uint64 PyTorch sums and multiplies in int64 (its result dtype), and tests all/any
+uint_rows(sum_p, prod_p, cumsum_p, how="int64")
+uint_rows(all_p, any_p)

@@ -14,8 +14,9 @@ import numpy as np
 from gradkit._core.backend import (along_blocks, arange, backend_of, copy, data_of, eye,
                                    index_like, is_lazy, move, ones, zeros)
 from ._registry import not_lazy
-from ._registry import LINEAR, defop
+from ._registry import LINEAR, bf16_native, defop, uint_rows
 from .elementwise import where
+from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor
 from gradkit._core.tensor import _make
 
@@ -186,6 +187,8 @@ clone_p = defop("clone", _clone_impl, vjp=lambda g, ans, x, contiguous=False: g,
 
 
 def _to_impl(x: np.ndarray, dtype: Any) -> np.ndarray:
+    if _dtype.BF16_NP[0] is not None:
+        return _dtype.astype(x, dtype)           # to and from bfloat16 through float32
     return x.astype(dtype)
 
 
@@ -602,7 +605,7 @@ def _scatter_reduce_impl(x: np.ndarray, src: np.ndarray, dim: int, index: np.nda
     cnt = zeros(x.shape, np.int64, x)
     np.add.at(cnt, full, 1)
     cnt = np.where(hit, cnt + (1 if include_self else 0), 1)
-    if x.dtype.kind in "fc":
+    if x.dtype.kind in "fcV":
         return (out / cnt).astype(x.dtype)
     return np.floor_divide(out, cnt).astype(x.dtype)
 
@@ -1002,3 +1005,17 @@ pixel_unshuffle_p = defop("pixel_unshuffle", _pixel_unshuffle_impl,
 rot90_p = defop("rot90", lambda x, k, dims: np.rot90(x, k, axes=dims).copy(),
                 vjp=lambda g, ans, x, k, dims: rot90_p(g, k=-k % 4, dims=dims), jvp=LINEAR,
                 save_inputs=False, names="Rot90Backward0", batch="dims")
+
+
+# bfloat16 arrays are moved, viewed and cast as they are (no float32 round trip: a view stays a
+# view); rows that add (index_add, scatter_add, the backward rows) or fill with a number run in
+# float32 as PyTorch's kernels do.
+bf16_native(reshape_p, expand_p, permute_p, flip_p, roll_p, repeat_p, tril_p, triu_p, clone_p, to_p,
+            to_device_p, cat_p, stack_p, split_p, unbind_p, getitem_p, index_copy_p, masked_scatter_p,
+            gather_p, diagonal_p, unfold_p, as_strided_p, diag_embed_p, pixel_shuffle_p,
+            pixel_unshuffle_p, rot90_p)
+# PyTorch moves and views uint16/uint32/uint64 tensors (flip it refuses; gather too, but its sort
+# gives them back in order, which gradkit's sort does through gather)
+uint_rows(gather_p, reshape_p, expand_p, permute_p, roll_p, repeat_p, tril_p, triu_p, clone_p, to_p,
+          to_device_p, cat_p, stack_p, split_p, unbind_p, getitem_p, diagonal_p, unfold_p, as_strided_p,
+          diag_embed_p, pixel_shuffle_p, pixel_unshuffle_p)

@@ -216,7 +216,7 @@ def _cast(param: Tensor, value: Any, key: Any = None) -> Any:
         if key != "step" and value.is_floating_point() and param.is_floating_point():
             return _make(value._data.astype(param._data.dtype, copy=False), False, None)
         return value
-    if isinstance(value, np.ndarray) and key != "step" and value.dtype.kind == "f":
+    if isinstance(value, np.ndarray) and key != "step" and value.dtype.kind in "fV":
         return value.astype(param._data.dtype, copy=False)
     if isinstance(value, dict):
         return {k: _cast(param, v, k) for k, v in value.items()}
@@ -249,6 +249,24 @@ def _grads(group: dict[str, Any]) -> list[tuple[Tensor, np.ndarray]]:
         for p, v in zip(lazy, values):
             p._grad = _make(_backend.move(v, _backend.placement_of(p._data)), False, None)
     return [(p, p._grad._data) for p in params]
+
+
+# --- PyTorch's fused arithmetic (Muon, Adafactor) ---------------------------------------------
+def _fma(a: Any, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``a * b + c`` rounded once to ``c``'s dtype, as PyTorch's vectorized CPU kernels (fmadd)
+    compute lerp and ``add(alpha=)``: the float32 product is exact in float64."""
+    if c.dtype != np.float32:
+        return a * b + c
+    return (np.float64(a) * b.astype(np.float64) + c.astype(np.float64)).astype(np.float32)
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
+    """PyTorch's lerp: ``fma(w, end - start, start)`` for ``|w| < 0.5``, else
+    ``fma(w - 1, end - start, end)`` (each form exact at its own end)."""
+    w = start.dtype.type(weight)
+    if abs(w) < 0.5:
+        return _fma(w, end - start, start)
+    return _fma(w - start.dtype.type(1), end - start, end)
 
 
 # --- shared by the Adam family (NAdam, RAdam, Adamax) and ASGD ---------------------------------

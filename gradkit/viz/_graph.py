@@ -40,7 +40,7 @@ class GraphNode:
     @property
     def nonfinite(self) -> bool:
         """True when the value or the gradient holds NaN or inf."""
-        return any(a is not None and a.dtype.kind in "fc" and not np.isfinite(a).all()
+        return any(a is not None and a.dtype.kind in "fcV" and not np.isfinite(a).all()
                    for a in (self.value, self.grad))
 
     def lines(self) -> list[str]:
@@ -108,7 +108,7 @@ def summary(a: np.ndarray) -> str:
     if a.size <= 4:
         body = ", ".join(f"{v:.4g}" for v in a.ravel().astype(float))
         return body if a.ndim == 0 else f"[{body}]"
-    finite = a[np.isfinite(a)] if a.dtype.kind in "fc" else a
+    finite = a[np.isfinite(a)] if a.dtype.kind in "fcV" else a
     text = (f"min {finite.min():.3g} mean {finite.mean():.3g} max {finite.max():.3g}"
             if finite.size else "no finite values")
     bad = a.size - finite.size

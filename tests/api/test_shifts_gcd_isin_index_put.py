@@ -1,4 +1,4 @@
-"""Shifts, gcd/lcm, isin, index_put and the absent bfloat16 (values and errors recorded from
+"""Shifts, gcd/lcm, isin, index_put and bfloat16 never a stand-in (values and errors recorded from
 PyTorch 2.13 CPU; the live comparison runs where torch is installed)."""
 
 from __future__ import annotations
@@ -120,15 +120,20 @@ def test_index_put_errors(call, exc, msg: str) -> None:  # type: ignore[no-untyp
     assert not x.numpy().any()
 
 
-def test_bfloat16_is_a_clear_error_not_a_stand_in() -> None:
-    assert not hasattr(gk, "bfloat16")
-    with pytest.raises(AttributeError, match="no bfloat16 dtype"):
-        gk.bfloat16  # noqa: B018
-    for spec in ("bfloat16", "torch.bfloat16"):
-        with pytest.raises(TypeError, match="bfloat16 is not supported"):
-            gk.zeros(2, dtype=spec)
-    with pytest.raises(TypeError, match="bfloat16 is not supported"):
-        gk.zeros(2).to("bfloat16")
+def test_bfloat16_is_never_a_stand_in() -> None:
+    # with ml_dtypes a real bfloat16 (tests/core/test_bfloat16.py); without it, the refusal
+    try:
+        b = gk.bfloat16
+    except AttributeError as e:
+        assert "pip install ml_dtypes" in str(e)
+        for spec in ("bfloat16", "torch.bfloat16"):
+            with pytest.raises(TypeError, match="pip install ml_dtypes"):
+                gk.zeros(2, dtype=spec)
+        return
+    for spec in ("bfloat16", "torch.bfloat16", b):
+        t = gk.zeros(2, dtype=spec)
+        assert t.dtype is b and t.numpy().dtype.name == "bfloat16" and t.numpy().itemsize == 2
+    assert gk.zeros(2).to("bfloat16").dtype is b
 
 
 def test_matches_live_torch() -> None:

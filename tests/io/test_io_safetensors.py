@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import struct
@@ -115,12 +116,17 @@ def test_roundtrip_with_pytorch(tmp_path):
     sd = {"w": torch.randn(3, 4), "b": torch.arange(5), "h": torch.randn(2).half(), "m": torch.tensor([True]),
           "bf": torch.tensor([1.5, -3.0, 1e30]).bfloat16(), "d": torch.randn(2, 2, dtype=torch.float64)}
     st.save_file(sd, str(p), metadata={"format": "pt"})
-    with pytest.warns(UserWarning, match="bfloat16"):
+    if importlib.util.find_spec("ml_dtypes") is None:      # BF16 widened to float32, said so
+        with pytest.warns(UserWarning, match="pip install ml_dtypes"):
+            back, meta = gk.io.load_safetensors(p, with_metadata=True)
+    else:                                                   # BF16 stays bfloat16
         back, meta = gk.io.load_safetensors(p, with_metadata=True)
+        assert back["bf"].dtype is gk.bfloat16
     assert meta == {"format": "pt"}
     for k, v in sd.items():
         ref = v.float().numpy() if k == "bf" else v.numpy()
-        assert back[k].numpy().dtype == ref.dtype and np.array_equal(back[k].numpy(), ref), k
+        got = back[k].float().numpy() if k == "bf" else back[k].numpy()
+        assert got.dtype == ref.dtype and np.array_equal(got, ref), k
     # a gradkit model's state_dict loads in PyTorch
     model = gk.nn.Linear(3, 2)
     q = tmp_path / "model.safetensors"
@@ -136,20 +142,16 @@ def test_roundtrip_with_pytorch(tmp_path):
 def test_unsigned_big_endian_and_strided_arrays_roundtrip(tmp_path):
     st = pytest.importorskip("safetensors.numpy")
     p, q = tmp_path / "u.safetensors", tmp_path / "g.safetensors"
-    # gradkit has no uint16/uint64: the values come back exactly in int32/int64, whose
-    # arithmetic does not wrap at the unsigned bound (65535 + 1 is 65536, as the label says)
-    arrays = {"u16": np.array([1, 65535], np.uint16), "u64": np.array([2**63 - 1], np.uint64)}
+    # uint16/uint64 come back as themselves (as in PyTorch), the full range of uint64 included
+    arrays = {"u16": np.array([1, 65535], np.uint16), "u64": np.array([2**63 + 5], np.uint64)}
     st.save_file(arrays, str(p))
     loaded = gk.load(p)
-    assert loaded["u16"].dtype == gk.int32 and (loaded["u16"] + 1).tolist() == [2, 65536]
-    assert loaded["u64"].dtype == gk.int64 and loaded["u64"].tolist() == [2**63 - 1]
+    assert loaded["u16"].dtype == gk.uint16 and loaded["u16"].tolist() == [1, 65535]
+    assert loaded["u64"].dtype == gk.uint64 and loaded["u64"].tolist() == [2**63 + 5]
     gk.save(loaded, q)  # through gradkit and back
     again = st.load_file(str(q))
     for k, a in arrays.items():
-        assert np.array_equal(again[k], a.astype(np.int64))
-    st.save_file({"u64": np.array([2**63 + 5], np.uint64)}, str(p))
-    with pytest.raises(gk.io.SerializationError, match="over int64's range"):
-        gk.load(p)
+        assert again[k].dtype == a.dtype and np.array_equal(again[k], a)
     big = np.arange(6, dtype=">f8").reshape(2, 3)[:, ::2]  # big-endian, not contiguous
     gk.save({"b": big}, q)
     out = st.load_file(str(q))["b"]

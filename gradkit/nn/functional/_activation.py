@@ -250,7 +250,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
             w = A.reshape(w, (1, n) + (1,) * (x.ndim - 2))
     elif x.ndim >= 2:
         w = A.reshape(w, (1,) * x.ndim)          # PyTorch's view of the slope
-    if x._data.dtype.kind in "fc" and x._data.dtype == w._data.dtype:
+    if x._data.dtype.kind in "fcV" and x._data.dtype == w._data.dtype:
         return P.prelu_p(x, w)                   # one PreluKernelBackward0 node
     return A.where(x > 0, x, w * x)
 

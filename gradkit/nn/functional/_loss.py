@@ -641,7 +641,7 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     used = np.arange(padded.shape[1])[None, :] < tl[:, None]
     if ((padded < 0) | (padded >= c))[used].any():
         raise IndexError(f"ctc_loss: target index out of range for {c} classes")
-    if np.asarray(lp._data).dtype.kind != "f":
+    if np.asarray(lp._data).dtype.kind not in "fV":
         name = str(lp.dtype).split(".")[-1].capitalize()
         raise RuntimeError(f"\"ctc_loss_cpu\" not implemented for '{name}'")
     where = _backend.placement_of(lp._data)

@@ -35,7 +35,7 @@ def _native(x: Tensor, weight: Any, bias: Any, kind: str, n: int, eps: float,
 
 def _fusable(x: Tensor, *vs: Any) -> bool:
     """The fused row takes floating tensors whose weight and bias have the affine's shape."""
-    return x._data.dtype.kind == "f" and x.ndim >= 2 and not _backend.is_lazy(x._data) and all(
+    return x._data.dtype.kind in "fV" and x.ndim >= 2 and not _backend.is_lazy(x._data) and all(
         v is None or isinstance(v, Tensor) for v in vs)
 
 

@@ -433,7 +433,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
                                f"input has sizes {list(x.shape)} with dimension {d} being empty")
     if mode == "bicubic" and nd != 2:
         raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
-    if x._data.dtype.kind != "f":
+    if x._data.dtype.kind not in "fV":
         raise NotImplementedError(f"grid_sampler(): not implemented for '{x.dtype}'")
     if x.dtype != g.dtype:
         raise RuntimeError(f"expected scalar type {x.dtype} but found {g.dtype}")
@@ -461,7 +461,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
                       "documentation of grid_sample for details.", stacklevel=2)
         align_corners = False
     th = _t(theta, "theta")
-    if th._data.dtype.kind != "f":           # (the dtype only: a lazy array stays lazy)
+    if th._data.dtype.kind not in "fV":           # (the dtype only: a lazy array stays lazy)
         raise ValueError(f"Expected theta to have floating point type, but got {th.dtype}")
     shown = _size_repr(size)
     size = [int(s) for s in size]

@@ -280,7 +280,7 @@ def _float_mask(mask: Any, like: Tensor) -> Tensor | None:
     data = np.asarray(m._data)
     if data.dtype == np.bool_:
         return F._const(np.where(data, -np.inf, 0.0), like)
-    if data.dtype.kind != "f":
+    if data.dtype.kind not in "fV":
         raise AssertionError("only bool and floating types of masks are supported")
     return m
 

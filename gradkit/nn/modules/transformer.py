@@ -57,7 +57,7 @@ def _canonical_mask(mask: Any, mask_name: str, other: Any, other_name: str, like
         return None
     m = mask if isinstance(mask, Tensor) else _make(np.asarray(mask), False, None)
     data = np.asarray(m._data)
-    if data.dtype != np.bool_ and data.dtype.kind != "f":
+    if data.dtype != np.bool_ and data.dtype.kind not in "fV":
         raise AssertionError(f"only bool and floating types of {mask_name} are supported")
     if other is not None:
         other_dtype = np.asarray(other._data if isinstance(other, Tensor) else other).dtype
