@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from gradkit.func._tree import (_as_output, _Call, _depth, _Scope, _split_aux, _vmapping, tree_flatten,
-                                tree_unflatten)
+                                tree_unflatten, TransformTypeError, TransformValueError)
 from gradkit._core.backend import is_lazy
 from gradkit._core.tensor import Tensor, _make
 from gradkit.autograd._batched import ForwardMode
@@ -69,8 +69,8 @@ def _scalar_output(out: Any) -> Tensor:
     # JAX insists on shape () (checked live: jax.grad of a (1, 1) output raises), so this is a
     # deliberate superset of JAX: every JAX program runs the same, and autograd code ports.
     if y.ndim != 0 and y._data.size != 1:
-        raise TypeError(f"Gradient only defined for scalar-output functions. Output had "
-                        f"shape: {tuple(y.shape)}.")
+        raise TransformTypeError(f"Gradient only defined for scalar-output functions. Output had "
+                                 f"shape: {tuple(y.shape)}.")
     if y._data.dtype.kind == "b":
         # NOTE: JAX's words (checked live); a comparison or np.allclose has no derivative
         raise TypeError("grad requires real-valued outputs (output dtype that is a sub-dtype of "
@@ -267,8 +267,9 @@ def _tangent_leaves(call: _Call, tangents: Sequence[Any]) -> list[Any]:
         for v, p in zip(lv, grp):
             arr = v if isinstance(v, Tensor) else _make(np.asarray(v, dtype=p._data.dtype), False, None)
             if tuple(arr.shape) != tuple(p.shape):
-                raise ValueError(f"jvp called with different primal and tangent shapes; got primal "
-                                 f"shape {tuple(p.shape)} and tangent shape {tuple(arr.shape)}")
+                raise TransformValueError(f"jvp called with different primal and tangent shapes; "
+                                          f"got primal shape {tuple(p.shape)} and tangent shape "
+                                          f"{tuple(arr.shape)}")
             flat.append(arr.reshape((1,) + tuple(arr.shape)))
     return flat
 

@@ -50,10 +50,20 @@ class _Scope:
         self.mark.__exit__(*exc)
 
 
+class TransformTypeError(TypeError, RuntimeError):
+    """A transform refused its function's input or output: JAX raises TypeError (its words are
+    kept), torch.func RuntimeError; ``gradkit.func`` is both, so either ``except`` works."""
+
+
+class TransformValueError(ValueError, RuntimeError):
+    """As :class:`TransformTypeError`, where JAX raises ValueError."""
+
+
 def _int_input(name: str, dtype: np.dtype) -> TypeError:
-    return TypeError(f"{name} requires real- or complex-valued inputs (input dtype that is a "
-                     f"sub-dtype of np.inexact), but got {dtype.name}. If you want to use Boolean- or "
-                     "integer-valued inputs, convert them to floats first.")
+    return TransformTypeError(
+        f"{name} requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
+        f"np.inexact), but got {dtype.name}. If you want to use Boolean- or integer-valued inputs, "
+        "convert them to floats first.")
 
 
 def _to_primal(x: Any, name: str = "grad") -> tuple[Tensor, bool]:
