@@ -316,8 +316,8 @@ def _run(call: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec
         except _OutAxesError:
             raise
         except Exception as exc:                   # NOTE: the loop raises real errors as they are
-            if isinstance(exc, RuntimeError) and (str(exc).startswith("vmap: called random")
-                                                  or getattr(exc, "_vmap_final", False)):
+            if getattr(exc, "_vmap_final", False) or isinstance(exc, RuntimeError) and \
+                    str(exc).startswith("vmap: called random"):
                 raise
             _vmap_stats["why"] = exc
             mode.batched = False
@@ -400,13 +400,19 @@ def _vmap_batched(fun: Callable[..., Any], leaves: list[Any], leaf_axes: list[An
 
 def _vmap_loop(fun: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec: Any,
                n: int, out_axes: Any, mode: _Randomness | None = None) -> Any:
+    from gradkit.func import _batching as V
     results = []
-    for i in range(n):
-        if mode is not None and mode.saved:        # "same": every example replays the first's draws
-            for gen, state in mode.saved.items():
-                gen._raw_rng().bit_generator.state = copy.deepcopy(state)
-        ex = [v if ax is None else _take(v, ax, i) for v, ax in zip(leaves, leaf_axes)]
-        results.append(fun(*tree_unflatten(spec, ex)))
+    V.enter_loop(n)
+    try:
+        for i in range(n):
+            if mode is not None and mode.saved:    # "same": every example replays the first's draws
+                for gen, state in mode.saved.items():
+                    gen._raw_rng().bit_generator.state = copy.deepcopy(state)
+            ex = [v if ax is None else V.mark_example(_take(v, ax, i))
+                  for v, ax in zip(leaves, leaf_axes)]
+            results.append(fun(*tree_unflatten(spec, ex)))
+    finally:
+        V.exit_loop()
     return _stack_tree(results, out_axes)
 
 
