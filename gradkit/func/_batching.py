@@ -351,6 +351,16 @@ for _name in ("zeros", "ones", "empty", "full"):
     setattr(ExampleTensor, "new_" + _name, _new_example(_name))
 
 
+def _example_detach(self: ExampleTensor) -> Tensor:
+    out = Tensor.detach(self)
+    if self._refusing():
+        _taint(out)
+    return out
+
+
+ExampleTensor.detach = _example_detach  # type: ignore[method-assign]
+
+
 #: per thread: the per-example loops running, innermost last: ``(batch size, previous hook)``
 _loops: Any = T.PerThreadList()
 

@@ -211,3 +211,65 @@ def test_example_tensors_that_leak_read_normally_afterwards():
     kept = []
     gf.vmap(lambda a: kept.append(gk.heaviside(a, a)) or a * 2)(gk.tensor([[1.0], [0.0]]))
     assert [float(k) for k in kept] == [1.0, 0.0]
+
+
+# --- signed zeros of per-example gradients (issue #17, item 3) --------------------------------
+W5 = [0.5, -1.0, 2.0, 0.3, -0.2]
+E25 = [[1.0, -2.0, 0.5, -1.0, 3.0], [0.3, 0.2, 0.1, -0.5, 1.0]]
+T2 = [0.7, -0.4]
+# np.signbit of torch.func.vmap(torch.func.grad(loss), in_dims=...)(W5, E25, T2), PyTorch 2.13:
+# the second example's relu is off, so its gradient is +0 * e, a zero with the sign of e
+SIGNS_TORCH = [[0, 1, 0, 1, 0], [0, 0, 0, 1, 0]]
+
+
+def _loss(w, e, t):
+    return ((e.dot(w).relu() - t) ** 2).mean()
+
+
+@pytest.mark.parametrize("w_batched", [False, True])
+def test_per_example_relu_gradients_keep_the_sign_of_zero(w_batched):
+    w = gk.tensor(W5)
+    if w_batched:
+        w = w.expand(2, 5)
+    r = gf.vmap(gf.grad(_loss), in_dims=(0 if w_batched else None, 0, 0))(
+        w, gk.tensor(E25), gk.tensor(T2))
+    assert np.signbit(r.numpy()).astype(int).tolist() == SIGNS_TORCH
+    # the values: 2 (relu(e.w) - t) e where relu is on, 0 elsewhere (analytic)
+    e, z = np.array(E25), np.array(E25) @ np.array(W5)
+    expected = (2 * (np.maximum(z, 0) - np.array(T2)) * (z > 0))[:, None] * e
+    np.testing.assert_allclose(r.numpy(), expected, rtol=1e-6)
+
+
+def test_per_example_matrix_vector_gradients_keep_the_sign_of_zero():
+    a = np.array([[[1.0, -2.0], [0.5, 3.0]], [[-1.0, 0.25], [2.0, -0.5]]])
+    v = np.array([-1.0, 2.0])
+
+    def loss(a, v):
+        return ((a @ v).relu() * -1.0).sum()
+
+    for argnums, dims in [(0, (0, None)), (1, (0, None)), (0, (0, 0)), (1, (0, 0))]:
+        vv = v if dims[1] is None else np.stack([v, v])
+        got = gf.vmap(gf.grad(loss, argnums=argnums), in_dims=dims)(gk.tensor(a), gk.tensor(vv))
+        # a @ v = [[-5, 5.5], [1.5, -3]]: where relu is off the gradient is +0 times the
+        # other factor (its sign), where it is on it is -1 times it (analytic)
+        on = (a @ v > 0)
+        if argnums == 0:
+            expected = np.where(on[..., None], -1.0, 0.0) * v
+            signs = np.signbit(np.where(on[..., None], -1.0, 0.0) * np.broadcast_to(v, a.shape))
+        else:
+            expected = np.einsum("bm,bmd->bd", np.where(on, -1.0, 0.0), a)
+            signs = np.signbit(expected)
+        np.testing.assert_array_equal(got.numpy(), expected)
+        if argnums == 0 and dims[1] is None:
+            # NOTE: with both operands batched the matrix gradient is a batched GEMM (+0 where
+            # PyTorch's ger gives -0): a known difference, kept for speed
+            np.testing.assert_array_equal(np.signbit(got.numpy()), signs)
+
+
+def test_signs_match_live_torch():
+    torch = pytest.importorskip("torch")
+    tf = pytest.importorskip("torch.func")
+    for dims in [(None, 0, 0), (0, 0, 0)]:
+        w = torch.tensor(W5) if dims[0] is None else torch.tensor(W5).expand(2, 5)
+        r = tf.vmap(tf.grad(_loss), in_dims=dims)(w, torch.tensor(E25), torch.tensor(T2))
+        assert np.signbit(r.numpy()).astype(int).tolist() == SIGNS_TORCH
