@@ -11,10 +11,13 @@ expand, getitem, cat, stack, ...) and matmul. The physical ops are ordinary reco
 primitives, so reverse mode through a vmapped function (and ``grad`` inside one: the
 per-example gradients) needs nothing more.
 
-Any other primitive, and anything that reads a batched tensor's values (``item()``,
-``bool()``, NumPy conversion, in-place writes), raises ``Unbatchable``: its ``_data`` is
-a stand-in that refuses every use, so nothing can silently compute on the wrong shape.
-``vmap`` then runs the function once per example instead, for the whole call.
+Reading a batched tensor's values as the user does (``item()``, ``bool()``, ``float()``,
+``tolist()``, ...) raises PyTorch's vmap errors (marked ``_vmap_final``: never retried). Any
+other primitive, and gradkit code that reads the values itself, raises ``Unbatchable``: its
+``_data`` is a stand-in that refuses every use, so nothing can silently compute on the wrong
+shape. ``vmap`` then runs the function once per example instead, for the whole call; there
+the tensors computed from the example are ``ExampleTensor``s (marked by a hook on every
+primitive), which refuse the same reads and the writes into tensors shared by every example.
 
 Levels nest: the physical value of a level-``L`` tensor may be a batched tensor of a
 lower (outer) level, so the physical layout is ``(B_outer, ..., B_inner, *logical)``.

@@ -67,12 +67,19 @@ def vmap(fun: Callable[..., Any], in_dims: Any = _UNSET, out_dims: Any = _UNSET,
     shape while its primitives run on the whole batch. Elementwise, reduction, shape and
     product (matmul, einsum) primitives have batching rules; ``grad`` inside ``vmap``
     differentiates every example at once (per-example gradients, with unmapped arguments
-    such as parameters broadcast along the batch). On anything else (an op with no rule,
-    reading values with ``item()``/``bool()``/NumPy, in-place writes, forward mode, random
-    draws with ``randomness="different"``) the whole call runs ``fun`` once per example and
-    stacks the results instead; so does any error, which the loop then raises as it is.
-    vmaps nest; ``grad(vmap(f))`` works. Random streams are gradkit's, not PyTorch's: the
-    same seed gives other numbers than PyTorch.
+    such as parameters broadcast along the batch).
+
+    What PyTorch's vmap refuses raises PyTorch's error (``RuntimeError``, its words): reading a
+    batched value (``item()``, ``float()``, ``int()``, ``bool()`` and so ``if x > 0:``,
+    ``tolist()``, ``numpy()``), ops whose output shape depends on the values (``nonzero``,
+    ``unique``, boolean masks, ...), random draws under ``randomness="error"``, and writing a
+    batched value into an unbatched tensor in place. Where gradkit itself lacks a rule (an op
+    with none, some in-place writes, forward mode, random draws with
+    ``randomness="different"``) the whole call runs ``fun`` once per example and stacks the
+    results; tensors computed from the example there refuse the same reads and writes, so the
+    loop never answers what the batched run would refuse (other errors surface from the loop
+    as they are). vmaps nest; ``grad(vmap(f))`` works. Random streams are gradkit's, not
+    PyTorch's: the same seed gives other numbers than PyTorch.
 
     Examples
     --------
