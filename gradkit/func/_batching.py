@@ -364,7 +364,8 @@ def _example_detach(self: ExampleTensor) -> Tensor:
 ExampleTensor.detach = _example_detach  # type: ignore[method-assign]
 
 
-#: per thread: the per-example loops running, innermost last: ``(batch size, previous hook)``
+#: per thread: the per-example loops running, innermost last: ``(batch size, the hook that
+#: ``_loop_hook`` runs under it, the hook to restore when it ends)``
 _loops: Any = T.PerThreadList()
 
 
@@ -398,12 +399,14 @@ def mark_example(x: Any) -> Any:
 
 def enter_loop(size: int) -> None:
     """Start vmap's per-example loop in this thread (matched by ``exit_loop`` in a ``finally``)."""
-    _loops.append((size, T.set_hook(_loop_hook)))
+    restore = prev = T.set_hook(_loop_hook)
+    if prev is _loop_hook:              # a loop inside a loop: the hook under the outer one
+        prev = _loops.items[-1][1]
+    _loops.append((size, prev, restore))
 
 
 def exit_loop() -> None:
-    _size, prev = _loops.pop()
-    T.set_hook(prev)
+    T.set_hook(_loops.pop()[2])
 
 
 def _new_batched(name: str) -> Any:

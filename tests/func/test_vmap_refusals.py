@@ -273,3 +273,31 @@ def test_signs_match_live_torch():
         w = torch.tensor(W5) if dims[0] is None else torch.tensor(W5).expand(2, 5)
         r = tf.vmap(tf.grad(_loss), in_dims=dims)(w, torch.tensor(E25), torch.tensor(T2))
         assert np.signbit(r.numpy()).astype(int).tolist() == SIGNS_TORCH
+
+
+# --- *_like of a batched tensor is batched (PyTorch 2.13 values) --------------------------------
+def _into_zeros_like(a):
+    o = gk.zeros_like(a)
+    o.copy_(a * 2)
+    return o
+
+
+def _into_full_like(a):
+    o = gk.full_like(a, 7.0)
+    o[0] = a[1]
+    return o
+
+
+def test_like_of_a_batched_tensor_takes_a_batched_write():
+    x = gk.tensor([[1.0, -2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(gf.vmap(_into_zeros_like)(x).numpy(), [[2.0, -4.0], [6.0, 8.0]])
+    np.testing.assert_array_equal(gf.vmap(_into_full_like)(x).numpy(), [[-2.0, 7.0], [4.0, 7.0]])
+    got = gf.vmap(lambda a: gk.ones_like(a, dtype=gk.float64).add_(a))(x)
+    assert got.dtype == gk.float64
+    np.testing.assert_array_equal(got.numpy(), [[2.0, -1.0], [4.0, 5.0]])
+    np.testing.assert_array_equal(gf.vmap(gf.vmap(_into_zeros_like))(x[None].expand(2, 2, 2)).numpy(),
+                                  [[[2.0, -4.0], [6.0, 8.0]]] * 2)
+    # the same in the per-example loop (heaviside has no batching rule)
+    np.testing.assert_array_equal(
+        gf.vmap(lambda a: _into_zeros_like(a) + gk.heaviside(a, a))(x).numpy(),
+        [[3.0, -4.0], [7.0, 9.0]])
