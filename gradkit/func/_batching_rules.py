@@ -186,6 +186,10 @@ def einsum(prim: Any, args: Any, params: dict[str, Any], variant: int, level: in
     return _wrap(call(prim, ops, params, variant), level)
 
 
+#: below this many matrix elements (the batch's) a batched mv is a product and a sum
+_SMALL_MV = 4096
+
+
 def matmul(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
     x, y = args
     px, bx = physical(x, level)
@@ -211,12 +215,21 @@ def matmul(prim: Any, args: Any, params: dict[str, Any], variant: int, level: in
         # too (PyTorch's dot backward, grad * other), whose zeros keep their signs; a batched
         # (1, d) @ (d, 1) GEMM sums one term onto +0 for each. (No slower: NumPy's stacked
         # 1 x 1 GEMMs cost more than the product and the sum.)
-        # NOTE: mv of two batched operands stays a batched GEMM: as products its forward
-        # would take four times as long, and its matrix gradient has +0 where PyTorch's ger
-        # has -0
         from gradkit.ops.elementwise import mul
         from gradkit.ops.reduction import sum_p
         return _wrap(sum_p(mul(px, py), dim=(1,)), level)
+    if bx and by and nx == 2 and ny == 1:
+        # mv of two batched operands: its matrix gradient is the broadcast product of g and the
+        # vector (PyTorch's mv backward, ger: zeros keep their signs), not a batched
+        # (m, 1) @ (1, d) GEMM. Measured no slower than the GEMMs: a product and a sum while
+        # small (an einsum's bookkeeping costs more there), an einsum above
+        # (benchmarks/bench_vmap_signs.py)
+        if bsz * int(np.prod(tuple(x.shape), dtype=np.int64)) <= _SMALL_MV:
+            from gradkit.ops.elementwise import mul
+            from gradkit.ops.reduction import sum_p
+            return _wrap(sum_p(mul(px, _reshape(py, (bsz, 1) + tuple(y.shape))), dim=(2,)), level)
+        from gradkit.ops.linalg import einsum_p
+        return _wrap(einsum_p(px, py, equation="bmd,bd->bm"), level)
     # General case: 1-D operands promoted to matrices, ranks aligned after the batch axis.
     xs = (1,) + tuple(x.shape) if nx == 1 else tuple(x.shape)
     ys = tuple(y.shape) + (1,) if ny == 1 else tuple(y.shape)

@@ -260,10 +260,35 @@ def test_per_example_matrix_vector_gradients_keep_the_sign_of_zero():
             expected = np.einsum("bm,bmd->bd", np.where(on, -1.0, 0.0), a)
             signs = np.signbit(expected)
         np.testing.assert_array_equal(got.numpy(), expected)
-        if argnums == 0 and dims[1] is None:
-            # NOTE: with both operands batched the matrix gradient is a batched GEMM (+0 where
-            # PyTorch's ger gives -0): a known difference, kept for speed
+        if argnums == 0:
             np.testing.assert_array_equal(np.signbit(got.numpy()), signs)
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_batched_matrix_vector_gradient_signs_at_both_sizes(big, monkeypatch):
+    """Both ways of batching an mv of two batched operands (a product and a sum while small,
+    an einsum above) give the matrix gradient g * v, zeros signed as the vector."""
+    from gradkit.func import _batching_rules
+    if big:
+        monkeypatch.setattr(_batching_rules, "_SMALL_MV", 0)
+    a = gk.tensor([[[1.0, -2.0], [0.5, 3.0]], [[-1.0, 0.25], [2.0, -0.5]]])
+    v = gk.tensor([[-1.0, 2.0], [-1.0, 2.0]])
+    got = gf.vmap(gf.grad(lambda a, v: ((a @ v).relu() * -1.0).sum()))(a, v).numpy()
+    # a @ v = [[-5, 5.5], [1.5, -3]]: rows with relu off are +0 * v, on are -1 * v
+    np.testing.assert_array_equal(got, [[[0.0, 0.0], [1.0, -2.0]], [[1.0, -2.0], [0.0, 0.0]]])
+    np.testing.assert_array_equal(np.signbit(got), [[[1, 0], [0, 1]], [[0, 1], [1, 0]]])
+
+
+def test_einsum_of_products_keeps_the_sign_of_zero():
+    # torch.einsum('i,j->ij', ...) and torch.outer, PyTorch 2.13: each entry one product
+    got = gk.einsum("i,j->ij", gk.tensor([-0.0, 0.0, 1.0]), gk.tensor([1.0, -1.0])).numpy()
+    np.testing.assert_array_equal(np.signbit(got), [[1, 0], [0, 1], [0, 1]])
+    rng = np.random.default_rng(3)
+    for eq, shapes in [("bm,bd->bmd", [(2, 3), (2, 4)]), ("ij,kj->kij", [(2, 3), (4, 3)]),
+                       ("i,i->i", [(3,), (3,)]), (",i->i", [(), (3,)])]:
+        ops = [rng.standard_normal(s) for s in shapes]
+        np.testing.assert_allclose(gk.einsum(eq, *[gk.tensor(o) for o in ops]).numpy(),
+                                   np.einsum(eq, *ops), rtol=1e-15)
 
 
 def test_signs_match_live_torch():
