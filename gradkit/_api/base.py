@@ -78,6 +78,29 @@ def as_tensor_arg(x: Any) -> Tensor:
     return tensor(x)
 
 
+def _vmap_batched(x: Any) -> bool:
+    """Whether ``x`` is a tensor batched by a running ``vmap`` (its values are a stand-in that
+    ``gradkit.func`` marks ``_vmap_refuse``); a class-attribute read, nothing on plain tensors."""
+    return getattr(type(getattr(x, "_data", None)), "_vmap_refuse", False)
+
+
+def _vmap_error(msg: str) -> RuntimeError:
+    """PyTorch's refusal inside ``vmap``, marked ``_vmap_final``: vmap raises it as it is
+    instead of running the function once per example."""
+    exc = RuntimeError(msg)
+    exc._vmap_final = True  # type: ignore[attr-defined]
+    return exc
+
+
+def _vmap_dynamic(x: Any, aten: str) -> None:
+    """Refuse an op whose output shape depends on the values of a batched ``x`` (PyTorch's
+    words, naming its ATen op ``aten``)."""
+    if _vmap_batched(x):
+        raise _vmap_error(f"vmap: We do not support batching operators that can output dynamic "
+                          f"shape. Attempted to vmap over aten::{aten}. Please file an issue at "
+                          f"https://github.com/pytorch/pytorch/issues if you need this feature.")
+
+
 def _not_lazy(x: Tensor, name: str, why: str) -> None:
     """Refuse (naming the op) to work on a lazy tensor when that would compute it."""
     b = backend_of(x._data)

@@ -16,7 +16,8 @@ from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
 from gradkit._api.base import as_tensor_arg as _as_tensor
 from gradkit._api.base import (_cummax_ret, _cummin_ret, _kth_ret, _not_lazy, _other, _sort_ret,
-                               _t, _topk_ret, _view_op)
+                               _t, _topk_ret, _view_op, _vmap_batched, _vmap_dynamic,
+                               _vmap_error)
 from gradkit._api.shape import expand, reshape
 from gradkit._core.creation import _fill_value
 
@@ -152,6 +153,11 @@ def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
 
 def masked_select(input: Tensor, mask: Any) -> Tensor:
     x = _t(input)
+    if _vmap_batched(mask):
+        raise _vmap_error("vmap: Attempted to vmap over `mask` in torch.masked_select(self, mask) "
+                          "We cannot support this because for each batch this would return a "
+                          "differently shaped Tensor. Please file an issue at "
+                          "https://github.com/pytorch/pytorch/issues if you need this feature.")
     m = _t(mask)._data
     shape = S.broadcast_shapes(tuple(x.shape), m.shape)
     if tuple(x.shape) != shape:
@@ -199,6 +205,14 @@ def take_along_dim(input: Tensor, indices: Any, dim: int | None = None) -> Tenso
 
 def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
     x = _t(input)
+    if as_tuple and _vmap_batched(x):
+        raise _vmap_error("Batching rule not implemented for aten::nonzero_numpy. We could not "
+                          "generate a fallback.")
+    _vmap_dynamic(x, "nonzero")
+    return _nonzero(x, as_tuple)
+
+
+def _nonzero(x: Tensor, as_tuple: bool) -> Any:
     _not_lazy(x, "nonzero", "has a shape that depends on the values")
     if x.ndim == 0:          # a 0-d tensor counts as one element: (1, 0) indices, or one (0,) or (1,)
         hit = bool(x._data)
@@ -213,7 +227,9 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
 
 
 def argwhere(input: Tensor) -> Tensor:
-    return nonzero(input)
+    # NOTE: inside vmap PyTorch runs argwhere per example (it has no batching rule), which
+    # works when every example has as many hits; _nonzero reads the values, so vmap does too
+    return _nonzero(_t(input), False)
 
 
 def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
@@ -398,6 +414,7 @@ def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,  # 
     """Distinct elements (no gradient, as in PyTorch)."""
     x = _t(input)
     _not_lazy(x, "unique", "has a shape that depends on the values")
+    _vmap_dynamic(x, "_unique2" if dim is None else "unique_dim")
     # NOTE: equal_nan=False: PyTorch keeps every NaN (nan != nan), NumPy would collapse them
     res = np.unique(x._data, return_inverse=return_inverse, return_counts=return_counts, axis=dim,
                     equal_nan=False)
@@ -416,6 +433,7 @@ def unique_consecutive(input: Tensor, return_inverse: bool = False,
     (no gradient, as ``unique``)."""
     x = _t(input)
     _not_lazy(x, "unique_consecutive", "has a shape that depends on the values")
+    _vmap_dynamic(x, "unique_consecutive" if dim is None else "unique_dim_consecutive")
     data = x._data
     if dim is None:
         flat = data.reshape(-1)

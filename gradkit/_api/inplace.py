@@ -169,11 +169,19 @@ def _refuse_batched_write(self: Tensor, src: Any, copy: bool = False,
                           op: str = "inplace arithmetic") -> None:
     # NOTE: batched tensors exist only while a vmap's hook is set (``_fw_on``): one global read
     # on the hot path of every in-place op otherwise
-    if not _R._fw_on or getattr(src, "_level", None) is None or \
-            getattr(self, "_level", None) is not None:
+    if not _R._fw_on:
+        return
+    if getattr(src, "_level", None) is not None:
+        if getattr(self, "_level", None) is not None:
+            return
+        n = src._value.shape[0]
+    elif getattr(src, "_vmap_example", False) and not getattr(self, "_vmap_example", False) \
+            and src._refusing():
+        n = src._vmap_batch         # vmap's per-example loop: an example written into shared memory
+    else:
         return
     if not copy:                # PyTorch's words for arithmetic: the broadcast shape's batch dim
-        batch = list(src._value.shape)[:1] + list(src.shape)
+        batch = [n] + list(src.shape)
         raise _batched_write_error(f"output with shape {list(self.shape)} doesn't match the "
                                    f"broadcast shape {batch}")
     raise _batched_write_error(_batched_op_message(op))
@@ -415,7 +423,8 @@ def _make_inplace(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
         if _R._fw_on and _fw._dual_call(self, args, kwargs):
             return _fw._inplace_dual(self, general, fn, args, kwargs)
         _refuse_conj_copy(self)
-        if ufunc is not None and len(args) == 1 and not kwargs:
+        # NOTE: not while a transform's hook is set (vmap's loop checks the write in _commit)
+        if ufunc is not None and len(args) == 1 and not kwargs and not _R._fw_on:
             other = args[0]
             if not (_state.grad_enabled and (self._rg or (isinstance(other, Tensor) and other._rg)
                                              or (self._base is not None and self._base._rg))) \

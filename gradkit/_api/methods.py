@@ -28,6 +28,7 @@ from gradkit.ops import _registry as _R
 from gradkit.ops._registry import apply, apply1, apply2
 from gradkit.autograd import forward_ad as _forward_ad
 from gradkit._api import lazy as _lazy  # noqa: F401  (attaches Tensor.compute, Tensor.persist)
+from gradkit._api.base import _vmap_batched, _vmap_error
 from gradkit._core.backend import backend_for_device
 from gradkit._core.backend import device as _device
 from gradkit._core.backend import placement_of
@@ -46,6 +47,10 @@ def _convert_index(index: Any) -> Any:
     for i in items:
         if isinstance(i, Tensor):
             arr = i._data
+            if arr.dtype.kind == "b" and _vmap_batched(i):
+                raise _vmap_error("vmap: We do not support batching operators that can support "
+                                  "dynamic shape. Attempting to batch over indexing with a "
+                                  "boolean mask.")
             if arr.dtype.kind not in "iub":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
             out.append(arr.item() if arr.ndim == 0 and arr.dtype.kind in "iu" else arr)
@@ -243,6 +248,8 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return out
     if target.np.kind not in "fcV":
         res = _make(_dtype.astype(out._data, target.np), False, None)
+        if type(out) is not Tensor and getattr(type(out), "_vmap_example", False):
+            res.__class__ = type(out)       # vmap's per-example loop: still the example's
         if out._rg:
             mark(res, "cast", f"to({target.name})", out)
         elif out._why is not None:
@@ -273,7 +280,7 @@ def _is_device(s: str) -> bool:
 
 def _caster(d: _dtype.dtype) -> Callable[[Tensor], Tensor]:
     def cast(self: Tensor, memory_format: Any = None) -> Tensor:
-        return to(self, d)
+        return self.to(d)           # a batched tensor's own to() (vmap) where it has one
     cast.__name__ = d.name
     return cast
 

@@ -15,6 +15,7 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import elementwise as E
 from gradkit.ops._registry import apply, apply1
 from gradkit._api.base import _accepts_out, _other, _scalar_name, _store_out, _t, as_tensor_arg
+from gradkit._api.base import _vmap_dynamic
 
 # --- unary ---------------------------------------------------------------------------
 def _unary(prim_fn: Any) -> Any:
@@ -485,8 +486,9 @@ def where(condition: Any, input: Any = None, other: Any = None, *, safe: bool = 
     """
     cond = _t(condition)
     if input is None and other is None:
-        from gradkit._api.indexing import nonzero
-        return nonzero(cond, as_tuple=True)
+        from gradkit._api.indexing import _nonzero
+        _vmap_dynamic(cond, "where")
+        return _nonzero(cond, True)
     if cond._data.dtype != np.bool_:
         if cond._data.dtype != np.uint8:        # NOTE: PyTorch still takes uint8 (deprecated)
             raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "

@@ -13,7 +13,7 @@ from gradkit._core.tensor import Tensor, _c_name, _make
 from gradkit.ops import linalg as L
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
-from gradkit._api.base import _accepts_out, _scalar_name, _t
+from gradkit._api.base import _accepts_out, _scalar_name, _t, _vmap_batched, _vmap_error
 from gradkit._api.pointwise import mul
 from gradkit._api.indexing import clone, diagonal
 from gradkit._api.reduction import sum as _rsum
@@ -295,11 +295,17 @@ def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-
 
 def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
              equal_nan: bool = False) -> bool:
+    if _vmap_batched(input) or _vmap_batched(other):
+        raise _vmap_error("vmap over torch.allclose isn't supported yet. Please file an issue at "
+                          "https://github.com/pytorch/pytorch/issues if you need this feature.")
     return bool(np.allclose(_t(input)._data, _t(other)._data, rtol=rtol, atol=atol,
                             equal_nan=equal_nan))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:
+    if _vmap_batched(input) or _vmap_batched(other):
+        raise _vmap_error("Batching rule not implemented for aten::equal. We could not generate "
+                          "a fallback.")
     a, b = _t(input)._data, _t(other)._data
     return a.shape == b.shape and bool(np.array_equal(a, b))
 

@@ -455,8 +455,23 @@ class _SameAs:
         self.arr = arr
 
 
+def _vmap_like(input: Any, name: str, dtype: Any, device: Any, requires_grad: bool,
+               *fill: Any) -> Tensor | None:
+    """``*_like`` of a tensor that stands for every example of a running vmap (a batched one,
+    or an example of its per-example loop): as PyTorch's, one result per example (the
+    tensor's ``new_zeros``/... there), so writing the example into it stays per example.
+    None for any other input (one class-attribute read)."""
+    if not (getattr(type(getattr(input, "_data", None)), "_vmap_refuse", False)
+            or getattr(type(input), "_vmap_example", False)) or device is not None or requires_grad:
+        return None
+    return getattr(input, "new_" + name)(tuple(input.shape), *fill, dtype=dtype)
+
+
 def zeros_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
+    res = _vmap_like(input, "zeros", dtype, device, requires_grad)
+    if res is not None:
+        return res
     shape, dt = _like(input, dtype)
     where = _like_device(input, device)
     res = _finish(_blank(shape, dt, where, lambda: np.zeros(shape, dtype=dt)), requires_grad, where)
@@ -465,6 +480,9 @@ def zeros_like(input: Any, *, dtype: Any = None, device: Any = None, requires_gr
 
 def ones_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
+    res = _vmap_like(input, "ones", dtype, device, requires_grad)
+    if res is not None:
+        return res
     shape, dt = _like(input, dtype)
     where = _like_device(input, device)
     res = _finish(_blank(shape, dt, where, lambda: np.ones(shape, dtype=dt)), requires_grad, where)
@@ -473,6 +491,9 @@ def ones_like(input: Any, *, dtype: Any = None, device: Any = None, requires_gra
 
 def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
                memory_format: Any = None) -> Tensor:
+    res = _vmap_like(input, "empty", dtype, device, requires_grad)
+    if res is not None:
+        return res
     shape, dt = _like(input, dtype)
     where = _like_device(input, device)
     res = _finish(_blank(shape, dt, where, lambda: np.empty(shape, dtype=dt)), requires_grad, where)
@@ -481,6 +502,9 @@ def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_gr
 
 def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
+    res = _vmap_like(input, "full", dtype, device, requires_grad, fill_value)
+    if res is not None:
+        return res
     shape, dt = _like(input, dtype)
     fill, where = _fill_value(fill_value, np.dtype(dt)), _like_device(input, device)
     res = _finish(_blank(shape, dt, where, lambda: np.full(shape, fill, dtype=dt)), requires_grad,

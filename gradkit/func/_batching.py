@@ -11,10 +11,13 @@ expand, getitem, cat, stack, ...) and matmul. The physical ops are ordinary reco
 primitives, so reverse mode through a vmapped function (and ``grad`` inside one: the
 per-example gradients) needs nothing more.
 
-Any other primitive, and anything that reads a batched tensor's values (``item()``,
-``bool()``, NumPy conversion, in-place writes), raises ``Unbatchable``: its ``_data`` is
-a stand-in that refuses every use, so nothing can silently compute on the wrong shape.
-``vmap`` then runs the function once per example instead, for the whole call.
+Reading a batched tensor's values as the user does (``item()``, ``bool()``, ``float()``,
+``tolist()``, ...) raises PyTorch's vmap errors (marked ``_vmap_final``: never retried). Any
+other primitive, and gradkit code that reads the values itself, raises ``Unbatchable``: its
+``_data`` is a stand-in that refuses every use, so nothing can silently compute on the wrong
+shape. ``vmap`` then runs the function once per example instead, for the whole call; there
+the tensors computed from the example are ``ExampleTensor``s (marked by a hook on every
+primitive), which refuse the same reads and the writes into tensors shared by every example.
 
 Levels nest: the physical value of a level-``L`` tensor may be a batched tensor of a
 lower (outer) level, so the physical layout is ``(B_outer, ..., B_inner, *logical)``.
@@ -32,6 +35,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from gradkit._core import concrete as _cc
 from gradkit._core.tensor import Size, Tensor, _make
 from gradkit.autograd import _batched as _autograd_batched
 from gradkit.autograd import engine as _autograd_engine
@@ -49,12 +53,125 @@ class Unbatchable(RuntimeError):
     """An operation with no batching rule met a batched tensor (vmap falls back to a loop)."""
 
 
+# PyTorch's words (functorch's BatchedFallback / python_variable_methods) for reading a batched
+# tensor's values: vmap raises them as they are (``_vmap_final``), never retried per example
+ITEM_MESSAGE = ("vmap: It looks like you're calling .item() on a Tensor. We don't support vmap "
+                "over calling .item() on a Tensor, please try to rewrite what you're doing with "
+                "other operations. If error is occurring somewhere inside PyTorch internals, "
+                "please file a bug report.")
+CONTROL_FLOW_MESSAGE = ("vmap: It looks like you're attempting to use a Tensor in some "
+                        "data-dependent control flow. We don't support that yet, please file an "
+                        "issue at https://github.com/pytorch/pytorch/issues .")
+STORAGE_MESSAGE = "Cannot access data pointer of Tensor that doesn't have storage"
+#: the same under a function transform (grad, jacrev, ...) that runs inside the vmap
+EITHER_MESSAGE = ("vmap: It looks like you're either (1) calling .item() on a Tensor or (2) "
+                  "attempting to use a Tensor in some data-dependent control flow or (3) "
+                  "encountering this error in PyTorch internals. For (1): we don't support vmap "
+                  "over calling .item() on a Tensor, please try to rewrite what you're doing with "
+                  "other operations. For (2): we don't support data-dependent control flow in vmap "
+                  "yet, please file an issue at https://github.com/pytorch/pytorch/issues . For "
+                  "(3): please file an issue.")
+
+
+def _read_message(msg: str) -> str:
+    """``msg``, or PyTorch's joint message when a differentiating transform runs inside the
+    innermost vmap (``vmap(grad(f))``: PyTorch's grad wrapper hides which read it was)."""
+    depths = _diff_depths.items
+    if depths and _cc._local.depth > depths[-1]:
+        return EITHER_MESSAGE
+    return msg
+
+
+def _final(msg: str) -> RuntimeError:
+    exc = RuntimeError(msg)
+    exc._vmap_final = True  # type: ignore[attr-defined]
+    return exc
+
+
+class _ReadsRefused:
+    """The value reads of a tensor that stands for every example at once (a batched tensor,
+    or an example of vmap's per-example loop): PyTorch's vmap errors, in its order of checks
+    (``float()``/``int()`` of a tensor of several elements is the plain ValueError first)."""
+
+    __slots__ = ()
+
+    def _refusing(self) -> bool:
+        return True
+
+    def item(self) -> Any:
+        if self._refusing():
+            raise _final(_read_message(ITEM_MESSAGE))
+        return Tensor.item(self)  # type: ignore[arg-type]
+
+    def __bool__(self) -> bool:
+        if self._refusing():
+            raise _final(_read_message(CONTROL_FLOW_MESSAGE))
+        return Tensor.__bool__(self)  # type: ignore[arg-type]
+
+    def __float__(self) -> float:
+        if self._refusing():
+            if self.numel() != 1:  # type: ignore[attr-defined]
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            raise _final(_read_message(ITEM_MESSAGE))
+        return Tensor.__float__(self)  # type: ignore[arg-type]
+
+    def __int__(self) -> int:
+        if self._refusing():
+            if self.numel() != 1:  # type: ignore[attr-defined]
+                raise ValueError("only one element tensors can be converted to Python scalars")
+            raise _final(_read_message(ITEM_MESSAGE))
+        return Tensor.__int__(self)  # type: ignore[arg-type]
+
+    def __index__(self) -> int:
+        if self._refusing():
+            raise _final(_read_message(ITEM_MESSAGE))
+        return Tensor.__index__(self)  # type: ignore[arg-type]
+
+    def __complex__(self) -> complex:
+        if self._refusing():
+            raise _final(_read_message(ITEM_MESSAGE))
+        return Tensor.__complex__(self)  # type: ignore[arg-type]
+
+    def __contains__(self, element: Any) -> bool:
+        if self._refusing():
+            raise _final(_read_message(ITEM_MESSAGE))
+        return Tensor.__contains__(self, element)  # type: ignore[arg-type]
+
+    def __format__(self, spec: str) -> str:
+        if self._refusing():
+            if self.ndim == 0:  # type: ignore[attr-defined]
+                raise _final(_read_message(ITEM_MESSAGE))
+            if spec:
+                exc = TypeError("unsupported format string passed to Tensor.__format__")
+                exc._vmap_final = True  # type: ignore[attr-defined]
+                raise exc
+            return repr(self)
+        return Tensor.__format__(self, spec)  # type: ignore[arg-type]
+
+    def tolist(self) -> Any:
+        if self._refusing():
+            raise _final(STORAGE_MESSAGE)
+        return Tensor.tolist(self)  # type: ignore[arg-type]
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._refusing():
+            raise _final(STORAGE_MESSAGE)
+        return Tensor.numpy(self, force=force)  # type: ignore[arg-type]
+
+    def data_ptr(self) -> int:
+        if self._refusing():
+            raise _final(STORAGE_MESSAGE)
+        return Tensor.data_ptr(self)  # type: ignore[arg-type]
+
+
 class _Refuse:
     """The ``_data`` of a batched tensor: its logical ``shape``/``ndim``/``size``/``dtype``,
     and ``Unbatchable`` for every use of the values."""
 
     __slots__ = ("shape", "dtype")
     __array_ufunc__ = None
+    #: read by ``gradkit._api.base._vmap_batched`` (ops whose output shape depends on values)
+    _vmap_refuse = True
     #: read by view bookkeeping: "not a view" (in-place writes through views are refused anyway)
     base = None
     flags = type("_Flags", (), {"c_contiguous": True, "writeable": False})()
@@ -91,6 +208,8 @@ _modules = sys.modules
 _levels: Any = T.PerThreadList()
 #: the thread's hook from before each outermost level (restored when that level exits)
 _prev_hooks: Any = T.PerThreadList()
+#: how many differentiating transforms ran when each level was entered (``_read_message``)
+_diff_depths: Any = T.PerThreadList()
 
 
 def level_sizes() -> list[int]:
@@ -98,13 +217,17 @@ def level_sizes() -> list[int]:
     return list(_levels)
 
 
-class BatchedTensor(Tensor):
+class BatchedTensor(_ReadsRefused, Tensor):
     """One example's view of a batch: ``value`` has the batch axis (of ``level``) in front."""
 
     __slots__ = ("_value", "_level")
 
     def __repr__(self) -> str:
-        return f"BatchedTensor(level={self._level}, shape={tuple(self.shape)}, value={self._value!r})"
+        # PyTorch's text: the physical value, indented under the level and the batch dim
+        value = repr(self._value).replace("\n", "\n    ")
+        return f"BatchedTensor(lvl={self._level}, bdim=0, value=\n    {value}\n)"
+
+    __str__ = __repr__
 
     @property
     def shape(self) -> Size:
@@ -194,6 +317,98 @@ class BatchedTensor(Tensor):
         return R.apply(S.getitem_p.prim, (self,), {"index": idx}, S.INDEX)
 
 
+class ExampleTensor(_ReadsRefused, Tensor):
+    """A tensor computed from one example while vmap runs its function once per example (the
+    loop, where an op had no batching rule): it refuses the value reads and the writes into an
+    unbatched tensor that the batched path refuses, so the loop never answers what vmap would
+    refuse (nor writes every example into one captured tensor). Outside the loop it is a plain
+    Tensor again (one that leaked out of the function)."""
+
+    __slots__ = ()
+    #: read by the in-place machinery (``gradkit._api.inplace._refuse_batched_write``)
+    _vmap_example = True
+
+    def _refusing(self) -> bool:
+        return bool(_loops.items)
+
+    @property
+    def _vmap_batch(self) -> int:
+        """The batch size of the loop running now (PyTorch's words name the batched shape)."""
+        return _loops.items[-1][0]
+
+
+def _new_example(name: str) -> Any:
+    """``new_zeros``/... of an example in the loop: the example's too (PyTorch's are batched)."""
+    plain = getattr(Tensor, "new_" + name)
+
+    def method(self: ExampleTensor, *size: Any, **kwargs: Any) -> Tensor:
+        out = plain(self, *size, **kwargs)
+        if self._refusing():
+            _taint(out)
+        return out
+    method.__name__ = "new_" + name
+    return method
+
+
+for _name in ("zeros", "ones", "empty", "full"):
+    setattr(ExampleTensor, "new_" + _name, _new_example(_name))
+
+
+def _example_detach(self: ExampleTensor) -> Tensor:
+    out = Tensor.detach(self)
+    if self._refusing():
+        _taint(out)
+    return out
+
+
+ExampleTensor.detach = _example_detach  # type: ignore[method-assign]
+
+
+#: per thread: the per-example loops running, innermost last: ``(batch size, the hook that
+#: ``_loop_hook`` runs under it, the hook to restore when it ends)``
+_loops: Any = T.PerThreadList()
+
+
+def _taint(out: Any) -> None:
+    if type(out) is Tensor:
+        out.__class__ = ExampleTensor
+    elif type(out) in (tuple, list):
+        for o in out:
+            if type(o) is Tensor:
+                o.__class__ = ExampleTensor
+
+
+def _loop_hook(prim: Any, args: Sequence[Any], params: Any, variant: int) -> Any:
+    """The hook while the loop runs: the primitive as before (an outer vmap's rules, forward
+    mode), its results marked as the example's when an input is."""
+    prev = _loops.items[-1][1]
+    out = prev(prim, args, params, variant) if prev is not None else _base(prim, args, params, variant)
+    for a in args:
+        if type(a) is ExampleTensor:
+            _taint(out)
+            break
+    return out
+
+
+def mark_example(x: Any) -> Any:
+    """``x`` (one example's slice, a plain Tensor) marked as computed from the example."""
+    if type(x) is Tensor:
+        x.__class__ = ExampleTensor
+    return x
+
+
+def enter_loop(size: int) -> None:
+    """Start vmap's per-example loop in this thread (matched by ``exit_loop`` in a ``finally``)."""
+    restore = prev = T.set_hook(_loop_hook)
+    if prev is _loop_hook:              # a loop inside a loop: the hook under the outer one
+        prev = _loops.items[-1][1]
+    _loops.append((size, prev, restore))
+
+
+def exit_loop() -> None:
+    T.set_hook(_loops.pop()[2])
+
+
 def _new_batched(name: str) -> Any:
     """``new_zeros``/``new_ones``/``new_empty``/``new_full`` of a batched tensor: a batched
     result (its own memory per example), as PyTorch's vmap gives, so that writing a batched
@@ -262,14 +477,16 @@ def enter(size: int) -> int:
     if not _levels:
         _install()
     _levels.append(size)
+    _diff_depths.append(_cc._local.depth)
     return len(_levels)
 
 
 def exit_level() -> None:
     _levels.pop()
+    _diff_depths.pop()
     if not _levels:
         prev = _prev_hooks.pop()
-        if prev is not _hook:               # dual levels may have opened or closed meanwhile
+        if prev is not _hook and prev is not _loop_hook:    # dual levels may have opened or closed
             prev = _fw_hook() if _fw_levels() else None
         T.set_hook(prev)
 

@@ -186,6 +186,10 @@ def einsum(prim: Any, args: Any, params: dict[str, Any], variant: int, level: in
     return _wrap(call(prim, ops, params, variant), level)
 
 
+#: below this many matrix elements (the batch's) a batched mv is a product and a sum
+_SMALL_MV = 4096
+
+
 def matmul(prim: Any, args: Any, params: dict[str, Any], variant: int, level: int) -> Any:
     x, y = args
     px, bx = physical(x, level)
@@ -195,15 +199,37 @@ def matmul(prim: Any, args: Any, params: dict[str, Any], variant: int, level: in
         raise Unbatchable("vmap: matmul of a 0-d example")
     bsz = _levels[level - 1]
     if bx and not by and ny <= 2:
-        if ny == 2 and nx > 2 or ny == 2 and nx == 2:
-            # One GEMM for the whole batch: (B*m, d) @ (d, k).
+        if ny == 2 and nx > 2 or ny == 2 and nx == 2 or ny == 1 and nx >= 2:
+            # One GEMM (GEMV) for the whole batch: (B*m, d) @ (d[, k]). A vector y stays a
+            # 2-D @ 1-D product, whose gradient for x is the outer product of g and y (signed
+            # zeros kept, as PyTorch's mv backward, ger), not a GEMM that sums one term onto +0.
             xs = tuple(px.shape)
             flat = call(prim, [_reshape(px, (-1, xs[-1])), y], params)
-            return _wrap(_reshape(flat, xs[:-1] + (tuple(y.shape)[-1],)), level)
-        return _wrap(call(prim, [px, y], params), level)          # (B, .., d) @ (d[, k])
+            return _wrap(_reshape(flat, xs[:-1] + tuple(y.shape)[1:]), level)
+        return _wrap(call(prim, [px, y], params), level)          # (B, d) @ (d[, k])
     if by and not bx and nx <= 2 and ny == 1:
         xt = x if nx == 1 else S.permute_p(as_tensor(x), dims=(1, 0))
         return _wrap(call(prim, [py, xt], params), level)         # (B, d) @ x^T
+    if bx and by and nx == 1 and ny == 1:
+        # dot of two batched vectors: products summed over d, so the gradients are products
+        # too (PyTorch's dot backward, grad * other), whose zeros keep their signs; a batched
+        # (1, d) @ (d, 1) GEMM sums one term onto +0 for each. (No slower: NumPy's stacked
+        # 1 x 1 GEMMs cost more than the product and the sum.)
+        from gradkit.ops.elementwise import mul
+        from gradkit.ops.reduction import sum_p
+        return _wrap(sum_p(mul(px, py), dim=(1,)), level)
+    if bx and by and nx == 2 and ny == 1:
+        # mv of two batched operands: its matrix gradient is the broadcast product of g and the
+        # vector (PyTorch's mv backward, ger: zeros keep their signs), not a batched
+        # (m, 1) @ (1, d) GEMM. Measured no slower than the GEMMs: a product and a sum while
+        # small (an einsum's bookkeeping costs more there), an einsum above
+        # (benchmarks/bench_vmap_signs.py)
+        if bsz * int(np.prod(tuple(x.shape), dtype=np.int64)) <= _SMALL_MV:
+            from gradkit.ops.elementwise import mul
+            from gradkit.ops.reduction import sum_p
+            return _wrap(sum_p(mul(px, _reshape(py, (bsz, 1) + tuple(y.shape))), dim=(2,)), level)
+        from gradkit.ops.linalg import einsum_p
+        return _wrap(einsum_p(px, py, equation="bmd,bd->bm"), level)
     # General case: 1-D operands promoted to matrices, ranks aligned after the batch axis.
     xs = (1,) + tuple(x.shape) if nx == 1 else tuple(x.shape)
     ys = tuple(y.shape) + (1,) if ny == 1 else tuple(y.shape)

@@ -67,12 +67,19 @@ def vmap(fun: Callable[..., Any], in_dims: Any = _UNSET, out_dims: Any = _UNSET,
     shape while its primitives run on the whole batch. Elementwise, reduction, shape and
     product (matmul, einsum) primitives have batching rules; ``grad`` inside ``vmap``
     differentiates every example at once (per-example gradients, with unmapped arguments
-    such as parameters broadcast along the batch). On anything else (an op with no rule,
-    reading values with ``item()``/``bool()``/NumPy, in-place writes, forward mode, random
-    draws with ``randomness="different"``) the whole call runs ``fun`` once per example and
-    stacks the results instead; so does any error, which the loop then raises as it is.
-    vmaps nest; ``grad(vmap(f))`` works. Random streams are gradkit's, not PyTorch's: the
-    same seed gives other numbers than PyTorch.
+    such as parameters broadcast along the batch).
+
+    What PyTorch's vmap refuses raises PyTorch's error (``RuntimeError``, its words): reading a
+    batched value (``item()``, ``float()``, ``int()``, ``bool()`` and so ``if x > 0:``,
+    ``tolist()``, ``numpy()``), ops whose output shape depends on the values (``nonzero``,
+    ``unique``, boolean masks, ...), random draws under ``randomness="error"``, and writing a
+    batched value into an unbatched tensor in place. Where gradkit itself lacks a rule (an op
+    with none, some in-place writes, forward mode, random draws with
+    ``randomness="different"``) the whole call runs ``fun`` once per example and stacks the
+    results; tensors computed from the example there refuse the same reads and writes, so the
+    loop never answers what the batched run would refuse (other errors surface from the loop
+    as they are). vmaps nest; ``grad(vmap(f))`` works. Random streams are gradkit's, not
+    PyTorch's: the same seed gives other numbers than PyTorch.
 
     Examples
     --------
@@ -316,8 +323,8 @@ def _run(call: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec
         except _OutAxesError:
             raise
         except Exception as exc:                   # NOTE: the loop raises real errors as they are
-            if isinstance(exc, RuntimeError) and (str(exc).startswith("vmap: called random")
-                                                  or getattr(exc, "_vmap_final", False)):
+            if getattr(exc, "_vmap_final", False) or isinstance(exc, RuntimeError) and \
+                    str(exc).startswith("vmap: called random"):
                 raise
             _vmap_stats["why"] = exc
             mode.batched = False
@@ -400,13 +407,19 @@ def _vmap_batched(fun: Callable[..., Any], leaves: list[Any], leaf_axes: list[An
 
 def _vmap_loop(fun: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec: Any,
                n: int, out_axes: Any, mode: _Randomness | None = None) -> Any:
+    from gradkit.func import _batching as V
     results = []
-    for i in range(n):
-        if mode is not None and mode.saved:        # "same": every example replays the first's draws
-            for gen, state in mode.saved.items():
-                gen._raw_rng().bit_generator.state = copy.deepcopy(state)
-        ex = [v if ax is None else _take(v, ax, i) for v, ax in zip(leaves, leaf_axes)]
-        results.append(fun(*tree_unflatten(spec, ex)))
+    V.enter_loop(n)
+    try:
+        for i in range(n):
+            if mode is not None and mode.saved:    # "same": every example replays the first's draws
+                for gen, state in mode.saved.items():
+                    gen._raw_rng().bit_generator.state = copy.deepcopy(state)
+            ex = [v if ax is None else V.mark_example(_take(v, ax, i))
+                  for v, ax in zip(leaves, leaf_axes)]
+            results.append(fun(*tree_unflatten(spec, ex)))
+    finally:
+        V.exit_loop()
     return _stack_tree(results, out_axes)
 
 

@@ -7,6 +7,8 @@ broadcast batch dimensions.
 
 from __future__ import annotations
 
+import functools
+
 from typing import Any
 
 import numpy as np
@@ -249,7 +251,49 @@ def matmul_variant(xnd: int, ynd: int) -> int:
     return BATCHED
 
 
+@functools.lru_cache(maxsize=256)
+def _product_plan(equation: str, ndims: tuple[int, ...]) -> Any:
+    """For an explicit equation of two or more operands with no index summed and none
+    repeated in an operand ('bm,bd->bmd', 'i,j->ij'): per operand, the transpose that puts
+    its axes in output order and where each lands in the output. Else None."""
+    lhs, arrow, out = equation.replace(" ", "").partition("->")
+    subs = lhs.split(",")
+    if not arrow or len(subs) < 2 or "." in equation or len(set(out)) != len(out) or \
+            len(subs) != len(ndims) or any(
+                len(set(sub)) != len(sub) or not set(sub) <= set(out) or len(sub) != nd
+                for sub, nd in zip(subs, ndims)):
+        return None
+    plan = []
+    for sub in subs:
+        order = tuple(sorted(range(len(sub)), key=lambda k: out.index(sub[k])))
+        plan.append((order if order != tuple(range(len(sub))) else None,
+                     tuple(out.index(sub[k]) for k in order), len(out)))
+    return tuple(plan)
+
+
+def _einsum_products(ops: tuple[np.ndarray, ...], equation: str) -> np.ndarray | None:
+    """The broadcast product of a pure-product equation (``_product_plan``), as PyTorch
+    computes it: each entry one product, so a zero keeps its sign (NumPy's einsum adds it
+    onto +0). None for any other equation."""
+    plan = _product_plan(equation, tuple(o.ndim for o in ops))
+    if plan is None:
+        return None
+    res = None
+    for o, (order, positions, n) in zip(ops, plan):
+        arr = o if order is None else np.transpose(o, order)
+        shape = [1] * n
+        for pos, size in zip(positions, arr.shape):
+            shape[pos] = size
+        arr = arr.reshape(shape)
+        res = arr if res is None else res * arr
+    return res
+
+
 def _einsum_impl(*ops: np.ndarray, equation: str) -> np.ndarray:
+    if len(ops) > 1 and all(type(o) is np.ndarray for o in ops):
+        out = _einsum_products(ops, equation)
+        if out is not None:
+            return out                  # a new array (a product of two or more operands)
     out = np.einsum(equation, *ops)
     if isinstance(out, np.ndarray) and any(np.may_share_memory(out, o) for o in ops):
         # NOTE: NumPy returns a view for an equation without a sum ('ij->ji', 'ii->i'); an

@@ -146,11 +146,9 @@ def test_nested_vmap_and_vmap_of_grad_of_vmap():
 
 def test_unsupported_ops_fall_back_to_the_loop():
     before = gf._vmap_stats["loop"]
-    f = lambda x: x * float(x.sum()) if x.sum().item() > 0 else -x  # noqa: E731
-    np.testing.assert_allclose(gf.vmap(f)(X[:, 0]), loop(lambda x: f(gk.tensor(x))._data, X[:, 0]))
     g = lambda x: gk.linalg.inv(x[:3]) @ x[0]  # noqa: E731
     np.testing.assert_allclose(gf.vmap(g)(X), loop(lambda x: g(gk.tensor(x))._data, X), atol=1e-10)
-    assert gf._vmap_stats["loop"] == before + 2
+    assert gf._vmap_stats["loop"] == before + 1
     with pytest.raises(RuntimeError):          # a real error still surfaces, from the loop
         gf.vmap(lambda x: x @ gk.ones(7))(X)
 
