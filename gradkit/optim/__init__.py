@@ -18,6 +18,8 @@ tensor(0.0400, requires_grad=True)
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import lr_scheduler
 from .adadelta import Adadelta
 from .adagrad import Adagrad
@@ -34,4 +36,13 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "NAdam", "RAdam", "Adamax",
-           "Adadelta", "Rprop", "ASGD", "lr_scheduler"]
+           "Adadelta", "Rprop", "ASGD", "lr_scheduler", "swa_utils"]
+
+
+def __getattr__(name: str) -> Any:
+    # NOTE: ``swa_utils`` builds on gradkit.nn (AveragedModel is a Module), so it loads on first
+    # use (``torch.optim.swa_utils.AveragedModel`` after ``import torch``), not with the optimizers
+    if name == "swa_utils":
+        import importlib
+        return importlib.import_module(f"{__name__}.swa_utils")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
