@@ -156,7 +156,7 @@ class _FunctionNode(Node):
             if g is not None and not isinstance(g, Tensor):
                 g = _make(np.asarray(g), False, None)
             gs.append(g)
-        result = self.fn_cls.backward(ctx, *gs)
+        result = _user_backward(self.fn_cls)(ctx, *gs)
         if not isinstance(result, tuple):
             result = (result,)
         n_in = len(self.next)
@@ -199,6 +199,16 @@ class _FunctionMeta(type):
     def __init__(cls, name: str, bases: Any, ns: dict[str, Any]) -> None:
         super().__init__(name, bases, ns)
         cls._node_cls = type(name + "Backward", (_FunctionNode,), {"__slots__": ()})
+
+
+def _user_backward(cls: Any) -> Any:
+    """The Function's backward rule: ``backward``, or ``vjp`` (PyTorch's other name for it)."""
+    backward, vjp = cls.backward, cls.vjp
+    if backward is not Function.backward and vjp is not Function.vjp:
+        if getattr(backward, "__func__", backward) is not getattr(vjp, "__func__", vjp):
+            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not "
+                               "allowed. You should only implement one of them.")
+    return vjp if vjp is not Function.vjp else backward
 
 
 class Function(metaclass=_FunctionMeta):

@@ -1,0 +1,133 @@
+"""torch.autograd's docstring examples (issue #17, survey of PyTorch's documentation):
+``allow_mutation_on_saved_tensors``, a custom Function defining ``vjp`` instead of ``backward``,
+and the version error naming a custom Function as PyTorch does.
+
+Expected values are analytic; messages are PyTorch 2.13's (recorded), and a live comparison
+imports torch with ``pytest.importorskip``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit.autograd import Function
+from gradkit.autograd.graph import allow_mutation_on_saved_tensors
+
+
+def test_mutation_after_saving_uses_the_saved_value():
+    with allow_mutation_on_saved_tensors():
+        a = gk.ones(2, 3, requires_grad=True)
+        b = a.clone()
+        out = (b ** 2).sum()
+        b.sin_()
+        out.backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.full((2, 3), 2.0))   # 2 * b before sin_
+    np.testing.assert_allclose(b.detach().numpy(), np.full((2, 3), np.sin(1.0)), rtol=1e-6)
+
+
+def test_unmutated_saved_tensors_keep_their_graph():
+    with allow_mutation_on_saved_tensors():
+        x = gk.tensor([1.0, 2.0], requires_grad=True)
+        y = x.clone()
+        g, = gk.autograd.grad((y ** 3).sum(), x, create_graph=True)
+        np.testing.assert_allclose(g.detach().numpy(), [3.0, 12.0])
+        g2, = gk.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(g2.numpy(), [6.0, 12.0])                  # d/dx 3x^2 = 6x
+
+
+def test_backward_outside_the_block_and_nesting_refused():
+    with allow_mutation_on_saved_tensors():
+        x = gk.tensor([1.0], requires_grad=True)
+        out = (x.clone() ** 2).sum()
+    with pytest.raises(AssertionError, match="Trying to backward outside of the "
+                                             "'allow_mutation_on_saved_tensors' contextin which"):
+        out.backward()
+    with pytest.raises(RuntimeError, match="allow_mutation_on_saved_tensors contexts cannot be nested"):
+        with allow_mutation_on_saved_tensors():
+            with allow_mutation_on_saved_tensors():
+                pass
+    with allow_mutation_on_saved_tensors():           # usable again after the refusal
+        pass
+
+
+class _Scale(Function):
+    @staticmethod
+    def forward(ctx, x, y, z):
+        ctx.save_for_backward(x, y)
+        ctx.z = z
+        return x * y * z
+
+    @staticmethod
+    def vjp(ctx, grad_out):
+        x, y = ctx.saved_tensors
+        return ctx.z * grad_out * y, ctx.z * grad_out * x, None
+
+
+def test_function_with_vjp_instead_of_backward():
+    a = gk.tensor(1.0, requires_grad=True, dtype=gk.float64)
+    b = gk.tensor(2.0, requires_grad=True, dtype=gk.float64)
+    _Scale.apply(a, b, 4).backward()
+    assert float(a.grad) == 8.0 and float(b.grad) == 4.0
+
+
+def test_function_with_both_backward_and_vjp_refused():
+    class Both(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+        @staticmethod
+        def vjp(ctx, g):
+            return g * 2
+
+    x = gk.tensor(1.0, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Implementing both 'backward' and 'vjp' for a custom "
+                                           "Function is not allowed"):
+        Both.apply(x).backward()
+
+
+def test_version_error_names_the_custom_function():
+    class Inplace(Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.numpy()[...] += 1
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    a = gk.tensor(1.0, requires_grad=True, dtype=gk.float64).clone()
+    b = a * a
+    Inplace.apply(a)
+    # torch 2.13 (recorded): "... [torch.DoubleTensor []], which is output 0 of Inplace, is at version 1; ..."
+    with pytest.raises(RuntimeError, match=r"\[torch.DoubleTensor \[\]\], which is output 0 of Inplace, "
+                                           r"is at version 1; expected version 0 instead"):
+        b.backward()
+    x = gk.ones(2, requires_grad=True)
+    y = x.exp()
+    z = y * y
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="which is output 0 of Add, is at version 1"):
+        z.sum().backward()
+
+
+def test_allow_mutation_matches_torch():
+    torch = pytest.importorskip("torch")
+    got = []
+    for lib in (torch, gk):
+        with lib.autograd.graph.allow_mutation_on_saved_tensors():
+            a = lib.tensor([0.5, -1.0], requires_grad=True)
+            b = a.exp()
+            out = (b * b.sin()).sum()
+            b.mul_(3)
+            out.backward()
+        got.append(a.grad.numpy())
+    np.testing.assert_allclose(got[1], got[0], rtol=1e-6)
