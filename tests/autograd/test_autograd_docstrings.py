@@ -131,3 +131,18 @@ def test_allow_mutation_matches_torch():
             out.backward()
         got.append(a.grad.numpy())
     np.testing.assert_allclose(got[1], got[0], rtol=1e-6)
+
+
+def test_legacy_function_instance_call_refused_with_pytorchs_words():
+    # numpy_extensions_recipe.ipynb's BadFFTFunction()(input): torch 2.13 warns when the class
+    # is instantiated and raises when the instance is called (both recorded)
+    class Legacy(Function):
+        def forward(self, x):
+            return x * 2
+
+    with pytest.warns(DeprecationWarning, match="should not be instantiated. Methods on autograd "
+                                                "functions are all static"):
+        f = Legacy()
+    with pytest.raises(RuntimeError, match="Legacy autograd function with non-static forward method "
+                                           "is deprecated. Please use new-style autograd function"):
+        f(gk.ones(2))
