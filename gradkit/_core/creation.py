@@ -55,6 +55,21 @@ def _on_meta(device: Any) -> bool:
             _backend.device(device).type) == "meta"
 
 
+#: ``torch.use_deterministic_algorithms(True)`` ("deterministic", set by ``_api.flags``) with
+#: ``torch.utils.deterministic.fill_uninitialized_memory`` ("fill"): ``empty``/``empty_like``
+#: then fill what would be uninitialised memory, as PyTorch does (NaN for floating and complex
+#: dtypes, the largest value for integers, True for bool)
+UNINITIALIZED_FILL = {"deterministic": False, "fill": True}
+
+
+def _uninitialized(shape: Any, dtype: Any) -> np.ndarray:
+    arr = np.empty(shape, dtype=dtype)
+    if UNINITIALIZED_FILL["deterministic"] and UNINITIALIZED_FILL["fill"]:
+        kind = arr.dtype.kind
+        arr.fill(np.nan if kind in "fc" else True if kind == "b" else np.iinfo(arr.dtype).max)
+    return arr
+
+
 def _blank(shape: Any, dtype: Any, device: Any, make: Any) -> Any:
     """``make()``, or a meta array of ``shape`` and ``dtype`` (no memory) on the meta device."""
     if _on_meta(device):
@@ -280,7 +295,7 @@ def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     device = _backend.default_device(device)
     shape, npd = _shape(sizes, size), _float_dtype(dtype)
-    return _finish(_blank(shape, npd, device, lambda: np.empty(shape, dtype=npd)), requires_grad, device)
+    return _finish(_blank(shape, npd, device, lambda: _uninitialized(shape, npd)), requires_grad, device)
 
 
 def _shape(sizes: tuple[Any, ...], size: Any) -> tuple[int, ...]:
@@ -464,7 +479,7 @@ def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_gr
                memory_format: Any = None) -> Tensor:
     shape, dt = _like(input, dtype)
     where = _like_device(input, device)
-    res = _finish(_blank(shape, dt, where, lambda: np.empty(shape, dtype=dt)), requires_grad, where)
+    res = _finish(_blank(shape, dt, where, lambda: _uninitialized(shape, dt)), requires_grad, where)
     return _laid_out_like(input, memory_format, res)
 
 
