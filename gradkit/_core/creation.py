@@ -12,6 +12,7 @@ import numpy as np
 from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
 from gradkit._core import concrete as _cc
+from gradkit._core import formats as _formats
 from gradkit._core.meta import META as _META
 from gradkit._core.meta import MetaArray as _MetaArray
 from gradkit._core.tensor import Tensor, _make
@@ -295,7 +296,15 @@ def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     device = _backend.default_device(device)
     shape, npd = _shape(sizes, size), _float_dtype(dtype)
-    return _finish(_blank(shape, npd, device, lambda: _uninitialized(shape, npd)), requires_grad, device)
+    order = _formats.order_of(_formats.check(memory_format), len(shape))
+
+    def make() -> np.ndarray:
+        if order is None:
+            return _uninitialized(shape, npd)
+        # NOTE: a channels-last format: allocated in that order, seen as NCHW (PyTorch's strides)
+        arr = _uninitialized(tuple(shape[i] for i in order), npd)
+        return arr.transpose(tuple(int(i) for i in np.argsort(order)))
+    return _finish(_blank(shape, npd, device, make), requires_grad, device)
 
 
 def _shape(sizes: tuple[Any, ...], size: Any) -> tuple[int, ...]:
