@@ -22,7 +22,7 @@ from gradkit._core.grad_mode import _state
 
 __all__ = ["Node", "AccumulateGrad", "Meta", "ConstRef", "SavedTensor", "freed_error",
            "version_error", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
-           "allow_mutation_on_saved_tensors",
+           "allow_mutation_on_saved_tensors", "increment_version",
            "BackwardPass", "current_pass", "register_multi_grad_hook"]
 
 _FREED = (
@@ -434,6 +434,15 @@ class save_on_cpu(saved_tensors_hooks):
             return t.to(device)
 
         super().__init__(pack, unpack)
+
+
+def increment_version(tensor: Any) -> None:
+    """Count an in-place change that autograd did not see (a write through ``.numpy()`` or
+    ``.data``): bump the version counter of ``tensor`` (or of each tensor of an iterable), so a
+    graph that saved it refuses to use the old value, as ``torch.autograd.graph.increment_version``."""
+    from gradkit._core.tensor import Tensor
+    for t in (tensor,) if isinstance(tensor, Tensor) else tensor:
+        t._vc[0] += 1
 
 
 class _MutationContext:

@@ -461,6 +461,13 @@ def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
             t._grad = g
         else:
             arr = _backend.copy(g, t._data.dtype)
+            d = t._data
+            if type(d) is np.ndarray and not d.flags.c_contiguous and _dense(d):
+                # NOTE: PyTorch's default gradient layout: a non-overlapping, dense leaf (a
+                # channels-last weight) gets a .grad with its own strides
+                laid = np.empty_like(d, dtype=arr.dtype)
+                laid[...] = arr
+                arr = laid
             t._grad = _make(arr, False, None)
     elif create or old._rg:
         t._grad = old + _wrap(g, create)
@@ -470,6 +477,17 @@ def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
         old._vc[0] += 1
     else:
         t._grad = _make(as_data(old._data + g, t._data.dtype), False, None)
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether ``a``'s elements fill a block of memory without gaps or overlaps (any order)."""
+    dims = sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1)
+    expected = a.itemsize
+    for st, n in dims:
+        if st != expected:
+            return False
+        expected *= n
+    return True
 
 
 def _conj(g: Any) -> Any:

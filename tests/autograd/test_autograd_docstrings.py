@@ -146,3 +146,40 @@ def test_legacy_function_instance_call_refused_with_pytorchs_words():
     with pytest.raises(RuntimeError, match="Legacy autograd function with non-static forward method "
                                            "is deprecated. Please use new-style autograd function"):
         f(gk.ones(2))
+
+
+def test_increment_version_makes_a_saved_tensor_stale():
+    x = gk.ones(3, requires_grad=True)
+    z = x * x
+    with gk.no_grad():
+        x.mul_(1)                     # counted
+    gk.autograd.graph.increment_version(x)
+    assert x._version == 2
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+    y = gk.ones(2)
+    gk.autograd.graph.increment_version([y, y])
+    assert y._version == 2
+
+
+def test_default_grad_layout_matches_a_dense_leaf():
+    # torch 2.13 (recorded): a channels-last leaf gets a channels-last .grad; a leaf made from a
+    # strided view (not dense) gets a row-major one
+    p = gk.randn(2, 3, 4, 5).to(memory_format=gk.channels_last).requires_grad_()
+    (p * 2).sum().backward()
+    assert p.grad.stride() == (60, 1, 15, 3) and (p.grad.numpy() == 2).all()
+    (p * 3).sum().backward()
+    assert p.grad.stride() == (60, 1, 15, 3) and (p.grad.numpy() == 5).all()
+    t = gk.randn(4, 6)[:, ::2].requires_grad_()
+    (t * 1).sum().backward()
+    assert t.grad.stride() == (3, 1)
+
+
+def test_multithreading_switch():
+    assert gk.autograd.is_multithreading_enabled()
+    gk.autograd.set_multithreading_enabled(False)
+    assert not gk.autograd.is_multithreading_enabled()
+    gk.autograd.set_multithreading_enabled(True)
+    with gk.autograd.set_multithreading_enabled(False):
+        assert not gk.autograd.is_multithreading_enabled()
+    assert gk.autograd.is_multithreading_enabled()
