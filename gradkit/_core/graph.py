@@ -14,7 +14,7 @@ import re
 import threading
 import traceback
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -22,7 +22,8 @@ from gradkit._core.grad_mode import _state
 
 __all__ = ["Node", "AccumulateGrad", "Meta", "ConstRef", "SavedTensor", "freed_error",
            "version_error", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
-           "allow_mutation_on_saved_tensors", "increment_version",
+           "allow_mutation_on_saved_tensors", "increment_version", "GradientEdge",
+           "get_gradient_edge",
            "BackwardPass", "current_pass", "register_multi_grad_hook"]
 
 _FREED = (
@@ -434,6 +435,26 @@ class save_on_cpu(saved_tensors_hooks):
             return t.to(device)
 
         super().__init__(pack, unpack)
+
+
+class GradientEdge(NamedTuple):
+    """Where a gradient flows: output ``output_nr`` of ``node`` (``torch.autograd.graph``'s).
+    ``autograd.grad`` and ``backward(inputs=...)`` accept one in place of a tensor."""
+
+    node: Any
+    output_nr: int
+
+
+def get_gradient_edge(tensor: Any) -> GradientEdge:
+    """The edge the gradient of ``tensor`` arrives through: its ``grad_fn`` and output index,
+    or a leaf's ``AccumulateGrad`` node (output 0). Holding it keeps that part of the graph
+    addressable after the tensor itself is gone."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not "
+                           "require gradients")
+    if tensor.grad_fn is None:
+        return GradientEdge(AccumulateGrad.of(tensor), 0)
+    return GradientEdge(tensor.grad_fn, tensor._oi)
 
 
 def increment_version(tensor: Any) -> None:

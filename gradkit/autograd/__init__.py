@@ -25,6 +25,7 @@ from gradkit._core.grad_mode import (detect_anomaly, enable_grad, get_subgradien
                                      set_subgradient_convention, set_complex_convention,
                                      get_complex_convention, is_multithreading_enabled,
                                      set_multithreading_enabled)
+from gradkit._core import graph as _graph
 from gradkit._core.graph import Node
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "gradcheck",
@@ -66,7 +67,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     if is_grads_batched:
         raise NotImplementedError("is_grads_batched is not supported yet; loop over the rows or "
                                   "use gradkit.autograd.functional.jacobian")
-    single = isinstance(inputs, Tensor)
+    single = isinstance(inputs, (Tensor, _graph.GradientEdge))
     ins = [inputs] if single else list(inputs)
     if not ins:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")

@@ -183,3 +183,24 @@ def test_multithreading_switch():
     with gk.autograd.set_multithreading_enabled(False):
         assert not gk.autograd.is_multithreading_enabled()
     assert gk.autograd.is_multithreading_enabled()
+
+
+def test_gradient_edges_stand_for_tensors_in_grad_and_backward():
+    x = gk.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    out = (h ** 2).sum()
+    edge = gk.autograd.graph.get_gradient_edge(h)
+    assert isinstance(edge, gk.autograd.graph.GradientEdge)
+    assert edge.node is h.grad_fn and edge.output_nr == 0
+    g, = gk.autograd.grad(out, edge, retain_graph=True)
+    np.testing.assert_allclose(g.numpy(), [6.0, 12.0])                 # d(h^2)/dh = 2h
+    leaf_edge = gk.autograd.graph.get_gradient_edge(x)
+    assert leaf_edge.node.name() == "torch::autograd::AccumulateGrad" and leaf_edge.output_nr == 0
+    gx, gh = gk.autograd.grad(out, (leaf_edge, edge), retain_graph=True)
+    np.testing.assert_allclose(gx.numpy(), [18.0, 36.0])               # 2 h * 3
+    np.testing.assert_allclose(gh.numpy(), [6.0, 12.0])
+    out.backward(inputs=[leaf_edge])
+    np.testing.assert_allclose(x.grad.numpy(), [18.0, 36.0])
+    with pytest.raises(RuntimeError, match="not possible to get the gradient edge for a Tensor that "
+                                           "does not require gradients"):
+        gk.autograd.graph.get_gradient_edge(gk.ones(2))
