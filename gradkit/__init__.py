@@ -90,7 +90,7 @@ if _typing.TYPE_CHECKING:
     from ._api.shape import *  # noqa: F401,F403
     from . import (accelerator, backends, cli, compile, cuda, cv2, data, distributions, fft, func,
                    functional, image, io, nn, numeric, numpy, optim, optimize, profiler, random,
-                   scipy, special, symbolic, tape, testing, tf, utils, viz, xpu)
+                   scipy, signal, special, symbolic, tape, testing, tf, utils, viz, xpu)
     from .func._vmap import torch_vmap as vmap
     from ._api.lazy import compute, from_dask, persist
     from .io import load, save
@@ -110,6 +110,7 @@ if _typing.TYPE_CHECKING:
     from .linalg._legacy import (cholesky, cholesky_inverse, eig, frobenius_norm, geqrf, lstsq,
                                  lu, lu_solve, lu_unpack, matrix_rank, nuclear_norm, qr, solve,
                                  symeig)
+    from .linalg._lowrank import pca_lowrank, svd_lowrank
     from .tape import GradientTape, Variable
 
 
@@ -141,7 +142,7 @@ def __getattr__(name: str) -> object:
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
                  "compile", "accelerator", "functional", "distributions", "backends", "random",
-                 "special", "profiler", "xpu")
+                 "special", "profiler", "xpu", "signal")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy",
                # torch.cosine_similarity, ...: nn.functional's, also at the top level in PyTorch
@@ -169,6 +170,8 @@ _LAZY_NAMES.update(dict.fromkeys(("qr", "lu", "lu_solve", "lu_unpack", "cholesky
                                   "cholesky_inverse", "eig", "symeig", "lstsq", "solve",
                                   "matrix_rank", "frobenius_norm", "nuclear_norm", "geqrf"),
                                  "linalg._legacy"))
+# torch.svd_lowrank, torch.pca_lowrank: randomized low-rank SVD
+_LAZY_NAMES.update(dict.fromkeys(("svd_lowrank", "pca_lowrank"), "linalg._lowrank"))
 
 from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
                                   FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
@@ -252,21 +255,22 @@ if _typing.TYPE_CHECKING:
                 "minimum", "mm", "mode", "moveaxis", "movedim", "mul", "multiply", "mv",
                 "nan_to_num", "nanmean", "nanmedian", "nanquantile", "nansum", "narrow", "ne",
                 "neg", "negative", "nonzero", "nonzero_static", "norm", "not_equal",
-                "nuclear_norm", "numel", "numpy", "outer", "pairwise_distance", "pdist", "permute",
-                "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "polar", "polygamma",
-                "positive", "pow", "prelu", "prod", "profiler", "qr", "quantile", "rad2deg",
-                "real", "reciprocal", "relu", "remainder", "repeat", "repeat_interleave",
-                "reshape", "resolve_conj", "resolve_neg", "rms_norm", "roll", "rot90", "round",
-                "rrelu", "rrelu_", "rsqrt", "rsub", "scatter", "scatter_add", "scipy",
-                "searchsorted", "selu", "selu_", "sgn", "sigmoid", "sign", "signbit", "sin",
-                "sinc", "sinh", "solve", "sort", "special", "special_xlogy", "split",
-                "split_with_sizes", "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub",
-                "subtract", "sum", "swapaxes", "swapdims", "symeig", "t", "take", "take_along_dim",
-                "tan", "tanh", "tape", "tensor_split", "tensordot", "testing", "tf", "threshold",
-                "threshold_", "tile", "topk", "trace", "transpose", "triangular_solve", "tril",
-                "triplet_margin_loss", "triu", "true_divide", "trunc", "unbind", "unflatten",
-                "unfold", "unique", "unique_consecutive", "unravel_index", "unsqueeze", "var",
-                "var_mean", "vdot", "view", "view_as_complex", "view_as_real", "vsplit", "vstack",
-                "where", "xlogy", "xpu"]
+                "nuclear_norm", "numel", "numpy", "outer", "pairwise_distance", "pca_lowrank",
+                "pdist", "permute", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss",
+                "polar", "polygamma", "positive", "pow", "prelu", "prod", "profiler", "qr",
+                "quantile", "rad2deg", "real", "reciprocal", "relu", "remainder", "repeat",
+                "repeat_interleave", "reshape", "resolve_conj", "resolve_neg", "rms_norm", "roll",
+                "rot90", "round", "rrelu", "rrelu_", "rsqrt", "rsub", "scatter", "scatter_add",
+                "scipy", "searchsorted", "selu", "selu_", "sgn", "sigmoid", "sign", "signal",
+                "signbit", "sin", "sinc", "sinh", "solve", "sort", "special", "special_xlogy",
+                "split", "split_with_sizes", "sqrt", "square", "squeeze", "stack", "std",
+                "std_mean", "sub", "subtract", "sum", "svd_lowrank", "swapaxes", "swapdims",
+                "symeig", "t", "take", "take_along_dim", "tan", "tanh", "tape", "tensor_split",
+                "tensordot", "testing", "tf", "threshold", "threshold_", "tile", "topk", "trace",
+                "transpose", "triangular_solve", "tril", "triplet_margin_loss", "triu",
+                "true_divide", "trunc", "unbind", "unflatten", "unfold", "unique",
+                "unique_consecutive", "unravel_index", "unsqueeze", "var", "var_mean", "vdot",
+                "view", "view_as_complex", "view_as_real", "vsplit", "vstack", "where", "xlogy",
+                "xpu"]
     # END names written by tools/gen_tensor_stub.py
 del _dtype, _typing

@@ -13,7 +13,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
 
 import numpy as np
 
@@ -28,26 +28,31 @@ __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "
            "WeightedRandomSampler", "DistributedSampler", "default_convert"]
 
 
+#: what a dataset yields or a sampler gives; ``Dataset[T]``/``Sampler[int]`` subscript as PyTorch's
+T_co = TypeVar("T_co", covariant=True)
+
+
 def get_worker_info() -> None:
     """None: a ``DataLoader`` here reads its dataset in the calling process (no workers), as
     PyTorch's answers in the main process."""
     return None
 
 
-class Dataset:
+class Dataset(Generic[T_co]):
     """A map-style dataset: ``__getitem__(i)`` and ``__len__``."""
 
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
-    def __len__(self) -> int:
-        raise NotImplementedError
+    # NOTE: no default __len__ (PyTorch has none): ``list(iterable_dataset)`` asks len() for a
+    # size hint, and a raising __len__ would stop it; ``len()`` of a dataset without one is
+    # Python's TypeError, as in PyTorch
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[T_co]):
     """A dataset read by iterating over it (``__iter__``), not by index."""
 
     def __iter__(self) -> Iterator[Any]:
@@ -135,7 +140,7 @@ class StackDataset(Dataset):
         return self._length
 
 
-class Sampler:
+class Sampler(Generic[T_co]):
     """Yields the indices a ``DataLoader`` reads, in order (``__iter__``; ``__len__`` if known)."""
 
     def __init__(self, data_source: Any = None) -> None:
@@ -552,7 +557,7 @@ class DataLoader:
     def __len__(self) -> int:
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
-        if isinstance(self.dataset, IterableDataset) and type(self.dataset).__len__ is Dataset.__len__:
+        if isinstance(self.dataset, IterableDataset) and not hasattr(type(self.dataset), "__len__"):
             raise TypeError(f"object of type '{type(self.dataset).__name__}' has no len()")
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)  # type: ignore[arg-type]
         if self.batch_size is None:

@@ -39,7 +39,7 @@ import numpy as np
 
 from gradkit._core.tensor import Tensor
 
-__all__ = ["assert_close", "assert_allclose"]
+__all__ = ["assert_close", "assert_allclose", "make_tensor"]
 
 _TOLERANCES = {  # numpy dtype -> (rtol, atol), as torch.testing._comparison.default_tolerances
     np.dtype(np.float16): (1e-3, 1e-5),
@@ -297,3 +297,71 @@ def assert_allclose(actual: Any, expected: Any, rtol: float | None = None, atol:
     """Deprecated PyTorch alias: ``assert_close`` without dtype checks, NaNs equal."""
     assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=False,
                  msg=msg or None)
+
+
+def make_tensor(*shape: Any, dtype: Any, device: Any = None, low: float | None = None,
+                high: float | None = None, requires_grad: bool = False, noncontiguous: bool = False,
+                exclude_zero: bool = False, memory_format: Any = None) -> Tensor:
+    """A tensor of ``shape`` and ``dtype`` with values drawn uniformly from ``[low, high)``, as
+    ``torch.testing.make_tensor``: defaults ``[0, 2)`` for bool, ``[0, 10)`` unsigned and
+    ``[-9, 10)`` signed integers, ``[-9, 9)`` floating and complex (each part); bounds outside
+    the dtype's range are clamped. ``noncontiguous`` gives a strided view, ``exclude_zero``
+    replaces zeros by 1 (integers) or the dtype's smallest normal number. Draws come from
+    gradkit's generator (``manual_seed``), not PyTorch's, so the values differ from PyTorch's.
+    """
+    from gradkit._api.complex import view_as_real
+    from gradkit._core import creation
+    from gradkit._core.dtype import finfo, iinfo
+    if len(shape) == 1 and isinstance(shape[0], Sequence):
+        shape = tuple(shape[0])
+    shape = tuple(int(n) for n in shape)
+    if noncontiguous and memory_format is not None:
+        raise ValueError(f"The parameters `noncontiguous` and `memory_format` are mutually exclusive, "
+                         f"but got noncontiguous={noncontiguous!r} and memory_format={memory_format!r}")
+    exact = dtype.is_floating_point or dtype.is_complex
+    if requires_grad and not exact:
+        raise ValueError(f"`requires_grad=True` is not supported for boolean and integral dtypes, but got "
+                         f"dtype={dtype}")
+    noncontiguous = noncontiguous and math.prod(shape) > 1
+    if noncontiguous:
+        shape = shape[:-1] + (2 * shape[-1],)
+
+    def bounds(lowest: float, highest: float, default_low: float, default_high: float) -> tuple[Any, Any]:
+        lo = default_low if low is None else low
+        hi = default_high if high is None else high
+        if any(isinstance(v, float) and math.isnan(v) for v in (lo, hi)):
+            raise ValueError(f"`low` and `high` cannot be NaN, but got low={lo} and high={hi}")
+        if lo >= hi and not (lo == hi and exact):
+            raise ValueError(f"`low` must be less than `high`, but got {lo} >= {hi}")
+        if hi < lowest or lo >= highest:
+            raise ValueError(f"The value interval specified by `low` and `high` is [{lo}, {hi}), "
+                             f"but {dtype} only supports [{lowest}, {highest})")
+        lo, hi = min(max(lo, lowest), highest), min(max(hi, lowest), highest)
+        return (lo, hi) if exact else (math.ceil(lo), math.ceil(hi))
+
+    if dtype.is_floating_point or dtype.is_complex:
+        info = finfo(dtype)
+        lo, hi = bounds(info.min, info.max, -9, 9)
+        result = creation.empty(shape, dtype=dtype)
+        target = view_as_real(result) if dtype.is_complex else result
+        if hi - lo >= info.max:                  # the width itself would overflow: draw halves
+            target.uniform_(lo / 2, hi / 2).mul_(2)
+        else:
+            target.uniform_(lo, hi)
+    elif str(dtype) == "torch.bool":
+        lo, hi = bounds(0, 2, 0, 2)
+        result = creation.randint(lo, hi, shape, dtype=dtype)
+    else:
+        info = iinfo(dtype)
+        # NOTE: as PyTorch, int64's top value is never drawn (randint's bound is exclusive)
+        lo, hi = bounds(info.min, info.max + (1 if str(dtype) != "torch.int64" else 0), -9, 10)
+        result = creation.randint(lo, hi, shape, dtype=dtype)
+    if noncontiguous:
+        result = result[..., 1::2]
+    elif memory_format is not None:
+        result = result.clone(memory_format=memory_format)
+    if exclude_zero:
+        result[result == 0] = finfo(dtype).tiny if exact else 1
+    if exact:
+        result.requires_grad = requires_grad
+    return result

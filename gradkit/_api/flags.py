@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from gradkit._core import creation as _creation
 from gradkit._core import dtype as _dtype
 from gradkit._core.grad_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
                                      set_detect_anomaly)
@@ -31,11 +32,14 @@ _flags: dict[str, Any] = {"deterministic": False, "warn_only": False, "precision
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
     """Ask for deterministic algorithms. gradkit's are always deterministic (NumPy on the CPU),
-    so this only records the setting that ``are_deterministic_algorithms_enabled`` reports."""
+    so this records the setting that ``are_deterministic_algorithms_enabled`` reports, and makes
+    ``empty`` fill its memory while ``torch.utils.deterministic.fill_uninitialized_memory`` is
+    True (PyTorch's behaviour)."""
     if not isinstance(mode, bool):
         raise TypeError("_set_deterministic_algorithms(): argument 'mode' (position 1) must be "
                         f"bool, not {type(mode).__name__}")
     _flags["deterministic"], _flags["warn_only"] = mode, bool(warn_only)
+    _creation.UNINITIALIZED_FILL["deterministic"] = mode
 
 
 def are_deterministic_algorithms_enabled() -> bool:

@@ -254,7 +254,11 @@ def _new_factory(name: str) -> Callable[..., Tensor]:
             if not size and "size" in kw:
                 size = (kw.pop("size"),)
             shape = F._size(size)
-            arr = (np.zeros if name != "ones" else np.ones)(shape, dtype=_dtype.as_dtype(d).np)
+            npd = _dtype.as_dtype(d).np
+            if name == "empty" and F.UNINITIALIZED_FILL["deterministic"] and F.UNINITIALIZED_FILL["fill"]:
+                arr = F._uninitialized(shape, npd)        # filled, as PyTorch under determinism
+            else:
+                arr = (np.zeros if name != "ones" else np.ones)(shape, dtype=npd)
         return F._finish(arr, requires_grad, _same_place(self, device))
     method.__name__ = "new_" + name
     method.__doc__ = (f"A new tensor of ``{name}`` with this tensor's dtype and device unless "

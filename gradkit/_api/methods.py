@@ -223,6 +223,8 @@ def to(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     if fmt in _formats.CHANNELS_LAST:
         return _lay_out(to(self, *args, **{k: v for k, v in kwargs.items()
                                             if k != "memory_format"}), fmt)
+    if fmt is _formats.contiguous_format:        # back to C order (a copy only if needed)
+        return contiguous(to(self, *args, **{k: v for k, v in kwargs.items() if k != "memory_format"}))
     dtype = kwargs.get("dtype")
     copy = kwargs.get("copy", False)
     device = kwargs.get("device")

@@ -12,6 +12,7 @@ import numpy as np
 from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
 from gradkit._core import concrete as _cc
+from gradkit._core import formats as _formats
 from gradkit._core.meta import META as _META
 from gradkit._core.meta import MetaArray as _MetaArray
 from gradkit._core.tensor import Tensor, _make
@@ -53,6 +54,21 @@ def _on_meta(device: Any) -> bool:
         return type(device.arr) is _MetaArray
     return (device.type if isinstance(device, _backend.device) else
             _backend.device(device).type) == "meta"
+
+
+#: ``torch.use_deterministic_algorithms(True)`` ("deterministic", set by ``_api.flags``) with
+#: ``torch.utils.deterministic.fill_uninitialized_memory`` ("fill"): ``empty``/``empty_like``
+#: then fill what would be uninitialised memory, as PyTorch does (NaN for floating and complex
+#: dtypes, the largest value for integers, True for bool)
+UNINITIALIZED_FILL = {"deterministic": False, "fill": True}
+
+
+def _uninitialized(shape: Any, dtype: Any) -> np.ndarray:
+    arr = np.empty(shape, dtype=dtype)
+    if UNINITIALIZED_FILL["deterministic"] and UNINITIALIZED_FILL["fill"]:
+        kind = arr.dtype.kind
+        arr.fill(np.nan if kind in "fc" else True if kind == "b" else np.iinfo(arr.dtype).max)
+    return arr
 
 
 def _blank(shape: Any, dtype: Any, device: Any, make: Any) -> Any:
@@ -285,7 +301,15 @@ def empty(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, memory_format: Any = None) -> Tensor:
     device = _backend.default_device(device)
     shape, npd = _shape(sizes, size), _float_dtype(dtype)
-    return _finish(_blank(shape, npd, device, lambda: np.empty(shape, dtype=npd)), requires_grad, device)
+    order = _formats.order_of(_formats.check(memory_format), len(shape))
+
+    def make() -> np.ndarray:
+        if order is None:
+            return _uninitialized(shape, npd)
+        # NOTE: a channels-last format: allocated in that order, seen as NCHW (PyTorch's strides)
+        arr = _uninitialized(tuple(shape[i] for i in order), npd)
+        return arr.transpose(tuple(int(i) for i in np.argsort(order)))
+    return _finish(_blank(shape, npd, device, make), requires_grad, device)
 
 
 def _shape(sizes: tuple[Any, ...], size: Any) -> tuple[int, ...]:
@@ -496,7 +520,7 @@ def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_gr
         return res
     shape, dt = _like(input, dtype)
     where = _like_device(input, device)
-    res = _finish(_blank(shape, dt, where, lambda: np.empty(shape, dtype=dt)), requires_grad, where)
+    res = _finish(_blank(shape, dt, where, lambda: _uninitialized(shape, dt)), requires_grad, where)
     return _laid_out_like(input, memory_format, res)
 
 

@@ -13,7 +13,8 @@ from typing import Any, Callable, TypeVar
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled", "set_detect_anomaly", "detect_anomaly",
            "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "set_subgradient_convention",
-           "get_subgradient_convention", "set_complex_convention", "get_complex_convention"]
+           "get_subgradient_convention", "set_complex_convention", "get_complex_convention",
+           "set_multithreading_enabled", "is_multithreading_enabled"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -200,6 +201,35 @@ class set_grad_enabled(_GradMode):
         _state.grad_enabled, _state.inference_grad = self.prev
 
     def clone(self) -> set_grad_enabled:
+        return self.__class__(self.mode)
+
+
+_multithreading = [True]
+
+
+def is_multithreading_enabled() -> bool:
+    """``torch.autograd.is_multithreading_enabled``: the switch ``set_multithreading_enabled``
+    sets (gradkit's backward runs on the calling thread whatever it says)."""
+    return _multithreading[0]
+
+
+class set_multithreading_enabled:
+    """``torch.autograd.set_multithreading_enabled(mode)``: set at once; as a context manager the
+    previous value comes back on exit. PyTorch's engine uses it to allow a thread per device in
+    backward; gradkit's backward is single-threaded either way, so only the setting is kept."""
+
+    def __init__(self, mode: bool) -> None:
+        self.prev = _multithreading[0]
+        self.mode = bool(mode)
+        _multithreading[0] = self.mode
+
+    def __enter__(self) -> None:
+        pass
+
+    def __exit__(self, *exc: object) -> None:
+        _multithreading[0] = self.prev
+
+    def clone(self) -> set_multithreading_enabled:
         return self.__class__(self.mode)
 
 

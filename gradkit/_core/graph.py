@@ -10,10 +10,11 @@ when saved, so an in-place change is caught when backward unpacks them.
 from __future__ import annotations
 
 import itertools
+import re
 import threading
 import traceback
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
@@ -21,6 +22,8 @@ from gradkit._core.grad_mode import _state
 
 __all__ = ["Node", "AccumulateGrad", "Meta", "ConstRef", "SavedTensor", "freed_error",
            "version_error", "saved_tensors_hooks", "save_on_cpu", "disable_saved_tensors_hooks",
+           "allow_mutation_on_saved_tensors", "increment_version", "GradientEdge",
+           "get_gradient_edge",
            "BackwardPass", "current_pass", "register_multi_grad_hook"]
 
 _FREED = (
@@ -71,9 +74,9 @@ def version_error(t: Any, node: Any, saved_version: int, current: int) -> Runtim
     producer = ""
     fn = getattr(t, "_fn", None)
     if fn is not None:
-        base = fn.name()
-        if base.endswith("Backward0") or base.endswith("Backward1"):
-            base = base[: -len("Backward0")]
+        # NOTE: PyTorch names the op without its "Backward<n>" (``Exp``; a custom Function's
+        # ``InplaceBackward`` is ``Inplace``)
+        base = re.sub(r"Backward\d*$", "", fn.name())
         producer = f", which is output {t._oi} of {base},"
     msg = ("one of the variables needed for gradient computation has been modified by an inplace "
            f"operation: [torch.{legacy} [{shape}]]{producer} is at version {current}; expected "
@@ -432,6 +435,82 @@ class save_on_cpu(saved_tensors_hooks):
             return t.to(device)
 
         super().__init__(pack, unpack)
+
+
+class GradientEdge(NamedTuple):
+    """Where a gradient flows: output ``output_nr`` of ``node`` (``torch.autograd.graph``'s).
+    ``autograd.grad`` and ``backward(inputs=...)`` accept one in place of a tensor."""
+
+    node: Any
+    output_nr: int
+
+
+def get_gradient_edge(tensor: Any) -> GradientEdge:
+    """The edge the gradient of ``tensor`` arrives through: its ``grad_fn`` and output index,
+    or a leaf's ``AccumulateGrad`` node (output 0). Holding it keeps that part of the graph
+    addressable after the tensor itself is gone."""
+    if not tensor.requires_grad:
+        raise RuntimeError("It is not possible to get the gradient edge for a Tensor that does not "
+                           "require gradients")
+    if tensor.grad_fn is None:
+        return GradientEdge(AccumulateGrad.of(tensor), 0)
+    return GradientEdge(tensor.grad_fn, tensor._oi)
+
+
+def increment_version(tensor: Any) -> None:
+    """Count an in-place change that autograd did not see (a write through ``.numpy()`` or
+    ``.data``): bump the version counter of ``tensor`` (or of each tensor of an iterable), so a
+    graph that saved it refuses to use the old value, as ``torch.autograd.graph.increment_version``."""
+    from gradkit._core.tensor import Tensor
+    for t in (tensor,) if isinstance(tensor, Tensor) else tensor:
+        t._vc[0] += 1
+
+
+class _MutationContext:
+    """What ``allow_mutation_on_saved_tensors`` gives back: whether its block is still open."""
+
+    def __init__(self) -> None:
+        self.open = True
+
+
+_mutation_allowed = threading.local()
+
+
+class allow_mutation_on_saved_tensors:
+    """Context manager: a tensor saved for backward inside it may be changed in place later;
+    backward then uses the value it had when it was saved (``torch.autograd.graph``'s name).
+
+    Each saved tensor is copied when it is saved (PyTorch copies it when it is first changed;
+    the results are the same, the memory is not): backward uses the tensor itself, graph and
+    all, while its version is unchanged, and the copy (values only, as in PyTorch) once it has
+    been changed. Backward must run inside the block.
+    """
+
+    def __enter__(self) -> _MutationContext:
+        if getattr(_mutation_allowed, "on", False):
+            raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+        ctx = self.ctx = _MutationContext()
+
+        def pack(t: Any) -> Any:
+            return t, t._vc[0], t.detach().clone()
+
+        def unpack(packed: Any) -> Any:
+            if not ctx.open:
+                # NOTE: PyTorch's words, its missing space ("contextin") kept
+                raise AssertionError("Trying to backward outside of the 'allow_mutation_on_saved_tensors' "
+                                     "contextin which the graph was originally recorded.")
+            t, version, copy = packed
+            return t if t._vc[0] == version else copy
+
+        self.hooks = saved_tensors_hooks(pack, unpack)
+        self.hooks.__enter__()
+        _mutation_allowed.on = True
+        return ctx
+
+    def __exit__(self, *exc: object) -> None:
+        self.ctx.open = False
+        _mutation_allowed.on = False
+        self.hooks.__exit__(*exc)
 
 
 class disable_saved_tensors_hooks:

@@ -23,7 +23,9 @@ from gradkit._core.grad_mode import (detect_anomaly, enable_grad, get_subgradien
                                      is_anomaly_enabled, is_grad_enabled, no_grad,
                                      set_detect_anomaly, set_grad_enabled,
                                      set_subgradient_convention, set_complex_convention,
-                                     get_complex_convention)
+                                     get_complex_convention, is_multithreading_enabled,
+                                     set_multithreading_enabled)
+from gradkit._core import graph as _graph
 from gradkit._core.graph import Node
 
 __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable", "gradcheck",
@@ -33,7 +35,8 @@ __all__ = ["backward", "grad", "Function", "FunctionCtx", "once_differentiable",
            "forward_ad", "functional", "explain", "Explanation", "set_record_locations",
            "is_record_locations_enabled", "set_subgradient_convention",
            "get_subgradient_convention", "set_complex_convention", "get_complex_convention",
-           "numerical", "numerical_fallback", "is_tensor_like"]
+           "numerical", "numerical_fallback", "is_tensor_like", "set_multithreading_enabled",
+           "is_multithreading_enabled"]
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
@@ -64,7 +67,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     if is_grads_batched:
         raise NotImplementedError("is_grads_batched is not supported yet; loop over the rows or "
                                   "use gradkit.autograd.functional.jacobian")
-    single = isinstance(inputs, Tensor)
+    single = isinstance(inputs, (Tensor, _graph.GradientEdge))
     ins = [inputs] if single else list(inputs)
     if not ins:
         raise RuntimeError("`inputs` argument to `grad()` cannot be empty.")

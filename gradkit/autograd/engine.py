@@ -18,7 +18,7 @@ from gradkit._core import backend as _backend
 from gradkit._core.backend import as_data
 from gradkit._core.tensor import Size, Tensor, _make
 from gradkit._core.grad_mode import _state
-from gradkit._core.graph import BackwardPass
+from gradkit._core.graph import AccumulateGrad, BackwardPass, GradientEdge
 from gradkit._core.dtype import FROM_NP
 from gradkit.ops.elementwise import where
 
@@ -33,7 +33,7 @@ _grad_lock = threading.RLock()
 def _as_seq(x: Any) -> list[Any]:
     if x is None:
         return []
-    if isinstance(x, Tensor):
+    if isinstance(x, (Tensor, GradientEdge)):
         return [x]
     return list(x)
 
@@ -294,6 +294,12 @@ def _execute(roots: list[Tensor], seeds: list[Any], create: bool, retain: bool,
     out_targets: dict[tuple[Any, int], list[int]] = {}
     if inputs:
         for k, t in enumerate(inputs):
+            if isinstance(t, GradientEdge):
+                if isinstance(t.node, AccumulateGrad):      # a leaf's edge: the leaf itself
+                    inputs[k] = t = t.node.variable
+                else:                                       # output_nr of a node: caught there
+                    out_targets.setdefault((t.node, t.output_nr), []).append(k)
+                    continue
             if not isinstance(t, Tensor):
                 raise TypeError(f"inputs must be Tensors, got {type(t).__name__}")
             if not t._rg:
@@ -461,6 +467,13 @@ def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
             t._grad = g
         else:
             arr = _backend.copy(g, t._data.dtype)
+            d = t._data
+            if type(d) is np.ndarray and not d.flags.c_contiguous and _dense(d):
+                # NOTE: PyTorch's default gradient layout: a non-overlapping, dense leaf (a
+                # channels-last weight) gets a .grad with its own strides
+                laid = np.empty_like(d, dtype=arr.dtype)
+                laid[...] = arr
+                arr = laid
             t._grad = _make(arr, False, None)
     elif create or old._rg:
         t._grad = old + _wrap(g, create)
@@ -470,6 +483,17 @@ def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
         old._vc[0] += 1
     else:
         t._grad = _make(as_data(old._data + g, t._data.dtype), False, None)
+
+
+def _dense(a: np.ndarray) -> bool:
+    """Whether ``a``'s elements fill a block of memory without gaps or overlaps (any order)."""
+    dims = sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n != 1)
+    expected = a.itemsize
+    for st, n in dims:
+        if st != expected:
+            return False
+        expected *= n
+    return True
 
 
 def _conj(g: Any) -> Any:
@@ -511,7 +535,7 @@ def _finish(leaf_grads: dict[int, list[Any]], inputs: list[Tensor], captured: di
                         hook(t)
     if not capture:
         for k, t in enumerate(inputs):       # backward(inputs=[non-leaf]) fills its .grad
-            if t._fn is not None and k in captured and captured[k] is not None:
+            if isinstance(t, Tensor) and t._fn is not None and k in captured and captured[k] is not None:
                 _accumulate(t, captured[k], create)
         return None
     result = []

@@ -19,6 +19,7 @@ tensor(12.)
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -156,7 +157,7 @@ class _FunctionNode(Node):
             if g is not None and not isinstance(g, Tensor):
                 g = _make(np.asarray(g), False, None)
             gs.append(g)
-        result = self.fn_cls.backward(ctx, *gs)
+        result = _user_backward(self.fn_cls)(ctx, *gs)
         if not isinstance(result, tuple):
             result = (result,)
         n_in = len(self.next)
@@ -199,6 +200,16 @@ class _FunctionMeta(type):
     def __init__(cls, name: str, bases: Any, ns: dict[str, Any]) -> None:
         super().__init__(name, bases, ns)
         cls._node_cls = type(name + "Backward", (_FunctionNode,), {"__slots__": ()})
+
+
+def _user_backward(cls: Any) -> Any:
+    """The Function's backward rule: ``backward``, or ``vjp`` (PyTorch's other name for it)."""
+    backward, vjp = cls.backward, cls.vjp
+    if backward is not Function.backward and vjp is not Function.vjp:
+        if getattr(backward, "__func__", backward) is not getattr(vjp, "__func__", vjp):
+            raise RuntimeError("Implementing both 'backward' and 'vjp' for a custom Function is not "
+                               "allowed. You should only implement one of them.")
+    return vjp if vjp is not Function.vjp else backward
 
 
 class Function(metaclass=_FunctionMeta):
@@ -246,6 +257,18 @@ class Function(metaclass=_FunctionMeta):
         """
         raise NotImplementedError("To use autograd.Function with vmap, you must either override "
                                   "the vmap staticmethod or set generate_vmap_rule=True.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        warnings.warn(f"{self.__class__} should not be instantiated. Methods on autograd functions "
+                      "are all static, so you should invoke them on the class itself. Instantiating "
+                      "an autograd function will raise an error in a future version of PyTorch.",
+                      DeprecationWarning, stacklevel=2)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # NOTE: the pre-1.3 style ``MyFunction()(x)`` (non-static forward), refused as PyTorch does
+        raise RuntimeError("Legacy autograd function with non-static forward method is deprecated. "
+                           "Please use new-style autograd function with static forward method. "
+                           "(Example: https://pytorch.org/docs/stable/autograd.html#torch.autograd.Function)")
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:

@@ -31,7 +31,7 @@ from gradkit.func._jacobian import _describe, _flat_outputs, _grads, _no_vmap, _
 __all__ = ["grad", "value_and_grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian",
            "hvp", "linearize", "value_and_jacrev", "value_and_jacfwd", "value_and_hessian", "vmap",
            "stop_gradient", "tree_flatten", "tree_unflatten", "functional_call",
-           "stack_module_state"]
+           "stack_module_state", "functionalize", "replace_all_batch_norm_modules_"]
 
 
 # --- reverse mode ------------------------------------------------------------------------
@@ -378,6 +378,24 @@ def linearize(fun: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[...
     return call.out(box["out"]), f_jvp
 
 
+def functionalize(func: Callable[..., Any], *, remove: str = "mutations") -> Callable[..., Any]:
+    """``func`` itself, as ``torch.func.functionalize`` promises it: same results, and the inputs
+    ``func`` mutates are mutated. gradkit has no graph capture that mutations or views would
+    hinder (``torch.fx``'s ``make_fx``), so there is nothing to rewrite; ``remove`` is checked."""
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(
+            f"functionalize(f, remove='mutations'): received invalid argument for remove={remove}. "
+            "Valid options are:\n     remove='mutations': all inplace and out= operators will be "
+            "removed from the program, and replaced with their out-of-place equivalents.\n     "
+            "remove='mutations_and_views': In addition to the above, all aliasing operators "
+            "{view} will be replaced with their non-aliasing counterparts, {view}_copy.\n")
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+    return wrapper
+
+
 def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> Any:
     """Hessian-vector product ``H v`` of a scalar function: forward over reverse."""
     return jvp(grad(fun, tuple(range(len(primals)))), tuple(primals), tuple(tangents))[1] \
@@ -385,4 +403,5 @@ def hvp(fun: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
 
 
 from gradkit.func._vmap import (_vmap_stats, stop_gradient, vmap)  # noqa: E402,F401  (builds on the above)
-from gradkit.func._module import functional_call, stack_module_state  # noqa: E402
+from gradkit.func._module import (functional_call, replace_all_batch_norm_modules_,  # noqa: E402
+                                  stack_module_state)

@@ -381,7 +381,12 @@ def _taint(out: Any) -> None:
 def _loop_hook(prim: Any, args: Sequence[Any], params: Any, variant: int) -> Any:
     """The hook while the loop runs: the primitive as before (an outer vmap's rules, forward
     mode), its results marked as the example's when an input is."""
-    prev = _loops.items[-1][1]
+    items = _loops.items
+    if not items:
+        # NOTE: another thread's primitive: while one thread alone has a hook, the table holds
+        # that hook itself (see _thread_state), and this thread runs no loop
+        return T._dispatch(prim, args, params, variant)
+    prev = items[-1][1]
     out = prev(prim, args, params, variant) if prev is not None else _base(prim, args, params, variant)
     for a in args:
         if type(a) is ExampleTensor:

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from gradkit._core.tensor import Tensor
 
-__all__ = ["functional_call", "stack_module_state"]
+__all__ = ["functional_call", "stack_module_state", "replace_all_batch_norm_modules_"]
 
 _MISSING = object()
 
@@ -76,8 +76,16 @@ def functional_call(module: Any, parameter_and_buffer_dicts: Any, args: Any = No
         values = _tied(names, values)
     if strict:
         _check_strict(module, names, values)
-    with _Swapped(module, values):
-        return module(*args, **kwargs)
+    swap = _Swapped(module, values)
+    try:
+        with swap:
+            return module(*args, **kwargs)
+    finally:
+        if isinstance(parameter_and_buffer_dicts, dict):
+            # NOTE: as PyTorch: what the module reassigned while it ran (``self.foo = self.foo + 1``)
+            # is written back to the one dict given (not to a tuple's dicts)
+            parameter_and_buffer_dicts.update({k: v for k, v in swap.after.items()
+                                               if k in parameter_and_buffer_dicts})
 
 
 def _all_names(module: Any) -> dict[str, Any]:
@@ -126,6 +134,7 @@ class _Swapped:
         self.module = module
         self.values = values
         self.undo: list[tuple[Any, str, str, Any]] = []
+        self.after: dict[str, Any] = {}   # name -> what it held when the block ended
 
     def __enter__(self) -> None:
         try:
@@ -135,18 +144,21 @@ class _Swapped:
                 for table in ("_parameters", "_buffers"):
                     d = mod.__dict__[table]
                     if attr in d:
-                        self.undo.append((d, attr, "table", d[attr]))
+                        self.undo.append((d, attr, name, d[attr]))
                         d[attr] = value
                         break
                 else:
                     d = mod.__dict__
-                    self.undo.append((d, attr, "attr", d.get(attr, _MISSING)))
+                    self.undo.append((d, attr, name, d.get(attr, _MISSING)))
                     d[attr] = value
         except BaseException:
             self.__exit__()
             raise
 
     def __exit__(self, *exc: Any) -> None:
+        for d, attr, name, _ in self.undo:
+            if attr in d:
+                self.after[name] = d[attr]
         for d, attr, _, old in reversed(self.undo):
             if old is _MISSING:
                 d.pop(attr, None)
@@ -184,3 +196,25 @@ def _stack_leaf(tensors: list[Tensor], name: str) -> Tensor:
         raise RuntimeError(f"Expected {name} from each model to have the same .requires_grad")
     out = stack([t.detach() for t in tensors])
     return out.requires_grad_() if flags == {True} else out
+
+
+def _is_batch_norm(module: Any) -> bool:
+    """A BatchNorm{1,2,3}d (or subclass), not an InstanceNorm (which shares its base here, not in
+    PyTorch); told by class name because gradkit.nn imports gradkit.func, not the other way."""
+    names = {(c.__module__, c.__name__) for c in type(module).__mro__}
+    home = "gradkit.nn.modules.normalization"
+    return (home, "_BatchNorm") in names and (home, "_InstanceNorm") not in names
+
+
+def replace_all_batch_norm_modules_(root: Any) -> Any:
+    """Make every BatchNorm in ``root`` (itself included) use batch statistics only: its
+    ``running_mean``, ``running_var`` and ``num_batches_tracked`` become None and
+    ``track_running_stats`` False (``torch.func.replace_all_batch_norm_modules_``), so ``vmap``
+    over it writes no shared buffer. Returns ``root``, changed in place."""
+    for module in root.modules():
+        if _is_batch_norm(module) and module.track_running_stats:
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root

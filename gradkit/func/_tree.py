@@ -187,7 +187,14 @@ class _Call:
         """Convert a result pytree: detached when outermost, NumPy for NumPy callers."""
         leaves, spec = tree_flatten(tree)
         res = []
+        given = {id(t): o for t, o in zip(self.flat, (o for g in self.originals for o in g))
+                 if isinstance(o, Tensor)}
         for v in leaves:
+            if id(v) in given:
+                # NOTE: an argument returned as it was (``has_aux`` giving back an input) is the
+                # caller's own tensor, as PyTorch unwraps it (checked live: ``requires_grad=True``)
+                res.append(given[id(v)])
+                continue
             if isinstance(v, Tensor) and not self.create:
                 v = v.detach()
             if self.numpy_out and not self.create and isinstance(v, Tensor):

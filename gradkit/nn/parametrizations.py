@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from enum import Enum, auto
 
 from gradkit._core.tensor import Tensor
 
 from .modules.module import Module
 from .parametrize import register_parametrization
 
-__all__ = ["weight_norm", "spectral_norm"]
+__all__ = ["weight_norm", "spectral_norm", "orthogonal"]
 
 
 class _WeightNorm(Module):
@@ -109,4 +110,137 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     if dim is None:
         dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)) else 0
     register_parametrization(module, name, _SpectralNorm(weight, n_power_iterations, dim, eps))
+    return module
+
+
+class _OrthMaps(Enum):
+    matrix_exp = auto()
+    cayley = auto()
+    householder = auto()
+
+
+def _is_orthogonal(Q: Tensor) -> bool:
+    """``Q^H Q == I`` to ``10 n eps`` (the test PyTorch applies before re-orthogonalizing)."""
+    import numpy as np
+    q = Q.detach().numpy()
+    n, k = q.shape[-2], q.shape[-1]
+    eps = 10.0 * n * np.finfo(q.dtype).eps
+    gram = np.swapaxes(q.conj(), -1, -2) @ q
+    return bool(np.allclose(gram, np.eye(k, dtype=q.dtype), rtol=1e-5, atol=eps))
+
+
+def _make_orthogonal(A: Tensor) -> Tensor:
+    """The Q of ``A = QR`` (``A`` tall) with ``diag(R)`` real and non-negative."""
+    from gradkit import linalg
+    from gradkit.linalg._legacy import geqrf
+    X, tau = geqrf(A)
+    Q = linalg.householder_product(X, tau)
+    return Q * X.diagonal(dim1=-2, dim2=-1).sgn().unsqueeze(-2)
+
+
+class _Orthogonal(Module):
+    """An orthogonal (unitary) matrix from an unconstrained one: the exponential or Cayley
+    transform of its skew-symmetric (tril) part, or the Householder product of its strictly
+    lower triangle; with ``use_trivialization`` the result multiplies a ``base`` set when a
+    matrix is assigned (PyTorch's dynamic trivialization)."""
+
+    def __init__(self, weight: Tensor, orthogonal_map: _OrthMaps, *,
+                 use_trivialization: bool = True) -> None:
+        super().__init__()
+        if weight.is_complex() and orthogonal_map == _OrthMaps.householder:
+            raise ValueError("The householder parametrization does not support complex tensors.")
+        self.shape = weight.shape
+        self.orthogonal_map = orthogonal_map
+        if use_trivialization:
+            self.register_buffer("base", None)
+
+    def forward(self, X: Tensor) -> Tensor:
+        from gradkit import linalg
+        from gradkit._api.aliases import matrix_exp
+        from gradkit._api.shape import cat
+        from gradkit._core.creation import eye, zeros
+        n, k = X.size(-2), X.size(-1)
+        transposed = n < k
+        if transposed:
+            X = X.mT
+            n, k = k, n
+        if self.orthogonal_map in (_OrthMaps.matrix_exp, _OrthMaps.cayley):
+            X = X.tril()
+            if n != k:
+                pad = zeros(n, n - k, dtype=X.dtype).expand(*X.shape[:-2], -1, -1)
+                X = cat([X, pad], dim=-1)
+            A = X - X.mH
+            if self.orthogonal_map == _OrthMaps.matrix_exp:
+                Q = matrix_exp(A)
+            else:
+                Id = eye(n, dtype=A.dtype)
+                Q = linalg.solve(Id - 0.5 * A, Id + 0.5 * A)
+            if n != k:
+                Q = Q[..., :k]
+        else:
+            A = X.tril(diagonal=-1)
+            tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
+            Q = linalg.householder_product(A, tau)
+            Q = Q * X.diagonal(dim1=-2, dim2=-1).int().unsqueeze(-2)
+        if "base" in self._buffers and self.base is not None:     # PyTorch: hasattr(self, "base")
+            Q = self.base @ Q
+        if transposed:
+            Q = Q.mT
+        return Q
+
+    def right_inverse(self, Q: Tensor) -> Tensor:
+        from gradkit._core.creation import randn, zeros_like
+        from gradkit._api.shape import cat
+        from gradkit._core.grad_mode import no_grad
+        from gradkit.linalg._legacy import geqrf
+        with no_grad():
+            if Q.shape != self.shape:
+                raise ValueError(f"Expected a matrix or batch of matrices of shape {self.shape}. "
+                                 f"Got a tensor of shape {Q.shape}.")
+            Q_init = Q
+            n, k = Q.size(-2), Q.size(-1)
+            transpose = n < k
+            if transpose:
+                Q = Q.mT
+                n, k = k, n
+            if "base" not in self._buffers:
+                if self.orthogonal_map in (_OrthMaps.cayley, _OrthMaps.matrix_exp):
+                    raise NotImplementedError("It is not possible to assign to the matrix exponential "
+                                              "or the Cayley parametrizations when use_trivialization=False.")
+                A, tau = geqrf(Q)
+                d = A.diagonal(dim1=-2, dim2=-1)
+                d.copy_(d.sign())
+                d[tau == 0.0] *= -1
+                return A.mT if transpose else A
+            if n == k:
+                Q = Q.clone() if _is_orthogonal(Q) else _make_orthogonal(Q)
+            else:
+                N = randn(*(tuple(Q.shape[:-2]) + (n, n - k)), dtype=Q.dtype)
+                Q = _make_orthogonal(cat([Q, N], dim=-1))
+            self.base = Q
+            neg_Id = zeros_like(Q_init)
+            neg_Id.diagonal(dim1=-2, dim2=-1).fill_(-1.0)
+            return neg_Id
+
+
+def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None = None, *,
+               use_trivialization: bool = True) -> Module:
+    """Constrain ``module.<name>`` (a matrix or batch of them) to be orthogonal (unitary), as
+    ``torch.nn.utils.parametrizations.orthogonal``: ``orthogonal_map`` is ``"matrix_exp"``
+    (default for square or complex weights), ``"cayley"`` or ``"householder"`` (default
+    otherwise). The weight it starts from is its current one made orthogonal (its QR's Q)."""
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor):
+        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    if weight.ndim < 2:
+        raise ValueError(f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} dimensions.")
+    if orthogonal_map is None:
+        square = weight.size(-2) == weight.size(-1)
+        orthogonal_map = "matrix_exp" if square or weight.is_complex() else "householder"
+    kind = getattr(_OrthMaps, orthogonal_map, None)
+    if kind is None:
+        raise ValueError('orthogonal_map has to be one of "matrix_exp", "cayley", "householder". '
+                         f"Got: {orthogonal_map}")
+    register_parametrization(module, name, _Orthogonal(weight, kind, use_trivialization=use_trivialization),
+                             unsafe=True)
     return module

@@ -55,7 +55,12 @@ class ParametrizationList(ModuleList):
             new = original
             for module in reversed(list(self)):
                 if hasattr(module, "right_inverse"):
-                    new = module.right_inverse(new)
+                    # NOTE: as PyTorch, a right_inverse that raises NotImplementedError (orthogonal
+                    # without trivialization) is the identity here: the tensor stays as it is
+                    try:
+                        new = module.right_inverse(new)
+                    except NotImplementedError:
+                        pass
         self.is_tensor = isinstance(new, Tensor)
         self.ntensors = 1 if self.is_tensor else len(new) if isinstance(new, (list, tuple)) else 0
         if not self.is_tensor:

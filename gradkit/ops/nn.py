@@ -804,8 +804,15 @@ hardshrink_p = defop(
     "hardshrink", lambda x, lambd: np.where(_inside(x, lambd), x.dtype.type(0), x),
     vjp=lambda g, ans, x, lambd: grad_link(where(_inside(x, lambd), 0.0, g), x),
     jvp=ELEMENTWISE, names="HardshrinkBackward0")
+def _softshrink_impl(x: np.ndarray, lambd: float) -> np.ndarray:
+    # NOTE: inside [-lambd, lambd] PyTorch's kernel gives ``x * 0``, so a negative input
+    # shrinks to -0. (printed ``-0.``), a NaN stays NaN
+    out = x - np.clip(x, x.dtype.type(-lambd), x.dtype.type(lambd))
+    return np.where(np.abs(x) > lambd, out, x * 0)
+
+
 softshrink_p = defop(
-    "softshrink", lambda x, lambd: x - np.clip(x, x.dtype.type(-lambd), x.dtype.type(lambd)),
+    "softshrink", _softshrink_impl,
     vjp=lambda g, ans, x, lambd: grad_link(where(_inside(x, lambd), 0.0, g), x),
     jvp=ELEMENTWISE, names="SoftshrinkBackward0")
 

@@ -18,7 +18,9 @@ tensor(0.0400, requires_grad=True)
 
 from __future__ import annotations
 
-from . import lr_scheduler, swa_utils
+from typing import Any
+
+from . import lr_scheduler
 from ._stateless import swap_in_optimizer_params_and_state
 from .adadelta import Adadelta
 from .adafactor import Adafactor
@@ -40,3 +42,12 @@ from .sparse_adam import SparseAdam
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "LBFGS", "NAdam", "RAdam", "Adamax",
            "Adadelta", "Rprop", "ASGD", "Muon", "Adafactor",
            "SparseAdam", "lr_scheduler", "swa_utils", "swap_in_optimizer_params_and_state"]
+
+
+def __getattr__(name: str) -> Any:
+    # NOTE: ``swa_utils`` builds on gradkit.nn (AveragedModel is a Module), so it loads on first
+    # use (``torch.optim.swa_utils.AveragedModel`` after ``import torch``), not with the optimizers
+    if name == "swa_utils":
+        import importlib
+        return importlib.import_module(f"{__name__}.swa_utils")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from itertools import chain
 from typing import Any, Callable, Iterable
 
@@ -19,8 +19,39 @@ import numpy as np
 from gradkit._core import backend as _backend
 from gradkit._core.tensor import Tensor, _make
 from gradkit._core.grad_mode import enable_grad, no_grad
+from gradkit.utils.hooks import RemovableHandle
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "required", "register_optimizer_step_pre_hook",
+           "register_optimizer_step_post_hook"]
+
+#: step hooks of every optimizer (``torch.optim.optimizer``'s globals): pre-hooks run before
+#: each instance's own, post-hooks after
+_global_optimizer_pre_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+_global_optimizer_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict()
+
+_HOOK_TABLES = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks",
+                "_optimizer_state_dict_pre_hooks", "_optimizer_state_dict_post_hooks",
+                "_optimizer_load_state_dict_pre_hooks", "_optimizer_load_state_dict_post_hooks")
+
+
+def _register(table: OrderedDict[int, Any], hook: Callable[..., Any],
+              prepend: bool = False) -> RemovableHandle:
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    if prepend:
+        table.move_to_end(handle.id, last=False)
+    return handle
+
+
+def register_optimizer_step_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """A pre-hook of every optimizer's ``step``: ``hook(optimizer, args, kwargs)`` returns None
+    or new ``(args, kwargs)``."""
+    return _register(_global_optimizer_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """A post-hook of every optimizer's ``step``: ``hook(optimizer, args, kwargs)``."""
+    return _register(_global_optimizer_post_hooks, hook)
 
 
 class _RequiredParameter:
@@ -86,6 +117,7 @@ class Optimizer:
                             "ordering of tensors in sets will change between runs. Please use a list "
                             "instead.")
         self.defaults = defaults
+        self._init_hooks()
         self.state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         groups = list(params)
@@ -106,6 +138,43 @@ class Optimizer:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._init_hooks()          # a copy or an unpickled optimizer starts without hooks
+
+    def _init_hooks(self) -> None:
+        for name in _HOOK_TABLES:
+            if name not in self.__dict__:
+                setattr(self, name, OrderedDict())
+
+    # ------------------------------------------------------------------ hooks
+    def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(optimizer, args, kwargs)`` runs before each ``step`` (``args`` holds the
+        optimizer itself first, as PyTorch); it returns None or new ``(args, kwargs)``."""
+        return _register(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(optimizer, args, kwargs)`` runs after each ``step``."""
+        return _register(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable[..., Any],
+                                     prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer)`` runs before ``state_dict()`` builds its dict."""
+        return _register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable[..., Any],
+                                      prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer, state_dict)`` runs on the built dict; a dict it returns replaces it."""
+        return _register(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable[..., Any],
+                                          prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer, state_dict)`` runs on a shallow copy of the dict given to
+        ``load_state_dict``; a dict it returns is loaded instead."""
+        return _register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable[..., Any],
+                                           prepend: bool = False) -> RemovableHandle:
+        """``hook(optimizer)`` runs after ``load_state_dict``."""
+        return _register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     def __repr__(self) -> str:
         lines = [self.__class__.__name__ + " ("]
@@ -133,6 +202,15 @@ class Optimizer:
                             "instead.")
         else:
             param_group["params"] = list(params)
+        # NOTE: ``(name, tensor)`` pairs (``model.named_parameters()``) give the group its
+        # ``param_names``, as PyTorch
+        names = [p[0] for p in param_group["params"] if isinstance(p, tuple)]
+        param_group["params"] = [p[1] if isinstance(p, tuple) else p for p in param_group["params"]]
+        if names:
+            if len(names) != len(param_group["params"]):
+                raise ValueError("all optimizer params should be with/without names. Some param names "
+                                 "are missing")
+            param_group["param_names"] = names
         for p in param_group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is "
@@ -144,6 +222,11 @@ class Optimizer:
                 raise ValueError("parameter group didn't specify a value of required optimization "
                                  f"parameter {name}")
             param_group.setdefault(name, default)
+        for group in self.param_groups:
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {which} to the optimizer")
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in param_group["params"]):
             raise ValueError("some parameters appear in more than one parameter group")
@@ -174,6 +257,8 @@ class Optimizer:
     # ------------------------------------------------------------------ state
     def state_dict(self) -> dict[str, Any]:
         """The state and options as a dict, parameters replaced by their indices (as PyTorch)."""
+        for pre_hook in self._optimizer_state_dict_pre_hooks.values():
+            pre_hook(self)
         mapping: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -183,10 +268,20 @@ class Optimizer:
             packed["params"] = [mapping[id(p)] for p in group["params"]]
             groups.append(packed)
         state = {mapping[id(k)] if isinstance(k, Tensor) else k: v for k, v in self.state.items()}
-        return {"state": state, "param_groups": groups}
+        out = {"state": state, "param_groups": groups}
+        for post_hook in self._optimizer_state_dict_post_hooks.values():
+            result = post_hook(self, out)
+            if result is not None:
+                out = result
+        return out
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a state from :meth:`state_dict` (deep-copied; tensors cast to each parameter's dtype)."""
+        state_dict = state_dict.copy()          # shallow, as PyTorch: what the hooks get
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks.values():
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         groups = self.param_groups
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         if len(groups) != len(saved_groups):
@@ -206,8 +301,12 @@ class Optimizer:
         new_groups = []
         for group, saved in zip(groups, saved_groups):
             saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
             new_groups.append(saved)
         self.__setstate__({"state": state, "param_groups": new_groups})
+        for post_hook in self._optimizer_load_state_dict_post_hooks.values():
+            post_hook(self)
 
 
 def _cast(param: Tensor, value: Any, key: Any = None) -> Any:
@@ -228,10 +327,26 @@ def _cast(param: Tensor, value: Any, key: Any = None) -> Any:
 def _counted(step: Callable[..., Any]) -> Callable[..., Any]:
     """Run ``step`` under ``no_grad`` and count the calls (schedulers read ``_step_count``)."""
     @functools.wraps(step)
-    def wrapper(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        self = args[0]
+        # NOTE: the hooks see ``args`` with the optimizer first and may replace args and kwargs
+        # (PyTorch's ``profile_hook_step``); they run in the caller's grad mode
+        for pre_hook in chain(_global_optimizer_pre_hooks.values(),
+                              self.__dict__.get("_optimizer_step_pre_hooks", {}).values()):
+            result = pre_hook(self, args, kwargs)
+            if result is not None:
+                if isinstance(result, tuple) and len(result) == 2:
+                    args, kwargs = result
+                else:
+                    raise RuntimeError(f"{step} must return None or a tuple of (new_args, new_kwargs), "
+                                       f"but got {result}.")
         self._step_count = getattr(self, "_step_count", 0) + 1
         with no_grad():
-            return step(self, *args, **kwargs)
+            out = step(*args, **kwargs)
+        for post_hook in chain(self.__dict__.get("_optimizer_step_post_hooks", {}).values(),
+                               _global_optimizer_post_hooks.values()):
+            post_hook(self, args, kwargs)
+        return out
     wrapper._wrapped_by_counter = True  # type: ignore[attr-defined]
     return wrapper
 

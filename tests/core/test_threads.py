@@ -480,3 +480,39 @@ def test_hooks_registered_from_several_threads_are_all_kept(fast_switching: Any)
         _run_threads(4, register)
         (x * 2.0).sum().backward()
         assert sorted(calls) == sorted(k * 100 + j for k in range(4) for j in range(25))
+
+
+def test_a_vmap_loop_in_one_thread_leaves_another_threads_ops_alone() -> None:
+    # vmap's per-example loop (heaviside has no batching rule) holds the table's hook while it
+    # is the only hooked thread; another thread's primitives must run as plain primitives
+    inside, done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    calls: list[int] = []
+
+    def per_example(v: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:          # the first example of the loop (the first call is batched)
+            inside.set()
+            done.wait(10)
+        return gk.heaviside(v, gk.tensor(0.5, dtype=v.dtype))
+
+    def looping() -> None:
+        try:
+            gf.vmap(per_example)(gk.tensor([[-1.0, 2.0], [0.0, 3.0]]))
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    t = threading.Thread(target=looping)
+    t.start()
+    try:
+        assert inside.wait(10)
+        x = gk.tensor([1.0, 2.0], requires_grad=True)
+        y = (x.view_as(x) * 3.0).sum()
+        y.backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+    finally:
+        done.set()
+        t.join()
+    assert not errors
+    _assert_clean()

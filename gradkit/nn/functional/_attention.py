@@ -14,12 +14,21 @@ from ._base import _t
 
 __all__ = ["scaled_dot_product_attention"]
 
+#: the backends ``nn.attention.sdpa_kernel`` allows now (None: any); gradkit computes every
+#: backend's result with the reference formula, and refuses only when neither PyTorch CPU
+#: backend (MATH = 0, FLASH_ATTENTION = 1) is allowed, as PyTorch on CPU does
+_ALLOWED: list[frozenset[int] | None] = [None]
+
 
 # --- attention --------------------------------------------------------------------------
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:
     """``softmax(q k^T * scale + mask) v`` over the last two dims (PyTorch's reference formula)."""
+    allowed = _ALLOWED[0]
+    if allowed is not None and not allowed & {0, 1}:
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This is likely "
+                           "due to turning off both the math kernel and the fused kernels.")
     q, k, v = _t(query, "query"), _t(key, "key"), _t(value, "value")
     lq, lk = q.shape[-2], k.shape[-2]
     s = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)

@@ -444,6 +444,8 @@ class Module(ModuleHooks):
         if device is not None:
             from gradkit._core.creation import _place
             self._apply(lambda arr: _place(arr, device))
+        if kwargs.get("memory_format") is not None:
+            self._apply(_relayout(kwargs["memory_format"]))
         if dtype is None:
             return self
         dtype = _dtype.as_dtype(dtype)
@@ -584,3 +586,19 @@ def _remove_from(module: Module, name: str) -> None:
     for table in ("_parameters", "_buffers", "_modules"):
         d[table].pop(name, None) if table in d else None
     d["_non_persistent_buffers_set"].discard(name)
+
+
+def _relayout(fmt: Any) -> Callable[[Any], Any]:
+    """``Module.to(memory_format=...)``: its 4-D and 5-D parameters and buffers laid out in
+    ``fmt`` (PyTorch converts only those; a channels-last format of the wrong rank is its error)."""
+    from gradkit._core import formats
+    formats.check(fmt)
+
+    def relayout(a: Any) -> Any:
+        if type(a) is not np.ndarray or a.ndim not in (4, 5):
+            return a
+        order = formats.order_of(fmt, a.ndim)
+        if order is None:
+            return np.ascontiguousarray(a)
+        return np.ascontiguousarray(a.transpose(order)).transpose(tuple(int(i) for i in np.argsort(order)))
+    return relayout
