@@ -46,3 +46,10 @@ def synchronize(device: int | None = None) -> None:
         cp.cuda.Device().synchronize()
     else:
         cp.cuda.Device(device).synchronize()
+
+
+def __getattr__(name: str) -> object:
+    # NOTE: torch.cuda.amp (PyTorch's deprecated spelling of torch.amp) loads on first use
+    if name == "amp":
+        return importlib.import_module("gradkit.cuda.amp")
+    raise AttributeError(f"module 'gradkit.cuda' has no attribute {name!r}")
