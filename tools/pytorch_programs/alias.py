@@ -116,11 +116,38 @@ def fix_random(lib: Any) -> None:
     def normal_(self: Any, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Any:
         return _fill(self, stream.rng.normal(mean, std, tuple(self.shape)))
 
+    def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None, out: Any = None) -> Any:
+        # inverse-CDF draws from the stream (one uniform per sample), same in both libraries
+        probs = np.asarray(input.detach().tolist(), dtype=np.float64)
+        rows = probs.reshape(-1, probs.shape[-1]).copy()
+        picks = np.zeros((rows.shape[0], num_samples), dtype=np.int64)
+        for r, row in enumerate(rows):
+            for j in range(num_samples):
+                cdf = np.cumsum(row) / row.sum()
+                k = min(int(np.searchsorted(cdf, stream.rng.random(), side="right")), len(row) - 1)
+                picks[r, j] = k
+                if not replacement:
+                    row[k] = 0.0
+        return lib.tensor(picks.reshape(probs.shape[:-1] + (num_samples,)), dtype=lib.int64)
+
+    functional = importlib.import_module(lib.__name__ + ".nn.functional")
+
+    def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+        # the keep-mask comes from the stream, so both libraries drop the same elements
+        if not training or p == 0:
+            return input
+        keep = lib.tensor(stream.rng.random(tuple(input.shape)) >= p, dtype=input.dtype)
+        scale = keep / (1 - p) if p < 1 else keep
+        return input.mul_(scale) if inplace else input * scale
+
+    functional.dropout = dropout
     for name, fn in [("manual_seed", manual_seed), ("rand", rand), ("randn", randn),
                      ("rand_like", rand_like), ("randn_like", randn_like), ("randint", randint),
-                     ("randperm", randperm), ("normal", normal)]:
+                     ("randperm", randperm), ("normal", normal), ("multinomial", multinomial)]:
         setattr(lib, name, fn)
     lib.Tensor.uniform_ = uniform_
+    lib.Tensor.multinomial = multinomial
     lib.Tensor.normal_ = normal_
     init = importlib.import_module(lib.__name__ + ".nn.init")
     if lib.__name__ != "torch":   # library code that calls torch.rand/rand_like in PyTorch's
