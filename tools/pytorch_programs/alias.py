@@ -87,10 +87,16 @@ def fix_random(lib: Any) -> None:
     def randn_like(x: Any, dtype: Any = None, requires_grad: bool = False, **_: Any) -> Any:
         return _float(stream.rng.standard_normal(tuple(x.shape)), dtype or x.dtype, requires_grad)
 
-    def randint(low: Any, high: Any = None, size: Any = None, dtype: Any = None,
-                generator: Any = None, device: Any = None, **_: Any) -> Any:
+    def randint(*args: Any, low: Any = None, high: Any = None, size: Any = None,
+                dtype: Any = None, generator: Any = None, device: Any = None, **_: Any) -> Any:
+        pos = list(args)        # randint(high, size), randint(low, high, size), keywords too
         if size is None:
-            low, high, size = 0, low, high
+            size = pos.pop()
+        if len(pos) == 2:
+            low, high = pos
+        elif len(pos) == 1:
+            low, high = (pos[0], high) if high is not None else (low, pos[0])
+        low = 0 if low is None else low
         arr = stream.rng.integers(low, high, size=tuple(size))
         return lib.tensor(arr, dtype=dtype if dtype is not None else lib.int64)
 
@@ -153,6 +159,7 @@ def fix_random(lib: Any) -> None:
     if lib.__name__ != "torch":   # library code that calls torch.rand/rand_like in PyTorch's
         creation = importlib.import_module(lib.__name__ + "._core.creation")   # Python source
         creation.rand, creation.rand_like = rand, rand_like          # (nn.utils.prune) draws here
+        creation.randint, creation.randperm = randint, randperm      # (data.RandomSampler) too
     if lib.__name__ != "torch":   # gradkit's init draws itself instead of calling uniform_
         init.uniform_ = lambda t, a=0.0, b=1.0, generator=None: uniform_(t, a, b)
         init.normal_ = lambda t, mean=0.0, std=1.0, generator=None: normal_(t, mean, std)
