@@ -137,7 +137,7 @@ def __getattr__(name: str) -> object:
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
                  "compile", "accelerator", "functional", "distributions", "backends", "random",
-                 "special", "profiler", "xpu", "amp")
+                 "special", "profiler", "xpu", "amp", "serialization")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy",
                "autocast": "amp", "is_autocast_enabled": "amp",
@@ -254,15 +254,15 @@ if _typing.TYPE_CHECKING:
                 "quantile", "rad2deg", "real", "reciprocal", "relu", "remainder", "repeat",
                 "repeat_interleave", "reshape", "resolve_conj", "resolve_neg", "rms_norm", "roll",
                 "rot90", "round", "rrelu", "rrelu_", "rsqrt", "rsub", "scatter", "scatter_add",
-                "scipy", "searchsorted", "selu", "selu_", "sgn", "sigmoid", "sign", "signbit",
-                "sin", "sinc", "sinh", "solve", "sort", "special", "special_xlogy", "split",
-                "split_with_sizes", "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub",
-                "subtract", "sum", "swapaxes", "swapdims", "symeig", "t", "take", "take_along_dim",
-                "tan", "tanh", "tape", "tensor_split", "tensordot", "testing", "tf", "threshold",
-                "threshold_", "tile", "topk", "trace", "transpose", "triangular_solve", "tril",
-                "triplet_margin_loss", "triu", "true_divide", "trunc", "unbind", "unflatten",
-                "unfold", "unique", "unique_consecutive", "unravel_index", "unsqueeze", "var",
-                "var_mean", "vdot", "view", "view_as_complex", "view_as_real", "vsplit", "vstack",
-                "where", "xlogy", "xpu"]
+                "scipy", "searchsorted", "selu", "selu_", "serialization", "sgn", "sigmoid",
+                "sign", "signbit", "sin", "sinc", "sinh", "solve", "sort", "special",
+                "special_xlogy", "split", "split_with_sizes", "sqrt", "square", "squeeze", "stack",
+                "std", "std_mean", "sub", "subtract", "sum", "swapaxes", "swapdims", "symeig", "t",
+                "take", "take_along_dim", "tan", "tanh", "tape", "tensor_split", "tensordot",
+                "testing", "tf", "threshold", "threshold_", "tile", "topk", "trace", "transpose",
+                "triangular_solve", "tril", "triplet_margin_loss", "triu", "true_divide", "trunc",
+                "unbind", "unflatten", "unfold", "unique", "unique_consecutive", "unravel_index",
+                "unsqueeze", "var", "var_mean", "vdot", "view", "view_as_complex", "view_as_real",
+                "vsplit", "vstack", "where", "xlogy", "xpu"]
     # END names written by tools/gen_tensor_stub.py
 del _dtype, _typing

@@ -148,6 +148,29 @@ def fix_random(lib: Any) -> None:
         return input.mul_(scale) if inplace else input * scale
 
     functional.dropout = dropout
+    real_sdpa = functional.scaled_dot_product_attention
+
+    def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
+                                     dropout_p: float = 0.0, is_causal: bool = False,
+                                     scale: Any = None, enable_gqa: bool = False) -> Any:
+        # with dropout, PyTorch's fused kernel draws its own mask; the reference formula with
+        # the stream's dropout instead (MultiheadAttention and nn.Transformer come here)
+        if dropout_p == 0.0:
+            return real_sdpa(query, key, value, attn_mask=attn_mask, is_causal=is_causal,
+                             scale=scale, enable_gqa=enable_gqa)
+        lq, lk = query.shape[-2], key.shape[-2]
+        s = 1.0 / float(np.sqrt(query.shape[-1])) if scale is None else scale
+        scores = query @ key.transpose(-2, -1) * s
+        if is_causal:
+            attn_mask = lib.tensor(np.tril(np.ones((lq, lk), dtype=bool)))
+        if attn_mask is not None:
+            if attn_mask.dtype == lib.bool:
+                scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+            else:
+                scores = scores + attn_mask
+        return dropout(scores.softmax(-1), dropout_p, True) @ value
+
+    functional.scaled_dot_product_attention = scaled_dot_product_attention
     for name, fn in [("manual_seed", manual_seed), ("rand", rand), ("randn", randn),
                      ("rand_like", rand_like), ("randn_like", randn_like), ("randint", randint),
                      ("randperm", randperm), ("normal", normal), ("multinomial", multinomial)]:
