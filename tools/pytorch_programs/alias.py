@@ -148,6 +148,25 @@ def fix_random(lib: Any) -> None:
         return input.mul_(scale) if inplace else input * scale
 
     functional.dropout = dropout
+
+    def _feature_dropout(spatial: int) -> Any:
+        def feature_dropout(input: Any, p: float = 0.5, training: bool = True,
+                            inplace: bool = False) -> Any:
+            # one keep-draw per channel from the stream; PyTorch's mask shapes: (N, C, 1, ...)
+            # batched, (C, 1, ...) unbatched; dropout2d keeps its first two dims whatever the rank
+            if not training or p == 0:
+                return input
+            nd = input.dim()
+            lead = 2 if spatial == 2 or nd == spatial + 2 else 1
+            shape = tuple(input.shape[:lead]) + (1,) * (nd - lead)
+            keep = lib.tensor(stream.rng.random(shape) >= p, dtype=input.dtype)
+            scale = keep / (1 - p) if p < 1 else keep
+            return input.mul_(scale) if inplace else input * scale
+        return feature_dropout
+
+    functional.dropout1d = _feature_dropout(1)
+    functional.dropout2d = _feature_dropout(2)
+    functional.dropout3d = _feature_dropout(3)
     real_sdpa = functional.scaled_dot_product_attention
 
     def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
