@@ -87,9 +87,11 @@ if _typing.TYPE_CHECKING:
     from ._api.products import *  # noqa: F401,F403
     from ._api.reduction import *  # noqa: F401,F403
     from ._api.shape import *  # noqa: F401,F403
-    from . import (accelerator, backends, cli, compile, cuda, cv2, data, distributions, fft, func,
-                   functional, image, io, nn, numeric, numpy, optim, optimize, profiler, random,
-                   scipy, special, symbolic, tape, testing, tf, utils, viz, xpu)
+    from . import (accelerator, amp, backends, cli, compile, cuda, cv2, data, distributions, fft,
+                   func, functional, image, io, nn, numeric, numpy, optim, optimize, profiler,
+                   random, scipy, serialization, special, symbolic, tape, testing, tf, utils, viz,
+                   xpu)
+    from .amp import autocast, is_autocast_enabled
     from .func._vmap import torch_vmap as vmap
     from ._api.lazy import compute, from_dask, persist
     from .io import load, save
