@@ -12,12 +12,14 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any, Callable, Generic, Iterator, Sequence, TypeVar
 
 import numpy as np
 
 from . import _api as A
+from gradkit._core import creation as _creation
 from gradkit._core import dtype as _dtype
 from gradkit._core.creation import Generator, _gen
 from gradkit._core.tensor import Tensor, _make
@@ -182,13 +184,19 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self) -> Iterator[int]:
-        n, rng = len(self.data_source), _gen(self.generator)
+        # lazily, as PyTorch: 32 draws at a time with replacement (num_samples may be huge),
+        # else one permutation per pass; through creation's randint/randperm, as PyTorch's
+        # sampler calls torch.randint/torch.randperm
+        n, gen = len(self.data_source), self.generator
         if self.replacement:
-            return iter(rng.integers(0, n, size=self.num_samples).tolist())
-        out: list[int] = []
-        while len(out) < self.num_samples:
-            out += rng.permutation(n).tolist()
-        return iter(out[:self.num_samples])
+            for _ in range(self.num_samples // 32):
+                yield from _creation.randint(high=n, size=(32,), generator=gen).tolist()
+            yield from _creation.randint(high=n, size=(self.num_samples % 32,),
+                                         generator=gen).tolist()
+            return
+        for _ in range(self.num_samples // n):
+            yield from _creation.randperm(n, generator=gen).tolist()
+        yield from _creation.randperm(n, generator=gen).tolist()[:self.num_samples % n]
 
     def __len__(self) -> int:
         return self.num_samples
@@ -502,13 +510,14 @@ class DataLoader:
         self.collate_fn = collate_fn
         self.num_workers = num_workers
 
-    def _indices(self) -> list[int]:
-        n = len(self.dataset)  # type: ignore[arg-type]
+    def _indices(self) -> Iterator[int]:
+        # an iterator, drawn as it is consumed (a sampler may be endless or huge, as minGPT's
+        # RandomSampler(replacement=True, num_samples=10**10))
         if self.sampler is not None:
-            return list(self.sampler)
+            return iter(self.sampler)
         if self.shuffle:
-            return _gen(self.generator).permutation(n).tolist()
-        return list(range(n))
+            return iter(RandomSampler(self.dataset, generator=self.generator))
+        return iter(range(len(self.dataset)))  # type: ignore[arg-type]
 
     def _collate(self, samples: list[Any]) -> Any:
         return (self.collate_fn or default_collate)(samples)
@@ -529,8 +538,7 @@ class DataLoader:
             return
         bs = self.batch_size
         fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
-        for start in range(0, len(indices), bs):
-            chunk = indices[start : start + bs]
+        while chunk := list(itertools.islice(indices, bs)):
             if len(chunk) < bs and self.drop_last:
                 return
             if fast:

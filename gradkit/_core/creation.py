@@ -700,7 +700,7 @@ def randn(*sizes: Any, size: Any = None, generator: Generator | None = None, dty
     return _finish(arr, requires_grad, device)
 
 
-def randint(low: int, high: Any = None, size: Any = None, *, generator: Generator | None = None,
+def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Generator | None = None,
             dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers uniform on [low, high) (int64 unless ``dtype`` says otherwise)."""
     device = _backend.default_device(device)
@@ -708,6 +708,9 @@ def randint(low: int, high: Any = None, size: Any = None, *, generator: Generato
         low, high, size = 0, low, high
     elif high is None or isinstance(high, (tuple, list)):
         low, high, size = 0, low, high if size is None else size
+    if size is None:
+        raise TypeError("randint() received an invalid combination of arguments: it needs a "
+                        "size, as randint(high, size) or randint(low, high, size)")
     npd = np.dtype(np.int64) if dtype is None else _np_dtype(dtype)
     _check_random_range(low, high, npd)
     shape = _size((size,))

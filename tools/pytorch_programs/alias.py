@@ -87,10 +87,16 @@ def fix_random(lib: Any) -> None:
     def randn_like(x: Any, dtype: Any = None, requires_grad: bool = False, **_: Any) -> Any:
         return _float(stream.rng.standard_normal(tuple(x.shape)), dtype or x.dtype, requires_grad)
 
-    def randint(low: Any, high: Any = None, size: Any = None, dtype: Any = None,
-                generator: Any = None, device: Any = None, **_: Any) -> Any:
+    def randint(*args: Any, low: Any = None, high: Any = None, size: Any = None,
+                dtype: Any = None, generator: Any = None, device: Any = None, **_: Any) -> Any:
+        pos = list(args)        # randint(high, size), randint(low, high, size), keywords too
         if size is None:
-            low, high, size = 0, low, high
+            size = pos.pop()
+        if len(pos) == 2:
+            low, high = pos
+        elif len(pos) == 1:
+            low, high = (pos[0], high) if high is not None else (low, pos[0])
+        low = 0 if low is None else low
         arr = stream.rng.integers(low, high, size=tuple(size))
         return lib.tensor(arr, dtype=dtype if dtype is not None else lib.int64)
 
@@ -116,16 +122,86 @@ def fix_random(lib: Any) -> None:
     def normal_(self: Any, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Any:
         return _fill(self, stream.rng.normal(mean, std, tuple(self.shape)))
 
+    def multinomial(input: Any, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None, out: Any = None) -> Any:
+        # inverse-CDF draws from the stream (one uniform per sample), same in both libraries
+        probs = np.asarray(input.detach().tolist(), dtype=np.float64)
+        rows = probs.reshape(-1, probs.shape[-1]).copy()
+        picks = np.zeros((rows.shape[0], num_samples), dtype=np.int64)
+        for r, row in enumerate(rows):
+            for j in range(num_samples):
+                cdf = np.cumsum(row) / row.sum()
+                k = min(int(np.searchsorted(cdf, stream.rng.random(), side="right")), len(row) - 1)
+                picks[r, j] = k
+                if not replacement:
+                    row[k] = 0.0
+        return lib.tensor(picks.reshape(probs.shape[:-1] + (num_samples,)), dtype=lib.int64)
+
+    functional = importlib.import_module(lib.__name__ + ".nn.functional")
+
+    def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+        # the keep-mask comes from the stream, so both libraries drop the same elements
+        if not training or p == 0:
+            return input
+        keep = lib.tensor(stream.rng.random(tuple(input.shape)) >= p, dtype=input.dtype)
+        scale = keep / (1 - p) if p < 1 else keep
+        return input.mul_(scale) if inplace else input * scale
+
+    functional.dropout = dropout
+
+    def _feature_dropout(spatial: int) -> Any:
+        def feature_dropout(input: Any, p: float = 0.5, training: bool = True,
+                            inplace: bool = False) -> Any:
+            # one keep-draw per channel from the stream; PyTorch's mask shapes: (N, C, 1, ...)
+            # batched, (C, 1, ...) unbatched; dropout2d keeps its first two dims whatever the rank
+            if not training or p == 0:
+                return input
+            nd = input.dim()
+            lead = 2 if spatial == 2 or nd == spatial + 2 else 1
+            shape = tuple(input.shape[:lead]) + (1,) * (nd - lead)
+            keep = lib.tensor(stream.rng.random(shape) >= p, dtype=input.dtype)
+            scale = keep / (1 - p) if p < 1 else keep
+            return input.mul_(scale) if inplace else input * scale
+        return feature_dropout
+
+    functional.dropout1d = _feature_dropout(1)
+    functional.dropout2d = _feature_dropout(2)
+    functional.dropout3d = _feature_dropout(3)
+    real_sdpa = functional.scaled_dot_product_attention
+
+    def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
+                                     dropout_p: float = 0.0, is_causal: bool = False,
+                                     scale: Any = None, enable_gqa: bool = False) -> Any:
+        # with dropout, PyTorch's fused kernel draws its own mask; the reference formula with
+        # the stream's dropout instead (MultiheadAttention and nn.Transformer come here)
+        if dropout_p == 0.0:
+            return real_sdpa(query, key, value, attn_mask=attn_mask, is_causal=is_causal,
+                             scale=scale, enable_gqa=enable_gqa)
+        lq, lk = query.shape[-2], key.shape[-2]
+        s = 1.0 / float(np.sqrt(query.shape[-1])) if scale is None else scale
+        scores = query @ key.transpose(-2, -1) * s
+        if is_causal:
+            attn_mask = lib.tensor(np.tril(np.ones((lq, lk), dtype=bool)))
+        if attn_mask is not None:
+            if attn_mask.dtype == lib.bool:
+                scores = scores.masked_fill(attn_mask.logical_not(), float("-inf"))
+            else:
+                scores = scores + attn_mask
+        return dropout(scores.softmax(-1), dropout_p, True) @ value
+
+    functional.scaled_dot_product_attention = scaled_dot_product_attention
     for name, fn in [("manual_seed", manual_seed), ("rand", rand), ("randn", randn),
                      ("rand_like", rand_like), ("randn_like", randn_like), ("randint", randint),
-                     ("randperm", randperm), ("normal", normal)]:
+                     ("randperm", randperm), ("normal", normal), ("multinomial", multinomial)]:
         setattr(lib, name, fn)
     lib.Tensor.uniform_ = uniform_
+    lib.Tensor.multinomial = multinomial
     lib.Tensor.normal_ = normal_
     init = importlib.import_module(lib.__name__ + ".nn.init")
     if lib.__name__ != "torch":   # library code that calls torch.rand/rand_like in PyTorch's
         creation = importlib.import_module(lib.__name__ + "._core.creation")   # Python source
         creation.rand, creation.rand_like = rand, rand_like          # (nn.utils.prune) draws here
+        creation.randint, creation.randperm = randint, randperm      # (data.RandomSampler) too
     if lib.__name__ != "torch":   # gradkit's init draws itself instead of calling uniform_
         init.uniform_ = lambda t, a=0.0, b=1.0, generator=None: uniform_(t, a, b)
         init.normal_ = lambda t, mean=0.0, std=1.0, generator=None: normal_(t, mean, std)

@@ -14,7 +14,7 @@ from gradkit.nn import init
 from gradkit.ops import nn as P
 
 from .. import functional as F
-from .linear import Linear, _empty
+from .linear import NonDynamicallyQuantizableLinear, _empty
 from .module import Module
 
 __all__ = [
@@ -266,10 +266,6 @@ class Softmax2d(Module):
         if input.dim() not in (3, 4):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
         return F.softmax(input, -3)
-
-
-class NonDynamicallyQuantizableLinear(Linear):
-    """``out_proj`` of :class:`MultiheadAttention` (a ``Linear``; PyTorch's class name, shown by ``repr``)."""
 
 
 def _float_mask(mask: Any, like: Tensor) -> Tensor | None:

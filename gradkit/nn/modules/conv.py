@@ -186,9 +186,20 @@ class _ConvTransposeNd(Module):
         return tuple(out)
 
     def extra_repr(self) -> str:
-        return (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        )
+        # PyTorch's order: padding, dilation, output_padding, groups, bias (each when not default)
+        n = self._nd
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * n:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * n:
+            s += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * n:
+            s += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
 
     def _transposed(self, conv: Any, input: Any, output_size: Any) -> Any:
         return conv(input, self.weight, self.bias, self.stride, self.padding,

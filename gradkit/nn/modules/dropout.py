@@ -5,6 +5,7 @@ from __future__ import annotations
 from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 
+from .linear import Dropout  # noqa: F401  (PyTorch's path: torch.nn.modules.dropout.Dropout)
 from .module import Module
 
 __all__ = [

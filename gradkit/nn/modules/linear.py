@@ -65,6 +65,11 @@ class Linear(Module):
         )
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """``out_proj`` of :class:`MultiheadAttention` (a ``Linear``; PyTorch's class name, shown by
+    ``repr``, at PyTorch's path ``nn.modules.linear``)."""
+
+
 class Flatten(Module):
     """Flatten dims ``start_dim..end_dim`` (by default all but the batch dim)."""
 

@@ -220,7 +220,7 @@ class Module(ModuleHooks):
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            _remove_from(self, name)
+            _remove_from(self, name, "_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -232,12 +232,12 @@ class Module(ModuleHooks):
         elif isinstance(value, Tensor) and getattr(value, "_is_buffer", False):  # nn.Buffer
             if "_buffers" not in d:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
-            _remove_from(self, name)
+            _remove_from(self, name, "_buffers")
             self.register_buffer(name, value, getattr(value, "persistent", True))
         elif isinstance(value, Module):
             if "_modules" not in d:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            _remove_from(self, name)
+            _remove_from(self, name, "_modules")
             d["_modules"][name] = value
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
@@ -580,11 +580,13 @@ def _check_name(module: Module, name: str, kind: str) -> None:
             raise KeyError(f"attribute '{name}' already exists")
 
 
-def _remove_from(module: Module, name: str) -> None:
+def _remove_from(module: Module, name: str, keep: str | None = None) -> None:
+    # the table ``keep`` keeps its entry, so a reassigned parameter, buffer or submodule stays
+    # in its place in named_parameters(), state_dict(), print(module)... (PyTorch's order)
     d = module.__dict__
     d.pop(name, None)
     for table in ("_parameters", "_buffers", "_modules"):
-        d[table].pop(name, None) if table in d else None
+        d[table].pop(name, None) if table in d and table != keep else None
     d["_non_persistent_buffers_set"].discard(name)
 
 

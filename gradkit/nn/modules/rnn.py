@@ -101,6 +101,10 @@ class RNNBase(Module):
             s += ", bidirectional=True"
         return s
 
+    def flatten_parameters(self) -> None:
+        """Nothing to do: PyTorch packs the weights into one block for cuDNN only (a no-op on
+        CPU, as here); word_language_model calls it after loading."""
+
     # ------------------------------------------------------------------ forward
     def _cell(self, x: Tensor, state: Any, suffix: str) -> Any:
         w_ih, w_hh = getattr(self, "weight_ih" + suffix), getattr(self, "weight_hh" + suffix)

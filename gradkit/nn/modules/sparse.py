@@ -8,7 +8,7 @@ from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 from gradkit.nn import init
 
-from .linear import _empty
+from .linear import Embedding, _empty  # noqa: F401  (PyTorch's path: nn.modules.sparse.Embedding)
 from .module import Module, Parameter
 
 __all__ = [

@@ -6,10 +6,10 @@ With ``import gradkit as torch``, ``torch.utils.data.DataLoader``,
 
 from __future__ import annotations
 
-from ..data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset,
-                    DistributedSampler, IterableDataset, RandomSampler, Sampler, SequentialSampler,
-                    StackDataset, Subset, SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
-                    default_collate, default_convert, get_worker_info, random_split)
+from gradkit.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader, Dataset,
+                          DistributedSampler, IterableDataset, RandomSampler, Sampler, SequentialSampler,
+                          StackDataset, Subset, SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
+                          default_collate, default_convert, get_worker_info, random_split)
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate",
            "IterableDataset", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",

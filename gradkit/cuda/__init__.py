@@ -10,7 +10,8 @@ import importlib
 
 from gradkit._core import backend as _backend
 
-__all__ = ["is_available", "device_count", "current_device", "synchronize"]
+__all__ = ["is_available", "device_count", "current_device", "synchronize", "manual_seed",
+           "manual_seed_all", "seed", "seed_all"]
 
 
 def is_available() -> bool:
@@ -46,3 +47,32 @@ def synchronize(device: int | None = None) -> None:
         cp.cuda.Device().synchronize()
     else:
         cp.cuda.Device(device).synchronize()
+
+
+# gradkit draws every device's random numbers from its one default generator (seeded by
+# gradkit.manual_seed, as torch.manual_seed seeds all devices), so there is no separate CUDA
+# generator to seed: these accept PyTorch's calls and change nothing, as PyTorch's do on a
+# machine without a GPU. (CPU draws must not change: torch.cuda.manual_seed leaves them alone.)
+def manual_seed(seed: int) -> None:
+    """Accepted for PyTorch code; gradkit's draws on every device follow ``gradkit.manual_seed``."""
+    int(seed)
+
+
+def manual_seed_all(seed: int) -> None:
+    """Accepted for PyTorch code; see :func:`manual_seed`."""
+    int(seed)
+
+
+def seed() -> None:
+    """Accepted for PyTorch code; see :func:`manual_seed`."""
+
+
+def seed_all() -> None:
+    """Accepted for PyTorch code; see :func:`manual_seed`."""
+
+
+def __getattr__(name: str) -> object:
+    # NOTE: torch.cuda.amp (PyTorch's deprecated spelling of torch.amp) loads on first use
+    if name == "amp":
+        return importlib.import_module("gradkit.cuda.amp")
+    raise AttributeError(f"module 'gradkit.cuda' has no attribute {name!r}")
