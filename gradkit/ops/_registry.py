@@ -300,6 +300,7 @@ def op(prim: Primitive, variant: int = 0) -> Callable[..., Any]:
     """The function form of a primitive: Tensors in, Tensor out; ndarrays in, ndarray out."""
     fwd = prim.fwd
     single = prim.n_out == 1
+    bf16 = _BF16                      # a closure cell: one read fewer than the global per call
 
     def fn(*args: Any, **params: Any) -> Any:
         for a in args:
@@ -312,7 +313,7 @@ def op(prim: Primitive, variant: int = 0) -> Callable[..., Any]:
                 return apply(prim, args, params, variant)
         # NOTE: on raw arrays (rules during a plain backward) a 0-d result may stay a NumPy
         # scalar; the engine and the rules accept both.
-        if _BF16[0] is not None and not prim.bf16_native and _has_bf16(args):
+        if bf16[0] is not None and not prim.bf16_native and _has_bf16(args):
             return _bf16_forward(prim, args, params)
         return fwd(*args, **params) if params else fwd(*args)
 
