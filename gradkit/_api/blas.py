@@ -58,6 +58,11 @@ def _bias(input: Any, prod: Tensor, beta: Any, alpha: Any) -> Tensor:
 
 def same_mm_dtypes(input: Any, mat1: Tensor, mat2: Tensor) -> None:
     """PyTorch's addmm (and ``F.linear``) refuse mixed dtypes rather than promote."""
+    if mat1.dtype is not mat2.dtype or isinstance(input, Tensor) and input.dtype is not mat2.dtype:
+        _mixed_mm_dtypes(input, mat1, mat2)
+
+
+def _mixed_mm_dtypes(input: Any, mat1: Tensor, mat2: Tensor) -> None:
     from gradkit._api.base import _scalar_name
 
     if mat1.dtype is not mat2.dtype:
