@@ -57,3 +57,11 @@ def test_errors_are_pytorchs():
     with pytest.raises(ValueError, match="Coefficients cannot be empty"):
         W.general_cosine(3, a=[])
     assert gk.signal.windows is W
+
+
+def test_device_argument_is_honoured():
+    # the device= argument was accepted and dropped (a CPU tensor came back)
+    import gradkit as gk
+    for fn in (gk.signal.windows.hann, gk.signal.windows.kaiser, gk.signal.windows.bartlett):
+        t = fn(4, device="meta")
+        assert t.device.type == "meta" and tuple(t.shape) == (4,)
