@@ -232,15 +232,13 @@ def _aa_matrix(n_in: int, n_out: int, mode: str, align_corners: bool, scale: flo
     s = _src_scale(n_in, n_out, align_corners, scale)
     support = {"linear": 1.0, "cubic": 2.0, "lanczos": 3.0}[mode] * max(s, 1.0)
     inv = 1.0 / s if s >= 1.0 else 1.0
-    mat = np.zeros((n_out, n_in))
-    for i in range(n_out):
-        center = s * (i + 0.5)
-        lo = max(int(center - support + 0.5), 0)
-        hi = min(int(center + support + 0.5), n_in)
-        w = _aa_filter((np.arange(lo, hi) - center + 0.5) * inv, mode)
-        total = w.sum()
-        mat[i, lo:hi] = w / total if total != 0 else w
-    return mat
+    center = s * (np.arange(n_out) + 0.5)[:, None]
+    j = np.arange(n_in)[None, :]
+    # each row's taps: [center - support + 0.5, center + support + 0.5) truncated, inside the axis
+    taps = (j >= np.trunc(center - support + 0.5)) & (j < np.trunc(center + support + 0.5))
+    w = np.where(taps, _aa_filter((j - center + 0.5) * inv, mode), 0.0)
+    total = w.sum(axis=1, keepdims=True)
+    return w / np.where(total != 0, total, 1.0)
 
 
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
