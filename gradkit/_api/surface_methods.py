@@ -52,7 +52,21 @@ def hardshrink(self: Tensor, lambd: float = 0.5) -> Tensor:
 def dim_order(self: Tensor, *, ambiguity_check: Any = False) -> tuple[int, ...]:
     """The dimensions from outermost to innermost in memory (by decreasing stride, ties in
     dimension order): ``(0, 2, 3, 1)`` for a channels-last tensor."""
+    from gradkit._core.formats import memory_format
     strides = self.stride()
+    if not isinstance(ambiguity_check, bool):
+        if not isinstance(ambiguity_check, list) or not all(
+                isinstance(f, memory_format) for f in ambiguity_check):
+            raise TypeError("The ambiguity_check argument must be a bool or a list of memory "
+                            "formats.")
+    if ambiguity_check is not False:
+        formats = ambiguity_check if isinstance(ambiguity_check, list) else []
+        ambiguous = (any(a == b for a, b in zip(strides, strides[1:])) or
+                     any(n == 1 for n in self.shape))
+        unique = sum(bool(self.is_contiguous(memory_format=f)) for f in formats) == 1
+        if ambiguous and not unique:
+            raise RuntimeError("The tensor does not have unique dim order, or cannot map to "
+                               "exact one of the given memory formats.")
     return tuple(sorted(range(self.ndim), key=lambda d: (-strides[d], d)))
 
 

@@ -77,6 +77,8 @@ class Tensor:
     __slots__ = ("_data", "_rg", "_fn", "_vc", "__dict__", "__weakref__")
     __array_priority__ = 1000
     _grad: Tensor | None = None
+    #: ``grad_dtype`` when set (a dtype, or None for any); unset follows the tensor's dtype
+    _grad_dtype: Any = False
     _oi = 0
     _hooks: dict[int, Any] | None = None
     _retain = False
@@ -185,10 +187,15 @@ class Tensor:
                 raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' "
                                    f"to a tensor of size '{list(self.shape)}'. Please ensure that "
                                    "the gradient and the tensor are the same size")
-            if value._data.dtype != self._data.dtype:
+            want = self._grad_dtype
+            if want is False:
+                want = self._data.dtype
+            elif want is not None:
+                want = want.np
+            if want is not None and value._data.dtype != want:
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype '{_c_name(value._data.dtype)}' to "
-                    f"a tensor with grad_dtype '{self.dtype._legacy[:-len('Tensor')]}'. The "
+                    f"a tensor with grad_dtype '{_scalar_name(np.dtype(want))}'. The "
                     "gradient must match the tensor's grad_dtype (defaults to the tensor's "
                     "dtype). You can set the tensor's grad_dtype attribute with a specific dtype, "
                     "or None to allow any dtype. Set grad_dtype with caution. Diverging the dtypes "
@@ -199,6 +206,32 @@ class Tensor:
     @grad.deleter
     def grad(self) -> None:
         self._grad = None
+
+    @property
+    def grad_dtype(self) -> Any:
+        """The dtype gradients are cast to when they accumulate into ``.grad`` (a leaf's own
+        dtype unless set; ``None``: any dtype is kept)."""
+        if self._fn is not None:
+            raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+        want = self._grad_dtype
+        return self.dtype if want is False else want
+
+    @grad_dtype.setter
+    def grad_dtype(self, value: Any) -> None:
+        from . import dtype as _dt
+        if self._fn is not None:
+            raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+        if value is not None and not isinstance(value, _dt.dtype):
+            raise RuntimeError(f"grad_dtype must be a torch.dtype or None, but got "
+                               f"{type(value).__name__}")
+        old = self._grad
+        if old is not None and value is not None and old._data.dtype != value.np:
+            raise RuntimeError(
+                f"Cannot set grad_dtype to '{_scalar_name(value.np)}' because there is already a "
+                f"gradient with dtype '{_c_name(old._data.dtype)}'. Please clear the gradient "
+                "(.grad = None) before changing grad_dtype, or ensure the new grad_dtype matches "
+                "the existing gradient's dtype.")
+        self._grad_dtype = value
 
     @property
     def grad_fn(self) -> Any:
@@ -570,6 +603,13 @@ def _host(d: Any, what: str) -> np.ndarray:
     if type(d) is _meta.MetaArray:
         raise RuntimeError(_meta.NO_ITEM)
     return _backend.to_numpy(d)
+
+
+def _scalar_name(dt: np.dtype) -> str:
+    """PyTorch's scalar type name (``Float``, ``Half``, ``Long``) of a NumPy dtype."""
+    from . import dtype as _dt
+    kind = _dt.FROM_NP.get(dt)
+    return kind._legacy[: -len("Tensor")] if kind is not None else dt.name
 
 
 def _c_name(dt: np.dtype) -> str:

@@ -357,7 +357,12 @@ def _execute(roots: list[Tensor], seeds: list[Any], create: bool, retain: bool,
                 continue
             if g is not None:
                 if meta is not None:
-                    g = _reduce(g, meta[i], create)
+                    if type(edge) is not tuple and edge._grad_dtype is not False:
+                        want = edge._grad_dtype        # a leaf's grad_dtype, set by the user
+                        g = _reduce(g, (meta[i][0], (g._data if create else as_data(g)).dtype
+                                        if want is None else want.np), create)
+                    else:
+                        g = _reduce(g, meta[i], create)
                 elif create:
                     if g._data.dtype is not gdt:
                         g = g.to(gdt)
@@ -462,11 +467,16 @@ def _accumulate(t: Tensor, g: Any, create: bool) -> None:
 
 def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
     old = t._grad
+    want = t._grad_dtype
+    if want is False:
+        want = t._data.dtype
+    elif want is not None:
+        want = want.np
     if old is None:
         if create:
             t._grad = g
         else:
-            arr = _backend.copy(g, t._data.dtype)
+            arr = _backend.copy(g, want)
             d = t._data
             if type(d) is np.ndarray and not d.flags.c_contiguous and _dense(d):
                 # NOTE: PyTorch's default gradient layout: a non-overlapping, dense leaf (a
@@ -482,7 +492,7 @@ def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
         np.add(old._data, g, out=old._data, casting="unsafe")
         old._vc[0] += 1
     else:
-        t._grad = _make(as_data(old._data + g, t._data.dtype), False, None)
+        t._grad = _make(as_data(old._data + g, want), False, None)
 
 
 def _dense(a: np.ndarray) -> bool:
