@@ -179,7 +179,8 @@ class CompiledFunction:
             self._last_sig = (static, sig)
         key = (tree, tuple(_leaf_key(x) for x in leaves), sig,
                tuple((t._data.shape, t._data.dtype, getattr(t._data, "strides", None), t._rg,
-                      t._grad is None, None if t._grad is None else t._grad._data.shape)
+                      t._grad is None, None if t._grad is None else t._grad._data.shape,
+                      t._grad_dtype)
                      for t in state),
                _gk.is_grad_enabled())
         try:
@@ -543,7 +544,10 @@ class CompiledFunction:
                     old._data[...] = v
                     old._vc[0] += 1
                 else:
-                    t._grad = _gk.from_numpy(np.array(v, dtype=t._data.dtype, copy=True))
+                    want = t._grad_dtype               # eager's cast: engine._add_to_grad
+                    want = t._data.dtype if want is False else \
+                        (np.asarray(v).dtype if want is None else want.np)
+                    t._grad = _gk.from_numpy(np.array(v, dtype=want, copy=True))
         out = []
         j = 0
         for kind in e.out_kinds:

@@ -69,7 +69,7 @@ def _leaf_key(x: Any) -> Any:
         # NOTE: strides too: eager picks a product's orientation by an operand's layout
         # (ops.linalg._transposed_layout), so another layout is another program
         return ("T", d.shape, d.dtype, getattr(d, "strides", None), x._rg, type(d),
-                None if g is None else (g._data.shape, g._data.dtype))
+                None if g is None else (g._data.shape, g._data.dtype), x._grad_dtype)
     if t is np.ndarray:
         return ("A", x.shape, x.dtype, x.strides)
     if t is float or t is complex:

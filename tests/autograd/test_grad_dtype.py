@@ -84,3 +84,20 @@ def test_matches_live_torch():
         (x * x).sum().backward()
         assert str(x.grad.dtype) == "torch.float64"
         np.testing.assert_array_equal(x.grad.detach().numpy(), [2.0, 4.0])
+
+
+def test_compiled_step_writes_the_grad_dtype_eager_writes():
+    w = gk.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        (w * x).sum().backward()
+        return w.grad
+
+    c = gk.compile(step)
+    for want in (gk.float64, None, gk.float16, gk.float32):
+        w.grad = None
+        w.grad_dtype = want
+        for _ in range(3):                  # trace, then replays (accumulating)
+            c(gk.tensor([1.0, 3.0]))
+        assert w.grad.dtype == (gk.float32 if want is None else want)
+        np.testing.assert_array_equal(w.grad.numpy().astype(np.float64), [3.0, 9.0])
