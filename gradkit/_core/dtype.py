@@ -292,18 +292,80 @@ def result_type(*operands: Any) -> dtype:
     return result if result is not None else _default[0]
 
 
-def finfo(d: dtype | None = None) -> np.finfo:
-    """Machine limits of a floating dtype (NumPy's ``finfo``; ml_dtypes' for bfloat16)."""
-    d = as_dtype(d) if d is not None else _default[0]
-    if d.np is BF16_NP[0]:
-        import ml_dtypes
-        return ml_dtypes.finfo(d.np)
-    return np.finfo(d.np)
+def _limits_arg(d: Any, who: str) -> dtype:
+    if d is None and who == "finfo":
+        return _default[0]
+    if not isinstance(d, dtype):
+        raise TypeError(f"{who}(): argument 'type' (position 1) must be torch.dtype, not "
+                        f"{type(d).__name__}")
+    return d
 
 
-def iinfo(d: dtype) -> np.iinfo:
-    """Machine limits of an integer dtype (NumPy's ``iinfo``)."""
-    return np.iinfo(as_dtype(d).np)
+def _g(v: Any) -> str:
+    return format(v, "g")
+
+
+class finfo:
+    """Machine limits of a floating dtype, as PyTorch's ``torch.finfo``: Python floats, and
+    a complex dtype's real part (``finfo(complex64).dtype == 'float32'``)."""
+
+    __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
+
+    def __init__(self, type: dtype | None = None) -> None:
+        d = _limits_arg(type, "finfo")
+        if d._kind < 2:
+            raise TypeError("torch.finfo() requires a floating point input type. Use torch.iinfo "
+                            "to handle 'torch.finfo'")
+        real = d.np if d.np.kind != "c" else np.empty(0, d.np).real.dtype
+        if real is BF16_NP[0]:
+            import ml_dtypes
+            info: Any = ml_dtypes.finfo(real)
+        else:
+            info = np.finfo(real)
+        self.bits = builtins_int_type(real.itemsize * 8)
+        self.eps = builtins_float_type(info.eps)
+        self.max = builtins_float_type(info.max)
+        self.min = builtins_float_type(info.min)
+        self.tiny = self.smallest_normal = builtins_float_type(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins_int_type(info.precision)
+        self.dtype = FROM_NP[real].name
+
+    def __eq__(self, other: object) -> builtins_bool:
+        return isinstance(other, finfo) and other.dtype == self.dtype
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={_g(self.resolution)}, min={_g(self.min)}, max={_g(self.max)}, "
+                f"eps={_g(self.eps)}, smallest_normal={_g(self.smallest_normal)}, "
+                f"tiny={_g(self.tiny)}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Machine limits of an integer dtype, as PyTorch's ``torch.iinfo`` (Python ints)."""
+
+    __slots__ = ("bits", "max", "min", "dtype")
+
+    def __init__(self, type: dtype) -> None:
+        d = _limits_arg(type, "iinfo")
+        if d.np.kind == "b":
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if d.np.kind not in "iu":
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
+        info = np.iinfo(d.np)
+        self.bits = builtins_int_type(info.bits)
+        self.max = builtins_int_type(info.max)
+        self.min = builtins_int_type(info.min)
+        self.dtype = d.name
+
+    def __eq__(self, other: object) -> builtins_bool:
+        return isinstance(other, iinfo) and other.dtype == self.dtype
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={_g(self.min)}, max={_g(self.max)}, dtype={self.dtype})"
 
 
 # --- integer range checks: PyTorch refuses a Python number that an integer dtype cannot hold ---
