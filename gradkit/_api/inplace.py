@@ -128,8 +128,14 @@ def _writable_alias(d: Any) -> Any:
     if not isinstance(d, np.ndarray) or d.flags.writeable:
         return None
     root = d
-    while isinstance(root.base, np.ndarray):
-        root = root.base
+    while True:
+        b = root.base
+        if not isinstance(b, np.ndarray):
+            # NOTE: as_strided (unfold) holds its input through NumPy's DummyArray
+            b = getattr(b, "base", None)
+            if not isinstance(b, np.ndarray):
+                break
+        root = b
     if root is d or not (root.flags.writeable and root.flags.owndata and root.flags.c_contiguous):
         return None
     off = d.__array_interface__["data"][0] - root.__array_interface__["data"][0]

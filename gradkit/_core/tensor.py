@@ -387,6 +387,10 @@ class Tensor:
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
 
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another (PyTorch's private ``Tensor._is_view``)."""
+        return self._base is not None
+
     def is_contiguous(self, memory_format: Any = None) -> bool:
         """Whether the elements lie in memory in C order, or in the order a channels-last
         ``memory_format`` names (NHWC for ``gk.channels_last``)."""

@@ -103,6 +103,7 @@ class Tensor:
     _grad: Tensor | None
     _grad_dtype: Any
     _hooks: builtins.dict[builtins.int, Any] | None
+    def _is_view(self) -> builtins.bool: ...
     def _item(self) -> Any: ...
     _multi: builtins.bool
     _name: builtins.str | None
