@@ -257,7 +257,17 @@ def repeat(input: Tensor, *repeats: Any) -> Tensor:
     if len(reps) < x.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
                            "of dimensions of tensor")
+    _nonnegative_repeats(x, reps)
     return S.repeat_p(x, repeats=reps)
+
+
+def _nonnegative_repeats(x: Tensor, reps: tuple[int, ...]) -> None:
+    """PyTorch's error for a negative repeat count (NumPy's ``negative dimensions``)."""
+    if any(int(r) < 0 for r in reps):
+        shape = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
+        out = [int(n) * int(r) for n, r in zip(shape, reps)]
+        neg = next(n for n in out if n < 0)
+        raise RuntimeError(f"Trying to create tensor with negative dimension {neg}: {out}")
 
 
 def tile(input: Tensor, *sizes: Any, dims: Sequence[int] | None = None) -> Tensor:
@@ -266,6 +276,7 @@ def tile(input: Tensor, *sizes: Any, dims: Sequence[int] | None = None) -> Tenso
     reps = _shape_arg(sizes) if dims is None else tuple(dims)
     if len(reps) < x.ndim:
         reps = (1,) * (x.ndim - len(reps)) + reps
+    _nonnegative_repeats(x, reps)
     return S.repeat_p(x, repeats=reps)
 
 
@@ -292,6 +303,9 @@ def repeat_interleave(input: Tensor, repeats: Any = None, dim: int | None = None
         return _view_op(y.clone(), S.reshape_p.prim,
                         {"shape": shape[:d] + (shape[d] * int(repeats),) + shape[d + 1:]}, S.VIEW)
     reps = repeats._data if isinstance(repeats, Tensor) else repeats
+    if np.size(reps) and np.min(reps) < 0:
+        raise RuntimeError("repeats can not be negative" if isinstance(repeats, Tensor) else
+                           "Repeats must be non-negative")
     index = np.repeat(np.arange(x.shape[d]), reps)
     if output_size is not None and int(output_size) != index.shape[0]:
         raise RuntimeError("allocated size does not match required size")
@@ -343,7 +357,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim."""
     ts = [_t(t) for t in _tensor_sequence(tensors, "cat")]
     if not ts:
-        raise RuntimeError("gradkit.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     for i, t in enumerate(ts):
         if t.ndim == 0:
             raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated")
@@ -384,11 +398,16 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
     ts = [atleast_1d(_t(t)) for t in _tensor_sequence(tensors, "hstack")]
+    if not ts:
+        raise RuntimeError("hstack expects a non-empty TensorList")
     return cat(ts, 0 if ts[0].ndim == 1 else 1)
 
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
-    return cat([atleast_2d(_t(t)) for t in _tensor_sequence(tensors, "vstack")], 0)
+    ts = [atleast_2d(_t(t)) for t in _tensor_sequence(tensors, "vstack")]
+    if not ts:
+        raise RuntimeError("vstack expects a non-empty TensorList")
+    return cat(ts, 0)
 
 
 def _tensor_sequence(tensors: Any, name: str) -> Any:

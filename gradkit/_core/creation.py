@@ -713,6 +713,7 @@ def randint(low: int = 0, high: Any = None, size: Any = None, *, generator: Gene
                         "size, as randint(high, size) or randint(low, high, size)")
     npd = np.dtype(np.int64) if dtype is None else _np_dtype(dtype)
     _check_random_range(low, high, npd)
+    _check_from_to(low, high)
     shape = _size((size,))
     arr = _blank(shape, npd, device, lambda: _gen(generator).integers(low, high, size=shape))
     return _finish(arr.astype(npd), requires_grad, device)
@@ -734,6 +735,24 @@ def _check_random_range(low: Any, high: Any, npd: Any) -> None:
         raise RuntimeError(f"from is out of bounds for {name}")
     if not info.min <= high - 1 <= info.max:
         raise RuntimeError(f"to - 1 is out of bounds for {name}")
+
+
+def _check_from_to(low: Any, high: Any) -> None:
+    if not low < high:
+        raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= "
+                           f"to={high}")
+
+
+def _check_std(s: Any) -> None:
+    """PyTorch's refusal of a negative (or nan) standard deviation; NumPy's words were
+    ``scale < 0``, and a nan std gave nan draws."""
+    if isinstance(s, (int, float)):
+        if not s >= 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {s:g}")
+        return
+    a = np.asarray(s)
+    if a.size and not bool(np.all(a >= 0)):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
@@ -763,6 +782,7 @@ def randint_like(input: Tensor, low: int, high: int | None = None, *, dtype: Any
     if high is None:
         low, high = 0, low
     _check_random_range(low, high, np.dtype(dt))
+    _check_from_to(low, high)
     where = _like_device(input, None)
     return _finish(_blank(shape, dt, where, lambda: _gen(None).integers(low, high, size=shape)
                           ).astype(dt), False, where)
@@ -777,6 +797,7 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *,
         # NOTE: on the meta device: the shape only, and no draws (as PyTorch)
         shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
         return _make(_MetaArray(shape, dt), False, None)
+    _check_std(s)
     shape = _size((size,)) if size is not None else np.broadcast(np.asarray(m), np.asarray(s)).shape
     arr = _gen(generator).normal(m, s, size=shape)
     return _make(np.asarray(arr, dtype=dt), False, None)
@@ -786,4 +807,9 @@ def bernoulli(input: Tensor, *, generator: Generator | None = None) -> Tensor:
     p = input._data
     if type(p) is _MetaArray:
         return _make(_MetaArray(p.shape, p.dtype), False, None)      # no draws, as PyTorch
+    pn = p if type(p) is np.ndarray else np.zeros(0)      # a lazy array is not computed here
+    if pn.size and not bool(np.all((pn >= 0) & (pn <= 1))):
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.  (Could "
+                           "this error message be improved?  If so, please report an "
+                           "enhancement request to PyTorch.)")
     return _make((_gen(generator).random(p.shape) < p).astype(p.dtype), False, None)

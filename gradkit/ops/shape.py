@@ -37,7 +37,11 @@ def norm_dims(dim: Any, ndim: int) -> tuple[int, ...] | None:
     if isinstance(dim, (list, tuple)):
         if len(dim) == 0:
             return None
-        return tuple(sorted(norm_dim(int(d), ndim) for d in dim))
+        dims = sorted(norm_dim(int(d), ndim) for d in dim)
+        for a, b in zip(dims, dims[1:]):
+            if a == b:
+                raise RuntimeError(f"dim {a} appears multiple times in the list of dims")
+        return tuple(dims)
     return (norm_dim(int(dim), ndim),)
 
 
