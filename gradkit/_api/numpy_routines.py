@@ -576,6 +576,201 @@ def _polyval(p: Any, x: Any) -> Any:
     return y
 
 
+@implements(np.polyfit)
+def _polyfit(x: Any, y: Any, deg: Any, rcond: Any = None, full: bool = False, w: Any = None,
+             cov: Any = False) -> Any:
+    """NumPy's least-squares fit, step for step (columns of the Vandermonde matrix scaled to
+    unit norm, ``lstsq``, unscaled), on the graph: the gradient reaches ``x``, ``y`` and ``w``."""
+    order = int(deg) + 1
+    xt, yt = _t(x), _t(y)
+    xt = xt.to(np.result_type(xt._data.dtype, np.float64))
+    yt = yt.to(np.result_type(yt._data.dtype, np.float64))
+    if deg < 0:
+        raise ValueError("expected deg >= 0")
+    if xt.ndim != 1:
+        raise TypeError("expected 1D vector for x")
+    if xt.shape[0] == 0:
+        raise TypeError("expected non-empty vector for x")
+    if yt.ndim < 1 or yt.ndim > 2:
+        raise TypeError("expected 1D or 2D array for y")
+    if xt.shape[0] != yt.shape[0]:
+        raise TypeError("expected x and y to have same length")
+    if rcond is None:
+        rcond = xt.shape[0] * np.finfo(xt._data.dtype).eps
+    lhs = np.vander(xt, order)
+    rhs = yt
+    if w is not None:
+        wt = _t(w).to(lhs.dtype)
+        if wt.ndim != 1:
+            raise TypeError("expected a 1-d array for weights")
+        if wt.shape[0] != yt.shape[0]:
+            raise TypeError("expected w and y to have the same length")
+        lhs = lhs * wt[:, None]
+        rhs = rhs * (wt if rhs.ndim == 1 else wt[:, None])
+    scale = gk.sqrt(gk.sum(lhs * lhs, 0))
+    lhs = lhs / scale
+    c, resids, rank, s = np.linalg.lstsq(lhs, rhs, rcond)
+    c = c / (scale if c.ndim == 1 else scale[:, None])
+    if rank != order and not full:
+        warnings.warn("Polyfit may be poorly conditioned", np.exceptions.RankWarning,
+                      stacklevel=3)
+    if full:
+        return c, resids, rank, s, rcond
+    if cov:
+        vbase = np.linalg.inv(lhs.T @ lhs) / gk.outer(scale, scale)
+        if cov == "unscaled":
+            fac: Any = 1
+        else:
+            if xt.shape[0] <= order:
+                raise ValueError("the number of data points must exceed order to scale the "
+                                 "covariance matrix")
+            fac = resids / (xt.shape[0] - order)
+        if yt.ndim == 1:
+            return c, vbase * fac
+        return c, vbase[:, :, None] * fac
+    return c
+
+
+@implements(np.piecewise)
+def _piecewise(x: Any, condlist: Any, funclist: Any, *args: Any, **kw: Any) -> Any:
+    """NumPy's piecewise: ``funclist[i]`` evaluated on the elements where ``condlist[i]``
+    holds (later conditions win; one extra function for where none holds), on the graph."""
+    xt = _t(x)
+    n = len(funclist)
+    conds = condlist
+    if isinstance(conds, (Tensor, np.ndarray)) or np.isscalar(conds) or (
+            len(conds) and not isinstance(conds[0], (list, tuple, np.ndarray, Tensor))):
+        conds = [conds]
+    masks = [np.broadcast_to(np.asarray(_to_data(c), dtype=bool), xt.shape) for c in conds]
+    if len(masks) == n - 1:
+        masks.append(~np.any(np.stack(masks), axis=0) if masks else np.ones(xt.shape, bool))
+    elif len(masks) != n:
+        raise ValueError(f"with {len(masks)} condition(s), either {len(masks)} or "
+                         f"{len(masks) + 1} functions are expected")
+    y = gk.zeros_like(xt)
+    for mask, func in zip(masks, funclist):
+        m = gk.as_tensor(mask)
+        if not callable(func):
+            y = gk.where(m, gk.as_tensor(np.asarray(_to_data(func), dtype=xt._data.dtype)), y)
+        elif mask.any():
+            part = _t(func(xt[m], *args, **kw)).to(xt.dtype)
+            y = y.index_put((m,), part)
+    return y
+
+
+def _poly1(p: Any) -> Tensor:
+    t = _t(p)
+    return t.reshape(1) if t.ndim == 0 else t
+
+
+@implements(np.polymul)
+def _polymul(a1: Any, a2: Any) -> Any:
+    return np.convolve(_poly1(a1), _poly1(a2))
+
+
+def _polyadd_sub(a1: Any, a2: Any, sign: int) -> Any:
+    a, b = _poly1(a1), _poly1(a2)
+    dt = np.result_type(a._data.dtype, b._data.dtype)
+    a, b = a.to(dt), b.to(dt)
+    n = max(a.shape[0], b.shape[0])
+    a = gk.cat([gk.zeros((n - a.shape[0],), dtype=a.dtype), a]) if a.shape[0] < n else a
+    b = gk.cat([gk.zeros((n - b.shape[0],), dtype=b.dtype), b]) if b.shape[0] < n else b
+    return a + b if sign > 0 else a - b
+
+
+@implements(np.polyadd)
+def _polyadd(a1: Any, a2: Any) -> Any:
+    return _polyadd_sub(a1, a2, 1)
+
+
+@implements(np.polysub)
+def _polysub(a1: Any, a2: Any) -> Any:
+    return _polyadd_sub(a1, a2, -1)
+
+
+@implements(np.polyder)
+def _polyder(p: Any, m: Any = 1) -> Any:
+    m = int(m)
+    if m < 0:
+        raise ValueError("Order of derivative must be positive (see polyint)")
+    t = _t(p)
+    for _ in range(m):
+        n = t.shape[0] - 1
+        t = t[:-1] * gk.as_tensor(np.arange(n, 0, -1))
+    return t
+
+
+@implements(np.polyint)
+def _polyint(p: Any, m: Any = 1, k: Any = None) -> Any:
+    m = int(m)
+    if m < 0:
+        raise ValueError("Order of integral must be positive (see polyder)")
+    kt = gk.zeros((m,), dtype=gk.float64) if k is None else _t(k).to(gk.float64).reshape(-1)
+    if kt.shape[0] == 1 and m > 1:
+        kt = kt[0] * gk.ones_like(gk.zeros((m,), dtype=gk.float64))
+    if kt.shape[0] < m:
+        raise ValueError("k must be a scalar or a rank-1 array of length 1 or >m.")
+    t = _t(p)
+    for i in range(m):
+        t = gk.cat([t / gk.as_tensor(np.arange(t.shape[0], 0, -1)), kt[i:i + 1]])
+    return t
+
+
+@implements(np.poly)
+def _poly(seq_of_zeros: Any) -> Any:
+    z = _t(seq_of_zeros)
+    if z.ndim != 1:
+        raise TypeError("gradkit cannot differentiate numpy.poly of a matrix (its characteristic "
+                        "polynomial); pass its eigenvalues (np.linalg.eigvals) instead")
+    if z.is_complex():
+        raise TypeError("gradkit cannot differentiate numpy.poly of complex roots")
+    a = gk.ones_like(gk.zeros((1,), dtype=z.dtype if z.is_floating_point() else gk.float64))
+    for i in range(z.shape[0]):
+        a = np.convolve(a, gk.stack([gk.ones_like(z[i]), -z[i]]).to(a.dtype))
+    return a
+
+
+@implements(np.polydiv)
+def _polydiv(u: Any, v: Any) -> Any:
+    """NumPy's long division, step for step, on the graph."""
+    ut, vt = _poly1(u), _poly1(v)
+    dt = np.result_type(ut._data.dtype, vt._data.dtype, np.float64)
+    ut, vt = ut.to(dt), vt.to(dt)
+    m, n = ut.shape[0] - 1, vt.shape[0] - 1
+    scale = 1.0 / vt[0]
+    r = [ut[i] for i in range(m + 1)]
+    q = [gk.zeros((), dtype=ut.dtype)] * max(m - n + 1, 1)
+    for k in range(m - n + 1):
+        d = scale * r[k]
+        q[k] = d
+        for j in range(n + 1):
+            r[k + j] = r[k + j] - d * vt[j]
+    while len(r) > 1 and np.allclose(r[0]._data, 0, rtol=1e-14):
+        r = r[1:]
+    return gk.stack(q), gk.stack(r)
+
+
+@implements(np.apply_along_axis)
+def _apply_along_axis(func1d: Any, axis: int, arr: Any, *args: Any, **kwargs: Any) -> Any:
+    """``func1d`` on every 1-D slice along ``axis``; the results stacked where ``axis`` was
+    (NumPy's shapes), on the graph."""
+    a = _t(arr)
+    nd = a.ndim
+    if not -nd <= axis < nd:
+        raise np.exceptions.AxisError(axis, nd)
+    axis %= nd
+    moved = gk.movedim(a, axis, -1)
+    outer = tuple(moved.shape[:-1])
+    if 0 in outer:
+        raise ValueError("Cannot apply_along_axis when any iteration dimensions are 0")
+    res = [_t(func1d(moved[ind], *args, **kwargs)) for ind in np.ndindex(*outer)]
+    dt = np.result_type(*[r._data.dtype for r in res])
+    out = gk.stack([r.to(dt) for r in res]).reshape(outer + tuple(res[0].shape))
+    k = res[0].ndim
+    o = len(outer)
+    return out.permute(*(list(range(axis)) + list(range(o, o + k)) + list(range(axis, o))))
+
+
 @implements(np.vander)
 def _vander(x: Any, N: Any = None, increasing: bool = False) -> Any:
     xt = _t(x)
