@@ -61,8 +61,7 @@ def _sp(name: str) -> Any:
 def _no_grad(fn: str, arg: str) -> Any:
     def rule(g: Any, ans: Any, *inputs: Any) -> Any:
         raise NotImplementedError(f"the derivative of {fn} with respect to {arg} is not "
-                                  "implemented (as in PyTorch and JAX); only the last argument "
-                                  "is differentiable")
+                                  "implemented; only the last argument is differentiable")
     return rule
 
 
@@ -85,10 +84,14 @@ def _gammainc_dx(g: Any, ans: Any, a: Any, x: Any) -> Any:
     return g * exp((a - 1.0) * log(x) - x - _lg(a))
 
 
-gammainc = defop("gammainc", _sp("gammainc"), vjp=(_no_grad("gammainc", "a"), _gammainc_dx),
+# NOTE: the derivative in the shape a (as JAX's; PyTorch has none) is gammainc_da's
+# extrapolated difference, below: first order only.
+gammainc = defop("gammainc", _sp("gammainc"),
+                 vjp=(lambda g, ans, a, x: g * gammainc_da(a, x), _gammainc_dx),
                  jvp=ELEMENTWISE, promote="float", names="IgammaBackward0")
 gammaincc = defop("gammaincc", _sp("gammaincc"),
-                  vjp=(_no_grad("gammaincc", "a"), lambda g, ans, a, x: -_gammainc_dx(g, ans, a, x)),
+                  vjp=(lambda g, ans, a, x: -(g * gammainc_da(a, x)),
+                       lambda g, ans, a, x: -_gammainc_dx(g, ans, a, x)),
                   jvp=ELEMENTWISE, promote="float", names="IgammacBackward0")
 
 

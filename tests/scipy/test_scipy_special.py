@@ -75,8 +75,22 @@ def test_gradient_in_the_order_raises():
     v = t(1.5)
     with pytest.raises(NotImplementedError, match="order v"):
         S.iv(v, t(2.0, grad=False)).backward()
-    with pytest.raises(NotImplementedError, match="gammainc"):
-        S.gammainc(t(2.0), t(1.0)).backward()
+
+
+def test_gammainc_gradient_in_the_shape():
+    # values recorded from JAX 0.10 (jax.grad of jax.scipy.special.gammainc, float64)
+    a = t(np.array([0.3, 1.0, 2.0, 7.5, 30.0]))
+    x = np.array([0.1, 2.0, 1.0, 9.0, 25.0])
+    S.gammainc(a, t(x, grad=False)).sum().backward()
+    want = [-1.19666083, -0.22082543, -0.27619605, -0.11761014, -0.04995488]
+    np.testing.assert_allclose(a.grad.numpy(), want, rtol=1e-7)
+    b = t(np.array([0.3, 2.0]))
+    S.gammaincc(b, t(np.array([0.1, 1.0]), grad=False)).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), [1.19666083, 0.27619605], rtol=1e-7)
+    c = t(2.0)
+    (g,) = gk.autograd.grad(S.gammainc(c, t(1.0, grad=False)), c, create_graph=True)
+    with pytest.raises(NotImplementedError, match="gammainc_da"):
+        g.backward()                     # the second derivative in the shape is not there
 
 
 def test_polygamma_array_orders():
