@@ -54,6 +54,11 @@ class Sequential(Module):
         keys = list(self._modules)[idx] if isinstance(idx, slice) else [self._index(idx)]
         for key in keys:
             delattr(self, key)
+        # NOTE: PyTorch numbers the rest again, so that indices stay 0..n-1
+        mods = list(self._modules.values())
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self._modules[str(i)] = m
 
     def __len__(self) -> int:
         return len(self._modules)
@@ -64,6 +69,47 @@ class Sequential(Module):
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """Put ``module`` at ``index``, moving the later ones up by one."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        n = len(self._modules)
+        if not -n <= index <= n:
+            raise IndexError(f"Index out of range: {index}")
+        if index < 0:
+            index += n
+        for i in range(n, index, -1):
+            self._modules[str(i)] = self._modules[str(i - 1)]
+        self._modules[str(index)] = module
+        return self
+
+    def extend(self, sequential: Iterable[Module]) -> Sequential:
+        for layer in sequential:
+            self.append(layer)
+        return self
+
+    def pop(self, key: int | slice) -> Any:
+        v = self[key]
+        del self[key]
+        return v
+
+    def __add__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        ret = Sequential()
+        for layer in self:
+            ret.append(layer)
+        for layer in other:
+            ret.append(layer)
+        return ret
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return self.extend(list(other))
 
     def forward(self, input: Any) -> Any:
         for module in self:
@@ -124,6 +170,17 @@ class ModuleList(Module):
 
     def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
+
+    def __add__(self, other: Iterable[Module]) -> ModuleList:
+        combined = ModuleList()
+        for m in list(self) + list(other):
+            combined.append(m)
+        return combined
+
+    def pop(self, key: int | slice) -> Any:
+        v = self[key]
+        del self[key]
+        return v
 
     def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), module)
@@ -239,8 +296,17 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self) -> str:
-        return "\n".join(f"({i}): Parameter containing: [{type(p).__name__} of size "
-                         f"{'x'.join(map(str, p.shape))}]" for i, p in enumerate(self))
+        return "\n".join(f"  ({i}): {_param_str(p, str(p.dtype) if isinstance(p, Tensor) else '')}"
+                         for i, p in enumerate(self))
+
+
+def _param_str(p: Any, type_name: str) -> str:
+    """A parameter container's line as PyTorch prints it."""
+    if not isinstance(p, Tensor):
+        return "Object of type: " + type(p).__name__
+    device = f" ({p.device})" if p.device.type == "cuda" else ""
+    return (f"{'Parameter' if isinstance(p, Parameter) else 'Tensor'} containing: [{type_name} "
+            f"of size {'x'.join(str(n) for n in p.shape)}{device}]")
 
 
 class ParameterDict(Module):
@@ -294,6 +360,10 @@ class ParameterDict(Module):
     def clear(self) -> None:
         for k in list(self._keys):
             del self[k]
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"  ({k}): {_param_str(p, p.type() if isinstance(p, Tensor) else '')}"
+                         for k, p in self.items())
 
     def update(self, parameters: Any) -> None:
         items = parameters.items() if hasattr(parameters, "items") else parameters
