@@ -65,8 +65,8 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
         Return zeros instead of None for unused inputs (implies ``allow_unused``).
     """
     if is_grads_batched:
-        raise NotImplementedError("is_grads_batched is not supported yet; loop over the rows or "
-                                  "use gradkit.autograd.functional.jacobian")
+        return _grads_batched(outputs, inputs, grad_outputs, retain_graph, create_graph,
+                              allow_unused, materialize_grads)
     single = isinstance(inputs, (Tensor, _graph.GradientEdge))
     ins = [inputs] if single else list(inputs)
     if not ins:
@@ -84,6 +84,42 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     return tuple(result)
 
 
+
+def _grads_batched(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: bool | None,
+                   create_graph: bool, allow_unused: bool | None,
+                   materialize_grads: bool) -> tuple[Any, ...]:
+    """``grad(..., is_grads_batched=True)``: the first dim of every grad_output is a batch;
+    one backward per row (the graph kept between them), the results stacked along a new first
+    dim, as PyTorch's vmap over the backward gives them."""
+    from gradkit._core.creation import zeros
+    from gradkit._api import stack
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True")
+    gos = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs or [])
+    if not gos or any(g is None for g in gos):
+        raise RuntimeError("is_grads_batched=True needs a batched grad_output for every output")
+    sizes = {int(g.shape[0]) if g.ndim else -1 for g in gos}
+    if -1 in sizes or len(sizes) != 1:
+        raise RuntimeError("is_grads_batched=True: every grad_output needs the same batch size "
+                           "in its first dim")
+    n = sizes.pop()
+    single = isinstance(inputs, (Tensor, _graph.GradientEdge))
+    ins = [inputs] if single else list(inputs)
+    keep = create_graph if retain_graph is None else retain_graph
+    rows = [grad(outputs, ins, [g[b] for g in gos], retain_graph=True if b < n - 1 else keep,
+                 create_graph=create_graph, allow_unused=allow_unused or materialize_grads)
+            for b in range(n)]
+    out: list[Any] = []
+    for i, t in enumerate(ins):
+        col = [r[i] for r in rows]
+        if n == 0:
+            out.append(zeros((0,) + tuple(t.shape), dtype=t.dtype))
+        elif all(c is None for c in col):       # unbatched zeros when materialized (PyTorch)
+            out.append(zeros(tuple(t.shape), dtype=t.dtype) if materialize_grads else None)
+        else:
+            out.append(stack([c if c is not None else zeros(tuple(t.shape), dtype=t.dtype)
+                              for c in col]))
+    return tuple(out)
 
 
 from . import forward_ad  # noqa: E402  (after grad: these modules use it)

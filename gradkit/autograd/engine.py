@@ -542,7 +542,9 @@ def _finish(leaf_grads: dict[int, list[Any]], inputs: list[Tensor], captured: di
                 _add_to_grad(t, g, create)
                 if t._post_hooks:
                     for hook in list(t._post_hooks.values()):
-                        hook(t)
+                        if hook(t) is not None:
+                            raise RuntimeError("Tensor post accumulate grad hooks should return "
+                                               "None.")
     if not capture:
         for k, t in enumerate(inputs):       # backward(inputs=[non-leaf]) fills its .grad
             if isinstance(t, Tensor) and t._fn is not None and k in captured and captured[k] is not None:
