@@ -179,6 +179,7 @@ _LAZY_NAMES.update(dict.fromkeys(("svd_lowrank", "pca_lowrank"), "linalg._lowran
 from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
                                   FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
 from gradkit._api import legacy as _legacy  # noqa: E402
+from gradkit._api.method_variants import TypedStorage, UntypedStorage  # noqa: E402,F401
 # torch.autograd.Variable
 autograd.Variable = _legacy.Variable  # type: ignore[attr-defined]
 from gradkit._core.backend import device, get_default_device, set_default_device  # noqa: E402
@@ -222,13 +223,14 @@ if _typing.TYPE_CHECKING:
     # checkers see them in __all__, `from gradkit import *` at run time stays as above.
     # BEGIN names written by tools/gen_tensor_stub.py
     __all__ += ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
-                "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "abs", "absolute", "acos",
-                "acosh", "adaptive_avg_pool1d", "adaptive_max_pool1d", "add", "addcdiv", "addcmul",
-                "all", "allclose", "alpha_dropout", "alpha_dropout_", "amax", "amin", "aminmax",
-                "amp", "angle", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
-                "arctan2", "arctanh", "argmax", "argmin", "argsort", "argwhere", "asin", "asinh",
-                "atan", "atan2", "atanh", "atleast_1d", "atleast_2d", "autocast", "avg_pool1d",
-                "batch_norm", "bilinear", "binary_cross_entropy_with_logits", "bitwise_and",
+                "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "TypedStorage",
+                "UntypedStorage", "abs", "absolute", "acos", "acosh", "adaptive_avg_pool1d",
+                "adaptive_max_pool1d", "add", "addcdiv", "addcmul", "all", "allclose",
+                "alpha_dropout", "alpha_dropout_", "amax", "amin", "aminmax", "amp", "angle",
+                "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+                "argmax", "argmin", "argsort", "argwhere", "asin", "asinh", "atan", "atan2",
+                "atanh", "atleast_1d", "atleast_2d", "autocast", "avg_pool1d", "batch_norm",
+                "bilinear", "binary_cross_entropy_with_logits", "bitwise_and",
                 "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
                 "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to",
                 "bucketize", "cat", "ceil", "celu", "celu_", "channel_shuffle", "cholesky",
