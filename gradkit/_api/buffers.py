@@ -104,6 +104,20 @@ class _Capsule:
         return (1, 0)                       # kDLCPU: the only device a bare capsule is read from
 
 
+class _WritableView:
+    """The memory of a NumPy array read from a bare (unversioned) DLPack capsule, offered as
+    writable: such a capsule carries no read-only flag, so NumPy marks its array read-only, while
+    PyTorch's ``from_dlpack(capsule)`` writes through to the producer's memory. The array (which
+    owns the capsule and calls its deleter) stays alive as this object's attribute, the base of
+    the returned view."""
+
+    def __init__(self, arr: np.ndarray) -> None:
+        self.arr = arr
+        face = dict(arr.__array_interface__)
+        face["data"] = (face["data"][0], False)
+        self.__array_interface__ = face
+
+
 def from_dlpack(ext_tensor: Any) -> Tensor:
     """A tensor sharing memory with ``ext_tensor`` (anything with ``__dlpack__``: a PyTorch or
     JAX CPU tensor, a NumPy array; or a DLPack capsule). GPU tensors come in through CuPy."""
@@ -119,6 +133,8 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
                                "CuPy (gradkit reads CPU memory with NumPy)") from None
         return _make(cupy.from_dlpack(src), False, None)
     arr = np.from_dlpack(src)
+    if isinstance(src, _Capsule) and not arr.flags.writeable and arr.size:
+        arr = np.asarray(_WritableView(arr))
     if arr.dtype in _dtype.FROM_NP:
         return from_numpy(arr)
     raise TypeError(f"from_dlpack: gradkit has no dtype for {arr.dtype}")

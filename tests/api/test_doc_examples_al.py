@@ -1,0 +1,33 @@
+"""What running PyTorch 2.13's docstring examples of ``torch.a*`` ... ``torch.l*`` and
+``torch.linalg.*`` with gradkit as torch found (session s18-docs-c); each test names the
+docstring whose example showed the difference. Expected values come from live torch (skipped
+when it is absent) or were recorded from PyTorch 2.13 (CPU)."""
+
+from __future__ import annotations
+
+import pytest
+
+import gradkit as gk
+
+
+def test_from_dlpack_of_a_capsule_is_writable_and_shared() -> None:  # torch.from_dlpack
+    # NumPy marks an array read from a bare capsule read-only; PyTorch writes through it
+    t = gk.arange(4)
+    t3 = gk.from_dlpack(gk.utils.dlpack.to_dlpack(t))
+    t3[0] = -9
+    assert t3.tolist() == [-9, 1, 2, 3] and t.tolist() == [-9, 1, 2, 3]
+    x = gk.arange(12.0).reshape(3, 4).t()
+    y = gk.from_dlpack(gk.utils.dlpack.to_dlpack(x))
+    assert y.stride() == x.stride() == (1, 4)
+    y[0, 1] = 100.0
+    assert x[0, 1].item() == 100.0
+    del x
+    assert y.tolist()[0] == [0.0, 100.0, 8.0]
+
+
+def test_from_dlpack_of_a_torch_capsule() -> None:
+    torch = pytest.importorskip("torch")
+    src = torch.arange(5, dtype=torch.float32)
+    g = gk.from_dlpack(torch.utils.dlpack.to_dlpack(src))
+    g[1] = 7.0
+    assert src.tolist() == [0.0, 7.0, 2.0, 3.0, 4.0] and g.dtype == gk.float32
