@@ -5,6 +5,7 @@ when it is absent) or were recorded from PyTorch 2.13 (CPU)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import gradkit as gk
@@ -31,3 +32,29 @@ def test_from_dlpack_of_a_torch_capsule() -> None:
     g = gk.from_dlpack(torch.utils.dlpack.to_dlpack(src))
     g[1] = 7.0
     assert src.tolist() == [0.0, 7.0, 2.0, 3.0, 4.0] and g.dtype == gk.float32
+
+
+def test_from_file_as_torch(tmp_path) -> None:  # torch.from_file (was missing)
+    torch = pytest.importorskip("torch")
+    for lib in (torch, gk):
+        path = tmp_path / f"{lib.__name__}.bin"
+        np.arange(10.0).tofile(path)
+        whole = lib.from_file(str(path), shared=False, size=10, dtype=lib.float64)
+        assert whole.tolist() == list(np.arange(10.0)) and whole.dtype == lib.float64
+        assert lib.from_file(str(path)).tolist() == [] and lib.from_file(str(path)).dtype == lib.float32
+        assert lib.from_file(str(path), size=3, dtype=lib.int32).tolist() == [0, 0, 0]
+        private = lib.from_file(str(path), size=2, dtype=lib.float64)
+        private[0] = 7.0                                       # copy-on-write: the file keeps 0
+        assert np.fromfile(path)[0] == 0.0 and private.tolist() == [7.0, 1.0]
+        shared = lib.from_file(str(path), shared=True, size=2, dtype=lib.float64)
+        shared[0] = 42.0
+        assert np.fromfile(path)[:3].tolist() == [42.0, 1.0, 2.0]
+        fresh = tmp_path / f"{lib.__name__}_new.bin"             # shared=True creates the file
+        assert lib.from_file(str(fresh), shared=True, size=3).tolist() == [0.0, 0.0, 0.0]
+        assert fresh.stat().st_size == 12
+        with pytest.raises(RuntimeError, match=r"size <80> is smaller than the required mapping "
+                                               r"size <88>"):
+            lib.from_file(str(path), size=11, dtype=lib.float64)
+        with pytest.raises(RuntimeError, match="unable to open file .* in read-only mode: No such "
+                                               "file or directory"):
+            lib.from_file(str(tmp_path / "absent.bin"), size=1)
