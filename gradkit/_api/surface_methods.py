@@ -87,7 +87,7 @@ def _attach() -> None:
     T.const_data_ptr = lambda self: self.data_ptr()
     T.stft = _spectral.stft
     T.istft = _spectral.istft
-    for name in ("select_scatter", "slice_scatter", "diagonal_scatter"):
+    for name in ("select_scatter", "slice_scatter", "diagonal_scatter", "as_strided_scatter"):
         setattr(T, name, getattr(_copies, name))
     T.hardshrink = hardshrink
     T.new = new

@@ -58,3 +58,29 @@ def test_from_file_as_torch(tmp_path) -> None:  # torch.from_file (was missing)
         with pytest.raises(RuntimeError, match="unable to open file .* in read-only mode: No such "
                                                "file or directory"):
             lib.from_file(str(tmp_path / "absent.bin"), size=1)
+
+
+def test_as_strided_scatter() -> None:  # torch.as_strided_scatter (was missing)
+    # forward recorded from PyTorch 2.13 (its docstring example, and one with an offset)
+    a = gk.zeros(3, 3)
+    assert gk.as_strided_scatter(a, gk.ones(2), (2,), (1,)).tolist() == [[1, 1, 0], [0, 0, 0],
+                                                                         [0, 0, 0]]
+    x = gk.arange(12.0).reshape(3, 4).requires_grad_()
+    s = gk.tensor([[10.0, 20.0], [30.0, 40.0]], requires_grad=True)
+    out = gk.as_strided_scatter(x, s, (2, 2), (1, 2), 1)
+    assert out.tolist() == [[0, 10, 30, 20], [40, 5, 6, 7], [8, 9, 10, 11]]
+    assert x.tolist() == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]      # input untouched
+    # gradients worked out by hand: elements 1..4 of x are overwritten (their gradient is 0,
+    # the others get w), src element (i, j) lands on element 1 + i + 2 j and gets w there.
+    # (PyTorch 2.13 answers the complement for x: w on elements 1..4, 0 elsewhere.)
+    w = np.arange(12.0).reshape(3, 4) + 1
+    (out * gk.tensor(w)).sum().backward()
+    want_x = w.copy().reshape(-1)
+    want_x[1:5] = 0
+    np.testing.assert_array_equal(x.grad.numpy(), want_x.reshape(3, 4))
+    np.testing.assert_array_equal(s.grad.numpy(), [[2.0, 4.0], [3.0, 5.0]])
+    assert gk.zeros(4).as_strided_scatter(gk.ones(2), (2,), (2,)).tolist() == [1, 0, 1, 0]
+    with pytest.raises(RuntimeError, match="expected src to have a size equal to the slice"):
+        gk.as_strided_scatter(gk.zeros(4), gk.ones(3), (2,), (1,))
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        gk.as_strided_scatter(gk.zeros(4), gk.ones(3), (3,), (0,))    # PyTorch's refusal too
