@@ -50,6 +50,8 @@ from gradkit._api.inplace_functions import *  # noqa: F401,F403  (torch.sin_(t),
 from gradkit._api.flags import *  # noqa: F401,F403  (use_deterministic_algorithms, typename, ...)
 from gradkit._api import flags as _flags
 from gradkit._api.floating import *  # noqa: F401,F403  (frexp, ldexp, i0, hann_window, ...)
+from gradkit._api.fake_quantize import *  # noqa: F401,F403  (fake_quantize_per_tensor_affine, ...)
+from gradkit._api import fake_quantize as _fake_quantize
 from gradkit._api.sampling import *  # noqa: F401,F403  (multinomial, poisson, binomial)
 from gradkit._api.copies import *  # noqa: F401,F403  (select_scatter, view_copy, ...)
 from gradkit._api.buffers import *  # noqa: F401,F403  (empty_strided, frombuffer, from_dlpack)
@@ -214,6 +216,7 @@ __all__ += ["ConcretizationError", "e", "pi", "inf", "nan", "newaxis", "diagflat
 __all__ += _inplace_functions.__all__
 __all__ += ["layout", "strided", "memory_format", "contiguous_format", "channels_last",
             "channels_last_3d", "preserve_format", "backends", "random"]
+__all__ += _fake_quantize.__all__
 __all__ += _flags.__all__ + _floating.__all__ + _sampling.__all__ + _copies.__all__ + _buffers.__all__
 __all__ += ["stft", "istft", "default_generator"]
 

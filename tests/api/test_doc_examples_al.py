@@ -84,3 +84,80 @@ def test_as_strided_scatter() -> None:  # torch.as_strided_scatter (was missing)
         gk.as_strided_scatter(gk.zeros(4), gk.ones(3), (2,), (1,))
     with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
         gk.as_strided_scatter(gk.zeros(4), gk.ones(3), (3,), (0,))    # PyTorch's refusal too
+
+
+def _fq_run(lib) -> list:
+    """fake_quantize_* the way torch's docstrings call them, plus edges: values, gradients,
+    node names and refusals."""
+    out = []
+    x = lib.tensor([0.1257, -0.1321, 0.6404, 0.1049, 2.0, -3.0, 0.25, 0.35, 0.45, 0.05, 0.15,
+                    -0.05, float("nan"), float("inf")], requires_grad=True)
+    y = lib.fake_quantize_per_tensor_affine(x, 0.1, 0, 0, 255)
+    y.sum().backward()
+    out += [y.tolist(), x.grad.tolist(), y.grad_fn.name()]
+    for cast in ("double", "half"):
+        z = lib.fake_quantize_per_tensor_affine(getattr(x.detach(), cast)(), 0.1, 3, -128, 127)
+        out += [z.tolist(), str(z.dtype)]
+    out.append(lib.fake_quantize_per_tensor_affine(x, lib.tensor(0.1), lib.tensor(1), 0, 255)
+               .grad_fn.name())
+    rng = np.random.default_rng(0)
+    x = lib.tensor(rng.standard_normal((3, 2, 4)).astype(np.float32), requires_grad=True)
+    scales, zp = lib.tensor([0.05, 0.11]), lib.tensor([0, 3], dtype=lib.int32)
+    y = lib.fake_quantize_per_channel_affine(x, scales, zp, 1, 0, 255)
+    y.sum().backward()
+    out += [y.tolist(), x.grad.tolist(), y.grad_fn.name()]
+    out.append(lib.fake_quantize_per_channel_affine(x.detach(), scales, lib.tensor([0.4, 1.5]), 1,
+                                                    0, 255).tolist())
+    out.append(lib.fake_quantize_per_channel_affine(
+        x.detach().double(), lib.tensor([0.1, 0.2, 0.3, 0.4]),
+        lib.tensor([0, 1, 2, 3], dtype=lib.int32), 2, -128, 127).tolist())
+    bad = [lambda: lib.fake_quantize_per_tensor_affine(x, 0.1, 0, 5, 3),
+           lambda: lib.fake_quantize_per_tensor_affine(x, 0.1, 10, 0, 5),
+           lambda: lib.fake_quantize_per_tensor_affine(lib.arange(3), 0.1, 0, 0, 255)]
+    for a in [(scales, zp, 3), (scales[:1], zp, 1), (scales, zp.long(), 1), (scales.double(), zp, 1),
+              (scales, zp, -2), (scales, zp + 300, 1), (scales.reshape(2, 1), zp, 1),
+              (scales, zp, 0), (scales.clone().requires_grad_(), zp, 1)]:
+        bad.append(lambda a=a: lib.fake_quantize_per_channel_affine(x, *a, 0, 255))
+    for fn in bad:
+        try:
+            fn()
+            out.append("no error")
+        except Exception as e:
+            out.append(f"{type(e).__name__}: {e}")
+    xx = x.detach().clone().requires_grad_()
+    g, = lib.autograd.grad(lib.fake_quantize_per_channel_affine(xx, scales, zp, 1, 0, 255).sum(),
+                           xx, create_graph=True)
+    out.append(g.requires_grad)
+    return out
+
+
+def test_fake_quantize_as_torch() -> None:  # torch.fake_quantize_per_{tensor,channel}_affine
+    # (were missing); NaN goes to quant_min and a float zero point is added before rounding,
+    # as in PyTorch's kernels
+    torch = pytest.importorskip("torch")
+    got, want = _fq_run(gk), _fq_run(torch)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        if isinstance(w, list):
+            np.testing.assert_array_equal(np.array(g), np.array(w))
+        else:
+            assert g == w
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fake_quantize_bitwise_as_torch(dtype: str) -> None:
+    # PyTorch's kernels round in the input's precision (float32 for float32) and map levels back
+    # in float32 per tensor, float64 per channel; 15000 draws, every value equal
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal((5000, 3)) * 3).astype(dtype)
+    s = np.array([0.0137, 0.1, 0.0731], dtype=np.float32)
+    for z in (np.array([3, -7, 0], dtype=np.int32), np.array([0.3, -7.5, 0.1], dtype=np.float32)):
+        want = torch.fake_quantize_per_channel_affine(torch.tensor(x), torch.tensor(s),
+                                                      torch.tensor(z), 1, -128, 127).numpy()
+        got = gk.fake_quantize_per_channel_affine(gk.tensor(x), gk.tensor(s), gk.tensor(z), 1,
+                                                  -128, 127).numpy()
+        np.testing.assert_array_equal(got, want)
+    want = torch.fake_quantize_per_tensor_affine(torch.tensor(x), 0.0137, 3, -128, 127).numpy()
+    got = gk.fake_quantize_per_tensor_affine(gk.tensor(x), 0.0137, 3, -128, 127).numpy()
+    np.testing.assert_array_equal(got, want)
