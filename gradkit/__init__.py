@@ -249,7 +249,7 @@ if _typing.TYPE_CHECKING:
                 "feature_alpha_dropout_", "feature_dropout", "fix", "flatten", "flip", "fliplr",
                 "flipud", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac",
                 "frobenius_norm", "functional", "gather", "gcd", "ge", "geqrf", "ger", "greater",
-                "greater_equal", "group_norm", "gt", "hardshrink", "heaviside",
+                "greater_equal", "group_norm", "gt", "hardshrink", "hash_tensor", "heaviside",
                 "hinge_embedding_loss", "hsplit", "hstack", "hypot", "imag", "index_add",
                 "index_select", "inner", "instance_norm", "is_autocast_enabled", "is_complex",
                 "is_conj", "is_floating_point", "is_inference", "is_neg", "is_nonzero",

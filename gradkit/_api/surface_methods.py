@@ -77,7 +77,7 @@ def _attach() -> None:
     T.mvlgamma = _fl.mvlgamma
     T.mvlgamma_ = _make_inplace(_fl.mvlgamma)
     T.multinomial = _sm.multinomial
-    for name in ("isneginf", "isposinf", "isreal", "is_nonzero"):
+    for name in ("isneginf", "isposinf", "isreal", "is_nonzero", "hash_tensor"):
         setattr(T, name, getattr(A, name))
     T.diagflat = _construction.diagflat
     T.sum_to_size = sum_to_size

@@ -161,3 +161,23 @@ def test_fake_quantize_bitwise_as_torch(dtype: str) -> None:
     want = torch.fake_quantize_per_tensor_affine(torch.tensor(x), 0.0137, 3, -128, 127).numpy()
     got = gk.fake_quantize_per_tensor_affine(gk.tensor(x), 0.0137, 3, -128, 127).numpy()
     np.testing.assert_array_equal(got, want)
+
+
+def test_hash_tensor_as_torch() -> None:  # torch.hash_tensor (was missing)
+    torch = pytest.importorskip("torch")
+    values = np.random.default_rng(0).standard_normal((2, 3, 4)).astype(np.float32)
+    got, want = [], []
+    for lib, out in ((gk, got), (torch, want)):
+        a = lib.tensor(values)
+        b = lib.tensor(np.array([[1, -2, 3], [7, 0, -9]], dtype=np.int8))
+        for t in (a, a.double(), a.half(), b, b.long(), b > 0, lib.tensor(-0.0)):
+            out.append((lib.hash_tensor(t).tolist(), str(lib.hash_tensor(t).dtype)))
+        out += [lib.hash_tensor(a, 1).tolist(), a.hash_tensor((0, 2)).tolist(),
+                lib.hash_tensor(a, -1, keepdim=True).tolist(), lib.hash_tensor(b, 0).tolist(),
+                lib.hash_tensor(lib.empty(0, 3), 1).tolist()]
+        for args, kw in (((lib.empty(0),), {}), ((a,), {"mode": 1}),
+                         ((lib.tensor([1 + 2j]),), {}), ((lib.empty(0, 3), 0), {})):
+            with pytest.raises((RuntimeError, NotImplementedError, IndexError)) as info:
+                lib.hash_tensor(*args, **kw)
+            out.append(f"{info.type.__name__}: {info.value}")
+    assert got == want
