@@ -181,3 +181,12 @@ def test_hash_tensor_as_torch() -> None:  # torch.hash_tensor (was missing)
                 lib.hash_tensor(*args, **kw)
             out.append(f"{info.type.__name__}: {info.value}")
     assert got == want
+
+
+def test_lu_without_pivoting_refused_in_torch_words() -> None:  # torch.linalg.lu
+    # recorded from PyTorch 2.13: all four name the kernel linalg.lu_factor
+    a = gk.eye(3)
+    for fn in (gk.linalg.lu, gk.linalg.lu_factor, gk.linalg.lu_factor_ex):
+        with pytest.raises(RuntimeError, match="^linalg.lu_factor: LU without pivoting is not "
+                                               "implemented on the CPU$"):
+            fn(a, pivot=False)
