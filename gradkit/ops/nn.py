@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gradkit._core.backend import (arange, backend_of, data_of, index_like, max_or_ninf, to_numpy,
-                                   values_unknown, zeros)
+from gradkit._core.backend import (arange, backend_of, data_of, index_like, max_or_ninf, move,
+                                   placement_of, to_numpy, values_unknown, zeros)
 from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, bf16_rules, defop, half_in_float32, not_lazy, round_bf16
 from .elementwise import abs as abs_
@@ -826,8 +826,9 @@ def _fq_levels(x: Any, scale: Any, zero_point: Any, float_zp: bool) -> tuple[Any
     (a floating zero point is added before rounding); NaN becomes the lowest level (their cast of
     NaN to int64 gives INT64_MIN, clamped to ``quant_min``)."""
     ct = np.float64 if x.dtype == np.float64 else np.float32
-    s32 = np.asarray(scale).astype(np.float32)          # the scale is a float32, whatever x is
-    z = np.asarray(zero_point).astype(ct)
+    where_x = placement_of(x)                   # the (host) qparams go where x's array lives
+    s32 = move(np.asarray(scale).astype(np.float32), where_x)    # float32, whatever x is
+    z = move(np.asarray(zero_point).astype(ct), where_x)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         inv = (np.float32(1) / s32).astype(ct)
         scaled = x.astype(ct, copy=False) * inv
