@@ -226,3 +226,17 @@ def test_clamp_with_tensor_bounds_keeps_integer_dtypes(name: str) -> None:  # to
                 continue                     # PyTorch refuses: gradkit's refusals are not the point
             assert got[0] == want[0], (name, k1, k2)
             np.testing.assert_allclose(got[1], want[1], rtol=1e-3, err_msg=f"{name} {k1} {k2}")
+
+
+def test_cosine_similarity_mixed_dtypes_as_torch() -> None:  # torch.cosine_similarity
+    # an integer input with a float32 one came out float64; two integer inputs were accepted
+    torch = pytest.importorskip("torch")
+    for k1, a in _MIXED.items():
+        for k2, b in _MIXED.items():
+            want = _result(torch, lambda lib, x, y: lib.cosine_similarity(x, y), a, b)
+            got = _result(gk, lambda lib, x, y: lib.cosine_similarity(x, y), a, b)
+            if isinstance(want, str):
+                assert got == want, (k1, k2)         # RuntimeError for an integer common dtype
+                continue
+            assert got[0] == want[0], (k1, k2)
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-12, err_msg=f"{k1} {k2}")
