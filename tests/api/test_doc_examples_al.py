@@ -240,3 +240,16 @@ def test_cosine_similarity_mixed_dtypes_as_torch() -> None:  # torch.cosine_simi
                 continue
             assert got[0] == want[0], (k1, k2)
             np.testing.assert_allclose(got[1], want[1], rtol=1e-12, err_msg=f"{k1} {k2}")
+
+
+def test_ldexp_dtypes_as_torch() -> None:  # torch.ldexp
+    # an integer input with float16 exponents came out float32 (PyTorch: float16)
+    torch = pytest.importorskip("torch")
+    for k1, a in _MIXED.items():
+        for k2, b in _MIXED.items():
+            want = _result(torch, lambda lib, x, y: lib.ldexp(x, y), a, b)
+            if isinstance(want, str):
+                continue                     # PyTorch refuses bool exponents with float16
+            got = _result(gk, lambda lib, x, y: lib.ldexp(x, y), a, b)
+            assert got[0] == want[0], (k1, k2)
+            np.testing.assert_allclose(got[1], want[1], rtol=1e-3, err_msg=f"{k1} {k2}")
