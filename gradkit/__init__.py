@@ -50,6 +50,8 @@ from gradkit._api.inplace_functions import *  # noqa: F401,F403  (torch.sin_(t),
 from gradkit._api.flags import *  # noqa: F401,F403  (use_deterministic_algorithms, typename, ...)
 from gradkit._api import flags as _flags
 from gradkit._api.floating import *  # noqa: F401,F403  (frexp, ldexp, i0, hann_window, ...)
+from gradkit._api.fake_quantize import *  # noqa: F401,F403  (fake_quantize_per_tensor_affine, ...)
+from gradkit._api import fake_quantize as _fake_quantize
 from gradkit._api.sampling import *  # noqa: F401,F403  (multinomial, poisson, binomial)
 from gradkit._api.copies import *  # noqa: F401,F403  (select_scatter, view_copy, ...)
 from gradkit._api.buffers import *  # noqa: F401,F403  (empty_strided, frombuffer, from_dlpack)
@@ -179,6 +181,7 @@ _LAZY_NAMES.update(dict.fromkeys(("svd_lowrank", "pca_lowrank"), "linalg._lowran
 from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
                                   FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
 from gradkit._api import legacy as _legacy  # noqa: E402
+from gradkit._api.method_variants import TypedStorage, UntypedStorage  # noqa: E402,F401
 # torch.autograd.Variable
 autograd.Variable = _legacy.Variable  # type: ignore[attr-defined]
 from gradkit._core.backend import device, get_default_device, set_default_device  # noqa: E402
@@ -213,6 +216,7 @@ __all__ += ["ConcretizationError", "e", "pi", "inf", "nan", "newaxis", "diagflat
 __all__ += _inplace_functions.__all__
 __all__ += ["layout", "strided", "memory_format", "contiguous_format", "channels_last",
             "channels_last_3d", "preserve_format", "backends", "random"]
+__all__ += _fake_quantize.__all__
 __all__ += _flags.__all__ + _floating.__all__ + _sampling.__all__ + _copies.__all__ + _buffers.__all__
 __all__ += ["stft", "istft", "default_generator"]
 
@@ -222,13 +226,14 @@ if _typing.TYPE_CHECKING:
     # checkers see them in __all__, `from gradkit import *` at run time stays as above.
     # BEGIN names written by tools/gen_tensor_stub.py
     __all__ += ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
-                "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "abs", "absolute", "acos",
-                "acosh", "adaptive_avg_pool1d", "adaptive_max_pool1d", "add", "addcdiv", "addcmul",
-                "all", "allclose", "alpha_dropout", "alpha_dropout_", "amax", "amin", "aminmax",
-                "amp", "angle", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan",
-                "arctan2", "arctanh", "argmax", "argmin", "argsort", "argwhere", "asin", "asinh",
-                "atan", "atan2", "atanh", "atleast_1d", "atleast_2d", "autocast", "avg_pool1d",
-                "batch_norm", "bilinear", "binary_cross_entropy_with_logits", "bitwise_and",
+                "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "TypedStorage",
+                "UntypedStorage", "abs", "absolute", "acos", "acosh", "adaptive_avg_pool1d",
+                "adaptive_max_pool1d", "add", "addcdiv", "addcmul", "all", "allclose",
+                "alpha_dropout", "alpha_dropout_", "amax", "amin", "aminmax", "amp", "angle",
+                "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+                "argmax", "argmin", "argsort", "argwhere", "asin", "asinh", "atan", "atan2",
+                "atanh", "atleast_1d", "atleast_2d", "autocast", "avg_pool1d", "batch_norm",
+                "bilinear", "binary_cross_entropy_with_logits", "bitwise_and",
                 "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
                 "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to",
                 "bucketize", "cat", "ceil", "celu", "celu_", "channel_shuffle", "cholesky",
@@ -244,7 +249,7 @@ if _typing.TYPE_CHECKING:
                 "feature_alpha_dropout_", "feature_dropout", "fix", "flatten", "flip", "fliplr",
                 "flipud", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac",
                 "frobenius_norm", "functional", "gather", "gcd", "ge", "geqrf", "ger", "greater",
-                "greater_equal", "group_norm", "gt", "hardshrink", "heaviside",
+                "greater_equal", "group_norm", "gt", "hardshrink", "hash_tensor", "heaviside",
                 "hinge_embedding_loss", "hsplit", "hstack", "hypot", "imag", "index_add",
                 "index_select", "inner", "instance_norm", "is_autocast_enabled", "is_complex",
                 "is_conj", "is_floating_point", "is_inference", "is_neg", "is_nonzero",

@@ -16,7 +16,8 @@ from gradkit._core.backend import backend_of
 from gradkit._core.creation import _shape, from_numpy
 from gradkit._core.tensor import Tensor, _make
 
-__all__ = ["empty_strided", "empty_permuted", "frombuffer", "from_dlpack", "to_dlpack"]
+__all__ = ["empty_strided", "empty_permuted", "frombuffer", "from_file", "from_dlpack",
+           "to_dlpack"]
 
 
 def empty_strided(size: Any, stride: Any, *, dtype: Any = None, layout: Any = None,
@@ -91,6 +92,40 @@ def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0,
     return _make(arr, bool(requires_grad), None)
 
 
+def from_file(filename: Any, shared: Any = None, size: int = 0, *, dtype: Any = None,
+              layout: Any = None, device: Any = None, pin_memory: bool = False,
+              requires_grad: bool = False) -> Tensor:
+    """A 1-D tensor of ``size`` elements over a memory-mapped file. ``shared=True`` maps it
+    shared (writes reach the file, which is created or enlarged as needed); otherwise the map is
+    private (copy-on-write: the file is never changed, and must hold ``size`` elements)."""
+    import os
+
+    np_dt = (_dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)).np
+    size = int(size)
+    if size < 0:
+        raise RuntimeError(f"from_file: size must be non-negative, got {size}")
+    name = os.fspath(filename)
+    need = size * np_dt.itemsize
+    if not shared:
+        try:
+            have = os.path.getsize(name)
+        except OSError as exc:
+            raise RuntimeError(f"unable to open file <{name}> in read-only mode: "
+                               f"{exc.strerror} ({exc.errno})") from None
+        if have < need:
+            raise RuntimeError(f"file <{name}> size <{have}> is smaller than the required "
+                               f"mapping size <{need}>")
+    if size == 0:
+        arr = np.empty(0, dtype=np_dt)
+    else:
+        if shared and not os.path.exists(name):
+            open(name, "wb").close()
+        # "r+" enlarges a short file; "c" is a private, copy-on-write map
+        arr = np.memmap(name, dtype=np_dt, mode="r+" if shared else "c", shape=(size,))
+        arr = arr.view(np.ndarray)          # a plain array whose base keeps the map open
+    return _make(arr, bool(requires_grad), None)
+
+
 class _Capsule:
     """A DLPack capsule held for ``np.from_dlpack``, which takes objects with ``__dlpack__``."""
 
@@ -102,6 +137,20 @@ class _Capsule:
 
     def __dlpack_device__(self) -> tuple[int, int]:
         return (1, 0)                       # kDLCPU: the only device a bare capsule is read from
+
+
+class _WritableView:
+    """The memory of a NumPy array read from a bare (unversioned) DLPack capsule, offered as
+    writable: such a capsule carries no read-only flag, so NumPy marks its array read-only, while
+    PyTorch's ``from_dlpack(capsule)`` writes through to the producer's memory. The array (which
+    owns the capsule and calls its deleter) stays alive as this object's attribute, the base of
+    the returned view."""
+
+    def __init__(self, arr: np.ndarray) -> None:
+        self.arr = arr
+        face = dict(arr.__array_interface__)
+        face["data"] = (face["data"][0], False)
+        self.__array_interface__ = face
 
 
 def from_dlpack(ext_tensor: Any) -> Tensor:
@@ -119,6 +168,8 @@ def from_dlpack(ext_tensor: Any) -> Tensor:
                                "CuPy (gradkit reads CPU memory with NumPy)") from None
         return _make(cupy.from_dlpack(src), False, None)
     arr = np.from_dlpack(src)
+    if isinstance(src, _Capsule) and not arr.flags.writeable and arr.size:
+        arr = np.asarray(_WritableView(arr))
     if arr.dtype in _dtype.FROM_NP:
         return from_numpy(arr)
     raise TypeError(f"from_dlpack: gradkit has no dtype for {arr.dtype}")

@@ -18,8 +18,9 @@ from gradkit._api.base import _t
 from gradkit._core.creation import full_like as _full_like
 from gradkit._core.tensor import Tensor
 
-__all__ = ["select_scatter", "slice_scatter", "diagonal_scatter", "view_copy", "permute_copy",
-           "expand_copy", "t_copy", "transpose_copy", "unsqueeze_copy", "squeeze_copy",
+__all__ = ["select_scatter", "slice_scatter", "diagonal_scatter", "as_strided_scatter",
+           "view_copy", "permute_copy", "expand_copy", "t_copy", "transpose_copy",
+           "unsqueeze_copy", "squeeze_copy",
            "select_copy", "slice_copy", "diagonal_copy", "detach_copy", "alias_copy",
            "as_strided_copy", "split_copy", "split_with_sizes_copy", "unbind_copy", "unfold_copy",
            "view_as_real_copy", "view_as_complex_copy", "unsafe_chunk", "unsafe_split",
@@ -62,6 +63,13 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
                      dim2: int = 1) -> Tensor:
     """``input`` with ``input.diagonal(offset, dim1, dim2)`` replaced by ``src``."""
     return _scatter_into(input, src, lambda t: A.diagonal(t, offset, dim1, dim2))
+
+
+def as_strided_scatter(input: Tensor, src: Tensor, size: Any, stride: Any,
+                       storage_offset: Any = None) -> Tensor:
+    """``input`` with ``input.as_strided(size, stride, storage_offset)`` replaced by ``src``
+    (``as_strided``'s terms: ``input`` contiguous, the view's elements not repeating)."""
+    return _scatter_into(input, src, lambda t: _views.as_strided(t, size, stride, storage_offset))
 
 
 def _copy_of(view: Any, name: str) -> Any:

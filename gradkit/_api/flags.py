@@ -125,8 +125,10 @@ def typename(obj: Any) -> str:
 
 
 def is_storage(obj: Any) -> bool:
-    """False: gradkit has no storage classes (a tensor's memory is its NumPy array)."""
-    return False
+    """True for a storage object (``t.untyped_storage()``, ``t.storage()``,
+    ``gk.UntypedStorage(n)``, ``gk.TypedStorage(n)``)."""
+    from gradkit._api.method_variants import UntypedStorage
+    return isinstance(obj, UntypedStorage)
 
 
 _TENSOR_TYPES = {"torch.FloatTensor": _dtype.float32, "torch.DoubleTensor": _dtype.float64,

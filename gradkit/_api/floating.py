@@ -83,10 +83,15 @@ def _exponent_range(dt: np.dtype) -> tuple[int, int]:
 
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
-    """``input * 2**other`` (integer inputs give the default floating dtype)."""
+    """``input * 2**other`` (integer inputs give the floating dtype of ``other``, else the
+    default one)."""
     x, e = _t(input), _t(other, "other")
     if not x.is_floating_point() and not x.is_complex():
-        x = x.to(_dtype.get_default_dtype())
+        # PyTorch's input * 2**other: a floating ``other`` gives its dtype (int with float16 is
+        # float16), an integer one the default
+        common = _dtype.result_type(x, e)
+        x = x.to(common if common.is_floating_point or common.is_complex
+                 else _dtype.get_default_dtype())
     # 2**other as n factors, each finite in x's dtype, with other clamped to the range beyond
     # which the result no longer changes: one factor 2**other overflows to inf (and 0 * inf is
     # NaN) where x * 2**other is finite or 0 (1e-310 * 2**2000, 0 * 2**2000)

@@ -123,10 +123,15 @@ def _storage_root(self: Tensor) -> np.ndarray:
 
 class UntypedStorage:
     """The bytes under a tensor (``Tensor.untyped_storage()``): its size and address, which a
-    view shares with its base. Read-only facts; gradkit offers no storage-level writes."""
+    view shares with its base. Read-only facts; gradkit offers no storage-level writes.
+    ``gk.UntypedStorage(n)`` makes a fresh one of ``n`` bytes (zeroed), ``gk.UntypedStorage(seq)``
+    one holding the bytes of ``seq``."""
 
-    def __init__(self, root: np.ndarray) -> None:
-        self._root = root
+    def __init__(self, *args: Any, device: Any = None) -> None:
+        if len(args) == 1 and isinstance(args[0], np.ndarray):
+            self._root = args[0]        # the storage under a tensor (untyped_storage())
+            return
+        self._root = _new_storage(args, np.dtype(np.uint8), type(self).__name__)
 
     def nbytes(self) -> int:
         return int(self._root.nbytes)
@@ -153,9 +158,13 @@ class TypedStorage(UntypedStorage):
     """``Tensor.storage()`` (deprecated in PyTorch): the storage counted in elements of the
     tensor's dtype."""
 
-    def __init__(self, root: np.ndarray, dtype: Any) -> None:
-        super().__init__(root)
-        self.dtype = dtype
+    def __init__(self, *args: Any, dtype: Any = None, device: Any = None) -> None:
+        if len(args) == 2 and isinstance(args[0], np.ndarray):
+            self._root, self.dtype = args       # the storage under a tensor (storage())
+            return
+        _warn_typed_storage()
+        self.dtype = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)
+        self._root = _new_storage(args, _dtype.as_dtype(self.dtype).np, type(self).__name__)
 
     def size(self) -> int:
         return int(self._root.size)
@@ -168,6 +177,27 @@ class TypedStorage(UntypedStorage):
 
     def tolist(self) -> list[Any]:
         return self._root.reshape(-1).tolist()
+
+
+def _new_storage(args: tuple[Any, ...], np_dtype: np.dtype, name: str) -> np.ndarray:
+    """A fresh storage's elements: ``()`` none, ``(n,)`` n zeros, ``(sequence,)`` its values."""
+    if not args:
+        return np.zeros(0, dtype=np_dtype)
+    if len(args) == 1 and isinstance(args[0], (int, np.integer)) and not isinstance(args[0], bool):
+        if args[0] < 0:
+            raise RuntimeError(f"{name}: size must be non-negative, got {int(args[0])}")
+        return np.zeros(int(args[0]), dtype=np_dtype)
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        return np.array(args[0], dtype=np_dtype).reshape(-1)
+    raise TypeError(f"{name}(): takes a size (int) or a sequence of values, got "
+                    f"{', '.join(type(a).__name__ for a in args)}")
+
+
+def _warn_typed_storage() -> None:
+    warnings.warn("TypedStorage is deprecated. It will be removed in the future and "
+                  "UntypedStorage will be the only storage class. This should only matter to you "
+                  "if you are using storages directly.  To access UntypedStorage directly, use "
+                  "tensor.untyped_storage() instead of tensor.storage()", UserWarning, stacklevel=3)
 
 
 def untyped_storage(self: Tensor) -> UntypedStorage:

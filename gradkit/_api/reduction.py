@@ -564,3 +564,29 @@ def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
         shape = tuple(x.shape[:d] + x.shape[d + 1:])
         v, i = S.reshape_as(v, shape), S.reshape_as(i, shape)
     return _mode_ret(v, i)
+
+
+def hash_tensor(input: Tensor, dim: Dims = None, *, keepdim: bool = False, mode: int = 0) -> Tensor:
+    """The XOR of the elements' bits (``mode=0``, PyTorch's only mode) over ``dim`` (all when
+    None), as ``uint64``: floating elements are first converted to float64, integer and bool
+    ones to int64, then read as 64-bit unsigned integers. Not differentiable."""
+    from gradkit._core.backend import to_numpy
+    from gradkit._core.tensor import _make
+
+    x = _t(input)
+    if mode != 0:
+        raise RuntimeError(f"Unknown hash_tensor mode: {mode}")
+    if x.dtype.is_complex:
+        raise NotImplementedError(f"\"xor_sum_cpu\" not implemented for '{_scalar_name(x.dtype)}'")
+    d = _dims(x, dim)
+    if d is None and x.numel() == 0:
+        raise RuntimeError("hash_tensor: Expected reduction dim to be specified for input.numel() "
+                           "== 0. Specify the reduction dim with the 'dim' argument.")
+    for k in d or ():
+        if x.shape[k] == 0:
+            raise IndexError(f"hash_tensor: Expected reduction dim {k} to have non-zero size.")
+    arr = np.asarray(to_numpy(x.detach()._data))
+    wide = arr.astype(np.float64 if x.dtype.is_floating_point else np.int64)
+    bits = np.ascontiguousarray(wide).view(np.uint64)
+    return _make(np.asarray(np.bitwise_xor.reduce(bits, axis=d, keepdims=keepdim),
+                            dtype=np.uint64), False, None)

@@ -91,7 +91,7 @@ def _attach() -> None:
     T.mvlgamma = _fl.mvlgamma
     T.mvlgamma_ = _make_inplace(_fl.mvlgamma)
     T.multinomial = _sm.multinomial
-    for name in ("isneginf", "isposinf", "isreal", "is_nonzero"):
+    for name in ("isneginf", "isposinf", "isreal", "is_nonzero", "hash_tensor"):
         setattr(T, name, getattr(A, name))
     T.diagflat = _construction.diagflat
     T.sum_to_size = sum_to_size
@@ -101,7 +101,7 @@ def _attach() -> None:
     T.const_data_ptr = lambda self: self.data_ptr()
     T.stft = _spectral.stft
     T.istft = _spectral.istft
-    for name in ("select_scatter", "slice_scatter", "diagonal_scatter"):
+    for name in ("select_scatter", "slice_scatter", "diagonal_scatter", "as_strided_scatter"):
         setattr(T, name, getattr(_copies, name))
     T.hardshrink = hardshrink
     T.new = new

@@ -265,6 +265,8 @@ def result_type(*operands: Any) -> dtype:
     """
     groups: list[dtype | None] = [None, None, None]   # dimensioned, zero-dim, scalar
     for op in operands:
+        if op is None:                  # an absent optional operand (clamp's missing bound)
+            continue
         d = getattr(op, "dtype", None)
         if d is not None and not isinstance(d, dtype):
             d = FROM_NP.get(np.dtype(d))

@@ -309,7 +309,7 @@ KINDS: dict[str, Callable[..., Any]] = {
 #: the rows vmap runs per example (its loop over the batch): no batching rule yet. Listed so that
 #: a new row is a decision (tests/func checks this list against the table).
 PER_EXAMPLE = frozenset({
-    "convolution_transpose",
+    "convolution_transpose", "fake_quantize",
     "conj", "real", "imag", "angle", "complex", "polar", "view_as_real", "view_as_complex",
     "heaviside", "to_device", "index_backward", "index_put", "gather", "scatter_add", "scatter",
     "diagonal_backward", "unfold", "unfold_backward", "as_strided", "as_strided_backward",

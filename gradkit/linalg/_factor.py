@@ -151,9 +151,10 @@ def _lu_arg(A: Any, name: str) -> Tensor:
     return t
 
 
-def _pivot(pivot: bool, name: str) -> None:
+def _pivot(pivot: bool) -> None:
+    # PyTorch names the kernel whichever LU function was called (linalg.lu, lu_factor_ex, torch.lu)
     if not pivot:
-        raise RuntimeError(f"{name}: LU without pivoting is not implemented on the CPU")
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
 
 
 def lu(A: Tensor, *, pivot: bool = True) -> Any:
@@ -171,7 +172,7 @@ def lu(A: Tensor, *, pivot: bool = True) -> Any:
     tensor([[3.0000, 4.0000],
             [0.0000, 0.6667]])
     """
-    _pivot(pivot, "linalg.lu")
+    _pivot(pivot)
     p, low, up = OL.lu_p(_lu_arg(A, "linalg.lu"))
     return _lu_ret(p, low, up)
 
@@ -220,7 +221,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
     >>> gk.linalg.lu_factor(gk.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
     tensor([2, 2], dtype=torch.int32)
     """
-    _pivot(pivot, "torch.lu_factor")
+    _pivot(pivot)
     lu_, piv, info = _lu_factor(_lu_arg(A, "torch.lu_factor"))
     _check_lu(info, "torch.linalg.lu_factor")
     return _lu_factor_ret(lu_, piv)
@@ -261,7 +262,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     >>> gk.linalg.lu_factor_ex(gk.tensor([[1.0, 2.0], [2.0, 4.0]])).info
     tensor(2, dtype=torch.int32)
     """
-    _pivot(pivot, "torch.lu_factor_ex")
+    _pivot(pivot)
     lu_, piv, info = _lu_factor(_lu_arg(A, "torch.lu_factor"))       # PyTorch's name for both
     if check_errors:
         _check_lu(info, "torch.linalg.lu_factor_ex")

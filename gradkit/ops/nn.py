@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from gradkit._core.backend import (arange, backend_of, data_of, index_like, max_or_ninf, to_numpy,
-                                   values_unknown, zeros)
+from gradkit._core.backend import (arange, backend_of, data_of, index_like, max_or_ninf, move,
+                                   placement_of, to_numpy, values_unknown, zeros)
 from gradkit._core.tensor import Tensor, _make
 from ._registry import ELEMENTWISE, LINEAR, bf16_rules, defop, half_in_float32, not_lazy, round_bf16
 from .elementwise import abs as abs_
@@ -815,6 +815,53 @@ softshrink_p = defop(
     "softshrink", _softshrink_impl,
     vjp=lambda g, ans, x, lambd: grad_link(where(_inside(x, lambd), 0.0, g), x),
     jvp=ELEMENTWISE, names="SoftshrinkBackward0")
+
+
+# --- fake quantization (quantization-aware training) -----------------------------------------
+def _fq_levels(x: Any, scale: Any, zero_point: Any, float_zp: bool) -> tuple[Any, Any, Any]:
+    """``(q, s, z)``: the unclamped quantization levels of ``x`` (computed in float64 for float64
+    input, else float32, as PyTorch's kernels), the float32 scale and the zero point.
+
+    NOTE: PyTorch's kernels: ``x * (1 / scale)`` rounded half to even, plus an integer zero point
+    (a floating zero point is added before rounding); NaN becomes the lowest level (their cast of
+    NaN to int64 gives INT64_MIN, clamped to ``quant_min``)."""
+    ct = np.float64 if x.dtype == np.float64 else np.float32
+    where_x = placement_of(x)                   # the (host) qparams go where x's array lives
+    s32 = move(np.asarray(scale).astype(np.float32), where_x)    # float32, whatever x is
+    z = move(np.asarray(zero_point).astype(ct), where_x)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        inv = (np.float32(1) / s32).astype(ct)
+        scaled = x.astype(ct, copy=False) * inv
+        q = np.rint(scaled + z) if float_zp else z + np.rint(scaled)
+    return np.where(np.isnan(q), -np.inf, q), s32, z
+
+
+def _fake_quantize_impl(x: np.ndarray, scale: Any, zero_point: Any, quant_min: int,
+                        quant_max: int, float_zp: bool) -> np.ndarray:
+    # NOTE: the level back to a value as PyTorch's kernels do it, whatever the input dtype: in
+    # float32 per tensor (a 0-d scale), in float64 per channel
+    q, s32, z = _fq_levels(x, scale, zero_point, float_zp)
+    wt = np.float64 if np.ndim(scale) else np.float32
+    with np.errstate(invalid="ignore", over="ignore"):
+        level = np.clip(q, quant_min, quant_max).astype(wt) - z.astype(wt)
+        return (level * s32.astype(wt)).astype(x.dtype, copy=False)
+
+
+def _fq_kept(x: Any, scale: Any, zero_point: Any, quant_min: int, quant_max: int,
+             float_zp: bool) -> Any:
+    """Where the levels lie in ``[quant_min, quant_max]``: the gradient passes there (PyTorch's
+    straight-through mask), as an operand beside ``x``."""
+    q = _fq_levels(data_of(x), scale, zero_point, float_zp)[0]
+    return _as_operand((q >= quant_min) & (q <= quant_max), x)
+
+
+fake_quantize_p = defop(
+    "fake_quantize", _fake_quantize_impl,
+    vjp=lambda g, ans, x, **kw: where(_fq_kept(x, **kw), g, 0.0),
+    jvp=(lambda t, ans, x, **kw: where(_fq_kept(x, **kw), t, 0.0),),
+    names=("FakeQuantizePerTensorAffineCachemaskBackward0",
+           "FakeQuantizePerChannelAffineCachemaskBackward0",
+           "FakeQuantizePerTensorAffineCachemaskTensorQparamsBackward0"))
 
 
 # --- losses as one node each (PyTorch's MseLossBackward0, NllLossBackward0, ...) ------------

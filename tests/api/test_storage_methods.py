@@ -48,3 +48,22 @@ def test_same_as_torch() -> None:
             out.append((_quiet(lambda t=t: t.storage().size()), t.untyped_storage().nbytes(),
                         t.untyped_storage().data_ptr() == a.untyped_storage().data_ptr()))
     assert got == want
+
+
+def test_is_storage_and_storage_constructors_as_torch() -> None:
+    # torch.is_storage's docstring example: True for both storage kinds, False for a tensor
+    # or a list (gradkit used to answer False for every object)
+    torch = pytest.importorskip("torch")
+    got, want = [], []
+    for lib, out in ((gk, got), (torch, want)):
+        t = lib.tensor([1, 2, 3])
+        typed = _quiet(lambda lib=lib: lib.TypedStorage(5, dtype=lib.int16))
+        listed = _quiet(lambda lib=lib: lib.TypedStorage([1, 2, 3]))
+        out.append((lib.is_storage(t.untyped_storage()), lib.is_storage(typed),
+                    lib.is_storage(_quiet(t.storage)), lib.is_storage(t),
+                    lib.is_storage([1, 2, 3]), len(typed), typed.element_size(),
+                    listed.tolist(), str(listed.dtype), lib.UntypedStorage(6).nbytes(),
+                    lib.is_storage(lib.UntypedStorage(6))))
+    assert got == want
+    with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
+        gk.TypedStorage(2)

@@ -484,6 +484,24 @@ _RM, _RV = np.array([0.1, -0.2, 0.3]), np.array([0.5, 1.5, 2.0])
 
 _POOL_IDX = np.array([[[[0, 3], [9, 6]], [[1, 1], [12, 15]]]], dtype=np.int64)   # (1, 2, 2, 2) into 4x4
 
+# NOTE: fake quantization's gradient is PyTorch's straight-through one (1 inside the grid's
+# range, 0 outside), which is a step function's derivative only in the limit of a fine grid: the
+# per-channel spec uses a grid of step 1e-12, where finite differences see slope 1 inside.
+# Per tensor, PyTorch maps levels back to values in float32 even for float64 input, too coarse
+# for finite differences: that spec samples the saturated ends (slope 0) only.
+_FQ_S = np.array([1e-12, 2e-12, 4e-12, 1e-12], dtype=np.float32)
+_FQ_Z = np.array([0, 5, -3, 0], dtype=np.int32)
+
+
+def _fq_ref(x: np.ndarray, s: np.ndarray, z: Any, qmin: int, qmax: int) -> np.ndarray:
+    inv = (np.float32(1) / s).astype(np.float64)         # PyTorch's inverse scale is a float32
+    return (np.clip(z + np.rint(x * inv), qmin, qmax) - z) * s.astype(np.float64)
+
+
+def _fq_saturated(rng: np.random.Generator) -> list[np.ndarray]:
+    return [rng.uniform(1.2, 2.0, (3, 4)) * rng.choice([-1.0, 1.0], (3, 4))]
+
+
 NN_SPECS: list[OpSpec] = [
     # --- softmax family ---
     OpSpec("log_softmax", lambda x: F.log_softmax(x, dim=1), lambda x: _log_softmax_ref(x, 1)),
@@ -513,6 +531,15 @@ NN_SPECS: list[OpSpec] = [
     OpSpec("softshrink", lambda x: F.softshrink(x, 0.4),
            lambda x: np.sign(x) * np.maximum(np.abs(x) - 0.4, 0),
            make=avoiding((3, 4), [-0.4, 0.4])),
+    OpSpec("fake_quantize", lambda x: gk.fake_quantize_per_tensor_affine(x, 1e-10, 0, -10**10, 10**10),
+           lambda x: np.sign(x) * np.float64(np.float32(10**10) * np.float32(1e-10)),
+           make=_fq_saturated, label="saturated"),
+    OpSpec("fake_quantize",
+           lambda x: gk.fake_quantize_per_channel_affine(x, gk.tensor(_FQ_S), gk.tensor(_FQ_Z), 1,
+                                                         -5 * 10**11, 5 * 10**11),
+           lambda x: _fq_ref(x, _FQ_S, _FQ_Z, -5 * 10**11, 5 * 10**11),
+           make=avoiding((3, 4), [-2.0, -1.0, -0.5, 0.5, 1.0, 2.0], low=-2.5, high=2.5),
+           label="per_channel"),
     OpSpec("logsigmoid", F.logsigmoid, lambda x: -np.log1p(np.exp(-x)), low=-4.0, high=4.0),
     OpSpec("mish", F.mish, lambda x: x * np.tanh(np.log1p(np.exp(x))), low=-4.0, high=4.0),
     OpSpec("hardswish", F.hardswish, _hardswish_ref, make=avoiding((3, 4), [-3.0, 3.0], low=-5.0, high=5.0)),

@@ -137,6 +137,12 @@ def fix_random(lib: Any) -> None:
                     row[k] = 0.0
         return lib.tensor(picks.reshape(probs.shape[:-1] + (num_samples,)), dtype=lib.int64)
 
+    def bernoulli(input: Any, p: Any = None, *, generator: Any = None, out: Any = None) -> Any:
+        # one uniform per element from the stream, 1 where it falls below the probability
+        probs = np.asarray(input.detach().tolist() if p is None else p, dtype=np.float64)
+        u = stream.rng.random(tuple(input.shape))
+        return lib.tensor(u < np.broadcast_to(probs, u.shape), dtype=input.dtype)
+
     functional = importlib.import_module(lib.__name__ + ".nn.functional")
 
     def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
@@ -192,10 +198,12 @@ def fix_random(lib: Any) -> None:
     functional.scaled_dot_product_attention = scaled_dot_product_attention
     for name, fn in [("manual_seed", manual_seed), ("rand", rand), ("randn", randn),
                      ("rand_like", rand_like), ("randn_like", randn_like), ("randint", randint),
-                     ("randperm", randperm), ("normal", normal), ("multinomial", multinomial)]:
+                     ("randperm", randperm), ("normal", normal), ("multinomial", multinomial),
+                     ("bernoulli", bernoulli)]:
         setattr(lib, name, fn)
     lib.Tensor.uniform_ = uniform_
     lib.Tensor.multinomial = multinomial
+    lib.Tensor.bernoulli = bernoulli
     lib.Tensor.normal_ = normal_
     init = importlib.import_module(lib.__name__ + ".nn.init")
     if lib.__name__ != "torch":   # library code that calls torch.rand/rand_like in PyTorch's

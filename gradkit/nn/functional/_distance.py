@@ -7,6 +7,8 @@ import math
 import numpy as np
 
 from gradkit import _api as A
+from gradkit._api.base import _scalar_name
+from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import elementwise as E
 from gradkit.ops import reduction as R
@@ -27,6 +29,13 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     the gradient flows through the norm as if unclamped.
     """
     a, b = A.broadcast_tensors(_t(x1, "x1"), _t(x2, "x2"))
+    common = _dtype.result_type(a, b)
+    if not (common.is_floating_point or common.is_complex):
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{_scalar_name(common)}")
+    # NOTE: as PyTorch, integer and bool inputs are cast to the common dtype; floating ones are
+    # normalized in their own dtype (a float16 input's unit vector is a float16 one)
+    a, b = (t if t.is_floating_point() or t.is_complex() else t.to(common) for t in (a, b))
     d = S.norm_dim(dim, a.ndim)
     na = R.norm_p(a, ord=2.0, dim=(d,), keepdim=True)
     nb = R.norm_p(b, ord=2.0, dim=(d,), keepdim=True)
