@@ -14,6 +14,7 @@ import numpy as np
 
 from gradkit._core.tensor import Tensor, _make
 from gradkit.linalg._base import _return_type
+from gradkit._core.autocast import autocast_op
 
 __all__ = ["qr", "lu", "lu_solve", "lu_unpack", "cholesky", "cholesky_inverse", "eig", "symeig",
            "lstsq", "solve", "matrix_rank", "frobenius_norm", "nuclear_norm", "geqrf"]
@@ -29,6 +30,7 @@ def _deprecated(text: str) -> None:
     warnings.warn(text, UserWarning, stacklevel=3)
 
 
+@autocast_op
 def qr(input: Tensor, some: bool = True) -> Any:
     """``(Q, R)``: ``gk.linalg.qr(input, 'reduced' if some else 'complete')``."""
     from gradkit import linalg
@@ -40,6 +42,7 @@ def qr(input: Tensor, some: bool = True) -> Any:
     return _qr_ret(q, r)
 
 
+@autocast_op
 def geqrf(input: Tensor) -> Any:
     """``(a, tau)``: LAPACK's geqrf, ``R`` on and above the diagonal of ``a`` and the Householder
     vectors below it (``gk.linalg.householder_product(a, tau)`` is ``Q``). Not differentiable:
@@ -53,6 +56,7 @@ def geqrf(input: Tensor) -> Any:
     return _geqrf_ret(a, tau)
 
 
+@autocast_op
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
     """``(LU, pivots)`` or ``(LU, pivots, infos)``: ``gk.linalg.lu_factor(_ex)``."""
     from gradkit import linalg
@@ -63,6 +67,7 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
     return tuple(linalg.lu_factor(A, pivot=pivot))
 
 
+@autocast_op
 def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
     """``A^-1 b`` from ``torch.lu``'s factors (``gk.linalg.lu_solve`` with the arguments reversed)."""
     from gradkit import linalg
@@ -108,6 +113,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
     return _lu_unpack_ret(Pt, L, U)
 
 
+@autocast_op
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     """The Cholesky factor ``L`` (``U = L^H`` with ``upper``): ``gk.linalg.cholesky``."""
     from gradkit import linalg
@@ -119,6 +125,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     return linalg.cholesky(input, upper=upper)
 
 
+@autocast_op
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
     """``A^-1`` for ``A = L L^H`` (``U^H U`` with ``upper``), from its Cholesky factor. A zero on
     the factor's diagonal raises :class:`~gradkit.linalg.LinAlgError`, as in PyTorch."""

@@ -18,6 +18,7 @@ from gradkit.ops import elementwise as E
 from gradkit.ops import nn as P
 from gradkit.ops._registry import apply
 from ._base import _const, _logsigmoid, _reduce, _reduction, _same_size, _t, _weighted
+from gradkit._core.autocast import autocast_op
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
@@ -29,6 +30,7 @@ __all__ = [
 
 
 # --- regression losses ------------------------------------------------------------------
+@autocast_op
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """``(input - target) ** 2``, reduced; ``weight`` makes 'mean' a weighted mean."""
@@ -50,6 +52,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     return _reduce(loss, reduction) if weight is None else _weighted(loss, x, weight, reduction, True)
 
 
+@autocast_op
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """``|input - target|``, reduced; the gradient at 0 is 0 (PyTorch).
@@ -63,6 +66,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     return _reduce(loss, reduction) if weight is None else _weighted(loss, x, weight, reduction, True)
 
 
+@autocast_op
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``."""
@@ -85,6 +89,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     return _reduce(A.where(big, ad - 0.5 * beta, dq * dq * (0.5 / beta)), reduction)
 
 
+@autocast_op
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """``0.5 d**2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
@@ -131,6 +136,7 @@ def _targets(input: Tensor, target: Any, ignore_index: int) -> tuple[np.ndarray,
     return np.where(valid, t, 0).astype(np.int64), valid, cdim
 
 
+@autocast_op
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``-weight[t] * input[t]`` per sample; 'mean' divides by the sum of the counted weights.
@@ -187,6 +193,7 @@ def _weighted_mean(loss: Tensor, total: Any) -> Tensor:
     return loss.sum() / _const(total, loss)
 
 
+@autocast_op
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
@@ -252,6 +259,7 @@ def _soft_cross_entropy(logp: Tensor, t: Tensor, weight: Any, reduction: str, sm
     return apply(E.div.prim, (-prod.sum(), logp.numel() / n_classes), None, 1)
 
 
+@autocast_op
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``-w (t log x + (1 - t) log(1 - x))`` on probabilities ``x``.
@@ -276,6 +284,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, reduction)
 
 
+@autocast_op
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average: Any = None, reduce: Any = None,
                                      reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
@@ -314,6 +323,7 @@ def _fused_weights(x: Tensor, t: Tensor, weight: Any, pos_weight: Any) -> dict[s
     return out
 
 
+@autocast_op
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """``target * (log(target) - input)`` with ``input`` given as log-probabilities.
@@ -338,6 +348,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     return _reduce(loss, _reduction(None, None, reduction))
 
 
+@autocast_op
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                           size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``1 - cos`` where ``target == 1``, ``max(0, cos - margin)`` where ``target == -1``."""
@@ -358,6 +369,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return _reduce(pos + neg, reduction)
 
 
+@autocast_op
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                         size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``max(0, -target * (input1 - input2) + margin)``."""
@@ -379,6 +391,7 @@ def safe_where(condition: Any, input: Any, other: Any) -> Tensor:
 
 
 # --- losses -----------------------------------------------------------------------------
+@autocast_op
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
@@ -426,6 +439,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     return F._reduce(loss, reduction)
 
 
+@autocast_op
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``x`` where ``target == 1``, ``max(0, margin - x)`` where ``target == -1``."""
@@ -436,6 +450,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     return F._reduce(neg + pos, reduction)
 
 
+@autocast_op
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
     """``log(1 + exp(-target * input))``."""
@@ -473,6 +488,7 @@ def _margin_input(x: Tensor, t: Any, name: str) -> tuple[Tensor, np.ndarray, boo
     return (x if batched else A.reshape(x, (1, -1))), np.asarray(idx), batched
 
 
+@autocast_op
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
                       reduction: str = "mean") -> Tensor:
@@ -506,6 +522,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return F._reduce(loss, reduction)
 
 
+@autocast_op
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                            reduction: str = "mean") -> Tensor:
     """``sum_{j in targets, i not in targets} max(0, 1 - (x[j] - x[i])) / C``; targets end at the first -1."""
@@ -542,6 +559,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     return F._reduce(loss, reduction)
 
 
+@autocast_op
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-6, swap: bool = False, size_average: Any = None,
                         reduce: Any = None, reduction: str = "mean") -> Tensor:
@@ -591,6 +609,7 @@ def _ctc_check(ok: bool, msg: str) -> None:
         raise RuntimeError(f"{msg} (while checking arguments for ctc_loss_allocate_outputs)")
 
 
+@autocast_op
 def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """Connectionist Temporal Classification loss, PyTorch's ``F.ctc_loss``.

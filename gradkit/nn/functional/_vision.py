@@ -15,6 +15,7 @@ from gradkit.ops import nn as P
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
 from ._base import _t
+from gradkit._core.autocast import autocast_op
 
 __all__ = [
     "pad", "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
@@ -393,6 +394,7 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
 
 
 # --- sampling grids ---------------------------------------------------------------------
+@autocast_op
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """Sample ``input`` at the locations in ``grid`` (x, y[, z] in [-1, 1]), PyTorch's ``F.grid_sample``.
