@@ -118,8 +118,8 @@ if _typing.TYPE_CHECKING:
                                       poisson_nll_loss, rms_norm, rrelu, rrelu_, selu, selu_,
                                       threshold, threshold_, triplet_margin_loss)
     from .linalg._legacy import (cholesky, cholesky_inverse, eig, frobenius_norm, geqrf, lstsq,
-                                 lu, lu_solve, lu_unpack, matrix_rank, nuclear_norm, qr, solve,
-                                 symeig)
+                                 lu, lu_solve, lu_unpack, matrix_rank, nuclear_norm, orgqr, ormqr,
+                                 qr, solve, symeig)
     from .linalg._lowrank import pca_lowrank, svd_lowrank
     from .tape import GradientTape, Variable
 
@@ -188,7 +188,8 @@ _LAZY_NAMES.update(dict.fromkeys(("dropout", "dropout_", "alpha_dropout", "alpha
 # torch.qr, torch.lu, torch.cholesky, ... (before torch.linalg) and the removed torch.eig, ...
 _LAZY_NAMES.update(dict.fromkeys(("qr", "lu", "lu_solve", "lu_unpack", "cholesky",
                                   "cholesky_inverse", "eig", "symeig", "lstsq", "solve",
-                                  "matrix_rank", "frobenius_norm", "nuclear_norm", "geqrf"),
+                                  "matrix_rank", "frobenius_norm", "nuclear_norm", "geqrf",
+                                  "ormqr", "orgqr"),
                                  "linalg._legacy"))
 # torch.svd_lowrank, torch.pca_lowrank: randomized low-rank SVD
 _LAZY_NAMES.update(dict.fromkeys(("svd_lowrank", "pca_lowrank"), "linalg._lowrank"))
@@ -278,13 +279,13 @@ if _typing.TYPE_CHECKING:
                 "maximum", "mean", "median", "min", "minimum", "mm", "mode", "moveaxis", "movedim",
                 "mul", "multiply", "mv", "nan_to_num", "nanmean", "nanmedian", "nanquantile",
                 "nansum", "narrow", "ne", "neg", "negative", "nonzero", "nonzero_static", "norm",
-                "not_equal", "nuclear_norm", "numel", "numpy", "outer", "pairwise_distance",
-                "pca_lowrank", "pdist", "permute", "pixel_shuffle", "pixel_unshuffle",
-                "poisson_nll_loss", "polar", "polygamma", "positive", "pow", "prelu", "prod",
-                "profiler", "qr", "quantile", "rad2deg", "real", "reciprocal", "relu", "remainder",
-                "repeat", "repeat_interleave", "reshape", "resolve_conj", "resolve_neg",
-                "rms_norm", "roll", "rot90", "round", "rrelu", "rrelu_", "rsqrt", "rsub",
-                "scatter", "scatter_add", "scipy", "searchsorted", "selu", "selu_",
+                "not_equal", "nuclear_norm", "numel", "numpy", "orgqr", "ormqr", "outer",
+                "pairwise_distance", "pca_lowrank", "pdist", "permute", "pixel_shuffle",
+                "pixel_unshuffle", "poisson_nll_loss", "polar", "polygamma", "positive", "pow",
+                "prelu", "prod", "profiler", "qr", "quantile", "rad2deg", "real", "reciprocal",
+                "relu", "remainder", "repeat", "repeat_interleave", "reshape", "resolve_conj",
+                "resolve_neg", "rms_norm", "roll", "rot90", "round", "rrelu", "rrelu_", "rsqrt",
+                "rsub", "scatter", "scatter_add", "scipy", "searchsorted", "selu", "selu_",
                 "serialization", "set_autocast_cache_enabled", "set_autocast_cpu_dtype",
                 "set_autocast_cpu_enabled", "set_autocast_dtype", "set_autocast_enabled",
                 "set_autocast_gpu_dtype", "sgn", "sigmoid", "sign", "signal", "signbit", "sin",

@@ -22,6 +22,7 @@ from gradkit._api.special import index_add
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops.fft import fft_c2c, fft_c2r, fft_r2c
 from gradkit._core.autocast import autocast_op
+from gradkit._core.concrete import user_stacklevel
 
 __all__ = ["stft", "istft"]
 
@@ -41,7 +42,7 @@ _NO_WINDOW = {
 
 def _window(window: Tensor | None, win_length: int, n_fft: int, like: Tensor, fn: str) -> Tensor:
     if window is None:
-        warnings.warn(_NO_WINDOW[fn], UserWarning, stacklevel=3)
+        warnings.warn(_NO_WINDOW[fn], UserWarning, stacklevel=user_stacklevel())
         w = _make(np.ones(win_length, dtype=np.dtype(like._data.dtype).type(0).real.dtype),
                   False, None)
     else:

@@ -76,8 +76,8 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
     -----
     For ``m >= n``: ``M = R gR^H - gQ^H Q`` and ``gA = (gQ + Q copyltu(M)) R^-H``; wide
     inputs split ``A = Q [U | V]`` as PyTorch does. ``mode="complete"`` with ``m > n`` is
-    not differentiable (the extra columns of ``Q`` are not unique); unlike PyTorch,
-    ``mode="r"`` is.
+    not differentiable (the extra columns of ``Q`` are not unique), and neither is ``mode="r"``
+    (its backward raises PyTorch's error, as PyTorch computes no ``Q`` to differentiate with).
 
     Examples
     --------
@@ -91,7 +91,7 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
                            "(default), 'r', or 'complete'")
     a = _matrix(A, "qr", True)
-    q, r = L.qr_p(a, mode="complete" if mode == "complete" else "reduced")
+    q, r = L.qr_p(a, mode=mode)
     if mode == "r":
         q = _make(np.empty((0,), dtype=a._data.dtype), False, None)
     return _qr_ret(q, r)

@@ -19,6 +19,7 @@ from gradkit.ops import nn as P
 from gradkit.ops._registry import apply
 from ._base import _const, _logsigmoid, _reduce, _reduction, _same_size, _t, _weighted
 from gradkit._core.autocast import autocast_op
+from gradkit._core.concrete import user_stacklevel
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
@@ -339,7 +340,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size.'batchmean' divides only by the batch size, and aligns with the "
                       "KL div math definition.'mean' will be changed to behave the same as "
-                      "'batchmean' in the next major release.", stacklevel=2)
+                      "'batchmean' in the next major release.", stacklevel=user_stacklevel())
     if log_target:
         loss = A.exp(t) * (t - x)
     else:
