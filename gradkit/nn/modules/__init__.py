@@ -58,5 +58,5 @@ __all__ = [
     "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
     "TransformerDecoderLayer", "CTCLoss", "TripletMarginWithDistanceLoss", "LPPool3d", "ChannelShuffle",
     "FractionalMaxPool2d", "FractionalMaxPool3d", "AdaptiveLogSoftmaxWithLoss", "SyncBatchNorm",
-    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "NLLLoss2d", "LazyConvTranspose3d",
 ]
