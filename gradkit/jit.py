@@ -9,6 +9,7 @@ ScriptModule.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, Final  # noqa: F401  (torch.jit.Final)
 
 __all__ = ["is_scripting", "is_tracing", "ignore", "unused", "export", "annotate", "Attribute",
@@ -29,6 +30,10 @@ def ignore(drop: Any = False, **kwargs: Any) -> Any:
     """``@ignore`` or ``@ignore(drop=...)``: the function unchanged."""
     if callable(drop):
         return drop
+    if drop:
+        warnings.warn("ignore(True) has been deprecated. TorchScript will now drop the function "
+                      "call on compilation. Use torch.jit.unused now. {}", FutureWarning,
+                      stacklevel=2)
     return lambda fn: fn
 
 

@@ -21,7 +21,9 @@ def test_compiler_and_jit_markers_as_eager_pytorch():
         assert lib.compiler.disable()(f)(1) == 2
         assert lib.compiler.disable(recursive=False)(f)(1) == 2
         assert lib.jit.is_scripting() is False and lib.jit.is_tracing() is False
-        assert lib.jit.ignore(f) is f and lib.jit.ignore(drop=True)(f) is f
+        assert lib.jit.ignore(f) is f
+        with pytest.warns(FutureWarning, match=r"ignore\(True\) has been deprecated"):
+            assert lib.jit.ignore(drop=True)(f) is f
         assert lib.jit.unused(f) is f and lib.jit.export(f) is f
         assert lib.jit.annotate(list, [1]) == [1]
     assert gk.jit.Final is torch.jit.Final
