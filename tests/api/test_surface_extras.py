@@ -89,3 +89,12 @@ def test_module_load_as_pytorch():
         assert p.tolist() == [1.0, 2.0]
         assigned = lib.zeros(2).module_load(other, assign=True)
         assert assigned.dtype == lib.float64 and assigned is not other
+
+
+def test_utils_data_submodules_are_attributes():
+    torch = pytest.importorskip("torch")
+    for name in ("dataloader", "dataset", "distributed", "sampler"):
+        assert hasattr(torch.utils.data, name)
+        assert hasattr(gk.utils.data, name)
+    assert gk.utils.data.sampler.RandomSampler is gk.utils.data.RandomSampler
+    assert gk.utils.data.distributed.DistributedSampler is gk.utils.data.DistributedSampler
