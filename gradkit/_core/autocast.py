@@ -51,7 +51,7 @@ CPU_POLICY: dict[str, str] = {
     **dict.fromkeys(_PROMOTE.split(), "promote")}
 
 #: how many enabled autocast regions are open, over all threads: the wrappers' one check
-_OPEN = [0]
+OPEN = [0]
 _open_lock = threading.Lock()
 
 
@@ -71,7 +71,7 @@ _state = _State()
 
 def _count(delta: int) -> None:
     with _open_lock:
-        _OPEN[0] += delta
+        OPEN[0] += delta
 
 
 def is_enabled(device_type: str = "cuda") -> bool:
@@ -197,7 +197,7 @@ def autocast_op(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Mark ``fn`` as an entry of PyTorch's CPU autocast lists (its policy: ``CPU_POLICY`` by
     ``fn.__name__``). Outside an enabled region it costs one list read and a call."""
     policy = CPU_POLICY[fn.__name__]
-    open_ = _OPEN
+    open_ = OPEN
     st = _state
 
     @functools.wraps(fn)

@@ -264,3 +264,17 @@ def test_warnings_free_when_off():
         a = gk.ones(2, 2, requires_grad=True)
         (a @ a).sum().backward()
     assert a.grad.dtype is gk.float32
+
+
+def test_compiled_function_runs_eagerly_inside_autocast():
+    w = gk.randn(3, 3, requires_grad=True)
+    f = gk.compile(lambda x: (x @ w).sum())
+    x = gk.randn(2, 3)
+    assert f(x).dtype is gk.float32            # traced outside the region
+    f(x)
+    with gk.autocast("cpu"):
+        with pytest.warns(gk.compile.TraceWarning, match="an autocast region is open"):
+            out = f(x)
+    assert out.dtype is (x.bfloat16() @ w.bfloat16()).sum().dtype
+    assert f.stats["eager"] >= 1
+    assert f(x).dtype is gk.float32
