@@ -90,11 +90,19 @@ if _typing.TYPE_CHECKING:
     from ._api.products import *  # noqa: F401,F403
     from ._api.reduction import *  # noqa: F401,F403
     from ._api.shape import *  # noqa: F401,F403
-    from . import (accelerator, amp, backends, cli, compile, cuda, cv2, data, distributions, fft,
-                   func, functional, image, io, nn, numeric, numpy, optim, optimize, profiler,
-                   random, scipy, serialization, signal, special, symbolic, tape, testing, tf,
-                   utils, viz, xpu)
+    from . import (accelerator, amp, backends, cli, compile, compiler, cpu, cuda, cv2, data,
+                   distributed, distributions, fft, func, functional, image, io, jit, nn,
+                   numeric, numpy, optim, optimize, profiler, random, scipy, serialization,
+                   signal, special, symbolic, tape, testing, tf, utils, version, viz, xpu)
+    from . import __future__  # noqa: F401  (torch.__future__; not a future statement)
     from .amp import autocast, is_autocast_enabled
+    from .amp.autocast_mode import (autocast_decrement_nesting, autocast_increment_nesting,
+                                    clear_autocast_cache, get_autocast_cpu_dtype,
+                                    get_autocast_dtype, get_autocast_gpu_dtype,
+                                    is_autocast_cache_enabled, is_autocast_cpu_enabled,
+                                    set_autocast_cache_enabled, set_autocast_cpu_dtype,
+                                    set_autocast_cpu_enabled, set_autocast_dtype,
+                                    set_autocast_enabled, set_autocast_gpu_dtype)
     from .func._vmap import torch_vmap as vmap
     from ._api.lazy import compute, from_dask, persist
     from .io import load, save
@@ -112,8 +120,8 @@ if _typing.TYPE_CHECKING:
                                       poisson_nll_loss, rms_norm, rrelu, rrelu_, selu, selu_,
                                       threshold, threshold_, triplet_margin_loss)
     from .linalg._legacy import (cholesky, cholesky_inverse, eig, frobenius_norm, geqrf, lstsq,
-                                 lu, lu_solve, lu_unpack, matrix_rank, nuclear_norm, qr, solve,
-                                 symeig)
+                                 lu, lu_solve, lu_unpack, matrix_rank, nuclear_norm, orgqr, ormqr,
+                                 qr, solve, symeig)
     from .linalg._lowrank import pca_lowrank, svd_lowrank
     from .tape import GradientTape, Variable
 
@@ -146,10 +154,19 @@ def __getattr__(name: str) -> object:
 _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbolic", "viz", "cli",
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
                  "compile", "accelerator", "functional", "distributions", "backends", "random",
-                 "special", "profiler", "xpu", "signal", "amp", "serialization")
+                 "special", "profiler", "xpu", "signal", "amp", "serialization", "cpu",
+                 "__future__", "compiler", "jit", "version", "distributed")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy",
                "autocast": "amp", "is_autocast_enabled": "amp",
+               # torch.get_autocast_dtype, torch.set_autocast_enabled, ...: autocast's state
+               **dict.fromkeys(("get_autocast_dtype", "set_autocast_dtype", "set_autocast_enabled",
+                                "is_autocast_cache_enabled", "set_autocast_cache_enabled",
+                                "clear_autocast_cache", "autocast_increment_nesting",
+                                "autocast_decrement_nesting", "is_autocast_cpu_enabled",
+                                "set_autocast_cpu_enabled", "get_autocast_cpu_dtype",
+                                "set_autocast_cpu_dtype", "get_autocast_gpu_dtype",
+                                "set_autocast_gpu_dtype"), "amp.autocast_mode"),
                # torch.cosine_similarity, ...: nn.functional's, also at the top level in PyTorch
                "cosine_similarity": "nn.functional", "pixel_shuffle": "nn.functional",
                "pixel_unshuffle": "nn.functional", "conv_transpose1d": "nn.functional",
@@ -173,7 +190,8 @@ _LAZY_NAMES.update(dict.fromkeys(("dropout", "dropout_", "alpha_dropout", "alpha
 # torch.qr, torch.lu, torch.cholesky, ... (before torch.linalg) and the removed torch.eig, ...
 _LAZY_NAMES.update(dict.fromkeys(("qr", "lu", "lu_solve", "lu_unpack", "cholesky",
                                   "cholesky_inverse", "eig", "symeig", "lstsq", "solve",
-                                  "matrix_rank", "frobenius_norm", "nuclear_norm", "geqrf"),
+                                  "matrix_rank", "frobenius_norm", "nuclear_norm", "geqrf",
+                                  "ormqr", "orgqr"),
                                  "linalg._legacy"))
 # torch.svd_lowrank, torch.pca_lowrank: randomized low-rank SVD
 _LAZY_NAMES.update(dict.fromkeys(("svd_lowrank", "pca_lowrank"), "linalg._lowrank"))
@@ -227,58 +245,64 @@ if _typing.TYPE_CHECKING:
     # BEGIN names written by tools/gen_tensor_stub.py
     __all__ += ["BoolTensor", "ByteTensor", "CharTensor", "DoubleTensor", "FloatTensor",
                 "HalfTensor", "IntTensor", "LongTensor", "ShortTensor", "TypedStorage",
-                "UntypedStorage", "abs", "absolute", "acos", "acosh", "adaptive_avg_pool1d",
-                "adaptive_max_pool1d", "add", "addcdiv", "addcmul", "all", "allclose",
-                "alpha_dropout", "alpha_dropout_", "amax", "amin", "aminmax", "amp", "angle",
-                "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
-                "argmax", "argmin", "argsort", "argwhere", "asin", "asinh", "atan", "atan2",
-                "atanh", "atleast_1d", "atleast_2d", "autocast", "avg_pool1d", "batch_norm",
-                "bilinear", "binary_cross_entropy_with_logits", "bitwise_and",
+                "UntypedStorage", "__future__", "abs", "absolute", "acos", "acosh",
+                "adaptive_avg_pool1d", "adaptive_max_pool1d", "add", "addcdiv", "addcmul", "all",
+                "allclose", "alpha_dropout", "alpha_dropout_", "amax", "amin", "aminmax", "amp",
+                "angle", "any", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2",
+                "arctanh", "argmax", "argmin", "argsort", "argwhere", "asin", "asinh", "atan",
+                "atan2", "atanh", "atleast_1d", "atleast_2d", "autocast",
+                "autocast_decrement_nesting", "autocast_increment_nesting", "avg_pool1d",
+                "batch_norm", "bilinear", "binary_cross_entropy_with_logits", "bitwise_and",
                 "bitwise_left_shift", "bitwise_not", "bitwise_or", "bitwise_right_shift",
                 "bitwise_xor", "bmm", "broadcast_shapes", "broadcast_tensors", "broadcast_to",
                 "bucketize", "cat", "ceil", "celu", "celu_", "channel_shuffle", "cholesky",
                 "cholesky_inverse", "cholesky_solve", "chunk", "clamp", "clamp_max", "clamp_min",
-                "cli", "clip", "clone", "complex", "concat", "concatenate", "conj",
-                "conj_physical", "constant_pad_nd", "conv1d", "conv2d", "conv3d",
-                "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "copysign", "corrcoef",
-                "cos", "cosh", "cosine_embedding_loss", "cosine_similarity", "count_nonzero",
-                "cov", "cummax", "cummin", "cumprod", "cumsum", "cv2", "deg2rad", "detach", "diag",
-                "diag_embed", "diagonal", "digamma", "dist", "div", "divide", "dot", "dropout",
-                "dropout_", "dsplit", "eig", "einsum", "embedding", "eq", "equal", "erf", "erfc",
-                "erfinv", "exp", "exp2", "expand", "expand_as", "expm1", "feature_alpha_dropout",
-                "feature_alpha_dropout_", "feature_dropout", "fix", "flatten", "flip", "fliplr",
-                "flipud", "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frac",
-                "frobenius_norm", "functional", "gather", "gcd", "ge", "geqrf", "ger", "greater",
-                "greater_equal", "group_norm", "gt", "hardshrink", "hash_tensor", "heaviside",
+                "clear_autocast_cache", "cli", "clip", "clone", "compiler", "complex", "concat",
+                "concatenate", "conj", "conj_physical", "constant_pad_nd", "conv1d", "conv2d",
+                "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "copysign",
+                "corrcoef", "cos", "cosh", "cosine_embedding_loss", "cosine_similarity",
+                "count_nonzero", "cov", "cpu", "cummax", "cummin", "cumprod", "cumsum", "cv2",
+                "deg2rad", "detach", "diag", "diag_embed", "diagonal", "digamma", "dist",
+                "distributed", "div", "divide", "dot", "dropout", "dropout_", "dsplit", "eig",
+                "einsum", "embedding", "eq", "equal", "erf", "erfc", "erfinv", "exp", "exp2",
+                "expand", "expand_as", "expm1", "feature_alpha_dropout", "feature_alpha_dropout_",
+                "feature_dropout", "fix", "flatten", "flip", "fliplr", "flipud", "float_power",
+                "floor", "floor_divide", "fmax", "fmin", "fmod", "frac", "frobenius_norm",
+                "functional", "gather", "gcd", "ge", "geqrf", "ger", "get_autocast_cpu_dtype",
+                "get_autocast_dtype", "get_autocast_gpu_dtype", "greater", "greater_equal",
+                "group_norm", "gt", "hardshrink", "hash_tensor", "heaviside",
                 "hinge_embedding_loss", "hsplit", "hstack", "hypot", "imag", "index_add",
-                "index_select", "inner", "instance_norm", "is_autocast_enabled", "is_complex",
-                "is_conj", "is_floating_point", "is_inference", "is_neg", "is_nonzero",
-                "is_tensor", "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf",
-                "isposinf", "isreal", "kl_div", "kron", "kthvalue", "layer_norm", "lcm", "le",
-                "lerp", "less", "less_equal", "lgamma", "log", "log10", "log1p", "log2",
-                "logaddexp", "logaddexp2", "logcumsumexp", "logical_and", "logical_not",
-                "logical_or", "logical_xor", "logit", "logsumexp", "lstsq", "lt", "lu", "lu_solve",
-                "lu_unpack", "margin_ranking_loss", "masked_fill", "masked_select", "matmul",
-                "matrix_exp", "matrix_rank", "max", "max_pool1d", "max_pool2d", "max_pool3d",
-                "maximum", "mean", "median", "min", "minimum", "mm", "mode", "moveaxis", "movedim",
-                "mul", "multiply", "mv", "nan_to_num", "nanmean", "nanmedian", "nanquantile",
-                "nansum", "narrow", "ne", "neg", "negative", "nonzero", "nonzero_static", "norm",
-                "not_equal", "nuclear_norm", "numel", "numpy", "outer", "pairwise_distance",
+                "index_select", "inner", "instance_norm", "is_autocast_cache_enabled",
+                "is_autocast_cpu_enabled", "is_autocast_enabled", "is_complex", "is_conj",
+                "is_floating_point", "is_inference", "is_neg", "is_nonzero", "is_tensor",
+                "isclose", "isfinite", "isin", "isinf", "isnan", "isneginf", "isposinf", "isreal",
+                "jit", "kl_div", "kron", "kthvalue", "layer_norm", "lcm", "le", "lerp", "less",
+                "less_equal", "lgamma", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2",
+                "logcumsumexp", "logical_and", "logical_not", "logical_or", "logical_xor", "logit",
+                "logsumexp", "lstsq", "lt", "lu", "lu_solve", "lu_unpack", "margin_ranking_loss",
+                "masked_fill", "masked_select", "matmul", "matrix_exp", "matrix_rank", "max",
+                "max_pool1d", "max_pool2d", "max_pool3d", "maximum", "mean", "median", "min",
+                "minimum", "mm", "mode", "moveaxis", "movedim", "mul", "multiply", "mv",
+                "nan_to_num", "nanmean", "nanmedian", "nanquantile", "nansum", "narrow", "ne",
+                "neg", "negative", "nonzero", "nonzero_static", "norm", "not_equal",
+                "nuclear_norm", "numel", "numpy", "orgqr", "ormqr", "outer", "pairwise_distance",
                 "pca_lowrank", "pdist", "permute", "pixel_shuffle", "pixel_unshuffle",
                 "poisson_nll_loss", "polar", "polygamma", "positive", "pow", "prelu", "prod",
                 "profiler", "qr", "quantile", "rad2deg", "real", "reciprocal", "relu", "remainder",
                 "repeat", "repeat_interleave", "reshape", "resolve_conj", "resolve_neg",
                 "rms_norm", "roll", "rot90", "round", "rrelu", "rrelu_", "rsqrt", "rsub",
                 "scatter", "scatter_add", "scipy", "searchsorted", "selu", "selu_",
-                "serialization", "sgn", "sigmoid", "sign", "signal", "signbit", "sin", "sinc",
-                "sinh", "solve", "sort", "special", "special_xlogy", "split", "split_with_sizes",
-                "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub", "subtract", "sum",
-                "svd_lowrank", "swapaxes", "swapdims", "symeig", "t", "take", "take_along_dim",
-                "tan", "tanh", "tape", "tensor_split", "tensordot", "testing", "tf", "threshold",
-                "threshold_", "tile", "topk", "trace", "transpose", "triangular_solve", "tril",
-                "triplet_margin_loss", "triu", "true_divide", "trunc", "unbind", "unflatten",
-                "unfold", "unique", "unique_consecutive", "unravel_index", "unsqueeze", "var",
-                "var_mean", "vdot", "view", "view_as_complex", "view_as_real", "vsplit", "vstack",
-                "where", "xlogy", "xpu"]
+                "serialization", "set_autocast_cache_enabled", "set_autocast_cpu_dtype",
+                "set_autocast_cpu_enabled", "set_autocast_dtype", "set_autocast_enabled",
+                "set_autocast_gpu_dtype", "sgn", "sigmoid", "sign", "signal", "signbit", "sin",
+                "sinc", "sinh", "solve", "sort", "special", "special_xlogy", "split",
+                "split_with_sizes", "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub",
+                "subtract", "sum", "svd_lowrank", "swapaxes", "swapdims", "symeig", "t", "take",
+                "take_along_dim", "tan", "tanh", "tape", "tensor_split", "tensordot", "testing",
+                "tf", "threshold", "threshold_", "tile", "topk", "trace", "transpose",
+                "triangular_solve", "tril", "triplet_margin_loss", "triu", "true_divide", "trunc",
+                "unbind", "unflatten", "unfold", "unique", "unique_consecutive", "unravel_index",
+                "unsqueeze", "var", "var_mean", "vdot", "version", "view", "view_as_complex",
+                "view_as_real", "vsplit", "vstack", "where", "xlogy", "xpu"]
     # END names written by tools/gen_tensor_stub.py
 del _dtype, _typing

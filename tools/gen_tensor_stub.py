@@ -190,6 +190,10 @@ def _is_forwarder(sig: inspect.Signature) -> bool:
 
 
 def method_signature(name: str, fn: Callable[..., Any], cls: type) -> inspect.Signature:
+    if fn.__code__.co_name == "autocast_entry":
+        # an entry of the autocast lists (gradkit._core.autocast.autocast_op): the function it
+        # wraps says what it takes
+        return method_signature(name, fn.__wrapped__, cls)
     own = inspect.signature(fn, follow_wrapped=False)
     cells = dict(zip(fn.__code__.co_freevars, [c.cell_contents for c in fn.__closure__ or ()]))
     if _is_forwarder(own) and isinstance(cells.get("orig"), types.FunctionType):

@@ -10,6 +10,7 @@ from gradkit import linalg as L
 from gradkit._core.creation import zeros as _zeros
 from gradkit._core.tensor import Tensor
 from gradkit.linalg._base import _return_type, _square
+from gradkit._core.autocast import autocast_op
 
 _LA = L                                  # NOTE: cholesky_solve's argument is named L, as in torch
 
@@ -24,16 +25,19 @@ def det(input: Tensor) -> Tensor:
     return L.det(input)
 
 
+@autocast_op
 def inverse(input: Tensor) -> Tensor:
     """Inverse of a square matrix (or a batch); a singular input raises a clear error."""
     return L.inv(input)
 
 
+@autocast_op
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     """Solve ``A X = B`` given the Cholesky factor of ``A`` (``torch.cholesky_solve``)."""
     return _LA.cholesky_solve(B, L, upper)
 
 
+@autocast_op
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False) -> Any:
     """``(solution, cloned_coefficient)`` of a triangular system (``torch.triangular_solve``)."""
@@ -45,6 +49,7 @@ def matrix_exp(input: Tensor) -> Tensor:
     return L.matrix_exp(input)
 
 
+@autocast_op
 def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:
     """``(U, S, V)`` with ``input = U diag(S) V^H`` (``torch.svd``, the older form of
     ``torch.linalg.svd``: ``V`` rather than ``Vh``; ``some=False`` gives full ``U`` and ``V``).
@@ -76,6 +81,7 @@ def logdet(input: Tensor) -> Tensor:
     return A.where(sign < 0, float("nan"), logabs)
 
 
+@autocast_op
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
     """Moore-Penrose pseudo-inverse."""
     return L.pinv(input, rtol=rcond)

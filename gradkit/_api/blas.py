@@ -18,6 +18,7 @@ from gradkit._api.base import as_tensor_arg as _t
 from gradkit._core.tensor import Tensor
 from gradkit.ops import linalg as L
 from gradkit.ops._registry import apply
+from gradkit._core.autocast import autocast_op
 
 __all__ = [
     "cross", "addmm", "addmv", "addr", "addbmm", "baddbmm", "chain_matmul",
@@ -85,6 +86,7 @@ def _check_shape(input: Any, shape: tuple[int, ...], name: str) -> None:
                            f"{list(s)}") from None
 
 
+@autocast_op
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)`` (``input`` ignored when ``beta == 0``)."""
     m1, m2 = _t(mat1), _t(mat2)
@@ -139,6 +141,7 @@ def _batches(batch1: Any, batch2: Any) -> tuple[Tensor, Tensor]:
     return b1, b2
 
 
+@autocast_op
 def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
            alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * sum_i(batch1[i] @ batch2[i])``."""
@@ -153,6 +156,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
     return _bias(input, prod, beta, alpha)
 
 
+@autocast_op
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,
             alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (batch1 @ batch2)`` for each batch."""

@@ -20,6 +20,7 @@ from gradkit._api.base import _scalar_name, _t, _view_op
 from gradkit._core.tensor import Tensor
 from gradkit.ops import elementwise as E
 from gradkit.ops._registry import apply, apply1
+from gradkit._core.autocast import autocast_op
 
 __all__ = ["real", "imag", "conj", "conj_physical", "resolve_conj", "resolve_neg", "is_conj",
            "is_neg", "adjoint", "angle", "view_as_real", "view_as_complex", "complex", "polar", "is_complex"]
@@ -120,6 +121,7 @@ def view_as_real(input: Tensor) -> Tensor:
     return _view_op(x, E.view_as_real.prim, {"view": True})
 
 
+@autocast_op
 def view_as_complex(input: Tensor) -> Tensor:
     """A complex tensor from a float32/float64 one whose last dimension (size 2) is (real, imag).
 
@@ -163,6 +165,7 @@ def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001
     return apply(E.complex_.prim, (re, im))
 
 
+@autocast_op
 def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     """The complex tensor ``abs * (cos(angle) + 1j * sin(angle))``."""
     r, theta = _t(abs, "abs"), _t(angle, "angle")

@@ -9,6 +9,7 @@ from gradkit._api.base import _dim
 from gradkit._api.base import as_tensor_arg as _t
 from gradkit._core.tensor import Tensor
 from gradkit.ops import reduction as R
+from gradkit._core.autocast import autocast_op
 
 __all__ = [
     "cdist", "renorm",
@@ -24,6 +25,7 @@ def _safe_root(s: Tensor, p: float) -> Tensor:
     return A.where(pos, root, A.mul(s, 0.0))
 
 
+@autocast_op
 def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary"
           ) -> Tensor:
     """The ``p``-norm distance between each row of ``x1`` and each row of ``x2`` (batched)."""

@@ -20,6 +20,7 @@ from gradkit._api.base import (_cummax_ret, _cummin_ret, _kth_ret, _not_lazy, _o
                                _vmap_error)
 from gradkit._api.shape import expand, reshape
 from gradkit._core.creation import _fill_value
+from gradkit._core.autocast import autocast_op
 
 def _index_array(index: Any) -> np.ndarray:
     arr = index._data if isinstance(index, Tensor) else _backend.as_data(index)
@@ -296,6 +297,7 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
                                  offset=offset, dim1=d1, dim2=d2)
 
 
+@autocast_op
 def trace(input: Tensor) -> Tensor:
     x = _t(input)
     if x.ndim != 2:

@@ -423,6 +423,15 @@ def resize_(self: Tensor, *sizes: Any) -> Tensor:
     return self
 
 
+def module_load(self: Tensor, other: Tensor, assign: bool = False) -> Tensor:
+    """What ``load_state_dict`` makes of ``other`` before it replaces ``self`` (PyTorch's hook
+    for ``torch.__future__.set_swap_module_params_on_conversion``): ``other.detach()`` when
+    ``assign``, else ``self.copy_(other).detach()``."""
+    if assign:
+        return other.detach()
+    return self.copy_(other).detach()
+
+
 def _attach() -> None:
     T = Tensor
     methods: dict[str, Any] = {
@@ -433,6 +442,7 @@ def _attach() -> None:
         "apply_": apply_, "map_": map_, "new_tensor": new_tensor, "adjoint": _adjoint,
         "pinverse": _pinverse, "get_device": _get_device,
         "masked_scatter_": _masked_scatter_inplace, "resize_": resize_,
+        "module_load": module_load,
     }
     for name in ("zeros", "ones", "empty", "full"):
         methods["new_" + name] = _new_factory(name)

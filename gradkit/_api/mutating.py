@@ -21,6 +21,7 @@ from gradkit._core.creation import _fill_value
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
+from gradkit._core.autocast import autocast_op
 
 __all__ = [
     "index_fill", "index_copy", "masked_scatter", "put", "scatter_reduce", "index_reduce",
@@ -81,6 +82,7 @@ def index_fill(input: Tensor, dim: int, index: Any, value: Any) -> Tensor:
     return _write(x, sel, value)
 
 
+@autocast_op
 def index_copy(input: Tensor, dim: int, index: Any, source: Tensor) -> Tensor:
     """``input`` with the slices at ``index`` along ``dim`` replaced by those of ``source``."""
     x, src = _t(input), _t(source)

@@ -20,6 +20,7 @@ from gradkit._api.reduction import sum as _rsum
 from gradkit._api.shape import movedim, unsqueeze
 from gradkit._core.grad_mode import is_grad_enabled
 from gradkit._api.shape import expand, permute, reshape, transpose
+from gradkit._core.autocast import autocast_op
 
 # --- products ---------------------------------------------------------------------------
 def _same_dtype(x: Tensor, y: Tensor) -> None:
@@ -39,6 +40,7 @@ def _same_dtype(x: Tensor, y: Tensor) -> None:
     raise RuntimeError(f"expected scalar type {_scalar_name(x.dtype)} but found {_scalar_name(y.dtype)}")
 
 
+@autocast_op
 @_accepts_out
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Matrix product with NumPy/PyTorch semantics for 1-D, 2-D and batched operands."""
@@ -96,6 +98,7 @@ def _matmul_as_pytorch(x: Tensor, y: Tensor) -> Tensor | None:
     return None
 
 
+@autocast_op
 @_accepts_out
 def mm(input: Tensor, mat2: Tensor) -> Tensor:
     x, y = _t(input), _t(mat2)
@@ -105,6 +108,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
     return apply(L.matmul_p.prim, (x, y), None, L.MM)
 
 
+@autocast_op
 @_accepts_out
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     x, y = _t(input), _t(mat2)

@@ -17,6 +17,7 @@ from gradkit.ops._registry import apply, apply1
 from gradkit._api.base import (Dims, _dims, _max_ret, _median_ret, _min_ret, _mode_ret, _nanmedian_ret,
                               _scalar_name, _t)
 from gradkit._api.pointwise import maximum, minimum, ne, sub
+from gradkit._core.autocast import autocast_op
 
 # --- reductions ---------------------------------------------------------------------
 def sum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:  # noqa: A001
@@ -60,6 +61,7 @@ def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     return R.nansum_p(x, dim=_dims(x, dim), keepdim=keepdim)
 
 
+@autocast_op
 def prod(input: Tensor, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     """Product over one dim (or all); the gradient is exact when the input holds zeros."""
     x = _t(input)
@@ -498,6 +500,7 @@ def corrcoef(input: Tensor) -> Tensor:
     return c.clip(-1, 1)
 
 
+@autocast_op
 def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
              interpolation: str = "linear") -> Tensor:
     """The ``q``-th quantiles of ``input`` (over all elements, or along ``dim``); a q tensor's
@@ -505,6 +508,7 @@ def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = Fals
     return _quantile(input, q, dim, keepdim, interpolation, False)
 
 
+@autocast_op
 def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *,
                 interpolation: str = "linear") -> Tensor:
     """``quantile`` ignoring nan (a slice of only nan gives nan)."""

@@ -18,6 +18,7 @@ from gradkit.ops._registry import apply
 from gradkit._api.base import as_tensor_arg as _as_tensor
 from gradkit._api.base import Dims, _dims, _multi_view, _t, _view_op, _accepts_out
 from gradkit._core.tensor import Size
+from gradkit._core.autocast import autocast_op
 
 # --- shapes -----------------------------------------------------------------------------
 def _shape_arg(shape: Sequence[Any]) -> tuple[int, ...]:
@@ -352,6 +353,7 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
     return S.rot90_p(x, k=int(k) % 4, dims=(a, b))      # one node, PyTorch's Rot90Backward0
 
 
+@autocast_op
 @_accepts_out
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim."""
@@ -379,6 +381,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 concat = concatenate = cat
 
 
+@autocast_op
 @_accepts_out
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along a new dim."""

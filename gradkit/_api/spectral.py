@@ -21,6 +21,8 @@ from gradkit._core import dtype as _dtype
 from gradkit._api.special import index_add
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops.fft import fft_c2c, fft_c2r, fft_r2c
+from gradkit._core.autocast import autocast_op
+from gradkit._core.concrete import user_stacklevel
 
 __all__ = ["stft", "istft"]
 
@@ -40,7 +42,7 @@ _NO_WINDOW = {
 
 def _window(window: Tensor | None, win_length: int, n_fft: int, like: Tensor, fn: str) -> Tensor:
     if window is None:
-        warnings.warn(_NO_WINDOW[fn], UserWarning, stacklevel=3)
+        warnings.warn(_NO_WINDOW[fn], UserWarning, stacklevel=user_stacklevel())
         w = _make(np.ones(win_length, dtype=np.dtype(like._data.dtype).type(0).real.dtype),
                   False, None)
     else:
@@ -89,6 +91,7 @@ def _pad(x: Tensor, p: int, mode: str) -> Tensor:
     return A.index_select(x, -1, _make(idx.astype(np.int64), False, None))
 
 
+@autocast_op
 def stft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: int | None = None,
          window: Tensor | None = None, center: bool = True, pad_mode: str = "reflect",
          normalized: bool = False, onesided: bool | None = None,

@@ -1,10 +1,8 @@
 """``gradkit.amp``: PyTorch's automatic mixed precision surface (``torch.amp``).
 
 ``GradScaler`` is complete (loss scaling, unscaling with the inf/NaN check, skipped steps and
-the scale's growth and backoff). ``autocast`` has no lower-precision kernels to switch to: where
-PyTorch itself would disable it (``'cuda'`` without a GPU, an unsupported dtype, ``enabled=False``)
-it is the same no-op with PyTorch's warning; an enabled CPU autocast raises instead of running in
-float32 silently.
+the scale's growth and backoff). ``autocast('cpu')`` runs PyTorch's CPU cast policies (bfloat16 by
+default, float16 on request); ``'cuda'`` without a GPU is PyTorch's no-op with its warning.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 import gradkit as _gk
+from gradkit._core import autocast as _autocast
 from gradkit.autograd import _thread_state
 
 from . import _backends, _program, _walk
@@ -149,11 +150,15 @@ class CompiledFunction:
                           f"eagerly: {why} (at {where})", TraceWarning, stacklevel=3)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self.eager_reason is not None or _gk.autograd.is_anomaly_enabled() or \
+        autocast_on = _autocast.OPEN[0] and _autocast.is_enabled("cpu")
+        if self.eager_reason is not None or _gk.autograd.is_anomaly_enabled() or autocast_on or \
                 _in_trace() is not None or _thread_state.current_hook() is not None:
             if _gk.autograd.is_anomaly_enabled():
                 self._warn("anomaly mode is on (it checks every op of the graph, which a "
                            "replay does not build)", "this call")
+            if autocast_on:
+                self._warn("an autocast region is open (its casts are made where the listed "
+                           "functions are entered, which a replay does not pass)", "this call")
             self.stats["eager"] += 1
             return self.fn(*args, **kwargs)
         leaves: list[Any] = []

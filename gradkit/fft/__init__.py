@@ -26,6 +26,7 @@ from gradkit._api.shape import roll
 from gradkit._core.tensor import Tensor
 from ..ops.fft import fft_c2c, fft_c2r, fft_r2c
 from gradkit._core.creation import tensor
+from gradkit._core.autocast import autocast_op
 
 __all__ = ["fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2",
            "rfftn", "irfftn", "hfft", "ihfft", "hfft2", "ihfft2", "hfftn", "ihfftn", "fftfreq",
@@ -135,6 +136,7 @@ def _dtype_name(x: Tensor) -> str:
 
 
 # --- one dimension -------------------------------------------------------------------------
+@autocast_op
 def fft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """One-dimensional discrete Fourier transform (``FftC2CBackward0``; real input: ``FftR2C``)."""
     x, norm = _t(input), _norm(norm)
@@ -143,6 +145,7 @@ def fft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None
     return _c2c(x, None if n is None else (int(n),), (d,), norm, False, False)
 
 
+@autocast_op
 def ifft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """Inverse of :func:`fft`."""
     x, norm = _t(input), _norm(norm)
@@ -151,6 +154,7 @@ def ifft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = Non
     return _c2c(x, None if n is None else (int(n),), (d,), norm, True, False)
 
 
+@autocast_op
 def rfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """The non-negative frequencies of the transform of real data (``n // 2 + 1`` values)."""
     x, norm = _t(input), _norm(norm)
@@ -159,6 +163,7 @@ def rfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = Non
     return _r2c(x, None if n is None else (int(n),), (d,), norm, "rfft")
 
 
+@autocast_op
 def irfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """Inverse of :func:`rfft`: real output of length ``n`` (default ``2 * (m - 1)``)."""
     x, norm = _t(input), _norm(norm)
@@ -167,6 +172,7 @@ def irfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = No
     return _c2r(x, None if n is None else (int(n),), (d,), norm)
 
 
+@autocast_op
 def hfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """Transform of a Hermitian-symmetric signal given by its first half: real output."""
     x, norm = _t(input), _norm(norm)
@@ -175,6 +181,7 @@ def hfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = Non
     return _c2r(conj(_floating(x)), None if n is None else (int(n),), (d,), _SWAP[norm])
 
 
+@autocast_op
 def ihfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:
     """Inverse of :func:`hfft`: the first half of the (Hermitian) inverse transform of real data."""
     x, norm = _t(input), _norm(norm)
@@ -184,6 +191,7 @@ def ihfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = No
 
 
 # --- two and n dimensions ------------------------------------------------------------------
+@autocast_op
 def fftn(input: Any, s: Sequence[int] | None = None, dim: Any = None, norm: str | None = None) -> Tensor:
     """N-dimensional transform over ``dim`` (default: every dim, or the last ``len(s)``)."""
     x, norm = _t(input), _norm(norm)
@@ -191,6 +199,7 @@ def fftn(input: Any, s: Sequence[int] | None = None, dim: Any = None, norm: str 
     return _c2c(x, s, dims, norm, False, True)
 
 
+@autocast_op
 def ifftn(input: Any, s: Sequence[int] | None = None, dim: Any = None, norm: str | None = None) -> Tensor:
     """Inverse of :func:`fftn`."""
     x, norm = _t(input), _norm(norm)
@@ -198,17 +207,20 @@ def ifftn(input: Any, s: Sequence[int] | None = None, dim: Any = None, norm: str
     return _c2c(x, s, dims, norm, True, True)
 
 
+@autocast_op
 def fft2(input: Any, s: Sequence[int] | None = None, dim: Any = (-2, -1), norm: str | None = None) -> Tensor:
     """Two-dimensional transform (the last two dims by default)."""
     return fftn(input, s, dim, norm)
 
 
+@autocast_op
 def ifft2(input: Any, s: Sequence[int] | None = None, dim: Any = (-2, -1),
           norm: str | None = None) -> Tensor:
     """Inverse of :func:`fft2`."""
     return ifftn(input, s, dim, norm)
 
 
+@autocast_op
 def rfftn(input: Any, s: Sequence[int] | None = None, dim: Any = None, norm: str | None = None) -> Tensor:
     """N-dimensional transform of real data, one-sided along the last of ``dim``."""
     x, norm = _t(input), _norm(norm)
@@ -216,6 +228,7 @@ def rfftn(input: Any, s: Sequence[int] | None = None, dim: Any = None, norm: str
     return _r2c(x, s, dims, norm, "rfftn")
 
 
+@autocast_op
 def irfftn(input: Any, s: Sequence[int] | None = None, dim: Any = None, norm: str | None = None) -> Tensor:
     """Inverse of :func:`rfftn` (real output)."""
     x, norm = _t(input), _norm(norm)
@@ -223,11 +236,13 @@ def irfftn(input: Any, s: Sequence[int] | None = None, dim: Any = None, norm: st
     return _c2r(x, s, dims, norm)
 
 
+@autocast_op
 def rfft2(input: Any, s: Sequence[int] | None = None, dim: Any = (-2, -1), norm: str | None = None) -> Tensor:
     """Two-dimensional :func:`rfftn`."""
     return rfftn(input, s, dim, norm)
 
 
+@autocast_op
 def irfft2(input: Any, s: Sequence[int] | None = None, dim: Any = (-2, -1),
            norm: str | None = None) -> Tensor:
     """Inverse of :func:`rfft2`."""

@@ -13,8 +13,10 @@ from gradkit import _api as F
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import linalg as L
 from gradkit.linalg._base import _array, _eigh_ret, _matrix, _qr_ret, _square, _svd_ret
+from gradkit._core.autocast import autocast_op
 
 # --- factorizations -----------------------------------------------------------------------------
+@autocast_op
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     """Cholesky factor of a symmetric positive-definite matrix.
 
@@ -53,6 +55,7 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
     return L.cholesky_p(a)
 
 
+@autocast_op
 def qr(A: Tensor, mode: str = "reduced") -> Any:
     """QR decomposition ``A = Q R`` (Householder, LAPACK's sign convention).
 
@@ -73,8 +76,8 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
     -----
     For ``m >= n``: ``M = R gR^H - gQ^H Q`` and ``gA = (gQ + Q copyltu(M)) R^-H``; wide
     inputs split ``A = Q [U | V]`` as PyTorch does. ``mode="complete"`` with ``m > n`` is
-    not differentiable (the extra columns of ``Q`` are not unique); unlike PyTorch,
-    ``mode="r"`` is.
+    not differentiable (the extra columns of ``Q`` are not unique), and neither is ``mode="r"``
+    (its backward raises PyTorch's error, as PyTorch computes no ``Q`` to differentiate with).
 
     Examples
     --------
@@ -88,7 +91,7 @@ def qr(A: Tensor, mode: str = "reduced") -> Any:
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
                            "(default), 'r', or 'complete'")
     a = _matrix(A, "qr", True)
-    q, r = L.qr_p(a, mode="complete" if mode == "complete" else "reduced")
+    q, r = L.qr_p(a, mode=mode)
     if mode == "r":
         q = _make(np.empty((0,), dtype=a._data.dtype), False, None)
     return _qr_ret(q, r)
@@ -100,6 +103,7 @@ def _uplo(UPLO: str) -> str:
     return UPLO
 
 
+@autocast_op
 def eigh(A: Tensor, UPLO: str = "L") -> Any:
     """Eigenvalues (ascending) and orthonormal eigenvectors of a symmetric (Hermitian) matrix.
 
@@ -144,6 +148,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> Any:
     return _eigh_ret(w, v)
 
 
+@autocast_op
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
     """Eigenvalues of a symmetric matrix, ascending; shape ``(*, n)``.
 
@@ -164,6 +169,7 @@ def _no_driver(driver: Any, name: str) -> None:
                            "CUDA inputs with cuSOLVER backend.")
 
 
+@autocast_op
 def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
     """Singular value decomposition ``A = U diag(S) Vh``.
 
@@ -214,6 +220,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> Any:
     return _svd_ret(u, s, vh)
 
 
+@autocast_op
 def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:
     """Singular values, descending; shape ``(*, min(m, n))``.
 
@@ -280,6 +287,7 @@ def pinv(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = Fal
     return L.pinv_p(a, atol=atol, rtol=rtol, hermitian=bool(hermitian))
 
 
+@autocast_op
 def matrix_rank(A: Tensor, *, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
     """Numerical rank: the number of singular values above ``max(atol, rtol * s_max)``.
 

@@ -13,10 +13,12 @@ from gradkit.linalg._base import _return_type, _square
 from gradkit._core.backend import values_unknown
 from gradkit._core.tensor import Tensor
 from gradkit.ops import linalg as L
+from gradkit._core.autocast import autocast_op
 
 _eig_ret = _return_type("linalg_eig", ["eigenvalues", "eigenvectors"])
 
 
+@autocast_op
 def eig(A: Tensor) -> Any:
     """Eigenvalues and eigenvectors of a square matrix, ``A V = V diag(L)``.
 
@@ -55,6 +57,7 @@ def eig(A: Tensor) -> Any:
     return _eig_ret(w, v)
 
 
+@autocast_op
 def eigvals(A: Tensor) -> Tensor:
     """Eigenvalues of a square matrix (complex); the gradient is ``V^-H diag(gL) V^H``.
 

@@ -21,6 +21,7 @@ from gradkit.linalg._norms import matrix_norm
 from gradkit.linalg._solve import inv, solve
 from gradkit.ops import linalg as OL
 from gradkit.ops.linalg import LinAlgError
+from gradkit._core.autocast import autocast_op
 
 __all__ = ["solve_triangular", "matrix_exp", "lu", "lu_factor", "lu_factor_ex", "lu_solve",
            "cholesky_ex", "inv_ex", "solve_ex", "cond", "vander", "householder_product",
@@ -95,6 +96,7 @@ def solve_triangular(A: Tensor, B: Tensor, *, upper: bool, left: bool = True,
     return _mT(x)
 
 
+@autocast_op
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     """``A^-1 B`` for ``A = L L^T`` (``U^T U`` with ``upper``), from its Cholesky factor
     (``torch.cholesky_solve``).
@@ -130,6 +132,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:
     return OL.trisolve_p(low.mH, y, upper=True)
 
 
+@autocast_op
 def triangular_solve(b: Tensor, A: Tensor, upper: bool = True, transpose: bool = False,
                      unitriangular: bool = False) -> Any:
     """PyTorch's deprecated ``torch.triangular_solve``: ``(solution, cloned_coefficient)`` of
@@ -157,6 +160,7 @@ def _pivot(pivot: bool) -> None:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
 
 
+@autocast_op
 def lu(A: Tensor, *, pivot: bool = True) -> Any:
     """LU decomposition with partial pivoting: ``A = P L U``.
 
@@ -280,6 +284,7 @@ def _perm_from_pivots(piv: np.ndarray, m: int) -> np.ndarray:
     return perm
 
 
+@autocast_op
 def lu_solve(LU: Tensor, pivots: Tensor, B: Tensor, *, left: bool = True, adjoint: bool = False) -> Tensor:
     """Solve ``A X = B`` from :func:`lu_factor`'s output (``X A = B`` with ``left=False``;
     ``A^T`` with ``adjoint``). Differentiable in ``LU`` and ``B``.
@@ -451,6 +456,7 @@ def _raise_first(info: np.ndarray, name: str, what: str) -> None:
                       f"singular.")
 
 
+@autocast_op
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:
     """Cholesky factor and ``info`` (int32, per matrix): 0, or the order of the first leading
     minor that is not positive-definite. Where ``info > 0``, ``L`` holds the input's
@@ -492,6 +498,7 @@ def _lu_info(data: np.ndarray) -> np.ndarray:
     return _info(data, OL._zero_pivot)
 
 
+@autocast_op
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
     """Inverse and ``info`` (int32, per matrix: 0, or the first zero pivot of LU). Where
     ``info > 0`` the inverse holds LAPACK-style inf/nan values.
@@ -575,6 +582,7 @@ def matrix_exp(A: Tensor) -> Tensor:
     return OL.expm_p(_square(A, "matrix_exp", True))
 
 
+@autocast_op
 def cond(A: Tensor, p: Any = None) -> Tensor:
     """Condition number ``norm(A, p) * norm(inv(A), p)``; for ``p`` None/2/-2 the ratio of
     extreme singular values (any shape), else square ``A`` only (inf where singular).
@@ -638,6 +646,7 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
     return F.cumprod(F.cat([ones, reps], -1), -1)
 
 
+@autocast_op
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     """The first ``n`` columns of ``H_1 ... H_k``, ``H_i = I - tau_i v_i v_i^H`` with ``v_i``
     the ``i``-th column of ``A`` below the diagonal and a 1 on it (LAPACK's orgqr).
@@ -677,6 +686,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:
     return x
 
 
+@autocast_op
 def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     """The inverse of ``A`` read as a linear map from its first ``ind`` dims to the rest:
     shape ``A.shape[ind:] + A.shape[:ind]``.
@@ -702,6 +712,7 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
     return F.reshape(square_inv, in_shape + out_shape)
 
 
+@autocast_op
 def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:
     """The ``X`` with ``tensordot(A, X, X.ndim) = B``; ``dims`` of ``A`` move to the end first.
 

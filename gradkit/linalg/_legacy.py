@@ -14,9 +14,12 @@ import numpy as np
 
 from gradkit._core.tensor import Tensor, _make
 from gradkit.linalg._base import _return_type
+from gradkit._core.autocast import autocast_op
+from gradkit._core.concrete import user_stacklevel
 
 __all__ = ["qr", "lu", "lu_solve", "lu_unpack", "cholesky", "cholesky_inverse", "eig", "symeig",
-           "lstsq", "solve", "matrix_rank", "frobenius_norm", "nuclear_norm", "geqrf"]
+           "lstsq", "solve", "matrix_rank", "frobenius_norm", "nuclear_norm", "geqrf", "ormqr",
+           "orgqr"]
 
 _qr_ret = _return_type("qr", ["Q", "R"])
 _lu_unpack_ret = _return_type("lu_unpack", ["P", "L", "U"])
@@ -26,9 +29,10 @@ _REMOVED = "This function was deprecated since version 1.9 and is now removed."
 
 
 def _deprecated(text: str) -> None:
-    warnings.warn(text, UserWarning, stacklevel=3)
+    warnings.warn(text, UserWarning, stacklevel=user_stacklevel())
 
 
+@autocast_op
 def qr(input: Tensor, some: bool = True) -> Any:
     """``(Q, R)``: ``gk.linalg.qr(input, 'reduced' if some else 'complete')``."""
     from gradkit import linalg
@@ -40,6 +44,7 @@ def qr(input: Tensor, some: bool = True) -> Any:
     return _qr_ret(q, r)
 
 
+@autocast_op
 def geqrf(input: Tensor) -> Any:
     """``(a, tau)``: LAPACK's geqrf, ``R`` on and above the diagonal of ``a`` and the Householder
     vectors below it (``gk.linalg.householder_product(a, tau)`` is ``Q``). Not differentiable:
@@ -53,6 +58,72 @@ def geqrf(input: Tensor) -> Any:
     return _geqrf_ret(a, tau)
 
 
+@autocast_op
+def orgqr(input: Tensor, tau: Tensor) -> Tensor:
+    """``torch.orgqr``: an alias of ``gk.linalg.householder_product``."""
+    from gradkit import linalg
+    return linalg.householder_product(input, tau)
+
+
+@autocast_op
+def ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool = True,
+          transpose: bool = False) -> Tensor:
+    """``op(Q) @ other`` (``left``) or ``other @ op(Q)``, ``Q = H_1 ... H_k`` the product of the
+    Householder reflectors ``(input, tau)`` that ``geqrf`` returns (square: ``m x m`` with ``m =
+    input.shape[-2]``), ``op`` the conjugate transpose when ``transpose`` (LAPACK's ormqr).
+
+    Differentiable in ``input``, ``tau`` and ``other`` (through ``householder_product``), as
+    PyTorch's ``OrmqrBackward0`` is; only the reflectors (below the diagonal of the first
+    ``tau.shape[-1]`` columns) get a gradient.
+    """
+    from gradkit import _api as A
+    from gradkit import linalg
+    from gradkit._api.base import _t
+    a, t, c = _t(input), _t(tau, "tau"), _t(other, "other")
+    name = "torch.ormqr"
+    if a.ndim < 2:
+        raise RuntimeError(f"{name}: input must have at least 2 dimensions.")
+    if c.ndim < 2:
+        raise RuntimeError(f"{name}: other must have at least 2 dimensions.")
+    cond = -2 if left else -1
+    if c.shape[cond] != a.shape[-2]:
+        raise RuntimeError(f"{name}: other.shape[{cond}] must be equal to input.shape[-2]")
+    if t.ndim == 0:
+        raise IndexError("Dimension specified as -1 but tensor has no dimensions")
+    if t.shape[-1] != min(c.shape[cond], a.shape[-1]):
+        raise RuntimeError(f"{name}: tau.shape[-1] must be equal to min(other.shape[{cond}], "
+                           "input.shape[-1])")
+    if a.ndim - t.ndim != 1:
+        raise RuntimeError(f"{name}: Expected tau to have one dimension less than input, but got "
+                           f"tau.ndim equal to {t.ndim} and input.ndim is equal to {a.ndim}")
+    if a.ndim != c.ndim:
+        raise RuntimeError(f"{name}: Expected other to have the same number of dimensions as "
+                           f"input, but got other.ndim equal to {c.ndim} and input.ndim is equal "
+                           f"to {a.ndim}")
+    if a.ndim > 2:
+        for what, shape in (("tau", tuple(t.shape[:-1])), ("other", tuple(c.shape[:-2]))):
+            if shape != tuple(a.shape[:-2]):
+                raise RuntimeError(f"{name}: Expected batch dimensions of {what} to be equal to "
+                                   f"input.shape[:-2], but got {list(shape)}")
+    for what, x in (("tau", t), ("other", c)):
+        if x.dtype != a.dtype:
+            raise RuntimeError(f"{name}: Expected input and {what} to have the same dtype, but "
+                               f"input has dtype{a.dtype._legacy[:-6]} and {what} has dtype "
+                               f"{x.dtype._legacy[:-6]}")
+    if not (a.dtype.is_floating_point or a.dtype.is_complex):
+        raise NotImplementedError(f'"ormqr_cpu" not implemented for \'{a.dtype._legacy[:-6]}\'')
+    m, k = a.shape[-2], t.shape[-1]
+    # the reflectors are the first k columns; zero columns after them make Q square (m x m)
+    v = a[..., :k]
+    if k < m:
+        v = A.cat([v, a.new_zeros((*a.shape[:-2], m, m - k))], -1)
+    q = linalg.householder_product(v, t)
+    if transpose:
+        q = q.mH
+    return A.matmul(q, c) if left else A.matmul(c, q)
+
+
+@autocast_op
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
     """``(LU, pivots)`` or ``(LU, pivots, infos)``: ``gk.linalg.lu_factor(_ex)``."""
     from gradkit import linalg
@@ -63,6 +134,7 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
     return tuple(linalg.lu_factor(A, pivot=pivot))
 
 
+@autocast_op
 def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
     """``A^-1 b`` from ``torch.lu``'s factors (``gk.linalg.lu_solve`` with the arguments reversed)."""
     from gradkit import linalg
@@ -108,6 +180,7 @@ def lu_unpack(LU_data: Tensor, LU_pivots: Tensor, unpack_data: bool = True,
     return _lu_unpack_ret(Pt, L, U)
 
 
+@autocast_op
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     """The Cholesky factor ``L`` (``U = L^H`` with ``upper``): ``gk.linalg.cholesky``."""
     from gradkit import linalg
@@ -119,6 +192,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:
     return linalg.cholesky(input, upper=upper)
 
 
+@autocast_op
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:
     """``A^-1`` for ``A = L L^H`` (``U^H U`` with ``upper``), from its Cholesky factor. A zero on
     the factor's diagonal raises :class:`~gradkit.linalg.LinAlgError`, as in PyTorch."""
@@ -211,7 +285,7 @@ def matrix_rank(input: Tensor, tol: Any = None, symmetric: bool = False) -> Any:
 
 def _attach() -> None:
     for name in ("qr", "geqrf", "cholesky", "cholesky_inverse", "lu_solve", "eig", "symeig", "lstsq",
-                 "solve"):
+                 "solve", "ormqr", "orgqr"):
         setattr(Tensor, name, globals()[name])
 
     def lu_method(self: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:

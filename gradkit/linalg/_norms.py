@@ -18,6 +18,7 @@ from gradkit.ops import shape as S
 from gradkit.linalg._base import _INF, _float, _lstsq_ret, _matrix, _square
 from gradkit.linalg._decomp import matrix_rank, svdvals
 from gradkit.linalg._solve import _is_vector_rhs, inv
+from gradkit._core.autocast import autocast_op
 
 # --- norms ------------------------------------------------------------------------------------
 def vector_norm(x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *,
@@ -226,6 +227,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
 _DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
 
 
+@autocast_op
 def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | None = None) -> Any:
     """Least-squares solution of ``A X = B`` (the minimum-norm one when ``A`` is rank deficient).
 
@@ -318,6 +320,7 @@ def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
     return L.linalg_cross_p(x, y, dim=d)          # one node, PyTorch's LinalgCrossBackward0
 
 
+@autocast_op
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """Dot product of vectors along ``dim`` (the other dims broadcast).
 
@@ -368,6 +371,7 @@ def _check_multi_dot(ts: list[Any]) -> None:
                                f"{list(b.shape)} cannot be multiplied")
 
 
+@autocast_op
 def matmul(input: Tensor, other: Tensor) -> Tensor:
     """Alias of :func:`gradkit.matmul`."""
     return F.matmul(input, other)

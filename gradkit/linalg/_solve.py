@@ -12,8 +12,10 @@ from gradkit import _api as F
 from gradkit._core.tensor import Tensor
 from gradkit.ops import linalg as L
 from gradkit.linalg._base import _float, _mT, _same_dtype, _slogdet_ret, _square
+from gradkit._core.autocast import autocast_op
 
 # --- inverse, determinants, solve ---------------------------------------------------------------
+@autocast_op
 def inv(A: Tensor) -> Tensor:
     """Inverse of a square matrix (or of each matrix in a batch).
 
@@ -121,6 +123,7 @@ def _is_vector_rhs(A: Tensor, B: Tensor) -> bool:
     return B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
 
 
+@autocast_op
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:
     """Solve ``A X = B`` (or ``X A = B`` with ``left=False``) for square ``A``.
 

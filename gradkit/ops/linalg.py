@@ -651,7 +651,8 @@ cholesky_upper_p = defop("cholesky_upper", _cholesky_upper_impl,
 
 
 def _qr_impl(x: np.ndarray, mode: str = "reduced") -> tuple[np.ndarray, np.ndarray]:
-    q, r = np.linalg.qr(x, mode=mode)
+    # mode="r": the reduced factorization, whose Q linalg.qr drops; its backward is refused
+    q, r = np.linalg.qr(x, mode="reduced" if mode == "r" else mode)
     return q, r
 
 
@@ -676,6 +677,10 @@ def _qr_tall_vjp(gq: Any, gr: Any, q: Any, r: Any) -> Any:
 def _qr_vjp(g: Any, ans: Any, x: Any, mode: str = "reduced") -> tuple[Any]:
     gq, gr = g
     q, r = ans
+    if mode == "r":
+        raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when "
+                           "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
+                           "differentiate through linalg.qr.")
     rows, cols = x.shape[-2], x.shape[-1]
     if rows > cols and mode == "complete":
         raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and "

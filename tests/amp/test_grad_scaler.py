@@ -93,7 +93,7 @@ def test_grad_scaler_fp16_grads_refused():
         s.step(opt)
 
 
-def test_autocast_disabled_paths_and_enabled_refusal():
+def test_autocast_disabled_paths():
     with pytest.warns(UserWarning, match="CUDA is not available or torch_xla is imported"):
         with gk.autocast("cuda"):
             assert not gk.is_autocast_enabled()
@@ -102,7 +102,5 @@ def test_autocast_disabled_paths_and_enabled_refusal():
     assert y.dtype == gk.float32
     with pytest.warns(UserWarning, match="target dtype is not supported"):
         gk.autocast("cpu", dtype=gk.float64)
-    with pytest.raises(NotImplementedError, match="no 'cpu' autocast"):
-        gk.autocast("cpu", dtype=gk.float16)
     with pytest.raises(RuntimeError, match="unsupported autocast device_type 'tpu'"):
         gk.autocast("tpu")

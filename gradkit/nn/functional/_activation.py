@@ -17,6 +17,7 @@ from gradkit.ops import reduction as R
 from gradkit.ops import shape as S
 from ._base import _SELU_ALPHA, _SELU_SCALE, _const, _inplace, _t
 from gradkit._core.creation import default_generator
+from gradkit._core.autocast import autocast_op
 
 __all__ = [
     "relu", "hardtanh", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "softplus",
@@ -232,6 +233,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return P.hardshrink_p(_t(input), lambd=float(lambd))
 
 
+@autocast_op
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x`` where positive, ``weight * x`` elsewhere; ``weight`` has 1 or ``C`` (dim 1) entries."""
     x, w = _t(input), _t(weight, "weight")

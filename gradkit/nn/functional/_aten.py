@@ -21,6 +21,7 @@ from . import _normalization as _norm
 from . import _pooling as _pool
 from . import _sparse
 from . import _vision
+from gradkit._core.autocast import autocast_op
 
 __all__ = ["dropout", "dropout_", "alpha_dropout", "alpha_dropout_", "feature_dropout",
            "feature_alpha_dropout", "feature_alpha_dropout_", "layer_norm",
@@ -106,6 +107,7 @@ def rms_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = None,
 
 
 # --- losses (``reduction`` an int) ----------------------------------------------------------
+@autocast_op
 def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *, log_target: bool = False) -> Tensor:
     # NOTE: PyTorch's top-level kl_div means the plain mean by 1, without F.kl_div's warning
     with warnings.catch_warnings():
@@ -114,24 +116,28 @@ def kl_div(input: Tensor, target: Tensor, reduction: int = 0, *, log_target: boo
                             log_target=log_target)
 
 
+@autocast_op
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool, full: bool, eps: float,
                      reduction: int) -> Tensor:
     return _loss.poisson_nll_loss(input, target, log_input, full, eps=eps,
                                   reduction=_reduction("poisson_nll_loss", reduction))
 
 
+@autocast_op
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                         reduction: int = 0) -> Tensor:
     return _loss.margin_ranking_loss(input1, input2, target, margin,
                                      reduction=_reduction("margin_ranking_loss", reduction))
 
 
+@autocast_op
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0,
                          reduction: int = 0) -> Tensor:
     return _loss.hinge_embedding_loss(input, target, margin,
                                       reduction=_reduction("hinge_embedding_loss", reduction))
 
 
+@autocast_op
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-06, swap: bool = False,
                         reduction: int = 0) -> Tensor:
@@ -139,12 +145,14 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
                                      reduction=_reduction("triplet_margin_loss", reduction))
 
 
+@autocast_op
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0,
                           reduction: int = 0) -> Tensor:
     return _loss.cosine_embedding_loss(input1, input2, target, margin,
                                        reduction=_reduction("cosine_embedding_loss", reduction))
 
 
+@autocast_op
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      pos_weight: Tensor | None = None,
                                      reduction: int = 0) -> Tensor:
@@ -176,6 +184,7 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = (), padding: Any =
     return _pool.max_pool2d(input, kernel_size, stride or None, padding, dilation, ceil_mode)
 
 
+@autocast_op
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = (), padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
     return _pool.max_pool3d(input, kernel_size, stride or None, padding, dilation, ceil_mode)

@@ -11,6 +11,7 @@ from gradkit._core.tensor import Tensor, _make
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from ._base import _t
+from gradkit._core.autocast import autocast_op
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -21,6 +22,7 @@ _ALLOWED: list[frozenset[int] | None] = [None]
 
 
 # --- attention --------------------------------------------------------------------------
+@autocast_op
 def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
                                  dropout_p: float = 0.0, is_causal: bool = False, scale: float | None = None,
                                  enable_gqa: bool = False) -> Tensor:

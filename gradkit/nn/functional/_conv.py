@@ -14,6 +14,7 @@ from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from gradkit.ops._registry import apply
 from ._base import _const, _ntuple, _t
+from gradkit._core.autocast import autocast_op
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "conv_transpose1d", "conv3d",
            "conv_transpose3d"]
@@ -128,12 +129,14 @@ def _conv(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilatio
     return out if batched else A.squeeze(out, 0)
 
 
+@autocast_op
 def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """1-D cross-correlation of ``(N, C, L)`` (or ``(C, L)``) with ``(O, C / groups, k)``."""
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
+@autocast_op
 def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
            padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
     """2-D cross-correlation of ``(N, C, H, W)`` with ``(O, C / groups, kH, kW)``.
@@ -152,6 +155,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
 
+@autocast_op
 def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                      dilation: Any = 1) -> Tensor:
@@ -213,6 +217,7 @@ def _conv_transpose4(x: Tensor, w: Tensor, bias: Any, stride: Any, padding: Any,
 
 
 # --- convolution and pooling ------------------------------------------------------------
+@autocast_op
 def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                      dilation: Any = 1) -> Tensor:
@@ -261,6 +266,7 @@ def _unfold_depth(t: Tensor, n: int, od: int) -> Tensor:
     return A.permute(A.reshape(t, (n, od, c, h, w)), (0, 2, 1, 3, 4))
 
 
+@autocast_op
 def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
            dilation: Any = 1, groups: int = 1) -> Tensor:
     """3-D cross-correlation of ``(N, C, D, H, W)`` with ``(O, C / groups, kD, kH, kW)``.
@@ -304,6 +310,7 @@ def conv3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return res if batched else A.squeeze(res, 0)
 
 
+@autocast_op
 def conv_transpose3d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1,
                      padding: Any = 0, output_padding: Any = 0, groups: int = 1,
                      dilation: Any = 1) -> Tensor:

@@ -8,11 +8,13 @@ from gradkit._api.blas import same_mm_dtypes
 from gradkit._core.tensor import Tensor
 from gradkit.ops import linalg as L
 from ._base import _t
+from gradkit._core.autocast import autocast_op
 
 __all__ = ["linear", "bilinear"]
 
 
 # --- linear layers, dropout, embeddings -------------------------------------------------
+@autocast_op
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``input @ weight.T + bias``."""
     x, w = _t(input), _t(weight, "weight")

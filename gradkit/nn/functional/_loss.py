@@ -18,6 +18,8 @@ from gradkit.ops import elementwise as E
 from gradkit.ops import nn as P
 from gradkit.ops._registry import apply
 from ._base import _const, _logsigmoid, _reduce, _reduction, _same_size, _t, _weighted
+from gradkit._core.autocast import autocast_op
+from gradkit._core.concrete import user_stacklevel
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",
@@ -25,10 +27,12 @@ __all__ = [
     "margin_ranking_loss", "safe_where", "poisson_nll_loss", "gaussian_nll_loss",
     "hinge_embedding_loss", "soft_margin_loss", "multilabel_soft_margin_loss", "multi_margin_loss",
     "multilabel_margin_loss", "triplet_margin_loss", "ctc_loss", "triplet_margin_with_distance_loss",
+    "linear_cross_entropy",
 ]
 
 
 # --- regression losses ------------------------------------------------------------------
+@autocast_op
 def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
              reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """``(input - target) ** 2``, reduced; ``weight`` makes 'mean' a weighted mean."""
@@ -50,6 +54,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
     return _reduce(loss, reduction) if weight is None else _weighted(loss, x, weight, reduction, True)
 
 
+@autocast_op
 def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """``|input - target|``, reduced; the gradient at 0 is 0 (PyTorch).
@@ -63,6 +68,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
     return _reduce(loss, reduction) if weight is None else _weighted(loss, x, weight, reduction, True)
 
 
+@autocast_op
 def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``."""
@@ -85,6 +91,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
     return _reduce(A.where(big, ad - 0.5 * beta, dq * dq * (0.5 / beta)), reduction)
 
 
+@autocast_op
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """``0.5 d**2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
@@ -131,6 +138,7 @@ def _targets(input: Tensor, target: Any, ignore_index: int) -> tuple[np.ndarray,
     return np.where(valid, t, 0).astype(np.int64), valid, cdim
 
 
+@autocast_op
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
              ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``-weight[t] * input[t]`` per sample; 'mean' divides by the sum of the counted weights.
@@ -187,6 +195,7 @@ def _weighted_mean(loss: Tensor, total: Any) -> Tensor:
     return loss.sum() / _const(total, loss)
 
 
+@autocast_op
 def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                   size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
@@ -252,6 +261,7 @@ def _soft_cross_entropy(logp: Tensor, t: Tensor, weight: Any, reduction: str, sm
     return apply(E.div.prim, (-prod.sum(), logp.numel() / n_classes), None, 1)
 
 
+@autocast_op
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
                          size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``-w (t log x + (1 - t) log(1 - x))`` on probabilities ``x``.
@@ -276,6 +286,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, reduction)
 
 
+@autocast_op
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
                                      size_average: Any = None, reduce: Any = None,
                                      reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
@@ -314,6 +325,7 @@ def _fused_weights(x: Tensor, t: Tensor, weight: Any, pos_weight: Any) -> dict[s
     return out
 
 
+@autocast_op
 def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
            reduction: str = "mean", log_target: bool = False) -> Tensor:
     """``target * (log(target) - input)`` with ``input`` given as log-probabilities.
@@ -328,7 +340,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size.'batchmean' divides only by the batch size, and aligns with the "
                       "KL div math definition.'mean' will be changed to behave the same as "
-                      "'batchmean' in the next major release.", stacklevel=2)
+                      "'batchmean' in the next major release.", stacklevel=user_stacklevel())
     if log_target:
         loss = A.exp(t) * (t - x)
     else:
@@ -338,6 +350,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
     return _reduce(loss, _reduction(None, None, reduction))
 
 
+@autocast_op
 def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                           size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``1 - cos`` where ``target == 1``, ``max(0, cos - margin)`` where ``target == -1``."""
@@ -358,6 +371,7 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     return _reduce(pos + neg, reduction)
 
 
+@autocast_op
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0,
                         size_average: Any = None, reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``max(0, -target * (input1 - input2) + margin)``."""
@@ -379,6 +393,7 @@ def safe_where(condition: Any, input: Any, other: Any) -> Tensor:
 
 
 # --- losses -----------------------------------------------------------------------------
+@autocast_op
 def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
                      size_average: Any = None, eps: float = 1e-8, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
@@ -426,6 +441,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Any, full: bool = Fals
     return F._reduce(loss, reduction)
 
 
+@autocast_op
 def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, size_average: Any = None,
                          reduce: Any = None, reduction: str = "mean") -> Tensor:
     """``x`` where ``target == 1``, ``max(0, margin - x)`` where ``target == -1``."""
@@ -436,6 +452,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
     return F._reduce(neg + pos, reduction)
 
 
+@autocast_op
 def soft_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                      reduction: str = "mean") -> Tensor:
     """``log(1 + exp(-target * input))``."""
@@ -473,6 +490,7 @@ def _margin_input(x: Tensor, t: Any, name: str) -> tuple[Tensor, np.ndarray, boo
     return (x if batched else A.reshape(x, (1, -1))), np.asarray(idx), batched
 
 
+@autocast_op
 def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,
                       weight: Tensor | None = None, size_average: Any = None, reduce: Any = None,
                       reduction: str = "mean") -> Tensor:
@@ -506,6 +524,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     return F._reduce(loss, reduction)
 
 
+@autocast_op
 def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
                            reduction: str = "mean") -> Tensor:
     """``sum_{j in targets, i not in targets} max(0, 1 - (x[j] - x[i])) / C``; targets end at the first -1."""
@@ -542,6 +561,7 @@ def multilabel_margin_loss(input: Tensor, target: Tensor, size_average: Any = No
     return F._reduce(loss, reduction)
 
 
+@autocast_op
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0,
                         p: float = 2, eps: float = 1e-6, swap: bool = False, size_average: Any = None,
                         reduce: Any = None, reduction: str = "mean") -> Tensor:
@@ -591,6 +611,7 @@ def _ctc_check(ok: bool, msg: str) -> None:
         raise RuntimeError(f"{msg} (while checking arguments for ctc_loss_allocate_outputs)")
 
 
+@autocast_op
 def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths: Any, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False) -> Tensor:
     """Connectionist Temporal Classification loss, PyTorch's ``F.ctc_loss``.
@@ -655,3 +676,60 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     if reduction == "sum":
         return A.sum(loss)
     return loss if batched else A.squeeze(loss, 0)
+
+
+def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *,
+                         linear_bias: Tensor | None = None, weight: Tensor | None = None,
+                         reduction: str = "mean", ignore_index: int | None = None,
+                         label_smoothing: float = 0.0, options: Any = None) -> Tensor:
+    """``cross_entropy(linear(input, linear_weight, linear_bias), target, ...)`` (PyTorch 2.13's
+    checks and messages); a ``(C, d_1, ..., d_K, in_features)`` weight gives K-dimensional
+    logits ``(N, C, d_1, ..., d_K)``.
+
+    NOTE: ``options`` (a ``LinearCrossEntropyOptions``) selects PyTorch's chunked kernel, which
+    saves memory and rounds differently; gradkit always computes the reference formula, and warns
+    as PyTorch does where PyTorch would ignore ``options`` too.
+    """
+    x, w = _t(input), _t(linear_weight, "linear_weight")
+    tgt = _t(target, "target")
+    if x.dim() < 1 or x.dim() > 2:
+        raise RuntimeError(f"expected input with dimensionality 1 or 2, got {x.dim()}")
+    if w.dim() < 2:
+        raise RuntimeError(
+            f"expected linear_weight with dimensionality at least 2, got {w.dim()}")
+    batches = tuple(x.shape[:-1])
+    in_features = x.shape[-1]
+    if in_features != w.shape[-1]:
+        raise RuntimeError(
+            "expected equal input and linear_weight last dimensions (in_features), "
+            f"got {x.shape[-1]} and {w.shape[-1]}, respectively")
+    num_classes = w.shape[0]
+    out_features = tuple(w.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (num_classes, *out_features):
+        raise RuntimeError("expected linear_bias shape "
+                           f"{(num_classes, *out_features)}, got {tuple(linear_bias.shape)}")
+    if out_features and not batches:
+        raise RuntimeError(
+            f"K-dimensional loss defined by linear_weight shape {tuple(w.shape)} requires"
+            f" batched input, (N, {in_features}), got unbatched input with shape {tuple(x.shape)}")
+    logits_shape = (*batches, num_classes, *out_features)
+    if tuple(tgt.shape) == logits_shape and ignore_index is not None:
+        raise RuntimeError("ignore_index cannot be specified when target contains probabilities")
+    ignore_index = -100 if ignore_index is None else ignore_index
+    if options is not None and (out_features or reduction not in {"mean", "sum", "none"}
+                                or label_smoothing != 0.0 or tgt.dtype != A.int64):
+        bias_shape = tuple(linear_bias.shape) if linear_bias is not None else None
+        warnings.warn(
+            "linear_cross_entropy: ``options`` ignored; chunked path needs reduction in "
+            "{'mean','sum','none'}, label_smoothing == 0, target.dtype == int64, "
+            f"out_features == (). Got reduction={reduction!r}, label_smoothing={label_smoothing}, "
+            f"target.dtype={tgt.dtype}, out_features={out_features}, tracing=False, "
+            f"linear_bias.shape={bias_shape}.", stacklevel=2)
+    if out_features:
+        flat = math.prod(out_features, start=num_classes)
+        w = A.reshape(w, (flat, in_features))
+        if linear_bias is not None:
+            linear_bias = A.reshape(linear_bias, (flat,))
+    logits = A.reshape(F.linear(x, w, linear_bias), logits_shape)
+    return F.cross_entropy(logits, target, weight=weight, reduction=reduction,
+                           ignore_index=ignore_index, label_smoothing=label_smoothing)

@@ -13,6 +13,7 @@ from gradkit.ops import nn as P
 from gradkit.ops._registry import apply
 from ._base import _const, _ntuple, _t
 from ._conv import _batched3, _triple
+from gradkit._core.autocast import autocast_op
 
 __all__ = [
     "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool2d",
@@ -183,6 +184,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     return P.resample(x, (_adaptive_matrix(h, oh), _adaptive_matrix(w, ow)), "AdaptiveAvgPool2D")
 
 
+@autocast_op
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Tensor:
     """Average over the adaptive windows of ``(N, C, D, H, W)`` that give ``output_size``."""
     x = _t(input)
@@ -259,6 +261,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
 
 
+@autocast_op
 def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max over the adaptive windows of ``(N, C, D, H, W)``; indices are flat in each
     ``D * H * W`` volume."""
@@ -306,6 +309,7 @@ def _pool3_args(kernel_size: Any, stride: Any, padding: Any) -> tuple[tuple[int,
     return k, s, p
 
 
+@autocast_op
 def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
     """Max over ``kD x kH x kW`` windows of ``(N, C, D, H, W)``: one node, PyTorch's
@@ -324,6 +328,7 @@ def max_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return (val, idx) if return_indices else val
 
 
+@autocast_op
 def avg_pool3d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
                count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
     """Mean over ``kD x kH x kW`` windows of ``(N, C, D, H, W)``; the divisor follows PyTorch's
@@ -394,12 +399,14 @@ def max_unpool1d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any =
     return _max_unpool(input, indices, 1, kernel_size, stride, padding, output_size)
 
 
+@autocast_op
 def max_unpool2d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """The inverse of ``max_pool2d``: the maxima back in place, zeros elsewhere."""
     return _max_unpool(input, indices, 2, kernel_size, stride, padding, output_size)
 
 
+@autocast_op
 def max_unpool3d(input: Tensor, indices: Tensor, kernel_size: Any, stride: Any = None,
                  padding: Any = 0, output_size: Any = None) -> Tensor:
     """The inverse of ``max_pool3d``: the maxima back in place, zeros elsewhere."""
@@ -499,6 +506,7 @@ def _fractional_max_pool(input: Tensor, nd: int, kernel_size: Any, output_size: 
     return (res, indices) if return_indices else res
 
 
+@autocast_op
 def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
                           return_indices: bool = False, _random_samples: Any = None) -> Any:
     """Max over pseudo-randomly placed ``kH x kW`` windows (Graham's fractional max pooling)."""
@@ -506,6 +514,7 @@ def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = No
                                 _random_samples, "fractional_max_pool2d")
 
 
+@autocast_op
 def fractional_max_pool3d(input: Tensor, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
                           return_indices: bool = False, _random_samples: Any = None) -> Any:
     """Max over pseudo-randomly placed ``kT x kH x kW`` windows."""

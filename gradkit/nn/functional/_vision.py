@@ -15,6 +15,8 @@ from gradkit.ops import nn as P
 from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
 from ._base import _t
+from gradkit._core.autocast import autocast_op
+from gradkit._core.concrete import user_stacklevel
 
 __all__ = [
     "pad", "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
@@ -393,6 +395,7 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
 
 
 # --- sampling grids ---------------------------------------------------------------------
+@autocast_op
 def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mode: str = "zeros",
                 align_corners: bool | None = None) -> Tensor:
     """Sample ``input`` at the locations in ``grid`` (x, y[, z] in [-1, 1]), PyTorch's ``F.grid_sample``.
@@ -411,7 +414,7 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear", padding_mod
     if align_corners is None:
         warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
                       "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
-                      "documentation of grid_sample for details.", stacklevel=2)
+                      "documentation of grid_sample for details.", stacklevel=user_stacklevel())
         align_corners = False
     x, g = _t(input), _t(grid, "grid")
     sizes = f"input with sizes {list(x.shape)} and grid with sizes {list(g.shape)}"

@@ -57,5 +57,6 @@ __all__ = [
     "AdaptiveAvgPool3d", "AdaptiveMaxPool3d", "ConvTranspose3d",
     "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
     "TransformerDecoderLayer", "CTCLoss", "TripletMarginWithDistanceLoss", "LPPool3d", "ChannelShuffle",
-    "FractionalMaxPool2d", "FractionalMaxPool3d", "AdaptiveLogSoftmaxWithLoss",
+    "FractionalMaxPool2d", "FractionalMaxPool3d", "AdaptiveLogSoftmaxWithLoss", "SyncBatchNorm",
+    "LinearCrossEntropyLoss", "LinearCrossEntropyOptions", "NLLLoss2d", "LazyConvTranspose3d",
 ]

@@ -17,7 +17,7 @@ from gradkit._core import dtype as _dtype
 from gradkit._core.grad_mode import no_grad
 from gradkit._core.tensor import Tensor, _init, _make
 
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .linear import Linear
 from .module import Parameter
 from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d,
@@ -26,6 +26,7 @@ from .normalization import (BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1
 __all__ = [
     "UninitializedParameter", "UninitializedBuffer", "LazyModuleMixin", "LazyLinear",
     "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d", "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
     "LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d", "LazyInstanceNorm1d",
     "LazyInstanceNorm2d", "LazyInstanceNorm3d",
 ]
@@ -261,6 +262,7 @@ LazyConv2d = _lazy_conv(Conv2d, False)
 LazyConv3d = _lazy_conv(Conv3d, False)
 LazyConvTranspose1d = _lazy_conv(ConvTranspose1d, True)
 LazyConvTranspose2d = _lazy_conv(ConvTranspose2d, True)
+LazyConvTranspose3d = _lazy_conv(ConvTranspose3d, True)
 
 
 class _LazyNormBase(LazyModuleMixin):

@@ -8,7 +8,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from gradkit._core import dtype as _dtype
-from gradkit._core.tensor import Tensor, _INFERENCE_VC, _init
+from gradkit._core.tensor import Tensor, _INFERENCE_VC, _init, _make
+from gradkit._core import future as _future
 from gradkit._core import backend as _backend
 
 from . import _hooks, _state_dict
@@ -421,12 +422,29 @@ class Module(ModuleHooks):
     def _apply(self, fn: Callable[[np.ndarray], np.ndarray]) -> Module:
         for m in self.children():
             m._apply(fn)
-        for table in (self._parameters, self._buffers):
-            for t in table.values():
-                if t is not None:
-                    t._data = fn(t._data)
-                    if t._grad is not None:
-                        t._grad._data = fn(t._grad._data)
+        # torch.__future__.set_overwrite_module_params_on_conversion: new Parameter objects (the
+        # swap switch, which takes precedence, keeps the objects, as the default does here)
+        overwrite = _future.OVERWRITE[0] and not _future.SWAP[0]
+        for key, t in list(self._parameters.items()):
+            if t is None:
+                continue
+            if overwrite:
+                new = Parameter(_make(fn(t._data), False, None), t.requires_grad)
+                if t._grad is not None:
+                    # a conversion that changes nothing keeps the gradient object (PyTorch's
+                    # ``to`` returns its input then)
+                    g = fn(t._grad._data)
+                    new.grad = t._grad if g is t._grad._data else _make(g, False, None)
+                self._parameters[key] = new
+                continue
+            t._data = fn(t._data)
+            if t._grad is not None:
+                t._grad._data = fn(t._grad._data)
+        for t in self._buffers.values():
+            if t is not None:
+                t._data = fn(t._data)
+                if t._grad is not None:
+                    t._grad._data = fn(t._grad._data)
         return self
 
     def to(self, *args: Any, **kwargs: Any) -> Module:
@@ -455,7 +473,7 @@ class Module(ModuleHooks):
         # NOTE: integer buffers (num_batches_tracked) keep their dtype; complex tensors are
         # cast only to a complex dtype, so no imaginary part is dropped
         kinds = "fc" if dtype.is_complex else "f"
-        return self._apply(lambda a: a.astype(dtype.np) if a.dtype.kind in kinds else a)
+        return self._apply(lambda a: a.astype(dtype.np, copy=False) if a.dtype.kind in kinds else a)
 
     def to_empty(self, *, device: Any, recurse: bool = True) -> Module:
         """Move parameters and buffers to ``device`` with new storage whose values are

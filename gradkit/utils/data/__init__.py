@@ -10,6 +10,8 @@ from gradkit.data import (BatchSampler, ChainDataset, ConcatDataset, DataLoader,
                           DistributedSampler, IterableDataset, RandomSampler, Sampler, SequentialSampler,
                           StackDataset, Subset, SubsetRandomSampler, TensorDataset, WeightedRandomSampler,
                           default_collate, default_convert, get_worker_info, random_split)
+# torch.utils.data.sampler.Sampler, ...: PyTorch's submodules are attributes without an import
+from . import dataloader, dataset, distributed, sampler  # noqa: F401
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate",
            "IterableDataset", "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
