@@ -287,9 +287,23 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
                  S.UNSAFE_VIEW)
 
 
+def _close_args(input: Any, other: Any, rtol: float, atol: float) -> tuple[Any, Any]:
+    """The two arrays ``isclose``/``allclose`` compare, after PyTorch's checks: one dtype,
+    shapes that broadcast, tolerances not negative (PyTorch's messages)."""
+    x, y = _t(input), _t(other)
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"{_scalar_name(x.dtype)} did not match {_scalar_name(y.dtype)}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {float(rtol):g}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {float(atol):g}")
+    S.broadcast_shapes(tuple(x.shape), tuple(y.shape))
+    return x._data, y._data
+
+
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
-    a, b = _t(input)._data, _t(other)._data
+    a, b = _close_args(input, other, rtol, atol)
     return _make(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)
 
 
@@ -298,8 +312,8 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
     if _vmap_batched(input) or _vmap_batched(other):
         raise _vmap_error("vmap over torch.allclose isn't supported yet. Please file an issue at "
                           "https://github.com/pytorch/pytorch/issues if you need this feature.")
-    return bool(np.allclose(_t(input)._data, _t(other)._data, rtol=rtol, atol=atol,
-                            equal_nan=equal_nan))
+    a, b = _close_args(input, other, rtol, atol)
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:

@@ -1,0 +1,121 @@
+"""What running the `>>>` examples of PyTorch's docstrings (the torch functions m..z,
+torch.distributions, torch.nn.init, torch.nn.utils.rnn, torch.autograd.forward_ad,
+torch.utils.data) with ``import gradkit as torch`` found, and gradkit now does as PyTorch does.
+Each test names the docstring whose example showed the difference; expected errors and values
+come from live PyTorch (skipped only where torch is absent), SciPy, or closed forms."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+
+
+def _raised(fn: object, *args: object, **kwargs: object) -> tuple[str, str]:
+    try:
+        fn(*args, **kwargs)  # type: ignore[operator]
+    except Exception as e:  # noqa: BLE001  (the type is what is compared)
+        return type(e).__name__, str(e)
+    return "", ""
+
+
+CLOSE_CASES = [
+    # torch.qr's example: allclose(q.mT @ q, eye(5)) with q of shape (3, 4, 4)
+    ((3, 4, 4), "float32", (5, 5), "float32", {}),
+    ((3, 4, 4), "float32", (3, 4, 4), "float64", {}),
+    ((4,), "float32", (4,), "int64", {}),
+    ((4,), "float32", (2,), "int64", {}),
+    ((4,), "float32", (4,), "float32", {"rtol": -1.0}),
+    ((4,), "float32", (4,), "float32", {"atol": -0.5}),
+]
+
+
+@pytest.mark.parametrize("name", ["allclose", "isclose"])
+@pytest.mark.parametrize("sa,da,sb,db,kw", CLOSE_CASES)
+def test_close_refuses_what_pytorch_refuses(name: str, sa: tuple, da: str, sb: tuple, db: str,
+                                            kw: dict) -> None:  # torch.qr
+    torch = pytest.importorskip("torch")
+    want = _raised(getattr(torch, name), torch.ones(sa, dtype=getattr(torch, da)),
+                   torch.ones(sb, dtype=getattr(torch, db)), **kw)
+    got = _raised(getattr(gk, name), gk.ones(sa, dtype=getattr(gk, da)),
+                  gk.ones(sb, dtype=getattr(gk, db)), **kw)
+    assert want[0] == "RuntimeError"            # each case is one PyTorch refuses
+    assert got == want
+
+
+def test_close_still_compares_what_broadcasts() -> None:
+    a = gk.tensor([[1.0, 2.0], [3.0, 4.0]])
+    b = gk.tensor([1.0, 2.0 + 1e-7])
+    assert gk.isclose(a, b).tolist() == [[True, True], [False, False]]
+    assert not gk.allclose(a, b)
+    assert gk.allclose(a[:1], b)
+    assert a.allclose(a + 1e-7) and not a.allclose(a + 1e-3)
+
+
+def test_thread_safe_generator_is_none_outside_thread_workers() -> None:  # torch.thread_safe_generator
+    from gradkit.random import thread_safe_generator
+    assert thread_safe_generator() is None and gk.thread_safe_generator() is None
+    gen = gk.thread_safe_generator()
+    assert gk.randint(0, 10, (5,), generator=gen).shape == (5,)
+
+
+def test_poisson_distribution_refuses_integer_rates() -> None:  # torch.distributions.Poisson
+    # PyTorch's example `Poisson(torch.tensor([4])).sample()` raises (recorded from 2.13)
+    with pytest.raises(NotImplementedError, match="\"poisson_cpu\" not implemented for 'Long'"):
+        gk.distributions.Poisson(gk.tensor([4])).sample()
+    gk.manual_seed(0)
+    draws = gk.distributions.Poisson(gk.tensor([4.0])).sample((20000,))
+    assert draws.dtype == gk.float32 and draws.shape == (20000, 1)
+    assert abs(draws.mean().item() - 4.0) < 0.1 and abs(draws.var().item() - 4.0) < 0.2
+
+
+def _truncnorm_mean_std(mean: float, std: float, a: float, b: float) -> tuple[float, float]:
+    """The truncated normal's mean and standard deviation, closed form."""
+    al, be = (a - mean) / std, (b - mean) / std
+    pdf = lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    cdf = lambda x: 0.5 * math.erfc(-x / math.sqrt(2))  # noqa: E731  (exact in the lower tail)
+    z = cdf(be) - cdf(al)
+    m = (pdf(al) - pdf(be)) / z
+    v = 1 + (al * pdf(al) - be * pdf(be)) / z - m * m
+    return mean + std * m, std * math.sqrt(v)
+
+
+@pytest.mark.parametrize("mean,std,a,b", [(0.0, 1.0, -2.0, 2.0), (1.0, 2.0, -1.0, 2.0),
+                                          (0.0, 1.0, 5.0, 6.0), (0.0, 1.0, -8.0, -7.5),
+                                          (0.0, 100.0, -10.0, 10.0)])
+def test_trunc_normal_draws_the_truncated_normal(mean: float, std: float, a: float, b: float) -> None:
+    # torch.nn.init.trunc_normal_: an interval far in a tail (a=5, b=6) used to redraw normals
+    # until each fell inside (millions of rounds); now uniform candidates with rejection
+    gk.manual_seed(0)
+    w = gk.empty(200, 500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gk.nn.init.trunc_normal_(w, mean=mean, std=std, a=a, b=b)
+    vals = w.numpy().astype(np.float64)
+    assert vals.min() >= a and vals.max() <= b
+    want_m, want_s = _truncnorm_mean_std(mean, std, a, b)
+    n = vals.size
+    assert abs(vals.mean() - want_m) < 5 * want_s / math.sqrt(n)
+    assert abs(vals.std() - want_s) < 0.02 * want_s
+
+
+def test_trunc_normal_warns_as_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    with pytest.warns(UserWarning) as want:
+        torch.nn.init.trunc_normal_(torch.empty(3), mean=0.0, std=1.0, a=5.0, b=6.0)
+    with pytest.warns(UserWarning) as got:
+        gk.nn.init.trunc_normal_(gk.empty(3), mean=0.0, std=1.0, a=5.0, b=6.0)
+    assert str(got[0].message) == str(want[0].message)
+
+
+def test_trunc_normal_bounds_hold_after_rounding_to_the_dtype() -> None:
+    gk.manual_seed(0)
+    for dtype in (gk.float16, gk.float32):
+        w = gk.empty(100000, dtype=dtype)
+        gk.nn.init.trunc_normal_(w, a=-0.1, b=0.1)
+        vals = w.numpy().astype(np.float64)
+        assert vals.min() >= -0.1 and vals.max() <= 0.1
