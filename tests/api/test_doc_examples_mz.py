@@ -119,3 +119,18 @@ def test_trunc_normal_bounds_hold_after_rounding_to_the_dtype() -> None:
         gk.nn.init.trunc_normal_(w, a=-0.1, b=0.1)
         vals = w.numpy().astype(np.float64)
         assert vals.min() >= -0.1 and vals.max() <= 0.1
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("decimals", [-3, -1, 1, 2, 3, 4])
+def test_round_with_decimals_as_pytorch(dtype: str, decimals: int) -> None:  # torch.round
+    # the example `round(tensor([0.1234567]), decimals=3)` in float16 gave 0.1240 (0.1230 in
+    # PyTorch, which scales in float32); 1200.1 * 1000 overflowed float16 to inf
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    vals = np.concatenate([rng.normal(0, 1, 200), rng.normal(0, 1000, 200),
+                           [0.1234567, 1200.1234567, 2.5e-3, -0.0455, 1.0005, 65504.0, 0.0]])
+    want = torch.round(torch.tensor(vals).to(getattr(torch, dtype)), decimals=decimals)
+    got = gk.round(gk.tensor(vals).to(getattr(gk, dtype)), decimals=decimals)
+    assert got.dtype == getattr(gk, dtype)
+    np.testing.assert_array_equal(got.float().numpy(), want.float().numpy())
