@@ -134,3 +134,17 @@ def test_round_with_decimals_as_pytorch(dtype: str, decimals: int) -> None:  # t
     got = gk.round(gk.tensor(vals).to(getattr(gk, dtype)), decimals=decimals)
     assert got.dtype == getattr(gk, dtype)
     np.testing.assert_array_equal(got.float().numpy(), want.float().numpy())
+
+
+@pytest.mark.parametrize("shape,dim", [((64, 33), 0), ((64, 33), 1), ((33, 64), 1), ((4, 7, 5), 0),
+                                       ((4, 7, 5), 1), ((4, 7, 5), 2), ((100,), 0)])
+def test_float16_softmax_rounds_as_pytorch(shape: tuple, dim: int) -> None:  # torch.vmap (float16)
+    # float16 softmax/log_softmax ran in float16 (most elements off by 1-4 ulp); PyTorch runs
+    # them in float32 with the kernel's roundings to float16
+    torch = pytest.importorskip("torch")
+    a = (np.random.default_rng(sum(shape) + dim).standard_normal(shape) * 3).astype(np.float16)
+    for name in ("softmax", "log_softmax"):
+        want = getattr(torch, name)(torch.tensor(a), dim).numpy()
+        got = getattr(gk, name)(gk.tensor(a), dim)
+        assert got.dtype == gk.float16
+        np.testing.assert_array_equal(got.numpy(), want)
