@@ -258,16 +258,39 @@ def _einsum_diagonals(x: Tensor, sub: str) -> tuple[Tensor, list[str]]:
 
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
-    """Contract ``dims`` trailing dims of ``a`` with leading dims of ``b`` (or given dim lists)."""
+    """Contract ``dims`` trailing dims of ``a`` with leading dims of ``b`` (or given dim lists),
+    with PyTorch's checks: paired dims of one size (a size-1 dim pairs with any size: the
+    other side is summed over it), lists of one length without repeats, ``0 <= dims <= ndim``."""
     x, y = _t(a), _t(b)
-    if isinstance(dims, int):
-        da = list(range(x.ndim - dims, x.ndim))
-        db = list(range(dims))
+    if isinstance(dims, Tensor):                   # PyTorch takes dims as a tensor too
+        dims = int(dims.item()) if dims.ndim == 0 else dims.tolist()
+    if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):
+        n = int(dims)
+        if n < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={n}")
+        if n > x.ndim or n > y.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={n}")
+        given_a, given_b = list(range(-n, 0)), list(range(n))
     else:
-        da, db = ([dims[0]] if isinstance(dims[0], int) else list(dims[0]),
-                  [dims[1]] if isinstance(dims[1], int) else list(dims[1]))
-    da = [S.norm_dim(i, x.ndim) for i in da]
-    db = [S.norm_dim(i, y.ndim) for i in db]
+        given_a, given_b = ([dims[0]] if isinstance(dims[0], int) else list(dims[0]),
+                            [dims[1]] if isinstance(dims[1], int) else list(dims[1]))
+        if len(given_a) != len(given_b):
+            raise RuntimeError("both dimension lists should have same length")
+    da = [S.norm_dim(i, x.ndim) for i in given_a]
+    db = [S.norm_dim(i, y.ndim) for i in given_b]
+    for lst in (da, db):
+        for j, d in enumerate(lst):
+            if d in lst[:j]:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    for i, (ia, ib) in enumerate(zip(da, db)):
+        sa, sb = x.shape[ia], y.shape[ib]
+        if sb == 1 and sa != 1:                    # PyTorch sums the other side over the dim
+            x = _rsum(x, ia, keepdim=True)
+        elif sa == 1 and sb != 1:
+            y = _rsum(y, ib, keepdim=True)
+        elif sa != sb:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} in "
+                               f"dim {given_a[i]} and second has size {sb} in dim {given_b[i]}")
     fa = [i for i in range(x.ndim) if i not in da]
     fb = [i for i in range(y.ndim) if i not in db]
     k = int(np.prod([x.shape[i] for i in da], dtype=np.int64))

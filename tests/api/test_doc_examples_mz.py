@@ -148,3 +148,63 @@ def test_float16_softmax_rounds_as_pytorch(shape: tuple, dim: int) -> None:  # t
         got = getattr(gk, name)(gk.tensor(a), dim)
         assert got.dtype == gk.float16
         np.testing.assert_array_equal(got.numpy(), want)
+
+
+TENSORDOT_CASES = [
+    ((2, 3), (3, 2), ([0, 1], [0, 1])),      # sizes 2/3 paired: was a silent sum over 6 values
+    ((2, 3), (3, 2), ([-2, -1], [0, 1])),
+    ((2, 3), (3, 2), ([0, 1], [1, 0])),
+    ((2, 3), (3, 2), ([0], [0, 1])),
+    ((2, 3), (3, 2), -1),                    # was an outer product
+    ((2, 3), (3, 2), 3),
+    ((2, 3), (3, 2), 1),
+    ((2, 3), (3, 2), 0),
+    ((2, 1), (3, 2), ([1], [0])),            # a size-1 dim pairs with any size (summed)
+    ((2, 3), (1, 2), ([1], [0])),
+    ((2, 3), (3, 2), ([0, 0], [1, 1])),
+    ((3, 4, 5), (4, 3, 2), 2),               # torch.tensordot's example without its CUDA lines
+]
+
+
+@pytest.mark.parametrize("sa,sb,dims", TENSORDOT_CASES)
+def test_tensordot_checks_as_pytorch(sa: tuple, sb: tuple, dims: object) -> None:  # torch.tensordot
+    torch = pytest.importorskip("torch")
+    a = np.arange(np.prod(sa), dtype=np.float64).reshape(sa)
+    b = np.arange(np.prod(sb), dtype=np.float64).reshape(sb) - 2.0
+    try:
+        want = torch.tensordot(torch.tensor(a), torch.tensor(b), dims=dims)
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError) as got:
+            gk.tensordot(gk.tensor(a), gk.tensor(b), dims=dims)
+        assert str(got.value) == str(e)
+        return
+    got = gk.tensordot(gk.tensor(a), gk.tensor(b), dims=dims)
+    assert tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_allclose(got.numpy(), want.numpy())
+    assert gk.tensordot(gk.tensor(a), gk.tensor(b), dims=gk.tensor(1)).shape == \
+        torch.tensordot(torch.tensor(a), torch.tensor(b), dims=torch.tensor(1)).shape
+
+
+@pytest.mark.parametrize("sa,sb,axes", [((2, 1), (3, 2), 1), ((2, 3), (3, 2), ([0], [0, 1])),
+                                        ((2, 3), (3, 2), -1), ((2, 3), (3, 2), 0),
+                                        ((2, 3), (3, 2), 1), ((2, 3), (3, 2), ([0, 1], [1, 0]))])
+def test_numpy_tensordot_keeps_numpys_rules(sa: tuple, sb: tuple, axes: object) -> None:
+    # np.tensordot on tensors: NumPy's axes and refusals, not PyTorch's size-1 broadcasting
+    a = np.arange(np.prod(sa), dtype=np.float64).reshape(sa)
+    b = np.arange(np.prod(sb), dtype=np.float64).reshape(sb) + 1.0
+    try:
+        want = np.tensordot(a, b, axes)
+    except ValueError as e:
+        with pytest.raises(ValueError, match=str(e)):
+            np.tensordot(gk.tensor(a), gk.tensor(b), axes)
+        return
+    np.testing.assert_allclose(np.tensordot(gk.tensor(a), gk.tensor(b), axes).numpy(), want)
+
+
+def test_numpy_inner_and_dot_refuse_unaligned_shapes() -> None:
+    for fn, sa, sb in ((np.inner, (2, 1), (3,)), (np.dot, (2, 1), (4, 3, 2))):
+        with pytest.raises(ValueError) as want:
+            fn(np.ones(sa), np.ones(sb))
+        with pytest.raises(ValueError) as got:
+            fn(gk.ones(sa), gk.ones(sb))
+        assert str(got.value) == str(want.value)
