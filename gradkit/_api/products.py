@@ -167,6 +167,9 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     x, y = _t(input), _t(vec2)
+    for t, name in ((x, "self"), (y, "vec2")):     # others were flattened silently
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
     return mul(reshape(x, (-1, 1)), y)
 
 
