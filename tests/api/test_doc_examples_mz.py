@@ -208,3 +208,74 @@ def test_numpy_inner_and_dot_refuse_unaligned_shapes() -> None:
         with pytest.raises(ValueError) as got:
             fn(gk.ones(sa), gk.ones(sb))
         assert str(got.value) == str(want.value)
+
+
+REFUSED = {   # calls PyTorch 2.13 refuses that gradkit answered (mostly silently wrong)
+    "masked_select_int_mask": lambda L: L.masked_select(L.arange(4.0), L.tensor([1, 0, 1, 0])),
+    "rand_int": lambda L: L.rand(2, dtype=L.int64),
+    "randn_bool": lambda L: L.randn(2, dtype=L.bool),
+    "rand_like_int": lambda L: L.rand_like(L.ones(2, dtype=L.int32)),
+    "randn_like_int": lambda L: L.randn_like(L.ones(2, dtype=L.int64)),
+    "randperm_neg": lambda L: L.randperm(-2),
+    "narrow_neg_len": lambda L: L.narrow(L.ones(3), 0, 1, -1),
+    "narrow_start_oob": lambda L: L.narrow(L.ones(3), 0, 4, 0),
+    "narrow_neg_start_oob": lambda L: L.narrow(L.ones(3), 0, -4, 1),
+    "outer_2d": lambda L: L.outer(L.ones(2), L.ones(2, 2)),
+    "outer_0d": lambda L: L.outer(L.ones(()), L.ones(2)),
+    "add_int_float_alpha": lambda L: L.add(L.tensor([1]), L.tensor([1]), alpha=0.5),
+    "sub_int_float_alpha": lambda L: L.sub(L.tensor([1]), 1, alpha=2.0),
+    "rsub_int_float_alpha": lambda L: L.rsub(L.tensor([1]), 2, alpha=0.5),
+    "add_complex_alpha": lambda L: L.add(L.tensor([1.0]), L.tensor([1.0]), alpha=1j),
+    "trace_bool": lambda L: L.trace(L.ones(2, 2, dtype=L.bool)),
+    "tril_indices_float": lambda L: L.tril_indices(3, 3, dtype=L.float64),
+    "triu_indices_float": lambda L: L.triu_indices(3, 3, dtype=L.float32),
+    "trapezoid_x_len": lambda L: L.trapezoid(L.ones(3), L.ones(2)),
+    "cumulative_trapezoid_x_len": lambda L: L.cumulative_trapezoid(L.ones(3), L.ones(2)),
+    "sum_repeated_dim": lambda L: L.sum(L.ones(2, 3), (0, 0)),
+    "std_repeated_dim": lambda L: L.std(L.ones(2, 3), (1, -1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_refused_as_pytorch(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    want = _raised(REFUSED[name], torch)
+    assert want[0]                                  # PyTorch refuses each
+    assert _raised(REFUSED[name], gk) == want
+
+
+AGREED = {    # what PyTorch answers, gradkit now answers the same (value and dtype)
+    "add_bool_int_alpha": lambda L: L.add(L.tensor([True]), L.tensor([True]), alpha=2),
+    "add_bool_zero_alpha": lambda L: L.add(L.tensor([True]), L.tensor([False]), alpha=0),
+    "add_int_int_alpha": lambda L: L.add(L.tensor([1, 2]), 2, alpha=3),
+    "add_int_floatscalar": lambda L: L.add(L.tensor([1]), 2.5, alpha=3),
+    "add_mixed_float_alpha": lambda L: L.add(L.tensor([1]), L.tensor([1.0]), alpha=0.5),
+    "sub_int_alpha": lambda L: L.tensor([1, 2]).sub(1, alpha=2),
+    "masked_select_bcast": lambda L: L.masked_select(L.arange(12.0).reshape(3, 4),
+                                                     L.tensor([True, False, True, False])),
+    "narrow_end": lambda L: L.narrow(L.ones(3), 0, 3, 0),
+    "narrow_neg_start": lambda L: L.narrow(L.arange(5), 0, -2, 2),
+    "trapezoid_x": lambda L: L.trapezoid(L.tensor([1.0, 4.0, 9.0]), L.tensor([0.0, 1.0, 3.0])),
+    "tril_indices_int32": lambda L: L.tril_indices(3, 3, dtype=L.int32),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AGREED))
+def test_answers_as_pytorch(name: str) -> None:
+    torch = pytest.importorskip("torch")
+    want, got = AGREED[name](torch), AGREED[name](gk)
+    assert str(got.dtype) == str(want.dtype) and tuple(got.shape) == tuple(want.shape)
+    assert got.tolist() == want.tolist()
+
+
+def test_complex_rand_and_randn_draw_both_parts() -> None:
+    # a complex rand/randn had an imaginary part of 0; PyTorch: real and imaginary parts each
+    # U[0, 1) (rand), each N(0, 1/2) (randn, E|z|^2 = 1)
+    gk.manual_seed(0)
+    u = gk.rand(40000, dtype=gk.complex64).numpy()
+    z = gk.randn(40000, dtype=gk.complex128).numpy()
+    assert 0 <= u.real.min() and u.real.max() < 1 and 0 <= u.imag.min() and u.imag.max() < 1
+    assert abs(u.imag.mean() - 0.5) < 0.01 and abs(u.imag.var() - 1 / 12) < 0.005
+    assert abs(z.real.var() - 0.5) < 0.02 and abs(z.imag.var() - 0.5) < 0.02
+    assert abs(np.mean(np.abs(z) ** 2) - 1.0) < 0.03
+    assert gk.rand_like(gk.ones(3, dtype=gk.complex64)).imag.abs().sum().item() > 0
