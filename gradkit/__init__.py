@@ -113,6 +113,7 @@ if _typing.TYPE_CHECKING:
                                  lu, lu_solve, lu_unpack, matrix_rank, nuclear_norm, qr, solve,
                                  symeig)
     from .linalg._lowrank import pca_lowrank, svd_lowrank
+    from .random import thread_safe_generator
     from .tape import GradientTape, Variable
 
 
