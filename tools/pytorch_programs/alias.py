@@ -239,3 +239,12 @@ def fix_random(lib: Any) -> None:
         real_sampling_gen = sampling._gen
         sampling._gen = lambda generator=None, like=None: (
             stream.rng if generator is None else real_sampling_gen(generator, like))
+
+    real_poisson = lib.poisson
+
+    def poisson(input: Any, generator: Any = None) -> Any:
+        real_poisson(input)          # the library's own checks (an integer rate is refused)
+        rates = np.asarray(input.detach().tolist(), dtype=np.float64)
+        return lib.tensor(stream.rng.poisson(rates), dtype=input.dtype)
+
+    lib.poisson = poisson
