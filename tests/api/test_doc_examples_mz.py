@@ -279,3 +279,21 @@ def test_complex_rand_and_randn_draw_both_parts() -> None:
     assert abs(z.real.var() - 0.5) < 0.02 and abs(z.imag.var() - 0.5) < 0.02
     assert abs(np.mean(np.abs(z) ** 2) - 1.0) < 0.03
     assert gk.rand_like(gk.ones(3, dtype=gk.complex64)).imag.abs().sum().item() > 0
+
+
+@pytest.mark.parametrize("kw", [{}, {"nan": 1.0, "posinf": 2.0}, {"neginf": -3.0}])
+def test_nan_to_num_of_complex_replaces_both_parts(kw: dict) -> None:
+    # complex tensors came back unchanged (nan kept); PyTorch treats each part
+    torch = pytest.importorskip("torch")
+    vals = [complex(math.nan, math.inf), complex(-math.inf, 1.0), complex(2.0, math.nan)]
+    want = torch.nan_to_num(torch.tensor(vals), **kw)
+    got = gk.nan_to_num(gk.tensor(vals), **kw)
+    assert got.dtype == gk.complex64 and got.tolist() == want.tolist()
+
+
+def test_nansum_takes_dtype() -> None:  # torch.nansum
+    torch = pytest.importorskip("torch")
+    for dtype in ("int64", "float64"):
+        want = torch.nansum(torch.tensor([1.5, math.nan, 2.5]), dtype=getattr(torch, dtype))
+        got = gk.nansum(gk.tensor([1.5, math.nan, 2.5]), dtype=getattr(gk, dtype))
+        assert str(got.dtype) == str(want.dtype) and got.item() == want.item()
