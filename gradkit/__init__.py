@@ -123,6 +123,7 @@ if _typing.TYPE_CHECKING:
                                  lu, lu_solve, lu_unpack, matrix_rank, nuclear_norm, orgqr, ormqr,
                                  qr, solve, symeig)
     from .linalg._lowrank import pca_lowrank, svd_lowrank
+    from .random import thread_safe_generator
     from .tape import GradientTape, Variable
 
 
@@ -195,6 +196,8 @@ _LAZY_NAMES.update(dict.fromkeys(("qr", "lu", "lu_solve", "lu_unpack", "cholesky
                                  "linalg._legacy"))
 # torch.svd_lowrank, torch.pca_lowrank: randomized low-rank SVD
 _LAZY_NAMES.update(dict.fromkeys(("svd_lowrank", "pca_lowrank"), "linalg._lowrank"))
+# torch.thread_safe_generator: torch.random's, also at the top level
+_LAZY_NAMES["thread_safe_generator"] = "random"
 
 from gradkit._api.legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor,  # noqa: E402,F401
                                   FloatTensor, HalfTensor, IntTensor, LongTensor, ShortTensor)
@@ -299,10 +302,11 @@ if _typing.TYPE_CHECKING:
                 "split_with_sizes", "sqrt", "square", "squeeze", "stack", "std", "std_mean", "sub",
                 "subtract", "sum", "svd_lowrank", "swapaxes", "swapdims", "symeig", "t", "take",
                 "take_along_dim", "tan", "tanh", "tape", "tensor_split", "tensordot", "testing",
-                "tf", "threshold", "threshold_", "tile", "topk", "trace", "transpose",
-                "triangular_solve", "tril", "triplet_margin_loss", "triu", "true_divide", "trunc",
-                "unbind", "unflatten", "unfold", "unique", "unique_consecutive", "unravel_index",
-                "unsqueeze", "var", "var_mean", "vdot", "version", "view", "view_as_complex",
-                "view_as_real", "vsplit", "vstack", "where", "xlogy", "xpu"]
+                "tf", "thread_safe_generator", "threshold", "threshold_", "tile", "topk", "trace",
+                "transpose", "triangular_solve", "tril", "triplet_margin_loss", "triu",
+                "true_divide", "trunc", "unbind", "unflatten", "unfold", "unique",
+                "unique_consecutive", "unravel_index", "unsqueeze", "var", "var_mean", "vdot",
+                "version", "view", "view_as_complex", "view_as_real", "vsplit", "vstack", "where",
+                "xlogy", "xpu"]
     # END names written by tools/gen_tensor_stub.py
 del _dtype, _typing

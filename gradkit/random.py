@@ -13,7 +13,7 @@ from gradkit._core.creation import (Generator, default_generator, get_rng_state,
                                     manual_seed, seed, set_rng_state)
 
 __all__ = ["Generator", "default_generator", "fork_rng", "get_rng_state", "initial_seed",
-           "manual_seed", "seed", "set_rng_state"]
+           "manual_seed", "seed", "set_rng_state", "thread_safe_generator"]
 
 
 @contextlib.contextmanager
@@ -30,3 +30,11 @@ def fork_rng(devices: Any = None, enabled: bool = True, _caller: str = "fork_rng
         yield
     finally:
         set_rng_state(state)
+
+
+def thread_safe_generator() -> Generator | None:
+    """The generator a DataLoader thread worker should draw from; None in the main process,
+    meaning the default generator (PyTorch's answer there). gradkit's ``DataLoader`` has no
+    workers: it reads its dataset in the calling process (``data.get_worker_info()`` is None),
+    so the answer is always None."""
+    return None

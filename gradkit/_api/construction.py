@@ -119,6 +119,10 @@ def _tri_indices(row: int, col: int, offset: int, upper: bool, dtype: Any, devic
         raise RuntimeError(f"col must be non-negative, got{col}")
     r, c = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
     dt = np.int64 if dtype is None else _dtype.as_dtype(dtype).np
+    if np.dtype(dt).kind not in "iu":
+        name = "tril_indices" if not upper else "triu_indices"
+        raise NotImplementedError(f"\"{name}\" not implemented for "
+                                  f"'{_dtype.as_dtype(dtype)._legacy[:-len('Tensor')]}'")
     return _finish(np.stack([r, c]).astype(dt).reshape(2, -1), False, device)
 
 

@@ -158,8 +158,11 @@ def _pairs(y: Tensor, d: int) -> Tensor:
     return A.add(A.narrow(y, d, 1, n - 1), A.narrow(y, d, 0, n - 1))
 
 
-def _spacing(y: Tensor, x: Any, d: int) -> Tensor:
+def _spacing(y: Tensor, x: Any, d: int, name: str = "trapezoid") -> Tensor:
     xs = _t(x)
+    if xs.ndim == 1 and xs.shape[0] != y.shape[d]:
+        # PyTorch's check (a 1-D x of another length broadcast its steps silently)
+        raise RuntimeError(f"{name}: There must be one `x` value for each sample point")
     dxs = diff(xs, dim=-1 if xs.ndim == 1 else d)
     if xs.ndim == 1:
         s = [1] * y.ndim
@@ -194,6 +197,7 @@ def cumulative_trapezoid(y: Tensor, x: Any = None, *, dx: Any = None, dim: int =
     if y.shape[d] == 0:
         return y
     if x is not None and not isinstance(x, (int, float)):
-        return _by_number(A.cumsum(A.mul(_pairs(y, d), _spacing(y, x, d)), d), "div", 2.0)
+        return _by_number(A.cumsum(A.mul(_pairs(y, d), _spacing(y, x, d, "cumulative_trapezoid")),
+                                   d), "div", 2.0)
     step = x if x is not None else (1 if dx is None else dx)
     return A.cumsum(_by_number(_pairs(y, d), "mul", step / 2.0), d)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from gradkit._core import backend as _backend
+from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops import reduction as R
 from gradkit.ops import shape as S
@@ -160,7 +161,9 @@ def masked_select(input: Tensor, mask: Any) -> Tensor:
                           "differently shaped Tensor. Please file an issue at "
                           "https://github.com/pytorch/pytorch/issues if you need this feature.")
     m = _t(mask)._data
-    shape = S.broadcast_shapes(tuple(x.shape), m.shape)
+    if m.dtype != np.bool_:        # an integer mask indexed by position, silently
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = S.broadcast_shapes(m.shape, tuple(x.shape))
     if tuple(x.shape) != shape:
         x = expand(x, shape)
     return apply(S.getitem_p.prim, (x,), {"index": np.broadcast_to(m, shape)}, S.MASKED_SELECT)
@@ -302,6 +305,8 @@ def trace(input: Tensor) -> Tensor:
     x = _t(input)
     if x.ndim != 2:
         raise RuntimeError("trace: expected a matrix, but got tensor with dim %d" % x.ndim)
+    if x.dtype is _dtype.bool:
+        raise NotImplementedError("\"trace\" not implemented for 'Bool'")
     return S.trace_p(x)
 
 

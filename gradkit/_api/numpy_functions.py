@@ -115,7 +115,18 @@ def _dot(a: Any, b: Any, out: Any = None) -> Any:
     x, y = _common_pair(x, y)
     if y.ndim <= 2:
         return A.matmul(x, y)
+    _aligned(x, y, x.ndim - 1, y.ndim - 2)
     return A.tensordot(x, y, ([x.ndim - 1], [y.ndim - 2]))
+
+
+def _aligned(x: Tensor, y: Tensor, ia: int, ib: int) -> None:
+    """NumPy's refusal when the summed dims differ (PyTorch's tensordot would sum a size-1 dim
+    against the other)."""
+    if x.shape[ia] != y.shape[ib]:
+        def shape(t: Tensor) -> str:              # NumPy's spelling: (2,1), (3,)
+            return "(" + ",".join(map(str, t.shape)) + ("," if t.ndim == 1 else "") + ")"
+        raise ValueError(f"shapes {shape(x)} and {shape(y)} not aligned: "
+                         f"{x.shape[ia]} (dim {ia}) != {y.shape[ib]} (dim {ib})")
 
 
 @implements(np.vdot)
@@ -135,6 +146,7 @@ def _inner(a: Any, b: Any) -> Any:
     if x.ndim == 0 or y.ndim == 0:
         return A.mul(x, y)
     x, y = _common_pair(x, y)
+    _aligned(x, y, x.ndim - 1, y.ndim - 1)
     return A.tensordot(x, y, ([x.ndim - 1], [y.ndim - 1]))
 
 
@@ -156,7 +168,18 @@ def _einsum(subscripts: str, *operands: Any, out: Any = None, dtype: Any = None,
 
 @implements(np.tensordot)
 def _tensordot(a: Any, b: Any, axes: Any = 2) -> Any:
-    return A.tensordot(*_common_pair(a, b), axes)
+    # NumPy's axes: an integer n is the last n of a with the first n of b (n <= 0: none, an
+    # outer product); paired dims must have one size (no size-1 broadcasting, as PyTorch has)
+    x, y = _common_pair(a, b)
+    if isinstance(axes, (int, np.integer)) and not isinstance(axes, bool):
+        n = int(axes)
+        da, db = list(range(-n, 0)) if n > 0 else [], list(range(n)) if n > 0 else []
+    else:
+        da, db = ([axes[0]] if isinstance(axes[0], (int, np.integer)) else list(axes[0]),
+                  [axes[1]] if isinstance(axes[1], (int, np.integer)) else list(axes[1]))
+    if len(da) != len(db) or any(x.shape[i] != y.shape[j] for i, j in zip(da, db)):
+        raise ValueError("shape-mismatch for sum")
+    return A.tensordot(x, y, (da, db))
 
 
 @implements(np.trace)

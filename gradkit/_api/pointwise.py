@@ -182,9 +182,31 @@ def _floating_pair(a: Any, b: Any) -> bool:
         a._data.dtype.kind in "fcV" and b._data.dtype.kind in "fcV"
 
 
+def _alpha_check(input: Any, other: Any, alpha: Any) -> Any:
+    """PyTorch's checks of ``alpha`` against the result's dtype (a float alpha on integer
+    tensors gave a float result; a bool result became int64). Returns the alpha to use."""
+    if isinstance(alpha, Tensor):
+        alpha = alpha.item()
+    if alpha == 1 and not isinstance(alpha, (float, complex)):
+        return alpha
+    res = _dtype.result_type(input, other)
+    if isinstance(alpha, bool) and res is not _dtype.bool:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if not (res.is_floating_point or res.is_complex) and not isinstance(alpha, (bool, int, np.integer)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point "
+                           "number.")
+    if not res.is_complex and isinstance(alpha, (complex, np.complexfloating)):
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
+                           "number.")
+    if res is _dtype.bool:                     # bool results: alpha * other stays bool
+        return bool(alpha)
+    return alpha
+
+
 @_accepts_out
 def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """``input + alpha * other`` with broadcasting."""
+    alpha = _alpha_check(input, other, alpha)
     other = _wrap_int(input, _other(other))
     if alpha != 1 and _floating_pair(input, other):
         return E.add_alpha(input, other, alpha=alpha)       # one node, as PyTorch
@@ -201,6 +223,7 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
     """``input - alpha * other`` with broadcasting (not on bool tensors, as PyTorch)."""
     _check_sub_bool(input, other)
+    alpha = _alpha_check(input, other, alpha)
     other = _wrap_int(input, _other(other))
     if alpha != 1 and _floating_pair(input, other):
         return apply(E.add_alpha.prim, (input, other), {"alpha": -alpha}, 1)   # SubBackward0
@@ -219,6 +242,7 @@ subtract = sub
 def rsub(input: Tensor, other: Any, *, alpha: Any = 1) -> Tensor:
     """``other - alpha * input``."""
     _check_sub_bool(input, other)
+    alpha = _alpha_check(input, other, alpha)
     x = _t(input)
     if alpha != 1:
         x = E.mul(x, alpha)

@@ -171,6 +171,9 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:
     x, y = _t(input), _t(vec2)
+    for t, name in ((x, "self"), (y, "vec2")):     # others were flattened silently
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
     return mul(reshape(x, (-1, 1)), y)
 
 
@@ -262,16 +265,39 @@ def _einsum_diagonals(x: Tensor, sub: str) -> tuple[Tensor, list[str]]:
 
 
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
-    """Contract ``dims`` trailing dims of ``a`` with leading dims of ``b`` (or given dim lists)."""
+    """Contract ``dims`` trailing dims of ``a`` with leading dims of ``b`` (or given dim lists),
+    with PyTorch's checks: paired dims of one size (a size-1 dim pairs with any size: the
+    other side is summed over it), lists of one length without repeats, ``0 <= dims <= ndim``."""
     x, y = _t(a), _t(b)
-    if isinstance(dims, int):
-        da = list(range(x.ndim - dims, x.ndim))
-        db = list(range(dims))
+    if isinstance(dims, Tensor):                   # PyTorch takes dims as a tensor too
+        dims = int(dims.item()) if dims.ndim == 0 else dims.tolist()
+    if isinstance(dims, (int, np.integer)) and not isinstance(dims, bool):
+        n = int(dims)
+        if n < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={n}")
+        if n > x.ndim or n > y.ndim:
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={n}")
+        given_a, given_b = list(range(-n, 0)), list(range(n))
     else:
-        da, db = ([dims[0]] if isinstance(dims[0], int) else list(dims[0]),
-                  [dims[1]] if isinstance(dims[1], int) else list(dims[1]))
-    da = [S.norm_dim(i, x.ndim) for i in da]
-    db = [S.norm_dim(i, y.ndim) for i in db]
+        given_a, given_b = ([dims[0]] if isinstance(dims[0], int) else list(dims[0]),
+                            [dims[1]] if isinstance(dims[1], int) else list(dims[1]))
+        if len(given_a) != len(given_b):
+            raise RuntimeError("both dimension lists should have same length")
+    da = [S.norm_dim(i, x.ndim) for i in given_a]
+    db = [S.norm_dim(i, y.ndim) for i in given_b]
+    for lst in (da, db):
+        for j, d in enumerate(lst):
+            if d in lst[:j]:
+                raise RuntimeError(f"dim {d} appears multiple times in the list of dims")
+    for i, (ia, ib) in enumerate(zip(da, db)):
+        sa, sb = x.shape[ia], y.shape[ib]
+        if sb == 1 and sa != 1:                    # PyTorch sums the other side over the dim
+            x = _rsum(x, ia, keepdim=True)
+        elif sa == 1 and sb != 1:
+            y = _rsum(y, ib, keepdim=True)
+        elif sa != sb:
+            raise RuntimeError(f"contracted dimensions need to match, but first has size {sa} in "
+                               f"dim {given_a[i]} and second has size {sb} in dim {given_b[i]}")
     fa = [i for i in range(x.ndim) if i not in da]
     fb = [i for i in range(y.ndim) if i not in db]
     k = int(np.prod([x.shape[i] for i in da], dtype=np.int64))
@@ -291,9 +317,23 @@ def kron(input: Tensor, other: Tensor) -> Tensor:
                  S.UNSAFE_VIEW)
 
 
+def _close_args(input: Any, other: Any, rtol: float, atol: float) -> tuple[Any, Any]:
+    """The two arrays ``isclose``/``allclose`` compare, after PyTorch's checks: one dtype,
+    shapes that broadcast, tolerances not negative (PyTorch's messages)."""
+    x, y = _t(input), _t(other)
+    if x.dtype != y.dtype:
+        raise RuntimeError(f"{_scalar_name(x.dtype)} did not match {_scalar_name(y.dtype)}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {float(rtol):g}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {float(atol):g}")
+    S.broadcast_shapes(tuple(x.shape), tuple(y.shape))
+    return x._data, y._data
+
+
 def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,
             equal_nan: bool = False) -> Tensor:
-    a, b = _t(input)._data, _t(other)._data
+    a, b = _close_args(input, other, rtol, atol)
     return _make(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan), False, None)
 
 
@@ -302,8 +342,8 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
     if _vmap_batched(input) or _vmap_batched(other):
         raise _vmap_error("vmap over torch.allclose isn't supported yet. Please file an issue at "
                           "https://github.com/pytorch/pytorch/issues if you need this feature.")
-    return bool(np.allclose(_t(input)._data, _t(other)._data, rtol=rtol, atol=atol,
-                            equal_nan=equal_nan))
+    a, b = _close_args(input, other, rtol, atol)
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(input: Tensor, other: Tensor) -> bool:

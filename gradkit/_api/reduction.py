@@ -55,9 +55,15 @@ def mean(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any =
     return apply1(R.mean_p.prim, x, {"dim": d, "keepdim": keepdim}, 0 if dim is None else 1)
 
 
-def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
-    """Sum treating nan as zero; nan entries get no gradient."""
+def nansum(input: Tensor, dim: Dims = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    """Sum treating nan as zero; nan entries get no gradient; ``dtype``: the input is cast
+    first, as PyTorch's."""
     x = _t(input)
+    if dtype is not None:
+        to = _dtype.as_dtype(dtype)
+        if x.is_floating_point() and not (to.is_floating_point or to.is_complex):
+            x = x.masked_fill(x.isnan(), 0)       # nan is skipped, not cast
+        x = x.to(to)
     return R.nansum_p(x, dim=_dims(x, dim), keepdim=keepdim)
 
 

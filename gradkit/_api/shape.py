@@ -547,11 +547,19 @@ def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
 
 def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     x = _t(input)
+    if x.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
     d = S.norm_dim(dim, x.ndim)
-    start = int(start)
+    start, length = int(start), int(length)
+    if length < 0:                              # PyTorch's checks, in its order
+        raise RuntimeError("narrow(): length must be non-negative.")
+    n = x.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"start out of range (expected to be in range of [{-n}, {n}], but got "
+                         f"{start})")
     if start < 0:
-        start += x.shape[d]
-    if start < 0 or start + length > x.shape[d]:
+        start += n
+    if start + length > n:
         raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size "
                            f"({x.shape[d]}).")
     idx = (slice(None),) * d + (slice(start, start + length),)

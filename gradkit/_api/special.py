@@ -79,6 +79,10 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None,
                neginf: float | None = None) -> Tensor:
     """nan, +inf and -inf replaced by finite values; replaced entries get a zero gradient."""
     x = _t(input)
+    if x.is_complex():             # real and imaginary parts each, as PyTorch (nan was kept)
+        from gradkit._api.complex import complex as _complex
+        return _complex(nan_to_num(x.real, nan, posinf, neginf),
+                        nan_to_num(x.imag, nan, posinf, neginf))
     if not x.is_floating_point():
         return x.clone()
     info = np.finfo(x._data.dtype)

@@ -281,6 +281,34 @@ def _float_dtype(dtype: Any) -> Any:
     return _dtype.get_default_dtype().np if dtype is None else _np_dtype(dtype)
 
 
+def _float_draws(npd: Any, kernel: str) -> None:
+    """PyTorch's refusal of uniform/normal draws of an integer or bool dtype (they came back as
+    zeros, truncated normals, or all True)."""
+    if np.dtype(npd).kind in "iub":
+        name = _dtype._SCALAR_NAMES[np.dtype(npd).name]
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{name}\'')
+
+
+def _uniform01(rng: Any, shape: tuple, npd: Any) -> Any:
+    """U[0, 1) draws of ``npd``; a complex dtype draws its real and imaginary parts each
+    (PyTorch's complex ``rand``)."""
+    _float_draws(npd, "check_uniform_bounds")
+    if np.dtype(npd).kind == "c":
+        pair = rng.random(shape + (2,))
+        return (pair[..., 0] + 1j * pair[..., 1]).astype(npd)
+    return rng.random(shape).astype(npd)
+
+
+def _std_normal(rng: Any, shape: tuple, npd: Any) -> Any:
+    """Standard normal draws of ``npd``; a complex dtype is complex normal, E|z|^2 = 1: real and
+    imaginary parts each N(0, 1/2) (PyTorch's complex ``randn``)."""
+    _float_draws(npd, "normal_kernel_cpu")
+    if np.dtype(npd).kind == "c":
+        pair = rng.standard_normal(shape + (2,)) * np.sqrt(0.5)
+        return (pair[..., 0] + 1j * pair[..., 1]).astype(npd)
+    return rng.standard_normal(shape).astype(npd)
+
+
 def zeros(*sizes: Any, size: Any = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False, out: Any = None) -> Tensor:
     device = _backend.default_device(device)
@@ -687,7 +715,7 @@ def rand(*sizes: Any, size: Any = None, generator: Generator | None = None, dtyp
     """Uniform samples on [0, 1)."""
     device = _backend.default_device(device)
     shape, npd = _shape(sizes, size), _float_dtype(dtype)
-    arr = _blank(shape, npd, device, lambda: _gen(generator).random(shape).astype(npd))
+    arr = _blank(shape, npd, device, lambda: _uniform01(_gen(generator), shape, npd))
     return _finish(arr, requires_grad, device)
 
 
@@ -696,7 +724,7 @@ def randn(*sizes: Any, size: Any = None, generator: Generator | None = None, dty
     """Standard normal samples."""
     device = _backend.default_device(device)
     shape, npd = _shape(sizes, size), _float_dtype(dtype)
-    arr = _blank(shape, npd, device, lambda: _gen(generator).standard_normal(shape).astype(npd))
+    arr = _blank(shape, npd, device, lambda: _std_normal(_gen(generator), shape, npd))
     return _finish(arr, requires_grad, device)
 
 
@@ -759,6 +787,8 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
              device: Any = None) -> Tensor:
     device = _backend.default_device(device)
     npd = np.dtype(np.int64) if dtype is None else _np_dtype(dtype)
+    if int(n) < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {int(n)}: [{int(n)}]")
     arr = _blank((n,), npd, device, lambda: _gen(generator).permutation(n))
     return _finish(arr.astype(npd), False, device)
 
@@ -766,14 +796,14 @@ def randperm(n: int, *, generator: Generator | None = None, dtype: Any = None,
 def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
     where = _like_device(input, None)
-    return _finish(_blank(shape, dt, where, lambda: _gen(None).random(shape).astype(dt)),
+    return _finish(_blank(shape, dt, where, lambda: _uniform01(_gen(None), shape, dt)),
                    requires_grad, where)
 
 
 def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(input, dtype)
     where = _like_device(input, None)
-    return _finish(_blank(shape, dt, where, lambda: _gen(None).standard_normal(shape).astype(dt)),
+    return _finish(_blank(shape, dt, where, lambda: _std_normal(_gen(None), shape, dt)),
                    requires_grad, where)
 
 

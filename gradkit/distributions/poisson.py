@@ -8,7 +8,6 @@ from typing import Any
 import gradkit as gk
 
 from . import constraints
-from ._sampling import as_dtype, np_of, rng
 from .distribution import _expand_params
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
@@ -44,8 +43,8 @@ class Poisson(ExponentialFamily):
 
     def sample(self, sample_shape: Any = ()) -> Any:
         shape = self._extended_shape(sample_shape)
-        with gk.no_grad():
-            return as_dtype(rng().poisson(np_of(self.rate.expand(shape))), self.rate.dtype)
+        with gk.no_grad():   # torch.poisson's checks: an integer rate is refused, as PyTorch's
+            return gk.poisson(self.rate.expand(shape))
 
     def log_prob(self, value: Any) -> Any:
         if self._validate_args:

@@ -8,11 +8,13 @@ with ``a=sqrt(5)``, which gives the bound ``1 / sqrt(fan_in)``.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
 from gradkit._core.creation import _gen
+from gradkit._core.dtype import astype as _astype
 from gradkit._core.tensor import Tensor, check_inplace_inference
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
@@ -77,13 +79,46 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
                   generator: Any = None) -> Tensor:
-    """Fill with N(mean, std**2) draws truncated to [a, b] (by resampling)."""
+    """Fill with N(mean, std**2) draws truncated to [a, b], by rejection.
+
+    When [a, b] holds more than 30% of the normal's mass, every round draws a fresh array of
+    normals and keeps each new value where the current one lies outside; otherwise the
+    candidates are uniform on [a, b], each accepted with probability pdf(x) / pdf(mode), so an
+    interval far in a tail (a=5, b=6) costs a few rounds, not millions. Bounds are compared in
+    the tensor's dtype, so a value rounded on storing cannot land outside them (PyTorch's
+    warning when ``mean`` is more than 2 std outside [a, b])."""
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
     rng = _gen(generator, tensor)
-    out = rng.normal(mean, std, tensor._data.shape)
-    bad = (out < a) | (out > b)
-    while bad.any():
-        out[bad] = rng.normal(mean, std, int(bad.sum()))
+    shape = tensor._data.shape
+    kind = tensor.dtype.np
+
+    def stored(x: np.ndarray) -> np.ndarray:        # the values as the tensor will hold them
+        return np.asarray(_astype(x, kind), dtype=np.float64)
+
+    def cdf(x: float) -> float:
+        return 0.5 * (1.0 + math.erf((x - mean) / (std * math.sqrt(2.0))))
+
+    if cdf(b) - cdf(a) > 0.3:
+        out = stored(rng.normal(mean, std, shape))
         bad = (out < a) | (out > b)
+        while bad.any():
+            out = np.where(bad, stored(rng.normal(mean, std, shape)), out)
+            bad = (out < a) | (out > b)
+        return _fill(tensor, out)
+    mode = max(a, min(mean, b))
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def log_excess(x: np.ndarray) -> np.ndarray:     # log pdf(x) - log pdf(mode), <= 0
+        return -0.5 * ((x - mean) / std) ** 2 - log_peak
+
+    out = stored(rng.uniform(a, b, shape))
+    pending = np.log(rng.uniform(0.0, 1.0, shape)) > log_excess(out)
+    while pending.any():
+        cand = stored(rng.uniform(a, b, shape))
+        out = np.where(pending, cand, out)
+        pending = pending & (np.log(rng.uniform(0.0, 1.0, shape)) > log_excess(cand))
     return _fill(tensor, out)
 
 

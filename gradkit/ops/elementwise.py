@@ -221,8 +221,15 @@ def _frac_impl(x: np.ndarray) -> np.ndarray:
     return x - np.trunc(x)
 
 
+@half_in_float32
 def _round_impl(x: np.ndarray, decimals: int = 0) -> np.ndarray:
-    return np.round(x, decimals)
+    """PyTorch's steps: ``rint(x * 10**d) / 10**d``, for d < 0 ``rint(x / 10**-d) * 10**-d``,
+    in the float's own precision (float32 for float16: in float16, 1200.1 * 1000 overflowed to
+    inf and 0.0025 * 1000 rounded to 2.5, then to 2)."""
+    if not decimals or getattr(x, "dtype", None) is None or x.dtype.kind != "f":
+        return np.round(x, decimals)
+    scale = x.dtype.type(10.0 ** abs(decimals))
+    return np.rint(x * scale) / scale if decimals > 0 else np.rint(x / scale) * scale
 
 
 def _floor_divide_impl(x: Any, y: Any) -> np.ndarray:

@@ -49,6 +49,8 @@ def _shifted(x: np.ndarray, dim: int) -> np.ndarray:
 def _log_softmax_impl(x: np.ndarray, dim: int) -> np.ndarray:
     if x.ndim == 0:
         return np.zeros_like(x)
+    if x.dtype == np.float16:          # in float32, with the half kernel's two roundings
+        return _log_softmax_reduced(x.astype(np.float32), dim, _round_half).astype(np.float16)
     s = _shifted(x, dim)
     with np.errstate(divide="ignore"):
         return s - np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
@@ -57,8 +59,38 @@ def _log_softmax_impl(x: np.ndarray, dim: int) -> np.ndarray:
 def _softmax_impl(x: np.ndarray, dim: int) -> np.ndarray:
     if x.ndim == 0:
         return np.ones_like(x)
+    if x.dtype == np.float16:          # in float32, with the half kernel's rounding
+        return _softmax_reduced(x.astype(np.float32), dim, _round_half).astype(np.float16)
     e = np.exp(_shifted(x, dim))
     return e / np.sum(e, axis=dim, keepdims=True)
+
+
+def _round_half(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a, np.float32).astype(np.float16).astype(np.float32)
+
+
+def _log_softmax_reduced(x: np.ndarray, dim: int, keep: Any) -> np.ndarray:
+    """PyTorch's CPU log_softmax on a reduced float (float16, bfloat16), on its float32 values:
+    over the last dim the kernel keeps the sum of exponentials and its log in the reduced type
+    (``keep`` rounds to it): ``(x - max) - keep(log(keep(sum)))``; over another dim all is
+    float32 (checked against PyTorch 2.13 on random inputs)."""
+    s = _shifted(x, dim)
+    with np.errstate(divide="ignore"):
+        if dim % x.ndim != x.ndim - 1:
+            return s - np.log(np.sum(np.exp(s), axis=dim, keepdims=True))
+        return s - keep(np.log(keep(np.sum(np.exp(s), axis=dim, keepdims=True))))
+
+
+def _softmax_reduced(x: np.ndarray, dim: int, keep: Any) -> np.ndarray:
+    """PyTorch's CPU softmax on a reduced float, on its float32 values: over a dim other than
+    the last the kernel keeps the exponentials in the reduced type before dividing by their
+    (float32) sum; over the last dim all is float32. (Over a non-last dim with 63 or more
+    columns behind it PyTorch switches kernels, and its result differs from this in the last
+    bit for some elements.)"""
+    e = np.exp(_shifted(x, dim))
+    if dim % x.ndim == x.ndim - 1:
+        return e / np.sum(e, axis=dim, keepdims=True)
+    return keep(e) / np.sum(e, axis=dim, keepdims=True)
 
 
 def _sum_keep(a: Any, dim: int) -> Any:
@@ -83,25 +115,20 @@ def _softmax_jvp(t: Any, ans: Any, x: Any, dim: int) -> Any:
 
 
 def _log_softmax_bf16(x: np.ndarray, dim: int) -> np.ndarray:
-    """On bfloat16 over the last dim PyTorch's kernel keeps the sum of exponentials and its log
-    in bfloat16: ``(x - max) - bf16(log(bf16(sum)))`` (over another dim: all in float32)."""
-    if x.ndim == 0 or dim % x.ndim != x.ndim - 1:
+    """On bfloat16: ``_log_softmax_reduced`` with bfloat16 roundings."""
+    if x.ndim == 0:
         return _log_softmax_impl(x, dim)
-    s = _shifted(x, dim)
-    with np.errstate(divide="ignore"):
-        return s - round_bf16(np.log(round_bf16(np.sum(np.exp(s), axis=dim, keepdims=True))))
+    return _log_softmax_reduced(x, dim, round_bf16)
 
 
 bf16_rules(log_softmax_p, fwd=_log_softmax_bf16)
 
 
 def _softmax_bf16(x: np.ndarray, dim: int) -> np.ndarray:
-    """On bfloat16 over a dim other than the last PyTorch's kernel keeps the exponentials in
-    bfloat16 before dividing by their (float32) sum; over the last dim all is float32."""
-    if x.ndim == 0 or dim % x.ndim == x.ndim - 1:
+    """On bfloat16: ``_softmax_reduced`` with bfloat16 roundings."""
+    if x.ndim == 0:
         return _softmax_impl(x, dim)
-    e = np.exp(_shifted(x, dim))
-    return round_bf16(e) / np.sum(e, axis=dim, keepdims=True)
+    return _softmax_reduced(x, dim, round_bf16)
 
 
 # NOTE: fused (stability and speed): one node instead of exp / sum / div.

@@ -216,3 +216,43 @@ def fix_random(lib: Any) -> None:
         real_gen = init._gen   # orthogonal_ draws its Gaussian matrix here; PyTorch's normal_()s it
         init._gen = lambda generator=None, like=None: (
             stream.rng if generator is None else real_gen(generator, like))
+
+    # torch.distributions draws through exponential_ (Exponential, Pareto, Weibull), cauchy_
+    # (Cauchy, HalfCauchy), torch._standard_gamma (Gamma, Chi2, StudentT, FisherSnedecor) and
+    # torch._sample_dirichlet (Dirichlet, Beta); gradkit's through gk.rand and NumPy's
+    # standard_gamma on its default generator: both from the stream, in the same formulas
+    def exponential_(self: Any, lambd: float = 1.0, *, generator: Any = None) -> Any:
+        return _fill(self, -np.log(stream.rng.random(tuple(self.shape))) / lambd)
+
+    def cauchy_(self: Any, median: float = 0.0, sigma: float = 1.0, *,
+                generator: Any = None) -> Any:
+        u = stream.rng.random(tuple(self.shape))
+        return _fill(self, median + sigma * np.tan(np.pi * (u - 0.5)))
+
+    lib.Tensor.exponential_ = exponential_
+    lib.Tensor.cauchy_ = cauchy_
+    if lib.__name__ == "torch":
+        def _gammas(alpha: Any) -> np.ndarray:
+            return stream.rng.standard_gamma(np.asarray(alpha.detach().tolist(), dtype=np.float64))
+
+        lib._standard_gamma = lambda alpha: lib.tensor(_gammas(alpha), dtype=alpha.dtype)
+
+        def _sample_dirichlet(alpha: Any) -> Any:
+            g = _gammas(alpha)
+            return lib.tensor(g / g.sum(-1, keepdims=True), dtype=alpha.dtype)
+
+        lib._sample_dirichlet = _sample_dirichlet
+    else:
+        sampling = importlib.import_module(lib.__name__ + ".distributions._sampling")
+        real_sampling_gen = sampling._gen
+        sampling._gen = lambda generator=None, like=None: (
+            stream.rng if generator is None else real_sampling_gen(generator, like))
+
+    real_poisson = lib.poisson
+
+    def poisson(input: Any, generator: Any = None) -> Any:
+        real_poisson(input)          # the library's own checks (an integer rate is refused)
+        rates = np.asarray(input.detach().tolist(), dtype=np.float64)
+        return lib.tensor(stream.rng.poisson(rates), dtype=input.dtype)
+
+    lib.poisson = poisson
