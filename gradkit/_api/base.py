@@ -327,3 +327,53 @@ def _accepts_out(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
                                         annotation="Any"))
     with_out.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
     return with_out
+
+
+# --- PyTorch's refusals by dtype -----------------------------------------------------------
+def _kind_of(d: _dtype.dtype) -> str:
+    """``"c"``, ``"f"``, ``"b"`` or ``"i"`` (any integer) for a gradkit dtype."""
+    if d.is_complex:
+        return "c"
+    if d.is_floating_point:
+        return "f"
+    return "b" if d is _dtype.bool else "i"
+
+
+def _refuse_kinds(fn: Callable[..., Any], refusals: dict[str, tuple[type, str]],
+                 binary: bool = False) -> Callable[..., Any]:
+    """``fn`` raising PyTorch's error for the dtypes PyTorch has no kernel for.
+
+    ``refusals`` maps a kind (``"c"`` complex, ``"i"`` integer, ``"b"`` bool) to the exception
+    class and message (``{name}``: PyTorch's scalar name, ``'Long'``, ``'ComplexFloat'``). The
+    kind is the input's, or for ``binary`` the operands' promoted type's (``hypot`` of an
+    integer tensor and a float tensor runs in float)."""
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if args and isinstance(args[0], Tensor) or binary and len(args) > 1 and \
+                isinstance(args[1], Tensor):
+            try:
+                d = _dtype.result_type(*args[:2]) if binary and len(args) > 1 else args[0].dtype
+            except (TypeError, ValueError, AttributeError):
+                d = None
+            hit = refusals.get(_kind_of(d)) if d is not None else None
+            if hit is not None:
+                raise hit[0](hit[1].format(name=_scalar_name(d)))
+        return fn(*args, **kwargs)
+    return _like(wrapped, fn)
+
+
+def _like(wrapped: Callable[..., Any], fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``wrapped`` named, documented and signed as ``fn`` (no ``__wrapped__``: the method table
+    reads that as the function a method stands for)."""
+    functools.update_wrapper(wrapped, fn)
+    del wrapped.__wrapped__
+    try:
+        wrapped.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        pass
+    return wrapped
+
+
+def _no_kernel(kernel: str) -> tuple[type, str]:
+    """PyTorch's ``"<kernel>" not implemented for '<dtype>'`` (a NotImplementedError)."""
+    from gradkit.ops._registry import KernelDtypeError
+    return KernelDtypeError, f'"{kernel}" not implemented for ' + "'{name}'"
