@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import weakref
 from typing import Any, Callable
 
@@ -165,10 +166,11 @@ def _batched_op_message(op: str) -> str:
             "being called inside the PyTorch framework, please file a bug report instead.")
 
 
-#: set by ``gradkit.func`` while a vmap runs: called with each tensor that is not batched
-#: before an in-place write into it (vmap keeps what it held, so that a function it runs again
-#: per example writes once, as the one batched call PyTorch makes does)
-UNBATCHED_WRITE: list[Any] = [None]
+#: ``UNBATCHED_WRITE.note``, set by ``gradkit.func`` while a vmap runs in this thread: called
+#: with each tensor that is not batched before an in-place write into it (vmap keeps what it
+#: held, so that a function it runs again per example writes once, as the one batched call
+#: PyTorch makes does)
+UNBATCHED_WRITE = threading.local()
 
 
 def _refuse_batched_write(self: Tensor, src: Any, copy: bool = False,
@@ -177,7 +179,7 @@ def _refuse_batched_write(self: Tensor, src: Any, copy: bool = False,
     # on the hot path of every in-place op otherwise
     if not _R._fw_on:
         return
-    note = UNBATCHED_WRITE[0]
+    note = getattr(UNBATCHED_WRITE, "note", None)
     if note is not None and getattr(self, "_level", None) is None and \
             not getattr(self, "_vmap_example", False):
         note(self)

@@ -318,8 +318,8 @@ def _run(call: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec
     prev_hook = getattr(creation._draw_hook, "fn", None)
     creation._draw_hook.fn = _on_draw
     journal = _Writes()
-    prev_note = _inplace.UNBATCHED_WRITE[0]
-    _inplace.UNBATCHED_WRITE[0] = journal.note
+    prev_note = getattr(_inplace.UNBATCHED_WRITE, "note", None)
+    _inplace.UNBATCHED_WRITE.note = journal.note
     try:
         try:
             res = _vmap_batched(call, leaves, leaf_axes, spec, n, out_axes)
@@ -338,7 +338,7 @@ def _run(call: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec
     finally:
         modes.pop()
         creation._draw_hook.fn = prev_hook
-        _inplace.UNBATCHED_WRITE[0] = prev_note
+        _inplace.UNBATCHED_WRITE.note = prev_note
     return res
 
 
@@ -358,10 +358,16 @@ class _Writes:
         if id(t) not in self.saved and isinstance(t._data, np.ndarray):
             self.saved[id(t)] = (t, t._data.copy(), t._fn, t._oi, t._rg)
 
-    def undo(self) -> None:
+    def undo(self, results: Any = ()) -> None:
+        """Undo the writes, except into what the runs before returned (``results``: a tensor
+        made and written inside ``fun`` and returned is that example's result)."""
+        kept = [v._data for v in tree_flatten(list(results))[0]
+                if isinstance(v, Tensor) and isinstance(v._data, np.ndarray)]
         # NOTE: latest first: a tensor first noted after a view of it was written (``y[0] += 1``
         # writes the view, then sets it into y) must not win over the view's earlier state
         for t, data, fn, oi, rg in reversed(list(self.saved.values())):
+            if any(np.may_share_memory(t._data, k) for k in kept):
+                continue
             np.copyto(t._data, data)
             t._fn, t._oi, t._rg = fn, oi, rg
             t._vc[0] += 1
@@ -446,7 +452,7 @@ def _vmap_loop(fun: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any],
     try:
         for i in range(n):
             if journal is not None and i:
-                journal.undo()                     # one write in all, as one batched call makes
+                journal.undo(results)              # one write in all, as one batched call makes
             if mode is not None and mode.saved:    # "same": every example replays the first's draws
                 for gen, state in mode.saved.items():
                     gen._raw_rng().bit_generator.state = copy.deepcopy(state)

@@ -97,3 +97,14 @@ def test_same_as_torch() -> None:
         out = lib.vmap(f)(lib.tensor([[1.0, -1.0], [0.0, 2.0], [3.0, 3.0]]))
         assert out.tolist() == [[4.0, 3.0], [3.5, 4.0], [4.0, 4.0]]
         assert y.tolist() == [3.0, 3.0]
+
+
+def test_a_local_tensor_written_and_returned_is_kept() -> None:
+    # torch: [[1., 1.]] * 3 (the unbatched result broadcast over the batch)
+    def g(x):
+        buf = gk.zeros(2)
+        buf.add_(1)
+        _per_example(x)
+        return buf
+
+    np.testing.assert_array_equal(gk.vmap(g)(_xs()).numpy(), [[1.0, 1.0]] * 3)
