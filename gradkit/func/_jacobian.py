@@ -396,6 +396,10 @@ def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
         tangents.append(seed.reshape((total,) + t._data.shape))
         start += n
     cols = fm.apply(tangents)                 # each (total, *out.shape)
+    # NOTE: the dual-number closure refers back to fm: a cycle that would keep the transposed
+    # graph's tensors alive until a collection (compile takes them for tensors the user holds)
+    fm.__dict__.pop("_dual", None)
+    fm._transposed = None
     offs = np.cumsum([0] + numels)
     jac = []
     for col, o in zip(cols, outs):
