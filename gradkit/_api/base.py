@@ -359,7 +359,9 @@ def _refuse_kinds(fn: Callable[..., Any], refusals: dict[str, tuple[type, str]],
                 d = _dtype.result_type(*args[:2]) if binary and len(args) > 1 else args[0].dtype
                 raise hit[0](hit[1].format(name=_scalar_name(d)))
         return fn(*args, **kwargs)
-    return _like(wrapped, fn)
+    out = _like(wrapped, fn)
+    out._unrefused = getattr(fn, "_unrefused", fn)   # type: ignore[attr-defined]  # NumPy's ufuncs
+    return out
 
 
 #: NumPy dtype kinds (and Python number types) by PyTorch's category, 1 bool ... 4 complex
