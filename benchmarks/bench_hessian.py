@@ -6,8 +6,9 @@ Run from the repository root::
 
     python benchmarks/bench_hessian.py [--reps 31]
 
-Timed: ``gradkit.func.hessian(f)(x)`` (default ``mode='rev-over-rev'``; ``mode='fwd-over-rev'``,
-real forward mode with one dual pass per column, is timed beside it) and
+Timed: ``gradkit.func.hessian(f)(x)`` (the default: columns by the double-VJP trick, as
+``torch.func.hessian``'s ``jacfwd`` takes them; ``mode='rev-over-rev'`` (rows walked back) and
+``mode='fwd-over-rev'`` (vmapped dual numbers) are timed beside it) and
 ``gradkit.autograd.functional.hessian(f, x)`` against
 PyTorch with ``torch.set_num_threads(1)`` and ``(2)``; the ratio uses the faster PyTorch entry.
 NumPy's BLAS thread count is fixed when NumPy loads, so gradkit is timed twice as well, in child
@@ -64,6 +65,7 @@ def child(reps: int) -> None:
         return gk.logsumexp(A @ x, 0) + 0.5 * x @ x
 
     entries = {"gradkit.func.hessian": lambda: gf.hessian(f)(x),
+               "gradkit.func.hessian(mode='rev-over-rev')": lambda: gf.hessian(f, mode="rev-over-rev")(x),
                "gradkit.func.hessian(mode='fwd-over-rev')": lambda: gf.hessian(f, mode="fwd-over-rev")(x),
                "gradkit.autograd.functional.hessian": lambda: F.hessian(f, x)}
     for fn in entries.values():

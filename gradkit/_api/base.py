@@ -327,3 +327,68 @@ def _accepts_out(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
                                         annotation="Any"))
     with_out.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
     return with_out
+
+
+# --- PyTorch's refusals by dtype -----------------------------------------------------------
+def _refuse_kinds(fn: Callable[..., Any], refusals: dict[str, tuple[type, str]],
+                 binary: bool = False) -> Callable[..., Any]:
+    """``fn`` raising PyTorch's error for the dtypes PyTorch has no kernel for.
+
+    ``refusals`` maps a kind (``"c"`` complex, ``"i"`` integer, ``"b"`` bool) to the exception
+    class and message (``{name}``: PyTorch's scalar name, ``'Long'``, ``'ComplexFloat'``). The
+    kind is the input's, or for ``binary`` the operands' promoted type's (``hypot`` of an
+    integer tensor and a float tensor runs in float)."""
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        a = args[0] if args else None
+        if type(a) is Tensor and a._data.dtype.kind == "f":      # the common case, first
+            if not binary or len(args) < 2:
+                return fn(*args, **kwargs)
+            o = args[1]
+            to = type(o)
+            if to is float or to is int or to is Tensor and o._data.dtype.kind == "f":
+                return fn(*args, **kwargs)
+        if args:
+            # NOTE: the promoted type's category is the highest operand's (bool < integer <
+            # floating < complex); the dtype itself is worked out only to word a refusal
+            kind = _CATEGORY.get(_operand_kind(args[0]), 0)
+            if binary and len(args) > 1:
+                kind = max(kind, _CATEGORY.get(_operand_kind(args[1]), 0))
+            hit = refusals.get("_bifc"[kind]) if kind else None
+            if hit is not None and (isinstance(args[0], Tensor) or
+                                    binary and len(args) > 1 and isinstance(args[1], Tensor)):
+                d = _dtype.result_type(*args[:2]) if binary and len(args) > 1 else args[0].dtype
+                raise hit[0](hit[1].format(name=_scalar_name(d)))
+        return fn(*args, **kwargs)
+    out = _like(wrapped, fn)
+    out._unrefused = getattr(fn, "_unrefused", fn)   # type: ignore[attr-defined]  # NumPy's ufuncs
+    return out
+
+
+#: NumPy dtype kinds (and Python number types) by PyTorch's category, 1 bool ... 4 complex
+_CATEGORY = {"b": 1, "i": 2, "u": 2, "f": 3, "V": 3, "c": 4}
+
+
+def _operand_kind(a: Any) -> str:
+    if isinstance(a, Tensor):
+        return a._data.dtype.kind
+    t = type(a)
+    return "b" if t is bool else "i" if t is int else "f" if t is float else \
+        "c" if t is complex else ""
+
+
+def _like(wrapped: Callable[..., Any], fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``wrapped`` named, documented and signed as ``fn`` (no ``__wrapped__``: the method table
+    reads that as the function a method stands for)."""
+    functools.update_wrapper(wrapped, fn)
+    del wrapped.__wrapped__
+    try:
+        wrapped.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        pass
+    return wrapped
+
+
+def _no_kernel(kernel: str) -> tuple[type, str]:
+    """PyTorch's ``"<kernel>" not implemented for '<dtype>'`` (a NotImplementedError)."""
+    from gradkit.ops._registry import KernelDtypeError
+    return KernelDtypeError, f'"{kernel}" not implemented for ' + "'{name}'"

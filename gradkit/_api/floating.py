@@ -205,3 +205,15 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
     """``I0(beta sqrt(1 - (2k / (N - 1) - 1)**2)) / I0(beta)``."""
     return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad,
                    lambda n: np.kaiser(n, beta))
+
+
+# --- PyTorch's refusals by dtype (its words) ------------------------------------------------
+def _refusing() -> None:
+    from gradkit._api.base import _no_kernel, _refuse_kinds
+    g = globals()
+    for name in ("igamma", "igammac"):
+        g[name] = _refuse_kinds(g[name], {"i": _no_kernel(name + "_cpu"),
+                                          "b": _no_kernel(name + "_cpu")}, binary=True)
+
+
+_refusing()

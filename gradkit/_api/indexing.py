@@ -510,3 +510,20 @@ def unravel_index(indices: Any, shape: Any) -> tuple[Tensor, ...]:
         coords.append(rest % size if size else np.zeros_like(rest))
         rest = rest // size if size else rest
     return tuple(_make(np.asarray(c, dtype=np.int64), False, None) for c in reversed(coords))
+
+
+# --- PyTorch's refusals by dtype (its words) ------------------------------------------------
+def _refusing() -> None:
+    from gradkit._api.base import _no_kernel, _refuse_kinds
+    g = globals()
+    sort_c = {"c": (RuntimeError, " Sort does not support complex dtypes on CPU")}
+    for name in ("sort", "argsort", "msort"):
+        g[name] = _refuse_kinds(g[name], sort_c)
+    g["topk"] = _refuse_kinds(topk, {"c": (RuntimeError,
+                                           " topk does not support complex dtypes on CPU")})
+    g["kthvalue"] = _refuse_kinds(kthvalue, {"c": _no_kernel("kthvalue_cpu")})
+    for name in ("unique", "unique_consecutive"):
+        g[name] = _refuse_kinds(g[name], {"c": _no_kernel("unique")})
+
+
+_refusing()

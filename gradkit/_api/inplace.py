@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 import weakref
 from typing import Any, Callable
 
@@ -171,12 +172,23 @@ def _batched_op_message(op: str) -> str:
             "being called inside the PyTorch framework, please file a bug report instead.")
 
 
+#: ``UNBATCHED_WRITE.note``, set by ``gradkit.func`` while a vmap runs in this thread: called
+#: with each tensor that is not batched before an in-place write into it (vmap keeps what it
+#: held, so that a function it runs again per example writes once, as the one batched call
+#: PyTorch makes does)
+UNBATCHED_WRITE = threading.local()
+
+
 def _refuse_batched_write(self: Tensor, src: Any, copy: bool = False,
                           op: str = "inplace arithmetic") -> None:
     # NOTE: batched tensors exist only while a vmap's hook is set (``_fw_on``): one global read
     # on the hot path of every in-place op otherwise
     if not _R._fw_on:
         return
+    note = getattr(UNBATCHED_WRITE, "note", None)
+    if note is not None and getattr(self, "_level", None) is None and \
+            not getattr(self, "_vmap_example", False):
+        note(self)
     if getattr(src, "_level", None) is not None:
         if getattr(self, "_level", None) is not None:
             return

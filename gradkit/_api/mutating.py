@@ -207,6 +207,12 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
 
     Differentiable: ties in ``amax``/``amin`` share the gradient evenly, as in PyTorch.
     """
+    return _scatter_reduce(input, dim, index, src, reduce, include_self, 0)
+
+
+def _scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str,
+                    include_self: bool, variant: int) -> Tensor:
+    """``scatter_reduce``; ``variant`` 1 names the node ``IndexReduceBackward0``."""
     x, s = _t(input), _t(src)
     if reduce not in _REDUCES:
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
@@ -234,8 +240,10 @@ def scatter_reduce(input: Tensor, dim: int, index: Any, src: Tensor, reduce: str
     if idx.max() >= n or idx.min() < 0:
         bad = int(idx[(idx >= n) | (idx < 0)][0])
         raise RuntimeError(f"index {bad} is out of bounds for dimension {d} with size {n}")
-    # PyTorch's node: one ScatterReduceBackward0 (a row of the table)
-    return S.scatter_reduce_p(x, s, dim=d, index=idx, reduce=reduce, include_self=bool(include_self))
+    # PyTorch's node: one ScatterReduceBackward0 (IndexReduceBackward0), a row of the table
+    return apply(S.scatter_reduce_p.prim, (x, s),
+                 {"dim": d, "index": idx, "reduce": reduce, "include_self": bool(include_self)},
+                 variant)
 
 
 def index_reduce(input: Tensor, dim: int, index: Any, source: Tensor, reduce: str, *,
@@ -256,4 +264,4 @@ def index_reduce(input: Tensor, dim: int, index: Any, source: Tensor, reduce: st
     shape = [1] * s.ndim
     shape[d] = idx.size
     full = np.ascontiguousarray(np.broadcast_to(idx.reshape(shape), tuple(s.shape)))
-    return scatter_reduce(x, d, full, s, reduce, include_self=include_self)
+    return _scatter_reduce(x, d, full, s, reduce, include_self, 1)

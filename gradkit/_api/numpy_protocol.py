@@ -52,7 +52,9 @@ def _row_ufuncs() -> dict[Any, Callable[..., Any]]:
             for space in (A, AM, AC):
                 fn = getattr(space, prim.name, None)
                 if callable(fn):
-                    out[prim.fwd] = fn
+                    # NOTE: NumPy's semantics for NumPy's ufuncs: np.maximum and np.less order
+                    # complex numbers, np.sign(z) is z / |z| (PyTorch's refusals stay on gk.*)
+                    out[prim.fwd] = getattr(fn, "_unrefused", fn)
                     break
     return out
 
@@ -166,7 +168,8 @@ _OTHER_UFUNCS: dict[Any, Callable[..., Any]] = {
 _GUFUNCS = {u for u in (np.matmul, getattr(np, "vecdot", None), getattr(np, "matvec", None),
                         getattr(np, "vecmat", None)) if u is not None}
 
-UFUNCS: dict[Any, Callable[..., Any]] = {**_row_ufuncs(), **_OTHER_UFUNCS}
+UFUNCS: dict[Any, Callable[..., Any]] = {
+    **_row_ufuncs(), **{u: getattr(f, "_unrefused", f) for u, f in _OTHER_UFUNCS.items()}}
 _GUFUNC_DEFAULT: dict[Any, Callable[..., Any]] = {u: UFUNCS[u] for u in _GUFUNCS}
 
 

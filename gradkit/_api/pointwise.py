@@ -580,3 +580,38 @@ def isreal(input: Tensor) -> Tensor:
     return _make(np.asarray(x._data.imag == 0), False, None)
 
 
+
+
+# --- PyTorch's refusals by dtype (its words) ------------------------------------------------
+def _refusing() -> None:
+    from gradkit._api.base import _no_kernel, _refuse_kinds
+    g = globals()
+    for name in ("maximum", "minimum"):
+        g[name] = _refuse_kinds(g[name], {"c": (RuntimeError, f"{name} not implemented for complex "
+                                                             "tensors.")}, binary=True)
+    for names in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal")):
+        fn = _refuse_kinds(g[names[0]], {"c": _no_kernel(names[0] + "_cpu")}, binary=True)
+        for name in names:
+            g[name] = fn
+    for name in ("hypot", "logaddexp"):
+        g[name] = _refuse_kinds(g[name], {"i": _no_kernel(name + "_cpu"),
+                                          "b": _no_kernel(name + "_cpu")}, binary=True)
+    g["frac"] = _refuse_kinds(g["frac"], {"i": _no_kernel("frac_cpu")})
+    clamp_c = {"c": (NotImplementedError, "clamp is not supported for complex types")}
+    g["clamp"] = g["clip"] = _refuse_kinds(clamp, clamp_c)
+    g["clamp_min"] = _refuse_kinds(clamp_min, {"c": _no_kernel("maximum_cpu")})
+    g["clamp_max"] = _refuse_kinds(clamp_max, {"c": _no_kernel("minimum_cpu")})
+    g["relu"] = _refuse_kinds(relu, {**clamp_c, "b": (RuntimeError,
+                                                      "Boolean inputs not supported for relu")})
+    g["sign"] = _refuse_kinds(sign, {"c": (NotImplementedError, "Unlike NumPy, torch.sign is not "
+                                           "intended to support complex numbers. Please use "
+                                           "torch.sgn instead.")})
+    for name in ("isposinf", "isneginf"):
+        g[name] = _refuse_kinds(g[name], {"c": (RuntimeError,
+                                                f"{name} does not support complex inputs.")})
+    # NOTE: erf and erfc of complex numbers are gradkit's own (SciPy's), beyond PyTorch's kernels
+    for name, kernel in (("round", "round_vml_cpu"), ("logit", "logit_cpu")):
+        g[name] = _refuse_kinds(g[name], {"c": _no_kernel(kernel)})
+
+
+_refusing()

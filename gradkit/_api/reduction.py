@@ -600,3 +600,39 @@ def hash_tensor(input: Tensor, dim: Dims = None, *, keepdim: bool = False, mode:
     bits = np.ascontiguousarray(wide).view(np.uint64)
     return _make(np.asarray(np.bitwise_xor.reduce(bits, axis=d, keepdims=keepdim),
                             dtype=np.uint64), False, None)
+
+
+# --- PyTorch's refusals by dtype (its words) ------------------------------------------------
+def _refusing() -> None:
+    from gradkit._api.base import _no_kernel, _refuse_kinds
+    g = globals()
+    for name, kernel in (("amax", "max_values_cpu"), ("amin", "min_values_cpu")):
+        g[name] = _refuse_kinds(g[name], {"c": _no_kernel(kernel)})
+    for name in ("argmax", "argmin"):
+        g[name] = _refuse_kinds(g[name], {"c": (RuntimeError,
+                                                f"{name}(): does not support complex input")})
+    for name in ("median", "nanmedian"):
+        g[name] = _refuse_kinds(g[name], {"c": _no_kernel("median_cpu"),
+                                          "b": _no_kernel("median_cpu")})
+    g["mode"] = _refuse_kinds(mode, {"c": _no_kernel("mode_cpu")})
+    g["nansum"] = _refuse_kinds(nansum, {"c": (RuntimeError, "nansum on CPU does not support "
+                                                             "complex inputs")})
+    for name, kernel in (("max", "max_all"), ("min", "min_all")):
+        g[name] = _extremum_refusing(g[name], name, kernel)
+
+
+def _extremum_refusing(fn: Any, name: str, kernel: str) -> Any:
+    """``max``/``min`` of complex numbers: PyTorch's error for each overload (``max(a, b)`` is
+    ``maximum``'s)."""
+    from gradkit._api.base import _like, _no_kernel, _refuse_kinds
+    whole = _refuse_kinds(fn, {"c": _no_kernel(kernel)})
+    along = _refuse_kinds(fn, {"c": (RuntimeError, f"{name}(): does not support complex input")})
+
+    def wrapped(input: Tensor, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:
+        if isinstance(dim, Tensor) or other is not None:
+            return fn(input, dim, keepdim, other=other)
+        return (whole if dim is None else along)(input, dim, keepdim)
+    return _like(wrapped, fn)
+
+
+_refusing()

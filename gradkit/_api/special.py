@@ -240,3 +240,26 @@ def index_add(input: Tensor, dim: int, index: Any, source: Tensor, *, alpha: Any
     # PyTorch's node: one IndexAddBackward0 (a row of the table)
     return S.index_add_p(x, src, dim=d, index=idx, alpha=alpha)
 
+
+
+# --- PyTorch's refusals by dtype (its words) ------------------------------------------------
+def _refusing() -> None:
+    from gradkit._api.base import _no_kernel, _refuse_kinds
+    g = globals()
+    for name in ("fmax", "fmin"):
+        g[name] = _refuse_kinds(g[name], {"c": (RuntimeError, f"{name} not implemented for complex "
+                                                             "tensors.")}, binary=True)
+    for name in ("deg2rad", "rad2deg"):
+        g[name] = _refuse_kinds(g[name], {"c": (RuntimeError,
+                                                f"{name} is not supported for complex tensors.")})
+    g["logaddexp2"] = _refuse_kinds(logaddexp2, {"i": _no_kernel("logaddexp2_cpu"),
+                                                 "b": _no_kernel("logaddexp2_cpu")}, binary=True)
+    g["xlogy"] = g["special_xlogy"] = _refuse_kinds(xlogy, {"c": _no_kernel("xlogy_cpu")},
+                                                    binary=True)
+    g["aminmax"] = _refuse_kinds(aminmax, {"c": _no_kernel("aminmax_cpu")})
+    g["nanmean"] = _refuse_kinds(nanmean, {"c": (RuntimeError, "nansum on CPU does not support "
+                                                               "complex inputs")})
+    g["digamma"] = _refuse_kinds(digamma, {"c": _no_kernel("digamma")})
+
+
+_refusing()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 __all__ = ["layout", "strided", "memory_format", "contiguous_format", "channels_last",
            "channels_last_3d", "preserve_format"]
 
@@ -92,3 +94,11 @@ def suggested(arr: Any) -> Any:
         if arr.ndim == rank and is_laid_out(arr, order) and not is_laid_out(arr, tuple(range(rank))):
             return fmt
     return contiguous_format
+
+
+def relaid(arr: Any, fmt: Any) -> Any:
+    """A copy of the NumPy array ``arr`` with the same values laid out in ``fmt``'s order."""
+    order = CHANNELS_LAST[fmt][1]
+    out = np.empty(tuple(arr.shape[d] for d in order), dtype=arr.dtype).transpose(np.argsort(order))
+    out[...] = arr
+    return out

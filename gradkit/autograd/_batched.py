@@ -173,8 +173,12 @@ _BATCH_RULES: dict[str, Callable[..., list[Any]]] = {
 }
 
 
-def _prim_batched(node: PrimNode, g: np.ndarray) -> list[Any] | None:
-    """The batched rule of a table primitive, or None when it has none (loop instead)."""
+def _prim_batched(node: PrimNode, g: np.ndarray,
+                  live: tuple[bool, ...] | None = None) -> list[Any] | None:
+    """The batched rule of a table primitive, or None when it has none (loop instead).
+
+    ``live[i]``: whether input ``i`` leads to a wanted gradient (None: every input with an
+    edge); the others get None rather than a batch of gradients nobody reads."""
     prim = node.prim
     kind = prim.batched_vjp
     rule = _BATCH_RULES.get(kind) if kind is not None else None
@@ -191,13 +195,15 @@ def _prim_batched(node: PrimNode, g: np.ndarray) -> list[Any] | None:
         inputs = node._shapes(False, g[0]) if prim.reads_inputs else [None] * len(node.next)
     ans = node._unpack_ans(False) if prim.save_ans else None
     params = node.params or {}
+    if live is None:
+        live = tuple(e is not None for e in node.next)
     if kind == "matmul":
-        return rule(g, ans, inputs, params, tuple(e is not None for e in node.next))
+        return rule(g, ans, inputs, params, live)
     if rule is not None:
         return rule(g, ans, inputs, params)
     out: list[Any] = []
-    for edge, r, x in zip(node.next, prim.vjp, inputs):
-        if edge is None or r is None:
+    for want, r, x in zip(live, prim.vjp, inputs):
+        if not want or r is None:
             out.append(None)
         elif r is ZERO:
             out.append(_backend.zeros(g.shape[:1] + tuple(x.shape), g.dtype, g))
@@ -219,14 +225,15 @@ def _rule_unbind(node: Any, buf: list[Any]) -> list[Any] | None:
     return [np.stack([np.zeros_like(ref) if b is None else as_data(b) for b in buf], axis=dim)]
 
 
-def _node_batched(node: Any, buf: list[Any], bsz: int) -> Sequence[Any]:
+def _node_batched(node: Any, buf: list[Any], bsz: int,
+                  live: tuple[bool, ...] | None = None) -> Sequence[Any]:
     if isinstance(node, PrimNode) and not node.special and node.prim.batched_vjp == "unbind" \
             and node.cast is None:
         res = _rule_unbind(node, buf)
         if res is not None:
             return res
     if isinstance(node, PrimNode) and not node.special and buf[0] is not None:
-        res = _prim_batched(node, buf[0])
+        res = _prim_batched(node, buf[0], live)
         if res is not None:
             return res
     rows = [_call_node(node, [None if b is None else b[k] for b in buf], False) for k in range(bsz)]
@@ -296,7 +303,12 @@ def _batched_vjp(roots: Sequence[Tensor], seeds: Sequence[np.ndarray],
                         for k in out_targets.get((node, oi), ()):
                             captured[k] = buf[oi]
                     if node in needed and any(b is not None for b in buf):
-                        grads_in = _node_batched(node, buf, bsz)
+                        # NOTE: an edge to a part of the graph that reaches no wanted input
+                        # (the first backward's graph under the double-VJP trick) gets nothing
+                        live = tuple(e is not None and (e[0] in needed or e in out_targets
+                                                        if type(e) is tuple else id(e) in leaf_ids)
+                                     for e in node.next)
+                        grads_in = _node_batched(node, buf, bsz, live)
                 _propagate(node, buf, grads_in, buffers, deps, ready, leaf_grads, leaf_ids)
     finally:
         _state.grad_enabled = prev

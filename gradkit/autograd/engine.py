@@ -474,25 +474,42 @@ def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
         want = want.np
     if old is None:
         if create:
+            laid = _laid_like(t._data, g._data) if isinstance(g, Tensor) else None
+            if laid is not None:              # the same graph output, in the leaf's layout
+                g2 = _make(laid, g._rg, g._fn)
+                g2._oi = g._oi
+                g = g2
             t._grad = g
         else:
             arr = _backend.copy(g, want)
-            d = t._data
-            if type(d) is np.ndarray and not d.flags.c_contiguous and _dense(d):
-                # NOTE: PyTorch's default gradient layout: a non-overlapping, dense leaf (a
-                # channels-last weight) gets a .grad with its own strides
-                laid = np.empty_like(d, dtype=arr.dtype)
-                laid[...] = arr
-                arr = laid
-            t._grad = _make(arr, False, None)
+            laid = _laid_like(t._data, arr)
+            t._grad = _make(arr if laid is None else laid, False, None)
     elif create or old._rg:
-        t._grad = old + _wrap(g, create)
+        new = old + _wrap(g, create)
+        laid = _laid_like(t._data, new._data)
+        if laid is not None:                  # a fresh sum: its memory may be laid out anew
+            new._data = laid
+        t._grad = new
     elif (type(old._data) is np.ndarray and old._data.flags.writeable and
           old._data.shape == np.shape(g) and _backend.backend_of(g) is None):
         np.add(old._data, g, out=old._data, casting="unsafe")
         old._vc[0] += 1
     else:
         t._grad = _make(as_data(old._data + g, want), False, None)
+
+
+def _laid_like(d: Any, arr: Any) -> Any:
+    """``arr``'s values laid out as the leaf's data ``d``, or None where nothing is to change.
+
+    PyTorch's default gradient layout: a non-overlapping, dense leaf (a channels-last weight)
+    gets a ``.grad`` with its own strides, however the gradient was computed (with
+    ``create_graph`` too)."""
+    if type(d) is not np.ndarray or type(arr) is not np.ndarray or d.flags.c_contiguous or \
+            arr.strides == d.strides and arr.dtype == d.dtype or not _dense(d):
+        return None
+    laid = np.empty_like(d, dtype=arr.dtype)
+    laid[...] = arr
+    return laid
 
 
 def _dense(a: np.ndarray) -> bool:

@@ -206,26 +206,26 @@ def hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0, *,
     Parameters
     ----------
     mode : {"auto", "rev-over-rev", "fwd-over-rev"}
-        ``"fwd-over-rev"`` is ``jacfwd(jacrev(fun))`` with real forward mode
-        (``gradkit.autograd.forward_ad``): one dual-number pass of the gradient per input
-        element. ``"rev-over-rev"`` is ``jacrev(jacrev(fun))``. ``"auto"`` (the default)
-        takes the outer Jacobian in reverse mode when ``fun`` returns one number, and
-        otherwise in forward mode by the vectorized double-VJP trick (one batched walk).
+        ``"auto"`` (the default) is ``torch.func.hessian``'s ``jacfwd(jacrev(fun))``: the outer
+        Jacobian by columns, each a Jacobian-vector product of the gradient, all of them in one
+        batched walk (the vectorized double-VJP trick), so the zeros carry PyTorch's signs.
+        ``"fwd-over-rev"`` pushes the columns through real forward mode
+        (``gradkit.autograd.forward_ad``, vmapped dual numbers: the gradient runs again on
+        them). ``"rev-over-rev"`` is ``jacrev(jacrev(fun))``: rows, walked back.
 
     Notes
     -----
-    A Hessian of a twice continuously differentiable function is symmetric, so for a
-    scalar function the outer Jacobian may be taken in reverse mode over the gradient's
-    graph: one forward, one differentiable backward and one batched backward walk give
-    the same matrix as forward over reverse, without a pass per column
-    (``benchmarks/bench_hessian.py`` times both). For a function with ``m`` outputs the
-    inner Jacobian has ``m`` times as many entries as the inputs, so reverse mode would
-    seed that many cotangents; ``"auto"`` pushes one tangent per input forward instead, as
-    ``torch.func.hessian`` (``jacfwd(jacrev(f))``) does (``benchmarks/bench_func.py``).
+    The three give the same numbers up to rounding; signs of zero differ (a row walked back multiplies
+    ``-sin(x_j) * 0`` where a column multiplies ``-sin(x_i) * 0``). On small problems
+    ``"rev-over-rev"`` is the fastest (one forward, one differentiable backward and one
+    batched backward, where ``"auto"`` walks the backward's own backward once more);
+    ``benchmarks/bench_hessian_modes.py`` times the three against ``torch.func.hessian``.
+    Under ``create_graph`` (a transform of the Hessian) ``"auto"`` takes rows
+    (``"rev-over-rev"``'s signs).
     """
     if mode == "auto":
         inner = jacrev(fun, argnums, has_aux=has_aux)
-        return _drop_value(_value_and_jac(inner, argnums, has_aux, "auto", randomness="error"),
+        return _drop_value(_value_and_jac(inner, argnums, has_aux, "hessian", randomness="error"),
                            fun, has_aux)
     if mode == "rev-over-rev":
         return jacrev(jacrev(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux)
@@ -242,7 +242,9 @@ def value_and_hessian(fun: Callable[..., Any], argnums: int | Sequence[int] = 0,
         value, jac = value_and_jacrev(fun, argnums, has_aux=has_aux)(*args, **kwargs)
         return jac, value
 
-    inner = jacrev(jac_and_value, argnums, has_aux=True)      # see hessian's Notes
+    # the outer Jacobian as hessian's default takes it (see its Notes)
+    inner = _drop_value(_value_and_jac(jac_and_value, argnums, True, "hessian", randomness="error"),
+                        jac_and_value, True)
 
     @functools.wraps(fun)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

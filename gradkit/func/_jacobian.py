@@ -194,7 +194,7 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
         replay = kwargs.pop(_REPLAY, None)
         call = _Call(args, argnums, "jacrev" if mode == "rev" else "jacfwd")
         vmapped = _vmapping() and _any_batched(*call.flat)
-        if vmapped and mode not in ("rev", "auto"):
+        if vmapped and mode not in ("rev", "auto", "hessian"):
             _no_vmap()
         box: dict[str, Any] = {}
 
@@ -218,9 +218,13 @@ def _value_and_jac(fun: Callable[..., Any], argnums: Any, has_aux: bool, mode: s
             elif mode == "rev":
                 outs = flat_fun(*call.flat)
                 jac = _jac_rev_or_transposed(flat_fun, outs, call, chunk_size)
-            elif mode == "auto":
+            elif mode in ("auto", "hessian"):
                 outs = flat_fun(*call.flat)
-                if sum(o._data.size for o in outs) <= sum(t._data.size for t in call.flat):
+                # NOTE: "hessian" (the outer Jacobian of hessian's default) takes columns, as
+                # torch.func.hessian's jacfwd does: the same numbers, and PyTorch's signs of
+                # zeros (rows walked back give -0.0 where forward mode gives 0.0, and vice versa)
+                if mode == "hessian" and call.create or mode == "auto" and \
+                        sum(o._data.size for o in outs) <= sum(t._data.size for t in call.flat):
                     jac = _jac_rev(outs, call.flat, call.create)
                 else:
                     jac, outs = _jac_fwd(_first_call_cached(flat_fun, call.flat, outs), call.flat,
@@ -266,7 +270,8 @@ def _jac_vmapped(outs: list[Tensor], call: _Call, mode: str) -> list[list[Any]]:
     from gradkit.func import _batching as V
     n_out = sum(o._data.size for o in outs)
     n_in = sum(t._data.size for t in call.flat)
-    columns = mode == "auto" and n_out > n_in or mode == "rev" and n_out > 4 * n_in
+    columns = mode == "auto" and n_out > n_in or mode == "rev" and n_out > 4 * n_in or \
+        mode == "hessian" and not call.create
     if call.create and columns:
         raise V.Unbatchable("vmap: a differentiable forward-mode Jacobian runs per example")
     depth = len(V._levels)
@@ -391,6 +396,10 @@ def _jac_fwd(flat_fun: Callable[..., Any], inputs: list[Tensor], create: bool,
         tangents.append(seed.reshape((total,) + t._data.shape))
         start += n
     cols = fm.apply(tangents)                 # each (total, *out.shape)
+    # NOTE: the dual-number closure refers back to fm: a cycle that would keep the transposed
+    # graph's tensors alive until a collection (compile takes them for tensors the user holds)
+    fm.__dict__.pop("_dual", None)
+    fm._transposed = None
     offs = np.cumsum([0] + numels)
     jac = []
     for col, o in zip(cols, outs):

@@ -16,6 +16,7 @@ import numpy as np
 from gradkit.func._tree import tree_flatten, tree_unflatten
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops.shape import permute_p
+from gradkit._api import inplace as _inplace
 
 
 # --- batching and gradient stopping -----------------------------------------------------
@@ -316,6 +317,9 @@ def _run(call: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec
     modes.append(mode)
     prev_hook = getattr(creation._draw_hook, "fn", None)
     creation._draw_hook.fn = _on_draw
+    journal = _Writes()
+    prev_note = getattr(_inplace.UNBATCHED_WRITE, "note", None)
+    _inplace.UNBATCHED_WRITE.note = journal.note
     try:
         try:
             res = _vmap_batched(call, leaves, leaf_axes, spec, n, out_axes)
@@ -328,12 +332,46 @@ def _run(call: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec
                 raise
             _vmap_stats["why"] = exc
             mode.batched = False
-            res = _vmap_loop(call, leaves, leaf_axes, spec, n, out_axes, mode)
+            journal.undo()              # the batched attempt's writes, before the loop's
+            res = _vmap_loop(call, leaves, leaf_axes, spec, n, out_axes, mode, journal)
             _vmap_stats["loop"] += 1
     finally:
         modes.pop()
         creation._draw_hook.fn = prev_hook
+        _inplace.UNBATCHED_WRITE.note = prev_note
     return res
+
+
+class _Writes:
+    """What the tensors that are not batched held before ``fun`` wrote into them in place.
+
+    PyTorch runs ``fun`` once on the whole batch, so ``y.add_(1)`` into a captured ``y``
+    happens once. The per-example loop runs ``fun`` once per example (and after a batched
+    attempt that failed part way): before each run the writes of the run before are undone,
+    values and history, so each run starts from what the batched call would have seen and
+    the last one leaves one write behind."""
+
+    def __init__(self) -> None:
+        self.saved: dict[int, tuple[Tensor, Any, Any, Any, bool]] = {}
+
+    def note(self, t: Tensor) -> None:
+        if id(t) not in self.saved and isinstance(t._data, np.ndarray):
+            self.saved[id(t)] = (t, t._data.copy(), t._fn, t._oi, t._rg)
+
+    def undo(self, results: Any = ()) -> None:
+        """Undo the writes, except into what the runs before returned (``results``: a tensor
+        made and written inside ``fun`` and returned is that example's result)."""
+        kept = [v._data for v in tree_flatten(list(results))[0]
+                if isinstance(v, Tensor) and isinstance(v._data, np.ndarray)]
+        # NOTE: latest first: a tensor first noted after a view of it was written (``y[0] += 1``
+        # writes the view, then sets it into y) must not win over the view's earlier state
+        for t, data, fn, oi, rg in reversed(list(self.saved.values())):
+            if any(np.may_share_memory(t._data, k) for k in kept):
+                continue
+            np.copyto(t._data, data)
+            t._fn, t._oi, t._rg = fn, oi, rg
+            t._vc[0] += 1
+        self.saved.clear()
 
 
 class _OutAxesError(ValueError):
@@ -406,12 +444,15 @@ def _vmap_batched(fun: Callable[..., Any], leaves: list[Any], leaf_axes: list[An
 
 
 def _vmap_loop(fun: Callable[..., Any], leaves: list[Any], leaf_axes: list[Any], spec: Any,
-               n: int, out_axes: Any, mode: _Randomness | None = None) -> Any:
+               n: int, out_axes: Any, mode: _Randomness | None = None,
+               journal: _Writes | None = None) -> Any:
     from gradkit.func import _batching as V
     results = []
     V.enter_loop(n)
     try:
         for i in range(n):
+            if journal is not None and i:
+                journal.undo(results)              # one write in all, as one batched call makes
             if mode is not None and mode.saved:    # "same": every example replays the first's draws
                 for gen, state in mode.saved.items():
                     gen._raw_rng().bit_generator.state = copy.deepcopy(state)

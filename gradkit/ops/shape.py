@@ -120,6 +120,28 @@ permute_p = defop("permute", _permute_impl, vjp=_permute_vjp, jvp=LINEAR, save_i
 PERMUTE, TRANSPOSE, T = range(3)
 
 
+def _same_name_backward(variant: int, plain: Any) -> Any:
+    """A ``_backward`` whose gradient node, when recorded (``create_graph``), has the forward
+    node's name: PyTorch's ``TBackward0`` differentiates with ``grad.t()``, ``TransposeBackward0``
+    with ``grad.transpose(...)`` and ``PermuteBackward0`` with ``grad.permute(...)``."""
+    from ._registry import apply
+
+    def _backward(self: Any, grads: list[Any], create_graph: bool) -> Any:
+        g = grads[0]
+        if create_graph and isinstance(g, Tensor):
+            dims = tuple(int(i) for i in np.argsort(self.params["dims"]))
+            return (apply(permute_p.prim, (g,), {"dims": dims}, variant),)
+        return plain(self, grads, create_graph)
+    return _backward
+
+
+base = permute_p.prim.node_classes
+permute_p.prim.node_classes = tuple(
+    type(cls.__name__, (cls,), {"__slots__": (), "_backward": _same_name_backward(i, cls._backward)})
+    if i else cls for i, cls in enumerate(base))
+del base
+
+
 def _flip_impl(x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
     # NOTE: NumPy's flip is a view; PyTorch's flip is a copy (writing to it leaves x alone)
     return np.flip(x, dims).copy()
@@ -723,7 +745,7 @@ def _sr_jvp_src(t: Any, ans: Any, x: Any, src: Any, dim: int, index: np.ndarray,
 
 scatter_reduce_p = defop(
     "scatter_reduce", _scatter_reduce_impl, promote="same", save_ans=True,
-    names="ScatterReduceBackward0", vjp=(_sr_vjp_x, _sr_vjp_src),
+    names=("ScatterReduceBackward0", "IndexReduceBackward0"), vjp=(_sr_vjp_x, _sr_vjp_src),
     jvp=(_sr_jvp_x, _sr_jvp_src))
 not_lazy(scatter_reduce_p, False, "reduces into positions with ufunc.at")
 

@@ -167,4 +167,7 @@ WIDER: list[tuple[str, _Build]] = [
     ("F_multilabel_margin_loss_sum", lambda L, t: _F(L).multilabel_margin_loss(t(0, 4), L.tensor([1, 3, -1, 0]), reduction="sum")),
     ("m_index_copy_0d", lambda L, t: t(0, 5).index_copy(0, L.tensor([2]), t(1, 1))),
     ("m_put_accumulate", lambda L, t: t(0, 3, 2).put(L.tensor([0, 5, 0]), t(1, 3), accumulate=True)),
+    ("m_index_reduce_amax", lambda L, t: t(0, 5, 3).index_reduce(0, L.tensor([0, 2, 0, 4]), t(1, 4, 3), "amax")),
+    ("m_index_reduce_mean_inplace", lambda L, t: t(0, 5, 3).clone().index_reduce_(0, L.tensor([0, 2, 0, 4]), t(1, 4, 3), "mean")),
+    ("m_index_reduce_prod_noself", lambda L, t: L.index_reduce(t(0, 5, 3), 0, L.tensor([0, 2, 0, 4]), t(1, 4, 3), "prod", include_self=False)),
 ]

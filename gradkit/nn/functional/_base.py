@@ -92,3 +92,27 @@ def _logsigmoid(x: Tensor) -> Tensor:
     # NOTE: min(x, 0) - log1p(exp(-|x|)) never overflows; at 0 the tie in min gives 1/2, the
     # exact derivative.
     return A.minimum(x, 0.0) - A.log1p(A.exp(-A.abs(x)))
+
+
+def _follow_layout(out: Any, *refs: Any) -> Any:
+    """``out`` (a fresh result, or a tuple of them) laid out channels-last when a reference
+    tensor (the input, a convolution's weight) is, as PyTorch's kernels give it (its
+    ``suggest_memory_format``); the values are unchanged."""
+    from gradkit._core import formats
+    fmt = None
+    for r in refs:
+        if isinstance(r, Tensor) and type(r._data) is np.ndarray:
+            f = formats.suggested(r._data)
+            if f in formats.CHANNELS_LAST:
+                fmt = f
+                break
+    if fmt is None:
+        return out
+    rank, order = formats.CHANNELS_LAST[fmt]
+    for t in out if isinstance(out, tuple) else (out,):
+        if isinstance(t, Tensor) and type(t._data) is np.ndarray and t._data.ndim == rank and \
+                t._base is None and not formats.is_laid_out(t._data, order) and \
+                not any(isinstance(r, Tensor) and np.may_share_memory(t._data, r._data)
+                        for r in refs):
+            t._data = formats.relaid(t._data, fmt)
+    return out

@@ -13,7 +13,7 @@ from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
 from gradkit.ops._registry import apply
-from ._base import _const, _ntuple, _t
+from ._base import _const, _follow_layout, _ntuple, _t
 from gradkit._core.autocast import autocast_op
 
 __all__ = ["conv1d", "conv2d", "conv_transpose2d", "conv_transpose1d", "conv3d",
@@ -118,6 +118,8 @@ def _conv(input: Any, weight: Any, bias: Any, stride: Any, padding: Any, dilatio
             stride, dilation, pads = (1,) + stride, (1,) + dilation, ((0, 0),) + pads
         out = apply(P.convolution_p.prim, (x, w, b), {"nd": nd, "stride": stride, "padding": pads,
                                                       "dilation": dilation, "groups": groups})
+        if nd == 2 and batched:
+            _follow_layout(out, x, w)          # channels-last in, channels-last out
         return out if batched else A.squeeze(out, 0)
     if nd == 1:                    # a 1-D convolution is a 2-D one over a height of 1
         x, w = A.unsqueeze(x, 2), A.unsqueeze(w, 2)

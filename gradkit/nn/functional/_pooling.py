@@ -534,3 +534,21 @@ def fractional_max_pool3d_with_indices(input: Tensor, kernel_size: Any, output_s
                                        _random_samples: Any = None) -> Any:
     """``fractional_max_pool3d`` returning ``(output, indices)``."""
     return fractional_max_pool3d(input, kernel_size, output_size, output_ratio, True, _random_samples)
+
+
+def _layout_kept(fn: Any) -> Any:
+    """A 2-D pooling keeping a channels-last input's layout, as PyTorch's kernels do."""
+    from ._base import _follow_layout
+    from gradkit._api.base import _like
+
+    def run(input: Any, *args: Any, **kwargs: Any) -> Any:
+        return _follow_layout(fn(input, *args, **kwargs), input)
+    return _like(run, fn)
+
+
+max_pool2d = _layout_kept(max_pool2d)
+avg_pool2d = _layout_kept(avg_pool2d)
+adaptive_avg_pool2d = _layout_kept(adaptive_avg_pool2d)
+adaptive_max_pool2d = _layout_kept(adaptive_max_pool2d)
+max_pool2d_with_indices = _layout_kept(max_pool2d_with_indices)
+adaptive_max_pool2d_with_indices = _layout_kept(adaptive_max_pool2d_with_indices)

@@ -497,3 +497,16 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
 
 def _size_repr(size: Sequence[int]) -> str:
     return repr(size) if isinstance(size, (list, tuple)) else repr(list(size))
+
+
+def _layout_kept(fn: Any) -> Any:
+    """A resize keeping a channels-last input's layout, as PyTorch's kernels do."""
+    from ._base import _follow_layout
+    from gradkit._api.base import _like
+
+    def run(input: Any, *args: Any, **kwargs: Any) -> Any:
+        return _follow_layout(fn(input, *args, **kwargs), input)
+    return _like(run, fn)
+
+
+interpolate = _layout_kept(interpolate)
