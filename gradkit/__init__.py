@@ -239,6 +239,14 @@ _NOT_DISPATCHED = frozenset((
     "set_rng_state", "set_warn_always", "tensor", "tril_indices", "triu_indices", "typename",
     "use_deterministic_algorithms", "vander", "zeros", "get_printoptions", "printoptions",
     "set_default_dtype", "compile", "save", "load", "compute", "persist", "from_dask"))
+# the factories and type queries of those: only an active TorchFunctionMode sees them
+_torch_function.wrap_namespace(globals(), (
+    "arange", "as_tensor", "asarray", "empty", "eye", "full", "linspace", "logspace", "ones",
+    "zeros", "rand", "randn", "randint", "randperm", "tensor", "scalar_tensor", "normal",
+    "rand_like", "randn_like", "randint_like", "tril_indices", "triu_indices", "hann_window",
+    "hamming_window", "bartlett_window", "blackman_window", "kaiser_window", "vander",
+    "as_strided", "fill", "empty_strided", "result_type", "promote_types", "can_cast",
+    "typename", "empty_permuted"), "gradkit", modes_only=True)
 _torch_function.wrap_namespace(globals(), [n for n in list(globals()) if n not in _NOT_DISPATCHED
                                            and (getattr(globals()[n], "__module__", None) or "")
                                            .startswith("gradkit")], "gradkit")

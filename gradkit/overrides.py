@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from types import FunctionType
 from typing import Any, Callable, Iterable
 
 from gradkit._core import torch_function as _tf
@@ -143,7 +144,8 @@ def get_overridable_functions() -> dict[Any, list[Callable[..., Any]]]:
     out: dict[Any, list[Callable[..., Any]]] = {}
     for module in _namespaces():
         funcs = [(name, f) for name, f in vars(module).items()
-                 if f in _tf.PUBLIC and not name.startswith("_")]
+                 if isinstance(f, FunctionType) and f in _tf.PUBLIC and f not in _tf.MODE_ONLY
+                 and not name.startswith("_")]
         out[module] = [f for _, f in sorted(funcs, key=lambda item: item[0])]
     methods = []
     for name in sorted(_tf._method_names()):

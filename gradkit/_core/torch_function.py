@@ -159,9 +159,10 @@ _WRAPPERS: dict[Any, Any] = {}
 PUBLIC: dict[Any, str] = {}
 
 
-def dispatchable(impl: Callable[..., Any]) -> Callable[..., Any]:
-    """``impl`` as a public function that honours ``__torch_function__`` and modes."""
-    if impl in _WRAPPERS:
+def dispatchable(impl: Callable[..., Any], name: str | None = None) -> Callable[..., Any]:
+    """``impl`` as a public function that honours ``__torch_function__`` and modes (``name``:
+    a ``__name__`` of its own, as ``linalg_norm``, and a wrapper of its own)."""
+    if name is None and impl in _WRAPPERS:
         return _WRAPPERS[impl]
     plain = _PLAIN
 
@@ -182,16 +183,53 @@ def dispatchable(impl: Callable[..., Any]) -> Callable[..., Any]:
         return _dispatch(public, impl, args, kwargs)
 
     _copy_meta(public, impl)
-    _WRAPPERS[impl] = public
+    if name is None:
+        _WRAPPERS[impl] = public
+    else:
+        public.__name__ = name
     return public
 
 
-def wrap_namespace(namespace: dict[str, Any], names: Iterable[str], where: str) -> None:
-    """Replace the functions ``names`` of a module's globals by their dispatching versions."""
+#: functions that only the active mode sees (factories: no argument to dispatch on)
+MODE_ONLY: set[Any] = set()
+
+
+def mode_only(impl: Callable[..., Any]) -> Callable[..., Any]:
+    """``impl`` as a public function that only a TorchFunctionMode intercepts (a factory
+    such as ``ones``: PyTorch lists it among the ignored functions, yet modes see it)."""
+    if impl in _WRAPPERS:
+        return _WRAPPERS[impl]
+
+    def public(*args: Any, **kwargs: Any) -> Any:
+        if _n_modes:
+            st = _tls
+            if st.stack and not st.all_off:
+                if st.skip:
+                    st.skip = False
+                else:
+                    return _handle(public, [], args, kwargs or None)
+        return impl(*args, **kwargs)
+
+    _copy_meta(public, impl)
+    _WRAPPERS[impl] = public
+    MODE_ONLY.add(public)
+    return public
+
+
+def wrap_namespace(namespace: dict[str, Any], names: Iterable[str], where: str,
+                   modes_only: bool = False, prefix: str = "") -> None:
+    """Replace the functions ``names`` of a module's globals by their dispatching versions
+    (``modes_only``: versions that only modes see; ``prefix``: their ``__name__`` starts with
+    it, as PyTorch's ``torch.linalg.norm.__name__`` is ``linalg_norm``)."""
     for name in names:
         f = namespace.get(name)
         if isinstance(f, _types.FunctionType) and not name.startswith("_"):
-            w = dispatchable(f) if f not in PUBLIC else f
+            if f in PUBLIC:
+                w = f
+            elif modes_only:
+                w = mode_only(f)
+            else:
+                w = dispatchable(f, prefix + name if prefix else None)
             namespace[name] = w
             PUBLIC.setdefault(w, f"{where}.{name}")
 

@@ -304,4 +304,4 @@ def ifftshift(input: Any, dim: Any = None) -> Tensor:
 
 # the public functions dispatch through __torch_function__ (gradkit/_core/torch_function.py)
 from gradkit._core import torch_function as _torch_function  # noqa: E402
-_torch_function.wrap_namespace(globals(), __all__, "gradkit.fft")
+_torch_function.wrap_namespace(globals(), __all__, "gradkit.fft", prefix="fft_")

@@ -244,4 +244,4 @@ def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 # the public functions dispatch through __torch_function__ (gradkit/_core/torch_function.py)
 from gradkit._core import torch_function as _torch_function  # noqa: E402
-_torch_function.wrap_namespace(globals(), __all__, "gradkit.special")
+_torch_function.wrap_namespace(globals(), __all__, "gradkit.special", prefix="special_")
