@@ -238,7 +238,8 @@ _NOT_DISPATCHED = frozenset((
     "set_flush_denormal", "set_num_interop_threads", "set_num_threads", "set_printoptions",
     "set_rng_state", "set_warn_always", "tensor", "tril_indices", "triu_indices", "typename",
     "use_deterministic_algorithms", "vander", "zeros", "get_printoptions", "printoptions",
-    "set_default_dtype", "compile", "save", "load", "compute", "persist", "from_dask"))
+    "set_default_dtype", "compile", "save", "load", "compute", "persist", "from_dask",
+    "from_dlpack", "to_dlpack", "finfo", "iinfo"))
 # the factories and type queries of those: only an active TorchFunctionMode sees them
 _torch_function.wrap_namespace(globals(), (
     "arange", "as_tensor", "asarray", "empty", "eye", "full", "linspace", "logspace", "ones",
