@@ -248,6 +248,7 @@ _torch_function.wrap_namespace(globals(), (
     "hamming_window", "bartlett_window", "blackman_window", "kaiser_window", "vander",
     "as_strided", "fill", "empty_strided", "result_type", "promote_types", "can_cast",
     "typename", "empty_permuted"), "gradkit", modes_only=True)
+_torch_function.name_tensor_methods()
 _torch_function.wrap_namespace(globals(), [n for n in list(globals()) if n not in _NOT_DISPATCHED
                                            and (getattr(globals()[n], "__module__", None) or "")
                                            .startswith("gradkit")], "gradkit")

@@ -353,6 +353,28 @@ def _swap_methods(on: bool) -> None:
                 setattr(_Tensor, name, raw)
 
 
+#: PyTorch's ``__name__`` of the operators whose name is not their attribute's
+_TORCH_NAMES = {"__pow__": "pow", "__rtruediv__": "__rdiv__"}
+
+
+def name_tensor_methods() -> None:
+    """Give the Tensor methods made by factories (``method``, ``<lambda>``, ``_pow_op``) the
+    name they are reached by, as a ``__torch_function__`` handler prints ``func.__name__``."""
+    seen: dict[int, int] = {}
+    for value in vars(_Tensor).values():
+        seen[id(value)] = seen.get(id(value), 0) + 1
+    for name, value in vars(_Tensor).items():
+        if not isinstance(value, _types.FunctionType) or seen[id(value)] != 1:
+            continue
+        own = value.__name__
+        if name in _TORCH_NAMES:
+            value.__name__ = _TORCH_NAMES[name]
+        elif own != name and (own in ("method", "<lambda>") or "<locals>" in value.__qualname__
+                            or (own.startswith("_") and not own.startswith("__"))):
+            value.__name__ = name
+            value.__qualname__ = f"Tensor.{name}"
+
+
 def register_tensor(cls: type) -> None:
     global _Tensor
     _Tensor = cls
