@@ -24,6 +24,8 @@ import types as _types
 import warnings
 from typing import Any, Callable, Iterable
 
+import numpy as _np
+
 _Tensor: Any = None                   # gradkit.Tensor, registered by tensor.py
 
 #: how many TorchFunctionMode contexts are entered, over all threads (the fast path's one test)
@@ -245,6 +247,7 @@ _NOT_METHODS = frozenset({
     "__deepcopy__", "__copy__", "__getstate__", "__setstate__", "__sizeof__", "__dir__",
     "__module__", "__doc__", "__annotations__", "__dlpack__", "__dlpack_device__",
     "__cuda_array_interface__", "as_subclass", "__class_getitem__", "__subclasshook__",
+    "__iter__",          # as PyTorch's: not dispatched itself, its unbind() is (items keep the type)
 })
 #: properties whose value is returned as it is, never turned into the subclass (PyTorch's
 #: ``get_default_nowrap_functions``)
@@ -271,6 +274,12 @@ ALIASES = {"__add__": "add", "__radd__": "add", "__iadd__": "add_", "__mul__": "
            "__matmul__": "matmul", "__abs__": "abs", "__mod__": "remainder",
            "__imod__": "remainder_", "__ifloordiv__": "floor_divide_", "__rand__": "bitwise_and",
            "__ror__": "bitwise_or", "__rxor__": "bitwise_xor", "__str__": "__repr__"}
+
+#: the binary operators: what they decline without dispatch is what a plain Tensor's decline
+_BINARY = frozenset(f"__{p}{op}__" for p in ("", "r", "i") for op in (
+    "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor",
+    "lshift", "rshift", "div")) | {"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"}
+_OPERANDS: tuple[type, ...] = (int, float, bool, complex, list, tuple, _np.ndarray, _np.generic)
 
 #: name -> the original attribute of Tensor (a function or a property)
 _RAW: dict[str, Any] = {}
@@ -303,8 +312,20 @@ def _dispatching_version(name: str) -> Any:
         if shown not in vars(_Tensor):
             shown = name
 
-        def method(*args: Any, **kwargs: Any) -> Any:
-            return _dispatch(_current_func(shown), raw, args, kwargs)
+        if name in _BINARY:
+            def method(*args: Any, **kwargs: Any) -> Any:
+                # NOTE: an operand a plain Tensor's operator declines (None, a str, an object
+                # with __radd__, ...) is declined the same way, before any dispatch: Python
+                # then asks the other operand, as PyTorch's argument parsing does
+                if len(args) == 2 and not kwargs:
+                    other = args[1]
+                    if other is None or not (isinstance(other, _OPERANDS) or
+                                             _is_overloaded(other)):
+                        return raw(*args)
+                return _dispatch(_current_func(shown), raw, args, kwargs)
+        else:
+            def method(*args: Any, **kwargs: Any) -> Any:
+                return _dispatch(_current_func(shown), raw, args, kwargs)
 
         _copy_meta(method, raw)
         method._tf_raw = raw                 # type: ignore[attr-defined]
@@ -376,9 +397,10 @@ def name_tensor_methods() -> None:
 
 
 def register_tensor(cls: type) -> None:
-    global _Tensor
+    global _Tensor, _OPERANDS
     _Tensor = cls
     _PLAIN.add(cls)
+    _OPERANDS = (cls, *_OPERANDS)
 
 
 # --------------------------------------------------------------- the default and the contexts

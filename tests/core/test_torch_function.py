@@ -49,7 +49,7 @@ def test_subclass_survives_functions_methods_operators():
     assert type(gk.add(a, gk.ones(2))) is Sub
     values, indices = gk.max(a, dim=0)
     assert type(values) is Sub and type(indices) is Sub
-    assert [type(p) for p in a.split(1)] == [Sub, Sub]
+    assert [type(p) for p in a.split(1)] == [Sub, Sub] and [type(p) for p in a] == [Sub, Sub]
     # what is not a tensor stays what it is
     assert type(a.shape) is gk.Size and type(a.tolist()) is list and a.dtype is gk.float32
 
@@ -60,6 +60,23 @@ def test_lowest_subclass_wins_and_unrelated_ones_refuse():
     with pytest.raises(TypeError, match=r"^Multiple dispatch failed for 'torch.add'; all "
                                         r"__torch_function__ handlers returned NotImplemented"):
         gk.add(Sub([0.0]), Other([1.0]))
+
+
+def test_operators_decline_what_a_plain_tensor_declines():
+    class R:
+        def __radd__(self, other):
+            return "radd"
+
+        def __rmul__(self, other):
+            return "rmul"
+
+    x = Sub([1.0, 2.0])
+    assert x + R() == "radd" and x * R() == "rmul"
+    # recorded from PyTorch: comparing with None is not an error
+    assert (x != None) is True and (x == None) is False  # noqa: E711
+    with pytest.raises(TypeError):
+        x + "a"
+    assert type(x + [1.0, 1.0]) is Sub and type(x + np.float64(1.0)) is Sub
 
 
 def test_subclass_methods_and_properties_of_its_own():
