@@ -119,6 +119,9 @@ _PLAIN_METHOD = ("Defining your `__torch_function__` as a plain method is deprec
                  "an error in future, please define it as a classmethod.")
 
 
+_warned = [False]
+
+
 def _handle(public: Any, over: list[Any], args: tuple[Any, ...], kwargs: dict[str, Any] | None) -> Any:
     types = tuple(type(a) for a in over)
     stack = _tls.stack
@@ -132,7 +135,8 @@ def _handle(public: Any, over: list[Any], args: tuple[Any, ...], kwargs: dict[st
             return ret
     for a in over:
         method = a.__torch_function__
-        if getattr(method, "__self__", None) is a:
+        if getattr(method, "__self__", None) is a and not _warned[0]:
+            _warned[0] = True                # once a process, as PyTorch's
             warnings.warn(_PLAIN_METHOD, UserWarning, stacklevel=4)
         ret = method(public, types, args, kwargs)
         if ret is not NotImplemented:

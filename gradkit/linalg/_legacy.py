@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core.tensor import Tensor, _make
 from gradkit.linalg._base import _return_type
 
@@ -26,7 +27,7 @@ _REMOVED = "This function was deprecated since version 1.9 and is now removed."
 
 
 def _deprecated(text: str) -> None:
-    warnings.warn(text, UserWarning, stacklevel=3)
+    warnings.warn(text, UserWarning, stacklevel=user_stacklevel())
 
 
 def qr(input: Tensor, some: bool = True) -> Any:

@@ -10,6 +10,7 @@ import numpy as np
 
 from gradkit import _api as A
 from gradkit._api import special as _special
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core import backend as _backend
 from gradkit._core.grad_mode import is_grad_enabled
 from gradkit._core.tensor import Tensor, _make
@@ -328,7 +329,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
         warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size.'batchmean' divides only by the batch size, and aligns with the "
                       "KL div math definition.'mean' will be changed to behave the same as "
-                      "'batchmean' in the next major release.", stacklevel=2)
+                      "'batchmean' in the next major release.", stacklevel=user_stacklevel())
     if log_target:
         loss = A.exp(t) * (t - x)
     else:
