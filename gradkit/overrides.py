@@ -13,9 +13,11 @@ Examples
 ...     def __torch_function__(self, func, types, args=(), kwargs=None):
 ...         print(func.__name__)
 ...         return func(*args, **(kwargs or {}))
+>>> x = torch.ones(2)
 >>> with Log():
-...     _ = torch.add(torch.ones(2), 1)
+...     _ = torch.add(x, 1) * 2
 add
+mul
 """
 
 from __future__ import annotations
