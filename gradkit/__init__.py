@@ -92,8 +92,9 @@ if _typing.TYPE_CHECKING:
     from ._api.shape import *  # noqa: F401,F403
     from . import (accelerator, amp, backends, cli, compile, compiler, cpu, cuda, cv2, data,
                    distributed, distributions, fft, func, functional, image, io, jit, nn,
-                   numeric, numpy, optim, optimize, profiler, random, scipy, serialization,
-                   signal, special, symbolic, tape, testing, tf, utils, version, viz, xpu)
+                   numeric, numpy, optim, optimize, overrides, profiler, random, scipy,
+                   serialization, signal, special, symbolic, tape, testing, tf, utils, version,
+                   viz, xpu)
     from . import __future__  # noqa: F401  (torch.__future__; not a future statement)
     from .amp import autocast, is_autocast_enabled
     from .amp.autocast_mode import (autocast_decrement_nesting, autocast_increment_nesting,
@@ -156,7 +157,7 @@ _LAZY_MODULES = ("image", "func", "utils", "tape", "tf", "numeric", "nn", "symbo
                  "optimize", "optim", "data", "io", "cuda", "fft", "scipy", "numpy", "testing", "cv2",
                  "compile", "accelerator", "functional", "distributions", "backends", "random",
                  "special", "profiler", "xpu", "signal", "amp", "serialization", "cpu",
-                 "__future__", "compiler", "jit", "version", "distributed")
+                 "__future__", "compiler", "jit", "version", "distributed", "overrides")
 _LAZY_NAMES = {"GradientTape": "tape", "Variable": "tape", "save": "io", "load": "io",
                "compute": "_api.lazy", "persist": "_api.lazy", "from_dask": "_api.lazy",
                "autocast": "amp", "is_autocast_enabled": "amp",
@@ -241,6 +242,43 @@ __all__ += _fake_quantize.__all__
 __all__ += _flags.__all__ + _floating.__all__ + _sampling.__all__ + _copies.__all__ + _buffers.__all__
 __all__ += ["stft", "istft", "default_generator"]
 
+# PyTorch's __torch_function__ protocol: the public functions dispatch to arguments that define
+# it and to the active TorchFunctionMode (a type test per argument when neither is there).
+# Functions PyTorch never dispatches (factories, seeds, global settings) stay as they are.
+from gradkit._core import torch_function as _torch_function  # noqa: E402
+from . import _C  # noqa: E402,F401  (torch._C.DisableTorchFunctionSubclass, ...)
+_NOT_DISPATCHED = frozenset((
+    "arange", "are_deterministic_algorithms_enabled", "as_strided", "as_tensor", "asarray",
+    "bartlett_window", "blackman_window", "broadcast_shapes", "can_cast", "empty",
+    "empty_permuted", "empty_strided", "eye", "fill", "from_numpy", "frombuffer", "full",
+    "get_default_device", "get_default_dtype", "get_deterministic_debug_mode",
+    "get_float32_matmul_precision", "get_num_interop_threads", "get_num_threads",
+    "get_rng_state", "hamming_window", "hann_window", "initial_seed",
+    "is_anomaly_check_nan_enabled", "is_anomaly_enabled",
+    "is_deterministic_algorithms_warn_only_enabled", "is_grad_enabled",
+    "is_inference_mode_enabled", "is_storage", "is_tensor", "is_warn_always_enabled",
+    "kaiser_window", "linspace", "logspace", "manual_seed", "normal", "ones", "promote_types",
+    "rand", "rand_like", "randint", "randint_like", "randn", "randn_like", "randperm",
+    "result_type", "scalar_tensor", "seed", "set_anomaly_enabled", "set_default_device",
+    "set_default_tensor_type", "set_deterministic_debug_mode", "set_float32_matmul_precision",
+    "set_flush_denormal", "set_num_interop_threads", "set_num_threads", "set_printoptions",
+    "set_rng_state", "set_warn_always", "tensor", "tril_indices", "triu_indices", "typename",
+    "use_deterministic_algorithms", "vander", "zeros", "get_printoptions", "printoptions",
+    "set_default_dtype", "compile", "save", "load", "compute", "persist", "from_dask",
+    "from_dlpack", "to_dlpack", "finfo", "iinfo"))
+# the factories and type queries of those: only an active TorchFunctionMode sees them
+_torch_function.wrap_namespace(globals(), (
+    "arange", "as_tensor", "asarray", "empty", "eye", "full", "linspace", "logspace", "ones",
+    "zeros", "rand", "randn", "randint", "randperm", "tensor", "scalar_tensor", "normal",
+    "rand_like", "randn_like", "randint_like", "tril_indices", "triu_indices", "hann_window",
+    "hamming_window", "bartlett_window", "blackman_window", "kaiser_window", "vander",
+    "as_strided", "fill", "empty_strided", "result_type", "promote_types", "can_cast",
+    "typename", "empty_permuted"), "gradkit", modes_only=True)
+_torch_function.name_tensor_methods()
+_torch_function.wrap_namespace(globals(), [n for n in list(globals()) if n not in _NOT_DISPATCHED
+                                           and (getattr(globals()[n], "__module__", None) or "")
+                                           .startswith("gradkit")], "gradkit")
+
 if _typing.TYPE_CHECKING:
     # NOTE: pyright takes a package's public names from __all__ alone, so it would call `gk.sin`
     # private. These are the other names `gk.` offers (functions, lazily loaded modules); type
@@ -288,13 +326,13 @@ if _typing.TYPE_CHECKING:
                 "minimum", "mm", "mode", "moveaxis", "movedim", "mul", "multiply", "mv",
                 "nan_to_num", "nanmean", "nanmedian", "nanquantile", "nansum", "narrow", "ne",
                 "neg", "negative", "nonzero", "nonzero_static", "norm", "not_equal",
-                "nuclear_norm", "numel", "numpy", "orgqr", "ormqr", "outer", "pairwise_distance",
-                "pca_lowrank", "pdist", "permute", "pixel_shuffle", "pixel_unshuffle",
-                "poisson_nll_loss", "polar", "polygamma", "positive", "pow", "prelu", "prod",
-                "profiler", "qr", "quantile", "rad2deg", "real", "reciprocal", "relu", "remainder",
-                "repeat", "repeat_interleave", "reshape", "resolve_conj", "resolve_neg",
-                "rms_norm", "roll", "rot90", "round", "rrelu", "rrelu_", "rsqrt", "rsub",
-                "scatter", "scatter_add", "scipy", "searchsorted", "selu", "selu_",
+                "nuclear_norm", "numel", "numpy", "orgqr", "ormqr", "outer", "overrides",
+                "pairwise_distance", "pca_lowrank", "pdist", "permute", "pixel_shuffle",
+                "pixel_unshuffle", "poisson_nll_loss", "polar", "polygamma", "positive", "pow",
+                "prelu", "prod", "profiler", "qr", "quantile", "rad2deg", "real", "reciprocal",
+                "relu", "remainder", "repeat", "repeat_interleave", "reshape", "resolve_conj",
+                "resolve_neg", "rms_norm", "roll", "rot90", "round", "rrelu", "rrelu_", "rsqrt",
+                "rsub", "scatter", "scatter_add", "scipy", "searchsorted", "selu", "selu_",
                 "serialization", "set_autocast_cache_enabled", "set_autocast_cpu_dtype",
                 "set_autocast_cpu_enabled", "set_autocast_dtype", "set_autocast_enabled",
                 "set_autocast_gpu_dtype", "sgn", "sigmoid", "sign", "signal", "signbit", "sin",

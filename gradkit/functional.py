@@ -19,3 +19,8 @@ from gradkit._api.shape import atleast_1d, atleast_2d, broadcast_shapes, broadca
 __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "broadcast_shapes", "broadcast_tensors",
            "cartesian_prod", "block_diag", "cdist", "chain_matmul", "einsum", "norm", "meshgrid",
            "split", "tensordot", "unique"]
+
+# the same dispatching functions as the top level (gradkit/_core/torch_function.py)
+from gradkit._core import torch_function as _torch_function  # noqa: E402
+_torch_function.wrap_namespace(globals(), [n for n in __all__ if n != "broadcast_shapes"],
+                               "gradkit.functional")

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit._core.torch_function import _disabled_torch_function_impl
 from gradkit._core import backend as _backend
 from gradkit._core.concrete import differentiating
 from gradkit._core.tensor import Tensor, _init, _make
@@ -58,6 +59,11 @@ class Variable(Tensor):
     name : str, optional
     dtype : optional
     """
+
+    # NOTE: gradkit's own subclass: no __torch_function__ dispatch (operations return what they
+    # returned before) and it prints as tensor(...)
+    __torch_function__ = _disabled_torch_function_impl
+    _repr_as_tensor = True
 
     def __init__(self, value: Any, trainable: bool = True, name: str | None = None,
                  dtype: Any = None) -> None:

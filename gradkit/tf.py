@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import _api
+from gradkit._core.torch_function import _disabled_torch_function_impl
 from gradkit._core.tensor import Tensor, _make
 from .func import tree_flatten, tree_unflatten
 from .tape import GradientTape as _Tape
@@ -44,6 +45,11 @@ def _text(arr: np.ndarray) -> str:
 
 class EagerTensor(Tensor):
     """A gradkit Tensor that prints like ``tf.Tensor``; arithmetic keeps the type."""
+
+    # NOTE: gradkit's own subclass: no __torch_function__ dispatch (operations return what they
+    # returned before) and it prints as tensor(...)
+    __torch_function__ = _disabled_torch_function_impl
+    _repr_as_tensor = True
 
     def numpy(self, *, force: bool = True) -> Any:  # type: ignore[override]
         return _numpy_value(self._data)

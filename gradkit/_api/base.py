@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core import dtype as _dtype
 from gradkit._core.backend import backend_of
 from gradkit._core.backend import zeros as _zeros
@@ -264,7 +265,7 @@ def _store_out(name: str, result: Tensor, out: Tensor) -> Tensor:
                               "PyTorch release outputs will not be resized unless they have zero "
                               "elements. You can explicitly reuse an out tensor t by resizing it, "
                               "inplace, to zero elements with t.resize_(0).", UserWarning,
-                              stacklevel=3)
+                              stacklevel=user_stacklevel())
             out._data = _zeros(tuple(result.shape), dst, out._data)
         out.copy_(result)
     return out

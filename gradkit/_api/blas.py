@@ -15,6 +15,7 @@ import numpy as np
 from gradkit import _api as A
 from gradkit._api.base import _dim
 from gradkit._api.base import as_tensor_arg as _t
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core.tensor import Tensor
 from gradkit.ops import linalg as L
 from gradkit.ops._registry import apply
@@ -35,7 +36,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:
         warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease "
                       "either pass the dim explicitly or simply use torch.linalg.cross.\nThe "
                       "default value of dim will change to agree with that of linalg.cross in a "
-                      "future release.", UserWarning, stacklevel=2)
+                      "future release.", UserWarning, stacklevel=user_stacklevel())
         cands = [i for i, s in enumerate(shape) if s == 3]
         if not cands:
             raise RuntimeError("no dimension of size 3 in input")
@@ -175,7 +176,7 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
     """The product of 2-D matrices (deprecated in PyTorch: use ``linalg.multi_dot``)."""
     warnings.warn("torch.chain_matmul is deprecated and will be removed in a future PyTorch "
                   "release. Use torch.linalg.multi_dot instead, which accepts a list of two or "
-                  "more tensors rather than multiple parameters.", UserWarning, stacklevel=2)
+                  "more tensors rather than multiple parameters.", UserWarning, stacklevel=user_stacklevel())
     if not matrices:
         raise RuntimeError("chain_matmul(): Expected one or more input tensors")
     ms = [_t(m) for m in matrices]

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core import dtype as _dtype
 from gradkit._core.backend import backend_of
 from gradkit._core.creation import _shape, from_numpy
@@ -87,7 +88,7 @@ def frombuffer(buffer: Any, *, dtype: Any, count: int = -1, offset: int = 0,
     arr = np.frombuffer(buffer, dtype=dt, count=count, offset=offset)
     if not arr.flags.writeable:
         warnings.warn("The given buffer is not writable; gradkit copies it (the tensor does not "
-                      "share its memory).", UserWarning, stacklevel=2)
+                      "share its memory).", UserWarning, stacklevel=user_stacklevel())
         arr = arr.copy()
     return _make(arr, bool(requires_grad), None)
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from gradkit import _api as A
 from gradkit._api.shape import _tensor_sequence
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core import dtype as _dtype
 from gradkit._api.base import as_tensor_arg as _t
 from gradkit._core.tensor import Tensor, _make
@@ -31,7 +32,7 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         tensors = tuple(tensors[0])
     if indexing is None:
         warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the "
-                      "indexing argument.", UserWarning, stacklevel=2)
+                      "indexing argument.", UserWarning, stacklevel=user_stacklevel())
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but "
@@ -217,7 +218,7 @@ def torch_range(start: Any, end: Any, step: Any = 1, *, dtype: Any = None, layou
 
     from gradkit._core import backend as _backend
     from gradkit._core.creation import _float_dtype
-    warnings.warn(_RANGE_DEPRECATED, UserWarning, stacklevel=2)
+    warnings.warn(_RANGE_DEPRECATED, UserWarning, stacklevel=user_stacklevel())
     device = _backend.default_device(device)
     npd = _float_dtype(dtype)
     vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]

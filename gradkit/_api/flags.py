@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core import creation as _creation
 from gradkit._core import dtype as _dtype
 from gradkit._core.grad_mode import (is_anomaly_check_nan_enabled, is_anomaly_enabled,
@@ -79,7 +80,8 @@ def set_float32_matmul_precision(precision: str) -> None:
     matmuls are NumPy's full float32 under every setting ("high"/"medium" only allow less)."""
     if precision not in ("highest", "high", "medium"):
         warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
-                      "setFloat32MatmulPrecision call has no effect.", UserWarning, stacklevel=2)
+                      "setFloat32MatmulPrecision call has no effect.", UserWarning,
+                      stacklevel=user_stacklevel())
         return
     _flags["precision"] = precision
 
@@ -141,7 +143,7 @@ def set_default_tensor_type(t: Any) -> None:
     from gradkit._api.legacy import _TypedTensor
     warnings.warn("torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
                   "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
-                  UserWarning, stacklevel=2)
+                  UserWarning, stacklevel=user_stacklevel())
     if not isinstance(t, (str, _TypedTensor)):
         raise TypeError("invalid type object: only floating-point types are supported as the "
                         "default type")

@@ -624,5 +624,28 @@ def _attach() -> None:
 
 _attach()
 del Tensor.apply_
+
+
+def as_subclass(self: Tensor, cls: type) -> Tensor:
+    """``self`` as an instance of the Tensor subclass ``cls``: the same data, and (as in
+    PyTorch) attached to the graph through an alias (``grad_fn=<AliasBackward0>``) when
+    ``self`` requires grad."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError("Creating a Tensor subclass from a class that does not inherit from "
+                        "Tensor is not possible. Make sure your class inherits from Tensor.")
+    out = A._view_op(self, S.reshape_p.prim, {"shape": tuple(self._data.shape)}, S.ALIAS)
+    if type(out) is not cls:
+        try:
+            out.__class__ = cls
+        except TypeError:            # a subclass with its own __slots__: a new object
+            new = object.__new__(cls)
+            for slot in ("_data", "_rg", "_fn", "_vc"):
+                setattr(new, slot, getattr(out, slot))
+            new.__dict__.update(out.__dict__)
+            out = new
+    return out
+
+
+Tensor.as_subclass = as_subclass  # type: ignore[attr-defined]
 # NOTE: forward mode (floor 2) writes tangents through views and indices with these helpers.
 _forward_ad.SURFACE.update(write_through=_write_through)

@@ -19,6 +19,7 @@ import os
 import sys
 import threading
 import warnings
+from gradkit._core.concrete import user_stacklevel
 from typing import Any
 
 __all__ = ["set_num_threads", "get_num_threads", "set_num_interop_threads",
@@ -100,7 +101,8 @@ def set_num_threads(int: Any) -> None:  # noqa: A002 - PyTorch's parameter name
         _state["warned"] = True
         warnings.warn("gradkit.set_num_threads: no BLAS thread control was found for the BLAS "
                       "NumPy links, so the number of threads is unchanged; install threadpoolctl "
-                      "(pip install threadpoolctl) to control it", RuntimeWarning, stacklevel=2)
+                      "(pip install threadpoolctl) to control it", RuntimeWarning,
+                      stacklevel=user_stacklevel())
 
 
 def get_num_threads() -> int:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor
 from gradkit.ops import reduction as R
@@ -478,7 +479,7 @@ def cov(input: Tensor, *, correction: int = 1, fweights: Any = None,
     if float(norm_factor.detach() if isinstance(norm_factor, Tensor) else norm_factor) <= 0:
         import warnings
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
-                      "than the number of observations.", UserWarning, stacklevel=2)
+                      "than the number of observations.", UserWarning, stacklevel=user_stacklevel())
         norm_factor = 0 * norm_factor if isinstance(norm_factor, Tensor) else 0
     xc = x - avg.unsqueeze(1)
     xw = xc * w if w is not None else xc

@@ -17,12 +17,12 @@ import numpy as np
 from gradkit import _api as A
 from gradkit._api import complex as _cx
 from gradkit._api.base import _t
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core import dtype as _dtype
 from gradkit._api.special import index_add
 from gradkit._core.tensor import Tensor, _make
 from gradkit.ops.fft import fft_c2c, fft_c2r, fft_r2c
 from gradkit._core.autocast import autocast_op
-from gradkit._core.concrete import user_stacklevel
 
 __all__ = ["stft", "istft"]
 
@@ -199,7 +199,7 @@ def istft(input: Tensor, n_fft: int, hop_length: int | None = None, win_length: 
     if length is not None and end - start < int(length):
         warnings.warn("The length of signal is shorter than the length parameter. Result is being "
                       "padded with zeros in the tail. Please check your center and hop_length "
-                      "settings.", UserWarning, stacklevel=2)
+                      "settings.", UserWarning, stacklevel=user_stacklevel())
         pad = _make(np.zeros((b, int(length) - (end - start)), y._data.dtype), False, None)
         y = A.cat([y, pad], dim=1)
     return y if batched else A.squeeze(y, 0)

@@ -9,6 +9,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core import backend as _backend
 from gradkit._core import dtype as _dtype
 from gradkit._core import concrete as _cc
@@ -198,7 +199,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         warnings.warn("To copy construct from a tensor, it is recommended to use "
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than gradkit.tensor(sourceTensor).",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=user_stacklevel())
     npd = _np_dtype(dtype)
     arr = _infer(data, exact=dtype is not None, target=npd)
     if npd is not None:

@@ -312,6 +312,7 @@ def format_tensor(
     dtype_is_default: bool = True,
     dtype_name: str = "float32",
     device: str | None = None,
+    prefix: str = _PREFIX,
 ) -> str:
     """Return PyTorch's repr of a tensor holding ``data``.
 
@@ -329,6 +330,8 @@ def format_tensor(
         as default, as in PyTorch.
     dtype_name : str, optional
         Name of the dtype, used in the ``dtype=`` item.
+    prefix : str, optional
+        What opens the repr: ``tensor(``, or a Tensor subclass's ``MyTensor(``.
 
     Returns
     -------
@@ -346,7 +349,7 @@ def format_tensor(
         data = data.astype(np.float32)
     if not dtype_is_default and dtype_name == _default_complex_name():
         dtype_is_default = True
-    indent = len(_PREFIX)
+    indent = len(prefix)
     items = []
     if device is not None:
         # NOTE: PyTorch shows the device before the dtype
@@ -366,7 +369,7 @@ def format_tensor(
         if not dtype_is_default:
             items.append(dtype_item)
         body = _body_str(data, indent)
-    return _add_suffixes(_PREFIX + body, [*items, *suffixes], indent)
+    return _add_suffixes(prefix + body, [*items, *suffixes], indent)
 
 
 def format_meta(shape: Sequence[int], suffixes: Sequence[str] = (), *,

@@ -19,6 +19,7 @@ from gradkit._core import dtype as _dtype
 from gradkit._core import concrete as _cc
 from gradkit._core import grad_mode as _grad_mode
 from gradkit._core import meta as _meta
+from gradkit._core import torch_function as _tf
 from gradkit._core._inference import (_INFERENCE_DETACHED, _INFERENCE_VC,  # noqa: F401
                                       _INPLACE_INFERENCE, SAVE_INFERENCE, _InferenceVersion,
                                       check_inplace_inference)
@@ -93,6 +94,20 @@ class Tensor:
     _why: Any = None
     #: forward mode's tangents, ``{level: tangent}`` (see gradkit.autograd.forward_ad)
     _fw: dict[int, Any] | None = None
+
+    #: a subclass that prints as ``tensor(...)`` (gradkit's own: Parameter, tape.Variable, ...);
+    #: any other subclass prints its class name, as PyTorch's ``MyTensor([1., 2.])``
+    _repr_as_tensor = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _tf.subclass_created(cls)
+
+    @classmethod
+    def __torch_function__(cls, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+        """PyTorch's default: run ``func`` (subclass dispatch off) and return its tensors as
+        ``cls``, so a subclass survives operations (``MyTensor(...) + 1`` is a ``MyTensor``)."""
+        return _tf.tensor_torch_function(cls, func, types, args, kwargs)
 
     def __init__(self, *data: Any, requires_grad: bool = False) -> None:
         # NOTE: like ``torch.Tensor(...)``: sizes give an uninitialised tensor, data is converted
@@ -560,8 +575,10 @@ class Tensor:
             if b is not None:
                 device = str(_backend.device_of(data))
                 data = b.to_numpy(data)
+        cls = type(self)
+        prefix = "tensor(" if cls is Tensor or cls._repr_as_tensor else cls.__name__ + "("
         return format_tensor(data, suffixes, dtype_is_default=default, dtype_name=d.name,
-                             device=device)
+                             device=device, prefix=prefix)
 
     __str__ = __repr__
 
@@ -633,6 +650,7 @@ def _rebuild(data: np.ndarray, requires_grad: bool) -> Tensor:
 # NOTE: printed where users find them, as PyTorch prints ``<class 'torch.Tensor'>``; pickle
 # finds them there too (``gradkit.Tensor``, ``gradkit.Size``)
 Tensor.__module__ = Size.__module__ = "gradkit"
+_tf.register_tensor(Tensor)
 
 #: registrations from several threads at once: one table per tensor, one id per hook
 _hook_lock = threading.Lock()

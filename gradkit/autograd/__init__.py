@@ -142,6 +142,11 @@ del _sys, _graph_module
 
 def is_tensor_like(inp: Any) -> bool:
     """``True`` for a Tensor (or subclass) and for objects whose class defines
-    ``__torch_function__``, PyTorch's test (``torch.overrides.is_tensor_like``; gradkit itself
-    does not dispatch through ``__torch_function__``)."""
+    ``__torch_function__``, PyTorch's test (``torch.overrides.is_tensor_like``)."""
     return isinstance(inp, Tensor) or hasattr(inp, "__torch_function__")
+
+
+# as in PyTorch, grad and backward dispatch through __torch_function__ (a Tensor subclass gets
+# its gradients back as the subclass from autograd.grad)
+from gradkit._core import torch_function as _torch_function  # noqa: E402
+_torch_function.wrap_namespace(globals(), ("grad", "backward"), "gradkit.autograd")

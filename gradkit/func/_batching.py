@@ -35,6 +35,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from gradkit._core.torch_function import _disabled_torch_function_impl
 from gradkit._core import concrete as _cc
 from gradkit._core.tensor import Size, Tensor, _make
 from gradkit.autograd import _batched as _autograd_batched
@@ -220,6 +221,11 @@ def level_sizes() -> list[int]:
 class BatchedTensor(_ReadsRefused, Tensor):
     """One example's view of a batch: ``value`` has the batch axis (of ``level``) in front."""
 
+    # NOTE: gradkit's own subclass: no __torch_function__ dispatch (operations return what they
+    # returned before) and it prints as tensor(...)
+    __torch_function__ = _disabled_torch_function_impl
+    _repr_as_tensor = True
+
     __slots__ = ("_value", "_level")
 
     def __repr__(self) -> str:
@@ -323,6 +329,9 @@ class ExampleTensor(_ReadsRefused, Tensor):
     unbatched tensor that the batched path refuses, so the loop never answers what vmap would
     refuse (nor writes every example into one captured tensor). Outside the loop it is a plain
     Tensor again (one that leaked out of the function)."""
+
+    __torch_function__ = _disabled_torch_function_impl
+    _repr_as_tensor = True
 
     __slots__ = ()
     #: read by the in-place machinery (``gradkit._api.inplace._refuse_batched_write``)

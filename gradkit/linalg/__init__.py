@@ -42,3 +42,7 @@ from gradkit.linalg._factor import (cholesky_ex, cholesky_solve, cond, household
                                     solve_ex, solve_triangular, tensorinv, tensorsolve,
                                     triangular_solve, vander)
 from gradkit.linalg import _legacy  # noqa: E402,F401  (torch.qr, torch.lu, ..., Tensor.qr, ...)
+
+# the public functions dispatch through __torch_function__ (gradkit/_core/torch_function.py)
+from gradkit._core import torch_function as _torch_function  # noqa: E402
+_torch_function.wrap_namespace(globals(), __all__, "gradkit.linalg", prefix="linalg_")

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core.tensor import Tensor, _make
 from gradkit.linalg._base import _return_type
 from gradkit._core.autocast import autocast_op
-from gradkit._core.concrete import user_stacklevel
 
 __all__ = ["qr", "lu", "lu_solve", "lu_unpack", "cholesky", "cholesky_inverse", "eig", "symeig",
            "lstsq", "solve", "matrix_rank", "frobenius_norm", "nuclear_norm", "geqrf", "ormqr",

@@ -241,3 +241,7 @@ def softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 def log_softmax(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """``log(softmax(input, dim))``, computed stably."""
     return _A.log_softmax(_tensor(input, "log_softmax"), dim, dtype=dtype)
+
+# the public functions dispatch through __torch_function__ (gradkit/_core/torch_function.py)
+from gradkit._core import torch_function as _torch_function  # noqa: E402
+_torch_function.wrap_namespace(globals(), __all__, "gradkit.special", prefix="special_")

@@ -66,3 +66,7 @@ __all__ = [
     "fractional_max_pool3d", "fractional_max_pool2d_with_indices",
     "fractional_max_pool3d_with_indices",
 ]
+
+# the public functions dispatch through __torch_function__ (gradkit/_core/torch_function.py)
+from gradkit._core import torch_function as _torch_function  # noqa: E402
+_torch_function.wrap_namespace(globals(), __all__, "gradkit.nn.functional")

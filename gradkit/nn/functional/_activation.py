@@ -9,6 +9,7 @@ import numpy as np
 
 
 from gradkit import _api as A
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
@@ -139,8 +140,10 @@ def logsigmoid(input: Tensor) -> Tensor:
 
 
 def _softmax_dim(name: str, ndim: int, stacklevel: int) -> int:
+    # NOTE: ``_stacklevel`` counts from F.softmax as in PyTorch; its __torch_function__ wrapper
+    # (gradkit/_core/torch_function.py) is one frame more
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
-                  "include dim=X as an argument.", stacklevel=stacklevel)
+                  "include dim=X as an argument.", stacklevel=stacklevel + 1)
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -278,7 +281,7 @@ def gumbel_softmax(logits: Tensor, tau: float = 1, hard: bool = False, eps: floa
     x = _t(logits)
     if eps != 1e-10:
         warnings.warn("`eps` parameter is deprecated and has no effect.", UserWarning,
-                      stacklevel=2)
+                      stacklevel=user_stacklevel())
     noise = -np.log(default_generator._rng.exponential(1.0, tuple(x.shape)))
     y_soft = F.softmax((x + _const(noise, x)) / tau, dim)
     if not hard:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from gradkit import _api as A
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core import backend as _backend
 from gradkit._core.tensor import Tensor, _make
 
@@ -56,7 +57,7 @@ def _reduction(size_average: Any, reduce: Any, reduction: str) -> str:
         reduce = True if reduce is None else reduce
         reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
         warnings.warn(f"size_average and reduce args will be deprecated, please use "
-                      f"reduction='{reduction}' instead.", stacklevel=3)
+                      f"reduction='{reduction}' instead.", stacklevel=user_stacklevel())
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
     return reduction
@@ -74,7 +75,7 @@ def _same_size(input: Tensor, target: Tensor) -> None:
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size "
                       f"({input.shape}). This will likely lead to incorrect results due to "
-                      "broadcasting. Please ensure they have the same size.", stacklevel=3)
+                      "broadcasting. Please ensure they have the same size.", stacklevel=user_stacklevel())
 
 
 def _weighted(loss: Tensor, input: Tensor, weight: Any, reduction: str, by_weight: bool) -> Tensor:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 from ._base import _const, _inplace, _t
@@ -74,7 +75,7 @@ def _deprecated_dims(x: Tensor, nd: int, name: str) -> None:
                       f"this warning, please use dropout instead. Note that {name} exists to provide "
                       f"channel-wise dropout on inputs with {nd} spatial dimensions, a channel "
                       "dimension, and an optional batch dimension (i.e. "
-                      f"{nd + 1}D or {nd + 2}D inputs).", stacklevel=3)
+                      f"{nd + 1}D or {nd + 2}D inputs).", stacklevel=user_stacklevel())
 
 
 def _channel_dropout(x: Tensor, p: float, training: bool, inplace: bool, lead: int) -> Tensor:
@@ -107,7 +108,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
                       "where C is the channel dim. This behavior will change in a future release "
                       "to interpret the input as one without a batch dimension, i.e. shape (C, H, "
                       "W). To maintain the 1D channel-wise dropout behavior, please switch to using "
-                      "dropout1d instead.", stacklevel=2)
+                      "dropout1d instead.", stacklevel=user_stacklevel())
     return _channel_dropout(x, p, training, inplace, 2)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from gradkit import _api as A
 from gradkit._api import special as _special
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core import backend as _backend
 from gradkit._core.grad_mode import is_grad_enabled
 from gradkit._core.tensor import Tensor, _make
@@ -19,7 +20,6 @@ from gradkit.ops import nn as P
 from gradkit.ops._registry import apply
 from ._base import _const, _logsigmoid, _reduce, _reduction, _same_size, _t, _weighted
 from gradkit._core.autocast import autocast_op
-from gradkit._core.concrete import user_stacklevel
 
 __all__ = [
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "nll_loss", "cross_entropy",

@@ -9,6 +9,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from gradkit import _api as A
+from gradkit._core.concrete import user_stacklevel
 from gradkit._core.tensor import Tensor
 from gradkit.nn import functional as F
 from gradkit.ops import nn as P
@@ -16,7 +17,6 @@ from gradkit.ops import shape as S
 from gradkit.ops._registry import apply
 from ._base import _t
 from gradkit._core.autocast import autocast_op
-from gradkit._core.concrete import user_stacklevel
 
 __all__ = [
     "pad", "pixel_shuffle", "pixel_unshuffle", "interpolate", "upsample", "upsample_nearest",
@@ -327,21 +327,21 @@ def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: st
              align_corners: bool | None = None) -> Tensor:
     """Deprecated alias of :func:`interpolate`."""
     warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.",
-                  stacklevel=2)
+                  stacklevel=user_stacklevel())
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
 def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
     """Deprecated: ``interpolate(..., mode='nearest')``."""
     warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` "
-                  "instead.", stacklevel=2)
+                  "instead.", stacklevel=user_stacklevel())
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
 def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Tensor:
     """Deprecated: ``interpolate(..., mode='bilinear', align_corners=True)``."""
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` "
-                  "instead.", stacklevel=2)
+                  "instead.", stacklevel=user_stacklevel())
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
@@ -459,7 +459,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     if align_corners is None:
         warnings.warn("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
                       "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
-                      "documentation of grid_sample for details.", stacklevel=2)
+                      "documentation of grid_sample for details.", stacklevel=user_stacklevel())
         align_corners = False
     th = _t(theta, "theta")
     if th._data.dtype.kind not in "fV":           # (the dtype only: a lazy array stays lazy)
@@ -481,7 +481,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     if align_corners and min(spatial) == 1:
         warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
                       "align_corners=True. This is not an intended use case of affine_grid. See the "
-                      "documentation of affine_grid for details.", stacklevel=2)
+                      "documentation of affine_grid for details.", stacklevel=user_stacklevel())
     elif min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {shown}")
     dtype = np.dtype(th._data.dtype)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from gradkit._core.torch_function import _disabled_torch_function_impl
 from gradkit._core import dtype as _dtype
 from gradkit._core.grad_mode import no_grad
 from gradkit._core.tensor import Tensor, _init, _make
@@ -118,6 +119,11 @@ class UninitializedParameter(_UninitializedMixin, Parameter):
 
 class UninitializedBuffer(_UninitializedMixin, Tensor):
     """A buffer without a shape yet; ``materialize(shape)`` makes it a plain tensor."""
+
+    # NOTE: gradkit's own subclass: no __torch_function__ dispatch (operations return what they
+    # returned before) and it prints as tensor(...)
+    __torch_function__ = _disabled_torch_function_impl
+    _repr_as_tensor = True
 
     def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
         dt = _dtype.get_default_dtype() if dtype is None else _dtype.as_dtype(dtype)

@@ -7,6 +7,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from gradkit._core.torch_function import _disabled_torch_function_impl
 from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor, _INFERENCE_VC, _init, _make
 from gradkit._core import future as _future
@@ -32,6 +33,11 @@ class Parameter(Tensor):
     Parameter containing:
     tensor([1., 2.], requires_grad=True)
     """
+
+    # NOTE: gradkit's own subclass: no __torch_function__ dispatch (operations return what they
+    # returned before) and it prints as tensor(...)
+    __torch_function__ = _disabled_torch_function_impl
+    _repr_as_tensor = True
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
