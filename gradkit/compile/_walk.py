@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import operator
 import sys
 import types
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 
 import gradkit as _gk
+from gradkit._core.epoch import EPOCH, VersionedDict as _VDict, VersionedSet as _VSet
 
 from ._tracer import Tracer
 
@@ -69,7 +71,8 @@ def _leaf_key(x: Any) -> Any:
         # NOTE: strides too: eager picks a product's orientation by an operand's layout
         # (ops.linalg._transposed_layout), so another layout is another program
         return ("T", d.shape, d.dtype, getattr(d, "strides", None), x._rg, type(d),
-                None if g is None else (g._data.shape, g._data.dtype))
+                None if g is None else (g._data.shape, g._data.dtype),
+                bool(x._hooks or x._post_hooks))       # hooks: traced, then run eagerly
     if t is np.ndarray:
         return ("A", x.shape, x.dtype, x.strides)
     if t is float or t is complex:
@@ -127,7 +130,7 @@ class _Scan:
     """
 
     __slots__ = ("sig", "ids", "tensors", "objs", "names", "over", "rngs", "fns", "cf",
-                 "state")
+                 "state", "checks", "fast", "epoch")
 
     def __init__(self, cf: Any) -> None:
         self.sig: list[Any] = []
@@ -141,6 +144,12 @@ class _Scan:
         self.cf = cf
         # modules and optimizers as far as loaded now (nothing the walk does imports)
         self.state = state_classes()
+        # what the next call checks instead of walking again (``unchanged``): each mutable
+        # container met, with its type and the identities of its keys and values now; ``fast``
+        # turns False at anything such a check cannot cover (see ``unchanged``)
+        self.checks: list[Any] = []
+        self.fast = True
+        self.epoch = EPOCH[0]            # the versioned tables' writes so far
 
     def visit(self, o: Any, depth: int = 0) -> None:
         sig = self.sig
@@ -157,19 +166,31 @@ class _Scan:
         if len(ids) > WALK_BUDGET or depth > 24:
             self.over = True
             return
-        if t is dict or t is _ODict:
+        if t is _VDict:
             # NOTE: first: most of what a training step reaches is a module's (mostly empty)
-            # hook and parameter dicts (60 of the 132 objects of a 3-layer MLP with SGD)
+            # hook and parameter tables (60 of the 132 objects of a 3-layer MLP with SGD);
+            # their writes move EPOCH, so they need no check
             sig.append((t, len(o)))
             if o:
                 self._items(o, depth + 1)
             return
+        if t is dict or t is _ODict:
+            sig.append((t, len(o)))
+            if o:
+                self.checks.append((_DICT, o, t, tuple(o), tuple(o.values())))
+                self._items(o, depth + 1)
+            else:
+                self.checks.append((_EMPTY, o, t))
+            return
         if isinstance(o, _Tensor):
-            sig.append(("T", len(self.tensors)))
+            # NOTE: whether it has hooks (a replay would not call them: such a signature
+            # traces, and the trace runs eagerly); adding or removing one moves EPOCH
+            sig.append(("T", len(self.tensors), bool(o._hooks or o._post_hooks)))
             self.tensors.append(o)
             return
         if t is np.ndarray:
             # NOTE: by content: code may read a plain array in ways the trace cannot follow
+            self.fast = False
             sig.append(("A", o.shape, o.dtype.str, o.tobytes() if o.dtype.kind != "O" else id(o)))
             return
         if isinstance(o, np.generic):
@@ -180,11 +201,24 @@ class _Scan:
             # NOTE: containers and plain objects by content (and type): an equal new one is
             # the same state; shared references show as ("@", i)
             sig.append((t, len(o)))
+            if isinstance(o, list):
+                self.checks.append((_LIST, o, t, tuple(o)))
+            elif t is _VSet:
+                pass                                  # its writes move EPOCH
+            elif isinstance(o, (set, frozenset)):
+                # ordered by repr: a check stands in for the walk where every element is a str
+                if all(type(e) is str for e in o):
+                    self.checks.append((_STRSET, o, t, frozenset(o)))
+                else:
+                    self.fast = False
+            elif not isinstance(o, tuple):
+                self.fast = False                     # a deque
             for e in (o if not isinstance(o, (set, frozenset)) else _ordered(o)):
                 self.visit(e, depth + 1)
             return
         if isinstance(o, dict):
             sig.append((t, len(o)))
+            self.checks.append((_DICT, o, t, tuple(o), tuple(o.values())))
             self._items(o, depth + 1)
             return
         if isinstance(o, _RNG_TYPES):
@@ -195,6 +229,7 @@ class _Scan:
             sig.append(("m", id(o)))
             if o.__name__.startswith(_LIBS):
                 return
+            self.fast = False
             d = o.__dict__
             for name in sorted(self.names):
                 if name in d:
@@ -204,6 +239,8 @@ class _Scan:
         if _is_function(o, t):
             sig.append(("f", id(o)))
             self.fns.append(o)
+            if t not in _PLAIN_FUNCTIONS:
+                self.fast = False                     # a callable object with __wrapped__
             return
         mod = getattr(t, "__module__", "") or ""
         is_state = isinstance(o, self.state)
@@ -213,7 +250,9 @@ class _Scan:
             sig.append(("t", id(o)))
             if (o.__module__ or "").startswith(_LIBS):
                 return
-            for k, v in list(vars(o).items()):
+            cd = vars(o)
+            self.checks.append((_CLASS, o, t, tuple(cd), tuple(cd.values())))
+            for k, v in list(cd.items()):
                 if not k.startswith("__") and not callable(v) and \
                         not isinstance(v, (property, staticmethod, classmethod)):
                     sig.append(k)
@@ -226,11 +265,24 @@ class _Scan:
         sig.append(("o", t))
         self.cf._methods(t)
         d = getattr(o, "__dict__", None)
+        if isinstance(o, _STDLIB_HOLDERS):
+            self.fast = False                         # state held outside its __dict__
         if d is not None:
-            if is_state and "_step_count" in d:       # replayed as a count (_Entry.counts)
+            if type(d) is not dict:
+                self.fast = False
+            elif is_state and "_step_count" in d:     # replayed as a count (_Entry.counts)
+                vals = list(d.values())
+                i = list(d).index("_step_count")
+                vals[i] = _ANY
+                self.checks.append((_STEPATTRS, o, t, tuple(d), tuple(vals), i))
                 d = {k: v for k, v in d.items() if k != "_step_count"}
+            else:
+                self.checks.append((_ATTRS, o, t, tuple(d), tuple(d.values())))
             self._attrs(d, depth + 1)
+        else:
+            self.checks.append((_TYPE, o, t))
         for k in _slot_names(t):
+            self.fast = False                         # slots: not checked
             if hasattr(o, k):
                 sig.append(k)
                 self.visit(getattr(o, k), depth + 1)
@@ -244,7 +296,7 @@ class _Scan:
             tv = type(v)
             if tv in _SCALARS and tv is not float and tv is not complex:
                 app((tv, v))
-            elif (tv is _ODict or tv is dict) and not v:
+            elif (tv is _VDict or tv is _ODict or tv is dict) and not v:
                 i = ids.get(id(v))
                 if i is not None:
                     app(("@", i))
@@ -254,6 +306,8 @@ class _Scan:
                     self.over = True
                 else:
                     app((tv, 0))
+                    if tv is not _VDict:
+                        self.checks.append((_EMPTY, v, tv))
             else:
                 self.visit(v, depth)
 
@@ -270,7 +324,7 @@ class _Scan:
             tv = type(v)
             if tv in _SCALARS and tv is not float and tv is not complex:
                 app((tv, v))                          # _scalar_key's
-            elif (tv is _ODict or tv is dict) and not v:
+            elif (tv is _VDict or tv is _ODict or tv is dict) and not v:
                 i = ids.get(id(v))                    # visit's own steps for an empty dict
                 if i is not None:
                     app(("@", i))
@@ -280,8 +334,68 @@ class _Scan:
                     self.over = True
                 else:
                     app((tv, 0))
+                    if tv is not _VDict:
+                        self.checks.append((_EMPTY, v, tv))
             else:
                 self.visit(v, depth)
+
+
+# the kinds of ``_Scan.checks``: (kind, object, its type, what was read ...)
+_EMPTY, _DICT, _LIST, _STRSET, _ATTRS, _STEPATTRS, _TYPE, _CLASS = range(8)
+_ANY = object()          # an optimizer's ``_step_count`` (replayed as a count, not walked)
+_PLAIN_FUNCTIONS = frozenset({types.FunctionType, types.MethodType, functools.partial})
+_is = operator.is_
+
+
+def unchanged(checks: list[Any]) -> bool:
+    """Whether every container a walk met still holds the very objects it held then (keys and
+    values compared by identity, in order; types too): then, with the roots of the walk the
+    same objects, a new walk would read the same state and give the same signature. Anything
+    a check cannot cover (arrays read by content, Python modules, slots, sets of other than
+    strings, deques) kept the walk from offering its checks
+    (``_Scan.fast``)."""
+    for c in checks:
+        kind = c[0]
+        o = c[1]
+        if type(o) is not c[2]:
+            return False
+        if kind == _EMPTY:
+            if o:
+                return False
+        elif kind == _DICT:
+            keys = c[3]
+            if len(o) != len(keys) or not all(map(_is, o, keys)) or \
+                    not all(map(_is, o.values(), c[4])):
+                return False
+        elif kind == _ATTRS:
+            d = o.__dict__
+            keys = c[3]
+            if type(d) is not dict or len(d) != len(keys) or not all(map(_is, d, keys)) or \
+                    not all(map(_is, d.values(), c[4])):
+                return False
+        elif kind == _LIST:
+            vals = c[3]
+            if len(o) != len(vals) or not all(map(_is, o, vals)):
+                return False
+        elif kind == _STEPATTRS:
+            d = o.__dict__
+            keys = c[3]
+            if type(d) is not dict or len(d) != len(keys) or not all(map(_is, d, keys)):
+                return False
+            vals = list(d.values())
+            vals[c[5]] = _ANY
+            if not all(map(_is, vals, c[4])):
+                return False
+        elif kind == _STRSET:
+            if o != c[3]:
+                return False
+        elif kind == _CLASS:
+            d = vars(o)                               # a class's attributes
+            keys = c[3]
+            if len(d) != len(keys) or not all(map(_is, d, keys)) or \
+                    not all(map(_is, d.values(), c[4])):
+                return False
+    return True
 
 
 def _ordered(s: Any) -> list[Any]:
