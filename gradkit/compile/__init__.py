@@ -132,7 +132,8 @@ class CompiledFunction:
                 if id(f) not in self._known:
                     getters.extend(_discover(f, seen=self._known, names=self._names))
         if record:
-            self._fast = (tuple(roots), got, sc.checks, sc) if sc.fast and not sc.over else None
+            self._fast = (tuple(roots), got, _walk.gather(sc.checks), sc) \
+                if sc.fast and not sc.over else None
         return sc
 
     def _unwalked(self, leaves: list[Any]) -> _Scan | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import itertools
 import operator
 import sys
 import types
@@ -347,54 +348,79 @@ _PLAIN_FUNCTIONS = frozenset({types.FunctionType, types.MethodType, functools.pa
 _is = operator.is_
 
 
-def unchanged(checks: list[Any]) -> bool:
-    """Whether every container a walk met still holds the very objects it held then (keys and
-    values compared by identity, in order; types too): then, with the roots of the walk the
-    same objects, a new walk would read the same state and give the same signature. Anything
-    a check cannot cover (arrays read by content, Python modules, slots, sets of other than
-    strings, deques) kept the walk from offering its checks
-    (``_Scan.fast``)."""
+def gather(checks: list[Any]) -> tuple[Any, ...]:
+    """``checks`` (``_Scan.checks``) arranged for ``unchanged``: the containers whose keys (or
+    items) and values are compared, in one stream each, and the few others."""
+    dicts, owners, classes, lists, steps, strsets, typed = [], [], [], [], [], [], []
+    types_, lens, keys, vals = [], [], [], []
     for c in checks:
         kind = c[0]
-        o = c[1]
-        if type(o) is not c[2]:
-            return False
-        if kind == _EMPTY:
-            if o:
-                return False
-        elif kind == _DICT:
-            keys = c[3]
-            if len(o) != len(keys) or not all(map(_is, o, keys)) or \
-                    not all(map(_is, o.values(), c[4])):
-                return False
+        if kind == _EMPTY or kind == _DICT:
+            dicts.append(c)
         elif kind == _ATTRS:
-            d = o.__dict__
-            keys = c[3]
-            if type(d) is not dict or len(d) != len(keys) or not all(map(_is, d, keys)) or \
-                    not all(map(_is, d.values(), c[4])):
-                return False
-        elif kind == _LIST:
-            vals = c[3]
-            if len(o) != len(vals) or not all(map(_is, o, vals)):
-                return False
-        elif kind == _STEPATTRS:
-            d = o.__dict__
-            keys = c[3]
-            if type(d) is not dict or len(d) != len(keys) or not all(map(_is, d, keys)):
-                return False
-            vals = list(d.values())
-            vals[c[5]] = _ANY
-            if not all(map(_is, vals, c[4])):
-                return False
-        elif kind == _STRSET:
-            if o != c[3]:
-                return False
+            owners.append(c)
         elif kind == _CLASS:
-            d = vars(o)                               # a class's attributes
-            keys = c[3]
-            if len(d) != len(keys) or not all(map(_is, d, keys)) or \
-                    not all(map(_is, d.values(), c[4])):
-                return False
+            classes.append(c)
+        elif kind == _LIST:
+            lists.append(c)
+        elif kind == _STEPATTRS:
+            steps.append((c[1], c[2], c[3], c[4], c[5]))
+        elif kind == _STRSET:
+            strsets.append((c[1], c[2], c[3]))
+        else:
+            typed.append(c)
+    for group in (dicts, owners, classes):
+        for c in group:
+            k = c[3] if len(c) > 3 else ()
+            types_.append(c[2] if group is dicts else dict if group is owners else
+                          types.MappingProxyType)
+            lens.append(len(k))
+            keys.extend(k)
+            vals.extend(c[4] if len(c) > 4 else ())
+    for c in lists:
+        types_.append(c[2])
+        lens.append(len(c[3]))
+        keys.extend(c[3])
+    n_maps = len(dicts) + len(owners) + len(classes)
+    return ([c[1] for c in dicts], [c[1] for c in owners], [c[1] for c in classes],
+            [c[1] for c in lists], types_, lens, tuple(keys), tuple(vals), n_maps,
+            [c[1] for c in checks], [c[2] for c in checks], steps, strsets)
+
+
+_dict_of = operator.attrgetter("__dict__")
+_values = operator.methodcaller("values")
+_chain = itertools.chain.from_iterable
+
+
+def unchanged(g: tuple[Any, ...]) -> bool:
+    """Whether every container a walk met (``gather(_Scan.checks)``) still holds the very
+    objects it held then: keys (a list's items) and values compared by identity, in order, and
+    the types of the containers and of their owners; an object's and a class's ``__dict__``
+    are read again. With the roots of the walk the same objects, a new walk would read the
+    same state and give the same signature. Anything such a check cannot cover (arrays read
+    by content, Python modules, slots, sets of other than strings, deques) kept the walk from
+    offering its checks (``_Scan.fast``). A few C-level passes over all containers at once:
+    the check runs on every call, right after the previous call's matrix products emptied
+    the caches."""
+    dicts, owners, classes, lists, types_, lens, keys, vals, n_maps, objs, otypes, steps, strsets = g
+    if list(map(type, objs)) != otypes:
+        return False
+    cur = dicts + list(map(_dict_of, owners)) + list(map(vars, classes)) + lists
+    if list(map(type, cur)) != types_ or list(map(len, cur)) != lens or \
+            not all(map(_is, _chain(cur), keys)) or \
+            not all(map(_is, _chain(map(_values, cur[:n_maps])), vals)):
+        return False
+    for o, _t, keys1, vals1, i in steps:      # an optimizer's dict but its _step_count
+        d = o.__dict__
+        if type(d) is not dict or len(d) != len(keys1) or not all(map(_is, d, keys1)):
+            return False
+        v = list(d.values())
+        v[i] = _ANY
+        if not all(map(_is, v, vals1)):
+            return False
+    for o, _t, snap in strsets:
+        if o != snap:
+            return False
     return True
 
 
