@@ -1,15 +1,16 @@
-"""The state epoch: a counter every change of a module's or an optimizer's own tables moves.
+"""The state epoch: a counter that every change of a tensor's hook tables moves.
 
-``nn.Module`` keeps its parameters, buffers, submodules and hooks in tables of the types below
-(``Optimizer`` its hooks): each mutating method bumps ``EPOCH[0]`` before it runs, whoever calls
-it (``register_*``, a handle's ``remove()``, ``del module._parameters[name]`` in user code or in
-``nn.utils``). ``gradkit.compile`` reads the counter to skip re-reading these tables on a call:
-when it did not move since the last walk over a function's state, no such table changed. What
-the counter cannot see (a write through ``dict.__setitem__(table, ...)``, which skips the
-subclass) is the same as writing into any other object's memory behind Python's back.
+``Tensor.register_hook`` and ``register_post_accumulate_grad_hook`` keep their hooks in a
+``VersionedDict``: each write (a hook added, a handle's ``remove()``, a write into the table by
+hand) bumps ``EPOCH[0]`` before it runs. ``gradkit.compile`` checks the state a compiled
+function reaches on every call; a tensor's hooks are part of that state (a replay would not
+call them), and the counter tells the check whether any hook table changed since its last
+walk, without reading every tensor's tables. A write through ``dict.__setitem__(table, ...)``,
+which skips the subclass, is not seen, as any write behind Python's back.
 
-Reading or iterating a table costs what an ``OrderedDict`` or ``set`` costs; only writes pay a
-Python call.
+Reading or iterating such a table costs a little more than a plain ``dict`` (a subclass of
+``OrderedDict``), which is why module tables are not versioned this way: every layer call reads
+them (``Module.__getattr__``), and eager code must not pay for ``compile``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-__all__ = ["EPOCH", "VersionedDict", "VersionedSet"]
+__all__ = ["EPOCH", "VersionedDict"]
 
 #: the counter (a list, so that readers keep a reference to the cell, not to a number)
 EPOCH = [0]
@@ -37,22 +38,8 @@ def _bumping(base: type, name: str) -> Any:
 class VersionedDict(OrderedDict):  # type: ignore[type-arg]
     """An ``OrderedDict`` whose every write bumps ``EPOCH``."""
 
-    __slots__ = ()
-
 
 for _name in ("__setitem__", "__delitem__", "__ior__", "pop", "popitem", "setdefault",
               "update", "clear", "move_to_end"):
     setattr(VersionedDict, _name, _bumping(OrderedDict, _name))
-
-
-class VersionedSet(set):  # type: ignore[type-arg]
-    """A ``set`` whose every write bumps ``EPOCH``."""
-
-    __slots__ = ()
-
-
-for _name in ("__init__", "add", "discard", "remove", "pop", "clear", "update", "difference_update",
-              "intersection_update", "symmetric_difference_update", "__ior__", "__iand__",
-              "__isub__", "__ixor__"):
-    setattr(VersionedSet, _name, _bumping(set, _name))
 del _name

@@ -145,7 +145,7 @@ class CompiledFunction:
             return None
         roots, got, checks, sc = fast
         if sc.epoch != _EPOCH[0]:
-            return None                       # a module's or optimizer's table was written
+            return None                       # a tensor's hooks came or went
         k = 0
         for x in leaves:
             if type(x) not in _SCALARS and type(x) is not np.ndarray and \

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 import gradkit as _gk
-from gradkit._core.epoch import EPOCH, VersionedDict as _VDict, VersionedSet as _VSet
+from gradkit._core.epoch import EPOCH, VersionedDict as _VDict
 
 from ._tracer import Tracer
 
@@ -150,7 +150,7 @@ class _Scan:
         # turns False at anything such a check cannot cover (see ``unchanged``)
         self.checks: list[Any] = []
         self.fast = True
-        self.epoch = EPOCH[0]            # the versioned tables' writes so far
+        self.epoch = EPOCH[0]            # tensors' hook tables' writes so far
 
     def visit(self, o: Any, depth: int = 0) -> None:
         sig = self.sig
@@ -167,18 +167,13 @@ class _Scan:
         if len(ids) > WALK_BUDGET or depth > 24:
             self.over = True
             return
-        if t is _VDict:
-            # NOTE: first: most of what a training step reaches is a module's (mostly empty)
-            # hook and parameter tables (60 of the 132 objects of a 3-layer MLP with SGD);
-            # their writes move EPOCH, so they need no check
-            sig.append((t, len(o)))
-            if o:
-                self._items(o, depth + 1)
-            return
         if t is dict or t is _ODict:
+            # NOTE: first: most of what a training step reaches is a module's (mostly empty)
+            # hook and parameter dicts (60 of the 132 objects of a 3-layer MLP with SGD)
             sig.append((t, len(o)))
             if o:
-                self.checks.append((_DICT, o, t, tuple(o), tuple(o.values())))
+                if self.fast:                         # else: nothing to check
+                    self.checks.append((_DICT, o, t, tuple(o), tuple(o.values())))
                 self._items(o, depth + 1)
             else:
                 self.checks.append((_EMPTY, o, t))
@@ -203,9 +198,8 @@ class _Scan:
             # the same state; shared references show as ("@", i)
             sig.append((t, len(o)))
             if isinstance(o, list):
-                self.checks.append((_LIST, o, t, tuple(o)))
-            elif t is _VSet:
-                pass                                  # its writes move EPOCH
+                if self.fast:                         # else: nothing to check
+                    self.checks.append((_LIST, o, t, tuple(o)))
             elif isinstance(o, (set, frozenset)):
                 # ordered by repr: a check stands in for the walk where every element is a str
                 if all(type(e) is str for e in o):
@@ -219,7 +213,8 @@ class _Scan:
             return
         if isinstance(o, dict):
             sig.append((t, len(o)))
-            self.checks.append((_DICT, o, t, tuple(o), tuple(o.values())))
+            if self.fast and t is not _VDict:         # a VersionedDict's writes move EPOCH
+                self.checks.append((_DICT, o, t, tuple(o), tuple(o.values())))
             self._items(o, depth + 1)
             return
         if isinstance(o, _RNG_TYPES):
@@ -252,7 +247,8 @@ class _Scan:
             if (o.__module__ or "").startswith(_LIBS):
                 return
             cd = vars(o)
-            self.checks.append((_CLASS, o, t, tuple(cd), tuple(cd.values())))
+            if self.fast:                         # else: nothing to check
+                self.checks.append((_CLASS, o, t, tuple(cd), tuple(cd.values())))
             for k, v in list(cd.items()):
                 if not k.startswith("__") and not callable(v) and \
                         not isinstance(v, (property, staticmethod, classmethod)):
@@ -272,13 +268,15 @@ class _Scan:
             if type(d) is not dict:
                 self.fast = False
             elif is_state and "_step_count" in d:     # replayed as a count (_Entry.counts)
-                vals = list(d.values())
-                i = list(d).index("_step_count")
-                vals[i] = _ANY
-                self.checks.append((_STEPATTRS, o, t, tuple(d), tuple(vals), i))
+                if self.fast:
+                    vals = list(d.values())
+                    i = list(d).index("_step_count")
+                    vals[i] = _ANY
+                    self.checks.append((_STEPATTRS, o, t, tuple(d), tuple(vals), i))
                 d = {k: v for k, v in d.items() if k != "_step_count"}
             else:
-                self.checks.append((_ATTRS, o, t, tuple(d), tuple(d.values())))
+                if self.fast:                         # else: nothing to check
+                    self.checks.append((_ATTRS, o, t, tuple(d), tuple(d.values())))
             self._attrs(d, depth + 1)
         else:
             self.checks.append((_TYPE, o, t))
@@ -297,7 +295,7 @@ class _Scan:
             tv = type(v)
             if tv in _SCALARS and tv is not float and tv is not complex:
                 app((tv, v))
-            elif (tv is _VDict or tv is _ODict or tv is dict) and not v:
+            elif (tv is _ODict or tv is dict) and not v:
                 i = ids.get(id(v))
                 if i is not None:
                     app(("@", i))
@@ -307,8 +305,7 @@ class _Scan:
                     self.over = True
                 else:
                     app((tv, 0))
-                    if tv is not _VDict:
-                        self.checks.append((_EMPTY, v, tv))
+                    self.checks.append((_EMPTY, v, tv))
             else:
                 self.visit(v, depth)
 
@@ -325,7 +322,7 @@ class _Scan:
             tv = type(v)
             if tv in _SCALARS and tv is not float and tv is not complex:
                 app((tv, v))                          # _scalar_key's
-            elif (tv is _VDict or tv is _ODict or tv is dict) and not v:
+            elif (tv is _ODict or tv is dict) and not v:
                 i = ids.get(id(v))                    # visit's own steps for an empty dict
                 if i is not None:
                     app(("@", i))
@@ -335,8 +332,7 @@ class _Scan:
                     self.over = True
                 else:
                     app((tv, 0))
-                    if tv is not _VDict:
-                        self.checks.append((_EMPTY, v, tv))
+                    self.checks.append((_EMPTY, v, tv))
             else:
                 self.visit(v, depth)
 

@@ -17,7 +17,6 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from gradkit._core import backend as _backend
-from gradkit._core.epoch import VersionedDict
 from gradkit._core.tensor import Tensor, _make
 from gradkit._core.grad_mode import enable_grad, no_grad
 from gradkit.utils.hooks import RemovableHandle
@@ -144,7 +143,7 @@ class Optimizer:
     def _init_hooks(self) -> None:
         for name in _HOOK_TABLES:
             if name not in self.__dict__:
-                setattr(self, name, VersionedDict())      # writes move the state epoch
+                setattr(self, name, OrderedDict())
 
     # ------------------------------------------------------------------ hooks
     def register_step_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:

@@ -5,7 +5,7 @@ replays over a change.
 the last walk met only state it can check cheaply, the next call checks instead: the same
 objects at the roots (arguments, closure cells, globals, defaults), every container the walk met
 holding the same objects, and the state epoch (``gradkit._core.epoch``) unmoved, which every
-write to a module's or optimizer's own tables moves. These tests change the state of a training
+write to a tensor's hook tables moves. These tests change the state of a training
 step in every way we know of between calls, on a compiled step and on an eager twin built the
 same way, and compare the two bit for bit after every call.
 """
@@ -215,7 +215,10 @@ def test_unchanged_state_is_checked_not_walked():
     s.opt.param_groups[0]["lr"] = 0.01           # a plain dict's value: its check fails
     s.step(x, y)
     assert s.walks == walks + 1
-    s.net.l1.register_forward_pre_hook(lambda m, a: None).remove()     # moves the epoch
+    s.net.l1.register_forward_pre_hook(lambda m, a: None).remove()     # as it was
+    s.step(x, y)
+    assert s.walks == walks + 1
+    s.net.l1.weight.register_hook(lambda g: None).remove()            # moves the epoch
     s.step(x, y)
     assert s.walks == walks + 2
     s.step(x, y)

@@ -15,7 +15,6 @@ from collections import OrderedDict
 from typing import Any, Callable
 
 from gradkit._core import grad_mode as _grad_mode
-from gradkit._core.epoch import VersionedDict
 from gradkit._core.tensor import Tensor
 from gradkit.autograd.function import Function
 from gradkit.utils.hooks import RemovableHandle
@@ -105,7 +104,7 @@ class ModuleHooks:
     def _hook_table(self, name: str) -> OrderedDict[int, Any]:
         table = self.__dict__.get(name)
         if table is None:                 # a module built before these tables existed
-            table = self.__dict__[name] = VersionedDict()
+            table = self.__dict__[name] = OrderedDict()
         return table
 
     def register_forward_pre_hook(self, hook: Callable[..., Any], *, prepend: bool = False,

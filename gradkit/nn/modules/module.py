@@ -10,7 +10,6 @@ import numpy as np
 from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor, _INFERENCE_VC, _init
 from gradkit._core import backend as _backend
-from gradkit._core.epoch import VersionedDict, VersionedSet
 
 from . import _hooks, _state_dict
 from ._hooks import (ModuleHooks, register_module_backward_hook,
@@ -137,16 +136,14 @@ class Module(ModuleHooks):
     def __init__(self) -> None:
         d = self.__dict__
         d["training"] = True
-        # NOTE: tables whose writes move the state epoch (gradkit.compile's cheap check that
-        # nothing in them changed since its last walk)
-        d["_parameters"] = VersionedDict()
-        d["_buffers"] = VersionedDict()
-        d["_non_persistent_buffers_set"] = VersionedSet()
-        d["_modules"] = VersionedDict()
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent_buffers_set"] = set()
+        d["_modules"] = OrderedDict()
         for table in ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
                       "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_backward_hooks",
                       "_backward_pre_hooks"):
-            d[table] = VersionedDict()
+            d[table] = OrderedDict()
         d["_is_full_backward_hook"] = None
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
