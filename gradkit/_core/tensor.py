@@ -493,7 +493,10 @@ class Tensor:
             return self._fn._add_tensor_hook(self._oi, hook)
         with _hook_lock:
             if self._hooks is None:
-                self._hooks = {}
+                # NOTE: its writes move the state epoch (gradkit.compile's check that no hook
+                # came or went since its last walk; a replay would not call them)
+                from gradkit._core.epoch import VersionedDict
+                self._hooks = VersionedDict()
             return _HookHandle(self._hooks, hook)
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
@@ -503,7 +506,8 @@ class Tensor:
                                "tensors")
         with _hook_lock:
             if self._post_hooks is None:
-                self._post_hooks = {}
+                from gradkit._core.epoch import VersionedDict
+                self._post_hooks = VersionedDict()
             return _HookHandle(self._post_hooks, hook)
 
     def __hash__(self) -> int:

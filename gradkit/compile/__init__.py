@@ -26,6 +26,7 @@ import numpy as np
 
 import gradkit as _gk
 from gradkit._core import autocast as _autocast
+from gradkit._core.epoch import EPOCH as _EPOCH
 from gradkit.autograd import _thread_state
 
 from . import _backends, _program, _walk
@@ -95,6 +96,9 @@ class CompiledFunction:
         self.quiet = False                       # no TraceWarning (the caller reports why)
         self._warned: set[str] = set()
         self._last_sig: tuple[list[Any], _Sig] | None = None     # the last walk and its key
+        # the last walk that can be checked instead of repeated (``_unwalked``): its roots (the
+        # objects among the arguments, the getters' values), its containers' checks, the walk
+        self._fast: tuple[Any, ...] | None = None
 
     def __repr__(self) -> str:
         return f"<compiled {getattr(self.fn, '__qualname__', self.fn)!r} backend={self.backend!r}>"
@@ -104,25 +108,59 @@ class CompiledFunction:
             return self
         return functools.partial(self.__call__, obj)
 
-    def _scan_state(self, leaves: list[Any]) -> _Scan:
-        """Walk everything the function reaches now (see ``_Scan``)."""
+    def _scan_state(self, leaves: list[Any], record: bool = False) -> _Scan:
+        """Walk everything the function reaches now (see ``_Scan``); ``record``: keep what the
+        next call checks instead (``_unwalked``), where the walk allows it."""
         if self._getters is None:
             self._getters = _discover(self.fn, seen=self._known, names=self._names)
         sc = _Scan(self)
+        roots = []
         for x in leaves:
             if type(x) not in _SCALARS and type(x) is not np.ndarray and \
                     not isinstance(x, _Tensor):
+                roots.append(x)
                 sc.visit(x)
         getters = self._getters
+        got = []
         i = 0
         while i < len(getters) and not sc.over:
-            sc.visit(getters[i]())
+            v = getters[i]()
+            got.append(v)
+            sc.visit(v)
             i += 1
             while sc.fns:
                 f = sc.fns.pop()
                 if id(f) not in self._known:
                     getters.extend(_discover(f, seen=self._known, names=self._names))
+        if record:
+            self._fast = (tuple(roots), got, _walk.gather(sc.checks), sc) \
+                if sc.fast and not sc.over else None
         return sc
+
+    def _unwalked(self, leaves: list[Any]) -> _Scan | None:
+        """The last walk, if a new one would give the same: the same objects at its roots (the
+        objects among the arguments; each getter's closure cell, global, default, ``self``) and
+        every container it met holding the same objects as then (``_walk.unchanged``)."""
+        fast = self._fast
+        if fast is None:
+            return None
+        roots, got, checks, sc = fast
+        if sc.epoch != _EPOCH[0]:
+            return None                       # a tensor's hooks came or went
+        k = 0
+        for x in leaves:
+            if type(x) not in _SCALARS and type(x) is not np.ndarray and \
+                    not isinstance(x, _Tensor):
+                if k >= len(roots) or roots[k] is not x:
+                    return None
+                k += 1
+        getters = self._getters
+        if k != len(roots) or getters is None or len(getters) != len(got):
+            return None
+        for g, v in zip(getters, got):
+            if g() is not v:
+                return None
+        return sc if _walk.unchanged(checks) else None
 
     def _methods(self, t: type) -> None:
         """The state reached by the methods of a user's class (its objects call them)."""
@@ -163,7 +201,9 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         leaves: list[Any] = []
         tree = _flatten((args, kwargs), leaves)
-        sc = self._scan_state(leaves)
+        sc = self._unwalked(leaves)
+        if sc is None:
+            sc = self._scan_state(leaves, record=True)
         if sc.over:
             self.eager_reason = (f"it reaches more than {_walk.WALK_BUDGET} objects of state (compile "
                                  "re-reads all of them on every call): pass what it uses as "

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import collections
 import functools
+import itertools
+import operator
 import sys
 import types
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 
 import gradkit as _gk
+from gradkit._core.epoch import EPOCH, VersionedDict as _VDict
 
 from ._tracer import Tracer
 
@@ -69,7 +72,8 @@ def _leaf_key(x: Any) -> Any:
         # NOTE: strides too: eager picks a product's orientation by an operand's layout
         # (ops.linalg._transposed_layout), so another layout is another program
         return ("T", d.shape, d.dtype, getattr(d, "strides", None), x._rg, type(d),
-                None if g is None else (g._data.shape, g._data.dtype), x._grad_dtype)
+                None if g is None else (g._data.shape, g._data.dtype), x._grad_dtype,
+                bool(x._hooks or x._post_hooks))       # hooks: traced, then run eagerly
     if t is np.ndarray:
         return ("A", x.shape, x.dtype, x.strides)
     if t is float or t is complex:
@@ -127,7 +131,7 @@ class _Scan:
     """
 
     __slots__ = ("sig", "ids", "tensors", "objs", "names", "over", "rngs", "fns", "cf",
-                 "state")
+                 "state", "checks", "fast", "epoch")
 
     def __init__(self, cf: Any) -> None:
         self.sig: list[Any] = []
@@ -141,6 +145,12 @@ class _Scan:
         self.cf = cf
         # modules and optimizers as far as loaded now (nothing the walk does imports)
         self.state = state_classes()
+        # what the next call checks instead of walking again (``unchanged``): each mutable
+        # container met, with its type and the identities of its keys and values now; ``fast``
+        # turns False at anything such a check cannot cover (see ``unchanged``)
+        self.checks: list[Any] = []
+        self.fast = True
+        self.epoch = EPOCH[0]            # tensors' hook tables' writes so far
 
     def visit(self, o: Any, depth: int = 0) -> None:
         sig = self.sig
@@ -162,14 +172,21 @@ class _Scan:
             # hook and parameter dicts (60 of the 132 objects of a 3-layer MLP with SGD)
             sig.append((t, len(o)))
             if o:
+                if self.fast:                         # else: nothing to check
+                    self.checks.append((_DICT, o, t, tuple(o), tuple(o.values())))
                 self._items(o, depth + 1)
+            else:
+                self.checks.append((_EMPTY, o, t))
             return
         if isinstance(o, _Tensor):
-            sig.append(("T", len(self.tensors)))
+            # NOTE: whether it has hooks (a replay would not call them: such a signature
+            # traces, and the trace runs eagerly); adding or removing one moves EPOCH
+            sig.append(("T", len(self.tensors), bool(o._hooks or o._post_hooks)))
             self.tensors.append(o)
             return
         if t is np.ndarray:
             # NOTE: by content: code may read a plain array in ways the trace cannot follow
+            self.fast = False
             sig.append(("A", o.shape, o.dtype.str, o.tobytes() if o.dtype.kind != "O" else id(o)))
             return
         if isinstance(o, np.generic):
@@ -180,11 +197,24 @@ class _Scan:
             # NOTE: containers and plain objects by content (and type): an equal new one is
             # the same state; shared references show as ("@", i)
             sig.append((t, len(o)))
+            if isinstance(o, list):
+                if self.fast:                         # else: nothing to check
+                    self.checks.append((_LIST, o, t, tuple(o)))
+            elif isinstance(o, (set, frozenset)):
+                # ordered by repr: a check stands in for the walk where every element is a str
+                if all(type(e) is str for e in o):
+                    self.checks.append((_STRSET, o, t, frozenset(o)))
+                else:
+                    self.fast = False
+            elif not isinstance(o, tuple):
+                self.fast = False                     # a deque
             for e in (o if not isinstance(o, (set, frozenset)) else _ordered(o)):
                 self.visit(e, depth + 1)
             return
         if isinstance(o, dict):
             sig.append((t, len(o)))
+            if self.fast and t is not _VDict:         # a VersionedDict's writes move EPOCH
+                self.checks.append((_DICT, o, t, tuple(o), tuple(o.values())))
             self._items(o, depth + 1)
             return
         if isinstance(o, _RNG_TYPES):
@@ -195,6 +225,7 @@ class _Scan:
             sig.append(("m", id(o)))
             if o.__name__.startswith(_LIBS):
                 return
+            self.fast = False
             d = o.__dict__
             for name in sorted(self.names):
                 if name in d:
@@ -204,6 +235,8 @@ class _Scan:
         if _is_function(o, t):
             sig.append(("f", id(o)))
             self.fns.append(o)
+            if t not in _PLAIN_FUNCTIONS:
+                self.fast = False                     # a callable object with __wrapped__
             return
         mod = getattr(t, "__module__", "") or ""
         is_state = isinstance(o, self.state)
@@ -213,7 +246,10 @@ class _Scan:
             sig.append(("t", id(o)))
             if (o.__module__ or "").startswith(_LIBS):
                 return
-            for k, v in list(vars(o).items()):
+            cd = vars(o)
+            if self.fast:                         # else: nothing to check
+                self.checks.append((_CLASS, o, t, tuple(cd), tuple(cd.values())))
+            for k, v in list(cd.items()):
                 if not k.startswith("__") and not callable(v) and \
                         not isinstance(v, (property, staticmethod, classmethod)):
                     sig.append(k)
@@ -226,11 +262,26 @@ class _Scan:
         sig.append(("o", t))
         self.cf._methods(t)
         d = getattr(o, "__dict__", None)
+        if isinstance(o, _STDLIB_HOLDERS):
+            self.fast = False                         # state held outside its __dict__
         if d is not None:
-            if is_state and "_step_count" in d:       # replayed as a count (_Entry.counts)
+            if type(d) is not dict:
+                self.fast = False
+            elif is_state and "_step_count" in d:     # replayed as a count (_Entry.counts)
+                if self.fast:
+                    vals = list(d.values())
+                    i = list(d).index("_step_count")
+                    vals[i] = _ANY
+                    self.checks.append((_STEPATTRS, o, t, tuple(d), tuple(vals), i))
                 d = {k: v for k, v in d.items() if k != "_step_count"}
+            else:
+                if self.fast:                         # else: nothing to check
+                    self.checks.append((_ATTRS, o, t, tuple(d), tuple(d.values())))
             self._attrs(d, depth + 1)
+        else:
+            self.checks.append((_TYPE, o, t))
         for k in _slot_names(t):
+            self.fast = False                         # slots: not checked
             if hasattr(o, k):
                 sig.append(k)
                 self.visit(getattr(o, k), depth + 1)
@@ -254,6 +305,7 @@ class _Scan:
                     self.over = True
                 else:
                     app((tv, 0))
+                    self.checks.append((_EMPTY, v, tv))
             else:
                 self.visit(v, depth)
 
@@ -280,8 +332,92 @@ class _Scan:
                     self.over = True
                 else:
                     app((tv, 0))
+                    self.checks.append((_EMPTY, v, tv))
             else:
                 self.visit(v, depth)
+
+
+# the kinds of ``_Scan.checks``: (kind, object, its type, what was read ...)
+_EMPTY, _DICT, _LIST, _STRSET, _ATTRS, _STEPATTRS, _TYPE, _CLASS = range(8)
+_ANY = object()          # an optimizer's ``_step_count`` (replayed as a count, not walked)
+_PLAIN_FUNCTIONS = frozenset({types.FunctionType, types.MethodType, functools.partial})
+_is = operator.is_
+
+
+def gather(checks: list[Any]) -> tuple[Any, ...]:
+    """``checks`` (``_Scan.checks``) arranged for ``unchanged``: the containers whose keys (or
+    items) and values are compared, in one stream each, and the few others."""
+    dicts, owners, classes, lists, steps, strsets, typed = [], [], [], [], [], [], []
+    types_, lens, keys, vals = [], [], [], []
+    for c in checks:
+        kind = c[0]
+        if kind == _EMPTY or kind == _DICT:
+            dicts.append(c)
+        elif kind == _ATTRS:
+            owners.append(c)
+        elif kind == _CLASS:
+            classes.append(c)
+        elif kind == _LIST:
+            lists.append(c)
+        elif kind == _STEPATTRS:
+            steps.append((c[1], c[2], c[3], c[4], c[5]))
+        elif kind == _STRSET:
+            strsets.append((c[1], c[2], c[3]))
+        else:
+            typed.append(c)
+    for group in (dicts, owners, classes):
+        for c in group:
+            k = c[3] if len(c) > 3 else ()
+            types_.append(c[2] if group is dicts else dict if group is owners else
+                          types.MappingProxyType)
+            lens.append(len(k))
+            keys.extend(k)
+            vals.extend(c[4] if len(c) > 4 else ())
+    for c in lists:
+        types_.append(c[2])
+        lens.append(len(c[3]))
+        keys.extend(c[3])
+    n_maps = len(dicts) + len(owners) + len(classes)
+    return ([c[1] for c in dicts], [c[1] for c in owners], [c[1] for c in classes],
+            [c[1] for c in lists], types_, lens, tuple(keys), tuple(vals), n_maps,
+            [c[1] for c in checks], [c[2] for c in checks], steps, strsets)
+
+
+_dict_of = operator.attrgetter("__dict__")
+_values = operator.methodcaller("values")
+_chain = itertools.chain.from_iterable
+
+
+def unchanged(g: tuple[Any, ...]) -> bool:
+    """Whether every container a walk met (``gather(_Scan.checks)``) still holds the very
+    objects it held then: keys (a list's items) and values compared by identity, in order, and
+    the types of the containers and of their owners; an object's and a class's ``__dict__``
+    are read again. With the roots of the walk the same objects, a new walk would read the
+    same state and give the same signature. Anything such a check cannot cover (arrays read
+    by content, Python modules, slots, sets of other than strings, deques) kept the walk from
+    offering its checks (``_Scan.fast``). A few C-level passes over all containers at once:
+    the check runs on every call, right after the previous call's matrix products emptied
+    the caches."""
+    dicts, owners, classes, lists, types_, lens, keys, vals, n_maps, objs, otypes, steps, strsets = g
+    if list(map(type, objs)) != otypes:
+        return False
+    cur = dicts + list(map(_dict_of, owners)) + list(map(vars, classes)) + lists
+    if list(map(type, cur)) != types_ or list(map(len, cur)) != lens or \
+            not all(map(_is, _chain(cur), keys)) or \
+            not all(map(_is, _chain(map(_values, cur[:n_maps])), vals)):
+        return False
+    for o, _t, keys1, vals1, i in steps:      # an optimizer's dict but its _step_count
+        d = o.__dict__
+        if type(d) is not dict or len(d) != len(keys1) or not all(map(_is, d, keys1)):
+            return False
+        v = list(d.values())
+        v[i] = _ANY
+        if not all(map(_is, v, vals1)):
+            return False
+    for o, _t, snap in strsets:
+        if o != snap:
+            return False
+    return True
 
 
 def _ordered(s: Any) -> list[Any]:
