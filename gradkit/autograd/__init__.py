@@ -92,7 +92,7 @@ def _grads_batched(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: b
     one backward per row (the graph kept between them), the results stacked along a new first
     dim, as PyTorch's vmap over the backward gives them."""
     from gradkit._core.creation import zeros
-    from gradkit._api import stack
+    from gradkit.ops.shape import stack_p
     if materialize_grads and allow_unused is False:
         raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True")
     gos = [grad_outputs] if isinstance(grad_outputs, Tensor) else list(grad_outputs or [])
@@ -117,8 +117,8 @@ def _grads_batched(outputs: Any, inputs: Any, grad_outputs: Any, retain_graph: b
         elif all(c is None for c in col):       # unbatched zeros when materialized (PyTorch)
             out.append(zeros(tuple(t.shape), dtype=t.dtype) if materialize_grads else None)
         else:
-            out.append(stack([c if c is not None else zeros(tuple(t.shape), dtype=t.dtype)
-                              for c in col]))
+            out.append(stack_p(*[c if c is not None else zeros(tuple(t.shape), dtype=t.dtype)
+                                 for c in col], dim=0))
     return tuple(out)
 
 

@@ -15,8 +15,10 @@ Gradients reach ``x``, ``loc``, ``scale`` and the shape parameters of every ``lo
 /``logpmf``/``pmf``. The CDFs built on the incomplete gamma and beta functions (``gamma``,
 ``chi2``, ``beta``, ``t``, ``binom``, ``nbinom``, ``poisson``) are differentiable in ``x``,
 ``loc``, ``scale`` and in the parameter that enters as the incomplete function's argument
-(poisson's ``mu``, binom's ``p``), not in the shape parameters (``a``, ``df``, ``n``): asking for
-those raises NotImplementedError, as in PyTorch and JAX.
+(poisson's ``mu``, binom's ``p``). Of the shape parameters, those that enter the incomplete
+gamma function (``gamma``'s ``a``, ``chi2``'s ``df``) are differentiable to first order, as in
+JAX; those of the incomplete beta function (``beta``'s ``a``/``b``, ``t``'s ``df``, ``binom``'s
+``n``) are not: asking for them raises NotImplementedError.
 """
 
 from __future__ import annotations
