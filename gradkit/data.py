@@ -524,6 +524,10 @@ class DataLoader:
                 raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
                                  "shuffle, sampler, and drop_last")
             batch_size, drop_last = None, False
+        if shuffle and sampler is None and batch_sampler is None:
+            # PyTorch builds its RandomSampler here, whose check refuses an empty dataset
+            # (num_samples=0) when the loader is made, not when it is first iterated
+            RandomSampler(dataset, generator=generator)
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, bool(shuffle)
         self.sampler, self.drop_last, self.generator = sampler, drop_last, generator
         self.batch_sampler = batch_sampler
