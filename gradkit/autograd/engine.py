@@ -474,6 +474,11 @@ def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
                 laid = np.empty_like(d, dtype=arr.dtype)
                 laid[...] = arr
                 arr = laid
+            elif type(arr) is np.ndarray and not arr.flags.c_contiguous:
+                # and any other leaf a row-major one, whatever the layout of the gradient that
+                # arrived (Linear's weight gradient is a transposed product), as PyTorch's
+                # gradient layout contract: weight.grad.view(-1) works
+                arr = np.ascontiguousarray(arr)
             t._grad = _make(arr, False, None)
     elif create or old._rg:
         t._grad = old + _wrap(g, create)
