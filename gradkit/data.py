@@ -375,7 +375,8 @@ def random_split(
         sizes = [int(x) for x in lengths]
     if sum(sizes) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    perm = _gen(generator).permutation(n).tolist()
+    # through creation's randperm, as PyTorch's random_split calls randperm (the same draws)
+    perm = _creation.randperm(n, generator=generator).tolist()
     out, offset = [], 0
     for size in sizes:
         out.append(Subset(dataset, perm[offset : offset + size]))
