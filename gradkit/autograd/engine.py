@@ -466,19 +466,19 @@ def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
         if create:
             t._grad = g
         else:
-            arr = _backend.copy(g, t._data.dtype)
             d = t._data
             if type(d) is np.ndarray and not d.flags.c_contiguous and _dense(d):
                 # NOTE: PyTorch's default gradient layout: a non-overlapping, dense leaf (a
                 # channels-last weight) gets a .grad with its own strides
-                laid = np.empty_like(d, dtype=arr.dtype)
-                laid[...] = arr
-                arr = laid
-            elif type(arr) is np.ndarray and not arr.flags.c_contiguous:
-                # and any other leaf a row-major one, whatever the layout of the gradient that
-                # arrived (Linear's weight gradient is a transposed product), as PyTorch's
-                # gradient layout contract: weight.grad.view(-1) works
-                arr = np.ascontiguousarray(arr)
+                arr = np.empty_like(d)
+                arr[...] = g
+            elif type(g) is np.ndarray:
+                # and any other leaf a row-major one (one copy), whatever the layout of the
+                # gradient that arrived (Linear's weight gradient is a transposed product), as
+                # PyTorch's gradient layout contract: weight.grad.view(-1) works
+                arr = np.array(g, dtype=d.dtype, order="C")
+            else:
+                arr = _backend.copy(g, d.dtype)
             t._grad = _make(arr, False, None)
     elif create or old._rg:
         t._grad = old + _wrap(g, create)
