@@ -375,7 +375,8 @@ def random_split(
         sizes = [int(x) for x in lengths]
     if sum(sizes) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    perm = _gen(generator).permutation(n).tolist()
+    # through creation's randperm, as PyTorch's random_split calls randperm (the same draws)
+    perm = _creation.randperm(n, generator=generator).tolist()
     out, offset = [], 0
     for size in sizes:
         out.append(Subset(dataset, perm[offset : offset + size]))
@@ -524,6 +525,10 @@ class DataLoader:
                 raise ValueError("batch_sampler option is mutually exclusive with batch_size, "
                                  "shuffle, sampler, and drop_last")
             batch_size, drop_last = None, False
+        if shuffle and sampler is None and batch_sampler is None:
+            # PyTorch builds its RandomSampler here, whose check refuses an empty dataset
+            # (num_samples=0) when the loader is made, not when it is first iterated
+            RandomSampler(dataset, generator=generator)
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, bool(shuffle)
         self.sampler, self.drop_last, self.generator = sampler, drop_last, generator
         self.batch_sampler = batch_sampler

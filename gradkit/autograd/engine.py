@@ -481,8 +481,18 @@ def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
                 g = g2
             t._grad = g
         else:
-            arr = _backend.copy(g, want)
-            laid = _laid_like(t._data, arr)
+            d = t._data
+            laid = None
+            if type(g) is np.ndarray and type(d) is np.ndarray and (
+                    d.flags.c_contiguous or not _dense(d)):
+                # NOTE: any leaf but a dense one of another layout gets a row-major .grad (one
+                # copy), whatever the layout of the gradient that arrived (Linear's weight
+                # gradient is a transposed product), as PyTorch's gradient layout contract:
+                # weight.grad.view(-1) works
+                arr = np.array(g, dtype=want, order="C")
+            else:
+                arr = _backend.copy(g, want)
+                laid = _laid_like(d, arr)        # a channels-last leaf: its own strides
             t._grad = _make(arr if laid is None else laid, False, None)
     elif create or old._rg:
         new = old + _wrap(g, create)

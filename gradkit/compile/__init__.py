@@ -574,14 +574,17 @@ class CompiledFunction:
             else:
                 v = res[k]
                 k += 1
+                if type(v) is np.ndarray and not v.flags.c_contiguous and \
+                        type(t._data) is np.ndarray and t._data.flags.c_contiguous:
+                    # eager's layout contract: a row-major leaf gets a row-major .grad (a
+                    # weight's gradient arrives as a transposed view)
+                    v = np.ascontiguousarray(v)
                 old = t._grad
                 if old is not None and type(v) is np.ndarray and v.dtype == t._data.dtype and \
                         old._data.shape == v.shape and old._base is None:
-                    # NOTE: eager made a new gradient tensor holding this very array (its
-                    # layout too: a weight's gradient is often a transposed view); the old
+                    # NOTE: eager made a new gradient tensor holding a fresh array; the old
                     # tensor object is kept (the state walk knows it) and takes the array,
-                    # with no copy (a transposing copy of a large weight's gradient cost more
-                    # than the rest of an MLP step's update)
+                    # with no further copy
                     old._data = v
                     old._vc[0] += 1
                 elif old is not None and old._data.shape == np.shape(v) and \

@@ -175,6 +175,22 @@ def test_default_grad_layout_matches_a_dense_leaf():
     assert t.grad.stride() == (3, 1)
 
 
+def test_a_contiguous_leaf_gets_a_contiguous_grad():
+    # torch 2.13 (recorded): Linear's weight gradient arrives as a transposed product, yet
+    # weight.grad is row-major, so weight.grad.view(-1) works (uvadlc tutorial 3 does this)
+    lin = gk.nn.Linear(3, 2)
+    x = gk.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    lin(x).sum().backward()
+    assert lin.weight.grad.stride() == (3, 1)
+    assert lin.weight.grad.view(-1).tolist() == [5.0, 7.0, 9.0, 5.0, 7.0, 9.0]
+    w = gk.ones(3, 2).requires_grad_()
+    (x @ w).sum().backward()                    # x.T @ ones: also transposed in NumPy
+    assert w.grad.stride() == (2, 1) and w.grad.view(-1).tolist() == [5.0, 5.0, 7.0, 7.0, 9.0, 9.0]
+    t = gk.ones(3, 4)[:, ::2].requires_grad_()  # not dense: row-major too
+    (x @ t).sum().backward()
+    assert t.grad.stride() == (2, 1) and t.grad.view(-1).tolist() == [5.0, 5.0, 7.0, 7.0, 9.0, 9.0]
+
+
 def test_multithreading_switch():
     assert gk.autograd.is_multithreading_enabled()
     gk.autograd.set_multithreading_enabled(False)

@@ -220,8 +220,8 @@ def test_large_steps_are_not_stacked():
 
 def test_training_step_hands_gradients_over_without_copying_them():
     # eager's zero_grad() + backward() makes new gradient tensors: an array taken from the
-    # previous .grad keeps its values, and a weight's gradient has the layout its rule gave it
-    # (a transposed view); the replay gives the same (the program's array, not a copy of it)
+    # previous .grad keeps its values, and a weight's gradient is row-major (PyTorch's layout
+    # contract, though its rule gives a transposed view); the replay gives the same
     def make():
         gk.manual_seed(0)
         m = gk.nn.Sequential(gk.nn.Linear(6, 5), gk.nn.Tanh(), gk.nn.Linear(5, 2))

@@ -31,3 +31,12 @@ def test_worker_options_give_the_same_batches():
     dl = DataLoader(DS, batch_size=2, num_workers=2, persistent_workers=True, pin_memory=True)
     assert [b.tolist() for b in dl] == [[1.0, 2.0], [3.0]]
     assert dl.prefetch_factor == 2 and DataLoader(DS).prefetch_factor is None
+
+
+def test_shuffling_an_empty_dataset_is_refused_when_the_loader_is_made():
+    # PyTorch 2.13 builds its RandomSampler in DataLoader(...), which refuses num_samples=0
+    # (yunjey/pytorch-tutorial's basics make such a loader over a stub Dataset of length 0)
+    with pytest.raises(ValueError, match="num_samples should be a positive integer value, "
+                                         "but got num_samples=0"):
+        DataLoader([], batch_size=4, shuffle=True)
+    assert list(DataLoader([], batch_size=4)) == []      # without shuffle it is only empty

@@ -637,3 +637,26 @@ def test_scheduler_state_dict_keys_as_pytorch():
     sched.get_lr = lambda: seen.append(sched._get_lr_called_within_step) or get_lr()
     sched.step()
     assert seen == [True] and sched._get_lr_called_within_step is False
+
+
+def test_old_base_class_name_lrscheduler_underscore():
+    # code written for PyTorch < 2.0 derives from _LRScheduler, which PyTorch 2.13 keeps as a
+    # subclass of LRScheduler; rates recorded from torch 2.13 for this warm-up (uvadlc tutorial 6)
+    class Warmup(sched._LRScheduler):
+        def __init__(self, opt, warmup):
+            self.warmup = warmup
+            super().__init__(opt)
+
+        def get_lr(self):
+            return [b * min(1.0, (self.last_epoch + 1) / self.warmup) for b in self.base_lrs]
+
+    p = gk.nn.Parameter(gk.zeros(2))
+    opt = optim.SGD([p], lr=0.1)
+    s = Warmup(opt, 4)
+    lrs = []
+    for _ in range(5):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        s.step()
+    np.testing.assert_allclose(lrs, [0.025, 0.05, 0.075, 0.1, 0.1], rtol=1e-12)
+    assert s.get_last_lr() == [0.1] and isinstance(s, sched.LRScheduler)

@@ -210,6 +210,8 @@ def fix_random(lib: Any) -> None:
         creation = importlib.import_module(lib.__name__ + "._core.creation")   # Python source
         creation.rand, creation.rand_like = rand, rand_like          # (nn.utils.prune) draws here
         creation.randint, creation.randperm = randint, randperm      # (data.RandomSampler) too
+    if lib.__name__ == "torch":   # random_split calls the randperm its module imported
+        importlib.import_module("torch.utils.data.dataset").randperm = randperm
     if lib.__name__ != "torch":   # gradkit's init draws itself instead of calling uniform_
         init.uniform_ = lambda t, a=0.0, b=1.0, generator=None: uniform_(t, a, b)
         init.normal_ = lambda t, mean=0.0, std=1.0, generator=None: normal_(t, mean, std)

@@ -38,3 +38,8 @@ __all__ = [
 for _name in __all__:
     globals()[_name].__module__ = __name__
 del _name
+
+
+class _LRScheduler(LRScheduler):
+    """The base class's old name, which PyTorch keeps as a subclass for the schedulers that older
+    code derives from it (``class Warmup(optim.lr_scheduler._LRScheduler)``)."""
