@@ -129,7 +129,7 @@ def test_data_before_the_first_call_is_an_unconnected_empty_tensor():
     assert tuple(d.normal_(0, 0.01).shape) == (0,)
     assert tuple(m.bias.data.fill_(0).shape) == (0,)
     with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized"):
-        m.weight.shape
+        _ = m.weight.shape
     assert tuple(m.double().weight.data.shape) == (0,) and m.weight.data.dtype == gk.float64
     m(gk.ones(2, 3, dtype=gk.float64))
     assert tuple(m.weight.shape) == (1, 3) and m.weight.dtype == gk.float64
