@@ -118,3 +118,18 @@ def test_deepcopy_before_the_first_call_is_independent():
     assert repr(m) == "LazyLinear(in_features=0, out_features=2, bias=True)"
     m(gk.ones(1, 4))
     assert tuple(m.weight.shape) == (2, 4) and tuple(c.weight.shape) == (2, 3)
+
+
+def test_data_before_the_first_call_is_an_unconnected_empty_tensor():
+    # PyTorch 2.13: `LazyLinear(1).weight.data` is tensor([]) (shape (0,), float32), so d2l's
+    # `net.weight.data.normal_(0, 0.01)` before the first call changes nothing
+    m = nn.LazyLinear(1)
+    d = m.weight.data
+    assert tuple(d.shape) == (0,) and d.dtype == gk.float32 and not d.requires_grad
+    assert tuple(d.normal_(0, 0.01).shape) == (0,)
+    assert tuple(m.bias.data.fill_(0).shape) == (0,)
+    with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized"):
+        _ = m.weight.shape
+    assert tuple(m.double().weight.data.shape) == (0,) and m.weight.data.dtype == gk.float64
+    m(gk.ones(2, 3, dtype=gk.float64))
+    assert tuple(m.weight.shape) == (1, 3) and m.weight.dtype == gk.float64

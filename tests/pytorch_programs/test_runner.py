@@ -27,3 +27,38 @@ def test_first_difference_names_the_line() -> None:
 def test_nan_matches_nan_only() -> None:
     assert _same_line("tensor([1.0000,    nan])", "tensor([1.0000,    nan])")
     assert not _same_line("tensor([1.0000,    nan])", "tensor([1.0000, 2.0000])")
+
+
+_PROGRAM = """\
+import torch
+from torch.distributions import Categorical
+w = torch.normal(0, 0.01, (3, 1), requires_grad=True)
+print('leaf', w.is_leaf, w.requires_grad, w.grad_fn is None)
+(w * 2).sum().backward()
+print('grad', w.grad.flatten().tolist())
+probs = torch.tensor([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])
+print('sample', Categorical(probs).sample().tolist(), Categorical(probs).sample((4,)).tolist())
+print('next', round(float(torch.rand(1)), 6))
+"""
+
+
+def test_normal_with_requires_grad_is_a_leaf_and_categorical_draws_from_the_stream(tmp_path) -> None:
+    # both runs of one program: torch.normal(..., requires_grad=True) is a leaf (d2l trains
+    # it with an SGD that reads .grad), and Categorical.sample draws the same categories
+    # (PyTorch's calls torch.multinomial, which the runner feeds from its stream)
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import pytest
+    pytest.importorskip("torch")
+    prog = tmp_path / "prog.py"
+    prog.write_text(_PROGRAM)
+    root = Path(__file__).resolve().parents[2]
+    outs = [subprocess.run([sys.executable, "-m", "tools.pytorch_programs.run", "--backend", b,
+                            str(prog)], cwd=root, capture_output=True, text=True, timeout=300)
+            for b in ("torch", "gradkit")]
+    for o in outs:
+        assert o.returncode == 0, o.stderr[-2000:]
+    assert "leaf True True True" in outs[0].stdout and "grad [2.0, 2.0, 2.0]" in outs[0].stdout
+    assert first_difference(outs[0].stdout, outs[1].stdout) is None, (outs[0].stdout, outs[1].stdout)

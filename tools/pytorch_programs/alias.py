@@ -106,8 +106,10 @@ def fix_random(lib: Any) -> None:
 
     def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
                **kw: Any) -> Any:
-        if size is not None:
-            return randn(size=size, **kw) * std + mean
+        if size is not None:   # a leaf, as torch.normal(..., requires_grad=True) gives
+            requires_grad = kw.pop("requires_grad", False)
+            out = randn(size=size, **kw) * std + mean
+            return out.requires_grad_(True) if requires_grad else out
         shape = tuple(getattr(mean, "shape", ())) or tuple(getattr(std, "shape", ()))
         return lib.tensor(stream.rng.standard_normal(shape), dtype=lib.get_default_dtype()) * std + mean
 
@@ -212,6 +214,10 @@ def fix_random(lib: Any) -> None:
         creation.randint, creation.randperm = randint, randperm      # (data.RandomSampler) too
     if lib.__name__ == "torch":   # random_split calls the randperm its module imported
         importlib.import_module("torch.utils.data.dataset").randperm = randperm
+    if lib.__name__ != "torch":   # Categorical.sample: PyTorch's calls torch.multinomial
+        cat = importlib.import_module(lib.__name__ + ".distributions.categorical")
+        cat._draw_categories = lambda probs, n: np.asarray(
+            multinomial(probs, n, True).tolist(), dtype=np.int64).T
     if lib.__name__ != "torch":   # gradkit's init draws itself instead of calling uniform_
         init.uniform_ = lambda t, a=0.0, b=1.0, generator=None: uniform_(t, a, b)
         init.normal_ = lambda t, mean=0.0, std=1.0, generator=None: normal_(t, mean, std)

@@ -84,6 +84,17 @@ class _UninitializedMixin:
         raise RuntimeError(_SHAPE)
 
     @property
+    def data(self) -> Any:
+        """PyTorch's: an empty (shape ``(0,)``) tensor of the dtype, unconnected to the parameter,
+        so ``lazy.weight.data.normal_()`` before the first call changes nothing (the first call
+        initializes the parameter as the eager layer would)."""
+        return _make(np.empty((0,), dtype=self._data.dtype), False, None)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        Tensor.data.fset(self, value)           # type: ignore[attr-defined]
+
+    @property
     def device(self) -> Any:
         from gradkit._core.backend import device
         return device("cpu")
