@@ -124,12 +124,29 @@ def set_autocast_enabled(device_type: Any, enabled: Any = None) -> None:
     _ac.set_enabled(device_type, bool(enabled))
 
 
+def _device_arg(fname: str, device_type: Any) -> str:
+    if not isinstance(device_type, str):
+        raise TypeError(f"{fname}(): argument 'device_type' (position 1) must be str, not "
+                        f"{type(device_type).__name__}")
+    return device_type
+
+
+def _dtype_arg(dtype: Any) -> Any:
+    if not isinstance(dtype, gk.dtype):
+        raise TypeError(f"dtype must be a torch.dtype (got {type(dtype).__name__})")
+    return dtype
+
+
 def get_autocast_dtype(device_type: str) -> Any:
     """The dtype autocast casts to on ``device_type`` (``bfloat16`` on the CPU by default)."""
-    return _ac.get_dtype(device_type)
+    return _ac.get_dtype(_device_arg("get_autocast_dtype", device_type))
 
 
 def set_autocast_dtype(device_type: str, dtype: Any) -> None:
+    _device_arg("set_autocast_dtype", device_type)
+    if not isinstance(dtype, gk.dtype):
+        raise TypeError(f"set_autocast_dtype(): argument 'dtype' (position 2) must be "
+                        f"torch.dtype, not {type(dtype).__name__}")
     _ac.set_dtype(device_type, dtype)
 
 
@@ -230,7 +247,7 @@ def get_autocast_cpu_dtype() -> Any:
 
 def set_autocast_cpu_dtype(dtype: Any) -> None:
     _deprecated("set_autocast_cpu_dtype", "set_autocast_dtype('cpu', dtype)")
-    _ac.set_dtype("cpu", dtype)
+    _ac.set_dtype("cpu", _dtype_arg(dtype))
 
 
 def get_autocast_gpu_dtype() -> Any:
@@ -240,4 +257,4 @@ def get_autocast_gpu_dtype() -> Any:
 
 def set_autocast_gpu_dtype(dtype: Any) -> None:
     _deprecated("set_autocast_gpu_dtype", "set_autocast_dtype('cuda', dtype)")
-    _ac.set_dtype("cuda", dtype)
+    _ac.set_dtype("cuda", _dtype_arg(dtype))

@@ -52,7 +52,7 @@ DIFFERS: set[tuple[str, str, int]] = {
     ('isin', 'bool', 2), ('isin', 'complex64', 2), ('kl_div', 'int64', 2), ('kron', 'bool', 2),
     ('kron', 'complex64', 2), ('kron', 'int64', 2), ('logaddexp', 'complex64', 2),
     ('logit', 'int64', 2), ('matmul', 'bool', 2), ('nan_to_num', 'bool', 2),
-    ('nan_to_num', 'complex64', 2), ('nan_to_num', 'int64', 2), ('positive', 'bool', 1),
+    ('nan_to_num', 'int64', 2), ('positive', 'bool', 1),
     ('pow', 'bool', 2), ('prelu', 'bool', 2), ('prelu', 'complex64', 2), ('prelu', 'int64', 2),
     ('repeat_interleave', 'bool', 1), ('repeat_interleave', 'bool', 2),
     ('result_type', 'bool', 1), ('result_type', 'complex64', 1), ('result_type', 'int64', 1),
