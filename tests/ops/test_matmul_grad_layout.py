@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 import gradkit as gk
-from gradkit.ops import linalg as L
 
 
 def _data(rng, shape, dtype):
