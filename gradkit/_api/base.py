@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import weakref
 from typing import Any, Callable
 
@@ -331,6 +332,22 @@ def _accepts_out(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
 
 
 # --- PyTorch's refusals by dtype -----------------------------------------------------------
+#: set (a depth) while a NumPy function or ufunc runs on tensors through NumPy's dispatch: the
+#: refusals PyTorch makes (ordering complex numbers) do not apply to NumPy's own functions
+NUMPY_SEMANTICS = threading.local()
+
+
+def numpy_semantics(handler: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``handler(*args, **kwargs)`` with NumPy's rules in force (``NUMPY_SEMANTICS``)."""
+    ns = NUMPY_SEMANTICS
+    depth = getattr(ns, "on", 0)
+    ns.on = depth + 1
+    try:
+        return handler(*args, **kwargs)
+    finally:
+        ns.on = depth
+
+
 def _refuse_kinds(fn: Callable[..., Any], refusals: dict[str, tuple[type, str]],
                  binary: bool = False) -> Callable[..., Any]:
     """``fn`` raising PyTorch's error for the dtypes PyTorch has no kernel for.
@@ -355,6 +372,8 @@ def _refuse_kinds(fn: Callable[..., Any], refusals: dict[str, tuple[type, str]],
             if binary and len(args) > 1:
                 kind = max(kind, _CATEGORY.get(_operand_kind(args[1]), 0))
             hit = refusals.get("_bifc"[kind]) if kind else None
+            if hit is not None and getattr(NUMPY_SEMANTICS, "on", 0):
+                hit = None          # a NumPy function on tensors: NumPy's rules (sorts complex)
             if hit is not None and (isinstance(args[0], Tensor) or
                                     binary and len(args) > 1 and isinstance(args[1], Tensor)):
                 d = _dtype.result_type(*args[:2]) if binary and len(args) > 1 else args[0].dtype

@@ -24,6 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 from gradkit import _api as A
+from gradkit._api.base import numpy_semantics
 from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor
 
@@ -57,7 +58,10 @@ def _reduction(name: str) -> Callable[..., Any]:
         if kw:
             raise TypeError(f"{name}() got unexpected keyword arguments {sorted(kw)}")
         dims = _axis(self, axis)
-        fn = {"max": A.amax, "min": A.amin}.get(name) or getattr(A, name)
+        fn0 = {"max": A.amax, "min": A.amin}.get(name) or getattr(A, name)
+
+        def fn(*a: Any, **k: Any) -> Any:
+            return numpy_semantics(fn0, *a, **k)        # NumPy's spelling, NumPy's rules
         if name in ("prod", "any", "all") and isinstance(dims, tuple):
             res = self                      # one axis at a time, the highest first
             for d in sorted((d % max(self.ndim, 1) for d in dims), reverse=True):

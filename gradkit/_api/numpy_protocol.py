@@ -14,6 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from gradkit import _api as A
+from gradkit._api.base import numpy_semantics
 from gradkit._api import complex as AC
 from gradkit._api import special as AM
 from gradkit.ops import elementwise as E
@@ -317,15 +318,7 @@ def _ufunc_result(ufunc: Any, method: str, name: str, inputs: Any, kwargs: Any) 
         res = UFUNCS[ufunc](*args)
         return res.to(dtype) if dtype is not None else res
     if method == "reduce" and ufunc in _REDUCE:
-        x = _tensorize(inputs[0])
-        axis = kwargs.get("axis", 0)
-        keep = kwargs.get("keepdims", False)
-        if kwargs.get("initial") is not None or kwargs.get("where") is not None:
-            if graph:
-                raise _unsupported(f"{name}.reduce with initial/where")
-            return _plain_numpy(getattr(ufunc, method), inputs, dict(kwargs, dtype=dtype))
-        res = getattr(A, _REDUCE[ufunc])(x, _axis_arg(axis, x.ndim), keep)
-        return res.to(dtype) if dtype is not None else res
+        return numpy_semantics(_ufunc_reduce, ufunc, inputs, kwargs, graph, name, method, dtype)
     if method == "accumulate" and ufunc in _ACCUMULATE:
         x = _tensorize(inputs[0])
         res = _ACCUMULATE[ufunc](x, kwargs.get("axis", 0))
@@ -335,6 +328,20 @@ def _ufunc_result(ufunc: Any, method: str, name: str, inputs: Any, kwargs: Any) 
     if dtype is not None:
         kwargs["dtype"] = dtype
     return _plain_numpy(getattr(ufunc, method) if method != "__call__" else ufunc, inputs, kwargs)
+
+
+def _ufunc_reduce(ufunc: Any, inputs: Any, kwargs: Any, graph: bool, name: str, method: str,
+                  dtype: Any) -> Any:
+    """``np.add.reduce(t)``, ``np.maximum.reduce(t)``, ... as gradkit reductions."""
+    x = _tensorize(inputs[0])
+    axis = kwargs.get("axis", 0)
+    keep = kwargs.get("keepdims", False)
+    if kwargs.get("initial") is not None or kwargs.get("where") is not None:
+        if graph:
+            raise _unsupported(f"{name}.reduce with initial/where")
+        return _plain_numpy(getattr(ufunc, method), inputs, dict(kwargs, dtype=dtype))
+    res = getattr(A, _REDUCE[ufunc])(x, _axis_arg(axis, x.ndim), keep)
+    return res.to(dtype) if dtype is not None else res
 
 
 def _gufunc_axes(ufunc: Any, xs: list[Tensor], axes: Any = None, axis: Any = None,
@@ -416,7 +423,7 @@ def array_function(self: Tensor, func: Any, types: Any, args: Any, kwargs: Any) 
     """``Tensor.__array_function__``: route NumPy functions to gradkit operations."""
     handler = FUNCTIONS.get(func)
     if handler is not None:
-        return handler(*args, **kwargs)
+        return numpy_semantics(handler, *args, **kwargs)
     if func in _NO_GRADIENT:
         return _plain_numpy(func, args, kwargs)
     if _needs_graph(*args, *kwargs.values()):
