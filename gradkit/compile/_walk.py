@@ -447,7 +447,7 @@ def _discover(fn: Any, depth: int = 0, seen: set[int] | None = None,
     """
     seen = set() if seen is None else seen
     getters: list[Any] = []
-    if id(fn) in seen or depth > 12:
+    if id(fn) in seen or depth > 12 or _dispatch_wrapper(fn):
         return getters
     seen.add(id(fn))
     fixed: list[Any] = []
@@ -485,6 +485,16 @@ def _discover(fn: Any, depth: int = 0, seen: set[int] | None = None,
         if _is_function(o) and o is not fn:
             getters.extend(_discover(o, depth + 1, seen, names))
     return getters
+
+
+def _dispatch_wrapper(fn: Any) -> bool:
+    """Whether ``fn`` is one of gradkit's ``__torch_function__`` wrappers of a public function
+    (``gk.sin``): library code over a library function, no state of the user's to read."""
+    tf = sys.modules.get("gradkit._core.torch_function")
+    if tf is None or type(fn) is not types.FunctionType:
+        return False
+    inner = fn.__dict__.get("__wrapped__")
+    return inner is not None and tf._WRAPPERS.get(inner) is fn
 
 
 def _cell(cell: Any) -> Any:

@@ -291,3 +291,20 @@ def test_plain_containers_and_class_attributes_changed_in_place_are_seen():
         change()
         assert cf(x).item() == f(x).item()
     assert cf.stats["replays"] >= 2 and cf.stats["eager"] == 0
+
+
+def test_public_function_wrappers_hold_no_state_to_walk():
+    # gradkit's __torch_function__ wrappers (gk.sin is one) are library code over a library
+    # function: the walk reads nothing through them (it read their closures on every call)
+    from gradkit.compile import _walk
+    assert _walk._dispatch_wrapper(gk.sin) and _walk._discover(gk.sin) == []
+    y = gk.tensor(2.0)
+
+    def user(x):
+        return gk.sin(x) * y
+    assert not _walk._dispatch_wrapper(user)
+    assert any(get() is y for get in _walk._discover(user))     # the user's state still is
+    c = gk.compile(user)
+    assert c(gk.tensor(1.0)).item() == pytest.approx(2 * np.sin(1.0), rel=1e-6)
+    y.mul_(3.0)                                                  # changed in place: read again
+    assert c(gk.tensor(1.0)).item() == pytest.approx(6 * np.sin(1.0), rel=1e-6)
