@@ -334,12 +334,12 @@ def _accepts_out(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
 # --- PyTorch's refusals by dtype -----------------------------------------------------------
 #: set (a depth) while a NumPy function or ufunc runs on tensors through NumPy's dispatch: the
 #: refusals PyTorch makes (ordering complex numbers) do not apply to NumPy's own functions
-NUMPY_SEMANTICS = threading.local()
+_NUMPY_RULES = threading.local()
 
 
-def numpy_semantics(handler: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``handler(*args, **kwargs)`` with NumPy's rules in force (``NUMPY_SEMANTICS``)."""
-    ns = NUMPY_SEMANTICS
+def _numpy_rules(handler: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``handler(*args, **kwargs)`` with NumPy's rules in force (``_NUMPY_RULES``)."""
+    ns = _NUMPY_RULES
     depth = getattr(ns, "on", 0)
     ns.on = depth + 1
     try:
@@ -372,7 +372,7 @@ def _refuse_kinds(fn: Callable[..., Any], refusals: dict[str, tuple[type, str]],
             if binary and len(args) > 1:
                 kind = max(kind, _CATEGORY.get(_operand_kind(args[1]), 0))
             hit = refusals.get("_bifc"[kind]) if kind else None
-            if hit is not None and getattr(NUMPY_SEMANTICS, "on", 0):
+            if hit is not None and getattr(_NUMPY_RULES, "on", 0):
                 hit = None          # a NumPy function on tensors: NumPy's rules (sorts complex)
             if hit is not None and (isinstance(args[0], Tensor) or
                                     binary and len(args) > 1 and isinstance(args[1], Tensor)):

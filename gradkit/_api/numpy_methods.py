@@ -24,7 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 from gradkit import _api as A
-from gradkit._api.base import numpy_semantics
+from gradkit._api.base import _numpy_rules
 from gradkit._core import dtype as _dtype
 from gradkit._core.tensor import Tensor
 
@@ -61,7 +61,7 @@ def _reduction(name: str) -> Callable[..., Any]:
         fn0 = {"max": A.amax, "min": A.amin}.get(name) or getattr(A, name)
 
         def fn(*a: Any, **k: Any) -> Any:
-            return numpy_semantics(fn0, *a, **k)        # NumPy's spelling, NumPy's rules
+            return _numpy_rules(fn0, *a, **k)        # NumPy's spelling, NumPy's rules
         if name in ("prod", "any", "all") and isinstance(dims, tuple):
             res = self                      # one axis at a time, the highest first
             for d in sorted((d % max(self.ndim, 1) for d in dims), reverse=True):

@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from gradkit import _api as A
-from gradkit._api.base import numpy_semantics
+from gradkit._api.base import _numpy_rules
 from gradkit._api import complex as AC
 from gradkit._api import special as AM
 from gradkit.ops import elementwise as E
@@ -318,7 +318,7 @@ def _ufunc_result(ufunc: Any, method: str, name: str, inputs: Any, kwargs: Any) 
         res = UFUNCS[ufunc](*args)
         return res.to(dtype) if dtype is not None else res
     if method == "reduce" and ufunc in _REDUCE:
-        return numpy_semantics(_ufunc_reduce, ufunc, inputs, kwargs, graph, name, method, dtype)
+        return _numpy_rules(_ufunc_reduce, ufunc, inputs, kwargs, graph, name, method, dtype)
     if method == "accumulate" and ufunc in _ACCUMULATE:
         x = _tensorize(inputs[0])
         res = _ACCUMULATE[ufunc](x, kwargs.get("axis", 0))
@@ -423,7 +423,7 @@ def array_function(self: Tensor, func: Any, types: Any, args: Any, kwargs: Any) 
     """``Tensor.__array_function__``: route NumPy functions to gradkit operations."""
     handler = FUNCTIONS.get(func)
     if handler is not None:
-        return numpy_semantics(handler, *args, **kwargs)
+        return _numpy_rules(handler, *args, **kwargs)
     if func in _NO_GRADIENT:
         return _plain_numpy(func, args, kwargs)
     if _needs_graph(*args, *kwargs.values()):
