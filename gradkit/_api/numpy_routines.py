@@ -707,7 +707,7 @@ def _polyint(p: Any, m: Any = 1, k: Any = None) -> Any:
         raise ValueError("Order of integral must be positive (see polyder)")
     kt = gk.zeros((m,), dtype=gk.float64) if k is None else _t(k).to(gk.float64).reshape(-1)
     if kt.shape[0] == 1 and m > 1:
-        kt = kt[0] * gk.ones_like(gk.zeros((m,), dtype=gk.float64))
+        kt = kt.expand(m)
     if kt.shape[0] < m:
         raise ValueError("k must be a scalar or a rank-1 array of length 1 or >m.")
     t = _t(p)
@@ -724,7 +724,7 @@ def _poly(seq_of_zeros: Any) -> Any:
                         "polynomial); pass its eigenvalues (np.linalg.eigvals) instead")
     if z.is_complex():
         raise TypeError("gradkit cannot differentiate numpy.poly of complex roots")
-    a = gk.ones_like(gk.zeros((1,), dtype=z.dtype if z.is_floating_point() else gk.float64))
+    a = gk.as_tensor(np.ones(1, dtype=z._data.dtype if z.is_floating_point() else np.float64))
     for i in range(z.shape[0]):
         a = np.convolve(a, gk.stack([gk.ones_like(z[i]), -z[i]]).to(a.dtype))
     return a

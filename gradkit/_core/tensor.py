@@ -202,11 +202,7 @@ class Tensor:
                 raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' "
                                    f"to a tensor of size '{list(self.shape)}'. Please ensure that "
                                    "the gradient and the tensor are the same size")
-            want = self._grad_dtype
-            if want is False:
-                want = self._data.dtype
-            elif want is not None:
-                want = want.np
+            want = grad_np_dtype(self)
             if want is not None and value._data.dtype != want:
                 raise RuntimeError(
                     f"attempting to assign a gradient with dtype '{_c_name(value._data.dtype)}' to "
@@ -628,6 +624,13 @@ def _host(d: Any, what: str) -> np.ndarray:
     if type(d) is _meta.MetaArray:
         raise RuntimeError(_meta.NO_ITEM)
     return _backend.to_numpy(d)
+
+
+def grad_np_dtype(t: Tensor) -> Any:
+    """The NumPy dtype ``t``'s gradients accumulate in: its own unless ``grad_dtype`` was set
+    (``None`` when set to None: any dtype is kept)."""
+    want = t._grad_dtype
+    return t._data.dtype if want is False else None if want is None else want.np
 
 
 def _scalar_name(dt: np.dtype) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 
 from gradkit._core import backend as _backend
 from gradkit._core.backend import as_data
-from gradkit._core.tensor import Size, Tensor, _make
+from gradkit._core.tensor import Size, Tensor, _make, grad_np_dtype
 from gradkit._core.grad_mode import _state
 from gradkit._core.graph import AccumulateGrad, BackwardPass, GradientEdge
 from gradkit._core.dtype import FROM_NP
@@ -358,9 +358,9 @@ def _execute(roots: list[Tensor], seeds: list[Any], create: bool, retain: bool,
             if g is not None:
                 if meta is not None:
                     if type(edge) is not tuple and edge._grad_dtype is not False:
-                        want = edge._grad_dtype        # a leaf's grad_dtype, set by the user
+                        want = grad_np_dtype(edge)     # a leaf's grad_dtype, set by the user
                         g = _reduce(g, (meta[i][0], (g._data if create else as_data(g)).dtype
-                                        if want is None else want.np), create)
+                                        if want is None else want), create)
                     else:
                         g = _reduce(g, meta[i], create)
                 elif create:
@@ -467,11 +467,7 @@ def _accumulate(t: Tensor, g: Any, create: bool) -> None:
 
 def _add_to_grad(t: Tensor, g: Any, create: bool) -> None:
     old = t._grad
-    want = t._grad_dtype
-    if want is False:
-        want = t._data.dtype
-    elif want is not None:
-        want = want.np
+    want = grad_np_dtype(t)
     if old is None:
         if create:
             laid = _laid_like(t._data, g._data) if isinstance(g, Tensor) else None

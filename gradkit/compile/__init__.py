@@ -27,6 +27,7 @@ import numpy as np
 import gradkit as _gk
 from gradkit._core import autocast as _autocast
 from gradkit._core.epoch import EPOCH as _EPOCH
+from gradkit._core.tensor import grad_np_dtype
 from gradkit.autograd import _thread_state
 
 from . import _backends, _program, _walk
@@ -592,9 +593,7 @@ class CompiledFunction:
                     old._data[...] = v
                     old._vc[0] += 1
                 else:
-                    want = t._grad_dtype               # eager's cast: engine._add_to_grad
-                    want = t._data.dtype if want is False else \
-                        (np.asarray(v).dtype if want is None else want.np)
+                    want = grad_np_dtype(t)            # eager's cast: engine._add_to_grad
                     t._grad = _gk.from_numpy(np.array(v, dtype=want, copy=True))
         out = []
         j = 0
